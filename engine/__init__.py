@@ -1,0 +1,1 @@
+"""Podium's media engine: Engine (a worker), Router, Transport, Producer, Consumer."""

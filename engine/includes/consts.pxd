@@ -1,0 +1,56 @@
+# Tunables and enumerations of the fast path, in one place.
+
+cdef enum:
+    BATCH_SIZE = 64            # datagrams per recvmmsg / sendmmsg call
+    MAX_DATAGRAM = 1500        # receive buffer per datagram (bigger ones arrive truncated and are dropped)
+    MAX_BATCHES_PER_DRAIN = 32 # batches drained before the loop gets control back
+    SLOW_QUEUE_SIZE = 256      # STUN/DTLS/unknown-source datagrams waiting for Python
+    MAX_RTCP_PARTS = 32        # packets in one RTCP compound
+
+# What a datagram is, by its first byte (RFC 7983) and, for RTP/RTCP, its second (RFC 5761).
+cdef enum Kind:
+    KIND_UNKNOWN = 0
+    KIND_STUN = 1
+    KIND_DTLS = 2
+    KIND_RTP = 3
+    KIND_RTCP = 4
+
+# Why a datagram was dropped: each reason has a counter. Keep DROP_COUNT last.
+cdef enum Drop:
+    DROP_NONE = 0
+    DROP_UNKNOWN_KIND          # first byte in no RFC 7983 range
+    DROP_TRUNCATED_HEADER      # shorter than the fixed RTP/RTCP header
+    DROP_BAD_VERSION           # version field is not 2
+    DROP_TRUNCATED_CSRC        # CSRC list runs past the end
+    DROP_TRUNCATED_EXTENSION   # header extension runs past the end
+    DROP_BAD_EXTENSION         # malformed RFC 8285 element
+    DROP_BAD_PADDING           # padding length zero or longer than the payload
+    DROP_RTCP_BAD_LENGTH       # an RTCP length field disagrees with the datagram
+    DROP_RTCP_TRUNCATED        # an RTCP packet shorter than its type requires
+    DROP_OVERSIZE              # datagram larger than the receive buffer
+    DROP_UNKNOWN_SSRC          # RTP from a known transport but no producer owns the SSRC
+    DROP_PRODUCER_GATED        # the producer's gate is closed
+    DROP_SLOW_QUEUE_FULL       # the slow-path queue was full
+    DROP_SRTP_AUTH             # SRTP/SRTCP authentication or replay check failed
+    DROP_SEND_FAILED           # sendmmsg refused the datagram
+    DROP_COUNT
+
+# RTCP packet types (RFC 3550, RFC 4585) and the feedback a view is classified as.
+cdef enum RtcpType:
+    RTCP_SR = 200
+    RTCP_RR = 201
+    RTCP_SDES = 202
+    RTCP_BYE = 203
+    RTCP_APP = 204
+    RTCP_RTPFB = 205
+    RTCP_PSFB = 206
+    RTCP_XR = 207
+
+cdef enum Feedback:
+    FB_NONE = 0
+    FB_NACK = 1    # RTPFB FMT 1 (RFC 4585)
+    FB_TWCC = 2    # RTPFB FMT 15 (transport-wide congestion control)
+    FB_PLI = 3     # PSFB FMT 1
+    FB_FIR = 4     # PSFB FMT 4 (RFC 5104)
+    FB_REMB = 5    # PSFB FMT 15 with "REMB" identifier
+    FB_OTHER = 6
