@@ -1,1 +1,515 @@
-"""Podium's media engine: Engine (a worker), Router, Transport, Producer, Consumer."""
+"""Podium's media engine: Engine (a worker), Router, Transport, Producer, Consumer.
+
+A thin Python layer over the fast path (engine._rtp.Core). Every mutating call is one versioned
+table operation: it is applied in the loop thread between two receive batches, before the call
+returns, and `engine.version` then names it. Objects keep their own state (paused, producer, ...)
+only after the core accepted the change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import random
+import socket
+from typing import Any, Callable
+
+from engine._rtp import DROP_NAMES, Core
+
+__all__ = [
+    "Engine",
+    "Router",
+    "Transport",
+    "Producer",
+    "Consumer",
+    "EngineError",
+    "ClosedError",
+    "DROP_NAMES",
+    "KINDS",
+    "SOURCES",
+]
+
+logger = logging.getLogger(__name__)
+
+KINDS = ("audio", "video")
+SOURCES = ("microphone", "camera", "screen", "screen-audio")
+DEFAULT_CLOCK_RATES = {"audio": 48000, "video": 90000}
+SOCKET_BUFFER_BYTES = 4 * 1024 * 1024
+
+Address = tuple[str, int]
+SlowDatagramHandler = Callable[[bytes, Address], None]
+
+
+class EngineError(Exception):
+    """A table operation the engine refused."""
+
+
+class ClosedError(EngineError):
+    """The object (or its engine) is closed."""
+
+
+def _ipv6_literal(host: str) -> str:
+    """The address to bind a dual-stack socket to: IPv4 literals become v4-mapped IPv6."""
+    if host in ("", "0.0.0.0"):
+        return "::"
+    try:
+        socket.inet_pton(socket.AF_INET, host)
+    except OSError:
+        return host
+    return "::ffff:" + host
+
+
+def _unmap(host: str) -> str:
+    return host[7:] if host.startswith("::ffff:") and "." in host else host
+
+
+class Engine:
+    """One worker: one dual-stack UDP socket and the forwarding table behind it."""
+
+    def __init__(
+        self,
+        host: str = "::",
+        port: int = 0,
+        *,
+        keyframe_interval: float = 0.5,
+        on_slow_datagram: SlowDatagramHandler | None = None,
+    ) -> None:
+        sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        try:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+            sock.setblocking(False)
+            for option in (socket.SO_RCVBUF, socket.SO_SNDBUF):
+                try:
+                    sock.setsockopt(socket.SOL_SOCKET, option, SOCKET_BUFFER_BYTES)
+                except OSError:  # pragma: no cover - capped by the kernel, never fatal
+                    pass
+            sock.bind((_ipv6_literal(host), port))
+        except BaseException:
+            sock.close()
+            raise
+        self._sock = sock
+        self._rtcp_ssrc = random.randint(1, 0xFFFFFFFF)
+        self._core = Core(sock.fileno(), self._rtcp_ssrc, int(keyframe_interval * 1000))
+        self._ids = itertools.count(1)
+        self._ssrcs: set[int] = set()
+        self._version = 0
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.routers: dict[int, Router] = {}
+        self.closed = False
+        #: called as on_slow_datagram(data, (host, port)) for STUN, DTLS and datagrams from
+        #: addresses no transport owns; when None they are only counted (slow_datagrams)
+        self.on_slow_datagram = on_slow_datagram
+        self.slow_datagrams = 0
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Attaches the fast path to the running asyncio loop."""
+        self._check()
+        if self._loop is not None:
+            return
+        self._loop = asyncio.get_running_loop()
+        self._loop.add_reader(self._sock.fileno(), self._on_readable)
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        for router in list(self.routers.values()):
+            router._close()
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.remove_reader(self._sock.fileno())
+        self._core.close()
+        self._sock.close()
+        self.closed = True
+        for _, future in self._waiters:
+            if not future.done():
+                future.set_exception(ClosedError("engine closed"))
+        self._waiters.clear()
+
+    async def __aenter__(self) -> Engine:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def address(self) -> Address:
+        """(host, port) actually bound; an IPv4 host is reported as IPv4."""
+        host, port = self._sock.getsockname()[:2]
+        return _unmap(host), port
+
+    # ---- the loop's reader -----------------------------------------------------------------
+
+    def _on_readable(self) -> None:
+        core = self._core
+        core.drain()
+        item = core.pop_slow()
+        while item is not None:
+            self.slow_datagrams += 1
+            handler = self.on_slow_datagram
+            if handler is not None:
+                try:
+                    handler(item[0], item[1])
+                except Exception:
+                    logger.exception("slow-path handler failed")
+            item = core.pop_slow()
+
+    def sendto(self, data: bytes, addr: Address) -> None:
+        """Sends a slow-path datagram (STUN answer, DTLS record); never blocks."""
+        try:
+            self._sock.sendto(data, (_ipv6_literal(addr[0]), addr[1]))
+        except (BlockingIOError, InterruptedError):
+            logger.debug("slow-path send to %s dropped: socket buffer full", addr)
+
+    # ---- versions --------------------------------------------------------------------------
+
+    @property
+    def version(self) -> int:
+        """The last table version applied (every table operation bumps it by one)."""
+        return self._version
+
+    async def wait_version(self, version: int) -> None:
+        """Returns once table version `version` is in force."""
+        if self._version >= version:
+            return
+        self._check()
+        future = asyncio.get_running_loop().create_future()
+        self._waiters.append((version, future))
+        await future
+
+    def _applied(self) -> int:
+        self._version += 1
+        self._core.set_version(self._version)
+        if self._waiters:
+            ready = [f for v, f in self._waiters if v <= self._version]
+            self._waiters = [(v, f) for v, f in self._waiters if v > self._version]
+            for future in ready:
+                if not future.done():
+                    future.set_result(None)
+        return self._version
+
+    # ---- table -----------------------------------------------------------------------------
+
+    def create_router(self) -> Router:
+        self._check()
+        router = Router(self, next(self._ids))
+        self.routers[router.id] = router
+        self._applied()
+        return router
+
+    def stats(self) -> dict[str, Any]:
+        stats = self._core.stats()
+        stats["version"] = self._version
+        stats["slow_datagrams"] = self.slow_datagrams
+        return stats
+
+    def allocations(self) -> dict[str, int]:
+        """Live C allocations (debug resource check): all zero after close()."""
+        return self._core.allocations()
+
+    def request_keyframe(self, producer: Producer) -> bool:
+        return producer.request_keyframe()
+
+    def _check(self) -> None:
+        if self.closed:
+            raise ClosedError("engine closed")
+
+    def _new_ssrc(self) -> int:
+        while True:
+            ssrc = random.randint(1, 0xFFFFFFFF)
+            if ssrc not in self._ssrcs and ssrc != self._rtcp_ssrc:
+                return ssrc
+
+
+class Router:
+    """The media side of one meeting inside a worker."""
+
+    def __init__(self, engine: Engine, router_id: int) -> None:
+        self.engine = engine
+        self.id = router_id
+        self.transports: dict[int, Transport] = {}
+        self.closed = False
+
+    def create_plain_transport(self, remote: Address) -> Transport:
+        """Plain RTP/RTCP to and from a fixed remote address, no encryption."""
+        self._check()
+        engine = self.engine
+        host, port = remote
+        transport = Transport(self, next(engine._ids), (host, int(port)))
+        try:
+            engine._core.add_transport(transport.id, self.id, host, int(port))
+        except ValueError as error:
+            raise EngineError(str(error)) from None
+        self.transports[transport.id] = transport
+        engine._applied()
+        return transport
+
+    def close(self) -> None:
+        if not self.closed:
+            self._close()
+            self.engine._applied()
+
+    def _close(self) -> None:
+        for transport in list(self.transports.values()):
+            transport._close()
+        self.engine.routers.pop(self.id, None)
+        self.closed = True
+
+    def _check(self) -> None:
+        if self.closed:
+            raise ClosedError(f"router {self.id} closed")
+        self.engine._check()
+
+
+class Transport:
+    """One peer's connection; here a plain RTP transport with a fixed remote address."""
+
+    def __init__(self, router: Router, transport_id: int, remote: Address) -> None:
+        self.router = router
+        self.engine = router.engine
+        self.id = transport_id
+        self.remote = remote
+        self.producers: dict[int, Producer] = {}
+        self.consumers: dict[int, Consumer] = {}
+        self.closed = False
+
+    def produce(
+        self,
+        kind: str,
+        ssrc: int,
+        payload_type: int,
+        source: str | None = None,
+        clock_rate: int | None = None,
+        paused: bool = False,
+    ) -> Producer:
+        """An incoming track: RTP from this transport with this SSRC."""
+        self._check()
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
+        if source is None:
+            source = "camera" if kind == "video" else "microphone"
+        if source not in SOURCES:
+            raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
+        if clock_rate is None:
+            clock_rate = DEFAULT_CLOCK_RATES[kind]
+        engine = self.engine
+        producer = Producer(self, next(engine._ids), kind, ssrc, payload_type, source, clock_rate)
+        try:
+            engine._core.add_producer(producer.id, self.id, ssrc, payload_type, kind == "video", clock_rate)
+            if paused:
+                engine._core.set_producer_paused(producer.id, True)
+        except (ValueError, OverflowError) as error:
+            raise EngineError(str(error)) from None
+        producer.paused = paused
+        self.producers[producer.id] = producer
+        engine._ssrcs.add(ssrc)
+        engine._applied()
+        return producer
+
+    def consume(
+        self,
+        producer: Producer,
+        ssrc: int | None = None,
+        payload_type: int | None = None,
+        paused: bool = False,
+    ) -> Consumer:
+        """An outgoing copy of `producer` to this transport, with its own SSRC (allocated unless given)."""
+        self._check()
+        producer._check()
+        if producer.transport.router is not self.router:
+            raise EngineError("a consumer must be in its producer's router")
+        engine = self.engine
+        if ssrc is None:
+            ssrc = engine._new_ssrc()
+        if payload_type is None:
+            payload_type = producer.payload_type
+        consumer = Consumer(self, next(engine._ids), producer, ssrc, payload_type)
+        try:
+            engine._core.add_consumer(consumer.id, self.id, producer.id, ssrc, payload_type, paused)
+        except (ValueError, OverflowError) as error:
+            raise EngineError(str(error)) from None
+        consumer.paused = paused
+        self.consumers[consumer.id] = consumer
+        producer.consumers[consumer.id] = consumer
+        engine._ssrcs.add(ssrc)
+        engine._applied()
+        return consumer
+
+    def set_srtp(self, profile: int, local_key_salt: bytes, remote_key_salt: bytes) -> None:
+        """Encrypts this transport from now on (SRTP/SRTCP, `profile` in RFC 5764 numbering, e.g.
+        1 = AES128_CM_SHA1_80): the engine sends with `local_key_salt` and expects the peer to send
+        with `remote_key_salt` (master key followed by master salt, as DTLS-SRTP exports them)."""
+        self._check()
+        try:
+            self.engine._core.set_transport_srtp(self.id, profile, local_key_salt, remote_key_salt)
+        except ValueError as error:
+            raise EngineError(str(error)) from None
+        self.engine._applied()
+
+    def stats(self) -> dict[str, Any]:
+        self._check()
+        return self.engine._core.transport_stats(self.id)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._close()
+            self.engine._applied()
+
+    def _close(self) -> None:
+        for consumer in list(self.consumers.values()):
+            consumer._close()
+        for producer in list(self.producers.values()):
+            producer._close()
+        if not self.engine.closed:
+            self.engine._core.remove_transport(self.id)
+        self.router.transports.pop(self.id, None)
+        self.closed = True
+
+    def _check(self) -> None:
+        if self.closed:
+            raise ClosedError(f"transport {self.id} closed")
+        self.router._check()
+
+
+class Producer:
+    """One incoming track. Closing it closes its consumers."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        producer_id: int,
+        kind: str,
+        ssrc: int,
+        payload_type: int,
+        source: str,
+        clock_rate: int,
+    ) -> None:
+        self.transport = transport
+        self.engine = transport.engine
+        self.id = producer_id
+        self.kind = kind
+        self.ssrc = ssrc
+        self.payload_type = payload_type
+        self.source = source
+        self.clock_rate = clock_rate
+        self.paused = False
+        self.consumers: dict[int, Consumer] = {}
+        self.closed = False
+
+    def pause(self) -> None:
+        """Closes the producer gate: everything from it is dropped (and counted)."""
+        self._set_paused(True)
+
+    def resume(self) -> None:
+        """Opens the producer gate; for video, asks the publisher for a keyframe."""
+        self._set_paused(False)
+
+    def _set_paused(self, paused: bool) -> None:
+        self._check()
+        self.engine._core.set_producer_paused(self.id, paused)
+        self.paused = paused
+        self.engine._applied()
+
+    def request_keyframe(self) -> bool:
+        """Sends a PLI to the publisher (merged with one sent a few ms ago): True if sent."""
+        self._check()
+        return self.engine._core.request_keyframe(self.id)
+
+    def stats(self) -> dict[str, Any]:
+        self._check()
+        return self.engine._core.producer_stats(self.id)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._close()
+            self.engine._applied()
+
+    def _close(self) -> None:
+        for consumer in list(self.consumers.values()):
+            consumer._close()
+        if not self.engine.closed:
+            self.engine._core.remove_producer(self.id)
+        self.engine._ssrcs.discard(self.ssrc)
+        self.transport.producers.pop(self.id, None)
+        self.closed = True
+
+    def _check(self) -> None:
+        if self.closed:
+            raise ClosedError(f"producer {self.id} closed")
+        self.transport._check()
+
+
+class Consumer:
+    """One outgoing copy of a producer to a transport, with its own SSRC, sequence and timestamps."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        consumer_id: int,
+        producer: Producer,
+        ssrc: int,
+        payload_type: int,
+    ) -> None:
+        self.transport = transport
+        self.engine = transport.engine
+        self.id = consumer_id
+        self.producer = producer
+        self.kind = producer.kind
+        self.ssrc = ssrc
+        self.payload_type = payload_type
+        self.paused = False
+        self.closed = False
+
+    def pause(self) -> None:
+        """Closes the consumer gate: this copy is not sent."""
+        self._set_paused(True)
+
+    def resume(self) -> None:
+        """Opens the consumer gate; for video, asks the publisher for a keyframe."""
+        self._set_paused(False)
+
+    def _set_paused(self, paused: bool) -> None:
+        self._check()
+        self.engine._core.set_consumer_paused(self.id, paused)
+        self.paused = paused
+        self.engine._applied()
+
+    def switch(self, producer: Producer) -> None:
+        """Feeds this consumer from another producer of the same kind and router; the subscriber
+        sees one stream (same SSRC, contiguous sequence numbers, timestamps never going back)."""
+        self._check()
+        producer._check()
+        if producer.kind != self.kind:
+            raise EngineError(f"cannot switch a {self.kind} consumer to a {producer.kind} producer")
+        if producer.transport.router is not self.transport.router:
+            raise EngineError("a consumer must be in its producer's router")
+        self.engine._core.switch_consumer(self.id, producer.id)
+        self.producer.consumers.pop(self.id, None)
+        producer.consumers[self.id] = self
+        self.producer = producer
+        self.engine._applied()
+
+    def stats(self) -> dict[str, Any]:
+        self._check()
+        return self.engine._core.consumer_stats(self.id)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._close()
+            self.engine._applied()
+
+    def _close(self) -> None:
+        if not self.engine.closed:
+            self.engine._core.remove_consumer(self.id)
+        self.engine._ssrcs.discard(self.ssrc)
+        self.producer.consumers.pop(self.id, None)
+        self.transport.consumers.pop(self.id, None)
+        self.closed = True
+
+    def _check(self) -> None:
+        if self.closed:
+            raise ClosedError(f"consumer {self.id} closed")
+        self.transport._check()

@@ -37,3 +37,189 @@ cdef Drop rtp_parse(const uint8_t* data, size_t length, RtpView* view) noexcept 
 cdef int rtp_extension(const RtpView* view, uint8_t ext_id, const uint8_t** value) noexcept nogil
 # Splits and validates a compound: every part, or a drop reason and no parts.
 cdef Drop rtcp_split(const uint8_t* data, size_t length, RtcpView* parts, int max_parts, int* count) noexcept nogil
+
+
+# ---------------------------------------------------------------------------------------------
+# Engine core: forwarding table, batched I/O, RTCP relay (table.pxi, io.pxi, forward.pxi, ...).
+# Everything below is plain C data touched with the GIL released; Core is its Python handle.
+# ---------------------------------------------------------------------------------------------
+from libc.stdint cimport uint64_t, int64_t
+from posix.uio cimport iovec
+from engine.includes.consts cimport DROP_COUNT, BATCH_SIZE, SEND_SLOTS, SLOW_QUEUE_SIZE
+from engine.includes.sockets cimport sockaddr_in6, mmsghdr
+
+
+cdef struct Counters:         # per engine, transport, producer and consumer
+    uint64_t packets_in
+    uint64_t bytes_in
+    uint64_t packets_out
+    uint64_t bytes_out
+    uint64_t drops[DROP_COUNT]  # indexed by Drop
+
+
+cdef struct Key:              # hash-table key: an address, (transport, SSRC) or (tag, id)
+    uint64_t a
+    uint64_t b
+    uint64_t c
+
+
+cdef struct Slot:
+    Key key
+    void* value               # borrowed: entries are owned by the id table's owner (Core)
+    int used
+
+
+cdef struct Table:            # open addressing, linear probing, backward-shift deletion
+    Slot* slots               # owned here
+    uint32_t capacity         # a power of two; load kept at or below one half
+    uint32_t size
+
+
+# SRTP hook, filled in by srtp.pxi for WebRTC transports: transforms in place, returns DROP_NONE
+# or a drop reason; `length` is updated. Plain transports leave the pointers NULL.
+ctypedef Drop (*crypto_fn)(void* ctx, uint8_t* data, int* length, int rtcp) noexcept nogil
+
+
+cdef struct Transport:
+    uint32_t id
+    uint32_t router_id
+    sockaddr_in6 remote       # where this peer's datagrams come from and go to (v4-mapped for IPv4)
+    int has_remote
+    void* crypto              # SRTP context: owned by the srtp layer; NULL for plain transports
+    crypto_fn protect         # NULL for plain transports
+    crypto_fn unprotect
+    Counters counters
+
+
+cdef struct Consumer
+
+
+cdef struct Producer:
+    uint32_t id
+    Transport* transport      # borrowed from the id table (a transport outlives its producers)
+    uint32_t ssrc
+    uint8_t payload_type
+    uint8_t video
+    uint8_t paused
+    uint8_t fir_seq           # RFC 5104 command sequence number of the FIRs we send
+    uint32_t clock_rate
+    Consumer** consumers      # array owned here; the consumers are borrowed from the id table
+    uint32_t consumer_count
+    uint32_t consumer_capacity
+    uint64_t last_keyframe_request_ms
+    uint64_t keyframe_requests        # PLI/FIR sent to the publisher for this producer
+    uint64_t keyframe_rate_limited    # requests suppressed by the per-producer interval
+    uint64_t nacks                    # NACK packets relayed to the publisher
+    uint64_t sender_reports           # SR received from the publisher
+    Counters counters
+
+
+cdef struct Consumer:
+    uint32_t id
+    Transport* transport      # borrowed from the id table (a transport outlives its consumers)
+    Producer* producer        # borrowed; the producer's consumer array points back here
+    uint32_t ssrc
+    uint8_t payload_type      # what producer.payload_type becomes
+    uint8_t pt_map[128]       # input payload type -> output payload type
+    uint8_t paused
+    uint8_t started           # a packet has been sent: offsets and last_* are meaningful
+    uint8_t resync            # recompute offsets at the next packet (resume, switch)
+    uint16_t seq_offset       # out = in + offset (mod 2^16)
+    uint32_t ts_offset        # out = in + offset (mod 2^32)
+    uint16_t last_seq         # highest sequence number sent
+    uint32_t last_ts          # timestamp of that packet
+    uint16_t resync_seq       # first sequence number sent after the last resync
+    uint16_t since_resync     # packets sent since then, saturating at STALE_WINDOW
+    uint64_t last_sent_ms
+    uint32_t clock_rate
+    uint64_t packets_sent     # RTP packets queued for sending, for the sender reports we write
+    uint64_t octets_sent      # payload octets, likewise
+    uint64_t gated            # packets not sent because the consumer gate is closed
+    uint64_t stale            # packets older than the last resync point, not sent
+    uint64_t sender_reports   # rewritten SR sent to the subscriber
+    uint64_t keyframe_requests_in
+    uint64_t nacks_in
+    Counters counters
+
+
+cdef struct EngineCounters:   # engine-wide, besides the Counters every level has
+    uint64_t datagrams_in     # = rtp_routed + rtcp_handled + slow_queued + input drops
+    uint64_t rtp_in
+    uint64_t rtcp_in
+    uint64_t stun_in
+    uint64_t dtls_in
+    uint64_t unknown_source   # RTP/RTCP from an address no transport owns (sent to the slow path)
+    uint64_t slow_queued
+    uint64_t rtp_routed       # RTP that reached an open producer (sent to 0..N consumers)
+    uint64_t rtcp_handled     # valid compounds from a known transport
+    uint64_t sr_rewritten     # SR written for a consumer
+    uint64_t rr_terminated
+    uint64_t remb_terminated
+    uint64_t twcc_terminated
+    uint64_t rtcp_other_terminated   # SDES, BYE, APP, XR, unknown feedback, unknown SSRCs
+    uint64_t pli_relayed
+    uint64_t fir_relayed
+    uint64_t nack_relayed
+    uint64_t keyframe_rate_limited
+    uint64_t keyframe_requests_sent  # every PLI/FIR the engine sent (relayed or generated)
+    uint64_t recv_calls
+    uint64_t send_calls
+    uint64_t recv_errors
+    uint64_t drains
+
+
+cdef struct SendQueue:        # one sendmmsg batch; flushed when full and after every receive batch
+    uint8_t* buffers          # owned: SEND_SLOTS * SEND_SLOT_SIZE
+    mmsghdr msgs[SEND_SLOTS]
+    iovec iov[SEND_SLOTS * 2] # [header copy, payload borrowed from the receive buffer] or [whole copy]
+    Counters* credit[SEND_SLOTS * 3]  # borrowed: who is credited (or charged) for each datagram
+    int count
+
+
+cdef struct SlowRing:         # bounded queue of datagrams for the Python slow path
+    uint8_t* buffers          # owned: SLOW_QUEUE_SIZE * MAX_DATAGRAM
+    uint16_t lengths[SLOW_QUEUE_SIZE]
+    sockaddr_in6 addrs[SLOW_QUEUE_SIZE]
+    int head
+    int count
+
+
+cdef struct State:
+    int fd
+    uint64_t now_ms           # monotonic clock, read once per receive batch
+    uint32_t rtcp_ssrc        # sender SSRC of the RTCP the engine generates
+    uint64_t keyframe_interval_ms
+    int discard_sends         # benchmark hook (route_batch): tx_flush drops the queue uncounted
+    Table by_addr             # remote address -> Transport*
+    Table by_media            # (transport id, SSRC) -> Producer*
+    Table by_consumer         # (transport id, consumer SSRC) -> Consumer*
+    Table by_id               # (tag, id) -> Transport* / Producer* / Consumer*: the owner of all three
+    Counters counters
+    EngineCounters engine
+    int64_t live_blocks       # C allocations alive (debug resource check; zero after close)
+    int64_t live_transports
+    int64_t live_producers
+    int64_t live_consumers
+    uint8_t* rx_buffers       # owned: BATCH_SIZE * MAX_DATAGRAM
+    mmsghdr rx_msgs[BATCH_SIZE]
+    iovec rx_iov[BATCH_SIZE]
+    sockaddr_in6 rx_addrs[BATCH_SIZE]
+    SendQueue tx
+    SlowRing slow
+
+
+cdef class Core:
+    cdef State* st            # owned; NULL once closed
+    cdef readonly uint64_t version   # last applied table version
+    cdef bint closed          # tables and buffers freed; st kept for the allocation counters
+
+    cdef State* _open(self) except NULL
+    cdef Transport* _transport(self, uint32_t tid) except NULL
+    cdef Producer* _producer(self, uint32_t pid) except NULL
+    cdef Consumer* _consumer(self, uint32_t cid) except NULL
+    cdef int _put(self, Table* t, Key* k, void* value) except -1
+    cdef void _flush(self) noexcept
+    cdef bint _keyframe(self, Producer* p) noexcept
+    cdef int _attach(self, Producer* p, Consumer* c) except -1
+    cdef void _detach(self, Consumer* c) noexcept
+    cdef void _clear_srtp(self, Transport* t) noexcept

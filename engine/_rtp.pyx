@@ -3,5 +3,17 @@
 
 Split into included files, one concept each; this module only stitches them together.
 """
+from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int64_t
+from libc.string cimport memcpy, memset
+from engine.includes.consts cimport *
+from engine.includes.sockets cimport sockaddr_in6
 
-include "packet.pxi"
+include "packet.pxi"        # packet views: classify, rtp_parse, rtp_extension, rtcp_split
+include "counters.pxi"      # counters and drop reasons by name
+include "table.pxi"         # hash tables and counted allocation
+include "io.pxi"            # recvmmsg / sendmmsg batches, slow-path ring
+include "rewrite.pxi"       # a consumer's SSRC, payload type, sequence and timestamp spaces
+include "forward.pxi"       # per-datagram path: classify, look up, forward RTP
+include "rtcp_relay.pxi"    # SR rewrite, PLI/FIR/NACK relay, keyframe requests
+include "core.pxi"          # Core: the Python handle, table operations, stats
+include "srtp.pxi"          # SRTP/SRTCP through libsrtp (pylibsrtp): SrtpContext, transport hooks

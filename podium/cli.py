@@ -1,15 +1,198 @@
-"""`podium serve`, `podium engine` and administration commands."""
+"""`podium serve`, `podium bootstrap` and other administration commands."""
 
 import argparse
+import asyncio
+import contextlib
+import importlib.util
+import logging
+import os
+import re
+import signal
 import sys
+from pathlib import Path
+
+log = logging.getLogger("podium")
+
+WORKER_MODULE = "engine.worker"
+WORKER_START_TIMEOUT = 10.0
+WORKER_STOP_TIMEOUT = 5.0
+
+
+def _database_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", type=Path, default=Path("data"), help="where SQLite keeps its file (./data)")
+    parser.add_argument("--database-url", default=os.environ.get("PODIUM_DATABASE_URL"),
+                        help="e.g. postgresql://user:pass@host/db (default: SQLite in the data directory)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="podium", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the control plane and a local engine worker")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--no-engine", action="store_true", help="do not start a local engine worker")
+    _database_options(serve)
+
+    bootstrap = commands.add_parser("bootstrap", help="create a company and its first administrator")
+    bootstrap.add_argument("--company", required=True, help="the company's name")
+    bootstrap.add_argument("--slug", help="the company's short name used at login (default: from its name)")
+    bootstrap.add_argument("--email", required=True, help="the administrator's email")
+    bootstrap.add_argument("--password", default=os.environ.get("PODIUM_PASSWORD"),
+                           help="the administrator's password (or PODIUM_PASSWORD)")
+    bootstrap.add_argument("--name", help="the administrator's name (default: the email)")
+    bootstrap.add_argument("--max-rooms", type=int, default=100)
+    bootstrap.add_argument("--max-users", type=int, default=100)
+    bootstrap.add_argument("--max-participants", type=int, default=250)
+    _database_options(bootstrap)
+    return parser
+
+
+def slugify(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:63].strip("-")
+    return slug or "company"
+
+
+# serve
+
+
+async def _pump(stream: asyncio.StreamReader, prefix: str) -> None:
+    async for line in stream:
+        log.info("%s%s", prefix, line.decode(errors="replace").rstrip())
+
+
+class EngineWorker:
+    """A local engine worker subprocess: started before the control plane serves, stopped after."""
+
+    def __init__(self) -> None:
+        self.process: asyncio.subprocess.Process | None = None
+        self.address: str | None = None
+        self._pumps: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        if importlib.util.find_spec(WORKER_MODULE) is None:
+            log.warning("engine worker module %s is not available: serving without a local engine", WORKER_MODULE)
+            return
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", WORKER_MODULE, "--host", "127.0.0.1", "--port", "0",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        assert self.process.stdout is not None and self.process.stderr is not None
+        self._pumps.append(asyncio.create_task(_pump(self.process.stderr, "engine worker: ")))
+        try:
+            line = await asyncio.wait_for(self.process.stdout.readline(), WORKER_START_TIMEOUT)
+        except TimeoutError:
+            line = b""
+        if not line:
+            log.error("engine worker (pid %d) printed no address within %.0f s", self.process.pid,
+                      WORKER_START_TIMEOUT)
+        else:
+            self.address = line.decode(errors="replace").strip()
+            log.info("engine worker (pid %d) listening on %s", self.process.pid, self.address)
+        self._pumps.append(asyncio.create_task(_pump(self.process.stdout, "engine worker: ")))
+
+    async def stop(self) -> None:
+        process = self.process
+        if process is not None and process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(process.wait(), WORKER_STOP_TIMEOUT)
+            except TimeoutError:
+                log.warning("engine worker (pid %d) ignored SIGTERM: killing it", process.pid)
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
+                await process.wait()
+        if process is not None:
+            log.info("engine worker stopped (exit status %s)", process.returncode)
+        for pump in self._pumps:
+            pump.cancel()
+        await asyncio.gather(*self._pumps, return_exceptions=True)
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from control.app import create_app
+    from control.settings import Settings
+
+    settings = Settings(data_dir=args.data_dir, database_url=args.database_url)
+    app = create_app(settings)
+    server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="info", lifespan="on"))
+    worker = EngineWorker()
+    if not args.no_engine:
+        await worker.start()
+    try:
+        await server.serve()
+    finally:
+        await worker.stop()
+
+
+# bootstrap
+
+
+async def _bootstrap(args: argparse.Namespace) -> int:
+    from control.domain.quotas import Quotas
+    from control.errors import ApiError
+    from control.services import companies
+    from control.services.context import Context
+    from control.settings import Settings
+    from control.store import migrate
+    from control.store.db import create_engine, create_sessionmaker
+
+    settings = Settings(data_dir=args.data_dir, database_url=args.database_url)
+    if settings.database_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(settings.resolved_database_url())
+    try:
+        await migrate.upgrade(engine)
+        async with create_sessionmaker(engine)() as session:
+            ctx = Context(session=session, settings=settings, token_key="")
+            company, admin = await companies.bootstrap(
+                ctx, slug=args.slug or slugify(args.company), name=args.company, email=args.email,
+                password=args.password, admin_name=args.name or args.email,
+                quotas=Quotas(max_rooms=args.max_rooms, max_users=args.max_users,
+                              max_participants=args.max_participants))
+    except ApiError as exc:
+        print(f"podium bootstrap: {exc.message}", file=sys.stderr)
+        return 1
+    finally:
+        await engine.dispose()
+    print(f"company {company.slug} ({company.id}) created; administrator {admin.email} ({admin.id})")
+    return 0
+
+
+def _validate_bootstrap(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    from pydantic import TypeAdapter, ValidationError
+
+    from control.api.schemas import Email, Name, Password, Slug
+
+    checks = [("--company", Name, args.company), ("--email", Email, args.email),
+              ("--password", Password, args.password), ("--slug", Slug, args.slug or slugify(args.company))]
+    if args.name is not None:
+        checks.append(("--name", Name, args.name))
+    for option, kind, value in checks:
+        if value is None:
+            parser.error(f"{option} is required")
+        try:
+            TypeAdapter(kind).validate_python(value)
+        except ValidationError as exc:
+            parser.error(f"{option}: {exc.errors()[0]['msg']}")
+    for option in ("max_rooms", "max_users", "max_participants"):
+        if getattr(args, option) < 1:
+            parser.error(f"--{option.replace('_', '-')} must be at least 1")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="podium", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="run the control plane and a local engine worker")
+    parser = _parser()
     args = parser.parse_args(argv)
-    print(f"podium {args.command}: not available yet", file=sys.stderr)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "serve":
+        asyncio.run(_serve(args))
+        return 0
+    if args.command == "bootstrap":
+        _validate_bootstrap(parser, args)
+        return asyncio.run(_bootstrap(args))
+    parser.error(f"unknown command {args.command}")
     return 2
 
 

@@ -54,3 +54,12 @@ cdef enum Feedback:
     FB_FIR = 4     # PSFB FMT 4 (RFC 5104)
     FB_REMB = 5    # PSFB FMT 15 with "REMB" identifier
     FB_OTHER = 6
+
+# Engine core (forwarding table, send queue, RTCP relay). Added by the fast-path owner.
+cdef enum:
+    SEND_SLOTS = 64                # outgoing datagrams per sendmmsg call
+    SEND_SLOT_SIZE = 1664          # MAX_DATAGRAM + room for an SRTP/SRTCP trailer (tag + MKI)
+    TABLE_MIN_CAPACITY = 64        # slots of a fresh hash table (a power of two)
+    KEYFRAME_INTERVAL_MS = 500     # default: at most one relayed PLI/FIR per producer per interval
+    KEYFRAME_COALESCE_MS = 20      # gate opening/switch: requests this close together are merged
+    STALE_WINDOW = 0x4000          # packets after a resync during which older input is "stale"

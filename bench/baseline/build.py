@@ -1,0 +1,47 @@
+"""Compiles the benchmark's C programs (forwarder, load generator, sink) into bench/baseline/build/.
+
+Each benchmark calls build() first: a program is recompiled only when its source or common.h is newer
+than the binary, so every run measures the code in the working tree.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BUILD_DIR = HERE / "build"
+PROGRAMS = ("forwarder", "loadgen", "sink")
+CFLAGS = ("-O2", "-Wall", "-Wextra")
+
+
+def build(force: bool = False) -> dict[str, Path]:
+    """Compiles what is stale; returns {program name: path of its binary}."""
+    compiler = os.environ.get("CC") or shutil.which("gcc") or shutil.which("cc")
+    if compiler is None:
+        raise RuntimeError("no C compiler: the benchmark's baselines need gcc (or $CC)")
+    BUILD_DIR.mkdir(parents=True, exist_ok=True)
+    header = HERE / "common.h"
+    binaries = {}
+    for name in PROGRAMS:
+        source = HERE / f"{name}.c"
+        binary = BUILD_DIR / name
+        newest = max(source.stat().st_mtime, header.stat().st_mtime)
+        if force or not binary.exists() or binary.stat().st_mtime < newest:
+            partial = BUILD_DIR / f".{name}.{os.getpid()}"
+            result = subprocess.run(
+                [compiler, *CFLAGS, "-o", str(partial), str(source)], capture_output=True, text=True, timeout=120
+            )
+            if result.returncode != 0:
+                partial.unlink(missing_ok=True)
+                raise RuntimeError(f"compiling {source.name} failed:\n{result.stderr}")
+            os.replace(partial, binary)  # atomic: a concurrent run sees the old or the new binary
+        binaries[name] = binary
+    return binaries
+
+
+if __name__ == "__main__":
+    for name, path in build(force=True).items():
+        print(f"{name}: {path}")

@@ -1,0 +1,75 @@
+"""The engine under test as a forwarder process, built only through its public API (docs/engine-api.md).
+
+    python -m bench.engine_forwarder --source PORT --dest PORT,PORT,... [--max-seconds S]
+
+One Engine on 127.0.0.1 with one router: a plain transport whose remote is the publisher
+(127.0.0.1:--source) producing one video track (SSRC 1111, the load generator's), and one plain
+transport per destination, each consuming that producer. Prints "port N" once the forwarding table is
+in force, and engine.stats() as one JSON line when stopped (SIGTERM, SIGINT or --max-seconds), with
+"loop_lag_ms": how late a 5 ms asyncio timer fired (at most, on average) while the fast path forwarded:
+how long timers, control-plane updates and signals waited for the loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+
+from engine import Engine
+
+INPUT_SSRC = 1111
+PROBE_INTERVAL = 0.005
+
+
+async def probe_loop_lag(lags: list[float]) -> None:
+    loop = asyncio.get_running_loop()
+    while True:
+        start = loop.time()
+        await asyncio.sleep(PROBE_INTERVAL)
+        lags.append(loop.time() - start - PROBE_INTERVAL)
+
+
+async def main(args: argparse.Namespace) -> None:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signo in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signo, stop.set)
+
+    engine = Engine(host="127.0.0.1", port=args.port)
+    await engine.start()
+    router = engine.create_router()
+    publisher = router.create_plain_transport(remote=("127.0.0.1", args.source))
+    producer = publisher.produce(
+        kind="video", ssrc=INPUT_SSRC, payload_type=96, source="camera", clock_rate=90000
+    )
+    consumers = []
+    for port in (int(p) for p in args.dest.split(",")):
+        subscriber = router.create_plain_transport(remote=("127.0.0.1", port))
+        consumers.append(subscriber.consume(producer))
+    await engine.wait_version(engine.version)
+    lags: list[float] = []
+    probe = asyncio.create_task(probe_loop_lag(lags))
+    print(f"port {engine.address[1]}", flush=True)
+
+    try:
+        await asyncio.wait_for(stop.wait(), args.max_seconds)
+    except TimeoutError:
+        pass
+    probe.cancel()
+    stats = {"engine": engine.stats(), "producer": producer.stats(), "publisher": publisher.stats(),
+             "loop_lag_ms": {"max": 1000 * max(lags, default=0.0), "mean": 1000 * sum(lags) / max(len(lags), 1)}}
+    if consumers:
+        stats["consumer0"] = consumers[0].stats()
+    engine.close()
+    print(json.dumps(stats, default=str), flush=True)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--source", type=int, required=True, help="the publisher's UDP port on 127.0.0.1")
+    parser.add_argument("--dest", required=True, help="subscribers' UDP ports on 127.0.0.1, comma-separated")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--max-seconds", type=float, default=60.0)
+    asyncio.run(main(parser.parse_args()))

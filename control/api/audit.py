@@ -1,0 +1,68 @@
+"""The audit log: /audit-events, /audit-events.csv"""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, Field
+from starlette.responses import Response
+
+from control.api.endpoint import Call, EndpointGroup
+from control.api.schemas import Id, Input, Page, PageQuery
+from control.services import audit
+from control.store.models import AuditEvent
+from control.store.repositories.audit import AuditFilter
+
+endpoints = EndpointGroup(tag="audit")
+
+Action = Field(None, max_length=64, pattern=r"^[a-z_.]+$", description="e.g. user.invited")
+
+
+class AuditFilterQuery(Input):
+    action: str | None = Action
+    actor_user_id: Id | None = None
+    target_type: str | None = Field(None, max_length=32, pattern=r"^[a-z_]+$")
+    target_id: Id | None = None
+    since: AwareDatetime | None = Field(None, description="inclusive, ISO 8601 with a time zone")
+    until: AwareDatetime | None = Field(None, description="exclusive, ISO 8601 with a time zone")
+
+    def to_filter(self) -> AuditFilter:
+        return AuditFilter(action=self.action, actor_user_id=self.actor_user_id, target_type=self.target_type,
+                           target_id=self.target_id, since=self.since, until=self.until)
+
+
+class AuditQuery(AuditFilterQuery, PageQuery):
+    pass
+
+
+class AuditEventOut(BaseModel):
+    id: int
+    at: datetime
+    actor_user_id: str | None
+    actor_api_key_id: str | None
+    action: str
+    target_type: str
+    target_id: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+def out(e: AuditEvent) -> AuditEventOut:
+    return AuditEventOut(id=e.id, at=e.at, actor_user_id=e.actor_user_id, actor_api_key_id=e.actor_api_key_id,
+                         action=e.action, target_type=e.target_type, target_id=e.target_id, before=e.before,
+                         after=e.after)
+
+
+@endpoints.get("/audit-events", query=AuditQuery, response=Page[AuditEventOut], errors=(403,))
+async def list_audit_events(call: Call) -> Page[AuditEventOut]:
+    """Administrative changes, newest first: who, what, before and after, when (Manage company settings)."""
+    q: AuditQuery = call.query
+    page = await audit.query(call.ctx, call.principal, q.to_filter(), offset=q.offset, limit=q.limit)
+    return Page[AuditEventOut](items=[out(e) for e in page.items], total=page.total, offset=q.offset, limit=q.limit)
+
+
+@endpoints.get("/audit-events.csv", query=AuditFilterQuery, errors=(403,), media_type="text/csv")
+async def export_audit_events(call: Call) -> Response:
+    """The matching audit events as CSV, newest first (Manage company settings)."""
+    text = await audit.export_csv(call.ctx, call.principal, call.query.to_filter())
+    return Response(text, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="audit-events.csv"'})

@@ -1,0 +1,171 @@
+"""Endpoints: one declaration gives both the Starlette route and its OpenAPI operation.
+
+A handler takes a `Call` (validated path, query and body, the caller, the service context) and returns a
+pydantic model (serialised with the endpoint's status), None (204), or a Starlette Response.
+"""
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from control.errors import BadRequest, Invalid, NotFound, Unauthenticated
+from control.services import auth
+from control.services.context import Context
+from control.types import Principal
+
+API_PREFIX = "/api/v1"
+
+
+@dataclass
+class Call:
+    request: Request
+    ctx: Context
+    principal_or_none: Principal | None
+    path: Any
+    query: Any
+    body: Any
+
+    @property
+    def principal(self) -> Principal:
+        assert self.principal_or_none is not None, "endpoint declared without authentication"
+        return self.principal_or_none
+
+
+Handler = Callable[[Call], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    """Relative to /api/v1, with {name} parameters."""
+    handler: Handler
+    summary: str
+    tag: str
+    status: int = 200
+    response: type[BaseModel] | None = None
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    path_model: type[BaseModel] | None = None
+    """Validates the path parameters (a failure is 404); all parameters are plain strings without it."""
+    authenticated: bool = True
+    errors: tuple[int, ...] = ()
+    """Error statuses besides those every endpoint may answer (401 when authenticated, 422 with input)."""
+    media_type: str = "application/json"
+
+    @property
+    def operation_id(self) -> str:
+        return self.handler.__name__
+
+
+@dataclass
+class EndpointGroup:
+    """The endpoints of one resource module."""
+
+    tag: str
+    endpoints: list[Endpoint] = field(default_factory=list)
+
+    def add(self, method: str, path: str, **options: Any) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            summary = options.pop("summary", None) or (handler.__doc__ or handler.__name__).strip().splitlines()[0]
+            self.endpoints.append(Endpoint(method, path, handler, summary=summary, tag=self.tag, **options))
+            return handler
+        return register
+
+    def get(self, path: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self.add("GET", path, **options)
+
+    def post(self, path: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self.add("POST", path, **options)
+
+    def put(self, path: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self.add("PUT", path, **options)
+
+    def patch(self, path: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self.add("PATCH", path, **options)
+
+    def delete(self, path: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self.add("DELETE", path, **options)
+
+
+def _problems(exc: ValidationError, where: str) -> list[dict[str, Any]]:
+    return [{"field": ".".join(str(part) for part in (where, *e["loc"])), "message": e["msg"], "type": e["type"]}
+            for e in exc.errors(include_url=False, include_context=False, include_input=False)]
+
+
+def _validate(model: type[BaseModel], data: Any, where: str) -> BaseModel:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise Invalid(f"invalid {where}", details=_problems(exc, where)) from None
+
+
+async def _read_body(request: Request) -> Any:
+    raw = await request.body()
+    if not raw:
+        return None
+    try:
+        data = json.loads(raw)
+        json.dumps(data, ensure_ascii=False).encode()  # refuses lone surrogates (\ud800)
+    except (ValueError, UnicodeError, RecursionError):
+        raise BadRequest("request body is not valid JSON in UTF-8", code="malformed_json") from None
+    return data
+
+
+def _credential(request: Request) -> str:
+    header = request.headers.get("authorization")
+    if header is None:
+        raise Unauthenticated("missing Authorization header")
+    scheme, _, credential = header.partition(" ")
+    if scheme.lower() != "bearer" or not credential.strip():
+        raise Unauthenticated("Authorization header must be 'Bearer <token or API key>'")
+    return credential.strip()
+
+
+def _runner(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
+    async def run(request: Request) -> Response:
+        make_context: Callable[[], Any] = request.app.state.context
+        async with make_context() as ctx:
+            principal = await auth.authenticate(ctx, _credential(request)) if endpoint.authenticated else None
+            path: Any = dict(request.path_params)
+            if endpoint.path_model is not None:
+                try:
+                    path = endpoint.path_model.model_validate(path)
+                except ValidationError:
+                    raise NotFound(f"nothing at {request.url.path}") from None
+            query = (_validate(endpoint.query, dict(request.query_params), "query")
+                     if endpoint.query is not None else None)
+            body = (_validate(endpoint.body, await _read_body(request), "body")
+                    if endpoint.body is not None else None)
+            result = await endpoint.handler(Call(request, ctx, principal, path, query, body))
+        if isinstance(result, Response):
+            return result
+        if result is None:
+            return Response(status_code=204)
+        return JSONResponse(result.model_dump(mode="json"), status_code=endpoint.status)
+
+    return run
+
+
+def to_routes(endpoints: list[Endpoint]) -> list[Route]:
+    """One route per path, dispatching on the method, so that a 405 lists every allowed method."""
+    by_path: dict[str, dict[str, Endpoint]] = {}
+    for endpoint in endpoints:
+        by_path.setdefault(endpoint.path, {})[endpoint.method] = endpoint
+    routes = []
+    for path, methods in by_path.items():
+        runners = {method: _runner(endpoint) for method, endpoint in methods.items()}
+        if "GET" in runners:
+            runners["HEAD"] = runners["GET"]
+
+        async def dispatch(request: Request, runners: dict[str, Any] = runners) -> Response:
+            return await runners[request.method](request)
+
+        routes.append(Route(API_PREFIX + path, dispatch, methods=list(methods)))
+    return routes

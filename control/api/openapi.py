@@ -1,0 +1,122 @@
+"""The OpenAPI 3.1 description, generated from the endpoint declarations and pydantic's JSON Schemas."""
+
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from control.api.endpoint import API_PREFIX, Endpoint
+from control.api.schemas import ErrorOut
+
+REF = "#/components/schemas/{model}"
+
+_REASONS = {400: "Malformed request", 401: "Not authenticated", 403: "Not permitted", 404: "Not found",
+            409: "Conflicts with the current state", 422: "Invalid input"}
+
+Mode = Literal["validation", "serialization"]
+
+
+def _models(endpoints: list[Endpoint]) -> list[tuple[type[BaseModel], Mode]]:
+    wanted: list[tuple[type[BaseModel], Mode]] = [(ErrorOut, "serialization")]
+    for e in endpoints:
+        wanted += [(m, "validation") for m in (e.body, e.query, e.path_model) if m is not None]
+        if e.response is not None:
+            wanted.append((e.response, "serialization"))
+    return list(dict.fromkeys(wanted))
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A parameter is absent rather than null: drop the null branch of `T | None` and the null default."""
+    schema = dict(schema)
+    variants = schema.pop("anyOf", None)
+    if variants is not None:
+        kept = [v for v in variants if v != {"type": "null"}]
+        if len(kept) == 1:
+            schema = {**kept[0], **schema}
+        else:
+            schema["anyOf"] = kept
+    if schema.get("default", 0) is None:
+        del schema["default"]
+    return schema
+
+
+def _parameters(model: type[BaseModel] | None, where: str, schemas: dict[str, Any],
+                refs: dict[Any, Any]) -> list[dict[str, Any]]:
+    if model is None:
+        return []
+    name = refs[(model, "validation")]["$ref"].rsplit("/", 1)[-1]
+    spec = schemas[name]
+    required = set(spec.get("required", ()))
+    params = []
+    for field, schema in spec["properties"].items():
+        schema = _without_null(schema)
+        param: dict[str, Any] = {"name": field, "in": where, "required": where == "path" or field in required,
+                                 "schema": schema}
+        if "description" in schema:
+            param["description"] = schema["description"]
+        params.append(param)
+    return params
+
+
+def _content(model: type[BaseModel], mode: Mode, refs: dict[Any, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": refs[(model, mode)]}}
+
+
+def _operation(e: Endpoint, schemas: dict[str, Any], refs: dict[Any, Any]) -> dict[str, Any]:
+    op: dict[str, Any] = {"operationId": e.operation_id, "summary": e.summary, "tags": [e.tag]}
+    description = " ".join((e.handler.__doc__ or "").split())
+    if description and description != e.summary:
+        op["description"] = description
+    params = _parameters(e.path_model, "path", schemas, refs) + _parameters(e.query, "query", schemas, refs)
+    if e.path_model is None:
+        params += [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+                   for n in _path_names(e.path)]
+    if params:
+        op["parameters"] = params
+    if e.body is not None:
+        op["requestBody"] = {"required": True, "content": _content(e.body, "validation", refs)}
+    responses: dict[str, Any] = {}
+    if e.status == 204:
+        responses["204"] = {"description": "Done"}
+    elif e.response is not None:
+        responses[str(e.status)] = {"description": "OK", "content": _content(e.response, "serialization", refs)}
+    else:
+        responses[str(e.status)] = {"description": "OK", "content": {e.media_type: {"schema": {"type": "string"}}}}
+    errors = set(e.errors)
+    if e.authenticated:
+        errors.add(401)
+    if e.body is not None:
+        errors |= {400, 422}
+    if e.query is not None:
+        errors.add(422)
+    if e.path_model is not None:
+        errors.add(404)
+    for status in sorted(errors):
+        responses[str(status)] = {"description": _REASONS[status], "content": _content(ErrorOut, "serialization", refs)}
+    op["responses"] = responses
+    if not e.authenticated:
+        op["security"] = []
+    return op
+
+
+def _path_names(path: str) -> list[str]:
+    return [part[1:-1] for part in path.split("/") if part.startswith("{") and part.endswith("}")]
+
+
+def document(endpoints: list[Endpoint], *, title: str = "Podium control plane", version: str = "1") -> dict[str, Any]:
+    refs, defs = models_json_schema(_models(endpoints), ref_template=REF)
+    schemas = defs.get("$defs", {})
+    paths: dict[str, dict[str, Any]] = {}
+    for e in endpoints:
+        paths.setdefault(API_PREFIX + e.path, {})[e.method.lower()] = _operation(e, schemas, refs)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version},
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                           "description": "an access token from /auth/login, or an API key"}},
+        },
+        "security": [{"bearer": []}],
+    }

@@ -1,0 +1,139 @@
+"""Rooms, their features and access rights: /rooms/…"""
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from control.api.endpoint import Call, EndpointGroup
+from control.api.schemas import Id, Input, Name, Page, PageQuery, Search
+from control.domain.roles import Role
+from control.services import rooms
+
+endpoints = EndpointGroup(tag="rooms")
+
+MAX_PARTICIPANTS = 100_000
+
+
+class RoomOut(BaseModel):
+    id: str
+    name: str
+    department_id: str | None
+    hidden: bool = Field(description="absent from lists and search for everyone without access")
+    waiting_room: bool
+    chat: bool
+    screen_share: bool = Field(description="screen sharing allowed")
+    max_participants: int
+    role: Role | None = Field(description="the caller's default role in the room, if any")
+    created_at: datetime
+
+
+class RoomIn(Input):
+    name: Name
+    department_id: Id | None = None
+    hidden: bool = False
+    waiting_room: bool = False
+    chat: bool = True
+    screen_share: bool = True
+    max_participants: int | None = Field(None, ge=1, le=MAX_PARTICIPANTS,
+                                         description="default and ceiling: the company's quota")
+
+
+class RoomUpdateIn(Input):
+    name: Name | None = None
+    department_id: Id | None = Field(None, description="null: outside any department")
+    hidden: bool | None = None
+    waiting_room: bool | None = None
+    chat: bool | None = None
+    screen_share: bool | None = None
+    max_participants: int | None = Field(None, ge=1, le=MAX_PARTICIPANTS)
+
+
+class RoomQuery(PageQuery):
+    q: Search | None = Field(None, description="part of the room's name")
+    department_id: Id | None = None
+
+
+class RoomPath(Input):
+    room_id: Id
+
+
+class AccessPath(Input):
+    room_id: Id
+    user_id: Id
+
+
+class AccessIn(Input):
+    role: Role
+
+
+class AccessOut(BaseModel):
+    user_id: str
+    email: str
+    name: str
+    role: Role
+
+
+class AccessListOut(BaseModel):
+    items: list[AccessOut]
+
+
+def out(view: rooms.RoomView) -> RoomOut:
+    r = view.room
+    return RoomOut(id=r.id, name=r.name, department_id=r.department_id, hidden=r.hidden, waiting_room=r.waiting_room,
+                   chat=r.chat, screen_share=r.screen_share, max_participants=r.max_participants, role=view.role,
+                   created_at=r.created_at)
+
+
+@endpoints.get("/rooms", query=RoomQuery, response=Page[RoomOut])
+async def list_rooms(call: Call) -> Page[RoomOut]:
+    """The rooms the caller sees, optionally searched by name; hidden rooms only with access."""
+    q: RoomQuery = call.query
+    page = await rooms.list_rooms(call.ctx, call.principal, offset=q.offset, limit=q.limit, search=q.q,
+                                  department_id=q.department_id)
+    return Page[RoomOut](items=[out(v) for v in page.items], total=page.total, offset=q.offset, limit=q.limit)
+
+
+@endpoints.post("/rooms", body=RoomIn, response=RoomOut, status=201, errors=(403, 404, 409))
+async def create_room(call: Call) -> RoomOut:
+    """Create a room within the company's quota (Create a room); the caller becomes its organizer."""
+    return out(await rooms.create_room(call.ctx, call.principal, call.body.model_dump()))
+
+
+@endpoints.get("/rooms/{room_id}", path_model=RoomPath, response=RoomOut, errors=(404,))
+async def get_room(call: Call) -> RoomOut:
+    """One room the caller sees."""
+    return out(await rooms.get_room(call.ctx, call.principal, call.path.room_id))
+
+
+@endpoints.patch("/rooms/{room_id}", path_model=RoomPath, body=RoomUpdateIn, response=RoomOut,
+                 errors=(403, 404))
+async def update_room(call: Call) -> RoomOut:
+    """Change a room's name, department, visibility or features (Administrate rooms, or its organizer)."""
+    changes = call.body.model_dump(exclude_unset=True)
+    return out(await rooms.update_room(call.ctx, call.principal, call.path.room_id, changes))
+
+
+@endpoints.delete("/rooms/{room_id}", path_model=RoomPath, status=204, errors=(403, 404))
+async def delete_room(call: Call) -> None:
+    """Delete a room (Administrate rooms, or its organizer)."""
+    await rooms.delete_room(call.ctx, call.principal, call.path.room_id)
+
+
+@endpoints.get("/rooms/{room_id}/access", path_model=RoomPath, response=AccessListOut, errors=(403, 404))
+async def list_room_access(call: Call) -> AccessListOut:
+    """Who has an access right in the room, with the default role there."""
+    rows = await rooms.list_access(call.ctx, call.principal, call.path.room_id)
+    return AccessListOut(items=[AccessOut(user_id=u.id, email=u.email, name=u.name, role=role) for u, role in rows])
+
+
+@endpoints.put("/rooms/{room_id}/access/{user_id}", path_model=AccessPath, body=AccessIn, status=204,
+               errors=(403, 404))
+async def set_room_access(call: Call) -> None:
+    """Give a user an access right in the room with a default role (organizer, moderator, participant)."""
+    await rooms.set_access(call.ctx, call.principal, call.path.room_id, call.path.user_id, call.body.role)
+
+
+@endpoints.delete("/rooms/{room_id}/access/{user_id}", path_model=AccessPath, status=204, errors=(403, 404))
+async def remove_room_access(call: Call) -> None:
+    """Remove a user's access right in the room."""
+    await rooms.remove_access(call.ctx, call.principal, call.path.room_id, call.path.user_id)

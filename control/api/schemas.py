@@ -1,0 +1,50 @@
+"""Input types and envelopes shared by the resource modules."""
+
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+T = TypeVar("T")
+
+Id = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+"""Identifiers are 32 lowercase hex digits."""
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200,
+                                        pattern=r"^[^\x00-\x1f\x7f]+$")]
+"""One line of printable text."""
+Text = Annotated[str, StringConstraints(max_length=20000, pattern=r"^[^\x00]*$")]
+"""Free text, newlines allowed."""
+Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254,
+                                         pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")]
+Password = Annotated[str, StringConstraints(min_length=8, max_length=256, pattern=r"^[^\x00]+$")]
+Secret = Annotated[str, StringConstraints(min_length=1, max_length=512, pattern=r"^[A-Za-z0-9_\-]+$")]
+"""An opaque token handed out by the API (refresh token, invitation)."""
+Slug = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+Search = Annotated[str, StringConstraints(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
+
+
+class Input(BaseModel):
+    """A request body or query: unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class PageQuery(Input):
+    offset: int = Field(0, ge=0, le=1_000_000, description="items to skip")
+    limit: int = Field(50, ge=1, le=200, description="items to return")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int = Field(description="items matching, over all pages")
+    offset: int
+    limit: int
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="stable, machine-readable")
+    message: str = Field(description="for people")
+    details: list[dict[str, Any]] | None = None
+
+
+class ErrorOut(BaseModel):
+    error: ErrorBody

@@ -1,0 +1,86 @@
+"""The control-plane application: create_app(settings) gives a Starlette app whose lifespan opens the
+database and applies migrations before the first request."""
+
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.exc import IntegrityError
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from control import api
+from control.errors import ApiError, Conflict
+from control.services.context import Context
+from control.settings import Settings
+from control.store import migrate
+from control.store.db import create_engine, create_sessionmaker
+from control.store.repositories.instance import get_or_create
+
+log = logging.getLogger("podium.control")
+
+TOKEN_KEY_SETTING = "access_token_key"
+
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
+
+
+async def _api_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return JSONResponse(exc.body(), status_code=exc.status)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    return JSONResponse({"error": {"code": code, "message": exc.detail}}, status_code=exc.status_code,
+                        headers=exc.headers)
+
+
+async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
+    log.info("integrity error on %s %s: %s", request.method, request.url.path, exc)
+    return await _api_error(request, Conflict("conflicts with a concurrent change; retry", code="conflict"))
+
+
+async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return JSONResponse({"error": {"code": "internal_error", "message": "internal error"}}, status_code=500)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        url = settings.resolved_database_url()
+        if settings.database_url is None:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url)
+        try:
+            await migrate.upgrade(engine)
+            sessionmaker = create_sessionmaker(engine)
+            token_key = settings.token_key
+            if token_key is None:
+                async with sessionmaker() as session:
+                    token_key = await get_or_create(session, TOKEN_KEY_SETTING, lambda: secrets.token_urlsafe(48))
+                    await session.commit()
+
+            @asynccontextmanager
+            async def context() -> AsyncIterator[Context]:
+                async with sessionmaker() as session:
+                    yield Context(session=session, settings=settings, token_key=token_key)
+
+            app.state.context = context
+            app.state.engine = engine
+            yield
+        finally:
+            await engine.dispose()
+
+    return Starlette(
+        routes=api.routes(),
+        lifespan=lifespan,
+        exception_handlers={ApiError: _api_error, HTTPException: _http_error, IntegrityError: _integrity_error,
+                            Exception: _internal_error},
+    )

@@ -1,0 +1,136 @@
+"""Authentication: login, refresh, logout, invitations, password changes, and resolving credentials."""
+
+from dataclasses import dataclass
+from control.errors import Forbidden, Invalid, Unauthenticated
+from control.security import secrets, tokens
+from control.security.passwords import hash_password, verify_password
+from control.services.context import Context, record
+from control.store.models import AuthSession, User
+from control.store.repositories.api_keys import find_by_secret_hash
+from control.store.repositories.companies import Companies
+from control.store.repositories.sessions import AuthSessions
+from control.store.repositories.users import Users, find_by_invitation
+from control.types import Principal
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    """Seconds the access token lives."""
+
+
+async def _open_session(ctx: Context, user: User) -> TokenPair:
+    refresh = secrets.new_secret()
+    auth_session = await AuthSessions(ctx.session).add(AuthSession(
+        user_id=user.id, refresh_hash=secrets.digest(refresh), created_at=ctx.now(),
+        expires_at=ctx.now() + ctx.settings.refresh_token_ttl))
+    return _pair(ctx, user, auth_session, refresh)
+
+
+def _pair(ctx: Context, user: User, auth_session: AuthSession, refresh: str) -> TokenPair:
+    ttl = ctx.settings.access_token_ttl
+    access = tokens.issue(ctx.token_key, tokens.AccessClaims(user.id, user.company_id, auth_session.id), ttl, ctx.now())
+    return TokenPair(access_token=access, refresh_token=refresh, expires_in=int(ttl.total_seconds()))
+
+
+async def login(ctx: Context, company_slug: str, email: str, password: str) -> TokenPair:
+    company = await Companies(ctx.session).by_slug(company_slug)
+    user = await Users(ctx.session, company.id).by_email(email) if company else None
+    if not verify_password(user.password_hash if user else None, password) or user is None:
+        raise Unauthenticated("unknown company, email or password", code="invalid_credentials")
+    pair = await _open_session(ctx, user)
+    await ctx.session.commit()
+    return pair
+
+
+async def refresh(ctx: Context, refresh_token: str) -> TokenPair:
+    """A new token pair; the presented refresh token is used up (rotation)."""
+    sessions = AuthSessions(ctx.session)
+    auth_session = await sessions.by_refresh_hash(secrets.digest(refresh_token))
+    if auth_session is None or auth_session.revoked_at is not None or auth_session.expires_at <= ctx.now():
+        raise Unauthenticated("refresh token unknown, expired or revoked", code="invalid_refresh_token")
+    user = await ctx.session.get(User, auth_session.user_id)
+    if user is None or user.pending:
+        raise Unauthenticated("refresh token unknown, expired or revoked", code="invalid_refresh_token")
+    new_refresh = secrets.new_secret()
+    auth_session.refresh_hash = secrets.digest(new_refresh)
+    pair = _pair(ctx, user, auth_session, new_refresh)
+    await ctx.session.commit()
+    return pair
+
+
+async def logout(ctx: Context, principal: Principal) -> None:
+    """Revoke the caller's login session: its refresh token and every access token issued with it."""
+    if principal.session_id is None:
+        raise Forbidden("an API key has no session to log out of", code="session_required")
+    auth_session = await AuthSessions(ctx.session).get(principal.session_id)
+    if auth_session is not None and auth_session.revoked_at is None:
+        auth_session.revoked_at = ctx.now()
+    await ctx.session.commit()
+
+
+async def change_password(ctx: Context, principal: Principal, current: str, new: str) -> None:
+    """Set a new password and revoke every session of the user (the caller's included)."""
+    if principal.session_id is None:
+        raise Forbidden("an API key cannot change its user's password", code="session_required")
+    user = await Users(ctx.session, principal.company_id).get(principal.user_id)
+    if user is None:
+        raise Unauthenticated("user no longer exists")
+    if not verify_password(user.password_hash, current):
+        raise Invalid("current password is wrong", code="wrong_password",
+                      details=[{"field": "current_password", "message": "does not match"}])
+    user.password_hash = hash_password(new)
+    await AuthSessions(ctx.session).revoke_all(user.id, ctx.now())
+    await record(ctx, principal, "user.password_changed", "user", user.id)
+    await ctx.session.commit()
+
+
+async def accept_invitation(ctx: Context, invitation: str, password: str) -> TokenPair:
+    """The invited user sets a password, becomes a current user and is logged in."""
+    user = await find_by_invitation(ctx.session, secrets.digest(invitation))
+    expires = user.invitation_expires_at if user else None
+    if user is None or expires is None or expires <= ctx.now():
+        raise Unauthenticated("invitation unknown, used or expired", code="invalid_invitation")
+    user.password_hash = hash_password(password)
+    user.invitation_hash = None
+    user.invitation_expires_at = None
+    actor = Principal(company_id=user.company_id, user_id=user.id, permissions=frozenset())
+    await record(ctx, actor, "user.activated", "user", user.id, before={"pending": True}, after={"pending": False})
+    pair = await _open_session(ctx, user)
+    await ctx.session.commit()
+    return pair
+
+
+async def authenticate(ctx: Context, credential: str) -> Principal:
+    """The principal behind a bearer credential: an API key (`pdm_…`) or an access token."""
+    if secrets.is_api_key(credential):
+        return await _authenticate_key(ctx, credential)
+    try:
+        claims = tokens.verify(ctx.token_key, credential)
+    except tokens.InvalidToken as exc:
+        raise Unauthenticated(str(exc), code="invalid_token") from exc
+    auth_session = await AuthSessions(ctx.session).get(claims.session_id)
+    if auth_session is None or auth_session.revoked_at is not None or auth_session.user_id != claims.user_id:
+        raise Unauthenticated("access token revoked", code="invalid_token")
+    users = Users(ctx.session, claims.company_id)
+    user = await users.get(claims.user_id)
+    if user is None or user.pending:
+        raise Unauthenticated("access token revoked", code="invalid_token")
+    return Principal(company_id=user.company_id, user_id=user.id, permissions=await users.permissions(user.id),
+                     session_id=auth_session.id)
+
+
+async def _authenticate_key(ctx: Context, credential: str) -> Principal:
+    key = await find_by_secret_hash(ctx.session, secrets.digest(credential))
+    if key is None or key.revoked_at is not None:
+        raise Unauthenticated("API key unknown or revoked", code="invalid_api_key")
+    users = Users(ctx.session, key.company_id)
+    if await users.get(key.user_id) is None:
+        raise Unauthenticated("API key unknown or revoked", code="invalid_api_key")
+    key.last_used_at = ctx.now()
+    await ctx.session.commit()  # the use is recorded even when the request then fails
+    return Principal(company_id=key.company_id, user_id=key.user_id, permissions=await users.permissions(key.user_id),
+                     api_key_id=key.id)
+

@@ -1,0 +1,539 @@
+# Core: the Python handle of the fast path. Table operations run in the loop thread between two
+# drain() calls, so each one is applied between two receive batches; Python keeps ids, C keeps
+# pointers, and the id table is the single owner of every Transport, Producer and Consumer.
+import socket as _socket
+
+from libc.stdlib cimport calloc, free
+from engine.includes.sockets cimport AF_INET6, htons, ntohs
+
+
+cdef bytes _V4_MAPPED = b"\x00" * 10 + b"\xff\xff"
+
+
+cdef int addr_from_python(sockaddr_in6* out, str host, int port) except -1:
+    cdef bytes raw
+    if not 0 <= port <= 0xFFFF:
+        raise ValueError(f"port out of range: {port}")
+    try:
+        raw = _socket.inet_pton(_socket.AF_INET6, host)
+    except OSError:
+        try:
+            raw = _V4_MAPPED + _socket.inet_pton(_socket.AF_INET, host)
+        except OSError:
+            raise ValueError(f"not an IP address: {host!r}") from None
+    memset(out, 0, sizeof(sockaddr_in6))
+    out.sin6_family = AF_INET6
+    out.sin6_port = htons(port)
+    memcpy(&out.sin6_addr.s6_addr[0], <const char*>raw, 16)
+    return 0
+
+
+cdef tuple addr_to_python(const sockaddr_in6* addr):
+    cdef bytes raw = (<const char*>&addr.sin6_addr.s6_addr[0])[:16]
+    if raw[:12] == _V4_MAPPED:
+        host = _socket.inet_ntop(_socket.AF_INET, raw[12:])
+    else:
+        host = _socket.inet_ntop(_socket.AF_INET6, raw)
+    return (host, ntohs(addr.sin6_port))
+
+
+cdef class Core:
+    """The fast path bound to one UDP socket (a non-blocking AF_INET6 datagram socket's fd)."""
+
+    def __cinit__(self, int fd, uint32_t rtcp_ssrc=1, uint64_t keyframe_interval_ms=KEYFRAME_INTERVAL_MS):
+        cdef State* st = <State*>calloc(1, sizeof(State))
+        if st == NULL:
+            raise MemoryError()
+        self.st = st
+        st.fd = fd
+        st.rtcp_ssrc = rtcp_ssrc
+        st.keyframe_interval_ms = keyframe_interval_ms
+        st.now_ms = monotonic_ms()
+        st.rx_buffers = <uint8_t*>mem_alloc(st, BATCH_SIZE * MAX_DATAGRAM)
+        st.tx.buffers = <uint8_t*>mem_alloc(st, SEND_SLOTS * SEND_SLOT_SIZE)
+        st.slow.buffers = <uint8_t*>mem_alloc(st, SLOW_QUEUE_SIZE * MAX_DATAGRAM)
+        if (st.rx_buffers == NULL or st.tx.buffers == NULL or st.slow.buffers == NULL
+                or table_init(st, &st.by_addr, TABLE_MIN_CAPACITY) < 0
+                or table_init(st, &st.by_media, TABLE_MIN_CAPACITY) < 0
+                or table_init(st, &st.by_consumer, TABLE_MIN_CAPACITY) < 0
+                or table_init(st, &st.by_id, TABLE_MIN_CAPACITY) < 0):
+            self.close()
+            raise MemoryError()
+        rx_setup(st)
+
+    def __dealloc__(self):
+        if self.st != NULL:
+            self.close()
+            free(self.st)
+            self.st = NULL
+
+    cdef State* _open(self) except NULL:
+        if self.closed:
+            raise RuntimeError("engine core is closed")
+        return self.st
+
+    # ---- the loop's reader ------------------------------------------------------------------
+
+    def drain(self):
+        """Drains the socket (GIL released); returns the number of datagrams read."""
+        cdef State* st = self._open()
+        cdef int n
+        with nogil:
+            n = drain(st)
+        return n
+
+    def pop_slow(self):
+        """The oldest datagram queued for the slow path as (bytes, (host, port)), or None."""
+        cdef State* st = self._open()
+        cdef int i
+        if st.slow.count == 0:
+            return None
+        i = st.slow.head
+        data = (<const char*>(st.slow.buffers + i * MAX_DATAGRAM))[:st.slow.lengths[i]]
+        addr = addr_to_python(&st.slow.addrs[i])
+        st.slow.head = (i + 1) % SLOW_QUEUE_SIZE
+        st.slow.count -= 1
+        return data, addr
+
+    def inject(self, const uint8_t[:] data, str host, int port):
+        """Handles one datagram as if received from (host, port): the fuzzers' entry point."""
+        cdef State* st = self._open()
+        cdef sockaddr_in6 addr
+        cdef size_t length = data.shape[0]
+        addr_from_python(&addr, host, port)
+        if length > 0:
+            memcpy(st.rx_buffers, &data[0], length if length <= MAX_DATAGRAM else MAX_DATAGRAM)
+        with nogil:
+            st.now_ms = monotonic_ms()
+            handle_datagram(st, st.rx_buffers, length if length <= MAX_DATAGRAM else MAX_DATAGRAM,
+                            length > MAX_DATAGRAM, &addr)
+            tx_flush(st)
+
+    def route_batch(self, list datagrams, str host, int port, int rounds=1, bint send=True):
+        """Benchmark hook: handles `datagrams` (at most BATCH_SIZE, each at most MAX_DATAGRAM bytes)
+        from (host, port) `rounds` times, as one receive batch each, without the socket's receive
+        side; with send=False the send queue is discarded instead of flushed."""
+        cdef State* st = self._open()
+        cdef sockaddr_in6 addr
+        cdef size_t lengths[BATCH_SIZE]
+        cdef Py_ssize_t n = len(datagrams), i
+        cdef int r
+        cdef bytes data
+        if n > BATCH_SIZE:
+            raise ValueError(f"at most {BATCH_SIZE} datagrams")
+        addr_from_python(&addr, host, port)
+        for i in range(n):
+            data = datagrams[i]
+            if len(data) > MAX_DATAGRAM:
+                raise ValueError("datagram larger than MAX_DATAGRAM")
+            lengths[i] = len(data)
+            memcpy(st.rx_buffers + i * MAX_DATAGRAM, <const char*>data, lengths[i])
+        st.discard_sends = not send
+        with nogil:
+            for r in range(rounds):
+                st.now_ms = monotonic_ms()
+                for i in range(n):
+                    handle_datagram(st, st.rx_buffers + i * MAX_DATAGRAM, lengths[i], 0, &addr)
+                tx_flush(st)
+        st.discard_sends = 0
+        return n * rounds
+
+    def set_version(self, uint64_t version):
+        self.version = version
+
+    property keyframe_interval_ms:
+        def __get__(self):
+            return self.st.keyframe_interval_ms
+
+        def __set__(self, uint64_t value):
+            self.st.keyframe_interval_ms = value
+
+    # ---- lookups ----------------------------------------------------------------------------
+
+    cdef Transport* _transport(self, uint32_t tid) except NULL:
+        cdef Key k = id_key(TAG_TRANSPORT, tid)
+        cdef Transport* t = <Transport*>table_get(&self._open().by_id, &k)
+        if t == NULL:
+            raise KeyError(f"no transport {tid}")
+        return t
+
+    cdef Producer* _producer(self, uint32_t pid) except NULL:
+        cdef Key k = id_key(TAG_PRODUCER, pid)
+        cdef Producer* p = <Producer*>table_get(&self._open().by_id, &k)
+        if p == NULL:
+            raise KeyError(f"no producer {pid}")
+        return p
+
+    cdef Consumer* _consumer(self, uint32_t cid) except NULL:
+        cdef Key k = id_key(TAG_CONSUMER, cid)
+        cdef Consumer* c = <Consumer*>table_get(&self._open().by_id, &k)
+        if c == NULL:
+            raise KeyError(f"no consumer {cid}")
+        return c
+
+    cdef int _put(self, Table* t, Key* k, void* value) except -1:
+        if table_put(self.st, t, k, value) < 0:
+            raise MemoryError()
+        return 0
+
+    cdef void _flush(self) noexcept:
+        # a table operation may queue RTCP (keyframe requests): send it now
+        tx_flush(self.st)
+
+    # ---- transports -------------------------------------------------------------------------
+
+    def add_transport(self, uint32_t tid, uint32_t router_id, str host=None, int port=0):
+        cdef State* st = self._open()
+        cdef Key k = id_key(TAG_TRANSPORT, tid)
+        cdef Transport* t
+        if table_get(&st.by_id, &k) != NULL:
+            raise ValueError(f"transport {tid} exists")
+        t = <Transport*>mem_alloc(st, sizeof(Transport))
+        if t == NULL:
+            raise MemoryError()
+        st.live_transports += 1
+        t.id = tid
+        t.router_id = router_id
+        try:
+            self._put(&st.by_id, &k, t)
+            if host is not None:
+                self.set_transport_remote(tid, host, port)
+        except BaseException:
+            self.remove_transport(tid)
+            raise
+
+    def set_transport_remote(self, uint32_t tid, str host, int port=0):
+        """Where the peer is (None: unknown yet); its datagrams are recognised by this address."""
+        cdef State* st = self._open()
+        cdef Transport* t = self._transport(tid)
+        cdef sockaddr_in6 addr
+        cdef Key k
+        if host is not None:
+            addr_from_python(&addr, host, port)
+            k = addr_key(&addr)
+            if table_get(&st.by_addr, &k) not in (NULL, <void*>t):
+                raise ValueError(f"address {(host, port)} belongs to another transport")
+        if t.has_remote:
+            k = addr_key(&t.remote)
+            table_del(&st.by_addr, &k)
+            t.has_remote = 0
+        if host is not None:
+            k = addr_key(&addr)
+            self._put(&st.by_addr, &k, t)
+            t.remote = addr
+            t.has_remote = 1
+
+    def set_transport_srtp(self, uint32_t tid, int profile, bytes local_key_salt, bytes remote_key_salt):
+        """Encrypts this transport's traffic from now on: SRTP/SRTCP with `profile` (RFC 5764
+        numbering); local = the keys the engine sends with, remote = the keys the peer sends with."""
+        cdef Transport* t = self._transport(tid)
+        cdef int size = srtp_key_salt_length(profile)
+        cdef SrtpContext* ctx
+        if size == 0:
+            raise ValueError(f"unsupported SRTP profile {profile}")
+        if len(local_key_salt) != size or len(remote_key_salt) != size:
+            raise ValueError(f"SRTP profile {profile} needs {size} bytes of master key and salt")
+        ctx = srtp_context_new(profile, <const uint8_t*><const char*>local_key_salt,
+                               <const uint8_t*><const char*>remote_key_salt)
+        if ctx == NULL:
+            raise MemoryError("SRTP context creation failed")
+        self._clear_srtp(t)
+        t.crypto = ctx                  # owned by this transport from here on
+        t.protect = srtp_transport_protect
+        t.unprotect = srtp_transport_unprotect
+
+    cdef void _clear_srtp(self, Transport* t) noexcept:
+        srtp_context_delete(<SrtpContext*>t.crypto)
+        t.crypto = NULL
+        t.protect = NULL
+        t.unprotect = NULL
+
+    def remove_transport(self, uint32_t tid):
+        """Removes the transport and whatever producers and consumers still use it."""
+        cdef State* st = self._open()
+        cdef Transport* t = self._transport(tid)
+        cdef Key k
+        cdef uint32_t i
+        cdef list producers = [], consumers = []
+        for i in range(st.by_id.capacity):
+            if not st.by_id.slots[i].used:
+                continue
+            if st.by_id.slots[i].key.c == TAG_CONSUMER and (<Consumer*>st.by_id.slots[i].value).transport == t:
+                consumers.append(st.by_id.slots[i].key.a)
+            elif st.by_id.slots[i].key.c == TAG_PRODUCER and (<Producer*>st.by_id.slots[i].value).transport == t:
+                producers.append(st.by_id.slots[i].key.a)
+        for i in consumers:
+            self.remove_consumer(i)
+        for i in producers:
+            self.remove_producer(i)
+        if t.has_remote:
+            k = addr_key(&t.remote)
+            table_del(&st.by_addr, &k)
+        k = id_key(TAG_TRANSPORT, tid)
+        table_del(&st.by_id, &k)
+        self._clear_srtp(t)
+        mem_free(st, t)
+        st.live_transports -= 1
+
+    # ---- producers --------------------------------------------------------------------------
+
+    def add_producer(self, uint32_t pid, uint32_t tid, uint32_t ssrc, uint8_t payload_type,
+                     bint video, uint32_t clock_rate):
+        cdef State* st = self._open()
+        cdef Transport* t = self._transport(tid)
+        cdef Key kid = id_key(TAG_PRODUCER, pid)
+        cdef Key kmedia = media_key(tid, ssrc)
+        cdef Producer* p
+        if payload_type > 127:
+            raise ValueError(f"payload type out of range: {payload_type}")
+        if table_get(&st.by_id, &kid) != NULL:
+            raise ValueError(f"producer {pid} exists")
+        if table_get(&st.by_media, &kmedia) != NULL:
+            raise ValueError(f"SSRC {ssrc} is already produced on transport {tid}")
+        p = <Producer*>mem_alloc(st, sizeof(Producer))
+        if p == NULL:
+            raise MemoryError()
+        st.live_producers += 1
+        p.id = pid
+        p.transport = t
+        p.ssrc = ssrc
+        p.payload_type = payload_type
+        p.video = video
+        p.clock_rate = clock_rate
+        if table_put(st, &st.by_id, &kid, p) < 0:
+            mem_free(st, p)
+            st.live_producers -= 1
+            raise MemoryError()
+        if table_put(st, &st.by_media, &kmedia, p) < 0:
+            table_del(&st.by_id, &kid)
+            mem_free(st, p)
+            st.live_producers -= 1
+            raise MemoryError()
+
+    def set_producer_paused(self, uint32_t pid, bint paused):
+        """Closes or opens the producer's gate; opening a video gate asks for a keyframe."""
+        cdef Producer* p = self._producer(pid)
+        cdef uint32_t i
+        cdef bint requested = False
+        if p.paused == paused:
+            return False
+        p.paused = paused
+        if not paused:
+            for i in range(p.consumer_count):
+                p.consumers[i].resync = 1
+            if p.video:
+                requested = self._keyframe(p)
+        return requested
+
+    cdef bint _keyframe(self, Producer* p) noexcept:
+        cdef bint sent
+        self.st.now_ms = monotonic_ms()
+        sent = request_keyframe(self.st, p, False, True)
+        self._flush()
+        return sent
+
+    def request_keyframe(self, uint32_t pid):
+        """Sends a PLI to the publisher now (merged with one sent in the last few ms): True if sent."""
+        return self._keyframe(self._producer(pid))
+
+    def remove_producer(self, uint32_t pid):
+        """Removes the producer; its consumers stay, detached (they send nothing until switched)."""
+        cdef State* st = self._open()
+        cdef Producer* p = self._producer(pid)
+        cdef Key k
+        cdef uint32_t i
+        for i in range(p.consumer_count):
+            p.consumers[i].producer = NULL
+        mem_free(st, p.consumers)
+        k = media_key(p.transport.id, p.ssrc)
+        table_del(&st.by_media, &k)
+        k = id_key(TAG_PRODUCER, pid)
+        table_del(&st.by_id, &k)
+        mem_free(st, p)
+        st.live_producers -= 1
+
+    cdef int _attach(self, Producer* p, Consumer* c) except -1:
+        cdef Consumer** grown
+        cdef uint32_t capacity
+        if p.consumer_count == p.consumer_capacity:
+            capacity = p.consumer_capacity * 2 if p.consumer_capacity else 4
+            grown = <Consumer**>mem_alloc(self.st, capacity * sizeof(Consumer*))
+            if grown == NULL:
+                raise MemoryError()
+            if p.consumer_count:
+                memcpy(grown, p.consumers, p.consumer_count * sizeof(Consumer*))
+            mem_free(self.st, p.consumers)
+            p.consumers = grown
+            p.consumer_capacity = capacity
+        p.consumers[p.consumer_count] = c
+        p.consumer_count += 1
+        c.producer = p
+        c.clock_rate = p.clock_rate
+        consumer_reset_map(c, p.payload_type)
+        c.resync = 1
+        return 0
+
+    cdef void _detach(self, Consumer* c) noexcept:
+        cdef Producer* p = c.producer
+        cdef uint32_t i
+        if p == NULL:
+            return
+        for i in range(p.consumer_count):
+            if p.consumers[i] == c:
+                p.consumer_count -= 1
+                p.consumers[i] = p.consumers[p.consumer_count]   # order does not matter
+                break
+        c.producer = NULL
+
+    # ---- consumers --------------------------------------------------------------------------
+
+    def add_consumer(self, uint32_t cid, uint32_t tid, uint32_t pid, uint32_t ssrc,
+                     uint8_t payload_type, bint paused=False):
+        cdef State* st = self._open()
+        cdef Transport* t = self._transport(tid)
+        cdef Producer* p = self._producer(pid)
+        cdef Key kid = id_key(TAG_CONSUMER, cid)
+        cdef Key kssrc = media_key(tid, ssrc)
+        cdef Consumer* c
+        if payload_type > 127:
+            raise ValueError(f"payload type out of range: {payload_type}")
+        if table_get(&st.by_id, &kid) != NULL:
+            raise ValueError(f"consumer {cid} exists")
+        if table_get(&st.by_consumer, &kssrc) != NULL:
+            raise ValueError(f"SSRC {ssrc} is already consumed on transport {tid}")
+        c = <Consumer*>mem_alloc(st, sizeof(Consumer))
+        if c == NULL:
+            raise MemoryError()
+        st.live_consumers += 1
+        c.id = cid
+        c.transport = t
+        c.ssrc = ssrc
+        c.payload_type = payload_type
+        c.paused = paused
+        try:
+            self._put(&st.by_id, &kid, c)
+            self._put(&st.by_consumer, &kssrc, c)
+            self._attach(p, c)
+        except BaseException:
+            table_del(&st.by_consumer, &kssrc)
+            table_del(&st.by_id, &kid)
+            mem_free(st, c)
+            st.live_consumers -= 1
+            raise
+        if not paused and p.video and not p.paused:
+            self._keyframe(p)
+
+    def set_consumer_paused(self, uint32_t cid, bint paused):
+        """Closes or opens the consumer's gate; opening a video gate asks for a keyframe."""
+        cdef Consumer* c = self._consumer(cid)
+        if c.paused == paused:
+            return False
+        c.paused = paused
+        if not paused:
+            c.resync = 1
+            if c.producer != NULL and c.producer.video and not c.producer.paused:
+                return self._keyframe(c.producer)
+        return False
+
+    def switch_consumer(self, uint32_t cid, uint32_t pid):
+        """Feeds the consumer from another producer, continuing its sequence and timestamps."""
+        cdef Consumer* c = self._consumer(cid)
+        cdef Producer* p = self._producer(pid)
+        if c.producer == p:
+            return
+        self._detach(c)
+        self._attach(p, c)
+        if not c.paused and p.video and not p.paused:
+            self._keyframe(p)
+
+    def remove_consumer(self, uint32_t cid):
+        cdef State* st = self._open()
+        cdef Consumer* c = self._consumer(cid)
+        cdef Key k
+        self._detach(c)
+        k = media_key(c.transport.id, c.ssrc)
+        table_del(&st.by_consumer, &k)
+        k = id_key(TAG_CONSUMER, cid)
+        table_del(&st.by_id, &k)
+        mem_free(st, c)
+        st.live_consumers -= 1
+
+    # ---- stats ------------------------------------------------------------------------------
+
+    def stats(self):
+        cdef State* st = self.st
+        out = counters_dict(&st.counters)
+        out.update(st.engine)
+        out["input_drops"] = input_drops(&st.counters)
+        out["slow_pending"] = st.slow.count
+        out["transports"] = st.live_transports
+        out["producers"] = st.live_producers
+        out["consumers"] = st.live_consumers
+        return out
+
+    def transport_stats(self, uint32_t tid):
+        return counters_dict(&self._transport(tid).counters)
+
+    def producer_stats(self, uint32_t pid):
+        cdef Producer* p = self._producer(pid)
+        out = counters_dict(&p.counters)
+        out.update(
+            consumers=p.consumer_count,
+            paused=bool(p.paused),
+            keyframe_requests=p.keyframe_requests,
+            keyframe_rate_limited=p.keyframe_rate_limited,
+            nacks=p.nacks,
+            sender_reports=p.sender_reports,
+        )
+        return out
+
+    def consumer_stats(self, uint32_t cid):
+        cdef Consumer* c = self._consumer(cid)
+        out = counters_dict(&c.counters)
+        out.update(
+            paused=bool(c.paused),
+            gated=c.gated,
+            stale=c.stale,
+            sender_reports=c.sender_reports,
+            keyframe_requests_in=c.keyframe_requests_in,
+            nacks_in=c.nacks_in,
+            last_seq=c.last_seq,
+            last_ts=c.last_ts,
+        )
+        return out
+
+    def allocations(self):
+        """Live C allocations: all zero once the core is closed (the resource check)."""
+        cdef State* st = self.st
+        return {
+            "blocks": st.live_blocks,
+            "transports": st.live_transports,
+            "producers": st.live_producers,
+            "consumers": st.live_consumers,
+        }
+
+    # ---- teardown ---------------------------------------------------------------------------
+
+    def close(self):
+        """Frees every transport, producer, consumer, table and buffer (not the socket)."""
+        cdef State* st = self.st
+        cdef uint32_t i
+        cdef list transports = []
+        if self.closed or st == NULL:
+            return
+        if st.by_id.slots != NULL:
+            for i in range(st.by_id.capacity):
+                if st.by_id.slots[i].used and st.by_id.slots[i].key.c == TAG_TRANSPORT:
+                    transports.append(st.by_id.slots[i].key.a)
+            for i in transports:
+                self.remove_transport(i)
+        table_free(st, &st.by_addr)
+        table_free(st, &st.by_media)
+        table_free(st, &st.by_consumer)
+        table_free(st, &st.by_id)
+        mem_free(st, st.rx_buffers)
+        mem_free(st, st.tx.buffers)
+        mem_free(st, st.slow.buffers)
+        st.rx_buffers = st.tx.buffers = st.slow.buffers = NULL
+        st.slow.count = 0
+        self.closed = True

@@ -1,0 +1,100 @@
+# The per-datagram path: classify, find the transport by address, then RTP to the producer's
+# consumers or RTCP to the relay. One hash lookup per level, one loop over consumers.
+
+
+cdef void handle_datagram(State* st, uint8_t* data, size_t length, int truncated,
+                          const sockaddr_in6* addr) noexcept nogil:
+    cdef Kind kind
+    cdef Transport* t
+    cdef Key k
+    cdef int plain_length
+    cdef Drop reason
+    st.engine.datagrams_in += 1
+    count_in(&st.counters, length)
+    if truncated or length > MAX_DATAGRAM:
+        drop(st, NULL, NULL, DROP_OVERSIZE)
+        return
+    kind = classify(data, length)
+    if kind == KIND_STUN:
+        st.engine.stun_in += 1
+        slow_push(st, data, length, addr)
+        return
+    if kind == KIND_DTLS:
+        st.engine.dtls_in += 1
+        slow_push(st, data, length, addr)
+        return
+    if kind != KIND_RTP and kind != KIND_RTCP:
+        drop(st, NULL, NULL, DROP_UNKNOWN_KIND)
+        return
+    k = addr_key(addr)
+    t = <Transport*>table_get(&st.by_addr, &k)
+    if t == NULL:
+        st.engine.unknown_source += 1
+        slow_push(st, data, length, addr)
+        return
+    count_in(&t.counters, length)
+    if t.unprotect != NULL:
+        plain_length = <int>length
+        reason = t.unprotect(t.crypto, data, &plain_length, kind == KIND_RTCP)
+        if reason != DROP_NONE:
+            drop(st, &t.counters, NULL, reason)
+            return
+        length = <size_t>plain_length
+    if kind == KIND_RTP:
+        st.engine.rtp_in += 1
+        forward_rtp(st, t, data, length)
+    else:
+        st.engine.rtcp_in += 1
+        relay_rtcp(st, t, data, length)
+
+
+cdef void forward_rtp(State* st, Transport* t, const uint8_t* data, size_t length) noexcept nogil:
+    cdef RtpView v
+    cdef Producer* p
+    cdef Consumer* c
+    cdef Key k
+    cdef uint32_t i
+    cdef uint16_t seq
+    cdef uint32_t ts
+    cdef Drop reason = rtp_parse(data, length, &v)
+    if reason != DROP_NONE:
+        drop(st, &t.counters, NULL, reason)
+        return
+    k = media_key(t.id, v.ssrc)
+    p = <Producer*>table_get(&st.by_media, &k)
+    if p == NULL:
+        drop(st, &t.counters, NULL, DROP_UNKNOWN_SSRC)
+        return
+    count_in(&p.counters, length)
+    if p.paused:
+        drop(st, &t.counters, &p.counters, DROP_PRODUCER_GATED)
+        return
+    st.engine.rtp_routed += 1
+    for i in range(p.consumer_count):
+        c = p.consumers[i]
+        if c.paused or not c.transport.has_remote:
+            c.gated += 1
+            continue
+        if consumer_map(c, &v, st.now_ms, &seq, &ts):
+            send_rtp(st, p, c, &v, seq, ts)
+
+
+cdef inline void send_rtp(State* st, Producer* p, Consumer* c, const RtpView* v,
+                          uint16_t seq, uint32_t ts) noexcept nogil:
+    cdef int slot = tx_reserve(st)
+    cdef uint8_t* buf = tx_buffer(st, slot)
+    cdef Transport* t = c.transport
+    write_rtp_header(buf, v, c, seq, ts)
+    c.packets_sent += 1
+    c.octets_sent += v.payload_length
+    if t.protect != NULL:
+        # SRTP needs the whole packet in one buffer of its own to encrypt in place
+        memcpy(buf + 12, v.data + 12, v.length - 12)
+        tx_send_copy(st, t, slot, v.length, 0, &c.counters, &p.counters)
+        return
+    # plain RTP: the rewritten header from the slot, the rest borrowed from the receive buffer
+    st.tx.iov[2 * slot].iov_base = buf
+    st.tx.iov[2 * slot].iov_len = 12
+    st.tx.iov[2 * slot + 1].iov_base = <void*>(v.data + 12)
+    st.tx.iov[2 * slot + 1].iov_len = v.length - 12
+    tx_commit(st, t, 2 if v.length > 12 else 1, &c.counters, &p.counters)

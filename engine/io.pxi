@@ -1,0 +1,183 @@
+# Batched socket I/O: recvmmsg into preallocated buffers, sendmmsg from a queue of send slots,
+# and the bounded ring of datagrams waiting for the Python slow path.
+from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
+from engine.includes.sockets cimport (
+    errno, EAGAIN, EINTR, MSG_DONTWAIT, MSG_TRUNC, recvmmsg, sendmmsg, msghdr,
+)
+
+
+cdef inline uint64_t monotonic_ms() noexcept nogil:
+    cdef timespec ts
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return <uint64_t>ts.tv_sec * 1000 + <uint64_t>ts.tv_nsec // 1000000
+
+
+cdef inline uint16_t load16(const uint8_t* p) noexcept nogil:
+    return (<uint16_t>p[0] << 8) | p[1]
+
+
+cdef inline uint32_t load32(const uint8_t* p) noexcept nogil:
+    return (<uint32_t>p[0] << 24) | (<uint32_t>p[1] << 16) | (<uint32_t>p[2] << 8) | p[3]
+
+
+cdef inline void store16(uint8_t* p, uint16_t v) noexcept nogil:
+    p[0] = v >> 8
+    p[1] = v & 0xFF
+
+
+cdef inline void store32(uint8_t* p, uint32_t v) noexcept nogil:
+    p[0] = v >> 24
+    p[1] = (v >> 16) & 0xFF
+    p[2] = (v >> 8) & 0xFF
+    p[3] = v & 0xFF
+
+
+cdef void rx_setup(State* st) noexcept nogil:
+    # the iovecs and address slots never move; only lengths and flags are reset per call
+    cdef int i
+    for i in range(BATCH_SIZE):
+        st.rx_iov[i].iov_base = st.rx_buffers + i * MAX_DATAGRAM
+        st.rx_iov[i].iov_len = MAX_DATAGRAM
+        st.rx_msgs[i].msg_hdr.msg_name = &st.rx_addrs[i]
+        st.rx_msgs[i].msg_hdr.msg_iov = &st.rx_iov[i]
+        st.rx_msgs[i].msg_hdr.msg_iovlen = 1
+        st.rx_msgs[i].msg_hdr.msg_control = NULL
+        st.rx_msgs[i].msg_hdr.msg_controllen = 0
+
+
+# ---- send queue ----------------------------------------------------------------------------
+
+cdef inline uint8_t* tx_buffer(State* st, int slot) noexcept nogil:
+    return st.tx.buffers + slot * SEND_SLOT_SIZE
+
+
+cdef inline int tx_reserve(State* st) noexcept nogil:
+    """Index of a free send slot (flushing a full queue first); tx_commit makes it count."""
+    if st.tx.count == SEND_SLOTS:
+        tx_flush(st)
+    return st.tx.count
+
+
+cdef inline void tx_commit(State* st, Transport* t, int iovlen, Counters* a, Counters* b) noexcept nogil:
+    # the iovecs of slot `count` are filled by the caller; the address is borrowed from the
+    # transport, which cannot be freed before the queue is flushed (same drain or same op)
+    cdef int i = st.tx.count
+    cdef msghdr* m = &st.tx.msgs[i].msg_hdr
+    m.msg_name = &t.remote
+    m.msg_namelen = sizeof(sockaddr_in6)
+    m.msg_iov = &st.tx.iov[2 * i]
+    m.msg_iovlen = iovlen
+    m.msg_control = NULL
+    m.msg_controllen = 0
+    m.msg_flags = 0
+    st.tx.credit[3 * i] = &t.counters
+    st.tx.credit[3 * i + 1] = a
+    st.tx.credit[3 * i + 2] = b
+    st.tx.count = i + 1
+
+
+cdef void tx_send_copy(State* st, Transport* t, int slot, int length, int rtcp,
+                       Counters* a, Counters* b) noexcept nogil:
+    """Queues `length` bytes already written into send slot `slot`, encrypting for SRTP peers."""
+    cdef uint8_t* buf = tx_buffer(st, slot)
+    if t.protect != NULL and t.protect(t.crypto, buf, &length, rtcp) != DROP_NONE:
+        drop(st, &t.counters, a, DROP_SEND_FAILED)
+        return
+    st.tx.iov[2 * slot].iov_base = buf
+    st.tx.iov[2 * slot].iov_len = length
+    tx_commit(st, t, 1, a, b)
+
+
+cdef inline void tx_credit(State* st, int i, bint sent) noexcept nogil:
+    cdef Counters* c
+    cdef int k
+    cdef size_t length = st.tx.msgs[i].msg_len
+    if sent:
+        st.counters.packets_out += 1
+        st.counters.bytes_out += length
+    else:
+        st.counters.drops[<int>DROP_SEND_FAILED] += 1
+    for k in range(3):
+        c = st.tx.credit[3 * i + k]
+        if c == NULL:
+            continue
+        if sent:
+            c.packets_out += 1
+            c.bytes_out += length
+        else:
+            c.drops[<int>DROP_SEND_FAILED] += 1
+
+
+cdef void tx_flush(State* st) noexcept nogil:
+    # never blocks: on EAGAIN the rest of the batch is dropped and counted
+    cdef int n = st.tx.count
+    cdef int sent = 0
+    cdef int r, i, err
+    if st.discard_sends:
+        st.tx.count = 0
+        return
+    while sent < n:
+        r = sendmmsg(st.fd, &st.tx.msgs[sent], n - sent, MSG_DONTWAIT)
+        st.engine.send_calls += 1
+        if r > 0:
+            for i in range(sent, sent + r):
+                tx_credit(st, i, True)
+            sent += r
+            continue
+        err = errno
+        if err == EINTR:
+            continue
+        if err == EAGAIN:                     # == EWOULDBLOCK on Linux
+            for i in range(sent, n):
+                st.tx.msgs[i].msg_len = 0
+                tx_credit(st, i, False)
+            break
+        # this datagram was refused (unreachable address, ...): skip it, send the rest
+        st.tx.msgs[sent].msg_len = 0
+        tx_credit(st, sent, False)
+        sent += 1
+    st.tx.count = 0
+
+
+# ---- slow path ring ------------------------------------------------------------------------
+
+cdef void slow_push(State* st, const uint8_t* data, size_t length, const sockaddr_in6* addr) noexcept nogil:
+    cdef int i
+    if st.slow.count == SLOW_QUEUE_SIZE:
+        drop(st, NULL, NULL, DROP_SLOW_QUEUE_FULL)
+        return
+    i = (st.slow.head + st.slow.count) % SLOW_QUEUE_SIZE
+    memcpy(st.slow.buffers + i * MAX_DATAGRAM, data, length)
+    st.slow.lengths[i] = <uint16_t>length
+    st.slow.addrs[i] = addr[0]
+    st.slow.count += 1
+    st.engine.slow_queued += 1
+
+
+# ---- receive -------------------------------------------------------------------------------
+
+cdef int drain(State* st) noexcept nogil:
+    """Receives and handles up to MAX_BATCHES_PER_DRAIN batches; returns the datagrams read."""
+    cdef int total = 0
+    cdef int batch, i, n
+    st.engine.drains += 1
+    for batch in range(MAX_BATCHES_PER_DRAIN):
+        for i in range(BATCH_SIZE):
+            st.rx_msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_in6)
+            st.rx_msgs[i].msg_hdr.msg_flags = 0
+        n = recvmmsg(st.fd, st.rx_msgs, BATCH_SIZE, MSG_DONTWAIT, NULL)
+        st.engine.recv_calls += 1
+        if n <= 0:
+            if n < 0 and errno != EAGAIN and errno != EINTR:
+                st.engine.recv_errors += 1
+            break
+        st.now_ms = monotonic_ms()
+        for i in range(n):
+            handle_datagram(st, st.rx_buffers + i * MAX_DATAGRAM, st.rx_msgs[i].msg_len,
+                            st.rx_msgs[i].msg_hdr.msg_flags & MSG_TRUNC, &st.rx_addrs[i])
+        # flush before the next recvmmsg: queued RTP borrows its payload from rx_buffers
+        tx_flush(st)
+        total += n
+        if n < BATCH_SIZE:
+            break
+    return total

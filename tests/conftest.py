@@ -1,0 +1,79 @@
+"""Fixtures shared by the whole suite: a private PostgreSQL server on loopback."""
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+PG_USER = "postgres"
+
+
+@dataclass(frozen=True)
+class PostgresServer:
+    host: str
+    port: int
+    socket_dir: str
+
+    def url(self, database: str) -> str:
+        return f"postgresql+asyncpg://{PG_USER}@{self.host}:{self.port}/{database}"
+
+    def psql(self, sql: str, database: str = "postgres") -> None:
+        subprocess.run([_bin("psql"), "-h", self.host, "-p", str(self.port), "-U", PG_USER, "-d", database,
+                        "-v", "ON_ERROR_STOP=1", "-q", "-c", sql], check=True, capture_output=True)
+
+
+def _bin(name: str) -> str:
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    if not found:
+        pytest.fail(f"PostgreSQL's {name} is missing: run scripts/install-test-deps.sh (installs Debian's postgresql)",
+                    pytrace=False)
+    return found[-1]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _as_owner(command: list[str]) -> list[str]:
+    """PostgreSQL refuses to run as root: run its tools as the postgres user then."""
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A private cluster: initdb into a temporary directory, listening on 127.0.0.1 only, trust auth."""
+    initdb, pg_ctl = _bin("initdb"), _bin("pg_ctl")
+    root = tempfile.mkdtemp(prefix="podium-pg-")
+    data, sockets = os.path.join(root, "data"), os.path.join(root, "sock")
+    os.makedirs(sockets)
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres", "postgres")
+        shutil.chown(sockets, "postgres", "postgres")
+    port = _free_port()
+    subprocess.run(_as_owner([initdb, "-D", data, "-U", PG_USER, "--auth=trust", "-E", "UTF8", "--no-sync"]),
+                   check=True, capture_output=True)
+    options = f"-h 127.0.0.1 -p {port} -k {sockets} -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    subprocess.run(_as_owner([pg_ctl, "-D", data, "-o", options, "-l", os.path.join(root, "log"), "-w", "start"]),
+                   check=True, capture_output=True)
+    try:
+        yield PostgresServer(host="127.0.0.1", port=port, socket_dir=sockets)
+    finally:
+        subprocess.run(_as_owner([pg_ctl, "-D", data, "-m", "immediate", "-w", "stop"]), capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """A fresh, empty database on the private server."""
+    name = "t_" + uuid.uuid4().hex[:16]
+    postgres_server.psql(f"CREATE DATABASE {name}")
+    return postgres_server.url(name)
