@@ -33,6 +33,7 @@ A new forwarder row (e.g. the engine with SRTP transports) is one more entry in 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import mmap
 import os
@@ -82,6 +83,8 @@ class Forwarder:
     """(size, count) -> the publisher's datagrams, prepared in advance (e.g. protected with SRTP), as
     loadgen --packets records; None: the generator writes plain RTP of `size` bytes itself."""
     startup_timeout: float = 30.0
+    default: bool = True
+    """Run without --forwarders; diagnostic rows are run only when named."""
 
 
 def _python(module: str) -> Command:
@@ -92,20 +95,25 @@ def _python(module: str) -> Command:
     return command
 
 
-def _c_forwarder(binaries: dict[str, Path], source: int, dests: list[int], max_seconds: int) -> list[str]:
-    return [str(binaries["forwarder"]), "--source", str(source), "--dest", ",".join(map(str, dests)),
-            "--max-seconds", str(max_seconds)]
+def _c_forwarder(*flags: str) -> Command:
+    def command(binaries: dict[str, Path], source: int, dests: list[int], max_seconds: int) -> list[str]:
+        return [str(binaries["forwarder"]), "--source", str(source), "--dest", ",".join(map(str, dests)),
+                "--max-seconds", str(max_seconds), *flags]
+
+    return command
 
 
 FORWARDERS: dict[str, Forwarder] = {
     f.name: f
     for f in (
         Forwarder("c", "C baseline: recvmmsg -> header rewrite -> sendmmsg (bench/baseline/forwarder.c)",
-                  _c_forwarder),
+                  _c_forwarder()),
         Forwarder("python", "Python baseline: asyncio DatagramProtocol + sendto (bench/baseline/asyncio_forwarder.py)",
                   _python("bench.baseline.asyncio_forwarder")),
         Forwarder("engine", "Podium engine, plain RTP transports (bench/engine_forwarder.py)",
                   _python("bench.engine_forwarder")),
+        Forwarder("c-engsock", "diagnostic: the C baseline on the engine's socket setup (dual-stack AF_INET6, "
+                  "registered in epoll)", _c_forwarder("--ipv6", "--epoll"), default=False),
     )
 }
 
@@ -119,6 +127,16 @@ class Settings:
     pin: bool
     prepared_packets: int = 100_000
     """Datagrams prepared for a forwarder with `packets`; a row that sends more starts over (replays)."""
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _prepare_child(cpus: set[int] | None) -> None:
+    """In the child, before exec: its CPUs, and SIGTERM when the benchmark dies."""
+    if cpus:
+        os.sched_setaffinity(0, cpus)
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class Child:
@@ -135,7 +153,7 @@ class Child:
             stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=self.stderr,
-            preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
+            preexec_fn=lambda: _prepare_child(cpus),
         )
         self.pid = self.process.pid
 
@@ -223,33 +241,28 @@ def run_case(forwarder: Forwarder, fanout: int, size: int, settings: Settings, b
     result: dict = {"forwarder": forwarder.name, "fanout": fanout, "size": size}
     lifetime = int(settings.warmup + settings.window + forwarder.startup_timeout + 15)
     forwarder_cpus, helper_cpus = _cpus(settings.pin)
-    children: list[Child] = []
-    files: list[Path] = []
+    credit = settings.credit or (128 if size <= 500 else 64)
+    sink = loadgen = process = None
     shm_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
     with tempfile.NamedTemporaryFile(dir=shm_dir, prefix="podium-bench-") as page:
         page.write(bytes(_COUNTERS.size))
         page.flush()
         counters = mmap.mmap(page.fileno(), _COUNTERS.size)
+        records = Path(page.name + ".packets")
         try:
             loadgen_args = []
             if forwarder.packets is not None:
-                records = Path(page.name + ".packets")
-                files.append(records)
                 records.write_bytes(forwarder.packets(size, settings.prepared_packets))
                 loadgen_args = ["--packets", str(records)]
             sink = Child([str(binaries["sink"]), "--sockets", str(fanout),
                           "--size", "0" if forwarder.packets else str(size),
                           "--counters", page.name, "--max-seconds", str(lifetime)], helper_cpus)
-            children.append(sink)
             dests = [int(p) for p in sink.read_line(10).split()[1].split(",")]
             loadgen = Child([str(binaries["loadgen"]), "--size", str(size), "--fanout", str(fanout),
-                             "--counters", page.name, "--window", str(settings.credit or (128 if size <= 500 else 64)),
-                             "--burst", str(settings.burst), "--max-seconds", str(lifetime),
-                             *loadgen_args], helper_cpus, stdin=True)
-            children.append(loadgen)
+                             "--counters", page.name, "--window", str(credit), "--burst", str(settings.burst),
+                             "--max-seconds", str(lifetime), *loadgen_args], helper_cpus, stdin=True)
             source = int(loadgen.read_line(10).split()[1])
             process = Child(forwarder.command(binaries, source, dests, lifetime), forwarder_cpus)
-            children.append(process)
             port = int(process.read_line(forwarder.startup_timeout).split()[1])
             loadgen.send_line(f"127.0.0.1 {port}")
 
@@ -257,7 +270,7 @@ def run_case(forwarder: Forwarder, fanout: int, size: int, settings: Settings, b
             before = _sample(counters, process, loadgen, sink, forwarder_cpus)
             time.sleep(settings.window)
             after = _sample(counters, process, loadgen, sink, forwarder_cpus)
-            for child in children:
+            for child in (sink, loadgen, process):
                 if child.process.poll() is not None:
                     raise RuntimeError(f"{' '.join(child.argv[:3])} exited ({child.process.returncode}) "
                                        f"during the measurement" + child.error_tail())
@@ -265,13 +278,15 @@ def run_case(forwarder: Forwarder, fanout: int, size: int, settings: Settings, b
         except Exception as error:  # noqa: BLE001 -- one failed row must not lose the others
             result["error"] = str(error)
         finally:
-            # the generator first: a forwarder still busy with input may take long to see SIGTERM
-            tails = {id(child): child.stop() for child in [*children[1:2], *children[2:], *children[:1]]}
+            # the generator first: a forwarder still busy with queued input may be slow to see SIGTERM
+            if loadgen is not None:
+                loadgen.stop()
+            if process is not None:
+                result["forwarder_counters"] = _last_json(process.stop())
+            if sink is not None:
+                sink.stop()
             counters.close()
-            for path in files:
-                path.unlink(missing_ok=True)
-        if len(children) == 3:
-            result["forwarder_counters"] = _last_json(tails[id(children[2])])
+            records.unlink(missing_ok=True)
     return result
 
 
@@ -325,12 +340,16 @@ def _last_json(text: str) -> dict | None:
 
 
 def _median_row(rows: list[dict]) -> dict:
-    """The round with the median output packets/s (all its figures), with every round's pps kept."""
+    """The round with the median output packets/s (all its figures), with every round's pps and every
+    failed round's error kept."""
     good = [r for r in rows if "error" not in r]
+    failed = [r["error"] for r in rows if "error" in r]
     if not good:
         return rows[-1]
     row = dict(sorted(good, key=lambda r: r["output_pps"])[(len(good) - 1) // 2])
     row["rounds_output_pps"] = [round(r["output_pps"]) for r in good]
+    if failed:
+        row["failed_rounds"] = failed
     return row
 
 
@@ -368,12 +387,13 @@ def print_tables(results: list[dict], case_ratios: list[dict]) -> None:
         if "error" in r:
             print(f"{head} ERROR: {r['error'].splitlines()[0]}")
             continue
+        note = f"  ({len(r['failed_rounds'])} round(s) failed)" if r.get("failed_rounds") else ""
         print(f"{head} {r['output_pps']:>11,.0f} {_fmt(r['cpu_ns_per_packet'], '>10,.0f')} "
               f"{r['forwarder_cpu_percent']:>7.0f}% "
               f"{r['forwarder_user_percent']:>4.0f}/{r['forwarder_sys_percent']:<4.0f}% "
               f"{_fmt(r['other_cpu_percent_on_forwarder_cpu'], '>5.0f')}% "
               f"{r['loadgen_cpu_percent'] + r['sink_cpu_percent']:>7.0f}% "
-              f"{r['input_drops']:>8} {r['loadgen_resyncs']:>7} {r['bad_packets']:>4}")
+              f"{r['input_drops']:>8} {r['loadgen_resyncs']:>7} {r['bad_packets']:>4}{note}")
     print()
     print(f"{'fan-out':>7} {'size':>5} {'engine/C pps':>12} {'engine/Py pps':>13} "
           f"{'engine/C CPU/pkt':>16} {'engine/Py CPU/pkt':>17}")
@@ -394,7 +414,8 @@ def headline(case_ratios: list[dict], results: list[dict]) -> tuple[str, dict]:
         reason = failed[0]["error"].splitlines()[0] if failed else "not measured"
         return f"headline: {text}n/a ({reason})", {"name": text.strip(" ="), "value": None}
     verdict = "meets" if value >= TARGET else "below"
-    line = f"headline: {text}{value:.2f} ({verdict} the {TARGET} target)"
+    cpu = pick["engine_over_c_cpu_per_packet"]
+    line = f"headline: {text}{value:.2f} ({verdict} the {TARGET} target; CPU time per packet engine/C = {cpu:.2f})"
     return line, {"name": text.strip(" ="), "value": value, "target": TARGET, "fanout": pick["fanout"],
                   "size": pick["size"]}
 
@@ -412,7 +433,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smoke run: fan-out 10 x 1200 B, short windows")
     parser.add_argument("--json", metavar="PATH", help="write every figure there")
     parser.add_argument("--cases", type=_parse_cases, help="FANOUTxSIZE,... (default: 1,10,50 x 100,1200)")
-    parser.add_argument("--forwarders", default=",".join(FORWARDERS), help="comma-separated rows to run")
+    parser.add_argument("--forwarders", default=",".join(n for n, f in FORWARDERS.items() if f.default),
+                        help=f"comma-separated rows to run, of: {', '.join(FORWARDERS)}")
     parser.add_argument("--rounds", type=int,
                         help="measure every row this often, interleaved; report the median (default 3, quick 1)")
     parser.add_argument("--warmup", type=float, help="seconds before each window (default 0.7, quick 0.3)")
@@ -481,7 +503,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
     print(line, flush=True)
-    return 1 if any("error" in r for r in results) else 0
+    return 1 if any("error" in r or r.get("failed_rounds") for r in results) else 0
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from control import api
+from control import api, engines
 from control.errors import ApiError, Conflict
 from control.services.context import Context
 from control.settings import Settings
@@ -29,7 +29,8 @@ _HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
 
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return JSONResponse(exc.body(), status_code=exc.status)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -74,12 +75,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
             app.state.context = context
             app.state.engine = engine
-            yield
+            registry = engines.EngineRegistry(settings.engine_secret)
+            app.state.engines = registry  # the engine channel's workers and their tables
+            try:
+                yield
+            finally:
+                await registry.close()
         finally:
             await engine.dispose()
 
     return Starlette(
-        routes=api.routes(),
+        routes=[*api.routes(), *engines.routes()],
         lifespan=lifespan,
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, IntegrityError: _integrity_error,
                             Exception: _internal_error},

@@ -55,7 +55,7 @@ class Conflict(ApiError):
 
 
 class Invalid(ApiError):
-    """Input that fails validation."""
+    """Input that fails validation by its schema (state-dependent refusals are 403, 404 or 409)."""
 
     status = 422
     code = "validation_failed"

@@ -17,6 +17,9 @@ class Settings:
     access_token_ttl: timedelta = timedelta(minutes=15)
     refresh_token_ttl: timedelta = timedelta(days=30)
     invitation_ttl: timedelta = timedelta(days=14)
+    engine_secret: str | None = None
+    """Shared secret of the engine channel (engine workers prove they know it); None: no worker
+    may connect. `podium serve` generates one for its local worker unless given."""
 
     def resolved_database_url(self) -> str:
         return self.database_url or sqlite_url(self.data_dir)

@@ -3,7 +3,8 @@
 A thin Python layer over the fast path (engine._rtp.Core). Every mutating call is one versioned
 table operation: it is applied in the loop thread between two receive batches, before the call
 returns, and `engine.version` then names it. Objects keep their own state (paused, producer, ...)
-only after the core accepted the change.
+only after the core accepted the change. WebRTC transports (ICE-lite, DTLS-SRTP) are driven from
+the slow path by engine.webrtc; events (engine.events) are reported through `engine.on_event`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import socket
 from typing import Any, Callable
 
 from engine._rtp import DROP_NAMES, Core
+from engine.events import EngineEvent, ProducerSsrcLearned
 
 __all__ = [
     "Engine",
@@ -23,6 +25,7 @@ __all__ = [
     "Transport",
     "Producer",
     "Consumer",
+    "WebRtcTransport",
     "EngineError",
     "ClosedError",
     "DROP_NAMES",
@@ -39,6 +42,7 @@ SOCKET_BUFFER_BYTES = 4 * 1024 * 1024
 
 Address = tuple[str, int]
 SlowDatagramHandler = Callable[[bytes, Address], None]
+EventHandler = Callable[[EngineEvent], None]
 
 
 class EngineError(Exception):
@@ -74,6 +78,7 @@ class Engine:
         *,
         keyframe_interval: float = 0.5,
         on_slow_datagram: SlowDatagramHandler | None = None,
+        announced_hosts: list[str] | None = None,
     ) -> None:
         sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
         try:
@@ -102,6 +107,10 @@ class Engine:
         #: addresses no transport owns; when None they are only counted (slow_datagrams)
         self.on_slow_datagram = on_slow_datagram
         self.slow_datagrams = 0
+        #: called as on_event(event) for engine.events (transport state, learned SSRCs, ...)
+        self.on_event: EventHandler | None = None
+        self._announced_hosts = list(announced_hosts) if announced_hosts else None
+        self._webrtc: WebRtcDriver | None = None   # created with the first WebRTC transport
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -149,6 +158,10 @@ class Engine:
         item = core.pop_slow()
         while item is not None:
             self.slow_datagrams += 1
+            webrtc = self._webrtc
+            if webrtc is not None and webrtc.datagram(item[0], item[1]):
+                item = core.pop_slow()
+                continue
             handler = self.on_slow_datagram
             if handler is not None:
                 try:
@@ -156,6 +169,27 @@ class Engine:
                 except Exception:
                     logger.exception("slow-path handler failed")
             item = core.pop_slow()
+        learned = core.pop_learned()
+        while learned is not None:
+            tid, ssrc, payload_type, mid, rid, repaired_rid = learned
+            transport = self._transports().get(tid)
+            if transport is not None and not transport.closed:
+                try:
+                    transport._learn(ssrc, payload_type, mid, rid, repaired_rid)
+                except Exception:
+                    logger.exception("SSRC learning failed")
+            learned = core.pop_learned()
+
+    def _transports(self) -> dict[int, Transport]:
+        return {t.id: t for r in self.routers.values() for t in r.transports.values()}
+
+    def _emit(self, event: EngineEvent) -> None:
+        handler = self.on_event
+        if handler is not None:
+            try:
+                handler(event)
+            except Exception:
+                logger.exception("engine event handler failed")
 
     def sendto(self, data: bytes, addr: Address) -> None:
         """Sends a slow-path datagram (STUN answer, DTLS record); never blocks."""
@@ -193,6 +227,31 @@ class Engine:
 
     # ---- table -----------------------------------------------------------------------------
 
+    # ---- WebRTC ------------------------------------------------------------------------------
+
+    @property
+    def webrtc(self) -> WebRtcDriver:
+        """The slow-path driver of WebRTC transports (and the worker's DTLS certificate)."""
+        if self._webrtc is None:
+            self._webrtc = WebRtcDriver(self)
+        return self._webrtc
+
+    @property
+    def dtls_fingerprints(self) -> list[tuple[str, str]]:
+        """Fingerprints of the worker's DTLS certificate, for a=fingerprint: [("sha-256", "AB:..")]."""
+        return self.webrtc.certificate.fingerprints()
+
+    @property
+    def candidates(self) -> list[Address]:
+        """Host candidates: the announced hosts (or the bound one) with the socket's port."""
+        host, port = self.address
+        if self._announced_hosts:
+            return [(h, port) for h in self._announced_hosts]
+        if host in ("::", "0.0.0.0"):
+            # a wildcard is no candidate: the hosts to announce must be given (announced_hosts)
+            return [(socket.gethostbyname(socket.gethostname()), port)]
+        return [(host, port)]
+
     def create_router(self) -> Router:
         self._check()
         router = Router(self, next(self._ids))
@@ -204,6 +263,8 @@ class Engine:
         stats = self._core.stats()
         stats["version"] = self._version
         stats["slow_datagrams"] = self.slow_datagrams
+        if self._webrtc is not None:
+            stats["webrtc"] = dict(self._webrtc.stats)
         return stats
 
     def allocations(self) -> dict[str, int]:
@@ -247,6 +308,27 @@ class Router:
         engine._applied()
         return transport
 
+    def create_webrtc_transport(
+        self,
+        ice_ufrag: str | None = None,
+        ice_pwd: str | None = None,
+        srtp_profiles: list[SrtpProfile] | tuple[SrtpProfile, ...] | None = None,
+    ) -> WebRtcTransport:
+        """ICE-lite + DTLS-SRTP on the worker's socket: credentials generated when None; the SRTP
+        profiles offered in DTLS default to GCM, then AES-CM with SHA1-80, then SHA1-32."""
+        self._check()
+        engine = self.engine
+        transport = WebRtcTransport(self, next(engine._ids), ice_ufrag, ice_pwd, srtp_profiles)
+        engine._core.add_transport(transport.id, self.id)
+        try:
+            engine.webrtc.register(transport)
+        except BaseException:
+            engine._core.remove_transport(transport.id)
+            raise
+        self.transports[transport.id] = transport
+        engine._applied()
+        return transport
+
     def close(self) -> None:
         if not self.closed:
             self._close()
@@ -265,9 +347,10 @@ class Router:
 
 
 class Transport:
-    """One peer's connection; here a plain RTP transport with a fixed remote address."""
+    """One peer's connection: a plain RTP transport with a fixed remote address (WebRtcTransport,
+    in engine.webrtc, learns its remote from ICE)."""
 
-    def __init__(self, router: Router, transport_id: int, remote: Address) -> None:
+    def __init__(self, router: Router, transport_id: int, remote: Address | None) -> None:
         self.router = router
         self.engine = router.engine
         self.id = transport_id
@@ -275,18 +358,34 @@ class Transport:
         self.producers: dict[int, Producer] = {}
         self.consumers: dict[int, Consumer] = {}
         self.closed = False
+        self.header_extensions: dict[str, int] = {}
+        #: SSRC-learning records that named no producer (unknown MID/RID), for stats
+        self.unmapped_ssrcs = 0
 
     def produce(
         self,
         kind: str,
-        ssrc: int,
-        payload_type: int,
+        ssrc: int | None = None,
+        payload_type: int | None = None,
         source: str | None = None,
         clock_rate: int | None = None,
         paused: bool = False,
+        *,
+        mid: str | None = None,
+        rid: str | None = None,
+        rtx_ssrc: int | None = None,
+        rtx_payload_type: int | None = None,
     ) -> Producer:
-        """An incoming track: RTP from this transport with this SSRC."""
+        """An incoming track: RTP from this transport with this SSRC. With ssrc None the SSRC is
+        learned from the first packet whose MID (and RID, when given) header extension names this
+        producer (set_header_extensions gives their ids)."""
         self._check()
+        if payload_type is None:
+            raise ValueError("payload_type is required")
+        if ssrc is None and mid is None and rid is None:
+            raise ValueError("a producer without SSRC needs a mid (or rid) to be learned by")
+        if (mid, rid) in self._streams():
+            raise EngineError(f"mid {mid!r} rid {rid!r} is already produced on transport {self.id}")
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
         if source is None:
@@ -297,6 +396,8 @@ class Transport:
             clock_rate = DEFAULT_CLOCK_RATES[kind]
         engine = self.engine
         producer = Producer(self, next(engine._ids), kind, ssrc, payload_type, source, clock_rate)
+        producer.mid, producer.rid = mid, rid
+        producer.rtx_ssrc, producer.rtx_payload_type = rtx_ssrc, rtx_payload_type
         try:
             engine._core.add_producer(producer.id, self.id, ssrc, payload_type, kind == "video", clock_rate)
             if paused:
@@ -305,9 +406,59 @@ class Transport:
             raise EngineError(str(error)) from None
         producer.paused = paused
         self.producers[producer.id] = producer
-        engine._ssrcs.add(ssrc)
+        if ssrc is not None:
+            engine._ssrcs.add(ssrc)
         engine._applied()
         return producer
+
+    def set_header_extensions(
+        self, mid: int | None = None, rid: int | None = None, repaired_rid: int | None = None
+    ) -> None:
+        """RFC 8285 ids (from the SDP) of the MID, RID and repaired-RID extensions the peer sends;
+        with them, producers announced without SSRC learn theirs from the first packets."""
+        self._check()
+        ids = {"mid": mid, "rid": rid, "repaired_rid": repaired_rid}
+        for name, value in ids.items():
+            if value is not None and not 1 <= value <= 255:
+                raise ValueError(f"{name} extension id out of range: {value}")
+        self.engine._core.set_transport_extensions(self.id, mid or 0, rid or 0, repaired_rid or 0)
+        self.header_extensions = {k: v for k, v in ids.items() if v is not None}
+        self.engine._applied()
+
+    def _streams(self) -> dict[tuple[str | None, str | None], Producer]:
+        return {(p.mid, p.rid): p for p in self.producers.values() if p.mid is not None or p.rid is not None}
+
+    def _learn(self, ssrc: int, payload_type: int, mid: str | None, rid: str | None,
+               repaired_rid: str | None) -> None:
+        """An unknown SSRC with these extension values (learn.pxi): give it to its producer."""
+        if any(ssrc in (p.ssrc, p.rtx_ssrc) for p in self.producers.values()):
+            return  # learned meanwhile, or an RTX stream (not forwarded yet)
+        streams = self._streams()
+        rtx = repaired_rid is not None
+        producer = streams.get((mid, repaired_rid if rtx else rid))
+        if producer is None and mid is None:
+            # RID without MID: unique among this transport's producers
+            named = [p for (_, r), p in streams.items() if r == (repaired_rid if rtx else rid) and r]
+            producer = named[0] if len(named) == 1 else None
+        if producer is None:
+            self.unmapped_ssrcs += 1
+            return
+        if not rtx and producer.rtx_payload_type == payload_type and producer.rtx_payload_type is not None:
+            rtx = True
+        engine = self.engine
+        if rtx:
+            producer.rtx_ssrc = ssrc
+        else:
+            try:
+                engine._core.set_producer_ssrc(producer.id, ssrc)
+            except ValueError:
+                self.unmapped_ssrcs += 1
+                return
+            engine._ssrcs.discard(producer.ssrc)
+            engine._ssrcs.add(ssrc)
+            producer.ssrc = ssrc
+            engine._applied()
+        engine._emit(ProducerSsrcLearned(producer.id, ssrc, rtx))
 
     def consume(
         self,
@@ -382,7 +533,7 @@ class Producer:
         transport: Transport,
         producer_id: int,
         kind: str,
-        ssrc: int,
+        ssrc: int | None,
         payload_type: int,
         source: str,
         clock_rate: int,
@@ -392,6 +543,11 @@ class Producer:
         self.id = producer_id
         self.kind = kind
         self.ssrc = ssrc
+        """None until learned from the MID/RID header extensions."""
+        self.mid: str | None = None
+        self.rid: str | None = None
+        self.rtx_ssrc: int | None = None
+        self.rtx_payload_type: int | None = None
         self.payload_type = payload_type
         self.source = source
         self.clock_rate = clock_rate
@@ -513,3 +669,8 @@ class Consumer:
         if self.closed:
             raise ClosedError(f"consumer {self.id} closed")
         self.transport._check()
+
+
+# At the end: engine.webrtc subclasses Transport.
+from engine.dtls import SrtpProfile  # noqa: E402
+from engine.webrtc import WebRtcDriver, WebRtcTransport  # noqa: E402

@@ -45,7 +45,7 @@ cdef Drop rtcp_split(const uint8_t* data, size_t length, RtcpView* parts, int ma
 # ---------------------------------------------------------------------------------------------
 from libc.stdint cimport uint64_t, int64_t
 from posix.uio cimport iovec
-from engine.includes.consts cimport DROP_COUNT, BATCH_SIZE, SEND_SLOTS, SLOW_QUEUE_SIZE
+from engine.includes.consts cimport DROP_COUNT, BATCH_SIZE, SEND_SLOTS, SLOW_QUEUE_SIZE, LEARN_QUEUE_SIZE, LEARN_VALUE_MAX
 from engine.includes.sockets cimport sockaddr_in6, mmsghdr
 
 
@@ -88,6 +88,10 @@ cdef struct Transport:
     void* crypto              # SRTP context: owned by the srtp layer; NULL for plain transports
     crypto_fn protect         # NULL for plain transports
     crypto_fn unprotect
+    uint8_t mid_ext           # RFC 8285 ids of sdes:mid, rtp-stream-id, repaired-rtp-stream-id (0: none)
+    uint8_t rid_ext
+    uint8_t rrid_ext
+    uint8_t learn             # unknown SSRCs are queued for Python (LearnRing) instead of only dropped
     Counters counters
 
 
@@ -98,6 +102,7 @@ cdef struct Producer:
     uint32_t id
     Transport* transport      # borrowed from the id table (a transport outlives its producers)
     uint32_t ssrc
+    uint8_t has_ssrc          # 0 until learned (MID/RID): then not in by_media and never asked for keyframes
     uint8_t payload_type
     uint8_t video
     uint8_t paused
@@ -166,6 +171,8 @@ cdef struct EngineCounters:   # engine-wide, besides the Counters every level ha
     uint64_t send_calls
     uint64_t recv_errors
     uint64_t drains
+    uint64_t ssrc_learn_queued       # unknown SSRCs handed to Python (LearnRing)
+    uint64_t ssrc_learn_overflow     # ... not handed because the ring was full
 
 
 cdef struct SendQueue:        # one sendmmsg batch; flushed when full and after every receive batch
@@ -180,6 +187,24 @@ cdef struct SlowRing:         # bounded queue of datagrams for the Python slow p
     uint8_t* buffers          # owned: SLOW_QUEUE_SIZE * MAX_DATAGRAM
     uint16_t lengths[SLOW_QUEUE_SIZE]
     sockaddr_in6 addrs[SLOW_QUEUE_SIZE]
+    int head
+    int count
+
+
+cdef struct LearnRecord:     # an unknown SSRC seen on a learning transport, after SRTP authentication
+    uint32_t transport_id
+    uint32_t ssrc
+    uint8_t payload_type
+    int mid_length            # -1: extension absent (or longer than LEARN_VALUE_MAX)
+    int rid_length
+    int rrid_length
+    uint8_t mid[LEARN_VALUE_MAX]
+    uint8_t rid[LEARN_VALUE_MAX]
+    uint8_t rrid[LEARN_VALUE_MAX]
+
+
+cdef struct LearnRing:        # bounded queue of LearnRecords for Python (Core.pop_learned)
+    LearnRecord records[LEARN_QUEUE_SIZE]
     int head
     int count
 
@@ -206,6 +231,7 @@ cdef struct State:
     sockaddr_in6 rx_addrs[BATCH_SIZE]
     SendQueue tx
     SlowRing slow
+    LearnRing learn
 
 
 cdef class Core:
@@ -223,3 +249,4 @@ cdef class Core:
     cdef int _attach(self, Producer* p, Consumer* c) except -1
     cdef void _detach(self, Consumer* c) noexcept
     cdef void _clear_srtp(self, Transport* t) noexcept
+    cdef void _forget_addresses(self, Transport* t) noexcept

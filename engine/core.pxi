@@ -95,6 +95,11 @@ cdef class Core:
         st.slow.count -= 1
         return data, addr
 
+    def pop_learned(self):
+        """The oldest unknown-SSRC record (learn.pxi) as (transport id, ssrc, payload type, mid,
+        rid, repaired rid), the strings None when absent; None when the queue is empty."""
+        return learn_pop(self._open())
+
     def inject(self, const uint8_t[:] data, str host, int port):
         """Handles one datagram as if received from (host, port): the fuzzers' entry point."""
         cdef State* st = self._open()
@@ -223,6 +228,58 @@ cdef class Core:
             t.remote = addr
             t.has_remote = 1
 
+    def set_transport_addresses(self, uint32_t tid, tuple remote, list aliases):
+        """Replaces every address of the transport: datagrams from `remote` or any of `aliases`
+        ((host, port) tuples) are its own, and it sends to `remote` (None: sends nothing). ICE
+        trusts several addresses of one peer at once; only the nominated one is sent to."""
+        cdef State* st = self._open()
+        cdef Transport* t = self._transport(tid)
+        cdef sockaddr_in6 addr
+        cdef Key k
+        cdef list keys = []
+        cdef void* owner
+        for host, port in ([remote] if remote is not None else []) + aliases:
+            addr_from_python(&addr, host, port)
+            k = addr_key(&addr)
+            owner = table_get(&st.by_addr, &k)
+            if owner != NULL and owner != <void*>t:
+                raise ValueError(f"address {(host, port)} belongs to another transport")
+            keys.append((host, port))
+        self._forget_addresses(t)
+        for host, port in keys:
+            addr_from_python(&addr, host, port)
+            k = addr_key(&addr)
+            self._put(&st.by_addr, &k, t)
+        if remote is not None:
+            addr_from_python(&t.remote, remote[0], remote[1])
+            t.has_remote = 1
+
+    cdef void _forget_addresses(self, Transport* t) noexcept:
+        # by_addr entries pointing at t (its remote and its aliases); table ops are rare, so a
+        # scan per entry is cheaper than keeping a list per transport
+        cdef State* st = self.st
+        cdef uint32_t i
+        cdef Key k
+        cdef bint found = True
+        while found:
+            found = False
+            for i in range(st.by_addr.capacity):
+                if st.by_addr.slots[i].used and st.by_addr.slots[i].value == <void*>t:
+                    k = st.by_addr.slots[i].key
+                    table_del(&st.by_addr, &k)
+                    found = True
+                    break
+        t.has_remote = 0
+
+    def set_transport_extensions(self, uint32_t tid, uint8_t mid=0, uint8_t rid=0, uint8_t repaired_rid=0):
+        """RFC 8285 ids of the MID, RID and repaired-RID extensions the peer sends (0: not used);
+        with any of them, RTP with an unknown SSRC is queued for SSRC learning (learn.pxi)."""
+        cdef Transport* t = self._transport(tid)
+        t.mid_ext = mid
+        t.rid_ext = rid
+        t.rrid_ext = repaired_rid
+        t.learn = mid != 0 or rid != 0 or repaired_rid != 0
+
     def set_transport_srtp(self, uint32_t tid, int profile, bytes local_key_salt, bytes remote_key_salt):
         """Encrypts this transport's traffic from now on: SRTP/SRTCP with `profile` (RFC 5764
         numbering); local = the keys the engine sends with, remote = the keys the peer sends with."""
@@ -266,9 +323,7 @@ cdef class Core:
             self.remove_consumer(i)
         for i in producers:
             self.remove_producer(i)
-        if t.has_remote:
-            k = addr_key(&t.remote)
-            table_del(&st.by_addr, &k)
+        self._forget_addresses(t)
         k = id_key(TAG_TRANSPORT, tid)
         table_del(&st.by_id, &k)
         self._clear_srtp(t)
@@ -277,18 +332,21 @@ cdef class Core:
 
     # ---- producers --------------------------------------------------------------------------
 
-    def add_producer(self, uint32_t pid, uint32_t tid, uint32_t ssrc, uint8_t payload_type,
+    def add_producer(self, uint32_t pid, uint32_t tid, object ssrc, uint8_t payload_type,
                      bint video, uint32_t clock_rate):
+        """A producer; `ssrc` None: not known yet (set_producer_ssrc once learned)."""
         cdef State* st = self._open()
         cdef Transport* t = self._transport(tid)
         cdef Key kid = id_key(TAG_PRODUCER, pid)
-        cdef Key kmedia = media_key(tid, ssrc)
+        cdef bint has_ssrc = ssrc is not None
+        cdef uint32_t value = ssrc if has_ssrc else 0
+        cdef Key kmedia = media_key(tid, value)
         cdef Producer* p
         if payload_type > 127:
             raise ValueError(f"payload type out of range: {payload_type}")
         if table_get(&st.by_id, &kid) != NULL:
             raise ValueError(f"producer {pid} exists")
-        if table_get(&st.by_media, &kmedia) != NULL:
+        if has_ssrc and table_get(&st.by_media, &kmedia) != NULL:
             raise ValueError(f"SSRC {ssrc} is already produced on transport {tid}")
         p = <Producer*>mem_alloc(st, sizeof(Producer))
         if p == NULL:
@@ -296,7 +354,8 @@ cdef class Core:
         st.live_producers += 1
         p.id = pid
         p.transport = t
-        p.ssrc = ssrc
+        p.ssrc = value
+        p.has_ssrc = has_ssrc
         p.payload_type = payload_type
         p.video = video
         p.clock_rate = clock_rate
@@ -304,11 +363,31 @@ cdef class Core:
             mem_free(st, p)
             st.live_producers -= 1
             raise MemoryError()
-        if table_put(st, &st.by_media, &kmedia, p) < 0:
+        if has_ssrc and table_put(st, &st.by_media, &kmedia, p) < 0:
             table_del(&st.by_id, &kid)
             mem_free(st, p)
             st.live_producers -= 1
             raise MemoryError()
+
+    def set_producer_ssrc(self, uint32_t pid, uint32_t ssrc):
+        """Gives the producer its (learned or changed) SSRC; asks for a keyframe when it has video
+        consumers, since the packets dropped while it was unknown held the last one."""
+        cdef State* st = self._open()
+        cdef Producer* p = self._producer(pid)
+        cdef Key k = media_key(p.transport.id, ssrc)
+        cdef void* owner = table_get(&st.by_media, &k)
+        if owner != NULL and owner != <void*>p:
+            raise ValueError(f"SSRC {ssrc} is already produced on transport {p.transport.id}")
+        if p.has_ssrc and p.ssrc == ssrc:
+            return
+        self._put(&st.by_media, &k, p)
+        if p.has_ssrc:
+            k = media_key(p.transport.id, p.ssrc)
+            table_del(&st.by_media, &k)
+        p.ssrc = ssrc
+        p.has_ssrc = 1
+        if p.video and p.consumer_count and not p.paused:
+            self._keyframe(p)
 
     def set_producer_paused(self, uint32_t pid, bint paused):
         """Closes or opens the producer's gate; opening a video gate asks for a keyframe."""
@@ -345,8 +424,9 @@ cdef class Core:
         for i in range(p.consumer_count):
             p.consumers[i].producer = NULL
         mem_free(st, p.consumers)
-        k = media_key(p.transport.id, p.ssrc)
-        table_del(&st.by_media, &k)
+        if p.has_ssrc:
+            k = media_key(p.transport.id, p.ssrc)
+            table_del(&st.by_media, &k)
         k = id_key(TAG_PRODUCER, pid)
         table_del(&st.by_id, &k)
         mem_free(st, p)
@@ -478,6 +558,7 @@ cdef class Core:
         cdef Producer* p = self._producer(pid)
         out = counters_dict(&p.counters)
         out.update(
+            ssrc=p.ssrc if p.has_ssrc else None,
             consumers=p.consumer_count,
             paused=bool(p.paused),
             keyframe_requests=p.keyframe_requests,
@@ -536,4 +617,5 @@ cdef class Core:
         mem_free(st, st.slow.buffers)
         st.rx_buffers = st.tx.buffers = st.slow.buffers = NULL
         st.slow.count = 0
+        st.learn.count = 0
         self.closed = True

@@ -63,6 +63,8 @@ cdef void forward_rtp(State* st, Transport* t, const uint8_t* data, size_t lengt
     k = media_key(t.id, v.ssrc)
     p = <Producer*>table_get(&st.by_media, &k)
     if p == NULL:
+        if t.learn:
+            learn_push(st, t, &v)
         drop(st, &t.counters, NULL, DROP_UNKNOWN_SSRC)
         return
     count_in(&p.counters, length)

@@ -17,6 +17,7 @@ Interface for the integrator (the worker's transport owns one ``IceLite``)::
     ice.trusted            -> dict[addr, last_seen]
     ice.set_local_credentials(ufrag, pwd, remote_ufrag=None)   # ICE restart
     ice.stats              -> dict[str, int]              # counters, never an exception
+    local_ufrag(datagram)  -> str | None                  # the driver's dispatch key, see below
 
 ``addr`` is the ``(host, port)`` tuple the socket reported (extra items of an IPv6 sockaddr are
 dropped; an IPv4-mapped IPv6 host is kept as it is for keys, and reported as IPv4 in
@@ -98,6 +99,34 @@ IceEvent = AddressTrusted | PairNominated | AddressExpired
 def is_stun(data: bytes) -> bool:
     """RFC 7983 demultiplexing: a STUN message starts with a byte in [0, 3] and has the cookie."""
     return len(data) >= 20 and data[0] < 4 and data[4:8] == STUN_MAGIC_COOKIE
+
+
+#: RFC 5389 section 15.3: USERNAME attribute type.
+ATTRIBUTE_USERNAME = 0x0006
+
+
+def local_ufrag(data: bytes) -> str | None:
+    """Our part of a Binding request's USERNAME ("<our ufrag>:<their ufrag>"), found without a full
+    parse: the worker's single socket serves every transport, and this picks the transport whose
+    IceLite then checks everything. None when the datagram carries no readable USERNAME."""
+    if not is_stun(data):
+        return None
+    end = min(len(data), 20 + int.from_bytes(data[2:4], "big"))
+    pos = 20
+    while pos + 4 <= end:
+        kind = int.from_bytes(data[pos : pos + 2], "big")
+        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+        if kind == ATTRIBUTE_USERNAME:
+            value = data[pos + 4 : pos + 4 + length]
+            if len(value) != length:
+                return None
+            ufrag, sep, _ = value.partition(b":")
+            try:
+                return ufrag.decode("utf8") if sep else None
+            except UnicodeDecodeError:
+                return None
+        pos += 4 + length + (-length % 4)
+    return None
 
 
 def _normalize(addr: Any) -> Address:

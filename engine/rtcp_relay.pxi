@@ -95,7 +95,7 @@ cdef bint request_keyframe(State* st, Producer* p, bint fir, bint own) noexcept 
         p.keyframe_rate_limited += 1
         st.engine.keyframe_rate_limited += 1
         return False
-    if not p.transport.has_remote:
+    if not p.transport.has_remote or not p.has_ssrc:
         return False
     p.last_keyframe_request_ms = st.now_ms
     p.keyframe_requests += 1
@@ -162,7 +162,7 @@ cdef void relay_nack(State* st, Transport* t, const RtcpView* part) noexcept nog
         st.engine.rtcp_other_terminated += 1
         return
     p = c.producer
-    if not p.transport.has_remote:
+    if not p.transport.has_remote or not p.has_ssrc:
         return
     c.nacks_in += 1
     slot = tx_reserve(st)

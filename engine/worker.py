@@ -1,44 +1,93 @@
-"""One engine worker process: `python -m engine.worker --host H --port P`.
+"""One engine worker process: `python -m engine.worker --host H --port P [--control URL]`.
 
 Prints the bound address as the first line on stdout ("host port"), forwards until SIGTERM or
-SIGINT, then closes the engine and exits 0. The engine channel to the control plane comes later.
+SIGINT, then closes the engine and exits 0. With `--control ws://HOST:PORT/engine/v1/channel` it
+also dials the control plane's engine channel (see `engine.channel`), authenticated by the shared
+secret given by `--secret`, `--secret-file` or the PODIUM_ENGINE_SECRET environment variable (the
+environment or a file keep it out of `ps`), and reconnects whenever that connection drops.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import os
 import signal
 import sys
+from pathlib import Path
 
 from engine import Engine
+
+SECRET_ENV = "PODIUM_ENGINE_SECRET"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m engine.worker", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    if args.control is not None and not resolve_secret(args):
+        parser.error(f"--control needs a secret: --secret, --secret-file or {SECRET_ENV}")
+    return args
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="::", help="address to bind (IPv4 or IPv6; '::' is dual-stack)")
     parser.add_argument("--port", type=int, default=0, help="UDP port (0: any free port)")
+    parser.add_argument("--announce", action="append", metavar="HOST", help="a host to give WebRTC peers as "
+                        "candidate (repeatable; default: the bound address)")
+    parser.add_argument("--control", metavar="URL", help="the control plane's engine channel, e.g. "
+                        "ws://127.0.0.1:8000/engine/v1/channel (default: run standalone)")
+    parser.add_argument("--secret", help=f"the engine channel's shared secret (or {SECRET_ENV})")
+    parser.add_argument("--secret-file", type=Path, help="a file holding the shared secret")
+    parser.add_argument("--worker-id", help="this worker's stable name (default: hostname:port); a restarted "
+                        "worker with the same id gets its table back")
+    parser.add_argument("--stats-interval", type=float, default=5.0, help="seconds between stats reports")
+    parser.add_argument("--reconnect-max", type=float, default=5.0, help="longest pause between reconnections")
     parser.add_argument("--log-level", default="WARNING")
-    return parser.parse_args(argv)
 
 
-async def serve(host: str, port: int) -> None:
+def resolve_secret(args: argparse.Namespace) -> str | None:
+    if args.secret:
+        return str(args.secret)
+    if args.secret_file is not None:
+        return args.secret_file.read_text().strip() or None
+    return os.environ.get(SECRET_ENV) or None
+
+
+async def serve(host: str, port: int, args: argparse.Namespace | None = None) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    async with Engine(host=host, port=port) as engine:
+    announced = getattr(args, "announce", None)
+    async with (Engine(host=host, port=port, announced_hosts=announced) if announced
+                else Engine(host=host, port=port)) as engine:
         bound_host, bound_port = engine.address
         print(f"{bound_host} {bound_port}", flush=True)
+        channel_task = None
+        if args is not None and args.control is not None:
+            from engine.channel import EngineChannel
+
+            secret = resolve_secret(args)
+            assert secret is not None
+            channel = EngineChannel(engine, args.control, secret, args.worker_id,
+                                    stats_interval=args.stats_interval,
+                                    reconnect_max=max(args.reconnect_max, 0.05))
+            channel_task = asyncio.create_task(channel.run())
         await stop.wait()
+        if channel_task is not None:
+            channel_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await channel_task
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr)
     try:
-        asyncio.run(serve(args.host, args.port))
+        asyncio.run(serve(args.host, args.port, args))
     except OSError as error:
         print(f"engine worker: {error}", file=sys.stderr)
         return 1

@@ -7,15 +7,21 @@ import importlib.util
 import logging
 import os
 import re
+import secrets
 import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+
+import uvicorn
 
 log = logging.getLogger("podium")
 
 WORKER_MODULE = "engine.worker"
 WORKER_START_TIMEOUT = 10.0
 WORKER_STOP_TIMEOUT = 5.0
+ENGINE_SECRET_ENV = "PODIUM_ENGINE_SECRET"
+LOCAL_WORKER_ID = "local"
 
 
 def _database_options(parser: argparse.ArgumentParser) -> None:
@@ -32,6 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--no-engine", action="store_true", help="do not start a local engine worker")
+    serve.add_argument("--engine-secret", default=os.environ.get(ENGINE_SECRET_ENV),
+                       help=f"the engine channel's shared secret, for workers on other hosts (or {ENGINE_SECRET_ENV}; "
+                            "default: a new one, known only to the local worker)")
     _database_options(serve)
 
     bootstrap = commands.add_parser("bootstrap", help="create a company and its first administrator")
@@ -45,6 +54,19 @@ def _parser() -> argparse.ArgumentParser:
     bootstrap.add_argument("--max-users", type=int, default=100)
     bootstrap.add_argument("--max-participants", type=int, default=250)
     _database_options(bootstrap)
+
+    engine = commands.add_parser("engine", help="run an engine worker that dials a control plane")
+    engine.add_argument("--control", required=True, metavar="URL",
+                        help="the control plane's engine channel, e.g. wss://podium.example/engine/v1/channel")
+    engine.add_argument("--secret", help=f"the engine channel's shared secret (better: {ENGINE_SECRET_ENV} or "
+                                          "--secret-file, which keep it out of the process list)")
+    engine.add_argument("--secret-file", help="a file holding the shared secret")
+    engine.add_argument("--host", default="::", help="UDP address to bind ('::': dual-stack, all interfaces)")
+    engine.add_argument("--port", type=int, default=0, help="UDP port (0: any free port)")
+    engine.add_argument("--announce", action="append", metavar="HOST",
+                        help="a host WebRTC peers reach this worker at (repeatable)")
+    engine.add_argument("--worker-id", help="this worker's stable name (default: hostname:port)")
+    engine.add_argument("--log-level", default="INFO")
     return parser
 
 
@@ -56,6 +78,15 @@ def slugify(name: str) -> str:
 # serve
 
 
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM when `podium serve` dies, however it dies (Linux only)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 async def _pump(stream: asyncio.StreamReader, prefix: str) -> None:
     async for line in stream:
         log.info("%s%s", prefix, line.decode(errors="replace").rstrip())
@@ -64,7 +95,11 @@ async def _pump(stream: asyncio.StreamReader, prefix: str) -> None:
 class EngineWorker:
     """A local engine worker subprocess: started before the control plane serves, stopped after."""
 
-    def __init__(self) -> None:
+    def __init__(self, *options: str, secret: str | None = None) -> None:
+        self.options = options
+        """More options of `python -m engine.worker` (e.g. --control URL)."""
+        self.secret = secret
+        """The engine channel's secret, given in the environment (not on the command line)."""
         self.process: asyncio.subprocess.Process | None = None
         self.address: str | None = None
         self._pumps: list[asyncio.Task[None]] = []
@@ -74,8 +109,9 @@ class EngineWorker:
             log.warning("engine worker module %s is not available: serving without a local engine", WORKER_MODULE)
             return
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", WORKER_MODULE, "--host", "127.0.0.1", "--port", "0",
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            sys.executable, "-m", WORKER_MODULE, "--host", "127.0.0.1", "--port", "0", *self.options,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, preexec_fn=_die_with_parent,
+            env={**os.environ, ENGINE_SECRET_ENV: self.secret} if self.secret else None)
         assert self.process.stdout is not None and self.process.stderr is not None
         self._pumps.append(asyncio.create_task(_pump(self.process.stderr, "engine worker: ")))
         try:
@@ -109,22 +145,62 @@ class EngineWorker:
         await asyncio.gather(*self._pumps, return_exceptions=True)
 
 
-async def _serve(args: argparse.Namespace) -> None:
-    import uvicorn
+class _Server(uvicorn.Server):
+    """Uvicorn re-raises SIGTERM/SIGINT once it has shut down, which would end the process before the
+    engine worker is stopped: take the signal as a request to stop, and exit normally."""
 
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            yield
+            captured = getattr(self, "_captured_signals", None)
+            if captured:
+                log.info("stopping on signal %s", ", ".join(signal.Signals(s).name for s in captured))
+                captured.clear()
+
+
+async def _serve(args: argparse.Namespace) -> None:
     from control.app import create_app
     from control.settings import Settings
 
-    settings = Settings(data_dir=args.data_dir, database_url=args.database_url)
+    engine_secret = args.engine_secret or secrets.token_urlsafe(32)
+    settings = Settings(data_dir=args.data_dir, database_url=args.database_url, engine_secret=engine_secret)
     app = create_app(settings)
-    server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="info", lifespan="on"))
-    worker = EngineWorker()
+    server = _Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="info", lifespan="on"))
+    worker = EngineWorker("--control", _channel_url(args.host, args.port), "--worker-id", LOCAL_WORKER_ID,
+                          secret=engine_secret)
     if not args.no_engine:
         await worker.start()
     try:
         await server.serve()
     finally:
         await worker.stop()
+
+
+def _channel_url(host: str, port: int) -> str:
+    """Where a worker on this host reaches the engine channel of a control plane bound to host:port."""
+    from control.engines import CHANNEL_PATH
+
+    if host in ("", "0.0.0.0", "localhost"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    return f"ws://{f'[{host}]' if ':' in host else host}:{port}{CHANNEL_PATH}"
+
+
+# engine
+
+
+def _engine(args: argparse.Namespace) -> int:
+    from engine import worker
+
+    argv = ["--control", args.control, "--host", args.host, "--port", str(args.port), "--log-level", args.log_level]
+    for option in ("secret", "secret_file", "worker_id"):
+        if getattr(args, option) is not None:
+            argv += [f"--{option.replace('_', '-')}", getattr(args, option)]
+    for host in args.announce or []:
+        argv += ["--announce", host]
+    return worker.main(argv)
 
 
 # bootstrap
@@ -189,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         asyncio.run(_serve(args))
         return 0
+    if args.command == "engine":
+        return _engine(args)
     if args.command == "bootstrap":
         _validate_bootstrap(parser, args)
         return asyncio.run(_bootstrap(args))

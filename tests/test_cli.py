@@ -1,8 +1,134 @@
+"""The `podium` command: bootstrap, and serve end to end as a subprocess."""
+
+import os
+import signal
+import socket
 import subprocess
 import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from podium.cli import slugify
+
+PODIUM = [sys.executable, "-m", "podium.cli"]
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_podium_help_lists_serve():
-    result = subprocess.run([sys.executable, "-m", "podium.cli", "--help"], capture_output=True, text=True)
+def podium(*args: str, **kwargs) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*PODIUM, *args], capture_output=True, text=True, cwd=ROOT, timeout=60, **kwargs)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_podium_help_lists_serve_and_bootstrap():
+    result = podium("--help")
     assert result.returncode == 0
-    assert "serve" in result.stdout
+    assert "serve" in result.stdout and "bootstrap" in result.stdout
+
+
+def test_slugify():
+    assert slugify("Acme GmbH & Co. KG") == "acme-gmbh-co-kg"
+    assert slugify("!!!") == "company"
+
+
+def test_bootstrap_creates_the_first_company_once(tmp_path):
+    args = ["bootstrap", "--company", "Acme GmbH", "--email", "admin@acme.example", "--password", "admin password",
+            "--data-dir", str(tmp_path)]
+    first = podium(*args)
+    assert first.returncode == 0, first.stderr
+    assert "company acme-gmbh" in first.stdout and (tmp_path / "podium.db").exists()
+    second = podium(*args)
+    assert second.returncode == 1 and "a company with the slug 'acme-gmbh' exists already" in second.stderr
+
+
+def test_bootstrap_validates_its_options(tmp_path):
+    bad_email = podium("bootstrap", "--company", "A", "--email", "nope", "--password", "admin password",
+                       "--data-dir", str(tmp_path))
+    assert bad_email.returncode == 2 and "--email" in bad_email.stderr
+    short = podium("bootstrap", "--company", "A", "--email", "a@b.cd", "--password", "short",
+                   "--data-dir", str(tmp_path))
+    assert short.returncode == 2 and "--password" in short.stderr
+    assert not (tmp_path / "podium.db").exists()
+
+
+class Server:
+    """`podium serve` in a subprocess, with its log collected."""
+
+    def __init__(self, data_dir: Path, *extra: str):
+        self.port = free_port()
+        self.lines: list[str] = []
+        self.process = subprocess.Popen(
+            [*PODIUM, "serve", "--port", str(self.port), "--data-dir", str(data_dir), *extra], cwd=ROOT,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail("podium serve exited:\n" + "".join(self.lines))
+            try:
+                if httpx.get(f"{self.url}/api/v1/openapi.json", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        pytest.fail("podium serve did not answer:\n" + "".join(self.lines))
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=20)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+
+
+def test_serve_bootstrap_login_and_stop(tmp_path):
+    server = Server(tmp_path)
+    try:
+        server.wait_ready()
+        result = podium("bootstrap", "--company", "Acme", "--email", "admin@acme.example",
+                        "--password", "admin password", "--data-dir", str(tmp_path))
+        assert result.returncode == 0, result.stderr
+        tokens = httpx.post(f"{server.url}/api/v1/auth/login", timeout=10, json={
+            "company": "acme", "email": "admin@acme.example", "password": "admin password"})
+        assert tokens.status_code == 200, tokens.text
+        me = httpx.get(f"{server.url}/api/v1/me", timeout=10,
+                       headers={"Authorization": f"Bearer {tokens.json()['access_token']}"})
+        assert me.json()["email"] == "admin@acme.example"
+    finally:
+        status = server.stop()
+    log = "".join(server.lines)
+    assert status == 0, log
+    assert "engine worker (pid" in log and "listening on 127.0.0.1" in log, log
+    assert "engine worker stopped" in log, log
+    worker_pid = int(log.split("engine worker (pid ")[1].split(")")[0])
+    with pytest.raises(ProcessLookupError):
+        os.kill(worker_pid, 0)
+
+
+def test_serve_without_engine(tmp_path):
+    server = Server(tmp_path, "--no-engine")
+    try:
+        server.wait_ready()
+    finally:
+        assert server.stop() == 0
+    assert "engine worker" not in "".join(server.lines)

@@ -1,28 +1,40 @@
 /* The physical-limit baseline: a minimal RTP fan-out forwarder, recvmmsg -> fan-out -> sendmmsg.
  *
- *   forwarder --source PORT --dest PORT,PORT,... [--port 0] [--max-seconds 60]
+ *   forwarder --source PORT --dest PORT,PORT,... [--port 0] [--max-seconds 60] [--ipv6] [--epoll]
  *
- * One UDP socket on 127.0.0.1. It drains the socket in batches of BATCH datagrams; each datagram must
+ * One UDP socket on 127.0.0.1 (4 MiB buffers, like the engine's). It drains the socket in batches of BATCH datagrams; each datagram must
  * come from 127.0.0.1:--source, be RTP version 2 with a complete header and carry INPUT_SSRC (the one
  * producer), else it is dropped and counted. For each destination (a consumer) it writes a rewritten
  * 12-byte fixed header (the consumer's own SSRC, sequence and timestamp offsets) and sends that header
  * plus the unchanged rest of the datagram (CSRCs, extensions, payload: gathered from the receive
  * buffer, not copied) with sendmmsg, up to UIO_MAXIOV messages per call.
  *
+ * --ipv6 and --epoll reproduce the engine's socket setup, to tell a gap that the kernel causes from one
+ * the engine's code causes: --ipv6 uses a dual-stack AF_INET6 socket (IPv4-mapped addresses, as
+ * Engine does); --epoll waits in epoll_wait on a socket that stays registered (as asyncio's add_reader
+ * does) instead of a poll() made only when the socket is empty.
+ *
  * Prints "port N" once bound, and its counters as one JSON line on exit.
  */
 #include "common.h"
 
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/uio.h>
 
 #define BATCH 64            /* datagrams per recvmmsg, like the engine's BATCH_SIZE */
 #define MAX_DATAGRAM 1500
 #define MAX_OUT 1024        /* messages per sendmmsg (UIO_MAXIOV) */
 #define MAX_DESTS 1024
+#define SOCKET_BUFFER_BYTES (4 << 20) /* receive and send buffers, as the engine asks for */
+
+union address {
+    struct sockaddr_in v4;
+    struct sockaddr_in6 v6;
+};
 
 struct consumer {
-    struct sockaddr_in addr;
+    union address addr;
     uint32_t ssrc;
     uint16_t seq_offset;
     uint32_t ts_offset;
@@ -34,7 +46,9 @@ static int n_consumers;
 static uint8_t in_buf[BATCH][MAX_DATAGRAM];
 static struct iovec in_iov[BATCH];
 static struct mmsghdr in_msg[BATCH];
-static struct sockaddr_in in_addr[BATCH];
+static union address in_addr[BATCH];
+static int ipv6;            /* --ipv6: AF_INET6 socket, IPv4-mapped addresses */
+static socklen_t addr_len;
 
 static uint8_t out_hdr[MAX_OUT][12];
 static struct iovec out_iov[MAX_OUT][2];
@@ -88,11 +102,52 @@ static void forward(int fd, const uint8_t *p, size_t len) {
         out_iov[n_out][1] = (struct iovec){.iov_base = (void *)(p + 12), .iov_len = len - 12};
         struct msghdr *m = &out_msg[n_out].msg_hdr;
         m->msg_name = (void *)&k->addr;
-        m->msg_namelen = sizeof k->addr;
+        m->msg_namelen = addr_len;
         m->msg_iov = out_iov[n_out];
         m->msg_iovlen = 2;
         if (++n_out == MAX_OUT) flush(fd);
     }
+}
+
+static union address loopback_address(uint16_t port) {
+    union address a;
+    memset(&a, 0, sizeof a);
+    if (ipv6) {
+        a.v6.sin6_family = AF_INET6;
+        a.v6.sin6_port = htons(port);
+        inet_pton(AF_INET6, "::ffff:127.0.0.1", &a.v6.sin6_addr);
+    } else {
+        a.v4.sin_family = AF_INET;
+        a.v4.sin_port = htons(port);
+        a.v4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    }
+    return a;
+}
+
+static int has_flag(int argc, char **argv, const char *name) {
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], name) == 0) return 1;
+    return 0;
+}
+
+static int open_socket(uint16_t port) {
+    if (!ipv6) return udp_socket_bound(port, SOCKET_BUFFER_BYTES);
+    int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    if (fd < 0) die("socket");
+    int off = 0, size = SOCKET_BUFFER_BYTES;
+    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) < 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    union address a = loopback_address(port);
+    if (bind(fd, (struct sockaddr *)&a.v6, sizeof a.v6) < 0) die("bind");
+    return fd;
+}
+
+static uint16_t bound_port(int fd) {
+    union address a;
+    socklen_t len = sizeof a;
+    if (getsockname(fd, (struct sockaddr *)&a, &len) < 0) die("getsockname");
+    return ntohs(ipv6 ? a.v6.sin6_port : a.v4.sin_port);
 }
 
 int main(int argc, char **argv) {
@@ -103,11 +158,12 @@ int main(int argc, char **argv) {
         return 2;
     }
     bound_lifetime((unsigned)arg_long(argc, argv, "--max-seconds", 60));
+    ipv6 = has_flag(argc, argv, "--ipv6");
+    addr_len = ipv6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 
     for (const char *s = dests; *s && n_consumers < MAX_DESTS;) {
         struct consumer *k = &consumers[n_consumers];
-        k->addr = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)strtol(s, NULL, 10))};
-        k->addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        k->addr = loopback_address((uint16_t)strtol(s, NULL, 10));
         k->ssrc = 0x50000000u + (uint32_t)n_consumers;
         k->seq_offset = (uint16_t)(n_consumers * 7919);
         k->ts_offset = (uint32_t)n_consumers * 104729u;
@@ -117,22 +173,33 @@ int main(int argc, char **argv) {
         s = comma + 1;
     }
 
-    int fd = udp_socket_bound((uint16_t)arg_long(argc, argv, "--port", 0), 0);
+    int fd = open_socket((uint16_t)arg_long(argc, argv, "--port", 0));
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &(int){SOCKET_BUFFER_BYTES}, sizeof(int)) < 0) die("SO_SNDBUF");
     for (int i = 0; i < BATCH; i++) {
         in_iov[i] = (struct iovec){.iov_base = in_buf[i], .iov_len = MAX_DATAGRAM};
-        in_msg[i].msg_hdr = (struct msghdr){.msg_name = &in_addr[i], .msg_namelen = sizeof in_addr[i],
+        in_msg[i].msg_hdr = (struct msghdr){.msg_name = &in_addr[i], .msg_namelen = addr_len,
                                             .msg_iov = &in_iov[i], .msg_iovlen = 1};
     }
-    printf("port %u\n", local_port(fd));
+    int ep = -1;
+    if (has_flag(argc, argv, "--epoll")) {
+        ep = epoll_create1(0);
+        struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+        if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) die("epoll");
+    }
+    printf("port %u\n", bound_port(fd));
     fflush(stdout);
 
-    uint32_t loopback = htonl(INADDR_LOOPBACK);
-    uint16_t source = htons(source_port);
+    union address source = loopback_address(source_port);
     while (!stopping) {
         int n = recvmmsg(fd, in_msg, BATCH, MSG_DONTWAIT, NULL);
         if (n <= 0) {
-            struct pollfd p = {.fd = fd, .events = POLLIN};
-            poll(&p, 1, 100);
+            if (ep >= 0) {
+                struct epoll_event ev;
+                epoll_wait(ep, &ev, 1, 100);
+            } else {
+                struct pollfd p = {.fd = fd, .events = POLLIN};
+                poll(&p, 1, 100);
+            }
             continue;
         }
         batches++;
@@ -140,7 +207,7 @@ int main(int argc, char **argv) {
         for (int i = 0; i < n; i++) {
             const uint8_t *p = in_buf[i];
             size_t len = in_msg[i].msg_len;
-            if (in_addr[i].sin_addr.s_addr != loopback || in_addr[i].sin_port != source) {
+            if (in_msg[i].msg_hdr.msg_namelen != addr_len || memcmp(&in_addr[i], &source, addr_len) != 0) {
                 dropped_source++;
             } else if (len > MAX_DATAGRAM || rtp_header_length(p, len) == 0) {
                 dropped_parse++;
@@ -149,7 +216,7 @@ int main(int argc, char **argv) {
             } else {
                 forward(fd, p, len);
             }
-            in_msg[i].msg_hdr.msg_namelen = sizeof in_addr[i];
+            in_msg[i].msg_hdr.msg_namelen = addr_len;
         }
         if (n_out) flush(fd);
     }

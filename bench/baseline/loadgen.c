@@ -13,7 +13,7 @@
  *
  * Closed loop, so that neither the generator nor drops waste the CPU the forwarder needs: at most
  * --window input datagrams are in flight, where in flight = sent - (received by the sink / fanout).
- * When the window is full it sleeps 20 us at a time. If the sink makes no progress for 50 ms with a
+ * When the window is full it sleeps 20 us at a time. If the sink makes no progress for 200 ms with a
  * full window, what is in flight is given up as lost (a "resync", counted in the counter page); what
  * arrives later after all is taken back, so the window never grows past --window.
  */
@@ -22,7 +22,7 @@
 #include <sys/uio.h>
 
 #define MAX_BURST 256
-#define STALL_NS 50000000ull
+#define STALL_NS 200000000ull
 
 static uint8_t buf[MAX_BURST][1500];
 static struct iovec *records; /* --packets: each datagram of the file, borrowed from its contents */

@@ -3,11 +3,11 @@
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from control.api.endpoint import Call, EndpointGroup
-from control.api.schemas import Id, Input, Page, PageQuery
+from control.api.schemas import Id, Input, Instant, Page, PageQuery
 from control.services import audit
 from control.store.models import AuditEvent
 from control.store.repositories.audit import AuditFilter
@@ -22,8 +22,8 @@ class AuditFilterQuery(Input):
     actor_user_id: Id | None = None
     target_type: str | None = Field(None, max_length=32, pattern=r"^[a-z_]+$")
     target_id: Id | None = None
-    since: AwareDatetime | None = Field(None, description="inclusive, ISO 8601 with a time zone")
-    until: AwareDatetime | None = Field(None, description="exclusive, ISO 8601 with a time zone")
+    since: Instant | None = Field(None, description="inclusive, ISO 8601 with a time zone")
+    until: Instant | None = Field(None, description="exclusive, ISO 8601 with a time zone")
 
     def to_filter(self) -> AuditFilter:
         return AuditFilter(action=self.action, actor_user_id=self.actor_user_id, target_type=self.target_type,

@@ -45,7 +45,7 @@ async def list_departments(call: Call) -> DepartmentListOut:
     return DepartmentListOut(items=[out(d) for d in await rooms.list_departments(call.ctx, call.principal)])
 
 
-@endpoints.post("/departments", body=DepartmentIn, response=DepartmentOut, status=201, errors=(403,))
+@endpoints.post("/departments", body=DepartmentIn, response=DepartmentOut, status=201, errors=(403, 404))
 async def create_department(call: Call) -> DepartmentOut:
     """Create a department (Administrate rooms)."""
     body: DepartmentIn = call.body

@@ -4,7 +4,6 @@ A handler takes a `Call` (validated path, query and body, the caller, the servic
 pydantic model (serialised with the endpoint's status), None (204), or a Starlette Response.
 """
 
-import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -99,23 +98,26 @@ def _problems(exc: ValidationError, where: str) -> list[dict[str, Any]]:
             for e in exc.errors(include_url=False, include_context=False, include_input=False)]
 
 
-def _validate(model: type[BaseModel], data: Any, where: str) -> BaseModel:
+def _validate_strings(model: type[BaseModel], data: dict[str, str], where: str) -> BaseModel:
+    """Validate query or path parameters: strings converted as their JSON Schema types say."""
     try:
-        return model.model_validate(data)
+        return model.model_validate_strings(data, strict=False)
     except ValidationError as exc:
         raise Invalid(f"invalid {where}", details=_problems(exc, where)) from None
 
 
-async def _read_body(request: Request) -> Any:
+async def _validate_body(model: type[BaseModel], request: Request) -> BaseModel:
+    """Parse and validate the JSON body in one step (strict: no coercion of types)."""
     raw = await request.body()
-    if not raw:
-        return None
+    if not raw.strip():
+        raise Invalid("a JSON request body is required", details=[{"field": "body", "message": "missing",
+                                                                  "type": "missing"}])
     try:
-        data = json.loads(raw)
-        json.dumps(data, ensure_ascii=False).encode()  # refuses lone surrogates (\ud800)
-    except (ValueError, UnicodeError, RecursionError):
-        raise BadRequest("request body is not valid JSON in UTF-8", code="malformed_json") from None
-    return data
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        if any(e["type"] == "json_invalid" for e in exc.errors()):
+            raise BadRequest("request body is not valid JSON in UTF-8", code="malformed_json") from None
+        raise Invalid("invalid body", details=_problems(exc, "body")) from None
 
 
 def _credential(request: Request) -> str:
@@ -136,13 +138,12 @@ def _runner(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
             path: Any = dict(request.path_params)
             if endpoint.path_model is not None:
                 try:
-                    path = endpoint.path_model.model_validate(path)
+                    path = endpoint.path_model.model_validate_strings(path, strict=False)
                 except ValidationError:
                     raise NotFound(f"nothing at {request.url.path}") from None
-            query = (_validate(endpoint.query, dict(request.query_params), "query")
+            query = (_validate_strings(endpoint.query, dict(request.query_params), "query")
                      if endpoint.query is not None else None)
-            body = (_validate(endpoint.body, await _read_body(request), "body")
-                    if endpoint.body is not None else None)
+            body = await _validate_body(endpoint.body, request) if endpoint.body is not None else None
             result = await endpoint.handler(Call(request, ctx, principal, path, query, body))
         if isinstance(result, Response):
             return result

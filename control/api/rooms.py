@@ -106,7 +106,7 @@ async def get_room(call: Call) -> RoomOut:
 
 
 @endpoints.patch("/rooms/{room_id}", path_model=RoomPath, body=RoomUpdateIn, response=RoomOut,
-                 errors=(403, 404))
+                 errors=(403, 404, 409))
 async def update_room(call: Call) -> RoomOut:
     """Change a room's name, department, visibility or features (Administrate rooms, or its organizer)."""
     changes = call.body.model_dump(exclude_unset=True)

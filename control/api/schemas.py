@@ -1,8 +1,9 @@
 """Input types and envelopes shared by the resource modules."""
 
+import re
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 T = TypeVar("T")
 
@@ -23,9 +24,19 @@ Search = Annotated[str, StringConstraints(max_length=200, pattern=r"^[^\x00-\x1f
 
 
 class Input(BaseModel):
-    """A request body or query: unknown fields are refused."""
+    """A request body, query or path: unknown fields are refused, and JSON types are not coerced."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+def _iso_8601(value: object) -> object:
+    if isinstance(value, str) and not re.match(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}", value):
+        raise ValueError("expected an ISO 8601 date and time with a time zone, e.g. 2030-01-31T12:00:00Z")
+    return value
+
+
+Instant = Annotated[AwareDatetime, BeforeValidator(_iso_8601)]
+"""A point in time: ISO 8601 with a time zone (no Unix timestamps)."""
 
 
 class PageQuery(Input):

@@ -323,7 +323,7 @@ def audience(state: MeetingState, p: Participant, source: Source) -> frozenset[s
         return frozenset()
     if p.waiting:
         visitor = state.visitor_of(p.id)
-        if visitor is not None:
+        if visitor is not None and source in VISIT_SOURCES:
             return frozenset({visitor.id})
         return frozenset()
     if p.visiting is not None and source in VISIT_SOURCES:
@@ -398,7 +398,8 @@ def plan_changes(old: MediaPlan, new: MediaPlan) -> list[GateChange]:
     """The gate operations that turn `old` into `new`: every close first, then every open, each
     group in a stable order, so applying them in order never forwards more than either plan allows."""
     old_routes, new_routes = set(old.routes()), set(new.routes())
-    closes: list[GateChange] = [GateProducer(pid, s, False) for pid, s in sorted(old.open_producers - new.open_producers)]
+    closed = sorted(old.open_producers - new.open_producers)
+    closes: list[GateChange] = [GateProducer(pid, s, False) for pid, s in closed]
     closes += [GateConsumer(pub, s, sub, False) for pub, s, sub in sorted(old_routes - new_routes)]
     opens: list[GateChange] = [GateConsumer(pub, s, sub, True) for pub, s, sub in sorted(new_routes - old_routes)]
     opens += [GateProducer(pid, s, True) for pid, s in sorted(new.open_producers - old.open_producers)]

@@ -13,6 +13,24 @@ Who may act on whom (`may_act`, over roles only):
   (and, in presenter mode, the floor for the microphone);
 - only the organizer hands over or ends the meeting (a moderator ends it when no organizer remains).
 
+Where the issue is silent, this module decides (each rule is tested):
+
+- a moderator who turned someone's microphone or camera off does not stop them turning it on again
+  (they still hold the capability); a revoked capability does, until granted back;
+- "mute all" spares the acting moderator; presenter mode applies to the microphone only, and to
+  everyone without the floor (moderators give themselves the floor);
+- a visit is private both ways: the visited person's microphone and camera go to the visitor only,
+  and the visitor's microphone and camera go to the visited person only (the meeting keeps their
+  screen); ending a visit turns the visitor's microphone and camera off; admission turns the
+  admitted person's sources off;
+- removal acts on the person: every connection of theirs goes, and only if the actor outranks all;
+- succession (`choose_successor`): the organizer seat goes to a registered moderator, else a
+  registered participant, earliest joined first, ties by id; with no registered user admitted there
+  is no organizer, and if no moderator remains either, the earliest-joined guest moderates; the
+  meeting ends when nobody admitted remains;
+- hand-over names an admitted, registered moderator (a guest moderator is refused:
+  guest_cannot_organize — the organizer may simply leave instead).
+
 Gate effects are not written by hand: every decision's `GateProducer`/`GateConsumer` effects are
 `plan_changes(media_plan(old), media_plan(new))`, so they always agree with the media matrix.
 Client notices (`RoleChanged`, `PermissionChanged`, `SourceChanged`, …) are likewise derived from
@@ -26,7 +44,6 @@ from enum import StrEnum
 from control.domain.meeting_state import (
     Code,
     GateChange,
-    GateProducer,
     MeetingState,
     Ok,
     Participant,
@@ -65,43 +82,60 @@ class Action(StrEnum):
     """Leave the meeting (self only)."""
     # roles
     APPOINT_MODERATOR = "appoint_moderator"
+    """Make an admitted participant a moderator (guests included); it grants every capability."""
     REVOKE_MODERATOR = "revoke_moderator"
+    """Make a moderator a participant again (only the organizer outranks a moderator)."""
     HAND_OVER = "hand_over"
     """The organizer leaves, naming a registered moderator as the new organizer."""
     # per-participant permissions
     GRANT_PERMISSION = "grant_permission"
+    """Give back a capability; it does not turn the source on."""
     REVOKE_PERMISSION = "revoke_permission"
+    """Take a capability away: its sources go off and cannot be turned on or produced."""
     ENABLE_CHAT_PARTICIPANT = "enable_chat_participant"
     """Same as granting the chat capability."""
     DISABLE_CHAT_PARTICIPANT = "disable_chat_participant"
     """Same as revoking the chat capability."""
     # the whole room
     MUTE_ALL_AUDIO = "mute_all_audio"
+    """Turn every microphone off, the organizer's included; the acting moderator's stays on."""
     MUTE_ALL_VIDEO = "mute_all_video"
+    """Turn every camera off, likewise."""
     MUTE_ALL_BOTH = "mute_all_both"
+    """Both of the above."""
     START_PRESENTER_MODE = "start_presenter_mode"
+    """Only floor holders may unmute; every microphone without the floor goes off."""
     STOP_PRESENTER_MODE = "stop_presenter_mode"
     DISABLE_CHAT_ROOM = "disable_chat_room"
+    """Room chat off: only moderators (holding the chat capability) may still send."""
     ENABLE_CHAT_ROOM = "enable_chat_room"
     END_MEETING = "end_meeting"
+    """End the meeting for everyone: the organizer, or a moderator where no organizer remains."""
     # the floor
     GIVE_FLOOR = "give_floor"
+    """Make an admitted participant (or oneself, for a moderator) a presenter; several may hold it."""
     TAKE_FLOOR = "take_floor"
+    """Take the floor back; in presenter mode their microphone goes off."""
     # removal
     EXCLUDE = "exclude"
     """Out of this meeting; later meetings of the room stay open to them."""
     REMOVE_FOR_PERIOD = "remove_for_period"
     """Out of the room for a period (the room's default, 12 hours, unless `seconds` is given)."""
     BAN = "ban"
+    """Out of the room until unbanned."""
     UNBAN = "unban"
     """Lift a ban; names a person key, not a participant."""
     # waiting room
     ADMIT = "admit"
+    """Let a waiting person in; their sources start off."""
     DENY = "deny"
+    """Turn a waiting person away (disconnect; they may knock again unless removed)."""
     SEND_BACK = "send_back"
+    """Back to the waiting room, as a participant, sources off, floor dropped."""
     VISIT = "visit"
     """Two-way microphone and camera between this moderator and one waiting person only."""
     END_VISIT = "end_visit"
+    """End one's own visit; the moderator's microphone and camera go off."""
 
 
 SELF_ONLY = frozenset({Action.TURN_ON_SOURCE, Action.LEAVE})
@@ -443,7 +477,9 @@ Extra = list[RevokeTokens | Disconnect | SuccessorChosen | MeetingEnded]
 Result = tuple[MeetingState | Refused, Extra]
 
 
-def _turn_on(state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float) -> Result:
+def _turn_on(
+    state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float
+) -> Result:
     source = command.source
     assert source is not None
     if not actor.holds(REQUIRED_CAPABILITY[source]):
@@ -453,28 +489,38 @@ def _turn_on(state: MeetingState, actor: Participant, target: Participant | None
     return state.put(replace(actor, sources_on=actor.sources_on | {source})), []
 
 
-def _turn_off(state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float) -> Result:
+def _turn_off(
+    state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float
+) -> Result:
     assert target is not None and command.source is not None
     return state.put(replace(target, sources_on=target.sources_on - {command.source})), []
 
 
-def _leave(state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float) -> Result:
+def _leave(
+    state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float
+) -> Result:
     return _settle(_depart(state, actor.id), [Disconnect(actor.id, Reason.LEFT)])
 
 
-def _appoint(state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float) -> Result:
+def _appoint(
+    state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float
+) -> Result:
     assert target is not None
     if target.role is not Role.PARTICIPANT:
         return state, []
     return state.put(_promote(target, Role.MODERATOR)), []
 
 
-def _revoke_moderator(state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float) -> Result:
+def _revoke_moderator(
+    state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float
+) -> Result:
     assert target is not None
     return _end_visit_of(state.put(replace(target, role=Role.PARTICIPANT)), target.id), []
 
 
-def _hand_over(state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float) -> Result:
+def _hand_over(
+    state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float
+) -> Result:
     assert target is not None
     if not target.registered:
         return _refuse(Code.GUEST_CANNOT_ORGANIZE, f"{target.id} is a guest; guests are never organizers"), []
@@ -484,15 +530,19 @@ def _hand_over(state: MeetingState, actor: Participant, target: Participant | No
     return state.put(_promote(successor, Role.ORGANIZER)), [Disconnect(actor.id, Reason.HANDED_OVER)]
 
 
-def _grant(state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float) -> Result:
+def _grant(
+    state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float
+) -> Result:
     assert target is not None
-    capability = command.capability or Capability.CHAT
+    capability = _capability(command)
     return state.put(replace(target, capabilities=target.capabilities | {capability})), []
 
 
-def _revoke(state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float) -> Result:
+def _revoke(
+    state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float
+) -> Result:
     assert target is not None
-    capability = command.capability or Capability.CHAT
+    capability = _capability(command)
     revoked = replace(
         target,
         capabilities=target.capabilities - {capability},
@@ -501,7 +551,9 @@ def _revoke(state: MeetingState, actor: Participant, target: Participant | None,
     return state.put(revoked), []
 
 
-def _mute_all(state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float) -> Result:
+def _mute_all(
+    state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float
+) -> Result:
     sources = MUTE_SCOPE[command.action].sources
     for p in state.participants:
         if p.id != actor.id:
@@ -509,7 +561,9 @@ def _mute_all(state: MeetingState, actor: Participant, target: Participant | Non
     return state, []
 
 
-def _presenter_mode(state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float) -> Result:
+def _presenter_mode(
+    state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float
+) -> Result:
     on = command.action is Action.START_PRESENTER_MODE
     state = replace(state, presenter_mode=on)
     if on:
@@ -519,18 +573,24 @@ def _presenter_mode(state: MeetingState, actor: Participant, target: Participant
     return state, []
 
 
-def _chat_room(state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float) -> Result:
+def _chat_room(
+    state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float
+) -> Result:
     return replace(state, chat_enabled=command.action is Action.ENABLE_CHAT_ROOM), []
 
 
-def _end_meeting(state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float) -> Result:
+def _end_meeting(
+    state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float
+) -> Result:
     organizer = state.organizer()
     if organizer is not None and organizer.id != actor.id:
         return _refuse(Code.ROLE_TOO_LOW, "only the organizer ends the meeting for everyone"), []
     return _end(state, Reason.MEETING_ENDED)
 
 
-def _floor(state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float) -> Result:
+def _floor(
+    state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float
+) -> Result:
     assert target is not None
     give = command.action is Action.GIVE_FLOOR
     changed = replace(target, floor=give)
@@ -539,7 +599,9 @@ def _floor(state: MeetingState, actor: Participant, target: Participant | None, 
     return state.put(changed), []
 
 
-def _remove(state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float) -> Result:
+def _remove(
+    state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float
+) -> Result:
     """EXCLUDE, REMOVE_FOR_PERIOD and BAN act on the person: every connection of theirs goes."""
     assert target is not None
     person = target.person
@@ -567,24 +629,32 @@ def _remove(state: MeetingState, actor: Participant, target: Participant | None,
     return _settle(state, extra)
 
 
-def _unban(state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float) -> Result:
+def _unban(
+    state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float
+) -> Result:
     assert command.person is not None
     return replace(state, bans=state.bans - {command.person}), []
 
 
-def _admit(state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float) -> Result:
+def _admit(
+    state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float
+) -> Result:
     """Admission ends any visit to them and turns their sources off: nothing goes live unasked."""
     assert target is not None
     state = _end_visit_to(state, target.id).put(replace(target, waiting=False, sources_on=frozenset()))
     return _settle(state, [])
 
 
-def _deny(state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float) -> Result:
+def _deny(
+    state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float
+) -> Result:
     assert target is not None
     return _depart(state, target.id), [Disconnect(target.id, Reason.DENIED)]
 
 
-def _send_back(state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float) -> Result:
+def _send_back(
+    state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float
+) -> Result:
     """Back to the waiting room as a plain participant: role, floor, sources and visit are dropped."""
     assert target is not None
     if not state.features.waiting_room:
@@ -593,7 +663,9 @@ def _send_back(state: MeetingState, actor: Participant, target: Participant | No
     return _settle(state.put(sent), [])
 
 
-def _visit(state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float) -> Result:
+def _visit(
+    state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float
+) -> Result:
     """A moderator visits one waiting person at a time; visiting another ends the previous visit."""
     assert target is not None
     visitor = state.visitor_of(target.id)
@@ -602,7 +674,9 @@ def _visit(state: MeetingState, actor: Participant, target: Participant | None, 
     return state.put(replace(actor, visiting=target.id)), []
 
 
-def _end_visit(state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float) -> Result:
+def _end_visit(
+    state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float
+) -> Result:
     return _end_visit_of(state, actor.id), []
 
 
@@ -788,6 +862,14 @@ def fill_vacancies(state: MeetingState) -> tuple[MeetingState, list[SuccessorCho
 # --- helpers ----------------------------------------------------------------------------------
 
 
+def _capability(command: Command) -> Capability:
+    """The capability granted or revoked: chat for the chat aliases, else the command's."""
+    if command.action in CHAT_ALIASES:
+        return Capability.CHAT
+    assert command.capability is not None
+    return command.capability
+
+
 def _refuse(code: Code, message: str) -> Refused:
     return Refused(code, message)
 
@@ -808,7 +890,7 @@ def _end_visit_of(state: MeetingState, moderator_id: str) -> MeetingState:
 
 def _depart(state: MeetingState, participant_id: str) -> MeetingState:
     """Take a participant out of the meeting, ending any visit to them first."""
-    return _end_visit_to(state, participant_id).drop(participant_id)
+    return state.drop(participant_id)
 
 
 def _end_visit_to(state: MeetingState, waiting_id: str) -> MeetingState:
@@ -870,32 +952,3 @@ def _outcome(old: MeetingState, new: MeetingState, extra: Extra) -> Allowed:
     rest = [e for e in extra if not isinstance(e, RevokeTokens)]
     effects: list[Effect] = [*closes, *tokens, *_notices(old, new), *rest, *opens]
     return Allowed(new, tuple(effects))
-
-
-__all__ = [
-    "Action",
-    "Allowed",
-    "Command",
-    "Decision",
-    "Disconnect",
-    "FloorChanged",
-    "GateProducer",
-    "MeetingEnded",
-    "PermissionChanged",
-    "Reason",
-    "RevokeTokens",
-    "RoleChanged",
-    "RoomChanged",
-    "SourceChanged",
-    "SuccessorChosen",
-    "VisitChanged",
-    "WaitingChanged",
-    "check_chat",
-    "check_produce",
-    "choose_successor",
-    "decide",
-    "fill_vacancies",
-    "join",
-    "may_act",
-    "open_meeting",
-]

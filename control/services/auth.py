@@ -1,7 +1,7 @@
 """Authentication: login, refresh, logout, invitations, password changes, and resolving credentials."""
 
 from dataclasses import dataclass
-from control.errors import Forbidden, Invalid, Unauthenticated
+from control.errors import Forbidden, Unauthenticated
 from control.security import secrets, tokens
 from control.security.passwords import hash_password, verify_password
 from control.services.context import Context, record
@@ -79,8 +79,7 @@ async def change_password(ctx: Context, principal: Principal, current: str, new:
     if user is None:
         raise Unauthenticated("user no longer exists")
     if not verify_password(user.password_hash, current):
-        raise Invalid("current password is wrong", code="wrong_password",
-                      details=[{"field": "current_password", "message": "does not match"}])
+        raise Forbidden("the current password is wrong", code="wrong_password")
     user.password_hash = hash_password(new)
     await AuthSessions(ctx.session).revoke_all(user.id, ctx.now())
     await record(ctx, principal, "user.password_changed", "user", user.id)

@@ -7,7 +7,7 @@ from control.domain import rooms as policy
 from control.domain.permissions import Permission
 from control.domain.quotas import room_allowed, room_size_allowed
 from control.domain.roles import Role, may_hold
-from control.errors import Conflict, Forbidden, Invalid, NotFound
+from control.errors import Conflict, Forbidden, NotFound
 from control.services import snapshots
 from control.services.companies import quotas
 from control.services.context import Context, record, require
@@ -43,8 +43,7 @@ async def _department(departments: Departments, department_id: str) -> Departmen
 
 async def _parent(departments: Departments, parent_id: str | None) -> None:
     if parent_id is not None and await departments.get(parent_id) is None:
-        raise Invalid(f"department {parent_id} not found", code="unknown_department",
-                      details=[{"field": "parent_id", "message": "no such department"}])
+        raise NotFound(f"parent department {parent_id} not found")
 
 
 async def create_department(ctx: Context, principal: Principal, *, name: str, parent_id: str | None) -> Department:
@@ -131,24 +130,23 @@ async def get_room(ctx: Context, principal: Principal, room_id: str) -> RoomView
     return (await _visible_room(ctx, principal, room_id))[1]
 
 
-async def _company(ctx: Context, principal: Principal) -> Company:
-    company = await Companies(ctx.session).get(principal.company_id)
+async def _company(ctx: Context, principal: Principal, *, for_update: bool = False) -> Company:
+    company = await Companies(ctx.session).get(principal.company_id, for_update=for_update)
     assert company is not None
     return company
 
 
 def _check_size(company: Company, max_participants: int) -> None:
     if not room_size_allowed(quotas(company), max_participants):
-        raise Invalid(f"max_participants must lie between 1 and the company's quota of {company.max_participants}",
-                      code="room_size_exceeds_quota",
-                      details=[{"field": "max_participants", "message": "exceeds the company's quota"}])
+        raise Conflict(f"max_participants exceeds the company's quota of {company.max_participants} participants",
+                       code="room_size_exceeds_quota")
 
 
 async def create_room(ctx: Context, principal: Principal, fields: dict[str, Any]) -> RoomView:
     """A new room within the company's quota; the creator becomes its organizer."""
     if not policy.may_create_room(principal.permissions, registered=True):
         raise Forbidden("this requires the permission 'Create a room'", code="permission_required")
-    company = await _company(ctx, principal)
+    company = await _company(ctx, principal, for_update=True)
     rooms = Rooms(ctx.session, principal.company_id)
     if fields.get("department_id") is not None:
         await _department(Departments(ctx.session, principal.company_id), fields["department_id"])

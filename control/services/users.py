@@ -97,7 +97,7 @@ async def invite(ctx: Context, principal: Principal, *, email: str, name: str,
         if refusal is not None:
             raise _refuse(refusal, permission)
     users = Users(ctx.session, principal.company_id)
-    company = await Companies(ctx.session).get(principal.company_id)
+    company = await Companies(ctx.session).get(principal.company_id, for_update=True)
     assert company is not None
     if not user_allowed(quotas(company), await users.count()):
         raise Conflict(f"the company's quota of {company.max_users} users is reached", code="quota_exceeded")

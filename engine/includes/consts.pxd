@@ -63,3 +63,8 @@ cdef enum:
     KEYFRAME_INTERVAL_MS = 500     # default: at most one relayed PLI/FIR per producer per interval
     KEYFRAME_COALESCE_MS = 20      # gate opening/switch: requests this close together are merged
     STALE_WINDOW = 0x4000          # packets after a resync during which older input is "stale"
+
+# SSRC learning (learn.pxi): unknown SSRCs on a transport with MID/RID extension ids, for Python.
+cdef enum:
+    LEARN_QUEUE_SIZE = 64          # records waiting for Python; more are counted and dropped
+    LEARN_VALUE_MAX = 32           # longest MID/RID value kept (longer ones are treated as absent)

@@ -10,8 +10,10 @@ class Companies:
     def __init__(self, session: AsyncSession):
         self.session = session
 
-    async def get(self, company_id: str) -> Company | None:
-        return await self.session.get(Company, company_id)
+    async def get(self, company_id: str, *, for_update: bool = False) -> Company | None:
+        """The company; `for_update` locks its row until commit (PostgreSQL), serialising quota checks."""
+        query = select(Company).where(Company.id == company_id)
+        return await self.session.scalar(query.with_for_update() if for_update else query)
 
     async def by_slug(self, slug: str) -> Company | None:
         return await self.session.scalar(select(Company).where(Company.slug == slug))

@@ -1,5 +1,4 @@
 from sqlalchemy import delete, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from control.domain.roles import Role
 from control.store.models import Department, Room, RoomAccess, User

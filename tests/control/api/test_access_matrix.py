@@ -42,7 +42,8 @@ CASES = [
     case("GET", "/users", P.LIST_ALL_USERS),
     case("POST", "/users", P.ADMINISTRATE_USERS, body={"email": "new@a.example", "name": "New"}, ok=201),
     case("GET", "/users/{target}", P.LIST_ALL_USERS),
-    case("PATCH", "/users/{target}", ADMIN_OF_TARGET, refused_without=frozenset({P.ADMINISTRATE_USERS}), body={"name": "Renamed"}),
+    case("PATCH", "/users/{target}", ADMIN_OF_TARGET, refused_without=frozenset({P.ADMINISTRATE_USERS}),
+         body={"name": "Renamed"}),
     case("DELETE", "/users/{target}", ADMIN_OF_TARGET, refused_without=frozenset({P.ADMINISTRATE_USERS}), ok=204),
     case("POST", "/users/{target}/password-reset", ADMIN_OF_TARGET, refused_without=frozenset({P.ADMINISTRATE_USERS})),
     case("PUT", "/users/{target}/permissions/list_all_rooms", {P.ADMINISTRATE_USERS, P.LIST_ALL_ROOMS},
@@ -96,9 +97,9 @@ async def scene(world):
     room = (await world.client.post(f"{ME}/rooms", headers=a.headers, json={"name": "Board"})).json()
     await world.client.put(f"{ME}/rooms/{room['id']}/access/{organizer.id}", headers=a.headers,
                            json={"role": "organizer"})
-    key = await world.api_key(a, target)
-    ids = {"target": target.id, "room": room["id"], "department": department["id"], "key": key.token and
-           (await world.client.get(f"{ME}/api-keys", headers=a.headers)).json()["items"][0]["id"],
+    await world.api_key(a, target)
+    key_id = (await world.client.get(f"{ME}/api-keys", headers=a.headers)).json()["items"][0]["id"]
+    ids = {"target": target.id, "room": room["id"], "department": department["id"], "key": key_id,
            "organizer": organizer.id}
     return a, b, ids
 

@@ -38,11 +38,13 @@ async def test_login_refusals_do_not_tell_which_part_was_wrong(world, client):
 
 async def test_credentials_are_checked(client):
     for headers, message in [({}, "missing Authorization header"),
-                             ({"Authorization": "Basic abc"}, "Authorization header must be 'Bearer <token or API key>'"),
+                             ({"Authorization": "Basic abc"},
+                              "Authorization header must be 'Bearer <token or API key>'"),
                              (bearer("not-a-jwt"), "access token invalid"),
                              (bearer("pdm_unknown"), "API key unknown or revoked")]:
         response = await client.get(f"{V1}/me", headers=headers)
         assert response.status_code == 401 and response.json()["error"]["message"] == message
+        assert response.headers["www-authenticate"] == "Bearer"
 
 
 async def test_expired_and_forged_access_tokens_are_refused(world, client):
@@ -88,7 +90,7 @@ async def test_password_change_revokes_every_session(world, client):
     other = (await login(client, "acme", admin.email)).json()
     wrong = await client.post(f"{V1}/auth/password", headers=admin.headers,
                               json={"current_password": "not it", "new_password": "brand new password"})
-    assert wrong.status_code == 422 and wrong.json()["error"]["code"] == "wrong_password"
+    assert wrong.status_code == 403 and wrong.json()["error"]["code"] == "wrong_password"
     assert (await login(client, "acme", admin.email)).status_code == 200
     response = await client.post(f"{V1}/auth/password", headers=admin.headers,
                                  json={"current_password": PASSWORD, "new_password": "brand new password"})
@@ -110,8 +112,8 @@ async def test_short_new_password_is_refused(world, client):
 
 async def test_an_invited_user_is_pending_until_it_sets_a_password(world, client):
     admin = await world.company("acme")
-    invited = (await client.post(f"{V1}/users", headers=admin.headers,
-                                 json={"email": "Bob@Acme.example", "name": "Bob", "permissions": ["create_room"]})).json()
+    body = {"email": "Bob@Acme.example", "name": "Bob", "permissions": ["create_room"]}
+    invited = (await client.post(f"{V1}/users", headers=admin.headers, json=body)).json()
     assert invited["user"]["pending"] is True and invited["user"]["email"] == "bob@acme.example"
     assert (await login(client, "acme", "bob@acme.example", "")).status_code == 422
     assert (await login(client, "acme", "bob@acme.example", "anything at all")).status_code == 401

@@ -42,4 +42,4 @@ async def test_unknown_parent_is_invalid(world, client):
     theirs = await department(client, foreign, "Theirs")
     response = await client.post(f"{V1}/departments", headers=admin.headers,
                                  json={"name": "X", "parent_id": theirs["id"]})
-    assert response.status_code == 422 and response.json()["error"]["code"] == "unknown_department"
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"

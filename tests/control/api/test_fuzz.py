@@ -18,7 +18,7 @@ from control.store.db import create_engine, create_sessionmaker
 from control.store.repositories.users import Users
 from control.types import Principal
 
-MAX_EXAMPLES = 20
+MAX_EXAMPLES = 10
 
 
 async def _prepare(settings_: Settings) -> str:

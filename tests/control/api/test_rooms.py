@@ -26,7 +26,7 @@ async def test_create_with_features_and_defaults(world, client):
 async def test_quotas_bound_rooms_and_their_size(world, client):
     admin = await world.company(max_rooms=1, max_participants=10)
     too_big = await client.post(f"{V1}/rooms", headers=admin.headers, json={"name": "Big", "max_participants": 11})
-    assert too_big.status_code == 422 and too_big.json()["error"]["code"] == "room_size_exceeds_quota"
+    assert too_big.status_code == 409 and too_big.json()["error"]["code"] == "room_size_exceeds_quota"
     await room(client, admin)
     full = await client.post(f"{V1}/rooms", headers=admin.headers, json={"name": "Two"})
     assert full.status_code == 409 and full.json()["error"]["code"] == "quota_exceeded"
@@ -88,6 +88,6 @@ async def test_update_moves_between_departments_and_validates(world, client):
     unknown = await client.patch(f"{V1}/rooms/{r['id']}", headers=admin.headers, json={"department_id": "0" * 32})
     assert unknown.status_code == 404
     assert (await client.patch(f"{V1}/rooms/{r['id']}", headers=admin.headers,
-                               json={"max_participants": 21})).status_code == 422
+                               json={"max_participants": 21})).status_code == 409
     back = await client.patch(f"{V1}/rooms/{r['id']}", headers=admin.headers, json={"department_id": None})
     assert back.json()["department_id"] is None

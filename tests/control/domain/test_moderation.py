@@ -21,7 +21,6 @@ from control.domain.meeting_state import (
     removed_until,
 )
 from control.domain.moderation import (
-    CHAT_ALIASES,
     ROOM_ACTIONS,
     SELF_ONLY,
     Action,
@@ -216,7 +215,7 @@ def test_nobody_but_the_person_turns_a_source_on():
 # --- a standard meeting ------------------------------------------------------------------------
 
 
-def member(pid, role=P, *, registered=True, joined_at=0.0, waiting=False, on=frozenset(Source), caps=ALL_CAPABILITIES, **kw):
+def member(pid, role=P, *, registered=True, joined_at=0.0, waiting=False, on=frozenset(Source), **kw):
     return Participant(
         pid,
         "person-" + pid,
@@ -224,7 +223,7 @@ def member(pid, role=P, *, registered=True, joined_at=0.0, waiting=False, on=fro
         role=role,
         joined_at=joined_at,
         waiting=waiting,
-        capabilities=caps,
+        capabilities=ALL_CAPABILITIES,
         sources_on=frozenset() if waiting else on,
         **kw,
     )
@@ -324,8 +323,8 @@ def test_decide_follows_the_grid_in_a_real_meeting(action, actor_role, column):
 def test_waiting_people_only_handle_their_microphone_and_camera_and_leave(action, source):
     state = standard()
     result = decide(state, "w1", command_for(action, None if action in ROOM_ACTIONS else "w1", source), T0)
-    allowed = action is Action.LEAVE or (action in (Action.TURN_ON_SOURCE, Action.TURN_OFF_SOURCE) and source in VISIT_SOURCES)
-    if allowed:
+    own_media = action in (Action.TURN_ON_SOURCE, Action.TURN_OFF_SOURCE) and source in VISIT_SOURCES
+    if action is Action.LEAVE or own_media:
         assert isinstance(result, Allowed)
     else:
         assert isinstance(result, Refused) and result.code is Code.ACTOR_WAITING
@@ -390,6 +389,14 @@ def check_effects(old: MeetingState, result: Allowed) -> None:
             assert result.state.get(e.participant) is None
 
 
+def revoke(target, capability):
+    return Command(Action.REVOKE_PERMISSION, target, capability=capability)
+
+
+def grant(target, capability):
+    return Command(Action.GRANT_PERMISSION, target, capability=capability)
+
+
 def allowed(result) -> Allowed:
     assert isinstance(result, Allowed), result
     return result
@@ -417,7 +424,7 @@ def test_moderators_appoint_moderators_including_guests():
 
 
 def test_appointing_gives_back_every_capability():
-    state = allowed(decide(standard(), "o", Command(Action.REVOKE_PERMISSION, "p1", capability=Capability.MICROPHONE), T0)).state
+    state = allowed(decide(standard(), "o", revoke("p1", Capability.MICROPHONE), T0)).state
     state = allowed(decide(state, "m1", Command(Action.APPOINT_MODERATOR, target="p1"), T0)).state
     assert state.get("p1").capabilities == ALL_CAPABILITIES
 
@@ -450,26 +457,26 @@ def test_after_a_mute_the_participant_may_unmute():
 
 
 def test_after_a_revoke_the_participant_cannot_unmute_until_granted():
-    result = allowed(decide(standard(), "m1", Command(Action.REVOKE_PERMISSION, "p1", capability=Capability.MICROPHONE), T0))
+    result = allowed(decide(standard(), "m1", revoke("p1", Capability.MICROPHONE), T0))
     assert GateProducer("p1", MIC, False) in result.effects
     assert PermissionChanged("p1", Capability.MICROPHONE, False) in result.effects
     state = result.state
     refused(decide(state, "p1", Command(Action.TURN_ON_SOURCE, source=MIC), T0), Code.PERMISSION_MISSING)
     refused(check_produce(state, "p1", MIC), Code.PERMISSION_MISSING)
-    state = allowed(decide(state, "m1", Command(Action.GRANT_PERMISSION, "p1", capability=Capability.MICROPHONE), T0)).state
+    state = allowed(decide(state, "m1", grant("p1", Capability.MICROPHONE), T0)).state
     assert MIC not in state.get("p1").sources_on  # granting does not unmute
     assert isinstance(check_produce(state, "p1", MIC), Ok)
     allowed(decide(state, "p1", Command(Action.TURN_ON_SOURCE, source=MIC), T0))
 
 
 def test_revoking_screen_share_closes_screen_and_screen_audio():
-    result = allowed(decide(standard(), "o", Command(Action.REVOKE_PERMISSION, "m1", capability=Capability.SCREEN_SHARE), T0))
+    result = allowed(decide(standard(), "o", revoke("m1", Capability.SCREEN_SHARE), T0))
     assert GateProducer("m1", SCREEN, False) in result.effects
     assert GateProducer("m1", SCREEN_AUDIO, False) in result.effects
 
 
 def test_nobody_grants_themselves_a_permission():
-    refused(decide(standard(), "m1", Command(Action.GRANT_PERMISSION, "m1", capability=Capability.CHAT), T0), Code.TARGET_NOT_LOWER)
+    refused(decide(standard(), "m1", grant("m1", Capability.CHAT), T0), Code.TARGET_NOT_LOWER)
 
 
 @pytest.mark.parametrize(
@@ -577,6 +584,23 @@ def test_a_visitor_in_presenter_mode_speaks_to_the_visited_only():
     assert plan.is_open("w1", MIC) and plan.audiences[("w1", MIC)] == {"m1"}
 
 
+@pytest.mark.parametrize(
+    "who, command",
+    [
+        ("w1", Command(Action.LEAVE)),
+        ("m2", Command(Action.DENY, "w1")),
+        ("m2", Command(Action.BAN, "w1")),
+        ("m2", Command(Action.ADMIT, "w1")),
+    ],
+)
+def test_when_the_visited_person_goes_the_visitor_is_not_live_in_the_meeting(who, command):
+    state = allowed(decide(standard(), "m1", Command(Action.VISIT, "w1"), T0)).state
+    result = allowed(decide(state, who, command, T0))
+    assert result.state.get("m1").sources_on == {SCREEN, SCREEN_AUDIO}
+    assert VisitChanged("m1", "w1", False) in result.effects
+    assert not media_plan(result.state).is_open("m1", MIC)
+
+
 def test_admitting_ends_the_visit():
     state = allowed(decide(standard(), "m1", Command(Action.VISIT, "w1"), T0)).state
     state = allowed(decide(state, "m2", Command(Action.ADMIT, "w1"), T0)).state
@@ -651,7 +675,8 @@ def test_end_meeting_for_everyone():
     refused(decide(standard(), "m1", Command(Action.END_MEETING), T0), Code.ROLE_TOO_LOW)
     result = allowed(decide(standard(), "o", Command(Action.END_MEETING), T0))
     assert result.state.ended and MeetingEnded(Reason.MEETING_ENDED) in result.effects
-    assert {e.participant for e in result.effects if isinstance(e, Disconnect)} == {"o", "m1", "m2", "p1", "p2", "w1", "w2"}
+    disconnected = {e.participant for e in result.effects if isinstance(e, Disconnect)}
+    assert disconnected == {"o", "m1", "m2", "p1", "p2", "w1", "w2"}
     assert GateProducer("o", MIC, False) in result.effects
     refused(decide(result.state, "o", Command(Action.LEAVE), T0), Code.MEETING_ENDED)
     refused(join(result.state, "x", "someone", registered=True, now=T0), Code.MEETING_ENDED)
@@ -672,6 +697,12 @@ def test_organizer_leaving_passes_to_the_earliest_registered_moderator():
     result = allowed(decide(state, "o", Command(Action.LEAVE), T0))
     assert result.state.organizer().id == "m1"
     assert SuccessorChosen("m1", O) in result.effects
+
+
+def test_a_registered_moderator_comes_before_an_earlier_registered_participant():
+    state = MeetingState().put(member("o", O)).put(member("early", P, joined_at=1)).put(member("late", M, joined_at=2))
+    result = allowed(decide(state, "o", Command(Action.LEAVE), T0))
+    assert result.state.organizer().id == "late"
 
 
 def test_without_registered_moderators_the_earliest_registered_participant_organizes():
@@ -735,8 +766,9 @@ def test_chat():
     refused(check_chat(state, "w1"), Code.ACTOR_WAITING)
     refused(check_chat(state, "p1", "w1"), Code.TARGET_WAITING)
     refused(check_chat(state, "p1", "nobody"), Code.UNKNOWN_PARTICIPANT)
-    one = allowed(decide(state, "m1", Command(Action.DISABLE_CHAT_PARTICIPANT, "p1"), T0))
+    one = allowed(decide(state, "m1", Command(Action.DISABLE_CHAT_PARTICIPANT, "p1", capability=Capability.CAMERA), T0))
     assert PermissionChanged("p1", Capability.CHAT, False) in one.effects
+    assert one.state.get("p1").capabilities == ALL_CAPABILITIES - {Capability.CHAT}
     refused(check_chat(one.state, "p1"), Code.PERMISSION_MISSING)
     assert isinstance(check_chat(one.state, "p2"), Ok)
     again = allowed(decide(one.state, "m1", Command(Action.ENABLE_CHAT_PARTICIPANT, "p1"), T0)).state

@@ -1,0 +1,43 @@
+"""Events the engine reports through ``engine.on_event`` (small dataclasses, one per fact).
+
+They happen in the engine's loop thread, between two receive batches; the callback must not block.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+Address = tuple[str, int]
+
+
+@dataclass(frozen=True)
+class TransportStateChanged:
+    """A WebRTC transport's state changed."""
+
+    transport_id: int
+    state: str
+    """``new``, ``connecting``, ``connected``, ``disconnected``, ``failed`` or ``closed``."""
+    reason: str | None = None
+    """Why it failed or closed (fingerprint mismatch, DTLS alert, close_notify...)."""
+
+
+@dataclass(frozen=True)
+class TransportRemoteChanged:
+    """ICE nominated another remote address (nomination, NAT rebinding, consent expiry)."""
+
+    transport_id: int
+    remote: Address | None
+    """Where media is sent now; None when no address is trusted any more."""
+
+
+@dataclass(frozen=True)
+class ProducerSsrcLearned:
+    """A producer announced without SSRC got one from its MID/RID header extensions."""
+
+    producer_id: int
+    ssrc: int
+    rtx: bool = False
+    """True when it is the SSRC of the producer's retransmissions (repaired-rid or RTX payload type)."""
+
+
+EngineEvent = TransportStateChanged | TransportRemoteChanged | ProducerSsrcLearned

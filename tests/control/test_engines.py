@@ -1,0 +1,260 @@
+"""EngineRegistry over in-memory connections: a scripted worker speaking the wire format, backed
+by a real engine through the worker's own TableExecutor."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+
+from control.engines import (
+    AckTimeout,
+    EngineRegistry,
+    InvalidOps,
+    NoWorkerAvailable,
+    UnknownWorker,
+    WorkerConnected,
+    WorkerLost,
+)
+from engine import Engine
+from engine import channel_protocol as proto
+from engine.channel import TableExecutor
+
+pytestmark = pytest.mark.timeout(30)
+SECRET = "unit-test-secret"
+
+
+class Pipe:
+    """One side of an in-memory WebSocket: the registry's `Connection`."""
+
+    def __init__(self) -> None:
+        self.inbox: asyncio.Queue[str | bytes | None] = asyncio.Queue()
+        self.peer: Pipe | None = None
+        self.closed: tuple[int, str] | None = None
+
+    async def recv(self) -> str | bytes | None:
+        return None if self.closed else await self.inbox.get()
+
+    async def send(self, frame: str) -> None:
+        if self.closed:
+            raise ConnectionError("closed")
+        assert self.peer is not None
+        self.peer.inbox.put_nowait(frame)
+
+    async def close(self, code: int, reason: str) -> None:
+        if self.closed is None:
+            self.closed = (code, reason)
+            self.inbox.put_nowait(None)
+            assert self.peer is not None
+            self.peer.closed = self.peer.closed or (code, reason)
+            self.peer.inbox.put_nowait(None)
+
+
+class FakeWorker:
+    """A worker speaking the protocol by hand; `auto_ack` False lets a test hold acks back."""
+
+    def __init__(self, registry: EngineRegistry, engine: Engine, worker_id: str = "w1", *, secret: str = SECRET,
+                 executor: TableExecutor | None = None) -> None:
+        self.registry, self.worker_id, self.secret = registry, worker_id, secret
+        self.executor = executor or TableExecutor(engine)
+        self.address = engine.address
+        self.auto_ack = True
+        self.held: list[dict] = []
+        self.server: Pipe | None = None
+        self.client: Pipe | None = None
+        self.task: asyncio.Task | None = None
+        self.reader: asyncio.Task | None = None
+
+    async def connect(self) -> dict:
+        self.server, self.client = Pipe(), Pipe()
+        self.server.peer, self.client.peer = self.client, self.server
+        self.task = asyncio.create_task(self.registry.handle(self.server))
+        frame = await self.client.recv()
+        if frame is None:
+            return {"closed": self.client.closed}
+        challenge = json.loads(frame)
+        nonce = "w" * 32
+        await self.client.send(json.dumps({
+            "type": "hello", "protocol": proto.PROTOCOL, "worker_id": self.worker_id, "nonce": nonce,
+            "proof": proto.hello_proof(self.secret, challenge["nonce"], nonce, self.worker_id),
+            "address": list(self.address), "capabilities": ["plain"], "table": self.executor.report()}))
+        welcome = await self.client.recv()
+        if welcome is None:
+            return {"closed": self.client.closed}
+        self.reader = asyncio.create_task(self._read())
+        return json.loads(welcome)
+
+    async def _read(self) -> None:
+        while (frame := await self.client.recv()) is not None:
+            message = json.loads(frame)
+            if message["type"] == "ops":
+                if self.auto_ack:
+                    await self.ack(message)
+                else:
+                    self.held.append(message)
+
+    async def ack(self, message: dict) -> None:
+        results = self.executor.apply_batch(proto.parse_batch(message))
+        await self.client.send(json.dumps({"type": "ack", "version": message["version"], "results": results}))
+
+    async def disconnect(self) -> None:
+        await self.client.close(1006, "gone")
+        await asyncio.gather(self.task, self.reader, return_exceptions=True)
+
+
+@pytest.fixture
+async def engine() -> AsyncIterator[Engine]:
+    async with Engine(host="127.0.0.1", port=0) as eng:
+        yield eng
+
+
+@pytest.fixture
+async def registry() -> AsyncIterator[EngineRegistry]:
+    reg = EngineRegistry(SECRET, grace=0.2, ack_timeout=2.0)
+    yield reg
+    await reg.close()
+
+
+ROUTER = [{"op": "create_router", "id": "r1"}]
+
+
+def transport(tid: str, router: str = "r1") -> dict:
+    port = 10000 + int(tid.lstrip("t"))  # the engine wants one remote address per transport
+    return {"op": "create_plain_transport", "id": tid, "router_id": router, "remote": ["127.0.0.1", port]}
+
+
+async def test_no_secret_means_no_worker(engine: Engine) -> None:
+    registry = EngineRegistry(None)
+    worker = FakeWorker(registry, engine)
+    result = await worker.connect()
+    assert result == {"closed": (proto.CLOSE_AUTH_FAILED, "engine channel disabled: no secret configured")}
+    assert registry.workers() == []
+
+
+async def test_apply_to_unknown_worker_and_invalid_ops(registry: EngineRegistry, engine: Engine) -> None:
+    with pytest.raises(UnknownWorker):
+        await registry.apply("nope", ROUTER)
+    with pytest.raises(NoWorkerAvailable):
+        registry.pick_worker()
+    await FakeWorker(registry, engine).connect()
+    with pytest.raises(InvalidOps, match="unknown operation 'fly'"):
+        await registry.apply("w1", [{"op": "fly"}])
+    with pytest.raises(InvalidOps, match="creates and connects only"):
+        await registry.replace_table("w1", [{"op": "create_router", "id": "r"}, {"op": "close_router", "id": "r"}])
+
+
+async def test_consumers_get_an_ssrc_from_the_registry(registry: EngineRegistry, engine: Engine) -> None:
+    await FakeWorker(registry, engine).connect()
+    await registry.wait_for_worker("w1", 5)
+    applied = await registry.apply("w1", ROUTER + [
+        transport("t1"),
+        {"op": "produce", "id": "p", "transport_id": "t1", "kind": "audio", "ssrc": 1, "payload_type": 111},
+        {"op": "consume", "id": "c", "transport_id": "t1", "producer_id": "p"}])
+    ssrc = registry.table("w1")[-1]["ssrc"]
+    assert isinstance(ssrc, int) and applied.results[-1] == {"ok": True, "ssrc": ssrc}
+
+
+async def test_a_late_ack_times_out_but_the_batch_stays_in_order(registry: EngineRegistry, engine: Engine) -> None:
+    worker = FakeWorker(registry, engine)
+    await worker.connect()
+    await registry.wait_for_worker("w1", 5)
+    worker.auto_ack = False
+    with pytest.raises(AckTimeout):
+        await registry.apply("w1", ROUTER, timeout=0.1)
+    second = asyncio.create_task(registry.apply("w1", [transport("t1")]))
+    await asyncio.sleep(0.05)
+    assert [m["ops"][0]["op"] for m in worker.held] == ["create_router", "create_plain_transport"]
+    for message in worker.held:
+        await worker.ack(message)
+    assert (await second).ok
+    assert registry.worker("w1").counts["transports"] == 1
+
+
+async def test_pick_worker_takes_the_least_loaded(registry: EngineRegistry, engine: Engine) -> None:
+    async with Engine(host="127.0.0.1", port=0) as other:
+        await FakeWorker(registry, engine, "a").connect()
+        await FakeWorker(registry, other, "b").connect()
+        await registry.wait_for_worker("b", 5)
+        await registry.apply("a", ROUTER + [transport("t1")])
+        assert registry.pick_worker() == "b"
+        await registry.apply("b", ROUTER + [transport("t1"), transport("t2")])
+        assert registry.pick_worker() == "a"
+        assert registry.pick_worker(exclude=["a"]) == "b"
+        with pytest.raises(NoWorkerAvailable, match="with webrtc"):
+            registry.pick_worker(require=["webrtc"])
+
+
+async def test_a_second_connection_replaces_the_first(registry: EngineRegistry, engine: Engine) -> None:
+    first = FakeWorker(registry, engine)
+    await first.connect()
+    executor = first.executor
+    await registry.apply("w1", ROUTER)
+    events: list = []
+    registry.add_listener(events.append)
+    second = FakeWorker(registry, engine, executor=executor)
+    welcome = await second.connect()
+    assert welcome["type"] == "welcome"
+    await asyncio.sleep(0.05)
+    assert first.server.closed == (proto.CLOSE_REPLACED, "replaced")
+    assert events == [WorkerConnected("w1", resynced=False, address_changed=False)]
+    assert (await registry.apply("w1", [transport("t1")])).ok
+
+
+async def test_a_reconnect_in_time_resends_what_was_not_acked(registry: EngineRegistry, engine: Engine) -> None:
+    worker = FakeWorker(registry, engine)
+    await worker.connect()
+    await registry.apply("w1", ROUTER)
+    worker.auto_ack = False
+    pending = asyncio.create_task(registry.apply("w1", [transport("t1")]))
+    await asyncio.sleep(0.05)
+    assert len(worker.held) == 1
+    await worker.disconnect()
+    again = FakeWorker(registry, engine, executor=worker.executor)
+    await again.connect()
+    assert (await pending).ok
+    assert worker.executor.table.counts()["transports"] == 1
+    assert registry.table("w1") == worker.executor.table.dump()
+
+
+async def test_a_lost_worker_coming_back_is_emptied(registry: EngineRegistry, engine: Engine) -> None:
+    worker = FakeWorker(registry, engine)
+    await worker.connect()
+    await registry.apply("w1", ROUTER + [transport("t1")])
+    lost: list = []
+    registry.add_listener(lambda e: isinstance(e, WorkerLost) and lost.append(e))
+    await worker.disconnect()
+    await asyncio.sleep(0.4)
+    assert lost == [WorkerLost("w1", ["r1"], ["t1"])]
+    # its participants moved on: the table it still has is closed when it returns
+    again = FakeWorker(registry, engine, executor=worker.executor)
+    await again.connect()
+    await asyncio.sleep(0.05)
+    assert len(worker.executor.table) == 0 and registry.table("w1") == []
+
+
+async def test_a_new_registry_adopts_the_table_of_a_worker(engine: Engine) -> None:
+    old = EngineRegistry(SECRET)
+    worker = FakeWorker(old, engine)
+    await worker.connect()
+    await old.apply("w1", ROUTER + [transport("t1")])
+    await old.close()
+    new = EngineRegistry(SECRET)
+    again = FakeWorker(new, engine, executor=worker.executor)
+    await again.connect()
+    await new.wait_for_worker("w1", 5)
+    assert new.table("w1") == worker.executor.table.dump() and len(new.table("w1")) == 2
+    await asyncio.sleep(0.05)
+    assert worker.executor.epoch == new.epoch
+    await new.close()
+
+
+async def test_metrics_text(registry: EngineRegistry, engine: Engine) -> None:
+    await FakeWorker(registry, engine, 'we"ird').connect()
+    await registry.apply('we"ird', ROUTER)
+    text = registry.metrics_text()
+    assert "# TYPE podium_engine_apply_seconds histogram" in text
+    assert 'podium_engine_apply_seconds_bucket{le="+Inf"} 1' in text
+    assert "podium_engine_apply_seconds_count 1" in text
+    assert 'podium_engine_table_version{worker="we\\"ird"} 2' in text

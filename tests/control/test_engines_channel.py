@@ -1,0 +1,242 @@
+"""The engine channel end to end: a real uvicorn control plane, real `python -m engine.worker`
+processes dialling it, real RTP over loopback UDP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+from engine_channel_support import SECRET, ControlServer, Peer, WorkerProcess, free_port, media_flows, pub_sub_ops
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from control.engines import OpsRefused, WorkerConnected, WorkerLost, WorkerLostError
+from engine import channel_protocol as proto
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+async def control() -> AsyncIterator[ControlServer]:
+    server = ControlServer(free_port(), grace=5.0)
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def worker_factory(control: ControlServer) -> Iterator:
+    made: list[WorkerProcess] = []
+
+    def make(**kwargs) -> WorkerProcess:
+        worker = WorkerProcess(control.url, **kwargs)
+        worker.start()
+        made.append(worker)
+        return worker
+
+    yield make
+    for worker in made:
+        worker.stop()
+        assert "Traceback" not in worker.stderr, worker.stderr
+
+
+@pytest.fixture
+def peers() -> Iterator:
+    made: list[Peer] = []
+
+    def make() -> Peer:
+        made.append(Peer())
+        return made[-1]
+
+    yield make
+    for peer in made:
+        peer.close()
+
+
+async def test_ops_are_acked_in_order_and_media_flows(control: ControlServer, worker_factory, peers) -> None:
+    worker = worker_factory()
+    registry = control.registry
+    info = await registry.wait_for_worker("w1", timeout=10)
+    assert info.address == worker.address and "plain" in info.capabilities
+    assert registry.pick_worker() == "w1"
+    pub, sub = peers(), peers()
+    ops = pub_sub_ops(pub, sub)
+    applied = [await registry.apply("w1", [op]) for op in ops]
+    assert [a.version for a in applied] == sorted(a.version for a in applied)
+    assert len({a.version for a in applied}) == len(ops)
+    consumer_ssrc = applied[-1].results[0]["ssrc"]
+    assert registry.table("w1")[-1]["ssrc"] == consumer_ssrc
+    assert await media_flows(pub, sub, worker.address, consumer_ssrc)
+
+    # a batch is atomic and in order: pause then resume in one batch leaves it running
+    await registry.apply("w1", [{"op": "pause_producer", "id": "r1/mic"}, {"op": "resume_producer", "id": "r1/mic"}])
+    assert await media_flows(pub, sub, worker.address, consumer_ssrc)
+    await registry.apply("w1", [{"op": "pause_consumer", "id": "r1/mic@sub"}])
+    assert not await media_flows(pub, sub, worker.address, consumer_ssrc, timeout=0.3)
+
+    # concurrent callers: versions are assigned in call order and every batch is acked
+    results = await asyncio.gather(*[registry.apply("w1", [{"op": "resume_consumer", "id": "r1/mic@sub"}])
+                                     for _ in range(20)])
+    assert [a.version for a in results] == list(range(results[0].version, results[0].version + 20))
+    assert await media_flows(pub, sub, worker.address, consumer_ssrc)
+
+    # a refused operation: the others of its batch are in force, the worker and versions go on
+    with pytest.raises(OpsRefused) as info_:
+        await registry.apply("w1", [{"op": "pause_producer", "id": "r1/mic"},
+                                    {"op": "consume", "id": "x", "transport_id": "nope", "producer_id": "r1/mic"}])
+    assert info_.value.applied.results[1]["error"] == proto.E_UNKNOWN_ID
+    assert registry.table("w1")[3]["paused"] is True
+    assert (await registry.apply("w1", [{"op": "resume_producer", "id": "r1/mic"}])).version == \
+        info_.value.applied.version + 1
+
+    # the ack latency is exported
+    assert registry.apply_latency.count == len(ops) + 24
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{control.port}") as client:
+        response = await client.get("/metrics")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
+    assert f"podium_engine_apply_seconds_count {len(ops) + 24}" in response.text
+    assert 'podium_engine_workers{state="connected"} 1' in response.text
+
+    # stats arrive periodically
+    for _ in range(50):
+        if registry.worker("w1").stats is not None:
+            break
+        await asyncio.sleep(0.05)
+    assert registry.worker("w1").stats["version"] > 0
+
+
+async def test_worker_restart_is_resynced_with_the_same_ids(control: ControlServer, worker_factory, peers) -> None:
+    worker = worker_factory()
+    registry = control.registry
+    await registry.wait_for_worker("w1", timeout=10)
+    pub, sub = peers(), peers()
+    applied = await registry.apply("w1", pub_sub_ops(pub, sub))
+    ssrc = applied.results[-1]["ssrc"]
+    assert await media_flows(pub, sub, worker.address, ssrc)
+    events: list = []
+    registry.add_listener(events.append)
+
+    worker.kill()
+    assert not await media_flows(pub, sub, worker.address, ssrc, timeout=0.3)
+    # a change made while the worker is away waits for it
+    pending = asyncio.create_task(registry.apply("w1", [{"op": "pause_consumer", "id": "r1/mic@sub"},
+                                                        {"op": "resume_consumer", "id": "r1/mic@sub"}],
+                                                 timeout=15))
+    await asyncio.sleep(0.2)
+    assert not pending.done()
+    restarted = worker_factory(udp_port=worker.udp_port)
+    await pending
+    assert any(isinstance(e, WorkerConnected) and e.resynced for e in events)
+    assert registry.worker("w1").counts == {"routers": 1, "transports": 2, "producers": 1, "consumers": 1}
+    assert await media_flows(pub, sub, restarted.address, ssrc)
+
+
+async def test_control_restart_keeps_media_and_the_table(control: ControlServer, worker_factory, peers) -> None:
+    worker = worker_factory()
+    await control.registry.wait_for_worker("w1", timeout=10)
+    pub, sub = peers(), peers()
+    applied = await control.registry.apply("w1", pub_sub_ops(pub, sub))
+    ssrc = applied.results[-1]["ssrc"]
+    table = control.registry.table("w1")
+
+    await control.stop()
+    assert await media_flows(pub, sub, worker.address, ssrc)  # the worker forwards on its own
+    await control.start()
+    registry = control.registry
+    await registry.wait_for_worker("w1", timeout=10)
+    assert registry.table("w1") == table  # adopted from the worker
+    await registry.apply("w1", [{"op": "pause_producer", "id": "r1/mic"}])
+    assert not await media_flows(pub, sub, worker.address, ssrc, timeout=0.3)
+    await registry.apply("w1", [{"op": "resume_producer", "id": "r1/mic"}])
+    assert await media_flows(pub, sub, worker.address, ssrc)
+    # the meetings layer rebuilt its state without this meeting: replace_table closes it
+    await registry.replace_table("w1", [{"op": "create_router", "id": "r2"}])
+    assert registry.worker("w1").counts == {"routers": 1, "transports": 0, "producers": 0, "consumers": 0}
+    assert not await media_flows(pub, sub, worker.address, ssrc, timeout=0.3)
+
+
+async def test_a_lost_worker_is_reported_with_its_transports(control: ControlServer, worker_factory, peers) -> None:
+    control.registry.grace = 0.3
+    worker = worker_factory()
+    registry = control.registry
+    await registry.wait_for_worker("w1", timeout=10)
+    pub, sub = peers(), peers()
+    await registry.apply("w1", pub_sub_ops(pub, sub))
+    lost = asyncio.get_running_loop().create_future()
+    registry.add_listener(lambda e: isinstance(e, WorkerLost) and not lost.done() and lost.set_result(e))
+    worker.kill()
+    waiting = asyncio.create_task(registry.apply("w1", [{"op": "close_router", "id": "r1"}], timeout=10))
+    event = await asyncio.wait_for(lost, 10)
+    assert event.worker_id == "w1" and event.routers == ["r1"] and sorted(event.transports) == ["r1/pub", "r1/sub"]
+    with pytest.raises(WorkerLostError):
+        await waiting
+    assert registry.workers() == []
+
+
+async def _authenticated(url: str, worker_id: str = "raw", secret: str = SECRET):
+    ws = await connect(url)
+    challenge = json.loads(await ws.recv())
+    nonce = "n" * 32
+    await ws.send(json.dumps({
+        "type": "hello", "protocol": proto.PROTOCOL, "worker_id": worker_id, "nonce": nonce,
+        "proof": proto.hello_proof(secret, challenge["nonce"], nonce, worker_id),
+        "address": ["127.0.0.1", 9], "table": {"epoch": None, "version": 0, "ops": []}}))
+    return ws, challenge, nonce
+
+
+async def test_a_bad_secret_is_refused(control: ControlServer, worker_factory) -> None:
+    ws, _, _ = await _authenticated(control.url, secret="wrong")
+    with pytest.raises(ConnectionClosed) as info:
+        await asyncio.wait_for(ws.recv(), 5)
+    assert info.value.rcvd.code == proto.CLOSE_AUTH_FAILED and info.value.rcvd.reason == "authentication failed"
+    worker = worker_factory(secret="also-wrong")
+    for _ in range(100):
+        if control.registry.auth_failures >= 2:
+            break
+        await asyncio.sleep(0.05)
+    assert control.registry.auth_failures >= 2 and control.registry.workers() == []
+    assert worker.process.poll() is None  # it keeps forwarding and retrying
+
+
+async def test_the_control_plane_proves_the_secret_too(control: ControlServer) -> None:
+    ws, challenge, nonce = await _authenticated(control.url)
+    welcome = json.loads(await asyncio.wait_for(ws.recv(), 5))
+    assert welcome["type"] == "welcome"
+    assert proto.proofs_match(proto.welcome_proof(SECRET, challenge["nonce"], nonce, "raw"), welcome["proof"])
+    await ws.close()
+
+
+async def test_malformed_frames_get_error_frames_then_a_close(control: ControlServer) -> None:
+    ws, _, _ = await _authenticated(control.url)
+    assert json.loads(await ws.recv())["type"] == "welcome"
+    sync = json.loads(await ws.recv())
+    assert sync["type"] == "ops" and sync["sync"] is True and sync["ops"] == []
+    for frame in ("not json", b"\x00\x01", '{"type": "ack", "version": 999, "results": []}', '{"type": "dance"}'):
+        await ws.send(frame)
+        error = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert error["type"] == "error" and error["code"] == "malformed"
+    # still connected and useful: ack the sync
+    await ws.send(json.dumps({"type": "ack", "version": sync["version"], "results": []}))
+    registry = control.registry
+    for _ in range(50):
+        if registry.worker("raw").version == sync["version"]:
+            break
+        await asyncio.sleep(0.02)
+    assert registry.worker("raw").version == sync["version"]
+    with pytest.raises(ConnectionClosed) as info:
+        for _ in range(100):
+            await ws.send("garbage")
+            await asyncio.wait_for(ws.recv(), 5)
+    assert info.value.rcvd.code == proto.CLOSE_TOO_MANY_ERRORS
+
+
+async def test_a_handshake_that_is_not_a_hello_is_refused(control: ControlServer) -> None:
+    async with connect(control.url) as ws:
+        await ws.recv()
+        await ws.send('{"type": "hello", "protocol": 99}')
+        with pytest.raises(ConnectionClosed) as info:
+            await asyncio.wait_for(ws.recv(), 5)
+    assert info.value.rcvd.code == proto.CLOSE_PROTOCOL_ERROR and "unsupported protocol 99" in info.value.rcvd.reason
