@@ -890,7 +890,7 @@ def _end_visit_of(state: MeetingState, moderator_id: str) -> MeetingState:
 
 def _depart(state: MeetingState, participant_id: str) -> MeetingState:
     """Take a participant out of the meeting, ending any visit to them first."""
-    return state.drop(participant_id)
+    return _end_visit_to(state, participant_id).drop(participant_id)
 
 
 def _end_visit_to(state: MeetingState, waiting_id: str) -> MeetingState:
