@@ -8,7 +8,8 @@ and the load generator (C, one publisher), lets them run a warm-up, then measure
 
 - output packets/s: datagrams the sink received per second (all N sockets);
 - CPU time per forwarded packet: the forwarder process's user + system time over the window (from
-  /proc/PID/stat), divided by those datagrams;
+  /proc/PID/stat), divided by those datagrams. On loopback the kernel delivers each datagram into the
+  receiving socket in the sender's context, so this includes the delivery to the sink's sockets;
 
 and prints them with the ratios engine / C baseline and engine / Python baseline per case. The last
 line is the headline: engine / C output packets/s at fan-out 10 with 1200-byte packets.

@@ -5,12 +5,16 @@ import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Match, Mount
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from control import api, engines
 from control.errors import ApiError, Conflict
@@ -50,6 +54,39 @@ async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"error": {"code": "internal_error", "message": "internal error"}}, status_code=500)
 
 
+WEB_DIR = Path(__file__).parent / "web"
+
+
+class _WebFiles(StaticFiles):
+    """The browser client's files, revalidated on every load (ETag), so an upgrade never mixes modules."""
+
+    def file_response(self, *args: object, **kwargs: object) -> Response:
+        response = super().file_response(*args, **kwargs)  # type: ignore[arg-type]
+        response.headers["Cache-Control"] = "no-cache"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+class _WebMount(Mount):
+    """control/web at /, index.html for directories. It matches HTTP requests only, and none whose first
+    path segment belongs to another route (/api, /engine, /signaling, ...), so that their 404 and 405
+    answers stay the API's JSON errors."""
+
+    def __init__(self, reserved: frozenset[str]) -> None:
+        super().__init__("/", app=_WebFiles(directory=WEB_DIR, html=True), name="web")
+        self.reserved = reserved
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] != "http" or scope["path"].split("/")[1] in self.reserved:
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
+def _with_web_client(routes: list[BaseRoute]) -> list[BaseRoute]:
+    reserved = frozenset(getattr(r, "path", "/").split("/")[1] for r in routes) - {""}
+    return [*routes, _WebMount(reserved)]
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
 
@@ -85,7 +122,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await engine.dispose()
 
     return Starlette(
-        routes=[*api.routes(), *engines.routes()],
+        routes=_with_web_client([*api.routes(), *engines.routes()]),
         lifespan=lifespan,
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, IntegrityError: _integrity_error,
                             Exception: _internal_error},

@@ -294,7 +294,8 @@ class EngineRegistry:
                 self._changed.clear()
                 await self._changed.wait()
 
-        return await asyncio.wait_for(ready(), timeout)
+        async with asyncio.timeout(timeout):
+            return await ready()
 
     def add_listener(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -396,7 +397,8 @@ class EngineRegistry:
         nonce = secrets.token_hex(16)
         await conn.send(proto.encode({"type": "challenge", "protocol": proto.PROTOCOL, "nonce": nonce}))
         try:
-            frame = await asyncio.wait_for(conn.recv(), self.handshake_timeout)
+            async with asyncio.timeout(self.handshake_timeout):  # not wait_for: it may swallow a cancel (3.11)
+                frame = await conn.recv()
         except TimeoutError:
             await conn.close(proto.CLOSE_PROTOCOL_ERROR, "no hello in time")
             return
@@ -575,7 +577,8 @@ class EngineRegistry:
                 await self._flush(worker)
         seconds = self.ack_timeout if timeout is None else timeout
         try:
-            return await asyncio.wait_for(asyncio.shield(future), seconds)
+            async with asyncio.timeout(seconds):
+                return await asyncio.shield(future)
         except TimeoutError:
             raise AckTimeout(worker.worker_id, seconds) from None
 

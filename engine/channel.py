@@ -10,7 +10,6 @@ The wire format is in `engine.channel_protocol`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import inspect
 import logging
@@ -32,7 +31,6 @@ from engine.channel_protocol import (
     PRODUCER,
     SYNC_OPS,
     TIERS,
-    TRANSPORT,
     Batch,
     ProtocolError,
     Table,
@@ -386,7 +384,10 @@ class EngineChannel:
             raise ConnectionClosed(ws.close_rcvd, ws.close_sent)
 
     async def _handshake(self, ws: ClientConnection) -> None:
-        challenge = proto.decode(await asyncio.wait_for(ws.recv(), self.handshake_timeout))
+        # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation that
+        # arrives as the frame does, and a stopping worker would then hang in its reconnect loop
+        async with asyncio.timeout(self.handshake_timeout):
+            challenge = proto.decode(await ws.recv())
         if challenge["type"] != "challenge" or challenge.get("protocol") != proto.PROTOCOL:
             raise ProtocolError(f"expected a protocol {proto.PROTOCOL} challenge, got {challenge['type']!r} "
                                 f"protocol {challenge.get('protocol')!r}")
@@ -408,7 +409,8 @@ class EngineChannel:
             "table": self.executor.report(),
         }
         await ws.send(proto.encode(hello))
-        welcome = proto.decode(await asyncio.wait_for(ws.recv(), self.handshake_timeout))
+        async with asyncio.timeout(self.handshake_timeout):
+            welcome = proto.decode(await ws.recv())
         if welcome["type"] != "welcome":
             raise ProtocolError(f"expected a welcome, got {welcome['type']!r}")
         expected = proto.welcome_proof(self._secret, server_nonce, nonce, self.worker_id)

@@ -12,6 +12,12 @@ cdef inline uint64_t monotonic_ms() noexcept nogil:
     return <uint64_t>ts.tv_sec * 1000 + <uint64_t>ts.tv_nsec // 1000000
 
 
+cdef inline uint64_t monotonic_us() noexcept nogil:
+    cdef timespec ts
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return <uint64_t>ts.tv_sec * 1000000 + <uint64_t>ts.tv_nsec // 1000
+
+
 cdef inline uint16_t load16(const uint8_t* p) noexcept nogil:
     return (<uint16_t>p[0] << 8) | p[1]
 
@@ -156,28 +162,61 @@ cdef void slow_push(State* st, const uint8_t* data, size_t length, const sockadd
 
 # ---- receive -------------------------------------------------------------------------------
 
+cdef inline uint64_t sends_so_far(const State* st) noexcept nogil:
+    """Datagrams the engine has handed to sendmmsg or given up on, since it started."""
+    return st.counters.packets_out + st.counters.drops[<int>DROP_SEND_FAILED]
+
+
 cdef int drain(State* st) noexcept nogil:
-    """Receives and handles up to MAX_BATCHES_PER_DRAIN batches; returns the datagrams read."""
+    """Receives and handles datagrams until the socket is empty or this drain's budget is spent;
+    returns the number of datagrams read.
+
+    The budget keeps the loop responsive under heavy fan-out (one datagram in, up to one copy per
+    consumer out): MAX_BATCHES_PER_DRAIN receive batches, DRAIN_SEND_BUDGET datagrams sent and
+    DRAIN_TIME_BUDGET_US microseconds, whichever is spent first. The clock is read once per batch. A
+    batch reads fewer than BATCH_SIZE datagrams when the sends it would cause (at the sends per
+    datagram seen so far) would overrun what is left of the send budget, so that a drain at fan-out 50
+    stops near its budget instead of a whole batch past it. Whatever is left stays in the socket,
+    which stays readable: the loop runs its timers and callbacks, then calls back.
+    """
     cdef int total = 0
-    cdef int batch, i, n
+    cdef int batch, i, n, want
+    cdef uint64_t now_us
+    cdef uint64_t start_us = monotonic_us()
+    cdef uint64_t sends_at_start = sends_so_far(st)
+    cdef uint64_t sent = 0
+    cdef uint64_t per_datagram
+    # sends per datagram before any batch of this drain: the engine's average so far
+    per_datagram = sends_at_start // st.engine.datagrams_in if st.engine.datagrams_in else 0
     st.engine.drains += 1
     for batch in range(MAX_BATCHES_PER_DRAIN):
-        for i in range(BATCH_SIZE):
+        want = BATCH_SIZE
+        if per_datagram > 0 and <uint64_t>BATCH_SIZE * per_datagram > DRAIN_SEND_BUDGET - sent:
+            want = <int>((DRAIN_SEND_BUDGET - sent) // per_datagram)
+            if want < 1:
+                want = 1
+        for i in range(want):
             st.rx_msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_in6)
             st.rx_msgs[i].msg_hdr.msg_flags = 0
-        n = recvmmsg(st.fd, st.rx_msgs, BATCH_SIZE, MSG_DONTWAIT, NULL)
+        n = recvmmsg(st.fd, st.rx_msgs, want, MSG_DONTWAIT, NULL)
         st.engine.recv_calls += 1
         if n <= 0:
             if n < 0 and errno != EAGAIN and errno != EINTR:
                 st.engine.recv_errors += 1
             break
-        st.now_ms = monotonic_ms()
+        now_us = monotonic_us()
+        st.now_ms = now_us // 1000
         for i in range(n):
             handle_datagram(st, st.rx_buffers + i * MAX_DATAGRAM, st.rx_msgs[i].msg_len,
                             st.rx_msgs[i].msg_hdr.msg_flags & MSG_TRUNC, &st.rx_addrs[i])
         # flush before the next recvmmsg: queued RTP borrows its payload from rx_buffers
         tx_flush(st)
         total += n
-        if n < BATCH_SIZE:
+        if n < want:
             break
+        sent = sends_so_far(st) - sends_at_start
+        if sent >= DRAIN_SEND_BUDGET or monotonic_us() - start_us >= DRAIN_TIME_BUDGET_US:
+            break
+        # ceiling: never estimate a fan-out lower than seen, so the next batch stays within budget
+        per_datagram = (sent + <uint64_t>total - 1) // <uint64_t>total
     return total

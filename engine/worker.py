@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import os
 import signal
@@ -21,6 +20,7 @@ from pathlib import Path
 from engine import Engine
 
 SECRET_ENV = "PODIUM_ENGINE_SECRET"
+CHANNEL_CLOSE_TIMEOUT = 3.0
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -79,8 +79,8 @@ async def serve(host: str, port: int, args: argparse.Namespace | None = None) ->
         await stop.wait()
         if channel_task is not None:
             channel_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await channel_task
+            # a polite close of the channel, but never a worker that does not stop
+            await asyncio.wait({channel_task}, timeout=CHANNEL_CLOSE_TIMEOUT)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,6 +37,13 @@ def _bin(name: str) -> str:
     return found[-1]
 
 
+def _run(command: list[str], what: str, log: str | None = None) -> None:
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        server_log = open(log).read() if log and os.path.exists(log) else ""
+        pytest.fail(f"{what} failed ({result.returncode}):\n{result.stdout}{result.stderr}{server_log}", pytrace=False)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -59,15 +66,15 @@ def postgres_server() -> Iterator[PostgresServer]:
         shutil.chown(root, "postgres", "postgres")
         shutil.chown(sockets, "postgres", "postgres")
     port = _free_port()
-    subprocess.run(_as_owner([initdb, "-D", data, "-U", PG_USER, "--auth=trust", "-E", "UTF8", "--no-sync"]),
-                   check=True, capture_output=True)
+    log = os.path.join(root, "log")
     options = f"-h 127.0.0.1 -p {port} -k {sockets} -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-    subprocess.run(_as_owner([pg_ctl, "-D", data, "-o", options, "-l", os.path.join(root, "log"), "-w", "start"]),
-                   check=True, capture_output=True)
     try:
+        _run(_as_owner([initdb, "-D", data, "-U", PG_USER, "--auth=trust", "-E", "UTF8", "--no-sync"]), "initdb")
+        _run(_as_owner([pg_ctl, "-D", data, "-o", options, "-l", log, "-w", "start"]), "pg_ctl start", log)
         yield PostgresServer(host="127.0.0.1", port=port, socket_dir=sockets)
     finally:
-        subprocess.run(_as_owner([pg_ctl, "-D", data, "-m", "immediate", "-w", "stop"]), capture_output=True)
+        if os.path.exists(os.path.join(data, "postmaster.pid")):
+            subprocess.run(_as_owner([pg_ctl, "-D", data, "-m", "immediate", "-w", "stop"]), capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
 
 

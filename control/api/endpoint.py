@@ -57,6 +57,8 @@ class Endpoint:
     errors: tuple[int, ...] = ()
     """Error statuses besides those every endpoint may answer (401 when authenticated, 422 with input)."""
     media_type: str = "application/json"
+    alternative_media_types: tuple[str, ...] = ()
+    """Other media types the handler may answer with on success (e.g. text/csv on ?format=csv)."""
 
     @property
     def operation_id(self) -> str:

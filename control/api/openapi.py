@@ -80,6 +80,8 @@ def _operation(e: Endpoint, schemas: dict[str, Any], refs: dict[Any, Any]) -> di
         responses["204"] = {"description": "Done"}
     elif e.response is not None:
         responses[str(e.status)] = {"description": "OK", "content": _content(e.response, "serialization", refs)}
+        responses[str(e.status)]["content"].update({t: {"schema": {"type": "string"}}
+                                                    for t in e.alternative_media_types})
     else:
         responses[str(e.status)] = {"description": "OK", "content": {e.media_type: {"schema": {"type": "string"}}}}
     errors = set(e.errors)

@@ -73,10 +73,6 @@ class AccessOut(BaseModel):
     role: Role
 
 
-class AccessListOut(BaseModel):
-    items: list[AccessOut]
-
-
 def out(view: rooms.RoomView) -> RoomOut:
     r = view.room
     return RoomOut(id=r.id, name=r.name, department_id=r.department_id, hidden=r.hidden, waiting_room=r.waiting_room,
@@ -119,11 +115,14 @@ async def delete_room(call: Call) -> None:
     await rooms.delete_room(call.ctx, call.principal, call.path.room_id)
 
 
-@endpoints.get("/rooms/{room_id}/access", path_model=RoomPath, response=AccessListOut, errors=(403, 404))
-async def list_room_access(call: Call) -> AccessListOut:
+@endpoints.get("/rooms/{room_id}/access", path_model=RoomPath, query=PageQuery, response=Page[AccessOut],
+               errors=(403, 404))
+async def list_room_access(call: Call) -> Page[AccessOut]:
     """Who has an access right in the room, with the default role there."""
-    rows = await rooms.list_access(call.ctx, call.principal, call.path.room_id)
-    return AccessListOut(items=[AccessOut(user_id=u.id, email=u.email, name=u.name, role=role) for u, role in rows])
+    q: PageQuery = call.query
+    page = await rooms.list_access(call.ctx, call.principal, call.path.room_id, offset=q.offset, limit=q.limit)
+    return Page[AccessOut](items=[AccessOut(user_id=u.id, email=u.email, name=u.name, role=role)
+                                  for u, role in page.items], total=page.total, offset=q.offset, limit=q.limit)
 
 
 @endpoints.put("/rooms/{room_id}/access/{user_id}", path_model=AccessPath, body=AccessIn, status=204,

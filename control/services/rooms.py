@@ -190,9 +190,10 @@ async def delete_room(ctx: Context, principal: Principal, room_id: str) -> None:
 # Access rights
 
 
-async def list_access(ctx: Context, principal: Principal, room_id: str) -> list[tuple[User, Role]]:
+async def list_access(ctx: Context, principal: Principal, room_id: str, *, offset: int,
+                      limit: int) -> Page[tuple[User, Role]]:
     rooms, view = await _administered_room(ctx, principal, room_id)
-    return [(user, Role(access.role)) for access, user in await rooms.access(view.room.id)]
+    return await rooms.access(view.room.id, offset=offset, limit=limit)
 
 
 async def set_access(ctx: Context, principal: Principal, room_id: str, user_id: str, role: Role) -> None:

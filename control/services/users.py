@@ -165,13 +165,14 @@ async def delete(ctx: Context, principal: Principal, user_id: str) -> None:
 
 async def change_permission(ctx: Context, principal: Principal, user_id: str, permission: Permission,
                             change: Change) -> UserView:
-    users, user, held = await _target(ctx, principal, user_id) if principal.holds(
-        Permission.ADMINISTRATE_USERS) else (None, None, frozenset())
+    # Without Administrate users the answer is the same for every target: nothing tells which exist.
+    if not principal.holds(Permission.ADMINISTRATE_USERS):
+        raise _refuse(policy.Refusal.NOT_USER_ADMINISTRATOR, permission)
+    users, user, held = await _target(ctx, principal, user_id)
     refusal = policy.refusal(principal.permissions, held, permission, change,
                              self_change=user_id == principal.user_id)
     if refusal is not None:
         raise _refuse(refusal, permission)
-    assert users is not None and user is not None
     after = policy.apply(held, permission, change)
     if after != held:
         await users.set_permissions(user.id, after)

@@ -157,3 +157,7 @@ class AuditEvent(Base):
     target_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+from control.store import meeting_models as _meeting_models  # noqa: E402,F401  (their tables join Base.metadata)
+from control.store import chat_attendance_models as _chat_attendance_models  # noqa: E402,F401  (same)

@@ -159,7 +159,7 @@ async def test_consumers_get_an_ssrc_from_the_registry(registry: EngineRegistry,
 async def test_a_late_ack_times_out_but_the_batch_stays_in_order(registry: EngineRegistry, engine: Engine) -> None:
     worker = FakeWorker(registry, engine)
     await worker.connect()
-    await registry.wait_for_worker("w1", 5)
+    await registry.apply("w1", [])  # an empty batch: a barrier behind the resync
     worker.auto_ack = False
     with pytest.raises(AckTimeout):
         await registry.apply("w1", ROUTER, timeout=0.1)

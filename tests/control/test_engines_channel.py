@@ -28,7 +28,7 @@ async def control() -> AsyncIterator[ControlServer]:
 
 
 @pytest.fixture
-def worker_factory(control: ControlServer) -> Iterator:
+async def worker_factory(control: ControlServer) -> AsyncIterator:
     made: list[WorkerProcess] = []
 
     def make(**kwargs) -> WorkerProcess:
@@ -39,7 +39,7 @@ def worker_factory(control: ControlServer) -> Iterator:
 
     yield make
     for worker in made:
-        worker.stop()
+        assert await asyncio.to_thread(worker.stop) in (0, -9), worker.stderr  # -9: killed by the test
         assert "Traceback" not in worker.stderr, worker.stderr
 
 
@@ -240,3 +240,25 @@ async def test_a_handshake_that_is_not_a_hello_is_refused(control: ControlServer
         with pytest.raises(ConnectionClosed) as info:
             await asyncio.wait_for(ws.recv(), 5)
     assert info.value.rcvd.code == proto.CLOSE_PROTOCOL_ERROR and "unsupported protocol 99" in info.value.rcvd.reason
+
+
+async def test_podium_engine_dials_the_control_plane(control: ControlServer) -> None:
+    import os
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "podium.cli", "engine", "--control", control.url, "--host", "127.0.0.1",
+         "--worker-id", "remote-1", "--log-level", "WARNING"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env={**os.environ, "PODIUM_ENGINE_SECRET": SECRET})
+    try:
+        host, port = (await asyncio.to_thread(process.stdout.readline)).split()
+        info = await control.registry.wait_for_worker("remote-1", timeout=10)
+        assert info.address == (host, int(port))
+        process.terminate()
+        assert await asyncio.to_thread(process.wait, 10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stdout.close()

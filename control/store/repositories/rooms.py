@@ -2,7 +2,7 @@ from sqlalchemy import delete, func, select
 
 from control.domain.roles import Role
 from control.store.models import Department, Room, RoomAccess, User
-from control.store.repositories import TenantRepository
+from control.store.repositories import Page, TenantRepository
 
 
 class Departments(TenantRepository):
@@ -74,11 +74,14 @@ class Rooms(TenantRepository):
             .where(Room.company_id == self.company_id, RoomAccess.room_id == room_id, RoomAccess.user_id == user_id))
         return Role(value) if value is not None else None
 
-    async def access(self, room_id: str) -> list[tuple[RoomAccess, User]]:
-        rows = await self.session.execute(
-            select(RoomAccess, User).join(User, User.id == RoomAccess.user_id)
-            .where(RoomAccess.room_id == room_id, User.company_id == self.company_id).order_by(User.email))
-        return [(access, user) for access, user in rows]
+    async def access(self, room_id: str, *, offset: int, limit: int) -> Page[tuple[User, Role]]:
+        """The users with an access right in the room, by email, with their role there."""
+        query = (select(User, RoomAccess.role).join(RoomAccess, User.id == RoomAccess.user_id)
+                 .where(RoomAccess.room_id == room_id, User.company_id == self.company_id)
+                 .order_by(User.email, User.id))
+        total = await self.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+        rows = await self.session.execute(query.offset(offset).limit(limit))
+        return Page([(user, Role(role)) for user, role in rows], total or 0)
 
     async def set_access(self, room_id: str, user_id: str, role: Role) -> None:
         row = await self.session.get(RoomAccess, (room_id, user_id))

@@ -2,6 +2,7 @@
 and every response conforms to the description (status codes, content types, schemas)."""
 
 import asyncio
+import os
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,8 @@ from control.store.repositories.users import Users
 from control.types import Principal
 
 MAX_EXAMPLES = 10
+DATABASE_URL = os.environ.get("PODIUM_FUZZ_DATABASE_URL")
+"""An empty PostgreSQL database to fuzz instead of SQLite, e.g. postgresql://postgres@127.0.0.1:5432/fuzz."""
 
 
 async def _prepare(settings_: Settings) -> str:
@@ -40,8 +43,8 @@ async def _prepare(settings_: Settings) -> str:
 @pytest.fixture(scope="module")
 def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, str]:
     directory: Path = tmp_path_factory.mktemp("fuzz")
-    settings_ = Settings(data_dir=directory, database_url=f"sqlite+aiosqlite:///{directory / 'podium.db'}",
-                         token_key="fuzz-signing-key-fuzz-signing-key-fuzz")
+    url = DATABASE_URL or f"sqlite+aiosqlite:///{directory / 'podium.db'}"
+    settings_ = Settings(data_dir=directory, database_url=url, token_key="fuzz-signing-key-fuzz-signing-key-fuzz")
     secret = asyncio.run(_prepare(settings_))
     return create_app(settings_), secret
 

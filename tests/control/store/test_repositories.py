@@ -90,6 +90,9 @@ async def test_rooms_departments_and_access(session):
     await rooms.set_access(room.id, user.id, Role.ORGANIZER)
     await session.commit()
     assert await rooms.role(room.id, user.id) is Role.ORGANIZER
+    access = await rooms.access(room.id, offset=0, limit=10)
+    assert access.total == 1 and [(u.id, r) for u, r in access.items] == [(user.id, Role.ORGANIZER)]
+    assert (await Rooms(session, b.id).access(room.id, offset=0, limit=10)).total == 0
     assert await rooms.roles_of(user.id) == {room.id: Role.ORGANIZER}
     assert await Rooms(session, b.id).roles_of(user.id) == {}
     assert [r.name for r in await rooms.all(search="boa")] == ["Board"]

@@ -1,0 +1,46 @@
+"""A meeting's chat history: /meetings/{meeting_id}/chat (sending goes through signaling)."""
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from control import chat
+from control.api.endpoint import Call, EndpointGroup
+from control.api.schemas import Id, Input, Page, PageQuery
+
+endpoints = EndpointGroup(tag="chat")
+
+
+class MeetingPath(Input):
+    meeting_id: Id
+
+
+class ChatQuery(PageQuery):
+    after_id: int | None = Field(None, ge=0, le=2**62, description="only messages after this one")
+
+
+class SpeakerOut(BaseModel):
+    person: str = Field(description="user id, or a guest's invitee key")
+    participant: str = Field(description="the connection it was sent from or to")
+    name: str
+
+
+class ChatMessageOut(BaseModel):
+    id: int = Field(description="increasing within the meeting")
+    meeting_id: str
+    sent_at: datetime
+    sender: SpeakerOut
+    recipient: SpeakerOut | None = Field(description="null: to everyone")
+    text: str = Field(description="as sent, unescaped")
+
+
+@endpoints.get("/meetings/{meeting_id}/chat", path_model=MeetingPath, query=ChatQuery,
+               response=Page[ChatMessageOut], errors=(403, 404))
+async def list_chat_messages(call: Call) -> Page[ChatMessageOut]:
+    """The meeting's chat as the caller sees it, oldest first: messages to everyone and the caller's own
+    one-to-one messages (people who took part, its moderators, holders of Administrate rooms)."""
+    q: ChatQuery = call.query
+    page = await chat.history_for(call.ctx, call.principal, call.path.meeting_id, offset=q.offset, limit=q.limit,
+                                  after_id=q.after_id)
+    return Page[ChatMessageOut](items=[ChatMessageOut.model_validate(chat.message_json(m)) for m in page.items],
+                                total=page.total, offset=q.offset, limit=q.limit)

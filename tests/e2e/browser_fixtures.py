@@ -1,0 +1,186 @@
+"""Browser end-to-end support: `podium serve` as a subprocess on a free loopback port with a fresh data
+directory and a bootstrapped administrator, Debian's headless Chromium through Playwright (fake media
+devices; no browser is ever downloaded), a small REST helper for setting up data, and screenshots.
+
+Test modules import the fixtures they use: `from browser_fixtures import browser, server  # noqa: F401`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = os.environ.get("PODIUM_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream", "--autoplay-policy=no-user-gesture-required",
+]
+START_TIMEOUT = 30.0
+COMPANY, ADMIN_EMAIL, ADMIN_PASSWORD = "acme", "admin@acme.example", "admin password"
+UI_TIMEOUT_MS = 15_000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Api:
+    """The REST API as one user (for setting up what a test needs, and for checking the outcome)."""
+
+    def __init__(self, base: str, token: str | None = None) -> None:
+        self.base = base + "/api/v1"
+        self.token = token
+
+    def call(self, method: str, path: str, body: Any = None, expect: int | None = None, **params: Any) -> Any:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        response = httpx.request(method, self.base + path, json=body, headers=headers, params=params or None,
+                                 timeout=10)
+        if expect is not None:
+            assert response.status_code == expect, f"{method} {path}: {response.status_code} {response.text}"
+        elif response.is_error:
+            raise AssertionError(f"{method} {path}: {response.status_code} {response.text}")
+        if response.status_code == 204 or not response.content:
+            return None
+        return response.json() if "json" in response.headers.get("content-type", "") else response.text
+
+    def login(self, email: str, password: str, company: str = COMPANY) -> Api:
+        tokens = self.call("POST", "/auth/login", {"company": company, "email": email, "password": password})
+        return Api(self.base.removesuffix("/api/v1"), tokens["access_token"])
+
+    def new_user(self, email: str, name: str, password: str, permissions: list[str] | None = None) -> Api:
+        """Invite a user, set the password, and log them in."""
+        invited = self.call("POST", "/users", {"email": email, "name": name, "permissions": permissions or []})
+        anonymous = Api(self.base.removesuffix("/api/v1"))
+        anonymous.call("POST", "/auth/accept-invitation", {"invitation_token": invited["invitation_token"],
+                                                          "password": password})
+        user = anonymous.login(email, password)
+        user.user_id = invited["user"]["id"]  # type: ignore[attr-defined]
+        return user
+
+
+@dataclass
+class Server:
+    url: str
+    data_dir: Path
+    log_path: Path
+    process: subprocess.Popen[bytes]
+    admin: Api = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.admin = Api(self.url).login(ADMIN_EMAIL, ADMIN_PASSWORD)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-6000:]
+
+
+def start_server(engine: bool) -> Iterator[Server]:
+    data_dir = Path(tempfile.mkdtemp(prefix="podium-web-"))
+    log_path = data_dir / "serve.log"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    boot = subprocess.run([sys.executable, "-m", "podium.cli", "bootstrap", "--company", "Acme", "--slug", COMPANY,
+                           "--email", ADMIN_EMAIL, "--password", ADMIN_PASSWORD, "--name", "Ada Admin",
+                           "--data-dir", str(data_dir)], cwd=ROOT, capture_output=True, text=True, timeout=60, env=env)
+    assert boot.returncode == 0, boot.stderr
+    port = free_port()
+    command = [sys.executable, "-m", "podium.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+               "--data-dir", str(data_dir)]
+    if not engine:
+        command.append("--no-engine")
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"podium serve exited ({process.returncode}):\n{log_path.read_text()}", pytrace=False)
+            try:
+                if httpx.get(url + "/api/v1/openapi.json", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"podium serve did not answer within {START_TIMEOUT:.0f} s:\n{log_path.read_text()}",
+                            pytrace=False)
+            time.sleep(0.1)
+        yield Server(url, data_dir, log_path, process)
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Server]:
+    """`podium serve` without an engine worker (administration pages need none)."""
+    yield from start_server(engine=False)
+
+
+@pytest.fixture(scope="module")
+def media_server() -> Iterator[Server]:
+    """`podium serve` with its local engine worker."""
+    yield from start_server(engine=True)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"Debian's chromium is missing at {CHROMIUM}: run scripts/install-test-deps.sh", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+                                              timeout=30_000)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+def new_page(browser: Any, base_url: str) -> Any:
+    """A page in a fresh context (its own storage: one person per context), with errors surfaced."""
+    context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(UI_TIMEOUT_MS)
+    page = context.new_page()
+    page.errors = []  # uncaught exceptions in the page, checked by tests
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    return page
+
+
+def sign_in(page: Any, email: str, password: str, company: str = COMPANY) -> None:
+    page.goto("/index.html")
+    page.get_by_label("Company", exact=True).fill(company)
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/rooms.html")
+
+
+def screenshot(page: Any, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
