@@ -1,10 +1,13 @@
 """The engine under test as a forwarder process, built only through its public API (docs/engine-api.md).
 
-    python -m bench.engine_forwarder --source PORT --dest PORT,PORT,... [--max-seconds S]
+    python -m bench.engine_forwarder --source PORT --dest PORT,PORT,... [--max-seconds S] [--srtp PROFILE]
 
 One Engine on 127.0.0.1 with one router: a plain transport whose remote is the publisher
 (127.0.0.1:--source) producing one video track (SSRC 1111, the load generator's), and one plain
-transport per destination, each consuming that producer. Prints "port N" once the forwarding table is
+transport per destination, each consuming that producer. With --srtp (RFC 5764 profile number: 7 GCM,
+1 SHA1-80, 2 SHA1-32) every transport is SRTP, keyed with the benchmark's fixed keys (bench/srtp.py):
+the publisher's remote key is the load generator's, subscriber i's local key the one the benchmark
+decrypts the sink's samples with. Prints "port N" once the forwarding table is
 in force, and engine.stats() as one JSON line when stopped (SIGTERM, SIGINT or --max-seconds), with
 "loop_lag_ms": how late a 5 ms asyncio timer fired (at most, on average) while the fast path forwarded:
 how long timers, control-plane updates and signals waited for the loop.
@@ -17,6 +20,7 @@ import asyncio
 import json
 import signal
 
+from bench import srtp
 from engine import Engine
 
 INPUT_SSRC = 1111
@@ -44,9 +48,15 @@ async def main(args: argparse.Namespace) -> None:
     producer = publisher.produce(
         kind="video", ssrc=INPUT_SSRC, payload_type=96, source="camera", clock_rate=90000
     )
+    if args.srtp is not None:
+        publisher.set_srtp(args.srtp, srtp.key_salt("engine-to-publisher", 0, args.srtp),
+                           srtp.key_salt("publisher", 0, args.srtp))
     consumers = []
-    for port in (int(p) for p in args.dest.split(",")):
+    for index, port in enumerate(int(p) for p in args.dest.split(",")):
         subscriber = router.create_plain_transport(remote=("127.0.0.1", port))
+        if args.srtp is not None:
+            subscriber.set_srtp(args.srtp, srtp.key_salt("subscriber", index, args.srtp),
+                                srtp.key_salt("subscriber-to-engine", index, args.srtp))
         consumers.append(subscriber.consume(producer))
     await engine.wait_version(engine.version)
     lags: list[float] = []
@@ -72,4 +82,6 @@ if __name__ == "__main__":
     parser.add_argument("--dest", required=True, help="subscribers' UDP ports on 127.0.0.1, comma-separated")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--max-seconds", type=float, default=60.0)
+    parser.add_argument("--srtp", type=int, choices=sorted(srtp.PROFILES),
+                        help="SRTP profile of every transport (default: plain RTP)")
     asyncio.run(main(parser.parse_args()))

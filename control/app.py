@@ -16,7 +16,8 @@ from starlette.routing import BaseRoute, Match, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from control import api, engines
+from control import api, engines, signaling
+from control.meetings import MeetingService
 from control.errors import ApiError, Conflict
 from control.services.context import Context
 from control.settings import Settings
@@ -114,15 +115,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
             app.state.engine = engine
             registry = engines.EngineRegistry(settings.engine_secret)
             app.state.engines = registry  # the engine channel's workers and their tables
+            meetings = MeetingService(context, registry)
+            app.state.meetings = meetings  # live meetings (control.meetings)
             try:
                 yield
             finally:
+                await meetings.close()
                 await registry.close()
         finally:
             await engine.dispose()
 
     return Starlette(
-        routes=_with_web_client([*api.routes(), *engines.routes()]),
+        routes=_with_web_client([*api.routes(), *engines.routes(), *signaling.routes()]),
         lifespan=lifespan,
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, IntegrityError: _integrity_error,
                             Exception: _internal_error},

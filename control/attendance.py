@@ -38,9 +38,11 @@ at the meeting's end (meetings.ended_at), or at the moment of the request while 
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -56,7 +58,7 @@ from control.store.meeting_models import Meeting
 from control.store.models import RoomAccess
 from control.types import Principal
 
-__all__ = ["AttendanceRecorder", "EventKind", "Presence", "PersonAttendance", "Report", "CSV_COLUMNS", "report_csv",
+__all__ = ["AttendanceObserver", "AttendanceRecorder", "user_person_keys", "EventKind", "Presence", "PersonAttendance", "Report", "CSV_COLUMNS", "report_csv",
            "report_json", "meeting_for", "may_report", "report_for"]
 
 
@@ -96,6 +98,17 @@ class AttendanceRecorder:
                                          participant=participant, name=name[:200], kind=event.value, detail=detail))
         await self.session.flush()
 
+    async def identity(self, meeting_id: str, participant: str) -> tuple[str, str] | None:
+        """(person key, latest display name) of a participant id of the meeting, or None if never seen."""
+        rows = (await self.session.execute(
+            select(AttendanceEvent.person, AttendanceEvent.name).where(
+                AttendanceEvent.company_id == self.company_id, AttendanceEvent.meeting_id == meeting_id,
+                AttendanceEvent.participant == participant).order_by(AttendanceEvent.id))).all()
+        if not rows:
+            return None
+        names = [name for _, name in rows if name]
+        return rows[-1][0], names[-1] if names else ""
+
     async def events(self, meeting_id: str) -> list[Event]:
         """The meeting's events in the order they were recorded."""
         rows = await self.session.scalars(
@@ -118,17 +131,17 @@ class AttendanceRecorder:
         present = tracker.present() if ended_at is None else []
         return Report(meeting_id, started_at, ended_at, until, people, present)
 
-    async def took_part(self, meeting_id: str, person: str) -> bool:
-        """Whether the person was ever in the meeting or its waiting room."""
+    async def took_part(self, meeting_id: str, *persons: str) -> bool:
+        """Whether the person (under any of the keys) was ever in the meeting or its waiting room."""
         return bool(await self.session.scalar(select(exists().where(
             AttendanceEvent.company_id == self.company_id, AttendanceEvent.meeting_id == meeting_id,
-            AttendanceEvent.person == person))))
+            AttendanceEvent.person.in_(persons)))))
 
-    async def moderated(self, meeting_id: str, person: str) -> bool:
-        """Whether the person held the organizer or moderator role in the meeting."""
+    async def moderated(self, meeting_id: str, *persons: str) -> bool:
+        """Whether the person (under any of the keys) held the organizer or moderator role in the meeting."""
         return bool(await self.session.scalar(select(exists().where(
             AttendanceEvent.company_id == self.company_id, AttendanceEvent.meeting_id == meeting_id,
-            AttendanceEvent.person == person, AttendanceEvent.kind == EventKind.ROLE.value,
+            AttendanceEvent.person.in_(persons), AttendanceEvent.kind == EventKind.ROLE.value,
             AttendanceEvent.detail.in_([Role.ORGANIZER.value, Role.MODERATOR.value])))))
 
 
@@ -141,6 +154,14 @@ def _event(row: AttendanceEvent) -> Event:
 
 
 # --- access ----------------------------------------------------------------------------------
+
+USER_PREFIX = "u:"
+"""The meeting service's person key of a registered user is u:<user id> (guests: g:<invitation id>)."""
+
+
+def user_person_keys(user_id: str) -> tuple[str, ...]:
+    """The person keys that name a registered user in attendance and chat rows."""
+    return (USER_PREFIX + user_id, user_id)
 
 
 async def meeting_for(ctx: Context, principal: Principal, meeting_id: str) -> Meeting:
@@ -157,7 +178,8 @@ async def may_report(ctx: Context, principal: Principal, meeting: Meeting) -> bo
     moderators: whoever opened it, held either role in it, or holds either as default role in its room."""
     if principal.holds(Permission.ADMINISTRATE_ROOMS) or meeting.opened_by == principal.user_id:
         return True
-    if await AttendanceRecorder(ctx.session, meeting.company_id).moderated(meeting.id, principal.user_id):
+    if await AttendanceRecorder(ctx.session, meeting.company_id).moderated(meeting.id,
+                                                                           *user_person_keys(principal.user_id)):
         return True
     role = await ctx.session.scalar(select(RoomAccess.role).where(RoomAccess.room_id == meeting.room_id,
                                                                   RoomAccess.user_id == principal.user_id))
@@ -248,3 +270,60 @@ def report_csv(r: Report) -> str:
         }
         writer.writerow([_cell(row[c]) for c in CSV_COLUMNS])
     return out.getvalue()
+
+
+# --- the meeting service's observer ----------------------------------------------------------
+
+
+class AttendanceObserver:
+    """Records attendance from the meeting service's hooks (`MeetingService.add_observer`, see
+    control.meetings.events), each in its own transaction, timed by the context's clock.
+
+    `participant_joined` counts as entering the meeting; a service that knows better calls
+    `participant_waiting`, `participant_admitted` and `role_changed` too (extra hooks, optional)."""
+
+    def __init__(self, context: Callable[[], AbstractAsyncContextManager[Context]]):
+        self.context = context
+        """Opens a Context (app.state.context)."""
+
+    async def _record(self, meeting: Any, participant: str, event: EventKind, *, person: str | None = None,
+                      name: str = "", source: Source | None = None, role: Role | None = None) -> None:
+        async with self.context() as ctx:
+            recorder = AttendanceRecorder(ctx.session, meeting.company_id)
+            if person is None:
+                known = await recorder.identity(meeting.meeting_id, participant)
+                person = known[0] if known is not None else participant
+            await recorder.record(meeting.meeting_id, person, name, event, ctx.now(), participant=participant,
+                                  source=source, role=role)
+            await ctx.session.commit()
+
+    async def participant_joined(self, meeting: Any, participant_id: str, person: str, name: str) -> None:
+        await self._record(meeting, participant_id, EventKind.JOINED, person=person, name=name)
+
+    async def participant_waiting(self, meeting: Any, participant_id: str) -> None:
+        await self._record(meeting, participant_id, EventKind.WAITING)
+
+    async def participant_admitted(self, meeting: Any, participant_id: str) -> None:
+        await self._record(meeting, participant_id, EventKind.ADMITTED)
+
+    async def role_changed(self, meeting: Any, participant_id: str, role: str) -> None:
+        await self._record(meeting, participant_id, EventKind.ROLE, role=Role(role))
+
+    async def participant_left(self, meeting: Any, participant_id: str, person: str, reason: str) -> None:
+        await self._record(meeting, participant_id, EventKind.LEFT, person=person)
+
+    async def source_changed(self, meeting: Any, participant_id: str, source: str, on: bool) -> None:
+        await self._record(meeting, participant_id, EventKind.SOURCE_ON if on else EventKind.SOURCE_OFF,
+                           source=Source(source))
+
+    async def meeting_ended(self, meeting: Any, reason: str) -> None:
+        """Everyone still present leaves now."""
+        async with self.context() as ctx:
+            recorder = AttendanceRecorder(ctx.session, meeting.company_id)
+            now = ctx.now()
+            tracker = tracking.Tracker()
+            for event in sorted(await recorder.events(meeting.meeting_id), key=lambda e: e.at):
+                tracker.apply(event)
+            for participant, person in tracker.connections():
+                await recorder.record(meeting.meeting_id, person, "", EventKind.LEFT, now, participant=participant)
+            await ctx.session.commit()

@@ -26,13 +26,15 @@ sent or received, oldest first.
 """
 
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from control.attendance import AttendanceRecorder, iso, may_report, meeting_for
+from control.attendance import AttendanceRecorder, iso, may_report, meeting_for, user_person_keys
 from control.domain.meeting_state import MeetingState, Refused
 from control.domain.moderation import check_chat
 from control.errors import Forbidden, Invalid
@@ -41,7 +43,7 @@ from control.store.chat_attendance_models import ChatMessage
 from control.store.repositories import Page, paginate
 from control.types import Principal
 
-__all__ = ["MAX_TEXT", "ChatRefused", "ChatStore", "send", "validate_text", "message_json", "history_for"]
+__all__ = ["MAX_TEXT", "ChatObserver", "ChatRefused", "ChatStore", "send", "validate_text", "message_json", "history_for"]
 
 MAX_TEXT = 4000
 """Longest message, in characters (code points)."""
@@ -107,30 +109,32 @@ class ChatStore:
         await self.session.flush()
         return message
 
-    def _visible(self, meeting_id: str, person: str | None) -> Select[tuple[ChatMessage]]:
+    def _visible(self, meeting_id: str, persons: tuple[str, ...]) -> Select[tuple[ChatMessage]]:
         query = select(ChatMessage).where(ChatMessage.company_id == self.company_id,
                                           ChatMessage.meeting_id == meeting_id)
         mine = [ChatMessage.recipient_person.is_(None)]
-        if person is not None:
-            mine += [ChatMessage.sender_person == person, ChatMessage.recipient_person == person]
+        if persons:
+            mine += [ChatMessage.sender_person.in_(persons), ChatMessage.recipient_person.in_(persons)]
         return query.where(or_(*mine))
 
-    async def history(self, meeting_id: str, person: str | None, *, offset: int = 0, limit: int = 50,
-                      after_id: int | None = None) -> Page[ChatMessage]:
+    async def history(self, meeting_id: str, person: str | tuple[str, ...] | None, *, offset: int = 0,
+                      limit: int = 50, after_id: int | None = None) -> Page[ChatMessage]:
         """What `person` sees, oldest first: messages to everyone, and one-to-one messages they sent or
-        received (person None: messages to everyone only). `after_id` keeps only later messages."""
-        query = self._visible(meeting_id, person)
+        received (person None: messages to everyone only; a tuple: one person under several keys).
+        `after_id` keeps only later messages."""
+        persons = (person,) if isinstance(person, str) else (person or ())
+        query = self._visible(meeting_id, persons)
         if after_id is not None:
             query = query.where(ChatMessage.id > after_id)
         return await paginate(self.session, query.order_by(ChatMessage.id), offset, limit)
 
-    async def involved(self, meeting_id: str, person: str) -> bool:
-        """Whether the person sent or received a message in the meeting."""
+    async def involved(self, meeting_id: str, *persons: str) -> bool:
+        """Whether the person (under any of the keys) sent or received a message in the meeting."""
         found = await self.session.scalar(
             select(ChatMessage.id).where(ChatMessage.company_id == self.company_id,
                                          ChatMessage.meeting_id == meeting_id,
-                                         or_(ChatMessage.sender_person == person,
-                                             ChatMessage.recipient_person == person)).limit(1))
+                                         or_(ChatMessage.sender_person.in_(persons),
+                                             ChatMessage.recipient_person.in_(persons))).limit(1))
         return found is not None
 
 
@@ -171,10 +175,37 @@ async def history_for(ctx: Context, principal: Principal, meeting_id: str, *, of
     reads other people's one-to-one messages."""
     meeting = await meeting_for(ctx, principal, meeting_id)
     store = ChatStore(ctx.session, meeting.company_id)
-    person = principal.user_id
-    took_part = (await AttendanceRecorder(ctx.session, meeting.company_id).took_part(meeting.id, person)
-                 or await store.involved(meeting.id, person))
+    persons = user_person_keys(principal.user_id)
+    took_part = (await AttendanceRecorder(ctx.session, meeting.company_id).took_part(meeting.id, *persons)
+                 or await store.involved(meeting.id, *persons))
     if not took_part and not await may_report(ctx, principal, meeting):
         raise Forbidden("only people who took part in the meeting, its moderators and holders of 'Administrate "
                         "rooms' read its chat", code="not_a_participant")
-    return await store.history(meeting.id, person, offset=offset, limit=limit, after_id=after_id)
+    return await store.history(meeting.id, persons, offset=offset, limit=limit, after_id=after_id)
+
+
+class ChatObserver:
+    """Persists the messages the meeting service allowed (its `chat_message` hook, see
+    control.meetings.events) and returns them as delivered: {"id", "from", "from_name", "to", "to_name",
+    "text", "at"}. Person keys and names come from the attendance events of the connections, so
+    register an `AttendanceObserver` before it. Invalid text raises `Invalid` (nothing stored)."""
+
+    def __init__(self, context: Callable[[], AbstractAsyncContextManager[Context]]):
+        self.context = context
+
+    async def chat_message(self, meeting: Any, sender_id: str, sender_name: str, to: str | None,
+                           text: str) -> dict[str, Any]:
+        async with self.context() as ctx:
+            recorder = AttendanceRecorder(ctx.session, meeting.company_id)
+            sender = await recorder.identity(meeting.meeting_id, sender_id) or (sender_id, sender_name)
+            recipient = None
+            if to is not None:
+                recipient = await recorder.identity(meeting.meeting_id, to) or (to, to)
+            message = await ChatStore(ctx.session, meeting.company_id).save(
+                meeting.meeting_id, sender_person=sender[0], sender_participant=sender_id,
+                sender_name=sender_name or sender[1], text=text, at=ctx.now(),
+                recipient_person=recipient[0] if recipient else None, recipient_participant=to,
+                recipient_name=recipient[1] if recipient else None)
+            await ctx.session.commit()
+        return {"id": message.id, "from": sender_id, "from_name": message.sender_name, "to": to,
+                "to_name": message.recipient_name, "text": message.text, "at": iso(message.sent_at)}

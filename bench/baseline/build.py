@@ -15,6 +15,8 @@ HERE = Path(__file__).resolve().parent
 BUILD_DIR = HERE / "build"
 PROGRAMS = ("forwarder", "loadgen", "sink")
 CFLAGS = ("-O2", "-Wall", "-Wextra")
+# loadgen dlopens pylibsrtp's extension for --srtp and exports the one CPython data symbol it needs
+LINK_FLAGS = {"loadgen": ("-rdynamic", "-ldl")}
 
 
 def build(force: bool = False) -> dict[str, Path]:
@@ -28,11 +30,11 @@ def build(force: bool = False) -> dict[str, Path]:
     for name in PROGRAMS:
         source = HERE / f"{name}.c"
         binary = BUILD_DIR / name
-        newest = max(source.stat().st_mtime, header.stat().st_mtime)
+        newest = max(source.stat().st_mtime, header.stat().st_mtime, Path(__file__).stat().st_mtime)
         if force or not binary.exists() or binary.stat().st_mtime < newest:
             partial = BUILD_DIR / f".{name}.{os.getpid()}"
             result = subprocess.run(
-                [compiler, *CFLAGS, "-o", str(partial), str(source)], capture_output=True, text=True, timeout=120
+                [compiler, *CFLAGS, "-o", str(partial), str(source), *LINK_FLAGS.get(name, ())], capture_output=True, text=True, timeout=120
             )
             if result.returncode != 0:
                 partial.unlink(missing_ok=True)

@@ -1,15 +1,17 @@
 /* The load generator: one RTP publisher sending as fast as the forwarder under test can forward.
  *
  *   loadgen --size BYTES --fanout N --counters PATH [--window W] [--burst B] [--max-seconds S]
- *           [--packets FILE]
+ *           [--srtp PROFILE --key HEX --libsrtp PATH]
  *
  * Binds 127.0.0.1:0 and prints "port N" (the forwarder must accept that source), then reads
  * "HOST PORT" (the forwarder) from stdin and sends RTP datagrams of --size bytes (SSRC INPUT_SSRC,
- * payload type 96, sequence +1 and timestamp +3000 per packet) with sendmmsg, --burst at most per call.
- * With --packets it sends the datagrams of FILE instead, in order and unchanged, starting over at its
- * end: records of a 2-byte big-endian length and that many bytes (e.g. SRTP packets protected in
- * advance, for a forwarder row with SRTP transports; make the file longer than the run, since packets
- * sent a second time are replays).
+ * payload type 96, sequence +1 and timestamp +3000 per packet, byte j of the packet = j & 0xff from
+ * byte 12 on) with sendmmsg, --burst at most per call.
+ *
+ * With --srtp it protects every packet just before sending it (SRTP, libsrtp profile PROFILE, master
+ * key ‖ salt --key in hex), so the index only grows, however long the run: the forwarder's replay
+ * window never sees a packet twice. libsrtp is the copy the engine uses, inside pylibsrtp's cffi
+ * extension (--libsrtp: its path), reached with dlopen/dlsym; see load_libsrtp().
  *
  * Closed loop, so that neither the generator nor drops waste the CPU the forwarder needs: at most
  * --window input datagrams are in flight, where in flight = sent - (received by the sink / fanout).
@@ -19,44 +21,114 @@
  */
 #include "common.h"
 
+#include <dlfcn.h>
 #include <sys/uio.h>
 
 #define MAX_BURST 256
 #define STALL_NS 200000000ull
 
-static uint8_t buf[MAX_BURST][1500];
-static struct iovec *records; /* --packets: each datagram of the file, borrowed from its contents */
-static size_t n_records;
+#define MAX_PACKET 1500
+#define SRTP_MAX_TRAILER 16 /* GCM's tag: the longest of the profiles used, no MKI */
 
-static void load_packets(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) die(path);
-    if (fseek(f, 0, SEEK_END) < 0) die(path);
-    long size = ftell(f);
-    rewind(f);
-    uint8_t *data = malloc((size_t)size + 1);
-    if (!data || fread(data, 1, (size_t)size, f) != (size_t)size) die(path);
-    fclose(f);
-    size_t capacity = 0;
-    for (long off = 0; off + 2 <= size;) {
-        size_t len = get_be16(data + off);
-        if (off + 2 + (long)len > size || len == 0 || len > 1500) {
-            fprintf(stderr, "%s: bad record at byte %ld\n", path, off);
-            exit(2);
-        }
-        if (n_records == capacity) {
-            capacity = capacity ? 2 * capacity : 1024;
-            records = realloc(records, capacity * sizeof *records);
-            if (!records) die("realloc");
-        }
-        records[n_records++] = (struct iovec){.iov_base = data + off + 2, .iov_len = len};
-        off += 2 + (long)len;
-    }
-    if (!n_records) {
-        fprintf(stderr, "%s: no packets\n", path);
+static uint8_t buf[MAX_BURST][MAX_PACKET + SRTP_MAX_TRAILER];
+static uint8_t template[MAX_PACKET]; /* the payload every packet starts from (SRTP encrypts in place) */
+
+/* --- libsrtp 2.x, declared here as engine/includes/srtp.pxd declares it --------------------------
+ * pylibsrtp's extension module exports libsrtp's functions (nm -D shows srtp_create, srtp_protect...).
+ * It is a Python extension, so it references a few CPython symbols: the functions are bound lazily
+ * and never called, but one data symbol, _Py_NoneStruct, must resolve when it is loaded: this program
+ * defines a placeholder and exports it (linked with -rdynamic, see build.py). */
+__attribute__((visibility("default"))) void *_Py_NoneStruct[2];
+
+typedef struct {
+    uint32_t cipher_type;
+    int cipher_key_len;
+    uint32_t auth_type;
+    int auth_key_len;
+    int auth_tag_len;
+    int sec_serv;
+} srtp_crypto_policy_t;
+
+typedef struct srtp_policy {
+    struct { int type; uint32_t value; } ssrc;
+    srtp_crypto_policy_t rtp;
+    srtp_crypto_policy_t rtcp;
+    unsigned char *key;
+    void **keys;
+    unsigned long num_master_keys;
+    void *deprecated_ekt;
+    unsigned long window_size;
+    int allow_repeat_tx;
+    int *enc_xtn_hdr;
+    int enc_xtn_hdr_count;
+    struct srtp_policy *next;
+} srtp_policy_t;
+_Static_assert(sizeof(srtp_policy_t) == 128, "srtp_policy_t of libsrtp 2.x on LP64");
+
+#define SSRC_ANY_OUTBOUND 3
+typedef int (*srtp_init_f)(void);
+typedef int (*srtp_create_f)(void **session, const srtp_policy_t *policy);
+typedef int (*srtp_protect_f)(void *session, void *rtp, int *len);
+typedef int (*srtp_policy_f)(srtp_crypto_policy_t *policy, int profile);
+
+static void *srtp_session;
+static srtp_protect_f srtp_protect;
+
+static void *symbol(void *library, const char *name) {
+    void *f = dlsym(library, name);
+    if (!f) {
+        fprintf(stderr, "loadgen: %s not found in the libsrtp library: %s\n", name, dlerror());
         exit(2);
     }
+    return f;
 }
+
+static int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* An outbound session (any SSRC) of `profile` keyed with master key ‖ salt `key_hex`. */
+static void load_libsrtp(const char *path, int profile, const char *key_hex) {
+    static unsigned char key[64];
+    size_t n = strlen(key_hex) / 2;
+    if (n == 0 || n > sizeof key || strlen(key_hex) % 2) {
+        fprintf(stderr, "loadgen: --key must be 1..64 bytes in hex\n");
+        exit(2);
+    }
+    for (size_t i = 0; i < n; i++) {
+        int hi = hex_value(key_hex[2 * i]), lo = hex_value(key_hex[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            fprintf(stderr, "loadgen: --key is not hex\n");
+            exit(2);
+        }
+        key[i] = (unsigned char)(hi << 4 | lo);
+    }
+    void *library = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
+    if (!library) {
+        fprintf(stderr, "loadgen: dlopen: %s\n", dlerror());
+        exit(2);
+    }
+    srtp_policy_t policy;
+    memset(&policy, 0, sizeof policy);
+    int status = ((srtp_init_f)symbol(library, "srtp_init"))();
+    if (!status) status = ((srtp_policy_f)symbol(library, "srtp_crypto_policy_set_from_profile_for_rtp"))(
+        &policy.rtp, profile);
+    if (!status) status = ((srtp_policy_f)symbol(library, "srtp_crypto_policy_set_from_profile_for_rtcp"))(
+        &policy.rtcp, profile);
+    if (!status && policy.rtp.auth_tag_len > SRTP_MAX_TRAILER) status = -1;
+    policy.ssrc.type = SSRC_ANY_OUTBOUND;
+    policy.key = key;
+    if (!status) status = ((srtp_create_f)symbol(library, "srtp_create"))(&srtp_session, &policy);
+    if (status) {
+        fprintf(stderr, "loadgen: libsrtp refused profile %d (status %d)\n", profile, status);
+        exit(2);
+    }
+    srtp_protect = (srtp_protect_f)symbol(library, "srtp_protect");
+}
+
 static struct iovec iov[MAX_BURST];
 static struct mmsghdr msg[MAX_BURST];
 
@@ -73,8 +145,15 @@ int main(int argc, char **argv) {
     bound_lifetime((unsigned)arg_long(argc, argv, "--max-seconds", 60));
     prctl(PR_SET_TIMERSLACK, 1000ul); /* 1 us: the 20 us sleeps stay short */
     struct counters *c = map_counters(path);
-    const char *packets = arg_str(argc, argv, "--packets", NULL);
-    if (packets) load_packets(packets);
+    long profile = arg_long(argc, argv, "--srtp", 0);
+    if (profile) {
+        const char *library = arg_str(argc, argv, "--libsrtp", NULL), *key = arg_str(argc, argv, "--key", NULL);
+        if (!library || !key) {
+            fprintf(stderr, "loadgen: --srtp needs --libsrtp PATH and --key HEX\n");
+            return 2;
+        }
+        load_libsrtp(library, (int)profile, key);
+    }
 
     int fd = udp_socket_bound(0, 0);
     printf("port %u\n", local_port(fd));
@@ -89,17 +168,17 @@ int main(int argc, char **argv) {
     /* Blocking sends from here on: a full send buffer waits instead of spinning. */
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 
+    template[0] = 0x80;
+    template[1] = 96;
+    put_be32(template + 8, INPUT_SSRC);
+    for (long j = 12; j < size; j++) template[j] = (uint8_t)j;
     for (int i = 0; i < MAX_BURST; i++) {
-        buf[i][0] = 0x80;
-        buf[i][1] = 96;
-        put_be32(buf[i] + 8, INPUT_SSRC);
-        for (long j = 12; j < size; j++) buf[i][j] = (uint8_t)j;
+        memcpy(buf[i], template, (size_t)size);
         iov[i] = (struct iovec){.iov_base = buf[i], .iov_len = (size_t)size};
         msg[i].msg_hdr = (struct msghdr){.msg_iov = &iov[i], .msg_iovlen = 1};
     }
 
     uint64_t sent = 0, lost = 0, resyncs = 0, errors = 0;
-    size_t next_record = 0;
     uint16_t seq = 0;
     uint32_t ts = 0;
     uint64_t last_seen = 0, last_progress = now_ns();
@@ -128,13 +207,20 @@ int main(int argc, char **argv) {
         }
         int n = (int)(credit < burst ? credit : burst);
         for (int i = 0; i < n; i++) {
-            if (n_records) {
-                iov[i] = records[(next_record + (size_t)i) % n_records];
-                continue;
-            }
             put_be16(buf[i] + 2, seq++);
             put_be32(buf[i] + 4, ts);
             ts += 3000;
+            if (srtp_session) {
+                /* in place: the payload first goes back to plaintext. Packets a short sendmmsg left
+                 * unsent are never sent: the next ones take new sequence numbers (a gap, not a replay) */
+                int len = (int)size;
+                memcpy(buf[i] + 12, template + 12, (size_t)size - 12);
+                if (srtp_protect(srtp_session, buf[i], &len)) {
+                    fprintf(stderr, "loadgen: srtp_protect failed\n");
+                    return 2;
+                }
+                iov[i].iov_len = (size_t)len;
+            }
         }
         int r = sendmmsg(fd, msg, n, 0);
         if (r < 0) {
@@ -143,7 +229,6 @@ int main(int argc, char **argv) {
             continue;
         }
         sent += (uint64_t)r;
-        next_record += (size_t)r;
         STORE(c->gen_packets, sent);
     }
     return 0;

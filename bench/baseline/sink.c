@@ -1,12 +1,17 @@
 /* The sink: N subscriber sockets that count what the forwarder under test sends them.
  *
- *   sink --sockets N --size BYTES --counters PATH [--max-seconds S]
+ *   sink --sockets N --size BYTES --counters PATH [--max-seconds S] [--dump PATH --dump-count K]
  *
  * Binds N UDP sockets on 127.0.0.1:0 (4 MiB receive buffers) and prints "ports P1,P2,...". It drains
  * them with epoll + recvmmsg, reading only the first 12 bytes of each datagram (MSG_TRUNC still gives
  * its whole length), and counts datagrams and bytes in the counter page; a datagram that is not --size
  * bytes (any length with --size 0, e.g. SRTP), not RTP version 2, or still carries the publisher's SSRC
  * (not rewritten) counts as bad.
+ *
+ * --dump: the first K datagrams of each of the first DUMP_SOCKETS sockets are read whole and appended
+ * to PATH as records (2-byte big-endian socket index, 2-byte length, the datagram), e.g. for the
+ * benchmark to check that SRTP copies decrypt under each subscriber's key (bench/srtp.py). Those are
+ * counted like the others.
  */
 #include "common.h"
 
@@ -16,15 +21,23 @@
 #define BATCH 256
 #define MAX_SOCKETS 1024
 
+#define DUMP_SOCKETS 64
+
 static uint8_t hdr[BATCH][12];
 static struct iovec iov[BATCH];
 static struct mmsghdr msg[BATCH];
+static uint8_t whole[BATCH][2048];       /* --dump: datagrams read whole */
+static struct iovec whole_iov[BATCH];
+static struct mmsghdr whole_msg[BATCH];
+static long dumped[DUMP_SOCKETS];        /* --dump: records written per socket */
 
 int main(int argc, char **argv) {
     long n = arg_long(argc, argv, "--sockets", 1);
     long size = arg_long(argc, argv, "--size", 1200);
     const char *path = arg_str(argc, argv, "--counters", NULL);
-    if (!path || n < 1 || n > MAX_SOCKETS) {
+    const char *dump_path = arg_str(argc, argv, "--dump", NULL);
+    long dump_count = dump_path ? arg_long(argc, argv, "--dump-count", 4) : 0;
+    if (!path || n < 1 || n > MAX_SOCKETS || dump_count < 0 || dump_count > BATCH) {
         fprintf(stderr, "usage: sink --sockets N --size BYTES --counters PATH [--max-seconds S]\n");
         return 2;
     }
@@ -36,29 +49,48 @@ int main(int argc, char **argv) {
     printf("ports ");
     for (long i = 0; i < n; i++) {
         int fd = udp_socket_bound(0, 4 << 20);
-        struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)i << 32 | (uint32_t)fd};
         if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) die("epoll_ctl");
         printf(i ? ",%u" : "%u", local_port(fd));
     }
     printf("\n");
     fflush(stdout);
 
+    FILE *dump = NULL;
+    if (dump_path && dump_count && !(dump = fopen(dump_path, "wb"))) die(dump_path);
+    long to_dump = dump ? dump_count * (n < DUMP_SOCKETS ? n : DUMP_SOCKETS) : 0;
     for (int i = 0; i < BATCH; i++) {
         iov[i] = (struct iovec){.iov_base = hdr[i], .iov_len = 12};
         msg[i].msg_hdr = (struct msghdr){.msg_iov = &iov[i], .msg_iovlen = 1};
+        whole_iov[i] = (struct iovec){.iov_base = whole[i], .iov_len = sizeof whole[i]};
+        whole_msg[i].msg_hdr = (struct msghdr){.msg_iov = &whole_iov[i], .msg_iovlen = 1};
     }
     uint64_t packets = 0, bytes = 0, bad = 0;
     struct epoll_event events[64];
     while (!stopping) {
         int ready = epoll_wait(ep, events, 64, 100);
         for (int e = 0; e < ready; e++) {
-            int r = recvmmsg(events[e].data.fd, msg, BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
+            int fd = (int)(uint32_t)events[e].data.u64;
+            long index = (long)(events[e].data.u64 >> 32);
+            long want = to_dump && index < DUMP_SOCKETS ? dump_count - dumped[index] : 0;
+            struct mmsghdr *m = want > 0 ? whole_msg : msg;
+            int r = recvmmsg(fd, m, want > 0 ? (unsigned)want : BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
             if (r <= 0) continue;
             for (int i = 0; i < r; i++) {
-                unsigned len = msg[i].msg_len;
+                unsigned len = m[i].msg_len;
+                const uint8_t *h = want > 0 ? whole[i] : hdr[i];
                 bytes += len;
-                if ((size && len != (unsigned)size) || (hdr[i][0] >> 6) != 2 || get_be32(hdr[i] + 8) == INPUT_SSRC) bad++;
+                if ((size && len != (unsigned)size) || (h[0] >> 6) != 2 || get_be32(h + 8) == INPUT_SSRC) bad++;
+                if (want > 0 && len <= sizeof whole[i]) {
+                    uint8_t head[4];
+                    put_be16(head, (uint16_t)index);
+                    put_be16(head + 2, (uint16_t)len);
+                    if (fwrite(head, 1, 4, dump) != 4 || fwrite(whole[i], 1, len, dump) != len) die(dump_path);
+                    dumped[index]++;
+                    to_dump--;
+                }
             }
+            if (want > 0) fflush(dump);
             packets += (uint64_t)r;
             STORE(c->sink_bytes, bytes);
             STORE(c->sink_bad, bad);

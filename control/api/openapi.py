@@ -11,7 +11,8 @@ from control.api.schemas import ErrorOut
 REF = "#/components/schemas/{model}"
 
 _REASONS = {400: "Malformed request", 401: "Not authenticated", 403: "Not permitted", 404: "Not found",
-            409: "Conflicts with the current state", 422: "Invalid input"}
+            409: "Conflicts with the current state", 422: "Invalid input",
+            503: "The engine did not acknowledge the change in time"}
 
 Mode = Literal["validation", "serialization"]
 

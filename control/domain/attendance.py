@@ -259,6 +259,10 @@ class Tracker:
             waiting.append(Interval(c.since))
         return presence, waiting, media
 
+    def connections(self) -> list[tuple[str, str]]:
+        """(participant, person) of every connection in the meeting or its waiting room now."""
+        return [(key, c.person) for key, c in self._connections.items() if c.place is not Place.ABSENT]
+
     def persons(self) -> list[str]:
         return list(self._order)
 

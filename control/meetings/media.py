@@ -244,6 +244,8 @@ class Media:
         present = {p.id for p in state.participants}
         for pid in [pid for pid in self.peers if pid not in present]:
             closes += self.drop(pid)
+        for p in state.participants:
+            self.peer(p.id)
         for peer in self.peers.values():
             for publication in peer.publications.values():
                 want_open = plan.is_open(peer.pid, publication.source)

@@ -4,7 +4,7 @@ cdef enum:
     BATCH_SIZE = 64            # datagrams per recvmmsg / sendmmsg call
     MAX_DATAGRAM = 1500        # receive buffer per datagram (bigger ones arrive truncated and are dropped)
     MAX_BATCHES_PER_DRAIN = 32 # receive batches in one drain, at most, before the loop gets control back
-    DRAIN_SEND_BUDGET = 1024   # ... datagrams sent in one drain: a drain stops once it has sent this many
+    DRAIN_SEND_BUDGET = 512    # ... datagrams sent in one drain: a drain stops once it has sent this many
     DRAIN_TIME_BUDGET_US = 1000  # ... microseconds in one drain (clock read once per receive batch)
     SLOW_QUEUE_SIZE = 256      # STUN/DTLS/unknown-source datagrams waiting for Python
     MAX_RTCP_PARTS = 32        # packets in one RTCP compound

@@ -30,6 +30,7 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--use-fake-ui-for-media-stream",
     "--use-fake-device-for-media-stream", "--autoplay-policy=no-user-gesture-required",
+    "--allow-loopback-in-peer-connection",
 ]
 START_TIMEOUT = 30.0
 COMPANY, ADMIN_EMAIL, ADMIN_PASSWORD = "acme", "admin@acme.example", "admin password"

@@ -48,8 +48,48 @@ async function auditSection(podium) {
       ["When", "Action", "Target", "Actor", "Change"].map((t) => h("th", { scope: "col" }, t)))), body));
 }
 
+async function attendanceSection(podium) {
+  const rooms = await podium.all("/rooms");
+  const form = h("form", { class: "inline", "aria-label": "Attendance report" },
+    h("label", {}, "Room", h("select", { name: "room" }, h("option", { value: "" }, "(choose)"),
+      rooms.map((r) => h("option", { value: r.id }, r.name)))),
+    h("label", {}, "or meeting ID", h("input", { type: "text", name: "meeting", pattern: "[0-9a-f]{32}", maxlength: 32 })),
+    h("button", { type: "submit" }, "Show report"),
+    h("button", { type: "button", id: "attendance-csv" }, "Download CSV"));
+  const out = h("div", { "aria-live": "polite" });
+  async function meetingId() {
+    const v = formValues(form);
+    if (v.meeting) return v.meeting;
+    if (!v.room) throw new Error("Choose a room with a running meeting, or give a meeting ID.");
+    return (await podium.get(`/rooms/${v.room}/meeting`)).id;
+  }
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    act(form.querySelector("button[type=submit]"), async () => {
+      const id = await meetingId();
+      const report = await podium.get(`/meetings/${id}/attendance`);
+      const minutes = (s) => (s / 60).toFixed(1);
+      fill(out, h("p", { class: "muted" }, `Meeting ${id}: started ${formatTime(report.started_at)}${report.ended_at ? ", ended " + formatTime(report.ended_at) : ", running"}.`),
+        h("table", { id: "attendance" }, h("thead", {}, h("tr", {},
+          ["Person", "Role", "Present", "Minutes", "Microphone", "Camera", "Screen"].map((t) => h("th", { scope: "col" }, t)))),
+        h("tbody", {}, report.people.map((p) => h("tr", {}, h("th", { scope: "row" }, p.name), h("td", {}, p.role || ""),
+          h("td", {}, p.present ? "yes" : "no"), h("td", {}, minutes(p.total_seconds)), h("td", {}, minutes(p.microphone_seconds)),
+          h("td", {}, minutes(p.camera_seconds)), h("td", {}, minutes(p.screen_share_seconds)))))));
+    });
+  });
+  form.querySelector("#attendance-csv").addEventListener("click", (event) => act(event.target, async () => {
+    const id = await meetingId();
+    return podium.download(`/meetings/${id}/attendance`, { query: { format: "csv" } });
+  }, (f) => `Downloaded ${f.name}.`));
+  return h("section", { "aria-labelledby": "attendance-title" },
+    h("h3", { id: "attendance-title" }, "Attendance reports"),
+    h("p", { class: "muted" }, "Joins and leaves, time present, and time with microphone, camera and screen share on."),
+    form, out);
+}
+
 export async function render(root, { podium }) {
   const parts = [];
+  parts.push(await attendanceSection(podium).catch((error) => h("p", { class: "error" }, "Attendance: " + error.message)));
   parts.push(await auditSection(podium).catch((error) => h("p", { class: "error" }, "Audit log: " + error.message)));
   fill(root, parts);
 }

@@ -1,6 +1,6 @@
 // Departments (a tree) and rooms: create, rename, move, delete; room features and access rights.
 
-import { act, fill, formValues, h, showError } from "../lib/dom.js";
+import { act, fill, formValues, h, say, showError } from "../lib/dom.js";
 
 const ROLES = ["organizer", "moderator", "participant"];
 
@@ -129,9 +129,12 @@ export async function render(root, { podium }) {
         } }, "Delete room")));
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
-      const saved = await act(form.querySelector("button[type=submit]"), () => podium.patch("/rooms/" + room.id, roomBody(form)),
-        "Room saved.");
-      if (saved) { await refresh(); await editRoom(saved); }
+      const saved = await act(form.querySelector("button[type=submit]"), () => podium.patch("/rooms/" + room.id, roomBody(form)));
+      if (saved) {
+        await refresh();
+        await editRoom(saved);
+        say("Room saved.");
+      }
     });
     let access = null;
     try {

@@ -43,9 +43,12 @@ async function userDetail(container, podium, me, user, refresh) {
     h("button", { type: "submit" }, "Save"));
   edit.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const updated = await act(edit.querySelector("button"), () => podium.patch("/users/" + user.id, formValues(edit)),
-      "User saved.");
-    if (updated) { await refresh(); await userDetail(container, podium, me, updated, refresh); }
+    const updated = await act(edit.querySelector("button"), () => podium.patch("/users/" + user.id, formValues(edit)));
+    if (updated) {
+      await refresh();
+      await userDetail(container, podium, me, updated, refresh);
+      say("User saved.");
+    }
   });
 
   const tree = h("fieldset", {}, h("legend", {}, "Permissions of " + user.name));

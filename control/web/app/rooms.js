@@ -25,7 +25,10 @@ async function load(q = null) {
     h("td", {}, room.role || (room.role === null ? "no access right" : "")),
     h("td", {}, features(room)),
     h("td", {}, h("a", { href: "/meeting.html?room=" + encodeURIComponent(room.id),
-      "aria-label": "Join " + room.name }, "Join")))));
+      "aria-label": "Join " + room.name }, "Join"),
+      room.role === "organizer" || room.role === "moderator" ? [" · ", h("a", {
+        href: `/admin.html?room=${encodeURIComponent(room.id)}#invitations`, "aria-label": "Invite guests to " + room.name },
+      "Invite guests")] : null))));
   document.getElementById("empty").hidden = rooms.length > 0;
   say(`${rooms.length} room${rooms.length === 1 ? "" : "s"}.`);
 }

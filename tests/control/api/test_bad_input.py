@@ -41,7 +41,8 @@ async def test_bad_bodies_are_refused_and_nothing_is_written(world, client, app,
     user = await world.user(admin)
     room = (await client.post(f"{V1}/rooms", headers=admin.headers, json={"name": "R"})).json()
     dept = (await client.post(f"{V1}/departments", headers=admin.headers, json={"name": "D"})).json()
-    ids = {"user_id": user.id, "room_id": room["id"], "department_id": dept["id"], "permission": "create_room"}
+    ids = {"user_id": user.id, "room_id": room["id"], "department_id": dept["id"], "permission": "create_room",
+           "meeting_id": "0" * 32, "invitation_id": "0" * 32}
     before = await snapshot(app)
     for body in BAD_BODIES:
         response = await client.request(endpoint.method, V1 + fill(endpoint.path, ids), content=body,

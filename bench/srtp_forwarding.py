@@ -1,0 +1,143 @@
+"""SRTP fan-out benchmark: the engine forwarding SRTP (GCM, SHA1-80) against plain fan-out and the C
+baseline, in one run.
+
+    python -m bench.srtp_forwarding [--quick] [--json PATH] [--cases 10x1200,...] [--forwarders ...]
+
+The same harness as bench/forwarding.py (bench/harness.py: one C load generator, the forwarder pinned
+alone on the last CPU, a C sink with N sockets, a warm-up then a measured window, rounds interleaved,
+median round per row), with four rows per case:
+
+- c: the C baseline forwarding plain RTP (recvmmsg -> header rewrite -> sendmmsg): the physical limit;
+- engine: the engine with plain RTP transports;
+- engine-gcm, engine-sha80: the engine with every transport SRTP (AEAD_AES_128_GCM and
+  AES_CM_128_HMAC_SHA1_80): it authenticates and decrypts each input packet once, then encrypts each
+  copy under that subscriber's own key.
+
+For the SRTP rows the load generator protects every packet on the fly (libsrtp from pylibsrtp's
+extension, so indexes only grow and nothing is a replay), the sink counts a datagram as good only with
+the protected length (packet + tag), and writes the first datagrams of each socket whole; the benchmark
+unprotects those with pylibsrtp under each subscriber's key and checks the plaintext ("samples" column,
+"srtp_check" in the JSON). The engine drops anything that fails authentication, so output at all also
+proves the generator's packets were valid SRTP.
+
+Sizes are RTP packet bytes before the tag (1200 B is 1216 B on the wire with GCM, 1210 B with SHA1-80).
+Printed: output packets/s and CPU time per forwarded packet per row; per case the ratios SRTP/C and
+SRTP/plain engine. The last line is the headline: engine SRTP-GCM / C output packets/s at fan-out 10
+with 1200-byte packets (target 0.7).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bench import srtp
+from bench.harness import Forwarder, Run, add_arguments, c_forwarder, fmt, print_results, python_forwarder, ratio
+
+HEADLINE_CASE = (10, 1200)
+TARGET = 0.7
+ALL_CASES = [(1, 1200), (10, 1200), (50, 1200), (10, 100)]
+QUICK_CASES = [HEADLINE_CASE]
+
+FORWARDERS: dict[str, Forwarder] = {
+    f.name: f
+    for f in (
+        Forwarder("c", "C baseline, plain RTP: recvmmsg -> header rewrite -> sendmmsg (bench/baseline/forwarder.c)",
+                  c_forwarder()),
+        Forwarder("engine", "Podium engine, plain RTP transports (bench/engine_forwarder.py)",
+                  python_forwarder("bench.engine_forwarder")),
+        Forwarder("engine-gcm", "Podium engine, SRTP AEAD_AES_128_GCM on every transport",
+                  python_forwarder("bench.engine_forwarder", "--srtp", str(srtp.GCM)), srtp=srtp.GCM),
+        Forwarder("engine-sha80", "Podium engine, SRTP AES_CM_128_HMAC_SHA1_80 on every transport",
+                  python_forwarder("bench.engine_forwarder", "--srtp", str(srtp.SHA1_80)), srtp=srtp.SHA1_80),
+    )
+}
+
+
+def ratios(results: list[dict], cases: list[tuple[int, int]]) -> list[dict]:
+    by_key = {(r["forwarder"], r["fanout"], r["size"]): r for r in results if "error" not in r}
+    out = []
+    for fanout, size in cases:
+        c, plain, gcm, sha80 = (by_key.get((name, fanout, size), {})
+                                for name in ("c", "engine", "engine-gcm", "engine-sha80"))
+        out.append({
+            "fanout": fanout,
+            "size": size,
+            "gcm_over_c_pps": ratio(gcm.get("output_pps"), c.get("output_pps")),
+            "sha80_over_c_pps": ratio(sha80.get("output_pps"), c.get("output_pps")),
+            "engine_over_c_pps": ratio(plain.get("output_pps"), c.get("output_pps")),
+            "gcm_over_engine_pps": ratio(gcm.get("output_pps"), plain.get("output_pps")),
+            "sha80_over_engine_pps": ratio(sha80.get("output_pps"), plain.get("output_pps")),
+            "gcm_over_engine_cpu_per_packet": ratio(gcm.get("cpu_ns_per_packet"), plain.get("cpu_ns_per_packet")),
+            "sha80_over_engine_cpu_per_packet": ratio(sha80.get("cpu_ns_per_packet"),
+                                                      plain.get("cpu_ns_per_packet")),
+        })
+    return out
+
+
+def _srtp_auth_drops(row: dict) -> int | None:
+    """SRTP authentication failures on the engine's publisher transport (should be 0)."""
+    publisher = (row.get("forwarder_counters") or {}).get("publisher") or {}
+    drops = publisher.get("drops") or (publisher.get("counters") or {}).get("drops") or {}
+    return drops.get("srtp_auth")
+
+
+def print_tables(results: list[dict], case_ratios: list[dict]) -> None:
+    print_results(results)
+    checked = [r for r in results if "srtp_check" in r]
+    if checked:
+        print(f"{'fan-out':>7} {'size':>5} {'forwarder':<12} {'samples decrypted (sockets)':>28} "
+              f"{'plaintext ok':>12} {'input auth drops':>16}")
+        for r in checked:
+            check = r["srtp_check"]
+            print(f"{r['fanout']:>7} {r['size']:>5} {r['forwarder']:<12} "
+                  f"{check['decrypted']:>10}/{check['samples']:<6} ({check['sockets']:>3} sockets) "
+                  f"{check['plaintext_ok']:>12} {fmt(_srtp_auth_drops(r), '>16')}"
+                  + ("" if check["ok"] else "  FAILED: " + "; ".join(check.get("failures", ["no samples"]))))
+        print()
+    print(f"{'fan-out':>7} {'size':>5} {'GCM/C pps':>9} {'SHA80/C pps':>11} {'plain/C pps':>11} "
+          f"{'GCM/plain pps':>13} {'SHA80/plain pps':>15} {'GCM/plain CPU/pkt':>17} {'SHA80/plain CPU/pkt':>19}")
+    for r in case_ratios:
+        print(f"{r['fanout']:>7} {r['size']:>5} {fmt(r['gcm_over_c_pps'], '>9.2f')} "
+              f"{fmt(r['sha80_over_c_pps'], '>11.2f')} {fmt(r['engine_over_c_pps'], '>11.2f')} "
+              f"{fmt(r['gcm_over_engine_pps'], '>13.2f')} {fmt(r['sha80_over_engine_pps'], '>15.2f')} "
+              f"{fmt(r['gcm_over_engine_cpu_per_packet'], '>17.2f')} "
+              f"{fmt(r['sha80_over_engine_cpu_per_packet'], '>19.2f')}")
+    print()
+
+
+def headline(case_ratios: list[dict], results: list[dict]) -> tuple[str, dict]:
+    pick = next((r for r in case_ratios if (r["fanout"], r["size"]) == HEADLINE_CASE), case_ratios[0])
+    value = pick["gcm_over_c_pps"]
+    text = f"engine SRTP-GCM/C output pps at fan-out {pick['fanout']}, {pick['size']} B = "
+    name = text.strip(" =")
+    if value is None:
+        failed = [r for r in results if r["forwarder"] in ("engine-gcm", "c") and "error" in r
+                  and (r["fanout"], r["size"]) == (pick["fanout"], pick["size"])]
+        reason = failed[0]["error"].splitlines()[0] if failed else "not measured"
+        return f"headline: {text}n/a ({reason})", {"name": name, "value": None, "target": TARGET}
+    verdict = "met" if value >= TARGET else "not met"
+    line = (f"headline: {text}{value:.2f} (target {TARGET}: {verdict}; SRTP-SHA1-80/C = "
+            f"{fmt(pick['sha80_over_c_pps'], '.2f')}, SRTP-GCM/plain engine = {fmt(pick['gcm_over_engine_pps'], '.2f')})")
+    return line, {"name": name, "value": value, "target": TARGET, "fanout": pick["fanout"], "size": pick["size"],
+                  "sha80_over_c_pps": pick["sha80_over_c_pps"], "gcm_over_engine_pps": pick["gcm_over_engine_pps"]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_arguments(parser, FORWARDERS, "1,10,50 x 1200 and 10 x 100")
+    args = parser.parse_args(argv)
+    run = Run.from_arguments("SRTP forwarding benchmark", parser, args, FORWARDERS, ALL_CASES, QUICK_CASES)
+    results = run.measure()
+    case_ratios = ratios(results, run.cases)
+    print_tables(results, case_ratios)
+    line, head = headline(case_ratios, results)
+    run.finish("srtp_forwarding", argv, results, {"ratios": case_ratios, "headline": head}, args.json)
+    print(line, flush=True)
+    failed = any("error" in r or r.get("failed_rounds") or not r.get("srtp_check", {"ok": True})["ok"]
+                 for r in results)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

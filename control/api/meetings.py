@@ -1,0 +1,98 @@
+"""Live meetings and moderation: /rooms/{room_id}/meeting, /meetings/{meeting_id}/…
+
+Moderation actions answer only once the engine acknowledged the table version that enforces them
+(the reply carries that version)."""
+
+import time
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field
+
+from control.api.endpoint import Call, EndpointGroup
+from control.api.schemas import Id, Input
+from control.domain.moderation import Action, Command
+from control.domain.roles import Capability, Source
+from control.errors import NotFound
+from control.meetings.service import MeetingService
+from control.services import rooms
+
+endpoints = EndpointGroup(tag="meetings")
+
+ParticipantId = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class RoomPath(Input):
+    room_id: Id
+
+
+class MeetingPath(Input):
+    meeting_id: Id
+
+
+class MeetingOut(BaseModel):
+    id: str
+    room_id: str
+    worker_id: str
+    presenter_mode: bool
+    chat_enabled: bool
+    participants: list[dict[str, Any]] = Field(description="participant objects, as in docs/signaling.md")
+
+
+class ActionIn(Input):
+    action: Action
+    target: ParticipantId | None = None
+    source: Source | None = None
+    capability: Capability | None = None
+    person: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    seconds: float | None = Field(None, gt=0, le=10 * 365 * 86400)
+    as_participant: ParticipantId | None = Field(None, description="which of the caller's connections acts "
+                                                                   "(default: the first)")
+
+
+class ActionOut(BaseModel):
+    action: Action
+    version: int | None = Field(description="engine table version enforcing it (null: no media changed)")
+
+
+def _service(call: Call) -> MeetingService:
+    return call.request.app.state.meetings
+
+
+async def _meeting(call: Call, meeting_id: str):  # type: ignore[no-untyped-def]
+    live = _service(call).meeting(meeting_id)
+    if live is None or live.company_id != call.principal.company_id:
+        raise NotFound(f"meeting {meeting_id} not found")
+    await rooms.get_room(call.ctx, call.principal, live.room_id)  # visible to the caller
+    return live
+
+
+@endpoints.get("/rooms/{room_id}/meeting", path_model=RoomPath, response=MeetingOut, errors=(404,))
+async def get_room_meeting(call: Call) -> MeetingOut:
+    """The room's running meeting (404 when none runs); participants join it over signaling."""
+    await rooms.get_room(call.ctx, call.principal, call.path.room_id)
+    live = _service(call).meeting_of_room(call.path.room_id)
+    if live is None:
+        raise NotFound("no meeting runs in this room")
+    return MeetingOut(**_service(call).snapshot(live))
+
+
+@endpoints.get("/meetings/{meeting_id}", path_model=MeetingPath, response=MeetingOut, errors=(404,))
+async def get_meeting(call: Call) -> MeetingOut:
+    """A running meeting: its participants (waiting ones included), roles, permissions, sources."""
+    live = await _meeting(call, call.path.meeting_id)
+    return MeetingOut(**_service(call).snapshot(live))
+
+
+@endpoints.post("/meetings/{meeting_id}/actions", path_model=MeetingPath, body=ActionIn, response=ActionOut,
+                errors=(403, 404, 409, 503))
+async def act(call: Call) -> ActionOut:
+    """A moderation action (as in signaling's `moderate`) by the caller's participant; 200 once enforced."""
+    started = time.perf_counter()
+    service = _service(call)
+    live = await _meeting(call, call.path.meeting_id)
+    body: ActionIn = call.body
+    actor = service.actor_for_user(live, call.principal.user_id, body.as_participant)
+    command = Command(body.action, target=body.target, source=body.source, capability=body.capability,
+                      person=body.person, seconds=body.seconds)
+    version = await service.act(live, actor, command, started=started)
+    return ActionOut(action=body.action, version=version)

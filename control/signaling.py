@@ -1,0 +1,312 @@
+"""The participant WebSocket (GET /signaling/v1): see docs/signaling.md for the protocol.
+
+Every frame is validated by a pydantic model (unknown fields refused); a malformed one is answered
+by an error frame. Outgoing frames go through a queue and one writer task, so a slow client never
+holds a meeting's lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from starlette.routing import BaseRoute, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from control.domain.moderation import Action, Command
+from control.domain.roles import Capability, Source
+from control.errors import ApiError
+from control.meetings.service import Link, LiveMeeting, MeetingService
+
+log = logging.getLogger("podium.signaling")
+
+PATH = "/signaling/v1"
+MAX_FRAME = 256 * 1024
+JOIN_TIMEOUT = 10.0
+MAX_ERRORS = 20
+CLOSE_AUTH, CLOSE_REFUSED, CLOSE_JOIN_TIMEOUT, CLOSE_ERRORS = 4001, 4003, 4008, 4009
+
+Ref = Annotated[str, Field(max_length=64)]
+Id = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class _Frame(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    ref: Ref | None = None
+
+
+class Join(_Frame):
+    type: Literal["join"]
+    token: Annotated[str, Field(min_length=1, max_length=4096)]
+    room_id: Id
+
+
+class Publish(_Frame):
+    type: Literal["publish"]
+    sdp: Annotated[str, Field(min_length=1, max_length=200_000)]
+    sources: dict[Annotated[str, Field(max_length=32)], Source]
+    muted: list[Source] = []
+
+
+class SubscribeAnswer(_Frame):
+    type: Literal["subscribe-answer"]
+    sdp: Annotated[str, Field(min_length=1, max_length=200_000)]
+    version: int
+
+
+class CloseProducer(_Frame):
+    type: Literal["close-producer"]
+    source: Source
+
+
+class SetSource(_Frame):
+    type: Literal["set-source"]
+    source: Source
+    on: bool
+
+
+class Moderate(_Frame):
+    type: Literal["moderate"]
+    action: Action
+    target: Id | None = None
+    source: Source | None = None
+    capability: Capability | None = None
+    person: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    seconds: Annotated[float, Field(gt=0, le=10 * 365 * 86400)] | None = None
+
+
+class Chat(_Frame):
+    type: Literal["chat"]
+    text: Annotated[str, Field(min_length=1, max_length=4000)]
+    to: Id | None = None
+
+
+class Leave(_Frame):
+    type: Literal["leave"]
+
+
+class Ping(_Frame):
+    type: Literal["ping"]
+
+
+ClientFrame = Annotated[Join | Publish | SubscribeAnswer | CloseProducer | SetSource | Moderate | Chat | Leave | Ping,
+                        Field(discriminator="type")]
+_ADAPTER: TypeAdapter[Any] = TypeAdapter(ClientFrame)
+TYPES = ("join", "publish", "subscribe-answer", "close-producer", "set-source", "moderate", "chat", "leave", "ping")
+
+
+class FrameError(Exception):
+    def __init__(self, code: str, message: str, ref: str | None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.ref = code, message, ref
+
+
+def parse(raw: str | bytes | None) -> Any:
+    """One client frame as its model; FrameError(malformed|invalid) otherwise."""
+    if raw is None or isinstance(raw, bytes):
+        raise FrameError("malformed", "binary frames are not part of the protocol", None)
+    if len(raw) > MAX_FRAME:
+        raise FrameError("malformed", f"frame larger than {MAX_FRAME} bytes", None)
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise FrameError("malformed", "frame is not JSON", None) from None
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+        raise FrameError("malformed", 'frame is not a JSON object with a string "type"', None)
+    ref = data.get("ref") if isinstance(data.get("ref"), str) and len(data["ref"]) <= 64 else None
+    if data["type"] not in TYPES:
+        raise FrameError("invalid", f"unknown frame type {data['type']!r}", ref)
+    try:
+        return _ADAPTER.validate_json(raw)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"][1:])
+        raise FrameError("invalid", f"{where}: {first['msg']}" if where else first["msg"], ref) from None
+
+
+class Session:
+    """One participant's socket."""
+
+    def __init__(self, websocket: WebSocket, service: MeetingService) -> None:
+        self.ws = websocket
+        self.service = service
+        self.queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self.live: LiveMeeting | None = None
+        self.pid: str | None = None
+        self.closed = False
+        self.errors = 0
+        self.dispatching = False
+        self.deferred_close: tuple[int, str] | None = None
+
+    def send(self, frame: dict[str, Any]) -> None:
+        if not self.closed:
+            self.queue.put_nowait(frame)
+
+    async def close(self, code: int, reason: str) -> None:
+        if self.dispatching and self.deferred_close is None:
+            self.deferred_close = (code, reason)  # after the reply to the frame being handled
+            return
+        if not self.closed:
+            self.closed = True
+            self.queue.put_nowait({"__close__": code, "reason": reason[:120]})
+
+    async def writer(self) -> None:
+        while True:
+            frame = await self.queue.get()
+            if frame is None:
+                return
+            try:
+                if "__close__" in frame:
+                    await self.ws.close(frame["__close__"], frame["reason"])
+                    return
+                await self.ws.send_text(json.dumps(frame, separators=(",", ":")))
+            except Exception:
+                return
+
+    def error(self, code: str, message: str, ref: str | None) -> None:
+        self.send({"type": "error", "code": code, "message": message, "ref": ref})
+
+    async def run(self) -> None:
+        writer = asyncio.ensure_future(self.writer())
+        try:
+            await self._serve()
+        finally:
+            if self.live is not None and self.pid is not None:
+                with contextlib.suppress(Exception):
+                    await self.service.leave(self.live, self.pid)
+            if not self.closed:
+                await self.close(1000, "bye")
+            try:
+                await asyncio.wait_for(writer, 2)
+            except (TimeoutError, asyncio.CancelledError):
+                writer.cancel()
+
+    async def _receive(self) -> str | bytes | None:
+        try:
+            message = await self.ws.receive()
+        except (RuntimeError, WebSocketDisconnect):
+            return None
+        if message["type"] == "websocket.disconnect":
+            return None
+        text = message.get("text")
+        return text if text is not None else (message.get("bytes") or b"")
+
+    async def _serve(self) -> None:
+        try:
+            async with asyncio.timeout(JOIN_TIMEOUT):
+                while self.live is None:
+                    raw = await self._receive()
+                    if raw is None:
+                        return
+                    if not await self._handle(raw):
+                        return
+        except TimeoutError:
+            self.error("join_timeout", f"no join within {JOIN_TIMEOUT:g} s", None)
+            await self.close(CLOSE_JOIN_TIMEOUT, "no join in time")
+            return
+        while not self.closed:
+            raw = await self._receive()
+            if raw is None:
+                return
+            if not await self._handle(raw):
+                return
+
+    async def _handle(self, raw: str | bytes) -> bool:
+        """Handles one frame; False when the session must end."""
+        try:
+            frame = parse(raw)
+        except FrameError as error:
+            self.errors += 1
+            self.error(error.code, error.message, error.ref)
+            if self.errors > MAX_ERRORS:
+                await self.close(CLOSE_ERRORS, "too many malformed frames")
+                return False
+            return True
+        self.dispatching = True
+        try:
+            return await self._dispatch(frame)
+        except ApiError as error:
+            self.error(error.code, error.message, frame.ref)
+            if isinstance(frame, Join):
+                await self.close(CLOSE_AUTH if error.status == 401 else CLOSE_REFUSED, error.code)
+                return False
+            return True
+        except Exception:
+            log.exception("signaling: %s failed", type(frame).__name__)
+            self.error("internal", "internal error", frame.ref)
+            return True
+        finally:
+            self.dispatching = False
+            if self.deferred_close is not None:
+                await self.close(*self.deferred_close)
+
+    async def _dispatch(self, frame: Any) -> bool:
+        service = self.service
+        if isinstance(frame, Ping):
+            self.send({"type": "pong", "ref": frame.ref})
+            return True
+        if isinstance(frame, Join):
+            if self.live is not None:
+                self.error("already_joined", "this socket has joined already", frame.ref)
+                return True
+            link = Link(self._send_with_ref(frame.ref), self.close)
+            self.live, self.pid = await service.join(frame.token, frame.room_id, link)
+            return True
+        live, pid = self.live, self.pid
+        if live is None or pid is None:
+            self.error("not_joined", "send join first", frame.ref)
+            return True
+        if isinstance(frame, Publish):
+            reply = await service.publish(live, pid, frame.sdp, dict(frame.sources), frozenset(frame.muted))
+            self.send({**reply, "ref": frame.ref})
+        elif isinstance(frame, SubscribeAnswer):
+            await service.subscribe_answer(live, pid, frame.version, frame.sdp)
+            self.send({"type": "ok", "ref": frame.ref})
+        elif isinstance(frame, CloseProducer):
+            await service.close_producer(live, pid, frame.source)
+            self.send({"type": "producer-closed", "source": str(frame.source), "ref": frame.ref})
+        elif isinstance(frame, SetSource):
+            action = Action.TURN_ON_SOURCE if frame.on else Action.TURN_OFF_SOURCE
+            await service.act(live, pid, Command(action, source=frame.source))
+            self.send({"type": "ok", "ref": frame.ref})
+        elif isinstance(frame, Moderate):
+            started = time.perf_counter()
+            command = Command(frame.action, target=frame.target, source=frame.source, capability=frame.capability,
+                              person=frame.person, seconds=frame.seconds)
+            version = await service.act(live, pid, command, started=started)
+            self.send({"type": "moderated", "action": str(frame.action), "version": version, "ref": frame.ref})
+        elif isinstance(frame, Chat):
+            await service.chat(live, pid, frame.text, frame.to)
+            self.send({"type": "ok", "ref": frame.ref})
+        elif isinstance(frame, Leave):
+            await service.leave(live, pid)
+            self.live = None
+            await self.close(1000, "left")
+            return False
+        return True
+
+    def _send_with_ref(self, ref: str | None) -> Any:
+        """The link's send: the `joined` frame carries the join's ref."""
+        def send(frame: dict[str, Any]) -> None:
+            if frame.get("type") == "joined":
+                frame = {**frame, "ref": ref}
+            self.send(frame)
+        return send
+
+
+async def endpoint(websocket: WebSocket) -> None:
+    service: MeetingService | None = getattr(websocket.app.state, "meetings", None)
+    await websocket.accept()
+    if service is None:
+        await websocket.close(1011, "meetings not running")
+        return
+    await Session(websocket, service).run()
+
+
+def routes() -> list[BaseRoute]:
+    return [WebSocketRoute(PATH, endpoint)]

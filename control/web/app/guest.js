@@ -1,0 +1,75 @@
+// join.html#invitation=<secret>: a guest's way in. The link is redeemed for a guest token bound to this
+// browser; the guest then joins (usually into the waiting room) and is let in by a moderator.
+
+import { PodiumClient } from "../lib/podium.js";
+import { MeetingError } from "../lib/meeting.js";
+import { runMeeting } from "./meeting-ui.js";
+import { say, showError } from "../lib/dom.js";
+
+const RETRY_MS = 5000;
+
+/** This browser's binding for invitations: random, created once, kept in localStorage. */
+export function browserId() {
+  let id = localStorage.getItem("podium.browser");
+  if (!id) {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    id = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+    localStorage.setItem("podium.browser", id);
+  }
+  return id;
+}
+
+function ended(message) {
+  document.getElementById("meeting-root").hidden = true;
+  document.getElementById("ended").hidden = false;
+  const text = document.getElementById("ended-message");
+  text.textContent = message;
+  text.focus();
+}
+
+async function main() {
+  const secret = new URLSearchParams(location.hash.slice(1)).get("invitation");
+  if (!secret) {
+    showError(new Error("This link has no invitation in it. Open the whole link you were sent."));
+    return;
+  }
+  const api = new PodiumClient({ store: { getItem: () => null, setItem() {}, removeItem() {} } });
+  const form = document.getElementById("guest");
+  let guest;
+  try {
+    guest = await api.request("POST", "/invitations/redeem", { body: { invitation: secret, browser: browserId() }, auth: false });
+  } catch (error) {
+    showError(error);
+    return;
+  }
+  form.elements.name.value = guest.invitee_name;
+  form.hidden = false;
+  form.querySelector("button").focus();
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const button = form.querySelector("button");
+    button.disabled = true;
+    for (;;) {
+      showError(null);
+      try {
+        const meeting = await runMeeting(document.getElementById("meeting-root"), {
+          token: guest.guest_token, roomId: guest.room_id, namesVisible: false, onEnd: ended,
+        });
+        form.hidden = true;
+        say(meeting.self && meeting.self.waiting ? "You are in the waiting room." : "You are in the meeting.");
+        document.body.dataset.joined = "true";
+        return;
+      } catch (error) {
+        if (!(error instanceof MeetingError && error.code === "meeting_not_started")) {
+          showError(error);
+          button.disabled = false;
+          return;
+        }
+        say(`The meeting has not started yet: trying again in ${RETRY_MS / 1000} seconds.`);
+        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+      }
+    }
+  });
+}
+
+main().catch(showError);

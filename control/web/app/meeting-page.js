@@ -1,0 +1,36 @@
+// meeting.html?room=<id>: a registered user's meeting (opens it if none runs and the user has access).
+
+import { podium, startPage } from "./shell.js";
+import { runMeeting } from "./meeting-ui.js";
+import { closure } from "../lib/permissions.js";
+import { say, showError } from "../lib/dom.js";
+
+async function main() {
+  const me = await startPage();
+  const roomId = new URLSearchParams(location.search).get("room");
+  if (!roomId) {
+    showError(new Error("No room given: open a meeting from the room list."));
+    return;
+  }
+  const room = await podium.get("/rooms/" + encodeURIComponent(roomId));
+  document.getElementById("title").textContent = room.name;
+  document.title = `${room.name} · Podium`;
+  say("Joining…");
+  const root = document.getElementById("meeting-root");
+  const token = await podium.accessToken();
+  await runMeeting(root, {
+    token, roomId, podium,
+    namesVisible: closure(me.permissions).has("show_all_usernames"),
+    onEnd(message) {
+      root.hidden = true;
+      document.getElementById("ended").hidden = false;
+      const text = document.getElementById("ended-message");
+      text.textContent = message;
+      text.focus();
+    },
+  });
+  say("You are in the meeting.");
+  document.body.dataset.joined = "true";
+}
+
+main().catch(showError);

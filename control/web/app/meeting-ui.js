@@ -1,0 +1,406 @@
+// The meeting view shared by registered users (meeting.html) and guests (join.html): video grid,
+// media buttons that show the permission state, chat, participant list, and the moderator panel.
+
+import { Meeting, MeetingError, CAPABILITY } from "../lib/meeting.js";
+import { act, fill, h, say, showError } from "../lib/dom.js";
+
+const SOURCES = [["microphone", "Microphone"], ["camera", "Camera"], ["screen", "Share screen"]];
+const PERMISSIONS = [["microphone", "Microphone"], ["camera", "Camera"], ["screen_share", "Screen sharing"], ["chat", "Chat"]];
+const DISCONNECT = {
+  left: "You left the meeting.",
+  handed_over: "You handed the meeting over and left.",
+  denied: "A moderator did not let you in.",
+  excluded: "A moderator removed you from this meeting.",
+  removed: "A moderator removed you from this room",
+  banned: "A moderator banned you from this room.",
+  meeting_ended: "The meeting has ended.",
+  empty: "The meeting has ended: nobody remained.",
+  replaced: "You joined this meeting from another window; this one was disconnected.",
+};
+
+/** A small label for someone, honouring "Show all usernames": without it, people are numbered. */
+function labeller(meeting, namesVisible) {
+  const numbers = new Map();
+  return (p) => {
+    if (!p) return "Someone";
+    if (p.id === meeting.participantId) return namesVisible ? `${p.name} (you)` : "You";
+    if (namesVisible) return p.name || "Guest";
+    if (!numbers.has(p.id)) numbers.set(p.id, numbers.size + 1);
+    return `Participant ${numbers.get(p.id)}`;
+  };
+}
+
+/** Run a meeting in `root`. `token`: an access token or a guest token. `namesVisible`: whether the viewer
+ * holds Show all usernames. `podium`: the REST client (registered users: attendance download).
+ * `onEnd(message)`: called when the session ends. Resolves to the Meeting once joined. */
+export async function runMeeting(root, { token, roomId, namesVisible, podium = null, onEnd = () => {}, publish = true }) {
+  const meeting = new Meeting({ token, roomId });
+  window.podiumMeeting = meeting; // for integrators' debugging and the end-to-end tests
+  const label = labeller(meeting, namesVisible);
+
+  const waitingNotice = h("p", { id: "waiting-notice", class: "panel", role: "status", hidden: true },
+    "You are in the waiting room. A moderator will let you in shortly.");
+  const grid = h("div", { class: "grid", id: "grid", role: "list", "aria-label": "Video" });
+  const sounds = h("div", { hidden: true });
+  const controls = h("div", { class: "controls", role: "toolbar", "aria-label": "Your media" });
+  const people = h("ul", { class: "people", id: "people" });
+  const peopleTitle = h("h2", { id: "people-title" }, "Participants");
+  const chatLog = h("ol", { class: "chat-log", id: "chat-log", "aria-live": "polite", "aria-label": "Chat messages" });
+  const chatTo = h("select", { name: "to", id: "chat-to" });
+  const chatText = h("input", { type: "text", name: "text", id: "chat-text", maxlength: 4000, required: true, autocomplete: "off" });
+  const chatForm = h("form", { class: "stack", id: "chat-form", "aria-label": "Send a chat message" },
+    h("label", {}, "To", chatTo), h("label", {}, "Message", chatText), h("button", { type: "submit" }, "Send"));
+  const chatNote = h("p", { class: "muted", id: "chat-note", hidden: true });
+  const moderation = h("section", { id: "moderation", "aria-labelledby": "moderation-title", hidden: true });
+  fill(root,
+    waitingNotice,
+    h("div", { class: "meeting" },
+      h("div", {}, grid, controls, sounds),
+      h("div", { class: "side" },
+        h("section", { "aria-labelledby": "people-title" }, peopleTitle, people),
+        moderation,
+        h("section", { "aria-labelledby": "chat-title" }, h("h2", { id: "chat-title" }, "Chat"), chatLog, chatNote, chatForm))));
+
+  // -- tiles ---------------------------------------------------------------------------------
+  const tiles = new Map(); // key "<pid>:<camera|screen>" → {tile, video, name, flags}
+  function tileFor(pid, source) {
+    const key = `${pid}:${source}`;
+    let entry = tiles.get(key);
+    if (!entry) {
+      const video = h("video", { autoplay: true, playsinline: true, muted: true });
+      video.muted = true;
+      const name = h("span", { class: "name" });
+      const flags = h("span", { class: "flags" });
+      const tile = h("figure", { class: "tile", role: "listitem", dataset: { participantId: pid, source } }, video, name, flags);
+      tile.style.margin = "0";
+      entry = { tile, video, name, flags };
+      tiles.set(key, entry);
+      grid.append(tile);
+    }
+    return entry;
+  }
+  function dropTile(pid, source) {
+    const entry = tiles.get(`${pid}:${source}`);
+    if (entry) { entry.tile.remove(); tiles.delete(`${pid}:${source}`); }
+  }
+  function labelTiles() {
+    for (const [key, entry] of tiles) {
+      const [pid, source] = key.split(":");
+      const p = meeting.participants.get(pid) || (pid === meeting.participantId ? meeting.self : null);
+      const who = label(p);
+      entry.name.textContent = source === "screen" ? `Screen of ${who}` : who;
+      entry.tile.setAttribute("aria-label", entry.name.textContent);
+      if (namesVisible || pid === meeting.participantId) entry.name.hidden = false;
+      else entry.name.hidden = true; // only a count, in the participant list
+      const on = p ? p.sources_on : [];
+      entry.flags.textContent = source === "camera" ? (on.includes("microphone") ? "" : "muted") : "";
+      entry.flags.hidden = !entry.flags.textContent;
+    }
+  }
+
+  meeting.addEventListener("track", ({ detail }) => {
+    if (detail.kind === "audio") {
+      const audio = h("audio", { autoplay: true, dataset: { mid: detail.mid, participantId: detail.participantId, source: detail.source } });
+      audio.srcObject = detail.stream;
+      sounds.append(audio);
+      audio.play().catch(() => {});
+    } else {
+      const { video } = tileFor(detail.participantId, detail.source);
+      video.srcObject = detail.stream;
+      video.play().catch(() => {});
+      labelTiles();
+    }
+  });
+  meeting.addEventListener("track-ended", ({ detail }) => {
+    sounds.querySelector(`audio[data-mid="${detail.mid}"]`)?.remove();
+    if (detail.source === "screen") dropTile(detail.participantId, "screen");
+  });
+  meeting.addEventListener("participant-left", ({ detail }) => {
+    dropTile(detail.participant_id, "camera");
+    dropTile(detail.participant_id, "screen");
+  });
+
+  // -- my media buttons ------------------------------------------------------------------------
+  const buttons = {};
+  for (const [source, text] of SOURCES) {
+    const state = h("span", { class: "state" });
+    const reason = h("span", { id: `${source}-reason`, class: "skip" });
+    const button = h("button", { type: "button", id: `${source}-button`, "aria-pressed": "false",
+      "aria-describedby": `${source}-reason`, onclick: () => toggle(source) }, text, state);
+    buttons[source] = { button, state, reason };
+    controls.append(button, reason);
+  }
+  const blur = h("button", { type: "button", id: "blur-button", "aria-pressed": "false", hidden: true, onclick: toggleBlur }, "Blur background");
+  const leave = h("button", { type: "button", class: "danger", id: "leave-button", onclick: () => act(leave, () => meeting.leave()) }, "Leave");
+  controls.append(blur, leave);
+
+  function renderButtons() {
+    const self = meeting.self;
+    for (const [source, { button, state, reason }] of Object.entries(buttons)) {
+      const allowed = Boolean(self && self.capabilities.includes(CAPABILITY[source]));
+      const entry = meeting.local.get(source);
+      const on = Boolean(entry && entry.on && self && self.sources_on.includes(source));
+      const screenBlocked = source === "screen" && self && self.waiting;
+      let text;
+      let why = "";
+      if (!allowed) {
+        text = "not allowed";
+        why = `You may not use your ${source === "screen" ? "screen" : source}: a moderator or the room's settings do not allow it.`;
+      } else if (on) text = "on";
+      else text = "off";
+      if (source === "microphone" && allowed && !on && meeting.presenterMode && self && !self.floor && !self.role.match(/organizer|moderator/)) {
+        why = "Presenter mode: only people with the floor may speak.";
+      }
+      state.textContent = text;
+      reason.textContent = why;
+      button.dataset.state = !allowed ? "revoked" : on ? "on" : "off";
+      button.setAttribute("aria-pressed", String(on));
+      button.disabled = !allowed || Boolean(screenBlocked);
+    }
+    const camera = meeting.local.get("camera");
+    const caps = camera && camera.track && camera.track.getCapabilities ? camera.track.getCapabilities() : {};
+    blur.hidden = !(Array.isArray(caps.backgroundBlur) && caps.backgroundBlur.includes(true));
+  }
+
+  async function toggle(source) {
+    const { button } = buttons[source];
+    const entry = meeting.local.get(source);
+    const self = meeting.self;
+    const on = Boolean(entry && entry.on && self && self.sources_on.includes(source));
+    await act(button, async () => {
+      if (source === "screen") {
+        if (entry) await meeting.unpublish("screen");
+        else await meeting.publishScreen();
+        return;
+      }
+      if (!entry) await meeting.publish(source);
+      else await meeting.setSource(source, !on);
+    }, () => `${source === "screen" ? "Screen sharing" : source[0].toUpperCase() + source.slice(1)} ${on ? "off" : "on"}.`);
+    renderButtons();
+  }
+
+  async function toggleBlur() {
+    const camera = meeting.local.get("camera");
+    if (!camera) return;
+    const next = blur.getAttribute("aria-pressed") !== "true";
+    await act(blur, () => camera.track.applyConstraints({ advanced: [{ backgroundBlur: next }] }),
+      next ? "Background blurred." : "Background blur off.");
+    blur.setAttribute("aria-pressed", String(next));
+  }
+
+  meeting.addEventListener("local", ({ detail }) => {
+    if (detail.source === "camera" || detail.source === "screen") {
+      if (detail.track) {
+        const { video } = tileFor(meeting.participantId, detail.source);
+        if (video.srcObject?.getVideoTracks()[0] !== detail.track) video.srcObject = new MediaStream([detail.track]);
+        video.play().catch(() => {});
+      } else if (detail.source === "screen") dropTile(meeting.participantId, "screen");
+    }
+    labelTiles();
+    renderButtons();
+  });
+
+  // -- participants and moderation -----------------------------------------------------------
+  function moderate(control, action, args, done) {
+    return act(control, () => meeting.moderate(action, args), done);
+  }
+
+  function personActions(p) {
+    const self = meeting.self;
+    if (!meeting.moderates || p.id === meeting.participantId) return null;
+    const who = label(p);
+    const box = h("div", { class: "actions", role: "group", "aria-label": "Moderate " + who });
+    for (const [capability, text] of PERMISSIONS) {
+      const held = p.capabilities.includes(capability);
+      const button = h("button", { type: "button", "aria-pressed": String(held), dataset: { capability },
+        "aria-label": `${text} permission of ${who}` }, text);
+      button.addEventListener("click", () => moderate(button, held ? "revoke_permission" : "grant_permission",
+        { target: p.id, capability }, `${text} permission ${held ? "revoked from" : "granted to"} ${who}.`));
+      box.append(button);
+    }
+    const simple = [
+      p.sources_on.includes("microphone") && ["Mute", "turn_off_source", { source: "microphone" }, `${who} muted.`],
+      p.sources_on.includes("camera") && ["Stop camera", "turn_off_source", { source: "camera" }, `Camera of ${who} off.`],
+      p.floor ? ["Take the floor", "take_floor", {}, `${who} no longer has the floor.`]
+        : ["Give the floor", "give_floor", {}, `${who} has the floor.`],
+      p.role === "participant" ? ["Make moderator", "appoint_moderator", {}, `${who} is a moderator.`]
+        : p.role === "moderator" && self.role === "organizer" ? ["Revoke moderator", "revoke_moderator", {}, `${who} is a participant again.`] : null,
+      self.role === "organizer" && p.role === "moderator" && p.registered ? ["Hand over", "hand_over", {}, `You handed the meeting to ${who}.`] : null,
+      meeting.features.waiting_room ? ["Send to waiting room", "send_back", {}, `${who} is back in the waiting room.`] : null,
+      ["Exclude", "exclude", {}, `${who} was removed from this meeting.`],
+      ["Remove for 12 hours", "remove_for_period", {}, `${who} was removed for 12 hours.`],
+      ["Ban", "ban", {}, `${who} was banned.`],
+    ].filter(Boolean);
+    for (const [text, action, args, done] of simple) {
+      const danger = ["exclude", "remove_for_period", "ban"].includes(action);
+      const button = h("button", { type: "button", class: danger ? "danger" : null, "aria-label": `${text}: ${who}` }, text);
+      button.addEventListener("click", () => {
+        if (danger && !confirm(`${text}: ${who}?`)) return;
+        moderate(button, action, { target: p.id, ...args }, done);
+      });
+      box.append(button);
+    }
+    return box;
+  }
+
+  function renderPeople() {
+    const admitted = [...meeting.participants.values()];
+    peopleTitle.textContent = `Participants (${admitted.length})`;
+    if (!namesVisible && !meeting.moderates) {
+      fill(people, h("li", { id: "people-count" }, `${admitted.length} ${admitted.length === 1 ? "person" : "people"} in the meeting`));
+    } else {
+      fill(people, admitted.map((p) => h("li", { dataset: { participantId: p.id } },
+        h("strong", {}, label(p)), " ",
+        h("span", { class: "muted" }, [p.role !== "participant" ? p.role : null, p.registered ? null : "guest",
+          p.floor ? "has the floor" : null, p.sources_on.includes("microphone") ? "microphone on" : "microphone off",
+          p.sources_on.includes("camera") ? "camera on" : "camera off"].filter(Boolean).join(", ")),
+        personActions(p))));
+    }
+    const current = chatTo.value;
+    fill(chatTo, h("option", { value: "" }, "Everyone"),
+      admitted.filter((p) => p.id !== meeting.participantId).map((p) => h("option", { value: p.id }, label(p))));
+    chatTo.value = [...chatTo.options].some((o) => o.value === current) ? current : "";
+    const mayChat = meeting.can("chat") && (meeting.chatEnabled || meeting.moderates);
+    chatNote.hidden = mayChat;
+    chatNote.textContent = !meeting.can("chat") ? "A moderator turned your chat off." : "Chat is off in this meeting.";
+    chatForm.querySelector("button").disabled = !mayChat;
+    chatText.disabled = !mayChat;
+  }
+
+  function renderModeration() {
+    moderation.hidden = !meeting.moderates;
+    if (!meeting.moderates) return;
+    const self = meeting.self;
+    const roomButton = (text, action, done, danger = false) => {
+      const button = h("button", { type: "button", class: danger ? "danger" : null }, text);
+      button.addEventListener("click", () => {
+        if (danger && !confirm(text + "?")) return;
+        moderate(button, action, {}, done);
+      });
+      return button;
+    };
+    const waitingList = h("ul", { class: "people", id: "waiting-list", "aria-label": "Waiting room" },
+      meeting.waiting.length ? meeting.waiting.map((p) => {
+        const who = namesVisible ? p.name || "Guest" : "Someone waiting";
+        const visiting = self.visiting === p.id;
+        return h("li", { dataset: { participantId: p.id } }, h("strong", {}, who),
+          h("div", { class: "actions", role: "group", "aria-label": "Waiting: " + who },
+            h("button", { type: "button", class: "primary", "aria-label": "Admit " + who,
+              onclick: (e) => moderate(e.target, "admit", { target: p.id }, `${who} admitted.`) }, "Admit"),
+            h("button", { type: "button", "aria-label": "Deny " + who,
+              onclick: (e) => moderate(e.target, "deny", { target: p.id }, `${who} turned away.`) }, "Deny"),
+            visiting ? h("button", { type: "button", "aria-label": "End visit with " + who,
+              onclick: (e) => moderate(e.target, "end_visit", {}, "Visit ended.") }, "End visit")
+              : h("button", { type: "button", "aria-label": "Visit " + who,
+                onclick: (e) => moderate(e.target, "visit", { target: p.id }, `Visiting ${who}: only the two of you hear and see each other.`) }, "Visit")));
+      }) : h("li", { class: "muted" }, "Nobody is waiting."));
+    const unban = h("form", { class: "inline", "aria-label": "Unban a person" },
+      h("label", {}, "Person key", h("input", { type: "text", name: "person", required: true, maxlength: 64,
+        "aria-describedby": "unban-help" })),
+      h("button", { type: "submit" }, "Unban"));
+    unban.addEventListener("submit", (event) => {
+      event.preventDefault();
+      moderate(unban.querySelector("button"), "unban", { person: unban.elements.person.value.trim() }, "Unbanned.");
+    });
+    const tools = [
+      roomButton("Mute everyone's microphone", "mute_all_audio", "Every microphone is off."),
+      roomButton("Turn everyone's camera off", "mute_all_video", "Every camera is off."),
+      roomButton("Mute microphones and cameras", "mute_all_both", "Every microphone and camera is off."),
+      meeting.presenterMode ? roomButton("Stop presenter mode", "stop_presenter_mode", "Presenter mode off.")
+        : roomButton("Presenter mode (only the floor speaks)", "start_presenter_mode", "Presenter mode on."),
+      self.floor ? null : h("button", { type: "button", onclick: (e) => moderate(e.target, "give_floor", { target: meeting.participantId }, "You have the floor.") }, "Take the floor myself"),
+      meeting.chatEnabled ? roomButton("Turn chat off for participants", "disable_chat_room", "Chat is off.")
+        : roomButton("Turn chat on", "enable_chat_room", "Chat is on."),
+      self.role === "organizer" || ![...meeting.participants.values()].some((p) => p.role === "organizer")
+        ? roomButton("End the meeting for everyone", "end_meeting", "Meeting ended.", true) : null,
+      podium && meeting.meetingId ? h("button", { type: "button", id: "attendance-download", onclick: (e) => act(e.target,
+        () => podium.download(`/meetings/${meeting.meetingId}/attendance`, { query: { format: "csv" }, filename: `attendance-${meeting.meetingId}.csv` }),
+        "Attendance report downloaded.") }, "Download attendance (CSV)") : null,
+    ].filter(Boolean);
+    const focused = moderation.contains(document.activeElement) ? document.activeElement.textContent : null;
+    fill(moderation, h("h2", { id: "moderation-title" }, "Moderation"),
+      h("h3", {}, `Waiting room (${meeting.waiting.length})`), waitingList,
+      h("h3", {}, "Everyone"), h("div", { class: "actions", role: "group", "aria-label": "Room actions" }, tools),
+      h("h3", {}, "Bans"), unban,
+      h("p", { id: "unban-help", class: "muted" }, "A person key is u:<user id> for a registered user, or a guest's invitee key from the invitation list."));
+    if (focused) [...moderation.querySelectorAll("button")].find((b) => b.textContent === focused)?.focus();
+  }
+
+  function renderAll() {
+    const self = meeting.self;
+    waitingNotice.hidden = !(self && self.waiting);
+    renderButtons();
+    renderPeople();
+    renderModeration();
+    labelTiles();
+  }
+  meeting.addEventListener("participants", renderAll);
+
+  // -- chat ------------------------------------------------------------------------------------
+  meeting.addEventListener("chat", ({ detail }) => {
+    const from = detail.from === meeting.participantId ? "You" : (namesVisible ? detail.from_name : label(meeting.participants.get(detail.from)));
+    const to = detail.to ? (detail.to === meeting.participantId ? "to you" : `to ${label(meeting.participants.get(detail.to))}`) : null;
+    chatLog.append(h("li", { class: detail.to ? "private" : null },
+      h("strong", {}, from), to ? h("span", { class: "muted" }, ` (privately ${to})`) : null, ": ", detail.text));
+    chatLog.scrollTop = chatLog.scrollHeight;
+  });
+  chatForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const text = chatText.value.trim();
+    if (!text) return;
+    const sent = await act(chatForm.querySelector("button"), () => meeting.chat(text, { to: chatTo.value || null }).then(() => true));
+    if (sent) { chatText.value = ""; chatText.focus(); }
+  });
+
+  // -- notices, refusals and the end -------------------------------------------------------------
+  meeting.addEventListener("error", ({ detail }) => showError(detail));
+  meeting.addEventListener("notice", ({ detail }) => say(detail.message));
+  meeting.addEventListener("admitted", () => {
+    say("A moderator let you in.");
+    if (publish) startMedia();
+  });
+  meeting.addEventListener("sent-back", () => say("A moderator sent you back to the waiting room."));
+  meeting.addEventListener("permission-changed", ({ detail }) => {
+    if (detail.participant_id === meeting.participantId) say(`A moderator ${detail.held ? "gave you" : "took away"} the ${detail.capability.replace("_", " ")} permission.`);
+  });
+  meeting.addEventListener("source-changed", ({ detail }) => {
+    if (detail.participant_id === meeting.participantId && detail.by && !detail.on) say(`A moderator turned your ${detail.source} off.`);
+  });
+  meeting.addEventListener("closed", ({ detail }) => {
+    if (!entered) return; // a refused join rejects join() instead
+    const d = detail.disconnect;
+    let message = d ? DISCONNECT[d.reason] || `Disconnected (${d.reason}).` : `The connection to the meeting closed (${detail.code}).`;
+    if (d && d.reason === "removed" && d.until) message += ` until ${new Date(d.until).toLocaleString()}.`;
+    else if (d && d.reason === "removed") message += ".";
+    for (const audio of sounds.querySelectorAll("audio")) audio.srcObject = null;
+    onEnd(message, d ? d.reason : null);
+  });
+
+  let mediaStarted = false;
+  async function startMedia() {
+    if (mediaStarted) return;
+    mediaStarted = true;
+    for (const source of ["microphone", "camera"]) {
+      if (!meeting.can(CAPABILITY[source])) continue;
+      try {
+        await meeting.publish(source);
+      } catch (error) {
+        showError(error instanceof MeetingError ? error : new MeetingError("media", String(error.message || error)));
+      }
+    }
+    renderButtons();
+  }
+
+  let entered = false;
+  try {
+    await meeting.join();
+  } catch (error) {
+    fill(root);
+    throw error;
+  }
+  entered = true;
+  renderAll();
+  // also in the waiting room: nothing is forwarded there, except to a moderator who visits
+  if (publish) await startMedia();
+  return meeting;
+}

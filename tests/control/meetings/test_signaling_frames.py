@@ -1,0 +1,37 @@
+"""Every signaling frame is validated; a malformed one is a FrameError with a stable code."""
+
+import pytest
+
+from control.signaling import FrameError, Moderate, Publish, parse
+
+
+@pytest.mark.parametrize("raw, code", [
+    (b"\x00", "malformed"),
+    ("not json", "malformed"),
+    ("[1]", "malformed"),
+    ('{"ref": "a"}', "malformed"),
+    ('{"type": "dance"}', "invalid"),
+    ('{"type": "publish", "sdp": "v=0", "sources": {"0": "piano"}}', "invalid"),
+    ('{"type": "moderate", "action": "explode"}', "invalid"),
+    ('{"type": "moderate", "action": "ban", "target": "p", "extra": 1}', "invalid"),
+    ('{"type": "subscribe-answer", "sdp": "v=0", "version": "1"}', "invalid"),
+    ('{"type": "chat", "text": ""}', "invalid"),
+    ('{"type": "ping", "ref": "' + "x" * 65 + '"}', "invalid"),
+])
+def test_malformed_frames(raw, code) -> None:
+    with pytest.raises(FrameError) as error:
+        parse(raw)
+    assert error.value.code == code
+
+
+def test_ref_is_echoed_on_invalid_frames() -> None:
+    with pytest.raises(FrameError) as error:
+        parse('{"type": "moderate", "action": "explode", "ref": "r7"}')
+    assert error.value.ref == "r7"
+
+
+def test_valid_frames() -> None:
+    frame = parse('{"type": "publish", "sdp": "v=0", "sources": {"0": "screen-audio"}, "ref": "1"}')
+    assert isinstance(frame, Publish) and frame.sources["0"] == "screen-audio"
+    moderate = parse('{"type": "moderate", "action": "remove_for_period", "target": "p1", "seconds": 60}')
+    assert isinstance(moderate, Moderate) and moderate.seconds == 60

@@ -1,0 +1,355 @@
+"""A reusable end-to-end client of Podium: `podium serve` as a subprocess, the REST API, and aiortc
+participants speaking the signaling protocol (docs/signaling.md).
+
+    server = PodiumServer.start(tmp_dir)            # bootstrap + `podium serve` + its engine worker
+    api = Api(server.url); await api.login_admin()
+    room = await api.create_room("Standup", waiting_room=True)
+    alice = await Participant.join(server, await api.user_token("alice"), room["id"])
+    await alice.publish(microphone=ToneAudioTrack(440))
+    await bob.wait_track(alice.id, "microphone")
+    assert await bob.frames_grow(alice.id, "microphone")
+
+Use `harness.loopback_only(monkeypatch)` in the test so aiortc offers 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import websockets
+from aiortc import RTCSessionDescription
+from harness import new_peer_connection
+
+ADMIN_EMAIL = "admin@podium.test"
+ADMIN_PASSWORD = "admin-password-1"
+COMPANY = "podium-e2e"
+USER_PASSWORD = "user-password-1"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class PodiumServer:
+    """`podium serve` with its local engine worker, on loopback, with a private data directory."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    data_dir: Path
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/signaling/v1"
+
+    @classmethod
+    def start(cls, data_dir: Path, timeout: float = 30.0) -> PodiumServer:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        cli = [sys.executable, "-m", "podium.cli"]
+        subprocess.run([*cli, "bootstrap", "--data-dir", str(data_dir), "--company", "Podium E2E", "--slug", COMPANY,
+                        "--email", ADMIN_EMAIL, "--password", ADMIN_PASSWORD], check=True, capture_output=True,
+                       timeout=60)
+        port = free_port()
+        log = data_dir / "serve.log"
+        process = subprocess.Popen([*cli, "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir",
+                                    str(data_dir)], stdout=log.open("wb"), stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+        server = cls(process, port, data_dir, log)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"podium serve exited: {log.read_text()[-3000:]}")
+            with contextlib.suppress(httpx.HTTPError):
+                metrics = httpx.get(f"{server.url}/metrics", timeout=1).text
+                if 'podium_engine_workers{state="connected"} 1' in metrics:
+                    return server
+            time.sleep(0.2)
+        server.stop()
+        raise RuntimeError(f"podium serve did not get its engine worker: {log.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(5)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(f"{status}: {body}")
+        self.status = status
+        self.code = body.get("error", {}).get("code") if isinstance(body, dict) else None
+
+
+class Api:
+    """The REST API as the administrator (and helpers to make users)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.token: str | None = None
+
+    async def call(self, method: str, path: str, body: Any = None, token: str | None = None,
+                   expect: int | None = None) -> Any:
+        headers = {"Authorization": f"Bearer {token or self.token}"} if (token or self.token) else {}
+        async with httpx.AsyncClient(base_url=self.url, timeout=15) as client:
+            response = await client.request(method, "/api/v1" + path, json=body, headers=headers)
+        data = response.json() if response.content else None
+        if response.status_code >= 400 or (expect is not None and response.status_code != expect):
+            raise ApiError(response.status_code, data)
+        return data
+
+    async def login(self, email: str, password: str) -> str:
+        tokens = await self.call("POST", "/auth/login", {"company": COMPANY, "email": email, "password": password},
+                                 token="-")
+        return tokens["access_token"]
+
+    async def login_admin(self) -> None:
+        self.token = None
+        self.token = await self.login(ADMIN_EMAIL, ADMIN_PASSWORD)
+
+    async def create_user(self, name: str) -> tuple[str, str]:
+        """A new user (id, access token)."""
+        email = f"{name}-{secrets.token_hex(3)}@podium.test"
+        invited = await self.call("POST", "/users", {"email": email, "name": name})
+        await self.call("POST", "/auth/accept-invitation", {"invitation_token": invited["invitation_token"],
+                                                            "password": USER_PASSWORD}, token="-")
+        return invited["user"]["id"], await self.login(email, USER_PASSWORD)
+
+    async def create_room(self, name: str, **features: Any) -> dict[str, Any]:
+        return await self.call("POST", "/rooms", {"name": name, **features})
+
+    async def grant(self, room_id: str, user_id: str, role: str = "participant") -> None:
+        await self.call("PUT", f"/rooms/{room_id}/access/{user_id}", {"role": role})
+
+    async def invite_guest(self, room_id: str, name: str, **fields: Any) -> dict[str, Any]:
+        return await self.call("POST", f"/rooms/{room_id}/invitations", {"invitee_name": name, **fields})
+
+    async def redeem(self, invitation: str, browser: str) -> dict[str, Any]:
+        return await self.call("POST", "/invitations/redeem", {"invitation": invitation, "browser": browser},
+                               token="-")
+
+
+class SignalingError(Exception):
+    def __init__(self, frame: dict[str, Any]) -> None:
+        super().__init__(f"{frame.get('code')}: {frame.get('message')}")
+        self.code = frame.get("code")
+        self.frame = frame
+
+
+@dataclass
+class Received:
+    """One subscribed track: frames decoded so far."""
+
+    participant_id: str
+    source: str
+    kind: str
+    frames: list[Any] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)
+
+
+class Participant:
+    """An aiortc participant: one signaling socket, a publish and a subscribe peer connection."""
+
+    def __init__(self, server: PodiumServer, ws: Any) -> None:
+        self.server = server
+        self.ws = ws
+        self.events: list[dict[str, Any]] = []
+        self.joined: dict[str, Any] = {}
+        self.id = ""
+        self.pc_pub = new_peer_connection()
+        self.pc_sub = new_peer_connection()
+        self.tracks: dict[tuple[str, str], Received] = {}
+        self.consumers: dict[str, dict[str, Any]] = {}
+        """mid → consumer object of the subscribe offers."""
+        self.closed: asyncio.Future[tuple[int | None, str]] = asyncio.get_running_loop().create_future()
+        self._waiters: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._changed = asyncio.Event()
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._refs = 0
+        self._sub_lock = asyncio.Lock()
+        self.pc_sub.on("track", self._on_track)
+
+    # -- connecting --
+
+    @classmethod
+    async def connect(cls, server: PodiumServer) -> Participant:
+        ws = await websockets.connect(server.ws_url, max_size=2**22, open_timeout=10)
+        participant = cls(server, ws)
+        participant._tasks.append(asyncio.ensure_future(participant._reader()))
+        return participant
+
+    @classmethod
+    async def join(cls, server: PodiumServer, token: str, room_id: str, timeout: float = 15) -> Participant:
+        participant = await cls.connect(server)
+        try:
+            participant.joined = await participant.request({"type": "join", "token": token, "room_id": room_id},
+                                                           timeout=timeout)
+        except BaseException:
+            await participant.close()
+            raise
+        participant.id = participant.joined["participant_id"]
+        return participant
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.ws.close()
+        for pc in (self.pc_pub, self.pc_sub):
+            with contextlib.suppress(Exception):
+                await pc.close()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # -- frames --
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        await self.ws.send(json.dumps(frame))
+
+    async def request(self, frame: dict[str, Any], timeout: float = 15) -> dict[str, Any]:
+        """Send a frame with a fresh ref; the reply (or SignalingError for its error frame)."""
+        self._refs += 1
+        ref = f"r{self._refs}"
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._waiters[ref] = future
+        await self.send({**frame, "ref": ref})
+        try:
+            async with asyncio.timeout(timeout):
+                reply = await future
+        finally:
+            self._waiters.pop(ref, None)
+        if reply.get("type") == "error":
+            raise SignalingError(reply)
+        return reply
+
+    async def _reader(self) -> None:
+        try:
+            async for raw in self.ws:
+                frame = json.loads(raw)
+                self.events.append(frame)
+                ref = frame.get("ref")
+                if ref in self._waiters and not self._waiters[ref].done():
+                    self._waiters[ref].set_result(frame)
+                if frame.get("type") == "subscribe-offer":
+                    self._tasks.append(asyncio.ensure_future(self._answer(frame)))
+                self._changed.set()
+        except websockets.ConnectionClosed:
+            pass
+        finally:
+            if not self.closed.done():
+                rcvd = getattr(self.ws, "close_code", None)
+                self.closed.set_result((rcvd, getattr(self.ws, "close_reason", "") or ""))
+            for future in self._waiters.values():
+                if not future.done():
+                    future.set_result({"type": "error", "code": "closed", "message": "socket closed"})
+            self._changed.set()
+
+    async def wait_event(self, type_: str, predicate: Callable[[dict[str, Any]], bool] = lambda f: True,
+                         timeout: float = 10, since: int = 0) -> dict[str, Any]:
+        """The first event of that type (from index `since`) matching `predicate`."""
+        async with asyncio.timeout(timeout):
+            while True:
+                for frame in self.events[since:]:
+                    if frame.get("type") == type_ and predicate(frame):
+                        return frame
+                if self.closed.done() and type_ != "__never__":
+                    for frame in self.events[since:]:
+                        if frame.get("type") == type_ and predicate(frame):
+                            return frame
+                self._changed.clear()
+                await self._changed.wait()
+
+    # -- media --
+
+    async def publish(self, muted: tuple[str, ...] = (), **tracks: Any) -> dict[str, Any]:
+        """Publish tracks by source name (microphone=..., camera=..., screen=...)."""
+        sources: dict[str, str] = {}
+        for source, track in tracks.items():
+            self.pc_pub.addTransceiver(track, direction="sendonly")
+        await self.pc_pub.setLocalDescription(await self.pc_pub.createOffer())
+        names = list(tracks)
+        for transceiver, source in zip(self.pc_pub.getTransceivers()[-len(names):], names):
+            sources[transceiver.mid] = source.replace("_", "-")
+        for transceiver in self.pc_pub.getTransceivers():
+            if transceiver.mid not in sources and transceiver.sender.track is not None:
+                sources[transceiver.mid] = self._published_sources[transceiver.mid]
+        reply = await self.request({"type": "publish", "sdp": self.pc_pub.localDescription.sdp, "sources": sources,
+                                    "muted": list(muted)})
+        self._published_sources = {**getattr(self, "_published_sources", {}), **sources}
+        await self.pc_pub.setRemoteDescription(RTCSessionDescription(reply["sdp"], "answer"))
+        return reply
+
+    _published_sources: dict[str, str] = {}
+
+    async def _answer(self, frame: dict[str, Any]) -> None:
+        async with self._sub_lock:
+            for consumer in frame["consumers"]:
+                self.consumers[consumer["mid"]] = consumer
+            await self.pc_sub.setRemoteDescription(RTCSessionDescription(frame["sdp"], "offer"))
+            await self.pc_sub.setLocalDescription(await self.pc_sub.createAnswer())
+            with contextlib.suppress(SignalingError, TimeoutError):
+                await self.request({"type": "subscribe-answer", "version": frame["version"],
+                                    "sdp": self.pc_sub.localDescription.sdp})
+
+    def _on_track(self, track: Any) -> None:
+        mid = next((t.mid for t in self.pc_sub.getTransceivers() if t.receiver.track is track), None)
+        consumer = self.consumers.get(mid or "", {})
+        received = Received(consumer.get("participant_id", "?"), consumer.get("source", "?"), track.kind)
+        self.tracks[(received.participant_id, received.source)] = received
+        self._tasks.append(asyncio.ensure_future(self._collect(track, received)))
+
+    @staticmethod
+    async def _collect(track: Any, received: Received) -> None:
+        with contextlib.suppress(Exception):
+            while True:
+                frame = await track.recv()
+                received.frames.append(frame)
+                received.times.append(time.monotonic())
+
+    def count(self, publisher: str, source: str) -> int:
+        received = self.tracks.get((publisher, source))
+        return len(received.frames) if received else 0
+
+    async def frames_grow(self, publisher: str, source: str, by: int = 5, timeout: float = 8) -> bool:
+        """Whether at least `by` more frames of that track arrive within `timeout`."""
+        start = self.count(publisher, source)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.count(publisher, source) >= start + by:
+                return True
+            await asyncio.sleep(0.05)
+        return False
+
+    async def frames_stopped(self, publisher: str, source: str, settle: float = 0.7, window: float = 1.5) -> bool:
+        """Whether no frame of that track arrives during `window` seconds after `settle` seconds
+        (for frames in flight and jitter buffers)."""
+        await asyncio.sleep(settle)
+        before = self.count(publisher, source)
+        await asyncio.sleep(window)
+        return self.count(publisher, source) == before
+
+    async def moderate(self, action: str, **arguments: Any) -> dict[str, Any]:
+        return await self.request({"type": "moderate", "action": action, **arguments})

@@ -1,0 +1,137 @@
+"""Real browser participants in one meeting through `podium serve` and its engine worker: Debian's
+headless Chromium with fake camera and microphone, media proven by each receiver's getStats."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import pytest
+from browser_fixtures import (ADMIN_EMAIL, ADMIN_PASSWORD, browser, media_server, new_page,  # noqa: F401
+                              screenshot, sign_in)
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(150)]
+
+STATS = "() => window.podiumMeeting.receiverStats()"
+
+
+def received(page: Any, participant_id: str) -> dict[str, dict[str, float]]:
+    """What this page receives from one participant, per source: packets, decoded frames, samples."""
+    return {row["source"]: row for row in page.evaluate(STATS) if row["participantId"] == participant_id}
+
+
+def pid_of(page: Any) -> str:
+    return page.evaluate("() => window.podiumMeeting.participantId")
+
+
+def diagnose(page: Any) -> str:
+    """The page's error region, its connections and what it receives: for failure messages."""
+    return page.evaluate("""async () => {
+        const m = window.podiumMeeting;
+        return JSON.stringify({error: document.getElementById('error').textContent,
+            pub: m._pub && m._pub.connectionState, sub: m._sub && m._sub.connectionState,
+            consumers: [...m._consumers.values()], received: await m.receiverStats()});
+    }""")
+
+
+def wait_until(check, timeout: float = 20.0, interval: float = 0.25, what: Any = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what() if callable(what) else what}")
+        time.sleep(interval)
+
+
+def join(page: Any, room_id: str) -> str:
+    page.goto(f"/meeting.html?room={room_id}")
+    page.wait_for_selector("body[data-joined=true]")
+    return pid_of(page)
+
+
+def media_flows(receiver: Any, sender_id: str) -> bool:
+    stats = received(receiver, sender_id)
+    return (stats.get("camera", {}).get("framesDecoded", 0) > 5
+            and stats.get("microphone", {}).get("totalSamplesReceived", 0) > 4800)
+
+
+def test_three_browsers_meet_and_a_revoked_microphone_stops_at_the_engine(media_server, browser):
+    admin = media_server.admin
+    room = admin.call("POST", "/rooms", {"name": "Town hall"})
+    people = [("bob@acme.example", "Bob Builder", "bob password"), ("cleo@acme.example", "Cleo Chat", "cleo password")]
+    for email, name, password in people:
+        user = admin.new_user(email, name, password, ["show_all_usernames"])
+        admin.call("PUT", f"/rooms/{room['id']}/access/{user.user_id}", {"role": "participant"})
+
+    ada = new_page(browser, media_server.url)
+    sign_in(ada, ADMIN_EMAIL, ADMIN_PASSWORD)
+    ada_id = join(ada, room["id"])
+    bob, cleo = (new_page(browser, media_server.url) for _ in people)
+    sign_in(bob, *people[0][::2])
+    sign_in(cleo, *people[1][::2])
+    bob_id, cleo_id = join(bob, room["id"]), join(cleo, room["id"])
+
+    # everyone decodes everyone else's camera and receives their microphone, through the engine
+    pages = {ada_id: ada, bob_id: bob, cleo_id: cleo}
+    for receiver_id, receiver in pages.items():
+        for sender_id in pages:
+            if sender_id != receiver_id:
+                wait_until(lambda: media_flows(receiver, sender_id),
+                           what=lambda: f"media {sender_id} → {receiver_id}: {diagnose(receiver)}")
+    expect(ada.locator(f'figure[data-participant-id="{bob_id}"] .name')).to_have_text("Bob Builder")
+    expect(bob.get_by_role("button", name=re.compile("^Microphone"))).to_have_attribute("data-state", "on")
+    screenshot(ada, "meeting-moderator")
+
+    # the moderator revokes Bob's microphone
+    ada.get_by_role("button", name="Microphone permission of Bob Builder").click()
+    expect(ada.get_by_role("status")).to_have_text("Microphone permission revoked from Bob Builder.")
+    button = bob.get_by_role("button", name=re.compile("^Microphone"))
+    expect(button).to_have_attribute("data-state", "revoked")
+    expect(button).to_be_disabled()
+    expect(button).to_contain_text("not allowed")
+    expect(bob.get_by_role("status")).to_contain_text("took away the microphone permission")
+
+    # the others' received audio from Bob stops; his camera keeps coming
+    for receiver in (ada, cleo):
+        time.sleep(0.5)  # packets in flight when the gate closed
+        before = received(receiver, bob_id)
+        time.sleep(1.5)
+        after = received(receiver, bob_id)
+        assert after["microphone"]["packetsReceived"] == before["microphone"]["packetsReceived"], (before, after)
+        assert after["camera"]["framesDecoded"] > before["camera"]["framesDecoded"] + 5, (before, after)
+    # and Cleo's audio still reaches Ada
+    before = received(ada, cleo_id)["microphone"]["packetsReceived"]
+    wait_until(lambda: received(ada, cleo_id)["microphone"]["packetsReceived"] > before + 20, what="Cleo's audio")
+    screenshot(bob, "meeting-microphone-revoked")
+
+    # chat: to everyone, and privately
+    cleo.get_by_label("Message").fill("Hello, everyone")
+    cleo.get_by_role("button", name="Send").click()
+    for page in (ada, bob, cleo):
+        expect(page.locator("#chat-log")).to_contain_text("Hello, everyone")
+    expect(ada.locator("#chat-log li").last).to_contain_text("Cleo Chat")
+    ada.get_by_label("To").select_option(label="Cleo Chat")
+    ada.get_by_label("Message").fill("Just for you, Cleo")
+    ada.get_by_role("button", name="Send").click()
+    expect(cleo.locator("#chat-log")).to_contain_text("Just for you, Cleo")
+    expect(cleo.locator("#chat-log li.private")).to_contain_text("privately to you")
+    time.sleep(0.5)
+    expect(bob.locator("#chat-log")).not_to_contain_text("Just for you")
+    screenshot(cleo, "meeting-chat")
+
+    # a refusal is shown as the server words it: Bob cannot turn on a microphone he may not use
+    assert bob.evaluate("""() => window.podiumMeeting.setSource('microphone', true).then(() => 'ok', (e) => e.code)""") \
+        == "permission_missing"
+
+    # ending the meeting for everyone
+    ada.once("dialog", lambda dialog: dialog.accept())
+    ada.get_by_role("button", name="End the meeting for everyone").click()
+    for page in (bob, cleo):
+        expect(page.locator("#ended-message")).to_have_text("The meeting has ended.")
+    for page in pages.values():
+        assert page.errors == []
+        page.context.close()
