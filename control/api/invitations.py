@@ -98,7 +98,7 @@ async def revoke_invitation(call: Call) -> None:
     await invitations.disconnect_guest(call.request.app.state.meetings, call.path.invitation_id)
 
 
-@endpoints.post("/invitations/redeem", body=RedeemIn, response=RedeemOut, authenticated=False,
+@endpoints.post("/invitation-redemptions", body=RedeemIn, response=RedeemOut, authenticated=False,
                 errors=(403, 404))
 async def redeem_invitation(call: Call) -> RedeemOut:
     """Open a link from a browser: a guest token for signaling (refused outside the window, from a

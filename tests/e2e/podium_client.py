@@ -149,7 +149,7 @@ class Api:
         return await self.call("POST", f"/rooms/{room_id}/invitations", {"invitee_name": name, **fields})
 
     async def redeem(self, invitation: str, browser: str) -> dict[str, Any]:
-        return await self.call("POST", "/invitations/redeem", {"invitation": invitation, "browser": browser},
+        return await self.call("POST", "/invitation-redemptions", {"invitation": invitation, "browser": browser},
                                token="-")
 
 

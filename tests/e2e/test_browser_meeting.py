@@ -109,14 +109,14 @@ def test_three_browsers_meet_and_a_revoked_microphone_stops_at_the_engine(media_
     screenshot(bob, "meeting-microphone-revoked")
 
     # chat: to everyone, and privately
-    cleo.get_by_label("Message").fill("Hello, everyone")
-    cleo.get_by_role("button", name="Send").click()
+    cleo.get_by_label("Message", exact=True).fill("Hello, everyone")
+    cleo.get_by_role("button", name="Send", exact=True).click()
     for page in (ada, bob, cleo):
         expect(page.locator("#chat-log")).to_contain_text("Hello, everyone")
     expect(ada.locator("#chat-log li").last).to_contain_text("Cleo Chat")
-    ada.get_by_label("To").select_option(label="Cleo Chat")
-    ada.get_by_label("Message").fill("Just for you, Cleo")
-    ada.get_by_role("button", name="Send").click()
+    ada.get_by_label("To", exact=True).select_option(label="Cleo Chat")
+    ada.get_by_label("Message", exact=True).fill("Just for you, Cleo")
+    ada.get_by_role("button", name="Send", exact=True).click()
     expect(cleo.locator("#chat-log")).to_contain_text("Just for you, Cleo")
     expect(cleo.locator("#chat-log li.private")).to_contain_text("privately to you")
     time.sleep(0.5)
@@ -133,5 +133,77 @@ def test_three_browsers_meet_and_a_revoked_microphone_stops_at_the_engine(media_
     for page in (bob, cleo):
         expect(page.locator("#ended-message")).to_have_text("The meeting has ended.")
     for page in pages.values():
+        assert page.errors == []
+        page.context.close()
+
+
+def test_a_guest_opens_an_invitation_waits_and_is_admitted(media_server, browser, tmp_path):
+    admin = media_server.admin
+    room = admin.call("POST", "/rooms", {"name": "Interviews", "waiting_room": True})
+
+    ada = new_page(browser, media_server.url)
+    sign_in(ada, ADMIN_EMAIL, ADMIN_PASSWORD)
+    ada.goto(f"/admin.html?room={room['id']}#invitations")
+    expect(ada.get_by_label("Room", exact=True)).to_have_value(room["id"])
+    invite = ada.get_by_role("form", name="Invite a guest")
+    invite.get_by_label("Guest's name").fill("Gus Guest")
+    invite.get_by_role("button", name="Create invitation link").click()
+    link = ada.locator("#invitation-link").inner_text()
+    assert "/join.html#invitation=" in link
+    expect(ada.get_by_role("row", name=re.compile("Gus Guest"))).to_contain_text("not opened yet")
+    screenshot(ada, "admin-invitations")
+    ada_id = join(ada, room["id"])
+
+    gus = new_page(browser, media_server.url)
+    gus.goto(link)
+    expect(gus.get_by_label("Your name")).to_have_value("Gus Guest")
+    gus.get_by_role("button", name="Join the meeting").click()
+    expect(gus.locator("#waiting-notice")).to_be_visible()
+    expect(gus.locator("#waiting-notice")).to_contain_text("waiting room")
+    screenshot(gus, "guest-waiting")
+
+    # the link is bound to Gus's browser: another browser is refused, with the server's reason
+    other = new_page(browser, media_server.url)
+    other.goto(link)
+    expect(other.get_by_role("alert")).not_to_be_empty()
+    expect(other.get_by_role("button", name="Join the meeting")).to_be_hidden()
+    other.context.close()
+
+    expect(ada.locator("#waiting-list")).to_contain_text("Gus Guest")
+    screenshot(ada, "meeting-waiting-room")
+    ada.get_by_role("button", name="Admit Gus Guest").click()
+    expect(gus.locator("#waiting-notice")).to_be_hidden()
+    expect(gus.get_by_role("status")).to_have_text("A moderator let you in.")
+    expect(gus.locator("#people-count")).to_have_text("2 people in the meeting")  # guests see no names
+    gus_id = pid_of(gus)
+    expect(ada.locator(f'#people li[data-participant-id="{gus_id}"]')).to_contain_text("guest")
+
+    # admission turns the guest's sources off; the guest turns the camera on, and Ada sees it
+    camera = gus.get_by_role("button", name=re.compile("^Camera"))
+    expect(camera).to_have_attribute("data-state", "off")
+    camera.click()
+    expect(camera).to_have_attribute("data-state", "on")
+    wait_until(lambda: received(ada, gus_id).get("camera", {}).get("framesDecoded", 0) > 5,
+               what=lambda: f"the guest's camera at the moderator: {diagnose(ada)}")
+    wait_until(lambda: received(gus, ada_id).get("camera", {}).get("framesDecoded", 0) > 5,
+               what=lambda: f"the moderator's camera at the guest: {diagnose(gus)}")
+    screenshot(gus, "guest-admitted")
+
+    # the attendance report, in the administration pages
+    reports = new_page(browser, media_server.url)
+    sign_in(reports, ADMIN_EMAIL, ADMIN_PASSWORD)
+    reports.goto("/admin.html#reports")
+    form = reports.get_by_role("form", name="Attendance report")
+    form.get_by_label("Room").select_option(label="Interviews")
+    form.get_by_role("button", name="Show report").click()
+    expect(reports.locator("#attendance")).to_contain_text("Gus Guest")
+    with reports.expect_download() as download_info:
+        form.get_by_role("button", name="Download CSV").click()
+    saved = tmp_path / "attendance.csv"
+    download_info.value.save_as(saved)
+    assert "Gus Guest" in saved.read_text()
+    screenshot(reports, "admin-attendance")
+
+    for page in (ada, gus, reports):
         assert page.errors == []
         page.context.close()

@@ -1,7 +1,7 @@
 // Invitation links for guests: personalized, single-use (bound to the first browser that opens them),
 // valid in a time window, with the rights the guest gets. admin.html?room=<id>#invitations preselects a room.
 
-import { act, fill, formatTime, formValues, h, say } from "../lib/dom.js";
+import { act, field, fill, formValues, formatTime, h, say } from "../lib/dom.js";
 
 const RIGHTS = [["microphone", "Microphone"], ["camera", "Camera"], ["screen_share", "Screen sharing"], ["chat", "Chat"]];
 
@@ -66,7 +66,7 @@ export async function render(root, { podium }) {
   });
 
   fill(root,
-    h("label", {}, "Room", picker),
+    field("Room", picker),
     h("table", { id: "invitations" }, h("thead", {}, h("tr", {},
       ["Guest", "Rights", "Valid", "Status", "Person key", "Actions"].map((t) => h("th", { scope: "col" }, t)))), body),
     form, result);

@@ -1,6 +1,6 @@
 // API keys: issue one acting as a user profile (its secret is shown once), list, revoke.
 
-import { act, fill, formatTime, formValues, h } from "../lib/dom.js";
+import { act, field, fill, formValues, formatTime, h } from "../lib/dom.js";
 
 export async function render(root, { podium }) {
   const body = h("tbody");
@@ -27,7 +27,7 @@ export async function render(root, { podium }) {
   const form = h("form", { class: "stack", "aria-labelledby": "new-key-title" },
     h("h3", { id: "new-key-title" }, "Issue an API key"),
     h("label", {}, "Name", h("input", { type: "text", name: "name", required: true, maxlength: 200 })),
-    h("label", {}, "Acts as", h("select", { name: "user_id", required: true },
+    field("Acts as", h("select", { name: "user_id", required: true },
       users.filter((u) => !u.pending).map((u) => h("option", { value: u.id }, `${u.name} <${u.email}>`)))),
     h("button", { type: "submit", class: "primary" }, "Issue key"));
   const result = h("div", { "aria-live": "polite" });

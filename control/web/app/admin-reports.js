@@ -1,6 +1,6 @@
 // Attendance reports and the audit log, each viewable here and downloadable as CSV.
 
-import { act, fill, formatTime, formValues, h } from "../lib/dom.js";
+import { act, field, fill, formValues, formatTime, h } from "../lib/dom.js";
 
 function isoOrNull(local) {
   if (!local) return null;
@@ -51,7 +51,7 @@ async function auditSection(podium) {
 async function attendanceSection(podium) {
   const rooms = await podium.all("/rooms");
   const form = h("form", { class: "inline", "aria-label": "Attendance report" },
-    h("label", {}, "Room", h("select", { name: "room" }, h("option", { value: "" }, "(choose)"),
+    field("Room", h("select", { name: "room" }, h("option", { value: "" }, "(choose)"),
       rooms.map((r) => h("option", { value: r.id }, r.name)))),
     h("label", {}, "or meeting ID", h("input", { type: "text", name: "meeting", pattern: "[0-9a-f]{32}", maxlength: 32 })),
     h("button", { type: "submit" }, "Show report"),

@@ -1,6 +1,6 @@
 // Departments (a tree) and rooms: create, rename, move, delete; room features and access rights.
 
-import { act, fill, formValues, h, say, showError } from "../lib/dom.js";
+import { act, field, fill, formValues, h, say, showError } from "../lib/dom.js";
 
 const ROLES = ["organizer", "moderator", "participant"];
 
@@ -23,7 +23,7 @@ function roomFields(room, departments, maxParticipants) {
     h("input", { type: "checkbox", name, checked: value }), label);
   return [
     h("label", {}, "Name", h("input", { type: "text", name: "name", required: true, maxlength: 200, value: room ? room.name : "" })),
-    h("label", {}, "Department", h("select", { name: "department_id" }, departmentOptions(departments, room && room.department_id))),
+    field("Department", h("select", { name: "department_id" }, departmentOptions(departments, room && room.department_id))),
     check("hidden", "Hidden (absent from lists for people without access)", room ? room.hidden : false),
     check("waiting_room", "Waiting room", room ? room.waiting_room : false),
     check("chat", "Chat", room ? room.chat : true),
@@ -53,9 +53,9 @@ async function accessPanel(podium, room, users) {
       } }, "Remove")))));
   }
   const add = h("form", { class: "inline", "aria-label": "Give access to " + room.name },
-    h("label", {}, "User", h("select", { name: "user_id", required: true },
+    field("User", h("select", { name: "user_id", required: true },
       users.map((u) => h("option", { value: u.id }, `${u.name} <${u.email}>`)))),
-    h("label", {}, "Role", h("select", { name: "role" }, ROLES.map((r) => h("option", { value: r, selected: r === "participant" }, r)))),
+    field("Role", h("select", { name: "role" }, ROLES.map((r) => h("option", { value: r, selected: r === "participant" }, r)))),
     h("button", { type: "submit" }, "Give access"));
   add.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -79,7 +79,7 @@ export async function render(root, { podium }) {
   const detail = h("div");
   const deptForm = h("form", { class: "inline", "aria-labelledby": "new-dept-title" },
     h("label", {}, "Name", h("input", { type: "text", name: "name", required: true, maxlength: 200 })),
-    h("label", {}, "Inside", h("select", { name: "parent_id" })),
+    field("Inside", h("select", { name: "parent_id" })),
     h("button", { type: "submit" }, "Create department"));
   const roomForm = h("form", { class: "stack", "aria-labelledby": "new-room-title" });
 

@@ -33,11 +33,11 @@ async function main() {
     showError(new Error("This link has no invitation in it. Open the whole link you were sent."));
     return;
   }
-  const api = new PodiumClient({ store: { getItem: () => null, setItem() {}, removeItem() {} } });
+  const api = new PodiumClient({ store: { load: () => null, save() {} } }); // no login session here
   const form = document.getElementById("guest");
   let guest;
   try {
-    guest = await api.request("POST", "/invitations/redeem", { body: { invitation: secret, browser: browserId() }, auth: false });
+    guest = await api.request("POST", "/invitation-redemptions", { body: { invitation: secret, browser: browserId() }, auth: false });
   } catch (error) {
     showError(error);
     return;

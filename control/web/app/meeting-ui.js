@@ -49,7 +49,8 @@ export async function runMeeting(root, { token, roomId, namesVisible, podium = n
   const chatTo = h("select", { name: "to", id: "chat-to" });
   const chatText = h("input", { type: "text", name: "text", id: "chat-text", maxlength: 4000, required: true, autocomplete: "off" });
   const chatForm = h("form", { class: "stack", id: "chat-form", "aria-label": "Send a chat message" },
-    h("label", {}, "To", chatTo), h("label", {}, "Message", chatText), h("button", { type: "submit" }, "Send"));
+    h("label", { for: "chat-to" }, "To"), chatTo, h("label", { for: "chat-text" }, "Message"), chatText,
+    h("button", { type: "submit" }, "Send"));
   const chatNote = h("p", { class: "muted", id: "chat-note", hidden: true });
   const moderation = h("section", { id: "moderation", "aria-labelledby": "moderation-title", hidden: true });
   fill(root,
@@ -364,7 +365,7 @@ export async function runMeeting(root, { token, roomId, namesVisible, podium = n
     if (detail.participant_id === meeting.participantId) say(`A moderator ${detail.held ? "gave you" : "took away"} the ${detail.capability.replace("_", " ")} permission.`);
   });
   meeting.addEventListener("source-changed", ({ detail }) => {
-    if (detail.participant_id === meeting.participantId && detail.by && !detail.on) say(`A moderator turned your ${detail.source} off.`);
+    if (detail.participant_id === meeting.participantId && detail.by && !detail.on && meeting.can(CAPABILITY[detail.source])) say(`A moderator turned your ${detail.source} off.`);
   });
   meeting.addEventListener("closed", ({ detail }) => {
     if (!entered) return; // a refused join rejects join() instead

@@ -86,3 +86,12 @@ export function formatTime(iso) {
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? String(iso) : date.toLocaleString();
 }
+
+let fieldCount = 0;
+
+/** A labelled control: <label for> beside it rather than around it, so that the control's accessible
+ * name is the label alone (a label around a <select> would also read its selected option). */
+export function field(text, control) {
+  if (!control.id) control.id = `field-${++fieldCount}`;
+  return h("span", { class: "field" }, h("label", { for: control.id }, text), control);
+}
