@@ -17,12 +17,15 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from control import api, engines, signaling
+from control.attendance import AttendanceObserver
+from control.chat import ChatObserver
 from control.meetings import MeetingService
 from control.errors import ApiError, Conflict
 from control.services.context import Context
 from control.settings import Settings
 from control.store import migrate
 from control.store.db import create_engine, create_sessionmaker
+from control.store.repositories.meetings import MeetingStore
 from control.store.repositories.instance import get_or_create
 
 log = logging.getLogger("podium.control")
@@ -113,10 +116,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
             app.state.context = context
             app.state.engine = engine
-            registry = engines.EngineRegistry(settings.engine_secret)
+            async with context() as ctx:  # live meetings are not restored: those of a previous process end
+                await MeetingStore(ctx.session).end_running(ctx.now(), "control_plane_restarted")
+                await ctx.session.commit()
+            registry = engines.EngineRegistry(settings.engine_secret, grace=settings.engine_grace)
             app.state.engines = registry  # the engine channel's workers and their tables
             meetings = MeetingService(context, registry)
+            # attendance first: the chat observer reads person keys and names from attendance rows
+            meetings.add_observer(AttendanceObserver(context))
+            meetings.add_observer(ChatObserver(context))
             app.state.meetings = meetings  # live meetings (control.meetings)
+            app.state.metrics = [registry.metrics_text, meetings.metrics_text]  # GET /metrics, in order
             try:
                 yield
             finally:

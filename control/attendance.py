@@ -279,8 +279,8 @@ class AttendanceObserver:
     """Records attendance from the meeting service's hooks (`MeetingService.add_observer`, see
     control.meetings.events), each in its own transaction, timed by the context's clock.
 
-    `participant_joined` counts as entering the meeting; a service that knows better calls
-    `participant_waiting`, `participant_admitted` and `role_changed` too (extra hooks, optional)."""
+    `participant_joined` is entering the meeting itself, `participant_waiting` (with person and name on
+    arrival) entering the waiting room; `participant_admitted` and `role_changed` follow the changes."""
 
     def __init__(self, context: Callable[[], AbstractAsyncContextManager[Context]]):
         self.context = context
@@ -300,8 +300,9 @@ class AttendanceObserver:
     async def participant_joined(self, meeting: Any, participant_id: str, person: str, name: str) -> None:
         await self._record(meeting, participant_id, EventKind.JOINED, person=person, name=name)
 
-    async def participant_waiting(self, meeting: Any, participant_id: str) -> None:
-        await self._record(meeting, participant_id, EventKind.WAITING)
+    async def participant_waiting(self, meeting: Any, participant_id: str, person: str | None = None,
+                                  name: str = "") -> None:
+        await self._record(meeting, participant_id, EventKind.WAITING, person=person, name=name)
 
     async def participant_admitted(self, meeting: Any, participant_id: str) -> None:
         await self._record(meeting, participant_id, EventKind.ADMITTED)

@@ -726,10 +726,13 @@ async def channel_endpoint(websocket: WebSocket) -> None:
 
 
 async def metrics_endpoint(request: Request) -> Response:
-    """Prometheus metrics of the engine channel (GET /metrics)."""
-    registry: EngineRegistry | None = getattr(request.app.state, "engines", None)
-    body = registry.metrics_text() if registry is not None else ""
-    return Response(body, media_type=metrics.CONTENT_TYPE)
+    """Prometheus metrics (GET /metrics): the engine channel's, followed by those of every source
+    the application lists at app.state.metrics (callables returning exposition text), when set."""
+    sources = getattr(request.app.state, "metrics", None)
+    if sources is None:
+        registry: EngineRegistry | None = getattr(request.app.state, "engines", None)
+        sources = [registry.metrics_text] if registry is not None else []
+    return Response("".join(source() for source in sources), media_type=metrics.CONTENT_TYPE)
 
 
 def routes() -> list[BaseRoute]:

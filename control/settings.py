@@ -20,6 +20,9 @@ class Settings:
     engine_secret: str | None = None
     """Shared secret of the engine channel (engine workers prove they know it); None: no worker
     may connect. `podium serve` generates one for its local worker unless given."""
+    engine_grace: float = 15.0
+    """Seconds an engine worker may stay away before it is lost and its meetings move to another
+    worker (`podium serve --engine-grace`, PODIUM_ENGINE_GRACE)."""
 
     def resolved_database_url(self) -> str:
         return self.database_url or sqlite_url(self.data_dir)

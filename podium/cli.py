@@ -21,6 +21,7 @@ WORKER_MODULE = "engine.worker"
 WORKER_START_TIMEOUT = 10.0
 WORKER_STOP_TIMEOUT = 5.0
 ENGINE_SECRET_ENV = "PODIUM_ENGINE_SECRET"
+ENGINE_GRACE_ENV = "PODIUM_ENGINE_GRACE"
 LOCAL_WORKER_ID = "local"
 
 
@@ -41,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--engine-secret", default=os.environ.get(ENGINE_SECRET_ENV),
                        help=f"the engine channel's shared secret, for workers on other hosts (or {ENGINE_SECRET_ENV}; "
                             "default: a new one, known only to the local worker)")
+    serve.add_argument("--engine-grace", type=float, default=float(os.environ.get(ENGINE_GRACE_ENV, 15.0)),
+                       help="seconds an engine worker may stay away before its meetings move to another worker "
+                            f"(or {ENGINE_GRACE_ENV}; default 15)")
     _database_options(serve)
 
     bootstrap = commands.add_parser("bootstrap", help="create a company and its first administrator")
@@ -164,7 +168,8 @@ async def _serve(args: argparse.Namespace) -> None:
     from control.settings import Settings
 
     engine_secret = args.engine_secret or secrets.token_urlsafe(32)
-    settings = Settings(data_dir=args.data_dir, database_url=args.database_url, engine_secret=engine_secret)
+    settings = Settings(data_dir=args.data_dir, database_url=args.database_url, engine_secret=engine_secret,
+                        engine_grace=args.engine_grace)
     app = create_app(settings)
     server = _Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="info", lifespan="on"))
     worker = EngineWorker("--control", _channel_url(args.host, args.port), "--worker-id", LOCAL_WORKER_ID,

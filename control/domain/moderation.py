@@ -220,6 +220,8 @@ class Reason(StrEnum):
     MEETING_ENDED = "meeting_ended"
     EMPTY = "empty"
     """No admitted participant remains."""
+    REVOKED = "revoked"
+    """A guest's invitation was revoked (the service disconnects them; no policy decides it)."""
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Hook points for the layers beside meetings (chat, attendance): `MeetingService.add_observer`.
 
 An observer implements any of these async methods (all optional; failures are logged, never fatal).
-They run after the change is committed and enforced in the engine.
+They run after the change is committed and enforced in the engine, one at a time, in the order the
+changes were committed (`MeetingService.observed()` waits until every queued one has run).
 """
 
 from dataclasses import dataclass
@@ -17,7 +18,20 @@ class MeetingInfo:
 
 class MeetingEvents(Protocol):
     async def participant_joined(self, meeting: MeetingInfo, participant_id: str, person: str, name: str) -> None:
-        """Someone entered (possibly into the waiting room). `person`: u:<user id> or g:<invitation id>."""
+        """Someone entered the meeting itself. `person`: u:<user id> or g:<invitation id>. An arrival
+        into the waiting room is `participant_waiting` (with person and name) instead."""
+
+    async def participant_waiting(self, meeting: MeetingInfo, participant_id: str, person: str | None = None,
+                                  name: str = "") -> None:
+        """Someone arrived in the waiting room (`person` and `name` given), or was sent back to it
+        (None: known from their arrival)."""
+
+    async def participant_admitted(self, meeting: MeetingInfo, participant_id: str) -> None:
+        """A waiting participant was let into the meeting."""
+
+    async def role_changed(self, meeting: MeetingInfo, participant_id: str, role: str) -> None:
+        """A participant's role (organizer, moderator, participant): on arrival, and on every change
+        (appointment, hand-over, succession, being sent back)."""
 
     async def participant_left(self, meeting: MeetingInfo, participant_id: str, person: str, reason: str) -> None:
         """Someone left or was disconnected (reason: control.domain.moderation.Reason values)."""

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from control.domain import invitations as policy
 from control.domain.meeting_state import Code, Refused, Removal
+from control.domain.moderation import Reason
 from control.domain.roles import Capability, Role, default_capabilities
 from control.domain.rooms import may_administrate_room
 from control.errors import Forbidden, NotFound
@@ -86,11 +87,7 @@ async def disconnect_guest(service: MeetingService, invitation_id: str) -> None:
     """A revoked link's guest leaves the running meeting at once."""
     for live in list(service.live.values()):
         for p in live.state.of_person("g:" + invitation_id):
-            await service.leave(live, p.id)
-            link = live.links.pop(p.id, None)
-            if link is not None:
-                link.send({"type": "disconnected", "reason": "revoked", "until": None})
-                await link.close(1000, "revoked")
+            await service.leave(live, p.id, Reason.REVOKED)
 
 
 async def redeem(ctx: Context, secret: str, browser: str, service: MeetingService

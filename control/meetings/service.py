@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from control import metrics
+from control.chat import text_problem
 from control.domain import moderation
 from control.domain.meeting_state import Code, MeetingState, Participant, Refused, Removal, RoomFeatures
 from control.domain.moderation import (
@@ -43,7 +44,7 @@ from control.domain.moderation import (
 )
 from control.domain.roles import ALL_CAPABILITIES, Capability, Role, Source
 from control.domain.rooms import has_access
-from control.engines import EngineChannelError, EngineRegistry, RegistryEvent, WorkerLost
+from control.engines import EngineChannelError, EngineRegistry, RegistryEvent, WorkerConnected, WorkerLost
 from control.errors import ApiError, Unauthenticated
 from control.meetings import guests
 from control.meetings.events import MeetingEvents, MeetingInfo
@@ -134,6 +135,9 @@ class LiveMeeting:
     users: dict[str, str | None] = field(default_factory=dict)
     guest_sessions: dict[str, str] = field(default_factory=dict)
     last_waiting: Any = None
+    republish: dict[str, set[Source]] = field(default_factory=dict)
+    """After a move to another worker: the sources each participant published before, whose
+    on/off state their next `publish` keeps (it neither turns them on nor honours `muted`)."""
 
     def info(self) -> MeetingInfo:
         return MeetingInfo(self.id, self.room_id, self.company_id)
@@ -156,6 +160,9 @@ class MeetingService:
             "podium_moderation_seconds", "Time from a moderation request to the engine's ack of its table version.")
         registry.add_listener(self.on_registry_event)
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._notes: asyncio.Queue[tuple[str, tuple[Any, ...]] | asyncio.Future[None]] = asyncio.Queue()
+        """Observer notifications, delivered one at a time in the order they happened."""
+        self._notifier: asyncio.Task[None] | None = None
 
     def add_observer(self, observer: MeetingEvents) -> None:
         """Chat, attendance and other layers hear about joins, departures, sources and chat here."""
@@ -170,8 +177,13 @@ class MeetingService:
                 link.send({"type": "disconnected", "reason": "shutting_down", "until": None})
                 with contextlib.suppress(Exception):
                     await link.close(1001, "shutting down")
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(2):
+                await self.observed()
         for task in list(self._tasks):
             task.cancel()
+        if self._notifier is not None:
+            self._notifier.cancel()
 
     def meeting(self, meeting_id: str) -> LiveMeeting | None:
         return self.live.get(meeting_id)
@@ -262,7 +274,11 @@ class MeetingService:
                 self._broadcast(live, {"type": "participant-joined", "participant": self._participant(live, me)},
                                 exclude=pid)
             self._waiting_update(live)
-        await self._notify("participant_joined", live.info(), pid, identity.person, identity.name)
+            if me.waiting:
+                self._observe("participant_waiting", live.info(), pid, identity.person, identity.name)
+            else:
+                self._observe("participant_joined", live.info(), pid, identity.person, identity.name)
+            self._observe("role_changed", live.info(), pid, str(me.role))
         return live, pid
 
     async def _open(self, room: Room, identity: Identity, pid: str) -> LiveMeeting:
@@ -316,8 +332,9 @@ class MeetingService:
         self.action_latency.observe(time.perf_counter() - started)
         return version
 
-    async def leave(self, live: LiveMeeting, pid: str) -> None:
-        """The participant left (or their socket closed)."""
+    async def leave(self, live: LiveMeeting, pid: str, reason: Reason = Reason.LEFT) -> None:
+        """The participant left (or their socket closed); `reason` tells them and the others why
+        (e.g. REVOKED: their invitation was revoked)."""
         async with live.lock:
             if live.state.get(pid) is None:
                 live.links.pop(pid, None)
@@ -325,8 +342,10 @@ class MeetingService:
             decision = moderation.decide(live.state, pid, Command(Action.LEAVE), self.clock())
             if isinstance(decision, Refused):
                 return
+            effects = tuple(replace(e, reason=reason) if isinstance(e, Disconnect) and e.participant == pid else e
+                            for e in decision.effects)
             with contextlib.suppress(MeetingError):
-                await self._commit(live, decision.state, decision.effects, actor=pid, action=None, started=None)
+                await self._commit(live, decision.state, effects, actor=pid, action=None, started=None)
 
     def actor_for_user(self, live: LiveMeeting, user_id: str, participant_id: str | None = None) -> str:
         """The participant a REST caller acts as: the given one if it is theirs, else their first."""
@@ -372,7 +391,10 @@ class MeetingService:
                 new.append((produce, source))
             ops, created = live.media.publish(pid, connect, new)
             new_state, effects = state, ()
+            kept = live.republish.pop(pid, set())
             for publication in created:
+                if publication.source in kept:
+                    continue  # published again after a move: its switch is as it was
                 if publication.source in muted or publication.source in new_state.get(pid).sources_on:  # type: ignore[union-attr]
                     continue
                 decision = moderation.decide(new_state, pid, Command(Action.TURN_ON_SOURCE, source=publication.source),
@@ -419,6 +441,12 @@ class MeetingService:
             checked = moderation.check_chat(live.state, pid, to)
             if isinstance(checked, Refused):
                 raise refused(checked)
+            problem = text_problem(text)
+            if problem is not None:  # refused before anyone sees it, as it could not be stored
+                error = MeetingError(problem, code="invalid_chat_text")
+                error.status = 422
+                raise error
+            await self.observed()  # the chat observer finds the sender's person in attendance rows
             message: dict[str, Any] | None = None
             for observer in self.observers:
                 handler = getattr(observer, "chat_message", None)
@@ -524,7 +552,7 @@ class MeetingService:
                 meeting.ended_at = ctx.now()
                 meeting.end_reason = str(reason)
             await ctx.session.commit()
-        await self._notify("meeting_ended", live.info(), str(reason))
+        self._observe("meeting_ended", live.info(), str(reason))
 
     # ---- telling clients -------------------------------------------------------------------------
 
@@ -543,6 +571,7 @@ class MeetingService:
             elif isinstance(effect, RoleChanged):
                 self._broadcast(live, {"type": "role-changed", "participant_id": effect.participant,
                                        "role": str(effect.role)}, also=[effect.participant])
+                self._observe("role_changed", live.info(), effect.participant, str(effect.role))
             elif isinstance(effect, FloorChanged):
                 self._broadcast(live, {"type": "floor-changed", "participant_id": effect.participant,
                                        "floor": effect.floor})
@@ -553,6 +582,7 @@ class MeetingService:
                 p = state.get(effect.participant)
                 if p is None:
                     continue
+                self._observe("participant_waiting" if effect.waiting else "participant_admitted", live.info(), p.id)
                 if effect.waiting:
                     self._send(live, p.id, {"type": "sent-back"})
                     self._broadcast(live, {"type": "participant-left", "participant_id": p.id, "reason": "sent_back"},
@@ -583,7 +613,6 @@ class MeetingService:
                     self._broadcast(live, {"type": "participant-left", "participant_id": effect.participant,
                                            "reason": str(effect.reason)}, exclude=effect.participant)
                 link = live.links.pop(effect.participant, None)
-                live.names.get(effect.participant)
                 if link is not None:
                     link.send({"type": "disconnected", "reason": str(effect.reason),
                                "until": utc(until).isoformat() if until else None})
@@ -665,8 +694,30 @@ class MeetingService:
                 log.exception("meeting observer %s failed", name)
 
     def _observe(self, name: str, *args: Any) -> None:
-        if self.observers:
-            self._spawn(self._notify(name, *args))
+        """Queue one notification: observers hear every change in the order it was committed
+        (attendance folds them; chat reads the identities attendance recorded)."""
+        if not self.observers:
+            return
+        self._notes.put_nowait((name, args))
+        if self._notifier is None or self._notifier.done():
+            self._notifier = asyncio.ensure_future(self._deliver())
+
+    async def _deliver(self) -> None:
+        while True:
+            note = await self._notes.get()
+            if isinstance(note, asyncio.Future):
+                if not note.done():
+                    note.set_result(None)
+                continue
+            await self._notify(note[0], *note[1])
+
+    async def observed(self) -> None:
+        """Returns once the observers have heard every change queued so far."""
+        if not self.observers or self._notifier is None or self._notifier.done():
+            return
+        marker: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._notes.put_nowait(marker)
+        await marker
 
     def _spawn(self, coro: Awaitable[Any]) -> None:
         task = asyncio.ensure_future(coro)
@@ -678,21 +729,56 @@ class MeetingService:
             for live in list(self.live.values()):
                 if live.media.worker_id == event.worker_id:
                     self._spawn(self._move(live))
+        elif isinstance(event, WorkerConnected):
+            known = {w.worker_id for w in self.registry.workers()}
+            for live in list(self.live.values()):
+                if live.media.worker_id not in known:  # lost while no other worker was live
+                    self._spawn(self._move(live))
+            self._spawn(self._clean_stale_table(event.worker_id))
+
+    async def _clean_stale_table(self, worker_id: str) -> None:
+        """Live meetings are not restored after a control-plane restart, so a worker the registry
+        adopted (its table became the desired one) forwards for meetings that no longer exist:
+        empty its table, unless a live meeting of this process already uses the worker (then
+        everything on it was put there by this process)."""
+        if any(live.media.worker_id == worker_id for live in self.live.values()):
+            return
+        try:
+            if not self.registry.table(worker_id):
+                return
+            # no await between the check above and the enqueue inside replace_table: a meeting
+            # placed on the worker from now on sends its batches after this one
+            await self.registry.replace_table(worker_id, [])
+            log.info("engine worker %s: cleared a table left by a previous control plane", worker_id)
+        except EngineChannelError as error:
+            log.warning("engine worker %s: could not clear its stale table: %s", worker_id, error)
 
     async def _move(self, live: LiveMeeting) -> None:
         """The meeting's worker is gone: place it on a live worker and have every client reconnect
-        (new transports, fresh ICE credentials: an ICE restart onto the new worker)."""
+        (new transports, fresh ICE credentials: an ICE restart onto the new worker). Their
+        states stay: the sources they publish again keep their switches (`LiveMeeting.republish`)."""
         async with live.lock:
+            if self.live.get(live.id) is not live:
+                return
+            lost = live.media.worker_id
             try:
-                worker_id = self.registry.pick_worker(require=["webrtc"])
+                worker_id = self.registry.pick_worker(exclude=[lost], require=["webrtc"])
             except EngineChannelError:
-                log.error("meeting %s lost its worker and no other is live", live.id)
+                log.error("meeting %s lost its worker %s and no other is live", live.id, lost)
                 worker_id = None
+            live.republish = {pid: set(peer.publications) for pid, peer in live.media.peers.items()
+                              if peer.publications}
             if worker_id is not None:
                 live.media = self._media(live.id, worker_id)
+                with contextlib.suppress(Exception):
+                    async with self._context() as ctx:
+                        meeting = await MeetingStore(ctx.session).meeting(live.id)
+                        if meeting is not None:
+                            meeting.worker_id = worker_id
+                        await ctx.session.commit()
             for pid in list(live.links):
                 self._send(live, pid, {"type": "reconnect", "reason": "worker_lost"})
-            log.warning("meeting %s moved to worker %s", live.id, worker_id)
+            log.warning("meeting %s moved from worker %s to %s", live.id, lost, worker_id)
 
 
 def _kind(source: Source) -> str:

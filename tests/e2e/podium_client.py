@@ -54,6 +54,10 @@ class PodiumServer:
     port: int
     data_dir: Path
     log: Path
+    engine_secret: str | None = None
+    """The engine channel's secret, when given to `start` (extra workers need it)."""
+    workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    """Extra engine workers started with `start_worker`."""
 
     @property
     def url(self) -> str:
@@ -63,8 +67,24 @@ class PodiumServer:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/signaling/v1"
 
+    @property
+    def channel_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/engine/v1/channel"
+
+    def metrics(self) -> str:
+        return httpx.get(f"{self.url}/metrics", timeout=2).text
+
+    def connected_workers(self) -> int:
+        for line in self.metrics().splitlines():
+            if line.startswith('podium_engine_workers{state="connected"}'):
+                return int(float(line.split()[-1]))
+        return 0
+
     @classmethod
-    def start(cls, data_dir: Path, timeout: float = 30.0) -> PodiumServer:
+    def start(cls, data_dir: Path, timeout: float = 30.0, *, engine_secret: str | None = None,
+              engine_grace: float | None = None) -> PodiumServer:
+        """`engine_secret`: a known engine channel secret (for `start_worker`); `engine_grace`: seconds
+        before a worker that went away is lost (PODIUM_ENGINE_GRACE)."""
         data_dir.mkdir(parents=True, exist_ok=True)
         cli = [sys.executable, "-m", "podium.cli"]
         subprocess.run([*cli, "bootstrap", "--data-dir", str(data_dir), "--company", "Podium E2E", "--slug", COMPANY,
@@ -72,10 +92,15 @@ class PodiumServer:
                        timeout=60)
         port = free_port()
         log = data_dir / "serve.log"
+        env = dict(os.environ)
+        if engine_secret is not None:
+            env["PODIUM_ENGINE_SECRET"] = engine_secret
+        if engine_grace is not None:
+            env["PODIUM_ENGINE_GRACE"] = str(engine_grace)
         process = subprocess.Popen([*cli, "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir",
                                     str(data_dir)], stdout=log.open("wb"), stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-        server = cls(process, port, data_dir, log)
+                                   start_new_session=True, env=env)
+        server = cls(process, port, data_dir, log, engine_secret)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if process.poll() is not None:
@@ -88,7 +113,37 @@ class PodiumServer:
         server.stop()
         raise RuntimeError(f"podium serve did not get its engine worker: {log.read_text()[-3000:]}")
 
+    def start_worker(self, worker_id: str, timeout: float = 20.0) -> subprocess.Popen[bytes]:
+        """Another engine worker (`podium engine`) dialing this control plane, on loopback; returns
+        once the control plane counts it as connected. Stopped by `stop` (or kill it yourself)."""
+        if self.engine_secret is None:
+            raise RuntimeError("start the server with engine_secret= to add workers")
+        before = self.connected_workers()
+        log = self.data_dir / f"engine-{worker_id}.log"
+        process = subprocess.Popen(
+            [sys.executable, "-m", "podium.cli", "engine", "--control", self.channel_url, "--host", "127.0.0.1",
+             "--worker-id", worker_id], stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+            env={**os.environ, "PODIUM_ENGINE_SECRET": self.engine_secret})
+        self.workers.append(process)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"engine worker {worker_id} exited: {log.read_text()[-3000:]}")
+            with contextlib.suppress(httpx.HTTPError):
+                if self.connected_workers() > before:
+                    return process
+            time.sleep(0.2)
+        raise RuntimeError(f"engine worker {worker_id} did not connect: {log.read_text()[-3000:]}")
+
     def stop(self) -> None:
+        for worker in self.workers:
+            if worker.poll() is None:
+                worker.send_signal(signal.SIGTERM)
+                try:
+                    worker.wait(5)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+                    worker.wait(5)
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -192,6 +247,12 @@ class Participant:
         self._refs = 0
         self._sub_lock = asyncio.Lock()
         self.pc_sub.on("track", self._on_track)
+        self.published: dict[str, Any] = {}
+        """Source (keyword of `publish`) → the track published for it: published again on `reconnect`."""
+        self.generation = 0
+        """Bumped on every `reconnect`: subscribe offers of an earlier generation are stale."""
+        self.reconnected: asyncio.Future[None] | None = None
+        """The latest reconnection (new peer connections, tracks published again); None if none yet."""
 
     # -- connecting --
 
@@ -224,6 +285,14 @@ class Participant:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
+    async def drop(self) -> None:
+        """Lose the connection abruptly: the TCP connection is cut without a WebSocket close or a
+        `leave` (as when a laptop lid closes); the peer connections are closed too."""
+        transport = getattr(self.ws, "transport", None)
+        if transport is not None:
+            transport.abort()
+        await self.close()
+
     # -- frames --
 
     async def send(self, frame: dict[str, Any]) -> None:
@@ -254,7 +323,9 @@ class Participant:
                 if ref in self._waiters and not self._waiters[ref].done():
                     self._waiters[ref].set_result(frame)
                 if frame.get("type") == "subscribe-offer":
-                    self._tasks.append(asyncio.ensure_future(self._answer(frame)))
+                    self._tasks.append(asyncio.ensure_future(self._answer(frame, self.generation)))
+                elif frame.get("type") == "reconnect":
+                    self._reconnect()
                 self._changed.set()
         except websockets.ConnectionClosed:
             pass
@@ -296,29 +367,66 @@ class Participant:
         for transceiver in self.pc_pub.getTransceivers():
             if transceiver.mid not in sources and transceiver.sender.track is not None:
                 sources[transceiver.mid] = self._published_sources[transceiver.mid]
-        reply = await self.request({"type": "publish", "sdp": self.pc_pub.localDescription.sdp, "sources": sources,
+        pc = self.pc_pub
+        reply = await self.request({"type": "publish", "sdp": pc.localDescription.sdp, "sources": sources,
                                     "muted": list(muted)})
         self._published_sources = {**getattr(self, "_published_sources", {}), **sources}
-        await self.pc_pub.setRemoteDescription(RTCSessionDescription(reply["sdp"], "answer"))
+        self.published.update(tracks)
+        await pc.setRemoteDescription(RTCSessionDescription(reply["sdp"], "answer"))
         return reply
 
     _published_sources: dict[str, str] = {}
 
-    async def _answer(self, frame: dict[str, Any]) -> None:
+    async def _answer(self, frame: dict[str, Any], generation: int = 0) -> None:
         async with self._sub_lock:
+            if generation != self.generation:
+                return  # an offer for the peer connection a `reconnect` replaced
+            pc = self.pc_sub
             for consumer in frame["consumers"]:
                 self.consumers[consumer["mid"]] = consumer
-            await self.pc_sub.setRemoteDescription(RTCSessionDescription(frame["sdp"], "offer"))
-            await self.pc_sub.setLocalDescription(await self.pc_sub.createAnswer())
+            await pc.setRemoteDescription(RTCSessionDescription(frame["sdp"], "offer"))
+            await pc.setLocalDescription(await pc.createAnswer())
             with contextlib.suppress(SignalingError, TimeoutError):
                 await self.request({"type": "subscribe-answer", "version": frame["version"],
-                                    "sdp": self.pc_sub.localDescription.sdp})
+                                    "sdp": pc.localDescription.sdp})
+
+    def _reconnect(self) -> None:
+        """`reconnect` (docs/signaling.md): the engine worker was lost. Both peer connections are
+        replaced at once (later subscribe offers are for the new worker's transports), then every
+        published track is offered again on a new publish connection: an ICE restart onto the
+        live worker. `await participant.wait_reconnected()` waits for it."""
+        self.generation += 1
+        old = (self.pc_pub, self.pc_sub)
+        self.pc_pub, self.pc_sub = new_peer_connection(), new_peer_connection()
+        self.pc_sub.on("track", self._on_track)
+        self.consumers = {}
+        self._published_sources = {}
+        task = asyncio.ensure_future(self._republish(old, self.generation))
+        self._tasks.append(task)
+        self.reconnected = task
+
+    async def _republish(self, old: tuple[Any, Any], generation: int) -> None:
+        for pc in old:
+            with contextlib.suppress(Exception):
+                await pc.close()
+        if self.published and generation == self.generation:
+            await self.publish(**self.published)
+
+    async def wait_reconnected(self, timeout: float = 15) -> None:
+        """Waits for a `reconnect` frame and for the tracks to be published again after it."""
+        await self.wait_event("reconnect", timeout=timeout)
+        assert self.reconnected is not None
+        async with asyncio.timeout(timeout):
+            await self.reconnected
 
     def _on_track(self, track: Any) -> None:
         mid = next((t.mid for t in self.pc_sub.getTransceivers() if t.receiver.track is track), None)
         consumer = self.consumers.get(mid or "", {})
-        received = Received(consumer.get("participant_id", "?"), consumer.get("source", "?"), track.kind)
-        self.tracks[(received.participant_id, received.source)] = received
+        key = (consumer.get("participant_id", "?"), consumer.get("source", "?"))
+        received = self.tracks.get(key)  # the same track received again (after a reconnect): counts go on
+        if received is None or received.kind != track.kind:
+            received = Received(key[0], key[1], track.kind)
+            self.tracks[key] = received
         self._tasks.append(asyncio.ensure_future(self._collect(track, received)))
 
     @staticmethod

@@ -165,7 +165,7 @@ def test_invite_user_api_keys_departments_rooms_and_audit(server, browser, tmp_p
     expect(page.locator("#audit tbody tr").first).to_be_visible()
     expect(page.locator("#audit")).to_contain_text("user.invited")
     with page.expect_download() as download_info:
-        page.get_by_role("button", name="Download CSV").click()
+        page.get_by_role("form", name="Filter the audit log").get_by_role("button", name="Download CSV").click()
     download = download_info.value
     assert download.suggested_filename == "audit-events.csv"
     saved = tmp_path / "audit.csv"

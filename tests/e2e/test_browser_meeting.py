@@ -123,15 +123,45 @@ def test_three_browsers_meet_and_a_revoked_microphone_stops_at_the_engine(media_
     expect(bob.locator("#chat-log")).not_to_contain_text("Just for you")
     screenshot(cleo, "meeting-chat")
 
+    # screen sharing: shown to the others, stopped, and shared again (a new m-section)
+    share = cleo.get_by_role("button", name=re.compile("^Share screen"))
+    for _ in range(2):
+        share.click()
+        expect(share).to_have_attribute("data-state", "on")
+        wait_until(lambda: received(ada, cleo_id).get("screen", {}).get("framesDecoded", 0) > 3,
+                   what=lambda: f"Cleo's screen at Ada: {diagnose(ada)}")
+        expect(ada.locator(f'figure[data-participant-id="{cleo_id}"][data-source="screen"] .name')) \
+            .to_have_text("Screen of Cleo Chat")
+        if _ == 0:
+            screenshot(ada, "meeting-screen-share")
+        share.click()
+        expect(share).to_have_attribute("data-state", "off")
+        expect(ada.locator(f'figure[data-participant-id="{cleo_id}"][data-source="screen"]')).to_have_count(0)
+
     # a refusal is shown as the server words it: Bob cannot turn on a microphone he may not use
     assert bob.evaluate("""() => window.podiumMeeting.setSource('microphone', true).then(() => 'ok', (e) => e.code)""") \
         == "permission_missing"
 
+    # removal for 12 hours: Bob is told until when, and the others see him leave
+    ada.once("dialog", lambda dialog: dialog.accept())
+    ada.get_by_role("button", name="Remove for 12 hours: Bob Builder").click()
+    expect(bob.locator("#ended-message")).to_contain_text("A moderator removed you from this room until")
+    expect(cleo.locator(f'#people li[data-participant-id="{bob_id}"]')).to_have_count(0)
+    # removal ends Bob's login sessions; signed in again, he is still refused entry, with the reason
+    sign_in(bob, *people[0][::2])
+    bob.goto(f"/meeting.html?room={room['id']}")
+    expect(bob.get_by_role("alert")).not_to_be_empty()
+    rejoin = bob.evaluate("""async (room) => {
+        const { Meeting } = await import('/lib/meeting.js');
+        const m = new Meeting({ token: JSON.parse(sessionStorage.getItem('podium.tokens')).access_token, roomId: room });
+        return m.join().then(() => 'joined', (e) => e.code);
+    }""", room["id"])
+    assert rejoin == "removed"
+
     # ending the meeting for everyone
     ada.once("dialog", lambda dialog: dialog.accept())
     ada.get_by_role("button", name="End the meeting for everyone").click()
-    for page in (bob, cleo):
-        expect(page.locator("#ended-message")).to_have_text("The meeting has ended.")
+    expect(cleo.locator("#ended-message")).to_have_text("The meeting has ended.")
     for page in pages.values():
         assert page.errors == []
         page.context.close()
@@ -170,12 +200,19 @@ def test_a_guest_opens_an_invitation_waits_and_is_admitted(media_server, browser
     other.context.close()
 
     expect(ada.locator("#waiting-list")).to_contain_text("Gus Guest")
+    gus_id = pid_of(gus)
+    # a visit: the moderator and the waiting guest see each other, nobody else is involved
+    ada.get_by_role("button", name="Visit Gus Guest").click()
+    expect(ada.get_by_role("button", name="End visit with Gus Guest")).to_be_visible()
+    wait_until(lambda: received(ada, gus_id).get("camera", {}).get("framesDecoded", 0) > 3,
+               what=lambda: f"the waiting guest's camera at the visiting moderator: {diagnose(ada)}")
     screenshot(ada, "meeting-waiting-room")
+    ada.get_by_role("button", name="End visit with Gus Guest").click()
+    expect(ada.get_by_role("button", name="Visit Gus Guest")).to_be_visible()
     ada.get_by_role("button", name="Admit Gus Guest").click()
     expect(gus.locator("#waiting-notice")).to_be_hidden()
     expect(gus.get_by_role("status")).to_have_text("A moderator let you in.")
     expect(gus.locator("#people-count")).to_have_text("2 people in the meeting")  # guests see no names
-    gus_id = pid_of(gus)
     expect(ada.locator(f'#people li[data-participant-id="{gus_id}"]')).to_contain_text("guest")
 
     # admission turns the guest's sources off; the guest turns the camera on, and Ada sees it
@@ -196,12 +233,15 @@ def test_a_guest_opens_an_invitation_waits_and_is_admitted(media_server, browser
     form = reports.get_by_role("form", name="Attendance report")
     form.get_by_label("Room").select_option(label="Interviews")
     form.get_by_role("button", name="Show report").click()
-    expect(reports.locator("#attendance")).to_contain_text("Gus Guest")
+    meeting_id = ada.evaluate("() => window.podiumMeeting.meetingId")
+    expect(reports.locator("#attendance-section")).to_contain_text(f"Meeting {meeting_id}: started")
+    expect(reports.locator("#attendance th").first).to_have_text("Person")
     with reports.expect_download() as download_info:
         form.get_by_role("button", name="Download CSV").click()
+    assert download_info.value.suggested_filename == f"attendance-{meeting_id}.csv"
     saved = tmp_path / "attendance.csv"
     download_info.value.save_as(saved)
-    assert "Gus Guest" in saved.read_text()
+    assert saved.read_text().startswith("meeting_id,person,name,role,")
     screenshot(reports, "admin-attendance")
 
     for page in (ada, gus, reports):

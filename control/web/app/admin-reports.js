@@ -81,7 +81,7 @@ async function attendanceSection(podium) {
     const id = await meetingId();
     return podium.download(`/meetings/${id}/attendance`, { query: { format: "csv" } });
   }, (f) => `Downloaded ${f.name}.`));
-  return h("section", { "aria-labelledby": "attendance-title" },
+  return h("section", { id: "attendance-section", "aria-labelledby": "attendance-title" },
     h("h3", { id: "attendance-title" }, "Attendance reports"),
     h("p", { class: "muted" }, "Joins and leaves, time present, and time with microphone, camera and screen share on."),
     form, out);

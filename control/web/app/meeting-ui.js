@@ -87,8 +87,11 @@ export async function runMeeting(root, { token, roomId, namesVisible, podium = n
   function labelTiles() {
     for (const [key, entry] of tiles) {
       const [pid, source] = key.split(":");
-      const p = meeting.participants.get(pid) || (pid === meeting.participantId ? meeting.self : null);
+      const p = meeting.participants.get(pid) || (pid === meeting.participantId ? meeting.self : null)
+        || meeting.waiting.find((w) => w.id === pid); // a visit
       const who = label(p);
+      // a waiting person's tile shows only during a visit
+      entry.tile.hidden = !(pid === meeting.participantId || meeting.participants.has(pid) || meeting.self?.visiting === pid);
       entry.name.textContent = source === "screen" ? `Screen of ${who}` : who;
       entry.tile.setAttribute("aria-label", entry.name.textContent);
       if (namesVisible || pid === meeting.participantId) entry.name.hidden = false;
@@ -356,7 +359,9 @@ export async function runMeeting(root, { token, roomId, namesVisible, podium = n
   // -- notices, refusals and the end -------------------------------------------------------------
   meeting.addEventListener("error", ({ detail }) => showError(detail));
   meeting.addEventListener("notice", ({ detail }) => say(detail.message));
+  let admittedAt = 0;
   meeting.addEventListener("admitted", () => {
+    admittedAt = Date.now();
     say("A moderator let you in.");
     if (publish) startMedia();
   });
@@ -365,7 +370,8 @@ export async function runMeeting(root, { token, roomId, namesVisible, podium = n
     if (detail.participant_id === meeting.participantId) say(`A moderator ${detail.held ? "gave you" : "took away"} the ${detail.capability.replace("_", " ")} permission.`);
   });
   meeting.addEventListener("source-changed", ({ detail }) => {
-    if (detail.participant_id === meeting.participantId && detail.by && !detail.on && meeting.can(CAPABILITY[detail.source])) say(`A moderator turned your ${detail.source} off.`);
+    const admission = meeting.self.waiting || Date.now() - admittedAt < 3000; // admission turns sources off
+    if (detail.participant_id === meeting.participantId && detail.by && !detail.on && !admission && meeting.can(CAPABILITY[detail.source])) say(`A moderator turned your ${detail.source} off.`);
   });
   meeting.addEventListener("closed", ({ detail }) => {
     if (!entered) return; // a refused join rejects join() instead

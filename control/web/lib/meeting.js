@@ -267,6 +267,12 @@ export class Meeting extends EventTarget {
         break;
       case "track-unpublished":
         this._update(frame.participant_id, (p) => { p.tracks = (p.tracks || []).filter((s) => s !== frame.source); });
+        for (const [mid, remote] of this.remote) {
+          if (remote.consumer.participant_id === frame.participant_id && remote.consumer.source === frame.source) {
+            this.remote.delete(mid);
+            this._emit("track-ended", { participantId: frame.participant_id, source: frame.source, mid });
+          }
+        }
         break;
       case "source-changed":
         this._update(frame.participant_id, (p) => {

@@ -1,0 +1,457 @@
+"""Revoke latency: from the REST call that revokes a microphone to the last packet of it the engine forwards.
+
+    python -m bench.revoke_latency [--quick] [--json PATH] [--meetings 20] [--revocations 200]
+
+Starts `podium serve` (uvicorn + its engine worker over the engine channel) on 127.0.0.1 with a
+private data directory, opens --meetings meetings of 3 participants each (the organizer and two users)
+and has every participant publish a microphone and subscribe to the two others: real signaling,
+ICE-lite and DTLS-SRTP through aiortc, then synthetic SRTP packets at --rate packets/s per publisher
+(bench/meeting_load.py: no Opus encoder, no jitter buffer, so the benchmark process stays light).
+
+Then --revocations times, one after another, cycling over the meetings and their two non-organizers:
+
+1. the target's publisher sends every --probe-interval (1 ms) instead of every 1/--rate s, and the
+   benchmark waits until both other participants receive those packets;
+2. baseline: GET /api/v1/meetings/{id} as the organizer (a cheap authenticated API round trip, same
+   HTTP client, same moment);
+3. POST /api/v1/meetings/{id}/actions {"action": "revoke_permission", "capability": "microphone"} as
+   the organizer; the reply comes once the engine worker acked the version that closes the gate;
+4. the publisher keeps sending for --after ms after the reply, then the benchmark checks what arrived.
+
+Per revocation it records:
+
+- revoke latency (the headline): arrival time of the last forwarded packet of the revoked producer, at
+  either subscriber, minus the time the API call was issued (one time.monotonic in this process);
+- API call: call issued → 200 received (includes the engine's ack);
+- gate bracket: the send times of the last forwarded and the first dropped packet, minus the call
+  time: the gate closed in between (1 ms resolution);
+- stopped: no packet the publisher sent after the 200 arrived at any subscriber (the guarantee of
+  docs/signaling.md), and packets were sent after it (so a gate left open would have been seen).
+
+The permission is then granted again and the participant turns its microphone back on (signaling
+`set-source`), so the next revocation of it starts from a forwarding producer. The last line is the
+headline: revoke latency p99 against the 5 ms target and against the baseline's p99.
+
+Figures the control plane reports itself (GET /metrics, difference over the revocation phase, all
+moderation actions of it: revoke, grant, turn on) are printed as a breakdown: podium_moderation_seconds
+(endpoint → engine ack → audit entry) and podium_engine_apply_seconds (engine batch → ack).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.meeting_load import LightPeer, Probe, Recorder, loopback_only
+from podium_client import Api, PodiumServer  # on sys.path through bench.meeting_load
+
+TARGET_MS = 5.0
+
+
+@dataclass
+class Meeting:
+    id: str
+    room_id: str
+    peers: list[LightPeer]
+    """organizer first."""
+
+
+@dataclass
+class Sample:
+    meeting: int
+    target: str
+    revoke_ms: float
+    """last forwarded packet's arrival − call issued."""
+    api_ms: float
+    """call issued → 200."""
+    baseline_ms: float
+    http_only_ms: float
+    """GET /metrics round trip: the HTTP stack without authentication or a database query."""
+    gate_after_ms: float
+    """send time of the last forwarded packet − call issued (the gate was still open then)."""
+    gate_before_ms: float | None
+    """send time of the first dropped packet − call issued (the gate was closed then)."""
+    sent_after_reply: int
+    leaked: int
+    """packets sent after the 200 that a subscriber still received (must be 0)."""
+    stopped: bool
+    version: int | None
+    server_to_ack_ms: float | None = None
+    """the control plane's own figure: endpoint entered → engine ack (podium_engine_apply_seconds)."""
+    server_total_ms: float | None = None
+    """endpoint entered → action done, audit entry written (podium_moderation_seconds)."""
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Linear interpolation between closest ranks (numpy's default)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def summary(values: list[float]) -> dict[str, Any]:
+    return {"n": len(values), "p50": percentile(values, 50), "p99": percentile(values, 99),
+            "mean": statistics.fmean(values) if values else None, "max": max(values) if values else None}
+
+
+def _metric_totals(text: str) -> dict[str, float]:
+    totals: dict[str, float] = {}
+    for line in text.splitlines():
+        match = re.match(r'^(podium_(?:moderation|engine_apply)_seconds_(?:sum|count|bucket))(\{[^}]*\})? (\S+)$', line)
+        if match:
+            totals[match.group(1) + (match.group(2) or "")] = float(match.group(3))
+    return totals
+
+
+def _deltas(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """ms of the one observation each histogram got between two scrapes (absent if not exactly one)."""
+    out = {}
+    for name in ("podium_moderation_seconds", "podium_engine_apply_seconds"):
+        if after.get(name + "_count", 0) - before.get(name + "_count", 0) == 1:
+            out[name] = 1000 * (after[name + "_sum"] - before.get(name + "_sum", 0))
+    return out
+
+
+def breakdown(before: dict[str, float], after: dict[str, float]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in ("podium_moderation_seconds", "podium_engine_apply_seconds"):
+        count = after.get(name + "_count", 0) - before.get(name + "_count", 0)
+        total = after.get(name + "_sum", 0) - before.get(name + "_sum", 0)
+        buckets = []
+        for key, value in after.items():
+            match = re.match(re.escape(name) + r'_bucket\{le="([^"]+)"\}', key)
+            if match:
+                buckets.append((float(match.group(1)), value - before.get(key, 0)))
+        buckets.sort()
+        p99_bound = next((bound for bound, cumulative in buckets if count and cumulative >= 0.99 * count), None)
+        out[name] = {"count": count, "mean_ms": 1000 * total / count if count else None,
+                     "p99_bucket_ms": 1000 * p99_bound if p99_bound is not None else None}
+    return out
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its children's threads (its worker subprocess)."""
+    total = 0.0
+    pids = [pid]
+    with contextlib.suppress(OSError):
+        for task in os.listdir(f"/proc/{pid}/task"):
+            pids += [int(c) for c in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
+    for p in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, server: PodiumServer) -> None:
+        self.args = args
+        self.server = server
+        self.recorder = Recorder()
+        self.meetings: list[Meeting] = []
+        self.peers: list[LightPeer] = []
+        self.stopping = False
+        self.tasks: list[asyncio.Task[Any]] = []
+        self.token = ""
+
+    # ---- setup ------------------------------------------------------------------------------
+
+    async def setup(self) -> None:
+        api = Api(self.server.url)
+        await api.login_admin()
+        self.token = api.token or ""
+        users = [await api.create_user(name) for name in ("alice", "bob")]
+        limit = asyncio.Semaphore(4)
+
+        async def open_meeting(m: int) -> Meeting:
+            async with limit:
+                room = await api.create_room(f"bench-{m}")
+                for user_id, _ in users:
+                    await api.grant(room["id"], user_id)
+                peers = []
+                for k, token in enumerate([self.token] + [t for _, t in users]):
+                    peer = await LightPeer.join(3 * m + k, self.server, token, room["id"], self.recorder,
+                                                self.args.size)
+                    peers.append(peer)
+                    self.peers.append(peer)
+                for peer in peers:
+                    await peer.publish()
+                return Meeting(peers[0].participant.joined["meeting_id"], room["id"], peers)
+
+        self.meetings = list(await asyncio.gather(*(open_meeting(m) for m in range(self.args.meetings))))
+        self.tasks = [asyncio.ensure_future(self._background(peer)) for peer in self.peers]
+        pairs = self.pairs()
+        async with asyncio.timeout(30):
+            while not all(self.recorder.counts.get(pair, 0) >= 3 for pair in pairs):
+                await asyncio.sleep(0.05)
+
+    def pairs(self) -> list[tuple[int, int]]:
+        """(subscriber, publisher) of every forwarded stream."""
+        return [(s.index, p.index) for m in self.meetings for s in m.peers for p in m.peers if s is not p]
+
+    async def _background(self, peer: LightPeer) -> None:
+        """The peer's normal stream: --rate packets/s (the prober takes over while it is watched)."""
+        period = 1 / self.args.rate
+        await asyncio.sleep(random.random() * period)
+        next_at = time.monotonic()
+        while not self.stopping:
+            peer.hook_subscriber()
+            if peer.index not in self.recorder.probes:
+                await peer.send()
+            next_at = max(next_at + period, time.monotonic() - period)
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+
+    # ---- one revocation -----------------------------------------------------------------------
+
+    async def _probe(self, peer: LightPeer) -> None:
+        interval = self.args.probe_interval / 1000
+        while True:
+            await peer.send()
+            await asyncio.sleep(interval)
+
+    async def revoke_once(self, client: httpx.AsyncClient, m: int, target: LightPeer) -> Sample:
+        meeting = self.meetings[m]
+        subscribers = [p.index for p in meeting.peers if p is not target]
+        probe = Probe(target.index)
+        self.recorder.probes[target.index] = probe
+        prober = asyncio.ensure_future(self._probe(target))
+        try:
+            async with asyncio.timeout(5):
+                while not all(len(probe.arrivals[s]) >= 3 for s in subscribers):
+                    await asyncio.sleep(0.002)
+            b0 = time.monotonic()
+            response = await client.get(f"/api/v1/meetings/{meeting.id}")
+            b1 = time.monotonic()
+            response.raise_for_status()
+            m0 = time.monotonic()
+            metrics_before = _metric_totals((await client.get("/metrics")).text)
+            m1 = time.monotonic()
+            await asyncio.sleep(0.003)
+            t0 = time.monotonic()
+            response = await client.post(f"/api/v1/meetings/{meeting.id}/actions", json={
+                "action": "revoke_permission", "target": target.id, "capability": "microphone"})
+            t1 = time.monotonic()
+            response.raise_for_status()
+            version = response.json().get("version")
+            await asyncio.sleep(self.args.after / 1000)
+        finally:
+            prober.cancel()
+            await asyncio.gather(prober, return_exceptions=True)
+        await asyncio.sleep(0.02)  # stragglers on the loopback
+        del self.recorder.probes[target.index]
+        server = _deltas(metrics_before, _metric_totals((await client.get("/metrics")).text))
+
+        # packets of the normal stream sent before the probe began are not the probe's (not in probe.sent)
+        arrivals = [(seq, at) for s in subscribers for seq, at in probe.arrivals[s] if seq in probe.sent]
+        strays = [seq for s in subscribers for seq, _ in probe.arrivals[s] if seq not in probe.sent]
+        if strays and max(strays) > min(probe.sent):
+            print(f"warning: {target.id}: packets {strays} arrived but were not sent during the probe "
+                  f"({min(probe.sent)}..{max(probe.sent)})", file=sys.stderr)
+        last_seq, last_at = max(arrivals, key=lambda a: a[1])
+        forwarded_max = max(seq for seq, _ in arrivals)
+        first_dropped = min((seq for seq in probe.sent if seq > forwarded_max), default=None)
+        sent_after = sum(1 for at in probe.sent.values() if at > t1)
+        leaked = sum(1 for seq, _ in arrivals if probe.sent.get(seq, 0) > t1)
+        sample = Sample(
+            meeting=m, target=target.id, revoke_ms=1000 * (last_at - t0), api_ms=1000 * (t1 - t0),
+            baseline_ms=1000 * (b1 - b0), http_only_ms=1000 * (m1 - m0), gate_after_ms=1000 * (probe.sent[forwarded_max] - t0),
+            gate_before_ms=1000 * (probe.sent[first_dropped] - t0) if first_dropped is not None else None,
+            sent_after_reply=sent_after, leaked=leaked, stopped=leaked == 0 and sent_after > 0, version=version,
+            server_to_ack_ms=server.get("podium_engine_apply_seconds"),
+            server_total_ms=server.get("podium_moderation_seconds"))
+
+        # back to forwarding: grant again, the participant turns the microphone on
+        response = await client.post(f"/api/v1/meetings/{meeting.id}/actions", json={
+            "action": "grant_permission", "target": target.id, "capability": "microphone"})
+        response.raise_for_status()
+        await target.participant.request({"type": "set-source", "source": "microphone", "on": True})
+        return sample
+
+    async def revocations(self) -> list[Sample]:
+        samples = []
+        headers = {"Authorization": f"Bearer {self.token}"}
+        async with httpx.AsyncClient(base_url=self.server.url, headers=headers, timeout=15) as client:
+            await client.get(f"/api/v1/meetings/{self.meetings[0].id}")  # open the keep-alive connection
+            for i in range(self.args.revocations):
+                m = i % len(self.meetings)
+                target = self.meetings[m].peers[1 + (i // len(self.meetings)) % 2]
+                samples.append(await self.revoke_once(client, m, target))
+        return samples
+
+    async def close(self) -> None:
+        self.stopping = True
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(15):
+                await asyncio.gather(*(peer.close() for peer in self.peers), return_exceptions=True)
+
+
+async def run(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
+    loopback_only()
+    started = time.monotonic()
+    server = await asyncio.to_thread(PodiumServer.start, data_dir)
+    bench = Bench(args, server)
+    try:
+        async with asyncio.timeout(args.max_seconds):
+            await bench.setup()
+            setup_s = time.monotonic() - started
+            async with httpx.AsyncClient(base_url=server.url, timeout=10) as plain:
+                metrics_before = _metric_totals((await plain.get("/metrics")).text)
+                counts_before = dict(bench.recorder.counts)
+                cpu_before, phase_start = _cpu_seconds(server.process.pid), time.monotonic()
+                samples = await bench.revocations()
+                cpu_after, phase_s = _cpu_seconds(server.process.pid), time.monotonic() - phase_start
+                metrics_after = _metric_totals((await plain.get("/metrics")).text)
+            await asyncio.sleep(0.3)
+            pairs = bench.pairs()
+            flowing_after = sum(1 for pair in pairs if bench.recorder.counts.get(pair, 0) > counts_before.get(pair, 0))
+            forwarded = sum(bench.recorder.counts.get(pair, 0) - counts_before.get(pair, 0) for pair in pairs)
+    finally:
+        await bench.close()
+        await asyncio.to_thread(server.stop)
+    revoke = [s.revoke_ms for s in samples]
+    api = [s.api_ms for s in samples]
+    baseline = [s.baseline_ms for s in samples]
+    summaries = {"revoke_ms": summary(revoke), "api_call_ms": summary(api), "baseline_ms": summary(baseline),
+                 "http_only_ms": summary([s.http_only_ms for s in samples]),
+                 "gate_after_ms": summary([s.gate_after_ms for s in samples]),
+                 "gate_before_ms": summary([s.gate_before_ms for s in samples if s.gate_before_ms is not None]),
+                 "bracket_ms": summary([s.gate_before_ms - s.gate_after_ms for s in samples
+                                        if s.gate_before_ms is not None]),
+                 "http_and_auth_ms": summary([s.api_ms - s.server_total_ms for s in samples
+                                              if s.server_total_ms is not None]),
+                 "endpoint_to_ack_ms": summary([s.server_to_ack_ms for s in samples if s.server_to_ack_ms is not None]),
+                 "after_ack_ms": summary([s.server_total_ms - s.server_to_ack_ms for s in samples
+                                          if s.server_total_ms is not None and s.server_to_ack_ms is not None])}
+    base_p99 = summaries["baseline_ms"]["p99"]
+    ratios = {"revoke_p99_over_baseline_p99": summaries["revoke_ms"]["p99"] / base_p99 if base_p99 else None,
+              "api_p99_over_baseline_p99": summaries["api_call_ms"]["p99"] / base_p99 if base_p99 else None,
+              "revoke_p50_over_baseline_p50": (summaries["revoke_ms"]["p50"] / summaries["baseline_ms"]["p50"]
+                                               if summaries["baseline_ms"]["p50"] else None)}
+    return {
+        "load": {"meetings": len(bench.meetings), "participants": len(bench.peers), "publishers": len(bench.peers),
+                 "forwarded_streams": len(pairs), "rate_pps_per_publisher": args.rate, "packet_bytes": args.size,
+                 "engine_in_pps": len(bench.peers) * args.rate, "engine_out_pps": len(pairs) * args.rate,
+                 "streams_flowing_after": flowing_after,
+                 "received_pps_during_phase": forwarded / (phase_s + 0.3),
+                 "server_cpu_share_during_phase": (cpu_after - cpu_before) / phase_s,
+                 "foreign_packets": bench.recorder.foreign,
+                 "send_errors": sum(p.send_errors for p in bench.peers)},
+        "samples": len(samples), "stopped": sum(s.stopped for s in samples),
+        "leaked_packets": sum(s.leaked for s in samples),
+        **summaries, "ratios": ratios, "server": breakdown(metrics_before, metrics_after),
+        "setup_seconds": setup_s, "phase_seconds": phase_s, "revocations": [asdict(s) for s in samples],
+    }
+
+
+def _ms(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def report(result: dict[str, Any]) -> str:
+    load = result["load"]
+    print(f"load: {load['meetings']} meetings x 3 participants, every one publishing one microphone "
+          f"({load['rate_pps_per_publisher']} pps, {load['packet_bytes']} B SRTP) and receiving the two others: "
+          f"{load['engine_in_pps']} pps into the engine, {load['engine_out_pps']} pps out "
+          f"({load['received_pps_during_phase']:.0f} pps received during the revocations); "
+          f"server (control + worker) CPU {100 * load['server_cpu_share_during_phase']:.0f} % of a core")
+    print(f"setup {result['setup_seconds']:.1f} s, {result['samples']} revocations in {result['phase_seconds']:.1f} s")
+    print()
+    print(f"{'measure (ms)':<46} {'p50':>7} {'p99':>7} {'mean':>7} {'max':>7}")
+    rows = [("revoke: API call -> last forwarded packet", "revoke_ms"),
+            ("API call -> 200 (engine acked)", "api_call_ms"),
+            ("baseline: GET /meetings/{id} round trip", "baseline_ms"),
+            ("HTTP alone: GET /metrics round trip (no auth)", "http_only_ms"),
+            ("gate open at (last forwarded packet sent)", "gate_after_ms"),
+            ("gate closed by (first dropped packet sent)", "gate_before_ms"),
+            ("resolution: first dropped - last forwarded", "bracket_ms"),
+            ("API call split: HTTP + auth, outside endpoint", "http_and_auth_ms"),
+            ("API call split: endpoint -> engine ack", "endpoint_to_ack_ms"),
+            ("API call split: after ack (audit, events)", "after_ack_ms")]
+    for label, key in rows:
+        s = result[key]
+        print(f"{label:<46} {_ms(s['p50']):>7} {_ms(s['p99']):>7} {_ms(s['mean']):>7} {_ms(s['max']):>7}")
+    ratios = result["ratios"]
+    print(f"ratios to the baseline: revoke p99 / baseline p99 = {_ms(ratios['revoke_p99_over_baseline_p99'])}, "
+          f"API call p99 / baseline p99 = {_ms(ratios['api_p99_over_baseline_p99'])}, "
+          f"revoke p50 / baseline p50 = {_ms(ratios['revoke_p50_over_baseline_p50'])}")
+    for name, figures in result["server"].items():
+        print(f"server {name} over the phase (revoke + grant + turn on): n={figures['count']:.0f}, "
+              f"mean {_ms(figures['mean_ms'])} ms, p99 <= {_ms(figures['p99_bucket_ms'])} ms (bucket)")
+    print(f"stopped: {result['stopped']}/{result['samples']} revocations (no packet sent after the 200 arrived; "
+          f"{result['leaked_packets']} leaked); streams still flowing afterwards: "
+          f"{load['streams_flowing_after']}/{load['forwarded_streams']}")
+    p99 = result["revoke_ms"]["p99"]
+    verdict = "n/a" if p99 is None else ("meets" if p99 < TARGET_MS else "misses")
+    line = (f"headline: revoke p99 = {_ms(p99)} ms (target {TARGET_MS:g} ms, {verdict}); "
+            f"p99 / baseline p99 = {_ms(ratios['revoke_p99_over_baseline_p99'])}")
+    result["headline"] = {"name": "revoke p99 ms", "value": p99, "target_ms": TARGET_MS,
+                          "over_baseline_p99": ratios["revoke_p99_over_baseline_p99"]}
+    return line
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="4 meetings, 24 revocations (about 20 s)")
+    parser.add_argument("--json", metavar="PATH", help="write the full report (every revocation) here")
+    parser.add_argument("--meetings", type=int, help="meetings forwarding at once (default 20; quick 4)")
+    parser.add_argument("--revocations", type=int, help="revocations (default 200; quick 24)")
+    parser.add_argument("--rate", type=float, default=50.0, help="packets/s per publisher (default 50)")
+    parser.add_argument("--size", type=int, default=160, help="RTP packet bytes before SRTP (default 160)")
+    parser.add_argument("--probe-interval", type=float, default=1.0, help="ms between a watched publisher's "
+                        "packets (default 1)")
+    parser.add_argument("--after", type=float, default=50.0, help="ms the publisher keeps sending after the 200")
+    parser.add_argument("--max-seconds", type=float, help="stop by then (default 170; quick 60)")
+    args = parser.parse_args(argv)
+    args.meetings = args.meetings or (4 if args.quick else 20)
+    args.revocations = args.revocations or (24 if args.quick else 200)
+    args.max_seconds = args.max_seconds or (60 if args.quick else 170)
+    load_before = os.getloadavg()
+    wall = time.time()
+    print(f"revoke latency benchmark: {args.meetings} meetings, {args.revocations} revocations; "
+          f"load average {load_before[0]:.2f}", flush=True)
+    with tempfile.TemporaryDirectory(prefix="podium-revoke-") as tmp:
+        result = asyncio.run(run(args, Path(tmp)))
+    line = report(result)
+    load_after = os.getloadavg()
+    print(f"{time.time() - wall:.0f} s; load average {load_before[0]:.2f} before, {load_after[0]:.2f} after "
+          "(other processes on this machine make figures noisy)")
+    if args.json:
+        settings = {k: v for k, v in vars(args).items() if k != "json"}
+        report_json = {"benchmark": "revoke_latency",
+                       "command": " ".join(["python", "-m", "bench.revoke_latency",
+                                            *(argv if argv is not None else sys.argv[1:])]),
+                       "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(wall)),
+                       "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                                   "python": platform.python_version(), "load_average_before": load_before,
+                                   "load_average_after": load_after},
+                       "settings": settings, **result}
+        Path(args.json).write_text(json.dumps(report_json, indent=2) + "\n")
+    print(line, flush=True)
+    ok = result["samples"] > 0 and result["stopped"] == result["samples"]
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""A room's bans: /rooms/{room_id}/bans (lifting one needs no running meeting)."""
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from control.api.endpoint import Call, EndpointGroup
+from control.api.schemas import Id, Input
+from control.meetings import bans
+
+endpoints = EndpointGroup(tag="rooms")
+
+Person = Annotated[str, StringConstraints(pattern=r"^[ug]:[0-9a-f]{32}$")]
+"""A person key: u:<user id> or g:<invitation id>."""
+
+
+class RoomPath(Input):
+    room_id: Id
+
+
+class BanPath(Input):
+    room_id: Id
+    person: Person
+
+
+class BanOut(BaseModel):
+    person: str = Field(description="u:<user id>, or g:<invitation id> for a guest")
+    name: str | None = Field(description="the user's or guest's name, when known")
+    banned_at: datetime
+
+
+class BansOut(BaseModel):
+    items: list[BanOut]
+
+
+@endpoints.get("/rooms/{room_id}/bans", path_model=RoomPath, response=BansOut, errors=(403, 404))
+async def list_room_bans(call: Call) -> BansOut:
+    """The room's bans in force (its organizers and moderators, Administrate rooms)."""
+    found = await bans.list_bans(call.ctx, call.principal, call.path.room_id)
+    return BansOut(items=[BanOut(person=b.person, name=b.name, banned_at=b.banned_at) for b in found])
+
+
+@endpoints.delete("/rooms/{room_id}/bans/{person}", path_model=BanPath, status=204, errors=(403, 404))
+async def unban(call: Call) -> None:
+    """Lift a person's ban, with or without a running meeting (its organizers and moderators, Administrate
+    rooms); audited as room.unban."""
+    await bans.unban(call.ctx, call.principal, call.path.room_id, call.path.person, call.request.app.state.meetings)
