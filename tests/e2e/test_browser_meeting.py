@@ -93,6 +93,9 @@ def test_three_browsers_meet_and_a_revoked_microphone_stops_at_the_engine(media_
     expect(button).to_have_attribute("data-state", "revoked")
     expect(button).to_be_disabled()
     expect(button).to_contain_text("not allowed")
+    expect(button).to_have_accessible_description(re.compile("You may not use your microphone"))
+    button.focus()  # still reachable from the keyboard, so the reason can be read
+    expect(button).to_be_focused()
     expect(bob.get_by_role("status")).to_contain_text("took away the microphone permission")
 
     # the others' received audio from Bob stops; his camera keeps coming

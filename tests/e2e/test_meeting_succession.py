@@ -34,7 +34,7 @@ async def test_hand_over_names_the_new_organizer_and_media_goes_on(podium, api, 
     assert await bob.frames_grow(alice.id, "microphone")
     assert await alice.frames_grow(bob.id, "camera")
 
-    with pytest.raises(SignalingError) as refused:  # only to a registered moderator... or anyone registered
+    with pytest.raises(SignalingError) as refused:  # only the organizer hands over
         await alice.moderate("hand_over", target=bob.id)
     assert refused.value.code == "role_too_low"
     await organizer.moderate("appoint_moderator", target=alice.id)

@@ -159,7 +159,8 @@ export async function runMeeting(root, { token, roomId, namesVisible, podium = n
       reason.textContent = why;
       button.dataset.state = !allowed ? "revoked" : on ? "on" : "off";
       button.setAttribute("aria-pressed", String(on));
-      button.disabled = !allowed || Boolean(screenBlocked);
+      // aria-disabled, not disabled: the button stays focusable, so its reason can be read
+      button.setAttribute("aria-disabled", String(!allowed || Boolean(screenBlocked)));
     }
     const camera = meeting.local.get("camera");
     const caps = camera && camera.track && camera.track.getCapabilities ? camera.track.getCapabilities() : {};
@@ -167,7 +168,11 @@ export async function runMeeting(root, { token, roomId, namesVisible, podium = n
   }
 
   async function toggle(source) {
-    const { button } = buttons[source];
+    const { button, reason } = buttons[source];
+    if (button.getAttribute("aria-disabled") === "true") {
+      say(reason.textContent || "Not available in the waiting room.");
+      return;
+    }
     const entry = meeting.local.get(source);
     const self = meeting.self;
     const on = Boolean(entry && entry.on && self && self.sources_on.includes(source));
