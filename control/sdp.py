@@ -947,7 +947,12 @@ class SubscriberAnswer:
 
 
 def _subscriber_extensions(kind: str, ids: HeaderExtensionIds) -> list[HeaderExtension]:
-    allowed = [uri for uri in SUPPORTED_EXTENSIONS[kind] if uri not in (URI_RID, URI_REPAIRED_RID)]
+    # No sdes:mid: the engine forwards header extensions unchanged, so a forwarded packet carries the
+    # MID it had on its publisher's connection, which names another m-section here. A receiver that
+    # demultiplexes by MID before SSRC (Chromium) would route it to the wrong track; without the
+    # extension it demultiplexes by the SSRC this offer announces per consumer.
+    excluded = (URI_MID, URI_RID, URI_REPAIRED_RID)
+    allowed = [uri for uri in SUPPORTED_EXTENSIONS[kind] if uri not in excluded]
     return sorted(
         (HeaderExtension(i, uri) for uri, i in ids.items() if uri in allowed), key=lambda e: e.id
     )

@@ -613,8 +613,9 @@ def test_subscriber_offer_contents():
     assert video.ssrc_groups == [SsrcGroup("FID", [2222, 3333])]
     assert video.ssrc_attribute(3333, "cname") == "alice"
     assert audio.msid == ["stream-alice mic-alice"]
-    assert [e.uri for e in audio.extmaps] == [URI_MID, URI_ABS_SEND_TIME, URI_TRANSPORT_CC, URI_AUDIO_LEVEL]
-    assert [e.uri for e in video.extmaps] == [URI_MID, URI_ABS_SEND_TIME, URI_TRANSPORT_CC]
+    # no sdes:mid: forwarded packets carry their publisher's MID, so subscribers demultiplex by SSRC
+    assert [e.uri for e in audio.extmaps] == [URI_ABS_SEND_TIME, URI_TRANSPORT_CC, URI_AUDIO_LEVEL]
+    assert [e.uri for e in video.extmaps] == [URI_ABS_SEND_TIME, URI_TRANSPORT_CC]
     assert (closed.port, closed.direction, closed.mid) == (0, "inactive", "2")
 
 
@@ -636,7 +637,8 @@ async def test_aiortc_answers_subscriber_offer():
         assert result.connect.remote_ice_ufrag == pc.getTransceivers()[0].receiver.transport.transport.iceGatherer.getLocalParameters().usernameFragment
         assert [f[0] for f in result.connect.remote_fingerprints][:1] == ["sha-256"]
         assert result.accepted == ("0", "1") and result.rejected == ("2",)
-        assert result.header_extensions["0"].mid == 1
+        assert result.header_extensions["0"].mid is None  # not offered: subscribers demux by SSRC
+        assert result.header_extensions["0"].audio_level == 4
         assert result.header_extensions["1"].abs_send_time == 2
         kinds = [t.kind for t in pc.getTransceivers()]
         assert kinds == ["audio", "video", "video"]

@@ -29,17 +29,6 @@ export class MeetingError extends Error {
   }
 }
 
-const MID_EXTENSION = /^a=extmap:\d+(\/\w+)? urn:ietf:params:rtp-hdrext:sdes:mid\r?\n/gm;
-
-/** The subscribe offer without the sdes:mid header extension. The engine forwards RTP header
- * extensions unchanged, so a forwarded packet names the m-section it had in its *publisher's*
- * connection; Chromium's demuxer routes by that MID before the SSRC, which sends a second publisher's
- * audio to the first one's track, and then fails the next answer ("Failed to apply demuxer criteria").
- * Without the extension the subscriber demultiplexes by SSRC, which the offer gives per consumer. */
-export function withoutMidExtension(sdp) {
-  return sdp.replace(MID_EXTENSION, "");
-}
-
 export function signalingUrl(base = globalThis.location) {
   return `${base.protocol === "https:" ? "wss:" : "ws:"}//${base.host}${PROTOCOL_PATH}`;
 }
@@ -423,7 +412,7 @@ export class Meeting extends EventTarget {
       this._sub.ontrack = (event) => this._onTrack(event);
     }
     for (const consumer of frame.consumers) this._consumers.set(consumer.mid, consumer);
-    await this._sub.setRemoteDescription({ type: "offer", sdp: withoutMidExtension(frame.sdp) });
+    await this._sub.setRemoteDescription({ type: "offer", sdp: frame.sdp });
     const answer = await this._sub.createAnswer();
     await this._sub.setLocalDescription(answer);
     await this._request({ type: "subscribe-answer", sdp: this._sub.localDescription.sdp, version: frame.version });
