@@ -12,12 +12,21 @@ A LightPeer wraps a podium_client.Participant:
 
 Payload of every packet: MAGIC, publisher index (u32), sequence number (u64), zero padding to
 `size` bytes. The engine forwards it untouched (only the header is rewritten).
+
+A Load is a set of meetings of three such peers (the administrator as organizer, two users), each
+peer sending --rate packets/s. `python -m bench.meeting_load --url URL --meetings N` runs one in a
+process of its own (background load for a benchmark; harness.Child protocol: "ready N" on stdout
+once all N streams flow, a JSON line of counters after SIGTERM, stops by itself after --max-seconds).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import contextlib
+import json
 import random
+import signal
 import re
 import struct
 import sys
@@ -33,7 +42,7 @@ if str(REPO / "tests" / "e2e") not in sys.path:  # podium_client imports its sib
 
 import aioice.ice  # noqa: E402
 from aiortc.mediastreams import MediaStreamTrack  # noqa: E402
-from podium_client import Participant, PodiumServer  # noqa: E402
+from podium_client import Api, Participant  # noqa: E402
 
 MAGIC = b"PdmB"
 _BODY = struct.Struct(">4sIQ")
@@ -110,7 +119,7 @@ class LightPeer:
         return self.participant.id
 
     @classmethod
-    async def join(cls, index: int, server: PodiumServer, token: str, room_id: str, recorder: Recorder,
+    async def join(cls, index: int, server: Any, token: str, room_id: str, recorder: Recorder,
                    size: int = 160) -> LightPeer:
         return cls(index, await Participant.join(server, token, room_id), recorder, size)
 
@@ -168,3 +177,139 @@ class LightPeer:
 
     async def close(self) -> None:
         await self.participant.close()
+
+
+@dataclass
+class Endpoint:
+    """Where `podium serve` listens (what Participant needs of a PodiumServer)."""
+
+    url: str
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http://", "ws://", 1) + "/signaling/v1"
+
+
+@dataclass
+class Meeting:
+    id: str
+    room_id: str
+    peers: list[LightPeer]
+    """The organizer first."""
+
+
+class Load:
+    """Meetings of three LightPeers, every peer publishing its microphone at `rate` packets/s."""
+
+    def __init__(self, server: Any, rate: float, size: int, recorder: Recorder | None = None) -> None:
+        self.server = server
+        self.rate = rate
+        self.size = size
+        self.recorder = recorder or Recorder()
+        self.meetings: list[Meeting] = []
+        self.peers: list[LightPeer] = []
+        self.token = ""
+        self._stopping = False
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    async def open(self, count: int, concurrency: int = 4) -> None:
+        api = Api(self.server.url)
+        await api.login_admin()
+        self.token = api.token or ""
+        users = [await api.create_user(name) for name in ("alice", "bob")]
+        limit = asyncio.Semaphore(concurrency)
+
+        async def open_meeting(m: int) -> Meeting:
+            async with limit:
+                room = await api.create_room(f"bench-{m}")
+                for user_id, _ in users:
+                    await api.grant(room["id"], user_id)
+                peers = []
+                for k, token in enumerate([self.token] + [t for _, t in users]):
+                    peer = await LightPeer.join(3 * m + k, self.server, token, room["id"], self.recorder, self.size)
+                    peers.append(peer)
+                    self.peers.append(peer)
+                for peer in peers:
+                    await peer.publish()
+                return Meeting(peers[0].participant.joined["meeting_id"], room["id"], peers)
+
+        self.meetings = list(await asyncio.gather(*(open_meeting(m) for m in range(count))))
+        self._tasks = [asyncio.ensure_future(self._stream(peer)) for peer in self.peers]
+
+    def pairs(self) -> list[tuple[int, int]]:
+        """(subscriber, publisher) of every forwarded stream."""
+        return [(s.index, p.index) for m in self.meetings for s in m.peers for p in m.peers if s is not p]
+
+    async def wait_flowing(self, timeout: float = 30, packets: int = 3) -> None:
+        async with asyncio.timeout(timeout):
+            while not all(self.recorder.counts.get(pair, 0) >= packets for pair in self.pairs()):
+                await asyncio.sleep(0.05)
+
+    async def flowing(self, window: float = 0.5) -> int:
+        """How many streams received packets during the next `window` seconds."""
+        before = dict(self.recorder.counts)
+        await asyncio.sleep(window)
+        return sum(1 for pair in self.pairs() if self.recorder.counts.get(pair, 0) > before.get(pair, 0))
+
+    async def _stream(self, peer: LightPeer) -> None:
+        """The peer's normal stream (paused while a Probe watches the peer: the prober sends then)."""
+        period = 1 / self.rate
+        await asyncio.sleep(random.random() * period)
+        next_at = time.monotonic()
+        while not self._stopping:
+            peer.hook_subscriber()
+            if peer.index not in self.recorder.probes:
+                await peer.send()
+            next_at = max(next_at + period, time.monotonic() - period)
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+
+    async def close(self) -> None:
+        self._stopping = True
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(8):
+                await asyncio.gather(*(peer.close() for peer in self.peers), return_exceptions=True)
+
+
+async def _serve(args: argparse.Namespace) -> dict[str, Any]:
+    loopback_only()
+    load = Load(Endpoint(args.url), args.rate, args.size)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    deadline = time.monotonic() + args.max_seconds
+    try:
+        async with asyncio.timeout(min(90.0, args.max_seconds)):
+            await load.open(args.meetings)
+            await load.wait_flowing()
+        print(f"ready {len(load.pairs())}", flush=True)
+        started = time.monotonic()
+        total = sum(load.recorder.counts.values())
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(max(0.0, deadline - started)):
+                await stop.wait()
+        seconds = time.monotonic() - started
+        received = sum(load.recorder.counts.values()) - total
+        flowing = await load.flowing()
+    finally:
+        await load.close()
+    return {"meetings": len(load.meetings), "streams": len(load.pairs()), "streams_flowing_at_end": flowing,
+            "received_pps": received / seconds if seconds else 0.0, "foreign_packets": load.recorder.foreign,
+            "send_errors": sum(p.send_errors for p in load.peers)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Background meetings of light peers (see the module docstring)")
+    parser.add_argument("--url", required=True, help="podium serve, http://127.0.0.1:PORT")
+    parser.add_argument("--meetings", type=int, default=10)
+    parser.add_argument("--rate", type=float, default=50.0)
+    parser.add_argument("--size", type=int, default=160)
+    parser.add_argument("--max-seconds", type=float, default=300.0)
+    args = parser.parse_args(argv)
+    print(json.dumps(asyncio.run(_serve(args))), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

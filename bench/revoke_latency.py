@@ -6,14 +6,18 @@ Starts `podium serve` (uvicorn + its engine worker over the engine channel) on 1
 private data directory, opens --meetings meetings of 3 participants each (the organizer and two users)
 and has every participant publish a microphone and subscribe to the two others: real signaling,
 ICE-lite and DTLS-SRTP through aiortc, then synthetic SRTP packets at --rate packets/s per publisher
-(bench/meeting_load.py: no Opus encoder, no jitter buffer, so the benchmark process stays light).
+(bench/meeting_load.py: no Opus encoder, no jitter buffer). The peers of --watched meetings run in this
+process, where the revocations are measured; those of the other meetings in a background process
+(`python -m bench.meeting_load`), so that their packets do not delay this process's clock readings.
 
-Then --revocations times, one after another, cycling over the meetings and their two non-organizers:
+Then --revocations times, one after another, cycling over the watched meetings and their two non-organizers:
 
 1. the target's publisher sends every --probe-interval (1 ms) instead of every 1/--rate s, and the
    benchmark waits until both other participants receive those packets;
-2. baseline: GET /api/v1/meetings/{id} as the organizer (a cheap authenticated API round trip, same
-   HTTP client, same moment);
+2. baselines, at the same moment: GET /api/v1/meetings/{id} as the organizer (a cheap authenticated
+   API round trip, same HTTP client: the headline's ratio), GET /metrics (HTTP alone: no
+   authentication, no database) and one pause/resume_producer through a separate in-process engine
+   channel to a worker of its own (bench/channel_floor.py: the channel alone, no HTTP, no database);
 3. POST /api/v1/meetings/{id}/actions {"action": "revoke_permission", "capability": "microphone"} as
    the organizer; the reply comes once the engine worker acked the version that closes the gate;
 4. the publisher keeps sending for --after ms after the reply, then the benchmark checks what arrived.
@@ -24,7 +28,8 @@ Per revocation it records:
   either subscriber, minus the time the API call was issued (one time.monotonic in this process);
 - API call: call issued → 200 received (includes the engine's ack);
 - gate bracket: the send times of the last forwarded and the first dropped packet, minus the call
-  time: the gate closed in between (1 ms resolution);
+  time: the gate closed in between (resolution: the probe interval, more when this process waits for
+  a CPU: the "resolution" row);
 - stopped: no packet the publisher sent after the 200 arrived at any subscriber (the guarantee of
   docs/signaling.md), and packets were sent after it (so a gate left open would have been seen).
 
@@ -32,9 +37,10 @@ The permission is then granted again and the participant turns its microphone ba
 `set-source`), so the next revocation of it starts from a forwarding producer. The last line is the
 headline: revoke latency p99 against the 5 ms target and against the baseline's p99.
 
-Figures the control plane reports itself (GET /metrics, difference over the revocation phase, all
-moderation actions of it: revoke, grant, turn on) are printed as a breakdown: podium_moderation_seconds
-(endpoint → engine ack → audit entry) and podium_engine_apply_seconds (engine batch → ack).
+Where the API call's time goes, from the control plane's own histograms (GET /metrics just before
+and after each revoke, so each holds exactly that call): podium_engine_apply_seconds (endpoint entered →
+engine ack) and podium_moderation_seconds (endpoint entered → audit entry written); the rest of the call
+is HTTP, routing and authentication. Every revocation is in the --json report.
 """
 
 from __future__ import annotations
@@ -45,7 +51,6 @@ import contextlib
 import json
 import os
 import platform
-import random
 import re
 import statistics
 import sys
@@ -57,18 +62,12 @@ from typing import Any
 
 import httpx
 
-from bench.meeting_load import LightPeer, Probe, Recorder, loopback_only
-from podium_client import Api, PodiumServer  # on sys.path through bench.meeting_load
+from bench.channel_floor import ChannelFloor
+from bench.harness import Child, _last_json
+from bench.meeting_load import Load, LightPeer, Meeting, Probe, loopback_only
+from podium_client import PodiumServer  # on sys.path through bench.meeting_load
 
 TARGET_MS = 5.0
-
-
-@dataclass
-class Meeting:
-    id: str
-    room_id: str
-    peers: list[LightPeer]
-    """organizer first."""
 
 
 @dataclass
@@ -81,6 +80,8 @@ class Sample:
     """call issued → 200."""
     baseline_ms: float
     http_only_ms: float
+    channel_ms: float
+    """one pause/resume_producer through a separate in-process engine channel: apply → ack, no HTTP."""
     """GET /metrics round trip: the HTTP stack without authentication or a database query."""
     gate_after_ms: float
     """send time of the last forwarded packet − call issued (the gate was still open then)."""
@@ -163,62 +164,18 @@ def _cpu_seconds(pid: int) -> float:
 
 
 class Bench:
+    """The watched meetings (in this process) and the revocations on them."""
+
     def __init__(self, args: argparse.Namespace, server: PodiumServer) -> None:
         self.args = args
         self.server = server
-        self.recorder = Recorder()
-        self.meetings: list[Meeting] = []
-        self.peers: list[LightPeer] = []
-        self.stopping = False
-        self.tasks: list[asyncio.Task[Any]] = []
-        self.token = ""
+        self.load = Load(server, args.rate, args.size)
+        self.recorder = self.load.recorder
+        self.floor = ChannelFloor()
 
-    # ---- setup ------------------------------------------------------------------------------
-
-    async def setup(self) -> None:
-        api = Api(self.server.url)
-        await api.login_admin()
-        self.token = api.token or ""
-        users = [await api.create_user(name) for name in ("alice", "bob")]
-        limit = asyncio.Semaphore(4)
-
-        async def open_meeting(m: int) -> Meeting:
-            async with limit:
-                room = await api.create_room(f"bench-{m}")
-                for user_id, _ in users:
-                    await api.grant(room["id"], user_id)
-                peers = []
-                for k, token in enumerate([self.token] + [t for _, t in users]):
-                    peer = await LightPeer.join(3 * m + k, self.server, token, room["id"], self.recorder,
-                                                self.args.size)
-                    peers.append(peer)
-                    self.peers.append(peer)
-                for peer in peers:
-                    await peer.publish()
-                return Meeting(peers[0].participant.joined["meeting_id"], room["id"], peers)
-
-        self.meetings = list(await asyncio.gather(*(open_meeting(m) for m in range(self.args.meetings))))
-        self.tasks = [asyncio.ensure_future(self._background(peer)) for peer in self.peers]
-        pairs = self.pairs()
-        async with asyncio.timeout(30):
-            while not all(self.recorder.counts.get(pair, 0) >= 3 for pair in pairs):
-                await asyncio.sleep(0.05)
-
-    def pairs(self) -> list[tuple[int, int]]:
-        """(subscriber, publisher) of every forwarded stream."""
-        return [(s.index, p.index) for m in self.meetings for s in m.peers for p in m.peers if s is not p]
-
-    async def _background(self, peer: LightPeer) -> None:
-        """The peer's normal stream: --rate packets/s (the prober takes over while it is watched)."""
-        period = 1 / self.args.rate
-        await asyncio.sleep(random.random() * period)
-        next_at = time.monotonic()
-        while not self.stopping:
-            peer.hook_subscriber()
-            if peer.index not in self.recorder.probes:
-                await peer.send()
-            next_at = max(next_at + period, time.monotonic() - period)
-            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+    @property
+    def meetings(self) -> list[Meeting]:
+        return self.load.meetings
 
     # ---- one revocation -----------------------------------------------------------------------
 
@@ -238,6 +195,7 @@ class Bench:
             async with asyncio.timeout(5):
                 while not all(len(probe.arrivals[s]) >= 3 for s in subscribers):
                     await asyncio.sleep(0.002)
+            channel_s = await self.floor.gate_op()
             b0 = time.monotonic()
             response = await client.get(f"/api/v1/meetings/{meeting.id}")
             b1 = time.monotonic()
@@ -246,12 +204,19 @@ class Bench:
             metrics_before = _metric_totals((await client.get("/metrics")).text)
             m1 = time.monotonic()
             await asyncio.sleep(0.003)
-            t0 = time.monotonic()
-            response = await client.post(f"/api/v1/meetings/{meeting.id}/actions", json={
-                "action": "revoke_permission", "target": target.id, "capability": "microphone"})
-            t1 = time.monotonic()
-            response.raise_for_status()
-            version = response.json().get("version")
+            if self.args.via == "signaling":  # the organizer's already authenticated WebSocket
+                t0 = time.monotonic()
+                reply = await meeting.peers[0].participant.moderate("revoke_permission", target=target.id,
+                                                                    capability="microphone")
+                t1 = time.monotonic()
+            else:
+                t0 = time.monotonic()
+                response = await client.post(f"/api/v1/meetings/{meeting.id}/actions", json={
+                    "action": "revoke_permission", "target": target.id, "capability": "microphone"})
+                t1 = time.monotonic()
+                response.raise_for_status()
+                reply = response.json()
+            version = reply.get("version")
             await asyncio.sleep(self.args.after / 1000)
         finally:
             prober.cancel()
@@ -273,7 +238,8 @@ class Bench:
         leaked = sum(1 for seq, _ in arrivals if probe.sent.get(seq, 0) > t1)
         sample = Sample(
             meeting=m, target=target.id, revoke_ms=1000 * (last_at - t0), api_ms=1000 * (t1 - t0),
-            baseline_ms=1000 * (b1 - b0), http_only_ms=1000 * (m1 - m0), gate_after_ms=1000 * (probe.sent[forwarded_max] - t0),
+            baseline_ms=1000 * (b1 - b0), http_only_ms=1000 * (m1 - m0), channel_ms=1000 * channel_s,
+            gate_after_ms=1000 * (probe.sent[forwarded_max] - t0),
             gate_before_ms=1000 * (probe.sent[first_dropped] - t0) if first_dropped is not None else None,
             sent_after_reply=sent_after, leaked=leaked, stopped=leaked == 0 and sent_after > 0, version=version,
             server_to_ack_ms=server.get("podium_engine_apply_seconds"),
@@ -288,7 +254,7 @@ class Bench:
 
     async def revocations(self) -> list[Sample]:
         samples = []
-        headers = {"Authorization": f"Bearer {self.token}"}
+        headers = {"Authorization": f"Bearer {self.load.token}"}
         async with httpx.AsyncClient(base_url=self.server.url, headers=headers, timeout=15) as client:
             await client.get(f"/api/v1/meetings/{self.meetings[0].id}")  # open the keep-alive connection
             for i in range(self.args.revocations):
@@ -297,24 +263,28 @@ class Bench:
                 samples.append(await self.revoke_once(client, m, target))
         return samples
 
-    async def close(self) -> None:
-        self.stopping = True
-        for task in self.tasks:
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(15):
-                await asyncio.gather(*(peer.close() for peer in self.peers), return_exceptions=True)
-
 
 async def run(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
     loopback_only()
     started = time.monotonic()
     server = await asyncio.to_thread(PodiumServer.start, data_dir)
     bench = Bench(args, server)
+    watched = min(args.watched, args.meetings)
+    background: Child | None = None
+    background_report: dict[str, Any] | None = None
     try:
         async with asyncio.timeout(args.max_seconds):
-            await bench.setup()
+            if args.meetings > watched:
+                background = Child([sys.executable, "-m", "bench.meeting_load", "--url", server.url,
+                                    "--meetings", str(args.meetings - watched), "--rate", str(args.rate),
+                                    "--size", str(args.size), "--max-seconds", str(args.max_seconds)], None)
+            await bench.floor.start()
+            await bench.load.open(watched)
+            await bench.load.wait_flowing()
+            if background is not None:
+                ready = await asyncio.to_thread(background.read_line, 90)
+                if not ready.startswith("ready"):
+                    raise RuntimeError(f"background load: {ready}")
             setup_s = time.monotonic() - started
             async with httpx.AsyncClient(base_url=server.url, timeout=10) as plain:
                 metrics_before = _metric_totals((await plain.get("/metrics")).text)
@@ -323,18 +293,22 @@ async def run(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
                 samples = await bench.revocations()
                 cpu_after, phase_s = _cpu_seconds(server.process.pid), time.monotonic() - phase_start
                 metrics_after = _metric_totals((await plain.get("/metrics")).text)
-            await asyncio.sleep(0.3)
-            pairs = bench.pairs()
-            flowing_after = sum(1 for pair in pairs if bench.recorder.counts.get(pair, 0) > counts_before.get(pair, 0))
+            pairs = bench.load.pairs()
             forwarded = sum(bench.recorder.counts.get(pair, 0) - counts_before.get(pair, 0) for pair in pairs)
+            flowing_after = await bench.load.flowing()
     finally:
-        await bench.close()
+        if background is not None:
+            background_report = _last_json(await asyncio.to_thread(background.stop))
+        await bench.load.close()
+        await bench.floor.stop()
         await asyncio.to_thread(server.stop)
+    background_report = background_report or {}
     revoke = [s.revoke_ms for s in samples]
     api = [s.api_ms for s in samples]
     baseline = [s.baseline_ms for s in samples]
     summaries = {"revoke_ms": summary(revoke), "api_call_ms": summary(api), "baseline_ms": summary(baseline),
                  "http_only_ms": summary([s.http_only_ms for s in samples]),
+                 "channel_ms": summary([s.channel_ms for s in samples]),
                  "gate_after_ms": summary([s.gate_after_ms for s in samples]),
                  "gate_before_ms": summary([s.gate_before_ms for s in samples if s.gate_before_ms is not None]),
                  "bracket_ms": summary([s.gate_before_ms - s.gate_after_ms for s in samples
@@ -347,17 +321,25 @@ async def run(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
     base_p99 = summaries["baseline_ms"]["p99"]
     ratios = {"revoke_p99_over_baseline_p99": summaries["revoke_ms"]["p99"] / base_p99 if base_p99 else None,
               "api_p99_over_baseline_p99": summaries["api_call_ms"]["p99"] / base_p99 if base_p99 else None,
+              "revoke_p99_over_channel_p99": (summaries["revoke_ms"]["p99"] / summaries["channel_ms"]["p99"]
+                                              if summaries["channel_ms"]["p99"] else None),
               "revoke_p50_over_baseline_p50": (summaries["revoke_ms"]["p50"] / summaries["baseline_ms"]["p50"]
                                                if summaries["baseline_ms"]["p50"] else None)}
     return {
-        "load": {"meetings": len(bench.meetings), "participants": len(bench.peers), "publishers": len(bench.peers),
-                 "forwarded_streams": len(pairs), "rate_pps_per_publisher": args.rate, "packet_bytes": args.size,
-                 "engine_in_pps": len(bench.peers) * args.rate, "engine_out_pps": len(pairs) * args.rate,
-                 "streams_flowing_after": flowing_after,
-                 "received_pps_during_phase": forwarded / (phase_s + 0.3),
+        "load": {"meetings": args.meetings, "watched_meetings": watched,
+                 "participants": 3 * args.meetings, "publishers": 3 * args.meetings,
+                 "forwarded_streams": 6 * args.meetings, "rate_pps_per_publisher": args.rate,
+                 "packet_bytes": args.size, "engine_in_pps": 3 * args.meetings * args.rate,
+                 "engine_out_pps": 6 * args.meetings * args.rate,
+                 "watched_streams": len(pairs), "watched_streams_flowing_after": flowing_after,
+                 "watched_received_pps": forwarded / phase_s,
+                 "background": background_report,
+                 "streams_flowing_after": flowing_after + background_report.get("streams_flowing_at_end", 0),
+                 "received_pps_during_phase": forwarded / phase_s + background_report.get("received_pps", 0.0),
                  "server_cpu_share_during_phase": (cpu_after - cpu_before) / phase_s,
-                 "foreign_packets": bench.recorder.foreign,
-                 "send_errors": sum(p.send_errors for p in bench.peers)},
+                 "foreign_packets": bench.recorder.foreign + background_report.get("foreign_packets", 0),
+                 "send_errors": sum(p.send_errors for p in bench.load.peers)
+                                + background_report.get("send_errors", 0)},
         "samples": len(samples), "stopped": sum(s.stopped for s in samples),
         "leaked_packets": sum(s.leaked for s in samples),
         **summaries, "ratios": ratios, "server": breakdown(metrics_before, metrics_after),
@@ -376,26 +358,30 @@ def report(result: dict[str, Any]) -> str:
           f"{load['engine_in_pps']} pps into the engine, {load['engine_out_pps']} pps out "
           f"({load['received_pps_during_phase']:.0f} pps received during the revocations); "
           f"server (control + worker) CPU {100 * load['server_cpu_share_during_phase']:.0f} % of a core")
+    print(f"revocations in {load['watched_meetings']} meetings whose peers run in this process; the other "
+          f"{load['meetings'] - load['watched_meetings']} meetings' peers in a background process")
     print(f"setup {result['setup_seconds']:.1f} s, {result['samples']} revocations in {result['phase_seconds']:.1f} s")
     print()
     print(f"{'measure (ms)':<46} {'p50':>7} {'p99':>7} {'mean':>7} {'max':>7}")
     rows = [("revoke: API call -> last forwarded packet", "revoke_ms"),
-            ("API call -> 200 (engine acked)", "api_call_ms"),
+            ("call -> reply (REST 200, engine acked)", "api_call_ms"),
             ("baseline: GET /meetings/{id} round trip", "baseline_ms"),
             ("HTTP alone: GET /metrics round trip (no auth)", "http_only_ms"),
+            ("engine channel alone: gate op apply -> ack", "channel_ms"),
             ("gate open at (last forwarded packet sent)", "gate_after_ms"),
             ("gate closed by (first dropped packet sent)", "gate_before_ms"),
             ("resolution: first dropped - last forwarded", "bracket_ms"),
-            ("API call split: HTTP + auth, outside endpoint", "http_and_auth_ms"),
-            ("API call split: endpoint -> engine ack", "endpoint_to_ack_ms"),
-            ("API call split: after ack (audit, events)", "after_ack_ms")]
+            ("call split: HTTP + auth (outside the endpoint)", "http_and_auth_ms"),
+            ("call split: endpoint -> engine ack", "endpoint_to_ack_ms"),
+            ("call split: after the ack (audit, events)", "after_ack_ms")]
     for label, key in rows:
         s = result[key]
         print(f"{label:<46} {_ms(s['p50']):>7} {_ms(s['p99']):>7} {_ms(s['mean']):>7} {_ms(s['max']):>7}")
     ratios = result["ratios"]
     print(f"ratios to the baseline: revoke p99 / baseline p99 = {_ms(ratios['revoke_p99_over_baseline_p99'])}, "
           f"API call p99 / baseline p99 = {_ms(ratios['api_p99_over_baseline_p99'])}, "
-          f"revoke p50 / baseline p50 = {_ms(ratios['revoke_p50_over_baseline_p50'])}")
+          f"revoke p50 / baseline p50 = {_ms(ratios['revoke_p50_over_baseline_p50'])}; "
+          f"revoke p99 / engine channel alone p99 = {_ms(ratios['revoke_p99_over_channel_p99'])}")
     for name, figures in result["server"].items():
         print(f"server {name} over the phase (revoke + grant + turn on): n={figures['count']:.0f}, "
               f"mean {_ms(figures['mean_ms'])} ms, p99 <= {_ms(figures['p99_bucket_ms'])} ms (bucket)")
@@ -416,6 +402,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="4 meetings, 24 revocations (about 20 s)")
     parser.add_argument("--json", metavar="PATH", help="write the full report (every revocation) here")
     parser.add_argument("--meetings", type=int, help="meetings forwarding at once (default 20; quick 4)")
+    parser.add_argument("--watched", type=int, default=5, help="meetings revoked in, in this process (the "
+                        "others run in a background process: bench/meeting_load.py; default 5, quick 2)")
+    parser.add_argument("--via", choices=("api", "signaling"), default="api", help="revoke through the REST "
+                        "API (default) or the organizer's signaling WebSocket (`moderate`: no HTTP request, no "
+                        "per-request authentication), for comparison")
     parser.add_argument("--revocations", type=int, help="revocations (default 200; quick 24)")
     parser.add_argument("--rate", type=float, default=50.0, help="packets/s per publisher (default 50)")
     parser.add_argument("--size", type=int, default=160, help="RTP packet bytes before SRTP (default 160)")
@@ -425,11 +416,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-seconds", type=float, help="stop by then (default 170; quick 60)")
     args = parser.parse_args(argv)
     args.meetings = args.meetings or (4 if args.quick else 20)
+    args.watched = 2 if args.quick and args.watched == 5 else args.watched
     args.revocations = args.revocations or (24 if args.quick else 200)
     args.max_seconds = args.max_seconds or (60 if args.quick else 170)
     load_before = os.getloadavg()
     wall = time.time()
-    print(f"revoke latency benchmark: {args.meetings} meetings, {args.revocations} revocations; "
+    print(f"revoke latency benchmark: {args.meetings} meetings, {args.revocations} revocations through "
+          f"{'the REST API' if args.via == 'api' else 'signaling (moderate)'}; "
           f"load average {load_before[0]:.2f}", flush=True)
     with tempfile.TemporaryDirectory(prefix="podium-revoke-") as tmp:
         result = asyncio.run(run(args, Path(tmp)))

@@ -25,7 +25,7 @@ def test_quick_run_measures_revocations_and_every_revoked_producer_stops(tmp_pat
 
     report = json.loads(out.read_text())
     assert report["samples"] == 12 == len(report["revocations"])
-    for name in ("revoke_ms", "api_call_ms", "baseline_ms"):
+    for name in ("revoke_ms", "api_call_ms", "baseline_ms", "http_only_ms", "channel_ms"):
         figures = report[name]
         assert figures["n"] == 12, name
         assert 0 < figures["p50"] <= figures["p99"] <= figures["max"], (name, figures)
@@ -48,5 +48,6 @@ def test_quick_run_measures_revocations_and_every_revoked_producer_stops(tmp_pat
 
     load = report["load"]
     assert load["meetings"] == 3 and load["participants"] == 9 and load["forwarded_streams"] == 18
-    assert load["streams_flowing_after"] == 18  # re-granted microphones forward again
+    assert load["watched_meetings"] == 2 and load["background"]["meetings"] == 1  # --quick: 2 watched
+    assert load["streams_flowing_after"] == 18  # re-granted microphones forward again; so does the background
     assert load["foreign_packets"] == 0
