@@ -460,7 +460,8 @@ class MeetingService:
                     break
             if message is None:
                 message = {"id": secrets.token_hex(8), "from": pid, "from_name": live.names.get(pid, ""),
-                           "to": to, "text": text, "at": utc(self.clock()).isoformat()}
+                           "to": to, "to_name": live.names.get(to) if to else None, "text": text,
+                           "at": utc(self.clock()).isoformat()}
             frame = {"type": "chat", **message}
             if to is None:
                 self._broadcast(live, frame)
@@ -546,13 +547,17 @@ class MeetingService:
         self.live.pop(live.id, None)
         if self._by_room.get(live.room_id) == live.id:
             del self._by_room[live.room_id]
+        # the observers record the departures first: reports stop at the end time, so it comes last
+        self._observe("meeting_ended", live.info(), str(reason))
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(5):
+                await self.observed()
         async with self._context() as ctx:
             meeting = await MeetingStore(ctx.session).meeting(live.id)
             if meeting is not None and meeting.ended_at is None:
                 meeting.ended_at = ctx.now()
                 meeting.end_reason = str(reason)
             await ctx.session.commit()
-        self._observe("meeting_ended", live.info(), str(reason))
 
     # ---- telling clients -------------------------------------------------------------------------
 

@@ -31,7 +31,7 @@ from typing import Any
 
 import httpx
 import websockets
-from aiortc import RTCSessionDescription
+from aiortc import MediaStreamTrack, RTCSessionDescription
 from harness import new_peer_connection
 
 ADMIN_EMAIL = "admin@podium.test"
@@ -226,6 +226,17 @@ class Received:
     times: list[float] = field(default_factory=list)
 
 
+class _Parked(MediaStreamTrack):
+    """A track that never yields a frame: what an old sender holds once its track moved on."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+
+    async def recv(self) -> Any:
+        await asyncio.get_running_loop().create_future()
+
+
 class Participant:
     """An aiortc participant: one signaling socket, a publish and a subscribe peer connection."""
 
@@ -397,6 +408,11 @@ class Participant:
         live worker. `await participant.wait_reconnected()` waits for it."""
         self.generation += 1
         old = (self.pc_pub, self.pc_sub)
+        for transceiver in old[0].getTransceivers():
+            # aiortc stops a sender's track when the sender ends: park it on a stand-in first, so
+            # that the published track lives on for the new connection
+            if transceiver.sender.track is not None:
+                transceiver.sender.replaceTrack(_Parked(transceiver.sender.track.kind))
         self.pc_pub, self.pc_sub = new_peer_connection(), new_peer_connection()
         self.pc_sub.on("track", self._on_track)
         self.consumers = {}

@@ -24,6 +24,19 @@ async def user(podium: PodiumServer, api: Api, room: dict, name: str, people: li
     return user_id, token, p
 
 
+async def eventually(call, done, timeout: float = 5.0):  # type: ignore[no-untyped-def]
+    """The first result of `call()` for which `done` holds, retrying (also on ApiError) until `timeout`."""
+    async with asyncio.timeout(timeout):
+        while True:
+            try:
+                result = await call()
+                if done(result):
+                    return result
+            except ApiError:
+                pass
+            await asyncio.sleep(0.1)
+
+
 async def refused(p: Participant, frame: dict) -> str:
     with pytest.raises(SignalingError) as error:
         await p.request(frame)
@@ -104,8 +117,8 @@ async def test_attendance_live_list_and_report(podium, api, people) -> None:
     assert error.value.status == 403
     await organizer.moderate("appoint_moderator", target=bob.id)
     await bob.wait_event("role-changed", lambda f: f["participant_id"] == bob.id and f["role"] == "moderator")
-    await asyncio.sleep(0.3)  # the role reaches the attendance record after the reply
-    live = await api.call("GET", path, token=bob_token)
+    # the role reaches the attendance record just after the reply
+    live = await eventually(lambda: api.call("GET", path, token=bob_token), lambda r: True)
     present = {p["person"]: p for p in live["present"]}
     assert {f"u:{alice_id}", f"u:{bob_id}"} <= set(present) and len(present) == 3
     assert present[f"u:{alice_id}"]["media"] == ["microphone"] and not present[f"u:{alice_id}"]["waiting"]
@@ -117,9 +130,9 @@ async def test_attendance_live_list_and_report(podium, api, people) -> None:
     await alice.send({"type": "leave"})
     assert (await alice.wait_event("disconnected"))["reason"] == "left"
     await organizer.wait_event("participant-left", lambda f: f["participant_id"] == alice.id)
-    await asyncio.sleep(0.3)
 
-    report = await api.call("GET", path)
+    report = await eventually(lambda: api.call("GET", path), lambda r: not any(
+        p["person"] == f"u:{alice_id}" and p["present"] for p in r["people"]))
     people_by_key = {p["person"]: p for p in report["people"]}
     a = people_by_key[f"u:{alice_id}"]
     assert a["name"] == "alice" and a["role"] == "participant" and not a["present"]
@@ -139,9 +152,8 @@ async def test_attendance_live_list_and_report(podium, api, people) -> None:
 
     await organizer.moderate("end_meeting")
     await bob.wait_event("meeting-ended")
-    await asyncio.sleep(0.3)
-    ended = await api.call("GET", path)
-    assert ended["ended_at"] is not None and ended["present"] == []
+    ended = await eventually(lambda: api.call("GET", path), lambda r: r["ended_at"] is not None)
+    assert ended["present"] == []
     assert all(not p["present"] and p["sessions"][-1]["left_at"] for p in ended["people"])
     # a participant of the meeting still reads its chat afterwards, others of the company do not
     await api.call("GET", f"/meetings/{meeting_id}/chat", token=alice_token)
