@@ -5,6 +5,9 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from control import chat
+from control.attendance import AttendanceRecorder, user_person_keys
+from control.domain.rooms import names_visible
+from control.meetings.visibility import label
 from control.api.endpoint import Call, EndpointGroup
 from control.api.schemas import Id, Input, Page, PageQuery
 
@@ -42,5 +45,24 @@ async def list_chat_messages(call: Call) -> Page[ChatMessageOut]:
     q: ChatQuery = call.query
     page = await chat.history_for(call.ctx, call.principal, call.path.meeting_id, offset=q.offset, limit=q.limit,
                                   after_id=q.after_id)
-    return Page[ChatMessageOut](items=[ChatMessageOut.model_validate(chat.message_json(m)) for m in page.items],
+    messages = [chat.message_json(m) for m in page.items]
+    if not names_visible(call.principal.permissions):
+        events = await AttendanceRecorder(call.ctx.session, call.principal.company_id).events(call.path.meeting_id)
+        _hide_names(messages, user_person_keys(call.principal.user_id), [e.participant for e in events])
+    return Page[ChatMessageOut](items=[ChatMessageOut.model_validate(m) for m in messages],
                                 total=page.total, offset=q.offset, limit=q.limit)
+
+
+def _hide_names(messages: list[dict], own: tuple[str, ...], arrivals: list[str]) -> None:  # type: ignore[type-arg]
+    """Show all usernames: without it, other people's names become "Participant <n>", n the order in
+    which their connection first appeared in the meeting (`arrivals`: attendance order, the numbers
+    the live meeting used); the caller's own name stays."""
+    numbers: dict[str, int] = {}
+    for participant in arrivals:
+        numbers.setdefault(participant, len(numbers) + 1)
+    for message in messages:
+        for speaker in (message["sender"], message["recipient"]):
+            if speaker is None or speaker["person"] in own:
+                continue
+            number = numbers.setdefault(speaker["participant"], len(numbers) + 1)
+            speaker["name"] = label(number)

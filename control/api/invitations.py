@@ -6,12 +6,12 @@ redeemed it, revocable, and carries only rights its issuer holds (control.domain
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from control.api.endpoint import Call, EndpointGroup
 from control.api.schemas import Id, Input, Name
 from control.domain.roles import Capability
-from control.meetings import invitations
+from control.meetings import guests, invitations
 
 endpoints = EndpointGroup(tag="invitations")
 
@@ -49,10 +49,25 @@ class IssuedOut(InvitationOut):
     invitation: str = Field(description="the secret the link carries; shown once")
 
 
+def _display_name(value: object) -> object:
+    if isinstance(value, str):
+        value = value.strip()
+        problem = guests.display_name_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+    return value
+
+
+DisplayName = Annotated[str, AfterValidator(_display_name)]
+
+
 class RedeemIn(Input):
     invitation: Annotated[str, Field(min_length=1, max_length=200)]
     browser: Annotated[str, Field(min_length=16, max_length=200)] = Field(
         description="a random id the browser keeps (localStorage); the invitation binds to it")
+    name: DisplayName | None = Field(None, description="the name the guest entered, shown to others (trimmed, "
+                                                       "1-64 characters, no control characters); default: the "
+                                                       "invitee name")
 
 
 class RedeemOut(BaseModel):
@@ -60,6 +75,7 @@ class RedeemOut(BaseModel):
     room_id: str
     invitation_id: str
     invitee_name: str
+    name: str = Field(description="the name others see (subject to Show all usernames)")
     expires_in: int
 
 
@@ -104,6 +120,6 @@ async def redeem_invitation(call: Call) -> RedeemOut:
     """Open a link from a browser: a guest token for signaling (refused outside the window, from a
     second browser, once revoked, or for a removed or banned invitee)."""
     token, row, ttl = await invitations.redeem(call.ctx, call.body.invitation, call.body.browser,
-                                               call.request.app.state.meetings)
+                                               call.request.app.state.meetings, call.body.name)
     return RedeemOut(guest_token=token, room_id=row.room_id, invitation_id=row.id, invitee_name=row.invitee_name,
-                     expires_in=int(ttl / timedelta(seconds=1)))
+                     name=call.body.name or row.invitee_name, expires_in=int(ttl / timedelta(seconds=1)))

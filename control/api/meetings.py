@@ -13,7 +13,7 @@ from control.api.schemas import Id, Input
 from control.domain.moderation import Action, Command
 from control.domain.roles import Capability, Source
 from control.errors import NotFound
-from control.meetings.service import MeetingService
+from control.meetings.service import USER_PREFIX, MeetingService
 from control.services import rooms
 
 endpoints = EndpointGroup(tag="meetings")
@@ -35,7 +35,8 @@ class MeetingOut(BaseModel):
     worker_id: str
     presenter_mode: bool
     chat_enabled: bool
-    participants: list[dict[str, Any]] = Field(description="participant objects, as in docs/signaling.md")
+    participants: list[dict[str, Any]] = Field(description="participant objects, as in docs/signaling.md "
+                                                           "(names by the rule Show all usernames)")
 
 
 class ActionIn(Input):
@@ -59,10 +60,15 @@ def _service(call: Call) -> MeetingService:
 
 
 async def _meeting(call: Call, meeting_id: str):  # type: ignore[no-untyped-def]
+    """The live meeting, if the caller may see it: a meeting of another company is not found, nor one
+    of a room the caller does not see. A caller who is in the meeting (their user has a participant
+    there, waiting or admitted) sees it without a store read: they were let in with access to the room,
+    and what they may do there is decided by the meeting's own state (MeetingService.act)."""
     live = _service(call).meeting(meeting_id)
     if live is None or live.company_id != call.principal.company_id:
         raise NotFound(f"meeting {meeting_id} not found")
-    await rooms.get_room(call.ctx, call.principal, live.room_id)  # visible to the caller
+    if not live.state.of_person(USER_PREFIX + call.principal.user_id):
+        await rooms.get_room(call.ctx, call.principal, live.room_id)  # visible to the caller
     return live
 
 
@@ -73,14 +79,14 @@ async def get_room_meeting(call: Call) -> MeetingOut:
     live = _service(call).meeting_of_room(call.path.room_id)
     if live is None:
         raise NotFound("no meeting runs in this room")
-    return MeetingOut(**_service(call).snapshot(live))
+    return MeetingOut(**_service(call).snapshot(live, call.principal))
 
 
 @endpoints.get("/meetings/{meeting_id}", path_model=MeetingPath, response=MeetingOut, errors=(404,))
 async def get_meeting(call: Call) -> MeetingOut:
     """A running meeting: its participants (waiting ones included), roles, permissions, sources."""
     live = await _meeting(call, call.path.meeting_id)
-    return MeetingOut(**_service(call).snapshot(live))
+    return MeetingOut(**_service(call).snapshot(live, call.principal))
 
 
 @endpoints.post("/meetings/{meeting_id}/actions", path_model=MeetingPath, body=ActionIn, response=ActionOut,

@@ -7,6 +7,8 @@ from pydantic import BaseModel, Field
 from control.api.endpoint import Call, EndpointGroup
 from control.api.schemas import Id, Input, Name, Page, PageQuery, Search
 from control.domain.roles import Role
+from control.domain.rooms import presence_visible
+from control.meetings import history
 from control.services import rooms
 
 endpoints = EndpointGroup(tag="rooms")
@@ -25,6 +27,8 @@ class RoomOut(BaseModel):
     max_participants: int
     role: Role | None = Field(description="the caller's default role in the room, if any")
     created_at: datetime
+    online: int | None = Field(None, description="how many are in its running meeting now (waiting room "
+                                                 "excluded); null where the caller may not see its presence")
 
 
 class RoomIn(Input):
@@ -73,11 +77,25 @@ class AccessOut(BaseModel):
     role: Role
 
 
-def out(view: rooms.RoomView) -> RoomOut:
+class MeetingOut(BaseModel):
+    id: str
+    room_id: str
+    started_at: datetime
+    ended_at: datetime | None = Field(description="null while it runs")
+    end_reason: str | None
+    running: bool
+
+
+def out(view: rooms.RoomView, call: Call | None = None) -> RoomOut:
     r = view.room
+    online = None
+    meetings = getattr(call.request.app.state, "meetings", None) if call is not None else None
+    if meetings is not None and presence_visible(call.principal.permissions, view.role,  # type: ignore[union-attr]
+                                                 hidden=r.hidden):
+        online = meetings.online(r.id)
     return RoomOut(id=r.id, name=r.name, department_id=r.department_id, hidden=r.hidden, waiting_room=r.waiting_room,
                    chat=r.chat, screen_share=r.screen_share, max_participants=r.max_participants, role=view.role,
-                   created_at=r.created_at)
+                   created_at=r.created_at, online=online)
 
 
 @endpoints.get("/rooms", query=RoomQuery, response=Page[RoomOut])
@@ -86,19 +104,19 @@ async def list_rooms(call: Call) -> Page[RoomOut]:
     q: RoomQuery = call.query
     page = await rooms.list_rooms(call.ctx, call.principal, offset=q.offset, limit=q.limit, search=q.q,
                                   department_id=q.department_id)
-    return Page[RoomOut](items=[out(v) for v in page.items], total=page.total, offset=q.offset, limit=q.limit)
+    return Page[RoomOut](items=[out(v, call) for v in page.items], total=page.total, offset=q.offset, limit=q.limit)
 
 
 @endpoints.post("/rooms", body=RoomIn, response=RoomOut, status=201, errors=(403, 404, 409))
 async def create_room(call: Call) -> RoomOut:
     """Create a room within the company's quota (Create a room); the caller becomes its organizer."""
-    return out(await rooms.create_room(call.ctx, call.principal, call.body.model_dump()))
+    return out(await rooms.create_room(call.ctx, call.principal, call.body.model_dump()), call)
 
 
 @endpoints.get("/rooms/{room_id}", path_model=RoomPath, response=RoomOut, errors=(404,))
 async def get_room(call: Call) -> RoomOut:
     """One room the caller sees."""
-    return out(await rooms.get_room(call.ctx, call.principal, call.path.room_id))
+    return out(await rooms.get_room(call.ctx, call.principal, call.path.room_id), call)
 
 
 @endpoints.patch("/rooms/{room_id}", path_model=RoomPath, body=RoomUpdateIn, response=RoomOut,
@@ -106,7 +124,7 @@ async def get_room(call: Call) -> RoomOut:
 async def update_room(call: Call) -> RoomOut:
     """Change a room's name, department, visibility or features (Administrate rooms, or its organizer)."""
     changes = call.body.model_dump(exclude_unset=True)
-    return out(await rooms.update_room(call.ctx, call.principal, call.path.room_id, changes))
+    return out(await rooms.update_room(call.ctx, call.principal, call.path.room_id, changes), call)
 
 
 @endpoints.delete("/rooms/{room_id}", path_model=RoomPath, status=204, errors=(403, 404))
@@ -136,3 +154,16 @@ async def set_room_access(call: Call) -> None:
 async def remove_room_access(call: Call) -> None:
     """Remove a user's access right in the room."""
     await rooms.remove_access(call.ctx, call.principal, call.path.room_id, call.path.user_id)
+
+
+@endpoints.get("/rooms/{room_id}/meetings", path_model=RoomPath, query=PageQuery, response=Page[MeetingOut],
+               errors=(403, 404))
+async def list_room_meetings(call: Call) -> Page[MeetingOut]:
+    """The room's meetings, newest first, with start and end times: for choosing an attendance report
+    (Administrate rooms, or the room's organizers and moderators)."""
+    q: PageQuery = call.query
+    page = await history.list_meetings(call.ctx, call.principal, call.path.room_id, offset=q.offset, limit=q.limit)
+    return Page[MeetingOut](items=[MeetingOut(id=m.id, room_id=m.room_id, started_at=m.started_at,
+                                              ended_at=m.ended_at, end_reason=m.end_reason,
+                                              running=m.ended_at is None) for m in page.items],
+                            total=page.total, offset=q.offset, limit=q.limit)

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from control.domain.roles import Role
-from control.domain.rooms import may_administrate_room
+from control.domain.rooms import may_administrate_room, names_visible
 from control.errors import Forbidden, NotFound
 from control.meetings.service import USER_PREFIX, MeetingService
 from control.services import rooms
@@ -30,7 +30,8 @@ class Ban:
     person: str
     """u:<user id> or g:<invitation id>."""
     name: str | None
-    """The user's name or the guest's invitee name, when still known."""
+    """The user's name or the guest's invitee name, when still known and the caller holds Show all
+    usernames."""
     banned_at: datetime
 
 
@@ -62,7 +63,9 @@ async def list_bans(ctx: Context, principal: Principal, room_id: str) -> list[Ba
     await _moderated_room(ctx, principal, room_id)
     rows = [r for r in await MeetingStore(ctx.session).removals(room_id, ctx.now()) if r.kind == "ban"]
     rows.sort(key=lambda r: r.created_at)
-    names = await _names(ctx, principal.company_id, {r.person for r in rows})
+    # names by the rule "Show all usernames": without it, only the person keys (enough to unban)
+    names = await _names(ctx, principal.company_id, {r.person for r in rows}) if names_visible(
+        principal.permissions) else {}
     seen: dict[str, Ban] = {}
     for r in rows:
         seen.setdefault(r.person, Ban(r.person, names.get(r.person), r.created_at))

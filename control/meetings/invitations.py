@@ -90,8 +90,11 @@ async def disconnect_guest(service: MeetingService, invitation_id: str) -> None:
             await service.leave(live, p.id, Reason.REVOKED)
 
 
-async def redeem(ctx: Context, secret: str, browser: str, service: MeetingService
+async def redeem(ctx: Context, secret: str, browser: str, service: MeetingService, name: str | None = None
                  ) -> tuple[str, GuestInvitation, timedelta]:
+    """A guest token for the link's invitee, from this browser. `name`: the display name the guest
+    entered (validated by the caller, guests.display_name_problem), shown to others instead of the
+    invitee name; the invitee's person key stays what bans, removals and the audit log name."""
     store = MeetingStore(ctx.session)
     row = await store.invitation_by_secret(secrets.digest(secret))
     if row is None:
@@ -118,7 +121,7 @@ async def redeem(ctx: Context, secret: str, browser: str, service: MeetingServic
                            expires_at=now + ttl)
     await store.add(session)
     await ctx.session.commit()
-    token = guests.issue(ctx.token_key, guests.GuestClaims(session.id, row.room_id, row.invitee_key), ttl, now)
+    token = guests.issue(ctx.token_key, guests.GuestClaims(session.id, row.room_id, row.invitee_key, name), ttl, now)
     return token, row, ttl
 
 

@@ -46,9 +46,10 @@ from control.domain.roles import ALL_CAPABILITIES, Capability, Role, Source
 from control.domain.rooms import has_access
 from control.engines import EngineChannelError, EngineRegistry, RegistryEvent, WorkerConnected, WorkerLost
 from control.errors import ApiError, Unauthenticated
-from control.meetings import guests
+from control.meetings import guests, visibility
 from control.meetings.events import MeetingEvents, MeetingInfo
 from control.meetings.media import Media
+from control.meetings.visibility import NOBODY, Viewer
 from control.sdp import Produce, SdpError, answer_offer, parse_subscriber_answer
 from control.services import auth
 from control.services.context import Context
@@ -58,6 +59,7 @@ from control.store.repositories.meetings import MeetingStore
 from control.store.repositories.rooms import Rooms
 from control.store.repositories.sessions import AuthSessions
 from control.store.repositories.users import Users
+from control.types import Principal
 
 log = logging.getLogger("podium.meetings")
 
@@ -120,6 +122,8 @@ class Identity:
     rights: frozenset[Capability] | None = None
     """A guest's invitation rights."""
     guest_session: str | None = None
+    names_visible: bool = False
+    """Holds Show all usernames (never a guest): sees the names of others."""
 
 
 @dataclass(eq=False)
@@ -134,6 +138,10 @@ class LiveMeeting:
     names: dict[str, str] = field(default_factory=dict)
     users: dict[str, str | None] = field(default_factory=dict)
     guest_sessions: dict[str, str] = field(default_factory=dict)
+    viewers: dict[str, Viewer] = field(default_factory=dict)
+    """participant id → what they may see of others (control.meetings.visibility)."""
+    numbers: dict[str, int] = field(default_factory=dict)
+    """participant id → n of the label "Participant <n>" shown instead of a hidden name (arrival order)."""
     last_waiting: Any = None
     republish: dict[str, set[Source]] = field(default_factory=dict)
     """After a move to another worker: the sources each participant published before, whose
@@ -212,8 +220,10 @@ class MeetingService:
                 if room is None:
                     raise MeetingError("room not found", code="no_access")
                 rights = frozenset(Capability(r) for r in invitation.rights)
-                return Identity(invitation.invitee_key, invitation.invitee_name, False, room.company_id,
-                                rights=rights, guest_session=session.id), room
+                # the name the guest entered at redemption (signed into the token); the person key
+                # stays the invitation's invitee key, for bans, removals and the audit log
+                return Identity(invitation.invitee_key, claims.name or invitation.invitee_name, False,
+                                room.company_id, rights=rights, guest_session=session.id), room
             principal = await auth.authenticate(ctx, token)
             if principal.api_key_id is not None:
                 raise MeetingError("join with a user's access token, not an API key", code="no_access")
@@ -225,7 +235,7 @@ class MeetingService:
             user = await Users(ctx.session, principal.company_id).get(principal.user_id)
             assert user is not None
             return Identity(USER_PREFIX + user.id, user.name, True, principal.company_id, user_id=user.id,
-                            room_role=role), room
+                            room_role=role, names_visible=visibility.viewer(principal.permissions).names), room
 
     # ---- joining -------------------------------------------------------------------------------
 
@@ -264,6 +274,8 @@ class MeetingService:
             live.links[pid] = link
             live.names[pid] = identity.name
             live.users[pid] = identity.user_id
+            live.viewers[pid] = Viewer(identity.names_visible, identity.person)
+            live.numbers[pid] = max(live.numbers.values(), default=0) + 1
             if identity.guest_session:
                 live.guest_sessions[pid] = identity.guest_session
             await self._commit(live, new, tuple(effects), actor=pid, action=None, started=None)
@@ -271,8 +283,9 @@ class MeetingService:
             assert me is not None
             link.send(self._joined(live, me))
             if me.admitted:
-                self._broadcast(live, {"type": "participant-joined", "participant": self._participant(live, me)},
-                                exclude=pid)
+                self._broadcast_each(live, lambda viewer: {"type": "participant-joined",
+                                                           "participant": self._participant(live, me, viewer)},
+                                     exclude=pid)
             self._waiting_update(live)
             if me.waiting:
                 self._observe("participant_waiting", live.info(), pid, identity.person, identity.name)
@@ -463,11 +476,20 @@ class MeetingService:
                            "to": to, "to_name": live.names.get(to) if to else None, "text": text,
                            "at": utc(self.clock()).isoformat()}
             frame = {"type": "chat", **message}
-            if to is None:
-                self._broadcast(live, frame)
-            else:
-                for target in {pid, to}:
-                    self._send(live, target, frame)
+            targets = {p.id for p in live.state.admitted()} if to is None else {pid, to}
+            for target in targets:
+                viewer = self._viewer(live, target)
+                self._send(live, target, {**frame,
+                                          "from_name": self._chat_name(live, pid, frame["from_name"], viewer),
+                                          "to_name": self._chat_name(live, to, frame.get("to_name"), viewer)})
+
+    def _chat_name(self, live: LiveMeeting, pid: str | None, stored: str | None, viewer: Viewer) -> str | None:
+        if pid is None:
+            return None
+        p = live.state.get(pid)
+        if visibility.shown(viewer, p.person if p else None, "") is not None:
+            return stored
+        return visibility.label(live.numbers.get(pid, 0))
 
     # ---- the commit path -------------------------------------------------------------------------
 
@@ -594,8 +616,9 @@ class MeetingService:
                                     exclude=p.id)
                 else:
                     self._send(live, p.id, {"type": "admitted", **self._room_view(live, p)})
-                    self._broadcast(live, {"type": "participant-joined", "participant": self._participant(live, p)},
-                                    exclude=p.id)
+                    self._broadcast_each(live, lambda viewer, p=p: {  # type: ignore[misc]
+                        "type": "participant-joined", "participant": self._participant(live, p, viewer)},
+                        exclude=p.id)
             elif isinstance(effect, VisitChanged):
                 frame = {"type": "visit-started" if effect.active else "visit-ended",
                          "moderator_id": effect.moderator, "participant_id": effect.visited}
@@ -638,14 +661,16 @@ class MeetingService:
             for s in subscriptions]})
 
     def _waiting_update(self, live: LiveMeeting) -> None:
-        waiting = [self._participant(live, p) for p in live.state.waiting()]
+        waiting = live.state.waiting()
         moderators = tuple(m.id for m in live.state.moderators())
-        snapshot = (repr(waiting), moderators)
+        snapshot = (repr([self._participant(live, p, Viewer(True)) for p in waiting]), moderators)
         if snapshot == live.last_waiting:
             return
         live.last_waiting = snapshot
         for pid in moderators:
-            self._send(live, pid, {"type": "waiting-room", "waiting": waiting})
+            viewer = self._viewer(live, pid)
+            self._send(live, pid, {"type": "waiting-room",
+                                   "waiting": [self._participant(live, p, viewer) for p in waiting]})
 
     def _send(self, live: LiveMeeting, pid: str, frame: dict[str, Any]) -> None:
         link = live.links.get(pid)
@@ -659,32 +684,59 @@ class MeetingService:
             if pid != exclude:
                 self._send(live, pid, frame)
 
-    def _participant(self, live: LiveMeeting, p: Participant) -> dict[str, Any]:
+    def _broadcast_each(self, live: LiveMeeting, build: Callable[[Viewer], dict[str, Any]], *,
+                        exclude: str | None = None) -> None:
+        """A frame that names people, built for each admitted recipient (rule "Show all usernames")."""
+        for pid in {p.id for p in live.state.admitted()}:
+            if pid != exclude and pid in live.links:
+                self._send(live, pid, build(self._viewer(live, pid)))
+
+    @staticmethod
+    def _viewer(live: LiveMeeting, pid: str) -> Viewer:
+        return live.viewers.get(pid, NOBODY)
+
+    def _participant(self, live: LiveMeeting, p: Participant, viewer: Viewer) -> dict[str, Any]:
         peer = live.media.peers.get(p.id)
-        return {"id": p.id, "name": live.names.get(p.id, ""), "role": str(p.role), "registered": p.registered,
+        name = visibility.shown(viewer, p.person, live.names.get(p.id, ""))
+        return {"id": p.id, "name": name,
+                "label": name if name is not None else visibility.label(live.numbers.get(p.id, 0)),
+                "role": str(p.role), "registered": p.registered,
                 "waiting": p.waiting, "capabilities": sorted(str(c) for c in p.capabilities),
                 "sources_on": sorted(str(s) for s in p.sources_on), "floor": p.floor, "visiting": p.visiting,
                 "tracks": sorted(str(s) for s in peer.publications) if peer else []}
 
     def _room_view(self, live: LiveMeeting, me: Participant) -> dict[str, Any]:
         state = live.state
-        return {"participants": [self._participant(live, p) for p in state.admitted()] if me.admitted else [],
+        viewer = self._viewer(live, me.id)
+        return {"participants": [self._participant(live, p, viewer) for p in state.admitted()] if me.admitted else [],
                 "presenter_mode": state.presenter_mode, "chat_enabled": state.chat_enabled}
 
     def _joined(self, live: LiveMeeting, me: Participant) -> dict[str, Any]:
         state = live.state
+        viewer = self._viewer(live, me.id)
         return {"type": "joined", "meeting_id": live.id, "room_id": live.room_id, "participant_id": me.id,
-                "you": self._participant(live, me), **self._room_view(live, me),
-                "waiting": [self._participant(live, p) for p in state.waiting()] if me.role.moderates else [],
+                "you": self._participant(live, me, viewer), **self._room_view(live, me),
+                "names_visible": viewer.names,
+                "waiting": ([self._participant(live, p, viewer) for p in state.waiting()]
+                            if me.role.moderates else []),
                 "features": {"waiting_room": state.features.waiting_room, "screen_share": state.features.screen_share,
                              "chat": state.chat_enabled}}
 
-    def snapshot(self, live: LiveMeeting) -> dict[str, Any]:
-        """The meeting as the REST API shows it."""
+    def snapshot(self, live: LiveMeeting, caller: Principal | Viewer | None = None) -> dict[str, Any]:
+        """The meeting as the REST API shows it to `caller` (names by the rule "Show all usernames";
+        without a caller, no names)."""
         state = live.state
+        if isinstance(caller, Principal):
+            caller = visibility.viewer(caller.permissions, USER_PREFIX + caller.user_id)
+        viewer = caller or NOBODY
         return {"id": live.id, "room_id": live.room_id, "worker_id": live.media.worker_id,
                 "presenter_mode": state.presenter_mode, "chat_enabled": state.chat_enabled,
-                "participants": [self._participant(live, p) for p in state.participants]}
+                "participants": [self._participant(live, p, viewer) for p in state.participants]}
+
+    def online(self, room_id: str) -> int:
+        """How many are in the room's running meeting (the waiting room excluded): a presence count."""
+        live = self.meeting_of_room(room_id)
+        return len(live.state.admitted()) if live is not None else 0
 
     # ---- observers and engine events ---------------------------------------------------------
 

@@ -1,11 +1,14 @@
 """Authentication: login, refresh, logout, invitations, password changes, and resolving credentials."""
 
 from dataclasses import dataclass
+
+from sqlalchemy import update
+
 from control.errors import Forbidden, Unauthenticated
-from control.security import secrets, tokens
+from control.security import principals, secrets, tokens
 from control.security.passwords import hash_password, verify_password
 from control.services.context import Context, record
-from control.store.models import AuthSession, User
+from control.store.models import ApiKey, AuthSession, User
 from control.store.repositories.api_keys import find_by_secret_hash
 from control.store.repositories.companies import Companies
 from control.store.repositories.sessions import AuthSessions
@@ -103,13 +106,23 @@ async def accept_invitation(ctx: Context, invitation: str, password: str) -> Tok
 
 
 async def authenticate(ctx: Context, credential: str) -> Principal:
-    """The principal behind a bearer credential: an API key (`pdm_…`) or an access token."""
+    """The principal behind a bearer credential: an API key (`pdm_…`) or an access token.
+
+    The credential is checked on every call; the principal it names comes from the per-process
+    cache of `control.security.principals` when a recent request resolved it and nothing that could
+    change it was written since, from the store otherwise."""
+    cache = principals.for_session(ctx.session)
     if secrets.is_api_key(credential):
-        return await _authenticate_key(ctx, credential)
+        return await _authenticate_key(ctx, credential, cache)
     try:
         claims = tokens.verify(ctx.token_key, credential)
     except tokens.InvalidToken as exc:
         raise Unauthenticated(str(exc), code="invalid_token") from exc
+    key = "s:" + claims.session_id
+    cached = cache.get(key) if cache is not None else None
+    if cached is not None and cached.user_id == claims.user_id and cached.company_id == claims.company_id:
+        return cached
+    ticket = cache.ticket() if cache is not None else 0
     auth_session = await AuthSessions(ctx.session).get(claims.session_id)
     if auth_session is None or auth_session.revoked_at is not None or auth_session.user_id != claims.user_id:
         raise Unauthenticated("access token revoked", code="invalid_token")
@@ -117,19 +130,41 @@ async def authenticate(ctx: Context, credential: str) -> Principal:
     user = await users.get(claims.user_id)
     if user is None or user.pending:
         raise Unauthenticated("access token revoked", code="invalid_token")
-    return Principal(company_id=user.company_id, user_id=user.id, permissions=await users.permissions(user.id),
-                     session_id=auth_session.id)
+    principal = Principal(company_id=user.company_id, user_id=user.id, permissions=await users.permissions(user.id),
+                          session_id=auth_session.id)
+    if cache is not None:
+        cache.put(key, principal, ticket)
+    return principal
 
 
-async def _authenticate_key(ctx: Context, credential: str) -> Principal:
-    key = await find_by_secret_hash(ctx.session, secrets.digest(credential))
-    if key is None or key.revoked_at is not None:
+async def _authenticate_key(ctx: Context, credential: str, cache: principals.PrincipalCache | None) -> Principal:
+    secret_hash = secrets.digest(credential)
+    key = "k:" + secret_hash
+    cached = cache.get(key) if cache is not None else None
+    if cached is not None:
+        assert cached.api_key_id is not None and cache is not None
+        if cache.last_use_due(cached.api_key_id):
+            await _record_use(ctx, cached.api_key_id)
+        return cached
+    ticket = cache.ticket() if cache is not None else 0
+    api_key = await find_by_secret_hash(ctx.session, secret_hash)
+    if api_key is None or api_key.revoked_at is not None:
         raise Unauthenticated("API key unknown or revoked", code="invalid_api_key")
-    users = Users(ctx.session, key.company_id)
-    if await users.get(key.user_id) is None:
+    users = Users(ctx.session, api_key.company_id)
+    if await users.get(api_key.user_id) is None:
         raise Unauthenticated("API key unknown or revoked", code="invalid_api_key")
-    key.last_used_at = ctx.now()
-    await ctx.session.commit()  # the use is recorded even when the request then fails
-    return Principal(company_id=key.company_id, user_id=key.user_id, permissions=await users.permissions(key.user_id),
-                     api_key_id=key.id)
+    principal = Principal(company_id=api_key.company_id, user_id=api_key.user_id,
+                          permissions=await users.permissions(api_key.user_id), api_key_id=api_key.id)
+    if cache is not None:
+        cache.put(key, principal, ticket)
+        cache.last_use_due(api_key.id)
+    await _record_use(ctx, api_key.id)
+    return principal
 
+
+async def _record_use(ctx: Context, key_id: str) -> None:
+    """Write the key's last use (committed at once: recorded even when the request then fails). The
+    write is tagged as changing no principal, so it does not empty the cache."""
+    await ctx.session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=ctx.now())
+                              .execution_options(**{principals.NEUTRAL: True}))
+    await ctx.session.commit()

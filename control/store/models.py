@@ -161,3 +161,4 @@ class AuditEvent(Base):
 
 from control.store import meeting_models as _meeting_models  # noqa: E402,F401  (their tables join Base.metadata)
 from control.store import chat_attendance_models as _chat_attendance_models  # noqa: E402,F401  (same)
+from control.store import addins_models as _addins_models  # noqa: E402,F401  (same)

@@ -189,7 +189,11 @@ def test_a_guest_opens_an_invitation_waits_and_is_admitted(media_server, browser
 
     gus = new_page(browser, media_server.url)
     gus.goto(link)
-    expect(gus.get_by_label("Your name")).to_have_value("Gus Guest")
+    expect(gus.get_by_label("Your name")).to_have_value("Gus Guest")  # the invitee name, prefilled
+    gus.get_by_label("Your name").fill("   ")
+    gus.get_by_role("button", name="Join the meeting").click()
+    expect(gus.get_by_role("alert")).to_have_text("Enter your name.")
+    gus.get_by_label("Your name").fill("  Gustav G.  ")  # the name the others see; the invitee stays Gus
     gus.get_by_role("button", name="Join the meeting").click()
     expect(gus.locator("#waiting-notice")).to_be_visible()
     expect(gus.locator("#waiting-notice")).to_contain_text("waiting room")
@@ -202,17 +206,17 @@ def test_a_guest_opens_an_invitation_waits_and_is_admitted(media_server, browser
     expect(other.get_by_role("button", name="Join the meeting")).to_be_hidden()
     other.context.close()
 
-    expect(ada.locator("#waiting-list")).to_contain_text("Gus Guest")
+    expect(ada.locator("#waiting-list")).to_contain_text("Gustav G.")
     gus_id = pid_of(gus)
     # a visit: the moderator and the waiting guest see each other, nobody else is involved
-    ada.get_by_role("button", name="Visit Gus Guest").click()
-    expect(ada.get_by_role("button", name="End visit with Gus Guest")).to_be_visible()
+    ada.get_by_role("button", name="Visit Gustav G.").click()
+    expect(ada.get_by_role("button", name="End visit with Gustav G.")).to_be_visible()
     wait_until(lambda: received(ada, gus_id).get("camera", {}).get("framesDecoded", 0) > 3,
                what=lambda: f"the waiting guest's camera at the visiting moderator: {diagnose(ada)}")
     screenshot(ada, "meeting-waiting-room")
-    ada.get_by_role("button", name="End visit with Gus Guest").click()
-    expect(ada.get_by_role("button", name="Visit Gus Guest")).to_be_visible()
-    ada.get_by_role("button", name="Admit Gus Guest").click()
+    ada.get_by_role("button", name="End visit with Gustav G.").click()
+    expect(ada.get_by_role("button", name="Visit Gustav G.")).to_be_visible()
+    ada.get_by_role("button", name="Admit Gustav G.").click()
     expect(gus.locator("#waiting-notice")).to_be_hidden()
     expect(gus.get_by_role("status")).to_have_text("A moderator let you in.")
     expect(gus.locator("#people-count")).to_have_text("2 people in the meeting")  # guests see no names
@@ -238,14 +242,16 @@ def test_a_guest_opens_an_invitation_waits_and_is_admitted(media_server, browser
     form.get_by_role("button", name="Show report").click()
     meeting_id = ada.evaluate("() => window.podiumMeeting.meetingId")
     expect(reports.locator("#attendance-section")).to_contain_text(f"Meeting {meeting_id}: started")
-    expect(reports.locator("#attendance")).to_contain_text("Gus Guest")
+    expect(reports.locator("#attendance")).to_contain_text("Gustav G.")
     with reports.expect_download() as download_info:
         form.get_by_role("button", name="Download CSV").click()
     assert download_info.value.suggested_filename == f"attendance-{meeting_id}.csv"
     saved = tmp_path / "attendance.csv"
     download_info.value.save_as(saved)
     csv_text = saved.read_text()
-    assert csv_text.startswith("meeting_id,person,name,role,") and "Gus Guest" in csv_text
+    assert csv_text.startswith("meeting_id,person,name,role,") and "Gustav G." in csv_text
+    invitation = admin.call("GET", f"/rooms/{room['id']}/invitations")["items"][0]
+    assert invitation["invitee_name"] == "Gus Guest" and invitation["invitee"] in csv_text  # the person key
     screenshot(reports, "admin-attendance")
 
     for page in (ada, gus, reports):

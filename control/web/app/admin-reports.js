@@ -1,6 +1,6 @@
 // Attendance reports and the audit log, each viewable here and downloadable as CSV.
 
-import { act, field, fill, formValues, formatTime, h } from "../lib/dom.js";
+import { act, field, fill, formValues, formatTime, h, showError } from "../lib/dom.js";
 
 function isoOrNull(local) {
   if (!local) return null;
@@ -48,20 +48,49 @@ async function auditSection(podium) {
       ["When", "Action", "Target", "Actor", "Change"].map((t) => h("th", { scope: "col" }, t)))), body));
 }
 
+function describeMeeting(m) {
+  return `${formatTime(m.started_at)} – ${m.ended_at ? formatTime(m.ended_at) : "running"}`;
+}
+
 async function attendanceSection(podium) {
   const rooms = await podium.all("/rooms");
+  const meetingSelect = h("select", { name: "meeting", disabled: true }, h("option", { value: "" }, "(choose a room first)"));
   const form = h("form", { class: "inline", "aria-label": "Attendance report" },
     field("Room", h("select", { name: "room" }, h("option", { value: "" }, "(choose)"),
       rooms.map((r) => h("option", { value: r.id }, r.name)))),
-    h("label", {}, "or meeting ID", h("input", { type: "text", name: "meeting", pattern: "[0-9a-f]{32}", maxlength: 32 })),
+    field("Meeting", meetingSelect),
     h("button", { type: "submit" }, "Show report"),
     h("button", { type: "button", id: "attendance-csv" }, "Download CSV"));
   const out = h("div", { "aria-live": "polite" });
+  let loading = null;
+  /** The room's meetings, newest first (GET /rooms/{id}/meetings): the choice of reports. */
+  function loadMeetings(roomId) {
+    if (!roomId) {
+      fill(meetingSelect, h("option", { value: "" }, "(choose a room first)"));
+      meetingSelect.disabled = true;
+      loading = Promise.resolve([]);
+      return loading;
+    }
+    loading = podium.get(`/rooms/${encodeURIComponent(roomId)}/meetings`, { query: { limit: 200 } }).then((page) => {
+      if (formValues(form).room !== roomId) return page.items;
+      fill(meetingSelect, page.items.length ? page.items.map((m) => h("option", { value: m.id }, describeMeeting(m)))
+        : h("option", { value: "" }, "(no meetings yet)"));
+      meetingSelect.disabled = !page.items.length;
+      return page.items;
+    });
+    return loading;
+  }
+  form.elements.room.addEventListener("change", () => {
+    showError(null);
+    loadMeetings(form.elements.room.value).catch(showError);
+  });
   async function meetingId() {
     const v = formValues(form);
-    if (v.meeting) return v.meeting;
-    if (!v.room) throw new Error("Choose a room with a running meeting, or give a meeting ID.");
-    return (await podium.get(`/rooms/${v.room}/meeting`)).id;
+    if (!v.room) throw new Error("Choose a room, then one of its meetings.");
+    const items = await (loading || loadMeetings(v.room));
+    const chosen = form.elements.meeting.value || (items[0] && items[0].id);
+    if (!chosen) throw new Error("This room has had no meetings yet.");
+    return chosen;
   }
   form.addEventListener("submit", (event) => {
     event.preventDefault();

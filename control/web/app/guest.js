@@ -7,6 +7,16 @@ import { runMeeting } from "./meeting-ui.js";
 import { say, showError } from "../lib/dom.js";
 
 const RETRY_MS = 5000;
+const MAX_NAME = 64;
+
+/** Why `name` (trimmed) cannot be a guest's name, or null: the server's rule (1 to 64 characters, no
+ * control characters), checked here first so the guest gets the reason next to the field. */
+export function nameProblem(name) {
+  if (!name) return "Enter your name.";
+  if ([...name].length > MAX_NAME) return `Your name can have at most ${MAX_NAME} characters.`;
+  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(name)) return "Your name cannot contain control characters.";
+  return null;
+}
 
 /** This browser's binding for invitations: random, created once, kept in localStorage. */
 export function browserId() {
@@ -42,18 +52,40 @@ async function main() {
     showError(error);
     return;
   }
-  form.elements.name.value = guest.invitee_name;
+  const nameInput = form.elements.name;
+  nameInput.value = guest.invitee_name;
   form.hidden = false;
-  form.querySelector("button").focus();
+  nameInput.focus();
+  nameInput.select();
+  nameInput.addEventListener("input", () => nameInput.setCustomValidity(""));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const button = form.querySelector("button");
+    const name = nameInput.value.trim();
+    const problem = nameProblem(name);
+    if (problem) {
+      nameInput.setCustomValidity(problem);
+      nameInput.reportValidity();
+      showError(new Error(problem));
+      nameInput.focus();
+      return;
+    }
     button.disabled = true;
+    nameInput.readOnly = true;
+    try {
+      // the same browser may redeem its link again: this token carries the name entered
+      guest = await api.request("POST", "/invitation-redemptions", { body: { invitation: secret, browser: browserId(), name }, auth: false });
+    } catch (error) {
+      showError(error);
+      button.disabled = false;
+      nameInput.readOnly = false;
+      return;
+    }
     for (;;) {
       showError(null);
       try {
         const meeting = await runMeeting(document.getElementById("meeting-root"), {
-          token: guest.guest_token, roomId: guest.room_id, namesVisible: false, onEnd: ended,
+          token: guest.guest_token, roomId: guest.room_id, onEnd: ended,
         });
         form.hidden = true;
         say(meeting.self && meeting.self.waiting ? "You are in the waiting room." : "You are in the meeting.");
@@ -63,6 +95,7 @@ async function main() {
         if (!(error instanceof MeetingError && error.code === "meeting_not_started")) {
           showError(error);
           button.disabled = false;
+          nameInput.readOnly = false;
           return;
         }
         say(`The meeting has not started yet: trying again in ${RETRY_MS / 1000} seconds.`);

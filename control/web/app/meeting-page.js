@@ -2,7 +2,6 @@
 
 import { podium, startPage } from "./shell.js";
 import { runMeeting } from "./meeting-ui.js";
-import { closure } from "../lib/permissions.js";
 import { say, showError } from "../lib/dom.js";
 
 async function main() {
@@ -20,7 +19,6 @@ async function main() {
   const token = await podium.accessToken();
   await runMeeting(root, {
     token, roomId, podium,
-    namesVisible: closure(me.permissions).has("show_all_usernames"),
     onEnd(message) {
       root.hidden = true;
       document.getElementById("ended").hidden = false;

@@ -18,25 +18,24 @@ const DISCONNECT = {
   replaced: "You joined this meeting from another window; this one was disconnected.",
 };
 
-/** A small label for someone, honouring "Show all usernames": without it, people are numbered. */
-function labeller(meeting, namesVisible) {
-  const numbers = new Map();
+/** A small label for someone. The server applies "Show all usernames" (docs/signaling.md): without it,
+ * others come with `name: null` and a `label` such as "Participant 3". */
+function labeller(meeting) {
   return (p) => {
     if (!p) return "Someone";
-    if (p.id === meeting.participantId) return namesVisible ? `${p.name} (you)` : "You";
-    if (namesVisible) return p.name || "Guest";
-    if (!numbers.has(p.id)) numbers.set(p.id, numbers.size + 1);
-    return `Participant ${numbers.get(p.id)}`;
+    if (p.id === meeting.participantId) return meeting.namesVisible && p.name ? `${p.name} (you)` : "You";
+    return p.name || p.label || "Participant";
   };
 }
 
-/** Run a meeting in `root`. `token`: an access token or a guest token. `namesVisible`: whether the viewer
- * holds Show all usernames. `podium`: the REST client (registered users: attendance download).
- * `onEnd(message)`: called when the session ends. Resolves to the Meeting once joined. */
-export async function runMeeting(root, { token, roomId, namesVisible, podium = null, onEnd = () => {}, publish = true }) {
+/** Run a meeting in `root`. `token`: an access token or a guest token. Which names show is the server's
+ * decision (the `joined` frame's `names_visible`). `podium`: the REST client (registered users: attendance
+ * download, the room's bans). `onEnd(message)`: called when the session ends. Resolves to the Meeting once
+ * joined. */
+export async function runMeeting(root, { token, roomId, podium = null, onEnd = () => {}, publish = true }) {
   const meeting = new Meeting({ token, roomId });
   window.podiumMeeting = meeting; // for integrators' debugging and the end-to-end tests
-  const label = labeller(meeting, namesVisible);
+  const label = labeller(meeting);
 
   const waitingNotice = h("p", { id: "waiting-notice", class: "panel", role: "status", hidden: true },
     "You are in the waiting room. A moderator will let you in shortly.");
@@ -94,7 +93,7 @@ export async function runMeeting(root, { token, roomId, namesVisible, podium = n
       entry.tile.hidden = !(pid === meeting.participantId || meeting.participants.has(pid) || meeting.self?.visiting === pid);
       entry.name.textContent = source === "screen" ? `Screen of ${who}` : who;
       entry.tile.setAttribute("aria-label", entry.name.textContent);
-      if (namesVisible || pid === meeting.participantId) entry.name.hidden = false;
+      if (meeting.namesVisible || pid === meeting.participantId) entry.name.hidden = false;
       else entry.name.hidden = true; // only a count, in the participant list
       const on = p ? p.sources_on : [];
       entry.flags.textContent = source === "camera" ? (on.includes("microphone") ? "" : "muted") : "";
@@ -245,7 +244,8 @@ export async function runMeeting(root, { token, roomId, namesVisible, podium = n
       const button = h("button", { type: "button", class: danger ? "danger" : null, "aria-label": `${text}: ${who}` }, text);
       button.addEventListener("click", () => {
         if (danger && !confirm(`${text}: ${who}?`)) return;
-        moderate(button, action, { target: p.id, ...args }, done);
+        const result = moderate(button, action, { target: p.id, ...args }, done);
+        if (action === "ban") result.then(refreshBans);
       });
       box.append(button);
     }
@@ -255,7 +255,7 @@ export async function runMeeting(root, { token, roomId, namesVisible, podium = n
   function renderPeople() {
     const admitted = [...meeting.participants.values()];
     peopleTitle.textContent = `Participants (${admitted.length})`;
-    if (!namesVisible && !meeting.moderates) {
+    if (!meeting.namesVisible && !meeting.moderates) {
       fill(people, h("li", { id: "people-count" }, `${admitted.length} ${admitted.length === 1 ? "person" : "people"} in the meeting`));
     } else {
       fill(people, admitted.map((p) => h("li", { dataset: { participantId: p.id } },
@@ -290,7 +290,7 @@ export async function runMeeting(root, { token, roomId, namesVisible, podium = n
     };
     const waitingList = h("ul", { class: "people", id: "waiting-list", "aria-label": "Waiting room" },
       meeting.waiting.length ? meeting.waiting.map((p) => {
-        const who = namesVisible ? p.name || "Guest" : "Someone waiting";
+        const who = p.name || p.label || "Someone waiting";
         const visiting = self.visiting === p.id;
         return h("li", { dataset: { participantId: p.id } }, h("strong", {}, who),
           h("div", { class: "actions", role: "group", "aria-label": "Waiting: " + who },
@@ -303,14 +303,16 @@ export async function runMeeting(root, { token, roomId, namesVisible, podium = n
               : h("button", { type: "button", "aria-label": "Visit " + who,
                 onclick: (e) => moderate(e.target, "visit", { target: p.id }, `Visiting ${who}: only the two of you hear and see each other.`) }, "Visit")));
       }) : h("li", { class: "muted" }, "Nobody is waiting."));
-    const unban = h("form", { class: "inline", "aria-label": "Unban a person" },
+    const unban = h("form", { class: "inline", id: "unban-form", "aria-label": "Unban a person" },
       h("label", {}, "Person key", h("input", { type: "text", name: "person", required: true, maxlength: 64,
         "aria-describedby": "unban-help" })),
       h("button", { type: "submit" }, "Unban"));
     unban.addEventListener("submit", (event) => {
       event.preventDefault();
-      moderate(unban.querySelector("button"), "unban", { person: unban.elements.person.value.trim() }, "Unbanned.");
+      moderate(unban.querySelector("button"), "unban", { person: unban.elements.person.value.trim() }, "Unbanned.")
+        .then(refreshBans);
     });
+    if (!bansLoaded) refreshBans();
     const tools = [
       roomButton("Mute everyone's microphone", "mute_all_audio", "Every microphone is off."),
       roomButton("Turn everyone's camera off", "mute_all_video", "Every camera is off."),
@@ -330,9 +332,30 @@ export async function runMeeting(root, { token, roomId, namesVisible, podium = n
     fill(moderation, h("h2", { id: "moderation-title" }, "Moderation"),
       h("h3", {}, `Waiting room (${meeting.waiting.length})`), waitingList,
       h("h3", {}, "Everyone"), h("div", { class: "actions", role: "group", "aria-label": "Room actions" }, tools),
-      h("h3", {}, "Bans"), unban,
+      h("h3", {}, "Bans"), podium ? bansList : null, unban,
       h("p", { id: "unban-help", class: "muted" }, "A person key is u:<user id> for a registered user, or a guest's invitee key from the invitation list."));
     if (focused) [...moderation.querySelectorAll("button")].find((b) => b.textContent === focused)?.focus();
+  }
+
+  // the room's bans (REST, for registered moderators): each with an Unban button
+  const bansList = h("ul", { class: "people", id: "bans-list", "aria-label": "Banned from this room" });
+  let bansLoaded = false;
+  async function refreshBans() {
+    if (!podium || !meeting.moderates) return;
+    bansLoaded = true;
+    let bans;
+    try {
+      bans = (await podium.get(`/rooms/${encodeURIComponent(roomId)}/bans`)).items;
+    } catch {
+      fill(bansList, h("li", { class: "muted" }, "The list of bans could not be loaded."));
+      return;
+    }
+    fill(bansList, bans.length ? bans.map((b, i) => {
+      const who = b.name || `Banned person ${i + 1}`;
+      return h("li", { dataset: { person: b.person } }, h("strong", {}, who), " ", h("span", { class: "muted" }, b.person), " ",
+        h("button", { type: "button", "aria-label": "Unban " + who,
+          onclick: (e) => moderate(e.target, "unban", { person: b.person }, `${who} may come back.`).then(refreshBans) }, "Unban"));
+    }) : h("li", { class: "muted" }, "Nobody is banned."));
   }
 
   function renderAll() {
@@ -347,8 +370,9 @@ export async function runMeeting(root, { token, roomId, namesVisible, podium = n
 
   // -- chat ------------------------------------------------------------------------------------
   meeting.addEventListener("chat", ({ detail }) => {
-    const from = detail.from === meeting.participantId ? "You" : (namesVisible ? detail.from_name : label(meeting.participants.get(detail.from)));
-    const to = detail.to ? (detail.to === meeting.participantId ? "to you" : `to ${label(meeting.participants.get(detail.to))}`) : null;
+    // from_name and to_name come as the server lets this viewer see them (a label without Show all usernames)
+    const from = detail.from === meeting.participantId ? "You" : (detail.from_name || label(meeting.participants.get(detail.from)));
+    const to = detail.to ? (detail.to === meeting.participantId ? "to you" : `to ${detail.to_name || label(meeting.participants.get(detail.to))}`) : null;
     chatLog.append(h("li", { class: detail.to ? "private" : null },
       h("strong", {}, from), to ? h("span", { class: "muted" }, ` (privately ${to})`) : null, ": ", detail.text));
     chatLog.scrollTop = chatLog.scrollHeight;

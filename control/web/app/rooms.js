@@ -24,6 +24,7 @@ async function load(q = null) {
     h("td", {}, departmentName[room.department_id] || "—"),
     h("td", {}, room.role || (room.role === null ? "no access right" : "")),
     h("td", {}, features(room)),
+    h("td", { class: "online" }, room.online == null ? "—" : `${room.online} in the meeting`),
     h("td", {}, h("a", { href: "/meeting.html?room=" + encodeURIComponent(room.id),
       "aria-label": "Join " + room.name }, "Join"),
       room.role === "organizer" || room.role === "moderator" ? [" · ", h("a", {

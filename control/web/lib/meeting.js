@@ -73,6 +73,9 @@ export class Meeting extends EventTarget {
     this.presenterMode = false;
     this.chatEnabled = true;
     this.features = {};
+    /** whether the server shows this participant others' names ("Show all usernames"); without it,
+     * participant objects carry `name: null` and a `label` such as "Participant 3" */
+    this.namesVisible = false;
     /** source → {source, track, transceiver, on} */
     this.local = new Map();
     /** mid → {consumer, track, stream} */
@@ -206,6 +209,7 @@ export class Meeting extends EventTarget {
     this.meetingId = frame.meeting_id;
     this.participantId = frame.participant_id;
     this._self = frame.you;
+    this.namesVisible = Boolean(frame.names_visible);
     this._setRoom(frame);
     this.waiting = frame.waiting || [];
     this.features = frame.features || {};

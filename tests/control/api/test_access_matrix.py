@@ -15,7 +15,8 @@ ME = "/api/v1"
 class Case:
     method: str
     path: str
-    """With {target}, {room}, {department}, {key} standing for company A's objects."""
+    """With {target}, {room}, {department}, {key}, {add_in}, {link}, {link_secret} standing for company A's
+    objects."""
     needs: frozenset[P]
     """What the permitted caller holds; empty: any member of the company."""
     body: dict[str, Any] | None = None
@@ -71,6 +72,19 @@ CASES = [
     case("DELETE", "/rooms/{room}/access/{organizer}", P.ADMINISTRATE_ROOMS, ok=204),
     case("GET", "/audit-events", P.MANAGE_COMPANY_SETTINGS),
     case("GET", "/audit-events.csv", P.MANAGE_COMPANY_SETTINGS),
+    case("GET", "/add-ins", P.MANAGE_COMPANY_SETTINGS),
+    case("POST", "/add-ins", P.MANAGE_COMPANY_SETTINGS, body={"name": "CRM", "kind": "webhook",
+                                                           "url": "https://crm.example/hook", "secret": True}, ok=201),
+    case("GET", "/add-ins/{add_in}", P.MANAGE_COMPANY_SETTINGS),
+    case("PATCH", "/add-ins/{add_in}", P.MANAGE_COMPANY_SETTINGS, body={"enabled": False}),
+    case("DELETE", "/add-ins/{add_in}", P.MANAGE_COMPANY_SETTINGS, ok=204),
+    case("POST", "/add-ins/{add_in}/secret", P.MANAGE_COMPANY_SETTINGS, ok=201),
+    case("DELETE", "/add-ins/{add_in}/secret", P.MANAGE_COMPANY_SETTINGS, ok=204),
+    case("GET", "/rooms/{room}/group-links", P.ADMINISTRATE_ROOMS),
+    case("POST", "/rooms/{room}/group-links", P.ADMINISTRATE_ROOMS, body={"role": "moderator"}, ok=201),
+    case("GET", "/rooms/{room}/group-links/{link}", P.ADMINISTRATE_ROOMS),
+    case("DELETE", "/rooms/{room}/group-links/{link}", P.ADMINISTRATE_ROOMS, ok=204),
+    case("POST", "/group-link-redemptions", body={"link": "{link_secret}"}),
     case("POST", "/auth/logout", ok=204),
 ]
 
@@ -99,8 +113,11 @@ async def scene(world):
                            json={"role": "organizer"})
     await world.api_key(a, target)
     key_id = (await world.client.get(f"{ME}/api-keys", headers=a.headers)).json()["items"][0]["id"]
+    add_in = (await world.client.post(f"{ME}/add-ins", headers=a.headers, json={
+        "name": "Helpdesk", "kind": "link", "url": "https://help.example/", "secret": True})).json()["add_in"]
+    link = (await world.client.post(f"{ME}/rooms/{room['id']}/group-links", headers=a.headers, json={})).json()
     ids = {"target": target.id, "room": room["id"], "department": department["id"], "key": key_id,
-           "organizer": organizer.id}
+           "organizer": organizer.id, "add_in": add_in["id"], "link": link["link"]["id"], "link_secret": link["secret"]}
     return a, b, ids
 
 

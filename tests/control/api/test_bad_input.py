@@ -42,7 +42,7 @@ async def test_bad_bodies_are_refused_and_nothing_is_written(world, client, app,
     room = (await client.post(f"{V1}/rooms", headers=admin.headers, json={"name": "R"})).json()
     dept = (await client.post(f"{V1}/departments", headers=admin.headers, json={"name": "D"})).json()
     ids = {"user_id": user.id, "room_id": room["id"], "department_id": dept["id"], "permission": "create_room",
-           "meeting_id": "0" * 32, "invitation_id": "0" * 32}
+           "meeting_id": "0" * 32, "invitation_id": "0" * 32, "add_in_id": "0" * 32, "link_id": "0" * 32}
     before = await snapshot(app)
     for body in BAD_BODIES:
         response = await client.request(endpoint.method, V1 + fill(endpoint.path, ids), content=body,
@@ -58,7 +58,8 @@ async def test_bad_query_parameters_are_refused(world, client):
     for path, params in [("/users", {"limit": "1000"}), ("/users", {"offset": "-1"}), ("/users", {"pending": "maybe"}),
                          ("/rooms", {"q": "a\x00b"}), ("/audit-events", {"since": "yesterday"}),
                          ("/audit-events", {"until": "0.5"}), ("/api-keys", {"user_id": "not-an-id"}),
-                         ("/users", {"unknown": "1"})]:
+                         ("/users", {"unknown": "1"}), ("/add-ins", {"kind": "plugin"}),
+                         ("/add-ins", {"enabled": "maybe"}), ("/rooms/" + "0" * 32 + "/group-links", {"limit": "0"})]:
         response = await client.get(V1 + path, headers=admin.headers, params=params)
         assert response.status_code == 422, (path, params, response.text)
         assert response.json()["error"]["details"][0]["field"].startswith("query.")
@@ -67,7 +68,7 @@ async def test_bad_query_parameters_are_refused(world, client):
 async def test_malformed_ids_in_paths_are_not_found(world, client):
     admin = await world.company()
     for path in ["/users/xyz", "/rooms/" + "0" * 31 + "g", "/api-keys/" + "A" * 32,
-                 "/users/" + "0" * 32 + "/permissions/x"]:
+                 "/users/" + "0" * 32 + "/permissions/x", "/add-ins/xyz", "/rooms/" + "0" * 32 + "/group-links/xyz"]:
         response = await client.get(V1 + path, headers=admin.headers)
         assert response.status_code in (404, 405), path
 

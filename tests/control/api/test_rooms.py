@@ -20,7 +20,8 @@ async def test_create_with_features_and_defaults(world, client):
     created = await room(client, admin, name="Board", waiting_room=True, chat=False, screen_share=False)
     assert created | {"id": None, "created_at": None} == {
         "id": None, "created_at": None, "name": "Board", "department_id": None, "hidden": False,
-        "waiting_room": True, "chat": False, "screen_share": False, "max_participants": 40, "role": "organizer"}
+        "waiting_room": True, "chat": False, "screen_share": False, "max_participants": 40, "role": "organizer",
+        "online": 0}
 
 
 async def test_quotas_bound_rooms_and_their_size(world, client):
