@@ -400,14 +400,19 @@ class Transport:
         producer.rtx_ssrc, producer.rtx_payload_type = rtx_ssrc, rtx_payload_type
         try:
             engine._core.add_producer(producer.id, self.id, ssrc, payload_type, kind == "video", clock_rate)
+            if rtx_ssrc is not None:
+                try:
+                    engine._core.set_producer_rtx(producer.id, rtx_ssrc)
+                except BaseException:
+                    engine._core.remove_producer(producer.id)
+                    raise
             if paused:
                 engine._core.set_producer_paused(producer.id, True)
         except (ValueError, OverflowError) as error:
             raise EngineError(str(error)) from None
         producer.paused = paused
         self.producers[producer.id] = producer
-        if ssrc is not None:
-            engine._ssrcs.add(ssrc)
+        engine._ssrcs.update(s for s in (ssrc, rtx_ssrc) if s is not None)
         engine._applied()
         return producer
 
@@ -432,7 +437,7 @@ class Transport:
                repaired_rid: str | None) -> None:
         """An unknown SSRC with these extension values (learn.pxi): give it to its producer."""
         if any(ssrc in (p.ssrc, p.rtx_ssrc) for p in self.producers.values()):
-            return  # learned meanwhile, or an RTX stream (not forwarded yet)
+            return  # learned meanwhile
         streams = self._streams()
         rtx = repaired_rid is not None
         producer = streams.get((mid, repaired_rid if rtx else rid))
@@ -447,7 +452,15 @@ class Transport:
             rtx = True
         engine = self.engine
         if rtx:
+            try:
+                engine._core.set_producer_rtx(producer.id, ssrc)
+            except ValueError:
+                self.unmapped_ssrcs += 1
+                return
+            engine._ssrcs.discard(producer.rtx_ssrc)
+            engine._ssrcs.add(ssrc)
             producer.rtx_ssrc = ssrc
+            engine._applied()
         else:
             try:
                 engine._core.set_producer_ssrc(producer.id, ssrc)
@@ -466,8 +479,13 @@ class Transport:
         ssrc: int | None = None,
         payload_type: int | None = None,
         paused: bool = False,
+        *,
+        rtx_ssrc: int | None = None,
+        rtx_payload_type: int | None = None,
     ) -> Consumer:
-        """An outgoing copy of `producer` to this transport, with its own SSRC (allocated unless given)."""
+        """An outgoing copy of `producer` to this transport, with its own SSRC (allocated unless given).
+        When the producer has RTX (an RTX SSRC or payload type), the consumer gets its own RTX stream
+        too: `rtx_ssrc` allocated unless given, `rtx_payload_type` the producer's unless given."""
         self._check()
         producer._check()
         if producer.transport.router is not self.router:
@@ -477,15 +495,23 @@ class Transport:
             ssrc = engine._new_ssrc()
         if payload_type is None:
             payload_type = producer.payload_type
+        if rtx_ssrc is None and (producer.rtx_ssrc is not None or producer.rtx_payload_type is not None):
+            rtx_ssrc = engine._new_ssrc()
+            while rtx_ssrc == ssrc:
+                rtx_ssrc = engine._new_ssrc()
+        if rtx_ssrc is not None and rtx_payload_type is None:
+            rtx_payload_type = producer.rtx_payload_type
         consumer = Consumer(self, next(engine._ids), producer, ssrc, payload_type)
         try:
-            engine._core.add_consumer(consumer.id, self.id, producer.id, ssrc, payload_type, paused)
+            engine._core.add_consumer(consumer.id, self.id, producer.id, ssrc, payload_type, paused,
+                                      rtx_ssrc, rtx_payload_type)
         except (ValueError, OverflowError) as error:
             raise EngineError(str(error)) from None
+        consumer.rtx_ssrc, consumer.rtx_payload_type = rtx_ssrc, rtx_payload_type
         consumer.paused = paused
         self.consumers[consumer.id] = consumer
         producer.consumers[consumer.id] = consumer
-        engine._ssrcs.add(ssrc)
+        engine._ssrcs.update(s for s in (ssrc, rtx_ssrc) if s is not None)
         engine._applied()
         return consumer
 
@@ -588,7 +614,7 @@ class Producer:
             consumer._close()
         if not self.engine.closed:
             self.engine._core.remove_producer(self.id)
-        self.engine._ssrcs.discard(self.ssrc)
+        self.engine._ssrcs.difference_update((self.ssrc, self.rtx_ssrc))
         self.transport.producers.pop(self.id, None)
         self.closed = True
 
@@ -616,6 +642,9 @@ class Consumer:
         self.kind = producer.kind
         self.ssrc = ssrc
         self.payload_type = payload_type
+        #: the consumer's own RTX stream (RFC 4588), when its producer has one at consume()
+        self.rtx_ssrc: int | None = None
+        self.rtx_payload_type: int | None = None
         self.paused = False
         self.closed = False
 
@@ -660,7 +689,7 @@ class Consumer:
     def _close(self) -> None:
         if not self.engine.closed:
             self.engine._core.remove_consumer(self.id)
-        self.engine._ssrcs.discard(self.ssrc)
+        self.engine._ssrcs.difference_update((self.ssrc, self.rtx_ssrc))
         self.producer.consumers.pop(self.id, None)
         self.transport.consumers.pop(self.id, None)
         self.closed = True

@@ -116,6 +116,9 @@ cdef struct Producer:
     uint64_t keyframe_rate_limited    # requests suppressed by the per-producer interval
     uint64_t nacks                    # NACK packets relayed to the publisher
     uint64_t sender_reports           # SR received from the publisher
+    uint32_t rtx_ssrc         # RFC 4588 retransmission stream, in by_rtx when has_rtx
+    uint8_t has_rtx
+    uint64_t rtx_in                   # RTX packets received for this producer
     Counters counters
 
 
@@ -144,6 +147,12 @@ cdef struct Consumer:
     uint64_t sender_reports   # rewritten SR sent to the subscriber
     uint64_t keyframe_requests_in
     uint64_t nacks_in
+    uint32_t rtx_ssrc         # the consumer's own RTX stream (has_rtx): SSRC, payload type, sequence
+    uint8_t has_rtx
+    uint8_t rtx_payload_type  # RTX_PT_KEEP: the publisher's RTX payload type, unchanged
+    uint16_t rtx_seq          # the next RTX sequence number to send (contiguous, our own space)
+    uint64_t rtx_sent         # RTX packets queued for sending
+    uint64_t rtx_unmapped     # RTX whose original is outside this consumer's stream: not sent
     Counters counters
 
 
@@ -173,6 +182,9 @@ cdef struct EngineCounters:   # engine-wide, besides the Counters every level ha
     uint64_t drains
     uint64_t ssrc_learn_queued       # unknown SSRCs handed to Python (LearnRing)
     uint64_t ssrc_learn_overflow     # ... not handed because the ring was full
+    uint64_t rtx_in                  # RTX packets from a producer's RTX SSRC (open gate)
+    uint64_t rtx_sent                # ... rewritten and queued for a consumer
+    uint64_t rtx_unmapped            # ... not sent: the original is outside the consumer's stream
 
 
 cdef struct SendQueue:        # one sendmmsg batch; flushed when full and after every receive batch
@@ -218,6 +230,7 @@ cdef struct State:
     Table by_addr             # remote address -> Transport*
     Table by_media            # (transport id, SSRC) -> Producer*
     Table by_consumer         # (transport id, consumer SSRC) -> Consumer*
+    Table by_rtx              # (transport id, publisher RTX SSRC) -> Producer* (RFC 4588 streams)
     Table by_id               # (tag, id) -> Transport* / Producer* / Consumer*: the owner of all three
     Counters counters
     EngineCounters engine

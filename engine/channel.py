@@ -147,12 +147,15 @@ class TableExecutor:
             self._bind(oid, transport.produce(**kwargs))
         elif name == "consume":
             transport = objects[op["transport_id"]]
+            kwargs = {k: op[k] for k in ("rtx_ssrc", "rtx_payload_type") if op[k] is not None}
             consumer = transport.consume(objects[op["producer_id"]], ssrc=op["ssrc"],
-                                         payload_type=op["payload_type"], paused=op["paused"])
+                                         payload_type=op["payload_type"], paused=op["paused"], **kwargs)
             self._bind(oid, consumer)
             if op["ssrc"] is None:
-                op["ssrc"] = consumer.ssrc  # the table keeps the SSRC the engine allocated
-            return {"ssrc": consumer.ssrc}
+                op["ssrc"] = consumer.ssrc  # the table keeps the SSRCs the engine allocated
+            if op["rtx_ssrc"] is None:
+                op["rtx_ssrc"] = getattr(consumer, "rtx_ssrc", None)
+            return _consume_result(op)
         elif name in CLOSE_OPS:
             obj = objects.get(oid)
             if obj is not None:
@@ -216,7 +219,7 @@ class TableExecutor:
                 continue
             record = current.objects.get(op["id"])
             if op["op"] in CREATE_OPS and record is not None:
-                results[i] = {"ok": True, "ssrc": record["op"]["ssrc"]} if op["op"] == "consume" else proto.ok()
+                results[i] = {"ok": True, **_consume_result(record["op"])} if op["op"] == "consume" else proto.ok()
             elif (op["op"] == "connect_webrtc_transport" and record is not None and record.get("connect") == op) or (
                     op["op"] == "set_header_extensions" and record is not None and record.get("extensions") == op):
                 results[i] = proto.ok()
@@ -256,6 +259,13 @@ class TableExecutor:
         self.objects.clear()
         self._ids.clear()
         self.table = Table()
+
+
+def _consume_result(op: dict[str, Any]) -> dict[str, Any]:
+    """A consume's result: the consumer's SSRC, and its RTX SSRC when it has an RTX stream."""
+    if op.get("rtx_ssrc") is None:
+        return {"ssrc": op["ssrc"]}
+    return {"ssrc": op["ssrc"], "rtx_ssrc": op["rtx_ssrc"]}
 
 
 def default_worker_id(engine: Engine) -> str:

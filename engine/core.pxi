@@ -56,6 +56,7 @@ cdef class Core:
                 or table_init(st, &st.by_addr, TABLE_MIN_CAPACITY) < 0
                 or table_init(st, &st.by_media, TABLE_MIN_CAPACITY) < 0
                 or table_init(st, &st.by_consumer, TABLE_MIN_CAPACITY) < 0
+                or table_init(st, &st.by_rtx, TABLE_MIN_CAPACITY) < 0
                 or table_init(st, &st.by_id, TABLE_MIN_CAPACITY) < 0):
             self.close()
             raise MemoryError()
@@ -346,7 +347,7 @@ cdef class Core:
             raise ValueError(f"payload type out of range: {payload_type}")
         if table_get(&st.by_id, &kid) != NULL:
             raise ValueError(f"producer {pid} exists")
-        if has_ssrc and table_get(&st.by_media, &kmedia) != NULL:
+        if has_ssrc and (table_get(&st.by_media, &kmedia) != NULL or table_get(&st.by_rtx, &kmedia) != NULL):
             raise ValueError(f"SSRC {ssrc} is already produced on transport {tid}")
         p = <Producer*>mem_alloc(st, sizeof(Producer))
         if p == NULL:
@@ -376,7 +377,7 @@ cdef class Core:
         cdef Producer* p = self._producer(pid)
         cdef Key k = media_key(p.transport.id, ssrc)
         cdef void* owner = table_get(&st.by_media, &k)
-        if owner != NULL and owner != <void*>p:
+        if (owner != NULL and owner != <void*>p) or table_get(&st.by_rtx, &k) != NULL:
             raise ValueError(f"SSRC {ssrc} is already produced on transport {p.transport.id}")
         if p.has_ssrc and p.ssrc == ssrc:
             return
@@ -388,6 +389,27 @@ cdef class Core:
         p.has_ssrc = 1
         if p.video and p.consumer_count and not p.paused:
             self._keyframe(p)
+
+    def set_producer_rtx(self, uint32_t pid, object rtx_ssrc):
+        """The SSRC the publisher retransmits this producer's packets on (RFC 4588; given in the
+        SDP or learned); None: no RTX. Its packets reach the consumers that have an RTX stream."""
+        cdef State* st = self._open()
+        cdef Producer* p = self._producer(pid)
+        cdef uint32_t value = rtx_ssrc if rtx_ssrc is not None else 0
+        cdef Key k = media_key(p.transport.id, value)
+        cdef void* owner
+        if rtx_ssrc is not None:
+            owner = table_get(&st.by_rtx, &k)
+            if (owner != NULL and owner != <void*>p) or table_get(&st.by_media, &k) != NULL:
+                raise ValueError(f"SSRC {rtx_ssrc} is already produced on transport {p.transport.id}")
+            if p.has_rtx and p.rtx_ssrc == value:
+                return
+            self._put(&st.by_rtx, &k, p)
+        if p.has_rtx:
+            k = media_key(p.transport.id, p.rtx_ssrc)
+            table_del(&st.by_rtx, &k)
+        p.rtx_ssrc = value
+        p.has_rtx = rtx_ssrc is not None
 
     def set_producer_paused(self, uint32_t pid, bint paused):
         """Closes or opens the producer's gate; opening a video gate asks for a keyframe."""
@@ -427,6 +449,9 @@ cdef class Core:
         if p.has_ssrc:
             k = media_key(p.transport.id, p.ssrc)
             table_del(&st.by_media, &k)
+        if p.has_rtx:
+            k = media_key(p.transport.id, p.rtx_ssrc)
+            table_del(&st.by_rtx, &k)
         k = id_key(TAG_PRODUCER, pid)
         table_del(&st.by_id, &k)
         mem_free(st, p)
@@ -468,12 +493,16 @@ cdef class Core:
     # ---- consumers --------------------------------------------------------------------------
 
     def add_consumer(self, uint32_t cid, uint32_t tid, uint32_t pid, uint32_t ssrc,
-                     uint8_t payload_type, bint paused=False):
+                     uint8_t payload_type, bint paused=False, object rtx_ssrc=None,
+                     object rtx_payload_type=None):
+        """A consumer; with `rtx_ssrc` it also sends the producer's retransmissions (RFC 4588) on
+        that SSRC, with `rtx_payload_type` (None: the publisher's RTX payload type)."""
         cdef State* st = self._open()
         cdef Transport* t = self._transport(tid)
         cdef Producer* p = self._producer(pid)
         cdef Key kid = id_key(TAG_CONSUMER, cid)
         cdef Key kssrc = media_key(tid, ssrc)
+        cdef Key krtx
         cdef Consumer* c
         if payload_type > 127:
             raise ValueError(f"payload type out of range: {payload_type}")
@@ -481,6 +510,12 @@ cdef class Core:
             raise ValueError(f"consumer {cid} exists")
         if table_get(&st.by_consumer, &kssrc) != NULL:
             raise ValueError(f"SSRC {ssrc} is already consumed on transport {tid}")
+        if rtx_ssrc is not None:
+            krtx = media_key(tid, rtx_ssrc)
+            if rtx_ssrc == ssrc or table_get(&st.by_consumer, &krtx) != NULL:
+                raise ValueError(f"SSRC {rtx_ssrc} is already consumed on transport {tid}")
+        if rtx_payload_type is not None and not 0 <= rtx_payload_type <= 127:
+            raise ValueError(f"payload type out of range: {rtx_payload_type}")
         c = <Consumer*>mem_alloc(st, sizeof(Consumer))
         if c == NULL:
             raise MemoryError()
@@ -490,6 +525,11 @@ cdef class Core:
         c.ssrc = ssrc
         c.payload_type = payload_type
         c.paused = paused
+        if rtx_ssrc is not None:
+            c.has_rtx = 1
+            c.rtx_ssrc = rtx_ssrc
+            c.rtx_payload_type = RTX_PT_KEEP if rtx_payload_type is None else rtx_payload_type
+            c.rtx_seq = <uint16_t>mix64(c.rtx_ssrc)   # an unpredictable start (RFC 3550 5.1)
         try:
             self._put(&st.by_id, &kid, c)
             self._put(&st.by_consumer, &kssrc, c)
@@ -565,6 +605,8 @@ cdef class Core:
             keyframe_rate_limited=p.keyframe_rate_limited,
             nacks=p.nacks,
             sender_reports=p.sender_reports,
+            rtx_ssrc=p.rtx_ssrc if p.has_rtx else None,
+            rtx_in=p.rtx_in,
         )
         return out
 
@@ -580,6 +622,9 @@ cdef class Core:
             nacks_in=c.nacks_in,
             last_seq=c.last_seq,
             last_ts=c.last_ts,
+            rtx_ssrc=c.rtx_ssrc if c.has_rtx else None,
+            rtx_sent=c.rtx_sent,
+            rtx_unmapped=c.rtx_unmapped,
         )
         return out
 
@@ -611,6 +656,7 @@ cdef class Core:
         table_free(st, &st.by_addr)
         table_free(st, &st.by_media)
         table_free(st, &st.by_consumer)
+        table_free(st, &st.by_rtx)
         table_free(st, &st.by_id)
         mem_free(st, st.rx_buffers)
         mem_free(st, st.tx.buffers)

@@ -63,6 +63,10 @@ cdef void forward_rtp(State* st, Transport* t, const uint8_t* data, size_t lengt
     k = media_key(t.id, v.ssrc)
     p = <Producer*>table_get(&st.by_media, &k)
     if p == NULL:
+        p = <Producer*>table_get(&st.by_rtx, &k)
+        if p != NULL:
+            forward_rtx(st, t, p, &v, length)
+            return
         if t.learn:
             learn_push(st, t, &v)
         drop(st, &t.counters, NULL, DROP_UNKNOWN_SSRC)
@@ -100,3 +104,43 @@ cdef inline void send_rtp(State* st, Producer* p, Consumer* c, const RtpView* v,
     st.tx.iov[2 * slot + 1].iov_base = <void*>(v.data + 12)
     st.tx.iov[2 * slot + 1].iov_len = v.length - 12
     tx_commit(st, t, 2 if v.length > 12 else 1, &c.counters, &p.counters)
+
+
+cdef void forward_rtx(State* st, Transport* t, Producer* p, const RtpView* v, size_t length) noexcept nogil:
+    """A retransmission (RFC 4588) on the producer's RTX SSRC, to each consumer with an RTX stream
+    whose mapping covers the original packet; the gates apply as to media."""
+    cdef Consumer* c
+    cdef uint32_t i
+    cdef uint16_t osn, seq
+    count_in(&p.counters, length)
+    if p.paused:
+        drop(st, &t.counters, &p.counters, DROP_PRODUCER_GATED)
+        return
+    if v.payload_length < 2:
+        drop(st, &t.counters, &p.counters, DROP_RTX_TRUNCATED)
+        return
+    osn = load16(v.data + v.payload_offset)
+    st.engine.rtp_routed += 1
+    st.engine.rtx_in += 1
+    p.rtx_in += 1
+    for i in range(p.consumer_count):
+        c = p.consumers[i]
+        if c.paused or not c.transport.has_remote:
+            c.gated += 1
+            continue
+        if not c.has_rtx or not consumer_map_original(c, osn, &seq):
+            c.rtx_unmapped += 1
+            st.engine.rtx_unmapped += 1
+            continue
+        send_rtx(st, p, c, v, seq)
+
+
+cdef inline void send_rtx(State* st, Producer* p, Consumer* c, const RtpView* v, uint16_t osn) noexcept nogil:
+    # the OSN lies past the header: copy the whole packet (RTX is rare) and rewrite it in the slot
+    cdef int slot = tx_reserve(st)
+    cdef uint8_t* buf = tx_buffer(st, slot)
+    memcpy(buf, v.data, v.length)
+    write_rtx_header(buf, v, c, osn)
+    c.rtx_sent += 1
+    st.engine.rtx_sent += 1
+    tx_send_copy(st, c.transport, slot, v.length, 0, &c.counters, &p.counters)

@@ -62,6 +62,7 @@ DROP_REASONS = (
     "slow_queue_full",
     "srtp_auth",
     "send_failed",
+    "rtx_truncated",
 )
 KIND_NAMES = ("unknown", "stun", "dtls", "rtp", "rtcp")
 FEEDBACK_NAMES = ("none", "nack", "twcc", "pli", "fir", "remb", "other")

@@ -63,3 +63,35 @@ cdef void consumer_reset_map(Consumer* c, uint8_t producer_pt) noexcept nogil:
     for i in range(128):
         c.pt_map[i] = i
     c.pt_map[producer_pt & 0x7F] = c.payload_type & 0x7F
+
+
+# RTX (RFC 4588): a retransmission carries the original sequence number (OSN) as the first two
+# bytes of its payload. The consumer's RTX stream has its own SSRC, payload type and contiguous
+# sequence numbers; its timestamp and OSN go through the consumer's media mapping, so the OSN names
+# the packet as this subscriber numbered (or would have numbered) it.
+
+cdef inline bint consumer_map_original(const Consumer* c, uint16_t osn, uint16_t* out) noexcept nogil:
+    """The consumer's sequence number for the publisher's `osn`; False when that packet lies outside
+    what the current mapping covers: before the consumer started or its last resync (sent before a
+    gate closed, or never sent while it was closed), or after the last packet sent."""
+    cdef uint16_t mapped
+    if not c.started or c.resync:
+        return False
+    mapped = <uint16_t>(osn + c.seq_offset)
+    if <int16_t>(c.last_seq - mapped) < 0:
+        return False
+    if c.since_resync < STALE_WINDOW and <int16_t>(mapped - c.resync_seq) < 0:
+        return False
+    out[0] = mapped
+    return True
+
+
+cdef inline void write_rtx_header(uint8_t* out, const RtpView* v, Consumer* c, uint16_t osn) noexcept nogil:
+    # `out` already holds the whole packet: rewrite the fixed header and the OSN
+    cdef uint8_t pt = v.payload_type if c.rtx_payload_type == RTX_PT_KEEP else c.rtx_payload_type
+    out[1] = (v.data[1] & 0x80) | (pt & 0x7F)
+    store16(out + 2, c.rtx_seq)
+    store32(out + 4, <uint32_t>(v.timestamp + c.ts_offset))
+    store32(out + 8, c.rtx_ssrc)
+    store16(out + v.payload_offset, osn)
+    c.rtx_seq += 1

@@ -63,6 +63,8 @@ class Subscription:
     paused: bool
     active: bool = True
     """False once its producer or publisher is gone (the m-section stays, with port 0)."""
+    rtx_ssrc: int | None = None
+    """The consumer's RTX stream (RFC 4588), when the publisher's codec has RTX."""
 
 
 @dataclass
@@ -180,7 +182,8 @@ class Media:
         peer.offer_version += 1
         descriptions = [
             ConsumerDescription(mid=s.mid, kind=s.kind, ssrc=s.ssrc, codec=s.codec, cname="podium",
-                                stream_id=s.publisher, track_id=s.consumer_id, active=s.active)
+                                stream_id=s.publisher, track_id=s.consumer_id, active=s.active,
+                                rtx_ssrc=s.rtx_ssrc)
             for s in peer.subscriptions
         ]
         extensions = self._publisher_extensions(peer)
@@ -276,18 +279,25 @@ class Media:
             sub.sub_transport = f"{sub.pid}.sub"
             ops.append({"op": "create_webrtc_transport", "id": sub.sub_transport, "router_id": self.router_id,
                         "ice_ufrag": sub.sub_ice[0], "ice_pwd": sub.sub_ice[1]})
-        used = {s.ssrc for p in self.peers.values() for s in p.subscriptions}
+        used = {x for p in self.peers.values() for s in p.subscriptions for x in (s.ssrc, s.rtx_ssrc)}
         ssrc = random.randint(1, 0xFFFFFFFF)
         while ssrc in used:
             ssrc = random.randint(1, 0xFFFFFFFF)
+        rtx_ssrc = None
+        if publication.codec.rtx_payload_type is not None:
+            rtx_ssrc = random.randint(1, 0xFFFFFFFF)
+            while rtx_ssrc in used or rtx_ssrc == ssrc:
+                rtx_ssrc = random.randint(1, 0xFFFFFFFF)
         n = sub.next_id()
         subscription = Subscription(f"{sub.pid}.c{n}", publisher, publication.source, publication.producer_id,
                                     publication.kind or KIND[publication.source].value,
-                                    str(len(sub.subscriptions)), ssrc, publication.codec, paused=False)
+                                    str(len(sub.subscriptions)), ssrc, publication.codec, paused=False,
+                                    rtx_ssrc=rtx_ssrc)
         sub.subscriptions.append(subscription)
         sub.dirty = True
         ops.append({"op": "consume", "id": subscription.consumer_id, "transport_id": sub.sub_transport,
-                    "producer_id": publication.producer_id, "ssrc": ssrc, "paused": False})
+                    "producer_id": publication.producer_id, "ssrc": ssrc, "paused": False,
+                    "rtx_ssrc": rtx_ssrc})
         return ops
 
 

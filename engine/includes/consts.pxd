@@ -35,6 +35,7 @@ cdef enum Drop:
     DROP_SLOW_QUEUE_FULL       # the slow-path queue was full
     DROP_SRTP_AUTH             # SRTP/SRTCP authentication or replay check failed
     DROP_SEND_FAILED           # sendmmsg refused the datagram
+    DROP_RTX_TRUNCATED         # RTX packet without the 2-byte original sequence number (RFC 4588)
     DROP_COUNT
 
 # RTCP packet types (RFC 3550, RFC 4585) and the feedback a view is classified as.
@@ -65,6 +66,7 @@ cdef enum:
     KEYFRAME_INTERVAL_MS = 500     # default: at most one relayed PLI/FIR per producer per interval
     KEYFRAME_COALESCE_MS = 20      # gate opening/switch: requests this close together are merged
     STALE_WINDOW = 0x4000          # packets after a resync during which older input is "stale"
+    RTX_PT_KEEP = 0xFF             # Consumer.rtx_payload_type: send the publisher's RTX payload type
 
 # SSRC learning (learn.pxi): unknown SSRCs on a transport with MID/RID extension ids, for Python.
 cdef enum:

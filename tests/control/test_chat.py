@@ -209,7 +209,8 @@ async def test_history_endpoint_shows_each_caller_what_they_may_see(world, clien
     body = (await client.get(path, headers=ann.headers)).json()
     assert body["total"] == 4 and body["offset"] == 0 and body["limit"] == 50
     private = body["items"][2]
-    assert private["sender"] == {"person": "guest-key", "participant": "pg", "name": "Guest"}
+    # Ann lacks Show all usernames: others appear by their arrival label, she sees her own name
+    assert private["sender"] == {"person": "guest-key", "participant": "pg", "name": "Participant 3"}
     assert private["recipient"] == {"person": ann.id, "participant": "pa", "name": "Ann"}
     assert body["items"][0]["recipient"] is None and body["items"][0]["sent_at"] == "2030-01-01T09:00:00Z"
     assert await texts(ann, after_id=body["items"][2]["id"]) == ["bob to all"]

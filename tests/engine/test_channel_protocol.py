@@ -21,7 +21,7 @@ def ops_pub_sub() -> list[dict]:
 def test_validate_fills_defaults() -> None:
     op = validate_op({"op": "consume", "id": "c", "transport_id": "t", "producer_id": "p"})
     assert op == {"op": "consume", "id": "c", "transport_id": "t", "producer_id": "p", "ssrc": None,
-                  "payload_type": None, "paused": False}
+                  "payload_type": None, "paused": False, "rtx_ssrc": None, "rtx_payload_type": None}
 
 
 @pytest.mark.parametrize(("raw", "message"), [

@@ -1,0 +1,192 @@
+"""RTX (RFC 4588) through the engine: a publisher's retransmissions reach each subscriber on the
+consumer's own RTX SSRC, payload type and sequence space, with the original sequence number (OSN)
+mapped to the number that subscriber saw."""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+
+import pytest
+from engine_wire import nack, rtp, split_rtcp
+
+from engine import Engine, EngineError
+
+MEDIA_SSRC, RTX_SSRC = 0x1234, 0x5678
+MEDIA_PT, RTX_PT, SUB_RTX_PT = 96, 97, 107
+
+
+def rtx(seq: int, ts: int, osn: int, ssrc: int = RTX_SSRC, pt: int = RTX_PT, payload: bytes = b"\x01" * 100) -> bytes:
+    """A retransmission: the original payload behind the 2-byte OSN (RFC 4588 section 4)."""
+    return rtp(seq, ts, ssrc, pt=pt, payload=struct.pack("!H", osn & 0xFFFF) + payload)
+
+
+def osn_of(payload: bytes) -> int:
+    return struct.unpack("!H", payload[:2])[0]
+
+
+async def setup_call(engine: Engine, peers, rtx_payload_type: int | None = None):
+    router = engine.create_router()
+    pub, sub = peers(), peers()
+    producer = router.create_plain_transport(remote=pub.address).produce(
+        kind="audio", ssrc=MEDIA_SSRC, payload_type=MEDIA_PT, rtx_ssrc=RTX_SSRC, rtx_payload_type=RTX_PT)
+    consumer = router.create_plain_transport(remote=sub.address).consume(
+        producer, **({"rtx_payload_type": rtx_payload_type} if rtx_payload_type is not None else {}))
+    return pub, sub, producer, consumer
+
+
+async def test_consumer_gets_its_own_rtx_stream(engine: Engine, peers) -> None:
+    pub, sub, producer, consumer = await setup_call(engine, peers)
+    assert consumer.rtx_ssrc is not None and consumer.rtx_ssrc not in (consumer.ssrc, RTX_SSRC)
+    assert consumer.rtx_payload_type == RTX_PT
+    assert producer.stats()["rtx_ssrc"] == RTX_SSRC
+    assert consumer.stats()["rtx_ssrc"] == consumer.rtx_ssrc
+    router = producer.transport.router
+    plain = router.create_plain_transport(remote=peers().address)
+    no_rtx = plain.produce(kind="audio", ssrc=0x9999, payload_type=MEDIA_PT)
+    assert plain.consume(no_rtx).rtx_ssrc is None
+
+
+async def test_rtx_is_rewritten_to_the_consumer_stream(engine: Engine, peers) -> None:
+    pub, sub, producer, consumer = await setup_call(engine, peers, rtx_payload_type=SUB_RTX_PT)
+    for i in range(5):
+        pub.send(rtp(1000 + i, 9000 + i * 960, MEDIA_SSRC))
+    await sub.receive_rtp(5)
+    producer.pause()
+    producer.resume()
+    for i in range(5):  # resumed: the consumer's offset is now 1005 - 2000
+        pub.send(rtp(2000 + i, 100_000 + i * 960, MEDIA_SSRC))
+    media = await sub.receive_rtp(5)
+    assert [p.seq for p in media] == [1005, 1006, 1007, 1008, 1009]
+    for i, osn in enumerate((2001, 2003, 2004)):
+        pub.send(rtx(500 + i, 100_000 + (osn - 2000) * 960, osn))
+    out = await sub.receive_rtp(3)
+    assert [p.ssrc for p in out] == [consumer.rtx_ssrc] * 3
+    assert [p.pt for p in out] == [SUB_RTX_PT] * 3
+    assert [osn_of(p.payload) for p in out] == [1006, 1008, 1009]
+    assert [p.payload[2:] for p in out] == [b"\x01" * 100] * 3
+    by_seq = {p.seq: p.ts for p in media}
+    assert [p.ts for p in out] == [by_seq[osn_of(p.payload)] for p in out]
+    assert [(p.seq - out[0].seq) & 0xFFFF for p in out] == [0, 1, 2]
+    stats = consumer.stats()
+    assert stats["rtx_sent"] == 3 and stats["rtx_unmapped"] == 0
+    assert producer.stats()["rtx_in"] == 3 and engine.stats()["rtx_sent"] == 3
+    assert engine.stats()["drops"]["unknown_ssrc"] == 0
+
+
+async def test_nack_then_rtx_round_trip(engine: Engine, peers) -> None:
+    pub, sub, producer, consumer = await setup_call(engine, peers)
+    sent = {}
+    for i in range(10):
+        if i != 4:  # lost on the way to the engine: the subscriber sees a gap
+            pub.send(rtp(3000 + i, i * 960, MEDIA_SSRC, payload=bytes([i]) * 50))
+        sent[3000 + i] = bytes([i]) * 50
+    media = await sub.receive_rtp(9)
+    assert 3004 not in [p.seq for p in media]
+    sub.send(nack(sender=0xCAFE, media=consumer.ssrc, items=[(3004, 0)]))
+    (packet,) = await pub.receive(1)
+    ((packet_type, fmt, body),) = split_rtcp(packet)
+    assert (packet_type, fmt) == (205, 1)
+    assert struct.unpack("!I", body[8:12])[0] == MEDIA_SSRC
+    (asked, blp) = struct.unpack("!HH", body[12:16])
+    assert (asked, blp) == (3004, 0)
+    # the publisher answers on its RTX SSRC
+    pub.send(rtx(77, 4 * 960, asked, payload=sent[asked]))
+    (out,) = await sub.receive_rtp(1)
+    assert (out.ssrc, out.pt, out.ts) == (consumer.rtx_ssrc, RTX_PT, 4 * 960)
+    assert osn_of(out.payload) == 3004 and out.payload[2:] == sent[3004]
+
+
+async def test_rtx_for_a_packet_the_consumer_never_got_is_dropped(engine: Engine, peers) -> None:
+    pub, sub, producer, consumer = await setup_call(engine, peers)
+    for i in range(3):
+        pub.send(rtp(10 + i, i * 960, MEDIA_SSRC))
+    await sub.receive_rtp(3)
+    consumer.pause()
+    for i in range(3, 6):  # gated: never sent to this consumer
+        pub.send(rtp(10 + i, i * 960, MEDIA_SSRC))
+    await asyncio.sleep(0.05)
+    consumer.resume()
+    for i in range(6, 9):
+        pub.send(rtp(10 + i, i * 960, MEDIA_SSRC))
+    media = await sub.receive_rtp(3)
+    assert [p.seq for p in media] == [13, 14, 15]  # contiguous across the gate
+    # 5 (before the consumer's start), 11 (sent before the gate closed), 14 (while gated),
+    # 30 (not sent yet): none is in the consumer's current mapping
+    for n, osn in enumerate((5, 11, 14, 30)):
+        pub.send(rtx(100 + n, 0, osn))
+    pub.send(rtx(104, 7 * 960, 17))  # the publisher's 17 is the subscriber's 14
+    (out,) = await sub.receive_rtp(1)
+    assert osn_of(out.payload) == 14 and out.ssrc == consumer.rtx_ssrc
+    assert await sub.receive() == []
+    stats = consumer.stats()
+    assert stats["rtx_unmapped"] == 4 and stats["rtx_sent"] == 1
+    assert engine.stats()["rtx_unmapped"] == 4
+
+
+async def test_gates_apply_to_rtx(engine: Engine, peers) -> None:
+    pub, sub, producer, consumer = await setup_call(engine, peers)
+    for i in range(3):
+        pub.send(rtp(10 + i, i * 960, MEDIA_SSRC))
+    await sub.receive_rtp(3)
+    producer.pause()
+    pub.send(rtx(1, 0, 11))
+    await asyncio.sleep(0.05)
+    assert producer.stats()["drops"]["producer_gated"] == 1
+    producer.resume()
+    consumer.pause()
+    pub.send(rtx(2, 0, 11))
+    assert await sub.receive() == []
+    assert consumer.stats()["gated"] == 1
+    assert consumer.stats()["rtx_sent"] == 0 and producer.stats()["rtx_in"] == 1
+
+
+async def test_truncated_rtx_is_dropped(engine: Engine, peers) -> None:
+    pub, sub, producer, consumer = await setup_call(engine, peers)
+    pub.send(rtp(10, 0, MEDIA_SSRC))
+    await sub.receive_rtp(1)
+    pub.send(rtp(1, 0, RTX_SSRC, pt=RTX_PT, payload=b"\x00"))
+    await asyncio.sleep(0.05)
+    assert producer.stats()["drops"]["rtx_truncated"] == 1
+    stats = engine.stats()
+    assert stats["datagrams_in"] == stats["rtp_routed"] + stats["rtcp_handled"] + stats["slow_queued"] + stats["input_drops"]
+
+
+async def test_rtx_ssrc_set_later_and_conflicts(engine: Engine, peers) -> None:
+    router = engine.create_router()
+    pub, sub = peers(), peers()
+    transport = router.create_plain_transport(remote=pub.address)
+    producer = transport.produce(kind="audio", ssrc=MEDIA_SSRC, payload_type=MEDIA_PT, rtx_payload_type=RTX_PT)
+    consumer = router.create_plain_transport(remote=sub.address).consume(producer)
+    assert consumer.rtx_ssrc is not None  # RTX negotiated, publisher SSRC not known yet
+    with pytest.raises(EngineError):
+        transport.produce(kind="audio", ssrc=0x77, payload_type=MEDIA_PT, rtx_ssrc=MEDIA_SSRC)
+    # learned later (as Transport._learn does for a repaired-RID stream)
+    engine._core.set_producer_rtx(producer.id, RTX_SSRC)
+    with pytest.raises(ValueError):
+        engine._core.set_producer_ssrc(producer.id, RTX_SSRC)
+    pub.send(rtp(10, 0, MEDIA_SSRC))
+    await sub.receive_rtp(1)
+    pub.send(rtx(1, 0, 10))
+    (out,) = await sub.receive_rtp(1)
+    assert out.ssrc == consumer.rtx_ssrc and osn_of(out.payload) == 10
+    engine._core.set_producer_rtx(producer.id, None)
+    pub.send(rtx(2, 0, 10))
+    assert await sub.receive() == []
+    assert engine.stats()["drops"]["unknown_ssrc"] == 1
+
+
+async def test_learned_rtx_ssrc_is_forwarded(engine: Engine, peers) -> None:
+    router = engine.create_router()
+    pub, sub = peers(), peers()
+    transport = router.create_plain_transport(remote=pub.address)
+    producer = transport.produce(kind="audio", ssrc=MEDIA_SSRC, payload_type=MEDIA_PT, mid="0",
+                                 rtx_payload_type=RTX_PT)
+    consumer = router.create_plain_transport(remote=sub.address).consume(producer)
+    transport._learn(RTX_SSRC, RTX_PT, "0", None, None)
+    assert producer.rtx_ssrc == RTX_SSRC and producer.stats()["rtx_ssrc"] == RTX_SSRC
+    pub.send(rtp(10, 0, MEDIA_SSRC))
+    await sub.receive_rtp(1)
+    pub.send(rtx(1, 0, 10))
+    (out,) = await sub.receive_rtp(1)
+    assert out.ssrc == consumer.rtx_ssrc and osn_of(out.payload) == 10
