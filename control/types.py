@@ -12,7 +12,9 @@ class Principal:
     company_id: str
     user_id: str
     permissions: frozenset[Permission]
-    """Closed downward; read from the store on every request, so changes apply at once."""
+    """Closed downward; resolved per request through control/security/principals.py, whose cache is
+    emptied by every write to users, permissions, sessions, API keys and companies, so changes apply
+    at once."""
     session_id: str | None = None
     """The login session, for a user's access token."""
     api_key_id: str | None = None
