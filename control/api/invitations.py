@@ -63,7 +63,8 @@ def _display_name(value: object) -> object:
 # some character that is not a space, and no control characters or line/paragraph separators.
 _NAME_CHAR = r"[^\x00-\x1f\x7f-\x9f\u2028\u2029]"
 _DISPLAY_NAME_PATTERN = rf"^{_NAME_CHAR}*[^\s\x00-\x1f\x7f-\x9f\u2028\u2029]{_NAME_CHAR}*$"
-DisplayName = Annotated[str, Field(max_length=64, json_schema_extra={"pattern": _DISPLAY_NAME_PATTERN}),
+DisplayName = Annotated[str, Field(json_schema_extra={"maxLength": guests.MAX_DISPLAY_NAME,
+                                                       "pattern": _DISPLAY_NAME_PATTERN}),
                         AfterValidator(_display_name)]
 
 

@@ -5,12 +5,16 @@ mapped to the number that subscriber saw."""
 from __future__ import annotations
 
 import asyncio
+import os
 import struct
 
 import pytest
-from engine_wire import nack, rtp, split_rtcp
+from engine_wire import nack, parse_rtp, rtp, split_rtcp
+from pylibsrtp import Policy, Session
 
 from engine import Engine, EngineError
+from engine.channel import TableExecutor
+from engine.channel_protocol import Batch
 
 MEDIA_SSRC, RTX_SSRC = 0x1234, 0x5678
 MEDIA_PT, RTX_PT, SUB_RTX_PT = 96, 97, 107
@@ -190,3 +194,46 @@ async def test_learned_rtx_ssrc_is_forwarded(engine: Engine, peers) -> None:
     pub.send(rtx(1, 0, 10))
     (out,) = await sub.receive_rtp(1)
     assert out.ssrc == consumer.rtx_ssrc and osn_of(out.payload) == 10
+
+
+async def test_rtx_to_an_srtp_subscriber_is_protected(engine: Engine, peers) -> None:
+    router = engine.create_router()
+    pub, sub = peers(), peers()
+    engine_to_sub = os.urandom(30)
+    producer = router.create_plain_transport(remote=pub.address).produce(
+        kind="audio", ssrc=MEDIA_SSRC, payload_type=MEDIA_PT, rtx_ssrc=RTX_SSRC, rtx_payload_type=RTX_PT)
+    sub_t = router.create_plain_transport(remote=sub.address)
+    sub_t.set_srtp(1, local_key_salt=engine_to_sub, remote_key_salt=os.urandom(30))
+    consumer = sub_t.consume(producer)
+    sub_rx = Session(policy=Policy(key=engine_to_sub, ssrc_type=Policy.SSRC_ANY_INBOUND,
+                                   srtp_profile=Policy.SRTP_PROFILE_AES128_CM_SHA1_80))
+    pub.send(rtp(10, 0, MEDIA_SSRC))
+    pub.send(rtx(1, 0, 10))
+    out = [parse_rtp(sub_rx.unprotect(data)) for data in await sub.receive(2)]
+    assert [p.ssrc for p in out] == [consumer.ssrc, consumer.rtx_ssrc]
+    assert osn_of(out[1].payload) == 10 and out[1].payload[2:] == b"\x01" * 100
+
+
+async def test_channel_consume_carries_the_rtx_ssrc(engine: Engine, peers) -> None:
+    pub, sub = peers(), peers()
+    executor = TableExecutor(engine)
+    ops = [
+        {"op": "create_router", "id": "r1"},
+        {"op": "create_plain_transport", "id": "pub", "router_id": "r1", "remote": list(pub.address)},
+        {"op": "create_plain_transport", "id": "sub", "router_id": "r1", "remote": list(sub.address)},
+        {"op": "produce", "id": "cam", "transport_id": "pub", "kind": "video", "ssrc": MEDIA_SSRC,
+         "payload_type": MEDIA_PT, "rtx_ssrc": RTX_SSRC, "rtx_payload_type": RTX_PT},
+        {"op": "consume", "id": "cam@sub", "transport_id": "sub", "producer_id": "cam", "ssrc": 5555,
+         "rtx_ssrc": 6666},
+        {"op": "consume", "id": "cam@sub2", "transport_id": "sub", "producer_id": "cam", "ssrc": 7777},
+    ]
+    results = executor.apply_batch(Batch("e1", 1, False, ops))
+    assert results[-2] == {"ok": True, "ssrc": 5555, "rtx_ssrc": 6666}
+    allocated = results[-1]["rtx_ssrc"]
+    assert allocated not in (None, 5555, 6666, 7777)
+    # like the SSRC, an allocated RTX SSRC is part of the table: a sync that names it keeps the consumer
+    ops[-1]["rtx_ssrc"] = allocated
+    results = executor.apply_batch(Batch("e1", 2, True, ops))
+    assert results[-2:] == [{"ok": True, "ssrc": 5555, "rtx_ssrc": 6666},
+                            {"ok": True, "ssrc": 7777, "rtx_ssrc": allocated}]
+    assert [c.rtx_ssrc for c in executor.objects["cam"].consumers.values()] in ([6666, allocated], [allocated, 6666])
