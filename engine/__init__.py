@@ -501,6 +501,11 @@ class Transport:
                 rtx_ssrc = engine._new_ssrc()
         if rtx_ssrc is not None and rtx_payload_type is None:
             rtx_payload_type = producer.rtx_payload_type
+        # A subscriber tells its streams apart by SSRC: media and RTX SSRCs are unique per transport
+        # (the core indexes media SSRCs only, so RTX SSRCs are checked here).
+        in_use = {s for c in self.consumers.values() for s in (c.ssrc, c.rtx_ssrc) if s is not None}
+        if ssrc in in_use or rtx_ssrc in in_use or ssrc == rtx_ssrc:
+            raise EngineError(f"SSRC {ssrc} or RTX SSRC {rtx_ssrc} already sent on transport {self.id}")
         consumer = Consumer(self, next(engine._ids), producer, ssrc, payload_type)
         try:
             engine._core.add_consumer(consumer.id, self.id, producer.id, ssrc, payload_type, paused,

@@ -58,13 +58,14 @@ def _display_name(value: object) -> object:
     return value
 
 
-# The pattern states in the schema what _display_name enforces (with clearer messages), so a
-# schema-valid name is accepted:
-# some character that is not a space, and no control characters or line/paragraph separators.
+# The schema states what _display_name enforces (with clearer messages), so that a schema-valid
+# name is accepted: some character that is not a space, and no control characters or line or
+# paragraph separators.
 _NAME_CHAR = r"[^\x00-\x1f\x7f-\x9f\u2028\u2029]"
 _DISPLAY_NAME_PATTERN = rf"^{_NAME_CHAR}*[^\s\x00-\x1f\x7f-\x9f\u2028\u2029]{_NAME_CHAR}*$"
-DisplayName = Annotated[str, Field(json_schema_extra={"maxLength": guests.MAX_DISPLAY_NAME,
-                                                       "pattern": _DISPLAY_NAME_PATTERN}),
+DisplayName = Annotated[str, Field(max_length=1024,  # a hard bound before trimming; 64 after it
+                                   json_schema_extra={"maxLength": guests.MAX_DISPLAY_NAME,
+                                                      "pattern": _DISPLAY_NAME_PATTERN}),
                         AfterValidator(_display_name)]
 
 

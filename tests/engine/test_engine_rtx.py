@@ -237,3 +237,15 @@ async def test_channel_consume_carries_the_rtx_ssrc(engine: Engine, peers) -> No
     assert results[-2:] == [{"ok": True, "ssrc": 5555, "rtx_ssrc": 6666},
                             {"ok": True, "ssrc": 7777, "rtx_ssrc": allocated}]
     assert [c.rtx_ssrc for c in executor.objects["cam"].consumers.values()] in ([6666, allocated], [allocated, 6666])
+
+
+async def test_consumer_ssrcs_are_unique_per_transport_including_rtx(engine):
+    router = engine.create_router()
+    publisher = router.create_plain_transport(remote=("127.0.0.1", 40100))
+    subscriber = router.create_plain_transport(remote=("127.0.0.1", 40101))
+    producer = publisher.produce(kind="video", ssrc=5000, payload_type=96, rtx_ssrc=5001, rtx_payload_type=97)
+    first = subscriber.consume(producer, ssrc=7000, rtx_ssrc=7001)
+    for ssrc, rtx_ssrc in ((7001, 7100), (7200, 7000), (7300, 7300)):
+        with pytest.raises(EngineError, match="already sent|RTX SSRC"):
+            subscriber.consume(producer, ssrc=ssrc, rtx_ssrc=rtx_ssrc)
+    assert first.rtx_ssrc == 7001 and len(subscriber.consumers) == 1
