@@ -5,13 +5,13 @@ with pylibsrtp. Every wait is bounded."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import struct
-import time
 
 import aioice.stun as stun
 from pylibsrtp import Error as SrtpError
 from pylibsrtp import Policy, Session
+
+from engine_wire import Peer
 
 from engine.dtls import DEFAULT_PROFILES, DtlsCertificate, DtlsEndpoint, HandshakeComplete
 
@@ -27,13 +27,11 @@ def rtp_with_extensions(seq: int, ts: int, ssrc: int, extensions: dict[int, byte
     return header + struct.pack("!HH", 0xBEDE, len(body) // 4) + body + payload
 
 
-class WebRtcPeer:
+class WebRtcPeer(Peer):
+    """engine_wire's loopback Peer plus ICE checks, a DTLS handshake and SRTP."""
+
     def __init__(self, engine_address: tuple[str, int], certificate: DtlsCertificate) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.setblocking(False)
-        self.address: tuple[str, int] = self.sock.getsockname()
-        self.engine_address = engine_address
+        super().__init__(engine_address)
         self.certificate = certificate
         self.dtls: DtlsEndpoint | None = None
         self.keys: HandshakeComplete | None = None
@@ -41,31 +39,9 @@ class WebRtcPeer:
         self.tx: Session | None = None
         self.rx: Session | None = None
 
-    def send(self, data: bytes) -> None:
-        self.sock.sendto(data, self.engine_address)
-
-    def _read(self) -> bytes | None:
-        try:
-            return self.sock.recv(4096)
-        except BlockingIOError:
-            return None
-
     async def receive(self, count: int | None = None, timeout: float = 1.0, quiet: float = 0.1) -> list[bytes]:
-        out: list[bytes] = []
-        deadline = last = time.monotonic()
-        deadline += timeout
-        while time.monotonic() < deadline:
-            data = self._read()
-            if data is not None:
-                out.append(data)
-                last = time.monotonic()
-                if count is not None and len(out) >= count:
-                    break
-                continue
-            if count is None and time.monotonic() - last >= quiet:
-                break
-            await asyncio.sleep(0.002)
-        return out
+        # a handshake flight can pause longer than plain media: wait a little longer for quiet
+        return await super().receive(count, timeout, quiet)
 
     async def check(self, ufrag: str, pwd: str, nominate: bool = True) -> stun.Message | None:
         """One ICE connectivity check; the engine's answer, or None when it stays silent."""
