@@ -10,6 +10,7 @@ the slow path by engine.webrtc; events (engine.events) are reported through `eng
 from __future__ import annotations
 
 import asyncio
+import collections
 import itertools
 import logging
 import random
@@ -97,7 +98,9 @@ class Engine:
         self._rtcp_ssrc = random.randint(1, 0xFFFFFFFF)
         self._core = Core(sock.fileno(), self._rtcp_ssrc, int(keyframe_interval * 1000))
         self._ids = itertools.count(1)
-        self._ssrcs: set[int] = set()
+        self._ssrcs: collections.Counter[int] = collections.Counter()
+        """SSRCs in use by producers and consumers, counted: the same explicit SSRC may stand on
+        several transports, and stays reserved until the last of them closes."""
         self._version = 0
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -278,6 +281,16 @@ class Engine:
         if self.closed:
             raise ClosedError("engine closed")
 
+    def _claim_ssrcs(self, *ssrcs: int | None) -> None:
+        self._ssrcs.update(s for s in ssrcs if s is not None)
+
+    def _release_ssrcs(self, *ssrcs: int | None) -> None:
+        for s in ssrcs:
+            if s is not None and self._ssrcs[s] > 0:
+                self._ssrcs[s] -= 1
+                if not self._ssrcs[s]:
+                    del self._ssrcs[s]
+
     def _new_ssrc(self) -> int:
         while True:
             ssrc = random.randint(1, 0xFFFFFFFF)
@@ -412,7 +425,7 @@ class Transport:
             raise EngineError(str(error)) from None
         producer.paused = paused
         self.producers[producer.id] = producer
-        engine._ssrcs.update(s for s in (ssrc, rtx_ssrc) if s is not None)
+        engine._claim_ssrcs(ssrc, rtx_ssrc)
         engine._applied()
         return producer
 
@@ -457,8 +470,8 @@ class Transport:
             except ValueError:
                 self.unmapped_ssrcs += 1
                 return
-            engine._ssrcs.discard(producer.rtx_ssrc)
-            engine._ssrcs.add(ssrc)
+            engine._release_ssrcs(producer.rtx_ssrc)
+            engine._claim_ssrcs(ssrc)
             producer.rtx_ssrc = ssrc
             engine._applied()
         else:
@@ -467,8 +480,8 @@ class Transport:
             except ValueError:
                 self.unmapped_ssrcs += 1
                 return
-            engine._ssrcs.discard(producer.ssrc)
-            engine._ssrcs.add(ssrc)
+            engine._release_ssrcs(producer.ssrc)
+            engine._claim_ssrcs(ssrc)
             producer.ssrc = ssrc
             engine._applied()
         engine._emit(ProducerSsrcLearned(producer.id, ssrc, rtx))
@@ -516,7 +529,7 @@ class Transport:
         consumer.paused = paused
         self.consumers[consumer.id] = consumer
         producer.consumers[consumer.id] = consumer
-        engine._ssrcs.update(s for s in (ssrc, rtx_ssrc) if s is not None)
+        engine._claim_ssrcs(ssrc, rtx_ssrc)
         engine._applied()
         return consumer
 
@@ -619,7 +632,7 @@ class Producer:
             consumer._close()
         if not self.engine.closed:
             self.engine._core.remove_producer(self.id)
-        self.engine._ssrcs.difference_update((self.ssrc, self.rtx_ssrc))
+        self.engine._release_ssrcs(self.ssrc, self.rtx_ssrc)
         self.transport.producers.pop(self.id, None)
         self.closed = True
 
@@ -694,7 +707,7 @@ class Consumer:
     def _close(self) -> None:
         if not self.engine.closed:
             self.engine._core.remove_consumer(self.id)
-        self.engine._ssrcs.difference_update((self.ssrc, self.rtx_ssrc))
+        self.engine._release_ssrcs(self.ssrc, self.rtx_ssrc)
         self.producer.consumers.pop(self.id, None)
         self.transport.consumers.pop(self.id, None)
         self.closed = True

@@ -262,3 +262,13 @@ async def test_sends_never_reach_closed_objects(engine: Engine, peers) -> None:
     await asyncio.sleep(0.05)
     assert await sub.receive() == []
     assert producer.stats()["packets_in"] == 1 and producer.stats()["consumers"] == 0
+
+
+async def test_an_ssrc_on_two_transports_stays_reserved_until_both_close(engine):
+    router = engine.create_router()
+    first = router.create_plain_transport(remote=("127.0.0.1", 40200)).produce(kind="audio", ssrc=4242, payload_type=111)
+    second = router.create_plain_transport(remote=("127.0.0.1", 40201)).produce(kind="audio", ssrc=4242, payload_type=111)
+    first.close()
+    assert 4242 in engine._ssrcs  # the allocator must not hand it out while `second` uses it
+    second.close()
+    assert 4242 not in engine._ssrcs
