@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 need=()
 command -v gcc >/dev/null 2>&1 || need+=(gcc)   # the engine's extension and the C baselines
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v node >/dev/null 2>&1 || need+=(nodejs)   # the web client's unit tests (node --test)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing Debian packages: ${need[*]}"

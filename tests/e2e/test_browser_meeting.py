@@ -31,8 +31,8 @@ def diagnose(page: Any) -> str:
     return page.evaluate("""async () => {
         const m = window.podiumMeeting;
         return JSON.stringify({error: document.getElementById('error').textContent,
-            pub: m._pub && m._pub.connectionState, sub: m._sub && m._sub.connectionState,
-            consumers: [...m._consumers.values()], received: await m.receiverStats()});
+            pub: m.media.pub && m.media.pub.connectionState, sub: m.media.sub && m.media.sub.connectionState,
+            consumers: [...m.media.consumers.values()], received: await m.receiverStats()});
     }""")
 
 

@@ -2,6 +2,7 @@
 // media buttons that show the permission state, chat, participant list, and the moderator panel.
 
 import { Meeting, MeetingError, CAPABILITY } from "../lib/meeting.js";
+import { isShown, labelOf, mayChat, needsFloor, organizerPresent, personOf } from "../lib/room-state.js";
 import { act, fill, h, say, showError } from "../lib/dom.js";
 
 const SOURCES = [["microphone", "Microphone"], ["camera", "Camera"], ["screen", "Share screen"]];
@@ -18,16 +19,6 @@ const DISCONNECT = {
   replaced: "You joined this meeting from another window; this one was disconnected.",
 };
 
-/** A small label for someone. The server applies "Show all usernames" (docs/signaling.md): without it,
- * others come with `name: null` and a `label` such as "Participant 3". */
-function labeller(meeting) {
-  return (p) => {
-    if (!p) return "Someone";
-    if (p.id === meeting.participantId) return meeting.namesVisible && p.name ? `${p.name} (you)` : "You";
-    return p.name || p.label || "Participant";
-  };
-}
-
 /** Run a meeting in `root`. `token`: an access token or a guest token. Which names show is the server's
  * decision (the `joined` frame's `names_visible`). `podium`: the REST client (registered users: attendance
  * download, the room's bans). `onEnd(message)`: called when the session ends. Resolves to the Meeting once
@@ -35,7 +26,7 @@ function labeller(meeting) {
 export async function runMeeting(root, { token, roomId, podium = null, onEnd = () => {}, publish = true }) {
   const meeting = new Meeting({ token, roomId });
   window.podiumMeeting = meeting; // for integrators' debugging and the end-to-end tests
-  const label = labeller(meeting);
+  const label = (p) => labelOf(meeting.room, p);
 
   const waitingNotice = h("p", { id: "waiting-notice", class: "panel", role: "status", hidden: true },
     "You are in the waiting room. A moderator will let you in shortly.");
@@ -86,11 +77,10 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
   function labelTiles() {
     for (const [key, entry] of tiles) {
       const [pid, source] = key.split(":");
-      const p = meeting.participants.get(pid) || (pid === meeting.participantId ? meeting.self : null)
-        || meeting.waiting.find((w) => w.id === pid); // a visit
+      const p = personOf(meeting.room, pid); // a waiting person during a visit too
       const who = label(p);
       // a waiting person's tile shows only during a visit
-      entry.tile.hidden = !(pid === meeting.participantId || meeting.participants.has(pid) || meeting.self?.visiting === pid);
+      entry.tile.hidden = !isShown(meeting.room, pid);
       entry.name.textContent = source === "screen" ? `Screen of ${who}` : who;
       entry.tile.setAttribute("aria-label", entry.name.textContent);
       if (meeting.namesVisible || pid === meeting.participantId) entry.name.hidden = false;
@@ -140,7 +130,7 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
   function renderButtons() {
     const self = meeting.self;
     for (const [source, { button, state, reason }] of Object.entries(buttons)) {
-      const allowed = Boolean(self && self.capabilities.includes(CAPABILITY[source]));
+      const allowed = meeting.can(CAPABILITY[source]);
       const entry = meeting.local.get(source);
       const on = Boolean(entry && entry.on && self && self.sources_on.includes(source));
       const screenBlocked = source === "screen" && self && self.waiting;
@@ -151,7 +141,7 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
         why = `You may not use your ${source === "screen" ? "screen" : source}: a moderator or the room's settings do not allow it.`;
       } else if (on) text = "on";
       else text = "off";
-      if (source === "microphone" && allowed && !on && meeting.presenterMode && self && !self.floor && !self.role.match(/organizer|moderator/)) {
+      if (source === "microphone" && allowed && !on && needsFloor(meeting.room)) {
         why = "Presenter mode: only people with the floor may speak.";
       }
       state.textContent = text;
@@ -269,11 +259,11 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
     fill(chatTo, h("option", { value: "" }, "Everyone"),
       admitted.filter((p) => p.id !== meeting.participantId).map((p) => h("option", { value: p.id }, label(p))));
     chatTo.value = [...chatTo.options].some((o) => o.value === current) ? current : "";
-    const mayChat = meeting.can("chat") && (meeting.chatEnabled || meeting.moderates);
-    chatNote.hidden = mayChat;
+    const chatAllowed = mayChat(meeting.room);
+    chatNote.hidden = chatAllowed;
     chatNote.textContent = !meeting.can("chat") ? "A moderator turned your chat off." : "Chat is off in this meeting.";
-    chatForm.querySelector("button").disabled = !mayChat;
-    chatText.disabled = !mayChat;
+    chatForm.querySelector("button").disabled = !chatAllowed;
+    chatText.disabled = !chatAllowed;
   }
 
   function renderModeration() {
@@ -322,7 +312,7 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
       self.floor ? null : h("button", { type: "button", onclick: (e) => moderate(e.target, "give_floor", { target: meeting.participantId }, "You have the floor.") }, "Take the floor myself"),
       meeting.chatEnabled ? roomButton("Turn chat off for participants", "disable_chat_room", "Chat is off.")
         : roomButton("Turn chat on", "enable_chat_room", "Chat is on."),
-      self.role === "organizer" || ![...meeting.participants.values()].some((p) => p.role === "organizer")
+      self.role === "organizer" || !organizerPresent(meeting.room)
         ? roomButton("End the meeting for everyone", "end_meeting", "Meeting ended.", true) : null,
       podium && meeting.meetingId ? h("button", { type: "button", id: "attendance-download", onclick: (e) => act(e.target,
         () => podium.download(`/meetings/${meeting.meetingId}/attendance`, { query: { format: "csv" }, filename: `attendance-${meeting.meetingId}.csv` }),

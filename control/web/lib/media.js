@@ -1,0 +1,249 @@
+// The media half of a meeting: two RTCPeerConnections to the engine worker (publish: we offer, one
+// `sendonly` transceiver per source; subscribe: the server offers, one m-section per consumer), the
+// local tracks and their on/off switch, the remote tracks by mid, and RTP statistics. Signaling reaches
+// it through the `request` function it is given; it tells the Meeting what happened through `emit`.
+
+import { MeetingError } from "./signaling.js";
+
+/** Acquire a local track for a source: the microphone and camera from getUserMedia, the screen from
+ * getDisplayMedia. */
+export async function captureTrack(source, constraints = true) {
+  try {
+    if (source === "microphone") return (await navigator.mediaDevices.getUserMedia({ audio: constraints })).getAudioTracks()[0];
+    if (source === "camera") return (await navigator.mediaDevices.getUserMedia({ video: constraints })).getVideoTracks()[0];
+    if (source === "screen") return (await navigator.mediaDevices.getDisplayMedia({ video: constraints, audio: false })).getVideoTracks()[0];
+  } catch (error) {
+    throw new MeetingError("media", `${source}: ${error.message || error.name}`);
+  }
+  throw new MeetingError("invalid", `unknown source ${source}`);
+}
+
+/** Emits (through `emit(type, detail)`):
+ *   "track"        {participantId, source, kind, track, stream, mid}: remote media to show or play
+ *   "track-ended"  {participantId, source, mid}
+ *   "local"        {source, track, on}: a local source was published, turned on or off, or unpublished
+ *   "error"        a MeetingError from answering a subscribe offer */
+export class Media {
+  constructor({ rtcConfiguration = {}, request, emit, joined = () => true }) {
+    this.rtcConfiguration = { iceServers: [], bundlePolicy: "max-bundle", rtcpMuxPolicy: "require", ...rtcConfiguration };
+    this._request = request;
+    this._emit = emit;
+    this._joined = joined;
+    /** source → {source, track, transceiver, on} */
+    this.local = new Map();
+    /** mid → {consumer, track, stream, receiver} */
+    this.remote = new Map();
+    /** the last publish-answer's producers */
+    this.producers = [];
+    /** mid → consumer object of the subscribe offers */
+    this.consumers = new Map();
+    this.pub = null;
+    this.sub = null;
+    this._publishing = Promise.resolve();
+    this._subscribing = Promise.resolve();
+  }
+
+  _newPeerConnection() {
+    return new RTCPeerConnection(this.rtcConfiguration);
+  }
+
+  /** Run publishing steps one at a time, in call order, whether the previous one failed or not. */
+  _serially(run) {
+    const result = this._publishing.then(run, run);
+    this._publishing = result.catch(() => {});
+    return result;
+  }
+
+  // -- publishing ------------------------------------------------------------------------------
+
+  /** See Meeting.publish. */
+  publish(source, { track = null, on = true, constraints = true } = {}) {
+    return this._serially(async () => {
+      const existing = this.local.get(source);
+      const media = track || await captureTrack(source, constraints);
+      if (existing) {
+        if (existing.track && existing.track !== media) existing.track.stop();
+        await existing.transceiver.sender.replaceTrack(media);
+        existing.track = media;
+        media.enabled = existing.on;
+        this._emit("local", { source, track: media, on: existing.on });
+        return existing;
+      }
+      if (source === "screen" && "contentHint" in media) media.contentHint = "detail";
+      if (!this.pub) this.pub = this._newPeerConnection();
+      const transceiver = this.pub.addTransceiver(media, { direction: "sendonly", streams: [new MediaStream([media])] });
+      const entry = { source, track: media, transceiver, on };
+      media.enabled = on;
+      this.local.set(source, entry);
+      try {
+        await this._negotiatePublish(on ? [] : [source]);
+      } catch (error) {
+        this.local.delete(source);
+        transceiver.stop();
+        if (!track) media.stop();
+        throw error;
+      }
+      if (source === "screen") media.addEventListener("ended", () => this.unpublish("screen").catch(() => {}), { once: true });
+      this._emit("local", { source, track: media, on });
+      return entry;
+    });
+  }
+
+  async _negotiatePublish(muted) {
+    const pc = this.pub;
+    const offer = await pc.createOffer();
+    await pc.setLocalDescription(offer);
+    const sources = {};
+    for (const entry of this.local.values()) {
+      if (entry.transceiver.mid !== null && !entry.transceiver.stopped) sources[entry.transceiver.mid] = entry.source;
+    }
+    let reply;
+    try {
+      reply = await this._request({ type: "publish", sdp: pc.localDescription.sdp, sources, muted });
+    } catch (error) {
+      if (pc.signalingState === "have-local-offer") await pc.setLocalDescription({ type: "rollback" });
+      throw error;
+    }
+    await pc.setRemoteDescription({ type: "answer", sdp: reply.sdp });
+    this.producers = reply.producers;
+    return reply;
+  }
+
+  /** Stop publishing a source: the producer is closed in the engine, the local track stopped. */
+  unpublish(source) {
+    return this._serially(async () => {
+      const entry = this.local.get(source);
+      if (!entry) return;
+      this.local.delete(source);
+      if (entry.track) entry.track.stop();
+      entry.transceiver.stop();
+      this._emit("local", { source, track: null, on: false });
+      if (this._joined()) await this._request({ type: "close-producer", source });
+    });
+  }
+
+  /** Turn a published source's track on or off here (the server's switch is the Meeting's business). */
+  setLocal(source, on) {
+    const entry = this.local.get(source);
+    if (!entry) return;
+    entry.on = on;
+    if (entry.track) entry.track.enabled = on;
+    this._emit("local", { source, track: entry.track, on });
+  }
+
+  /** Turn every published source off here (sent back to the waiting room). */
+  allLocalOff() {
+    for (const source of this.local.keys()) this.setLocal(source, false);
+  }
+
+  // -- subscribing -----------------------------------------------------------------------------
+
+  /** Answer a `subscribe-offer`, after the ones before it; a failure is emitted as "error". */
+  offer(frame) {
+    this._subscribing = this._subscribing.then(() => this._answer(frame)).catch((error) =>
+      this._emit("error", error instanceof MeetingError ? error : new MeetingError("sdp", String(error.message || error))));
+  }
+
+  async _answer(frame) {
+    if (!this.sub) {
+      this.sub = this._newPeerConnection();
+      this.sub.ontrack = (event) => this._onTrack(event);
+    }
+    for (const consumer of frame.consumers) this.consumers.set(consumer.mid, consumer);
+    await this.sub.setRemoteDescription({ type: "offer", sdp: frame.sdp });
+    const answer = await this.sub.createAnswer();
+    await this.sub.setLocalDescription(answer);
+    await this._request({ type: "subscribe-answer", sdp: this.sub.localDescription.sdp, version: frame.version });
+    for (const consumer of frame.consumers) {
+      if (!consumer.active && this.remote.has(consumer.mid)) this._drop(consumer.mid);
+    }
+  }
+
+  _onTrack(event) {
+    const mid = event.transceiver.mid;
+    const consumer = this.consumers.get(mid);
+    if (!consumer || !consumer.active) return;
+    const stream = new MediaStream([event.track]);
+    this.remote.set(mid, { consumer, track: event.track, stream, receiver: event.receiver });
+    this._emit("track", { participantId: consumer.participant_id, source: consumer.source, kind: consumer.kind,
+      track: event.track, stream, mid });
+  }
+
+  _drop(mid) {
+    const { consumer } = this.remote.get(mid);
+    this.remote.delete(mid);
+    this._emit("track-ended", { participantId: consumer.participant_id, source: consumer.source, mid });
+  }
+
+  /** Forget the remote tracks of one participant's source (it was unpublished). */
+  dropRemote(participantId, source) {
+    for (const [mid, remote] of this.remote) {
+      if (remote.consumer.participant_id === participantId && remote.consumer.source === source) this._drop(mid);
+    }
+  }
+
+  /** Remote tracks of one participant: [{source, kind, track, stream, mid}]. */
+  remoteTracks(participantId) {
+    return [...this.remote.entries()].filter(([, r]) => r.consumer.participant_id === participantId)
+      .map(([mid, r]) => ({ source: r.consumer.source, kind: r.consumer.kind, track: r.track, stream: r.stream, mid }));
+  }
+
+  // -- statistics ------------------------------------------------------------------------------
+
+  /** See Meeting.receiverStats. */
+  async receiverStats() {
+    const rows = [];
+    for (const [mid, remote] of this.remote) {
+      const inbound = await statsOf(remote.receiver, "inbound-rtp");
+      rows.push({ participantId: remote.consumer.participant_id, source: remote.consumer.source, kind: remote.consumer.kind,
+        mid, packetsReceived: inbound.packetsReceived || 0, bytesReceived: inbound.bytesReceived || 0,
+        framesDecoded: inbound.framesDecoded || 0, totalSamplesReceived: inbound.totalSamplesReceived || 0,
+        audioLevel: inbound.audioLevel || 0 });
+    }
+    return rows;
+  }
+
+  /** See Meeting.senderStats. */
+  async senderStats() {
+    const rows = [];
+    for (const [source, entry] of this.local) {
+      const outbound = await statsOf(entry.transceiver.sender, "outbound-rtp");
+      rows.push({ source, packetsSent: outbound.packetsSent || 0, bytesSent: outbound.bytesSent || 0,
+        framesEncoded: outbound.framesEncoded || 0 });
+    }
+    return rows;
+  }
+
+  // -- closing, and the worker was lost: new connections, the same tracks ------------------------
+
+  /** Close both peer connections; every remote track ends. Local tracks are kept. */
+  closeConnections() {
+    for (const pc of [this.pub, this.sub]) if (pc) pc.close();
+    this.pub = null;
+    this.sub = null;
+    for (const mid of [...this.remote.keys()]) this._drop(mid);
+    this.consumers.clear();
+  }
+
+  /** Close everything, local tracks included (the meeting is over). */
+  close() {
+    this.closeConnections();
+    for (const entry of this.local.values()) if (entry.track) entry.track.stop();
+  }
+
+  /** After `reconnect`: new peer connections, publishing every local track again with its switch. */
+  async reconnect() {
+    const entries = [...this.local.values()];
+    this.closeConnections();
+    this.local.clear();
+    for (const entry of entries) await this.publish(entry.source, { track: entry.track, on: entry.on });
+  }
+}
+
+/** The last statistics entry of one type of a sender's or receiver's report (empty when none). */
+async function statsOf(endpoint, type) {
+  const report = await endpoint.getStats();
+  let found = {};
+  report.forEach((s) => { if (s.type === type) found = s; });
+  return found;
+}
