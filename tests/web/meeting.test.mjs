@@ -1,0 +1,114 @@
+// control/web/lib/meeting.js without media: the façade joins over a fake WebSocket, keeps its room
+// through the reducer and dispatches the documented events.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+
+import { Meeting } from "../../control/web/lib/meeting.js";
+
+class FakeWebSocket {
+  static last = null;
+
+  constructor(url) {
+    this.url = url;
+    this.readyState = 0;
+    this.sent = [];
+    FakeWebSocket.last = this;
+    setImmediate(() => { this.readyState = 1; this.onopen(); });
+  }
+
+  send(text) { this.sent.push(JSON.parse(text)); }
+  close() { this.readyState = 3; }
+  deliver(frame) { this.onmessage({ data: JSON.stringify(frame) }); }
+  serverClose(code) { this.readyState = 3; this.onclose({ code, reason: "" }); }
+}
+
+const tick = () => new Promise(setImmediate);
+
+function person(id, extra = {}) {
+  return { id, name: id, label: id, role: "participant", registered: true, waiting: false,
+    capabilities: ["microphone", "chat"], sources_on: [], floor: false, visiting: null, tracks: [], ...extra };
+}
+
+/** A joined Meeting, its socket, and the events it dispatched (type, and the detail's type if any). */
+async function joinedMeeting() {
+  const meeting = new Meeting({ token: "t", roomId: "r1", url: "ws://podium.test/signaling/v1", WebSocketImpl: FakeWebSocket });
+  const events = [];
+  for (const type of ["participants", "participant-joined", "participant-left", "chat", "source-changed", "disconnected",
+    "error", "closed", "ok"]) meeting.addEventListener(type, (e) => events.push(type === "closed" ? [type, e.detail] : type));
+  const joining = meeting.join();
+  await tick();
+  const ws = FakeWebSocket.last;
+  assert.deepEqual(ws.sent, [{ type: "join", token: "t", room_id: "r1", ref: "1" }]);
+  const you = person("p1", { role: "moderator" });
+  ws.deliver({ type: "joined", meeting_id: "m1", room_id: "r1", participant_id: "p1", you, participants: [you],
+    waiting: [], presenter_mode: false, chat_enabled: true, names_visible: false, features: {}, ref: "1" });
+  const joined = await joining;
+  assert.equal(joined.meeting_id, "m1");
+  assert.equal(meeting.state, "joined");
+  return { meeting, ws, events };
+}
+
+test("join resolves to `joined`, with the room in place and one participants event", async () => {
+  const { meeting, events } = await joinedMeeting();
+  assert.deepEqual(events, ["participants"]);
+  assert.equal(meeting.meetingId, "m1");
+  assert.equal(meeting.participantId, "p1");
+  assert.equal(meeting.self.role, "moderator");
+  assert.equal(meeting.moderates, true);
+  assert.equal(meeting.can("chat"), true);
+  assert.deepEqual([...meeting.participants.keys()], ["p1"]);
+  meeting.close();
+});
+
+test("room events update the state, then dispatch their type and participants", async () => {
+  const { meeting, ws, events } = await joinedMeeting();
+  events.length = 0;
+  ws.deliver({ type: "participant-joined", participant: person("p2") });
+  ws.deliver({ type: "source-changed", participant_id: "p2", source: "microphone", on: true, by: null });
+  ws.deliver({ type: "source-changed", participant_id: "p2", source: "microphone", on: true, by: null });
+  ws.deliver({ type: "chat", id: 1, from: "p2", from_name: "p2", to: null, to_name: null, text: "hi", at: "2026-12-06T04:00:00+00:00" });
+  assert.deepEqual(events, ["participant-joined", "participants", "source-changed", "participants", "source-changed", "chat"]);
+  assert.deepEqual(meeting.participants.get("p2").sources_on, ["microphone"]);
+  meeting.close();
+});
+
+test("a reply resolves its request and dispatches nothing", async () => {
+  const { meeting, ws, events } = await joinedMeeting();
+  events.length = 0;
+  const sent = meeting.chat("hello", { to: "p2" });
+  assert.deepEqual(ws.sent.at(-1), { type: "chat", text: "hello", to: "p2", ref: "2" });
+  ws.deliver({ type: "ok", ref: "2" });
+  assert.deepEqual(await sent, { type: "ok", ref: "2" });
+  assert.deepEqual(events, []);
+  meeting.close();
+});
+
+test("moderate sends only the arguments given", async () => {
+  const { meeting, ws } = await joinedMeeting();
+  const done = meeting.moderate("revoke_permission", { target: "p2", capability: "microphone", source: null });
+  assert.deepEqual(ws.sent.at(-1), { type: "moderate", action: "revoke_permission", target: "p2", capability: "microphone", ref: "2" });
+  ws.deliver({ type: "moderated", action: "revoke_permission", version: 4, ref: "2" });
+  assert.equal((await done).version, 4);
+  meeting.close();
+});
+
+test("closed carries the disconnected frame", async () => {
+  const { meeting, ws, events } = await joinedMeeting();
+  events.length = 0;
+  const frame = { type: "disconnected", reason: "removed", until: "2026-12-06T16:00:00+00:00" };
+  ws.deliver(frame);
+  ws.serverClose(1000);
+  assert.deepEqual(events, ["disconnected", ["closed", { code: 1000, reason: "", disconnect: frame }]]);
+  assert.equal(meeting.state, "closed");
+});
+
+test("a refused join rejects with the server's code", async () => {
+  const meeting = new Meeting({ token: "t", roomId: "r1", url: "ws://podium.test/signaling/v1", WebSocketImpl: FakeWebSocket });
+  const joining = meeting.join();
+  await tick();
+  FakeWebSocket.last.deliver({ type: "error", code: "banned", message: "banned", ref: "1" });
+  FakeWebSocket.last.serverClose(4003);
+  await assert.rejects(joining, (error) => error.code === "banned");
+  await assert.rejects(meeting.join(), (error) => error.code === "already_joined");
+});
