@@ -115,13 +115,15 @@ def build_subscriber_offer(
             RtpCodec(codec.payload_type, name, codec.clock_rate, codec.channels,
                      dict(codec.parameters), list(codec.rtcp_feedback))
         ]
+        ssrcs = [consumer.ssrc]  # the caller's: the offer announces them, never chooses them
         if codec.rtx_payload_type is not None and consumer.rtx_ssrc is not None:
+            ssrcs.append(consumer.rtx_ssrc)
             section.codecs.append(
                 RtpCodec(codec.rtx_payload_type, "rtx", codec.clock_rate, None, {"apt": str(codec.payload_type)})
             )
             section.ssrc_groups = [SsrcGroup("FID", [consumer.ssrc, consumer.rtx_ssrc])]
         section.formats = [str(c.payload_type) for c in section.codecs]
-        for ssrc in [consumer.ssrc] + ([consumer.rtx_ssrc] if section.ssrc_groups else []):
+        for ssrc in ssrcs:
             section.ssrcs += [
                 SsrcAttribute(ssrc, "cname", consumer.cname),
                 SsrcAttribute(ssrc, "msid", f"{consumer.stream_id} {consumer.track_id}"),
