@@ -4,16 +4,10 @@ Pure: every function takes a `MeetingState` (and `now` where time matters) and r
 `Allowed(state, effects)` or `Refused(code, message)`. Nothing here touches a store, an engine or
 a clock. The service applies policy, commits `Allowed.state`, then carries out `Allowed.effects`.
 
-Who may act on whom (`may_act`, over roles only):
+Who may act on whom is `decisions.may_act`, over roles only: participants manage nobody,
+moderators act on strictly lower roles, except that muting applies to everyone.
 
-- participants manage nobody; they turn their own sources on and off, and leave;
-- moderators (the organizer included) act on strictly lower roles, with one exception: muting
-  (turning a microphone or camera off, "mute all") applies to everyone, the organizer included;
-- moderators never turn someone else's source on; only the person does, holding the capability
-  (and, in presenter mode, the floor for the microphone);
-- only the organizer hands over or ends the meeting (a moderator ends it when no organizer remains).
-
-Where the issue is silent, this module decides (each rule is tested):
+Where the issue is silent, this package decides (each rule is tested):
 
 - a moderator who turned someone's microphone or camera off does not stop them turning it on again
   (they still hold the capability); a revoked capability does, until granted back;
@@ -31,10 +25,8 @@ Where the issue is silent, this module decides (each rule is tested):
 - hand-over names an admitted, registered moderator (a guest moderator is refused:
   guest_cannot_organize — the organizer may simply leave instead).
 
-Gate effects are not written by hand: every decision's `GateProducer`/`GateConsumer` effects are
-`plan_changes(media_plan(old), media_plan(new))`, so they always agree with the media matrix.
-Client notices (`RoleChanged`, `PermissionChanged`, `SourceChanged`, …) are likewise derived from
-the difference between the two states.
+Gate effects and client notices are never written by hand: `commands.outcome` derives them from
+the difference between the old and the new state.
 
 The package: `commands` (actions, commands, effects and their order), `decisions` (`may_act`,
 `decide` and the checks that change nothing), `entry` (opening, joining, the waiting room) and

@@ -176,6 +176,9 @@ def _missing_argument(command: Command) -> Refused | None:
     return None
 
 
+# --- handlers: (state, actor, target, command, now) -> (new state | Refused, extra effects) ---
+
+
 def _turn_on(
     state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float
 ) -> Result:
