@@ -21,7 +21,7 @@ from typing import Any
 
 from control.domain.meeting_state import MediaPlan, MeetingState, media_plan
 from control.domain.roles import KIND, Source
-from control.sdp import (
+from control.meetings.sdp import (
     CodecParameters,
     ConnectWebRtcTransport,
     ConsumerDescription,
@@ -201,7 +201,7 @@ class Media:
                 e = publisher.extensions
                 return HeaderExtensionIds(mid=e.mid, abs_send_time=e.abs_send_time, audio_level=e.audio_level,
                                           transport_cc=e.transport_cc)
-        from control.sdp import SUBSCRIBER_EXTENSIONS
+        from control.meetings.sdp import SUBSCRIBER_EXTENSIONS
         return SUBSCRIBER_EXTENSIONS
 
     def answered(self, pid: str, connect: ConnectWebRtcTransport) -> list[Op]:

@@ -50,7 +50,7 @@ from control.meetings import guests, visibility
 from control.meetings.events import MeetingEvents, MeetingInfo
 from control.meetings.media import Media
 from control.meetings.visibility import NOBODY, Viewer
-from control.sdp import Produce, SdpError, answer_offer, parse_subscriber_answer
+from control.meetings.sdp import Produce, SdpError, answer_offer, parse_subscriber_answer
 from control.services import auth
 from control.services.context import Context
 from control.store.meeting_models import Meeting, RoomRemoval

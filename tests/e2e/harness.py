@@ -1,8 +1,8 @@
 """In-process signaling for end-to-end tests: SDP between aiortc peers and an engine router.
 
 What the control plane's signaling will do, minus the network: answer a publisher's offer and apply
-the resulting operations (control.sdp) to the engine; offer a subscriber its consumers and apply
-its answer. The functions take an engine Router and plain SDP text, so signaling can reuse them.
+the resulting operations (control.meetings.sdp) to the engine; offer a subscriber its consumers and
+apply its answer. The functions take an engine Router and plain SDP text, so signaling can reuse them.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import aioice.ice
 from aiortc import RTCBundlePolicy, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
-from control.sdp import (
+from control.meetings.sdp import (
     CodecParameters,
     ConnectWebRtcTransport,
     ConsumerDescription,

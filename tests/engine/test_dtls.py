@@ -14,7 +14,7 @@ from aiortc.rtcdtlstransport import RTCCertificate
 from OpenSSL import SSL, crypto
 from pylibsrtp import Policy, Session
 
-from control.sdp import TransportParameters, answer_offer
+from control.meetings.sdp import TransportParameters, answer_offer
 from engine.dtls import (
     DEFAULT_PROFILES,
     INITIAL_RETRANSMIT,

@@ -1,0 +1,114 @@
+"""Moderation rules: who may do what to whom in a running meeting, and what follows.
+
+Pure: every function takes a `MeetingState` (and `now` where time matters) and returns a decision —
+`Allowed(state, effects)` or `Refused(code, message)`. Nothing here touches a store, an engine or
+a clock. The service applies policy, commits `Allowed.state`, then carries out `Allowed.effects`.
+
+Who may act on whom is `decisions.may_act`, over roles only: participants manage nobody,
+moderators act on strictly lower roles, except that muting applies to everyone.
+
+Where the issue is silent, this package decides (each rule is tested):
+
+- a moderator who turned someone's microphone or camera off does not stop them turning it on again
+  (they still hold the capability); a revoked capability does, until granted back;
+- "mute all" spares the acting moderator; presenter mode applies to the microphone only, and to
+  everyone without the floor (moderators give themselves the floor);
+- a visit is private both ways: the visited person's microphone and camera go to the visitor only,
+  and the visitor's microphone and camera go to the visited person only (the meeting keeps their
+  screen); ending a visit turns the visitor's microphone and camera off; admission turns the
+  admitted person's sources off;
+- removal acts on the person: every connection of theirs goes, and only if the actor outranks all;
+- succession (`choose_successor`): the organizer seat goes to a registered moderator, else a
+  registered participant, earliest joined first, ties by id; with no registered user admitted there
+  is no organizer, and if no moderator remains either, the earliest-joined guest moderates; the
+  meeting ends when nobody admitted remains;
+- hand-over names an admitted, registered moderator (a guest moderator is refused:
+  guest_cannot_organize — the organizer may simply leave instead).
+
+Gate effects and client notices are never written by hand: `commands.outcome` derives them from
+the difference between the old and the new state.
+
+The package: `commands` (actions, commands, effects and their order), `decisions` (`may_act`,
+`decide` and the checks that change nothing), `entry` (opening, joining, the waiting room) and
+`succession` (departures, vacant roles, the end of an empty meeting).
+"""
+
+from control.domain.moderation.commands import (
+    CHAT_ALIASES,
+    FLOOR_ACTIONS,
+    MUTE_SCOPE,
+    ROOM_ACTIONS,
+    SELF_ONLY,
+    TARGET_MUST_BE_ADMITTED,
+    TARGET_MUST_WAIT,
+    WAITING_ALLOWED,
+    Action,
+    Allowed,
+    Command,
+    Decision,
+    Disconnect,
+    Effect,
+    FloorChanged,
+    MeetingEnded,
+    Notice,
+    PermissionChanged,
+    Reason,
+    RevokeTokens,
+    RoleChanged,
+    RoomChanged,
+    SourceChanged,
+    SuccessorChosen,
+    VisitChanged,
+    WaitingChanged,
+)
+from control.domain.moderation.decisions import (
+    check_chat,
+    check_produce,
+    decide,
+    may_act,
+)
+from control.domain.moderation.entry import (
+    join,
+    open_meeting,
+)
+from control.domain.moderation.succession import (
+    choose_successor,
+    fill_vacancies,
+)
+
+__all__ = [
+    "CHAT_ALIASES",
+    "FLOOR_ACTIONS",
+    "MUTE_SCOPE",
+    "ROOM_ACTIONS",
+    "SELF_ONLY",
+    "TARGET_MUST_BE_ADMITTED",
+    "TARGET_MUST_WAIT",
+    "WAITING_ALLOWED",
+    "Action",
+    "Allowed",
+    "Command",
+    "Decision",
+    "Disconnect",
+    "Effect",
+    "FloorChanged",
+    "MeetingEnded",
+    "Notice",
+    "PermissionChanged",
+    "Reason",
+    "RevokeTokens",
+    "RoleChanged",
+    "RoomChanged",
+    "SourceChanged",
+    "SuccessorChosen",
+    "VisitChanged",
+    "WaitingChanged",
+    "check_chat",
+    "check_produce",
+    "choose_successor",
+    "decide",
+    "fill_vacancies",
+    "join",
+    "may_act",
+    "open_meeting",
+]

@@ -1,0 +1,175 @@
+"""Offering to a subscriber, and checking its answer.
+
+We offer one sendonly section per consumer on one BUNDLEd transport, with the SSRCs the caller's
+`ConsumerDescription` carries (this module chooses none); the answer tells the DTLS role to take,
+the sections accepted, and the header extension ids agreed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from control.meetings.sdp.codecs import (
+    SUPPORTED_EXTENSIONS,
+    URI_MID,
+    URI_REPAIRED_RID,
+    URI_RID,
+    CodecParameters,
+    HeaderExtensionIds,
+)
+from control.meetings.sdp.model import (
+    PROTOCOL,
+    Group,
+    HeaderExtension,
+    MediaSection,
+    RtpCodec,
+    SdpError,
+    SessionDescription,
+    SsrcAttribute,
+    SsrcGroup,
+    new_origin,
+)
+from control.meetings.sdp.transport import (
+    ConnectWebRtcTransport,
+    TransportParameters,
+    remote_transport,
+    transport_attributes,
+    transport_section,
+)
+
+#: The ids we offer to subscribers; the answerer must keep them or drop the extension (RFC 8285).
+SUBSCRIBER_EXTENSIONS = HeaderExtensionIds(mid=1, abs_send_time=2, transport_cc=3, audio_level=4)
+
+
+@dataclass(frozen=True)
+class ConsumerDescription:
+    """One consumer as a subscriber's m-section: the engine's SSRCs, one codec (and its RTX)."""
+
+    mid: str
+    kind: str
+    ssrc: int
+    codec: CodecParameters
+    cname: str
+    stream_id: str
+    track_id: str
+    rtx_ssrc: int | None = None
+    active: bool = True
+    """A closed consumer keeps its m-section (mids are never reused) with port 0."""
+
+
+@dataclass(frozen=True)
+class SubscriberAnswer:
+    connect: ConnectWebRtcTransport
+    accepted: tuple[str, ...]
+    rejected: tuple[str, ...]
+    header_extensions: dict[str, HeaderExtensionIds]
+    """Per accepted mid, the extension ids the subscriber agreed to."""
+
+
+def _subscriber_extensions(kind: str, ids: HeaderExtensionIds) -> list[HeaderExtension]:
+    # No sdes:mid: the engine forwards header extensions unchanged, so a forwarded packet carries the
+    # MID it had on its publisher's connection, which names another m-section here. A receiver that
+    # demultiplexes by MID before SSRC (Chromium) would route it to the wrong track; without the
+    # extension it demultiplexes by the SSRC this offer announces per consumer.
+    excluded = (URI_MID, URI_RID, URI_REPAIRED_RID)
+    allowed = [uri for uri in SUPPORTED_EXTENSIONS[kind] if uri not in excluded]
+    return sorted(
+        (HeaderExtension(i, uri) for uri, i in ids.items() if uri in allowed), key=lambda e: e.id
+    )
+
+
+def build_subscriber_offer(
+    consumers: list[ConsumerDescription],
+    local: TransportParameters,
+    *,
+    session_id: int | None = None,
+    version: int = 1,
+    extensions: HeaderExtensionIds = SUBSCRIBER_EXTENSIONS,
+) -> str:
+    """An offer with one sendonly m-section per consumer, on our single BUNDLEd transport."""
+    if not consumers:
+        raise SdpError("a subscriber offer needs at least one consumer")
+    offer = SessionDescription(origin=new_origin(session_id, version), ice_lite=True)
+    offer.msid_semantic = "WMS *"
+    bundled: list[str] = []
+    for consumer in consumers:
+        codec = consumer.codec
+        name = codec.mime_type.split("/", 1)[1]
+        if not consumer.active:
+            section = MediaSection(kind=consumer.kind, port=0, protocol=PROTOCOL, formats=[str(codec.payload_type)])
+            section.connection = "IN IP4 0.0.0.0"
+            transport_attributes(section, local, "actpass")
+            section.mid = consumer.mid
+            section.direction = "inactive"
+            section.codecs = [RtpCodec(codec.payload_type, name, codec.clock_rate, codec.channels)]
+            offer.media.append(section)
+            continue
+        section = MediaSection(kind=consumer.kind, port=9, protocol=PROTOCOL, formats=[])
+        section.mid = consumer.mid
+        transport_section(section, local, "actpass")
+        section.rtcp_rsize = True
+        section.direction = "sendonly"
+        section.msid = [f"{consumer.stream_id} {consumer.track_id}"]
+        section.extmaps = _subscriber_extensions(consumer.kind, extensions)
+        section.codecs = [
+            RtpCodec(codec.payload_type, name, codec.clock_rate, codec.channels,
+                     dict(codec.parameters), list(codec.rtcp_feedback))
+        ]
+        ssrcs = [consumer.ssrc]  # the caller's: the offer announces them, never chooses them
+        if codec.rtx_payload_type is not None and consumer.rtx_ssrc is not None:
+            ssrcs.append(consumer.rtx_ssrc)
+            section.codecs.append(
+                RtpCodec(codec.rtx_payload_type, "rtx", codec.clock_rate, None, {"apt": str(codec.payload_type)})
+            )
+            section.ssrc_groups = [SsrcGroup("FID", [consumer.ssrc, consumer.rtx_ssrc])]
+        section.formats = [str(c.payload_type) for c in section.codecs]
+        for ssrc in ssrcs:
+            section.ssrcs += [
+                SsrcAttribute(ssrc, "cname", consumer.cname),
+                SsrcAttribute(ssrc, "msid", f"{consumer.stream_id} {consumer.track_id}"),
+            ]
+        offer.media.append(section)
+        bundled.append(consumer.mid)
+    if not bundled:
+        raise SdpError("a subscriber offer needs at least one active consumer")
+    offer.groups = [Group("BUNDLE", bundled)]
+    return offer.serialize()
+
+
+def parse_subscriber_answer(
+    answer: str | SessionDescription, offer: str | SessionDescription
+) -> SubscriberAnswer:
+    """Check a subscriber's answer against our offer; return what the engine must be told."""
+    answer_s = SessionDescription.parse(answer) if isinstance(answer, str) else answer
+    offer_s = SessionDescription.parse(offer) if isinstance(offer, str) else offer
+    if [m.mid for m in answer_s.media] != [m.mid for m in offer_s.media]:
+        raise SdpError("answer's media sections do not match the offer's mids")
+    accepted: list[str] = []
+    rejected: list[str] = []
+    extensions: dict[str, HeaderExtensionIds] = {}
+    connect: ConnectWebRtcTransport | None = None
+    for offered, media in zip(offer_s.media, answer_s.media):
+        assert media.mid is not None
+        if offered.port == 0 or media.port == 0 or media.direction == "inactive":
+            rejected.append(media.mid)
+            continue
+        if media.kind != offered.kind:
+            raise SdpError(f"media section {media.mid!r} changed kind in the answer")
+        ufrag, pwd, fingerprints, setup = remote_transport(answer_s, media)
+        if setup == "active":
+            role = "server"
+        elif setup == "passive":
+            role = "client"
+        else:
+            raise SdpError(f"an answer's a=setup must be active or passive, not {setup!r}")
+        if connect is None:
+            connect = ConnectWebRtcTransport(role, fingerprints, ufrag, pwd)
+        offered_ext = {(e.id, e.uri) for e in offered.extmaps}
+        for ext in media.extmaps:
+            if (ext.id, ext.uri) not in offered_ext:
+                raise SdpError(f"media section {media.mid!r} answers extension {ext.uri} with id {ext.id} not offered")
+        extensions[media.mid] = HeaderExtensionIds.from_media(media)
+        accepted.append(media.mid)
+    if connect is None:
+        raise SdpError("the answer accepts no media section")
+    return SubscriberAnswer(connect, tuple(accepted), tuple(rejected), extensions)
