@@ -53,9 +53,7 @@ from control.domain.permissions import Permission
 from control.domain.roles import Role, Source
 from control.errors import Forbidden, NotFound
 from control.services.context import Context
-from control.store.chat_attendance_models import AttendanceEvent
-from control.store.meeting_models import Meeting
-from control.store.models import RoomAccess
+from control.store.models import AttendanceEvent, Meeting, RoomAccess
 from control.types import Principal
 
 __all__ = ["AttendanceObserver", "AttendanceRecorder", "user_person_keys", "EventKind", "Presence", "PersonAttendance", "Report", "CSV_COLUMNS", "report_csv",

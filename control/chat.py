@@ -39,7 +39,7 @@ from control.domain.meeting_state import MeetingState, Refused
 from control.domain.moderation import check_chat
 from control.errors import Forbidden, Invalid
 from control.services.context import Context
-from control.store.chat_attendance_models import ChatMessage
+from control.store.models import ChatMessage
 from control.store.repositories import Page, paginate
 from control.types import Principal
 

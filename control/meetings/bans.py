@@ -19,8 +19,7 @@ from control.errors import Forbidden, NotFound
 from control.meetings.service import USER_PREFIX, MeetingService
 from control.services import rooms
 from control.services.context import Context, record
-from control.store.meeting_models import GuestInvitation
-from control.store.models import User
+from control.store.models import GuestInvitation, User
 from control.store.repositories.meetings import MeetingStore
 from control.types import Principal
 

@@ -13,7 +13,7 @@ from control.domain.rooms import may_administrate_room
 from control.errors import Forbidden
 from control.services import rooms
 from control.services.context import Context
-from control.store.meeting_models import Meeting
+from control.store.models import Meeting
 from control.store.repositories import Page, paginate
 from control.types import Principal
 

@@ -53,8 +53,7 @@ from control.meetings.visibility import NOBODY, Viewer
 from control.sdp import Produce, SdpError, answer_offer, parse_subscriber_answer
 from control.services import auth
 from control.services.context import Context
-from control.store.meeting_models import Meeting, RoomRemoval
-from control.store.models import AuditEvent, Room
+from control.store.models import AuditEvent, Meeting, Room, RoomRemoval
 from control.store.repositories.meetings import MeetingStore
 from control.store.repositories.rooms import Rooms
 from control.store.repositories.sessions import AuthSessions

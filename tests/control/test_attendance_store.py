@@ -13,10 +13,8 @@ from control.attendance import AttendanceRecorder, report_csv, report_json
 from control.domain.attendance import Event, EventKind as K, attendance
 from control.domain.roles import Role, Source
 from control.store import migrate
-from control.store.chat_attendance_models import AttendanceEvent
+from control.store.models import AttendanceEvent, Company, Meeting, Room, User
 from control.store.db import create_engine, create_sessionmaker
-from control.store.meeting_models import Meeting
-from control.store.models import Company, Room, User
 
 T0 = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
 

@@ -18,10 +18,8 @@ from control.domain.permissions import Permission as P
 from control.domain.roles import ALL_CAPABILITIES, Capability, Role
 from control.errors import Invalid
 from control.store import migrate
-from control.store.chat_attendance_models import ChatMessage
+from control.store.models import ChatMessage, Company, Meeting, Room, User
 from control.store.db import create_engine, create_sessionmaker
-from control.store.meeting_models import Meeting
-from control.store.models import Company, Room, User
 
 V1 = "/api/v1"
 T0 = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from control.attendance import AttendanceObserver
 from control.chat import ChatObserver
 from control.meetings.events import MeetingInfo
-from control.store.meeting_models import Meeting
+from control.store.models import Meeting
 
 V1 = "/api/v1"
 

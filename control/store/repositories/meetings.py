@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from control.store.meeting_models import GuestInvitation, GuestSession, Meeting, RoomRemoval
+from control.store.models import GuestInvitation, GuestSession, Meeting, RoomRemoval
 
 
 class MeetingStore:

@@ -14,8 +14,7 @@ from test_service_hooks import FakeRegistry, Socket
 from control.domain.moderation import Action, Command
 from control.domain.permissions import Permission
 from control.meetings.service import MeetingService
-from control.store.meeting_models import RoomRemoval
-from control.store.models import AuditEvent
+from control.store.models import AuditEvent, RoomRemoval
 
 V1 = "/api/v1"
 
@@ -157,7 +156,7 @@ async def test_a_guest_name_is_validated_at_redemption(meeting, client) -> None:
 async def test_chat_history_hides_other_names_without_the_permission(world, client) -> None:
     from control.attendance import AttendanceRecorder, EventKind
     from control.chat import ChatStore
-    from control.store.meeting_models import Meeting
+    from control.store.models import Meeting
 
     admin = await world.company()
     ann = await world.user(admin, name="Ann")
