@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from control import metrics
-from control.chat import text_problem
+from control.domain.chat import text_problem
 from control.domain import moderation
 from control.domain.meeting_state import Code, MeetingState, Participant, Refused, Removal, RoomFeatures
 from control.domain.moderation import (

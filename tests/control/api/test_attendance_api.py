@@ -4,10 +4,10 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 
-from control.attendance import CSV_COLUMNS, AttendanceRecorder
 from control.domain.attendance import EventKind as K
 from control.domain.permissions import Permission as P
 from control.domain.roles import Role, Source
+from control.services.attendance import CSV_COLUMNS, AttendanceRecorder
 from control.store.models import Meeting
 
 V1 = "/api/v1"
