@@ -17,10 +17,10 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from control import api, engines, signaling
-from control.attendance import AttendanceObserver
-from control.chat import ChatObserver
 from control.meetings import MeetingService
 from control.errors import ApiError, Conflict
+from control.services.attendance import AttendanceObserver
+from control.services.chat import ChatObserver
 from control.services.context import Context
 from control.settings import Settings
 from control.store import migrate

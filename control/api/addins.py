@@ -12,7 +12,7 @@ from control.api.endpoint import Call, EndpointGroup
 from control.api.schemas import Id, Input, Name, Page, PageQuery
 from control.services import addins
 from control.services.addins import Kind
-from control.store.addins_models import AddIn
+from control.store.models import AddIn
 
 endpoints = EndpointGroup(tag="add-ins")
 

@@ -6,10 +6,10 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from control import attendance
 from control.api.endpoint import Call, EndpointGroup
 from control.api.schemas import Id, Input
 from control.domain.roles import Role
+from control.services import attendance
 
 endpoints = EndpointGroup(tag="attendance")
 

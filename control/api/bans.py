@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from control.api.endpoint import Call, EndpointGroup
 from control.api.schemas import Id, Input
-from control.meetings import bans
+from control.services import bans
 
 endpoints = EndpointGroup(tag="rooms")
 

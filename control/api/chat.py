@@ -4,10 +4,10 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from control import chat
-from control.attendance import AttendanceRecorder, user_person_keys
 from control.domain.rooms import names_visible
 from control.meetings.visibility import label
+from control.services import chat
+from control.services.attendance import AttendanceRecorder, user_person_keys
 from control.api.endpoint import Call, EndpointGroup
 from control.api.schemas import Id, Input, Page, PageQuery
 
@@ -45,7 +45,7 @@ async def list_chat_messages(call: Call) -> Page[ChatMessageOut]:
     q: ChatQuery = call.query
     page = await chat.history_for(call.ctx, call.principal, call.path.meeting_id, offset=q.offset, limit=q.limit,
                                   after_id=q.after_id)
-    messages = [chat.message_json(m) for m in page.items]
+    messages = [m.item() for m in page.items]
     if not names_visible(call.principal.permissions):
         events = await AttendanceRecorder(call.ctx.session, call.principal.company_id).events(call.path.meeting_id)
         _hide_names(messages, user_person_keys(call.principal.user_id), [e.participant for e in events])

@@ -10,7 +10,7 @@ from control.api.endpoint import Call, EndpointGroup
 from control.api.schemas import Id, Input, Instant, Page, PageQuery, Secret
 from control.domain.roles import Role
 from control.services import group_links
-from control.store.addins_models import GroupLink
+from control.store.models import GroupLink
 
 endpoints = EndpointGroup(tag="group-links")
 

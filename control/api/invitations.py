@@ -11,7 +11,8 @@ from pydantic import AfterValidator, BaseModel, Field
 from control.api.endpoint import Call, EndpointGroup
 from control.api.schemas import Id, Input, Name
 from control.domain.roles import Capability
-from control.meetings import guests, invitations
+from control.meetings import guests
+from control.services import invitations
 
 endpoints = EndpointGroup(tag="invitations")
 

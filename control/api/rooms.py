@@ -8,8 +8,7 @@ from control.api.endpoint import Call, EndpointGroup
 from control.api.schemas import Id, Input, Name, Page, PageQuery, Search
 from control.domain.roles import Role
 from control.domain.rooms import presence_visible
-from control.meetings import history
-from control.services import rooms
+from control.services import history, rooms
 
 endpoints = EndpointGroup(tag="rooms")
 

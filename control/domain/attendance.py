@@ -1,7 +1,7 @@
 """Attendance as a pure fold over timestamped events: who was in a meeting, when, and with what on.
 
 No I/O and no clock: events carry their own time, and every query takes the moment it is asked for
-(`until`). `control.attendance` stores the events and renders reports; this module only computes.
+(`until`). `control.services.attendance` stores the events and renders reports; this module only computes.
 
 One *connection* (a participant id) is in one of three places at a time: absent, waiting (in the
 waiting room) or present (admitted into the meeting). A *person* (user id or guest key) may have

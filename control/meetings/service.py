@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from control import metrics
-from control.chat import text_problem
+from control.domain.chat import text_problem
 from control.domain import moderation
 from control.domain.meeting_state import Code, MeetingState, Participant, Refused, Removal, RoomFeatures
 from control.domain.moderation import (
@@ -53,8 +53,7 @@ from control.meetings.visibility import NOBODY, Viewer
 from control.meetings.sdp import Produce, SdpError, answer_offer, parse_subscriber_answer
 from control.services import auth
 from control.services.context import Context
-from control.store.meeting_models import Meeting, RoomRemoval
-from control.store.models import AuditEvent, Room
+from control.store.models import AuditEvent, Meeting, Room, RoomRemoval
 from control.store.repositories.meetings import MeetingStore
 from control.store.repositories.rooms import Rooms
 from control.store.repositories.sessions import AuthSessions

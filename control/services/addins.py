@@ -16,7 +16,7 @@ from control.domain.permissions import Permission
 from control.errors import Conflict, NotFound
 from control.security import secrets
 from control.services.context import Context, record, require
-from control.store.addins_models import AddIn
+from control.store.models import AddIn
 from control.store.repositories import Page
 from control.store.repositories.addins import AddIns
 from control.types import Principal

@@ -2,14 +2,12 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import update
-
 from control.errors import Forbidden, Unauthenticated
 from control.security import principals, secrets, tokens
 from control.security.passwords import hash_password, verify_password
 from control.services.context import Context, record
-from control.store.models import ApiKey, AuthSession, User
-from control.store.repositories.api_keys import find_by_secret_hash
+from control.store.models import AuthSession, User
+from control.store.repositories.api_keys import find_by_secret_hash, record_use
 from control.store.repositories.companies import Companies
 from control.store.repositories.sessions import AuthSessions
 from control.store.repositories.users import Users, find_by_invitation
@@ -165,6 +163,5 @@ async def _authenticate_key(ctx: Context, credential: str, cache: principals.Pri
 async def _record_use(ctx: Context, key_id: str) -> None:
     """Write the key's last use (committed at once: recorded even when the request then fails). The
     write is tagged as changing no principal, so it does not empty the cache."""
-    await ctx.session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=ctx.now())
-                              .execution_options(**{principals.NEUTRAL: True}))
+    await record_use(ctx.session, key_id, ctx.now(), **{principals.NEUTRAL: True})
     await ctx.session.commit()

@@ -16,7 +16,7 @@ from control.errors import Conflict, Forbidden, Invalid, NotFound
 from control.security import secrets
 from control.services import rooms
 from control.services.context import Context, record
-from control.store.addins_models import GroupLink
+from control.store.models import GroupLink
 from control.store.repositories import Page
 from control.store.repositories.addins import GroupLinks
 from control.store.repositories.rooms import Rooms

@@ -2,7 +2,7 @@
 
 from sqlalchemy import func, select
 
-from control.store.addins_models import AddIn, GroupLink
+from control.store.models import AddIn, GroupLink
 from control.store.repositories import Page, TenantRepository, paginate
 
 

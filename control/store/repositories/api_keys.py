@@ -1,4 +1,7 @@
-from sqlalchemy import select
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from control.store.models import ApiKey
@@ -26,3 +29,9 @@ class ApiKeys(TenantRepository):
 async def find_by_secret_hash(session: AsyncSession, secret_hash: str) -> ApiKey | None:
     """The key presented by a caller (a key names its company by itself)."""
     return await session.scalar(select(ApiKey).where(ApiKey.secret_hash == secret_hash))
+
+
+async def record_use(session: AsyncSession, key_id: str, at: datetime, **options: Any) -> None:
+    """Write the key's last use (`options`: execution options of the write)."""
+    await session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=at)
+                          .execution_options(**options))

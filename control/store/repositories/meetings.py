@@ -1,11 +1,13 @@
 """Meetings, guest invitations and sessions, room removals and bans (tables of migration 0002)."""
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from control.store.meeting_models import GuestInvitation, GuestSession, Meeting, RoomRemoval
+from control.store.models import GuestInvitation, GuestSession, Meeting, RoomRemoval
+from control.store.repositories import Page, paginate
 
 
 class MeetingStore:
@@ -20,6 +22,16 @@ class MeetingStore:
 
     async def meeting(self, meeting_id: str) -> Meeting | None:
         return await self.session.get(Meeting, meeting_id)
+
+    async def meeting_of_company(self, company_id: str, meeting_id: str) -> Meeting | None:
+        return await self.session.scalar(
+            select(Meeting).where(Meeting.id == meeting_id, Meeting.company_id == company_id))
+
+    async def of_room(self, company_id: str, room_id: str, *, offset: int, limit: int) -> Page[Meeting]:
+        """The room's meetings, newest first (by start; the running one, if any, comes first)."""
+        query = (select(Meeting).where(Meeting.company_id == company_id, Meeting.room_id == room_id)
+                 .order_by(Meeting.started_at.desc(), Meeting.id.desc()))
+        return await paginate(self.session, query, offset, limit)
 
     async def end_running(self, now: datetime, reason: str) -> None:
         """Meetings left running by a previous process end (their live state is gone)."""
@@ -36,6 +48,13 @@ class MeetingStore:
         rows = await self.session.scalars(select(GuestInvitation).where(GuestInvitation.room_id == room_id)
                                           .order_by(GuestInvitation.created_at))
         return list(rows)
+
+    async def invitee_names(self, company_id: str, keys: Iterable[str]) -> dict[str, str]:
+        """The invitee name of each guest person key that names an invitation of the company."""
+        rows = await self.session.execute(
+            select(GuestInvitation.invitee_key, GuestInvitation.invitee_name).where(
+                GuestInvitation.company_id == company_id, GuestInvitation.invitee_key.in_(list(keys))))
+        return {key: name for key, name in rows}
 
     async def guest_session(self, session_id: str) -> GuestSession | None:
         return await self.session.get(GuestSession, session_id)

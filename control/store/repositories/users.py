@@ -14,6 +14,12 @@ class Users(TenantRepository):
         return await self.session.scalar(
             select(User).where(User.company_id == self.company_id, User.email == email.lower()))
 
+    async def names(self, user_ids: set[str]) -> dict[str, str]:
+        """The name of each of the users that belongs to the company."""
+        rows = await self.session.execute(
+            select(User.id, User.name).where(User.company_id == self.company_id, User.id.in_(user_ids)))
+        return {user_id: name for user_id, name in rows}
+
     async def count(self) -> int:
         return await self.session.scalar(
             select(func.count()).select_from(User).where(User.company_id == self.company_id)) or 0

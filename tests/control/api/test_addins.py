@@ -7,8 +7,7 @@ from sqlalchemy import select
 
 from control.domain.permissions import Permission as P
 from control.services import addins as addins_service
-from control.store.addins_models import AddIn
-from control.store.models import AuditEvent
+from control.store.models import AddIn, AuditEvent
 
 V1 = "/api/v1"
 HOOK = {"name": "Ticketing", "kind": "webhook", "url": "https://hooks.example.com/services/T0/B0/tok3n?x=1"}

@@ -7,8 +7,7 @@ from sqlalchemy import select
 
 from control.domain.permissions import Permission as P
 from control.services import group_links as group_links_service
-from control.store.addins_models import GroupLink
-from control.store.models import AuditEvent
+from control.store.models import AuditEvent, GroupLink
 
 V1 = "/api/v1"
 

@@ -10,8 +10,7 @@ from control.domain.meeting_state import MeetingState
 from control.domain.permissions import Permission
 from control.meetings.media import Media
 from control.meetings.service import LiveMeeting
-from control.store.meeting_models import GuestInvitation, RoomRemoval
-from control.store.models import AuditEvent
+from control.store.models import AuditEvent, GuestInvitation, RoomRemoval
 
 V1 = "/api/v1"
 

@@ -14,8 +14,7 @@ from test_service_hooks import FakeRegistry, Socket
 from control.domain.moderation import Action, Command
 from control.domain.permissions import Permission
 from control.meetings.service import MeetingService
-from control.store.meeting_models import RoomRemoval
-from control.store.models import AuditEvent
+from control.store.models import AuditEvent, RoomRemoval
 
 V1 = "/api/v1"
 
@@ -155,9 +154,9 @@ async def test_a_guest_name_is_validated_at_redemption(meeting, client) -> None:
 
 
 async def test_chat_history_hides_other_names_without_the_permission(world, client) -> None:
-    from control.attendance import AttendanceRecorder, EventKind
-    from control.chat import ChatStore
-    from control.store.meeting_models import Meeting
+    from control.services.attendance import AttendanceRecorder, EventKind
+    from control.store.models import ChatMessage, Meeting
+    from control.store.repositories.chat import ChatMessages
 
     admin = await world.company()
     ann = await world.user(admin, name="Ann")
@@ -170,12 +169,13 @@ async def test_chat_history_hides_other_names_without_the_permission(world, clie
         recorder = AttendanceRecorder(ctx.session, admin.company_id)  # arrivals number the labels
         await recorder.record(meeting.id, f"u:{admin.id}", "Admin", EventKind.JOINED, ctx.now(), participant="p1")
         await recorder.record(meeting.id, f"u:{ann.id}", "Ann", EventKind.JOINED, ctx.now(), participant="p2")
-        store = ChatStore(ctx.session, admin.company_id)
-        await store.save(meeting.id, sender_person=f"u:{admin.id}", sender_participant="p1", sender_name="Admin",
-                         text="hi", at=ctx.now())
-        await store.save(meeting.id, sender_person=f"u:{admin.id}", sender_participant="p1", sender_name="Admin",
-                         text="psst", at=ctx.now(), recipient_person=f"u:{ann.id}", recipient_participant="p2",
-                         recipient_name="Ann")
+        messages = ChatMessages(ctx.session, admin.company_id)
+        await messages.add(ChatMessage(meeting_id=meeting.id, sender_person=f"u:{admin.id}", sender_participant="p1",
+                                       sender_name="Admin", text="hi", sent_at=ctx.now()))
+        await messages.add(ChatMessage(meeting_id=meeting.id, sender_person=f"u:{admin.id}", sender_participant="p1",
+                                       sender_name="Admin", text="psst", sent_at=ctx.now(),
+                                       recipient_person=f"u:{ann.id}", recipient_participant="p2",
+                                       recipient_name="Ann"))
         await ctx.session.commit()
         meeting_id = meeting.id
     path = f"{V1}/meetings/{meeting_id}/chat"

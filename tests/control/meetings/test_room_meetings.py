@@ -5,7 +5,7 @@ for hidden rooms the caller cannot see."""
 from datetime import UTC, datetime, timedelta
 
 from control.domain.permissions import Permission
-from control.store.meeting_models import Meeting
+from control.store.models import Meeting
 
 V1 = "/api/v1"
 

@@ -10,7 +10,7 @@ import pytest
 from control.domain.moderation import Action, Command, Reason
 from control.engines import Applied, WorkerConnected, WorkerInfo, WorkerLost
 from control.meetings.service import Link, MeetingError, MeetingService
-from control.store.meeting_models import Meeting
+from control.store.models import Meeting
 
 V1 = "/api/v1"
 

@@ -10,9 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from control.store import migrate
-from control.store.addins_models import AddIn, GroupLink
+from control.store.models import AddIn, Company, GroupLink, Room, User
 from control.store.db import create_engine, create_sessionmaker
-from control.store.models import Company, Room, User
 from control.store.repositories.addins import AddIns, GroupLinks
 from control.store.repositories.companies import Companies
 from control.store.repositories.rooms import Rooms

@@ -6,15 +6,14 @@ the room). A room of another company, or a hidden room the caller has no access 
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from control.domain.roles import Role
 from control.domain.rooms import may_administrate_room
 from control.errors import Forbidden
 from control.services import rooms
 from control.services.context import Context
-from control.store.meeting_models import Meeting
-from control.store.repositories import Page, paginate
+from control.store.models import Meeting
+from control.store.repositories import Page
+from control.store.repositories.meetings import MeetingStore
 from control.types import Principal
 
 
@@ -25,6 +24,4 @@ async def list_meetings(ctx: Context, principal: Principal, room_id: str, *, off
     if view.role not in (Role.ORGANIZER, Role.MODERATOR) and not may_administrate_room(principal.permissions, None):
         raise Forbidden("only the room's organizers and moderators, and holders of 'Administrate rooms', list its "
                         "meetings", code="no_access")
-    query = (select(Meeting).where(Meeting.company_id == principal.company_id, Meeting.room_id == room_id)
-             .order_by(Meeting.started_at.desc(), Meeting.id.desc()))
-    return await paginate(ctx.session, query, offset, limit)
+    return await MeetingStore(ctx.session).of_room(principal.company_id, room_id, offset=offset, limit=limit)

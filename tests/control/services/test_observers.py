@@ -3,10 +3,10 @@ persist chat, and the REST endpoints then show both to users known by u:<user id
 
 from datetime import UTC, datetime, timedelta
 
-from control.attendance import AttendanceObserver
-from control.chat import ChatObserver
 from control.meetings.events import MeetingInfo
-from control.store.meeting_models import Meeting
+from control.services.attendance import AttendanceObserver
+from control.services.chat import ChatObserver
+from control.store.models import Meeting
 
 V1 = "/api/v1"
 

@@ -17,7 +17,7 @@ from control.meetings.service import USER_PREFIX, MeetingError, MeetingService, 
 from control.security import secrets
 from control.services import rooms
 from control.services.context import Context, record
-from control.store.meeting_models import GuestInvitation, GuestSession
+from control.store.models import GuestInvitation, GuestSession
 from control.store.repositories.meetings import MeetingStore
 from control.types import Principal
 

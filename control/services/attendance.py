@@ -1,9 +1,10 @@
-"""Attendance of meetings: the recorder the meeting service feeds, the live list, and the report
-(JSON and CSV) with each person's joins and leaves, total time, and time with microphone, camera and
-screen share on.
+"""Attendance of meetings: the recorder the meeting service feeds (through `AttendanceObserver`), and
+the report (JSON and CSV) with each person's joins and leaves, total time, and time with microphone,
+camera and screen share on.
 
-The computation is pure (`control.domain.attendance`); this module stores the raw events (the
-append-only table attendance_events, so that every report can be rebuilt) and renders reports.
+The computation is pure (`control.domain.attendance`); this module records the raw events (through
+the repository `control.store.repositories.attendance`, so that every report can be rebuilt) and
+renders reports.
 
 Interface for the meeting service
 ---------------------------------
@@ -15,7 +16,6 @@ Interface for the meeting service
     await recorder.record(meeting_id, person, "", EventKind.ROLE, at, participant=participant_id,
                           role=Role.MODERATOR)
     ...                                         # then commit, with the state change it describes
-    await recorder.present(meeting_id)          # the live list, list[Presence]
     await recorder.report(meeting_id, until=…)  # Report; report_json(r) / report_csv(r) render it
 
 `record` only adds and flushes: the caller commits it in the same transaction as the meeting state
@@ -44,7 +44,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from control.domain import attendance as tracking
@@ -53,13 +52,14 @@ from control.domain.permissions import Permission
 from control.domain.roles import Role, Source
 from control.errors import Forbidden, NotFound
 from control.services.context import Context
-from control.store.chat_attendance_models import AttendanceEvent
-from control.store.meeting_models import Meeting
-from control.store.models import RoomAccess
+from control.store.models import AttendanceEvent, Meeting
+from control.store.repositories.attendance import AttendanceEvents
+from control.store.repositories.meetings import MeetingStore
+from control.store.repositories.rooms import Rooms
 from control.types import Principal
 
-__all__ = ["AttendanceObserver", "AttendanceRecorder", "user_person_keys", "EventKind", "Presence", "PersonAttendance", "Report", "CSV_COLUMNS", "report_csv",
-           "report_json", "meeting_for", "may_report", "report_for"]
+__all__ = ["CSV_COLUMNS", "AttendanceObserver", "AttendanceRecorder", "EventKind", "PersonAttendance", "Presence",
+           "Report", "may_report", "meeting_for", "report_csv", "report_for", "report_json", "user_person_keys"]
 
 
 @dataclass(frozen=True)
@@ -81,8 +81,7 @@ class AttendanceRecorder:
     """Attendance events of one company's meetings (tenant-scoped like the repositories)."""
 
     def __init__(self, session: AsyncSession, company_id: str):
-        self.session = session
-        self.company_id = company_id
+        self.rows = AttendanceEvents(session, company_id)
 
     async def record(self, meeting_id: str, person: str, name: str, event: EventKind, at: datetime, *,
                      participant: str = "", source: Source | None = None, role: Role | None = None) -> None:
@@ -94,16 +93,12 @@ class AttendanceRecorder:
         if (event is EventKind.ROLE) != (role is not None):
             raise ValueError(f"{event} {'needs' if role is None else 'takes no'} role")
         detail = source.value if source is not None else role.value if role is not None else None
-        self.session.add(AttendanceEvent(company_id=self.company_id, meeting_id=meeting_id, at=at, person=person,
-                                         participant=participant, name=name[:200], kind=event.value, detail=detail))
-        await self.session.flush()
+        await self.rows.add(AttendanceEvent(meeting_id=meeting_id, at=at, person=person, participant=participant,
+                                            name=name[:200], kind=event.value, detail=detail))
 
     async def identity(self, meeting_id: str, participant: str) -> tuple[str, str] | None:
         """(person key, latest display name) of a participant id of the meeting, or None if never seen."""
-        rows = (await self.session.execute(
-            select(AttendanceEvent.person, AttendanceEvent.name).where(
-                AttendanceEvent.company_id == self.company_id, AttendanceEvent.meeting_id == meeting_id,
-                AttendanceEvent.participant == participant).order_by(AttendanceEvent.id))).all()
+        rows = await self.rows.names_of(meeting_id, participant)
         if not rows:
             return None
         names = [name for _, name in rows if name]
@@ -111,18 +106,7 @@ class AttendanceRecorder:
 
     async def events(self, meeting_id: str) -> list[Event]:
         """The meeting's events in the order they were recorded."""
-        rows = await self.session.scalars(
-            select(AttendanceEvent).where(AttendanceEvent.company_id == self.company_id,
-                                          AttendanceEvent.meeting_id == meeting_id).order_by(AttendanceEvent.id))
-        return [_event(row) for row in rows]
-
-    async def present(self, meeting_id: str) -> list[Presence]:
-        """Who is in the meeting or its waiting room now, in order of arrival."""
-        events = await self.events(meeting_id)
-        tracker = tracking.Tracker()
-        for event in sorted(events, key=lambda e: e.at):
-            tracker.apply(event)
-        return tracker.present()
+        return [_event(row) for row in await self.rows.of_meeting(meeting_id)]
 
     async def report(self, meeting_id: str, *, until: datetime, started_at: datetime | None = None,
                      ended_at: datetime | None = None) -> Report:
@@ -133,16 +117,12 @@ class AttendanceRecorder:
 
     async def took_part(self, meeting_id: str, *persons: str) -> bool:
         """Whether the person (under any of the keys) was ever in the meeting or its waiting room."""
-        return bool(await self.session.scalar(select(exists().where(
-            AttendanceEvent.company_id == self.company_id, AttendanceEvent.meeting_id == meeting_id,
-            AttendanceEvent.person.in_(persons)))))
+        return await self.rows.any_of(meeting_id, persons)
 
     async def moderated(self, meeting_id: str, *persons: str) -> bool:
         """Whether the person (under any of the keys) held the organizer or moderator role in the meeting."""
-        return bool(await self.session.scalar(select(exists().where(
-            AttendanceEvent.company_id == self.company_id, AttendanceEvent.meeting_id == meeting_id,
-            AttendanceEvent.person.in_(persons), AttendanceEvent.kind == EventKind.ROLE.value,
-            AttendanceEvent.detail.in_([Role.ORGANIZER.value, Role.MODERATOR.value])))))
+        return await self.rows.any_of(meeting_id, persons, kind=EventKind.ROLE.value,
+                                      details=[Role.ORGANIZER.value, Role.MODERATOR.value])
 
 
 def _event(row: AttendanceEvent) -> Event:
@@ -166,8 +146,7 @@ def user_person_keys(user_id: str) -> tuple[str, ...]:
 
 async def meeting_for(ctx: Context, principal: Principal, meeting_id: str) -> Meeting:
     """The meeting, in the caller's company; any other is not found."""
-    meeting = await ctx.session.scalar(
-        select(Meeting).where(Meeting.id == meeting_id, Meeting.company_id == principal.company_id))
+    meeting = await MeetingStore(ctx.session).meeting_of_company(principal.company_id, meeting_id)
     if meeting is None:
         raise NotFound(f"meeting {meeting_id} not found")
     return meeting
@@ -181,9 +160,8 @@ async def may_report(ctx: Context, principal: Principal, meeting: Meeting) -> bo
     if await AttendanceRecorder(ctx.session, meeting.company_id).moderated(meeting.id,
                                                                            *user_person_keys(principal.user_id)):
         return True
-    role = await ctx.session.scalar(select(RoomAccess.role).where(RoomAccess.room_id == meeting.room_id,
-                                                                  RoomAccess.user_id == principal.user_id))
-    return role is not None and Role(role).moderates
+    role = await Rooms(ctx.session, meeting.company_id).role(meeting.room_id, principal.user_id)
+    return role is not None and role.moderates
 
 
 async def report_for(ctx: Context, principal: Principal, meeting_id: str) -> Report:

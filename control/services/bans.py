@@ -11,17 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import select
-
 from control.domain.roles import Role
 from control.domain.rooms import may_administrate_room, names_visible
 from control.errors import Forbidden, NotFound
 from control.meetings.service import USER_PREFIX, MeetingService
 from control.services import rooms
 from control.services.context import Context, record
-from control.store.meeting_models import GuestInvitation
-from control.store.models import User
 from control.store.repositories.meetings import MeetingStore
+from control.store.repositories.users import Users
 from control.types import Principal
 
 
@@ -47,14 +44,10 @@ async def _names(ctx: Context, company_id: str, persons: set[str]) -> dict[str, 
     guests = {p for p in persons if p.startswith("g:")}
     names: dict[str, str] = {}
     if users:
-        for user_id, name in (await ctx.session.execute(
-                select(User.id, User.name).where(User.company_id == company_id, User.id.in_(users)))).all():
-            names[USER_PREFIX + user_id] = name
+        names.update((USER_PREFIX + user_id, name) for user_id, name in
+                     (await Users(ctx.session, company_id).names(users)).items())
     if guests:
-        for key, name in (await ctx.session.execute(
-                select(GuestInvitation.invitee_key, GuestInvitation.invitee_name).where(
-                    GuestInvitation.company_id == company_id, GuestInvitation.invitee_key.in_(guests)))).all():
-            names[key] = name
+        names.update(await MeetingStore(ctx.session).invitee_names(company_id, guests))
     return names
 
 

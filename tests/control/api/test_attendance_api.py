@@ -4,11 +4,11 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 
-from control.attendance import CSV_COLUMNS, AttendanceRecorder
 from control.domain.attendance import EventKind as K
 from control.domain.permissions import Permission as P
 from control.domain.roles import Role, Source
-from control.store.meeting_models import Meeting
+from control.services.attendance import CSV_COLUMNS, AttendanceRecorder
+from control.store.models import Meeting
 
 V1 = "/api/v1"
 T0 = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
@@ -108,7 +108,7 @@ async def test_who_may_read_the_report(world, client):
 async def test_a_room_moderator_may_read_the_report(world, client):
     admin, opener, moderator, plain, meeting_id = await setup_meeting(world, client)
     async with world.context() as ctx:
-        from control.store.meeting_models import Meeting as M
+        from control.store.models import Meeting as M
 
         room_id = (await ctx.session.get(M, meeting_id)).room_id
     await client.put(f"{V1}/rooms/{room_id}/access/{plain.id}", headers=admin.headers, json={"role": "moderator"})

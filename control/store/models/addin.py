@@ -1,0 +1,32 @@
+"""Company add-ins (migration 0004). Only the SHA-256 of a secret is stored
+(control.security.secrets), as for API keys."""
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from control.store.models.base import ID, Base, UTCDateTime, new_id, utcnow
+
+URL = String(2000)
+
+
+class AddIn(Base):
+    """A company-level integration, registered by holders of Manage company settings.
+
+    A registry entry only: Podium calls nothing at `url` (see docs/control-api.md, "Add-ins").
+    """
+
+    __tablename__ = "add_ins"
+    __table_args__ = (UniqueConstraint("company_id", "name"),)
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    company_id: Mapped[str] = mapped_column(ID, ForeignKey("companies.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    """control.services.addins.Kind"""
+    url: Mapped[str] = mapped_column(URL)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    secret_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """The shared secret's digest; None: no secret."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

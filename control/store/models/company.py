@@ -1,0 +1,20 @@
+"""Companies: the tenants. Every tenant-owned row carries `company_id`."""
+
+from datetime import datetime
+
+from sqlalchemy import Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from control.store.models.base import ID, Base, UTCDateTime, new_id, utcnow
+
+
+class Company(Base):
+    __tablename__ = "companies"
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    privacy_notice: Mapped[str] = mapped_column(Text, default="")
+    max_rooms: Mapped[int] = mapped_column(Integer)
+    max_users: Mapped[int] = mapped_column(Integer)
+    max_participants: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
