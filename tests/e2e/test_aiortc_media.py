@@ -11,7 +11,7 @@ from harness import loopback_only, new_peer_connection, publish, strip_ssrcs, su
 from media import NumberedVideoTrack, ToneAudioTrack, dominant_frequency, read_number
 
 from engine import Engine
-from engine.dtls import DtlsCertificate, SrtpProfile
+from engine.webrtc.dtls import DtlsCertificate, SrtpProfile
 from engine.events import ProducerSsrcLearned
 
 pytestmark = pytest.mark.timeout(60)

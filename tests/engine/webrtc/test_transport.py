@@ -12,8 +12,8 @@ from engine_wire import parse_rtp, rtp
 from webrtc_peer import PEER_UFRAG, WebRtcPeer
 
 from engine import Engine
-from engine.dtls import Closed, DtlsCertificate, HandshakeComplete, SrtpProfile
 from engine.events import TransportRemoteChanged, TransportStateChanged
+from engine.webrtc.dtls import Closed, DtlsCertificate, HandshakeComplete, SrtpProfile
 
 SSRC = 0x1111
 
