@@ -47,3 +47,21 @@ def test_routing_with_sendmmsg(benchmark, routing) -> None:
     engine, packets, (host, port) = routing
     benchmark(_testing.route_batch, engine._core, packets, host, port, 1, True)
     assert engine.stats()["packets_out"] >= BATCH * SUBSCRIBERS
+
+
+def test_routing_without_send_refuses_a_fan_out_beyond_the_send_queue() -> None:
+    engine = Engine(host="127.0.0.1", port=0)
+    router = engine.create_router()
+    pub_addr = ("127.0.0.1", 40000)
+    producer = router.create_plain_transport(remote=pub_addr).produce(kind="audio", ssrc=1, payload_type=111)
+    sinks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(70)]  # more than SEND_SLOTS (64)
+    try:
+        for sink in sinks:
+            sink.bind(("127.0.0.1", 0))
+            router.create_plain_transport(remote=sink.getsockname()).consume(producer)
+        with pytest.raises(RuntimeError, match="fanned out"):
+            _testing.route_batch(engine._core, [rtp(1, 1, 1, pt=111)], *pub_addr, 1, False)
+    finally:
+        engine.close()
+        for sink in sinks:
+            sink.close()
