@@ -219,6 +219,16 @@ def route_batch(Core core, list datagrams, str host, int port, int rounds=1, bin
     return n * rounds
 
 
+def keyframe_interval_ms(Core core):
+    """The interval between two keyframe requests relayed for one producer (rtcp_relay.pxi)."""
+    return core._open().keyframe_interval_ms
+
+
+def set_keyframe_interval_ms(Core core, uint64_t value):
+    """Changes that interval on a running core (Engine(keyframe_interval=) sets it at creation)."""
+    core._open().keyframe_interval_ms = value
+
+
 # ---- SRTP (srtp.pxi) ---------------------------------------------------------------------------
 
 def srtp_constants():

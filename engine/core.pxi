@@ -104,13 +104,6 @@ cdef class Core:
     def set_version(self, uint64_t version):
         self.version = version
 
-    property keyframe_interval_ms:
-        def __get__(self):
-            return self.st.keyframe_interval_ms
-
-        def __set__(self, uint64_t value):
-            self.st.keyframe_interval_ms = value
-
     # ---- lookups ----------------------------------------------------------------------------
 
     cdef Transport* _transport(self, uint32_t tid) except NULL:
