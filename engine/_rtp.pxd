@@ -4,6 +4,25 @@ from libc.stdint cimport uint8_t, uint16_t, uint32_t
 from engine.includes.consts cimport Drop, Kind, Feedback
 
 
+# RFC constants of the packet views, and extension_next's results (EXT_END, EXT_MALFORMED).
+cdef enum:
+    RTP_HEADER_SIZE = 12
+    RTCP_HEADER_SIZE = 4
+    MAX_VIEW_LENGTH = 0xFFFF
+    EXT_ONE_BYTE_PROFILE = 0xBEDE          # RFC 8285 section 4.2
+    EXT_TWO_BYTE_PROFILE = 0x1000          # RFC 8285 section 4.3: 0x100 then 4 application bits
+    EXT_TWO_BYTE_MASK = 0xFFF0
+    EXT_ID_RESERVED = 15                   # one-byte form: "reserved for a future extension"
+    REMB_IDENTIFIER = 0x52454D42           # "REMB" (draft-alvestrand-rmcat-remb)
+    FMT_NACK = 1                           # RTPFB, RFC 4585 section 6.2.1
+    FMT_TWCC = 15                          # RTPFB, draft-holmer-rmcat-transport-wide-cc-extensions
+    FMT_PLI = 1                            # PSFB, RFC 4585 section 6.3.1
+    FMT_FIR = 4                            # PSFB, RFC 5104 section 4.3.1
+    FMT_AFB = 15                           # PSFB, application layer feedback (REMB)
+    EXT_END = -1
+    EXT_MALFORMED = -2
+
+
 cdef struct RtpView:
     const uint8_t* data       # borrowed from the receive buffer; never owned
     uint16_t length           # whole datagram
@@ -37,6 +56,12 @@ cdef Drop rtp_parse(const uint8_t* data, size_t length, RtpView* view) noexcept 
 cdef int rtp_extension(const RtpView* view, uint8_t ext_id, const uint8_t** value) noexcept nogil
 # Splits and validates a compound: every part, or a drop reason and no parts.
 cdef Drop rtcp_split(const uint8_t* data, size_t length, RtcpView* parts, int max_parts, int* count) noexcept nogil
+# Next RFC 8285 element of an extension block from pos[0] (one- or two-byte form): its length, or
+# EXT_END / EXT_MALFORMED.
+cdef int extension_next(const uint8_t* block, size_t size, bint one_byte, size_t* pos,
+                        uint8_t* ext_id, const uint8_t** value) noexcept nogil
+# 1: one-byte form, 2: two-byte form, 0: an extension profile that is not RFC 8285.
+cdef int extension_form(uint16_t profile) noexcept nogil
 
 
 # ---------------------------------------------------------------------------------------------
@@ -226,7 +251,6 @@ cdef struct State:
     uint64_t now_ms           # monotonic clock, read once per receive batch
     uint32_t rtcp_ssrc        # sender SSRC of the RTCP the engine generates
     uint64_t keyframe_interval_ms
-    int discard_sends         # benchmark hook (route_batch): tx_flush drops the queue uncounted
     Table by_addr             # remote address -> Transport*
     Table by_media            # (transport id, SSRC) -> Producer*
     Table by_consumer         # (transport id, consumer SSRC) -> Consumer*
@@ -238,6 +262,7 @@ cdef struct State:
     int64_t live_transports
     int64_t live_producers
     int64_t live_consumers
+    int64_t live_srtp_contexts  # libsrtp contexts (two sessions each) of this core's transports
     uint8_t* rx_buffers       # owned: BATCH_SIZE * MAX_DATAGRAM
     mmsghdr rx_msgs[BATCH_SIZE]
     iovec rx_iov[BATCH_SIZE]
@@ -263,3 +288,33 @@ cdef class Core:
     cdef void _detach(self, Consumer* c) noexcept
     cdef void _clear_srtp(self, Transport* t) noexcept
     cdef void _forget_addresses(self, Transport* t) noexcept
+
+
+# Module-level functions the test extension (engine/_testing.pyx) reaches through this contract:
+# one datagram through the per-datagram path, the send queue, the clock, addresses (io.pxi,
+# forward.pxi, core.pxi).
+cdef uint64_t monotonic_ms() noexcept nogil
+cdef void handle_datagram(State* st, uint8_t* data, size_t length, int truncated,
+                          const sockaddr_in6* addr) noexcept nogil
+cdef void tx_flush(State* st) noexcept nogil
+cdef int addr_from_python(sockaddr_in6* out, str host, int port) except -1
+
+
+# ---------------------------------------------------------------------------------------------
+# SRTP over libsrtp (srtp.pxi): one SrtpContext per transport.
+# ---------------------------------------------------------------------------------------------
+from engine.includes.srtp cimport SrtpContext
+
+cdef int srtp_key_salt_length(int profile) noexcept nogil
+cdef SrtpContext* srtp_context_new(int profile, const uint8_t* local_key_salt,
+                                   const uint8_t* remote_key_salt) noexcept nogil
+cdef void srtp_context_delete(SrtpContext* ctx) noexcept nogil
+cdef void srtp_context_remove_ssrc(SrtpContext* ctx, uint32_t ssrc) noexcept nogil
+cdef Drop srtp_rtp_unprotect(SrtpContext* ctx, uint8_t* buf, int* length) noexcept nogil
+cdef Drop srtp_rtp_protect(SrtpContext* ctx, uint8_t* buf, int* length, int capacity) noexcept nogil
+cdef Drop srtp_rtcp_unprotect(SrtpContext* ctx, uint8_t* buf, int* length) noexcept nogil
+cdef Drop srtp_rtcp_protect(SrtpContext* ctx, uint8_t* buf, int* length, int capacity) noexcept nogil
+cdef Drop srtp_transport_unprotect(void* ctx, uint8_t* data, int* length, int rtcp) noexcept nogil
+cdef Drop srtp_transport_protect(void* ctx, uint8_t* data, int* length, int rtcp) noexcept nogil
+# Contexts now alive in the process: initialised ones, and those from srtp_context_new.
+cdef void srtp_context_counts(Py_ssize_t* live, Py_ssize_t* heap) noexcept nogil

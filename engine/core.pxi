@@ -101,58 +101,8 @@ cdef class Core:
         rid, repaired rid), the strings None when absent; None when the queue is empty."""
         return learn_pop(self._open())
 
-    def inject(self, const uint8_t[:] data, str host, int port):
-        """Handles one datagram as if received from (host, port): the fuzzers' entry point."""
-        cdef State* st = self._open()
-        cdef sockaddr_in6 addr
-        cdef size_t length = data.shape[0]
-        addr_from_python(&addr, host, port)
-        if length > 0:
-            memcpy(st.rx_buffers, &data[0], length if length <= MAX_DATAGRAM else MAX_DATAGRAM)
-        with nogil:
-            st.now_ms = monotonic_ms()
-            handle_datagram(st, st.rx_buffers, length if length <= MAX_DATAGRAM else MAX_DATAGRAM,
-                            length > MAX_DATAGRAM, &addr)
-            tx_flush(st)
-
-    def route_batch(self, list datagrams, str host, int port, int rounds=1, bint send=True):
-        """Benchmark hook: handles `datagrams` (at most BATCH_SIZE, each at most MAX_DATAGRAM bytes)
-        from (host, port) `rounds` times, as one receive batch each, without the socket's receive
-        side; with send=False the send queue is discarded instead of flushed."""
-        cdef State* st = self._open()
-        cdef sockaddr_in6 addr
-        cdef size_t lengths[BATCH_SIZE]
-        cdef Py_ssize_t n = len(datagrams), i
-        cdef int r
-        cdef bytes data
-        if n > BATCH_SIZE:
-            raise ValueError(f"at most {BATCH_SIZE} datagrams")
-        addr_from_python(&addr, host, port)
-        for i in range(n):
-            data = datagrams[i]
-            if len(data) > MAX_DATAGRAM:
-                raise ValueError("datagram larger than MAX_DATAGRAM")
-            lengths[i] = len(data)
-            memcpy(st.rx_buffers + i * MAX_DATAGRAM, <const char*>data, lengths[i])
-        st.discard_sends = not send
-        with nogil:
-            for r in range(rounds):
-                st.now_ms = monotonic_ms()
-                for i in range(n):
-                    handle_datagram(st, st.rx_buffers + i * MAX_DATAGRAM, lengths[i], 0, &addr)
-                tx_flush(st)
-        st.discard_sends = 0
-        return n * rounds
-
     def set_version(self, uint64_t version):
         self.version = version
-
-    property keyframe_interval_ms:
-        def __get__(self):
-            return self.st.keyframe_interval_ms
-
-        def __set__(self, uint64_t value):
-            self.st.keyframe_interval_ms = value
 
     # ---- lookups ----------------------------------------------------------------------------
 
@@ -297,10 +247,13 @@ cdef class Core:
             raise MemoryError("SRTP context creation failed")
         self._clear_srtp(t)
         t.crypto = ctx                  # owned by this transport from here on
+        self.st.live_srtp_contexts += 1
         t.protect = srtp_transport_protect
         t.unprotect = srtp_transport_unprotect
 
     cdef void _clear_srtp(self, Transport* t) noexcept:
+        if t.crypto != NULL:
+            self.st.live_srtp_contexts -= 1
         srtp_context_delete(<SrtpContext*>t.crypto)
         t.crypto = NULL
         t.protect = NULL
@@ -636,6 +589,7 @@ cdef class Core:
             "transports": st.live_transports,
             "producers": st.live_producers,
             "consumers": st.live_consumers,
+            "srtp_contexts": st.live_srtp_contexts,
         }
 
     # ---- teardown ---------------------------------------------------------------------------

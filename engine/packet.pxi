@@ -20,28 +20,11 @@
 #                             APP < 12, RTPFB/PSFB < 12, NACK < 16, TWCC < 20, FIR < 20 or with a
 #                             partial entry, REMB < 20 + 4*N
 from libc.stdint cimport uint8_t, uint16_t, uint32_t
-from libc.stdlib cimport malloc, free
-from libc.string cimport memcpy
-import array
 from engine.includes.consts cimport *
 
 
-cdef enum:
-    RTP_HEADER_SIZE = 12
-    RTCP_HEADER_SIZE = 4
-    MAX_VIEW_LENGTH = 0xFFFF
-    EXT_ONE_BYTE_PROFILE = 0xBEDE          # RFC 8285 section 4.2
-    EXT_TWO_BYTE_PROFILE = 0x1000          # RFC 8285 section 4.3: 0x100 then 4 application bits
-    EXT_TWO_BYTE_MASK = 0xFFF0
-    EXT_ID_RESERVED = 15                   # one-byte form: "reserved for a future extension"
-    REMB_IDENTIFIER = 0x52454D42           # "REMB" (draft-alvestrand-rmcat-remb)
-    FMT_NACK = 1                           # RTPFB, RFC 4585 section 6.2.1
-    FMT_TWCC = 15                          # RTPFB, draft-holmer-rmcat-transport-wide-cc-extensions
-    FMT_PLI = 1                            # PSFB, RFC 4585 section 6.3.1
-    FMT_FIR = 4                            # PSFB, RFC 5104 section 4.3.1
-    FMT_AFB = 15                           # PSFB, application layer feedback (REMB)
-    EXT_END = -1
-    EXT_MALFORMED = -2
+# RFC constants (RTP_HEADER_SIZE, EXT_*, FMT_*, REMB_IDENTIFIER): engine/_rtp.pxd, shared with the
+# test extension (engine/_testing.pyx).
 
 
 # Names for the Python side (stats, tests), indexed by the enum value.
@@ -99,7 +82,7 @@ cdef Kind classify(const uint8_t* data, size_t length) noexcept nogil:
 # Next RFC 8285 element of an extension block, from pos[0]; padding bytes are skipped.
 # Returns the element's length (id and value set, pos[0] moved past it), EXT_END at the end of the
 # block, or EXT_MALFORMED.
-cdef int _extension_next(const uint8_t* block, size_t size, bint one_byte, size_t* pos,
+cdef int extension_next(const uint8_t* block, size_t size, bint one_byte, size_t* pos,
                          uint8_t* ext_id, const uint8_t** value) noexcept nogil:
     cdef size_t p = pos[0]
     cdef size_t n
@@ -132,7 +115,7 @@ cdef int _extension_next(const uint8_t* block, size_t size, bint one_byte, size_
     return EXT_END
 
 
-cdef inline int _extension_form(uint16_t profile) noexcept nogil:
+cdef int extension_form(uint16_t profile) noexcept nogil:
     """1: one-byte form, 2: two-byte form, 0: not RFC 8285."""
     if profile == EXT_ONE_BYTE_PROFILE:
         return 1
@@ -168,10 +151,10 @@ cdef Drop rtp_parse(const uint8_t* data, size_t length, RtpView* view) noexcept 
         if ext_size > length - offset:
             return DROP_TRUNCATED_EXTENSION
         ext_offset = offset
-        form = _extension_form(profile)
+        form = extension_form(profile)
         if form != 0:
             while True:
-                n = _extension_next(data + offset, ext_size, form == 1, &pos, &ext_id, &value)
+                n = extension_next(data + offset, ext_size, form == 1, &pos, &ext_id, &value)
                 if n == EXT_END:
                     break
                 if n == EXT_MALFORMED:
@@ -208,11 +191,11 @@ cdef int rtp_extension(const RtpView* view, uint8_t ext_id, const uint8_t** valu
     cdef uint8_t found
     if ext_id == 0 or view.ext_length == 0:
         return -1
-    form = _extension_form(view.ext_profile)
+    form = extension_form(view.ext_profile)
     if form == 0 or (form == 1 and ext_id >= EXT_ID_RESERVED):
         return -1
     while True:
-        n = _extension_next(view.data + view.ext_offset, view.ext_length, form == 1, &pos, &found, value)
+        n = extension_next(view.data + view.ext_offset, view.ext_length, form == 1, &pos, &found, value)
         if n < 0:
             return -1
         if found == ext_id:
@@ -342,141 +325,3 @@ cdef Drop rtcp_split(const uint8_t* data, size_t length, RtcpView* parts, int ma
         offset += size
     count[0] = n
     return DROP_NONE
-
-
-# ---- Test hooks: Python views of the C views, for tests and benchmarks only ----
-# Each hook parses a private copy of exactly len(data) bytes in its own allocation, so that a build
-# with -fsanitize=address (and PYTHONMALLOC=malloc) reports any read past the datagram.
-
-
-cdef uint8_t* _exact_copy(bytes data) except NULL:
-    cdef size_t n = len(data)
-    cdef uint8_t* copy = <uint8_t*>malloc(n if n else 1)
-    if copy == NULL:
-        raise MemoryError()
-    memcpy(copy, <const uint8_t*>data, n)
-    return copy
-
-
-def classify_datagram(bytes data):
-    """Kind name of a datagram: "stun", "dtls", "rtp", "rtcp" or "unknown"."""
-    cdef uint8_t* copy = _exact_copy(data)
-    cdef Kind kind = classify(copy, len(data))
-    free(copy)
-    return KIND_NAMES[kind]
-
-
-def inspect_rtp(bytes data):
-    """The RtpView of `data` as a dict (extensions, in order, and the first value of every id as
-    rtp_extension finds it), or the drop reason's name when rejected."""
-    cdef uint8_t* copy = _exact_copy(data)
-    try:
-        return _inspect_rtp(copy, len(data))
-    finally:
-        free(copy)
-
-
-cdef object _inspect_rtp(const uint8_t* data, size_t length):
-    cdef RtpView view
-    cdef Drop reason = rtp_parse(data, length, &view)
-    cdef size_t pos = 0
-    cdef uint8_t ext_id
-    cdef const uint8_t* value
-    cdef int n, form, i
-    if reason != DROP_NONE:
-        return DROP_REASONS[reason]
-    csrc = [_be32(view.data + RTP_HEADER_SIZE + 4 * i) for i in range(view.csrc_count)]
-    extensions = []
-    lookup = {}
-    form = _extension_form(view.ext_profile) if view.ext_offset else 0
-    if form:
-        while True:
-            n = _extension_next(view.data + view.ext_offset, view.ext_length, form == 1, &pos, &ext_id, &value)
-            if n < 0:
-                break
-            extensions.append((ext_id, value[:n]))
-        for i in range(1, EXT_ID_RESERVED if form == 1 else 256):
-            n = rtp_extension(&view, <uint8_t>i, &value)
-            if n >= 0:
-                lookup[i] = value[:n]
-    return {
-        "length": view.length,
-        "marker": view.marker,
-        "payload_type": view.payload_type,
-        "sequence": view.sequence,
-        "timestamp": view.timestamp,
-        "ssrc": view.ssrc,
-        "csrc": csrc,
-        "extension": view.ext_offset != 0,
-        "ext_profile": view.ext_profile,
-        "ext_offset": view.ext_offset,
-        "ext_length": view.ext_length,
-        "extensions": extensions,
-        "lookup": lookup,
-        "payload_offset": view.payload_offset,
-        "payload": view.data[view.payload_offset:view.payload_offset + view.payload_length],
-        "padding_length": view.padding_length,
-    }
-
-
-def inspect_rtcp(bytes data, int max_parts=MAX_RTCP_PARTS):
-    """The RtcpViews of a compound as a list of dicts, or the drop reason's name when rejected."""
-    cdef RtcpView parts[MAX_RTCP_PARTS]
-    cdef int count = 0, i
-    cdef Drop reason
-    cdef uint8_t* copy
-    if not 0 <= max_parts <= MAX_RTCP_PARTS:
-        raise ValueError(f"max_parts must be within 0..{MAX_RTCP_PARTS}")
-    copy = _exact_copy(data)
-    try:
-        reason = rtcp_split(copy, len(data), parts, max_parts, &count)
-        if reason != DROP_NONE:
-            return DROP_REASONS[reason]
-        result = []
-        for i in range(count):
-            result.append({
-                "offset": parts[i].data - <const uint8_t*>copy,
-                "length": parts[i].length,
-                "packet_type": parts[i].packet_type,
-                "count": parts[i].count,
-                "sender_ssrc": parts[i].sender_ssrc,
-                "media_ssrc": parts[i].media_ssrc,
-                "feedback": FEEDBACK_NAMES[parts[i].feedback],
-            })
-        return result
-    finally:
-        free(copy)
-
-
-def parse_batch(list datagrams, int rounds=1):
-    """Classifies and parses every datagram `rounds` times without the GIL, as the hot path does.
-
-    Returns (rtp accepted, rtcp parts accepted, dropped) of one round; for microbenchmarks.
-    """
-    cdef Py_ssize_t n = len(datagrams), i
-    cdef int r, parts_count = 0
-    cdef size_t rtp_ok = 0, rtcp_ok = 0, dropped = 0
-    cdef RtpView view
-    cdef RtcpView parts[MAX_RTCP_PARTS]
-    cdef const uint8_t* value
-    cdef const uint8_t* data
-    cdef size_t length
-    cdef Kind kind
-    buffers = [bytes(d) for d in datagrams]   # owned here for the whole call
-    cdef unsigned long long[::1] addresses = array.array("Q", [<size_t><const uint8_t*>(<bytes>b) for b in buffers])
-    cdef unsigned long long[::1] lengths = array.array("Q", [len(b) for b in buffers])
-    with nogil:
-        for r in range(rounds):
-            rtp_ok = rtcp_ok = dropped = 0
-            for i in range(n):
-                data = <const uint8_t*><size_t>addresses[i]
-                length = <size_t>lengths[i]
-                kind = classify(data, length)
-                if kind == KIND_RTP and rtp_parse(data, length, &view) == DROP_NONE:
-                    rtp_extension(&view, 1, &value)
-                    rtp_ok += 1
-                elif kind == KIND_RTCP and rtcp_split(data, length, parts, MAX_RTCP_PARTS, &parts_count) == DROP_NONE:
-                    rtcp_ok += parts_count
-                else:
-                    dropped += 1
-    return rtp_ok, rtcp_ok, dropped

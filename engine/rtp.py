@@ -795,7 +795,7 @@ def serialize_rtcp(packets: list[RtcpAny] | RtcpAny) -> bytes:
 
 
 # ---------------------------------------------------------------------------------------------
-# What the engine's packet views report (engine._rtp.inspect_rtp / inspect_rtcp): the oracle's side
+# What the engine's packet views report (engine._testing.inspect_rtp / inspect_rtcp): the oracle's side
 # of the parity tests.
 # ---------------------------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from harness import loopback_only, new_peer_connection, publish, strip_ssrcs, su
 from media import NumberedVideoTrack, ToneAudioTrack, dominant_frequency, read_number
 
 from engine import Engine
-from engine.dtls import DtlsCertificate, SrtpProfile
+from engine.webrtc.dtls import DtlsCertificate, SrtpProfile
 from engine.events import ProducerSsrcLearned
 
 pytestmark = pytest.mark.timeout(60)
@@ -27,7 +27,7 @@ async def engine(monkeypatch):
     await eng.start()
     yield eng
     eng.close()
-    assert eng.allocations() == {"blocks": 0, "transports": 0, "producers": 0, "consumers": 0}
+    assert eng.allocations() == {"blocks": 0, "transports": 0, "producers": 0, "consumers": 0, "srtp_contexts": 0}
 
 
 async def collect(track, sink: list) -> None:

@@ -16,7 +16,7 @@ async def engine() -> AsyncIterator[Engine]:
     await eng.start()
     yield eng
     eng.close()
-    assert eng.allocations() == {"blocks": 0, "transports": 0, "producers": 0, "consumers": 0}
+    assert eng.allocations() == {"blocks": 0, "transports": 0, "producers": 0, "consumers": 0, "srtp_contexts": 0}
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from engine_wire import fir, nack, pli, remb, rr, rtp, rtp_with_extension, sdes_
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine import Engine
+from engine import Engine, _testing
 
 PUB_SSRC, OTHER_SSRC = 0x1111, 0x2222
 
@@ -35,7 +35,7 @@ class Rig:
 
     def feed(self, data: bytes, source: int) -> None:
         addr = (self.pub_addr, self.sub_addr, ("127.0.0.1", 1))[source]
-        self.engine._core.inject(data, addr[0], addr[1])
+        _testing.inject(self.engine._core, data, addr[0], addr[1])
         while self.engine._core.pop_slow() is not None:
             pass
 

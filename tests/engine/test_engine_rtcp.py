@@ -7,7 +7,7 @@ import struct
 
 from engine_wire import fir, nack, pli, remb, rr, rtp, sdes_cname, split_rtcp, sr
 
-from engine import Engine
+from engine import Engine, _testing
 
 
 async def setup_call(engine: Engine, peers, kind: str = "video"):
@@ -22,7 +22,7 @@ async def setup_call(engine: Engine, peers, kind: str = "video"):
 
 async def test_pli_from_subscriber_reaches_publisher_with_producer_ssrc(engine: Engine, peers) -> None:
     pub, sub, producer, consumer = await setup_call(engine, peers)
-    await asyncio.sleep(engine._core.keyframe_interval_ms / 1000)
+    await asyncio.sleep(_testing.keyframe_interval_ms(engine._core) / 1000)
     sub.send(pli(sender=0xCAFE, media=consumer.ssrc))
     (packet,) = await pub.receive(1)
     ((packet_type, fmt, body),) = split_rtcp(packet)
@@ -39,7 +39,7 @@ async def test_pli_from_subscriber_reaches_publisher_with_producer_ssrc(engine: 
 
 
 async def test_fir_is_translated(engine: Engine, peers) -> None:
-    engine._core.keyframe_interval_ms = 0
+    _testing.set_keyframe_interval_ms(engine._core, 0)
     pub, sub, producer, consumer = await setup_call(engine, peers)
     await asyncio.sleep(0.03)
     sub.send(fir(sender=0xCAFE, target=consumer.ssrc, seq=9))
@@ -118,7 +118,7 @@ async def test_receiver_reports_and_bandwidth_feedback_are_terminated(engine: En
 
 async def test_feedback_in_a_compound_and_unknown_ssrc(engine: Engine, peers) -> None:
     pub, sub, producer, consumer = await setup_call(engine, peers)
-    await asyncio.sleep(engine._core.keyframe_interval_ms / 1000)
+    await asyncio.sleep(_testing.keyframe_interval_ms(engine._core) / 1000)
     sub.send(rr(0xCAFE, consumer.ssrc) + pli(0xCAFE, consumer.ssrc) + pli(0xCAFE, 0xDEAD))
     (packet,) = await pub.receive(1)
     assert struct.unpack("!I", packet[8:12])[0] == producer.ssrc

@@ -8,7 +8,7 @@ import os
 from engine_wire import parse_rtp, rtp
 from pylibsrtp import Policy, Session
 
-from engine import Engine, _rtp
+from engine import Engine, _testing
 
 PROFILE = 1  # SRTP_AES128_CM_HMAC_SHA1_80: 16-byte key + 14-byte salt
 
@@ -40,6 +40,31 @@ async def test_srtp_publisher_to_srtp_subscriber(engine: Engine, peers) -> None:
     assert [p.payload for p in out] == [parse_rtp(p).payload for p in plain]
     assert {p.ssrc for p in out} == {consumer.ssrc}
     assert pub_t.stats()["drops"]["srtp_auth"] == 1
-    before = _rtp.srtp_resource_counts()["heap_contexts"]
+    before = _testing.srtp_resource_counts()["heap_contexts"]
     router.close()  # the transports own their SRTP contexts
-    assert _rtp.srtp_resource_counts()["heap_contexts"] == before - 2
+    assert _testing.srtp_resource_counts()["heap_contexts"] == before - 2
+
+
+async def test_srtp_contexts_are_counted_in_allocations(engine: Engine, peers) -> None:
+    router = engine.create_router()
+    transports = [router.create_plain_transport(remote=peers().address) for _ in range(3)]
+    for transport in transports:
+        transport.set_srtp(PROFILE, local_key_salt=os.urandom(30), remote_key_salt=os.urandom(30))
+    assert engine.allocations()["srtp_contexts"] == 3
+    transports[0].set_srtp(PROFILE, local_key_salt=os.urandom(30), remote_key_salt=os.urandom(30))  # re-keyed
+    assert engine.allocations()["srtp_contexts"] == 3
+    transports[0].close()
+    assert engine.allocations()["srtp_contexts"] == 2
+    router.close()
+    assert engine.allocations()["srtp_contexts"] == 0
+
+
+def test_srtp_contexts_are_freed_with_the_engine() -> None:
+    engine = Engine(host="127.0.0.1", port=0)
+    transport = engine.create_router().create_plain_transport(remote=("127.0.0.1", 9))
+    transport.set_srtp(PROFILE, local_key_salt=os.urandom(30), remote_key_salt=os.urandom(30))
+    before = _testing.srtp_resource_counts()["heap_contexts"]
+    assert engine.allocations()["srtp_contexts"] == 1
+    engine.close()
+    assert engine.allocations()["srtp_contexts"] == 0
+    assert _testing.srtp_resource_counts()["heap_contexts"] == before - 1

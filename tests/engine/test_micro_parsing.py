@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import _rtp
+from engine import _testing
 from engine.rtp import parse_rtcp, parse_rtp
 
 DATA = Path(__file__).parent.parent / "data"
@@ -32,7 +32,7 @@ MIXED = [data for _, _, data in CAPTURES] + [b"\x00\x01\x00\x00", b"\x16\xfe\xfd
 @pytest.mark.parametrize("name, datagrams", [("rtp", RTP), ("rtcp", RTCP), ("mixed", MIXED)])
 def test_views(benchmark, name, datagrams):
     """classify + rtp_parse (+ one extension lookup) or rtcp_split, without the GIL: ROUNDS passes."""
-    rtp_ok, rtcp_parts, dropped = benchmark(_rtp.parse_batch, datagrams, ROUNDS)
+    rtp_ok, rtcp_parts, dropped = benchmark(_testing.parse_batch, datagrams, ROUNDS)
     benchmark.extra_info["datagrams"] = len(datagrams) * ROUNDS
     if name == "rtp":
         assert (rtp_ok, dropped) == (len(RTP), 0)
@@ -52,4 +52,4 @@ def test_reference_rtcp(benchmark):
 
 def test_inspect_rtp(benchmark):
     """The test hook, for scale: dominated by building its dict."""
-    benchmark(lambda: [_rtp.inspect_rtp(d) for d in RTP])
+    benchmark(lambda: [_testing.inspect_rtp(d) for d in RTP])

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from engine_wire import rtp
 
-from engine import Engine
+from engine import Engine, _testing
 
 SUBSCRIBERS = 8
 BATCH = 64
@@ -37,7 +37,7 @@ def routing() -> Iterator[tuple[Engine, list[bytes], tuple[str, int]]]:
 
 def test_routing_without_send(benchmark, routing) -> None:
     engine, packets, (host, port) = routing
-    routed = benchmark(engine._core.route_batch, packets, host, port, 10, False)
+    routed = benchmark(_testing.route_batch, engine._core, packets, host, port, 10, False)
     assert routed == BATCH * 10
     stats = engine.stats()
     assert stats["rtp_routed"] >= BATCH * 10 and stats["input_drops"] == 0
@@ -45,5 +45,23 @@ def test_routing_without_send(benchmark, routing) -> None:
 
 def test_routing_with_sendmmsg(benchmark, routing) -> None:
     engine, packets, (host, port) = routing
-    benchmark(engine._core.route_batch, packets, host, port, 1, True)
+    benchmark(_testing.route_batch, engine._core, packets, host, port, 1, True)
     assert engine.stats()["packets_out"] >= BATCH * SUBSCRIBERS
+
+
+def test_routing_without_send_refuses_a_fan_out_beyond_the_send_queue() -> None:
+    engine = Engine(host="127.0.0.1", port=0)
+    router = engine.create_router()
+    pub_addr = ("127.0.0.1", 40000)
+    producer = router.create_plain_transport(remote=pub_addr).produce(kind="audio", ssrc=1, payload_type=111)
+    sinks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(70)]  # more than SEND_SLOTS (64)
+    try:
+        for sink in sinks:
+            sink.bind(("127.0.0.1", 0))
+            router.create_plain_transport(remote=sink.getsockname()).consume(producer)
+        with pytest.raises(RuntimeError, match="fanned out"):
+            _testing.route_batch(engine._core, [rtp(1, 1, 1, pt=111)], *pub_addr, 1, False)
+    finally:
+        engine.close()
+        for sink in sinks:
+            sink.close()

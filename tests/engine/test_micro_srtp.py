@@ -13,7 +13,7 @@ import struct
 import pytest
 from pylibsrtp import Policy, Session
 
-from engine import _rtp
+from engine import _testing
 
 GCM = Policy.SRTP_PROFILE_AEAD_AES_128_GCM
 CM_80 = Policy.SRTP_PROFILE_AES128_CM_SHA1_80
@@ -30,7 +30,7 @@ def rtp_packet(sequence, payload):
 
 
 def _ours(profile, key):
-    return _rtp.SrtpSessionForTests(profile, key, key)
+    return _testing.SrtpSession(profile, key, key)
 
 
 def _reference(profile, key, ssrc_type):

@@ -4,7 +4,7 @@ import struct
 
 import pytest
 
-from engine import _rtp
+from engine import _rtp, _testing
 from engine.rtp import (
     RtcpBye,
     RtcpFeedback,
@@ -26,8 +26,8 @@ from engine.rtp import (
     serialize_rtcp,
 )
 
-inspect_rtp = _rtp.inspect_rtp
-inspect_rtcp = _rtp.inspect_rtcp
+inspect_rtp = _testing.inspect_rtp
+inspect_rtcp = _testing.inspect_rtcp
 
 
 def header(first=0x80, second=96, sequence=1, timestamp=2, ssrc=3):
@@ -82,20 +82,20 @@ def test_classify_by_first_byte(first):
         expected = "rtp"
     else:
         expected = "unknown"
-    assert _rtp.classify_datagram(bytes((first, 96)) + bytes(10)) == expected
+    assert _testing.classify_datagram(bytes((first, 96)) + bytes(10)) == expected
 
 
 @pytest.mark.parametrize("second", range(256))
 def test_classify_rtcp_by_second_byte(second):
     expected = "rtcp" if 192 <= second <= 223 else "rtp"
-    assert _rtp.classify_datagram(bytes((0x80, second, 0, 1))) == expected
+    assert _testing.classify_datagram(bytes((0x80, second, 0, 1))) == expected
 
 
 def test_classify_short_datagrams():
-    assert _rtp.classify_datagram(b"") == "unknown"
-    assert _rtp.classify_datagram(b"\x80") == "rtp"        # then dropped as a truncated header
-    assert _rtp.classify_datagram(b"\x00") == "stun"
-    assert _rtp.classify_datagram(b"\x16") == "dtls"
+    assert _testing.classify_datagram(b"") == "unknown"
+    assert _testing.classify_datagram(b"\x80") == "rtp"        # then dropped as a truncated header
+    assert _testing.classify_datagram(b"\x00") == "stun"
+    assert _testing.classify_datagram(b"\x16") == "dtls"
 
 
 # ---- RTP ----

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import _rtp
+from engine import _testing
 from engine.rtp import parse_rtcp, parse_rtp, rtcp_view, rtp_view, serialize_rtcp, serialize_rtp
 
 DATA = Path(__file__).parent.parent / "data"
@@ -30,9 +30,9 @@ def test_captures_cover_what_the_engine_meets():
     assert profiles[0xBEDE] >= 40 and profiles[0x1000] >= 1
     assert {parse_rtp(data).payload_type for _, data in RTP} >= {96, 97, 111}
     assert any(parse_rtp(data).padding for _, data in RTP)
-    feedback = {part["feedback"] for _, data in RTCP for part in _rtp.inspect_rtcp(data)}
+    feedback = {part["feedback"] for _, data in RTCP for part in _testing.inspect_rtcp(data)}
     assert feedback >= {"none", "nack", "pli", "fir", "remb", "twcc"}
-    types = {part["packet_type"] for _, data in RTCP for part in _rtp.inspect_rtcp(data)}
+    types = {part["packet_type"] for _, data in RTCP for part in _testing.inspect_rtcp(data)}
     assert types >= {200, 201, 202, 203, 205, 206}
 
 
@@ -40,25 +40,25 @@ def test_captures_cover_what_the_engine_meets():
 def test_rtp_capture(label, data):
     packet = parse_rtp(data)
     assert serialize_rtp(packet) == data
-    assert _rtp.classify_datagram(data) == "rtp"
-    assert _rtp.inspect_rtp(data) == rtp_view(packet)
+    assert _testing.classify_datagram(data) == "rtp"
+    assert _testing.inspect_rtp(data) == rtp_view(packet)
 
 
 @pytest.mark.parametrize("label, data", RTCP, ids=[label for label, _ in RTCP])
 def test_rtcp_capture(label, data):
     packets = parse_rtcp(data)
     assert serialize_rtcp(packets) == data
-    assert _rtp.classify_datagram(data) == "rtcp"
-    assert _rtp.inspect_rtcp(data) == rtcp_view(packets)
+    assert _testing.classify_datagram(data) == "rtcp"
+    assert _testing.inspect_rtcp(data) == rtcp_view(packets)
 
 
 def test_capture_extensions_decode():
     """abs-send-time (3 bytes), transport-wide sequence (2 bytes), audio level (1 byte), mid."""
-    video = _rtp.inspect_rtp(RTP[0][1])
+    video = _testing.inspect_rtp(RTP[0][1])
     assert video["lookup"][1] == b"0" and len(video["lookup"][2]) == 3 and len(video["lookup"][3]) == 2
-    audio = next(_rtp.inspect_rtp(d) for label, d in RTP if label.startswith("opus"))
+    audio = next(_testing.inspect_rtp(d) for label, d in RTP if label.startswith("opus"))
     assert audio["lookup"][1] == b"1" and audio["lookup"][4] == bytes((0x80 | 30,))
-    two_byte = next(_rtp.inspect_rtp(d) for label, d in RTP if "two-byte" in label)
+    two_byte = next(_testing.inspect_rtp(d) for label, d in RTP if "two-byte" in label)
     assert two_byte["lookup"][1] == b"camera-and-screen-share-1" and two_byte["lookup"][20] == b"hi"
 
 

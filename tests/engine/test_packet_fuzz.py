@@ -6,7 +6,7 @@ import struct
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine import _rtp
+from engine import _testing
 from engine.rtp import (
     RtcpApp,
     RtcpBye,
@@ -133,7 +133,7 @@ def rtcp_datagrams():
 
 
 def check_rtp(data):
-    view = _rtp.inspect_rtp(data)
+    view = _testing.inspect_rtp(data)
     try:
         packet = parse_rtp(data)
     except ValueError as e:
@@ -144,7 +144,7 @@ def check_rtp(data):
 
 
 def check_rtcp(data):
-    view = _rtp.inspect_rtcp(data)
+    view = _testing.inspect_rtcp(data)
     try:
         packets = parse_rtcp(data, max_parts=32)
     except ValueError as e:
@@ -160,7 +160,7 @@ def test_generated_rtp_round_trip_and_parity(packet):
     data = serialize_rtp(packet)
     parsed = check_rtp(data)
     assert parsed is not None and serialize_rtp(parsed) == data
-    assert _rtp.classify_datagram(data) in ("rtp", "rtcp")   # RTCP when PT|M lands in 192..223
+    assert _testing.classify_datagram(data) in ("rtp", "rtcp")   # RTCP when PT|M lands in 192..223
 
 
 @FUZZ
@@ -169,7 +169,7 @@ def test_generated_rtcp_round_trip_and_parity(packets):
     data = serialize_rtcp(packets)
     parsed = check_rtcp(data) if len(packets) <= 32 else None
     assert parsed is not None and serialize_rtcp(parsed) == data
-    assert _rtp.classify_datagram(data) == "rtcp"
+    assert _testing.classify_datagram(data) == "rtcp"
 
 
 @FUZZ
@@ -189,7 +189,7 @@ def test_mutated_rtcp(data):
 def test_random_bytes(data):
     check_rtp(data)
     check_rtcp(data)
-    assert _rtp.classify_datagram(data) in ("unknown", "stun", "dtls", "rtp", "rtcp")
+    assert _testing.classify_datagram(data) in ("unknown", "stun", "dtls", "rtp", "rtcp")
 
 
 @FUZZ

@@ -16,9 +16,9 @@ import pytest
 from pylibsrtp import Policy, Session
 from pylibsrtp._binding import ffi, lib
 
-from engine import _rtp
+from engine import _testing
 
-C = _rtp.srtp_test_constants()
+C = _testing.srtp_constants()
 DROP_NONE = C["DROP_NONE"]
 DROP_SRTP_AUTH = C["DROP_SRTP_AUTH"]
 DROP_OVERSIZE = C["DROP_OVERSIZE"]
@@ -60,7 +60,7 @@ class Pair:
     def __init__(self, profile):
         self.local = os.urandom(KEY_SALT_LENGTH[profile])
         self.remote = os.urandom(KEY_SALT_LENGTH[profile])
-        self.ours = _rtp.SrtpSessionForTests(profile, self.local, self.remote)
+        self.ours = _testing.SrtpSession(profile, self.local, self.remote)
         self.peer_tx = Session(Policy(key=self.remote, ssrc_type=Policy.SSRC_ANY_OUTBOUND, srtp_profile=profile))
         self.peer_rx = Session(Policy(key=self.local, ssrc_type=Policy.SSRC_ANY_INBOUND, srtp_profile=profile))
 
@@ -110,13 +110,13 @@ def test_trailer_lengths_follow_the_profile(profile, rtp_trailer, rtcp_trailer):
 
 def test_unsupported_profile_and_bad_key_lengths_are_refused():
     with pytest.raises(ValueError, match="unsupported SRTP profile 8"):
-        _rtp.SrtpSessionForTests(Policy.SRTP_PROFILE_AEAD_AES_256_GCM, bytes(44), bytes(44))
+        _testing.SrtpSession(Policy.SRTP_PROFILE_AEAD_AES_256_GCM, bytes(44), bytes(44))
     with pytest.raises(ValueError, match="unsupported SRTP profile 0"):
-        _rtp.SrtpSessionForTests(0, bytes(30), bytes(30))
+        _testing.SrtpSession(0, bytes(30), bytes(30))
     with pytest.raises(ValueError, match="must be 28 bytes for profile 7"):
-        _rtp.SrtpSessionForTests(GCM, bytes(30), bytes(28))
+        _testing.SrtpSession(GCM, bytes(30), bytes(28))
     with pytest.raises(ValueError, match="must be 30 bytes for profile 1"):
-        _rtp.SrtpSessionForTests(CM_80, bytes(30), bytes(16))
+        _testing.SrtpSession(CM_80, bytes(30), bytes(16))
 
 
 # --- interoperation with the reference -------------------------------------------------------------
@@ -346,30 +346,30 @@ def _resident_bytes():
 
 def test_contexts_are_freed():
     gc.collect()
-    baseline = _rtp.srtp_resource_counts()
-    sessions = [_rtp.SrtpSessionForTests(profile, bytes(KEY_SALT_LENGTH[profile]), bytes(KEY_SALT_LENGTH[profile]))
+    baseline = _testing.srtp_resource_counts()
+    sessions = [_testing.SrtpSession(profile, bytes(KEY_SALT_LENGTH[profile]), bytes(KEY_SALT_LENGTH[profile]))
                 for profile in (GCM, CM_80, CM_32) * 100]
-    assert _rtp.srtp_resource_counts() == {name: count + 300 for name, count in baseline.items()}
+    assert _testing.srtp_resource_counts() == {name: count + 300 for name, count in baseline.items()}
     for session in sessions[::2]:
         session.close()
-    assert _rtp.srtp_resource_counts() == {name: count + 150 for name, count in baseline.items()}
+    assert _testing.srtp_resource_counts() == {name: count + 150 for name, count in baseline.items()}
     del sessions, session
     gc.collect()
-    assert _rtp.srtp_resource_counts() == baseline
+    assert _testing.srtp_resource_counts() == baseline
 
 
 def test_refused_context_holds_nothing():
-    baseline = _rtp.srtp_resource_counts()
+    baseline = _testing.srtp_resource_counts()
     for profile, length in ((8, 44), (GCM, 30), (0, 30)):
         with pytest.raises(ValueError):
-            _rtp.SrtpSessionForTests(profile, bytes(length), bytes(length))
-    assert _rtp.srtp_resource_counts() == baseline
+            _testing.SrtpSession(profile, bytes(length), bytes(length))
+    assert _testing.srtp_resource_counts() == baseline
 
 
 def test_creating_and_freeing_contexts_does_not_grow_memory():
     def churn(rounds):
         for index in range(rounds):
-            session = _rtp.SrtpSessionForTests(GCM if index % 2 else CM_80, bytes(30)[:28 if index % 2 else 30],
+            session = _testing.SrtpSession(GCM if index % 2 else CM_80, bytes(30)[:28 if index % 2 else 30],
                                                bytes(30)[:28 if index % 2 else 30])
             for ssrc in range(4):                                # streams cloned per SSRC are freed too
                 session.protect(rtp_packet(1, ssrc=ssrc))

@@ -1,4 +1,5 @@
-"""WebRTC transports: the thin driver of ICE-lite (engine.ice) and DTLS-SRTP (engine.dtls).
+"""WebRTC transports: the thin driver of ICE-lite (engine.webrtc.ice) and DTLS-SRTP
+(engine.webrtc.dtls).
 
 The fast path hands every STUN and DTLS datagram, and RTP/RTCP from addresses it does not know, to
 the slow path. ``WebRtcDriver.datagram`` dispatches them:
@@ -27,8 +28,10 @@ import logging
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from engine import EngineError, Transport
-from engine.dtls import (
+from engine.errors import EngineError
+from engine.events import TransportRemoteChanged, TransportStateChanged
+from engine.transport import Transport
+from engine.webrtc.dtls import (
     DEFAULT_PROFILES,
     Closed,
     DtlsCertificate,
@@ -40,11 +43,11 @@ from engine.dtls import (
     HandshakeFailed,
     SrtpProfile,
 )
-from engine.events import TransportRemoteChanged, TransportStateChanged
-from engine.ice import AddressExpired, AddressTrusted, IceEvent, IceLite, PairNominated, local_ufrag
+from engine.webrtc.ice import AddressExpired, AddressTrusted, IceEvent, IceLite, PairNominated, local_ufrag
 
 if TYPE_CHECKING:
-    from engine import Engine, Router
+    from engine.engine import Engine
+    from engine.router import Router
 
 logger = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from engine_wire import parse_rtp, rtp
 from webrtc_peer import PEER_UFRAG, WebRtcPeer
 
 from engine import Engine
-from engine.dtls import Closed, DtlsCertificate, HandshakeComplete, SrtpProfile
 from engine.events import TransportRemoteChanged, TransportStateChanged
+from engine.webrtc.dtls import Closed, DtlsCertificate, HandshakeComplete, SrtpProfile
 
 SSRC = 0x1111
 
@@ -251,8 +251,8 @@ async def test_learning_queue_is_bounded(engine, certificate) -> None:
 
 
 def test_rtp_with_extensions_helper() -> None:
-    from engine import _rtp
+    from engine import _testing
 
-    view = _rtp.inspect_rtp(rtp_ext(7, 0x42, {1: b"0", 2: b"hi"}))
+    view = _testing.inspect_rtp(rtp_ext(7, 0x42, {1: b"0", 2: b"hi"}))
     assert view["ssrc"] == 0x42 and view["extensions"] == [(1, b"0"), (2, b"hi")]
     assert struct.unpack("!H", rtp_ext(7, 0x42, {})[2:4])[0] == 7

@@ -15,7 +15,7 @@ from OpenSSL import SSL, crypto
 from pylibsrtp import Policy, Session
 
 from control.meetings.sdp import TransportParameters, answer_offer
-from engine.dtls import (
+from engine.webrtc.dtls import (
     DEFAULT_PROFILES,
     INITIAL_RETRANSMIT,
     MAX_RETRANSMISSIONS,
@@ -30,7 +30,7 @@ from engine.dtls import (
     certificate_fingerprint,
     split_records,
 )
-from engine.ice import IceLite, is_stun
+from engine.webrtc.ice import IceLite, is_stun
 
 RTP = struct.pack("!BBHII", 0x80, 96, 1, 3000, 0xCAFE) + b"payload" * 10
 

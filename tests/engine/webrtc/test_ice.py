@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.ice import (
+from engine.webrtc.ice import (
     CONSENT_TIMEOUT,
     AddressExpired,
     AddressTrusted,

@@ -13,7 +13,7 @@ from pylibsrtp import Policy, Session
 
 from engine_wire import Peer
 
-from engine.dtls import DEFAULT_PROFILES, DtlsCertificate, DtlsEndpoint, HandshakeComplete
+from engine.webrtc.dtls import DEFAULT_PROFILES, DtlsCertificate, DtlsEndpoint, HandshakeComplete
 
 PEER_UFRAG = "peer"
 

@@ -1,0 +1,377 @@
+# cython: language_level=3
+"""Test hooks of the engine's fast path, built beside it as engine._testing (setup.py).
+
+Python views of the C packet views, datagrams fed to a Core without its socket, and an SRTP context
+driven with bytes: for the tests and the benchmarks, never imported by the engine. They reach the
+fast path's internals through its C contract, engine/_rtp.pxd, so engine._rtp itself exposes no
+test hook.
+"""
+from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t
+from libc.stdlib cimport malloc, free
+from libc.string cimport memcpy
+import array
+
+from engine.includes.consts cimport *
+from engine.includes.sockets cimport sockaddr_in6
+from engine.includes.srtp cimport (
+    SRTCP_TRAILER_ROOM, SRTP_PROFILE_AEAD_AES_128_GCM, SRTP_PROFILE_AES128_CM_SHA1_32,
+    SRTP_PROFILE_AES128_CM_SHA1_80, SRTP_REPLAY_WINDOW, SRTP_TRAILER_ROOM, SrtpContext,
+)
+from engine._rtp cimport (
+    EXT_ID_RESERVED, RTP_HEADER_SIZE, Core, RtcpView, RtpView, State, addr_from_python, classify,
+    extension_form, extension_next, handle_datagram, monotonic_ms, rtcp_split, rtp_extension, rtp_parse,
+    srtp_context_counts, srtp_context_delete, srtp_context_new, srtp_context_remove_ssrc,
+    srtp_key_salt_length, srtp_rtcp_protect, srtp_rtcp_unprotect, srtp_rtp_protect, srtp_rtp_unprotect,
+    srtp_transport_protect, srtp_transport_unprotect, tx_flush,
+)
+from engine._rtp import DROP_REASONS, FEEDBACK_NAMES, KIND_NAMES
+
+
+# ---- packet views (packet.pxi) --------------------------------------------------------------
+# Each hook parses a private copy of exactly len(data) bytes in its own allocation, so that a build
+# with -fsanitize=address (and PYTHONMALLOC=malloc) reports any read past the datagram.
+
+
+cdef uint8_t* _exact_copy(bytes data) except NULL:
+    cdef size_t n = len(data)
+    cdef uint8_t* copy = <uint8_t*>malloc(n if n else 1)
+    if copy == NULL:
+        raise MemoryError()
+    memcpy(copy, <const uint8_t*>data, n)
+    return copy
+
+
+def classify_datagram(bytes data):
+    """Kind name of a datagram: "stun", "dtls", "rtp", "rtcp" or "unknown"."""
+    cdef uint8_t* copy = _exact_copy(data)
+    cdef Kind kind = classify(copy, len(data))
+    free(copy)
+    return KIND_NAMES[kind]
+
+
+def inspect_rtp(bytes data):
+    """The RtpView of `data` as a dict (extensions, in order, and the first value of every id as
+    rtp_extension finds it), or the drop reason's name when rejected."""
+    cdef uint8_t* copy = _exact_copy(data)
+    try:
+        return _inspect_rtp(copy, len(data))
+    finally:
+        free(copy)
+
+
+cdef object _inspect_rtp(const uint8_t* data, size_t length):
+    cdef RtpView view
+    cdef Drop reason = rtp_parse(data, length, &view)
+    cdef size_t pos = 0
+    cdef uint8_t ext_id
+    cdef const uint8_t* value
+    cdef int n, form, i
+    if reason != DROP_NONE:
+        return DROP_REASONS[reason]
+    csrc = [int.from_bytes(view.data[RTP_HEADER_SIZE + 4 * i:RTP_HEADER_SIZE + 4 * i + 4], "big")
+            for i in range(view.csrc_count)]
+    extensions = []
+    lookup = {}
+    form = extension_form(view.ext_profile) if view.ext_offset else 0
+    if form:
+        while True:
+            n = extension_next(view.data + view.ext_offset, view.ext_length, form == 1, &pos, &ext_id, &value)
+            if n < 0:
+                break
+            extensions.append((ext_id, value[:n]))
+        for i in range(1, EXT_ID_RESERVED if form == 1 else 256):
+            n = rtp_extension(&view, <uint8_t>i, &value)
+            if n >= 0:
+                lookup[i] = value[:n]
+    return {
+        "length": view.length,
+        "marker": view.marker,
+        "payload_type": view.payload_type,
+        "sequence": view.sequence,
+        "timestamp": view.timestamp,
+        "ssrc": view.ssrc,
+        "csrc": csrc,
+        "extension": view.ext_offset != 0,
+        "ext_profile": view.ext_profile,
+        "ext_offset": view.ext_offset,
+        "ext_length": view.ext_length,
+        "extensions": extensions,
+        "lookup": lookup,
+        "payload_offset": view.payload_offset,
+        "payload": view.data[view.payload_offset:view.payload_offset + view.payload_length],
+        "padding_length": view.padding_length,
+    }
+
+
+def inspect_rtcp(bytes data, int max_parts=MAX_RTCP_PARTS):
+    """The RtcpViews of a compound as a list of dicts, or the drop reason's name when rejected."""
+    cdef RtcpView parts[MAX_RTCP_PARTS]
+    cdef int count = 0, i
+    cdef Drop reason
+    cdef uint8_t* copy
+    if not 0 <= max_parts <= MAX_RTCP_PARTS:
+        raise ValueError(f"max_parts must be within 0..{MAX_RTCP_PARTS}")
+    copy = _exact_copy(data)
+    try:
+        reason = rtcp_split(copy, len(data), parts, max_parts, &count)
+        if reason != DROP_NONE:
+            return DROP_REASONS[reason]
+        result = []
+        for i in range(count):
+            result.append({
+                "offset": parts[i].data - <const uint8_t*>copy,
+                "length": parts[i].length,
+                "packet_type": parts[i].packet_type,
+                "count": parts[i].count,
+                "sender_ssrc": parts[i].sender_ssrc,
+                "media_ssrc": parts[i].media_ssrc,
+                "feedback": FEEDBACK_NAMES[parts[i].feedback],
+            })
+        return result
+    finally:
+        free(copy)
+
+
+def parse_batch(list datagrams, int rounds=1):
+    """Classifies and parses every datagram `rounds` times without the GIL, as the hot path does.
+
+    Returns (rtp accepted, rtcp parts accepted, dropped) of one round; for microbenchmarks.
+    """
+    cdef Py_ssize_t n = len(datagrams), i
+    cdef int r, parts_count = 0
+    cdef size_t rtp_ok = 0, rtcp_ok = 0, dropped = 0
+    cdef RtpView view
+    cdef RtcpView parts[MAX_RTCP_PARTS]
+    cdef const uint8_t* value
+    cdef const uint8_t* data
+    cdef size_t length
+    cdef Kind kind
+    buffers = [bytes(d) for d in datagrams]   # owned here for the whole call
+    cdef unsigned long long[::1] addresses = array.array("Q", [<size_t><const uint8_t*>(<bytes>b) for b in buffers])
+    cdef unsigned long long[::1] lengths = array.array("Q", [len(b) for b in buffers])
+    with nogil:
+        for r in range(rounds):
+            rtp_ok = rtcp_ok = dropped = 0
+            for i in range(n):
+                data = <const uint8_t*><size_t>addresses[i]
+                length = <size_t>lengths[i]
+                kind = classify(data, length)
+                if kind == KIND_RTP and rtp_parse(data, length, &view) == DROP_NONE:
+                    rtp_extension(&view, 1, &value)
+                    rtp_ok += 1
+                elif kind == KIND_RTCP and rtcp_split(data, length, parts, MAX_RTCP_PARTS, &parts_count) == DROP_NONE:
+                    rtcp_ok += parts_count
+                else:
+                    dropped += 1
+    return rtp_ok, rtcp_ok, dropped
+
+
+# ---- datagrams into a Core without its socket (forward.pxi, io.pxi) ----------------------------
+
+def inject(Core core, const uint8_t[:] data, str host, int port):
+    """Handles one datagram as if `core` received it from (host, port): the fuzzers' entry point."""
+    cdef State* st = core._open()
+    cdef sockaddr_in6 addr
+    cdef size_t length = data.shape[0]
+    addr_from_python(&addr, host, port)
+    if length > 0:
+        memcpy(st.rx_buffers, &data[0], length if length <= MAX_DATAGRAM else MAX_DATAGRAM)
+    with nogil:
+        st.now_ms = monotonic_ms()
+        handle_datagram(st, st.rx_buffers, length if length <= MAX_DATAGRAM else MAX_DATAGRAM,
+                        length > MAX_DATAGRAM, &addr)
+        tx_flush(st)
+
+
+def route_batch(Core core, list datagrams, str host, int port, int rounds=1, bint send=True):
+    """Benchmark hook: `core` handles `datagrams` (at most BATCH_SIZE, each at most MAX_DATAGRAM
+    bytes) from (host, port) `rounds` times, as one receive batch each, without the socket's receive
+    side. With send=False the copies each datagram queues are discarded, uncounted, before the next
+    one (so a datagram may fan out to at most SEND_SLOTS copies: more would reach the socket, and
+    raise RuntimeError after the run)."""
+    cdef State* st = core._open()
+    cdef sockaddr_in6 addr
+    cdef size_t lengths[BATCH_SIZE]
+    cdef Py_ssize_t n = len(datagrams), i
+    cdef int r
+    cdef bytes data
+    cdef uint64_t send_calls = st.engine.send_calls
+    if n > BATCH_SIZE:
+        raise ValueError(f"at most {BATCH_SIZE} datagrams")
+    addr_from_python(&addr, host, port)
+    for i in range(n):
+        data = datagrams[i]
+        if len(data) > MAX_DATAGRAM:
+            raise ValueError("datagram larger than MAX_DATAGRAM")
+        lengths[i] = len(data)
+        memcpy(st.rx_buffers + i * MAX_DATAGRAM, <const char*>data, lengths[i])
+    with nogil:
+        for r in range(rounds):
+            st.now_ms = monotonic_ms()
+            for i in range(n):
+                handle_datagram(st, st.rx_buffers + i * MAX_DATAGRAM, lengths[i], 0, &addr)
+                if not send:
+                    st.tx.count = 0
+            if send:
+                tx_flush(st)
+    if not send and st.engine.send_calls != send_calls:
+        raise RuntimeError(f"a datagram fanned out to more than {SEND_SLOTS} copies: the send queue was flushed")
+    return n * rounds
+
+
+def keyframe_interval_ms(Core core):
+    """The interval between two keyframe requests relayed for one producer (rtcp_relay.pxi)."""
+    return core._open().keyframe_interval_ms
+
+
+def set_keyframe_interval_ms(Core core, uint64_t value):
+    """Changes that interval on a running core (Engine(keyframe_interval=) sets it at creation)."""
+    core._open().keyframe_interval_ms = value
+
+
+# ---- SRTP (srtp.pxi) ---------------------------------------------------------------------------
+
+def srtp_constants():
+    """The C constants the SRTP tests need, by name."""
+    return {
+        "DROP_NONE": DROP_NONE,
+        "DROP_SRTP_AUTH": DROP_SRTP_AUTH,
+        "DROP_OVERSIZE": DROP_OVERSIZE,
+        "SRTP_PROFILE_AES128_CM_SHA1_80": SRTP_PROFILE_AES128_CM_SHA1_80,
+        "SRTP_PROFILE_AES128_CM_SHA1_32": SRTP_PROFILE_AES128_CM_SHA1_32,
+        "SRTP_PROFILE_AEAD_AES_128_GCM": SRTP_PROFILE_AEAD_AES_128_GCM,
+        "SRTP_TRAILER_ROOM": SRTP_TRAILER_ROOM,
+        "SRTCP_TRAILER_ROOM": SRTCP_TRAILER_ROOM,
+        "SRTP_REPLAY_WINDOW": SRTP_REPLAY_WINDOW,
+        "MAX_DATAGRAM": MAX_DATAGRAM,
+    }
+
+
+def srtp_resource_counts():
+    """SRTP contexts now held, across the process: every one returns to 0 when freed."""
+    cdef Py_ssize_t live, heap
+    srtp_context_counts(&live, &heap)
+    return {"contexts": live, "heap_contexts": heap}
+
+
+cdef class SrtpSession:
+    """One SrtpContext driven with bytes: srtp.pxi's C functions, one Python call per packet.
+
+    Every method returns (drop, packet): drop is a Drop value (0 = DROP_NONE), packet the output
+    bytes, or None when dropped. The context comes from srtp_context_new, as a transport's does;
+    once closed, the methods run on a zeroed context ("no SRTP").
+    """
+    cdef SrtpContext* ctx      # owned here (srtp_context_new), or &self.zeroed once closed
+    cdef SrtpContext zeroed
+    cdef uint8_t buffer[SEND_SLOT_SIZE]   # one preallocated buffer, the size of a send slot
+
+    def __cinit__(self, int profile, bytes local_key_salt, bytes remote_key_salt):
+        self.ctx = &self.zeroed
+        cdef int expected = srtp_key_salt_length(profile)
+        if expected == 0:
+            raise ValueError(f"unsupported SRTP profile {profile}")
+        if len(local_key_salt) != expected or len(remote_key_salt) != expected:
+            raise ValueError(f"SRTP master key and salt must be {expected} bytes for profile {profile}")
+        cdef SrtpContext* ctx = srtp_context_new(profile, local_key_salt, remote_key_salt)
+        if ctx == NULL:
+            raise ValueError("libsrtp refused the SRTP context")
+        self.ctx = ctx
+
+    def __dealloc__(self):
+        self.close()
+
+    def close(self):
+        if self.ctx != &self.zeroed:
+            srtp_context_delete(self.ctx)
+            self.ctx = &self.zeroed
+
+    @property
+    def profile(self):
+        return self.ctx.profile
+
+    @property
+    def rtp_trailer(self):
+        return self.ctx.rtp_trailer
+
+    @property
+    def rtcp_trailer(self):
+        return self.ctx.rtcp_trailer
+
+    cdef int _load(self, bytes packet) except -1:
+        if len(packet) > MAX_DATAGRAM:
+            raise ValueError(f"packet of {len(packet)} bytes is longer than {MAX_DATAGRAM}")
+        memcpy(self.buffer, <const char*>packet, len(packet))
+        return len(packet)
+
+    cdef tuple _result(self, Drop drop, int length):
+        if drop != DROP_NONE:
+            return (drop, None)
+        return (DROP_NONE, (<char*>self.buffer)[:length])
+
+    def protect(self, bytes packet, capacity=None):
+        cdef int length = self._load(packet)
+        cdef int room = MAX_DATAGRAM + SRTP_TRAILER_ROOM if capacity is None else min(capacity, SEND_SLOT_SIZE)
+        cdef Drop drop = srtp_rtp_protect(self.ctx, self.buffer, &length, room)
+        return self._result(drop, length)
+
+    def unprotect(self, bytes packet):
+        cdef int length = self._load(packet)
+        cdef Drop drop = srtp_rtp_unprotect(self.ctx, self.buffer, &length)
+        return self._result(drop, length)
+
+    def protect_rtcp(self, bytes packet, capacity=None):
+        cdef int length = self._load(packet)
+        cdef int room = MAX_DATAGRAM + SRTCP_TRAILER_ROOM if capacity is None else min(capacity, SEND_SLOT_SIZE)
+        cdef Drop drop = srtp_rtcp_protect(self.ctx, self.buffer, &length, room)
+        return self._result(drop, length)
+
+    def unprotect_rtcp(self, bytes packet):
+        cdef int length = self._load(packet)
+        cdef Drop drop = srtp_rtcp_unprotect(self.ctx, self.buffer, &length)
+        return self._result(drop, length)
+
+    def hook_protect(self, bytes packet, bint rtcp=False):
+        """Through Transport.protect's entry point: srtp_transport_protect."""
+        cdef int length = self._load(packet)
+        cdef void* ctx = NULL if self.ctx == &self.zeroed else self.ctx
+        cdef Drop drop = srtp_transport_protect(ctx, self.buffer, &length, rtcp)
+        return self._result(drop, length)
+
+    def hook_unprotect(self, bytes packet, bint rtcp=False):
+        """Through Transport.unprotect's entry point: srtp_transport_unprotect."""
+        cdef int length = self._load(packet)
+        cdef void* ctx = NULL if self.ctx == &self.zeroed else self.ctx
+        cdef Drop drop = srtp_transport_unprotect(ctx, self.buffer, &length, rtcp)
+        return self._result(drop, length)
+
+    def remove_ssrc(self, uint32_t ssrc):
+        srtp_context_remove_ssrc(self.ctx, ssrc)
+
+    def protect_many(self, bytes packet, int count):
+        """Protects `packet` `count` times without the GIL, sequence number +1 each time: how many passed."""
+        cdef int template = self._load(packet)
+        cdef int i, length, passed = 0
+        cdef uint16_t sequence
+        if template < 12:
+            raise ValueError("RTP packet shorter than its fixed header")
+        sequence = (self.buffer[2] << 8) | self.buffer[3]
+        cdef const uint8_t* source = packet
+        with nogil:
+            for i in range(count):
+                memcpy(self.buffer, source, template)
+                self.buffer[2] = <uint8_t>(sequence >> 8)
+                self.buffer[3] = <uint8_t>sequence
+                sequence += 1
+                length = template
+                if srtp_rtp_protect(self.ctx, self.buffer, &length, sizeof(self.buffer)) == DROP_NONE:
+                    passed += 1
+        return passed
+
+    def unprotect_many(self, list packets):
+        """Unprotects each SRTP packet of `packets` in turn: how many passed."""
+        cdef int length, passed = 0
+        for packet in packets:
+            length = self._load(packet)
+            if srtp_rtp_unprotect(self.ctx, self.buffer, &length) == DROP_NONE:
+                passed += 1
+        return passed

@@ -1,0 +1,279 @@
+"""Engine: one worker, its UDP socket and the forwarding table behind it.
+
+A thin Python layer over the fast path (engine._rtp.Core). Every mutating call is one versioned
+table operation: it is applied in the loop thread between two receive batches, before the call
+returns, and `engine.version` then names it. Objects keep their own state (paused, producer, ...)
+only after the core accepted the change. WebRTC transports (ICE-lite, DTLS-SRTP) are driven from
+the slow path by engine.webrtc; events (engine.events) are reported through `engine.on_event`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import itertools
+import logging
+import random
+import socket
+from typing import TYPE_CHECKING, Any, Callable
+
+from engine._rtp import Core
+from engine.errors import ClosedError
+from engine.events import EngineEvent
+from engine.router import Router
+from engine.transport import Address, Transport
+from engine.webrtc.transport import WebRtcDriver
+
+if TYPE_CHECKING:
+    from engine.producer import Producer
+
+logger = logging.getLogger(__name__)
+
+SOCKET_BUFFER_BYTES = 4 * 1024 * 1024
+
+SlowDatagramHandler = Callable[[bytes, Address], None]
+EventHandler = Callable[[EngineEvent], None]
+
+
+def _ipv6_literal(host: str) -> str:
+    """The address to bind a dual-stack socket to: IPv4 literals become v4-mapped IPv6."""
+    if host in ("", "0.0.0.0"):
+        return "::"
+    try:
+        socket.inet_pton(socket.AF_INET, host)
+    except OSError:
+        return host
+    return "::ffff:" + host
+
+
+def _unmap(host: str) -> str:
+    return host[7:] if host.startswith("::ffff:") and "." in host else host
+
+
+class Engine:
+    """One worker: one dual-stack UDP socket and the forwarding table behind it."""
+
+    def __init__(
+        self,
+        host: str = "::",
+        port: int = 0,
+        *,
+        keyframe_interval: float = 0.5,
+        on_slow_datagram: SlowDatagramHandler | None = None,
+        announced_hosts: list[str] | None = None,
+    ) -> None:
+        sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        try:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+            sock.setblocking(False)
+            for option in (socket.SO_RCVBUF, socket.SO_SNDBUF):
+                try:
+                    sock.setsockopt(socket.SOL_SOCKET, option, SOCKET_BUFFER_BYTES)
+                except OSError:  # pragma: no cover - capped by the kernel, never fatal
+                    pass
+            sock.bind((_ipv6_literal(host), port))
+        except BaseException:
+            sock.close()
+            raise
+        self._sock = sock
+        self._rtcp_ssrc = random.randint(1, 0xFFFFFFFF)
+        self._core = Core(sock.fileno(), self._rtcp_ssrc, int(keyframe_interval * 1000))
+        self._ids = itertools.count(1)
+        self._ssrcs: collections.Counter[int] = collections.Counter()
+        """SSRCs in use by producers and consumers, counted: the same explicit SSRC may stand on
+        several transports, and stays reserved until the last of them closes."""
+        self._version = 0
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.routers: dict[int, Router] = {}
+        self.closed = False
+        #: called as on_slow_datagram(data, (host, port)) for STUN, DTLS and datagrams from
+        #: addresses no transport owns; when None they are only counted (slow_datagrams)
+        self.on_slow_datagram = on_slow_datagram
+        self.slow_datagrams = 0
+        #: called as on_event(event) for engine.events (transport state, learned SSRCs, ...)
+        self.on_event: EventHandler | None = None
+        self._announced_hosts = list(announced_hosts) if announced_hosts else None
+        self._webrtc: WebRtcDriver | None = None   # created with the first WebRTC transport
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Attaches the fast path to the running asyncio loop."""
+        self._check()
+        if self._loop is not None:
+            return
+        self._loop = asyncio.get_running_loop()
+        self._loop.add_reader(self._sock.fileno(), self._on_readable)
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        for router in list(self.routers.values()):
+            router._close()
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.remove_reader(self._sock.fileno())
+        self._core.close()
+        self._sock.close()
+        self.closed = True
+        for _, future in self._waiters:
+            if not future.done():
+                future.set_exception(ClosedError("engine closed"))
+        self._waiters.clear()
+
+    async def __aenter__(self) -> Engine:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def address(self) -> Address:
+        """(host, port) actually bound; an IPv4 host is reported as IPv4."""
+        host, port = self._sock.getsockname()[:2]
+        return _unmap(host), port
+
+    # ---- the loop's reader -----------------------------------------------------------------
+
+    def _on_readable(self) -> None:
+        core = self._core
+        core.drain()
+        item = core.pop_slow()
+        while item is not None:
+            self.slow_datagrams += 1
+            webrtc = self._webrtc
+            if webrtc is not None and webrtc.datagram(item[0], item[1]):
+                item = core.pop_slow()
+                continue
+            handler = self.on_slow_datagram
+            if handler is not None:
+                try:
+                    handler(item[0], item[1])
+                except Exception:
+                    logger.exception("slow-path handler failed")
+            item = core.pop_slow()
+        learned = core.pop_learned()
+        while learned is not None:
+            tid, ssrc, payload_type, mid, rid, repaired_rid = learned
+            transport = self._transports().get(tid)
+            if transport is not None and not transport.closed:
+                try:
+                    transport._learn(ssrc, payload_type, mid, rid, repaired_rid)
+                except Exception:
+                    logger.exception("SSRC learning failed")
+            learned = core.pop_learned()
+
+    def _transports(self) -> dict[int, Transport]:
+        return {t.id: t for r in self.routers.values() for t in r.transports.values()}
+
+    def _emit(self, event: EngineEvent) -> None:
+        handler = self.on_event
+        if handler is not None:
+            try:
+                handler(event)
+            except Exception:
+                logger.exception("engine event handler failed")
+
+    def sendto(self, data: bytes, addr: Address) -> None:
+        """Sends a slow-path datagram (STUN answer, DTLS record); never blocks."""
+        try:
+            self._sock.sendto(data, (_ipv6_literal(addr[0]), addr[1]))
+        except (BlockingIOError, InterruptedError):
+            logger.debug("slow-path send to %s dropped: socket buffer full", addr)
+
+    # ---- versions --------------------------------------------------------------------------
+
+    @property
+    def version(self) -> int:
+        """The last table version applied (every table operation bumps it by one)."""
+        return self._version
+
+    async def wait_version(self, version: int) -> None:
+        """Returns once table version `version` is in force."""
+        if self._version >= version:
+            return
+        self._check()
+        future = asyncio.get_running_loop().create_future()
+        self._waiters.append((version, future))
+        await future
+
+    def _applied(self) -> int:
+        self._version += 1
+        self._core.set_version(self._version)
+        if self._waiters:
+            ready = [f for v, f in self._waiters if v <= self._version]
+            self._waiters = [(v, f) for v, f in self._waiters if v > self._version]
+            for future in ready:
+                if not future.done():
+                    future.set_result(None)
+        return self._version
+
+    # ---- WebRTC ------------------------------------------------------------------------------
+
+    @property
+    def webrtc(self) -> WebRtcDriver:
+        """The slow-path driver of WebRTC transports (and the worker's DTLS certificate)."""
+        if self._webrtc is None:
+            self._webrtc = WebRtcDriver(self)
+        return self._webrtc
+
+    @property
+    def dtls_fingerprints(self) -> list[tuple[str, str]]:
+        """Fingerprints of the worker's DTLS certificate, for a=fingerprint: [("sha-256", "AB:..")]."""
+        return self.webrtc.certificate.fingerprints()
+
+    @property
+    def candidates(self) -> list[Address]:
+        """Host candidates: the announced hosts (or the bound one) with the socket's port."""
+        host, port = self.address
+        if self._announced_hosts:
+            return [(h, port) for h in self._announced_hosts]
+        if host in ("::", "0.0.0.0"):
+            # a wildcard is no candidate: the hosts to announce must be given (announced_hosts)
+            return [(socket.gethostbyname(socket.gethostname()), port)]
+        return [(host, port)]
+
+    # ---- table -----------------------------------------------------------------------------
+
+    def create_router(self) -> Router:
+        self._check()
+        router = Router(self, next(self._ids))
+        self.routers[router.id] = router
+        self._applied()
+        return router
+
+    def stats(self) -> dict[str, Any]:
+        stats = self._core.stats()
+        stats["version"] = self._version
+        stats["slow_datagrams"] = self.slow_datagrams
+        if self._webrtc is not None:
+            stats["webrtc"] = dict(self._webrtc.stats)
+        return stats
+
+    def allocations(self) -> dict[str, int]:
+        """Live C allocations (debug resource check): all zero after close()."""
+        return self._core.allocations()
+
+    def request_keyframe(self, producer: Producer) -> bool:
+        return producer.request_keyframe()
+
+    def _check(self) -> None:
+        if self.closed:
+            raise ClosedError("engine closed")
+
+    def _claim_ssrcs(self, *ssrcs: int | None) -> None:
+        self._ssrcs.update(s for s in ssrcs if s is not None)
+
+    def _release_ssrcs(self, *ssrcs: int | None) -> None:
+        for s in ssrcs:
+            if s is not None and self._ssrcs[s] > 0:
+                self._ssrcs[s] -= 1
+                if not self._ssrcs[s]:
+                    del self._ssrcs[s]
+
+    def _new_ssrc(self) -> int:
+        while True:
+            ssrc = random.randint(1, 0xFFFFFFFF)
+            if ssrc not in self._ssrcs and ssrc != self._rtcp_ssrc:
+                return ssrc

@@ -1,0 +1,65 @@
+"""Router: the media side of one meeting inside a worker."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from engine.errors import EngineError
+from engine.gate import Closable
+from engine.transport import Address, Transport
+from engine.webrtc.dtls import SrtpProfile
+from engine.webrtc.transport import WebRtcTransport
+
+if TYPE_CHECKING:
+    from engine.engine import Engine
+
+
+class Router(Closable):
+    """The media side of one meeting inside a worker."""
+
+    noun = "router"
+
+    def __init__(self, engine: Engine, router_id: int) -> None:
+        super().__init__(engine, router_id, engine)
+        self.transports: dict[int, Transport] = {}
+
+    def create_plain_transport(self, remote: Address) -> Transport:
+        """Plain RTP/RTCP to and from a fixed remote address, no encryption."""
+        self._check()
+        engine = self.engine
+        host, port = remote
+        transport = Transport(self, next(engine._ids), (host, int(port)))
+        try:
+            engine._core.add_transport(transport.id, self.id, host, int(port))
+        except ValueError as error:
+            raise EngineError(str(error)) from None
+        self.transports[transport.id] = transport
+        engine._applied()
+        return transport
+
+    def create_webrtc_transport(
+        self,
+        ice_ufrag: str | None = None,
+        ice_pwd: str | None = None,
+        srtp_profiles: list[SrtpProfile] | tuple[SrtpProfile, ...] | None = None,
+    ) -> WebRtcTransport:
+        """ICE-lite + DTLS-SRTP on the worker's socket: credentials generated when None; the SRTP
+        profiles offered in DTLS default to GCM, then AES-CM with SHA1-80, then SHA1-32."""
+        self._check()
+        engine = self.engine
+        transport = WebRtcTransport(self, next(engine._ids), ice_ufrag, ice_pwd, srtp_profiles)
+        engine._core.add_transport(transport.id, self.id)
+        try:
+            engine.webrtc.register(transport)
+        except BaseException:
+            engine._core.remove_transport(transport.id)
+            raise
+        self.transports[transport.id] = transport
+        engine._applied()
+        return transport
+
+    def _children(self) -> list[Closable]:
+        return list(self.transports.values())
+
+    def _forget(self) -> None:
+        self.engine.routers.pop(self.id, None)
