@@ -17,6 +17,7 @@ import random
 import socket
 from typing import Any, Callable
 
+from contract.vocabulary import KINDS
 from engine._rtp import DROP_NAMES, Core
 from engine.events import EngineEvent, ProducerSsrcLearned
 
@@ -31,13 +32,10 @@ __all__ = [
     "ClosedError",
     "DROP_NAMES",
     "KINDS",
-    "SOURCES",
 ]
 
 logger = logging.getLogger(__name__)
 
-KINDS = ("audio", "video")
-SOURCES = ("microphone", "camera", "screen", "screen-audio")
 DEFAULT_CLOCK_RATES = {"audio": 48000, "video": 90000}
 SOCKET_BUFFER_BYTES = 4 * 1024 * 1024
 
@@ -380,7 +378,7 @@ class Transport:
         kind: str,
         ssrc: int | None = None,
         payload_type: int | None = None,
-        source: str | None = None,
+        app_data: dict[str, str] | None = None,
         clock_rate: int | None = None,
         paused: bool = False,
         *,
@@ -401,14 +399,10 @@ class Transport:
             raise EngineError(f"mid {mid!r} rid {rid!r} is already produced on transport {self.id}")
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
-        if source is None:
-            source = "camera" if kind == "video" else "microphone"
-        if source not in SOURCES:
-            raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
         if clock_rate is None:
             clock_rate = DEFAULT_CLOCK_RATES[kind]
         engine = self.engine
-        producer = Producer(self, next(engine._ids), kind, ssrc, payload_type, source, clock_rate)
+        producer = Producer(self, next(engine._ids), kind, ssrc, payload_type, dict(app_data or {}), clock_rate)
         producer.mid, producer.rid = mid, rid
         producer.rtx_ssrc, producer.rtx_payload_type = rtx_ssrc, rtx_payload_type
         try:
@@ -579,7 +573,7 @@ class Producer:
         kind: str,
         ssrc: int | None,
         payload_type: int,
-        source: str,
+        app_data: dict[str, str],
         clock_rate: int,
     ) -> None:
         self.transport = transport
@@ -593,7 +587,8 @@ class Producer:
         self.rtx_ssrc: int | None = None
         self.rtx_payload_type: int | None = None
         self.payload_type = payload_type
-        self.source = source
+        self.app_data = app_data
+        """Opaque to the engine (the control plane's words, e.g. {"source": "camera"}): stored and reported."""
         self.clock_rate = clock_rate
         self.paused = False
         self.consumers: dict[int, Consumer] = {}
