@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from contract.framing import is_id, parse_address, parse_pairs, require
+from contract.framing import ProtocolError, is_id, parse_address, parse_pairs, require
 from contract.vocabulary import CONSUMER, KINDS, PRODUCER, ROUTER, TRANSPORT
 
 Check = Callable[[str, str, Any], Any]
@@ -361,12 +361,13 @@ GATE: dict[tuple[str, bool], type[SetGate]] = {(cls.tier, cls.paused): cls for c
     PauseProducer, ResumeProducer, PauseConsumer, ResumeConsumer)}
 """(tier, paused) → the operation setting a gate so."""
 
-_REQUIRED: dict[type[Operation], tuple[frozenset[str], frozenset[str]]] = {
-    cls: (frozenset(f.name for f in dataclasses.fields(cls)),
+_FIELDS: dict[type[Operation], tuple[frozenset[str], frozenset[str]]] = {
+    cls: (frozenset(f.name for f in dataclasses.fields(cls)) | {"op"},
           frozenset(f.name for f in dataclasses.fields(cls)
                     if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING))
     for cls in OPERATIONS.values()
 }
+"""Operation class → (the keys its wire object may have, those it must have)."""
 
 
 def parse_op(raw: object) -> Operation:
@@ -376,14 +377,17 @@ def parse_op(raw: object) -> Operation:
     name = raw.get("op")
     require(isinstance(name, str), 'an operation needs a string "op"')
     cls = OPERATIONS.get(name)  # type: ignore[arg-type]
-    require(cls is not None, f"unknown operation {name!r}")
-    assert cls is not None
-    known, required = _REQUIRED[cls]
-    unknown = sorted(set(raw) - known - {"op"})
-    require(not unknown, f"{name}: unknown field {unknown[0]!r}" if unknown else "")
-    missing = sorted(required - set(raw))
-    require(not missing, f"{name}: {missing[0]} is required" if missing else "")
-    return cls(**{k: v for k, v in raw.items() if k != "op"})
+    if cls is None:
+        raise ProtocolError(f"unknown operation {name!r}")
+    known, required = _FIELDS[cls]
+    keys = raw.keys()
+    if not keys <= known:
+        raise ProtocolError(f"{name}: unknown field {min(keys - known)!r}")
+    if not required <= keys:
+        raise ProtocolError(f"{name}: {min(required - keys)} is required")
+    fields = dict(raw)
+    del fields["op"]
+    return cls(**fields)
 
 
 # ---- batches ---------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import singledispatchmethod
+from functools import singledispatch
 from typing import Any
 
 from contract.acks import (
@@ -156,14 +156,13 @@ class Table:
             raise TableError(E_WRONG_TYPE, f"{oid!r} is a {entry.tier}, not a {tier}")
         return entry
 
-    @singledispatchmethod
     def check(self, op: Operation) -> None:
-        """Raises TableError if `op` cannot apply to this table. By default: its object must exist."""
-        self._get(op.id, op.tier)
+        """Raises TableError if `op` cannot apply to this table."""
+        _check(op, self)
 
-    @check.register
-    def _(self, op: Create) -> None:
-        self._check_create(op)
+    def commit(self, op: Operation) -> None:
+        """Applies a checked operation."""
+        _commit(op, self)
 
     def _check_create(self, op: Create) -> None:
         if op.id in self.objects:
@@ -171,86 +170,122 @@ class Table:
         for parent, tier in op.parents():
             self._get(parent, tier)
 
-    @check.register
-    def _(self, op: Produce) -> None:
-        self._check_create(op)
-        if op.ssrc is not None:
-            for entry in self.objects.values():
-                other = entry.op
-                if isinstance(other, Produce) and other.transport_id == op.transport_id and other.ssrc == op.ssrc:
-                    raise TableError(E_CONFLICT, f"ssrc {op.ssrc} is already produced on this transport")
 
-    @check.register
-    def _(self, op: Consume) -> None:
-        self._check_create(op)
-        if self.router_of(op.producer_id) != self.router_of(op.transport_id):
-            raise TableError(E_WRONG_ROUTER, "a consumer must be in its producer's router")
+def _updated(op: Create, **changes: Any) -> Create:
+    """`op` with `changes` to its mutable fields, which come from checked operations: not checked again."""
+    new = object.__new__(type(op))
+    new.__dict__.update(op.__dict__, **changes)
+    return new
 
-    @check.register
-    def _(self, op: Close) -> None:
-        entry = self.objects.get(op.id)
-        if entry is not None and entry.tier != op.tier:
-            raise TableError(E_WRONG_TYPE, f"{op.id!r} is a {entry.tier}, not a {op.tier}")
 
-    @check.register
-    def _(self, op: ConnectWebRtcTransport) -> None:
-        entry = self._get(op.id, op.tier)
-        if not isinstance(entry.op, CreateWebRtcTransport):
-            raise TableError(E_WRONG_TYPE, f"{op.id!r} is not a WebRTC transport")
-        if entry.connect is not None:
-            raise TableError(E_CONFLICT, f"transport {op.id!r} is already connected")
+# ---- checks, by operation type ------------------------------------------------------------------
 
-    @check.register
-    def _(self, op: SwitchConsumer) -> None:
-        consumer = self._get(op.id, op.tier)
-        producer = self._get(op.producer_id, PRODUCER)
-        if producer.kind != consumer.kind:
-            raise TableError(E_CONFLICT, f"cannot switch a {consumer.kind} consumer to a {producer.kind} producer")
-        if self.router_of(op.producer_id) != self.router_of(consumer.op.parents()[0][0]):
-            raise TableError(E_WRONG_ROUTER, "a consumer must be in its producer's router")
 
-    @singledispatchmethod
-    def commit(self, op: Operation) -> None:
-        """Applies a checked operation."""
-        raise TypeError(f"no table rule for {type(op).__name__}")  # pragma: no cover - every operation has one
+@singledispatch
+def _check(op: Operation, table: Table) -> None:
+    """By default: the object the operation names must exist, of its tier."""
+    table._get(op.id, op.tier)
 
-    @commit.register
-    def _(self, op: Create) -> None:
-        self.objects[op.id] = Entry(op)
 
-    @commit.register
-    def _(self, op: Produce) -> None:
-        self.objects[op.id] = Entry(op, kind=op.kind)
+@_check.register
+def _(op: Create, table: Table) -> None:
+    table._check_create(op)
 
-    @commit.register
-    def _(self, op: Consume) -> None:
-        self.objects[op.id] = Entry(op, kind=self.objects[op.producer_id].kind)
 
-    @commit.register
-    def _(self, op: Close) -> None:
-        for gone in self.closing(op.id):
-            del self.objects[gone]
+@_check.register
+def _(op: Produce, table: Table) -> None:
+    table._check_create(op)
+    if op.ssrc is not None:
+        for entry in table.objects.values():
+            other = entry.op
+            if isinstance(other, Produce) and other.transport_id == op.transport_id and other.ssrc == op.ssrc:
+                raise TableError(E_CONFLICT, f"ssrc {op.ssrc} is already produced on this transport")
 
-    @commit.register
-    def _(self, op: ConnectWebRtcTransport) -> None:
-        self.objects[op.id].connect = op
 
-    @commit.register
-    def _(self, op: SetHeaderExtensions) -> None:
-        self.objects[op.id].extensions = op
+@_check.register
+def _(op: Consume, table: Table) -> None:
+    table._check_create(op)
+    if table.router_of(op.producer_id) != table.router_of(op.transport_id):
+        raise TableError(E_WRONG_ROUTER, "a consumer must be in its producer's router")
 
-    @commit.register
-    def _(self, op: SetGate) -> None:
-        entry = self.objects[op.id]
-        assert isinstance(entry.op, (Produce, Consume))
-        entry.op = dataclasses.replace(entry.op, paused=op.paused)
 
-    @commit.register
-    def _(self, op: SwitchConsumer) -> None:
-        entry = self.objects[op.id]
-        assert isinstance(entry.op, Consume)
-        entry.op = dataclasses.replace(entry.op, producer_id=op.producer_id)
+@_check.register
+def _(op: Close, table: Table) -> None:
+    entry = table.objects.get(op.id)
+    if entry is not None and entry.tier != op.tier:
+        raise TableError(E_WRONG_TYPE, f"{op.id!r} is a {entry.tier}, not a {op.tier}")
 
-    @commit.register
-    def _(self, op: RequestKeyframe) -> None:
-        pass
+
+@_check.register
+def _(op: ConnectWebRtcTransport, table: Table) -> None:
+    entry = table._get(op.id, op.tier)
+    if not isinstance(entry.op, CreateWebRtcTransport):
+        raise TableError(E_WRONG_TYPE, f"{op.id!r} is not a WebRTC transport")
+    if entry.connect is not None:
+        raise TableError(E_CONFLICT, f"transport {op.id!r} is already connected")
+
+
+@_check.register
+def _(op: SwitchConsumer, table: Table) -> None:
+    consumer = table._get(op.id, op.tier)
+    producer = table._get(op.producer_id, PRODUCER)
+    if producer.kind != consumer.kind:
+        raise TableError(E_CONFLICT, f"cannot switch a {consumer.kind} consumer to a {producer.kind} producer")
+    if table.router_of(op.producer_id) != table.router_of(consumer.op.parents()[0][0]):
+        raise TableError(E_WRONG_ROUTER, "a consumer must be in its producer's router")
+
+
+# ---- commits, by operation type -----------------------------------------------------------------
+
+
+@singledispatch
+def _commit(op: Operation, table: Table) -> None:
+    raise TypeError(f"no table rule for {type(op).__name__}")  # pragma: no cover - every operation has one
+
+
+@_commit.register
+def _(op: Create, table: Table) -> None:
+    table.objects[op.id] = Entry(op)
+
+
+@_commit.register
+def _(op: Produce, table: Table) -> None:
+    table.objects[op.id] = Entry(op, kind=op.kind)
+
+
+@_commit.register
+def _(op: Consume, table: Table) -> None:
+    table.objects[op.id] = Entry(op, kind=table.objects[op.producer_id].kind)
+
+
+@_commit.register
+def _(op: Close, table: Table) -> None:
+    for gone in table.closing(op.id):
+        del table.objects[gone]
+
+
+@_commit.register
+def _(op: ConnectWebRtcTransport, table: Table) -> None:
+    table.objects[op.id].connect = op
+
+
+@_commit.register
+def _(op: SetHeaderExtensions, table: Table) -> None:
+    table.objects[op.id].extensions = op
+
+
+@_commit.register
+def _(op: SetGate, table: Table) -> None:
+    entry = table.objects[op.id]
+    entry.op = _updated(entry.op, paused=op.paused)
+
+
+@_commit.register
+def _(op: SwitchConsumer, table: Table) -> None:
+    entry = table.objects[op.id]
+    entry.op = _updated(entry.op, producer_id=op.producer_id)
+
+
+@_commit.register
+def _(op: RequestKeyframe, table: Table) -> None:
+    pass

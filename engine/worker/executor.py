@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from functools import singledispatchmethod
+from functools import singledispatch
 from typing import Any
 
 from contract import acks
@@ -97,7 +97,7 @@ class TableExecutor:
             return acks.failed(error.code, error.message)
         gone = self.table.closing(op.id) if isinstance(op, Close) else []
         try:
-            applied, result = self._run(op)
+            applied, result = _run(op, self)
         except _Unsupported as error:
             return acks.failed(acks.E_UNSUPPORTED, str(error))
         except (EngineError, ValueError, TypeError, OverflowError) as error:
@@ -115,84 +115,6 @@ class TableExecutor:
     def _bind(self, oid: str, obj: Any) -> None:
         self.objects[oid] = obj
         self._ids[obj.id] = oid
-
-    # -- the engine side of each operation: (the operation as applied, its result) --
-
-    @singledispatchmethod
-    def _run(self, op: Operation) -> tuple[Operation, Result]:
-        raise TypeError(f"no engine handler for {type(op).__name__}")  # pragma: no cover - every type has one
-
-    @_run.register
-    def _(self, op: CreateRouter) -> tuple[Operation, Result]:
-        self._bind(op.id, self.engine.create_router())
-        return op, acks.ok()
-
-    @_run.register
-    def _(self, op: CreatePlainTransport) -> tuple[Operation, Result]:
-        self._bind(op.id, self.objects[op.router_id].create_plain_transport(remote=op.remote))
-        return op, acks.ok()
-
-    @_run.register
-    def _(self, op: CreateWebRtcTransport) -> tuple[Operation, Result]:
-        create = getattr(self.objects[op.router_id], "create_webrtc_transport", None)
-        if create is None:
-            raise _Unsupported("this engine has no WebRTC transports")
-        self._bind(op.id, create(ice_ufrag=op.ice_ufrag, ice_pwd=op.ice_pwd))
-        return op, acks.ok()
-
-    @_run.register
-    def _(self, op: ConnectWebRtcTransport) -> tuple[Operation, Result]:
-        self.objects[op.id].connect(dtls_role=op.dtls_role, remote_fingerprints=list(op.remote_fingerprints),
-                                    remote_ice_ufrag=op.remote_ice_ufrag, remote_ice_pwd=op.remote_ice_pwd)
-        return op, acks.ok()
-
-    @_run.register
-    def _(self, op: SetHeaderExtensions) -> tuple[Operation, Result]:
-        self.objects[op.id].set_header_extensions(mid=op.mid, rid=op.rid, repaired_rid=op.repaired_rid)
-        return op, acks.ok()
-
-    @_run.register
-    def _(self, op: Produce) -> tuple[Operation, Result]:
-        producer = self.objects[op.transport_id].produce(
-            op.kind, op.ssrc, op.payload_type, app_data=op.app_data, clock_rate=op.clock_rate, paused=op.paused,
-            mid=op.mid, rid=op.rid, rtx_ssrc=op.rtx_ssrc, rtx_payload_type=op.rtx_payload_type)
-        self._bind(op.id, producer)
-        return op, acks.ok()
-
-    @_run.register
-    def _(self, op: Consume) -> tuple[Operation, Result]:
-        consumer = self.objects[op.transport_id].consume(
-            self.objects[op.producer_id], ssrc=op.ssrc, payload_type=op.payload_type, paused=op.paused,
-            rtx_ssrc=op.rtx_ssrc, rtx_payload_type=op.rtx_payload_type)
-        self._bind(op.id, consumer)
-        if op.rtx_ssrc is None and consumer.rtx_ssrc is not None:
-            op = dataclasses.replace(op, rtx_ssrc=consumer.rtx_ssrc)  # the table keeps what the engine allocated
-        return op, consume_result(op)
-
-    @_run.register
-    def _(self, op: Close) -> tuple[Operation, Result]:
-        obj = self.objects.get(op.id)
-        if obj is not None:
-            obj.close()
-        return op, acks.ok()
-
-    @_run.register
-    def _(self, op: SetGate) -> tuple[Operation, Result]:
-        obj = self.objects[op.id]
-        if op.paused:
-            obj.pause()
-        else:
-            obj.resume()
-        return op, acks.ok()
-
-    @_run.register
-    def _(self, op: SwitchConsumer) -> tuple[Operation, Result]:
-        self.objects[op.id].switch(self.objects[op.producer_id])
-        return op, acks.ok()
-
-    @_run.register
-    def _(self, op: RequestKeyframe) -> tuple[Operation, Result]:
-        return op, acks.ok(sent=bool(self.objects[op.id].request_keyframe()))
 
     # -- sync --
 
@@ -279,6 +201,98 @@ class TableExecutor:
         self.objects.clear()
         self._ids.clear()
         self.table = Table()
+
+
+# ---- the engine side of each operation, by type ------------------------------------------------
+
+
+@singledispatch
+def _run(op: Operation, executor: TableExecutor) -> tuple[Operation, Result]:
+    """The engine side of `op`: (the operation as applied, its result)."""
+    raise TypeError(f"no engine handler for {type(op).__name__}")  # pragma: no cover - every type has one
+
+
+@_run.register
+def _(op: CreateRouter, executor: TableExecutor) -> tuple[Operation, Result]:
+    executor._bind(op.id, executor.engine.create_router())
+    return op, acks.ok()
+
+
+@_run.register
+def _(op: CreatePlainTransport, executor: TableExecutor) -> tuple[Operation, Result]:
+    executor._bind(op.id, executor.objects[op.router_id].create_plain_transport(remote=op.remote))
+    return op, acks.ok()
+
+
+@_run.register
+def _(op: CreateWebRtcTransport, executor: TableExecutor) -> tuple[Operation, Result]:
+    create = getattr(executor.objects[op.router_id], "create_webrtc_transport", None)
+    if create is None:
+        raise _Unsupported("this engine has no WebRTC transports")
+    executor._bind(op.id, create(ice_ufrag=op.ice_ufrag, ice_pwd=op.ice_pwd))
+    return op, acks.ok()
+
+
+@_run.register
+def _(op: ConnectWebRtcTransport, executor: TableExecutor) -> tuple[Operation, Result]:
+    executor.objects[op.id].connect(dtls_role=op.dtls_role, remote_fingerprints=list(op.remote_fingerprints),
+                                remote_ice_ufrag=op.remote_ice_ufrag, remote_ice_pwd=op.remote_ice_pwd)
+    return op, acks.ok()
+
+
+@_run.register
+def _(op: SetHeaderExtensions, executor: TableExecutor) -> tuple[Operation, Result]:
+    executor.objects[op.id].set_header_extensions(mid=op.mid, rid=op.rid, repaired_rid=op.repaired_rid)
+    return op, acks.ok()
+
+
+@_run.register
+def _(op: Produce, executor: TableExecutor) -> tuple[Operation, Result]:
+    producer = executor.objects[op.transport_id].produce(
+        op.kind, op.ssrc, op.payload_type, app_data=op.app_data, clock_rate=op.clock_rate, paused=op.paused,
+        mid=op.mid, rid=op.rid, rtx_ssrc=op.rtx_ssrc, rtx_payload_type=op.rtx_payload_type)
+    executor._bind(op.id, producer)
+    return op, acks.ok()
+
+
+@_run.register
+def _(op: Consume, executor: TableExecutor) -> tuple[Operation, Result]:
+    consumer = executor.objects[op.transport_id].consume(
+        executor.objects[op.producer_id], ssrc=op.ssrc, payload_type=op.payload_type, paused=op.paused,
+        rtx_ssrc=op.rtx_ssrc, rtx_payload_type=op.rtx_payload_type)
+    executor._bind(op.id, consumer)
+    if op.rtx_ssrc is None and consumer.rtx_ssrc is not None:
+        op = dataclasses.replace(op, rtx_ssrc=consumer.rtx_ssrc)  # the table keeps what the engine allocated
+    return op, consume_result(op)
+
+
+@_run.register
+def _(op: Close, executor: TableExecutor) -> tuple[Operation, Result]:
+    obj = executor.objects.get(op.id)
+    if obj is not None:
+        obj.close()
+    return op, acks.ok()
+
+
+@_run.register
+def _(op: SetGate, executor: TableExecutor) -> tuple[Operation, Result]:
+    obj = executor.objects[op.id]
+    if op.paused:
+        obj.pause()
+    else:
+        obj.resume()
+    return op, acks.ok()
+
+
+@_run.register
+def _(op: SwitchConsumer, executor: TableExecutor) -> tuple[Operation, Result]:
+    executor.objects[op.id].switch(executor.objects[op.producer_id])
+    return op, acks.ok()
+
+
+@_run.register
+def _(op: RequestKeyframe, executor: TableExecutor) -> tuple[Operation, Result]:
+    return op, acks.ok(sent=bool(executor.objects[op.id].request_keyframe()))
 
 
 def _paused(entry: Entry) -> bool:
