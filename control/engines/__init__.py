@@ -1,6 +1,6 @@
 """Engine workers as the control plane sees them: the registry of their desired tables
-(`registry`), placement of meetings on them (`placement`), the WebSocket endpoint they dial
-(`channel`) and its routes (`routes`). The wire format is the `contract` package."""
+(`registry`, its `errors` and the `events` it reports), placement of meetings on them
+(`placement`), the WebSocket endpoint they dial (`channel`) and its routes (`routes`). The wire format is the `contract` package."""
 
 from control.engines.channel import CHANNEL_PATH
 from control.engines.errors import (
@@ -13,15 +13,8 @@ from control.engines.errors import (
     UnknownWorker,
     WorkerLostError,
 )
-from control.engines.registry import (
-    EngineEvent,
-    EngineRegistry,
-    RegistryEvent,
-    WorkerConnected,
-    WorkerDisconnected,
-    WorkerInfo,
-    WorkerLost,
-)
+from control.engines.events import EngineEvent, RegistryEvent, WorkerConnected, WorkerDisconnected, WorkerLost
+from control.engines.registry import EngineRegistry, WorkerInfo
 from control.engines.routes import routes
 
 __all__ = [

@@ -25,7 +25,7 @@ import logging
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -44,6 +44,14 @@ from control.engines.errors import (
     RegistryClosed,
     UnknownWorker,
     WorkerLostError,
+)
+from control.engines.events import (
+    EngineEvent,
+    Listener,
+    RegistryEvent,
+    WorkerConnected,
+    WorkerDisconnected,
+    WorkerLost,
 )
 from control.engines.placement import Load, choose
 
@@ -74,43 +82,6 @@ class WorkerInfo:
     """Objects in its desired table: routers, transports, producers, consumers."""
     stats: dict[str, Any] | None
     """The engine's counters as last reported (every few seconds)."""
-
-
-@dataclass(frozen=True)
-class WorkerConnected:
-    worker_id: str
-    resynced: bool
-    """A sync batch was sent (the worker restarted, the control plane did, or acks were missing)."""
-    address_changed: bool
-    """The worker's UDP address differs from before: its WebRTC peers need new candidates."""
-
-
-@dataclass(frozen=True)
-class WorkerDisconnected:
-    worker_id: str
-
-
-@dataclass(frozen=True)
-class WorkerLost:
-    """The worker stayed away longer than the grace period; its table is forgotten. The meetings
-    layer tells the participants of these transports to reconnect (ICE restart) to a live worker."""
-
-    worker_id: str
-    routers: list[str]
-    transports: list[str]
-
-
-@dataclass(frozen=True)
-class EngineEvent:
-    """An event a worker reported (transport state changed, SSRC learned, transport failed...)."""
-
-    worker_id: str
-    event: str
-    data: dict[str, Any]
-
-
-RegistryEvent = WorkerConnected | WorkerDisconnected | WorkerLost | EngineEvent
-Listener = Callable[[RegistryEvent], None]
 
 
 class Connection(Protocol):
