@@ -16,3 +16,9 @@ def test_tiers_are_in_dependency_order() -> None:
     for op in (ops.CreatePlainTransport("t", "r", ("h", 1)), ops.Produce("p", "t", "audio", 1, ssrc=1),
                ops.Consume("c", "t", "p", 2)):
         assert all(TIERS.index(tier) < TIERS.index(op.tier) for _, tier in op.parents())
+
+
+def test_the_control_planes_kinds_are_the_contracts() -> None:
+    from control.domain.roles import Kind
+
+    assert tuple(Kind) == KINDS
