@@ -2,7 +2,7 @@
 HTTP, authentication, database or meeting policy in the way: the floor under a revocation's latency.
 
 An in-process EngineRegistry on uvicorn and a real `python -m engine.worker` process dialling it
-(tests/control/engine_channel_support.py), one plain-RTP producer and consumer; `gate_op()`
+(tests/control/engines/engine_channel_support.py), one plain-RTP producer and consumer; `gate_op()`
 alternately pauses and resumes the producer and returns the seconds the ack took.
 """
 
@@ -15,9 +15,10 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-if str(REPO / "tests" / "control") not in sys.path:
-    sys.path.insert(0, str(REPO / "tests" / "control"))
+if str(REPO / "tests" / "control" / "engines") not in sys.path:
+    sys.path.insert(0, str(REPO / "tests" / "control" / "engines"))
 
+from contract import ops  # noqa: E402
 from engine_channel_support import ControlServer, Peer, WorkerProcess, free_port, pub_sub_ops  # noqa: E402
 
 WORKER_ID = "w1"
@@ -43,9 +44,9 @@ class ChannelFloor:
     async def gate_op(self) -> float:
         """Seconds from apply() to the ack of one pause_producer or resume_producer."""
         assert self.control.registry is not None
-        op = "resume_producer" if self._paused else "pause_producer"
+        op = ops.ResumeProducer("r1/mic") if self._paused else ops.PauseProducer("r1/mic")
         started = time.perf_counter()
-        await self.control.registry.apply(WORKER_ID, [{"op": op, "id": "r1/mic"}])
+        await self.control.registry.apply(WORKER_ID, [op])
         elapsed = time.perf_counter() - started
         self._paused = not self._paused
         return elapsed

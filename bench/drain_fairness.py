@@ -59,7 +59,7 @@ async def scenario(fanout: int, burst: int, rounds: int, size: int) -> dict:
         sinks.append(sink)
     router = engine.create_router()
     producer = router.create_plain_transport(remote=publisher.getsockname()).produce(
-        kind="video", ssrc=INPUT_SSRC, payload_type=96, source="camera", clock_rate=90000)
+        kind="video", ssrc=INPUT_SSRC, payload_type=96, app_data={"source": "camera"}, clock_rate=90000)
     for sink in sinks:
         router.create_plain_transport(remote=sink.getsockname()).consume(producer)
     await engine.wait_version(engine.version)

@@ -46,7 +46,7 @@ async def main(args: argparse.Namespace) -> None:
     router = engine.create_router()
     publisher = router.create_plain_transport(remote=("127.0.0.1", args.source))
     producer = publisher.produce(
-        kind="video", ssrc=INPUT_SSRC, payload_type=96, source="camera", clock_rate=90000
+        kind="video", ssrc=INPUT_SSRC, payload_type=96, app_data={"source": "camera"}, clock_rate=90000
     )
     if args.srtp is not None:
         publisher.set_srtp(args.srtp, srtp.key_salt("engine-to-publisher", 0, args.srtp),

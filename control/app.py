@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute, Match, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from control import api, engines, signaling
+from control import api, engines, metrics, signaling
 from control.meetings import MeetingService
 from control.errors import ApiError, Conflict
 from control.services.attendance import AttendanceObserver
@@ -136,7 +136,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await engine.dispose()
 
     return Starlette(
-        routes=_with_web_client([*api.routes(), *engines.routes(), *signaling.routes()]),
+        routes=_with_web_client([*api.routes(), *engines.routes(), *metrics.routes(), *signaling.routes()]),
         lifespan=lifespan,
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, IntegrityError: _integrity_error,
                             Exception: _internal_error},

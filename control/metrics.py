@@ -1,8 +1,13 @@
 """Metrics in the Prometheus text exposition format (version 0.0.4), without a client library:
-a histogram and the rendering of samples. The registries that own them render their own lines."""
+a histogram, the rendering of samples, and the GET /metrics endpoint. The registries that own
+metrics render their own lines."""
 
 import math
 from collections.abc import Iterable, Sequence
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -67,3 +72,19 @@ class Histogram:
         lines.append(sample(self.name + "_sum", self.sum))
         lines.append(sample(self.name + "_count", self.count))
         return lines
+
+
+# ---- the endpoint ------------------------------------------------------------------------------
+
+METRICS_PATH = "/metrics"
+
+
+async def endpoint(request: Request) -> Response:
+    """Prometheus metrics (GET /metrics): the text of every source the application lists at
+    app.state.metrics (callables returning exposition text), in order."""
+    sources = getattr(request.app.state, "metrics", None) or []
+    return Response("".join(source() for source in sources), media_type=CONTENT_TYPE)
+
+
+def routes() -> list[BaseRoute]:
+    return [Route(METRICS_PATH, endpoint, methods=["GET"])]

@@ -9,7 +9,7 @@ from engine._rtp import DROP_NAMES
 from engine.consumer import Consumer
 from engine.engine import Engine
 from engine.errors import ClosedError, EngineError
-from engine.producer import KINDS, SOURCES, Producer
+from engine.producer import KINDS, Producer
 from engine.router import Router
 from engine.transport import Transport
 from engine.webrtc.transport import WebRtcTransport
@@ -25,5 +25,4 @@ __all__ = [
     "ClosedError",
     "DROP_NAMES",
     "KINDS",
-    "SOURCES",
 ]

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from contract.vocabulary import KINDS
 from engine.gate import Closable, Gated
 
 if TYPE_CHECKING:
     from engine.consumer import Consumer
     from engine.transport import Transport
 
-KINDS = ("audio", "video")
-SOURCES = ("microphone", "camera", "screen", "screen-audio")
+__all__ = ["DEFAULT_CLOCK_RATES", "KINDS", "Producer"]
+
 DEFAULT_CLOCK_RATES = {"audio": 48000, "video": 90000}
 
 
@@ -28,7 +29,7 @@ class Producer(Gated):
         kind: str,
         ssrc: int | None,
         payload_type: int,
-        source: str,
+        app_data: dict[str, str],
         clock_rate: int,
     ) -> None:
         super().__init__(transport.engine, producer_id, transport)
@@ -41,7 +42,8 @@ class Producer(Gated):
         self.rtx_ssrc: int | None = None
         self.rtx_payload_type: int | None = None
         self.payload_type = payload_type
-        self.source = source
+        self.app_data = app_data
+        """Opaque to the engine (the control plane's words, e.g. {"source": "camera"}): stored and reported."""
         self.clock_rate = clock_rate
         self.consumers: dict[int, Consumer] = {}
 

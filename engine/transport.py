@@ -8,7 +8,7 @@ from engine.consumer import Consumer
 from engine.errors import EngineError
 from engine.events import ProducerSsrcLearned
 from engine.gate import Closable
-from engine.producer import DEFAULT_CLOCK_RATES, KINDS, SOURCES, Producer
+from engine.producer import DEFAULT_CLOCK_RATES, KINDS, Producer
 
 if TYPE_CHECKING:
     from engine.router import Router
@@ -37,7 +37,7 @@ class Transport(Closable):
         kind: str,
         ssrc: int | None = None,
         payload_type: int | None = None,
-        source: str | None = None,
+        app_data: dict[str, str] | None = None,
         clock_rate: int | None = None,
         paused: bool = False,
         *,
@@ -58,14 +58,10 @@ class Transport(Closable):
             raise EngineError(f"mid {mid!r} rid {rid!r} is already produced on transport {self.id}")
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
-        if source is None:
-            source = "camera" if kind == "video" else "microphone"
-        if source not in SOURCES:
-            raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
         if clock_rate is None:
             clock_rate = DEFAULT_CLOCK_RATES[kind]
         engine = self.engine
-        producer = Producer(self, next(engine._ids), kind, ssrc, payload_type, source, clock_rate)
+        producer = Producer(self, next(engine._ids), kind, ssrc, payload_type, dict(app_data or {}), clock_rate)
         producer.mid, producer.rid = mid, rid
         producer.rtx_ssrc, producer.rtx_payload_type = rtx_ssrc, rtx_payload_type
         try:

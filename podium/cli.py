@@ -184,7 +184,7 @@ async def _serve(args: argparse.Namespace) -> None:
 
 def _channel_url(host: str, port: int) -> str:
     """Where a worker on this host reaches the engine channel of a control plane bound to host:port."""
-    from control.engines import CHANNEL_PATH
+    from control.engines.channel import CHANNEL_PATH
 
     if host in ("", "0.0.0.0", "localhost"):
         host = "127.0.0.1"
@@ -197,7 +197,7 @@ def _channel_url(host: str, port: int) -> str:
 
 
 def _engine(args: argparse.Namespace) -> int:
-    from engine import worker
+    from engine.worker.__main__ import main
 
     argv = ["--control", args.control, "--host", args.host, "--port", str(args.port), "--log-level", args.log_level]
     for option in ("secret", "secret_file", "worker_id"):
@@ -205,7 +205,7 @@ def _engine(args: argparse.Namespace) -> int:
             argv += [f"--{option.replace('_', '-')}", getattr(args, option)]
     for host in args.announce or []:
         argv += ["--announce", host]
-    return worker.main(argv)
+    return main(argv)
 
 
 # bootstrap

@@ -19,6 +19,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
+from contract import ops as contract_ops
 from control.domain.meeting_state import MediaPlan, MeetingState, media_plan
 from control.domain.roles import KIND, Source
 from control.meetings.sdp import (
@@ -31,7 +32,7 @@ from control.meetings.sdp import (
     build_subscriber_offer,
 )
 
-Op = dict[str, Any]
+Op = contract_ops.Operation
 
 
 @dataclass
@@ -118,7 +119,7 @@ class Media:
         if self.router_created:
             return []
         self.router_created = True
-        return [{"op": "create_router", "id": self.router_id}]
+        return [contract_ops.CreateRouter(self.router_id)]
 
     # -- publishing --
 
@@ -131,8 +132,8 @@ class Media:
         if peer.pub_transport is None:
             assert connect is not None
             peer.pub_transport = f"{pid}.pub"
-            ops.append({"op": "create_webrtc_transport", "id": peer.pub_transport, "router_id": self.router_id,
-                        "ice_ufrag": peer.pub_ice[0], "ice_pwd": peer.pub_ice[1]})
+            ops.append(contract_ops.CreateWebRtcTransport(peer.pub_transport, self.router_id, peer.pub_ice[0],
+                                                          peer.pub_ice[1]))
             ops.append(_connect_op(peer.pub_transport, connect))
         ids: dict[str, int] = {}
         for produce, _ in produces:
@@ -142,20 +143,18 @@ class Media:
         merged = HeaderExtensionIds(**{**{k: v for k, v in vars(peer.extensions).items() if v is not None}, **ids})
         if merged != peer.extensions:
             peer.extensions = merged
-            ops.append({"op": "set_header_extensions", "id": peer.pub_transport, "mid": merged.mid,
-                        "rid": merged.rid, "repaired_rid": merged.repaired_rid})
+            ops.append(contract_ops.SetHeaderExtensions(peer.pub_transport, mid=merged.mid, rid=merged.rid,
+                                                        repaired_rid=merged.repaired_rid))
         created = []
         for produce, source in produces:
             codec = produce.codecs[0]
             encoding = produce.encodings[0] if produce.encodings else None
             producer_id = f"{pid}.{source}.{peer.next_id()}"
-            ops.append({"op": "produce", "id": producer_id, "transport_id": peer.pub_transport,
-                        "kind": produce.kind, "source": str(source),
-                        "ssrc": encoding.ssrc if encoding else None, "mid": produce.mid,
-                        "rid": encoding.rid if encoding else None, "payload_type": codec.payload_type,
-                        "clock_rate": codec.clock_rate, "paused": True,
-                        "rtx_ssrc": encoding.rtx_ssrc if encoding else None,
-                        "rtx_payload_type": codec.rtx_payload_type if encoding and encoding.rtx_ssrc else None})
+            ops.append(contract_ops.Produce(
+                producer_id, peer.pub_transport, produce.kind, codec.payload_type, app_data={"source": str(source)},
+                ssrc=encoding.ssrc if encoding else None, mid=produce.mid, rid=encoding.rid if encoding else None,
+                clock_rate=codec.clock_rate, paused=True, rtx_ssrc=encoding.rtx_ssrc if encoding else None,
+                rtx_payload_type=codec.rtx_payload_type if encoding and encoding.rtx_ssrc else None))
             publication = Publication(producer_id, source, produce.kind, produce.mid, codec)
             peer.publications[source] = publication
             created.append(publication)
@@ -167,7 +166,7 @@ class Media:
         if publication is None:
             return []
         self._deactivate(lambda s: s.producer_id == publication.producer_id)
-        return [{"op": "close_producer", "id": publication.producer_id}]
+        return [contract_ops.CloseProducer(publication.producer_id)]
 
     # -- subscribing --
 
@@ -221,7 +220,7 @@ class Media:
         if peer is None:
             return []
         self._deactivate(lambda s: s.publisher == pid)
-        return [{"op": "close_transport", "id": t} for t in (peer.pub_transport, peer.sub_transport) if t]
+        return [contract_ops.CloseTransport(t) for t in (peer.pub_transport, peer.sub_transport) if t]
 
     def _deactivate(self, match: Any) -> None:
         for other in self.peers.values():
@@ -234,7 +233,7 @@ class Media:
         if not self.router_created:
             return []
         self.router_created = False
-        return [{"op": "close_router", "id": self.router_id}]
+        return [contract_ops.CloseRouter(self.router_id)]
 
     # -- the plan --
 
@@ -255,7 +254,8 @@ class Media:
                 if want_open == publication.paused:
                     publication.paused = not want_open
                     (opens if want_open else closes).append(
-                        {"op": "resume_producer" if want_open else "pause_producer", "id": publication.producer_id})
+                        (contract_ops.ResumeProducer if want_open else contract_ops.PauseProducer)(
+                            publication.producer_id))
         for sub in self.peers.values():
             existing = {(s.producer_id): s for s in sub.subscriptions if s.active}
             for pub in self.peers.values():
@@ -268,7 +268,8 @@ class Media:
                         if current.paused == allowed:
                             current.paused = not allowed
                             (opens if allowed else closes).append(
-                                {"op": "resume_consumer" if allowed else "pause_consumer", "id": current.consumer_id})
+                                (contract_ops.ResumeConsumer if allowed else contract_ops.PauseConsumer)(
+                                    current.consumer_id))
                     elif allowed:
                         opens += self._consume(sub, pub.pid, publication)
         return self._router() + closes + opens if (closes or opens) else closes + opens
@@ -277,8 +278,8 @@ class Media:
         ops: list[Op] = []
         if sub.sub_transport is None:
             sub.sub_transport = f"{sub.pid}.sub"
-            ops.append({"op": "create_webrtc_transport", "id": sub.sub_transport, "router_id": self.router_id,
-                        "ice_ufrag": sub.sub_ice[0], "ice_pwd": sub.sub_ice[1]})
+            ops.append(contract_ops.CreateWebRtcTransport(sub.sub_transport, self.router_id, sub.sub_ice[0],
+                                                          sub.sub_ice[1]))
         used = {x for p in self.peers.values() for s in p.subscriptions for x in (s.ssrc, s.rtx_ssrc)}
         ssrc = random.randint(1, 0xFFFFFFFF)
         while ssrc in used:
@@ -295,13 +296,12 @@ class Media:
                                     rtx_ssrc=rtx_ssrc)
         sub.subscriptions.append(subscription)
         sub.dirty = True
-        ops.append({"op": "consume", "id": subscription.consumer_id, "transport_id": sub.sub_transport,
-                    "producer_id": publication.producer_id, "ssrc": ssrc, "paused": False,
-                    "rtx_ssrc": rtx_ssrc})
+        ops.append(contract_ops.Consume(subscription.consumer_id, sub.sub_transport, publication.producer_id, ssrc,
+                                        paused=False, rtx_ssrc=rtx_ssrc))
         return ops
 
 
 def _connect_op(transport_id: str, connect: ConnectWebRtcTransport) -> Op:
-    return {"op": "connect_webrtc_transport", "id": transport_id, "dtls_role": connect.dtls_role,
-            "remote_fingerprints": [list(f) for f in connect.remote_fingerprints],
-            "remote_ice_ufrag": connect.remote_ice_ufrag or None, "remote_ice_pwd": connect.remote_ice_pwd or None}
+    return contract_ops.ConnectWebRtcTransport(
+        transport_id, connect.dtls_role, connect.remote_fingerprints,
+        remote_ice_ufrag=connect.remote_ice_ufrag or None, remote_ice_pwd=connect.remote_ice_pwd or None)

@@ -12,9 +12,9 @@ import pytest
 from engine_wire import nack, parse_rtp, rtp, split_rtcp
 from pylibsrtp import Policy, Session
 
+from contract.ops import Batch
 from engine import Engine, EngineError
-from engine.channel import TableExecutor
-from engine.channel_protocol import Batch
+from engine.worker.executor import TableExecutor
 
 MEDIA_SSRC, RTX_SSRC = 0x1234, 0x5678
 MEDIA_PT, RTX_PT, SUB_RTX_PT = 96, 97, 107

@@ -12,7 +12,8 @@ from sqlalchemy import select, text, update
 
 from control.domain.moderation import Action
 from control.domain.permissions import Permission as P
-from control.engines import Applied, WorkerInfo
+from contract.acks import Ack as Applied
+from control.engines import WorkerInfo
 from control.meetings.service import Link, MeetingService
 from control.security import principals
 from control.services import auth

@@ -20,16 +20,16 @@ def person(pid: str, **kw) -> Participant:
 
 
 def names(ops) -> list[tuple[str, str]]:
-    return [(op["op"], op["id"]) for op in ops]
+    return [(op.name, op.id) for op in ops]
 
 
 def test_producer_gate_and_consumers_follow_the_plan() -> None:
     media = Media("m", "w", [("sha-256", "BB")], [("127.0.0.1", 4000)])
     state = MeetingState(RoomFeatures(), (person("a", role=Role.ORGANIZER), person("b")))
     ops, created = media.publish("a", CONNECT, [(produce("0"), Source.MICROPHONE)])
-    assert [op["op"] for op in ops] == ["create_router", "create_webrtc_transport", "connect_webrtc_transport",
+    assert [op.name for op in ops] == ["create_router", "create_webrtc_transport", "connect_webrtc_transport",
                                         "set_header_extensions", "produce"]
-    assert ops[-1]["paused"] is True
+    assert ops[-1].paused is True and ops[-1].app_data == {"source": "microphone"}
     # the source is off: the producer stays gated, but b may receive it, so a consumer exists
     ops = media.reconcile(state)
     assert names(ops) == [("create_webrtc_transport", "b.sub"), ("consume", "b.c1")]
@@ -55,5 +55,5 @@ def test_subscribe_offer_once_per_change() -> None:
     version, sdp, subs = media.subscribe_offer("b")
     assert version == 1 and "m=audio" in sdp and subs[0].publisher == "a"
     assert media.subscribe_offer("b") is None  # one offer at a time, and only after a change
-    assert [op["op"] for op in media.answered("b", CONNECT)] == ["connect_webrtc_transport"]
+    assert [op.name for op in media.answered("b", CONNECT)] == ["connect_webrtc_transport"]
     assert media.answered("b", CONNECT) == []

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from control.domain.moderation import Action, Command, Reason
-from control.engines import Applied, WorkerConnected, WorkerInfo, WorkerLost
+from contract.acks import Ack as Applied
+from control.engines import WorkerConnected, WorkerInfo, WorkerLost
 from control.meetings.service import Link, MeetingError, MeetingService
 from control.store.models import Meeting
 

@@ -1,20 +1,18 @@
-"""The engine channel server: engine workers dial in, `EngineRegistry` keeps each one's desired
-table, sends it versioned batches of operations and awaits their acks, resyncs a worker that
-(re)connects, declares lost a worker gone longer than a grace period, and places new meetings on
-the least loaded live worker.
+"""The engine registry: every engine worker dialled in keeps a desired table here. `EngineRegistry`
+sends it versioned batches of typed operations and awaits their acks, resyncs a worker that
+(re)connects, and declares lost a worker gone longer than a grace period.
 
-The wire format is the engine's public `engine.channel_protocol` (the only part of the engine the
-control plane touches). Where the desired state lives: in this process's memory, one `Table` per
-worker, equal to what the worker acked. When the control plane restarts, a worker that reconnects
-reports its table and the fresh registry adopts it as the desired state (meetings keep flowing);
-the meetings layer, once it has rebuilt its own state, calls `EngineRegistry.replace_table` with
-the table it wants, and whatever it no longer knows about is closed.
+Where the desired state lives: in this process's memory, one `Table` per worker, equal to what the
+worker acked. When the control plane restarts, a worker that reconnects reports its table and the
+fresh registry adopts it as the desired state (meetings keep flowing); the meetings layer, once it
+has rebuilt its own state, calls `EngineRegistry.replace_table` with the table it wants, and
+whatever it no longer knows about is closed.
 
 Usage (the meetings layer)::
 
     registry = request.app.state.engines
     worker_id = registry.pick_worker()
-    applied = await registry.apply(worker_id, [{"op": "create_router", "id": "r1"}, ...])
+    ack = await registry.apply(worker_id, [ops.CreateRouter("r1"), ...])
     registry.add_listener(on_event)     # WorkerLost(worker_id, routers, transports): ICE-restart them
 """
 
@@ -22,28 +20,42 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
-import random
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import BaseRoute, Route, WebSocketRoute
-from starlette.websockets import WebSocket
-
+from contract import framing, handshake
+from contract.acks import Ack, parse_ack
+from contract.framing import ProtocolError
+from contract.handshake import Hello
+from contract.ops import SYNC_TYPES, Batch, Consume, Operation, parse_op
+from contract.table import Table, TableError
+from contract.vocabulary import ROUTER, TRANSPORT
 from control import metrics
-from engine import channel_protocol as proto
-from engine.channel_protocol import ROUTER, TRANSPORT, Ack, Hello, ProtocolError, Table, TableError
+from control.engines.errors import (
+    AckTimeout,
+    InvalidOps,
+    OpsRefused,
+    RegistryClosed,
+    UnknownWorker,
+    WorkerLostError,
+)
+from control.engines.events import (
+    EngineEvent,
+    Listener,
+    RegistryEvent,
+    WorkerConnected,
+    WorkerDisconnected,
+    WorkerLost,
+)
+from control.engines.placement import Load, choose
 
 log = logging.getLogger("podium.engines")
-
-CHANNEL_PATH = "/engine/v1/channel"
-METRICS_PATH = "/metrics"
 
 DEFAULT_GRACE = 15.0
 """Seconds a disconnected worker may take to come back before its participants are moved."""
@@ -53,72 +65,7 @@ MAX_MALFORMED_FRAMES = 20
 """Malformed frames tolerated on one connection (each answered by an error frame) before closing it."""
 
 
-# ---- errors ----------------------------------------------------------------------------------
-
-
-class EngineChannelError(Exception):
-    """Base of the registry's errors."""
-
-
-class UnknownWorker(EngineChannelError):
-    """No worker of that id is known (never connected, or lost)."""
-
-
-class NoWorkerAvailable(EngineChannelError):
-    """No live worker to place a meeting on."""
-
-
-class WorkerLostError(EngineChannelError):
-    """The worker was lost before it acked the batch."""
-
-
-class RegistryClosed(EngineChannelError):
-    """The control plane is shutting down."""
-
-
-class InvalidOps(EngineChannelError, ValueError):
-    """An operation does not follow the wire format (nothing was sent)."""
-
-
-class AckTimeout(EngineChannelError, TimeoutError):
-    """No ack in time. The batch stays queued, in order, and is applied when the worker acks it."""
-
-    def __init__(self, worker_id: str, seconds: float) -> None:
-        super().__init__(f"engine worker {worker_id!r} did not ack within {seconds:g} s")
-        self.worker_id = worker_id
-
-
-class OpsRefused(EngineChannelError):
-    """The worker applied the batch but refused some of its operations (the others are in force)."""
-
-    def __init__(self, worker_id: str, applied: Applied, ops: Sequence[dict[str, Any]]) -> None:
-        details = "; ".join(f"{ops[i]['op']} {ops[i].get('id')!r}: {r.get('error')}: {r.get('message')}"
-                            for i, r in applied.errors())
-        super().__init__(f"engine worker {worker_id!r} refused: {details}")
-        self.worker_id = worker_id
-        self.applied = applied
-
-
 # ---- values ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Applied:
-    """A batch the worker acked."""
-
-    version: int
-    """The table version it is in force as."""
-    results: list[dict[str, Any]]
-    """One per operation: {"ok": true, ...} (a consume's carries its "ssrc") or {"ok": false, "error", "message"}."""
-    latency: float
-    """Seconds from the call (or its `started` time) to the ack."""
-
-    @property
-    def ok(self) -> bool:
-        return all(r.get("ok") for r in self.results)
-
-    def errors(self) -> list[tuple[int, dict[str, Any]]]:
-        return [(i, r) for i, r in enumerate(self.results) if not r.get("ok")]
 
 
 @dataclass(frozen=True)
@@ -137,43 +84,6 @@ class WorkerInfo:
     """The engine's counters as last reported (every few seconds)."""
 
 
-@dataclass(frozen=True)
-class WorkerConnected:
-    worker_id: str
-    resynced: bool
-    """A sync batch was sent (the worker restarted, the control plane did, or acks were missing)."""
-    address_changed: bool
-    """The worker's UDP address differs from before: its WebRTC peers need new candidates."""
-
-
-@dataclass(frozen=True)
-class WorkerDisconnected:
-    worker_id: str
-
-
-@dataclass(frozen=True)
-class WorkerLost:
-    """The worker stayed away longer than the grace period; its table is forgotten. The meetings
-    layer tells the participants of these transports to reconnect (ICE restart) to a live worker."""
-
-    worker_id: str
-    routers: list[str]
-    transports: list[str]
-
-
-@dataclass(frozen=True)
-class EngineEvent:
-    """An event a worker reported (transport state changed, SSRC learned, transport failed...)."""
-
-    worker_id: str
-    event: str
-    data: dict[str, Any]
-
-
-RegistryEvent = WorkerConnected | WorkerDisconnected | WorkerLost | EngineEvent
-Listener = Callable[[RegistryEvent], None]
-
-
 class Connection(Protocol):
     """One worker's WebSocket, as the registry sees it."""
 
@@ -190,9 +100,9 @@ class Connection(Protocol):
 
 @dataclass(eq=False)
 class _Batch:
-    ops: list[dict[str, Any]]
+    ops: list[Operation]
     sync: bool
-    future: asyncio.Future[Applied]
+    future: asyncio.Future[Ack]
     started: float
     internal: bool = False
     """A resync the registry sent by itself (nobody awaits it)."""
@@ -264,25 +174,15 @@ class EngineRegistry:
     def worker(self, worker_id: str) -> WorkerInfo:
         return self._get(worker_id).info()
 
-    def table(self, worker_id: str) -> list[dict[str, Any]]:
+    def table(self, worker_id: str) -> list[Operation]:
         """The worker's desired table, as the operations that build it."""
         return self._get(worker_id).table.dump()
 
     def pick_worker(self, *, exclude: Iterable[str] = (), require: Iterable[str] = ()) -> str:
-        """The connected worker with the fewest transports (ties: the fewest routers, then by id),
-        among those not excluded and having every required capability."""
-        excluded, required = set(exclude), set(require)
-        live = [w for w in self._workers.values()
-                if w.ready and w.worker_id not in excluded and required <= set(w.hello.capabilities)]
-        if not live:
-            raise NoWorkerAvailable("no live engine worker" + (" with " + ", ".join(sorted(required))
-                                                               if required else ""))
-
-        def load(w: _Worker) -> tuple[int, int, str]:
-            counts = w.table.counts()
-            return counts["transports"], counts["routers"], w.worker_id
-
-        return min(live, key=load).worker_id
+        """The connected worker with the fewest transports (`placement.choose`), among those not
+        excluded and having every required capability."""
+        return choose([Load(w.worker_id, frozenset(w.hello.capabilities), w.table.counts())
+                       for w in self._workers.values() if w.ready], exclude=exclude, require=require)
 
     async def wait_for_worker(self, worker_id: str | None = None, timeout: float = 10.0) -> WorkerInfo:
         """Waits until that worker (or any, when None) is connected and ready."""
@@ -308,49 +208,41 @@ class EngineRegistry:
     async def apply(
         self,
         worker_id: str,
-        ops: Sequence[dict[str, Any]],
+        ops: Sequence[Operation],
         *,
         timeout: float | None = None,
         started: float | None = None,
-    ) -> Applied:
-        """Sends `ops` as one batch and returns once the worker acked it.
+    ) -> Ack:
+        """Sends `ops` as one batch and returns the worker's ack once it came.
 
-        A consume without an ssrc gets one here, so a resync recreates it unchanged. While the
-        worker is reconnecting the batch waits in the queue. Raises OpsRefused if the worker refused
-        an operation (the others are in force), AckTimeout after `timeout` (default: the registry's
-        ack timeout; the batch stays queued), WorkerLostError, UnknownWorker, InvalidOps.
-        `started` is a `time.perf_counter()` taken when the API call began: the latency recorded in
-        `podium_engine_apply_seconds` runs from it."""
+        While the worker is reconnecting the batch waits in the queue. Raises OpsRefused if the
+        worker refused an operation (the others are in force), AckTimeout after `timeout` (default:
+        the registry's ack timeout; the batch stays queued), WorkerLostError, UnknownWorker,
+        InvalidOps. `started` is a `time.perf_counter()` taken when the API call began: the latency
+        recorded in `podium_engine_apply_seconds` runs from it."""
         worker = self._get(worker_id)
-        try:
-            checked = [proto.validate_op(op) for op in ops]
-        except ProtocolError as error:
-            raise InvalidOps(str(error)) from None
-        self._assign_ssrcs(worker, checked)
-        return await self._submit(worker, checked, sync=False, timeout=timeout, started=started)
+        _check_types(ops)
+        return await self._submit(worker, list(ops), sync=False, timeout=timeout, started=started)
 
     async def replace_table(
         self,
         worker_id: str,
-        ops: Sequence[dict[str, Any]],
+        ops: Sequence[Operation],
         *,
         timeout: float | None = None,
-    ) -> Applied:
+    ) -> Ack:
         """Makes the worker's table exactly the one `ops` build (creates and connects only): what
         is unchanged keeps forwarding, the rest is closed or created. For the meetings layer after
         a control-plane restart, once it knows what it wants."""
         worker = self._get(worker_id)
+        _check_types(ops)
+        if not all(isinstance(op, SYNC_TYPES) for op in ops):
+            raise InvalidOps("a table is made of creates and connects only")
         try:
-            checked = [proto.validate_op(op) for op in ops]
-            Table.from_ops(checked)
-        except ProtocolError as error:
-            raise InvalidOps(str(error)) from None
+            Table.from_ops(ops)
         except TableError as error:
             raise InvalidOps(error.message) from None
-        if any(op["op"] not in proto.SYNC_OPS for op in checked):
-            raise InvalidOps("a table is made of creates and connects only")
-        self._assign_ssrcs(worker, checked)
-        return await self._submit(worker, checked, sync=True, timeout=timeout, started=None)
+        return await self._submit(worker, list(ops), sync=True, timeout=timeout, started=None)
 
     async def close(self) -> None:
         """Closes every worker connection (the workers keep forwarding and will reconnect)."""
@@ -362,7 +254,7 @@ class EngineRegistry:
             conn, worker.conn, worker.ready = worker.conn, None, False
             if conn is not None:
                 with contextlib.suppress(Exception):
-                    await conn.close(proto.CLOSE_GOING_AWAY, "control plane shutting down")
+                    await conn.close(framing.CLOSE_GOING_AWAY, "control plane shutting down")
 
     # -- metrics --
 
@@ -392,30 +284,30 @@ class EngineRegistry:
         """Serves one worker connection, from the challenge until it closes."""
         if self._secret is None or self.closed:
             reason = "engine channel disabled: no secret configured" if self._secret is None else "shutting down"
-            await conn.close(proto.CLOSE_AUTH_FAILED if self._secret is None else proto.CLOSE_GOING_AWAY, reason)
+            await conn.close(framing.CLOSE_AUTH_FAILED if self._secret is None else framing.CLOSE_GOING_AWAY, reason)
             return
         nonce = secrets.token_hex(16)
-        await conn.send(proto.encode({"type": "challenge", "protocol": proto.PROTOCOL, "nonce": nonce}))
+        await conn.send(framing.encode({"type": "challenge", "protocol": framing.PROTOCOL, "nonce": nonce}))
         try:
             async with asyncio.timeout(self.handshake_timeout):  # not wait_for: it may swallow a cancel (3.11)
                 frame = await conn.recv()
         except TimeoutError:
-            await conn.close(proto.CLOSE_PROTOCOL_ERROR, "no hello in time")
+            await conn.close(framing.CLOSE_PROTOCOL_ERROR, "no hello in time")
             return
         if frame is None:
             return
         try:
-            hello = proto.parse_hello(proto.decode(frame))
+            hello = handshake.parse_hello(framing.decode(frame))
         except ProtocolError as error:
-            await conn.close(proto.CLOSE_PROTOCOL_ERROR, str(error)[:120])
+            await conn.close(framing.CLOSE_PROTOCOL_ERROR, str(error)[:120])
             return
-        expected = proto.hello_proof(self._secret, nonce, hello.nonce, hello.worker_id)
-        if not proto.proofs_match(expected, hello.proof):
+        expected = handshake.hello_proof(self._secret, nonce, hello.nonce, hello.worker_id)
+        if not handshake.proofs_match(expected, hello.proof):
             self.auth_failures += 1
             log.warning("engine worker %r failed authentication", hello.worker_id)
-            await conn.close(proto.CLOSE_AUTH_FAILED, "authentication failed")
+            await conn.close(framing.CLOSE_AUTH_FAILED, "authentication failed")
             return
-        worker = await self._attach(conn, hello, proto.welcome_proof(self._secret, nonce, hello.nonce,
+        worker = await self._attach(conn, hello, handshake.welcome_proof(self._secret, nonce, hello.nonce,
                                                                      hello.worker_id))
         if worker is None:
             return
@@ -431,21 +323,21 @@ class EngineRegistry:
             if frame is None:
                 return
             try:
-                self._on_frame(worker, proto.decode(frame))
+                self._on_frame(worker, framing.decode(frame))
             except ProtocolError as error:
                 malformed += 1
                 self.malformed_frames += 1
                 log.warning("malformed frame from engine worker %r: %s", worker.worker_id, error)
                 if malformed > self.max_malformed:
-                    await conn.close(proto.CLOSE_TOO_MANY_ERRORS, "too many malformed frames")
+                    await conn.close(framing.CLOSE_TOO_MANY_ERRORS, "too many malformed frames")
                     return
                 with contextlib.suppress(Exception):
-                    await conn.send(proto.error_frame("malformed", str(error)))
+                    await conn.send(framing.error_frame("malformed", str(error)))
 
     def _on_frame(self, worker: _Worker, message: dict[str, Any]) -> None:
         kind = message["type"]
         if kind == "ack":
-            self._on_ack(worker, proto.parse_ack(message))
+            self._on_ack(worker, parse_ack(message))
         elif kind == "stats":
             engine_stats = message.get("engine")
             if not isinstance(engine_stats, dict):
@@ -479,11 +371,11 @@ class EngineRegistry:
         if old is not None:
             log.warning("engine worker %r connected again: closing its previous connection", hello.worker_id)
             self._disconnected(worker)
-            asyncio.get_running_loop().create_task(_close_quietly(old, proto.CLOSE_REPLACED, "replaced"))
+            asyncio.get_running_loop().create_task(_close_quietly(old, framing.CLOSE_REPLACED, "replaced"))
         async with worker.lock:
             worker.hello, worker.conn = hello, conn
             try:
-                await conn.send(proto.encode({"type": "welcome", "epoch": self.epoch, "proof": proof}))
+                await conn.send(framing.encode({"type": "welcome", "epoch": self.epoch, "proof": proof}))
             except Exception:
                 worker.conn = None
                 self._start_grace(worker)
@@ -494,7 +386,7 @@ class EngineRegistry:
                 batch.future.cancel()
             if not up_to_date:
                 self.resyncs += 1
-                future: asyncio.Future[Applied] = asyncio.get_running_loop().create_future()
+                future: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
                 worker.pending.appendleft(_Batch(worker.table.dump(), True, future, time.perf_counter(),
                                                  internal=True))
             worker.ready = True
@@ -509,7 +401,7 @@ class EngineRegistry:
         table = Table()
         for raw in raw_ops:
             try:
-                table.apply(proto.validate_op(raw))
+                table.apply(parse_op(raw))
             except (ProtocolError, TableError) as error:
                 log.warning("engine worker %r reported an unusable table entry: %s", worker_id, error)
         log.info("engine worker %r: adopted its table of %d objects", worker_id, len(table))
@@ -554,22 +446,9 @@ class EngineRegistry:
             raise UnknownWorker(f"no engine worker {worker_id!r}")
         return worker
 
-    @staticmethod
-    def _assign_ssrcs(worker: _Worker, ops: list[dict[str, Any]]) -> None:
-        used = {r["op"].get("ssrc") for r in worker.table.objects.values()}
-        used |= {op.get("ssrc") for batch in worker.pending for op in batch.ops}
-        used |= {op.get("ssrc") for op in ops}
-        for op in ops:
-            if op["op"] == "consume" and op["ssrc"] is None:
-                ssrc = random.randint(1, 0xFFFFFFFF)
-                while ssrc in used:
-                    ssrc = random.randint(1, 0xFFFFFFFF)
-                op["ssrc"] = ssrc
-                used.add(ssrc)
-
-    async def _submit(self, worker: _Worker, ops: list[dict[str, Any]], *, sync: bool, timeout: float | None,
-                      started: float | None) -> Applied:
-        future: asyncio.Future[Applied] = asyncio.get_running_loop().create_future()
+    async def _submit(self, worker: _Worker, ops: list[Operation], *, sync: bool, timeout: float | None,
+                      started: float | None) -> Ack:
+        future: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
         future.add_done_callback(_retrieve)
         worker.pending.append(_Batch(ops, sync, future, started if started is not None else time.perf_counter()))
         if worker.ready:
@@ -592,14 +471,13 @@ class EngineRegistry:
                 continue
             worker.version += 1
             batch.version, batch.sent = worker.version, True
-            frame = proto.encode({"type": "ops", "epoch": self.epoch, "version": batch.version, "sync": batch.sync,
-                                  "ops": batch.ops})
+            frame = framing.encode(Batch(self.epoch, batch.version, batch.sync, batch.ops).to_wire())
             try:
                 await conn.send(frame)
             except Exception as error:
                 log.warning("engine worker %r: send failed (%s); waiting for it to reconnect", worker.worker_id,
                             error or type(error).__name__)
-                await _close_quietly(conn, proto.CLOSE_GOING_AWAY, "send failed")
+                await _close_quietly(conn, framing.CLOSE_GOING_AWAY, "send failed")
                 self._detach(worker, conn)
                 return
 
@@ -617,31 +495,31 @@ class EngineRegistry:
         for op, result in zip(head.ops, ack.results):
             if not result.get("ok"):
                 continue
-            if op["op"] == "consume" and op["ssrc"] is None and isinstance(result.get("ssrc"), int):
-                op = {**op, "ssrc": result["ssrc"]}
+            if isinstance(op, Consume) and op.rtx_ssrc is None and isinstance(result.get("rtx_ssrc"), int):
+                op = dataclasses.replace(op, rtx_ssrc=result["rtx_ssrc"])  # the worker's engine allocated it
             try:
                 table.apply(op)
-            except TableError as error:
+            except (TableError, ProtocolError) as error:
                 log.error("engine worker %r acked %s %r that the table refuses (%s): resyncing",
-                          worker.worker_id, op["op"], op["id"], error)
+                          worker.worker_id, op.name, op.id, error)
                 desync = True
         worker.table = table
-        applied = Applied(ack.version, ack.results, time.perf_counter() - head.started)
-        errors = applied.errors()
+        ack = dataclasses.replace(ack, latency=time.perf_counter() - head.started)
+        errors = ack.errors()
         self.op_errors += len(errors)
         if not head.internal:
-            self.apply_latency.observe(applied.latency)
+            self.apply_latency.observe(ack.latency)
         if head.future.done():
             pass
         elif errors and not head.internal:
-            head.future.set_exception(OpsRefused(worker.worker_id, applied, head.ops))
+            head.future.set_exception(OpsRefused(worker.worker_id, ack, head.ops))
         else:
             if errors:
                 log.warning("engine worker %r refused part of its resync: %s", worker.worker_id, errors)
-            head.future.set_result(applied)
+            head.future.set_result(ack)
         if desync:
             self.resyncs += 1
-            future: asyncio.Future[Applied] = asyncio.get_running_loop().create_future()
+            future: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
             worker.pending.append(_Batch(worker.table.dump(), True, future, time.perf_counter(), internal=True))
             asyncio.get_running_loop().create_task(self._flush_locked(worker))
 
@@ -673,68 +551,12 @@ def _retrieve(future: asyncio.Future[Any]) -> None:
         future.exception()
 
 
+def _check_types(ops: Sequence[object]) -> None:
+    for op in ops:
+        if not isinstance(op, Operation):
+            raise InvalidOps(f"not a table operation: {op!r}"[:200])
+
+
 async def _close_quietly(conn: Connection, code: int, reason: str) -> None:
     with contextlib.suppress(Exception):
         await conn.close(code, reason)
-
-
-# ---- Starlette ---------------------------------------------------------------------------------
-
-
-class _WebSocketConnection:
-    """A Starlette WebSocket as a `Connection`."""
-
-    def __init__(self, websocket: WebSocket) -> None:
-        self.websocket = websocket
-        self.closed = False
-
-    async def recv(self) -> str | bytes | None:
-        if self.closed:
-            return None
-        try:
-            message = await self.websocket.receive()
-        except RuntimeError:
-            return None
-        if message["type"] == "websocket.disconnect":
-            self.closed = True
-            return None
-        text = message.get("text")
-        return text if text is not None else (message.get("bytes") or b"")
-
-    async def send(self, frame: str) -> None:
-        await self.websocket.send_text(frame)
-
-    async def close(self, code: int, reason: str) -> None:
-        if not self.closed:
-            self.closed = True
-            with contextlib.suppress(Exception):
-                await self.websocket.close(code, reason[:120])
-
-
-async def channel_endpoint(websocket: WebSocket) -> None:
-    """The engine channel: one WebSocket per engine worker (GET /engine/v1/channel)."""
-    registry: EngineRegistry | None = getattr(websocket.app.state, "engines", None)
-    await websocket.accept()
-    conn = _WebSocketConnection(websocket)
-    if registry is None:
-        await conn.close(1011, "engine registry not running")
-        return
-    try:
-        await registry.handle(conn)
-    finally:
-        await conn.close(proto.CLOSE_GOING_AWAY, "bye")
-
-
-async def metrics_endpoint(request: Request) -> Response:
-    """Prometheus metrics (GET /metrics): the engine channel's, followed by those of every source
-    the application lists at app.state.metrics (callables returning exposition text), when set."""
-    sources = getattr(request.app.state, "metrics", None)
-    if sources is None:
-        registry: EngineRegistry | None = getattr(request.app.state, "engines", None)
-        sources = [registry.metrics_text] if registry is not None else []
-    return Response("".join(source() for source in sources), media_type=metrics.CONTENT_TYPE)
-
-
-def routes() -> list[BaseRoute]:
-    """The routes the application mounts; the lifespan puts the registry at app.state.engines."""
-    return [WebSocketRoute(CHANNEL_PATH, channel_endpoint), Route(METRICS_PATH, metrics_endpoint, methods=["GET"])]

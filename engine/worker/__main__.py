@@ -2,7 +2,7 @@
 
 Prints the bound address as the first line on stdout ("host port"), forwards until SIGTERM or
 SIGINT, then closes the engine and exits 0. With `--control ws://HOST:PORT/engine/v1/channel` it
-also dials the control plane's engine channel (see `engine.channel`), authenticated by the shared
+also dials the control plane's engine channel (see `engine.worker.client`), authenticated by the shared
 secret given by `--secret`, `--secret-file` or the PODIUM_ENGINE_SECRET environment variable (the
 environment or a file keep it out of `ps`), and reconnects whenever that connection drops.
 """
@@ -68,7 +68,7 @@ async def serve(host: str, port: int, args: argparse.Namespace | None = None) ->
         print(f"{bound_host} {bound_port}", flush=True)
         channel_task = None
         if args is not None and args.control is not None:
-            from engine.channel import EngineChannel
+            from engine.worker.client import EngineChannel
 
             secret = resolve_secret(args)
             assert secret is not None

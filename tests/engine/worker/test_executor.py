@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import json
 
 import pytest
 from engine_wire import Peer, rtp
 
+from contract import acks
+from contract.ops import Batch, Operation, parse_op
+from contract.table import Table
 from engine import Engine, Router
-from engine import channel_protocol as proto
-from engine.channel import TableExecutor
-from engine.channel_protocol import Batch, Table
+from engine.worker.executor import TableExecutor
 
 
 def pub_sub(pub: Peer, sub: Peer, *, paused: bool = False) -> list[dict]:
@@ -33,7 +33,12 @@ async def flows(pub: Peer, sub: Peer, ssrc: int = 5555, count: int = 5, start: i
 
 
 def expected_table(ops: list[dict], results: list[dict]) -> Table:
-    return Table.from_ops([proto.validate_op(op) for op, r in zip(ops, results) if r["ok"]])
+    return Table.from_ops([parse_op(op) for op, r in zip(ops, results) if r["ok"]])
+
+
+def wire(ops: list[Operation]) -> list[dict]:
+    """Operations as a batch frame carries them."""
+    return [op.to_wire() for op in ops]
 
 
 async def test_batch_builds_a_forwarding_path(engine: Engine, peers) -> None:
@@ -68,11 +73,11 @@ async def test_failed_operations_do_not_stop_the_batch(engine: Engine, peers) ->
     ]
     results = executor.apply_batch(Batch("e1", 1, False, ops))
     codes = [r.get("error") for r in results]
-    assert codes[:4] == [None, proto.E_DUPLICATE_ID, proto.E_INVALID, proto.E_UNKNOWN_ID]
+    assert codes[:4] == [None, acks.E_DUPLICATE_ID, acks.E_INVALID, acks.E_UNKNOWN_ID]
     assert codes[4:8] == [None] * 4
-    assert codes[-1] == proto.E_INVALID
+    assert codes[-1] == acks.E_INVALID
     assert "payload_type" in results[-1]["message"]
-    assert codes[-2] in (None, proto.E_UNSUPPORTED)
+    assert codes[-2] in (None, acks.E_UNSUPPORTED)
     assert executor.table == expected_table(ops, results)
     assert await flows(pub, sub)
 
@@ -97,7 +102,7 @@ async def test_sync_of_the_same_table_keeps_every_object(engine: Engine, peers) 
     executor = TableExecutor(engine)
     executor.apply_batch(Batch("e1", 1, False, pub_sub(pub, sub)))
     before = dict(executor.objects)
-    results = executor.apply_batch(Batch("e2", 7, True, executor.table.dump()))
+    results = executor.apply_batch(Batch("e2", 7, True, wire(executor.table.dump())))
     assert all(r["ok"] for r in results)
     assert all(executor.objects[k] is v for k, v in before.items())
     assert (executor.epoch, executor.version) == ("e2", 7)
@@ -115,17 +120,17 @@ async def test_sync_reconciles_a_changed_table(engine: Engine, peers) -> None:
     ]))
     kept_consumer = executor.objects["mic@sub"]
     # desired: mic closed, mic@sub fed by mic2 and paused, "gone" closed, a new transport and consumer
-    desired = Table.from_ops([proto.validate_op(op) for op in pub_sub(pub, sub)[:3]] + [
-        proto.validate_op({"op": "produce", "id": "mic2", "transport_id": "pub", "kind": "audio", "ssrc": 2222,
+    desired = Table.from_ops([parse_op(op) for op in pub_sub(pub, sub)[:3]] + [
+        parse_op({"op": "produce", "id": "mic2", "transport_id": "pub", "kind": "audio", "ssrc": 2222,
                            "payload_type": 111}),
-        proto.validate_op({"op": "consume", "id": "mic@sub", "transport_id": "sub", "producer_id": "mic2",
+        parse_op({"op": "consume", "id": "mic@sub", "transport_id": "sub", "producer_id": "mic2",
                            "ssrc": 5555, "paused": True}),
-        proto.validate_op({"op": "create_plain_transport", "id": "new", "router_id": "r1",
+        parse_op({"op": "create_plain_transport", "id": "new", "router_id": "r1",
                            "remote": list(other.address)}),
-        proto.validate_op({"op": "consume", "id": "mic2@new", "transport_id": "new", "producer_id": "mic2",
+        parse_op({"op": "consume", "id": "mic2@new", "transport_id": "new", "producer_id": "mic2",
                            "ssrc": 7777}),
     ])
-    results = executor.apply_batch(Batch("e1", 2, True, desired.dump()))
+    results = executor.apply_batch(Batch("e1", 2, True, wire(desired.dump())))
     assert all(r["ok"] for r in results), results
     assert executor.table == desired
     assert executor.objects["mic@sub"] is kept_consumer and kept_consumer.paused
@@ -143,12 +148,12 @@ async def test_sync_recreates_a_table_on_an_empty_worker(engine: Engine, peers) 
     pub, sub = peers(), peers()
     first = TableExecutor(engine)
     first.apply_batch(Batch("e1", 1, False, pub_sub(pub, sub)))
-    dump = first.table.dump()
+    dump = wire(first.table.dump())
     async with Engine(host="127.0.0.1", port=0) as fresh:
         executor = TableExecutor(fresh)
         results = executor.apply_batch(Batch("e1", 2, True, dump + [{"op": "pause_producer", "id": "mic"}]))
         assert [r["ok"] for r in results] == [True] * len(dump) + [False]
-        assert results[-1]["error"] == proto.E_INVALID and "cannot be part of a sync" in results[-1]["message"]
+        assert results[-1]["error"] == acks.E_INVALID and "cannot be part of a sync" in results[-1]["message"]
         assert executor.table == first.table
         pub.engine_address = sub.engine_address = fresh.address
         await asyncio.sleep(0)
@@ -181,29 +186,13 @@ async def test_webrtc_operations(engine: Engine) -> None:
     assert transport.header_extensions == {"mid": 4, "rid": 10}
     assert executor.objects["cam"].mid == "1" and executor.objects["cam"].ssrc is None
     again = executor.apply_batch(Batch("e1", 2, False, [webrtc_ops()[2]]))
-    assert again[0]["error"] == proto.E_CONFLICT
+    assert again[0]["error"] == acks.E_CONFLICT
     # a sync of the same table keeps the connected transport
-    results = executor.apply_batch(Batch("e1", 3, True, executor.table.dump()))
+    results = executor.apply_batch(Batch("e1", 3, True, wire(executor.table.dump())))
     assert all(r["ok"] for r in results) and executor.objects["w"] is transport
     # the same credentials on a fresh worker: the same transport for the peers
     async with Engine(host="127.0.0.1", port=0) as fresh:
         other = TableExecutor(fresh)
-        assert all(r["ok"] for r in other.apply_batch(Batch("e1", 4, True, executor.table.dump())))
+        assert all(r["ok"] for r in other.apply_batch(Batch("e1", 4, True, wire(executor.table.dump()))))
         assert other.objects["w"].ice_parameters == ("ufrag123", "p" * 24)
         assert other.table == executor.table
-
-
-@webrtc
-async def test_engine_events_name_objects_by_control_id(engine: Engine) -> None:
-    from engine.channel import EngineChannel
-    from engine.events import TransportStateChanged
-
-    channel = EngineChannel(engine, "ws://127.0.0.1:9/none", "secret", "w1")
-    channel.executor.apply_batch(Batch("e1", 1, False, webrtc_ops()[:2]))
-    outbox: asyncio.Queue[str] = asyncio.Queue()
-    channel._outbox = outbox
-    engine_id = channel.executor.objects["w"].id
-    engine.on_event(TransportStateChanged(engine_id, "failed", "fingerprint mismatch"))
-    message = json.loads(outbox.get_nowait())
-    assert message == {"type": "event", "event": "transport_state_changed", "transport_id": "w",
-                       "state": "failed", "reason": "fingerprint mismatch"}

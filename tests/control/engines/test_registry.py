@@ -9,6 +9,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from contract import framing, handshake, ops
+from contract.acks import Ack
+from contract.ops import parse_batch
 from control.engines import (
     AckTimeout,
     EngineRegistry,
@@ -19,8 +22,7 @@ from control.engines import (
     WorkerLost,
 )
 from engine import Engine
-from engine import channel_protocol as proto
-from engine.channel import TableExecutor
+from engine.worker.executor import TableExecutor
 
 pytestmark = pytest.mark.timeout(30)
 SECRET = "unit-test-secret"
@@ -77,8 +79,8 @@ class FakeWorker:
         challenge = json.loads(frame)
         nonce = "w" * 32
         await self.client.send(json.dumps({
-            "type": "hello", "protocol": proto.PROTOCOL, "worker_id": self.worker_id, "nonce": nonce,
-            "proof": proto.hello_proof(self.secret, challenge["nonce"], nonce, self.worker_id),
+            "type": "hello", "protocol": framing.PROTOCOL, "worker_id": self.worker_id, "nonce": nonce,
+            "proof": handshake.hello_proof(self.secret, challenge["nonce"], nonce, self.worker_id),
             "address": list(self.address), "capabilities": ["plain"], "table": self.executor.report()}))
         welcome = await self.client.recv()
         if welcome is None:
@@ -96,8 +98,8 @@ class FakeWorker:
                     self.held.append(message)
 
     async def ack(self, message: dict) -> None:
-        results = self.executor.apply_batch(proto.parse_batch(message))
-        await self.client.send(json.dumps({"type": "ack", "version": message["version"], "results": results}))
+        results = self.executor.apply_batch(parse_batch(message))
+        await self.client.send(json.dumps(Ack(message["version"], results).to_wire()))
 
     async def disconnect(self) -> None:
         await self.client.close(1006, "gone")
@@ -117,19 +119,19 @@ async def registry() -> AsyncIterator[EngineRegistry]:
     await reg.close()
 
 
-ROUTER = [{"op": "create_router", "id": "r1"}]
+ROUTER: list[ops.Operation] = [ops.CreateRouter("r1")]
 
 
-def transport(tid: str, router: str = "r1") -> dict:
+def transport(tid: str, router: str = "r1") -> ops.Operation:
     port = 10000 + int(tid.lstrip("t"))  # the engine wants one remote address per transport
-    return {"op": "create_plain_transport", "id": tid, "router_id": router, "remote": ["127.0.0.1", port]}
+    return ops.CreatePlainTransport(tid, router, ("127.0.0.1", port))
 
 
 async def test_no_secret_means_no_worker(engine: Engine) -> None:
     registry = EngineRegistry(None)
     worker = FakeWorker(registry, engine)
     result = await worker.connect()
-    assert result == {"closed": (proto.CLOSE_AUTH_FAILED, "engine channel disabled: no secret configured")}
+    assert result == {"closed": (framing.CLOSE_AUTH_FAILED, "engine channel disabled: no secret configured")}
     assert registry.workers() == []
 
 
@@ -139,21 +141,27 @@ async def test_apply_to_unknown_worker_and_invalid_ops(registry: EngineRegistry,
     with pytest.raises(NoWorkerAvailable):
         registry.pick_worker()
     await FakeWorker(registry, engine).connect()
-    with pytest.raises(InvalidOps, match="unknown operation 'fly'"):
-        await registry.apply("w1", [{"op": "fly"}])
+    with pytest.raises(InvalidOps, match="not a table operation"):
+        await registry.apply("w1", [{"op": "create_router", "id": "r"}])  # type: ignore[list-item]
     with pytest.raises(InvalidOps, match="creates and connects only"):
-        await registry.replace_table("w1", [{"op": "create_router", "id": "r"}, {"op": "close_router", "id": "r"}])
+        await registry.replace_table("w1", [ops.CreateRouter("r"), ops.CloseRouter("r")])
+    with pytest.raises(InvalidOps, match="no router 'r'"):
+        await registry.replace_table("w1", [transport("t1", "r")])
 
 
-async def test_consumers_get_an_ssrc_from_the_registry(registry: EngineRegistry, engine: Engine) -> None:
-    await FakeWorker(registry, engine).connect()
+async def test_the_ack_carries_results_and_the_tables_agree(registry: EngineRegistry, engine: Engine) -> None:
+    worker = FakeWorker(registry, engine)
+    await worker.connect()
     await registry.wait_for_worker("w1", 5)
-    applied = await registry.apply("w1", ROUTER + [
-        transport("t1"),
-        {"op": "produce", "id": "p", "transport_id": "t1", "kind": "audio", "ssrc": 1, "payload_type": 111},
-        {"op": "consume", "id": "c", "transport_id": "t1", "producer_id": "p"}])
-    ssrc = registry.table("w1")[-1]["ssrc"]
-    assert isinstance(ssrc, int) and applied.results[-1] == {"ok": True, "ssrc": ssrc}
+    ack = await registry.apply("w1", ROUTER + [
+        transport("t1"), ops.Produce("p", "t1", "video", 96, ssrc=1, rtx_ssrc=2, rtx_payload_type=97),
+        ops.Consume("c", "t1", "p", 4242)])
+    assert isinstance(ack, Ack) and ack.latency > 0
+    rtx_ssrc = ack.results[-1]["rtx_ssrc"]  # allocated by the worker's engine
+    assert ack.results[-1] == {"ok": True, "ssrc": 4242, "rtx_ssrc": rtx_ssrc}
+    consumer = registry.table("w1")[-1]
+    assert isinstance(consumer, ops.Consume) and (consumer.ssrc, consumer.rtx_ssrc) == (4242, rtx_ssrc)
+    assert registry.table("w1") == worker.executor.table.dump()
 
 
 async def test_a_late_ack_times_out_but_the_batch_stays_in_order(registry: EngineRegistry, engine: Engine) -> None:
@@ -197,7 +205,7 @@ async def test_a_second_connection_replaces_the_first(registry: EngineRegistry, 
     welcome = await second.connect()
     assert welcome["type"] == "welcome"
     await asyncio.sleep(0.05)
-    assert first.server.closed == (proto.CLOSE_REPLACED, "replaced")
+    assert first.server.closed == (framing.CLOSE_REPLACED, "replaced")
     assert events == [WorkerConnected("w1", resynced=False, address_changed=False)]
     assert (await registry.apply("w1", [transport("t1")])).ok
 

@@ -18,7 +18,8 @@ from contextlib import asynccontextmanager
 import uvicorn
 from starlette.applications import Starlette
 
-from control import engines
+from contract import ops
+from control import engines, metrics
 from control.engines import EngineRegistry
 
 SECRET = "test-engine-secret-0123456789abcdef"
@@ -78,15 +79,17 @@ async def media_flows(pub: Peer, sub: Peer, to: tuple[str, int], ssrc: int, *, c
     return len(got) == count and set(got) == {ssrc}
 
 
-def pub_sub_ops(pub: Peer, sub: Peer, router: str = "r1") -> list[dict]:
+CONSUMER_SSRC = 5555
+"""The SSRC `pub_sub_ops` gives its consumer."""
+
+
+def pub_sub_ops(pub: Peer, sub: Peer, router: str = "r1") -> list[ops.Operation]:
     return [
-        {"op": "create_router", "id": router},
-        {"op": "create_plain_transport", "id": f"{router}/pub", "router_id": router, "remote": list(pub.address)},
-        {"op": "create_plain_transport", "id": f"{router}/sub", "router_id": router, "remote": list(sub.address)},
-        {"op": "produce", "id": f"{router}/mic", "transport_id": f"{router}/pub", "kind": "audio", "ssrc": 1111,
-         "payload_type": 111},
-        {"op": "consume", "id": f"{router}/mic@sub", "transport_id": f"{router}/sub",
-         "producer_id": f"{router}/mic"},
+        ops.CreateRouter(router),
+        ops.CreatePlainTransport(f"{router}/pub", router, pub.address),
+        ops.CreatePlainTransport(f"{router}/sub", router, sub.address),
+        ops.Produce(f"{router}/mic", f"{router}/pub", "audio", 111, ssrc=1111),
+        ops.Consume(f"{router}/mic@sub", f"{router}/sub", f"{router}/mic", CONSUMER_SSRC),
     ]
 
 
@@ -110,12 +113,13 @@ class ControlServer:
         async def lifespan(app: Starlette) -> AsyncIterator[None]:
             registry = EngineRegistry(self.secret, grace=self.grace, ack_timeout=5.0)
             self.registry = app.state.engines = registry
+            app.state.metrics = [registry.metrics_text]
             try:
                 yield
             finally:
                 await registry.close()
 
-        return Starlette(routes=engines.routes(), lifespan=lifespan)
+        return Starlette(routes=[*engines.routes(), *metrics.routes()], lifespan=lifespan)
 
     async def start(self) -> None:
         config = uvicorn.Config(self._app(), host="127.0.0.1", port=self.port, log_level="warning",

@@ -13,8 +13,8 @@ from engine_channel_support import SECRET, ControlServer, Peer, WorkerProcess, f
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from contract import acks, framing, handshake, ops
 from control.engines import OpsRefused, WorkerConnected, WorkerLost, WorkerLostError
-from engine import channel_protocol as proto
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -63,41 +63,41 @@ async def test_ops_are_acked_in_order_and_media_flows(control: ControlServer, wo
     assert info.address == worker.address and "plain" in info.capabilities
     assert registry.pick_worker() == "w1"
     pub, sub = peers(), peers()
-    ops = pub_sub_ops(pub, sub)
-    applied = [await registry.apply("w1", [op]) for op in ops]
+    path = pub_sub_ops(pub, sub)
+    applied = [await registry.apply("w1", [op]) for op in path]
     assert [a.version for a in applied] == sorted(a.version for a in applied)
-    assert len({a.version for a in applied}) == len(ops)
+    assert len({a.version for a in applied}) == len(path)
     consumer_ssrc = applied[-1].results[0]["ssrc"]
-    assert registry.table("w1")[-1]["ssrc"] == consumer_ssrc
+    assert registry.table("w1")[-1].ssrc == consumer_ssrc
     assert await media_flows(pub, sub, worker.address, consumer_ssrc)
 
     # a batch is atomic and in order: pause then resume in one batch leaves it running
-    await registry.apply("w1", [{"op": "pause_producer", "id": "r1/mic"}, {"op": "resume_producer", "id": "r1/mic"}])
+    await registry.apply("w1", [ops.PauseProducer("r1/mic"), ops.ResumeProducer("r1/mic")])
     assert await media_flows(pub, sub, worker.address, consumer_ssrc)
-    await registry.apply("w1", [{"op": "pause_consumer", "id": "r1/mic@sub"}])
+    await registry.apply("w1", [ops.PauseConsumer("r1/mic@sub")])
     assert not await media_flows(pub, sub, worker.address, consumer_ssrc, timeout=0.3)
 
     # concurrent callers: versions are assigned in call order and every batch is acked
-    results = await asyncio.gather(*[registry.apply("w1", [{"op": "resume_consumer", "id": "r1/mic@sub"}])
+    results = await asyncio.gather(*[registry.apply("w1", [ops.ResumeConsumer("r1/mic@sub")])
                                      for _ in range(20)])
     assert [a.version for a in results] == list(range(results[0].version, results[0].version + 20))
     assert await media_flows(pub, sub, worker.address, consumer_ssrc)
 
     # a refused operation: the others of its batch are in force, the worker and versions go on
     with pytest.raises(OpsRefused) as info_:
-        await registry.apply("w1", [{"op": "pause_producer", "id": "r1/mic"},
-                                    {"op": "consume", "id": "x", "transport_id": "nope", "producer_id": "r1/mic"}])
-    assert info_.value.applied.results[1]["error"] == proto.E_UNKNOWN_ID
-    assert registry.table("w1")[3]["paused"] is True
-    assert (await registry.apply("w1", [{"op": "resume_producer", "id": "r1/mic"}])).version == \
-        info_.value.applied.version + 1
+        await registry.apply("w1", [ops.PauseProducer("r1/mic"),
+                                    ops.Consume("x", "nope", "r1/mic", 9)])
+    assert info_.value.ack.results[1]["error"] == acks.E_UNKNOWN_ID
+    assert registry.table("w1")[3].paused is True  # type: ignore[attr-defined]
+    assert (await registry.apply("w1", [ops.ResumeProducer("r1/mic")])).version == \
+        info_.value.ack.version + 1
 
     # the ack latency is exported
-    assert registry.apply_latency.count == len(ops) + 24
+    assert registry.apply_latency.count == len(path) + 24
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{control.port}") as client:
         response = await client.get("/metrics")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
-    assert f"podium_engine_apply_seconds_count {len(ops) + 24}" in response.text
+    assert f"podium_engine_apply_seconds_count {len(path) + 24}" in response.text
     assert 'podium_engine_workers{state="connected"} 1' in response.text
 
     # stats arrive periodically
@@ -122,8 +122,8 @@ async def test_worker_restart_is_resynced_with_the_same_ids(control: ControlServ
     worker.kill()
     assert not await media_flows(pub, sub, worker.address, ssrc, timeout=0.3)
     # a change made while the worker is away waits for it
-    pending = asyncio.create_task(registry.apply("w1", [{"op": "pause_consumer", "id": "r1/mic@sub"},
-                                                        {"op": "resume_consumer", "id": "r1/mic@sub"}],
+    pending = asyncio.create_task(registry.apply("w1", [ops.PauseConsumer("r1/mic@sub"),
+                                                        ops.ResumeConsumer("r1/mic@sub")],
                                                  timeout=15))
     await asyncio.sleep(0.2)
     assert not pending.done()
@@ -148,12 +148,12 @@ async def test_control_restart_keeps_media_and_the_table(control: ControlServer,
     registry = control.registry
     await registry.wait_for_worker("w1", timeout=10)
     assert registry.table("w1") == table  # adopted from the worker
-    await registry.apply("w1", [{"op": "pause_producer", "id": "r1/mic"}])
+    await registry.apply("w1", [ops.PauseProducer("r1/mic")])
     assert not await media_flows(pub, sub, worker.address, ssrc, timeout=0.3)
-    await registry.apply("w1", [{"op": "resume_producer", "id": "r1/mic"}])
+    await registry.apply("w1", [ops.ResumeProducer("r1/mic")])
     assert await media_flows(pub, sub, worker.address, ssrc)
     # the meetings layer rebuilt its state without this meeting: replace_table closes it
-    await registry.replace_table("w1", [{"op": "create_router", "id": "r2"}])
+    await registry.replace_table("w1", [ops.CreateRouter("r2")])
     assert registry.worker("w1").counts == {"routers": 1, "transports": 0, "producers": 0, "consumers": 0}
     assert not await media_flows(pub, sub, worker.address, ssrc, timeout=0.3)
 
@@ -168,7 +168,7 @@ async def test_a_lost_worker_is_reported_with_its_transports(control: ControlSer
     lost = asyncio.get_running_loop().create_future()
     registry.add_listener(lambda e: isinstance(e, WorkerLost) and not lost.done() and lost.set_result(e))
     worker.kill()
-    waiting = asyncio.create_task(registry.apply("w1", [{"op": "close_router", "id": "r1"}], timeout=10))
+    waiting = asyncio.create_task(registry.apply("w1", [ops.CloseRouter("r1")], timeout=10))
     event = await asyncio.wait_for(lost, 10)
     assert event.worker_id == "w1" and event.routers == ["r1"] and sorted(event.transports) == ["r1/pub", "r1/sub"]
     with pytest.raises(WorkerLostError):
@@ -181,8 +181,8 @@ async def _authenticated(url: str, worker_id: str = "raw", secret: str = SECRET)
     challenge = json.loads(await ws.recv())
     nonce = "n" * 32
     await ws.send(json.dumps({
-        "type": "hello", "protocol": proto.PROTOCOL, "worker_id": worker_id, "nonce": nonce,
-        "proof": proto.hello_proof(secret, challenge["nonce"], nonce, worker_id),
+        "type": "hello", "protocol": framing.PROTOCOL, "worker_id": worker_id, "nonce": nonce,
+        "proof": handshake.hello_proof(secret, challenge["nonce"], nonce, worker_id),
         "address": ["127.0.0.1", 9], "table": {"epoch": None, "version": 0, "ops": []}}))
     return ws, challenge, nonce
 
@@ -191,7 +191,7 @@ async def test_a_bad_secret_is_refused(control: ControlServer, worker_factory) -
     ws, _, _ = await _authenticated(control.url, secret="wrong")
     with pytest.raises(ConnectionClosed) as info:
         await asyncio.wait_for(ws.recv(), 5)
-    assert info.value.rcvd.code == proto.CLOSE_AUTH_FAILED and info.value.rcvd.reason == "authentication failed"
+    assert info.value.rcvd.code == framing.CLOSE_AUTH_FAILED and info.value.rcvd.reason == "authentication failed"
     worker = worker_factory(secret="also-wrong")
     for _ in range(100):
         if control.registry.auth_failures >= 2:
@@ -205,7 +205,7 @@ async def test_the_control_plane_proves_the_secret_too(control: ControlServer) -
     ws, challenge, nonce = await _authenticated(control.url)
     welcome = json.loads(await asyncio.wait_for(ws.recv(), 5))
     assert welcome["type"] == "welcome"
-    assert proto.proofs_match(proto.welcome_proof(SECRET, challenge["nonce"], nonce, "raw"), welcome["proof"])
+    assert handshake.proofs_match(handshake.welcome_proof(SECRET, challenge["nonce"], nonce, "raw"), welcome["proof"])
     await ws.close()
 
 
@@ -230,7 +230,7 @@ async def test_malformed_frames_get_error_frames_then_a_close(control: ControlSe
         for _ in range(100):
             await ws.send("garbage")
             await asyncio.wait_for(ws.recv(), 5)
-    assert info.value.rcvd.code == proto.CLOSE_TOO_MANY_ERRORS
+    assert info.value.rcvd.code == framing.CLOSE_TOO_MANY_ERRORS
 
 
 async def test_a_handshake_that_is_not_a_hello_is_refused(control: ControlServer) -> None:
@@ -239,7 +239,7 @@ async def test_a_handshake_that_is_not_a_hello_is_refused(control: ControlServer
         await ws.send('{"type": "hello", "protocol": 99}')
         with pytest.raises(ConnectionClosed) as info:
             await asyncio.wait_for(ws.recv(), 5)
-    assert info.value.rcvd.code == proto.CLOSE_PROTOCOL_ERROR and "unsupported protocol 99" in info.value.rcvd.reason
+    assert info.value.rcvd.code == framing.CLOSE_PROTOCOL_ERROR and "unsupported protocol 99" in info.value.rcvd.reason
 
 
 async def test_podium_engine_dials_the_control_plane(control: ControlServer) -> None:

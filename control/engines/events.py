@@ -1,0 +1,44 @@
+"""What the registry tells its listeners (the meetings layer) about engine workers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class WorkerConnected:
+    worker_id: str
+    resynced: bool
+    """A sync batch was sent (the worker restarted, the control plane did, or acks were missing)."""
+    address_changed: bool
+    """The worker's UDP address differs from before: its WebRTC peers need new candidates."""
+
+
+@dataclass(frozen=True)
+class WorkerDisconnected:
+    worker_id: str
+
+
+@dataclass(frozen=True)
+class WorkerLost:
+    """The worker stayed away longer than the grace period; its table is forgotten. The meetings
+    layer tells the participants of these transports to reconnect (ICE restart) to a live worker."""
+
+    worker_id: str
+    routers: list[str]
+    transports: list[str]
+
+
+@dataclass(frozen=True)
+class EngineEvent:
+    """An event a worker reported (transport state changed, SSRC learned, transport failed...)."""
+
+    worker_id: str
+    event: str
+    data: dict[str, Any]
+
+
+RegistryEvent = WorkerConnected | WorkerDisconnected | WorkerLost | EngineEvent
+Listener = Callable[[RegistryEvent], None]
