@@ -19,7 +19,7 @@ from starlette.types import Scope
 from control import api, engines, signaling
 from control.attendance import AttendanceObserver
 from control.chat import ChatObserver
-from control.meetings import MeetingService
+from control.meetings.service import MeetingService
 from control.errors import ApiError, Conflict
 from control.services.context import Context
 from control.settings import Settings

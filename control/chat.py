@@ -38,6 +38,7 @@ from control.attendance import AttendanceRecorder, iso, may_report, meeting_for,
 from control.domain.meeting_state import MeetingState, Refused
 from control.domain.moderation import check_chat
 from control.errors import Forbidden, Invalid
+from control.meetings.observers import MeetingObserver
 from control.services.context import Context
 from control.store.chat_attendance_models import ChatMessage
 from control.store.repositories import Page, paginate
@@ -184,9 +185,9 @@ async def history_for(ctx: Context, principal: Principal, meeting_id: str, *, of
     return await store.history(meeting.id, persons, offset=offset, limit=limit, after_id=after_id)
 
 
-class ChatObserver:
+class ChatObserver(MeetingObserver):
     """Persists the messages the meeting service allowed (its `chat_message` hook, see
-    control.meetings.events) and returns them as delivered: {"id", "from", "from_name", "to", "to_name",
+    control.meetings.observers) and returns them as delivered: {"id", "from", "from_name", "to", "to_name",
     "text", "at"}. Person keys and names come from the attendance events of the connections, so
     register an `AttendanceObserver` before it. Invalid text raises `Invalid` (nothing stored)."""
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from control.attendance import AttendanceObserver
 from control.chat import ChatObserver
-from control.meetings.events import MeetingInfo
+from control.meetings.observers import MeetingInfo
 from control.store.meeting_models import Meeting
 
 V1 = "/api/v1"

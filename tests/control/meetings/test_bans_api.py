@@ -9,7 +9,7 @@ from sqlalchemy import select
 from control.domain.meeting_state import MeetingState
 from control.domain.permissions import Permission
 from control.meetings.media import Media
-from control.meetings.service import LiveMeeting
+from control.meetings.live import LiveMeeting
 from control.store.meeting_models import GuestInvitation, RoomRemoval
 from control.store.models import AuditEvent
 

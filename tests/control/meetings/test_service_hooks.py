@@ -9,7 +9,10 @@ import pytest
 
 from control.domain.moderation import Action, Command, Reason
 from control.engines import Applied, WorkerConnected, WorkerInfo, WorkerLost
-from control.meetings.service import Link, MeetingError, MeetingService
+from control.meetings.errors import MeetingError
+from control.meetings.live import Link
+from control.meetings.observers import MeetingObserver
+from control.meetings.service import MeetingService
 from control.store.meeting_models import Meeting
 
 V1 = "/api/v1"
@@ -55,20 +58,41 @@ class FakeRegistry:
         return Applied(len(self.batches), [], 0.0)
 
 
-class Recorder:
-    """An observer that writes down every hook call."""
+class Recorder(MeetingObserver):
+    """An observer that writes down every notification."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[Any, ...]] = []
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
+    async def _note(self, *call: Any) -> None:
+        await asyncio.sleep(0)
+        self.calls.append(call)
 
-        async def hook(meeting: Any, *args: Any) -> None:
-            await asyncio.sleep(0)
-            self.calls.append((name, *args))
-        return hook
+    async def participant_joined(self, meeting: Any, participant_id: str, person: str, name: str) -> None:
+        await self._note("participant_joined", participant_id, person, name)
+
+    async def participant_waiting(self, meeting: Any, participant_id: str, person: str | None = None,
+                                  name: str = "") -> None:
+        await self._note("participant_waiting", participant_id, person, name)
+
+    async def participant_admitted(self, meeting: Any, participant_id: str) -> None:
+        await self._note("participant_admitted", participant_id)
+
+    async def role_changed(self, meeting: Any, participant_id: str, role: str) -> None:
+        await self._note("role_changed", participant_id, role)
+
+    async def participant_left(self, meeting: Any, participant_id: str, person: str, reason: str) -> None:
+        await self._note("participant_left", participant_id, person, reason)
+
+    async def source_changed(self, meeting: Any, participant_id: str, source: str, on: bool) -> None:
+        await self._note("source_changed", participant_id, source, on)
+
+    async def meeting_ended(self, meeting: Any, reason: str) -> None:
+        await self._note("meeting_ended", reason)
+
+    async def chat_message(self, meeting: Any, sender_id: str, sender_name: str, to: str | None,
+                           text: str) -> None:
+        await self._note("chat_message", sender_id, text)
 
 
 class Socket:
