@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from sqlalchemy import select
-from test_service_hooks import FakeRegistry, Socket
+from meeting_fakes import FakeRegistry, Socket
 
 from control.domain.moderation import Action, Command
 from control.domain.permissions import Permission
