@@ -87,3 +87,19 @@ def audio_offer(ssrc: int = 1111) -> str:
         "a=fingerprint:sha-256 " + ":".join(["AB"] * 32), "a=setup:actpass", "a=mid:0",
         "a=extmap:1 urn:ietf:params:rtp-hdrext:sdes:mid", "a=sendonly", "a=rtcp-mux",
         "a=rtpmap:111 opus/48000/2", f"a=ssrc:{ssrc} cname:test", ""])
+
+
+def subscriber_answer(offer: str) -> str:
+    """A subscriber's answer to our subscribe offer (as a browser would make it)."""
+    from control.sdp import SessionDescription
+
+    answer = SessionDescription.parse(offer)
+    answer.ice_lite = False
+    for media in answer.media:
+        if media.port:
+            media.direction = "recvonly"
+            media.setup = "active"
+            media.ice_ufrag, media.ice_pwd = "sub1", "subscriberpasswordsub000"
+            media.fingerprints = [("sha-256", "CC:" * 31 + "CC")]
+            media.candidates, media.ssrcs, media.ssrc_groups = [], [], []
+    return answer.serialize()

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from control.domain.meeting_state import MeetingState
 from control.domain.permissions import Permission
-from control.meetings.media import Media
 from control.meetings.live import LiveMeeting
+from control.meetings.media import Media
 from control.store.meeting_models import GuestInvitation, RoomRemoval
 from control.store.models import AuditEvent
 

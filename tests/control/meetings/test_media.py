@@ -6,7 +6,13 @@ from dataclasses import replace
 from control.domain.meeting_state import MeetingState, Participant, RoomFeatures
 from control.domain.roles import ALL_CAPABILITIES, Capability, Role, Source
 from control.meetings.media import Media, MediaRecords
-from control.sdp import CodecParameters, ConnectWebRtcTransport, Encoding, HeaderExtensionIds, Produce
+from control.sdp import (
+    CodecParameters,
+    ConnectWebRtcTransport,
+    Encoding,
+    HeaderExtensionIds,
+    Produce,
+)
 
 CONNECT = ConnectWebRtcTransport("server", (("sha-256", "AA"),), "u", "p")
 OPUS = CodecParameters(111, "audio/opus", 48000, 2)

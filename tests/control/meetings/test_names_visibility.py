@@ -7,9 +7,8 @@ import secrets
 from typing import Any
 
 import pytest
-
-from sqlalchemy import select
 from meeting_fakes import FakeRegistry, Socket
+from sqlalchemy import select
 
 from control.domain.moderation import Action, Command
 from control.domain.permissions import Permission
