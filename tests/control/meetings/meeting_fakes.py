@@ -30,7 +30,7 @@ class FakeRegistry:
             listener(event)
 
     def pick_worker(self, *, exclude: Any = (), require: Any = ()) -> str:
-        return [w for w in self.live if w not in set(exclude)][0]
+        return next(w for w in self.live if w not in set(exclude))
 
     def workers(self) -> list[WorkerInfo]:
         return [self.worker(w) for w in self.live]

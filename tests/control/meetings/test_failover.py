@@ -14,7 +14,7 @@ from control.store.meeting_models import Meeting
 async def test_a_lost_worker_moves_the_meeting_and_clients_reconnect(meetings, world) -> None:
     service, registry = meetings.service, meetings.registry
     organizer = Socket()
-    live, oid = await service.join(meetings.admin.token, meetings.room["id"], organizer.link())
+    live, _ = await service.join(meetings.admin.token, meetings.room["id"], organizer.link())
     assert live.media.worker_id == "w1"
     registry.live = ["w2"]
     registry.emit(WorkerLost("w1", [live.id], []))

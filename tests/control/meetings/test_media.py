@@ -78,7 +78,7 @@ def test_the_table_builds_what_the_records_hold() -> None:
     media = Media("m", "w", [("sha-256", "BB")], [("127.0.0.1", 4000)])
     state = MeetingState(RoomFeatures(), (person("a", role=Role.ORGANIZER, sources_on=frozenset({Source.MICROPHONE})),
                                           person("b")))
-    ops, records, _ = media.publish(MediaRecords(), "a", CONNECT, [(produce("0"), Source.MICROPHONE)])
+    _, records, _ = media.publish(MediaRecords(), "a", CONNECT, [(produce("0"), Source.MICROPHONE)])
     more, records = media.reconcile(records, state)
     # the table: creates and connects only, the gates as last set, parents first
     table = media.table(records)
