@@ -21,7 +21,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from control.domain.meeting_state import MeetingState
+from control.domain.meeting_state import MeetingState, iso
 from control.domain.moderation import (
     Action,
     Command,
@@ -252,7 +252,7 @@ class Commits:
         link = live.links.pop(effect.participant, None)
         if link is not None:
             link.send(frames.Disconnected(reason=str(effect.reason),
-                                          until=frames.iso(until) if until is not None else None).wire())
+                                          until=iso(until) if until is not None else None).wire())
             self._spawn(link.close(1000, str(effect.reason)))
         if was is not None:
             self.observers.participant_left(live.info(), effect.participant, was.person, str(effect.reason))

@@ -2,7 +2,8 @@
 incoming ones are (control.signaling): one pydantic model per frame type, and the builders that
 fill them from a live meeting. `wire()` gives the JSON object a socket sends.
 
-Timestamps are ISO 8601 in UTC (`iso`), in every frame.
+Timestamps are ISO 8601 in UTC with a Z (`control.domain.meeting_state.iso`) in every frame, as in
+refusal messages and the REST API.
 """
 
 from __future__ import annotations
@@ -25,10 +26,6 @@ EVERYONE = Viewer(True)
 def utc(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
-
-def iso(seconds: float) -> str:
-    """A clock reading (seconds since the epoch) as frames carry it: ISO 8601, UTC."""
-    return utc(seconds).isoformat()
 
 
 class OutFrame(BaseModel):

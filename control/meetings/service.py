@@ -29,6 +29,7 @@ from control.domain.meeting_state import (
     Refused,
     Removal,
     RoomFeatures,
+    iso,
 )
 from control.domain.moderation import Action, Command, Disconnect, Reason
 from control.domain.roles import ALL_CAPABILITIES, Capability, Role, Source
@@ -321,7 +322,7 @@ class MeetingService:
             if message is None:
                 message = {"id": secrets.token_hex(8), "from": pid, "from_name": live.names.get(pid, ""),
                            "to": to, "to_name": live.names.get(to) if to else None, "text": text,
-                           "at": frames.iso(self.clock())}
+                           "at": iso(self.clock())}
             frame = frames.ChatMessage(**message)
             targets = {p.id for p in live.state.admitted()} if to is None else {pid, to}
             for target in targets:

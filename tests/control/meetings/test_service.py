@@ -23,7 +23,7 @@ async def test_chat_text_is_checked_before_anyone_gets_it(meetings) -> None:
     assert organizer.of("chat") == [] and not [c for c in meetings.recorder.calls if c[0] == "chat_message"]
     await meetings.service.chat(live, oid, "fine\ttext\n", None)
     [chat] = organizer.of("chat")
-    assert chat["text"] == "fine\ttext\n" and chat["from"] == oid and chat["at"].endswith("+00:00")
+    assert chat["text"] == "fine\ttext\n" and chat["from"] == oid and chat["at"].endswith("Z")
 
 
 async def test_a_revoked_guest_is_told_why(meetings) -> None:
