@@ -215,6 +215,31 @@ class PublishAnswer(OutFrame):
     type: Literal["publish-answer"] = "publish-answer"
     sdp: str
     producers: list[ProducerView]
+    ref: str | None = None
+
+
+class ProducerClosed(OutFrame):
+    type: Literal["producer-closed"] = "producer-closed"
+    source: str
+    ref: str | None = None
+
+
+class Moderated(OutFrame):
+    type: Literal["moderated"] = "moderated"
+    action: str
+    version: int | None
+    """The engine table version that enforces the action (None: no media changed)."""
+    ref: str | None = None
+
+
+class Ok(OutFrame):
+    type: Literal["ok"] = "ok"
+    ref: str | None = None
+
+
+class Pong(OutFrame):
+    type: Literal["pong"] = "pong"
+    ref: str | None = None
 
 
 class Error(OutFrame):
@@ -269,5 +294,6 @@ def subscribe_offer(version: int, sdp: str, subscriptions: list[Subscription]) -
 
 
 def publish_answer(sdp: str, publications: list[Publication]) -> PublishAnswer:
+    """The reply to `publish` (the socket adds the request's ref)."""
     return PublishAnswer(sdp=sdp, producers=[ProducerView(id=p.producer_id, mid=p.mid, source=str(p.source),
                                                           kind=p.kind) for p in publications])

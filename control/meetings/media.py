@@ -86,15 +86,13 @@ class Peer:
     pid: str
     pub_transport: str | None = None
     pub_ice: tuple[str, str] = field(default_factory=lambda: (secrets.token_hex(4), secrets.token_hex(12)))
-    pub_ops: tuple[Op, ...] = ()
-    """The publish transport's create and connect operations."""
+    pub_ops: tuple[Op, ...] = ()  # the publish transport's create and connect
     extensions: HeaderExtensionIds = field(default_factory=HeaderExtensionIds)
     extensions_op: Op | None = None
     publications: dict[Source, Publication] = field(default_factory=dict)
     sub_transport: str | None = None
     sub_ice: tuple[str, str] = field(default_factory=lambda: (secrets.token_hex(4), secrets.token_hex(12)))
-    sub_ops: tuple[Op, ...] = ()
-    """The subscribe transport's create (and, once answered, connect) operations."""
+    sub_ops: tuple[Op, ...] = ()  # the subscribe transport's create (and, once answered, connect)
     sub_connected: bool = False
     ssrcs: SsrcAllocator = field(default_factory=SsrcAllocator)
     """SSRCs of the consumers on the subscribe transport (control.meetings.ssrc)."""

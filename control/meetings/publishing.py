@@ -35,7 +35,7 @@ class Publishing:
         self.clock = clock
 
     async def publish(self, live: LiveMeeting, pid: str, sdp: str, sources: dict[str, Source],
-                      muted: frozenset[Source]) -> dict[str, Any]:
+                      muted: frozenset[Source]) -> frames.PublishAnswer:
         """Answer the participant's publish offer; new sources need the permission (check_produce)."""
         async with live.lock:
             state = live.state
@@ -83,7 +83,7 @@ class Publishing:
                 live.broadcast(frames.Track(type="track-published", participant_id=pid, source=str(publication.source),
                                             kind=publication.kind).wire(), exclude=pid)
             mine = live.media.peers[pid].publications.values()
-            return frames.publish_answer(result.answer, list(mine)).wire()
+            return frames.publish_answer(result.answer, list(mine))
 
     async def close_producer(self, live: LiveMeeting, pid: str, source: Source) -> None:
         async with live.lock:

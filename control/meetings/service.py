@@ -56,6 +56,9 @@ from control.types import Principal
 
 log = logging.getLogger("podium.meetings")
 
+LEAVE_RETRIES = (1.0, 2.0, 5.0, 10.0, 30.0)
+"""Seconds between tries of a departure the engine did not apply (control.meetings.commit)."""
+
 __all__ = ["USER_PREFIX", "Identity", "Link", "LiveMeeting", "MeetingError", "MeetingService", "refused"]
 
 
@@ -283,6 +286,25 @@ class MeetingService:
                             for e in decision.effects)
             await self.commits.commit(live, decision.state, effects, actor=pid)
 
+    async def disconnected(self, live: LiveMeeting, pid: str) -> None:
+        """The participant's socket closed: they leave. While the engine does not apply the
+        departure they stay in the meeting's state, so it is tried again, in the background."""
+        try:
+            await self.leave(live, pid)
+        except MeetingError as error:
+            log.warning("meeting %s: %s could not leave yet (%s); trying again", live.id, pid, error.code)
+            self.spawn(self._leave_later(live, pid))
+
+    async def _leave_later(self, live: LiveMeeting, pid: str) -> None:
+        for delay in LEAVE_RETRIES:
+            await asyncio.sleep(delay)
+            if self.live.get(live.id) is not live:
+                return
+            with contextlib.suppress(MeetingError):
+                await self.leave(live, pid)
+                return
+        log.error("meeting %s: %s could not leave: the engine refused every time", live.id, pid)
+
     def actor_for_user(self, live: LiveMeeting, user_id: str, participant_id: str | None = None) -> str:
         """The participant a REST caller acts as: the given one if it is theirs, else their first."""
         mine = [p.id for p in live.state.of_person(USER_PREFIX + user_id)]
@@ -297,7 +319,7 @@ class MeetingService:
     # ---- media (control.meetings.publishing) -----------------------------------------------------
 
     async def publish(self, live: LiveMeeting, pid: str, sdp: str, sources: dict[str, Source],
-                      muted: frozenset[Source]) -> dict[str, Any]:
+                      muted: frozenset[Source]) -> frames.PublishAnswer:
         return await self.publishing.publish(live, pid, sdp, sources, muted)
 
     async def close_producer(self, live: LiveMeeting, pid: str, source: Source) -> None:

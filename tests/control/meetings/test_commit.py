@@ -6,6 +6,7 @@ the kept records describe."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -110,6 +111,21 @@ async def test_subscribe_answer(scene: Scene, mode: str) -> None:
 async def test_leave(scene: Scene, mode: str) -> None:
     await scene.fails(mode, lambda: scene.service.leave(scene.live, scene.a))
     assert scene.live.state.get(scene.a) is not None and scene.a in scene.live.links
+
+
+async def test_a_closed_socket_leaves_once_the_engine_applies_it(scene: Scene, monkeypatch) -> None:
+    """The departure of a participant whose socket closed is tried again until the engine applies it."""
+    monkeypatch.setattr("control.meetings.service.LEAVE_RETRIES", (0.0, 0.0))
+    await scene.fails("refuse", lambda: scene.service.leave(scene.live, scene.a))
+    scene.registry.fail = "refuse"
+    await scene.service.disconnected(scene.live, scene.a)
+    assert scene.live.state.get(scene.a) is not None
+    scene.registry.fail = None
+    for _ in range(50):
+        if scene.live.state.get(scene.a) is None:
+            break
+        await asyncio.sleep(0.01)
+    assert scene.live.state.get(scene.a) is None and scene.a not in scene.live.links
 
 
 # Each moderation command: what to do first, then the command (None: by O on A).

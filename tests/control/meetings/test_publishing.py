@@ -25,8 +25,8 @@ async def admitted_pair(meetings):  # type: ignore[no-untyped-def]
 async def test_publish_answers_and_turns_the_source_on(meetings) -> None:
     service = meetings.service
     live, o, _, o_socket, a_socket = await admitted_pair(meetings)
-    reply = await service.publish(live, o, audio_offer(), {"0": MIC}, frozenset())
-    assert reply["type"] == "publish-answer" and "m=audio" in reply["sdp"]
+    reply = (await service.publish(live, o, audio_offer(), {"0": MIC}, frozenset())).wire()
+    assert reply["type"] == "publish-answer" and "m=audio" in reply["sdp"] and reply["ref"] is None
     assert reply["producers"] == [{"id": f"{o}.microphone.1", "mid": "0", "source": "microphone", "kind": "audio"}]
     assert MIC in live.state.get(o).sources_on
     ops = meetings.registry.batches[-1][1]
