@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import get_args
 
 import pytest
 from meeting_fakes import Socket
@@ -59,3 +62,15 @@ def test_frames_are_typed() -> None:
         frames.Notice(code="x", message="y", extra=1)  # type: ignore[call-arg]
     with pytest.raises(ValueError):
         frames.Visit(type="visit-paused", moderator_id="a", participant_id="b")  # type: ignore[arg-type]
+
+
+def test_every_documented_frame_has_a_model() -> None:
+    """docs/signaling.md's server → client tables and the models name the same frame types."""
+    docs = (Path(__file__).parents[3] / "docs" / "signaling.md").read_text()
+    section = docs[docs.index("## Server → client"):docs.index("### Reconnecting")]
+    documented = set(re.findall(r"^\| `([a-z-]+)`(?: / `([a-z-]+)`)?", section, re.MULTILINE))
+    documented_types = {t for pair in documented for t in pair if t}
+    modelled = {t for model in vars(frames).values()
+                if isinstance(model, type) and issubclass(model, frames.OutFrame) and model is not frames.OutFrame
+                for t in get_args(model.model_fields["type"].annotation)}
+    assert documented_types == modelled
