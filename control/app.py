@@ -17,7 +17,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from control import api, engines, metrics, signaling
-from control.meetings import MeetingService
+from control.meetings.service import MeetingService
 from control.errors import ApiError, Conflict
 from control.services.attendance import AttendanceObserver
 from control.services.chat import ChatObserver

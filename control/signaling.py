@@ -1,7 +1,7 @@
 """The participant WebSocket (GET /signaling/v1): see docs/signaling.md for the protocol.
 
 Every frame is validated by a pydantic model (unknown fields refused); a malformed one is answered
-by an error frame. Outgoing frames go through a queue and one writer task, so a slow client never
+by an error frame. The frames the server sends are typed in control.meetings.frames. Outgoing frames go through a queue and one writer task, so a slow client never
 holds a meeting's lock.
 """
 
@@ -21,7 +21,9 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from control.domain.moderation import Action, Command
 from control.domain.roles import Capability, Source
 from control.errors import ApiError
-from control.meetings.service import Link, LiveMeeting, MeetingService
+from control.meetings import frames
+from control.meetings.live import Link, LiveMeeting
+from control.meetings.service import MeetingService
 
 log = logging.getLogger("podium.signaling")
 
@@ -169,7 +171,7 @@ class Session:
                 return
 
     def error(self, code: str, message: str, ref: str | None) -> None:
-        self.send({"type": "error", "code": code, "message": message, "ref": ref})
+        self.send(frames.Error(code=code, message=message, ref=ref).wire())
 
     async def run(self) -> None:
         writer = asyncio.ensure_future(self.writer())
@@ -178,7 +180,7 @@ class Session:
         finally:
             if self.live is not None and self.pid is not None:
                 with contextlib.suppress(Exception):
-                    await self.service.leave(self.live, self.pid)
+                    await self.service.disconnected(self.live, self.pid)
             if not self.closed:
                 await self.close(1000, "bye")
             try:
@@ -248,7 +250,7 @@ class Session:
     async def _dispatch(self, frame: Any) -> bool:
         service = self.service
         if isinstance(frame, Ping):
-            self.send({"type": "pong", "ref": frame.ref})
+            self.send(frames.Pong(ref=frame.ref).wire())
             return True
         if isinstance(frame, Join):
             if self.live is not None:
@@ -263,26 +265,26 @@ class Session:
             return True
         if isinstance(frame, Publish):
             reply = await service.publish(live, pid, frame.sdp, dict(frame.sources), frozenset(frame.muted))
-            self.send({**reply, "ref": frame.ref})
+            self.send(reply.model_copy(update={"ref": frame.ref}).wire())
         elif isinstance(frame, SubscribeAnswer):
             await service.subscribe_answer(live, pid, frame.version, frame.sdp)
-            self.send({"type": "ok", "ref": frame.ref})
+            self.send(frames.Ok(ref=frame.ref).wire())
         elif isinstance(frame, CloseProducer):
             await service.close_producer(live, pid, frame.source)
-            self.send({"type": "producer-closed", "source": str(frame.source), "ref": frame.ref})
+            self.send(frames.ProducerClosed(source=str(frame.source), ref=frame.ref).wire())
         elif isinstance(frame, SetSource):
             action = Action.TURN_ON_SOURCE if frame.on else Action.TURN_OFF_SOURCE
             await service.act(live, pid, Command(action, source=frame.source))
-            self.send({"type": "ok", "ref": frame.ref})
+            self.send(frames.Ok(ref=frame.ref).wire())
         elif isinstance(frame, Moderate):
             started = time.perf_counter()
             command = Command(frame.action, target=frame.target, source=frame.source, capability=frame.capability,
                               person=frame.person, seconds=frame.seconds)
             version = await service.act(live, pid, command, started=started)
-            self.send({"type": "moderated", "action": str(frame.action), "version": version, "ref": frame.ref})
+            self.send(frames.Moderated(action=str(frame.action), version=version, ref=frame.ref).wire())
         elif isinstance(frame, Chat):
             await service.chat(live, pid, frame.text, frame.to)
-            self.send({"type": "ok", "ref": frame.ref})
+            self.send(frames.Ok(ref=frame.ref).wire())
         elif isinstance(frame, Leave):
             await service.leave(live, pid)
             self.live = None

@@ -90,7 +90,7 @@ async def get_meeting(call: Call) -> MeetingOut:
 
 
 @endpoints.post("/meetings/{meeting_id}/actions", path_model=MeetingPath, body=ActionIn, response=ActionOut,
-                errors=(403, 404, 409, 503))
+                errors=(403, 404, 409, 502, 503, 504))
 async def act(call: Call) -> ActionOut:
     """A moderation action (as in signaling's `moderate`) by the caller's participant; 200 once enforced."""
     started = time.perf_counter()

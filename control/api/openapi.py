@@ -12,7 +12,9 @@ REF = "#/components/schemas/{model}"
 
 _REASONS = {400: "Malformed request", 401: "Not authenticated", 403: "Not permitted", 404: "Not found",
             409: "Conflicts with the current state", 422: "Invalid input",
-            503: "The engine did not acknowledge the change in time"}
+            502: "The engine refused the change, which did not happen (engine_refused)",
+            503: "No live engine worker for the meeting (engine_unavailable)",
+            504: "The engine did not acknowledge the change in time, which did not happen (engine_timeout)"}
 
 Mode = Literal["validation", "serialization"]
 

@@ -11,6 +11,7 @@ move the engine from one to the other.
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from control.domain.roles import (
@@ -254,6 +255,12 @@ def removed_until(removals: Iterable[Removal], person: str, now: float) -> float
     return max(ends) if ends else None
 
 
+def iso(seconds: float) -> str:
+    """An instant (seconds since the epoch) as every message and signaling frame writes it: ISO 8601
+    in UTC with a Z, as the REST API does."""
+    return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
+
+
 def entry_refusal(
     person: str,
     now: float,
@@ -267,7 +274,7 @@ def entry_refusal(
         return Refused(Code.BANNED, f"{person} is banned from this room")
     until = removed_until(removals, person, now)
     if until is not None:
-        return Refused(Code.REMOVED, f"{person} is removed from this room until {until:.0f}")
+        return Refused(Code.REMOVED, f"{person} is removed from this room until {iso(until)}")
     if person in frozenset(excluded):
         return Refused(Code.EXCLUDED, f"{person} was excluded from this meeting")
     return None

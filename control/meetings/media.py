@@ -5,8 +5,13 @@ Each participant has one publish transport (the client offers) and one subscribe
 offer). A producer's gate is open exactly when the plan opens it; a consumer exists only once its
 (publisher, source) → subscriber pair has been allowed, and its gate follows the plan from then on
 (consumers are kept, paused, when the plan closes them, so that a subscriber is not re-offered for
-every mute). Nothing here awaits: `Media` computes engine-channel operations and updates its own
-records; the service sends the operations as one versioned batch and awaits the ack.
+every mute).
+
+The records (`MediaRecords`) are values: every change is a function `(records, ...) → (ops, new
+records)` that copies what it touches and leaves the records it was given as they were. The
+commit pipeline (control.meetings.commit) sends the operations as one versioned batch and swaps
+the new records in only once the worker acked them; on a refusal it keeps the old ones, and
+`table(records)` is what the worker must hold for them (its resync). Nothing here awaits.
 
 Engine object ids: the router is the meeting id; transports are ``<pid>.pub`` / ``<pid>.sub``;
 producers ``<pid>.<source>.<n>``; consumers ``<subscriber>.c<n>``.
@@ -14,15 +19,17 @@ producers ``<pid>.<source>.<n>``; consumers ``<subscriber>.c<n>``.
 
 from __future__ import annotations
 
-import random
 import secrets
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 
-from contract import ops as contract_ops
-from control.domain.meeting_state import MediaPlan, MeetingState, media_plan
+from contract import ops
+from control.domain.meeting_state import MeetingState, media_plan
 from control.domain.roles import KIND, Source
+from control.meetings.ssrc import SsrcAllocator
 from control.meetings.sdp import (
+    SUBSCRIBER_EXTENSIONS,
     CodecParameters,
     ConnectWebRtcTransport,
     ConsumerDescription,
@@ -32,10 +39,10 @@ from control.meetings.sdp import (
     build_subscriber_offer,
 )
 
-Op = contract_ops.Operation
+Op = ops.Operation
 
 
-@dataclass
+@dataclass(frozen=True)
 class Publication:
     """One producer of a participant."""
 
@@ -44,11 +51,13 @@ class Publication:
     kind: str
     mid: str
     codec: CodecParameters
+    create: Op
+    """The `produce` operation that made it (its gate as created: closed)."""
     paused: bool = True
-    """The producer gate as last sent to the engine (True: closed)."""
+    """The producer gate as the engine holds it (True: closed)."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Subscription:
     """One consumer: a publisher's producer sent to this subscriber."""
 
@@ -62,6 +71,8 @@ class Subscription:
     ssrc: int
     codec: CodecParameters
     paused: bool
+    create: Op
+    """The `consume` operation that made it."""
     active: bool = True
     """False once its producer or publisher is gone (the m-section stays, with port 0)."""
     rtx_ssrc: int | None = None
@@ -70,16 +81,21 @@ class Subscription:
 
 @dataclass
 class Peer:
-    """A participant's engine objects."""
+    """A participant's engine objects. Shared between records: change only a copy (`_Draft.peer`)."""
 
     pid: str
     pub_transport: str | None = None
     pub_ice: tuple[str, str] = field(default_factory=lambda: (secrets.token_hex(4), secrets.token_hex(12)))
+    pub_ops: tuple[Op, ...] = ()  # the publish transport's create and connect
     extensions: HeaderExtensionIds = field(default_factory=HeaderExtensionIds)
+    extensions_op: Op | None = None
     publications: dict[Source, Publication] = field(default_factory=dict)
     sub_transport: str | None = None
     sub_ice: tuple[str, str] = field(default_factory=lambda: (secrets.token_hex(4), secrets.token_hex(12)))
+    sub_ops: tuple[Op, ...] = ()  # the subscribe transport's create (and, once answered, connect)
     sub_connected: bool = False
+    ssrcs: SsrcAllocator = field(default_factory=SsrcAllocator)
+    """SSRCs of the consumers on the subscribe transport (control.meetings.ssrc)."""
     subscriptions: list[Subscription] = field(default_factory=list)
     offer_version: int = 0
     pending_offer: tuple[int, str] | None = None
@@ -92,9 +108,47 @@ class Peer:
         self.counter += 1
         return self.counter
 
+    def copy(self) -> Peer:
+        return replace(self, publications=dict(self.publications), subscriptions=list(self.subscriptions),
+                       ssrcs=self.ssrcs.copy())
+
+
+@dataclass(frozen=True)
+class MediaRecords:
+    """What the engine holds for one meeting, as far as the control plane knows (a value)."""
+
+    peers: Mapping[str, Peer] = field(default_factory=lambda: MappingProxyType({}))
+    router_created: bool = False
+
+
+class _Draft:
+    """A change being computed: copies each peer it changes once, so the records it started from
+    stay as they were (and a change touching one subscriber costs that subscriber only)."""
+
+    def __init__(self, records: MediaRecords) -> None:
+        self.peers: dict[str, Peer] = dict(records.peers)
+        self.router_created = records.router_created
+        self._copied: set[str] = set()
+
+    def peer(self, pid: str) -> Peer:
+        """The participant's peer, writable (created when absent)."""
+        if pid not in self._copied:
+            old = self.peers.get(pid)
+            self.peers[pid] = old.copy() if old is not None else Peer(pid)
+            self._copied.add(pid)
+        return self.peers[pid]
+
+    def drop(self, pid: str) -> Peer | None:
+        self._copied.discard(pid)
+        return self.peers.pop(pid, None)
+
+    def records(self) -> MediaRecords:
+        return MediaRecords(MappingProxyType(self.peers), self.router_created)
+
 
 class Media:
-    """The engine side of one meeting on one worker."""
+    """The engine side of one meeting on one worker: its current records, and the pure functions
+    that compute changes to them."""
 
     def __init__(self, router_id: str, worker_id: str, fingerprints: list[tuple[str, str]],
                  candidates: list[tuple[str, int]]) -> None:
@@ -102,39 +156,47 @@ class Media:
         self.worker_id = worker_id
         self.fingerprints = fingerprints
         self.candidates = candidates
-        self.peers: dict[str, Peer] = {}
-        self.router_created = False
-        self.plan: MediaPlan | None = None
+        self.records = MediaRecords()
+        """The records the engine acked; only the commit pipeline replaces them."""
 
-    def peer(self, pid: str) -> Peer:
-        peer = self.peers.get(pid)
-        if peer is None:
-            peer = self.peers[pid] = Peer(pid)
-        return peer
+    @property
+    def peers(self) -> Mapping[str, Peer]:
+        return self.records.peers
 
     def local(self, ice: tuple[str, str]) -> TransportParameters:
         return TransportParameters(ice[0], ice[1], self.fingerprints, self.candidates)
 
-    def _router(self) -> list[Op]:
-        if self.router_created:
+    def _router(self, draft: _Draft) -> list[Op]:
+        if draft.router_created:
             return []
-        self.router_created = True
-        return [contract_ops.CreateRouter(self.router_id)]
+        draft.router_created = True
+        return [ops.CreateRouter(self.router_id)]
 
     # -- publishing --
 
-    def publish(self, pid: str, connect: ConnectWebRtcTransport | None, produces: list[tuple[Produce, Source]]
-                ) -> tuple[list[Op], list[Publication]]:
+    @staticmethod
+    def with_peer(records: MediaRecords, pid: str) -> tuple[MediaRecords, Peer]:
+        """The records with the participant's peer in them (its ICE credentials fixed from now on)."""
+        peer = records.peers.get(pid)
+        if peer is not None:
+            return records, peer
+        draft = _Draft(records)
+        peer = draft.peer(pid)
+        return draft.records(), peer
+
+    def publish(self, records: MediaRecords, pid: str, connect: ConnectWebRtcTransport | None,
+                produces: list[tuple[Produce, Source]]) -> tuple[list[Op], MediaRecords, list[Publication]]:
         """Operations creating the publish transport (first offer) and one producer per new source
         (gated: `reconcile` opens what the plan allows)."""
-        ops = self._router()
-        peer = self.peer(pid)
+        draft = _Draft(records)
+        out = self._router(draft)
+        peer = draft.peer(pid)
         if peer.pub_transport is None:
             assert connect is not None
             peer.pub_transport = f"{pid}.pub"
-            ops.append(contract_ops.CreateWebRtcTransport(peer.pub_transport, self.router_id, peer.pub_ice[0],
-                                                          peer.pub_ice[1]))
-            ops.append(_connect_op(peer.pub_transport, connect))
+            out.append(ops.CreateWebRtcTransport(peer.pub_transport, self.router_id, *peer.pub_ice))
+            out.append(_connect_op(peer.pub_transport, connect))
+            peer.pub_ops = tuple(out[-2:])
         ids: dict[str, int] = {}
         for produce, _ in produces:
             for name, value in vars(produce.header_extensions).items():
@@ -143,40 +205,46 @@ class Media:
         merged = HeaderExtensionIds(**{**{k: v for k, v in vars(peer.extensions).items() if v is not None}, **ids})
         if merged != peer.extensions:
             peer.extensions = merged
-            ops.append(contract_ops.SetHeaderExtensions(peer.pub_transport, mid=merged.mid, rid=merged.rid,
-                                                        repaired_rid=merged.repaired_rid))
+            out.append(ops.SetHeaderExtensions(peer.pub_transport, mid=merged.mid, rid=merged.rid,
+                                               repaired_rid=merged.repaired_rid))
+            peer.extensions_op = out[-1]
         created = []
         for produce, source in produces:
             codec = produce.codecs[0]
             encoding = produce.encodings[0] if produce.encodings else None
             producer_id = f"{pid}.{source}.{peer.next_id()}"
-            ops.append(contract_ops.Produce(
+            out.append(ops.Produce(
                 producer_id, peer.pub_transport, produce.kind, codec.payload_type, app_data={"source": str(source)},
                 ssrc=encoding.ssrc if encoding else None, mid=produce.mid, rid=encoding.rid if encoding else None,
                 clock_rate=codec.clock_rate, paused=True, rtx_ssrc=encoding.rtx_ssrc if encoding else None,
                 rtx_payload_type=codec.rtx_payload_type if encoding and encoding.rtx_ssrc else None))
-            publication = Publication(producer_id, source, produce.kind, produce.mid, codec)
+            publication = Publication(producer_id, source, produce.kind, produce.mid, codec, create=out[-1])
             peer.publications[source] = publication
             created.append(publication)
-        return ops, created
+        return out, draft.records(), created
 
-    def close_producer(self, pid: str, source: Source) -> list[Op]:
-        peer = self.peers.get(pid)
-        publication = peer.publications.pop(source, None) if peer else None
-        if publication is None:
-            return []
-        self._deactivate(lambda s: s.producer_id == publication.producer_id)
-        return [contract_ops.CloseProducer(publication.producer_id)]
+    def close_producer(self, records: MediaRecords, pid: str, source: Source) -> tuple[list[Op], MediaRecords]:
+        peer = records.peers.get(pid)
+        if peer is None or source not in peer.publications:
+            return [], records
+        draft = _Draft(records)
+        publication = draft.peer(pid).publications.pop(source)
+        self._deactivate(draft, lambda s: s.producer_id == publication.producer_id)
+        return [ops.CloseProducer(publication.producer_id)], draft.records()
 
     # -- subscribing --
 
-    def subscribe_offer(self, pid: str) -> tuple[int, str, list[Subscription]] | None:
-        """A new offer for the subscriber when consumers were added and none is awaiting an answer."""
-        peer = self.peers.get(pid)
+    def subscribe_offer(self, records: MediaRecords, pid: str
+                        ) -> tuple[MediaRecords, tuple[int, str, list[Subscription]] | None]:
+        """A new offer for the subscriber when consumers were added and none is awaiting an answer
+        (no engine operation: the records it returns are in force at once)."""
+        peer = records.peers.get(pid)
         if peer is None or not peer.dirty or peer.pending_offer is not None or peer.sub_transport is None:
-            return None
+            return records, None
         if not any(s.active for s in peer.subscriptions):
-            return None
+            return records, None
+        draft = _Draft(records)
+        peer = draft.peer(pid)
         peer.dirty = False
         peer.offer_version += 1
         descriptions = [
@@ -185,123 +253,142 @@ class Media:
                                 rtx_ssrc=s.rtx_ssrc)
             for s in peer.subscriptions
         ]
-        extensions = self._publisher_extensions(peer)
+        extensions = self._publisher_extensions(records, peer)
         sdp = build_subscriber_offer(descriptions, self.local(peer.sub_ice), version=peer.offer_version,
                                      extensions=extensions)
         peer.pending_offer = (peer.offer_version, sdp)
-        return peer.offer_version, sdp, list(peer.subscriptions)
+        return draft.records(), (peer.offer_version, sdp, list(peer.subscriptions))
 
-    def _publisher_extensions(self, peer: Peer) -> HeaderExtensionIds:
+    @staticmethod
+    def _publisher_extensions(records: MediaRecords, peer: Peer) -> HeaderExtensionIds:
         """The engine forwards header extensions unchanged: offer the publishers' ids (the first
         publisher's; browsers and aiortc use the same ids for every sender of a kind)."""
         for s in peer.subscriptions:
-            publisher = self.peers.get(s.publisher)
+            publisher = records.peers.get(s.publisher)
             if publisher is not None and publisher.extensions.mid is not None:
                 e = publisher.extensions
                 return HeaderExtensionIds(mid=e.mid, abs_send_time=e.abs_send_time, audio_level=e.audio_level,
                                           transport_cc=e.transport_cc)
-        from control.meetings.sdp import SUBSCRIBER_EXTENSIONS
         return SUBSCRIBER_EXTENSIONS
 
-    def answered(self, pid: str, connect: ConnectWebRtcTransport) -> list[Op]:
+    def answered(self, records: MediaRecords, pid: str, connect: ConnectWebRtcTransport
+                 ) -> tuple[list[Op], MediaRecords]:
         """The subscriber answered its pending offer: connect the transport the first time."""
-        peer = self.peers[pid]
+        draft = _Draft(records)
+        peer = draft.peer(pid)
         peer.pending_offer = None
         if peer.sub_connected or peer.sub_transport is None:
-            return []
+            return [], draft.records()
         peer.sub_connected = True
-        return [_connect_op(peer.sub_transport, connect)]
+        out = [_connect_op(peer.sub_transport, connect)]
+        peer.sub_ops += tuple(out)
+        return out, draft.records()
 
     # -- departures --
 
-    def drop(self, pid: str) -> list[Op]:
+    def _drop(self, draft: _Draft, pid: str) -> list[Op]:
         """Close a departed participant's transports (their producers and consumers go with them)."""
-        peer = self.peers.pop(pid, None)
+        peer = draft.drop(pid)
         if peer is None:
             return []
-        self._deactivate(lambda s: s.publisher == pid)
-        return [contract_ops.CloseTransport(t) for t in (peer.pub_transport, peer.sub_transport) if t]
+        self._deactivate(draft, lambda s: s.publisher == pid)
+        return [ops.CloseTransport(t) for t in (peer.pub_transport, peer.sub_transport) if t]
 
-    def _deactivate(self, match: Any) -> None:
-        for other in self.peers.values():
-            for s in other.subscriptions:
-                if s.active and match(s):
-                    s.active = False
+    @staticmethod
+    def _deactivate(draft: _Draft, match: Callable[[Subscription], bool]) -> None:
+        for pid in list(draft.peers):
+            if any(s.active and match(s) for s in draft.peers[pid].subscriptions):
+                other = draft.peer(pid)
+                other.subscriptions = [replace(s, active=False) if s.active and match(s) else s
+                                       for s in other.subscriptions]
 
-    def close(self) -> list[Op]:
-        self.peers.clear()
-        if not self.router_created:
-            return []
-        self.router_created = False
-        return [contract_ops.CloseRouter(self.router_id)]
+    def close(self, records: MediaRecords) -> tuple[list[Op], MediaRecords]:
+        if not records.router_created:
+            return [], MediaRecords()
+        return [ops.CloseRouter(self.router_id)], MediaRecords()
 
     # -- the plan --
 
-    def reconcile(self, state: MeetingState) -> list[Op]:
-        """Operations that make the engine follow `media_plan(state)`: closes first, then opens."""
+    def reconcile(self, records: MediaRecords, state: MeetingState) -> tuple[list[Op], MediaRecords]:
+        """Operations that make the engine follow `media_plan(state)` (closes first, then opens),
+        and the records once they are applied; `records` stays as it was."""
         plan = media_plan(state)
-        self.plan = plan
+        draft = _Draft(records)
         closes: list[Op] = []
         opens: list[Op] = []
         present = {p.id for p in state.participants}
-        for pid in [pid for pid in self.peers if pid not in present]:
-            closes += self.drop(pid)
+        for pid in [pid for pid in draft.peers if pid not in present]:
+            closes += self._drop(draft, pid)
         for p in state.participants:
-            self.peer(p.id)
-        for peer in self.peers.values():
-            for publication in peer.publications.values():
-                want_open = plan.is_open(peer.pid, publication.source)
+            if p.id not in draft.peers:
+                draft.peer(p.id)
+        for pid in list(draft.peers):
+            for source, publication in list(draft.peers[pid].publications.items()):
+                want_open = plan.is_open(pid, publication.source)
                 if want_open == publication.paused:
-                    publication.paused = not want_open
+                    draft.peer(pid).publications[source] = replace(publication, paused=not want_open)
                     (opens if want_open else closes).append(
-                        (contract_ops.ResumeProducer if want_open else contract_ops.PauseProducer)(
-                            publication.producer_id))
-        for sub in self.peers.values():
-            existing = {(s.producer_id): s for s in sub.subscriptions if s.active}
-            for pub in self.peers.values():
-                if pub.pid == sub.pid:
+                        (ops.ResumeProducer if want_open else ops.PauseProducer)(publication.producer_id))
+        publishers = [(pid, publication) for pid in list(draft.peers)
+                      for publication in draft.peers[pid].publications.values()]
+        for sub_id in list(draft.peers):
+            existing = {s.producer_id: i for i, s in enumerate(draft.peers[sub_id].subscriptions) if s.active}
+            for pub_id, publication in publishers:
+                if pub_id == sub_id:
                     continue
-                for publication in pub.publications.values():
-                    allowed = plan.may_receive(pub.pid, publication.source, sub.pid)
-                    current = existing.get(publication.producer_id)
-                    if current is not None:
-                        if current.paused == allowed:
-                            current.paused = not allowed
-                            (opens if allowed else closes).append(
-                                (contract_ops.ResumeConsumer if allowed else contract_ops.PauseConsumer)(
-                                    current.consumer_id))
-                    elif allowed:
-                        opens += self._consume(sub, pub.pid, publication)
-        return self._router() + closes + opens if (closes or opens) else closes + opens
+                allowed = plan.may_receive(pub_id, publication.source, sub_id)
+                index = existing.get(publication.producer_id)
+                if index is not None:
+                    current = draft.peers[sub_id].subscriptions[index]
+                    if current.paused == allowed:
+                        draft.peer(sub_id).subscriptions[index] = replace(current, paused=not allowed)
+                        (opens if allowed else closes).append(
+                            (ops.ResumeConsumer if allowed else ops.PauseConsumer)(current.consumer_id))
+                elif allowed:
+                    opens += self._consume(draft.peer(sub_id), pub_id, publication)
+        out = self._router(draft) + closes + opens if (closes or opens) else closes + opens
+        return out, draft.records()
 
     def _consume(self, sub: Peer, publisher: str, publication: Publication) -> list[Op]:
-        ops: list[Op] = []
+        out: list[Op] = []
         if sub.sub_transport is None:
             sub.sub_transport = f"{sub.pid}.sub"
-            ops.append(contract_ops.CreateWebRtcTransport(sub.sub_transport, self.router_id, sub.sub_ice[0],
-                                                          sub.sub_ice[1]))
-        used = {x for p in self.peers.values() for s in p.subscriptions for x in (s.ssrc, s.rtx_ssrc)}
-        ssrc = random.randint(1, 0xFFFFFFFF)
-        while ssrc in used:
-            ssrc = random.randint(1, 0xFFFFFFFF)
-        rtx_ssrc = None
-        if publication.codec.rtx_payload_type is not None:
-            rtx_ssrc = random.randint(1, 0xFFFFFFFF)
-            while rtx_ssrc in used or rtx_ssrc == ssrc:
-                rtx_ssrc = random.randint(1, 0xFFFFFFFF)
+            out.append(ops.CreateWebRtcTransport(sub.sub_transport, self.router_id, *sub.sub_ice))
+            sub.sub_ops = tuple(out)
+        ssrc = sub.ssrcs.allocate()
+        rtx_ssrc = sub.ssrcs.allocate() if publication.codec.rtx_payload_type is not None else None
         n = sub.next_id()
-        subscription = Subscription(f"{sub.pid}.c{n}", publisher, publication.source, publication.producer_id,
-                                    publication.kind or KIND[publication.source].value,
-                                    str(len(sub.subscriptions)), ssrc, publication.codec, paused=False,
-                                    rtx_ssrc=rtx_ssrc)
-        sub.subscriptions.append(subscription)
+        consumer_id = f"{sub.pid}.c{n}"
+        out.append(ops.Consume(consumer_id, sub.sub_transport, publication.producer_id, ssrc, paused=False,
+                               rtx_ssrc=rtx_ssrc))
+        sub.subscriptions.append(Subscription(
+            consumer_id, publisher, publication.source, publication.producer_id,
+            publication.kind or KIND[publication.source].value, str(len(sub.subscriptions)), ssrc,
+            publication.codec, paused=False, create=out[-1], rtx_ssrc=rtx_ssrc))
         sub.dirty = True
-        ops.append(contract_ops.Consume(subscription.consumer_id, sub.sub_transport, publication.producer_id, ssrc,
-                                        paused=False, rtx_ssrc=rtx_ssrc))
-        return ops
+        return out
+
+    # -- the table --
+
+    def table(self, records: MediaRecords) -> list[Op]:
+        """The operations that build what the engine holds for `records` on an empty worker
+        (creates and connects only, parents first): this meeting's share of the worker's table."""
+        if not records.router_created:
+            return []
+        transports: list[Op] = []
+        producers: list[Op] = []
+        consumers: list[Op] = []
+        for peer in records.peers.values():
+            transports += peer.pub_ops
+            if peer.extensions_op is not None:
+                transports.append(peer.extensions_op)
+            transports += peer.sub_ops
+            producers += [replace(p.create, paused=p.paused) for p in peer.publications.values()]
+            consumers += [replace(s.create, paused=s.paused) for s in peer.subscriptions if s.active]
+        return [ops.CreateRouter(self.router_id), *transports, *producers, *consumers]
 
 
 def _connect_op(transport_id: str, connect: ConnectWebRtcTransport) -> Op:
-    return contract_ops.ConnectWebRtcTransport(
-        transport_id, connect.dtls_role, connect.remote_fingerprints,
+    return ops.ConnectWebRtcTransport(
+        transport_id, connect.dtls_role, tuple(tuple(f) for f in connect.remote_fingerprints),
         remote_ice_ufrag=connect.remote_ice_ufrag or None, remote_ice_pwd=connect.remote_ice_pwd or None)

@@ -51,6 +51,7 @@ from control.domain.attendance import REPORTED_MEDIA, Event, EventKind, PersonAt
 from control.domain.permissions import Permission
 from control.domain.roles import Role, Source
 from control.errors import Forbidden, NotFound
+from control.meetings.observers import MeetingObserver
 from control.services.context import Context
 from control.store.models import AttendanceEvent, Meeting
 from control.store.repositories.attendance import AttendanceEvents
@@ -253,9 +254,9 @@ def report_csv(r: Report) -> str:
 # --- the meeting service's observer ----------------------------------------------------------
 
 
-class AttendanceObserver:
+class AttendanceObserver(MeetingObserver):
     """Records attendance from the meeting service's hooks (`MeetingService.add_observer`, see
-    control.meetings.events), each in its own transaction, timed by the context's clock.
+    control.meetings.observers), each in its own transaction, timed by the context's clock.
 
     `participant_joined` is entering the meeting itself, `participant_waiting` (with person and name on
     arrival) entering the waiting room; `participant_admitted` and `role_changed` follow the changes."""

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from control.errors import Forbidden
+from control.meetings.observers import MeetingObserver
 from control.services.attendance import AttendanceRecorder, iso, may_report, meeting_for, user_person_keys
 from control.services.context import Context
 from control.store.models import ChatMessage
@@ -91,9 +92,9 @@ async def history_for(ctx: Context, principal: Principal, meeting_id: str, *, of
     return Page([Message.of(row) for row in page.items], page.total)
 
 
-class ChatObserver:
+class ChatObserver(MeetingObserver):
     """Stores the messages the meeting service allowed (its `chat_message` hook, see
-    control.meetings.events; the service checked policy and text) and returns them as delivered
+    control.meetings.observers; the service checked policy and text) and returns them as delivered
     (`Message.frame`). Person keys and names come from the attendance events of the connections, so
     register an `AttendanceObserver` before it."""
 

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from control.domain.meeting_state import MeetingState
 from control.domain.permissions import Permission
+from control.meetings.live import LiveMeeting
 from control.meetings.media import Media
-from control.meetings.service import LiveMeeting
 from control.store.models import AuditEvent, GuestInvitation, RoomRemoval
 
 V1 = "/api/v1"

@@ -7,9 +7,8 @@ import secrets
 from typing import Any
 
 import pytest
-
+from meeting_fakes import FakeRegistry, Socket
 from sqlalchemy import select
-from test_service_hooks import FakeRegistry, Socket
 
 from control.domain.moderation import Action, Command
 from control.domain.permissions import Permission

@@ -16,7 +16,7 @@ from control.services.chat import Message, Speaker
 from control.store.models import ChatMessage
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "meetings"))
-from test_service_hooks import FakeRegistry, Socket  # noqa: E402
+from meeting_fakes import FakeRegistry, Socket  # noqa: E402
 
 V1 = "/api/v1"
 

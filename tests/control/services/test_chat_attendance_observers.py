@@ -1,9 +1,9 @@
-"""The observers the meeting service calls (control.meetings.events hooks): they record attendance and
+"""The observers the meeting service calls (control.meetings.observers hooks): they record attendance and
 persist chat, and the REST endpoints then show both to users known by u:<user id> person keys."""
 
 from datetime import UTC, datetime, timedelta
 
-from control.meetings.events import MeetingInfo
+from control.meetings.observers import MeetingInfo
 from control.services.attendance import AttendanceObserver
 from control.services.chat import ChatObserver
 from control.store.models import Meeting

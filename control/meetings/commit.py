@@ -1,0 +1,283 @@
+"""The commit pipeline: the one path every change of a live meeting takes.
+
+Policy has decided (`control.domain.moderation`): the new state and its effects. The pipeline
+computes the engine operations and the new media records from them (`Media.reconcile`, pure),
+sends the operations as one versioned batch and awaits the worker's acknowledgement. Only then
+does it swap the new state and records in, commit the decision's persistent effects (removals,
+bans, revoked tokens), write the audit entry with the version that enforces it, and tell clients
+and observers. So a caller that gets a version back knows the engine enforces the change.
+
+When the worker refuses an operation, does not answer in time or is lost, nothing changes: the
+old state and records stand, the caller gets a MeetingError (`engine_refused`, `engine_timeout`,
+`engine_unavailable`), and the worker is sent the table the kept records describe, undoing
+whatever part of the batch it did apply (`resync`). The caller holds the meeting's lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from contract.table import Table
+from control.domain.meeting_state import MeetingState, iso
+from control.domain.moderation import (
+    Action,
+    Command,
+    Disconnect,
+    FloorChanged,
+    MeetingEnded,
+    PermissionChanged,
+    Reason,
+    RevokeTokens,
+    RoleChanged,
+    RoomChanged,
+    SourceChanged,
+    SuccessorChosen,
+    VisitChanged,
+    WaitingChanged,
+)
+from control.engines import AckTimeout, EngineChannelError, EngineRegistry, OpsRefused
+from control.meetings import frames
+from control.meetings.errors import engine_refused, engine_timeout, engine_unavailable
+from control.meetings.live import USER_PREFIX, LiveMeeting
+from control.meetings.media import MediaRecords, Op
+from control.meetings.observers import Observers
+from control.services.context import Context
+from control.store.models import AuditEvent, RoomRemoval
+from control.store.repositories.meetings import MeetingStore
+from control.store.repositories.sessions import AuthSessions
+
+log = logging.getLogger("podium.meetings")
+
+ContextFactory = Callable[[], contextlib.AbstractAsyncContextManager[Context]]
+
+
+class Commits:
+    """Carries out decisions against the engine, the store and the clients."""
+
+    def __init__(self, context: ContextFactory, registry: EngineRegistry, observers: Observers,
+                 ended: Callable[[LiveMeeting], None], spawn: Callable[[Any], None]) -> None:
+        self._context = context
+        self.registry = registry
+        self.observers = observers
+        self._ended = ended
+        """Forgets a meeting that ended (the service's live-meeting maps)."""
+        self._spawn = spawn
+
+    async def commit(self, live: LiveMeeting, new: MeetingState, effects: tuple[Any, ...], *, actor: str,
+                     action: Command | None = None, started: float | None = None,
+                     records: MediaRecords | None = None, ops: Iterable[Op] = (),
+                     accepted: Callable[[], None] | None = None) -> int | None:
+        """Make `new` the meeting's state once the engine enforces it; returns the table version
+        that does (None when no operation was needed). `records` and `ops`: a media change
+        computed before (publishing) that the reconciliation starts from. `accepted` runs right
+        after the swap, before anyone is told (an arrival connects there, so `joined` is their
+        first frame). Raises MeetingError when the engine did not apply the change."""
+        old = live.state
+        base = records if records is not None else live.media.records
+        planned, after = live.media.reconcile(base, new)
+        batch = [*ops, *planned]
+        ended = next((e for e in effects if isinstance(e, MeetingEnded)), None)
+        if ended is not None:
+            closing, after = live.media.close(after)
+            batch += closing
+        version = await self.apply(live, batch, started)
+        live.state, live.media.records = new, after
+        if accepted is not None:
+            accepted()
+        revokes = [e for e in effects if isinstance(e, RevokeTokens)]
+        if revokes or (action is not None and action.action is Action.UNBAN):
+            await self._persist(live, revokes, action, actor)
+        if action is not None:
+            await self._audit(live, old, actor, action, version)
+        self._tell(live, old, effects, actor)
+        for pid in list(live.media.peers):
+            self.offer(live, pid)
+        self.waiting_update(live)
+        if ended is not None:
+            await self._finish(live, ended.reason)
+        return version
+
+    async def apply(self, live: LiveMeeting, ops: list[Op], started: float | None) -> int | None:
+        """Send one batch and await its ack; on failure resync the worker to the kept records."""
+        if not ops:
+            return None
+        worker_id = live.media.worker_id
+        try:
+            applied = await self.registry.apply(worker_id, ops, started=started)
+        except OpsRefused as error:
+            log.error("meeting %s: engine refused the batch: %s", live.id, error)
+            self.resync(live)
+            raise engine_refused(f"the engine refused the change, which did not happen: {error}") from None
+        except AckTimeout as error:
+            log.error("meeting %s: engine batch unacknowledged: %s", live.id, error)
+            self.resync(live)
+            raise engine_timeout(f"the engine did not confirm the change, which did not happen: {error}") from None
+        except EngineChannelError as error:
+            log.error("meeting %s: engine batch failed: %s", live.id, error)
+            raise engine_unavailable(f"the engine did not apply the change: {error}") from None
+        return applied.version
+
+    def resync(self, live: LiveMeeting) -> None:
+        """Have the worker hold what the meeting's current records describe (and, for the other
+        meetings on it, what the registry holds). Started now, under the meeting's lock: its batch
+        is queued before any later change of this meeting."""
+        self._spawn(self._resync(live.media.worker_id, live.media.router_id, live.media.table(live.media.records)))
+
+    async def _resync(self, worker_id: str, router_id: str, mine: list[Op]) -> None:
+        try:
+            others = without_router(self.registry.table(worker_id), router_id)
+            await self.registry.replace_table(worker_id, others + mine)
+        except EngineChannelError as error:
+            log.warning("engine worker %s: resync after a failed change failed: %s", worker_id, error)
+
+    # ---- the store ---------------------------------------------------------------------------
+
+    async def _persist(self, live: LiveMeeting, revokes: list[RevokeTokens], action: Command | None,
+                       actor: str) -> None:
+        async with self._context() as ctx:
+            store = MeetingStore(ctx.session)
+            now = ctx.now()
+            for effect in revokes:
+                kind = {Reason.EXCLUDED: "exclusion", Reason.REMOVED: "removal", Reason.BANNED: "ban"}[effect.reason]
+                await store.add(RoomRemoval(company_id=live.company_id, room_id=live.room_id, person=effect.person,
+                                            kind=kind, meeting_id=live.id if kind == "exclusion" else None,
+                                            until=frames.utc(effect.until) if effect.until is not None else None,
+                                            actor=actor, created_at=now))
+                if effect.person.startswith(USER_PREFIX):
+                    await AuthSessions(ctx.session).revoke_all(effect.person[len(USER_PREFIX):], now)
+                else:
+                    await store.revoke_person(effect.person, now)
+            if action is not None and action.action is Action.UNBAN and action.person:
+                await store.lift_bans(live.room_id, action.person, now)
+            await ctx.session.commit()
+
+    async def _audit(self, live: LiveMeeting, old: MeetingState, actor: str, command: Command,
+                     version: int | None) -> None:
+        target = old.get(command.target) if command.target else None
+        after: dict[str, Any] = {"meeting_id": live.id, "actor_participant": actor,
+                                 "target_participant": command.target,
+                                 "target_person": target.person if target else command.person,
+                                 "engine_worker": live.media.worker_id, "engine_version": version}
+        for name in ("source", "capability", "seconds"):
+            value = getattr(command, name)
+            if value is not None:
+                after[name] = str(value) if not isinstance(value, float) else value
+        try:
+            async with self._context() as ctx:
+                ctx.session.add(AuditEvent(company_id=live.company_id, at=ctx.now(), actor_user_id=live.users.get(actor),
+                                           action=f"meeting.{command.action}", target_type="participant",
+                                           target_id=command.target or command.person or live.id, after=after))
+                await ctx.session.commit()
+        except Exception:
+            log.exception("meeting %s: audit entry failed", live.id)
+
+    async def _finish(self, live: LiveMeeting, reason: Reason) -> None:
+        self._ended(live)
+        # the observers record the departures first: reports stop at the end time, so it comes last
+        self.observers.meeting_ended(live.info(), str(reason))
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(5):
+                await self.observers.observed()
+        async with self._context() as ctx:
+            meeting = await MeetingStore(ctx.session).meeting(live.id)
+            if meeting is not None and meeting.ended_at is None:
+                meeting.ended_at = ctx.now()
+                meeting.end_reason = str(reason)
+            await ctx.session.commit()
+
+    # ---- telling clients -----------------------------------------------------------------------
+
+    def _tell(self, live: LiveMeeting, old: MeetingState, effects: tuple[Any, ...], actor: str) -> None:
+        state, info = live.state, live.info()
+        for effect in effects:
+            if isinstance(effect, SourceChanged):
+                live.broadcast(frames.SourceChanged(
+                    participant_id=effect.participant, source=str(effect.source), on=effect.on,
+                    by=actor if actor != effect.participant else None).wire(), also=(effect.participant,))
+                self.observers.source_changed(info, effect.participant, str(effect.source), effect.on)
+            elif isinstance(effect, PermissionChanged):
+                live.broadcast(frames.PermissionChanged(
+                    participant_id=effect.participant, capability=str(effect.capability), held=effect.held,
+                    by=actor).wire(), also=(effect.participant,))
+            elif isinstance(effect, RoleChanged):
+                live.broadcast(frames.RoleChanged(participant_id=effect.participant, role=str(effect.role)).wire(),
+                               also=(effect.participant,))
+                self.observers.role_changed(info, effect.participant, str(effect.role))
+            elif isinstance(effect, FloorChanged):
+                live.broadcast(frames.FloorChanged(participant_id=effect.participant, floor=effect.floor).wire())
+            elif isinstance(effect, RoomChanged):
+                live.broadcast(frames.RoomChanged(presenter_mode=effect.presenter_mode,
+                                                  chat_enabled=effect.chat_enabled).wire())
+            elif isinstance(effect, WaitingChanged):
+                p = state.get(effect.participant)
+                if p is None:
+                    continue
+                if effect.waiting:
+                    self.observers.participant_waiting(info, p.id)
+                    live.send(p.id, frames.SentBack().wire())
+                    live.broadcast(frames.ParticipantLeft(participant_id=p.id, reason="sent_back").wire(),
+                                   exclude=p.id)
+                else:
+                    self.observers.participant_admitted(info, p.id)
+                    live.send(p.id, frames.admitted(live, p).wire())
+                    live.broadcast_each(lambda viewer, p=p: frames.ParticipantJoined(  # type: ignore[misc]
+                        participant=frames.participant(live, p, viewer)).wire(), exclude=p.id)
+            elif isinstance(effect, VisitChanged):
+                frame = frames.Visit(type="visit-started" if effect.active else "visit-ended",
+                                     moderator_id=effect.moderator, participant_id=effect.visited).wire()
+                for pid in {effect.moderator, effect.visited} | {m.id for m in state.moderators()}:
+                    live.send(pid, frame)
+            elif isinstance(effect, SuccessorChosen):
+                live.send(effect.participant, frames.Notice(
+                    code="successor", message=f"you are now {effect.role} of this meeting").wire())
+            elif isinstance(effect, MeetingEnded):
+                frame = frames.MeetingEnded(reason=str(effect.reason)).wire()
+                for pid in list(live.links):
+                    live.send(pid, frame)
+        for effect in effects:
+            if isinstance(effect, Disconnect):
+                self._disconnect(live, old, effect, effects)
+
+    def _disconnect(self, live: LiveMeeting, old: MeetingState, effect: Disconnect, effects: tuple[Any, ...]) -> None:
+        was = old.get(effect.participant)
+        until = next((e.until for e in effects if isinstance(e, RevokeTokens) and e.until is not None
+                      and was is not None and was.person == e.person), None)
+        if was is not None and was.admitted:
+            live.broadcast(frames.ParticipantLeft(participant_id=effect.participant, reason=str(effect.reason)).wire(),
+                           exclude=effect.participant)
+        link = live.links.pop(effect.participant, None)
+        if link is not None:
+            link.send(frames.Disconnected(reason=str(effect.reason),
+                                          until=iso(until) if until is not None else None).wire())
+            self._spawn(link.close(1000, str(effect.reason)))
+        if was is not None:
+            self.observers.participant_left(live.info(), effect.participant, was.person, str(effect.reason))
+
+    def offer(self, live: LiveMeeting, pid: str) -> None:
+        """Send the participant a new subscribe offer if their consumers changed."""
+        if pid not in live.links:
+            return
+        live.media.records, offer = live.media.subscribe_offer(live.media.records, pid)
+        if offer is not None:
+            live.send(pid, frames.subscribe_offer(*offer).wire())
+
+    def waiting_update(self, live: LiveMeeting) -> None:
+        """Moderators get the waiting room whenever it (or who moderates) changed."""
+        waiting = live.state.waiting()
+        moderators = tuple(m.id for m in live.state.moderators())
+        snapshot = (repr([frames.participant(live, p, frames.EVERYONE) for p in waiting]), moderators)
+        if snapshot == live.last_waiting:
+            return
+        live.last_waiting = snapshot
+        for pid in moderators:
+            live.send(pid, frames.waiting_room(live, live.viewer(pid)).wire())
+
+
+def without_router(table: list[Op], router_id: str) -> list[Op]:
+    """A worker's table (creates by tier, parents first) without a router and what it holds."""
+    gone = set(Table.from_ops(table).closing(router_id))
+    return [op for op in table if op.id not in gone]

@@ -1,0 +1,46 @@
+"""The errors a meeting request is answered with (codes: docs/signaling.md, docs/control-api.md)."""
+
+from __future__ import annotations
+
+from control.domain.meeting_state import Code, Refused
+from control.errors import ApiError
+
+
+class MeetingError(ApiError):
+    """A refused meeting request: `code` is a policy or protocol code (docs/signaling.md)."""
+
+    status = 403
+    code = "forbidden"
+
+
+_STATUS = {Code.UNKNOWN_PARTICIPANT: 404, Code.MISSING_ARGUMENT: 422, Code.INVALID_ARGUMENT: 422,
+           Code.MEETING_ENDED: 409, Code.ALREADY_IN_MEETING: 409, Code.TARGET_NOT_WAITING: 409,
+           Code.TARGET_WAITING: 409, Code.ALREADY_VISITED: 409, Code.NO_WAITING_ROOM: 409}
+
+
+def refused(r: Refused) -> MeetingError:
+    error = MeetingError(r.message, code=str(r.code))
+    error.status = _STATUS.get(r.code, 403)
+    return error
+
+
+def engine_error(code: str, message: str, status: int) -> MeetingError:
+    """The engine did not carry out a change, which therefore did not happen (nothing changed)."""
+    error = MeetingError(message, code=code)
+    error.status = status
+    return error
+
+
+def engine_unavailable(message: str) -> MeetingError:
+    """No live engine worker (none to place the meeting on, or its worker was lost)."""
+    return engine_error("engine_unavailable", message, 503)
+
+
+def engine_refused(message: str) -> MeetingError:
+    """The worker refused an operation of the change."""
+    return engine_error("engine_refused", message, 502)
+
+
+def engine_timeout(message: str) -> MeetingError:
+    """The worker did not acknowledge the change in time."""
+    return engine_error("engine_timeout", message, 504)

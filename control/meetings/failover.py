@@ -1,0 +1,88 @@
+"""Engine workers coming and going: a meeting whose worker was lost moves to a live one, and a
+worker that reconnects with a table a previous control plane left is emptied."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import TYPE_CHECKING
+
+from control.engines import (
+    EngineChannelError,
+    RegistryEvent,
+    WorkerConnected,
+    WorkerLost,
+)
+from control.meetings import frames
+from control.meetings.live import LiveMeeting
+from control.store.repositories.meetings import MeetingStore
+
+if TYPE_CHECKING:
+    from control.meetings.service import MeetingService
+
+log = logging.getLogger("podium.meetings")
+
+
+class Failover:
+    def __init__(self, service: MeetingService) -> None:
+        self.service = service
+
+    def on_registry_event(self, event: RegistryEvent) -> None:
+        service = self.service
+        if isinstance(event, WorkerLost):
+            for live in list(service.live.values()):
+                if live.media.worker_id == event.worker_id:
+                    service.spawn(self.move(live))
+        elif isinstance(event, WorkerConnected):
+            known = {w.worker_id for w in service.registry.workers()}
+            for live in list(service.live.values()):
+                if live.media.worker_id not in known:  # lost while no other worker was live
+                    service.spawn(self.move(live))
+            service.spawn(self.clean_stale_table(event.worker_id))
+
+    async def clean_stale_table(self, worker_id: str) -> None:
+        """Live meetings are not restored after a control-plane restart, so a worker the registry
+        adopted (its table became the desired one) forwards for meetings that no longer exist:
+        empty its table, unless a live meeting of this process already uses the worker (then
+        everything on it was put there by this process)."""
+        registry = self.service.registry
+        if any(live.media.worker_id == worker_id for live in self.service.live.values()):
+            return
+        try:
+            if not registry.table(worker_id):
+                return
+            # no await between the check above and the enqueue inside replace_table: a meeting
+            # placed on the worker from now on sends its batches after this one
+            await registry.replace_table(worker_id, [])
+            log.info("engine worker %s: cleared a table left by a previous control plane", worker_id)
+        except EngineChannelError as error:
+            log.warning("engine worker %s: could not clear its stale table: %s", worker_id, error)
+
+    async def move(self, live: LiveMeeting) -> None:
+        """The meeting's worker is gone: place it on a live worker and have every client reconnect
+        (new transports, fresh ICE credentials: an ICE restart onto the new worker). Their
+        states stay: the sources they publish again keep their switches (`LiveMeeting.republish`)."""
+        service = self.service
+        async with live.lock:
+            if service.live.get(live.id) is not live:
+                return
+            lost = live.media.worker_id
+            try:
+                worker_id: str | None = service.registry.pick_worker(exclude=[lost], require=["webrtc"])
+            except EngineChannelError:
+                log.error("meeting %s lost its worker %s and no other is live", live.id, lost)
+                worker_id = None
+            live.republish = {pid: set(peer.publications) for pid, peer in live.media.peers.items()
+                              if peer.publications}
+            if worker_id is not None:
+                live.media = service.media(live.id, worker_id)
+                with contextlib.suppress(Exception):
+                    async with service.context() as ctx:
+                        meeting = await MeetingStore(ctx.session).meeting(live.id)
+                        if meeting is not None:
+                            meeting.worker_id = worker_id
+                        await ctx.session.commit()
+            frame = frames.Reconnect(reason="worker_lost").wire()
+            for pid in list(live.links):
+                live.send(pid, frame)
+            log.warning("meeting %s moved from worker %s to %s", live.id, lost, worker_id)

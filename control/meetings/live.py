@@ -1,0 +1,105 @@
+"""A live meeting as the service holds it, and who is connected to it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from control.domain.meeting_state import MeetingState
+from control.domain.roles import Capability, Role, Source
+from control.meetings.media import Media
+from control.meetings.observers import MeetingInfo
+from control.meetings.visibility import NOBODY, Viewer
+
+USER_PREFIX = "u:"
+"""Person key of a registered user: u:<user id>. Guests' keys are g:<invitation id>."""
+
+Send = Callable[[dict[str, Any]], None]
+"""Queue one frame to a participant's socket (never blocks)."""
+Close = Callable[[int, str], Awaitable[None]]
+
+
+@dataclass
+class Link:
+    """A participant's signaling connection, as the service sees it."""
+
+    send: Send
+    close: Close
+
+
+@dataclass
+class Identity:
+    """Who presents a token at join."""
+
+    person: str
+    name: str
+    registered: bool
+    company_id: str
+    user_id: str | None = None
+    room_role: Role | None = None
+    """A registered user's default role in the room."""
+    rights: frozenset[Capability] | None = None
+    """A guest's invitation rights."""
+    guest_session: str | None = None
+    names_visible: bool = False
+    """Holds Show all usernames (never a guest): sees the names of others."""
+
+
+@dataclass(eq=False)
+class LiveMeeting:
+    id: str
+    room_id: str
+    company_id: str
+    state: MeetingState
+    """The state the engine enforces: replaced only by the commit pipeline, once the worker acked."""
+    media: Media
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    links: dict[str, Link] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
+    users: dict[str, str | None] = field(default_factory=dict)
+    guest_sessions: dict[str, str] = field(default_factory=dict)
+    viewers: dict[str, Viewer] = field(default_factory=dict)
+    """participant id → what they may see of others (control.meetings.visibility)."""
+    numbers: dict[str, int] = field(default_factory=dict)
+    """participant id → n of the label "Participant <n>" shown instead of a hidden name (arrival order)."""
+    last_waiting: Any = None
+    republish: dict[str, set[Source]] = field(default_factory=dict)
+    """After a move to another worker: the sources each participant published before, whose
+    on/off state their next `publish` keeps (it neither turns them on nor honours `muted`)."""
+
+    def info(self) -> MeetingInfo:
+        return MeetingInfo(self.id, self.room_id, self.company_id)
+
+    def enter(self, pid: str, identity: Identity, link: Link) -> None:
+        """Connect an arrival (once the engine accepted their join)."""
+        self.links[pid] = link
+        self.names[pid] = identity.name
+        self.users[pid] = identity.user_id
+        self.viewers[pid] = Viewer(identity.names_visible, identity.person)
+        self.numbers[pid] = max(self.numbers.values(), default=0) + 1
+        if identity.guest_session:
+            self.guest_sessions[pid] = identity.guest_session
+
+    def viewer(self, pid: str) -> Viewer:
+        return self.viewers.get(pid, NOBODY)
+
+    # -- telling clients --
+
+    def send(self, pid: str, frame: dict[str, Any]) -> None:
+        link = self.links.get(pid)
+        if link is not None:
+            link.send(frame)
+
+    def broadcast(self, frame: dict[str, Any], *, exclude: str | None = None, also: tuple[str, ...] = ()) -> None:
+        """To everyone admitted (and `also`)."""
+        for pid in {p.id for p in self.state.admitted()} | set(also):
+            if pid != exclude:
+                self.send(pid, frame)
+
+    def broadcast_each(self, build: Callable[[Viewer], dict[str, Any]], *, exclude: str | None = None) -> None:
+        """A frame that names people, built for each admitted recipient (rule "Show all usernames")."""
+        for pid in {p.id for p in self.state.admitted()}:
+            if pid != exclude and pid in self.links:
+                self.send(pid, build(self.viewer(pid)))

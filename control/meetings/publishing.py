@@ -1,0 +1,107 @@
+"""Publishing and subscribing: a participant's publish offer, the answers to our subscribe offers,
+and closing a producer. Each is a media change that goes through the commit pipeline with the
+participant's new producers or connections, so it too takes effect only once the engine acked it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from control.domain import moderation
+from control.domain.meeting_state import Refused
+from control.domain.moderation import Action, Command
+from control.domain.roles import KIND, Source
+from control.meetings import frames
+from control.meetings.commit import Commits
+from control.meetings.errors import MeetingError, refused
+from control.meetings.live import LiveMeeting
+from control.meetings.sdp import (
+    ConnectWebRtcTransport,
+    Produce,
+    SdpError,
+    answer_offer,
+    parse_subscriber_answer,
+)
+
+
+def kind(source: Source) -> str:
+    return KIND[Source(source)].value
+
+
+class Publishing:
+    def __init__(self, commits: Commits, clock: Callable[[], float]) -> None:
+        self.commits = commits
+        self.clock = clock
+
+    async def publish(self, live: LiveMeeting, pid: str, sdp: str, sources: dict[str, Source],
+                      muted: frozenset[Source]) -> frames.PublishAnswer:
+        """Answer the participant's publish offer; new sources need the permission (check_produce)."""
+        async with live.lock:
+            state = live.state
+            records, peer = live.media.with_peer(live.media.records, pid)
+            try:
+                result = answer_offer(sdp, live.media.local(peer.pub_ice))
+            except SdpError as error:
+                raise MeetingError(str(error), code="sdp") from None
+            produces = [op for op in result.operations if isinstance(op, Produce)]
+            connect = next((op for op in result.operations if isinstance(op, ConnectWebRtcTransport)), None)
+            known = {pub.mid for pub in peer.publications.values()}
+            new: list[tuple[Produce, Source]] = []
+            for produce in produces:
+                source = sources.get(produce.mid)
+                if source is None:
+                    raise MeetingError(f"m-section {produce.mid!r} is not named in sources", code="invalid")
+                if produce.mid in known:
+                    continue
+                if source in peer.publications:
+                    raise MeetingError(f"{source} is already published; close-producer first", code="invalid")
+                checked = moderation.check_produce(state, pid, source)
+                if isinstance(checked, Refused):
+                    raise refused(checked)
+                if Source(source).value and produce.kind != kind(source):
+                    raise MeetingError(f"{source} must be {kind(source)}, not {produce.kind}", code="invalid")
+                new.append((produce, source))
+            ops, records, created = live.media.publish(records, pid, connect, new)
+            new_state = state
+            effects: tuple[Any, ...] = ()
+            kept = live.republish.get(pid, set())
+            for publication in created:
+                if publication.source in kept:
+                    continue  # published again after a move: its switch is as it was
+                if publication.source in muted or publication.source in new_state.get(pid).sources_on:  # type: ignore[union-attr]
+                    continue
+                decision = moderation.decide(new_state, pid, Command(Action.TURN_ON_SOURCE, source=publication.source),
+                                             self.clock())
+                if isinstance(decision, Refused):
+                    live.send(pid, frames.Error(code=str(decision.code), message=decision.message).wire())
+                    continue
+                new_state, effects = decision.state, effects + decision.effects
+            await self.commits.commit(live, new_state, effects, actor=pid, records=records, ops=ops)
+            live.republish.pop(pid, None)
+            for publication in created:
+                live.broadcast(frames.Track(type="track-published", participant_id=pid, source=str(publication.source),
+                                            kind=publication.kind).wire(), exclude=pid)
+            mine = live.media.peers[pid].publications.values()
+            return frames.publish_answer(result.answer, list(mine))
+
+    async def close_producer(self, live: LiveMeeting, pid: str, source: Source) -> None:
+        async with live.lock:
+            ops, records = live.media.close_producer(live.media.records, pid, source)
+            if not ops:
+                raise MeetingError(f"{source} is not published", code="invalid")
+            await self.commits.commit(live, live.state, (), actor=pid, records=records, ops=ops)
+            live.broadcast(frames.Track(type="track-unpublished", participant_id=pid, source=str(source),
+                                        kind=kind(source)).wire(), exclude=pid)
+
+    async def subscribe_answer(self, live: LiveMeeting, pid: str, version: int, sdp: str) -> None:
+        async with live.lock:
+            peer = live.media.peers.get(pid)
+            if peer is None or peer.pending_offer is None or peer.pending_offer[0] != version:
+                raise MeetingError(f"no subscribe offer {version} awaits an answer", code="stale")
+            try:
+                answer = parse_subscriber_answer(sdp, peer.pending_offer[1])
+            except SdpError as error:
+                raise MeetingError(str(error), code="sdp") from None
+            ops, records = live.media.answered(live.media.records, pid, answer.connect)
+            await self.commits.commit(live, live.state, (), actor=pid, records=records, ops=ops)
