@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs on a fresh Debian machine: system packages, then Podium with its test extras.
+# Installs what the test suite needs on a fresh Debian machine: system packages, then Podium with its test extras
+# (pytest and its plugins, ruff, mypy).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

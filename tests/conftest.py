@@ -9,6 +9,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -40,7 +41,7 @@ def _bin(name: str) -> str:
 def _run(command: list[str], what: str, log: str | None = None) -> None:
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
-        server_log = open(log).read() if log and os.path.exists(log) else ""
+        server_log = Path(log).read_text() if log and os.path.exists(log) else ""
         pytest.fail(f"{what} failed ({result.returncode}):\n{result.stdout}{result.stderr}{server_log}", pytrace=False)
 
 

@@ -68,7 +68,8 @@ class Server:
         self.process = subprocess.Popen(
             [*PODIUM, "serve", "--port", str(self.port), "--data-dir", str(data_dir), *extra], cwd=ROOT,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        threading.Thread(target=self._read, daemon=True).start()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
 
     def _read(self) -> None:
         assert self.process.stdout is not None
@@ -92,6 +93,7 @@ class Server:
         pytest.fail("podium serve did not answer:\n" + "".join(self.lines))
 
     def stop(self) -> int:
+        """Stop the server, then close its output pipe once the reader has seen its end."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
         try:
@@ -99,6 +101,10 @@ class Server:
         finally:
             if self.process.poll() is None:
                 self.process.kill()
+                self.process.wait()
+            self._reader.join(timeout=10)
+            assert self.process.stdout is not None
+            self.process.stdout.close()
 
 
 def test_serve_bootstrap_login_and_stop(tmp_path):

@@ -5,7 +5,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from control.api.endpoint import Call, EndpointGroup
-from control.api.schemas import Id, Input, Name, Page, PageQuery
+from control.api.schemas import Id, Input, Name, Page, PageQuery, example
 from control.services import api_keys
 from control.store.models import ApiKey
 
@@ -27,12 +27,14 @@ class NewApiKeyOut(BaseModel):
 
 
 class ApiKeyIn(Input):
+    model_config = example(name="Calendar sync", user_id="5f0c6a3e9d2b4c71a8e4f0b2c3d4e5f6")
+
     name: Name
     user_id: Id = Field(description="the user profile the key acts as")
 
 
 class ApiKeyQuery(PageQuery):
-    user_id: Id | None = None
+    user_id: Id | None = Field(None, description="only the keys acting as this user")
 
 
 class ApiKeyPath(Input):
@@ -46,7 +48,10 @@ def out(key: ApiKey) -> ApiKeyOut:
 
 @endpoints.get("/api-keys", query=ApiKeyQuery, response=Page[ApiKeyOut], errors=(403,))
 async def list_api_keys(call: Call) -> Page[ApiKeyOut]:
-    """The company's API keys, revoked ones included (Manage company settings)."""
+    """List API keys
+
+    The company's API keys, revoked ones included, newest first (Manage company settings); `user_id` keeps one
+    profile's keys. Never the secrets."""
     q: ApiKeyQuery = call.query
     page = await api_keys.list_keys(call.ctx, call.principal, offset=q.offset, limit=q.limit, user_id=q.user_id)
     return Page[ApiKeyOut](items=[out(k) for k in page.items], total=page.total, offset=q.offset, limit=q.limit)
@@ -54,18 +59,28 @@ async def list_api_keys(call: Call) -> Page[ApiKeyOut]:
 
 @endpoints.post("/api-keys", body=ApiKeyIn, response=NewApiKeyOut, status=201, errors=(403, 404))
 async def create_api_key(call: Call) -> NewApiKeyOut:
-    """Issue a key acting as a user profile (Manage company settings); its secret is shown once."""
+    """Issue an API key
+
+    A key acting as a user profile of the company (Manage company settings): it can do exactly what that user may
+    do, as that user's permissions are at each request. The secret (`pdm_…`) is in this answer only; it is stored as
+    SHA-256. 404 if the user is not in the company; 403 `permissions_exceed_yours` if that user holds permissions
+    the caller does not."""
     new = await api_keys.create(call.ctx, call.principal, name=call.body.name, user_id=call.body.user_id)
     return NewApiKeyOut(key=out(new.key), secret=new.secret)
 
 
 @endpoints.get("/api-keys/{key_id}", path_model=ApiKeyPath, response=ApiKeyOut, errors=(403, 404))
 async def get_api_key(call: Call) -> ApiKeyOut:
-    """One API key, with its last use."""
+    """Get an API key
+
+    One API key with its last use (written at most once a minute), never its secret (Manage company settings)."""
     return out(await api_keys.get(call.ctx, call.principal, call.path.key_id))
 
 
 @endpoints.delete("/api-keys/{key_id}", path_model=ApiKeyPath, status=204, errors=(403, 404))
 async def revoke_api_key(call: Call) -> None:
-    """Revoke an API key."""
+    """Revoke an API key
+
+    The key stops working at once, within this control-plane process (Manage company settings); revoking it again
+    changes nothing."""
     await api_keys.revoke(call.ctx, call.principal, call.path.key_id)

@@ -61,8 +61,12 @@ class AttendanceOut(BaseModel):
 @endpoints.get("/meetings/{meeting_id}/attendance", path_model=MeetingPath, query=AttendanceQuery,
                response=AttendanceOut, errors=(403, 404), alternative_media_types=("text/csv",))
 async def get_attendance(call: Call) -> AttendanceOut | Response:
-    """Who attended a meeting: joins and leaves, total time, and time with microphone, camera and screen share
-    on, with the live list (Administrate rooms, or an organizer or moderator of the meeting)."""
+    """Attendance report of a meeting
+
+    Who attended a meeting, running or ended: each person's stays (joins and leaves), total time, time in the
+    waiting room, and time with microphone, camera and screen share on, with the live list of who is in it now.
+    Administrate rooms, or an organizer or moderator of the meeting (403 `permission_required` otherwise).
+    `?format=csv` gives a `text/csv` download, one row per person. Names follow Show all usernames."""
     report = await attendance.report_for(call.ctx, call.principal, call.path.meeting_id)
     if call.query.format == "csv":
         return Response(attendance.report_csv(report), media_type="text/csv; charset=utf-8", headers={

@@ -19,8 +19,8 @@ Action = Field(None, max_length=64, pattern=r"^[a-z_.]+$", description="e.g. use
 
 class AuditFilterQuery(Input):
     action: str | None = Action
-    actor_user_id: Id | None = None
-    target_type: str | None = Field(None, max_length=32, pattern=r"^[a-z_]+$")
+    actor_user_id: Id | None = Field(None, description="the user who acted (or whose API key did)")
+    target_type: str | None = Field(None, max_length=32, pattern=r"^[a-z_]+$", description="e.g. user, room")
     target_id: Id | None = None
     since: Instant | None = Field(None, description="inclusive, ISO 8601 with a time zone")
     until: Instant | None = Field(None, description="exclusive, ISO 8601 with a time zone")
@@ -54,7 +54,12 @@ def out(e: AuditEvent) -> AuditEventOut:
 
 @endpoints.get("/audit-events", query=AuditQuery, response=Page[AuditEventOut], errors=(403,))
 async def list_audit_events(call: Call) -> Page[AuditEventOut]:
-    """Administrative changes, newest first: who, what, before and after, when (Manage company settings)."""
+    """List audit events
+
+    Administrative changes, newest first: who (`actor_user_id`, and `actor_api_key_id` when a key acted), what
+    (`action`, e.g. `user.invited`, on `target_type`/`target_id`), the state before and after, and when (Manage
+    company settings). Filters: `action`, `actor_user_id`, `target_type`, `target_id`, `since` (inclusive) and
+    `until` (exclusive), as ISO 8601 with a time zone. Secrets never appear."""
     q: AuditQuery = call.query
     page = await audit.query(call.ctx, call.principal, q.to_filter(), offset=q.offset, limit=q.limit)
     return Page[AuditEventOut](items=[out(e) for e in page.items], total=page.total, offset=q.offset, limit=q.limit)
@@ -62,7 +67,10 @@ async def list_audit_events(call: Call) -> Page[AuditEventOut]:
 
 @endpoints.get("/audit-events.csv", query=AuditFilterQuery, errors=(403,), media_type="text/csv")
 async def export_audit_events(call: Call) -> Response:
-    """The matching audit events as CSV, newest first (Manage company settings)."""
+    """Export audit events as CSV
+
+    The events matching the same filters as `GET /audit-events`, all of them, newest first, as a `text/csv` download
+    (Manage company settings)."""
     text = await audit.export_csv(call.ctx, call.principal, call.query.to_filter())
     return Response(text, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="audit-events.csv"'})

@@ -36,13 +36,20 @@ class BansOut(BaseModel):
 
 @endpoints.get("/rooms/{room_id}/bans", path_model=RoomPath, response=BansOut, errors=(403, 404))
 async def list_room_bans(call: Call) -> BansOut:
-    """The room's bans in force (its organizers and moderators, Administrate rooms)."""
+    """List a room's bans
+
+    The bans in force in the room: each person's key (`u:<user id>` or `g:<invitation id>`), name (null when
+    unknown, or hidden without Show all usernames) and when they were banned. The room's organizers and moderators
+    and holders of Administrate rooms (403 `no_access` for others)."""
     found = await bans.list_bans(call.ctx, call.principal, call.path.room_id)
     return BansOut(items=[BanOut(person=b.person, name=b.name, banned_at=b.banned_at) for b in found])
 
 
 @endpoints.delete("/rooms/{room_id}/bans/{person}", path_model=BanPath, status=204, errors=(403, 404))
 async def unban(call: Call) -> None:
-    """Lift a person's ban, with or without a running meeting (its organizers and moderators, Administrate
-    rooms); audited as room.unban."""
+    """Lift a ban
+
+    Lift a person's ban from the room, with or without a running meeting (the room's organizers and moderators,
+    holders of Administrate rooms); 404 if the person is not banned. Audited as `room.unban`. Bans are imposed in a
+    meeting, with the `ban` moderation action."""
     await bans.unban(call.ctx, call.principal, call.path.room_id, call.path.person, call.request.app.state.meetings)

@@ -40,8 +40,12 @@ class ChatMessageOut(BaseModel):
 @endpoints.get("/meetings/{meeting_id}/chat", path_model=MeetingPath, query=ChatQuery,
                response=Page[ChatMessageOut], errors=(403, 404))
 async def list_chat_messages(call: Call) -> Page[ChatMessageOut]:
-    """The meeting's chat as the caller sees it, oldest first: messages to everyone and the caller's own
-    one-to-one messages (people who took part, its moderators, holders of Administrate rooms)."""
+    """A meeting's chat history
+
+    The meeting's chat as the caller sees it, oldest first: messages to everyone and the caller's own one-to-one
+    messages, for people who took part, its moderators and holders of Administrate rooms (403 `no_access` for
+    others). `after_id` gives only newer messages, for polling. Without Show all usernames, other people's names
+    read "Participant <n>", as in the meeting. Sending goes through signaling (`docs/signaling.md`)."""
     q: ChatQuery = call.query
     page = await chat.history_for(call.ctx, call.principal, call.path.meeting_id, offset=q.offset, limit=q.limit,
                                   after_id=q.after_id)

@@ -3,7 +3,7 @@
 from pydantic import BaseModel, Field
 
 from control.api.endpoint import Call, EndpointGroup
-from control.api.schemas import Input, Name, Text
+from control.api.schemas import Input, Name, Text, example
 from control.services import companies
 
 endpoints = EndpointGroup(tag="company")
@@ -26,8 +26,12 @@ class CompanyOut(BaseModel):
 
 
 class CompanyUpdateIn(Input):
+    model_config = example(name="Acme Corporation",
+                           privacy_notice="Meetings are not recorded. Chat is kept for 30 days.")
+
     name: Name | None = None
-    privacy_notice: Text | None = None
+    privacy_notice: Text | None = Field(None, description="the host's data-protection notice, which every user "
+                                                         "of the company can read")
 
 
 def out(view: companies.CompanyView) -> CompanyOut:
@@ -41,12 +45,18 @@ def out(view: companies.CompanyView) -> CompanyOut:
 
 @endpoints.get("/company", response=CompanyOut)
 async def get_company(call: Call) -> CompanyOut:
-    """The caller's company: name, data-protection notice, and quotas for settings managers."""
+    """The caller's company
+
+    Its id, slug (used at login), name and data-protection notice, for every user. Holders of Manage company
+    settings also see the quotas and the usage against them; others get `quotas: null`."""
     return out(await companies.view(call.ctx, call.principal))
 
 
 @endpoints.patch("/company", body=CompanyUpdateIn, response=CompanyOut, errors=(403,))
 async def update_company(call: Call) -> CompanyOut:
-    """Change the company's name or data-protection notice (Manage company settings)."""
+    """Change the company's settings
+
+    Change the name or the data-protection notice (Manage company settings, else 403 `permission_required`). Fields
+    left out stay as they are. Audited as `company.updated`."""
     body: CompanyUpdateIn = call.body
     return out(await companies.update(call.ctx, call.principal, name=body.name, privacy_notice=body.privacy_notice))

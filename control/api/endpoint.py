@@ -1,9 +1,11 @@
 """Endpoints: one declaration gives both the Starlette route and its OpenAPI operation.
 
 A handler takes a `Call` (validated path, query and body, the caller, the service context) and returns a
-pydantic model (serialised with the endpoint's status), None (204), or a Starlette Response.
+pydantic model (serialised with the endpoint's status), None (204), or a Starlette Response. Its docstring
+documents the operation: the first paragraph is the summary, the rest the description.
 """
 
+import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,6 +49,8 @@ class Endpoint:
     handler: Handler
     summary: str
     tag: str
+    description: str = ""
+    """CommonMark: who may call it, what it changes, its errors' codes."""
     status: int = 200
     response: type[BaseModel] | None = None
     body: type[BaseModel] | None = None
@@ -74,8 +78,11 @@ class EndpointGroup:
 
     def add(self, method: str, path: str, **options: Any) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            summary = options.pop("summary", None) or (handler.__doc__ or handler.__name__).strip().splitlines()[0]
-            self.endpoints.append(Endpoint(method, path, handler, summary=summary, tag=self.tag, **options))
+            first, _, rest = inspect.cleandoc(handler.__doc__ or handler.__name__).partition("\n\n")
+            summary = options.pop("summary", None) or " ".join(first.split())
+            description = options.pop("description", None) or _paragraphs(rest)
+            self.endpoints.append(Endpoint(method, path, handler, summary=summary, tag=self.tag,
+                                           description=description, **options))
             return handler
         return register
 
@@ -93,6 +100,21 @@ class EndpointGroup:
 
     def delete(self, path: str, **options: Any) -> Callable[[Handler], Handler]:
         return self.add("DELETE", path, **options)
+
+
+def _paragraphs(text: str) -> str:
+    """Docstring paragraphs as CommonMark: lines joined, list items ("- ") kept on lines of their own."""
+    out = []
+    for paragraph in text.strip().split("\n\n"):
+        lines = [line.strip() for line in paragraph.splitlines() if line.strip()]
+        items: list[str] = []
+        for line in lines:
+            if line.startswith("- ") or not items:
+                items.append(line)
+            else:
+                items[-1] += " " + line
+        out.append("\n".join(items))
+    return "\n\n".join(p for p in out if p)
 
 
 def _problems(exc: ValidationError, where: str) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StringConstraints
 
 from control.api.endpoint import Call, EndpointGroup
-from control.api.schemas import Id, Input, Instant, Page, PageQuery, Secret
+from control.api.schemas import Id, Input, Instant, Page, PageQuery, Secret, example
 from control.domain.roles import Role
 from control.services import group_links
 from control.store.models import GroupLink
@@ -40,6 +40,9 @@ Label = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200, 
 
 
 class GroupLinkIn(Input):
+    model_config = example(name="Engineering all-hands", role="participant", user_ids=None,
+                           expires_at="2030-06-30T18:00:00Z")
+
     name: Label = Field("", description="a label for the room's administrators")
     role: LinkRole = Field("participant", description="the default role in the room the link gives")
     user_ids: Annotated[list[Id], Field(min_length=1, max_length=1000)] | None = Field(
@@ -74,6 +77,8 @@ class LinkPath(Input):
 
 
 class RedeemIn(Input):
+    model_config = example(link="Jm1c3VcH2f0Lx9kq8RZp6wYtN4aB7eDq")
+
     link: Secret = Field(description="the link's secret")
 
 
@@ -92,8 +97,12 @@ def out(link: GroupLink) -> GroupLinkOut:
 @endpoints.post("/rooms/{room_id}/group-links", path_model=RoomPath, body=GroupLinkIn, response=NewGroupLinkOut,
                 status=201, errors=(403, 404, 409))
 async def create_group_link(call: Call) -> NewGroupLinkOut:
-    """Create a link to the room for the company's registered users (Administrate rooms, or its organizer);
-    its secret is shown once."""
+    """Create a group link
+
+    A link to the room for the company's registered users (Administrate rooms, or organizing the room, else 403
+    `room_administration_required`), with the default `role` it gives (`participant` or `moderator`), optionally
+    limited to `user_ids` (404 for an unknown user) and expiring at `expires_at` (409 `expiry_in_past` if already
+    past). Its secret is returned once. A room holds at most 100 unrevoked links (409 `quota_exceeded`)."""
     b: GroupLinkIn = call.body
     new = await group_links.create(call.ctx, call.principal, call.path.room_id, name=b.name, role=Role(b.role),
                                    user_ids=b.user_ids, expires_at=b.expires_at)
@@ -103,7 +112,10 @@ async def create_group_link(call: Call) -> NewGroupLinkOut:
 @endpoints.get("/rooms/{room_id}/group-links", path_model=RoomPath, query=PageQuery, response=Page[GroupLinkOut],
                errors=(403, 404))
 async def list_group_links(call: Call) -> Page[GroupLinkOut]:
-    """The room's group links, newest first, revoked and expired ones included."""
+    """List a room's group links
+
+    The room's group links, newest first, revoked and expired ones included, never their secrets (Administrate
+    rooms, or organizing the room, else 403 `room_administration_required`)."""
     q: PageQuery = call.query
     page = await group_links.list_links(call.ctx, call.principal, call.path.room_id, offset=q.offset, limit=q.limit)
     return Page[GroupLinkOut](items=[out(k) for k in page.items], total=page.total, offset=q.offset, limit=q.limit)
@@ -112,19 +124,30 @@ async def list_group_links(call: Call) -> Page[GroupLinkOut]:
 @endpoints.get("/rooms/{room_id}/group-links/{link_id}", path_model=LinkPath, response=GroupLinkOut,
                errors=(403, 404))
 async def get_group_link(call: Call) -> GroupLinkOut:
-    """One group link of the room."""
+    """Get a group link
+
+    One group link of the room (Administrate rooms, or organizing the room, else 403
+    `room_administration_required`)."""
     return out(await group_links.get(call.ctx, call.principal, call.path.room_id, call.path.link_id))
 
 
 @endpoints.delete("/rooms/{room_id}/group-links/{link_id}", path_model=LinkPath, status=204, errors=(403, 404))
 async def revoke_group_link(call: Call) -> None:
-    """Revoke a group link: it is refused from now on; access rights it gave stay."""
+    """Revoke a group link
+
+    The link is refused from now on; access rights it gave stay (Administrate rooms, or organizing the room, else
+    403 `room_administration_required`). Revoking again changes nothing."""
     await group_links.revoke(call.ctx, call.principal, call.path.room_id, call.path.link_id)
 
 
 @endpoints.post("/group-link-redemptions", body=RedeemIn, response=RedemptionOut, errors=(403, 404))
 async def redeem_group_link(call: Call) -> RedemptionOut:
-    """Redeem a group link as a registered user of its company: an access right in its room with the link's
-    role (idempotent; never lowers a role already held). Refused when revoked, expired, or not for the caller."""
+    """Redeem a group link
+
+    As a registered user of the link's company (or an API key acting as one): an access right in its room with the
+    higher of the role already held there and the link's role. Idempotent: redeeming again changes nothing
+    (`changed: false`). 404 `group_link_not_found` for an unknown link or another company's; 403
+    `group_link_revoked`, `group_link_expired`, or `group_link_not_for_you` when the link is limited to other users.
+    Guest tokens are not accepted (401)."""
     r = await group_links.redeem(call.ctx, call.principal, call.body.link)
     return RedemptionOut(room_id=r.room_id, role=r.role, changed=r.changed)

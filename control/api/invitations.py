@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, Field
 
 from control.api.endpoint import Call, EndpointGroup
-from control.api.schemas import Id, Input, Name
+from control.api.schemas import Id, Input, Name, example
 from control.domain.roles import Capability
 from control.meetings import guests
 from control.services import invitations
@@ -26,9 +26,14 @@ class InvitationPath(Input):
 
 
 class InvitationIn(Input):
-    invitee_name: Name
+    model_config = example(invitee_name="Dr. Jane Doe", rights=["microphone", "camera", "chat"],
+                           not_before="2030-01-31T09:00:00Z", not_after="2030-01-31T17:00:00Z")
+
+    invitee_name: Name = Field(description="the one person the link is for, as others will see them")
     rights: list[Capability] = Field(default_factory=lambda: [Capability.MICROPHONE, Capability.CAMERA,
-                                                              Capability.CHAT])
+                                                              Capability.CHAT],
+                                     description="what the guest may do in the meeting (default: microphone, "
+                                                 "camera, chat); only rights the issuer holds")
     not_before: datetime | None = Field(None, description="default: now")
     not_after: datetime | None = Field(None, description="default: not_before + 24 hours")
 
@@ -71,7 +76,11 @@ DisplayName = Annotated[str, Field(max_length=1024,  # a hard bound before trimm
 
 
 class RedeemIn(Input):
-    invitation: Annotated[str, Field(min_length=1, max_length=200)]
+    model_config = example(invitation="q8RZp6wYtN4aB7eDqJm1c3VcH2f0Lx9k", browser="b3f1c2d4e5a6978812345678",
+                           name="Jane")
+
+    invitation: Annotated[str, Field(min_length=1, max_length=200)] = Field(
+        description="the secret the link carries (after #invitation=)")
     browser: Annotated[str, Field(min_length=16, max_length=200)] = Field(
         description="a random id the browser keeps (localStorage); the invitation binds to it")
     name: DisplayName | None = Field(None, description="the name the guest entered, shown to others (trimmed, "
@@ -98,7 +107,14 @@ def out(row) -> InvitationOut:  # type: ignore[no-untyped-def]
 @endpoints.post("/rooms/{room_id}/invitations", path_model=RoomPath, body=InvitationIn, response=IssuedOut,
                 status=201, errors=(403, 404))
 async def issue_invitation(call: Call) -> IssuedOut:
-    """Issue a personalized guest link, with rights the issuer holds in the room."""
+    """Create a guest invitation
+
+    A personalized link for one guest without an account: `invitee_name`, the `rights` the guest gets in the meeting
+    (microphone, camera, screen share, chat; only rights the issuer holds in the room, else 403 `rights_not_held`),
+    and a validity window (`not_before`, default now; `not_after`, default 24 hours later; one that ends before it
+    starts is 403 `invalid_window`). Anyone with access to the room may invite (403 `no_access` otherwise). The
+    answer carries the secret (`invitation`) once: the guest opens `/join.html#invitation=<secret>`, or an
+    application redeems it at `POST /invitation-redemptions`."""
     b: InvitationIn = call.body
     row, secret = await invitations.issue(call.ctx, call.principal, call.path.room_id, b.invitee_name,
                                           frozenset(b.rights), b.not_before, b.not_after)
@@ -111,14 +127,20 @@ class InvitationList(BaseModel):
 
 @endpoints.get("/rooms/{room_id}/invitations", path_model=RoomPath, response=InvitationList, errors=(403, 404))
 async def list_invitations(call: Call) -> InvitationList:
-    """The room's guest invitations (its organizers, moderators and room administrators)."""
+    """List a room's guest invitations
+
+    The room's invitations, with whether each was redeemed or revoked, never their secrets (the room's organizers
+    and moderators and holders of Administrate rooms; 403 `no_access` for others)."""
     rows = await invitations.list_for_room(call.ctx, call.principal, call.path.room_id)
     return InvitationList(items=[out(r) for r in rows])
 
 
 @endpoints.delete("/invitations/{invitation_id}", path_model=InvitationPath, status=204, errors=(403, 404))
 async def revoke_invitation(call: Call) -> None:
-    """Revoke a link (its issuer, the room's moderators, room administrators); its guest sessions end."""
+    """Revoke a guest invitation
+
+    The link stops working and its guest's sessions end at once: a guest in a running meeting is disconnected (its
+    issuer, the room's moderators, holders of Administrate rooms)."""
     await invitations.revoke(call.ctx, call.principal, call.path.invitation_id)
     await invitations.disconnect_guest(call.request.app.state.meetings, call.path.invitation_id)
 
@@ -126,8 +148,13 @@ async def revoke_invitation(call: Call) -> None:
 @endpoints.post("/invitation-redemptions", body=RedeemIn, response=RedeemOut, authenticated=False,
                 errors=(403, 404))
 async def redeem_invitation(call: Call) -> RedeemOut:
-    """Open a link from a browser: a guest token for signaling (refused outside the window, from a
-    second browser, once revoked, or for a removed or banned invitee)."""
+    """Redeem a guest invitation
+
+    Open a link from a browser, without credentials: the answer's `guest_token` authenticates the guest on signaling
+    (`docs/signaling.md`). The invitation binds to the first `browser` id that redeems it; redeeming again from that
+    browser gives a new token. Refused (403) outside its window (`not_yet_valid`, `expired`), from another browser
+    (`already_used_elsewhere`), once revoked (`revoked`), or for an invitee removed from or banned in the room
+    (`removed`, `banned`); an unknown secret is 404."""
     token, row, ttl = await invitations.redeem(call.ctx, call.body.invitation, call.body.browser,
                                                call.request.app.state.meetings, call.body.name)
     return RedeemOut(guest_token=token, room_id=row.room_id, invitation_id=row.id, invitee_name=row.invitee_name,

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field
 
 from control.api.endpoint import Call, EndpointGroup
-from control.api.schemas import Id, Input
+from control.api.schemas import Id, Input, example
 from control.domain.moderation import Action, Command
 from control.domain.roles import Capability, Source
 from control.errors import NotFound
@@ -40,12 +40,16 @@ class MeetingOut(BaseModel):
 
 
 class ActionIn(Input):
-    action: Action
-    target: ParticipantId | None = None
-    source: Source | None = None
-    capability: Capability | None = None
-    person: Annotated[str, Field(min_length=1, max_length=64)] | None = None
-    seconds: float | None = Field(None, gt=0, le=10 * 365 * 86400)
+    model_config = example(action="revoke_permission", target="p3f9a2c41d07e", capability="microphone")
+
+    action: Action = Field(description="the moderation action; docs/signaling.md lists what each needs")
+    target: ParticipantId | None = Field(None, description="the participant acted on (actions on someone)")
+    source: Source | None = Field(None, description="the source turned on or off (turn_on_source, turn_off_source)")
+    capability: Capability | None = Field(None, description="the capability granted or revoked")
+    person: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(
+        None, description="a person key, u:<user id> or g:<invitation id> (unban)")
+    seconds: float | None = Field(None, gt=0, le=10 * 365 * 86400,
+                                  description="how long a removal lasts (remove_for_period)")
     as_participant: ParticipantId | None = Field(None, description="which of the caller's connections acts "
                                                                    "(default: the first)")
 
@@ -74,7 +78,10 @@ async def _meeting(call: Call, meeting_id: str):  # type: ignore[no-untyped-def]
 
 @endpoints.get("/rooms/{room_id}/meeting", path_model=RoomPath, response=MeetingOut, errors=(404,))
 async def get_room_meeting(call: Call) -> MeetingOut:
-    """The room's running meeting (404 when none runs); participants join it over signaling."""
+    """The room's running meeting
+
+    The meeting running in a room the caller sees, in the same shape as `GET /meetings/{meeting_id}`; 404
+    `not_found` when none runs. People join it over signaling (`docs/signaling.md`), not over REST."""
     await rooms.get_room(call.ctx, call.principal, call.path.room_id)
     live = _service(call).meeting_of_room(call.path.room_id)
     if live is None:
@@ -84,7 +91,12 @@ async def get_room_meeting(call: Call) -> MeetingOut:
 
 @endpoints.get("/meetings/{meeting_id}", path_model=MeetingPath, response=MeetingOut, errors=(404,))
 async def get_meeting(call: Call) -> MeetingOut:
-    """A running meeting: its participants (waiting ones included), roles, permissions, sources."""
+    """Get a running meeting
+
+    Its participants (waiting ones included) with roles, permissions and sources, whether presenter mode is on and
+    chat enabled, and the engine worker it runs on. Visible to the people in it and to those who see its room; names
+    follow Show all usernames. An ended meeting is 404 (its records are in `GET /rooms/{room_id}/meetings` and the
+    attendance report)."""
     live = await _meeting(call, call.path.meeting_id)
     return MeetingOut(**_service(call).snapshot(live, call.principal))
 
@@ -92,7 +104,17 @@ async def get_meeting(call: Call) -> MeetingOut:
 @endpoints.post("/meetings/{meeting_id}/actions", path_model=MeetingPath, body=ActionIn, response=ActionOut,
                 errors=(403, 404, 409, 502, 503, 504))
 async def act(call: Call) -> ActionOut:
-    """A moderation action (as in signaling's `moderate`) by the caller's participant; 200 once enforced."""
+    """Moderate a running meeting
+
+    The same actions as signaling's `moderate` frame (`docs/signaling.md`, "Moderation actions"), with the same
+    fields. **The caller must be in the meeting**: their user needs a participant there, joined over signaling, and
+    acts as that participant with its meeting role (`as_participant` picks one of several connections; without one,
+    404 `unknown_participant`). Holding a company permission does not let anyone moderate a meeting they are not in.
+
+    The answer comes once the engine worker acknowledged the table version that enforces the action (`version`; null
+    when no media changed). Refusals carry the policy's code: 403 (`role_too_low`, `target_not_lower`,
+    `permission_missing`, …), 404 `unknown_participant`, 409 (`meeting_ended`, `target_waiting`, …), 422
+    `missing_argument`/`invalid_argument`, 503 `engine_unavailable` when the engine did not acknowledge in time."""
     started = time.perf_counter()
     service = _service(call)
     live = await _meeting(call, call.path.meeting_id)

@@ -16,6 +16,19 @@ _REASONS = {400: "Malformed request", 401: "Not authenticated", 403: "Not permit
             503: "No live engine worker for the meeting (engine_unavailable)",
             504: "The engine did not acknowledge the change in time, which did not happen (engine_timeout)"}
 
+_SUCCESS = {200: "OK", 201: "Created"}
+
+_ERROR_EXAMPLES = {
+    400: {"code": "malformed_json", "message": "request body is not valid JSON in UTF-8"},
+    401: {"code": "invalid_token", "message": "access token revoked"},
+    403: {"code": "permission_required", "message": "this requires the permission 'Administrate rooms'"},
+    404: {"code": "not_found", "message": "room 5f0c6a3e9d2b4c71a8e4f0b2c3d4e5f6 not found"},
+    409: {"code": "conflict", "message": "the request conflicts with the current state"},
+    422: {"code": "validation_failed", "message": "invalid body",
+          "details": [{"field": "body.name", "message": "Field required", "type": "missing"}]},
+    503: {"code": "engine_unavailable", "message": "the engine did not acknowledge the change in time"},
+}
+
 Mode = Literal["validation", "serialization"]
 
 
@@ -61,15 +74,59 @@ def _parameters(model: type[BaseModel] | None, where: str, schemas: dict[str, An
     return params
 
 
-def _content(model: type[BaseModel], mode: Mode, refs: dict[Any, Any]) -> dict[str, Any]:
-    return {"application/json": {"schema": refs[(model, mode)]}}
+def example(schema: dict[str, Any], schemas: dict[str, Any], name: str = "") -> Any:
+    """An instance of a JSON Schema: the schema's own example where it has one (request bodies declare
+    theirs), else one built from types, formats and field names, so that every response shows its shape."""
+    if "examples" in schema:
+        return schema["examples"][0]
+    if "$ref" in schema:
+        return example(schemas[schema["$ref"].rsplit("/", 1)[-1]], schemas, name)
+    if "const" in schema:
+        return schema["const"]
+    if "enum" in schema:
+        return schema["enum"][0]
+    if schema.get("default") is not None:
+        return schema["default"]
+    for key in ("anyOf", "oneOf", "allOf"):
+        if key in schema:
+            variants = [v for v in schema[key] if v.get("type") != "null"]
+            return example(variants[0], schemas, name) if variants else None
+    kind = schema.get("type")
+    if kind == "object" or "properties" in schema:
+        return {field: example(sub, schemas, field) for field, sub in schema.get("properties", {}).items()}
+    if kind == "array":
+        return [example(schema.get("items", {}), schemas, name)]
+    if kind == "integer":
+        return schema.get("minimum", 1)
+    if kind == "number":
+        return 1.5
+    if kind == "boolean":
+        return False
+    if kind == "string":
+        return _string_example(schema, name)
+    return None
+
+
+def _string_example(schema: dict[str, Any], name: str) -> str:
+    if schema.get("format") == "date-time" or name.endswith("_at"):
+        return "2030-01-31T12:00:00Z"
+    if name == "id" or name.endswith("_id"):
+        return "5f0c6a3e9d2b4c71a8e4f0b2c3d4e5f6"
+    if "email" in name:
+        return "ada@example.com"
+    if name.endswith("name"):
+        return "Ada Lovelace"
+    return name or "text"
+
+
+def _content(model: type[BaseModel], mode: Mode, refs: dict[Any, Any], schemas: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": refs[(model, mode)], "example": example(refs[(model, mode)], schemas)}}
 
 
 def _operation(e: Endpoint, schemas: dict[str, Any], refs: dict[Any, Any]) -> dict[str, Any]:
     op: dict[str, Any] = {"operationId": e.operation_id, "summary": e.summary, "tags": [e.tag]}
-    description = " ".join((e.handler.__doc__ or "").split())
-    if description and description != e.summary:
-        op["description"] = description
+    if e.description:
+        op["description"] = e.description
     params = _parameters(e.path_model, "path", schemas, refs) + _parameters(e.query, "query", schemas, refs)
     if e.path_model is None:
         params += [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
@@ -77,16 +134,18 @@ def _operation(e: Endpoint, schemas: dict[str, Any], refs: dict[Any, Any]) -> di
     if params:
         op["parameters"] = params
     if e.body is not None:
-        op["requestBody"] = {"required": True, "content": _content(e.body, "validation", refs)}
+        op["requestBody"] = {"required": True, "content": _content(e.body, "validation", refs, schemas)}
     responses: dict[str, Any] = {}
     if e.status == 204:
         responses["204"] = {"description": "Done"}
     elif e.response is not None:
-        responses[str(e.status)] = {"description": "OK", "content": _content(e.response, "serialization", refs)}
+        responses[str(e.status)] = {"description": _SUCCESS[e.status],
+                                    "content": _content(e.response, "serialization", refs, schemas)}
         responses[str(e.status)]["content"].update({t: {"schema": {"type": "string"}}
                                                     for t in e.alternative_media_types})
     else:
-        responses[str(e.status)] = {"description": "OK", "content": {e.media_type: {"schema": {"type": "string"}}}}
+        responses[str(e.status)] = {"description": _SUCCESS[e.status],
+                                    "content": {e.media_type: {"schema": {"type": "string"}}}}
     errors = set(e.errors)
     if e.authenticated:
         errors.add(401)
@@ -97,7 +156,9 @@ def _operation(e: Endpoint, schemas: dict[str, Any], refs: dict[Any, Any]) -> di
     if e.path_model is not None:
         errors.add(404)
     for status in sorted(errors):
-        responses[str(status)] = {"description": _REASONS[status], "content": _content(ErrorOut, "serialization", refs)}
+        content = _content(ErrorOut, "serialization", refs, schemas)
+        content["application/json"]["example"] = {"error": _ERROR_EXAMPLES[status]}
+        responses[str(status)] = {"description": _REASONS[status], "content": content}
     op["responses"] = responses
     if not e.authenticated:
         op["security"] = []

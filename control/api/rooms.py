@@ -5,7 +5,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from control.api.endpoint import Call, EndpointGroup
-from control.api.schemas import Id, Input, Name, Page, PageQuery, Search
+from control.api.schemas import Id, Input, Name, Page, PageQuery, Search, example
 from control.domain.roles import Role
 from control.domain.rooms import presence_visible
 from control.services import history, rooms
@@ -31,17 +31,22 @@ class RoomOut(BaseModel):
 
 
 class RoomIn(Input):
+    model_config = example(name="Board room", department_id=None, hidden=False, waiting_room=True, chat=True,
+                           screen_share=True, max_participants=25)
+
     name: Name
-    department_id: Id | None = None
-    hidden: bool = False
-    waiting_room: bool = False
-    chat: bool = True
-    screen_share: bool = True
+    department_id: Id | None = Field(None, description="the department it belongs to; null: none")
+    hidden: bool = Field(False, description="absent from lists and search for everyone without access")
+    waiting_room: bool = Field(False, description="people wait until a moderator admits them")
+    chat: bool = Field(True, description="meeting chat enabled")
+    screen_share: bool = Field(True, description="screen sharing allowed")
     max_participants: int | None = Field(None, ge=1, le=MAX_PARTICIPANTS,
                                          description="default and ceiling: the company's quota")
 
 
 class RoomUpdateIn(Input):
+    model_config = example(waiting_room=False, max_participants=50)
+
     name: Name | None = None
     department_id: Id | None = Field(None, description="null: outside any department")
     hidden: bool | None = None
@@ -53,7 +58,7 @@ class RoomUpdateIn(Input):
 
 class RoomQuery(PageQuery):
     q: Search | None = Field(None, description="part of the room's name")
-    department_id: Id | None = None
+    department_id: Id | None = Field(None, description="only this department's rooms")
 
 
 class RoomPath(Input):
@@ -66,7 +71,9 @@ class AccessPath(Input):
 
 
 class AccessIn(Input):
-    role: Role
+    model_config = example(role="moderator")
+
+    role: Role = Field(description="the default role in the room's meetings")
 
 
 class AccessOut(BaseModel):
@@ -99,7 +106,11 @@ def out(view: rooms.RoomView, call: Call | None = None) -> RoomOut:
 
 @endpoints.get("/rooms", query=RoomQuery, response=Page[RoomOut])
 async def list_rooms(call: Call) -> Page[RoomOut]:
-    """The rooms the caller sees, optionally searched by name; hidden rooms only with access."""
+    """List rooms
+
+    The rooms the caller sees, by name: every room that is not hidden, and hidden ones only with an access right
+    there (or List all rooms). `q` matches part of the name, `department_id` keeps one department's rooms. Each has
+    `online`, how many are in its running meeting (a count, never names), where the caller may see presence."""
     q: RoomQuery = call.query
     page = await rooms.list_rooms(call.ctx, call.principal, offset=q.offset, limit=q.limit, search=q.q,
                                   department_id=q.department_id)
@@ -108,34 +119,51 @@ async def list_rooms(call: Call) -> Page[RoomOut]:
 
 @endpoints.post("/rooms", body=RoomIn, response=RoomOut, status=201, errors=(403, 404, 409))
 async def create_room(call: Call) -> RoomOut:
-    """Create a room within the company's quota (Create a room); the caller becomes its organizer."""
+    """Create a room
+
+    Create a room within the company's quota (Create a room, else 403 `permission_required`); the caller becomes its
+    organizer. 409 `quota_exceeded` beyond the company's room quota, 409 `room_size_exceeds_quota` when
+    `max_participants` exceeds the company's participant quota; 404 for a department not in the company."""
     return out(await rooms.create_room(call.ctx, call.principal, call.body.model_dump()), call)
 
 
 @endpoints.get("/rooms/{room_id}", path_model=RoomPath, response=RoomOut, errors=(404,))
 async def get_room(call: Call) -> RoomOut:
-    """One room the caller sees."""
+    """Get a room
+
+    One room the caller sees, with the caller's default role there (`role`, null without an access right). A hidden
+    room without access is 404, as is another company's."""
     return out(await rooms.get_room(call.ctx, call.principal, call.path.room_id), call)
 
 
 @endpoints.patch("/rooms/{room_id}", path_model=RoomPath, body=RoomUpdateIn, response=RoomOut,
                  errors=(403, 404, 409))
 async def update_room(call: Call) -> RoomOut:
-    """Change a room's name, department, visibility or features (Administrate rooms, or its organizer)."""
+    """Change a room
+
+    Its name, department (`null`: none), visibility or features (Administrate rooms, or organizing the room; else
+    403 `room_administration_required`). Fields left out stay as they are. The changes apply to the next meeting; a
+    running meeting keeps the features it started with."""
     changes = call.body.model_dump(exclude_unset=True)
     return out(await rooms.update_room(call.ctx, call.principal, call.path.room_id, changes), call)
 
 
 @endpoints.delete("/rooms/{room_id}", path_model=RoomPath, status=204, errors=(403, 404))
 async def delete_room(call: Call) -> None:
-    """Delete a room (Administrate rooms, or its organizer)."""
+    """Delete a room
+
+    Needs Administrate rooms, or organizing the room (403 `room_administration_required` otherwise). Its access
+    rights, guest invitations, group links and the records of its past meetings go with it."""
     await rooms.delete_room(call.ctx, call.principal, call.path.room_id)
 
 
 @endpoints.get("/rooms/{room_id}/access", path_model=RoomPath, query=PageQuery, response=Page[AccessOut],
                errors=(403, 404))
 async def list_room_access(call: Call) -> Page[AccessOut]:
-    """Who has an access right in the room, with the default role there."""
+    """List a room's access rights
+
+    Who has an access right in the room, with their default role there (Administrate rooms, or organizing the room;
+    else 403 `room_administration_required`)."""
     q: PageQuery = call.query
     page = await rooms.list_access(call.ctx, call.principal, call.path.room_id, offset=q.offset, limit=q.limit)
     return Page[AccessOut](items=[AccessOut(user_id=u.id, email=u.email, name=u.name, role=role)
@@ -145,21 +173,33 @@ async def list_room_access(call: Call) -> Page[AccessOut]:
 @endpoints.put("/rooms/{room_id}/access/{user_id}", path_model=AccessPath, body=AccessIn, status=204,
                errors=(403, 404))
 async def set_room_access(call: Call) -> None:
-    """Give a user an access right in the room with a default role (organizer, moderator, participant)."""
+    """Give an access right
+
+    Give a user of the company an access right in the room with a default role: `organizer`, `moderator` or
+    `participant` (Administrate rooms, or organizing the room; else 403 `room_administration_required`). Setting it
+    again changes the role. 404 for a user not in the company."""
     await rooms.set_access(call.ctx, call.principal, call.path.room_id, call.path.user_id, call.body.role)
 
 
 @endpoints.delete("/rooms/{room_id}/access/{user_id}", path_model=AccessPath, status=204, errors=(403, 404))
 async def remove_room_access(call: Call) -> None:
-    """Remove a user's access right in the room."""
+    """Remove an access right
+
+    Remove a user's access right in the room (Administrate rooms, or organizing the room; else 403
+    `room_administration_required`); 404 if the user has none. It does not remove the user from a running meeting
+    (the meeting's `exclude`, `remove_for_period` and `ban` actions do)."""
     await rooms.remove_access(call.ctx, call.principal, call.path.room_id, call.path.user_id)
 
 
 @endpoints.get("/rooms/{room_id}/meetings", path_model=RoomPath, query=PageQuery, response=Page[MeetingOut],
                errors=(403, 404))
 async def list_room_meetings(call: Call) -> Page[MeetingOut]:
-    """The room's meetings, newest first, with start and end times: for choosing an attendance report
-    (Administrate rooms, or the room's organizers and moderators)."""
+    """List a room's meetings
+
+    The room's meetings, newest first, with `started_at`, `ended_at` (null while running), `end_reason` and
+    `running`: what attendance reports (`GET /meetings/{meeting_id}/attendance`) are chosen from. Administrate
+    rooms, or the room's organizers and moderators; 403 `no_access` for others with access, 404 for rooms the caller
+    cannot see."""
     q: PageQuery = call.query
     page = await history.list_meetings(call.ctx, call.principal, call.path.room_id, offset=q.offset, limit=q.limit)
     return Page[MeetingOut](items=[MeetingOut(id=m.id, room_id=m.room_id, started_at=m.started_at,

@@ -23,6 +23,11 @@ Slug = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pa
 Search = Annotated[str, StringConstraints(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
 
 
+def example(**fields: Any) -> ConfigDict:
+    """A model's example for the API description: `model_config = example(name="Board room")`."""
+    return ConfigDict(json_schema_extra={"examples": [fields]})
+
+
 class Input(BaseModel):
     """A request body, query or path: unknown fields are refused, and JSON types are not coerced."""
 

@@ -5,7 +5,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from control.api.endpoint import Call, EndpointGroup
-from control.api.schemas import Email, Id, Input, Name, Page, PageQuery, Search
+from control.api.schemas import Email, Id, Input, Name, Page, PageQuery, Search, example
 from control.domain.permissions import Change, Permission
 from control.services import users
 
@@ -27,17 +27,25 @@ class InvitationOut(BaseModel):
 
 
 class InviteIn(Input):
+    model_config = example(email="grace@acme.example", name="Grace Hopper", permissions=["create_room"])
+
     email: Email
     name: Name
-    permissions: list[Permission] = Field(default_factory=list, max_length=len(Permission))
+    permissions: list[Permission] = Field(default_factory=list, max_length=len(Permission),
+                                          description="granted at once, with their children; each one the "
+                                                      "caller may grant")
 
 
 class UserUpdateIn(Input):
+    model_config = example(email="grace.hopper@acme.example", name="Grace B. Hopper")
+
     email: Email | None = None
     name: Name | None = None
 
 
 class MeUpdateIn(Input):
+    model_config = example(name="Ada King")
+
     name: Name
 
 
@@ -63,19 +71,27 @@ def out(view: users.UserView) -> UserOut:
 
 @endpoints.get("/me", response=UserOut)
 async def get_me(call: Call) -> UserOut:
-    """The caller's own profile and permissions."""
+    """One's own profile
+
+    The caller's user: email, name and the permissions it holds (closed downward: a permission implies its
+    children). Through an API key: the profile the key acts as."""
     return out(await users.me(call.ctx, call.principal))
 
 
 @endpoints.patch("/me", body=MeUpdateIn, response=UserOut, errors=(404,))
 async def update_me(call: Call) -> UserOut:
-    """Change one's own name."""
+    """Change one's own name
+
+    Any user may rename themselves; changing one's email is an administrator's task (`PATCH /users/{user_id}`)."""
     return out(await users.update(call.ctx, call.principal, call.principal.user_id, email=None, name=call.body.name))
 
 
 @endpoints.get("/users", query=UserQuery, response=Page[UserOut], errors=(403,))
 async def list_users(call: Call) -> Page[UserOut]:
-    """Current and pending users (List all users)."""
+    """List users
+
+    Current and pending users of the company, by name (List all users, else 403 `permission_required`). `pending`
+    keeps only pending (true) or current (false) users; `q` matches part of the name or email."""
     q: UserQuery = call.query
     page = await users.list_users(call.ctx, call.principal, offset=q.offset, limit=q.limit, pending=q.pending,
                                   search=q.q)
@@ -84,7 +100,12 @@ async def list_users(call: Call) -> Page[UserOut]:
 
 @endpoints.post("/users", body=InviteIn, response=InvitationOut, status=201, errors=(403, 409))
 async def invite_user(call: Call) -> InvitationOut:
-    """Invite a user (Administrate users); pending until it sets a password with the invitation token."""
+    """Invite a user
+
+    Create a pending user (Administrate users), optionally with permissions, each of which the caller must be able
+    to grant (403 `permission_not_held`, `manage_company_settings_required`). The answer carries the invitation
+    token once: the user sets a password with it at `POST /auth/accept-invitation`. 409 `email_taken` if the email
+    is in use in the company, 409 `quota_exceeded` beyond the company's user quota."""
     body: InviteIn = call.body
     invitation = await users.invite(call.ctx, call.principal, email=body.email, name=body.name,
                                     permissions=frozenset(body.permissions))
@@ -93,28 +114,40 @@ async def invite_user(call: Call) -> InvitationOut:
 
 @endpoints.get("/users/{user_id}", path_model=UserPath, response=UserOut, errors=(403, 404))
 async def get_user(call: Call) -> UserOut:
-    """One user (List all users, or oneself)."""
+    """Get a user
+
+    One user of the company (List all users, or oneself); another company's user is 404."""
     return out(await users.get(call.ctx, call.principal, call.path.user_id))
 
 
 @endpoints.patch("/users/{user_id}", path_model=UserPath, body=UserUpdateIn, response=UserOut,
                  errors=(403, 404, 409))
 async def update_user(call: Call) -> UserOut:
-    """Edit a user's email or name (Administrate users)."""
+    """Edit a user
+
+    Change a user's email or name (Administrate users, and holding every permission that user holds: 403
+    `permissions_exceed_yours`). 409 `email_taken` if the new email is in use."""
     body: UserUpdateIn = call.body
     return out(await users.update(call.ctx, call.principal, call.path.user_id, email=body.email, name=body.name))
 
 
 @endpoints.delete("/users/{user_id}", path_model=UserPath, status=204, errors=(403, 404))
 async def delete_user(call: Call) -> None:
-    """Delete a user (Administrate users)."""
+    """Delete a user
+
+    Administrate users, and holding every permission that user holds; not oneself (403 `own_account`). The user's
+    sessions and API keys go with it."""
     await users.delete(call.ctx, call.principal, call.path.user_id)
 
 
 @endpoints.post("/users/{user_id}/password-reset", path_model=UserPath, response=InvitationOut,
                 errors=(403, 404))
 async def reset_password(call: Call) -> InvitationOut:
-    """Reset a user's password (Administrate users): its sessions end, a new invitation token is issued."""
+    """Reset a user's password
+
+    Administrate users, and holding every permission that user holds; not oneself (403 `own_account`: use `POST
+    /auth/password`). The user's sessions end and its password stops working; the answer carries a new invitation
+    token (shown once), with which the user sets a new password at `POST /auth/accept-invitation`."""
     invitation = await users.reset_password(call.ctx, call.principal, call.path.user_id)
     return InvitationOut(user=out(invitation.view), invitation_token=invitation.token)
 
@@ -122,7 +155,12 @@ async def reset_password(call: Call) -> InvitationOut:
 @endpoints.put("/users/{user_id}/permissions/{permission}", path_model=PermissionPath, response=UserOut,
                errors=(403, 404))
 async def grant_permission(call: Call) -> UserOut:
-    """Grant a permission, and with it its children."""
+    """Grant a permission
+
+    Grant a permission, and with it its children (`control/domain/permissions.py`). The caller needs Administrate
+    users (403 `administrate_users_required`) and must hold the permission (403 `permission_not_held`); Manage
+    company settings is granted only by its holders (403 `manage_company_settings_required`). Answers the user as it
+    is now."""
     return out(await users.change_permission(call.ctx, call.principal, call.path.user_id, call.path.permission,
                                              Change.GRANT))
 
@@ -130,6 +168,10 @@ async def grant_permission(call: Call) -> UserOut:
 @endpoints.delete("/users/{user_id}/permissions/{permission}", path_model=PermissionPath, response=UserOut,
                   errors=(403, 404, 409))
 async def revoke_permission(call: Call) -> UserOut:
-    """Revoke a permission, and with it its children."""
+    """Revoke a permission
+
+    Revoke a permission, and with it its children, under the same rules as granting; nobody revokes their own (403
+    `own_permissions`), and a permission implied by a held parent cannot be revoked alone (409
+    `permission_implied_by_parent`: revoke the parent). Answers the user as it is now."""
     return out(await users.change_permission(call.ctx, call.principal, call.path.user_id, call.path.permission,
                                              Change.REVOKE))

@@ -97,9 +97,10 @@ class PodiumServer:
             env["PODIUM_ENGINE_SECRET"] = engine_secret
         if engine_grace is not None:
             env["PODIUM_ENGINE_GRACE"] = str(engine_grace)
-        process = subprocess.Popen([*cli, "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir",
-                                    str(data_dir)], stdout=log.open("wb"), stderr=subprocess.STDOUT,
-                                   start_new_session=True, env=env)
+        with log.open("wb") as out:  # the child holds its own copy of the descriptor
+            process = subprocess.Popen([*cli, "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir",
+                                        str(data_dir)], stdout=out, stderr=subprocess.STDOUT,
+                                       start_new_session=True, env=env)
         server = cls(process, port, data_dir, log, engine_secret)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -120,10 +121,11 @@ class PodiumServer:
             raise RuntimeError("start the server with engine_secret= to add workers")
         before = self.connected_workers()
         log = self.data_dir / f"engine-{worker_id}.log"
-        process = subprocess.Popen(
-            [sys.executable, "-m", "podium.cli", "engine", "--control", self.channel_url, "--host", "127.0.0.1",
-             "--worker-id", worker_id], stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
-            env={**os.environ, "PODIUM_ENGINE_SECRET": self.engine_secret})
+        with log.open("wb") as out:  # the child holds its own copy of the descriptor
+            process = subprocess.Popen(
+                [sys.executable, "-m", "podium.cli", "engine", "--control", self.channel_url, "--host", "127.0.0.1",
+                 "--worker-id", worker_id], stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                env={**os.environ, "PODIUM_ENGINE_SECRET": self.engine_secret})
         self.workers.append(process)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

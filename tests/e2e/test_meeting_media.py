@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from media import NumberedVideoTrack, ToneAudioTrack
 from meeting_fixtures import api, people, podium  # noqa: F401
@@ -99,7 +100,8 @@ async def test_moderators_never_turn_a_source_on_and_actions_are_audited(podium,
     items = events["items"] if isinstance(events, dict) else events
     mine = [e for e in items if e["action"] == "meeting.turn_off_source" and e["target_id"] == alice.id]
     assert mine and mine[0]["after"]["engine_version"] == reply["version"]
-    metrics = (await __import__("httpx").AsyncClient().get(podium.url + "/metrics")).text
+    async with httpx.AsyncClient() as client:
+        metrics = (await client.get(podium.url + "/metrics")).text
     assert "podium_engine_apply_seconds_count" in metrics
 
 

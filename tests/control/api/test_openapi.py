@@ -70,3 +70,38 @@ def test_without_null():
     assert _without_null({"anyOf": [{"type": "integer"}, {"type": "null"}], "default": None, "title": "N"}) == {
         "type": "integer", "title": "N"}
     assert _without_null({"type": "string"}) == {"type": "string"}
+
+
+def test_every_operation_has_a_summary_a_description_and_examples():
+    spec = document(ENDPOINTS)
+    schemas = spec["components"]["schemas"]
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            where = f"{method.upper()} {path}"
+            assert op["summary"] and len(op["summary"]) <= 80, where
+            assert op["description"] and op["description"] != op["summary"], where
+            if "requestBody" in op:
+                content = op["requestBody"]["content"]["application/json"]
+                name = content["schema"]["$ref"].rsplit("/", 1)[-1]
+                assert schemas[name].get("examples"), f"{where}: the body model declares no example"
+                assert content["example"] == schemas[name]["examples"][0], where
+            for status, response in op["responses"].items():
+                if "application/json" in response.get("content", {}):
+                    assert response["content"]["application/json"].get("example") is not None, f"{where} {status}"
+
+
+def test_request_examples_are_valid_bodies():
+    for e in ENDPOINTS:
+        if e.body is not None:
+            schema = e.body.model_json_schema()
+            for instance in schema["examples"]:
+                e.body.model_validate_json(json.dumps(instance))  # strict, as requests are
+
+
+def test_response_examples_fit_their_models():
+    spec = document(ENDPOINTS)
+    for e in ENDPOINTS:
+        if e.response is not None:
+            op = spec["paths"][V1 + e.path][e.method.lower()]
+            e.response.model_validate(op["responses"][str(e.status)]["content"]["application/json"]["example"])
+
