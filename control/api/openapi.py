@@ -26,7 +26,9 @@ _ERROR_EXAMPLES = {
     409: {"code": "conflict", "message": "the request conflicts with the current state"},
     422: {"code": "validation_failed", "message": "invalid body",
           "details": [{"field": "body.name", "message": "Field required", "type": "missing"}]},
-    503: {"code": "engine_unavailable", "message": "the engine did not acknowledge the change in time"},
+    502: {"code": "engine_refused", "message": "engine worker 'w1' refused: pause_producer 'p1': unknown_id"},
+    503: {"code": "engine_unavailable", "message": "no engine worker is connected for this meeting"},
+    504: {"code": "engine_timeout", "message": "engine worker 'w1' did not acknowledge within 5.0 s"},
 }
 
 Mode = Literal["validation", "serialization"]
