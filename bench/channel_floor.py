@@ -18,8 +18,9 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO / "tests" / "control" / "engines") not in sys.path:
     sys.path.insert(0, str(REPO / "tests" / "control" / "engines"))
 
-from contract import ops  # noqa: E402
 from engine_channel_support import ControlServer, Peer, WorkerProcess, free_port, pub_sub_ops  # noqa: E402
+
+from contract import ops  # noqa: E402
 
 WORKER_ID = "w1"
 

@@ -59,7 +59,8 @@ async def scenario(fanout: int, burst: int, rounds: int, size: int) -> dict:
         sinks.append(sink)
     router = engine.create_router()
     producer = router.create_plain_transport(remote=publisher.getsockname()).produce(
-        kind="video", ssrc=INPUT_SSRC, payload_type=96, app_data={"source": "camera"}, clock_rate=90000)
+        kind="video", ssrc=INPUT_SSRC, payload_type=96, app_data={"source": "camera"}, clock_rate=90000
+    )
     for sink in sinks:
         router.create_plain_transport(remote=sink.getsockname()).consume(producer)
     await engine.wait_version(engine.version)
@@ -68,8 +69,11 @@ async def scenario(fanout: int, burst: int, rounds: int, size: int) -> dict:
     await asyncio.sleep(0.05)
     lags.clear()  # baseline, same process and loop: the timer's lateness with the engine idle
     await asyncio.sleep(IDLE_BASELINE_SECONDS)
-    idle = {"timer_late_max_ms": 1000 * max(lags, default=0.0),
-            "timer_late_mean_ms": 1000 * sum(lags) / max(len(lags), 1), "timer_samples": len(lags)}
+    idle = {
+        "timer_late_max_ms": 1000 * max(lags, default=0.0),
+        "timer_late_mean_ms": 1000 * sum(lags) / max(len(lags), 1),
+        "timer_samples": len(lags),
+    }
 
     payload = bytes(j & 0xFF for j in range(12, size))
     port = engine.address[1]
@@ -79,8 +83,10 @@ async def scenario(fanout: int, burst: int, rounds: int, size: int) -> dict:
         before = engine.stats()
         drops_before = _udp_drops(port)
         for _ in range(burst):  # no await: the loop cannot run, the burst queues in the engine's socket
-            publisher.sendto(struct.pack("!BBHII", 0x80, 96, seq & 0xFFFF, seq * 3000 & 0xFFFFFFFF, INPUT_SSRC)
-                             + payload, ("127.0.0.1", port))
+            publisher.sendto(
+                struct.pack("!BBHII", 0x80, 96, seq & 0xFFFF, seq * 3000 & 0xFFFFFFFF, INPUT_SSRC) + payload,
+                ("127.0.0.1", port),
+            )
             seq += 1
         lags.clear()
         started = time.perf_counter()
@@ -91,16 +97,18 @@ async def scenario(fanout: int, burst: int, rounds: int, size: int) -> dict:
         elapsed = time.perf_counter() - started
         after = engine.stats()
         await asyncio.sleep(2 * PROBE_INTERVAL)
-        results.append({
-            "burst_queued": queued,
-            "forwarded": after["packets_out"] - before["packets_out"],
-            "seconds": elapsed,
-            "timer_late_max_ms": 1000 * max(lags, default=0.0),
-            "timer_late_mean_ms": 1000 * sum(lags) / max(len(lags), 1),
-            "timer_samples": len(lags),
-            "drains": after["drains"] - before["drains"],
-            "recv_calls": after["recv_calls"] - before["recv_calls"],
-        })
+        results.append(
+            {
+                "burst_queued": queued,
+                "forwarded": after["packets_out"] - before["packets_out"],
+                "seconds": elapsed,
+                "timer_late_max_ms": 1000 * max(lags, default=0.0),
+                "timer_late_mean_ms": 1000 * sum(lags) / max(len(lags), 1),
+                "timer_samples": len(lags),
+                "drains": after["drains"] - before["drains"],
+                "recv_calls": after["recv_calls"] - before["recv_calls"],
+            }
+        )
         await asyncio.sleep(0.05)
     probe.cancel()
     engine.close()
@@ -118,25 +126,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", metavar="PATH")
     args = parser.parse_args(argv)
     report = asyncio.run(scenario(args.fanout, args.burst, args.rounds, args.size))
-    print(f"fan-out {args.fanout}, bursts of {args.burst} x {args.size} B "
-          f"({args.fanout * args.burst:,} datagrams out each)")
-    print(f"{'round':>5} {'queued':>6} {'sent':>8} {'ms':>7} {'late max ms':>11} {'late mean ms':>12} "
-          f"{'drains':>6} {'sends/drain':>11}")
+    print(
+        f"fan-out {args.fanout}, bursts of {args.burst} x {args.size} B "
+        f"({args.fanout * args.burst:,} datagrams out each)"
+    )
+    print(
+        f"{'round':>5} {'queued':>6} {'sent':>8} {'ms':>7} {'late max ms':>11} {'late mean ms':>12} "
+        f"{'drains':>6} {'sends/drain':>11}"
+    )
     for i, r in enumerate(report["rounds"], 1):
-        print(f"{i:>5} {r['burst_queued']:>6} {r['forwarded']:>8} {1000 * r['seconds']:>7.1f} "
-              f"{r['timer_late_max_ms']:>11.1f} {r['timer_late_mean_ms']:>12.2f} {r['drains']:>6} "
-              f"{r['forwarded'] / max(r['drains'], 1):>11,.0f}")
+        print(
+            f"{i:>5} {r['burst_queued']:>6} {r['forwarded']:>8} {1000 * r['seconds']:>7.1f} "
+            f"{r['timer_late_max_ms']:>11.1f} {r['timer_late_mean_ms']:>12.2f} {r['drains']:>6} "
+            f"{r['forwarded'] / max(r['drains'], 1):>11,.0f}"
+        )
     idle = report["idle"]
-    print(f"{'idle':>5} {'':>6} {'':>8} {'':>7} {idle['timer_late_max_ms']:>11.1f} "
-          f"{idle['timer_late_mean_ms']:>12.2f}   (baseline: the same timer with the engine idle)")
+    print(
+        f"{'idle':>5} {'':>6} {'':>8} {'':>7} {idle['timer_late_max_ms']:>11.1f} "
+        f"{idle['timer_late_mean_ms']:>12.2f}   (baseline: the same timer with the engine idle)"
+    )
     worst = max(r["timer_late_max_ms"] for r in report["rounds"])
     mean = sum(r["timer_late_mean_ms"] for r in report["rounds"]) / len(report["rounds"])
     ratio = mean / max(idle["timer_late_mean_ms"], 0.01)
     report["mean_lateness_over_idle"] = ratio
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
-    print(f"headline: timer lateness while forwarding a backlog: mean {mean:.2f} ms, worst {worst:.1f} ms; "
-          f"mean / idle mean = {ratio:.1f}")
+    print(
+        f"headline: timer lateness while forwarding a backlog: mean {mean:.2f} ms, worst {worst:.1f} ms; "
+        f"mean / idle mean = {ratio:.1f}"
+    )
     return 0
 
 

@@ -49,14 +49,18 @@ async def main(args: argparse.Namespace) -> None:
         kind="video", ssrc=INPUT_SSRC, payload_type=96, app_data={"source": "camera"}, clock_rate=90000
     )
     if args.srtp is not None:
-        publisher.set_srtp(args.srtp, srtp.key_salt("engine-to-publisher", 0, args.srtp),
-                           srtp.key_salt("publisher", 0, args.srtp))
+        publisher.set_srtp(
+            args.srtp, srtp.key_salt("engine-to-publisher", 0, args.srtp), srtp.key_salt("publisher", 0, args.srtp)
+        )
     consumers = []
     for index, port in enumerate(int(p) for p in args.dest.split(",")):
         subscriber = router.create_plain_transport(remote=("127.0.0.1", port))
         if args.srtp is not None:
-            subscriber.set_srtp(args.srtp, srtp.key_salt("subscriber", index, args.srtp),
-                                srtp.key_salt("subscriber-to-engine", index, args.srtp))
+            subscriber.set_srtp(
+                args.srtp,
+                srtp.key_salt("subscriber", index, args.srtp),
+                srtp.key_salt("subscriber-to-engine", index, args.srtp),
+            )
         consumers.append(subscriber.consume(producer))
     await engine.wait_version(engine.version)
     lags: list[float] = []
@@ -68,8 +72,12 @@ async def main(args: argparse.Namespace) -> None:
     except TimeoutError:
         pass
     probe.cancel()
-    stats = {"engine": engine.stats(), "producer": producer.stats(), "publisher": publisher.stats(),
-             "loop_lag_ms": {"max": 1000 * max(lags, default=0.0), "mean": 1000 * sum(lags) / max(len(lags), 1)}}
+    stats = {
+        "engine": engine.stats(),
+        "producer": producer.stats(),
+        "publisher": publisher.stats(),
+        "loop_lag_ms": {"max": 1000 * max(lags, default=0.0), "mean": 1000 * sum(lags) / max(len(lags), 1)},
+    }
     if consumers:
         stats["consumer0"] = consumers[0].stats()
     engine.close()
@@ -82,6 +90,7 @@ if __name__ == "__main__":
     parser.add_argument("--dest", required=True, help="subscribers' UDP ports on 127.0.0.1, comma-separated")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--max-seconds", type=float, default=60.0)
-    parser.add_argument("--srtp", type=int, choices=sorted(srtp.PROFILES),
-                        help="SRTP profile of every transport (default: plain RTP)")
+    parser.add_argument(
+        "--srtp", type=int, choices=sorted(srtp.PROFILES), help="SRTP profile of every transport (default: plain RTP)"
+    )
     asyncio.run(main(parser.parse_args()))

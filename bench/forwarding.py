@@ -37,14 +37,25 @@ QUICK_CASES = [HEADLINE_CASE]
 FORWARDERS: dict[str, Forwarder] = {
     f.name: f
     for f in (
-        Forwarder("c", "C baseline: recvmmsg -> header rewrite -> sendmmsg (bench/baseline/forwarder.c)",
-                  c_forwarder()),
-        Forwarder("python", "Python baseline: asyncio DatagramProtocol + sendto (bench/baseline/asyncio_forwarder.py)",
-                  python_forwarder("bench.baseline.asyncio_forwarder")),
-        Forwarder("engine", "Podium engine, plain RTP transports (bench/engine_forwarder.py)",
-                  python_forwarder("bench.engine_forwarder")),
-        Forwarder("c-engsock", "diagnostic: the C baseline on the engine's socket setup (dual-stack AF_INET6, "
-                  "registered in epoll)", c_forwarder("--ipv6", "--epoll"), default=False),
+        Forwarder(
+            "c", "C baseline: recvmmsg -> header rewrite -> sendmmsg (bench/baseline/forwarder.c)", c_forwarder()
+        ),
+        Forwarder(
+            "python",
+            "Python baseline: asyncio DatagramProtocol + sendto (bench/baseline/asyncio_forwarder.py)",
+            python_forwarder("bench.baseline.asyncio_forwarder"),
+        ),
+        Forwarder(
+            "engine",
+            "Podium engine, plain RTP transports (bench/engine_forwarder.py)",
+            python_forwarder("bench.engine_forwarder"),
+        ),
+        Forwarder(
+            "c-engsock",
+            "diagnostic: the C baseline on the engine's socket setup (dual-stack AF_INET6, registered in epoll)",
+            c_forwarder("--ipv6", "--epoll"),
+            default=False,
+        ),
     )
 }
 
@@ -54,26 +65,33 @@ def ratios(results: list[dict], cases: list[tuple[int, int]]) -> list[dict]:
     out = []
     for fanout, size in cases:
         engine, c, python = (by_key.get((name, fanout, size), {}) for name in ("engine", "c", "python"))
-        out.append({
-            "fanout": fanout,
-            "size": size,
-            "engine_over_c_pps": ratio(engine.get("output_pps"), c.get("output_pps")),
-            "engine_over_python_pps": ratio(engine.get("output_pps"), python.get("output_pps")),
-            "engine_over_c_cpu_per_packet": ratio(engine.get("cpu_ns_per_packet"), c.get("cpu_ns_per_packet")),
-            "engine_over_python_cpu_per_packet": ratio(engine.get("cpu_ns_per_packet"),
-                                                        python.get("cpu_ns_per_packet")),
-        })
+        out.append(
+            {
+                "fanout": fanout,
+                "size": size,
+                "engine_over_c_pps": ratio(engine.get("output_pps"), c.get("output_pps")),
+                "engine_over_python_pps": ratio(engine.get("output_pps"), python.get("output_pps")),
+                "engine_over_c_cpu_per_packet": ratio(engine.get("cpu_ns_per_packet"), c.get("cpu_ns_per_packet")),
+                "engine_over_python_cpu_per_packet": ratio(
+                    engine.get("cpu_ns_per_packet"), python.get("cpu_ns_per_packet")
+                ),
+            }
+        )
     return out
 
 
 def print_tables(results: list[dict], case_ratios: list[dict]) -> None:
     print_results(results)
-    print(f"{'fan-out':>7} {'size':>5} {'engine/C pps':>12} {'engine/Py pps':>13} "
-          f"{'engine/C CPU/pkt':>16} {'engine/Py CPU/pkt':>17}")
+    print(
+        f"{'fan-out':>7} {'size':>5} {'engine/C pps':>12} {'engine/Py pps':>13} "
+        f"{'engine/C CPU/pkt':>16} {'engine/Py CPU/pkt':>17}"
+    )
     for r in case_ratios:
-        print(f"{r['fanout']:>7} {r['size']:>5} {fmt(r['engine_over_c_pps'], '>12.2f')} "
-              f"{fmt(r['engine_over_python_pps'], '>13.2f')} {fmt(r['engine_over_c_cpu_per_packet'], '>16.2f')} "
-              f"{fmt(r['engine_over_python_cpu_per_packet'], '>17.2f')}")
+        print(
+            f"{r['fanout']:>7} {r['size']:>5} {fmt(r['engine_over_c_pps'], '>12.2f')} "
+            f"{fmt(r['engine_over_python_pps'], '>13.2f')} {fmt(r['engine_over_c_cpu_per_packet'], '>16.2f')} "
+            f"{fmt(r['engine_over_python_cpu_per_packet'], '>17.2f')}"
+        )
     print()
 
 
@@ -82,15 +100,25 @@ def headline(case_ratios: list[dict], results: list[dict]) -> tuple[str, dict]:
     value = pick["engine_over_c_pps"]
     text = f"engine/C output pps at fan-out {pick['fanout']}, {pick['size']} B = "
     if value is None:
-        failed = [r for r in results if r["forwarder"] in ("engine", "c") and "error" in r
-                  and (r["fanout"], r["size"]) == (pick["fanout"], pick["size"])]
+        failed = [
+            r
+            for r in results
+            if r["forwarder"] in ("engine", "c")
+            and "error" in r
+            and (r["fanout"], r["size"]) == (pick["fanout"], pick["size"])
+        ]
         reason = failed[0]["error"].splitlines()[0] if failed else "not measured"
         return f"headline: {text}n/a ({reason})", {"name": text.strip(" ="), "value": None}
     verdict = "meets" if value >= TARGET else "below"
     cpu = pick["engine_over_c_cpu_per_packet"]
     line = f"headline: {text}{value:.2f} ({verdict} the {TARGET} target; CPU time per packet engine/C = {cpu:.2f})"
-    return line, {"name": text.strip(" ="), "value": value, "target": TARGET, "fanout": pick["fanout"],
-                  "size": pick["size"]}
+    return line, {
+        "name": text.strip(" ="),
+        "value": value,
+        "target": TARGET,
+        "fanout": pick["fanout"],
+        "size": pick["size"],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

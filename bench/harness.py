@@ -45,9 +45,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from bench import srtp
 from bench.baseline.build import build
@@ -87,16 +87,34 @@ class Forwarder:
 
 def python_forwarder(module: str, *flags: str) -> Command:
     def command(binaries: dict[str, Path], source: int, dests: list[int], max_seconds: int) -> list[str]:
-        return [sys.executable, "-m", module, "--source", str(source), "--dest", ",".join(map(str, dests)),
-                "--max-seconds", str(max_seconds), *flags]
+        return [
+            sys.executable,
+            "-m",
+            module,
+            "--source",
+            str(source),
+            "--dest",
+            ",".join(map(str, dests)),
+            "--max-seconds",
+            str(max_seconds),
+            *flags,
+        ]
 
     return command
 
 
 def c_forwarder(*flags: str) -> Command:
     def command(binaries: dict[str, Path], source: int, dests: list[int], max_seconds: int) -> list[str]:
-        return [str(binaries["forwarder"]), "--source", str(source), "--dest", ",".join(map(str, dests)),
-                "--max-seconds", str(max_seconds), *flags]
+        return [
+            str(binaries["forwarder"]),
+            "--source",
+            str(source),
+            "--dest",
+            ",".join(map(str, dests)),
+            "--max-seconds",
+            str(max_seconds),
+            *flags,
+        ]
 
     return command
 
@@ -141,8 +159,9 @@ class Child:
     def read_line(self, timeout: float) -> str:
         ready, _, _ = select.select([self.process.stdout], [], [], timeout)
         if not ready:
-            raise RuntimeError(f"{Path(self.argv[0]).name} {' '.join(self.argv[1:3])}: no output in {timeout} s"
-                               + self.error_tail())
+            raise RuntimeError(
+                f"{Path(self.argv[0]).name} {' '.join(self.argv[1:3])}: no output in {timeout} s" + self.error_tail()
+            )
         line = self.process.stdout.readline().decode(errors="replace").strip()
         if not line:
             self.process.wait(timeout=5)
@@ -235,15 +254,51 @@ def run_case(forwarder: Forwarder, fanout: int, size: int, settings: Settings, b
             loadgen_args, sink_args, wire_size = [], [], size
             if forwarder.srtp is not None:
                 wire_size = size + srtp.PROFILES[forwarder.srtp].tag_length
-                loadgen_args = ["--srtp", str(forwarder.srtp), "--libsrtp", srtp.libsrtp_path(),
-                                "--key", srtp.key_salt("publisher", 0, forwarder.srtp).hex()]
+                loadgen_args = [
+                    "--srtp",
+                    str(forwarder.srtp),
+                    "--libsrtp",
+                    srtp.libsrtp_path(),
+                    "--key",
+                    srtp.key_salt("publisher", 0, forwarder.srtp).hex(),
+                ]
                 sink_args = ["--dump", str(dump), "--dump-count", str(srtp.SAMPLES_PER_SOCKET)]
-            sink = Child([str(binaries["sink"]), "--sockets", str(fanout), "--size", str(wire_size),
-                          "--counters", page.name, "--max-seconds", str(lifetime), *sink_args], helper_cpus)
+            sink = Child(
+                [
+                    str(binaries["sink"]),
+                    "--sockets",
+                    str(fanout),
+                    "--size",
+                    str(wire_size),
+                    "--counters",
+                    page.name,
+                    "--max-seconds",
+                    str(lifetime),
+                    *sink_args,
+                ],
+                helper_cpus,
+            )
             dests = [int(p) for p in sink.read_line(10).split()[1].split(",")]
-            loadgen = Child([str(binaries["loadgen"]), "--size", str(size), "--fanout", str(fanout),
-                             "--counters", page.name, "--window", str(credit), "--burst", str(settings.burst),
-                             "--max-seconds", str(lifetime), *loadgen_args], helper_cpus, stdin=True)
+            loadgen = Child(
+                [
+                    str(binaries["loadgen"]),
+                    "--size",
+                    str(size),
+                    "--fanout",
+                    str(fanout),
+                    "--counters",
+                    page.name,
+                    "--window",
+                    str(credit),
+                    "--burst",
+                    str(settings.burst),
+                    "--max-seconds",
+                    str(lifetime),
+                    *loadgen_args,
+                ],
+                helper_cpus,
+                stdin=True,
+            )
             source = int(loadgen.read_line(10).split()[1])
             process = Child(forwarder.command(binaries, source, dests, lifetime), forwarder_cpus)
             port = int(process.read_line(forwarder.startup_timeout).split()[1])
@@ -255,10 +310,12 @@ def run_case(forwarder: Forwarder, fanout: int, size: int, settings: Settings, b
             after = _sample(counters, process, loadgen, sink, forwarder_cpus)
             for child in (sink, loadgen, process):
                 if child.process.poll() is not None:
-                    raise RuntimeError(f"{' '.join(child.argv[:3])} exited ({child.process.returncode}) "
-                                       f"during the measurement" + child.error_tail())
+                    raise RuntimeError(
+                        f"{' '.join(child.argv[:3])} exited ({child.process.returncode}) "
+                        f"during the measurement" + child.error_tail()
+                    )
             result.update(_figures(before, after, port, dests))
-        except Exception as error:  # noqa: BLE001 -- one failed row must not lose the others
+        except Exception as error:
             result["error"] = str(error)
         finally:
             # the generator first: a forwarder still busy with queued input may be slow to see SIGTERM
@@ -276,7 +333,7 @@ def run_case(forwarder: Forwarder, fanout: int, size: int, settings: Settings, b
 
 
 def _sample(counters: mmap.mmap, forwarder: Child, loadgen: Child, sink: Child, cpus: set[int] | None) -> dict:
-    sample = dict(zip(_COUNTER_NAMES, _COUNTERS.unpack(counters[:_COUNTERS.size])))
+    sample = dict(zip(_COUNTER_NAMES, _COUNTERS.unpack(counters[: _COUNTERS.size])))
     sample["time"] = time.monotonic()
     sample["fwd_user"], sample["fwd_sys"] = _cpu_seconds(forwarder.pid)
     sample["gen_cpu"] = sum(_cpu_seconds(loadgen.pid))
@@ -304,8 +361,9 @@ def _figures(before: dict, after: dict, port: int, dests: list[int]) -> dict:
         "forwarder_user_percent": 100 * user / elapsed,
         "forwarder_sys_percent": 100 * system / elapsed,
         # Time other processes took on the forwarder's CPU (its own CPU when pinned): background noise.
-        "other_cpu_percent_on_forwarder_cpu": None if after["cpu_busy"] is None else
-        max(0.0, 100 * (after["cpu_busy"] - before["cpu_busy"] - user - system) / elapsed),
+        "other_cpu_percent_on_forwarder_cpu": None
+        if after["cpu_busy"] is None
+        else max(0.0, 100 * (after["cpu_busy"] - before["cpu_busy"] - user - system) / elapsed),
         "loadgen_cpu_percent": 100 * (after["gen_cpu"] - before["gen_cpu"]) / elapsed,
         "sink_cpu_percent": 100 * (after["sink_cpu"] - before["sink_cpu"]) / elapsed,
         "bad_packets": after["sink_bad"] - before["sink_bad"],
@@ -350,20 +408,24 @@ def print_results(results: list[dict]) -> None:
     """The per-row table, every benchmark alike."""
     width = max([9, *(len(r["forwarder"]) for r in results)])
     print()
-    print(f"{'fan-out':>7} {'size':>5} {'forwarder':<{width}} {'out pps':>11} {'CPU ns/pkt':>10} {'fwd CPU':>8} "
-          f"{'(usr/sys)':>10} {'others':>6} {'gen+sink':>8} {'in drops':>8} {'resyncs':>7} {'bad':>4}")
+    print(
+        f"{'fan-out':>7} {'size':>5} {'forwarder':<{width}} {'out pps':>11} {'CPU ns/pkt':>10} {'fwd CPU':>8} "
+        f"{'(usr/sys)':>10} {'others':>6} {'gen+sink':>8} {'in drops':>8} {'resyncs':>7} {'bad':>4}"
+    )
     for r in results:
         head = f"{r['fanout']:>7} {r['size']:>5} {r['forwarder']:<{width}}"
         if "error" in r:
             print(f"{head} ERROR: {r['error'].splitlines()[0]}")
             continue
         note = f"  ({len(r['failed_rounds'])} round(s) failed)" if r.get("failed_rounds") else ""
-        print(f"{head} {r['output_pps']:>11,.0f} {fmt(r['cpu_ns_per_packet'], '>10,.0f')} "
-              f"{r['forwarder_cpu_percent']:>7.0f}% "
-              f"{r['forwarder_user_percent']:>4.0f}/{r['forwarder_sys_percent']:<4.0f}% "
-              f"{fmt(r['other_cpu_percent_on_forwarder_cpu'], '>5.0f')}% "
-              f"{r['loadgen_cpu_percent'] + r['sink_cpu_percent']:>7.0f}% "
-              f"{r['input_drops']:>8} {r['loadgen_resyncs']:>7} {r['bad_packets']:>4}{note}")
+        print(
+            f"{head} {r['output_pps']:>11,.0f} {fmt(r['cpu_ns_per_packet'], '>10,.0f')} "
+            f"{r['forwarder_cpu_percent']:>7.0f}% "
+            f"{r['forwarder_user_percent']:>4.0f}/{r['forwarder_sys_percent']:<4.0f}% "
+            f"{fmt(r['other_cpu_percent_on_forwarder_cpu'], '>5.0f')}% "
+            f"{r['loadgen_cpu_percent'] + r['sink_cpu_percent']:>7.0f}% "
+            f"{r['input_drops']:>8} {r['loadgen_resyncs']:>7} {r['bad_packets']:>4}{note}"
+        )
     print()
 
 
@@ -380,15 +442,22 @@ def add_arguments(parser: argparse.ArgumentParser, forwarders: dict[str, Forward
     parser.add_argument("--quick", action="store_true", help="smoke run: fan-out 10 x 1200 B, short windows")
     parser.add_argument("--json", metavar="PATH", help="write every figure there")
     parser.add_argument("--cases", type=parse_cases, help=f"FANOUTxSIZE,... (default: {default_cases})")
-    parser.add_argument("--forwarders", default=",".join(n for n, f in forwarders.items() if f.default),
-                        help=f"comma-separated rows to run, of: {', '.join(forwarders)}")
-    parser.add_argument("--rounds", type=int,
-                        help="measure every row this often, interleaved; report the median (default 3, quick 1)")
+    parser.add_argument(
+        "--forwarders",
+        default=",".join(n for n, f in forwarders.items() if f.default),
+        help=f"comma-separated rows to run, of: {', '.join(forwarders)}",
+    )
+    parser.add_argument(
+        "--rounds", type=int, help="measure every row this often, interleaved; report the median (default 3, quick 1)"
+    )
     parser.add_argument("--warmup", type=float, help="seconds before each window (default 0.7, quick 0.3)")
     parser.add_argument("--window", type=float, help="seconds measured per row (default 1.5, quick 1.0)")
-    parser.add_argument("--credit", type=int,
-                        help="load generator: input packets in flight at most (default: 128 up to 500 B, else 64, "
-                             "so that they fit the forwarder's default 208 KiB receive buffer)")
+    parser.add_argument(
+        "--credit",
+        type=int,
+        help="load generator: input packets in flight at most (default: 128 up to 500 B, else 64, "
+        "so that they fit the forwarder's default 208 KiB receive buffer)",
+    )
     parser.add_argument("--burst", type=int, default=32, help="load generator: packets per sendmmsg at most")
     parser.add_argument("--no-pin", dest="pin", action="store_false", help="do not pin the forwarder to its own CPU")
 
@@ -407,9 +476,15 @@ class Run:
     load_before: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
     @classmethod
-    def from_arguments(cls, title: str, parser: argparse.ArgumentParser, args: argparse.Namespace,
-                       forwarders: dict[str, Forwarder], all_cases: list[tuple[int, int]],
-                       quick_cases: list[tuple[int, int]]) -> Run:
+    def from_arguments(
+        cls,
+        title: str,
+        parser: argparse.ArgumentParser,
+        args: argparse.Namespace,
+        forwarders: dict[str, Forwarder],
+        all_cases: list[tuple[int, int]],
+        quick_cases: list[tuple[int, int]],
+    ) -> Run:
         names = [n.strip() for n in args.forwarders.split(",") if n.strip()]
         unknown = [n for n in names if n not in forwarders]
         if unknown:
@@ -421,8 +496,14 @@ class Run:
             burst=args.burst,
             pin=args.pin,
         )
-        return cls(title, args.cases or (quick_cases if args.quick else all_cases), names,
-                   args.rounds or (1 if args.quick else 3), settings, forwarders)
+        return cls(
+            title,
+            args.cases or (quick_cases if args.quick else all_cases),
+            names,
+            args.rounds or (1 if args.quick else 3),
+            settings,
+            forwarders,
+        )
 
     def measure(self) -> list[dict]:
         """Every row of every case, --rounds times interleaved; the median round of each row."""
@@ -430,10 +511,12 @@ class Run:
         self.started = time.time()
         self.load_before = os.getloadavg()
         forwarder_cpus, helper_cpus = cpus(self.settings.pin)
-        print(f"{self.title}: {len(self.cases)} cases x {len(self.names)} forwarders x {self.rounds} rounds, "
-              f"{self.settings.warmup} s warm-up + {self.settings.window} s window each; "
-              f"forwarder on CPUs {sorted(forwarder_cpus) if forwarder_cpus else 'any'}, generator and sink on "
-              f"{sorted(helper_cpus) if helper_cpus else 'any'}; load average {self.load_before[0]:.2f}")
+        print(
+            f"{self.title}: {len(self.cases)} cases x {len(self.names)} forwarders x {self.rounds} rounds, "
+            f"{self.settings.warmup} s warm-up + {self.settings.window} s window each; "
+            f"forwarder on CPUs {sorted(forwarder_cpus) if forwarder_cpus else 'any'}, generator and sink on "
+            f"{sorted(helper_cpus) if helper_cpus else 'any'}; load average {self.load_before[0]:.2f}"
+        )
         width = max(len(n) for n in self.names)
         for name in self.names:
             print(f"  {name:<{width}} {self.forwarders[name].description}")
@@ -444,29 +527,46 @@ class Run:
                 for name in self.names:  # interleaved, so background load hits every row alike
                     row = run_case(self.forwarders[name], fanout, size, self.settings, binaries)
                     rows.setdefault((name, fanout, size), []).append(row)
-                    status = row["error"].splitlines()[0] if "error" in row else \
-                        f"{row['output_pps']:,.0f} pps, {row['forwarder_cpu_percent']:.0f}% CPU"
-                    print(f"  [{round_ + 1}/{self.rounds}] fan-out {fanout:>2}, {size:>4} B, {name:<{width}} "
-                          f"{status}", flush=True)
+                    status = (
+                        row["error"].splitlines()[0]
+                        if "error" in row
+                        else f"{row['output_pps']:,.0f} pps, {row['forwarder_cpu_percent']:.0f}% CPU"
+                    )
+                    print(
+                        f"  [{round_ + 1}/{self.rounds}] fan-out {fanout:>2}, {size:>4} B, {name:<{width}} {status}",
+                        flush=True,
+                    )
         return [median_row(rows[(name, fanout, size)]) for fanout, size in self.cases for name in self.names]
 
-    def finish(self, benchmark: str, argv: list[str] | None, results: list[dict], extra: dict,
-               json_path: str | None) -> tuple[float, float, float]:
+    def finish(
+        self, benchmark: str, argv: list[str] | None, results: list[dict], extra: dict, json_path: str | None
+    ) -> tuple[float, float, float]:
         """Prints the closing line (time, load) and writes the JSON report; returns the load after."""
         load_after = os.getloadavg()
-        print(f"{time.time() - self.started:.0f} s; load average {self.load_before[0]:.2f} before, "
-              f"{load_after[0]:.2f} after (other processes on this machine make figures noisy)")
+        print(
+            f"{time.time() - self.started:.0f} s; load average {self.load_before[0]:.2f} before, "
+            f"{load_after[0]:.2f} after (other processes on this machine make figures noisy)"
+        )
         if json_path:
             report = {
                 "benchmark": benchmark,
-                "command": " ".join(["python", "-m", f"bench.{benchmark}",
-                                     *(argv if argv is not None else sys.argv[1:])]),
+                "command": " ".join(
+                    ["python", "-m", f"bench.{benchmark}", *(argv if argv is not None else sys.argv[1:])]
+                ),
                 "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(self.started)),
-                "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                            "python": platform.python_version(),
-                            "load_average_before": self.load_before, "load_average_after": load_after},
-                "settings": {**vars(self.settings), "rounds": self.rounds, "cases": self.cases,
-                             "forwarders": self.names},
+                "machine": {
+                    "cpus": os.cpu_count(),
+                    "platform": platform.platform(),
+                    "python": platform.python_version(),
+                    "load_average_before": self.load_before,
+                    "load_average_after": load_after,
+                },
+                "settings": {
+                    **vars(self.settings),
+                    "rounds": self.rounds,
+                    "cases": self.cases,
+                    "forwarders": self.names,
+                },
                 "forwarders": {n: self.forwarders[n].description for n in self.names},
                 "results": results,
                 **extra,

@@ -26,8 +26,8 @@ import asyncio
 import contextlib
 import json
 import random
-import signal
 import re
+import signal
 import struct
 import sys
 import time
@@ -87,8 +87,8 @@ class Recorder:
         first = data[0]
         offset = 12 + 4 * (first & 0x0F)
         if first & 0x10 and len(data) >= offset + 4:
-            offset += 4 + 4 * int.from_bytes(data[offset + 2:offset + 4], "big")
-        if len(data) < offset + _BODY.size or data[offset:offset + 4] != MAGIC:
+            offset += 4 + 4 * int.from_bytes(data[offset + 2 : offset + 4], "big")
+        if len(data) < offset + _BODY.size or data[offset : offset + 4] != MAGIC:
             self.foreign += 1
             return
         _, publisher, seq = _BODY.unpack_from(data, offset)
@@ -119,8 +119,9 @@ class LightPeer:
         return self.participant.id
 
     @classmethod
-    async def join(cls, index: int, server: Any, token: str, room_id: str, recorder: Recorder,
-                   size: int = 160) -> LightPeer:
+    async def join(
+        cls, index: int, server: Any, token: str, room_id: str, recorder: Recorder, size: int = 160
+    ) -> LightPeer:
         return cls(index, await Participant.join(server, token, room_id), recorder, size)
 
     async def publish(self) -> None:
@@ -160,8 +161,9 @@ class LightPeer:
         """Send one numbered packet; returns the time it was handed over (time.monotonic)."""
         self.seq = (self.seq + 1) & 0xFFFF
         self.timestamp = (self.timestamp + 960) & 0xFFFFFFFF
-        packet = (_HEADER.pack(0x80, self.payload_type, self.seq, self.timestamp, self.ssrc)
-                  + _BODY.pack(MAGIC, self.index, self.sent_count).ljust(self.size - 12, b"\0"))
+        packet = _HEADER.pack(0x80, self.payload_type, self.seq, self.timestamp, self.ssrc) + _BODY.pack(
+            MAGIC, self.index, self.sent_count
+        ).ljust(self.size - 12, b"\0")
         self.sent_count += 1
         now = time.monotonic()
         probe = self.recorder.probes.get(self.index)
@@ -294,9 +296,14 @@ async def _serve(args: argparse.Namespace) -> dict[str, Any]:
         flowing = await load.flowing()
     finally:
         await load.close()
-    return {"meetings": len(load.meetings), "streams": len(load.pairs()), "streams_flowing_at_end": flowing,
-            "received_pps": received / seconds if seconds else 0.0, "foreign_packets": load.recorder.foreign,
-            "send_errors": sum(p.send_errors for p in load.peers)}
+    return {
+        "meetings": len(load.meetings),
+        "streams": len(load.pairs()),
+        "streams_flowing_at_end": flowing,
+        "received_pps": received / seconds if seconds else 0.0,
+        "foreign_packets": load.recorder.foreign,
+        "send_errors": sum(p.send_errors for p in load.peers),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -61,11 +61,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from podium_client import PodiumServer  # on sys.path through bench.meeting_load
 
 from bench.channel_floor import ChannelFloor
 from bench.harness import Child, _last_json
-from bench.meeting_load import Load, LightPeer, Meeting, Probe, loopback_only
-from podium_client import PodiumServer  # on sys.path through bench.meeting_load
+from bench.meeting_load import LightPeer, Load, Meeting, Probe, loopback_only
 
 TARGET_MS = 5.0
 
@@ -110,14 +110,19 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 def summary(values: list[float]) -> dict[str, Any]:
-    return {"n": len(values), "p50": percentile(values, 50), "p99": percentile(values, 99),
-            "mean": statistics.fmean(values) if values else None, "max": max(values) if values else None}
+    return {
+        "n": len(values),
+        "p50": percentile(values, 50),
+        "p99": percentile(values, 99),
+        "mean": statistics.fmean(values) if values else None,
+        "max": max(values) if values else None,
+    }
 
 
 def _metric_totals(text: str) -> dict[str, float]:
     totals: dict[str, float] = {}
     for line in text.splitlines():
-        match = re.match(r'^(podium_(?:moderation|engine_apply)_seconds_(?:sum|count|bucket))(\{[^}]*\})? (\S+)$', line)
+        match = re.match(r"^(podium_(?:moderation|engine_apply)_seconds_(?:sum|count|bucket))(\{[^}]*\})? (\S+)$", line)
         if match:
             totals[match.group(1) + (match.group(2) or "")] = float(match.group(3))
     return totals
@@ -144,8 +149,11 @@ def breakdown(before: dict[str, float], after: dict[str, float]) -> dict[str, An
                 buckets.append((float(match.group(1)), value - before.get(key, 0)))
         buckets.sort()
         p99_bound = next((bound for bound, cumulative in buckets if count and cumulative >= 0.99 * count), None)
-        out[name] = {"count": count, "mean_ms": 1000 * total / count if count else None,
-                     "p99_bucket_ms": 1000 * p99_bound if p99_bound is not None else None}
+        out[name] = {
+            "count": count,
+            "mean_ms": 1000 * total / count if count else None,
+            "p99_bucket_ms": 1000 * p99_bound if p99_bound is not None else None,
+        }
     return out
 
 
@@ -206,13 +214,16 @@ class Bench:
             await asyncio.sleep(0.003)
             if self.args.via == "signaling":  # the organizer's already authenticated WebSocket
                 t0 = time.monotonic()
-                reply = await meeting.peers[0].participant.moderate("revoke_permission", target=target.id,
-                                                                    capability="microphone")
+                reply = await meeting.peers[0].participant.moderate(
+                    "revoke_permission", target=target.id, capability="microphone"
+                )
                 t1 = time.monotonic()
             else:
                 t0 = time.monotonic()
-                response = await client.post(f"/api/v1/meetings/{meeting.id}/actions", json={
-                    "action": "revoke_permission", "target": target.id, "capability": "microphone"})
+                response = await client.post(
+                    f"/api/v1/meetings/{meeting.id}/actions",
+                    json={"action": "revoke_permission", "target": target.id, "capability": "microphone"},
+                )
                 t1 = time.monotonic()
                 response.raise_for_status()
                 reply = response.json()
@@ -229,25 +240,39 @@ class Bench:
         arrivals = [(seq, at) for s in subscribers for seq, at in probe.arrivals[s] if seq in probe.sent]
         strays = [seq for s in subscribers for seq, _ in probe.arrivals[s] if seq not in probe.sent]
         if strays and max(strays) > min(probe.sent):
-            print(f"warning: {target.id}: packets {strays} arrived but were not sent during the probe "
-                  f"({min(probe.sent)}..{max(probe.sent)})", file=sys.stderr)
+            print(
+                f"warning: {target.id}: packets {strays} arrived but were not sent during the probe "
+                f"({min(probe.sent)}..{max(probe.sent)})",
+                file=sys.stderr,
+            )
         last_seq, last_at = max(arrivals, key=lambda a: a[1])
         forwarded_max = max(seq for seq, _ in arrivals)
         first_dropped = min((seq for seq in probe.sent if seq > forwarded_max), default=None)
         sent_after = sum(1 for at in probe.sent.values() if at > t1)
         leaked = sum(1 for seq, _ in arrivals if probe.sent.get(seq, 0) > t1)
         sample = Sample(
-            meeting=m, target=target.id, revoke_ms=1000 * (last_at - t0), api_ms=1000 * (t1 - t0),
-            baseline_ms=1000 * (b1 - b0), http_only_ms=1000 * (m1 - m0), channel_ms=1000 * channel_s,
+            meeting=m,
+            target=target.id,
+            revoke_ms=1000 * (last_at - t0),
+            api_ms=1000 * (t1 - t0),
+            baseline_ms=1000 * (b1 - b0),
+            http_only_ms=1000 * (m1 - m0),
+            channel_ms=1000 * channel_s,
             gate_after_ms=1000 * (probe.sent[forwarded_max] - t0),
             gate_before_ms=1000 * (probe.sent[first_dropped] - t0) if first_dropped is not None else None,
-            sent_after_reply=sent_after, leaked=leaked, stopped=leaked == 0 and sent_after > 0, version=version,
+            sent_after_reply=sent_after,
+            leaked=leaked,
+            stopped=leaked == 0 and sent_after > 0,
+            version=version,
             server_to_ack_ms=server.get("podium_engine_apply_seconds"),
-            server_total_ms=server.get("podium_moderation_seconds"))
+            server_total_ms=server.get("podium_moderation_seconds"),
+        )
 
         # back to forwarding: grant again, the participant turns the microphone on
-        response = await client.post(f"/api/v1/meetings/{meeting.id}/actions", json={
-            "action": "grant_permission", "target": target.id, "capability": "microphone"})
+        response = await client.post(
+            f"/api/v1/meetings/{meeting.id}/actions",
+            json={"action": "grant_permission", "target": target.id, "capability": "microphone"},
+        )
         response.raise_for_status()
         await target.participant.request({"type": "set-source", "source": "microphone", "on": True})
         return sample
@@ -275,9 +300,24 @@ async def run(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
     try:
         async with asyncio.timeout(args.max_seconds):
             if args.meetings > watched:
-                background = Child([sys.executable, "-m", "bench.meeting_load", "--url", server.url,
-                                    "--meetings", str(args.meetings - watched), "--rate", str(args.rate),
-                                    "--size", str(args.size), "--max-seconds", str(args.max_seconds)], None)
+                background = Child(
+                    [
+                        sys.executable,
+                        "-m",
+                        "bench.meeting_load",
+                        "--url",
+                        server.url,
+                        "--meetings",
+                        str(args.meetings - watched),
+                        "--rate",
+                        str(args.rate),
+                        "--size",
+                        str(args.size),
+                        "--max-seconds",
+                        str(args.max_seconds),
+                    ],
+                    None,
+                )
             await bench.floor.start()
             await bench.load.open(watched)
             await bench.load.wait_flowing()
@@ -306,44 +346,66 @@ async def run(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
     revoke = [s.revoke_ms for s in samples]
     api = [s.api_ms for s in samples]
     baseline = [s.baseline_ms for s in samples]
-    summaries = {"revoke_ms": summary(revoke), "api_call_ms": summary(api), "baseline_ms": summary(baseline),
-                 "http_only_ms": summary([s.http_only_ms for s in samples]),
-                 "channel_ms": summary([s.channel_ms for s in samples]),
-                 "gate_after_ms": summary([s.gate_after_ms for s in samples]),
-                 "gate_before_ms": summary([s.gate_before_ms for s in samples if s.gate_before_ms is not None]),
-                 "bracket_ms": summary([s.gate_before_ms - s.gate_after_ms for s in samples
-                                        if s.gate_before_ms is not None]),
-                 "http_and_auth_ms": summary([s.api_ms - s.server_total_ms for s in samples
-                                              if s.server_total_ms is not None]),
-                 "endpoint_to_ack_ms": summary([s.server_to_ack_ms for s in samples if s.server_to_ack_ms is not None]),
-                 "after_ack_ms": summary([s.server_total_ms - s.server_to_ack_ms for s in samples
-                                          if s.server_total_ms is not None and s.server_to_ack_ms is not None])}
+    summaries = {
+        "revoke_ms": summary(revoke),
+        "api_call_ms": summary(api),
+        "baseline_ms": summary(baseline),
+        "http_only_ms": summary([s.http_only_ms for s in samples]),
+        "channel_ms": summary([s.channel_ms for s in samples]),
+        "gate_after_ms": summary([s.gate_after_ms for s in samples]),
+        "gate_before_ms": summary([s.gate_before_ms for s in samples if s.gate_before_ms is not None]),
+        "bracket_ms": summary([s.gate_before_ms - s.gate_after_ms for s in samples if s.gate_before_ms is not None]),
+        "http_and_auth_ms": summary([s.api_ms - s.server_total_ms for s in samples if s.server_total_ms is not None]),
+        "endpoint_to_ack_ms": summary([s.server_to_ack_ms for s in samples if s.server_to_ack_ms is not None]),
+        "after_ack_ms": summary(
+            [
+                s.server_total_ms - s.server_to_ack_ms
+                for s in samples
+                if s.server_total_ms is not None and s.server_to_ack_ms is not None
+            ]
+        ),
+    }
     base_p99 = summaries["baseline_ms"]["p99"]
-    ratios = {"revoke_p99_over_baseline_p99": summaries["revoke_ms"]["p99"] / base_p99 if base_p99 else None,
-              "api_p99_over_baseline_p99": summaries["api_call_ms"]["p99"] / base_p99 if base_p99 else None,
-              "revoke_p99_over_channel_p99": (summaries["revoke_ms"]["p99"] / summaries["channel_ms"]["p99"]
-                                              if summaries["channel_ms"]["p99"] else None),
-              "revoke_p50_over_baseline_p50": (summaries["revoke_ms"]["p50"] / summaries["baseline_ms"]["p50"]
-                                               if summaries["baseline_ms"]["p50"] else None)}
+    ratios = {
+        "revoke_p99_over_baseline_p99": summaries["revoke_ms"]["p99"] / base_p99 if base_p99 else None,
+        "api_p99_over_baseline_p99": summaries["api_call_ms"]["p99"] / base_p99 if base_p99 else None,
+        "revoke_p99_over_channel_p99": (
+            summaries["revoke_ms"]["p99"] / summaries["channel_ms"]["p99"] if summaries["channel_ms"]["p99"] else None
+        ),
+        "revoke_p50_over_baseline_p50": (
+            summaries["revoke_ms"]["p50"] / summaries["baseline_ms"]["p50"] if summaries["baseline_ms"]["p50"] else None
+        ),
+    }
     return {
-        "load": {"meetings": args.meetings, "watched_meetings": watched,
-                 "participants": 3 * args.meetings, "publishers": 3 * args.meetings,
-                 "forwarded_streams": 6 * args.meetings, "rate_pps_per_publisher": args.rate,
-                 "packet_bytes": args.size, "engine_in_pps": 3 * args.meetings * args.rate,
-                 "engine_out_pps": 6 * args.meetings * args.rate,
-                 "watched_streams": len(pairs), "watched_streams_flowing_after": flowing_after,
-                 "watched_received_pps": forwarded / phase_s,
-                 "background": background_report,
-                 "streams_flowing_after": flowing_after + background_report.get("streams_flowing_at_end", 0),
-                 "received_pps_during_phase": forwarded / phase_s + background_report.get("received_pps", 0.0),
-                 "server_cpu_share_during_phase": (cpu_after - cpu_before) / phase_s,
-                 "foreign_packets": bench.recorder.foreign + background_report.get("foreign_packets", 0),
-                 "send_errors": sum(p.send_errors for p in bench.load.peers)
-                                + background_report.get("send_errors", 0)},
-        "samples": len(samples), "stopped": sum(s.stopped for s in samples),
+        "load": {
+            "meetings": args.meetings,
+            "watched_meetings": watched,
+            "participants": 3 * args.meetings,
+            "publishers": 3 * args.meetings,
+            "forwarded_streams": 6 * args.meetings,
+            "rate_pps_per_publisher": args.rate,
+            "packet_bytes": args.size,
+            "engine_in_pps": 3 * args.meetings * args.rate,
+            "engine_out_pps": 6 * args.meetings * args.rate,
+            "watched_streams": len(pairs),
+            "watched_streams_flowing_after": flowing_after,
+            "watched_received_pps": forwarded / phase_s,
+            "background": background_report,
+            "streams_flowing_after": flowing_after + background_report.get("streams_flowing_at_end", 0),
+            "received_pps_during_phase": forwarded / phase_s + background_report.get("received_pps", 0.0),
+            "server_cpu_share_during_phase": (cpu_after - cpu_before) / phase_s,
+            "foreign_packets": bench.recorder.foreign + background_report.get("foreign_packets", 0),
+            "send_errors": sum(p.send_errors for p in bench.load.peers) + background_report.get("send_errors", 0),
+        },
+        "samples": len(samples),
+        "stopped": sum(s.stopped for s in samples),
         "leaked_packets": sum(s.leaked for s in samples),
-        **summaries, "ratios": ratios, "server": breakdown(metrics_before, metrics_after),
-        "setup_seconds": setup_s, "phase_seconds": phase_s, "revocations": [asdict(s) for s in samples],
+        **summaries,
+        "ratios": ratios,
+        "server": breakdown(metrics_before, metrics_after),
+        "setup_seconds": setup_s,
+        "phase_seconds": phase_s,
+        "revocations": [asdict(s) for s in samples],
     }
 
 
@@ -353,47 +415,65 @@ def _ms(value: float | None) -> str:
 
 def report(result: dict[str, Any]) -> str:
     load = result["load"]
-    print(f"load: {load['meetings']} meetings x 3 participants, every one publishing one microphone "
-          f"({load['rate_pps_per_publisher']} pps, {load['packet_bytes']} B SRTP) and receiving the two others: "
-          f"{load['engine_in_pps']} pps into the engine, {load['engine_out_pps']} pps out "
-          f"({load['received_pps_during_phase']:.0f} pps received during the revocations); "
-          f"server (control + worker) CPU {100 * load['server_cpu_share_during_phase']:.0f} % of a core")
-    print(f"revocations in {load['watched_meetings']} meetings whose peers run in this process; the other "
-          f"{load['meetings'] - load['watched_meetings']} meetings' peers in a background process")
+    print(
+        f"load: {load['meetings']} meetings x 3 participants, every one publishing one microphone "
+        f"({load['rate_pps_per_publisher']} pps, {load['packet_bytes']} B SRTP) and receiving the two others: "
+        f"{load['engine_in_pps']} pps into the engine, {load['engine_out_pps']} pps out "
+        f"({load['received_pps_during_phase']:.0f} pps received during the revocations); "
+        f"server (control + worker) CPU {100 * load['server_cpu_share_during_phase']:.0f} % of a core"
+    )
+    print(
+        f"revocations in {load['watched_meetings']} meetings whose peers run in this process; the other "
+        f"{load['meetings'] - load['watched_meetings']} meetings' peers in a background process"
+    )
     print(f"setup {result['setup_seconds']:.1f} s, {result['samples']} revocations in {result['phase_seconds']:.1f} s")
     print()
     print(f"{'measure (ms)':<46} {'p50':>7} {'p99':>7} {'mean':>7} {'max':>7}")
-    rows = [("revoke: API call -> last forwarded packet", "revoke_ms"),
-            ("call -> reply (REST 200, engine acked)", "api_call_ms"),
-            ("baseline: GET /meetings/{id} round trip", "baseline_ms"),
-            ("HTTP alone: GET /metrics round trip (no auth)", "http_only_ms"),
-            ("engine channel alone: gate op apply -> ack", "channel_ms"),
-            ("gate open at (last forwarded packet sent)", "gate_after_ms"),
-            ("gate closed by (first dropped packet sent)", "gate_before_ms"),
-            ("resolution: first dropped - last forwarded", "bracket_ms"),
-            ("call split: HTTP + auth (outside the endpoint)", "http_and_auth_ms"),
-            ("call split: endpoint -> engine ack", "endpoint_to_ack_ms"),
-            ("call split: after the ack (audit, events)", "after_ack_ms")]
+    rows = [
+        ("revoke: API call -> last forwarded packet", "revoke_ms"),
+        ("call -> reply (REST 200, engine acked)", "api_call_ms"),
+        ("baseline: GET /meetings/{id} round trip", "baseline_ms"),
+        ("HTTP alone: GET /metrics round trip (no auth)", "http_only_ms"),
+        ("engine channel alone: gate op apply -> ack", "channel_ms"),
+        ("gate open at (last forwarded packet sent)", "gate_after_ms"),
+        ("gate closed by (first dropped packet sent)", "gate_before_ms"),
+        ("resolution: first dropped - last forwarded", "bracket_ms"),
+        ("call split: HTTP + auth (outside the endpoint)", "http_and_auth_ms"),
+        ("call split: endpoint -> engine ack", "endpoint_to_ack_ms"),
+        ("call split: after the ack (audit, events)", "after_ack_ms"),
+    ]
     for label, key in rows:
         s = result[key]
         print(f"{label:<46} {_ms(s['p50']):>7} {_ms(s['p99']):>7} {_ms(s['mean']):>7} {_ms(s['max']):>7}")
     ratios = result["ratios"]
-    print(f"ratios to the baseline: revoke p99 / baseline p99 = {_ms(ratios['revoke_p99_over_baseline_p99'])}, "
-          f"API call p99 / baseline p99 = {_ms(ratios['api_p99_over_baseline_p99'])}, "
-          f"revoke p50 / baseline p50 = {_ms(ratios['revoke_p50_over_baseline_p50'])}; "
-          f"revoke p99 / engine channel alone p99 = {_ms(ratios['revoke_p99_over_channel_p99'])}")
+    print(
+        f"ratios to the baseline: revoke p99 / baseline p99 = {_ms(ratios['revoke_p99_over_baseline_p99'])}, "
+        f"API call p99 / baseline p99 = {_ms(ratios['api_p99_over_baseline_p99'])}, "
+        f"revoke p50 / baseline p50 = {_ms(ratios['revoke_p50_over_baseline_p50'])}; "
+        f"revoke p99 / engine channel alone p99 = {_ms(ratios['revoke_p99_over_channel_p99'])}"
+    )
     for name, figures in result["server"].items():
-        print(f"server {name} over the phase (revoke + grant + turn on): n={figures['count']:.0f}, "
-              f"mean {_ms(figures['mean_ms'])} ms, p99 <= {_ms(figures['p99_bucket_ms'])} ms (bucket)")
-    print(f"stopped: {result['stopped']}/{result['samples']} revocations (no packet sent after the 200 arrived; "
-          f"{result['leaked_packets']} leaked); streams still flowing afterwards: "
-          f"{load['streams_flowing_after']}/{load['forwarded_streams']}")
+        print(
+            f"server {name} over the phase (revoke + grant + turn on): n={figures['count']:.0f}, "
+            f"mean {_ms(figures['mean_ms'])} ms, p99 <= {_ms(figures['p99_bucket_ms'])} ms (bucket)"
+        )
+    print(
+        f"stopped: {result['stopped']}/{result['samples']} revocations (no packet sent after the 200 arrived; "
+        f"{result['leaked_packets']} leaked); streams still flowing afterwards: "
+        f"{load['streams_flowing_after']}/{load['forwarded_streams']}"
+    )
     p99 = result["revoke_ms"]["p99"]
     verdict = "n/a" if p99 is None else ("meets" if p99 < TARGET_MS else "misses")
-    line = (f"headline: revoke p99 = {_ms(p99)} ms (target {TARGET_MS:g} ms, {verdict}); "
-            f"p99 / baseline p99 = {_ms(ratios['revoke_p99_over_baseline_p99'])}")
-    result["headline"] = {"name": "revoke p99 ms", "value": p99, "target_ms": TARGET_MS,
-                          "over_baseline_p99": ratios["revoke_p99_over_baseline_p99"]}
+    line = (
+        f"headline: revoke p99 = {_ms(p99)} ms (target {TARGET_MS:g} ms, {verdict}); "
+        f"p99 / baseline p99 = {_ms(ratios['revoke_p99_over_baseline_p99'])}"
+    )
+    result["headline"] = {
+        "name": "revoke p99 ms",
+        "value": p99,
+        "target_ms": TARGET_MS,
+        "over_baseline_p99": ratios["revoke_p99_over_baseline_p99"],
+    }
     return line
 
 
@@ -402,16 +482,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="4 meetings, 24 revocations (about 20 s)")
     parser.add_argument("--json", metavar="PATH", help="write the full report (every revocation) here")
     parser.add_argument("--meetings", type=int, help="meetings forwarding at once (default 20; quick 4)")
-    parser.add_argument("--watched", type=int, default=5, help="meetings revoked in, in this process (the "
-                        "others run in a background process: bench/meeting_load.py; default 5, quick 2)")
-    parser.add_argument("--via", choices=("api", "signaling"), default="api", help="revoke through the REST "
-                        "API (default) or the organizer's signaling WebSocket (`moderate`: no HTTP request, no "
-                        "per-request authentication), for comparison")
+    parser.add_argument(
+        "--watched",
+        type=int,
+        default=5,
+        help="meetings revoked in, in this process (the "
+        "others run in a background process: bench/meeting_load.py; default 5, quick 2)",
+    )
+    parser.add_argument(
+        "--via",
+        choices=("api", "signaling"),
+        default="api",
+        help="revoke through the REST "
+        "API (default) or the organizer's signaling WebSocket (`moderate`: no HTTP request, no "
+        "per-request authentication), for comparison",
+    )
     parser.add_argument("--revocations", type=int, help="revocations (default 200; quick 24)")
     parser.add_argument("--rate", type=float, default=50.0, help="packets/s per publisher (default 50)")
     parser.add_argument("--size", type=int, default=160, help="RTP packet bytes before SRTP (default 160)")
-    parser.add_argument("--probe-interval", type=float, default=1.0, help="ms between a watched publisher's "
-                        "packets (default 1)")
+    parser.add_argument(
+        "--probe-interval", type=float, default=1.0, help="ms between a watched publisher's packets (default 1)"
+    )
     parser.add_argument("--after", type=float, default=50.0, help="ms the publisher keeps sending after the 200")
     parser.add_argument("--max-seconds", type=float, help="stop by then (default 170; quick 60)")
     args = parser.parse_args(argv)
@@ -421,25 +512,38 @@ def main(argv: list[str] | None = None) -> int:
     args.max_seconds = args.max_seconds or (60 if args.quick else 170)
     load_before = os.getloadavg()
     wall = time.time()
-    print(f"revoke latency benchmark: {args.meetings} meetings, {args.revocations} revocations through "
-          f"{'the REST API' if args.via == 'api' else 'signaling (moderate)'}; "
-          f"load average {load_before[0]:.2f}", flush=True)
+    print(
+        f"revoke latency benchmark: {args.meetings} meetings, {args.revocations} revocations through "
+        f"{'the REST API' if args.via == 'api' else 'signaling (moderate)'}; "
+        f"load average {load_before[0]:.2f}",
+        flush=True,
+    )
     with tempfile.TemporaryDirectory(prefix="podium-revoke-") as tmp:
         result = asyncio.run(run(args, Path(tmp)))
     line = report(result)
     load_after = os.getloadavg()
-    print(f"{time.time() - wall:.0f} s; load average {load_before[0]:.2f} before, {load_after[0]:.2f} after "
-          "(other processes on this machine make figures noisy)")
+    print(
+        f"{time.time() - wall:.0f} s; load average {load_before[0]:.2f} before, {load_after[0]:.2f} after "
+        "(other processes on this machine make figures noisy)"
+    )
     if args.json:
         settings = {k: v for k, v in vars(args).items() if k != "json"}
-        report_json = {"benchmark": "revoke_latency",
-                       "command": " ".join(["python", "-m", "bench.revoke_latency",
-                                            *(argv if argv is not None else sys.argv[1:])]),
-                       "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(wall)),
-                       "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                                   "python": platform.python_version(), "load_average_before": load_before,
-                                   "load_average_after": load_after},
-                       "settings": settings, **result}
+        report_json = {
+            "benchmark": "revoke_latency",
+            "command": " ".join(
+                ["python", "-m", "bench.revoke_latency", *(argv if argv is not None else sys.argv[1:])]
+            ),
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(wall)),
+            "machine": {
+                "cpus": os.cpu_count(),
+                "platform": platform.platform(),
+                "python": platform.python_version(),
+                "load_average_before": load_before,
+                "load_average_after": load_after,
+            },
+            "settings": settings,
+            **result,
+        }
         Path(args.json).write_text(json.dumps(report_json, indent=2) + "\n")
     print(line, flush=True)
     ok = result["samples"] > 0 and result["stopped"] == result["samples"]

@@ -45,7 +45,7 @@ _SAMPLE = struct.Struct(">HH")  # sink.c --dump record: socket index, length; th
 def key_salt(role: str, index: int, profile: int) -> bytes:
     """The fixed master key ‖ master salt of one direction of one transport of the benchmark."""
     digest = hashlib.sha256(f"podium bench srtp {role} {index}".encode()).digest()
-    return digest[:PROFILES[profile].key_salt_length]
+    return digest[: PROFILES[profile].key_salt_length]
 
 
 def libsrtp_path() -> str:
@@ -68,7 +68,7 @@ def read_samples(path: Path) -> list[tuple[int, bytes]]:
     while offset + _SAMPLE.size <= len(data):
         index, length = _SAMPLE.unpack_from(data, offset)
         offset += _SAMPLE.size
-        samples.append((index, data[offset:offset + length]))
+        samples.append((index, data[offset : offset + length]))
         offset += length
     return samples
 
@@ -86,8 +86,11 @@ def check_samples(path: Path, profile: int, size: int) -> dict:
     for index, datagram in samples:
         session = sessions.get(index)
         if session is None:
-            policy = pylibsrtp.Policy(key=key_salt("subscriber", index, profile),
-                                      ssrc_type=pylibsrtp.Policy.SSRC_ANY_INBOUND, srtp_profile=profile)
+            policy = pylibsrtp.Policy(
+                key=key_salt("subscriber", index, profile),
+                ssrc_type=pylibsrtp.Policy.SSRC_ANY_INBOUND,
+                srtp_profile=profile,
+            )
             session = sessions[index] = pylibsrtp.Session(policy)
         try:
             plain = session.unprotect(datagram)

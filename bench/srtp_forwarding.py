@@ -42,14 +42,28 @@ QUICK_CASES = [HEADLINE_CASE]
 FORWARDERS: dict[str, Forwarder] = {
     f.name: f
     for f in (
-        Forwarder("c", "C baseline, plain RTP: recvmmsg -> header rewrite -> sendmmsg (bench/baseline/forwarder.c)",
-                  c_forwarder()),
-        Forwarder("engine", "Podium engine, plain RTP transports (bench/engine_forwarder.py)",
-                  python_forwarder("bench.engine_forwarder")),
-        Forwarder("engine-gcm", "Podium engine, SRTP AEAD_AES_128_GCM on every transport",
-                  python_forwarder("bench.engine_forwarder", "--srtp", str(srtp.GCM)), srtp=srtp.GCM),
-        Forwarder("engine-sha80", "Podium engine, SRTP AES_CM_128_HMAC_SHA1_80 on every transport",
-                  python_forwarder("bench.engine_forwarder", "--srtp", str(srtp.SHA1_80)), srtp=srtp.SHA1_80),
+        Forwarder(
+            "c",
+            "C baseline, plain RTP: recvmmsg -> header rewrite -> sendmmsg (bench/baseline/forwarder.c)",
+            c_forwarder(),
+        ),
+        Forwarder(
+            "engine",
+            "Podium engine, plain RTP transports (bench/engine_forwarder.py)",
+            python_forwarder("bench.engine_forwarder"),
+        ),
+        Forwarder(
+            "engine-gcm",
+            "Podium engine, SRTP AEAD_AES_128_GCM on every transport",
+            python_forwarder("bench.engine_forwarder", "--srtp", str(srtp.GCM)),
+            srtp=srtp.GCM,
+        ),
+        Forwarder(
+            "engine-sha80",
+            "Podium engine, SRTP AES_CM_128_HMAC_SHA1_80 on every transport",
+            python_forwarder("bench.engine_forwarder", "--srtp", str(srtp.SHA1_80)),
+            srtp=srtp.SHA1_80,
+        ),
     )
 }
 
@@ -58,24 +72,28 @@ def ratios(results: list[dict], cases: list[tuple[int, int]]) -> list[dict]:
     by_key = {(r["forwarder"], r["fanout"], r["size"]): r for r in results if "error" not in r}
     out = []
     for fanout, size in cases:
-        c, plain, gcm, sha80 = (by_key.get((name, fanout, size), {})
-                                for name in ("c", "engine", "engine-gcm", "engine-sha80"))
-        out.append({
-            "fanout": fanout,
-            "size": size,
-            "gcm_over_c_pps": ratio(gcm.get("output_pps"), c.get("output_pps")),
-            "sha80_over_c_pps": ratio(sha80.get("output_pps"), c.get("output_pps")),
-            "engine_over_c_pps": ratio(plain.get("output_pps"), c.get("output_pps")),
-            "gcm_over_engine_pps": ratio(gcm.get("output_pps"), plain.get("output_pps")),
-            "sha80_over_engine_pps": ratio(sha80.get("output_pps"), plain.get("output_pps")),
-            # CPU time per packet, C over SRTP: the pps ratio if both had the whole core; steadier than
-            # the pps ratios when other processes take the forwarder's CPU ("others")
-            "gcm_over_c_by_cpu": ratio(c.get("cpu_ns_per_packet"), gcm.get("cpu_ns_per_packet")),
-            "sha80_over_c_by_cpu": ratio(c.get("cpu_ns_per_packet"), sha80.get("cpu_ns_per_packet")),
-            "gcm_over_engine_cpu_per_packet": ratio(gcm.get("cpu_ns_per_packet"), plain.get("cpu_ns_per_packet")),
-            "sha80_over_engine_cpu_per_packet": ratio(sha80.get("cpu_ns_per_packet"),
-                                                      plain.get("cpu_ns_per_packet")),
-        })
+        c, plain, gcm, sha80 = (
+            by_key.get((name, fanout, size), {}) for name in ("c", "engine", "engine-gcm", "engine-sha80")
+        )
+        out.append(
+            {
+                "fanout": fanout,
+                "size": size,
+                "gcm_over_c_pps": ratio(gcm.get("output_pps"), c.get("output_pps")),
+                "sha80_over_c_pps": ratio(sha80.get("output_pps"), c.get("output_pps")),
+                "engine_over_c_pps": ratio(plain.get("output_pps"), c.get("output_pps")),
+                "gcm_over_engine_pps": ratio(gcm.get("output_pps"), plain.get("output_pps")),
+                "sha80_over_engine_pps": ratio(sha80.get("output_pps"), plain.get("output_pps")),
+                # CPU time per packet, C over SRTP: the pps ratio if both had the whole core; steadier than
+                # the pps ratios when other processes take the forwarder's CPU ("others")
+                "gcm_over_c_by_cpu": ratio(c.get("cpu_ns_per_packet"), gcm.get("cpu_ns_per_packet")),
+                "sha80_over_c_by_cpu": ratio(c.get("cpu_ns_per_packet"), sha80.get("cpu_ns_per_packet")),
+                "gcm_over_engine_cpu_per_packet": ratio(gcm.get("cpu_ns_per_packet"), plain.get("cpu_ns_per_packet")),
+                "sha80_over_engine_cpu_per_packet": ratio(
+                    sha80.get("cpu_ns_per_packet"), plain.get("cpu_ns_per_packet")
+                ),
+            }
+        )
     return out
 
 
@@ -90,25 +108,33 @@ def print_tables(results: list[dict], case_ratios: list[dict]) -> None:
     print_results(results)
     checked = [r for r in results if "srtp_check" in r]
     if checked:
-        print(f"{'fan-out':>7} {'size':>5} {'forwarder':<12} {'samples decrypted (sockets)':>28} "
-              f"{'plaintext ok':>12} {'input auth drops':>16}")
+        print(
+            f"{'fan-out':>7} {'size':>5} {'forwarder':<12} {'samples decrypted (sockets)':>28} "
+            f"{'plaintext ok':>12} {'input auth drops':>16}"
+        )
         for r in checked:
             check = r["srtp_check"]
-            print(f"{r['fanout']:>7} {r['size']:>5} {r['forwarder']:<12} "
-                  f"{check['decrypted']:>10}/{check['samples']:<6} ({check['sockets']:>3} sockets) "
-                  f"{check['plaintext_ok']:>12} {fmt(_srtp_auth_drops(r), '>16')}"
-                  + ("" if check["ok"] else "  FAILED: " + "; ".join(check.get("failures", ["no samples"]))))
+            print(
+                f"{r['fanout']:>7} {r['size']:>5} {r['forwarder']:<12} "
+                f"{check['decrypted']:>10}/{check['samples']:<6} ({check['sockets']:>3} sockets) "
+                f"{check['plaintext_ok']:>12} {fmt(_srtp_auth_drops(r), '>16')}"
+                + ("" if check["ok"] else "  FAILED: " + "; ".join(check.get("failures", ["no samples"])))
+            )
         print()
-    print(f"{'fan-out':>7} {'size':>5} {'GCM/C pps':>9} {'SHA80/C pps':>11} {'plain/C pps':>11} "
-          f"{'GCM/plain pps':>13} {'SHA80/plain pps':>15} {'GCM/plain CPU/pkt':>17} {'SHA80/plain CPU/pkt':>19} "
-          f"{'GCM/C by CPU':>12} {'SHA80/C by CPU':>14}")
+    print(
+        f"{'fan-out':>7} {'size':>5} {'GCM/C pps':>9} {'SHA80/C pps':>11} {'plain/C pps':>11} "
+        f"{'GCM/plain pps':>13} {'SHA80/plain pps':>15} {'GCM/plain CPU/pkt':>17} {'SHA80/plain CPU/pkt':>19} "
+        f"{'GCM/C by CPU':>12} {'SHA80/C by CPU':>14}"
+    )
     for r in case_ratios:
-        print(f"{r['fanout']:>7} {r['size']:>5} {fmt(r['gcm_over_c_pps'], '>9.2f')} "
-              f"{fmt(r['sha80_over_c_pps'], '>11.2f')} {fmt(r['engine_over_c_pps'], '>11.2f')} "
-              f"{fmt(r['gcm_over_engine_pps'], '>13.2f')} {fmt(r['sha80_over_engine_pps'], '>15.2f')} "
-              f"{fmt(r['gcm_over_engine_cpu_per_packet'], '>17.2f')} "
-              f"{fmt(r['sha80_over_engine_cpu_per_packet'], '>19.2f')} {fmt(r['gcm_over_c_by_cpu'], '>12.2f')} "
-              f"{fmt(r['sha80_over_c_by_cpu'], '>14.2f')}")
+        print(
+            f"{r['fanout']:>7} {r['size']:>5} {fmt(r['gcm_over_c_pps'], '>9.2f')} "
+            f"{fmt(r['sha80_over_c_pps'], '>11.2f')} {fmt(r['engine_over_c_pps'], '>11.2f')} "
+            f"{fmt(r['gcm_over_engine_pps'], '>13.2f')} {fmt(r['sha80_over_engine_pps'], '>15.2f')} "
+            f"{fmt(r['gcm_over_engine_cpu_per_packet'], '>17.2f')} "
+            f"{fmt(r['sha80_over_engine_cpu_per_packet'], '>19.2f')} {fmt(r['gcm_over_c_by_cpu'], '>12.2f')} "
+            f"{fmt(r['sha80_over_c_by_cpu'], '>14.2f')}"
+        )
     print("(X/C by CPU: C's CPU time per packet over X's, the pps ratio if each had its core to itself)")
     print()
 
@@ -119,17 +145,31 @@ def headline(case_ratios: list[dict], results: list[dict]) -> tuple[str, dict]:
     text = f"engine SRTP-GCM/C output pps at fan-out {pick['fanout']}, {pick['size']} B = "
     name = text.strip(" =")
     if value is None:
-        failed = [r for r in results if r["forwarder"] in ("engine-gcm", "c") and "error" in r
-                  and (r["fanout"], r["size"]) == (pick["fanout"], pick["size"])]
+        failed = [
+            r
+            for r in results
+            if r["forwarder"] in ("engine-gcm", "c")
+            and "error" in r
+            and (r["fanout"], r["size"]) == (pick["fanout"], pick["size"])
+        ]
         reason = failed[0]["error"].splitlines()[0] if failed else "not measured"
         return f"headline: {text}n/a ({reason})", {"name": name, "value": None, "target": TARGET}
     verdict = "met" if value >= TARGET else "not met"
-    line = (f"headline: {text}{value:.2f} (target {TARGET}: {verdict}; SRTP-SHA1-80/C = "
-            f"{fmt(pick['sha80_over_c_pps'], '.2f')}, SRTP-GCM/plain engine = {fmt(pick['gcm_over_engine_pps'], '.2f')}; "
-            f"by CPU time per packet SRTP-GCM/C = {fmt(pick['gcm_over_c_by_cpu'], '.2f')})")
-    return line, {"name": name, "value": value, "target": TARGET, "fanout": pick["fanout"], "size": pick["size"],
-                  "sha80_over_c_pps": pick["sha80_over_c_pps"], "gcm_over_engine_pps": pick["gcm_over_engine_pps"],
-                  "gcm_over_c_by_cpu": pick["gcm_over_c_by_cpu"]}
+    line = (
+        f"headline: {text}{value:.2f} (target {TARGET}: {verdict}; SRTP-SHA1-80/C = "
+        f"{fmt(pick['sha80_over_c_pps'], '.2f')}, SRTP-GCM/plain engine = {fmt(pick['gcm_over_engine_pps'], '.2f')}; "
+        f"by CPU time per packet SRTP-GCM/C = {fmt(pick['gcm_over_c_by_cpu'], '.2f')})"
+    )
+    return line, {
+        "name": name,
+        "value": value,
+        "target": TARGET,
+        "fanout": pick["fanout"],
+        "size": pick["size"],
+        "sha80_over_c_pps": pick["sha80_over_c_pps"],
+        "gcm_over_engine_pps": pick["gcm_over_engine_pps"],
+        "gcm_over_c_by_cpu": pick["gcm_over_c_by_cpu"],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -143,8 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     line, head = headline(case_ratios, results)
     run.finish("srtp_forwarding", argv, results, {"ratios": case_ratios, "headline": head}, args.json)
     print(line, flush=True)
-    failed = any("error" in r or r.get("failed_rounds") or not r.get("srtp_check", {"ok": True})["ok"]
-                 for r in results)
+    failed = any("error" in r or r.get("failed_rounds") or not r.get("srtp_check", {"ok": True})["ok"] for r in results)
     return 1 if failed else 0
 
 

@@ -70,7 +70,9 @@ def parse_ack(message: dict[str, Any]) -> Ack:
     require(message.get("type") == "ack", "expected an ack")
     version, results = message.get("version"), message.get("results")
     require(type(version) is int and version > 0, "ack has a bad version")
-    require(isinstance(results, list) and all(isinstance(r, dict) and isinstance(r.get("ok"), bool) for r in results),
-            "ack results must be a list of {ok: bool, ...}")
+    require(
+        isinstance(results, list) and all(isinstance(r, dict) and isinstance(r.get("ok"), bool) for r in results),
+        "ack results must be a list of {ok: bool, ...}",
+    )
     assert isinstance(version, int) and isinstance(results, list)
     return Ack(version, results)

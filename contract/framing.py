@@ -83,7 +83,11 @@ def parse_pairs(value: object, what: str) -> list[tuple[str, str]]:
     assert isinstance(value, (list, tuple))
     out = []
     for item in value:
-        require(isinstance(item, (list, tuple)) and len(item) == 2
-                and all(isinstance(x, str) and 0 < len(x) <= 256 for x in item), f"{what} must be a list of pairs")
+        require(
+            isinstance(item, (list, tuple))
+            and len(item) == 2
+            and all(isinstance(x, str) and 0 < len(x) <= 256 for x in item),
+            f"{what} must be a list of pairs",
+        )
         out.append((str(item[0]), str(item[1])))
     return out

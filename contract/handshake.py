@@ -67,8 +67,7 @@ class Hello:
 
 def parse_hello(message: dict[str, Any]) -> Hello:
     require(message.get("type") == "hello", "expected a hello")
-    require(message.get("protocol") == PROTOCOL,
-            f"unsupported protocol {message.get('protocol')!r} (want {PROTOCOL})")
+    require(message.get("protocol") == PROTOCOL, f"unsupported protocol {message.get('protocol')!r} (want {PROTOCOL})")
     worker_id = message.get("worker_id")
     require(is_id(worker_id), "hello has a bad worker_id")
     nonce, proof = message.get("nonce"), message.get("proof")
@@ -80,13 +79,23 @@ def parse_hello(message: dict[str, Any]) -> Hello:
     candidates = [parse_address(c, "candidate") for c in raw_candidates]
     fingerprints = parse_pairs(message.get("dtls_fingerprints", []), "dtls_fingerprints")
     capabilities = message.get("capabilities", [])
-    require(isinstance(capabilities, list) and all(isinstance(c, str) for c in capabilities),
-            "capabilities must be a list of strings")
+    require(
+        isinstance(capabilities, list) and all(isinstance(c, str) for c in capabilities),
+        "capabilities must be a list of strings",
+    )
     table = message.get("table", {})
     require(isinstance(table, dict), "table must be an object")
     epoch, version, ops = table.get("epoch"), table.get("version", 0), table.get("ops", [])
     require(epoch is None or isinstance(epoch, str), "table epoch must be a string")
     require(type(version) is int and version >= 0, "table version must be a natural number")
     require(isinstance(ops, list), "table ops must be a list")
-    return Hello(str(worker_id), str(nonce), str(proof), address, candidates, fingerprints, list(capabilities),
-                 TableReport(epoch, version, ops))
+    return Hello(
+        str(worker_id),
+        str(nonce),
+        str(proof),
+        address,
+        candidates,
+        fingerprints,
+        list(capabilities),
+        TableReport(epoch, version, ops),
+    )

@@ -33,14 +33,18 @@ def _int(lo: int, hi: int) -> Check:
         require(type(value) is int and lo <= value <= hi, f"{op}: {name} must be an integer in [{lo}, {hi}]")
         assert isinstance(value, int)
         return value
+
     return check
 
 
 def _text(limit: int) -> Check:
     def check(op: str, name: str, value: object) -> str:
-        require(isinstance(value, str) and 0 < len(value) <= limit and value.isprintable(),
-                f"{op}: {name} must be a non-empty string of at most {limit} characters")
+        require(
+            isinstance(value, str) and 0 < len(value) <= limit and value.isprintable(),
+            f"{op}: {name} must be a non-empty string of at most {limit} characters",
+        )
         return str(value)
+
     return check
 
 
@@ -48,6 +52,7 @@ def _choice(*choices: str) -> Check:
     def check(op: str, name: str, value: object) -> str:
         require(value in choices, f"{op}: {name} must be one of {', '.join(choices)}")
         return str(value)
+
     return check
 
 
@@ -69,10 +74,14 @@ def _fingerprints(op: str, name: str, value: object) -> tuple[tuple[str, str], .
 
 
 def _app_data(op: str, name: str, value: object) -> dict[str, str]:
-    require(isinstance(value, dict) and len(value) <= 16
-            and all(isinstance(k, str) and isinstance(v, str) and 0 < len(k) <= 64 and len(v) <= 256
-                    for k, v in value.items()),
-            f"{op}: {name} must be an object of at most 16 strings")
+    require(
+        isinstance(value, dict)
+        and len(value) <= 16
+        and all(
+            isinstance(k, str) and isinstance(v, str) and 0 < len(k) <= 64 and len(v) <= 256 for k, v in value.items()
+        ),
+        f"{op}: {name} must be an object of at most 16 strings",
+    )
     assert isinstance(value, dict)
     return dict(value)
 
@@ -80,6 +89,7 @@ def _app_data(op: str, name: str, value: object) -> dict[str, str]:
 def _optional(check: Check) -> Check:
     def optional(op: str, name: str, value: object) -> Any:
         return None if value is None else check(op, name, value)
+
     return optional
 
 
@@ -257,8 +267,10 @@ class Produce(Create):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        require(self.ssrc is not None or self.mid is not None or self.rid is not None,
-                "produce: needs an ssrc, or a mid or rid to learn it by")
+        require(
+            self.ssrc is not None or self.mid is not None or self.rid is not None,
+            "produce: needs an ssrc, or a mid or rid to learn it by",
+        )
 
     def parents(self) -> tuple[tuple[str, str], ...]:
         return ((self.transport_id, TRANSPORT),)
@@ -344,27 +356,55 @@ class SwitchConsumer(Operation):
     producer_id: str = _field(_id)
 
 
-OPERATIONS: dict[str, type[Operation]] = {cls.name: cls for cls in (
-    CreateRouter, CloseRouter, CreatePlainTransport, CreateWebRtcTransport, ConnectWebRtcTransport,
-    SetHeaderExtensions, CloseTransport, Produce, CloseProducer, PauseProducer, ResumeProducer, RequestKeyframe,
-    Consume, CloseConsumer, PauseConsumer, ResumeConsumer, SwitchConsumer)}
+OPERATIONS: dict[str, type[Operation]] = {
+    cls.name: cls
+    for cls in (
+        CreateRouter,
+        CloseRouter,
+        CreatePlainTransport,
+        CreateWebRtcTransport,
+        ConnectWebRtcTransport,
+        SetHeaderExtensions,
+        CloseTransport,
+        Produce,
+        CloseProducer,
+        PauseProducer,
+        ResumeProducer,
+        RequestKeyframe,
+        Consume,
+        CloseConsumer,
+        PauseConsumer,
+        ResumeConsumer,
+        SwitchConsumer,
+    )
+}
 """Wire name → operation class."""
 
 SYNC_TYPES: tuple[type[Operation], ...] = (Create, ConnectWebRtcTransport, SetHeaderExtensions)
 """The only operations a sync batch may hold."""
 
-CLOSE: dict[str, type[Close]] = {CloseRouter.tier: CloseRouter, CloseTransport.tier: CloseTransport,
-                                 CloseProducer.tier: CloseProducer, CloseConsumer.tier: CloseConsumer}
+CLOSE: dict[str, type[Close]] = {
+    CloseRouter.tier: CloseRouter,
+    CloseTransport.tier: CloseTransport,
+    CloseProducer.tier: CloseProducer,
+    CloseConsumer.tier: CloseConsumer,
+}
 """Tier → the operation closing an object of it."""
 
-GATE: dict[tuple[str, bool], type[SetGate]] = {(cls.tier, cls.paused): cls for cls in (
-    PauseProducer, ResumeProducer, PauseConsumer, ResumeConsumer)}
+GATE: dict[tuple[str, bool], type[SetGate]] = {
+    (cls.tier, cls.paused): cls for cls in (PauseProducer, ResumeProducer, PauseConsumer, ResumeConsumer)
+}
 """(tier, paused) → the operation setting a gate so."""
 
 _FIELDS: dict[type[Operation], tuple[frozenset[str], frozenset[str]]] = {
-    cls: (frozenset(f.name for f in dataclasses.fields(cls)) | {"op"},
-          frozenset(f.name for f in dataclasses.fields(cls)
-                    if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING))
+    cls: (
+        frozenset(f.name for f in dataclasses.fields(cls)) | {"op"},
+        frozenset(
+            f.name
+            for f in dataclasses.fields(cls)
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        ),
+    )
     for cls in OPERATIONS.values()
 }
 """Operation class → (the keys its wire object may have, those it must have)."""
@@ -408,8 +448,13 @@ class Batch:
     """As received: each operation is parsed on its own (`parse_op`), so one bad one fails alone."""
 
     def to_wire(self) -> dict[str, Any]:
-        return {"type": "ops", "epoch": self.epoch, "version": self.version, "sync": self.sync,
-                "ops": [op.to_wire() if isinstance(op, Operation) else op for op in self.ops]}
+        return {
+            "type": "ops",
+            "epoch": self.epoch,
+            "version": self.version,
+            "sync": self.sync,
+            "ops": [op.to_wire() if isinstance(op, Operation) else op for op in self.ops],
+        }
 
 
 def parse_batch(message: dict[str, Any]) -> Batch:

@@ -17,16 +17,16 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from control import api, engines, metrics, signaling
-from control.meetings.service import MeetingService
 from control.errors import ApiError, Conflict
+from control.meetings.service import MeetingService
 from control.services.attendance import AttendanceObserver
 from control.services.chat import ChatObserver
 from control.services.context import Context
 from control.settings import Settings
 from control.store import migrate
 from control.store.db import create_engine, create_sessionmaker
-from control.store.repositories.meetings import MeetingStore
 from control.store.repositories.instance import get_or_create
+from control.store.repositories.meetings import MeetingStore
 
 log = logging.getLogger("podium.control")
 
@@ -44,8 +44,9 @@ async def _api_error(request: Request, exc: Exception) -> JSONResponse:
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     code = _HTTP_CODES.get(exc.status_code, "http_error")
-    return JSONResponse({"error": {"code": code, "message": exc.detail}}, status_code=exc.status_code,
-                        headers=exc.headers)
+    return JSONResponse(
+        {"error": {"code": code, "message": exc.detail}}, status_code=exc.status_code, headers=exc.headers
+    )
 
 
 async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
@@ -138,6 +139,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return Starlette(
         routes=_with_web_client([*api.routes(), *engines.routes(), *metrics.routes(), *signaling.routes()]),
         lifespan=lifespan,
-        exception_handlers={ApiError: _api_error, HTTPException: _http_error, IntegrityError: _integrity_error,
-                            Exception: _internal_error},
+        exception_handlers={
+            ApiError: _api_error,
+            HTTPException: _http_error,
+            IntegrityError: _integrity_error,
+            Exception: _internal_error,
+        },
     )

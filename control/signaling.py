@@ -96,8 +96,10 @@ class Ping(_Frame):
     type: Literal["ping"]
 
 
-ClientFrame = Annotated[Join | Publish | SubscribeAnswer | CloseProducer | SetSource | Moderate | Chat | Leave | Ping,
-                        Field(discriminator="type")]
+ClientFrame = Annotated[
+    Join | Publish | SubscribeAnswer | CloseProducer | SetSource | Moderate | Chat | Leave | Ping,
+    Field(discriminator="type"),
+]
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(ClientFrame)
 TYPES = ("join", "publish", "subscribe-answer", "close-producer", "set-source", "moderate", "chat", "leave", "ping")
 
@@ -278,8 +280,14 @@ class Session:
             self.send(frames.Ok(ref=frame.ref).wire())
         elif isinstance(frame, Moderate):
             started = time.perf_counter()
-            command = Command(frame.action, target=frame.target, source=frame.source, capability=frame.capability,
-                              person=frame.person, seconds=frame.seconds)
+            command = Command(
+                frame.action,
+                target=frame.target,
+                source=frame.source,
+                capability=frame.capability,
+                person=frame.person,
+                seconds=frame.seconds,
+            )
             version = await service.act(live, pid, command, started=started)
             self.send(frames.Moderated(action=str(frame.action), version=version, ref=frame.ref).wire())
         elif isinstance(frame, Chat):
@@ -294,10 +302,12 @@ class Session:
 
     def _send_with_ref(self, ref: str | None) -> Any:
         """The link's send: the `joined` frame carries the join's ref."""
+
         def send(frame: dict[str, Any]) -> None:
             if frame.get("type") == "joined":
                 frame = {**frame, "ref": ref}
             self.send(frame)
+
         return send
 
 

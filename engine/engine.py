@@ -15,7 +15,8 @@ import itertools
 import logging
 import random
 import socket
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from engine._rtp import Core
 from engine.errors import ClosedError
@@ -94,7 +95,7 @@ class Engine:
         #: called as on_event(event) for engine.events (transport state, learned SSRCs, ...)
         self.on_event: EventHandler | None = None
         self._announced_hosts = list(announced_hosts) if announced_hosts else None
-        self._webrtc: WebRtcDriver | None = None   # created with the first WebRTC transport
+        self._webrtc: WebRtcDriver | None = None  # created with the first WebRTC transport
 
     # ---- lifecycle -------------------------------------------------------------------------
 

@@ -21,14 +21,14 @@ from typing import ClassVar
 RTP_VERSION = 2
 RTP_HEADER_SIZE = 12
 RTCP_HEADER_SIZE = 4
-MAX_COUNT = 31                      # RC, SC and FMT are 5-bit fields
-MAX_LENGTH = 0xFFFF                 # the views hold 16-bit offsets
+MAX_COUNT = 31  # RC, SC and FMT are 5-bit fields
+MAX_LENGTH = 0xFFFF  # the views hold 16-bit offsets
 
 # RFC 8285
 EXTENSION_PROFILE_ONE_BYTE = 0xBEDE
 EXTENSION_PROFILE_TWO_BYTE = 0x1000  # 0x100 then 4 application bits
 EXTENSION_PROFILE_TWO_BYTE_MASK = 0xFFF0
-EXTENSION_ID_RESERVED = 15          # one-byte form: reserved, never an element
+EXTENSION_ID_RESERVED = 15  # one-byte form: reserved, never an element
 
 # RTCP packet types (RFC 3550, RFC 4585, RFC 3611)
 RTCP_SR = 200
@@ -41,18 +41,18 @@ RTCP_PSFB = 206
 RTCP_XR = 207
 
 # Feedback message types (FMT)
-RTPFB_NACK = 1                      # RFC 4585 section 6.2.1
-RTPFB_TWCC = 15                     # draft-holmer-rmcat-transport-wide-cc-extensions-01
-PSFB_PLI = 1                        # RFC 4585 section 6.3.1
-PSFB_FIR = 4                        # RFC 5104 section 4.3.1
-PSFB_AFB = 15                       # application layer feedback: REMB
-REMB_IDENTIFIER = b"REMB"           # draft-alvestrand-rmcat-remb-03
+RTPFB_NACK = 1  # RFC 4585 section 6.2.1
+RTPFB_TWCC = 15  # draft-holmer-rmcat-transport-wide-cc-extensions-01
+PSFB_PLI = 1  # RFC 4585 section 6.3.1
+PSFB_FIR = 4  # RFC 5104 section 4.3.1
+PSFB_AFB = 15  # application layer feedback: REMB
+REMB_IDENTIFIER = b"REMB"  # draft-alvestrand-rmcat-remb-03
 
 # Minimum sizes in bytes, header included, padding excluded
 SR_SIZE = 28
 RR_SIZE = 8
 REPORT_BLOCK_SIZE = 24
-FEEDBACK_SIZE = 12                  # header, sender SSRC, media SSRC
+FEEDBACK_SIZE = 12  # header, sender SSRC, media SSRC
 NACK_MIN_SIZE = 16
 TWCC_MIN_SIZE = 20
 FIR_MIN_SIZE = 20
@@ -148,13 +148,13 @@ def _parse_extension_elements(block: bytes, one_byte: bool) -> list[tuple[int, b
             start = pos + 2
         if start + size > len(block):
             raise ParseError("bad_extension", "RTP header extension element runs past the extension block")
-        elements.append((ext_id, block[start:start + size]))
+        elements.append((ext_id, block[start : start + size]))
         pos = start + size
     # Trailing padding is implicit: up to 3 bytes are what the serializer adds back.
     trailing = 0
     while trailing < 3 and trailing < len(elements) and elements[-1 - trailing] == (0, b""):
         trailing += 1
-    return elements[:len(elements) - trailing]
+    return elements[: len(elements) - trailing]
 
 
 def parse_rtp(data: bytes) -> RtpPacket:
@@ -185,7 +185,7 @@ def parse_rtp(data: bytes) -> RtpPacket:
         pos += 4
         if pos + 4 * words > len(data):
             raise ParseError("truncated_extension", "RTP packet has truncated extension")
-        block = data[pos:pos + 4 * words]
+        block = data[pos : pos + 4 * words]
         pos += 4 * words
         packet.extension_profile = profile
         form = _extension_form(profile)
@@ -246,10 +246,16 @@ def serialize_rtp(packet: RtpPacket) -> bytes:
         first |= 0x20
     if profile is not None:
         first |= 0x10
-    out = bytearray(struct.pack(
-        "!BBHII", first, int(packet.marker) << 7 | packet.payload_type, packet.sequence,
-        packet.timestamp, packet.ssrc,
-    ))
+    out = bytearray(
+        struct.pack(
+            "!BBHII",
+            first,
+            int(packet.marker) << 7 | packet.payload_type,
+            packet.sequence,
+            packet.timestamp,
+            packet.ssrc,
+        )
+    )
     out += struct.pack(f"!{len(packet.csrc)}I", *packet.csrc)
     if profile is not None:
         form = _extension_form(profile)
@@ -298,8 +304,9 @@ class RtcpReportBlock:
 
     def serialize(self) -> bytes:
         lost = self.fraction_lost << 24 | (self.packets_lost & 0xFFFFFF)
-        return struct.pack("!IIIIII", self.ssrc, lost, self.highest_sequence, self.jitter,
-                           self.last_sr, self.delay_since_last_sr)
+        return struct.pack(
+            "!IIIIII", self.ssrc, lost, self.highest_sequence, self.jitter, self.last_sr, self.delay_since_last_sr
+        )
 
 
 class _Rtcp:
@@ -340,9 +347,13 @@ class RtcpSenderReport(_Rtcp):
         return len(self.reports)
 
     def body(self) -> bytes:
-        return (struct.pack("!IQIII", self.ssrc, self.ntp_timestamp, self.rtp_timestamp,
-                            self.packet_count, self.octet_count)
-                + b"".join(r.serialize() for r in self.reports) + self.extension)
+        return (
+            struct.pack(
+                "!IQIII", self.ssrc, self.ntp_timestamp, self.rtp_timestamp, self.packet_count, self.octet_count
+            )
+            + b"".join(r.serialize() for r in self.reports)
+            + self.extension
+        )
 
 
 @dataclass
@@ -392,7 +403,7 @@ class RtcpSourceDescription(_Rtcp):
                 if not 1 <= item_type <= 255 or len(text) > 255:
                     raise ValueError("RTCP SDES item needs a type in 1..255 and at most 255 bytes")
                 out += bytes((item_type, len(text))) + text
-            out += bytes(1 + _pad4(len(out) + 1))   # the null item, then to the 32-bit boundary
+            out += bytes(1 + _pad4(len(out) + 1))  # the null item, then to the 32-bit boundary
         return bytes(out) + self.trailer
 
 
@@ -466,7 +477,8 @@ class RtcpNack(_Rtcp):
 
     def body(self) -> bytes:
         return struct.pack("!II", self.ssrc, self.media_ssrc) + b"".join(
-            struct.pack("!HH", pid, blp) for pid, blp in self.items)
+            struct.pack("!HH", pid, blp) for pid, blp in self.items
+        )
 
 
 @dataclass
@@ -536,7 +548,8 @@ class RtcpFir(_Rtcp):
 
     def body(self) -> bytes:
         return struct.pack("!II", self.ssrc, self.media_ssrc) + b"".join(
-            struct.pack("!IB3x", ssrc, seq) for ssrc, seq in self.entries)
+            struct.pack("!IB3x", ssrc, seq) for ssrc, seq in self.entries
+        )
 
 
 @dataclass
@@ -565,16 +578,26 @@ class RtcpRemb(_Rtcp):
     def body(self) -> bytes:
         if not (0 <= self.exponent < 64 and 0 <= self.mantissa < 1 << 18 and len(self.ssrcs) < 256):
             raise ValueError("RTCP REMB needs a 6-bit exponent, an 18-bit mantissa, at most 255 SSRCs")
-        return (struct.pack("!II4sBBH", self.ssrc, self.media_ssrc, REMB_IDENTIFIER, len(self.ssrcs),
-                            self.exponent << 2 | self.mantissa >> 16, self.mantissa & 0xFFFF)
-                + struct.pack(f"!{len(self.ssrcs)}I", *self.ssrcs) + self.trailer)
+        return (
+            struct.pack(
+                "!II4sBBH",
+                self.ssrc,
+                self.media_ssrc,
+                REMB_IDENTIFIER,
+                len(self.ssrcs),
+                self.exponent << 2 | self.mantissa >> 16,
+                self.mantissa & 0xFFFF,
+            )
+            + struct.pack(f"!{len(self.ssrcs)}I", *self.ssrcs)
+            + self.trailer
+        )
 
 
 @dataclass
 class RtcpFeedback(_Rtcp):
     """Any other RTPFB/PSFB message (RFC 4585 section 6.1), its FCI kept raw."""
 
-    packet_type: int = RTCP_PSFB          # type: ignore[misc]
+    packet_type: int = RTCP_PSFB  # type: ignore[misc]
     fmt: int = 0
     ssrc: int = 0
     media_ssrc: int = 0
@@ -596,7 +619,7 @@ class RtcpFeedback(_Rtcp):
 class RtcpPacket(_Rtcp):
     """Any other RTCP packet (XR, or a type this module does not know), its body kept raw."""
 
-    packet_type: int = RTCP_XR            # type: ignore[misc]
+    packet_type: int = RTCP_XR  # type: ignore[misc]
     subtype: int = 0
     data: bytes = b""
     padding: bytes = b""
@@ -615,8 +638,20 @@ class RtcpPacket(_Rtcp):
         return self.data
 
 
-RtcpAny = (RtcpSenderReport | RtcpReceiverReport | RtcpSourceDescription | RtcpBye | RtcpApp | RtcpNack
-           | RtcpTransportFeedback | RtcpPli | RtcpFir | RtcpRemb | RtcpFeedback | RtcpPacket)
+RtcpAny = (
+    RtcpSenderReport
+    | RtcpReceiverReport
+    | RtcpSourceDescription
+    | RtcpBye
+    | RtcpApp
+    | RtcpNack
+    | RtcpTransportFeedback
+    | RtcpPli
+    | RtcpFir
+    | RtcpRemb
+    | RtcpFeedback
+    | RtcpPacket
+)
 
 
 def _truncated(what: str, size: int, needed: int) -> ParseError:
@@ -638,7 +673,7 @@ def _parse_sdes(data: bytes, count: int) -> RtcpSourceDescription:
                 break
             if len(data) - pos < 2 or data[pos + 1] > len(data) - pos - 2:
                 raise ParseError("rtcp_truncated", "RTCP SDES item runs past the packet")
-            chunk.items.append((data[pos], data[pos + 2:pos + 2 + data[pos + 1]]))
+            chunk.items.append((data[pos], data[pos + 2 : pos + 2 + data[pos + 1]]))
             pos += 2 + data[pos + 1]
         pos = (pos + 4) & ~3
         if pos > len(data):
@@ -679,8 +714,14 @@ def _parse_feedback(data: bytes, packet_type: int, fmt: int) -> RtcpAny:
             n, exp_mantissa, mantissa_low = struct.unpack_from("!BBH", fci, 4)
             if size < REMB_MIN_SIZE + 4 * n:
                 raise _truncated("REMB", size, REMB_MIN_SIZE + 4 * n)
-            return RtcpRemb(ssrc, media_ssrc, exp_mantissa >> 2, (exp_mantissa & 3) << 16 | mantissa_low,
-                            list(struct.unpack_from(f"!{n}I", fci, 8)), fci[8 + 4 * n:])
+            return RtcpRemb(
+                ssrc,
+                media_ssrc,
+                exp_mantissa >> 2,
+                (exp_mantissa & 3) << 16 | mantissa_low,
+                list(struct.unpack_from(f"!{n}I", fci, 8)),
+                fci[8 + 4 * n :],
+            )
     return RtcpFeedback(packet_type, fmt, ssrc, media_ssrc, fci)
 
 
@@ -712,7 +753,7 @@ def _parse_one(data: bytes) -> RtcpAny:
         if size > reason_at:
             if data[reason_at] > size - reason_at - 1:
                 raise ParseError("rtcp_truncated", "RTCP BYE reason runs past the packet")
-            reason = data[reason_at + 1:reason_at + 1 + data[reason_at]]
+            reason = data[reason_at + 1 : reason_at + 1 + data[reason_at]]
             end = reason_at + 1 + len(reason)
             end += _pad4(end)
         return RtcpBye(list(struct.unpack_from(f"!{count}I", data, 4)), reason, data[end:])
@@ -746,8 +787,9 @@ def parse_rtcp(data: bytes, max_parts: int | None = None) -> list[RtcpAny]:
             raise ParseError("bad_version", f"RTCP packet has version {first >> 6}, not 2")
         size = 4 * (length + 1)
         if size > remaining:
-            raise ParseError("rtcp_bad_length",
-                             f"RTCP length field says {size} bytes but {remaining} are left in the datagram")
+            raise ParseError(
+                "rtcp_bad_length", f"RTCP length field says {size} bytes but {remaining} are left in the datagram"
+            )
         content = size
         padding = b""
         if first & 0x20:
@@ -761,10 +803,10 @@ def parse_rtcp(data: bytes, max_parts: int | None = None) -> list[RtcpAny]:
             if count > size - RTCP_HEADER_SIZE:
                 raise ParseError("bad_padding", "RTCP packet has padding longer than its body")
             content = size - count
-            padding = data[pos + content:pos + size]
+            padding = data[pos + content : pos + size]
         if max_parts is not None and len(packets) >= max_parts:
             raise ParseError("oversize", f"RTCP compound has more than {max_parts} packets")
-        packet = _parse_one(data[pos:pos + content])
+        packet = _parse_one(data[pos : pos + content])
         packet.padding = padding
         packets.append(packet)
         pos += size
@@ -837,14 +879,16 @@ def rtcp_view(packets: list[RtcpAny]) -> list[dict]:
     out, offset = [], 0
     for packet in packets:
         length = len(serialize_rtcp(packet))
-        out.append({
-            "offset": offset,
-            "length": length,
-            "packet_type": packet.packet_type,
-            "count": packet.count,
-            "sender_ssrc": packet.sender_ssrc,
-            "media_ssrc": getattr(packet, "media_ssrc", 0),
-            "feedback": packet.feedback,
-        })
+        out.append(
+            {
+                "offset": offset,
+                "length": length,
+                "packet_type": packet.packet_type,
+                "count": packet.count,
+                "sender_ssrc": packet.sender_ssrc,
+                "media_ssrc": getattr(packet, "media_ssrc", 0),
+                "feedback": packet.feedback,
+            }
+        )
         offset += length
     return out

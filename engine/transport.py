@@ -99,8 +99,7 @@ class Transport(Closable):
     def _streams(self) -> dict[tuple[str | None, str | None], Producer]:
         return {(p.mid, p.rid): p for p in self.producers.values() if p.mid is not None or p.rid is not None}
 
-    def _learn(self, ssrc: int, payload_type: int, mid: str | None, rid: str | None,
-               repaired_rid: str | None) -> None:
+    def _learn(self, ssrc: int, payload_type: int, mid: str | None, rid: str | None, repaired_rid: str | None) -> None:
         """An unknown SSRC with these extension values (learn.pxi): give it to its producer."""
         if any(ssrc in (p.ssrc, p.rtx_ssrc) for p in self.producers.values()):
             return  # learned meanwhile
@@ -174,8 +173,9 @@ class Transport(Closable):
             raise EngineError(f"SSRC {ssrc} or RTX SSRC {rtx_ssrc} already sent on transport {self.id}")
         consumer = Consumer(self, next(engine._ids), producer, ssrc, payload_type)
         try:
-            engine._core.add_consumer(consumer.id, self.id, producer.id, ssrc, payload_type, paused,
-                                      rtx_ssrc, rtx_payload_type)
+            engine._core.add_consumer(
+                consumer.id, self.id, producer.id, ssrc, payload_type, paused, rtx_ssrc, rtx_payload_type
+            )
         except (ValueError, OverflowError) as error:
             raise EngineError(str(error)) from None
         consumer.rtx_ssrc, consumer.rtx_payload_type = rtx_ssrc, rtx_payload_type

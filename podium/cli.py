@@ -27,8 +27,11 @@ LOCAL_WORKER_ID = "local"
 
 def _database_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path, default=Path("data"), help="where SQLite keeps its file (./data)")
-    parser.add_argument("--database-url", default=os.environ.get("PODIUM_DATABASE_URL"),
-                        help="e.g. postgresql://user:pass@host/db (default: SQLite in the data directory)")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("PODIUM_DATABASE_URL"),
+        help="e.g. postgresql://user:pass@host/db (default: SQLite in the data directory)",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -39,20 +42,30 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--no-engine", action="store_true", help="do not start a local engine worker")
-    serve.add_argument("--engine-secret", default=os.environ.get(ENGINE_SECRET_ENV),
-                       help=f"the engine channel's shared secret, for workers on other hosts (or {ENGINE_SECRET_ENV}; "
-                            "default: a new one, known only to the local worker)")
-    serve.add_argument("--engine-grace", type=float, default=float(os.environ.get(ENGINE_GRACE_ENV, 15.0)),
-                       help="seconds an engine worker may stay away before its meetings move to another worker "
-                            f"(or {ENGINE_GRACE_ENV}; default 15)")
+    serve.add_argument(
+        "--engine-secret",
+        default=os.environ.get(ENGINE_SECRET_ENV),
+        help=f"the engine channel's shared secret, for workers on other hosts (or {ENGINE_SECRET_ENV}; "
+        "default: a new one, known only to the local worker)",
+    )
+    serve.add_argument(
+        "--engine-grace",
+        type=float,
+        default=float(os.environ.get(ENGINE_GRACE_ENV, 15.0)),
+        help="seconds an engine worker may stay away before its meetings move to another worker "
+        f"(or {ENGINE_GRACE_ENV}; default 15)",
+    )
     _database_options(serve)
 
     bootstrap = commands.add_parser("bootstrap", help="create a company and its first administrator")
     bootstrap.add_argument("--company", required=True, help="the company's name")
     bootstrap.add_argument("--slug", help="the company's short name used at login (default: from its name)")
     bootstrap.add_argument("--email", required=True, help="the administrator's email")
-    bootstrap.add_argument("--password", default=os.environ.get("PODIUM_PASSWORD"),
-                           help="the administrator's password (or PODIUM_PASSWORD)")
+    bootstrap.add_argument(
+        "--password",
+        default=os.environ.get("PODIUM_PASSWORD"),
+        help="the administrator's password (or PODIUM_PASSWORD)",
+    )
     bootstrap.add_argument("--name", help="the administrator's name (default: the email)")
     bootstrap.add_argument("--max-rooms", type=int, default=100)
     bootstrap.add_argument("--max-users", type=int, default=100)
@@ -60,15 +73,23 @@ def _parser() -> argparse.ArgumentParser:
     _database_options(bootstrap)
 
     engine = commands.add_parser("engine", help="run an engine worker that dials a control plane")
-    engine.add_argument("--control", required=True, metavar="URL",
-                        help="the control plane's engine channel, e.g. wss://podium.example/engine/v1/channel")
-    engine.add_argument("--secret", help=f"the engine channel's shared secret (better: {ENGINE_SECRET_ENV} or "
-                                          "--secret-file, which keep it out of the process list)")
+    engine.add_argument(
+        "--control",
+        required=True,
+        metavar="URL",
+        help="the control plane's engine channel, e.g. wss://podium.example/engine/v1/channel",
+    )
+    engine.add_argument(
+        "--secret",
+        help=f"the engine channel's shared secret (better: {ENGINE_SECRET_ENV} or "
+        "--secret-file, which keep it out of the process list)",
+    )
     engine.add_argument("--secret-file", help="a file holding the shared secret")
     engine.add_argument("--host", default="::", help="UDP address to bind ('::': dual-stack, all interfaces)")
     engine.add_argument("--port", type=int, default=0, help="UDP port (0: any free port)")
-    engine.add_argument("--announce", action="append", metavar="HOST",
-                        help="a host WebRTC peers reach this worker at (repeatable)")
+    engine.add_argument(
+        "--announce", action="append", metavar="HOST", help="a host WebRTC peers reach this worker at (repeatable)"
+    )
     engine.add_argument("--worker-id", help="this worker's stable name (default: hostname:port)")
     engine.add_argument("--log-level", default="INFO")
     return parser
@@ -113,9 +134,19 @@ class EngineWorker:
             log.warning("engine worker module %s is not available: serving without a local engine", WORKER_MODULE)
             return
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", WORKER_MODULE, "--host", "127.0.0.1", "--port", "0", *self.options,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, preexec_fn=_die_with_parent,
-            env={**os.environ, ENGINE_SECRET_ENV: self.secret} if self.secret else None)
+            sys.executable,
+            "-m",
+            WORKER_MODULE,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            *self.options,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            preexec_fn=_die_with_parent,
+            env={**os.environ, ENGINE_SECRET_ENV: self.secret} if self.secret else None,
+        )
         assert self.process.stdout is not None and self.process.stderr is not None
         self._pumps.append(asyncio.create_task(_pump(self.process.stderr, "engine worker: ")))
         try:
@@ -123,8 +154,7 @@ class EngineWorker:
         except TimeoutError:
             line = b""
         if not line:
-            log.error("engine worker (pid %d) printed no address within %.0f s", self.process.pid,
-                      WORKER_START_TIMEOUT)
+            log.error("engine worker (pid %d) printed no address within %.0f s", self.process.pid, WORKER_START_TIMEOUT)
         else:
             self.address = line.decode(errors="replace").strip()
             log.info("engine worker (pid %d) listening on %s", self.process.pid, self.address)
@@ -168,12 +198,17 @@ async def _serve(args: argparse.Namespace) -> None:
     from control.settings import Settings
 
     engine_secret = args.engine_secret or secrets.token_urlsafe(32)
-    settings = Settings(data_dir=args.data_dir, database_url=args.database_url, engine_secret=engine_secret,
-                        engine_grace=args.engine_grace)
+    settings = Settings(
+        data_dir=args.data_dir,
+        database_url=args.database_url,
+        engine_secret=engine_secret,
+        engine_grace=args.engine_grace,
+    )
     app = create_app(settings)
     server = _Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="info", lifespan="on"))
-    worker = EngineWorker("--control", _channel_url(args.host, args.port), "--worker-id", LOCAL_WORKER_ID,
-                          secret=engine_secret)
+    worker = EngineWorker(
+        "--control", _channel_url(args.host, args.port), "--worker-id", LOCAL_WORKER_ID, secret=engine_secret
+    )
     if not args.no_engine:
         await worker.start()
     try:
@@ -229,10 +264,16 @@ async def _bootstrap(args: argparse.Namespace) -> int:
         async with create_sessionmaker(engine)() as session:
             ctx = Context(session=session, settings=settings, token_key="")
             company, admin = await companies.bootstrap(
-                ctx, slug=args.slug or slugify(args.company), name=args.company, email=args.email,
-                password=args.password, admin_name=args.name or args.email,
-                quotas=Quotas(max_rooms=args.max_rooms, max_users=args.max_users,
-                              max_participants=args.max_participants))
+                ctx,
+                slug=args.slug or slugify(args.company),
+                name=args.company,
+                email=args.email,
+                password=args.password,
+                admin_name=args.name or args.email,
+                quotas=Quotas(
+                    max_rooms=args.max_rooms, max_users=args.max_users, max_participants=args.max_participants
+                ),
+            )
     except ApiError as exc:
         print(f"podium bootstrap: {exc.message}", file=sys.stderr)
         return 1
@@ -247,8 +288,12 @@ def _validate_bootstrap(parser: argparse.ArgumentParser, args: argparse.Namespac
 
     from control.api.schemas import Email, Name, Password, Slug
 
-    checks = [("--company", Name, args.company), ("--email", Email, args.email),
-              ("--password", Password, args.password), ("--slug", Slug, args.slug or slugify(args.company))]
+    checks = [
+        ("--company", Name, args.company),
+        ("--email", Email, args.email),
+        ("--password", Password, args.password),
+        ("--slug", Slug, args.slug or slugify(args.company)),
+    ]
     if args.name is not None:
         checks.append(("--name", Name, args.name))
     for option, kind, value in checks:

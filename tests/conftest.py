@@ -26,15 +26,35 @@ class PostgresServer:
         return f"postgresql+asyncpg://{PG_USER}@{self.host}:{self.port}/{database}"
 
     def psql(self, sql: str, database: str = "postgres") -> None:
-        subprocess.run([_bin("psql"), "-h", self.host, "-p", str(self.port), "-U", PG_USER, "-d", database,
-                        "-v", "ON_ERROR_STOP=1", "-q", "-c", sql], check=True, capture_output=True)
+        subprocess.run(
+            [
+                _bin("psql"),
+                "-h",
+                self.host,
+                "-p",
+                str(self.port),
+                "-U",
+                PG_USER,
+                "-d",
+                database,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-q",
+                "-c",
+                sql,
+            ],
+            check=True,
+            capture_output=True,
+        )
 
 
 def _bin(name: str) -> str:
     found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
     if not found:
-        pytest.fail(f"PostgreSQL's {name} is missing: run scripts/install-test-deps.sh (installs Debian's postgresql)",
-                    pytrace=False)
+        pytest.fail(
+            f"PostgreSQL's {name} is missing: run scripts/install-test-deps.sh (installs Debian's postgresql)",
+            pytrace=False,
+        )
     return found[-1]
 
 

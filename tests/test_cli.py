@@ -40,8 +40,17 @@ def test_slugify():
 
 
 def test_bootstrap_creates_the_first_company_once(tmp_path):
-    args = ["bootstrap", "--company", "Acme GmbH", "--email", "admin@acme.example", "--password", "admin password",
-            "--data-dir", str(tmp_path)]
+    args = [
+        "bootstrap",
+        "--company",
+        "Acme GmbH",
+        "--email",
+        "admin@acme.example",
+        "--password",
+        "admin password",
+        "--data-dir",
+        str(tmp_path),
+    ]
     first = podium(*args)
     assert first.returncode == 0, first.stderr
     assert "company acme-gmbh" in first.stdout and (tmp_path / "podium.db").exists()
@@ -50,11 +59,13 @@ def test_bootstrap_creates_the_first_company_once(tmp_path):
 
 
 def test_bootstrap_validates_its_options(tmp_path):
-    bad_email = podium("bootstrap", "--company", "A", "--email", "nope", "--password", "admin password",
-                       "--data-dir", str(tmp_path))
+    bad_email = podium(
+        "bootstrap", "--company", "A", "--email", "nope", "--password", "admin password", "--data-dir", str(tmp_path)
+    )
     assert bad_email.returncode == 2 and "--email" in bad_email.stderr
-    short = podium("bootstrap", "--company", "A", "--email", "a@b.cd", "--password", "short",
-                   "--data-dir", str(tmp_path))
+    short = podium(
+        "bootstrap", "--company", "A", "--email", "a@b.cd", "--password", "short", "--data-dir", str(tmp_path)
+    )
     assert short.returncode == 2 and "--password" in short.stderr
     assert not (tmp_path / "podium.db").exists()
 
@@ -66,8 +77,13 @@ class Server:
         self.port = free_port()
         self.lines: list[str] = []
         self.process = subprocess.Popen(
-            [*PODIUM, "serve", "--port", str(self.port), "--data-dir", str(data_dir), *extra], cwd=ROOT,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            [*PODIUM, "serve", "--port", str(self.port), "--data-dir", str(data_dir), *extra],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
@@ -111,14 +127,27 @@ def test_serve_bootstrap_login_and_stop(tmp_path):
     server = Server(tmp_path)
     try:
         server.wait_ready()
-        result = podium("bootstrap", "--company", "Acme", "--email", "admin@acme.example",
-                        "--password", "admin password", "--data-dir", str(tmp_path))
+        result = podium(
+            "bootstrap",
+            "--company",
+            "Acme",
+            "--email",
+            "admin@acme.example",
+            "--password",
+            "admin password",
+            "--data-dir",
+            str(tmp_path),
+        )
         assert result.returncode == 0, result.stderr
-        tokens = httpx.post(f"{server.url}/api/v1/auth/login", timeout=10, json={
-            "company": "acme", "email": "admin@acme.example", "password": "admin password"})
+        tokens = httpx.post(
+            f"{server.url}/api/v1/auth/login",
+            timeout=10,
+            json={"company": "acme", "email": "admin@acme.example", "password": "admin password"},
+        )
         assert tokens.status_code == 200, tokens.text
-        me = httpx.get(f"{server.url}/api/v1/me", timeout=10,
-                       headers={"Authorization": f"Bearer {tokens.json()['access_token']}"})
+        me = httpx.get(
+            f"{server.url}/api/v1/me", timeout=10, headers={"Authorization": f"Bearer {tokens.json()['access_token']}"}
+        )
         assert me.json()["email"] == "admin@acme.example"
     finally:
         status = server.stop()

@@ -34,7 +34,10 @@ def build(force: bool = False) -> dict[str, Path]:
         if force or not binary.exists() or binary.stat().st_mtime < newest:
             partial = BUILD_DIR / f".{name}.{os.getpid()}"
             result = subprocess.run(
-                [compiler, *CFLAGS, "-o", str(partial), str(source), *LINK_FLAGS.get(name, ())], capture_output=True, text=True, timeout=120
+                [compiler, *CFLAGS, "-o", str(partial), str(source), *LINK_FLAGS.get(name, ())],
+                capture_output=True,
+                text=True,
+                timeout=120,
             )
             if result.returncode != 0:
                 partial.unlink(missing_ok=True)

@@ -4,15 +4,45 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from control.api import (addins, api_keys, attendance, audit, auth, bans, chat, company, departments, group_links,
-                         invitations, meetings, rooms, users)
+from control.api import (
+    addins,
+    api_keys,
+    attendance,
+    audit,
+    auth,
+    bans,
+    chat,
+    company,
+    departments,
+    group_links,
+    invitations,
+    meetings,
+    rooms,
+    users,
+)
 from control.api.endpoint import API_PREFIX, Endpoint, to_routes
 from control.api.openapi import document
 
-ENDPOINTS: list[Endpoint] = [e for module in (auth, users, company, api_keys, departments, rooms, audit,
-                                              attendance, chat, meetings, invitations, bans, addins,
-                                              group_links)
-                             for e in module.endpoints.endpoints]
+ENDPOINTS: list[Endpoint] = [
+    e
+    for module in (
+        auth,
+        users,
+        company,
+        api_keys,
+        departments,
+        rooms,
+        audit,
+        attendance,
+        chat,
+        meetings,
+        invitations,
+        bans,
+        addins,
+        group_links,
+    )
+    for e in module.endpoints.endpoints
+]
 
 
 def routes() -> list[BaseRoute]:

@@ -37,8 +37,9 @@ def _http_url(value: str) -> str:
     return value
 
 
-HttpUrl = Annotated[str, StringConstraints(min_length=8, max_length=2000, pattern=URL_PATTERN),
-                    AfterValidator(_http_url)]
+HttpUrl = Annotated[
+    str, StringConstraints(min_length=8, max_length=2000, pattern=URL_PATTERN), AfterValidator(_http_url)
+]
 """An absolute http or https URL with a host, without credentials, kept as given."""
 
 
@@ -59,8 +60,9 @@ class NewAddInOut(BaseModel):
 
 
 class AddInIn(Input):
-    model_config = example(name="Ticketing", kind="webhook", url="https://tickets.example.com/hooks/podium",
-                           enabled=True, secret=True)
+    model_config = example(
+        name="Ticketing", kind="webhook", url="https://tickets.example.com/hooks/podium", enabled=True, secret=True
+    )
 
     name: Name = Field(description="unique in the company")
     kind: Kind = Field(description="webhook: an endpoint of another system; link: a web page, for people")
@@ -88,8 +90,16 @@ class AddInPath(Input):
 
 
 def out(a: AddIn) -> AddInOut:
-    return AddInOut(id=a.id, name=a.name, kind=Kind(a.kind), url=a.url, enabled=a.enabled,
-                    has_secret=a.secret_hash is not None, created_at=a.created_at, updated_at=a.updated_at)
+    return AddInOut(
+        id=a.id,
+        name=a.name,
+        kind=Kind(a.kind),
+        url=a.url,
+        enabled=a.enabled,
+        has_secret=a.secret_hash is not None,
+        created_at=a.created_at,
+        updated_at=a.updated_at,
+    )
 
 
 @endpoints.get("/add-ins", query=AddInQuery, response=Page[AddInOut], errors=(403,))
@@ -99,8 +109,9 @@ async def list_add_ins(call: Call) -> Page[AddInOut]:
     The company's add-ins, by name (Manage company settings, else 403 `permission_required`); `kind` and `enabled`
     filter. Never their secrets, only `has_secret`."""
     q: AddInQuery = call.query
-    page = await addins.list_add_ins(call.ctx, call.principal, offset=q.offset, limit=q.limit, kind=q.kind,
-                                     enabled=q.enabled)
+    page = await addins.list_add_ins(
+        call.ctx, call.principal, offset=q.offset, limit=q.limit, kind=q.kind, enabled=q.enabled
+    )
     return Page[AddInOut](items=[out(a) for a in page.items], total=page.total, offset=q.offset, limit=q.limit)
 
 
@@ -113,8 +124,9 @@ async def create_add_in(call: Call) -> NewAddInOut:
     is generated and returned once. A company holds at most 100 add-ins (409 `quota_exceeded`). Podium calls no
     add-in's URL (see "Add-ins" in `docs/control-api.md`)."""
     b: AddInIn = call.body
-    new = await addins.create(call.ctx, call.principal, name=b.name, kind=b.kind, url=b.url, enabled=b.enabled,
-                              with_secret=b.secret)
+    new = await addins.create(
+        call.ctx, call.principal, name=b.name, kind=b.kind, url=b.url, enabled=b.enabled, with_secret=b.secret
+    )
     return NewAddInOut(add_in=out(new.add_in), secret=new.secret)
 
 
@@ -126,8 +138,9 @@ async def get_add_in(call: Call) -> AddInOut:
     return out(await addins.get(call.ctx, call.principal, call.path.add_in_id))
 
 
-@endpoints.patch("/add-ins/{add_in_id}", path_model=AddInPath, body=AddInUpdateIn, response=AddInOut,
-                 errors=(403, 404, 409))
+@endpoints.patch(
+    "/add-ins/{add_in_id}", path_model=AddInPath, body=AddInUpdateIn, response=AddInOut, errors=(403, 404, 409)
+)
 async def update_add_in(call: Call) -> AddInOut:
     """Change an add-in
 
@@ -145,8 +158,9 @@ async def delete_add_in(call: Call) -> None:
     await addins.delete(call.ctx, call.principal, call.path.add_in_id)
 
 
-@endpoints.post("/add-ins/{add_in_id}/secret", path_model=AddInPath, response=NewAddInOut, status=201,
-                errors=(403, 404))
+@endpoints.post(
+    "/add-ins/{add_in_id}/secret", path_model=AddInPath, response=NewAddInOut, status=201, errors=(403, 404)
+)
 async def issue_add_in_secret(call: Call) -> NewAddInOut:
     """Issue an add-in secret
 

@@ -42,8 +42,14 @@ class ApiKeyPath(Input):
 
 
 def out(key: ApiKey) -> ApiKeyOut:
-    return ApiKeyOut(id=key.id, name=key.name, user_id=key.user_id, created_at=key.created_at,
-                     last_used_at=key.last_used_at, revoked_at=key.revoked_at)
+    return ApiKeyOut(
+        id=key.id,
+        name=key.name,
+        user_id=key.user_id,
+        created_at=key.created_at,
+        last_used_at=key.last_used_at,
+        revoked_at=key.revoked_at,
+    )
 
 
 @endpoints.get("/api-keys", query=ApiKeyQuery, response=Page[ApiKeyOut], errors=(403,))

@@ -58,8 +58,14 @@ class AttendanceOut(BaseModel):
     present: list[PresenceOut] = Field(description="the live list: who is in the meeting or waiting now")
 
 
-@endpoints.get("/meetings/{meeting_id}/attendance", path_model=MeetingPath, query=AttendanceQuery,
-               response=AttendanceOut, errors=(403, 404), alternative_media_types=("text/csv",))
+@endpoints.get(
+    "/meetings/{meeting_id}/attendance",
+    path_model=MeetingPath,
+    query=AttendanceQuery,
+    response=AttendanceOut,
+    errors=(403, 404),
+    alternative_media_types=("text/csv",),
+)
 async def get_attendance(call: Call) -> AttendanceOut | Response:
     """Attendance report of a meeting
 
@@ -69,6 +75,9 @@ async def get_attendance(call: Call) -> AttendanceOut | Response:
     `?format=csv` gives a `text/csv` download, one row per person. Names follow Show all usernames."""
     report = await attendance.report_for(call.ctx, call.principal, call.path.meeting_id)
     if call.query.format == "csv":
-        return Response(attendance.report_csv(report), media_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition": f'attachment; filename="attendance-{report.meeting_id}.csv"'})
+        return Response(
+            attendance.report_csv(report),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="attendance-{report.meeting_id}.csv"'},
+        )
     return AttendanceOut.model_validate(attendance.report_json(report))

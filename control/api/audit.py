@@ -26,8 +26,14 @@ class AuditFilterQuery(Input):
     until: Instant | None = Field(None, description="exclusive, ISO 8601 with a time zone")
 
     def to_filter(self) -> AuditFilter:
-        return AuditFilter(action=self.action, actor_user_id=self.actor_user_id, target_type=self.target_type,
-                           target_id=self.target_id, since=self.since, until=self.until)
+        return AuditFilter(
+            action=self.action,
+            actor_user_id=self.actor_user_id,
+            target_type=self.target_type,
+            target_id=self.target_id,
+            since=self.since,
+            until=self.until,
+        )
 
 
 class AuditQuery(AuditFilterQuery, PageQuery):
@@ -47,9 +53,17 @@ class AuditEventOut(BaseModel):
 
 
 def out(e: AuditEvent) -> AuditEventOut:
-    return AuditEventOut(id=e.id, at=e.at, actor_user_id=e.actor_user_id, actor_api_key_id=e.actor_api_key_id,
-                         action=e.action, target_type=e.target_type, target_id=e.target_id, before=e.before,
-                         after=e.after)
+    return AuditEventOut(
+        id=e.id,
+        at=e.at,
+        actor_user_id=e.actor_user_id,
+        actor_api_key_id=e.actor_api_key_id,
+        action=e.action,
+        target_type=e.target_type,
+        target_id=e.target_id,
+        before=e.before,
+        after=e.after,
+    )
 
 
 @endpoints.get("/audit-events", query=AuditQuery, response=Page[AuditEventOut], errors=(403,))
@@ -72,5 +86,8 @@ async def export_audit_events(call: Call) -> Response:
     The events matching the same filters as `GET /audit-events`, all of them, newest first, as a `text/csv` download
     (Manage company settings)."""
     text = await audit.export_csv(call.ctx, call.principal, call.query.to_filter())
-    return Response(text, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="audit-events.csv"'})
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="audit-events.csv"'},
+    )

@@ -76,8 +76,9 @@ async def logout(call: Call) -> None:
     await auth.logout(call.ctx, call.principal)
 
 
-@endpoints.post("/auth/accept-invitation", body=AcceptInvitationIn, response=TokensOut, authenticated=False,
-                errors=(401,))
+@endpoints.post(
+    "/auth/accept-invitation", body=AcceptInvitationIn, response=TokensOut, authenticated=False, errors=(401,)
+)
 async def accept_invitation(call: Call) -> TokensOut:
     """Accept an invitation
 

@@ -4,12 +4,12 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from control.api.endpoint import Call, EndpointGroup
+from control.api.schemas import Id, Input, Page, PageQuery
 from control.domain.rooms import names_visible
 from control.meetings.visibility import label
 from control.services import chat
 from control.services.attendance import AttendanceRecorder, user_person_keys
-from control.api.endpoint import Call, EndpointGroup
-from control.api.schemas import Id, Input, Page, PageQuery
 
 endpoints = EndpointGroup(tag="chat")
 
@@ -37,8 +37,13 @@ class ChatMessageOut(BaseModel):
     text: str = Field(description="as sent, unescaped")
 
 
-@endpoints.get("/meetings/{meeting_id}/chat", path_model=MeetingPath, query=ChatQuery,
-               response=Page[ChatMessageOut], errors=(403, 404))
+@endpoints.get(
+    "/meetings/{meeting_id}/chat",
+    path_model=MeetingPath,
+    query=ChatQuery,
+    response=Page[ChatMessageOut],
+    errors=(403, 404),
+)
 async def list_chat_messages(call: Call) -> Page[ChatMessageOut]:
     """A meeting's chat history
 
@@ -47,14 +52,16 @@ async def list_chat_messages(call: Call) -> Page[ChatMessageOut]:
     others). `after_id` gives only newer messages, for polling. Without Show all usernames, other people's names
     read "Participant <n>", as in the meeting. Sending goes through signaling (`docs/signaling.md`)."""
     q: ChatQuery = call.query
-    page = await chat.history_for(call.ctx, call.principal, call.path.meeting_id, offset=q.offset, limit=q.limit,
-                                  after_id=q.after_id)
+    page = await chat.history_for(
+        call.ctx, call.principal, call.path.meeting_id, offset=q.offset, limit=q.limit, after_id=q.after_id
+    )
     messages = [m.item() for m in page.items]
     if not names_visible(call.principal.permissions):
         events = await AttendanceRecorder(call.ctx.session, call.principal.company_id).events(call.path.meeting_id)
         _hide_names(messages, user_person_keys(call.principal.user_id), [e.participant for e in events])
-    return Page[ChatMessageOut](items=[ChatMessageOut.model_validate(m) for m in messages],
-                                total=page.total, offset=q.offset, limit=q.limit)
+    return Page[ChatMessageOut](
+        items=[ChatMessageOut.model_validate(m) for m in messages], total=page.total, offset=q.offset, limit=q.limit
+    )
 
 
 def _hide_names(messages: list[dict], own: tuple[str, ...], arrivals: list[str]) -> None:  # type: ignore[type-arg]

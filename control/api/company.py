@@ -26,20 +26,27 @@ class CompanyOut(BaseModel):
 
 
 class CompanyUpdateIn(Input):
-    model_config = example(name="Acme Corporation",
-                           privacy_notice="Meetings are not recorded. Chat is kept for 30 days.")
+    model_config = example(
+        name="Acme Corporation", privacy_notice="Meetings are not recorded. Chat is kept for 30 days."
+    )
 
     name: Name | None = None
-    privacy_notice: Text | None = Field(None, description="the host's data-protection notice, which every user "
-                                                         "of the company can read")
+    privacy_notice: Text | None = Field(
+        None, description="the host's data-protection notice, which every user of the company can read"
+    )
 
 
 def out(view: companies.CompanyView) -> CompanyOut:
     c = view.company
     quotas = None
     if view.usage is not None:
-        quotas = QuotasOut(max_rooms=c.max_rooms, max_users=c.max_users, max_participants=c.max_participants,
-                           rooms=view.usage.rooms, users=view.usage.users)
+        quotas = QuotasOut(
+            max_rooms=c.max_rooms,
+            max_users=c.max_users,
+            max_participants=c.max_participants,
+            rooms=view.usage.rooms,
+            users=view.usage.users,
+        )
     return CompanyOut(id=c.id, slug=c.slug, name=c.name, privacy_notice=c.privacy_notice, quotas=quotas)
 
 

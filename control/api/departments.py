@@ -61,8 +61,13 @@ async def create_department(call: Call) -> DepartmentOut:
     return out(await rooms.create_department(call.ctx, call.principal, name=body.name, parent_id=body.parent_id))
 
 
-@endpoints.patch("/departments/{department_id}", path_model=DepartmentPath, body=DepartmentUpdateIn,
-                 response=DepartmentOut, errors=(403, 404, 409))
+@endpoints.patch(
+    "/departments/{department_id}",
+    path_model=DepartmentPath,
+    body=DepartmentUpdateIn,
+    response=DepartmentOut,
+    errors=(403, 404, 409),
+)
 async def update_department(call: Call) -> DepartmentOut:
     """Rename or move a department
 

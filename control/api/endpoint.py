@@ -81,9 +81,11 @@ class EndpointGroup:
             first, _, rest = inspect.cleandoc(handler.__doc__ or handler.__name__).partition("\n\n")
             summary = options.pop("summary", None) or " ".join(first.split())
             description = options.pop("description", None) or _paragraphs(rest)
-            self.endpoints.append(Endpoint(method, path, handler, summary=summary, tag=self.tag,
-                                           description=description, **options))
+            self.endpoints.append(
+                Endpoint(method, path, handler, summary=summary, tag=self.tag, description=description, **options)
+            )
             return handler
+
         return register
 
     def get(self, path: str, **options: Any) -> Callable[[Handler], Handler]:
@@ -118,8 +120,10 @@ def _paragraphs(text: str) -> str:
 
 
 def _problems(exc: ValidationError, where: str) -> list[dict[str, Any]]:
-    return [{"field": ".".join(str(part) for part in (where, *e["loc"])), "message": e["msg"], "type": e["type"]}
-            for e in exc.errors(include_url=False, include_context=False, include_input=False)]
+    return [
+        {"field": ".".join(str(part) for part in (where, *e["loc"])), "message": e["msg"], "type": e["type"]}
+        for e in exc.errors(include_url=False, include_context=False, include_input=False)
+    ]
 
 
 def _validate_strings(model: type[BaseModel], data: dict[str, str], where: str) -> BaseModel:
@@ -134,8 +138,9 @@ async def _validate_body(model: type[BaseModel], request: Request) -> BaseModel:
     """Parse and validate the JSON body in one step (strict: no coercion of types)."""
     raw = await request.body()
     if not raw.strip():
-        raise Invalid("a JSON request body is required", details=[{"field": "body", "message": "missing",
-                                                                  "type": "missing"}])
+        raise Invalid(
+            "a JSON request body is required", details=[{"field": "body", "message": "missing", "type": "missing"}]
+        )
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:
@@ -165,8 +170,11 @@ def _runner(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
                     path = endpoint.path_model.model_validate_strings(path, strict=False)
                 except ValidationError:
                     raise NotFound(f"nothing at {request.url.path}") from None
-            query = (_validate_strings(endpoint.query, dict(request.query_params), "query")
-                     if endpoint.query is not None else None)
+            query = (
+                _validate_strings(endpoint.query, dict(request.query_params), "query")
+                if endpoint.query is not None
+                else None
+            )
             body = await _validate_body(endpoint.body, request) if endpoint.body is not None else None
             result = await endpoint.handler(Call(request, ctx, principal, path, query, body))
         if isinstance(result, Response):

@@ -31,8 +31,7 @@ def _representable_in_utc(value: datetime) -> datetime:
         raise ValueError("the date lies outside the years 1 to 9999 in UTC") from None
 
 
-Expiry = Annotated[Instant, BeforeValidator(_iso_8601_text), AfterValidator(_representable_in_utc),
-                   Field(strict=False)]
+Expiry = Annotated[Instant, BeforeValidator(_iso_8601_text), AfterValidator(_representable_in_utc), Field(strict=False)]
 """control.api.schemas.Instant for a JSON body: a string in ISO 8601 with a time zone, nothing else."""
 
 Label = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
@@ -40,13 +39,15 @@ Label = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200, 
 
 
 class GroupLinkIn(Input):
-    model_config = example(name="Engineering all-hands", role="participant", user_ids=None,
-                           expires_at="2030-06-30T18:00:00Z")
+    model_config = example(
+        name="Engineering all-hands", role="participant", user_ids=None, expires_at="2030-06-30T18:00:00Z"
+    )
 
     name: Label = Field("", description="a label for the room's administrators")
     role: LinkRole = Field("participant", description="the default role in the room the link gives")
     user_ids: Annotated[list[Id], Field(min_length=1, max_length=1000)] | None = Field(
-        None, description="only these users of the company may redeem it; absent: every registered user")
+        None, description="only these users of the company may redeem it; absent: every registered user"
+    )
     expires_at: Expiry | None = Field(None, description="refused from then on; absent: never expires")
 
 
@@ -89,13 +90,27 @@ class RedemptionOut(BaseModel):
 
 
 def out(link: GroupLink) -> GroupLinkOut:
-    return GroupLinkOut(id=link.id, room_id=link.room_id, name=link.name, role=Role(link.role),
-                        user_ids=link.user_ids, expires_at=link.expires_at, revoked_at=link.revoked_at,
-                        created_by=link.created_by, created_at=link.created_at)
+    return GroupLinkOut(
+        id=link.id,
+        room_id=link.room_id,
+        name=link.name,
+        role=Role(link.role),
+        user_ids=link.user_ids,
+        expires_at=link.expires_at,
+        revoked_at=link.revoked_at,
+        created_by=link.created_by,
+        created_at=link.created_at,
+    )
 
 
-@endpoints.post("/rooms/{room_id}/group-links", path_model=RoomPath, body=GroupLinkIn, response=NewGroupLinkOut,
-                status=201, errors=(403, 404, 409))
+@endpoints.post(
+    "/rooms/{room_id}/group-links",
+    path_model=RoomPath,
+    body=GroupLinkIn,
+    response=NewGroupLinkOut,
+    status=201,
+    errors=(403, 404, 409),
+)
 async def create_group_link(call: Call) -> NewGroupLinkOut:
     """Create a group link
 
@@ -104,13 +119,21 @@ async def create_group_link(call: Call) -> NewGroupLinkOut:
     limited to `user_ids` (404 for an unknown user) and expiring at `expires_at` (409 `expiry_in_past` if already
     past). Its secret is returned once. A room holds at most 100 unrevoked links (409 `quota_exceeded`)."""
     b: GroupLinkIn = call.body
-    new = await group_links.create(call.ctx, call.principal, call.path.room_id, name=b.name, role=Role(b.role),
-                                   user_ids=b.user_ids, expires_at=b.expires_at)
+    new = await group_links.create(
+        call.ctx,
+        call.principal,
+        call.path.room_id,
+        name=b.name,
+        role=Role(b.role),
+        user_ids=b.user_ids,
+        expires_at=b.expires_at,
+    )
     return NewGroupLinkOut(link=out(new.link), secret=new.secret)
 
 
-@endpoints.get("/rooms/{room_id}/group-links", path_model=RoomPath, query=PageQuery, response=Page[GroupLinkOut],
-               errors=(403, 404))
+@endpoints.get(
+    "/rooms/{room_id}/group-links", path_model=RoomPath, query=PageQuery, response=Page[GroupLinkOut], errors=(403, 404)
+)
 async def list_group_links(call: Call) -> Page[GroupLinkOut]:
     """List a room's group links
 
@@ -121,8 +144,7 @@ async def list_group_links(call: Call) -> Page[GroupLinkOut]:
     return Page[GroupLinkOut](items=[out(k) for k in page.items], total=page.total, offset=q.offset, limit=q.limit)
 
 
-@endpoints.get("/rooms/{room_id}/group-links/{link_id}", path_model=LinkPath, response=GroupLinkOut,
-               errors=(403, 404))
+@endpoints.get("/rooms/{room_id}/group-links/{link_id}", path_model=LinkPath, response=GroupLinkOut, errors=(403, 404))
 async def get_group_link(call: Call) -> GroupLinkOut:
     """Get a group link
 

@@ -26,14 +26,19 @@ class InvitationPath(Input):
 
 
 class InvitationIn(Input):
-    model_config = example(invitee_name="Dr. Jane Doe", rights=["microphone", "camera", "chat"],
-                           not_before="2030-01-31T09:00:00Z", not_after="2030-01-31T17:00:00Z")
+    model_config = example(
+        invitee_name="Dr. Jane Doe",
+        rights=["microphone", "camera", "chat"],
+        not_before="2030-01-31T09:00:00Z",
+        not_after="2030-01-31T17:00:00Z",
+    )
 
     invitee_name: Name = Field(description="the one person the link is for, as others will see them")
-    rights: list[Capability] = Field(default_factory=lambda: [Capability.MICROPHONE, Capability.CAMERA,
-                                                              Capability.CHAT],
-                                     description="what the guest may do in the meeting (default: microphone, "
-                                                 "camera, chat); only rights the issuer holds")
+    rights: list[Capability] = Field(
+        default_factory=lambda: [Capability.MICROPHONE, Capability.CAMERA, Capability.CHAT],
+        description="what the guest may do in the meeting (default: microphone, "
+        "camera, chat); only rights the issuer holds",
+    )
     not_before: datetime | None = Field(None, description="default: now")
     not_after: datetime | None = Field(None, description="default: not_before + 24 hours")
 
@@ -69,23 +74,33 @@ def _display_name(value: object) -> object:
 # paragraph separators.
 _NAME_CHAR = r"[^\x00-\x1f\x7f-\x9f\u2028\u2029]"
 _DISPLAY_NAME_PATTERN = rf"^{_NAME_CHAR}*[^\s\x00-\x1f\x7f-\x9f\u2028\u2029]{_NAME_CHAR}*$"
-DisplayName = Annotated[str, Field(max_length=1024,  # a hard bound before trimming; 64 after it
-                                   json_schema_extra={"maxLength": guests.MAX_DISPLAY_NAME,
-                                                      "pattern": _DISPLAY_NAME_PATTERN}),
-                        AfterValidator(_display_name)]
+DisplayName = Annotated[
+    str,
+    Field(
+        max_length=1024,  # a hard bound before trimming; 64 after it
+        json_schema_extra={"maxLength": guests.MAX_DISPLAY_NAME, "pattern": _DISPLAY_NAME_PATTERN},
+    ),
+    AfterValidator(_display_name),
+]
 
 
 class RedeemIn(Input):
-    model_config = example(invitation="q8RZp6wYtN4aB7eDqJm1c3VcH2f0Lx9k", browser="b3f1c2d4e5a6978812345678",
-                           name="Jane")
+    model_config = example(
+        invitation="q8RZp6wYtN4aB7eDqJm1c3VcH2f0Lx9k", browser="b3f1c2d4e5a6978812345678", name="Jane"
+    )
 
     invitation: Annotated[str, Field(min_length=1, max_length=200)] = Field(
-        description="the secret the link carries (after #invitation=)")
+        description="the secret the link carries (after #invitation=)"
+    )
     browser: Annotated[str, Field(min_length=16, max_length=200)] = Field(
-        description="a random id the browser keeps (localStorage); the invitation binds to it")
-    name: DisplayName | None = Field(None, description="the name the guest entered, shown to others (trimmed, "
-                                                       "1-64 characters, no control characters); default: the "
-                                                       "invitee name")
+        description="a random id the browser keeps (localStorage); the invitation binds to it"
+    )
+    name: DisplayName | None = Field(
+        None,
+        description="the name the guest entered, shown to others (trimmed, "
+        "1-64 characters, no control characters); default: the "
+        "invitee name",
+    )
 
 
 class RedeemOut(BaseModel):
@@ -98,14 +113,28 @@ class RedeemOut(BaseModel):
 
 
 def out(row) -> InvitationOut:  # type: ignore[no-untyped-def]
-    return InvitationOut(id=row.id, room_id=row.room_id, invitee_name=row.invitee_name, invitee=row.invitee_key,
-                         rights=[Capability(r) for r in row.rights], not_before=row.not_before,
-                         not_after=row.not_after, redeemed=row.browser_hash is not None,
-                         revoked=row.revoked_at is not None, created_at=row.created_at)
+    return InvitationOut(
+        id=row.id,
+        room_id=row.room_id,
+        invitee_name=row.invitee_name,
+        invitee=row.invitee_key,
+        rights=[Capability(r) for r in row.rights],
+        not_before=row.not_before,
+        not_after=row.not_after,
+        redeemed=row.browser_hash is not None,
+        revoked=row.revoked_at is not None,
+        created_at=row.created_at,
+    )
 
 
-@endpoints.post("/rooms/{room_id}/invitations", path_model=RoomPath, body=InvitationIn, response=IssuedOut,
-                status=201, errors=(403, 404))
+@endpoints.post(
+    "/rooms/{room_id}/invitations",
+    path_model=RoomPath,
+    body=InvitationIn,
+    response=IssuedOut,
+    status=201,
+    errors=(403, 404),
+)
 async def issue_invitation(call: Call) -> IssuedOut:
     """Create a guest invitation
 
@@ -116,8 +145,9 @@ async def issue_invitation(call: Call) -> IssuedOut:
     answer carries the secret (`invitation`) once: the guest opens `/join.html#invitation=<secret>`, or an
     application redeems it at `POST /invitation-redemptions`."""
     b: InvitationIn = call.body
-    row, secret = await invitations.issue(call.ctx, call.principal, call.path.room_id, b.invitee_name,
-                                          frozenset(b.rights), b.not_before, b.not_after)
+    row, secret = await invitations.issue(
+        call.ctx, call.principal, call.path.room_id, b.invitee_name, frozenset(b.rights), b.not_before, b.not_after
+    )
     return IssuedOut(**out(row).model_dump(), invitation=secret)
 
 
@@ -145,8 +175,7 @@ async def revoke_invitation(call: Call) -> None:
     await invitations.disconnect_guest(call.request.app.state.meetings, call.path.invitation_id)
 
 
-@endpoints.post("/invitation-redemptions", body=RedeemIn, response=RedeemOut, authenticated=False,
-                errors=(403, 404))
+@endpoints.post("/invitation-redemptions", body=RedeemIn, response=RedeemOut, authenticated=False, errors=(403, 404))
 async def redeem_invitation(call: Call) -> RedeemOut:
     """Redeem a guest invitation
 
@@ -155,7 +184,14 @@ async def redeem_invitation(call: Call) -> RedeemOut:
     browser gives a new token. Refused (403) outside its window (`not_yet_valid`, `expired`), from another browser
     (`already_used_elsewhere`), once revoked (`revoked`), or for an invitee removed from or banned in the room
     (`removed`, `banned`); an unknown secret is 404."""
-    token, row, ttl = await invitations.redeem(call.ctx, call.body.invitation, call.body.browser,
-                                               call.request.app.state.meetings, call.body.name)
-    return RedeemOut(guest_token=token, room_id=row.room_id, invitation_id=row.id, invitee_name=row.invitee_name,
-                     name=call.body.name or row.invitee_name, expires_in=int(ttl / timedelta(seconds=1)))
+    token, row, ttl = await invitations.redeem(
+        call.ctx, call.body.invitation, call.body.browser, call.request.app.state.meetings, call.body.name
+    )
+    return RedeemOut(
+        guest_token=token,
+        room_id=row.room_id,
+        invitation_id=row.id,
+        invitee_name=row.invitee_name,
+        name=call.body.name or row.invitee_name,
+        expires_in=int(ttl / timedelta(seconds=1)),
+    )

@@ -35,8 +35,9 @@ class MeetingOut(BaseModel):
     worker_id: str
     presenter_mode: bool
     chat_enabled: bool
-    participants: list[dict[str, Any]] = Field(description="participant objects, as in docs/signaling.md "
-                                                           "(names by the rule Show all usernames)")
+    participants: list[dict[str, Any]] = Field(
+        description="participant objects, as in docs/signaling.md (names by the rule Show all usernames)"
+    )
 
 
 class ActionIn(Input):
@@ -47,11 +48,14 @@ class ActionIn(Input):
     source: Source | None = Field(None, description="the source turned on or off (turn_on_source, turn_off_source)")
     capability: Capability | None = Field(None, description="the capability granted or revoked")
     person: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(
-        None, description="a person key, u:<user id> or g:<invitation id> (unban)")
-    seconds: float | None = Field(None, gt=0, le=10 * 365 * 86400,
-                                  description="how long a removal lasts (remove_for_period)")
-    as_participant: ParticipantId | None = Field(None, description="which of the caller's connections acts "
-                                                                   "(default: the first)")
+        None, description="a person key, u:<user id> or g:<invitation id> (unban)"
+    )
+    seconds: float | None = Field(
+        None, gt=0, le=10 * 365 * 86400, description="how long a removal lasts (remove_for_period)"
+    )
+    as_participant: ParticipantId | None = Field(
+        None, description="which of the caller's connections acts (default: the first)"
+    )
 
 
 class ActionOut(BaseModel):
@@ -101,8 +105,13 @@ async def get_meeting(call: Call) -> MeetingOut:
     return MeetingOut(**_service(call).snapshot(live, call.principal))
 
 
-@endpoints.post("/meetings/{meeting_id}/actions", path_model=MeetingPath, body=ActionIn, response=ActionOut,
-                errors=(403, 404, 409, 502, 503, 504))
+@endpoints.post(
+    "/meetings/{meeting_id}/actions",
+    path_model=MeetingPath,
+    body=ActionIn,
+    response=ActionOut,
+    errors=(403, 404, 409, 502, 503, 504),
+)
 async def act(call: Call) -> ActionOut:
     """Moderate a running meeting
 
@@ -120,7 +129,13 @@ async def act(call: Call) -> ActionOut:
     live = await _meeting(call, call.path.meeting_id)
     body: ActionIn = call.body
     actor = service.actor_for_user(live, call.principal.user_id, body.as_participant)
-    command = Command(body.action, target=body.target, source=body.source, capability=body.capability,
-                      person=body.person, seconds=body.seconds)
+    command = Command(
+        body.action,
+        target=body.target,
+        source=body.source,
+        capability=body.capability,
+        person=body.person,
+        seconds=body.seconds,
+    )
     version = await service.act(live, actor, command, started=started)
     return ActionOut(action=body.action, version=version)

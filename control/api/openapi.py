@@ -10,11 +10,17 @@ from control.api.schemas import ErrorOut
 
 REF = "#/components/schemas/{model}"
 
-_REASONS = {400: "Malformed request", 401: "Not authenticated", 403: "Not permitted", 404: "Not found",
-            409: "Conflicts with the current state", 422: "Invalid input",
-            502: "The engine refused the change, which did not happen (engine_refused)",
-            503: "No live engine worker for the meeting (engine_unavailable)",
-            504: "The engine did not acknowledge the change in time, which did not happen (engine_timeout)"}
+_REASONS = {
+    400: "Malformed request",
+    401: "Not authenticated",
+    403: "Not permitted",
+    404: "Not found",
+    409: "Conflicts with the current state",
+    422: "Invalid input",
+    502: "The engine refused the change, which did not happen (engine_refused)",
+    503: "No live engine worker for the meeting (engine_unavailable)",
+    504: "The engine did not acknowledge the change in time, which did not happen (engine_timeout)",
+}
 
 _SUCCESS = {200: "OK", 201: "Created"}
 
@@ -24,8 +30,11 @@ _ERROR_EXAMPLES = {
     403: {"code": "permission_required", "message": "this requires the permission 'Administrate rooms'"},
     404: {"code": "not_found", "message": "room 5f0c6a3e9d2b4c71a8e4f0b2c3d4e5f6 not found"},
     409: {"code": "conflict", "message": "the request conflicts with the current state"},
-    422: {"code": "validation_failed", "message": "invalid body",
-          "details": [{"field": "body.name", "message": "Field required", "type": "missing"}]},
+    422: {
+        "code": "validation_failed",
+        "message": "invalid body",
+        "details": [{"field": "body.name", "message": "Field required", "type": "missing"}],
+    },
     502: {"code": "engine_refused", "message": "engine worker 'w1' refused: pause_producer 'p1': unknown_id"},
     503: {"code": "engine_unavailable", "message": "no engine worker is connected for this meeting"},
     504: {"code": "engine_timeout", "message": "engine worker 'w1' did not acknowledge within 5.0 s"},
@@ -58,8 +67,9 @@ def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def _parameters(model: type[BaseModel] | None, where: str, schemas: dict[str, Any],
-                refs: dict[Any, Any]) -> list[dict[str, Any]]:
+def _parameters(
+    model: type[BaseModel] | None, where: str, schemas: dict[str, Any], refs: dict[Any, Any]
+) -> list[dict[str, Any]]:
     if model is None:
         return []
     name = refs[(model, "validation")]["$ref"].rsplit("/", 1)[-1]
@@ -68,8 +78,12 @@ def _parameters(model: type[BaseModel] | None, where: str, schemas: dict[str, An
     params = []
     for field, schema in spec["properties"].items():
         schema = _without_null(schema)
-        param: dict[str, Any] = {"name": field, "in": where, "required": where == "path" or field in required,
-                                 "schema": schema}
+        param: dict[str, Any] = {
+            "name": field,
+            "in": where,
+            "required": where == "path" or field in required,
+            "schema": schema,
+        }
         if "description" in schema:
             param["description"] = schema["description"]
         params.append(param)
@@ -131,8 +145,9 @@ def _operation(e: Endpoint, schemas: dict[str, Any], refs: dict[Any, Any]) -> di
         op["description"] = e.description
     params = _parameters(e.path_model, "path", schemas, refs) + _parameters(e.query, "query", schemas, refs)
     if e.path_model is None:
-        params += [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
-                   for n in _path_names(e.path)]
+        params += [
+            {"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in _path_names(e.path)
+        ]
     if params:
         op["parameters"] = params
     if e.body is not None:
@@ -141,13 +156,18 @@ def _operation(e: Endpoint, schemas: dict[str, Any], refs: dict[Any, Any]) -> di
     if e.status == 204:
         responses["204"] = {"description": "Done"}
     elif e.response is not None:
-        responses[str(e.status)] = {"description": _SUCCESS[e.status],
-                                    "content": _content(e.response, "serialization", refs, schemas)}
-        responses[str(e.status)]["content"].update({t: {"schema": {"type": "string"}}
-                                                    for t in e.alternative_media_types})
+        responses[str(e.status)] = {
+            "description": _SUCCESS[e.status],
+            "content": _content(e.response, "serialization", refs, schemas),
+        }
+        responses[str(e.status)]["content"].update(
+            {t: {"schema": {"type": "string"}} for t in e.alternative_media_types}
+        )
     else:
-        responses[str(e.status)] = {"description": _SUCCESS[e.status],
-                                    "content": {e.media_type: {"schema": {"type": "string"}}}}
+        responses[str(e.status)] = {
+            "description": _SUCCESS[e.status],
+            "content": {e.media_type: {"schema": {"type": "string"}}},
+        }
     errors = set(e.errors)
     if e.authenticated:
         errors.add(401)
@@ -183,8 +203,13 @@ def document(endpoints: list[Endpoint], *, title: str = "Podium control plane", 
         "paths": paths,
         "components": {
             "schemas": schemas,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
-                                           "description": "an access token from /auth/login, or an API key"}},
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "an access token from /auth/login, or an API key",
+                }
+            },
         },
         "security": [{"bearer": []}],
     }

@@ -26,13 +26,23 @@ class RoomOut(BaseModel):
     max_participants: int
     role: Role | None = Field(description="the caller's default role in the room, if any")
     created_at: datetime
-    online: int | None = Field(None, description="how many are in its running meeting now (waiting room "
-                                                 "excluded); null where the caller may not see its presence")
+    online: int | None = Field(
+        None,
+        description="how many are in its running meeting now (waiting room "
+        "excluded); null where the caller may not see its presence",
+    )
 
 
 class RoomIn(Input):
-    model_config = example(name="Board room", department_id=None, hidden=False, waiting_room=True, chat=True,
-                           screen_share=True, max_participants=25)
+    model_config = example(
+        name="Board room",
+        department_id=None,
+        hidden=False,
+        waiting_room=True,
+        chat=True,
+        screen_share=True,
+        max_participants=25,
+    )
 
     name: Name
     department_id: Id | None = Field(None, description="the department it belongs to; null: none")
@@ -40,8 +50,9 @@ class RoomIn(Input):
     waiting_room: bool = Field(False, description="people wait until a moderator admits them")
     chat: bool = Field(True, description="meeting chat enabled")
     screen_share: bool = Field(True, description="screen sharing allowed")
-    max_participants: int | None = Field(None, ge=1, le=MAX_PARTICIPANTS,
-                                         description="default and ceiling: the company's quota")
+    max_participants: int | None = Field(
+        None, ge=1, le=MAX_PARTICIPANTS, description="default and ceiling: the company's quota"
+    )
 
 
 class RoomUpdateIn(Input):
@@ -96,12 +107,25 @@ def out(view: rooms.RoomView, call: Call | None = None) -> RoomOut:
     r = view.room
     online = None
     meetings = getattr(call.request.app.state, "meetings", None) if call is not None else None
-    if meetings is not None and presence_visible(call.principal.permissions, view.role,  # type: ignore[union-attr]
-                                                 hidden=r.hidden):
+    if meetings is not None and presence_visible(
+        call.principal.permissions,
+        view.role,  # type: ignore[union-attr]
+        hidden=r.hidden,
+    ):
         online = meetings.online(r.id)
-    return RoomOut(id=r.id, name=r.name, department_id=r.department_id, hidden=r.hidden, waiting_room=r.waiting_room,
-                   chat=r.chat, screen_share=r.screen_share, max_participants=r.max_participants, role=view.role,
-                   created_at=r.created_at, online=online)
+    return RoomOut(
+        id=r.id,
+        name=r.name,
+        department_id=r.department_id,
+        hidden=r.hidden,
+        waiting_room=r.waiting_room,
+        chat=r.chat,
+        screen_share=r.screen_share,
+        max_participants=r.max_participants,
+        role=view.role,
+        created_at=r.created_at,
+        online=online,
+    )
 
 
 @endpoints.get("/rooms", query=RoomQuery, response=Page[RoomOut])
@@ -112,8 +136,9 @@ async def list_rooms(call: Call) -> Page[RoomOut]:
     there (or List all rooms). `q` matches part of the name, `department_id` keeps one department's rooms. Each has
     `online`, how many are in its running meeting (a count, never names), where the caller may see presence."""
     q: RoomQuery = call.query
-    page = await rooms.list_rooms(call.ctx, call.principal, offset=q.offset, limit=q.limit, search=q.q,
-                                  department_id=q.department_id)
+    page = await rooms.list_rooms(
+        call.ctx, call.principal, offset=q.offset, limit=q.limit, search=q.q, department_id=q.department_id
+    )
     return Page[RoomOut](items=[out(v, call) for v in page.items], total=page.total, offset=q.offset, limit=q.limit)
 
 
@@ -136,8 +161,7 @@ async def get_room(call: Call) -> RoomOut:
     return out(await rooms.get_room(call.ctx, call.principal, call.path.room_id), call)
 
 
-@endpoints.patch("/rooms/{room_id}", path_model=RoomPath, body=RoomUpdateIn, response=RoomOut,
-                 errors=(403, 404, 409))
+@endpoints.patch("/rooms/{room_id}", path_model=RoomPath, body=RoomUpdateIn, response=RoomOut, errors=(403, 404, 409))
 async def update_room(call: Call) -> RoomOut:
     """Change a room
 
@@ -157,8 +181,9 @@ async def delete_room(call: Call) -> None:
     await rooms.delete_room(call.ctx, call.principal, call.path.room_id)
 
 
-@endpoints.get("/rooms/{room_id}/access", path_model=RoomPath, query=PageQuery, response=Page[AccessOut],
-               errors=(403, 404))
+@endpoints.get(
+    "/rooms/{room_id}/access", path_model=RoomPath, query=PageQuery, response=Page[AccessOut], errors=(403, 404)
+)
 async def list_room_access(call: Call) -> Page[AccessOut]:
     """List a room's access rights
 
@@ -166,12 +191,15 @@ async def list_room_access(call: Call) -> Page[AccessOut]:
     else 403 `room_administration_required`)."""
     q: PageQuery = call.query
     page = await rooms.list_access(call.ctx, call.principal, call.path.room_id, offset=q.offset, limit=q.limit)
-    return Page[AccessOut](items=[AccessOut(user_id=u.id, email=u.email, name=u.name, role=role)
-                                  for u, role in page.items], total=page.total, offset=q.offset, limit=q.limit)
+    return Page[AccessOut](
+        items=[AccessOut(user_id=u.id, email=u.email, name=u.name, role=role) for u, role in page.items],
+        total=page.total,
+        offset=q.offset,
+        limit=q.limit,
+    )
 
 
-@endpoints.put("/rooms/{room_id}/access/{user_id}", path_model=AccessPath, body=AccessIn, status=204,
-               errors=(403, 404))
+@endpoints.put("/rooms/{room_id}/access/{user_id}", path_model=AccessPath, body=AccessIn, status=204, errors=(403, 404))
 async def set_room_access(call: Call) -> None:
     """Give an access right
 
@@ -191,8 +219,9 @@ async def remove_room_access(call: Call) -> None:
     await rooms.remove_access(call.ctx, call.principal, call.path.room_id, call.path.user_id)
 
 
-@endpoints.get("/rooms/{room_id}/meetings", path_model=RoomPath, query=PageQuery, response=Page[MeetingOut],
-               errors=(403, 404))
+@endpoints.get(
+    "/rooms/{room_id}/meetings", path_model=RoomPath, query=PageQuery, response=Page[MeetingOut], errors=(403, 404)
+)
 async def list_room_meetings(call: Call) -> Page[MeetingOut]:
     """List a room's meetings
 
@@ -202,7 +231,19 @@ async def list_room_meetings(call: Call) -> Page[MeetingOut]:
     cannot see."""
     q: PageQuery = call.query
     page = await history.list_meetings(call.ctx, call.principal, call.path.room_id, offset=q.offset, limit=q.limit)
-    return Page[MeetingOut](items=[MeetingOut(id=m.id, room_id=m.room_id, started_at=m.started_at,
-                                              ended_at=m.ended_at, end_reason=m.end_reason,
-                                              running=m.ended_at is None) for m in page.items],
-                            total=page.total, offset=q.offset, limit=q.limit)
+    return Page[MeetingOut](
+        items=[
+            MeetingOut(
+                id=m.id,
+                room_id=m.room_id,
+                started_at=m.started_at,
+                ended_at=m.ended_at,
+                end_reason=m.end_reason,
+                running=m.ended_at is None,
+            )
+            for m in page.items
+        ],
+        total=page.total,
+        offset=q.offset,
+        limit=q.limit,
+    )

@@ -9,13 +9,20 @@ T = TypeVar("T")
 
 Id = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
 """Identifiers are 32 lowercase hex digits."""
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200,
-                                        pattern=r"^[^\x00-\x1f\x7f]+$")]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
+]
 """One line of printable text."""
 Text = Annotated[str, StringConstraints(max_length=20000, pattern=r"^[^\x00]*$")]
 """Free text, newlines allowed."""
-Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254,
-                                         pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")]
+Email = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        max_length=254,
+        pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$",
+    ),
+]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=256, pattern=r"^[^\x00]+$")]
 Secret = Annotated[str, StringConstraints(min_length=1, max_length=512, pattern=r"^[A-Za-z0-9_\-]+$")]
 """An opaque token handed out by the API (refresh token, invitation)."""

@@ -31,9 +31,11 @@ class InviteIn(Input):
 
     email: Email
     name: Name
-    permissions: list[Permission] = Field(default_factory=list, max_length=len(Permission),
-                                          description="granted at once, with their children; each one the "
-                                                      "caller may grant")
+    permissions: list[Permission] = Field(
+        default_factory=list,
+        max_length=len(Permission),
+        description="granted at once, with their children; each one the caller may grant",
+    )
 
 
 class UserUpdateIn(Input):
@@ -65,8 +67,14 @@ class PermissionPath(Input):
 
 def out(view: users.UserView) -> UserOut:
     u = view.user
-    return UserOut(id=u.id, email=u.email, name=u.name, pending=u.pending, created_at=u.created_at,
-                   permissions=sorted(view.permissions))
+    return UserOut(
+        id=u.id,
+        email=u.email,
+        name=u.name,
+        pending=u.pending,
+        created_at=u.created_at,
+        permissions=sorted(view.permissions),
+    )
 
 
 @endpoints.get("/me", response=UserOut)
@@ -93,8 +101,9 @@ async def list_users(call: Call) -> Page[UserOut]:
     Current and pending users of the company, by name (List all users, else 403 `permission_required`). `pending`
     keeps only pending (true) or current (false) users; `q` matches part of the name or email."""
     q: UserQuery = call.query
-    page = await users.list_users(call.ctx, call.principal, offset=q.offset, limit=q.limit, pending=q.pending,
-                                  search=q.q)
+    page = await users.list_users(
+        call.ctx, call.principal, offset=q.offset, limit=q.limit, pending=q.pending, search=q.q
+    )
     return Page[UserOut](items=[out(v) for v in page.items], total=page.total, offset=q.offset, limit=q.limit)
 
 
@@ -107,8 +116,9 @@ async def invite_user(call: Call) -> InvitationOut:
     token once: the user sets a password with it at `POST /auth/accept-invitation`. 409 `email_taken` if the email
     is in use in the company, 409 `quota_exceeded` beyond the company's user quota."""
     body: InviteIn = call.body
-    invitation = await users.invite(call.ctx, call.principal, email=body.email, name=body.name,
-                                    permissions=frozenset(body.permissions))
+    invitation = await users.invite(
+        call.ctx, call.principal, email=body.email, name=body.name, permissions=frozenset(body.permissions)
+    )
     return InvitationOut(user=out(invitation.view), invitation_token=invitation.token)
 
 
@@ -120,8 +130,7 @@ async def get_user(call: Call) -> UserOut:
     return out(await users.get(call.ctx, call.principal, call.path.user_id))
 
 
-@endpoints.patch("/users/{user_id}", path_model=UserPath, body=UserUpdateIn, response=UserOut,
-                 errors=(403, 404, 409))
+@endpoints.patch("/users/{user_id}", path_model=UserPath, body=UserUpdateIn, response=UserOut, errors=(403, 404, 409))
 async def update_user(call: Call) -> UserOut:
     """Edit a user
 
@@ -140,8 +149,7 @@ async def delete_user(call: Call) -> None:
     await users.delete(call.ctx, call.principal, call.path.user_id)
 
 
-@endpoints.post("/users/{user_id}/password-reset", path_model=UserPath, response=InvitationOut,
-                errors=(403, 404))
+@endpoints.post("/users/{user_id}/password-reset", path_model=UserPath, response=InvitationOut, errors=(403, 404))
 async def reset_password(call: Call) -> InvitationOut:
     """Reset a user's password
 
@@ -152,8 +160,9 @@ async def reset_password(call: Call) -> InvitationOut:
     return InvitationOut(user=out(invitation.view), invitation_token=invitation.token)
 
 
-@endpoints.put("/users/{user_id}/permissions/{permission}", path_model=PermissionPath, response=UserOut,
-               errors=(403, 404))
+@endpoints.put(
+    "/users/{user_id}/permissions/{permission}", path_model=PermissionPath, response=UserOut, errors=(403, 404)
+)
 async def grant_permission(call: Call) -> UserOut:
     """Grant a permission
 
@@ -161,17 +170,20 @@ async def grant_permission(call: Call) -> UserOut:
     users (403 `administrate_users_required`) and must hold the permission (403 `permission_not_held`); Manage
     company settings is granted only by its holders (403 `manage_company_settings_required`). Answers the user as it
     is now."""
-    return out(await users.change_permission(call.ctx, call.principal, call.path.user_id, call.path.permission,
-                                             Change.GRANT))
+    return out(
+        await users.change_permission(call.ctx, call.principal, call.path.user_id, call.path.permission, Change.GRANT)
+    )
 
 
-@endpoints.delete("/users/{user_id}/permissions/{permission}", path_model=PermissionPath, response=UserOut,
-                  errors=(403, 404, 409))
+@endpoints.delete(
+    "/users/{user_id}/permissions/{permission}", path_model=PermissionPath, response=UserOut, errors=(403, 404, 409)
+)
 async def revoke_permission(call: Call) -> UserOut:
     """Revoke a permission
 
     Revoke a permission, and with it its children, under the same rules as granting; nobody revokes their own (403
     `own_permissions`), and a permission implied by a held parent cannot be revoked alone (409
     `permission_implied_by_parent`: revoke the parent). Answers the user as it is now."""
-    return out(await users.change_permission(call.ctx, call.principal, call.path.user_id, call.path.permission,
-                                             Change.REVOKE))
+    return out(
+        await users.change_permission(call.ctx, call.principal, call.path.user_id, call.path.permission, Change.REVOKE)
+    )

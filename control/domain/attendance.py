@@ -286,10 +286,16 @@ class Tracker:
         waited = merge(waiting, until)
         waiting_time = total(waited, until) - _overlap(waited, sessions, until)
         return PersonAttendance(
-            person=person, name=self._names.get(person, ""), role=role, sessions=sessions,
-            total=total(sessions, until), waiting=waiting_time,
-            media={key: total(merge([i for s in sources for i in media.get(s, ())], until), until)
-                   for key, sources in REPORTED_MEDIA.items()},
+            person=person,
+            name=self._names.get(person, ""),
+            role=role,
+            sessions=sessions,
+            total=total(sessions, until),
+            waiting=waiting_time,
+            media={
+                key: total(merge([i for s in sources for i in media.get(s, ())], until), until)
+                for key, sources in REPORTED_MEDIA.items()
+            },
             present=bool(sessions) and sessions[-1].end is None,
         )
 
@@ -303,11 +309,20 @@ class Tracker:
             inside = [c for c in mine if c.place is Place.PRESENT]
             here = inside or mine
             since = min(c.since for c in here if c.since is not None)
-            media = frozenset(key for key, sources in REPORTED_MEDIA.items()
-                              for c in inside if sources & c.sources.keys())
+            media = frozenset(
+                key for key, sources in REPORTED_MEDIA.items() for c in inside if sources & c.sources.keys()
+            )
             roles = [c.role for c in mine if c.role is not None]
-            found.append(Presence(person, self._names.get(person, ""), waiting=not inside, since=since, media=media,
-                                  role=max(roles, key=lambda r: r.rank) if roles else None))
+            found.append(
+                Presence(
+                    person,
+                    self._names.get(person, ""),
+                    waiting=not inside,
+                    since=since,
+                    media=media,
+                    role=max(roles, key=lambda r: r.rank) if roles else None,
+                )
+            )
         return found
 
 

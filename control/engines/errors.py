@@ -44,8 +44,9 @@ class OpsRefused(EngineChannelError):
     """The worker applied the batch but refused some of its operations (the others are in force)."""
 
     def __init__(self, worker_id: str, ack: Ack, ops: Sequence[Operation]) -> None:
-        details = "; ".join(f"{ops[i].name} {ops[i].id!r}: {r.get('error')}: {r.get('message')}"
-                            for i, r in ack.errors())
+        details = "; ".join(
+            f"{ops[i].name} {ops[i].id!r}: {r.get('error')}: {r.get('message')}" for i, r in ack.errors()
+        )
         super().__init__(f"engine worker {worker_id!r} refused: {details}")
         self.worker_id = worker_id
         self.ack = ack

@@ -25,6 +25,5 @@ def choose(workers: Sequence[Load], *, exclude: Iterable[str] = (), require: Ite
     excluded, required = set(exclude), set(require)
     live = [w for w in workers if w.worker_id not in excluded and required <= w.capabilities]
     if not live:
-        raise NoWorkerAvailable("no live engine worker" + (" with " + ", ".join(sorted(required))
-                                                           if required else ""))
+        raise NoWorkerAvailable("no live engine worker" + (" with " + ", ".join(sorted(required)) if required else ""))
     return min(live, key=lambda w: (w.counts["transports"], w.counts["routers"], w.worker_id)).worker_id

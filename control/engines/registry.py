@@ -131,8 +131,17 @@ class _Worker:
 
     def info(self) -> WorkerInfo:
         hello = self.hello
-        return WorkerInfo(self.worker_id, hello.address, hello.candidates, hello.dtls_fingerprints,
-                          hello.capabilities, self.conn is not None, self.acked, self.table.counts(), self.stats)
+        return WorkerInfo(
+            self.worker_id,
+            hello.address,
+            hello.candidates,
+            hello.dtls_fingerprints,
+            hello.capabilities,
+            self.conn is not None,
+            self.acked,
+            self.table.counts(),
+            self.stats,
+        )
 
 
 class EngineRegistry:
@@ -156,7 +165,8 @@ class EngineRegistry:
         """Names this registry's life: a worker reporting another epoch was set by a previous one."""
         self.apply_latency = metrics.Histogram(
             "podium_engine_apply_seconds",
-            "Time from a forwarding-table change (EngineRegistry.apply) to the engine worker's ack.")
+            "Time from a forwarding-table change (EngineRegistry.apply) to the engine worker's ack.",
+        )
         self.resyncs = 0
         self.op_errors = 0
         self.auth_failures = 0
@@ -181,11 +191,19 @@ class EngineRegistry:
     def pick_worker(self, *, exclude: Iterable[str] = (), require: Iterable[str] = ()) -> str:
         """The connected worker with the fewest transports (`placement.choose`), among those not
         excluded and having every required capability."""
-        return choose([Load(w.worker_id, frozenset(w.hello.capabilities), w.table.counts())
-                       for w in self._workers.values() if w.ready], exclude=exclude, require=require)
+        return choose(
+            [
+                Load(w.worker_id, frozenset(w.hello.capabilities), w.table.counts())
+                for w in self._workers.values()
+                if w.ready
+            ],
+            exclude=exclude,
+            require=require,
+        )
 
     async def wait_for_worker(self, worker_id: str | None = None, timeout: float = 10.0) -> WorkerInfo:
         """Waits until that worker (or any, when None) is connected and ready."""
+
         async def ready() -> WorkerInfo:
             while True:
                 for w in self._workers.values():
@@ -261,21 +279,42 @@ class EngineRegistry:
     def metrics_text(self) -> str:
         connected = sum(1 for w in self._workers.values() if w.conn is not None)
         lines = self.apply_latency.render()
-        lines += metrics.samples("podium_engine_workers", "gauge", "Engine workers known, by connection state.",
-                                 [({"state": "connected"}, connected),
-                                  ({"state": "disconnected"}, len(self._workers) - connected)])
-        lines += metrics.samples("podium_engine_table_version", "gauge", "Last table version each worker acked.",
-                                 [({"worker": w.worker_id}, w.acked) for w in self._workers.values()])
-        lines += metrics.samples("podium_engine_pending_batches", "gauge", "Batches awaiting a worker's ack.",
-                                 [({"worker": w.worker_id}, len(w.pending)) for w in self._workers.values()])
-        lines += metrics.samples("podium_engine_resyncs_total", "counter", "Whole tables sent to workers.",
-                                 [({}, self.resyncs)])
-        lines += metrics.samples("podium_engine_op_errors_total", "counter", "Operations workers refused.",
-                                 [({}, self.op_errors)])
-        lines += metrics.samples("podium_engine_auth_failures_total", "counter",
-                                 "Engine channel connections refused for a bad secret.", [({}, self.auth_failures)])
-        lines += metrics.samples("podium_engine_malformed_frames_total", "counter",
-                                 "Malformed frames received on engine channels.", [({}, self.malformed_frames)])
+        lines += metrics.samples(
+            "podium_engine_workers",
+            "gauge",
+            "Engine workers known, by connection state.",
+            [({"state": "connected"}, connected), ({"state": "disconnected"}, len(self._workers) - connected)],
+        )
+        lines += metrics.samples(
+            "podium_engine_table_version",
+            "gauge",
+            "Last table version each worker acked.",
+            [({"worker": w.worker_id}, w.acked) for w in self._workers.values()],
+        )
+        lines += metrics.samples(
+            "podium_engine_pending_batches",
+            "gauge",
+            "Batches awaiting a worker's ack.",
+            [({"worker": w.worker_id}, len(w.pending)) for w in self._workers.values()],
+        )
+        lines += metrics.samples(
+            "podium_engine_resyncs_total", "counter", "Whole tables sent to workers.", [({}, self.resyncs)]
+        )
+        lines += metrics.samples(
+            "podium_engine_op_errors_total", "counter", "Operations workers refused.", [({}, self.op_errors)]
+        )
+        lines += metrics.samples(
+            "podium_engine_auth_failures_total",
+            "counter",
+            "Engine channel connections refused for a bad secret.",
+            [({}, self.auth_failures)],
+        )
+        lines += metrics.samples(
+            "podium_engine_malformed_frames_total",
+            "counter",
+            "Malformed frames received on engine channels.",
+            [({}, self.malformed_frames)],
+        )
         return "\n".join(lines) + "\n"
 
     # -- connections --
@@ -307,8 +346,9 @@ class EngineRegistry:
             log.warning("engine worker %r failed authentication", hello.worker_id)
             await conn.close(framing.CLOSE_AUTH_FAILED, "authentication failed")
             return
-        worker = await self._attach(conn, hello, handshake.welcome_proof(self._secret, nonce, hello.nonce,
-                                                                     hello.worker_id))
+        worker = await self._attach(
+            conn, hello, handshake.welcome_proof(self._secret, nonce, hello.nonce, hello.worker_id)
+        )
         if worker is None:
             return
         try:
@@ -349,8 +389,9 @@ class EngineRegistry:
                 raise ProtocolError('event without a string "event"')
             self._emit(EngineEvent(worker.worker_id, name, message))
         elif kind == "error":
-            log.warning("engine worker %r reports: %s %s", worker.worker_id, message.get("code"),
-                        message.get("message"))
+            log.warning(
+                "engine worker %r reports: %s %s", worker.worker_id, message.get("code"), message.get("message")
+            )
         else:
             raise ProtocolError(f"unexpected frame type {kind!r}")
 
@@ -387,12 +428,16 @@ class EngineRegistry:
             if not up_to_date:
                 self.resyncs += 1
                 future: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
-                worker.pending.appendleft(_Batch(worker.table.dump(), True, future, time.perf_counter(),
-                                                 internal=True))
+                worker.pending.appendleft(_Batch(worker.table.dump(), True, future, time.perf_counter(), internal=True))
             worker.ready = True
             await self._flush(worker)
-        log.info("engine worker %r connected from %s (table version %d, %s)", hello.worker_id, hello.address,
-                 report.version, "up to date" if up_to_date else "resync")
+        log.info(
+            "engine worker %r connected from %s (table version %d, %s)",
+            hello.worker_id,
+            hello.address,
+            report.version,
+            "up to date" if up_to_date else "resync",
+        )
         self._emit(WorkerConnected(hello.worker_id, not up_to_date, address_changed))
         return worker
 
@@ -432,8 +477,7 @@ class EngineRegistry:
             return
         del self._workers[worker.worker_id]
         self._fail_pending(worker, WorkerLostError(f"engine worker {worker.worker_id!r} was lost"))
-        log.error("engine worker %r lost: %d transports must move", worker.worker_id,
-                  len(worker.table.ids(TRANSPORT)))
+        log.error("engine worker %r lost: %d transports must move", worker.worker_id, len(worker.table.ids(TRANSPORT)))
         self._emit(WorkerLost(worker.worker_id, worker.table.ids(ROUTER), worker.table.ids(TRANSPORT)))
 
     # -- batches --
@@ -446,8 +490,9 @@ class EngineRegistry:
             raise UnknownWorker(f"no engine worker {worker_id!r}")
         return worker
 
-    async def _submit(self, worker: _Worker, ops: list[Operation], *, sync: bool, timeout: float | None,
-                      started: float | None) -> Ack:
+    async def _submit(
+        self, worker: _Worker, ops: list[Operation], *, sync: bool, timeout: float | None, started: float | None
+    ) -> Ack:
         future: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
         future.add_done_callback(_retrieve)
         worker.pending.append(_Batch(ops, sync, future, started if started is not None else time.perf_counter()))
@@ -475,8 +520,11 @@ class EngineRegistry:
             try:
                 await conn.send(frame)
             except Exception as error:
-                log.warning("engine worker %r: send failed (%s); waiting for it to reconnect", worker.worker_id,
-                            error or type(error).__name__)
+                log.warning(
+                    "engine worker %r: send failed (%s); waiting for it to reconnect",
+                    worker.worker_id,
+                    error or type(error).__name__,
+                )
                 await _close_quietly(conn, framing.CLOSE_GOING_AWAY, "send failed")
                 self._detach(worker, conn)
                 return
@@ -486,8 +534,9 @@ class EngineRegistry:
         if head is None or not head.sent or head.version != ack.version:
             raise ProtocolError(f"ack for version {ack.version}, which is not the oldest batch in flight")
         if len(ack.results) != len(head.ops):
-            raise ProtocolError(f"ack for version {ack.version} has {len(ack.results)} results "
-                                f"for {len(head.ops)} operations")
+            raise ProtocolError(
+                f"ack for version {ack.version} has {len(ack.results)} results for {len(head.ops)} operations"
+            )
         worker.pending.popleft()
         worker.acked = ack.version
         table = Table() if head.sync else worker.table
@@ -500,8 +549,13 @@ class EngineRegistry:
             try:
                 table.apply(op)
             except (TableError, ProtocolError) as error:
-                log.error("engine worker %r acked %s %r that the table refuses (%s): resyncing",
-                          worker.worker_id, op.name, op.id, error)
+                log.error(
+                    "engine worker %r acked %s %r that the table refuses (%s): resyncing",
+                    worker.worker_id,
+                    op.name,
+                    op.id,
+                    error,
+                )
                 desync = True
         worker.table = table
         ack = dataclasses.replace(ack, latency=time.perf_counter() - head.started)

@@ -58,8 +58,14 @@ ContextFactory = Callable[[], contextlib.AbstractAsyncContextManager[Context]]
 class Commits:
     """Carries out decisions against the engine, the store and the clients."""
 
-    def __init__(self, context: ContextFactory, registry: EngineRegistry, observers: Observers,
-                 ended: Callable[[LiveMeeting], None], spawn: Callable[[Any], None]) -> None:
+    def __init__(
+        self,
+        context: ContextFactory,
+        registry: EngineRegistry,
+        observers: Observers,
+        ended: Callable[[LiveMeeting], None],
+        spawn: Callable[[Any], None],
+    ) -> None:
         self._context = context
         self.registry = registry
         self.observers = observers
@@ -67,10 +73,19 @@ class Commits:
         """Forgets a meeting that ended (the service's live-meeting maps)."""
         self._spawn = spawn
 
-    async def commit(self, live: LiveMeeting, new: MeetingState, effects: tuple[Any, ...], *, actor: str,
-                     action: Command | None = None, started: float | None = None,
-                     records: MediaRecords | None = None, ops: Iterable[Op] = (),
-                     accepted: Callable[[], None] | None = None) -> int | None:
+    async def commit(
+        self,
+        live: LiveMeeting,
+        new: MeetingState,
+        effects: tuple[Any, ...],
+        *,
+        actor: str,
+        action: Command | None = None,
+        started: float | None = None,
+        records: MediaRecords | None = None,
+        ops: Iterable[Op] = (),
+        accepted: Callable[[], None] | None = None,
+    ) -> int | None:
         """Make `new` the meeting's state once the engine enforces it; returns the table version
         that does (None when no operation was needed). `records` and `ops`: a media change
         computed before (publishing) that the reconciliation starts from. `accepted` runs right
@@ -136,41 +151,63 @@ class Commits:
 
     # ---- the store ---------------------------------------------------------------------------
 
-    async def _persist(self, live: LiveMeeting, revokes: list[RevokeTokens], action: Command | None,
-                       actor: str) -> None:
+    async def _persist(
+        self, live: LiveMeeting, revokes: list[RevokeTokens], action: Command | None, actor: str
+    ) -> None:
         async with self._context() as ctx:
             store = MeetingStore(ctx.session)
             now = ctx.now()
             for effect in revokes:
                 kind = {Reason.EXCLUDED: "exclusion", Reason.REMOVED: "removal", Reason.BANNED: "ban"}[effect.reason]
-                await store.add(RoomRemoval(company_id=live.company_id, room_id=live.room_id, person=effect.person,
-                                            kind=kind, meeting_id=live.id if kind == "exclusion" else None,
-                                            until=frames.utc(effect.until) if effect.until is not None else None,
-                                            actor=actor, created_at=now))
+                await store.add(
+                    RoomRemoval(
+                        company_id=live.company_id,
+                        room_id=live.room_id,
+                        person=effect.person,
+                        kind=kind,
+                        meeting_id=live.id if kind == "exclusion" else None,
+                        until=frames.utc(effect.until) if effect.until is not None else None,
+                        actor=actor,
+                        created_at=now,
+                    )
+                )
                 if effect.person.startswith(USER_PREFIX):
-                    await AuthSessions(ctx.session).revoke_all(effect.person[len(USER_PREFIX):], now)
+                    await AuthSessions(ctx.session).revoke_all(effect.person[len(USER_PREFIX) :], now)
                 else:
                     await store.revoke_person(effect.person, now)
             if action is not None and action.action is Action.UNBAN and action.person:
                 await store.lift_bans(live.room_id, action.person, now)
             await ctx.session.commit()
 
-    async def _audit(self, live: LiveMeeting, old: MeetingState, actor: str, command: Command,
-                     version: int | None) -> None:
+    async def _audit(
+        self, live: LiveMeeting, old: MeetingState, actor: str, command: Command, version: int | None
+    ) -> None:
         target = old.get(command.target) if command.target else None
-        after: dict[str, Any] = {"meeting_id": live.id, "actor_participant": actor,
-                                 "target_participant": command.target,
-                                 "target_person": target.person if target else command.person,
-                                 "engine_worker": live.media.worker_id, "engine_version": version}
+        after: dict[str, Any] = {
+            "meeting_id": live.id,
+            "actor_participant": actor,
+            "target_participant": command.target,
+            "target_person": target.person if target else command.person,
+            "engine_worker": live.media.worker_id,
+            "engine_version": version,
+        }
         for name in ("source", "capability", "seconds"):
             value = getattr(command, name)
             if value is not None:
                 after[name] = str(value) if not isinstance(value, float) else value
         try:
             async with self._context() as ctx:
-                ctx.session.add(AuditEvent(company_id=live.company_id, at=ctx.now(), actor_user_id=live.users.get(actor),
-                                           action=f"meeting.{command.action}", target_type="participant",
-                                           target_id=command.target or command.person or live.id, after=after))
+                ctx.session.add(
+                    AuditEvent(
+                        company_id=live.company_id,
+                        at=ctx.now(),
+                        actor_user_id=live.users.get(actor),
+                        action=f"meeting.{command.action}",
+                        target_type="participant",
+                        target_id=command.target or command.person or live.id,
+                        after=after,
+                    )
+                )
                 await ctx.session.commit()
         except Exception:
             log.exception("meeting %s: audit entry failed", live.id)
@@ -195,23 +232,35 @@ class Commits:
         state, info = live.state, live.info()
         for effect in effects:
             if isinstance(effect, SourceChanged):
-                live.broadcast(frames.SourceChanged(
-                    participant_id=effect.participant, source=str(effect.source), on=effect.on,
-                    by=actor if actor != effect.participant else None).wire(), also=(effect.participant,))
+                live.broadcast(
+                    frames.SourceChanged(
+                        participant_id=effect.participant,
+                        source=str(effect.source),
+                        on=effect.on,
+                        by=actor if actor != effect.participant else None,
+                    ).wire(),
+                    also=(effect.participant,),
+                )
                 self.observers.source_changed(info, effect.participant, str(effect.source), effect.on)
             elif isinstance(effect, PermissionChanged):
-                live.broadcast(frames.PermissionChanged(
-                    participant_id=effect.participant, capability=str(effect.capability), held=effect.held,
-                    by=actor).wire(), also=(effect.participant,))
+                live.broadcast(
+                    frames.PermissionChanged(
+                        participant_id=effect.participant, capability=str(effect.capability), held=effect.held, by=actor
+                    ).wire(),
+                    also=(effect.participant,),
+                )
             elif isinstance(effect, RoleChanged):
-                live.broadcast(frames.RoleChanged(participant_id=effect.participant, role=str(effect.role)).wire(),
-                               also=(effect.participant,))
+                live.broadcast(
+                    frames.RoleChanged(participant_id=effect.participant, role=str(effect.role)).wire(),
+                    also=(effect.participant,),
+                )
                 self.observers.role_changed(info, effect.participant, str(effect.role))
             elif isinstance(effect, FloorChanged):
                 live.broadcast(frames.FloorChanged(participant_id=effect.participant, floor=effect.floor).wire())
             elif isinstance(effect, RoomChanged):
-                live.broadcast(frames.RoomChanged(presenter_mode=effect.presenter_mode,
-                                                  chat_enabled=effect.chat_enabled).wire())
+                live.broadcast(
+                    frames.RoomChanged(presenter_mode=effect.presenter_mode, chat_enabled=effect.chat_enabled).wire()
+                )
             elif isinstance(effect, WaitingChanged):
                 p = state.get(effect.participant)
                 if p is None:
@@ -219,21 +268,29 @@ class Commits:
                 if effect.waiting:
                     self.observers.participant_waiting(info, p.id)
                     live.send(p.id, frames.SentBack().wire())
-                    live.broadcast(frames.ParticipantLeft(participant_id=p.id, reason="sent_back").wire(),
-                                   exclude=p.id)
+                    live.broadcast(frames.ParticipantLeft(participant_id=p.id, reason="sent_back").wire(), exclude=p.id)
                 else:
                     self.observers.participant_admitted(info, p.id)
                     live.send(p.id, frames.admitted(live, p).wire())
-                    live.broadcast_each(lambda viewer, p=p: frames.ParticipantJoined(  # type: ignore[misc]
-                        participant=frames.participant(live, p, viewer)).wire(), exclude=p.id)
+                    live.broadcast_each(
+                        lambda viewer, p=p: frames.ParticipantJoined(  # type: ignore[misc]
+                            participant=frames.participant(live, p, viewer)
+                        ).wire(),
+                        exclude=p.id,
+                    )
             elif isinstance(effect, VisitChanged):
-                frame = frames.Visit(type="visit-started" if effect.active else "visit-ended",
-                                     moderator_id=effect.moderator, participant_id=effect.visited).wire()
+                frame = frames.Visit(
+                    type="visit-started" if effect.active else "visit-ended",
+                    moderator_id=effect.moderator,
+                    participant_id=effect.visited,
+                ).wire()
                 for pid in {effect.moderator, effect.visited} | {m.id for m in state.moderators()}:
                     live.send(pid, frame)
             elif isinstance(effect, SuccessorChosen):
-                live.send(effect.participant, frames.Notice(
-                    code="successor", message=f"you are now {effect.role} of this meeting").wire())
+                live.send(
+                    effect.participant,
+                    frames.Notice(code="successor", message=f"you are now {effect.role} of this meeting").wire(),
+                )
             elif isinstance(effect, MeetingEnded):
                 frame = frames.MeetingEnded(reason=str(effect.reason)).wire()
                 for pid in list(live.links):
@@ -244,15 +301,24 @@ class Commits:
 
     def _disconnect(self, live: LiveMeeting, old: MeetingState, effect: Disconnect, effects: tuple[Any, ...]) -> None:
         was = old.get(effect.participant)
-        until = next((e.until for e in effects if isinstance(e, RevokeTokens) and e.until is not None
-                      and was is not None and was.person == e.person), None)
+        until = next(
+            (
+                e.until
+                for e in effects
+                if isinstance(e, RevokeTokens) and e.until is not None and was is not None and was.person == e.person
+            ),
+            None,
+        )
         if was is not None and was.admitted:
-            live.broadcast(frames.ParticipantLeft(participant_id=effect.participant, reason=str(effect.reason)).wire(),
-                           exclude=effect.participant)
+            live.broadcast(
+                frames.ParticipantLeft(participant_id=effect.participant, reason=str(effect.reason)).wire(),
+                exclude=effect.participant,
+            )
         link = live.links.pop(effect.participant, None)
         if link is not None:
-            link.send(frames.Disconnected(reason=str(effect.reason),
-                                          until=iso(until) if until is not None else None).wire())
+            link.send(
+                frames.Disconnected(reason=str(effect.reason), until=iso(until) if until is not None else None).wire()
+            )
             self._spawn(link.close(1000, str(effect.reason)))
         if was is not None:
             self.observers.participant_left(live.info(), effect.participant, was.person, str(effect.reason))

@@ -13,9 +13,17 @@ class MeetingError(ApiError):
     code = "forbidden"
 
 
-_STATUS = {Code.UNKNOWN_PARTICIPANT: 404, Code.MISSING_ARGUMENT: 422, Code.INVALID_ARGUMENT: 422,
-           Code.MEETING_ENDED: 409, Code.ALREADY_IN_MEETING: 409, Code.TARGET_NOT_WAITING: 409,
-           Code.TARGET_WAITING: 409, Code.ALREADY_VISITED: 409, Code.NO_WAITING_ROOM: 409}
+_STATUS = {
+    Code.UNKNOWN_PARTICIPANT: 404,
+    Code.MISSING_ARGUMENT: 422,
+    Code.INVALID_ARGUMENT: 422,
+    Code.MEETING_ENDED: 409,
+    Code.ALREADY_IN_MEETING: 409,
+    Code.TARGET_NOT_WAITING: 409,
+    Code.TARGET_WAITING: 409,
+    Code.ALREADY_VISITED: 409,
+    Code.NO_WAITING_ROOM: 409,
+}
 
 
 def refused(r: Refused) -> MeetingError:

@@ -72,8 +72,9 @@ class Failover:
             except EngineChannelError:
                 log.error("meeting %s lost its worker %s and no other is live", live.id, lost)
                 worker_id = None
-            live.republish = {pid: set(peer.publications) for pid, peer in live.media.peers.items()
-                              if peer.publications}
+            live.republish = {
+                pid: set(peer.publications) for pid, peer in live.media.peers.items() if peer.publications
+            }
             if worker_id is not None:
                 live.media = service.media(live.id, worker_id)
                 with contextlib.suppress(Exception):

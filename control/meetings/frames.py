@@ -27,7 +27,6 @@ def utc(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
-
 class OutFrame(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -256,30 +255,49 @@ def participant(live: LiveMeeting, p: Participant, viewer: Viewer) -> Participan
     peer = live.media.peers.get(p.id)
     name = visibility.shown(viewer, p.person, live.names.get(p.id, ""))
     return ParticipantView(
-        id=p.id, name=name, label=name if name is not None else visibility.label(live.numbers.get(p.id, 0)),
-        role=str(p.role), registered=p.registered, waiting=p.waiting,
-        capabilities=sorted(str(c) for c in p.capabilities), sources_on=sorted(str(s) for s in p.sources_on),
-        floor=p.floor, visiting=p.visiting, tracks=sorted(str(s) for s in peer.publications) if peer else [])
+        id=p.id,
+        name=name,
+        label=name if name is not None else visibility.label(live.numbers.get(p.id, 0)),
+        role=str(p.role),
+        registered=p.registered,
+        waiting=p.waiting,
+        capabilities=sorted(str(c) for c in p.capabilities),
+        sources_on=sorted(str(s) for s in p.sources_on),
+        floor=p.floor,
+        visiting=p.visiting,
+        tracks=sorted(str(s) for s in peer.publications) if peer else [],
+    )
 
 
 def admitted(live: LiveMeeting, me: Participant) -> Admitted:
     """The room as `me` sees it (nobody while they wait)."""
     state = live.state
     viewer = live.viewer(me.id)
-    return Admitted(participants=[participant(live, p, viewer) for p in state.admitted()] if me.admitted else [],
-                    presenter_mode=state.presenter_mode, chat_enabled=state.chat_enabled)
+    return Admitted(
+        participants=[participant(live, p, viewer) for p in state.admitted()] if me.admitted else [],
+        presenter_mode=state.presenter_mode,
+        chat_enabled=state.chat_enabled,
+    )
 
 
 def joined(live: LiveMeeting, me: Participant) -> Joined:
     state = live.state
     viewer = live.viewer(me.id)
     room = admitted(live, me)
-    return Joined(meeting_id=live.id, room_id=live.room_id, participant_id=me.id, you=participant(live, me, viewer),
-                  participants=room.participants, presenter_mode=room.presenter_mode,
-                  chat_enabled=room.chat_enabled, names_visible=viewer.names,
-                  waiting=[participant(live, p, viewer) for p in state.waiting()] if me.role.moderates else [],
-                  features=Features(waiting_room=state.features.waiting_room,
-                                    screen_share=state.features.screen_share, chat=state.chat_enabled))
+    return Joined(
+        meeting_id=live.id,
+        room_id=live.room_id,
+        participant_id=me.id,
+        you=participant(live, me, viewer),
+        participants=room.participants,
+        presenter_mode=room.presenter_mode,
+        chat_enabled=room.chat_enabled,
+        names_visible=viewer.names,
+        waiting=[participant(live, p, viewer) for p in state.waiting()] if me.role.moderates else [],
+        features=Features(
+            waiting_room=state.features.waiting_room, screen_share=state.features.screen_share, chat=state.chat_enabled
+        ),
+    )
 
 
 def waiting_room(live: LiveMeeting, viewer: Viewer) -> WaitingRoom:
@@ -287,13 +305,28 @@ def waiting_room(live: LiveMeeting, viewer: Viewer) -> WaitingRoom:
 
 
 def subscribe_offer(version: int, sdp: str, subscriptions: list[Subscription]) -> SubscribeOffer:
-    return SubscribeOffer(version=version, sdp=sdp, consumers=[
-        ConsumerView(mid=s.mid, consumer_id=s.consumer_id, participant_id=s.publisher, source=str(s.source),
-                     kind=s.kind, stream_id=s.publisher, track_id=s.consumer_id, active=s.active)
-        for s in subscriptions])
+    return SubscribeOffer(
+        version=version,
+        sdp=sdp,
+        consumers=[
+            ConsumerView(
+                mid=s.mid,
+                consumer_id=s.consumer_id,
+                participant_id=s.publisher,
+                source=str(s.source),
+                kind=s.kind,
+                stream_id=s.publisher,
+                track_id=s.consumer_id,
+                active=s.active,
+            )
+            for s in subscriptions
+        ],
+    )
 
 
 def publish_answer(sdp: str, publications: list[Publication]) -> PublishAnswer:
     """The reply to `publish` (the socket adds the request's ref)."""
-    return PublishAnswer(sdp=sdp, producers=[ProducerView(id=p.producer_id, mid=p.mid, source=str(p.source),
-                                                          kind=p.kind) for p in publications])
+    return PublishAnswer(
+        sdp=sdp,
+        producers=[ProducerView(id=p.producer_id, mid=p.mid, source=str(p.source), kind=p.kind) for p in publications],
+    )

@@ -24,8 +24,15 @@ class GuestClaims:
 
 
 def issue(key: str, claims: GuestClaims, ttl: timedelta, now: datetime) -> str:
-    payload = {"jti": claims.session_id, "room": claims.room_id, "sub": claims.person, "aud": AUDIENCE,
-               "typ": "guest", "iat": int(now.timestamp()), "exp": int((now + ttl).timestamp())}
+    payload = {
+        "jti": claims.session_id,
+        "room": claims.room_id,
+        "sub": claims.person,
+        "aud": AUDIENCE,
+        "typ": "guest",
+        "iat": int(now.timestamp()),
+        "exp": int((now + ttl).timestamp()),
+    }
     if claims.name is not None:
         payload["name"] = claims.name
     return jwt.encode(payload, key, algorithm=ALGORITHM)
@@ -40,8 +47,9 @@ def looks_like_guest_token(token: str) -> bool:
 
 def verify(key: str, token: str) -> GuestClaims:
     try:
-        payload = jwt.decode(token, key, algorithms=[ALGORITHM], audience=AUDIENCE,
-                             options={"require": ["jti", "room", "sub", "exp"]})
+        payload = jwt.decode(
+            token, key, algorithms=[ALGORITHM], audience=AUDIENCE, options={"require": ["jti", "room", "sub", "exp"]}
+        )
     except jwt.ExpiredSignatureError as exc:
         raise Unauthenticated("guest token expired", code="invalid_token") from exc
     except jwt.PyJWTError as exc:

@@ -27,7 +27,6 @@ from types import MappingProxyType
 from contract import ops
 from control.domain.meeting_state import MeetingState, media_plan
 from control.domain.roles import KIND, Source
-from control.meetings.ssrc import SsrcAllocator
 from control.meetings.sdp import (
     SUBSCRIBER_EXTENSIONS,
     CodecParameters,
@@ -38,6 +37,7 @@ from control.meetings.sdp import (
     TransportParameters,
     build_subscriber_offer,
 )
+from control.meetings.ssrc import SsrcAllocator
 
 Op = ops.Operation
 
@@ -109,8 +109,9 @@ class Peer:
         return self.counter
 
     def copy(self) -> Peer:
-        return replace(self, publications=dict(self.publications), subscriptions=list(self.subscriptions),
-                       ssrcs=self.ssrcs.copy())
+        return replace(
+            self, publications=dict(self.publications), subscriptions=list(self.subscriptions), ssrcs=self.ssrcs.copy()
+        )
 
 
 @dataclass(frozen=True)
@@ -150,8 +151,9 @@ class Media:
     """The engine side of one meeting on one worker: its current records, and the pure functions
     that compute changes to them."""
 
-    def __init__(self, router_id: str, worker_id: str, fingerprints: list[tuple[str, str]],
-                 candidates: list[tuple[str, int]]) -> None:
+    def __init__(
+        self, router_id: str, worker_id: str, fingerprints: list[tuple[str, str]], candidates: list[tuple[str, int]]
+    ) -> None:
         self.router_id = router_id
         self.worker_id = worker_id
         self.fingerprints = fingerprints
@@ -184,8 +186,13 @@ class Media:
         peer = draft.peer(pid)
         return draft.records(), peer
 
-    def publish(self, records: MediaRecords, pid: str, connect: ConnectWebRtcTransport | None,
-                produces: list[tuple[Produce, Source]]) -> tuple[list[Op], MediaRecords, list[Publication]]:
+    def publish(
+        self,
+        records: MediaRecords,
+        pid: str,
+        connect: ConnectWebRtcTransport | None,
+        produces: list[tuple[Produce, Source]],
+    ) -> tuple[list[Op], MediaRecords, list[Publication]]:
         """Operations creating the publish transport (first offer) and one producer per new source
         (gated: `reconcile` opens what the plan allows)."""
         draft = _Draft(records)
@@ -205,19 +212,33 @@ class Media:
         merged = HeaderExtensionIds(**{**{k: v for k, v in vars(peer.extensions).items() if v is not None}, **ids})
         if merged != peer.extensions:
             peer.extensions = merged
-            out.append(ops.SetHeaderExtensions(peer.pub_transport, mid=merged.mid, rid=merged.rid,
-                                               repaired_rid=merged.repaired_rid))
+            out.append(
+                ops.SetHeaderExtensions(
+                    peer.pub_transport, mid=merged.mid, rid=merged.rid, repaired_rid=merged.repaired_rid
+                )
+            )
             peer.extensions_op = out[-1]
         created = []
         for produce, source in produces:
             codec = produce.codecs[0]
             encoding = produce.encodings[0] if produce.encodings else None
             producer_id = f"{pid}.{source}.{peer.next_id()}"
-            out.append(ops.Produce(
-                producer_id, peer.pub_transport, produce.kind, codec.payload_type, app_data={"source": str(source)},
-                ssrc=encoding.ssrc if encoding else None, mid=produce.mid, rid=encoding.rid if encoding else None,
-                clock_rate=codec.clock_rate, paused=True, rtx_ssrc=encoding.rtx_ssrc if encoding else None,
-                rtx_payload_type=codec.rtx_payload_type if encoding and encoding.rtx_ssrc else None))
+            out.append(
+                ops.Produce(
+                    producer_id,
+                    peer.pub_transport,
+                    produce.kind,
+                    codec.payload_type,
+                    app_data={"source": str(source)},
+                    ssrc=encoding.ssrc if encoding else None,
+                    mid=produce.mid,
+                    rid=encoding.rid if encoding else None,
+                    clock_rate=codec.clock_rate,
+                    paused=True,
+                    rtx_ssrc=encoding.rtx_ssrc if encoding else None,
+                    rtx_payload_type=codec.rtx_payload_type if encoding and encoding.rtx_ssrc else None,
+                )
+            )
             publication = Publication(producer_id, source, produce.kind, produce.mid, codec, create=out[-1])
             peer.publications[source] = publication
             created.append(publication)
@@ -234,8 +255,9 @@ class Media:
 
     # -- subscribing --
 
-    def subscribe_offer(self, records: MediaRecords, pid: str
-                        ) -> tuple[MediaRecords, tuple[int, str, list[Subscription]] | None]:
+    def subscribe_offer(
+        self, records: MediaRecords, pid: str
+    ) -> tuple[MediaRecords, tuple[int, str, list[Subscription]] | None]:
         """A new offer for the subscriber when consumers were added and none is awaiting an answer
         (no engine operation: the records it returns are in force at once)."""
         peer = records.peers.get(pid)
@@ -248,14 +270,23 @@ class Media:
         peer.dirty = False
         peer.offer_version += 1
         descriptions = [
-            ConsumerDescription(mid=s.mid, kind=s.kind, ssrc=s.ssrc, codec=s.codec, cname="podium",
-                                stream_id=s.publisher, track_id=s.consumer_id, active=s.active,
-                                rtx_ssrc=s.rtx_ssrc)
+            ConsumerDescription(
+                mid=s.mid,
+                kind=s.kind,
+                ssrc=s.ssrc,
+                codec=s.codec,
+                cname="podium",
+                stream_id=s.publisher,
+                track_id=s.consumer_id,
+                active=s.active,
+                rtx_ssrc=s.rtx_ssrc,
+            )
             for s in peer.subscriptions
         ]
         extensions = self._publisher_extensions(records, peer)
-        sdp = build_subscriber_offer(descriptions, self.local(peer.sub_ice), version=peer.offer_version,
-                                     extensions=extensions)
+        sdp = build_subscriber_offer(
+            descriptions, self.local(peer.sub_ice), version=peer.offer_version, extensions=extensions
+        )
         peer.pending_offer = (peer.offer_version, sdp)
         return draft.records(), (peer.offer_version, sdp, list(peer.subscriptions))
 
@@ -267,12 +298,14 @@ class Media:
             publisher = records.peers.get(s.publisher)
             if publisher is not None and publisher.extensions.mid is not None:
                 e = publisher.extensions
-                return HeaderExtensionIds(mid=e.mid, abs_send_time=e.abs_send_time, audio_level=e.audio_level,
-                                          transport_cc=e.transport_cc)
+                return HeaderExtensionIds(
+                    mid=e.mid, abs_send_time=e.abs_send_time, audio_level=e.audio_level, transport_cc=e.transport_cc
+                )
         return SUBSCRIBER_EXTENSIONS
 
-    def answered(self, records: MediaRecords, pid: str, connect: ConnectWebRtcTransport
-                 ) -> tuple[list[Op], MediaRecords]:
+    def answered(
+        self, records: MediaRecords, pid: str, connect: ConnectWebRtcTransport
+    ) -> tuple[list[Op], MediaRecords]:
         """The subscriber answered its pending offer: connect the transport the first time."""
         draft = _Draft(records)
         peer = draft.peer(pid)
@@ -299,8 +332,9 @@ class Media:
         for pid in list(draft.peers):
             if any(s.active and match(s) for s in draft.peers[pid].subscriptions):
                 other = draft.peer(pid)
-                other.subscriptions = [replace(s, active=False) if s.active and match(s) else s
-                                       for s in other.subscriptions]
+                other.subscriptions = [
+                    replace(s, active=False) if s.active and match(s) else s for s in other.subscriptions
+                ]
 
     def close(self, records: MediaRecords) -> tuple[list[Op], MediaRecords]:
         if not records.router_created:
@@ -328,9 +362,11 @@ class Media:
                 if want_open == publication.paused:
                     draft.peer(pid).publications[source] = replace(publication, paused=not want_open)
                     (opens if want_open else closes).append(
-                        (ops.ResumeProducer if want_open else ops.PauseProducer)(publication.producer_id))
-        publishers = [(pid, publication) for pid in list(draft.peers)
-                      for publication in draft.peers[pid].publications.values()]
+                        (ops.ResumeProducer if want_open else ops.PauseProducer)(publication.producer_id)
+                    )
+        publishers = [
+            (pid, publication) for pid in list(draft.peers) for publication in draft.peers[pid].publications.values()
+        ]
         for sub_id in list(draft.peers):
             existing = {s.producer_id: i for i, s in enumerate(draft.peers[sub_id].subscriptions) if s.active}
             for pub_id, publication in publishers:
@@ -343,7 +379,8 @@ class Media:
                     if current.paused == allowed:
                         draft.peer(sub_id).subscriptions[index] = replace(current, paused=not allowed)
                         (opens if allowed else closes).append(
-                            (ops.ResumeConsumer if allowed else ops.PauseConsumer)(current.consumer_id))
+                            (ops.ResumeConsumer if allowed else ops.PauseConsumer)(current.consumer_id)
+                        )
                 elif allowed:
                     opens += self._consume(draft.peer(sub_id), pub_id, publication)
         out = self._router(draft) + closes + opens if (closes or opens) else closes + opens
@@ -359,12 +396,24 @@ class Media:
         rtx_ssrc = sub.ssrcs.allocate() if publication.codec.rtx_payload_type is not None else None
         n = sub.next_id()
         consumer_id = f"{sub.pid}.c{n}"
-        out.append(ops.Consume(consumer_id, sub.sub_transport, publication.producer_id, ssrc, paused=False,
-                               rtx_ssrc=rtx_ssrc))
-        sub.subscriptions.append(Subscription(
-            consumer_id, publisher, publication.source, publication.producer_id,
-            publication.kind or KIND[publication.source].value, str(len(sub.subscriptions)), ssrc,
-            publication.codec, paused=False, create=out[-1], rtx_ssrc=rtx_ssrc))
+        out.append(
+            ops.Consume(consumer_id, sub.sub_transport, publication.producer_id, ssrc, paused=False, rtx_ssrc=rtx_ssrc)
+        )
+        sub.subscriptions.append(
+            Subscription(
+                consumer_id,
+                publisher,
+                publication.source,
+                publication.producer_id,
+                publication.kind or KIND[publication.source].value,
+                str(len(sub.subscriptions)),
+                ssrc,
+                publication.codec,
+                paused=False,
+                create=out[-1],
+                rtx_ssrc=rtx_ssrc,
+            )
+        )
         sub.dirty = True
         return out
 
@@ -390,5 +439,9 @@ class Media:
 
 def _connect_op(transport_id: str, connect: ConnectWebRtcTransport) -> Op:
     return ops.ConnectWebRtcTransport(
-        transport_id, connect.dtls_role, tuple(tuple(f) for f in connect.remote_fingerprints),
-        remote_ice_ufrag=connect.remote_ice_ufrag or None, remote_ice_pwd=connect.remote_ice_pwd or None)
+        transport_id,
+        connect.dtls_role,
+        tuple(tuple(f) for f in connect.remote_fingerprints),
+        remote_ice_ufrag=connect.remote_ice_ufrag or None,
+        remote_ice_pwd=connect.remote_ice_pwd or None,
+    )

@@ -31,8 +31,9 @@ class MeetingObserver:
         """Someone entered the meeting itself. `person`: u:<user id> or g:<invitation id>. An arrival
         into the waiting room is `participant_waiting` (with person and name) instead."""
 
-    async def participant_waiting(self, meeting: MeetingInfo, participant_id: str, person: str | None = None,
-                                  name: str = "") -> None:
+    async def participant_waiting(
+        self, meeting: MeetingInfo, participant_id: str, person: str | None = None, name: str = ""
+    ) -> None:
         """Someone arrived in the waiting room (`person` and `name` given), or was sent back to it
         (None: known from their arrival)."""
 
@@ -52,8 +53,9 @@ class MeetingObserver:
     async def meeting_ended(self, meeting: MeetingInfo, reason: str) -> None:
         """The meeting is over."""
 
-    async def chat_message(self, meeting: MeetingInfo, sender_id: str, sender_name: str, to: str | None,
-                           text: str) -> dict[str, Any] | None:
+    async def chat_message(
+        self, meeting: MeetingInfo, sender_id: str, sender_name: str, to: str | None, text: str
+    ) -> dict[str, Any] | None:
         """Called once policy allowed a chat message (check_chat). Return the message to deliver:
         {"id", "from", "from_name", "to", "to_name", "text", "at"} (e.g. after persisting it), or
         None to let the next observer (or the service) build it. The service delivers it as a
@@ -90,8 +92,9 @@ class Observers:
     def participant_joined(self, meeting: MeetingInfo, participant_id: str, person: str, name: str) -> None:
         self._queue("participant_joined", lambda o: o.participant_joined(meeting, participant_id, person, name))
 
-    def participant_waiting(self, meeting: MeetingInfo, participant_id: str, person: str | None = None,
-                            name: str = "") -> None:
+    def participant_waiting(
+        self, meeting: MeetingInfo, participant_id: str, person: str | None = None, name: str = ""
+    ) -> None:
         self._queue("participant_waiting", lambda o: o.participant_waiting(meeting, participant_id, person, name))
 
     def participant_admitted(self, meeting: MeetingInfo, participant_id: str) -> None:
@@ -111,8 +114,9 @@ class Observers:
 
     # -- the chat hook (awaited) --
 
-    async def chat_message(self, meeting: MeetingInfo, sender_id: str, sender_name: str, to: str | None,
-                           text: str) -> dict[str, Any] | None:
+    async def chat_message(
+        self, meeting: MeetingInfo, sender_id: str, sender_name: str, to: str | None, text: str
+    ) -> dict[str, Any] | None:
         """The first message an observer returns (None: none built one). Waits until the observers
         heard every earlier change first (the chat observer reads identities from attendance)."""
         await self.observed()

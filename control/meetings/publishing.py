@@ -34,8 +34,9 @@ class Publishing:
         self.commits = commits
         self.clock = clock
 
-    async def publish(self, live: LiveMeeting, pid: str, sdp: str, sources: dict[str, Source],
-                      muted: frozenset[Source]) -> frames.PublishAnswer:
+    async def publish(
+        self, live: LiveMeeting, pid: str, sdp: str, sources: dict[str, Source], muted: frozenset[Source]
+    ) -> frames.PublishAnswer:
         """Answer the participant's publish offer; new sources need the permission (check_produce)."""
         async with live.lock:
             state = live.state
@@ -71,8 +72,9 @@ class Publishing:
                     continue  # published again after a move: its switch is as it was
                 if publication.source in muted or publication.source in new_state.get(pid).sources_on:  # type: ignore[union-attr]
                     continue
-                decision = moderation.decide(new_state, pid, Command(Action.TURN_ON_SOURCE, source=publication.source),
-                                             self.clock())
+                decision = moderation.decide(
+                    new_state, pid, Command(Action.TURN_ON_SOURCE, source=publication.source), self.clock()
+                )
                 if isinstance(decision, Refused):
                     live.send(pid, frames.Error(code=str(decision.code), message=decision.message).wire())
                     continue
@@ -80,8 +82,15 @@ class Publishing:
             await self.commits.commit(live, new_state, effects, actor=pid, records=records, ops=ops)
             live.republish.pop(pid, None)
             for publication in created:
-                live.broadcast(frames.Track(type="track-published", participant_id=pid, source=str(publication.source),
-                                            kind=publication.kind).wire(), exclude=pid)
+                live.broadcast(
+                    frames.Track(
+                        type="track-published",
+                        participant_id=pid,
+                        source=str(publication.source),
+                        kind=publication.kind,
+                    ).wire(),
+                    exclude=pid,
+                )
             mine = live.media.peers[pid].publications.values()
             return frames.publish_answer(result.answer, list(mine))
 
@@ -91,8 +100,12 @@ class Publishing:
             if not ops:
                 raise MeetingError(f"{source} is not published", code="invalid")
             await self.commits.commit(live, live.state, (), actor=pid, records=records, ops=ops)
-            live.broadcast(frames.Track(type="track-unpublished", participant_id=pid, source=str(source),
-                                        kind=kind(source)).wire(), exclude=pid)
+            live.broadcast(
+                frames.Track(
+                    type="track-unpublished", participant_id=pid, source=str(source), kind=kind(source)
+                ).wire(),
+                exclude=pid,
+            )
 
     async def subscribe_answer(self, live: LiveMeeting, pid: str, version: int, sdp: str) -> None:
         async with live.lock:

@@ -64,8 +64,13 @@ __all__ = ["USER_PREFIX", "Identity", "Link", "LiveMeeting", "MeetingError", "Me
 class MeetingService:
     """Live meetings of this control plane and every operation on them."""
 
-    def __init__(self, context: Callable[[], contextlib.AbstractAsyncContextManager[Context]],
-                 registry: EngineRegistry, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        context: Callable[[], contextlib.AbstractAsyncContextManager[Context]],
+        registry: EngineRegistry,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.context = context
         self.registry = registry
         self.clock = clock
@@ -75,7 +80,8 @@ class MeetingService:
         self._opening: dict[str, asyncio.Lock] = {}
         self.observers = Observers()
         self.action_latency = metrics.Histogram(
-            "podium_moderation_seconds", "Time from a moderation request to the engine's ack of its table version.")
+            "podium_moderation_seconds", "Time from a moderation request to the engine's ack of its table version."
+        )
         self._tasks: set[asyncio.Task[Any]] = set()
         self.commits = Commits(context, registry, self.observers, self._forget, self.spawn)
         self.publishing = Publishing(self.commits, clock)
@@ -150,8 +156,14 @@ class MeetingService:
                 rights = frozenset(Capability(r) for r in invitation.rights)
                 # the name the guest entered at redemption (signed into the token); the person key
                 # stays the invitation's invitee key, for bans, removals and the audit log
-                return Identity(invitation.invitee_key, claims.name or invitation.invitee_name, False,
-                                room.company_id, rights=rights, guest_session=session.id), room
+                return Identity(
+                    invitation.invitee_key,
+                    claims.name or invitation.invitee_name,
+                    False,
+                    room.company_id,
+                    rights=rights,
+                    guest_session=session.id,
+                ), room
             principal = await auth.authenticate(ctx, token)
             if principal.api_key_id is not None:
                 raise MeetingError("join with a user's access token, not an API key", code="no_access")
@@ -162,8 +174,15 @@ class MeetingService:
                 raise MeetingError("no access to this room", code="no_access")
             user = await Users(ctx.session, principal.company_id).get(principal.user_id)
             assert user is not None
-            return Identity(USER_PREFIX + user.id, user.name, True, principal.company_id, user_id=user.id,
-                            room_role=role, names_visible=visibility.viewer(principal.permissions).names), room
+            return Identity(
+                USER_PREFIX + user.id,
+                user.name,
+                True,
+                principal.company_id,
+                user_id=user.id,
+                room_role=role,
+                names_visible=visibility.viewer(principal.permissions).names,
+            ), room
 
     # ---- joining -------------------------------------------------------------------------------
 
@@ -188,8 +207,14 @@ class MeetingService:
             if live.state.ended:
                 raise refused(Refused(Code.MEETING_ENDED, "the meeting has ended"))
             if not opened:
-                decision = moderation.join(live.state, pid, identity.person, registered=identity.registered,
-                                           now=self.clock(), capabilities=identity.rights)
+                decision = moderation.join(
+                    live.state,
+                    pid,
+                    identity.person,
+                    registered=identity.registered,
+                    now=self.clock(),
+                    capabilities=identity.rights,
+                )
                 if isinstance(decision, Refused):
                     raise refused(decision)
                 new, effects = decision.state, tuple(decision.effects)
@@ -213,8 +238,10 @@ class MeetingService:
             me = live.state.get(pid)
             assert me is not None
             if me.admitted:
-                live.broadcast_each(lambda viewer: frames.ParticipantJoined(
-                    participant=frames.participant(live, me, viewer)).wire(), exclude=pid)
+                live.broadcast_each(
+                    lambda viewer: frames.ParticipantJoined(participant=frames.participant(live, me, viewer)).wire(),
+                    exclude=pid,
+                )
             if me.waiting:
                 self.observers.participant_waiting(live.info(), pid, identity.person, identity.name)
             else:
@@ -231,8 +258,9 @@ class MeetingService:
             removals = [Removal(r.person, r.until.timestamp()) for r in rows if r.kind == "removal" and r.until]
             bans = [r.person for r in rows if r.kind == "ban"]
             features = RoomFeatures(waiting_room=room.waiting_room, screen_share=room.screen_share)
-            state = moderation.open_meeting(features, pid, identity.person, registered=True, now=now,
-                                            removals=removals, bans=bans)
+            state = moderation.open_meeting(
+                features, pid, identity.person, registered=True, now=now, removals=removals, bans=bans
+            )
             if isinstance(state, Refused):
                 raise refused(state)
             if not room.chat:
@@ -241,14 +269,19 @@ class MeetingService:
                 worker_id = self.registry.pick_worker(require=["webrtc"])
             except EngineChannelError as error:
                 raise engine_unavailable(str(error)) from None
-            meeting = Meeting(company_id=room.company_id, room_id=room.id, opened_by=identity.user_id or "",
-                              started_at=ctx.now(), worker_id=worker_id)
+            meeting = Meeting(
+                company_id=room.company_id,
+                room_id=room.id,
+                opened_by=identity.user_id or "",
+                started_at=ctx.now(),
+                worker_id=worker_id,
+            )
             await store.add(meeting)
             await ctx.session.commit()
             meeting_id = meeting.id
-        live = LiveMeeting(meeting_id, room.id, room.company_id,
-                           replace(state, participants=()),
-                           self.media(meeting_id, worker_id))
+        live = LiveMeeting(
+            meeting_id, room.id, room.company_id, replace(state, participants=()), self.media(meeting_id, worker_id)
+        )
         self.live[meeting_id] = live
         self._by_room[room.id] = meeting_id
         log.info("meeting %s opened in room %s on worker %s", meeting_id, room.id, worker_id)
@@ -256,8 +289,7 @@ class MeetingService:
 
     # ---- actions -------------------------------------------------------------------------------
 
-    async def act(self, live: LiveMeeting, actor: str, command: Command, *, started: float | None = None
-                  ) -> int | None:
+    async def act(self, live: LiveMeeting, actor: str, command: Command, *, started: float | None = None) -> int | None:
         """Decide and carry out one command; returns the engine version that enforces it (None
         when no engine operation was needed). Raises MeetingError when policy or the engine refuses."""
         started = started if started is not None else time.perf_counter()
@@ -265,8 +297,9 @@ class MeetingService:
             decision = moderation.decide(live.state, actor, command, self.clock())
             if isinstance(decision, Refused):
                 raise refused(decision)
-            version = await self.commits.commit(live, decision.state, decision.effects, actor=actor,
-                                                action=command, started=started)
+            version = await self.commits.commit(
+                live, decision.state, decision.effects, actor=actor, action=command, started=started
+            )
         self.action_latency.observe(time.perf_counter() - started)
         return version
 
@@ -281,8 +314,10 @@ class MeetingService:
             decision = moderation.decide(live.state, pid, Command(Action.LEAVE), self.clock())
             if isinstance(decision, Refused):
                 return
-            effects = tuple(replace(e, reason=reason) if isinstance(e, Disconnect) and e.participant == pid else e
-                            for e in decision.effects)
+            effects = tuple(
+                replace(e, reason=reason) if isinstance(e, Disconnect) and e.participant == pid else e
+                for e in decision.effects
+            )
             await self.commits.commit(live, decision.state, effects, actor=pid)
 
     async def disconnected(self, live: LiveMeeting, pid: str) -> None:
@@ -317,8 +352,9 @@ class MeetingService:
 
     # ---- media (control.meetings.publishing) -----------------------------------------------------
 
-    async def publish(self, live: LiveMeeting, pid: str, sdp: str, sources: dict[str, Source],
-                      muted: frozenset[Source]) -> frames.PublishAnswer:
+    async def publish(
+        self, live: LiveMeeting, pid: str, sdp: str, sources: dict[str, Source], muted: frozenset[Source]
+    ) -> frames.PublishAnswer:
         return await self.publishing.publish(live, pid, sdp, sources, muted)
 
     async def close_producer(self, live: LiveMeeting, pid: str, source: Source) -> None:
@@ -341,16 +377,28 @@ class MeetingService:
                 raise error
             message = await self.observers.chat_message(live.info(), pid, live.names.get(pid, ""), to, text)
             if message is None:
-                message = {"id": secrets.token_hex(8), "from": pid, "from_name": live.names.get(pid, ""),
-                           "to": to, "to_name": live.names.get(to) if to else None, "text": text,
-                           "at": iso(self.clock())}
+                message = {
+                    "id": secrets.token_hex(8),
+                    "from": pid,
+                    "from_name": live.names.get(pid, ""),
+                    "to": to,
+                    "to_name": live.names.get(to) if to else None,
+                    "text": text,
+                    "at": iso(self.clock()),
+                }
             frame = frames.ChatMessage(**message)
             targets = {p.id for p in live.state.admitted()} if to is None else {pid, to}
             for target in targets:
                 viewer = live.viewer(target)
-                live.send(target, frame.model_copy(update={
-                    "from_name": self._chat_name(live, pid, frame.from_name, viewer),
-                    "to_name": self._chat_name(live, to, frame.to_name, viewer)}).wire())
+                live.send(
+                    target,
+                    frame.model_copy(
+                        update={
+                            "from_name": self._chat_name(live, pid, frame.from_name, viewer),
+                            "to_name": self._chat_name(live, to, frame.to_name, viewer),
+                        }
+                    ).wire(),
+                )
 
     @staticmethod
     def _chat_name(live: LiveMeeting, pid: str | None, stored: str | None, viewer: Viewer) -> str | None:
@@ -370,9 +418,14 @@ class MeetingService:
         if isinstance(caller, Principal):
             caller = visibility.viewer(caller.permissions, USER_PREFIX + caller.user_id)
         viewer = caller or NOBODY
-        return {"id": live.id, "room_id": live.room_id, "worker_id": live.media.worker_id,
-                "presenter_mode": state.presenter_mode, "chat_enabled": state.chat_enabled,
-                "participants": [frames.participant(live, p, viewer).model_dump() for p in state.participants]}
+        return {
+            "id": live.id,
+            "room_id": live.room_id,
+            "worker_id": live.media.worker_id,
+            "presenter_mode": state.presenter_mode,
+            "chat_enabled": state.chat_enabled,
+            "participants": [frames.participant(live, p, viewer).model_dump() for p in state.participants],
+        }
 
     def online(self, room_id: str) -> int:
         """How many are in the room's running meeting (the waiting room excluded): a presence count."""

@@ -124,8 +124,9 @@ class PrincipalCache:
         for name in ("checkin", "reset", "invalidate", "soft_invalidate", "close", "detach"):
             event.listen(engine, name, self._released)
 
-    def _executed(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
-                  executemany: bool) -> None:
+    def _executed(
+        self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+    ) -> None:
         if not changes_principals(statement):
             return
         options = context.execution_options if context is not None else conn.get_execution_options()

@@ -36,8 +36,9 @@ def issue(key: str, claims: AccessClaims, ttl: timedelta, now: datetime | None =
 def verify(key: str, token: str) -> AccessClaims:
     """The claims of a valid, unexpired token; raises InvalidToken with the reason otherwise."""
     try:
-        payload = jwt.decode(token, key, algorithms=[ALGORITHM], audience=AUDIENCE,
-                             options={"require": ["sub", "cid", "sid", "exp"]})
+        payload = jwt.decode(
+            token, key, algorithms=[ALGORITHM], audience=AUDIENCE, options={"require": ["sub", "cid", "sid", "exp"]}
+        )
     except jwt.ExpiredSignatureError as exc:
         raise InvalidToken("access token expired") from exc
     except jwt.PyJWTError as exc:

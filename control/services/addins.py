@@ -43,9 +43,14 @@ def snapshot(a: AddIn) -> dict[str, Any]:
     """The audit picture of an add-in: never its secret, and of its URL only the origin and a fingerprint
     (webhook URLs often carry a token in their path or query)."""
     parts = urlsplit(a.url)
-    return {"name": a.name, "kind": a.kind, "url_origin": f"{parts.scheme}://{parts.netloc}",
-            "url_sha256": hashlib.sha256(a.url.encode()).hexdigest()[:16], "enabled": a.enabled,
-            "has_secret": a.secret_hash is not None}
+    return {
+        "name": a.name,
+        "kind": a.kind,
+        "url_origin": f"{parts.scheme}://{parts.netloc}",
+        "url_sha256": hashlib.sha256(a.url.encode()).hexdigest()[:16],
+        "enabled": a.enabled,
+        "has_secret": a.secret_hash is not None,
+    }
 
 
 async def _unique_name(repo: AddIns, name: str, add_in_id: str | None = None) -> None:
@@ -54,8 +59,9 @@ async def _unique_name(repo: AddIns, name: str, add_in_id: str | None = None) ->
         raise Conflict(f"an add-in named {name!r} exists", code="add_in_name_taken")
 
 
-async def create(ctx: Context, principal: Principal, *, name: str, kind: Kind, url: str, enabled: bool,
-                 with_secret: bool) -> NewSecret:
+async def create(
+    ctx: Context, principal: Principal, *, name: str, kind: Kind, url: str, enabled: bool, with_secret: bool
+) -> NewSecret:
     require(principal, Permission.MANAGE_COMPANY_SETTINGS)
     repo = AddIns(ctx.session, principal.company_id)
     await _unique_name(repo, name)
@@ -63,19 +69,29 @@ async def create(ctx: Context, principal: Principal, *, name: str, kind: Kind, u
         raise Conflict(f"a company holds at most {MAX_ADD_INS} add-ins", code="quota_exceeded")
     secret = secrets.new_secret() if with_secret else None
     now = ctx.now()
-    add_in = await repo.add(AddIn(name=name, kind=kind.value, url=url, enabled=enabled,
-                                  secret_hash=secrets.digest(secret) if secret else None, created_at=now,
-                                  updated_at=now))
+    add_in = await repo.add(
+        AddIn(
+            name=name,
+            kind=kind.value,
+            url=url,
+            enabled=enabled,
+            secret_hash=secrets.digest(secret) if secret else None,
+            created_at=now,
+            updated_at=now,
+        )
+    )
     await record(ctx, principal, "add_in.created", "add_in", add_in.id, after=snapshot(add_in))
     await ctx.session.commit()
     return NewSecret(add_in, secret)
 
 
-async def list_add_ins(ctx: Context, principal: Principal, *, offset: int, limit: int, kind: Kind | None,
-                       enabled: bool | None) -> Page[AddIn]:
+async def list_add_ins(
+    ctx: Context, principal: Principal, *, offset: int, limit: int, kind: Kind | None, enabled: bool | None
+) -> Page[AddIn]:
     require(principal, Permission.MANAGE_COMPANY_SETTINGS)
     return await AddIns(ctx.session, principal.company_id).list(
-        offset=offset, limit=limit, kind=kind.value if kind else None, enabled=enabled)
+        offset=offset, limit=limit, kind=kind.value if kind else None, enabled=enabled
+    )
 
 
 async def _get(ctx: Context, principal: Principal, add_in_id: str) -> tuple[AddIns, AddIn]:
@@ -125,7 +141,14 @@ async def set_secret(ctx: Context, principal: Principal, add_in_id: str, *, new:
     secret = secrets.new_secret() if new else None
     add_in.secret_hash = secrets.digest(secret) if secret else None
     add_in.updated_at = ctx.now()
-    await record(ctx, principal, "add_in.secret_rotated" if new else "add_in.secret_removed", "add_in", add_in.id,
-                 before=before, after=snapshot(add_in))
+    await record(
+        ctx,
+        principal,
+        "add_in.secret_rotated" if new else "add_in.secret_removed",
+        "add_in",
+        add_in.id,
+        before=before,
+        after=snapshot(add_in),
+    )
     await ctx.session.commit()
     return NewSecret(add_in, secret)

@@ -31,14 +31,16 @@ async def create(ctx: Context, principal: Principal, *, name: str, user_id: str)
         raise Forbidden("a key's profile may not hold permissions you do not hold", code="permissions_exceed_yours")
     secret = secrets.new_api_key()
     key = await ApiKeys(ctx.session, principal.company_id).add(
-        ApiKey(name=name, user_id=user_id, secret_hash=secrets.digest(secret), created_at=ctx.now()))
+        ApiKey(name=name, user_id=user_id, secret_hash=secrets.digest(secret), created_at=ctx.now())
+    )
     await record(ctx, principal, "api_key.created", "api_key", key.id, after=snapshots.api_key(key))
     await ctx.session.commit()
     return NewKey(key, secret)
 
 
-async def list_keys(ctx: Context, principal: Principal, *, offset: int, limit: int,
-                    user_id: str | None) -> Page[ApiKey]:
+async def list_keys(
+    ctx: Context, principal: Principal, *, offset: int, limit: int, user_id: str | None
+) -> Page[ApiKey]:
     require(principal, Permission.MANAGE_COMPANY_SETTINGS)
     return await ApiKeys(ctx.session, principal.company_id).list(offset=offset, limit=limit, user_id=user_id)
 
@@ -57,6 +59,5 @@ async def revoke(ctx: Context, principal: Principal, key_id: str) -> None:
     if key.revoked_at is None:
         before = snapshots.api_key(key)
         key.revoked_at = ctx.now()
-        await record(ctx, principal, "api_key.revoked", "api_key", key.id, before=before,
-                     after=snapshots.api_key(key))
+        await record(ctx, principal, "api_key.revoked", "api_key", key.id, before=before, after=snapshots.api_key(key))
     await ctx.session.commit()

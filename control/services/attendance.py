@@ -59,8 +59,21 @@ from control.store.repositories.meetings import MeetingStore
 from control.store.repositories.rooms import Rooms
 from control.types import Principal
 
-__all__ = ["CSV_COLUMNS", "AttendanceObserver", "AttendanceRecorder", "EventKind", "PersonAttendance", "Presence",
-           "Report", "may_report", "meeting_for", "report_csv", "report_for", "report_json", "user_person_keys"]
+__all__ = [
+    "CSV_COLUMNS",
+    "AttendanceObserver",
+    "AttendanceRecorder",
+    "EventKind",
+    "PersonAttendance",
+    "Presence",
+    "Report",
+    "may_report",
+    "meeting_for",
+    "report_csv",
+    "report_for",
+    "report_json",
+    "user_person_keys",
+]
 
 
 @dataclass(frozen=True)
@@ -84,8 +97,18 @@ class AttendanceRecorder:
     def __init__(self, session: AsyncSession, company_id: str):
         self.rows = AttendanceEvents(session, company_id)
 
-    async def record(self, meeting_id: str, person: str, name: str, event: EventKind, at: datetime, *,
-                     participant: str = "", source: Source | None = None, role: Role | None = None) -> None:
+    async def record(
+        self,
+        meeting_id: str,
+        person: str,
+        name: str,
+        event: EventKind,
+        at: datetime,
+        *,
+        participant: str = "",
+        source: Source | None = None,
+        role: Role | None = None,
+    ) -> None:
         """Append one event (flushed, not committed)."""
         if at.tzinfo is None:
             raise ValueError("attendance times must be aware (UTC)")
@@ -94,8 +117,17 @@ class AttendanceRecorder:
         if (event is EventKind.ROLE) != (role is not None):
             raise ValueError(f"{event} {'needs' if role is None else 'takes no'} role")
         detail = source.value if source is not None else role.value if role is not None else None
-        await self.rows.add(AttendanceEvent(meeting_id=meeting_id, at=at, person=person, participant=participant,
-                                            name=name[:200], kind=event.value, detail=detail))
+        await self.rows.add(
+            AttendanceEvent(
+                meeting_id=meeting_id,
+                at=at,
+                person=person,
+                participant=participant,
+                name=name[:200],
+                kind=event.value,
+                detail=detail,
+            )
+        )
 
     async def identity(self, meeting_id: str, participant: str) -> tuple[str, str] | None:
         """(person key, latest display name) of a participant id of the meeting, or None if never seen."""
@@ -109,8 +141,9 @@ class AttendanceRecorder:
         """The meeting's events in the order they were recorded."""
         return [_event(row) for row in await self.rows.of_meeting(meeting_id)]
 
-    async def report(self, meeting_id: str, *, until: datetime, started_at: datetime | None = None,
-                     ended_at: datetime | None = None) -> Report:
+    async def report(
+        self, meeting_id: str, *, until: datetime, started_at: datetime | None = None, ended_at: datetime | None = None
+    ) -> Report:
         tracker = tracking.fold(await self.events(meeting_id), until)
         people = [tracker.attendance(person, until) for person in tracker.persons()]
         present = tracker.present() if ended_at is None else []
@@ -122,16 +155,18 @@ class AttendanceRecorder:
 
     async def moderated(self, meeting_id: str, *persons: str) -> bool:
         """Whether the person (under any of the keys) held the organizer or moderator role in the meeting."""
-        return await self.rows.any_of(meeting_id, persons, kind=EventKind.ROLE.value,
-                                      details=[Role.ORGANIZER.value, Role.MODERATOR.value])
+        return await self.rows.any_of(
+            meeting_id, persons, kind=EventKind.ROLE.value, details=[Role.ORGANIZER.value, Role.MODERATOR.value]
+        )
 
 
 def _event(row: AttendanceEvent) -> Event:
     kind = EventKind(row.kind)
     source = Source(row.detail) if kind in (EventKind.SOURCE_ON, EventKind.SOURCE_OFF) and row.detail else None
     role = Role(row.detail) if kind is EventKind.ROLE and row.detail else None
-    return Event(at=row.at, person=row.person, kind=kind, participant=row.participant, name=row.name, source=source,
-                 role=role)
+    return Event(
+        at=row.at, person=row.person, kind=kind, participant=row.participant, name=row.name, source=source, role=role
+    )
 
 
 # --- access ----------------------------------------------------------------------------------
@@ -158,8 +193,9 @@ async def may_report(ctx: Context, principal: Principal, meeting: Meeting) -> bo
     moderators: whoever opened it, held either role in it, or holds either as default role in its room."""
     if principal.holds(Permission.ADMINISTRATE_ROOMS) or meeting.opened_by == principal.user_id:
         return True
-    if await AttendanceRecorder(ctx.session, meeting.company_id).moderated(meeting.id,
-                                                                           *user_person_keys(principal.user_id)):
+    if await AttendanceRecorder(ctx.session, meeting.company_id).moderated(
+        meeting.id, *user_person_keys(principal.user_id)
+    ):
         return True
     role = await Rooms(ctx.session, meeting.company_id).role(meeting.room_id, principal.user_id)
     return role is not None and role.moderates
@@ -169,11 +205,15 @@ async def report_for(ctx: Context, principal: Principal, meeting_id: str) -> Rep
     """The meeting's attendance report, for a caller allowed to see it (see `may_report`)."""
     meeting = await meeting_for(ctx, principal, meeting_id)
     if not await may_report(ctx, principal, meeting):
-        raise Forbidden("attendance reports require the permission 'Administrate rooms', or being an organizer or "
-                        "moderator of the meeting", code="permission_required")
+        raise Forbidden(
+            "attendance reports require the permission 'Administrate rooms', or being an organizer or "
+            "moderator of the meeting",
+            code="permission_required",
+        )
     until = meeting.ended_at or ctx.now()
     return await AttendanceRecorder(ctx.session, meeting.company_id).report(
-        meeting.id, until=until, started_at=meeting.started_at, ended_at=meeting.ended_at)
+        meeting.id, until=until, started_at=meeting.started_at, ended_at=meeting.ended_at
+    )
 
 
 # --- rendering -------------------------------------------------------------------------------
@@ -205,19 +245,43 @@ def person_json(p: PersonAttendance) -> dict[str, object]:
 
 
 def presence_json(p: Presence) -> dict[str, object]:
-    return {"person": p.person, "name": p.name, "role": p.role.value if p.role is not None else None,
-            "waiting": p.waiting, "since": iso(p.since), "media": sorted(p.media)}
+    return {
+        "person": p.person,
+        "name": p.name,
+        "role": p.role.value if p.role is not None else None,
+        "waiting": p.waiting,
+        "since": iso(p.since),
+        "media": sorted(p.media),
+    }
 
 
 def report_json(r: Report) -> dict[str, object]:
-    return {"meeting_id": r.meeting_id, "started_at": iso(r.started_at), "ended_at": iso(r.ended_at),
-            "until": iso(r.until), "people": [person_json(p) for p in r.people],
-            "present": [presence_json(p) for p in r.present]}
+    return {
+        "meeting_id": r.meeting_id,
+        "started_at": iso(r.started_at),
+        "ended_at": iso(r.ended_at),
+        "until": iso(r.until),
+        "people": [person_json(p) for p in r.people],
+        "present": [presence_json(p) for p in r.present],
+    }
 
 
 CSV_COLUMNS: Sequence[str] = (
-    "meeting_id", "person", "name", "role", "joins", "first_joined_at", "last_left_at", "present",
-    "total_seconds", "waiting_seconds", "microphone_seconds", "camera_seconds", "screen_share_seconds", "sessions")
+    "meeting_id",
+    "person",
+    "name",
+    "role",
+    "joins",
+    "first_joined_at",
+    "last_left_at",
+    "present",
+    "total_seconds",
+    "waiting_seconds",
+    "microphone_seconds",
+    "camera_seconds",
+    "screen_share_seconds",
+    "sessions",
+)
 """One row per person. `sessions`: each stay as ISO 8601 interval start/end (end empty while present),
 separated by spaces. Times are UTC; durations are seconds."""
 
@@ -239,11 +303,16 @@ def report_csv(r: Report) -> str:
     writer.writerow(CSV_COLUMNS)
     for p in r.people:
         row = {
-            "meeting_id": r.meeting_id, "person": p.person, "name": p.name,
-            "role": p.role.value if p.role is not None else None, "joins": len(p.sessions),
+            "meeting_id": r.meeting_id,
+            "person": p.person,
+            "name": p.name,
+            "role": p.role.value if p.role is not None else None,
+            "joins": len(p.sessions),
             "first_joined_at": iso(p.sessions[0].start) if p.sessions else None,
             "last_left_at": iso(p.sessions[-1].end) if p.sessions else None,
-            "present": p.present, "total_seconds": seconds(p.total), "waiting_seconds": seconds(p.waiting),
+            "present": p.present,
+            "total_seconds": seconds(p.total),
+            "waiting_seconds": seconds(p.waiting),
             **{f"{key}_seconds": seconds(p.media[key]) for key in REPORTED_MEDIA},
             "sessions": " ".join(f"{iso(s.start)}/{iso(s.end) or ''}" for s in p.sessions),
         }
@@ -265,22 +334,33 @@ class AttendanceObserver(MeetingObserver):
         self.context = context
         """Opens a Context (app.state.context)."""
 
-    async def _record(self, meeting: Any, participant: str, event: EventKind, *, person: str | None = None,
-                      name: str = "", source: Source | None = None, role: Role | None = None) -> None:
+    async def _record(
+        self,
+        meeting: Any,
+        participant: str,
+        event: EventKind,
+        *,
+        person: str | None = None,
+        name: str = "",
+        source: Source | None = None,
+        role: Role | None = None,
+    ) -> None:
         async with self.context() as ctx:
             recorder = AttendanceRecorder(ctx.session, meeting.company_id)
             if person is None:
                 known = await recorder.identity(meeting.meeting_id, participant)
                 person = known[0] if known is not None else participant
-            await recorder.record(meeting.meeting_id, person, name, event, ctx.now(), participant=participant,
-                                  source=source, role=role)
+            await recorder.record(
+                meeting.meeting_id, person, name, event, ctx.now(), participant=participant, source=source, role=role
+            )
             await ctx.session.commit()
 
     async def participant_joined(self, meeting: Any, participant_id: str, person: str, name: str) -> None:
         await self._record(meeting, participant_id, EventKind.JOINED, person=person, name=name)
 
-    async def participant_waiting(self, meeting: Any, participant_id: str, person: str | None = None,
-                                  name: str = "") -> None:
+    async def participant_waiting(
+        self, meeting: Any, participant_id: str, person: str | None = None, name: str = ""
+    ) -> None:
         await self._record(meeting, participant_id, EventKind.WAITING, person=person, name=name)
 
     async def participant_admitted(self, meeting: Any, participant_id: str) -> None:
@@ -293,8 +373,9 @@ class AttendanceObserver(MeetingObserver):
         await self._record(meeting, participant_id, EventKind.LEFT, person=person)
 
     async def source_changed(self, meeting: Any, participant_id: str, source: str, on: bool) -> None:
-        await self._record(meeting, participant_id, EventKind.SOURCE_ON if on else EventKind.SOURCE_OFF,
-                           source=Source(source))
+        await self._record(
+            meeting, participant_id, EventKind.SOURCE_ON if on else EventKind.SOURCE_OFF, source=Source(source)
+        )
 
     async def meeting_ended(self, meeting: Any, reason: str) -> None:
         """Everyone still present leaves now."""

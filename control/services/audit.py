@@ -11,8 +11,7 @@ from control.store.repositories import Page
 from control.store.repositories.audit import AuditFilter, AuditLog
 from control.types import Principal
 
-CSV_COLUMNS = ("id", "at", "actor_user_id", "actor_api_key_id", "action", "target_type", "target_id", "before",
-               "after")
+CSV_COLUMNS = ("id", "at", "actor_user_id", "actor_api_key_id", "action", "target_type", "target_id", "before", "after")
 
 
 async def query(ctx: Context, principal: Principal, f: AuditFilter, *, offset: int, limit: int) -> Page[AuditEvent]:

@@ -24,9 +24,14 @@ class TokenPair:
 
 async def _open_session(ctx: Context, user: User) -> TokenPair:
     refresh = secrets.new_secret()
-    auth_session = await AuthSessions(ctx.session).add(AuthSession(
-        user_id=user.id, refresh_hash=secrets.digest(refresh), created_at=ctx.now(),
-        expires_at=ctx.now() + ctx.settings.refresh_token_ttl))
+    auth_session = await AuthSessions(ctx.session).add(
+        AuthSession(
+            user_id=user.id,
+            refresh_hash=secrets.digest(refresh),
+            created_at=ctx.now(),
+            expires_at=ctx.now() + ctx.settings.refresh_token_ttl,
+        )
+    )
     return _pair(ctx, user, auth_session, refresh)
 
 
@@ -128,8 +133,12 @@ async def authenticate(ctx: Context, credential: str) -> Principal:
     user = await users.get(claims.user_id)
     if user is None or user.pending:
         raise Unauthenticated("access token revoked", code="invalid_token")
-    principal = Principal(company_id=user.company_id, user_id=user.id, permissions=await users.permissions(user.id),
-                          session_id=auth_session.id)
+    principal = Principal(
+        company_id=user.company_id,
+        user_id=user.id,
+        permissions=await users.permissions(user.id),
+        session_id=auth_session.id,
+    )
     if cache is not None:
         cache.put(key, principal, ticket)
     return principal
@@ -151,8 +160,12 @@ async def _authenticate_key(ctx: Context, credential: str, cache: principals.Pri
     users = Users(ctx.session, api_key.company_id)
     if await users.get(api_key.user_id) is None:
         raise Unauthenticated("API key unknown or revoked", code="invalid_api_key")
-    principal = Principal(company_id=api_key.company_id, user_id=api_key.user_id,
-                          permissions=await users.permissions(api_key.user_id), api_key_id=api_key.id)
+    principal = Principal(
+        company_id=api_key.company_id,
+        user_id=api_key.user_id,
+        permissions=await users.permissions(api_key.user_id),
+        api_key_id=api_key.id,
+    )
     if cache is not None:
         cache.put(key, principal, ticket)
         cache.last_use_due(api_key.id)

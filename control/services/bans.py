@@ -35,17 +35,21 @@ class Ban:
 async def _moderated_room(ctx: Context, principal: Principal, room_id: str) -> None:
     view = await rooms.get_room(ctx, principal, room_id)  # NotFound for rooms the caller cannot see
     if view.role not in (Role.ORGANIZER, Role.MODERATOR) and not may_administrate_room(principal.permissions, None):
-        raise Forbidden("only the room's organizers and moderators, and holders of 'Administrate rooms', manage "
-                        "its bans", code="no_access")
+        raise Forbidden(
+            "only the room's organizers and moderators, and holders of 'Administrate rooms', manage its bans",
+            code="no_access",
+        )
 
 
 async def _names(ctx: Context, company_id: str, persons: set[str]) -> dict[str, str]:
-    users = {p[len(USER_PREFIX):] for p in persons if p.startswith(USER_PREFIX)}
+    users = {p[len(USER_PREFIX) :] for p in persons if p.startswith(USER_PREFIX)}
     guests = {p for p in persons if p.startswith("g:")}
     names: dict[str, str] = {}
     if users:
-        names.update((USER_PREFIX + user_id, name) for user_id, name in
-                     (await Users(ctx.session, company_id).names(users)).items())
+        names.update(
+            (USER_PREFIX + user_id, name)
+            for user_id, name in (await Users(ctx.session, company_id).names(users)).items()
+        )
     if guests:
         names.update(await MeetingStore(ctx.session).invitee_names(company_id, guests))
     return names
@@ -57,8 +61,11 @@ async def list_bans(ctx: Context, principal: Principal, room_id: str) -> list[Ba
     rows = [r for r in await MeetingStore(ctx.session).removals(room_id, ctx.now()) if r.kind == "ban"]
     rows.sort(key=lambda r: r.created_at)
     # names by the rule "Show all usernames": without it, only the person keys (enough to unban)
-    names = await _names(ctx, principal.company_id, {r.person for r in rows}) if names_visible(
-        principal.permissions) else {}
+    names = (
+        await _names(ctx, principal.company_id, {r.person for r in rows})
+        if names_visible(principal.permissions)
+        else {}
+    )
     seen: dict[str, Ban] = {}
     for r in rows:
         seen.setdefault(r.person, Ban(r.person, names.get(r.person), r.created_at))
@@ -77,4 +84,3 @@ async def unban(ctx: Context, principal: Principal, room_id: str, person: str, s
     if live is not None:
         async with live.lock:
             live.state = replace(live.state, bans=live.state.bans - {person})
-

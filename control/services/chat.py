@@ -59,8 +59,14 @@ class Message:
         recipient = None
         if row.recipient_person is not None:
             recipient = Speaker(row.recipient_person, row.recipient_participant or "", row.recipient_name or "")
-        return cls(row.id, row.meeting_id, iso(row.sent_at) or "",
-                   Speaker(row.sender_person, row.sender_participant, row.sender_name), recipient, row.text)
+        return cls(
+            row.id,
+            row.meeting_id,
+            iso(row.sent_at) or "",
+            Speaker(row.sender_person, row.sender_participant, row.sender_name),
+            recipient,
+            row.text,
+        )
 
     def item(self) -> dict[str, Any]:
         """The history item (`GET /meetings/{id}/chat`): speakers with their person keys."""
@@ -69,13 +75,20 @@ class Message:
     def frame(self) -> dict[str, Any]:
         """The fields of the live `chat` frame: participants by connection, as the meeting knows them."""
         to = self.recipient
-        return {"id": self.id, "from": self.sender.participant, "from_name": self.sender.name,
-                "to": to.participant if to else None, "to_name": to.name if to else None, "text": self.text,
-                "at": self.sent_at}
+        return {
+            "id": self.id,
+            "from": self.sender.participant,
+            "from_name": self.sender.name,
+            "to": to.participant if to else None,
+            "to_name": to.name if to else None,
+            "text": self.text,
+            "at": self.sent_at,
+        }
 
 
-async def history_for(ctx: Context, principal: Principal, meeting_id: str, *, offset: int, limit: int,
-                      after_id: int | None = None) -> Page[Message]:
+async def history_for(
+    ctx: Context, principal: Principal, meeting_id: str, *, offset: int, limit: int, after_id: int | None = None
+) -> Page[Message]:
     """The meeting's chat as the calling user sees it. Whoever took part in the meeting (or its chat) sees
     the messages to everyone and their own one-to-one messages; holders of Administrate rooms and the
     meeting's organizers and moderators who did not take part see the messages to everyone. Nobody
@@ -83,11 +96,15 @@ async def history_for(ctx: Context, principal: Principal, meeting_id: str, *, of
     meeting = await meeting_for(ctx, principal, meeting_id)
     messages = ChatMessages(ctx.session, meeting.company_id)
     persons = user_person_keys(principal.user_id)
-    took_part = (await AttendanceRecorder(ctx.session, meeting.company_id).took_part(meeting.id, *persons)
-                 or await messages.involved(meeting.id, *persons))
+    took_part = await AttendanceRecorder(ctx.session, meeting.company_id).took_part(
+        meeting.id, *persons
+    ) or await messages.involved(meeting.id, *persons)
     if not took_part and not await may_report(ctx, principal, meeting):
-        raise Forbidden("only people who took part in the meeting, its moderators and holders of 'Administrate "
-                        "rooms' read its chat", code="not_a_participant")
+        raise Forbidden(
+            "only people who took part in the meeting, its moderators and holders of 'Administrate "
+            "rooms' read its chat",
+            code="not_a_participant",
+        )
     page = await messages.history(meeting.id, persons, offset=offset, limit=limit, after_id=after_id)
     return Page([Message.of(row) for row in page.items], page.total)
 
@@ -101,18 +118,27 @@ class ChatObserver(MeetingObserver):
     def __init__(self, context: Callable[[], AbstractAsyncContextManager[Context]]):
         self.context = context
 
-    async def chat_message(self, meeting: Any, sender_id: str, sender_name: str, to: str | None,
-                           text: str) -> dict[str, Any]:
+    async def chat_message(
+        self, meeting: Any, sender_id: str, sender_name: str, to: str | None, text: str
+    ) -> dict[str, Any]:
         async with self.context() as ctx:
             recorder = AttendanceRecorder(ctx.session, meeting.company_id)
             sender = await recorder.identity(meeting.meeting_id, sender_id) or (sender_id, sender_name)
             recipient = None
             if to is not None:
                 recipient = await recorder.identity(meeting.meeting_id, to) or (to, to)
-            row = await ChatMessages(ctx.session, meeting.company_id).add(ChatMessage(
-                meeting_id=meeting.meeting_id, sent_at=ctx.now(), sender_person=sender[0],
-                sender_participant=sender_id, sender_name=(sender_name or sender[1])[:NAME_LENGTH],
-                recipient_person=recipient[0] if recipient else None, recipient_participant=to,
-                recipient_name=recipient[1][:NAME_LENGTH] if recipient else None, text=text))
+            row = await ChatMessages(ctx.session, meeting.company_id).add(
+                ChatMessage(
+                    meeting_id=meeting.meeting_id,
+                    sent_at=ctx.now(),
+                    sender_person=sender[0],
+                    sender_participant=sender_id,
+                    sender_name=(sender_name or sender[1])[:NAME_LENGTH],
+                    recipient_person=recipient[0] if recipient else None,
+                    recipient_participant=to,
+                    recipient_name=recipient[1][:NAME_LENGTH] if recipient else None,
+                    text=text,
+                )
+            )
             await ctx.session.commit()
             return Message.of(row).frame()

@@ -32,23 +32,33 @@ def quotas(company: Company) -> Quotas:
     return Quotas(max_rooms=company.max_rooms, max_users=company.max_users, max_participants=company.max_participants)
 
 
-async def bootstrap(ctx: Context, *, slug: str, name: str, email: str, password: str, admin_name: str,
-                    quotas: Quotas) -> tuple[Company, User]:
+async def bootstrap(
+    ctx: Context, *, slug: str, name: str, email: str, password: str, admin_name: str, quotas: Quotas
+) -> tuple[Company, User]:
     """Create a company and its first administrator, who holds every permission."""
     companies = Companies(ctx.session)
     if await companies.by_slug(slug) is not None:
         raise Conflict(f"a company with the slug '{slug}' exists already", code="company_exists")
-    company = await companies.add(Company(slug=slug, name=name, privacy_notice="", created_at=ctx.now(),
-                                          max_rooms=quotas.max_rooms, max_users=quotas.max_users,
-                                          max_participants=quotas.max_participants))
+    company = await companies.add(
+        Company(
+            slug=slug,
+            name=name,
+            privacy_notice="",
+            created_at=ctx.now(),
+            max_rooms=quotas.max_rooms,
+            max_users=quotas.max_users,
+            max_participants=quotas.max_participants,
+        )
+    )
     users = Users(ctx.session, company.id)
-    admin = await users.add(User(email=email, name=admin_name, password_hash=hash_password(password),
-                                 created_at=ctx.now()))
+    admin = await users.add(
+        User(email=email, name=admin_name, password_hash=hash_password(password), created_at=ctx.now())
+    )
     await users.set_permissions(admin.id, ALL)
-    await record(ctx, None, "company.created", "company", company.id, company_id=company.id,
-                 after=snapshots.company(company))
-    await record(ctx, None, "user.created", "user", admin.id, company_id=company.id,
-                 after=snapshots.user(admin, ALL))
+    await record(
+        ctx, None, "company.created", "company", company.id, company_id=company.id, after=snapshots.company(company)
+    )
+    await record(ctx, None, "user.created", "user", admin.id, company_id=company.id, after=snapshots.user(admin, ALL))
     await ctx.session.commit()
     return company, admin
 
@@ -65,8 +75,9 @@ async def view(ctx: Context, principal: Principal) -> CompanyView:
     company = await _company(ctx, principal)
     usage = None
     if principal.holds(Permission.MANAGE_COMPANY_SETTINGS):
-        usage = Usage(rooms=await Rooms(ctx.session, company.id).count(),
-                      users=await Users(ctx.session, company.id).count())
+        usage = Usage(
+            rooms=await Rooms(ctx.session, company.id).count(), users=await Users(ctx.session, company.id).count()
+        )
     return CompanyView(company=company, usage=usage)
 
 

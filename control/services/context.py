@@ -35,15 +35,30 @@ def require(principal: Principal, permission: Permission) -> None:
         raise Forbidden(f"this requires the permission '{LABELS[permission]}'", code="permission_required")
 
 
-async def record(ctx: Context, principal: Principal | None, action: str, target_type: str, target_id: str | None,
-                 *, company_id: str | None = None, before: dict[str, Any] | None = None,
-                 after: dict[str, Any] | None = None) -> None:
+async def record(
+    ctx: Context,
+    principal: Principal | None,
+    action: str,
+    target_type: str,
+    target_id: str | None,
+    *,
+    company_id: str | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
     """Add an audit event to the current transaction (committed with the change it describes)."""
     company = company_id or (principal.company_id if principal else None)
     if company is None:
         raise ValueError("an audit event needs a company")
-    await AuditLog(ctx.session, company).add(AuditEvent(
-        at=ctx.now(),
-        actor_user_id=principal.user_id if principal else None,
-        actor_api_key_id=principal.api_key_id if principal else None,
-        action=action, target_type=target_type, target_id=target_id, before=before, after=after))
+    await AuditLog(ctx.session, company).add(
+        AuditEvent(
+            at=ctx.now(),
+            actor_user_id=principal.user_id if principal else None,
+            actor_api_key_id=principal.api_key_id if principal else None,
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            before=before,
+            after=after,
+        )
+    )

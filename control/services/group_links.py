@@ -45,25 +45,42 @@ class Redemption:
 
 def snapshot(link: GroupLink) -> dict[str, Any]:
     """The audit picture of a link (never its secret)."""
-    return {"room_id": link.room_id, "name": link.name, "role": link.role, "user_ids": link.user_ids,
-            "expires_at": link.expires_at.isoformat() if link.expires_at else None,
-            "revoked": link.revoked_at is not None}
+    return {
+        "room_id": link.room_id,
+        "name": link.name,
+        "role": link.role,
+        "user_ids": link.user_ids,
+        "expires_at": link.expires_at.isoformat() if link.expires_at else None,
+        "revoked": link.revoked_at is not None,
+    }
 
 
 async def _administered(ctx: Context, principal: Principal, room_id: str) -> rooms.RoomView:
     """A room the caller sees and administers; a room it does not see is not found."""
     view = await rooms.get_room(ctx, principal, room_id)
     if not may_administrate_room(principal.permissions, view.role):
-        raise Forbidden("this requires the permission 'Administrate rooms' or organizing the room",
-                        code="room_administration_required")
+        raise Forbidden(
+            "this requires the permission 'Administrate rooms' or organizing the room",
+            code="room_administration_required",
+        )
     return view
 
 
-async def create(ctx: Context, principal: Principal, room_id: str, *, name: str, role: Role,
-                 user_ids: list[str] | None, expires_at: datetime | None) -> NewLink:
+async def create(
+    ctx: Context,
+    principal: Principal,
+    room_id: str,
+    *,
+    name: str,
+    role: Role,
+    user_ids: list[str] | None,
+    expires_at: datetime | None,
+) -> NewLink:
     if role not in policy.LINK_ROLES:  # the API's schema refuses it first
-        raise Invalid("a group link gives the participant or moderator role", details=[
-            {"field": "body.role", "message": "must be participant or moderator", "type": "enum"}])
+        raise Invalid(
+            "a group link gives the participant or moderator role",
+            details=[{"field": "body.role", "message": "must be participant or moderator", "type": "enum"}],
+        )
     view = await _administered(ctx, principal, room_id)
     if expires_at is not None and expires_at <= ctx.now():
         raise Conflict("the expiry has passed already", code="expiry_in_past")
@@ -75,19 +92,28 @@ async def create(ctx: Context, principal: Principal, room_id: str, *, name: str,
                 raise NotFound(f"user {user_id} not found")
     repo = GroupLinks(ctx.session, principal.company_id)
     if await repo.count_unrevoked(view.room.id) >= MAX_LINKS_PER_ROOM:
-        raise Conflict(f"a room holds at most {MAX_LINKS_PER_ROOM} unrevoked group links; revoke one",
-                       code="quota_exceeded")
+        raise Conflict(
+            f"a room holds at most {MAX_LINKS_PER_ROOM} unrevoked group links; revoke one", code="quota_exceeded"
+        )
     secret = secrets.new_secret()
-    link = await repo.add(GroupLink(room_id=view.room.id, name=name, role=role.value, user_ids=listed,
-                                    secret_hash=secrets.digest(secret), created_by=principal.user_id,
-                                    created_at=ctx.now(), expires_at=expires_at))
+    link = await repo.add(
+        GroupLink(
+            room_id=view.room.id,
+            name=name,
+            role=role.value,
+            user_ids=listed,
+            secret_hash=secrets.digest(secret),
+            created_by=principal.user_id,
+            created_at=ctx.now(),
+            expires_at=expires_at,
+        )
+    )
     await record(ctx, principal, "group_link.created", "group_link", link.id, after=snapshot(link))
     await ctx.session.commit()
     return NewLink(link, secret)
 
 
-async def list_links(ctx: Context, principal: Principal, room_id: str, *, offset: int,
-                     limit: int) -> Page[GroupLink]:
+async def list_links(ctx: Context, principal: Principal, room_id: str, *, offset: int, limit: int) -> Page[GroupLink]:
     view = await _administered(ctx, principal, room_id)
     return await GroupLinks(ctx.session, principal.company_id).list(view.room.id, offset=offset, limit=limit)
 
@@ -107,8 +133,7 @@ async def revoke(ctx: Context, principal: Principal, room_id: str, link_id: str)
     if link.revoked_at is None:
         before = snapshot(link)
         link.revoked_at = ctx.now()
-        await record(ctx, principal, "group_link.revoked", "group_link", link.id, before=before,
-                     after=snapshot(link))
+        await record(ctx, principal, "group_link.revoked", "group_link", link.id, before=before, after=snapshot(link))
     await ctx.session.commit()
 
 
@@ -118,13 +143,21 @@ async def redeem(ctx: Context, principal: Principal, secret: str) -> Redemption:
     if link is None:
         raise NotFound("group link not found", code="group_link_not_found")
     decided = policy.refusal(
-        policy.Link(Role(link.role), link.user_ids, link.expires_at.timestamp() if link.expires_at else None,
-                    revoked=link.revoked_at is not None),
-        user_id=principal.user_id, now=ctx.now().timestamp())
+        policy.Link(
+            Role(link.role),
+            link.user_ids,
+            link.expires_at.timestamp() if link.expires_at else None,
+            revoked=link.revoked_at is not None,
+        ),
+        user_id=principal.user_id,
+        now=ctx.now().timestamp(),
+    )
     if decided is not None:
-        messages = {policy.Refusal.REVOKED: "the group link was revoked",
-                    policy.Refusal.EXPIRED: "the group link has expired",
-                    policy.Refusal.NOT_LISTED: "the group link is for other users"}
+        messages = {
+            policy.Refusal.REVOKED: "the group link was revoked",
+            policy.Refusal.EXPIRED: "the group link has expired",
+            policy.Refusal.NOT_LISTED: "the group link is for other users",
+        }
         raise Forbidden(messages[decided], code=decided.value)
     room_repo = Rooms(ctx.session, principal.company_id)
     current = await room_repo.role(link.room_id, principal.user_id)
@@ -133,9 +166,14 @@ async def redeem(ctx: Context, principal: Principal, secret: str) -> Redemption:
         await ctx.session.commit()
         return Redemption(link.room_id, role, changed=False)
     await room_repo.set_access(link.room_id, principal.user_id, role)
-    await record(ctx, principal, "group_link.redeemed", "group_link", link.id,
-                 before={"room_id": link.room_id, "user_id": principal.user_id,
-                         "role": current.value if current else None},
-                 after={"room_id": link.room_id, "user_id": principal.user_id, "role": role.value})
+    await record(
+        ctx,
+        principal,
+        "group_link.redeemed",
+        "group_link",
+        link.id,
+        before={"room_id": link.room_id, "user_id": principal.user_id, "role": current.value if current else None},
+        after={"room_id": link.room_id, "user_id": principal.user_id, "role": role.value},
+    )
     await ctx.session.commit()
     return Redemption(link.room_id, role, changed=True)

@@ -17,11 +17,12 @@ from control.store.repositories.meetings import MeetingStore
 from control.types import Principal
 
 
-async def list_meetings(ctx: Context, principal: Principal, room_id: str, *, offset: int, limit: int
-                        ) -> Page[Meeting]:
+async def list_meetings(ctx: Context, principal: Principal, room_id: str, *, offset: int, limit: int) -> Page[Meeting]:
     """The room's meetings, newest first (by start; the running one, if any, comes first)."""
     view = await rooms.get_room(ctx, principal, room_id)  # NotFound for rooms the caller cannot see
     if view.role not in (Role.ORGANIZER, Role.MODERATOR) and not may_administrate_room(principal.permissions, None):
-        raise Forbidden("only the room's organizers and moderators, and holders of 'Administrate rooms', list its "
-                        "meetings", code="no_access")
+        raise Forbidden(
+            "only the room's organizers and moderators, and holders of 'Administrate rooms', list its meetings",
+            code="no_access",
+        )
     return await MeetingStore(ctx.session).of_room(principal.company_id, room_id, offset=offset, limit=limit)

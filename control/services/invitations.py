@@ -32,28 +32,57 @@ def _issuer_rights(view: rooms.RoomView, principal: Principal) -> frozenset[Capa
     return default_capabilities(role, screen_share_allowed=view.room.screen_share)
 
 
-async def issue(ctx: Context, principal: Principal, room_id: str, invitee_name: str, rights: frozenset[Capability],
-                not_before: datetime | None, not_after: datetime | None) -> tuple[GuestInvitation, str]:
+async def issue(
+    ctx: Context,
+    principal: Principal,
+    room_id: str,
+    invitee_name: str,
+    rights: frozenset[Capability],
+    not_before: datetime | None,
+    not_after: datetime | None,
+) -> tuple[GuestInvitation, str]:
     view = await rooms.get_room(ctx, principal, room_id)
     if view.role is None and not may_administrate_room(principal.permissions, None):
         raise Forbidden("only people with access to the room invite guests to it", code="no_access")
     start = not_before or ctx.now()
     end = not_after or start + DEFAULT_WINDOW
     invitation_id = pysecrets.token_hex(16)
-    decided = policy.issue(invitation_id=invitation_id, room=room_id, issuer=USER_PREFIX + principal.user_id,
-                           issuer_rights=_issuer_rights(view, principal), invitee_name=invitee_name,
-                           invitee="g:" + invitation_id, rights=rights, not_before=start.timestamp(),
-                           not_after=end.timestamp())
+    decided = policy.issue(
+        invitation_id=invitation_id,
+        room=room_id,
+        issuer=USER_PREFIX + principal.user_id,
+        issuer_rights=_issuer_rights(view, principal),
+        invitee_name=invitee_name,
+        invitee="g:" + invitation_id,
+        rights=rights,
+        not_before=start.timestamp(),
+        not_after=end.timestamp(),
+    )
     if isinstance(decided, Refused):
         raise refused(decided)
     secret = secrets.new_secret()
-    row = GuestInvitation(id=invitation_id, company_id=principal.company_id, room_id=room_id,
-                          issuer_user_id=principal.user_id, invitee_name=decided.invitee_name,
-                          invitee_key=decided.invitee, rights=sorted(str(r) for r in decided.rights),
-                          not_before=start, not_after=end, secret_hash=secrets.digest(secret), created_at=ctx.now())
+    row = GuestInvitation(
+        id=invitation_id,
+        company_id=principal.company_id,
+        room_id=room_id,
+        issuer_user_id=principal.user_id,
+        invitee_name=decided.invitee_name,
+        invitee_key=decided.invitee,
+        rights=sorted(str(r) for r in decided.rights),
+        not_before=start,
+        not_after=end,
+        secret_hash=secrets.digest(secret),
+        created_at=ctx.now(),
+    )
     await MeetingStore(ctx.session).add(row)
-    await record(ctx, principal, "invitation.issued", "invitation", row.id,
-                 after={"room_id": room_id, "invitee_name": row.invitee_name, "rights": row.rights})
+    await record(
+        ctx,
+        principal,
+        "invitation.issued",
+        "invitation",
+        row.id,
+        after={"room_id": room_id, "invitee_name": row.invitee_name, "rights": row.rights},
+    )
     await ctx.session.commit()
     return row, secret
 
@@ -90,8 +119,9 @@ async def disconnect_guest(service: MeetingService, invitation_id: str) -> None:
             await service.leave(live, p.id, Reason.REVOKED)
 
 
-async def redeem(ctx: Context, secret: str, browser: str, service: MeetingService, name: str | None = None
-                 ) -> tuple[str, GuestInvitation, timedelta]:
+async def redeem(
+    ctx: Context, secret: str, browser: str, service: MeetingService, name: str | None = None
+) -> tuple[str, GuestInvitation, timedelta]:
     """A guest token for the link's invitee, from this browser. `name`: the display name the guest
     entered (validated by the caller, guests.display_name_problem), shown to others instead of the
     invitee name; the invitee's person key stays what bans, removals and the audit log name."""
@@ -106,10 +136,18 @@ async def redeem(ctx: Context, secret: str, browser: str, service: MeetingServic
     live = service.meeting_of_room(row.room_id)
     excluded = live.state.excluded if live else frozenset()
     binding = secrets.digest(browser)
-    invitation = policy.Invitation(row.id, row.room_id, USER_PREFIX + row.issuer_user_id, row.invitee_name,
-                                   row.invitee_key, frozenset(Capability(r) for r in row.rights),
-                                   row.not_before.timestamp(), row.not_after.timestamp(),
-                                   revoked=row.revoked_at is not None, browser=row.browser_hash)
+    invitation = policy.Invitation(
+        row.id,
+        row.room_id,
+        USER_PREFIX + row.issuer_user_id,
+        row.invitee_name,
+        row.invitee_key,
+        frozenset(Capability(r) for r in row.rights),
+        row.not_before.timestamp(),
+        row.not_after.timestamp(),
+        revoked=row.revoked_at is not None,
+        browser=row.browser_hash,
+    )
     decided = policy.redeem(invitation, now.timestamp(), binding, removals=removals, bans=bans, excluded=excluded)
     if isinstance(decided, Refused):
         raise refused(decided)
@@ -117,8 +155,9 @@ async def redeem(ctx: Context, secret: str, browser: str, service: MeetingServic
         row.browser_hash = binding
         row.redeemed_at = now
     ttl = min(GUEST_TOKEN_TTL, row.not_after - now)
-    session = GuestSession(invitation_id=row.id, room_id=row.room_id, person=row.invitee_key, created_at=now,
-                           expires_at=now + ttl)
+    session = GuestSession(
+        invitation_id=row.id, room_id=row.room_id, person=row.invitee_key, created_at=now, expires_at=now + ttl
+    )
     await store.add(session)
     await ctx.session.commit()
     token = guests.issue(ctx.token_key, guests.GuestClaims(session.id, row.room_id, row.invitee_key, name), ttl, now)

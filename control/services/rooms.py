@@ -51,14 +51,16 @@ async def create_department(ctx: Context, principal: Principal, *, name: str, pa
     departments = Departments(ctx.session, principal.company_id)
     await _parent(departments, parent_id)
     department = await departments.add(Department(name=name, parent_id=parent_id))
-    await record(ctx, principal, "department.created", "department", department.id,
-                 after=snapshots.department(department))
+    await record(
+        ctx, principal, "department.created", "department", department.id, after=snapshots.department(department)
+    )
     await ctx.session.commit()
     return department
 
 
-async def update_department(ctx: Context, principal: Principal, department_id: str,
-                            changes: dict[str, Any]) -> Department:
+async def update_department(
+    ctx: Context, principal: Principal, department_id: str, changes: dict[str, Any]
+) -> Department:
     """Rename or move a department; `changes` holds only the fields given (parent_id may be None: the root)."""
     require(principal, Permission.ADMINISTRATE_ROOMS)
     departments = Departments(ctx.session, principal.company_id)
@@ -89,8 +91,9 @@ async def delete_department(ctx: Context, principal: Principal, department_id: s
     department = await _department(departments, department_id)
     if not await departments.is_empty(department.id):
         raise Conflict("the department still holds departments or rooms", code="department_not_empty")
-    await record(ctx, principal, "department.deleted", "department", department.id,
-                 before=snapshots.department(department))
+    await record(
+        ctx, principal, "department.deleted", "department", department.id, before=snapshots.department(department)
+    )
     await departments.delete(department)
     await ctx.session.commit()
 
@@ -98,14 +101,18 @@ async def delete_department(ctx: Context, principal: Principal, department_id: s
 # Rooms
 
 
-async def list_rooms(ctx: Context, principal: Principal, *, offset: int, limit: int, search: str | None,
-                     department_id: str | None) -> Page[RoomView]:
+async def list_rooms(
+    ctx: Context, principal: Principal, *, offset: int, limit: int, search: str | None, department_id: str | None
+) -> Page[RoomView]:
     """The rooms the caller sees (control.domain.rooms.room_visible), optionally searched by name."""
     rooms = Rooms(ctx.session, principal.company_id)
     roles = await rooms.roles_of(principal.user_id)
-    visible = [RoomView(r, roles.get(r.id)) for r in await rooms.all(search=search, department_id=department_id)
-               if policy.room_visible(principal.permissions, roles.get(r.id), hidden=r.hidden)]
-    return Page(visible[offset:offset + limit], len(visible))
+    visible = [
+        RoomView(r, roles.get(r.id))
+        for r in await rooms.all(search=search, department_id=department_id)
+        if policy.room_visible(principal.permissions, roles.get(r.id), hidden=r.hidden)
+    ]
+    return Page(visible[offset : offset + limit], len(visible))
 
 
 async def _visible_room(ctx: Context, principal: Principal, room_id: str) -> tuple[Rooms, RoomView]:
@@ -121,8 +128,10 @@ async def _visible_room(ctx: Context, principal: Principal, room_id: str) -> tup
 async def _administered_room(ctx: Context, principal: Principal, room_id: str) -> tuple[Rooms, RoomView]:
     rooms, view = await _visible_room(ctx, principal, room_id)
     if not policy.may_administrate_room(principal.permissions, view.role):
-        raise Forbidden("this requires the permission 'Administrate rooms' or organizing the room",
-                        code="room_administration_required")
+        raise Forbidden(
+            "this requires the permission 'Administrate rooms' or organizing the room",
+            code="room_administration_required",
+        )
     return rooms, view
 
 
@@ -138,8 +147,10 @@ async def _company(ctx: Context, principal: Principal, *, for_update: bool = Fal
 
 def _check_size(company: Company, max_participants: int) -> None:
     if not room_size_allowed(quotas(company), max_participants):
-        raise Conflict(f"max_participants exceeds the company's quota of {company.max_participants} participants",
-                       code="room_size_exceeds_quota")
+        raise Conflict(
+            f"max_participants exceeds the company's quota of {company.max_participants} participants",
+            code="room_size_exceeds_quota",
+        )
 
 
 async def create_room(ctx: Context, principal: Principal, fields: dict[str, Any]) -> RoomView:
@@ -190,8 +201,9 @@ async def delete_room(ctx: Context, principal: Principal, room_id: str) -> None:
 # Access rights
 
 
-async def list_access(ctx: Context, principal: Principal, room_id: str, *, offset: int,
-                      limit: int) -> Page[tuple[User, Role]]:
+async def list_access(
+    ctx: Context, principal: Principal, room_id: str, *, offset: int, limit: int
+) -> Page[tuple[User, Role]]:
     rooms, view = await _administered_room(ctx, principal, room_id)
     return await rooms.access(view.room.id, offset=offset, limit=limit)
 
@@ -205,9 +217,15 @@ async def set_access(ctx: Context, principal: Principal, room_id: str, user_id: 
     before = await rooms.role(room_id, user_id)
     if before is not role:
         await rooms.set_access(room_id, user_id, role)
-        await record(ctx, principal, "room.access_set", "room", room_id,
-                     before={"user_id": user_id, "role": before.value if before else None},
-                     after={"user_id": user_id, "role": role.value})
+        await record(
+            ctx,
+            principal,
+            "room.access_set",
+            "room",
+            room_id,
+            before={"user_id": user_id, "role": before.value if before else None},
+            after={"user_id": user_id, "role": role.value},
+        )
     await ctx.session.commit()
 
 
@@ -217,6 +235,13 @@ async def remove_access(ctx: Context, principal: Principal, room_id: str, user_i
     if before is None:
         raise NotFound(f"user {user_id} has no access right in room {room_id}")
     await rooms.remove_access(room_id, user_id)
-    await record(ctx, principal, "room.access_removed", "room", room_id,
-                 before={"user_id": user_id, "role": before.value}, after=None)
+    await record(
+        ctx,
+        principal,
+        "room.access_removed",
+        "room",
+        room_id,
+        before={"user_id": user_id, "role": before.value},
+        after=None,
+    )
     await ctx.session.commit()

@@ -11,8 +11,7 @@ def company(c: Company) -> dict[str, Any]:
 
 
 def user(u: User, permissions: frozenset[Permission]) -> dict[str, Any]:
-    return {"email": u.email, "name": u.name, "pending": u.pending,
-            "permissions": sorted(p.value for p in permissions)}
+    return {"email": u.email, "name": u.name, "pending": u.pending, "permissions": sorted(p.value for p in permissions)}
 
 
 def api_key(k: ApiKey) -> dict[str, Any]:
@@ -24,5 +23,12 @@ def department(d: Department) -> dict[str, Any]:
 
 
 def room(r: Room) -> dict[str, Any]:
-    return {"name": r.name, "department_id": r.department_id, "hidden": r.hidden, "waiting_room": r.waiting_room,
-            "chat": r.chat, "screen_share": r.screen_share, "max_participants": r.max_participants}
+    return {
+        "name": r.name,
+        "department_id": r.department_id,
+        "hidden": r.hidden,
+        "waiting_room": r.waiting_room,
+        "chat": r.chat,
+        "screen_share": r.screen_share,
+        "max_participants": r.max_participants,
+    }

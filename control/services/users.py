@@ -40,8 +40,7 @@ def _refuse(refusal: policy.Refusal, permission: Permission) -> Exception:
     messages = {
         policy.Refusal.NOT_USER_ADMINISTRATOR: "only holders of 'Administrate users' grant or revoke permissions",
         policy.Refusal.OWN_PERMISSIONS: "nobody can revoke their own permissions",
-        policy.Refusal.COMPANY_SETTINGS_REQUIRED:
-            "granting or revoking 'Manage company settings' requires holding it",
+        policy.Refusal.COMPANY_SETTINGS_REQUIRED: "granting or revoking 'Manage company settings' requires holding it",
         policy.Refusal.NOT_HELD: f"you can grant or revoke only permissions you hold, and not '{label}'",
         policy.Refusal.IMPLIED_BY_PARENT: f"'{label}' is held through a parent permission: revoke the parent",
     }
@@ -73,8 +72,9 @@ async def get(ctx: Context, principal: Principal, user_id: str) -> UserView:
     return UserView(user, held)
 
 
-async def list_users(ctx: Context, principal: Principal, *, offset: int, limit: int, pending: bool | None,
-                     search: str | None) -> Page[UserView]:
+async def list_users(
+    ctx: Context, principal: Principal, *, offset: int, limit: int, pending: bool | None, search: str | None
+) -> Page[UserView]:
     require(principal, Permission.LIST_ALL_USERS)
     users = Users(ctx.session, principal.company_id)
     page = await users.list(offset=offset, limit=limit, pending=pending, search=search)
@@ -88,8 +88,9 @@ async def _new_invitation(ctx: Context, user: User) -> str:
     return token
 
 
-async def invite(ctx: Context, principal: Principal, *, email: str, name: str,
-                 permissions: frozenset[Permission]) -> Invitation:
+async def invite(
+    ctx: Context, principal: Principal, *, email: str, name: str, permissions: frozenset[Permission]
+) -> Invitation:
     """A pending user, with the permissions given (each one grantable by the inviter)."""
     require(principal, Permission.ADMINISTRATE_USERS)
     for permission in sorted(permissions):
@@ -112,8 +113,7 @@ async def invite(ctx: Context, principal: Principal, *, email: str, name: str,
     return Invitation(UserView(user, held), token)
 
 
-async def update(ctx: Context, principal: Principal, user_id: str, *, email: str | None,
-                 name: str | None) -> UserView:
+async def update(ctx: Context, principal: Principal, user_id: str, *, email: str | None, name: str | None) -> UserView:
     """Edit a user's name or email: oneself for the name, Administrate users for anyone else."""
     editing_self = user_id == principal.user_id
     if not editing_self or email is not None:
@@ -146,8 +146,9 @@ async def reset_password(ctx: Context, principal: Principal, user_id: str) -> In
     user.password_hash = None
     token = await _new_invitation(ctx, user)
     await AuthSessions(ctx.session).revoke_all(user.id, ctx.now())
-    await record(ctx, principal, "user.password_reset", "user", user.id, before=before,
-                 after=snapshots.user(user, held))
+    await record(
+        ctx, principal, "user.password_reset", "user", user.id, before=before, after=snapshots.user(user, held)
+    )
     await ctx.session.commit()
     return Invitation(UserView(user, held), token)
 
@@ -163,21 +164,28 @@ async def delete(ctx: Context, principal: Principal, user_id: str) -> None:
     await ctx.session.commit()
 
 
-async def change_permission(ctx: Context, principal: Principal, user_id: str, permission: Permission,
-                            change: Change) -> UserView:
+async def change_permission(
+    ctx: Context, principal: Principal, user_id: str, permission: Permission, change: Change
+) -> UserView:
     # Without Administrate users the answer is the same for every target: nothing tells which exist.
     if not principal.holds(Permission.ADMINISTRATE_USERS):
         raise _refuse(policy.Refusal.NOT_USER_ADMINISTRATOR, permission)
     users, user, held = await _target(ctx, principal, user_id)
-    refusal = policy.refusal(principal.permissions, held, permission, change,
-                             self_change=user_id == principal.user_id)
+    refusal = policy.refusal(principal.permissions, held, permission, change, self_change=user_id == principal.user_id)
     if refusal is not None:
         raise _refuse(refusal, permission)
     after = policy.apply(held, permission, change)
     if after != held:
         await users.set_permissions(user.id, after)
         action = "user.permission_granted" if change is Change.GRANT else "user.permission_revoked"
-        await record(ctx, principal, action, "user", user.id, before=snapshots.user(user, held),
-                     after=snapshots.user(user, after))
+        await record(
+            ctx,
+            principal,
+            action,
+            "user",
+            user.id,
+            before=snapshots.user(user, held),
+            after=snapshots.user(user, after),
+        )
     await ctx.session.commit()
     return UserView(user, after)

@@ -159,7 +159,7 @@ class DtlsCertificate:
         """An ECDSA P-256 self-signed certificate (what browsers generate too)."""
         key = ec.generate_private_key(ec.SECP256R1())
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, os.urandom(8).hex())])
-        now = datetime.datetime.now(datetime.timezone.utc)
+        now = datetime.datetime.now(datetime.UTC)
         cert = (
             x509.CertificateBuilder()
             .subject_name(name)
@@ -430,17 +430,13 @@ class DtlsEndpoint:
                 return True
         return False
 
-    def _verify(
-        self, conn: SSL.Connection, cert: crypto.X509, errno: int, depth: int, ok: int
-    ) -> bool:
+    def _verify(self, conn: SSL.Connection, cert: crypto.X509, errno: int, depth: int, ok: int) -> bool:
         if depth != 0 or self._remote_fingerprints is None:
             return True  # unknown yet: checked when set_remote_fingerprints() is called
         der = crypto.dump_certificate(crypto.FILETYPE_ASN1, cert)
         if self._fingerprint_matches(der):
             return True
-        self._mismatch = FingerprintMismatch(
-            self._remote_fingerprints, certificate_fingerprint(der, "sha-256")
-        )
+        self._mismatch = FingerprintMismatch(self._remote_fingerprints, certificate_fingerprint(der, "sha-256"))
         return False
 
     def _drain(self) -> list[bytes]:
@@ -565,10 +561,7 @@ class DtlsEndpoint:
         if not datagrams and self.state is DtlsState.CONNECTED and self._last_flight:
             # The peer retransmitted its last flight, so it missed our final one. OpenSSL answers
             # fresh retransmissions itself; an identical copy is dropped by its replay window.
-            if any(
-                len(r) >= RECORD_HEADER_LENGTH and r[0] == CONTENT_HANDSHAKE
-                for r in split_records(data)
-            ):
+            if any(len(r) >= RECORD_HEADER_LENGTH and r[0] == CONTENT_HANDSHAKE for r in split_records(data)):
                 self.stats["final_flight_resent"] += 1
                 datagrams = list(self._last_flight)
         return self._count(datagrams), events

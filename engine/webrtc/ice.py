@@ -178,9 +178,7 @@ class IceLite:
 
     # -- public API -------------------------------------------------------------------------------
 
-    def set_local_credentials(
-        self, ufrag: str, pwd: str, remote_ufrag: str | None = None
-    ) -> None:
+    def set_local_credentials(self, ufrag: str, pwd: str, remote_ufrag: str | None = None) -> None:
         """ICE restart: new credentials; trusted addresses stay until their consent expires."""
         self.local_ufrag = ufrag
         self.local_pwd = pwd
@@ -204,10 +202,7 @@ class IceLite:
             self.stats["malformed"] += 1
             return None, []
 
-        if (
-            message.message_method != stun.Method.BINDING
-            or message.message_class != stun.Class.REQUEST
-        ):
+        if message.message_method != stun.Method.BINDING or message.message_class != stun.Class.REQUEST:
             # ICE-lite sends no requests, so responses are stray; indications are keepalives.
             self.stats["not_binding_request"] += 1
             return None, []

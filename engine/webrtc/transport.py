@@ -298,7 +298,9 @@ class WebRtcTransport(Transport):
             self._timer = None
         if self.closed:
             return
-        deadlines = [d for d in (self.dtls.next_timeout() if self.dtls else None, self.ice.next_expiry()) if d is not None]
+        deadlines = [
+            d for d in (self.dtls.next_timeout() if self.dtls else None, self.ice.next_expiry()) if d is not None
+        ]
         if deadlines:
             self._timer = asyncio.get_running_loop().call_at(min(deadlines), self._on_timer)
 

@@ -35,14 +35,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="::", help="address to bind (IPv4 or IPv6; '::' is dual-stack)")
     parser.add_argument("--port", type=int, default=0, help="UDP port (0: any free port)")
-    parser.add_argument("--announce", action="append", metavar="HOST", help="a host to give WebRTC peers as "
-                        "candidate (repeatable; default: the bound address)")
-    parser.add_argument("--control", metavar="URL", help="the control plane's engine channel, e.g. "
-                        "ws://127.0.0.1:8000/engine/v1/channel (default: run standalone)")
+    parser.add_argument(
+        "--announce",
+        action="append",
+        metavar="HOST",
+        help="a host to give WebRTC peers as candidate (repeatable; default: the bound address)",
+    )
+    parser.add_argument(
+        "--control",
+        metavar="URL",
+        help="the control plane's engine channel, e.g. ws://127.0.0.1:8000/engine/v1/channel (default: run standalone)",
+    )
     parser.add_argument("--secret", help=f"the engine channel's shared secret (or {SECRET_ENV})")
     parser.add_argument("--secret-file", type=Path, help="a file holding the shared secret")
-    parser.add_argument("--worker-id", help="this worker's stable name (default: hostname:port); a restarted "
-                        "worker with the same id gets its table back")
+    parser.add_argument(
+        "--worker-id",
+        help="this worker's stable name (default: hostname:port); a restarted "
+        "worker with the same id gets its table back",
+    )
     parser.add_argument("--stats-interval", type=float, default=5.0, help="seconds between stats reports")
     parser.add_argument("--reconnect-max", type=float, default=5.0, help="longest pause between reconnections")
     parser.add_argument("--log-level", default="WARNING")
@@ -62,8 +72,9 @@ async def serve(host: str, port: int, args: argparse.Namespace | None = None) ->
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     announced = getattr(args, "announce", None)
-    async with (Engine(host=host, port=port, announced_hosts=announced) if announced
-                else Engine(host=host, port=port)) as engine:
+    async with (
+        Engine(host=host, port=port, announced_hosts=announced) if announced else Engine(host=host, port=port)
+    ) as engine:
         bound_host, bound_port = engine.address
         print(f"{bound_host} {bound_port}", flush=True)
         channel_task = None
@@ -72,9 +83,14 @@ async def serve(host: str, port: int, args: argparse.Namespace | None = None) ->
 
             secret = resolve_secret(args)
             assert secret is not None
-            channel = EngineChannel(engine, args.control, secret, args.worker_id,
-                                    stats_interval=args.stats_interval,
-                                    reconnect_max=max(args.reconnect_max, 0.05))
+            channel = EngineChannel(
+                engine,
+                args.control,
+                secret,
+                args.worker_id,
+                stats_interval=args.stats_interval,
+                reconnect_max=max(args.reconnect_max, 0.05),
+            )
             channel_task = asyncio.create_task(channel.run())
         await stop.wait()
         if channel_task is not None:

@@ -126,9 +126,13 @@ class EngineChannel:
                     logger.warning("engine channel to %s closed (%s %s)", self.url, code, reason)
             except (OSError, TimeoutError, InvalidHandshake, InvalidURI, ProtocolError) as error:
                 self._failures += 1  # one warning per run of failures, then one every 20
-                logger.log(logging.WARNING if self._failures % 20 == 1 else logging.DEBUG,
-                           "engine channel to %s: %s (attempt %d)", self.url, error or type(error).__name__,
-                           self._failures)
+                logger.log(
+                    logging.WARNING if self._failures % 20 == 1 else logging.DEBUG,
+                    "engine channel to %s: %s (attempt %d)",
+                    self.url,
+                    error or type(error).__name__,
+                    self._failures,
+                )
             finally:
                 self.connected.clear()
                 self._outbox = None
@@ -136,9 +140,14 @@ class EngineChannel:
             delay = min(delay * 2, self.reconnect_max)
 
     async def _connect_once(self) -> None:
-        async with connect(self.url, max_size=framing.MAX_FRAME_BYTES, open_timeout=self.handshake_timeout,
-                           ping_interval=self.ping_interval, ping_timeout=self.ping_interval * 2,
-                           close_timeout=2) as ws:
+        async with connect(
+            self.url,
+            max_size=framing.MAX_FRAME_BYTES,
+            open_timeout=self.handshake_timeout,
+            ping_interval=self.ping_interval,
+            ping_timeout=self.ping_interval * 2,
+            close_timeout=2,
+        ) as ws:
             await self._handshake(ws)
             outbox: asyncio.Queue[str] = asyncio.Queue()
             self._outbox = outbox
@@ -163,8 +172,10 @@ class EngineChannel:
         async with asyncio.timeout(self.handshake_timeout):
             challenge = framing.decode(await ws.recv())
         if challenge["type"] != "challenge" or challenge.get("protocol") != framing.PROTOCOL:
-            raise ProtocolError(f"expected a protocol {framing.PROTOCOL} challenge, got {challenge['type']!r} "
-                                f"protocol {challenge.get('protocol')!r}")
+            raise ProtocolError(
+                f"expected a protocol {framing.PROTOCOL} challenge, got {challenge['type']!r} "
+                f"protocol {challenge.get('protocol')!r}"
+            )
         server_nonce = challenge.get("nonce")
         if not isinstance(server_nonce, str) or not 16 <= len(server_nonce) <= 128:
             raise ProtocolError("challenge has a bad nonce")
@@ -208,8 +219,9 @@ class EngineChannel:
             outbox.put_nowait(framing.error_frame("malformed", str(error)))
             return
         if batch.epoch == self.executor.epoch and batch.version <= self.executor.version:
-            outbox.put_nowait(framing.error_frame(
-                "stale_version", f"version {batch.version} is not after {self.executor.version}"))
+            outbox.put_nowait(
+                framing.error_frame("stale_version", f"version {batch.version} is not after {self.executor.version}")
+            )
             return
         results = self.executor.apply_batch(batch)
         outbox.put_nowait(framing.encode(Ack(batch.version, results).to_wire()))
@@ -225,8 +237,9 @@ class EngineChannel:
 
     async def _stats(self, outbox: asyncio.Queue[str]) -> None:
         while True:
-            outbox.put_nowait(framing.encode({"type": "stats", "engine": self.engine.stats(),
-                                            "table": self.executor.table.counts()}))
+            outbox.put_nowait(
+                framing.encode({"type": "stats", "engine": self.engine.stats(), "table": self.executor.table.counts()})
+            )
             await asyncio.sleep(self.stats_interval)
 
     def _on_engine_event(self, event: object) -> None:

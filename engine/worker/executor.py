@@ -181,7 +181,8 @@ class TableExecutor:
                     continue
                 entry = current.objects[oid]
                 if (entry.connect is not None and entry.connect != want.connect) or (
-                        entry.extensions is not None and entry.extensions != want.extensions):
+                    entry.extensions is not None and entry.extensions != want.extensions
+                ):
                     continue  # connected (or told its extensions) differently: a new transport
                 if want.kind != entry.kind:
                     continue
@@ -235,8 +236,12 @@ def _(op: CreateWebRtcTransport, executor: TableExecutor) -> tuple[Operation, Re
 
 @_run.register
 def _(op: ConnectWebRtcTransport, executor: TableExecutor) -> tuple[Operation, Result]:
-    executor.objects[op.id].connect(dtls_role=op.dtls_role, remote_fingerprints=list(op.remote_fingerprints),
-                                remote_ice_ufrag=op.remote_ice_ufrag, remote_ice_pwd=op.remote_ice_pwd)
+    executor.objects[op.id].connect(
+        dtls_role=op.dtls_role,
+        remote_fingerprints=list(op.remote_fingerprints),
+        remote_ice_ufrag=op.remote_ice_ufrag,
+        remote_ice_pwd=op.remote_ice_pwd,
+    )
     return op, acks.ok()
 
 
@@ -249,8 +254,17 @@ def _(op: SetHeaderExtensions, executor: TableExecutor) -> tuple[Operation, Resu
 @_run.register
 def _(op: Produce, executor: TableExecutor) -> tuple[Operation, Result]:
     producer = executor.objects[op.transport_id].produce(
-        op.kind, op.ssrc, op.payload_type, app_data=op.app_data, clock_rate=op.clock_rate, paused=op.paused,
-        mid=op.mid, rid=op.rid, rtx_ssrc=op.rtx_ssrc, rtx_payload_type=op.rtx_payload_type)
+        op.kind,
+        op.ssrc,
+        op.payload_type,
+        app_data=op.app_data,
+        clock_rate=op.clock_rate,
+        paused=op.paused,
+        mid=op.mid,
+        rid=op.rid,
+        rtx_ssrc=op.rtx_ssrc,
+        rtx_payload_type=op.rtx_payload_type,
+    )
     executor._bind(op.id, producer)
     return op, acks.ok()
 
@@ -258,8 +272,13 @@ def _(op: Produce, executor: TableExecutor) -> tuple[Operation, Result]:
 @_run.register
 def _(op: Consume, executor: TableExecutor) -> tuple[Operation, Result]:
     consumer = executor.objects[op.transport_id].consume(
-        executor.objects[op.producer_id], ssrc=op.ssrc, payload_type=op.payload_type, paused=op.paused,
-        rtx_ssrc=op.rtx_ssrc, rtx_payload_type=op.rtx_payload_type)
+        executor.objects[op.producer_id],
+        ssrc=op.ssrc,
+        payload_type=op.payload_type,
+        paused=op.paused,
+        rtx_ssrc=op.rtx_ssrc,
+        rtx_payload_type=op.rtx_payload_type,
+    )
     executor._bind(op.id, consumer)
     if op.rtx_ssrc is None and consumer.rtx_ssrc is not None:
         op = dataclasses.replace(op, rtx_ssrc=consumer.rtx_ssrc)  # the table keeps what the engine allocated

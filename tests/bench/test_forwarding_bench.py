@@ -15,7 +15,10 @@ def test_quick_run_writes_figures_for_every_forwarder(tmp_path: Path) -> None:
     out = tmp_path / "forwarding.json"
     result = subprocess.run(
         [sys.executable, "-m", "bench.forwarding", "--quick", "--json", str(out)],
-        cwd=REPO, capture_output=True, text=True, timeout=150,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=150,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip().splitlines()[-1].startswith("headline: engine/C output pps at fan-out 10, 1200 B = ")

@@ -16,9 +16,22 @@ REPO = Path(__file__).resolve().parents[2]
 def test_quick_run_measures_revocations_and_every_revoked_producer_stops(tmp_path: Path) -> None:
     out = tmp_path / "revoke.json"
     result = subprocess.run(
-        [sys.executable, "-m", "bench.revoke_latency", "--quick", "--meetings", "3", "--revocations", "12",
-         "--json", str(out)],
-        cwd=REPO, capture_output=True, text=True, timeout=130,
+        [
+            sys.executable,
+            "-m",
+            "bench.revoke_latency",
+            "--quick",
+            "--meetings",
+            "3",
+            "--revocations",
+            "12",
+            "--json",
+            str(out),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=130,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip().splitlines()[-1].startswith("headline: revoke p99 = ")

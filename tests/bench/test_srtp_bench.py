@@ -20,7 +20,10 @@ def test_quick_run_writes_figures_and_the_sink_samples_decrypt(tmp_path: Path) -
     out = tmp_path / "srtp_forwarding.json"
     result = subprocess.run(
         [sys.executable, "-m", "bench.srtp_forwarding", "--quick", "--json", str(out)],
-        cwd=REPO, capture_output=True, text=True, timeout=150,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=150,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     last = result.stdout.strip().splitlines()[-1]
@@ -55,10 +58,20 @@ def test_quick_run_writes_figures_and_the_sink_samples_decrypt(tmp_path: Path) -
 def test_samples_under_another_key_do_not_pass(tmp_path: Path) -> None:
     # the check proves encryption: a packet protected under a key that is not the subscriber's fails it
     profile = srtp.GCM
-    wrong = pylibsrtp.Session(pylibsrtp.Policy(key=srtp.key_salt("publisher", 0, profile),
-                                               ssrc_type=pylibsrtp.Policy.SSRC_ANY_OUTBOUND, srtp_profile=profile))
-    right = pylibsrtp.Session(pylibsrtp.Policy(key=srtp.key_salt("subscriber", 0, profile),
-                                               ssrc_type=pylibsrtp.Policy.SSRC_ANY_OUTBOUND, srtp_profile=profile))
+    wrong = pylibsrtp.Session(
+        pylibsrtp.Policy(
+            key=srtp.key_salt("publisher", 0, profile),
+            ssrc_type=pylibsrtp.Policy.SSRC_ANY_OUTBOUND,
+            srtp_profile=profile,
+        )
+    )
+    right = pylibsrtp.Session(
+        pylibsrtp.Policy(
+            key=srtp.key_salt("subscriber", 0, profile),
+            ssrc_type=pylibsrtp.Policy.SSRC_ANY_OUTBOUND,
+            srtp_profile=profile,
+        )
+    )
     size = 100
     plain = bytes([0x80, 96, 0, 1, 0, 0, 0, 0, 0x50, 0, 0, 1]) + bytes(srtp.payload_byte(j) for j in range(12, size))
     path = tmp_path / "samples"

@@ -16,11 +16,14 @@ def test_ack_round_trip_and_errors() -> None:
     assert Ack(1, [acks.ok()]).ok
 
 
-@pytest.mark.parametrize("message", [
-    {"type": "ack", "version": 0, "results": []},
-    {"type": "ack", "version": 1, "results": [{"fine": True}]},
-    {"type": "ops", "version": 1, "results": []},
-])
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"type": "ack", "version": 0, "results": []},
+        {"type": "ack", "version": 1, "results": [{"fine": True}]},
+        {"type": "ops", "version": 1, "results": []},
+    ],
+)
 def test_parse_ack_refuses(message: dict[str, object]) -> None:
     with pytest.raises(ProtocolError):
         parse_ack(message)

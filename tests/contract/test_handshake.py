@@ -21,10 +21,19 @@ def test_proofs_depend_on_secret_direction_and_nonces() -> None:
 
 
 def hello(**changes: Any) -> dict[str, Any]:
-    return {"type": "hello", "protocol": PROTOCOL, "worker_id": "w1", "nonce": "n" * 32, "proof": "p",
-            "address": ["127.0.0.1", 5000], "candidates": [["127.0.0.1", 5000]],
-            "dtls_fingerprints": [["sha-256", "AB"]], "capabilities": ["plain"],
-            "table": {"epoch": None, "version": 0, "ops": []}, **changes}
+    return {
+        "type": "hello",
+        "protocol": PROTOCOL,
+        "worker_id": "w1",
+        "nonce": "n" * 32,
+        "proof": "p",
+        "address": ["127.0.0.1", 5000],
+        "candidates": [["127.0.0.1", 5000]],
+        "dtls_fingerprints": [["sha-256", "AB"]],
+        "capabilities": ["plain"],
+        "table": {"epoch": None, "version": 0, "ops": []},
+        **changes,
+    }
 
 
 def test_parse_hello() -> None:
@@ -33,13 +42,16 @@ def test_parse_hello() -> None:
     assert parsed.dtls_fingerprints == [("sha-256", "AB")] and parsed.table.version == 0
 
 
-@pytest.mark.parametrize(("changes", "message"), [
-    ({"protocol": 99}, "unsupported protocol 99"),
-    ({"worker_id": ""}, "bad worker_id"),
-    ({"nonce": "short"}, "bad nonce"),
-    ({"address": ["h"]}, "address must be [host, port]"),
-    ({"table": {"version": -1}}, "table version must be a natural number"),
-])
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"protocol": 99}, "unsupported protocol 99"),
+        ({"worker_id": ""}, "bad worker_id"),
+        ({"nonce": "short"}, "bad nonce"),
+        ({"address": ["h"]}, "address must be [host, port]"),
+        ({"table": {"version": -1}}, "table version must be a natural number"),
+    ],
+)
 def test_parse_hello_refuses(changes: dict[str, Any], message: str) -> None:
     with pytest.raises(ProtocolError) as info:
         handshake.parse_hello(hello(**changes))

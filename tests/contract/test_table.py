@@ -49,15 +49,18 @@ def test_closing_cascades_like_the_engine() -> None:
     table.apply(ops.CloseRouter("r1"))  # closing twice is fine
 
 
-@pytest.mark.parametrize(("op", "code"), [
-    (ops.CreateRouter("r1"), acks.E_DUPLICATE_ID),
-    (ops.CreatePlainTransport("t", "nope", ("h", 1)), acks.E_UNKNOWN_ID),
-    (ops.CreatePlainTransport("t", "pub", ("h", 1)), acks.E_WRONG_TYPE),
-    (ops.PauseProducer("mic@sub"), acks.E_WRONG_TYPE),
-    (ops.CloseTransport("mic"), acks.E_WRONG_TYPE),
-    (ops.Produce("p", "pub", "audio", 1, ssrc=1111), acks.E_CONFLICT),
-    (ops.ConnectWebRtcTransport("pub", "server", (("a", "b"),)), acks.E_WRONG_TYPE),
-])
+@pytest.mark.parametrize(
+    ("op", "code"),
+    [
+        (ops.CreateRouter("r1"), acks.E_DUPLICATE_ID),
+        (ops.CreatePlainTransport("t", "nope", ("h", 1)), acks.E_UNKNOWN_ID),
+        (ops.CreatePlainTransport("t", "pub", ("h", 1)), acks.E_WRONG_TYPE),
+        (ops.PauseProducer("mic@sub"), acks.E_WRONG_TYPE),
+        (ops.CloseTransport("mic"), acks.E_WRONG_TYPE),
+        (ops.Produce("p", "pub", "audio", 1, ssrc=1111), acks.E_CONFLICT),
+        (ops.ConnectWebRtcTransport("pub", "server", (("a", "b"),)), acks.E_WRONG_TYPE),
+    ],
+)
 def test_table_refusals(op: ops.Operation, code: str) -> None:
     table = Table.from_ops(ops_pub_sub())
     before = table.copy()
@@ -69,8 +72,11 @@ def test_table_refusals(op: ops.Operation, code: str) -> None:
 
 def test_consumer_and_producer_must_share_a_router_and_a_kind() -> None:
     table = Table.from_ops(ops_pub_sub())
-    for op in (ops.CreateRouter("r2"), ops.CreatePlainTransport("t2", "r2", ("h", 1)),
-               ops.Produce("cam", "pub", "video", 96, ssrc=9)):
+    for op in (
+        ops.CreateRouter("r2"),
+        ops.CreatePlainTransport("t2", "r2", ("h", 1)),
+        ops.Produce("cam", "pub", "video", 96, ssrc=9),
+    ):
         table.apply(op)
     with pytest.raises(TableError) as info:
         table.apply(ops.Consume("x", "t2", "mic", 1))

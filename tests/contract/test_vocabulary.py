@@ -13,8 +13,11 @@ def test_the_engine_uses_the_contracts_kinds() -> None:
 
 
 def test_tiers_are_in_dependency_order() -> None:
-    for op in (ops.CreatePlainTransport("t", "r", ("h", 1)), ops.Produce("p", "t", "audio", 1, ssrc=1),
-               ops.Consume("c", "t", "p", 2)):
+    for op in (
+        ops.CreatePlainTransport("t", "r", ("h", 1)),
+        ops.Produce("p", "t", "audio", 1, ssrc=1),
+        ops.Consume("c", "t", "p", 2),
+    ):
         assert all(TIERS.index(tier) < TIERS.index(op.tier) for _, tier in op.parents())
 
 

@@ -118,19 +118,28 @@ class World:
     def context(self):  # type: ignore[no-untyped-def]
         return self.app.state.context()
 
-    async def company(self, slug: str | None = None, *, max_rooms: int = 50, max_users: int = 50,
-                      max_participants: int = 100) -> Actor:
+    async def company(
+        self, slug: str | None = None, *, max_rooms: int = 50, max_users: int = 50, max_participants: int = 100
+    ) -> Actor:
         """A company and its administrator (holding every permission), logged in."""
         slug = slug or f"company-{next(self._numbers)}"
         email = f"admin@{slug}.example"
         async with self.context() as ctx:
-            await companies.bootstrap(ctx, slug=slug, name=slug.title(), email=email, password=PASSWORD,
-                                      admin_name="Admin", quotas=Quotas(max_rooms, max_users, max_participants))
+            await companies.bootstrap(
+                ctx,
+                slug=slug,
+                name=slug.title(),
+                email=email,
+                password=PASSWORD,
+                admin_name="Admin",
+                quotas=Quotas(max_rooms, max_users, max_participants),
+            )
         return await self.login(slug, email)
 
     async def login(self, slug: str, email: str, password: str = PASSWORD) -> Actor:
-        response = await self.client.post("/api/v1/auth/login",
-                                          json={"company": slug, "email": email, "password": password})
+        response = await self.client.post(
+            "/api/v1/auth/login", json={"company": slug, "email": email, "password": password}
+        )
         assert response.status_code == 200, response.text
         token = response.json()["access_token"]
         me = (await self.client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})).json()
@@ -146,19 +155,26 @@ class World:
         email = f"user{number}@{of.company_slug}.example"
         async with self.context() as ctx:
             users = Users(ctx.session, of.company_id)
-            user = await users.add(User(email=email, name=name or f"User {number}",
-                                        password_hash=passwords.hash_password(PASSWORD)))
+            user = await users.add(
+                User(email=email, name=name or f"User {number}", password_hash=passwords.hash_password(PASSWORD))
+            )
             await users.set_permissions(user.id, frozenset(permissions))
             await ctx.session.commit()
         return await self.login(of.company_slug, email)
 
     async def api_key(self, admin: Actor, profile: Actor) -> Actor:
         """An API key acting as `profile`, issued by `admin`."""
-        response = await self.client.post("/api/v1/api-keys", headers=admin.headers,
-                                          json={"name": "integration", "user_id": profile.id})
+        response = await self.client.post(
+            "/api/v1/api-keys", headers=admin.headers, json={"name": "integration", "user_id": profile.id}
+        )
         assert response.status_code == 201, response.text
-        return Actor(id=profile.id, company_id=profile.company_id, company_slug=profile.company_slug,
-                     email=profile.email, token=response.json()["secret"])
+        return Actor(
+            id=profile.id,
+            company_id=profile.company_id,
+            company_slug=profile.company_slug,
+            email=profile.email,
+            token=response.json()["secret"],
+        )
 
     async def audit_count(self) -> int:
         from sqlalchemy import func, select
@@ -172,4 +188,3 @@ class World:
 @pytest.fixture
 def world(app: Starlette, client: httpx.AsyncClient) -> World:
     return World(app, client)
-

@@ -45,7 +45,13 @@ from aiortc.rtp import (
 MAGIC = b"PODIUM-CAPTURES/1\n"
 OUTPUT = Path(__file__).with_name("captures.bin")
 
-VIDEO_SSRC, VIDEO2_SSRC, RTX_SSRC, AUDIO_SSRC, RECEIVER_SSRC = 0x1A2B3C4D, 0x22223333, 0x5E6F7A8B, 0x0BADCAFE, 0x00C0FFEE
+VIDEO_SSRC, VIDEO2_SSRC, RTX_SSRC, AUDIO_SSRC, RECEIVER_SSRC = (
+    0x1A2B3C4D,
+    0x22223333,
+    0x5E6F7A8B,
+    0x0BADCAFE,
+    0x00C0FFEE,
+)
 VP8_PT, RTX_PT, OPUS_PT = 96, 97, 111
 VIDEO_FRAMES, AUDIO_FRAMES = 24, 40
 
@@ -57,14 +63,23 @@ TWCC_URI = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensio
 
 # A 3x5 bitmap font for the frame number.
 DIGITS = [
-    "111101101101111", "010110010010111", "111001111100111", "111001111001111", "101101111001001",
-    "111100111001111", "111100111101111", "111001001001001", "111101111101111", "111101111001111",
+    "111101101101111",
+    "010110010010111",
+    "111001111100111",
+    "111001111001111",
+    "101101111001001",
+    "111100111001111",
+    "111100111101111",
+    "111001001001001",
+    "111101111101111",
+    "111101111001111",
 ]
 
 
 def extensions_map(ids: dict[str, int]) -> HeaderExtensionsMap:
-    parameters = RTCRtpParameters(headerExtensions=[
-        RTCRtpHeaderExtensionParameters(id=ext_id, uri=uri) for uri, ext_id in ids.items()])
+    parameters = RTCRtpParameters(
+        headerExtensions=[RTCRtpHeaderExtensionParameters(id=ext_id, uri=uri) for uri, ext_id in ids.items()]
+    )
     result = HeaderExtensionsMap()
     result.configure(parameters)
     return result
@@ -73,7 +88,7 @@ def extensions_map(ids: dict[str, int]) -> HeaderExtensionsMap:
 def video_frame(number: int) -> av.VideoFrame:
     y, x = np.mgrid[0:240, 0:320]
     image = np.zeros((240, 320, 3), np.uint8)
-    image[..., 0] = (x + 4 * number) % 256           # a moving gradient, so inter frames change
+    image[..., 0] = (x + 4 * number) % 256  # a moving gradient, so inter frames change
     image[..., 1] = (y * 2) % 256
     image[..., 2] = 96
     for position, digit in enumerate(f"{number:03d}"):
@@ -82,7 +97,7 @@ def video_frame(number: int) -> av.VideoFrame:
             for column in range(3):
                 if bits[row * 3 + column] == "1":
                     top, left = 60 + row * 24, 70 + position * 64 + column * 16
-                    image[top:top + 24, left:left + 16] = 255
+                    image[top : top + 24, left : left + 16] = 255
     frame = av.VideoFrame.from_ndarray(image, format="rgb24")
     frame.pts = number * 3000
     frame.time_base = fractions.Fraction(1, 90000)
@@ -109,7 +124,7 @@ def twcc_fci(base: int, arrivals: list[int | None], reference_ms: int, feedback_
     """Transport-wide feedback FCI: one status vector chunk per 7 packets (2-bit symbols), deltas."""
     out = struct.pack("!HH", base, len(arrivals)) + struct.pack("!I", (reference_ms // 64) << 8 | feedback_count)
     deltas = b""
-    previous = reference_ms // 64 * 64 * 4     # in 250 us units
+    previous = reference_ms // 64 * 64 * 4  # in 250 us units
     symbols = []
     for arrival in arrivals:
         if arrival is None:
@@ -124,7 +139,7 @@ def twcc_fci(base: int, arrivals: list[int | None], reference_ms: int, feedback_
             symbols.append(2)
             deltas += struct.pack("!h", delta)
     for i in range(0, len(symbols), 7):
-        group = symbols[i:i + 7] + [0] * (7 - len(symbols[i:i + 7]))
+        group = symbols[i : i + 7] + [0] * (7 - len(symbols[i : i + 7]))
         chunk = 0xC000
         for j, symbol in enumerate(group):
             chunk |= symbol << (12 - 2 * j)
@@ -185,37 +200,86 @@ def records() -> list[tuple[bytes, str, bytes]]:
             out.append((b"P", f"opus {number}", packet.serialize(one_byte)))
             transport_seq += 1
 
-    sender_info = RtcpSenderInfo(ntp_timestamp=0xE8F2A1B2C3D4E5F6, rtp_timestamp=123456,
-                                 packet_count=sequence - 20000, octet_count=41234)
-    report = RtcpReceiverInfo(ssrc=VIDEO_SSRC, fraction_lost=3, packets_lost=2, highest_sequence=sequence - 1,
-                              jitter=17, lsr=0xA1B2C3D4, dlsr=6554)
-    audio_report = RtcpReceiverInfo(ssrc=AUDIO_SSRC, fraction_lost=0, packets_lost=0,
-                                    highest_sequence=40000 + AUDIO_FRAMES - 1, jitter=4, lsr=0, dlsr=0)
+    sender_info = RtcpSenderInfo(
+        ntp_timestamp=0xE8F2A1B2C3D4E5F6, rtp_timestamp=123456, packet_count=sequence - 20000, octet_count=41234
+    )
+    report = RtcpReceiverInfo(
+        ssrc=VIDEO_SSRC,
+        fraction_lost=3,
+        packets_lost=2,
+        highest_sequence=sequence - 1,
+        jitter=17,
+        lsr=0xA1B2C3D4,
+        dlsr=6554,
+    )
+    audio_report = RtcpReceiverInfo(
+        ssrc=AUDIO_SSRC,
+        fraction_lost=0,
+        packets_lost=0,
+        highest_sequence=40000 + AUDIO_FRAMES - 1,
+        jitter=4,
+        lsr=0,
+        dlsr=0,
+    )
     sdes = RtcpSdesPacket(chunks=[RtcpSourceInfo(ssrc=VIDEO_SSRC, items=[(1, b"podium-sender@example")])])
     rtcp = [
         ("sr+sdes", bytes(RtcpSrPacket(ssrc=VIDEO_SSRC, sender_info=sender_info)) + bytes(sdes)),
-        ("sr with report+sdes", bytes(RtcpSrPacket(ssrc=AUDIO_SSRC, sender_info=sender_info,
-                                                    reports=[audio_report])) + bytes(sdes)),
+        (
+            "sr with report+sdes",
+            bytes(RtcpSrPacket(ssrc=AUDIO_SSRC, sender_info=sender_info, reports=[audio_report])) + bytes(sdes),
+        ),
         ("rr", bytes(RtcpRrPacket(ssrc=RECEIVER_SSRC, reports=[report, audio_report]))),
-        ("rr+sdes", bytes(RtcpRrPacket(ssrc=RECEIVER_SSRC, reports=[report])) + bytes(RtcpSdesPacket(
-            chunks=[RtcpSourceInfo(ssrc=RECEIVER_SSRC, items=[(1, b"viewer"), (2, b"A Viewer")])]))),
-        ("rr+nack", bytes(RtcpRrPacket(ssrc=RECEIVER_SSRC)) + bytes(RtcpRtpfbPacket(
-            fmt=1, ssrc=RECEIVER_SSRC, media_ssrc=VIDEO_SSRC, lost=[20003, 20005, 20006, 20030]))),
+        (
+            "rr+sdes",
+            bytes(RtcpRrPacket(ssrc=RECEIVER_SSRC, reports=[report]))
+            + bytes(
+                RtcpSdesPacket(chunks=[RtcpSourceInfo(ssrc=RECEIVER_SSRC, items=[(1, b"viewer"), (2, b"A Viewer")])])
+            ),
+        ),
+        (
+            "rr+nack",
+            bytes(RtcpRrPacket(ssrc=RECEIVER_SSRC))
+            + bytes(
+                RtcpRtpfbPacket(fmt=1, ssrc=RECEIVER_SSRC, media_ssrc=VIDEO_SSRC, lost=[20003, 20005, 20006, 20030])
+            ),
+        ),
         ("nack", bytes(RtcpRtpfbPacket(fmt=1, ssrc=RECEIVER_SSRC, media_ssrc=VIDEO_SSRC, lost=[20010]))),
-        ("rr+pli", bytes(RtcpRrPacket(ssrc=RECEIVER_SSRC)) + bytes(RtcpPsfbPacket(
-            fmt=1, ssrc=RECEIVER_SSRC, media_ssrc=VIDEO_SSRC))),
+        (
+            "rr+pli",
+            bytes(RtcpRrPacket(ssrc=RECEIVER_SSRC))
+            + bytes(RtcpPsfbPacket(fmt=1, ssrc=RECEIVER_SSRC, media_ssrc=VIDEO_SSRC)),
+        ),
         ("pli", bytes(RtcpPsfbPacket(fmt=1, ssrc=RECEIVER_SSRC, media_ssrc=VIDEO_SSRC))),
-        ("fir", pack_rtcp_packet(206, 4, struct.pack("!LL", RECEIVER_SSRC, 0)
-                                 + struct.pack("!LB3x", VIDEO_SSRC, 7))),
-        ("rr+remb", bytes(RtcpRrPacket(ssrc=RECEIVER_SSRC)) + bytes(RtcpPsfbPacket(
-            fmt=15, ssrc=RECEIVER_SSRC, media_ssrc=0, fci=pack_remb_fci(1_234_567, [VIDEO_SSRC, VIDEO2_SSRC])))),
-        ("twcc", pack_rtcp_packet(205, 15, struct.pack("!LL", RECEIVER_SSRC, VIDEO_SSRC)
-                                  + twcc_fci(1000, arrivals[:60], 5000, 1))),
-        ("rr+twcc", bytes(RtcpRrPacket(ssrc=RECEIVER_SSRC)) + pack_rtcp_packet(
-            205, 15, struct.pack("!LL", RECEIVER_SSRC, VIDEO_SSRC) + twcc_fci(1060, arrivals[60:90], 7000, 2))),
+        ("fir", pack_rtcp_packet(206, 4, struct.pack("!LL", RECEIVER_SSRC, 0) + struct.pack("!LB3x", VIDEO_SSRC, 7))),
+        (
+            "rr+remb",
+            bytes(RtcpRrPacket(ssrc=RECEIVER_SSRC))
+            + bytes(
+                RtcpPsfbPacket(
+                    fmt=15, ssrc=RECEIVER_SSRC, media_ssrc=0, fci=pack_remb_fci(1_234_567, [VIDEO_SSRC, VIDEO2_SSRC])
+                )
+            ),
+        ),
+        (
+            "twcc",
+            pack_rtcp_packet(
+                205, 15, struct.pack("!LL", RECEIVER_SSRC, VIDEO_SSRC) + twcc_fci(1000, arrivals[:60], 5000, 1)
+            ),
+        ),
+        (
+            "rr+twcc",
+            bytes(RtcpRrPacket(ssrc=RECEIVER_SSRC))
+            + pack_rtcp_packet(
+                205, 15, struct.pack("!LL", RECEIVER_SSRC, VIDEO_SSRC) + twcc_fci(1060, arrivals[60:90], 7000, 2)
+            ),
+        ),
         ("bye", bytes(RtcpByePacket(sources=[VIDEO_SSRC, AUDIO_SSRC]))),
-        ("sr+sdes+bye", bytes(RtcpSrPacket(ssrc=VIDEO_SSRC, sender_info=sender_info)) + bytes(sdes)
-         + bytes(RtcpByePacket(sources=[VIDEO_SSRC]))),
+        (
+            "sr+sdes+bye",
+            bytes(RtcpSrPacket(ssrc=VIDEO_SSRC, sender_info=sender_info))
+            + bytes(sdes)
+            + bytes(RtcpByePacket(sources=[VIDEO_SSRC])),
+        ),
     ]
     out += [(b"C", label, data) for label, data in rtcp]
     return out
@@ -236,11 +300,11 @@ def read(path: Path = OUTPUT) -> list[tuple[str, str, bytes]]:
         raise ValueError(f"{path} is not a captures file")
     pos, out = len(MAGIC), []
     while pos < len(blob):
-        kind, label_length = blob[pos:pos + 1], blob[pos + 1]
-        label = blob[pos + 2:pos + 2 + label_length].decode()
+        kind, label_length = blob[pos : pos + 1], blob[pos + 1]
+        label = blob[pos + 2 : pos + 2 + label_length].decode()
         pos += 2 + label_length
         (length,) = struct.unpack_from("!H", blob, pos)
-        data = blob[pos + 2:pos + 2 + length]
+        data = blob[pos + 2 : pos + 2 + length]
         if len(data) != length:
             raise ValueError(f"{path} has a truncated record")
         out.append(("rtp" if kind == b"P" else "rtcp", label, data))

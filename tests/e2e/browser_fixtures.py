@@ -27,9 +27,16 @@ ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 CHROMIUM = os.environ.get("PODIUM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--use-fake-ui-for-media-stream",
-    "--use-fake-device-for-media-stream", "--autoplay-policy=no-user-gesture-required",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    "--autoplay-policy=no-user-gesture-required",
     "--allow-loopback-in-peer-connection",
 ]
 START_TIMEOUT = 30.0
@@ -52,8 +59,9 @@ class Api:
 
     def call(self, method: str, path: str, body: Any = None, expect: int | None = None, **params: Any) -> Any:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        response = httpx.request(method, self.base + path, json=body, headers=headers, params=params or None,
-                                 timeout=10)
+        response = httpx.request(
+            method, self.base + path, json=body, headers=headers, params=params or None, timeout=10
+        )
         if expect is not None:
             assert response.status_code == expect, f"{method} {path}: {response.status_code} {response.text}"
         elif response.is_error:
@@ -70,8 +78,9 @@ class Api:
         """Invite a user, set the password, and log them in."""
         invited = self.call("POST", "/users", {"email": email, "name": name, "permissions": permissions or []})
         anonymous = Api(self.base.removesuffix("/api/v1"))
-        anonymous.call("POST", "/auth/accept-invitation", {"invitation_token": invited["invitation_token"],
-                                                          "password": password})
+        anonymous.call(
+            "POST", "/auth/accept-invitation", {"invitation_token": invited["invitation_token"], "password": password}
+        )
         user = anonymous.login(email, password)
         user.user_id = invited["user"]["id"]  # type: ignore[attr-defined]
         return user
@@ -96,13 +105,45 @@ def start_server(engine: bool) -> Iterator[Server]:
     data_dir = Path(tempfile.mkdtemp(prefix="podium-web-"))
     log_path = data_dir / "serve.log"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    boot = subprocess.run([sys.executable, "-m", "podium.cli", "bootstrap", "--company", "Acme", "--slug", COMPANY,
-                           "--email", ADMIN_EMAIL, "--password", ADMIN_PASSWORD, "--name", "Ada Admin",
-                           "--data-dir", str(data_dir)], cwd=ROOT, capture_output=True, text=True, timeout=60, env=env)
+    boot = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "podium.cli",
+            "bootstrap",
+            "--company",
+            "Acme",
+            "--slug",
+            COMPANY,
+            "--email",
+            ADMIN_EMAIL,
+            "--password",
+            ADMIN_PASSWORD,
+            "--name",
+            "Ada Admin",
+            "--data-dir",
+            str(data_dir),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     assert boot.returncode == 0, boot.stderr
     port = free_port()
-    command = [sys.executable, "-m", "podium.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-               "--data-dir", str(data_dir)]
+    command = [
+        sys.executable,
+        "-m",
+        "podium.cli",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+    ]
     if not engine:
         command.append("--no-engine")
     with open(log_path, "wb") as log:
@@ -119,8 +160,9 @@ def start_server(engine: bool) -> Iterator[Server]:
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"podium serve did not answer within {START_TIMEOUT:.0f} s:\n{log_path.read_text()}",
-                            pytrace=False)
+                pytest.fail(
+                    f"podium serve did not answer within {START_TIMEOUT:.0f} s:\n{log_path.read_text()}", pytrace=False
+                )
             time.sleep(0.1)
         yield Server(url, data_dir, log_path, process)
     finally:
@@ -153,8 +195,9 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-                                              timeout=30_000)
+        instance = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, timeout=30_000
+        )
         try:
             yield instance
         finally:

@@ -89,8 +89,7 @@ def merged_extensions(operations: list[Produce]) -> HeaderExtensionIds:
     return HeaderExtensionIds(**ids)
 
 
-async def publish(router: Router, pc: RTCPeerConnection, *, srtp_profiles=None,
-                  munge=lambda sdp: sdp) -> Published:
+async def publish(router: Router, pc: RTCPeerConnection, *, srtp_profiles=None, munge=lambda sdp: sdp) -> Published:
     """pc (with its tracks added) offers; the engine answers, creates the transport and producers."""
     await pc.setLocalDescription(await pc.createOffer())
     transport = router.create_webrtc_transport(srtp_profiles=srtp_profiles)
@@ -108,9 +107,15 @@ async def publish(router: Router, pc: RTCPeerConnection, *, srtp_profiles=None,
     return published
 
 
-async def subscribe(router: Router, pc: RTCPeerConnection, sources: list[tuple[Producer, CodecParameters]],
-                    *, extensions: HeaderExtensionIds, srtp_profiles=None,
-                    munge_answer=lambda sdp: sdp) -> tuple[WebRtcTransport, list[Consumer]]:
+async def subscribe(
+    router: Router,
+    pc: RTCPeerConnection,
+    sources: list[tuple[Producer, CodecParameters]],
+    *,
+    extensions: HeaderExtensionIds,
+    srtp_profiles=None,
+    munge_answer=lambda sdp: sdp,
+) -> tuple[WebRtcTransport, list[Consumer]]:
     """The engine offers pc one consumer per producer; pc answers; the engine connects.
 
     `extensions` must be the publishers' ids: the engine forwards header extensions unchanged."""
@@ -118,8 +123,13 @@ async def subscribe(router: Router, pc: RTCPeerConnection, sources: list[tuple[P
     consumers = [transport.consume(producer) for producer, _ in sources]
     descriptions = [
         ConsumerDescription(
-            mid=str(index), kind=consumer.kind, ssrc=consumer.ssrc, codec=codec, cname="podium",
-            stream_id=f"stream{consumer.producer.transport.id}", track_id=f"track{consumer.producer.id}",
+            mid=str(index),
+            kind=consumer.kind,
+            ssrc=consumer.ssrc,
+            codec=codec,
+            cname="podium",
+            stream_id=f"stream{consumer.producer.transport.id}",
+            track_id=f"track{consumer.producer.id}",
         )
         for index, (consumer, (_, codec)) in enumerate(zip(consumers, sources))
     ]

@@ -10,10 +10,10 @@ import numpy as np
 from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
 
 WIDTH, HEIGHT = 320, 240
-BITS = 16                      # frame numbers up to 65535
-GRID = (4, 4)                  # BITS blocks of 80x60 pixels: big enough to survive VP8 at any rate
+BITS = 16  # frame numbers up to 65535
+GRID = (4, 4)  # BITS blocks of 80x60 pixels: big enough to survive VP8 at any rate
 SAMPLE_RATE = 48000
-SAMPLES = 960                  # 20 ms
+SAMPLES = 960  # 20 ms
 
 
 def draw_number(number: int) -> np.ndarray:
@@ -80,8 +80,12 @@ class ToneAudioTrack(AudioStreamTrack):
 
 def dominant_frequency(frames: list[av.AudioFrame]) -> float:
     """The strongest frequency of the decoded frames (first channel)."""
-    samples = np.concatenate([f.to_ndarray().reshape(-1, len(f.layout.channels))[:, 0] if f.format.is_packed
-                              else f.to_ndarray()[0] for f in frames]).astype(np.float64)
+    samples = np.concatenate(
+        [
+            f.to_ndarray().reshape(-1, len(f.layout.channels))[:, 0] if f.format.is_packed else f.to_ndarray()[0]
+            for f in frames
+        ]
+    ).astype(np.float64)
     rate = frames[0].sample_rate
     spectrum = np.abs(np.fft.rfft(samples * np.hanning(len(samples))))
     spectrum[0] = 0

@@ -81,15 +81,37 @@ class PodiumServer:
         return 0
 
     @classmethod
-    def start(cls, data_dir: Path, timeout: float = 30.0, *, engine_secret: str | None = None,
-              engine_grace: float | None = None) -> PodiumServer:
+    def start(
+        cls,
+        data_dir: Path,
+        timeout: float = 30.0,
+        *,
+        engine_secret: str | None = None,
+        engine_grace: float | None = None,
+    ) -> PodiumServer:
         """`engine_secret`: a known engine channel secret (for `start_worker`); `engine_grace`: seconds
         before a worker that went away is lost (PODIUM_ENGINE_GRACE)."""
         data_dir.mkdir(parents=True, exist_ok=True)
         cli = [sys.executable, "-m", "podium.cli"]
-        subprocess.run([*cli, "bootstrap", "--data-dir", str(data_dir), "--company", "Podium E2E", "--slug", COMPANY,
-                        "--email", ADMIN_EMAIL, "--password", ADMIN_PASSWORD], check=True, capture_output=True,
-                       timeout=60)
+        subprocess.run(
+            [
+                *cli,
+                "bootstrap",
+                "--data-dir",
+                str(data_dir),
+                "--company",
+                "Podium E2E",
+                "--slug",
+                COMPANY,
+                "--email",
+                ADMIN_EMAIL,
+                "--password",
+                ADMIN_PASSWORD,
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
         port = free_port()
         log = data_dir / "serve.log"
         env = dict(os.environ)
@@ -98,9 +120,13 @@ class PodiumServer:
         if engine_grace is not None:
             env["PODIUM_ENGINE_GRACE"] = str(engine_grace)
         with log.open("wb") as out:  # the child holds its own copy of the descriptor
-            process = subprocess.Popen([*cli, "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir",
-                                        str(data_dir)], stdout=out, stderr=subprocess.STDOUT,
-                                       start_new_session=True, env=env)
+            process = subprocess.Popen(
+                [*cli, "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env=env,
+            )
         server = cls(process, port, data_dir, log, engine_secret)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -123,9 +149,23 @@ class PodiumServer:
         log = self.data_dir / f"engine-{worker_id}.log"
         with log.open("wb") as out:  # the child holds its own copy of the descriptor
             process = subprocess.Popen(
-                [sys.executable, "-m", "podium.cli", "engine", "--control", self.channel_url, "--host", "127.0.0.1",
-                 "--worker-id", worker_id], stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                env={**os.environ, "PODIUM_ENGINE_SECRET": self.engine_secret})
+                [
+                    sys.executable,
+                    "-m",
+                    "podium.cli",
+                    "engine",
+                    "--control",
+                    self.channel_url,
+                    "--host",
+                    "127.0.0.1",
+                    "--worker-id",
+                    worker_id,
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env={**os.environ, "PODIUM_ENGINE_SECRET": self.engine_secret},
+            )
         self.workers.append(process)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -169,8 +209,9 @@ class Api:
         self.url = url
         self.token: str | None = None
 
-    async def call(self, method: str, path: str, body: Any = None, token: str | None = None,
-                   expect: int | None = None) -> Any:
+    async def call(
+        self, method: str, path: str, body: Any = None, token: str | None = None, expect: int | None = None
+    ) -> Any:
         headers = {"Authorization": f"Bearer {token or self.token}"} if (token or self.token) else {}
         async with httpx.AsyncClient(base_url=self.url, timeout=15) as client:
             response = await client.request(method, "/api/v1" + path, json=body, headers=headers)
@@ -180,8 +221,9 @@ class Api:
         return data
 
     async def login(self, email: str, password: str) -> str:
-        tokens = await self.call("POST", "/auth/login", {"company": COMPANY, "email": email, "password": password},
-                                 token="-")
+        tokens = await self.call(
+            "POST", "/auth/login", {"company": COMPANY, "email": email, "password": password}, token="-"
+        )
         return tokens["access_token"]
 
     async def login_admin(self) -> None:
@@ -192,8 +234,12 @@ class Api:
         """A new user (id, access token)."""
         email = f"{name}-{secrets.token_hex(3)}@podium.test"
         invited = await self.call("POST", "/users", {"email": email, "name": name})
-        await self.call("POST", "/auth/accept-invitation", {"invitation_token": invited["invitation_token"],
-                                                            "password": USER_PASSWORD}, token="-")
+        await self.call(
+            "POST",
+            "/auth/accept-invitation",
+            {"invitation_token": invited["invitation_token"], "password": USER_PASSWORD},
+            token="-",
+        )
         return invited["user"]["id"], await self.login(email, USER_PASSWORD)
 
     async def create_room(self, name: str, **features: Any) -> dict[str, Any]:
@@ -206,8 +252,9 @@ class Api:
         return await self.call("POST", f"/rooms/{room_id}/invitations", {"invitee_name": name, **fields})
 
     async def redeem(self, invitation: str, browser: str) -> dict[str, Any]:
-        return await self.call("POST", "/invitation-redemptions", {"invitation": invitation, "browser": browser},
-                               token="-")
+        return await self.call(
+            "POST", "/invitation-redemptions", {"invitation": invitation, "browser": browser}, token="-"
+        )
 
 
 class SignalingError(Exception):
@@ -280,8 +327,9 @@ class Participant:
     async def join(cls, server: PodiumServer, token: str, room_id: str, timeout: float = 15) -> Participant:
         participant = await cls.connect(server)
         try:
-            participant.joined = await participant.request({"type": "join", "token": token, "room_id": room_id},
-                                                           timeout=timeout)
+            participant.joined = await participant.request(
+                {"type": "join", "token": token, "room_id": room_id}, timeout=timeout
+            )
         except BaseException:
             await participant.close()
             raise
@@ -351,8 +399,13 @@ class Participant:
                     future.set_result({"type": "error", "code": "closed", "message": "socket closed"})
             self._changed.set()
 
-    async def wait_event(self, type_: str, predicate: Callable[[dict[str, Any]], bool] = lambda f: True,
-                         timeout: float = 10, since: int = 0) -> dict[str, Any]:
+    async def wait_event(
+        self,
+        type_: str,
+        predicate: Callable[[dict[str, Any]], bool] = lambda f: True,
+        timeout: float = 10,
+        since: int = 0,
+    ) -> dict[str, Any]:
         """The first event of that type (from index `since`) matching `predicate`."""
         async with asyncio.timeout(timeout):
             while True:
@@ -375,14 +428,15 @@ class Participant:
             self.pc_pub.addTransceiver(track, direction="sendonly")
         await self.pc_pub.setLocalDescription(await self.pc_pub.createOffer())
         names = list(tracks)
-        for transceiver, source in zip(self.pc_pub.getTransceivers()[-len(names):], names):
+        for transceiver, source in zip(self.pc_pub.getTransceivers()[-len(names) :], names):
             sources[transceiver.mid] = source.replace("_", "-")
         for transceiver in self.pc_pub.getTransceivers():
             if transceiver.mid not in sources and transceiver.sender.track is not None:
                 sources[transceiver.mid] = self._published_sources[transceiver.mid]
         pc = self.pc_pub
-        reply = await self.request({"type": "publish", "sdp": pc.localDescription.sdp, "sources": sources,
-                                    "muted": list(muted)})
+        reply = await self.request(
+            {"type": "publish", "sdp": pc.localDescription.sdp, "sources": sources, "muted": list(muted)}
+        )
         self._published_sources = {**getattr(self, "_published_sources", {}), **sources}
         self.published.update(tracks)
         await pc.setRemoteDescription(RTCSessionDescription(reply["sdp"], "answer"))
@@ -400,8 +454,9 @@ class Participant:
             await pc.setRemoteDescription(RTCSessionDescription(frame["sdp"], "offer"))
             await pc.setLocalDescription(await pc.createAnswer())
             with contextlib.suppress(SignalingError, TimeoutError):
-                await self.request({"type": "subscribe-answer", "version": frame["version"],
-                                    "sdp": pc.localDescription.sdp})
+                await self.request(
+                    {"type": "subscribe-answer", "version": frame["version"], "sdp": pc.localDescription.sdp}
+                )
 
     def _reconnect(self) -> None:
         """`reconnect` (docs/signaling.md): the engine worker was lost. Both peer connections are

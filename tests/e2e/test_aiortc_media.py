@@ -11,8 +11,8 @@ from harness import loopback_only, new_peer_connection, publish, strip_ssrcs, su
 from media import NumberedVideoTrack, ToneAudioTrack, dominant_frequency, read_number
 
 from engine import Engine
-from engine.webrtc.dtls import DtlsCertificate, SrtpProfile
 from engine.events import ProducerSsrcLearned
+from engine.webrtc.dtls import DtlsCertificate, SrtpProfile
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -36,8 +36,9 @@ async def collect(track, sink: list) -> None:
             sink.append(await track.recv())
 
 
-@pytest.mark.parametrize("profile", [SrtpProfile.AEAD_AES_128_GCM, SrtpProfile.AES128_CM_HMAC_SHA1_80],
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "profile", [SrtpProfile.AEAD_AES_128_GCM, SrtpProfile.AES128_CM_HMAC_SHA1_80], ids=lambda p: p.name
+)
 async def test_video_and_audio_through_the_engine(engine: Engine, profile: SrtpProfile) -> None:
     events: list = []
     engine.on_event = events.append
@@ -115,8 +116,10 @@ async def test_subscriber_with_a_foreign_certificate_gets_no_media(engine: Engin
         other = DtlsCertificate.generate().fingerprint()
 
         def forge(sdp: str) -> str:
-            return "".join(f"a=fingerprint:sha-256 {other}\r\n" if line.startswith("a=fingerprint:") else line
-                           for line in sdp.splitlines(keepends=True))
+            return "".join(
+                f"a=fingerprint:sha-256 {other}\r\n" if line.startswith("a=fingerprint:") else line
+                for line in sdp.splitlines(keepends=True)
+            )
 
         pc_sub.on("track", lambda track: asyncio.ensure_future(collect(track, got)))
         sub_t, (consumer,) = await subscribe(router, pc_sub, sources, extensions=pub.extensions, munge_answer=forge)

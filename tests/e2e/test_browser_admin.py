@@ -50,7 +50,9 @@ def test_login_refusal_is_readable_then_the_room_list(server, browser):
     expect(page.locator("#rooms tbody tr")).to_have_count(1)
     expect(page.get_by_role("row", name=re.compile("Board room"))).to_be_visible()
     expect(page.get_by_text("Secret project")).to_have_count(0)  # hidden, and Lena has no access to it
-    expect(page.get_by_role("link", name="Join Board room")).to_have_attribute("href", re.compile(r"meeting\.html\?room="))
+    expect(page.get_by_role("link", name="Join Board room")).to_have_attribute(
+        "href", re.compile(r"meeting\.html\?room=")
+    )
     expect(page.get_by_role("link", name="Administration")).to_have_count(0)
     screenshot(page, "rooms")
 
@@ -128,7 +130,10 @@ def test_invite_user_api_keys_departments_rooms_and_audit(server, browser, tmp_p
     keys.get_by_role("button", name="Issue key").click()
     secret = page.locator("#api-key-secret").inner_text()
     assert secret.startswith("pdm_")
-    assert httpx.get(server.url + "/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).json()["name"] == "Ivy Invited"
+    assert (
+        httpx.get(server.url + "/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).json()["name"]
+        == "Ivy Invited"
+    )
     screenshot(page, "admin-api-keys")
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Revoke Calendar sync").click()

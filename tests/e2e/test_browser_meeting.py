@@ -8,8 +8,13 @@ import time
 from typing import Any
 
 import pytest
-from browser_fixtures import (ADMIN_EMAIL, ADMIN_PASSWORD, browser, media_server, new_page,  # noqa: F401
-                              screenshot, sign_in)
+from browser_fixtures import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    new_page,
+    screenshot,
+    sign_in,
+)
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(150)]
@@ -55,8 +60,10 @@ def join(page: Any, room_id: str) -> str:
 
 def media_flows(receiver: Any, sender_id: str) -> bool:
     stats = received(receiver, sender_id)
-    return (stats.get("camera", {}).get("framesDecoded", 0) > 5
-            and stats.get("microphone", {}).get("totalSamplesReceived", 0) > 4800)
+    return (
+        stats.get("camera", {}).get("framesDecoded", 0) > 5
+        and stats.get("microphone", {}).get("totalSamplesReceived", 0) > 4800
+    )
 
 
 def test_three_browsers_meet_and_a_revoked_microphone_stops_at_the_engine(media_server, browser):
@@ -80,8 +87,10 @@ def test_three_browsers_meet_and_a_revoked_microphone_stops_at_the_engine(media_
     for receiver_id, receiver in pages.items():
         for sender_id in pages:
             if sender_id != receiver_id:
-                wait_until(lambda: media_flows(receiver, sender_id),
-                           what=lambda: f"media {sender_id} → {receiver_id}: {diagnose(receiver)}")
+                wait_until(
+                    lambda: media_flows(receiver, sender_id),
+                    what=lambda: f"media {sender_id} → {receiver_id}: {diagnose(receiver)}",
+                )
     expect(ada.locator(f'figure[data-participant-id="{bob_id}"] .name')).to_have_text("Bob Builder")
     expect(bob.get_by_role("button", name=re.compile("^Microphone"))).to_have_attribute("data-state", "on")
     screenshot(ada, "meeting-moderator")
@@ -131,10 +140,13 @@ def test_three_browsers_meet_and_a_revoked_microphone_stops_at_the_engine(media_
     for _ in range(2):
         share.click()
         expect(share).to_have_attribute("data-state", "on")
-        wait_until(lambda: received(ada, cleo_id).get("screen", {}).get("framesDecoded", 0) > 3,
-                   what=lambda: f"Cleo's screen at Ada: {diagnose(ada)}")
-        expect(ada.locator(f'figure[data-participant-id="{cleo_id}"][data-source="screen"] .name')) \
-            .to_have_text("Screen of Cleo Chat")
+        wait_until(
+            lambda: received(ada, cleo_id).get("screen", {}).get("framesDecoded", 0) > 3,
+            what=lambda: f"Cleo's screen at Ada: {diagnose(ada)}",
+        )
+        expect(ada.locator(f'figure[data-participant-id="{cleo_id}"][data-source="screen"] .name')).to_have_text(
+            "Screen of Cleo Chat"
+        )
         if _ == 0:
             screenshot(ada, "meeting-screen-share")
         share.click()
@@ -142,8 +154,10 @@ def test_three_browsers_meet_and_a_revoked_microphone_stops_at_the_engine(media_
         expect(ada.locator(f'figure[data-participant-id="{cleo_id}"][data-source="screen"]')).to_have_count(0)
 
     # a refusal is shown as the server words it: Bob cannot turn on a microphone he may not use
-    assert bob.evaluate("""() => window.podiumMeeting.setSource('microphone', true).then(() => 'ok', (e) => e.code)""") \
+    assert (
+        bob.evaluate("""() => window.podiumMeeting.setSource('microphone', true).then(() => 'ok', (e) => e.code)""")
         == "permission_missing"
+    )
 
     # removal for 12 hours: Bob is told until when, and the others see him leave
     ada.once("dialog", lambda dialog: dialog.accept())
@@ -154,11 +168,14 @@ def test_three_browsers_meet_and_a_revoked_microphone_stops_at_the_engine(media_
     sign_in(bob, *people[0][::2])
     bob.goto(f"/meeting.html?room={room['id']}")
     expect(bob.get_by_role("alert")).not_to_be_empty()
-    rejoin = bob.evaluate("""async (room) => {
+    rejoin = bob.evaluate(
+        """async (room) => {
         const { Meeting } = await import('/lib/meeting.js');
         const m = new Meeting({ token: JSON.parse(sessionStorage.getItem('podium.tokens')).access_token, roomId: room });
         return m.join().then(() => 'joined', (e) => e.code);
-    }""", room["id"])
+    }""",
+        room["id"],
+    )
     assert rejoin == "removed"
 
     # ending the meeting for everyone
@@ -211,8 +228,10 @@ def test_a_guest_opens_an_invitation_waits_and_is_admitted(media_server, browser
     # a visit: the moderator and the waiting guest see each other, nobody else is involved
     ada.get_by_role("button", name="Visit Gustav G.").click()
     expect(ada.get_by_role("button", name="End visit with Gustav G.")).to_be_visible()
-    wait_until(lambda: received(ada, gus_id).get("camera", {}).get("framesDecoded", 0) > 3,
-               what=lambda: f"the waiting guest's camera at the visiting moderator: {diagnose(ada)}")
+    wait_until(
+        lambda: received(ada, gus_id).get("camera", {}).get("framesDecoded", 0) > 3,
+        what=lambda: f"the waiting guest's camera at the visiting moderator: {diagnose(ada)}",
+    )
     screenshot(ada, "meeting-waiting-room")
     ada.get_by_role("button", name="End visit with Gustav G.").click()
     expect(ada.get_by_role("button", name="Visit Gustav G.")).to_be_visible()
@@ -227,10 +246,14 @@ def test_a_guest_opens_an_invitation_waits_and_is_admitted(media_server, browser
     expect(camera).to_have_attribute("data-state", "off")
     camera.click()
     expect(camera).to_have_attribute("data-state", "on")
-    wait_until(lambda: received(ada, gus_id).get("camera", {}).get("framesDecoded", 0) > 5,
-               what=lambda: f"the guest's camera at the moderator: {diagnose(ada)}")
-    wait_until(lambda: received(gus, ada_id).get("camera", {}).get("framesDecoded", 0) > 5,
-               what=lambda: f"the moderator's camera at the guest: {diagnose(gus)}")
+    wait_until(
+        lambda: received(ada, gus_id).get("camera", {}).get("framesDecoded", 0) > 5,
+        what=lambda: f"the guest's camera at the moderator: {diagnose(ada)}",
+    )
+    wait_until(
+        lambda: received(gus, ada_id).get("camera", {}).get("framesDecoded", 0) > 5,
+        what=lambda: f"the moderator's camera at the guest: {diagnose(gus)}",
+    )
     screenshot(gus, "guest-admitted")
 
     # the attendance report, in the administration pages

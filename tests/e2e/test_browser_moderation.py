@@ -8,8 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from browser_fixtures import (ADMIN_EMAIL, ADMIN_PASSWORD, browser, media_server, new_page,  # noqa: F401
-                              screenshot, sign_in)
+from browser_fixtures import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    new_page,
+    screenshot,
+    sign_in,
+)
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
@@ -71,7 +76,8 @@ def test_a_moderator_mutes_all_gives_the_floor_bans_unbans_and_hands_over(media_
     ada.get_by_role("button", name="Presenter mode (only the floor speaks)").click()
     expect(bob_page.locator("#microphone-reason")).to_have_text("Presenter mode: only people with the floor may speak.")
     refused = bob_page.evaluate(
-        "() => window.podiumMeeting.setSource('microphone', true).then(() => 'ok', (e) => e.code)")
+        "() => window.podiumMeeting.setSource('microphone', true).then(() => 'ok', (e) => e.code)"
+    )
     assert refused == "floor_required"
     ada.get_by_role("button", name="Give the floor: Bob Builder").click()
     expect(mo_page.locator(f'#people li[data-participant-id="{bob_id}"]')).to_contain_text("has the floor")

@@ -134,8 +134,10 @@ async def test_attendance_live_list_and_report(podium, api, people) -> None:
     assert (await alice.wait_event("disconnected"))["reason"] == "left"
     await organizer.wait_event("participant-left", lambda f: f["participant_id"] == alice.id)
 
-    report = await eventually(lambda: api.call("GET", path), lambda r: not any(
-        p["person"] == f"u:{alice_id}" and p["present"] for p in r["people"]))
+    report = await eventually(
+        lambda: api.call("GET", path),
+        lambda r: not any(p["person"] == f"u:{alice_id}" and p["present"] for p in r["people"]),
+    )
     people_by_key = {p["person"]: p for p in report["people"]}
     a = people_by_key[f"u:{alice_id}"]
     assert a["name"] == "alice" and a["role"] == "participant" and not a["present"]

@@ -24,10 +24,12 @@ def iso(delta: timedelta) -> str:
 
 async def test_invitations_are_personal_windowed_single_browser_and_revocable(podium, api) -> None:
     room = await api.create_room("Invitations")
-    early = await api.invite_guest(room["id"], "Early", not_before=iso(timedelta(hours=1)),
-                                   not_after=iso(timedelta(hours=2)))
-    late = await api.invite_guest(room["id"], "Late", not_before=iso(-timedelta(hours=2)),
-                                  not_after=iso(-timedelta(hours=1)))
+    early = await api.invite_guest(
+        room["id"], "Early", not_before=iso(timedelta(hours=1)), not_after=iso(timedelta(hours=2))
+    )
+    late = await api.invite_guest(
+        room["id"], "Late", not_before=iso(-timedelta(hours=2)), not_after=iso(-timedelta(hours=1))
+    )
     for invitation, code in ((early, "not_yet_valid"), (late, "expired")):
         with pytest.raises(ApiError) as refused:
             await api.redeem(invitation["invitation"], browser())

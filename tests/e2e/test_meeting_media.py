@@ -93,8 +93,11 @@ async def test_moderators_never_turn_a_source_on_and_actions_are_audited(podium,
         await organizer.moderate("turn_on_source", target=alice.id, source="camera")
     assert refused.value.code == "not_self"
     # over REST too, answered once the engine acked
-    rest = await api.call("POST", f"/meetings/{organizer.joined['meeting_id']}/actions",
-                          {"action": "revoke_permission", "target": alice.id, "capability": "camera"})
+    rest = await api.call(
+        "POST",
+        f"/meetings/{organizer.joined['meeting_id']}/actions",
+        {"action": "revoke_permission", "target": alice.id, "capability": "camera"},
+    )
     assert rest["version"] is None or rest["version"] >= reply["version"]
     events = await api.call("GET", "/audit-events?limit=100")
     items = events["items"] if isinstance(events, dict) else events

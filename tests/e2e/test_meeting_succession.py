@@ -70,8 +70,9 @@ async def test_last_moderator_drops_and_the_successor_moderates_then_ends(podium
 
     await organizer.drop()  # the socket is cut: no leave, no close frame
     for p in (bob, carol):
-        await p.wait_event("role-changed", lambda f: f["participant_id"] == bob.id and f["role"] == "organizer",
-                           timeout=15)
+        await p.wait_event(
+            "role-changed", lambda f: f["participant_id"] == bob.id and f["role"] == "organizer", timeout=15
+        )
         await p.wait_event("participant-left", lambda f: f["participant_id"] == organizer.id)
     notice = await bob.wait_event("notice")
     assert notice["code"] == "successor"

@@ -21,8 +21,9 @@ GRACE = 1.5
 
 @pytest.fixture
 def podium(tmp_path_factory: pytest.TempPathFactory):
-    server = PodiumServer.start(tmp_path_factory.mktemp("podium"), engine_secret=secrets.token_urlsafe(24),
-                                engine_grace=GRACE)
+    server = PodiumServer.start(
+        tmp_path_factory.mktemp("podium"), engine_secret=secrets.token_urlsafe(24), engine_grace=GRACE
+    )
     try:
         yield server
     finally:

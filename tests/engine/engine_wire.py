@@ -52,7 +52,9 @@ def nack(sender: int, media: int, items: list[tuple[int, int]]) -> bytes:
 
 def remb(sender: int, bitrate_exp: int, bitrate_mantissa: int, ssrcs: list[int]) -> bytes:
     body = struct.pack("!II", sender, 0) + b"REMB"
-    body += bytes([len(ssrcs), (bitrate_exp << 2) | (bitrate_mantissa >> 16)]) + struct.pack("!H", bitrate_mantissa & 0xFFFF)
+    body += bytes([len(ssrcs), (bitrate_exp << 2) | (bitrate_mantissa >> 16)]) + struct.pack(
+        "!H", bitrate_mantissa & 0xFFFF
+    )
     body += b"".join(struct.pack("!I", s) for s in ssrcs)
     return struct.pack("!BBH", 0x8F, RTCP_PSFB, len(body) // 4) + body
 

@@ -54,8 +54,12 @@ async def test_table_versions(engine: Engine, peers) -> None:
 
 async def test_an_ssrc_on_two_transports_stays_reserved_until_both_close(engine):
     router = engine.create_router()
-    first = router.create_plain_transport(remote=("127.0.0.1", 40200)).produce(kind="audio", ssrc=4242, payload_type=111)
-    second = router.create_plain_transport(remote=("127.0.0.1", 40201)).produce(kind="audio", ssrc=4242, payload_type=111)
+    first = router.create_plain_transport(remote=("127.0.0.1", 40200)).produce(
+        kind="audio", ssrc=4242, payload_type=111
+    )
+    second = router.create_plain_transport(remote=("127.0.0.1", 40201)).produce(
+        kind="audio", ssrc=4242, payload_type=111
+    )
     first.close()
     assert 4242 in engine._ssrcs  # the allocator must not hand it out while `second` uses it
     second.close()

@@ -133,7 +133,9 @@ async def test_gated_producer_reaches_nobody(engine: Engine, peers) -> None:
     router = engine.create_router()
     pub = peers()
     subs = [peers() for _ in range(3)]
-    producer = router.create_plain_transport(remote=pub.address).produce(kind="audio", ssrc=9, payload_type=111, paused=True)
+    producer = router.create_plain_transport(remote=pub.address).produce(
+        kind="audio", ssrc=9, payload_type=111, paused=True
+    )
     consumers = [router.create_plain_transport(remote=s.address).consume(producer) for s in subs]
     for i in range(20):
         pub.send(rtp(i, i * 960, 9, pt=111))
@@ -170,7 +172,9 @@ async def test_switch_to_another_producer_keeps_one_stream(engine: Engine, peers
     assert_monotonic([p.ts for p in got])
     assert consumer.producer is b and consumer.id in b.consumers and consumer.id not in a.consumers
     with pytest.raises(EngineError):
-        consumer.switch(router.create_plain_transport(remote=("127.0.0.1", 9)).produce(kind="audio", ssrc=1, payload_type=111))
+        consumer.switch(
+            router.create_plain_transport(remote=("127.0.0.1", 9)).produce(kind="audio", ssrc=1, payload_type=111)
+        )
 
 
 async def test_table_errors(engine: Engine, peers) -> None:

@@ -97,7 +97,10 @@ def test_fast_path_survives_and_accounts_for_every_datagram(rig: Rig, batch) -> 
         rig.feed(data, source)
     stats = rig.engine.stats()
     assert stats["datagrams_in"] == before + len(batch)
-    assert stats["datagrams_in"] == stats["rtp_routed"] + stats["rtcp_handled"] + stats["slow_queued"] + stats["input_drops"]
+    assert (
+        stats["datagrams_in"]
+        == stats["rtp_routed"] + stats["rtcp_handled"] + stats["slow_queued"] + stats["input_drops"]
+    )
     assert stats["drops"]["send_failed"] == 0
 
 

@@ -33,9 +33,11 @@ async def setup_call(engine: Engine, peers, rtx_payload_type: int | None = None)
     router = engine.create_router()
     pub, sub = peers(), peers()
     producer = router.create_plain_transport(remote=pub.address).produce(
-        kind="audio", ssrc=MEDIA_SSRC, payload_type=MEDIA_PT, rtx_ssrc=RTX_SSRC, rtx_payload_type=RTX_PT)
+        kind="audio", ssrc=MEDIA_SSRC, payload_type=MEDIA_PT, rtx_ssrc=RTX_SSRC, rtx_payload_type=RTX_PT
+    )
     consumer = router.create_plain_transport(remote=sub.address).consume(
-        producer, **({"rtx_payload_type": rtx_payload_type} if rtx_payload_type is not None else {}))
+        producer, **({"rtx_payload_type": rtx_payload_type} if rtx_payload_type is not None else {})
+    )
     return pub, sub, producer, consumer
 
 
@@ -153,7 +155,10 @@ async def test_truncated_rtx_is_dropped(engine: Engine, peers) -> None:
     await asyncio.sleep(0.05)
     assert producer.stats()["drops"]["rtx_truncated"] == 1
     stats = engine.stats()
-    assert stats["datagrams_in"] == stats["rtp_routed"] + stats["rtcp_handled"] + stats["slow_queued"] + stats["input_drops"]
+    assert (
+        stats["datagrams_in"]
+        == stats["rtp_routed"] + stats["rtcp_handled"] + stats["slow_queued"] + stats["input_drops"]
+    )
 
 
 async def test_rtx_ssrc_set_later_and_conflicts(engine: Engine, peers) -> None:
@@ -184,8 +189,7 @@ async def test_learned_rtx_ssrc_is_forwarded(engine: Engine, peers) -> None:
     router = engine.create_router()
     pub, sub = peers(), peers()
     transport = router.create_plain_transport(remote=pub.address)
-    producer = transport.produce(kind="audio", ssrc=MEDIA_SSRC, payload_type=MEDIA_PT, mid="0",
-                                 rtx_payload_type=RTX_PT)
+    producer = transport.produce(kind="audio", ssrc=MEDIA_SSRC, payload_type=MEDIA_PT, mid="0", rtx_payload_type=RTX_PT)
     consumer = router.create_plain_transport(remote=sub.address).consume(producer)
     transport._learn(RTX_SSRC, RTX_PT, "0", None, None)
     assert producer.rtx_ssrc == RTX_SSRC and producer.stats()["rtx_ssrc"] == RTX_SSRC
@@ -201,12 +205,16 @@ async def test_rtx_to_an_srtp_subscriber_is_protected(engine: Engine, peers) -> 
     pub, sub = peers(), peers()
     engine_to_sub = os.urandom(30)
     producer = router.create_plain_transport(remote=pub.address).produce(
-        kind="audio", ssrc=MEDIA_SSRC, payload_type=MEDIA_PT, rtx_ssrc=RTX_SSRC, rtx_payload_type=RTX_PT)
+        kind="audio", ssrc=MEDIA_SSRC, payload_type=MEDIA_PT, rtx_ssrc=RTX_SSRC, rtx_payload_type=RTX_PT
+    )
     sub_t = router.create_plain_transport(remote=sub.address)
     sub_t.set_srtp(1, local_key_salt=engine_to_sub, remote_key_salt=os.urandom(30))
     consumer = sub_t.consume(producer)
-    sub_rx = Session(policy=Policy(key=engine_to_sub, ssrc_type=Policy.SSRC_ANY_INBOUND,
-                                   srtp_profile=Policy.SRTP_PROFILE_AES128_CM_SHA1_80))
+    sub_rx = Session(
+        policy=Policy(
+            key=engine_to_sub, ssrc_type=Policy.SSRC_ANY_INBOUND, srtp_profile=Policy.SRTP_PROFILE_AES128_CM_SHA1_80
+        )
+    )
     pub.send(rtp(10, 0, MEDIA_SSRC))
     pub.send(rtx(1, 0, 10))
     out = [parse_rtp(sub_rx.unprotect(data)) for data in await sub.receive(2)]
@@ -221,10 +229,17 @@ async def test_channel_consume_carries_the_rtx_ssrc(engine: Engine, peers) -> No
         {"op": "create_router", "id": "r1"},
         {"op": "create_plain_transport", "id": "pub", "router_id": "r1", "remote": list(pub.address)},
         {"op": "create_plain_transport", "id": "sub", "router_id": "r1", "remote": list(sub.address)},
-        {"op": "produce", "id": "cam", "transport_id": "pub", "kind": "video", "ssrc": MEDIA_SSRC,
-         "payload_type": MEDIA_PT, "rtx_ssrc": RTX_SSRC, "rtx_payload_type": RTX_PT},
-        {"op": "consume", "id": "cam@sub", "transport_id": "sub", "producer_id": "cam", "ssrc": 5555,
-         "rtx_ssrc": 6666},
+        {
+            "op": "produce",
+            "id": "cam",
+            "transport_id": "pub",
+            "kind": "video",
+            "ssrc": MEDIA_SSRC,
+            "payload_type": MEDIA_PT,
+            "rtx_ssrc": RTX_SSRC,
+            "rtx_payload_type": RTX_PT,
+        },
+        {"op": "consume", "id": "cam@sub", "transport_id": "sub", "producer_id": "cam", "ssrc": 5555, "rtx_ssrc": 6666},
         {"op": "consume", "id": "cam@sub2", "transport_id": "sub", "producer_id": "cam", "ssrc": 7777},
     ]
     results = executor.apply_batch(Batch("e1", 1, False, ops))
@@ -234,8 +249,10 @@ async def test_channel_consume_carries_the_rtx_ssrc(engine: Engine, peers) -> No
     # like the SSRC, an allocated RTX SSRC is part of the table: a sync that names it keeps the consumer
     ops[-1]["rtx_ssrc"] = allocated
     results = executor.apply_batch(Batch("e1", 2, True, ops))
-    assert results[-2:] == [{"ok": True, "ssrc": 5555, "rtx_ssrc": 6666},
-                            {"ok": True, "ssrc": 7777, "rtx_ssrc": allocated}]
+    assert results[-2:] == [
+        {"ok": True, "ssrc": 5555, "rtx_ssrc": 6666},
+        {"ok": True, "ssrc": 7777, "rtx_ssrc": allocated},
+    ]
     assert [c.rtx_ssrc for c in executor.objects["cam"].consumers.values()] in ([6666, allocated], [allocated, 6666])
 
 

@@ -50,13 +50,22 @@ async def test_closed_objects_refuse_every_call(engine: Engine, closing: str) ->
     calls = {
         "router": [lambda: router.create_plain_transport(remote=("127.0.0.1", 40302))],
         "pub": [lambda: pub.produce(kind="audio", ssrc=8, payload_type=111), pub.stats],
-        "producer": [producer.pause, producer.resume, producer.stats, producer.request_keyframe,
-                     lambda: sub.consume(producer)],
+        "producer": [
+            producer.pause,
+            producer.resume,
+            producer.stats,
+            producer.request_keyframe,
+            lambda: sub.consume(producer),
+        ],
         "consumer": [consumer.pause, consumer.resume, consumer.stats, lambda: consumer.switch(producer)],
     }
     # what hangs from the closed object is closed with it
-    closed = {"router": calls.keys(), "pub": ["pub", "producer", "consumer"], "producer": ["producer", "consumer"],
-              "consumer": ["consumer"]}[closing]
+    closed = {
+        "router": calls.keys(),
+        "pub": ["pub", "producer", "consumer"],
+        "producer": ["producer", "consumer"],
+        "consumer": ["consumer"],
+    }[closing]
     for name in closed:
         for call in calls[name]:
             with pytest.raises(ClosedError, match="closed"):
@@ -68,8 +77,13 @@ async def test_a_closed_engine_refuses_every_call() -> None:
     engine = Engine(host="127.0.0.1", port=0)
     router, pub, _, producer, consumer = tree(engine)
     engine.close()
-    for call in (engine.create_router, producer.pause, consumer.resume, pub.stats,
-                 lambda: router.create_plain_transport(remote=("127.0.0.1", 40303))):
+    for call in (
+        engine.create_router,
+        producer.pause,
+        consumer.resume,
+        pub.stats,
+        lambda: router.create_plain_transport(remote=("127.0.0.1", 40303)),
+    ):
         with pytest.raises(ClosedError, match="closed"):
             call()
     router.close()  # nothing left to remove: the engine freed it all

@@ -45,12 +45,14 @@ def test_protect(benchmark, profile, implementation):
     packets = [rtp_packet(sequence, payload=PAYLOAD) for sequence in range(1, PACKETS + 1)]
 
     if implementation == "podium":
+
         def setup():
             return (_ours(profile, key),), {}
 
         def protect(session):
             return session.protect_many(template, PACKETS)
     else:
+
         def setup():
             return (_reference(profile, key, Policy.SSRC_ANY_OUTBOUND),), {}
 
@@ -70,12 +72,14 @@ def test_unprotect(benchmark, profile, implementation):
     protected = [sender.protect(rtp_packet(sequence, payload=PAYLOAD)) for sequence in range(1, PACKETS + 1)]
 
     if implementation == "podium":
-        def setup():                       # a fresh context per round: the replay window starts empty
+
+        def setup():  # a fresh context per round: the replay window starts empty
             return (_ours(profile, key),), {}
 
         def unprotect(session):
             return session.unprotect_many(protected)
     else:
+
         def setup():
             return (_reference(profile, key, Policy.SSRC_ANY_INBOUND),), {}
 

@@ -93,7 +93,7 @@ def test_classify_rtcp_by_second_byte(second):
 
 def test_classify_short_datagrams():
     assert _testing.classify_datagram(b"") == "unknown"
-    assert _testing.classify_datagram(b"\x80") == "rtp"        # then dropped as a truncated header
+    assert _testing.classify_datagram(b"\x80") == "rtp"  # then dropped as a truncated header
     assert _testing.classify_datagram(b"\x00") == "stun"
     assert _testing.classify_datagram(b"\x16") == "dtls"
 
@@ -109,8 +109,14 @@ def test_rtp_minimal():
 
 
 def test_rtp_csrcs_extension_padding():
-    data = (header(first=0x80 | 0x20 | 0x10 | 2) + struct.pack("!II", 7, 8)
-            + b"\xbe\xde\x00\x02" + b"\x10\xaa\x21\xbb\xcc\x00\x00\x00" + b"hello" + b"\x00\x00\x03")
+    data = (
+        header(first=0x80 | 0x20 | 0x10 | 2)
+        + struct.pack("!II", 7, 8)
+        + b"\xbe\xde\x00\x02"
+        + b"\x10\xaa\x21\xbb\xcc\x00\x00\x00"
+        + b"hello"
+        + b"\x00\x00\x03"
+    )
     view = agree_rtp(data)
     assert view["csrc"] == [7, 8]
     assert view["ext_profile"] == 0xBEDE and view["ext_offset"] == 24 and view["ext_length"] == 8
@@ -151,32 +157,35 @@ def test_rtp_padding_may_fill_the_whole_payload():
     assert view["payload"] == b"" and view["padding_length"] == 255
 
 
-@pytest.mark.parametrize("data, reason", [
-    (b"", "truncated_header"),
-    (header()[:11], "truncated_header"),
-    (header(first=0x00), "bad_version"),
-    (header(first=0x40), "bad_version"),
-    (header(first=0xC0), "bad_version"),
-    (header(first=0x81), "truncated_csrc"),
-    (header(first=0x83) + bytes(8), "truncated_csrc"),
-    (header(first=0x8F) + bytes(56), "truncated_csrc"),
-    (header(first=0x90), "truncated_extension"),
-    (header(first=0x90) + b"\xbe\xde\x00", "truncated_extension"),
-    (header(first=0x90) + b"\xbe\xde\x00\x01" + b"\x10\x01\x00", "truncated_extension"),
-    (header(first=0x91) + bytes(4) + b"\xbe\xde\x00\x02" + bytes(7), "truncated_extension"),
-    (header(first=0x90) + b"\xbe\xde\x00\x01" + b"\xf0\x00\x00\x00", "bad_extension"),       # id 15
-    (header(first=0x90) + b"\xbe\xde\x00\x01" + b"\x10\xaa\xf0\x00", "bad_extension"),       # id 15 later
-    (header(first=0x90) + b"\xbe\xde\x00\x01" + b"\x13\x01\x02\x03", "bad_extension"),       # 4 bytes in 3
-    (header(first=0x90) + b"\xbe\xde\x00\x01" + b"\x00\x00\x00\x1f", "bad_extension"),       # runs past end
-    (header(first=0x90) + b"\xbe\xde\x00\x01" + b"\x05\x00\x00\x00", "bad_extension"),       # id 0, length 6
-    (header(first=0x90) + b"\x10\x00\x00\x01" + b"\x00\x00\x00\x05", "bad_extension"),       # two-byte, cut
-    (header(first=0x90) + b"\x10\x00\x00\x01" + b"\x01\x03\x01\x02", "bad_extension"),       # two-byte, past
-    (header(first=0xA0), "bad_padding"),                                                     # no room for it
-    (header(first=0xA0) + b"ab\x00", "bad_padding"),                                         # count 0
-    (header(first=0xA0) + b"ab\x04", "bad_padding"),                                         # past payload
-    (header(first=0xB0) + b"\xbe\xde\x00\x00" + b"\x05", "bad_padding"),                     # into extension
-    (header() + bytes(65536 - 12), "oversize"),
-])
+@pytest.mark.parametrize(
+    "data, reason",
+    [
+        (b"", "truncated_header"),
+        (header()[:11], "truncated_header"),
+        (header(first=0x00), "bad_version"),
+        (header(first=0x40), "bad_version"),
+        (header(first=0xC0), "bad_version"),
+        (header(first=0x81), "truncated_csrc"),
+        (header(first=0x83) + bytes(8), "truncated_csrc"),
+        (header(first=0x8F) + bytes(56), "truncated_csrc"),
+        (header(first=0x90), "truncated_extension"),
+        (header(first=0x90) + b"\xbe\xde\x00", "truncated_extension"),
+        (header(first=0x90) + b"\xbe\xde\x00\x01" + b"\x10\x01\x00", "truncated_extension"),
+        (header(first=0x91) + bytes(4) + b"\xbe\xde\x00\x02" + bytes(7), "truncated_extension"),
+        (header(first=0x90) + b"\xbe\xde\x00\x01" + b"\xf0\x00\x00\x00", "bad_extension"),  # id 15
+        (header(first=0x90) + b"\xbe\xde\x00\x01" + b"\x10\xaa\xf0\x00", "bad_extension"),  # id 15 later
+        (header(first=0x90) + b"\xbe\xde\x00\x01" + b"\x13\x01\x02\x03", "bad_extension"),  # 4 bytes in 3
+        (header(first=0x90) + b"\xbe\xde\x00\x01" + b"\x00\x00\x00\x1f", "bad_extension"),  # runs past end
+        (header(first=0x90) + b"\xbe\xde\x00\x01" + b"\x05\x00\x00\x00", "bad_extension"),  # id 0, length 6
+        (header(first=0x90) + b"\x10\x00\x00\x01" + b"\x00\x00\x00\x05", "bad_extension"),  # two-byte, cut
+        (header(first=0x90) + b"\x10\x00\x00\x01" + b"\x01\x03\x01\x02", "bad_extension"),  # two-byte, past
+        (header(first=0xA0), "bad_padding"),  # no room for it
+        (header(first=0xA0) + b"ab\x00", "bad_padding"),  # count 0
+        (header(first=0xA0) + b"ab\x04", "bad_padding"),  # past payload
+        (header(first=0xB0) + b"\xbe\xde\x00\x00" + b"\x05", "bad_padding"),  # into extension
+        (header() + bytes(65536 - 12), "oversize"),
+    ],
+)
 def test_rtp_drop_reasons(data, reason):
     assert inspect_rtp(data) == reason
     with pytest.raises(ValueError) as e:
@@ -193,8 +202,14 @@ def test_rtp_largest_view():
 
 
 RR = RtcpReceiverReport(ssrc=0x11, reports=[RtcpReportBlock(ssrc=0x22, fraction_lost=1, packets_lost=-3)])
-SR = RtcpSenderReport(ssrc=0x33, ntp_timestamp=1 << 63, rtp_timestamp=9, packet_count=10, octet_count=11,
-                      reports=[RtcpReportBlock(ssrc=0x22, jitter=5)])
+SR = RtcpSenderReport(
+    ssrc=0x33,
+    ntp_timestamp=1 << 63,
+    rtp_timestamp=9,
+    packet_count=10,
+    octet_count=11,
+    reports=[RtcpReportBlock(ssrc=0x22, jitter=5)],
+)
 SDES = RtcpSourceDescription([RtcpSdesChunk(0x33, [(1, b"cname"), (6, b"tool")]), RtcpSdesChunk(0x34)])
 NACK = RtcpNack(ssrc=0x11, media_ssrc=0x33, items=[(100, 0b101)])
 PLI = RtcpPli(ssrc=0x11, media_ssrc=0x33)
@@ -204,13 +219,36 @@ TWCC = RtcpTransportFeedback(ssrc=0x11, media_ssrc=0x33, fci=bytes.fromhex("000a
 
 
 def test_rtcp_compound_views():
-    packets = [SR, SDES, RtcpBye([0x33], b"bye"), NACK, PLI, FIR, REMB, TWCC,
-               RtcpFeedback(206, 15, 0x11, 0, b"ABCD"), RtcpFeedback(205, 3, 0x11, 0x33, b""),
-               RtcpPacket(207, 0, struct.pack("!I", 0x11) + bytes(8)), RR]
+    packets = [
+        SR,
+        SDES,
+        RtcpBye([0x33], b"bye"),
+        NACK,
+        PLI,
+        FIR,
+        REMB,
+        TWCC,
+        RtcpFeedback(206, 15, 0x11, 0, b"ABCD"),
+        RtcpFeedback(205, 3, 0x11, 0x33, b""),
+        RtcpPacket(207, 0, struct.pack("!I", 0x11) + bytes(8)),
+        RR,
+    ]
     data = serialize_rtcp(packets)
     views = agree_rtcp(data)
     assert [v["feedback"] for v in views] == [
-        "none", "none", "none", "nack", "pli", "fir", "remb", "twcc", "other", "other", "none", "none"]
+        "none",
+        "none",
+        "none",
+        "nack",
+        "pli",
+        "fir",
+        "remb",
+        "twcc",
+        "other",
+        "other",
+        "none",
+        "none",
+    ]
     assert [v["packet_type"] for v in views] == [200, 202, 203, 205, 206, 206, 206, 205, 206, 205, 207, 201]
     assert views[0]["sender_ssrc"] == 0x33 and views[0]["count"] == 1
     assert views[3]["media_ssrc"] == 0x33 and views[6]["media_ssrc"] == 0
@@ -253,42 +291,45 @@ def _rr():
     return rtcp_header(201, 0, 1) + struct.pack("!I", 0x11)
 
 
-@pytest.mark.parametrize("data, reason", [
-    (b"", "truncated_header"),
-    (b"\x80\xc9\x00", "truncated_header"),
-    (rtcp_header(201, 0, 1)[:1] + b"\xc9" + b"\x00\x01" + bytes(3), "rtcp_bad_length"),   # 7 of 8 bytes
-    (rtcp_header(201, 0, 2) + bytes(4), "rtcp_bad_length"),                             # length lies
-    (rtcp_header(201, 0, 0xFFFF) + bytes(4), "rtcp_bad_length"),
-    (_rr() + b"\x80\xce", "rtcp_bad_length"),                                           # 2 stray bytes
-    (_rr() + rtcp_header(206, 1, 3) + bytes(8), "rtcp_bad_length"),                     # second one lies
-    (b"\x40\xc9\x00\x01" + bytes(4), "bad_version"),
-    (_rr() + b"\xc0\xce\x00\x02" + bytes(8), "bad_version"),                           # second part v3
-    (rtcp_header(200, 0, 5) + bytes(20), "rtcp_truncated"),                             # SR < 28
-    (rtcp_header(200, 1, 6) + bytes(24), "rtcp_truncated"),                             # SR, RC=1, no block
-    (rtcp_header(201, 0, 0), "rtcp_truncated"),                                         # RR < 8
-    (rtcp_header(201, 2, 7) + bytes(28), "rtcp_truncated"),                             # RR, 1 of 2 blocks
-    (rtcp_header(202, 1, 0), "rtcp_truncated"),                                         # SDES, no chunk
-    (rtcp_header(202, 1, 1) + struct.pack("!I", 1), "rtcp_truncated"),                  # SDES, no null item
-    (rtcp_header(202, 1, 2) + struct.pack("!I", 1) + b"\x01\x05abcd"[:4], "rtcp_truncated"),  # item past end
-    (rtcp_header(202, 2, 2) + struct.pack("!I", 1) + bytes(4), "rtcp_truncated"),       # 1 of 2 chunks
-    (rtcp_header(203, 2, 1) + struct.pack("!I", 1), "rtcp_truncated"),                  # BYE, 1 of 2 SSRCs
-    (rtcp_header(203, 1, 2) + struct.pack("!I", 1) + b"\x04abc", "rtcp_truncated"),     # reason past end
-    (rtcp_header(204, 0, 1) + bytes(4), "rtcp_truncated"),                              # APP < 12
-    (rtcp_header(206, 1, 1) + bytes(4), "rtcp_truncated"),                              # PLI without media
-    (rtcp_header(206, 1, 3) + bytes(12), "rtcp_bad_length"),                            # PLI of 16
-    (rtcp_header(206, 4, 2) + bytes(8), "rtcp_truncated"),                              # FIR, no entry
-    (rtcp_header(206, 4, 5) + bytes(20), "rtcp_truncated"),                             # FIR, 1.5 entries
-    (rtcp_header(205, 1, 2) + bytes(8), "rtcp_truncated"),                              # NACK, no FCI
-    (rtcp_header(205, 15, 3) + bytes(12), "rtcp_truncated"),                            # TWCC < 20
-    (rtcp_header(205, 3, 1) + bytes(4), "rtcp_truncated"),                              # other RTPFB < 12
-    (rtcp_header(206, 15, 3) + bytes(8) + b"REMB", "rtcp_truncated"),                   # REMB < 20
-    (rtcp_header(206, 15, 4) + bytes(8) + b"REMB\x02\x00\x00\x00" + bytes(4), "rtcp_truncated"),  # 1 of 2
-    (rtcp_header(201, 0, 1, padding=True) + bytes(3) + b"\x00", "bad_padding"),         # count 0
-    (rtcp_header(201, 0, 2, padding=True) + bytes(7) + b"\x03", "bad_padding"),         # not a multiple of 4
-    (rtcp_header(201, 0, 1, padding=True) + bytes(3) + b"\x08", "bad_padding"),         # eats the header
-    (rtcp_header(201, 0, 2, padding=True) + bytes(7) + b"\x04" + _rr(), "bad_padding"),  # not the last part
-    (_rr() * 10 + bytes(65536 - 80), "oversize"),
-])
+@pytest.mark.parametrize(
+    "data, reason",
+    [
+        (b"", "truncated_header"),
+        (b"\x80\xc9\x00", "truncated_header"),
+        (rtcp_header(201, 0, 1)[:1] + b"\xc9" + b"\x00\x01" + bytes(3), "rtcp_bad_length"),  # 7 of 8 bytes
+        (rtcp_header(201, 0, 2) + bytes(4), "rtcp_bad_length"),  # length lies
+        (rtcp_header(201, 0, 0xFFFF) + bytes(4), "rtcp_bad_length"),
+        (_rr() + b"\x80\xce", "rtcp_bad_length"),  # 2 stray bytes
+        (_rr() + rtcp_header(206, 1, 3) + bytes(8), "rtcp_bad_length"),  # second one lies
+        (b"\x40\xc9\x00\x01" + bytes(4), "bad_version"),
+        (_rr() + b"\xc0\xce\x00\x02" + bytes(8), "bad_version"),  # second part v3
+        (rtcp_header(200, 0, 5) + bytes(20), "rtcp_truncated"),  # SR < 28
+        (rtcp_header(200, 1, 6) + bytes(24), "rtcp_truncated"),  # SR, RC=1, no block
+        (rtcp_header(201, 0, 0), "rtcp_truncated"),  # RR < 8
+        (rtcp_header(201, 2, 7) + bytes(28), "rtcp_truncated"),  # RR, 1 of 2 blocks
+        (rtcp_header(202, 1, 0), "rtcp_truncated"),  # SDES, no chunk
+        (rtcp_header(202, 1, 1) + struct.pack("!I", 1), "rtcp_truncated"),  # SDES, no null item
+        (rtcp_header(202, 1, 2) + struct.pack("!I", 1) + b"\x01\x05abcd"[:4], "rtcp_truncated"),  # item past end
+        (rtcp_header(202, 2, 2) + struct.pack("!I", 1) + bytes(4), "rtcp_truncated"),  # 1 of 2 chunks
+        (rtcp_header(203, 2, 1) + struct.pack("!I", 1), "rtcp_truncated"),  # BYE, 1 of 2 SSRCs
+        (rtcp_header(203, 1, 2) + struct.pack("!I", 1) + b"\x04abc", "rtcp_truncated"),  # reason past end
+        (rtcp_header(204, 0, 1) + bytes(4), "rtcp_truncated"),  # APP < 12
+        (rtcp_header(206, 1, 1) + bytes(4), "rtcp_truncated"),  # PLI without media
+        (rtcp_header(206, 1, 3) + bytes(12), "rtcp_bad_length"),  # PLI of 16
+        (rtcp_header(206, 4, 2) + bytes(8), "rtcp_truncated"),  # FIR, no entry
+        (rtcp_header(206, 4, 5) + bytes(20), "rtcp_truncated"),  # FIR, 1.5 entries
+        (rtcp_header(205, 1, 2) + bytes(8), "rtcp_truncated"),  # NACK, no FCI
+        (rtcp_header(205, 15, 3) + bytes(12), "rtcp_truncated"),  # TWCC < 20
+        (rtcp_header(205, 3, 1) + bytes(4), "rtcp_truncated"),  # other RTPFB < 12
+        (rtcp_header(206, 15, 3) + bytes(8) + b"REMB", "rtcp_truncated"),  # REMB < 20
+        (rtcp_header(206, 15, 4) + bytes(8) + b"REMB\x02\x00\x00\x00" + bytes(4), "rtcp_truncated"),  # 1 of 2
+        (rtcp_header(201, 0, 1, padding=True) + bytes(3) + b"\x00", "bad_padding"),  # count 0
+        (rtcp_header(201, 0, 2, padding=True) + bytes(7) + b"\x03", "bad_padding"),  # not a multiple of 4
+        (rtcp_header(201, 0, 1, padding=True) + bytes(3) + b"\x08", "bad_padding"),  # eats the header
+        (rtcp_header(201, 0, 2, padding=True) + bytes(7) + b"\x04" + _rr(), "bad_padding"),  # not the last part
+        (_rr() * 10 + bytes(65536 - 80), "oversize"),
+    ],
+)
 def test_rtcp_drop_reasons(data, reason):
     assert inspect_rtcp(data) == reason
     with pytest.raises(ValueError) as e:
@@ -300,4 +341,3 @@ def test_rtcp_padding_leaving_too_little_is_truncated():
     # 12 bytes with 8 of padding leave a 4-byte RR: shorter than RR's 8.
     data = rtcp_header(201, 0, 2, padding=True) + bytes(7) + b"\x08"
     assert inspect_rtcp(data) == "rtcp_truncated"
-

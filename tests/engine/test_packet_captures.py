@@ -66,8 +66,8 @@ def test_capture_vp8_keyframe_is_recognisable():
     """The forced keyframe's first packet: VP8 payload descriptor with S=1, then a key frame (P=0)."""
     first = next(parse_rtp(d) for label, d in RTP if label == "vp8 frame 12")
     descriptor = first.payload
-    assert descriptor[0] & 0x10                      # S: start of a partition
+    assert descriptor[0] & 0x10  # S: start of a partition
     offset = 1 + (1 if descriptor[0] & 0x80 else 0)  # X: extended control bits
     if descriptor[0] & 0x80 and descriptor[1] & 0x80:
         offset += 2 if descriptor[offset] & 0x80 else 1
-    assert descriptor[offset] & 0x01 == 0            # VP8 frame tag: P=0 is a key frame
+    assert descriptor[offset] & 0x01 == 0  # VP8 frame tag: P=0 is a key frame

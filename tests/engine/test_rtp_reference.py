@@ -33,42 +33,67 @@ def test_parse_error_is_a_value_error_with_a_reason():
     assert isinstance(e.value, ParseError) and e.value.reason == "truncated_csrc"
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"\x80", "RTP packet is shorter than its 12-byte header"),
-    (b"\x40" + bytes(11), "RTP packet has version 1, not 2"),
-    (b"\x90" + bytes(11), "RTP packet has truncated extension header"),
-    (b"\x90" + bytes(11) + b"\xbe\xde\x00\x01", "RTP packet has truncated extension"),
-    (b"\x90" + bytes(11) + b"\xbe\xde\x00\x01\xf0\x00\x00\x00", "RTP header extension uses reserved id 15"),
-    (b"\x90" + bytes(11) + b"\xbe\xde\x00\x01\x13\x00\x00\x00",
-     "RTP header extension element runs past the extension block"),
-    (b"\xa0" + bytes(11), "RTP packet has the padding bit set but no padding"),
-    (b"\xa0" + bytes(11) + b"\x00", "RTP packet has a padding count of 0"),
-    (b"\xa0" + bytes(11) + b"\x02", "RTP packet has padding longer than its payload"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"\x80", "RTP packet is shorter than its 12-byte header"),
+        (b"\x40" + bytes(11), "RTP packet has version 1, not 2"),
+        (b"\x90" + bytes(11), "RTP packet has truncated extension header"),
+        (b"\x90" + bytes(11) + b"\xbe\xde\x00\x01", "RTP packet has truncated extension"),
+        (b"\x90" + bytes(11) + b"\xbe\xde\x00\x01\xf0\x00\x00\x00", "RTP header extension uses reserved id 15"),
+        (
+            b"\x90" + bytes(11) + b"\xbe\xde\x00\x01\x13\x00\x00\x00",
+            "RTP header extension element runs past the extension block",
+        ),
+        (b"\xa0" + bytes(11), "RTP packet has the padding bit set but no padding"),
+        (b"\xa0" + bytes(11) + b"\x00", "RTP packet has a padding count of 0"),
+        (b"\xa0" + bytes(11) + b"\x02", "RTP packet has padding longer than its payload"),
+    ],
+)
 def test_rtp_messages(data, message):
     with pytest.raises(ValueError, match=f"^{message}$"):
         parse_rtp(data)
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"\x80\xc9", "RTCP packet is shorter than its 4-byte header"),
-    (b"\x80\xc9\x00\x02" + bytes(4), "RTCP length field says 12 bytes but 8 are left in the datagram"),
-    (b"\x80\xc9\x00\x01" + bytes(6), "RTCP compound has 2 bytes left after its last packet"),
-    (b"\x81\xce\x00\x03" + bytes(12), "RTCP PLI is 16 bytes, not 12"),
-    (b"\x81\xc9\x00\x01" + bytes(4), "RTCP RR of 8 bytes is shorter than the 32 it needs"),
-    (b"\xa0\xc9\x00\x02" + bytes(7) + b"\x02", "RTCP padding of 2 bytes is not a multiple of 4"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"\x80\xc9", "RTCP packet is shorter than its 4-byte header"),
+        (b"\x80\xc9\x00\x02" + bytes(4), "RTCP length field says 12 bytes but 8 are left in the datagram"),
+        (b"\x80\xc9\x00\x01" + bytes(6), "RTCP compound has 2 bytes left after its last packet"),
+        (b"\x81\xce\x00\x03" + bytes(12), "RTCP PLI is 16 bytes, not 12"),
+        (b"\x81\xc9\x00\x01" + bytes(4), "RTCP RR of 8 bytes is shorter than the 32 it needs"),
+        (b"\xa0\xc9\x00\x02" + bytes(7) + b"\x02", "RTCP padding of 2 bytes is not a multiple of 4"),
+    ],
+)
 def test_rtcp_messages(data, message):
     with pytest.raises(ValueError, match=f"^{message}$"):
         parse_rtcp(data)
 
 
 def test_rtp_fields():
-    data = (struct.pack("!BBHII", 0xB1, 0xE0, 0xABCD, 0x01020304, 0x0A0B0C0D) + struct.pack("!I", 99)
-            + b"\xbe\xde\x00\x02" + b"\x22abc\x00\x31xy" + b"payload" + b"\x00\x02")
+    data = (
+        struct.pack("!BBHII", 0xB1, 0xE0, 0xABCD, 0x01020304, 0x0A0B0C0D)
+        + struct.pack("!I", 99)
+        + b"\xbe\xde\x00\x02"
+        + b"\x22abc\x00\x31xy"
+        + b"payload"
+        + b"\x00\x02"
+    )
     packet = parse_rtp(data)
-    assert packet == RtpPacket(96, True, 0xABCD, 0x01020304, 0x0A0B0C0D, [99], 0xBEDE,
-                               [(2, b"abc"), (0, b""), (3, b"xy")], b"", b"payload", b"\x00\x02")
+    assert packet == RtpPacket(
+        96,
+        True,
+        0xABCD,
+        0x01020304,
+        0x0A0B0C0D,
+        [99],
+        0xBEDE,
+        [(2, b"abc"), (0, b""), (3, b"xy")],
+        b"",
+        b"payload",
+        b"\x00\x02",
+    )
     assert packet.extension(3) == b"xy" and packet.extension(4) is None and packet.extension(0) is None
     assert serialize_rtp(packet) == data
 
@@ -90,13 +115,16 @@ def test_serialize_rtp_picks_the_extension_form():
     assert serialize_rtp(RtpPacket(extensions=[(1, b"")]))[12:14] == b"\x10\x00"
 
 
-@pytest.mark.parametrize("packet, message", [
-    (RtpPacket(csrc=[0] * 16), "more than 15 CSRCs"),
-    (RtpPacket(padding=b"\x00\x00"), "padding must end with its own length"),
-    (RtpPacket(extension_profile=0xBEDE, extensions=[(15, b"x")]), "id 15 is outside 1..14"),
-    (RtpPacket(extension_profile=0xBEDE, extensions=[(1, b"")]), "outside 1..16"),
-    (RtpPacket(extension_profile=0x1234, extension_data=b"abc"), "multiple of 4"),
-])
+@pytest.mark.parametrize(
+    "packet, message",
+    [
+        (RtpPacket(csrc=[0] * 16), "more than 15 CSRCs"),
+        (RtpPacket(padding=b"\x00\x00"), "padding must end with its own length"),
+        (RtpPacket(extension_profile=0xBEDE, extensions=[(15, b"x")]), "id 15 is outside 1..14"),
+        (RtpPacket(extension_profile=0xBEDE, extensions=[(1, b"")]), "outside 1..16"),
+        (RtpPacket(extension_profile=0x1234, extension_data=b"abc"), "multiple of 4"),
+    ],
+)
 def test_serialize_rtp_refuses(packet, message):
     with pytest.raises(ValueError, match=message):
         serialize_rtp(packet)

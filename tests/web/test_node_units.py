@@ -15,8 +15,10 @@ def test_web_client_units_pass_under_node() -> None:
     node = shutil.which("node")
     if node is None:
         pytest.fail("node is missing: run scripts/install-test-deps.sh (installs Debian's nodejs)", pytrace=False)
-    result = subprocess.run([node, "--test", str(HERE)], cwd=HERE.parent.parent, capture_output=True, text=True,
-                            timeout=300)
+    result = subprocess.run(
+        [node, "--test", str(HERE)], cwd=HERE.parent.parent, capture_output=True, text=True, timeout=300
+    )
     if result.returncode != 0:
-        pytest.fail(f"node --test tests/web/ failed ({result.returncode}):\n{result.stdout}\n{result.stderr}",
-                    pytrace=False)
+        pytest.fail(
+            f"node --test tests/web/ failed ({result.returncode}):\n{result.stdout}\n{result.stderr}", pytrace=False
+        )

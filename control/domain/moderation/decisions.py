@@ -198,9 +198,7 @@ def _turn_off(
     return state.put(replace(target, sources_on=target.sources_on - {command.source})), []
 
 
-def _leave(
-    state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float
-) -> Result:
+def _leave(state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float) -> Result:
     return settle(depart(state, actor.id), [Disconnect(actor.id, Reason.LEFT)])
 
 
@@ -232,9 +230,7 @@ def _hand_over(
     return state.put(promote(successor, Role.ORGANIZER)), [Disconnect(actor.id, Reason.HANDED_OVER)]
 
 
-def _grant(
-    state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float
-) -> Result:
+def _grant(state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float) -> Result:
     assert target is not None
     capability = _capability(command)
     return state.put(replace(target, capabilities=target.capabilities | {capability})), []
@@ -290,9 +286,7 @@ def _end_meeting(
     return end_for_everyone(state, Reason.MEETING_ENDED)
 
 
-def _floor(
-    state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float
-) -> Result:
+def _floor(state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float) -> Result:
     assert target is not None
     give = command.action is Action.GIVE_FLOOR
     changed = replace(target, floor=give)
@@ -331,9 +325,7 @@ def _remove(
     return settle(state, extra)
 
 
-def _unban(
-    state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float
-) -> Result:
+def _unban(state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float) -> Result:
     assert command.person is not None
     return replace(state, bans=state.bans - {command.person}), []
 

@@ -106,18 +106,14 @@ def join(
 # --- the waiting room: handlers of `decide` --------------------------------------------------
 
 
-def admit(
-    state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float
-) -> Result:
+def admit(state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float) -> Result:
     """Admission ends any visit to them and turns their sources off: nothing goes live unasked."""
     assert target is not None
     state = end_visit_to(state, target.id).put(replace(target, waiting=False, sources_on=frozenset()))
     return settle(state, [])
 
 
-def deny(
-    state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float
-) -> Result:
+def deny(state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float) -> Result:
     assert target is not None
     return depart(state, target.id), [Disconnect(target.id, Reason.DENIED)]
 
@@ -133,9 +129,7 @@ def send_back(
     return settle(state.put(sent), [])
 
 
-def visit(
-    state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float
-) -> Result:
+def visit(state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float) -> Result:
     """A moderator visits one waiting person at a time; visiting another ends the previous visit."""
     assert target is not None
     visitor = state.visitor_of(target.id)

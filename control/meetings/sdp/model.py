@@ -363,9 +363,7 @@ def _parse_media_attribute(media: MediaSection, name: str, value: str | None) ->
     elif name == "extmap" and value is not None:
         head, uri, *rest = value.split(" ", 2)
         ext_id, _, direction = head.partition("/")
-        media.extmaps.append(
-            HeaderExtension(int(ext_id), uri, direction or None, rest[0] if rest else None)
-        )
+        media.extmaps.append(HeaderExtension(int(ext_id), uri, direction or None, rest[0] if rest else None))
     elif name == "rtpmap" and value is not None:
         pt, encoding = value.split(" ", 1)
         codec_name, clock, *channels = encoding.split("/")
@@ -402,9 +400,7 @@ def _parse_media_attribute(media: MediaSection, name: str, value: str | None) ->
         direction, streams = value.split(" ", 1)
         if direction not in ("send", "recv"):
             raise SdpError(f"simulcast direction must be send or recv, not {direction!r}")
-        media.simulcast = Simulcast(
-            direction, [alternatives.split(",") for alternatives in streams.strip().split(";")]
-        )
+        media.simulcast = Simulcast(direction, [alternatives.split(",") for alternatives in streams.strip().split(";")])
     else:
         media.attributes.append((name, value))
 

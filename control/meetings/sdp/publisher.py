@@ -152,9 +152,7 @@ def answer_offer(
         section.codecs = codecs
         section.formats = [str(c.payload_type) for c in codecs]
         supported_uris = SUPPORTED_EXTENSIONS[media.kind]
-        section.extmaps = [
-            HeaderExtension(e.id, e.uri) for e in media.extmaps if e.uri in supported_uris
-        ]
+        section.extmaps = [HeaderExtension(e.id, e.uri) for e in media.extmaps if e.uri in supported_uris]
         if media.direction in (None, "sendrecv", "sendonly"):
             section.direction = "recvonly"
             recv_rids = [Rid(r.id, "recv") for r in media.rids if r.direction == "send"]
@@ -182,9 +180,7 @@ def answer_offer(
 
 def _rejected(media: MediaSection) -> MediaSection:
     """JSEP 5.3.1: a rejected section keeps its kind, protocol and mid, with port 0."""
-    section = MediaSection(
-        kind=media.kind, port=0, protocol=media.protocol, formats=list(media.formats[:1] or ["0"])
-    )
+    section = MediaSection(kind=media.kind, port=0, protocol=media.protocol, formats=list(media.formats[:1] or ["0"]))
     section.connection = "IN IP4 0.0.0.0"
     section.mid = media.mid
     if media.kind in ("audio", "video"):
@@ -201,8 +197,8 @@ def _produce(offer: MediaSection, codecs: list[RtpCodec], answer: MediaSection) 
     first_ssrc = next((e.ssrc for e in encodings if e.ssrc is not None), None)
     cname = offer.ssrc_attribute(first_ssrc, "cname") if first_ssrc is not None else None
     stream_id = track_id = None
-    msid = offer.msid[0] if offer.msid else (
-        offer.ssrc_attribute(first_ssrc, "msid") if first_ssrc is not None else None
+    msid = (
+        offer.msid[0] if offer.msid else (offer.ssrc_attribute(first_ssrc, "msid") if first_ssrc is not None else None)
     )
     if msid:
         stream_id, _, track_id = msid.partition(" ")

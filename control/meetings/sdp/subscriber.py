@@ -73,9 +73,7 @@ def _subscriber_extensions(kind: str, ids: HeaderExtensionIds) -> list[HeaderExt
     # extension it demultiplexes by the SSRC this offer announces per consumer.
     excluded = (URI_MID, URI_RID, URI_REPAIRED_RID)
     allowed = [uri for uri in SUPPORTED_EXTENSIONS[kind] if uri not in excluded]
-    return sorted(
-        (HeaderExtension(i, uri) for uri, i in ids.items() if uri in allowed), key=lambda e: e.id
-    )
+    return sorted((HeaderExtension(i, uri) for uri, i in ids.items() if uri in allowed), key=lambda e: e.id)
 
 
 def build_subscriber_offer(
@@ -112,8 +110,14 @@ def build_subscriber_offer(
         section.msid = [f"{consumer.stream_id} {consumer.track_id}"]
         section.extmaps = _subscriber_extensions(consumer.kind, extensions)
         section.codecs = [
-            RtpCodec(codec.payload_type, name, codec.clock_rate, codec.channels,
-                     dict(codec.parameters), list(codec.rtcp_feedback))
+            RtpCodec(
+                codec.payload_type,
+                name,
+                codec.clock_rate,
+                codec.channels,
+                dict(codec.parameters),
+                list(codec.rtcp_feedback),
+            )
         ]
         ssrcs = [consumer.ssrc]  # the caller's: the offer announces them, never chooses them
         if codec.rtx_payload_type is not None and consumer.rtx_ssrc is not None:
@@ -136,9 +140,7 @@ def build_subscriber_offer(
     return offer.serialize()
 
 
-def parse_subscriber_answer(
-    answer: str | SessionDescription, offer: str | SessionDescription
-) -> SubscriberAnswer:
+def parse_subscriber_answer(answer: str | SessionDescription, offer: str | SessionDescription) -> SubscriberAnswer:
     """Check a subscriber's answer against our offer; return what the engine must be told."""
     answer_s = SessionDescription.parse(answer) if isinstance(answer, str) else answer
     offer_s = SessionDescription.parse(offer) if isinstance(offer, str) else offer

@@ -22,6 +22,24 @@ from control.store.models.removal import RoomRemoval
 from control.store.models.room import Room, RoomAccess
 from control.store.models.user import User, UserPermission
 
-__all__ = ["AddIn", "ApiKey", "AttendanceEvent", "AuditEvent", "AuthSession", "Base", "ChatMessage", "Company",
-           "Department", "GroupLink", "GuestInvitation", "GuestSession", "InstanceSetting", "Meeting", "Room",
-           "RoomAccess", "RoomRemoval", "User", "UserPermission"]
+__all__ = [
+    "AddIn",
+    "ApiKey",
+    "AttendanceEvent",
+    "AuditEvent",
+    "AuthSession",
+    "Base",
+    "ChatMessage",
+    "Company",
+    "Department",
+    "GroupLink",
+    "GuestInvitation",
+    "GuestSession",
+    "InstanceSetting",
+    "Meeting",
+    "Room",
+    "RoomAccess",
+    "RoomRemoval",
+    "User",
+    "UserPermission",
+]

@@ -13,8 +13,10 @@ class AttendanceEvent(Base):
     """One attendance event of a connection (see control.domain.attendance.EventKind)."""
 
     __tablename__ = "attendance_events"
-    __table_args__ = (Index("ix_attendance_events_meeting_id", "meeting_id", "id"),
-                      Index("ix_attendance_events_person", "company_id", "person"))
+    __table_args__ = (
+        Index("ix_attendance_events_meeting_id", "meeting_id", "id"),
+        Index("ix_attendance_events_person", "company_id", "person"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     """Increasing: breaks ties between events at the same instant."""
     company_id: Mapped[str] = mapped_column(ID, ForeignKey("companies.id", ondelete="CASCADE"))

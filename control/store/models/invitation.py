@@ -35,8 +35,7 @@ class GuestSession(Base):
 
     __tablename__ = "guest_sessions"
     id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
-    invitation_id: Mapped[str] = mapped_column(ID, ForeignKey("guest_invitations.id", ondelete="CASCADE"),
-                                               index=True)
+    invitation_id: Mapped[str] = mapped_column(ID, ForeignKey("guest_invitations.id", ondelete="CASCADE"), index=True)
     room_id: Mapped[str] = mapped_column(ID, index=True)
     person: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -11,7 +11,8 @@ from control.store.repositories import Page, TenantRepository, paginate
 class ApiKeys(TenantRepository):
     async def get(self, key_id: str) -> ApiKey | None:
         return await self.session.scalar(
-            select(ApiKey).where(ApiKey.company_id == self.company_id, ApiKey.id == key_id))
+            select(ApiKey).where(ApiKey.company_id == self.company_id, ApiKey.id == key_id)
+        )
 
     async def list(self, *, offset: int, limit: int, user_id: str | None = None) -> Page[ApiKey]:
         query = select(ApiKey).where(ApiKey.company_id == self.company_id).order_by(ApiKey.created_at, ApiKey.id)
@@ -33,5 +34,6 @@ async def find_by_secret_hash(session: AsyncSession, secret_hash: str) -> ApiKey
 
 async def record_use(session: AsyncSession, key_id: str, at: datetime, **options: Any) -> None:
     """Write the key's last use (`options`: execution options of the write)."""
-    await session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=at)
-                          .execution_options(**options))
+    await session.execute(
+        update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=at).execution_options(**options)
+    )

@@ -19,24 +19,35 @@ class AttendanceEvents(TenantRepository):
     async def of_meeting(self, meeting_id: str) -> list[AttendanceEvent]:
         """The meeting's events in the order they were recorded."""
         rows = await self.session.scalars(
-            select(AttendanceEvent).where(AttendanceEvent.company_id == self.company_id,
-                                          AttendanceEvent.meeting_id == meeting_id).order_by(AttendanceEvent.id))
+            select(AttendanceEvent)
+            .where(AttendanceEvent.company_id == self.company_id, AttendanceEvent.meeting_id == meeting_id)
+            .order_by(AttendanceEvent.id)
+        )
         return list(rows)
 
     async def names_of(self, meeting_id: str, participant: str) -> list[tuple[str, str]]:
         """(person key, display name) of each event of a participant id, in the order recorded."""
         rows = await self.session.execute(
-            select(AttendanceEvent.person, AttendanceEvent.name).where(
-                AttendanceEvent.company_id == self.company_id, AttendanceEvent.meeting_id == meeting_id,
-                AttendanceEvent.participant == participant).order_by(AttendanceEvent.id))
+            select(AttendanceEvent.person, AttendanceEvent.name)
+            .where(
+                AttendanceEvent.company_id == self.company_id,
+                AttendanceEvent.meeting_id == meeting_id,
+                AttendanceEvent.participant == participant,
+            )
+            .order_by(AttendanceEvent.id)
+        )
         return [(person, name) for person, name in rows]
 
-    async def any_of(self, meeting_id: str, persons: Iterable[str], *, kind: str | None = None,
-                     details: Iterable[str] | None = None) -> bool:
+    async def any_of(
+        self, meeting_id: str, persons: Iterable[str], *, kind: str | None = None, details: Iterable[str] | None = None
+    ) -> bool:
         """Whether an event of the person (under any of the keys) exists in the meeting, of `kind` and
         with one of `details` where given."""
-        where = [AttendanceEvent.company_id == self.company_id, AttendanceEvent.meeting_id == meeting_id,
-                 AttendanceEvent.person.in_(list(persons))]
+        where = [
+            AttendanceEvent.company_id == self.company_id,
+            AttendanceEvent.meeting_id == meeting_id,
+            AttendanceEvent.person.in_(list(persons)),
+        ]
         if kind is not None:
             where.append(AttendanceEvent.kind == kind)
         if details is not None:

@@ -30,8 +30,12 @@ class AuditLog(TenantRepository):
 
     def _query(self, f: AuditFilter) -> Select[tuple[AuditEvent]]:
         query = select(AuditEvent).where(AuditEvent.company_id == self.company_id)
-        for column, value in ((AuditEvent.action, f.action), (AuditEvent.actor_user_id, f.actor_user_id),
-                              (AuditEvent.target_type, f.target_type), (AuditEvent.target_id, f.target_id)):
+        for column, value in (
+            (AuditEvent.action, f.action),
+            (AuditEvent.actor_user_id, f.actor_user_id),
+            (AuditEvent.target_type, f.target_type),
+            (AuditEvent.target_id, f.target_id),
+        ):
             if value is not None:
                 query = query.where(column == value)
         if f.since is not None:

@@ -15,15 +15,23 @@ class ChatMessages(TenantRepository):
         return message
 
     def _visible(self, meeting_id: str, persons: tuple[str, ...]) -> Select[tuple[ChatMessage]]:
-        query = select(ChatMessage).where(ChatMessage.company_id == self.company_id,
-                                          ChatMessage.meeting_id == meeting_id)
+        query = select(ChatMessage).where(
+            ChatMessage.company_id == self.company_id, ChatMessage.meeting_id == meeting_id
+        )
         mine = [ChatMessage.recipient_person.is_(None)]
         if persons:
             mine += [ChatMessage.sender_person.in_(persons), ChatMessage.recipient_person.in_(persons)]
         return query.where(or_(*mine))
 
-    async def history(self, meeting_id: str, persons: tuple[str, ...], *, offset: int = 0, limit: int = 50,
-                      after_id: int | None = None) -> Page[ChatMessage]:
+    async def history(
+        self,
+        meeting_id: str,
+        persons: tuple[str, ...],
+        *,
+        offset: int = 0,
+        limit: int = 50,
+        after_id: int | None = None,
+    ) -> Page[ChatMessage]:
         """What a person (under any of the keys in `persons`) sees, oldest first: messages to everyone,
         and one-to-one messages they sent or received (no keys: messages to everyone only).
         `after_id` keeps only later messages."""
@@ -35,8 +43,12 @@ class ChatMessages(TenantRepository):
     async def involved(self, meeting_id: str, *persons: str) -> bool:
         """Whether the person (under any of the keys) sent or received a message in the meeting."""
         found = await self.session.scalar(
-            select(ChatMessage.id).where(ChatMessage.company_id == self.company_id,
-                                         ChatMessage.meeting_id == meeting_id,
-                                         or_(ChatMessage.sender_person.in_(persons),
-                                             ChatMessage.recipient_person.in_(persons))).limit(1))
+            select(ChatMessage.id)
+            .where(
+                ChatMessage.company_id == self.company_id,
+                ChatMessage.meeting_id == meeting_id,
+                or_(ChatMessage.sender_person.in_(persons), ChatMessage.recipient_person.in_(persons)),
+            )
+            .limit(1)
+        )
         return found is not None

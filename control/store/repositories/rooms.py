@@ -8,11 +8,13 @@ from control.store.repositories import Page, TenantRepository
 class Departments(TenantRepository):
     async def get(self, department_id: str) -> Department | None:
         return await self.session.scalar(
-            select(Department).where(Department.company_id == self.company_id, Department.id == department_id))
+            select(Department).where(Department.company_id == self.company_id, Department.id == department_id)
+        )
 
     async def all(self) -> list[Department]:
         rows = await self.session.scalars(
-            select(Department).where(Department.company_id == self.company_id).order_by(Department.name, Department.id))
+            select(Department).where(Department.company_id == self.company_id).order_by(Department.name, Department.id)
+        )
         return list(rows)
 
     async def add(self, department: Department) -> Department:
@@ -27,10 +29,16 @@ class Departments(TenantRepository):
 
     async def is_empty(self, department_id: str) -> bool:
         """No sub-department and no room inside."""
-        children = await self.session.scalar(select(func.count()).select_from(Department).where(
-            Department.company_id == self.company_id, Department.parent_id == department_id))
-        rooms = await self.session.scalar(select(func.count()).select_from(Room).where(
-            Room.company_id == self.company_id, Room.department_id == department_id))
+        children = await self.session.scalar(
+            select(func.count())
+            .select_from(Department)
+            .where(Department.company_id == self.company_id, Department.parent_id == department_id)
+        )
+        rooms = await self.session.scalar(
+            select(func.count())
+            .select_from(Room)
+            .where(Room.company_id == self.company_id, Room.department_id == department_id)
+        )
         return not children and not rooms
 
 
@@ -47,8 +55,10 @@ class Rooms(TenantRepository):
         return list(await self.session.scalars(query))
 
     async def count(self) -> int:
-        return await self.session.scalar(
-            select(func.count()).select_from(Room).where(Room.company_id == self.company_id)) or 0
+        return (
+            await self.session.scalar(select(func.count()).select_from(Room).where(Room.company_id == self.company_id))
+            or 0
+        )
 
     async def add(self, room: Room) -> Room:
         room.company_id = self.company_id
@@ -64,21 +74,28 @@ class Rooms(TenantRepository):
     async def roles_of(self, user_id: str) -> dict[str, Role]:
         """The user's role in each room of the company it has an access right in."""
         rows = await self.session.execute(
-            select(RoomAccess.room_id, RoomAccess.role).join(Room, Room.id == RoomAccess.room_id)
-            .where(Room.company_id == self.company_id, RoomAccess.user_id == user_id))
+            select(RoomAccess.room_id, RoomAccess.role)
+            .join(Room, Room.id == RoomAccess.room_id)
+            .where(Room.company_id == self.company_id, RoomAccess.user_id == user_id)
+        )
         return {room_id: Role(role) for room_id, role in rows}
 
     async def role(self, room_id: str, user_id: str) -> Role | None:
         value = await self.session.scalar(
-            select(RoomAccess.role).join(Room, Room.id == RoomAccess.room_id)
-            .where(Room.company_id == self.company_id, RoomAccess.room_id == room_id, RoomAccess.user_id == user_id))
+            select(RoomAccess.role)
+            .join(Room, Room.id == RoomAccess.room_id)
+            .where(Room.company_id == self.company_id, RoomAccess.room_id == room_id, RoomAccess.user_id == user_id)
+        )
         return Role(value) if value is not None else None
 
     async def access(self, room_id: str, *, offset: int, limit: int) -> Page[tuple[User, Role]]:
         """The users with an access right in the room, by email, with their role there."""
-        query = (select(User, RoomAccess.role).join(RoomAccess, User.id == RoomAccess.user_id)
-                 .where(RoomAccess.room_id == room_id, User.company_id == self.company_id)
-                 .order_by(User.email, User.id))
+        query = (
+            select(User, RoomAccess.role)
+            .join(RoomAccess, User.id == RoomAccess.user_id)
+            .where(RoomAccess.room_id == room_id, User.company_id == self.company_id)
+            .order_by(User.email, User.id)
+        )
         total = await self.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
         rows = await self.session.execute(query.offset(offset).limit(limit))
         return Page([(user, Role(role)) for user, role in rows], total or 0)

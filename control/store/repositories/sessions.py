@@ -25,5 +25,7 @@ class AuthSessions:
 
     async def revoke_all(self, user_id: str, now: datetime) -> None:
         await self.session.execute(
-            update(AuthSession).where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
-            .values(revoked_at=now))
+            update(AuthSession)
+            .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )

@@ -12,20 +12,25 @@ class Users(TenantRepository):
 
     async def by_email(self, email: str) -> User | None:
         return await self.session.scalar(
-            select(User).where(User.company_id == self.company_id, User.email == email.lower()))
+            select(User).where(User.company_id == self.company_id, User.email == email.lower())
+        )
 
     async def names(self, user_ids: set[str]) -> dict[str, str]:
         """The name of each of the users that belongs to the company."""
         rows = await self.session.execute(
-            select(User.id, User.name).where(User.company_id == self.company_id, User.id.in_(user_ids)))
+            select(User.id, User.name).where(User.company_id == self.company_id, User.id.in_(user_ids))
+        )
         return {user_id: name for user_id, name in rows}
 
     async def count(self) -> int:
-        return await self.session.scalar(
-            select(func.count()).select_from(User).where(User.company_id == self.company_id)) or 0
+        return (
+            await self.session.scalar(select(func.count()).select_from(User).where(User.company_id == self.company_id))
+            or 0
+        )
 
-    async def list(self, *, offset: int, limit: int, pending: bool | None = None, search: str | None = None
-                   ) -> Page[User]:
+    async def list(
+        self, *, offset: int, limit: int, pending: bool | None = None, search: str | None = None
+    ) -> Page[User]:
         query = select(User).where(User.company_id == self.company_id).order_by(User.email, User.id)
         if pending is not None:
             query = query.where(User.password_hash.is_(None) if pending else User.password_hash.is_not(None))
@@ -47,8 +52,10 @@ class Users(TenantRepository):
 
     async def permissions(self, user_id: str) -> frozenset[Permission]:
         rows = await self.session.scalars(
-            select(UserPermission.permission).join(User, User.id == UserPermission.user_id)
-            .where(User.company_id == self.company_id, UserPermission.user_id == user_id))
+            select(UserPermission.permission)
+            .join(User, User.id == UserPermission.user_id)
+            .where(User.company_id == self.company_id, UserPermission.user_id == user_id)
+        )
         return frozenset(Permission(p) for p in rows if p in Permission._value2member_map_)
 
     async def set_permissions(self, user_id: str, permissions: frozenset[Permission]) -> None:

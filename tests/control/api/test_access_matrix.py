@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from control.domain.permissions import ALL, Permission as P, ancestors, closure
+from control.domain.permissions import ALL, ancestors, closure
+from control.domain.permissions import Permission as P
 
 ME = "/api/v1"
 
@@ -36,21 +37,38 @@ def case(method: str, path: str, needs: set[P] | P | None = None, **options: Any
 
 
 CASES = [
-    case("POST", "/auth/password", body={"current_password": "correct horse battery",
-                                         "new_password": "new password 123"}, ok=204),
+    case(
+        "POST",
+        "/auth/password",
+        body={"current_password": "correct horse battery", "new_password": "new password 123"},
+        ok=204,
+    ),
     case("GET", "/me"),
     case("PATCH", "/me", body={"name": "New Name"}),
     case("GET", "/users", P.LIST_ALL_USERS),
     case("POST", "/users", P.ADMINISTRATE_USERS, body={"email": "new@a.example", "name": "New"}, ok=201),
     case("GET", "/users/{target}", P.LIST_ALL_USERS),
-    case("PATCH", "/users/{target}", ADMIN_OF_TARGET, refused_without=frozenset({P.ADMINISTRATE_USERS}),
-         body={"name": "Renamed"}),
+    case(
+        "PATCH",
+        "/users/{target}",
+        ADMIN_OF_TARGET,
+        refused_without=frozenset({P.ADMINISTRATE_USERS}),
+        body={"name": "Renamed"},
+    ),
     case("DELETE", "/users/{target}", ADMIN_OF_TARGET, refused_without=frozenset({P.ADMINISTRATE_USERS}), ok=204),
     case("POST", "/users/{target}/password-reset", ADMIN_OF_TARGET, refused_without=frozenset({P.ADMINISTRATE_USERS})),
-    case("PUT", "/users/{target}/permissions/list_all_rooms", {P.ADMINISTRATE_USERS, P.LIST_ALL_ROOMS},
-         refused_without=frozenset({P.ADMINISTRATE_USERS})),
-    case("PUT", "/users/{target}/permissions/list_all_rooms", {P.ADMINISTRATE_USERS, P.LIST_ALL_ROOMS},
-         refused_without=frozenset({P.LIST_ALL_ROOMS})),
+    case(
+        "PUT",
+        "/users/{target}/permissions/list_all_rooms",
+        {P.ADMINISTRATE_USERS, P.LIST_ALL_ROOMS},
+        refused_without=frozenset({P.ADMINISTRATE_USERS}),
+    ),
+    case(
+        "PUT",
+        "/users/{target}/permissions/list_all_rooms",
+        {P.ADMINISTRATE_USERS, P.LIST_ALL_ROOMS},
+        refused_without=frozenset({P.LIST_ALL_ROOMS}),
+    ),
     case("DELETE", "/users/{target}/permissions/create_room", {P.ADMINISTRATE_USERS, P.CREATE_ROOM}),
     case("GET", "/company"),
     case("PATCH", "/company", P.MANAGE_COMPANY_SETTINGS, body={"privacy_notice": "We keep nothing."}),
@@ -73,8 +91,13 @@ CASES = [
     case("GET", "/audit-events", P.MANAGE_COMPANY_SETTINGS),
     case("GET", "/audit-events.csv", P.MANAGE_COMPANY_SETTINGS),
     case("GET", "/add-ins", P.MANAGE_COMPANY_SETTINGS),
-    case("POST", "/add-ins", P.MANAGE_COMPANY_SETTINGS, body={"name": "CRM", "kind": "webhook",
-                                                           "url": "https://crm.example/hook", "secret": True}, ok=201),
+    case(
+        "POST",
+        "/add-ins",
+        P.MANAGE_COMPANY_SETTINGS,
+        body={"name": "CRM", "kind": "webhook", "url": "https://crm.example/hook", "secret": True},
+        ok=201,
+    ),
     case("GET", "/add-ins/{add_in}", P.MANAGE_COMPANY_SETTINGS),
     case("PATCH", "/add-ins/{add_in}", P.MANAGE_COMPANY_SETTINGS, body={"enabled": False}),
     case("DELETE", "/add-ins/{add_in}", P.MANAGE_COMPANY_SETTINGS, ok=204),
@@ -109,15 +132,29 @@ async def scene(world):
     organizer = await world.user(a)
     department = (await world.client.post(f"{ME}/departments", headers=a.headers, json={"name": "Ops"})).json()
     room = (await world.client.post(f"{ME}/rooms", headers=a.headers, json={"name": "Board"})).json()
-    await world.client.put(f"{ME}/rooms/{room['id']}/access/{organizer.id}", headers=a.headers,
-                           json={"role": "organizer"})
+    await world.client.put(
+        f"{ME}/rooms/{room['id']}/access/{organizer.id}", headers=a.headers, json={"role": "organizer"}
+    )
     await world.api_key(a, target)
     key_id = (await world.client.get(f"{ME}/api-keys", headers=a.headers)).json()["items"][0]["id"]
-    add_in = (await world.client.post(f"{ME}/add-ins", headers=a.headers, json={
-        "name": "Helpdesk", "kind": "link", "url": "https://help.example/", "secret": True})).json()["add_in"]
+    add_in = (
+        await world.client.post(
+            f"{ME}/add-ins",
+            headers=a.headers,
+            json={"name": "Helpdesk", "kind": "link", "url": "https://help.example/", "secret": True},
+        )
+    ).json()["add_in"]
     link = (await world.client.post(f"{ME}/rooms/{room['id']}/group-links", headers=a.headers, json={})).json()
-    ids = {"target": target.id, "room": room["id"], "department": department["id"], "key": key_id,
-           "organizer": organizer.id, "add_in": add_in["id"], "link": link["link"]["id"], "link_secret": link["secret"]}
+    ids = {
+        "target": target.id,
+        "room": room["id"],
+        "department": department["id"],
+        "key": key_id,
+        "organizer": organizer.id,
+        "add_in": add_in["id"],
+        "link": link["link"]["id"],
+        "link_secret": link["secret"],
+    }
     return a, b, ids
 
 

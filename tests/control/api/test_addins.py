@@ -15,8 +15,11 @@ HOOK = {"name": "Ticketing", "kind": "webhook", "url": "https://hooks.example.co
 
 async def audit_rows(app) -> list[AuditEvent]:
     async with app.state.context() as ctx:
-        return list(await ctx.session.scalars(
-            select(AuditEvent).where(AuditEvent.target_type == "add_in").order_by(AuditEvent.id)))
+        return list(
+            await ctx.session.scalars(
+                select(AuditEvent).where(AuditEvent.target_type == "add_in").order_by(AuditEvent.id)
+            )
+        )
 
 
 async def test_create_list_get_update_delete(world, client, app):
@@ -27,8 +30,11 @@ async def test_create_list_get_update_delete(world, client, app):
     assert body["secret"] is None
     add_in = body["add_in"]
     assert add_in["url"] == HOOK["url"] and add_in["enabled"] is True and add_in["has_secret"] is False
-    link = await client.post(f"{V1}/add-ins", headers=admin.headers,
-                             json={"name": "Booking", "kind": "link", "url": "http://book.example/", "enabled": False})
+    link = await client.post(
+        f"{V1}/add-ins",
+        headers=admin.headers,
+        json={"name": "Booking", "kind": "link", "url": "http://book.example/", "enabled": False},
+    )
     assert link.status_code == 201
 
     listed = (await client.get(f"{V1}/add-ins", headers=admin.headers)).json()
@@ -42,8 +48,11 @@ async def test_create_list_get_update_delete(world, client, app):
 
     got = await client.get(f"{V1}/add-ins/{add_in['id']}", headers=admin.headers)
     assert got.json() == add_in
-    patched = await client.patch(f"{V1}/add-ins/{add_in['id']}", headers=admin.headers,
-                                 json={"enabled": False, "url": "https://hooks.example.com/v2"})
+    patched = await client.patch(
+        f"{V1}/add-ins/{add_in['id']}",
+        headers=admin.headers,
+        json={"enabled": False, "url": "https://hooks.example.com/v2"},
+    )
     assert patched.status_code == 200 and patched.json()["enabled"] is False
     assert patched.json()["url"] == "https://hooks.example.com/v2"
     assert patched.json()["updated_at"] >= add_in["updated_at"]
@@ -90,8 +99,11 @@ async def test_the_secret_is_shown_once_stored_hashed_and_never_audited(world, c
 async def test_a_url_change_is_audited_by_fingerprint(world, client, app):
     admin = await world.company()
     add_in = (await client.post(f"{V1}/add-ins", headers=admin.headers, json=HOOK)).json()["add_in"]
-    await client.patch(f"{V1}/add-ins/{add_in['id']}", headers=admin.headers,
-                       json={"url": "https://hooks.example.com/services/T0/B0/other"})
+    await client.patch(
+        f"{V1}/add-ins/{add_in['id']}",
+        headers=admin.headers,
+        json={"url": "https://hooks.example.com/services/T0/B0/other"},
+    )
     event = (await audit_rows(app))[-1]
     assert event.action == "add_in.updated"
     assert event.before["url_sha256"] != event.after["url_sha256"]
@@ -101,11 +113,26 @@ async def test_a_url_change_is_audited_by_fingerprint(world, client, app):
     assert len(await audit_rows(app)) == 2
 
 
-@pytest.mark.parametrize("url", [
-    "ftp://files.example/", "javascript:alert(1)", "https://", "http:///path", "https://user:pw@x.example/",
-    "https://x.example:99999/", "https://x.example:0/", "http://[::1", "https://x.example/a b", "x" * 2001,
-    "//x.example/", "https://x.example/\x00", "https://[::1]/", "https://x.example:/", "https://exämple.com/",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://files.example/",
+        "javascript:alert(1)",
+        "https://",
+        "http:///path",
+        "https://user:pw@x.example/",
+        "https://x.example:99999/",
+        "https://x.example:0/",
+        "http://[::1",
+        "https://x.example/a b",
+        "x" * 2001,
+        "//x.example/",
+        "https://x.example/\x00",
+        "https://[::1]/",
+        "https://x.example:/",
+        "https://exämple.com/",
+    ],
+)
 async def test_urls_other_than_http_and_https_are_refused(world, client, app, url):
     admin = await world.company()
     response = await client.post(f"{V1}/add-ins", headers=admin.headers, json={**HOOK, "url": url})
@@ -122,8 +149,9 @@ async def test_names_are_unique_within_a_company_and_kinds_are_known(world, clie
     assert taken.status_code == 409 and taken.json()["error"]["code"] == "add_in_name_taken"
     assert (await client.post(f"{V1}/add-ins", headers=other.headers, json=HOOK)).status_code == 201
     second = (await client.post(f"{V1}/add-ins", headers=admin.headers, json={**HOOK, "name": "Other"})).json()
-    renamed = await client.patch(f"{V1}/add-ins/{second['add_in']['id']}", headers=admin.headers,
-                                 json={"name": "Ticketing"})
+    renamed = await client.patch(
+        f"{V1}/add-ins/{second['add_in']['id']}", headers=admin.headers, json={"name": "Ticketing"}
+    )
     assert renamed.status_code == 409
     plugin = await client.post(f"{V1}/add-ins", headers=admin.headers, json={**HOOK, "kind": "plugin"})
     assert plugin.status_code == 422
@@ -133,8 +161,9 @@ async def test_a_company_holds_a_bounded_number_of_add_ins(world, client, monkey
     monkeypatch.setattr(addins_service, "MAX_ADD_INS", 2)
     admin = await world.company()
     for n in range(2):
-        assert (await client.post(f"{V1}/add-ins", headers=admin.headers,
-                                  json={**HOOK, "name": f"A{n}"})).status_code == 201
+        assert (
+            await client.post(f"{V1}/add-ins", headers=admin.headers, json={**HOOK, "name": f"A{n}"})
+        ).status_code == 201
     full = await client.post(f"{V1}/add-ins", headers=admin.headers, json={**HOOK, "name": "A3"})
     assert full.status_code == 409 and full.json()["error"]["code"] == "quota_exceeded"
 
@@ -149,8 +178,9 @@ async def test_only_settings_managers_and_only_their_company(world, client):
         assert response.status_code == 403 and response.json()["error"]["code"] == "permission_required"
     for caller in (b, await world.api_key(b, b)):
         assert (await client.get(f"{V1}/add-ins/{add_in['id']}", headers=caller.headers)).status_code == 404
-        assert (await client.patch(f"{V1}/add-ins/{add_in['id']}", headers=caller.headers,
-                                   json={"enabled": False})).status_code == 404
+        assert (
+            await client.patch(f"{V1}/add-ins/{add_in['id']}", headers=caller.headers, json={"enabled": False})
+        ).status_code == 404
         assert (await client.get(f"{V1}/add-ins", headers=caller.headers)).json()["total"] == 0
     settings_key = await world.api_key(a, a)
     assert (await client.get(f"{V1}/add-ins", headers=settings_key.headers)).json()["total"] == 1

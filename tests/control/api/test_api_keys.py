@@ -14,8 +14,9 @@ async def test_a_create_rooms_only_key_creates_rooms_and_nothing_else(world, cli
     assert created.status_code == 201 and created.json()["role"] == "organizer"
     assert (await client.get(f"{V1}/users", headers=key.headers)).status_code == 403
     assert (await client.post(f"{V1}/departments", headers=key.headers, json={"name": "D"})).status_code == 403
-    event = (await client.get(f"{V1}/audit-events", headers=admin.headers,
-                              params={"action": "room.created"})).json()["items"][0]
+    event = (await client.get(f"{V1}/audit-events", headers=admin.headers, params={"action": "room.created"})).json()[
+        "items"
+    ][0]
     assert event["actor_user_id"] == profile.id and event["actor_api_key_id"] is not None
 
 
@@ -25,8 +26,9 @@ async def test_the_secret_is_shown_once_stored_hashed_and_last_use_recorded(worl
     from control.store.models import ApiKey
 
     admin = await world.company()
-    created = (await client.post(f"{V1}/api-keys", headers=admin.headers,
-                                 json={"name": "ci", "user_id": admin.id})).json()
+    created = (
+        await client.post(f"{V1}/api-keys", headers=admin.headers, json={"name": "ci", "user_id": admin.id})
+    ).json()
     secret, key_id = created["secret"], created["key"]["id"]
     assert created["key"]["last_used_at"] is None
     listed = await client.get(f"{V1}/api-keys", headers=admin.headers)
@@ -62,8 +64,9 @@ async def test_keys_of_another_company_see_nothing_here(world, client):
     a = await world.company("a")
     b = await world.company("b")
     b_key = await world.api_key(b, b)
-    a_key_id = (await client.post(f"{V1}/api-keys", headers=a.headers,
-                                  json={"name": "k", "user_id": a.id})).json()["key"]["id"]
+    a_key_id = (await client.post(f"{V1}/api-keys", headers=a.headers, json={"name": "k", "user_id": a.id})).json()[
+        "key"
+    ]["id"]
     assert (await client.get(f"{V1}/api-keys/{a_key_id}", headers=b_key.headers)).status_code == 404
     assert (await client.delete(f"{V1}/api-keys/{a_key_id}", headers=b_key.headers)).status_code == 404
     assert (await client.get(f"{V1}/users/{a.id}", headers=b_key.headers)).status_code == 404

@@ -32,8 +32,13 @@ async def setup_meeting(world, client, *, ended: bool = True):  # type: ignore[n
     plain = await world.user(admin, [P.LIST_ALL_ROOMS, P.CREATE_ROOM, P.ADMINISTRATE_USERS])
     room = (await client.post(f"{V1}/rooms", headers=admin.headers, json={"name": "Board"})).json()
     async with world.context() as ctx:
-        meeting = Meeting(company_id=admin.company_id, room_id=room["id"], opened_by=opener.id, started_at=base,
-                          ended_at=t(300) if ended else None)
+        meeting = Meeting(
+            company_id=admin.company_id,
+            room_id=room["id"],
+            opened_by=opener.id,
+            started_at=base,
+            ended_at=t(300) if ended else None,
+        )
         ctx.session.add(meeting)
         await ctx.session.flush()
         r = AttendanceRecorder(ctx.session, admin.company_id)
@@ -69,10 +74,11 @@ async def test_json_report_for_an_administrator(world, client):
 
 async def test_csv_report(world, client):
     admin, opener, moderator, plain, meeting_id = await setup_meeting(world, client)
-    response = await client.get(f"{V1}/meetings/{meeting_id}/attendance", headers=admin.headers,
-                                params={"format": "csv"})
+    response = await client.get(
+        f"{V1}/meetings/{meeting_id}/attendance", headers=admin.headers, params={"format": "csv"}
+    )
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
-    assert f'attendance-{meeting_id}.csv' in response.headers["content-disposition"]
+    assert f"attendance-{meeting_id}.csv" in response.headers["content-disposition"]
     reader = csv.DictReader(io.StringIO(response.text))
     assert tuple(reader.fieldnames or ()) == tuple(CSV_COLUMNS)
     rows = list(reader)

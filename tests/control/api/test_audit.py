@@ -12,8 +12,15 @@ async def test_every_administrative_change_is_logged_with_before_and_after(world
     await client.patch(f"{V1}/rooms/{room['id']}", headers=admin.headers, json={"chat": False})
     await client.delete(f"{V1}/rooms/{room['id']}", headers=admin.headers)
     events = (await client.get(f"{V1}/audit-events", headers=admin.headers)).json()["items"]
-    assert [e["action"] for e in events] == ["room.deleted", "room.updated", "room.created", "user.permission_granted",
-                                             "user.invited", "user.created", "company.created"]
+    assert [e["action"] for e in events] == [
+        "room.deleted",
+        "room.updated",
+        "room.created",
+        "user.permission_granted",
+        "user.invited",
+        "user.created",
+        "company.created",
+    ]
     updated = events[1]
     assert updated["before"]["chat"] is True and updated["after"]["chat"] is False
     granted = events[3]
@@ -25,8 +32,9 @@ async def test_filters_and_pages(world, client):
     admin = await world.company()
     for n in range(3):
         await client.post(f"{V1}/rooms", headers=admin.headers, json={"name": f"R{n}"})
-    rooms = (await client.get(f"{V1}/audit-events", headers=admin.headers,
-                              params={"target_type": "room", "limit": 2})).json()
+    rooms = (
+        await client.get(f"{V1}/audit-events", headers=admin.headers, params={"target_type": "room", "limit": 2})
+    ).json()
     assert rooms["total"] == 3 and len(rooms["items"]) == 2
     mine = (await client.get(f"{V1}/audit-events", headers=admin.headers, params={"actor_user_id": admin.id})).json()
     assert mine["total"] == 3
@@ -39,7 +47,7 @@ async def test_filters_and_pages(world, client):
 
 async def test_csv_export(world, client):
     admin = await world.company()
-    await client.patch(f"{V1}/company", headers=admin.headers, json={"name": "=HYPERLINK(\"x\")"})
+    await client.patch(f"{V1}/company", headers=admin.headers, json={"name": '=HYPERLINK("x")'})
     response = await client.get(f"{V1}/audit-events.csv", headers=admin.headers, params={"action": "company.updated"})
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.text)))

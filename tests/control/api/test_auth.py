@@ -28,20 +28,27 @@ async def test_login_gives_a_short_lived_access_token_and_a_refresh_token(world,
 async def test_login_refusals_do_not_tell_which_part_was_wrong(world, client):
     admin = await world.company("acme")
     await world.company("other")
-    for slug, email, password in [("acme", admin.email, "wrong password"), ("nope", admin.email, PASSWORD),
-                                  ("acme", "nobody@acme.example", PASSWORD), ("other", admin.email, PASSWORD)]:
+    for slug, email, password in [
+        ("acme", admin.email, "wrong password"),
+        ("nope", admin.email, PASSWORD),
+        ("acme", "nobody@acme.example", PASSWORD),
+        ("other", admin.email, PASSWORD),
+    ]:
         response = await login(client, slug, email, password)
         assert response.status_code == 401
-        assert response.json()["error"] == {"code": "invalid_credentials",
-                                            "message": "unknown company, email or password"}
+        assert response.json()["error"] == {
+            "code": "invalid_credentials",
+            "message": "unknown company, email or password",
+        }
 
 
 async def test_credentials_are_checked(client):
-    for headers, message in [({}, "missing Authorization header"),
-                             ({"Authorization": "Basic abc"},
-                              "Authorization header must be 'Bearer <token or API key>'"),
-                             (bearer("not-a-jwt"), "access token invalid"),
-                             (bearer("pdm_unknown"), "API key unknown or revoked")]:
+    for headers, message in [
+        ({}, "missing Authorization header"),
+        ({"Authorization": "Basic abc"}, "Authorization header must be 'Bearer <token or API key>'"),
+        (bearer("not-a-jwt"), "access token invalid"),
+        (bearer("pdm_unknown"), "API key unknown or revoked"),
+    ]:
         response = await client.get(f"{V1}/me", headers=headers)
         assert response.status_code == 401 and response.json()["error"]["message"] == message
         assert response.headers["www-authenticate"] == "Bearer"
@@ -55,8 +62,7 @@ async def test_expired_and_forged_access_tokens_are_refused(world, client):
     admin = await world.company()
     me = (await client.get(f"{V1}/me", headers=admin.headers)).json()
     claims = tokens.verify(world.token_key, admin.token)
-    expired = tokens.issue(world.token_key, claims, timedelta(minutes=1),
-                           now=datetime.now(UTC) - timedelta(hours=1))
+    expired = tokens.issue(world.token_key, claims, timedelta(minutes=1), now=datetime.now(UTC) - timedelta(hours=1))
     forged = tokens.issue("another-key-another-key-another-key!!", claims, timedelta(minutes=5))
     assert (await client.get(f"{V1}/me", headers=bearer(expired))).json()["error"]["message"] == "access token expired"
     assert (await client.get(f"{V1}/me", headers=bearer(forged))).status_code == 401
@@ -88,12 +94,18 @@ async def test_logout_revokes_the_access_and_refresh_tokens_of_that_session_only
 async def test_password_change_revokes_every_session(world, client):
     admin = await world.company("acme")
     other = (await login(client, "acme", admin.email)).json()
-    wrong = await client.post(f"{V1}/auth/password", headers=admin.headers,
-                              json={"current_password": "not it", "new_password": "brand new password"})
+    wrong = await client.post(
+        f"{V1}/auth/password",
+        headers=admin.headers,
+        json={"current_password": "not it", "new_password": "brand new password"},
+    )
     assert wrong.status_code == 403 and wrong.json()["error"]["code"] == "wrong_password"
     assert (await login(client, "acme", admin.email)).status_code == 200
-    response = await client.post(f"{V1}/auth/password", headers=admin.headers,
-                                 json={"current_password": PASSWORD, "new_password": "brand new password"})
+    response = await client.post(
+        f"{V1}/auth/password",
+        headers=admin.headers,
+        json={"current_password": PASSWORD, "new_password": "brand new password"},
+    )
     assert response.status_code == 204
     for token in (admin.token, other["access_token"]):
         assert (await client.get(f"{V1}/me", headers=bearer(token))).status_code == 401
@@ -104,8 +116,9 @@ async def test_password_change_revokes_every_session(world, client):
 
 async def test_short_new_password_is_refused(world, client):
     admin = await world.company("acme")
-    response = await client.post(f"{V1}/auth/password", headers=admin.headers,
-                                 json={"current_password": PASSWORD, "new_password": "short"})
+    response = await client.post(
+        f"{V1}/auth/password", headers=admin.headers, json={"current_password": PASSWORD, "new_password": "short"}
+    )
     assert response.status_code == 422
     assert response.json()["error"]["details"][0]["field"] == "body.new_password"
 
@@ -117,14 +130,18 @@ async def test_an_invited_user_is_pending_until_it_sets_a_password(world, client
     assert invited["user"]["pending"] is True and invited["user"]["email"] == "bob@acme.example"
     assert (await login(client, "acme", "bob@acme.example", "")).status_code == 422
     assert (await login(client, "acme", "bob@acme.example", "anything at all")).status_code == 401
-    accepted = await client.post(f"{V1}/auth/accept-invitation",
-                                 json={"invitation_token": invited["invitation_token"], "password": "bobs password"})
+    accepted = await client.post(
+        f"{V1}/auth/accept-invitation",
+        json={"invitation_token": invited["invitation_token"], "password": "bobs password"},
+    )
     assert accepted.status_code == 200
     me = (await client.get(f"{V1}/me", headers=bearer(accepted.json()["access_token"]))).json()
     assert me["pending"] is False and me["permissions"] == [P.CREATE_ROOM]
     assert (await login(client, "acme", "bob@acme.example", "bobs password")).status_code == 200
-    reused = await client.post(f"{V1}/auth/accept-invitation",
-                               json={"invitation_token": invited["invitation_token"], "password": "other password"})
+    reused = await client.post(
+        f"{V1}/auth/accept-invitation",
+        json={"invitation_token": invited["invitation_token"], "password": "other password"},
+    )
     assert reused.status_code == 401 and reused.json()["error"]["code"] == "invalid_invitation"
 
 
@@ -134,14 +151,20 @@ async def test_an_expired_invitation_is_refused(world, client, app):
     from control.store.models import User
 
     admin = await world.company("acme")
-    invited = (await client.post(f"{V1}/users", headers=admin.headers,
-                                 json={"email": "late@acme.example", "name": "Late"})).json()
+    invited = (
+        await client.post(f"{V1}/users", headers=admin.headers, json={"email": "late@acme.example", "name": "Late"})
+    ).json()
     async with app.state.context() as ctx:
-        await ctx.session.execute(update(User).where(User.id == invited["user"]["id"]).values(
-            invitation_expires_at=ctx.now() - timedelta(seconds=1)))
+        await ctx.session.execute(
+            update(User)
+            .where(User.id == invited["user"]["id"])
+            .values(invitation_expires_at=ctx.now() - timedelta(seconds=1))
+        )
         await ctx.session.commit()
-    response = await client.post(f"{V1}/auth/accept-invitation",
-                                 json={"invitation_token": invited["invitation_token"], "password": "late password"})
+    response = await client.post(
+        f"{V1}/auth/accept-invitation",
+        json={"invitation_token": invited["invitation_token"], "password": "late password"},
+    )
     assert response.status_code == 401
 
 

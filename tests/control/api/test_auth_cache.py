@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text, update
 
+from contract.acks import Ack as Applied
 from control.domain.moderation import Action
 from control.domain.permissions import Permission as P
-from contract.acks import Ack as Applied
 from control.engines import WorkerInfo
 from control.meetings.service import Link, MeetingService
 from control.security import principals
@@ -47,6 +47,7 @@ async def test_a_cached_principal_needs_no_store_read(world, client, app) -> Non
         statements.append(statement)
 
     from sqlalchemy import event
+
     sync = app.state.engine.sync_engine
     event.listen(sync, "before_cursor_execute", seen)
     try:
@@ -87,8 +88,11 @@ async def test_password_change_revokes_every_session(world, client, app) -> None
     second = await world.login(admin.company_slug, admin.email)
     await cached(app, client, admin.headers)
     await cached(app, client, second.headers)
-    response = await client.post(f"{V1}/auth/password", headers=admin.headers,
-                                 json={"current_password": world.password, "new_password": "another long password"})
+    response = await client.post(
+        f"{V1}/auth/password",
+        headers=admin.headers,
+        json={"current_password": world.password, "new_password": "another long password"},
+    )
     assert response.status_code == 204, response.text
     for actor in (admin, second):
         assert (await client.get(f"{V1}/me", headers=actor.headers)).status_code == 401
@@ -109,13 +113,15 @@ async def test_permission_revoked_then_granted(world, client, app) -> None:
     for credential in (user, key):
         await cached(app, client, credential.headers)
         assert (await client.get(f"{V1}/users", headers=credential.headers)).status_code == 200
-    assert (await client.delete(f"{V1}/users/{user.id}/permissions/list_all_users",
-                                headers=admin.headers)).status_code == 200
+    assert (
+        await client.delete(f"{V1}/users/{user.id}/permissions/list_all_users", headers=admin.headers)
+    ).status_code == 200
     for credential in (user, key):
         assert (await client.get(f"{V1}/users", headers=credential.headers)).status_code == 403
         await cached(app, client, credential.headers)
-    assert (await client.put(f"{V1}/users/{user.id}/permissions/list_all_users",
-                             headers=admin.headers)).status_code == 200
+    assert (
+        await client.put(f"{V1}/users/{user.id}/permissions/list_all_users", headers=admin.headers)
+    ).status_code == 200
     for credential in (user, key):
         assert (await client.get(f"{V1}/users", headers=credential.headers)).status_code == 200
 
@@ -187,8 +193,9 @@ class AckingRegistry:
         return [self.worker("w1")]
 
     def worker(self, worker_id: str) -> WorkerInfo:
-        return WorkerInfo(worker_id, ("127.0.0.1", 1), [("127.0.0.1", 1)], [("sha-256", "AB")], ["webrtc"], True, 0,
-                          {}, None)
+        return WorkerInfo(
+            worker_id, ("127.0.0.1", 1), [("127.0.0.1", 1)], [("sha-256", "AB")], ["webrtc"], True, 0, {}, None
+        )
 
     def table(self, worker_id: str) -> list[dict[str, Any]]:
         return []
@@ -201,6 +208,7 @@ class AckingRegistry:
 def link() -> Link:
     async def close(code: int, reason: str) -> None:
         pass
+
     return Link(lambda frame: None, close)
 
 
@@ -209,8 +217,11 @@ async def meeting(world, client, app):  # type: ignore[no-untyped-def]
     admin = await world.company()
     ann = await world.user(admin, name="Ann")
     room = (await client.post(f"{V1}/rooms", headers=admin.headers, json={"name": "Cached"})).json()
-    assert (await client.put(f"{V1}/rooms/{room['id']}/access/{ann.id}", headers=admin.headers,
-                             json={"role": "participant"})).status_code == 204
+    assert (
+        await client.put(
+            f"{V1}/rooms/{room['id']}/access/{ann.id}", headers=admin.headers, json={"role": "participant"}
+        )
+    ).status_code == 204
     real = app.state.meetings
     service = MeetingService(app.state.context, AckingRegistry())  # type: ignore[arg-type]
     app.state.meetings = service
@@ -225,14 +236,16 @@ async def meeting(world, client, app):  # type: ignore[no-untyped-def]
 async def test_removed_or_banned_people_lose_their_tokens(meeting, client, app, action) -> None:
     admin, ann, live, organizer, target = meeting
     await cached(app, client, ann.headers)
-    response = await client.post(f"{V1}/meetings/{live.id}/actions", headers=admin.headers,
-                                 json={"action": str(action), "target": target})
+    response = await client.post(
+        f"{V1}/meetings/{live.id}/actions", headers=admin.headers, json={"action": str(action), "target": target}
+    )
     assert response.status_code == 200, response.text
     assert (await client.get(f"{V1}/me", headers=ann.headers)).status_code == 401
 
 
-async def test_acting_needs_no_store_read_for_a_participant_and_others_still_get_404(world, meeting, client,
-                                                                                     app) -> None:
+async def test_acting_needs_no_store_read_for_a_participant_and_others_still_get_404(
+    world, meeting, client, app
+) -> None:
     admin, ann, live, organizer, target = meeting
     path = f"{V1}/meetings/{live.id}/actions"
     body = {"action": "revoke_permission", "target": target, "capability": "microphone"}
@@ -243,6 +256,7 @@ async def test_acting_needs_no_store_read_for_a_participant_and_others_still_get
         statements.append(statement)
 
     from sqlalchemy import event
+
     sync = app.state.engine.sync_engine
     event.listen(sync, "before_cursor_execute", seen)
     try:

@@ -30,10 +30,20 @@ async def chat_meeting(world, client):  # type: ignore[no-untyped-def]
         speakers = {"pa": (ann.id, "Ann"), "pb": (bob.id, "Bob"), "pg": ("guest-key", "Guest")}
 
         async def say(sender: str, text: str, to: str | None = None) -> None:
-            await messages.add(ChatMessage(
-                meeting_id=meeting.id, sent_at=T0, sender_person=speakers[sender][0], sender_participant=sender,
-                sender_name=speakers[sender][1], recipient_person=speakers[to][0] if to else None,
-                recipient_participant=to, recipient_name=speakers[to][1] if to else None, text=text))
+            await messages.add(
+                ChatMessage(
+                    meeting_id=meeting.id,
+                    sent_at=T0,
+                    sender_person=speakers[sender][0],
+                    sender_participant=sender,
+                    sender_name=speakers[sender][1],
+                    recipient_person=speakers[to][0] if to else None,
+                    recipient_participant=to,
+                    recipient_name=speakers[to][1] if to else None,
+                    text=text,
+                )
+            )
+
         await say("pa", "hello <everyone>")
         await say("pa", "ann to bob", "pb")
         await say("pg", "guest to ann", "pa")

@@ -14,11 +14,13 @@ async def test_members_see_name_and_notice_managers_also_quotas(world, client):
 
 async def test_settings_managers_change_name_and_notice_and_it_is_audited(world, client):
     admin = await world.company("acme")
-    response = await client.patch(f"{V1}/company", headers=admin.headers,
-                                  json={"name": "Acme GmbH", "privacy_notice": "Line 1\nLine 2"})
+    response = await client.patch(
+        f"{V1}/company", headers=admin.headers, json={"name": "Acme GmbH", "privacy_notice": "Line 1\nLine 2"}
+    )
     assert response.status_code == 200 and response.json()["privacy_notice"] == "Line 1\nLine 2"
-    events = (await client.get(f"{V1}/audit-events", headers=admin.headers,
-                               params={"action": "company.updated"})).json()["items"]
+    events = (
+        await client.get(f"{V1}/audit-events", headers=admin.headers, params={"action": "company.updated"})
+    ).json()["items"]
     assert events[0]["before"] == {"name": "Acme", "privacy_notice": ""}
     assert events[0]["after"] == {"name": "Acme GmbH", "privacy_notice": "Line 1\nLine 2"}
     assert events[0]["actor_user_id"] == admin.id

@@ -30,11 +30,18 @@ async def _prepare(settings_: Settings) -> str:
     await migrate.upgrade(engine)
     async with create_sessionmaker(engine)() as session:
         ctx = Context(session=session, settings=settings_, token_key=settings_.token_key or "")
-        company, admin = await companies.bootstrap(ctx, slug="fuzz", name="Fuzz", email="admin@fuzz.example",
-                                                   password="fuzzing password", admin_name="Admin",
-                                                   quotas=Quotas(1000, 1000, 1000))
-        principal = Principal(company_id=company.id, user_id=admin.id,
-                              permissions=await Users(session, company.id).permissions(admin.id))
+        company, admin = await companies.bootstrap(
+            ctx,
+            slug="fuzz",
+            name="Fuzz",
+            email="admin@fuzz.example",
+            password="fuzzing password",
+            admin_name="Admin",
+            quotas=Quotas(1000, 1000, 1000),
+        )
+        principal = Principal(
+            company_id=company.id, user_id=admin.id, permissions=await Users(session, company.id).permissions(admin.id)
+        )
         key = await api_keys.create(ctx, principal, name="fuzzer", user_id=admin.id)
     await engine.dispose()
     return key.secret
@@ -64,7 +71,6 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True,
-          suppress_health_check=list(HealthCheck))
+@settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_no_server_error_and_responses_conform(case, admin_headers):
     case.call_and_validate(headers=admin_headers)

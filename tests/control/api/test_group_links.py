@@ -29,8 +29,9 @@ async def redeem(client, caller, secret):
 
 
 async def role_in(client, admin, room, user) -> str | None:
-    access = (await client.get(f"{V1}/rooms/{room['id']}/access", headers=admin.headers,
-                               params={"limit": 200})).json()["items"]
+    access = (await client.get(f"{V1}/rooms/{room['id']}/access", headers=admin.headers, params={"limit": 200})).json()[
+        "items"
+    ]
     return next((a["role"] for a in access if a["user_id"] == user.id), None)
 
 
@@ -55,8 +56,11 @@ async def test_redeeming_gives_access_with_the_links_role_once(world, client, ap
     assert await world.audit_count() == before
 
     async with app.state.context() as ctx:
-        events = list(await ctx.session.scalars(
-            select(AuditEvent).where(AuditEvent.target_type == "group_link").order_by(AuditEvent.id)))
+        events = list(
+            await ctx.session.scalars(
+                select(AuditEvent).where(AuditEvent.target_type == "group_link").order_by(AuditEvent.id)
+            )
+        )
         stored = (await ctx.session.scalars(select(GroupLink))).one()
     assert [e.action for e in events] == ["group_link.created", "group_link.redeemed"]
     assert events[1].actor_user_id == user.id
@@ -73,8 +77,9 @@ async def test_a_link_never_lowers_a_role_but_raises_one(world, client):
     participant_link = (await new_link(client, admin, room))["secret"]
     moderator_link = (await new_link(client, admin, room, role="moderator"))["secret"]
     organizer = await world.user(admin)
-    await client.put(f"{V1}/rooms/{room['id']}/access/{organizer.id}", headers=admin.headers,
-                     json={"role": "organizer"})
+    await client.put(
+        f"{V1}/rooms/{room['id']}/access/{organizer.id}", headers=admin.headers, json={"role": "organizer"}
+    )
     assert (await redeem(client, organizer, moderator_link)).json()["role"] == "organizer"
     assert (await redeem(client, organizer, participant_link)).json()["changed"] is False
     assert await role_in(client, admin, room, organizer) == "organizer"
@@ -83,16 +88,20 @@ async def test_a_link_never_lowers_a_role_but_raises_one(world, client):
     assert (await redeem(client, user, participant_link)).json()["role"] == "participant"
     raised = (await redeem(client, user, moderator_link)).json()
     assert raised == {"room_id": room["id"], "role": "moderator", "changed": True}
-    assert (await redeem(client, user, participant_link)).json() == {"room_id": room["id"], "role": "moderator",
-                                                                      "changed": False}
+    assert (await redeem(client, user, participant_link)).json() == {
+        "room_id": room["id"],
+        "role": "moderator",
+        "changed": False,
+    }
 
 
 async def test_organizer_links_do_not_exist(world, client):
     admin = await world.company()
     room = await room_of(client, admin)
     before = await world.audit_count()
-    response = await client.post(f"{V1}/rooms/{room['id']}/group-links", headers=admin.headers,
-                                 json={"role": "organizer"})
+    response = await client.post(
+        f"{V1}/rooms/{room['id']}/group-links", headers=admin.headers, json={"role": "organizer"}
+    )
     assert response.status_code == 422 and response.json()["error"]["details"][0]["field"] == "body.role"
     assert await world.audit_count() == before
 
@@ -103,10 +112,12 @@ async def test_revoked_and_expired_links_are_refused(world, client, app):
     user = await world.user(admin)
     created = await new_link(client, admin, room)
     link_id, secret = created["link"]["id"], created["secret"]
-    assert (await client.delete(f"{V1}/rooms/{room['id']}/group-links/{link_id}",
-                                headers=admin.headers)).status_code == 204
-    assert (await client.delete(f"{V1}/rooms/{room['id']}/group-links/{link_id}",
-                                headers=admin.headers)).status_code == 204  # idempotent
+    assert (
+        await client.delete(f"{V1}/rooms/{room['id']}/group-links/{link_id}", headers=admin.headers)
+    ).status_code == 204
+    assert (
+        await client.delete(f"{V1}/rooms/{room['id']}/group-links/{link_id}", headers=admin.headers)
+    ).status_code == 204  # idempotent
     revoked = await redeem(client, user, secret)
     assert revoked.status_code == 403 and revoked.json()["error"]["code"] == "group_link_revoked"
     got = (await client.get(f"{V1}/rooms/{room['id']}/group-links/{link_id}", headers=admin.headers)).json()
@@ -126,12 +137,14 @@ async def test_revoked_and_expired_links_are_refused(world, client, app):
     assert expired.status_code == 403 and expired.json()["error"]["code"] == "group_link_expired"
     assert await role_in(client, admin, room, later) is None and await world.audit_count() == before
 
-    past = await client.post(f"{V1}/rooms/{room['id']}/group-links", headers=admin.headers,
-                             json={"expires_at": "2001-01-01T00:00:00Z"})
+    past = await client.post(
+        f"{V1}/rooms/{room['id']}/group-links", headers=admin.headers, json={"expires_at": "2001-01-01T00:00:00Z"}
+    )
     assert past.status_code == 409 and past.json()["error"]["code"] == "expiry_in_past"
     for bad in ("2030-01-01T00:00:00", "2030-01-01", 1900000000, "9999-12-31T23:59:59-10:00"):
-        response = await client.post(f"{V1}/rooms/{room['id']}/group-links", headers=admin.headers,
-                                     json={"expires_at": bad})
+        response = await client.post(
+            f"{V1}/rooms/{room['id']}/group-links", headers=admin.headers, json={"expires_at": bad}
+        )
         assert response.status_code == 422, bad
 
 
@@ -147,11 +160,13 @@ async def test_a_link_limited_to_users_refuses_the_others(world, client):
     assert await role_in(client, admin, room, other) is None
 
     foreigner = await world.company()
-    unknown = await client.post(f"{V1}/rooms/{room['id']}/group-links", headers=admin.headers,
-                                json={"user_ids": [foreigner.id]})
+    unknown = await client.post(
+        f"{V1}/rooms/{room['id']}/group-links", headers=admin.headers, json={"user_ids": [foreigner.id]}
+    )
     assert unknown.status_code == 404
-    assert (await client.post(f"{V1}/rooms/{room['id']}/group-links", headers=admin.headers,
-                              json={"user_ids": []})).status_code == 422
+    assert (
+        await client.post(f"{V1}/rooms/{room['id']}/group-links", headers=admin.headers, json={"user_ids": []})
+    ).status_code == 422
 
 
 async def test_another_companys_users_keys_and_guests_cannot_redeem(world, client):
@@ -166,12 +181,15 @@ async def test_another_companys_users_keys_and_guests_cannot_redeem(world, clien
     assert unknown.status_code == 404
     assert (await client.post(f"{V1}/group-link-redemptions", json={"link": secret})).status_code == 401
 
-    invitation = (await client.post(f"{V1}/rooms/{room['id']}/invitations", headers=admin.headers,
-                                    json={"invitee_name": "Guest"})).json()["invitation"]
-    guest = (await client.post(f"{V1}/invitation-redemptions",
-                               json={"invitation": invitation, "browser": "b" * 32})).json()["guest_token"]
-    response = await client.post(f"{V1}/group-link-redemptions", headers={"Authorization": f"Bearer {guest}"},
-                                 json={"link": secret})
+    invitation = (
+        await client.post(f"{V1}/rooms/{room['id']}/invitations", headers=admin.headers, json={"invitee_name": "Guest"})
+    ).json()["invitation"]
+    guest = (
+        await client.post(f"{V1}/invitation-redemptions", json={"invitation": invitation, "browser": "b" * 32})
+    ).json()["guest_token"]
+    response = await client.post(
+        f"{V1}/group-link-redemptions", headers={"Authorization": f"Bearer {guest}"}, json={"link": secret}
+    )
     assert response.status_code == 401
 
 
@@ -189,22 +207,32 @@ async def test_the_rooms_organizer_manages_links_and_others_do_not(world, client
     admin = await world.company()
     room = await room_of(client, admin)
     organizer = await world.user(admin)
-    await client.put(f"{V1}/rooms/{room['id']}/access/{organizer.id}", headers=admin.headers,
-                     json={"role": "organizer"})
+    await client.put(
+        f"{V1}/rooms/{room['id']}/access/{organizer.id}", headers=admin.headers, json={"role": "organizer"}
+    )
     created = await new_link(client, organizer, room, role="moderator")
     listed = (await client.get(f"{V1}/rooms/{room['id']}/group-links", headers=organizer.headers)).json()
     assert [link["id"] for link in listed["items"]] == [created["link"]["id"]]
     assert created["secret"] not in json.dumps(listed)
 
     moderator = await world.user(admin)
-    await client.put(f"{V1}/rooms/{room['id']}/access/{moderator.id}", headers=admin.headers,
-                     json={"role": "moderator"})
+    await client.put(
+        f"{V1}/rooms/{room['id']}/access/{moderator.id}", headers=admin.headers, json={"role": "moderator"}
+    )
     lister = await world.user(admin, [P.LIST_ALL_ROOMS, P.CREATE_ROOM, P.ADMINISTRATE_USERS])
     for caller in (moderator, lister):
-        for method, path in (("GET", ""), ("POST", ""), ("GET", "/" + created["link"]["id"]),
-                             ("DELETE", "/" + created["link"]["id"])):
-            response = await client.request(method, f"{V1}/rooms/{room['id']}/group-links{path}",
-                                            headers=caller.headers, json={} if method == "POST" else None)
+        for method, path in (
+            ("GET", ""),
+            ("POST", ""),
+            ("GET", "/" + created["link"]["id"]),
+            ("DELETE", "/" + created["link"]["id"]),
+        ):
+            response = await client.request(
+                method,
+                f"{V1}/rooms/{room['id']}/group-links{path}",
+                headers=caller.headers,
+                json={} if method == "POST" else None,
+            )
             assert response.status_code == 403, (method, path, response.text)
             assert response.json()["error"]["code"] == "room_administration_required"
     stranger = await world.user(admin)
@@ -212,8 +240,9 @@ async def test_the_rooms_organizer_manages_links_and_others_do_not(world, client
     assert (await client.get(f"{V1}/rooms/{hidden['id']}/group-links", headers=stranger.headers)).status_code == 404
     # A link of another room is not found under this one.
     other = await room_of(client, admin, name="Other")
-    assert (await client.get(f"{V1}/rooms/{other['id']}/group-links/{created['link']['id']}",
-                             headers=admin.headers)).status_code == 404
+    assert (
+        await client.get(f"{V1}/rooms/{other['id']}/group-links/{created['link']['id']}", headers=admin.headers)
+    ).status_code == 404
 
 
 async def test_listing_pages_newest_first_and_rooms_take_their_links_along(world, client, app, monkeypatch):
@@ -225,13 +254,17 @@ async def test_listing_pages_newest_first_and_rooms_take_their_links_along(world
     assert full.status_code == 409 and full.json()["error"]["code"] == "quota_exceeded"
     await client.delete(f"{V1}/rooms/{room['id']}/group-links/{ids[0]}", headers=admin.headers)
     ids.append((await new_link(client, admin, room, name="L3"))["link"]["id"])
-    page = (await client.get(f"{V1}/rooms/{room['id']}/group-links", headers=admin.headers,
-                             params={"offset": 1, "limit": 2})).json()
+    page = (
+        await client.get(
+            f"{V1}/rooms/{room['id']}/group-links", headers=admin.headers, params={"offset": 1, "limit": 2}
+        )
+    ).json()
     assert page["total"] == 4 and len(page["items"]) == 2
     everything = (await client.get(f"{V1}/rooms/{room['id']}/group-links", headers=admin.headers)).json()["items"]
     assert {link["id"] for link in everything} == set(ids)
-    assert [link["created_at"] for link in everything] == sorted((link["created_at"] for link in everything),
-                                                                 reverse=True)
+    assert [link["created_at"] for link in everything] == sorted(
+        (link["created_at"] for link in everything), reverse=True
+    )
     assert (await client.delete(f"{V1}/rooms/{room['id']}", headers=admin.headers)).status_code == 204
     async with app.state.context() as ctx:
         assert (await ctx.session.scalars(select(GroupLink))).all() == []

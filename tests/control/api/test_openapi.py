@@ -68,7 +68,9 @@ def test_query_parameters_are_optional_and_never_null():
 
 def test_without_null():
     assert _without_null({"anyOf": [{"type": "integer"}, {"type": "null"}], "default": None, "title": "N"}) == {
-        "type": "integer", "title": "N"}
+        "type": "integer",
+        "title": "N",
+    }
     assert _without_null({"type": "string"}) == {"type": "string"}
 
 
@@ -104,4 +106,3 @@ def test_response_examples_fit_their_models():
         if e.response is not None:
             op = spec["paths"][V1 + e.path][e.method.lower()]
             e.response.model_validate(op["responses"][str(e.status)]["content"]["application/json"]["example"])
-

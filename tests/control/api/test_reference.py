@@ -23,16 +23,21 @@ def test_types_in_a_few_words():
     assert reference.type_of({"$ref": "#/components/schemas/Role"}, schemas) == '`"organizer"` | `"moderator"`'
     assert reference.type_of({"$ref": "#/components/schemas/Inner"}, schemas) == "object Inner"
     assert reference.type_of({"anyOf": [{"type": "integer", "minimum": 1}, {"type": "null"}]}, schemas) == (
-        "integer (≥ 1) or null")
-    assert reference.type_of({"type": "array", "items": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
-                              "maxItems": 3}, schemas) == "array of string (id: 32 hex digits) (at most 3)"
+        "integer (≥ 1) or null"
+    )
+    assert (
+        reference.type_of(
+            {"type": "array", "items": {"type": "string", "pattern": "^[0-9a-f]{32}$"}, "maxItems": 3}, schemas
+        )
+        == "array of string (id: 32 hex digits) (at most 3)"
+    )
     assert reference.type_of({"type": "string", "format": "date-time"}, schemas) == "string (ISO 8601 date-time)"
 
 
 def test_a_body_is_a_table_of_fields_and_an_example():
     spec = document(ENDPOINTS)
     text = reference.markdown(spec)
-    login = text[text.index("#### `POST /auth/login`"):text.index("#### `POST /auth/refresh`")]
+    login = text[text.index("#### `POST /auth/login`") : text.index("#### `POST /auth/refresh`")]
     assert "No credential." in login
     assert "| `company` | string | yes | the company's slug |" in login
     assert '```json\n{"company": "acme"' in login

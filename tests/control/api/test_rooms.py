@@ -19,9 +19,18 @@ async def test_create_with_features_and_defaults(world, client):
     admin = await world.company(max_participants=40)
     created = await room(client, admin, name="Board", waiting_room=True, chat=False, screen_share=False)
     assert created | {"id": None, "created_at": None} == {
-        "id": None, "created_at": None, "name": "Board", "department_id": None, "hidden": False,
-        "waiting_room": True, "chat": False, "screen_share": False, "max_participants": 40, "role": "organizer",
-        "online": 0}
+        "id": None,
+        "created_at": None,
+        "name": "Board",
+        "department_id": None,
+        "hidden": False,
+        "waiting_room": True,
+        "chat": False,
+        "screen_share": False,
+        "max_participants": 40,
+        "role": "organizer",
+        "online": 0,
+    }
 
 
 async def test_quotas_bound_rooms_and_their_size(world, client):
@@ -43,8 +52,9 @@ async def test_hidden_rooms_are_absent_without_access(world, client):
     assert await names(client, lister, q="secret") == []
     assert (await client.get(f"{V1}/rooms/{secret['id']}", headers=lister.headers)).status_code == 404
     assert await names(client, member) == []
-    await client.put(f"{V1}/rooms/{secret['id']}/access/{member.id}", headers=admin.headers,
-                     json={"role": "participant"})
+    await client.put(
+        f"{V1}/rooms/{secret['id']}/access/{member.id}", headers=admin.headers, json={"role": "participant"}
+    )
     assert await names(client, member, q="SECRET") == ["Secret board"]
     assert (await client.get(f"{V1}/rooms/{secret['id']}", headers=member.headers)).json()["role"] == "participant"
     assert await names(client, admin) == ["Open board", "Secret board"]
@@ -55,13 +65,15 @@ async def test_organizers_administer_their_rooms_only(world, client):
     creator = await world.user(admin, [P.CREATE_ROOM, P.LIST_ALL_ROOMS])
     own = await room(client, creator, name="Mine")
     other = await room(client, admin, name="Theirs")
-    assert (await client.patch(f"{V1}/rooms/{own['id']}", headers=creator.headers,
-                               json={"waiting_room": True})).json()["waiting_room"] is True
+    assert (await client.patch(f"{V1}/rooms/{own['id']}", headers=creator.headers, json={"waiting_room": True})).json()[
+        "waiting_room"
+    ] is True
     refused = await client.patch(f"{V1}/rooms/{other['id']}", headers=creator.headers, json={"chat": False})
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "room_administration_required"
     moderator = await world.user(admin)
-    await client.put(f"{V1}/rooms/{own['id']}/access/{moderator.id}", headers=creator.headers,
-                     json={"role": "moderator"})
+    await client.put(
+        f"{V1}/rooms/{own['id']}/access/{moderator.id}", headers=creator.headers, json={"role": "moderator"}
+    )
     assert (await client.delete(f"{V1}/rooms/{own['id']}", headers=moderator.headers)).status_code == 403
     access = (await client.get(f"{V1}/rooms/{own['id']}/access", headers=creator.headers)).json()["items"]
     assert {(a["user_id"], a["role"]) for a in access} == {(creator.id, "organizer"), (moderator.id, "moderator")}
@@ -72,10 +84,12 @@ async def test_access_rights_need_a_user_of_the_company_and_a_known_role(world, 
     admin = await world.company()
     foreign = await world.company()
     r = await room(client, admin)
-    assert (await client.put(f"{V1}/rooms/{r['id']}/access/{foreign.id}", headers=admin.headers,
-                             json={"role": "moderator"})).status_code == 404
-    assert (await client.put(f"{V1}/rooms/{r['id']}/access/{admin.id}", headers=admin.headers,
-                             json={"role": "guest"})).status_code == 422
+    assert (
+        await client.put(f"{V1}/rooms/{r['id']}/access/{foreign.id}", headers=admin.headers, json={"role": "moderator"})
+    ).status_code == 404
+    assert (
+        await client.put(f"{V1}/rooms/{r['id']}/access/{admin.id}", headers=admin.headers, json={"role": "guest"})
+    ).status_code == 422
     assert (await client.delete(f"{V1}/rooms/{r['id']}/access/{foreign.id}", headers=admin.headers)).status_code == 404
 
 
@@ -88,7 +102,8 @@ async def test_update_moves_between_departments_and_validates(world, client):
     assert await names(client, admin, department_id=dept["id"]) == ["Room"]
     unknown = await client.patch(f"{V1}/rooms/{r['id']}", headers=admin.headers, json={"department_id": "0" * 32})
     assert unknown.status_code == 404
-    assert (await client.patch(f"{V1}/rooms/{r['id']}", headers=admin.headers,
-                               json={"max_participants": 21})).status_code == 409
+    assert (
+        await client.patch(f"{V1}/rooms/{r['id']}", headers=admin.headers, json={"max_participants": 21})
+    ).status_code == 409
     back = await client.patch(f"{V1}/rooms/{r['id']}", headers=admin.headers, json={"department_id": None})
     assert back.json()["department_id"] is None

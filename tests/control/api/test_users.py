@@ -7,8 +7,11 @@ V1 = "/api/v1"
 
 async def test_invite_with_permissions_the_inviter_holds(world, client):
     admin = await world.company()
-    response = await client.post(f"{V1}/users", headers=admin.headers,
-                                 json={"email": "r@x.io", "name": "Rooms", "permissions": ["administrate_rooms"]})
+    response = await client.post(
+        f"{V1}/users",
+        headers=admin.headers,
+        json={"email": "r@x.io", "name": "Rooms", "permissions": ["administrate_rooms"]},
+    )
     assert response.status_code == 201
     assert set(response.json()["user"]["permissions"]) == {"administrate_rooms", "list_all_rooms", "create_room"}
 
@@ -17,10 +20,15 @@ async def test_invite_refused_for_permissions_not_held_and_nothing_written(world
     admin = await world.company()
     user_admin = await world.user(admin, [P.ADMINISTRATE_USERS])
     before = await world.audit_count()
-    for permission, code in [("create_room", "permission_not_held"),
-                             ("manage_company_settings", "manage_company_settings_required")]:
-        response = await client.post(f"{V1}/users", headers=user_admin.headers,
-                                     json={"email": "n@x.io", "name": "N", "permissions": [permission]})
+    for permission, code in [
+        ("create_room", "permission_not_held"),
+        ("manage_company_settings", "manage_company_settings_required"),
+    ]:
+        response = await client.post(
+            f"{V1}/users",
+            headers=user_admin.headers,
+            json={"email": "n@x.io", "name": "N", "permissions": [permission]},
+        )
         assert response.status_code == 403 and response.json()["error"]["code"] == code
     assert await world.audit_count() == before
     assert (await client.get(f"{V1}/users", headers=admin.headers, params={"q": "n@x.io"})).json()["total"] == 0
@@ -65,10 +73,14 @@ async def test_anyone_reads_themselves_but_others_need_list_all_users(world, cli
 async def test_acting_on_a_user_needs_holding_its_permissions(world, client):
     admin = await world.company()
     user_admin = await world.user(admin, [P.ADMINISTRATE_USERS])
-    for method, path in [("PATCH", f"/users/{admin.id}"), ("DELETE", f"/users/{admin.id}"),
-                         ("POST", f"/users/{admin.id}/password-reset")]:
-        response = await client.request(method, V1 + path, headers=user_admin.headers,
-                                        json={"name": "Mallory"} if method == "PATCH" else None)
+    for method, path in [
+        ("PATCH", f"/users/{admin.id}"),
+        ("DELETE", f"/users/{admin.id}"),
+        ("POST", f"/users/{admin.id}/password-reset"),
+    ]:
+        response = await client.request(
+            method, V1 + path, headers=user_admin.headers, json={"name": "Mallory"} if method == "PATCH" else None
+        )
         assert response.status_code == 403 and response.json()["error"]["code"] == "permissions_exceed_yours"
 
 
@@ -105,8 +117,10 @@ async def test_password_reset_makes_the_user_pending_with_a_new_invitation(world
     reset = await client.post(f"{V1}/users/{user.id}/password-reset", headers=admin.headers)
     assert reset.status_code == 200 and reset.json()["user"]["pending"] is True
     assert (await client.get(f"{V1}/me", headers=user.headers)).status_code == 401
-    accepted = await client.post(f"{V1}/auth/accept-invitation",
-                                 json={"invitation_token": reset.json()["invitation_token"], "password": "fresh start"})
+    accepted = await client.post(
+        f"{V1}/auth/accept-invitation",
+        json={"invitation_token": reset.json()["invitation_token"], "password": "fresh start"},
+    )
     assert accepted.status_code == 200
 
 
@@ -137,8 +151,9 @@ async def test_permission_change_refusals(world, client):
     ]
     before = await world.audit_count()
     for caller, method, user_id, permission, code in cases:
-        response = await client.request(method, f"{V1}/users/{user_id}/permissions/{permission}",
-                                        headers=caller.headers)
+        response = await client.request(
+            method, f"{V1}/users/{user_id}/permissions/{permission}", headers=caller.headers
+        )
         assert response.status_code == 403 and response.json()["error"]["code"] == code, (code, response.text)
     assert await world.audit_count() == before
     unknown = await client.put(f"{V1}/users/{target.id}/permissions/fly", headers=admin.headers)

@@ -11,12 +11,14 @@ from control.domain.attendance import (
     REPORTED_MEDIA,
     ZERO,
     Event,
-    EventKind as K,
     Interval,
     Tracker,
     attendance,
     fold,
     merge,
+)
+from control.domain.attendance import (
+    EventKind as K,
 )
 from control.domain.roles import Role, Source
 
@@ -67,52 +69,91 @@ def test_someone_who_only_waited_is_listed_with_no_session():
 
 
 def test_media_counts_only_while_in_the_meeting_and_stops_at_leave():
-    p = one([
-        ev(0, K.JOINED),
-        ev(10, K.SOURCE_ON, source=Source.MICROPHONE),
-        ev(20, K.SOURCE_OFF, source=Source.MICROPHONE),
-        ev(30, K.SOURCE_ON, source=Source.MICROPHONE),
-        ev(40, K.SOURCE_ON, source=Source.CAMERA),
-        ev(50, K.LEFT),                                  # both go off with the leave
-        ev(60, K.JOINED),
-        ev(70, K.SOURCE_OFF, source=Source.CAMERA),      # already off: nothing
-    ], until=100)
+    p = one(
+        [
+            ev(0, K.JOINED),
+            ev(10, K.SOURCE_ON, source=Source.MICROPHONE),
+            ev(20, K.SOURCE_OFF, source=Source.MICROPHONE),
+            ev(30, K.SOURCE_ON, source=Source.MICROPHONE),
+            ev(40, K.SOURCE_ON, source=Source.CAMERA),
+            ev(50, K.LEFT),  # both go off with the leave
+            ev(60, K.JOINED),
+            ev(70, K.SOURCE_OFF, source=Source.CAMERA),  # already off: nothing
+        ],
+        until=100,
+    )
     assert secs(p.media["microphone"]) == 10 + 20
     assert secs(p.media["camera"]) == 10
     assert secs(p.total) == 50 + 40
 
 
 def test_a_source_switched_on_while_waiting_counts_from_admission():
-    p = one([ev(0, K.WAITING), ev(5, K.SOURCE_ON, source=Source.CAMERA), ev(30, K.ADMITTED),
-             ev(50, K.SOURCE_OFF, source=Source.CAMERA)], until=60)
+    p = one(
+        [
+            ev(0, K.WAITING),
+            ev(5, K.SOURCE_ON, source=Source.CAMERA),
+            ev(30, K.ADMITTED),
+            ev(50, K.SOURCE_OFF, source=Source.CAMERA),
+        ],
+        until=60,
+    )
     assert secs(p.media["camera"]) == 20
 
 
 def test_sent_back_to_the_waiting_room_media_stops_counting():
-    p = one([ev(0, K.JOINED), ev(0, K.SOURCE_ON, source=Source.MICROPHONE), ev(40, K.WAITING),
-             ev(70, K.ADMITTED), ev(100, K.SOURCE_OFF, source=Source.MICROPHONE)], until=100)
+    p = one(
+        [
+            ev(0, K.JOINED),
+            ev(0, K.SOURCE_ON, source=Source.MICROPHONE),
+            ev(40, K.WAITING),
+            ev(70, K.ADMITTED),
+            ev(100, K.SOURCE_OFF, source=Source.MICROPHONE),
+        ],
+        until=100,
+    )
     assert secs(p.media["microphone"]) == 40 + 30 and secs(p.waiting) == 30
 
 
 def test_screen_share_is_the_union_of_screen_and_screen_audio():
-    p = one([ev(0, K.JOINED), ev(10, K.SOURCE_ON, source=Source.SCREEN),
-             ev(15, K.SOURCE_ON, source=Source.SCREEN_AUDIO), ev(20, K.SOURCE_OFF, source=Source.SCREEN),
-             ev(25, K.SOURCE_OFF, source=Source.SCREEN_AUDIO)], until=30)
+    p = one(
+        [
+            ev(0, K.JOINED),
+            ev(10, K.SOURCE_ON, source=Source.SCREEN),
+            ev(15, K.SOURCE_ON, source=Source.SCREEN_AUDIO),
+            ev(20, K.SOURCE_OFF, source=Source.SCREEN),
+            ev(25, K.SOURCE_OFF, source=Source.SCREEN_AUDIO),
+        ],
+        until=30,
+    )
     assert secs(p.media["screen_share"]) == 15
 
 
 def test_two_devices_count_once():
-    p = one([ev(0, K.JOINED, participant="laptop"), ev(10, K.JOINED, participant="phone"),
-             ev(10, K.SOURCE_ON, participant="phone", source=Source.MICROPHONE),
-             ev(20, K.SOURCE_ON, participant="laptop", source=Source.MICROPHONE),
-             ev(30, K.LEFT, participant="laptop"), ev(50, K.LEFT, participant="phone")], until=60)
+    p = one(
+        [
+            ev(0, K.JOINED, participant="laptop"),
+            ev(10, K.JOINED, participant="phone"),
+            ev(10, K.SOURCE_ON, participant="phone", source=Source.MICROPHONE),
+            ev(20, K.SOURCE_ON, participant="laptop", source=Source.MICROPHONE),
+            ev(30, K.LEFT, participant="laptop"),
+            ev(50, K.LEFT, participant="phone"),
+        ],
+        until=60,
+    )
     assert p.sessions == (Interval(t(0), t(50)),) and secs(p.total) == 50
     assert secs(p.media["microphone"]) == 40
 
 
 def test_waiting_on_one_device_while_in_on_another_is_not_waiting():
-    p = one([ev(0, K.JOINED, participant="a"), ev(10, K.WAITING, participant="b"), ev(20, K.LEFT, participant="a"),
-             ev(30, K.LEFT, participant="b")], until=40)
+    p = one(
+        [
+            ev(0, K.JOINED, participant="a"),
+            ev(10, K.WAITING, participant="b"),
+            ev(20, K.LEFT, participant="a"),
+            ev(30, K.LEFT, participant="b"),
+        ],
+        until=40,
+    )
     assert secs(p.total) == 20 and secs(p.waiting) == 10
 
 
@@ -122,9 +163,21 @@ def test_a_rejoin_at_the_same_instant_is_a_second_session():
 
 
 def test_nonsense_changes_nothing_and_never_raises():
-    p = one([ev(0, K.LEFT), ev(1, K.SOURCE_ON, source=Source.CAMERA), ev(2, K.SOURCE_OFF, source=Source.SCREEN),
-             ev(3, K.JOINED), ev(4, K.JOINED), ev(5, K.ADMITTED), ev(6, K.LEFT), ev(7, K.LEFT),
-             ev(8, K.SOURCE_ON), ev(9, K.ROLE)], until=10)
+    p = one(
+        [
+            ev(0, K.LEFT),
+            ev(1, K.SOURCE_ON, source=Source.CAMERA),
+            ev(2, K.SOURCE_OFF, source=Source.SCREEN),
+            ev(3, K.JOINED),
+            ev(4, K.JOINED),
+            ev(5, K.ADMITTED),
+            ev(6, K.LEFT),
+            ev(7, K.LEFT),
+            ev(8, K.SOURCE_ON),
+            ev(9, K.ROLE),
+        ],
+        until=10,
+    )
     assert p.sessions == (Interval(t(3), t(6)),) and all(v == ZERO for v in p.media.values())
 
 
@@ -141,19 +194,32 @@ def test_late_event_counts_at_the_last_time_seen():
 
 
 def test_the_highest_role_is_reported_and_the_current_one_listed():
-    tracker = fold([ev(0, K.JOINED), ev(0, K.ROLE, role=Role.PARTICIPANT), ev(10, K.ROLE, role=Role.ORGANIZER),
-                    ev(20, K.ROLE, role=Role.MODERATOR)], t(30))
+    tracker = fold(
+        [
+            ev(0, K.JOINED),
+            ev(0, K.ROLE, role=Role.PARTICIPANT),
+            ev(10, K.ROLE, role=Role.ORGANIZER),
+            ev(20, K.ROLE, role=Role.MODERATOR),
+        ],
+        t(30),
+    )
     assert tracker.attendance("ann", t(30)).role is Role.ORGANIZER
     assert tracker.present()[0].role is Role.MODERATOR
 
 
 def test_live_list():
-    tracker = fold([
-        ev(0, K.JOINED, "ann", name="Ann"), ev(1, K.SOURCE_ON, "ann", source=Source.MICROPHONE),
-        ev(2, K.WAITING, "bob", name="Bob"),
-        ev(3, K.JOINED, "cy"), ev(4, K.LEFT, "cy"),
-        ev(5, K.WAITING, "dee", participant="d1"), ev(6, K.JOINED, "dee", participant="d2"),
-    ], t(10))
+    tracker = fold(
+        [
+            ev(0, K.JOINED, "ann", name="Ann"),
+            ev(1, K.SOURCE_ON, "ann", source=Source.MICROPHONE),
+            ev(2, K.WAITING, "bob", name="Bob"),
+            ev(3, K.JOINED, "cy"),
+            ev(4, K.LEFT, "cy"),
+            ev(5, K.WAITING, "dee", participant="d1"),
+            ev(6, K.JOINED, "dee", participant="d2"),
+        ],
+        t(10),
+    )
     present = tracker.present()
     assert [(p.person, p.waiting) for p in present] == [("ann", False), ("bob", True), ("dee", False)]
     assert present[0].media == frozenset({"microphone"}) and present[0].name == "Ann" and present[0].since == t(0)
@@ -162,7 +228,9 @@ def test_live_list():
 
 def test_merge():
     assert merge([Interval(t(5), t(10)), Interval(t(0), t(6)), Interval(t(20), None)], t(30)) == (
-        Interval(t(0), t(10)), Interval(t(20), None))
+        Interval(t(0), t(10)),
+        Interval(t(20), None),
+    )
     assert merge([Interval(t(0), t(10)), Interval(t(5), None)], t(30)) == (Interval(t(0), None),)
     assert merge([Interval(t(0), t(0)), Interval(t(40), t(50))], t(30)) == ()
     assert merge([Interval(t(0), t(50))], t(30)) == (Interval(t(0), None),)
@@ -175,10 +243,20 @@ CONNECTIONS = ("", "x", "y")
 
 event_strategy = st.builds(
     lambda at, kind, person, participant, source, role: Event(
-        at=t(at), person=person, kind=kind, participant=participant and f"{person}-{participant}",
-        source=source if kind in (K.SOURCE_ON, K.SOURCE_OFF) else None, role=role if kind is K.ROLE else None),
-    st.integers(0, 1000), st.sampled_from(list(K)), st.sampled_from(PEOPLE), st.sampled_from(CONNECTIONS),
-    st.sampled_from(list(Source)), st.sampled_from(list(Role)))
+        at=t(at),
+        person=person,
+        kind=kind,
+        participant=participant and f"{person}-{participant}",
+        source=source if kind in (K.SOURCE_ON, K.SOURCE_OFF) else None,
+        role=role if kind is K.ROLE else None,
+    ),
+    st.integers(0, 1000),
+    st.sampled_from(list(K)),
+    st.sampled_from(PEOPLE),
+    st.sampled_from(CONNECTIONS),
+    st.sampled_from(list(Source)),
+    st.sampled_from(list(Role)),
+)
 events_strategy = st.lists(event_strategy, max_size=40)
 until_strategy = st.integers(0, 1100)
 

@@ -23,7 +23,7 @@ def test_redemption_refusals_everywhere():
 
 
 def test_the_role_after_redeeming_is_never_lower():
-    assert LINK_ROLES == {Role.PARTICIPANT, Role.MODERATOR}
+    assert {Role.PARTICIPANT, Role.MODERATOR} == LINK_ROLES
     for current, offered in itertools.product([None, *Role], LINK_ROLES):
         after = role_after(current, offered)
         assert after.rank == max(offered.rank, current.rank if current else -1)

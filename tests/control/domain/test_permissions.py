@@ -6,7 +6,18 @@ import itertools
 import pytest
 
 from control.domain.permissions import (
-    ALL, LABELS, PARENT, Change, Permission, Refusal, ancestors, apply, closure, covers, descendants, refusal,
+    ALL,
+    LABELS,
+    PARENT,
+    Change,
+    Permission,
+    Refusal,
+    ancestors,
+    apply,
+    closure,
+    covers,
+    descendants,
+    refusal,
 )
 
 P = Permission
@@ -31,21 +42,29 @@ def held_by_manual(grants: frozenset[Permission]) -> frozenset[Permission]:
         held = grown
 
 
-def expected(granter: frozenset[Permission], target: frozenset[Permission], permission: Permission,
-             change: Change, self_change: bool) -> Refusal | None:
+def expected(
+    granter: frozenset[Permission],
+    target: frozenset[Permission],
+    permission: Permission,
+    change: Change,
+    self_change: bool,
+) -> Refusal | None:
     """The manual's rules, in the manual's order, as an independent oracle."""
     granter = held_by_manual(frozenset(granter))
     target = granter if self_change else held_by_manual(frozenset(target))
     if P.ADMINISTRATE_USERS not in granter:
-        return Refusal.NOT_USER_ADMINISTRATOR           # only user administrators grant or revoke
+        return Refusal.NOT_USER_ADMINISTRATOR  # only user administrators grant or revoke
     if self_change and change is Change.REVOKE:
-        return Refusal.OWN_PERMISSIONS                  # nobody revokes their own permissions
+        return Refusal.OWN_PERMISSIONS  # nobody revokes their own permissions
     if permission is P.MANAGE_COMPANY_SETTINGS and P.MANAGE_COMPANY_SETTINGS not in granter:
-        return Refusal.COMPANY_SETTINGS_REQUIRED        # Administrate users alone is not enough
+        return Refusal.COMPANY_SETTINGS_REQUIRED  # Administrate users alone is not enough
     if permission not in granter:
-        return Refusal.NOT_HELD                         # only permissions one holds
-    parents_held = [p for p, children in MANUAL_TREE.items() if permission in held_by_manual(frozenset(children))
-                    and p != permission and p in target]
+        return Refusal.NOT_HELD  # only permissions one holds
+    parents_held = [
+        p
+        for p, children in MANUAL_TREE.items()
+        if permission in held_by_manual(frozenset(children)) and p != permission and p in target
+    ]
     if change is Change.REVOKE and parents_held:
         return Refusal.IMPLIED_BY_PARENT
     return None
@@ -53,7 +72,8 @@ def expected(granter: frozenset[Permission], target: frozenset[Permission], perm
 
 def test_tree_matches_the_manual():
     assert {child: parent for parent, children in MANUAL_TREE.items() for child in children} == {
-        p: parent for p, parent in PARENT.items() if parent is not None}
+        p: parent for p, parent in PARENT.items() if parent is not None
+    }
     assert [p for p, parent in PARENT.items() if parent is None] == [P.MANAGE_COMPANY_SETTINGS]
     assert closure([P.MANAGE_COMPANY_SETTINGS]) == ALL
     assert LABELS[P.CREATE_ROOM] == "Create a room" and set(LABELS) == set(P)
@@ -80,11 +100,13 @@ def test_every_combination_of_granter_target_permission_and_change():
     checked = 0
     for granter, target, permission, change in itertools.product(SUBSETS, SUBSETS, P, Change):
         assert refusal(granter, target, permission, change, self_change=False) == expected(
-            granter, target, permission, change, False), (granter, target, permission, change)
+            granter, target, permission, change, False
+        ), (granter, target, permission, change)
         checked += 1
     for granter, permission, change in itertools.product(SUBSETS, P, Change):
         assert refusal(granter, granter, permission, change, self_change=True) == expected(
-            granter, granter, permission, change, True), (granter, permission, change)
+            granter, granter, permission, change, True
+        ), (granter, permission, change)
         checked += 1
     assert checked == 128 * 128 * 7 * 2 + 128 * 7 * 2
 
@@ -105,10 +127,14 @@ def test_every_allowed_change_keeps_the_set_closed_and_does_what_it_says():
 
 def test_manage_company_settings_needs_itself_not_just_administrate_users():
     user_admin = closure([P.ADMINISTRATE_USERS])
-    assert refusal(user_admin, set(), P.MANAGE_COMPANY_SETTINGS, Change.GRANT,
-                   self_change=False) is Refusal.COMPANY_SETTINGS_REQUIRED
-    assert refusal(user_admin, ALL, P.MANAGE_COMPANY_SETTINGS, Change.REVOKE,
-                   self_change=False) is Refusal.COMPANY_SETTINGS_REQUIRED
+    assert (
+        refusal(user_admin, set(), P.MANAGE_COMPANY_SETTINGS, Change.GRANT, self_change=False)
+        is Refusal.COMPANY_SETTINGS_REQUIRED
+    )
+    assert (
+        refusal(user_admin, ALL, P.MANAGE_COMPANY_SETTINGS, Change.REVOKE, self_change=False)
+        is Refusal.COMPANY_SETTINGS_REQUIRED
+    )
     assert refusal(ALL, set(), P.MANAGE_COMPANY_SETTINGS, Change.GRANT, self_change=False) is None
 
 
@@ -118,8 +144,10 @@ def test_nobody_revokes_their_own_permissions_even_with_everything():
 
 
 def test_revoking_a_child_held_through_its_parent_is_refused():
-    assert refusal(ALL, [P.ADMINISTRATE_ROOMS], P.CREATE_ROOM, Change.REVOKE,
-                   self_change=False) is Refusal.IMPLIED_BY_PARENT
+    assert (
+        refusal(ALL, [P.ADMINISTRATE_ROOMS], P.CREATE_ROOM, Change.REVOKE, self_change=False)
+        is Refusal.IMPLIED_BY_PARENT
+    )
     assert refusal(ALL, [P.CREATE_ROOM], P.CREATE_ROOM, Change.REVOKE, self_change=False) is None
 
 

@@ -2,10 +2,16 @@
 
 import itertools
 
-from control.domain.permissions import Permission as P, closure
+from control.domain.permissions import Permission as P
+from control.domain.permissions import closure
 from control.domain.roles import Role
 from control.domain.rooms import (
-    has_access, may_administrate_room, may_create_room, names_visible, presence_visible, room_visible,
+    has_access,
+    may_administrate_room,
+    may_create_room,
+    names_visible,
+    presence_visible,
+    room_visible,
 )
 
 SUBSETS = [frozenset(c) for n in range(len(P) + 1) for c in itertools.combinations(list(P), n)]
@@ -29,8 +35,7 @@ def test_room_visibility_everywhere():
 
 def test_room_administration():
     for perms, role in itertools.product(SUBSETS, ROLES):
-        assert may_administrate_room(perms, role) == (
-            P.ADMINISTRATE_ROOMS in closure(perms) or role is Role.ORGANIZER)
+        assert may_administrate_room(perms, role) == (P.ADMINISTRATE_ROOMS in closure(perms) or role is Role.ORGANIZER)
 
 
 def test_only_registered_users_with_create_a_room_create_rooms():

@@ -70,8 +70,9 @@ class Peer:
         self.sock.close()
 
 
-async def media_flows(pub: Peer, sub: Peer, to: tuple[str, int], ssrc: int, *, count: int = 5,
-                      timeout: float = 1.0) -> bool:
+async def media_flows(
+    pub: Peer, sub: Peer, to: tuple[str, int], ssrc: int, *, count: int = 5, timeout: float = 1.0
+) -> bool:
     sub.drain()
     for i in range(count):
         pub.send(rtp(i, 1111), to)
@@ -122,8 +123,9 @@ class ControlServer:
         return Starlette(routes=[*engines.routes(), *metrics.routes()], lifespan=lifespan)
 
     async def start(self) -> None:
-        config = uvicorn.Config(self._app(), host="127.0.0.1", port=self.port, log_level="warning",
-                                lifespan="on", ws_ping_interval=None)
+        config = uvicorn.Config(
+            self._app(), host="127.0.0.1", port=self.port, log_level="warning", lifespan="on", ws_ping_interval=None
+        )
         self._server = uvicorn.Server(config)
         self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         self._task = asyncio.create_task(self._server.serve())
@@ -143,8 +145,9 @@ class ControlServer:
 class WorkerProcess:
     """`python -m engine.worker --control ...` on a fixed UDP port (so a restart keeps its address)."""
 
-    def __init__(self, control_url: str, *, worker_id: str = "w1", secret: str = SECRET,
-                 udp_port: int | None = None) -> None:
+    def __init__(
+        self, control_url: str, *, worker_id: str = "w1", secret: str = SECRET, udp_port: int | None = None
+    ) -> None:
         self.control_url = control_url
         self.worker_id = worker_id
         self.secret = secret
@@ -157,10 +160,30 @@ class WorkerProcess:
         env = {**os.environ, "PODIUM_ENGINE_SECRET": self.secret}
         self._log = tempfile.TemporaryFile(mode="w+")  # a file, not a pipe nobody drains
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "engine.worker", "--host", "127.0.0.1", "--port", str(self.udp_port),
-             "--control", self.control_url, "--worker-id", self.worker_id, "--reconnect-max", "0.2",
-             "--stats-interval", "0.2", "--log-level", "INFO"],
-            stdout=subprocess.PIPE, stderr=self._log, text=True, env=env)
+            [
+                sys.executable,
+                "-m",
+                "engine.worker",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.udp_port),
+                "--control",
+                self.control_url,
+                "--worker-id",
+                self.worker_id,
+                "--reconnect-max",
+                "0.2",
+                "--stats-interval",
+                "0.2",
+                "--log-level",
+                "INFO",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+            env=env,
+        )
         assert self.process.stdout is not None
         host, port = self.process.stdout.readline().split()
         self.address = (host, int(port))

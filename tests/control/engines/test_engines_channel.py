@@ -78,19 +78,16 @@ async def test_ops_are_acked_in_order_and_media_flows(control: ControlServer, wo
     assert not await media_flows(pub, sub, worker.address, consumer_ssrc, timeout=0.3)
 
     # concurrent callers: versions are assigned in call order and every batch is acked
-    results = await asyncio.gather(*[registry.apply("w1", [ops.ResumeConsumer("r1/mic@sub")])
-                                     for _ in range(20)])
+    results = await asyncio.gather(*[registry.apply("w1", [ops.ResumeConsumer("r1/mic@sub")]) for _ in range(20)])
     assert [a.version for a in results] == list(range(results[0].version, results[0].version + 20))
     assert await media_flows(pub, sub, worker.address, consumer_ssrc)
 
     # a refused operation: the others of its batch are in force, the worker and versions go on
     with pytest.raises(OpsRefused) as info_:
-        await registry.apply("w1", [ops.PauseProducer("r1/mic"),
-                                    ops.Consume("x", "nope", "r1/mic", 9)])
+        await registry.apply("w1", [ops.PauseProducer("r1/mic"), ops.Consume("x", "nope", "r1/mic", 9)])
     assert info_.value.ack.results[1]["error"] == acks.E_UNKNOWN_ID
     assert registry.table("w1")[3].paused is True  # type: ignore[attr-defined]
-    assert (await registry.apply("w1", [ops.ResumeProducer("r1/mic")])).version == \
-        info_.value.ack.version + 1
+    assert (await registry.apply("w1", [ops.ResumeProducer("r1/mic")])).version == info_.value.ack.version + 1
 
     # the ack latency is exported
     assert registry.apply_latency.count == len(path) + 24
@@ -122,9 +119,9 @@ async def test_worker_restart_is_resynced_with_the_same_ids(control: ControlServ
     worker.kill()
     assert not await media_flows(pub, sub, worker.address, ssrc, timeout=0.3)
     # a change made while the worker is away waits for it
-    pending = asyncio.create_task(registry.apply("w1", [ops.PauseConsumer("r1/mic@sub"),
-                                                        ops.ResumeConsumer("r1/mic@sub")],
-                                                 timeout=15))
+    pending = asyncio.create_task(
+        registry.apply("w1", [ops.PauseConsumer("r1/mic@sub"), ops.ResumeConsumer("r1/mic@sub")], timeout=15)
+    )
     await asyncio.sleep(0.2)
     assert not pending.done()
     restarted = worker_factory(udp_port=worker.udp_port)
@@ -180,10 +177,19 @@ async def _authenticated(url: str, worker_id: str = "raw", secret: str = SECRET)
     ws = await connect(url)
     challenge = json.loads(await ws.recv())
     nonce = "n" * 32
-    await ws.send(json.dumps({
-        "type": "hello", "protocol": framing.PROTOCOL, "worker_id": worker_id, "nonce": nonce,
-        "proof": handshake.hello_proof(secret, challenge["nonce"], nonce, worker_id),
-        "address": ["127.0.0.1", 9], "table": {"epoch": None, "version": 0, "ops": []}}))
+    await ws.send(
+        json.dumps(
+            {
+                "type": "hello",
+                "protocol": framing.PROTOCOL,
+                "worker_id": worker_id,
+                "nonce": nonce,
+                "proof": handshake.hello_proof(secret, challenge["nonce"], nonce, worker_id),
+                "address": ["127.0.0.1", 9],
+                "table": {"epoch": None, "version": 0, "ops": []},
+            }
+        )
+    )
     return ws, challenge, nonce
 
 
@@ -248,9 +254,25 @@ async def test_podium_engine_dials_the_control_plane(control: ControlServer) -> 
     import sys
 
     process = subprocess.Popen(
-        [sys.executable, "-m", "podium.cli", "engine", "--control", control.url, "--host", "127.0.0.1",
-         "--worker-id", "remote-1", "--log-level", "WARNING"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env={**os.environ, "PODIUM_ENGINE_SECRET": SECRET})
+        [
+            sys.executable,
+            "-m",
+            "podium.cli",
+            "engine",
+            "--control",
+            control.url,
+            "--host",
+            "127.0.0.1",
+            "--worker-id",
+            "remote-1",
+            "--log-level",
+            "WARNING",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PODIUM_ENGINE_SECRET": SECRET},
+    )
     try:
         host, port = (await asyncio.to_thread(process.stdout.readline)).split()
         info = await control.registry.wait_for_worker("remote-1", timeout=10)

@@ -9,8 +9,11 @@ from control.engines.placement import Load, choose
 
 
 def load(worker_id: str, transports: int, routers: int = 0, capabilities: tuple[str, ...] = ("plain",)) -> Load:
-    return Load(worker_id, frozenset(capabilities), {"routers": routers, "transports": transports,
-                                                     "producers": 0, "consumers": 0})
+    return Load(
+        worker_id,
+        frozenset(capabilities),
+        {"routers": routers, "transports": transports, "producers": 0, "consumers": 0},
+    )
 
 
 def test_fewest_transports_then_routers_then_id() -> None:

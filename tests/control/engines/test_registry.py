@@ -57,8 +57,15 @@ class Pipe:
 class FakeWorker:
     """A worker speaking the protocol by hand; `auto_ack` False lets a test hold acks back."""
 
-    def __init__(self, registry: EngineRegistry, engine: Engine, worker_id: str = "w1", *, secret: str = SECRET,
-                 executor: TableExecutor | None = None) -> None:
+    def __init__(
+        self,
+        registry: EngineRegistry,
+        engine: Engine,
+        worker_id: str = "w1",
+        *,
+        secret: str = SECRET,
+        executor: TableExecutor | None = None,
+    ) -> None:
         self.registry, self.worker_id, self.secret = registry, worker_id, secret
         self.executor = executor or TableExecutor(engine)
         self.address = engine.address
@@ -78,10 +85,20 @@ class FakeWorker:
             return {"closed": self.client.closed}
         challenge = json.loads(frame)
         nonce = "w" * 32
-        await self.client.send(json.dumps({
-            "type": "hello", "protocol": framing.PROTOCOL, "worker_id": self.worker_id, "nonce": nonce,
-            "proof": handshake.hello_proof(self.secret, challenge["nonce"], nonce, self.worker_id),
-            "address": list(self.address), "capabilities": ["plain"], "table": self.executor.report()}))
+        await self.client.send(
+            json.dumps(
+                {
+                    "type": "hello",
+                    "protocol": framing.PROTOCOL,
+                    "worker_id": self.worker_id,
+                    "nonce": nonce,
+                    "proof": handshake.hello_proof(self.secret, challenge["nonce"], nonce, self.worker_id),
+                    "address": list(self.address),
+                    "capabilities": ["plain"],
+                    "table": self.executor.report(),
+                }
+            )
+        )
         welcome = await self.client.recv()
         if welcome is None:
             return {"closed": self.client.closed}
@@ -153,9 +170,15 @@ async def test_the_ack_carries_results_and_the_tables_agree(registry: EngineRegi
     worker = FakeWorker(registry, engine)
     await worker.connect()
     await registry.wait_for_worker("w1", 5)
-    ack = await registry.apply("w1", ROUTER + [
-        transport("t1"), ops.Produce("p", "t1", "video", 96, ssrc=1, rtx_ssrc=2, rtx_payload_type=97),
-        ops.Consume("c", "t1", "p", 4242)])
+    ack = await registry.apply(
+        "w1",
+        ROUTER
+        + [
+            transport("t1"),
+            ops.Produce("p", "t1", "video", 96, ssrc=1, rtx_ssrc=2, rtx_payload_type=97),
+            ops.Consume("c", "t1", "p", 4242),
+        ],
+    )
     assert isinstance(ack, Ack) and ack.latency > 0
     rtx_ssrc = ack.results[-1]["rtx_ssrc"]  # allocated by the worker's engine
     assert ack.results[-1] == {"ok": True, "ssrc": 4242, "rtx_ssrc": rtx_ssrc}

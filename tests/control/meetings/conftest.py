@@ -29,8 +29,9 @@ class Recorder(MeetingObserver):
     async def participant_joined(self, meeting: Any, participant_id: str, person: str, name: str) -> None:
         await self._note("participant_joined", participant_id, person, name)
 
-    async def participant_waiting(self, meeting: Any, participant_id: str, person: str | None = None,
-                                  name: str = "") -> None:
+    async def participant_waiting(
+        self, meeting: Any, participant_id: str, person: str | None = None, name: str = ""
+    ) -> None:
         await self._note("participant_waiting", participant_id, person, name)
 
     async def participant_admitted(self, meeting: Any, participant_id: str) -> None:
@@ -48,8 +49,7 @@ class Recorder(MeetingObserver):
     async def meeting_ended(self, meeting: Any, reason: str) -> None:
         await self._note("meeting_ended", reason)
 
-    async def chat_message(self, meeting: Any, sender_id: str, sender_name: str, to: str | None,
-                           text: str) -> None:
+    async def chat_message(self, meeting: Any, sender_id: str, sender_name: str, to: str | None, text: str) -> None:
         await self._note("chat_message", sender_id, text)
 
 
@@ -67,10 +67,14 @@ class Setup:
 async def meetings(world, client):  # type: ignore[no-untyped-def]
     admin = await world.company()
     ann = await world.user(admin, name="Ann")
-    room = (await client.post(f"{V1}/rooms", headers=admin.headers, json={"name": "Hooks", "waiting_room": True})
-            ).json()
-    assert (await client.put(f"{V1}/rooms/{room['id']}/access/{ann.id}", headers=admin.headers,
-                             json={"role": "participant"})).status_code == 204
+    room = (
+        await client.post(f"{V1}/rooms", headers=admin.headers, json={"name": "Hooks", "waiting_room": True})
+    ).json()
+    assert (
+        await client.put(
+            f"{V1}/rooms/{room['id']}/access/{ann.id}", headers=admin.headers, json={"role": "participant"}
+        )
+    ).status_code == 204
     registry = FakeRegistry()
     service = MeetingService(world.app.state.context, registry)  # type: ignore[arg-type]
     recorder = Recorder()

@@ -37,8 +37,9 @@ class FakeRegistry:
         return [self.worker(w) for w in self.live]
 
     def worker(self, worker_id: str) -> WorkerInfo:
-        return WorkerInfo(worker_id, ("127.0.0.1", 1), [("127.0.0.1", 1)], [("sha-256", "AB")], ["webrtc"], True, 0,
-                          {}, None)
+        return WorkerInfo(
+            worker_id, ("127.0.0.1", 1), [("127.0.0.1", 1)], [("sha-256", "AB")], ["webrtc"], True, 0, {}, None
+        )
 
     def table(self, worker_id: str) -> list[dict[str, Any]]:
         return self.tables.get(worker_id, [])
@@ -73,6 +74,7 @@ class Socket:
     def link(self) -> Link:
         async def close(code: int, reason: str) -> None:
             self.closed = (code, reason)
+
         return Link(self.frames.append, close)
 
     def of(self, type_: str) -> list[dict[str, Any]]:
@@ -81,13 +83,28 @@ class Socket:
 
 def audio_offer(ssrc: int = 1111) -> str:
     """A publisher's offer of one Opus microphone track (mid 0)."""
-    return "\r\n".join([
-        "v=0", "o=- 1 2 IN IP4 127.0.0.1", "s=-", "t=0 0", "a=group:BUNDLE 0",
-        "m=audio 9 UDP/TLS/RTP/SAVPF 111", "c=IN IP4 127.0.0.1",
-        "a=ice-ufrag:abcd", "a=ice-pwd:abcdefghijklmnopqrstuvwx",
-        "a=fingerprint:sha-256 " + ":".join(["AB"] * 32), "a=setup:actpass", "a=mid:0",
-        "a=extmap:1 urn:ietf:params:rtp-hdrext:sdes:mid", "a=sendonly", "a=rtcp-mux",
-        "a=rtpmap:111 opus/48000/2", f"a=ssrc:{ssrc} cname:test", ""])
+    return "\r\n".join(
+        [
+            "v=0",
+            "o=- 1 2 IN IP4 127.0.0.1",
+            "s=-",
+            "t=0 0",
+            "a=group:BUNDLE 0",
+            "m=audio 9 UDP/TLS/RTP/SAVPF 111",
+            "c=IN IP4 127.0.0.1",
+            "a=ice-ufrag:abcd",
+            "a=ice-pwd:abcdefghijklmnopqrstuvwx",
+            "a=fingerprint:sha-256 " + ":".join(["AB"] * 32),
+            "a=setup:actpass",
+            "a=mid:0",
+            "a=extmap:1 urn:ietf:params:rtp-hdrext:sdes:mid",
+            "a=sendonly",
+            "a=rtcp-mux",
+            "a=rtpmap:111 opus/48000/2",
+            f"a=ssrc:{ssrc} cname:test",
+            "",
+        ]
+    )
 
 
 def subscriber_answer(offer: str) -> str:

@@ -22,15 +22,43 @@ async def banned_room(world, client):  # type: ignore[no-untyped-def]
     guest_key = "g:" + secrets.token_hex(16)
     now = datetime.now(UTC)
     async with world.context() as ctx:
-        ctx.session.add(GuestInvitation(id=guest_key[2:], company_id=admin.company_id, room_id=room["id"],
-                                        issuer_user_id=admin.id, invitee_name="Gus", invitee_key=guest_key,
-                                        rights=[], not_before=now, not_after=now + timedelta(hours=1),
-                                        secret_hash=secrets.token_hex(32), created_at=now))
+        ctx.session.add(
+            GuestInvitation(
+                id=guest_key[2:],
+                company_id=admin.company_id,
+                room_id=room["id"],
+                issuer_user_id=admin.id,
+                invitee_name="Gus",
+                invitee_key=guest_key,
+                rights=[],
+                not_before=now,
+                not_after=now + timedelta(hours=1),
+                secret_hash=secrets.token_hex(32),
+                created_at=now,
+            )
+        )
         for person, minutes in ((f"u:{bob.id}", 2), (guest_key, 1)):
-            ctx.session.add(RoomRemoval(company_id=admin.company_id, room_id=room["id"], person=person, kind="ban",
-                                        actor="p1", created_at=now - timedelta(minutes=minutes)))
-        ctx.session.add(RoomRemoval(company_id=admin.company_id, room_id=room["id"], person="u:" + "0" * 32,
-                                    kind="removal", until=now + timedelta(hours=1), actor="p1", created_at=now))
+            ctx.session.add(
+                RoomRemoval(
+                    company_id=admin.company_id,
+                    room_id=room["id"],
+                    person=person,
+                    kind="ban",
+                    actor="p1",
+                    created_at=now - timedelta(minutes=minutes),
+                )
+            )
+        ctx.session.add(
+            RoomRemoval(
+                company_id=admin.company_id,
+                room_id=room["id"],
+                person="u:" + "0" * 32,
+                kind="removal",
+                until=now + timedelta(hours=1),
+                actor="p1",
+                created_at=now,
+            )
+        )
         await ctx.session.commit()
     return admin, bob, room, guest_key
 
@@ -45,8 +73,9 @@ async def test_listing_and_lifting_bans_without_a_meeting(world, client) -> None
     moderator = await world.user(admin)
     participant = await world.user(admin)
     for user, role in ((moderator, "moderator"), (participant, "participant")):
-        response = await client.put(f"{V1}/rooms/{room['id']}/access/{user.id}", headers=admin.headers,
-                                    json={"role": role})
+        response = await client.put(
+            f"{V1}/rooms/{room['id']}/access/{user.id}", headers=admin.headers, json={"role": role}
+        )
         assert response.status_code == 204
     stranger = await world.user(admin)
     for refused, status in ((participant, 403), (stranger, 404)):  # without access the room is not seen
@@ -56,12 +85,10 @@ async def test_listing_and_lifting_bans_without_a_meeting(world, client) -> None
     lifted = await client.delete(f"{path}/{guest_key}", headers=moderator.headers)
     assert lifted.status_code == 204, lifted.text
     assert (await client.delete(f"{path}/{guest_key}", headers=moderator.headers)).status_code == 404
-    assert [b["person"] for b in (await client.get(path, headers=moderator.headers)).json()["items"]] == [
-        f"u:{bob.id}"]
+    assert [b["person"] for b in (await client.get(path, headers=moderator.headers)).json()["items"]] == [f"u:{bob.id}"]
     async with world.context() as ctx:
         audit = (await ctx.session.scalars(select(AuditEvent).where(AuditEvent.action == "room.unban"))).all()
-    assert [(a.actor_user_id, a.target_id, a.after["person"]) for a in audit] == [(moderator.id, room["id"],
-                                                                                 guest_key)]
+    assert [(a.actor_user_id, a.target_id, a.after["person"]) for a in audit] == [(moderator.id, room["id"], guest_key)]
 
     rooms_admin = await world.user(admin, [Permission.ADMINISTRATE_ROOMS])
     assert (await client.delete(f"{path}/u:{bob.id}", headers=rooms_admin.headers)).status_code == 204
@@ -81,9 +108,13 @@ async def test_other_companies_and_bad_person_keys(world, client) -> None:
 async def test_lifting_a_ban_lets_the_person_into_the_running_meeting(world, client) -> None:
     admin, bob, room, guest_key = await banned_room(world, client)
     service = world.app.state.meetings
-    live = LiveMeeting("m" * 32, room["id"], admin.company_id, MeetingState(bans=frozenset({guest_key,
-                                                                                           f"u:{bob.id}"})),
-                       Media("m" * 32, "w", [], []))
+    live = LiveMeeting(
+        "m" * 32,
+        room["id"],
+        admin.company_id,
+        MeetingState(bans=frozenset({guest_key, f"u:{bob.id}"})),
+        Media("m" * 32, "w", [], []),
+    )
     service.live[live.id] = live
     service._by_room[room["id"]] = live.id
     try:

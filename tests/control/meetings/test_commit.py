@@ -88,8 +88,9 @@ async def test_join(scene: Scene, mode: str) -> None:
 
 async def test_publish(scene: Scene, mode: str) -> None:
     await scene.service.close_producer(scene.live, scene.a, MIC)
-    await scene.fails(mode, lambda: scene.service.publish(scene.live, scene.a, audio_offer(3333), {"0": MIC},
-                                                          frozenset()))
+    await scene.fails(
+        mode, lambda: scene.service.publish(scene.live, scene.a, audio_offer(3333), {"0": MIC}, frozenset())
+    )
     assert MIC not in scene.live.media.peers[scene.a].publications
 
 
@@ -140,6 +141,7 @@ async def nothing(scene: Scene) -> None:
 def act(actor: str, command: Callable[[Scene], Command]) -> Prepare:
     async def run(scene: Scene) -> None:
         await scene.service.act(scene.live, getattr(scene, actor), command(scene))
+
     return run
 
 
@@ -149,12 +151,18 @@ async def sent_back_and_visited(scene: Scene) -> None:
 
 
 COMMANDS: dict[Action, tuple[Prepare, str, Callable[[Scene], Command]]] = {
-    Action.TURN_ON_SOURCE: (act("a", lambda s: Command(Action.TURN_OFF_SOURCE, source=MIC)), "a",
-                            lambda s: Command(Action.TURN_ON_SOURCE, source=MIC)),
+    Action.TURN_ON_SOURCE: (
+        act("a", lambda s: Command(Action.TURN_OFF_SOURCE, source=MIC)),
+        "a",
+        lambda s: Command(Action.TURN_ON_SOURCE, source=MIC),
+    ),
     Action.TURN_OFF_SOURCE: (nothing, "o", lambda s: Command(Action.TURN_OFF_SOURCE, target=s.a, source=MIC)),
     Action.LEAVE: (nothing, "a", lambda s: Command(Action.LEAVE)),
-    Action.REVOKE_PERMISSION: (nothing, "o", lambda s: Command(Action.REVOKE_PERMISSION, target=s.a,
-                                                               capability=Capability.MICROPHONE)),
+    Action.REVOKE_PERMISSION: (
+        nothing,
+        "o",
+        lambda s: Command(Action.REVOKE_PERMISSION, target=s.a, capability=Capability.MICROPHONE),
+    ),
     Action.MUTE_ALL_AUDIO: (nothing, "o", lambda s: Command(Action.MUTE_ALL_AUDIO)),
     Action.MUTE_ALL_BOTH: (nothing, "o", lambda s: Command(Action.MUTE_ALL_BOTH)),
     Action.START_PRESENTER_MODE: (nothing, "o", lambda s: Command(Action.START_PRESENTER_MODE)),
@@ -163,39 +171,63 @@ COMMANDS: dict[Action, tuple[Prepare, str, Callable[[Scene], Command]]] = {
     Action.REMOVE_FOR_PERIOD: (nothing, "o", lambda s: Command(Action.REMOVE_FOR_PERIOD, target=s.a)),
     Action.BAN: (nothing, "o", lambda s: Command(Action.BAN, target=s.a)),
     Action.SEND_BACK: (nothing, "o", lambda s: Command(Action.SEND_BACK, target=s.a)),
-    Action.ADMIT: (act("o", lambda s: Command(Action.SEND_BACK, target=s.a)), "o",
-                   lambda s: Command(Action.ADMIT, target=s.a)),
-    Action.DENY: (act("o", lambda s: Command(Action.SEND_BACK, target=s.a)), "o",
-                  lambda s: Command(Action.DENY, target=s.a)),
-    Action.VISIT: (act("o", lambda s: Command(Action.SEND_BACK, target=s.a)), "o",
-                   lambda s: Command(Action.VISIT, target=s.a)),
-    Action.HAND_OVER: (act("o", lambda s: Command(Action.APPOINT_MODERATOR, target=s.a)), "o",
-                       lambda s: Command(Action.HAND_OVER, target=s.a)),
+    Action.ADMIT: (
+        act("o", lambda s: Command(Action.SEND_BACK, target=s.a)),
+        "o",
+        lambda s: Command(Action.ADMIT, target=s.a),
+    ),
+    Action.DENY: (
+        act("o", lambda s: Command(Action.SEND_BACK, target=s.a)),
+        "o",
+        lambda s: Command(Action.DENY, target=s.a),
+    ),
+    Action.VISIT: (
+        act("o", lambda s: Command(Action.SEND_BACK, target=s.a)),
+        "o",
+        lambda s: Command(Action.VISIT, target=s.a),
+    ),
+    Action.HAND_OVER: (
+        act("o", lambda s: Command(Action.APPOINT_MODERATOR, target=s.a)),
+        "o",
+        lambda s: Command(Action.HAND_OVER, target=s.a),
+    ),
     Action.END_VISIT: (sent_back_and_visited, "o", lambda s: Command(Action.END_VISIT, target=s.a)),
 }
 """Every command that changes what the engine forwards in this scene."""
 
 NO_ENGINE: dict[Action, tuple[Prepare, str, Callable[[Scene], Command]]] = {
     Action.APPOINT_MODERATOR: (nothing, "o", lambda s: Command(Action.APPOINT_MODERATOR, target=s.a)),
-    Action.REVOKE_MODERATOR: (act("o", lambda s: Command(Action.APPOINT_MODERATOR, target=s.a)), "o",
-                              lambda s: Command(Action.REVOKE_MODERATOR, target=s.a)),
-    Action.GRANT_PERMISSION: (act("o", lambda s: Command(Action.REVOKE_PERMISSION, target=s.a,
-                                                         capability=Capability.MICROPHONE)), "o",
-                              lambda s: Command(Action.GRANT_PERMISSION, target=s.a,
-                                                capability=Capability.MICROPHONE)),
+    Action.REVOKE_MODERATOR: (
+        act("o", lambda s: Command(Action.APPOINT_MODERATOR, target=s.a)),
+        "o",
+        lambda s: Command(Action.REVOKE_MODERATOR, target=s.a),
+    ),
+    Action.GRANT_PERMISSION: (
+        act("o", lambda s: Command(Action.REVOKE_PERMISSION, target=s.a, capability=Capability.MICROPHONE)),
+        "o",
+        lambda s: Command(Action.GRANT_PERMISSION, target=s.a, capability=Capability.MICROPHONE),
+    ),
     Action.ENABLE_CHAT_PARTICIPANT: (nothing, "o", lambda s: Command(Action.ENABLE_CHAT_PARTICIPANT, target=s.a)),
-    Action.DISABLE_CHAT_PARTICIPANT: (nothing, "o", lambda s: Command(Action.DISABLE_CHAT_PARTICIPANT,
-                                                                      target=s.a)),
+    Action.DISABLE_CHAT_PARTICIPANT: (nothing, "o", lambda s: Command(Action.DISABLE_CHAT_PARTICIPANT, target=s.a)),
     Action.MUTE_ALL_VIDEO: (nothing, "o", lambda s: Command(Action.MUTE_ALL_VIDEO)),
-    Action.STOP_PRESENTER_MODE: (act("o", lambda s: Command(Action.START_PRESENTER_MODE)), "o",
-                                 lambda s: Command(Action.STOP_PRESENTER_MODE)),
+    Action.STOP_PRESENTER_MODE: (
+        act("o", lambda s: Command(Action.START_PRESENTER_MODE)),
+        "o",
+        lambda s: Command(Action.STOP_PRESENTER_MODE),
+    ),
     Action.DISABLE_CHAT_ROOM: (nothing, "o", lambda s: Command(Action.DISABLE_CHAT_ROOM)),
     Action.ENABLE_CHAT_ROOM: (nothing, "o", lambda s: Command(Action.ENABLE_CHAT_ROOM)),
     Action.GIVE_FLOOR: (nothing, "o", lambda s: Command(Action.GIVE_FLOOR, target=s.a)),
-    Action.TAKE_FLOOR: (act("o", lambda s: Command(Action.GIVE_FLOOR, target=s.a)), "o",
-                        lambda s: Command(Action.TAKE_FLOOR, target=s.a)),
-    Action.UNBAN: (act("o", lambda s: Command(Action.BAN, target=s.a)), "o",
-                   lambda s: Command(Action.UNBAN, person=f"u:{s.m.ann.id}")),
+    Action.TAKE_FLOOR: (
+        act("o", lambda s: Command(Action.GIVE_FLOOR, target=s.a)),
+        "o",
+        lambda s: Command(Action.TAKE_FLOOR, target=s.a),
+    ),
+    Action.UNBAN: (
+        act("o", lambda s: Command(Action.BAN, target=s.a)),
+        "o",
+        lambda s: Command(Action.UNBAN, person=f"u:{s.m.ann.id}"),
+    ),
 }
 """Commands that change nothing the engine forwards here: no batch, so nothing can fail."""
 
@@ -232,12 +264,15 @@ async def test_the_next_change_starts_from_the_kept_records(scene: Scene) -> Non
 
 
 def test_the_resync_keeps_other_meetings() -> None:
-    table = [ops.CreateRouter("m1"), ops.CreateRouter("m2"),
-             ops.CreateWebRtcTransport("a.pub", "m1", "u", "p"),
-             ops.CreateWebRtcTransport("b.pub", "m2", "u", "p"),
-             ops.CreateWebRtcTransport("c.sub", "m2", "u", "p"),
-             ops.ConnectWebRtcTransport("a.pub", "server", (("sha-256", "AA"),)),
-             ops.Produce("a.mic", "a.pub", "audio", 111, ssrc=1),
-             ops.Produce("b.mic", "b.pub", "audio", 111, ssrc=2),
-             ops.Consume("c.c1", "c.sub", "b.mic", 1234)]
+    table = [
+        ops.CreateRouter("m1"),
+        ops.CreateRouter("m2"),
+        ops.CreateWebRtcTransport("a.pub", "m1", "u", "p"),
+        ops.CreateWebRtcTransport("b.pub", "m2", "u", "p"),
+        ops.CreateWebRtcTransport("c.sub", "m2", "u", "p"),
+        ops.ConnectWebRtcTransport("a.pub", "server", (("sha-256", "AA"),)),
+        ops.Produce("a.mic", "a.pub", "audio", 111, ssrc=1),
+        ops.Produce("b.mic", "b.pub", "audio", 111, ssrc=2),
+        ops.Consume("c.c1", "c.sub", "b.mic", 1234),
+    ]
     assert [op.id for op in without_router(table, "m1")] == ["m2", "b.pub", "c.sub", "b.mic", "c.c1"]

@@ -55,8 +55,16 @@ def test_iso() -> None:
 
 def test_frames_are_typed() -> None:
     chat = frames.ChatMessage(id=1, from_="p1", from_name="Ann", to=None, text="hi", at=iso(0))
-    assert chat.wire() == {"type": "chat", "id": 1, "from": "p1", "from_name": "Ann", "to": None, "to_name": None,
-                           "text": "hi", "at": "1970-01-01T00:00:00Z"}
+    assert chat.wire() == {
+        "type": "chat",
+        "id": 1,
+        "from": "p1",
+        "from_name": "Ann",
+        "to": None,
+        "to_name": None,
+        "text": "hi",
+        "at": "1970-01-01T00:00:00Z",
+    }
     assert frames.Disconnected(reason="left").wire() == {"type": "disconnected", "reason": "left", "until": None}
     with pytest.raises(ValueError):
         frames.Notice(code="x", message="y", extra=1)  # type: ignore[call-arg]
@@ -67,10 +75,13 @@ def test_frames_are_typed() -> None:
 def test_every_documented_frame_has_a_model() -> None:
     """docs/signaling.md's server → client tables and the models name the same frame types."""
     docs = (Path(__file__).parents[3] / "docs" / "signaling.md").read_text()
-    section = docs[docs.index("## Server → client"):docs.index("### Reconnecting")]
+    section = docs[docs.index("## Server → client") : docs.index("### Reconnecting")]
     documented = set(re.findall(r"^\| `([a-z-]+)`(?: / `([a-z-]+)`)?", section, re.MULTILINE))
     documented_types = {t for pair in documented for t in pair if t}
-    modelled = {t for model in vars(frames).values()
-                if isinstance(model, type) and issubclass(model, frames.OutFrame) and model is not frames.OutFrame
-                for t in get_args(model.model_fields["type"].annotation)}
+    modelled = {
+        t
+        for model in vars(frames).values()
+        if isinstance(model, type) and issubclass(model, frames.OutFrame) and model is not frames.OutFrame
+        for t in get_args(model.model_fields["type"].annotation)
+    }
     assert documented_types == modelled

@@ -34,8 +34,13 @@ def test_producer_gate_and_consumers_follow_the_plan() -> None:
     media = Media("m", "w", [("sha-256", "BB")], [("127.0.0.1", 4000)])
     state = MeetingState(RoomFeatures(), (person("a", role=Role.ORGANIZER), person("b")))
     ops, records, created = media.publish(MediaRecords(), "a", CONNECT, [(produce("0"), Source.MICROPHONE)])
-    assert [op.name for op in ops] == ["create_router", "create_webrtc_transport", "connect_webrtc_transport",
-                                        "set_header_extensions", "produce"]
+    assert [op.name for op in ops] == [
+        "create_router",
+        "create_webrtc_transport",
+        "connect_webrtc_transport",
+        "set_header_extensions",
+        "produce",
+    ]
     assert ops[-1].paused is True and ops[-1].app_data == {"source": "microphone"}
     # the source is off: the producer stays gated, but b may receive it, so a consumer exists
     ops, records = media.reconcile(records, state)
@@ -76,16 +81,22 @@ def test_reconcile_is_pure() -> None:
 
 def test_the_table_builds_what_the_records_hold() -> None:
     media = Media("m", "w", [("sha-256", "BB")], [("127.0.0.1", 4000)])
-    state = MeetingState(RoomFeatures(), (person("a", role=Role.ORGANIZER, sources_on=frozenset({Source.MICROPHONE})),
-                                          person("b")))
+    state = MeetingState(
+        RoomFeatures(), (person("a", role=Role.ORGANIZER, sources_on=frozenset({Source.MICROPHONE})), person("b"))
+    )
     _, records, _ = media.publish(MediaRecords(), "a", CONNECT, [(produce("0"), Source.MICROPHONE)])
     more, records = media.reconcile(records, state)
     # the table: creates and connects only, the gates as last set, parents first
     table = media.table(records)
-    assert names(table) == [("create_router", "m"), ("create_webrtc_transport", "a.pub"),
-                            ("connect_webrtc_transport", "a.pub"), ("set_header_extensions", "a.pub"),
-                            ("create_webrtc_transport", "b.sub"), ("produce", "a.microphone.1"),
-                            ("consume", "b.c1")]
+    assert names(table) == [
+        ("create_router", "m"),
+        ("create_webrtc_transport", "a.pub"),
+        ("connect_webrtc_transport", "a.pub"),
+        ("set_header_extensions", "a.pub"),
+        ("create_webrtc_transport", "b.sub"),
+        ("produce", "a.microphone.1"),
+        ("consume", "b.c1"),
+    ]
     assert table[5].paused is False and table[6] == more[-1]
     assert media.table(MediaRecords()) == []
 

@@ -23,12 +23,23 @@ async def test_hooks_arrive_in_commit_order(meetings) -> None:
     await service.act(live, oid, Command(Action.SEND_BACK, target=aid))
     await service.observed()
     assert [c[0:2] for c in recorder.calls] == [
-        ("participant_joined", oid), ("role_changed", oid), ("participant_waiting", aid), ("role_changed", aid),
-        ("participant_admitted", aid), ("role_changed", aid), ("participant_waiting", aid), ("role_changed", aid)]
+        ("participant_joined", oid),
+        ("role_changed", oid),
+        ("participant_waiting", aid),
+        ("role_changed", aid),
+        ("participant_admitted", aid),
+        ("role_changed", aid),
+        ("participant_waiting", aid),
+        ("role_changed", aid),
+    ]
     assert recorder.calls[0][2:] == (f"u:{admin.id}", "Admin")
     assert recorder.calls[2][2:] == (f"u:{ann.id}", "Ann")  # an arrival in the waiting room names the person
-    assert [c[2] for c in recorder.calls if c[0] == "role_changed"] == ["organizer", "participant", "moderator",
-                                                                        "participant"]
+    assert [c[2] for c in recorder.calls if c[0] == "role_changed"] == [
+        "organizer",
+        "participant",
+        "moderator",
+        "participant",
+    ]
 
 
 class Roles(MeetingObserver):
@@ -45,16 +56,25 @@ class Broken(MeetingObserver):
     async def role_changed(self, meeting: MeetingInfo, participant_id: str, role: str) -> None:
         raise RuntimeError("broken observer")
 
-    async def chat_message(self, meeting: MeetingInfo, sender_id: str, sender_name: str, to: str | None,
-                           text: str) -> dict[str, Any] | None:
+    async def chat_message(
+        self, meeting: MeetingInfo, sender_id: str, sender_name: str, to: str | None, text: str
+    ) -> dict[str, Any] | None:
         raise RuntimeError("broken observer")
 
 
 class Store(MeetingObserver):
-    async def chat_message(self, meeting: MeetingInfo, sender_id: str, sender_name: str, to: str | None,
-                           text: str) -> dict[str, Any] | None:
-        return {"id": 1, "from": sender_id, "from_name": sender_name, "to": to, "to_name": None, "text": text,
-                "at": "2026-01-01T00:00:00+00:00"}
+    async def chat_message(
+        self, meeting: MeetingInfo, sender_id: str, sender_name: str, to: str | None, text: str
+    ) -> dict[str, Any] | None:
+        return {
+            "id": 1,
+            "from": sender_id,
+            "from_name": sender_name,
+            "to": to,
+            "to_name": None,
+            "text": text,
+            "at": "2026-01-01T00:00:00+00:00",
+        }
 
 
 async def test_unimplemented_hooks_do_nothing_and_failures_stop_no_one(caplog) -> None:

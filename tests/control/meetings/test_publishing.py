@@ -31,11 +31,19 @@ async def test_publish_answers_and_turns_the_source_on(meetings) -> None:
     assert reply["producers"] == [{"id": f"{o}.microphone.1", "mid": "0", "source": "microphone", "kind": "audio"}]
     assert MIC in live.state.get(o).sources_on
     ops = meetings.registry.batches[-1][1]
-    assert [op.name for op in ops][:4] == ["create_router", "create_webrtc_transport", "connect_webrtc_transport",
-                                            "set_header_extensions"]
+    assert [op.name for op in ops][:4] == [
+        "create_router",
+        "create_webrtc_transport",
+        "connect_webrtc_transport",
+        "set_header_extensions",
+    ]
     assert ResumeProducer(f"{o}.microphone.1") in ops
-    assert a_socket.of("track-published")[-1] == {"type": "track-published", "participant_id": o,
-                                                  "source": "microphone", "kind": "audio"}
+    assert a_socket.of("track-published")[-1] == {
+        "type": "track-published",
+        "participant_id": o,
+        "source": "microphone",
+        "kind": "audio",
+    }
     assert a_socket.of("source-changed")[-1]["on"] is True
     [offer] = a_socket.of("subscribe-offer")
     assert offer["version"] == 1 and offer["consumers"][0]["participant_id"] == o
@@ -85,8 +93,12 @@ async def test_close_producer(meetings) -> None:
     await service.publish(live, o, audio_offer(), {"0": MIC}, frozenset())
     await service.close_producer(live, o, MIC)
     assert meetings.registry.batches[-1][1] == [CloseProducer(f"{o}.microphone.1")]
-    assert a_socket.of("track-unpublished")[-1] == {"type": "track-unpublished", "participant_id": o,
-                                                    "source": "microphone", "kind": "audio"}
+    assert a_socket.of("track-unpublished")[-1] == {
+        "type": "track-unpublished",
+        "participant_id": o,
+        "source": "microphone",
+        "kind": "audio",
+    }
     assert not live.media.peers[a].subscriptions[0].active
     with pytest.raises(MeetingError) as error:
         await service.close_producer(live, o, MIC)

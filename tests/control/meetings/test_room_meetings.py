@@ -17,12 +17,26 @@ async def test_a_rooms_meetings_newest_first_for_permitted_callers(world, client
     start = datetime(2030, 1, 1, 9, tzinfo=UTC)
     async with world.context() as ctx:
         for day in range(3):
-            ctx.session.add(Meeting(company_id=admin.company_id, room_id=room["id"], opened_by=admin.id,
-                                    started_at=start + timedelta(days=day), worker_id="w",
-                                    ended_at=start + timedelta(days=day, hours=1) if day < 2 else None,
-                                    end_reason="empty" if day < 2 else None))
-        ctx.session.add(Meeting(company_id=admin.company_id, room_id=other_room["id"], opened_by=admin.id,
-                                started_at=start + timedelta(days=9), worker_id="w"))
+            ctx.session.add(
+                Meeting(
+                    company_id=admin.company_id,
+                    room_id=room["id"],
+                    opened_by=admin.id,
+                    started_at=start + timedelta(days=day),
+                    worker_id="w",
+                    ended_at=start + timedelta(days=day, hours=1) if day < 2 else None,
+                    end_reason="empty" if day < 2 else None,
+                )
+            )
+        ctx.session.add(
+            Meeting(
+                company_id=admin.company_id,
+                room_id=other_room["id"],
+                opened_by=admin.id,
+                started_at=start + timedelta(days=9),
+                worker_id="w",
+            )
+        )
         await ctx.session.commit()
     path = f"{V1}/rooms/{room['id']}/meetings"
 
@@ -41,8 +55,9 @@ async def test_a_rooms_meetings_newest_first_for_permitted_callers(world, client
     room_admin = await world.user(admin, [Permission.ADMINISTRATE_ROOMS])
     organizer, moderator, participant = [await world.user(admin) for _ in range(3)]
     for user, role in ((organizer, "organizer"), (moderator, "moderator"), (participant, "participant")):
-        response = await client.put(f"{V1}/rooms/{room['id']}/access/{user.id}", headers=admin.headers,
-                                    json={"role": role})
+        response = await client.put(
+            f"{V1}/rooms/{room['id']}/access/{user.id}", headers=admin.headers, json={"role": role}
+        )
         assert response.status_code == 204
     for permitted in (room_admin, organizer, moderator):
         response = await client.get(path, headers=permitted.headers)

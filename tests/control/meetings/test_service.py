@@ -34,8 +34,11 @@ async def test_a_revoked_guest_is_told_why(meetings) -> None:
     await service.act(live, oid, Command(Action.ADMIT, target=aid))
     await service.leave(live, aid, Reason.REVOKED)
     assert other.of("disconnected")[-1] == {"type": "disconnected", "reason": "revoked", "until": None}
-    assert organizer.of("participant-left")[-1] == {"type": "participant-left", "participant_id": aid,
-                                                     "reason": "revoked"}
+    assert organizer.of("participant-left")[-1] == {
+        "type": "participant-left",
+        "participant_id": aid,
+        "reason": "revoked",
+    }
     await service.observed()
     assert ("participant_left", aid, f"u:{meetings.ann.id}", "revoked") in meetings.recorder.calls
 
@@ -46,8 +49,9 @@ async def test_startup_ends_meetings_a_previous_process_left_running(world, clie
     admin = await world.company()
     room = (await client.post(f"{V1}/rooms", headers=admin.headers, json={"name": "Old"})).json()
     async with world.context() as ctx:
-        meeting = Meeting(company_id=admin.company_id, room_id=room["id"], opened_by=admin.id,
-                          started_at=ctx.now(), worker_id="w")
+        meeting = Meeting(
+            company_id=admin.company_id, room_id=room["id"], opened_by=admin.id, started_at=ctx.now(), worker_id="w"
+        )
         ctx.session.add(meeting)
         await ctx.session.commit()
         meeting_id = meeting.id

@@ -5,19 +5,22 @@ import pytest
 from control.signaling import FrameError, Moderate, Publish, parse
 
 
-@pytest.mark.parametrize("raw, code", [
-    (b"\x00", "malformed"),
-    ("not json", "malformed"),
-    ("[1]", "malformed"),
-    ('{"ref": "a"}', "malformed"),
-    ('{"type": "dance"}', "invalid"),
-    ('{"type": "publish", "sdp": "v=0", "sources": {"0": "piano"}}', "invalid"),
-    ('{"type": "moderate", "action": "explode"}', "invalid"),
-    ('{"type": "moderate", "action": "ban", "target": "p", "extra": 1}', "invalid"),
-    ('{"type": "subscribe-answer", "sdp": "v=0", "version": "1"}', "invalid"),
-    ('{"type": "chat", "text": ""}', "invalid"),
-    ('{"type": "ping", "ref": "' + "x" * 65 + '"}', "invalid"),
-])
+@pytest.mark.parametrize(
+    "raw, code",
+    [
+        (b"\x00", "malformed"),
+        ("not json", "malformed"),
+        ("[1]", "malformed"),
+        ('{"ref": "a"}', "malformed"),
+        ('{"type": "dance"}', "invalid"),
+        ('{"type": "publish", "sdp": "v=0", "sources": {"0": "piano"}}', "invalid"),
+        ('{"type": "moderate", "action": "explode"}', "invalid"),
+        ('{"type": "moderate", "action": "ban", "target": "p", "extra": 1}', "invalid"),
+        ('{"type": "subscribe-answer", "sdp": "v=0", "version": "1"}', "invalid"),
+        ('{"type": "chat", "text": ""}', "invalid"),
+        ('{"type": "ping", "ref": "' + "x" * 65 + '"}', "invalid"),
+    ],
+)
 def test_malformed_frames(raw, code) -> None:
     with pytest.raises(FrameError) as error:
         parse(raw)

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from control.domain.meeting_state import MeetingState, Participant, RoomFeatures
 from control.domain.roles import ALL_CAPABILITIES, Role, Source
 from control.meetings.media import Media, MediaRecords
-from control.meetings.ssrc import SsrcAllocator
 from control.meetings.sdp import (
     CodecParameters,
     ConnectWebRtcTransport,
@@ -19,6 +18,7 @@ from control.meetings.sdp import (
     HeaderExtensionIds,
     Produce,
 )
+from control.meetings.ssrc import SsrcAllocator
 
 CONNECT = ConnectWebRtcTransport("server", (("sha-256", "AA"),), "u", "p")
 OPUS = CodecParameters(111, "audio/opus", 48000, 2)
@@ -58,8 +58,9 @@ def person(pid: str, **kw) -> Participant:  # type: ignore[no-untyped-def]
 def publish(media: Media, records: MediaRecords, pid: str, rtx: bool) -> MediaRecords:
     kind, codec = ("video", VP8_RTX) if rtx else ("audio", OPUS)
     source = Source.CAMERA if rtx else Source.MICROPHONE
-    produce = Produce("0", kind, (codec,), (Encoding(ssrc=1000, rtx_ssrc=2000 if rtx else None),),
-                      HeaderExtensionIds(mid=1))
+    produce = Produce(
+        "0", kind, (codec,), (Encoding(ssrc=1000, rtx_ssrc=2000 if rtx else None),), HeaderExtensionIds(mid=1)
+    )
     _, records, _ = media.publish(records, pid, CONNECT, [(produce, source)])
     return records
 
@@ -83,7 +84,8 @@ def test_consumer_ssrcs_are_unique_per_subscriber_transport(rtx: list[bool], dra
         assert all((s.rtx_ssrc is not None) == rtx[int(s.publisher[1:])] for s in peer.subscriptions)
     consumes = [op for op in ops if op.name == "consume"]
     assert {(op.id, op.ssrc, op.rtx_ssrc) for op in consumes} == {
-        (s.consumer_id, s.ssrc, s.rtx_ssrc) for peer in records.peers.values() for s in peer.subscriptions}
+        (s.consumer_id, s.ssrc, s.rtx_ssrc) for peer in records.peers.values() for s in peer.subscriptions
+    }
 
 
 def test_a_new_consumer_touches_its_subscriber_only() -> None:

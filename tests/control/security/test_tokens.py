@@ -19,15 +19,19 @@ def test_expired_wrong_key_and_wrong_audience_are_refused():
         verify(KEY, issue(KEY, CLAIMS, timedelta(minutes=5), now=past))
     with pytest.raises(InvalidToken, match="access token invalid"):
         verify("x" * 40, issue(KEY, CLAIMS, timedelta(minutes=5)))
-    other = jwt.encode({"sub": "u", "cid": "c", "sid": "s", "aud": "elsewhere",
-                        "exp": int(datetime.now(UTC).timestamp()) + 60}, KEY, algorithm="HS256")
+    other = jwt.encode(
+        {"sub": "u", "cid": "c", "sid": "s", "aud": "elsewhere", "exp": int(datetime.now(UTC).timestamp()) + 60},
+        KEY,
+        algorithm="HS256",
+    )
     with pytest.raises(InvalidToken):
         verify(KEY, other)
 
 
 def test_unsigned_and_malformed_tokens_are_refused():
-    unsigned = jwt.encode({"sub": "u", "cid": "c", "sid": "s", "aud": "podium-api", "exp": 2**40}, None,
-                          algorithm="none")
+    unsigned = jwt.encode(
+        {"sub": "u", "cid": "c", "sid": "s", "aud": "podium-api", "exp": 2**40}, None, algorithm="none"
+    )
     for token in (unsigned, "", "a.b.c"):
         with pytest.raises(InvalidToken):
             verify(KEY, token)

@@ -9,12 +9,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from control.domain.attendance import Event, EventKind as K, attendance
+from control.domain.attendance import Event, attendance
+from control.domain.attendance import EventKind as K
 from control.domain.roles import Role, Source
 from control.services.attendance import AttendanceRecorder, report_csv, report_json
 from control.store import migrate
-from control.store.models import AttendanceEvent, Company, Meeting, Room, User
 from control.store.db import create_engine, create_sessionmaker
+from control.store.models import AttendanceEvent, Company, Meeting, Room, User
 
 T0 = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
 
@@ -65,7 +66,7 @@ SCRIPT = [
     ("bob", "b1", K.SOURCE_ON, 45, {"source": Source.SCREEN}),
     ("ann", "a1", K.SOURCE_OFF, 65, {"source": Source.MICROPHONE}),
     ("bob", "b1", K.LEFT, 100, {}),
-    ("ann", "a2", K.JOINED, 100, {}),   # a second device
+    ("ann", "a2", K.JOINED, 100, {}),  # a second device
     ("ann", "a1", K.LEFT, 120, {}),
 ]
 
@@ -73,11 +74,27 @@ SCRIPT = [
 async def record_script(recorder: AttendanceRecorder, meeting_id: str) -> list[Event]:
     expected = []
     for person, participant, kind, at, options in SCRIPT:
-        await recorder.record(meeting_id, person, str(options.get("name", "")), kind, t(at), participant=participant,
-                              source=options.get("source"), role=options.get("role"))  # type: ignore[arg-type]
-        expected.append(Event(at=t(at), person=person, kind=kind, participant=participant,
-                              name=str(options.get("name", "")), source=options.get("source"),  # type: ignore[arg-type]
-                              role=options.get("role")))  # type: ignore[arg-type]
+        await recorder.record(
+            meeting_id,
+            person,
+            str(options.get("name", "")),
+            kind,
+            t(at),
+            participant=participant,
+            source=options.get("source"),
+            role=options.get("role"),
+        )  # type: ignore[arg-type]
+        expected.append(
+            Event(
+                at=t(at),
+                person=person,
+                kind=kind,
+                participant=participant,
+                name=str(options.get("name", "")),
+                source=options.get("source"),  # type: ignore[arg-type]
+                role=options.get("role"),
+            )
+        )  # type: ignore[arg-type]
     return expected
 
 

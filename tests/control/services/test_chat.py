@@ -16,7 +16,7 @@ from control.services.chat import Message, Speaker
 from control.store.models import ChatMessage
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "meetings"))
-from meeting_fakes import FakeRegistry, Socket  # noqa: E402
+from meeting_fakes import FakeRegistry, Socket
 
 V1 = "/api/v1"
 
@@ -26,11 +26,13 @@ async def meeting(world, client):  # type: ignore[no-untyped-def]
     """The organizer (admin) in the meeting with Ann and Bob admitted, Cy waiting; the app's observers."""
     admin = await world.company()
     people = {name: await world.user(admin, name=name) for name in ("Ann", "Bob", "Cy")}
-    room = (await client.post(f"{V1}/rooms", headers=admin.headers, json={"name": "Chat", "waiting_room": True})
-            ).json()
+    room = (await client.post(f"{V1}/rooms", headers=admin.headers, json={"name": "Chat", "waiting_room": True})).json()
     for user in people.values():
-        assert (await client.put(f"{V1}/rooms/{room['id']}/access/{user.id}", headers=admin.headers,
-                                 json={"role": "participant"})).status_code == 204
+        assert (
+            await client.put(
+                f"{V1}/rooms/{room['id']}/access/{user.id}", headers=admin.headers, json={"role": "participant"}
+            )
+        ).status_code == 204
     service = MeetingService(world.app.state.context, FakeRegistry())  # type: ignore[arg-type]
     for observer in world.app.state.meetings.observers:  # as the app registers them
         service.add_observer(observer)
@@ -47,8 +49,12 @@ async def meeting(world, client):  # type: ignore[no-untyped-def]
 
 async def stored(world, meeting_id: str) -> int:  # type: ignore[no-untyped-def]
     async with world.context() as ctx:
-        return await ctx.session.scalar(
-            select(func.count()).select_from(ChatMessage).where(ChatMessage.meeting_id == meeting_id)) or 0
+        return (
+            await ctx.session.scalar(
+                select(func.count()).select_from(ChatMessage).where(ChatMessage.meeting_id == meeting_id)
+            )
+            or 0
+        )
 
 
 async def test_a_message_is_stored_and_delivered_as_stored(meeting, world, client) -> None:
@@ -67,8 +73,9 @@ async def test_a_message_is_stored_and_delivered_as_stored(meeting, world, clien
 
     rows = (await client.get(f"{V1}/meetings/{live.id}/chat", headers=admin.headers)).json()["items"]
     assert len(rows) == 1 and await stored(world, live.id) == 2
-    history = Message(rows[0]["id"], rows[0]["meeting_id"], rows[0]["sent_at"], Speaker(**rows[0]["sender"]), None,
-                      rows[0]["text"])
+    history = Message(
+        rows[0]["id"], rows[0]["meeting_id"], rows[0]["sent_at"], Speaker(**rows[0]["sender"]), None, rows[0]["text"]
+    )
     assert {"type": "chat", **history.frame()} == sockets["admin"].of("chat")[0]
     assert history.sender == Speaker(f"u:{admin.id}", ids["admin"], "Admin") and history.meeting_id == live.id
     ann = people["Ann"]
@@ -76,8 +83,15 @@ async def test_a_message_is_stored_and_delivered_as_stored(meeting, world, clien
     assert private["sender"] == {"person": f"u:{ann.id}", "participant": ids["Ann"], "name": "Ann"}
     assert private["recipient"]["participant"] == ids["Bob"] and private["text"] == "psst"
     assert sockets["Ann"].of("chat")[1] == {
-        "type": "chat", "id": private["id"], "from": ids["Ann"], "from_name": "Ann", "to": ids["Bob"],
-        "to_name": "Participant 3", "text": "psst", "at": private["sent_at"]}  # Ann lacks Show all usernames
+        "type": "chat",
+        "id": private["id"],
+        "from": ids["Ann"],
+        "from_name": "Ann",
+        "to": ids["Bob"],
+        "to_name": "Participant 3",
+        "text": "psst",
+        "at": private["sent_at"],
+    }  # Ann lacks Show all usernames
 
 
 async def test_refused_messages_reach_nobody_and_are_not_stored(meeting, world) -> None:
@@ -110,10 +124,22 @@ async def test_refused_messages_reach_nobody_and_are_not_stored(meeting, world) 
 def test_a_message_renders_one_shape_for_both_answers() -> None:
     sender, recipient = Speaker("u:a", "p1", "Ann"), Speaker("g:b", "p2", "Bea")
     message = Message(7, "m1", "2030-01-01T09:00:00Z", sender, recipient, "hi")
-    assert message.item() == {"id": 7, "meeting_id": "m1", "sent_at": "2030-01-01T09:00:00Z",
-                              "sender": {"person": "u:a", "participant": "p1", "name": "Ann"},
-                              "recipient": {"person": "g:b", "participant": "p2", "name": "Bea"}, "text": "hi"}
-    assert message.frame() == {"id": 7, "from": "p1", "from_name": "Ann", "to": "p2", "to_name": "Bea",
-                               "text": "hi", "at": "2030-01-01T09:00:00Z"}
+    assert message.item() == {
+        "id": 7,
+        "meeting_id": "m1",
+        "sent_at": "2030-01-01T09:00:00Z",
+        "sender": {"person": "u:a", "participant": "p1", "name": "Ann"},
+        "recipient": {"person": "g:b", "participant": "p2", "name": "Bea"},
+        "text": "hi",
+    }
+    assert message.frame() == {
+        "id": 7,
+        "from": "p1",
+        "from_name": "Ann",
+        "to": "p2",
+        "to_name": "Bea",
+        "text": "hi",
+        "at": "2030-01-01T09:00:00Z",
+    }
     to_all: dict[str, Any] = Message(8, "m1", "2030-01-01T09:00:01Z", sender, None, "all").frame()
     assert (to_all["to"], to_all["to_name"]) == (None, None)

@@ -80,8 +80,10 @@ async def test_observers_feed_the_report_and_the_chat(world, client, monkeypatch
     assert (await client.get(f"{V1}/meetings/{meeting.id}/attendance", headers=bob.headers)).status_code == 403
 
     ann_chat = (await client.get(f"{V1}/meetings/{meeting.id}/chat", headers=ann.headers)).json()["items"]
-    assert [(m["text"], m["sender"]["person"]) for m in ann_chat] == [("hello all", f"u:{ann.id}"),
-                                                                       ("guest to ann", "g:inv1")]
+    assert [(m["text"], m["sender"]["person"]) for m in ann_chat] == [
+        ("hello all", f"u:{ann.id}"),
+        ("guest to ann", "g:inv1"),
+    ]
     assert ann_chat[1]["recipient"]["person"] == f"u:{ann.id}" and ann_chat[1]["recipient"]["name"] == "Ann"
     bob_chat = (await client.get(f"{V1}/meetings/{meeting.id}/chat", headers=bob.headers)).json()["items"]
     assert [m["text"] for m in bob_chat] == ["hello all"]  # bob took part: sees what went to everyone

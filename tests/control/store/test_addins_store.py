@@ -10,8 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from control.store import migrate
-from control.store.models import AddIn, Company, GroupLink, Room, User
 from control.store.db import create_engine, create_sessionmaker
+from control.store.models import AddIn, Company, GroupLink, Room, User
 from control.store.repositories.addins import AddIns, GroupLinks
 from control.store.repositories.companies import Companies
 from control.store.repositories.rooms import Rooms
@@ -72,10 +72,27 @@ async def test_group_links_are_scoped_and_go_with_their_room(session):
     user = await Users(session, a.id).add(User(email="u@a.example", name="U"))
     links = GroupLinks(session, a.id)
     east = datetime(2030, 1, 1, 12, tzinfo=timezone(timedelta(hours=3)))
-    old = await links.add(GroupLink(room_id=room.id, role="participant", user_ids=None, secret_hash="1" * 64,
-                                    created_by=user.id, created_at=datetime(2020, 1, 1, tzinfo=UTC)))
-    new = await links.add(GroupLink(room_id=room.id, role="moderator", user_ids=[user.id], secret_hash="2" * 64,
-                                    created_by=user.id, created_at=datetime(2021, 1, 1, tzinfo=UTC), expires_at=east))
+    old = await links.add(
+        GroupLink(
+            room_id=room.id,
+            role="participant",
+            user_ids=None,
+            secret_hash="1" * 64,
+            created_by=user.id,
+            created_at=datetime(2020, 1, 1, tzinfo=UTC),
+        )
+    )
+    new = await links.add(
+        GroupLink(
+            room_id=room.id,
+            role="moderator",
+            user_ids=[user.id],
+            secret_hash="2" * 64,
+            created_by=user.id,
+            created_at=datetime(2021, 1, 1, tzinfo=UTC),
+            expires_at=east,
+        )
+    )
     await session.commit()
     room_id, user_id, old_id, new_id, a_id, b_id = room.id, user.id, old.id, new.id, a.id, b.id
     session.expire_all()

@@ -41,19 +41,27 @@ async def make_meeting(engine: AsyncEngine, slug: str) -> Meeting:
         return meeting
 
 
-def message(meeting: Meeting, sender: str, text: str, recipient: str | None = None, *, at: datetime = T0
-            ) -> ChatMessage:
+def message(
+    meeting: Meeting, sender: str, text: str, recipient: str | None = None, *, at: datetime = T0
+) -> ChatMessage:
     """`sender`, `recipient`: person keys; the participant is p-<person>, the name its capitalized key."""
-    return ChatMessage(meeting_id=meeting.id, sent_at=at, sender_person=sender, sender_participant=f"p-{sender}",
-                       sender_name=sender.capitalize(), recipient_person=recipient,
-                       recipient_participant=f"p-{recipient}" if recipient else None,
-                       recipient_name=recipient.capitalize() if recipient else None, text=text)
+    return ChatMessage(
+        meeting_id=meeting.id,
+        sent_at=at,
+        sender_person=sender,
+        sender_participant=f"p-{sender}",
+        sender_name=sender.capitalize(),
+        recipient_person=recipient,
+        recipient_participant=f"p-{recipient}" if recipient else None,
+        recipient_name=recipient.capitalize() if recipient else None,
+        text=text,
+    )
 
 
 async def test_messages_round_trip_and_each_person_sees_their_own(engine):
     meeting = await make_meeting(engine, "acme")
     other = await make_meeting(engine, "globex")
-    raw = "<b>bold</b> & \"quoted\" ' ; DROP TABLE chat_messages; -- 👋\nsecond line"
+    raw = '<b>bold</b> & "quoted" \' ; DROP TABLE chat_messages; -- 👋\nsecond line'
     sessions = create_sessionmaker(engine)
     async with sessions() as s:
         messages = ChatMessages(s, meeting.company_id)

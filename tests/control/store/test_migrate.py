@@ -36,8 +36,7 @@ async def test_migrated_schema_matches_the_models(any_database_url):
     try:
         await migrate.upgrade(engine)
         async with engine.connect() as connection:
-            diff = await connection.run_sync(
-                lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata))
+            diff = await connection.run_sync(lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata))
     finally:
         await engine.dispose()
     assert diff == []

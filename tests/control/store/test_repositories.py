@@ -109,8 +109,16 @@ async def test_audit_filters_and_aware_times(session):
     t0 = datetime(2030, 1, 1, 12, tzinfo=UTC)
     log = AuditLog(session, a.id)
     for n, action in enumerate(["user.invited", "room.created", "user.invited"]):
-        await log.add(AuditEvent(at=t0 + timedelta(minutes=n), action=action, target_type=action.split(".")[0],
-                                 target_id=str(n), before=None, after={"n": n, "name": "é"}))
+        await log.add(
+            AuditEvent(
+                at=t0 + timedelta(minutes=n),
+                action=action,
+                target_type=action.split(".")[0],
+                target_id=str(n),
+                before=None,
+                after={"n": n, "name": "é"},
+            )
+        )
     await AuditLog(session, b.id).add(AuditEvent(at=t0, action="user.invited", target_type="user"))
     await session.commit()
     everything = await log.query(AuditFilter(), offset=0, limit=10)

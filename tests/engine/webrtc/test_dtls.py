@@ -39,7 +39,9 @@ RTP = struct.pack("!BBHII", 0x80, 96, 1, 3000, 0xCAFE) + b"payload" * 10
 
 
 def srtp_pair(sender: HandshakeComplete, receiver_key: bytes, receiver_salt: bytes, profile: int):
-    tx = Session(Policy(key=sender.local_key + sender.local_salt, ssrc_type=Policy.SSRC_ANY_OUTBOUND, srtp_profile=profile))
+    tx = Session(
+        Policy(key=sender.local_key + sender.local_salt, ssrc_type=Policy.SSRC_ANY_OUTBOUND, srtp_profile=profile)
+    )
     rx = Session(Policy(key=receiver_key + receiver_salt, ssrc_type=Policy.SSRC_ANY_INBOUND, srtp_profile=profile))
     return tx, rx
 
@@ -282,7 +284,7 @@ def test_handshake_times_out(certs):
         datagrams, events = client.handle_timeout(now)
         assert datagrams and events == []
         sent += 1
-    assert client.next_timeout() - now == 60.0 or client.next_timeout() - now == 2 ** MAX_RETRANSMISSIONS
+    assert client.next_timeout() - now == 60.0 or client.next_timeout() - now == 2**MAX_RETRANSMISSIONS
     datagrams, events = client.handle_timeout(client.next_timeout())
     assert events == [HandshakeFailed("handshake timed out")]
     assert client.state is DtlsState.FAILED
@@ -419,7 +421,9 @@ def test_against_plain_pyopenssl_peer(certs, our_role):
     rx = Session(Policy(key=peer_in, ssrc_type=Policy.SSRC_ANY_INBOUND, srtp_profile=profile))
     assert rx.unprotect(tx.protect(RTP)) == RTP
     tx = Session(Policy(key=peer_out, ssrc_type=Policy.SSRC_ANY_OUTBOUND, srtp_profile=profile))
-    rx = Session(Policy(key=done.remote_key + done.remote_salt, ssrc_type=Policy.SSRC_ANY_INBOUND, srtp_profile=profile))
+    rx = Session(
+        Policy(key=done.remote_key + done.remote_salt, ssrc_type=Policy.SSRC_ANY_INBOUND, srtp_profile=profile)
+    )
     rtcp = b"\x80\xc8\x00\x06" + bytes(24)
     assert rx.unprotect_rtcp(tx.protect_rtcp(rtcp)) == rtcp
 
@@ -503,16 +507,16 @@ async def test_aiortc_peer_connection_end_to_end(monkeypatch, certs):
     loop = asyncio.get_running_loop()
     our_cert = certs[0]
     ice = IceLite("enginefrag", "enginepasswordengine0000")
-    transport, shim = await loop.create_datagram_endpoint(
-        lambda: EngineShim(ice, None), local_addr=("127.0.0.1", 0)
-    )
+    transport, shim = await loop.create_datagram_endpoint(lambda: EngineShim(ice, None), local_addr=("127.0.0.1", 0))
     port = transport.get_extra_info("sockname")[1]
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     timers = None
     try:
         pc.addTransceiver(AudioStreamTrack(), direction="sendonly")
         await pc.setLocalDescription(await pc.createOffer())
-        local = TransportParameters("enginefrag", "enginepasswordengine0000", our_cert.fingerprints(), [("127.0.0.1", port)])
+        local = TransportParameters(
+            "enginefrag", "enginepasswordengine0000", our_cert.fingerprints(), [("127.0.0.1", port)]
+        )
         result = answer_offer(pc.localDescription.sdp, local)
         connect = result.operations[1]
         produce = result.operations[2]
@@ -539,7 +543,11 @@ async def test_aiortc_peer_connection_end_to_end(monkeypatch, certs):
 
         # And the other direction: aiortc decrypts what our keys protect.
         dtls_transport = pc.getTransceivers()[0].sender.transport
-        tx = Session(Policy(key=done.local_key + done.local_salt, ssrc_type=Policy.SSRC_ANY_OUTBOUND, srtp_profile=int(done.profile)))
+        tx = Session(
+            Policy(
+                key=done.local_key + done.local_salt, ssrc_type=Policy.SSRC_ANY_OUTBOUND, srtp_profile=int(done.profile)
+            )
+        )
         assert dtls_transport._rx_srtp.unprotect(tx.protect(RTP)) == RTP
 
         await pc.close()

@@ -287,9 +287,7 @@ def loopback_only(monkeypatch):
 
 async def start_shim(ice: IceLite) -> tuple[LiteShim, tuple[str, int]]:
     loop = asyncio.get_running_loop()
-    transport, shim = await loop.create_datagram_endpoint(
-        lambda: LiteShim(ice), local_addr=("127.0.0.1", 0)
-    )
+    transport, shim = await loop.create_datagram_endpoint(lambda: LiteShim(ice), local_addr=("127.0.0.1", 0))
     return shim, transport.get_extra_info("sockname")
 
 
@@ -301,8 +299,13 @@ async def full_agent(port: int, pwd: str = LOCAL_PWD, remote_is_lite: bool = Tru
     await agent.gather_candidates()
     await agent.add_remote_candidate(
         aioice.Candidate(
-            foundation="1", component=1, transport="udp", priority=2130706431,
-            host="127.0.0.1", port=port, type="host",
+            foundation="1",
+            component=1,
+            transport="udp",
+            priority=2130706431,
+            host="127.0.0.1",
+            port=port,
+            type="host",
         )
     )
     await agent.add_remote_candidate(None)

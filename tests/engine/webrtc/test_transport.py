@@ -7,8 +7,8 @@ import asyncio
 import struct
 
 import pytest
-from pylibsrtp import Policy, Session
 from engine_wire import parse_rtp, rtp
+from pylibsrtp import Policy, Session
 from webrtc_peer import PEER_UFRAG, WebRtcPeer
 
 from engine import Engine
@@ -88,10 +88,10 @@ async def test_wrong_stun_credentials_are_ignored(engine, certificate) -> None:
     transport = engine.create_router().create_webrtc_transport()
     ufrag, pwd = transport.ice_parameters
     peer = WebRtcPeer(engine.address, certificate)
-    assert await peer.check(ufrag, "x" * 24) is None          # bad MESSAGE-INTEGRITY
-    assert await peer.check("nobody", pwd) is None            # no such transport
+    assert await peer.check(ufrag, "x" * 24) is None  # bad MESSAGE-INTEGRITY
+    assert await peer.check("nobody", pwd) is None  # no such transport
     transport.connect("server", certificate.fingerprints(), "someone-else")
-    assert await peer.check(ufrag, pwd) is None               # the SDP names another remote ufrag
+    assert await peer.check(ufrag, pwd) is None  # the SDP names another remote ufrag
     assert transport.ice.trusted == {}
     stats = engine.stats()["webrtc"]
     assert stats["stun_unknown_ufrag"] == 1 and transport.stats()["ice"]["bad_integrity"] == 1
@@ -111,12 +111,12 @@ async def test_untrusted_address_and_wrong_key_never_reach_a_subscriber(engine, 
     forger.sock = pub.sock
     forger.tx = Session(Policy(key=bytes(28), ssrc_type=Policy.SSRC_ANY_OUTBOUND, srtp_profile=int(pub_t.srtp_profile)))
     forger.send_rtp(rtp(2, 960, SSRC, pt=111))
-    pub.send(rtp(3, 1920, SSRC, pt=111))                      # in clear
+    pub.send(rtp(3, 1920, SSRC, pt=111))  # in clear
     assert await sub.receive_rtp(timeout=0.3) == []
     assert engine.stats()["webrtc"]["untrusted_media"] == 1
     assert pub_t.stats()["drops"]["srtp_auth"] == 2
     assert producer.stats()["packets_in"] == 0
-    pub.send_rtp(rtp(4, 2880, SSRC, pt=111))                  # and the real one still passes
+    pub.send_rtp(rtp(4, 2880, SSRC, pt=111))  # and the real one still passes
     assert len(await sub.receive_rtp(1)) == 1
     stranger.close(), pub.close(), sub.close()
 
@@ -128,7 +128,7 @@ async def test_fingerprint_mismatch_gets_no_keys_and_no_media(engine, certificat
     peer = WebRtcPeer(engine.address, certificate)
     ufrag, pwd = transport.ice_parameters
     assert await peer.check(ufrag, pwd) is not None
-    transport.connect("server", DtlsCertificate.generate().fingerprints())   # not the peer's
+    transport.connect("server", DtlsCertificate.generate().fingerprints())  # not the peer's
     await peer.handshake("client", engine.dtls_fingerprints)
     await until(lambda: transport.state == "failed")
     assert TransportStateChanged(transport.id, "failed", "DTLS fingerprint mismatch") in events
@@ -189,7 +189,7 @@ async def test_peer_close_notify_stops_media(engine, certificate, events) -> Non
     for datagram in sub.dtls.close():
         sub.send(datagram)
     await until(lambda: sub_t.state == "closed")
-    answer = await sub.receive(timeout=0.1)                   # our close_notify in return
+    answer = await sub.receive(timeout=0.1)  # our close_notify in return
     assert answer and all(data[0] == 21 for data in answer)
     pub.send_rtp(rtp(1, 0, SSRC, pt=111))
     assert await sub.receive(timeout=0.1) == []
@@ -212,15 +212,17 @@ async def test_ssrcs_learned_from_mid_and_rid(engine, certificate, events) -> No
     pub.send_rtp(rtp_ext(1, 0xA1, {1: b"v", 2: b"h"}))
     pub.send_rtp(rtp_ext(1, 0xA2, {1: b"v", 2: b"l"}))
     pub.send_rtp(rtp_ext(1, 0xA3, {1: b"a"}, pt=111))
-    pub.send_rtp(rtp_ext(1, 0xA4, {1: b"v", 3: b"h"}, pt=97))    # RTX of "h": repaired-rid
-    pub.send_rtp(rtp_ext(1, 0xA5, {1: b"zz"}))                    # names no producer
+    pub.send_rtp(rtp_ext(1, 0xA4, {1: b"v", 3: b"h"}, pt=97))  # RTX of "h": repaired-rid
+    pub.send_rtp(rtp_ext(1, 0xA5, {1: b"zz"}))  # names no producer
     await until(lambda: high.ssrc and low.ssrc and audio.ssrc and high.rtx_ssrc)
     assert (high.ssrc, low.ssrc, audio.ssrc, high.rtx_ssrc) == (0xA1, 0xA2, 0xA3, 0xA4)
     await until(lambda: pub_t.unmapped_ssrcs == 1)
     learned = [(e.producer_id, e.ssrc, e.rtx) for e in events if type(e).__name__ == "ProducerSsrcLearned"]
-    assert sorted(learned) == sorted([(high.id, 0xA1, False), (low.id, 0xA2, False), (audio.id, 0xA3, False), (high.id, 0xA4, True)])
+    assert sorted(learned) == sorted(
+        [(high.id, 0xA1, False), (low.id, 0xA2, False), (audio.id, 0xA3, False), (high.id, 0xA4, True)]
+    )
     assert engine.stats()["ssrc_learn_queued"] == 5
-    assert high.stats()["keyframe_requests"] >= 1   # the dropped packets may have held a keyframe
+    assert high.stats()["keyframe_requests"] >= 1  # the dropped packets may have held a keyframe
     # later packets need no extension any more
     for ssrc, pt in ((0xA1, 96), (0xA2, 96), (0xA3, 111)):
         pub.send_rtp(rtp(2, 3000, ssrc, pt=pt))

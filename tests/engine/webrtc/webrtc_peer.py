@@ -8,18 +8,18 @@ import asyncio
 import struct
 
 import aioice.stun as stun
+from engine_wire import Peer
 from pylibsrtp import Error as SrtpError
 from pylibsrtp import Policy, Session
-
-from engine_wire import Peer
 
 from engine.webrtc.dtls import DEFAULT_PROFILES, DtlsCertificate, DtlsEndpoint, HandshakeComplete
 
 PEER_UFRAG = "peer"
 
 
-def rtp_with_extensions(seq: int, ts: int, ssrc: int, extensions: dict[int, bytes], pt: int = 96,
-                        payload: bytes = b"\x03" * 60) -> bytes:
+def rtp_with_extensions(
+    seq: int, ts: int, ssrc: int, extensions: dict[int, bytes], pt: int = 96, payload: bytes = b"\x03" * 60
+) -> bytes:
     """RTP with RFC 8285 one-byte header extensions (id -> value, 1..16 bytes each)."""
     body = b"".join(bytes([(ext_id << 4) | (len(value) - 1)]) + value for ext_id, value in extensions.items())
     body += b"\x00" * (-len(body) % 4)
@@ -59,8 +59,9 @@ class WebRtcPeer(Peer):
                 return response
         return None
 
-    async def handshake(self, role: str, fingerprints: list[tuple[str, str]],
-                        profiles=DEFAULT_PROFILES, timeout: float = 3.0) -> list:
+    async def handshake(
+        self, role: str, fingerprints: list[tuple[str, str]], profiles=DEFAULT_PROFILES, timeout: float = 3.0
+    ) -> list:
         """Runs DTLS against the engine until keys or a failure; returns our DTLS events."""
         loop = asyncio.get_running_loop()
         self.dtls = DtlsEndpoint(self.certificate, role, fingerprints, profiles)
@@ -82,8 +83,12 @@ class WebRtcPeer(Peer):
             if isinstance(event, HandshakeComplete):
                 self.keys = event
                 profile = int(event.profile)
-                self.tx = Session(Policy(key=event.local_key_salt, ssrc_type=Policy.SSRC_ANY_OUTBOUND, srtp_profile=profile))
-                self.rx = Session(Policy(key=event.remote_key_salt, ssrc_type=Policy.SSRC_ANY_INBOUND, srtp_profile=profile))
+                self.tx = Session(
+                    Policy(key=event.local_key_salt, ssrc_type=Policy.SSRC_ANY_OUTBOUND, srtp_profile=profile)
+                )
+                self.rx = Session(
+                    Policy(key=event.remote_key_salt, ssrc_type=Policy.SSRC_ANY_INBOUND, srtp_profile=profile)
+                )
         return self.events
 
     def send_rtp(self, packet: bytes) -> None:

@@ -13,9 +13,10 @@ from engine.events import ProducerSsrcLearned, TransportStateChanged
 from engine.worker.client import EVENT_NAMES, EngineChannel
 
 webrtc = pytest.mark.skipif(not hasattr(Router, "create_webrtc_transport"), reason="engine without WebRTC")
-TRANSPORT = [{"op": "create_router", "id": "r1"},
-             {"op": "create_webrtc_transport", "id": "w", "router_id": "r1", "ice_ufrag": "ufrag123",
-              "ice_pwd": "p" * 24}]
+TRANSPORT = [
+    {"op": "create_router", "id": "r1"},
+    {"op": "create_webrtc_transport", "id": "w", "router_id": "r1", "ice_ufrag": "ufrag123", "ice_pwd": "p" * 24},
+]
 
 
 def test_every_engine_event_has_a_wire_name() -> None:
@@ -34,8 +35,18 @@ async def test_engine_events_name_objects_by_control_id(engine: Engine) -> None:
     engine_id = channel.executor.objects["w"].id
     engine.on_event(TransportStateChanged(engine_id, "failed", "fingerprint mismatch"))
     message = json.loads(outbox.get_nowait())
-    assert message == {"type": "event", "event": "transport_state_changed", "transport_id": "w",
-                       "state": "failed", "reason": "fingerprint mismatch"}
+    assert message == {
+        "type": "event",
+        "event": "transport_state_changed",
+        "transport_id": "w",
+        "state": "failed",
+        "reason": "fingerprint mismatch",
+    }
     engine.on_event(ProducerSsrcLearned(12345, 99))  # an object the control plane did not create
-    assert json.loads(outbox.get_nowait()) == {"type": "event", "event": "producer_ssrc_learned", "producer_id": None,
-                                               "ssrc": 99, "rtx": False}
+    assert json.loads(outbox.get_nowait()) == {
+        "type": "event",
+        "event": "producer_ssrc_learned",
+        "producer_id": None,
+        "ssrc": 99,
+        "rtx": False,
+    }

@@ -20,8 +20,7 @@ def pub_sub(pub: Peer, sub: Peer, *, paused: bool = False) -> list[dict]:
         {"op": "create_plain_transport", "id": "pub", "router_id": "r1", "remote": list(pub.address)},
         {"op": "create_plain_transport", "id": "sub", "router_id": "r1", "remote": list(sub.address)},
         {"op": "produce", "id": "mic", "transport_id": "pub", "kind": "audio", "ssrc": 1111, "payload_type": 111},
-        {"op": "consume", "id": "mic@sub", "transport_id": "sub", "producer_id": "mic", "ssrc": 5555,
-         "paused": paused},
+        {"op": "consume", "id": "mic@sub", "transport_id": "sub", "producer_id": "mic", "ssrc": 5555, "paused": paused},
     ]
 
 
@@ -51,8 +50,9 @@ async def test_batch_builds_a_forwarding_path(engine: Engine, peers) -> None:
     assert await flows(pub, sub)
     executor.apply_batch(Batch("e1", 2, False, [{"op": "pause_producer", "id": "mic"}]))
     assert not await flows(pub, sub, start=10)
-    executor.apply_batch(Batch("e1", 3, False, [{"op": "resume_producer", "id": "mic"},
-                                                {"op": "pause_consumer", "id": "mic@sub"}]))
+    executor.apply_batch(
+        Batch("e1", 3, False, [{"op": "resume_producer", "id": "mic"}, {"op": "pause_consumer", "id": "mic@sub"}])
+    )
     assert not await flows(pub, sub, start=20)
     executor.apply_batch(Batch("e1", 4, False, [{"op": "resume_consumer", "id": "mic@sub"}]))
     assert await flows(pub, sub, start=30)
@@ -68,7 +68,8 @@ async def test_failed_operations_do_not_stop_the_batch(engine: Engine, peers) ->
         {"op": "produce", "id": "x", "transport_id": "nope", "kind": "audio", "ssrc": 1, "payload_type": 1},
         *pub_sub(pub, sub)[1:],
         {"op": "create_webrtc_transport", "id": "w", "router_id": "r1", "ice_ufrag": "u" * 4, "ice_pwd": "p" * 22}
-        if not hasattr(Router, "create_webrtc_transport") else {"op": "create_router", "id": "r2"},
+        if not hasattr(Router, "create_webrtc_transport")
+        else {"op": "create_router", "id": "r2"},
         {"op": "consume", "id": "bad", "transport_id": "sub", "producer_id": "mic", "ssrc": 7, "payload_type": 1000},
     ]
     results = executor.apply_batch(Batch("e1", 1, False, ops))
@@ -87,8 +88,9 @@ async def test_close_cascades_and_forgets_ids(engine: Engine, peers) -> None:
     executor = TableExecutor(engine)
     executor.apply_batch(Batch("e1", 1, False, pub_sub(pub, sub)))
     consumer = executor.objects["mic@sub"]
-    results = executor.apply_batch(Batch("e1", 2, False, [{"op": "close_transport", "id": "pub"},
-                                                          {"op": "close_transport", "id": "pub"}]))
+    results = executor.apply_batch(
+        Batch("e1", 2, False, [{"op": "close_transport", "id": "pub"}, {"op": "close_transport", "id": "pub"}])
+    )
     assert all(r["ok"] for r in results)
     assert set(executor.objects) == {"r1", "sub"} and consumer.closed
     assert executor.table.counts() == {"routers": 1, "transports": 1, "producers": 0, "consumers": 0}
@@ -113,23 +115,55 @@ async def test_sync_of_the_same_table_keeps_every_object(engine: Engine, peers) 
 async def test_sync_reconciles_a_changed_table(engine: Engine, peers) -> None:
     pub, sub, other = peers(), peers(), peers()
     executor = TableExecutor(engine)
-    executor.apply_batch(Batch("e1", 1, False, pub_sub(pub, sub) + [
-        {"op": "produce", "id": "mic2", "transport_id": "pub", "kind": "audio", "ssrc": 2222, "payload_type": 111},
-        {"op": "create_plain_transport", "id": "gone", "router_id": "r1", "remote": list(other.address)},
-        {"op": "consume", "id": "mic@gone", "transport_id": "gone", "producer_id": "mic", "ssrc": 6666},
-    ]))
+    executor.apply_batch(
+        Batch(
+            "e1",
+            1,
+            False,
+            pub_sub(pub, sub)
+            + [
+                {
+                    "op": "produce",
+                    "id": "mic2",
+                    "transport_id": "pub",
+                    "kind": "audio",
+                    "ssrc": 2222,
+                    "payload_type": 111,
+                },
+                {"op": "create_plain_transport", "id": "gone", "router_id": "r1", "remote": list(other.address)},
+                {"op": "consume", "id": "mic@gone", "transport_id": "gone", "producer_id": "mic", "ssrc": 6666},
+            ],
+        )
+    )
     kept_consumer = executor.objects["mic@sub"]
     # desired: mic closed, mic@sub fed by mic2 and paused, "gone" closed, a new transport and consumer
-    desired = Table.from_ops([parse_op(op) for op in pub_sub(pub, sub)[:3]] + [
-        parse_op({"op": "produce", "id": "mic2", "transport_id": "pub", "kind": "audio", "ssrc": 2222,
-                           "payload_type": 111}),
-        parse_op({"op": "consume", "id": "mic@sub", "transport_id": "sub", "producer_id": "mic2",
-                           "ssrc": 5555, "paused": True}),
-        parse_op({"op": "create_plain_transport", "id": "new", "router_id": "r1",
-                           "remote": list(other.address)}),
-        parse_op({"op": "consume", "id": "mic2@new", "transport_id": "new", "producer_id": "mic2",
-                           "ssrc": 7777}),
-    ])
+    desired = Table.from_ops(
+        [parse_op(op) for op in pub_sub(pub, sub)[:3]]
+        + [
+            parse_op(
+                {
+                    "op": "produce",
+                    "id": "mic2",
+                    "transport_id": "pub",
+                    "kind": "audio",
+                    "ssrc": 2222,
+                    "payload_type": 111,
+                }
+            ),
+            parse_op(
+                {
+                    "op": "consume",
+                    "id": "mic@sub",
+                    "transport_id": "sub",
+                    "producer_id": "mic2",
+                    "ssrc": 5555,
+                    "paused": True,
+                }
+            ),
+            parse_op({"op": "create_plain_transport", "id": "new", "router_id": "r1", "remote": list(other.address)}),
+            parse_op({"op": "consume", "id": "mic2@new", "transport_id": "new", "producer_id": "mic2", "ssrc": 7777}),
+        ]
+    )
     results = executor.apply_batch(Batch("e1", 2, True, wire(desired.dump())))
     assert all(r["ok"] for r in results), results
     assert executor.table == desired
@@ -166,13 +200,24 @@ webrtc = pytest.mark.skipif(not hasattr(Router, "create_webrtc_transport"), reas
 def webrtc_ops() -> list[dict]:
     return [
         {"op": "create_router", "id": "r1"},
-        {"op": "create_webrtc_transport", "id": "w", "router_id": "r1", "ice_ufrag": "ufrag123",
-         "ice_pwd": "p" * 24},
-        {"op": "connect_webrtc_transport", "id": "w", "dtls_role": "server",
-         "remote_fingerprints": [["sha-256", ":".join(["AB"] * 32)]], "remote_ice_ufrag": "peer"},
+        {"op": "create_webrtc_transport", "id": "w", "router_id": "r1", "ice_ufrag": "ufrag123", "ice_pwd": "p" * 24},
+        {
+            "op": "connect_webrtc_transport",
+            "id": "w",
+            "dtls_role": "server",
+            "remote_fingerprints": [["sha-256", ":".join(["AB"] * 32)]],
+            "remote_ice_ufrag": "peer",
+        },
         {"op": "set_header_extensions", "id": "w", "mid": 4, "rid": 10},
-        {"op": "produce", "id": "cam", "transport_id": "w", "kind": "video", "mid": "1", "rid": "h",
-         "payload_type": 96},
+        {
+            "op": "produce",
+            "id": "cam",
+            "transport_id": "w",
+            "kind": "video",
+            "mid": "1",
+            "rid": "h",
+            "payload_type": 96,
+        },
     ]
 
 

@@ -43,7 +43,12 @@ def test_chrome_simulcast_offer_operations():
     assert create == CreateWebRtcTransport("podm", "podiumpasswordpodium0000")
     assert connect == ConnectWebRtcTransport(
         dtls_role="server",
-        remote_fingerprints=(("sha-256", "7B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64:1A:24:C2:43:F0:A1:58:D0:A1:2C:19:08"),),
+        remote_fingerprints=(
+            (
+                "sha-256",
+                "7B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64:1A:24:C2:43:F0:A1:58:D0:A1:2C:19:08",
+            ),
+        ),
         remote_ice_ufrag="4ZcD",
         remote_ice_pwd="2/1muCWoOi3uLifh0NuRHlWH",
     )
@@ -51,7 +56,9 @@ def test_chrome_simulcast_offer_operations():
         mid="0",
         kind="audio",
         codecs=(
-            CodecParameters(111, "audio/opus", 48000, 2, (("minptime", "10"), ("useinbandfec", "1")), ("transport-cc",)),
+            CodecParameters(
+                111, "audio/opus", 48000, 2, (("minptime", "10"), ("useinbandfec", "1")), ("transport-cc",)
+            ),
         ),
         encodings=(Encoding(ssrc=3735928559),),
         header_extensions=HeaderExtensionIds(mid=4, abs_send_time=2, audio_level=1, transport_cc=3),
@@ -94,15 +101,30 @@ def test_chrome_simulcast_answer():
         assert media.setup == "passive"  # the offer was actpass: we are the DTLS server
         assert media.rtcp_mux and media.rtcp_rsize
         assert media.direction == "recvonly"
-        assert media.candidates == [
-            Candidate("udpcandidate0", 1, "udp", 2130706431, "127.0.0.1", 40000, "host")
-        ]
+        assert media.candidates == [Candidate("udpcandidate0", 1, "udp", 2130706431, "127.0.0.1", 40000, "host")]
         assert media.end_of_candidates
         assert (media.port, media.connection) == (40000, "IN IP4 127.0.0.1")
     assert audio.formats == ["111"]
     assert [e.uri for e in audio.extmaps] == [URI_AUDIO_LEVEL, URI_ABS_SEND_TIME, URI_TRANSPORT_CC, URI_MID]
     assert [e.id for e in video.extmaps] == [2, 3, 4, 10, 11]  # no toffset, orientation, timing...
-    assert video.formats == ["96", "97", "98", "99", "100", "101", "102", "103", "106", "107", "127", "125", "45", "46", "112", "113"]
+    assert video.formats == [
+        "96",
+        "97",
+        "98",
+        "99",
+        "100",
+        "101",
+        "102",
+        "103",
+        "106",
+        "107",
+        "127",
+        "125",
+        "45",
+        "46",
+        "112",
+        "113",
+    ]
     assert video.codec(97).parameters == {"apt": "96"}
     assert video.codec(104) is None and video.codec(114) is None and video.codec(116) is None
     assert video.rids == [Rid("q", "recv"), Rid("h", "recv"), Rid("f", "recv")]
@@ -215,7 +237,9 @@ def test_session_level_ice_and_fingerprint_are_inherited():
 
 
 def test_ipv6_candidate():
-    local = TransportParameters("podm", "podiumpasswordpodium0000", [FINGERPRINT], [("2001:db8::7", 40000), ("192.0.2.7", 40000)])
+    local = TransportParameters(
+        "podm", "podiumpasswordpodium0000", [FINGERPRINT], [("2001:db8::7", 40000), ("192.0.2.7", 40000)]
+    )
     answer = SessionDescription.parse(answer_offer(CHROME_OFFER, local).answer)
     media = answer.media[0]
     assert media.connection == "IN IP6 2001:db8::7"

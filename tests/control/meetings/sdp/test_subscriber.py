@@ -22,7 +22,9 @@ from control.meetings.sdp import (
 )
 
 OPUS = CodecParameters(100, "audio/opus", 48000, 2, (("minptime", "10"), ("useinbandfec", "1")), ("transport-cc",))
-VP8 = CodecParameters(101, "video/VP8", 90000, None, (), ("nack", "nack pli", "ccm fir", "goog-remb"), rtx_payload_type=102)
+VP8 = CodecParameters(
+    101, "video/VP8", 90000, None, (), ("nack", "nack pli", "ccm fir", "goog-remb"), rtx_payload_type=102
+)
 CONSUMERS = [
     ConsumerDescription("0", "audio", 1111, OPUS, "alice", "stream-alice", "mic-alice"),
     ConsumerDescription("1", "video", 2222, VP8, "alice", "stream-alice", "cam-alice", rtx_ssrc=3333),
@@ -66,7 +68,10 @@ async def test_aiortc_answers_subscriber_offer():
         answer = await pc.createAnswer()  # no gathering, no I/O
         result = parse_subscriber_answer(answer.sdp, offer)
         assert result.connect.dtls_role == "server"  # aiortc answers a=setup:active
-        assert result.connect.remote_ice_ufrag == pc.getTransceivers()[0].receiver.transport.transport.iceGatherer.getLocalParameters().usernameFragment
+        assert (
+            result.connect.remote_ice_ufrag
+            == pc.getTransceivers()[0].receiver.transport.transport.iceGatherer.getLocalParameters().usernameFragment
+        )
         assert [f[0] for f in result.connect.remote_fingerprints][:1] == ["sha-256"]
         assert result.accepted == ("0", "1") and result.rejected == ("2",)
         assert result.header_extensions["0"].mid is None  # not offered: subscribers demux by SSRC
@@ -98,7 +103,9 @@ def test_parse_subscriber_answer_roles_and_errors():
     offer = build_subscriber_offer(CONSUMERS, LOCAL)
     answer = _subscriber_answer(offer)
     result = parse_subscriber_answer(answer, offer)
-    assert result.connect == ConnectWebRtcTransport("server", (("sha-256", "CC:" * 31 + "CC"),), "sub1", "subscriberpasswordsub000")
+    assert result.connect == ConnectWebRtcTransport(
+        "server", (("sha-256", "CC:" * 31 + "CC"),), "sub1", "subscriberpasswordsub000"
+    )
 
     for media in answer.media:
         media.setup = "passive" if media.port else None
