@@ -143,7 +143,7 @@ class Child:
 
     def __init__(self, argv: list[str], cpus: set[int] | None, stdin: bool = False) -> None:
         self.argv = argv
-        self.stderr = tempfile.TemporaryFile()
+        self.stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process; closed in stop()
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
         self.process = subprocess.Popen(
             argv,

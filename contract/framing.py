@@ -9,7 +9,8 @@ import json
 from typing import Any
 
 PROTOCOL = 2
-"""Version of this wire format (2: typed operations, `produce` carries app_data); a peer speaking another one is refused (CLOSE_PROTOCOL_ERROR)."""
+"""Version of this wire format (2: typed operations, `produce` carries app_data); a peer speaking
+another one is refused (CLOSE_PROTOCOL_ERROR)."""
 
 MAX_FRAME_BYTES = 16 * 1024 * 1024
 """The largest frame either end accepts (a sync of a big table is one frame)."""

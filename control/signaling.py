@@ -1,8 +1,8 @@
 """The participant WebSocket (GET /signaling/v1): see docs/signaling.md for the protocol.
 
 Every frame is validated by a pydantic model (unknown fields refused); a malformed one is answered
-by an error frame. The frames the server sends are typed in control.meetings.frames. Outgoing frames go through a queue and one writer task, so a slow client never
-holds a meeting's lock.
+by an error frame. The frames the server sends are typed in control.meetings.frames. Outgoing
+frames go through a queue and one writer task, so a slow client never holds a meeting's lock.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Engine workers as the control plane sees them: the registry of their desired tables
 (`registry`, its `errors` and the `events` it reports), placement of meetings on them
-(`placement`), the WebSocket endpoint they dial (`channel`) and its routes (`routes`). The wire format is the `contract` package."""
+(`placement`), the WebSocket endpoint they dial (`channel`) and its routes (`routes`). The wire
+format is the `contract` package."""
 
 from control.engines.channel import CHANNEL_PATH
 from control.engines.errors import (

@@ -174,7 +174,7 @@ async def create_room(ctx: Context, principal: Principal, fields: dict[str, Any]
 
 async def update_room(ctx: Context, principal: Principal, room_id: str, changes: dict[str, Any]) -> RoomView:
     """Change a room's name, department, visibility or features; `changes` holds only the fields given."""
-    rooms, view = await _administered_room(ctx, principal, room_id)
+    _, view = await _administered_room(ctx, principal, room_id)
     room = view.room
     if changes.get("department_id") is not None:
         await _department(Departments(ctx.session, principal.company_id), changes["department_id"])
@@ -209,7 +209,7 @@ async def list_access(
 
 
 async def set_access(ctx: Context, principal: Principal, room_id: str, user_id: str, role: Role) -> None:
-    rooms, view = await _administered_room(ctx, principal, room_id)
+    rooms, _ = await _administered_room(ctx, principal, room_id)
     if await Users(ctx.session, principal.company_id).get(user_id) is None:
         raise NotFound(f"user {user_id} not found")
     if not may_hold(role, registered=True):

@@ -30,8 +30,8 @@ Events (small dataclasses, in the order they happened):
 - ``PairNominated(addr, previous)``: media must now be sent to ``addr`` (USE-CANDIDATE from that
   address, NAT rebinding, or fallback when the nominated address expired).
 - ``AddressExpired(addr, was_nominated)``: no valid Binding request from ``addr`` for
-  ``CONSENT_TIMEOUT`` seconds (RFC 7675); it is no longer trusted. If it was the nominated one, the most recently seen trusted
-  address (if any) is nominated instead, and ``PairNominated`` follows.
+  ``CONSENT_TIMEOUT`` seconds (RFC 7675); it is no longer trusted. If it was the nominated one,
+  the most recently seen trusted address (if any) is nominated instead, and ``PairNominated`` follows.
 
 Bad input (malformed STUN, wrong USERNAME, bad MESSAGE-INTEGRITY, missing FINGERPRINT, responses,
 indications) gives ``(None, [])`` and bumps a counter in ``stats``: ICE-lite never raises on the

@@ -309,6 +309,8 @@ class Participant:
         self.pc_sub.on("track", self._on_track)
         self.published: dict[str, Any] = {}
         """Source (keyword of `publish`) → the track published for it: published again on `reconnect`."""
+        self._published_sources: dict[str, str] = {}
+        """mid → source of every track published so far (a re-offer names them all)."""
         self.generation = 0
         """Bumped on every `reconnect`: subscribe offers of an earlier generation are stale."""
         self.reconnected: asyncio.Future[None] | None = None
@@ -424,7 +426,7 @@ class Participant:
     async def publish(self, muted: tuple[str, ...] = (), **tracks: Any) -> dict[str, Any]:
         """Publish tracks by source name (microphone=..., camera=..., screen=...)."""
         sources: dict[str, str] = {}
-        for source, track in tracks.items():
+        for track in tracks.values():
             self.pc_pub.addTransceiver(track, direction="sendonly")
         await self.pc_pub.setLocalDescription(await self.pc_pub.createOffer())
         names = list(tracks)
@@ -437,12 +439,10 @@ class Participant:
         reply = await self.request(
             {"type": "publish", "sdp": pc.localDescription.sdp, "sources": sources, "muted": list(muted)}
         )
-        self._published_sources = {**getattr(self, "_published_sources", {}), **sources}
+        self._published_sources = {**self._published_sources, **sources}
         self.published.update(tracks)
         await pc.setRemoteDescription(RTCSessionDescription(reply["sdp"], "answer"))
         return reply
-
-    _published_sources: dict[str, str] = {}
 
     async def _answer(self, frame: dict[str, Any], generation: int = 0) -> None:
         async with self._sub_lock:

@@ -88,8 +88,8 @@ def test_three_browsers_meet_and_a_revoked_microphone_stops_at_the_engine(media_
         for sender_id in pages:
             if sender_id != receiver_id:
                 wait_until(
-                    lambda: media_flows(receiver, sender_id),
-                    what=lambda: f"media {sender_id} → {receiver_id}: {diagnose(receiver)}",
+                    lambda r=receiver, s=sender_id: media_flows(r, s),
+                    what=lambda r=receiver, s=sender_id, ri=receiver_id: f"media {s} → {ri}: {diagnose(r)}",
                 )
     expect(ada.locator(f'figure[data-participant-id="{bob_id}"] .name')).to_have_text("Bob Builder")
     expect(bob.get_by_role("button", name=re.compile("^Microphone"))).to_have_attribute("data-state", "on")
@@ -171,7 +171,8 @@ def test_three_browsers_meet_and_a_revoked_microphone_stops_at_the_engine(media_
     rejoin = bob.evaluate(
         """async (room) => {
         const { Meeting } = await import('/lib/meeting.js');
-        const m = new Meeting({ token: JSON.parse(sessionStorage.getItem('podium.tokens')).access_token, roomId: room });
+        const token = JSON.parse(sessionStorage.getItem('podium.tokens')).access_token;
+        const m = new Meeting({ token, roomId: room });
         return m.join().then(() => 'joined', (e) => e.code);
     }""",
         room["id"],

@@ -6,7 +6,7 @@ import httpx
 import pytest
 from media import NumberedVideoTrack, ToneAudioTrack
 from meeting_fixtures import api, people, podium  # noqa: F401
-from podium_client import Api, Participant, PodiumServer, SignalingError
+from podium_client import Api, ApiError, Participant, PodiumServer, SignalingError
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -136,5 +136,5 @@ async def test_end_meeting_for_everyone(podium, api, people) -> None:
     ended = await alice.wait_event("meeting-ended")
     assert ended["reason"] == "meeting_ended"
     await alice.wait_event("disconnected")
-    with pytest.raises(Exception):
+    with pytest.raises(ApiError):
         await api.call("GET", f"/meetings/{organizer.joined['meeting_id']}")

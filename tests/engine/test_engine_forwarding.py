@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import struct
+from itertools import pairwise
 
 import pytest
 from engine_wire import parse_rtp, rtp, rtp_with_extension
@@ -12,12 +13,12 @@ from engine import Engine, EngineError
 
 
 def assert_contiguous(seqs: list[int]) -> None:
-    for a, b in zip(seqs, seqs[1:]):
+    for a, b in pairwise(seqs):
         assert (b - a) & 0xFFFF == 1, seqs
 
 
 def assert_monotonic(timestamps: list[int]) -> None:
-    for a, b in zip(timestamps, timestamps[1:]):
+    for a, b in pairwise(timestamps):
         assert 0 < (b - a) & 0xFFFFFFFF < 0x80000000, timestamps
 
 

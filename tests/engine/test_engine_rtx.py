@@ -263,6 +263,6 @@ async def test_consumer_ssrcs_are_unique_per_transport_including_rtx(engine):
     producer = publisher.produce(kind="video", ssrc=5000, payload_type=96, rtx_ssrc=5001, rtx_payload_type=97)
     first = subscriber.consume(producer, ssrc=7000, rtx_ssrc=7001)
     for ssrc, rtx_ssrc in ((7001, 7100), (7200, 7000), (7300, 7300)):
-        with pytest.raises(EngineError, match="already sent|RTX SSRC"):
+        with pytest.raises(EngineError, match=r"already sent|RTX SSRC"):
             subscriber.consume(producer, ssrc=ssrc, rtx_ssrc=rtx_ssrc)
     assert first.rtx_ssrc == 7001 and len(subscriber.consumers) == 1

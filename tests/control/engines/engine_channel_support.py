@@ -158,7 +158,7 @@ class WorkerProcess:
 
     def start(self) -> None:
         env = {**os.environ, "PODIUM_ENGINE_SECRET": self.secret}
-        self._log = tempfile.TemporaryFile(mode="w+")  # a file, not a pipe nobody drains
+        self._log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - a file, not a pipe nobody drains; closed in stop()
         self.process = subprocess.Popen(
             [
                 sys.executable,
