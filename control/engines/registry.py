@@ -25,7 +25,7 @@ import logging
 import secrets
 import time
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -108,6 +108,9 @@ class _Batch:
     """A resync the registry sent by itself (nobody awaits it)."""
     version: int = 0
     sent: bool = False
+    build: Callable[[Table], list[Operation]] | None = None
+    """A sync whose operations are built only once it heads the queue, from the table every earlier
+    batch left: built sooner, it would undo the batches queued before it."""
 
 
 @dataclass(eq=False)
@@ -261,6 +264,27 @@ class EngineRegistry:
         except TableError as error:
             raise InvalidOps(error.message) from None
         return await self._submit(worker, list(ops), sync=True, timeout=timeout, started=None)
+
+    def resync_router(self, worker_id: str, router_id: str, ops: Sequence[Operation]) -> asyncio.Future[Ack]:
+        """Queues a sync that makes the router's share of the worker's table exactly what `ops` build
+        (creates and connects only) and leaves every other router as the batches before it leave it:
+        the meetings layer's repair after a refused or unanswered change. Returns the ack's future
+        at once, so that the repair is queued before anything the caller sends next."""
+        worker = self._get(worker_id)
+        _check_types(ops)
+        if not all(isinstance(op, SYNC_TYPES) for op in ops):
+            raise InvalidOps("a table is made of creates and connects only")
+        try:
+            Table.from_ops(ops)
+        except TableError as error:
+            raise InvalidOps(error.message) from None
+        mine = list(ops)
+
+        def build(table: Table) -> list[Operation]:
+            gone = set(table.closing(router_id))
+            return Table.from_ops([op for op in table.dump() if op.id not in gone] + mine).dump()
+
+        return self._enqueue(worker, _Batch([], True, self._future(), time.perf_counter(), build=build))
 
     async def close(self) -> None:
         """Closes every worker connection (the workers keep forwarding and will reconnect)."""
@@ -493,8 +517,7 @@ class EngineRegistry:
     async def _submit(
         self, worker: _Worker, ops: list[Operation], *, sync: bool, timeout: float | None, started: float | None
     ) -> Ack:
-        future: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
-        future.add_done_callback(_retrieve)
+        future = self._future()
         worker.pending.append(_Batch(ops, sync, future, started if started is not None else time.perf_counter()))
         if worker.ready:
             async with worker.lock:
@@ -506,14 +529,32 @@ class EngineRegistry:
         except TimeoutError:
             raise AckTimeout(worker.worker_id, seconds) from None
 
+    @staticmethod
+    def _future() -> asyncio.Future[Ack]:
+        future: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
+        future.add_done_callback(_retrieve)
+        return future
+
+    def _enqueue(self, worker: _Worker, batch: _Batch) -> asyncio.Future[Ack]:
+        """Queues `batch` now and sends it from a task (the caller need not await)."""
+        worker.pending.append(batch)
+        if worker.ready:
+            asyncio.get_running_loop().create_task(self._flush_locked(worker))
+        return batch.future
+
     async def _flush(self, worker: _Worker) -> None:
-        """Sends every batch not sent yet, in order; the caller holds worker.lock."""
+        """Sends every batch not sent yet, in order, up to a sync still to be built that does not
+        head the queue (the ack of the batch before it sends it); the caller holds worker.lock."""
         conn = worker.conn
         for batch in list(worker.pending):
             if not worker.ready or worker.conn is not conn or conn is None:
                 return
             if batch.sent:
                 continue
+            if batch.build is not None:
+                if batch is not worker.pending[0]:
+                    return
+                batch.ops = batch.build(worker.table)
             worker.version += 1
             batch.version, batch.sent = worker.version, True
             frame = framing.encode(Batch(self.epoch, batch.version, batch.sync, batch.ops).to_wire())
@@ -573,8 +614,10 @@ class EngineRegistry:
             head.future.set_result(ack)
         if desync:
             self.resyncs += 1
-            future: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
-            worker.pending.append(_Batch(worker.table.dump(), True, future, time.perf_counter(), internal=True))
+            self._enqueue(
+                worker, _Batch([], True, self._future(), time.perf_counter(), internal=True, build=Table.dump)
+            )
+        elif worker.pending and worker.pending[0].build is not None and not worker.pending[0].sent:
             asyncio.get_running_loop().create_task(self._flush_locked(worker))
 
     async def _flush_locked(self, worker: _Worker) -> None:

@@ -21,7 +21,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from contract.table import Table
+from contract.acks import Ack
 from control.domain.meeting_state import MeetingState, iso
 from control.domain.moderation import (
     Action,
@@ -137,17 +137,23 @@ class Commits:
         return applied.version
 
     def resync(self, live: LiveMeeting) -> None:
-        """Have the worker hold what the meeting's current records describe (and, for the other
-        meetings on it, what the registry holds). Started now, under the meeting's lock: its batch
-        is queued before any later change of this meeting."""
-        self._spawn(self._resync(live.media.worker_id, live.media.router_id, live.media.table(live.media.records)))
-
-    async def _resync(self, worker_id: str, router_id: str, mine: list[Op]) -> None:
+        """Have the worker hold what the meeting's current records describe, leaving the other
+        meetings on it as they are. Queued now, under the meeting's lock: before any later change of
+        this meeting, and after (never undoing) the other meetings' batches already queued."""
+        worker_id = live.media.worker_id
         try:
-            others = without_router(self.registry.table(worker_id), router_id)
-            await self.registry.replace_table(worker_id, others + mine)
+            ack = self.registry.resync_router(worker_id, live.media.router_id, live.media.table(live.media.records))
         except EngineChannelError as error:
             log.warning("engine worker %s: resync after a failed change failed: %s", worker_id, error)
+            return
+        self._spawn(self._resynced(worker_id, ack))
+
+    @staticmethod
+    async def _resynced(worker_id: str, ack: asyncio.Future[Ack]) -> None:
+        try:
+            await ack
+        except (EngineChannelError, asyncio.CancelledError) as error:
+            log.warning("engine worker %s: resync after a failed change failed: %r", worker_id, error)
 
     # ---- the store ---------------------------------------------------------------------------
 
@@ -341,9 +347,3 @@ class Commits:
         live.last_waiting = snapshot
         for pid in moderators:
             live.send(pid, frames.waiting_room(live, live.viewer(pid)).wire())
-
-
-def without_router(table: list[Op], router_id: str) -> list[Op]:
-    """A worker's table (creates by tier, parents first) without a router and what it holds."""
-    gone = set(Table.from_ops(table).closing(router_id))
-    return [op for op in table if op.id not in gone]

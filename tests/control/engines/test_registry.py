@@ -12,6 +12,7 @@ import pytest
 from contract import framing, handshake, ops
 from contract.acks import Ack
 from contract.ops import parse_batch
+from contract.table import Table
 from control.engines import (
     AckTimeout,
     EngineRegistry,
@@ -201,6 +202,37 @@ async def test_a_late_ack_times_out_but_the_batch_stays_in_order(registry: Engin
         await worker.ack(message)
     assert (await second).ok
     assert registry.worker("w1").counts["transports"] == 1
+
+
+async def test_a_router_resync_never_undoes_a_batch_queued_before_it(registry: EngineRegistry, engine: Engine) -> None:
+    worker = FakeWorker(registry, engine)
+    await worker.connect()
+    await registry.apply("w1", [ops.CreateRouter("r1"), ops.CreateRouter("r2"), transport("t1"), transport("t2", "r2")])
+    worker.auto_ack = False
+    other = asyncio.create_task(registry.apply("w1", [transport("t3", "r2")]))  # another meeting, in flight
+    await asyncio.sleep(0.01)
+    resync = registry.resync_router("w1", "r1", [ops.CreateRouter("r1")])  # r1 without t1
+    await asyncio.sleep(0.01)
+    assert len(worker.held) == 1  # the resync waits for the batch before it to be acked
+    await worker.ack(worker.held.pop())
+    await other
+    while not worker.held:
+        await asyncio.sleep(0.01)
+    message = worker.held.pop()
+    assert message["sync"] is True
+    assert [op["id"] for op in message["ops"]] == ["r2", "r1", "t2", "t3"]
+    await worker.ack(message)
+    assert (await resync).ok
+    assert sorted(op.id for op in registry.table("w1")) == ["r1", "r2", "t2", "t3"]
+    assert Table.from_ops(registry.table("w1")) == worker.executor.table
+
+
+async def test_a_router_resync_refuses_what_is_not_a_table(registry: EngineRegistry, engine: Engine) -> None:
+    await FakeWorker(registry, engine).connect()
+    with pytest.raises(InvalidOps, match="creates and connects only"):
+        registry.resync_router("w1", "r1", [ops.CreateRouter("r1"), ops.CloseRouter("r1")])
+    with pytest.raises(UnknownWorker):
+        registry.resync_router("nope", "r1", [])
 
 
 async def test_pick_worker_takes_the_least_loaded(registry: EngineRegistry, engine: Engine) -> None:

@@ -59,6 +59,12 @@ class FakeRegistry:
         self.tables[worker_id] = list(ops)
         return Ack(len(self.batches), [], 0.0)
 
+    def resync_router(self, worker_id: str, router_id: str, ops: Any) -> asyncio.Future[Ack]:
+        self.replaced.append((worker_id, list(ops)))
+        done: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
+        done.set_result(Ack(len(self.batches), [], 0.0))
+        return done
+
     async def resynced(self) -> list[tuple[str, list[dict[str, Any]]]]:
         """The tables replaced so far, once the resyncs started have run."""
         for _ in range(20):

@@ -13,10 +13,8 @@ from typing import Any
 import pytest
 from meeting_fakes import Socket, audio_offer, subscriber_answer
 
-from contract import ops
 from control.domain.moderation import Action, Command
 from control.domain.roles import Capability, Source
-from control.meetings.commit import without_router
 from control.meetings.errors import MeetingError
 from control.meetings.live import LiveMeeting
 from control.store.repositories.meetings import MeetingStore
@@ -261,18 +259,3 @@ async def test_the_next_change_starts_from_the_kept_records(scene: Scene) -> Non
     ops = scene.registry.batches[-1][1]
     assert [op.name for op in ops] == ["pause_producer"]
     assert scene.live.media.peers[scene.a].publications[MIC].paused
-
-
-def test_the_resync_keeps_other_meetings() -> None:
-    table = [
-        ops.CreateRouter("m1"),
-        ops.CreateRouter("m2"),
-        ops.CreateWebRtcTransport("a.pub", "m1", "u", "p"),
-        ops.CreateWebRtcTransport("b.pub", "m2", "u", "p"),
-        ops.CreateWebRtcTransport("c.sub", "m2", "u", "p"),
-        ops.ConnectWebRtcTransport("a.pub", "server", (("sha-256", "AA"),)),
-        ops.Produce("a.mic", "a.pub", "audio", 111, ssrc=1),
-        ops.Produce("b.mic", "b.pub", "audio", 111, ssrc=2),
-        ops.Consume("c.c1", "c.sub", "b.mic", 1234),
-    ]
-    assert [op.id for op in without_router(table, "m1")] == ["m2", "b.pub", "c.sub", "b.mic", "c.c1"]
