@@ -256,13 +256,7 @@ class EngineRegistry:
         is unchanged keeps forwarding, the rest is closed or created. For the meetings layer after
         a control-plane restart, once it knows what it wants."""
         worker = self._get(worker_id)
-        _check_types(ops)
-        if not all(isinstance(op, SYNC_TYPES) for op in ops):
-            raise InvalidOps("a table is made of creates and connects only")
-        try:
-            Table.from_ops(ops)
-        except TableError as error:
-            raise InvalidOps(error.message) from None
+        _check_table(ops)
         return await self._submit(worker, list(ops), sync=True, timeout=timeout, started=None)
 
     def resync_router(self, worker_id: str, router_id: str, ops: Sequence[Operation]) -> asyncio.Future[Ack]:
@@ -271,13 +265,7 @@ class EngineRegistry:
         the meetings layer's repair after a refused or unanswered change. Returns the ack's future
         at once, so that the repair is queued before anything the caller sends next."""
         worker = self._get(worker_id)
-        _check_types(ops)
-        if not all(isinstance(op, SYNC_TYPES) for op in ops):
-            raise InvalidOps("a table is made of creates and connects only")
-        try:
-            Table.from_ops(ops)
-        except TableError as error:
-            raise InvalidOps(error.message) from None
+        _check_table(ops)
         mine = list(ops)
 
         def build(table: Table) -> list[Operation]:
@@ -646,6 +634,17 @@ def _retrieve(future: asyncio.Future[Any]) -> None:
     """Marks an abandoned batch's exception as seen (its caller may have timed out)."""
     if not future.cancelled():
         future.exception()
+
+
+def _check_table(ops: Sequence[Operation]) -> None:
+    """InvalidOps unless `ops` build a table on an empty worker (creates and connects only)."""
+    _check_types(ops)
+    if not all(isinstance(op, SYNC_TYPES) for op in ops):
+        raise InvalidOps("a table is made of creates and connects only")
+    try:
+        Table.from_ops(ops)
+    except TableError as error:
+        raise InvalidOps(error.message) from None
 
 
 def _check_types(ops: Sequence[object]) -> None:
