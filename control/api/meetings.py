@@ -10,10 +10,11 @@ from pydantic import BaseModel, Field
 
 from control.api.endpoint import Call, EndpointGroup
 from control.api.schemas import Id, Input, example
+from control.domain.meeting_state import USER_PREFIX
 from control.domain.moderation import Action, Command
 from control.domain.roles import Capability, Source
 from control.errors import NotFound
-from control.meetings.service import USER_PREFIX, MeetingService
+from control.meetings.service import MeetingService
 from control.services import rooms
 
 endpoints = EndpointGroup(tag="meetings")

@@ -22,6 +22,9 @@ from control.domain.roles import (
     Source,
 )
 
+USER_PREFIX = "u:"
+"""Person key of a registered user: u:<user id>. Guests' keys are g:<invitation id>."""
+
 DEFAULT_REMOVAL_SECONDS = 12 * 3600
 """How long "remove for a period" keeps a person out unless the room configures otherwise."""
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from contract.acks import Ack
-from control.domain.meeting_state import MeetingState, iso
+from control.domain.meeting_state import USER_PREFIX, MeetingState, iso
 from control.domain.moderation import (
     Action,
     Command,
@@ -42,7 +42,7 @@ from control.domain.moderation import (
 from control.engines import AckTimeout, EngineChannelError, EngineRegistry, OpsRefused
 from control.meetings import frames
 from control.meetings.errors import engine_refused, engine_timeout, engine_unavailable
-from control.meetings.live import USER_PREFIX, LiveMeeting
+from control.meetings.live import LiveMeeting
 from control.meetings.media import MediaRecords, Op
 from control.meetings.observers import Observers
 from control.services.context import Context

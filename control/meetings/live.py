@@ -13,9 +13,6 @@ from control.meetings.media import Media
 from control.meetings.observers import MeetingInfo
 from control.meetings.visibility import NOBODY, Viewer
 
-USER_PREFIX = "u:"
-"""Person key of a registered user: u:<user id>. Guests' keys are g:<invitation id>."""
-
 Send = Callable[[dict[str, Any]], None]
 """Queue one frame to a participant's socket (never blocks)."""
 Close = Callable[[int, str], Awaitable[None]]

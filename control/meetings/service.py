@@ -24,6 +24,7 @@ from control import metrics
 from control.domain import moderation
 from control.domain.chat import text_problem
 from control.domain.meeting_state import (
+    USER_PREFIX,
     Code,
     MeetingState,
     Refused,
@@ -40,7 +41,7 @@ from control.meetings import frames, guests, visibility
 from control.meetings.commit import Commits
 from control.meetings.errors import MeetingError, engine_unavailable, refused
 from control.meetings.failover import Failover
-from control.meetings.live import USER_PREFIX, Identity, Link, LiveMeeting
+from control.meetings.live import Identity, Link, LiveMeeting
 from control.meetings.media import Media
 from control.meetings.observers import MeetingObserver, Observers
 from control.meetings.publishing import Publishing
@@ -58,7 +59,7 @@ log = logging.getLogger("podium.meetings")
 LEAVE_RETRIES = (1.0, 2.0, 5.0, 10.0, 30.0)
 """Seconds between tries of a departure the engine did not apply (control.meetings.commit)."""
 
-__all__ = ["USER_PREFIX", "Identity", "Link", "LiveMeeting", "MeetingError", "MeetingService", "refused"]
+__all__ = ["Identity", "Link", "LiveMeeting", "MeetingError", "MeetingService", "refused"]
 
 
 class MeetingService:

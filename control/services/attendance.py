@@ -48,6 +48,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from control.domain import attendance as tracking
 from control.domain.attendance import REPORTED_MEDIA, Event, EventKind, PersonAttendance, Presence
+from control.domain.meeting_state import USER_PREFIX
 from control.domain.permissions import Permission
 from control.domain.roles import Role, Source
 from control.errors import Forbidden, NotFound
@@ -170,9 +171,6 @@ def _event(row: AttendanceEvent) -> Event:
 
 
 # --- access ----------------------------------------------------------------------------------
-
-USER_PREFIX = "u:"
-"""The meeting service's person key of a registered user is u:<user id> (guests: g:<invitation id>)."""
 
 
 def user_person_keys(user_id: str) -> tuple[str, ...]:

@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from control.domain.meeting_state import USER_PREFIX
 from control.domain.roles import Role
 from control.domain.rooms import may_administrate_room, names_visible
 from control.errors import Forbidden, NotFound
-from control.meetings.service import USER_PREFIX, MeetingService
+from control.meetings.service import MeetingService
 from control.services import rooms
 from control.services.context import Context, record
 from control.store.repositories.meetings import MeetingStore

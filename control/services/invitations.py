@@ -7,13 +7,13 @@ import secrets as pysecrets
 from datetime import datetime, timedelta
 
 from control.domain import invitations as policy
-from control.domain.meeting_state import Code, Refused, Removal
+from control.domain.meeting_state import USER_PREFIX, Code, Refused, Removal
 from control.domain.moderation import Reason
 from control.domain.roles import Capability, Role, default_capabilities
 from control.domain.rooms import may_administrate_room
 from control.errors import Forbidden, NotFound
 from control.meetings import guests
-from control.meetings.service import USER_PREFIX, MeetingError, MeetingService, refused
+from control.meetings.service import MeetingError, MeetingService, refused
 from control.security import secrets
 from control.services import rooms
 from control.services.context import Context, record
