@@ -42,7 +42,9 @@ if str(REPO / "tests" / "e2e") not in sys.path:  # podium_client imports its sib
 
 import aioice.ice  # noqa: E402
 from aiortc.mediastreams import MediaStreamTrack  # noqa: E402
-from podium_client import Api, Participant  # noqa: E402
+from podium_client import Api, Participant, PodiumServer  # noqa: E402
+
+__all__ = ["LightPeer", "Load", "Meeting", "PodiumServer", "Probe", "loopback_only"]
 
 MAGIC = b"PdmB"
 _BODY = struct.Struct(">4sIQ")

@@ -61,11 +61,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from podium_client import PodiumServer  # on sys.path through bench.meeting_load
 
 from bench.channel_floor import ChannelFloor
 from bench.harness import Child, _last_json
-from bench.meeting_load import LightPeer, Load, Meeting, Probe, loopback_only
+from bench.meeting_load import LightPeer, Load, Meeting, PodiumServer, Probe, loopback_only
 
 TARGET_MS = 5.0
 

@@ -8,9 +8,11 @@ import time
 from typing import Any
 
 import pytest
-from browser_fixtures import (
+from browser_fixtures import (  # noqa: F401 - pytest fixtures, used by name
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
+    browser,
+    media_server,
     new_page,
     screenshot,
     sign_in,
