@@ -92,6 +92,11 @@ class Engine:
         #: addresses no transport owns; when None they are only counted (slow_datagrams)
         self.on_slow_datagram = on_slow_datagram
         self.slow_datagrams = 0
+        self.slow_unhandled = 0
+        """Slow-path datagrams no WebRTC transport and no on_slow_datagram handler took."""
+        self.slow_sent = 0
+        """Datagrams the slow path sent (STUN answers, DTLS records)."""
+        self.ssrc_learn_popped = 0
         #: called as on_event(event) for engine.events (transport state, learned SSRCs, ...)
         self.on_event: EventHandler | None = None
         self._announced_hosts = list(announced_hosts) if announced_hosts else None
@@ -153,9 +158,12 @@ class Engine:
                     handler(item[0], item[1])
                 except Exception:
                     logger.exception("slow-path handler failed")
+            elif webrtc is None:
+                self.slow_unhandled += 1
             item = core.pop_slow()
         learned = core.pop_learned()
         while learned is not None:
+            self.ssrc_learn_popped += 1
             tid, ssrc, payload_type, mid, rid, repaired_rid = learned
             transport = self._transports().get(tid)
             if transport is not None and not transport.closed:
@@ -180,6 +188,7 @@ class Engine:
         """Sends a slow-path datagram (STUN answer, DTLS record); never blocks."""
         try:
             self._sock.sendto(data, (_ipv6_literal(addr[0]), addr[1]))
+            self.slow_sent += 1
         except (BlockingIOError, InterruptedError):
             logger.debug("slow-path send to %s dropped: socket buffer full", addr)
 
@@ -248,6 +257,9 @@ class Engine:
         stats = self._core.stats()
         stats["version"] = self._version
         stats["slow_datagrams"] = self.slow_datagrams
+        stats["slow_unhandled"] = self.slow_unhandled
+        stats["slow_sent"] = self.slow_sent
+        stats["ssrc_learn_pending"] = stats.get("ssrc_learn_queued", 0) - self.ssrc_learn_popped
         if self._webrtc is not None:
             stats["webrtc"] = dict(self._webrtc.stats)
         return stats
