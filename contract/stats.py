@@ -12,8 +12,8 @@ snapshot; the control plane keeps the last one per worker and exports it (`GET /
                  "slow_out": n},
      "drops": {"unknown_kind": n, "srtp_auth": n, ...},        fast path, by engine drop reason
      "slow_drops": {"untrusted_media": n, ...},                 slow path refusals, by reason
-     "queues": {"datagrams": {"depth": d, "queued": n, "overflow": n},
-                "ssrc_learning": {"depth": d, "queued": n, "overflow": n}}}
+     "queues": {"stun": {"depth": d, "queued": n, "overflow": n}, "dtls": {...},
+                "unknown_source": {...}, "ssrc_learning": {...}}}
 
 Every field but "type" may be missing (a worker of an earlier release sends "engine" and "table"
 only); a missing one reads as empty.
@@ -50,9 +50,10 @@ SLOW_DROPS = ("stun_unknown_ufrag", "dtls_untrusted", "untrusted_media", "media_
 DTLS or RTP/RTCP from an address no transport trusts, media before the transport has its keys, and
 anything no handler took."""
 
-QUEUES = ("datagrams", "ssrc_learning")
-"""The bounded queues between the fast path and Python: datagrams for the slow path (STUN, DTLS and
-RTP/RTCP from unknown addresses share one ring) and unknown SSRCs to learn."""
+QUEUES = ("stun", "dtls", "unknown_source", "ssrc_learning")
+"""The slow path's work by kind, queued between the fast path and Python: STUN, DTLS and RTP/RTCP from
+addresses no transport owns (the three share one bounded ring of datagrams), and unknown SSRCs to
+learn (a ring of their own)."""
 
 MAX_NAMES = 64
 """Names per mapping a report may carry."""
@@ -67,7 +68,7 @@ class Queue:
     queued: int = 0
     """Entries ever queued."""
     overflow: int = 0
-    """Entries refused because the queue was full (counted as drops too)."""
+    """Entries refused because the queue was full (a datagram's count as the slow_queue_full drop too)."""
 
     def to_wire(self) -> dict[str, int]:
         return {"depth": self.depth, "queued": self.queued, "overflow": self.overflow}

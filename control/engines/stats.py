@@ -20,7 +20,8 @@ Series (all per `worker`; counters are the worker's since it started):
     podium_engine_drops_total{reason}                 counter fast-path drops by engine reason (engine DROP_NAMES)
     podium_engine_slow_path_drops_total{reason}       counter slow-path refusals (contract.stats.SLOW_DROPS)
     podium_engine_srtp_failures_total                 counter SRTP/SRTCP refused by libsrtp (the srtp_auth drops)
-    podium_engine_slow_queue_depth{queue}             gauge   entries waiting at the report
+    podium_engine_slow_queue_depth{queue}             gauge   entries waiting at the report, by kind: stun,
+                                                              dtls, unknown_source (one shared ring), ssrc_learning
     podium_engine_slow_queued_total{queue}            counter
     podium_engine_slow_queue_overflow_total{queue}    counter refused: the queue was full
     podium_engine_stats_reports_total                 counter reports received by this control plane
@@ -165,8 +166,8 @@ class EngineCollector:
         )
         depth = GaugeMetricFamily(
             "podium_engine_slow_queue_depth",
-            "Entries waiting in a slow-path queue when the worker reported: datagrams (STUN, DTLS and RTP/RTCP "
-            "from unknown addresses share it), ssrc_learning.",
+            "Entries waiting for the slow path when the worker reported, by kind: stun, dtls, unknown_source "
+            "(the three share one ring of datagrams), ssrc_learning.",
             labels=[*w, "queue"],
         )
         queued = CounterMetricFamily(
@@ -174,7 +175,7 @@ class EngineCollector:
         )
         overflow = CounterMetricFamily(
             "podium_engine_slow_queue_overflow",
-            "Entries refused because the slow-path queue was full.",
+            "Entries refused because the slow-path queue was full, by kind.",
             labels=[*w, "queue"],
         )
         reports = CounterMetricFamily(

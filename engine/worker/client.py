@@ -289,16 +289,15 @@ def report(engine: dict[str, Any], table: dict[str, int]) -> Stats:
         "bytes_out": count(engine, "bytes_out"),
         "slow_out": count(engine, "slow_sent"),
     }
-    queues = {
-        "datagrams": Queue(
-            count(engine, "slow_pending"), count(engine, "slow_queued"), drops.get("slow_queue_full", 0)
-        ),
-        "ssrc_learning": Queue(
-            count(engine, "ssrc_learn_pending"),
-            count(engine, "ssrc_learn_queued"),
-            count(engine, "ssrc_learn_overflow"),
-        ),
-    }
+    pending = engine.get("slow_pending_by_kind") or {}
+    arrived = {"stun": traffic["stun_in"], "dtls": traffic["dtls_in"], "unknown_source": traffic["unknown_source_in"]}
+    queues = {}
+    for kind, count_in in arrived.items():
+        overflow = count(engine, f"slow_overflow_{kind}")
+        queues[kind] = Queue(count(pending, kind), count_in - overflow, overflow)
+    queues["ssrc_learning"] = Queue(
+        count(engine, "ssrc_learn_pending"), count(engine, "ssrc_learn_queued"), count(engine, "ssrc_learn_overflow")
+    )
     return Stats(engine, table, traffic, drops, slow_drops, queues)
 
 

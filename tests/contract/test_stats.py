@@ -15,7 +15,7 @@ def report() -> Stats:
         traffic={"datagrams_in": 10, "rtp_in": 7},
         drops={"unknown_kind": 2, "srtp_auth": 1},
         slow_drops={"untrusted_media": 4},
-        queues={"datagrams": Queue(0, 5, 1), "ssrc_learning": Queue(1, 2, 0)},
+        queues={"stun": Queue(0, 5, 1), "ssrc_learning": Queue(1, 2, 0)},
     )
 
 
@@ -39,7 +39,7 @@ def test_a_report_of_an_earlier_worker_reads_as_empty_counts() -> None:
         ("traffic", {"": 1}, "stats traffic has a bad name"),
         ("traffic", {f"n{i}": 1 for i in range(65)}, "stats traffic must be an object"),
         ("queues", [], "stats queues must be an object"),
-        ("queues", {"datagrams": {"depth": "x"}}, "stats queues.datagrams.depth must be a non-negative integer"),
+        ("queues", {"stun": {"depth": "x"}}, "stats queues.stun.depth must be a non-negative integer"),
     ],
 )
 def test_refuses_malformed_fields(field: str, value: object, message: str) -> None:

@@ -17,7 +17,7 @@ def report(n: int) -> Stats:
         traffic={"datagrams_in": 10 * n, "rtp_in": 6 * n, "stun_in": n, "packets_out": 5 * n, "slow_out": n},
         drops={"unknown_kind": n, "srtp_auth": 2 * n, "slow_queue_full": 0},
         slow_drops={"untrusted_media": 3 * n},
-        queues={"datagrams": Queue(0, 4 * n, 0), "ssrc_learning": Queue(1, n, 0)},
+        queues={"stun": Queue(0, 4 * n, 0), "ssrc_learning": Queue(1, n, 0)},
     )
 
 
@@ -54,7 +54,7 @@ def test_a_lost_worker_keeps_its_series_marked_lost() -> None:
     assert series[("podium_engine_drops_total", (("reason", "srtp_auth"), ("worker", "w1")))] == 4
     assert series[("podium_engine_slow_path_drops_total", (("reason", "untrusted_media"), ("worker", "w1")))] == 6
     assert series[("podium_engine_srtp_failures_total", w1)] == 4
-    assert series[("podium_engine_slow_queued_total", (("queue", "datagrams"), ("worker", "w1")))] == 8
+    assert series[("podium_engine_slow_queued_total", (("queue", "stun"), ("worker", "w1")))] == 8
     assert series[("podium_engine_slow_queue_depth", (("queue", "ssrc_learning"), ("worker", "w1")))] == 1
     assert series[("podium_engine_stats_reports_total", w1)] == 2
     assert series[("podium_engine_stats_timestamp_seconds", w1)] == 1000.0

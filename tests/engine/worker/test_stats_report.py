@@ -4,10 +4,11 @@ engine read is in exactly one of its traffic kinds or drop reasons."""
 from __future__ import annotations
 
 import asyncio
+import socket
 
 from engine_wire import rtp, stun_binding_request
 
-from contract.stats import QUEUES, SLOW_DROPS, parse_stats
+from contract.stats import QUEUES, SLOW_DROPS, Queue, parse_stats
 from engine import Engine
 from engine.worker.client import report
 
@@ -56,6 +57,24 @@ async def test_report_accounts_for_every_datagram(engine: Engine, peers) -> None
         "oversize": 1,
     }
     assert stats.slow_drops["unhandled"] == 2  # no WebRTC transport and no handler: counted, then dropped
-    assert stats.queues["datagrams"].queued == 2 and stats.queues["datagrams"].depth == 0
-    assert stats.queues["datagrams"].overflow == drops["slow_queue_full"] == 0
+    assert stats.queues["unknown_source"] == stats.queues["stun"] == Queue(depth=0, queued=1, overflow=0)
+    assert stats.queues["dtls"] == Queue() and drops["slow_queue_full"] == 0
     assert stats.table == {"routers": 1}
+
+
+async def test_overflow_is_counted_by_kind(engine: Engine, peers) -> None:
+    stranger = peers()
+    stranger.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 22)
+    # sent without yielding to the loop: the engine drains them in one call, with room for 256 in its ring
+    for i in range(200):
+        stranger.send(bytes([22, 0xFE, 0xFD]) + i.to_bytes(2, "big"))  # DTLS
+    for i in range(150):
+        stranger.send(stun_binding_request()[:-2] + i.to_bytes(2, "big"))
+    for i in range(50):
+        stranger.send(rtp(i, i, 7))  # from an address no transport owns
+    stats = report(await settled(engine, 400), {})
+    assert stats.queues["dtls"] == Queue(depth=0, queued=200, overflow=0)
+    assert stats.queues["stun"] == Queue(depth=0, queued=56, overflow=94)
+    assert stats.queues["unknown_source"] == Queue(depth=0, queued=0, overflow=50)
+    assert stats.drops["slow_queue_full"] == 94 + 50
+    assert stats.slow_drops["unhandled"] == 256
