@@ -4,7 +4,7 @@ database and applies migrations before the first request."""
 import logging
 import secrets
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
@@ -136,7 +136,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             for collector in collectors:  # read at scrape time (GET /metrics)
                 app_metrics.add(collector)
             try:
-                yield
+                async with AsyncExitStack() as stack:
+                    if settings.metrics_address is not None:  # GET /metrics without a token, there only
+                        app.state.metrics_bound = await stack.enter_async_context(
+                            metrics.serve_separately(app_metrics, settings.metrics_address)
+                        )
+                    yield
             finally:
                 for collector in collectors:
                     app_metrics.remove(collector)

@@ -8,18 +8,24 @@ workers' counters, the live meetings) that read their values when Prometheus scr
 `/metrics` is not public: it answers only a request carrying `Authorization: Bearer <token>` with
 the metrics token of the settings (`podium serve` keeps one in `<data dir>/metrics-token`, mode 0600,
 unless `--metrics-token` or PODIUM_METRICS_TOKEN gives it). Without a token configured it answers 404.
+`serve_separately` serves it, without a token, on an address of its own (`--metrics-address`): one to
+bind to loopback or a private network that only the scraper reaches.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
+import socket
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 
 from prometheus_client import CollectorRegistry, Gauge, disable_created_metrics
 from prometheus_client import Histogram as _Histogram
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -107,6 +113,48 @@ async def endpoint(request: Request) -> Response:
 
 def routes() -> list[BaseRoute]:
     return [Route(METRICS_PATH, endpoint, methods=["GET"])]
+
+
+def parse_address(address: str) -> tuple[str, int]:
+    """ "HOST:PORT" ("[::1]:9464" for IPv6) as (host, port); ValueError otherwise."""
+    host, sep, port = address.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"a metrics address is HOST:PORT, not {address!r}")
+    return host, int(port)
+
+
+@contextlib.asynccontextmanager
+async def serve_separately(metrics: Metrics, address: str) -> AsyncIterator[tuple[str, int]]:
+    """GET /metrics without a token on `address` ("HOST:PORT") while in the block; yields the bound
+    address. The socket is bound before this returns, so a taken port fails the caller's startup."""
+    import uvicorn  # the control plane's server; only needed here
+
+    async def plain(request: Request) -> Response:
+        return Response(metrics.render(), media_type=CONTENT_TYPE)
+
+    host, port = parse_address(address)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(64)
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    app = Starlette(routes=[Route(METRICS_PATH, plain, methods=["GET"])])
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]  # the app's server has them
+    task = asyncio.ensure_future(server.serve(sockets=[sock]))
+    try:
+        yield sock.getsockname()[:2]
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(Exception):
+            await task
+        sock.close()
 
 
 # ---- the middleware ----------------------------------------------------------------------------

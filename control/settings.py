@@ -27,6 +27,9 @@ class Settings:
     metrics_token: str | None = None
     """Bearer token GET /metrics requires (`podium serve --metrics-token`, PODIUM_METRICS_TOKEN, or
     one kept in <data dir>/metrics-token); None: /metrics answers 404."""
+    metrics_address: str | None = None
+    """HOST:PORT of a listener of its own serving GET /metrics without a token (`podium serve
+    --metrics-address`, PODIUM_METRICS_ADDRESS): bind it to loopback or a private network."""
 
     def resolved_database_url(self) -> str:
         return self.database_url or sqlite_url(self.data_dir)

@@ -24,6 +24,7 @@ ENGINE_SECRET_ENV = "PODIUM_ENGINE_SECRET"
 ENGINE_GRACE_ENV = "PODIUM_ENGINE_GRACE"
 METRICS_TOKEN_ENV = "PODIUM_METRICS_TOKEN"
 METRICS_TOKEN_FILE = "metrics-token"
+METRICS_ADDRESS_ENV = "PODIUM_METRICS_ADDRESS"
 LOCAL_WORKER_ID = "local"
 
 
@@ -62,6 +63,13 @@ def _parser() -> argparse.ArgumentParser:
         default=os.environ.get(METRICS_TOKEN_ENV),
         help=f"the bearer token GET /metrics requires (or {METRICS_TOKEN_ENV}; default: one kept in "
         f"<data dir>/{METRICS_TOKEN_FILE}, readable by this user only)",
+    )
+    serve.add_argument(
+        "--metrics-address",
+        metavar="HOST:PORT",
+        default=os.environ.get(METRICS_ADDRESS_ENV),
+        help=f"also serve GET /metrics there, without a token (or {METRICS_ADDRESS_ENV}); bind it to "
+        "loopback or a network only the scraper reaches, e.g. 127.0.0.1:9464",
     )
     _database_options(serve)
 
@@ -212,6 +220,7 @@ async def _serve(args: argparse.Namespace) -> None:
         engine_secret=engine_secret,
         engine_grace=args.engine_grace,
         metrics_token=args.metrics_token or metrics_token_file(args.data_dir),
+        metrics_address=args.metrics_address,
     )
     app = create_app(settings)
     server = _Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="info", lifespan="on"))

@@ -4,10 +4,12 @@ its own registry, HTTP latency by route template, signaling connections."""
 from __future__ import annotations
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
 from control.app import create_app
+from control.metrics import parse_address
 from control.settings import Settings
 
 V1 = "/api/v1"
@@ -87,3 +89,27 @@ def test_signaling_connections_are_counted_while_open(tmp_path) -> None:
         with client.websocket_connect("/signaling/v1"), client.websocket_connect("/signaling/v1"):
             assert connections(client) == 2
         assert connections(client) == 0
+
+
+async def test_a_separate_address_serves_metrics_without_a_token(database_url, tmp_path) -> None:
+    settings = Settings(data_dir=tmp_path, database_url=database_url, metrics_token="t", metrics_address="127.0.0.1:0")
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        host, port = app.state.metrics_bound
+        async with httpx.AsyncClient() as plain:
+            response = await plain.get(f"http://{host}:{port}/metrics")
+            assert response.status_code == 200 and "podium_engine_workers" in response.text
+            assert (await plain.get(f"http://{host}:{port}/api/v1/rooms")).status_code == 404  # /metrics only
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://x") as client:
+            assert (await client.get("/metrics")).status_code == 401  # the API's listener still wants the token
+    async with httpx.AsyncClient() as plain:
+        with pytest.raises(httpx.ConnectError):  # gone with the application
+            await plain.get(f"http://{host}:{port}/metrics")
+
+
+def test_a_metrics_address_is_host_and_port() -> None:
+    assert parse_address("127.0.0.1:9464") == ("127.0.0.1", 9464)
+    assert parse_address("[::1]:9464") == ("::1", 9464)
+    for bad in ("9464", "host:", ":9464", "host:99999", "host:x"):
+        with pytest.raises(ValueError, match="HOST:PORT"):
+            parse_address(bad)
