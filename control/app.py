@@ -4,12 +4,13 @@ database and applies migrations before the first request."""
 import logging
 import secrets
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Match, Mount
@@ -17,7 +18,9 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from control import api, engines, metrics, signaling
+from control.engines.stats import EngineCollector, WorkerStats
 from control.errors import ApiError, Conflict
+from control.meetings.metrics import MeetingCollector
 from control.meetings.service import MeetingService
 from control.services.attendance import AttendanceObserver
 from control.services.chat import ChatObserver
@@ -127,18 +130,32 @@ def create_app(settings: Settings | None = None) -> Starlette:
             meetings.add_observer(AttendanceObserver(context))
             meetings.add_observer(ChatObserver(context))
             app.state.meetings = meetings  # live meetings (control.meetings)
-            app.state.metrics = [registry.metrics_text, meetings.metrics_text]  # GET /metrics, in order
+            stats = WorkerStats()  # the workers' last reports, for GET /metrics
+            registry.add_listener(stats.on_event)
+            collectors = [EngineCollector(registry, stats), MeetingCollector(meetings)]
+            for collector in collectors:  # read at scrape time (GET /metrics)
+                app_metrics.add(collector)
             try:
-                yield
+                async with AsyncExitStack() as stack:
+                    if settings.metrics_address is not None:  # GET /metrics without a token, there only
+                        app.state.metrics_bound = await stack.enter_async_context(
+                            metrics.serve_separately(app_metrics, settings.metrics_address)
+                        )
+                    yield
             finally:
+                for collector in collectors:
+                    app_metrics.remove(collector)
                 await meetings.close()
                 await registry.close()
         finally:
             await engine.dispose()
 
-    return Starlette(
-        routes=_with_web_client([*api.routes(), *engines.routes(), *metrics.routes(), *signaling.routes()]),
+    routes = _with_web_client([*api.routes(), *engines.routes(), *metrics.routes(), *signaling.routes()])
+    app_metrics = metrics.Metrics()  # this application's own registry of series
+    app = Starlette(
+        routes=routes,
         lifespan=lifespan,
+        middleware=[Middleware(metrics.MetricsMiddleware, app_metrics, routes, signaling.PATH)],
         exception_handlers={
             ApiError: _api_error,
             HTTPException: _http_error,
@@ -146,3 +163,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Exception: _internal_error,
         },
     )
+    app.state.metrics = app_metrics
+    app.state.metrics_token = settings.metrics_token
+    return app

@@ -24,5 +24,12 @@ class Settings:
     """Seconds an engine worker may stay away before it is lost and its meetings move to another
     worker (`podium serve --engine-grace`, PODIUM_ENGINE_GRACE)."""
 
+    metrics_token: str | None = None
+    """Bearer token GET /metrics requires (`podium serve --metrics-token`, PODIUM_METRICS_TOKEN, or
+    one kept in <data dir>/metrics-token); None: /metrics answers 404."""
+    metrics_address: str | None = None
+    """HOST:PORT of a listener of its own serving GET /metrics without a token (`podium serve
+    --metrics-address`, PODIUM_METRICS_ADDRESS): bind it to loopback or a private network."""
+
     def resolved_database_url(self) -> str:
         return self.database_url or sqlite_url(self.data_dir)

@@ -189,6 +189,9 @@ cdef struct EngineCounters:   # engine-wide, besides the Counters every level ha
     uint64_t dtls_in
     uint64_t unknown_source   # RTP/RTCP from an address no transport owns (sent to the slow path)
     uint64_t slow_queued
+    uint64_t slow_overflow_stun             # ... not queued: the ring was full (drops: slow_queue_full)
+    uint64_t slow_overflow_dtls
+    uint64_t slow_overflow_unknown_source
     uint64_t rtp_routed       # RTP that reached an open producer (sent to 0..N consumers)
     uint64_t rtcp_handled     # valid compounds from a known transport
     uint64_t sr_rewritten     # SR written for a consumer

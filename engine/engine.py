@@ -36,6 +36,17 @@ SlowDatagramHandler = Callable[[bytes, Address], None]
 EventHandler = Callable[[EngineEvent], None]
 
 
+SLOW_KINDS = ("stun", "dtls", "unknown_source")
+"""What the fast path gives the slow path (one ring for all three): STUN, DTLS, and RTP/RTCP from an
+address no transport owns."""
+
+
+def slow_kind(data: bytes) -> str:
+    """A slow-path datagram's kind, by its first byte (RFC 7983), as the fast path told them apart."""
+    first = data[0] if data else 255
+    return "stun" if first < 4 else "dtls" if 20 <= first <= 63 else "unknown_source"
+
+
 def _ipv6_literal(host: str) -> str:
     """The address to bind a dual-stack socket to: IPv4 literals become v4-mapped IPv6."""
     if host in ("", "0.0.0.0"):
@@ -92,6 +103,13 @@ class Engine:
         #: addresses no transport owns; when None they are only counted (slow_datagrams)
         self.on_slow_datagram = on_slow_datagram
         self.slow_datagrams = 0
+        self.slow_unhandled = 0
+        """Slow-path datagrams no WebRTC transport and no on_slow_datagram handler took."""
+        self.slow_sent = 0
+        """Datagrams the slow path sent (STUN answers, DTLS records)."""
+        self.slow_popped = dict.fromkeys(SLOW_KINDS, 0)
+        """Slow-path datagrams taken from the ring, by kind: what is queued less these is waiting."""
+        self.ssrc_learn_popped = 0
         #: called as on_event(event) for engine.events (transport state, learned SSRCs, ...)
         self.on_event: EventHandler | None = None
         self._announced_hosts = list(announced_hosts) if announced_hosts else None
@@ -143,6 +161,7 @@ class Engine:
         item = core.pop_slow()
         while item is not None:
             self.slow_datagrams += 1
+            self.slow_popped[slow_kind(item[0])] += 1
             webrtc = self._webrtc
             if webrtc is not None and webrtc.datagram(item[0], item[1]):
                 item = core.pop_slow()
@@ -153,9 +172,12 @@ class Engine:
                     handler(item[0], item[1])
                 except Exception:
                     logger.exception("slow-path handler failed")
+            elif webrtc is None:
+                self.slow_unhandled += 1
             item = core.pop_slow()
         learned = core.pop_learned()
         while learned is not None:
+            self.ssrc_learn_popped += 1
             tid, ssrc, payload_type, mid, rid, repaired_rid = learned
             transport = self._transports().get(tid)
             if transport is not None and not transport.closed:
@@ -180,6 +202,7 @@ class Engine:
         """Sends a slow-path datagram (STUN answer, DTLS record); never blocks."""
         try:
             self._sock.sendto(data, (_ipv6_literal(addr[0]), addr[1]))
+            self.slow_sent += 1
         except (BlockingIOError, InterruptedError):
             logger.debug("slow-path send to %s dropped: socket buffer full", addr)
 
@@ -248,6 +271,14 @@ class Engine:
         stats = self._core.stats()
         stats["version"] = self._version
         stats["slow_datagrams"] = self.slow_datagrams
+        stats["slow_unhandled"] = self.slow_unhandled
+        stats["slow_sent"] = self.slow_sent
+        stats["ssrc_learn_pending"] = stats.get("ssrc_learn_queued", 0) - self.ssrc_learn_popped
+        arrived = {"stun": stats.get("stun_in", 0), "dtls": stats.get("dtls_in", 0)}
+        arrived["unknown_source"] = stats.get("unknown_source", 0)
+        stats["slow_pending_by_kind"] = {
+            kind: arrived[kind] - stats.get(f"slow_overflow_{kind}", 0) - self.slow_popped[kind] for kind in SLOW_KINDS
+        }
         if self._webrtc is not None:
             stats["webrtc"] = dict(self._webrtc.stats)
         return stats

@@ -17,11 +17,13 @@ cdef void handle_datagram(State* st, uint8_t* data, size_t length, int truncated
     kind = classify(data, length)
     if kind == KIND_STUN:
         st.engine.stun_in += 1
-        slow_push(st, data, length, addr)
+        if not slow_push(st, data, length, addr):
+            st.engine.slow_overflow_stun += 1
         return
     if kind == KIND_DTLS:
         st.engine.dtls_in += 1
-        slow_push(st, data, length, addr)
+        if not slow_push(st, data, length, addr):
+            st.engine.slow_overflow_dtls += 1
         return
     if kind != KIND_RTP and kind != KIND_RTCP:
         drop(st, NULL, NULL, DROP_UNKNOWN_KIND)
@@ -30,7 +32,8 @@ cdef void handle_datagram(State* st, uint8_t* data, size_t length, int truncated
     t = <Transport*>table_get(&st.by_addr, &k)
     if t == NULL:
         st.engine.unknown_source += 1
-        slow_push(st, data, length, addr)
+        if not slow_push(st, data, length, addr):
+            st.engine.slow_overflow_unknown_source += 1
         return
     count_in(&t.counters, length)
     if t.unprotect != NULL:

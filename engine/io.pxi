@@ -144,17 +144,19 @@ cdef void tx_flush(State* st) noexcept nogil:
 
 # ---- slow path ring ------------------------------------------------------------------------
 
-cdef void slow_push(State* st, const uint8_t* data, size_t length, const sockaddr_in6* addr) noexcept nogil:
+cdef bint slow_push(State* st, const uint8_t* data, size_t length, const sockaddr_in6* addr) noexcept nogil:
+    """Queues a datagram for Python; False (and a slow_queue_full drop) when the ring is full."""
     cdef int i
     if st.slow.count == SLOW_QUEUE_SIZE:
         drop(st, NULL, NULL, DROP_SLOW_QUEUE_FULL)
-        return
+        return False
     i = (st.slow.head + st.slow.count) % SLOW_QUEUE_SIZE
     memcpy(st.slow.buffers + i * MAX_DATAGRAM, data, length)
     st.slow.lengths[i] = <uint16_t>length
     st.slow.addrs[i] = addr[0]
     st.slow.count += 1
     st.engine.slow_queued += 1
+    return True
 
 
 # ---- receive -------------------------------------------------------------------------------

@@ -22,6 +22,9 @@ WORKER_START_TIMEOUT = 10.0
 WORKER_STOP_TIMEOUT = 5.0
 ENGINE_SECRET_ENV = "PODIUM_ENGINE_SECRET"
 ENGINE_GRACE_ENV = "PODIUM_ENGINE_GRACE"
+METRICS_TOKEN_ENV = "PODIUM_METRICS_TOKEN"
+METRICS_TOKEN_FILE = "metrics-token"
+METRICS_ADDRESS_ENV = "PODIUM_METRICS_ADDRESS"
 LOCAL_WORKER_ID = "local"
 
 
@@ -54,6 +57,19 @@ def _parser() -> argparse.ArgumentParser:
         default=float(os.environ.get(ENGINE_GRACE_ENV, 15.0)),
         help="seconds an engine worker may stay away before its meetings move to another worker "
         f"(or {ENGINE_GRACE_ENV}; default 15)",
+    )
+    serve.add_argument(
+        "--metrics-token",
+        default=os.environ.get(METRICS_TOKEN_ENV),
+        help=f"the bearer token GET /metrics requires (or {METRICS_TOKEN_ENV}; default: one kept in "
+        f"<data dir>/{METRICS_TOKEN_FILE}, readable by this user only)",
+    )
+    serve.add_argument(
+        "--metrics-address",
+        metavar="HOST:PORT",
+        default=os.environ.get(METRICS_ADDRESS_ENV),
+        help=f"also serve GET /metrics there, without a token (or {METRICS_ADDRESS_ENV}); bind it to "
+        "loopback or a network only the scraper reaches, e.g. 127.0.0.1:9464",
     )
     _database_options(serve)
 
@@ -203,6 +219,8 @@ async def _serve(args: argparse.Namespace) -> None:
         database_url=args.database_url,
         engine_secret=engine_secret,
         engine_grace=args.engine_grace,
+        metrics_token=args.metrics_token or metrics_token_file(args.data_dir),
+        metrics_address=args.metrics_address,
     )
     app = create_app(settings)
     server = _Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="info", lifespan="on"))
@@ -215,6 +233,24 @@ async def _serve(args: argparse.Namespace) -> None:
         await server.serve()
     finally:
         await worker.stop()
+
+
+def metrics_token_file(data_dir: Path) -> str:
+    """The metrics token kept in <data dir>/metrics-token (mode 0600), made on first use: a Prometheus
+    on this host reads it (`authorization: {credentials_file: ...}`), nobody else can."""
+    path = data_dir / METRICS_TOKEN_FILE
+    try:
+        token = path.read_text().strip()
+    except FileNotFoundError:
+        token = ""
+    if not token:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        token = secrets.token_urlsafe(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(token + "\n")
+        log.info("GET /metrics needs 'Authorization: Bearer <the token in %s>'", path)
+    return token
 
 
 def _channel_url(host: str, port: int) -> str:

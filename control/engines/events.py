@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from contract.stats import Stats
+
 
 @dataclass(frozen=True)
 class WorkerConnected:
@@ -40,5 +42,13 @@ class EngineEvent:
     data: dict[str, Any]
 
 
-RegistryEvent = WorkerConnected | WorkerDisconnected | WorkerLost | EngineEvent
+@dataclass(frozen=True)
+class StatsReported:
+    """A worker's periodic stats report (contract.stats), as it came."""
+
+    worker_id: str
+    stats: Stats
+
+
+RegistryEvent = WorkerConnected | WorkerDisconnected | WorkerLost | EngineEvent | StatsReported
 Listener = Callable[[RegistryEvent], None]

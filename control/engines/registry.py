@@ -34,6 +34,7 @@ from contract.acks import Ack, parse_ack
 from contract.framing import ProtocolError
 from contract.handshake import Hello
 from contract.ops import SYNC_TYPES, Batch, Consume, Operation, parse_op
+from contract.stats import parse_stats
 from contract.table import Table, TableError
 from contract.vocabulary import ROUTER, TRANSPORT
 from control import metrics
@@ -49,6 +50,7 @@ from control.engines.events import (
     EngineEvent,
     Listener,
     RegistryEvent,
+    StatsReported,
     WorkerConnected,
     WorkerDisconnected,
     WorkerLost,
@@ -288,46 +290,9 @@ class EngineRegistry:
 
     # -- metrics --
 
-    def metrics_text(self) -> str:
-        connected = sum(1 for w in self._workers.values() if w.conn is not None)
-        lines = self.apply_latency.render()
-        lines += metrics.samples(
-            "podium_engine_workers",
-            "gauge",
-            "Engine workers known, by connection state.",
-            [({"state": "connected"}, connected), ({"state": "disconnected"}, len(self._workers) - connected)],
-        )
-        lines += metrics.samples(
-            "podium_engine_table_version",
-            "gauge",
-            "Last table version each worker acked.",
-            [({"worker": w.worker_id}, w.acked) for w in self._workers.values()],
-        )
-        lines += metrics.samples(
-            "podium_engine_pending_batches",
-            "gauge",
-            "Batches awaiting a worker's ack.",
-            [({"worker": w.worker_id}, len(w.pending)) for w in self._workers.values()],
-        )
-        lines += metrics.samples(
-            "podium_engine_resyncs_total", "counter", "Whole tables sent to workers.", [({}, self.resyncs)]
-        )
-        lines += metrics.samples(
-            "podium_engine_op_errors_total", "counter", "Operations workers refused.", [({}, self.op_errors)]
-        )
-        lines += metrics.samples(
-            "podium_engine_auth_failures_total",
-            "counter",
-            "Engine channel connections refused for a bad secret.",
-            [({}, self.auth_failures)],
-        )
-        lines += metrics.samples(
-            "podium_engine_malformed_frames_total",
-            "counter",
-            "Malformed frames received on engine channels.",
-            [({}, self.malformed_frames)],
-        )
-        return "\n".join(lines) + "\n"
+    def pending_batches(self) -> dict[str, int]:
+        """worker id → batches awaiting its ack (control.engines.stats exports it)."""
+        return {w.worker_id: len(w.pending) for w in self._workers.values()}
 
     # -- connections --
 
@@ -391,10 +356,9 @@ class EngineRegistry:
         if kind == "ack":
             self._on_ack(worker, parse_ack(message))
         elif kind == "stats":
-            engine_stats = message.get("engine")
-            if not isinstance(engine_stats, dict):
-                raise ProtocolError("stats without an engine object")
-            worker.stats = engine_stats
+            report = parse_stats(message)
+            worker.stats = report.engine
+            self._emit(StatsReported(worker.worker_id, report))
         elif kind == "event":
             name = message.get("event")
             if not isinstance(name, str):

@@ -97,9 +97,6 @@ class MeetingService:
         """Returns once the observers have heard every change queued so far."""
         await self.observers.observed()
 
-    def metrics_text(self) -> str:
-        return "\n".join(self.action_latency.render()) + "\n"
-
     async def close(self) -> None:
         shutting_down = frames.Disconnected(reason="shutting_down").wire()
         for live in list(self.live.values()):

@@ -21,6 +21,7 @@ from contract import framing, handshake
 from contract.acks import Ack
 from contract.framing import ProtocolError
 from contract.ops import parse_batch
+from contract.stats import SLOW_DROPS, Queue, Stats
 from engine import ClosedError, Consumer, Engine, Producer, Router, Transport
 from engine.events import ProducerSsrcLearned, TransportRemoteChanged, TransportStateChanged
 from engine.worker.executor import TableExecutor
@@ -237,9 +238,7 @@ class EngineChannel:
 
     async def _stats(self, outbox: asyncio.Queue[str]) -> None:
         while True:
-            outbox.put_nowait(
-                framing.encode({"type": "stats", "engine": self.engine.stats(), "table": self.executor.table.counts()})
-            )
+            outbox.put_nowait(framing.encode(report(self.engine.stats(), self.executor.table.counts()).to_wire()))
             await asyncio.sleep(self.stats_interval)
 
     def _on_engine_event(self, event: object) -> None:
@@ -265,6 +264,41 @@ class EngineChannel:
             else:
                 message[name] = str(raw)
         outbox.put_nowait(framing.encode(message))
+
+
+def report(engine: dict[str, Any], table: dict[str, int]) -> Stats:
+    """The stats frame (contract.stats) for one engine.stats() snapshot."""
+
+    def count(mapping: dict[str, Any], name: str) -> int:
+        value = mapping.get(name, 0)
+        return value if isinstance(value, int) and value >= 0 else 0
+
+    drops = {name: n for name, n in (engine.get("drops") or {}).items() if name != "none"}
+    webrtc = engine.get("webrtc") or {}
+    slow_drops = {name: count(webrtc, name) for name in SLOW_DROPS if name != "unhandled"}
+    slow_drops["unhandled"] = count(engine, "slow_unhandled")
+    traffic = {
+        "datagrams_in": count(engine, "datagrams_in"),
+        "bytes_in": count(engine, "bytes_in"),
+        "rtp_in": count(engine, "rtp_in"),
+        "rtcp_in": count(engine, "rtcp_in"),
+        "stun_in": count(engine, "stun_in"),
+        "dtls_in": count(engine, "dtls_in"),
+        "unknown_source_in": count(engine, "unknown_source"),
+        "packets_out": count(engine, "packets_out"),
+        "bytes_out": count(engine, "bytes_out"),
+        "slow_out": count(engine, "slow_sent"),
+    }
+    pending = engine.get("slow_pending_by_kind") or {}
+    arrived = {"stun": traffic["stun_in"], "dtls": traffic["dtls_in"], "unknown_source": traffic["unknown_source_in"]}
+    queues = {}
+    for kind, count_in in arrived.items():
+        overflow = count(engine, f"slow_overflow_{kind}")
+        queues[kind] = Queue(count(pending, kind), count_in - overflow, overflow)
+    queues["ssrc_learning"] = Queue(
+        count(engine, "ssrc_learn_pending"), count(engine, "ssrc_learn_queued"), count(engine, "ssrc_learn_overflow")
+    )
+    return Stats(engine, table, traffic, drops, slow_drops, queues)
 
 
 __all__ = ["AuthenticationFailed", "ClosedError", "EngineChannel", "default_worker_id"]

@@ -26,6 +26,7 @@ from control.store.repositories.users import Users
 
 PASSWORD = "correct horse battery"
 TOKEN_KEY = "test-signing-key-of-32-bytes-or-more!"
+METRICS_TOKEN = "metrics-token-for-tests"
 
 
 @pytest.fixture(autouse=True)
@@ -71,7 +72,7 @@ def any_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def settings_for(url: str, tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path, database_url=url, token_key=TOKEN_KEY)
+    return Settings(data_dir=tmp_path, database_url=url, token_key=TOKEN_KEY, metrics_token=METRICS_TOKEN)
 
 
 @pytest.fixture

@@ -71,8 +71,14 @@ class PodiumServer:
     def channel_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/engine/v1/channel"
 
+    @property
+    def metrics_headers(self) -> dict[str, str]:
+        """GET /metrics needs the token `podium serve` keeps in <data dir>/metrics-token."""
+        token_file = self.data_dir / "metrics-token"
+        return {"Authorization": f"Bearer {token_file.read_text().strip()}"} if token_file.exists() else {}
+
     def metrics(self) -> str:
-        return httpx.get(f"{self.url}/metrics", timeout=2).text
+        return httpx.get(f"{self.url}/metrics", headers=self.metrics_headers, timeout=2).text
 
     def connected_workers(self) -> int:
         for line in self.metrics().splitlines():
@@ -133,7 +139,7 @@ class PodiumServer:
             if process.poll() is not None:
                 raise RuntimeError(f"podium serve exited: {log.read_text()[-3000:]}")
             with contextlib.suppress(httpx.HTTPError):
-                metrics = httpx.get(f"{server.url}/metrics", timeout=1).text
+                metrics = httpx.get(f"{server.url}/metrics", headers=server.metrics_headers, timeout=1).text
                 if 'podium_engine_workers{state="connected"} 1' in metrics:
                     return server
             time.sleep(0.2)

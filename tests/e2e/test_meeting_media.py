@@ -104,7 +104,7 @@ async def test_moderators_never_turn_a_source_on_and_actions_are_audited(podium,
     mine = [e for e in items if e["action"] == "meeting.turn_off_source" and e["target_id"] == alice.id]
     assert mine and mine[0]["after"]["engine_version"] == reply["version"]
     async with httpx.AsyncClient() as client:
-        metrics = (await client.get(podium.url + "/metrics")).text
+        metrics = (await client.get(podium.url + "/metrics", headers=podium.metrics_headers)).text
     assert "podium_engine_apply_seconds_count" in metrics
 
 

@@ -21,6 +21,8 @@ from starlette.applications import Starlette
 from contract import ops
 from control import engines, metrics
 from control.engines import EngineRegistry
+from control.engines.stats import EngineCollector, WorkerStats
+from control.metrics import Metrics
 
 SECRET = "test-engine-secret-0123456789abcdef"
 
@@ -94,6 +96,9 @@ def pub_sub_ops(pub: Peer, sub: Peer, router: str = "r1") -> list[ops.Operation]
     ]
 
 
+METRICS_TOKEN = "metrics-token"
+
+
 class ControlServer:
     """The engine channel on a real uvicorn server; `restart` keeps the port, not the registry."""
 
@@ -114,7 +119,10 @@ class ControlServer:
         async def lifespan(app: Starlette) -> AsyncIterator[None]:
             registry = EngineRegistry(self.secret, grace=self.grace, ack_timeout=5.0)
             self.registry = app.state.engines = registry
-            app.state.metrics = [registry.metrics_text]
+            app.state.metrics, app.state.metrics_token = Metrics(), METRICS_TOKEN
+            stats = WorkerStats()
+            registry.add_listener(stats.on_event)
+            app.state.metrics.add(EngineCollector(registry, stats))
             try:
                 yield
             finally:

@@ -9,7 +9,16 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
-from engine_channel_support import SECRET, ControlServer, Peer, WorkerProcess, free_port, media_flows, pub_sub_ops
+from engine_channel_support import (
+    METRICS_TOKEN,
+    SECRET,
+    ControlServer,
+    Peer,
+    WorkerProcess,
+    free_port,
+    media_flows,
+    pub_sub_ops,
+)
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
@@ -90,9 +99,10 @@ async def test_ops_are_acked_in_order_and_media_flows(control: ControlServer, wo
     assert (await registry.apply("w1", [ops.ResumeProducer("r1/mic")])).version == info_.value.ack.version + 1
 
     # the ack latency is exported
-    assert registry.apply_latency.count == len(path) + 24
+    [histogram] = registry.apply_latency.collect()
+    assert [s.value for s in histogram.samples if s.name.endswith("_count")] == [len(path) + 24]
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{control.port}") as client:
-        response = await client.get("/metrics")
+        response = await client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
     assert f"podium_engine_apply_seconds_count {len(path) + 24}" in response.text
     assert 'podium_engine_workers{state="connected"} 1' in response.text

@@ -22,6 +22,8 @@ from control.engines import (
     WorkerConnected,
     WorkerLost,
 )
+from control.engines.stats import EngineCollector, WorkerStats
+from control.metrics import Metrics
 from engine import Engine
 from engine.worker.executor import TableExecutor
 
@@ -316,8 +318,10 @@ async def test_a_new_registry_adopts_the_table_of_a_worker(engine: Engine) -> No
 async def test_metrics_text(registry: EngineRegistry, engine: Engine) -> None:
     await FakeWorker(registry, engine, 'we"ird').connect()
     await registry.apply('we"ird', ROUTER)
-    text = registry.metrics_text()
+    metrics = Metrics()
+    metrics.add(EngineCollector(registry, WorkerStats()))
+    text = metrics.render().decode()
     assert "# TYPE podium_engine_apply_seconds histogram" in text
-    assert 'podium_engine_apply_seconds_bucket{le="+Inf"} 1' in text
-    assert "podium_engine_apply_seconds_count 1" in text
-    assert 'podium_engine_table_version{worker="we\\"ird"} 2' in text
+    assert 'podium_engine_apply_seconds_bucket{le="+Inf"} 1.0' in text
+    assert "podium_engine_apply_seconds_count 1.0" in text
+    assert 'podium_engine_table_version{worker="we\\"ird"} 2.0' in text

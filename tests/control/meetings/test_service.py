@@ -63,6 +63,7 @@ async def test_startup_ends_meetings_a_previous_process_left_running(world, clie
         assert row.ended_at is not None and row.end_reason == "control_plane_restarted"
 
 
-async def test_metrics_show_moderation_latency(client) -> None:
-    text = (await client.get("/metrics")).text
+async def test_metrics_show_moderation_latency(app, client) -> None:
+    headers = {"Authorization": f"Bearer {app.state.metrics_token}"}
+    text = (await client.get("/metrics", headers=headers)).text
     assert "podium_engine_apply_seconds_count" in text and "podium_moderation_seconds_count" in text

@@ -1,0 +1,251 @@
+"""The engine workers' counters for `GET /metrics`: what each worker last reported, kept per worker,
+and the collector that turns it and the registry's own counts into Prometheus series.
+
+`WorkerStats` listens to the registry (`registry.add_listener(stats.on_event)`): it keeps each
+worker's last report (`contract.stats`) and whether the worker is connected, disconnected (within
+its grace period) or lost. A lost worker keeps its series, frozen at its last report and marked
+lost, so that it does not vanish while meetings still name it; the `LOST_KEPT` most recently lost
+are kept, and a worker that comes back is connected again.
+
+Series (all per `worker`; counters are the worker's since it started):
+
+    podium_engine_workers{state}                      gauge   connected / disconnected / lost
+    podium_engine_worker_state{worker,state}          gauge   1 for the worker's state, 0 for the others
+    podium_engine_datagrams_received_total            counter every datagram read from the socket
+    podium_engine_bytes_received_total                counter
+    podium_engine_packets_received_total{kind}        counter rtp, rtcp (known transport, authenticated),
+                                                              stun, dtls, unknown_source (RTP/RTCP, unknown address)
+    podium_engine_datagrams_sent_total{path}          counter fast (RTP/RTCP forwarded or generated), slow (STUN, DTLS)
+    podium_engine_bytes_sent_total                    counter fast path
+    podium_engine_drops_total{reason}                 counter fast-path drops by engine reason (engine DROP_NAMES)
+    podium_engine_slow_path_drops_total{reason}       counter slow-path refusals (contract.stats.SLOW_DROPS)
+    podium_engine_srtp_failures_total                 counter SRTP/SRTCP refused by libsrtp (the srtp_auth drops)
+    podium_engine_slow_queue_depth{queue}             gauge   entries waiting at the report, by kind: stun,
+                                                              dtls, unknown_source (one shared ring), ssrc_learning
+    podium_engine_slow_queued_total{queue}            counter
+    podium_engine_slow_queue_overflow_total{queue}    counter refused: the queue was full
+    podium_engine_stats_reports_total                 counter reports received by this control plane
+    podium_engine_stats_timestamp_seconds             gauge   when the last one came (Unix time)
+    podium_engine_objects{type}                       gauge   routers, transports, producers, consumers
+                                                              in the desired table
+    podium_engine_table_version                       gauge   last version the worker acked
+    podium_engine_pending_batches                     gauge   batches awaiting its ack
+    podium_engine_apply_seconds                       histogram  table change → ack
+    podium_engine_{resyncs,op_errors,auth_failures,malformed_frames}_total   counters of the registry
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+from contract.stats import QUEUES, Stats
+from control.engines.events import RegistryEvent, StatsReported, WorkerConnected, WorkerDisconnected, WorkerLost
+
+if TYPE_CHECKING:
+    from control.engines.registry import EngineRegistry
+
+CONNECTED, DISCONNECTED, LOST = "connected", "disconnected", "lost"
+STATES = (CONNECTED, DISCONNECTED, LOST)
+LOST_KEPT = 64
+"""Lost workers whose series are kept (the most recently lost)."""
+
+PACKET_KINDS = {"rtp": "rtp_in", "rtcp": "rtcp_in", "stun": "stun_in", "dtls": "dtls_in"}
+PACKET_KINDS["unknown_source"] = "unknown_source_in"
+
+
+@dataclass
+class Seen:
+    """One worker as its reports and the registry's events left it."""
+
+    state: str = CONNECTED
+    stats: Stats | None = None
+    reports: int = 0
+    received: float = 0.0
+    """Unix time of the last report."""
+    lost_at: float = 0.0
+
+
+class WorkerStats:
+    """The last report of every worker, and its state."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.time, keep_lost: int = LOST_KEPT) -> None:
+        self.clock = clock
+        self.keep_lost = keep_lost
+        self.workers: dict[str, Seen] = {}
+
+    def on_event(self, event: RegistryEvent) -> None:
+        """The registry's listener."""
+        if isinstance(event, StatsReported):
+            seen = self.workers.setdefault(event.worker_id, Seen())
+            seen.stats, seen.received = event.stats, self.clock()
+            seen.reports += 1
+        elif isinstance(event, WorkerConnected):
+            self.workers.setdefault(event.worker_id, Seen()).state = CONNECTED
+        elif isinstance(event, WorkerDisconnected):
+            self.workers.setdefault(event.worker_id, Seen()).state = DISCONNECTED
+        elif isinstance(event, WorkerLost):
+            seen = self.workers.setdefault(event.worker_id, Seen())
+            seen.state, seen.lost_at = LOST, self.clock()
+            lost = sorted((s.lost_at, wid) for wid, s in self.workers.items() if s.state == LOST)
+            for _, wid in lost[: max(0, len(lost) - self.keep_lost)]:
+                del self.workers[wid]
+
+    def get(self, worker_id: str) -> Seen | None:
+        return self.workers.get(worker_id)
+
+
+class EngineCollector:
+    """A prometheus_client collector over the registry and the workers' reports, read at scrape."""
+
+    def __init__(self, registry: EngineRegistry, stats: WorkerStats) -> None:
+        self.registry = registry
+        self.stats = stats
+
+    def states(self) -> dict[str, str]:
+        """worker id → state: the registry says connected or disconnected; the reports remember the lost."""
+        states = {w.worker_id: CONNECTED if w.connected else DISCONNECTED for w in self.registry.workers()}
+        for worker_id, seen in self.stats.workers.items():
+            if worker_id not in states and seen.state == LOST:
+                states[worker_id] = LOST
+        return states
+
+    def collect(self) -> Iterator[Metric]:
+        states = self.states()
+        workers = GaugeMetricFamily("podium_engine_workers", "Engine workers by state.", labels=["state"])
+        for state in STATES:
+            workers.add_metric([state], sum(1 for s in states.values() if s == state))
+        yield workers
+        state_set = GaugeMetricFamily(
+            "podium_engine_worker_state",
+            "1 for each worker's state (connected, disconnected within its grace period, lost), 0 for the others.",
+            labels=["worker", "state"],
+        )
+        for worker_id, current in sorted(states.items()):
+            for state in STATES:
+                state_set.add_metric([worker_id, state], 1 if state == current else 0)
+        yield state_set
+        yield from self._reported(states)
+        yield from self._registry()
+
+    def _reported(self, states: dict[str, str]) -> Iterator[Metric]:
+        w = ["worker"]
+        datagrams_in = CounterMetricFamily(
+            "podium_engine_datagrams_received", "Datagrams the worker read from its UDP socket.", labels=w
+        )
+        bytes_in = CounterMetricFamily("podium_engine_bytes_received", "Bytes of those datagrams.", labels=w)
+        packets_in = CounterMetricFamily(
+            "podium_engine_packets_received",
+            "Received by kind: rtp and rtcp from a known transport (authenticated), stun, dtls, and "
+            "unknown_source (RTP/RTCP from an address no transport owns, given to the slow path).",
+            labels=[*w, "kind"],
+        )
+        datagrams_out = CounterMetricFamily(
+            "podium_engine_datagrams_sent",
+            "Datagrams sent: fast (RTP/RTCP forwarded or generated), slow (STUN answers, DTLS records).",
+            labels=[*w, "path"],
+        )
+        bytes_out = CounterMetricFamily("podium_engine_bytes_sent", "Bytes the fast path sent.", labels=w)
+        drops = CounterMetricFamily(
+            "podium_engine_drops", "Datagrams the fast path dropped, by engine drop reason.", labels=[*w, "reason"]
+        )
+        slow_drops = CounterMetricFamily(
+            "podium_engine_slow_path_drops",
+            "Datagrams the slow path refused: stun_unknown_ufrag, dtls_untrusted, untrusted_media, "
+            "media_before_keys, unhandled.",
+            labels=[*w, "reason"],
+        )
+        srtp = CounterMetricFamily(
+            "podium_engine_srtp_failures",
+            "SRTP/SRTCP packets libsrtp refused (forged, tampered, replayed, malformed): the srtp_auth drops.",
+            labels=w,
+        )
+        depth = GaugeMetricFamily(
+            "podium_engine_slow_queue_depth",
+            "Entries waiting for the slow path when the worker reported, by kind: stun, dtls, unknown_source "
+            "(the three share one ring of datagrams), ssrc_learning.",
+            labels=[*w, "queue"],
+        )
+        queued = CounterMetricFamily(
+            "podium_engine_slow_queued", "Entries put in a slow-path queue.", labels=[*w, "queue"]
+        )
+        overflow = CounterMetricFamily(
+            "podium_engine_slow_queue_overflow",
+            "Entries refused because the slow-path queue was full, by kind.",
+            labels=[*w, "queue"],
+        )
+        reports = CounterMetricFamily(
+            "podium_engine_stats_reports", "Stats reports received from the worker by this control plane.", labels=w
+        )
+        received = GaugeMetricFamily(
+            "podium_engine_stats_timestamp_seconds", "When the worker's last stats report came (Unix time).", labels=w
+        )
+        for worker_id in sorted(states):
+            seen = self.stats.get(worker_id)
+            if seen is None or seen.stats is None:
+                continue
+            report, labels = seen.stats, [worker_id]
+            traffic = report.traffic
+            datagrams_in.add_metric(labels, traffic.get("datagrams_in", 0))
+            bytes_in.add_metric(labels, traffic.get("bytes_in", 0))
+            for kind, name in PACKET_KINDS.items():
+                packets_in.add_metric([worker_id, kind], traffic.get(name, 0))
+            datagrams_out.add_metric([worker_id, "fast"], traffic.get("packets_out", 0))
+            datagrams_out.add_metric([worker_id, "slow"], traffic.get("slow_out", 0))
+            bytes_out.add_metric(labels, traffic.get("bytes_out", 0))
+            for reason, count in sorted(report.drops.items()):
+                drops.add_metric([worker_id, reason], count)
+            for reason, count in sorted(report.slow_drops.items()):
+                slow_drops.add_metric([worker_id, reason], count)
+            srtp.add_metric(labels, report.drops.get("srtp_auth", 0))
+            for name in sorted(set(QUEUES) | set(report.queues)):
+                queue = report.queues.get(name)
+                if queue is None:
+                    continue
+                depth.add_metric([worker_id, name], queue.depth)
+                queued.add_metric([worker_id, name], queue.queued)
+                overflow.add_metric([worker_id, name], queue.overflow)
+            reports.add_metric(labels, seen.reports)
+            received.add_metric(labels, seen.received)
+        yield from (datagrams_in, bytes_in, packets_in, datagrams_out, bytes_out, drops, slow_drops, srtp)
+        yield from (depth, queued, overflow, reports, received)
+
+    def _registry(self) -> Iterator[Metric]:
+        registry = self.registry
+        infos = registry.workers()
+        objects = GaugeMetricFamily(
+            "podium_engine_objects", "Objects in each worker's desired table.", labels=["worker", "type"]
+        )
+        version = GaugeMetricFamily(
+            "podium_engine_table_version", "Last table version each worker acked.", labels=["worker"]
+        )
+        pending = GaugeMetricFamily(
+            "podium_engine_pending_batches", "Batches awaiting a worker's ack.", labels=["worker"]
+        )
+        batches = registry.pending_batches()
+        for info in infos:
+            for kind, count in sorted(info.counts.items()):
+                objects.add_metric([info.worker_id, kind], count)
+            version.add_metric([info.worker_id], info.version)
+            pending.add_metric([info.worker_id], batches.get(info.worker_id, 0))
+        yield from (objects, version, pending)
+        yield from registry.apply_latency.collect()
+        for name, help_text, value in (
+            ("podium_engine_resyncs", "Whole tables sent to workers.", registry.resyncs),
+            ("podium_engine_op_errors", "Operations workers refused.", registry.op_errors),
+            (
+                "podium_engine_auth_failures",
+                "Engine channel connections refused for a bad secret.",
+                registry.auth_failures,
+            ),
+            (
+                "podium_engine_malformed_frames",
+                "Malformed frames received on engine channels.",
+                registry.malformed_frames,
+            ),
+        ):
+            yield CounterMetricFamily(name, help_text, value=value)
