@@ -61,6 +61,8 @@ DEFAULT_GRACE = 15.0
 """Seconds a disconnected worker may take to come back before its participants are moved."""
 DEFAULT_ACK_TIMEOUT = 5.0
 HANDSHAKE_TIMEOUT = 10.0
+MAX_GONE = 256
+"""Workers gone for good (lost, restarting) kept for `lifecycle` and /metrics until one comes back."""
 MAX_MALFORMED_FRAMES = 20
 """Malformed frames tolerated on one connection (each answered by an error frame) before closing it."""
 
@@ -82,6 +84,14 @@ class WorkerInfo:
     """Objects in its desired table: routers, transports, producers, consumers."""
     stats: dict[str, Any] | None
     """The engine's counters as last reported (every few seconds)."""
+    state: str = "connected"
+    """"connected", or "disconnected" while it is away within the grace period (`LIFECYCLE`)."""
+
+
+LIFECYCLE = ("connected", "disconnected", "restarting", "lost")
+"""A worker's lifecycle states, as `EngineRegistry.lifecycle` and /metrics report them: connected;
+disconnected (away, within the grace period); restarting (its supervisor saw it exit and starts it
+again); lost (gone longer than the grace period, or exited, or came back as a new process)."""
 
 
 class Connection(Protocol):
@@ -141,6 +151,7 @@ class _Worker:
             self.acked,
             self.table.counts(),
             self.stats,
+            "connected" if self.conn is not None else "disconnected",
         )
 
 
@@ -173,6 +184,8 @@ class EngineRegistry:
         self.malformed_frames = 0
         self.closed = False
         self._workers: dict[str, _Worker] = {}
+        self._gone: dict[str, str] = {}
+        """Workers no longer in `_workers`, by id: "restarting" or "lost" (until one comes back)."""
         self._listeners: list[Listener] = []
         self._changed = asyncio.Event()
 
@@ -183,6 +196,14 @@ class EngineRegistry:
 
     def worker(self, worker_id: str) -> WorkerInfo:
         return self._get(worker_id).info()
+
+    def lifecycle(self) -> dict[str, str]:
+        """Every worker known, live or gone, and its state (`LIFECYCLE`): what /metrics shows."""
+        return {**self._gone, **{w.worker_id: w.info().state for w in self._workers.values()}}
+
+    def restarting(self) -> bool:
+        """Whether a supervisor is starting a worker again (a new meeting may wait for it)."""
+        return "restarting" in self._gone.values()
 
     def table(self, worker_id: str) -> list[Operation]:
         """The worker's desired table, as the operations that build it."""
@@ -262,6 +283,21 @@ class EngineRegistry:
             raise InvalidOps(error.message) from None
         return await self._submit(worker, list(ops), sync=True, timeout=timeout, started=None)
 
+    def worker_exited(self, worker_id: str, *, restarting: bool) -> None:
+        """The process supervising the worker saw it exit (`podium serve` for its local worker): it
+        is lost now, without waiting for the grace period: pending batches fail, listeners get
+        `WorkerLost`. `restarting`: the supervisor starts it again (reported until it connects)."""
+        worker = self._workers.get(worker_id)
+        if worker is not None and not self.closed:
+            conn = worker.conn
+            if conn is not None:
+                self._disconnected(worker)
+                asyncio.get_running_loop().create_task(_close_quietly(conn, framing.CLOSE_GOING_AWAY, "exited"))
+            if worker.lost_timer is not None:
+                worker.lost_timer.cancel()
+            self._lose(worker, "exited")
+        self._mark_gone(worker_id, "restarting" if restarting else "lost")
+
     async def close(self) -> None:
         """Closes every worker connection (the workers keep forwarding and will reconnect)."""
         self.closed = True
@@ -277,13 +313,20 @@ class EngineRegistry:
     # -- metrics --
 
     def metrics_text(self) -> str:
-        connected = sum(1 for w in self._workers.values() if w.conn is not None)
+        states = self.lifecycle()
         lines = self.apply_latency.render()
         lines += metrics.samples(
             "podium_engine_workers",
             "gauge",
-            "Engine workers known, by connection state.",
-            [({"state": "connected"}, connected), ({"state": "disconnected"}, len(self._workers) - connected)],
+            "Engine workers known, by lifecycle state (connected, disconnected within the grace period, "
+            "restarting, lost).",
+            [({"state": state}, sum(1 for s in states.values() if s == state)) for state in LIFECYCLE],
+        )
+        lines += metrics.samples(
+            "podium_engine_worker_state",
+            "gauge",
+            "1 for each engine worker's current lifecycle state.",
+            [({"worker": worker_id, "state": state}, 1) for worker_id, state in sorted(states.items())],
         )
         lines += metrics.samples(
             "podium_engine_table_version",
@@ -397,6 +440,20 @@ class EngineRegistry:
 
     async def _attach(self, conn: Connection, hello: Hello, proof: str) -> _Worker | None:
         worker = self._workers.get(hello.worker_id)
+        if worker is not None and _new_process(worker.hello, hello):
+            # its DTLS certificate changed: the process restarted, and with it every DTLS
+            # association and SRTP key of its transports. A resync would recreate transports that
+            # no peer can reach: the old worker is lost (its meetings reconnect), this one is new.
+            log.warning("engine worker %r came back as a new process (new DTLS certificate)", hello.worker_id)
+            old_conn = worker.conn
+            if old_conn is not None:
+                self._disconnected(worker)
+                asyncio.get_running_loop().create_task(_close_quietly(old_conn, framing.CLOSE_REPLACED, "replaced"))
+            if worker.lost_timer is not None:
+                worker.lost_timer.cancel()
+            self._lose(worker, "restarted")
+            worker = None
+        self._gone.pop(hello.worker_id, None)
         report = hello.table
         fresh = worker is None
         if worker is None:
@@ -471,14 +528,28 @@ class EngineRegistry:
         if worker.lost_timer is None and not self.closed:
             worker.lost_timer = asyncio.get_running_loop().call_later(self.grace, self._lose, worker)
 
-    def _lose(self, worker: _Worker) -> None:
+    def _lose(self, worker: _Worker, why: str = "away too long") -> None:
         worker.lost_timer = None
         if worker.conn is not None or self._workers.get(worker.worker_id) is not worker:
             return
         del self._workers[worker.worker_id]
-        self._fail_pending(worker, WorkerLostError(f"engine worker {worker.worker_id!r} was lost"))
-        log.error("engine worker %r lost: %d transports must move", worker.worker_id, len(worker.table.ids(TRANSPORT)))
+        self._mark_gone(worker.worker_id, "lost")
+        self._fail_pending(worker, WorkerLostError(f"engine worker {worker.worker_id!r} was lost ({why})"))
+        log.error(
+            "engine worker %r lost (%s): %d transports must move",
+            worker.worker_id,
+            why,
+            len(worker.table.ids(TRANSPORT)),
+        )
         self._emit(WorkerLost(worker.worker_id, worker.table.ids(ROUTER), worker.table.ids(TRANSPORT)))
+
+    def _mark_gone(self, worker_id: str, state: str) -> None:
+        if worker_id in self._workers:
+            return
+        self._gone.pop(worker_id, None)
+        self._gone[worker_id] = state
+        while len(self._gone) > MAX_GONE:
+            del self._gone[next(iter(self._gone))]
 
     # -- batches --
 
@@ -603,6 +674,12 @@ def _retrieve(future: asyncio.Future[Any]) -> None:
     """Marks an abandoned batch's exception as seen (its caller may have timed out)."""
     if not future.cancelled():
         future.exception()
+
+
+def _new_process(before: Hello, now: Hello) -> bool:
+    """Whether a worker's hello comes from another process than its previous one: each worker
+    process makes its own DTLS certificate, so a changed fingerprint means a restart."""
+    return bool(now.dtls_fingerprints) and now.dtls_fingerprints != before.dtls_fingerprints
 
 
 def _check_types(ops: Sequence[object]) -> None:

@@ -120,6 +120,8 @@ class Commits:
         """Send one batch and await its ack; on failure resync the worker to the kept records."""
         if not ops:
             return None
+        if live.stranded:
+            raise engine_unavailable("the meeting's engine worker was lost; the meeting is moving to another")
         worker_id = live.media.worker_id
         try:
             applied = await self.registry.apply(worker_id, ops, started=started)
@@ -140,6 +142,8 @@ class Commits:
         """Have the worker hold what the meeting's current records describe (and, for the other
         meetings on it, what the registry holds). Started now, under the meeting's lock: its batch
         is queued before any later change of this meeting."""
+        if live.stranded:
+            return  # its worker was lost: the move gives it a table on a live one
         self._spawn(self._resync(live.media.worker_id, live.media.router_id, live.media.table(live.media.records)))
 
     async def _resync(self, worker_id: str, router_id: str, mine: list[Op]) -> None:
