@@ -10,7 +10,7 @@ import re
 import secrets
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import uvicorn
@@ -20,6 +20,11 @@ log = logging.getLogger("podium")
 WORKER_MODULE = "engine.worker"
 WORKER_START_TIMEOUT = 10.0
 WORKER_STOP_TIMEOUT = 5.0
+RESTART_FIRST_DELAY = 0.5
+"""Seconds before the second restart of a worker that keeps exiting; doubled for each next one."""
+RESTART_MAX_DELAY = 30.0
+RESTART_STABLE = 10.0
+"""Seconds a worker must run for its next exit to be restarted at once again (the backoff resets)."""
 ENGINE_SECRET_ENV = "PODIUM_ENGINE_SECRET"
 ENGINE_GRACE_ENV = "PODIUM_ENGINE_GRACE"
 METRICS_TOKEN_ENV = "PODIUM_METRICS_TOKEN"
@@ -134,25 +139,49 @@ async def _pump(stream: asyncio.StreamReader, prefix: str) -> None:
 
 
 class EngineWorker:
-    """A local engine worker subprocess: started before the control plane serves, stopped after."""
+    """A local engine worker subprocess, supervised: started before the control plane serves,
+    started again whenever it exits (at once the first time, then with a growing delay while it
+    keeps failing), stopped after the control plane.
 
-    def __init__(self, *options: str, secret: str | None = None) -> None:
+    `on_exit(restarting)` is called as soon as the process is seen to exit (not when it is being
+    stopped): `podium serve` tells its engine registry there, so that the worker's meetings move
+    without waiting for the grace period."""
+
+    def __init__(
+        self,
+        *options: str,
+        secret: str | None = None,
+        on_exit: Callable[[bool], None] | None = None,
+        module: str = WORKER_MODULE,
+    ) -> None:
         self.options = options
         """More options of `python -m engine.worker` (e.g. --control URL)."""
         self.secret = secret
         """The engine channel's secret, given in the environment (not on the command line)."""
+        self.on_exit = on_exit
+        self.module = module
         self.process: asyncio.subprocess.Process | None = None
         self.address: str | None = None
+        self.restarts = 0
+        """Times the worker was started again after it exited."""
+        self._failures = 0
+        """Exits in a row, each after less than RESTART_STABLE seconds of life: the backoff's step."""
+        self._stopping = False
+        self._supervisor: asyncio.Task[None] | None = None
         self._pumps: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
-        if importlib.util.find_spec(WORKER_MODULE) is None:
-            log.warning("engine worker module %s is not available: serving without a local engine", WORKER_MODULE)
+        if importlib.util.find_spec(self.module) is None:
+            log.warning("engine worker module %s is not available: serving without a local engine", self.module)
             return
-        self.process = await asyncio.create_subprocess_exec(
+        await self._spawn()
+        self._supervisor = asyncio.create_task(self._supervise())
+
+    async def _spawn(self) -> None:
+        self.process = process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            WORKER_MODULE,
+            self.module,
             "--host",
             "127.0.0.1",
             "--port",
@@ -163,20 +192,55 @@ class EngineWorker:
             preexec_fn=_die_with_parent,
             env={**os.environ, ENGINE_SECRET_ENV: self.secret} if self.secret else None,
         )
-        assert self.process.stdout is not None and self.process.stderr is not None
-        self._pumps.append(asyncio.create_task(_pump(self.process.stderr, "engine worker: ")))
+        assert process.stdout is not None and process.stderr is not None
+        self._pumps = [p for p in self._pumps if not p.done()]
+        self._pumps.append(asyncio.create_task(_pump(process.stderr, "engine worker: ")))
         try:
-            line = await asyncio.wait_for(self.process.stdout.readline(), WORKER_START_TIMEOUT)
+            line = await asyncio.wait_for(process.stdout.readline(), WORKER_START_TIMEOUT)
         except TimeoutError:
             line = b""
         if not line:
-            log.error("engine worker (pid %d) printed no address within %.0f s", self.process.pid, WORKER_START_TIMEOUT)
+            log.error("engine worker (pid %d) printed no address within %.0f s", process.pid, WORKER_START_TIMEOUT)
         else:
             self.address = line.decode(errors="replace").strip()
-            log.info("engine worker (pid %d) listening on %s", self.process.pid, self.address)
-        self._pumps.append(asyncio.create_task(_pump(self.process.stdout, "engine worker: ")))
+            log.info("engine worker (pid %d) listening on %s", process.pid, self.address)
+        self._pumps.append(asyncio.create_task(_pump(process.stdout, "engine worker: ")))
+
+    async def _supervise(self) -> None:
+        """Waits for the worker to exit, reports it, and starts it again (with backoff)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            process = self.process
+            assert process is not None
+            started = loop.time()
+            status = await process.wait()
+            if self._stopping:
+                return
+            if loop.time() - started >= RESTART_STABLE:
+                self._failures = 0
+            log.error("engine worker (pid %d) exited with status %s: restarting it", process.pid, status)
+            if self.on_exit is not None:
+                try:
+                    self.on_exit(True)
+                except Exception:
+                    log.exception("engine worker exit handler failed")
+            while True:
+                delay = restart_delay(self._failures)
+                self._failures += 1
+                if delay:
+                    log.info("engine worker: restarting in %g s", delay)
+                    await asyncio.sleep(delay)
+                if self._stopping:
+                    return
+                try:
+                    await self._spawn()
+                    break
+                except OSError as error:  # e.g. out of processes: try again after the next delay
+                    log.error("engine worker could not be started: %s", error)
+            self.restarts += 1
 
     async def stop(self) -> None:
+        self._stopping = True
         process = self.process
         if process is not None and process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
@@ -190,9 +254,18 @@ class EngineWorker:
                 await process.wait()
         if process is not None:
             log.info("engine worker stopped (exit status %s)", process.returncode)
-        for pump in self._pumps:
-            pump.cancel()
-        await asyncio.gather(*self._pumps, return_exceptions=True)
+        tasks = [*self._pumps, *([self._supervisor] if self._supervisor else [])]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def restart_delay(failures: int) -> float:
+    """Seconds before starting a worker again after `failures` quick exits in a row: none after the
+    first exit (a crash of a worker that ran well), then doubling up to RESTART_MAX_DELAY."""
+    if failures <= 0:
+        return 0.0
+    return float(min(RESTART_MAX_DELAY, RESTART_FIRST_DELAY * 2 ** (failures - 1)))
 
 
 class _Server(uvicorn.Server):
@@ -224,8 +297,21 @@ async def _serve(args: argparse.Namespace) -> None:
     )
     app = create_app(settings)
     server = _Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="info", lifespan="on"))
+
+    def worker_exited(restarting: bool) -> None:
+        """The local worker died: its meetings move now (to another worker, or to this one once
+        restarted), not after the grace period."""
+        registry = getattr(app.state, "engines", None)  # set by the application's lifespan
+        if registry is not None:
+            registry.worker_exited(LOCAL_WORKER_ID, restarting=restarting)
+
     worker = EngineWorker(
-        "--control", _channel_url(args.host, args.port), "--worker-id", LOCAL_WORKER_ID, secret=engine_secret
+        "--control",
+        _channel_url(args.host, args.port),
+        "--worker-id",
+        LOCAL_WORKER_ID,
+        secret=engine_secret,
+        on_exit=worker_exited,
     )
     if not args.no_engine:
         await worker.start()

@@ -8,6 +8,11 @@ from typing import Any
 
 from contract.stats import Stats
 
+LIFECYCLE = ("connected", "disconnected", "restarting", "lost")
+"""A worker's lifecycle states, as `EngineRegistry.lifecycle` and /metrics report them: connected;
+disconnected (away, within the grace period); restarting (its supervisor saw it exit and starts it
+again); lost (gone longer than the grace period, or exited, or came back as a new process)."""
+
 
 @dataclass(frozen=True)
 class WorkerConnected:

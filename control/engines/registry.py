@@ -63,6 +63,8 @@ DEFAULT_GRACE = 15.0
 """Seconds a disconnected worker may take to come back before its participants are moved."""
 DEFAULT_ACK_TIMEOUT = 5.0
 HANDSHAKE_TIMEOUT = 10.0
+MAX_GONE = 256
+"""Workers gone for good (lost, restarting) kept for `lifecycle` and /metrics until one comes back."""
 MAX_MALFORMED_FRAMES = 20
 """Malformed frames tolerated on one connection (each answered by an error frame) before closing it."""
 
@@ -84,6 +86,8 @@ class WorkerInfo:
     """Objects in its desired table: routers, transports, producers, consumers."""
     stats: dict[str, Any] | None
     """The engine's counters as last reported (every few seconds)."""
+    state: str = "connected"
+    """"connected", or "disconnected" while it is away within the grace period (`LIFECYCLE`)."""
 
 
 class Connection(Protocol):
@@ -146,6 +150,7 @@ class _Worker:
             self.acked,
             self.table.counts(),
             self.stats,
+            "connected" if self.conn is not None else "disconnected",
         )
 
 
@@ -178,6 +183,8 @@ class EngineRegistry:
         self.malformed_frames = 0
         self.closed = False
         self._workers: dict[str, _Worker] = {}
+        self._gone: dict[str, str] = {}
+        """Workers no longer in `_workers`, by id: "restarting" or "lost" (until one comes back)."""
         self._listeners: list[Listener] = []
         self._changed = asyncio.Event()
 
@@ -188,6 +195,14 @@ class EngineRegistry:
 
     def worker(self, worker_id: str) -> WorkerInfo:
         return self._get(worker_id).info()
+
+    def lifecycle(self) -> dict[str, str]:
+        """Every worker known, live or gone, and its state (`LIFECYCLE`): what /metrics shows."""
+        return {**self._gone, **{w.worker_id: w.info().state for w in self._workers.values()}}
+
+    def restarting(self) -> bool:
+        """Whether a supervisor is starting a worker again (a new meeting may wait for it)."""
+        return "restarting" in self._gone.values()
 
     def table(self, worker_id: str) -> list[Operation]:
         """The worker's desired table, as the operations that build it."""
@@ -275,6 +290,21 @@ class EngineRegistry:
             return Table.from_ops([op for op in table.dump() if op.id not in gone] + mine).dump()
 
         return self._enqueue(worker, _Batch([], True, self._future(), time.perf_counter(), build=build))
+
+    def worker_exited(self, worker_id: str, *, restarting: bool) -> None:
+        """The process supervising the worker saw it exit (`podium serve` for its local worker): it
+        is lost now, without waiting for the grace period: pending batches fail, listeners get
+        `WorkerLost`. `restarting`: the supervisor starts it again (reported until it connects)."""
+        worker = self._workers.get(worker_id)
+        if worker is not None and not self.closed:
+            conn = worker.conn
+            if conn is not None:
+                self._disconnected(worker)
+                asyncio.get_running_loop().create_task(_close_quietly(conn, framing.CLOSE_GOING_AWAY, "exited"))
+            if worker.lost_timer is not None:
+                worker.lost_timer.cancel()
+            self._lose(worker, "exited")
+        self._mark_gone(worker_id, "restarting" if restarting else "lost")
 
     async def close(self) -> None:
         """Closes every worker connection (the workers keep forwarding and will reconnect)."""
@@ -373,6 +403,20 @@ class EngineRegistry:
 
     async def _attach(self, conn: Connection, hello: Hello, proof: str) -> _Worker | None:
         worker = self._workers.get(hello.worker_id)
+        if worker is not None and _new_process(worker.hello, hello):
+            # its DTLS certificate changed: the process restarted, and with it every DTLS
+            # association and SRTP key of its transports. A resync would recreate transports that
+            # no peer can reach: the old worker is lost (its meetings reconnect), this one is new.
+            log.warning("engine worker %r came back as a new process (new DTLS certificate)", hello.worker_id)
+            old_conn = worker.conn
+            if old_conn is not None:
+                self._disconnected(worker)
+                asyncio.get_running_loop().create_task(_close_quietly(old_conn, framing.CLOSE_REPLACED, "replaced"))
+            if worker.lost_timer is not None:
+                worker.lost_timer.cancel()
+            self._lose(worker, "restarted")
+            worker = None
+        self._gone.pop(hello.worker_id, None)
         report = hello.table
         fresh = worker is None
         if worker is None:
@@ -447,14 +491,28 @@ class EngineRegistry:
         if worker.lost_timer is None and not self.closed:
             worker.lost_timer = asyncio.get_running_loop().call_later(self.grace, self._lose, worker)
 
-    def _lose(self, worker: _Worker) -> None:
+    def _lose(self, worker: _Worker, why: str = "away too long") -> None:
         worker.lost_timer = None
         if worker.conn is not None or self._workers.get(worker.worker_id) is not worker:
             return
         del self._workers[worker.worker_id]
-        self._fail_pending(worker, WorkerLostError(f"engine worker {worker.worker_id!r} was lost"))
-        log.error("engine worker %r lost: %d transports must move", worker.worker_id, len(worker.table.ids(TRANSPORT)))
+        self._mark_gone(worker.worker_id, "lost")
+        self._fail_pending(worker, WorkerLostError(f"engine worker {worker.worker_id!r} was lost ({why})"))
+        log.error(
+            "engine worker %r lost (%s): %d transports must move",
+            worker.worker_id,
+            why,
+            len(worker.table.ids(TRANSPORT)),
+        )
         self._emit(WorkerLost(worker.worker_id, worker.table.ids(ROUTER), worker.table.ids(TRANSPORT)))
+
+    def _mark_gone(self, worker_id: str, state: str) -> None:
+        if worker_id in self._workers:
+            return
+        self._gone.pop(worker_id, None)
+        self._gone[worker_id] = state
+        while len(self._gone) > MAX_GONE:
+            del self._gone[next(iter(self._gone))]
 
     # -- batches --
 
@@ -609,6 +667,12 @@ def _check_table(ops: Sequence[Operation]) -> None:
         Table.from_ops(ops)
     except TableError as error:
         raise InvalidOps(error.message) from None
+
+
+def _new_process(before: Hello, now: Hello) -> bool:
+    """Whether a worker's hello comes from another process than its previous one: each worker
+    process makes its own DTLS certificate, so a changed fingerprint means a restart."""
+    return bool(now.dtls_fingerprints) and now.dtls_fingerprints != before.dtls_fingerprints
 
 
 def _check_types(ops: Sequence[object]) -> None:

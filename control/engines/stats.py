@@ -9,7 +9,7 @@ are kept, and a worker that comes back is connected again.
 
 Series (all per `worker`; counters are the worker's since it started):
 
-    podium_engine_workers{state}                      gauge   connected / disconnected / lost
+    podium_engine_workers{state}                      gauge   connected / disconnected / restarting / lost
     podium_engine_worker_state{worker,state}          gauge   1 for the worker's state, 0 for the others
     podium_engine_datagrams_received_total            counter every datagram read from the socket
     podium_engine_bytes_received_total                counter
@@ -44,13 +44,20 @@ from typing import TYPE_CHECKING
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from contract.stats import QUEUES, Stats
-from control.engines.events import RegistryEvent, StatsReported, WorkerConnected, WorkerDisconnected, WorkerLost
+from control.engines.events import (
+    LIFECYCLE,
+    RegistryEvent,
+    StatsReported,
+    WorkerConnected,
+    WorkerDisconnected,
+    WorkerLost,
+)
 
 if TYPE_CHECKING:
     from control.engines.registry import EngineRegistry
 
 CONNECTED, DISCONNECTED, LOST = "connected", "disconnected", "lost"
-STATES = (CONNECTED, DISCONNECTED, LOST)
+STATES = LIFECYCLE
 LOST_KEPT = 64
 """Lost workers whose series are kept (the most recently lost)."""
 
@@ -107,11 +114,10 @@ class EngineCollector:
         self.stats = stats
 
     def states(self) -> dict[str, str]:
-        """worker id → state: the registry says connected or disconnected; the reports remember the lost."""
-        states = {w.worker_id: CONNECTED if w.connected else DISCONNECTED for w in self.registry.workers()}
-        for worker_id, seen in self.stats.workers.items():
-            if worker_id not in states and seen.state == LOST:
-                states[worker_id] = LOST
+        """worker id → its lifecycle state (`LIFECYCLE`) as the registry knows it, gone workers too;
+        workers whose reports are kept after the registry forgot them stay lost."""
+        states = {worker_id: LOST for worker_id, seen in self.stats.workers.items() if seen.state == LOST}
+        states.update(self.registry.lifecycle())
         return states
 
     def collect(self) -> Iterator[Metric]:
@@ -122,7 +128,8 @@ class EngineCollector:
         yield workers
         state_set = GaugeMetricFamily(
             "podium_engine_worker_state",
-            "1 for each worker's state (connected, disconnected within its grace period, lost), 0 for the others.",
+            "1 for each worker's state (connected, disconnected within its grace period, restarting, lost), "
+            "0 for the others.",
             labels=["worker", "state"],
         )
         for worker_id, current in sorted(states.items()):

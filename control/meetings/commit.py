@@ -120,6 +120,8 @@ class Commits:
         """Send one batch and await its ack; on failure resync the worker to the kept records."""
         if not ops:
             return None
+        if live.stranded:
+            raise engine_unavailable("the meeting's engine worker was lost; the meeting is moving to another")
         worker_id = live.media.worker_id
         try:
             applied = await self.registry.apply(worker_id, ops, started=started)
@@ -141,6 +143,8 @@ class Commits:
         meetings on it as they are. Queued now, under the meeting's lock: before any later change of
         this meeting, and after (never undoing) the other meetings' batches already queued."""
         worker_id = live.media.worker_id
+        if live.stranded:
+            return  # its worker was lost: the move gives it a table on a live one
         try:
             ack = self.registry.resync_router(worker_id, live.media.router_id, live.media.table(live.media.records))
         except EngineChannelError as error:

@@ -1,5 +1,11 @@
 """Engine workers coming and going: a meeting whose worker was lost moves to a live one, and a
-worker that reconnects with a table a previous control plane left is emptied."""
+worker that reconnects with a table a previous control plane left is emptied.
+
+A meeting whose worker is lost is *stranded* at once (`LiveMeeting.stranded`: nothing more is sent
+to that worker id) and moves to a live worker: another one, or the same id once its supervisor has
+restarted it (a new process, a new DTLS certificate, an empty table). With no worker live it stays
+stranded, and moves when one connects. Its clients get `reconnect` when it has moved, so that the
+`publish-answer` they get next names the live worker's address and certificate."""
 
 from __future__ import annotations
 
@@ -32,11 +38,11 @@ class Failover:
         if isinstance(event, WorkerLost):
             for live in list(service.live.values()):
                 if live.media.worker_id == event.worker_id:
+                    live.stranded = True
                     service.spawn(self.move(live))
         elif isinstance(event, WorkerConnected):
-            known = {w.worker_id for w in service.registry.workers()}
             for live in list(service.live.values()):
-                if live.media.worker_id not in known:  # lost while no other worker was live
+                if live.stranded:  # lost while no other worker was live
                     service.spawn(self.move(live))
             service.spawn(self.clean_stale_table(event.worker_id))
 
@@ -64,26 +70,27 @@ class Failover:
         states stay: the sources they publish again keep their switches (`LiveMeeting.republish`)."""
         service = self.service
         async with live.lock:
-            if service.live.get(live.id) is not live:
-                return
+            if service.live.get(live.id) is not live or not live.stranded:
+                return  # ended, or moved already
             lost = live.media.worker_id
             try:
-                worker_id: str | None = service.registry.pick_worker(exclude=[lost], require=["webrtc"])
+                # the lost worker is out of the registry: a worker of that id now is a new process
+                worker_id = service.registry.pick_worker(require=["webrtc"])
             except EngineChannelError:
-                log.error("meeting %s lost its worker %s and no other is live", live.id, lost)
-                worker_id = None
+                log.error("meeting %s lost its worker %s and no other is live: it moves when one is", live.id, lost)
+                return
             live.republish = {
                 pid: set(peer.publications) for pid, peer in live.media.peers.items() if peer.publications
-            }
-            if worker_id is not None:
-                live.media = service.media(live.id, worker_id)
-                with contextlib.suppress(Exception):
-                    async with service.context() as ctx:
-                        meeting = await MeetingStore(ctx.session).meeting(live.id)
-                        if meeting is not None:
-                            meeting.worker_id = worker_id
-                        await ctx.session.commit()
+            } | live.republish
+            live.media = service.media(live.id, worker_id)
+            live.stranded = False
             frame = frames.Reconnect(reason="worker_lost").wire()
             for pid in list(live.links):
                 live.send(pid, frame)
             log.warning("meeting %s moved from worker %s to %s", live.id, lost, worker_id)
+            with contextlib.suppress(Exception):
+                async with service.context() as ctx:
+                    meeting = await MeetingStore(ctx.session).meeting(live.id)
+                    if meeting is not None:
+                        meeting.worker_id = worker_id
+                    await ctx.session.commit()

@@ -62,6 +62,9 @@ class LiveMeeting:
     numbers: dict[str, int] = field(default_factory=dict)
     """participant id → n of the label "Participant <n>" shown instead of a hidden name (arrival order)."""
     last_waiting: Any = None
+    stranded: bool = False
+    """Its engine worker was lost and it has not moved yet (control.meetings.failover): nothing is
+    sent to the worker its media names (a restarted worker of the same id holds none of it)."""
     republish: dict[str, set[Source]] = field(default_factory=dict)
     """After a move to another worker: the sources each participant published before, whose
     on/off state their next `publish` keeps (it neither turns them on nor honours `muted`)."""

@@ -56,6 +56,8 @@ from control.types import Principal
 
 log = logging.getLogger("podium.meetings")
 
+RESTART_WAIT = 10.0
+"""Seconds a new meeting waits for a worker while none is live but one is being restarted."""
 LEAVE_RETRIES = (1.0, 2.0, 5.0, 10.0, 30.0)
 """Seconds between tries of a departure the engine did not apply (control.meetings.commit)."""
 
@@ -250,6 +252,7 @@ class MeetingService:
     async def _open(self, room: Room, identity: Identity, pid: str) -> tuple[LiveMeeting, MeetingState]:
         """A new live meeting for the room (no one in it yet), and its state once the opener joined."""
         now = self.clock()
+        worker_id = await self._place()
         async with self.context() as ctx:
             store = MeetingStore(ctx.session)
             rows = await store.removals(room.id, ctx.now())
@@ -263,10 +266,6 @@ class MeetingService:
                 raise refused(state)
             if not room.chat:
                 state = replace(state, chat_enabled=False)
-            try:
-                worker_id = self.registry.pick_worker(require=["webrtc"])
-            except EngineChannelError as error:
-                raise engine_unavailable(str(error)) from None
             meeting = Meeting(
                 company_id=room.company_id,
                 room_id=room.id,
@@ -284,6 +283,23 @@ class MeetingService:
         self._by_room[room.id] = meeting_id
         log.info("meeting %s opened in room %s on worker %s", meeting_id, room.id, worker_id)
         return live, state
+
+    async def _place(self) -> str:
+        """The worker a new meeting goes to; while none is live but a supervisor is restarting one
+        (`podium serve` after a worker crash), it waits for that one rather than refuse."""
+        try:
+            return self.registry.pick_worker(require=["webrtc"])
+        except EngineChannelError as error:
+            if not self.registry.restarting():
+                raise engine_unavailable(str(error)) from None
+        with contextlib.suppress(TimeoutError, EngineChannelError):
+            async with asyncio.timeout(RESTART_WAIT):
+                while True:
+                    await self.registry.wait_for_worker(timeout=RESTART_WAIT)
+                    with contextlib.suppress(EngineChannelError):
+                        return self.registry.pick_worker(require=["webrtc"])
+                    await asyncio.sleep(0.1)
+        raise engine_unavailable("no live engine worker: the one being restarted did not come back in time")
 
     # ---- actions -------------------------------------------------------------------------------
 

@@ -50,8 +50,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--secret-file", type=Path, help="a file holding the shared secret")
     parser.add_argument(
         "--worker-id",
-        help="this worker's stable name (default: hostname:port); a restarted "
-        "worker with the same id gets its table back",
+        help="this worker's stable name (default: hostname:port); a worker restarted "
+        "with the same id is a new process: its meetings reconnect to it",
     )
     parser.add_argument("--stats-interval", type=float, default=5.0, help="seconds between stats reports")
     parser.add_argument("--reconnect-max", type=float, default=5.0, help="longest pause between reconnections")

@@ -80,6 +80,33 @@ class PodiumServer:
     def metrics(self) -> str:
         return httpx.get(f"{self.url}/metrics", headers=self.metrics_headers, timeout=2).text
 
+    def worker_states(self) -> dict[str, str]:
+        """Engine worker id → lifecycle state, as /metrics shows them (`podium_engine_worker_state`)."""
+        states: dict[str, str] = {}
+        for line in self.metrics().splitlines():
+            if line.startswith("podium_engine_worker_state{"):
+                labels = dict(part.split("=", 1) for part in line[line.index("{") + 1 : line.index("}")].split(","))
+                states[labels["worker"].strip('"')] = labels["state"].strip('"')
+        return states
+
+    def local_worker_pid(self) -> int:
+        """The pid of the engine worker `podium serve` runs (its child process)."""
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == self.process.pid:
+                    return int(stat.parent.name)
+        raise RuntimeError("podium serve has no engine worker process")
+
+    async def wait_worker_state(self, worker_id: str, state: str, timeout: float = 20.0) -> None:
+        """Waits until /metrics shows that worker in that lifecycle state."""
+        async with asyncio.timeout(timeout):
+            while True:
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await asyncio.to_thread(self.worker_states)).get(worker_id) == state:
+                        return
+                await asyncio.sleep(0.1)
+
     def connected_workers(self) -> int:
         for line in self.metrics().splitlines():
             if line.startswith('podium_engine_workers{state="connected"}'):

@@ -41,6 +41,8 @@ export class Media {
     this.sub = null;
     this._publishing = Promise.resolve();
     this._subscribing = Promise.resolve();
+    /** bumped by `reconnect`: a subscribe offer queued before it is for a connection that is gone */
+    this._generation = 0;
   }
 
   _newPeerConnection() {
@@ -140,8 +142,13 @@ export class Media {
 
   /** Answer a `subscribe-offer`, after the ones before it; a failure is emitted as "error". */
   offer(frame) {
-    this._subscribing = this._subscribing.then(() => this._answer(frame)).catch((error) =>
-      this._emit("error", error instanceof MeetingError ? error : new MeetingError("sdp", String(error.message || error))));
+    const generation = this._generation;
+    this._subscribing = this._subscribing.then(() => {
+      if (generation === this._generation) return this._answer(frame);
+    }).catch((error) => {
+      if (generation !== this._generation) return; // the connection it was for is gone
+      this._emit("error", error instanceof MeetingError ? error : new MeetingError("sdp", String(error.message || error)));
+    });
   }
 
   async _answer(frame) {
@@ -234,6 +241,7 @@ export class Media {
   /** After `reconnect`: new peer connections, publishing every local track again with its switch. */
   async reconnect() {
     const entries = [...this.local.values()];
+    this._generation += 1;
     this.closeConnections();
     this.local.clear();
     for (const entry of entries) await this.publish(entry.source, { track: entry.track, on: entry.on });

@@ -23,7 +23,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from contract import acks, framing, handshake, ops
-from control.engines import OpsRefused, WorkerConnected, WorkerLost, WorkerLostError
+from control.engines import OpsRefused, WorkerLost, WorkerLostError
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -115,10 +115,14 @@ async def test_ops_are_acked_in_order_and_media_flows(control: ControlServer, wo
     assert registry.worker("w1").stats["version"] > 0
 
 
-async def test_worker_restart_is_resynced_with_the_same_ids(control: ControlServer, worker_factory, peers) -> None:
+async def test_a_restarted_worker_is_a_new_worker(control: ControlServer, worker_factory, peers) -> None:
+    """A worker restarted under the same id within the grace period has a new DTLS certificate and
+    none of its predecessor's DTLS state: the old one is lost (its meetings reconnect), the new one
+    starts empty, and a table sent to it forwards."""
     worker = worker_factory()
     registry = control.registry
     await registry.wait_for_worker("w1", timeout=10)
+    before = registry.worker("w1").dtls_fingerprints
     pub, sub = peers(), peers()
     applied = await registry.apply("w1", pub_sub_ops(pub, sub))
     ssrc = applied.results[-1]["ssrc"]
@@ -128,17 +132,22 @@ async def test_worker_restart_is_resynced_with_the_same_ids(control: ControlServ
 
     worker.kill()
     assert not await media_flows(pub, sub, worker.address, ssrc, timeout=0.3)
-    # a change made while the worker is away waits for it
+    # a change made while the worker is away waits for it, and fails when it turns out lost
     pending = asyncio.create_task(
         registry.apply("w1", [ops.PauseConsumer("r1/mic@sub"), ops.ResumeConsumer("r1/mic@sub")], timeout=15)
     )
     await asyncio.sleep(0.2)
     assert not pending.done()
     restarted = worker_factory(udp_port=worker.udp_port)
-    await pending
-    assert any(isinstance(e, WorkerConnected) and e.resynced for e in events)
-    assert registry.worker("w1").counts == {"routers": 1, "transports": 2, "producers": 1, "consumers": 1}
-    assert await media_flows(pub, sub, restarted.address, ssrc)
+    with pytest.raises(WorkerLostError):
+        await pending
+    await registry.wait_for_worker("w1", timeout=10)
+    lost = [e for e in events if isinstance(e, WorkerLost)]
+    assert len(lost) == 1 and lost[0].routers == ["r1"] and sorted(lost[0].transports) == ["r1/pub", "r1/sub"]
+    assert registry.worker("w1").dtls_fingerprints != before
+    assert registry.worker("w1").counts == {"routers": 0, "transports": 0, "producers": 0, "consumers": 0}
+    applied = await registry.apply("w1", pub_sub_ops(pub, sub))
+    assert await media_flows(pub, sub, restarted.address, applied.results[-1]["ssrc"])
 
 
 async def test_control_restart_keeps_media_and_the_table(control: ControlServer, worker_factory, peers) -> None:

@@ -20,7 +20,9 @@ from control.engines import (
     NoWorkerAvailable,
     UnknownWorker,
     WorkerConnected,
+    WorkerDisconnected,
     WorkerLost,
+    WorkerLostError,
 )
 from control.engines.stats import EngineCollector, WorkerStats
 from control.metrics import Metrics
@@ -68,8 +70,11 @@ class FakeWorker:
         *,
         secret: str = SECRET,
         executor: TableExecutor | None = None,
+        fingerprint: str | None = None,
     ) -> None:
         self.registry, self.worker_id, self.secret = registry, worker_id, secret
+        self.fingerprint = fingerprint
+        """The DTLS certificate's fingerprint it reports (one per worker process)."""
         self.executor = executor or TableExecutor(engine)
         self.address = engine.address
         self.auto_ack = True
@@ -98,6 +103,7 @@ class FakeWorker:
                     "proof": handshake.hello_proof(self.secret, challenge["nonce"], nonce, self.worker_id),
                     "address": list(self.address),
                     "capabilities": ["plain"],
+                    "dtls_fingerprints": [["sha-256", self.fingerprint]] if self.fingerprint else [],
                     "table": self.executor.report(),
                 }
             )
@@ -145,6 +151,13 @@ ROUTER: list[ops.Operation] = [ops.CreateRouter("r1")]
 def transport(tid: str, router: str = "r1") -> ops.Operation:
     port = 10000 + int(tid.lstrip("t"))  # the engine wants one remote address per transport
     return ops.CreatePlainTransport(tid, router, ("127.0.0.1", port))
+
+
+def scrape_text(registry: EngineRegistry) -> str:
+    """GET /metrics as the application renders the registry's series."""
+    metrics = Metrics()
+    metrics.add(EngineCollector(registry, WorkerStats()))
+    return metrics.render().decode()
 
 
 async def test_no_secret_means_no_worker(engine: Engine) -> None:
@@ -292,11 +305,74 @@ async def test_a_lost_worker_coming_back_is_emptied(registry: EngineRegistry, en
     await worker.disconnect()
     await asyncio.sleep(0.4)
     assert lost == [WorkerLost("w1", ["r1"], ["t1"])]
+    assert registry.lifecycle() == {"w1": "lost"}
+    assert 'podium_engine_workers{state="lost"} 1' in scrape_text(registry)
     # its participants moved on: the table it still has is closed when it returns
     again = FakeWorker(registry, engine, executor=worker.executor)
     await again.connect()
     await asyncio.sleep(0.05)
     assert len(worker.executor.table) == 0 and registry.table("w1") == []
+
+
+async def test_a_worker_that_exited_is_lost_at_once(engine: Engine) -> None:
+    registry = EngineRegistry(SECRET, grace=3600)  # the supervisor knows: no grace period
+    try:
+        worker = FakeWorker(registry, engine)
+        await worker.connect()
+        await registry.apply("w1", ROUTER + [transport("t1")])
+        events: list = []
+        registry.add_listener(events.append)
+        worker.auto_ack = False
+        pending = asyncio.create_task(registry.apply("w1", [transport("t2")]))
+        await asyncio.sleep(0.05)
+        registry.worker_exited("w1", restarting=True)
+        assert events == [WorkerLost("w1", ["r1"], ["t1"])]
+        with pytest.raises(WorkerLostError):
+            await pending
+        assert registry.workers() == [] and registry.lifecycle() == {"w1": "restarting"}
+        assert registry.restarting()
+        text = scrape_text(registry)
+        assert 'podium_engine_workers{state="restarting"} 1' in text
+        assert 'podium_engine_worker_state{state="restarting",worker="w1"} 1' in text
+        # the restarted process (an empty table) is a new worker of the same id
+        await FakeWorker(registry, engine).connect()
+        await registry.wait_for_worker("w1", 5)
+        assert registry.lifecycle() == {"w1": "connected"} and not registry.restarting()
+        assert registry.table("w1") == []
+    finally:
+        await registry.close()
+
+
+async def test_a_worker_back_with_a_new_certificate_is_a_new_worker(engine: Engine) -> None:
+    registry = EngineRegistry(SECRET, grace=3600)
+    try:
+        worker = FakeWorker(registry, engine, fingerprint="AA:01")
+        await worker.connect()
+        await registry.apply("w1", ROUTER + [transport("t1")])
+        events: list = []
+        registry.add_listener(events.append)
+        # the same process reconnecting (same certificate) keeps its table: nothing is lost
+        await worker.disconnect()
+        again = FakeWorker(registry, engine, executor=worker.executor, fingerprint="AA:01")
+        await again.connect()
+        await registry.wait_for_worker("w1", 5)
+        assert [type(e) for e in events] == [WorkerDisconnected, WorkerConnected]
+        assert len(registry.table("w1")) == 2
+        # restarted within the grace period: a new DTLS certificate, and no DTLS state with it
+        events.clear()
+        await again.disconnect()
+        assert registry.lifecycle() == {"w1": "disconnected"}
+        async with Engine(host="127.0.0.1", port=0) as fresh:
+            restarted = FakeWorker(registry, fresh, fingerprint="BB:02")
+            await restarted.connect()
+            await registry.wait_for_worker("w1", 5)
+            assert [type(e) for e in events] == [WorkerDisconnected, WorkerLost, WorkerConnected]
+            assert events[1] == WorkerLost("w1", ["r1"], ["t1"])
+            assert registry.table("w1") == []
+            assert registry.worker("w1").dtls_fingerprints == [("sha-256", "BB:02")]
+            assert (await registry.apply("w1", ROUTER)).ok
+    finally:
+        await registry.close()
 
 
 async def test_a_new_registry_adopts_the_table_of_a_worker(engine: Engine) -> None:

@@ -7,7 +7,7 @@ import asyncio
 from typing import Any
 
 from contract.acks import Ack
-from control.engines import AckTimeout, OpsRefused, WorkerInfo
+from control.engines import AckTimeout, NoWorkerAvailable, OpsRefused, WorkerInfo
 from control.meetings.live import Link
 
 
@@ -22,6 +22,10 @@ class FakeRegistry:
         self.tables: dict[str, list[dict[str, Any]]] = {}
         self.replaced: list[tuple[str, list[dict[str, Any]]]] = []
         self.fail: str | None = None
+        self.fingerprint = "AB"
+        """The DTLS fingerprint the workers report (a restarted worker has another)."""
+        self.restarts = False
+        """What `restarting()` says: a supervisor is starting a worker again."""
 
     def add_listener(self, listener: Any) -> None:
         self.listeners.append(listener)
@@ -31,14 +35,34 @@ class FakeRegistry:
             listener(event)
 
     def pick_worker(self, *, exclude: Any = (), require: Any = ()) -> str:
-        return next(w for w in self.live if w not in set(exclude))
+        for worker_id in self.live:
+            if worker_id not in set(exclude):
+                return worker_id
+        raise NoWorkerAvailable("no live engine worker")
+
+    def restarting(self) -> bool:
+        return self.restarts
+
+    async def wait_for_worker(self, worker_id: str | None = None, timeout: float = 10.0) -> WorkerInfo:
+        async with asyncio.timeout(timeout):
+            while not self.live:
+                await asyncio.sleep(0.01)
+        return self.worker(self.live[0])
 
     def workers(self) -> list[WorkerInfo]:
         return [self.worker(w) for w in self.live]
 
     def worker(self, worker_id: str) -> WorkerInfo:
         return WorkerInfo(
-            worker_id, ("127.0.0.1", 1), [("127.0.0.1", 1)], [("sha-256", "AB")], ["webrtc"], True, 0, {}, None
+            worker_id,
+            ("127.0.0.1", 1),
+            [("127.0.0.1", 1)],
+            [("sha-256", self.fingerprint)],
+            ["webrtc"],
+            True,
+            0,
+            {},
+            None,
         )
 
     def table(self, worker_id: str) -> list[dict[str, Any]]:
