@@ -84,7 +84,7 @@ class PodiumServer:
         """Engine worker id → lifecycle state, as /metrics shows them (`podium_engine_worker_state`)."""
         states: dict[str, str] = {}
         for line in self.metrics().splitlines():
-            if line.startswith("podium_engine_worker_state{"):
+            if line.startswith("podium_engine_worker_state{") and float(line.split()[-1]) == 1:
                 labels = dict(part.split("=", 1) for part in line[line.index("{") + 1 : line.index("}")].split(","))
                 states[labels["worker"].strip('"')] = labels["state"].strip('"')
         return states
