@@ -46,7 +46,7 @@ if str(REPO / "tests" / "e2e") not in sys.path:  # podium_client imports its sib
 
 import httpx  # noqa: E402
 from hostile import HostileLoad  # noqa: E402
-from podium_client import Api, Participant, PodiumServer  # noqa: E402
+from podium_client import Api, Participant, PodiumServer, SignalingError  # noqa: E402
 
 from bench.harness import Child  # noqa: E402
 from bench.meeting_load import SilentAudioTrack, loopback_only  # noqa: E402
@@ -61,6 +61,8 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def summary(values: list[float]) -> dict[str, float]:
+    if not values:
+        return dict.fromkeys(("n", "p50", "p99", "mean", "max"), float("nan"))
     return {
         "n": len(values),
         "p50": percentile(values, 50),
@@ -87,20 +89,31 @@ class Meeting:
         for p in (self.alice, self.organizer):
             await p.close()
 
-    async def revocations(self, client: httpx.AsyncClient, count: int) -> list[float]:
-        """ms of each revoke call (issued → 200)."""
+    async def revocations(self, client: httpx.AsyncClient, count: int) -> tuple[list[float], list[str]]:
+        """ms of each revoke call (issued → 200), and the error codes of those that failed (a control plane
+        whose loop stalls past the engine's ack timeout answers 504 engine_timeout)."""
         headers = {"authorization": f"Bearer {self.api.token}"}
         revoke = {"action": "revoke_permission", "target": self.alice.id, "capability": "microphone"}
         grant = {**revoke, "action": "grant_permission"}
-        times = []
+        times: list[float] = []
+        failed: list[str] = []
         for _ in range(count):
             started = time.perf_counter()
             response = await client.post(self.actions, json=revoke, headers=headers)
-            times.append(1000 * (time.perf_counter() - started))
-            assert response.status_code == 200 and response.json()["version"] is not None, response.text
-            assert (await client.post(self.actions, json=grant, headers=headers)).status_code == 200
-            await self.alice.request({"type": "set-source", "source": "microphone", "on": True})
-        return times
+            elapsed = 1000 * (time.perf_counter() - started)
+            if response.status_code != 200:
+                failed.append(response.json()["error"]["code"])
+                continue
+            assert response.json()["version"] is not None, response.text
+            times.append(elapsed)
+            granted = await client.post(self.actions, json=grant, headers=headers)
+            if granted.status_code != 200:
+                failed.append("grant: " + granted.json()["error"]["code"])
+            try:
+                await self.alice.request({"type": "set-source", "source": "microphone", "on": True})
+            except SignalingError as error:
+                failed.append("unmute: " + error.code)
+        return times, failed
 
 
 def _phases(args: argparse.Namespace) -> list[tuple[str, str, float]]:
@@ -122,7 +135,8 @@ async def run(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
         try:
             async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
                 await meeting.revocations(client, 3)  # warm up
-                result["quiet"] = summary(await meeting.revocations(client, args.revocations))
+                times, failed = await meeting.revocations(client, args.revocations)
+                result["quiet"] = {**summary(times), "failed": failed}
                 for name, _, interval in _phases(args):
                     argv = ["--load", server.url, api.token, "--copies", str(args.copies)]
                     load = Child(
@@ -130,10 +144,10 @@ async def run(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
                     )
                     try:
                         assert load.read_line(120) == "ready"
-                        times = await meeting.revocations(client, args.revocations)
+                        times, failed = await meeting.revocations(client, args.revocations)
                     finally:
                         out = load.stop().strip().splitlines()
-                    result[name] = {**summary(times), **json.loads(out[-1])}
+                    result[name] = {**summary(times), "failed": failed, **json.loads(out[-1])}
         finally:
             await meeting.close()
     finally:
@@ -162,11 +176,12 @@ async def load_only(url: str, token: str, copies: int, interval: float) -> None:
 
 
 def report(args: argparse.Namespace, result: dict[str, Any]) -> None:
-    print(f"{'revoke call (ms)':<34}{'n':>5}{'p50':>9}{'p99':>9}{'mean':>9}{'max':>9}")
+    print(f"{'revoke call (ms)':<34}{'n':>5}{'p50':>9}{'p99':>9}{'mean':>9}{'max':>9}  failed")
     rows = [("quiet", "quiet (baseline)")] + [(name, label) for name, label, _ in _phases(args)]
     for name, label in rows:
         s = result[name]
-        print(f"{label:<34}{s['n']:>5}{s['p50']:>9.1f}{s['p99']:>9.1f}{s['mean']:>9.1f}{s['max']:>9.1f}")
+        failed = ", ".join(s["failed"]) or "-"
+        print(f"{label:<34}{s['n']:>5}{s['p50']:>9.1f}{s['p99']:>9.1f}{s['mean']:>9.1f}{s['max']:>9.1f}  {failed}")
     for name, label, _ in _phases(args):
         phase = result[name]
         print(f"hostile requests answered, {label}, in {phase['seconds']:.1f} s:")

@@ -99,12 +99,15 @@ class HostileLoad:
         return {kind for kind, _ in self.answers}
 
     @contextlib.asynccontextmanager
-    async def running(self, copies: int = 1) -> AsyncIterator[None]:
-        """The load runs inside the block; on entry, every kind has been answered once."""
+    async def running(self, copies: int = 1, ready_within: float = 10.0) -> AsyncIterator[None]:
+        """The load runs inside the block. It is entered once every kind has been answered once, or after
+        `ready_within` seconds (a server that never answers a kind, e.g. one that waits for the 200 MB it
+        was promised, is still loaded by the others)."""
         stop = asyncio.Event()
         tasks = [asyncio.ensure_future(self._loop(kind, stop)) for kind in self.kinds for _ in range(copies)]
+        deadline = asyncio.get_running_loop().time() + ready_within
         try:
-            while self.answered() != set(self.kinds):
+            while self.answered() != set(self.kinds) and asyncio.get_running_loop().time() < deadline:
                 done = [t for t in tasks if t.done()]
                 if done:
                     done[0].result()  # a task that ended early: its error
@@ -112,4 +115,6 @@ class HostileLoad:
             yield
         finally:
             stop.set()
+            for task in tasks:  # a request still waiting for its answer is abandoned
+                task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
