@@ -19,9 +19,10 @@ from starlette.types import Scope
 
 from control import api, engines, metrics, signaling
 from control.engines.stats import EngineCollector, WorkerStats
-from control.errors import ApiError, Conflict
+from control.errors import ApiError, Conflict, RateLimited
 from control.meetings.metrics import MeetingCollector
 from control.meetings.service import MeetingService
+from control.ratelimit import RateLimiter
 from control.services.attendance import AttendanceObserver
 from control.services.chat import ChatObserver
 from control.services.context import Context
@@ -41,6 +42,8 @@ _HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    if isinstance(exc, RateLimited):
+        headers = {"Retry-After": str(exc.retry_after)}
     return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
 
 
@@ -120,6 +123,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
             app.state.context = context
             app.state.engine = engine
+            app.state.limits = settings.limits  # request bodies, JSON shapes, signaling frames (control.bounds)
+            app.state.rate_limiter = RateLimiter(settings.limits)
             async with context() as ctx:  # live meetings are not restored: those of a previous process end
                 await MeetingStore(ctx.session).end_running(ctx.now(), "control_plane_restarted")
                 await ctx.session.commit()

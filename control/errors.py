@@ -59,3 +59,21 @@ class Invalid(ApiError):
 
     status = 422
     code = "validation_failed"
+
+
+class TooLarge(ApiError):
+    """A request body over the endpoint's limit (control.settings.Limits), refused before it is read."""
+
+    status = 413
+    code = "body_too_large"
+
+
+class RateLimited(ApiError):
+    """Too many requests of one kind from one address; `retry_after` seconds until one is allowed again."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after

@@ -1,10 +1,50 @@
 """Configuration of one control-plane process."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
 from control.store.db import sqlite_url
+
+RATE_NAMES = ("login", "refresh", "invitation", "join", "frames")
+"""The rate limits by name (`podium serve --rate-limit NAME=RATE`): see `Limits`."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much one client may send, and how often (docs/control-api.md, "Limits"; docs/signaling.md).
+
+    A rate is written as the `limits` library parses it ("20/minute", "5 per 10 seconds"); None turns that
+    limit off. Per-address limits key on the socket's peer address (forwarded headers are not trusted)."""
+
+    max_body: int = 256 * 1024
+    """Bytes of an authenticated API request's body (413 `body_too_large` beyond)."""
+    max_body_unauthenticated: int = 16 * 1024
+    """Bytes of the body of an endpoint that takes no credential (sign-in, refresh, invitations)."""
+    max_json_depth: int = 32
+    """Nesting of arrays and objects in a JSON body or signaling frame (422 `json_too_deep` beyond)."""
+    max_json_values: int = 5000
+    """JSON values (objects, arrays, strings, numbers, ...) in one body or frame (422 `json_too_many_values`)."""
+    max_frame: int = 256 * 1024
+    """Characters of one signaling frame: a longer one gets an `error` frame (`frame_too_large`). The WebSocket
+    layer of `podium serve` refuses any message over 16 MiB outright (close code 1009)."""
+    login: str | None = "20/minute"
+    """Sign-ins (`POST /auth/login`) per address."""
+    refresh: str | None = "60/minute"
+    """Token refreshes (`POST /auth/refresh`) per address."""
+    invitation: str | None = "20/minute"
+    """Invitation redemptions (`POST /invitation-redemptions`, `POST /auth/accept-invitation`) per address."""
+    join: str | None = "60/minute"
+    """Signaling `join` frames per address."""
+    frames: str | None = "50/second"
+    """Frames per signaling connection."""
+
+    def rates(self) -> dict[str, str | None]:
+        return {name: getattr(self, name) for name in RATE_NAMES}
+
+    def without_rates(self) -> "Limits":
+        """The same sizes, no rate limit (tests that sign in many times from one address)."""
+        return replace(self, **dict.fromkeys(RATE_NAMES))
 
 
 @dataclass(frozen=True)
@@ -23,6 +63,8 @@ class Settings:
     engine_grace: float = 15.0
     """Seconds an engine worker may stay away before it is lost and its meetings move to another
     worker (`podium serve --engine-grace`, PODIUM_ENGINE_GRACE)."""
+    limits: Limits = Limits()
+    """Request sizes, JSON shapes, signaling frames and rate limits."""
 
     metrics_token: str | None = None
     """Bearer token GET /metrics requires (`podium serve --metrics-token`, PODIUM_METRICS_TOKEN, or

@@ -1,8 +1,11 @@
 """The participant WebSocket (GET /signaling/v1): see docs/signaling.md for the protocol.
 
 Every frame is validated by a pydantic model (unknown fields refused); a malformed one is answered
-by an error frame. The frames the server sends are typed in control.meetings.frames. Outgoing
-frames go through a queue and one writer task, so a slow client never holds a meeting's lock.
+by an error frame. Input is bounded as the REST API's is (control.bounds, control.settings.Limits): a
+frame's length, its JSON's nesting and number of values, the frames per second of one connection and
+the joins per minute of one address (control.ratelimit). The frames the server sends are typed in
+control.meetings.frames. Outgoing frames go through a queue and one writer task, so a slow client never
+holds a meeting's lock.
 """
 
 from __future__ import annotations
@@ -14,24 +17,32 @@ import logging
 import time
 from typing import Annotated, Any, Literal
 
+import anyio.to_thread
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from control import bounds
 from control.domain.moderation import Action, Command
 from control.domain.roles import Capability, Source
 from control.errors import ApiError
 from control.meetings import frames
 from control.meetings.live import Link, LiveMeeting
 from control.meetings.service import MeetingService
+from control.ratelimit import RateLimiter
+from control.settings import Limits
 
 log = logging.getLogger("podium.signaling")
 
 PATH = "/signaling/v1"
-MAX_FRAME = 256 * 1024
+DEFAULT_LIMITS = Limits()
+MAX_FRAME = DEFAULT_LIMITS.max_frame
+"""Characters of one frame, by default (`Limits.max_frame`)."""
 JOIN_TIMEOUT = 10.0
 MAX_ERRORS = 20
 CLOSE_AUTH, CLOSE_REFUSED, CLOSE_JOIN_TIMEOUT, CLOSE_ERRORS = 4001, 4003, 4008, 4009
+CLOSE_RATE = 4029
+"""Too many joins from this address: the error frame before the close says when to retry."""
 
 Ref = Annotated[str, Field(max_length=64)]
 Id = Annotated[str, Field(min_length=1, max_length=64)]
@@ -110,16 +121,19 @@ class FrameError(Exception):
         self.code, self.message, self.ref = code, message, ref
 
 
-def parse(raw: str | bytes | None) -> Any:
-    """One client frame as its model; FrameError(malformed|invalid) otherwise."""
+def parse(raw: str | bytes | None, limits: Limits = DEFAULT_LIMITS) -> Any:
+    """One client frame as its model; FrameError otherwise: `frame_too_large`, `malformed`,
+    `json_too_deep`, `json_too_many_values` or `invalid`."""
     if raw is None or isinstance(raw, bytes):
         raise FrameError("malformed", "binary frames are not part of the protocol", None)
-    if len(raw) > MAX_FRAME:
-        raise FrameError("malformed", f"frame larger than {MAX_FRAME} bytes", None)
+    if len(raw) > limits.max_frame:
+        raise FrameError("frame_too_large", f"frame longer than {limits.max_frame} characters", None)
     try:
-        data = json.loads(raw)
-    except (ValueError, RecursionError):
+        data = bounds.decode(raw, limits.max_json_depth, limits.max_json_values)
+    except bounds.NotJson:
         raise FrameError("malformed", "frame is not JSON", None) from None
+    except bounds.ShapeError as error:
+        raise FrameError(error.code, error.message, None) from None
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
         raise FrameError("malformed", 'frame is not a JSON object with a string "type"', None)
     ref = data.get("ref") if isinstance(data.get("ref"), str) and len(data["ref"]) <= 64 else None
@@ -128,17 +142,30 @@ def parse(raw: str | bytes | None) -> Any:
     try:
         return _ADAPTER.validate_json(raw)
     except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        where = ".".join(str(p) for p in first["loc"][1:])
-        raise FrameError("invalid", f"{where}: {first['msg']}" if where else first["msg"], ref) from None
+        first = exc.errors(include_url=False, include_context=False, include_input=False)[0]
+        where = ".".join(str(p) for p in first["loc"][1:])[: bounds.MAX_MESSAGE]
+        message = first["msg"][: bounds.MAX_MESSAGE]
+        raise FrameError("invalid", f"{where}: {message}" if where else message, ref) from None
 
 
 class Session:
     """One participant's socket."""
 
-    def __init__(self, websocket: WebSocket, service: MeetingService) -> None:
+    def __init__(
+        self,
+        websocket: WebSocket,
+        service: MeetingService,
+        limits: Limits = DEFAULT_LIMITS,
+        limiter: RateLimiter | None = None,
+    ) -> None:
         self.ws = websocket
         self.service = service
+        self.limits = limits
+        self.limiter = limiter or RateLimiter(limits.without_rates())
+        self.peer = websocket.client.host if websocket.client is not None else "unknown"
+        """The socket's peer address, the key of the join limit (a forwarded address is not trusted)."""
+        self.key = f"{id(self):x}"
+        """This connection's key of the frame limit."""
         self.queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self.live: LiveMeeting | None = None
         self.pid: str | None = None
@@ -172,8 +199,8 @@ class Session:
             except Exception:
                 return
 
-    def error(self, code: str, message: str, ref: str | None) -> None:
-        self.send(frames.Error(code=code, message=message, ref=ref).wire())
+    def error(self, code: str, message: str, ref: str | None, retry_after: int | None = None) -> None:
+        self.send(frames.Error(code=code, message=message, ref=ref, retry_after=retry_after).wire())
 
     async def run(self) -> None:
         writer = asyncio.ensure_future(self.writer())
@@ -183,6 +210,7 @@ class Session:
             if self.live is not None and self.pid is not None:
                 with contextlib.suppress(Exception):
                     await self.service.disconnected(self.live, self.pid)
+            self.limiter.forget("frames", self.key)
             if not self.closed:
                 await self.close(1000, "bye")
             try:
@@ -223,12 +251,19 @@ class Session:
     async def _handle(self, raw: str | bytes) -> bool:
         """Handles one frame; False when the session must end."""
         try:
-            frame = parse(raw)
+            wait = self.limiter.wait("frames", self.key)
+            if wait:
+                message = self.limiter.refusal("frames", wait) + "; the frame was dropped"
+                raise FrameError("rate_limited", message, None)
+            if isinstance(raw, str) and bounds.THREAD_ABOVE < len(raw) <= self.limits.max_frame:
+                frame = await anyio.to_thread.run_sync(parse, raw, self.limits)  # off the event loop
+            else:
+                frame = parse(raw, self.limits)
         except FrameError as error:
             self.errors += 1
             self.error(error.code, error.message, error.ref)
             if self.errors > MAX_ERRORS:
-                await self.close(CLOSE_ERRORS, "too many malformed frames")
+                await self.close(CLOSE_ERRORS, "too many refused frames")
                 return False
             return True
         self.dispatching = True
@@ -258,6 +293,11 @@ class Session:
             if self.live is not None:
                 self.error("already_joined", "this socket has joined already", frame.ref)
                 return True
+            wait = self.limiter.wait("join", self.peer)
+            if wait:
+                self.error("rate_limited", self.limiter.refusal("join", wait), frame.ref, retry_after=wait)
+                await self.close(CLOSE_RATE, f"too many joins; retry in {wait} s")
+                return False
             link = Link(self._send_with_ref(frame.ref), self.close)
             self.live, self.pid = await service.join(frame.token, frame.room_id, link)
             return True
@@ -317,7 +357,8 @@ async def endpoint(websocket: WebSocket) -> None:
     if service is None:
         await websocket.close(1011, "meetings not running")
         return
-    await Session(websocket, service).run()
+    state = websocket.app.state
+    await Session(websocket, service, state.limits, state.rate_limiter).run()
 
 
 def routes() -> list[BaseRoute]:

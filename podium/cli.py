@@ -12,8 +12,12 @@ import signal
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import uvicorn
+
+if TYPE_CHECKING:
+    from control.settings import Limits
 
 log = logging.getLogger("podium")
 
@@ -30,6 +34,7 @@ ENGINE_GRACE_ENV = "PODIUM_ENGINE_GRACE"
 METRICS_TOKEN_ENV = "PODIUM_METRICS_TOKEN"
 METRICS_TOKEN_FILE = "metrics-token"
 METRICS_ADDRESS_ENV = "PODIUM_METRICS_ADDRESS"
+RATE_LIMITS_ENV = "PODIUM_RATE_LIMITS"
 LOCAL_WORKER_ID = "local"
 
 
@@ -39,6 +44,92 @@ def _database_options(parser: argparse.ArgumentParser) -> None:
         "--database-url",
         default=os.environ.get("PODIUM_DATABASE_URL"),
         help="e.g. postgresql://user:pass@host/db (default: SQLite in the data directory)",
+    )
+
+
+def _rate(text: str) -> tuple[str, str | None]:
+    """NAME=RATE of --rate-limit: a name of control.settings.RATE_NAMES, a rate the `limits` library parses
+    ("20/minute", "5 per 10 seconds") or "off"."""
+    from control.ratelimit import parse_rate
+    from control.settings import RATE_NAMES
+
+    name, _, rate = text.partition("=")
+    name, rate = name.strip(), rate.strip()
+    if name not in RATE_NAMES:
+        raise argparse.ArgumentTypeError(f"unknown rate limit {name!r} (one of {', '.join(RATE_NAMES)})")
+    if rate == "off":
+        return name, None
+    try:
+        parse_rate(rate)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{rate!r} is not a rate such as 20/minute or '5 per 10 seconds'") from None
+    return name, rate
+
+
+def _limit_options(parser: argparse.ArgumentParser) -> None:
+    from control.settings import RATE_NAMES, Limits
+
+    defaults = Limits()
+    parser.add_argument(
+        "--max-body",
+        type=int,
+        default=defaults.max_body,
+        metavar="BYTES",
+        help=f"largest body of an authenticated API request (default {defaults.max_body}; 413 beyond)",
+    )
+    parser.add_argument(
+        "--max-body-unauthenticated",
+        type=int,
+        default=defaults.max_body_unauthenticated,
+        metavar="BYTES",
+        help="largest body of a request without credentials: sign-in, refresh, invitations "
+        f"(default {defaults.max_body_unauthenticated})",
+    )
+    parser.add_argument(
+        "--max-frame",
+        type=int,
+        default=defaults.max_frame,
+        metavar="CHARACTERS",
+        help=f"longest signaling frame (default {defaults.max_frame}; an error frame answers a longer one)",
+    )
+    rates = ", ".join(f"{name}={rate}" for name, rate in defaults.rates().items())
+    parser.add_argument(
+        "--rate-limit",
+        type=_rate,
+        action="append",
+        default=[],
+        metavar="NAME=RATE",
+        help=f"a rate limit ({', '.join(RATE_NAMES)}) as 20/minute, '5 per 10 seconds' or off; repeatable; "
+        f"also {RATE_LIMITS_ENV}, comma-separated (defaults: {rates})",
+    )
+
+
+def _limits(parser: argparse.ArgumentParser, args: argparse.Namespace) -> "Limits":
+    from dataclasses import replace
+
+    from control.settings import Limits
+
+    rates: dict[str, str | None] = {}
+    for item in filter(None, (part.strip() for part in os.environ.get(RATE_LIMITS_ENV, "").split(","))):
+        try:
+            name, rate = _rate(item)
+        except argparse.ArgumentTypeError as error:
+            parser.error(f"{RATE_LIMITS_ENV}: {error}")
+        rates[name] = rate
+    rates.update(args.rate_limit)  # the command line wins over the environment
+    from contract.framing import MAX_FRAME_BYTES
+
+    for option in ("max_body", "max_body_unauthenticated", "max_frame"):
+        if getattr(args, option) < 1:
+            parser.error(f"--{option.replace('_', '-')} must be at least 1")
+    if args.max_frame > MAX_FRAME_BYTES:
+        parser.error(f"--max-frame must be at most {MAX_FRAME_BYTES} (the WebSocket layer's limit)")
+    return replace(
+        Limits(),
+        max_body=args.max_body,
+        max_body_unauthenticated=args.max_body_unauthenticated,
+        max_frame=args.max_frame,
+        **rates,
     )
 
 
@@ -76,6 +167,7 @@ def _parser() -> argparse.ArgumentParser:
         help=f"also serve GET /metrics there, without a token (or {METRICS_ADDRESS_ENV}); bind it to "
         "loopback or a network only the scraper reaches, e.g. 127.0.0.1:9464",
     )
+    _limit_options(serve)
     _database_options(serve)
 
     bootstrap = commands.add_parser("bootstrap", help="create a company and its first administrator")
@@ -282,7 +374,8 @@ class _Server(uvicorn.Server):
                 captured.clear()
 
 
-async def _serve(args: argparse.Namespace) -> None:
+async def _serve(args: argparse.Namespace, limits: "Limits") -> None:
+    from contract.framing import MAX_FRAME_BYTES
     from control.app import create_app
     from control.settings import Settings
 
@@ -294,9 +387,18 @@ async def _serve(args: argparse.Namespace) -> None:
         engine_grace=args.engine_grace,
         metrics_token=args.metrics_token or metrics_token_file(args.data_dir),
         metrics_address=args.metrics_address,
+        limits=limits,
     )
     app = create_app(settings)
-    server = _Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="info", lifespan="on"))
+    config = uvicorn.Config(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        lifespan="on",
+        ws_max_size=MAX_FRAME_BYTES,  # every WebSocket's: the engine channel's frames (signaling's are smaller)
+    )
+    server = _Server(config)
 
     def worker_exited(restarting: bool) -> None:
         """The local worker died: its meetings move now (to another worker, or to this one once
@@ -435,7 +537,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "serve":
-        asyncio.run(_serve(args))
+        asyncio.run(_serve(args, _limits(parser, args)))
         return 0
     if args.command == "engine":
         return _engine(args)

@@ -167,3 +167,57 @@ def test_serve_without_engine(tmp_path):
     finally:
         assert server.stop() == 0
     assert "engine worker" not in "".join(server.lines)
+
+
+def serve_limits(argv: list[str], environ: dict[str, str] | None = None):
+    """The limits `podium serve ARGV` would run with (parsed in process: nothing is started)."""
+    from podium import cli
+
+    parser = cli._parser()
+    args = parser.parse_args(["serve", *argv])
+    old = os.environ.get(cli.RATE_LIMITS_ENV)
+    os.environ.pop(cli.RATE_LIMITS_ENV, None)
+    os.environ.update(environ or {})
+    try:
+        return cli._limits(parser, args)
+    finally:
+        os.environ.pop(cli.RATE_LIMITS_ENV, None)
+        if old is not None:
+            os.environ[cli.RATE_LIMITS_ENV] = old
+
+
+def test_serve_takes_its_limits_from_options_and_the_environment():
+    from control.settings import Limits
+
+    assert serve_limits([]) == Limits()
+    limits = serve_limits(
+        [
+            "--max-body",
+            "1000",
+            "--max-body-unauthenticated",
+            "100",
+            "--max-frame",
+            "5000",
+            "--rate-limit",
+            "login=5 per 10 seconds",
+            "--rate-limit",
+            "join=off",
+        ],
+        {"PODIUM_RATE_LIMITS": "login=1/hour,frames=10/second"},
+    )
+    assert (limits.max_body, limits.max_body_unauthenticated, limits.max_frame) == (1000, 100, 5000)
+    assert limits.login == "5 per 10 seconds"  # the command line wins over the environment
+    assert limits.join is None and limits.frames == "10/second" and limits.refresh == Limits().refresh
+
+
+@pytest.mark.parametrize(
+    "argv, complaint",
+    [
+        (["--rate-limit", "logins=5/minute"], "unknown rate limit 'logins'"),
+        (["--rate-limit", "login=often"], "is not a rate"),
+        (["--max-body", "0"], "--max-body must be at least 1"),
+    ],
+)
+def test_serve_refuses_bad_limits(argv, complaint):
+    result = podium("serve", *argv)
+    assert result.returncode == 2 and complaint in result.stderr

@@ -48,7 +48,7 @@ def _tokens(pair: auth.TokenPair) -> TokensOut:
     return TokensOut(access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in)
 
 
-@endpoints.post("/auth/login", body=LoginIn, response=TokensOut, authenticated=False, errors=(401,))
+@endpoints.post("/auth/login", body=LoginIn, response=TokensOut, authenticated=False, errors=(401,), rate_limit="login")
 async def login(call: Call) -> TokensOut:
     """Log in
 
@@ -58,7 +58,9 @@ async def login(call: Call) -> TokensOut:
     return _tokens(await auth.login(call.ctx, body.company, body.email, body.password))
 
 
-@endpoints.post("/auth/refresh", body=RefreshIn, response=TokensOut, authenticated=False, errors=(401,))
+@endpoints.post(
+    "/auth/refresh", body=RefreshIn, response=TokensOut, authenticated=False, errors=(401,), rate_limit="refresh"
+)
 async def refresh(call: Call) -> TokensOut:
     """Refresh the tokens
 
@@ -77,7 +79,12 @@ async def logout(call: Call) -> None:
 
 
 @endpoints.post(
-    "/auth/accept-invitation", body=AcceptInvitationIn, response=TokensOut, authenticated=False, errors=(401,)
+    "/auth/accept-invitation",
+    body=AcceptInvitationIn,
+    response=TokensOut,
+    authenticated=False,
+    errors=(401,),
+    rate_limit="invitation",
 )
 async def accept_invitation(call: Call) -> TokensOut:
     """Accept an invitation

@@ -15,9 +15,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from control import bounds
 from control.errors import BadRequest, Invalid, NotFound, Unauthenticated
+from control.ratelimit import RateLimiter
 from control.services import auth
 from control.services.context import Context
+from control.settings import Limits
 from control.types import Principal
 
 API_PREFIX = "/api/v1"
@@ -63,6 +66,8 @@ class Endpoint:
     media_type: str = "application/json"
     alternative_media_types: tuple[str, ...] = ()
     """Other media types the handler may answer with on success (e.g. text/csv on ?format=csv)."""
+    rate_limit: str | None = None
+    """The per-address rate limit of `control.settings.Limits` it counts against (429 beyond), if any."""
 
     @property
     def operation_id(self) -> str:
@@ -119,34 +124,44 @@ def _paragraphs(text: str) -> str:
     return "\n\n".join(p for p in out if p)
 
 
-def _problems(exc: ValidationError, where: str) -> list[dict[str, Any]]:
-    return [
-        {"field": ".".join(str(part) for part in (where, *e["loc"])), "message": e["msg"], "type": e["type"]}
-        for e in exc.errors(include_url=False, include_context=False, include_input=False)
-    ]
-
-
 def _validate_strings(model: type[BaseModel], data: dict[str, str], where: str) -> BaseModel:
     """Validate query or path parameters: strings converted as their JSON Schema types say."""
     try:
         return model.model_validate_strings(data, strict=False)
     except ValidationError as exc:
-        raise Invalid(f"invalid {where}", details=_problems(exc, where)) from None
+        raise bounds.invalid(f"invalid {where}", *bounds.problems(exc, where)) from None
 
 
-async def _validate_body(model: type[BaseModel], request: Request) -> BaseModel:
-    """Parse and validate the JSON body in one step (strict: no coercion of types)."""
-    raw = await request.body()
+async def _validate_body(model: type[BaseModel], request: Request, limits: Limits, authenticated: bool) -> BaseModel:
+    """Read the body within its size limit, check its JSON's shape (control.bounds), then validate it
+    (strict: no coercion of types)."""
+    if authenticated:
+        limit, what = limits.max_body, "authenticated requests"
+    else:
+        limit, what = limits.max_body_unauthenticated, "requests without credentials"
+    raw = await bounds.read_body(request.stream(), request.headers.get("content-length"), limit, what)
     if not raw.strip():
         raise Invalid(
             "a JSON request body is required", details=[{"field": "body", "message": "missing", "type": "missing"}]
         )
     try:
+        await bounds.decode_off_loop(raw, limits.max_json_depth, limits.max_json_values, model)
+    except bounds.NotJson:
+        raise BadRequest("request body is not valid JSON in UTF-8", code="malformed_json") from None
+    except bounds.ShapeError as error:
+        raise Invalid(error.message, code=error.code) from None
+    try:
         return model.model_validate_json(raw)
     except ValidationError as exc:
-        if any(e["type"] == "json_invalid" for e in exc.errors()):
+        listed, total = bounds.problems(exc, "body")
+        if listed and listed[0]["type"] == "json_invalid":
             raise BadRequest("request body is not valid JSON in UTF-8", code="malformed_json") from None
-        raise Invalid("invalid body", details=_problems(exc, "body")) from None
+        raise bounds.invalid("invalid body", listed, total) from None
+
+
+def _peer(request: Request) -> str:
+    """The socket's peer address (a forwarded address is not trusted)."""
+    return request.client.host if request.client is not None else "unknown"
 
 
 def _credential(request: Request) -> str:
@@ -161,6 +176,10 @@ def _credential(request: Request) -> str:
 
 def _runner(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
     async def run(request: Request) -> Response:
+        if endpoint.rate_limit is not None:
+            limiter: RateLimiter = request.app.state.rate_limiter
+            limiter.check(endpoint.rate_limit, _peer(request))
+        limits: Limits = request.app.state.limits
         make_context: Callable[[], Any] = request.app.state.context
         async with make_context() as ctx:
             principal = await auth.authenticate(ctx, _credential(request)) if endpoint.authenticated else None
@@ -175,7 +194,11 @@ def _runner(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
                 if endpoint.query is not None
                 else None
             )
-            body = await _validate_body(endpoint.body, request) if endpoint.body is not None else None
+            body = (
+                await _validate_body(endpoint.body, request, limits, endpoint.authenticated)
+                if endpoint.body is not None
+                else None
+            )
             result = await endpoint.handler(Call(request, ctx, principal, path, query, body))
         if isinstance(result, Response):
             return result

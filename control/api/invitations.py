@@ -175,7 +175,14 @@ async def revoke_invitation(call: Call) -> None:
     await invitations.disconnect_guest(call.request.app.state.meetings, call.path.invitation_id)
 
 
-@endpoints.post("/invitation-redemptions", body=RedeemIn, response=RedeemOut, authenticated=False, errors=(403, 404))
+@endpoints.post(
+    "/invitation-redemptions",
+    body=RedeemIn,
+    response=RedeemOut,
+    authenticated=False,
+    errors=(403, 404),
+    rate_limit="invitation",
+)
 async def redeem_invitation(call: Call) -> RedeemOut:
     """Redeem a guest invitation
 

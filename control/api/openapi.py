@@ -16,7 +16,9 @@ _REASONS = {
     403: "Not permitted",
     404: "Not found",
     409: "Conflicts with the current state",
+    413: "Request body over the size limit (body_too_large), refused before it is read",
     422: "Invalid input",
+    429: "Too many requests of this kind from this address (rate_limited); retry after Retry-After seconds",
     502: "The engine refused the change, which did not happen (engine_refused)",
     503: "No live engine worker for the meeting (engine_unavailable)",
     504: "The engine did not acknowledge the change in time, which did not happen (engine_timeout)",
@@ -30,11 +32,17 @@ _ERROR_EXAMPLES = {
     403: {"code": "permission_required", "message": "this requires the permission 'Administrate rooms'"},
     404: {"code": "not_found", "message": "room 5f0c6a3e9d2b4c71a8e4f0b2c3d4e5f6 not found"},
     409: {"code": "conflict", "message": "the request conflicts with the current state"},
+    413: {
+        "code": "body_too_large",
+        "message": "request body of 5500000 bytes is larger than 16384 bytes, the limit of requests without "
+        "credentials",
+    },
     422: {
         "code": "validation_failed",
         "message": "invalid body",
         "details": [{"field": "body.name", "message": "Field required", "type": "missing"}],
     },
+    429: {"code": "rate_limited", "message": "too many sign-ins (at most 20 per minute); retry in 42 s"},
     502: {"code": "engine_refused", "message": "engine worker 'w1' refused: pause_producer 'p1': unknown_id"},
     503: {"code": "engine_unavailable", "message": "no engine worker is connected for this meeting"},
     504: {"code": "engine_timeout", "message": "engine worker 'w1' did not acknowledge within 5.0 s"},
@@ -172,7 +180,9 @@ def _operation(e: Endpoint, schemas: dict[str, Any], refs: dict[Any, Any]) -> di
     if e.authenticated:
         errors.add(401)
     if e.body is not None:
-        errors |= {400, 422}
+        errors |= {400, 413, 422}
+    if e.rate_limit is not None:
+        errors.add(429)
     if e.query is not None:
         errors.add(422)
     if e.path_model is not None:
@@ -181,6 +191,14 @@ def _operation(e: Endpoint, schemas: dict[str, Any], refs: dict[Any, Any]) -> di
         content = _content(ErrorOut, "serialization", refs, schemas)
         content["application/json"]["example"] = {"error": _ERROR_EXAMPLES[status]}
         responses[str(status)] = {"description": _REASONS[status], "content": content}
+        if status == 429:
+            responses[str(status)]["headers"] = {
+                "Retry-After": {
+                    "description": "whole seconds until a request of this kind is allowed again",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 1},
+                }
+            }
     op["responses"] = responses
     if not e.authenticated:
         op["security"] = []

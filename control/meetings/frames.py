@@ -246,6 +246,14 @@ class Error(OutFrame):
     code: str
     message: str
     ref: str | None = None
+    retry_after: int | None = None
+    """Seconds until the refused request may be retried (`rate_limited` only; absent otherwise)."""
+
+    def wire(self) -> dict[str, Any]:
+        frame = super().wire()
+        if frame["retry_after"] is None:
+            del frame["retry_after"]
+        return frame
 
 
 # ---- builders ---------------------------------------------------------------------------------

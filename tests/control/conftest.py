@@ -18,7 +18,7 @@ from control.domain.permissions import Permission
 from control.domain.quotas import Quotas
 from control.security import passwords
 from control.services import companies
-from control.settings import Settings
+from control.settings import Limits, Settings
 from control.store import migrate
 from control.store.db import SQLITE_FILE, create_engine
 from control.store.models import User
@@ -72,7 +72,15 @@ def any_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def settings_for(url: str, tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path, database_url=url, token_key=TOKEN_KEY, metrics_token=METRICS_TOKEN)
+    """No rate limits: the tests sign in many times from one address (tests/control/api/test_limits.py
+    sets its own)."""
+    return Settings(
+        data_dir=tmp_path,
+        database_url=url,
+        token_key=TOKEN_KEY,
+        metrics_token=METRICS_TOKEN,
+        limits=Limits().without_rates(),
+    )
 
 
 @pytest.fixture

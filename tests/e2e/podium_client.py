@@ -37,6 +37,8 @@ from harness import new_peer_connection
 ADMIN_EMAIL = "admin@podium.test"
 ADMIN_PASSWORD = "admin-password-1"
 COMPANY = "podium-e2e"
+NO_RATE_LIMITS = "login=off,refresh=off,invitation=off,join=off"
+"""PODIUM_RATE_LIMITS of the servers tests start: they sign in and join many times from one address."""
 USER_PASSWORD = "user-password-1"
 
 
@@ -121,9 +123,12 @@ class PodiumServer:
         *,
         engine_secret: str | None = None,
         engine_grace: float | None = None,
+        rate_limits: str = NO_RATE_LIMITS,
+        options: tuple[str, ...] = (),
     ) -> PodiumServer:
         """`engine_secret`: a known engine channel secret (for `start_worker`); `engine_grace`: seconds
-        before a worker that went away is lost (PODIUM_ENGINE_GRACE)."""
+        before a worker that went away is lost (PODIUM_ENGINE_GRACE); `rate_limits`: PODIUM_RATE_LIMITS
+        (default: no per-address limits); `options`: more options of `podium serve`."""
         data_dir.mkdir(parents=True, exist_ok=True)
         cli = [sys.executable, "-m", "podium.cli"]
         subprocess.run(
@@ -152,9 +157,10 @@ class PodiumServer:
             env["PODIUM_ENGINE_SECRET"] = engine_secret
         if engine_grace is not None:
             env["PODIUM_ENGINE_GRACE"] = str(engine_grace)
+        env["PODIUM_RATE_LIMITS"] = rate_limits
         with log.open("wb") as out:  # the child holds its own copy of the descriptor
             process = subprocess.Popen(
-                [*cli, "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)],
+                [*cli, "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir), *options],
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,

@@ -49,7 +49,7 @@ def test_every_reference_resolves():
 def test_errors_and_security_are_described():
     spec = document(ENDPOINTS)
     login = spec["paths"][f"{V1}/auth/login"]["post"]
-    assert login["security"] == [] and set(login["responses"]) == {"200", "400", "401", "422"}
+    assert login["security"] == [] and set(login["responses"]) == {"200", "400", "401", "413", "422", "429"}
     grant = spec["paths"][f"{V1}/users/{{user_id}}/permissions/{{permission}}"]["put"]
     assert {"401", "403", "404"} <= set(grant["responses"])
     params = {p["name"]: p for p in grant["parameters"]}

@@ -41,4 +41,4 @@ def test_a_body_is_a_table_of_fields_and_an_example():
     assert "No credential." in login
     assert "| `company` | string | yes | the company's slug |" in login
     assert '```json\n{"company": "acme"' in login
-    assert "errors 400, 401, 422." in login
+    assert "errors 400, 401, 413, 422, 429." in login
