@@ -8,13 +8,7 @@ import time
 from typing import Any
 
 import pytest
-from browser_fixtures import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
-    new_page,
-    screenshot,
-    sign_in,
-)
+from browser_fixtures import ADMIN_EMAIL, ADMIN_PASSWORD, browser, media_server, new_page, screenshot, sign_in  # noqa: F401
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(150)]
