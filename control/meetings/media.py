@@ -7,6 +7,13 @@ offer). A producer's gate is open exactly when the plan opens it; a consumer exi
 (consumers are kept, paused, when the plan closes them, so that a subscriber is not re-offered for
 every mute).
 
+A subscriber's offer has one m-section per slot (`Peer.subscriptions`, in m-line order). A slot
+whose producer or publisher went away turns inactive and the subscriber is re-offered; once it has
+answered that offer (`Subscription.released`), the next consumer of the same kind takes the slot:
+its mid and its place in the BUNDLE group (with SSRCs of its own). Slots are never removed, and their mids are
+never reused for another kind, so the offer's first mid (the BUNDLE tag) never changes and the
+offer grows only with the most media a subscriber received at once (control.meetings.sdp.subscriber).
+
 The records (`MediaRecords`) are values: every change is a function `(records, ...) → (ops, new
 records)` that copies what it touches and leaves the records it was given as they were. The
 commit pipeline (control.meetings.commit) sends the operations as one versioned batch and swaps
@@ -67,16 +74,20 @@ class Subscription:
     producer_id: str
     kind: str
     mid: str
-    """The m-section of the subscriber's offer (never reused)."""
+    """The m-section (slot) of the subscriber's offer; a later consumer of the same kind may take it
+    once this one is inactive and `released`."""
     ssrc: int
     codec: CodecParameters
     paused: bool
     create: Op
     """The `consume` operation that made it."""
     active: bool = True
-    """False once its producer or publisher is gone (the m-section stays, with port 0)."""
+    """False once its producer or publisher is gone (the m-section stays, `a=inactive`)."""
     rtx_ssrc: int | None = None
     """The consumer's RTX stream (RFC 4588), when the publisher's codec has RTX."""
+    released: bool = False
+    """Inactive, and the subscriber answered an offer saying so: the slot may take a new consumer
+    (the receiver went through inactive, so it starts afresh for the next one)."""
 
 
 @dataclass
@@ -100,8 +111,10 @@ class Peer:
     offer_version: int = 0
     pending_offer: tuple[int, str] | None = None
     """(version, sdp) of the subscribe offer awaiting the client's answer."""
+    pending_inactive: frozenset[str] = frozenset()
+    """The mids that offer has inactive: released once it is answered."""
     dirty: bool = False
-    """Consumers were added since the last offer: the subscriber needs a new one."""
+    """Consumers were added or ended since the last offer: the subscriber needs a new one."""
     counter: int = 0
 
     def next_id(self) -> int:
@@ -258,12 +271,12 @@ class Media:
     def subscribe_offer(
         self, records: MediaRecords, pid: str
     ) -> tuple[MediaRecords, tuple[int, str, list[Subscription]] | None]:
-        """A new offer for the subscriber when consumers were added and none is awaiting an answer
-        (no engine operation: the records it returns are in force at once)."""
+        """A new offer for the subscriber when consumers were added or ended and none is awaiting an
+        answer (no engine operation: the records it returns are in force at once)."""
         peer = records.peers.get(pid)
         if peer is None or not peer.dirty or peer.pending_offer is not None or peer.sub_transport is None:
             return records, None
-        if not any(s.active for s in peer.subscriptions):
+        if not peer.subscriptions:
             return records, None
         draft = _Draft(records)
         peer = draft.peer(pid)
@@ -288,6 +301,7 @@ class Media:
             descriptions, self.local(peer.sub_ice), version=peer.offer_version, extensions=extensions
         )
         peer.pending_offer = (peer.offer_version, sdp)
+        peer.pending_inactive = frozenset(s.mid for s in peer.subscriptions if not s.active)
         return draft.records(), (peer.offer_version, sdp, list(peer.subscriptions))
 
     @staticmethod
@@ -306,10 +320,17 @@ class Media:
     def answered(
         self, records: MediaRecords, pid: str, connect: ConnectWebRtcTransport
     ) -> tuple[list[Op], MediaRecords]:
-        """The subscriber answered its pending offer: connect the transport the first time."""
+        """The subscriber answered its pending offer: connect the transport the first time, and free
+        the slots the offer had inactive."""
         draft = _Draft(records)
         peer = draft.peer(pid)
         peer.pending_offer = None
+        if peer.pending_inactive:
+            peer.subscriptions = [
+                replace(s, released=True) if not s.active and s.mid in peer.pending_inactive else s
+                for s in peer.subscriptions
+            ]
+            peer.pending_inactive = frozenset()
         if peer.sub_connected or peer.sub_transport is None:
             return [], draft.records()
         peer.sub_connected = True
@@ -335,6 +356,7 @@ class Media:
                 other.subscriptions = [
                     replace(s, active=False) if s.active and match(s) else s for s in other.subscriptions
                 ]
+                other.dirty = True  # re-offered with those sections inactive, which frees their slots
 
     def close(self, records: MediaRecords) -> tuple[list[Op], MediaRecords]:
         if not records.router_created:
@@ -392,6 +414,13 @@ class Media:
             sub.sub_transport = f"{sub.pid}.sub"
             out.append(ops.CreateWebRtcTransport(sub.sub_transport, self.router_id, *sub.sub_ice))
             sub.sub_ops = tuple(out)
+        kind = publication.kind or KIND[publication.source].value
+        # a freed slot of the kind keeps its mid; the SSRCs are new (Chromium does not receive again
+        # on a video SSRC the m-section had before it went inactive)
+        slot = next((i for i, s in enumerate(sub.subscriptions) if s.released and s.kind == kind), None)
+        if slot is None:
+            slot = len(sub.subscriptions)
+        mid = sub.subscriptions[slot].mid if slot < len(sub.subscriptions) else str(slot)
         ssrc = sub.ssrcs.allocate()
         rtx_ssrc = sub.ssrcs.allocate() if publication.codec.rtx_payload_type is not None else None
         n = sub.next_id()
@@ -399,21 +428,23 @@ class Media:
         out.append(
             ops.Consume(consumer_id, sub.sub_transport, publication.producer_id, ssrc, paused=False, rtx_ssrc=rtx_ssrc)
         )
-        sub.subscriptions.append(
-            Subscription(
-                consumer_id,
-                publisher,
-                publication.source,
-                publication.producer_id,
-                publication.kind or KIND[publication.source].value,
-                str(len(sub.subscriptions)),
-                ssrc,
-                publication.codec,
-                paused=False,
-                create=out[-1],
-                rtx_ssrc=rtx_ssrc,
-            )
+        subscription = Subscription(
+            consumer_id,
+            publisher,
+            publication.source,
+            publication.producer_id,
+            kind,
+            mid,
+            ssrc,
+            publication.codec,
+            paused=False,
+            create=out[-1],
+            rtx_ssrc=rtx_ssrc,
         )
+        if slot == len(sub.subscriptions):
+            sub.subscriptions.append(subscription)
+        else:
+            sub.subscriptions[slot] = subscription
         sub.dirty = True
         return out
 

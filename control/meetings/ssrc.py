@@ -3,8 +3,8 @@
 A subscriber's consumers share its transport and its SRTP session, so their SSRCs (primary and
 RTX) must differ there; consumers on other transports may reuse a value. Each subscriber
 transport keeps the set it handed out, so an allocation looks at that set only (never at every
-SSRC of the meeting). SSRCs are never given back while the transport lives: an ended consumer's
-m-section stays in the subscriber's offer, with its SSRC.
+SSRC of the meeting). SSRCs are never given back while the transport lives: a consumer that
+takes an ended one's m-section (control.meetings.media) gets SSRCs of its own.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from typing import Any
 
 import httpx
 import websockets
-from aiortc import MediaStreamTrack, RTCSessionDescription
+from aiortc import MediaStreamTrack, RTCSessionDescription, sdp
 from harness import new_peer_connection
 
 ADMIN_EMAIL = "admin@podium.test"
@@ -325,6 +325,26 @@ class _Parked(MediaStreamTrack):
         await asyncio.get_running_loop().create_future()
 
 
+def _follow_ssrcs(pc: Any, offer: str) -> None:
+    """Route the SSRCs of a re-offer to receivers that already run. The server puts a later consumer
+    into an m-section whose consumer ended (same mid, new SSRCs; docs/signaling.md), and aiortc
+    learns a receiver's SSRCs only when it starts, once: without this, it drops the new consumer's
+    packets whenever another receiver shares the payload type."""
+    by_mid = {t.mid: t for t in pc.getTransceivers()}
+    for media in sdp.SessionDescription.parse(offer).media:
+        transceiver = by_mid.get(media.rtp.muxId)
+        if transceiver is None or media.direction != "sendonly" or not media.ssrc:
+            continue
+        receiver = transceiver.receiver
+        router = receiver.transport._rtp_router
+        ssrcs = [s.ssrc for s in media.ssrc]
+        if receiver not in router.receivers or router.ssrc_table.get(ssrcs[0]) is receiver:
+            continue  # not started yet (it starts with these SSRCs), or already routed
+        router.register_receiver(receiver, ssrcs=ssrcs, payload_types=[])
+        if len(ssrcs) == 2:  # RTX (RFC 4588): unwrapped onto the primary SSRC
+            receiver._RTCRtpReceiver__rtx_ssrc[ssrcs[1]] = ssrcs[0]
+
+
 class Participant:
     """An aiortc participant: one signaling socket, a publish and a subscribe peer connection."""
 
@@ -472,7 +492,7 @@ class Participant:
         for transceiver, source in zip(self.pc_pub.getTransceivers()[-len(names) :], names):
             sources[transceiver.mid] = source.replace("_", "-")
         for transceiver in self.pc_pub.getTransceivers():
-            if transceiver.mid not in sources and transceiver.sender.track is not None:
+            if transceiver.mid not in sources and transceiver.mid in self._published_sources:
                 sources[transceiver.mid] = self._published_sources[transceiver.mid]
         pc = self.pc_pub
         reply = await self.request(
@@ -483,6 +503,17 @@ class Participant:
         await pc.setRemoteDescription(RTCSessionDescription(reply["sdp"], "answer"))
         return reply
 
+    async def unpublish(self, source: str) -> None:
+        """Stop publishing a source (`close-producer`); its m-section goes inactive in later offers."""
+        await self.request({"type": "close-producer", "source": source})
+        for transceiver in self.pc_pub.getTransceivers():
+            if self._published_sources.get(transceiver.mid or "") == source:
+                if transceiver.sender.track is not None:
+                    transceiver.sender.replaceTrack(_Parked(transceiver.sender.track.kind))
+                transceiver.direction = "inactive"
+                del self._published_sources[transceiver.mid]
+        self.published.pop(source.replace("-", "_"), None)
+
     async def _answer(self, frame: dict[str, Any], generation: int = 0) -> None:
         async with self._sub_lock:
             if generation != self.generation:
@@ -492,6 +523,7 @@ class Participant:
                 self.consumers[consumer["mid"]] = consumer
             await pc.setRemoteDescription(RTCSessionDescription(frame["sdp"], "offer"))
             await pc.setLocalDescription(await pc.createAnswer())
+            _follow_ssrcs(pc, frame["sdp"])
             with contextlib.suppress(SignalingError, TimeoutError):
                 await self.request(
                     {"type": "subscribe-answer", "version": frame["version"], "sdp": pc.localDescription.sdp}
@@ -533,19 +565,27 @@ class Participant:
 
     def _on_track(self, track: Any) -> None:
         mid = next((t.mid for t in self.pc_sub.getTransceivers() if t.receiver.track is track), None)
-        consumer = self.consumers.get(mid or "", {})
-        key = (consumer.get("participant_id", "?"), consumer.get("source", "?"))
-        received = self.tracks.get(key)  # the same track received again (after a reconnect): counts go on
-        if received is None or received.kind != track.kind:
-            received = Received(key[0], key[1], track.kind)
-            self.tracks[key] = received
-        self._tasks.append(asyncio.ensure_future(self._collect(track, received)))
+        self._tasks.append(asyncio.ensure_future(self._collect(track, mid or "", self.pc_sub)))
 
-    @staticmethod
-    async def _collect(track: Any, received: Received) -> None:
+    def _received(self, mid: str, kind: str) -> Received:
+        """Where a frame that arrived on `mid` counts: the consumer the offers put there last (the
+        server reuses an inactive m-section for a later consumer of its kind, and aiortc fires no
+        new `track` for it); the same track received again after a reconnect counts on."""
+        consumer = self.consumers.get(mid, {})
+        key = (consumer.get("participant_id", "?"), consumer.get("source", "?"))
+        received = self.tracks.get(key)
+        if received is None or received.kind != kind:
+            received = Received(key[0], key[1], kind)
+            self.tracks[key] = received
+        return received
+
+    async def _collect(self, track: Any, mid: str, pc: Any) -> None:
         with contextlib.suppress(Exception):
             while True:
                 frame = await track.recv()
+                if pc is not self.pc_sub:
+                    return  # a connection `reconnect` replaced
+                received = self._received(mid, track.kind)
                 received.frames.append(frame)
                 received.times.append(time.monotonic())
 

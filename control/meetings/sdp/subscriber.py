@@ -3,6 +3,13 @@
 We offer one sendonly section per consumer on one BUNDLEd transport, with the SSRCs the caller's
 `ConsumerDescription` carries (this module chooses none); the answer tells the DTLS role to take,
 the sections accepted, and the header extension ids agreed.
+
+A section whose consumer ended is offered `a=inactive`, never rejected with port 0: every section
+stays in the BUNDLE group, so the group's first mid (its tag, which names the transport) never
+changes. A browser that saw the tagged section rejected would move the group to the next mid and
+take it for a new transport, with our unchanged ICE credentials and fingerprint, that never
+connects (Chromium does). An inactive section's mid takes the next consumer of its kind
+(control.meetings.media), so the offer does not grow with churn.
 """
 
 from __future__ import annotations
@@ -33,7 +40,6 @@ from control.meetings.sdp.transport import (
     ConnectWebRtcTransport,
     TransportParameters,
     remote_transport,
-    transport_attributes,
     transport_section,
 )
 
@@ -54,14 +60,16 @@ class ConsumerDescription:
     track_id: str
     rtx_ssrc: int | None = None
     active: bool = True
-    """A closed consumer keeps its m-section (mids are never reused) with port 0."""
+    """False: the consumer ended; its m-section stays, `a=inactive` and BUNDLEd, without SSRCs."""
 
 
 @dataclass(frozen=True)
 class SubscriberAnswer:
     connect: ConnectWebRtcTransport
     accepted: tuple[str, ...]
+    """The mids that will receive."""
     rejected: tuple[str, ...]
+    """The mids that will not: offered or answered inactive, or refused with port 0."""
     header_extensions: dict[str, HeaderExtensionIds]
     """Per accepted mid, the extension ids the subscriber agreed to."""
 
@@ -84,31 +92,29 @@ def build_subscriber_offer(
     version: int = 1,
     extensions: HeaderExtensionIds = SUBSCRIBER_EXTENSIONS,
 ) -> str:
-    """An offer with one sendonly m-section per consumer, on our single BUNDLEd transport."""
+    """An offer with one m-section per consumer (sendonly, or inactive once it ended), all on our
+    single BUNDLEd transport."""
     if not consumers:
         raise SdpError("a subscriber offer needs at least one consumer")
     offer = SessionDescription(origin=new_origin(session_id, version), ice_lite=True)
     offer.msid_semantic = "WMS *"
-    bundled: list[str] = []
     for consumer in consumers:
         codec = consumer.codec
         name = codec.mime_type.split("/", 1)[1]
-        if not consumer.active:
-            section = MediaSection(kind=consumer.kind, port=0, protocol=PROTOCOL, formats=[str(codec.payload_type)])
-            section.connection = "IN IP4 0.0.0.0"
-            transport_attributes(section, local, "actpass")
-            section.mid = consumer.mid
-            section.direction = "inactive"
-            section.codecs = [RtpCodec(codec.payload_type, name, codec.clock_rate, codec.channels)]
-            offer.media.append(section)
-            continue
         section = MediaSection(kind=consumer.kind, port=9, protocol=PROTOCOL, formats=[])
         section.mid = consumer.mid
+        # the same transport in every section, inactive ones included: each is in the BUNDLE group
         transport_section(section, local, "actpass")
         section.rtcp_rsize = True
+        section.extmaps = _subscriber_extensions(consumer.kind, extensions)
+        if not consumer.active:
+            section.direction = "inactive"
+            section.codecs = [RtpCodec(codec.payload_type, name, codec.clock_rate, codec.channels)]
+            section.formats = [str(codec.payload_type)]
+            offer.media.append(section)
+            continue
         section.direction = "sendonly"
         section.msid = [f"{consumer.stream_id} {consumer.track_id}"]
-        section.extmaps = _subscriber_extensions(consumer.kind, extensions)
         section.codecs = [
             RtpCodec(
                 codec.payload_type,
@@ -133,10 +139,8 @@ def build_subscriber_offer(
                 SsrcAttribute(ssrc, "msid", f"{consumer.stream_id} {consumer.track_id}"),
             ]
         offer.media.append(section)
-        bundled.append(consumer.mid)
-    if not bundled:
-        raise SdpError("a subscriber offer needs at least one active consumer")
-    offer.groups = [Group("BUNDLE", bundled)]
+    # every section, in order: the first mid tags the group and must not change across offers
+    offer.groups = [Group("BUNDLE", [c.mid for c in consumers])]
     return offer.serialize()
 
 
@@ -152,20 +156,23 @@ def parse_subscriber_answer(answer: str | SessionDescription, offer: str | Sessi
     connect: ConnectWebRtcTransport | None = None
     for offered, media in zip(offer_s.media, answer_s.media):
         assert media.mid is not None
-        if offered.port == 0 or media.port == 0 or media.direction == "inactive":
+        if media.port == 0:
             rejected.append(media.mid)
             continue
         if media.kind != offered.kind:
             raise SdpError(f"media section {media.mid!r} changed kind in the answer")
-        ufrag, pwd, fingerprints, setup = remote_transport(answer_s, media)
-        if setup == "active":
-            role = "server"
-        elif setup == "passive":
-            role = "client"
-        else:
-            raise SdpError(f"an answer's a=setup must be active or passive, not {setup!r}")
-        if connect is None:
+        if connect is None:  # the BUNDLE transport: the first section the answer kept, inactive or not
+            ufrag, pwd, fingerprints, setup = remote_transport(answer_s, media)
+            if setup == "active":
+                role = "server"
+            elif setup == "passive":
+                role = "client"
+            else:
+                raise SdpError(f"an answer's a=setup must be active or passive, not {setup!r}")
             connect = ConnectWebRtcTransport(role, fingerprints, ufrag, pwd)
+        if offered.port == 0 or offered.direction == "inactive" or media.direction == "inactive":
+            rejected.append(media.mid)
+            continue
         offered_ext = {(e.id, e.uri) for e in offered.extmaps}
         for ext in media.extmaps:
             if (ext.id, ext.uri) not in offered_ext:

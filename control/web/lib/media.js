@@ -1,7 +1,10 @@
 // The media half of a meeting: two RTCPeerConnections to the engine worker (publish: we offer, one
 // `sendonly` transceiver per source; subscribe: the server offers, one m-section per consumer), the
-// local tracks and their on/off switch, the remote tracks by mid, and RTP statistics. Signaling reaches
-// it through the `request` function it is given; it tells the Meeting what happened through `emit`.
+// local tracks and their on/off switch, the remote tracks by mid, and RTP statistics. The subscribe
+// connection is one transport for the whole meeting: the server keeps every m-section in its BUNDLE
+// group (an ended consumer's goes `inactive`, and may carry a later consumer of its kind). Signaling
+// reaches it through the `request` function it is given; it tells the Meeting what happened through
+// `emit`.
 
 import { MeetingError } from "./signaling.js";
 
@@ -156,7 +159,13 @@ export class Media {
       this.sub = this._newPeerConnection();
       this.sub.ontrack = (event) => this._onTrack(event);
     }
-    for (const consumer of frame.consumers) this.consumers.set(consumer.mid, consumer);
+    for (const consumer of frame.consumers) {
+      // an m-section whose consumer ended may carry another one now (the server reuses inactive
+      // sections of the same kind): the old remote track ends before the new one arrives by `ontrack`
+      const remote = this.remote.get(consumer.mid);
+      if (remote && remote.consumer.consumer_id !== consumer.consumer_id) this._drop(consumer.mid);
+      this.consumers.set(consumer.mid, consumer);
+    }
     await this.sub.setRemoteDescription({ type: "offer", sdp: frame.sdp });
     const answer = await this.sub.createAnswer();
     await this.sub.setLocalDescription(answer);

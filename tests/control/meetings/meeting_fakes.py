@@ -145,7 +145,8 @@ def subscriber_answer(offer: str) -> str:
     answer.ice_lite = False
     for media in answer.media:
         if media.port:
-            media.direction = "recvonly"
+            if media.direction == "sendonly":
+                media.direction = "recvonly"  # an inactive section is answered inactive
             media.setup = "active"
             media.ice_ufrag, media.ice_pwd = "sub1", "subscriberpasswordsub000"
             media.fingerprints = [("sha-256", "CC:" * 31 + "CC")]

@@ -12,6 +12,7 @@ from control.meetings.sdp import (
     Encoding,
     HeaderExtensionIds,
     Produce,
+    SessionDescription,
 )
 
 CONNECT = ConnectWebRtcTransport("server", (("sha-256", "AA"),), "u", "p")
@@ -113,3 +114,105 @@ def test_subscribe_offer_once_per_change() -> None:
     ops, records = media.answered(records, "b", CONNECT)
     assert [op.name for op in ops] == ["connect_webrtc_transport"]
     assert media.answered(records, "b", CONNECT)[0] == []
+
+
+VP8 = CodecParameters(96, "video/VP8", 90000, None, (), ("nack", "nack pli"), rtx_payload_type=97)
+
+
+def camera(mid: str) -> Produce:
+    return Produce(
+        mid, "video", (VP8,), (Encoding(ssrc=2000 + int(mid), rtx_ssrc=3000 + int(mid)),), HeaderExtensionIds(mid=1)
+    )
+
+
+def offer_of(media: Media, records: MediaRecords, pid: str) -> tuple[MediaRecords, SessionDescription]:
+    records, offer = media.subscribe_offer(records, pid)
+    assert offer is not None
+    return records, SessionDescription.parse(offer[1])
+
+
+def test_a_departure_keeps_the_bundle_tag_and_frees_its_slots_for_the_next_arrival() -> None:
+    """The issue 10 reload: the one who stayed is re-offered the leaver's m-sections inactive (never
+    port 0, still in the BUNDLE group with its tag first); the one who comes back takes them."""
+    media = Media("m", "w", [("sha-256", "BB")], [("127.0.0.1", 4000)])
+    state = MeetingState(RoomFeatures(), (person("a", role=Role.ORGANIZER), person("b")))
+    _, records, _ = media.publish(MediaRecords(), "b", CONNECT, [(produce("0"), Source.MICROPHONE)])
+    _, records, _ = media.publish(records, "b", None, [(camera("1"), Source.CAMERA)])
+    _, records = media.reconcile(records, state)
+    records, first = offer_of(media, records, "a")
+    assert [(m.mid, m.direction) for m in first.media] == [("0", "sendonly"), ("1", "sendonly")]
+    _, records = media.answered(records, "a", CONNECT)
+    ssrcs = [s.ssrc for s in records.peers["a"].subscriptions]
+    rtx = records.peers["a"].subscriptions[1].rtx_ssrc
+
+    # b reloads: gone, and back as b2
+    ops, records = media.reconcile(records, state.drop("b"))
+    assert names(ops) == [("close_transport", "b.pub")]
+    records, gone = offer_of(media, records, "a")  # an ended consumer re-offers too
+    assert [(m.mid, m.direction, m.port) for m in gone.media] == [("0", "inactive", 4000), ("1", "inactive", 4000)]
+    assert gone.groups[0].mids == ["0", "1"]
+    assert all(m.ssrcs == [] and m.msid == [] for m in gone.media)
+    assert {(m.ice_ufrag, m.ice_pwd, tuple(m.fingerprints)) for m in gone.media} == {
+        (first.media[0].ice_ufrag, first.media[0].ice_pwd, tuple(first.media[0].fingerprints))
+    }
+    ops, records = media.answered(records, "a", CONNECT)
+    assert ops == []  # connected once, for good
+    assert all(s.released for s in records.peers["a"].subscriptions)
+
+    back = MeetingState(RoomFeatures(), (person("a", role=Role.ORGANIZER), person("b2")))
+    _, records, _ = media.publish(
+        records, "b2", CONNECT, [(camera("0"), Source.CAMERA), (produce("1"), Source.MICROPHONE)]
+    )
+    ops, records = media.reconcile(records, back)
+    consumes = [op for op in ops if op.name == "consume"]
+    assert len(consumes) == 2
+    subs = records.peers["a"].subscriptions
+    assert [(s.mid, s.kind, s.publisher, s.active) for s in subs] == [
+        ("0", "audio", "b2", True),
+        ("1", "video", "b2", True),
+    ]
+    # with SSRCs of their own (Chromium does not receive a video SSRC again in the same m-section)
+    assert not {s.ssrc for s in subs} & {*ssrcs, rtx} and subs[0].rtx_ssrc is None and subs[1].rtx_ssrc
+    assert {(op.ssrc, op.rtx_ssrc) for op in consumes} == {(s.ssrc, s.rtx_ssrc) for s in subs}
+    records, again = offer_of(media, records, "a")
+    assert [(m.mid, m.kind, m.direction) for m in again.media] == [
+        ("0", "audio", "sendonly"),
+        ("1", "video", "sendonly"),
+    ]
+    assert again.groups[0].mids == ["0", "1"] and again.media[0].msid == ["b2 " + subs[0].consumer_id]
+    assert sorted(op.id for op in media.table(records) if op.name == "consume") == sorted(op.id for op in consumes)
+
+
+def test_a_slot_waits_for_the_inactive_answer_and_for_its_own_kind() -> None:
+    media = Media("m", "w", [("sha-256", "BB")], [("127.0.0.1", 4000)])
+    state = MeetingState(RoomFeatures(), (person("a", role=Role.ORGANIZER), person("b"), person("c")))
+    _, records, _ = media.publish(MediaRecords(), "b", CONNECT, [(produce("0"), Source.MICROPHONE)])
+    _, records = media.reconcile(records, state)
+    records, _ = offer_of(media, records, "a")
+    _, records = media.answered(records, "a", CONNECT)
+
+    # b leaves and c publishes before a answered the offer that ends b's consumer: a new slot
+    _, records = media.reconcile(records, state.drop("b"))
+    records, gone = offer_of(media, records, "a")
+    _, records, _ = media.publish(records, "c", CONNECT, [(produce("0"), Source.MICROPHONE)])
+    _, records = media.reconcile(records, state.drop("b"))
+    assert [(s.mid, s.publisher, s.active) for s in records.peers["a"].subscriptions] == [
+        ("0", "b", False),
+        ("1", "c", True),
+    ]
+    _, records = media.answered(records, "a", CONNECT)
+    records, offer = offer_of(media, records, "a")
+    assert [(m.mid, m.direction) for m in offer.media] == [("0", "inactive"), ("1", "sendonly")]
+    _, records = media.answered(records, "a", CONNECT)
+
+    # a video consumer never takes an audio slot; an audio one does
+    _, records, _ = media.publish(records, "c", None, [(camera("1"), Source.CAMERA)])
+    _, records = media.reconcile(records, state.drop("b"))
+    assert [(s.mid, s.kind, s.active) for s in records.peers["a"].subscriptions] == [
+        ("0", "audio", False),
+        ("1", "audio", True),
+        ("2", "video", True),
+    ]
+    _, records, _ = media.publish(records, "d", CONNECT, [(produce("0"), Source.MICROPHONE)])
+    _, records = media.reconcile(records, MeetingState(RoomFeatures(), (*state.drop("b").participants, person("d"))))
+    assert [(s.mid, s.publisher) for s in records.peers["a"].subscriptions] == [("0", "d"), ("1", "c"), ("2", "c")]

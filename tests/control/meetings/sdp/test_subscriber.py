@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from sdp_offers import LOCAL, no_stun_servers
@@ -38,7 +40,7 @@ def test_subscriber_offer_contents():
     assert offer.serialize() == offer_text
     assert offer.origin == "podium 7 3 IN IP4 0.0.0.0"
     assert offer.ice_lite
-    assert offer.groups == [Group("BUNDLE", ["0", "1"])]
+    assert offer.groups == [Group("BUNDLE", ["0", "1", "2"])]  # the ended one too: never rejected
     audio, video, closed = offer.media
     assert audio.direction == video.direction == "sendonly"
     assert audio.setup == video.setup == "actpass"
@@ -50,14 +52,78 @@ def test_subscriber_offer_contents():
     # no sdes:mid: forwarded packets carry their publisher's MID, so subscribers demultiplex by SSRC
     assert [e.uri for e in audio.extmaps] == [URI_ABS_SEND_TIME, URI_TRANSPORT_CC, URI_AUDIO_LEVEL]
     assert [e.uri for e in video.extmaps] == [URI_ABS_SEND_TIME, URI_TRANSPORT_CC]
-    assert (closed.port, closed.direction, closed.mid) == (0, "inactive", "2")
+    assert (closed.port, closed.direction, closed.mid) == (audio.port, "inactive", "2")
+    assert closed.port != 0 and closed.candidates == audio.candidates
+    assert (closed.ice_ufrag, closed.ice_pwd, closed.fingerprints) == (
+        audio.ice_ufrag,
+        audio.ice_pwd,
+        audio.fingerprints,
+    )
+    assert closed.ssrcs == [] and closed.ssrc_groups == [] and closed.msid == [] and closed.formats == ["101"]
 
 
-def test_subscriber_offer_needs_an_active_consumer():
+def test_subscriber_offer_needs_a_consumer():
     with pytest.raises(SdpError, match="at least one consumer"):
         build_subscriber_offer([], LOCAL)
-    with pytest.raises(SdpError, match="at least one active consumer"):
-        build_subscriber_offer(CONSUMERS[2:], LOCAL)
+    # ended consumers only: the transport stays, every section inactive and bundled
+    offer = SessionDescription.parse(build_subscriber_offer(CONSUMERS[2:], LOCAL))
+    assert offer.groups == [Group("BUNDLE", ["2"])] and offer.media[0].direction == "inactive"
+
+
+def test_a_re_offer_after_the_first_sections_ended_keeps_the_bundle_tag():
+    """Issue 10: the first sections' consumers ended (their publisher reloaded) and new ones came.
+    The re-offer keeps them, inactive, first in the BUNDLE group: the group's tag, and the
+    transport it names, do not move (Chromium would take a moved tag for a new transport)."""
+    ended = [replace(c, active=False) for c in CONSUMERS[:2]]
+    back = [
+        ConsumerDescription("2", "audio", 6666, OPUS, "alice", "stream-alice2", "mic-alice2"),
+        ConsumerDescription("3", "video", 7777, VP8, "alice", "stream-alice2", "cam-alice2", rtx_ssrc=8888),
+    ]
+    first = SessionDescription.parse(build_subscriber_offer(CONSUMERS[:2], LOCAL, session_id=7, version=1))
+    again = SessionDescription.parse(build_subscriber_offer(ended + back, LOCAL, session_id=7, version=2))
+    assert first.groups[0].mids[0] == again.groups[0].mids[0] == "0"
+    assert again.groups == [Group("BUNDLE", ["0", "1", "2", "3"])]
+    assert all(m.port != 0 for m in again.media)
+    transport = {(m.ice_ufrag, m.ice_pwd, tuple(m.fingerprints), m.setup) for m in first.media + again.media}
+    assert len(transport) == 1
+    assert [m.direction for m in again.media] == ["inactive", "inactive", "sendonly", "sendonly"]
+
+
+async def test_aiortc_keeps_one_transport_across_re_offers_with_ended_sections():
+    pc = RTCPeerConnection(no_stun_servers())
+    try:
+        first = build_subscriber_offer(CONSUMERS[:2], LOCAL, session_id=7, version=1)
+        await pc.setRemoteDescription(RTCSessionDescription(first, "offer"))
+        answer = await pc.createAnswer()
+        connect = parse_subscriber_answer(answer.sdp, first).connect
+        await pc.setLocalDescription(answer)
+        # every consumer ended: an all-inactive re-offer still has the transport, answered as before
+        ended = [replace(c, active=False) for c in CONSUMERS[:2]]
+        second = build_subscriber_offer(ended, LOCAL, session_id=7, version=2)
+        await pc.setRemoteDescription(RTCSessionDescription(second, "offer"))
+        answer = await pc.createAnswer()
+        result = parse_subscriber_answer(answer.sdp, second)
+        assert result.accepted == () and result.rejected == ("0", "1") and result.connect == connect
+        await pc.setLocalDescription(answer)
+        # new consumers in the same slots (same mids, new SSRCs), as control.meetings.media reuses them
+        third = build_subscriber_offer(
+            [
+                replace(
+                    c, ssrc=c.ssrc + 10, rtx_ssrc=c.rtx_ssrc and c.rtx_ssrc + 10, stream_id="s", track_id=f"t{c.mid}"
+                )
+                for c in CONSUMERS[:2]
+            ],
+            LOCAL,
+            session_id=7,
+            version=3,
+        )
+        await pc.setRemoteDescription(RTCSessionDescription(third, "offer"))
+        answer = await pc.createAnswer()
+        result = parse_subscriber_answer(answer.sdp, third)
+        assert result.accepted == ("0", "1") and result.connect == connect
+        assert [t.mid for t in pc.getTransceivers()] == ["0", "1"]
+    finally:
+        await pc.close()
 
 
 async def test_aiortc_answers_subscriber_offer():
@@ -90,12 +156,12 @@ def _subscriber_answer(offer_text: str) -> SessionDescription:
     answer = SessionDescription.parse(offer_text)
     answer.ice_lite = False
     for media in answer.media:
-        if media.port:
+        if media.direction == "sendonly":
             media.direction = "recvonly"
-            media.setup = "active"
-            media.ice_ufrag, media.ice_pwd = "sub1", "subscriberpasswordsub000"
-            media.fingerprints = [("sha-256", "CC:" * 31 + "CC")]
-            media.candidates, media.ssrcs, media.ssrc_groups = [], [], []
+        media.setup = "active"
+        media.ice_ufrag, media.ice_pwd = "sub1", "subscriberpasswordsub000"
+        media.fingerprints = [("sha-256", "CC:" * 31 + "CC")]
+        media.candidates, media.ssrcs, media.ssrc_groups = [], [], []
     return answer
 
 
@@ -108,7 +174,7 @@ def test_parse_subscriber_answer_roles_and_errors():
     )
 
     for media in answer.media:
-        media.setup = "passive" if media.port else None
+        media.setup = "passive"
     assert parse_subscriber_answer(answer, offer).connect.dtls_role == "client"
 
     answer.media[0].setup = "actpass"
