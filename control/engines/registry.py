@@ -24,10 +24,8 @@ import dataclasses
 import logging
 import secrets
 import time
-from collections import deque
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from contract import framing, handshake
 from contract.acks import Ack, parse_ack
@@ -56,6 +54,7 @@ from control.engines.events import (
     WorkerLost,
 )
 from control.engines.placement import Load, choose
+from control.engines.workers import Connection, PendingBatch, WorkerInfo, WorkerRecord
 
 log = logging.getLogger("podium.engines")
 
@@ -69,89 +68,7 @@ MAX_MALFORMED_FRAMES = 20
 """Malformed frames tolerated on one connection (each answered by an error frame) before closing it."""
 
 
-# ---- values ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class WorkerInfo:
-    worker_id: str
-    address: tuple[str, int]
-    candidates: list[tuple[str, int]]
-    dtls_fingerprints: list[tuple[str, str]]
-    capabilities: list[str]
-    connected: bool
-    version: int
-    """The last version the worker acked."""
-    counts: dict[str, int]
-    """Objects in its desired table: routers, transports, producers, consumers."""
-    stats: dict[str, Any] | None
-    """The engine's counters as last reported (every few seconds)."""
-    state: str = "connected"
-    """"connected", or "disconnected" while it is away within the grace period (`LIFECYCLE`)."""
-
-
-class Connection(Protocol):
-    """One worker's WebSocket, as the registry sees it."""
-
-    async def recv(self) -> str | bytes | None:
-        """The next frame; None once the connection is closed."""
-
-    async def send(self, frame: str) -> None: ...
-
-    async def close(self, code: int, reason: str) -> None: ...
-
-
 # ---- the registry ----------------------------------------------------------------------------
-
-
-@dataclass(eq=False)
-class _Batch:
-    ops: list[Operation]
-    sync: bool
-    future: asyncio.Future[Ack]
-    started: float
-    internal: bool = False
-    """A resync the registry sent by itself (nobody awaits it)."""
-    version: int = 0
-    sent: bool = False
-    build: Callable[[Table], list[Operation]] | None = None
-    """A sync whose operations are built only once it heads the queue, from the table every earlier
-    batch left: built sooner, it would undo the batches queued before it."""
-
-
-@dataclass(eq=False)
-class _Worker:
-    worker_id: str
-    hello: Hello
-    table: Table = field(default_factory=Table)
-    """Desired table: what the worker acked."""
-    version: int = 0
-    """Last version assigned."""
-    acked: int = 0
-    pending: deque[_Batch] = field(default_factory=deque)
-    """Batches not yet acked, in order (the sent ones first)."""
-    conn: Connection | None = None
-    ready: bool = False
-    """Handshake done and the resync queued: batches may be sent."""
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    """Held while assigning versions and sending, so versions go out in order."""
-    lost_timer: asyncio.TimerHandle | None = None
-    stats: dict[str, Any] | None = None
-
-    def info(self) -> WorkerInfo:
-        hello = self.hello
-        return WorkerInfo(
-            self.worker_id,
-            hello.address,
-            hello.candidates,
-            hello.dtls_fingerprints,
-            hello.capabilities,
-            self.conn is not None,
-            self.acked,
-            self.table.counts(),
-            self.stats,
-            "connected" if self.conn is not None else "disconnected",
-        )
 
 
 class EngineRegistry:
@@ -182,7 +99,7 @@ class EngineRegistry:
         self.auth_failures = 0
         self.malformed_frames = 0
         self.closed = False
-        self._workers: dict[str, _Worker] = {}
+        self._workers: dict[str, WorkerRecord] = {}
         self._gone: dict[str, str] = {}
         """Workers no longer in `_workers`, by id: "restarting" or "lost" (until one comes back)."""
         self._listeners: list[Listener] = []
@@ -289,7 +206,7 @@ class EngineRegistry:
             gone = set(table.closing(router_id))
             return Table.from_ops([op for op in table.dump() if op.id not in gone] + mine).dump()
 
-        return self._enqueue(worker, _Batch([], True, self._future(), time.perf_counter(), build=build))
+        return self._enqueue(worker, PendingBatch([], True, self._future(), time.perf_counter(), build=build))
 
     def worker_exited(self, worker_id: str, *, restarting: bool) -> None:
         """The process supervising the worker saw it exit (`podium serve` for its local worker): it
@@ -363,7 +280,7 @@ class EngineRegistry:
         finally:
             self._detach(worker, conn)
 
-    async def _serve(self, worker: _Worker, conn: Connection) -> None:
+    async def _serve(self, worker: WorkerRecord, conn: Connection) -> None:
         malformed = 0
         while True:
             frame = await conn.recv()
@@ -381,7 +298,7 @@ class EngineRegistry:
                 with contextlib.suppress(Exception):
                     await conn.send(framing.error_frame("malformed", str(error)))
 
-    def _on_frame(self, worker: _Worker, message: dict[str, Any]) -> None:
+    def _on_frame(self, worker: WorkerRecord, message: dict[str, Any]) -> None:
         kind = message["type"]
         if kind == "ack":
             self._on_ack(worker, parse_ack(message))
@@ -401,9 +318,9 @@ class EngineRegistry:
         else:
             raise ProtocolError(f"unexpected frame type {kind!r}")
 
-    async def _attach(self, conn: Connection, hello: Hello, proof: str) -> _Worker | None:
+    async def _attach(self, conn: Connection, hello: Hello, proof: str) -> WorkerRecord | None:
         worker = self._workers.get(hello.worker_id)
-        if worker is not None and _new_process(worker.hello, hello):
+        if worker is not None and worker.is_new_process(hello):
             # its DTLS certificate changed: the process restarted, and with it every DTLS
             # association and SRTP key of its transports. A resync would recreate transports that
             # no peer can reach: the old worker is lost (its meetings reconnect), this one is new.
@@ -420,7 +337,7 @@ class EngineRegistry:
         report = hello.table
         fresh = worker is None
         if worker is None:
-            worker = _Worker(hello.worker_id, hello, version=report.version)
+            worker = WorkerRecord(hello.worker_id, hello, version=report.version)
             if report.epoch is not None and report.epoch != self.epoch and report.ops:
                 worker.table = self._adopt(hello.worker_id, report.ops)
             self._workers[hello.worker_id] = worker
@@ -447,8 +364,8 @@ class EngineRegistry:
                 batch.future.cancel()
             if not up_to_date:
                 self.resyncs += 1
-                future: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
-                worker.pending.appendleft(_Batch(worker.table.dump(), True, future, time.perf_counter(), internal=True))
+                batch = PendingBatch(worker.table.dump(), True, self._future(), time.perf_counter(), internal=True)
+                worker.pending.appendleft(batch)
             worker.ready = True
             await self._flush(worker)
         log.info(
@@ -472,7 +389,7 @@ class EngineRegistry:
         log.info("engine worker %r: adopted its table of %d objects", worker_id, len(table))
         return table
 
-    def _detach(self, worker: _Worker, conn: Connection) -> None:
+    def _detach(self, worker: WorkerRecord, conn: Connection) -> None:
         if worker.conn is not conn:
             return  # replaced by a newer connection
         self._disconnected(worker)
@@ -481,17 +398,17 @@ class EngineRegistry:
             self._emit(WorkerDisconnected(worker.worker_id))
             self._start_grace(worker)
 
-    def _disconnected(self, worker: _Worker) -> None:
+    def _disconnected(self, worker: WorkerRecord) -> None:
         worker.conn, worker.ready = None, False
         for batch in worker.pending:
             batch.sent = False
         self._changed.set()
 
-    def _start_grace(self, worker: _Worker) -> None:
+    def _start_grace(self, worker: WorkerRecord) -> None:
         if worker.lost_timer is None and not self.closed:
             worker.lost_timer = asyncio.get_running_loop().call_later(self.grace, self._lose, worker)
 
-    def _lose(self, worker: _Worker, why: str = "away too long") -> None:
+    def _lose(self, worker: WorkerRecord, why: str = "away too long") -> None:
         worker.lost_timer = None
         if worker.conn is not None or self._workers.get(worker.worker_id) is not worker:
             return
@@ -516,7 +433,7 @@ class EngineRegistry:
 
     # -- batches --
 
-    def _get(self, worker_id: str) -> _Worker:
+    def _get(self, worker_id: str) -> WorkerRecord:
         if self.closed:
             raise RegistryClosed("the control plane is shutting down")
         worker = self._workers.get(worker_id)
@@ -525,10 +442,10 @@ class EngineRegistry:
         return worker
 
     async def _submit(
-        self, worker: _Worker, ops: list[Operation], *, sync: bool, timeout: float | None, started: float | None
+        self, worker: WorkerRecord, ops: list[Operation], *, sync: bool, timeout: float | None, started: float | None
     ) -> Ack:
         future = self._future()
-        worker.pending.append(_Batch(ops, sync, future, started if started is not None else time.perf_counter()))
+        worker.pending.append(PendingBatch(ops, sync, future, started if started is not None else time.perf_counter()))
         if worker.ready:
             async with worker.lock:
                 await self._flush(worker)
@@ -545,14 +462,14 @@ class EngineRegistry:
         future.add_done_callback(_retrieve)
         return future
 
-    def _enqueue(self, worker: _Worker, batch: _Batch) -> asyncio.Future[Ack]:
+    def _enqueue(self, worker: WorkerRecord, batch: PendingBatch) -> asyncio.Future[Ack]:
         """Queues `batch` now and sends it from a task (the caller need not await)."""
         worker.pending.append(batch)
         if worker.ready:
             asyncio.get_running_loop().create_task(self._flush_locked(worker))
         return batch.future
 
-    async def _flush(self, worker: _Worker) -> None:
+    async def _flush(self, worker: WorkerRecord) -> None:
         """Sends every batch not sent yet, in order, up to a sync still to be built that does not
         head the queue (the ack of the batch before it sends it); the caller holds worker.lock."""
         conn = worker.conn
@@ -580,7 +497,7 @@ class EngineRegistry:
                 self._detach(worker, conn)
                 return
 
-    def _on_ack(self, worker: _Worker, ack: Ack) -> None:
+    def _on_ack(self, worker: WorkerRecord, ack: Ack) -> None:
         head = worker.pending[0] if worker.pending else None
         if head is None or not head.sent or head.version != ack.version:
             raise ProtocolError(f"ack for version {ack.version}, which is not the oldest batch in flight")
@@ -625,16 +542,16 @@ class EngineRegistry:
         if desync:
             self.resyncs += 1
             self._enqueue(
-                worker, _Batch([], True, self._future(), time.perf_counter(), internal=True, build=Table.dump)
+                worker, PendingBatch([], True, self._future(), time.perf_counter(), internal=True, build=Table.dump)
             )
         elif worker.pending and worker.pending[0].build is not None and not worker.pending[0].sent:
             asyncio.get_running_loop().create_task(self._flush_locked(worker))
 
-    async def _flush_locked(self, worker: _Worker) -> None:
+    async def _flush_locked(self, worker: WorkerRecord) -> None:
         async with worker.lock:
             await self._flush(worker)
 
-    def _fail_pending(self, worker: _Worker, error: Exception) -> None:
+    def _fail_pending(self, worker: WorkerRecord, error: Exception) -> None:
         while worker.pending:
             batch = worker.pending.popleft()
             if not batch.future.done():
@@ -667,12 +584,6 @@ def _check_table(ops: Sequence[Operation]) -> None:
         Table.from_ops(ops)
     except TableError as error:
         raise InvalidOps(error.message) from None
-
-
-def _new_process(before: Hello, now: Hello) -> bool:
-    """Whether a worker's hello comes from another process than its previous one: each worker
-    process makes its own DTLS certificate, so a changed fingerprint means a restart."""
-    return bool(now.dtls_fingerprints) and now.dtls_fingerprints != before.dtls_fingerprints
 
 
 def _check_types(ops: Sequence[object]) -> None:
