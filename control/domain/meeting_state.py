@@ -69,6 +69,16 @@ class Code(StrEnum):
     """The named person must be a moderator (hand-over)."""
     GUEST_CANNOT_ORGANIZE = "guest_cannot_organize"
     """Only registered users may become organizer."""
+    RIGHTS_MISSING = "rights_missing"
+    """The named person does not hold the room rights the role needs (hand-over: moderator or
+    organizer rights for the room)."""
+    ROOM_RIGHTS_HOLDER = "room_rights_holder"
+    """Holders of organizer rights for the room are never removed or banned from it; their access
+    right is changed instead."""
+    ROOM_FULL = "room_full"
+    """The room's maximum participants are present."""
+    COMPANY_QUOTA_REACHED = "company_quota_reached"
+    """The company's quota of participants online at once is reached."""
     LAST_MODERATOR = "last_moderator"
     """Stepping down would leave the meeting without a moderator."""
     ALREADY_VISITED = "already_visited"
@@ -126,6 +136,9 @@ class RoomFeatures:
     """Participants start with the screen-share capability (moderators always do)."""
     removal_seconds: float = DEFAULT_REMOVAL_SECONDS
     """Default length of "remove for a period"."""
+    participants_may_start: bool = False
+    """People without moderator rights enter while no moderator is present (otherwise they wait for
+    one)."""
 
 
 @dataclass(frozen=True)
@@ -141,6 +154,10 @@ class Participant:
     """A registered user (True) or a guest (False). Only registered users may be organizer."""
     role: Role = Role.PARTICIPANT
     """Role in this meeting."""
+    rights: Role = Role.PARTICIPANT
+    """The highest role the person's rights in the room give them (access right, or Administrate
+    rooms as organizer); guests hold participant rights. Roles above it are only ever appointed by a
+    moderator, never taken by succession (`control.domain.moderation.authority`)."""
     joined_at: float = 0.0
     """When they joined; orders successor choice (ties broken by id)."""
     waiting: bool = False
@@ -210,6 +227,11 @@ class MeetingState:
     def moderators(self) -> tuple[Participant, ...]:
         """Admitted moderators, the organizer included."""
         return tuple(p for p in self.participants if p.admitted and p.role.moderates)
+
+    def moderated(self) -> bool:
+        """Whether an admitted moderator is present: without one, arrivals without moderator rights
+        wait (unless the room lets participants start)."""
+        return bool(self.moderators())
 
     def organizer(self) -> Participant | None:
         for p in self.participants:

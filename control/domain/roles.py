@@ -15,9 +15,12 @@ class Role(StrEnum):
     """A person's role in one running meeting."""
 
     ORGANIZER = "organizer"
-    """The registered user who opened the meeting (or to whom it was handed over); also a moderator."""
+    """The one holder of the organizer seat: a registered user with organizer rights for the room
+    (else moderator rights), never whoever arrived first (`control.domain.moderation.authority`);
+    also a moderator."""
     MODERATOR = "moderator"
-    """Appointed by the organizer or another moderator; may be a guest."""
+    """A holder of moderator (or organizer) rights for the room, or appointed by a moderator; an
+    appointed one may be a guest."""
     PARTICIPANT = "participant"
     """Manages nobody; controls only their own media."""
 

@@ -10,6 +10,14 @@ from control.domain.roles import Role
 # organizer role (control.domain.roles.may_hold), so only they create or organize meetings.
 
 
+def rights_in_room(permissions: Iterable[Permission], access: Role | None) -> Role | None:
+    """The highest role a user's rights give them in a room, or None without access: Administrate
+    rooms acts as organizer rights for every room of the company; otherwise the access right."""
+    if Permission.ADMINISTRATE_ROOMS in closure(permissions):
+        return Role.ORGANIZER
+    return access
+
+
 def may_create_room(permissions: Iterable[Permission], *, registered: bool) -> bool:
     return registered and Permission.CREATE_ROOM in closure(permissions)
 

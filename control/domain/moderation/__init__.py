@@ -18,21 +18,25 @@ Where the issue is silent, this package decides (each rule is tested):
   screen); ending a visit turns the visitor's microphone and camera off; admission turns the
   admitted person's sources off;
 - removal acts on the person: every connection of theirs goes, and only if the actor outranks all;
-- succession (`choose_successor`): the organizer seat goes to a registered moderator, else a
-  registered participant, earliest joined first, ties by id; with no registered user admitted there
-  is no organizer, and if no moderator remains either, the earliest-joined guest moderates; the
-  meeting ends when nobody admitted remains;
-- hand-over names an admitted, registered moderator (a guest moderator is refused:
-  guest_cannot_organize — the organizer may simply leave instead).
+- authority (`authority`): roles on entry come from rights in the room, never from arrival order;
+  the organizer seat is held only by holders of organizer rights (else of moderator rights);
+  people without moderator rights wait for a moderator unless the room lets participants start;
+- succession (`choose_successor`): the organizer seat goes to the admitted holder of the highest
+  rights, earliest joined first, ties by id; nobody is promoted above their rights, so a meeting
+  may go on without organizer or moderator; it ends when nobody, admitted or waiting, remains;
+- hand-over names an admitted, registered moderator holding moderator or organizer rights (a guest
+  is refused: guest_cannot_organize; an appointed moderator without rights: rights_missing).
 
 Gate effects and client notices are never written by hand: `commands.outcome` derives them from
 the difference between the old and the new state.
 
 The package: `commands` (actions, commands, effects and their order), `decisions` (`may_act`,
 `decide` and the checks that change nothing), `entry` (opening, joining, the waiting room) and
-`succession` (departures, vacant roles, the end of an empty meeting).
+`succession` (departures, vacant roles, the end of an empty meeting), `authority` (roles from
+rights, the organizer seat, waiting for a moderator).
 """
 
+from control.domain.moderation.authority import Arrival, arrival, waiting_for_moderator
 from control.domain.moderation.commands import (
     CHAT_ALIASES,
     FLOOR_ACTIONS,
@@ -87,6 +91,7 @@ __all__ = [
     "WAITING_ALLOWED",
     "Action",
     "Allowed",
+    "Arrival",
     "Command",
     "Decision",
     "Disconnect",
@@ -103,6 +108,7 @@ __all__ = [
     "SuccessorChosen",
     "VisitChanged",
     "WaitingChanged",
+    "arrival",
     "check_chat",
     "check_produce",
     "choose_successor",
@@ -111,4 +117,5 @@ __all__ = [
     "join",
     "may_act",
     "open_meeting",
+    "waiting_for_moderator",
 ]

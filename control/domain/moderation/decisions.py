@@ -7,7 +7,10 @@ Who may act on whom (`may_act`, over roles only):
   (turning a microphone or camera off, "mute all") applies to everyone, the organizer included;
 - moderators never turn someone else's source on; only the person does, holding the capability
   (and, in presenter mode, the floor for the microphone);
-- only the organizer hands over or ends the meeting (a moderator ends it when no organizer remains).
+- only the organizer hands over, and only to a moderator whose rights in the room let them hold the
+  seat (moderator or organizer rights: see `authority`);
+- any moderator may end the meeting for everyone, the organizer included (VideoMost);
+- holders of organizer rights for the room are never removed or banned from it.
 
 Then each action's handler applies the state-dependent rules; `check_produce` and `check_chat`
 answer the questions that change nothing.
@@ -24,6 +27,7 @@ from control.domain.meeting_state import (
     Removal,
     floor_required,
 )
+from control.domain.moderation.authority import may_take_seat
 from control.domain.moderation.commands import (
     CHAT_ALIASES,
     FLOOR_ACTIONS,
@@ -224,6 +228,10 @@ def _hand_over(
     assert target is not None
     if not target.registered:
         return Refused(Code.GUEST_CANNOT_ORGANIZE, f"{target.id} is a guest; guests are never organizers"), []
+    if not may_take_seat(target.rights):
+        return Refused(
+            Code.RIGHTS_MISSING, f"{target.id} holds no moderator or organizer rights for the room to organize it"
+        ), []
     state = depart(state, actor.id)
     successor = state.get(target.id)
     assert successor is not None
@@ -280,9 +288,7 @@ def _chat_room(
 def _end_meeting(
     state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float
 ) -> Result:
-    organizer = state.organizer()
-    if organizer is not None and organizer.id != actor.id:
-        return Refused(Code.ROLE_TOO_LOW, "only the organizer ends the meeting for everyone"), []
+    """Any moderator ends the meeting for everyone, the organizer included (`may_act` checked the role)."""
     return end_for_everyone(state, Reason.MEETING_ENDED)
 
 
@@ -306,6 +312,11 @@ def _remove(
     for p in state.of_person(person):
         if not outranks(actor.role, p.role):
             return Refused(Code.TARGET_NOT_LOWER, f"{person} is also present as {p.id}, a {p.role}"), []
+        if p.rights is Role.ORGANIZER:
+            return Refused(
+                Code.ROOM_RIGHTS_HOLDER,
+                f"{person} holds organizer rights for the room; change their access right instead",
+            ), []
     action = command.action
     until: float | None = None
     if action is Action.EXCLUDE:

@@ -1,6 +1,8 @@
 """Entry: opening a meeting, joining it, and the waiting room (admit, deny, send back, visit).
 
-Arrivals wait when the room has a waiting room; admission turns the admitted person's sources off.
+Who enters in which role, and who waits for a moderator, is `authority.arrival`: rights, never the
+order of arrival. Arrivals without moderator rights wait when the room has a waiting room;
+admission turns the admitted person's sources off.
 A visit is private both ways: the visited person's microphone and camera go to the visitor only,
 and the visitor's to the visited person only; ending a visit turns the visitor's microphone and
 camera off.
@@ -18,6 +20,7 @@ from control.domain.meeting_state import (
     RoomFeatures,
     entry_refusal,
 )
+from control.domain.moderation.authority import arrival
 from control.domain.moderation.commands import (
     Command,
     Decision,
@@ -42,28 +45,26 @@ from control.domain.roles import (
 
 def open_meeting(
     features: RoomFeatures,
-    organizer_id: str,
+    participant_id: str,
     person: str,
     *,
     registered: bool,
+    rights: Role,
     now: float,
     removals: Iterable[Removal] = (),
     bans: Iterable[str] = (),
+    capabilities: frozenset[Capability] | None = None,
 ) -> MeetingState | Refused:
-    """A new meeting opened by a registered user, who is its organizer (admitted, all capabilities).
+    """A new meeting, with its first arrival entered by `join` (their role comes from their rights,
+    never from arriving first: see `authority`).
 
     `removals` and `bans` are the room's, carried into the meeting so that joins are checked.
     """
-    if not registered:
-        return Refused(Code.GUEST_CANNOT_ORGANIZE, "only registered users open meetings")
     state = MeetingState(features=features, removals=frozenset(removals), bans=frozenset(bans))
-    refused = entry_refusal(person, now, removals=state.removals, bans=state.bans)
-    if refused is not None:
-        return refused
-    organizer = Participant(
-        organizer_id, person, registered=True, role=Role.ORGANIZER, joined_at=now, capabilities=ALL_CAPABILITIES
+    decision = join(
+        state, participant_id, person, registered=registered, rights=rights, now=now, capabilities=capabilities
     )
-    return state.put(organizer)
+    return decision if isinstance(decision, Refused) else decision.state
 
 
 def join(
@@ -73,13 +74,16 @@ def join(
     *,
     registered: bool,
     now: float,
+    rights: Role = Role.PARTICIPANT,
     capabilities: frozenset[Capability] | None = None,
 ) -> Decision:
-    """A person arrives (after the service checked their room access or invitation).
+    """A person arrives (after the service checked their room access or invitation, and quotas).
 
     Refused when the meeting has ended, the id is taken, or the person is banned, removed or
-    excluded. Arrivals wait when the room has a waiting room. `capabilities` defaults to the room's
-    participant defaults; for a guest, pass the invitation's rights.
+    excluded. `rights` is the highest role their rights in the room give them (guests: participant,
+    whatever is passed); the role they take and whether they wait follow `authority.arrival`.
+    Holders of moderator rights hold every capability; others get `capabilities`, by default the
+    room's participant defaults (for a guest, pass the invitation's rights).
     """
     if state.ended:
         return Refused(Code.MEETING_ENDED, "the meeting has ended")
@@ -88,19 +92,43 @@ def join(
     refused = entry_refusal(person, now, removals=state.removals, bans=state.bans, excluded=state.excluded)
     if refused is not None:
         return refused
-    if capabilities is None:
+    if not registered:
+        rights = Role.PARTICIPANT
+    entry = arrival(state, rights)
+    if entry.role.moderates:
+        capabilities = ALL_CAPABILITIES
+    elif capabilities is None:
         capabilities = default_capabilities(Role.PARTICIPANT, screen_share_allowed=state.features.screen_share)
-    arrival = Participant(
-        participant_id,
-        person,
-        registered=registered,
-        joined_at=now,
-        waiting=state.features.waiting_room,
-        capabilities=frozenset(capabilities),
+    new = state
+    if entry.unseats is not None:
+        seated = new.get(entry.unseats)
+        assert seated is not None
+        new = new.put(replace(seated, role=Role.MODERATOR))
+    new = new.put(
+        Participant(
+            participant_id,
+            person,
+            registered=registered,
+            role=entry.role,
+            rights=rights,
+            joined_at=now,
+            waiting=entry.waiting,
+            capabilities=frozenset(capabilities),
+        )
     )
-    new, extra = settle(state.put(arrival), [])
-    assert isinstance(new, MeetingState)
-    return outcome(state, new, extra)
+    if entry.role.moderates and not state.features.waiting_room:
+        new = let_in_waiting(new)
+    settled, extra = settle(new, [])
+    assert isinstance(settled, MeetingState)
+    return outcome(state, settled, extra)
+
+
+def let_in_waiting(state: MeetingState) -> MeetingState:
+    """A moderator arrived in a room without a waiting room: everyone waiting for one enters, their
+    sources off (as on admission)."""
+    for p in state.waiting():
+        state = state.put(replace(p, waiting=False, sources_on=frozenset()))
+    return state
 
 
 # --- the waiting room: handlers of `decide` --------------------------------------------------

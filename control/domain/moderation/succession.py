@@ -1,13 +1,14 @@
-"""Departures and what follows them: visits ended, vacant roles filled, an empty meeting ended.
+"""Departures and what follows them: visits ended, the organizer seat filled, an empty meeting ended.
 
-The organizer seat goes to a registered moderator, else a registered participant, earliest joined
-first, ties by id; with no registered user admitted there is no organizer, and if no moderator
-remains either, the earliest-joined guest moderates; the meeting ends when nobody admitted remains.
+The organizer seat goes only to an admitted holder of organizer rights, else of moderator rights,
+earliest joined first, ties by id (`authority`); nobody is promoted above their rights. The meeting
+ends when nobody remains, admitted or waiting.
 """
 
 from dataclasses import replace
 
 from control.domain.meeting_state import MeetingState, Participant
+from control.domain.moderation.authority import seat_successor
 from control.domain.moderation.commands import (
     Disconnect,
     Extra,
@@ -20,29 +21,23 @@ from control.domain.roles import ALL_CAPABILITIES, VISIT_SOURCES, Role
 
 
 def choose_successor(state: MeetingState) -> tuple[str, Role] | None:
-    """Who fills a vacant role, deterministically, or None when no role is vacant.
+    """Who fills the vacant organizer seat, deterministically, or None.
 
-    - No organizer but a registered user is admitted: the organizer seat goes to the earliest-joined
-      registered moderator, else the earliest-joined registered participant (ties by id). Only
-      registered users may organize, so registered users come first.
-    - No registered user admitted and no moderator left: the earliest-joined admitted guest becomes
-      moderator, so that someone can still admit, mute and end (ties by id).
-    Waiting people are never chosen.
+    The seat goes only to someone whose rights in the room let them hold it
+    (`authority.seat_successor`: organizer rights first, then moderator rights, earliest joined,
+    ties by id). Nobody is ever promoted above their rights: with no such person admitted the seat
+    stays empty, and with no moderator left the meeting goes on without one (arrivals without
+    moderator rights then wait, unless the room lets participants start). Waiting people are never
+    chosen.
     """
-    admitted = state.admitted()
-    if state.organizer() is None:
-        registered = [p for p in admitted if p.registered]
-        if registered:
-            best = min(registered, key=lambda p: (not p.role.moderates, p.joined_at, p.id))
-            return best.id, Role.ORGANIZER
-    if admitted and not state.moderators():
-        best = min(admitted, key=lambda p: (p.joined_at, p.id))
-        return best.id, Role.MODERATOR
-    return None
+    if state.organizer() is not None:
+        return None
+    successor = seat_successor(state)
+    return (successor.id, Role.ORGANIZER) if successor is not None else None
 
 
 def fill_vacancies(state: MeetingState) -> tuple[MeetingState, list[SuccessorChosen]]:
-    """Apply `choose_successor` until no role is vacant (at most twice)."""
+    """Apply `choose_successor` until no role is vacant (at most once)."""
     chosen = []
     while (choice := choose_successor(state)) is not None:
         participant_id, role = choice
@@ -86,9 +81,10 @@ def end_for_everyone(state: MeetingState, reason: Reason) -> Result:
 
 
 def settle(state: MeetingState, extra: Extra) -> Result:
-    """After someone leaves, is admitted or is sent back: fill vacant roles, or end the meeting when
-    no admitted participant remains (those still waiting are disconnected)."""
-    if not state.admitted():
+    """After someone arrives, leaves, is admitted or is sent back: fill the vacant organizer seat, or
+    end the meeting when nobody remains. People still waiting keep the meeting open: they wait for
+    a moderator to arrive, and are not dropped when the last admitted person leaves."""
+    if not state.participants:
         ended, more = end_for_everyone(state, Reason.EMPTY)
         return ended, extra + more
     state, chosen = fill_vacancies(state)

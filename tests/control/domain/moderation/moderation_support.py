@@ -34,12 +34,16 @@ HOUR = 3600.0
 T0 = 1_000_000.0
 
 
-def member(pid, role=P, *, registered=True, joined_at=0.0, waiting=False, on=frozenset(Source), **kw):
+def member(pid, role=P, *, registered=True, joined_at=0.0, waiting=False, on=frozenset(Source), rights=None, **kw):
+    """A participant; their rights in the room default to their role (guests: participant)."""
+    if rights is None:
+        rights = role if registered else P
     return Participant(
         pid,
         "person-" + pid,
         registered=registered,
         role=role,
+        rights=rights,
         joined_at=joined_at,
         waiting=waiting,
         capabilities=ALL_CAPABILITIES,
@@ -77,12 +81,15 @@ def check_invariants(state: MeetingState, now: float) -> None:
         assert state.participants == ()
         return
     admitted = state.admitted()
-    assert admitted, "a meeting with nobody admitted has ended"
-    assert state.moderators(), "there is always a moderator"
+    assert state.participants, "a meeting with nobody present has ended"
     organizers = [p for p in state.participants if p.role is O]
-    assert len(organizers) == (1 if any(p.registered for p in admitted) else 0)
+    seat_holders = [p for p in admitted if p.rights.moderates]
+    assert len(organizers) == (1 if seat_holders else 0), "the seat is filled exactly when someone may hold it"
     for o in organizers:
         assert o.registered and o.admitted
+        assert o.rights.moderates, "nobody organizes without moderator or organizer rights"
+    for p in state.participants:
+        assert p.rights.rank <= (O.rank if p.registered else P.rank), "guests hold participant rights"
     ids = [p.id for p in state.participants]
     assert len(ids) == len(set(ids))
     visited = [p.visiting for p in state.participants if p.visiting is not None]

@@ -31,17 +31,17 @@ from control.domain.moderation import (
     join,
     open_meeting,
 )
-from control.domain.roles import Capability
+from control.domain.roles import Capability, Role
 
 # --- waiting room ----------------------------------------------------------------------------
 
 
 def test_arrivals_wait_when_the_room_has_a_waiting_room():
-    state = open_meeting(RoomFeatures(waiting_room=True), "o", "alice", registered=True, now=T0)
+    state = open_meeting(RoomFeatures(waiting_room=True), "o", "alice", registered=True, rights=Role.ORGANIZER, now=T0)
     result = allowed(join(state, "g", "guest", registered=False, now=T0 + 1))
     assert result.state.get("g").waiting
     assert all(not isinstance(e, GateConsumer) or not e.open for e in result.effects)
-    state = open_meeting(RoomFeatures(waiting_room=False), "o", "alice", registered=True, now=T0)
+    state = open_meeting(RoomFeatures(waiting_room=False), "o", "alice", registered=True, rights=Role.ORGANIZER, now=T0)
     result = allowed(join(state, "g", "guest", registered=False, now=T0 + 1))
     assert result.state.get("g").admitted
     assert GateConsumer("o", MIC, "g", True) in result.effects
@@ -124,7 +124,7 @@ def test_admitting_ends_the_visit():
 
 
 def test_join_defaults_and_refusals():
-    state = open_meeting(RoomFeatures(screen_share=False), "o", "alice", registered=True, now=T0)
+    state = open_meeting(RoomFeatures(screen_share=False), "o", "alice", registered=True, rights=Role.ORGANIZER, now=T0)
     state = allowed(join(state, "p", "bob", registered=True, now=T0)).state
     assert Capability.SCREEN_SHARE not in state.get("p").capabilities
     refused(join(state, "p", "carol", registered=True, now=T0), Code.ALREADY_IN_MEETING)
