@@ -23,6 +23,9 @@ class RoomOut(BaseModel):
     waiting_room: bool
     chat: bool
     screen_share: bool = Field(description="screen sharing allowed")
+    participants_may_start: bool = Field(
+        description="people without moderator rights enter while no moderator is present (otherwise they wait for one)"
+    )
     max_participants: int
     role: Role | None = Field(description="the caller's default role in the room, if any")
     created_at: datetime
@@ -41,6 +44,7 @@ class RoomIn(Input):
         waiting_room=True,
         chat=True,
         screen_share=True,
+        participants_may_start=False,
         max_participants=25,
     )
 
@@ -50,6 +54,11 @@ class RoomIn(Input):
     waiting_room: bool = Field(False, description="people wait until a moderator admits them")
     chat: bool = Field(True, description="meeting chat enabled")
     screen_share: bool = Field(True, description="screen sharing allowed")
+    participants_may_start: bool = Field(
+        False,
+        description="people without moderator rights enter while no moderator is present; "
+        "false: they wait for a moderator",
+    )
     max_participants: int | None = Field(
         None, ge=1, le=MAX_PARTICIPANTS, description="default and ceiling: the company's quota"
     )
@@ -64,6 +73,7 @@ class RoomUpdateIn(Input):
     waiting_room: bool | None = None
     chat: bool | None = None
     screen_share: bool | None = None
+    participants_may_start: bool | None = None
     max_participants: int | None = Field(None, ge=1, le=MAX_PARTICIPANTS)
 
 
@@ -121,6 +131,7 @@ def out(view: rooms.RoomView, call: Call | None = None) -> RoomOut:
         waiting_room=r.waiting_room,
         chat=r.chat,
         screen_share=r.screen_share,
+        participants_may_start=r.participants_may_start,
         max_participants=r.max_participants,
         role=view.role,
         created_at=r.created_at,

@@ -30,5 +30,6 @@ def room(r: Room) -> dict[str, Any]:
         "waiting_room": r.waiting_room,
         "chat": r.chat,
         "screen_share": r.screen_share,
+        "participants_may_start": r.participants_may_start,
         "max_participants": r.max_participants,
     }

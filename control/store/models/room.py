@@ -18,6 +18,8 @@ class Room(Base):
     waiting_room: Mapped[bool] = mapped_column(Boolean, default=False)
     chat: Mapped[bool] = mapped_column(Boolean, default=True)
     screen_share: Mapped[bool] = mapped_column(Boolean, default=True)
+    participants_may_start: Mapped[bool] = mapped_column(Boolean, default=False)
+    """People without moderator rights enter while no moderator is present (else they wait for one)."""
     max_participants: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

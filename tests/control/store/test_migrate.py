@@ -58,3 +58,48 @@ def test_plain_urls_get_async_drivers():
     assert normalize_url("postgres://u@h/db") == "postgresql+asyncpg://u@h/db"
     assert normalize_url("sqlite:///x.db") == "sqlite+aiosqlite:///x.db"
     assert normalize_url("postgresql+asyncpg://u@h/db") == "postgresql+asyncpg://u@h/db"
+
+
+async def test_0005_gives_existing_rooms_participants_may_start_false_and_downgrades(any_database_url):
+    """A room made under 0004 keeps the safe behaviour (participants wait for a moderator); the
+    column goes again on downgrade."""
+    from alembic import command
+
+    engine = create_engine(any_database_url)
+
+    def to(revision: str, down: bool = False):
+        def run(connection):
+            config = migrate.alembic_config(connection)
+            (command.downgrade if down else command.upgrade)(config, revision)
+
+        return run
+
+    def columns(connection):
+        return {c["name"] for c in inspect(connection).get_columns("rooms")}
+
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(to("0004_addins_group_links"))
+            await connection.execute(
+                text(
+                    "INSERT INTO companies (id, slug, name, privacy_notice, max_rooms, max_users, max_participants, "
+                    "created_at) VALUES ('c1', 'acme', 'Acme', '', 5, 5, 5, CURRENT_TIMESTAMP)"
+                )
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO rooms (id, company_id, name, hidden, waiting_room, chat, screen_share, "
+                    "max_participants, created_at) VALUES ('r1', 'c1', 'Old', false, false, true, true, 5, "
+                    "CURRENT_TIMESTAMP)"
+                )
+            )
+        async with engine.begin() as connection:
+            await connection.run_sync(to("0005_participants_may_start"))
+            value = (await connection.execute(text("SELECT participants_may_start FROM rooms"))).scalar_one()
+        assert value in (False, 0)
+        async with engine.begin() as connection:
+            await connection.run_sync(to("0004_addins_group_links", down=True))
+            assert "participants_may_start" not in await connection.run_sync(columns)
+            assert (await connection.execute(text("SELECT name FROM rooms"))).scalar_one() == "Old"
+    finally:
+        await engine.dispose()
