@@ -98,11 +98,12 @@ def check_redeem(
     """
     if not browser:
         return Refused(Code.MISSING_ARGUMENT, "a browser binding is required")
-    if invitation.revoked:
-        return Refused(Code.REVOKED, "this invitation was revoked")
+    # a ban or removal also revokes the invitation: the invitee is told the ban, not the revocation
     refused = entry_refusal(invitation.invitee, now, removals=removals, bans=bans, excluded=excluded)
     if refused is not None:
         return refused
+    if invitation.revoked:
+        return Refused(Code.REVOKED, "this invitation was revoked")
     if now < invitation.not_before:
         return Refused(Code.NOT_YET_VALID, f"this invitation is valid from {invitation.not_before:.0f}")
     if now >= invitation.not_after:

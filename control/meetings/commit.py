@@ -48,7 +48,6 @@ from control.meetings.observers import Observers
 from control.services.context import Context
 from control.store.models import AuditEvent, RoomRemoval
 from control.store.repositories.meetings import MeetingStore
-from control.store.repositories.sessions import AuthSessions
 
 log = logging.getLogger("podium.meetings")
 
@@ -181,9 +180,10 @@ class Commits:
                         created_at=now,
                     )
                 )
-                if effect.person.startswith(USER_PREFIX):
-                    await AuthSessions(ctx.session).revoke_all(effect.person[len(USER_PREFIX) :], now)
-                else:
+                # scoped to the room: the room's removal list refuses the person at every entry; a
+                # registered user's login sessions stay valid elsewhere in the company, while a
+                # guest's tokens (each for this room only) are revoked
+                if not effect.person.startswith(USER_PREFIX):
                     await store.revoke_person(effect.person, now)
             if action is not None and action.action is Action.UNBAN and action.person:
                 await store.lift_bans(live.room_id, action.person, now)

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from control.domain.meeting_state import Participant
+from control.domain.moderation import waiting_for_moderator
 from control.meetings import visibility
 from control.meetings.live import LiveMeeting
 from control.meetings.media import Publication, Subscription
@@ -57,6 +58,7 @@ class Features(BaseModel):
     waiting_room: bool
     screen_share: bool
     chat: bool
+    participants_may_start: bool = False
 
 
 class ConsumerView(BaseModel):
@@ -92,6 +94,8 @@ class Joined(OutFrame):
     names_visible: bool
     waiting: list[ParticipantView]
     features: Features
+    waiting_for: Literal["moderator", "admission"] | None = None
+    """Why `you` wait: no moderator is present yet, or a moderator is to admit you; null: admitted."""
 
 
 class ParticipantJoined(OutFrame):
@@ -303,8 +307,12 @@ def joined(live: LiveMeeting, me: Participant) -> Joined:
         names_visible=viewer.names,
         waiting=[participant(live, p, viewer) for p in state.waiting()] if me.role.moderates else [],
         features=Features(
-            waiting_room=state.features.waiting_room, screen_share=state.features.screen_share, chat=state.chat_enabled
+            waiting_room=state.features.waiting_room,
+            screen_share=state.features.screen_share,
+            chat=state.chat_enabled,
+            participants_may_start=state.features.participants_may_start,
         ),
+        waiting_for=None if me.admitted else "moderator" if waiting_for_moderator(state, me) else "admission",
     )
 
 

@@ -29,15 +29,14 @@ from control.domain.meeting_state import (
     MeetingState,
     Refused,
     Removal,
-    RoomFeatures,
     iso,
 )
 from control.domain.moderation import Action, Command, Disconnect, Reason
-from control.domain.roles import ALL_CAPABILITIES, Capability, Role, Source
-from control.domain.rooms import has_access
+from control.domain.roles import Capability, Source
+from control.domain.rooms import has_access, rights_in_room
 from control.engines import EngineChannelError, EngineRegistry
 from control.errors import Unauthenticated
-from control.meetings import frames, guests, visibility
+from control.meetings import entry, frames, guests, visibility
 from control.meetings.commit import Commits
 from control.meetings.errors import MeetingError, engine_unavailable, refused
 from control.meetings.failover import Failover
@@ -172,6 +171,7 @@ class MeetingService:
             role = await rooms.role(room_id, principal.user_id) if room else None
             if room is None or not has_access(principal.permissions, role):
                 raise MeetingError("no access to this room", code="no_access")
+            role = rights_in_room(principal.permissions, role)
             user = await Users(ctx.session, principal.company_id).get(principal.user_id)
             assert user is not None
             return Identity(
@@ -187,7 +187,8 @@ class MeetingService:
     # ---- joining -------------------------------------------------------------------------------
 
     async def join(self, token: str, room_id: str, link: Link) -> tuple[LiveMeeting, str]:
-        """Enter the room's running meeting (a registered user opens one if none runs). Sends the
+        """Enter the room's running meeting (opening one if none runs), in the role the person's
+        rights give them (control.domain.moderation.authority), within the quotas. Sends the
         `joined` frame, before any other, (and tells the others) before returning (meeting,
         participant id)."""
         identity, room = await self.identify(token, room_id)
@@ -196,8 +197,8 @@ class MeetingService:
         async with opener:
             live = self.meeting_of_room(room_id)
             if live is None:
-                if not identity.registered:
-                    raise MeetingError("the meeting has not started yet", code="meeting_not_started")
+                async with self.context() as ctx:
+                    await entry.check_quotas(ctx, room, None, self.live.values())
                 live, new = await self._open(room, identity, pid)
                 effects: tuple[Any, ...] = ()
                 opened = True
@@ -207,21 +208,20 @@ class MeetingService:
             if live.state.ended:
                 raise refused(Refused(Code.MEETING_ENDED, "the meeting has ended"))
             if not opened:
+                async with self.context() as ctx:
+                    await entry.check_quotas(ctx, room, live, self.live.values())
                 decision = moderation.join(
                     live.state,
                     pid,
                     identity.person,
                     registered=identity.registered,
                     now=self.clock(),
+                    rights=entry.rights(identity),
                     capabilities=identity.rights,
                 )
                 if isinstance(decision, Refused):
                     raise refused(decision)
                 new, effects = decision.state, tuple(decision.effects)
-                if identity.room_role in (Role.ORGANIZER, Role.MODERATOR):
-                    p = new.get(pid)
-                    assert p is not None
-                    new = new.put(replace(p, role=Role.MODERATOR, waiting=False, capabilities=ALL_CAPABILITIES))
 
             def arrived() -> None:
                 live.enter(pid, identity, link)
@@ -258,9 +258,16 @@ class MeetingService:
             rows = await store.removals(room.id, ctx.now())
             removals = [Removal(r.person, r.until.timestamp()) for r in rows if r.kind == "removal" and r.until]
             bans = [r.person for r in rows if r.kind == "ban"]
-            features = RoomFeatures(waiting_room=room.waiting_room, screen_share=room.screen_share)
             state = moderation.open_meeting(
-                features, pid, identity.person, registered=True, now=now, removals=removals, bans=bans
+                entry.features(room),
+                pid,
+                identity.person,
+                registered=identity.registered,
+                rights=entry.rights(identity),
+                now=now,
+                removals=removals,
+                bans=bans,
+                capabilities=identity.rights,
             )
             if isinstance(state, Refused):
                 raise refused(state)

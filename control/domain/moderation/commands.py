@@ -250,7 +250,10 @@ class RoomChanged:
 
 @dataclass(frozen=True)
 class RevokeTokens:
-    """Revoke, at once, every token and invitation link that would let this person in."""
+    """Keep this person out of the room: the removal goes on the room's list, which every entry path
+    checks (login token, invitation link, reconnect); a guest's tokens and invitation, which are for
+    this room only, are revoked. A registered user's login sessions are not: the removal is scoped
+    to the room, and they keep working elsewhere in the company."""
 
     person: str
     """The person key."""

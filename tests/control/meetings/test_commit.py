@@ -7,6 +7,7 @@ the kept records describe."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -14,7 +15,7 @@ import pytest
 from meeting_fakes import Socket, audio_offer, subscriber_answer
 
 from control.domain.moderation import Action, Command
-from control.domain.roles import Capability, Source
+from control.domain.roles import Capability, Role, Source
 from control.meetings.errors import MeetingError
 from control.meetings.live import LiveMeeting
 from control.store.repositories.meetings import MeetingStore
@@ -143,6 +144,15 @@ def act(actor: str, command: Callable[[Scene], Command]) -> Prepare:
     return run
 
 
+async def appointed_with_moderator_rights(scene: Scene) -> None:
+    """A is appointed moderator and holds moderator rights for the room (as if her access right said
+    so when she joined): the meeting may be handed over to her."""
+    await scene.service.act(scene.live, scene.o, Command(Action.APPOINT_MODERATOR, target=scene.a))
+    a = scene.live.state.get(scene.a)
+    assert a is not None
+    scene.live.state = scene.live.state.put(replace(a, rights=Role.MODERATOR))
+
+
 async def sent_back_and_visited(scene: Scene) -> None:
     await scene.service.act(scene.live, scene.o, Command(Action.SEND_BACK, target=scene.a))
     await scene.service.act(scene.live, scene.o, Command(Action.VISIT, target=scene.a))
@@ -185,7 +195,7 @@ COMMANDS: dict[Action, tuple[Prepare, str, Callable[[Scene], Command]]] = {
         lambda s: Command(Action.VISIT, target=s.a),
     ),
     Action.HAND_OVER: (
-        act("o", lambda s: Command(Action.APPOINT_MODERATOR, target=s.a)),
+        appointed_with_moderator_rights,
         "o",
         lambda s: Command(Action.HAND_OVER, target=s.a),
     ),
