@@ -14,6 +14,7 @@ from contract.acks import Ack as Applied
 from control.domain.moderation import Action
 from control.domain.permissions import Permission as P
 from control.engines import WorkerInfo
+from control.meetings.errors import MeetingError
 from control.meetings.service import Link, MeetingService
 from control.security import principals
 from control.services import auth
@@ -233,14 +234,20 @@ async def meeting(world, client, app):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("action", [Action.EXCLUDE, Action.REMOVE_FOR_PERIOD, Action.BAN])
-async def test_removed_or_banned_people_lose_their_tokens(meeting, client, app, action) -> None:
+async def test_removal_is_scoped_to_the_room_and_keeps_login_sessions(meeting, client, app, action) -> None:
+    """Issue 11: removing or banning someone from a room refuses them that room only; their login
+    sessions (cached or not) keep working elsewhere in the company."""
     admin, ann, live, organizer, target = meeting
     await cached(app, client, ann.headers)
     response = await client.post(
         f"{V1}/meetings/{live.id}/actions", headers=admin.headers, json={"action": str(action), "target": target}
     )
     assert response.status_code == 200, response.text
-    assert (await client.get(f"{V1}/me", headers=ann.headers)).status_code == 401
+    assert (await client.get(f"{V1}/me", headers=ann.headers)).status_code == 200
+    assert (await client.get(f"{V1}/rooms", headers=ann.headers)).status_code == 200
+    with pytest.raises(MeetingError) as refused:
+        await app.state.meetings.join(ann.token, live.room_id, link())
+    assert refused.value.code == {"exclude": "excluded", "remove_for_period": "removed", "ban": "banned"}[action]
 
 
 async def test_acting_needs_no_store_read_for_a_participant_and_others_still_get_404(
