@@ -1,5 +1,6 @@
 """Hand-over and succession end to end: the organizer leaves naming a moderator and the meeting goes
-on; when the last moderator drops, a deterministic successor is chosen and can moderate."""
+on; when the organizer drops, the holder of moderator rights present takes the seat and moderates
+(never someone without the rights: tests/e2e/test_meeting_authority.py)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,14 @@ from podium_client import Api, ApiError, Participant, PodiumServer, SignalingErr
 pytestmark = pytest.mark.timeout(60)
 
 
-async def join_users(podium: PodiumServer, api: Api, room: dict, people: list, *names: str) -> list[Participant]:
+async def join_users(
+    podium: PodiumServer, api: Api, room: dict, people: list, *names: str, roles: dict[str, str] | None = None
+) -> list[Participant]:
+    """Users joining in order, each with a participant access right unless `roles` names another."""
     joined = []
     for name in names:
         user_id, token = await api.create_user(name)
-        await api.grant(room["id"], user_id)
+        await api.grant(room["id"], user_id, (roles or {}).get(name, "participant"))
         p = await Participant.join(podium, token, room["id"])
         people.append(p)
         joined.append(p)
@@ -28,7 +32,8 @@ async def test_hand_over_names_the_new_organizer_and_media_goes_on(podium, api, 
     room = await api.create_room("Hand-over")
     organizer = await Participant.join(podium, api.token, room["id"])
     people.append(organizer)
-    alice, bob = await join_users(podium, api, room, people, "alice", "bob")
+    alice, bob = await join_users(podium, api, room, people, "alice", "bob", roles={"alice": "moderator"})
+    assert alice.joined["you"]["role"] == "moderator"
     await alice.publish(microphone=ToneAudioTrack(440))
     await bob.publish(camera=NumberedVideoTrack())
     assert await bob.frames_grow(alice.id, "microphone")
@@ -37,7 +42,6 @@ async def test_hand_over_names_the_new_organizer_and_media_goes_on(podium, api, 
     with pytest.raises(SignalingError) as refused:  # only the organizer hands over
         await alice.moderate("hand_over", target=bob.id)
     assert refused.value.code == "role_too_low"
-    await organizer.moderate("appoint_moderator", target=alice.id)
     await organizer.send({"type": "moderate", "action": "hand_over", "target": alice.id})
     gone = await organizer.wait_event("disconnected")
     assert gone["reason"] == "handed_over"
@@ -63,7 +67,7 @@ async def test_last_moderator_drops_and_the_successor_moderates_then_ends(podium
     room = await api.create_room("Succession")
     organizer = await Participant.join(podium, api.token, room["id"])
     people.append(organizer)
-    bob, carol = await join_users(podium, api, room, people, "bob", "carol")  # bob joined first
+    bob, carol = await join_users(podium, api, room, people, "bob", "carol", roles={"bob": "moderator"})
     await carol.publish(microphone=ToneAudioTrack(660))
     assert await bob.frames_grow(carol.id, "microphone")
     meeting_id = organizer.joined["meeting_id"]

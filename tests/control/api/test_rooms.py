@@ -27,10 +27,35 @@ async def test_create_with_features_and_defaults(world, client):
         "waiting_room": True,
         "chat": False,
         "screen_share": False,
+        "participants_may_start": False,
         "max_participants": 40,
         "role": "organizer",
         "online": 0,
     }
+
+
+async def test_participants_may_start_is_a_room_setting(world, client):
+    admin = await world.company()
+    created = await room(client, admin, participants_may_start=True)
+    assert created["participants_may_start"] is True
+    updated = await client.patch(
+        f"{V1}/rooms/{created['id']}", headers=admin.headers, json={"participants_may_start": False}
+    )
+    assert updated.status_code == 200 and updated.json()["participants_may_start"] is False
+
+
+async def test_invited_users_without_a_password_can_be_given_room_access(world, client):
+    admin = await world.company()
+    invited = await client.post(f"{V1}/users", headers=admin.headers, json={"email": "new@x.io", "name": "New"})
+    assert invited.status_code == 201 and invited.json()["user"]["pending"] is True
+    user_id = invited.json()["user"]["id"]
+    r = await room(client, admin)
+    granted = await client.put(
+        f"{V1}/rooms/{r['id']}/access/{user_id}", headers=admin.headers, json={"role": "moderator"}
+    )
+    assert granted.status_code == 204
+    access = (await client.get(f"{V1}/rooms/{r['id']}/access", headers=admin.headers)).json()["items"]
+    assert (user_id, "moderator") in {(a["user_id"], a["role"]) for a in access}
 
 
 async def test_quotas_bound_rooms_and_their_size(world, client):
