@@ -28,6 +28,8 @@ function roomFields(room, departments, maxParticipants) {
     check("waiting_room", "Waiting room", room ? room.waiting_room : false),
     check("chat", "Chat", room ? room.chat : true),
     check("screen_share", "Participants may share their screen", room ? room.screen_share : true),
+    check("participants_may_start", "Participants may start the meeting (otherwise they wait for a moderator)",
+      room ? room.participants_may_start : false),
     h("label", {}, "Maximum participants", h("input", { type: "number", name: "max_participants", min: 1,
       max: maxParticipants || 100000, value: room ? room.max_participants : "" })),
   ];
@@ -36,7 +38,7 @@ function roomFields(room, departments, maxParticipants) {
 function roomBody(form) {
   const v = formValues(form);
   const body = { name: v.name, department_id: v.department_id, hidden: v.hidden, waiting_room: v.waiting_room,
-    chat: v.chat, screen_share: v.screen_share };
+    chat: v.chat, screen_share: v.screen_share, participants_may_start: v.participants_may_start };
   if (v.max_participants !== null) body.max_participants = Number(v.max_participants);
   return body;
 }
@@ -109,7 +111,8 @@ export async function render(root, { podium }) {
       h("th", { scope: "row" }, room.name),
       h("td", {}, name[room.department_id] || "—"),
       h("td", {}, [room.hidden && "hidden", room.waiting_room && "waiting room", room.chat && "chat",
-        room.screen_share && "screen sharing"].filter(Boolean).join(", ")),
+        room.screen_share && "screen sharing", room.participants_may_start && "participants may start"]
+        .filter(Boolean).join(", ")),
       h("td", {}, String(room.max_participants)),
       h("td", {}, h("button", { type: "button", "aria-label": "Edit " + room.name,
         onclick: () => editRoom(room).catch(showError) }, "Edit")))));
