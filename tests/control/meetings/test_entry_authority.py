@@ -1,0 +1,157 @@
+"""The service applies authority at entry (issue 11) against a fake engine registry: roles from room
+rights and Administrate rooms, waiting for a moderator (guests included), quotas counted over the
+live meetings with waiting people in, and removal scoped to the room."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import pytest
+from meeting_fakes import FakeRegistry, Socket
+
+from control.domain.moderation import Action, Command
+from control.domain.permissions import Permission
+from control.meetings.errors import MeetingError
+from control.meetings.service import MeetingService
+
+V1 = "/api/v1"
+
+
+@pytest.fixture
+async def setup(world, client, monkeypatch):  # type: ignore[no-untyped-def]
+    admin = await world.company(max_participants=4)
+    service = MeetingService(world.app.state.context, FakeRegistry())  # type: ignore[arg-type]
+    monkeypatch.setattr(world.app.state, "meetings", service, raising=False)
+    yield service, admin
+    await service.close()
+
+
+async def make_room(client, admin, **fields: Any) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    response = await client.post(f"{V1}/rooms", headers=admin.headers, json={"name": "Room", **fields})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def grant(client, admin, room, user, role: str) -> None:  # type: ignore[no-untyped-def]
+    response = await client.put(f"{V1}/rooms/{room['id']}/access/{user.id}", headers=admin.headers, json={"role": role})
+    assert response.status_code == 204, response.text
+
+
+async def guest_token(client, admin, room) -> str:  # type: ignore[no-untyped-def]
+    issued = (
+        await client.post(f"{V1}/rooms/{room['id']}/invitations", headers=admin.headers, json={"invitee_name": "Gus"})
+    ).json()
+    body = {"invitation": issued["invitation"], "browser": secrets.token_hex(16)}
+    response = await client.post(f"{V1}/invitation-redemptions", json=body)
+    assert response.status_code == 200, response.text
+    return str(response.json()["guest_token"])
+
+
+async def test_administrate_rooms_organizes_every_room_of_the_company(setup, world, client) -> None:
+    service, admin = setup
+    rooms_admin = await world.user(admin, [Permission.ADMINISTRATE_ROOMS], name="Rita")
+    member = await world.user(admin, name="Pat")
+    room = await make_room(client, admin)
+    await grant(client, admin, room, member, "participant")
+    member_socket = Socket()
+    live, pat = await service.join(member.token, room["id"], member_socket.link())
+    assert member_socket.of("joined")[0]["waiting_for"] == "moderator"
+    live, rita = await service.join(rooms_admin.token, room["id"], Socket().link())  # no access right of her own
+    assert live.state.get(rita).role == "organizer" and live.state.get(pat).role == "participant"
+    assert live.state.get(pat).admitted
+    assert member_socket.of("admitted"), "let in when a moderator arrived"
+
+
+async def test_the_owner_entering_second_organizes_and_the_participant_manages_nobody(setup, world, client) -> None:
+    service, admin = setup
+    member = await world.user(admin, name="Pat")
+    room = await make_room(client, admin, participants_may_start=True)
+    await grant(client, admin, room, member, "participant")
+    live, pat = await service.join(member.token, room["id"], Socket().link())
+    assert live.state.get(pat).admitted and live.state.organizer() is None
+    _, owner = await service.join(admin.token, room["id"], Socket().link())
+    assert live.state.organizer().id == owner
+    for command in (Command(Action.BAN, owner), Command(Action.END_MEETING), Command(Action.EXCLUDE, owner)):
+        with pytest.raises(MeetingError) as refused:
+            await service.act(live, pat, command)
+        assert refused.value.code == "role_too_low" and refused.value.status == 403
+
+
+async def test_a_guest_arriving_first_waits_for_a_moderator_and_is_not_dropped(setup, world, client) -> None:
+    service, admin = setup
+    room = await make_room(client, admin)
+    guest = Socket()
+    live, gid = await service.join(await guest_token(client, admin, room), room["id"], guest.link())
+    assert live.state.get(gid).waiting and guest.of("joined")[0]["waiting_for"] == "moderator"
+    owner_socket = Socket()
+    _, owner = await service.join(admin.token, room["id"], owner_socket.link())
+    assert live.state.get(gid).admitted
+    await service.leave(live, owner)
+    assert service.meeting(live.id) is live and live.state.get(gid) is not None, "the guest stays"
+    assert live.state.organizer() is None and not live.state.moderators(), "nobody is promoted without rights"
+
+
+async def test_quotas_count_everyone_present_and_free_up_on_leaving(setup, world, client) -> None:
+    """The company may have 4 online at once (the fixture): room A takes 2 of its max 2, room B two
+    more, one of whom waits; the fifth entry is refused by the company's quota, the third in A by
+    the room's; each is admitted once someone leaves."""
+    service, admin = setup
+    users = [await world.user(admin, name=f"U{i}") for i in range(4)]
+    a = await make_room(client, admin, max_participants=2)
+    b = await make_room(client, admin, waiting_room=True)
+    for user in users:
+        await grant(client, admin, a, user, "participant")
+        await grant(client, admin, b, user, "participant")
+    live_a, owner_a = await service.join(admin.token, a["id"], Socket().link())
+    await service.join(users[0].token, a["id"], Socket().link())
+    with pytest.raises(MeetingError) as full:
+        await service.join(users[1].token, a["id"], Socket().link())
+    assert (full.value.code, full.value.status) == ("room_full", 409)
+    assert "maximum of 2" in full.value.message
+    live_b, _ = await service.join(users[1].token, b["id"], Socket().link())  # waits: no moderator
+    await service.join(users[2].token, b["id"], Socket().link())
+    assert len(live_b.state.waiting()) == 2
+    with pytest.raises(MeetingError) as quota:
+        await service.join(users[3].token, b["id"], Socket().link())
+    assert (quota.value.code, quota.value.status) == ("company_quota_reached", 409)
+    assert "4 participants online at once" in quota.value.message
+    await service.leave(live_a, owner_a)
+    _, late = await service.join(users[3].token, b["id"], Socket().link())
+    assert live_b.state.get(late) is not None
+
+
+async def test_a_ban_is_scoped_to_the_room(setup, world, client) -> None:
+    service, admin = setup
+    member = await world.user(admin, name="Pat")
+    room, other = await make_room(client, admin), await make_room(client, admin)
+    for r in (room, other):
+        await grant(client, admin, r, member, "participant")
+    live, owner = await service.join(admin.token, room["id"], Socket().link())
+    _, pat = await service.join(member.token, room["id"], Socket().link())
+    await service.act(live, owner, Command(Action.BAN, pat))
+    assert (await client.get(f"{V1}/me", headers=member.headers)).status_code == 200
+    with pytest.raises(MeetingError) as banned:
+        await service.join(member.token, room["id"], Socket().link())
+    assert banned.value.code == "banned"
+    await service.leave(live, owner)  # the meeting ends; a new one is opened with the room's bans
+    with pytest.raises(MeetingError) as banned:
+        await service.join(member.token, room["id"], Socket().link())
+    assert banned.value.code == "banned"
+    elsewhere, pid = await service.join(member.token, other["id"], Socket().link())
+    assert elsewhere.state.get(pid) is not None
+
+
+async def test_a_banned_guest_redeeming_again_is_told_banned(setup, world, client) -> None:
+    service, admin = setup
+    room = await make_room(client, admin)
+    issued = (
+        await client.post(f"{V1}/rooms/{room['id']}/invitations", headers=admin.headers, json={"invitee_name": "Gus"})
+    ).json()
+    body = {"invitation": issued["invitation"], "browser": secrets.token_hex(16)}
+    token = (await client.post(f"{V1}/invitation-redemptions", json=body)).json()["guest_token"]
+    live, owner = await service.join(admin.token, room["id"], Socket().link())
+    _, gid = await service.join(token, room["id"], Socket().link())
+    await service.act(live, owner, Command(Action.BAN, gid))
+    again = await client.post(f"{V1}/invitation-redemptions", json=body)
+    assert again.status_code == 403 and again.json()["error"]["code"] == "banned"
