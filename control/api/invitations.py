@@ -12,7 +12,7 @@ from control.api.endpoint import Call, EndpointGroup
 from control.api.schemas import Id, Input, Name, example
 from control.domain.roles import Capability
 from control.meetings import guests
-from control.services import invitations
+from control.services import companies, invitations
 
 endpoints = EndpointGroup(tag="invitations")
 
@@ -110,6 +110,9 @@ class RedeemOut(BaseModel):
     invitee_name: str
     name: str = Field(description="the name others see (subject to Show all usernames)")
     expires_in: int
+    privacy_notice: str = Field(
+        "", description="the host company's data-protection notice, shown to the guest before they enter"
+    )
 
 
 def out(row) -> InvitationOut:  # type: ignore[no-untyped-def]
@@ -190,7 +193,8 @@ async def redeem_invitation(call: Call) -> RedeemOut:
     (`docs/signaling.md`). The invitation binds to the first `browser` id that redeems it; redeeming again from that
     browser gives a new token. Refused (403) outside its window (`not_yet_valid`, `expired`), from another browser
     (`already_used_elsewhere`), once revoked (`revoked`), or for an invitee removed from or banned in the room
-    (`removed`, `banned`); an unknown secret is 404."""
+    (`removed`, `banned`: told even though the removal also revoked the invitation); an unknown secret is 404. The
+    answer carries the company's data-protection notice, which the guest page shows before the guest enters."""
     token, row, ttl = await invitations.redeem(
         call.ctx, call.body.invitation, call.body.browser, call.request.app.state.meetings, call.body.name
     )
@@ -201,4 +205,5 @@ async def redeem_invitation(call: Call) -> RedeemOut:
         invitee_name=row.invitee_name,
         name=call.body.name or row.invitee_name,
         expires_in=int(ttl / timedelta(seconds=1)),
+        privacy_notice=await companies.privacy_notice(call.ctx, row.company_id),
     )

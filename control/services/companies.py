@@ -70,6 +70,12 @@ async def _company(ctx: Context, principal: Principal) -> Company:
     return company
 
 
+async def privacy_notice(ctx: Context, company_id: str) -> str:
+    """The company's data-protection notice, shown to users and guests before they enter a meeting."""
+    company = await Companies(ctx.session).get(company_id)
+    return company.privacy_notice if company is not None else ""
+
+
 async def view(ctx: Context, principal: Principal) -> CompanyView:
     """Name and data-protection notice for every member; quotas and usage for settings managers."""
     company = await _company(ctx, principal)

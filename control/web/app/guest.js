@@ -29,6 +29,13 @@ export function browserId() {
   return id;
 }
 
+/** The host company's data-protection notice, shown before the guest enters (none: nothing shown). */
+function showPrivacyNotice(text) {
+  if (!text) return;
+  document.getElementById("privacy-text").textContent = text;
+  document.getElementById("privacy").hidden = false;
+}
+
 function ended(message) {
   document.getElementById("meeting-root").hidden = true;
   document.getElementById("ended").hidden = false;
@@ -52,6 +59,7 @@ async function main() {
     showError(error);
     return;
   }
+  showPrivacyNotice(guest.privacy_notice);
   const nameInput = form.elements.name;
   nameInput.value = guest.invitee_name;
   form.hidden = false;

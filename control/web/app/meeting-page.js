@@ -4,6 +4,21 @@ import { podium, startPage } from "./shell.js";
 import { runMeeting } from "./meeting-ui.js";
 import { say, showError } from "../lib/dom.js";
 
+/** The company's data-protection notice, shown before the user enters; resolves once they choose to
+ * join (at once when the company has none). */
+function privacyNoticeRead(text) {
+  if (!text) return Promise.resolve();
+  const form = document.getElementById("privacy");
+  document.getElementById("privacy-text").textContent = text;
+  form.hidden = false;
+  form.querySelector("button").focus();
+  return new Promise((resolve) => form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    form.hidden = true;
+    resolve();
+  }, { once: true }));
+}
+
 async function main() {
   const me = await startPage();
   const roomId = new URLSearchParams(location.search).get("room");
@@ -14,6 +29,7 @@ async function main() {
   const room = await podium.get("/rooms/" + encodeURIComponent(roomId));
   document.getElementById("title").textContent = room.name;
   document.title = `${room.name} · Podium`;
+  await privacyNoticeRead((await podium.get("/company")).privacy_notice);
   say("Joining…");
   const root = document.getElementById("meeting-root");
   const token = await podium.accessToken();

@@ -155,3 +155,20 @@ async def test_a_banned_guest_redeeming_again_is_told_banned(setup, world, clien
     await service.act(live, owner, Command(Action.BAN, gid))
     again = await client.post(f"{V1}/invitation-redemptions", json=body)
     assert again.status_code == 403 and again.json()["error"]["code"] == "banned"
+
+
+async def test_a_guest_gets_the_data_protection_notice_before_entering(setup, world, client) -> None:
+    service, admin = setup
+    notice = "Meetings are not recorded.\nChat is kept for 30 days."
+    assert (
+        await client.patch(f"{V1}/company", headers=admin.headers, json={"privacy_notice": notice})
+    ).status_code == 200
+    room = await make_room(client, admin)
+    issued = (
+        await client.post(f"{V1}/rooms/{room['id']}/invitations", headers=admin.headers, json={"invitee_name": "Gus"})
+    ).json()
+    body = {"invitation": issued["invitation"], "browser": secrets.token_hex(16)}
+    redeemed = await client.post(f"{V1}/invitation-redemptions", json=body)
+    assert redeemed.status_code == 200 and redeemed.json()["privacy_notice"] == notice
+    member = await world.user(admin, name="Pat")
+    assert (await client.get(f"{V1}/company", headers=member.headers)).json()["privacy_notice"] == notice
