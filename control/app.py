@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Match, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from control import api, engines, metrics, signaling
+from control import api, engines, metrics, operator, signaling
 from control.engines.stats import EngineCollector, WorkerStats
 from control.errors import ApiError, Conflict, RateLimited
 from control.meetings.metrics import MeetingCollector
@@ -155,7 +155,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             await engine.dispose()
 
-    routes = _with_web_client([*api.routes(), *engines.routes(), *metrics.routes(), *signaling.routes()])
+    routes = _with_web_client(
+        [*api.routes(), *operator.routes(), *engines.routes(), *metrics.routes(), *signaling.routes()]
+    )
     app_metrics = metrics.Metrics()  # this application's own registry of series
     app = Starlette(
         routes=routes,
@@ -170,4 +172,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.metrics = app_metrics
     app.state.metrics_token = settings.metrics_token
+    app.state.operator_token = settings.operator_token
     return app

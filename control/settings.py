@@ -69,6 +69,9 @@ class Settings:
     metrics_token: str | None = None
     """Bearer token GET /metrics requires (`podium serve --metrics-token`, PODIUM_METRICS_TOKEN, or
     one kept in <data dir>/metrics-token); None: /metrics answers 404."""
+    operator_token: str | None = None
+    """Bearer token of the instance operator API, /operator/v1 (`podium serve --operator-token`,
+    PODIUM_OPERATOR_TOKEN); None: that API answers 404."""
     metrics_address: str | None = None
     """HOST:PORT of a listener of its own serving GET /metrics without a token (`podium serve
     --metrics-address`, PODIUM_METRICS_ADDRESS): bind it to loopback or a private network."""

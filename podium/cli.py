@@ -34,6 +34,7 @@ ENGINE_GRACE_ENV = "PODIUM_ENGINE_GRACE"
 METRICS_TOKEN_ENV = "PODIUM_METRICS_TOKEN"
 METRICS_TOKEN_FILE = "metrics-token"
 METRICS_ADDRESS_ENV = "PODIUM_METRICS_ADDRESS"
+OPERATOR_TOKEN_ENV = "PODIUM_OPERATOR_TOKEN"
 RATE_LIMITS_ENV = "PODIUM_RATE_LIMITS"
 LOCAL_WORKER_ID = "local"
 
@@ -159,6 +160,12 @@ def _parser() -> argparse.ArgumentParser:
         default=os.environ.get(METRICS_TOKEN_ENV),
         help=f"the bearer token GET /metrics requires (or {METRICS_TOKEN_ENV}; default: one kept in "
         f"<data dir>/{METRICS_TOKEN_FILE}, readable by this user only)",
+    )
+    serve.add_argument(
+        "--operator-token",
+        default=os.environ.get(OPERATOR_TOKEN_ENV),
+        help=f"enable the instance operator API (/operator/v1: companies, quotas, suspension) for this "
+        f"bearer token (or {OPERATOR_TOKEN_ENV}; default: that API is off)",
     )
     serve.add_argument(
         "--metrics-address",
@@ -387,6 +394,7 @@ async def _serve(args: argparse.Namespace, limits: "Limits") -> None:
         engine_grace=args.engine_grace,
         metrics_token=args.metrics_token or metrics_token_file(args.data_dir),
         metrics_address=args.metrics_address,
+        operator_token=args.operator_token,
         limits=limits,
     )
     app = create_app(settings)

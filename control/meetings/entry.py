@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from control.domain import quotas
 from control.domain.meeting_state import RoomFeatures
 from control.domain.roles import Role
-from control.meetings.errors import refused
+from control.meetings.errors import MeetingError, refused
 from control.meetings.live import Identity, LiveMeeting
 from control.services.context import Context
 from control.store.models import Company, Room
@@ -36,9 +36,12 @@ def rights(identity: Identity) -> Role:
 
 
 async def check_quotas(ctx: Context, room: Room, live: LiveMeeting | None, meetings: Iterable[LiveMeeting]) -> None:
-    """Raise `room_full` or `company_quota_reached` (409) when one more person may not enter."""
+    """Raise `company_suspended` (403) while the instance operator suspends the company, else
+    `room_full` or `company_quota_reached` (409) when one more person may not enter."""
     company = await ctx.session.get(Company, room.company_id)
     assert company is not None
+    if company.suspended_at is not None:
+        raise MeetingError("the company is suspended by the instance operator", code="company_suspended")
     in_company = sum(len(m.state.participants) for m in meetings if m.company_id == room.company_id)
     decided = quotas.entry_refusal(
         in_room=len(live.state.participants) if live is not None else 0,

@@ -6,7 +6,7 @@ from control.errors import Forbidden, Unauthenticated
 from control.security import principals, secrets, tokens
 from control.security.passwords import hash_password, verify_password
 from control.services.context import Context, record
-from control.store.models import AuthSession, User
+from control.store.models import AuthSession, Company, User
 from control.store.repositories.api_keys import find_by_secret_hash, record_use
 from control.store.repositories.companies import Companies
 from control.store.repositories.sessions import AuthSessions
@@ -41,11 +41,26 @@ def _pair(ctx: Context, user: User, auth_session: AuthSession, refresh: str) -> 
     return TokenPair(access_token=access, refresh_token=refresh, expires_in=int(ttl.total_seconds()))
 
 
+def _refuse_suspended(company: Company) -> None:
+    if company.suspended_at is not None:
+        raise Forbidden("the company is suspended by the instance operator", code="company_suspended")
+
+
+async def _active_company(ctx: Context, company_id: str) -> None:
+    """A suspended company's users cannot use their tokens or keys (the principal cache is emptied by
+    the write that suspends it, so this applies to the next request)."""
+    company = await Companies(ctx.session).get(company_id)
+    if company is not None:
+        _refuse_suspended(company)
+
+
 async def login(ctx: Context, company_slug: str, email: str, password: str) -> TokenPair:
     company = await Companies(ctx.session).by_slug(company_slug)
     user = await Users(ctx.session, company.id).by_email(email) if company else None
     if not verify_password(user.password_hash if user else None, password) or user is None:
         raise Unauthenticated("unknown company, email or password", code="invalid_credentials")
+    assert company is not None
+    _refuse_suspended(company)
     pair = await _open_session(ctx, user)
     await ctx.session.commit()
     return pair
@@ -60,6 +75,7 @@ async def refresh(ctx: Context, refresh_token: str) -> TokenPair:
     user = await ctx.session.get(User, auth_session.user_id)
     if user is None or user.pending:
         raise Unauthenticated("refresh token unknown, expired or revoked", code="invalid_refresh_token")
+    await _active_company(ctx, user.company_id)
     new_refresh = secrets.new_secret()
     auth_session.refresh_hash = secrets.digest(new_refresh)
     pair = _pair(ctx, user, auth_session, new_refresh)
@@ -133,6 +149,7 @@ async def authenticate(ctx: Context, credential: str) -> Principal:
     user = await users.get(claims.user_id)
     if user is None or user.pending:
         raise Unauthenticated("access token revoked", code="invalid_token")
+    await _active_company(ctx, user.company_id)
     principal = Principal(
         company_id=user.company_id,
         user_id=user.id,
@@ -160,6 +177,7 @@ async def _authenticate_key(ctx: Context, credential: str, cache: principals.Pri
     users = Users(ctx.session, api_key.company_id)
     if await users.get(api_key.user_id) is None:
         raise Unauthenticated("API key unknown or revoked", code="invalid_api_key")
+    await _active_company(ctx, api_key.company_id)
     principal = Principal(
         company_id=api_key.company_id,
         user_id=api_key.user_id,

@@ -167,9 +167,11 @@ class Reason(StrEnum):
     BANNED = "banned"
     MEETING_ENDED = "meeting_ended"
     EMPTY = "empty"
-    """No admitted participant remains."""
+    """Nobody remains, admitted or waiting."""
     REVOKED = "revoked"
     """A guest's invitation was revoked (the service disconnects them; no policy decides it)."""
+    COMPANY_SUSPENDED = "company_suspended"
+    """The instance operator suspended or deleted the company (the service ends its meetings)."""
 
 
 @dataclass(frozen=True)

@@ -18,3 +18,6 @@ class Company(Base):
     max_users: Mapped[int] = mapped_column(Integer)
     max_participants: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, default=None)
+    """Set by the instance operator: its users cannot sign in or use their tokens, and nobody enters its
+    meetings, until it is lifted."""

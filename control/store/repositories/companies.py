@@ -1,4 +1,4 @@
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from control.store.models import Company
@@ -22,3 +22,11 @@ class Companies:
         self.session.add(company)
         await self.session.flush()
         return company
+
+    async def all(self) -> list[Company]:
+        """Every company of the instance, by slug (the operator's view)."""
+        return list(await self.session.scalars(select(Company).order_by(Company.slug)))
+
+    async def delete(self, company: Company) -> None:
+        """The company and, by the database's cascades, everything it owns."""
+        await self.session.execute(delete(Company).where(Company.id == company.id))
