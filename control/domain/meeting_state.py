@@ -170,6 +170,9 @@ class Participant:
     """Holds the floor (presenter): in presenter mode only floor holders may unmute."""
     visiting: str | None = None
     """For a moderator: the waiting participant they are visiting, if any."""
+    hidden: bool = False
+    """Unlisted (an interpreter, a recorder): absent from the participant lists and counts of everyone
+    but moderators and themselves (`listed`)."""
 
     @property
     def admitted(self) -> bool:
@@ -269,6 +272,22 @@ class MeetingState:
                 p = replace(p, visiting=None)
             kept.append(p)
         return replace(self, participants=tuple(kept))
+
+
+# --- presence ----------------------------------------------------------------------------------
+
+
+def listed(p: Participant, viewer: Participant | None) -> bool:
+    """Whether `viewer` (None: someone outside the meeting) sees `p` in participant lists and counts:
+    everyone is listed except hidden people, whom only admitted moderators and they themselves see."""
+    if not p.hidden:
+        return True
+    return viewer is not None and (viewer.id == p.id or (viewer.admitted and viewer.role.moderates))
+
+
+def listed_count(state: MeetingState) -> int:
+    """How many admitted people the meeting shows to those outside it (hidden people not counted)."""
+    return sum(1 for p in state.admitted() if not p.hidden)
 
 
 # --- entry -----------------------------------------------------------------------------------

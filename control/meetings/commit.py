@@ -28,6 +28,7 @@ from control.domain.moderation import (
     Command,
     Disconnect,
     FloorChanged,
+    HiddenChanged,
     MeetingEnded,
     PermissionChanged,
     Reason,
@@ -282,12 +283,15 @@ class Commits:
                 else:
                     self.observers.participant_admitted(info, p.id)
                     live.send(p.id, frames.admitted(live, p).wire())
-                    live.broadcast_each(
+                    live.broadcast_listed(
+                        p,
                         lambda viewer, p=p: frames.ParticipantJoined(  # type: ignore[misc]
                             participant=frames.participant(live, p, viewer)
                         ).wire(),
                         exclude=p.id,
                     )
+            elif isinstance(effect, HiddenChanged):
+                self._hidden(live, effect)
             elif isinstance(effect, VisitChanged):
                 frame = frames.Visit(
                     type="visit-started" if effect.active else "visit-ended",
@@ -320,10 +324,8 @@ class Commits:
             None,
         )
         if was is not None and was.admitted:
-            live.broadcast(
-                frames.ParticipantLeft(participant_id=effect.participant, reason=str(effect.reason)).wire(),
-                exclude=effect.participant,
-            )
+            left = frames.ParticipantLeft(participant_id=effect.participant, reason=str(effect.reason)).wire()
+            live.broadcast_listed(was, lambda viewer: left, exclude=effect.participant)
         link = live.links.pop(effect.participant, None)
         if link is not None:
             link.send(
@@ -332,6 +334,27 @@ class Commits:
             self._spawn(link.close(1000, str(effect.reason)))
         if was is not None:
             self.observers.participant_left(live.info(), effect.participant, was.person, str(effect.reason))
+
+    @staticmethod
+    def _hidden(live: LiveMeeting, effect: HiddenChanged) -> None:
+        """Moderators and the person hear of it; to everyone else the person leaves the list
+        (`participant-left`, reason `hidden`) or joins it again (`participant-joined`)."""
+        p = live.state.get(effect.participant)
+        if p is None:
+            return
+        told = {m.id for m in live.state.moderators()} | {p.id}
+        for pid in told:
+            live.send(pid, frames.ParticipantHidden(participant_id=p.id, hidden=effect.hidden).wire())
+        if p.waiting:
+            return
+        for q in live.state.admitted():
+            if q.id in told:
+                continue
+            if effect.hidden:
+                live.send(q.id, frames.ParticipantLeft(participant_id=p.id, reason="hidden").wire())
+            else:
+                view = frames.participant(live, p, live.viewer(q.id))
+                live.send(q.id, frames.ParticipantJoined(participant=view).wire())
 
     def offer(self, live: LiveMeeting, pid: str) -> None:
         """Send the participant a new subscribe offer if their consumers changed."""

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from control.domain.meeting_state import Participant
+from control.domain.meeting_state import Participant, listed
 from control.domain.moderation import waiting_for_moderator
 from control.meetings import visibility
 from control.meetings.live import LiveMeeting
@@ -52,6 +52,8 @@ class ParticipantView(BaseModel):
     floor: bool
     visiting: str | None
     tracks: list[str]
+    hidden: bool = False
+    """Unlisted: shown only to moderators and to themselves."""
 
 
 class Features(BaseModel):
@@ -166,6 +168,15 @@ class RoomChanged(OutFrame):
     chat_enabled: bool
 
 
+class ParticipantHidden(OutFrame):
+    """To moderators and the person: a participant was hidden (unlisted) or listed again (others get
+    `participant-left` with reason `hidden`, or `participant-joined`)."""
+
+    type: Literal["participant-hidden"] = "participant-hidden"
+    participant_id: str
+    hidden: bool
+
+
 class Visit(OutFrame):
     type: Literal["visit-started", "visit-ended"]
     moderator_id: str
@@ -278,6 +289,7 @@ def participant(live: LiveMeeting, p: Participant, viewer: Viewer) -> Participan
         floor=p.floor,
         visiting=p.visiting,
         tracks=sorted(str(s) for s in peer.publications) if peer else [],
+        hidden=p.hidden,
     )
 
 
@@ -286,7 +298,7 @@ def admitted(live: LiveMeeting, me: Participant) -> Admitted:
     state = live.state
     viewer = live.viewer(me.id)
     return Admitted(
-        participants=[participant(live, p, viewer) for p in state.admitted()] if me.admitted else [],
+        participants=[participant(live, p, viewer) for p in state.admitted() if listed(p, me)] if me.admitted else [],
         presenter_mode=state.presenter_mode,
         chat_enabled=state.chat_enabled,
     )

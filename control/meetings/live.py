@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from control.domain.meeting_state import MeetingState
+from control.domain.meeting_state import MeetingState, Participant, listed
 from control.domain.roles import Capability, Role, Source
 from control.meetings.media import Media
 from control.meetings.observers import MeetingInfo
@@ -97,6 +97,15 @@ class LiveMeeting:
         for pid in {p.id for p in self.state.admitted()} | set(also):
             if pid != exclude:
                 self.send(pid, frame)
+
+    def broadcast_listed(
+        self, subject: Participant, build: Callable[[Viewer], dict[str, Any]], *, exclude: str | None = None
+    ) -> None:
+        """`broadcast_each` of a frame about `subject`, to those who see them listed (hidden people:
+        moderators only, control.domain.meeting_state.listed)."""
+        for p in self.state.admitted():
+            if p.id != exclude and p.id in self.links and listed(subject, p):
+                self.send(p.id, build(self.viewer(p.id)))
 
     def broadcast_each(self, build: Callable[[Viewer], dict[str, Any]], *, exclude: str | None = None) -> None:
         """A frame that names people, built for each admitted recipient (rule "Show all usernames")."""

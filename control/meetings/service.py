@@ -30,6 +30,7 @@ from control.domain.meeting_state import (
     Refused,
     Removal,
     iso,
+    listed_count,
 )
 from control.domain.moderation import Action, Command, Disconnect, Reason
 from control.domain.roles import Capability, Source
@@ -238,7 +239,8 @@ class MeetingService:
             me = live.state.get(pid)
             assert me is not None
             if me.admitted:
-                live.broadcast_each(
+                live.broadcast_listed(
+                    me,
                     lambda viewer: frames.ParticipantJoined(participant=frames.participant(live, me, viewer)).wire(),
                     exclude=pid,
                 )
@@ -436,6 +438,7 @@ class MeetingService:
         """The meeting as the REST API shows it to `caller` (names by the rule "Show all usernames";
         without a caller, no names)."""
         state = live.state
+        sees_hidden = isinstance(caller, Principal) and visibility.sees_hidden(state, caller)
         if isinstance(caller, Principal):
             caller = visibility.viewer(caller.permissions, USER_PREFIX + caller.user_id)
         viewer = caller or NOBODY
@@ -445,10 +448,15 @@ class MeetingService:
             "worker_id": live.media.worker_id,
             "presenter_mode": state.presenter_mode,
             "chat_enabled": state.chat_enabled,
-            "participants": [frames.participant(live, p, viewer).model_dump() for p in state.participants],
+            "participants": [
+                frames.participant(live, p, viewer).model_dump()
+                for p in state.participants
+                if not p.hidden or sees_hidden
+            ],
         }
 
     def online(self, room_id: str) -> int:
-        """How many are in the room's running meeting (the waiting room excluded): a presence count."""
+        """How many are in the room's running meeting (the waiting room and hidden people excluded): a
+        presence count."""
         live = self.meeting_of_room(room_id)
-        return len(live.state.admitted()) if live is not None else 0
+        return listed_count(live.state) if live is not None else 0

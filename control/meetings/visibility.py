@@ -16,8 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from control.domain.permissions import Permission
+from control.domain.meeting_state import USER_PREFIX, MeetingState
+from control.domain.permissions import Permission, closure
 from control.domain.rooms import names_visible
+from control.types import Principal
 
 
 @dataclass(frozen=True)
@@ -48,3 +50,12 @@ def shown(viewer: Viewer, person: str | None, name: str) -> str | None:
     if viewer.names or (person is not None and person == viewer.person):
         return name
     return None
+
+
+def sees_hidden(state: MeetingState, caller: Principal) -> bool:
+    """Whether a REST caller sees the meeting's hidden participants: holders of Administrate rooms,
+    and the caller's own admitted moderator connections (control.domain.meeting_state.listed)."""
+    if Permission.ADMINISTRATE_ROOMS in closure(caller.permissions):
+        return True
+    mine = state.of_person(USER_PREFIX + caller.user_id)
+    return any(p.admitted and p.role.moderates for p in mine)

@@ -24,6 +24,9 @@ Where the issue is silent, this package decides (each rule is tested):
 - succession (`choose_successor`): the organizer seat goes to the admitted holder of the highest
   rights, earliest joined first, ties by id; nobody is promoted above their rights, so a meeting
   may go on without organizer or moderator; it ends when nobody, admitted or waiting, remains;
+- hiding (`hide`, `unhide`): moderators unlist a lower role or themselves; a hidden person is
+  absent from the participant lists and counts of everyone but moderators and themselves
+  (`meeting_state.listed`), and their media flows as before (an interpreter is heard);
 - hand-over names an admitted, registered moderator holding moderator or organizer rights (a guest
   is refused: guest_cannot_organize; an appointed moderator without rights: rights_missing).
 
@@ -40,6 +43,7 @@ from control.domain.moderation.authority import Arrival, arrival, waiting_for_mo
 from control.domain.moderation.commands import (
     CHAT_ALIASES,
     FLOOR_ACTIONS,
+    HIDE_ACTIONS,
     MUTE_SCOPE,
     ROOM_ACTIONS,
     SELF_ONLY,
@@ -53,6 +57,7 @@ from control.domain.moderation.commands import (
     Disconnect,
     Effect,
     FloorChanged,
+    HiddenChanged,
     MeetingEnded,
     Notice,
     PermissionChanged,
@@ -83,6 +88,7 @@ from control.domain.moderation.succession import (
 __all__ = [
     "CHAT_ALIASES",
     "FLOOR_ACTIONS",
+    "HIDE_ACTIONS",
     "MUTE_SCOPE",
     "ROOM_ACTIONS",
     "SELF_ONLY",
@@ -97,6 +103,7 @@ __all__ = [
     "Disconnect",
     "Effect",
     "FloorChanged",
+    "HiddenChanged",
     "MeetingEnded",
     "Notice",
     "PermissionChanged",

@@ -58,12 +58,18 @@ class Action(StrEnum):
     """Room chat off: only moderators (holding the chat capability) may still send."""
     ENABLE_CHAT_ROOM = "enable_chat_room"
     END_MEETING = "end_meeting"
-    """End the meeting for everyone: the organizer, or a moderator where no organizer remains."""
+    """End the meeting for everyone, the organizer included: any moderator."""
     # the floor
     GIVE_FLOOR = "give_floor"
     """Make an admitted participant (or oneself, for a moderator) a presenter; several may hold it."""
     TAKE_FLOOR = "take_floor"
     """Take the floor back; in presenter mode their microphone goes off."""
+    # presence
+    HIDE = "hide"
+    """Unlist a participant (an interpreter, a recorder): absent from the participant lists and counts
+    of everyone but moderators and themselves (`meeting_state.listed`); their media flows as before."""
+    UNHIDE = "unhide"
+    """List a hidden participant again."""
     # removal
     EXCLUDE = "exclude"
     """Out of this meeting; later meetings of the room stay open to them."""
@@ -107,6 +113,9 @@ ROOM_ACTIONS = frozenset(
 
 FLOOR_ACTIONS = frozenset({Action.GIVE_FLOOR, Action.TAKE_FLOOR})
 """Moderators act on lower roles or on themselves."""
+
+HIDE_ACTIONS = frozenset({Action.HIDE, Action.UNHIDE})
+"""Moderators act on lower roles or on themselves (a recorder with moderator rights hides itself)."""
 
 WAITING_ALLOWED = frozenset({Action.TURN_ON_SOURCE, Action.TURN_OFF_SOURCE, Action.LEAVE})
 """All that a person in the waiting room may do (sources limited to microphone and camera)."""
@@ -229,6 +238,16 @@ class WaitingChanged:
 
 
 @dataclass(frozen=True)
+class HiddenChanged:
+    """A participant was hidden (unlisted) or listed again."""
+
+    participant: str
+    """Who."""
+    hidden: bool
+    """True when they are now hidden."""
+
+
+@dataclass(frozen=True)
 class VisitChanged:
     """A moderator's visit to a waiting person started or ended."""
 
@@ -293,7 +312,16 @@ class MeetingEnded:
     """MEETING_ENDED (by the organizer) or EMPTY."""
 
 
-Notice = RoleChanged | PermissionChanged | SourceChanged | FloorChanged | WaitingChanged | VisitChanged | RoomChanged
+Notice = (
+    RoleChanged
+    | PermissionChanged
+    | SourceChanged
+    | FloorChanged
+    | WaitingChanged
+    | VisitChanged
+    | RoomChanged
+    | HiddenChanged
+)
 Effect = GateChange | Notice | RevokeTokens | Disconnect | SuccessorChosen | MeetingEnded
 
 
@@ -335,6 +363,8 @@ def _notices(old: MeetingState, new: MeetingState) -> list[Notice]:
             notices.append(SourceChanged(after.id, source, source in after.sources_on))
         if before.floor != after.floor:
             notices.append(FloorChanged(after.id, after.floor))
+        if before.hidden != after.hidden:
+            notices.append(HiddenChanged(after.id, after.hidden))
     for before in old.participants:
         remaining = new.get(before.id)
         visiting = remaining.visiting if remaining is not None else None

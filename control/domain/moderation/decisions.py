@@ -31,6 +31,7 @@ from control.domain.moderation.authority import may_take_seat
 from control.domain.moderation.commands import (
     CHAT_ALIASES,
     FLOOR_ACTIONS,
+    HIDE_ACTIONS,
     MUTE_SCOPE,
     ROOM_ACTIONS,
     SELF_ONLY,
@@ -105,7 +106,7 @@ def may_act(
         if target is not Role.MODERATOR:
             return Refused(Code.NOT_A_MODERATOR, "the meeting can be handed over only to a moderator")
         return None
-    if action in FLOOR_ACTIONS and self_target:
+    if (action in FLOOR_ACTIONS or action in HIDE_ACTIONS) and self_target:
         return None
     if not outranks(actor, target):
         return Refused(Code.TARGET_NOT_LOWER, f"a {actor} cannot {action} a {target}")
@@ -301,6 +302,11 @@ def _floor(state: MeetingState, actor: Participant, target: Participant | None, 
     return state.put(changed), []
 
 
+def _hide(state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float) -> Result:
+    assert target is not None
+    return state.put(replace(target, hidden=command.action is Action.HIDE)), []
+
+
 def _remove(
     state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float
 ) -> Result:
@@ -360,6 +366,8 @@ _HANDLERS = {
     Action.END_MEETING: _end_meeting,
     Action.GIVE_FLOOR: _floor,
     Action.TAKE_FLOOR: _floor,
+    Action.HIDE: _hide,
+    Action.UNHIDE: _hide,
     Action.EXCLUDE: _remove,
     Action.REMOVE_FOR_PERIOD: _remove,
     Action.BAN: _remove,

@@ -225,6 +225,12 @@ NO_ENGINE: dict[Action, tuple[Prepare, str, Callable[[Scene], Command]]] = {
     ),
     Action.DISABLE_CHAT_ROOM: (nothing, "o", lambda s: Command(Action.DISABLE_CHAT_ROOM)),
     Action.ENABLE_CHAT_ROOM: (nothing, "o", lambda s: Command(Action.ENABLE_CHAT_ROOM)),
+    Action.HIDE: (nothing, "o", lambda s: Command(Action.HIDE, target=s.a)),
+    Action.UNHIDE: (
+        act("o", lambda s: Command(Action.HIDE, target=s.a)),
+        "o",
+        lambda s: Command(Action.UNHIDE, target=s.a),
+    ),
     Action.GIVE_FLOOR: (nothing, "o", lambda s: Command(Action.GIVE_FLOOR, target=s.a)),
     Action.TAKE_FLOOR: (
         act("o", lambda s: Command(Action.GIVE_FLOOR, target=s.a)),

@@ -172,3 +172,47 @@ async def test_a_guest_gets_the_data_protection_notice_before_entering(setup, wo
     assert redeemed.status_code == 200 and redeemed.json()["privacy_notice"] == notice
     member = await world.user(admin, name="Pat")
     assert (await client.get(f"{V1}/company", headers=member.headers)).json()["privacy_notice"] == notice
+
+
+async def test_a_hidden_participant_is_listed_to_moderators_only(setup, world, client) -> None:
+    service, admin = setup
+    pat, ivy, rita = [await world.user(admin, name=n) for n in ("Pat", "Ivy", "Rita")]
+    room = await make_room(client, admin)
+    for user in (pat, ivy):
+        await grant(client, admin, room, user, "participant")
+    owner_socket, pat_socket, ivy_socket = Socket(), Socket(), Socket()
+    live, owner = await service.join(admin.token, room["id"], owner_socket.link())
+    _, p = await service.join(pat.token, room["id"], pat_socket.link())
+    _, interpreter = await service.join(ivy.token, room["id"], ivy_socket.link())
+    await service.act(live, owner, Command(Action.HIDE, interpreter))
+    assert pat_socket.of("participant-left")[-1] == {
+        "type": "participant-left",
+        "participant_id": interpreter,
+        "reason": "hidden",
+    }
+    for socket in (owner_socket, ivy_socket):
+        assert socket.of("participant-hidden")[-1] == {
+            "type": "participant-hidden",
+            "participant_id": interpreter,
+            "hidden": True,
+        }
+    assert service.online(room["id"]) == 2
+
+    # a late arrival does not see them; the moderator does, marked hidden
+    late_socket = Socket()
+    await grant(client, admin, room, rita, "participant")
+    _, late = await service.join(rita.token, room["id"], late_socket.link())
+    assert interpreter not in {q["id"] for q in late_socket.of("joined")[0]["participants"]}
+    assert not any(f["participant"]["id"] == interpreter for f in late_socket.of("participant-joined"))
+    # REST: listed for Administrate rooms and the meeting's moderators, not for a participant
+    seen_by_admin = (await client.get(f"{V1}/meetings/{live.id}", headers=admin.headers)).json()
+    assert {q["id"]: q["hidden"] for q in seen_by_admin["participants"]}[interpreter] is True
+    seen_by_pat = await client.get(f"{V1}/meetings/{live.id}", headers=pat.headers)
+    assert interpreter not in {q["id"] for q in seen_by_pat.json()["participants"]}
+
+    # listed again: the others hear of them; leaving is then announced to everyone
+    await service.act(live, owner, Command(Action.UNHIDE, interpreter))
+    assert pat_socket.of("participant-joined")[-1]["participant"]["id"] == interpreter
+    await service.leave(live, interpreter)
+    assert late_socket.of("participant-left")[-1]["participant_id"] == interpreter
+    assert p is not None and late is not None

@@ -251,3 +251,28 @@ def test_authority_follows_rights_over_random_arrivals_and_departures(data):
             assert organizer is None
         if state.moderated() and not features.waiting_room:
             assert not state.waiting(), "nobody waits for a moderator who is there"
+
+
+# --- hidden participants -------------------------------------------------------------------------
+
+
+def test_hidden_people_are_listed_to_moderators_and_themselves_only():
+    from control.domain.meeting_state import listed, listed_count
+
+    state = open_meeting(RoomFeatures(), "o", "u:o", registered=True, rights=O, now=T0)
+    for pid in ("interpreter", "p"):
+        state = allowed(join(state, pid, "u:" + pid, registered=True, rights=P, now=T0 + 1)).state
+    refused(decide(state, "p", Command(Action.HIDE, "interpreter"), T0), Code.ROLE_TOO_LOW)
+    refused(decide(state, "p", Command(Action.HIDE, "p"), T0), Code.ROLE_TOO_LOW)  # participants manage nobody
+    result = allowed(decide(state, "o", Command(Action.HIDE, "interpreter"), T0))
+    from control.domain.moderation import HiddenChanged
+
+    assert HiddenChanged("interpreter", True) in result.effects
+    state = result.state
+    hidden = state.get("interpreter")
+    assert listed(hidden, state.get("o")) and listed(hidden, hidden)
+    assert not listed(hidden, state.get("p")) and not listed(hidden, None)
+    assert listed_count(state) == 2 and len(state.admitted()) == 3
+    assert allowed(decide(state, "o", Command(Action.HIDE, "o"), T0)).state.get("o").hidden  # a recorder
+    state = allowed(decide(state, "o", Command(Action.UNHIDE, "interpreter"), T0)).state
+    assert listed(state.get("interpreter"), state.get("p"))

@@ -160,7 +160,7 @@ def grid_for(action: Action, source: Source | None) -> str:
         return ROOM_GRID
     if action is Action.REVOKE_MODERATOR:
         return REVOKE_MODERATOR_GRID
-    if action in (Action.GIVE_FLOOR, Action.TAKE_FLOOR):
+    if action in (Action.GIVE_FLOOR, Action.TAKE_FLOOR, Action.HIDE, Action.UNHIDE):
         return FLOOR_GRID
     if action is Action.HAND_OVER:
         return HAND_OVER_GRID
