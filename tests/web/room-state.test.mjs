@@ -49,6 +49,17 @@ function deepFreeze(value) {
 
 // -- each frame type ---------------------------------------------------------------------------------
 
+test("joined says why one waits; admitted clears it", () => {
+  const me = person("p1", { waiting: true });
+  let state = reduce(initialState(), joined({ you: me, participants: [], waiting_for: "moderator" }));
+  assert.equal(state.waitingFor, "moderator");
+  state = checkedReduce(state, { type: "admitted", participants: [{ ...me, waiting: false }], presenter_mode: false,
+    chat_enabled: true });
+  assert.equal(state.waitingFor, null);
+  assert.equal(reduce(initialState(), joined()).waitingFor, null);
+});
+
+
 test("initial state: nobody, chat on, names hidden", () => {
   const state = initialState();
   assert.equal(selfOf(state), null);

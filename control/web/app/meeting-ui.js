@@ -351,6 +351,9 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
   function renderAll() {
     const self = meeting.self;
     waitingNotice.hidden = !(self && self.waiting);
+    waitingNotice.textContent = meeting.waitingFor === "moderator"
+      ? "You are waiting for a moderator: you will be let in when one arrives."
+      : "You are in the waiting room. A moderator will let you in shortly.";
     renderButtons();
     renderPeople();
     renderModeration();

@@ -62,6 +62,8 @@ export class Meeting extends EventTarget {
   get presenterMode() { return this.room.presenterMode; }
   get chatEnabled() { return this.room.chatEnabled; }
   get features() { return this.room.features; }
+  /** Why this participant waits: "moderator" (nobody who moderates is there yet), "admission", or null. */
+  get waitingFor() { return this.room.waitingFor; }
   /** whether the server shows this participant others' names ("Show all usernames"); without it,
    * participant objects carry `name: null` and a `label` such as "Participant 3" */
   get namesVisible() { return this.room.namesVisible; }

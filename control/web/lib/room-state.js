@@ -11,7 +11,9 @@ export const CAPABILITY = { microphone: "microphone", camera: "camera", screen: 
  * oneself, in order of arrival; `self`: one's own object, also while waiting (then not in
  * `participants`); `waiting`: the waiting room (sent to moderators only); `namesVisible`: whether the
  * server shows this participant others' names ("Show all usernames"), else they come as `name: null`
- * with a `label` such as "Participant 3"; `disconnect`: the `disconnected` frame, once received. */
+ * with a `label` such as "Participant 3"; `waitingFor`: why one waits, from `joined` ("moderator": nobody
+ * who moderates is there yet; "admission"), null once admitted; `disconnect`: the `disconnected` frame,
+ * once received. */
 export function initialState() {
   return {
     meetingId: null,
@@ -23,6 +25,7 @@ export function initialState() {
     chatEnabled: true,
     features: {},
     namesVisible: false,
+    waitingFor: null,
     disconnect: null,
   };
 }
@@ -33,9 +36,10 @@ export function reduce(state, frame) {
   switch (frame.type) {
     case "joined":
       return withRoom({ ...state, meetingId: frame.meeting_id, participantId: frame.participant_id, self: frame.you,
-        namesVisible: Boolean(frame.names_visible), waiting: frame.waiting || [], features: frame.features || {} }, frame);
+        namesVisible: Boolean(frame.names_visible), waiting: frame.waiting || [], features: frame.features || {},
+        waitingFor: frame.waiting_for || null }, frame);
     case "admitted":
-      return withRoom({ ...state, self: state.self && { ...state.self, waiting: false } }, frame);
+      return withRoom({ ...state, self: state.self && { ...state.self, waiting: false }, waitingFor: null }, frame);
     case "sent-back":
       return { ...state, self: state.self && { ...state.self, waiting: true, floor: false }, participants: new Map() };
     case "participant-joined":
