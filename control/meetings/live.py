@@ -36,7 +36,8 @@ class Identity:
     company_id: str
     user_id: str | None = None
     room_role: Role | None = None
-    """A registered user's default role in the room."""
+    """A registered user's rights in the room: their access right's role, or organizer for holders of
+    Administrate rooms (control.domain.rooms.rights_in_room); None for guests."""
     rights: frozenset[Capability] | None = None
     """A guest's invitation rights."""
     guest_session: str | None = None
