@@ -136,3 +136,23 @@ async def test_instance_settings_are_created_once(session):
     second = await get_or_create(session, "k", lambda: "two")
     await session.commit()
     assert first == second == "one"
+
+
+async def test_deleting_a_company_takes_everything_it_owns_and_nothing_else(session):
+    """The operator's delete (control.services.operator) relies on the database's cascades, departments
+    nested and rooms inside them included, on both backends."""
+    gone, kept = await company(session, "gone"), await company(session, "kept")
+    for c in (gone, kept):
+        parent = await Departments(session, c.id).add(Department(name="Parent"))
+        child = await Departments(session, c.id).add(Department(name="Child", parent_id=parent.id))
+        room = await Rooms(session, c.id).add(Room(name="R", department_id=child.id, max_participants=5))
+        user = await Users(session, c.id).add(User(email=f"u@{c.slug}.example", name="U"))
+        await Rooms(session, c.id).set_access(room.id, user.id, Role.ORGANIZER)
+    await session.commit()
+    await Companies(session).delete(gone)
+    await session.commit()
+    session.expunge_all()
+    assert [c.slug for c in await Companies(session).all()] == ["kept"]
+    assert await Rooms(session, gone.id).count() == 0 and await Users(session, gone.id).count() == 0
+    assert await Rooms(session, kept.id).count() == 1 and await Users(session, kept.id).count() == 1
+    assert len(await Departments(session, kept.id).all()) == 2
