@@ -49,6 +49,14 @@ function deepFreeze(value) {
 
 // -- each frame type ---------------------------------------------------------------------------------
 
+test("participant-hidden marks a listed person hidden or listed again", () => {
+  let state = run({ type: "participant-joined", participant: person("p2") },
+    { type: "participant-hidden", participant_id: "p2", hidden: true });
+  assert.equal(state.participants.get("p2").hidden, true);
+  state = checkedReduce(state, { type: "participant-hidden", participant_id: "p2", hidden: false });
+  assert.equal(state.participants.get("p2").hidden, false);
+});
+
 test("joined says why one waits; admitted clears it", () => {
   const me = person("p1", { waiting: true });
   let state = reduce(initialState(), joined({ you: me, participants: [], waiting_for: "moderator" }));

@@ -225,6 +225,8 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
         : p.role === "moderator" && self.role === "organizer" ? ["Revoke moderator", "revoke_moderator", {}, `${who} is a participant again.`] : null,
       self.role === "organizer" && p.role === "moderator" && p.registered ? ["Hand over", "hand_over", {}, `You handed the meeting to ${who}.`] : null,
       meeting.features.waiting_room ? ["Send to waiting room", "send_back", {}, `${who} is back in the waiting room.`] : null,
+      p.hidden ? ["Show to everyone", "unhide", {}, `${who} is listed for everyone again.`]
+        : ["Hide from the list", "hide", {}, `${who} is hidden: only moderators see them listed.`],
       ["Exclude", "exclude", {}, `${who} was removed from this meeting.`],
       ["Remove for 12 hours", "remove_for_period", {}, `${who} was removed for 12 hours.`],
       ["Ban", "ban", {}, `${who} was banned.`],
@@ -251,6 +253,7 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
       fill(people, admitted.map((p) => h("li", { dataset: { participantId: p.id } },
         h("strong", {}, label(p)), " ",
         h("span", { class: "muted" }, [p.role !== "participant" ? p.role : null, p.registered ? null : "guest",
+          p.hidden ? "hidden" : null,
           p.floor ? "has the floor" : null, p.sources_on.includes("microphone") ? "microphone on" : "microphone off",
           p.sources_on.includes("camera") ? "camera on" : "camera off"].filter(Boolean).join(", ")),
         personActions(p))));

@@ -66,6 +66,8 @@ export function reduce(state, frame) {
       return update(state, frame.participant_id, (p) => field(p, "role", frame.role));
     case "floor-changed":
       return update(state, frame.participant_id, (p) => field(p, "floor", frame.floor));
+    case "participant-hidden": // to moderators and the person; the others get participant-left/-joined
+      return update(state, frame.participant_id, (p) => field(p, "hidden", frame.hidden));
     case "visit-started":
       return update(state, frame.moderator_id, (p) => field(p, "visiting", frame.participant_id));
     case "visit-ended":
