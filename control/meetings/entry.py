@@ -35,9 +35,10 @@ def rights(identity: Identity) -> Role:
     return identity.room_role if identity.registered and identity.room_role is not None else Role.PARTICIPANT
 
 
-async def check_quotas(ctx: Context, room: Room, live: LiveMeeting | None, meetings: Iterable[LiveMeeting]) -> None:
-    """Raise `company_suspended` (403) while the instance operator suspends the company, else
-    `room_full` or `company_quota_reached` (409) when one more person may not enter."""
+async def check_entry(ctx: Context, room: Room, live: LiveMeeting | None, meetings: Iterable[LiveMeeting]) -> None:
+    """Let one more person into the room's meeting (`live`, None before it opens), or raise:
+    `company_suspended` (403) while the instance operator suspends the company, `room_full` or
+    `company_quota_reached` (409) when the room or the company is at its limit."""
     company = await ctx.session.get(Company, room.company_id)
     assert company is not None
     if company.suspended_at is not None:

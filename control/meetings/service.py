@@ -199,7 +199,7 @@ class MeetingService:
             live = self.meeting_of_room(room_id)
             if live is None:
                 async with self.context() as ctx:
-                    await entry.check_quotas(ctx, room, None, self.live.values())
+                    await entry.check_entry(ctx, room, None, self.live.values())
                 live, new = await self._open(room, identity, pid)
                 effects: tuple[Any, ...] = ()
                 opened = True
@@ -210,7 +210,7 @@ class MeetingService:
                 raise refused(Refused(Code.MEETING_ENDED, "the meeting has ended"))
             if not opened:
                 async with self.context() as ctx:
-                    await entry.check_quotas(ctx, room, live, self.live.values())
+                    await entry.check_entry(ctx, room, live, self.live.values())
                 decision = moderation.join(
                     live.state,
                     pid,
