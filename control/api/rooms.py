@@ -31,8 +31,8 @@ class RoomOut(BaseModel):
     created_at: datetime
     online: int | None = Field(
         None,
-        description="how many are in its running meeting now (waiting room "
-        "excluded); null where the caller may not see its presence",
+        description="how many are in its running meeting now (waiting room and hidden "
+        "people excluded); null where the caller may not see its presence",
     )
 
 
