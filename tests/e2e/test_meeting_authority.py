@@ -115,3 +115,27 @@ async def test_the_room_quota_refuses_the_extra_entry_until_someone_leaves(podiu
     ben = await Participant.join(podium, users[1], room["id"])
     people.append(ben)
     assert not ben.joined["you"]["waiting"]
+
+
+async def test_a_hidden_interpreter_is_heard_but_not_listed(podium, api, people) -> None:
+    room = await api.create_room("Interpreted")
+    ivy_id, ivy_token = await api.create_user("ivy")
+    pat_id, pat_token = await api.create_user("pia")
+    for user_id in (ivy_id, pat_id):
+        await api.grant(room["id"], user_id)
+    admin = await Participant.join(podium, api.token, room["id"])
+    people.append(admin)
+    ivy = await Participant.join(podium, ivy_token, room["id"])
+    people.append(ivy)
+    await admin.moderate("hide", target=ivy.id)
+    assert (await ivy.wait_event("participant-hidden"))["hidden"] is True
+    pat = await Participant.join(podium, pat_token, room["id"])
+    people.append(pat)
+    assert ivy.id not in {p["id"] for p in pat.joined["participants"]}
+    meeting = await api.call("GET", f"/meetings/{pat.joined['meeting_id']}")
+    assert {p["id"]: p["hidden"] for p in meeting["participants"]}[ivy.id] is True  # the administrator sees
+    rooms = await api.call("GET", "/rooms?limit=100", token=pat_token)
+    assert next(r for r in rooms["items"] if r["id"] == room["id"])["online"] == 2  # Ivy is not counted
+
+    await ivy.publish(microphone=ToneAudioTrack(520))
+    assert await pat.frames_grow(ivy.id, "microphone"), "the engine forwards a hidden interpreter's voice"
