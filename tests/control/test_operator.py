@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 
 from control.app import create_app
 from control.errors import Forbidden, Unauthenticated
+from control.meetings.errors import MeetingError
 from control.meetings.service import MeetingService
 from control.settings import Limits, Settings
 
@@ -114,6 +115,11 @@ async def test_suspension_refuses_sign_in_tokens_and_meetings_and_ends_them(app,
         token = (await login(client)).json()["access_token"]
         headers = {"Authorization": f"Bearer {token}"}
         room = (await client.post(f"{V1}/rooms", headers=headers, json={"name": "R"})).json()
+        issued = (
+            await client.post(f"{V1}/rooms/{room['id']}/invitations", headers=headers, json={"invitee_name": "Gus"})
+        ).json()
+        body = {"invitation": issued["invitation"], "browser": "b" * 32}
+        guest = (await client.post(f"{V1}/invitation-redemptions", json=body)).json()["guest_token"]
         socket = Socket()
         await service.join(token, room["id"], socket.link())
         assert (await client.get(f"{BASE}/{company['id']}", headers=OPERATOR)).json()["online"] == 1
@@ -127,6 +133,11 @@ async def test_suspension_refuses_sign_in_tokens_and_meetings_and_ends_them(app,
         with pytest.raises(Forbidden) as refused:  # the token is refused before the room is looked at
             await service.join(token, room["id"], Socket().link())
         assert refused.value.code == "company_suspended"
+
+        # a guest of the company is refused at the door too
+        with pytest.raises(MeetingError) as guest_refused:
+            await service.join(guest, room["id"], Socket().link())
+        assert guest_refused.value.code == "company_suspended"
 
         resumed = await client.patch(f"{BASE}/{company['id']}", headers=OPERATOR, json={"suspended": False})
         assert resumed.json()["suspended"] is False
