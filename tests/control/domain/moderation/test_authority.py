@@ -22,7 +22,7 @@ from control.domain.moderation import (
 )
 from control.domain.permissions import Permission
 from control.domain.roles import Role
-from control.domain.rooms import rights_in_room
+from control.domain.rooms import has_access, rights_in_room
 
 # (company permissions, access right in the room) for each kind of person in the grid
 KINDS: dict[str, tuple[frozenset[Permission], Role | None]] = {
@@ -45,6 +45,9 @@ def test_rights_come_from_access_and_administrate_rooms():
         "administrate rooms": O,
         "administrate rooms + participant": O,  # Manage company settings includes Administrate rooms
     }
+    for kind, (permissions, access) in KINDS.items():
+        # no right: no entry at all (the service answers no_access before any role is decided)
+        assert has_access(permissions, access) is (RIGHTS[kind] is not None), kind
 
 
 def expected_role(rights: Role, first: Role | None) -> Role:
