@@ -9,7 +9,6 @@ stranded, and moves when one connects. Its clients get `reconnect` when it has m
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -88,9 +87,12 @@ class Failover:
             for pid in list(live.links):
                 live.send(pid, frame)
             log.warning("meeting %s moved from worker %s to %s", live.id, lost, worker_id)
-            with contextlib.suppress(Exception):
+            try:
                 async with service.context() as ctx:
                     meeting = await MeetingStore(ctx.session).meeting(live.id)
                     if meeting is not None:
                         meeting.worker_id = worker_id
                     await ctx.session.commit()
+                await service.commits.save(live)
+            except Exception:  # the move stands: the next change writes the documents again
+                log.exception("meeting %s: its move to worker %s was not recorded", live.id, worker_id)

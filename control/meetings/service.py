@@ -230,7 +230,7 @@ class MeetingService:
                 link.send(frames.joined(live, me).wire())
 
             try:
-                await self.commits.commit(live, new, effects, actor=pid, accepted=arrived)
+                await self.commits.commit(live, new, effects, actor=pid, accepted=arrived, arrival=(pid, identity))
             except MeetingError:
                 if opened:
                     self._forget(live)
