@@ -9,10 +9,11 @@ import os
 import re
 import secrets
 import signal
+import socket
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
@@ -364,6 +365,18 @@ class _Server(uvicorn.Server):
     """Uvicorn re-raises SIGTERM/SIGINT once it has shut down, which would end the process before the
     engine worker is stopped: take the signal as a request to stop, and exit normally."""
 
+    def __init__(self, config: uvicorn.Config, app: Any) -> None:
+        super().__init__(config)
+        self.app = app
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # uvicorn closes every WebSocket (1012) before the application's lifespan ends: the meetings
+        # must know first that a closed socket is a restart, not a participant leaving
+        meetings = getattr(self.app.state, "meetings", None)
+        if meetings is not None:
+            meetings.stopping()
+        await super().shutdown(sockets)
+
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         with super().capture_signals():
@@ -398,7 +411,7 @@ async def _serve(args: argparse.Namespace, limits: "Limits") -> None:
         lifespan="on",
         ws_max_size=MAX_FRAME_BYTES,  # every WebSocket's: the engine channel's frames (signaling's are smaller)
     )
-    server = _Server(config)
+    server = _Server(config, app)
 
     def worker_exited(restarting: bool) -> None:
         """The local worker died: its meetings move now (to another worker, or to this one once

@@ -113,7 +113,8 @@ def live_meeting(meeting_id: str, document: dict[str, Any], peers: Mapping[str, 
         [(str(h), int(port)) for h, port in m["candidates"]],
     )
     restored: dict[str, Peer] = {}
-    for pid, data in peers.items():
+    order = {p.id: n for n, p in enumerate(state.participants)}
+    for pid, data in sorted(peers.items(), key=lambda item: (order.get(item[0], len(order)), item[0])):
         peer = codec.decode(data)
         if not isinstance(peer, Peer) or peer.pid != pid:
             raise codec.CodecError(f"peer document of {pid} is not its Peer")
