@@ -48,6 +48,29 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _bootstrap(cli: list[str], data_dir: Path, database: tuple[str, ...]) -> None:
+    subprocess.run(
+        [
+            *cli,
+            "bootstrap",
+            "--data-dir",
+            str(data_dir),
+            *database,
+            "--company",
+            "Podium E2E",
+            "--slug",
+            COMPANY,
+            "--email",
+            ADMIN_EMAIL,
+            "--password",
+            ADMIN_PASSWORD,
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+
+
 @dataclass
 class PodiumServer:
     """`podium serve` with its local engine worker, on loopback, with a private data directory."""
@@ -125,32 +148,23 @@ class PodiumServer:
         engine_grace: float | None = None,
         rate_limits: str = NO_RATE_LIMITS,
         options: tuple[str, ...] = (),
+        database_url: str | None = None,
+        bootstrap: bool = True,
+        port: int | None = None,
+        workers: int = 1,
     ) -> PodiumServer:
         """`engine_secret`: a known engine channel secret (for `start_worker`); `engine_grace`: seconds
         before a worker that went away is lost (PODIUM_ENGINE_GRACE); `rate_limits`: PODIUM_RATE_LIMITS
-        (default: no per-address limits); `options`: more options of `podium serve`."""
+        (default: no per-address limits); `options`: more options of `podium serve`; `database_url`: a
+        database instead of the data directory's SQLite file; `bootstrap`: create the company first
+        (not when starting again on the same data); `port`: the HTTP port (default: a free one);
+        `workers`: how many engine workers must be connected before it counts as started."""
         data_dir.mkdir(parents=True, exist_ok=True)
         cli = [sys.executable, "-m", "podium.cli"]
-        subprocess.run(
-            [
-                *cli,
-                "bootstrap",
-                "--data-dir",
-                str(data_dir),
-                "--company",
-                "Podium E2E",
-                "--slug",
-                COMPANY,
-                "--email",
-                ADMIN_EMAIL,
-                "--password",
-                ADMIN_PASSWORD,
-            ],
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
-        port = free_port()
+        database = ("--database-url", database_url) if database_url else ()
+        if bootstrap:
+            _bootstrap(cli, data_dir, database)
+        port = port or free_port()
         log = data_dir / "serve.log"
         env = dict(os.environ)
         if engine_secret is not None:
@@ -160,7 +174,18 @@ class PodiumServer:
         env["PODIUM_RATE_LIMITS"] = rate_limits
         with log.open("wb") as out:  # the child holds its own copy of the descriptor
             process = subprocess.Popen(
-                [*cli, "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir), *options],
+                [
+                    *cli,
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--data-dir",
+                    str(data_dir),
+                    *database,
+                    *options,
+                ],
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -173,7 +198,9 @@ class PodiumServer:
                 raise RuntimeError(f"podium serve exited: {log.read_text()[-3000:]}")
             with contextlib.suppress(httpx.HTTPError):
                 metrics = httpx.get(f"{server.url}/metrics", headers=server.metrics_headers, timeout=1).text
-                if 'podium_engine_workers{state="connected"} 1' in metrics:
+                if f'podium_engine_workers{{state="connected"}} {workers}' in metrics or (
+                    workers == 0 and "podium_engine_workers" in metrics
+                ):
                     return server
             time.sleep(0.2)
         server.stop()
