@@ -82,6 +82,10 @@ class LiveMeeting:
         if identity.guest_session:
             self.guest_sessions[pid] = identity.guest_session
 
+    def reattach(self, pid: str, link: Link) -> None:
+        """Connect a resumed participant's new socket (name, number and view stay theirs)."""
+        self.links[pid] = link
+
     def viewer(self, pid: str) -> Viewer:
         return self.viewers.get(pid, NOBODY)
 
