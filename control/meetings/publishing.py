@@ -82,7 +82,12 @@ class Publishing:
                     continue
                 new_state, effects = decision.state, effects + decision.effects
             await self.commits.commit(live, new_state, effects, actor=pid, records=records, ops=ops)
-            live.republish.pop(pid, None)
+            # a client publishes its sources again one `publish` at a time: the others stay kept
+            remaining = kept - {publication.source for publication in created}
+            if remaining:
+                live.republish[pid] = remaining
+            else:
+                live.republish.pop(pid, None)
             for publication in created:
                 live.broadcast(
                     frames.Track(
