@@ -7,11 +7,11 @@ participant; a removed person cannot resume; a ghost leaves when the resume grac
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 
 import pytest
-from harness import loopback_only
 from media import NumberedVideoTrack, ToneAudioTrack
-from meeting_fixtures import people  # noqa: F401
+from meeting_fixtures import api, people, serve  # noqa: F401
 from podium_client import Api, Participant, PodiumServer, SignalingError
 
 pytestmark = pytest.mark.timeout(90)
@@ -21,20 +21,8 @@ GRACE = 4.0
 
 
 @pytest.fixture(scope="module")
-def podium(tmp_path_factory: pytest.TempPathFactory):
-    server = PodiumServer.start(tmp_path_factory.mktemp("podium"), options=("--resume-grace", str(GRACE)))
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-async def api(podium: PodiumServer, monkeypatch: pytest.MonkeyPatch) -> Api:
-    loopback_only(monkeypatch)
-    client = Api(podium.url)
-    await client.login_admin()
-    return client
+def podium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PodiumServer]:
+    yield from serve(tmp_path_factory, "--resume-grace", str(GRACE))
 
 
 class Call:
