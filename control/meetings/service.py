@@ -85,6 +85,7 @@ class MeetingService:
         leave; None: `Settings.resume_grace`, read from the context when first needed."""
         self._graces: dict[tuple[str, str], asyncio.Task[None]] = {}
         """(meeting id, participant id) → the departure that ends their resume grace."""
+        self._closing = False
         self._token_key: str | None = None
         """The control plane's token key (signs resume tokens), cached from the first context."""
         self.live: dict[str, LiveMeeting] = {}
@@ -110,6 +111,7 @@ class MeetingService:
         await self.observers.observed()
 
     async def close(self) -> None:
+        self._closing = True  # the sockets closed from here on start no resume grace
         shutting_down = frames.Disconnected(reason="shutting_down").wire()
         for live in list(self.live.values()):
             for link in list(live.links.values()):
@@ -448,7 +450,7 @@ class MeetingService:
         their media flowing, for the resume grace: a join with their resume token attaches a new
         socket to them; if none comes in time they leave (reason `left`). While the engine does not
         apply the departure they stay in the meeting's state, and it is tried again."""
-        if link is not None and live.links.get(pid) is not link:
+        if self._closing or (link is not None and live.links.get(pid) is not link):
             return
         live.links.pop(pid, None)
         if live.state.get(pid) is None:
