@@ -317,6 +317,9 @@ class Session:
         if live is None or pid is None:
             self.error("not_joined", "send join first", frame.ref)
             return True
+        if live.links.get(pid) is not self.link:  # resumed on another socket, or gone
+            self.error("not_joined", "this socket no longer speaks for its participant", frame.ref)
+            return False
         if isinstance(frame, Publish):
             reply = await service.publish(live, pid, frame.sdp, dict(frame.sources), frozenset(frame.muted))
             self.send(reply.model_copy(update={"ref": frame.ref}).wire())

@@ -85,6 +85,9 @@ class MeetingService:
         leave; None: `Settings.resume_grace`, read from the context when first needed."""
         self._graces: dict[tuple[str, str], asyncio.Task[None]] = {}
         """(meeting id, participant id) → the departure that ends their resume grace."""
+        self._media_at_drop: dict[tuple[str, str], Media] = {}
+        """(meeting id, participant id) → the meeting's media when their socket dropped: if the meeting
+        moved to another worker since, they missed its `reconnect`, and their media cannot be kept."""
         self._closing = False
         self._token_key: str | None = None
         """The control plane's token key (signs resume tokens), cached from the first context."""
@@ -370,8 +373,8 @@ class MeetingService:
     def _media_on_resume(self, live: LiveMeeting, pid: str, keep_media: bool) -> frames.MediaOnResume:
         if live.stranded:
             return "wait"
-        if not keep_media:
-            return "renew"
+        if not keep_media or self._media_at_drop.get((live.id, pid), live.media) is not live.media:
+            return "renew"  # no peer connections, or they name a worker the meeting moved away from
         try:
             self.registry.worker(live.media.worker_id)
         except EngineChannelError:
@@ -456,12 +459,14 @@ class MeetingService:
         if live.state.get(pid) is None:
             return
         self._cancel_grace(live, pid)
+        self._media_at_drop[(live.id, pid)] = live.media
         task = asyncio.ensure_future(self._leave_after_grace(live, pid))
         self._graces[(live.id, pid)] = task
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     def _cancel_grace(self, live: LiveMeeting, pid: str) -> None:
+        self._media_at_drop.pop((live.id, pid), None)
         task = self._graces.pop((live.id, pid), None)
         if task is not None and task is not asyncio.current_task():
             task.cancel()

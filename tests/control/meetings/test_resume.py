@@ -181,3 +181,14 @@ async def wait_for(check: Any, timeout: float = 3.0) -> Any:
         while not (value := check()):
             await asyncio.sleep(0.01)
     return value
+
+
+async def test_media_is_not_kept_when_the_meeting_moved_while_the_socket_was_gone(meetings) -> None:
+    """A participant without a socket missed the move's `reconnect`: their peer connections name the
+    lost worker, so a resume renews them even when they say they are connected."""
+    scene = await call(meetings)
+    service, live = scene.service, scene.live
+    await service.disconnected(live, scene.a)
+    live.media = service.media(live.id, "w2")  # what a move does (control.meetings.failover)
+    socket, pid = await scene.resume(keep_media=True)
+    assert pid == scene.a and socket.frames[0]["media"] == "renew"
