@@ -340,11 +340,12 @@ class MeetingService:
             ops: list[Any] = []
             records = None
             republish = live.republish.get(pid)
+            peer = live.media.peers.get(pid)
+            closed = sorted(peer.publications.values(), key=lambda p: p.source) if peer and media == "renew" else []
             if media == "renew":
                 ops, records = live.media.renew(live.media.records, pid)
-                peer = live.media.peers.get(pid)
-                if peer is not None and peer.publications:  # published again, with the switches they had
-                    live.republish[pid] = set(peer.publications) | (republish or set())
+                if closed:  # published again, with the switches they had
+                    live.republish[pid] = {p.source for p in closed} | (republish or set())
             old = live.links.get(pid)
 
             def arrived() -> None:
@@ -362,6 +363,16 @@ class MeetingService:
                     live.republish[pid] = republish
                 raise
             self._cancel_grace(live, pid)
+            for publication in closed:
+                live.broadcast(
+                    frames.Track(
+                        type="track-unpublished",
+                        participant_id=pid,
+                        source=str(publication.source),
+                        kind=publication.kind,
+                    ).wire(),
+                    exclude=pid,
+                )
             if old is not None and old is not link:
                 old.send(frames.Disconnected(reason="replaced").wire())
                 self.spawn(old.close(CLOSE_REPLACED, "replaced"))
@@ -478,16 +489,21 @@ class MeetingService:
         return self.resume_grace
 
     async def _leave_after_grace(self, live: LiveMeeting, pid: str) -> None:
-        await asyncio.sleep(await self._grace())
-        if self._graces.get((live.id, pid)) is asyncio.current_task():
-            del self._graces[(live.id, pid)]
-        if self.live.get(live.id) is not live:
-            return
+        key = (live.id, pid)
         try:
-            await self.leave(live, pid, unless_resumed=True)
-        except MeetingError as error:
-            log.warning("meeting %s: %s could not leave yet (%s); trying again", live.id, pid, error.code)
-            await self._leave_later(live, pid)
+            await asyncio.sleep(await self._grace())
+            if self._graces.get(key) is asyncio.current_task():
+                del self._graces[key]
+            if self.live.get(live.id) is not live:
+                return
+            try:
+                await self.leave(live, pid, unless_resumed=True)
+            except MeetingError as error:
+                log.warning("meeting %s: %s could not leave yet (%s); trying again", live.id, pid, error.code)
+                await self._leave_later(live, pid)
+        finally:
+            if self.live.get(live.id) is not live or live.state.get(pid) is None:
+                self._media_at_drop.pop(key, None)
 
     async def _leave_later(self, live: LiveMeeting, pid: str) -> None:
         for delay in LEAVE_RETRIES:

@@ -117,6 +117,12 @@ async def test_resume_without_media_renews_the_transports(meetings) -> None:
     assert [op.id for op in done if isinstance(op, ops.CreateWebRtcTransport)] == [f"{pid}.sub"]
     assert socket.of("subscribe-offer")[0]["version"] == 1
     assert [c["active"] for c in scene.o_socket.of("subscribe-offer")[o_offers]["consumers"]] == [False]
+    assert scene.o_socket.of("track-unpublished")[-1] == {
+        "type": "track-unpublished",
+        "participant_id": pid,
+        "source": "microphone",
+        "kind": "audio",
+    }
     # publishing again: the revoked microphone comes back gated, and O gets it again (paused)
     await service.publish(live, pid, audio_offer(3333), {"0": MIC}, frozenset())
     publication = live.media.peers[pid].publications[MIC]
