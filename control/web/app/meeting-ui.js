@@ -418,7 +418,9 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
     reconnecting.hidden = true;
     if (!entered) return; // a refused join rejects join() instead
     const d = detail.disconnect;
-    let message = d ? DISCONNECT[d.reason] || `Disconnected (${d.reason}).` : `The connection to the meeting closed (${detail.code}).`;
+    let message = d ? DISCONNECT[d.reason] || `Disconnected (${d.reason}).`
+      : detail.reason === "gave_up" ? "The connection to the meeting was lost and could not be resumed."
+        : `The connection to the meeting closed (${detail.code}).`;
     if (d && d.reason === "removed" && d.until) message += ` until ${new Date(d.until).toLocaleString()}.`;
     else if (d && d.reason === "removed") message += ".";
     for (const audio of sounds.querySelectorAll("audio")) audio.srcObject = null;

@@ -2,7 +2,9 @@
 
 import pytest
 
-from control.signaling import FrameError, Join, Moderate, Publish, parse
+from control.errors import Unauthenticated
+from control.meetings.errors import MeetingError, engine_unavailable
+from control.signaling import CLOSE_TRY_AGAIN, FrameError, Join, Moderate, Publish, _join_refusal_code, parse
 
 
 @pytest.mark.parametrize(
@@ -47,3 +49,9 @@ def test_join_may_resume() -> None:
     assert isinstance(join, Join) and join.resume == "x.y.z" and join.keep_media is True
     plain = parse('{"type": "join", "token": "t", "room_id": "r"}')
     assert plain.resume is None and plain.keep_media is False
+
+
+def test_a_join_the_engine_could_not_carry_out_may_be_tried_again() -> None:
+    assert _join_refusal_code(engine_unavailable("no worker")) == CLOSE_TRY_AGAIN == 1013
+    assert _join_refusal_code(Unauthenticated("expired", code="invalid_token")) == 4001
+    assert _join_refusal_code(MeetingError("banned", code="banned")) == 4003
