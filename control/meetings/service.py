@@ -349,7 +349,7 @@ class MeetingService:
             old = live.links.get(pid)
 
             def arrived() -> None:
-                live.reattach(pid, link)
+                live.reattach(pid, link, identity)
                 link.send(
                     frames.joined(live, me, self._resume_token(live, pid, me.person), resumed=True, media=media).wire()
                 )

@@ -7,6 +7,7 @@ participant; a removed person cannot resume; a ghost leaves when the resume grac
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Iterator
 
 import pytest
@@ -155,3 +156,29 @@ async def test_the_grace_runs_out_and_the_ghost_leaves(call: Call) -> None:
     # nothing to resume now: the token names nobody, and she comes back as a new participant
     again = await ann.resume(call.ann_token, call.room["id"], keep_media=True)
     assert again["participant_id"] != left["participant_id"] and again["resumed"] is False
+
+
+async def test_a_guest_resumes_with_a_new_guest_token_of_the_same_invitation(podium, api, people) -> None:
+    """A guest's reloaded page redeems its link again (a new guest token, the same invitee) and
+    resumes as the same participant."""
+    room = await api.create_room("Guest resume")
+    organizer = await Participant.join(podium, api.token, room["id"])
+    people.append(organizer)
+    invitation = await api.invite_guest(room["id"], "Gil")
+    browser = secrets.token_hex(16)
+    guest = await Participant.join(
+        podium, (await api.redeem(invitation["invitation"], browser))["guest_token"], room["id"]
+    )
+    people.append(guest)
+    await guest.publish(camera=NumberedVideoTrack())
+    assert await organizer.frames_grow(guest.id, "camera")
+    await guest.drop()
+    again_token = (await api.redeem(invitation["invitation"], browser))["guest_token"]
+    again = await Participant.join(
+        podium, again_token, room["id"], resume=guest.joined["resume_token"], keep_media=False
+    )
+    people.append(again)
+    assert (again.id, again.joined["media"]) == (guest.id, "renew")
+    await again.publish(camera=NumberedVideoTrack())
+    assert await organizer.frames_grow(guest.id, "camera", timeout=15)
+    assert not any(f["type"] == "participant-left" for f in organizer.events)
