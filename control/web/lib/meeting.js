@@ -192,14 +192,15 @@ export class Meeting extends EventTarget {
       this._follow(action, action && action.type === "end" ? 1006 : undefined, code);
       return;
     }
-    this._resuming = false;
-    this.reconnect.resumed();
-    this.connection = "connected";
     signaling.startPing();
   }
 
-  /** The `joined` of a resume: keep the peer connections, or make new ones and publish again. */
+  /** The `joined` of a resume: connected again; keep the peer connections, or make new ones and publish
+   * again. Run as the frame arrives, before any frame after it (a subscribe offer for new connections). */
   _resumed(joined) {
+    this._resuming = false;
+    this.reconnect.resumed();
+    this.connection = "connected";
     this._remember(joined);
     if (!joined.resumed || joined.media === "renew") {
       this.media.reconnect().catch((error) => this._emit("error", new MeetingError("reconnect", String(error.message || error))));
