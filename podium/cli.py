@@ -32,6 +32,7 @@ RESTART_STABLE = 10.0
 """Seconds a worker must run for its next exit to be restarted at once again (the backoff resets)."""
 ENGINE_SECRET_ENV = "PODIUM_ENGINE_SECRET"
 ENGINE_GRACE_ENV = "PODIUM_ENGINE_GRACE"
+RESUME_GRACE_ENV = "PODIUM_RESUME_GRACE"
 METRICS_TOKEN_ENV = "PODIUM_METRICS_TOKEN"
 METRICS_TOKEN_FILE = "metrics-token"
 METRICS_ADDRESS_ENV = "PODIUM_METRICS_ADDRESS"
@@ -154,6 +155,13 @@ def _parser() -> argparse.ArgumentParser:
         default=float(os.environ.get(ENGINE_GRACE_ENV, 15.0)),
         help="seconds an engine worker may stay away before its meetings move to another worker "
         f"(or {ENGINE_GRACE_ENV}; default 15)",
+    )
+    serve.add_argument(
+        "--resume-grace",
+        type=float,
+        default=float(os.environ.get(RESUME_GRACE_ENV, 20.0)),
+        help="seconds a participant whose connection dropped stays in the meeting, resumable, before "
+        f"they leave (or {RESUME_GRACE_ENV}; default 20)",
     )
     serve.add_argument(
         "--metrics-token",
@@ -398,6 +406,7 @@ async def _serve(args: argparse.Namespace, limits: "Limits") -> None:
         database_url=args.database_url,
         engine_secret=engine_secret,
         engine_grace=args.engine_grace,
+        resume_grace=args.resume_grace,
         metrics_token=args.metrics_token or metrics_token_file(args.data_dir),
         metrics_address=args.metrics_address,
         limits=limits,

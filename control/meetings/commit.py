@@ -134,14 +134,15 @@ class Commits:
     def _offers(
         self, live: LiveMeeting, records: MediaRecords, open_: bool
     ) -> tuple[MediaRecords, list[tuple[str, tuple[int, str]]]]:
-        """The subscribe offers the change calls for, and the records that remember them."""
+        """The subscribe offers the change calls for, and the records that remember them. A
+        participant with no socket now (in their resume grace, or arriving: `accepted` attaches them)
+        gets theirs when a socket is attached: it is the pending offer then."""
         offers = []
         if open_:
             for pid in list(records.peers):
-                if pid in live.links:
-                    records, offer = live.media.subscribe_offer(records, pid)
-                    if offer is not None:
-                        offers.append((pid, offer))
+                records, offer = live.media.subscribe_offer(records, pid)
+                if offer is not None:
+                    offers.append((pid, offer))
         return records, offers
 
     async def apply(self, live: LiveMeeting, ops: list[Op], started: float | None) -> int | None:
@@ -408,6 +409,15 @@ class Commits:
             self._spawn(link.close(1000, str(effect.reason)))
         if was is not None:
             self.observers.participant_left(live.info(), effect.participant, was.person, str(effect.reason))
+
+    def offer(self, live: LiveMeeting, pid: str) -> None:
+        """Send the participant a new subscribe offer if their consumers changed (outside a commit:
+        a resumed socket; the next commit writes the records it leaves)."""
+        if pid not in live.links:
+            return
+        live.media.records, offer = live.media.subscribe_offer(live.media.records, pid)
+        if offer is not None:
+            live.send(pid, frames.subscribe_offer(*offer).wire())
 
     def waiting_update(self, live: LiveMeeting) -> None:
         """Moderators get the waiting room whenever it (or who moderates) changed."""

@@ -94,6 +94,13 @@ class LiveMeeting:
         if identity.guest_session:
             self.guest_sessions[pid] = identity.guest_session
 
+    def reattach(self, pid: str, link: Link, identity: Identity) -> None:
+        """Connect a resumed participant's new socket (name, number and view stay theirs; a guest may
+        come with a new guest session of the same invitation)."""
+        self.links[pid] = link
+        if identity.guest_session:
+            self.guest_sessions[pid] = identity.guest_session
+
     def viewer(self, pid: str) -> Viewer:
         return self.viewers.get(pid, NOBODY)
 

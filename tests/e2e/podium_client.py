@@ -412,17 +412,61 @@ class Participant:
         return participant
 
     @classmethod
-    async def join(cls, server: PodiumServer, token: str, room_id: str, timeout: float = 15) -> Participant:
+    async def join(
+        cls,
+        server: PodiumServer,
+        token: str,
+        room_id: str,
+        timeout: float = 15,
+        *,
+        resume: str | None = None,
+        keep_media: bool = False,
+    ) -> Participant:
+        """`resume`: the resume token of an earlier `joined` (a reloaded page: new peer connections)."""
         participant = await cls.connect(server)
+        frame: dict[str, Any] = {"type": "join", "token": token, "room_id": room_id}
+        if resume is not None:
+            frame.update(resume=resume, keep_media=keep_media)
         try:
-            participant.joined = await participant.request(
-                {"type": "join", "token": token, "room_id": room_id}, timeout=timeout
-            )
+            participant.joined = await participant.request(frame, timeout=timeout)
         except BaseException:
             await participant.close()
             raise
         participant.id = participant.joined["participant_id"]
         return participant
+
+    async def cut_signaling(self) -> None:
+        """Lose the signaling connection only (no close frame, no `leave`): the peer connections stay,
+        as in a network blip that TCP did not survive."""
+        transport = getattr(self.ws, "transport", None)
+        assert transport is not None
+        transport.abort()
+        await asyncio.wait_for(asyncio.shield(self.closed), 5)
+
+    async def resume(self, token: str, room_id: str, *, keep_media: bool = True, timeout: float = 15) -> dict[str, Any]:
+        """Join again on a new socket with the resume token of the last `joined` (docs/signaling.md,
+        "Resuming"), then follow its `media`: keep both peer connections, or make new ones and
+        publish again (`renew`, or a new participant when the token named nobody any more)."""
+        self.ws = await websockets.connect(self.server.ws_url, max_size=2**22, open_timeout=10)
+        self.closed = asyncio.get_running_loop().create_future()
+        self._tasks.append(asyncio.ensure_future(self._reader()))
+        reply = await self.request(
+            {
+                "type": "join",
+                "token": token,
+                "room_id": room_id,
+                "resume": self.joined["resume_token"],
+                "keep_media": keep_media,
+            },
+            timeout=timeout,
+        )
+        self.joined, self.id = reply, reply["participant_id"]
+        if not reply["resumed"] or reply.get("media") == "renew":
+            self._reconnect()
+            assert self.reconnected is not None
+            async with asyncio.timeout(timeout):
+                await self.reconnected
+        return reply
 
     async def close(self) -> None:
         with contextlib.suppress(Exception):

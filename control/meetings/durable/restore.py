@@ -34,18 +34,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("podium.meetings")
 
-RESUME_GRACE = 20.0
-"""Seconds the people of a resumed meeting have to come back before they leave."""
 END_REASON = "control_plane_restarted"
 """Of a running meeting that cannot be resumed (no document, or one this version cannot read)."""
 
 
 class Restore:
-    def __init__(self, service: MeetingService, grace: float, resume_grace: float = RESUME_GRACE) -> None:
+    def __init__(self, service: MeetingService, grace: float) -> None:
         self.service = service
         self.grace = grace
         """Seconds a restored meeting waits for its own worker before it moves to another."""
-        self.resume_grace = resume_grace
         self._timers: list[asyncio.TimerHandle] = []
 
     async def load(self) -> list[LiveMeeting]:
@@ -134,13 +131,8 @@ class Restore:
                 self._move(live)
 
     def _resumed(self, live: LiveMeeting) -> None:
-        """The meeting takes changes again; whoever has not come back yet has the resume grace."""
+        """The meeting takes changes again; whoever has not come back yet has the resume grace, as
+        if their socket had just closed (`MeetingService.disconnected`)."""
         live.ready.set()
-        self._timers.append(asyncio.get_running_loop().call_later(self.resume_grace, self._absent, live))
-
-    def _absent(self, live: LiveMeeting) -> None:
-        """The resume grace is over: who has not come back leaves, as if their socket had just closed."""
-        if self.service.live.get(live.id) is not live:
-            return
         for pid in [p.id for p in live.state.participants if p.id not in live.links]:
             self.service.spawn(self.service.disconnected(live, pid))

@@ -16,9 +16,9 @@ async function main() {
   document.title = `${room.name} · Podium`;
   say("Joining…");
   const root = document.getElementById("meeting-root");
-  const token = await podium.accessToken();
   await runMeeting(root, {
-    token, roomId, podium,
+    token: () => podium.accessToken(), // refreshed when it is about to expire: a resume much later needs a valid one
+    roomId, podium,
     onEnd(message) {
       root.hidden = true;
       document.getElementById("ended").hidden = false;

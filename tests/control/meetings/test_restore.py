@@ -53,8 +53,8 @@ async def _restarted(
 ) -> tuple[MeetingService, FakeRegistry]:
     """A second control plane on the same database, as after a restart."""
     registry = FakeRegistry()
-    service = MeetingService(world.app.state.context, registry)  # type: ignore[arg-type]
-    await service.restore(grace, resume_grace)
+    service = MeetingService(world.app.state.context, registry, resume_grace=resume_grace)  # type: ignore[arg-type]
+    await service.restore(grace)
     return service, registry
 
 
