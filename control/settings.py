@@ -63,6 +63,10 @@ class Settings:
     engine_grace: float = 15.0
     """Seconds an engine worker may stay away before it is lost and its meetings move to another
     worker (`podium serve --engine-grace`, PODIUM_ENGINE_GRACE)."""
+    resume_grace: float = 20.0
+    """Seconds a participant whose signaling socket closed without `leave` stays in the meeting,
+    resumable with their resume token, before they leave (`podium serve --resume-grace`,
+    PODIUM_RESUME_GRACE)."""
     limits: Limits = Limits()
     """Request sizes, JSON shapes, signaling frames and rate limits."""
 

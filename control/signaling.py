@@ -28,7 +28,7 @@ from control.domain.roles import Capability, Source
 from control.errors import ApiError
 from control.meetings import frames
 from control.meetings.live import Link, LiveMeeting
-from control.meetings.service import MeetingService
+from control.meetings.service import CLOSE_REPLACED, MeetingService
 from control.ratelimit import RateLimiter
 from control.settings import Limits
 
@@ -43,6 +43,10 @@ MAX_ERRORS = 20
 CLOSE_AUTH, CLOSE_REFUSED, CLOSE_JOIN_TIMEOUT, CLOSE_ERRORS = 4001, 4003, 4008, 4009
 CLOSE_RATE = 4029
 """Too many joins from this address: the error frame before the close says when to retry."""
+__all__ = ["CLOSE_REPLACED"]  # the participant resumed on another socket (control.meetings.service)
+CLOSE_TRY_AGAIN = 1013
+"""A join the engine could not carry out (`engine_unavailable`, `engine_refused`, `engine_timeout`):
+nothing changed, the client may join (or resume) again shortly."""
 
 Ref = Annotated[str, Field(max_length=64)]
 Id = Annotated[str, Field(min_length=1, max_length=64)]
@@ -57,6 +61,10 @@ class Join(_Frame):
     type: Literal["join"]
     token: Annotated[str, Field(min_length=1, max_length=4096)]
     room_id: Id
+    resume: Annotated[str, Field(min_length=1, max_length=4096)] | None = None
+    """The resume token of a previous `joined`: become that participant again."""
+    keep_media: bool = False
+    """Both of the client's peer connections are still connected (with `resume`)."""
 
 
 class Publish(_Frame):
@@ -169,6 +177,7 @@ class Session:
         self.queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self.live: LiveMeeting | None = None
         self.pid: str | None = None
+        self.link: Link | None = None
         self.closed = False
         self.errors = 0
         self.dispatching = False
@@ -209,7 +218,7 @@ class Session:
         finally:
             if self.live is not None and self.pid is not None:
                 with contextlib.suppress(Exception):
-                    await self.service.disconnected(self.live, self.pid)
+                    await self.service.disconnected(self.live, self.pid, self.link)
             self.limiter.forget("frames", self.key)
             if not self.closed:
                 await self.close(1000, "bye")
@@ -272,7 +281,7 @@ class Session:
         except ApiError as error:
             self.error(error.code, error.message, frame.ref)
             if isinstance(frame, Join):
-                await self.close(CLOSE_AUTH if error.status == 401 else CLOSE_REFUSED, error.code)
+                await self.close(_join_refusal_code(error), error.code)
                 return False
             return True
         except Exception:
@@ -299,12 +308,18 @@ class Session:
                 await self.close(CLOSE_RATE, f"too many joins; retry in {wait} s")
                 return False
             link = Link(self._send_with_ref(frame.ref), self.close)
-            self.live, self.pid = await service.join(frame.token, frame.room_id, link)
+            self.live, self.pid = await service.join(
+                frame.token, frame.room_id, link, resume=frame.resume, keep_media=frame.keep_media
+            )
+            self.link = link
             return True
         live, pid = self.live, self.pid
         if live is None or pid is None:
             self.error("not_joined", "send join first", frame.ref)
             return True
+        if live.links.get(pid) is not self.link:  # resumed on another socket, or gone
+            self.error("not_joined", "this socket no longer speaks for its participant", frame.ref)
+            return False
         if isinstance(frame, Publish):
             reply = await service.publish(live, pid, frame.sdp, dict(frame.sources), frozenset(frame.muted))
             self.send(reply.model_copy(update={"ref": frame.ref}).wire())
@@ -349,6 +364,14 @@ class Session:
             self.send(frame)
 
         return send
+
+
+def _join_refusal_code(error: ApiError) -> int:
+    if error.status == 401:
+        return CLOSE_AUTH
+    if error.code.startswith("engine_"):
+        return CLOSE_TRY_AGAIN
+    return CLOSE_REFUSED
 
 
 async def endpoint(websocket: WebSocket) -> None:

@@ -9,10 +9,11 @@ import os
 import re
 import secrets
 import signal
+import socket
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
@@ -31,6 +32,7 @@ RESTART_STABLE = 10.0
 """Seconds a worker must run for its next exit to be restarted at once again (the backoff resets)."""
 ENGINE_SECRET_ENV = "PODIUM_ENGINE_SECRET"
 ENGINE_GRACE_ENV = "PODIUM_ENGINE_GRACE"
+RESUME_GRACE_ENV = "PODIUM_RESUME_GRACE"
 METRICS_TOKEN_ENV = "PODIUM_METRICS_TOKEN"
 METRICS_TOKEN_FILE = "metrics-token"
 METRICS_ADDRESS_ENV = "PODIUM_METRICS_ADDRESS"
@@ -154,6 +156,13 @@ def _parser() -> argparse.ArgumentParser:
         default=float(os.environ.get(ENGINE_GRACE_ENV, 15.0)),
         help="seconds an engine worker may stay away before its meetings move to another worker "
         f"(or {ENGINE_GRACE_ENV}; default 15)",
+    )
+    serve.add_argument(
+        "--resume-grace",
+        type=float,
+        default=float(os.environ.get(RESUME_GRACE_ENV, 20.0)),
+        help="seconds a participant whose connection dropped stays in the meeting, resumable, before "
+        f"they leave (or {RESUME_GRACE_ENV}; default 20)",
     )
     serve.add_argument(
         "--metrics-token",
@@ -371,6 +380,18 @@ class _Server(uvicorn.Server):
     """Uvicorn re-raises SIGTERM/SIGINT once it has shut down, which would end the process before the
     engine worker is stopped: take the signal as a request to stop, and exit normally."""
 
+    def __init__(self, config: uvicorn.Config, app: Any) -> None:
+        super().__init__(config)
+        self.app = app
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # uvicorn closes every WebSocket (1012) before the application's lifespan ends: the meetings
+        # must know first that a closed socket is a restart, not a participant leaving
+        meetings = getattr(self.app.state, "meetings", None)
+        if meetings is not None:
+            meetings.stopping()
+        await super().shutdown(sockets)
+
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         with super().capture_signals():
@@ -392,6 +413,7 @@ async def _serve(args: argparse.Namespace, limits: "Limits") -> None:
         database_url=args.database_url,
         engine_secret=engine_secret,
         engine_grace=args.engine_grace,
+        resume_grace=args.resume_grace,
         metrics_token=args.metrics_token or metrics_token_file(args.data_dir),
         metrics_address=args.metrics_address,
         operator_token=args.operator_token,
@@ -406,7 +428,7 @@ async def _serve(args: argparse.Namespace, limits: "Limits") -> None:
         lifespan="on",
         ws_max_size=MAX_FRAME_BYTES,  # every WebSocket's: the engine channel's frames (signaling's are smaller)
     )
-    server = _Server(config)
+    server = _Server(config, app)
 
     def worker_exited(restarting: bool) -> None:
         """The local worker died: its meetings move now (to another worker, or to this one once

@@ -20,6 +20,11 @@ from control.meetings.live import LiveMeeting
 from control.meetings.media import Publication, Subscription
 from control.meetings.visibility import Viewer
 
+MediaOnResume = Literal["kept", "renew", "wait"]
+"""A resumed participant's media: `kept` (their transports still exist: keep both peer connections),
+`renew` (make new peer connections and publish again, as after `reconnect`), `wait` (the meeting is
+moving to another worker: a `reconnect` frame follows)."""
+
 EVERYONE = Viewer(True)
 """A viewer who sees every name (for comparisons, never sent)."""
 
@@ -98,6 +103,18 @@ class Joined(OutFrame):
     features: Features
     waiting_for: Literal["moderator", "admission"] | None = None
     """Why `you` wait: no moderator is present yet, or a moderator is to admit you; null: admitted."""
+    resume_token: str
+    """Join with it (`join.resume`) to come back as this same participant (docs/signaling.md, "Resuming")."""
+    resumed: bool
+    """Whether this join resumed a participant who was in the meeting already."""
+    media: MediaOnResume | None = None
+    """With `resumed` only: what to do with the peer connections (absent otherwise)."""
+
+    def wire(self) -> dict[str, Any]:
+        frame = super().wire()
+        if frame["media"] is None:
+            del frame["media"]
+        return frame
 
 
 class ParticipantJoined(OutFrame):
@@ -304,7 +321,9 @@ def admitted(live: LiveMeeting, me: Participant) -> Admitted:
     )
 
 
-def joined(live: LiveMeeting, me: Participant) -> Joined:
+def joined(
+    live: LiveMeeting, me: Participant, resume_token: str, *, resumed: bool = False, media: MediaOnResume | None = None
+) -> Joined:
     state = live.state
     viewer = live.viewer(me.id)
     room = admitted(live, me)
@@ -325,6 +344,9 @@ def joined(live: LiveMeeting, me: Participant) -> Joined:
             participants_may_start=state.features.participants_may_start,
         ),
         waiting_for=None if me.admitted else "moderator" if waiting_for_moderator(state, me) else "admission",
+        resume_token=resume_token,
+        resumed=resumed,
+        media=media,
     )
 
 

@@ -338,6 +338,20 @@ class Media:
         peer.sub_ops += tuple(out)
         return out, draft.records()
 
+    # -- a resumed participant whose peer connections are gone --
+
+    def renew(self, records: MediaRecords, pid: str) -> tuple[list[Op], MediaRecords]:
+        """Close the participant's transports (their producers, and the consumers of those, go with
+        them) and give them an empty peer: new ICE credentials, offers from version 1 again. Their ids
+        count on, so no producer or consumer id comes back."""
+        old = records.peers.get(pid)
+        if old is None:
+            return [], records
+        draft = _Draft(records)
+        closes = self._drop(draft, pid)
+        draft.peer(pid).counter = old.counter
+        return closes, draft.records()
+
     # -- departures --
 
     def _drop(self, draft: _Draft, pid: str) -> list[Op]:

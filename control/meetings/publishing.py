@@ -48,6 +48,7 @@ class Publishing:
             produces = [op for op in result.operations if isinstance(op, Produce)]
             connect = next((op for op in result.operations if isinstance(op, ConnectWebRtcTransport)), None)
             known = {pub.mid for pub in peer.publications.values()}
+            kept = live.republish.get(pid, set())
             new: list[tuple[Produce, Source]] = []
             for produce in produces:
                 source = sources.get(produce.mid)
@@ -57,8 +58,10 @@ class Publishing:
                     continue
                 if source in peer.publications:
                     raise MeetingError(f"{source} is already published; close-producer first", code="invalid")
+                # a source published before a move or a renewal comes back as it was, even without
+                # its permission now: its gate stays as the plan says (closed, for a revoked one)
                 checked = moderation.check_produce(state, pid, source)
-                if isinstance(checked, Refused):
+                if isinstance(checked, Refused) and source not in kept:
                     raise refused(checked)
                 if Source(source).value and produce.kind != kind(source):
                     raise MeetingError(f"{source} must be {kind(source)}, not {produce.kind}", code="invalid")
@@ -66,7 +69,6 @@ class Publishing:
             ops, records, created = live.media.publish(records, pid, connect, new)
             new_state = state
             effects: tuple[Any, ...] = ()
-            kept = live.republish.get(pid, set())
             for publication in created:
                 if publication.source in kept:
                     continue  # published again after a move: its switch is as it was
@@ -80,7 +82,12 @@ class Publishing:
                     continue
                 new_state, effects = decision.state, effects + decision.effects
             await self.commits.commit(live, new_state, effects, actor=pid, records=records, ops=ops)
-            live.republish.pop(pid, None)
+            # a client publishes its sources again one `publish` at a time: the others stay kept
+            remaining = kept - {publication.source for publication in created}
+            if remaining:
+                live.republish[pid] = remaining
+            else:
+                live.republish.pop(pid, None)
             for publication in created:
                 live.broadcast(
                     frames.Track(

@@ -37,8 +37,9 @@ from control.domain.roles import Capability, Source
 from control.domain.rooms import has_access, rights_in_room
 from control.engines import EngineChannelError, EngineRegistry
 from control.errors import Unauthenticated
-from control.meetings import entry, frames, guests, visibility
+from control.meetings import entry, frames, guests, resume, visibility
 from control.meetings.commit import Commits
+from control.meetings.durable.restore import Restore
 from control.meetings.errors import MeetingError, engine_unavailable, refused
 from control.meetings.failover import Failover
 from control.meetings.live import Identity, Link, LiveMeeting
@@ -56,10 +57,14 @@ from control.types import Principal
 
 log = logging.getLogger("podium.meetings")
 
+CLOSE_RESTARTING = 1012
+"""The close code of every participant's socket when the control plane stops: reconnect and resume."""
 RESTART_WAIT = 10.0
 """Seconds a new meeting waits for a worker while none is live but one is being restarted."""
 LEAVE_RETRIES = (1.0, 2.0, 5.0, 10.0, 30.0)
 """Seconds between tries of a departure the engine did not apply (control.meetings.commit)."""
+CLOSE_REPLACED = 4010
+"""The close code of a participant's socket whose participant resumed on another socket."""
 
 __all__ = ["Identity", "Link", "LiveMeeting", "MeetingError", "MeetingService", "refused"]
 
@@ -73,10 +78,21 @@ class MeetingService:
         registry: EngineRegistry,
         *,
         clock: Callable[[], float] = time.time,
+        resume_grace: float | None = None,
     ) -> None:
         self.context = context
         self.registry = registry
         self.clock = clock
+        self.resume_grace = resume_grace
+        """Seconds a participant whose socket closed without `leave` stays, resumable, before they
+        leave; None: `Settings.resume_grace`, read from the context when first needed."""
+        self._graces: dict[tuple[str, str], asyncio.Task[None]] = {}
+        """(meeting id, participant id) → the departure that ends their resume grace."""
+        self._media_at_drop: dict[tuple[str, str], Media] = {}
+        """(meeting id, participant id) → the meeting's media when their socket dropped: if the meeting
+        moved to another worker since, they missed its `reconnect`, and their media cannot be kept."""
+        self._token_key: str | None = None
+        """The control plane's token key (signs resume tokens), cached from the first context."""
         self.live: dict[str, LiveMeeting] = {}
         """meeting id → live meeting."""
         self._by_room: dict[str, str] = {}
@@ -89,6 +105,8 @@ class MeetingService:
         self.commits = Commits(context, registry, self.observers, self._forget, self.spawn)
         self.publishing = Publishing(self.commits, clock)
         self.failover = Failover(self)
+        self.restorer: Restore | None = None
+        self.closing = False
         registry.add_listener(self.failover.on_registry_event)
 
     def add_observer(self, observer: MeetingObserver) -> None:
@@ -99,18 +117,29 @@ class MeetingService:
         """Returns once the observers have heard every change queued so far."""
         await self.observers.observed()
 
+    def stopping(self) -> None:
+        """The control plane is about to close every socket: none of that makes anyone leave."""
+        self.closing = True
+
     async def close(self) -> None:
-        shutting_down = frames.Disconnected(reason="shutting_down").wire()
+        """Shutting down: meetings are not ended (the database holds them and the next process
+        resumes them); every socket closes with 1012 (service restart), which clients answer by
+        resuming, and closed sockets no longer make anyone leave."""
+        self.closing = True
+        if self.restorer is not None:
+            self.restorer.close()
         for live in list(self.live.values()):
             for link in list(live.links.values()):
-                link.send(shutting_down)
                 with contextlib.suppress(Exception):
-                    await link.close(1001, "shutting down")
+                    await link.close(CLOSE_RESTARTING, "server restarting")
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(2):
                 await self.observed()
-        for task in list(self._tasks):
+        tasks = list(self._tasks)
+        for task in tasks:
             task.cancel()
+        if tasks:  # let them unwind (a database session returns its connection) before the loop ends
+            await asyncio.wait(tasks, timeout=1)
         self.observers.close()
 
     def spawn(self, coro: Awaitable[Any]) -> None:
@@ -124,6 +153,17 @@ class MeetingService:
     def meeting_of_room(self, room_id: str) -> LiveMeeting | None:
         meeting_id = self._by_room.get(room_id)
         return self.live.get(meeting_id) if meeting_id else None
+
+    def adopt(self, live: LiveMeeting) -> None:
+        """Hold a meeting restored from the database (control.meetings.durable.restore)."""
+        self.live[live.id] = live
+        self._by_room[live.room_id] = live.id
+
+    async def restore(self, grace: float) -> list[LiveMeeting]:
+        """Resume the meetings a previous process left running (control.meetings.durable.restore):
+        each waits up to `grace` for its worker, then its people have the resume grace to come back."""
+        self.restorer = Restore(self, grace)
+        return await self.restorer.load()
 
     def _forget(self, live: LiveMeeting) -> None:
         self.live.pop(live.id, None)
@@ -139,6 +179,7 @@ class MeetingService:
     async def identify(self, token: str, room_id: str) -> tuple[Identity, Room]:
         """The person behind a join token, with the room; MeetingError/Unauthenticated otherwise."""
         async with self.context() as ctx:
+            self._token_key = ctx.token_key
             if guests.looks_like_guest_token(token):
                 claims = guests.verify(ctx.token_key, token)
                 store = MeetingStore(ctx.session)
@@ -187,12 +228,20 @@ class MeetingService:
 
     # ---- joining -------------------------------------------------------------------------------
 
-    async def join(self, token: str, room_id: str, link: Link) -> tuple[LiveMeeting, str]:
+    async def join(
+        self, token: str, room_id: str, link: Link, *, resume: str | None = None, keep_media: bool = False
+    ) -> tuple[LiveMeeting, str]:
         """Enter the room's running meeting (opening one if none runs), in the role the person's
         rights give them (control.domain.moderation.authority), within the quotas. Sends the
         `joined` frame, before any other, (and tells the others) before returning (meeting,
-        participant id)."""
+        participant id). With a `resume` token of a participant still in the meeting, and a `token`
+        of the same person, this socket becomes that participant again (`_resume`); any other resume
+        token is ignored: a new participant joins."""
         identity, room = await self.identify(token, room_id)
+        if resume is not None:
+            resumed = await self._resume(resume, identity, room_id, link, keep_media)
+            if resumed is not None:
+                return resumed
         pid = "p" + secrets.token_hex(6)
         opener = self._opening.setdefault(room_id, asyncio.Lock())
         async with opener:
@@ -205,6 +254,7 @@ class MeetingService:
                 opened = True
             else:
                 opened = False
+        await self._ready(live)
         async with live.lock:
             if live.state.ended:
                 raise refused(Refused(Code.MEETING_ENDED, "the meeting has ended"))
@@ -228,10 +278,10 @@ class MeetingService:
                 live.enter(pid, identity, link)
                 me = live.state.get(pid)
                 assert me is not None
-                link.send(frames.joined(live, me).wire())
+                link.send(frames.joined(live, me, self._resume_token(live, me.id, identity.person)).wire())
 
             try:
-                await self.commits.commit(live, new, effects, actor=pid, accepted=arrived)
+                await self.commits.commit(live, new, effects, actor=pid, accepted=arrived, arrival=(pid, identity))
             except MeetingError:
                 if opened:
                     self._forget(live)
@@ -293,6 +343,109 @@ class MeetingService:
         log.info("meeting %s opened in room %s on worker %s", meeting_id, room.id, worker_id)
         return live, state
 
+    # ---- resuming -------------------------------------------------------------------------------
+
+    def _resume_token(self, live: LiveMeeting, pid: str, person: str) -> str:
+        assert self._token_key is not None  # identify() ran
+        return resume.issue(self._token_key, resume.ResumeClaims(live.id, pid, person), self.clock())
+
+    async def _resume(
+        self, token: str, identity: Identity, room_id: str, link: Link, keep_media: bool
+    ) -> tuple[LiveMeeting, str] | None:
+        """Re-attach `link` to the participant the resume token names, when that participant is still
+        in the room's running meeting and is the person `identity` authenticated; None otherwise.
+        Their old socket, if still open, is closed (4010, `replaced`). Their media is kept when the
+        client's peer connections are up (`keep_media`) and their transports still exist on a live
+        worker; else their transports are closed through the commit pipeline and the client publishes
+        again on new peer connections (`renew`); while the meeting is moving to another worker, the
+        `reconnect` that follows the move says when (`wait`)."""
+        assert self._token_key is not None
+        claims = resume.verify(self._token_key, token)
+        if claims is None or claims.person != identity.person:
+            return None
+        live = self.live.get(claims.meeting_id)
+        if live is None or live.room_id != room_id:
+            return None
+        pid = claims.participant_id
+        await self._ready(live)
+        async with live.lock:
+            me = live.state.get(pid)
+            if live.state.ended or me is None or me.person != identity.person:
+                return None
+            media = self._media_on_resume(live, pid, keep_media)
+            ops: list[Any] = []
+            records = None
+            republish = live.republish.get(pid)
+            peer = live.media.peers.get(pid)
+            closed = sorted(peer.publications.values(), key=lambda p: p.source) if peer and media == "renew" else []
+            if media == "renew":
+                ops, records = live.media.renew(live.media.records, pid)
+                if closed:  # published again, with the switches they had
+                    live.republish[pid] = {p.source for p in closed} | (republish or set())
+            old = live.links.get(pid)
+
+            def arrived() -> None:
+                live.reattach(pid, link, identity)
+                link.send(
+                    frames.joined(live, me, self._resume_token(live, pid, me.person), resumed=True, media=media).wire()
+                )
+
+            try:
+                await self.commits.commit(live, live.state, (), actor=pid, records=records, ops=ops, accepted=arrived)
+            except MeetingError:
+                if republish is None:
+                    live.republish.pop(pid, None)
+                else:
+                    live.republish[pid] = republish
+                raise
+            self._cancel_grace(live, pid)
+            for publication in closed:
+                live.broadcast(
+                    frames.Track(
+                        type="track-unpublished",
+                        participant_id=pid,
+                        source=str(publication.source),
+                        kind=publication.kind,
+                    ).wire(),
+                    exclude=pid,
+                )
+            if old is not None and old is not link:
+                old.send(frames.Disconnected(reason="replaced").wire())
+                self.spawn(old.close(CLOSE_REPLACED, "replaced"))
+            if media == "kept":
+                self._offer_again(live, pid)
+        log.info("meeting %s: %s resumed (media %s)", live.id, pid, media)
+        return live, pid
+
+    @staticmethod
+    async def _ready(live: LiveMeeting) -> None:
+        """A meeting restored after a restart takes changes once its worker is known (or moved)."""
+        if not live.ready.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(RESTART_WAIT):
+                    await live.ready.wait()
+
+    def _media_on_resume(self, live: LiveMeeting, pid: str, keep_media: bool) -> frames.MediaOnResume:
+        if live.stranded:
+            return "wait"
+        if not keep_media or self._media_at_drop.get((live.id, pid), live.media) is not live.media:
+            return "renew"  # no peer connections, or they name a worker the meeting moved away from
+        try:
+            self.registry.worker(live.media.worker_id)
+        except EngineChannelError:
+            return "renew"
+        return "kept"
+
+    def _offer_again(self, live: LiveMeeting, pid: str) -> None:
+        """The subscribe offer the old socket may not have answered (or not received) is sent to the
+        new one, as it was; else a new offer if consumers changed while no socket was attached."""
+        peer = live.media.peers.get(pid)
+        if peer is not None and peer.pending_offer is not None:
+            version, sdp = peer.pending_offer
+            live.send(pid, frames.subscribe_offer(version, sdp, list(peer.subscriptions)).wire())
+        else:
+            self.commits.offer(live, pid)
+
     async def _place(self) -> str:
         """The worker a new meeting goes to; while none is live but a supervisor is restarting one
         (`podium serve` after a worker crash), it waits for that one rather than refuse."""
@@ -326,11 +479,17 @@ class MeetingService:
         self.action_latency.observe(time.perf_counter() - started)
         return version
 
-    async def leave(self, live: LiveMeeting, pid: str, reason: Reason = Reason.LEFT) -> None:
-        """The participant left (or their socket closed); `reason` tells them and the others why
-        (e.g. REVOKED: their invitation was revoked). Raises MeetingError when the engine did not
-        apply the departure (the participant then stays in the meeting's state)."""
+    async def leave(
+        self, live: LiveMeeting, pid: str, reason: Reason = Reason.LEFT, *, unless_resumed: bool = False
+    ) -> None:
+        """The participant left (or their resume grace ran out: `unless_resumed`, and then not if a
+        socket is attached to them again); `reason` tells them and the others why (e.g. REVOKED:
+        their invitation was revoked). Raises MeetingError when the engine did not apply the
+        departure (the participant then stays in the meeting's state)."""
         async with live.lock:
+            if unless_resumed and pid in live.links:
+                return
+            self._cancel_grace(live, pid)
             if live.state.get(pid) is None:
                 live.links.pop(pid, None)
                 return
@@ -343,22 +502,60 @@ class MeetingService:
             )
             await self.commits.commit(live, decision.state, effects, actor=pid)
 
-    async def disconnected(self, live: LiveMeeting, pid: str) -> None:
-        """The participant's socket closed: they leave. While the engine does not apply the
-        departure they stay in the meeting's state, so it is tried again, in the background."""
+    async def disconnected(self, live: LiveMeeting, pid: str, link: Link | None = None) -> None:
+        """The participant's socket closed without `leave` (`link`: that socket; a socket that was
+        replaced by a resumed one is ignored), or is gone with a previous control plane. They stay,
+        their media flowing, for the resume grace: a join with their resume token attaches a new
+        socket to them; if none comes in time they leave (reason `left`). While the engine does not
+        apply the departure they stay in the meeting's state, and it is tried again."""
+        if self.closing or (link is not None and live.links.get(pid) is not link):
+            return
+        live.links.pop(pid, None)
+        if live.state.get(pid) is None:
+            return
+        self._cancel_grace(live, pid)
+        self._media_at_drop[(live.id, pid)] = live.media
+        task = asyncio.ensure_future(self._leave_after_grace(live, pid))
+        self._graces[(live.id, pid)] = task
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _cancel_grace(self, live: LiveMeeting, pid: str) -> None:
+        self._media_at_drop.pop((live.id, pid), None)
+        task = self._graces.pop((live.id, pid), None)
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+
+    async def _grace(self) -> float:
+        if self.resume_grace is None:
+            async with self.context() as ctx:
+                self.resume_grace = ctx.settings.resume_grace
+        return self.resume_grace
+
+    async def _leave_after_grace(self, live: LiveMeeting, pid: str) -> None:
+        key = (live.id, pid)
         try:
-            await self.leave(live, pid)
-        except MeetingError as error:
-            log.warning("meeting %s: %s could not leave yet (%s); trying again", live.id, pid, error.code)
-            self.spawn(self._leave_later(live, pid))
+            await asyncio.sleep(await self._grace())
+            if self._graces.get(key) is asyncio.current_task():
+                del self._graces[key]
+            if self.live.get(live.id) is not live:
+                return
+            try:
+                await self.leave(live, pid, unless_resumed=True)
+            except MeetingError as error:
+                log.warning("meeting %s: %s could not leave yet (%s); trying again", live.id, pid, error.code)
+                await self._leave_later(live, pid)
+        finally:
+            if self.live.get(live.id) is not live or live.state.get(pid) is None:
+                self._media_at_drop.pop(key, None)
 
     async def _leave_later(self, live: LiveMeeting, pid: str) -> None:
         for delay in LEAVE_RETRIES:
             await asyncio.sleep(delay)
-            if self.live.get(live.id) is not live:
+            if self.live.get(live.id) is not live or pid in live.links:
                 return
             with contextlib.suppress(MeetingError):
-                await self.leave(live, pid)
+                await self.leave(live, pid, unless_resumed=True)
                 return
         log.error("meeting %s: %s could not leave: the engine refused every time", live.id, pid)
 

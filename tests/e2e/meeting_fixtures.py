@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 
 import pytest
 from harness import loopback_only
 from podium_client import Api, Participant, PodiumServer
 
 
-@pytest.fixture(scope="module")
-def podium(tmp_path_factory: pytest.TempPathFactory):
-    server = PodiumServer.start(tmp_path_factory.mktemp("podium"))
+def serve(tmp_path_factory: pytest.TempPathFactory, *options: str) -> Iterator[PodiumServer]:
+    """`podium serve` for one test module, with more of its options (e.g. `--resume-grace 1`)."""
+    server = PodiumServer.start(tmp_path_factory.mktemp("podium"), options=options)
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def podium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PodiumServer]:
+    yield from serve(tmp_path_factory)
 
 
 @pytest.fixture

@@ -48,6 +48,29 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _bootstrap(cli: list[str], data_dir: Path, database: tuple[str, ...]) -> None:
+    subprocess.run(
+        [
+            *cli,
+            "bootstrap",
+            "--data-dir",
+            str(data_dir),
+            *database,
+            "--company",
+            "Podium E2E",
+            "--slug",
+            COMPANY,
+            "--email",
+            ADMIN_EMAIL,
+            "--password",
+            ADMIN_PASSWORD,
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+
+
 @dataclass
 class PodiumServer:
     """`podium serve` with its local engine worker, on loopback, with a private data directory."""
@@ -125,32 +148,23 @@ class PodiumServer:
         engine_grace: float | None = None,
         rate_limits: str = NO_RATE_LIMITS,
         options: tuple[str, ...] = (),
+        database_url: str | None = None,
+        bootstrap: bool = True,
+        port: int | None = None,
+        workers: int = 1,
     ) -> PodiumServer:
         """`engine_secret`: a known engine channel secret (for `start_worker`); `engine_grace`: seconds
         before a worker that went away is lost (PODIUM_ENGINE_GRACE); `rate_limits`: PODIUM_RATE_LIMITS
-        (default: no per-address limits); `options`: more options of `podium serve`."""
+        (default: no per-address limits); `options`: more options of `podium serve`; `database_url`: a
+        database instead of the data directory's SQLite file; `bootstrap`: create the company first
+        (not when starting again on the same data); `port`: the HTTP port (default: a free one);
+        `workers`: how many engine workers must be connected before it counts as started."""
         data_dir.mkdir(parents=True, exist_ok=True)
         cli = [sys.executable, "-m", "podium.cli"]
-        subprocess.run(
-            [
-                *cli,
-                "bootstrap",
-                "--data-dir",
-                str(data_dir),
-                "--company",
-                "Podium E2E",
-                "--slug",
-                COMPANY,
-                "--email",
-                ADMIN_EMAIL,
-                "--password",
-                ADMIN_PASSWORD,
-            ],
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
-        port = free_port()
+        database = ("--database-url", database_url) if database_url else ()
+        if bootstrap:
+            _bootstrap(cli, data_dir, database)
+        port = port or free_port()
         log = data_dir / "serve.log"
         env = dict(os.environ)
         if engine_secret is not None:
@@ -160,7 +174,18 @@ class PodiumServer:
         env["PODIUM_RATE_LIMITS"] = rate_limits
         with log.open("wb") as out:  # the child holds its own copy of the descriptor
             process = subprocess.Popen(
-                [*cli, "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir), *options],
+                [
+                    *cli,
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--data-dir",
+                    str(data_dir),
+                    *database,
+                    *options,
+                ],
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -173,7 +198,9 @@ class PodiumServer:
                 raise RuntimeError(f"podium serve exited: {log.read_text()[-3000:]}")
             with contextlib.suppress(httpx.HTTPError):
                 metrics = httpx.get(f"{server.url}/metrics", headers=server.metrics_headers, timeout=1).text
-                if 'podium_engine_workers{state="connected"} 1' in metrics:
+                if f'podium_engine_workers{{state="connected"}} {workers}' in metrics or (
+                    workers == 0 and "podium_engine_workers" in metrics
+                ):
                     return server
             time.sleep(0.2)
         server.stop()
@@ -385,17 +412,61 @@ class Participant:
         return participant
 
     @classmethod
-    async def join(cls, server: PodiumServer, token: str, room_id: str, timeout: float = 15) -> Participant:
+    async def join(
+        cls,
+        server: PodiumServer,
+        token: str,
+        room_id: str,
+        timeout: float = 15,
+        *,
+        resume: str | None = None,
+        keep_media: bool = False,
+    ) -> Participant:
+        """`resume`: the resume token of an earlier `joined` (a reloaded page: new peer connections)."""
         participant = await cls.connect(server)
+        frame: dict[str, Any] = {"type": "join", "token": token, "room_id": room_id}
+        if resume is not None:
+            frame.update(resume=resume, keep_media=keep_media)
         try:
-            participant.joined = await participant.request(
-                {"type": "join", "token": token, "room_id": room_id}, timeout=timeout
-            )
+            participant.joined = await participant.request(frame, timeout=timeout)
         except BaseException:
             await participant.close()
             raise
         participant.id = participant.joined["participant_id"]
         return participant
+
+    async def cut_signaling(self) -> None:
+        """Lose the signaling connection only (no close frame, no `leave`): the peer connections stay,
+        as in a network blip that TCP did not survive."""
+        transport = getattr(self.ws, "transport", None)
+        assert transport is not None
+        transport.abort()
+        await asyncio.wait_for(asyncio.shield(self.closed), 5)
+
+    async def resume(self, token: str, room_id: str, *, keep_media: bool = True, timeout: float = 15) -> dict[str, Any]:
+        """Join again on a new socket with the resume token of the last `joined` (docs/signaling.md,
+        "Resuming"), then follow its `media`: keep both peer connections, or make new ones and
+        publish again (`renew`, or a new participant when the token named nobody any more)."""
+        self.ws = await websockets.connect(self.server.ws_url, max_size=2**22, open_timeout=10)
+        self.closed = asyncio.get_running_loop().create_future()
+        self._tasks.append(asyncio.ensure_future(self._reader()))
+        reply = await self.request(
+            {
+                "type": "join",
+                "token": token,
+                "room_id": room_id,
+                "resume": self.joined["resume_token"],
+                "keep_media": keep_media,
+            },
+            timeout=timeout,
+        )
+        self.joined, self.id = reply, reply["participant_id"]
+        if not reply["resumed"] or reply.get("media") == "renew":
+            self._reconnect()
+            assert self.reconnected is not None
+            async with asyncio.timeout(timeout):
+                await self.reconnected
+        return reply
 
     async def close(self) -> None:
         with contextlib.suppress(Exception):

@@ -92,9 +92,10 @@ def test_the_one_who_stayed_receives_the_one_who_came_back(media_server, browser
 
     # Bob held Ada's first m-sections (the BUNDLE tag); he goes and comes back
     for _ in range(2):  # and again: the second time, his new media reuses the freed m-sections
-        if how == "reload":
+        if how == "reload":  # the page resumes: the same participant, with new media
             bob.reload()
             bob.wait_for_selector("body[data-joined=true]")
+            assert pid_of(bob) == bob_id
         else:
             leave(bob)
             join(bob, room["id"])

@@ -97,6 +97,30 @@ class Churn:
             await gone.close()
         self.gone.append(gone)
 
+    async def reload(self, person: Person) -> None:
+        """The page reloads: socket and peer connections gone; the new page resumes with the token
+        (the same participant, `media` renew) and publishes its sources again, whose switches stay."""
+        assert person.participant is not None
+        old = person.participant
+        token = old.joined["resume_token"]
+        await old.drop()
+        self.gone.append(old)
+        person.participant = await Participant.join(
+            self.server, person.token, self.room_id, resume=token, keep_media=False
+        )
+        joined = person.participant.joined
+        assert (person.participant.id, joined["resumed"], joined["media"]) == (old.id, True, "renew")
+        if person.published:
+            await person.participant.publish(**{source: new_track(source) for source in sorted(person.published)})
+
+    async def blip(self, person: Person) -> None:
+        """The signaling socket drops, the peer connections stay up: resumed with the media kept."""
+        p = person.participant
+        assert p is not None
+        await p.cut_signaling()
+        reply = await p.resume(person.token, self.room_id, keep_media=True)
+        assert (reply["participant_id"], reply["media"]) == (p.id, "kept")
+
     async def step(self, action: str, slot: int, source: str) -> bool:
         """Apply one step; False when it does not apply to the state (then nothing is checked)."""
         person = self.people[slot]
@@ -113,6 +137,10 @@ class Churn:
             if p is None or slot == 0:
                 return False
             await self.leave(person, abruptly=action == "drop")
+        elif action in ("reload", "blip"):
+            if p is None:
+                return False
+            await (self.reload(person) if action == "reload" else self.blip(person))
         elif p is None:
             return False
         elif action == "publish":
@@ -201,8 +229,13 @@ class Churn:
 
 
 STEP = st.one_of(
-    # comings and goings (a join of someone present leaves first: a reload), and the moderator's acts
-    st.tuples(st.sampled_from(["join", "leave", "drop", "revoke", "grant"]), st.integers(1, SLOTS - 1), st.just("")),
+    # comings and goings (a join of someone present leaves first), a reload or a network blip that
+    # resumes (docs/signaling.md, "Resuming"), and the moderator's acts
+    st.tuples(
+        st.sampled_from(["join", "leave", "drop", "reload", "blip", "revoke", "grant"]),
+        st.integers(0, SLOTS - 1),
+        st.just(""),
+    ),
     st.tuples(
         st.sampled_from(["publish", "unpublish", "off", "on"]), st.integers(0, SLOTS - 1), st.sampled_from(SOURCES)
     ),
@@ -257,6 +290,9 @@ async def run(server: PodiumServer, users: list[tuple[str, str]], steps: list[tu
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(steps=st.lists(STEP, min_size=3, max_size=6))
+# issue 10: resuming: a participant with a revoked microphone reloads the page (same participant,
+# renewed media, the microphone still revoked), the organizer's socket blips, then a grant
+@example(steps=[("revoke", 1, ""), ("reload", 1, ""), ("blip", 0, ""), ("grant", 1, ""), ("on", 1, "microphone")])
 # issue 10: the holder of the organizer's first m-sections reloads (and later drops and comes back)
 @example(
     steps=[("join", 1, ""), ("publish", 1, "camera"), ("drop", 1, ""), ("join", 1, ""), ("publish", 1, "microphone")]

@@ -5,13 +5,20 @@ on; when the organizer drops, the holder of moderator rights present takes the s
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 
 import pytest
 from media import NumberedVideoTrack, ToneAudioTrack
-from meeting_fixtures import api, people, podium  # noqa: F401
+from meeting_fixtures import api, people, serve  # noqa: F401
 from podium_client import Api, ApiError, Participant, PodiumServer, SignalingError
 
 pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture(scope="module")
+def podium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PodiumServer]:
+    """A dropped socket leaves once the resume grace (1 s here) is over: succession follows."""
+    yield from serve(tmp_path_factory, "--resume-grace", "1")
 
 
 async def join_users(

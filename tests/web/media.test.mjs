@@ -96,3 +96,20 @@ test("a section whose consumer changed ends the old track before the new one arr
   ]);
   assert.equal(media.remote.get("0").consumer.participant_id, "cleo");
 });
+
+test("media is intact for a resume only with every peer connection connected and no publish under way", async () => {
+  const { media } = newMedia();
+  assert.equal(media.intact(), true); // nothing to lose
+  media.sub = { connectionState: "connected" };
+  media.pub = { connectionState: "disconnected" };
+  assert.equal(media.intact(), false);
+  media.pub.connectionState = "connected";
+  assert.equal(media.intact(), true);
+  let finish;
+  const step = media._serially(() => new Promise((resolve) => { finish = resolve; }));
+  await Promise.resolve();
+  assert.equal(media.intact(), false); // a publish whose answer may never come
+  finish();
+  await step;
+  assert.equal(media.intact(), true);
+});

@@ -32,9 +32,9 @@ async function main() {
   await privacyNoticeRead((await podium.get("/company")).privacy_notice);
   say("Joining…");
   const root = document.getElementById("meeting-root");
-  const token = await podium.accessToken();
   await runMeeting(root, {
-    token, roomId, podium,
+    token: () => podium.accessToken(), // refreshed when it is about to expire: a resume much later needs a valid one
+    roomId, podium,
     onEnd(message) {
       root.hidden = true;
       document.getElementById("ended").hidden = false;

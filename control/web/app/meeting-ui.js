@@ -24,12 +24,15 @@ const DISCONNECT = {
  * download, the room's bans). `onEnd(message)`: called when the session ends. Resolves to the Meeting once
  * joined. */
 export async function runMeeting(root, { token, roomId, podium = null, onEnd = () => {}, publish = true }) {
-  const meeting = new Meeting({ token, roomId });
+  const meeting = new Meeting({ token, roomId }); // `token` may be a function that refreshes it
   window.podiumMeeting = meeting; // for integrators' debugging and the end-to-end tests
   const label = (p) => labelOf(meeting.room, p);
 
   const waitingNotice = h("p", { id: "waiting-notice", class: "panel", role: "status", hidden: true },
     "You are in the waiting room. A moderator will let you in shortly.");
+  // shown while the Meeting resumes a lost connection by itself (lib/reconnect.js)
+  const reconnecting = h("p", { id: "reconnecting", class: "panel reconnecting", role: "status", "aria-live": "assertive", hidden: true },
+    "Reconnecting…");
   const grid = h("div", { class: "grid", id: "grid", role: "list", "aria-label": "Video" });
   const sounds = h("div", { hidden: true });
   const controls = h("div", { class: "controls", role: "toolbar", "aria-label": "Your media" });
@@ -44,6 +47,7 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
   const chatNote = h("p", { class: "muted", id: "chat-note", hidden: true });
   const moderation = h("section", { id: "moderation", "aria-labelledby": "moderation-title", hidden: true });
   fill(root,
+    reconnecting,
     waitingNotice,
     h("div", { class: "meeting" },
       h("div", {}, grid, controls, sounds),
@@ -398,10 +402,31 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
     const admission = meeting.self.waiting || Date.now() - admittedAt < 3000; // admission turns sources off
     if (detail.participant_id === meeting.participantId && detail.by && !detail.on && !admission && meeting.can(CAPABILITY[detail.source])) say(`A moderator turned your ${detail.source} off.`);
   });
+  meeting.addEventListener("reconnecting", () => {
+    reconnecting.hidden = false;
+    document.body.dataset.connection = "reconnecting";
+  });
+  meeting.addEventListener("reconnected", ({ detail }) => {
+    reconnecting.hidden = true;
+    document.body.dataset.connection = "connected";
+    // people who left while the connection was down (and one's own old id, if one came back anew)
+    for (const key of [...tiles.keys()]) {
+      const pid = key.split(":")[0];
+      if (!meeting.participants.has(pid) && pid !== meeting.participantId && !isShown(meeting.room, pid)) {
+        dropTile(pid, "camera");
+        dropTile(pid, "screen");
+      }
+    }
+    renderAll();
+    say(detail.resumed ? "Reconnected." : "Reconnected: you joined the meeting again.");
+  });
   meeting.addEventListener("closed", ({ detail }) => {
+    reconnecting.hidden = true;
     if (!entered) return; // a refused join rejects join() instead
     const d = detail.disconnect;
-    let message = d ? DISCONNECT[d.reason] || `Disconnected (${d.reason}).` : `The connection to the meeting closed (${detail.code}).`;
+    let message = d ? DISCONNECT[d.reason] || `Disconnected (${d.reason}).`
+      : detail.reason === "gave_up" ? "The connection to the meeting was lost and could not be resumed."
+        : `The connection to the meeting closed (${detail.code}).`;
     if (d && d.reason === "removed" && d.until) message += ` until ${new Date(d.until).toLocaleString()}.`;
     else if (d && d.reason === "removed") message += ".";
     for (const audio of sounds.querySelectorAll("audio")) audio.srcObject = null;
@@ -409,13 +434,14 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
   });
 
   let mediaStarted = false;
+  let resumedSwitches = null; // after a reload that resumed: the sources that were on stay on, the others off
   async function startMedia() {
     if (mediaStarted) return;
     mediaStarted = true;
     for (const source of ["microphone", "camera"]) {
       if (!meeting.can(CAPABILITY[source])) continue;
       try {
-        await meeting.publish(source);
+        await meeting.publish(source, { on: resumedSwitches ? resumedSwitches.includes(source) : true });
       } catch (error) {
         showError(error instanceof MeetingError ? error : new MeetingError("media", String(error.message || error)));
       }
@@ -425,12 +451,14 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
 
   let entered = false;
   try {
-    await meeting.join();
+    const joined = await meeting.join();
+    if (joined.resumed) resumedSwitches = joined.you.sources_on;
   } catch (error) {
     fill(root);
     throw error;
   }
   entered = true;
+  document.body.dataset.connection = "connected";
   renderAll();
   // also in the waiting room: nothing is forwarded there, except to a moderator who visits
   if (publish) await startMedia();

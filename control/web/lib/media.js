@@ -27,7 +27,7 @@ export async function captureTrack(source, constraints = true) {
  *   "local"        {source, track, on}: a local source was published, turned on or off, or unpublished
  *   "error"        a MeetingError from answering a subscribe offer */
 export class Media {
-  constructor({ rtcConfiguration = {}, request, emit, joined = () => true }) {
+  constructor({ rtcConfiguration = {}, request, emit, joined = () => true, onConnectionState = () => {} }) {
     this.rtcConfiguration = { iceServers: [], bundlePolicy: "max-bundle", rtcpMuxPolicy: "require", ...rtcConfiguration };
     this._request = request;
     this._emit = emit;
@@ -46,15 +46,38 @@ export class Media {
     this._subscribing = Promise.resolve();
     /** bumped by `reconnect`: a subscribe offer queued before it is for a connection that is gone */
     this._generation = 0;
+    this._onConnectionState = onConnectionState;
+    /** publishing steps started and not finished: a resume then cannot keep the media as it is */
+    this._inFlight = 0;
   }
 
-  _newPeerConnection() {
-    return new RTCPeerConnection(this.rtcConfiguration);
+  /** `name`: "publish" or "subscribe", for the connection-state reports (lib/reconnect.js). */
+  _newPeerConnection(name) {
+    const pc = new RTCPeerConnection(this.rtcConfiguration);
+    pc.addEventListener("connectionstatechange", () => {
+      if (pc === this.pub || pc === this.sub) this._onConnectionState(name, pc.connectionState);
+    });
+    return pc;
+  }
+
+  /** Whether a resume may keep the media as it is: every peer connection there is is connected, and no
+   * publishing step is under way (docs/signaling.md, "Resuming", `keep_media`). */
+  intact() {
+    if (this._inFlight) return false;
+    return [this.pub, this.sub].every((pc) => !pc || pc.connectionState === "connected");
   }
 
   /** Run publishing steps one at a time, in call order, whether the previous one failed or not. */
   _serially(run) {
-    const result = this._publishing.then(run, run);
+    const counted = async () => {
+      this._inFlight += 1;
+      try {
+        return await run();
+      } finally {
+        this._inFlight -= 1;
+      }
+    };
+    const result = this._publishing.then(counted, counted);
     this._publishing = result.catch(() => {});
     return result;
   }
@@ -75,7 +98,7 @@ export class Media {
         return existing;
       }
       if (source === "screen" && "contentHint" in media) media.contentHint = "detail";
-      if (!this.pub) this.pub = this._newPeerConnection();
+      if (!this.pub) this.pub = this._newPeerConnection("publish");
       const transceiver = this.pub.addTransceiver(media, { direction: "sendonly", streams: [new MediaStream([media])] });
       const entry = { source, track: media, transceiver, on };
       media.enabled = on;
@@ -156,7 +179,7 @@ export class Media {
 
   async _answer(frame) {
     if (!this.sub) {
-      this.sub = this._newPeerConnection();
+      this.sub = this._newPeerConnection("subscribe");
       this.sub.ontrack = (event) => this._onTrack(event);
     }
     for (const consumer of frame.consumers) {
@@ -247,7 +270,8 @@ export class Media {
     for (const entry of this.local.values()) if (entry.track) entry.track.stop();
   }
 
-  /** After `reconnect`: new peer connections, publishing every local track again with its switch. */
+  /** After `reconnect`, or a resume whose media is renewed: new peer connections, publishing every local
+   * track again with its switch. */
   async reconnect() {
     const entries = [...this.local.values()];
     this._generation += 1;

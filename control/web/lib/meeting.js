@@ -4,7 +4,7 @@
 // lib/media.js (the peer connections and tracks).
 //
 //   import { Meeting } from "/lib/meeting.js";
-//   const meeting = new Meeting({ token: accessOrGuestToken, roomId });
+//   const meeting = new Meeting({ token: accessOrGuestToken, roomId });  // or token: () => podium.accessToken()
 //   meeting.addEventListener("track", (e) => attach(e.detail.participantId, e.detail.source, e.detail.stream));
 //   const joined = await meeting.join();
 //   await meeting.publishMicrophone();
@@ -17,10 +17,12 @@
 import { MeetingError, Signaling, signalingUrl } from "./signaling.js";
 import { CAPABILITY, can, initialState, moderates, reduce, selfOf } from "./room-state.js";
 import { Media } from "./media.js";
+import { ReconnectMachine, ResumeTokens } from "./reconnect.js";
 
 export { MeetingError, PROTOCOL_PATH, signalingUrl } from "./signaling.js";
 export { CAPABILITY, KIND } from "./room-state.js";
 export { captureTrack } from "./media.js";
+export { DELIBERATE_CLOSES, ResumeTokens } from "./reconnect.js";
 
 const LEAVE_GRACE_MS = 3000;
 /** Server events after which the room cannot have changed: no "participants" event is looked for. */
@@ -34,23 +36,43 @@ const NOT_ROOM_EVENTS = new Set(["chat", "notice", "disconnected", "meeting-ende
  *   "track-ended"   {participantId, source, mid}
  *   "local"         {source, track, on}: a local source was published, turned on or off, or unpublished
  *   "error"         a MeetingError that answers no request of ours
- *   "closed"        {code, reason, disconnect}: the socket closed (disconnect: the `disconnected` frame, if any) */
+ *   "reconnecting"  {reason}: the connection was lost; the Meeting resumes by itself (docs/signaling.md,
+ *                   "Resuming"), with backoff, as the same participant
+ *   "reconnected"   the `joined` frame of the resume (`media`: "kept", "renew" or "wait"; `resumed` false
+ *                   when the participant was gone and this is a new one)
+ *   "closed"        {code, reason, disconnect}: the session is over (disconnect: the `disconnected` frame,
+ *                   if any); not sent for a connection that is being resumed */
 export class Meeting extends EventTarget {
-  constructor({ token, roomId, url = signalingUrl(), rtcConfiguration = {}, WebSocketImpl = globalThis.WebSocket } = {}) {
+  constructor({ token, roomId, url = signalingUrl(), rtcConfiguration = {}, WebSocketImpl = globalThis.WebSocket,
+    resumeTokens = new ResumeTokens(), reconnect = new ReconnectMachine(), timers = globalThis } = {}) {
     super();
     this.token = token;
     this.roomId = roomId;
     this.url = url;
     this.WebSocketImpl = WebSocketImpl;
     this.state = "new"; // new → connecting → joined → closed
+    /** "connected" or "reconnecting" while joined (lib/reconnect.js) */
+    this.connection = "connected";
     /** the room as room-state.js keeps it; replaced, never changed, by each server frame */
     this.room = initialState();
-    this.signaling = new Signaling({ url, WebSocketImpl,
+    this.resumeTokens = resumeTokens;
+    this.reconnect = reconnect;
+    this._timers = timers;
+    this._check = null;
+    this._resuming = false;
+    this.signaling = this._newSignaling();
+    this.media = new Media({ rtcConfiguration, request: (frame) => this.signaling.request(frame),
+      emit: (type, detail) => this._emit(type, detail), joined: () => this.state === "joined",
+      onConnectionState: (name, state) => this._peerState(name, state) });
+  }
+
+  /** A signaling socket whose close counts only while it is the current one. */
+  _newSignaling() {
+    const signaling = new Signaling({ url: this.url, WebSocketImpl: this.WebSocketImpl,
       onFrame: (frame, reply) => this._onFrame(frame, reply),
       onError: (error) => this._emit("error", error),
-      onClose: (code, reason) => this._closed(code, reason) });
-    this.media = new Media({ rtcConfiguration, request: (frame) => this.signaling.request(frame),
-      emit: (type, detail) => this._emit(type, detail), joined: () => this.state === "joined" });
+      onClose: (code, reason) => { if (signaling === this.signaling) this._socketClosed(code, reason); } });
+    return signaling;
   }
 
   get meetingId() { return this.room.meetingId; }
@@ -85,21 +107,115 @@ export class Meeting extends EventTarget {
 
   // -- the connection --------------------------------------------------------------------------
 
-  /** Connect and enter the meeting (or its waiting room). Resolves to the `joined` frame; rejects with
-   * a MeetingError (e.g. `no_access`, `banned`, `meeting_not_started`, `invalid_token`). */
+  /** Connect and enter the meeting (or its waiting room); with a resume token kept for the room (a
+   * reload), as the same participant. Resolves to the `joined` frame; rejects with a MeetingError (e.g.
+   * `no_access`, `banned`, `meeting_not_started`, `invalid_token`). */
   async join() {
     if (this.state !== "new") throw new MeetingError("already_joined", "join was called already");
     this.state = "connecting";
     await this.signaling.connect();
-    const joined = await this.signaling.request({ type: "join", token: this.token, room_id: this.roomId });
+    const resume = this.resumeTokens.load(this.roomId);
+    const frame = { type: "join", token: await this._token(), room_id: this.roomId };
+    if (resume) Object.assign(frame, { resume, keep_media: false }); // a new page has no peer connections
+    const joined = await this.signaling.request(frame);
     this.state = "joined";
+    this._remember(joined);
     this.signaling.startPing();
     return joined;
+  }
+
+  /** `token` may be a function (e.g. `() => podium.accessToken()`, which refreshes an expiring access
+   * token): a resume an hour into the meeting needs a token that is still valid. */
+  async _token() {
+    return typeof this.token === "function" ? this.token() : this.token;
+  }
+
+  _remember(joined) {
+    if (joined.resume_token) this.resumeTokens.save(this.roomId, joined.resume_token);
+  }
+
+  // -- losing the connection, and resuming (lib/reconnect.js) -------------------------------------
+
+  _socketClosed(code, reason) {
+    if (this.state !== "joined") {
+      this._closed(code, reason);
+      return;
+    }
+    this._follow(this.reconnect.closed(code, Date.now()), code, reason);
+  }
+
+  _peerState(name, state) {
+    if (this.state !== "joined") return;
+    this._follow(this.reconnect.peer(name, state, Date.now()));
+  }
+
+  /** Carry out an action of the reconnect machine. */
+  _follow(action, code = 1006, reason = "") {
+    if (!action) return;
+    if (action.type === "end") {
+      this._closed(code, reason);
+    } else if (action.type === "check") {
+      this._timers.clearTimeout(this._check);
+      this._check = this._timers.setTimeout(() => this._follow(this.reconnect.tick(Date.now())), action.delay);
+    } else if (action.type === "retry") {
+      if (this.connection !== "reconnecting") {
+        this.connection = "reconnecting";
+        const old = this.signaling;
+        this.signaling = this._newSignaling(); // the old one's close no longer counts
+        old.close(4000, "reconnecting");
+        this._emit("reconnecting", { reason: code === 1006 && !reason ? "connection lost" : reason || String(code) });
+      }
+      this._timers.setTimeout(() => this._resume(), action.delay);
+    }
+  }
+
+  /** One try: a new socket, `join` with the resume token; on failure, the machine says what next. */
+  async _resume() {
+    if (this.state !== "joined" || this.connection !== "reconnecting") return;
+    const keepMedia = this.media.intact();
+    const signaling = this._newSignaling();
+    this.signaling = signaling;
+    try {
+      await signaling.connect();
+      const frame = { type: "join", token: await this._token(), room_id: this.roomId, keep_media: keepMedia };
+      const resume = this.resumeTokens.load(this.roomId);
+      if (resume) frame.resume = resume;
+      this._resuming = true;
+      await signaling.request(frame);
+    } catch (error) {
+      this._resuming = false;
+      if (signaling === this.signaling) signaling.close(4000, "retrying");
+      const code = error instanceof MeetingError ? error.code : "closed";
+      const action = this.reconnect.failed(code, Date.now());
+      if (action && action.type === "end") {
+        this.resumeTokens.forget(this.roomId);
+        if (code !== "gave_up" && code !== "closed") this._emit("error", error);
+      }
+      this._follow(action, action && action.type === "end" ? 1006 : undefined, code);
+      return;
+    }
+    signaling.startPing();
+  }
+
+  /** The `joined` of a resume: connected again; keep the peer connections, or make new ones and publish
+   * again. Run as the frame arrives, before any frame after it (a subscribe offer for new connections). */
+  _resumed(joined) {
+    this._resuming = false;
+    this.reconnect.resumed();
+    this.connection = "connected";
+    this._remember(joined);
+    if (!joined.resumed || joined.media === "renew") {
+      this.media.reconnect().catch((error) => this._emit("error", new MeetingError("reconnect", String(error.message || error))));
+    }
+    this._emit("reconnected", joined);
   }
 
   _closed(code, reason) {
     if (this.state === "closed") return;
     this.state = "closed";
+    this.reconnect.end();
+    this._timers.clearTimeout(this._check);
+    this.resumeTokens.forget(this.roomId);
     this.media.close();
     this._emit("closed", { code, reason, disconnect: this.room.disconnect });
   }
@@ -114,6 +230,7 @@ export class Meeting extends EventTarget {
     const before = this.room;
     this.room = reduce(before, frame);
     if (reply) {
+      if (frame.type === "joined" && this._resuming) this._resumed(frame);
       if (this.room !== before) this._emit("participants", this);
       return;
     }
@@ -193,9 +310,12 @@ export class Meeting extends EventTarget {
     return this.signaling.request(frame);
   }
 
-  /** Leave the meeting; resolves once the server closed the connection. */
+  /** Leave the meeting; resolves once the server closed the connection. The only way to leave at once:
+   * a closed page, or close(), leaves only once the server's resume grace is over. */
   leave() {
-    if (this.state !== "joined") {
+    this.reconnect.end();
+    this.resumeTokens.forget(this.roomId);
+    if (this.state !== "joined" || this.connection !== "connected") {
       this.close();
       return Promise.resolve();
     }
@@ -210,8 +330,10 @@ export class Meeting extends EventTarget {
     });
   }
 
-  /** Close the connection without leaving politely (the server treats it as leaving). */
+  /** Close the connection without leaving (the server keeps the participant for its resume grace, then
+   * they leave); nothing is resumed from here. */
   close() {
+    this.reconnect.end();
     this.signaling.close(1000, "bye");
     this._closed(1000, "closed by the client");
   }

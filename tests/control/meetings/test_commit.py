@@ -115,14 +115,22 @@ async def test_leave(scene: Scene, mode: str) -> None:
 
 
 async def test_a_closed_socket_leaves_once_the_engine_applies_it(scene: Scene, monkeypatch) -> None:
-    """The departure of a participant whose socket closed is tried again until the engine applies it."""
-    monkeypatch.setattr("control.meetings.service.LEAVE_RETRIES", (0.0, 0.0))
+    """The departure of a participant whose socket closed (after the resume grace) is tried again
+    until the engine applies it."""
+    monkeypatch.setattr("control.meetings.service.LEAVE_RETRIES", (0.2, 0.2))
+    scene.service.resume_grace = 0.0
     await scene.fails("refuse", lambda: scene.service.leave(scene.live, scene.a))
     scene.registry.fail = "refuse"
+    batches = len(scene.registry.batches)
     await scene.service.disconnected(scene.live, scene.a)
-    assert scene.live.state.get(scene.a) is not None
+    assert scene.a not in scene.live.links
+    for _ in range(100):  # the grace ran out and the engine refused the departure
+        if len(scene.registry.batches) > batches:
+            break
+        await asyncio.sleep(0.01)
+    assert len(scene.registry.batches) > batches and scene.live.state.get(scene.a) is not None
     scene.registry.fail = None
-    for _ in range(50):
+    for _ in range(100):
         if scene.live.state.get(scene.a) is None:
             break
         await asyncio.sleep(0.01)

@@ -2,7 +2,9 @@
 
 import pytest
 
-from control.signaling import FrameError, Moderate, Publish, parse
+from control.errors import Unauthenticated
+from control.meetings.errors import MeetingError, engine_unavailable
+from control.signaling import CLOSE_TRY_AGAIN, FrameError, Join, Moderate, Publish, _join_refusal_code, parse
 
 
 @pytest.mark.parametrize(
@@ -18,6 +20,8 @@ from control.signaling import FrameError, Moderate, Publish, parse
         ('{"type": "moderate", "action": "ban", "target": "p", "extra": 1}', "invalid"),
         ('{"type": "subscribe-answer", "sdp": "v=0", "version": "1"}', "invalid"),
         ('{"type": "chat", "text": ""}', "invalid"),
+        ('{"type": "join", "token": "t", "room_id": "r", "resume": ""}', "invalid"),
+        ('{"type": "join", "token": "t", "room_id": "r", "keep_media": "yes"}', "invalid"),
         ('{"type": "ping", "ref": "' + "x" * 65 + '"}', "invalid"),
     ],
 )
@@ -38,3 +42,16 @@ def test_valid_frames() -> None:
     assert isinstance(frame, Publish) and frame.sources["0"] == "screen-audio"
     moderate = parse('{"type": "moderate", "action": "remove_for_period", "target": "p1", "seconds": 60}')
     assert isinstance(moderate, Moderate) and moderate.seconds == 60
+
+
+def test_join_may_resume() -> None:
+    join = parse('{"type": "join", "token": "t", "room_id": "r", "resume": "x.y.z", "keep_media": true}')
+    assert isinstance(join, Join) and join.resume == "x.y.z" and join.keep_media is True
+    plain = parse('{"type": "join", "token": "t", "room_id": "r"}')
+    assert plain.resume is None and plain.keep_media is False
+
+
+def test_a_join_the_engine_could_not_carry_out_may_be_tried_again() -> None:
+    assert _join_refusal_code(engine_unavailable("no worker")) == CLOSE_TRY_AGAIN == 1013
+    assert _join_refusal_code(Unauthenticated("expired", code="invalid_token")) == 4001
+    assert _join_refusal_code(MeetingError("banned", code="banned")) == 4003

@@ -60,8 +60,8 @@ def test_plain_urls_get_async_drivers():
     assert normalize_url("postgresql+asyncpg://u@h/db") == "postgresql+asyncpg://u@h/db"
 
 
-async def test_0005_gives_existing_rooms_participants_may_start_false_and_downgrades(any_database_url):
-    """A room made under 0004 keeps the safe behaviour (participants wait for a moderator); the
+async def test_0006_gives_existing_rooms_participants_may_start_false_and_downgrades(any_database_url):
+    """A room made under 0005 keeps the safe behaviour (participants wait for a moderator); the
     column goes again on downgrade."""
     from alembic import command
 
@@ -79,7 +79,7 @@ async def test_0005_gives_existing_rooms_participants_may_start_false_and_downgr
 
     try:
         async with engine.begin() as connection:
-            await connection.run_sync(to("0004_addins_group_links"))
+            await connection.run_sync(to("0005_live_meetings"))
             await connection.execute(
                 text(
                     "INSERT INTO companies (id, slug, name, privacy_notice, max_rooms, max_users, max_participants, "
@@ -94,11 +94,11 @@ async def test_0005_gives_existing_rooms_participants_may_start_false_and_downgr
                 )
             )
         async with engine.begin() as connection:
-            await connection.run_sync(to("0005_participants_may_start"))
+            await connection.run_sync(to("0006_participants_may_start"))
             value = (await connection.execute(text("SELECT participants_may_start FROM rooms"))).scalar_one()
         assert value in (False, 0)
         async with engine.begin() as connection:
-            await connection.run_sync(to("0004_addins_group_links", down=True))
+            await connection.run_sync(to("0005_live_meetings", down=True))
             assert "participants_may_start" not in await connection.run_sync(columns)
             assert (await connection.execute(text("SELECT name FROM rooms"))).scalar_one() == "Old"
     finally:

@@ -1,14 +1,14 @@
 """rooms: participants may start the meeting
 
-Revision ID: 0005_participants_may_start
-Revises: 0004_addins_group_links
+Revision ID: 0006_participants_may_start
+Revises: 0005_live_meetings
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_participants_may_start"
-down_revision = "0004_addins_group_links"
+revision = "0006_participants_may_start"
+down_revision = "0005_live_meetings"
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """companies: suspension by the instance operator
 
-Revision ID: 0006_company_suspension
-Revises: 0005_participants_may_start
+Revision ID: 0007_company_suspension
+Revises: 0006_participants_may_start
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_company_suspension"
-down_revision = "0005_participants_may_start"
+revision = "0007_company_suspension"
+down_revision = "0006_participants_may_start"
 branch_labels = None
 depends_on = None
 
