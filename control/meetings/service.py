@@ -493,19 +493,22 @@ class MeetingService:
             )
             await self.commits.commit(live, decision.state, effects, actor=pid)
 
-    async def disconnected(self, live: LiveMeeting, pid: str, link: Link | None = None) -> None:
+    async def disconnected(
+        self, live: LiveMeeting, pid: str, link: Link | None = None, *, media: Media | None = None
+    ) -> None:
         """The participant's socket closed without `leave` (`link`: that socket; a socket that was
         replaced by a resumed one is ignored), or is gone with a previous control plane. They stay,
         their media flowing, for the resume grace: a join with their resume token attaches a new
         socket to them; if none comes in time they leave (reason `left`). While the engine does not
-        apply the departure they stay in the meeting's state, and it is tried again."""
+        apply the departure they stay in the meeting's state, and it is tried again. `media`: the
+        meeting's media their peer connections were made for (default: the current one)."""
         if self.closing or (link is not None and live.links.get(pid) is not link):
             return
         live.links.pop(pid, None)
         if live.state.get(pid) is None:
             return
         self._cancel_grace(live, pid)
-        self._media_at_drop[(live.id, pid)] = live.media
+        self._media_at_drop[(live.id, pid)] = media or live.media
         task = asyncio.ensure_future(self._leave_after_grace(live, pid))
         self._graces[(live.id, pid)] = task
         self._tasks.add(task)

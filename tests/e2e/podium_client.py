@@ -32,6 +32,7 @@ from typing import Any
 import httpx
 import websockets
 from aiortc import MediaStreamTrack, RTCSessionDescription, sdp
+from aiortc.contrib.media import MediaRelay
 from harness import new_peer_connection
 
 ADMIN_EMAIL = "admin@podium.test"
@@ -401,6 +402,9 @@ class Participant:
         """Bumped on every `reconnect`: subscribe offers of an earlier generation are stale."""
         self.reconnected: asyncio.Future[None] | None = None
         """The latest reconnection (new peer connections, tracks published again); None if none yet."""
+        self._relay = MediaRelay()
+        self.resuming = False
+        """A resuming join was sent: its `joined` says whether to make new peer connections."""
 
     # -- connecting --
 
@@ -449,6 +453,7 @@ class Participant:
         publish again (`renew`, or a new participant when the token named nobody any more)."""
         self.ws = await websockets.connect(self.server.ws_url, max_size=2**22, open_timeout=10)
         self.closed = asyncio.get_running_loop().create_future()
+        self.resuming = True
         self._tasks.append(asyncio.ensure_future(self._reader()))
         reply = await self.request(
             {
@@ -462,8 +467,7 @@ class Participant:
         )
         self.joined, self.id = reply, reply["participant_id"]
         if not reply["resumed"] or reply.get("media") == "renew":
-            self._reconnect()
-            assert self.reconnected is not None
+            assert self.reconnected is not None  # the reader made new peer connections on `joined`
             async with asyncio.timeout(timeout):
                 await self.reconnected
         return reply
@@ -519,6 +523,11 @@ class Participant:
                     self._tasks.append(asyncio.ensure_future(self._answer(frame, self.generation)))
                 elif frame.get("type") == "reconnect":
                     self._reconnect()
+                elif frame.get("type") == "joined" and self.resuming:
+                    self.resuming = False
+                    if not frame["resumed"] or frame.get("media") == "renew":
+                        # new peer connections before the frames that follow (their subscribe offers)
+                        self._reconnect()
                 self._changed.set()
         except websockets.ConnectionClosed:
             pass
@@ -557,7 +566,10 @@ class Participant:
         """Publish tracks by source name (microphone=..., camera=..., screen=...)."""
         sources: dict[str, str] = {}
         for track in tracks.values():
-            self.pc_pub.addTransceiver(track, direction="sendonly")
+            # each connection sends a proxy of the track: aiortc stops a sender's track when its
+            # connection dies (its worker was killed, its control plane restarted with it), and the
+            # track must live on for the next connection, as a camera does in a browser
+            self.pc_pub.addTransceiver(self._relay.subscribe(track, buffered=False), direction="sendonly")
         await self.pc_pub.setLocalDescription(await self.pc_pub.createOffer())
         names = list(tracks)
         for transceiver, source in zip(self.pc_pub.getTransceivers()[-len(names) :], names):
