@@ -92,6 +92,8 @@ class Joined(OutFrame):
     names_visible: bool
     waiting: list[ParticipantView]
     features: Features
+    ice_servers: list[dict[str, Any]] = []
+    """RTCIceServer objects (TURN with this participant's credentials) for its peer connections."""
 
 
 class ParticipantJoined(OutFrame):
@@ -288,7 +290,7 @@ def admitted(live: LiveMeeting, me: Participant) -> Admitted:
     )
 
 
-def joined(live: LiveMeeting, me: Participant) -> Joined:
+def joined(live: LiveMeeting, me: Participant, ice_servers: list[dict[str, Any]] | None = None) -> Joined:
     state = live.state
     viewer = live.viewer(me.id)
     room = admitted(live, me)
@@ -305,6 +307,7 @@ def joined(live: LiveMeeting, me: Participant) -> Joined:
         features=Features(
             waiting_room=state.features.waiting_room, screen_share=state.features.screen_share, chat=state.chat_enabled
         ),
+        ice_servers=ice_servers or [],
     )
 
 

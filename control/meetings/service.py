@@ -73,10 +73,13 @@ class MeetingService:
         registry: EngineRegistry,
         *,
         clock: Callable[[], float] = time.time,
+        ice_servers: Callable[[str], list[dict[str, Any]]] = lambda participant_id: [],
     ) -> None:
         self.context = context
         self.registry = registry
         self.clock = clock
+        self.ice_servers = ice_servers
+        """participant id → the RTCIceServer list of its `joined` frame (TURN credentials)."""
         self.live: dict[str, LiveMeeting] = {}
         """meeting id → live meeting."""
         self._by_room: dict[str, str] = {}
@@ -227,7 +230,7 @@ class MeetingService:
                 live.enter(pid, identity, link)
                 me = live.state.get(pid)
                 assert me is not None
-                link.send(frames.joined(live, me).wire())
+                link.send(frames.joined(live, me, self.ice_servers(pid)).wire())
 
             try:
                 await self.commits.commit(live, new, effects, actor=pid, accepted=arrived)

@@ -160,7 +160,18 @@ class PodiumServer:
         env["PODIUM_RATE_LIMITS"] = rate_limits
         with log.open("wb") as out:  # the child holds its own copy of the descriptor
             process = subprocess.Popen(
-                [*cli, "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir), *options],
+                [
+                    *cli,
+                    "serve",
+                    "--bind",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--data-dir",
+                    str(data_dir),
+                    *([] if "--workers" in options else ["--workers", "1"]),  # one, whatever the cores
+                    *options,
+                ],
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
