@@ -534,7 +534,7 @@ def _reach(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Reach:
     announce: list[str] = []
     if not args.no_engine:
         try:
-            announce = network.announced(media_bind, args.announce)
+            announce = network.announced(media_bind, args.announce, binds if args.media_bind is None else ())
         except ValueError as error:
             parser.error(str(error))
     if (args.tls_cert is None) != (args.tls_key is None):

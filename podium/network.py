@@ -43,11 +43,15 @@ def media_bind(binds: Sequence[str], given: str | None) -> str:
     return binds[0] if len(binds) == 1 else "::"
 
 
-def announced(bind: str, announce: Sequence[str]) -> list[str]:
-    """The hosts of the workers' ICE candidates: `--announce` as given, else the bound address. A
-    wildcard is no address a peer can send to: it needs `--announce` (ValueError)."""
+def announced(bind: str, announce: Sequence[str], binds: Sequence[str] = ()) -> list[str]:
+    """The hosts of the workers' ICE candidates: `--announce` as given, else the bound address, else
+    (a wildcard bound for several `binds`) those of `binds` that are no wildcard. A wildcard is no
+    address a peer can send to: without any of these it needs `--announce` (ValueError)."""
     if announce:
         return list(dict.fromkeys(announce))
+    specific = [b for b in binds if not is_wildcard(b)]
+    if is_wildcard(bind) and specific:
+        return specific
     if is_wildcard(bind):
         raise ValueError(
             f"the engine binds {bind} (every interface): give --announce with the address(es) "

@@ -48,6 +48,13 @@ export class Media {
     this._generation = 0;
   }
 
+  /** Add the server's RTCIceServer objects (TURN with this participant's credentials, from `joined`)
+   * to the ones the application gave; peer connections made from now on use them all. */
+  useIceServers(servers = []) {
+    const given = this._givenIceServers ??= this.rtcConfiguration.iceServers ?? [];
+    this.rtcConfiguration = { ...this.rtcConfiguration, iceServers: [...given, ...servers] };
+  }
+
   _newPeerConnection() {
     return new RTCPeerConnection(this.rtcConfiguration);
   }

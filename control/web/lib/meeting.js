@@ -90,6 +90,7 @@ export class Meeting extends EventTarget {
     this.state = "connecting";
     await this.signaling.connect();
     const joined = await this.signaling.request({ type: "join", token: this.token, room_id: this.roomId });
+    this.media.useIceServers(joined.ice_servers);
     this.state = "joined";
     this.signaling.startPing();
     return joined;
