@@ -195,8 +195,8 @@ class PodiumServer:
                     str(port),
                     "--data-dir",
                     str(data_dir),
-                    "--workers",  # one by default, whatever the cores
-                    str(workers),
+                    # one worker by default, whatever the cores; none: --no-engine
+                    *(["--workers", str(workers)] if workers else ["--no-engine"]),
                     *options,
                 ],
                 stdout=out,
