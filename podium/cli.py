@@ -652,6 +652,14 @@ async def _serve(args: argparse.Namespace, limits: "Limits", reach: Reach) -> No
     try:
         for worker in workers:
             await worker.start()
+        if workers:
+            ports = ", ".join(w.address.split()[-1] for w in workers if w.address)
+            log.info(
+                "engine workers: UDP %s port(s) %s, announced to browsers as %s",
+                reach.media_bind,
+                ports or "?",
+                ", ".join(reach.announce),
+            )
         await server.serve(sockets=sockets)
     finally:
         for sock in sockets:
