@@ -10,6 +10,8 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v node >/dev/null 2>&1 || need+=(nodejs)   # the web client's unit tests (node --test)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v turnserver >/dev/null 2>&1 || need+=(coturn)   # TURN relay tests (tests/e2e/test_turn_relay.py)
+command -v nft >/dev/null 2>&1 || need+=(nftables)        # the NAT of tests/e2e/test_serve_addresses.py
+command -v ip >/dev/null 2>&1 || need+=(iproute2)         # the tests' network namespaces
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing Debian packages: ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive
