@@ -32,7 +32,6 @@ from control.settings import Settings
 from control.store import migrate
 from control.store.db import create_engine, create_sessionmaker
 from control.store.repositories.instance import get_or_create
-from control.store.repositories.meetings import MeetingStore
 
 log = logging.getLogger("podium.control")
 
@@ -127,9 +126,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
             app.state.engine = engine
             app.state.limits = settings.limits  # request bodies, JSON shapes, signaling frames (control.bounds)
             app.state.rate_limiter = RateLimiter(settings.limits)
-            async with context() as ctx:  # live meetings are not restored: those of a previous process end
-                await MeetingStore(ctx.session).end_running(ctx.now(), "control_plane_restarted")
-                await ctx.session.commit()
             registry = engines.EngineRegistry(settings.engine_secret, grace=settings.engine_grace)
             app.state.engines = registry  # the engine channel's workers and their tables
             meetings = MeetingService(
@@ -139,6 +135,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             meetings.add_observer(AttendanceObserver(context))
             meetings.add_observer(ChatObserver(context))
             app.state.meetings = meetings  # live meetings (control.meetings)
+            await meetings.restore(settings.engine_grace)  # those a previous process left running
             stats = WorkerStats()  # the workers' last reports, for GET /metrics
             registry.add_listener(stats.on_event)
             collectors = [EngineCollector(registry, stats), MeetingCollector(meetings)]

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
@@ -491,14 +491,24 @@ class _Server(uvicorn.Server):
     engine workers are stopped: take the signal as a request to stop, and exit normally. Once it
     listens, it says where browsers reach it."""
 
-    def __init__(self, config: uvicorn.Config, urls: list[str]) -> None:
+    def __init__(self, config: uvicorn.Config, app: Any, urls: list[str]) -> None:
         super().__init__(config)
+        self.app = app
         self.urls = urls
+        """Where browsers reach it (`network.browser_urls`)."""
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started:
             log.info("Podium is ready: browsers reach it at %s", ", ".join(self.urls))
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # uvicorn closes every WebSocket (1012) before the application's lifespan ends: the meetings
+        # must know first that a closed socket is a restart, not a participant leaving
+        meetings = getattr(self.app.state, "meetings", None)
+        if meetings is not None:
+            meetings.stopping()
+        await super().shutdown(sockets)
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -616,7 +626,7 @@ async def _serve(args: argparse.Namespace, limits: "Limits", reach: Reach) -> No
         proxy_headers=reach.forwarded_allow_ips is not None,
         forwarded_allow_ips=reach.forwarded_allow_ips or "",
     )
-    server = _Server(config, network.browser_urls(reach.binds, reach.announce, port, reach.tls))
+    server = _Server(config, app, network.browser_urls(reach.binds, reach.announce, port, reach.tls))
     _warn_exposure(reach)
     if reach.turn is not None:
         log.info("clients get TURN credentials for %s, valid %d s", ", ".join(reach.turn.urls), reach.turn.ttl)

@@ -2,15 +2,19 @@
 
 Policy has decided (`control.domain.moderation`): the new state and its effects. The pipeline
 computes the engine operations and the new media records from them (`Media.reconcile`, pure),
-sends the operations as one versioned batch and awaits the worker's acknowledgement. Only then
-does it swap the new state and records in, commit the decision's persistent effects (removals,
-bans, revoked tokens), write the audit entry with the version that enforces it, and tell clients
-and observers. So a caller that gets a version back knows the engine enforces the change.
+sends the operations as one versioned batch and awaits the worker's acknowledgement. Then, in one
+database transaction, it writes the meeting's new documents (control.meetings.durable: what a
+restarted control plane resumes from), the decision's persistent effects (removals, bans, revoked
+tokens) and the audit entry with the version that enforces it. Only then does it swap the new state
+and records in and tell clients and observers. So a caller that gets a version back knows the
+engine enforces the change and the database holds it.
 
 When the worker refuses an operation, does not answer in time or is lost, nothing changes: the
 old state and records stand, the caller gets a MeetingError (`engine_refused`, `engine_timeout`,
 `engine_unavailable`), and the worker is sent the table the kept records describe, undoing
-whatever part of the batch it did apply (`resync`). The caller holds the meeting's lock.
+whatever part of the batch it did apply (`resync`). When the database does not commit, the same
+resync undoes the batch the engine applied, and the caller gets `store_unavailable`. The caller
+holds the meeting's lock.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any
 
 from contract.acks import Ack
@@ -41,12 +46,14 @@ from control.domain.moderation import (
 )
 from control.engines import AckTimeout, EngineChannelError, EngineRegistry, OpsRefused
 from control.meetings import frames
-from control.meetings.errors import engine_refused, engine_timeout, engine_unavailable
-from control.meetings.live import LiveMeeting
+from control.meetings.durable import documents
+from control.meetings.errors import MeetingError, engine_refused, engine_timeout, engine_unavailable, store_unavailable
+from control.meetings.live import Identity, LiveMeeting
 from control.meetings.media import MediaRecords, Op
 from control.meetings.observers import Observers
 from control.services.context import Context
 from control.store.models import AuditEvent, RoomRemoval
+from control.store.repositories.live_meetings import LiveMeetings
 from control.store.repositories.meetings import MeetingStore
 from control.store.repositories.sessions import AuthSessions
 
@@ -85,12 +92,15 @@ class Commits:
         records: MediaRecords | None = None,
         ops: Iterable[Op] = (),
         accepted: Callable[[], None] | None = None,
+        arrival: tuple[str, Identity] | None = None,
     ) -> int | None:
         """Make `new` the meeting's state once the engine enforces it; returns the table version
         that does (None when no operation was needed). `records` and `ops`: a media change
         computed before (publishing) that the reconciliation starts from. `accepted` runs right
         after the swap, before anyone is told (an arrival connects there, so `joined` is their
-        first frame). Raises MeetingError when the engine did not apply the change."""
+        first frame); `arrival`: who that is, for the stored document. Raises MeetingError when the
+        engine did not apply the change, or the database did not record it (the engine is then put
+        back as it was)."""
         old = live.state
         base = records if records is not None else live.media.records
         planned, after = live.media.reconcile(base, new)
@@ -100,21 +110,39 @@ class Commits:
             closing, after = live.media.close(after)
             batch += closing
         version = await self.apply(live, batch, started)
+        after, offers = self._offers(live, after, ended is None)
+        try:
+            await self._record(live, old, new, after, effects, actor, action, version, arrival, ended is not None)
+        except MeetingError:
+            raise
+        except Exception as error:  # the database: put the engine back as it was, nothing happened
+            log.error("meeting %s: the change was not recorded (%r); undoing it in the engine", live.id, error)
+            if batch:
+                self.resync(live)
+            raise store_unavailable("the database did not record the change, which did not happen") from None
         live.state, live.media.records = new, after
         if accepted is not None:
             accepted()
-        revokes = [e for e in effects if isinstance(e, RevokeTokens)]
-        if revokes or (action is not None and action.action is Action.UNBAN):
-            await self._persist(live, revokes, action, actor)
-        if action is not None:
-            await self._audit(live, old, actor, action, version)
         self._tell(live, old, effects, actor)
-        for pid in list(live.media.peers):
-            self.offer(live, pid)
+        for pid, offer in offers:
+            live.send(pid, frames.subscribe_offer(*offer).wire())
         self.waiting_update(live)
         if ended is not None:
             await self._finish(live, ended.reason)
         return version
+
+    def _offers(
+        self, live: LiveMeeting, records: MediaRecords, open_: bool
+    ) -> tuple[MediaRecords, list[tuple[str, tuple[int, str]]]]:
+        """The subscribe offers the change calls for, and the records that remember them."""
+        offers = []
+        if open_:
+            for pid in list(records.peers):
+                if pid in live.links:
+                    records, offer = live.media.subscribe_offer(records, pid)
+                    if offer is not None:
+                        offers.append((pid, offer))
+        return records, offers
 
     async def apply(self, live: LiveMeeting, ops: list[Op], started: float | None) -> int | None:
         """Send one batch and await its ack; on failure resync the worker to the kept records."""
@@ -161,37 +189,92 @@ class Commits:
 
     # ---- the store ---------------------------------------------------------------------------
 
-    async def _persist(
-        self, live: LiveMeeting, revokes: list[RevokeTokens], action: Command | None, actor: str
+    async def _record(
+        self,
+        live: LiveMeeting,
+        old: MeetingState,
+        new: MeetingState,
+        records: MediaRecords,
+        effects: tuple[Any, ...],
+        actor: str,
+        action: Command | None,
+        version: int | None,
+        arrival: tuple[str, Identity] | None,
+        ending: bool,
     ) -> None:
+        """One transaction: the meeting's new documents, the decision's persistent effects
+        (removals, bans, revoked tokens, lifted bans) and the audit entry of the action."""
         async with self._context() as ctx:
-            store = MeetingStore(ctx.session)
             now = ctx.now()
-            for effect in revokes:
-                kind = {Reason.EXCLUDED: "exclusion", Reason.REMOVED: "removal", Reason.BANNED: "ban"}[effect.reason]
-                await store.add(
-                    RoomRemoval(
-                        company_id=live.company_id,
-                        room_id=live.room_id,
-                        person=effect.person,
-                        kind=kind,
-                        meeting_id=live.id if kind == "exclusion" else None,
-                        until=frames.utc(effect.until) if effect.until is not None else None,
-                        actor=actor,
-                        created_at=now,
-                    )
-                )
-                if effect.person.startswith(USER_PREFIX):
-                    await AuthSessions(ctx.session).revoke_all(effect.person[len(USER_PREFIX) :], now)
-                else:
-                    await store.revoke_person(effect.person, now)
+            if ending:
+                await LiveMeetings(ctx.session).forget(live.id)
+            else:
+                await self._save(ctx, live, new, records, arrival)
+            revokes = [e for e in effects if isinstance(e, RevokeTokens)]
+            if revokes:
+                await self._revoke(ctx, live, revokes, actor)
             if action is not None and action.action is Action.UNBAN and action.person:
-                await store.lift_bans(live.room_id, action.person, now)
+                await MeetingStore(ctx.session).lift_bans(live.room_id, action.person, now)
+            if action is not None:
+                ctx.session.add(self._audit_entry(live, old, actor, action, version, now))
             await ctx.session.commit()
+        if not ending:
+            live.saved_peers = dict(records.peers)
 
-    async def _audit(
-        self, live: LiveMeeting, old: MeetingState, actor: str, command: Command, version: int | None
+    async def save(self, live: LiveMeeting) -> None:
+        """Write the meeting's documents as they are (a change that needed no engine operation:
+        a move to another worker, a ban lifted from outside the meeting). The caller holds the lock."""
+        async with self._context() as ctx:
+            await self._save(ctx, live, live.state, live.media.records, None)
+            await ctx.session.commit()
+        live.saved_peers = dict(live.media.records.peers)
+
+    @staticmethod
+    async def _save(
+        ctx: Context,
+        live: LiveMeeting,
+        state: MeetingState,
+        records: MediaRecords,
+        arrival: tuple[str, Identity] | None,
     ) -> None:
+        changed, gone = documents.changed_peers(live.saved_peers or {}, records)
+        await LiveMeetings(ctx.session).save(
+            live.id,
+            documents.meeting_document(live, state, records, arrival),
+            ctx.now(),
+            stored=live.saved_peers is not None,
+            peers={pid: documents.peer_document(peer) for pid, peer in changed.items()},
+            known=(live.saved_peers or {}).keys(),
+            gone=gone,
+        )
+
+    @staticmethod
+    async def _revoke(ctx: Context, live: LiveMeeting, revokes: list[RevokeTokens], actor: str) -> None:
+        store = MeetingStore(ctx.session)
+        now = ctx.now()
+        for effect in revokes:
+            kind = {Reason.EXCLUDED: "exclusion", Reason.REMOVED: "removal", Reason.BANNED: "ban"}[effect.reason]
+            await store.add(
+                RoomRemoval(
+                    company_id=live.company_id,
+                    room_id=live.room_id,
+                    person=effect.person,
+                    kind=kind,
+                    meeting_id=live.id if kind == "exclusion" else None,
+                    until=frames.utc(effect.until) if effect.until is not None else None,
+                    actor=actor,
+                    created_at=now,
+                )
+            )
+            if effect.person.startswith(USER_PREFIX):
+                await AuthSessions(ctx.session).revoke_all(effect.person[len(USER_PREFIX) :], now)
+            else:
+                await store.revoke_person(effect.person, now)
+
+    @staticmethod
+    def _audit_entry(
+        live: LiveMeeting, old: MeetingState, actor: str, command: Command, version: int | None, now: datetime
+    ) -> AuditEvent:
         target = old.get(command.target) if command.target else None
         after: dict[str, Any] = {
             "meeting_id": live.id,
@@ -205,22 +288,15 @@ class Commits:
             value = getattr(command, name)
             if value is not None:
                 after[name] = str(value) if not isinstance(value, float) else value
-        try:
-            async with self._context() as ctx:
-                ctx.session.add(
-                    AuditEvent(
-                        company_id=live.company_id,
-                        at=ctx.now(),
-                        actor_user_id=live.users.get(actor),
-                        action=f"meeting.{command.action}",
-                        target_type="participant",
-                        target_id=command.target or command.person or live.id,
-                        after=after,
-                    )
-                )
-                await ctx.session.commit()
-        except Exception:
-            log.exception("meeting %s: audit entry failed", live.id)
+        return AuditEvent(
+            company_id=live.company_id,
+            at=now,
+            actor_user_id=live.users.get(actor),
+            action=f"meeting.{command.action}",
+            target_type="participant",
+            target_id=command.target or command.person or live.id,
+            after=after,
+        )
 
     async def _finish(self, live: LiveMeeting, reason: Reason) -> None:
         self._ended(live)
@@ -332,14 +408,6 @@ class Commits:
             self._spawn(link.close(1000, str(effect.reason)))
         if was is not None:
             self.observers.participant_left(live.info(), effect.participant, was.person, str(effect.reason))
-
-    def offer(self, live: LiveMeeting, pid: str) -> None:
-        """Send the participant a new subscribe offer if their consumers changed."""
-        if pid not in live.links:
-            return
-        live.media.records, offer = live.media.subscribe_offer(live.media.records, pid)
-        if offer is not None:
-            live.send(pid, frames.subscribe_offer(*offer).wire())
 
     def waiting_update(self, live: LiveMeeting) -> None:
         """Moderators get the waiting room whenever it (or who moderates) changed."""

@@ -52,3 +52,9 @@ def engine_refused(message: str) -> MeetingError:
 def engine_timeout(message: str) -> MeetingError:
     """The worker did not acknowledge the change in time."""
     return engine_error("engine_timeout", message, 504)
+
+
+def store_unavailable(message: str) -> MeetingError:
+    """The database did not record a change the engine applied: the engine is put back as it was,
+    and the change did not happen."""
+    return engine_error("store_unavailable", message, 503)

@@ -1,5 +1,6 @@
 """Engine workers coming and going: a meeting whose worker was lost moves to a live one, and a
-worker that reconnects with a table a previous control plane left is emptied.
+worker that reconnects with a table a previous control plane left is emptied, but for the meetings
+resumed from the database (control.meetings.durable.restore).
 
 A meeting whose worker is lost is *stranded* at once (`LiveMeeting.stranded`: nothing more is sent
 to that worker id) and moves to a live worker: another one, or the same id once its supervisor has
@@ -9,7 +10,6 @@ stranded, and moves when one connects. Its clients get `reconnect` when it has m
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -41,16 +41,19 @@ class Failover:
                     live.stranded = True
                     service.spawn(self.move(live))
         elif isinstance(event, WorkerConnected):
+            # a worker that hosted restored meetings gets its whole table from their reconciliation
+            hosted = service.restorer is not None and service.restorer.worker_connected(event.worker_id)
             for live in list(service.live.values()):
-                if live.stranded:  # lost while no other worker was live
+                if live.stranded and not live.restoring:  # lost while no other worker was live
                     service.spawn(self.move(live))
-            service.spawn(self.clean_stale_table(event.worker_id))
+            if not hosted:
+                service.spawn(self.clean_stale_table(event.worker_id))
 
     async def clean_stale_table(self, worker_id: str) -> None:
-        """Live meetings are not restored after a control-plane restart, so a worker the registry
-        adopted (its table became the desired one) forwards for meetings that no longer exist:
-        empty its table, unless a live meeting of this process already uses the worker (then
-        everything on it was put there by this process)."""
+        """A worker the registry adopted (its table became the desired one) that hosts no meeting
+        this process resumed forwards for meetings that no longer exist: empty its table, unless a
+        live meeting of this process already uses the worker (then everything on it was put there
+        by this process)."""
         registry = self.service.registry
         if any(live.media.worker_id == worker_id for live in self.service.live.values()):
             return
@@ -88,9 +91,12 @@ class Failover:
             for pid in list(live.links):
                 live.send(pid, frame)
             log.warning("meeting %s moved from worker %s to %s", live.id, lost, worker_id)
-            with contextlib.suppress(Exception):
+            try:
                 async with service.context() as ctx:
                     meeting = await MeetingStore(ctx.session).meeting(live.id)
                     if meeting is not None:
                         meeting.worker_id = worker_id
                     await ctx.session.commit()
+                await service.commits.save(live)
+            except Exception:  # the move stands: the next change writes the documents again
+                log.exception("meeting %s: its move to worker %s was not recorded", live.id, worker_id)

@@ -9,7 +9,7 @@ from typing import Any
 
 from control.domain.meeting_state import MeetingState
 from control.domain.roles import Capability, Role, Source
-from control.meetings.media import Media
+from control.meetings.media import Media, Peer
 from control.meetings.observers import MeetingInfo
 from control.meetings.visibility import NOBODY, Viewer
 
@@ -68,6 +68,18 @@ class LiveMeeting:
     republish: dict[str, set[Source]] = field(default_factory=dict)
     """After a move to another worker: the sources each participant published before, whose
     on/off state their next `publish` keeps (it neither turns them on nor honours `muted`)."""
+    saved_peers: dict[str, Peer] | None = None
+    """The media records' peers as last written to the database (control.meetings.durable): a
+    change rewrites only the peers that are not these very objects. None: nothing written yet."""
+    restoring: bool = False
+    """Restored after a control-plane restart and waiting for its worker: to be reconciled with
+    the table the worker still holds, or moved when the worker is a new process or stays away."""
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set once the meeting can take changes (at once, unless it is restoring)."""
+
+    def __post_init__(self) -> None:
+        if not self.restoring:
+            self.ready.set()
 
     def info(self) -> MeetingInfo:
         return MeetingInfo(self.id, self.room_id, self.company_id)

@@ -39,6 +39,7 @@ from control.engines import EngineChannelError, EngineRegistry
 from control.errors import Unauthenticated
 from control.meetings import frames, guests, visibility
 from control.meetings.commit import Commits
+from control.meetings.durable.restore import RESUME_GRACE, Restore
 from control.meetings.errors import MeetingError, engine_unavailable, refused
 from control.meetings.failover import Failover
 from control.meetings.live import Identity, Link, LiveMeeting
@@ -56,6 +57,8 @@ from control.types import Principal
 
 log = logging.getLogger("podium.meetings")
 
+CLOSE_RESTARTING = 1012
+"""The close code of every participant's socket when the control plane stops: reconnect and resume."""
 RESTART_WAIT = 10.0
 """Seconds a new meeting waits for a worker while none is live but one is being restarted."""
 LEAVE_RETRIES = (1.0, 2.0, 5.0, 10.0, 30.0)
@@ -92,6 +95,8 @@ class MeetingService:
         self.commits = Commits(context, registry, self.observers, self._forget, self.spawn)
         self.publishing = Publishing(self.commits, clock)
         self.failover = Failover(self)
+        self.restorer: Restore | None = None
+        self.closing = False
         registry.add_listener(self.failover.on_registry_event)
 
     def add_observer(self, observer: MeetingObserver) -> None:
@@ -102,18 +107,29 @@ class MeetingService:
         """Returns once the observers have heard every change queued so far."""
         await self.observers.observed()
 
+    def stopping(self) -> None:
+        """The control plane is about to close every socket: none of that makes anyone leave."""
+        self.closing = True
+
     async def close(self) -> None:
-        shutting_down = frames.Disconnected(reason="shutting_down").wire()
+        """Shutting down: meetings are not ended (the database holds them and the next process
+        resumes them); every socket closes with 1012 (service restart), which clients answer by
+        resuming, and closed sockets no longer make anyone leave."""
+        self.closing = True
+        if self.restorer is not None:
+            self.restorer.close()
         for live in list(self.live.values()):
             for link in list(live.links.values()):
-                link.send(shutting_down)
                 with contextlib.suppress(Exception):
-                    await link.close(1001, "shutting down")
+                    await link.close(CLOSE_RESTARTING, "server restarting")
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(2):
                 await self.observed()
-        for task in list(self._tasks):
+        tasks = list(self._tasks)
+        for task in tasks:
             task.cancel()
+        if tasks:  # let them unwind (a database session returns its connection) before the loop ends
+            await asyncio.wait(tasks, timeout=1)
         self.observers.close()
 
     def spawn(self, coro: Awaitable[Any]) -> None:
@@ -127,6 +143,17 @@ class MeetingService:
     def meeting_of_room(self, room_id: str) -> LiveMeeting | None:
         meeting_id = self._by_room.get(room_id)
         return self.live.get(meeting_id) if meeting_id else None
+
+    def adopt(self, live: LiveMeeting) -> None:
+        """Hold a meeting restored from the database (control.meetings.durable.restore)."""
+        self.live[live.id] = live
+        self._by_room[live.room_id] = live.id
+
+    async def restore(self, grace: float, resume_grace: float = RESUME_GRACE) -> list[LiveMeeting]:
+        """Resume the meetings a previous process left running (control.meetings.durable.restore):
+        each waits up to `grace` for its worker, then its people have `resume_grace` to come back."""
+        self.restorer = Restore(self, grace, resume_grace)
+        return await self.restorer.load()
 
     def _forget(self, live: LiveMeeting) -> None:
         self.live.pop(live.id, None)
@@ -206,6 +233,10 @@ class MeetingService:
                 opened = True
             else:
                 opened = False
+        if not live.ready.is_set():  # restored after a restart, waiting for its worker
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(RESTART_WAIT):
+                    await live.ready.wait()
         async with live.lock:
             if live.state.ended:
                 raise refused(Refused(Code.MEETING_ENDED, "the meeting has ended"))
@@ -233,7 +264,7 @@ class MeetingService:
                 link.send(frames.joined(live, me, self.ice_servers(pid)).wire())
 
             try:
-                await self.commits.commit(live, new, effects, actor=pid, accepted=arrived)
+                await self.commits.commit(live, new, effects, actor=pid, accepted=arrived, arrival=(pid, identity))
             except MeetingError:
                 if opened:
                     self._forget(live)
@@ -340,6 +371,8 @@ class MeetingService:
     async def disconnected(self, live: LiveMeeting, pid: str) -> None:
         """The participant's socket closed: they leave. While the engine does not apply the
         departure they stay in the meeting's state, so it is tried again, in the background."""
+        if self.closing:
+            return  # the control plane stops: they resume with the next one
         try:
             await self.leave(live, pid)
         except MeetingError as error:

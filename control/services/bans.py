@@ -8,6 +8,7 @@ running in the room stops refusing the person at once.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -31,6 +32,9 @@ class Ban:
     """The user's name or the guest's invitee name, when still known and the caller holds Show all
     usernames."""
     banned_at: datetime
+
+
+log = logging.getLogger("podium.bans")
 
 
 async def _moderated_room(ctx: Context, principal: Principal, room_id: str) -> None:
@@ -85,3 +89,7 @@ async def unban(ctx: Context, principal: Principal, room_id: str, person: str, s
     if live is not None:
         async with live.lock:
             live.state = replace(live.state, bans=live.state.bans - {person})
+            try:  # the lifted ban is committed above; a restored meeting reads bans from there too
+                await service.commits.save(live)
+            except Exception:
+                log.exception("meeting %s: the lifted ban was not written into its document", live.id)

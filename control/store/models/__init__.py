@@ -17,6 +17,7 @@ from control.store.models.department import Department
 from control.store.models.group_link import GroupLink
 from control.store.models.instance import InstanceSetting
 from control.store.models.invitation import GuestInvitation, GuestSession
+from control.store.models.live_meeting import LiveMeetingRow, LivePeerRow
 from control.store.models.meeting import Meeting
 from control.store.models.removal import RoomRemoval
 from control.store.models.room import Room, RoomAccess
@@ -36,6 +37,8 @@ __all__ = [
     "GuestInvitation",
     "GuestSession",
     "InstanceSetting",
+    "LiveMeetingRow",
+    "LivePeerRow",
     "Meeting",
     "Room",
     "RoomAccess",
