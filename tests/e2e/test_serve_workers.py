@@ -20,9 +20,8 @@ pytestmark = pytest.mark.timeout(120)
 def podium(tmp_path):
     base = free_port()  # a free TCP port number: the UDP ports base and base+1 are most likely free too
     server = PodiumServer.start(tmp_path, workers=2, engine_grace=60, options=("--media-port", str(base)))
-    server.media_port = base
     try:
-        yield server
+        yield server, base
     finally:
         server.stop()
 
@@ -40,11 +39,12 @@ async def _meeting(podium: PodiumServer, api: Api, name: str, tone: int) -> tupl
 
 
 async def test_two_workers_take_a_meeting_each_and_a_killed_one_is_restarted(podium, monkeypatch) -> None:
+    podium, media_port = podium
     loopback_only(monkeypatch)
     assert podium.worker_states() == {"local": "connected", "local-2": "connected"}
     log = podium.log.read_text()
     ports = {int(line.rsplit(" ", 1)[1]) for line in log.splitlines() if ") listening on 127.0.0.1 " in line}
-    assert ports == {podium.media_port, podium.media_port + 1}  # each its own port
+    assert ports == {media_port, media_port + 1}  # each its own port
     api = Api(podium.url)
     await api.login_admin()
     people: list[Participant] = []
