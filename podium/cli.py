@@ -537,8 +537,6 @@ class Reach:
 
 def _reach(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Reach:
     """The addresses, TLS, proxies and TURN of `podium serve`, checked (parser.error on a mistake)."""
-    from control.security.turn import TurnSettings
-
     binds = list(dict.fromkeys(args.bind or [network.LOOPBACK]))
     media_bind = network.media_bind(binds, args.media_bind)
     announce: list[str] = []
@@ -564,19 +562,32 @@ def _reach(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Reach:
         parser.error("--workers must be at least 1")
     if not 0 <= args.media_port <= 65535 - args.workers:
         parser.error("--media-port leaves no room for the workers' ports")
-    turn = None
+    return Reach(
+        binds,
+        media_bind,
+        announce,
+        args.tls_cert is not None,
+        ",".join(proxies) if proxies else None,
+        _turn(parser, args),
+    )
+
+
+def _turn(parser: argparse.ArgumentParser, args: argparse.Namespace) -> "TurnSettings | None":
+    """The TURN servers of --turn-url with the secret of --turn-secret(-file); None without either."""
+    from control.security.turn import TurnSettings
+
     secret = args.turn_secret
     if args.turn_secret_file is not None:
         try:
             secret = args.turn_secret_file.read_text().strip()
         except OSError as error:
             parser.error(f"--turn-secret-file: {error}")
-    if args.turn_url or secret:
-        try:
-            turn = TurnSettings(tuple(args.turn_url), secret or "", args.turn_ttl)
-        except ValueError as error:
-            parser.error(f"TURN: {error}")
-    return Reach(binds, media_bind, announce, args.tls_cert is not None, ",".join(proxies) if proxies else None, turn)
+    if not (args.turn_url or secret):
+        return None
+    try:
+        return TurnSettings(tuple(args.turn_url), secret or "", args.turn_ttl)
+    except ValueError as error:
+        parser.error(f"TURN: {error}")
 
 
 def _warn_exposure(reach: Reach) -> None:
@@ -611,8 +622,12 @@ async def _serve(args: argparse.Namespace, limits: "Limits", reach: Reach) -> No
         limits=limits,
         turn=reach.turn,
     )
+    try:
+        sockets = network.listen_sockets(reach.binds, args.port)
+    except OSError as error:
+        log.error("cannot listen on %s port %d: %s", ", ".join(reach.binds), args.port, error.strerror or error)
+        raise SystemExit(1) from None
     app = create_app(settings)
-    sockets = network.listen_sockets(reach.binds, args.port)
     port = sockets[0].getsockname()[1]
     config = uvicorn.Config(
         app,

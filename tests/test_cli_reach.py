@@ -3,6 +3,7 @@ process (nothing is started), and their refusals as the command prints them."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -103,3 +104,20 @@ def test_engine_refuses_a_wildcard_without_announce() -> None:
 
 def test_local_worker_ids() -> None:
     assert [cli.local_worker_id(i) for i in range(3)] == ["local", "local-2", "local-3"]
+
+
+def test_serve_says_when_its_port_is_taken(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "podium.cli", "serve", "--port", str(port), "--data-dir", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1 port {port}: Address already in use" in result.stderr
+    assert "Traceback" not in result.stderr
