@@ -30,6 +30,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.control is not None and not resolve_secret(args):
         parser.error(f"--control needs a secret: --secret, --secret-file or {SECRET_ENV}")
+    if args.control_certificate is not None:
+        try:
+            pinned_context(args.control_certificate)
+        except (OSError, ValueError) as error:
+            parser.error(f"--control-certificate: {error}")
     return args
 
 
