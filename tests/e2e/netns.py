@@ -49,7 +49,10 @@ def nat_translated(ns: Namespace) -> int:
 
 @contextlib.contextmanager
 def namespace(*, nat: bool = False) -> Iterator[Namespace]:
+    in_use = subprocess.run(["ip", "-o", "addr"], check=True, capture_output=True, text=True, timeout=10).stdout
     tag = secrets.token_hex(3)
+    while f"10.213.{int(tag[:2], 16)}." in in_use:  # another namespace of a test holds that network
+        tag = secrets.token_hex(3)
     name, outside, inside = f"podium-{tag}", f"pdm{tag}h", f"pdm{tag}n"
     octet, block = int(tag[:2], 16), int(tag[:4], 16)
     ns = Namespace(
