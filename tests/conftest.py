@@ -76,27 +76,73 @@ def _as_owner(command: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
 
 
+class PrivatePostgres:
+    """A private cluster: initdb into a temporary directory, listening on 127.0.0.1 only, trust auth.
+    `stop` and `start` restart it on the same port (the fault tests' PostgreSQL restart)."""
+
+    def __init__(self) -> None:
+        self.initdb, self.pg_ctl = _bin("initdb"), _bin("pg_ctl")
+        self.root = tempfile.mkdtemp(prefix="podium-pg-")
+        self.data, self.sockets = os.path.join(self.root, "data"), os.path.join(self.root, "sock")
+        os.makedirs(self.sockets)
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "postgres", "postgres")
+            shutil.chown(self.sockets, "postgres", "postgres")
+        self.port = _free_port()
+        self.log = os.path.join(self.root, "log")
+        self.server = PostgresServer(host="127.0.0.1", port=self.port, socket_dir=self.sockets)
+        _run(
+            _as_owner([self.initdb, "-D", self.data, "-U", PG_USER, "--auth=trust", "-E", "UTF8", "--no-sync"]),
+            "initdb",
+        )
+
+    def start(self) -> None:
+        options = (
+            f"-h 127.0.0.1 -p {self.port} -k {self.sockets} -c fsync=off -c synchronous_commit=off"
+            " -c full_page_writes=off"
+        )
+        _run(
+            _as_owner([self.pg_ctl, "-D", self.data, "-o", options, "-l", self.log, "-w", "start"]),
+            "pg_ctl start",
+            self.log,
+        )
+
+    def stop(self, mode: str = "fast") -> None:
+        _run(_as_owner([self.pg_ctl, "-D", self.data, "-m", mode, "-w", "stop"]), "pg_ctl stop", self.log)
+
+    def remove(self) -> None:
+        if os.path.exists(os.path.join(self.data, "postmaster.pid")):
+            subprocess.run(
+                _as_owner([self.pg_ctl, "-D", self.data, "-m", "immediate", "-w", "stop"]), capture_output=True
+            )
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def new_database(self) -> str:
+        name = "t_" + uuid.uuid4().hex[:16]
+        self.server.psql(f"CREATE DATABASE {name}")
+        return self.server.url(name)
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
-    """A private cluster: initdb into a temporary directory, listening on 127.0.0.1 only, trust auth."""
-    initdb, pg_ctl = _bin("initdb"), _bin("pg_ctl")
-    root = tempfile.mkdtemp(prefix="podium-pg-")
-    data, sockets = os.path.join(root, "data"), os.path.join(root, "sock")
-    os.makedirs(sockets)
-    if os.geteuid() == 0:
-        shutil.chown(root, "postgres", "postgres")
-        shutil.chown(sockets, "postgres", "postgres")
-    port = _free_port()
-    log = os.path.join(root, "log")
-    options = f"-h 127.0.0.1 -p {port} -k {sockets} -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    """The suite's private cluster (shared: never stopped by a test)."""
+    cluster = PrivatePostgres()
     try:
-        _run(_as_owner([initdb, "-D", data, "-U", PG_USER, "--auth=trust", "-E", "UTF8", "--no-sync"]), "initdb")
-        _run(_as_owner([pg_ctl, "-D", data, "-o", options, "-l", log, "-w", "start"]), "pg_ctl start", log)
-        yield PostgresServer(host="127.0.0.1", port=port, socket_dir=sockets)
+        cluster.start()
+        yield cluster.server
     finally:
-        if os.path.exists(os.path.join(data, "postmaster.pid")):
-            subprocess.run(_as_owner([pg_ctl, "-D", data, "-m", "immediate", "-w", "stop"]), capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
+        cluster.remove()
+
+
+@pytest.fixture
+def restartable_postgres() -> Iterator[PrivatePostgres]:
+    """A cluster of the test's own, which it may stop and start."""
+    cluster = PrivatePostgres()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.remove()
 
 
 @pytest.fixture

@@ -49,6 +49,29 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _bootstrap(cli: list[str], data_dir: Path, database: tuple[str, ...]) -> None:
+    subprocess.run(
+        [
+            *cli,
+            "bootstrap",
+            "--data-dir",
+            str(data_dir),
+            *database,
+            "--company",
+            "Podium E2E",
+            "--slug",
+            COMPANY,
+            "--email",
+            ADMIN_EMAIL,
+            "--password",
+            ADMIN_PASSWORD,
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+
+
 @dataclass
 class PodiumServer:
     """`podium serve` with its local engine worker, on loopback, with a private data directory."""
@@ -143,39 +166,30 @@ class PodiumServer:
         engine_grace: float | None = None,
         rate_limits: str = NO_RATE_LIMITS,
         options: tuple[str, ...] = (),
+        database_url: str | None = None,
+        bootstrap: bool = True,
+        port: int | None = None,
+        workers: int | None = None,
         host: str = "127.0.0.1",
         tls: ssl.SSLContext | None = None,
         prefix: tuple[str, ...] = (),
-        workers: int = 1,
+        local_workers: int = 1,
     ) -> PodiumServer:
         """`engine_secret`: a known engine channel secret (for `start_worker`); `engine_grace`: seconds
         before a worker that went away is lost (PODIUM_ENGINE_GRACE); `rate_limits`: PODIUM_RATE_LIMITS
-        (default: no per-address limits); `options`: more options of `podium serve`; `host`: its
-        --bind; `tls`: a client context trusting the certificate of its --tls-cert (in `options`);
-        `prefix`: a command it runs under (e.g. `ip netns exec NS`); `workers`: its --workers, each
-        awaited."""
+        (default: no per-address limits); `options`: more options of `podium serve`; `database_url`: a
+        database instead of the data directory's SQLite file; `bootstrap`: create the company first
+        (not when starting again on the same data); `port`: the HTTP port (default: a free one);
+        `workers`: how many engine workers must be connected before it counts as started (default:
+        `local_workers`); `host`: its --bind; `tls`: a client context trusting the certificate of its
+        --tls-cert (in `options`); `prefix`: a command it runs under (e.g. `ip netns exec NS`);
+        `local_workers`: its --workers (one, whatever the cores; 0: --no-engine)."""
         data_dir.mkdir(parents=True, exist_ok=True)
         cli = [sys.executable, "-m", "podium.cli"]
-        subprocess.run(
-            [
-                *cli,
-                "bootstrap",
-                "--data-dir",
-                str(data_dir),
-                "--company",
-                "Podium E2E",
-                "--slug",
-                COMPANY,
-                "--email",
-                ADMIN_EMAIL,
-                "--password",
-                ADMIN_PASSWORD,
-            ],
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
-        port = free_port()
+        database = ("--database-url", database_url) if database_url else ()
+        if bootstrap:
+            _bootstrap(cli, data_dir, database)
+        port = port or free_port()
         log = data_dir / "serve.log"
         env = dict(os.environ)
         if engine_secret is not None:
@@ -195,8 +209,8 @@ class PodiumServer:
                     str(port),
                     "--data-dir",
                     str(data_dir),
-                    # one worker by default, whatever the cores; none: --no-engine
-                    *(["--workers", str(workers)] if workers else ["--no-engine"]),
+                    *database,
+                    *(["--workers", str(local_workers)] if local_workers else ["--no-engine"]),
                     *options,
                 ],
                 stdout=out,
@@ -210,7 +224,7 @@ class PodiumServer:
             if process.poll() is not None:
                 raise RuntimeError(f"podium serve exited: {log.read_text()[-3000:]}")
             with contextlib.suppress(httpx.HTTPError):
-                if server.connected_workers() == workers:
+                if server.connected_workers() == (local_workers if workers is None else workers):
                     return server
             time.sleep(0.2)
         server.stop()

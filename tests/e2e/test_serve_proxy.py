@@ -28,7 +28,7 @@ async def sign_in(server: PodiumServer, forwarded_for: str) -> int:
 @pytest.mark.parametrize("trusted", [True, False], ids=["from-a-configured-proxy", "from-anyone-else"])
 async def test_rate_limits_key_on_the_forwarded_address_only_from_configured_proxies(tmp_path, trusted) -> None:
     options = ("--forwarded-allow-ips", "127.0.0.1") if trusted else ("--forwarded-allow-ips", "10.9.9.9")
-    server = PodiumServer.start(tmp_path, rate_limits=RATES, options=options, workers=0)
+    server = PodiumServer.start(tmp_path, rate_limits=RATES, options=options, local_workers=0)
     try:
         # two sign-ins from one client use its allowance (sent at once: the window cannot move on)
         first = await asyncio.gather(*(sign_in(server, "198.51.100.1") for _ in range(2)))

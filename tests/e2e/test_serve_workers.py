@@ -19,7 +19,7 @@ pytestmark = pytest.mark.timeout(120)
 @pytest.fixture
 def podium(tmp_path):
     base = free_port()  # a free TCP port number: the UDP ports base and base+1 are most likely free too
-    server = PodiumServer.start(tmp_path, workers=2, engine_grace=60, options=("--media-port", str(base)))
+    server = PodiumServer.start(tmp_path, local_workers=2, engine_grace=60, options=("--media-port", str(base)))
     try:
         yield server, base
     finally:
