@@ -79,6 +79,7 @@ class MeetingService:
         *,
         clock: Callable[[], float] = time.time,
         resume_grace: float | None = None,
+        ice_servers: Callable[[str], list[dict[str, Any]]] = lambda participant_id: [],
     ) -> None:
         self.context = context
         self.registry = registry
@@ -93,6 +94,8 @@ class MeetingService:
         moved to another worker since, they missed its `reconnect`, and their media cannot be kept."""
         self._token_key: str | None = None
         """The control plane's token key (signs resume tokens), cached from the first context."""
+        self.ice_servers = ice_servers
+        """participant id → the RTCIceServer list of its `joined` frame (TURN credentials)."""
         self.live: dict[str, LiveMeeting] = {}
         """meeting id → live meeting."""
         self._by_room: dict[str, str] = {}
@@ -277,7 +280,11 @@ class MeetingService:
                 live.enter(pid, identity, link)
                 me = live.state.get(pid)
                 assert me is not None
-                link.send(frames.joined(live, me, self._resume_token(live, me.id, identity.person)).wire())
+                link.send(
+                    frames.joined(
+                        live, me, self._resume_token(live, me.id, identity.person), ice_servers=self.ice_servers(pid)
+                    ).wire()
+                )
 
             try:
                 await self.commits.commit(live, new, effects, actor=pid, accepted=arrived, arrival=(pid, identity))
@@ -378,7 +385,14 @@ class MeetingService:
             def arrived() -> None:
                 live.reattach(pid, link, identity)
                 link.send(
-                    frames.joined(live, me, self._resume_token(live, pid, me.person), resumed=True, media=media).wire()
+                    frames.joined(
+                        live,
+                        me,
+                        self._resume_token(live, pid, me.person),
+                        resumed=True,
+                        media=media,
+                        ice_servers=self.ice_servers(pid),
+                    ).wire()
                 )
 
             try:
