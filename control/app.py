@@ -3,6 +3,7 @@ database and applies migrations before the first request."""
 
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
@@ -23,6 +24,7 @@ from control.errors import ApiError, Conflict, RateLimited
 from control.meetings.metrics import MeetingCollector
 from control.meetings.service import MeetingService
 from control.ratelimit import RateLimiter
+from control.security import turn
 from control.services.attendance import AttendanceObserver
 from control.services.chat import ChatObserver
 from control.services.context import Context
@@ -126,7 +128,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             app.state.rate_limiter = RateLimiter(settings.limits)
             registry = engines.EngineRegistry(settings.engine_secret, grace=settings.engine_grace)
             app.state.engines = registry  # the engine channel's workers and their tables
-            meetings = MeetingService(context, registry)
+            meetings = MeetingService(
+                context, registry, ice_servers=lambda pid: turn.ice_servers(settings.turn, pid, time.time())
+            )
             # attendance first: the chat observer reads person keys and names from attendance rows
             meetings.add_observer(AttendanceObserver(context))
             meetings.add_observer(ChatObserver(context))

@@ -4,6 +4,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
+from control.security.turn import TurnSettings
 from control.store.db import sqlite_url
 
 RATE_NAMES = ("login", "refresh", "invitation", "join", "frames")
@@ -15,7 +16,8 @@ class Limits:
     """How much one client may send, and how often (docs/control-api.md, "Limits"; docs/signaling.md).
 
     A rate is written as the `limits` library parses it ("20/minute", "5 per 10 seconds"); None turns that
-    limit off. Per-address limits key on the socket's peer address (forwarded headers are not trusted)."""
+    limit off. Per-address limits key on the client's address: the socket's peer, or the address a configured
+    reverse proxy forwards (`podium serve --forwarded-allow-ips`; headers from any other peer are ignored)."""
 
     max_body: int = 256 * 1024
     """Bytes of an authenticated API request's body (413 `body_too_large` beyond)."""
@@ -79,6 +81,10 @@ class Settings:
     metrics_address: str | None = None
     """HOST:PORT of a listener of its own serving GET /metrics without a token (`podium serve
     --metrics-address`, PODIUM_METRICS_ADDRESS): bind it to loopback or a private network."""
+
+    turn: TurnSettings | None = None
+    """TURN servers and their shared secret: each participant gets short-lived credentials in its
+    `joined` frame (`podium serve --turn-url/--turn-secret`); None: no TURN."""
 
     def resolved_database_url(self) -> str:
         return self.database_url or sqlite_url(self.data_dir)

@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import contextlib
 import importlib.util
+import ipaddress
 import logging
 import os
 import re
@@ -12,12 +13,16 @@ import signal
 import socket
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
+from podium import network
+
 if TYPE_CHECKING:
+    from control.security.turn import TurnSettings
     from control.settings import Limits
 
 log = logging.getLogger("podium")
@@ -38,7 +43,10 @@ METRICS_TOKEN_FILE = "metrics-token"
 METRICS_ADDRESS_ENV = "PODIUM_METRICS_ADDRESS"
 OPERATOR_TOKEN_ENV = "PODIUM_OPERATOR_TOKEN"
 RATE_LIMITS_ENV = "PODIUM_RATE_LIMITS"
+FORWARDED_ALLOW_IPS_ENV = "PODIUM_FORWARDED_ALLOW_IPS"
+TURN_SECRET_ENV = "PODIUM_TURN_SECRET"
 LOCAL_WORKER_ID = "local"
+"""The first local worker's id; the others are local-2, local-3, ..."""
 
 
 def _database_options(parser: argparse.ArgumentParser) -> None:
@@ -136,14 +144,103 @@ def _limits(parser: argparse.ArgumentParser, args: argparse.Namespace) -> "Limit
     )
 
 
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _address_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--bind",
+        "--host",
+        dest="bind",
+        action="append",
+        type=network.address,
+        metavar="ADDRESS",
+        help="an address the HTTP(S) server listens on (repeatable; default 127.0.0.1: this host only; "
+        "0.0.0.0 or :: for every interface)",
+    )
+    parser.add_argument(
+        "--announce",
+        action="append",
+        type=network.address,
+        default=[],
+        metavar="ADDRESS",
+        help="an address browsers reach the engine workers at, put in the ICE candidates (repeatable: "
+        "IPv4 and IPv6, or a NAT's public address; default: the media bind address)",
+    )
+
+
+def _tls_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--tls-cert", type=Path, metavar="PEM", help="serve HTTPS and WSS with this certificate (chain)"
+    )
+    parser.add_argument("--tls-key", type=Path, metavar="PEM", help="the private key of --tls-cert")
+    parser.add_argument(
+        "--forwarded-allow-ips",
+        default=os.environ.get(FORWARDED_ALLOW_IPS_ENV),
+        metavar="ADDRESSES",
+        help="comma-separated addresses or networks of reverse proxies whose X-Forwarded-For and "
+        f"X-Forwarded-Proto are honoured (or {FORWARDED_ALLOW_IPS_ENV}; default: none, headers ignored)",
+    )
+
+
+def _turn_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--turn-url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="a TURN server for clients, e.g. turn:turn.example.com:3478 or turns:turn.example.com:443"
+        "?transport=tcp (repeatable)",
+    )
+    parser.add_argument(
+        "--turn-secret",
+        default=os.environ.get(TURN_SECRET_ENV),
+        help=f"the TURN server's static-auth-secret (better: {TURN_SECRET_ENV} or --turn-secret-file)",
+    )
+    parser.add_argument("--turn-secret-file", type=Path, metavar="FILE", help="a file holding the TURN secret")
+    parser.add_argument(
+        "--turn-ttl",
+        type=int,
+        default=12 * 3600,
+        metavar="SECONDS",
+        help="how long a participant's TURN credential lives; more than the longest meeting (default 43200)",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="podium", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="run the control plane and a local engine worker")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--no-engine", action="store_true", help="do not start a local engine worker")
+    serve = commands.add_parser("serve", help="run the control plane and its local engine workers")
+    _address_options(serve)
+    serve.add_argument("--port", type=int, default=8000, help="the HTTP(S) port of every --bind address (8000)")
+    serve.add_argument("--no-engine", action="store_true", help="do not start local engine workers")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=_cores(),
+        metavar="N",
+        help=f"local engine workers, each a supervised process with its own UDP port (default: the cores, {_cores()})",
+    )
+    serve.add_argument(
+        "--media-bind",
+        type=network.address,
+        metavar="ADDRESS",
+        help="the UDP address of the local engine workers (default: the --bind address, or :: when several)",
+    )
+    serve.add_argument(
+        "--media-port",
+        type=int,
+        default=0,
+        metavar="PORT",
+        help="UDP port of the first local worker, PORT+1 the second, ... (default 0: any free port)",
+    )
+    _tls_options(serve)
+    _turn_options(serve)
     serve.add_argument(
         "--engine-secret",
         default=os.environ.get(ENGINE_SECRET_ENV),
@@ -214,10 +311,29 @@ def _parser() -> argparse.ArgumentParser:
         "--secret-file, which keep it out of the process list)",
     )
     engine.add_argument("--secret-file", help="a file holding the shared secret")
-    engine.add_argument("--host", default="::", help="UDP address to bind ('::': dual-stack, all interfaces)")
+    engine.add_argument(
+        "--bind",
+        "--host",
+        dest="bind",
+        type=network.address,
+        default=network.LOOPBACK,
+        metavar="ADDRESS",
+        help="UDP address to bind (default 127.0.0.1; 0.0.0.0 or :: for every interface, with --announce)",
+    )
     engine.add_argument("--port", type=int, default=0, help="UDP port (0: any free port)")
     engine.add_argument(
-        "--announce", action="append", metavar="HOST", help="a host WebRTC peers reach this worker at (repeatable)"
+        "--announce",
+        action="append",
+        type=network.address,
+        default=[],
+        metavar="ADDRESS",
+        help="an address WebRTC peers reach this worker at, put in the ICE candidates (repeatable: IPv4 "
+        "and IPv6, or a NAT's public address; default: the bound address)",
+    )
+    engine.add_argument(
+        "--control-certificate",
+        metavar="PEM",
+        help="trust exactly this certificate for a wss:// --control URL (a self-signed control plane)",
     )
     engine.add_argument("--worker-id", help="this worker's stable name (default: hostname:port)")
     engine.add_argument("--log-level", default="INFO")
@@ -261,6 +377,9 @@ class EngineWorker:
         secret: str | None = None,
         on_exit: Callable[[bool], None] | None = None,
         module: str = WORKER_MODULE,
+        host: str = network.LOOPBACK,
+        port: int = 0,
+        name: str = "engine worker",
     ) -> None:
         self.options = options
         """More options of `python -m engine.worker` (e.g. --control URL)."""
@@ -268,6 +387,12 @@ class EngineWorker:
         """The engine channel's secret, given in the environment (not on the command line)."""
         self.on_exit = on_exit
         self.module = module
+        self.host = host
+        """The UDP address it binds."""
+        self.port = port
+        """Its UDP port (0: any free port; a restarted worker then gets another one)."""
+        self.name = name
+        """How the log names it ("engine worker local-2")."""
         self.process: asyncio.subprocess.Process | None = None
         self.address: str | None = None
         self.restarts = 0
@@ -291,9 +416,9 @@ class EngineWorker:
             "-m",
             self.module,
             "--host",
-            "127.0.0.1",
+            self.host,
             "--port",
-            "0",
+            str(self.port),
             *self.options,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
@@ -302,17 +427,17 @@ class EngineWorker:
         )
         assert process.stdout is not None and process.stderr is not None
         self._pumps = [p for p in self._pumps if not p.done()]
-        self._pumps.append(asyncio.create_task(_pump(process.stderr, "engine worker: ")))
+        self._pumps.append(asyncio.create_task(_pump(process.stderr, f"{self.name}: ")))
         try:
             line = await asyncio.wait_for(process.stdout.readline(), WORKER_START_TIMEOUT)
         except TimeoutError:
             line = b""
         if not line:
-            log.error("engine worker (pid %d) printed no address within %.0f s", process.pid, WORKER_START_TIMEOUT)
+            log.error("%s (pid %d) printed no address within %.0f s", self.name, process.pid, WORKER_START_TIMEOUT)
         else:
             self.address = line.decode(errors="replace").strip()
-            log.info("engine worker (pid %d) listening on %s", process.pid, self.address)
-        self._pumps.append(asyncio.create_task(_pump(process.stdout, "engine worker: ")))
+            log.info("%s (pid %d) listening on %s", self.name, process.pid, self.address)
+        self._pumps.append(asyncio.create_task(_pump(process.stdout, f"{self.name}: ")))
 
     async def _supervise(self) -> None:
         """Waits for the worker to exit, reports it, and starts it again (with backoff)."""
@@ -326,17 +451,17 @@ class EngineWorker:
                 return
             if loop.time() - started >= RESTART_STABLE:
                 self._failures = 0
-            log.error("engine worker (pid %d) exited with status %s: restarting it", process.pid, status)
+            log.error("%s (pid %d) exited with status %s: restarting it", self.name, process.pid, status)
             if self.on_exit is not None:
                 try:
                     self.on_exit(True)
                 except Exception:
-                    log.exception("engine worker exit handler failed")
+                    log.exception("%s: exit handler failed", self.name)
             while True:
                 delay = restart_delay(self._failures)
                 self._failures += 1
                 if delay:
-                    log.info("engine worker: restarting in %g s", delay)
+                    log.info("%s: restarting in %g s", self.name, delay)
                     await asyncio.sleep(delay)
                 if self._stopping:
                     return
@@ -344,7 +469,7 @@ class EngineWorker:
                     await self._spawn()
                     break
                 except OSError as error:  # e.g. out of processes: try again after the next delay
-                    log.error("engine worker could not be started: %s", error)
+                    log.error("%s could not be started: %s", self.name, error)
             self.restarts += 1
 
     async def stop(self) -> None:
@@ -356,12 +481,12 @@ class EngineWorker:
             try:
                 await asyncio.wait_for(process.wait(), WORKER_STOP_TIMEOUT)
             except TimeoutError:
-                log.warning("engine worker (pid %d) ignored SIGTERM: killing it", process.pid)
+                log.warning("%s (pid %d) ignored SIGTERM: killing it", self.name, process.pid)
                 with contextlib.suppress(ProcessLookupError):
                     process.kill()
                 await process.wait()
         if process is not None:
-            log.info("engine worker stopped (exit status %s)", process.returncode)
+            log.info("%s stopped (exit status %s)", self.name, process.returncode)
         tasks = [*self._pumps, *([self._supervisor] if self._supervisor else [])]
         for task in tasks:
             task.cancel()
@@ -378,11 +503,19 @@ def restart_delay(failures: int) -> float:
 
 class _Server(uvicorn.Server):
     """Uvicorn re-raises SIGTERM/SIGINT once it has shut down, which would end the process before the
-    engine worker is stopped: take the signal as a request to stop, and exit normally."""
+    engine workers are stopped: take the signal as a request to stop, and exit normally. Once it
+    listens, it says where browsers reach it."""
 
-    def __init__(self, config: uvicorn.Config, app: Any) -> None:
+    def __init__(self, config: uvicorn.Config, app: Any, urls: list[str]) -> None:
         super().__init__(config)
         self.app = app
+        self.urls = urls
+        """Where browsers reach it (`network.browser_urls`)."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            log.info("Podium is ready: browsers reach it at %s", ", ".join(self.urls))
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         # uvicorn closes every WebSocket (1012) before the application's lifespan ends: the meetings
@@ -402,7 +535,93 @@ class _Server(uvicorn.Server):
                 captured.clear()
 
 
-async def _serve(args: argparse.Namespace, limits: "Limits") -> None:
+@dataclass(frozen=True)
+class Reach:
+    """Where `podium serve` listens and how it is reached, from its options (`_reach`)."""
+
+    binds: list[str]
+    """The HTTP(S) server's addresses."""
+    media_bind: str
+    """The local engine workers' UDP address."""
+    announce: list[str]
+    """The hosts of the workers' ICE candidates."""
+    tls: bool
+    forwarded_allow_ips: str | None
+    turn: "TurnSettings | None"
+
+
+def _reach(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Reach:
+    """The addresses, TLS, proxies and TURN of `podium serve`, checked (parser.error on a mistake)."""
+    binds = list(dict.fromkeys(args.bind or [network.LOOPBACK]))
+    media_bind = network.media_bind(binds, args.media_bind)
+    announce: list[str] = []
+    if not args.no_engine:
+        try:
+            announce = network.announced(media_bind, args.announce, binds if args.media_bind is None else ())
+        except ValueError as error:
+            parser.error(str(error))
+    if (args.tls_cert is None) != (args.tls_key is None):
+        parser.error("--tls-cert and --tls-key go together")
+    for path in filter(None, (args.tls_cert, args.tls_key)):
+        if not path.is_file():
+            parser.error(f"{path}: no such file")
+    proxies = None
+    if args.forwarded_allow_ips:
+        proxies = [part.strip() for part in args.forwarded_allow_ips.split(",") if part.strip()]
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                parser.error(f"--forwarded-allow-ips: {proxy!r} is not an address or a network")
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
+    if not 0 <= args.media_port <= 65535 - args.workers:
+        parser.error("--media-port leaves no room for the workers' ports")
+    return Reach(
+        binds,
+        media_bind,
+        announce,
+        args.tls_cert is not None,
+        ",".join(proxies) if proxies else None,
+        _turn(parser, args),
+    )
+
+
+def _turn(parser: argparse.ArgumentParser, args: argparse.Namespace) -> "TurnSettings | None":
+    """The TURN servers of --turn-url with the secret of --turn-secret(-file); None without either."""
+    from control.security.turn import TurnSettings
+
+    secret = args.turn_secret
+    if args.turn_secret_file is not None:
+        try:
+            secret = args.turn_secret_file.read_text().strip()
+        except OSError as error:
+            parser.error(f"--turn-secret-file: {error}")
+    if not (args.turn_url or secret):
+        return None
+    try:
+        return TurnSettings(tuple(args.turn_url), secret or "", args.turn_ttl)
+    except ValueError as error:
+        parser.error(f"TURN: {error}")
+
+
+def _warn_exposure(reach: Reach) -> None:
+    exposed = network.exposed(reach.binds)
+    if exposed and not reach.tls:
+        log.warning(
+            "serving plain HTTP on %s, beyond this host: browsers allow camera and microphone only on "
+            "https:// pages, and tokens cross the network in the clear. Give --tls-cert and --tls-key, or "
+            "bind 127.0.0.1 behind a TLS reverse proxy (--forwarded-allow-ips); see docs/deployment.md",
+            ", ".join(exposed),
+        )
+
+
+def local_worker_id(index: int) -> str:
+    """The id of local worker `index` (from 0): "local", then "local-2", "local-3", ..."""
+    return LOCAL_WORKER_ID if index == 0 else f"{LOCAL_WORKER_ID}-{index + 1}"
+
+
+async def _serve(args: argparse.Namespace, limits: "Limits", reach: Reach) -> None:
     from contract.framing import MAX_FRAME_BYTES
     from control.app import create_app
     from control.settings import Settings
@@ -418,39 +637,76 @@ async def _serve(args: argparse.Namespace, limits: "Limits") -> None:
         metrics_address=args.metrics_address,
         operator_token=args.operator_token,
         limits=limits,
+        turn=reach.turn,
     )
+    try:
+        sockets = network.listen_sockets(reach.binds, args.port)
+    except OSError as error:
+        log.error("cannot listen on %s port %d: %s", ", ".join(reach.binds), args.port, error.strerror or error)
+        raise SystemExit(1) from None
     app = create_app(settings)
+    port = sockets[0].getsockname()[1]
     config = uvicorn.Config(
         app,
-        host=args.host,
-        port=args.port,
+        port=port,
         log_level="info",
         lifespan="on",
         ws_max_size=MAX_FRAME_BYTES,  # every WebSocket's: the engine channel's frames (signaling's are smaller)
+        ssl_certfile=str(args.tls_cert) if reach.tls else None,
+        ssl_keyfile=str(args.tls_key) if reach.tls else None,
+        # uvicorn trusts 127.0.0.1 by default: only the proxies the operator names here
+        proxy_headers=reach.forwarded_allow_ips is not None,
+        forwarded_allow_ips=reach.forwarded_allow_ips or "",
     )
-    server = _Server(config, app)
+    server = _Server(config, app, network.browser_urls(reach.binds, reach.announce, port, reach.tls))
+    _warn_exposure(reach)
+    if reach.turn is not None:
+        log.info("clients get TURN credentials for %s, valid %d s", ", ".join(reach.turn.urls), reach.turn.ttl)
 
-    def worker_exited(restarting: bool) -> None:
-        """The local worker died: its meetings move now (to another worker, or to this one once
-        restarted), not after the grace period."""
-        registry = getattr(app.state, "engines", None)  # set by the application's lifespan
-        if registry is not None:
-            registry.worker_exited(LOCAL_WORKER_ID, restarting=restarting)
+    def exited(worker_id: str) -> Callable[[bool], None]:
+        def worker_exited(restarting: bool) -> None:
+            """A local worker died: its meetings move now (to another worker, or to this one once
+            restarted), not after the grace period."""
+            registry = getattr(app.state, "engines", None)  # set by the application's lifespan
+            if registry is not None:
+                registry.worker_exited(worker_id, restarting=restarting)
 
-    worker = EngineWorker(
-        "--control",
-        _channel_url(args.host, args.port),
-        "--worker-id",
-        LOCAL_WORKER_ID,
-        secret=engine_secret,
-        on_exit=worker_exited,
-    )
-    if not args.no_engine:
-        await worker.start()
+        return worker_exited
+
+    channel = _channel_url(network.channel_host(reach.binds), port, tls=reach.tls)
+    workers = []
+    for index in range(0 if args.no_engine else args.workers):
+        worker_id = local_worker_id(index)
+        options = ["--control", channel, "--worker-id", worker_id]
+        options += [option for host in reach.announce for option in ("--announce", host)]
+        if reach.tls:
+            options += ["--control-certificate", str(args.tls_cert)]
+        workers.append(
+            EngineWorker(
+                *options,
+                secret=engine_secret,
+                on_exit=exited(worker_id),
+                host=reach.media_bind,
+                port=args.media_port + index if args.media_port else 0,
+                name=f"engine worker {worker_id}",
+            )
+        )
     try:
-        await server.serve()
+        for worker in workers:
+            await worker.start()
+        if workers:
+            ports = ", ".join(w.address.split()[-1] for w in workers if w.address)
+            log.info(
+                "engine workers: UDP %s port(s) %s, announced to browsers as %s",
+                reach.media_bind,
+                ports or "?",
+                ", ".join(reach.announce),
+            )
+        await server.serve(sockets=sockets)
     finally:
-        await worker.stop()
+        for sock in sockets:
+            sock.close()
+        await asyncio.gather(*(worker.stop() for worker in workers))
 
 
 def metrics_token_file(data_dir: Path) -> str:
@@ -471,15 +727,11 @@ def metrics_token_file(data_dir: Path) -> str:
     return token
 
 
-def _channel_url(host: str, port: int) -> str:
-    """Where a worker on this host reaches the engine channel of a control plane bound to host:port."""
+def _channel_url(host: str, port: int, *, tls: bool = False) -> str:
+    """Where a worker on this host reaches the engine channel of a control plane listening at host:port."""
     from control.engines.channel import CHANNEL_PATH
 
-    if host in ("", "0.0.0.0", "localhost"):
-        host = "127.0.0.1"
-    elif host == "::":
-        host = "::1"
-    return f"ws://{f'[{host}]' if ':' in host else host}:{port}{CHANNEL_PATH}"
+    return f"{'wss' if tls else 'ws'}://{network.url_host(host)}:{port}{CHANNEL_PATH}"
 
 
 # engine
@@ -488,11 +740,16 @@ def _channel_url(host: str, port: int) -> str:
 def _engine(args: argparse.Namespace) -> int:
     from engine.worker.__main__ import main
 
-    argv = ["--control", args.control, "--host", args.host, "--port", str(args.port), "--log-level", args.log_level]
-    for option in ("secret", "secret_file", "worker_id"):
+    argv = ["--control", args.control, "--host", args.bind, "--port", str(args.port), "--log-level", args.log_level]
+    for option in ("secret", "secret_file", "worker_id", "control_certificate"):
         if getattr(args, option) is not None:
             argv += [f"--{option.replace('_', '-')}", getattr(args, option)]
-    for host in args.announce or []:
+    try:
+        announce = network.announced(args.bind, args.announce)
+    except ValueError as error:
+        print(f"podium engine: {error}", file=sys.stderr)
+        return 2
+    for host in announce:
         argv += ["--announce", host]
     return main(argv)
 
@@ -567,7 +824,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "serve":
-        asyncio.run(_serve(args, _limits(parser, args)))
+        asyncio.run(_serve(args, _limits(parser, args), _reach(parser, args)))
         return 0
     if args.command == "engine":
         return _engine(args)

@@ -9,6 +9,9 @@ command -v gcc >/dev/null 2>&1 || need+=(gcc)   # the engine's extension and the
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v node >/dev/null 2>&1 || need+=(nodejs)   # the web client's unit tests (node --test)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v turnserver >/dev/null 2>&1 || need+=(coturn)   # TURN relay tests (tests/e2e/test_turn_relay.py)
+command -v nft >/dev/null 2>&1 || need+=(nftables)        # the NAT of tests/e2e/test_serve_addresses.py
+command -v ip >/dev/null 2>&1 || need+=(iproute2)         # the tests' network namespaces
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing Debian packages: ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -16,6 +19,8 @@ if [ ${#need[@]} -gt 0 ]; then
     apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null
     # The package's own cluster is not used: tests start a private one on loopback.
     if command -v pg_ctlcluster >/dev/null 2>&1; then pg_ctlcluster --force 15 main stop >/dev/null 2>&1 || true; fi
+    # Nor is coturn's: tests start their own on loopback ports.
+    if [ -x /etc/init.d/coturn ]; then /etc/init.d/coturn stop >/dev/null 2>&1 || true; fi
 fi
 
 python3 -m pip install -q --disable-pip-version-check -e ".[test]"

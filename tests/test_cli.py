@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from podium import cli
 from podium.cli import slugify
 
 PODIUM = [sys.executable, "-m", "podium.cli"]
@@ -153,11 +154,15 @@ def test_serve_bootstrap_login_and_stop(tmp_path):
         status = server.stop()
     log = "".join(server.lines)
     assert status == 0, log
-    assert "engine worker (pid" in log and "listening on 127.0.0.1" in log, log
-    assert "engine worker stopped" in log, log
-    worker_pid = int(log.split("engine worker (pid ")[1].split(")")[0])
-    with pytest.raises(ProcessLookupError):
-        os.kill(worker_pid, 0)
+    # one worker per core by default, each stopped with the server
+    workers = [f"local-{n}" if n > 1 else "local" for n in range(1, cli._cores() + 1)]
+    assert "Podium is ready: browsers reach it at http://127.0.0.1:" in log, log
+    for worker in workers:
+        assert f"engine worker {worker} (pid" in log and f"engine worker {worker} stopped" in log, log
+        worker_pid = int(log.split(f"engine worker {worker} (pid ")[1].split(")")[0])
+        with pytest.raises(ProcessLookupError):
+            os.kill(worker_pid, 0)
+    assert "listening on 127.0.0.1" in log and "beyond this host" not in log, log
 
 
 def test_serve_without_engine(tmp_path):

@@ -126,14 +126,22 @@ class EngineRegistry:
         return self._get(worker_id).table.dump()
 
     def pick_worker(self, *, exclude: Iterable[str] = (), require: Iterable[str] = ()) -> str:
-        """The connected worker with the fewest transports (`placement.choose`), among those not
+        """The connected worker with the least measured load (`placement.choose`), among those not
         excluded and having every required capability."""
+        loads = []
+        for w in self._workers.values():
+            if w.ready:
+                counts = w.table.counts()
+                loads.append(
+                    Load(
+                        w.worker_id,
+                        frozenset(w.hello.capabilities),
+                        counts,
+                        w.rate.estimate(counts["transports"]),
+                    )
+                )
         return choose(
-            [
-                Load(w.worker_id, frozenset(w.hello.capabilities), w.table.counts())
-                for w in self._workers.values()
-                if w.ready
-            ],
+            loads,
             exclude=exclude,
             require=require,
         )
@@ -305,6 +313,7 @@ class EngineRegistry:
         elif kind == "stats":
             report = parse_stats(message)
             worker.stats = report.engine
+            worker.rate.update(report.traffic, time.monotonic(), worker.table.counts()["transports"])
             self._emit(StatsReported(worker.worker_id, report))
         elif kind == "event":
             name = message.get("event")

@@ -14,6 +14,7 @@ from contract.acks import Ack
 from contract.handshake import Hello
 from contract.ops import Operation
 from contract.table import Table
+from control.engines.load import PacketRate
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,8 @@ class WorkerRecord:
     """Held while assigning versions and sending, so versions go out in order."""
     lost_timer: asyncio.TimerHandle | None = None
     stats: dict[str, Any] | None = None
+    rate: PacketRate = field(default_factory=PacketRate)
+    """Its measured load, from its stats reports (placement)."""
 
     def is_new_process(self, hello: Hello) -> bool:
         """Whether `hello` comes from another process than the previous one: each worker process

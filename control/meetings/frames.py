@@ -109,6 +109,8 @@ class Joined(OutFrame):
     """Whether this join resumed a participant who was in the meeting already."""
     media: MediaOnResume | None = None
     """With `resumed` only: what to do with the peer connections (absent otherwise)."""
+    ice_servers: list[dict[str, Any]] = []
+    """RTCIceServer objects (TURN with this participant's credentials) for its peer connections."""
 
     def wire(self) -> dict[str, Any]:
         frame = super().wire()
@@ -322,7 +324,13 @@ def admitted(live: LiveMeeting, me: Participant) -> Admitted:
 
 
 def joined(
-    live: LiveMeeting, me: Participant, resume_token: str, *, resumed: bool = False, media: MediaOnResume | None = None
+    live: LiveMeeting,
+    me: Participant,
+    resume_token: str,
+    *,
+    resumed: bool = False,
+    media: MediaOnResume | None = None,
+    ice_servers: list[dict[str, Any]] | None = None,
 ) -> Joined:
     state = live.state
     viewer = live.viewer(me.id)
@@ -347,6 +355,7 @@ def joined(
         resume_token=resume_token,
         resumed=resumed,
         media=media,
+        ice_servers=ice_servers or [],
     )
 
 

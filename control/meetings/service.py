@@ -79,6 +79,7 @@ class MeetingService:
         *,
         clock: Callable[[], float] = time.time,
         resume_grace: float | None = None,
+        ice_servers: Callable[[str], list[dict[str, Any]]] = lambda participant_id: [],
     ) -> None:
         self.context = context
         self.registry = registry
@@ -93,6 +94,8 @@ class MeetingService:
         moved to another worker since, they missed its `reconnect`, and their media cannot be kept."""
         self._token_key: str | None = None
         """The control plane's token key (signs resume tokens), cached from the first context."""
+        self.ice_servers = ice_servers
+        """participant id → the RTCIceServer list of its `joined` frame (TURN credentials)."""
         self.live: dict[str, LiveMeeting] = {}
         """meeting id → live meeting."""
         self._by_room: dict[str, str] = {}
@@ -278,7 +281,11 @@ class MeetingService:
                 live.enter(pid, identity, link)
                 me = live.state.get(pid)
                 assert me is not None
-                link.send(frames.joined(live, me, self._resume_token(live, me.id, identity.person)).wire())
+                link.send(
+                    frames.joined(
+                        live, me, self._resume_token(live, me.id, identity.person), ice_servers=self.ice_servers(pid)
+                    ).wire()
+                )
 
             try:
                 await self.commits.commit(live, new, effects, actor=pid, accepted=arrived, arrival=(pid, identity))
@@ -387,7 +394,14 @@ class MeetingService:
             def arrived() -> None:
                 live.reattach(pid, link, identity)
                 link.send(
-                    frames.joined(live, me, self._resume_token(live, pid, me.person), resumed=True, media=media).wire()
+                    frames.joined(
+                        live,
+                        me,
+                        self._resume_token(live, pid, me.person),
+                        resumed=True,
+                        media=media,
+                        ice_servers=self.ice_servers(pid),
+                    ).wire()
                 )
 
             try:
@@ -502,19 +516,22 @@ class MeetingService:
             )
             await self.commits.commit(live, decision.state, effects, actor=pid)
 
-    async def disconnected(self, live: LiveMeeting, pid: str, link: Link | None = None) -> None:
+    async def disconnected(
+        self, live: LiveMeeting, pid: str, link: Link | None = None, *, media: Media | None = None
+    ) -> None:
         """The participant's socket closed without `leave` (`link`: that socket; a socket that was
         replaced by a resumed one is ignored), or is gone with a previous control plane. They stay,
         their media flowing, for the resume grace: a join with their resume token attaches a new
         socket to them; if none comes in time they leave (reason `left`). While the engine does not
-        apply the departure they stay in the meeting's state, and it is tried again."""
+        apply the departure they stay in the meeting's state, and it is tried again. `media`: the
+        meeting's media their peer connections were made for (default: the current one)."""
         if self.closing or (link is not None and live.links.get(pid) is not link):
             return
         live.links.pop(pid, None)
         if live.state.get(pid) is None:
             return
         self._cancel_grace(live, pid)
-        self._media_at_drop[(live.id, pid)] = live.media
+        self._media_at_drop[(live.id, pid)] = media or live.media
         task = asyncio.ensure_future(self._leave_after_grace(live, pid))
         self._graces[(live.id, pid)] = task
         self._tasks.add(task)

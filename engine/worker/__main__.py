@@ -14,6 +14,7 @@ import asyncio
 import logging
 import os
 import signal
+import ssl
 import sys
 from pathlib import Path
 
@@ -29,6 +30,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.control is not None and not resolve_secret(args):
         parser.error(f"--control needs a secret: --secret, --secret-file or {SECRET_ENV}")
+    if args.control_certificate is not None:
+        try:
+            pinned_context(args.control_certificate)
+        except (OSError, ValueError) as error:
+            parser.error(f"--control-certificate: {error}")
     return args
 
 
@@ -46,6 +52,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="the control plane's engine channel, e.g. ws://127.0.0.1:8000/engine/v1/channel (default: run standalone)",
     )
+    parser.add_argument(
+        "--control-certificate",
+        type=Path,
+        metavar="PEM",
+        help="trust exactly this certificate (the first in the file) for a wss:// --control URL, whatever "
+        "names it holds: a self-signed control plane, or this host's own (default: the system's CAs)",
+    )
     parser.add_argument("--secret", help=f"the engine channel's shared secret (or {SECRET_ENV})")
     parser.add_argument("--secret-file", type=Path, help="a file holding the shared secret")
     parser.add_argument(
@@ -56,6 +69,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stats-interval", type=float, default=5.0, help="seconds between stats reports")
     parser.add_argument("--reconnect-max", type=float, default=5.0, help="longest pause between reconnections")
     parser.add_argument("--log-level", default="WARNING")
+
+
+def pinned_context(path: Path) -> ssl.SSLContext:
+    """A TLS client context that trusts the first certificate of a PEM file and nothing else: the
+    certificate is pinned, so its names are not checked (the worker dials an IP address)."""
+    pem = path.read_text()
+    end = "-----END CERTIFICATE-----"
+    if end not in pem:
+        raise ValueError(f"{path} holds no PEM certificate")
+    first = pem[pem.index("-----BEGIN CERTIFICATE-----") : pem.index(end) + len(end)]
+    context = ssl.create_default_context(cadata=first)
+    context.check_hostname = False
+    context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN  # the leaf itself is the trust anchor
+    return context
 
 
 def resolve_secret(args: argparse.Namespace) -> str | None:
@@ -90,6 +117,7 @@ async def serve(host: str, port: int, args: argparse.Namespace | None = None) ->
                 args.worker_id,
                 stats_interval=args.stats_interval,
                 reconnect_max=max(args.reconnect_max, 0.05),
+                ssl=pinned_context(args.control_certificate) if args.control_certificate else None,
             )
             channel_task = asyncio.create_task(channel.run())
         await stop.wait()

@@ -12,6 +12,7 @@ import logging
 import random
 import secrets
 import socket
+from ssl import SSLContext
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -76,6 +77,7 @@ class EngineChannel:
         stats_interval: float = 5.0,
         handshake_timeout: float = 10.0,
         ping_interval: float = 10.0,
+        ssl: SSLContext | None = None,
     ) -> None:
         if not secret:
             raise ValueError("the engine channel needs a secret")
@@ -88,6 +90,8 @@ class EngineChannel:
         self.stats_interval = stats_interval
         self.handshake_timeout = handshake_timeout
         self.ping_interval = ping_interval
+        self.ssl = ssl
+        """TLS context of a wss:// URL (None: the system's CAs)."""
         self.connected = asyncio.Event()
         """Set while a session is authenticated."""
         self.sessions = 0
@@ -148,6 +152,7 @@ class EngineChannel:
             ping_interval=self.ping_interval,
             ping_timeout=self.ping_interval * 2,
             close_timeout=2,
+            **({"ssl": self.ssl} if self.ssl is not None else {}),
         ) as ws:
             await self._handshake(ws)
             outbox: asyncio.Queue[str] = asyncio.Queue()

@@ -21,6 +21,7 @@ import os
 import secrets
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -32,6 +33,7 @@ from typing import Any
 import httpx
 import websockets
 from aiortc import MediaStreamTrack, RTCSessionDescription, sdp
+from aiortc.contrib.media import MediaRelay
 from harness import new_peer_connection
 
 ADMIN_EMAIL = "admin@podium.test"
@@ -83,18 +85,22 @@ class PodiumServer:
     """The engine channel's secret, when given to `start` (extra workers need it)."""
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     """Extra engine workers started with `start_worker`."""
+    host: str = "127.0.0.1"
+    """The address it is reached at."""
+    tls: ssl.SSLContext | None = None
+    """A client context trusting its certificate when it serves HTTPS (`start(tls=...)`)."""
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     @property
     def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/signaling/v1"
+        return f"{'wss' if self.tls else 'ws'}://{self.host}:{self.port}/signaling/v1"
 
     @property
     def channel_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/engine/v1/channel"
+        return f"{'wss' if self.tls else 'ws'}://{self.host}:{self.port}/engine/v1/channel"
 
     @property
     def metrics_headers(self) -> dict[str, str]:
@@ -103,7 +109,12 @@ class PodiumServer:
         return {"Authorization": f"Bearer {token_file.read_text().strip()}"} if token_file.exists() else {}
 
     def metrics(self) -> str:
-        return httpx.get(f"{self.url}/metrics", headers=self.metrics_headers, timeout=2).text
+        return httpx.get(f"{self.url}/metrics", headers=self.metrics_headers, timeout=2, verify=self.verify).text
+
+    @property
+    def verify(self) -> ssl.SSLContext | bool:
+        """httpx's `verify` for this server."""
+        return self.tls or True
 
     def worker_states(self) -> dict[str, str]:
         """Engine worker id → lifecycle state, as /metrics shows them (`podium_engine_worker_state`)."""
@@ -116,12 +127,20 @@ class PodiumServer:
 
     def local_worker_pid(self) -> int:
         """The pid of the engine worker `podium serve` runs (its child process)."""
+        pids = self.local_worker_pids()
+        if not pids:
+            raise RuntimeError("podium serve has no engine worker process")
+        return pids[0]
+
+    def local_worker_pids(self) -> list[int]:
+        """The pids of the engine workers `podium serve` runs (its child processes)."""
+        pids = []
         for stat in Path("/proc").glob("[0-9]*/stat"):
             with contextlib.suppress(OSError, ValueError, IndexError):
                 fields = stat.read_text().rsplit(")", 1)[1].split()
                 if int(fields[1]) == self.process.pid:
-                    return int(stat.parent.name)
-        raise RuntimeError("podium serve has no engine worker process")
+                    pids.append(int(stat.parent.name))
+        return pids
 
     async def wait_worker_state(self, worker_id: str, state: str, timeout: float = 20.0) -> None:
         """Waits until /metrics shows that worker in that lifecycle state."""
@@ -151,14 +170,21 @@ class PodiumServer:
         database_url: str | None = None,
         bootstrap: bool = True,
         port: int | None = None,
-        workers: int = 1,
+        workers: int | None = None,
+        host: str = "127.0.0.1",
+        tls: ssl.SSLContext | None = None,
+        prefix: tuple[str, ...] = (),
+        local_workers: int = 1,
     ) -> PodiumServer:
         """`engine_secret`: a known engine channel secret (for `start_worker`); `engine_grace`: seconds
         before a worker that went away is lost (PODIUM_ENGINE_GRACE); `rate_limits`: PODIUM_RATE_LIMITS
         (default: no per-address limits); `options`: more options of `podium serve`; `database_url`: a
         database instead of the data directory's SQLite file; `bootstrap`: create the company first
         (not when starting again on the same data); `port`: the HTTP port (default: a free one);
-        `workers`: how many engine workers must be connected before it counts as started."""
+        `workers`: how many engine workers must be connected before it counts as started (default:
+        `local_workers`); `host`: its --bind; `tls`: a client context trusting the certificate of its
+        --tls-cert (in `options`); `prefix`: a command it runs under (e.g. `ip netns exec NS`);
+        `local_workers`: its --workers (one, whatever the cores; 0: --no-engine)."""
         data_dir.mkdir(parents=True, exist_ok=True)
         cli = [sys.executable, "-m", "podium.cli"]
         database = ("--database-url", database_url) if database_url else ()
@@ -175,15 +201,17 @@ class PodiumServer:
         with log.open("wb") as out:  # the child holds its own copy of the descriptor
             process = subprocess.Popen(
                 [
+                    *prefix,
                     *cli,
                     "serve",
-                    "--host",
-                    "127.0.0.1",
+                    "--bind",
+                    host,
                     "--port",
                     str(port),
                     "--data-dir",
                     str(data_dir),
                     *database,
+                    *(["--workers", str(local_workers)] if local_workers else ["--no-engine"]),
                     *options,
                 ],
                 stdout=out,
@@ -191,16 +219,13 @@ class PodiumServer:
                 start_new_session=True,
                 env=env,
             )
-        server = cls(process, port, data_dir, log, engine_secret)
+        server = cls(process, port, data_dir, log, engine_secret, host=host, tls=tls)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise RuntimeError(f"podium serve exited: {log.read_text()[-3000:]}")
             with contextlib.suppress(httpx.HTTPError):
-                metrics = httpx.get(f"{server.url}/metrics", headers=server.metrics_headers, timeout=1).text
-                if f'podium_engine_workers{{state="connected"}} {workers}' in metrics or (
-                    workers == 0 and "podium_engine_workers" in metrics
-                ):
+                if server.connected_workers() == (local_workers if workers is None else workers):
                     return server
             time.sleep(0.2)
         server.stop()
@@ -271,15 +296,17 @@ class ApiError(Exception):
 class Api:
     """The REST API as the administrator (and helpers to make users)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, verify: ssl.SSLContext | bool = True) -> None:
         self.url = url
+        self.verify = verify
+        """httpx's `verify`: a context trusting a test certificate over https."""
         self.token: str | None = None
 
     async def call(
         self, method: str, path: str, body: Any = None, token: str | None = None, expect: int | None = None
     ) -> Any:
         headers = {"Authorization": f"Bearer {token or self.token}"} if (token or self.token) else {}
-        async with httpx.AsyncClient(base_url=self.url, timeout=15) as client:
+        async with httpx.AsyncClient(base_url=self.url, timeout=15, verify=self.verify) as client:
             response = await client.request(method, "/api/v1" + path, json=body, headers=headers)
         data = response.json() if response.content else None
         if response.status_code >= 400 or (expect is not None and response.status_code != expect):
@@ -401,12 +428,15 @@ class Participant:
         """Bumped on every `reconnect`: subscribe offers of an earlier generation are stale."""
         self.reconnected: asyncio.Future[None] | None = None
         """The latest reconnection (new peer connections, tracks published again); None if none yet."""
+        self._relay = MediaRelay()
+        self.resuming = False
+        """A resuming join was sent: its `joined` says whether to make new peer connections."""
 
     # -- connecting --
 
     @classmethod
     async def connect(cls, server: PodiumServer) -> Participant:
-        ws = await websockets.connect(server.ws_url, max_size=2**22, open_timeout=10)
+        ws = await websockets.connect(server.ws_url, max_size=2**22, open_timeout=10, ssl=server.tls)
         participant = cls(server, ws)
         participant._tasks.append(asyncio.ensure_future(participant._reader()))
         return participant
@@ -449,6 +479,7 @@ class Participant:
         publish again (`renew`, or a new participant when the token named nobody any more)."""
         self.ws = await websockets.connect(self.server.ws_url, max_size=2**22, open_timeout=10)
         self.closed = asyncio.get_running_loop().create_future()
+        self.resuming = True
         self._tasks.append(asyncio.ensure_future(self._reader()))
         reply = await self.request(
             {
@@ -462,8 +493,7 @@ class Participant:
         )
         self.joined, self.id = reply, reply["participant_id"]
         if not reply["resumed"] or reply.get("media") == "renew":
-            self._reconnect()
-            assert self.reconnected is not None
+            assert self.reconnected is not None  # the reader made new peer connections on `joined`
             async with asyncio.timeout(timeout):
                 await self.reconnected
         return reply
@@ -519,6 +549,11 @@ class Participant:
                     self._tasks.append(asyncio.ensure_future(self._answer(frame, self.generation)))
                 elif frame.get("type") == "reconnect":
                     self._reconnect()
+                elif frame.get("type") == "joined" and self.resuming:
+                    self.resuming = False
+                    if not frame["resumed"] or frame.get("media") == "renew":
+                        # new peer connections before the frames that follow (their subscribe offers)
+                        self._reconnect()
                 self._changed.set()
         except websockets.ConnectionClosed:
             pass
@@ -557,7 +592,10 @@ class Participant:
         """Publish tracks by source name (microphone=..., camera=..., screen=...)."""
         sources: dict[str, str] = {}
         for track in tracks.values():
-            self.pc_pub.addTransceiver(track, direction="sendonly")
+            # each connection sends a proxy of the track: aiortc stops a sender's track when its
+            # connection dies (its worker was killed, its control plane restarted with it), and the
+            # track must live on for the next connection, as a camera does in a browser
+            self.pc_pub.addTransceiver(self._relay.subscribe(track, buffered=False), direction="sendonly")
         await self.pc_pub.setLocalDescription(await self.pc_pub.createOffer())
         names = list(tracks)
         for transceiver, source in zip(self.pc_pub.getTransceivers()[-len(names) :], names):

@@ -27,6 +27,7 @@ from contract.ops import Operation
 from control.engines import EngineChannelError
 from control.meetings.durable import codec, documents
 from control.meetings.live import LiveMeeting
+from control.meetings.media import Media
 from control.store.repositories.live_meetings import LiveMeetings
 
 if TYPE_CHECKING:
@@ -44,6 +45,9 @@ class Restore:
         self.grace = grace
         """Seconds a restored meeting waits for its own worker before it moves to another."""
         self._timers: list[asyncio.TimerHandle] = []
+        self._restored_media: dict[str, Media] = {}
+        """meeting id → the media it was restored with: what its clients' peer connections were
+        made for, even once the meeting moved (then they cannot keep them)."""
 
     async def load(self) -> list[LiveMeeting]:
         """Rebuild the meetings the database shows running; those that cannot be end."""
@@ -63,6 +67,7 @@ class Restore:
                 live.restoring, live.stranded = True, True
                 live.ready.clear()
                 service.adopt(live)
+                self._restored_media[live.id] = live.media
                 restored.append(live)
             await ctx.session.commit()
         if restored:
@@ -134,5 +139,6 @@ class Restore:
         """The meeting takes changes again; whoever has not come back yet has the resume grace, as
         if their socket had just closed (`MeetingService.disconnected`)."""
         live.ready.set()
+        media = self._restored_media.pop(live.id, None)
         for pid in [p.id for p in live.state.participants if p.id not in live.links]:
-            self.service.spawn(self.service.disconnected(live, pid))
+            self.service.spawn(self.service.disconnected(live, pid, media=media))

@@ -51,6 +51,13 @@ export class Media {
     this._inFlight = 0;
   }
 
+  /** Add the server's RTCIceServer objects (TURN with this participant's credentials, from `joined`)
+   * to the ones the application gave; peer connections made from now on use them all. */
+  useIceServers(servers = []) {
+    const given = this._givenIceServers ??= this.rtcConfiguration.iceServers ?? [];
+    this.rtcConfiguration = { ...this.rtcConfiguration, iceServers: [...given, ...servers] };
+  }
+
   /** `name`: "publish" or "subscribe", for the connection-state reports (lib/reconnect.js). */
   _newPeerConnection(name) {
     const pc = new RTCPeerConnection(this.rtcConfiguration);

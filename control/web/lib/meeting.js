@@ -130,8 +130,11 @@ export class Meeting extends EventTarget {
     return typeof this.token === "function" ? this.token() : this.token;
   }
 
+  /** What every `joined` (the first, and each resume's) brings for later: the resume token, and the
+   * ICE servers (fresh TURN credentials) for the peer connections made from now on. */
   _remember(joined) {
     if (joined.resume_token) this.resumeTokens.save(this.roomId, joined.resume_token);
+    this.media.useIceServers(joined.ice_servers);
   }
 
   // -- losing the connection, and resuming (lib/reconnect.js) -------------------------------------

@@ -401,3 +401,25 @@ async def test_metrics_text(registry: EngineRegistry, engine: Engine) -> None:
     assert 'podium_engine_apply_seconds_bucket{le="+Inf"} 1.0' in text
     assert "podium_engine_apply_seconds_count 1.0" in text
     assert 'podium_engine_table_version{worker="we\\"ird"} 2.0' in text
+
+
+async def test_pick_worker_weighs_the_packet_rate_the_workers_report(registry: EngineRegistry, engine: Engine) -> None:
+    async with Engine(host="127.0.0.1", port=0) as other:
+        a, b = FakeWorker(registry, engine, "a"), FakeWorker(registry, other, "b")
+        await a.connect()
+        await b.connect()
+        await registry.wait_for_worker("b", 5)
+        await registry.apply("a", ROUTER + [transport("t1"), transport("t2")])
+        await registry.apply("b", ROUTER + [transport("t1")])
+
+        async def report(worker: FakeWorker, packets: int) -> None:
+            frame = {"type": "stats", "table": {}, "traffic": {"datagrams_in": packets, "packets_out": packets}}
+            await worker.client.send(json.dumps(frame))
+
+        for worker in (a, b):
+            await report(worker, 0)
+        await asyncio.sleep(0.05)
+        await report(a, 10)  # two quiet transports
+        await report(b, 100_000)  # one busy one
+        await asyncio.sleep(0.05)
+        assert registry.pick_worker() == "a"  # by transports alone it would be "b"

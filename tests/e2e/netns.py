@@ -1,0 +1,95 @@
+"""A network namespace joined to this one by a veth pair, made and removed by the test itself: the
+namespace plays another host, reached over IPv4 and IPv6 addresses of its own (private ranges, no
+route off the machine). With `nat=True` it also sits behind a one-to-one NAT (nftables in the
+namespace): a "public" IPv4 address, routed to it from here, translated to its own address."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Namespace:
+    name: str
+    address: str
+    """Its IPv4 address on the veth pair."""
+    address6: str
+    """Its IPv6 address on the veth pair."""
+    peer: str
+    """This namespace's IPv4 address on the pair."""
+    peer6: str
+    public: str | None = None
+    """The NAT's public address (`nat=True`), translated to `address`."""
+
+    @property
+    def exec(self) -> tuple[str, ...]:
+        """The command prefix that runs a program in the namespace."""
+        return ("ip", "netns", "exec", self.name)
+
+
+def _ip(*args: str) -> None:
+    subprocess.run(["ip", *args], check=True, capture_output=True, timeout=10)
+
+
+def nat_translated(ns: Namespace) -> int:
+    """Packets that came to the NAT's public address so far (translated: nothing listens there)."""
+    listing = subprocess.run(
+        [*ns.exec, "nft", "list", "chain", "ip", "podium", "seen"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=10,
+    ).stdout
+    return int(listing.split("counter packets ")[1].split()[0])
+
+
+@contextlib.contextmanager
+def namespace(*, nat: bool = False) -> Iterator[Namespace]:
+    in_use = subprocess.run(["ip", "-o", "addr"], check=True, capture_output=True, text=True, timeout=10).stdout
+    tag = secrets.token_hex(3)
+    while f"10.213.{int(tag[:2], 16)}." in in_use:  # another namespace of a test holds that network
+        tag = secrets.token_hex(3)
+    name, outside, inside = f"podium-{tag}", f"pdm{tag}h", f"pdm{tag}n"
+    octet, block = int(tag[:2], 16), int(tag[:4], 16)
+    ns = Namespace(
+        name,
+        f"10.213.{octet}.2",
+        f"fd00:213:{block:x}::2",
+        f"10.213.{octet}.1",
+        f"fd00:213:{block:x}::1",
+        f"10.214.{octet}.2" if nat else None,
+    )
+    _ip("netns", "add", name)
+    try:
+        _ip("link", "add", outside, "type", "veth", "peer", "name", inside, "netns", name)
+        _ip("addr", "add", f"{ns.peer}/24", "dev", outside)
+        _ip("addr", "add", f"{ns.peer6}/64", "dev", outside, "nodad")
+        _ip("link", "set", outside, "up")
+        _ip("-n", name, "addr", "add", f"{ns.address}/24", "dev", inside)
+        _ip("-n", name, "addr", "add", f"{ns.address6}/64", "dev", inside, "nodad")
+        _ip("-n", name, "link", "set", inside, "up")
+        _ip("-n", name, "link", "set", "lo", "up")
+        if ns.public is not None:
+            _ip("route", "add", f"{ns.public}/32", "via", ns.address, "dev", outside)
+            rules = (
+                "table ip podium {\n"
+                "  chain seen {\n"  # every packet to the public address (the NAT chain sees a flow's first)
+                "    type filter hook prerouting priority raw;\n"
+                f"    ip daddr {ns.public} counter\n"
+                "  }\n"
+                "  chain prerouting {\n"
+                "    type nat hook prerouting priority dstnat;\n"
+                f"    ip daddr {ns.public} dnat to {ns.address}\n"
+                "  }\n"
+                "}\n"
+            )
+            subprocess.run([*ns.exec, "nft", "-f", "-"], input=rules, text=True, check=True, timeout=10)
+        yield ns
+    finally:
+        with contextlib.suppress(subprocess.SubprocessError):
+            _ip("link", "del", outside)  # takes its peer with it
+        _ip("netns", "del", name)
