@@ -188,6 +188,8 @@ class Endpoint:
     """Where `podium serve` listens (what Participant needs of a PodiumServer)."""
 
     url: str
+    tls: None = None
+    """Plain HTTP: the benchmarks run `podium serve` on loopback without TLS."""
 
     @property
     def ws_url(self) -> str:

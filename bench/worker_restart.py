@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import platform
@@ -40,40 +39,30 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO / "tests" / "e2e") not in sys.path:  # podium_client imports its siblings `harness`, `media`
     sys.path.insert(0, str(REPO / "tests" / "e2e"))
 
-import aioice.ice  # noqa: E402
-from media import NumberedVideoTrack, ToneAudioTrack  # noqa: E402
 from podium_client import Api, Participant, PodiumServer  # noqa: E402
 
+from bench.live_meeting import (  # noqa: E402
+    all_received,
+    fresh_join,
+    leave,
+    loopback_only,
+    make_users,
+    people_of,
+    percentile,
+    sources_of,
+    tracks_of,
+    until,
+)
 from podium.cli import RESTART_STABLE  # noqa: E402
 
 TARGET = 3.0
 """Seconds from the kill to media flowing again for every participant (issue 10)."""
 GRACE = 60.0
-STEP = 0.005
-"""Seconds between two looks at the participants (the measurements' resolution)."""
-TIMEOUT = 30.0
-
-
-def loopback_only() -> None:
-    """aioice gathers 127.0.0.1 only: nothing leaves the host (the benchmark owns its process)."""
-    aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-quantile (0..1) by linear interpolation between closest ranks."""
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    position = (len(ordered) - 1) * q
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 @dataclass
@@ -92,78 +81,8 @@ class Result:
     rounds: list[Round] = field(default_factory=list)
 
 
-def _sources(video: bool) -> list[str]:
-    return ["microphone", "camera"] if video else ["microphone"]
-
-
-def _tracks(video: bool) -> dict[str, Any]:
-    tracks: dict[str, Any] = {"microphone": ToneAudioTrack(300 + 40 * secrets.randbelow(10))}
-    if video:
-        tracks["camera"] = NumberedVideoTrack()
-    return tracks
-
-
-async def _users(api: Api, count: int) -> list[tuple[str, str]]:
-    """count users (id, access token), made before anything is timed (password hashing is slow)."""
-    return [await api.create_user(f"user{i}") for i in range(count)]
-
-
-async def _people(server: PodiumServer, api: Api, room_id: str, users: list[tuple[str, str]]) -> list[Participant]:
-    """The organizer and the users, joined (not publishing yet); the users must have access."""
-    people = [await Participant.join(server, api.token or "", room_id)]
-    try:
-        for _, token in users:
-            people.append(await Participant.join(server, token, room_id))
-    except BaseException:
-        await _leave(people)
-        raise
-    return people
-
-
-async def _leave(people: list[Participant]) -> None:
-    for p in people:
-        with contextlib.suppress(Exception):
-            await p.close()
-
-
-def _all_received(people: list[Participant], sources: list[str], since: dict[str, float]) -> bool:
-    """Whether every participant got a frame of every other's sources after its own `since` time."""
-    for receiver in people:
-        for sender in people:
-            if sender is receiver:
-                continue
-            for source in sources:
-                received = receiver.tracks.get((sender.id, source))
-                if received is None or not received.times or received.times[-1] <= since[receiver.id]:
-                    return False
-    return True
-
-
-async def _until(condition: Any, what: str) -> None:
-    deadline = time.monotonic() + TIMEOUT
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what}: not within {TIMEOUT:g} s")
-        await asyncio.sleep(STEP)
-
-
-async def fresh_join(server: PodiumServer, api: Api, users: list[tuple[str, str]], name: str, video: bool) -> float:
-    room = await api.create_room(name)
-    for user_id, _ in users:
-        await api.grant(room["id"], user_id)
-    started = time.monotonic()
-    people = await _people(server, api, room["id"], users)
-    try:
-        sources = _sources(video)
-        await asyncio.gather(*(p.publish(**_tracks(video)) for p in people))
-        await _until(lambda: _all_received(people, sources, {p.id: started for p in people}), "media at a fresh join")
-        return time.monotonic() - started
-    finally:
-        await _leave(people)
-
-
 async def kill_and_recover(server: PodiumServer, people: list[Participant], video: bool) -> tuple[float, float]:
-    sources = _sources(video)
+    sources = sources_of(video)
     generations = {p.id: p.generation for p in people}
     reconnected: dict[str, float] = {}
 
@@ -172,12 +91,12 @@ async def kill_and_recover(server: PodiumServer, people: list[Participant], vide
         for p in people:
             if p.id not in reconnected and p.generation != generations[p.id]:
                 reconnected[p.id] = now  # within STEP of the `reconnect` frame's arrival
-        return len(reconnected) == len(people) and _all_received(people, sources, reconnected)
+        return len(reconnected) == len(people) and all_received(people, sources, reconnected)
 
     pid = server.local_worker_pid()
     killed = time.monotonic()
     os.kill(pid, signal.SIGKILL)
-    await _until(media_back, "media after a kill")
+    await until(media_back, "media after a kill")
     recovered = time.monotonic()
     return max(reconnected.values()) - killed, recovered - killed
 
@@ -192,16 +111,16 @@ async def run(args: argparse.Namespace, tmp: Path) -> Result:
         api = Api(server.url)
         await api.login_admin()
         live_room = await api.create_room("Live")
-        live_users = await _users(api, args.participants - 1)
-        fresh_users = await _users(api, args.participants - 1)
+        live_users = await make_users(api, args.participants - 1)
+        fresh_users = await make_users(api, args.participants - 1)
         for user_id, _ in live_users:
             await api.grant(live_room["id"], user_id)
-        people = await _people(server, api, live_room["id"], live_users)
+        people = await people_of(server, api, live_room["id"], live_users)
         try:
-            await asyncio.gather(*(p.publish(**_tracks(args.video)) for p in people))
+            await asyncio.gather(*(p.publish(**tracks_of(args.video)) for p in people))
             start = time.monotonic()
-            await _until(
-                lambda: _all_received(people, _sources(args.video), {p.id: start for p in people}),
+            await until(
+                lambda: all_received(people, sources_of(args.video), {p.id: start for p in people}),
                 "media in the live meeting",
             )
             stable_since = time.monotonic()
@@ -219,7 +138,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> Result:
                     flush=True,
                 )
         finally:
-            await _leave(people)
+            await leave(people)
         restarts = server.log.read_text().count(": restarting it")
         for r in result.rounds:
             r.restarts = restarts

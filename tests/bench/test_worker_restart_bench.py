@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.worker_restart import percentile
+from bench.live_meeting import percentile
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -92,6 +92,8 @@ class Server:
     data_dir: Path
     log_path: Path
     process: subprocess.Popen[bytes]
+    command: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
     admin: Api = field(init=False)
 
     def __post_init__(self) -> None:
@@ -99,6 +101,43 @@ class Server:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-6000:]
+
+    def stop(self) -> float:
+        """SIGTERM, as an operator stops it; the seconds it took to exit."""
+        started = time.monotonic()
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        return time.monotonic() - started
+
+    def restart(self) -> float:
+        """Stop it and start it again on the same port and data; the seconds the stop took."""
+        stopped = self.stop()
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(self.command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=self.env)
+        _wait_answering(self.url, self.process, self.log_path)
+        return stopped
+
+
+def _wait_answering(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"podium serve exited ({process.returncode}):\n{log_path.read_text()}", pytrace=False)
+        try:
+            if httpx.get(url + "/api/v1/openapi.json", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(
+                f"podium serve did not answer within {START_TIMEOUT:.0f} s:\n{log_path.read_text()}", pytrace=False
+            )
+        time.sleep(0.1)
 
 
 def start_server(engine: bool) -> Iterator[Server]:
@@ -152,30 +191,17 @@ def start_server(engine: bool) -> Iterator[Server]:
     with open(log_path, "wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
+    server: Server | None = None
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"podium serve exited ({process.returncode}):\n{log_path.read_text()}", pytrace=False)
-            try:
-                if httpx.get(url + "/api/v1/openapi.json", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"podium serve did not answer within {START_TIMEOUT:.0f} s:\n{log_path.read_text()}", pytrace=False
-                )
-            time.sleep(0.1)
-        yield Server(url, data_dir, log_path, process)
+        _wait_answering(url, process, log_path)
+        server = Server(url, data_dir, log_path, process, command, env)
+        yield server
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
+        if server is not None:
+            server.stop()
+        elif process.poll() is None:
+            process.kill()
+            process.wait(5)
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
