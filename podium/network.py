@@ -100,7 +100,10 @@ def listen_sockets(binds: Sequence[str], port: int) -> list[socket.socket]:
     try:
         for bind in binds:
             family = socket.AF_INET6 if ":" in bind else socket.AF_INET
-            sock = socket.socket(family, socket.SOCK_STREAM)
+            # proto named: asyncio sets TCP_NODELAY only on sockets whose proto is IPPROTO_TCP, and an
+            # accepted socket inherits proto 0 otherwise (a response's body then waits 40 ms for the
+            # client's delayed ACK behind its headers)
+            sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
             sockets.append(sock)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             if family == socket.AF_INET6:

@@ -76,3 +76,26 @@ def test_listen_sockets_share_one_port() -> None:
     finally:
         for sock in sockets:
             sock.close()
+
+
+async def test_connections_accepted_on_the_listening_sockets_send_without_delay() -> None:
+    """Nagle off on accepted connections (asyncio sets it for IPPROTO_TCP sockets): a response
+    written as headers then body must not wait for the client's delayed ACK."""
+    import asyncio
+
+    [sock] = network.listen_sockets(["127.0.0.1"], 0)
+    accepted: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    def connected(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        raw = writer.get_extra_info("socket")
+        accepted.set_result(raw.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+        writer.close()
+
+    server = await asyncio.start_server(connected, sock=sock)
+    try:
+        _, writer = await asyncio.open_connection("127.0.0.1", sock.getsockname()[1])
+        assert await asyncio.wait_for(accepted, 5) == 1
+        writer.close()
+    finally:
+        server.close()
+        await server.wait_closed()
