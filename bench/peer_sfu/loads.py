@@ -20,7 +20,9 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO / "tests" / "e2e") not in sys.path:  # podium_client imports its siblings
     sys.path.insert(0, str(REPO / "tests" / "e2e"))
 
-from podium_client import Api, Participant, PodiumServer  # noqa: E402
+from podium_client import Api, Participant, PodiumServer, free_port  # noqa: E402
+
+__all__ = ["Load", "PodiumRooms", "PodiumServer", "Shape", "free_port", "open_janus", "open_podium"]
 
 FLOW_TIMEOUT = 30.0
 

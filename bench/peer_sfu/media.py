@@ -104,6 +104,8 @@ class Recorder:
         self.counts: dict[tuple[int, int, int], int] = defaultdict(int)
         self.foreign = 0
         """Decrypted RTP without our payload (there should be none)."""
+        self.transports: list[Any] = []
+        """The hooked DTLS transports (their SRTP profiles are reported)."""
 
     def hook(self, receiver: int, dtls: Any) -> None:
         """Count what arrives on this DTLS transport instead of letting aiortc route it."""
@@ -112,6 +114,7 @@ class Recorder:
             self.received(receiver, data)
 
         dtls._handle_rtp_data = handle_rtp_data
+        self.transports.append(dtls)
 
     def received(self, receiver: int, data: bytes) -> None:
         first = data[0]

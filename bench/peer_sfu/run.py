@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .janus_server import JanusServer
-from .loads import Load, PodiumRooms, PodiumServer, Shape, open_janus, open_podium
+from .loads import Load, PodiumRooms, PodiumServer, Shape, free_port, open_janus, open_podium
 from .media import PROFILES, Sender, force_srtp_profile, negotiated_profile, use_address
 from .media_address import INTERFACE, media_address
 
@@ -54,6 +54,7 @@ async def measure(load: Load, pids: dict[str, int], seconds: float, video_bitrat
         await asyncio.sleep(1.0)
         sent0 = [s.sent for s in load.streams]
         cpu0 = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        counts0 = dict(load.recorder.counts)
         own0, got0, late0, ticks0, t0 = (
             cpu_seconds("self"),
             load.recorder.total(),
@@ -65,6 +66,7 @@ async def measure(load: Load, pids: dict[str, int], seconds: float, video_bitrat
         t1 = time.monotonic()
         cpu1 = {name: cpu_seconds(pid) for name, pid in pids.items()}
         got1, own1 = load.recorder.total(), cpu_seconds("self")
+        flowing = sum(1 for pair in load.shape.pairs() if load.recorder.counts.get(pair, 0) > counts0.get(pair, 0))
         sent1 = [s.sent for s in load.streams]
         late = sender.late_ticks - late0
         ticks = sender.ticks - ticks0
@@ -79,6 +81,7 @@ async def measure(load: Load, pids: dict[str, int], seconds: float, video_bitrat
     sent_pps = sum(b - a for a, b in zip(sent0, sent1)) / wall
     return {
         "seconds": wall,
+        "streams_flowing": flowing,
         "input_pps": sent_pps,
         "target_input_pps": sender.target_pps(),
         "output_pps": (got1 - got0) / wall,
@@ -113,7 +116,8 @@ async def run_level(
         pids = {"sfu": janus.pid}
     try:
         row = await measure(load, pids, args.seconds, args.video_kbps * 1000)
-        row["srtp_profiles"] = sorted({negotiated_profile(s.dtls) for s in load.streams})
+        transports = [s.dtls for s in load.streams] + load.recorder.transports
+        row["srtp_profiles"] = sorted({negotiated_profile(dtls) for dtls in transports})
     finally:
         await load.close()
     return {
@@ -205,7 +209,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         podium = await asyncio.to_thread(PodiumServer.start, Path(folder) / "podium", options=("--media-bind", address))
         janus = None
         try:
-            janus = await asyncio.to_thread(JanusServer.start, Path(folder) / "janus", args.janus_port, INTERFACE)
+            janus = await asyncio.to_thread(
+                JanusServer.start, Path(folder) / "janus", args.janus_port or free_port(), INTERFACE
+            )
             rooms = await PodiumRooms.prepare(podium, people)
             for level, shape in enumerate(shapes):
                 order = ("podium", "janus") if level % 2 == 0 else ("janus", "podium")
@@ -237,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         "--srtp", default="SRTP_AEAD_AES_128_GCM", choices=sorted(PROFILES), help="SRTP profile forced on both"
     )
     parser.add_argument("--sfu", default="podium,janus", help="which SFUs (default both)")
-    parser.add_argument("--janus-port", type=int, default=18088)
+    parser.add_argument("--janus-port", type=int, default=0, help="Janus's HTTP API port (default: a free one)")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--plot", type=Path)
     args = parser.parse_args(argv)
