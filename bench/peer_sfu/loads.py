@@ -136,7 +136,9 @@ async def open_podium(server: PodiumServer, rooms: PodiumRooms, shape: Shape) ->
         joined = [await Participant.join(server, rooms.tokens[k], room_id) for k in range(len(members))]
         load.closers[:0] = [p.close for p in joined]
         for index, participant in zip(members[: shape.publishers], joined):
-            await participant.publish(microphone=SilentTrack("audio"), camera=SilentTrack("video"))
+            tracks = [SilentTrack("audio"), SilentTrack("video")]
+            load.closers.extend(_stopper(track) for track in tracks)
+            await participant.publish(microphone=tracks[0], camera=tracks[1])
             pc = participant.pc_pub
             async with asyncio.timeout(FLOW_TIMEOUT):
                 while pc.connectionState != "connected":
@@ -153,6 +155,13 @@ async def open_podium(server: PodiumServer, rooms: PodiumRooms, shape: Shape) ->
             ]
         load.closers.append(_hook_subscribers(load.recorder, dict(zip(members, joined))))
     return load
+
+
+def _stopper(track: SilentTrack) -> Any:
+    async def stop() -> None:
+        track.stop()
+
+    return stop
 
 
 def _hook_subscribers(recorder: Recorder, participants: dict[int, Participant]) -> Any:

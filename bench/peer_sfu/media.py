@@ -20,7 +20,7 @@ from typing import Any
 
 import aioice.ice
 from aiortc import rtcdtlstransport
-from aiortc.mediastreams import MediaStreamTrack
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 MAGIC = b"PdmS"
 _BODY = struct.Struct(">4sIBQ")
@@ -52,14 +52,20 @@ def negotiated_profile(dtls: Any) -> str:
 
 
 class SilentTrack(MediaStreamTrack):
-    """A track that never yields a frame: aiortc negotiates it but sends no RTP for it."""
+    """A track that yields no frame until stopped: aiortc negotiates it but sends no RTP for it."""
 
     def __init__(self, kind: str) -> None:
         super().__init__()
         self.kind = kind
+        self._stopped = asyncio.Event()
 
     async def recv(self) -> Any:
-        await asyncio.Future()
+        await self._stopped.wait()
+        raise MediaStreamError  # ends a MediaRelay reading it (podium_client relays published tracks)
+
+    def stop(self) -> None:
+        super().stop()
+        self._stopped.set()
 
 
 @dataclass
