@@ -181,13 +181,24 @@ def plot(levels: list[dict[str, Any]], path: Path, title: str) -> None:
 
     fig, ax = plt.subplots(figsize=(7, 4.2))
     for sfu, style in (("podium", "o-"), ("janus", "s--")):
-        points = [
-            (lv[sfu]["target_output_pps"], lv[sfu]["packets_per_cpu_s"])
-            for lv in levels
-            if lv[sfu] and lv[sfu]["packets_per_cpu_s"]
-        ]
-        if points:
-            ax.plot(*zip(*points), style, label="Podium (engine worker)" if sfu == "podium" else "Janus VideoRoom")
+        rows = [lv[sfu] for lv in levels if lv[sfu] and lv[sfu]["packets_per_cpu_s"]]
+        if not rows:
+            continue
+        label = "Podium (engine worker)" if sfu == "podium" else "Janus VideoRoom"
+        (line,) = ax.plot(
+            [r["target_output_pps"] for r in rows], [r["packets_per_cpu_s"] for r in rows], style, label=label
+        )
+        bound = [r for r in rows if r["generator_bound"]]
+        if bound:  # hollow: the generator did not keep up at this level
+            ax.plot(
+                [r["target_output_pps"] for r in bound],
+                [r["packets_per_cpu_s"] for r in bound],
+                style[0],
+                markersize=12,
+                markerfacecolor="none",
+                color=line.get_color(),
+                label=f"{label}: generator-bound",
+            )
     ax.set_xlabel("offered load: output packets/s")
     ax.set_ylabel("packets forwarded per CPU-second")
     ax.set_title(title, fontsize=9)
@@ -238,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--publishers", type=int, default=2, help="publishers per room")
     parser.add_argument("--subscribers", type=int, default=2, help="subscribers per room besides the publishers")
     parser.add_argument("--video-kbps", type=int, default=300, help="video bitrate of each publisher")
-    parser.add_argument("--seconds", type=float, default=8.0, help="measurement window per SFU and level")
+    parser.add_argument("--seconds", type=float, default=10.0, help="measurement window per SFU and level")
     parser.add_argument(
         "--srtp", default="SRTP_AEAD_AES_128_GCM", choices=sorted(PROFILES), help="SRTP profile forced on both"
     )
