@@ -168,8 +168,9 @@ def print_table(levels: list[dict[str, Any]]) -> None:
         )
     if any((lv["podium"] or {}).get("generator_bound") or (lv["janus"] or {}).get("generator_bound") for lv in levels):
         print(
-            "note: at the marked levels the aiortc generator (this Python process) did not send at the target rate: "
-            "those figures are bounded by the generator, not by the SFU (a compiled sender is still to come)"
+            "note: at the marked levels the aiortc generator (this Python process) sent less than 95 % of the target "
+            "rate (its CPU share and late ticks are in the JSON): the load there is the generator's, not the level's "
+            "(a compiled sender is still to come)"
         )
 
 
