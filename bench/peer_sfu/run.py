@@ -21,6 +21,7 @@ import json
 import os
 import sys
 import tempfile
+import textwrap
 import time
 from pathlib import Path
 from typing import Any
@@ -166,6 +167,19 @@ def print_table(levels: list[dict[str, Any]]) -> None:
             f"{fmt(j.get('loss') and 100 * j['loss'], '.2f'):>5}% {fmt(j_cpu, '.0f'):>4}% | "
             f"{fmt(level['ratio'], '.2f'):>12} | {('BOTTLENECK under ' + ', '.join(bound)) if bound else 'kept up'}"
         )
+    kept_up = [
+        lv
+        for lv in levels
+        if lv["ratio"] is not None and not lv["podium"]["generator_bound"] and not lv["janus"]["generator_bound"]
+    ]
+    if kept_up:
+        top = kept_up[-1]
+        p_loss, j_loss = top["podium"]["loss"] or 0.0, top["janus"]["loss"] or 0.0
+        print(
+            f"headline: Podium / Janus packets per CPU-second at {top['rooms']} rooms (the highest level the generator "
+            f"kept up with): {top['ratio']:.2f} (goal >= 5); loss Podium {100 * p_loss:.2f} % vs Janus "
+            f"{100 * j_loss:.2f} % (goal: not higher)"
+        )
     if any((lv["podium"] or {}).get("generator_bound") or (lv["janus"] or {}).get("generator_bound") for lv in levels):
         print(
             "note: at the marked levels the aiortc generator (this Python process) sent less than 95 % of the target "
@@ -202,7 +216,7 @@ def plot(levels: list[dict[str, Any]], path: Path, title: str) -> None:
             )
     ax.set_xlabel("offered load: output packets/s")
     ax.set_ylabel("packets forwarded per CPU-second")
-    ax.set_title(title, fontsize=9)
+    ax.set_title(textwrap.fill(title, 100), fontsize=8)
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
     ax.legend()
