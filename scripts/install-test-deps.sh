@@ -12,6 +12,7 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v turnserver >/dev/null 2>&1 || need+=(coturn)   # TURN relay tests (tests/e2e/test_turn_relay.py)
 command -v nft >/dev/null 2>&1 || need+=(nftables)        # the NAT of tests/e2e/test_serve_addresses.py
 command -v ip >/dev/null 2>&1 || need+=(iproute2)         # the tests' network namespaces
+command -v janus >/dev/null 2>&1 || need+=(janus)         # the peer SFU of bench.peer_sfu (its VideoRoom plugin)
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing Debian packages: ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -21,6 +22,8 @@ if [ ${#need[@]} -gt 0 ]; then
     if command -v pg_ctlcluster >/dev/null 2>&1; then pg_ctlcluster --force 15 main stop >/dev/null 2>&1 || true; fi
     # Nor is coturn's: tests start their own on loopback ports.
     if [ -x /etc/init.d/coturn ]; then /etc/init.d/coturn stop >/dev/null 2>&1 || true; fi
+    # Nor is Janus's: the benchmark starts its own with a private configuration.
+    if [ -x /etc/init.d/janus ]; then /etc/init.d/janus stop >/dev/null 2>&1 || true; fi
 fi
 
 python3 -m pip install -q --disable-pip-version-check -e ".[test]"

@@ -1,0 +1,1 @@
+"""Podium side by side with Janus (VideoRoom) under the same meeting load: see bench.peer_sfu.run."""

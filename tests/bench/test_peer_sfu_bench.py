@@ -1,0 +1,54 @@
+"""The Podium-vs-Janus benchmark runs end to end at one small load level: a smoke test, not a speed
+test (figures are not asserted). What it checks is what it observed: through each SFU every
+subscriber received every publisher's audio and video during the measurement, with the one SRTP
+profile forced on both, so a broken Janus driver cannot make Podium look good."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.timeout(120)
+def test_both_sfus_forward_every_stream(tmp_path: Path) -> None:
+    out, picture = tmp_path / "peer-sfu.json", tmp_path / "peer-sfu.png"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.peer_sfu",
+            "--rooms",
+            "1",
+            "--seconds",
+            "2",
+            "--srtp",
+            "SRTP_AES128_CM_SHA1_80",
+            "--json",
+            str(out),
+            "--plot",
+            str(picture),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=110,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Podium/Janus" in result.stdout
+    report = json.loads(out.read_text())
+    rows = {row["sfu"]: row for row in report["rows"]}
+    assert set(rows) == {"podium", "janus"}
+    for sfu, row in rows.items():
+        # 2 publishers and 2 subscribers: each publisher's audio and video reach the 3 others
+        assert row["streams"] == 12, sfu
+        assert row["streams_flowing"] == row["streams"], (sfu, row)
+        assert row["output_pps"] > 0 and row["sfu_cpu_s"] >= 0, (sfu, row)
+        assert row["foreign_packets"] == 0 and row["send_errors"] == 0, (sfu, row)
+        assert row["srtp_profiles"] == ["SRTP_AES128_CM_SHA1_80"], (sfu, row)
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the benchmark removed what it created
+    assert subprocess.run(["ip", "link", "show", "pdmbench0"], capture_output=True).returncode != 0
