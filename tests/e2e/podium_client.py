@@ -374,19 +374,36 @@ class Participant:
         """Bumped on every `reconnect`: subscribe offers of an earlier generation are stale."""
         self.reconnected: asyncio.Future[None] | None = None
         """The latest reconnection (new peer connections, tracks published again); None if none yet."""
+        self.sdp_from_server: Callable[[str], str] = lambda sdp: sdp
+        """What the peer connections are given of each SDP the server sends: a test may rewrite the
+        worker's candidate there to steer this participant's media through a relay of its own."""
 
     # -- connecting --
 
     @classmethod
-    async def connect(cls, server: PodiumServer) -> Participant:
-        ws = await websockets.connect(server.ws_url, max_size=2**22, open_timeout=10)
+    async def connect(
+        cls, server: PodiumServer, url: str | None = None, sdp_from_server: Callable[[str], str] | None = None
+    ) -> Participant:
+        """`url`: where the signaling socket connects, when not straight to the server (a relay);
+        `sdp_from_server`: see the attribute."""
+        ws = await websockets.connect(url or server.ws_url, max_size=2**22, open_timeout=10)
         participant = cls(server, ws)
+        if sdp_from_server is not None:
+            participant.sdp_from_server = sdp_from_server
         participant._tasks.append(asyncio.ensure_future(participant._reader()))
         return participant
 
     @classmethod
-    async def join(cls, server: PodiumServer, token: str, room_id: str, timeout: float = 15) -> Participant:
-        participant = await cls.connect(server)
+    async def join(
+        cls,
+        server: PodiumServer,
+        token: str,
+        room_id: str,
+        timeout: float = 15,
+        url: str | None = None,
+        sdp_from_server: Callable[[str], str] | None = None,
+    ) -> Participant:
+        participant = await cls.connect(server, url, sdp_from_server)
         try:
             participant.joined = await participant.request(
                 {"type": "join", "token": token, "room_id": room_id}, timeout=timeout
@@ -500,7 +517,7 @@ class Participant:
         )
         self._published_sources = {**self._published_sources, **sources}
         self.published.update(tracks)
-        await pc.setRemoteDescription(RTCSessionDescription(reply["sdp"], "answer"))
+        await pc.setRemoteDescription(RTCSessionDescription(self.sdp_from_server(reply["sdp"]), "answer"))
         return reply
 
     async def unpublish(self, source: str) -> None:
@@ -521,7 +538,7 @@ class Participant:
             pc = self.pc_sub
             for consumer in frame["consumers"]:
                 self.consumers[consumer["mid"]] = consumer
-            await pc.setRemoteDescription(RTCSessionDescription(frame["sdp"], "offer"))
+            await pc.setRemoteDescription(RTCSessionDescription(self.sdp_from_server(frame["sdp"]), "offer"))
             await pc.setLocalDescription(await pc.createAnswer())
             _follow_ssrcs(pc, frame["sdp"])
             with contextlib.suppress(SignalingError, TimeoutError):
