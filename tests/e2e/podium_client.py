@@ -329,7 +329,9 @@ def _follow_ssrcs(pc: Any, offer: str) -> None:
     """Route the SSRCs of a re-offer to receivers that already run. The server puts a later consumer
     into an m-section whose consumer ended (same mid, new SSRCs; docs/signaling.md), and aiortc
     learns a receiver's SSRCs only when it starts, once: without this, it drops the new consumer's
-    packets whenever another receiver shares the payload type."""
+    packets whenever another receiver shares the payload type. aiortc never routes an RTX SSRC
+    (RFC 4588) by SSRC at all, only by payload type: with two video receivers on the transport,
+    every retransmission would be dropped and a lost packet never repaired."""
     by_mid = {t.mid: t for t in pc.getTransceivers()}
     for media in sdp.SessionDescription.parse(offer).media:
         transceiver = by_mid.get(media.rtp.muxId)
@@ -338,7 +340,7 @@ def _follow_ssrcs(pc: Any, offer: str) -> None:
         receiver = transceiver.receiver
         router = receiver.transport._rtp_router
         ssrcs = [s.ssrc for s in media.ssrc]
-        if receiver not in router.receivers or router.ssrc_table.get(ssrcs[0]) is receiver:
+        if receiver not in router.receivers or all(router.ssrc_table.get(ssrc) is receiver for ssrc in ssrcs):
             continue  # not started yet (it starts with these SSRCs), or already routed
         router.register_receiver(receiver, ssrcs=ssrcs, payload_types=[])
         if len(ssrcs) == 2:  # RTX (RFC 4588): unwrapped onto the primary SSRC
