@@ -340,8 +340,12 @@ def _follow_ssrcs(pc: Any, offer: str) -> None:
         receiver = transceiver.receiver
         router = receiver.transport._rtp_router
         ssrcs = [s.ssrc for s in media.ssrc]
-        if receiver not in router.receivers or all(router.ssrc_table.get(ssrc) is receiver for ssrc in ssrcs):
-            continue  # not started yet (it starts with these SSRCs), or already routed
+        if receiver not in router.receivers:  # not started yet: it starts with these SSRCs, but its RTX
+            if len(ssrcs) == 2:  # SSRC is never routed by SSRC unless it is here
+                router.ssrc_table[ssrcs[1]] = receiver
+            continue
+        if all(router.ssrc_table.get(ssrc) is receiver for ssrc in ssrcs):
+            continue  # already routed
         router.register_receiver(receiver, ssrcs=ssrcs, payload_types=[])
         if len(ssrcs) == 2:  # RTX (RFC 4588): unwrapped onto the primary SSRC
             receiver._RTCRtpReceiver__rtx_ssrc[ssrcs[1]] = ssrcs[0]
