@@ -32,6 +32,7 @@ from typing import Any
 import httpx
 import websockets
 from aiortc import MediaStreamTrack, RTCSessionDescription, sdp
+from aiortc.rtcrtpreceiver import NackGenerator
 from harness import new_peer_connection
 
 ADMIN_EMAIL = "admin@podium.test"
@@ -349,6 +350,10 @@ def _follow_ssrcs(pc: Any, offer: str) -> None:
         router.register_receiver(receiver, ssrcs=ssrcs, payload_types=[])
         if len(ssrcs) == 2:  # RTX (RFC 4588): unwrapped onto the primary SSRC
             receiver._RTCRtpReceiver__rtx_ssrc[ssrcs[1]] = ssrcs[0]
+        if receiver._RTCRtpReceiver__nack_generator is not None:
+            # its sequence numbers are another stream's: a generator that remembers the old stream's
+            # highest number takes the new stream's packets below it for late ones, and never NACKs
+            receiver._RTCRtpReceiver__nack_generator = NackGenerator()
 
 
 class Participant:
