@@ -35,7 +35,8 @@ from podium_client import ADMIN_EMAIL, ADMIN_PASSWORD, USER_PASSWORD, Api, Podiu
 EXAMPLES = int(os.environ.get("PODIUM_CHURN_EXAMPLES", "0"))
 """0: the CI run (one drawn sequence and the explicit examples, the same ones on every run)."""
 SEATS = 6  # seat 0 is the organizer (and moderator, an aiortc participant), who stays
-SETTLE, WINDOW = 0.4, 0.8  # a stopped track: nothing new in WINDOW seconds after SETTLE (in flight)
+STOPPING = 3.0  # a track that must not flow: its last new frame this long after the step at most
+WINDOW = 0.8  # ... and then nothing new for this long (frames in flight and decoders' backlogs drain first)
 FLOWING = 15.0  # the bounded wait for a track that should flow
 GROWTH = 3  # frames (or packets) that prove a track flows
 POLL = 0.1
@@ -202,7 +203,7 @@ class Churn:
         """Every present participant (but `unchecked` ones) receives exactly the tracks `flows` says,
         from the participant ids their publishers were given; every other track it counts (a present
         publisher's other sources, anyone who left) stays still. Flows are proven by growth within
-        FLOWING seconds; stillness over at least WINDOW seconds after SETTLE."""
+        FLOWING seconds; stillness by no new count for WINDOW seconds, from STOPPING seconds at most."""
         present = [i for i, person in enumerate(self.people) if person.present]
         receivers = [r for r in present if r not in unchecked]
         pid = {i: self.seats[i].pid for i in present}
@@ -212,33 +213,37 @@ class Churn:
             counts = await asyncio.gather(*(self.seats[r].counts() for r in receivers))
             return dict(zip(receivers, counts))
 
-        first = await snapshot()
+        start = time.monotonic()
+        first = now = await snapshot()
         candidates = {(r, key) for r in receivers for key in first[r]} | {
             (r, (pid[s], source)) for r in receivers for s in present if s != r for source in SOURCES
         }
         still = sorted(candidates - must)
         low = {(r, key): first[r].get(key, (0, 0))[0] for r, key in must}
         grown: set[tuple[int, tuple[str, str]]] = set()
-        start = time.monotonic()
-        still_base: dict[tuple[int, tuple[str, str]], int] | None = None
+        last = {(r, key): first[r].get(key, (0, 0))[1] for r, key in still}
+        changed = dict.fromkeys(still, start)  # when each count last moved
         while True:
+            await asyncio.sleep(POLL)
             now = await snapshot()
+            t = time.monotonic()
             for r, key in must:
                 progress = now[r].get(key, (0, 0))[0]
                 low[r, key] = min(low[r, key], progress)  # a reused receiver's counter may start lower
                 if progress >= low[r, key] + GROWTH:
                     grown.add((r, key))
-            elapsed = time.monotonic() - start
-            if still_base is None and elapsed >= SETTLE:
-                still_base = {(r, key): now[r].get(key, (0, 0))[1] for r, key in still}
-            elif still_base is not None and elapsed >= SETTLE + WINDOW and (grown == must or elapsed > FLOWING):
+            for r, key in still:
+                if now[r].get(key, (0, 0))[1] != last[r, key]:
+                    last[r, key], changed[r, key] = now[r].get(key, (0, 0))[1], t
+            late = any(moved - start > STOPPING for moved in changed.values())
+            if late or t - start > FLOWING or (grown == must and all(t - c >= WINDOW for c in changed.values())):
                 break
-            await asyncio.sleep(POLL)
         missing = [f"{key} → seat {r} ({pid[r]}): {now[r].get(key)}" for r, key in sorted(must - grown)]
         moved = [
-            f"{key} → seat {r} ({pid[r]}): {n} then {now[r].get(key, (0, 0))[1]}"
-            for (r, key), n in still_base.items()
-            if now[r].get(key, (0, 0))[1] != n
+            f"{key} → seat {r} ({pid[r]}): {first[r].get(key, (0, 0))[1]} then {last[r, key]}"
+            f" {changed[r, key] - start:.1f} s after the step"
+            for r, key in still
+            if changed[r, key] - start > STOPPING or t - changed[r, key] < WINDOW
         ]
         states = await asyncio.gather(*(self.seats[r].subscribe_state() for r in receivers))
         failed = [f"seat {r}" for r, state in zip(receivers, states) if state == "failed"]
@@ -416,6 +421,23 @@ async def run(server: PodiumServer, users: list[User], scratch: Path, scenario: 
             ("block", 0, "media"),
             ("drop", 2, ""),
             ("join", 2, ""),
+        ),
+    )
+)
+# six people: a blocked port, a killed socket and a rejoin, a held signaling socket during a revoke
+@example(
+    scenario=Scenario(
+        6,
+        None,
+        False,
+        (
+            ("block", 3, "media"),
+            ("drop", 5, ""),
+            ("unpublish", 4, "camera"),
+            ("join", 5, ""),
+            ("publish", 5, "camera"),
+            ("block", 2, "signaling"),
+            ("revoke", 1, "camera"),
         ),
     )
 )
