@@ -176,7 +176,7 @@ class _Pipe:
 
 class TcpRelay:
     """A relay of TCP connections to `target` (the control plane's port) on a loopback port of its
-    own: `block` holds the bytes both ways (the sockets stay open), `cut` aborts every connection."""
+    own: `block` holds the bytes both ways (the sockets stay open)."""
 
     def __init__(self, target: tuple[str, int]) -> None:
         self.target = target
@@ -227,12 +227,6 @@ class TcpRelay:
                 await writer.drain()
         for each in pipe.writers:  # one side ended: so does the other
             each.transport.abort()
-
-    def cut(self) -> None:
-        """Abort every relayed connection (no close handshake: as a network that went away)."""
-        for pipe in self._pipes:
-            for writer in pipe.writers:
-                writer.transport.abort()
 
     async def close(self) -> None:
         self._gate.unblock()

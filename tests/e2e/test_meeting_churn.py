@@ -7,7 +7,7 @@ what the policy says (`churn_model.flows`), counted on the receiving side (aiort
 publisher and source; Chromium: inbound-rtp statistics), within a bounded wait, and no subscribe
 connection has failed.
 
-A fixed handful of examples runs by default (CI, about a minute and a half on two cores);
+A fixed handful of examples runs by default (CI, about a minute on two cores);
 `PODIUM_CHURN_EXAMPLES=200` runs more, with fresh random sequences and shrinking of a failing one
 (see the README's test section).
 """
@@ -40,10 +40,11 @@ WINDOW = 0.8  # ... and then nothing new for this long (frames in flight and dec
 FLOWING = 15.0  # the bounded wait for a track that should flow
 GROWTH = 3  # frames (or packets) that prove a track flows
 POLL = 0.1
+BLOCKED = 3.0  # how long a media port stays blocked (at least: as long as the check during it takes)
 BLOCK_MAX = 30.0  # a block lifts itself after this, whatever happens to the test (steps lift it sooner)
 TOKEN_AGE = 600.0  # access tokens live 15 minutes: sign in again after 10
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(3600 if EXAMPLES else 240)]  # Chromium in some examples
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(240 + 30 * EXAMPLES)]  # Chromium in some examples
 
 Step = tuple[str, int, str]
 
@@ -192,8 +193,10 @@ class Churn:
             return False
         seat.udp.block(BLOCK_MAX)
         person.cut = True
+        blocked = time.monotonic()
         try:
             await self.check(f"{what} (blocked)")
+            await asyncio.sleep(BLOCKED - (time.monotonic() - blocked))  # the outage lasts BLOCKED at least
         finally:
             seat.udp.unblock()
             person.cut = False
