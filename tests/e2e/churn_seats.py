@@ -23,6 +23,7 @@ from browser_fixtures import CHROMIUM, CHROMIUM_ARGS
 from churn_relay import TcpRelay, UdpRelay
 from media import ToneAudioTrack
 from podium_client import COMPANY, Participant, PodiumServer, SignalingError
+from stall_repair import repair_stalls
 
 Counts = dict[tuple[str, str], tuple[int, int]]
 VIDEO_RATE = 10  # frames per second of the aiortc cameras: enough to count, cheap for six at once
@@ -73,6 +74,8 @@ class AiortcSeat:
         self.server, self.token, self.udp, self.tcp = server, token, udp, tcp
         self.participant: Participant | None = None
         self.gone: list[Participant] = []
+        # as a browser would, give up a loss retransmission cannot repair (after a long outage)
+        self._repair = asyncio.ensure_future(repair_stalls(lambda: self.participant and self.participant.pc_sub))
 
     @classmethod
     async def open(cls, server: PodiumServer, token: str) -> AiortcSeat:
@@ -138,6 +141,8 @@ class AiortcSeat:
         for participant in ([self.participant] if self.participant else []) + self.gone:
             with contextlib.suppress(Exception):
                 await participant.close()
+        self._repair.cancel()
+        await asyncio.gather(self._repair, return_exceptions=True)
         self.udp.close()
         await self.tcp.close()
 
