@@ -186,8 +186,9 @@ class Churn:
         return True
 
     async def block_media(self, i: int, what: str) -> bool:
-        """Block the seat's media port (both ways) for as long as a check takes: nothing reaches it,
-        nothing of it reaches anyone, the others are unaffected; then unblock (ICE consent holds)."""
+        """Block the seat's media port (both ways) for BLOCKED seconds, or as long as the check during
+        the block takes: nothing reaches it, nothing of it reaches anyone, the others are unaffected;
+        then unblock, well within ICE consent (30 s), for the check after it."""
         seat, person = self.seats[i], self.people[i]
         if seat.kind != "aiortc" or not person.present:
             return False
