@@ -267,10 +267,6 @@ class Churn:
             rows.append(row)
         return "; ".join(rows)
 
-    async def close(self) -> None:
-        for seat in self.seats:
-            await seat.close()
-
 
 SEAT_ACTIONS = ["join", "leave", "drop", "send_back", "admit"]
 SOURCE_ACTIONS = ["publish", "unpublish", "off", "on"]
@@ -336,8 +332,8 @@ async def run(server: PodiumServer, users: list[User], scratch: Path, scenario: 
                 seats.append(await BrowserSeat.open(browser, server.url, user.email, user.password))
             else:
                 seats.append(await AiortcSeat.open(server, await user.fresh_token(api)))
+            stack.push_async_callback(seats[-1].close)  # before the browser closes
         churn = Churn(room, seats)
-        stack.push_async_callback(churn.close)
         await churn.start()
         await churn.check("the start")
         done: list[Step] = []
