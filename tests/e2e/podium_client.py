@@ -34,6 +34,7 @@ import httpx
 import websockets
 from aiortc import MediaStreamTrack, RTCSessionDescription, sdp
 from aiortc.contrib.media import MediaRelay
+from aiortc.rtcrtpreceiver import NackGenerator
 from harness import new_peer_connection
 
 ADMIN_EMAIL = "admin@podium.test"
@@ -383,7 +384,9 @@ def _follow_ssrcs(pc: Any, offer: str) -> None:
     """Route the SSRCs of a re-offer to receivers that already run. The server puts a later consumer
     into an m-section whose consumer ended (same mid, new SSRCs; docs/signaling.md), and aiortc
     learns a receiver's SSRCs only when it starts, once: without this, it drops the new consumer's
-    packets whenever another receiver shares the payload type."""
+    packets whenever another receiver shares the payload type. aiortc never routes an RTX SSRC
+    (RFC 4588) by SSRC at all, only by payload type: with two video receivers on the transport,
+    every retransmission would be dropped and a lost packet never repaired."""
     by_mid = {t.mid: t for t in pc.getTransceivers()}
     for media in sdp.SessionDescription.parse(offer).media:
         transceiver = by_mid.get(media.rtp.muxId)
@@ -392,11 +395,19 @@ def _follow_ssrcs(pc: Any, offer: str) -> None:
         receiver = transceiver.receiver
         router = receiver.transport._rtp_router
         ssrcs = [s.ssrc for s in media.ssrc]
-        if receiver not in router.receivers or router.ssrc_table.get(ssrcs[0]) is receiver:
-            continue  # not started yet (it starts with these SSRCs), or already routed
+        if receiver not in router.receivers:  # not started yet: it starts with these SSRCs, but its RTX
+            if len(ssrcs) == 2:  # SSRC is never routed by SSRC unless it is here
+                router.ssrc_table[ssrcs[1]] = receiver
+            continue
+        if all(router.ssrc_table.get(ssrc) is receiver for ssrc in ssrcs):
+            continue  # already routed
         router.register_receiver(receiver, ssrcs=ssrcs, payload_types=[])
         if len(ssrcs) == 2:  # RTX (RFC 4588): unwrapped onto the primary SSRC
             receiver._RTCRtpReceiver__rtx_ssrc[ssrcs[1]] = ssrcs[0]
+        if receiver._RTCRtpReceiver__nack_generator is not None:
+            # its sequence numbers are another stream's: a generator that remembers the old stream's
+            # highest number takes the new stream's packets below it for late ones, and never NACKs
+            receiver._RTCRtpReceiver__nack_generator = NackGenerator()
 
 
 class Participant:
@@ -431,13 +442,22 @@ class Participant:
         self._relay = MediaRelay()
         self.resuming = False
         """A resuming join was sent: its `joined` says whether to make new peer connections."""
+        self.sdp_from_server: Callable[[str], str] = lambda sdp: sdp
+        """What the peer connections are given of each SDP the server sends: a test may rewrite the
+        worker's candidate there to steer this participant's media through a relay of its own."""
 
     # -- connecting --
 
     @classmethod
-    async def connect(cls, server: PodiumServer) -> Participant:
-        ws = await websockets.connect(server.ws_url, max_size=2**22, open_timeout=10, ssl=server.tls)
+    async def connect(
+        cls, server: PodiumServer, url: str | None = None, sdp_from_server: Callable[[str], str] | None = None
+    ) -> Participant:
+        """`url`: where the signaling socket connects, when not straight to the server (a relay);
+        `sdp_from_server`: see the attribute."""
+        ws = await websockets.connect(url or server.ws_url, max_size=2**22, open_timeout=10, ssl=server.tls)
         participant = cls(server, ws)
+        if sdp_from_server is not None:
+            participant.sdp_from_server = sdp_from_server
         participant._tasks.append(asyncio.ensure_future(participant._reader()))
         return participant
 
@@ -448,12 +468,15 @@ class Participant:
         token: str,
         room_id: str,
         timeout: float = 15,
+        url: str | None = None,
+        sdp_from_server: Callable[[str], str] | None = None,
         *,
         resume: str | None = None,
         keep_media: bool = False,
     ) -> Participant:
-        """`resume`: the resume token of an earlier `joined` (a reloaded page: new peer connections)."""
-        participant = await cls.connect(server)
+        """`url`, `sdp_from_server`: see `connect`; `resume`: the resume token of an earlier `joined`
+        (a reloaded page: new peer connections)."""
+        participant = await cls.connect(server, url, sdp_from_server)
         frame: dict[str, Any] = {"type": "join", "token": token, "room_id": room_id}
         if resume is not None:
             frame.update(resume=resume, keep_media=keep_media)
@@ -609,7 +632,7 @@ class Participant:
         )
         self._published_sources = {**self._published_sources, **sources}
         self.published.update(tracks)
-        await pc.setRemoteDescription(RTCSessionDescription(reply["sdp"], "answer"))
+        await pc.setRemoteDescription(RTCSessionDescription(self.sdp_from_server(reply["sdp"]), "answer"))
         return reply
 
     async def unpublish(self, source: str) -> None:
@@ -630,7 +653,7 @@ class Participant:
             pc = self.pc_sub
             for consumer in frame["consumers"]:
                 self.consumers[consumer["mid"]] = consumer
-            await pc.setRemoteDescription(RTCSessionDescription(frame["sdp"], "offer"))
+            await pc.setRemoteDescription(RTCSessionDescription(self.sdp_from_server(frame["sdp"]), "offer"))
             await pc.setLocalDescription(await pc.createAnswer())
             _follow_ssrcs(pc, frame["sdp"])
             with contextlib.suppress(SignalingError, TimeoutError):
