@@ -519,6 +519,9 @@ class MeetingService:
     async def disconnected(
         self, live: LiveMeeting, pid: str, link: Link | None = None, *, media: Media | None = None
     ) -> None:
+        self.absent(live, pid, link, media=media)
+
+    def absent(self, live: LiveMeeting, pid: str, link: Link | None = None, *, media: Media | None = None) -> None:
         """The participant's socket closed without `leave` (`link`: that socket; a socket that was
         replaced by a resumed one is ignored), or is gone with a previous control plane. They stay,
         their media flowing, for the resume grace: a join with their resume token attaches a new

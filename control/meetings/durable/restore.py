@@ -138,7 +138,7 @@ class Restore:
     def _resumed(self, live: LiveMeeting) -> None:
         """The meeting takes changes again; whoever has not come back yet has the resume grace, as
         if their socket had just closed (`MeetingService.disconnected`)."""
-        live.ready.set()
         media = self._restored_media.pop(live.id, None)
         for pid in [p.id for p in live.state.participants if p.id not in live.links]:
-            self.service.spawn(self.service.disconnected(live, pid, media=media))
+            self.service.absent(live, pid, media=media)  # before any resume waiting on `ready` runs
+        live.ready.set()

@@ -14,6 +14,7 @@ from contract.table import Table
 from control.domain.moderation import Action, Command
 from control.domain.roles import Capability, Role, Source
 from control.engines import WorkerConnected
+from control.meetings import resume
 from control.meetings.durable import codec
 from control.meetings.errors import MeetingError
 from control.meetings.service import MeetingService
@@ -226,5 +227,32 @@ async def test_who_does_not_come_back_within_the_resume_grace_leaves(meetings, w
         async with world.context() as ctx:
             assert (await ctx.session.get(Meeting, live.id)).ended_at is not None
             assert await ctx.session.get(LiveMeetingRow, live.id) is None
+    finally:
+        await service.close()
+
+
+async def test_a_resume_waiting_for_a_moved_meeting_renews_its_media(meetings, world) -> None:
+    """Its client's peer connections were made for the worker the meeting had before the restart:
+    even with `keep_media`, they cannot be kept once the meeting moved to a new process."""
+    live, oid, _ = await _a_meeting(meetings)
+    service, registry = await _restarted(meetings, world)
+    try:
+        socket = Socket()
+        async with world.context() as ctx:
+            token = resume.issue(ctx.token_key, resume.ResumeClaims(live.id, oid, live.state.get(oid).person), 0)
+        resuming = asyncio.ensure_future(
+            service.join(
+                meetings.admin.token,
+                meetings.room["id"],
+                socket.link(),
+                resume=token,
+                keep_media=True,
+            )
+        )
+        await asyncio.sleep(0.05)
+        registry.fingerprint = "CD"
+        registry.emit(WorkerConnected("w1", True, False))
+        again, pid = await asyncio.wait_for(resuming, 5)
+        assert pid == oid and socket.frames[0]["resumed"] and socket.frames[0]["media"] == "renew"
     finally:
         await service.close()
