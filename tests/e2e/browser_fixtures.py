@@ -257,3 +257,22 @@ def screenshot(page: Any, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def open_panel(page: Any, name: str) -> Any:
+    """Open a side panel of the meeting page ("people", "chat" or "moderation") unless it is open."""
+    toggle = page.locator(f"#{name}-toggle")
+    if toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+    panel = page.locator(f"#panel-{name}")
+    panel.wait_for(state="visible")
+    return panel
+
+
+def person_action(page: Any, who: str, action: str) -> None:
+    """Click a moderator's action on a person: the People panel, the person's menu, then the action."""
+    open_panel(page, "people")
+    item = page.get_by_role("button", name=f"{action}: {who}")
+    if not item.is_visible():
+        page.get_by_role("button", name=f"Actions for {who}").click()
+    item.click()

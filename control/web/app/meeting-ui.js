@@ -341,7 +341,7 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
       meeting.chatEnabled ? roomButton("Turn chat off for participants", "disable_chat_room", "Chat is off.")
         : roomButton("Turn chat on", "enable_chat_room", "Chat is on."),
       self.role === "organizer" || !organizerPresent(meeting.room)
-        ? roomButton("End the meeting for everyone", "end_meeting", "Meeting ended.", true) : null,
+        ? roomButton("End the meeting for everyone", "end_meeting", "Meeting ended.", "End the meeting for everyone? Everyone will be disconnected.") : null,
       podium && meeting.meetingId ? h("button", { type: "button", id: "attendance-download", onclick: (e) => act(e.target,
         () => podium.download(`/meetings/${meeting.meetingId}/attendance`, { query: { format: "csv" }, filename: `attendance-${meeting.meetingId}.csv` }),
         "Attendance report downloaded.") }, "Download attendance (CSV)") : null,
