@@ -67,6 +67,9 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
         side),
       controls, sounds));
   document.body.classList.add("in-meeting");
+  // each new notice restarts the toast's fade (two animation names alternate, which restarts it)
+  const status = document.getElementById("status");
+  if (status) new MutationObserver(() => status.classList.toggle("again")).observe(status, { childList: true, characterData: true, subtree: true });
 
   // -- side panels: one open at a time, beside the stage (over it on a phone) ---------------------
   let openPanel = null;
