@@ -32,7 +32,7 @@ async function main() {
   await privacyNoticeRead((await podium.get("/company")).privacy_notice);
   say("Joining…");
   const root = document.getElementById("meeting-root");
-  await runMeeting(root, {
+  const meeting = await runMeeting(root, {
     token: () => podium.accessToken(), // refreshed when it is about to expire: a resume much later needs a valid one
     roomId, podium,
     onEnd(message) {
@@ -43,7 +43,7 @@ async function main() {
       text.focus();
     },
   });
-  say("You are in the meeting.");
+  say(meeting.self && meeting.self.waiting ? "You are in the waiting room." : "You are in the meeting.");
   document.body.dataset.joined = "true";
 }
 
