@@ -83,6 +83,13 @@ def test_stage_control_bar_placeholders_spotlight_knock_and_confirmations(media_
     expect(ada.locator("#microphone-button")).to_have_attribute("data-state", "on")
     expect(ada.locator("#moderation-toggle")).to_be_visible()
     assert_controls_in_view(ada)
+    # keyboard shortcuts: Ctrl+D the microphone, Ctrl+E the camera
+    expect(ada.locator("#microphone-button")).to_have_attribute("aria-keyshortcuts", "Control+D")
+    for key, button in (("Control+d", "#microphone-button"), ("Control+e", "#camera-button")):
+        ada.keyboard.press(key)
+        expect(ada.locator(button)).to_have_attribute("data-state", "off")
+        ada.keyboard.press(key)
+        expect(ada.locator(button)).to_have_attribute("data-state", "on")
 
     # Bob, on a phone, knocks: Ada gets an alert naming him, where she looks
     phone = page_at(browser, media_server.url, PHONE)
@@ -142,11 +149,24 @@ def test_stage_control_bar_placeholders_spotlight_knock_and_confirmations(media_
         assert shown["fit"] == "contain", shown
         assert abs(shown["width"] / shown["height"] - shown["source"]) < 0.02 * shown["source"], shown
         assert shown["share"] > 0.25, shown  # spotlighted: a large part of the stage, not a thumbnail
+    # full screen, from the share's own button
+    phone.get_by_role("button", name="Full screen: the screen of Ada Admin").click()
+    assert phone.evaluate("() => document.fullscreenElement?.dataset.source") == "screen"
+    phone.evaluate("() => document.exitFullscreen()")
+    phone.wait_for_function("() => !document.fullscreenElement")
     screenshot(phone, "stage-phone-screen-share")
     screenshot(ada, "stage-laptop-screen-share")
     assert_controls_in_view(phone)
     ada.locator("#screen-button").click()
     expect(phone.locator("#spotlight figure")).to_have_count(0)
+
+    # a pinned camera takes the spotlight, and goes back to the grid when unpinned
+    ada.get_by_role("button", name="Pin Bob Builder").click()
+    expect(ada.locator(f'#spotlight figure[data-participant-id="{bob_id}"]')).to_have_count(1)
+    expect(ada.get_by_role("button", name="Unpin Bob Builder")).to_have_attribute("aria-pressed", "true")
+    ada.get_by_role("button", name="Unpin Bob Builder").click()
+    expect(ada.locator(f'#grid figure[data-participant-id="{bob_id}"]')).to_have_count(1)
+    expect(ada.locator("#spotlight figure")).to_have_count(0)
 
     # side panels open and close, one at a time; on the phone the control bar stays in reach
     open_panel(phone, "chat")
@@ -193,6 +213,9 @@ def test_stage_control_bar_placeholders_spotlight_knock_and_confirmations(media_
     # a moderator mutes Bob: he is told in plain words
     phone.locator("#microphone-button").click()
     expect(phone.locator("#microphone-button")).to_have_attribute("data-state", "on")
+    # who speaks gets a ring, from the level of the audio received (the fake microphone beeps)
+    expect(tile(ada, bob_id)).to_have_attribute("data-speaking", "true", timeout=15_000)
+    screenshot(ada, "stage-laptop-speaking")
     person_action(ada, "Bob Builder", "Mute")
     expect(phone.locator("#status")).to_have_text("A moderator turned your microphone off.")
 

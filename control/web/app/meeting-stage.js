@@ -1,6 +1,7 @@
 // The meeting's stage: one tile per person's camera (a name and avatar placeholder while the camera is off
 // or no frame has arrived yet) and per screen share, laid out as a grid that fills the stage; a screen
-// share is spotlighted, sized to its own aspect ratio so that nothing of it is cropped.
+// share (or a pinned tile) is spotlighted, sized to its own aspect ratio so that nothing of it is cropped; a
+// ring marks who speaks, from the audio level of what is received (the server sends no speaker events).
 
 import { isShown, personOf } from "../lib/room-state.js";
 import { h } from "../lib/dom.js";
@@ -24,7 +25,8 @@ export function createStage(meeting, label) {
   const grid = h("div", { class: "grid", id: "grid", role: "list", "aria-label": "Video" });
   const spotlight = h("div", { class: "spotlight", id: "spotlight", role: "list", "aria-label": "Screen share" });
   const element = h("div", { class: "stage", id: "stage" }, spotlight, grid);
-  const tiles = new Map(); // "<pid>:<camera|screen>" → {tile, video, name, flags, avatar, placeholderName}
+  const tiles = new Map(); // "<pid>:<camera|screen>" → {tile, video, name, flags, avatar, placeholderName, pin}
+  let pinned = null; // key of the tile pinned to the spotlight, or null (a screen share takes it then)
 
   function tileFor(pid, source) {
     const key = `${pid}:${source}`;
@@ -36,16 +38,47 @@ export function createStage(meeting, label) {
       const placeholderName = h("span", { class: "placeholder-name" });
       const name = h("span", { class: "name" });
       const flags = h("span", { class: "flags" });
+      const pin = h("button", { type: "button", class: "pin", "aria-pressed": "false", onclick: () => togglePin(key) }, "Pin");
+      const full = h("button", { type: "button", class: "full", onclick: () => fullScreen(tile) }, "Full screen");
       const tile = h("figure", { class: "tile", role: "listitem", dataset: { participantId: pid, source, video: "off" } },
-        video, h("div", { class: "placeholder", "aria-hidden": "true" }, avatar, placeholderName), name, flags);
-      entry = { tile, video, name, flags, avatar, placeholderName, pid, source };
+        video, h("div", { class: "placeholder", "aria-hidden": "true" }, avatar, placeholderName), name, flags,
+        h("div", { class: "tile-tools" }, pin, full));
+      entry = { tile, video, name, flags, avatar, placeholderName, pin, full, pid, source };
       // a frame arriving (or the size changing) decides whether the video or the placeholder shows
       for (const type of ["loadeddata", "resize", "emptied"]) video.addEventListener(type, () => { render(entry); fit(); });
       tiles.set(key, entry);
-      (source === "screen" && !spotlight.firstChild ? spotlight : grid).append(tile);
-      layout();
+      grid.append(tile);
+      place();
     }
     return entry;
+  }
+
+  function togglePin(key) {
+    pinned = pinned === key ? null : key;
+    place();
+  }
+
+  function fullScreen(tile) {
+    if (document.fullscreenElement === tile) document.exitFullscreen();
+    else tile.requestFullscreen().catch(() => {});
+  }
+
+  /** The pinned tile, else the first screen share, goes to the spotlight; every other tile to the grid. */
+  function place() {
+    if (pinned && !tiles.has(pinned)) pinned = null;
+    const chosen = tiles.get(pinned) || [...tiles.values()].find((e) => e.source === "screen");
+    for (const entry of tiles.values()) {
+      const home = entry === chosen ? spotlight : grid;
+      if (entry.tile.parentElement !== home) {
+        entry.video.style.width = entry.video.style.height = ""; // sized only while spotlighted
+        home.append(entry.tile);
+      }
+      const isPinned = pinned === `${entry.pid}:${entry.source}`;
+      entry.pin.textContent = isPinned ? "Unpin" : "Pin";
+      entry.pin.setAttribute("aria-pressed", String(isPinned));
+      render(entry);
+    }
+    layout();
   }
 
   function dropTile(pid, source) {
@@ -54,10 +87,7 @@ export function createStage(meeting, label) {
     entry.video.srcObject = null;
     entry.tile.remove();
     tiles.delete(`${pid}:${source}`);
-    // another screen share, if any, takes the spotlight
-    const next = [...tiles.values()].find((e) => e.source === "screen");
-    if (next && !spotlight.firstChild) spotlight.append(next.tile);
-    layout();
+    place(); // another screen share, if any, takes the spotlight
   }
 
   function dropPerson(pid) {
@@ -86,6 +116,9 @@ export function createStage(meeting, label) {
     tile.setAttribute("aria-label", named ? name.textContent : source === "screen" ? "A screen share" : "A participant");
     avatar.textContent = named ? initials(who) : "?";
     placeholderName.textContent = named ? who : "";
+    const what = source === "screen" ? `the screen of ${who}` : named ? who : "this participant";
+    entry.pin.setAttribute("aria-label", `${entry.pin.textContent} ${what}`);
+    entry.full.setAttribute("aria-label", `Full screen: ${what}`);
     // no frozen last frame and no black box: the placeholder until a frame arrives, and when it is turned off
     const showing = sourceOn(pid, source) && video.srcObject && video.videoWidth > 0;
     tile.dataset.video = showing ? "on" : "off";
@@ -102,7 +135,7 @@ export function createStage(meeting, label) {
     if (visiting) shown.push(visiting);
     for (const pid of shown) tileFor(pid, "camera");
     for (const entry of tiles.values()) render(entry);
-    layout();
+    place();
   }
 
   function layout() {
@@ -129,5 +162,32 @@ export function createStage(meeting, label) {
   }
   new ResizeObserver(layout).observe(element);
 
-  return { element, tiles, tileFor, dropTile, dropPerson, sync, render };
+  // -- who speaks: a ring on the camera tile while the received (or one's own sent) audio is loud ----
+  const SPEAKING_LEVEL = 0.02; // audioLevel, 0..1 (RTCInboundRtpStreamStats / media-source)
+  const SPEAKING_HOLD_MS = 1200; // the ring stays this long after the last loud sample: no flicker between words
+  const lastLoud = new Map(); // pid → time of the last loud sample
+  async function sampleLevels() {
+    const now = performance.now();
+    for (const row of await meeting.receiverStats()) {
+      if (row.kind === "audio" && row.audioLevel > SPEAKING_LEVEL) lastLoud.set(row.participantId, now);
+    }
+    const pub = meeting.media && meeting.media.pub;
+    if (pub) {
+      for (const report of (await pub.getStats()).values()) {
+        if (report.type === "media-source" && report.kind === "audio" && report.audioLevel > SPEAKING_LEVEL) {
+          lastLoud.set(meeting.participantId, now);
+        }
+      }
+    }
+    for (const entry of tiles.values()) {
+      if (entry.source !== "camera") continue;
+      const loud = now - (lastLoud.get(entry.pid) ?? -Infinity) < SPEAKING_HOLD_MS;
+      const speaking = loud && sourceOn(entry.pid, "microphone");
+      if ((entry.tile.dataset.speaking === "true") !== speaking) entry.tile.dataset.speaking = String(speaking);
+    }
+  }
+  const levels = setInterval(() => sampleLevels().catch(() => {}), 250);
+  const stop = () => clearInterval(levels);
+
+  return { element, tiles, tileFor, dropTile, dropPerson, sync, render, stop };
 }

@@ -5,6 +5,7 @@ import { Meeting, MeetingError, CAPABILITY } from "../lib/meeting.js";
 import { isShown, labelOf, mayChat, needsFloor, organizerPresent, personOf } from "../lib/room-state.js";
 import { act, fill, h, say, showError } from "../lib/dom.js";
 import { createStage, initials } from "./meeting-stage.js";
+import { chime } from "./chime.js";
 
 const SOURCES = [["microphone", "Microphone"], ["camera", "Camera"], ["screen", "Share screen"]];
 const PERMISSIONS = [["microphone", "Microphone"], ["camera", "Camera"], ["screen_share", "Screen sharing"], ["chat", "Chat"]];
@@ -126,6 +127,18 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
   panelButtons.moderation.hidden = true;
   const leave = h("button", { type: "button", class: "danger leave", id: "leave-button", onclick: () => act(leave, () => meeting.leave()) }, "Leave");
   controls.append(blur, h("span", { class: "divider", "aria-hidden": "true" }), ...Object.values(panelButtons), leave);
+
+  // keyboard shortcuts, as in the meeting apps people know: Ctrl+D microphone, Ctrl+E camera
+  const SHORTCUTS = { d: "microphone", e: "camera" };
+  buttons.microphone.button.setAttribute("aria-keyshortcuts", "Control+D");
+  buttons.camera.button.setAttribute("aria-keyshortcuts", "Control+E");
+  function shortcut(event) {
+    const source = (event.ctrlKey || event.metaKey) && !event.altKey && !event.shiftKey && SHORTCUTS[event.key.toLowerCase()];
+    if (!source) return;
+    event.preventDefault();
+    toggle(source);
+  }
+  document.addEventListener("keydown", shortcut);
 
   function renderButtons() {
     const self = meeting.self;
@@ -374,22 +387,9 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
     h("button", { type: "button", class: "primary", onclick: () => { if (openPanel !== "moderation") showPanel("moderation"); knock.hidden = true; } }, "Open the waiting room"),
     h("button", { type: "button", "aria-label": "Dismiss", onclick: () => { knock.hidden = true; } }, "×"));
     knock.hidden = false;
-    if (arrived.length) chime();
+    if (arrived.length) chime(880);
   }
-  function chime() {
-    try {
-      const audio = new AudioContext();
-      const tone = audio.createOscillator();
-      const gain = audio.createGain();
-      tone.frequency.value = 880;
-      gain.gain.setValueAtTime(0.15, audio.currentTime);
-      gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 0.4);
-      tone.connect(gain).connect(audio.destination);
-      tone.start();
-      tone.stop(audio.currentTime + 0.4);
-      tone.onended = () => audio.close();
-    } catch { /* no audio output: the alert still shows */ }
-  }
+
 
   // the room's bans (REST, for registered moderators): each with an Unban button
   const bansList = h("ul", { class: "people", id: "bans-list", "aria-label": "Banned from this room" });
@@ -449,6 +449,7 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
   meeting.addEventListener("admitted", () => {
     admittedAt = Date.now();
     say(`A moderator let you in. ${whatIsOn()}`);
+    chime(660);
     if (publish) startMedia();
   });
   meeting.addEventListener("sent-back", () => say("A moderator moved you to the waiting room: the others no longer see or hear you."));
@@ -493,6 +494,8 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
     else if (d && d.reason === "removed") message += ".";
     for (const audio of sounds.querySelectorAll("audio")) audio.srcObject = null;
     document.body.classList.remove("in-meeting");
+    stage.stop();
+    document.removeEventListener("keydown", shortcut);
     onEnd(message, d ? d.reason : null);
   });
 
@@ -527,6 +530,8 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
     if (joined.resumed) resumedSwitches = joined.you.sources_on;
   } catch (error) {
     fill(root);
+    stage.stop();
+    document.removeEventListener("keydown", shortcut);
     document.body.classList.remove("in-meeting");
     throw error;
   }
