@@ -181,6 +181,20 @@ def test_stage_control_bar_placeholders_spotlight_knock_and_confirmations(media_
     phone.locator("#panel-people").get_by_role("button", name="Close").click()
     expect(phone.locator("#side")).to_be_hidden()
 
+    # the microphone can be switched during the meeting: the new device's track replaces the old one
+    open_panel(phone, "settings")
+    choices = phone.locator("#microphone-device option")
+    assert choices.count() >= 2, choices.all_inner_texts()
+    before = phone.evaluate("() => window.podiumMeeting.local.get('microphone').track.getSettings().deviceId")
+    other = next(v for v in (o.get_attribute("value") for o in choices.all()) if v != before)
+    phone.locator("#microphone-device").select_option(other)
+    expect(phone.locator("#status")).to_contain_text("Microphone: ")
+    wait_for = "(id) => window.podiumMeeting.local.get('microphone').track.getSettings().deviceId === id"
+    phone.wait_for_function(wait_for, arg=other)
+    assert_controls_in_view(phone)
+    screenshot(phone, "stage-phone-devices")
+    phone.locator("#panel-settings").get_by_role("button", name="Close").click()
+
     # per-person actions sit behind one menu; permissions are switches; destructive ones ask first
     open_panel(ada, "people")
     row = ada.locator(f'#people li[data-participant-id="{bob_id}"]')

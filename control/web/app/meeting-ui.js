@@ -50,6 +50,8 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
     h("button", { type: "submit" }, "Send"));
   const chatNote = h("p", { class: "muted", id: "chat-note", hidden: true });
   const moderation = h("section", { id: "moderation", class: "panel-body", "aria-labelledby": "moderation-title", hidden: true });
+  const DEVICE_KINDS = { microphone: "audioinput", camera: "videoinput" };
+  const pickers = {}; // source → {select, note}, in the Devices panel
   const panels = {
     people: h("section", { id: "panel-people", class: "side-panel", "aria-labelledby": "people-title", hidden: true },
       panelHead(peopleTitle, "people"), h("div", { class: "panel-body" }, people)),
@@ -57,6 +59,8 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
       panelHead(h("h2", { id: "chat-title" }, "Chat"), "chat"), h("div", { class: "panel-body" }, chatLog, chatNote, chatForm)),
     moderation: h("section", { id: "panel-moderation", class: "side-panel", "aria-label": "Moderation", hidden: true },
       panelHead(h("h2", {}, "Moderation"), "moderation"), moderation),
+    settings: h("section", { id: "panel-settings", class: "side-panel", "aria-labelledby": "settings-title", hidden: true },
+      panelHead(h("h2", { id: "settings-title" }, "Devices"), "settings"), h("div", { class: "panel-body stack" }, devicePickers())),
   };
   const side = h("aside", { class: "side", id: "side", hidden: true }, Object.values(panels));
   const roomName = document.getElementById("title")?.textContent || "Meeting";
@@ -84,6 +88,38 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
     side.hidden = !openPanel;
     for (const [key, button] of Object.entries(panelButtons)) button.setAttribute("aria-expanded", String(key === openPanel));
     if (openPanel === "chat") chatText.focus();
+    if (openPanel === "settings") listDevices();
+  }
+
+  // -- device choice during the meeting: a new track replaces the old one on the same sender ---------
+  function devicePickers() {
+    return Object.keys(DEVICE_KINDS).map((source) => {
+      const select = h("select", { id: `${source}-device`, onchange: () => switchDevice(source) });
+      const note = h("p", { class: "muted", id: `${source}-device-note`, hidden: true });
+      pickers[source] = { select, note };
+      return h("div", { class: "field" }, h("label", { for: select.id }, source === "camera" ? "Camera" : "Microphone"), select, note);
+    });
+  }
+  async function listDevices() {
+    const devices = await navigator.mediaDevices.enumerateDevices().catch(() => []);
+    for (const [source, kind] of Object.entries(DEVICE_KINDS)) {
+      const { select, note } = pickers[source];
+      const local = meeting.local.get(source);
+      const current = local && local.track ? local.track.getSettings().deviceId : null;
+      const choices = devices.filter((d) => d.kind === kind);
+      fill(select, choices.map((d, i) => h("option", { value: d.deviceId }, d.label || `${source === "camera" ? "Camera" : "Microphone"} ${i + 1}`)));
+      if (current) select.value = current;
+      select.disabled = !local;
+      note.hidden = Boolean(local);
+      note.textContent = `Your ${source} is not in use in this meeting.`;
+    }
+  }
+  async function switchDevice(source) {
+    const { select } = pickers[source];
+    const label = select.selectedOptions[0]?.textContent || "the chosen device";
+    await act(select, () => meeting.publish(source, { constraints: { deviceId: { exact: select.value } } }),
+      `${source === "camera" ? "Camera" : "Microphone"}: ${label}.`);
+    listDevices();
   }
   const tiles = stage.tiles;
   const tileFor = (pid, source) => stage.tileFor(pid, source);
@@ -123,7 +159,7 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
   const panelButton = (name, text) => h("button", { type: "button", class: "panel-toggle", id: `${name}-toggle`,
     "aria-expanded": "false", "aria-controls": `panel-${name}`, onclick: () => showPanel(name) }, text);
   const panelButtons = { chat: panelButton("chat", "Chat"), people: panelButton("people", "People"),
-    moderation: panelButton("moderation", "Moderation") };
+    moderation: panelButton("moderation", "Moderation"), settings: panelButton("settings", "Devices") };
   panelButtons.moderation.hidden = true;
   const leave = h("button", { type: "button", class: "danger leave", id: "leave-button", onclick: () => act(leave, () => meeting.leave()) }, "Leave");
   controls.append(blur, h("span", { class: "divider", "aria-hidden": "true" }), ...Object.values(panelButtons), leave);
