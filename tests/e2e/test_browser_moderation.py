@@ -29,6 +29,7 @@ BOB = ("bob.b@acme.example", "Bob Builder", "bob password")
 
 def join(page: Any, room_id: str) -> str:
     page.goto(f"/meeting.html?room={room_id}")
+    page.get_by_role("button", name="Join the meeting").click()  # past the pre-join check
     page.wait_for_selector("body[data-joined=true]")
     return page.evaluate("() => window.podiumMeeting.participantId")
 

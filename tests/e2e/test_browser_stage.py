@@ -40,6 +40,7 @@ def page_at(browser: Any, base_url: str, viewport: dict[str, int]) -> Any:
 
 def join(page: Any, room_id: str) -> str:
     page.goto(f"/meeting.html?room={room_id}")
+    page.get_by_role("button", name="Join the meeting").click()  # past the pre-join check
     page.wait_for_selector("body[data-joined=true]")
     return page.evaluate("() => window.podiumMeeting.participantId")
 
@@ -79,8 +80,22 @@ def test_stage_control_bar_placeholders_spotlight_knock_and_confirmations(media_
 
     ada = page_at(browser, media_server.url, LAPTOP)
     sign_in(ada, ADMIN_EMAIL, ADMIN_PASSWORD)
-    ada_id = join(ada, room["id"])
+    # the pre-join check: her camera's preview, her microphone's level, devices; she joins camera off
+    ada.goto(f"/meeting.html?room={room['id']}")
+    ada.wait_for_function("() => document.getElementById('preview')?.videoWidth > 0")
+    ada.wait_for_function("() => document.getElementById('microphone-level')?.value > 0")  # the fake beep
+    expect(ada.locator("#prejoin-microphone-device option")).not_to_have_count(0)
+    screenshot(ada, "stage-laptop-prejoin")
+    ada.get_by_label("Join with my camera on").uncheck()
+    expect(ada.locator("#preview-off")).to_be_visible()
+    ada.get_by_role("button", name="Join the meeting").click()
+    ada.wait_for_selector("body[data-joined=true]")
+    ada_id = ada.evaluate("() => window.podiumMeeting.participantId")
     expect(ada.locator("#microphone-button")).to_have_attribute("data-state", "on")
+    expect(ada.locator("#camera-button")).to_have_attribute("data-state", "off")
+    expect(tile(ada, ada_id)).to_have_attribute("data-video", "off")
+    ada.locator("#camera-button").click()
+    expect(ada.locator("#camera-button")).to_have_attribute("data-state", "on")
     expect(ada.locator("#moderation-toggle")).to_be_visible()
     assert_controls_in_view(ada)
     # keyboard shortcuts: Ctrl+D the microphone, Ctrl+E the camera
@@ -94,7 +109,12 @@ def test_stage_control_bar_placeholders_spotlight_knock_and_confirmations(media_
     # Bob, on a phone, knocks: Ada gets an alert naming him, where she looks
     phone = page_at(browser, media_server.url, PHONE)
     sign_in(phone, BOB[0], BOB[2])
-    bob_id = join(phone, room["id"])
+    phone.goto(f"/meeting.html?room={room['id']}")
+    phone.wait_for_function("() => document.getElementById('preview')?.videoWidth > 0")
+    screenshot(phone, "stage-phone-prejoin")
+    phone.get_by_role("button", name="Join the meeting").click()
+    phone.wait_for_selector("body[data-joined=true]")
+    bob_id = phone.evaluate("() => window.podiumMeeting.participantId")
     expect(phone.locator("#waiting-notice")).to_be_visible()
     knock = ada.locator("#knock")
     expect(knock).to_be_visible()

@@ -24,8 +24,8 @@ const DISCONNECT = {
 /** Run a meeting in `root`. `token`: an access token or a guest token. Which names show is the server's
  * decision (the `joined` frame's `names_visible`). `podium`: the REST client (registered users: attendance
  * download, the room's bans). `onEnd(message)`: called when the session ends. Resolves to the Meeting once
- * joined. */
-export async function runMeeting(root, { token, roomId, podium = null, onEnd = () => {}, publish = true }) {
+ * joined. `start`: the pre-join choices ({microphone, camera}: {on, track}; app/prejoin.js). */
+export async function runMeeting(root, { token, roomId, podium = null, onEnd = () => {}, publish = true, start = null }) {
   const meeting = new Meeting({ token, roomId }); // `token` may be a function that refreshes it
   window.podiumMeeting = meeting; // for integrators' debugging and the end-to-end tests
   const label = (p) => labelOf(meeting.room, p);
@@ -550,9 +550,14 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
     if (mediaStarted) return;
     mediaStarted = true;
     for (const source of ["microphone", "camera"]) {
-      if (!meeting.can(CAPABILITY[source])) continue;
+      const chosen = start && start[source];
+      if (!meeting.can(CAPABILITY[source])) {
+        chosen?.track?.stop();
+        continue;
+      }
+      const on = resumedSwitches ? resumedSwitches.includes(source) : chosen ? chosen.on : true;
       try {
-        await meeting.publish(source, { on: resumedSwitches ? resumedSwitches.includes(source) : true });
+        await meeting.publish(source, { on, track: chosen?.track || null });
       } catch (error) {
         showError(error instanceof MeetingError ? error : new MeetingError("media", String(error.message || error)));
       }
