@@ -276,3 +276,20 @@ def person_action(page: Any, who: str, action: str) -> None:
     if not item.is_visible():
         page.get_by_role("button", name=f"Actions for {who}").click()
     item.click()
+
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def assert_accessible(page: Any, what: str) -> None:
+    """axe-core (npm, run inside the page) finds no serious or critical WCAG 2 A/AA violation."""
+    if not AXE.exists():
+        pytest.fail(f"axe-core is missing at {AXE}: run scripts/install-test-deps.sh (npm install)", pytrace=False)
+    if not page.evaluate("() => Boolean(window.axe)"):
+        page.add_script_tag(path=str(AXE))
+    violations = page.evaluate("""async () => {
+        const result = await axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] });
+        return result.violations.filter((v) => v.impact === "serious" || v.impact === "critical")
+            .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`);
+    }""")
+    assert violations == [], f"{what}: {violations}"

@@ -13,6 +13,7 @@ from browser_fixtures import (  # noqa: F401 - pytest fixtures, used by name
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     UI_TIMEOUT_MS,
+    assert_accessible,
     browser,
     media_server,
     open_panel,
@@ -86,6 +87,7 @@ def test_stage_control_bar_placeholders_spotlight_knock_and_confirmations(media_
     ada.wait_for_function("() => document.getElementById('microphone-level')?.value > 0")  # the fake beep
     expect(ada.locator("#prejoin-microphone-device option")).not_to_have_count(0)
     screenshot(ada, "stage-laptop-prejoin")
+    assert_accessible(ada, "pre-join")
     ada.get_by_label("Join with my camera on").uncheck()
     expect(ada.locator("#preview-off")).to_be_visible()
     ada.get_by_role("button", name="Join the meeting").click()
@@ -122,6 +124,7 @@ def test_stage_control_bar_placeholders_spotlight_knock_and_confirmations(media_
     expect(knock).to_contain_text("Bob Builder is waiting to be let in.")
     expect(ada.locator("#moderation-toggle")).to_have_text("Moderation (1 waiting)")
     screenshot(ada, "stage-laptop-knock")
+    assert_accessible(ada, "knock")
     assert_controls_in_view(phone)
     screenshot(phone, "stage-phone-waiting")
 
@@ -129,6 +132,7 @@ def test_stage_control_bar_placeholders_spotlight_knock_and_confirmations(media_
     knock.get_by_role("button", name="Open the waiting room").click()
     expect(ada.locator("#panel-moderation")).to_be_visible()
     screenshot(ada, "stage-laptop-moderation-panel")
+    assert_accessible(ada, "moderation panel")
     ada.get_by_role("button", name="Admit Bob Builder").click()
     expect(knock).to_be_hidden()
     status = phone.locator("#status")
@@ -195,6 +199,7 @@ def test_stage_control_bar_placeholders_spotlight_knock_and_confirmations(media_
     expect(phone.locator("#chat-log")).to_contain_text("Hello from the phone")
     assert_controls_in_view(phone)
     screenshot(phone, "stage-phone-chat")
+    assert_accessible(phone, "chat on a phone")
     open_panel(phone, "people")
     expect(phone.locator("#panel-chat")).to_be_hidden()
     expect(phone.locator("#panel-people")).to_be_visible()
@@ -204,7 +209,7 @@ def test_stage_control_bar_placeholders_spotlight_knock_and_confirmations(media_
     # the microphone can be switched during the meeting: the new device's track replaces the old one
     open_panel(phone, "settings")
     choices = phone.locator("#microphone-device option")
-    assert choices.count() >= 2, choices.all_inner_texts()
+    phone.wait_for_function("() => document.querySelectorAll('#microphone-device option').length >= 2")
     before = phone.evaluate("() => window.podiumMeeting.local.get('microphone').track.getSettings().deviceId")
     other = next(v for v in (o.get_attribute("value") for o in choices.all()) if v != before)
     phone.locator("#microphone-device").select_option(other)
@@ -225,6 +230,7 @@ def test_stage_control_bar_placeholders_spotlight_knock_and_confirmations(media_
         "aria-checked", "true"
     )
     screenshot(ada, "stage-laptop-person-menu")
+    assert_accessible(ada, "person menu")
     asked = []
 
     def decline(dialog: Any) -> None:
