@@ -256,6 +256,12 @@ def test_stage_control_bar_placeholders_spotlight_knock_and_confirmations(media_
     # who speaks gets a ring, from the level of the audio received (the fake microphone beeps)
     expect(tile(ada, bob_id)).to_have_attribute("data-speaking", "true", timeout=15_000)
     screenshot(ada, "stage-laptop-speaking")
+    # speaker view: the latest other speaker takes the spotlight; grid view again gives it back
+    ada.get_by_role("button", name="Speaker view").click()
+    expect(ada.locator(f'#spotlight figure[data-participant-id="{bob_id}"]')).to_have_count(1)
+    screenshot(ada, "stage-laptop-speaker-view")
+    ada.get_by_role("button", name="Speaker view").click()
+    expect(ada.locator("#spotlight figure")).to_have_count(0)
     person_action(ada, "Bob Builder", "Mute")
     expect(phone.locator("#status")).to_have_text("A moderator turned your microphone off.")
 

@@ -27,6 +27,8 @@ export function createStage(meeting, label) {
   const element = h("div", { class: "stage", id: "stage" }, spotlight, grid);
   const tiles = new Map(); // "<pid>:<camera|screen>" → {tile, video, name, flags, avatar, placeholderName, pin}
   let pinned = null; // key of the tile pinned to the spotlight, or null (a screen share takes it then)
+  let mode = "grid"; // or "speaker": the latest other speaker takes the spotlight when nothing is pinned or shared
+  let speaker = null; // pid of the latest other person heard
 
   function tileFor(pid, source) {
     const key = `${pid}:${source}`;
@@ -66,7 +68,9 @@ export function createStage(meeting, label) {
   /** The pinned tile, else the first screen share, goes to the spotlight; every other tile to the grid. */
   function place() {
     if (pinned && !tiles.has(pinned)) pinned = null;
-    const chosen = tiles.get(pinned) || [...tiles.values()].find((e) => e.source === "screen");
+    const others = [...tiles.values()].filter((e) => e.source === "camera" && e.pid !== meeting.participantId && !e.tile.hidden);
+    const chosen = tiles.get(pinned) || [...tiles.values()].find((e) => e.source === "screen")
+      || (mode === "speaker" ? tiles.get(`${speaker}:camera`) || others[0] : null);
     for (const entry of tiles.values()) {
       const home = entry === chosen ? spotlight : grid;
       if (entry.tile.parentElement !== home) {
@@ -179,6 +183,12 @@ export function createStage(meeting, label) {
         }
       }
     }
+    const latest = [...lastLoud].filter(([pid]) => pid !== meeting.participantId && tiles.has(`${pid}:camera`))
+      .sort((a, b) => b[1] - a[1])[0];
+    if (latest && latest[0] !== speaker) {
+      speaker = latest[0];
+      if (mode === "speaker") place();
+    }
     for (const entry of tiles.values()) {
       if (entry.source !== "camera") continue;
       const loud = now - (lastLoud.get(entry.pid) ?? -Infinity) < SPEAKING_HOLD_MS;
@@ -189,5 +199,12 @@ export function createStage(meeting, label) {
   const levels = setInterval(() => sampleLevels().catch(() => {}), 250);
   const stop = () => clearInterval(levels);
 
-  return { element, tiles, tileFor, dropTile, dropPerson, sync, render, stop };
+  /** "grid" or "speaker" (the latest other speaker spotlighted). */
+  function setLayout(next) {
+    mode = next;
+    element.dataset.layout = mode;
+    place();
+  }
+
+  return { element, tiles, tileFor, dropTile, dropPerson, sync, render, stop, setLayout };
 }

@@ -156,13 +156,18 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
     controls.append(button, reason);
   }
   const blur = h("button", { type: "button", id: "blur-button", "aria-pressed": "false", hidden: true, onclick: toggleBlur }, "Blur background");
+  const layoutButton = h("button", { type: "button", id: "layout-button", "aria-pressed": "false", onclick: () => {
+    const speaker = layoutButton.getAttribute("aria-pressed") !== "true";
+    layoutButton.setAttribute("aria-pressed", String(speaker));
+    stage.setLayout(speaker ? "speaker" : "grid");
+  } }, "Speaker view");
   const panelButton = (name, text) => h("button", { type: "button", class: "panel-toggle", id: `${name}-toggle`,
     "aria-expanded": "false", "aria-controls": `panel-${name}`, onclick: () => showPanel(name) }, text);
   const panelButtons = { chat: panelButton("chat", "Chat"), people: panelButton("people", "People"),
     moderation: panelButton("moderation", "Moderation"), settings: panelButton("settings", "Devices") };
   panelButtons.moderation.hidden = true;
   const leave = h("button", { type: "button", class: "danger leave", id: "leave-button", onclick: () => act(leave, () => meeting.leave()) }, "Leave");
-  controls.append(blur, h("span", { class: "divider", "aria-hidden": "true" }), ...Object.values(panelButtons), leave);
+  controls.append(blur, layoutButton, h("span", { class: "divider", "aria-hidden": "true" }), ...Object.values(panelButtons), leave);
 
   // keyboard shortcuts, as in the meeting apps people know: Ctrl+D microphone, Ctrl+E camera
   const SHORTCUTS = { d: "microphone", e: "camera" };
