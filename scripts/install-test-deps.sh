@@ -27,3 +27,5 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 python3 -m pip install -q --disable-pip-version-check -e ".[test]"
+# axe-core, for the browser tests' accessibility checks (package.json; test-only, the client has no build)
+npm ci --no-audit --no-fund --silent

@@ -257,3 +257,39 @@ def screenshot(page: Any, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def open_panel(page: Any, name: str) -> Any:
+    """Open a side panel of the meeting page ("people", "chat" or "moderation") unless it is open."""
+    toggle = page.locator(f"#{name}-toggle")
+    if toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+    panel = page.locator(f"#panel-{name}")
+    panel.wait_for(state="visible")
+    return panel
+
+
+def person_action(page: Any, who: str, action: str) -> None:
+    """Click a moderator's action on a person: the People panel, the person's menu, then the action."""
+    open_panel(page, "people")
+    item = page.get_by_role("button", name=f"{action}: {who}")
+    if not item.is_visible():
+        page.get_by_role("button", name=f"Actions for {who}").click()
+    item.click()
+
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def assert_accessible(page: Any, what: str) -> None:
+    """axe-core (npm, run inside the page) finds no serious or critical WCAG 2 A/AA violation."""
+    if not AXE.exists():
+        pytest.fail(f"axe-core is missing at {AXE}: run scripts/install-test-deps.sh (npm install)", pytrace=False)
+    if not page.evaluate("() => Boolean(window.axe)"):
+        page.add_script_tag(path=str(AXE))
+    violations = page.evaluate("""async () => {
+        const result = await axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] });
+        return result.violations.filter((v) => v.impact === "serious" || v.impact === "critical")
+            .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`);
+    }""")
+    assert violations == [], f"{what}: {violations}"

@@ -14,6 +14,8 @@ from browser_fixtures import (  # noqa: F401 - pytest fixtures, used by name
     browser,
     media_server,
     new_page,
+    open_panel,
+    person_action,
     screenshot,
     sign_in,
 )
@@ -56,6 +58,7 @@ def wait_until(check, timeout: float = 20.0, interval: float = 0.25, what: Any =
 
 def join(page: Any, room_id: str) -> str:
     page.goto(f"/meeting.html?room={room_id}")
+    page.get_by_role("button", name="Join the meeting").click()  # past the pre-join check
     page.wait_for_selector("body[data-joined=true]")
     return pid_of(page)
 
@@ -98,7 +101,9 @@ def test_three_browsers_meet_and_a_revoked_microphone_stops_at_the_engine(media_
     screenshot(ada, "meeting-moderator")
 
     # the moderator revokes Bob's microphone
-    ada.get_by_role("button", name="Microphone permission of Bob Builder").click()
+    open_panel(ada, "people")
+    ada.get_by_role("button", name="Actions for Bob Builder").click()
+    ada.get_by_role("switch", name="Microphone permission of Bob Builder").click()
     expect(ada.get_by_role("status")).to_have_text("Microphone permission revoked from Bob Builder.")
     button = bob.get_by_role("button", name=re.compile("^Microphone"))
     expect(button).to_have_attribute("data-state", "revoked")
@@ -122,7 +127,9 @@ def test_three_browsers_meet_and_a_revoked_microphone_stops_at_the_engine(media_
     wait_until(lambda: received(ada, cleo_id)["microphone"]["packetsReceived"] > before + 20, what="Cleo's audio")
     screenshot(bob, "meeting-microphone-revoked")
 
-    # chat: to everyone, and privately
+    # chat: to everyone, and privately (in the chat panels)
+    open_panel(cleo, "chat")
+    open_panel(ada, "chat")
     cleo.get_by_label("Message", exact=True).fill("Hello, everyone")
     cleo.get_by_role("button", name="Send", exact=True).click()
     for page in (ada, bob, cleo):
@@ -163,7 +170,7 @@ def test_three_browsers_meet_and_a_revoked_microphone_stops_at_the_engine(media_
 
     # removal for 12 hours: Bob is told until when, and the others see him leave
     ada.once("dialog", lambda dialog: dialog.accept())
-    ada.get_by_role("button", name="Remove for 12 hours: Bob Builder").click()
+    person_action(ada, "Bob Builder", "Remove for 12 hours")
     expect(bob.locator("#ended-message")).to_contain_text("A moderator removed you from this room until")
     expect(cleo.locator(f'#people li[data-participant-id="{bob_id}"]')).to_have_count(0)
     # the removal is scoped to the room: Bob stays signed in (his room list still loads), and the room
@@ -171,6 +178,7 @@ def test_three_browsers_meet_and_a_revoked_microphone_stops_at_the_engine(media_
     bob.goto("/rooms.html")
     expect(bob.get_by_role("link", name="Join " + room["name"])).to_be_visible()
     bob.goto(f"/meeting.html?room={room['id']}")
+    bob.get_by_role("button", name="Join the meeting").click()
     expect(bob.get_by_role("alert")).not_to_be_empty()
     rejoin = bob.evaluate(
         """async (room) => {
@@ -185,6 +193,7 @@ def test_three_browsers_meet_and_a_revoked_microphone_stops_at_the_engine(media_
 
     # ending the meeting for everyone
     ada.once("dialog", lambda dialog: dialog.accept())
+    open_panel(ada, "moderation")
     ada.get_by_role("button", name="End the meeting for everyone").click()
     expect(cleo.locator("#ended-message")).to_have_text("The meeting has ended.")
     for page in pages.values():
@@ -231,6 +240,7 @@ def test_a_guest_opens_an_invitation_waits_and_is_admitted(media_server, browser
     expect(ada.locator("#waiting-list")).to_contain_text("Gustav G.")
     gus_id = pid_of(gus)
     # a visit: the moderator and the waiting guest see each other, nobody else is involved
+    open_panel(ada, "moderation")
     ada.get_by_role("button", name="Visit Gustav G.").click()
     expect(ada.get_by_role("button", name="End visit with Gustav G.")).to_be_visible()
     wait_until(
@@ -242,7 +252,9 @@ def test_a_guest_opens_an_invitation_waits_and_is_admitted(media_server, browser
     expect(ada.get_by_role("button", name="Visit Gustav G.")).to_be_visible()
     ada.get_by_role("button", name="Admit Gustav G.").click()
     expect(gus.locator("#waiting-notice")).to_be_hidden()
-    expect(gus.get_by_role("status")).to_have_text("A moderator let you in.")
+    expect(gus.get_by_role("status")).to_contain_text(
+        "A moderator let you in. Your microphone is off and your camera is off"
+    )
     expect(gus.locator("#people-count")).to_have_text("2 people in the meeting")  # guests see no names
     expect(ada.locator(f'#people li[data-participant-id="{gus_id}"]')).to_contain_text("guest")
 

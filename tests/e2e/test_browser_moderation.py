@@ -14,6 +14,8 @@ from browser_fixtures import (  # noqa: F401 - pytest fixtures, used by name
     browser,
     media_server,
     new_page,
+    open_panel,
+    person_action,
     screenshot,
     sign_in,
 )
@@ -27,6 +29,7 @@ BOB = ("bob.b@acme.example", "Bob Builder", "bob password")
 
 def join(page: Any, room_id: str) -> str:
     page.goto(f"/meeting.html?room={room_id}")
+    page.get_by_role("button", name="Join the meeting").click()  # past the pre-join check
     page.wait_for_selector("body[data-joined=true]")
     return page.evaluate("() => window.podiumMeeting.participantId")
 
@@ -65,6 +68,7 @@ def test_a_moderator_mutes_all_gives_the_floor_bans_unbans_and_hands_over(media_
     expect(bob_page.locator("#people-count")).to_have_text("3 people in the meeting")
 
     # mute-all (audio): every microphone but the actor's goes off, at the others and in the engine's plan
+    open_panel(ada, "moderation")
     ada.get_by_role("button", name="Mute everyone's microphone").click()
     expect(ada.get_by_role("status")).to_have_text("Every microphone is off.")
     for page in (mo_page, bob_page):
@@ -81,25 +85,26 @@ def test_a_moderator_mutes_all_gives_the_floor_bans_unbans_and_hands_over(media_
         "() => window.podiumMeeting.setSource('microphone', true).then(() => 'ok', (e) => e.code)"
     )
     assert refused == "floor_required"
-    ada.get_by_role("button", name="Give the floor: Bob Builder").click()
+    person_action(ada, "Bob Builder", "Give the floor")
     expect(mo_page.locator(f'#people li[data-participant-id="{bob_id}"]')).to_contain_text("has the floor")
     microphone(bob_page).click()
     expect(microphone(bob_page)).to_have_attribute("data-state", "on")
     assert "microphone" in sources_on(media_server, meeting_id)[bob_id]
     screenshot(ada, "moderation-floor")
-    ada.get_by_role("button", name="Take the floor: Bob Builder").click()
+    person_action(ada, "Bob Builder", "Take the floor")
     expect(microphone(bob_page)).to_have_attribute("data-state", "off")
     expect(mo_page.locator(f'#people li[data-participant-id="{bob_id}"]')).not_to_contain_text("has the floor")
     assert "microphone" not in sources_on(media_server, meeting_id)[bob_id]
 
     # a ban: Bob is told and leaves everyone's list; the panel lists the ban (a name for Ada, a key for Mo)
     ada.once("dialog", lambda dialog: dialog.accept())
-    ada.get_by_role("button", name="Ban: Bob Builder").click()
+    person_action(ada, "Bob Builder", "Ban")
     expect(bob_page.locator("#ended-message")).to_have_text("A moderator banned you from this room.")
     expect(mo_page.locator(f'#people li[data-participant-id="{bob_id}"]')).to_have_count(0)
     expect(ada.locator("#bans-list")).to_contain_text("Bob Builder")
     assert [b["person"] for b in admin.call("GET", f"/rooms/{room['id']}/bans")["items"]] == [f"u:{bob.user_id}"]
     screenshot(ada, "moderation-banned")
+    open_panel(ada, "moderation")
     ada.get_by_role("button", name="Unban Bob Builder").click()
     expect(ada.locator("#bans-list")).to_contain_text("Nobody is banned.")
     assert admin.call("GET", f"/rooms/{room['id']}/bans")["items"] == []
@@ -108,8 +113,9 @@ def test_a_moderator_mutes_all_gives_the_floor_bans_unbans_and_hands_over(media_
     expect(mo_page.locator(f'#people li[data-participant-id="{bob_id}"]')).to_have_count(1)
 
     # hand-over: Ada gives the meeting to Mo and leaves; Mo now organizes it
-    ada.get_by_role("button", name="Hand over: Mo Moderator").click()
+    person_action(ada, "Mo Moderator", "Hand over")
     expect(ada.locator("#ended-message")).to_have_text("You handed the meeting over and left.")
+    open_panel(mo_page, "moderation")
     expect(mo_page.get_by_role("button", name="End the meeting for everyone")).to_be_visible()
     assert mo_page.evaluate("() => window.podiumMeeting.self.role") == "organizer"
     expect(bob_page.locator("#people-count")).to_have_text("2 people in the meeting")

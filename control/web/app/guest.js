@@ -5,6 +5,7 @@ import { PodiumClient } from "../lib/podium.js";
 import { MeetingError } from "../lib/meeting.js";
 import { runMeeting } from "./meeting-ui.js";
 import { say, showError } from "../lib/dom.js";
+import { preJoin } from "./prejoin.js";
 
 const RETRY_MS = 5000;
 const MAX_NAME = 64;
@@ -63,6 +64,8 @@ async function main() {
   const nameInput = form.elements.name;
   nameInput.value = guest.invitee_name;
   form.hidden = false;
+  const check = preJoin(document.getElementById("prejoin-devices")); // camera preview, level, devices
+  let start = null;
   nameInput.focus();
   nameInput.select();
   nameInput.addEventListener("input", () => nameInput.setCustomValidity(""));
@@ -89,11 +92,12 @@ async function main() {
       nameInput.readOnly = false;
       return;
     }
+    start = start || check.choices();
     for (;;) {
       showError(null);
       try {
         const meeting = await runMeeting(document.getElementById("meeting-root"), {
-          token: guest.guest_token, roomId: guest.room_id, onEnd: ended,
+          token: guest.guest_token, roomId: guest.room_id, onEnd: ended, start,
         });
         form.hidden = true;
         say(meeting.self && meeting.self.waiting ? "You are in the waiting room." : "You are in the meeting.");

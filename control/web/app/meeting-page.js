@@ -3,19 +3,24 @@
 import { podium, startPage } from "./shell.js";
 import { runMeeting } from "./meeting-ui.js";
 import { say, showError } from "../lib/dom.js";
+import { ResumeTokens } from "../lib/reconnect.js";
+import { preJoin } from "./prejoin.js";
 
-/** The company's data-protection notice, shown before the user enters; resolves once they choose to
- * join (at once when the company has none). */
-function privacyNoticeRead(text) {
-  if (!text) return Promise.resolve();
-  const form = document.getElementById("privacy");
-  document.getElementById("privacy-text").textContent = text;
+/** The pre-join check (camera preview, microphone level, devices, join with them on or off) with the
+ * company's data-protection notice, if it has one; resolves to the choices once the user joins. */
+function readyToJoin(privacyNotice) {
+  const form = document.getElementById("prejoin");
+  if (privacyNotice) {
+    document.getElementById("privacy-text").textContent = privacyNotice;
+    document.getElementById("privacy").hidden = false;
+  }
+  const check = preJoin(document.getElementById("prejoin-devices"));
   form.hidden = false;
-  form.querySelector("button").focus();
+  form.querySelector("button[type=submit]").focus();
   return new Promise((resolve) => form.addEventListener("submit", (event) => {
     event.preventDefault();
     form.hidden = true;
-    resolve();
+    resolve(check.choices());
   }, { once: true }));
 }
 
@@ -29,12 +34,14 @@ async function main() {
   const room = await podium.get("/rooms/" + encodeURIComponent(roomId));
   document.getElementById("title").textContent = room.name;
   document.title = `${room.name} · Podium`;
-  await privacyNoticeRead((await podium.get("/company")).privacy_notice);
+  // a reload that resumes goes straight back in, with what was on before
+  const resuming = Boolean(new ResumeTokens().load(roomId));
+  const start = resuming ? null : await readyToJoin((await podium.get("/company")).privacy_notice);
   say("Joining…");
   const root = document.getElementById("meeting-root");
-  await runMeeting(root, {
+  const meeting = await runMeeting(root, {
     token: () => podium.accessToken(), // refreshed when it is about to expire: a resume much later needs a valid one
-    roomId, podium,
+    roomId, podium, start,
     onEnd(message) {
       root.hidden = true;
       document.getElementById("ended").hidden = false;
@@ -43,7 +50,7 @@ async function main() {
       text.focus();
     },
   });
-  say("You are in the meeting.");
+  say(meeting.self && meeting.self.waiting ? "You are in the waiting room." : "You are in the meeting.");
   document.body.dataset.joined = "true";
 }
 

@@ -4,6 +4,8 @@
 import { Meeting, MeetingError, CAPABILITY } from "../lib/meeting.js";
 import { isShown, labelOf, mayChat, needsFloor, organizerPresent, personOf } from "../lib/room-state.js";
 import { act, fill, h, say, showError } from "../lib/dom.js";
+import { createStage, initials } from "./meeting-stage.js";
+import { chime } from "./chime.js";
 
 const SOURCES = [["microphone", "Microphone"], ["camera", "Camera"], ["screen", "Share screen"]];
 const PERMISSIONS = [["microphone", "Microphone"], ["camera", "Camera"], ["screen_share", "Screen sharing"], ["chat", "Chat"]];
@@ -22,20 +24,22 @@ const DISCONNECT = {
 /** Run a meeting in `root`. `token`: an access token or a guest token. Which names show is the server's
  * decision (the `joined` frame's `names_visible`). `podium`: the REST client (registered users: attendance
  * download, the room's bans). `onEnd(message)`: called when the session ends. Resolves to the Meeting once
- * joined. */
-export async function runMeeting(root, { token, roomId, podium = null, onEnd = () => {}, publish = true }) {
+ * joined. `start`: the pre-join choices ({microphone, camera}: {on, track}; app/prejoin.js). */
+export async function runMeeting(root, { token, roomId, podium = null, onEnd = () => {}, publish = true, start = null }) {
   const meeting = new Meeting({ token, roomId }); // `token` may be a function that refreshes it
   window.podiumMeeting = meeting; // for integrators' debugging and the end-to-end tests
   const label = (p) => labelOf(meeting.room, p);
 
-  const waitingNotice = h("p", { id: "waiting-notice", class: "panel", role: "status", hidden: true },
+  const waitingNotice = h("p", { id: "waiting-notice", class: "banner", role: "status", hidden: true },
     "You are in the waiting room. A moderator will let you in shortly.");
   // shown while the Meeting resumes a lost connection by itself (lib/reconnect.js)
-  const reconnecting = h("p", { id: "reconnecting", class: "panel reconnecting", role: "status", "aria-live": "assertive", hidden: true },
+  const reconnecting = h("p", { id: "reconnecting", class: "banner reconnecting", role: "status", "aria-live": "assertive", hidden: true },
     "Reconnecting…");
-  const grid = h("div", { class: "grid", id: "grid", role: "list", "aria-label": "Video" });
+  // a waiting-room arrival, for moderators: an alert (and a chime) where they look, not below the fold
+  const knock = h("div", { id: "knock", class: "banner knock", role: "alert", hidden: true });
+  const stage = createStage(meeting, label);
   const sounds = h("div", { hidden: true });
-  const controls = h("div", { class: "controls", role: "toolbar", "aria-label": "Your media" });
+  const controls = h("div", { class: "controls", id: "controls", role: "toolbar", "aria-label": "Meeting controls" });
   const people = h("ul", { class: "people", id: "people" });
   const peopleTitle = h("h2", { id: "people-title" }, "Participants");
   const chatLog = h("ol", { class: "chat-log", id: "chat-log", "aria-live": "polite", "aria-label": "Chat messages" });
@@ -45,55 +49,82 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
     h("label", { for: "chat-to" }, "To"), chatTo, h("label", { for: "chat-text" }, "Message"), chatText,
     h("button", { type: "submit" }, "Send"));
   const chatNote = h("p", { class: "muted", id: "chat-note", hidden: true });
-  const moderation = h("section", { id: "moderation", "aria-labelledby": "moderation-title", hidden: true });
+  const moderation = h("section", { id: "moderation", class: "panel-body", "aria-labelledby": "moderation-title", hidden: true });
+  const DEVICE_KINDS = { microphone: "audioinput", camera: "videoinput" };
+  const pickers = {}; // source → {select, note}, in the Devices panel
+  const panels = {
+    people: h("section", { id: "panel-people", class: "side-panel", "aria-labelledby": "people-title", hidden: true },
+      panelHead(peopleTitle, "people"), h("div", { class: "panel-body" }, people)),
+    chat: h("section", { id: "panel-chat", class: "side-panel", "aria-labelledby": "chat-title", hidden: true },
+      panelHead(h("h2", { id: "chat-title" }, "Chat"), "chat"), h("div", { class: "panel-body" }, chatLog, chatNote, chatForm)),
+    moderation: h("section", { id: "panel-moderation", class: "side-panel", "aria-label": "Moderation", hidden: true },
+      panelHead(h("h2", {}, "Moderation"), "moderation"), moderation),
+    settings: h("section", { id: "panel-settings", class: "side-panel", "aria-labelledby": "settings-title", hidden: true },
+      panelHead(h("h2", { id: "settings-title" }, "Devices"), "settings"), h("div", { class: "panel-body stack" }, devicePickers())),
+  };
+  const side = h("aside", { class: "side", id: "side", hidden: true }, Object.values(panels));
+  const roomName = document.getElementById("title")?.textContent || "Meeting";
   fill(root,
-    reconnecting,
-    waitingNotice,
-    h("div", { class: "meeting" },
-      h("div", {}, grid, controls, sounds),
-      h("div", { class: "side" },
-        h("section", { "aria-labelledby": "people-title" }, peopleTitle, people),
-        moderation,
-        h("section", { "aria-labelledby": "chat-title" }, h("h2", { id: "chat-title" }, "Chat"), chatLog, chatNote, chatForm))));
+    h("div", { class: "meeting-app", id: "meeting-app" },
+      h("header", { class: "meeting-top" }, h("span", { class: "room-name" }, roomName)),
+      h("div", { class: "meeting-main" },
+        h("div", { class: "stage-wrap" }, reconnecting, waitingNotice, knock, stage.element),
+        side),
+      controls, sounds));
+  document.body.classList.add("in-meeting");
+  // each new notice restarts the toast's fade (two animation names alternate, which restarts it)
+  const status = document.getElementById("status");
+  if (status) new MutationObserver(() => status.classList.toggle("again")).observe(status, { childList: true, characterData: true, subtree: true });
 
-  // -- tiles ---------------------------------------------------------------------------------
-  const tiles = new Map(); // key "<pid>:<camera|screen>" → {tile, video, name, flags}
-  function tileFor(pid, source) {
-    const key = `${pid}:${source}`;
-    let entry = tiles.get(key);
-    if (!entry) {
-      const video = h("video", { autoplay: true, playsinline: true, muted: true });
-      video.muted = true;
-      const name = h("span", { class: "name" });
-      const flags = h("span", { class: "flags" });
-      const tile = h("figure", { class: "tile", role: "listitem", dataset: { participantId: pid, source } }, video, name, flags);
-      tile.style.margin = "0";
-      entry = { tile, video, name, flags };
-      tiles.set(key, entry);
-      grid.append(tile);
+  // -- side panels: one open at a time, beside the stage (over it on a phone) ---------------------
+  let openPanel = null;
+  function panelHead(title, name) {
+    return h("div", { class: "panel-head" }, title,
+      h("button", { type: "button", class: "close", "aria-label": "Close", onclick: () => showPanel(name) }, "×"));
+  }
+  function showPanel(name) {
+    openPanel = openPanel === name ? null : name;
+    for (const [key, panel] of Object.entries(panels)) panel.hidden = key !== openPanel;
+    side.hidden = !openPanel;
+    for (const [key, button] of Object.entries(panelButtons)) button.setAttribute("aria-expanded", String(key === openPanel));
+    if (openPanel === "chat") chatText.focus();
+    if (openPanel === "settings") listDevices();
+  }
+
+  // -- device choice during the meeting: a new track replaces the old one on the same sender ---------
+  function devicePickers() {
+    return Object.keys(DEVICE_KINDS).map((source) => {
+      const select = h("select", { id: `${source}-device`, onchange: () => switchDevice(source) });
+      const note = h("p", { class: "muted", id: `${source}-device-note`, hidden: true });
+      pickers[source] = { select, note };
+      return h("div", { class: "field" }, h("label", { for: select.id }, source === "camera" ? "Camera" : "Microphone"), select, note);
+    });
+  }
+  async function listDevices() {
+    const devices = await navigator.mediaDevices.enumerateDevices().catch(() => []);
+    for (const [source, kind] of Object.entries(DEVICE_KINDS)) {
+      const { select, note } = pickers[source];
+      const local = meeting.local.get(source);
+      const current = local && local.track ? local.track.getSettings().deviceId : null;
+      const choices = devices.filter((d) => d.kind === kind);
+      fill(select, choices.map((d, i) => h("option", { value: d.deviceId }, d.label || `${source === "camera" ? "Camera" : "Microphone"} ${i + 1}`)));
+      if (current) select.value = current;
+      select.disabled = !local;
+      note.hidden = Boolean(local);
+      note.textContent = `Your ${source} is not in use in this meeting.`;
     }
-    return entry;
   }
-  function dropTile(pid, source) {
-    const entry = tiles.get(`${pid}:${source}`);
-    if (entry) { entry.tile.remove(); tiles.delete(`${pid}:${source}`); }
+  async function switchDevice(source) {
+    const { select } = pickers[source];
+    const label = select.selectedOptions[0]?.textContent || "the chosen device";
+    await act(select, () => meeting.publish(source, { constraints: { deviceId: { exact: select.value } } }),
+      `${source === "camera" ? "Camera" : "Microphone"}: ${label}.`);
+    listDevices();
   }
-  function labelTiles() {
-    for (const [key, entry] of tiles) {
-      const [pid, source] = key.split(":");
-      const p = personOf(meeting.room, pid); // a waiting person during a visit too
-      const who = label(p);
-      // a waiting person's tile shows only during a visit
-      entry.tile.hidden = !isShown(meeting.room, pid);
-      entry.name.textContent = source === "screen" ? `Screen of ${who}` : who;
-      entry.tile.setAttribute("aria-label", entry.name.textContent);
-      if (meeting.namesVisible || pid === meeting.participantId) entry.name.hidden = false;
-      else entry.name.hidden = true; // only a count, in the participant list
-      const on = p ? p.sources_on : [];
-      entry.flags.textContent = source === "camera" ? (on.includes("microphone") ? "" : "muted") : "";
-      entry.flags.hidden = !entry.flags.textContent;
-    }
-  }
+  const tiles = stage.tiles;
+  const tileFor = (pid, source) => stage.tileFor(pid, source);
+  const dropTile = (pid, source) => stage.dropTile(pid, source);
+  const labelTiles = () => stage.sync();
 
   meeting.addEventListener("track", ({ detail }) => {
     if (detail.kind === "audio") {
@@ -112,10 +143,7 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
     sounds.querySelector(`audio[data-mid="${detail.mid}"]`)?.remove();
     if (detail.source === "screen") dropTile(detail.participantId, "screen");
   });
-  meeting.addEventListener("participant-left", ({ detail }) => {
-    dropTile(detail.participant_id, "camera");
-    dropTile(detail.participant_id, "screen");
-  });
+  meeting.addEventListener("participant-left", ({ detail }) => stage.dropPerson(detail.participant_id));
 
   // -- my media buttons ------------------------------------------------------------------------
   const buttons = {};
@@ -128,8 +156,30 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
     controls.append(button, reason);
   }
   const blur = h("button", { type: "button", id: "blur-button", "aria-pressed": "false", hidden: true, onclick: toggleBlur }, "Blur background");
-  const leave = h("button", { type: "button", class: "danger", id: "leave-button", onclick: () => act(leave, () => meeting.leave()) }, "Leave");
-  controls.append(blur, leave);
+  const layoutButton = h("button", { type: "button", id: "layout-button", "aria-pressed": "false", onclick: () => {
+    const speaker = layoutButton.getAttribute("aria-pressed") !== "true";
+    layoutButton.setAttribute("aria-pressed", String(speaker));
+    stage.setLayout(speaker ? "speaker" : "grid");
+  } }, "Speaker view");
+  const panelButton = (name, text) => h("button", { type: "button", class: "panel-toggle", id: `${name}-toggle`,
+    "aria-expanded": "false", "aria-controls": `panel-${name}`, onclick: () => showPanel(name) }, text);
+  const panelButtons = { chat: panelButton("chat", "Chat"), people: panelButton("people", "People"),
+    moderation: panelButton("moderation", "Moderation"), settings: panelButton("settings", "Devices") };
+  panelButtons.moderation.hidden = true;
+  const leave = h("button", { type: "button", class: "danger leave", id: "leave-button", onclick: () => act(leave, () => meeting.leave()) }, "Leave");
+  controls.append(blur, layoutButton, h("span", { class: "divider", "aria-hidden": "true" }), ...Object.values(panelButtons), leave);
+
+  // keyboard shortcuts, as in the meeting apps people know: Ctrl+D microphone, Ctrl+E camera
+  const SHORTCUTS = { d: "microphone", e: "camera" };
+  buttons.microphone.button.setAttribute("aria-keyshortcuts", "Control+D");
+  buttons.camera.button.setAttribute("aria-keyshortcuts", "Control+E");
+  function shortcut(event) {
+    const source = (event.ctrlKey || event.metaKey) && !event.altKey && !event.shiftKey && SHORTCUTS[event.key.toLowerCase()];
+    if (!source) return;
+    event.preventDefault();
+    toggle(source);
+  }
+  document.addEventListener("keydown", shortcut);
 
   function renderButtons() {
     const self = meeting.self;
@@ -207,20 +257,44 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
     return act(control, () => meeting.moderate(action, args), done);
   }
 
+  // per-person actions sit behind one menu button per row; the open menu survives re-renders
+  let openMenu = null; // participant id whose menu is open
+  document.addEventListener("click", (event) => {
+    if (openMenu && !event.target.closest?.(".person-menu")) { openMenu = null; renderPeople(); }
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    if (openMenu) { const pid = openMenu; openMenu = null; renderPeople(); people.querySelector(`li[data-participant-id="${pid}"] .menu-button`)?.focus(); }
+    else if (openPanel) showPanel(openPanel);
+  });
+
   function personActions(p) {
     const self = meeting.self;
     if (!meeting.moderates || p.id === meeting.participantId) return null;
     const who = label(p);
-    const box = h("div", { class: "actions", role: "group", "aria-label": "Moderate " + who });
-    for (const [capability, text] of PERMISSIONS) {
+    const open = openMenu === p.id;
+    const menuId = `menu-${p.id}`;
+    const toggle = h("button", { type: "button", class: "menu-button", "aria-haspopup": "true", "aria-expanded": String(open),
+      "aria-controls": menuId, "aria-label": "Actions for " + who, onclick: () => { openMenu = open ? null : p.id; renderPeople(); } }, "⋯");
+    // permissions are switches (what the person may do), unlike the media buttons (what is on now)
+    const switches = PERMISSIONS.map(([capability, text]) => {
       const held = p.capabilities.includes(capability);
-      const button = h("button", { type: "button", "aria-pressed": String(held), dataset: { capability },
-        "aria-label": `${text} permission of ${who}` }, text);
+      const button = h("button", { type: "button", role: "switch", class: "switch", "aria-checked": String(held), dataset: { capability },
+        "aria-label": `${text} permission of ${who}` }, h("span", { class: "knob", "aria-hidden": "true" }), text);
       button.addEventListener("click", () => moderate(button, held ? "revoke_permission" : "grant_permission",
         { target: p.id, capability }, `${text} permission ${held ? "revoked from" : "granted to"} ${who}.`));
-      box.append(button);
-    }
-    const simple = [
+      return button;
+    });
+    const item = ([text, action, args, done, confirmation]) => {
+      const button = h("button", { type: "button", class: confirmation ? "danger" : null, "aria-label": `${text}: ${who}` }, text);
+      button.addEventListener("click", () => {
+        if (confirmation && !confirm(confirmation)) return;
+        const result = moderate(button, action, { target: p.id, ...args }, done);
+        if (action === "ban") result.then(refreshBans);
+      });
+      return button;
+    };
+    const actions = [
       p.sources_on.includes("microphone") && ["Mute", "turn_off_source", { source: "microphone" }, `${who} muted.`],
       p.sources_on.includes("camera") && ["Stop camera", "turn_off_source", { source: "camera" }, `Camera of ${who} off.`],
       p.floor ? ["Take the floor", "take_floor", {}, `${who} no longer has the floor.`]
@@ -231,21 +305,17 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
       meeting.features.waiting_room ? ["Send to waiting room", "send_back", {}, `${who} is back in the waiting room.`] : null,
       p.hidden ? ["Show to everyone", "unhide", {}, `${who} is listed for everyone again.`]
         : ["Hide from the list", "hide", {}, `${who} is hidden: only moderators see them listed.`],
-      ["Exclude", "exclude", {}, `${who} was removed from this meeting.`],
-      ["Remove for 12 hours", "remove_for_period", {}, `${who} was removed for 12 hours.`],
-      ["Ban", "ban", {}, `${who} was banned.`],
     ].filter(Boolean);
-    for (const [text, action, args, done] of simple) {
-      const danger = ["exclude", "remove_for_period", "ban"].includes(action);
-      const button = h("button", { type: "button", class: danger ? "danger" : null, "aria-label": `${text}: ${who}` }, text);
-      button.addEventListener("click", () => {
-        if (danger && !confirm(`${text}: ${who}?`)) return;
-        const result = moderate(button, action, { target: p.id, ...args }, done);
-        if (action === "ban") result.then(refreshBans);
-      });
-      box.append(button);
-    }
-    return box;
+    const destructive = [
+      ["Exclude", "exclude", {}, `${who} was removed from this meeting.`, `Remove ${who} from this meeting? They may join again.`],
+      ["Remove for 12 hours", "remove_for_period", {}, `${who} was removed for 12 hours.`, `Remove ${who} from this room for 12 hours?`],
+      ["Ban", "ban", {}, `${who} was banned.`, `Ban ${who} from this room? They cannot come back until unbanned.`],
+    ];
+    const menu = h("div", { class: "menu", id: menuId, hidden: !open, role: "group", "aria-label": "Moderate " + who },
+      h("p", { class: "menu-title" }, "Permissions"), h("div", { class: "switches" }, switches),
+      h("p", { class: "menu-title" }, "Actions"), actions.map(item),
+      h("hr"), destructive.map(item));
+    return h("div", { class: "person-menu" }, toggle, menu);
   }
 
   function renderPeople() {
@@ -254,13 +324,16 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
     if (!meeting.namesVisible && !meeting.moderates) {
       fill(people, h("li", { id: "people-count" }, `${admitted.length} ${admitted.length === 1 ? "person" : "people"} in the meeting`));
     } else {
+      const focused = people.contains(document.activeElement) ? document.activeElement.getAttribute("aria-label") : null;
       fill(people, admitted.map((p) => h("li", { dataset: { participantId: p.id } },
-        h("strong", {}, label(p)), " ",
+        h("span", { class: "avatar small", "aria-hidden": "true" }, initials(label(p))),
+        h("span", { class: "who" }, h("strong", {}, label(p)), " ",
         h("span", { class: "muted" }, [p.role !== "participant" ? p.role : null, p.registered ? null : "guest",
           p.hidden ? "hidden" : null,
           p.floor ? "has the floor" : null, p.sources_on.includes("microphone") ? "microphone on" : "microphone off",
-          p.sources_on.includes("camera") ? "camera on" : "camera off"].filter(Boolean).join(", ")),
+          p.sources_on.includes("camera") ? "camera on" : "camera off"].filter(Boolean).join(", "))),
         personActions(p))));
+      if (focused) [...people.querySelectorAll("button")].find((b) => b.getAttribute("aria-label") === focused)?.focus();
     }
     const current = chatTo.value;
     fill(chatTo, h("option", { value: "" }, "Everyone"),
@@ -274,13 +347,18 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
   }
 
   function renderModeration() {
+    panelButtons.moderation.hidden = !meeting.moderates;
     moderation.hidden = !meeting.moderates;
-    if (!meeting.moderates) return;
+    if (!meeting.moderates) {
+      if (openPanel === "moderation") showPanel("moderation");
+      return;
+    }
+    renderKnock();
     const self = meeting.self;
-    const roomButton = (text, action, done, danger = false) => {
-      const button = h("button", { type: "button", class: danger ? "danger" : null }, text);
+    const roomButton = (text, action, done, confirmation = null) => {
+      const button = h("button", { type: "button", class: confirmation ? "danger" : null }, text);
       button.addEventListener("click", () => {
-        if (danger && !confirm(text + "?")) return;
+        if (confirmation && !confirm(confirmation)) return;
         moderate(button, action, {}, done);
       });
       return button;
@@ -289,7 +367,7 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
       meeting.waiting.length ? meeting.waiting.map((p) => {
         const who = p.name || p.label || "Someone waiting";
         const visiting = self.visiting === p.id;
-        return h("li", { dataset: { participantId: p.id } }, h("strong", {}, who),
+        return h("li", { dataset: { participantId: p.id } }, h("strong", {}, who), " ",
           h("div", { class: "actions", role: "group", "aria-label": "Waiting: " + who },
             h("button", { type: "button", class: "primary", "aria-label": "Admit " + who,
               onclick: (e) => moderate(e.target, "admit", { target: p.id }, `${who} admitted.`) }, "Admit"),
@@ -320,19 +398,39 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
       meeting.chatEnabled ? roomButton("Turn chat off for participants", "disable_chat_room", "Chat is off.")
         : roomButton("Turn chat on", "enable_chat_room", "Chat is on."),
       self.role === "organizer" || !organizerPresent(meeting.room)
-        ? roomButton("End the meeting for everyone", "end_meeting", "Meeting ended.", true) : null,
+        ? roomButton("End the meeting for everyone", "end_meeting", "Meeting ended.", "End the meeting for everyone? Everyone will be disconnected.") : null,
       podium && meeting.meetingId ? h("button", { type: "button", id: "attendance-download", onclick: (e) => act(e.target,
         () => podium.download(`/meetings/${meeting.meetingId}/attendance`, { query: { format: "csv" }, filename: `attendance-${meeting.meetingId}.csv` }),
         "Attendance report downloaded.") }, "Download attendance (CSV)") : null,
     ].filter(Boolean);
     const focused = moderation.contains(document.activeElement) ? document.activeElement.textContent : null;
-    fill(moderation, h("h2", { id: "moderation-title" }, "Moderation"),
+    fill(moderation, h("h2", { id: "moderation-title", class: "skip" }, "Moderation"),
       h("h3", {}, `Waiting room (${meeting.waiting.length})`), waitingList,
       h("h3", {}, "Everyone"), h("div", { class: "actions", role: "group", "aria-label": "Room actions" }, tools),
       h("h3", {}, "Bans"), podium ? bansList : null, unban,
       h("p", { id: "unban-help", class: "muted" }, "A person key is u:<user id> for a registered user, or a guest's invitee key from the invitation list."));
     if (focused) [...moderation.querySelectorAll("button")].find((b) => b.textContent === focused)?.focus();
   }
+
+  // a knock: someone new in the waiting room raises an alert with a chime, until admitted or gone
+  let knownWaiting = null; // ids already announced (null: none seen yet, so those waiting at join are announced too)
+  function renderKnock() {
+    const waiting = meeting.waiting;
+    const ids = new Set(waiting.map((p) => p.id));
+    const arrived = waiting.filter((p) => !knownWaiting || !knownWaiting.has(p.id));
+    knownWaiting = ids;
+    panelButtons.moderation.textContent = waiting.length ? `Moderation (${waiting.length} waiting)` : "Moderation";
+    if (!waiting.length) { knock.hidden = true; return; }
+    if (!arrived.length && knock.hidden) return; // dismissed: only a new arrival raises it again
+    const names = waiting.map((p) => p.name || p.label || "Someone");
+    fill(knock, h("span", {}, waiting.length === 1 ? `${names[0]} is waiting to be let in.`
+      : `${waiting.length} people are waiting to be let in: ${names.join(", ")}.`), " ",
+    h("button", { type: "button", class: "primary", onclick: () => { if (openPanel !== "moderation") showPanel("moderation"); knock.hidden = true; } }, "Open the waiting room"),
+    h("button", { type: "button", "aria-label": "Dismiss", onclick: () => { knock.hidden = true; } }, "×"));
+    knock.hidden = false;
+    if (arrived.length) chime(880);
+  }
+
 
   // the room's bans (REST, for registered moderators): each with an Unban button
   const bansList = h("ul", { class: "people", id: "bans-list", "aria-label": "Banned from this room" });
@@ -391,10 +489,16 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
   let admittedAt = 0;
   meeting.addEventListener("admitted", () => {
     admittedAt = Date.now();
-    say("A moderator let you in.");
+    say(`A moderator let you in. ${whatIsOn()}`);
+    chime(660);
     if (publish) startMedia();
   });
-  meeting.addEventListener("sent-back", () => say("A moderator sent you back to the waiting room."));
+  meeting.addEventListener("sent-back", () => say("A moderator moved you to the waiting room: the others no longer see or hear you."));
+  meeting.addEventListener("floor-changed", ({ detail }) => {
+    if (detail.participant_id !== meeting.participantId || !meeting.presenterMode) return;
+    say(detail.floor ? "You have the floor: you may speak. Turn your microphone on when you are ready."
+      : "The floor was taken back: your microphone is off.");
+  });
   meeting.addEventListener("permission-changed", ({ detail }) => {
     if (detail.participant_id === meeting.participantId) say(`A moderator ${detail.held ? "gave you" : "took away"} the ${detail.capability.replace("_", " ")} permission.`);
   });
@@ -430,8 +534,20 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
     if (d && d.reason === "removed" && d.until) message += ` until ${new Date(d.until).toLocaleString()}.`;
     else if (d && d.reason === "removed") message += ".";
     for (const audio of sounds.querySelectorAll("audio")) audio.srcObject = null;
+    document.body.classList.remove("in-meeting");
+    stage.stop();
+    document.removeEventListener("keydown", shortcut);
     onEnd(message, d ? d.reason : null);
   });
+
+  /** "Your microphone is off and your camera is off: …", as the server has them now. */
+  function whatIsOn() {
+    const on = meeting.self ? meeting.self.sources_on : [];
+    const state = (source) => `your ${source} is ${on.includes(source) ? "on" : "off"}`;
+    const text = `${state("microphone")} and ${state("camera")}`;
+    const anyOff = !on.includes("microphone") || !on.includes("camera");
+    return text[0].toUpperCase() + text.slice(1) + (anyOff ? ": turn them on with the buttons at the bottom." : ".");
+  }
 
   let mediaStarted = false;
   let resumedSwitches = null; // after a reload that resumed: the sources that were on stay on, the others off
@@ -439,9 +555,14 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
     if (mediaStarted) return;
     mediaStarted = true;
     for (const source of ["microphone", "camera"]) {
-      if (!meeting.can(CAPABILITY[source])) continue;
+      const chosen = start && start[source];
+      if (!meeting.can(CAPABILITY[source])) {
+        chosen?.track?.stop();
+        continue;
+      }
+      const on = resumedSwitches ? resumedSwitches.includes(source) : chosen ? chosen.on : true;
       try {
-        await meeting.publish(source, { on: resumedSwitches ? resumedSwitches.includes(source) : true });
+        await meeting.publish(source, { on, track: chosen?.track || null });
       } catch (error) {
         showError(error instanceof MeetingError ? error : new MeetingError("media", String(error.message || error)));
       }
@@ -455,6 +576,9 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
     if (joined.resumed) resumedSwitches = joined.you.sources_on;
   } catch (error) {
     fill(root);
+    stage.stop();
+    document.removeEventListener("keydown", shortcut);
+    document.body.classList.remove("in-meeting");
     throw error;
   }
   entered = true;
