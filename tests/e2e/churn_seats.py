@@ -184,6 +184,11 @@ class BrowserSeat:
     async def join(self, room_id: str) -> tuple[set[str], bool]:
         self.room_id = room_id
         await self.page.goto(f"/meeting.html?room={room_id}")
+        # past the pre-join check, unless the page resumed its participant (it skips the check then)
+        join = self.page.get_by_role("button", name="Join the meeting")
+        await self.page.wait_for_selector('body[data-joined=true], button:has-text("Join the meeting")')
+        if await join.is_visible():
+            await join.click()
         return await self._joined()
 
     async def reload(self) -> tuple[set[str], bool]:
@@ -215,7 +220,10 @@ class BrowserSeat:
         await self.page.locator("#ended").wait_for(state="visible")
 
     async def drop(self) -> None:
-        """The tab goes away without leaving (its socket and peer connections close with the page)."""
+        """The tab goes away without leaving (its socket and peer connections close with the page).
+        A closed tab takes its sessionStorage with it: the next join is a new participant (the
+        dropped one leaves when its resume grace runs out)."""
+        await self.page.evaluate("() => sessionStorage.clear()")
         await self.page.goto("about:blank")
 
     async def counts(self) -> Counts:

@@ -89,7 +89,16 @@ class Churn:
 
     async def join(self, i: int, reload: bool = False) -> None:
         seat, person = self.seats[i], self.people[i]
-        capabilities, waiting = await (seat.reload() if reload else seat.join(self.room_id))
+        if reload:
+            # a reloaded page resumes its participant (docs/signaling.md, "Resuming"): the same
+            # permissions, waiting or not, and it publishes again what it published, each source
+            # switched as it was
+            published, on = set(person.published), set(person.on)
+            capabilities, waiting = await seat.reload()
+            person.joined(capabilities, waiting)
+            person.published, person.on = published, on
+            return
+        capabilities, waiting = await seat.join(self.room_id)
         person.joined(capabilities, waiting)
         if seat.kind == "chromium":  # the meeting page publishes what it may use, also while waiting
             person.published = {source for source in SOURCES if person.may_use(source)}
