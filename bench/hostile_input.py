@@ -46,7 +46,7 @@ if str(REPO / "tests" / "e2e") not in sys.path:  # podium_client imports its sib
 
 import httpx  # noqa: E402
 from hostile import HostileLoad  # noqa: E402
-from podium_client import Api, Participant, PodiumServer, SignalingError  # noqa: E402
+from podium_client import NO_RATE_LIMITS, Api, Participant, PodiumServer, SignalingError  # noqa: E402
 
 from bench.harness import Child  # noqa: E402
 from bench.meeting_load import SilentAudioTrack, loopback_only  # noqa: E402
@@ -125,7 +125,8 @@ def _phases(args: argparse.Namespace) -> list[tuple[str, str, float]]:
 
 
 async def run(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
-    server = PodiumServer.start(data_dir)
+    # no frame rate limit: the loop below unmutes after every revocation, faster than 50 frames/s
+    server = PodiumServer.start(data_dir, rate_limits=NO_RATE_LIMITS + ",frames=off")
     result: dict[str, Any] = {}
     try:
         api = Api(server.url)
