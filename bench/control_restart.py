@@ -27,16 +27,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import json
 import os
-import platform
 import secrets
 import signal
 import statistics
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.live_meeting import (
@@ -53,6 +51,7 @@ from bench.live_meeting import (
     sources_of,
     tracks_of,
     until,
+    write_json,
 )
 
 STOP_TARGET = 2.0
@@ -200,20 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         result = asyncio.run(run(args, Path(tmp)))
     line = report(result, args.separate_worker)
     if args.json:
-        Path(args.json).write_text(
-            json.dumps(
-                {
-                    "benchmark": "control_restart",
-                    "command": " ".join(["python", "-m", "bench.control_restart", *(argv or sys.argv[1:])]),
-                    "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
-                    "settings": vars(args),
-                    "summary": summary(result),
-                    "headline": line,
-                    "rounds": [asdict(r) for r in result.rounds],
-                },
-                indent=2,
-            )
-        )
+        write_json(args.json, "control_restart", argv, args, summary(result), line, result.rounds)
     return 0
 
 

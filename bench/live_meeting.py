@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import os
+import platform
 import secrets
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -109,3 +113,23 @@ async def fresh_join(server: PodiumServer, api: Api, users: list[tuple[str, str]
         return time.monotonic() - started
     finally:
         await leave(people)
+
+
+def write_json(
+    path: str, benchmark: str, argv: list[str] | None, settings: Any, summary: Any, headline: str, rounds: list[Any]
+) -> None:
+    """One benchmark run as JSON: the command that made it, the machine, settings, figures, rounds."""
+    Path(path).write_text(
+        json.dumps(
+            {
+                "benchmark": benchmark,
+                "command": " ".join(["python", "-m", f"bench.{benchmark}", *(argv or sys.argv[1:])]),
+                "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+                "settings": vars(settings),
+                "summary": summary,
+                "headline": headline,
+                "rounds": [asdict(r) for r in rounds],
+            },
+            indent=2,
+        )
+    )

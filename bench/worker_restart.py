@@ -28,16 +28,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import platform
 import secrets
 import signal
 import statistics
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -57,6 +55,7 @@ from bench.live_meeting import (  # noqa: E402
     sources_of,
     tracks_of,
     until,
+    write_json,
 )
 from podium.cli import RESTART_STABLE  # noqa: E402
 
@@ -205,20 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         "(other processes on this machine make figures noisy)"
     )
     if args.json:
-        Path(args.json).write_text(
-            json.dumps(
-                {
-                    "benchmark": "worker_restart",
-                    "command": " ".join(["python", "-m", "bench.worker_restart", *(argv or sys.argv[1:])]),
-                    "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
-                    "settings": vars(args),
-                    "summary": summary(result),
-                    "headline": line,
-                    "rounds": [asdict(r) for r in result.rounds],
-                },
-                indent=2,
-            )
-        )
+        write_json(args.json, "worker_restart", argv, args, summary(result), line, result.rounds)
     return 0
 
 

@@ -31,14 +31,14 @@ from contract import framing, handshake
 from contract.acks import Ack, parse_ack
 from contract.framing import ProtocolError
 from contract.handshake import Hello
-from contract.ops import SYNC_TYPES, Batch, Consume, Operation, parse_op
+from contract.ops import Batch, Consume, Operation, parse_op
 from contract.stats import parse_stats
 from contract.table import Table, TableError
 from contract.vocabulary import ROUTER, TRANSPORT
 from control import metrics
+from control.engines.checks import check_table, check_types
 from control.engines.errors import (
     AckTimeout,
-    InvalidOps,
     OpsRefused,
     RegistryClosed,
     UnknownWorker,
@@ -184,7 +184,7 @@ class EngineRegistry:
         InvalidOps. `started` is a `time.perf_counter()` taken when the API call began: the latency
         recorded in `podium_engine_apply_seconds` runs from it."""
         worker = self._get(worker_id)
-        _check_types(ops)
+        check_types(ops)
         return await self._submit(worker, list(ops), sync=False, timeout=timeout, started=started)
 
     async def replace_table(
@@ -198,7 +198,7 @@ class EngineRegistry:
         is unchanged keeps forwarding, the rest is closed or created. For the meetings layer after
         a control-plane restart, once it knows what it wants."""
         worker = self._get(worker_id)
-        _check_table(ops)
+        check_table(ops)
         return await self._submit(worker, list(ops), sync=True, timeout=timeout, started=None)
 
     def resync_router(self, worker_id: str, router_id: str, ops: Sequence[Operation]) -> asyncio.Future[Ack]:
@@ -207,7 +207,7 @@ class EngineRegistry:
         the meetings layer's repair after a refused or unanswered change. Returns the ack's future
         at once, so that the repair is queued before anything the caller sends next."""
         worker = self._get(worker_id)
-        _check_table(ops)
+        check_table(ops)
         mine = list(ops)
 
         def build(table: Table) -> list[Operation]:
@@ -582,23 +582,6 @@ def _retrieve(future: asyncio.Future[Any]) -> None:
     """Marks an abandoned batch's exception as seen (its caller may have timed out)."""
     if not future.cancelled():
         future.exception()
-
-
-def _check_table(ops: Sequence[Operation]) -> None:
-    """InvalidOps unless `ops` build a table on an empty worker (creates and connects only)."""
-    _check_types(ops)
-    if not all(isinstance(op, SYNC_TYPES) for op in ops):
-        raise InvalidOps("a table is made of creates and connects only")
-    try:
-        Table.from_ops(ops)
-    except TableError as error:
-        raise InvalidOps(error.message) from None
-
-
-def _check_types(ops: Sequence[object]) -> None:
-    for op in ops:
-        if not isinstance(op, Operation):
-            raise InvalidOps(f"not a table operation: {op!r}"[:200])
 
 
 async def _close_quietly(conn: Connection, code: int, reason: str) -> None:

@@ -5,8 +5,8 @@ participant's new producers or connections, so it too takes effect only once the
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, Literal
 
 from control.domain import moderation
 from control.domain.meeting_state import Refused
@@ -27,6 +27,16 @@ from control.meetings.sdp import (
 
 def kind(source: Source) -> str:
     return KIND[Source(source)].value
+
+
+def announce(
+    live: LiveMeeting, pid: str, type_: Literal["track-published", "track-unpublished"], sources: Iterable[Source]
+) -> None:
+    """Tell everyone else that the participant published or stopped publishing these sources."""
+    for source in sources:
+        live.broadcast(
+            frames.Track(type=type_, participant_id=pid, source=str(source), kind=kind(source)).wire(), exclude=pid
+        )
 
 
 class Publishing:
@@ -88,16 +98,7 @@ class Publishing:
                 live.republish[pid] = remaining
             else:
                 live.republish.pop(pid, None)
-            for publication in created:
-                live.broadcast(
-                    frames.Track(
-                        type="track-published",
-                        participant_id=pid,
-                        source=str(publication.source),
-                        kind=publication.kind,
-                    ).wire(),
-                    exclude=pid,
-                )
+            announce(live, pid, "track-published", [p.source for p in created])
             mine = live.media.peers[pid].publications.values()
             return frames.publish_answer(result.answer, list(mine))
 
@@ -107,12 +108,7 @@ class Publishing:
             if not ops:
                 raise MeetingError(f"{source} is not published", code="invalid")
             await self.commits.commit(live, live.state, (), actor=pid, records=records, ops=ops)
-            live.broadcast(
-                frames.Track(
-                    type="track-unpublished", participant_id=pid, source=str(source), kind=kind(source)
-                ).wire(),
-                exclude=pid,
-            )
+            announce(live, pid, "track-unpublished", [source])
 
     async def subscribe_answer(self, live: LiveMeeting, pid: str, version: int, sdp: str) -> None:
         async with live.lock:

@@ -37,7 +37,7 @@ from control.domain.roles import Capability, Source
 from control.domain.rooms import has_access, rights_in_room
 from control.engines import EngineChannelError, EngineRegistry
 from control.errors import Unauthenticated
-from control.meetings import entry, frames, guests, resume, visibility
+from control.meetings import entry, frames, guests, visibility
 from control.meetings.commit import Commits
 from control.meetings.durable.restore import Restore
 from control.meetings.errors import MeetingError, engine_unavailable, refused
@@ -46,6 +46,7 @@ from control.meetings.live import Identity, Link, LiveMeeting
 from control.meetings.media import Media
 from control.meetings.observers import MeetingObserver, Observers
 from control.meetings.publishing import Publishing
+from control.meetings.resuming import CLOSE_REPLACED, RESTART_WAIT, Resuming, ready
 from control.meetings.visibility import NOBODY, Viewer
 from control.services import auth
 from control.services.context import Context
@@ -59,14 +60,10 @@ log = logging.getLogger("podium.meetings")
 
 CLOSE_RESTARTING = 1012
 """The close code of every participant's socket when the control plane stops: reconnect and resume."""
-RESTART_WAIT = 10.0
-"""Seconds a new meeting waits for a worker while none is live but one is being restarted."""
 LEAVE_RETRIES = (1.0, 2.0, 5.0, 10.0, 30.0)
 """Seconds between tries of a departure the engine did not apply (control.meetings.commit)."""
-CLOSE_REPLACED = 4010
-"""The close code of a participant's socket whose participant resumed on another socket."""
 
-__all__ = ["Identity", "Link", "LiveMeeting", "MeetingError", "MeetingService", "refused"]
+__all__ = ["CLOSE_REPLACED", "Identity", "Link", "LiveMeeting", "MeetingError", "MeetingService", "refused"]
 
 
 class MeetingService:
@@ -107,6 +104,7 @@ class MeetingService:
         self._tasks: set[asyncio.Task[Any]] = set()
         self.commits = Commits(context, registry, self.observers, self._forget, self.spawn)
         self.publishing = Publishing(self.commits, clock)
+        self.resuming = Resuming(self)
         self.failover = Failover(self)
         self.restorer: Restore | None = None
         self.closing = False
@@ -238,11 +236,11 @@ class MeetingService:
         rights give them (control.domain.moderation.authority), within the quotas. Sends the
         `joined` frame, before any other, (and tells the others) before returning (meeting,
         participant id). With a `resume` token of a participant still in the meeting, and a `token`
-        of the same person, this socket becomes that participant again (`_resume`); any other resume
+        of the same person, this socket becomes that participant again (control.meetings.resuming); any other resume
         token is ignored: a new participant joins."""
         identity, room = await self.identify(token, room_id)
         if resume is not None:
-            resumed = await self._resume(resume, identity, room_id, link, keep_media)
+            resumed = await self.resuming.resume(resume, identity, room_id, link, keep_media)
             if resumed is not None:
                 return resumed
         pid = "p" + secrets.token_hex(6)
@@ -257,7 +255,7 @@ class MeetingService:
                 opened = True
             else:
                 opened = False
-        await self._ready(live)
+        await ready(live)
         async with live.lock:
             if live.state.ended:
                 raise refused(Refused(Code.MEETING_ENDED, "the meeting has ended"))
@@ -283,7 +281,7 @@ class MeetingService:
                 assert me is not None
                 link.send(
                     frames.joined(
-                        live, me, self._resume_token(live, me.id, identity.person), ice_servers=self.ice_servers(pid)
+                        live, me, self.resuming.token(live, me.id, identity.person), ice_servers=self.ice_servers(pid)
                     ).wire()
                 )
 
@@ -349,116 +347,6 @@ class MeetingService:
         self._by_room[room.id] = meeting_id
         log.info("meeting %s opened in room %s on worker %s", meeting_id, room.id, worker_id)
         return live, state
-
-    # ---- resuming -------------------------------------------------------------------------------
-
-    def _resume_token(self, live: LiveMeeting, pid: str, person: str) -> str:
-        assert self._token_key is not None  # identify() ran
-        return resume.issue(self._token_key, resume.ResumeClaims(live.id, pid, person), self.clock())
-
-    async def _resume(
-        self, token: str, identity: Identity, room_id: str, link: Link, keep_media: bool
-    ) -> tuple[LiveMeeting, str] | None:
-        """Re-attach `link` to the participant the resume token names, when that participant is still
-        in the room's running meeting and is the person `identity` authenticated; None otherwise.
-        Their old socket, if still open, is closed (4010, `replaced`). Their media is kept when the
-        client's peer connections are up (`keep_media`) and their transports still exist on a live
-        worker; else their transports are closed through the commit pipeline and the client publishes
-        again on new peer connections (`renew`); while the meeting is moving to another worker, the
-        `reconnect` that follows the move says when (`wait`)."""
-        assert self._token_key is not None
-        claims = resume.verify(self._token_key, token)
-        if claims is None or claims.person != identity.person:
-            return None
-        live = self.live.get(claims.meeting_id)
-        if live is None or live.room_id != room_id:
-            return None
-        pid = claims.participant_id
-        await self._ready(live)
-        async with live.lock:
-            me = live.state.get(pid)
-            if live.state.ended or me is None or me.person != identity.person:
-                return None
-            media = self._media_on_resume(live, pid, keep_media)
-            ops: list[Any] = []
-            records = None
-            republish = live.republish.get(pid)
-            peer = live.media.peers.get(pid)
-            closed = sorted(peer.publications.values(), key=lambda p: p.source) if peer and media == "renew" else []
-            if media == "renew":
-                ops, records = live.media.renew(live.media.records, pid)
-                if closed:  # published again, with the switches they had
-                    live.republish[pid] = {p.source for p in closed} | (republish or set())
-            old = live.links.get(pid)
-
-            def arrived() -> None:
-                live.reattach(pid, link, identity)
-                link.send(
-                    frames.joined(
-                        live,
-                        me,
-                        self._resume_token(live, pid, me.person),
-                        resumed=True,
-                        media=media,
-                        ice_servers=self.ice_servers(pid),
-                    ).wire()
-                )
-
-            try:
-                await self.commits.commit(live, live.state, (), actor=pid, records=records, ops=ops, accepted=arrived)
-            except MeetingError:
-                if republish is None:
-                    live.republish.pop(pid, None)
-                else:
-                    live.republish[pid] = republish
-                raise
-            self._cancel_grace(live, pid)
-            for publication in closed:
-                live.broadcast(
-                    frames.Track(
-                        type="track-unpublished",
-                        participant_id=pid,
-                        source=str(publication.source),
-                        kind=publication.kind,
-                    ).wire(),
-                    exclude=pid,
-                )
-            if old is not None and old is not link:
-                old.send(frames.Disconnected(reason="replaced").wire())
-                self.spawn(old.close(CLOSE_REPLACED, "replaced"))
-            if media == "kept":
-                self._offer_again(live, pid)
-        log.info("meeting %s: %s resumed (media %s)", live.id, pid, media)
-        return live, pid
-
-    @staticmethod
-    async def _ready(live: LiveMeeting) -> None:
-        """A meeting restored after a restart takes changes once its worker is known (or moved)."""
-        if not live.ready.is_set():
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(RESTART_WAIT):
-                    await live.ready.wait()
-
-    def _media_on_resume(self, live: LiveMeeting, pid: str, keep_media: bool) -> frames.MediaOnResume:
-        if live.stranded:
-            return "wait"
-        if not keep_media or self._media_at_drop.get((live.id, pid), live.media) is not live.media:
-            return "renew"  # no peer connections, or they name a worker the meeting moved away from
-        try:
-            self.registry.worker(live.media.worker_id)
-        except EngineChannelError:
-            return "renew"
-        return "kept"
-
-    def _offer_again(self, live: LiveMeeting, pid: str) -> None:
-        """The subscribe offer the old socket may not have answered (or not received) is sent to the
-        new one, as it was; else a new offer if consumers changed while no socket was attached."""
-        peer = live.media.peers.get(pid)
-        if peer is not None and peer.pending_offer is not None:
-            version, sdp = peer.pending_offer
-            live.send(pid, frames.subscribe_offer(version, sdp, list(peer.subscriptions)).wire())
-        else:
-            self.commits.offer(live, pid)
 
     async def _place(self) -> str:
         """The worker a new meeting goes to; while none is live but a supervisor is restarting one
