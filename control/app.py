@@ -9,6 +9,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -21,10 +22,13 @@ from starlette.types import Scope
 from control import api, engines, metrics, operator, signaling
 from control.engines.stats import EngineCollector, WorkerStats
 from control.errors import ApiError, Conflict, RateLimited
+from control.meetings.errors import MeetingElsewhere
 from control.meetings.metrics import MeetingCollector
 from control.meetings.service import MeetingService
 from control.ratelimit import RateLimiter
-from control.security import turn
+from control.replicas.invalidation import PrincipalNotifications
+from control.replicas.ownership import Replica, Sole
+from control.security import principals, turn
 from control.services.attendance import AttendanceObserver
 from control.services.chat import ChatObserver
 from control.services.context import Context
@@ -45,6 +49,9 @@ async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
     if isinstance(exc, RateLimited):
         headers = {"Retry-After": str(exc.retry_after)}
+    if isinstance(exc, MeetingElsewhere):  # the same request, on the replica that runs the meeting
+        query = f"?{request.url.query}" if request.url.query else ""
+        headers = {"Location": exc.owner_url + request.url.path + query}
     return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
 
 
@@ -99,6 +106,19 @@ def _with_web_client(routes: list[BaseRoute]) -> list[BaseRoute]:
     return [*routes, _WebMount(reserved)]
 
 
+async def _replicas(
+    settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+) -> tuple[Sole, PrincipalNotifications | None]:
+    """On PostgreSQL this process is one replica among any number (control.replicas): meetings by
+    lease, principals cached until a change is notified. On SQLite it is the only process."""
+    if engine.dialect.name != "postgresql":
+        return Sole(), None
+    notifications = PrincipalNotifications(settings.resolved_database_url(), principals.for_engine(engine))
+    await notifications.start()
+    url = settings.public_url or "http://127.0.0.1"
+    return Replica(sessionmaker, url, settings.lease_ttl), notifications
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
 
@@ -128,14 +148,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
             app.state.rate_limiter = RateLimiter(settings.limits)
             registry = engines.EngineRegistry(settings.engine_secret, grace=settings.engine_grace)
             app.state.engines = registry  # the engine channel's workers and their tables
+            ownership, notifications = await _replicas(settings, engine, sessionmaker)
+            app.state.ownership = ownership
             meetings = MeetingService(
-                context, registry, ice_servers=lambda pid: turn.ice_servers(settings.turn, pid, time.time())
+                context,
+                registry,
+                ice_servers=lambda pid: turn.ice_servers(settings.turn, pid, time.time()),
+                ownership=ownership,
             )
             # attendance first: the chat observer reads person keys and names from attendance rows
             meetings.add_observer(AttendanceObserver(context))
             meetings.add_observer(ChatObserver(context))
             app.state.meetings = meetings  # live meetings (control.meetings)
             await meetings.restore(settings.engine_grace)  # those a previous process left running
+            await ownership.start()
             stats = WorkerStats()  # the workers' last reports, for GET /metrics
             registry.add_listener(stats.on_event)
             collectors = [EngineCollector(registry, stats), MeetingCollector(meetings)]
@@ -151,8 +177,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             finally:
                 for collector in collectors:
                     app_metrics.remove(collector)
+                await ownership.close()  # first: the clients resuming elsewhere are not sent back here
                 await meetings.close()
                 await registry.close()
+                if notifications is not None:
+                    await notifications.close()
         finally:
             await engine.dispose()
 

@@ -82,6 +82,15 @@ class Settings:
     """HOST:PORT of a listener of its own serving GET /metrics without a token (`podium serve
     --metrics-address`, PODIUM_METRICS_ADDRESS): bind it to loopback or a private network."""
 
+    public_url: str | None = None
+    """This process's public base URL (`podium serve --public-url`, PODIUM_PUBLIC_URL; default: where
+    `podium serve` says browsers reach it): with replicas on PostgreSQL, where the participants of the
+    meetings it runs are sent by the other replicas."""
+    lease_ttl: float = 6.0
+    """Seconds a replica's lease of a meeting holds without renewal (renewed every third of it): how
+    soon another replica takes the meetings of one that died (`podium serve --lease-ttl`,
+    PODIUM_LEASE_TTL). PostgreSQL only."""
+
     turn: TurnSettings | None = None
     """TURN servers and their shared secret: each participant gets short-lived credentials in its
     `joined` frame (`podium serve --turn-url/--turn-secret`); None: no TURN."""

@@ -27,6 +27,7 @@ from control.domain.moderation import Action, Command
 from control.domain.roles import Capability, Source
 from control.errors import ApiError
 from control.meetings import frames
+from control.meetings.errors import MeetingElsewhere
 from control.meetings.live import Link, LiveMeeting
 from control.meetings.service import CLOSE_REPLACED, MeetingService
 from control.ratelimit import RateLimiter
@@ -43,6 +44,9 @@ MAX_ERRORS = 20
 CLOSE_AUTH, CLOSE_REFUSED, CLOSE_JOIN_TIMEOUT, CLOSE_ERRORS = 4001, 4003, 4008, 4009
 CLOSE_RATE = 4029
 """Too many joins from this address: the error frame before the close says when to retry."""
+CLOSE_ELSEWHERE = 4307
+"""The room's meeting runs on another replica: the `meeting_elsewhere` error frame before the close
+has its signaling URL (`url`); join there."""
 __all__ = ["CLOSE_REPLACED"]  # the participant resumed on another socket (control.meetings.service)
 CLOSE_TRY_AGAIN = 1013
 """A join the engine could not carry out (`engine_unavailable`, `engine_refused`, `engine_timeout`):
@@ -208,8 +212,10 @@ class Session:
             except Exception:
                 return
 
-    def error(self, code: str, message: str, ref: str | None, retry_after: int | None = None) -> None:
-        self.send(frames.Error(code=code, message=message, ref=ref, retry_after=retry_after).wire())
+    def error(
+        self, code: str, message: str, ref: str | None, retry_after: int | None = None, url: str | None = None
+    ) -> None:
+        self.send(frames.Error(code=code, message=message, ref=ref, retry_after=retry_after, url=url).wire())
 
     async def run(self) -> None:
         writer = asyncio.ensure_future(self.writer())
@@ -279,7 +285,8 @@ class Session:
         try:
             return await self._dispatch(frame)
         except ApiError as error:
-            self.error(error.code, error.message, frame.ref)
+            url = error.signaling_url() if isinstance(error, MeetingElsewhere) else None
+            self.error(error.code, error.message, frame.ref, url=url)
             if isinstance(frame, Join):
                 await self.close(_join_refusal_code(error), error.code)
                 return False
@@ -367,6 +374,8 @@ class Session:
 
 
 def _join_refusal_code(error: ApiError) -> int:
+    if isinstance(error, MeetingElsewhere):
+        return CLOSE_ELSEWHERE
     if error.status == 401:
         return CLOSE_AUTH
     if error.code.startswith("engine_"):

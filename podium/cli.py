@@ -45,6 +45,8 @@ OPERATOR_TOKEN_ENV = "PODIUM_OPERATOR_TOKEN"
 RATE_LIMITS_ENV = "PODIUM_RATE_LIMITS"
 FORWARDED_ALLOW_IPS_ENV = "PODIUM_FORWARDED_ALLOW_IPS"
 TURN_SECRET_ENV = "PODIUM_TURN_SECRET"
+PUBLIC_URL_ENV = "PODIUM_PUBLIC_URL"
+LEASE_TTL_ENV = "PODIUM_LEASE_TTL"
 LOCAL_WORKER_ID = "local"
 """The first local worker's id; the others are local-2, local-3, ..."""
 
@@ -279,6 +281,21 @@ def _parser() -> argparse.ArgumentParser:
         default=os.environ.get(METRICS_ADDRESS_ENV),
         help=f"also serve GET /metrics there, without a token (or {METRICS_ADDRESS_ENV}); bind it to "
         "loopback or a network only the scraper reaches, e.g. 127.0.0.1:9464",
+    )
+    serve.add_argument(
+        "--public-url",
+        default=os.environ.get(PUBLIC_URL_ENV),
+        metavar="URL",
+        help=f"this replica's own base URL, where the other replicas send the participants of its meetings "
+        f"(or {PUBLIC_URL_ENV}; default: the first URL it says browsers reach it at); PostgreSQL only",
+    )
+    serve.add_argument(
+        "--lease-ttl",
+        type=float,
+        default=float(os.environ.get(LEASE_TTL_ENV, 6.0)),
+        metavar="SECONDS",
+        help="seconds a replica's hold on a meeting lasts unless renewed: how soon another replica takes "
+        f"over the meetings of one that died (or {LEASE_TTL_ENV}; default 6); PostgreSQL only",
     )
     _limit_options(serve)
     _database_options(serve)
@@ -626,6 +643,13 @@ async def _serve(args: argparse.Namespace, limits: "Limits", reach: Reach) -> No
     from control.app import create_app
     from control.settings import Settings
 
+    try:
+        sockets = network.listen_sockets(reach.binds, args.port)
+    except OSError as error:
+        log.error("cannot listen on %s port %d: %s", ", ".join(reach.binds), args.port, error.strerror or error)
+        raise SystemExit(1) from None
+    port = sockets[0].getsockname()[1]
+    urls = network.browser_urls(reach.binds, reach.announce, port, reach.tls)
     engine_secret = args.engine_secret or secrets.token_urlsafe(32)
     settings = Settings(
         data_dir=args.data_dir,
@@ -638,14 +662,10 @@ async def _serve(args: argparse.Namespace, limits: "Limits", reach: Reach) -> No
         operator_token=args.operator_token,
         limits=limits,
         turn=reach.turn,
+        public_url=args.public_url or urls[0],
+        lease_ttl=args.lease_ttl,
     )
-    try:
-        sockets = network.listen_sockets(reach.binds, args.port)
-    except OSError as error:
-        log.error("cannot listen on %s port %d: %s", ", ".join(reach.binds), args.port, error.strerror or error)
-        raise SystemExit(1) from None
     app = create_app(settings)
-    port = sockets[0].getsockname()[1]
     config = uvicorn.Config(
         app,
         port=port,
@@ -658,7 +678,7 @@ async def _serve(args: argparse.Namespace, limits: "Limits", reach: Reach) -> No
         proxy_headers=reach.forwarded_allow_ips is not None,
         forwarded_allow_ips=reach.forwarded_allow_ips or "",
     )
-    server = _Server(config, app, network.browser_urls(reach.binds, reach.announce, port, reach.tls))
+    server = _Server(config, app, urls)
     _warn_exposure(reach)
     if reach.turn is not None:
         log.info("clients get TURN credentials for %s, valid %d s", ", ".join(reach.turn.urls), reach.turn.ttl)

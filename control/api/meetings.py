@@ -14,8 +14,10 @@ from control.domain.meeting_state import USER_PREFIX
 from control.domain.moderation import Action, Command
 from control.domain.roles import Capability, Source
 from control.errors import NotFound
+from control.meetings.errors import MeetingElsewhere
 from control.meetings.service import MeetingService
 from control.services import rooms
+from control.store.repositories.meetings import MeetingStore
 
 endpoints = EndpointGroup(tag="meetings")
 
@@ -68,12 +70,23 @@ def _service(call: Call) -> MeetingService:
     return call.request.app.state.meetings
 
 
+async def _elsewhere(call: Call, room_id: str) -> None:
+    """MeetingElsewhere (307 to that replica) when another replica runs the room's meeting."""
+    url = await _service(call).ownership.owner_url(room_id)
+    if url is not None:
+        raise MeetingElsewhere(url)
+
+
 async def _meeting(call: Call, meeting_id: str):  # type: ignore[no-untyped-def]
     """The live meeting, if the caller may see it: a meeting of another company is not found, nor one
     of a room the caller does not see. A caller who is in the meeting (their user has a participant
     there, waiting or admitted) sees it without a store read: they were let in with access to the room,
     and what they may do there is decided by the meeting's own state (MeetingService.act)."""
     live = _service(call).meeting(meeting_id)
+    if live is None:
+        row = await MeetingStore(call.ctx.session).meeting(meeting_id)
+        if row is not None and row.ended_at is None and row.company_id == call.principal.company_id:
+            await _elsewhere(call, row.room_id)
     if live is None or live.company_id != call.principal.company_id:
         raise NotFound(f"meeting {meeting_id} not found")
     if not live.state.of_person(USER_PREFIX + call.principal.user_id):
@@ -81,7 +94,7 @@ async def _meeting(call: Call, meeting_id: str):  # type: ignore[no-untyped-def]
     return live
 
 
-@endpoints.get("/rooms/{room_id}/meeting", path_model=RoomPath, response=MeetingOut, errors=(404,))
+@endpoints.get("/rooms/{room_id}/meeting", path_model=RoomPath, response=MeetingOut, errors=(307, 404))
 async def get_room_meeting(call: Call) -> MeetingOut:
     """The room's running meeting
 
@@ -90,11 +103,12 @@ async def get_room_meeting(call: Call) -> MeetingOut:
     await rooms.get_room(call.ctx, call.principal, call.path.room_id)
     live = _service(call).meeting_of_room(call.path.room_id)
     if live is None:
+        await _elsewhere(call, call.path.room_id)
         raise NotFound("no meeting runs in this room")
     return MeetingOut(**_service(call).snapshot(live, call.principal))
 
 
-@endpoints.get("/meetings/{meeting_id}", path_model=MeetingPath, response=MeetingOut, errors=(404,))
+@endpoints.get("/meetings/{meeting_id}", path_model=MeetingPath, response=MeetingOut, errors=(307, 404))
 async def get_meeting(call: Call) -> MeetingOut:
     """Get a running meeting
 
@@ -111,7 +125,7 @@ async def get_meeting(call: Call) -> MeetingOut:
     path_model=MeetingPath,
     body=ActionIn,
     response=ActionOut,
-    errors=(403, 404, 409, 502, 503, 504),
+    errors=(307, 403, 404, 409, 502, 503, 504),
 )
 async def act(call: Call) -> ActionOut:
     """Moderate a running meeting

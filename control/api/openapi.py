@@ -11,6 +11,7 @@ from control.api.schemas import ErrorOut
 REF = "#/components/schemas/{model}"
 
 _REASONS = {
+    307: "The meeting runs on another control-plane replica (meeting_elsewhere): the same request there, at Location",
     400: "Malformed request",
     401: "Not authenticated",
     403: "Not permitted",
@@ -27,6 +28,11 @@ _REASONS = {
 _SUCCESS = {200: "OK", 201: "Created"}
 
 _ERROR_EXAMPLES = {
+    307: {
+        "code": "meeting_elsewhere",
+        "message": "this meeting runs on another replica, https://podium-2.example",
+        "owner_url": "https://podium-2.example",
+    },
     400: {"code": "malformed_json", "message": "request body is not valid JSON in UTF-8"},
     401: {"code": "invalid_token", "message": "access token revoked"},
     403: {"code": "permission_required", "message": "this requires the permission 'Administrate rooms'"},
@@ -191,6 +197,14 @@ def _operation(e: Endpoint, schemas: dict[str, Any], refs: dict[Any, Any]) -> di
         content = _content(ErrorOut, "serialization", refs, schemas)
         content["application/json"]["example"] = {"error": _ERROR_EXAMPLES[status]}
         responses[str(status)] = {"description": _REASONS[status], "content": content}
+        if status == 307:
+            responses[str(status)]["headers"] = {
+                "Location": {
+                    "description": "the same request on the replica that runs the meeting",
+                    "required": True,
+                    "schema": {"type": "string"},
+                }
+            }
         if status == 429:
             responses[str(status)]["headers"] = {
                 "Retry-After": {

@@ -67,6 +67,9 @@ class ErrorBody(BaseModel):
     code: str = Field(description="stable, machine-readable")
     message: str = Field(description="for people")
     details: list[dict[str, Any]] | None = None
+    owner_url: str | None = Field(
+        None, description="meeting_elsewhere (307): the base URL of the replica that runs the meeting"
+    )
 
 
 class ErrorOut(BaseModel):

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -52,6 +52,7 @@ from control.meetings.errors import MeetingError, engine_refused, engine_timeout
 from control.meetings.live import Identity, LiveMeeting
 from control.meetings.media import MediaRecords, Op
 from control.meetings.observers import Observers
+from control.replicas.ownership import LeaseLost, Sole
 from control.services.context import Context
 from control.store.models import AuditEvent, RoomRemoval
 from control.store.repositories.live_meetings import LiveMeetings
@@ -79,6 +80,11 @@ class Commits:
         self._ended = ended
         """Forgets a meeting that ended (the service's live-meeting maps)."""
         self._spawn = spawn
+        self.ownership: Sole = Sole()
+        """Whether this process still runs a meeting: every write of its documents is fenced by its
+        lease (control.replicas.ownership)."""
+        self.lease_lost: Callable[[LiveMeeting], Awaitable[None]] | None = None
+        """Stops a meeting here whose lease another replica holds (the service's `drop`)."""
 
     async def commit(
         self,
@@ -119,6 +125,8 @@ class Commits:
             log.error("meeting %s: the change was not recorded (%r); undoing it in the engine", live.id, error)
             if batch:
                 self.resync(live)
+            if isinstance(error, LeaseLost) and self.lease_lost is not None:
+                self._spawn(self.lease_lost(live))
             raise store_unavailable("the database did not record the change, which did not happen") from None
         live.state, live.media.records = new, after
         if accepted is not None:
@@ -207,6 +215,7 @@ class Commits:
         (removals, bans, revoked tokens, lifted bans) and the audit entry of the action."""
         async with self._context() as ctx:
             now = ctx.now()
+            await self.ownership.fence(ctx.session, live.room_id)
             if ending:
                 await LiveMeetings(ctx.session).forget(live.id)
             else:
@@ -226,6 +235,7 @@ class Commits:
         """Write the meeting's documents as they are (a change that needed no engine operation:
         a move to another worker, a ban lifted from outside the meeting). The caller holds the lock."""
         async with self._context() as ctx:
+            await self.ownership.fence(ctx.session, live.room_id)
             await self._save(ctx, live, live.state, live.media.records, None)
             await ctx.session.commit()
         live.saved_peers = dict(live.media.records.peers)
@@ -312,6 +322,7 @@ class Commits:
             if meeting is not None and meeting.ended_at is None:
                 meeting.ended_at = ctx.now()
                 meeting.end_reason = str(reason)
+            await self.ownership.release(ctx.session, live.room_id)
             await ctx.session.commit()
 
     # ---- telling clients -----------------------------------------------------------------------

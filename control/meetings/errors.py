@@ -60,3 +60,26 @@ def store_unavailable(message: str) -> MeetingError:
     """The database did not record a change the engine applied: the engine is put back as it was,
     and the change did not happen."""
     return engine_error("store_unavailable", message, 503)
+
+
+class MeetingElsewhere(MeetingError):
+    """The room's meeting runs on another control-plane replica (docs/signaling.md, "Replicas"):
+    signaling answers with an `error` frame carrying `url` (that replica's signaling URL) and closes
+    with 4307; the REST API answers 307 with `Location` on that replica."""
+
+    status = 307
+    code = "meeting_elsewhere"
+
+    def __init__(self, owner_url: str) -> None:
+        super().__init__(f"this meeting runs on another replica, {owner_url}")
+        self.owner_url = owner_url.rstrip("/")
+
+    def signaling_url(self) -> str:
+        """The owner's signaling WebSocket (ws:// for http://, wss:// for https://)."""
+        scheme, rest = self.owner_url.split("://", 1) if "://" in self.owner_url else ("http", self.owner_url)
+        return ("wss" if scheme == "https" else "ws") + "://" + rest + "/signaling/v1"
+
+    def body(self) -> dict[str, object]:
+        body = super().body()
+        body["error"]["owner_url"] = self.owner_url
+        return body

@@ -282,11 +282,15 @@ class Error(OutFrame):
     ref: str | None = None
     retry_after: int | None = None
     """Seconds until the refused request may be retried (`rate_limited` only; absent otherwise)."""
+    url: str | None = None
+    """The signaling URL of the replica that runs the meeting (`meeting_elsewhere` only; absent
+    otherwise): join there."""
 
     def wire(self) -> dict[str, Any]:
         frame = super().wire()
-        if frame["retry_after"] is None:
-            del frame["retry_after"]
+        for optional in ("retry_after", "url"):
+            if frame[optional] is None:
+                del frame[optional]
         return frame
 
 

@@ -48,6 +48,7 @@ from control.meetings.observers import MeetingObserver, Observers
 from control.meetings.publishing import Publishing
 from control.meetings.resuming import CLOSE_REPLACED, RESTART_WAIT, Resuming, ready
 from control.meetings.visibility import NOBODY, Viewer
+from control.replicas.ownership import Sole
 from control.services import auth
 from control.services.context import Context
 from control.store.models import Meeting, Room
@@ -77,6 +78,7 @@ class MeetingService:
         clock: Callable[[], float] = time.time,
         resume_grace: float | None = None,
         ice_servers: Callable[[str], list[dict[str, Any]]] = lambda participant_id: [],
+        ownership: Sole | None = None,
     ) -> None:
         self.context = context
         self.registry = registry
@@ -108,6 +110,12 @@ class MeetingService:
         self.failover = Failover(self)
         self.restorer: Restore | None = None
         self.closing = False
+        self.ownership = ownership or Sole()
+        """Which meetings this process runs: all (`Sole`), or those whose lease it holds among
+        replicas on PostgreSQL (control.replicas.ownership)."""
+        self.ownership.bind(self)
+        self.commits.ownership = self.ownership
+        self.commits.lease_lost = self.drop
         registry.add_listener(self.failover.on_registry_event)
 
     def add_observer(self, observer: MeetingObserver) -> None:
@@ -164,7 +172,34 @@ class MeetingService:
         """Resume the meetings a previous process left running (control.meetings.durable.restore):
         each waits up to `grace` for its worker, then its people have the resume grace to come back."""
         self.restorer = Restore(self, grace)
-        return await self.restorer.load()
+        return await self.restorer.load(self.ownership.claim)
+
+    def rooms(self) -> list[str]:
+        """The rooms whose meeting runs here."""
+        return list(self._by_room)
+
+    def opening(self, room_id: str) -> asyncio.Lock:
+        """Held while the room's meeting is opened or taken over here."""
+        return self._opening.setdefault(room_id, asyncio.Lock())
+
+    async def drop(self, live: LiveMeeting) -> None:
+        """Another replica runs the meeting now (this one lost its lease): stop it here without
+        ending it. Its sockets close with 1012, so that its clients resume, and are sent to the
+        owner; its router leaves this process's worker."""
+        async with live.lock:
+            if self.live.get(live.id) is not live:
+                return
+            self._forget(live)
+            for pid in [pid for (meeting_id, pid) in self._graces if meeting_id == live.id]:
+                self._cancel_grace(live, pid)
+            for link in list(live.links.values()):
+                with contextlib.suppress(Exception):
+                    await link.close(CLOSE_RESTARTING, "the meeting moved to another replica")
+            live.links.clear()
+            if not live.stranded:
+                with contextlib.suppress(EngineChannelError):
+                    ack = self.registry.resync_router(live.media.worker_id, live.media.router_id, [])
+                    self.spawn(Commits._resynced(live.media.worker_id, ack))
 
     def _forget(self, live: LiveMeeting) -> None:
         self.live.pop(live.id, None)
@@ -239,13 +274,27 @@ class MeetingService:
         of the same person, this socket becomes that participant again (control.meetings.resuming); any other resume
         token is ignored: a new participant joins."""
         identity, room = await self.identify(token, room_id)
+        async with self.opening(room_id):
+            claimed = self.meeting_of_room(room_id) is None
+            if claimed:  # the room's lease (another replica may run its meeting: MeetingElsewhere)
+                await self.ownership.arrive(room_id)
+        try:
+            return await self._join(identity, room, link, resume, keep_media)
+        except BaseException:
+            if claimed:
+                await self.ownership.unclaim(room_id)
+            raise
+
+    async def _join(
+        self, identity: Identity, room: Room, link: Link, resume: str | None, keep_media: bool
+    ) -> tuple[LiveMeeting, str]:
+        room_id = room.id
         if resume is not None:
             resumed = await self.resuming.resume(resume, identity, room_id, link, keep_media)
             if resumed is not None:
                 return resumed
         pid = "p" + secrets.token_hex(6)
-        opener = self._opening.setdefault(room_id, asyncio.Lock())
-        async with opener:
+        async with self.opening(room_id):
             live = self.meeting_of_room(room_id)
             if live is None:
                 async with self.context() as ctx:

@@ -18,12 +18,15 @@ committed therefore cannot store what it read: every change is honoured by the n
 the call that made it returns. A write tagged with the execution option `NEUTRAL` (an API key's
 last-use time) changes no principal and invalidates nothing.
 
-Entries also expire after `TTL_SECONDS`, which bounds how long another control-plane process on the
-same PostgreSQL database can honour a principal after this one changed it (docs/control-api.md).
+Another control-plane process on the same PostgreSQL database (a replica) changes principals this
+process cannot see being written: there the cache is `shared`, emptied on every notification of a
+change the database sends (control.replicas.invalidation), and caches nothing while it cannot hear
+them. On SQLite (one process) entries also expire after `TTL_SECONDS`.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import time
 import weakref
@@ -37,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from control.types import Principal
 
 TTL_SECONDS = 2.0
-"""How long a resolved principal is reused: the staleness bound across control-plane processes."""
+"""How long a resolved principal is reused when the cache is not `shared`."""
 MAX_ENTRIES = 10_000
 LAST_USE_INTERVAL = 60.0
 """An API key's last use is written at most this often (seconds) while its principal is cached."""
@@ -102,6 +105,12 @@ class PrincipalCache:
         self._generation += 1
         self._entries.clear()
         self._last_use.clear()
+
+    def shared(self, listening: bool) -> None:
+        """Principals of a database other processes write too: kept until a change is notified
+        while `listening`, not cached at all while not. Empties the cache either way."""
+        self.invalidate()
+        self.ttl = math.inf if listening else 0.0
 
     def __len__(self) -> int:
         return len(self._entries)

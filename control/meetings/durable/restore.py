@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from contract.ops import Operation
@@ -49,12 +50,38 @@ class Restore:
         """meeting id → the media it was restored with: what its clients' peer connections were
         made for, even once the meeting moved (then they cannot keep them)."""
 
-    async def load(self) -> list[LiveMeeting]:
-        """Rebuild the meetings the database shows running; those that cannot be end."""
+    async def load(self, claim: Callable[[str], Awaitable[bool]] | None = None) -> list[LiveMeeting]:
+        """Rebuild the meetings the database shows running (with replicas: those whose room this
+        process may claim, `claim`); those that cannot be rebuilt end."""
+        restored = await self._rebuild(None, claim)
+        if restored:
+            log.info("resuming %d running meeting(s); waiting for their workers", len(restored))
+            self._timers.append(asyncio.get_running_loop().call_later(self.grace, self._give_up))
+        return restored
+
+    async def take_over(self, room_id: str) -> LiveMeeting | None:
+        """The meeting another replica ran in the room, whose lease this one just claimed (that
+        replica stopped renewing it: control.replicas.ownership). Its workers went with it (they are
+        its children, and dial only it), so the meeting moves onto this replica's workers, as after
+        a restart onto a new worker process; a worker of the same id and certificate connected here
+        keeps its transports. Its people have the resume grace to come back here."""
+        taken = await self._rebuild(room_id, None)
+        for live in taken:
+            worker = next((w for w in self.service.registry.workers() if w.worker_id == live.media.worker_id), None)
+            log.warning("meeting %s of room %s taken over from another replica", live.id, room_id)
+            if worker is None or not worker.connected or not self.worker_connected(worker.worker_id):
+                self._move(live)
+        return taken[0] if taken else None
+
+    async def _rebuild(self, room_id: str | None, claim: Callable[[str], Awaitable[bool]] | None) -> list[LiveMeeting]:
         service = self.service
         restored: list[LiveMeeting] = []
         async with service.context() as ctx:
-            for meeting, document, peers in await LiveMeetings(ctx.session).running():
+            for meeting, document, peers in await LiveMeetings(ctx.session).running(room_id):
+                if service.meeting(meeting.id) is not None:
+                    continue
+                if claim is not None and not await claim(meeting.room_id):
+                    continue  # another live replica runs it
                 try:
                     if document is None:
                         raise codec.CodecError("no document")
@@ -70,9 +97,6 @@ class Restore:
                 self._restored_media[live.id] = live.media
                 restored.append(live)
             await ctx.session.commit()
-        if restored:
-            log.info("resuming %d running meeting(s); waiting for their workers", len(restored))
-            self._timers.append(asyncio.get_running_loop().call_later(self.grace, self._give_up))
         return restored
 
     def close(self) -> None:

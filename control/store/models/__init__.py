@@ -19,6 +19,7 @@ from control.store.models.instance import InstanceSetting
 from control.store.models.invitation import GuestInvitation, GuestSession
 from control.store.models.live_meeting import LiveMeetingRow, LivePeerRow
 from control.store.models.meeting import Meeting
+from control.store.models.meeting_lease import MeetingLease
 from control.store.models.removal import RoomRemoval
 from control.store.models.room import Room, RoomAccess
 from control.store.models.user import User, UserPermission
@@ -40,6 +41,7 @@ __all__ = [
     "LiveMeetingRow",
     "LivePeerRow",
     "Meeting",
+    "MeetingLease",
     "Room",
     "RoomAccess",
     "RoomRemoval",

@@ -58,9 +58,15 @@ class LiveMeetings:
         await self.session.execute(delete(LivePeerRow).where(LivePeerRow.meeting_id == meeting_id))
         await self.session.execute(delete(LiveMeetingRow).where(LiveMeetingRow.meeting_id == meeting_id))
 
-    async def running(self) -> list[tuple[Meeting, dict[str, Any] | None, dict[str, dict[str, Any]]]]:
-        """Every meeting not ended, with its document (None if it has none) and its peers' documents."""
-        meetings = list(await self.session.scalars(select(Meeting).where(Meeting.ended_at.is_(None))))
+    async def running(
+        self, room_id: str | None = None
+    ) -> list[tuple[Meeting, dict[str, Any] | None, dict[str, dict[str, Any]]]]:
+        """Every meeting not ended (of one room: `room_id`), with its document (None if it has none)
+        and its peers' documents."""
+        query = select(Meeting).where(Meeting.ended_at.is_(None))
+        if room_id is not None:
+            query = query.where(Meeting.room_id == room_id)
+        meetings = list(await self.session.scalars(query))
         out = []
         for meeting in meetings:
             row = await self.session.get(LiveMeetingRow, meeting.id)
