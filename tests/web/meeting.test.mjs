@@ -112,3 +112,39 @@ test("a refused join rejects with the server's code", async () => {
   await assert.rejects(joining, (error) => error.code === "banned");
   await assert.rejects(meeting.join(), (error) => error.code === "already_joined");
 });
+
+test("a join sent to a replica that does not run the meeting follows its redirect", async () => {
+  const meeting = new Meeting({ token: "t", roomId: "r1", url: "ws://lb.test/signaling/v1", WebSocketImpl: FakeWebSocket });
+  const joining = meeting.join();
+  await tick();
+  const first = FakeWebSocket.last;
+  assert.equal(first.url, "ws://lb.test/signaling/v1");
+  first.deliver({ type: "error", code: "meeting_elsewhere", message: "elsewhere", url: "ws://b.test/signaling/v1", ref: "1" });
+  first.serverClose(4307);
+  await tick();
+  await tick();
+  const second = FakeWebSocket.last;
+  assert.notEqual(second, first);
+  assert.equal(second.url, "ws://b.test/signaling/v1");
+  assert.equal(second.sent[0].type, "join");
+  second.deliver({ type: "joined", meeting_id: "m1", room_id: "r1", participant_id: "p1", you: person("p1"),
+    participants: [person("p1")], waiting: [], presenter_mode: false, chat_enabled: true, names_visible: false,
+    features: {}, ref: second.sent[0].ref });
+  await joining;
+  assert.equal(meeting.state, "joined");
+  assert.equal(meeting.homeUrl, "ws://lb.test/signaling/v1");
+  meeting.close();
+});
+
+test("redirects are followed a few times only", async () => {
+  const meeting = new Meeting({ token: "t", roomId: "r1", url: "ws://lb.test/signaling/v1", WebSocketImpl: FakeWebSocket });
+  const joining = meeting.join();
+  for (let hop = 0; hop < 4; hop += 1) {
+    await tick();
+    await tick();
+    const ws = FakeWebSocket.last;
+    ws.deliver({ type: "error", code: "meeting_elsewhere", message: "elsewhere", url: `ws://r${hop}.test/signaling/v1`, ref: ws.sent[0].ref });
+    ws.serverClose(4307);
+  }
+  await assert.rejects(joining, (error) => error.code === "meeting_elsewhere");
+});

@@ -13,7 +13,9 @@ import {
   ReconnectMachine,
   ResumeTokens,
   backoff,
+  nextUrl,
   resumable,
+  retryable,
 } from "../../control/web/lib/reconnect.js";
 import { Meeting } from "../../control/web/lib/meeting.js";
 
@@ -231,6 +233,58 @@ test("a failed peer connection closes the socket and resumes without keeping med
   retry.deliver(joined(retry.sent[0].ref, { resumed: true, media: "renew" }));
   await tick();
   assert.equal(renewed, 1);
+  assert.equal(meeting.connection, "connected");
+  meeting.close();
+});
+
+test("where the next try goes: the redirect's replica, or home after a try that could not connect", () => {
+  const home = "wss://lb/signaling/v1";
+  const owner = "wss://b/signaling/v1";
+  assert.equal(nextUrl(home, home, "meeting_elsewhere", owner), owner);
+  assert.equal(nextUrl(home, owner, "closed", undefined), home);
+  assert.equal(nextUrl(home, owner, "engine_unavailable", undefined), owner);
+  assert.equal(nextUrl(home, owner, "meeting_elsewhere", undefined), owner);
+  assert.equal(retryable("meeting_elsewhere"), true);
+});
+
+test("a resume after the owner died goes home, is redirected to the new owner, and resumes there", async () => {
+  FakeWebSocket.all = [];
+  const timers = new FakeTimers();
+  const meeting = new Meeting({ token: "t", roomId: "r1", url: "ws://lb/signaling/v1", WebSocketImpl: FakeWebSocket,
+    resumeTokens: new ResumeTokens(null), timers });
+  const joining = meeting.join();
+  await tick();
+  const lb = FakeWebSocket.all.at(-1);
+  lb.deliver({ type: "error", code: "meeting_elsewhere", message: "m", url: "ws://a/signaling/v1", ref: lb.sent[0].ref });
+  lb.serverClose(4307);
+  await tick();
+  await tick();
+  const a = FakeWebSocket.all.at(-1);
+  assert.equal(a.url, "ws://a/signaling/v1");
+  a.deliver(joined(a.sent[0].ref));
+  await joining;
+
+  a.serverClose(1006); // replica a died
+  timers.run();
+  await tick();
+  const retryA = FakeWebSocket.all.at(-1);
+  assert.equal(retryA.url, "ws://a/signaling/v1");
+  retryA.serverClose(1006); // nobody there
+  await tick();
+  timers.run();
+  await tick();
+  const home = FakeWebSocket.all.at(-1);
+  assert.equal(home.url, "ws://lb/signaling/v1");
+  home.deliver({ type: "error", code: "meeting_elsewhere", message: "m", url: "ws://b/signaling/v1", ref: home.sent[0].ref });
+  await tick();
+  assert.deepEqual(timers.delays(), [0]);
+  timers.run();
+  await tick();
+  const b = FakeWebSocket.all.at(-1);
+  assert.equal(b.url, "ws://b/signaling/v1");
+  assert.equal(b.sent[0].resume, "rt-1");
+  b.deliver(joined(b.sent[0].ref, { resumed: true, media: "renew" }));
+  await tick();
   assert.equal(meeting.connection, "connected");
   meeting.close();
 });

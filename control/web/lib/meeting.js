@@ -17,7 +17,7 @@
 import { MeetingError, Signaling, signalingUrl } from "./signaling.js";
 import { CAPABILITY, can, initialState, moderates, reduce, selfOf } from "./room-state.js";
 import { Media } from "./media.js";
-import { ReconnectMachine, ResumeTokens } from "./reconnect.js";
+import { CLOSE_ELSEWHERE, MAX_REDIRECTS, ReconnectMachine, ResumeTokens, nextUrl } from "./reconnect.js";
 
 export { MeetingError, PROTOCOL_PATH, signalingUrl } from "./signaling.js";
 export { CAPABILITY, KIND } from "./room-state.js";
@@ -49,6 +49,9 @@ export class Meeting extends EventTarget {
     this.token = token;
     this.roomId = roomId;
     this.url = url;
+    /** Where the Meeting first connects, and comes back to when the replica it was sent to is gone. */
+    this.homeUrl = url;
+    this._redirects = 0;
     this.WebSocketImpl = WebSocketImpl;
     this.state = "new"; // new → connecting → joined → closed
     /** "connected" or "reconnecting" while joined (lib/reconnect.js) */
@@ -113,11 +116,25 @@ export class Meeting extends EventTarget {
   async join() {
     if (this.state !== "new") throw new MeetingError("already_joined", "join was called already");
     this.state = "connecting";
-    await this.signaling.connect();
-    const resume = this.resumeTokens.load(this.roomId);
-    const frame = { type: "join", token: await this._token(), room_id: this.roomId };
-    if (resume) Object.assign(frame, { resume, keep_media: false }); // a new page has no peer connections
-    const joined = await this.signaling.request(frame);
+    let joined;
+    for (let redirects = 0; ; redirects += 1) {
+      try {
+        await this.signaling.connect();
+        const resume = this.resumeTokens.load(this.roomId);
+        const frame = { type: "join", token: await this._token(), room_id: this.roomId };
+        if (resume) Object.assign(frame, { resume, keep_media: false }); // a new page has no peer connections
+        joined = await this.signaling.request(frame);
+        break;
+      } catch (error) {
+        // another replica runs the meeting: join there (this socket closes with 4307)
+        if (error.code !== "meeting_elsewhere" || !error.url || redirects >= MAX_REDIRECTS) {
+          if (error.code === "meeting_elsewhere") this._closed(CLOSE_ELSEWHERE, "too many redirects");
+          throw error;
+        }
+        this.url = error.url;
+        this.signaling = this._newSignaling();
+      }
+    }
     this.state = "joined";
     this._remember(joined);
     this.signaling.startPing();
@@ -140,6 +157,7 @@ export class Meeting extends EventTarget {
   // -- losing the connection, and resuming (lib/reconnect.js) -------------------------------------
 
   _socketClosed(code, reason) {
+    if (code === CLOSE_ELSEWHERE && this.state === "connecting") return; // join() follows the redirect
     if (this.state !== "joined") {
       this._closed(code, reason);
       return;
@@ -189,6 +207,12 @@ export class Meeting extends EventTarget {
       this._resuming = false;
       if (signaling === this.signaling) signaling.close(4000, "retrying");
       const code = error instanceof MeetingError ? error.code : "closed";
+      this.url = nextUrl(this.homeUrl, this.url, code, error.url);
+      if (code === "meeting_elsewhere" && this._redirects < MAX_REDIRECTS) {
+        this._redirects += 1; // to the replica that runs the meeting, at once
+        this._timers.setTimeout(() => this._resume(), 0);
+        return;
+      }
       const action = this.reconnect.failed(code, Date.now());
       if (action && action.type === "end") {
         this.resumeTokens.forget(this.roomId);
@@ -197,6 +221,7 @@ export class Meeting extends EventTarget {
       this._follow(action, action && action.type === "end" ? 1006 : undefined, code);
       return;
     }
+    this._redirects = 0;
     signaling.startPing();
   }
 

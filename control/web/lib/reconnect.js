@@ -23,9 +23,26 @@ export function backoff(attempt, delays = BACKOFF_MS) {
   return delays[Math.min(attempt, delays.length - 1)];
 }
 
-/** Join refusals (error codes) worth another try: the connection or the engine, not policy. */
+/** The close after a `meeting_elsewhere` refusal: another replica runs the meeting. */
+export const CLOSE_ELSEWHERE = 4307;
+/** Redirects a join follows in a row before it gives up (docs/signaling.md, "Replicas"). */
+export const MAX_REDIRECTS = 3;
+
+/** Where the next try connects, after one that failed with `errorCode`: the replica a
+ * `meeting_elsewhere` named (`redirectUrl`); after a try that could not connect, `home` again (the
+ * replica it was sent to may have died, and `home`, the page's own server or the load balancer in
+ * front of the replicas, reaches a live one); else where it was (`current`). */
+export function nextUrl(home, current, errorCode, redirectUrl) {
+  if (errorCode === "meeting_elsewhere" && redirectUrl) return redirectUrl;
+  if (errorCode === "closed") return home;
+  return current;
+}
+
+/** Join refusals (error codes) worth another try: the connection, the engine or a replica's redirect,
+ * not policy. */
 export function retryable(errorCode) {
-  return errorCode === "closed" || errorCode === "timeout" || String(errorCode).startsWith("engine_");
+  return errorCode === "closed" || errorCode === "timeout" || errorCode === "meeting_elsewhere" ||
+    String(errorCode).startsWith("engine_");
 }
 
 /** The resume state of one meeting client. `state`: "connected" | "reconnecting" | "ended". Each method

@@ -10,7 +10,8 @@ export const PING_INTERVAL_MS = 25_000;
 const OPEN = 1;
 
 /** A refusal or failure: `code` is the server's stable code (docs/signaling.md) or a client one
- * ("closed", "timeout", "media"). */
+ * ("closed", "timeout", "media"); `url`: with `meeting_elsewhere`, the signaling URL of the replica that
+ * runs the meeting. */
 export class MeetingError extends Error {
   constructor(code, message) {
     super(message);
@@ -110,6 +111,7 @@ export class Signaling {
     const pending = frame.ref != null ? this._pending.get(frame.ref) : null;
     if (frame.type === "error") {
       const error = new MeetingError(frame.code, frame.message);
+      if (typeof frame.url === "string") error.url = frame.url; // meeting_elsewhere: the owner's signaling URL
       if (!pending) {
         this.onError(error);
         return;
