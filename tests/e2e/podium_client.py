@@ -40,6 +40,8 @@ from harness import new_peer_connection
 ADMIN_EMAIL = "admin@podium.test"
 ADMIN_PASSWORD = "admin-password-1"
 COMPANY = "podium-e2e"
+MAX_REDIRECTS = 3
+"""`meeting_elsewhere` refusals a join follows (docs/signaling.md, "Replicas")."""
 NO_RATE_LIMITS = "login=off,refresh=off,invitation=off,join=off"
 """PODIUM_RATE_LIMITS of the servers tests start: they sign in and join many times from one address."""
 USER_PASSWORD = "user-password-1"
@@ -416,6 +418,8 @@ class Participant:
     def __init__(self, server: PodiumServer, ws: Any) -> None:
         self.server = server
         self.ws = ws
+        self.url = server.ws_url
+        """The signaling URL of its socket (another replica's after a `meeting_elsewhere`)."""
         self.events: list[dict[str, Any]] = []
         self.joined: dict[str, Any] = {}
         self.id = ""
@@ -476,15 +480,23 @@ class Participant:
     ) -> Participant:
         """`url`, `sdp_from_server`: see `connect`; `resume`: the resume token of an earlier `joined`
         (a reloaded page: new peer connections)."""
-        participant = await cls.connect(server, url, sdp_from_server)
         frame: dict[str, Any] = {"type": "join", "token": token, "room_id": room_id}
         if resume is not None:
             frame.update(resume=resume, keep_media=keep_media)
-        try:
-            participant.joined = await participant.request(frame, timeout=timeout)
-        except BaseException:
-            await participant.close()
-            raise
+        for redirects in range(MAX_REDIRECTS + 1):
+            participant = await cls.connect(server, url, sdp_from_server)
+            participant.url = url or server.ws_url
+            try:
+                participant.joined = await participant.request(frame, timeout=timeout)
+                break
+            except SignalingError as error:
+                await participant.close()
+                if error.code != "meeting_elsewhere" or redirects == MAX_REDIRECTS:
+                    raise
+                url = error.frame["url"]  # another replica runs the meeting: join there
+            except BaseException:
+                await participant.close()
+                raise
         participant.id = participant.joined["participant_id"]
         return participant
 
@@ -496,24 +508,39 @@ class Participant:
         transport.abort()
         await asyncio.wait_for(asyncio.shield(self.closed), 5)
 
-    async def resume(self, token: str, room_id: str, *, keep_media: bool = True, timeout: float = 15) -> dict[str, Any]:
+    async def resume(
+        self, token: str, room_id: str, *, keep_media: bool = True, timeout: float = 15, url: str | None = None
+    ) -> dict[str, Any]:
         """Join again on a new socket with the resume token of the last `joined` (docs/signaling.md,
         "Resuming"), then follow its `media`: keep both peer connections, or make new ones and
-        publish again (`renew`, or a new participant when the token named nobody any more)."""
-        self.ws = await websockets.connect(self.server.ws_url, max_size=2**22, open_timeout=10)
-        self.closed = asyncio.get_running_loop().create_future()
-        self.resuming = True
-        self._tasks.append(asyncio.ensure_future(self._reader()))
-        reply = await self.request(
-            {
-                "type": "join",
-                "token": token,
-                "room_id": room_id,
-                "resume": self.joined["resume_token"],
-                "keep_media": keep_media,
-            },
-            timeout=timeout,
-        )
+        publish again (`renew`, or a new participant when the token named nobody any more). `url`:
+        the signaling URL to try first (default: the server's); a `meeting_elsewhere` refusal is
+        followed to the replica it names."""
+        url = url or self.server.ws_url
+        for redirects in range(MAX_REDIRECTS + 1):
+            self.ws = await websockets.connect(url, max_size=2**22, open_timeout=10)
+            self.url = url
+            self.closed = asyncio.get_running_loop().create_future()
+            self.resuming = True
+            self._tasks.append(asyncio.ensure_future(self._reader()))
+            try:
+                reply = await self.request(
+                    {
+                        "type": "join",
+                        "token": token,
+                        "room_id": room_id,
+                        "resume": self.joined["resume_token"],
+                        "keep_media": keep_media,
+                    },
+                    timeout=timeout,
+                )
+                break
+            except SignalingError as error:
+                with contextlib.suppress(Exception):
+                    await self.ws.close()
+                if error.code != "meeting_elsewhere" or redirects == MAX_REDIRECTS:
+                    raise
+                url = error.frame["url"]  # another replica runs the meeting: resume there
         self.joined, self.id = reply, reply["participant_id"]
         if not reply["resumed"] or reply.get("media") == "renew":
             assert self.reconnected is not None  # the reader made new peer connections on `joined`
