@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from control.api.endpoint import Call, EndpointGroup
 from control.api.schemas import Id, Input
+from control.meetings.errors import MeetingElsewhere
 from control.services import bans
 
 endpoints = EndpointGroup(tag="rooms")
@@ -45,11 +46,17 @@ async def list_room_bans(call: Call) -> BansOut:
     return BansOut(items=[BanOut(person=b.person, name=b.name, banned_at=b.banned_at) for b in found])
 
 
-@endpoints.delete("/rooms/{room_id}/bans/{person}", path_model=BanPath, status=204, errors=(403, 404))
+@endpoints.delete("/rooms/{room_id}/bans/{person}", path_model=BanPath, status=204, errors=(307, 403, 404))
 async def unban(call: Call) -> None:
     """Lift a ban
 
     Lift a person's ban from the room, with or without a running meeting (the room's organizers and moderators,
     holders of Administrate rooms); 404 if the person is not banned. Audited as `room.unban`. Bans are imposed in a
-    meeting, with the `ban` moderation action."""
+    meeting, with the `ban` moderation action. While another control-plane replica runs the room's meeting, 307
+    `meeting_elsewhere` to that replica (which lifts it in the meeting too)."""
+    meetings = call.request.app.state.meetings
+    if meetings.meeting_of_room(call.path.room_id) is None:
+        url = await meetings.ownership.owner_url(call.path.room_id)
+        if url is not None:
+            raise MeetingElsewhere(url)
     await bans.unban(call.ctx, call.principal, call.path.room_id, call.path.person, call.request.app.state.meetings)
