@@ -74,14 +74,16 @@ class Api:
         tokens = self.call("POST", "/auth/login", {"company": company, "email": email, "password": password})
         return Api(self.base.removesuffix("/api/v1"), tokens["access_token"])
 
-    def new_user(self, email: str, name: str, password: str, permissions: list[str] | None = None) -> Api:
-        """Invite a user, set the password, and log them in."""
+    def new_user(
+        self, email: str, name: str, password: str, permissions: list[str] | None = None, company: str = COMPANY
+    ) -> Api:
+        """Invite a user, set the password, and log them in (to `company`, this caller's)."""
         invited = self.call("POST", "/users", {"email": email, "name": name, "permissions": permissions or []})
         anonymous = Api(self.base.removesuffix("/api/v1"))
         anonymous.call(
             "POST", "/auth/accept-invitation", {"invitation_token": invited["invitation_token"], "password": password}
         )
-        user = anonymous.login(email, password)
+        user = anonymous.login(email, password, company)
         user.user_id = invited["user"]["id"]  # type: ignore[attr-defined]
         return user
 

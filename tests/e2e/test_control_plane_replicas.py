@@ -9,49 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-from harness import loopback_only
 from media import NumberedVideoTrack, ToneAudioTrack
 from podium_client import Api, Participant, PodiumServer, SignalingError
+from replica_fixtures import LEASE_TTL, replicas  # noqa: F401
 
 pytestmark = [pytest.mark.timeout(180), pytest.mark.postgres]
 
-LEASE_TTL = 3.0
-"""Seconds a replica's lease lasts unrenewed (--lease-ttl): the takeover comes within about that."""
 TAKEOVER_WITHIN = 10.0
 """Seconds from the SIGKILL to the first participant resumed on the survivor (lease, scan, move)."""
 IN_FORCE_WITHIN = 0.100
 """Seconds from a permission change through one replica to its refusal through the other."""
-
-
-@pytest.fixture
-def replicas(postgres_server, tmp_path: Path, monkeypatch) -> Iterator[tuple[PodiumServer, PodiumServer]]:
-    loopback_only(monkeypatch)
-    database = postgres_server.url(_new_database(postgres_server))
-    options = ("--lease-ttl", str(LEASE_TTL))
-    a = PodiumServer.start(tmp_path / "a", database_url=database, options=options)
-    try:
-        b = PodiumServer.start(tmp_path / "b", database_url=database, options=options, bootstrap=False)
-    except BaseException:
-        a.stop()
-        raise
-    try:
-        yield a, b
-    finally:
-        a.stop()
-        b.stop()
-
-
-def _new_database(server) -> str:  # type: ignore[no-untyped-def]
-    import uuid
-
-    name = "t_" + uuid.uuid4().hex[:16]
-    server.psql(f"CREATE DATABASE {name}")
-    return name
 
 
 async def _meeting_through_both(a: PodiumServer, b: PodiumServer):  # type: ignore[no-untyped-def]
