@@ -272,7 +272,8 @@ class MeetingService:
         `joined` frame, before any other, (and tells the others) before returning (meeting,
         participant id). With a `resume` token of a participant still in the meeting, and a `token`
         of the same person, this socket becomes that participant again (control.meetings.resuming); any other resume
-        token is ignored: a new participant joins."""
+        token is ignored: a new participant joins. Among replicas, the room's lease is claimed first (taking over
+        the meeting a dead replica left), or MeetingElsewhere names the live replica that runs it."""
         identity, room = await self.identify(token, room_id)
         async with self.opening(room_id):
             claimed = self.meeting_of_room(room_id) is None
