@@ -26,7 +26,8 @@ from control.meetings.errors import MeetingElsewhere
 from control.meetings.metrics import MeetingCollector
 from control.meetings.service import MeetingService
 from control.ratelimit import RateLimiter
-from control.replicas.invalidation import PrincipalNotifications
+from control.replicas import notice_actions, notices
+from control.replicas.invalidation import Notifications
 from control.replicas.ownership import Replica, Sole
 from control.security import principals, turn
 from control.services.attendance import AttendanceObserver
@@ -108,13 +109,13 @@ def _with_web_client(routes: list[BaseRoute]) -> list[BaseRoute]:
 
 async def _replicas(
     settings: Settings, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
-) -> tuple[Sole, PrincipalNotifications | None]:
+) -> tuple[Sole, Notifications | None]:
     """On PostgreSQL this process is one replica among any number (control.replicas): meetings by
-    lease, principals cached until a change is notified. On SQLite it is the only process."""
+    lease, principals cached until a change is notified (the notifications, started once the
+    meetings they act on exist). On SQLite it is the only process."""
     if engine.dialect.name != "postgresql":
         return Sole(), None
-    notifications = PrincipalNotifications(settings.resolved_database_url(), principals.for_engine(engine))
-    await notifications.start()
+    notifications = Notifications(settings.resolved_database_url(), principals.for_engine(engine))
     url = settings.public_url or "http://127.0.0.1"
     return Replica(sessionmaker, url, settings.lease_ttl), notifications
 
@@ -160,6 +161,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             meetings.add_observer(AttendanceObserver(context))
             meetings.add_observer(ChatObserver(context))
             app.state.meetings = meetings  # live meetings (control.meetings)
+            if notifications is not None:  # principals changed, and notices, by any replica
+                notifications.handlers[notices.CHANNEL] = lambda payload: notice_actions.received(meetings, payload)
+                await notifications.start()
             await meetings.restore(settings.engine_grace)  # those a previous process left running
             await ownership.start()
             stats = WorkerStats()  # the workers' last reports, for GET /metrics

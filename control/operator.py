@@ -24,6 +24,7 @@ from control.domain.quotas import Quotas
 from control.errors import BadRequest, NotFound, Unauthenticated
 from control.meetings import closing
 from control.meetings.service import MeetingService
+from control.replicas.notices import Notice
 from control.services import operator
 from control.services.context import Context
 from control.store.models import Company
@@ -153,6 +154,7 @@ async def update_company(request: Request, ctx: Context, meetings: MeetingServic
     company = await operator.update_company(ctx, request.path_params["company_id"], body.model_dump())
     if company.suspended_at is not None:
         await closing.end_company_meetings(meetings, company.id)
+        await meetings.ownership.tell(Notice.END_COMPANY, company.id)  # and on the other replicas
     return JSONResponse(await _status(ctx, company, meetings))
 
 
@@ -160,6 +162,7 @@ async def delete_company(request: Request, ctx: Context, meetings: MeetingServic
     company = await operator.get_company(ctx, request.path_params["company_id"])
     await closing.end_company_meetings(meetings, company.id)
     await operator.delete_company(ctx, company.id)
+    await meetings.ownership.tell(Notice.END_COMPANY, company.id)  # and on the other replicas
     return Response(status_code=204)
 
 

@@ -12,6 +12,7 @@ from control.api.endpoint import Call, EndpointGroup
 from control.api.schemas import Id, Input, Name, example
 from control.domain.roles import Capability
 from control.meetings import guests
+from control.replicas.notices import Notice
 from control.services import companies, invitations
 
 endpoints = EndpointGroup(tag="invitations")
@@ -174,8 +175,10 @@ async def revoke_invitation(call: Call) -> None:
 
     The link stops working and its guest's sessions end at once: a guest in a running meeting is disconnected (its
     issuer, the room's moderators, holders of Administrate rooms)."""
+    meetings = call.request.app.state.meetings
     await invitations.revoke(call.ctx, call.principal, call.path.invitation_id)
-    await invitations.disconnect_guest(call.request.app.state.meetings, call.path.invitation_id)
+    await invitations.disconnect_guest(meetings, call.path.invitation_id)
+    await meetings.ownership.tell(Notice.REVOKED_INVITATION, call.path.invitation_id)  # the other replicas
 
 
 @endpoints.post(

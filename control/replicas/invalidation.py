@@ -1,4 +1,5 @@
-"""Principal caches kept fresh across replicas by PostgreSQL notifications.
+"""Principal caches kept fresh across replicas by PostgreSQL notifications (and the other notices
+replicas send each other, control.replicas.notices, on the same connection).
 
 Every statement that writes a table a principal is read from notifies the channel
 `podium_principals` when its transaction commits (triggers of migration 0008). Each replica keeps
@@ -15,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
@@ -36,12 +38,14 @@ def asyncpg_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-class PrincipalNotifications:
-    """Listens for principal changes and empties `cache` on each."""
+class Notifications:
+    """Listens for principal changes and empties `cache` on each; `handlers`: channel → what to do
+    with each payload notified there."""
 
-    def __init__(self, url: str, cache: PrincipalCache) -> None:
+    def __init__(self, url: str, cache: PrincipalCache, handlers: Mapping[str, Callable[[str], None]] = {}) -> None:
         self.dsn = asyncpg_dsn(url)
         self.cache = cache
+        self.handlers = dict(handlers)
         self.notifications = 0
         self._connected = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -71,6 +75,8 @@ class PrincipalNotifications:
                 lost = asyncio.Event()
                 connection.add_termination_listener(lambda _connection, lost=lost: lost.set())
                 await connection.add_listener(CHANNEL, self._notified)
+                for channel, handler in self.handlers.items():
+                    await connection.add_listener(channel, lambda *args, handler=handler: handler(args[-1]))
                 self.cache.shared(True)  # empties it: changes made while not listening are unknown
                 self._connected.set()
                 while not lost.is_set():

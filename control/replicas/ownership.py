@@ -26,10 +26,12 @@ import secrets
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from control.meetings.errors import MeetingElsewhere
-from control.replicas import leases
+from control.replicas import leases, notices
+from control.replicas.notices import Notice
 from control.replicas.store import Leases
 
 if TYPE_CHECKING:
@@ -76,6 +78,9 @@ class Sole:
 
     async def owner_url(self, room_id: str) -> str | None:
         return None
+
+    async def tell(self, kind: Notice, subject: str) -> None:
+        """Ask every replica to act on the meetings it runs (control.replicas.notices)."""
 
 
 class Replica(Sole):
@@ -166,6 +171,17 @@ class Replica(Sole):
         if lease is None or lease.owner == self.replica or not leases.live(lease, now):
             return None
         return lease.owner_url
+
+    async def tell(self, kind: Notice, subject: str) -> None:
+        try:
+            async with self.sessions() as session:
+                await session.execute(
+                    text("SELECT pg_notify(:channel, :payload)"),
+                    {"channel": notices.CHANNEL, "payload": notices.payload(kind, subject)},
+                )
+                await session.commit()
+        except Exception as error:  # the change stands; other replicas act on it at the next join
+            log.warning("replica %s could not notify %s %s: %s", self.replica, kind, subject, error)
 
     # ---- writes -------------------------------------------------------------------------------
 

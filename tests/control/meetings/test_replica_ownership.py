@@ -1,7 +1,8 @@
 """Two meeting services as two control-plane replicas on one PostgreSQL database, each with its own
 (fake) workers (control.replicas.ownership): the lease sends joins to the owner, an expired lease is
 taken over with the meeting as it was, and the previous owner's writes are fenced off: its next change
-is refused and it stops the meeting."""
+is refused and it stops the meeting. And a notice from another replica (a suspended company) reaches
+the meetings this one runs."""
 
 from __future__ import annotations
 
@@ -15,7 +16,11 @@ from control.domain.moderation import Action, Command
 from control.domain.roles import Capability, Role
 from control.meetings.errors import MeetingElsewhere, MeetingError
 from control.meetings.service import CLOSE_RESTARTING, MeetingService
+from control.replicas import notice_actions, notices
+from control.replicas.invalidation import Notifications
+from control.replicas.notices import Notice
 from control.replicas.ownership import Replica
+from control.security.principals import PrincipalCache
 from control.store.db import create_sessionmaker
 
 pytestmark = pytest.mark.postgres
@@ -141,3 +146,44 @@ async def test_a_refused_join_gives_the_lease_back_and_an_ended_meeting_deletes_
         for service, ownership in ((a, lease_a), (b, lease_b)):
             await service.close()
             await ownership.close()
+
+
+async def test_a_notice_from_another_replica_ends_the_meetings_of_a_suspended_company(meetings, world) -> None:
+    a, lease_a = await _replica(world, "a")
+    b, lease_b = await _replica(world, "b")
+    listener = Notifications(
+        world.app.state.engine.url.render_as_string(hide_password=False),
+        PrincipalCache(),
+        {notices.CHANNEL: lambda payload: notice_actions.received(a, payload)},
+    )
+    await listener.start()
+    try:
+        socket = Socket()
+        live, _ = await a.join(meetings.admin.token, meetings.room["id"], socket.link())
+        await lease_b.tell(Notice.REVOKED_INVITATION, "0" * 32)  # nobody of that invitation here
+        await lease_b.tell(Notice.END_COMPANY, "another company")
+        await asyncio.sleep(0.2)
+        assert a.meeting(live.id) is live
+        await lease_b.tell(Notice.END_COMPANY, live.company_id)  # suspended through b
+        assert await _until(lambda: a.meeting(live.id) is None)
+        assert socket.of("disconnected")[-1]["reason"] == "company_suspended"
+    finally:
+        await listener.close()
+        for service, ownership in ((a, lease_a), (b, lease_b)):
+            await service.close()
+            await ownership.close()
+
+
+def test_notices_are_parsed_strictly() -> None:
+    assert notices.parse(notices.payload(Notice.END_COMPANY, "c1")) == (Notice.END_COMPANY, "c1")
+    for bad in (
+        "",
+        "{}",
+        "[]",
+        '{"kind":"drop_tables","id":"x"}',
+        '{"kind":"end_company","id":7}',
+        '{"kind":"end_company","id":""}',
+        '{"kind":"end_company","id":"' + "x" * 65 + '"}',
+        "nope",
+    ):
+        assert notices.parse(bad) is None, bad

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from control.replicas.invalidation import CHANNEL, PrincipalNotifications, asyncpg_dsn
+from control.replicas.invalidation import CHANNEL, Notifications, asyncpg_dsn
 from control.replicas.store import Leases
 from control.security.principals import PrincipalCache
 from control.store import migrate
@@ -85,7 +85,7 @@ async def test_principal_tables_notify_and_an_api_keys_last_use_does_not(session
     connection = await asyncpg.connect(asyncpg_dsn(postgres_url))
     await connection.add_listener(CHANNEL, lambda *args: heard.append(args[-1]))
     cache = PrincipalCache()
-    notifications = PrincipalNotifications(postgres_url, cache)
+    notifications = Notifications(postgres_url, cache)
     await notifications.start()
     try:
         assert cache.ttl == float("inf"), "listening: entries are kept until a change is notified"
