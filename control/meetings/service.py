@@ -237,12 +237,16 @@ class MeetingService:
         `joined` frame, before any other, (and tells the others) before returning (meeting,
         participant id). With a `resume` token of a participant still in the meeting, and a `token`
         of the same person, this socket becomes that participant again (control.meetings.resuming); any other resume
-        token is ignored: a new participant joins."""
+        token is ignored. A person already in the meeting on another open socket (a second tab) takes that
+        participant over (`Resuming.take_over`); else a new participant joins."""
         identity, room = await self.identify(token, room_id)
         if resume is not None:
             resumed = await self.resuming.resume(resume, identity, room_id, link, keep_media)
             if resumed is not None:
                 return resumed
+        taken = await self.resuming.take_over(identity, room_id, link)  # the same person on another socket
+        if taken is not None:
+            return taken
         pid = "p" + secrets.token_hex(6)
         opener = self._opening.setdefault(room_id, asyncio.Lock())
         async with opener:
