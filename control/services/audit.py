@@ -3,7 +3,6 @@
 import csv
 import io
 import json
-
 from collections.abc import Iterable
 from typing import Any
 

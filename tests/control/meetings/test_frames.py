@@ -12,8 +12,8 @@ import pytest
 from meeting_fakes import Socket
 
 from control.domain.meeting_state import entry_refusal, iso
-from control.domain.permissions import Permission
 from control.domain.moderation import Action, Command
+from control.domain.permissions import Permission
 from control.meetings import frames
 
 
