@@ -1,5 +1,6 @@
 // Departments (a tree) and rooms: create, rename, move, delete; room features and access rights.
 
+import { describeError } from "../lib/podium.js";
 import { act, field, fill, formValues, h, say, showError } from "../lib/dom.js";
 
 const ROLES = ["organizer", "moderator", "participant"];
@@ -143,7 +144,7 @@ export async function render(root, { podium }) {
     try {
       access = await accessPanel(podium, room, users.filter((u) => !u.pending));
     } catch (error) {
-      access = h("p", { class: "muted" }, "Access rights: " + error.message);
+      access = h("p", { class: "muted" }, "Access rights: " + describeError(error));
     }
     fill(detail, h("div", { class: "panel" }, form, access));
     form.querySelector("h3").focus();
