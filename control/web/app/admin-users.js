@@ -30,7 +30,7 @@ function permissionTree(me, target, onChange) {
     return h("li", {},
       h("label", { class: "check", for: id }, box, LABELS[permission]),
       why ? h("span", { id: id + "-why", class: "reason" }, REASONS[why]) : null,
-      children(permission).length ? h("ul", { role: "group" }, children(permission).map(item)) : null);
+      children(permission).length ? h("ul", {}, children(permission).map(item)) : null);
   }
   return h("ul", { class: "tree" }, children(null).map(item));
 }

@@ -50,6 +50,7 @@ async function main() {
     token: () => podium.accessToken(), // refreshed when it is about to expire: a resume much later needs a valid one
     roomId, podium, start,
     onEnd(message, reason) {
+      say(""); // "You are in the meeting." no more
       root.hidden = true;
       document.getElementById("ended").hidden = false;
       const text = document.getElementById("ended-message");

@@ -114,7 +114,7 @@ export class PodiumClient extends EventTarget {
     this._fetch = fetchImpl || ((...args) => globalThis.fetch(...args));
     this._tokens = store.load();
     this._refreshing = null;
-    store.watch(() => {
+    store.watch?.(() => {
       const was = this.signedIn;
       this._tokens = store.load();
       if (was !== this.signedIn || this.signedIn) this.dispatchEvent(new CustomEvent("session", { detail: { signedIn: this.signedIn } }));
