@@ -119,6 +119,16 @@ def test_sign_in_by_name_errors_in_sentences_admin_pages_and_404(media_server, b
     assert RAW.search(page.locator("body").inner_text()) is None
     screenshot(page, f"page-{size}-meeting-link-broken")
 
+    # the page an invited user sets a password on
+    invited = admin.call("POST", "/users", {"email": f"ivy.{size}@acme.example", "name": "Ivy Invited"})
+    signed_out = page_in(browser.new_context(base_url=media_server.url, viewport=SIZES[size]))
+    signed_out.goto(f"/index.html#invitation={invited['invitation_token']}")
+    expect(signed_out.get_by_role("heading", name="Set your password")).to_be_visible()
+    assert_accessible(signed_out, "set your password")
+    assert_fits(signed_out, "set your password")
+    screenshot(signed_out, f"page-{size}-set-password")
+    signed_out.context.close()
+
     # an unknown page: HTML for people (the API keeps its JSON)
     response = page.goto("/no/such/page")
     assert response.status == 404 and response.headers["content-type"].startswith("text/html")
