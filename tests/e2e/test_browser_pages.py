@@ -102,6 +102,18 @@ def test_sign_in_by_name_errors_in_sentences_admin_pages_and_404(media_server, b
         for text, ratio in not_allowed_contrasts(page):
             assert ratio >= 4.5, (section, text, ratio)
 
+    # a user's detail: its buttons look like the page's buttons (not the meeting's dark control bar)
+    page.goto("/admin.html#users")
+    page.reload()
+    page.get_by_role("button", name="Manage").first.click()
+    reset = page.get_by_role("button", name="Reset password")
+    expect(reset).to_be_visible()
+    background = reset.evaluate("(b) => getComputedStyle(b).backgroundColor")
+    assert background in ("rgb(244, 246, 248)",), background  # var(--panel)
+    assert_fits(page, "user detail")
+    assert_accessible(page, "user detail")
+    screenshot(page, f"page-{size}-admin-user-detail")
+
     # the audit log names who did what to whom, and summarises the change (no ids, no JSON)
     page.goto("/admin.html#reports")
     page.reload()
@@ -188,6 +200,8 @@ def test_tabs_share_the_sign_in_and_a_second_tab_takes_the_meeting_over(media_se
     # Bob sees one Ada, never two
     bob.locator("#people-toggle").click()
     expect(people.filter(has_text="Ada Admin")).to_have_count(1)
+    screenshot(bob, "page-phone-meeting-people")
+    screenshot(second, "page-laptop-meeting")
     assert len({p["participant_id"] for p in admin_meeting_people(bob)}) == 2
 
     # the first tab takes it back: now the second one shows the notice

@@ -123,7 +123,7 @@ export async function render(root, { podium }) {
     const form = h("form", { class: "stack", "aria-labelledby": "edit-room-title" },
       h("h3", { id: "edit-room-title", tabindex: "-1" }, "Room " + room.name),
       roomFields(room, departments, maxParticipants),
-      h("div", { class: "controls" }, h("button", { type: "submit", class: "primary" }, "Save room"),
+      h("div", { class: "button-row" }, h("button", { type: "submit", class: "primary" }, "Save room"),
         h("button", { type: "button", class: "danger", onclick: async (event) => {
           if (!confirm(`Delete the room ${room.name}?`)) return;
           if (await act(event.target, () => podium.delete("/rooms/" + room.id).then(() => true), `${room.name} deleted.`)) {

@@ -83,7 +83,7 @@ async function userDetail(container, podium, me, user, refresh) {
   });
   fill(container, h("div", { class: "panel", role: "region", "aria-labelledby": "user-detail-title" },
     title, user.pending ? h("p", { class: "muted" }, "Invited: no password set yet.") : null,
-    edit, tree, h("div", { class: "controls" }, reset, remove), result));
+    edit, tree, h("div", { class: "button-row" }, reset, remove), result));
   title.focus();
 }
 
