@@ -324,3 +324,20 @@ def not_allowed_contrasts(page: Any) -> list[tuple[str, float]]:
             return [b.textContent.trim().replace(/\\s+/g, ' '), (hi + 0.05) / (lo + 0.05)];
           });
     }""")
+
+
+SCREEN_SIZES = {"laptop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+
+
+def screenshot_sizes(page: Any, prefix: str, state: str) -> None:
+    """Screenshots of the page's current state at a laptop's and a phone's size (`<prefix>-laptop-<state>`,
+    `<prefix>-phone-<state>`), the page resized for the other one and back."""
+    current = dict(page.viewport_size)
+    for name, size in SCREEN_SIZES.items():
+        if page.viewport_size != size:
+            page.set_viewport_size(size)
+            page.wait_for_timeout(400)  # the stage lays itself out again (ResizeObserver)
+        screenshot(page, f"{prefix}-{name}-{state}")
+    if page.viewport_size != current:
+        page.set_viewport_size(current)
+        page.wait_for_timeout(300)
