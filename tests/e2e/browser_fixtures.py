@@ -298,19 +298,29 @@ def assert_accessible(page: Any, what: str) -> None:
 def assert_fits(page: Any, what: str) -> None:
     """The page is no wider than the viewport: nothing makes it scroll sideways."""
     width = page.evaluate("() => document.scrollingElement.scrollWidth")
-    assert width <= page.viewport_size["width"], f"{what}: {width} px wide in a {page.viewport_size['width']} px viewport"
+    assert width <= page.viewport_size["width"], (
+        f"{what}: {width} px wide in a {page.viewport_size['width']} px viewport"
+    )
 
 
 def not_allowed_contrasts(page: Any) -> list[tuple[str, float]]:
     """(text, contrast ratio) of each visible "not allowed" button (disabled or aria-disabled): its text colour
     against the first opaque background behind it, with the opacity of it and its ancestors applied."""
     return page.evaluate("""() => {
-        const rgba = (text) => { const m = text.match(/[\\d.]+/g).map(Number); return [m[0], m[1], m[2], m.length > 3 ? m[3] : 1]; };
-        const lum = ([r, g, b]) => { const f = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
-                                      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+        const rgba = (text) => {
+            const m = text.match(/[\\d.]+/g).map(Number);
+            return [m[0], m[1], m[2], m.length > 3 ? m[3] : 1];
+        };
+        const channel = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+        const lum = ([r, g, b]) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
         const mix = (top, bottom, a) => top.map((c, i) => c * a + bottom[i] * (1 - a));
-        const backdrop = (el) => { for (let e = el; e; e = e.parentElement) { const c = rgba(getComputedStyle(e).backgroundColor);
-                                   if (c[3] > 0.99) return c.slice(0, 3); } return [255, 255, 255]; };
+        const backdrop = (el) => {
+            for (let e = el; e; e = e.parentElement) {
+                const c = rgba(getComputedStyle(e).backgroundColor);
+                if (c[3] > 0.99) return c.slice(0, 3);
+            }
+            return [255, 255, 255];
+        };
         return [...document.querySelectorAll('button:disabled, button[aria-disabled=true]')]
           .filter((b) => b.offsetParent !== null && b.textContent.trim())
           .map((b) => {

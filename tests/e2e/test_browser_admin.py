@@ -40,7 +40,9 @@ def test_login_refusal_is_readable_then_the_room_list(server, browser):
     page.get_by_label("Email", exact=True).fill("lena@acme.example")
     page.get_by_label("Password", exact=True).fill("wrong password")
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("alert")).to_have_text("The company, email or password is not right. Check them and try again.")
+    expect(page.get_by_role("alert")).to_have_text(
+        "The company, email or password is not right. Check them and try again."
+    )
     expect(page.get_by_label("Password", exact=True)).to_be_focused()
     screenshot(page, "login-refused")
 
