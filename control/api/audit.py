@@ -50,10 +50,21 @@ class AuditEventOut(BaseModel):
     target_id: str | None
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+    actor_name: str | None = Field(None, description="the acting user's name (or the API key's), when it still exists")
+    target_name: str | None = Field(
+        None, description="the target's name (a user, room, key, department, link, invitee, add-in or the company)"
+    )
 
 
-def out(e: AuditEvent) -> AuditEventOut:
+def out(e: AuditEvent, named: dict[tuple[str, str], str] | None = None) -> AuditEventOut:
+    named = named or {}
+    actor = named.get(("user", e.actor_user_id or "")) if e.actor_user_id else None
+    if e.actor_api_key_id:
+        key = named.get(("api_key", e.actor_api_key_id))
+        actor = f"{actor or 'a user'} (API key {key})" if key else actor
     return AuditEventOut(
+        actor_name=actor,
+        target_name=named.get((e.target_type, e.target_id or "")),
         id=e.id,
         at=e.at,
         actor_user_id=e.actor_user_id,
@@ -71,12 +82,15 @@ async def list_audit_events(call: Call) -> Page[AuditEventOut]:
     """List audit events
 
     Administrative changes, newest first: who (`actor_user_id`, and `actor_api_key_id` when a key acted), what
-    (`action`, e.g. `user.invited`, on `target_type`/`target_id`), the state before and after, and when (Manage
+    (`action`, e.g. `user.invited`, on `target_type`/`target_id`), their names as they are now (`actor_name`,
+    `target_name`; a deleted target's from the state the event kept), the state before and after, and when (Manage
     company settings). Filters: `action`, `actor_user_id`, `target_type`, `target_id`, `since` (inclusive) and
     `until` (exclusive), as ISO 8601 with a time zone. Secrets never appear."""
     q: AuditQuery = call.query
     page = await audit.query(call.ctx, call.principal, q.to_filter(), offset=q.offset, limit=q.limit)
-    return Page[AuditEventOut](items=[out(e) for e in page.items], total=page.total, offset=q.offset, limit=q.limit)
+    named = await audit.names(call.ctx, call.principal.company_id, page.items)
+    items = [out(e, named) for e in page.items]
+    return Page[AuditEventOut](items=items, total=page.total, offset=q.offset, limit=q.limit)
 
 
 @endpoints.get("/audit-events.csv", query=AuditFilterQuery, errors=(403,), media_type="text/csv")

@@ -3,7 +3,7 @@
 from pydantic import BaseModel, Field
 
 from control.api.endpoint import Call, EndpointGroup
-from control.api.schemas import Email, Input, Password, Secret, Slug, example
+from control.api.schemas import Email, Input, Password, Secret, example
 from control.services import auth
 
 endpoints = EndpointGroup(tag="auth")
@@ -12,7 +12,11 @@ endpoints = EndpointGroup(tag="auth")
 class LoginIn(Input):
     model_config = example(company="acme", email="ada@acme.example", password="correct horse battery staple")
 
-    company: Slug = Field(description="the company's slug")
+    company: str = Field(
+        min_length=1,
+        max_length=200,
+        description="the company's slug, or its name (any case) when no other company has it",
+    )
     email: Email
     password: str = Field(min_length=1, max_length=256)
 
@@ -48,12 +52,15 @@ def _tokens(pair: auth.TokenPair) -> TokensOut:
     return TokensOut(access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in)
 
 
-@endpoints.post("/auth/login", body=LoginIn, response=TokensOut, authenticated=False, errors=(401,), rate_limit="login")
+@endpoints.post(
+    "/auth/login", body=LoginIn, response=TokensOut, authenticated=False, errors=(400, 401), rate_limit="login"
+)
 async def login(call: Call) -> TokensOut:
     """Log in
 
-    With the company's slug, an email and a password: an access token (15 minutes) and a refresh token. A wrong
-    company, email or password, or a pending user, is 401 `invalid_credentials`, without saying which."""
+    With the company's slug (or its name, in any case), an email and a password: an access token (15 minutes) and a
+    refresh token. A wrong company, email or password, or a pending user, is 401 `invalid_credentials`, without
+    saying which. A name that several companies have is 400 `ambiguous_company`: sign in with the slug."""
     body: LoginIn = call.body
     return _tokens(await auth.login(call.ctx, body.company, body.email, body.password))
 

@@ -9,6 +9,9 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
+from control.domain import moderation
+from control.domain.meeting_state import MeetingState, Refused
+from control.domain.moderation import Action, Command
 from control.engines import EngineChannelError
 from control.meetings import frames, resume
 from control.meetings.errors import MeetingError
@@ -24,6 +27,9 @@ RESTART_WAIT = 10.0
 """Seconds a join waits for a meeting restored after a restart (or a new one for a worker being restarted)."""
 CLOSE_REPLACED = 4010
 """The close code of a participant's socket whose participant resumed on another socket."""
+CLOSE_JOINED_ELSEWHERE = 4011
+"""The close code of a participant's socket when the same person joined the meeting again on another socket
+(a second tab): the new socket takes the participant over."""
 
 
 async def ready(live: LiveMeeting) -> None:
@@ -32,6 +38,17 @@ async def ready(live: LiveMeeting) -> None:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(RESTART_WAIT):
                 await live.ready.wait()
+
+
+def sources_off(state: MeetingState, pid: str, now: float) -> tuple[MeetingState, tuple[Any, ...]]:
+    """The participant's sources turned off (as they would turn them off themselves), and the effects."""
+    me = state.get(pid)
+    effects: tuple[Any, ...] = ()
+    for source in sorted(me.sources_on if me else ()):
+        decision = moderation.decide(state, pid, Command(Action.TURN_OFF_SOURCE, source=source), now)
+        if not isinstance(decision, Refused):
+            state, effects = decision.state, effects + tuple(decision.effects)
+    return state, effects
 
 
 class Resuming:
@@ -59,8 +76,31 @@ class Resuming:
         live = self.service.live.get(claims.meeting_id)
         if live is None or live.room_id != room_id:
             return None
-        pid = claims.participant_id
         await ready(live)
+        return await self._attach(live, claims.participant_id, identity, link, keep_media, None)
+
+    async def take_over(self, identity: Identity, room_id: str, link: Link) -> tuple[LiveMeeting, str] | None:
+        """A join without a resume token by a person who is in the room's running meeting on an open socket
+        (a second tab of the same browser, or another device): the new socket takes that participant over
+        (its id, role, permissions and place), so that nobody appears twice. The old socket gets
+        `disconnected` (reason `joined_elsewhere`) and is closed with 4011; the participant's media is
+        renewed, and their sources are turned off: the new page publishes what its pre-join check chose.
+        None when the person has no connected participant there (a participant in their resume grace,
+        whose socket already dropped, is left to time out: a closed tab opened again joins anew)."""
+        live = self.service.meeting_of_room(room_id)
+        if live is None:
+            return None
+        await ready(live)
+        connected = [p.id for p in live.state.participants if p.person == identity.person and p.id in live.links]
+        if not connected:
+            return None
+        return await self._attach(live, connected[0], identity, link, False, "joined_elsewhere")
+
+    async def _attach(
+        self, live: LiveMeeting, pid: str, identity: Identity, link: Link, keep_media: bool, elsewhere: str | None
+    ) -> tuple[LiveMeeting, str] | None:
+        """Attach `link` to participant `pid` of `live` (see resume and take_over; `elsewhere`: the reason
+        of a take-over, None for a resume)."""
         async with live.lock:
             me = live.state.get(pid)
             if live.state.ended or me is None or me.person != identity.person:
@@ -68,21 +108,26 @@ class Resuming:
             media = self._media(live, pid, keep_media)
             ops: list[Any] = []
             records = None
+            state, effects = live.state, ()
+            if elsewhere is not None:
+                state, effects = sources_off(live.state, pid, self.service.clock())
             republish = live.republish.get(pid)
             peer = live.media.peers.get(pid)
             closed = sorted(peer.publications.values(), key=lambda p: p.source) if peer and media == "renew" else []
             if media == "renew":
                 ops, records = live.media.renew(live.media.records, pid)
-                if closed:  # published again, with the switches they had
+                if closed and elsewhere is None:  # published again, with the switches they had
                     live.republish[pid] = {p.source for p in closed} | (republish or set())
             old = live.links.get(pid)
 
             def arrived() -> None:
                 live.reattach(pid, link, identity)
+                now = live.state.get(pid)
+                assert now is not None
                 link.send(
                     frames.joined(
                         live,
-                        me,
+                        now,
                         self.token(live, pid, me.person),
                         resumed=True,
                         media=media,
@@ -92,7 +137,7 @@ class Resuming:
 
             try:
                 await self.service.commits.commit(
-                    live, live.state, (), actor=pid, records=records, ops=ops, accepted=arrived
+                    live, state, effects, actor=pid, records=records, ops=ops, accepted=arrived
                 )
             except MeetingError:
                 if republish is None:
@@ -103,11 +148,12 @@ class Resuming:
             self.service._cancel_grace(live, pid)
             announce(live, pid, "track-unpublished", [p.source for p in closed])
             if old is not None and old is not link:
-                old.send(frames.Disconnected(reason="replaced").wire())
-                self.service.spawn(old.close(CLOSE_REPLACED, "replaced"))
+                reason, code = (elsewhere, CLOSE_JOINED_ELSEWHERE) if elsewhere else ("replaced", CLOSE_REPLACED)
+                old.send(frames.Disconnected(reason=reason).wire())
+                self.service.spawn(old.close(code, reason))
             if media == "kept":
                 self._offer_again(live, pid)
-        log.info("meeting %s: %s resumed (media %s)", live.id, pid, media)
+        log.info("meeting %s: %s %s (media %s)", live.id, pid, "taken over" if elsewhere else "resumed", media)
         return live, pid
 
     def _media(self, live: LiveMeeting, pid: str, keep_media: bool) -> frames.MediaOnResume:

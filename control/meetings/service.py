@@ -272,8 +272,10 @@ class MeetingService:
         `joined` frame, before any other, (and tells the others) before returning (meeting,
         participant id). With a `resume` token of a participant still in the meeting, and a `token`
         of the same person, this socket becomes that participant again (control.meetings.resuming); any other resume
-        token is ignored: a new participant joins. Among replicas, the room's lease is claimed first (taking over
-        the meeting a dead replica left), or MeetingElsewhere names the live replica that runs it."""
+        token is ignored. A person already in the meeting on another open socket (a second tab) takes that
+        participant over (`Resuming.take_over`); else a new participant joins. Among replicas, the room's lease
+        is claimed first (taking over the meeting a dead replica left), or MeetingElsewhere names the live
+        replica that runs it."""
         identity, room = await self.identify(token, room_id)
         async with self.opening(room_id):
             claimed = self.meeting_of_room(room_id) is None
@@ -294,6 +296,9 @@ class MeetingService:
             resumed = await self.resuming.resume(resume, identity, room_id, link, keep_media)
             if resumed is not None:
                 return resumed
+        taken = await self.resuming.take_over(identity, room_id, link)  # the same person on another socket
+        if taken is not None:
+            return taken
         pid = "p" + secrets.token_hex(6)
         async with self.opening(room_id):
             live = self.meeting_of_room(room_id)

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from control.errors import Forbidden, Unauthenticated
+from control.errors import BadRequest, Forbidden, Unauthenticated
 from control.security import principals, secrets, tokens
 from control.security.passwords import hash_password, verify_password
 from control.services.context import Context, record
@@ -54,8 +54,25 @@ async def _active_company(ctx: Context, company_id: str) -> None:
         _refuse_suspended(company)
 
 
-async def login(ctx: Context, company_slug: str, email: str, password: str) -> TokenPair:
-    company = await Companies(ctx.session).by_slug(company_slug)
+async def company_for_login(ctx: Context, company: str) -> Company | None:
+    """The company a person names at sign-in: by its slug, else by its display name (ignoring case).
+    A name that several companies share is refused (400 `ambiguous_company`): the slug tells them apart."""
+    companies = Companies(ctx.session)
+    by_slug = await companies.by_slug(company.strip().lower())
+    if by_slug is not None:
+        return by_slug
+    named = await companies.named(company)
+    if len(named) > 1:
+        raise BadRequest(
+            "several companies have this name: sign in with your company's slug",
+            code="ambiguous_company",
+        )
+    return named[0] if named else None
+
+
+async def login(ctx: Context, company_name: str, email: str, password: str) -> TokenPair:
+    """Sign in with the company's slug or display name (`company_for_login`), an email and a password."""
+    company = await company_for_login(ctx, company_name)
     user = await Users(ctx.session, company.id).by_email(email) if company else None
     if not verify_password(user.password_hash if user else None, password) or user is None:
         raise Unauthenticated("unknown company, email or password", code="invalid_credentials")

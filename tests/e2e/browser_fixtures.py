@@ -295,3 +295,61 @@ def assert_accessible(page: Any, what: str) -> None:
             .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`);
     }""")
     assert violations == [], f"{what}: {violations}"
+
+
+def assert_fits(page: Any, what: str) -> None:
+    """The page is no wider than the viewport: nothing makes it scroll sideways."""
+    width = page.evaluate("() => document.scrollingElement.scrollWidth")
+    assert width <= page.viewport_size["width"], (
+        f"{what}: {width} px wide in a {page.viewport_size['width']} px viewport"
+    )
+
+
+def not_allowed_contrasts(page: Any) -> list[tuple[str, float]]:
+    """(text, contrast ratio) of each visible "not allowed" button (disabled or aria-disabled): its text colour
+    against the first opaque background behind it, with the opacity of it and its ancestors applied."""
+    return page.evaluate("""() => {
+        const rgba = (text) => {
+            const m = text.match(/[\\d.]+/g).map(Number);
+            return [m[0], m[1], m[2], m.length > 3 ? m[3] : 1];
+        };
+        const channel = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+        const lum = ([r, g, b]) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+        const mix = (top, bottom, a) => top.map((c, i) => c * a + bottom[i] * (1 - a));
+        const backdrop = (el) => {
+            for (let e = el; e; e = e.parentElement) {
+                const c = rgba(getComputedStyle(e).backgroundColor);
+                if (c[3] > 0.99) return c.slice(0, 3);
+            }
+            return [255, 255, 255];
+        };
+        return [...document.querySelectorAll('button:disabled, button[aria-disabled=true]')]
+          .filter((b) => b.offsetParent !== null && b.textContent.trim())
+          .map((b) => {
+            let opacity = 1;
+            for (let e = b; e; e = e.parentElement) opacity *= Number(getComputedStyle(e).opacity);
+            const behind = backdrop(b.parentElement);
+            const own = rgba(getComputedStyle(b).backgroundColor);
+            const bg = own[3] > 0 ? mix(own.slice(0, 3), behind, own[3] * opacity) : behind;
+            const fg = mix(rgba(getComputedStyle(b).color).slice(0, 3), bg, opacity);
+            const [hi, lo] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+            return [b.textContent.trim().replace(/\\s+/g, ' '), (hi + 0.05) / (lo + 0.05)];
+          });
+    }""")
+
+
+SCREEN_SIZES = {"laptop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+
+
+def screenshot_sizes(page: Any, prefix: str, state: str) -> None:
+    """Screenshots of the page's current state at a laptop's and a phone's size (`<prefix>-laptop-<state>`,
+    `<prefix>-phone-<state>`), the page resized for the other one and back."""
+    current = dict(page.viewport_size)
+    for name, size in SCREEN_SIZES.items():
+        if page.viewport_size != size:
+            page.set_viewport_size(size)
+            page.wait_for_timeout(400)  # the stage lays itself out again (ResizeObserver)
+        screenshot(page, f"{prefix}-{name}-{state}")
+    if page.viewport_size != current:
+        page.set_viewport_size(current)
+        page.wait_for_timeout(300)

@@ -40,7 +40,9 @@ def test_login_refusal_is_readable_then_the_room_list(server, browser):
     page.get_by_label("Email", exact=True).fill("lena@acme.example")
     page.get_by_label("Password", exact=True).fill("wrong password")
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("alert")).to_have_text("unknown company, email or password")
+    expect(page.get_by_role("alert")).to_have_text(
+        "The company, email or password is not right. Check them and try again."
+    )
     expect(page.get_by_label("Password", exact=True)).to_be_focused()
     screenshot(page, "login-refused")
 
@@ -91,11 +93,11 @@ def test_permission_tree_shows_what_cannot_be_granted_and_why(server, browser):
     assert held == ["administrate_users", "list_all_users"]
     screenshot(page, "admin-users")
 
-    # the server's refusal, when it has one, is shown as it words it
+    # the server's refusal, said as a sentence (lib/messages.js)
     page.get_by_label("Email", exact=True).last.fill("tom@acme.example")
     page.get_by_label("Name", exact=True).last.fill("Tom Again")
     page.get_by_role("button", name="Invite").click()
-    expect(page.get_by_role("alert")).to_contain_text("email")
+    expect(page.get_by_role("alert")).to_have_text("A user with this email address exists already.")
     assert page.errors == []
 
 
@@ -168,7 +170,7 @@ def test_invite_user_api_keys_departments_rooms_and_audit(server, browser, tmp_p
 
     page.get_by_role("link", name="Attendance and audit log").click()
     expect(page.locator("#audit tbody tr").first).to_be_visible()
-    expect(page.locator("#audit")).to_contain_text("user.invited")
+    expect(page.locator("#audit")).to_contain_text("User invited")
     with page.expect_download() as download_info:
         page.get_by_role("form", name="Filter the audit log").get_by_role("button", name="Download CSV").click()
     download = download_info.value

@@ -19,6 +19,7 @@ from browser_fixtures import (  # noqa: F401 - pytest fixtures, used by name
     open_panel,
     person_action,
     screenshot,
+    screenshot_sizes,
     sign_in,
 )
 from playwright.sync_api import expect
@@ -86,7 +87,7 @@ def test_stage_control_bar_placeholders_spotlight_knock_and_confirmations(media_
     ada.wait_for_function("() => document.getElementById('preview')?.videoWidth > 0")
     ada.wait_for_function("() => document.getElementById('microphone-level')?.value > 0")  # the fake beep
     expect(ada.locator("#prejoin-microphone-device option")).not_to_have_count(0)
-    screenshot(ada, "stage-laptop-prejoin")
+    screenshot_sizes(ada, "stage", "prejoin")
     assert_accessible(ada, "pre-join")
     ada.get_by_label("Join with my camera on").uncheck()
     expect(ada.locator("#preview-off")).to_be_visible()
@@ -123,15 +124,15 @@ def test_stage_control_bar_placeholders_spotlight_knock_and_confirmations(media_
     expect(knock).to_have_attribute("role", "alert")
     expect(knock).to_contain_text("Bob Builder is waiting to be let in.")
     expect(ada.locator("#moderation-toggle")).to_have_text("Moderation (1 waiting)")
-    screenshot(ada, "stage-laptop-knock")
+    screenshot_sizes(ada, "stage", "knock")
     assert_accessible(ada, "knock")
     assert_controls_in_view(phone)
-    screenshot(phone, "stage-phone-waiting")
+    screenshot_sizes(phone, "stage", "waiting")
 
     # the alert opens the waiting room; admission tells Bob what is on and off, as his buttons show it
     knock.get_by_role("button", name="Open the waiting room").click()
     expect(ada.locator("#panel-moderation")).to_be_visible()
-    screenshot(ada, "stage-laptop-moderation-panel")
+    screenshot_sizes(ada, "stage", "moderation-panel")
     assert_accessible(ada, "moderation panel")
     ada.get_by_role("button", name="Admit Bob Builder").click()
     expect(knock).to_be_hidden()
@@ -156,7 +157,7 @@ def test_stage_control_bar_placeholders_spotlight_knock_and_confirmations(media_
     expect(ada.locator("#camera-button")).to_have_attribute("data-state", "off")
     expect(ada_tile).to_have_attribute("data-video", "off")  # and is not left frozen when she stops it
     expect(ada_tile.locator(".placeholder-name")).to_have_text("Ada Admin")
-    screenshot(phone, "stage-phone-camera-off")
+    screenshot_sizes(phone, "stage", "camera-off")
     ada.locator("#camera-button").click()
     expect(ada_tile).to_have_attribute("data-video", "on", timeout=20_000)
 
@@ -178,8 +179,8 @@ def test_stage_control_bar_placeholders_spotlight_knock_and_confirmations(media_
     assert phone.evaluate("() => document.fullscreenElement?.dataset.source") == "screen"
     phone.evaluate("() => document.exitFullscreen()")
     phone.wait_for_function("() => !document.fullscreenElement")
-    screenshot(phone, "stage-phone-screen-share")
-    screenshot(ada, "stage-laptop-screen-share")
+    screenshot_sizes(ada, "stage", "screen-share")
+    screenshot(phone, "stage-phone-screen-share")  # Bob's own view on his phone
     assert_controls_in_view(phone)
     ada.locator("#screen-button").click()
     expect(phone.locator("#spotlight figure")).to_have_count(0)
@@ -198,7 +199,7 @@ def test_stage_control_bar_placeholders_spotlight_knock_and_confirmations(media_
     phone.get_by_role("button", name="Send", exact=True).click()
     expect(phone.locator("#chat-log")).to_contain_text("Hello from the phone")
     assert_controls_in_view(phone)
-    screenshot(phone, "stage-phone-chat")
+    screenshot_sizes(phone, "stage", "chat")
     assert_accessible(phone, "chat on a phone")
     open_panel(phone, "people")
     expect(phone.locator("#panel-chat")).to_be_hidden()
@@ -217,7 +218,7 @@ def test_stage_control_bar_placeholders_spotlight_knock_and_confirmations(media_
     wait_for = "(id) => window.podiumMeeting.local.get('microphone').track.getSettings().deviceId === id"
     phone.wait_for_function(wait_for, arg=other)
     assert_controls_in_view(phone)
-    screenshot(phone, "stage-phone-devices")
+    screenshot_sizes(phone, "stage", "devices")
     phone.locator("#panel-settings").get_by_role("button", name="Close").click()
 
     # per-person actions sit behind one menu; permissions are switches; destructive ones ask first
@@ -229,7 +230,7 @@ def test_stage_control_bar_placeholders_spotlight_knock_and_confirmations(media_
     expect(row.get_by_role("switch", name="Microphone permission of Bob Builder")).to_have_attribute(
         "aria-checked", "true"
     )
-    screenshot(ada, "stage-laptop-person-menu")
+    screenshot_sizes(ada, "stage", "person-menu")
     assert_accessible(ada, "person menu")
     asked = []
 
@@ -255,11 +256,11 @@ def test_stage_control_bar_placeholders_spotlight_knock_and_confirmations(media_
     expect(phone.locator("#microphone-button")).to_have_attribute("data-state", "on")
     # who speaks gets a ring, from the level of the audio received (the fake microphone beeps)
     expect(tile(ada, bob_id)).to_have_attribute("data-speaking", "true", timeout=15_000)
-    screenshot(ada, "stage-laptop-speaking")
+    screenshot_sizes(ada, "stage", "speaking")
     # speaker view: the latest other speaker takes the spotlight; grid view again gives it back
     ada.get_by_role("button", name="Speaker view").click()
     expect(ada.locator(f'#spotlight figure[data-participant-id="{bob_id}"]')).to_have_count(1)
-    screenshot(ada, "stage-laptop-speaker-view")
+    screenshot_sizes(ada, "stage", "speaker-view")
     ada.get_by_role("button", name="Speaker view").click()
     expect(ada.locator("#spotlight figure")).to_have_count(0)
     person_action(ada, "Bob Builder", "Mute")

@@ -129,6 +129,10 @@ async def test_a_stale_token_joins_a_new_participant(call: Call) -> None:
     again = await Participant.join(call.podium, call.ann_token, call.room["id"], resume=token, keep_media=True)
     call.people.append(again)
     assert again.id != ann.id and again.joined["resumed"] is False and "media" not in again.joined
+    # (while she is connected, any join of hers takes her participant over: docs/signaling.md, "One person,
+    # one participant"; so she leaves first)
+    await again.send({"type": "leave"})
+    await call.olga.wait_event("participant-left", lambda f: f["participant_id"] == again.id)
     forged = await Participant.join(call.podium, call.ann_token, call.room["id"], resume="x.y.z")
     call.people.append(forged)
     assert forged.id not in (ann.id, again.id) and forged.joined["resumed"] is False

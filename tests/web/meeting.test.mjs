@@ -148,3 +148,26 @@ test("redirects are followed a few times only", async () => {
   }
   await assert.rejects(joining, (error) => error.code === "meeting_elsewhere");
 });
+
+test("the server's active-speaker event is dispatched as it is, without a participants event", async () => {
+  const { meeting, ws, events } = await joinedMeeting();
+  const heard = [];
+  meeting.addEventListener("active-speaker", (e) => heard.push(e.detail.participant));
+  ws.deliver({ type: "active-speaker", participant: "p1" });
+  ws.deliver({ type: "active-speaker", participant: null });
+  assert.deepEqual(heard, ["p1", null]);
+  assert.deepEqual(events, ["participants"]);
+  meeting.close();
+});
+
+test("another tab took the participant over: close 4011 ends the session, not resumed", async () => {
+  const { meeting, ws, events } = await joinedMeeting();
+  ws.deliver({ type: "disconnected", reason: "joined_elsewhere" });
+  ws.serverClose(4011);
+  await tick();
+  assert.equal(meeting.state, "closed");
+  assert.equal(meeting.connection, "connected"); // never "reconnecting"
+  const closed = events.find((e) => Array.isArray(e) && e[0] === "closed");
+  assert.equal(closed[1].code, 4011);
+  assert.equal(closed[1].disconnect.reason, "joined_elsewhere");
+});

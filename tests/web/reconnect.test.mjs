@@ -20,7 +20,7 @@ import {
 import { Meeting } from "../../control/web/lib/meeting.js";
 
 test("deliberate closes end the session; anything else is resumed", () => {
-  assert.deepEqual([...DELIBERATE_CLOSES].sort(), [1000, 4001, 4003, 4008, 4009, 4010, 4029]);
+  assert.deepEqual([...DELIBERATE_CLOSES].sort(), [1000, 4001, 4003, 4008, 4009, 4010, 4011, 4029]);
   for (const code of [1001, 1006, 1011, 1012, 1013, 4000]) assert.equal(resumable(code), true, code);
   for (const code of DELIBERATE_CLOSES) assert.equal(resumable(code), false, code);
   const machine = new ReconnectMachine();

@@ -1,4 +1,4 @@
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from control.store.models import Company
@@ -17,6 +17,11 @@ class Companies:
 
     async def by_slug(self, slug: str) -> Company | None:
         return await self.session.scalar(select(Company).where(Company.slug == slug))
+
+    async def named(self, name: str) -> list[Company]:
+        """The companies whose display name is `name`, ignoring case (SQLite folds ASCII letters only)."""
+        query = select(Company).where(func.lower(Company.name) == func.lower(name.strip())).order_by(Company.slug)
+        return list(await self.session.scalars(query))
 
     async def add(self, company: Company) -> Company:
         self.session.add(company)

@@ -1,6 +1,7 @@
 // Attendance reports and the audit log, each viewable here and downloadable as CSV.
 
 import { act, field, fill, formValues, formatTime, h, showError } from "../lib/dom.js";
+import { describeError } from "../lib/podium.js";
 
 function isoOrNull(local) {
   if (!local) return null;
@@ -13,9 +14,50 @@ function auditQuery(form) {
   return { action: v.action, since: isoOrNull(v.since), until: isoOrNull(v.until) };
 }
 
-function describeChange(event) {
-  const show = (value) => (value ? JSON.stringify(value) : "");
-  return [event.before && "before: " + show(event.before), event.after && "after: " + show(event.after)].filter(Boolean).join("; ");
+const TARGETS = { user: "User", room: "Room", api_key: "API key", department: "Department", group_link: "Group link",
+  invitation: "Invitation", add_in: "Add-in", company: "Company" };
+
+/** "room.updated" → "Room updated", "user.permission_granted" → "User permission granted". */
+export function describeAction(action) {
+  const [kind, ...rest] = String(action).split(".");
+  return [TARGETS[kind] || kind, ...rest.map((r) => r.replace(/_/g, " "))].join(" ");
+}
+
+function plain(value) {
+  if (value === null || value === undefined || value === "") return "none";
+  if (value === true) return "yes";
+  if (value === false) return "no";
+  if (Array.isArray(value)) return value.length ? value.map(plain).join(", ") : "none";
+  if (typeof value === "object") return Object.entries(value).map(([k, v]) => `${k.replace(/_/g, " ")} ${plain(v)}`).join(", ");
+  return String(value);
+}
+
+/** The change as "chat: yes → no; name: R → S" (only what changed); a creation or deletion lists what it had. */
+export function describeChange(event) {
+  const before = event.before || {};
+  const after = event.after || {};
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((k) => k !== "id" && k !== "company_id");
+  const label = (k) => k.replace(/_/g, " ");
+  if (!event.before || !event.after) {
+    const state = event.after || event.before;
+    if (!state) return "";
+    return keys.filter((k) => state[k] !== null && state[k] !== "" && !(Array.isArray(state[k]) && !state[k].length))
+      .map((k) => `${label(k)}: ${plain(state[k])}`).join("; ");
+  }
+  return keys.filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]))
+    .map((k) => `${label(k)}: ${plain(before[k])} → ${plain(after[k])}`).join("; ");
+}
+
+function actorOf(e) {
+  if (e.actor_name) return e.actor_name;
+  if (e.actor_user_id) return "a deleted user";
+  if (e.actor_api_key_id) return "an API key";
+  return "Podium (set-up)";
+}
+
+function targetOf(e) {
+  const kind = TARGETS[e.target_type] || e.target_type;
+  return e.target_name ? `${kind} ${e.target_name}` : e.target_id ? `a ${kind.toLowerCase()} that no longer exists` : kind;
 }
 
 async function auditSection(podium) {
@@ -32,9 +74,11 @@ async function auditSection(podium) {
   async function refresh() {
     const page = await podium.get("/audit-events", { query: { ...auditQuery(form), limit: 100 } });
     fill(body, page.items.map((e) => h("tr", {},
-      h("td", {}, formatTime(e.at)), h("td", {}, e.action), h("td", {}, `${e.target_type} ${e.target_id || ""}`),
-      h("td", {}, e.actor_user_id || (e.actor_api_key_id ? "API key " + e.actor_api_key_id : "—")),
-      h("td", { class: "muted" }, describeChange(e)))));
+      h("td", { dataset: { label: "When" } }, formatTime(e.at)),
+      h("td", { dataset: { label: "Who" } }, actorOf(e)),
+      h("td", { dataset: { label: "What" } }, describeAction(e.action)),
+      h("td", { dataset: { label: "On" } }, targetOf(e)),
+      h("td", { class: "change", dataset: { label: "Change" } }, describeChange(e)))));
     fill(total, `${page.total} event${page.total === 1 ? "" : "s"}${page.total > page.items.length ? `, newest ${page.items.length} shown` : ""}.`);
   }
   form.addEventListener("submit", (event) => {
@@ -44,8 +88,8 @@ async function auditSection(podium) {
   await refresh();
   return h("section", { "aria-labelledby": "audit-title" },
     h("h3", { id: "audit-title" }, "Audit log"), form, total,
-    h("table", { id: "audit" }, h("thead", {}, h("tr", {},
-      ["When", "Action", "Target", "Actor", "Change"].map((t) => h("th", { scope: "col" }, t)))), body));
+    h("table", { id: "audit", class: "cards" }, h("thead", {}, h("tr", {},
+      ["When", "Who", "What", "On", "Change"].map((t) => h("th", { scope: "col" }, t)))), body));
 }
 
 function describeMeeting(m) {
@@ -118,7 +162,7 @@ async function attendanceSection(podium) {
 
 export async function render(root, { podium }) {
   const parts = [];
-  parts.push(await attendanceSection(podium).catch((error) => h("p", { class: "error" }, "Attendance: " + error.message)));
-  parts.push(await auditSection(podium).catch((error) => h("p", { class: "error" }, "Audit log: " + error.message)));
+  parts.push(await attendanceSection(podium).catch((error) => h("p", { class: "error" }, "Attendance: " + describeError(error))));
+  parts.push(await auditSection(podium).catch((error) => h("p", { class: "error" }, "Audit log: " + describeError(error))));
   fill(root, parts);
 }

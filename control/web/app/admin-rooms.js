@@ -1,5 +1,6 @@
 // Departments (a tree) and rooms: create, rename, move, delete; room features and access rights.
 
+import { describeError } from "../lib/podium.js";
 import { act, field, fill, formValues, h, say, showError } from "../lib/dom.js";
 
 const ROLES = ["organizer", "moderator", "participant"];
@@ -122,7 +123,7 @@ export async function render(root, { podium }) {
     const form = h("form", { class: "stack", "aria-labelledby": "edit-room-title" },
       h("h3", { id: "edit-room-title", tabindex: "-1" }, "Room " + room.name),
       roomFields(room, departments, maxParticipants),
-      h("div", { class: "controls" }, h("button", { type: "submit", class: "primary" }, "Save room"),
+      h("div", { class: "button-row" }, h("button", { type: "submit", class: "primary" }, "Save room"),
         h("button", { type: "button", class: "danger", onclick: async (event) => {
           if (!confirm(`Delete the room ${room.name}?`)) return;
           if (await act(event.target, () => podium.delete("/rooms/" + room.id).then(() => true), `${room.name} deleted.`)) {
@@ -143,7 +144,7 @@ export async function render(root, { podium }) {
     try {
       access = await accessPanel(podium, room, users.filter((u) => !u.pending));
     } catch (error) {
-      access = h("p", { class: "muted" }, "Access rights: " + error.message);
+      access = h("p", { class: "muted" }, "Access rights: " + describeError(error));
     }
     fill(detail, h("div", { class: "panel" }, form, access));
     form.querySelector("h3").focus();

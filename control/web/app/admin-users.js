@@ -30,7 +30,7 @@ function permissionTree(me, target, onChange) {
     return h("li", {},
       h("label", { class: "check", for: id }, box, LABELS[permission]),
       why ? h("span", { id: id + "-why", class: "reason" }, REASONS[why]) : null,
-      children(permission).length ? h("ul", { role: "group" }, children(permission).map(item)) : null);
+      children(permission).length ? h("ul", {}, children(permission).map(item)) : null);
   }
   return h("ul", { class: "tree" }, children(null).map(item));
 }
@@ -83,7 +83,7 @@ async function userDetail(container, podium, me, user, refresh) {
   });
   fill(container, h("div", { class: "panel", role: "region", "aria-labelledby": "user-detail-title" },
     title, user.pending ? h("p", { class: "muted" }, "Invited: no password set yet.") : null,
-    edit, tree, h("div", { class: "controls" }, reset, remove), result));
+    edit, tree, h("div", { class: "button-row" }, reset, remove), result));
   title.focus();
 }
 

@@ -2,7 +2,7 @@
 // section has its own link and the browser's back button works.
 
 import { podium, startPage } from "./shell.js";
-import { fill, showError, say } from "../lib/dom.js";
+import { fill, labelTablesOf, showError, say } from "../lib/dom.js";
 import * as users from "./admin-users.js";
 import * as apiKeys from "./admin-keys.js";
 import * as rooms from "./admin-rooms.js";
@@ -41,6 +41,7 @@ async function show(focus) {
 
 async function main() {
   me = await startPage();
+  labelTablesOf(document.getElementById("section-body")); // cards on a phone
   window.addEventListener("hashchange", () => show(true));
   await show(false);
   document.body.dataset.ready = "true";

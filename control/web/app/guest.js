@@ -38,6 +38,7 @@ function showPrivacyNotice(text) {
 }
 
 function ended(message) {
+  say("");
   document.getElementById("meeting-root").hidden = true;
   document.getElementById("ended").hidden = false;
   const text = document.getElementById("ended-message");

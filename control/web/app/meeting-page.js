@@ -31,7 +31,14 @@ async function main() {
     showError(new Error("No room given: open a meeting from the room list."));
     return;
   }
-  const room = await podium.get("/rooms/" + encodeURIComponent(roomId));
+  document.getElementById("join-here").addEventListener("click", () => location.reload());
+  let room;
+  try {
+    room = await podium.get("/rooms/" + encodeURIComponent(roomId));
+  } catch (error) {
+    if (error.status !== 404) throw error;
+    throw new Error("This meeting link does not lead to a room you can enter: the room may have been deleted, or the link may be incomplete. Open the meeting from your rooms.");
+  }
   document.getElementById("title").textContent = room.name;
   document.title = `${room.name} · Podium`;
   // a reload that resumes goes straight back in, with what was on before
@@ -42,11 +49,14 @@ async function main() {
   const meeting = await runMeeting(root, {
     token: () => podium.accessToken(), // refreshed when it is about to expire: a resume much later needs a valid one
     roomId, podium, start,
-    onEnd(message) {
+    onEnd(message, reason) {
+      say(""); // "You are in the meeting." no more
       root.hidden = true;
       document.getElementById("ended").hidden = false;
       const text = document.getElementById("ended-message");
       text.textContent = message;
+      // the meeting went on in another tab: this one may take it back
+      document.getElementById("join-here").hidden = reason !== "joined_elsewhere" && reason !== "replaced";
       text.focus();
     },
   });

@@ -1,10 +1,11 @@
 // The meeting's stage: one tile per person's camera (a name and avatar placeholder while the camera is off
 // or no frame has arrived yet) and per screen share, laid out as a grid that fills the stage; a screen
 // share (or a pinned tile) is spotlighted, sized to its own aspect ratio so that nothing of it is cropped; a
-// ring marks who speaks, from the audio level of what is received (the server sends no speaker events).
+// ring marks who speaks (lib/active-speaker.js: the server's active-speaker events, else audio levels).
 
 import { isShown, personOf } from "../lib/room-state.js";
 import { h } from "../lib/dom.js";
+import { ActiveSpeaker } from "../lib/active-speaker.js";
 
 /** Up to two letters for an avatar: "Bob Builder" → "BB", "Participant 3" → "P3". */
 export function initials(name) {
@@ -95,6 +96,7 @@ export function createStage(meeting, label) {
   }
 
   function dropPerson(pid) {
+    speakers.forget(pid);
     dropTile(pid, "camera");
     dropTile(pid, "screen");
   }
@@ -166,33 +168,37 @@ export function createStage(meeting, label) {
   }
   new ResizeObserver(layout).observe(element);
 
-  // -- who speaks: a ring on the camera tile while the received (or one's own sent) audio is loud ----
-  const SPEAKING_LEVEL = 0.02; // audioLevel, 0..1 (RTCInboundRtpStreamStats / media-source)
-  const SPEAKING_HOLD_MS = 1200; // the ring stays this long after the last loud sample: no flicker between words
-  const lastLoud = new Map(); // pid → time of the last loud sample
+  // -- who speaks: a ring on the camera tile, from the server's active-speaker events once they come, and
+  // until then from the audio level of what is received (and of one's own microphone) -----------------
+  const speakers = new ActiveSpeaker();
+  meeting.addEventListener("active-speaker", ({ detail }) => {
+    speakers.event(detail, performance.now());
+    showSpeakers(performance.now());
+  });
   async function sampleLevels() {
+    if (speakers.fromServer) return; // the server says who speaks: no sampling
     const now = performance.now();
     for (const row of await meeting.receiverStats()) {
-      if (row.kind === "audio" && row.audioLevel > SPEAKING_LEVEL) lastLoud.set(row.participantId, now);
+      if (row.kind === "audio") speakers.sample(row.participantId, row.audioLevel, now);
     }
     const pub = meeting.media && meeting.media.pub;
     if (pub) {
       for (const report of (await pub.getStats()).values()) {
-        if (report.type === "media-source" && report.kind === "audio" && report.audioLevel > SPEAKING_LEVEL) {
-          lastLoud.set(meeting.participantId, now);
-        }
+        if (report.type === "media-source" && report.kind === "audio") speakers.sample(meeting.participantId, report.audioLevel, now);
       }
     }
-    const latest = [...lastLoud].filter(([pid]) => pid !== meeting.participantId && tiles.has(`${pid}:camera`))
-      .sort((a, b) => b[1] - a[1])[0];
-    if (latest && latest[0] !== speaker) {
-      speaker = latest[0];
+    showSpeakers(now);
+  }
+  function showSpeakers(now) {
+    const others = [...tiles.values()].filter((e) => e.source === "camera" && e.pid !== meeting.participantId).map((e) => e.pid);
+    const latest = speakers.latest(others);
+    if (latest && latest !== speaker) {
+      speaker = latest;
       if (mode === "speaker") place();
     }
     for (const entry of tiles.values()) {
       if (entry.source !== "camera") continue;
-      const loud = now - (lastLoud.get(entry.pid) ?? -Infinity) < SPEAKING_HOLD_MS;
-      const speaking = loud && sourceOn(entry.pid, "microphone");
+      const speaking = speakers.speaking(entry.pid, now) && sourceOn(entry.pid, "microphone");
       if ((entry.tile.dataset.speaking === "true") !== speaking) entry.tile.dataset.speaking = String(speaking);
     }
   }

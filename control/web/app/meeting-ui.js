@@ -18,7 +18,8 @@ const DISCONNECT = {
   banned: "A moderator banned you from this room.",
   meeting_ended: "The meeting has ended.",
   empty: "The meeting has ended: nobody remained.",
-  replaced: "You joined this meeting from another window; this one was disconnected.",
+  replaced: "You joined this meeting from another tab or window, so it was closed here.",
+  joined_elsewhere: "You joined this meeting from another tab or window, so it was closed here.",
 };
 
 /** Run a meeting in `root`. `token`: an access token or a guest token. Which names show is the server's
@@ -573,7 +574,9 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
   let entered = false;
   try {
     const joined = await meeting.join();
-    if (joined.resumed) resumedSwitches = joined.you.sources_on;
+    // a reload that resumed keeps what was on; a second tab that took the participant over (after its own
+    // pre-join check) turns on what that check chose
+    if (joined.resumed && meeting.resumeSent) resumedSwitches = joined.you.sources_on;
   } catch (error) {
     fill(root);
     stage.stop();

@@ -95,3 +95,24 @@ export function field(text, control) {
   if (!control.id) control.id = `field-${++fieldCount}`;
   return h("span", { class: "field" }, h("label", { for: control.id }, text), control);
 }
+
+/** Name each cell of the tables under `root` after its column (`data-label`, from the header row): on a phone
+ * the tables show as cards (style.css), a cell saying what it is. */
+export function labelTables(root = document) {
+  for (const table of root.querySelectorAll("table")) {
+    const heads = [...table.querySelectorAll("thead tr:last-child th")].map((th) => th.textContent.trim());
+    if (!heads.length) continue;
+    for (const row of table.querySelectorAll("tbody tr")) {
+      [...row.children].forEach((cell, i) => {
+        const label = heads[i] || "";
+        if (cell.dataset.label !== label) cell.dataset.label = label;
+      });
+    }
+  }
+}
+
+/** Keep the tables under `root` labelled as they are filled and refilled. */
+export function labelTablesOf(root) {
+  labelTables(root);
+  new MutationObserver(() => labelTables(root)).observe(root, { childList: true, subtree: true });
+}

@@ -123,6 +123,9 @@ export class Meeting extends EventTarget {
         const resume = this.resumeTokens.load(this.roomId);
         const frame = { type: "join", token: await this._token(), room_id: this.roomId };
         if (resume) Object.assign(frame, { resume, keep_media: false }); // a new page has no peer connections
+        /** whether this join presented a resume token (a reload); `joined.resumed` without one means that
+         * this socket took over the person's participant from another tab (docs/signaling.md) */
+        this.resumeSent = Boolean(resume);
         joined = await this.signaling.request(frame);
         break;
       } catch (error) {

@@ -2,10 +2,12 @@
 // carry the server's stable code and a readable message, and downloads. No dependencies.
 //
 //   import { PodiumClient } from "/lib/podium.js";
-//   const podium = new PodiumClient();                 // same origin, tokens in sessionStorage
+//   const podium = new PodiumClient();                 // same origin, tokens in localStorage (shared by tabs)
 //   await podium.login("acme", "admin@acme.example", "secret-password");
 //   const me = await podium.get("/me");
 //   const rooms = await podium.get("/rooms", { query: { q: "board" } });
+
+import { sentenceFor } from "./messages.js";
 
 export const API_PREFIX = "/api/v1";
 
@@ -34,15 +36,10 @@ const STATUS_TEXT = {
   503: "The server is unavailable; try again shortly",
 };
 
-/** One line for people: the server's message, with each invalid field when there are some. */
+/** One sentence for people (lib/messages.js): what the server's code means and what to do about it. The
+ * server's own message stays on the error (`message`) for developers. */
 export function describeError(error) {
-  if (!(error instanceof ApiError)) return error && error.message ? error.message : String(error);
-  let text = error.message || STATUS_TEXT[error.status] || `Request failed (${error.status})`;
-  if (Array.isArray(error.details) && error.details.length) {
-    const fields = error.details.map((d) => `${String(d.field || "").replace(/^(body|query)\./, "")}: ${d.message}`);
-    text += ` (${fields.join("; ")})`;
-  }
-  return text;
+  return sentenceFor(error);
 }
 
 async function errorFrom(response) {
@@ -57,10 +54,11 @@ async function errorFrom(response) {
   return new ApiError(response.status, "http_" + response.status, STATUS_TEXT[response.status] || response.statusText || "Request failed");
 }
 
-/** Where the token pair is kept: sessionStorage by default (one login per tab, so two tabs never race
- * to use the same single-use refresh token). Any object with getItem/setItem/removeItem works. */
+/** Where the token pair is kept: localStorage by default, shared by every tab of the browser (one sign-in
+ * for all of them; PodiumClient refreshes under a cross-tab lock, so two tabs never spend the same
+ * single-use refresh token). Any object with getItem/setItem/removeItem works. */
 export class TokenStore {
-  constructor(storage = globalThis.sessionStorage, key = "podium.tokens") {
+  constructor(storage = globalThis.localStorage, key = "podium.tokens") {
     this.storage = storage;
     this.key = key;
   }
@@ -72,10 +70,29 @@ export class TokenStore {
     }
   }
   save(tokens) {
-    if (tokens) this.storage.setItem(this.key, JSON.stringify(tokens));
-    else this.storage.removeItem(this.key);
+    try {
+      if (tokens) this.storage.setItem(this.key, JSON.stringify(tokens));
+      else this.storage.removeItem(this.key);
+    } catch {
+      // full or denied: this tab keeps its tokens in memory
+    }
+  }
+  /** Call `changed()` when another tab changes the stored pair (signs in, refreshes, signs out). */
+  watch(changed) {
+    if (this.storage !== globalThis.localStorage || typeof globalThis.addEventListener !== "function") return;
+    globalThis.addEventListener("storage", (event) => { if (event.key === this.key || event.key === null) changed(); });
   }
 }
+
+/** Run `task` while holding the browser-wide lock `name` (Web Locks: one tab at a time), or at once where
+ * there are no Web Locks (node, old browsers). */
+function exclusive(name, task) {
+  const locks = globalThis.navigator && globalThis.navigator.locks;
+  return locks ? locks.request(name, task) : task();
+}
+
+const EXPIRY_MARGIN_MS = 30_000;
+const expiring = (tokens) => Boolean(tokens.expires_at && Date.now() > tokens.expires_at - EXPIRY_MARGIN_MS);
 
 function queryString(query) {
   if (!query) return "";
@@ -97,6 +114,11 @@ export class PodiumClient extends EventTarget {
     this._fetch = fetchImpl || ((...args) => globalThis.fetch(...args));
     this._tokens = store.load();
     this._refreshing = null;
+    store.watch?.(() => {
+      const was = this.signedIn;
+      this._tokens = store.load();
+      if (was !== this.signedIn || this.signedIn) this.dispatchEvent(new CustomEvent("session", { detail: { signedIn: this.signedIn } }));
+    });
   }
 
   /** Whether a token pair is held (it may still turn out expired or revoked). */
@@ -107,7 +129,7 @@ export class PodiumClient extends EventTarget {
   /** The current access token, refreshed first when it is about to expire. */
   async accessToken() {
     if (!this._tokens) return null;
-    if (this._tokens.expires_at && Date.now() > this._tokens.expires_at - 30_000) await this.refresh();
+    if (expiring(this._tokens)) await this.refresh();
     return this._tokens ? this._tokens.access_token : null;
   }
 
@@ -132,20 +154,32 @@ export class PodiumClient extends EventTarget {
     return pair;
   }
 
-  /** Trade the refresh token for a new pair; concurrent callers share one request. On refusal the
-   * session ends (signedIn becomes false) and the error is thrown. */
+  /** Trade the refresh token for a new pair; concurrent callers share one request, and tabs take turns
+ * (a tab that finds a pair another tab refreshed meanwhile uses it). On refusal the session ends
+ * (signedIn becomes false) and the error is thrown. */
   async refresh() {
-    if (!this._tokens || !this._tokens.refresh_token) throw new ApiError(401, "unauthenticated", STATUS_TEXT[401]);
+    const seen = this._tokens && this._tokens.access_token;
     if (!this._refreshing) {
-      const refreshToken = this._tokens.refresh_token;
-      this._refreshing = this.request("POST", "/auth/refresh", { body: { refresh_token: refreshToken }, auth: false })
-        .then((pair) => this._setTokens(pair), (error) => {
-          if (error.status === 401) this._setTokens(null);
-          throw error;
-        })
+      this._refreshing = exclusive("podium.refresh", () => this._refreshOnce(seen))
         .finally(() => { this._refreshing = null; });
     }
     return this._refreshing;
+  }
+
+  async _refreshOnce(seen) {
+    const stored = this.store.load(); // another tab may have refreshed, or signed out, while we waited
+    if (stored && stored.access_token !== seen && !expiring(stored)) {
+      this._tokens = stored;
+      return;
+    }
+    this._tokens = stored || this._tokens;
+    if (!this._tokens || !this._tokens.refresh_token) throw new ApiError(401, "unauthenticated", "not signed in");
+    try {
+      this._setTokens(await this.request("POST", "/auth/refresh", { body: { refresh_token: this._tokens.refresh_token }, auth: false }));
+    } catch (error) {
+      if (error.status === 401) this._setTokens(null);
+      throw error;
+    }
   }
 
   /** Revoke this session on the server (best effort) and forget the tokens. */

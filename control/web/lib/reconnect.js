@@ -5,7 +5,7 @@
 // token of each room is kept.
 
 /** Close codes after which the session is over: not resumed (docs/signaling.md, "Close codes"). */
-export const DELIBERATE_CLOSES = new Set([1000, 4001, 4003, 4008, 4009, 4010, 4029]);
+export const DELIBERATE_CLOSES = new Set([1000, 4001, 4003, 4008, 4009, 4010, 4011, 4029]);
 /** Delays before each try, in ms; the last one repeats. */
 export const BACKOFF_MS = [250, 500, 1000, 2000, 4000];
 /** A peer connection `disconnected` this long counts as lost (ICE often recovers from a short blip). */

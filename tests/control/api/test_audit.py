@@ -62,3 +62,19 @@ async def test_another_companys_log_is_invisible(world, client):
     listed = (await client.get(f"{V1}/audit-events", headers=b.headers)).json()
     assert {e["action"] for e in listed["items"]} == {"company.created", "user.created"}
     assert "A room" not in (await client.get(f"{V1}/audit-events.csv", headers=b.headers)).text
+
+
+async def test_actors_and_targets_are_named(world, client):
+    admin = await world.company()
+    user = (await client.post(f"{V1}/users", headers=admin.headers, json={"email": "u@x.io", "name": "Una"})).json()
+    room = (await client.post(f"{V1}/rooms", headers=admin.headers, json={"name": "Board"})).json()
+    gone = (await client.post(f"{V1}/rooms", headers=admin.headers, json={"name": "Old room"})).json()
+    await client.delete(f"{V1}/rooms/{gone['id']}", headers=admin.headers)
+    events = (await client.get(f"{V1}/audit-events", headers=admin.headers)).json()["items"]
+    by_action = {(e["action"], e["target_id"]): e for e in events}
+    invited = by_action[("user.invited", user["user"]["id"])]
+    assert invited["actor_name"] == "Admin" and invited["target_name"] == "Una"
+    assert by_action[("room.created", room["id"])]["target_name"] == "Board"
+    assert by_action[("room.deleted", gone["id"])]["target_name"] == "Old room"  # from the state it kept
+    company = next(e for e in events if e["action"] == "company.created")
+    assert company["actor_name"] is None and company["target_name"]

@@ -173,3 +173,32 @@ async def test_api_keys_have_no_session(world, client):
     key = await world.api_key(admin, admin)
     response = await client.post(f"{V1}/auth/logout", headers=key.headers)
     assert response.status_code == 403 and response.json()["error"]["code"] == "session_required"
+
+
+async def test_login_accepts_the_company_name_in_any_case(world, client):
+    admin = await world.company("acme")
+    await client.patch(f"{V1}/company", json={"name": "Acme Rockets"}, headers=bearer(admin.token))
+    for company in ("Acme Rockets", "acme rockets", "  ACME ROCKETS ", "ACME", " acme"):
+        response = await login(client, company, admin.email)
+        assert response.status_code == 200, (company, response.text)
+    # an unknown name is a wrong company, told apart from nothing else
+    response = await login(client, "Acme Missiles", admin.email)
+    assert response.status_code == 401 and response.json()["error"]["code"] == "invalid_credentials"
+
+
+async def test_a_name_several_companies_share_asks_for_the_slug(world, client):
+    one = await world.company("acme-east")
+    two = await world.company("acme-west")
+    for actor in (one, two):
+        response = await client.patch(f"{V1}/company", json={"name": "Acme"}, headers=bearer(actor.token))
+        assert response.status_code == 200
+    response = await login(client, "acme", one.email)  # no company has the slug "acme"
+    assert response.status_code == 400
+    assert response.json()["error"] == {
+        "code": "ambiguous_company",
+        "message": "several companies have this name: sign in with your company's slug",
+    }
+    assert (await login(client, "acme-east", one.email)).status_code == 200
+    # a slug wins over a name: a company named like another's slug still signs in by slug
+    await client.patch(f"{V1}/company", json={"name": "acme-west"}, headers=bearer(one.token))
+    assert (await login(client, "acme-west", two.email)).status_code == 200

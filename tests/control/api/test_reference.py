@@ -39,6 +39,6 @@ def test_a_body_is_a_table_of_fields_and_an_example():
     text = reference.markdown(spec)
     login = text[text.index("#### `POST /auth/login`") : text.index("#### `POST /auth/refresh`")]
     assert "No credential." in login
-    assert "| `company` | string | yes | the company's slug |" in login
+    assert "| `company` | string (1–200 characters) | yes | the company's slug, or its name" in login
     assert '```json\n{"company": "acme"' in login
     assert "errors 400, 401, 413, 422, 429." in login

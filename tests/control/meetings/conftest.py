@@ -61,23 +61,25 @@ class Setup:
     admin: Any
     ann: Any
     room: dict[str, Any]
+    ben: Any
 
 
 @pytest.fixture
 async def meetings(world, client):  # type: ignore[no-untyped-def]
     admin = await world.company()
     ann = await world.user(admin, name="Ann")
+    ben = await world.user(admin, name="Ben")
     room = (
         await client.post(f"{V1}/rooms", headers=admin.headers, json={"name": "Hooks", "waiting_room": True})
     ).json()
-    assert (
-        await client.put(
-            f"{V1}/rooms/{room['id']}/access/{ann.id}", headers=admin.headers, json={"role": "participant"}
+    for person in (ann, ben):
+        response = await client.put(
+            f"{V1}/rooms/{room['id']}/access/{person.id}", headers=admin.headers, json={"role": "participant"}
         )
-    ).status_code == 204
+        assert response.status_code == 204
     registry = FakeRegistry()
     service = MeetingService(world.app.state.context, registry)  # type: ignore[arg-type]
     recorder = Recorder()
     service.add_observer(recorder)
-    yield Setup(service, registry, recorder, admin, ann, room)
+    yield Setup(service, registry, recorder, admin, ann, room, ben)
     await service.close()

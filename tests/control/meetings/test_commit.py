@@ -98,9 +98,9 @@ async def test_close_producer(scene: Scene, mode: str) -> None:
 
 
 async def test_subscribe_answer(scene: Scene, mode: str) -> None:
-    """A's second device is admitted and answers its first subscribe offer."""
+    """A second participant is admitted and answers its first subscribe offer."""
     socket = Socket()
-    _, second = await scene.service.join(scene.m.ann.token, scene.m.room["id"], socket.link())
+    _, second = await scene.service.join(scene.m.ben.token, scene.m.room["id"], socket.link())
     await scene.service.act(scene.live, scene.o, Command(Action.ADMIT, target=second))
     offer = socket.of("subscribe-offer")[-1]
     answer = subscriber_answer(offer["sdp"])

@@ -13,6 +13,7 @@ from meeting_fakes import Socket
 
 from control.domain.meeting_state import entry_refusal, iso
 from control.domain.moderation import Action, Command
+from control.domain.permissions import Permission
 from control.meetings import frames
 
 
@@ -21,12 +22,13 @@ def instant(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-async def test_joined_comes_first_even_for_a_moderator_with_someone_waiting(meetings) -> None:
+async def test_joined_comes_first_even_for_a_moderator_with_someone_waiting(meetings, world) -> None:
     service, room = meetings.service, meetings.room["id"]
     first, waiting, second = Socket(), Socket(), Socket()
     await service.join(meetings.admin.token, room, first.link())
     await service.join(meetings.ann.token, room, waiting.link())
-    _, pid = await service.join(meetings.admin.token, room, second.link())  # a moderator: gets the waiting room
+    organizer = await world.user(meetings.admin, [Permission.ADMINISTRATE_ROOMS], name="Olga")
+    _, pid = await service.join(organizer.token, room, second.link())  # a moderator: gets the waiting room
     assert [f["type"] for f in second.frames] == ["joined", "waiting-room"]
     assert second.frames[0]["participant_id"] == pid and len(second.frames[0]["waiting"]) == 1
     assert waiting.frames[0]["type"] == "joined" and first.frames[0]["type"] == "joined"

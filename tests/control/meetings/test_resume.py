@@ -15,6 +15,7 @@ from contract import ops
 from control.domain.moderation import Action, Command
 from control.domain.roles import Capability, Source
 from control.meetings import resume
+from control.meetings.resuming import CLOSE_JOINED_ELSEWHERE
 from control.meetings.service import CLOSE_REPLACED
 
 MIC = Source.MICROPHONE
@@ -146,14 +147,45 @@ async def test_the_old_socket_is_replaced(meetings) -> None:
 
 async def test_a_stale_or_foreign_token_joins_a_new_participant(meetings) -> None:
     scene = await call(meetings)
+    await scene.service.disconnected(scene.live, scene.a, None)  # A's socket dropped: no take-over
     o_token = scene.o_socket.of("joined")[0]["resume_token"]
     _, pid = await scene.resume(keep_media=True, token=o_token)  # Ann presents the organizer's token
     assert pid not in (scene.o, scene.a)
+    await scene.service.leave(scene.live, pid)
     _, other = await scene.resume(keep_media=True, token="not.a.token")
     assert other not in (scene.o, scene.a, pid)
+    await scene.service.leave(scene.live, other)
     await scene.service.leave(scene.live, scene.a)
     _, again = await scene.resume(keep_media=True)  # A left: the token names nobody now
     assert again != scene.a and scene.live.state.get(again).waiting
+
+
+async def test_a_second_tab_takes_the_participant_over(meetings) -> None:
+    """The same person joins again without a resume token while connected (a second tab): the new socket
+    becomes that participant (no one appears twice), the old one is told and closed with 4011, the media is
+    renewed and the sources are off until the new page publishes what it chose."""
+    scene = await call(meetings)
+    service, live = scene.service, scene.live
+    await service.act(live, scene.o, Command(Action.GRANT_PERMISSION, target=scene.a, capability=Capability.MICROPHONE))
+    await service.act(live, scene.a, Command(Action.TURN_ON_SOURCE, source=MIC))
+    assert MIC in live.state.get(scene.a).sources_on
+    before = len(live.state.participants)
+    socket = Socket()
+    _, pid = await service.join(meetings.ann.token, meetings.room["id"], socket.link())
+    await asyncio.sleep(0)
+    assert pid == scene.a and len(live.state.participants) == before
+    assert live.state.get(pid).admitted and live.state.get(pid).sources_on == frozenset()
+    joined = socket.of("joined")[0]
+    assert joined["resumed"] is True and joined["media"] == "renew" and joined["you"]["sources_on"] == []
+    assert scene.a_socket.of("disconnected")[-1]["reason"] == "joined_elsewhere"
+    assert scene.a_socket.closed == (CLOSE_JOINED_ELSEWHERE, "joined_elsewhere")
+    assert live.republish == {}  # the new page's publish decides what is on
+    # the others hear that the microphone went off, and see one Ann
+    changed = [f for f in scene.o_socket.of("source-changed") if f["participant_id"] == pid]
+    assert changed[-1]["on"] is False
+    # the old socket's end starts no grace
+    await service.disconnected(live, pid, scene.a_socket.link())
+    assert pid in live.links and service._graces == {}
 
 
 async def test_a_stranded_meeting_resumes_with_media_waiting(meetings) -> None:
