@@ -22,6 +22,7 @@ from control.store.models.meeting import Meeting
 from control.store.models.removal import RoomRemoval
 from control.store.models.room import Room, RoomAccess
 from control.store.models.user import User, UserPermission
+from control.store.models.whiteboard import WhiteboardOpRow
 
 __all__ = [
     "AddIn",
@@ -45,4 +46,5 @@ __all__ = [
     "RoomRemoval",
     "User",
     "UserPermission",
+    "WhiteboardOpRow",
 ]
