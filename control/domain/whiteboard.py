@@ -21,8 +21,8 @@ from control.domain.roles import Capability
 
 WIDTH, HEIGHT = 1600, 900
 """The board's coordinate space: x in [0, WIDTH], y in [0, HEIGHT] (16:9; clients scale it)."""
-MAX_POINTS = 2000
-"""Points of one stroke."""
+MAX_POINTS = 1000
+"""Points of one stroke (a frame of 1,000 points stays within the signaling frame's 5,000 JSON values)."""
 MAX_TEXT = 500
 """Characters of one text item."""
 MAX_ERASE = 200
