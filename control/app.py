@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute, Match, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from control import api, engines, metrics, operator, signaling
+from control import api, engines, metrics, operator, remote_input, signaling
 from control.engines.stats import EngineCollector, WorkerStats
 from control.errors import ApiError, Conflict, RateLimited
 from control.meetings.metrics import MeetingCollector
@@ -157,7 +157,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await engine.dispose()
 
     routes = _with_web_client(
-        [*api.routes(), *operator.routes(), *engines.routes(), *metrics.routes(), *signaling.routes()]
+        [
+            *api.routes(),
+            *operator.routes(),
+            *engines.routes(),
+            *metrics.routes(),
+            *signaling.routes(),
+            *remote_input.routes(),
+        ]
     )
     app_metrics = metrics.Metrics()  # this application's own registry of series
     app = Starlette(

@@ -113,7 +113,12 @@ class RemoteControl(MeetingObserver):
         seq = session.next_seq
         sessions[sid] = replace(session, next_seq=seq + 1)
         self._relayed[sid] = seq
-        frame = {"type": "control-input", "session_id": sid, "seq": seq, "event": event.model_dump(exclude_none=True)}
+        frame = {
+            "type": "control-input",
+            "session_id": sid,
+            "seq": seq,
+            "event": event.model_dump(exclude_defaults=True),
+        }
         live.send(session.target, frame)
         for send in self._helpers.get(sid, []):
             send(frame)
