@@ -1,12 +1,14 @@
 """The control-plane application: create_app(settings) gives a Starlette app whose lifespan opens the
 database and applies migrations before the first request."""
 
+import asyncio
 import logging
 import secrets
 import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from starlette.applications import Starlette
@@ -99,6 +101,22 @@ def _with_web_client(routes: list[BaseRoute]) -> list[BaseRoute]:
     return [*routes, _WebMount(reserved)]
 
 
+def _webtransport(app: Starlette, settings: Settings, meetings: MeetingService) -> Any:
+    """The WebTransport server (control.webtransport), each session a signaling Session."""
+    from control import webtransport  # aioquic only where WebTransport is served
+
+    assert settings.webtransport is not None
+    sessions: set[asyncio.Task[None]] = set()
+
+    def open_session(socket: Any) -> None:
+        task = asyncio.ensure_future(signaling.Session(socket, meetings, settings.limits, app.state.rate_limiter).run())
+        sessions.add(task)
+        task.add_done_callback(sessions.discard)
+
+    wt = settings.webtransport
+    return webtransport.serving(wt.host, wt.port, wt.cert, wt.key, open_session, settings.limits.max_frame)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
 
@@ -143,6 +161,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 app_metrics.add(collector)
             try:
                 async with AsyncExitStack() as stack:
+                    if settings.webtransport is not None:  # signaling over HTTP/3 too
+                        await stack.enter_async_context(_webtransport(app, settings, meetings))
                     if settings.metrics_address is not None:  # GET /metrics without a token, there only
                         app.state.metrics_bound = await stack.enter_async_context(
                             metrics.serve_separately(app_metrics, settings.metrics_address)

@@ -240,6 +240,13 @@ def _parser() -> argparse.ArgumentParser:
         help="UDP port of the first local worker, PORT+1 the second, ... (default 0: any free port)",
     )
     _tls_options(serve)
+    serve.add_argument(
+        "--webtransport-port",
+        type=int,
+        metavar="PORT",
+        help="also carry signaling over WebTransport (HTTP/3) on this UDP port of the first --bind address; "
+        "needs --tls-cert and --tls-key",
+    )
     _turn_options(serve)
     serve.add_argument(
         "--engine-secret",
@@ -573,6 +580,8 @@ def _reach(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Reach:
                 ipaddress.ip_network(proxy, strict=False)
             except ValueError:
                 parser.error(f"--forwarded-allow-ips: {proxy!r} is not an address or a network")
+    if args.webtransport_port is not None and (args.tls_cert is None or not 0 < args.webtransport_port < 65536):
+        parser.error("--webtransport-port needs --tls-cert and --tls-key (QUIC is always encrypted), and a port")
     if args.workers < 1:
         parser.error("--workers must be at least 1")
     if not 0 <= args.media_port <= 65535 - args.workers:
@@ -624,7 +633,7 @@ def local_worker_id(index: int) -> str:
 async def _serve(args: argparse.Namespace, limits: "Limits", reach: Reach) -> None:
     from contract.framing import MAX_FRAME_BYTES
     from control.app import create_app
-    from control.settings import Settings
+    from control.settings import Settings, WebTransportSettings
 
     engine_secret = args.engine_secret or secrets.token_urlsafe(32)
     settings = Settings(
@@ -638,6 +647,9 @@ async def _serve(args: argparse.Namespace, limits: "Limits", reach: Reach) -> No
         operator_token=args.operator_token,
         limits=limits,
         turn=reach.turn,
+        webtransport=WebTransportSettings(reach.binds[0], args.webtransport_port, args.tls_cert, args.tls_key)
+        if args.webtransport_port is not None
+        else None,
     )
     try:
         sockets = network.listen_sockets(reach.binds, args.port)
