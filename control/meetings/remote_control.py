@@ -31,6 +31,7 @@ from control.meetings.consent_wire import InputEvent
 from control.meetings.errors import refused
 from control.meetings.live import LiveMeeting, Send
 from control.meetings.observers import MeetingInfo, MeetingObserver
+from control.meetings.tool_frames import ControlDeclined, ControlEnded, ControlInput, ControlRequested, ControlStarted
 from control.services.context import Context
 
 log = logging.getLogger("podium.meetings")
@@ -68,7 +69,7 @@ class RemoteControl(MeetingObserver):
             raise refused(allowed)
         sid = secrets.token_hex(8)
         sessions[sid] = ControlSession(sid, pid, target)
-        live.send(target, {"type": "control-requested", "session_id": sid, "moderator_id": pid})
+        live.send(target, ControlRequested(session_id=sid, moderator_id=pid).wire())
         await audit_trail.record(
             self.context, live, pid, "remote_control.requested", {"target": target, "session": sid}
         )
@@ -82,15 +83,15 @@ class RemoteControl(MeetingObserver):
         moderator = sessions[sid].controller
         if answered is None:
             del sessions[sid]
-            live.send(moderator, {"type": "control-declined", "session_id": sid, "participant_id": pid})
+            live.send(moderator, ControlDeclined(session_id=sid, participant_id=pid).wire())
             await audit_trail.record(self.context, live, pid, "remote_control.declined", {"session": sid})
             return
         sessions[sid] = answered
         token = secrets.token_urlsafe(24)
         self._helper_tokens[token] = (live.id, sid)
-        started = {"type": "control-started", "session_id": sid, "controller_id": moderator, "target_id": pid}
-        live.send(moderator, started)
-        live.send(pid, {**started, "helper_token": token})
+        started = ControlStarted(session_id=sid, controller_id=moderator, target_id=pid)
+        live.send(moderator, started.wire())
+        live.send(pid, started.model_copy(update={"helper_token": token}).wire())
         await audit_trail.record(self.context, live, pid, "remote_control.started", {"session": sid, "by": moderator})
 
     async def event(self, live: LiveMeeting, pid: str, sid: str, event: InputEvent) -> int:
@@ -113,12 +114,7 @@ class RemoteControl(MeetingObserver):
         seq = session.next_seq
         sessions[sid] = replace(session, next_seq=seq + 1)
         self._relayed[sid] = seq
-        frame = {
-            "type": "control-input",
-            "session_id": sid,
-            "seq": seq,
-            "event": event.model_dump(exclude_defaults=True),
-        }
+        frame = ControlInput(session_id=sid, seq=seq, event=event.model_dump(exclude_defaults=True)).wire()
         live.send(session.target, frame)
         for send in self._helpers.get(sid, []):
             send(frame)
@@ -138,7 +134,7 @@ class RemoteControl(MeetingObserver):
         self._recent.pop(sid, None)
         for token in [t for t, (_, s) in self._helper_tokens.items() if s == sid]:
             del self._helper_tokens[token]
-        frame = {"type": "control-ended", "session_id": sid, "by": by, "reason": reason, "events": events}
+        frame = ControlEnded(session_id=sid, by=by, reason=reason, events=events).wire()
         for send in self._helpers.pop(sid, []):
             send(frame)
         for pid in (session.controller, session.target):
@@ -191,8 +187,8 @@ class RemoteControl(MeetingObserver):
 
     async def meeting_ended(self, meeting: MeetingInfo, reason: str) -> None:
         for sid in self._sessions.pop(meeting.meeting_id, {}):
-            self._relayed.pop(sid, None)
+            ended = ControlEnded(session_id=sid, by=None, reason="meeting_ended", events=self._relayed.pop(sid, 0))
             self._recent.pop(sid, None)
             for send in self._helpers.pop(sid, []):
-                send({"type": "control-ended", "session_id": sid, "by": None, "reason": "meeting_ended"})
+                send(ended.wire())
         self._helper_tokens = {t: v for t, v in self._helper_tokens.items() if v[0] != meeting.meeting_id}

@@ -20,6 +20,7 @@ from control.meetings.consent_wire import Proposal, Report
 from control.meetings.errors import refused
 from control.meetings.live import LiveMeeting
 from control.meetings.observers import MeetingInfo, MeetingObserver
+from control.meetings.tool_frames import SettingsDeclined, SettingsReport, SettingsRequested
 from control.services.context import Context
 
 
@@ -47,7 +48,7 @@ class SettingsRequests(MeetingObserver):
         rid = secrets.token_hex(8)
         pending[rid] = SettingsRequest(rid, pid, target, proposes=proposal is not None)
         propose = proposal.model_dump(exclude_none=True) if proposal is not None else None
-        live.send(target, {"type": "settings-requested", "request_id": rid, "moderator_id": pid, "propose": propose})
+        live.send(target, SettingsRequested(request_id=rid, moderator_id=pid, propose=propose).wire())
         await audit_trail.record(
             self.context, live, pid, "settings.requested", {"target": target, "request_id": rid, "propose": propose}
         )
@@ -69,15 +70,14 @@ class SettingsRequests(MeetingObserver):
         del pending[rid]
         if allow:
             assert report is not None
-            frame = {
-                "type": "settings-report",
-                "request_id": rid,
-                "participant_id": pid,
-                "report": report.model_dump(exclude_none=True),
-                "applied": applied and request.proposes,
-            }
+            frame = SettingsReport(
+                request_id=rid,
+                participant_id=pid,
+                report=report.model_dump(exclude_none=True),
+                applied=applied and request.proposes,
+            ).wire()
         else:
-            frame = {"type": "settings-declined", "request_id": rid, "participant_id": pid}
+            frame = SettingsDeclined(request_id=rid, participant_id=pid).wire()
         live.send(request.moderator, frame)
         outcome = ("applied" if applied and request.proposes else "shared") if allow else "declined"
         await audit_trail.record(

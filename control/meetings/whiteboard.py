@@ -20,7 +20,7 @@ from contextlib import AbstractAsyncContextManager
 from control.domain import whiteboard as rules
 from control.domain.meeting_state import Refused
 from control.domain.whiteboard import Op, OpKind, Request
-from control.meetings import audit_trail
+from control.meetings import audit_trail, tool_frames
 from control.meetings.errors import refused, store_unavailable
 from control.meetings.live import LiveMeeting
 from control.meetings.observers import MeetingInfo, MeetingObserver
@@ -77,7 +77,7 @@ class Whiteboards(MeetingObserver):
             await self._store(live, decided)
             board.ops.append(decided)
             board.accepted(decided.person).append(now)
-            live.broadcast({"type": "whiteboard-op", "op": encode(decided)})
+            live.broadcast(tool_frames.WhiteboardOp(op=encode(decided)).wire())
         if decided.kind is OpKind.CLEAR:
             await audit_trail.record(self.context, live, pid, "whiteboard.cleared", {"seq": decided.seq})
         return decided
@@ -110,7 +110,7 @@ class Whiteboards(MeetingObserver):
             for start in range(0, max(len(ops), 1), REPLAY_PAGE):
                 page = ops[start : start + REPLAY_PAGE]
                 more = start + REPLAY_PAGE < len(ops)
-                live.send(pid, {"type": "whiteboard-ops", "ops": page, "last": last, "more": more})
+                live.send(pid, tool_frames.WhiteboardOps(ops=page, last=last, more=more).wire())
             return last
 
     async def meeting_ended(self, meeting: MeetingInfo, reason: str) -> None:
