@@ -61,12 +61,13 @@ export function createWhiteboard(meeting) {
   }
 
   let syncing = null;
+  let synced = false; // the board was replayed since joining (or since the last resume)
   /** Ask for what came after the last operation we hold (all of it at first, the gap after a resume). */
   function sync() {
     const self = meeting.self;
     if (!self || self.waiting || syncing) return;
     syncing = meeting.signaling.request({ type: "whiteboard-sync", after: board.last })
-      .catch(() => {}).finally(() => { syncing = null; });
+      .then(() => { synced = true; }, () => {}).finally(() => { syncing = null; });
   }
 
   function take(ops) {
@@ -76,8 +77,8 @@ export function createWhiteboard(meeting) {
   }
   meeting.addEventListener("whiteboard-op", ({ detail }) => take([detail.op]));
   meeting.addEventListener("whiteboard-ops", ({ detail }) => take(detail.ops));
-  for (const type of ["admitted", "reconnected"]) meeting.addEventListener(type, sync);
-  meeting.addEventListener("participants", () => { rights(); if (!board.last) sync(); });
+  for (const type of ["admitted", "reconnected"]) meeting.addEventListener(type, () => { synced = false; sync(); });
+  meeting.addEventListener("participants", () => { rights(); if (!synced) sync(); });
 
   /** The tools follow the person's right (revocable live) and role (clear: moderators). */
   function rights() {
