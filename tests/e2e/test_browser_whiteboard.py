@@ -74,7 +74,7 @@ def test_whiteboard_revocation_settings_request_and_remote_control(media_server,
 
     # both open the whiteboard; Ada draws a line with the mouse, Bob sees it drawn on his canvas
     for page in (ada, bobs):
-        page.get_by_role("button", name="Whiteboard").click()
+        page.get_by_role("button", name="Whiteboard", exact=True).click()
         expect(page.locator("#whiteboard")).to_be_visible()
     drag(ada, [(200, 200), (400, 250), (600, 300)])
     expect(bobs.locator("#whiteboard-canvas")).to_have_attribute("data-ops", "1")
@@ -96,20 +96,20 @@ def test_whiteboard_revocation_settings_request_and_remote_control(media_server,
     expect(ada.locator("#whiteboard-clear")).to_be_visible()
 
     # a revoked right: Bob's tools disable themselves at once, and the board stays visible to him
-    ada.evaluate(
-        "(target) => window.podiumMeeting.moderate('revoke_permission', { target, capability: 'whiteboard' })", bob_id
-    )
+    ada.locator("#participant-requests summary").click()
+    ada.locator("#request-target").select_option(bob_id)
+    ada.get_by_role("button", name="Turn their whiteboard off").click()
     expect(bobs.locator("#whiteboard")).to_have_attribute("data-allowed", "false")
     expect(bobs.get_by_role("button", name="Pen")).to_be_disabled()
     expect(bobs.locator("#whiteboard-note")).to_contain_text("turned off the whiteboard")
     screenshot(bobs, "whiteboard-laptop-revoked")
     for page in (ada, bobs):
-        page.get_by_role("button", name="Whiteboard").click()
+        page.get_by_role("button", name="Whiteboard", exact=True).click()
         expect(page.locator("#whiteboard")).to_be_hidden()
 
+    expect(ada.get_by_role("button", name="Turn their whiteboard on")).to_be_visible()
+
     # Ada asks for Bob's settings; he consents; only she sees the report
-    ada.locator("#participant-requests summary").click()
-    ada.locator("#request-target").select_option(bob_id)
     ada.get_by_role("button", name="Ask for their settings").click()
     consent = bobs.get_by_role("alertdialog")
     expect(consent).to_contain_text("asks to see your devices and capture settings")

@@ -12,7 +12,14 @@ const LOWER = { source: "camera", width: 640, height: 360, frame_rate: 15 };
 
 /** Mount the moderator's requests of `meeting` in `host` (the stage's tool bar); `label(p)` names a person. */
 export function mountModeratorRequests(meeting, host, label) {
-  const target = h("select", { id: "request-target", "aria-label": "Participant to ask" });
+  const target = h("select", { id: "request-target", "aria-label": "Participant to ask", onchange: () => refresh() });
+  // the `whiteboard` permission of the chosen participant, revoked and granted live (as chat)
+  const boardSwitch = h("button", { type: "button", id: "whiteboard-permission", onclick: () => {
+    const p = personOf(meeting.room, target.value);
+    const held = Boolean(p && (p.capabilities || []).includes("whiteboard"));
+    meeting.moderate(held ? "revoke_permission" : "grant_permission", { target: target.value, capability: "whiteboard" })
+      .catch((error) => line(error.message || String(error)));
+  } });
   const out = h("div", { class: "request-results", id: "request-results", role: "log", "aria-live": "polite" });
   const ask = (frame) => meeting.signaling.request(frame).catch((error) => line(error.message || String(error)));
   const menu = h("details", { class: "stage-menu", id: "participant-requests", hidden: true },
@@ -24,6 +31,7 @@ export function mountModeratorRequests(meeting, host, label) {
         onclick: () => ask({ type: "settings-request", target: target.value, propose: LOWER }) }, "Propose 640×360 at 15 fps"),
       h("button", { type: "button", id: "ask-control", onclick: () => ask({ type: "control-request", target: target.value }) },
         "Ask to control their screen"),
+      boardSwitch,
       out));
   const controlling = h("div", { class: "banner control-banner", id: "controlling-banner", role: "status", hidden: true });
   host.append(menu);
@@ -36,6 +44,11 @@ export function mountModeratorRequests(meeting, host, label) {
     const chosen = target.value;
     const others = [...meeting.participants.values()].filter((p) => p.id !== meeting.participantId);
     target.replaceChildren(...others.map((p) => h("option", { value: p.id, selected: p.id === chosen }, label(p))));
+    const p = personOf(meeting.room, target.value);
+    const held = Boolean(p && (p.capabilities || []).includes("whiteboard"));
+    boardSwitch.textContent = held ? "Turn their whiteboard off" : "Turn their whiteboard on";
+    boardSwitch.setAttribute("aria-pressed", String(held));
+    boardSwitch.disabled = !p || p.role !== "participant"; // moderators act on lower roles only
   }
   meeting.addEventListener("participants", refresh);
 
