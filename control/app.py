@@ -1,12 +1,14 @@
 """The control-plane application: create_app(settings) gives a Starlette app whose lifespan opens the
 database and applies migrations before the first request."""
 
+import asyncio
 import logging
 import secrets
 import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -19,7 +21,7 @@ from starlette.routing import BaseRoute, Match, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from control import api, engines, metrics, operator, signaling
+from control import api, engines, metrics, operator, remote_input, signaling
 from control.engines.stats import EngineCollector, WorkerStats
 from control.errors import ApiError, Conflict, RateLimited
 from control.meetings.errors import MeetingElsewhere
@@ -120,6 +122,22 @@ async def _replicas(
     return Replica(sessionmaker, url, settings.lease_ttl), notifications
 
 
+def _webtransport(app: Starlette, settings: Settings, meetings: MeetingService) -> Any:
+    """The WebTransport server (control.webtransport), each session a signaling Session."""
+    from control import webtransport  # aioquic only where WebTransport is served
+
+    assert settings.webtransport is not None
+    sessions: set[asyncio.Task[None]] = set()
+
+    def open_session(socket: Any) -> None:
+        task = asyncio.ensure_future(signaling.Session(socket, meetings, settings.limits, app.state.rate_limiter).run())
+        sessions.add(task)
+        task.add_done_callback(sessions.discard)
+
+    wt = settings.webtransport
+    return webtransport.serving(wt.host, wt.port, wt.cert, wt.key, open_session, settings.limits.max_frame)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
 
@@ -173,6 +191,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 app_metrics.add(collector)
             try:
                 async with AsyncExitStack() as stack:
+                    if settings.webtransport is not None:  # signaling over HTTP/3 too
+                        await stack.enter_async_context(_webtransport(app, settings, meetings))
                     if settings.metrics_address is not None:  # GET /metrics without a token, there only
                         app.state.metrics_bound = await stack.enter_async_context(
                             metrics.serve_separately(app_metrics, settings.metrics_address)
@@ -190,7 +210,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await engine.dispose()
 
     routes = _with_web_client(
-        [*api.routes(), *operator.routes(), *engines.routes(), *metrics.routes(), *signaling.routes()]
+        [
+            *api.routes(),
+            *operator.routes(),
+            *engines.routes(),
+            *metrics.routes(),
+            *signaling.routes(),
+            *remote_input.routes(),
+        ]
     )
     app_metrics = metrics.Metrics()  # this application's own registry of series
     app = Starlette(

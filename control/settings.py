@@ -50,6 +50,17 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class WebTransportSettings:
+    """Signaling over WebTransport (HTTP/3 on UDP, control.webtransport): `podium serve
+    --webtransport-port`, with the HTTP server's TLS certificate and key."""
+
+    host: str
+    port: int
+    cert: Path
+    key: Path
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path = Path("data")
     database_url: str | None = None
@@ -94,6 +105,8 @@ class Settings:
     turn: TurnSettings | None = None
     """TURN servers and their shared secret: each participant gets short-lived credentials in its
     `joined` frame (`podium serve --turn-url/--turn-secret`); None: no TURN."""
+    webtransport: WebTransportSettings | None = None
+    """Where WebTransport sessions carry signaling besides the WebSocket; None: not served."""
 
     def resolved_database_url(self) -> str:
         return self.database_url or sqlite_url(self.data_dir)

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from control import bounds
+from control import bounds, signaling_tools
 from control.domain.moderation import Action, Command
 from control.domain.roles import Capability, Source
 from control.errors import ApiError
@@ -120,11 +120,38 @@ class Ping(_Frame):
 
 
 ClientFrame = Annotated[
-    Join | Publish | SubscribeAnswer | CloseProducer | SetSource | Moderate | Chat | Leave | Ping,
+    Join
+    | Publish
+    | SubscribeAnswer
+    | CloseProducer
+    | SetSource
+    | Moderate
+    | Chat
+    | Leave
+    | Ping
+    | signaling_tools.WhiteboardFrame
+    | signaling_tools.WhiteboardSync
+    | signaling_tools.SettingsRequestFrame
+    | signaling_tools.SettingsAnswerFrame
+    | signaling_tools.ControlRequestFrame
+    | signaling_tools.ControlAnswerFrame
+    | signaling_tools.ControlEventFrame
+    | signaling_tools.ControlEndFrame,
     Field(discriminator="type"),
 ]
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(ClientFrame)
-TYPES = ("join", "publish", "subscribe-answer", "close-producer", "set-source", "moderate", "chat", "leave", "ping")
+TYPES = (
+    "join",
+    "publish",
+    "subscribe-answer",
+    "close-producer",
+    "set-source",
+    "moderate",
+    "chat",
+    "leave",
+    "ping",
+    *signaling_tools.TYPES,
+)
 
 
 class FrameError(Exception):
@@ -355,6 +382,9 @@ class Session:
         elif isinstance(frame, Chat):
             await service.chat(live, pid, frame.text, frame.to)
             self.send(frames.Ok(ref=frame.ref).wire())
+        elif isinstance(frame, signaling_tools.FRAMES):
+            fields = await signaling_tools.dispatch(service, live, pid, frame)
+            self.send({**frames.Ok(ref=frame.ref).wire(), **fields})
         elif isinstance(frame, Leave):
             await service.leave(live, pid)
             self.live = None

@@ -242,6 +242,13 @@ def _parser() -> argparse.ArgumentParser:
         help="UDP port of the first local worker, PORT+1 the second, ... (default 0: any free port)",
     )
     _tls_options(serve)
+    serve.add_argument(
+        "--webtransport-port",
+        type=int,
+        metavar="PORT",
+        help="also carry signaling over WebTransport (HTTP/3) on this UDP port of the first --bind address; "
+        "needs --tls-cert and --tls-key",
+    )
     _turn_options(serve)
     serve.add_argument(
         "--engine-secret",
@@ -590,6 +597,8 @@ def _reach(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Reach:
                 ipaddress.ip_network(proxy, strict=False)
             except ValueError:
                 parser.error(f"--forwarded-allow-ips: {proxy!r} is not an address or a network")
+    if args.webtransport_port is not None and (args.tls_cert is None or not 0 < args.webtransport_port < 65536):
+        parser.error("--webtransport-port needs --tls-cert and --tls-key (QUIC is always encrypted), and a port")
     if args.workers < 1:
         parser.error("--workers must be at least 1")
     if not 0 <= args.media_port <= 65535 - args.workers:
@@ -641,7 +650,7 @@ def local_worker_id(index: int) -> str:
 async def _serve(args: argparse.Namespace, limits: "Limits", reach: Reach) -> None:
     from contract.framing import MAX_FRAME_BYTES
     from control.app import create_app
-    from control.settings import Settings
+    from control.settings import Settings, WebTransportSettings
 
     try:
         sockets = network.listen_sockets(reach.binds, args.port)
@@ -664,6 +673,9 @@ async def _serve(args: argparse.Namespace, limits: "Limits", reach: Reach) -> No
         turn=reach.turn,
         public_url=args.public_url or urls[0],
         lease_ttl=args.lease_ttl,
+        webtransport=WebTransportSettings(reach.binds[0], args.webtransport_port, args.tls_cert, args.tls_key)
+        if args.webtransport_port is not None
+        else None,
     )
     app = create_app(settings)
     config = uvicorn.Config(

@@ -226,3 +226,8 @@ def test_serve_takes_its_limits_from_options_and_the_environment():
 def test_serve_refuses_bad_limits(argv, complaint):
     result = podium("serve", *argv)
     assert result.returncode == 2 and complaint in result.stderr
+
+
+def test_serve_refuses_webtransport_without_tls():
+    result = podium("serve", "--webtransport-port", "4433")
+    assert result.returncode == 2 and "--webtransport-port needs --tls-cert and --tls-key" in result.stderr

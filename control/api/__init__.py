@@ -19,6 +19,7 @@ from control.api import (
     meetings,
     rooms,
     users,
+    whiteboard,
 )
 from control.api.endpoint import API_PREFIX, Endpoint, to_routes
 from control.api.openapi import document
@@ -40,6 +41,7 @@ ENDPOINTS: list[Endpoint] = [
         bans,
         addins,
         group_links,
+        whiteboard,
     )
     for e in module.endpoints.endpoints
 ]

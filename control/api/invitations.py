@@ -36,9 +36,9 @@ class InvitationIn(Input):
 
     invitee_name: Name = Field(description="the one person the link is for, as others will see them")
     rights: list[Capability] = Field(
-        default_factory=lambda: [Capability.MICROPHONE, Capability.CAMERA, Capability.CHAT],
+        default_factory=lambda: [Capability.MICROPHONE, Capability.CAMERA, Capability.CHAT, Capability.WHITEBOARD],
         description="what the guest may do in the meeting (default: microphone, "
-        "camera, chat); only rights the issuer holds",
+        "camera, chat, whiteboard); only rights the issuer holds",
     )
     not_before: datetime | None = Field(None, description="default: now")
     not_after: datetime | None = Field(None, description="default: not_before + 24 hours")

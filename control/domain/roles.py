@@ -59,6 +59,8 @@ class Capability(StrEnum):
     """Produce the screen and screen-audio sources."""
     CHAT = "chat"
     """Send chat messages (to everyone or one-to-one); receiving is never restricted."""
+    WHITEBOARD = "whiteboard"
+    """Draw on the meeting's whiteboard (control.domain.whiteboard); seeing it is never restricted."""
 
 
 ALL_CAPABILITIES: frozenset[Capability] = frozenset(Capability)
@@ -103,7 +105,7 @@ VISIT_SOURCES: frozenset[Source] = frozenset({Source.MICROPHONE, Source.CAMERA})
 
 
 def sources_of(capability: Capability) -> frozenset[Source]:
-    """The sources a capability covers (none for chat)."""
+    """The sources a capability covers (none for chat and the whiteboard)."""
     return frozenset(s for s, c in REQUIRED_CAPABILITY.items() if c is capability)
 
 

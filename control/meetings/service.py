@@ -46,8 +46,11 @@ from control.meetings.live import Identity, Link, LiveMeeting
 from control.meetings.media import Media
 from control.meetings.observers import MeetingObserver, Observers
 from control.meetings.publishing import Publishing
+from control.meetings.remote_control import RemoteControl
 from control.meetings.resuming import CLOSE_REPLACED, RESTART_WAIT, Resuming, ready
+from control.meetings.settings_requests import SettingsRequests
 from control.meetings.visibility import NOBODY, Viewer
+from control.meetings.whiteboard import Whiteboards
 from control.replicas.ownership import Sole
 from control.services import auth
 from control.services.context import Context
@@ -116,6 +119,13 @@ class MeetingService:
         self.ownership.bind(self)
         self.commits.ownership = self.ownership
         self.commits.lease_lost = self.drop
+        # beside the media: the whiteboard, settings requests and remote control (observers, to forget
+        # a meeting that ended and to end what its people's departures end)
+        self.whiteboards = Whiteboards(context, clock)
+        self.settings_requests = SettingsRequests(context)
+        self.remote_control = RemoteControl(context, self.live.get)
+        for tool in (self.whiteboards, self.settings_requests, self.remote_control):
+            self.observers.add(tool)
         registry.add_listener(self.failover.on_registry_event)
 
     def add_observer(self, observer: MeetingObserver) -> None:

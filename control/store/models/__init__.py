@@ -23,6 +23,7 @@ from control.store.models.meeting_lease import MeetingLease
 from control.store.models.removal import RoomRemoval
 from control.store.models.room import Room, RoomAccess
 from control.store.models.user import User, UserPermission
+from control.store.models.whiteboard import WhiteboardOpRow
 
 __all__ = [
     "AddIn",
@@ -47,4 +48,5 @@ __all__ = [
     "RoomRemoval",
     "User",
     "UserPermission",
+    "WhiteboardOpRow",
 ]

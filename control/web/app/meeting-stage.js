@@ -6,6 +6,7 @@
 import { isShown, personOf } from "../lib/room-state.js";
 import { h } from "../lib/dom.js";
 import { ActiveSpeaker } from "../lib/active-speaker.js";
+import { mountStageTools } from "./stage-tools.js";
 
 /** Up to two letters for an avatar: "Bob Builder" → "BB", "Participant 3" → "P3". */
 export function initials(name) {
@@ -26,6 +27,7 @@ export function createStage(meeting, label) {
   const grid = h("div", { class: "grid", id: "grid", role: "list", "aria-label": "Video" });
   const spotlight = h("div", { class: "spotlight", id: "spotlight", role: "list", "aria-label": "Screen share" });
   const element = h("div", { class: "stage", id: "stage" }, spotlight, grid);
+  mountStageTools(meeting, element, label); // the whiteboard, requests to a participant, consent prompts
   const tiles = new Map(); // "<pid>:<camera|screen>" → {tile, video, name, flags, avatar, placeholderName, pin}
   let pinned = null; // key of the tile pinned to the spotlight, or null (a screen share takes it then)
   let mode = "grid"; // or "speaker": the latest other speaker takes the spotlight when nothing is pinned or shared

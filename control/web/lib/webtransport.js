@@ -1,0 +1,100 @@
+// Signaling over WebTransport (docs/signaling.md, "WebTransport"): a WebSocket-shaped object over one
+// bidirectional stream of a WebTransport session, one JSON frame per line, so lib/signaling.js carries
+// the same frames over either. `chooseTransport` picks WebTransport where the browser has it and the page
+// knows the server's WebTransport address, and the WebSocket otherwise (or when WebTransport fails).
+//
+//   const { url, WebSocketImpl } = await chooseTransport({ webTransportUrl, serverCertificateHashes });
+//   new Meeting({ token, roomId, url, WebSocketImpl });
+
+import { signalingUrl } from "./signaling.js";
+
+const CONNECTING = 0, OPEN = 1, CLOSED = 3;
+const CONNECT_TIMEOUT_MS = 5000;
+
+/** A WebSocket-like connection (readyState, onopen, onmessage, onclose, send, close) over WebTransport.
+ * `options` are WebTransport's (e.g. serverCertificateHashes for a development certificate). */
+export class WebTransportSocket {
+  constructor(url, options = {}) {
+    this.url = url;
+    this.readyState = CONNECTING;
+    this.onopen = this.onmessage = this.onclose = this.onerror = () => {};
+    this._writer = null;
+    this._closeRecord = null;
+    this._open(options).catch((error) => this._closed(1006, String(error && error.message || error)));
+  }
+
+  async _open(options) {
+    this._transport = new WebTransport(this.url, options);
+    await this._transport.ready;
+    const stream = await this._transport.createBidirectionalStream();
+    this._writer = stream.writable.getWriter();
+    this._encoder = new TextEncoder();
+    this.readyState = OPEN;
+    this.onopen({});
+    this._transport.closed.then(() => this._closed(), () => this._closed(1006, "WebTransport session lost"));
+    const reader = stream.readable.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      let end;
+      while ((end = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, end);
+        buffer = buffer.slice(end + 1);
+        if (line.trim()) this._line(line);
+      }
+    }
+    this._closed();
+  }
+
+  _line(line) {
+    const frame = JSON.parse(line);
+    if (frame.type === "close") this._closeRecord = frame; // the server's close code and reason
+    else this.onmessage({ data: line });
+  }
+
+  _closed(code, reason) {
+    if (this.readyState === CLOSED) return;
+    this.readyState = CLOSED;
+    const record = this._closeRecord || { code: code ?? 1006, reason: reason || "" };
+    this.onclose({ code: record.code, reason: record.reason });
+  }
+
+  send(text) {
+    if (this.readyState !== OPEN) throw new Error("not open");
+    this._writer.write(this._encoder.encode(`${text}\n`)).catch(() => {});
+  }
+
+  close() {
+    if (this.readyState === CLOSED) return;
+    try { this._transport.close({ closeCode: 0, reason: "bye" }); } catch { /* already gone */ }
+    this._closed(1000, "bye");
+  }
+}
+
+/** A WebSocketImpl for lib/signaling.js that opens WebTransport sessions with these options. */
+export function webTransportImpl(options = {}) {
+  return class extends WebTransportSocket { constructor(url) { super(url, options); } };
+}
+
+/** The hashes for `serverCertificateHashes` from hex SHA-256 digests of development certificates. */
+export function certificateHashes(hexDigests) {
+  return hexDigests.map((hex) => ({ algorithm: "sha-256", value: Uint8Array.from(hex.match(/../g), (b) => parseInt(b, 16)) }));
+}
+
+/** {url, WebSocketImpl} for a Meeting: WebTransport when the browser has it, the page knows where, and a
+ * session opens within a few seconds; the WebSocket otherwise. */
+export async function chooseTransport({ webTransportUrl = null, serverCertificateHashes = null, base = globalThis.location } = {}) {
+  const fallback = { url: signalingUrl(base), WebSocketImpl: globalThis.WebSocket, kind: "websocket" };
+  if (!webTransportUrl || typeof globalThis.WebTransport !== "function") return fallback;
+  const options = serverCertificateHashes ? { serverCertificateHashes } : {};
+  try {
+    const probe = new WebTransport(webTransportUrl, options);
+    await Promise.race([probe.ready, new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), CONNECT_TIMEOUT_MS))]);
+    probe.close();
+    return { url: webTransportUrl, WebSocketImpl: webTransportImpl(options), kind: "webtransport" };
+  } catch {
+    return fallback;
+  }
+}
