@@ -191,6 +191,10 @@ class CreatePlainTransport(Create):
     router_id: str = _field(_id)
     remote: tuple[str, int] = _field(_remote)
     """Where the transport sends RTP (plain RTP has no ICE)."""
+    pipe: bool = _field(_bool, default=False)
+    """A pipe to another worker: it carries producers of every meeting the two workers share, so
+    its producers may be consumed in any router, and it may consume producers of any router (the
+    control plane keeps meetings apart). One pipe per peer worker: its address names it."""
 
     def parents(self) -> tuple[tuple[str, str], ...]:
         return ((self.router_id, ROUTER),)

@@ -221,7 +221,7 @@ def _(op: CreateRouter, executor: TableExecutor) -> tuple[Operation, Result]:
 
 @_run.register
 def _(op: CreatePlainTransport, executor: TableExecutor) -> tuple[Operation, Result]:
-    executor._bind(op.id, executor.objects[op.router_id].create_plain_transport(remote=op.remote))
+    executor._bind(op.id, executor.objects[op.router_id].create_plain_transport(remote=op.remote, pipe=op.pipe))
     return op, acks.ok()
 
 
