@@ -53,7 +53,7 @@ from control.engines.events import (
     WorkerDisconnected,
     WorkerLost,
 )
-from control.engines.placement import Load, choose
+from control.engines.placement import Load, choose, preference
 from control.engines.workers import Connection, PendingBatch, WorkerInfo, WorkerRecord
 
 log = logging.getLogger("podium.engines")
@@ -128,23 +128,22 @@ class EngineRegistry:
     def pick_worker(self, *, exclude: Iterable[str] = (), require: Iterable[str] = ()) -> str:
         """The connected worker with the least measured load (`placement.choose`), among those not
         excluded and having every required capability."""
+        return choose(self._loads(), exclude=exclude, require=require)
+
+    def preference(self, *, require: Iterable[str] = ()) -> list[str]:
+        """The connected workers having every required capability, least loaded first
+        (`placement.preference`: where a meeting's participant may spill to)."""
+        return preference(self._loads(), require=require)
+
+    def _loads(self) -> list[Load]:
         loads = []
         for w in self._workers.values():
             if w.ready:
                 counts = w.table.counts()
                 loads.append(
-                    Load(
-                        w.worker_id,
-                        frozenset(w.hello.capabilities),
-                        counts,
-                        w.rate.estimate(counts["transports"]),
-                    )
+                    Load(w.worker_id, frozenset(w.hello.capabilities), counts, w.rate.estimate(counts["transports"]))
                 )
-        return choose(
-            loads,
-            exclude=exclude,
-            require=require,
-        )
+        return loads
 
     async def wait_for_worker(self, worker_id: str | None = None, timeout: float = 10.0) -> WorkerInfo:
         """Waits until that worker (or any, when None) is connected and ready."""
