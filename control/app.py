@@ -129,7 +129,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             registry = engines.EngineRegistry(settings.engine_secret, grace=settings.engine_grace)
             app.state.engines = registry  # the engine channel's workers and their tables
             meetings = MeetingService(
-                context, registry, ice_servers=lambda pid: turn.ice_servers(settings.turn, pid, time.time())
+                context,
+                registry,
+                ice_servers=lambda pid: turn.ice_servers(settings.turn, pid, time.time()),
+                worker_capacity=settings.worker_capacity,
             )
             # attendance first: the chat observer reads person keys and names from attendance rows
             meetings.add_observer(AttendanceObserver(context))

@@ -200,18 +200,28 @@ class EngineRegistry:
         check_table(ops)
         return await self._submit(worker, list(ops), sync=True, timeout=timeout, started=None)
 
-    def resync_router(self, worker_id: str, router_id: str, ops: Sequence[Operation]) -> asyncio.Future[Ack]:
+    def resync_router(
+        self, worker_id: str, router_id: str, ops: Sequence[Operation], *, owned: str | None = None
+    ) -> asyncio.Future[Ack]:
         """Queues a sync that makes the router's share of the worker's table exactly what `ops` build
         (creates and connects only) and leaves every other router as the batches before it leave it:
         the meetings layer's repair after a refused or unanswered change. Returns the ack's future
-        at once, so that the repair is queued before anything the caller sends next."""
+        at once, so that the repair is queued before anything the caller sends next. `owned`: the
+        prefix of the ids of objects outside the router that are its share too (a meeting's pipe
+        producers and consumers); objects of `ops` the table holds outside that share (the pipe
+        transports, shared by every meeting) are kept as they are."""
         worker = self._get(worker_id)
         check_table(ops)
         mine = list(ops)
 
         def build(table: Table) -> list[Operation]:
             gone = set(table.closing(router_id))
-            return Table.from_ops([op for op in table.dump() if op.id not in gone] + mine).dump()
+            if owned is not None:
+                for oid in [oid for oid in table.objects if oid.startswith(owned)]:
+                    gone.update(table.closing(oid))
+            kept = [op for op in table.dump() if op.id not in gone]
+            ids = {op.id for op in kept}
+            return Table.from_ops(kept + [op for op in mine if op.id not in ids]).dump()
 
         return self._enqueue(worker, PendingBatch([], True, self._future(), time.perf_counter(), build=build))
 

@@ -64,6 +64,7 @@ class Restore:
                     meeting.ended_at, meeting.end_reason = ctx.now(), END_REASON
                     await LiveMeetings(ctx.session).forget(meeting.id)
                     continue
+                self.service.spanning(live.media)
                 live.restoring, live.stranded = True, True
                 live.ready.clear()
                 service.adopt(live)

@@ -40,6 +40,9 @@ class FakeRegistry:
                 return worker_id
         raise NoWorkerAvailable("no live engine worker")
 
+    def preference(self, *, require: Any = ()) -> list[str]:
+        return list(self.live)
+
     def restarting(self) -> bool:
         return self.restarts
 
@@ -83,7 +86,7 @@ class FakeRegistry:
         self.tables[worker_id] = list(ops)
         return Ack(len(self.batches), [], 0.0)
 
-    def resync_router(self, worker_id: str, router_id: str, ops: Any) -> asyncio.Future[Ack]:
+    def resync_router(self, worker_id: str, router_id: str, ops: Any, *, owned: Any = None) -> asyncio.Future[Ack]:
         self.replaced.append((worker_id, list(ops)))
         done: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
         done.set_result(Ack(len(self.batches), [], 0.0))

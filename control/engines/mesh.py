@@ -1,0 +1,90 @@
+"""Pipe transports between workers: each worker holds, in its router `pipes`, one plain transport
+to and from every worker it shares a meeting with (`pipe>W`, `CreatePlainTransport(pipe=True)`),
+whose remote is that worker's socket. Both directions of a pair use them; every meeting's pipe
+producers and consumers hang from them (control.meetings.pipes). Made when a meeting first needs
+them, closed on the others when a worker is lost (a worker that comes back is another socket)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+
+from contract import ops
+from control.engines.errors import EngineChannelError
+from control.engines.events import RegistryEvent, WorkerLost
+from control.engines.registry import EngineRegistry
+from control.engines.workers import WorkerInfo
+
+log = logging.getLogger("podium.engines")
+
+PIPES_ROUTER = "pipes"
+"""The router holding a worker's pipe transports (shared by every meeting on it)."""
+
+_PIPE = "pipe>"
+_WILDCARDS = frozenset({"0.0.0.0", "::", ""})
+
+
+def pipe_transport(peer_worker: str) -> str:
+    """Id of a worker's pipe transport to and from `peer_worker`."""
+    return f"{_PIPE}{peer_worker}"
+
+
+def pipe_address(info: WorkerInfo) -> tuple[str, int]:
+    """Where other workers' pipes send to this one: its socket, or its first candidate when it is
+    bound to a wildcard (the first announced address)."""
+    host, port = info.address
+    if host in _WILDCARDS and info.candidates:
+        return info.candidates[0]
+    return host, port
+
+
+def pairs(shares: Mapping[str, Iterable[ops.Operation]]) -> set[tuple[str, str]]:
+    """(worker, peer worker) of every pipe transport the shares hang a producer or consumer from."""
+    out = set()
+    for worker, share in shares.items():
+        for op in share:
+            if isinstance(op, ops.Produce | ops.Consume) and op.transport_id.startswith(_PIPE):
+                out.add((worker, op.transport_id.removeprefix(_PIPE)))
+    return out
+
+
+class PipeMesh:
+    """Makes the pipe transports a meeting's batch needs before it is sent."""
+
+    def __init__(self, registry: EngineRegistry) -> None:
+        self.registry = registry
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        registry.add_listener(self._on_event)
+
+    async def ensure(self, needed: Iterable[tuple[str, str]]) -> None:
+        """Both ends of each pipe; EngineChannelError (from the registry) when a worker refuses."""
+        for worker, peer in sorted({p for pair in needed for p in (pair, pair[::-1])}):
+            async with self._locks[worker]:
+                have = {op.id for op in self.registry.table(worker)}
+                batch: list[ops.Operation] = []
+                if PIPES_ROUTER not in have:
+                    batch.append(ops.CreateRouter(PIPES_ROUTER))
+                if pipe_transport(peer) not in have:
+                    address = pipe_address(self.registry.worker(peer))
+                    batch.append(ops.CreatePlainTransport(pipe_transport(peer), PIPES_ROUTER, address, pipe=True))
+                if batch:
+                    await self.registry.apply(worker, batch)
+
+    def _on_event(self, event: RegistryEvent) -> None:
+        if isinstance(event, WorkerLost):
+            asyncio.get_running_loop().create_task(self._forget(event.worker_id))
+
+    async def _forget(self, lost: str) -> None:
+        """Close the pipes to a lost worker on every live one (their producers and the consumers of
+        those go with them; the meetings move the lost worker's participants)."""
+        for info in self.registry.workers():
+            if not info.connected or info.worker_id == lost:
+                continue
+            async with self._locks[info.worker_id]:
+                try:
+                    if any(op.id == pipe_transport(lost) for op in self.registry.table(info.worker_id)):
+                        await self.registry.apply(info.worker_id, [ops.CloseTransport(pipe_transport(lost))])
+                except EngineChannelError as error:
+                    log.warning("worker %s: closing the pipe to lost worker %s failed: %s", info.worker_id, lost, error)
