@@ -34,6 +34,9 @@ class MeetingOut(BaseModel):
     id: str
     room_id: str
     worker_id: str
+    workers: list[str] = Field(
+        description="the engine workers its participants are on, worker_id first (more than one: it spans them)"
+    )
     presenter_mode: bool
     chat_enabled: bool
     participants: list[dict[str, Any]] = Field(

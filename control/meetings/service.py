@@ -587,6 +587,7 @@ class MeetingService:
             "id": live.id,
             "room_id": live.room_id,
             "worker_id": live.media.worker_id,
+            "workers": workers(live.media.records, live.media.worker_id),
             "presenter_mode": state.presenter_mode,
             "chat_enabled": state.chat_enabled,
             "participants": [

@@ -1,0 +1,107 @@
+"""One meeting across two workers of `podium serve --workers 2 --worker-capacity 2`: the third
+participant spills onto the second worker, producers are piped between the workers, and every
+aiortc participant decodes every other; a revoke stops the source at every subscriber on both
+workers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+import pytest
+from harness import loopback_only
+from media import NumberedVideoTrack, ToneAudioTrack
+from podium_client import Api, Participant, PodiumServer, free_port
+
+pytestmark = pytest.mark.timeout(150)
+
+
+@pytest.fixture
+def podium(tmp_path):
+    base = free_port()
+    server = PodiumServer.start(
+        tmp_path, local_workers=2, engine_grace=60, options=("--media-port", str(base), "--worker-capacity", "2")
+    )
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+async def join_three(podium: PodiumServer, api: Api, people: list[Participant]) -> tuple[dict, list[Participant]]:
+    room = await api.create_room("Spanning")
+    organizer = await Participant.join(podium, api.token, room["id"])
+    people.append(organizer)
+    for n in (1, 2):
+        user_id, token = await api.create_user(f"span-{n}")
+        await api.grant(room["id"], user_id)
+        people.append(await Participant.join(podium, token, room["id"]))
+    for n, p in enumerate(people):
+        await p.publish(microphone=ToneAudioTrack(300 + 200 * n), camera=NumberedVideoTrack())
+    return room, people
+
+
+async def wait_objects(podium: PodiumServer, worker: str, timeout: float = 10, **counts: int) -> dict[str, float]:
+    """The objects of those types the worker's desired table holds (/metrics), once they are as
+    many as `counts` or `timeout` passed."""
+    deadline = time.monotonic() + timeout
+    held: dict[str, float] = {}
+    while time.monotonic() < deadline:
+        text = podium.metrics()
+        held = {
+            kind: float(line.rsplit(" ", 1)[1])
+            for kind in counts
+            for line in text.splitlines()
+            if line.startswith("podium_engine_objects{") and f'worker="{worker}"' in line and f'type="{kind}"' in line
+        }
+        if held == {kind: float(n) for kind, n in counts.items()}:
+            break
+        await asyncio.sleep(0.2)
+    return held
+
+
+async def test_a_meeting_spanning_two_workers(podium, monkeypatch) -> None:
+    loopback_only(monkeypatch)
+    api = Api(podium.url)
+    await api.login_admin()
+    people: list[Participant] = []
+    try:
+        _, people = await join_three(podium, api, people)
+        meeting = await api.call("GET", f"/meetings/{people[0].joined['meeting_id']}")
+        assert sorted(meeting["workers"]) == ["local", "local-2"]  # capacity 2: the third spilled
+
+        # every participant decodes every other's microphone and camera, through pipes or not
+        for receiver in people:
+            for sender in people:
+                if sender is not receiver:
+                    for source in ("microphone", "camera"):
+                        assert await receiver.frames_grow(sender.id, source, timeout=20), (
+                            receiver.id,
+                            sender.id,
+                            source,
+                        )
+
+        # a revoke stops the source at every subscriber, on both workers
+        organizer, *others = people
+        spilled = people[2]
+        reply = await organizer.moderate("revoke_permission", target=spilled.id, capability="microphone")
+        assert reply.get("type") != "error", reply
+        for receiver in (organizer, people[1]):
+            assert await receiver.frames_stopped(spilled.id, "microphone"), (receiver.id, meeting, reply)
+        await organizer.moderate("revoke_permission", target=people[1].id, capability="camera")
+        for receiver in (organizer, spilled):
+            assert await receiver.frames_stopped(people[1].id, "camera")
+        assert await spilled.frames_grow(organizer.id, "camera")  # the others keep flowing
+
+        # the spilled participant leaves: the pipes to and from its worker close
+        await spilled.send({"type": "leave"})
+        await organizer.wait_event("participant-left", lambda f: f["participant_id"] == spilled.id)
+        await spilled.close()
+        people.remove(spilled)
+        assert await wait_objects(podium, "local-2", producers=0, consumers=0) == {"producers": 0, "consumers": 0}
+        assert await people[1].frames_grow(organizer.id, "microphone")
+    finally:
+        for p in people:
+            with contextlib.suppress(Exception):
+                await p.close()
