@@ -21,6 +21,7 @@ from control.engines import (
 )
 from control.meetings import frames
 from control.meetings.live import LiveMeeting
+from control.meetings.pipes import media_workers, prefix
 from control.store.repositories.meetings import MeetingStore
 
 if TYPE_CHECKING:
@@ -37,9 +38,9 @@ class Failover:
         service = self.service
         if isinstance(event, WorkerLost):
             for live in list(service.live.values()):
-                if live.media.worker_id == event.worker_id:
+                if event.worker_id in media_workers(live):  # its first worker, or one it spans
                     live.stranded = True
-                    service.spawn(self.move(live))
+                    service.spawn(self.move(live, event.worker_id))
         elif isinstance(event, WorkerConnected):
             # a worker that hosted restored meetings gets its whole table from their reconciliation
             hosted = service.restorer is not None and service.restorer.worker_connected(event.worker_id)
@@ -55,7 +56,7 @@ class Failover:
         live meeting of this process already uses the worker (then everything on it was put there
         by this process)."""
         registry = self.service.registry
-        if any(live.media.worker_id == worker_id for live in self.service.live.values()):
+        if any(worker_id in media_workers(live) for live in self.service.live.values()):
             return
         try:
             if not registry.table(worker_id):
@@ -67,15 +68,18 @@ class Failover:
         except EngineChannelError as error:
             log.warning("engine worker %s: could not clear its stale table: %s", worker_id, error)
 
-    async def move(self, live: LiveMeeting) -> None:
-        """The meeting's worker is gone: place it on a live worker and have every client reconnect
-        (new transports, fresh ICE credentials: an ICE restart onto the new worker). Their
-        states stay: the sources they publish again keep their switches (`LiveMeeting.republish`)."""
+    async def move(self, live: LiveMeeting, lost: str | None = None) -> None:
+        """The meeting's worker (`lost`: its first, or one it spans) is gone: place it on a live
+        worker and have every client reconnect (new transports, fresh ICE credentials: an ICE
+        restart onto the new worker; placement spills them over workers again, with new pipes).
+        Their states stay: the sources they publish again keep their switches
+        (`LiveMeeting.republish`). What the meeting held on the workers that live on is closed."""
         service = self.service
         async with live.lock:
             if service.live.get(live.id) is not live or not live.stranded:
                 return  # ended, or moved already
-            lost = live.media.worker_id
+            lost = lost or live.media.worker_id
+            self._close_remains(live, lost)
             try:
                 # the lost worker is out of the registry: a worker of that id now is a new process
                 worker_id = service.registry.pick_worker(require=["webrtc"])
@@ -100,3 +104,16 @@ class Failover:
                 await service.commits.save(live)
             except Exception:  # the move stands: the next change writes the documents again
                 log.exception("meeting %s: its move to worker %s was not recorded", live.id, worker_id)
+
+    def _close_remains(self, live: LiveMeeting, lost: str) -> None:
+        """Empty the meeting's share (its router, pipe producers and consumers) on each worker it
+        spanned besides the lost one: the move starts it afresh. Queued before its next batches."""
+        registry = self.service.registry
+        connected = {w.worker_id for w in registry.workers() if w.connected}
+        for worker_id in media_workers(live):
+            if worker_id == lost or worker_id not in connected:
+                continue
+            try:
+                registry.resync_router(worker_id, live.media.router_id, [], owned=prefix(live.media.router_id))
+            except EngineChannelError as error:
+                log.warning("meeting %s: could not close what it held on worker %s: %s", live.id, worker_id, error)

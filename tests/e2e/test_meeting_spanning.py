@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
 import time
 
 import pytest
@@ -105,3 +107,51 @@ async def test_a_meeting_spanning_two_workers(podium, monkeypatch) -> None:
         for p in people:
             with contextlib.suppress(Exception):
                 await p.close()
+
+
+async def test_a_worker_of_the_pair_killed_recovers(podium, monkeypatch) -> None:
+    """kill -9 of the worker the meeting spilled onto: the meeting moves as for a single worker
+    (everyone reconnects and publishes again, spilling anew, with new pipes) and media flows again."""
+    loopback_only(monkeypatch)
+    api = Api(podium.url)
+    await api.login_admin()
+    people: list[Participant] = []
+    try:
+        _, people = await join_three(podium, api, people)
+        meeting_id = people[0].joined["meeting_id"]
+        meeting = await api.call("GET", f"/meetings/{meeting_id}")
+        spilled_to = meeting["workers"][1]
+        assert await people[0].frames_grow(people[2].id, "camera", timeout=20)
+
+        os.kill(_pid_of(podium, spilled_to), signal.SIGKILL)
+        for p in people:
+            await p.wait_reconnected(timeout=30)
+        await podium.wait_worker_state(spilled_to, "connected")  # restarted by the supervisor
+        for receiver in people:
+            for sender in people:
+                if sender is not receiver:
+                    assert await receiver.frames_grow(sender.id, "microphone", timeout=20), (receiver.id, sender.id)
+        assert await people[0].frames_grow(people[2].id, "camera", timeout=20)
+        # all three moved onto the live worker (the other was restarting: no room elsewhere); the
+        # next arrival spills onto the restarted worker, over new pipes both ways
+        user_id, token = await api.create_user("span-late")
+        await api.grant(meeting["room_id"], user_id)
+        late = await Participant.join(podium, token, meeting["room_id"])
+        people.append(late)
+        await late.publish(microphone=ToneAudioTrack(1500))
+        moved = await api.call("GET", f"/meetings/{meeting_id}")
+        assert sorted(moved["workers"]) == ["local", "local-2"]
+        for p in people[:3]:
+            assert await p.frames_grow(late.id, "microphone", timeout=20)
+            assert await late.frames_grow(p.id, "microphone", timeout=20)
+    finally:
+        for p in people:
+            with contextlib.suppress(Exception):
+                await p.close()
+
+
+def _pid_of(podium: PodiumServer, worker_id: str) -> int:
+    """The pid the log last gave that local worker."""
+    marker = f"engine worker {worker_id} (pid "
+    lines = [line for line in podium.log.read_text().splitlines() if marker in line and "listening on" in line]
+    return int(lines[-1].split(marker)[1].split(")")[0])
