@@ -38,6 +38,7 @@ RESTART_STABLE = 10.0
 ENGINE_SECRET_ENV = "PODIUM_ENGINE_SECRET"
 ENGINE_GRACE_ENV = "PODIUM_ENGINE_GRACE"
 WORKER_CAPACITY_ENV = "PODIUM_WORKER_CAPACITY"
+PIPE_SRTP_ENV = "PODIUM_PIPE_SRTP"
 RESUME_GRACE_ENV = "PODIUM_RESUME_GRACE"
 METRICS_TOKEN_ENV = "PODIUM_METRICS_TOKEN"
 METRICS_TOKEN_FILE = "metrics-token"
@@ -271,6 +272,13 @@ def _parser() -> argparse.ArgumentParser:
         default=int(os.environ[WORKER_CAPACITY_ENV]) if os.environ.get(WORKER_CAPACITY_ENV) else None,
         help="participants a worker takes before a meeting spills onto the next worker, its media piped "
         f"between them (or {WORKER_CAPACITY_ENV}; default: no limit, a meeting stays on one worker)",
+    )
+    serve.add_argument(
+        "--pipe-srtp",
+        choices=("between-hosts", "always"),
+        default=os.environ.get(PIPE_SRTP_ENV, "between-hosts"),
+        help="SRTP on the pipes between workers: only between workers on different hosts (default), or always "
+        f"(or {PIPE_SRTP_ENV}); the control plane makes the keys",
     )
     serve.add_argument(
         "--resume-grace",
@@ -651,6 +659,7 @@ async def _serve(args: argparse.Namespace, limits: "Limits", reach: Reach) -> No
         engine_secret=engine_secret,
         engine_grace=args.engine_grace,
         worker_capacity=args.worker_capacity,
+        pipe_srtp=args.pipe_srtp == "always",
         resume_grace=args.resume_grace,
         metrics_token=args.metrics_token or metrics_token_file(args.data_dir),
         metrics_address=args.metrics_address,

@@ -194,6 +194,9 @@ class Media:
         None: on this worker, the meeting's first."""
         self.endpoint: Callable[[str], Endpoint] | None = None
         """Another worker's certificate and addresses (the service asks the registry)."""
+        self.pipe_transport: Callable[[str, str], Op] | None = None
+        """(worker, peer worker) → the operation making that worker's pipe transport to the peer
+        (control.engines.mesh.PipeMesh.transport_op)."""
 
     @property
     def peers(self) -> Mapping[str, Peer]:
@@ -213,11 +216,12 @@ class Media:
         other = self.endpoint(worker)
         return TransportParameters(ice[0], ice[1], other.fingerprints, other.candidates)
 
-    def address(self, worker: str) -> tuple[str, int]:
-        """Where a worker's pipes reach it."""
+    def _pipe_transport(self, worker: str, peer: str) -> Op:
+        if self.pipe_transport is not None:
+            return self.pipe_transport(worker, peer)
         if self.endpoint is None:
-            raise LookupError(f"no address known for worker {worker}")
-        return self.endpoint(worker).address
+            raise LookupError(f"no address known for worker {peer}")
+        return ops.CreatePlainTransport(f"pipe>{peer}", "pipes", self.endpoint(peer).address, pipe=True)
 
     def _router(self, draft: _Draft) -> list[Op]:
         if draft.router_created:
@@ -509,7 +513,7 @@ class Media:
         if self.spans(records):
             from control.meetings import pipes
 
-            return pipes.table(self.router_id, self.worker_id, records, worker or self.worker_id, self.address)
+            return pipes.table(self.router_id, self.worker_id, records, worker or self.worker_id, self._pipe_transport)
         if not records.router_created or worker not in (None, self.worker_id):
             return []
         transports: list[Op] = []

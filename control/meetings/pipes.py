@@ -225,10 +225,11 @@ def _paused(records: MediaRecords, pipe: Pipe) -> bool:
 
 
 def table(
-    router_id: str, home: str, records: MediaRecords, worker: str, address: Callable[[str], tuple[str, int]]
+    router_id: str, home: str, records: MediaRecords, worker: str, transport: Callable[[str, str], Op]
 ) -> list[Op]:
     """The operations that build what `worker` holds for the meeting (creates and connects only,
-    parents first), with the pipe transports its pipes hang from (`address`: a worker's socket)."""
+    parents first), with the pipe transports its pipes hang from (`transport(worker, peer)`: the
+    operation making one, control.engines.mesh.PipeMesh.transport_op)."""
     has_router = (worker == home and records.router_created) or worker in records.workers
     pipes = needed(records, home)
     mine = [p for p in pipes.values() if worker in (p.origin, p.worker)]
@@ -265,9 +266,6 @@ def table(
     shared: list[Op] = []
     if peers_of_pipes:
         shared.append(ops.CreateRouter(PIPES_ROUTER))
-        shared += [
-            ops.CreatePlainTransport(pipe_transport(p), PIPES_ROUTER, address(p), pipe=True)
-            for p in sorted(peers_of_pipes)
-        ]
+        shared += [transport(worker, p) for p in sorted(peers_of_pipes)]
     routers = [ops.CreateRouter(router_id)] if has_router else []
     return [*routers, *shared, *transports, *producers, *consumers]

@@ -82,6 +82,7 @@ class MeetingService:
         resume_grace: float | None = None,
         ice_servers: Callable[[str], list[dict[str, Any]]] = lambda participant_id: [],
         worker_capacity: int | None = None,
+        pipe_srtp: bool = False,
     ) -> None:
         self.context = context
         self.registry = registry
@@ -110,6 +111,7 @@ class MeetingService:
         )
         self._tasks: set[asyncio.Task[Any]] = set()
         self.commits = Commits(context, registry, self.observers, self._forget, self.spawn)
+        self.commits.mesh.srtp_always = pipe_srtp
         self.publishing = Publishing(self.commits, clock)
         self.resuming = Resuming(self)
         self.failover = Failover(self)
@@ -187,6 +189,7 @@ class MeetingService:
         transports told those workers' certificates and candidates."""
         media.placer = lambda peers: self._place_participant(media, peers)
         media.endpoint = self._endpoint
+        media.pipe_transport = self.commits.mesh.transport_op
         return media
 
     def _endpoint(self, worker_id: str) -> Endpoint:

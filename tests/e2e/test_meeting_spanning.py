@@ -1,7 +1,8 @@
 """One meeting across two workers of `podium serve --workers 2 --worker-capacity 2`: the third
-participant spills onto the second worker, producers are piped between the workers, and every
-aiortc participant decodes every other; a revoke stops the source at every subscriber on both
-workers."""
+participant spills onto the second worker, producers are piped between the workers (plain RTP, as
+on one host, and SRTP with the control plane's keys, as between hosts: `--pipe-srtp always`), and
+every aiortc participant decodes every other; a revoke stops the source at every subscriber on both
+workers; a worker of the pair killed recovers."""
 
 from __future__ import annotations
 
@@ -20,11 +21,12 @@ pytestmark = pytest.mark.timeout(150)
 
 
 @pytest.fixture
-def podium(tmp_path):
+def podium(tmp_path, request):
+    """`podium serve --workers 2 --worker-capacity 2`; the parameter: its --pipe-srtp."""
     base = free_port()
-    server = PodiumServer.start(
-        tmp_path, local_workers=2, engine_grace=60, options=("--media-port", str(base), "--worker-capacity", "2")
-    )
+    options = ("--media-port", str(base), "--worker-capacity", "2")
+    options += ("--pipe-srtp", getattr(request, "param", "between-hosts"))
+    server = PodiumServer.start(tmp_path, local_workers=2, engine_grace=60, options=options)
     try:
         yield server
     finally:
@@ -63,6 +65,7 @@ async def wait_objects(podium: PodiumServer, worker: str, timeout: float = 10, *
     return held
 
 
+@pytest.mark.parametrize("podium", ["between-hosts", "always"], indirect=True, ids=["plain-pipes", "srtp-pipes"])
 async def test_a_meeting_spanning_two_workers(podium, monkeypatch) -> None:
     loopback_only(monkeypatch)
     api = Api(podium.url)

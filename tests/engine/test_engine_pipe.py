@@ -9,7 +9,9 @@ from collections.abc import AsyncIterator
 import pytest
 from engine_wire import Peer, rtp
 
+from contract import ops
 from engine import Engine, EngineError
+from engine.worker.executor import TableExecutor
 
 ZERO = {"blocks": 0, "transports": 0, "producers": 0, "consumers": 0, "srtp_contexts": 0}
 
@@ -86,3 +88,55 @@ async def test_only_pipes_cross_routers(pair: tuple[Engine, Engine]) -> None:
     producer = one.create_plain_transport(remote=("127.0.0.1", 9)).produce("audio", ssrc=1, payload_type=111)
     with pytest.raises(EngineError, match="producer's router"):
         two.create_plain_transport(remote=("127.0.0.1", 10)).consume(producer)
+
+
+def srtp_pipe(
+    a: Engine, b: Engine, publisher: Peer, subscriber: Peer, b_expects: str
+) -> tuple[TableExecutor, TableExecutor]:
+    """The control plane's operations for a keyed pipe A → B, as each worker's executor applies them
+    (GCM, one key per direction: A sends with "11…", B expects `b_expects`)."""
+    on_a, on_b = TableExecutor(a), TableExecutor(b)
+    for executor, peer, local, remote in ((on_a, b, "11" * 28, "22" * 28), (on_b, a, "22" * 28, b_expects)):
+        for op in (
+            ops.CreateRouter("pipes"),
+            ops.CreatePlainTransport(
+                "pipe>x", "pipes", peer.address, pipe=True, srtp_profile=7, srtp_local_key=local, srtp_remote_key=remote
+            ),
+            ops.CreateRouter("m"),
+        ):
+            assert executor.apply(op)["ok"], op
+    for executor, op in (
+        (on_a, ops.CreatePlainTransport("pub", "m", publisher.address)),
+        (on_a, ops.Produce("mic", "pub", "audio", 111, ssrc=11)),
+        (on_a, ops.Consume("mic>b", "pipe>x", "mic", 5001)),
+        (on_b, ops.Produce("pipe:m:mic", "pipe>x", "audio", 111, ssrc=5001)),
+        (on_b, ops.CreatePlainTransport("sub", "m", subscriber.address)),
+        (on_b, ops.Consume("sub.c1", "sub", "pipe:m:mic", 77)),
+    ):
+        assert executor.apply(op)["ok"], op
+    return on_a, on_b
+
+
+@pytest.mark.parametrize("b_expects", ["11" * 28, "33" * 28], ids=["keys-match", "wrong-key"])
+async def test_a_pipe_between_hosts_is_srtp_keyed_by_its_operations(
+    pair: tuple[Engine, Engine], b_expects: str
+) -> None:
+    a, b = pair
+    publisher, subscriber = Peer(a.address), Peer(b.address)
+    try:
+        on_a, on_b = srtp_pipe(a, b, publisher, subscriber, b_expects)
+        for i in range(5):
+            publisher.send(rtp(i, 960 * i, 11, pt=111, payload=bytes([i]) * 30))
+        got = await subscriber.receive_rtp(5, timeout=0.5)
+        pipe_in = on_b.objects["pipe>x"].stats()
+        if b_expects == "11" * 28:  # what A encrypts with: decrypted, forwarded
+            assert [p.payload for p in got] == [bytes([i]) * 30 for i in range(5)]
+            assert pipe_in["packets_in"] == 5 and pipe_in["drops"]["srtp_auth"] == 0
+        else:  # the pipe's packets are SRTP: B with another key authenticates none of them
+            assert got == [] and b.stats()["drops"]["srtp_auth"] == 5
+        for executor in (on_a, on_b):
+            executor.apply(ops.CloseRouter("m"))
+            executor.apply(ops.CloseRouter("pipes"))
+    finally:
+        publisher.close()
+        subscriber.close()
