@@ -77,10 +77,20 @@ class PipeMesh:
                 batch: list[ops.Operation] = []
                 if PIPES_ROUTER not in have:
                     batch.append(ops.CreateRouter(PIPES_ROUTER))
+                made = None
                 if pipe_transport(peer) not in have:
-                    batch.append(self.transport_op(worker, peer))
+                    made = self.transport_op(worker, peer)
+                    batch.append(made)
                 if batch:
                     await self.registry.apply(worker, batch)
+                if made is not None:
+                    log.info(
+                        "engine worker %s: pipe to worker %s at %s port %d, %s",
+                        worker,
+                        peer,
+                        *made.remote,
+                        "SRTP (AEAD_AES_128_GCM)" if made.srtp_profile is not None else "plain RTP",
+                    )
 
     def transport_op(self, worker: str, peer: str) -> ops.CreatePlainTransport:
         """The operation that makes (or made) `worker`'s pipe transport to `peer`."""
