@@ -10,6 +10,8 @@ from contract.table import Table
 from control.domain.meeting_state import MeetingState, RoomFeatures
 from control.domain.roles import ALL_CAPABILITIES, Capability, Role, Source
 from control.engines.mesh import PIPES_ROUTER, pipe_transport
+from control.meetings.durable import documents
+from control.meetings.live import LiveMeeting
 from control.meetings.media import Endpoint, Media, MediaRecords
 from control.meetings.pipes import needed, prefix
 
@@ -135,3 +137,24 @@ def test_a_meeting_on_one_worker_is_sent_as_before() -> None:
     planned, after = media.reconcile(records, state)
     shares, split_after = media.split(batch + planned, MediaRecords(), after)
     assert shares == {"w1": batch + planned} and split_after is after
+
+
+def test_the_stored_documents_keep_the_placement_and_so_the_pipes() -> None:
+    """A restarted control plane restores each participant's worker and the workers holding the
+    router: the same pipes, the same share of the table on each worker."""
+    media, workers = spanning_media(), Workers()
+    state = MeetingState(RoomFeatures(), (person("a", role=Role.ORGANIZER), person("b")))
+    batch, records, _ = media.publish(MediaRecords(), "a", CONNECT, [(produce("0"), Source.MICROPHONE)])
+    planned, after = media.reconcile(records, state)
+    _, records = workers.apply(media, batch + planned, MediaRecords(), after)
+    media.records = records
+    live = LiveMeeting("m", "room", "company", state, media)
+    document = documents.meeting_document(live, state, records)
+    peers = {pid: documents.peer_document(peer) for pid, peer in records.peers.items()}
+    restored = documents.live_meeting("m", document, peers).media
+    restored.pipe_transport = media.pipe_transport
+    restored.endpoint = media.endpoint
+    assert restored.records.workers == {"w2"} and restored.records.peers["b"].worker == "w2"
+    assert needed(restored.records, "w1").keys() == needed(records, "w1").keys() != set()
+    for worker in ("w1", "w2"):
+        assert restored.table(restored.records, worker) == media.table(records, worker)
