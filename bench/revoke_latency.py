@@ -133,11 +133,13 @@ def _metric_totals(text: str) -> dict[str, float]:
 
 
 def _deltas(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
-    """ms of the one observation each histogram got between two scrapes (absent if not exactly one)."""
+    """ms of the one observation each histogram got between two scrapes (absent if not exactly one);
+    the engine apply histogram gets one per worker of a spanning meeting (--span): their mean."""
     out = {}
-    for name in ("podium_moderation_seconds", "podium_engine_apply_seconds"):
-        if after.get(name + "_count", 0) - before.get(name + "_count", 0) == 1:
-            out[name] = 1000 * (after[name + "_sum"] - before.get(name + "_sum", 0))
+    for name, most in (("podium_moderation_seconds", 1), ("podium_engine_apply_seconds", 2)):
+        count = after.get(name + "_count", 0) - before.get(name + "_count", 0)
+        if 1 <= count <= most:
+            out[name] = 1000 * (after[name + "_sum"] - before.get(name + "_sum", 0)) / count
     return out
 
 
