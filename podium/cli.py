@@ -269,7 +269,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--worker-capacity",
         type=_positive_int,
-        default=int(os.environ[WORKER_CAPACITY_ENV]) if os.environ.get(WORKER_CAPACITY_ENV) else None,
+        default=os.environ.get(WORKER_CAPACITY_ENV) or None,  # a string: argparse checks it as the option
         help="participants a worker takes before a meeting spills onto the next worker, its media piped "
         f"between them (or {WORKER_CAPACITY_ENV}; default: no limit, a meeting stays on one worker)",
     )

@@ -221,8 +221,20 @@ def test_serve_takes_its_limits_from_options_and_the_environment():
         (["--rate-limit", "logins=5/minute"], "unknown rate limit 'logins'"),
         (["--rate-limit", "login=often"], "is not a rate"),
         (["--max-body", "0"], "--max-body must be at least 1"),
+        (["--worker-capacity", "0"], "0 must be at least 1"),
+        (["--worker-capacity", "many"], "'many' is not a whole number"),
+        (["--pipe-srtp", "sometimes"], "invalid choice: 'sometimes'"),
     ],
 )
 def test_serve_refuses_bad_limits(argv, complaint):
     result = podium("serve", *argv)
     assert result.returncode == 2 and complaint in result.stderr
+
+
+def test_serve_spanning_options():
+    from podium import cli
+
+    args = cli._parser().parse_args(["serve"])
+    assert (args.worker_capacity, args.pipe_srtp) == (None, "between-hosts")  # a meeting stays on one worker
+    args = cli._parser().parse_args(["serve", "--worker-capacity", "40", "--pipe-srtp", "always"])
+    assert (args.worker_capacity, args.pipe_srtp) == (40, "always")
