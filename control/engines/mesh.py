@@ -77,6 +77,13 @@ class PipeMesh:
                 batch: list[ops.Operation] = []
                 if PIPES_ROUTER not in have:
                     batch.append(ops.CreateRouter(PIPES_ROUTER))
+                held = self._held(worker, peer)
+                if held is not None and held.remote != pipe_address(self.registry.worker(peer)):
+                    # the peer came back on another socket (a new process): a new pipe, new keys
+                    batch.append(ops.CloseTransport(held.id))
+                    have.discard(held.id)
+                    self._keys.pop((worker, peer), None)
+                    self._keys.pop((peer, worker), None)
                 made = None
                 if pipe_transport(peer) not in have:
                     made = self.transport_op(worker, peer)

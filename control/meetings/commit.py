@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from contract.acks import Ack
+from contract.ops import Close
 from control.domain.meeting_state import USER_PREFIX, MeetingState, iso
 from control.domain.moderation import (
     Action,
@@ -159,6 +160,11 @@ class Commits:
             return None
         if live.stranded:
             raise engine_unavailable("the meeting's engine worker was lost; the meeting is moving to another")
+        known = {w.worker_id for w in self.registry.workers()}
+        # a lost worker's table went with it: what closes objects there has nothing left to close
+        shares = {w: s for w, s in shares.items() if w in known or not all(isinstance(op, Close) for op in s)}
+        if not shares:
+            return None
         try:
             await self.mesh.ensure(pairs(shares))
         except EngineChannelError as error:

@@ -11,6 +11,7 @@ stranded, and moves when one connects. Its clients get `reconnect` when it has m
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from control.engines import (
@@ -20,6 +21,7 @@ from control.engines import (
     WorkerLost,
 )
 from control.meetings import frames
+from control.meetings.errors import MeetingError
 from control.meetings.live import LiveMeeting
 from control.meetings.pipes import media_workers, prefix
 from control.store.repositories.meetings import MeetingStore
@@ -38,9 +40,11 @@ class Failover:
         service = self.service
         if isinstance(event, WorkerLost):
             for live in list(service.live.values()):
-                if event.worker_id in media_workers(live):  # its first worker, or one it spans
+                if live.media.worker_id == event.worker_id:
                     live.stranded = True
-                    service.spawn(self.move(live, event.worker_id))
+                    service.spawn(self.move(live))
+                elif event.worker_id in media_workers(live):  # a worker it spans besides its first
+                    service.spawn(self.move_participants(live, event.worker_id))
         elif isinstance(event, WorkerConnected):
             # a worker that hosted restored meetings gets its whole table from their reconciliation
             hosted = service.restorer is not None and service.restorer.worker_connected(event.worker_id)
@@ -104,6 +108,35 @@ class Failover:
                 await service.commits.save(live)
             except Exception:  # the move stands: the next change writes the documents again
                 log.exception("meeting %s: its move to worker %s was not recorded", live.id, worker_id)
+
+    async def move_participants(self, live: LiveMeeting, lost: str) -> None:
+        """A worker the meeting spans, not its first, is gone: only the participants on it move.
+        They are placed again on live workers (the pipes to and from the lost worker close, the
+        others' consumers of their tracks end and are re-offered) and told to reconnect; everyone
+        else keeps their media. If the engine does not take that, the whole meeting moves."""
+        service = self.service
+        async with live.lock:
+            if service.live.get(live.id) is not live or live.stranded:
+                return  # ended, or moving already
+            media, before = live.media, live.media.records
+            moving = [pid for pid, peer in before.peers.items() if peer.worker == lost]
+            records = replace(before, workers=before.workers - {lost})
+            for pid in moving:
+                records = media.relocate(records, pid)
+                if before.peers[pid].publications:
+                    live.republish[pid] = set(before.peers[pid].publications) | live.republish.get(pid, set())
+            frame = frames.Reconnect(reason="worker_lost").wire()
+            for pid in moving:
+                live.send(pid, frame)
+            try:
+                await service.commits.commit(live, live.state, (), actor="", records=records)
+            except MeetingError as error:
+                log.error("meeting %s: moving the participants of lost worker %s failed (%s)", live.id, lost, error)
+                live.stranded = True
+            else:
+                log.warning("meeting %s: %d participant(s) moved off lost worker %s", live.id, len(moving), lost)
+                return
+        await self.move(live, lost)
 
     def _close_remains(self, live: LiveMeeting, lost: str) -> None:
         """Empty the meeting's share (its router, pipe producers and consumers) on each worker it

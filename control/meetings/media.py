@@ -394,6 +394,19 @@ class Media:
         renewed.counter, renewed.worker = old.counter, old.worker
         return closes, draft.records()
 
+    def relocate(self, records: MediaRecords, pid: str) -> MediaRecords:
+        """A participant whose worker was lost (the meeting spans others that live on): its
+        transports, producers and consumers went with that worker, so no operation closes them; it
+        gets an empty peer placed again (on a live worker), its ids counting on, and the others'
+        consumers of its producers end (their subscribers are re-offered)."""
+        old = records.peers.get(pid)
+        if old is None:
+            return records
+        draft = self._draft(records)
+        self._drop(draft, pid)
+        draft.peer(pid).counter = old.counter
+        return draft.records()
+
     # -- departures --
 
     def _drop(self, draft: _Draft, pid: str) -> list[Op]:

@@ -158,3 +158,31 @@ def test_the_stored_documents_keep_the_placement_and_so_the_pipes() -> None:
     assert needed(restored.records, "w1").keys() == needed(records, "w1").keys() != set()
     for worker in ("w1", "w2"):
         assert restored.table(restored.records, worker) == media.table(records, worker)
+
+
+def test_the_participants_of_a_lost_worker_are_placed_again() -> None:
+    """w2 is lost: b (on it) gets an empty peer on w1, a's consumer of b's microphone ends, and the
+    pipes both ways close; what closes on w2 goes to w2 (the commit drops it: w2's table is gone)."""
+    media, workers = spanning_media(), Workers()
+    state = MeetingState(RoomFeatures(), (person("a", role=Role.ORGANIZER), person("b")))
+    batch, records, _ = media.publish(MediaRecords(), "a", CONNECT, [(produce("0"), Source.MICROPHONE)])
+    planned, after = media.reconcile(records, state)
+    _, records = workers.apply(media, batch + planned, MediaRecords(), after)
+    batch, after, (b_mic,) = media.publish(records, "b", CONNECT, [(produce("1"), Source.MICROPHONE)])
+    planned, after = media.reconcile(after, state)
+    _, records = workers.apply(media, batch + planned, records, after)
+    assert len(needed(records, "w1")) == 2
+
+    media.placer = lambda peers: "w1"  # w2 is gone: every live worker is w1
+    moved = replace(records, workers=records.workers - {"w2"})
+    moved = media.relocate(moved, "b")
+    assert moved.peers["b"].worker is None and moved.peers["b"].counter == records.peers["b"].counter
+    assert not moved.peers["b"].publications and moved.peers["b"].pub_transport is None
+    gone = next(s for s in moved.peers["a"].subscriptions if s.producer_id == b_mic.producer_id)
+    assert not gone.active and moved.peers["a"].dirty
+    planned, after = media.reconcile(moved, state)
+    shares, after = media.split(planned, records, after)
+    assert needed(after, "w1") == {}
+    assert ("close_producer", f"{prefix('m')}{b_mic.producer_id}") in names(shares["w1"])
+    assert ("create_webrtc_transport", "b.sub") in names(shares["w1"])  # b subscribes again, on w1
+    assert all(op.name.startswith("close_") for op in shares.get("w2", []))
