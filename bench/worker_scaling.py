@@ -98,20 +98,22 @@ def main(argv: list[str] | None = None) -> int:
         good = sorted((r for r in runs[n] if "error" not in r), key=lambda r: r["output_pps"])
         results.append(good[len(good) // 2] if good else runs[n][0])
     one = results[ns.index(1)].get("output_pps")
+    one_cpu = results[ns.index(1)].get("cpu_ns_per_packet")
     print()
     print(
         f"{'N':>3} {'total pps':>12} {'N x one':>12} {'ratio':>6} {'workers CPU':>11} "
-        f"{'gen+sink CPU':>12} {'in drops':>8}"
+        f"{'gen+sink CPU':>12} {'CPU/pkt vs one':>14} {'in drops':>8}"
     )
     for r in results:
         if "error" in r:
             print(f"{r['workers']:>3} error: {r['error'].splitlines()[0]}")
             continue
         r["ratio_to_n_times_one"] = r["output_pps"] / (r["workers"] * one) if one else None
+        r["cpu_per_packet_over_one"] = r["cpu_ns_per_packet"] / one_cpu if one_cpu else None
         print(
             f"{r['workers']:>3} {r['output_pps']:>12,.0f} {r['workers'] * one if one else 0:>12,.0f} "
             f"{fmt(r['ratio_to_n_times_one'], '>6.2f')} {r['worker_cpu_percent']:>10.0f}% "
-            f"{r['gen_sink_cpu_percent']:>11.0f}% {r['input_drops']:>8}"
+            f"{r['gen_sink_cpu_percent']:>11.0f}% {fmt(r['cpu_per_packet_over_one'], '>14.2f')} {r['input_drops']:>8}"
         )
     load_after = os.getloadavg()
     print(
