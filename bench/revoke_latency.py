@@ -1,6 +1,6 @@
 """Revoke latency: from the REST call that revokes a microphone to the last packet of it the engine forwards.
 
-    python -m bench.revoke_latency [--quick] [--json PATH] [--meetings 20] [--revocations 200]
+    python -m bench.revoke_latency [--quick] [--json PATH] [--meetings 20] [--revocations 200] [--span]
 
 Starts `podium serve` (uvicorn + its engine worker over the engine channel) on 127.0.0.1 with a
 private data directory, opens --meetings meetings of 3 participants each (the organizer and two users)
@@ -32,6 +32,11 @@ Per revocation it records:
   a CPU: the "resolution" row);
 - stopped: no packet the publisher sent after the 200 arrived at any subscriber (the guarantee of
   docs/signaling.md), and packets were sent after it (so a gate left open would have been seen).
+
+With --span the meeting spans two workers (`podium serve --workers 2 --worker-capacity 2`, one
+meeting): its third participant is on the second worker, so each revocation stops a source whose
+subscribers are on both workers, one of them behind a pipe, and the revoke latency is to the last
+packet forwarded by either worker.
 
 The permission is then granted again and the participant turns its microphone back on (signaling
 `set-source`), so the next revocation of it starts from a forwarding producer. The last line is the
@@ -128,11 +133,13 @@ def _metric_totals(text: str) -> dict[str, float]:
 
 
 def _deltas(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
-    """ms of the one observation each histogram got between two scrapes (absent if not exactly one)."""
+    """ms of the one observation each histogram got between two scrapes (absent if not exactly one);
+    the engine apply histogram gets one per worker of a spanning meeting (--span): their mean."""
     out = {}
-    for name in ("podium_moderation_seconds", "podium_engine_apply_seconds"):
-        if after.get(name + "_count", 0) - before.get(name + "_count", 0) == 1:
-            out[name] = 1000 * (after[name + "_sum"] - before.get(name + "_sum", 0))
+    for name, most in (("podium_moderation_seconds", 1), ("podium_engine_apply_seconds", 2)):
+        count = after.get(name + "_count", 0) - before.get(name + "_count", 0)
+        if 1 <= count <= most:
+            out[name] = 1000 * (after[name + "_sum"] - before.get(name + "_sum", 0)) / count
     return out
 
 
@@ -293,8 +300,14 @@ class Bench:
 async def run(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
     loopback_only()
     started = time.monotonic()
-    server = await asyncio.to_thread(PodiumServer.start, data_dir)
+    if args.span:  # two workers; a worker takes two participants, so each meeting's third spills
+        server = await asyncio.to_thread(
+            lambda: PodiumServer.start(data_dir, local_workers=2, options=("--worker-capacity", "2"))
+        )
+    else:
+        server = await asyncio.to_thread(PodiumServer.start, data_dir)
     bench = Bench(args, server)
+    spanned: list[list[str]] = []
     watched = min(args.watched, args.meetings)
     background: Child | None = None
     background_report: dict[str, Any] | None = None
@@ -327,6 +340,13 @@ async def run(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
                 if not ready.startswith("ready"):
                     raise RuntimeError(f"background load: {ready}")
             setup_s = time.monotonic() - started
+            async with httpx.AsyncClient(
+                base_url=server.url, timeout=10, headers={"Authorization": f"Bearer {bench.load.token}"}
+            ) as api:
+                for meeting in bench.meetings:
+                    spanned.append((await api.get(f"/api/v1/meetings/{meeting.id}")).json()["workers"])
+            if args.span and any(len(workers) < 2 for workers in spanned):
+                raise RuntimeError(f"--span: a meeting does not span two workers: {spanned}")
             async with httpx.AsyncClient(base_url=server.url, timeout=10) as plain:
                 metrics_before = _metric_totals((await plain.get("/metrics", headers=server.metrics_headers)).text)
                 counts_before = dict(bench.recorder.counts)
@@ -398,6 +418,7 @@ async def run(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
             "foreign_packets": bench.recorder.foreign + background_report.get("foreign_packets", 0),
             "send_errors": sum(p.send_errors for p in bench.load.peers) + background_report.get("send_errors", 0),
         },
+        "workers_of_meetings": spanned,
         "samples": len(samples),
         "stopped": sum(s.stopped for s in samples),
         "leaked_packets": sum(s.leaked for s in samples),
@@ -427,6 +448,12 @@ def report(result: dict[str, Any]) -> str:
         f"revocations in {load['watched_meetings']} meetings whose peers run in this process; the other "
         f"{load['meetings'] - load['watched_meetings']} meetings' peers in a background process"
     )
+    if any(len(workers) > 1 for workers in result["workers_of_meetings"]):
+        print(
+            "spanning: each meeting's third participant is on another worker than the first two; a revoked "
+            "source reaches the subscribers of the other worker through a pipe, and the latency is to the "
+            f"last packet forwarded by either worker (workers per meeting: {result['workers_of_meetings']})"
+        )
     print(f"setup {result['setup_seconds']:.1f} s, {result['samples']} revocations in {result['phase_seconds']:.1f} s")
     print()
     print(f"{'measure (ms)':<46} {'p50':>7} {'p99':>7} {'mean':>7} {'max':>7}")
@@ -498,6 +525,13 @@ def main(argv: list[str] | None = None) -> int:
         "API (default) or the organizer's signaling WebSocket (`moderate`: no HTTP request, no "
         "per-request authentication), for comparison",
     )
+    parser.add_argument(
+        "--span",
+        action="store_true",
+        help="a meeting spanning two workers: `podium serve --workers 2 --worker-capacity 2`, one meeting "
+        "(its third participant spills onto the second worker; the organizer's and the second's microphones "
+        "reach it through a pipe, its own reaches them through one)",
+    )
     parser.add_argument("--revocations", type=int, help="revocations (default 200; quick 24)")
     parser.add_argument("--rate", type=float, default=50.0, help="packets/s per publisher (default 50)")
     parser.add_argument("--size", type=int, default=160, help="RTP packet bytes before SRTP (default 160)")
@@ -510,6 +544,8 @@ def main(argv: list[str] | None = None) -> int:
     args.meetings = args.meetings or (4 if args.quick else 20)
     args.watched = 2 if args.quick and args.watched == 5 else args.watched
     args.revocations = args.revocations or (24 if args.quick else 200)
+    if args.span:  # the capacity counts every meeting's participants: one meeting spans
+        args.meetings = args.watched = 1
     args.max_seconds = args.max_seconds or (60 if args.quick else 170)
     load_before = os.getloadavg()
     wall = time.time()

@@ -56,6 +56,33 @@ def _choice(*choices: str) -> Check:
     return check
 
 
+SRTP_KEY_SALT_BYTES = {1: 30, 2: 30, 7: 28}
+"""RFC 5764 SRTP profile → bytes of its master key ‖ master salt (AES-128 CM: 16 + 14; GCM: 16 + 12)."""
+
+
+def _choice_int(*choices: int) -> Check:
+    def check(op: str, name: str, value: object) -> int:
+        require(type(value) is int and value in choices, f"{op}: {name} must be one of {', '.join(map(str, choices))}")
+        assert isinstance(value, int)
+        return value
+
+    return check
+
+
+def _hex(limit: int) -> Check:
+    def check(op: str, name: str, value: object) -> str:
+        require(
+            isinstance(value, str)
+            and 0 < len(value) <= limit
+            and len(value) % 2 == 0
+            and all(c in "0123456789abcdef" for c in value),
+            f"{op}: {name} must be lowercase hex of at most {limit} digits",
+        )
+        return str(value)
+
+    return check
+
+
 def _bool(op: str, name: str, value: object) -> bool:
     require(isinstance(value, bool), f"{op}: {name} must be true or false")
     return bool(value)
@@ -191,6 +218,31 @@ class CreatePlainTransport(Create):
     router_id: str = _field(_id)
     remote: tuple[str, int] = _field(_remote)
     """Where the transport sends RTP (plain RTP has no ICE)."""
+    pipe: bool = _field(_bool, default=False)
+    """A pipe to another worker: it carries producers of every meeting the two workers share, so
+    its producers may be consumed in any router, and it may consume producers of any router (the
+    control plane keeps meetings apart). One pipe per peer worker: its address names it."""
+    srtp_profile: int | None = _field(_optional(_choice_int(*SRTP_KEY_SALT_BYTES)), default=None)
+    """SRTP on this transport (RFC 5764 numbering: 1 AES128_CM_SHA1_80, 2 AES128_CM_SHA1_32, 7
+    AEAD_AES_128_GCM), keyed by the control plane (a pipe between hosts); None: plain RTP."""
+    srtp_local_key: str | None = _field(_optional(_hex(60)), default=None)
+    """Master key ‖ salt it encrypts with, hex; the peer's `srtp_remote_key`."""
+    srtp_remote_key: str | None = _field(_optional(_hex(60)), default=None)
+    """Master key ‖ salt the peer encrypts with, hex."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        keyed = (self.srtp_profile, self.srtp_local_key, self.srtp_remote_key)
+        require(
+            all(k is None for k in keyed) or all(k is not None for k in keyed),
+            f"{self.name}: SRTP needs a profile and both keys",
+        )
+        if self.srtp_profile is not None:
+            length = 2 * SRTP_KEY_SALT_BYTES[self.srtp_profile]
+            require(
+                len(self.srtp_local_key or "") == len(self.srtp_remote_key or "") == length,
+                f"{self.name}: SRTP profile {self.srtp_profile} keys are {length} hex digits",
+            )
 
     def parents(self) -> tuple[tuple[str, str], ...]:
         return ((self.router_id, ROUTER),)

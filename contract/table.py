@@ -25,6 +25,7 @@ from contract.ops import (
     ConnectWebRtcTransport,
     Consume,
     Create,
+    CreatePlainTransport,
     CreateWebRtcTransport,
     Operation,
     Produce,
@@ -205,7 +206,9 @@ def _(op: Produce, table: Table) -> None:
 @_check.register
 def _(op: Consume, table: Table) -> None:
     table._check_create(op)
-    if table.router_of(op.producer_id) != table.router_of(op.transport_id):
+    if not _across_pipe(table, op.producer_id, op.transport_id) and table.router_of(op.producer_id) != table.router_of(
+        op.transport_id
+    ):
         raise TableError(E_WRONG_ROUTER, "a consumer must be in its producer's router")
 
 
@@ -231,8 +234,23 @@ def _(op: SwitchConsumer, table: Table) -> None:
     producer = table._get(op.producer_id, PRODUCER)
     if producer.kind != consumer.kind:
         raise TableError(E_CONFLICT, f"cannot switch a {consumer.kind} consumer to a {producer.kind} producer")
-    if table.router_of(op.producer_id) != table.router_of(consumer.op.parents()[0][0]):
+    transport_id = consumer.op.parents()[0][0]
+    if not _across_pipe(table, op.producer_id, transport_id) and table.router_of(op.producer_id) != table.router_of(
+        transport_id
+    ):
         raise TableError(E_WRONG_ROUTER, "a consumer must be in its producer's router")
+
+
+def _across_pipe(table: Table, producer_id: str, transport_id: str) -> bool:
+    """Whether the producer comes from, or the consumer goes to, a pipe to another worker (which
+    serves every router)."""
+    producer = table.objects.get(producer_id)
+    return _is_pipe(table, transport_id) or (producer is not None and _is_pipe(table, producer.op.parents()[0][0]))
+
+
+def _is_pipe(table: Table, transport_id: str) -> bool:
+    entry = table.objects.get(transport_id)
+    return entry is not None and isinstance(entry.op, CreatePlainTransport) and entry.op.pipe
 
 
 # ---- commits, by operation type -----------------------------------------------------------------

@@ -174,6 +174,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 registry,
                 ice_servers=lambda pid: turn.ice_servers(settings.turn, pid, time.time()),
                 ownership=ownership,
+                worker_capacity=settings.worker_capacity,
+                pipe_srtp=settings.pipe_srtp,
             )
             # attendance first: the chat observer reads person keys and names from attendance rows
             meetings.add_observer(AttendanceObserver(context))

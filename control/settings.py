@@ -76,6 +76,13 @@ class Settings:
     engine_grace: float = 15.0
     """Seconds an engine worker may stay away before it is lost and its meetings move to another
     worker (`podium serve --engine-grace`, PODIUM_ENGINE_GRACE)."""
+    worker_capacity: int | None = None
+    """Participants an engine worker takes before a meeting's next participant spills onto another
+    worker (the meeting then spans both, its media piped between them); None: no limit, a meeting
+    stays on the worker it opened on (`podium serve --worker-capacity`, PODIUM_WORKER_CAPACITY)."""
+    pipe_srtp: bool = False
+    """Encrypt every pipe between workers (SRTP, keys made by the control plane); False: only pipes
+    between workers on different hosts (`podium serve --pipe-srtp always`, PODIUM_PIPE_SRTP)."""
     resume_grace: float = 20.0
     """Seconds a participant whose signaling socket closed without `leave` stays in the meeting,
     resumable with their resume token, before they leave (`podium serve --resume-grace`,

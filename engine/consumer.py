@@ -46,7 +46,7 @@ class Consumer(Gated):
         producer._check()
         if producer.kind != self.kind:
             raise EngineError(f"cannot switch a {self.kind} consumer to a {producer.kind} producer")
-        if producer.transport.router is not self.transport.router:
+        if not self.transport.shares_router(producer):
             raise EngineError("a consumer must be in its producer's router")
         self.engine._core.switch_consumer(self.id, producer.id)
         self.producer.consumers.pop(self.id, None)

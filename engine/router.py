@@ -23,12 +23,15 @@ class Router(Closable):
         super().__init__(engine, router_id, engine)
         self.transports: dict[int, Transport] = {}
 
-    def create_plain_transport(self, remote: Address) -> Transport:
-        """Plain RTP/RTCP to and from a fixed remote address, no encryption."""
+    def create_plain_transport(self, remote: Address, *, pipe: bool = False) -> Transport:
+        """Plain RTP/RTCP to and from a fixed remote address, no encryption. `pipe`: to another
+        worker, carrying the producers of every router both share (its address is the other
+        worker's socket, which one transport per worker can hold): it consumes producers of any
+        router and its producers may be consumed in any router."""
         self._check()
         engine = self.engine
         host, port = remote
-        transport = Transport(self, next(engine._ids), (host, int(port)))
+        transport = Transport(self, next(engine._ids), (host, int(port)), pipe=pipe)
         try:
             engine._core.add_transport(transport.id, self.id, host, int(port))
         except ValueError as error:

@@ -22,10 +22,13 @@ class Transport(Closable):
 
     noun = "transport"
 
-    def __init__(self, router: Router, transport_id: int, remote: Address | None) -> None:
+    def __init__(self, router: Router, transport_id: int, remote: Address | None, *, pipe: bool = False) -> None:
         super().__init__(router.engine, transport_id, router)
         self.router = router
         self.remote = remote
+        #: a pipe to another worker: serves every router (its producers are consumed, and it
+        #: consumes producers, across routers); see Router.create_plain_transport
+        self.pipe = pipe
         self.producers: dict[int, Producer] = {}
         self.consumers: dict[int, Consumer] = {}
         self.header_extensions: dict[str, int] = {}
@@ -138,6 +141,10 @@ class Transport(Closable):
             engine._applied()
         engine._emit(ProducerSsrcLearned(producer.id, ssrc, rtx))
 
+    def shares_router(self, producer: Producer) -> bool:
+        """Whether this transport may consume `producer`: the same router, or across a pipe."""
+        return producer.transport.router is self.router or self.pipe or producer.transport.pipe
+
     def consume(
         self,
         producer: Producer,
@@ -153,7 +160,7 @@ class Transport(Closable):
         too: `rtx_ssrc` allocated unless given, `rtx_payload_type` the producer's unless given."""
         self._check()
         producer._check()
-        if producer.transport.router is not self.router:
+        if not self.shares_router(producer):
             raise EngineError("a consumer must be in its producer's router")
         engine = self.engine
         if ssrc is None:

@@ -37,6 +37,8 @@ RESTART_STABLE = 10.0
 """Seconds a worker must run for its next exit to be restarted at once again (the backoff resets)."""
 ENGINE_SECRET_ENV = "PODIUM_ENGINE_SECRET"
 ENGINE_GRACE_ENV = "PODIUM_ENGINE_GRACE"
+WORKER_CAPACITY_ENV = "PODIUM_WORKER_CAPACITY"
+PIPE_SRTP_ENV = "PODIUM_PIPE_SRTP"
 RESUME_GRACE_ENV = "PODIUM_RESUME_GRACE"
 METRICS_TOKEN_ENV = "PODIUM_METRICS_TOKEN"
 METRICS_TOKEN_FILE = "metrics-token"
@@ -144,6 +146,16 @@ def _limits(parser: argparse.ArgumentParser, args: argparse.Namespace) -> "Limit
         max_frame=args.max_frame,
         **rates,
     )
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
 
 
 def _cores() -> int:
@@ -262,6 +274,20 @@ def _parser() -> argparse.ArgumentParser:
         default=float(os.environ.get(ENGINE_GRACE_ENV, 15.0)),
         help="seconds an engine worker may stay away before its meetings move to another worker "
         f"(or {ENGINE_GRACE_ENV}; default 15)",
+    )
+    serve.add_argument(
+        "--worker-capacity",
+        type=_positive_int,
+        default=os.environ.get(WORKER_CAPACITY_ENV) or None,  # a string: argparse checks it as the option
+        help="participants a worker takes before a meeting spills onto the next worker, its media piped "
+        f"between them (or {WORKER_CAPACITY_ENV}; default: no limit, a meeting stays on one worker)",
+    )
+    serve.add_argument(
+        "--pipe-srtp",
+        choices=("between-hosts", "always"),
+        default=os.environ.get(PIPE_SRTP_ENV, "between-hosts"),
+        help="SRTP on the pipes between workers: only between workers on different hosts (default), or always "
+        f"(or {PIPE_SRTP_ENV}); the control plane makes the keys",
     )
     serve.add_argument(
         "--resume-grace",
@@ -665,6 +691,8 @@ async def _serve(args: argparse.Namespace, limits: "Limits", reach: Reach) -> No
         database_url=args.database_url,
         engine_secret=engine_secret,
         engine_grace=args.engine_grace,
+        worker_capacity=args.worker_capacity,
+        pipe_srtp=args.pipe_srtp == "always",
         resume_grace=args.resume_grace,
         metrics_token=args.metrics_token or metrics_token_file(args.data_dir),
         metrics_address=args.metrics_address,

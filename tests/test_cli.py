@@ -221,6 +221,9 @@ def test_serve_takes_its_limits_from_options_and_the_environment():
         (["--rate-limit", "logins=5/minute"], "unknown rate limit 'logins'"),
         (["--rate-limit", "login=often"], "is not a rate"),
         (["--max-body", "0"], "--max-body must be at least 1"),
+        (["--worker-capacity", "0"], "0 must be at least 1"),
+        (["--worker-capacity", "many"], "'many' is not a whole number"),
+        (["--pipe-srtp", "sometimes"], "invalid choice: 'sometimes'"),
     ],
 )
 def test_serve_refuses_bad_limits(argv, complaint):
@@ -231,3 +234,12 @@ def test_serve_refuses_bad_limits(argv, complaint):
 def test_serve_refuses_webtransport_without_tls():
     result = podium("serve", "--webtransport-port", "4433")
     assert result.returncode == 2 and "--webtransport-port needs --tls-cert and --tls-key" in result.stderr
+
+
+def test_serve_spanning_options():
+    from podium import cli
+
+    args = cli._parser().parse_args(["serve"])
+    assert (args.worker_capacity, args.pipe_srtp) == (None, "between-hosts")  # a meeting stays on one worker
+    args = cli._parser().parse_args(["serve", "--worker-capacity", "40", "--pipe-srtp", "always"])
+    assert (args.worker_capacity, args.pipe_srtp) == (40, "always")

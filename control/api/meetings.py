@@ -36,6 +36,9 @@ class MeetingOut(BaseModel):
     id: str
     room_id: str
     worker_id: str
+    workers: list[str] = Field(
+        description="the engine workers its participants are on, worker_id first (more than one: it spans them)"
+    )
     presenter_mode: bool
     chat_enabled: bool
     participants: list[dict[str, Any]] = Field(
@@ -113,7 +116,8 @@ async def get_meeting(call: Call) -> MeetingOut:
     """Get a running meeting
 
     Its participants (waiting ones included) with roles, permissions and sources, whether presenter mode is on and
-    chat enabled, and the engine worker it runs on. Visible to the people in it and to those who see its room; names
+    chat enabled, the engine worker it opened on and the workers its participants are on (more than one when it spans
+    workers: docs/deployment.md). Visible to the people in it and to those who see its room; names
     follow Show all usernames. An ended meeting is 404 (its records are in `GET /rooms/{room_id}/meetings` and the
     attendance report)."""
     live = await _meeting(call, call.path.meeting_id)

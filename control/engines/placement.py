@@ -1,10 +1,11 @@
 """Where a new meeting goes: the least loaded live worker that has what the meeting needs, by measured
 load (`control.engines.load`: packets per second from its stats reports, plus an allowance for the
-transports placed on it since)."""
+transports placed on it since). Where a meeting's next participant goes (`spill`): its workers while
+they have room, then the next worker (the meeting then spans workers, joined by pipes)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from control.engines.errors import NoWorkerAvailable
@@ -31,4 +32,40 @@ def choose(workers: Sequence[Load], *, exclude: Iterable[str] = (), require: Ite
     live = [w for w in workers if w.worker_id not in excluded and required <= w.capabilities]
     if not live:
         raise NoWorkerAvailable("no live engine worker" + (" with " + ", ".join(sorted(required)) if required else ""))
-    return min(live, key=lambda w: (w.packet_rate, w.counts["transports"], w.counts["routers"], w.worker_id)).worker_id
+    return min(live, key=_order).worker_id
+
+
+def spill(meeting: Sequence[str], people: Mapping[str, int], capacity: int | None, live: Sequence[str]) -> str:
+    """The worker a meeting's new participant goes to: fill a worker, then spill to the next.
+
+    `meeting`: the workers the meeting uses, its first worker first (never empty); `people`:
+    participants per worker, every meeting counted; `capacity`: participants a worker takes (None:
+    no limit, so a meeting never spans); `live`: the live workers a participant may go to, most
+    preferred first (`choose`'s order). Keeps the meeting together while one of its live workers has
+    room (in the order the meeting took them); else the first live worker with room; when every live
+    worker is full, the meeting's live worker with the fewest people (full for all: no spreading);
+    its first worker when none of its workers is live."""
+    if capacity is None:
+        return meeting[0]
+    alive = set(live)
+    mine = [w for w in meeting if w in alive]
+    for worker in mine:
+        if people.get(worker, 0) < capacity:
+            return worker
+    for worker in live:
+        if worker not in meeting and people.get(worker, 0) < capacity:
+            return worker
+    if not mine:
+        return meeting[0]
+    return min(mine, key=lambda w: (people.get(w, 0), mine.index(w)))
+
+
+def preference(workers: Sequence[Load], *, require: Iterable[str] = ()) -> list[str]:
+    """The live workers having every required capability, in `choose`'s order (least loaded first)."""
+    required = set(require)
+    live = [w for w in workers if required <= w.capabilities]
+    return [w.worker_id for w in sorted(live, key=_order)]
+
+
+def _order(w: Load) -> tuple[float, int, int, str]:
+    return (w.packet_rate, w.counts["transports"], w.counts["routers"], w.worker_id)

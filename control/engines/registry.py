@@ -53,7 +53,7 @@ from control.engines.events import (
     WorkerDisconnected,
     WorkerLost,
 )
-from control.engines.placement import Load, choose
+from control.engines.placement import Load, choose, preference
 from control.engines.workers import Connection, PendingBatch, WorkerInfo, WorkerRecord
 
 log = logging.getLogger("podium.engines")
@@ -128,23 +128,22 @@ class EngineRegistry:
     def pick_worker(self, *, exclude: Iterable[str] = (), require: Iterable[str] = ()) -> str:
         """The connected worker with the least measured load (`placement.choose`), among those not
         excluded and having every required capability."""
+        return choose(self._loads(), exclude=exclude, require=require)
+
+    def preference(self, *, require: Iterable[str] = ()) -> list[str]:
+        """The connected workers having every required capability, least loaded first
+        (`placement.preference`: where a meeting's participant may spill to)."""
+        return preference(self._loads(), require=require)
+
+    def _loads(self) -> list[Load]:
         loads = []
         for w in self._workers.values():
             if w.ready:
                 counts = w.table.counts()
                 loads.append(
-                    Load(
-                        w.worker_id,
-                        frozenset(w.hello.capabilities),
-                        counts,
-                        w.rate.estimate(counts["transports"]),
-                    )
+                    Load(w.worker_id, frozenset(w.hello.capabilities), counts, w.rate.estimate(counts["transports"]))
                 )
-        return choose(
-            loads,
-            exclude=exclude,
-            require=require,
-        )
+        return loads
 
     async def wait_for_worker(self, worker_id: str | None = None, timeout: float = 10.0) -> WorkerInfo:
         """Waits until that worker (or any, when None) is connected and ready."""
@@ -201,18 +200,28 @@ class EngineRegistry:
         check_table(ops)
         return await self._submit(worker, list(ops), sync=True, timeout=timeout, started=None)
 
-    def resync_router(self, worker_id: str, router_id: str, ops: Sequence[Operation]) -> asyncio.Future[Ack]:
+    def resync_router(
+        self, worker_id: str, router_id: str, ops: Sequence[Operation], *, owned: str | None = None
+    ) -> asyncio.Future[Ack]:
         """Queues a sync that makes the router's share of the worker's table exactly what `ops` build
         (creates and connects only) and leaves every other router as the batches before it leave it:
         the meetings layer's repair after a refused or unanswered change. Returns the ack's future
-        at once, so that the repair is queued before anything the caller sends next."""
+        at once, so that the repair is queued before anything the caller sends next. `owned`: the
+        prefix of the ids of objects outside the router that are its share too (a meeting's pipe
+        producers and consumers); objects of `ops` the table holds outside that share (the pipe
+        transports, shared by every meeting) are kept as they are."""
         worker = self._get(worker_id)
         check_table(ops)
         mine = list(ops)
 
         def build(table: Table) -> list[Operation]:
             gone = set(table.closing(router_id))
-            return Table.from_ops([op for op in table.dump() if op.id not in gone] + mine).dump()
+            if owned is not None:
+                for oid in [oid for oid in table.objects if oid.startswith(owned)]:
+                    gone.update(table.closing(oid))
+            kept = [op for op in table.dump() if op.id not in gone]
+            ids = {op.id for op in kept}
+            return Table.from_ops(kept + [op for op in mine if op.id not in ids]).dump()
 
         return self._enqueue(worker, PendingBatch([], True, self._future(), time.perf_counter(), build=build))
 

@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from contract.acks import Ack
+from contract.ops import Close
 from control.domain.meeting_state import USER_PREFIX, MeetingState, iso
 from control.domain.moderation import (
     Action,
@@ -46,12 +47,14 @@ from control.domain.moderation import (
     WaitingChanged,
 )
 from control.engines import AckTimeout, EngineChannelError, EngineRegistry, OpsRefused
+from control.engines.mesh import PipeMesh, pairs
 from control.meetings import frames
 from control.meetings.durable import documents
 from control.meetings.errors import MeetingError, engine_refused, engine_timeout, engine_unavailable, store_unavailable
 from control.meetings.live import Identity, LiveMeeting
 from control.meetings.media import MediaRecords, Op
 from control.meetings.observers import Observers
+from control.meetings.pipes import media_workers, prefix
 from control.replicas.ownership import LeaseLost, Sole
 from control.services.context import Context
 from control.store.models import AuditEvent, RoomRemoval
@@ -85,6 +88,7 @@ class Commits:
         lease (control.replicas.ownership)."""
         self.lease_lost: Callable[[LiveMeeting], Awaitable[None]] | None = None
         """Stops a meeting here whose lease another replica holds (the service's `drop`)."""
+        self.mesh = PipeMesh(registry)
 
     async def commit(
         self,
@@ -115,7 +119,8 @@ class Commits:
         if ended is not None:
             closing, after = live.media.close(after)
             batch += closing
-        version = await self.apply(live, batch, started)
+        shares, after = live.media.split(batch, live.media.records, after)
+        version = await self.apply(live, shares, started)
         after, offers = self._offers(live, after, ended is None)
         try:
             await self._record(live, old, new, after, effects, actor, action, version, arrival, ended is not None)
@@ -153,41 +158,67 @@ class Commits:
                     offers.append((pid, offer))
         return records, offers
 
-    async def apply(self, live: LiveMeeting, ops: list[Op], started: float | None) -> int | None:
-        """Send one batch and await its ack; on failure resync the worker to the kept records."""
-        if not ops:
+    async def apply(self, live: LiveMeeting, shares: dict[str, list[Op]], started: float | None) -> int | None:
+        """Send each worker its share of the change as one batch (control.meetings.pipes: a meeting
+        spanning workers has one per worker) and await every ack; when one worker refuses, does not
+        answer or is lost, resync every worker the meeting is on to the kept records (undoing the
+        shares the others applied) and raise. Returns the version the meeting's first worker acked
+        (or another's, when it had no share)."""
+        if not shares:
             return None
         if live.stranded:
             raise engine_unavailable("the meeting's engine worker was lost; the meeting is moving to another")
-        worker_id = live.media.worker_id
+        known = {w.worker_id for w in self.registry.workers()}
+        # a lost worker's table went with it: what closes objects there has nothing left to close
+        shares = {w: s for w, s in shares.items() if w in known or not all(isinstance(op, Close) for op in s)}
+        if not shares:
+            return None
         try:
-            applied = await self.registry.apply(worker_id, ops, started=started)
-        except OpsRefused as error:
-            log.error("meeting %s: engine refused the batch: %s", live.id, error)
-            self.resync(live)
-            raise engine_refused(f"the engine refused the change, which did not happen: {error}") from None
-        except AckTimeout as error:
-            log.error("meeting %s: engine batch unacknowledged: %s", live.id, error)
-            self.resync(live)
-            raise engine_timeout(f"the engine did not confirm the change, which did not happen: {error}") from None
+            await self.mesh.ensure(pairs(shares))
         except EngineChannelError as error:
-            log.error("meeting %s: engine batch failed: %s", live.id, error)
+            log.error("meeting %s: the pipes between its workers could not be made: %s", live.id, error)
             raise engine_unavailable(f"the engine did not apply the change: {error}") from None
-        return applied.version
+        workers = list(shares)
+        outcomes = await asyncio.gather(
+            *(self.registry.apply(w, shares[w], started=started) for w in workers), return_exceptions=True
+        )
+        failed = next((o for o in outcomes if isinstance(o, BaseException)), None)
+        if failed is None:
+            acks = dict(zip(workers, outcomes, strict=True))
+            home = acks.get(live.media.worker_id) or next(iter(acks.values()))
+            assert isinstance(home, Ack)
+            return home.version
+        if isinstance(failed, OpsRefused):
+            log.error("meeting %s: engine refused the batch: %s", live.id, failed)
+            self.resync(live)
+            raise engine_refused(f"the engine refused the change, which did not happen: {failed}") from None
+        if isinstance(failed, AckTimeout):
+            log.error("meeting %s: engine batch unacknowledged: %s", live.id, failed)
+            self.resync(live)
+            raise engine_timeout(f"the engine did not confirm the change, which did not happen: {failed}") from None
+        if isinstance(failed, EngineChannelError):
+            log.error("meeting %s: engine batch failed: %s", live.id, failed)
+            if len(workers) > 1:
+                self.resync(live)  # undo on the workers that applied their share
+            raise engine_unavailable(f"the engine did not apply the change: {failed}") from None
+        raise failed
 
     def resync(self, live: LiveMeeting) -> None:
-        """Have the worker hold what the meeting's current records describe, leaving the other
-        meetings on it as they are. Queued now, under the meeting's lock: before any later change of
-        this meeting, and after (never undoing) the other meetings' batches already queued."""
-        worker_id = live.media.worker_id
+        """Have every worker of the meeting hold what its current records describe, leaving the
+        other meetings on them as they are. Queued now, under the meeting's lock: before any later
+        change of this meeting, and after (never undoing) the other meetings' batches already queued."""
         if live.stranded:
             return  # its worker was lost: the move gives it a table on a live one
-        try:
-            ack = self.registry.resync_router(worker_id, live.media.router_id, live.media.table(live.media.records))
-        except EngineChannelError as error:
-            log.warning("engine worker %s: resync after a failed change failed: %s", worker_id, error)
-            return
-        self._spawn(self._resynced(worker_id, ack))
+        media = live.media
+        for worker_id in media_workers(live):
+            try:
+                ack = self.registry.resync_router(
+                    worker_id, media.router_id, media.table(media.records, worker_id), owned=prefix(media.router_id)
+                )
+            except EngineChannelError as error:
+                log.warning("engine worker %s: resync after a failed change failed: %s", worker_id, error)
+                continue
+            self._spawn(self._resynced(worker_id, ack))
 
     @staticmethod
     async def _resynced(worker_id: str, ack: asyncio.Future[Ack]) -> None:

@@ -11,6 +11,7 @@ stranded, and moves when one connects. Its clients get `reconnect` when it has m
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from control.engines import (
@@ -20,7 +21,9 @@ from control.engines import (
     WorkerLost,
 )
 from control.meetings import frames
+from control.meetings.errors import MeetingError
 from control.meetings.live import LiveMeeting
+from control.meetings.pipes import media_workers, prefix
 from control.store.repositories.meetings import MeetingStore
 
 if TYPE_CHECKING:
@@ -40,6 +43,8 @@ class Failover:
                 if live.media.worker_id == event.worker_id:
                     live.stranded = True
                     service.spawn(self.move(live))
+                elif event.worker_id in media_workers(live):  # a worker it spans besides its first
+                    service.spawn(self.move_participants(live, event.worker_id))
         elif isinstance(event, WorkerConnected):
             # a worker that hosted restored meetings gets its whole table from their reconciliation
             hosted = service.restorer is not None and service.restorer.worker_connected(event.worker_id)
@@ -55,7 +60,7 @@ class Failover:
         live meeting of this process already uses the worker (then everything on it was put there
         by this process)."""
         registry = self.service.registry
-        if any(live.media.worker_id == worker_id for live in self.service.live.values()):
+        if any(worker_id in media_workers(live) for live in self.service.live.values()):
             return
         try:
             if not registry.table(worker_id):
@@ -67,15 +72,18 @@ class Failover:
         except EngineChannelError as error:
             log.warning("engine worker %s: could not clear its stale table: %s", worker_id, error)
 
-    async def move(self, live: LiveMeeting) -> None:
-        """The meeting's worker is gone: place it on a live worker and have every client reconnect
-        (new transports, fresh ICE credentials: an ICE restart onto the new worker). Their
-        states stay: the sources they publish again keep their switches (`LiveMeeting.republish`)."""
+    async def move(self, live: LiveMeeting, lost: str | None = None) -> None:
+        """The meeting's worker (`lost`: its first, or one it spans) is gone: place it on a live
+        worker and have every client reconnect (new transports, fresh ICE credentials: an ICE
+        restart onto the new worker; placement spills them over workers again, with new pipes).
+        Their states stay: the sources they publish again keep their switches
+        (`LiveMeeting.republish`). What the meeting held on the workers that live on is closed."""
         service = self.service
         async with live.lock:
             if service.live.get(live.id) is not live or not live.stranded:
                 return  # ended, or moved already
-            lost = live.media.worker_id
+            lost = lost or live.media.worker_id
+            self._close_remains(live, lost)
             try:
                 # the lost worker is out of the registry: a worker of that id now is a new process
                 worker_id = service.registry.pick_worker(require=["webrtc"])
@@ -100,3 +108,45 @@ class Failover:
                 await service.commits.save(live)
             except Exception:  # the move stands: the next change writes the documents again
                 log.exception("meeting %s: its move to worker %s was not recorded", live.id, worker_id)
+
+    async def move_participants(self, live: LiveMeeting, lost: str) -> None:
+        """A worker the meeting spans, not its first, is gone: only the participants on it move.
+        They are placed again on live workers (the pipes to and from the lost worker close, the
+        others' consumers of their tracks end and are re-offered) and told to reconnect; everyone
+        else keeps their media. If the engine does not take that, the whole meeting moves."""
+        service = self.service
+        async with live.lock:
+            if service.live.get(live.id) is not live or live.stranded:
+                return  # ended, or moving already
+            media, before = live.media, live.media.records
+            moving = [pid for pid, peer in before.peers.items() if peer.worker == lost]
+            records = replace(before, workers=before.workers - {lost})
+            for pid in moving:
+                records = media.relocate(records, pid)
+                if before.peers[pid].publications:
+                    live.republish[pid] = set(before.peers[pid].publications) | live.republish.get(pid, set())
+            frame = frames.Reconnect(reason="worker_lost").wire()
+            for pid in moving:
+                live.send(pid, frame)
+            try:
+                await service.commits.commit(live, live.state, (), actor="", records=records)
+            except MeetingError as error:
+                log.error("meeting %s: moving the participants of lost worker %s failed (%s)", live.id, lost, error)
+                live.stranded = True
+            else:
+                log.warning("meeting %s: %d participant(s) moved off lost worker %s", live.id, len(moving), lost)
+                return
+        await self.move(live, lost)
+
+    def _close_remains(self, live: LiveMeeting, lost: str) -> None:
+        """Empty the meeting's share (its router, pipe producers and consumers) on each worker it
+        spanned besides the lost one: the move starts it afresh. Queued before its next batches."""
+        registry = self.service.registry
+        connected = {w.worker_id for w in registry.workers() if w.connected}
+        for worker_id in media_workers(live):
+            if worker_id == lost or worker_id not in connected:
+                continue
+            try:
+                registry.resync_router(worker_id, live.media.router_id, [], owned=prefix(live.media.router_id))
+            except EngineChannelError as error:
+                log.warning("meeting %s: could not close what it held on worker %s: %s", live.id, worker_id, error)

@@ -50,6 +50,16 @@ Op = ops.Operation
 
 
 @dataclass(frozen=True)
+class Endpoint:
+    """A worker as a meeting spanning it needs it."""
+
+    fingerprints: list[tuple[str, str]]
+    candidates: list[tuple[str, int]]
+    address: tuple[str, int]
+    """Its socket, where pipes from other workers send."""
+
+
+@dataclass(frozen=True)
 class Publication:
     """One producer of a participant."""
 
@@ -95,6 +105,8 @@ class Peer:
     """A participant's engine objects. Shared between records: change only a copy (`_Draft.peer`)."""
 
     pid: str
+    worker: str | None = None
+    """The engine worker holding this participant's objects; None: the meeting's first worker."""
     pub_transport: str | None = None
     pub_ice: tuple[str, str] = field(default_factory=lambda: (secrets.token_hex(4), secrets.token_hex(12)))
     pub_ops: tuple[Op, ...] = ()  # the publish transport's create and connect
@@ -133,22 +145,26 @@ class MediaRecords:
 
     peers: Mapping[str, Peer] = field(default_factory=lambda: MappingProxyType({}))
     router_created: bool = False
+    workers: frozenset[str] = frozenset()
+    """The other workers holding the meeting's router (it spans them: control.meetings.pipes)."""
 
 
 class _Draft:
     """A change being computed: copies each peer it changes once, so the records it started from
     stay as they were (and a change touching one subscriber costs that subscriber only)."""
 
-    def __init__(self, records: MediaRecords) -> None:
+    def __init__(self, records: MediaRecords, place: Callable[[Mapping[str, Peer]], str | None]) -> None:
         self.peers: dict[str, Peer] = dict(records.peers)
         self.router_created = records.router_created
+        self.workers = records.workers
+        self._place = place
         self._copied: set[str] = set()
 
     def peer(self, pid: str) -> Peer:
-        """The participant's peer, writable (created when absent)."""
+        """The participant's peer, writable (created when absent, on the worker `place` gives)."""
         if pid not in self._copied:
             old = self.peers.get(pid)
-            self.peers[pid] = old.copy() if old is not None else Peer(pid)
+            self.peers[pid] = old.copy() if old is not None else Peer(pid, worker=self._place(self.peers))
             self._copied.add(pid)
         return self.peers[pid]
 
@@ -157,7 +173,7 @@ class _Draft:
         return self.peers.pop(pid, None)
 
     def records(self) -> MediaRecords:
-        return MediaRecords(MappingProxyType(self.peers), self.router_created)
+        return MediaRecords(MappingProxyType(self.peers), self.router_created, self.workers)
 
 
 class Media:
@@ -173,13 +189,39 @@ class Media:
         self.candidates = candidates
         self.records = MediaRecords()
         """The records the engine acked; only the commit pipeline replaces them."""
+        self.placer: Callable[[Mapping[str, Peer]], str] | None = None
+        """Where a new participant goes, given the meeting's peers (control.engines.placement.spill);
+        None: on this worker, the meeting's first."""
+        self.endpoint: Callable[[str], Endpoint] | None = None
+        """Another worker's certificate and addresses (the service asks the registry)."""
+        self.pipe_transport: Callable[[str, str], Op] | None = None
+        """(worker, peer worker) → the operation making that worker's pipe transport to the peer
+        (control.engines.mesh.PipeMesh.transport_op)."""
 
     @property
     def peers(self) -> Mapping[str, Peer]:
         return self.records.peers
 
-    def local(self, ice: tuple[str, str]) -> TransportParameters:
-        return TransportParameters(ice[0], ice[1], self.fingerprints, self.candidates)
+    def _draft(self, records: MediaRecords) -> _Draft:
+        return _Draft(records, self._place)
+
+    def _place(self, peers: Mapping[str, Peer]) -> str | None:
+        worker = self.placer(peers) if self.placer is not None else self.worker_id
+        return None if worker == self.worker_id else worker
+
+    def local(self, ice: tuple[str, str], worker: str | None = None) -> TransportParameters:
+        """Our side of a transport on `worker` (None: the meeting's first worker)."""
+        if worker is None or worker == self.worker_id or self.endpoint is None:
+            return TransportParameters(ice[0], ice[1], self.fingerprints, self.candidates)
+        other = self.endpoint(worker)
+        return TransportParameters(ice[0], ice[1], other.fingerprints, other.candidates)
+
+    def _pipe_transport(self, worker: str, peer: str) -> Op:
+        if self.pipe_transport is not None:
+            return self.pipe_transport(worker, peer)
+        if self.endpoint is None:
+            raise LookupError(f"no address known for worker {peer}")
+        return ops.CreatePlainTransport(f"pipe>{peer}", "pipes", self.endpoint(peer).address, pipe=True)
 
     def _router(self, draft: _Draft) -> list[Op]:
         if draft.router_created:
@@ -189,13 +231,12 @@ class Media:
 
     # -- publishing --
 
-    @staticmethod
-    def with_peer(records: MediaRecords, pid: str) -> tuple[MediaRecords, Peer]:
+    def with_peer(self, records: MediaRecords, pid: str) -> tuple[MediaRecords, Peer]:
         """The records with the participant's peer in them (its ICE credentials fixed from now on)."""
         peer = records.peers.get(pid)
         if peer is not None:
             return records, peer
-        draft = _Draft(records)
+        draft = self._draft(records)
         peer = draft.peer(pid)
         return draft.records(), peer
 
@@ -208,7 +249,7 @@ class Media:
     ) -> tuple[list[Op], MediaRecords, list[Publication]]:
         """Operations creating the publish transport (first offer) and one producer per new source
         (gated: `reconcile` opens what the plan allows)."""
-        draft = _Draft(records)
+        draft = self._draft(records)
         out = self._router(draft)
         peer = draft.peer(pid)
         if peer.pub_transport is None:
@@ -261,7 +302,7 @@ class Media:
         peer = records.peers.get(pid)
         if peer is None or source not in peer.publications:
             return [], records
-        draft = _Draft(records)
+        draft = self._draft(records)
         publication = draft.peer(pid).publications.pop(source)
         self._deactivate(draft, lambda s: s.producer_id == publication.producer_id)
         return [ops.CloseProducer(publication.producer_id)], draft.records()
@@ -278,7 +319,7 @@ class Media:
             return records, None
         if not peer.subscriptions:
             return records, None
-        draft = _Draft(records)
+        draft = self._draft(records)
         peer = draft.peer(pid)
         peer.dirty = False
         peer.offer_version += 1
@@ -298,7 +339,7 @@ class Media:
         ]
         extensions = self._publisher_extensions(records, peer)
         sdp = build_subscriber_offer(
-            descriptions, self.local(peer.sub_ice), version=peer.offer_version, extensions=extensions
+            descriptions, self.local(peer.sub_ice, peer.worker), version=peer.offer_version, extensions=extensions
         )
         peer.pending_offer = (peer.offer_version, sdp)
         peer.pending_inactive = frozenset(s.mid for s in peer.subscriptions if not s.active)
@@ -322,7 +363,7 @@ class Media:
     ) -> tuple[list[Op], MediaRecords]:
         """The subscriber answered its pending offer: connect the transport the first time, and free
         the slots the offer had inactive."""
-        draft = _Draft(records)
+        draft = self._draft(records)
         peer = draft.peer(pid)
         peer.pending_offer = None
         if peer.pending_inactive:
@@ -347,10 +388,24 @@ class Media:
         old = records.peers.get(pid)
         if old is None:
             return [], records
-        draft = _Draft(records)
+        draft = self._draft(records)
         closes = self._drop(draft, pid)
-        draft.peer(pid).counter = old.counter
+        renewed = draft.peer(pid)
+        renewed.counter, renewed.worker = old.counter, old.worker
         return closes, draft.records()
+
+    def relocate(self, records: MediaRecords, pid: str) -> MediaRecords:
+        """A participant whose worker was lost (the meeting spans others that live on): its
+        transports, producers and consumers went with that worker, so no operation closes them; it
+        gets an empty peer placed again (on a live worker), its ids counting on, and the others'
+        consumers of its producers end (their subscribers are re-offered)."""
+        old = records.peers.get(pid)
+        if old is None:
+            return records
+        draft = self._draft(records)
+        self._drop(draft, pid)
+        draft.peer(pid).counter = old.counter
+        return draft.records()
 
     # -- departures --
 
@@ -383,7 +438,7 @@ class Media:
         """Operations that make the engine follow `media_plan(state)` (closes first, then opens),
         and the records once they are applied; `records` stays as it was."""
         plan = media_plan(state)
-        draft = _Draft(records)
+        draft = self._draft(records)
         closes: list[Op] = []
         opens: list[Op] = []
         present = {p.id for p in state.participants}
@@ -464,10 +519,15 @@ class Media:
 
     # -- the table --
 
-    def table(self, records: MediaRecords) -> list[Op]:
-        """The operations that build what the engine holds for `records` on an empty worker
-        (creates and connects only, parents first): this meeting's share of the worker's table."""
-        if not records.router_created:
+    def table(self, records: MediaRecords, worker: str | None = None) -> list[Op]:
+        """The operations that build what `worker` (None: the meeting's first) holds for `records`
+        on an empty worker (creates and connects only, parents first): this meeting's share of
+        that worker's table, with the pipe transports its pipes hang from when it spans workers."""
+        if self.spans(records):
+            from control.meetings import pipes
+
+            return pipes.table(self.router_id, self.worker_id, records, worker or self.worker_id, self._pipe_transport)
+        if not records.router_created or worker not in (None, self.worker_id):
             return []
         transports: list[Op] = []
         producers: list[Op] = []
@@ -480,6 +540,21 @@ class Media:
             producers += [replace(p.create, paused=p.paused) for p in peer.publications.values()]
             consumers += [replace(s.create, paused=s.paused) for s in peer.subscriptions if s.active]
         return [ops.CreateRouter(self.router_id), *transports, *producers, *consumers]
+
+    def spans(self, records: MediaRecords) -> bool:
+        """Whether the meeting's participants are on more than one worker (or were)."""
+        return bool(records.workers) or any(p.worker is not None for p in records.peers.values())
+
+    def split(
+        self, batch: list[Op], before: MediaRecords, after: MediaRecords
+    ) -> tuple[dict[str, list[Op]], MediaRecords]:
+        """Each worker's share of `batch` (control.meetings.pipes.split), and `after` knowing which
+        workers hold the meeting's router."""
+        if not self.spans(before) and not self.spans(after):
+            return ({self.worker_id: batch} if batch else {}), after
+        from control.meetings import pipes
+
+        return pipes.split(self.router_id, self.worker_id, batch, before, after)
 
 
 def _connect_op(transport_id: str, connect: ConnectWebRtcTransport) -> Op:

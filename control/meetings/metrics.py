@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 from prometheus_client.core import GaugeMetricFamily, Metric
 
+from control.meetings.pipes import worker_of
+
 if TYPE_CHECKING:
     from control.meetings.service import MeetingService
 
@@ -29,11 +31,13 @@ class MeetingCollector:
         waiting: Counter[str] = Counter()
         connected: Counter[str] = Counter()
         for live in list(self.service.live.values()):
-            worker = live.media.worker_id
-            meetings[worker] += 1
-            for participant in live.state.participants:
+            home = live.media.worker_id
+            meetings[home] += 1
+            peers = live.media.peers
+            for participant in live.state.participants:  # on their own worker (a meeting may span several)
+                worker = worker_of(peers.get(participant.id), home)
                 (waiting if participant.waiting else admitted)[worker] += 1
-            connected[worker] += len(live.links)
+                connected[worker] += participant.id in live.links
         family = GaugeMetricFamily("podium_meetings", "Live meetings, by engine worker.", labels=["worker"])
         for worker, count in sorted(meetings.items()):
             family.add_metric([worker], count)
@@ -43,7 +47,7 @@ class MeetingCollector:
             "Participants of live meetings: admitted, or waiting in the waiting room.",
             labels=["worker", "state"],
         )
-        for worker in sorted(meetings):
+        for worker in sorted(set(meetings) | set(admitted) | set(waiting)):
             family.add_metric([worker, "admitted"], admitted[worker])
             family.add_metric([worker, "waiting"], waiting[worker])
         yield family
@@ -52,7 +56,7 @@ class MeetingCollector:
             "Participants of live meetings with an open signaling connection.",
             labels=["worker"],
         )
-        for worker in sorted(meetings):
+        for worker in sorted(set(meetings) | set(connected)):
             family.add_metric([worker], connected[worker])
         yield family
         yield from self.service.action_latency.collect()

@@ -52,7 +52,7 @@ class Publishing:
             state = live.state
             records, peer = live.media.with_peer(live.media.records, pid)
             try:
-                result = answer_offer(sdp, live.media.local(peer.pub_ice))
+                result = answer_offer(sdp, live.media.local(peer.pub_ice, peer.worker))
             except SdpError as error:
                 raise MeetingError(str(error), code="sdp") from None
             produces = [op for op in result.operations if isinstance(op, Produce)]

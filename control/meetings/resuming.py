@@ -16,6 +16,7 @@ from control.engines import EngineChannelError
 from control.meetings import frames, resume
 from control.meetings.errors import MeetingError
 from control.meetings.live import Identity, Link, LiveMeeting
+from control.meetings.pipes import worker_of
 from control.meetings.publishing import announce
 
 if TYPE_CHECKING:
@@ -161,8 +162,8 @@ class Resuming:
             return "wait"
         if not keep_media or self.service._media_at_drop.get((live.id, pid), live.media) is not live.media:
             return "renew"  # no peer connections, or they name a worker the meeting moved away from
-        try:
-            self.service.registry.worker(live.media.worker_id)
+        try:  # the participant's own worker (a meeting may span several)
+            self.service.registry.worker(worker_of(live.media.peers.get(pid), live.media.worker_id))
         except EngineChannelError:
             return "renew"
         return "kept"

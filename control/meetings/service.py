@@ -16,8 +16,9 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
+from types import MappingProxyType
 from typing import Any
 
 from control import metrics
@@ -36,6 +37,8 @@ from control.domain.moderation import Action, Command, Disconnect, Reason
 from control.domain.roles import Capability, Source
 from control.domain.rooms import has_access, rights_in_room
 from control.engines import EngineChannelError, EngineRegistry
+from control.engines.mesh import pipe_address
+from control.engines.placement import spill
 from control.errors import Unauthenticated
 from control.meetings import entry, frames, guests, visibility
 from control.meetings.commit import Commits
@@ -43,8 +46,9 @@ from control.meetings.durable.restore import Restore
 from control.meetings.errors import MeetingError, engine_unavailable, refused
 from control.meetings.failover import Failover
 from control.meetings.live import Identity, Link, LiveMeeting
-from control.meetings.media import Media
+from control.meetings.media import Endpoint, Media, MediaRecords, Peer
 from control.meetings.observers import MeetingObserver, Observers
+from control.meetings.pipes import worker_of, workers
 from control.meetings.publishing import Publishing
 from control.meetings.remote_control import RemoteControl
 from control.meetings.resuming import CLOSE_REPLACED, RESTART_WAIT, Resuming, ready
@@ -82,6 +86,8 @@ class MeetingService:
         resume_grace: float | None = None,
         ice_servers: Callable[[str], list[dict[str, Any]]] = lambda participant_id: [],
         ownership: Sole | None = None,
+        worker_capacity: int | None = None,
+        pipe_srtp: bool = False,
     ) -> None:
         self.context = context
         self.registry = registry
@@ -97,6 +103,8 @@ class MeetingService:
         self._token_key: str | None = None
         """The control plane's token key (signs resume tokens), cached from the first context."""
         self.ice_servers = ice_servers
+        self.worker_capacity = worker_capacity
+        """Participants a worker takes before a meeting spills to the next (Settings.worker_capacity)."""
         """participant id → the RTCIceServer list of its `joined` frame (TURN credentials)."""
         self.live: dict[str, LiveMeeting] = {}
         """meeting id → live meeting."""
@@ -108,6 +116,7 @@ class MeetingService:
         )
         self._tasks: set[asyncio.Task[Any]] = set()
         self.commits = Commits(context, registry, self.observers, self._forget, self.spawn)
+        self.commits.mesh.srtp_always = pipe_srtp
         self.publishing = Publishing(self.commits, clock)
         self.resuming = Resuming(self)
         self.failover = Failover(self)
@@ -218,7 +227,37 @@ class MeetingService:
 
     def media(self, meeting_id: str, worker_id: str) -> Media:
         info = self.registry.worker(worker_id)
-        return Media(meeting_id, worker_id, list(info.dtls_fingerprints), list(info.candidates))
+        return self.spanning(Media(meeting_id, worker_id, list(info.dtls_fingerprints), list(info.candidates)))
+
+    def spanning(self, media: Media) -> Media:
+        """Let the meeting's participants spill onto other workers (`worker_capacity`), their
+        transports told those workers' certificates and candidates."""
+        media.placer = lambda peers: self._place_participant(media, peers)
+        media.endpoint = self._endpoint
+        media.pipe_transport = self.commits.mesh.transport_op
+        return media
+
+    def _endpoint(self, worker_id: str) -> Endpoint:
+        info = self.registry.worker(worker_id)
+        return Endpoint(list(info.dtls_fingerprints), list(info.candidates), pipe_address(info))
+
+    def _place_participant(self, media: Media, peers: Mapping[str, Peer]) -> str:
+        """control.engines.placement.spill over every live meeting's participants."""
+        capacity = self.worker_capacity
+        if capacity is None:
+            return media.worker_id
+        people: dict[str, int] = {}
+        for live in self.live.values():
+            if live.media is media:
+                continue
+            for peer in live.media.peers.values():
+                worker = worker_of(peer, live.media.worker_id)
+                people[worker] = people.get(worker, 0) + 1
+        mine = MediaRecords(MappingProxyType(dict(peers)), workers=media.records.workers)
+        for peer in peers.values():
+            worker = worker_of(peer, media.worker_id)
+            people[worker] = people.get(worker, 0) + 1
+        return spill(workers(mine, media.worker_id), people, capacity, self.registry.preference(require=["webrtc"]))
 
     # ---- identity ------------------------------------------------------------------------------
 
@@ -616,6 +655,7 @@ class MeetingService:
             "id": live.id,
             "room_id": live.room_id,
             "worker_id": live.media.worker_id,
+            "workers": workers(live.media.records, live.media.worker_id),
             "presenter_mode": state.presenter_mode,
             "chat_enabled": state.chat_enabled,
             "participants": [

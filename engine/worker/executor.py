@@ -221,7 +221,14 @@ def _(op: CreateRouter, executor: TableExecutor) -> tuple[Operation, Result]:
 
 @_run.register
 def _(op: CreatePlainTransport, executor: TableExecutor) -> tuple[Operation, Result]:
-    executor._bind(op.id, executor.objects[op.router_id].create_plain_transport(remote=op.remote))
+    transport = executor.objects[op.router_id].create_plain_transport(remote=op.remote, pipe=op.pipe)
+    if op.srtp_profile is not None and op.srtp_local_key is not None and op.srtp_remote_key is not None:
+        try:
+            transport.set_srtp(op.srtp_profile, bytes.fromhex(op.srtp_local_key), bytes.fromhex(op.srtp_remote_key))
+        except BaseException:
+            transport.close()
+            raise
+    executor._bind(op.id, transport)
     return op, acks.ok()
 
 

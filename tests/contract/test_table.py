@@ -84,3 +84,25 @@ def test_consumer_and_producer_must_share_a_router_and_a_kind() -> None:
     with pytest.raises(TableError) as info:
         table.apply(ops.SwitchConsumer("mic@sub", "cam"))
     assert info.value.code == acks.E_CONFLICT and "audio consumer to a video producer" in info.value.message
+
+
+def test_a_pipe_consumes_and_is_consumed_across_routers() -> None:
+    table = Table.from_ops(ops_pub_sub())
+    for op in (
+        ops.CreateRouter("pipes"),
+        ops.CreatePlainTransport("pipe.b", "pipes", ("127.0.0.1", 5000), pipe=True),
+        ops.Consume("mic@b", "pipe.b", "mic", 7001),  # out to the other worker
+        ops.Produce("b.mic", "pipe.b", "audio", 111, ssrc=7002),  # in from it
+        ops.Consume("b.mic@sub", "sub", "b.mic", 5556),
+    ):
+        table.apply(op)
+    assert parse_op(table.objects["pipe.b"].op.to_wire()) == table.objects["pipe.b"].op
+    # closing the meeting's router closes its producer's consumer on the pipe, not the pipe's producer
+    assert set(table.closing("r1")) >= {"mic@b", "b.mic@sub"}
+    assert "b.mic" not in table.closing("r1") and "pipe.b" not in table.closing("r1")
+    # a plain transport that is no pipe stays in its router
+    table.apply(ops.CreateRouter("r2"))
+    table.apply(ops.CreatePlainTransport("t2", "r2", ("h", 1)))
+    with pytest.raises(TableError) as info:
+        table.apply(ops.Consume("x", "t2", "mic", 1))
+    assert info.value.code == acks.E_WRONG_ROUTER

@@ -81,6 +81,7 @@ def meeting_document(
             "fingerprints": [list(f) for f in media.fingerprints],
             "candidates": [list(c) for c in media.candidates],
             "router_created": records.router_created,
+            "workers": sorted(records.workers),
         },
     }
 
@@ -119,7 +120,9 @@ def live_meeting(meeting_id: str, document: dict[str, Any], peers: Mapping[str, 
         if not isinstance(peer, Peer) or peer.pid != pid:
             raise codec.CodecError(f"peer document of {pid} is not its Peer")
         restored[pid] = peer
-    media.records = MediaRecords(MappingProxyType(restored), bool(m["router_created"]))
+    media.records = MediaRecords(
+        MappingProxyType(restored), bool(m["router_created"]), frozenset(str(w) for w in m.get("workers", ()))
+    )
     live = LiveMeeting(meeting_id, str(document["room_id"]), str(document["company_id"]), state, media)
     for pid, who in document["people"].items():
         live.names[pid] = str(who["name"])

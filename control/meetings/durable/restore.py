@@ -29,6 +29,7 @@ from control.engines import EngineChannelError
 from control.meetings.durable import codec, documents
 from control.meetings.live import LiveMeeting
 from control.meetings.media import Media
+from control.meetings.pipes import prefix
 from control.store.repositories.live_meetings import LiveMeetings
 
 if TYPE_CHECKING:
@@ -91,6 +92,7 @@ class Restore:
                     meeting.ended_at, meeting.end_reason = ctx.now(), END_REASON
                     await LiveMeetings(ctx.session).forget(meeting.id)
                     continue
+                self.service.spanning(live.media)
                 live.restoring, live.stranded = True, True
                 live.ready.clear()
                 service.adopt(live)
@@ -126,12 +128,15 @@ class Restore:
         service = self.service
         table: list[Operation] = []
         for live in meetings:
-            table += live.media.table(live.media.records)
+            held = {op.id for op in table}
+            table += [op for op in live.media.table(live.media.records) if op.id not in held]  # pipes: shared
         others = [live for live in service.live.values() if live.media.worker_id == worker_id and not live.restoring]
         try:
             if others:  # this process placed meetings there already: replace only the restored routers
                 for live in meetings:
-                    await service.registry.resync_router(worker_id, live.id, live.media.table(live.media.records))
+                    await service.registry.resync_router(
+                        worker_id, live.id, live.media.table(live.media.records), owned=prefix(live.id)
+                    )
             else:
                 await service.registry.replace_table(worker_id, table)
         except EngineChannelError as error:
@@ -141,6 +146,8 @@ class Restore:
             return
         for live in meetings:
             live.restoring = live.stranded = False
+            if live.media.spans(live.media.records):
+                service.commits.resync(live)  # its share on the other workers it spans, and the pipes
             self._resumed(live)
             log.info("meeting %s resumed on worker %s with its transports", live.id, worker_id)
 

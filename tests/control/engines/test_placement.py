@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from control.engines import NoWorkerAvailable
 from control.engines.load import PACKETS_PER_NEW_TRANSPORT, PacketRate
-from control.engines.placement import Load, choose
+from control.engines.placement import Load, choose, preference, spill
 
 
 def load(worker_id: str, transports: int, routers: int = 0, capabilities: tuple[str, ...] = ("plain",)) -> Load:
@@ -55,3 +57,47 @@ def test_packet_rate_between_two_reports() -> None:
     assert rate.per_second == 600.0
     rate.update({"datagrams_in": 60, "packets_out": 0}, now=25.0, transports=0)
     assert rate.per_second == 10.0
+
+
+def test_spill_fills_a_worker_then_the_next() -> None:
+    people: dict[str, int] = {}
+    placed = []
+    meeting = ["a"]
+    for _ in range(10):
+        worker = spill(meeting, people, 3, ["a", "b", "c"])
+        people[worker] = people.get(worker, 0) + 1
+        if worker not in meeting:
+            meeting.append(worker)
+        placed.append(worker)
+    assert placed == ["a"] * 3 + ["b"] * 3 + ["c"] * 3 + ["a"]  # all full: the fewest of the meeting's
+
+
+def test_spill_without_capacity_never_spans() -> None:
+    assert spill(["a"], {"a": 1000}, None, ["b", "a"]) == "a"
+
+
+def test_spill_exhaustively_against_its_rules() -> None:
+    workers = ("a", "b", "c")
+    orders = [p for n in (1, 2, 3) for p in itertools.permutations(workers, n)]
+    for meeting, live, capacity in itertools.product(orders, [(), *orders], (None, 1, 2)):
+        for counts in itertools.product(range(3), repeat=3):
+            people = dict(zip(workers, counts, strict=True))
+            got = spill(meeting, people, capacity, live)
+            room = [w for w in live if capacity is not None and people[w] < capacity]
+            mine = [w for w in meeting if w in live]
+            if capacity is None:
+                assert got == meeting[0]
+            elif any(w in room for w in mine):
+                assert got == next(w for w in mine if w in room)  # together, in the meeting's order
+            elif room:
+                assert got == room[0] and got not in meeting  # spilled to the most preferred with room
+            elif mine:
+                assert got in mine and people[got] == min(people[w] for w in mine)
+            else:
+                assert got == meeting[0]
+
+
+def test_preference_orders_like_choose() -> None:
+    workers = [load("a", 2, capabilities=("webrtc",)), load("b", 1, capabilities=("webrtc",)), load("c", 0)]
+    assert preference(workers, require=["webrtc"]) == ["b", "a"]
+    assert preference(workers)[0] == choose(workers) == "c"

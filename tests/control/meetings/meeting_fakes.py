@@ -22,6 +22,8 @@ class FakeRegistry:
         self.tables: dict[str, list[dict[str, Any]]] = {}
         self.replaced: list[tuple[str, list[dict[str, Any]]]] = []
         self.fail: str | None = None
+        self.failing: str | None = None
+        """Only that worker fails as `fail` says (None: every worker)."""
         self.fingerprint = "AB"
         """The DTLS fingerprint the workers report (a restarted worker has another)."""
         self.restarts = False
@@ -39,6 +41,9 @@ class FakeRegistry:
             if worker_id not in set(exclude):
                 return worker_id
         raise NoWorkerAvailable("no live engine worker")
+
+    def preference(self, *, require: Any = ()) -> list[str]:
+        return list(self.live)
 
     def restarting(self) -> bool:
         return self.restarts
@@ -70,6 +75,8 @@ class FakeRegistry:
 
     async def apply(self, worker_id: str, ops: Any, *, timeout: Any = None, started: Any = None) -> Ack:
         self.batches.append((worker_id, list(ops)))
+        if self.failing is not None and worker_id != self.failing:
+            return Ack(len(self.batches), [{"ok": True} for _ in ops], 0.0)
         if self.fail == "timeout":
             raise AckTimeout(worker_id, 0.01)
         results: list[dict[str, Any]] = [{"ok": True} for _ in ops]
@@ -83,7 +90,7 @@ class FakeRegistry:
         self.tables[worker_id] = list(ops)
         return Ack(len(self.batches), [], 0.0)
 
-    def resync_router(self, worker_id: str, router_id: str, ops: Any) -> asyncio.Future[Ack]:
+    def resync_router(self, worker_id: str, router_id: str, ops: Any, *, owned: Any = None) -> asyncio.Future[Ack]:
         self.replaced.append((worker_id, list(ops)))
         done: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
         done.set_result(Ack(len(self.batches), [], 0.0))
