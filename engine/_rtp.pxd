@@ -326,6 +326,13 @@ cdef void handle_datagram(State* st, uint8_t* data, size_t length, int truncated
                           const sockaddr_in6* addr) noexcept nogil
 cdef void tx_flush(State* st) noexcept nogil
 cdef int addr_from_python(sockaddr_in6* out, str host, int port) except -1
+# Header extensions by meaning (extensions.pxi): read once per packet, written per consumer.
+cdef void ext_scan(const RtpView* v, const Transport* source, ExtScan* scan, EngineCounters* counts) noexcept nogil
+cdef size_t ext_write(uint8_t* out, const RtpView* v, const ExtScan* scan, const Transport* target,
+                      const uint8_t* mid, uint8_t mid_length) noexcept nogil
+cdef size_t write_rewritten_head(uint8_t* buf, const RtpView* v, const ExtScan* scan,
+                                 const Consumer* c) noexcept nogil
+cdef void transport_set_extension(Transport* t, uint8_t kind, uint8_t ext_id) noexcept nogil
 
 
 # ---------------------------------------------------------------------------------------------

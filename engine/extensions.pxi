@@ -121,8 +121,8 @@ cdef void transport_set_extension(Transport* t, uint8_t kind, uint8_t ext_id) no
 
 # ---- sending a packet with its consumer's extensions ---------------------------------------
 
-cdef inline size_t write_rewritten_head(uint8_t* buf, const RtpView* v, const ExtScan* scan,
-                                        const Consumer* c) noexcept nogil:
+cdef size_t write_rewritten_head(uint8_t* buf, const RtpView* v, const ExtScan* scan,
+                                 const Consumer* c) noexcept nogil:
     """After the fixed header already in `buf`: the CSRCs and the consumer's extension block, and
     the X bit to match; returns the header's size (where the payload goes)."""
     cdef size_t csrc = 4 * <size_t>v.csrc_count

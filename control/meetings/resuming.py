@@ -107,6 +107,7 @@ class Resuming:
                 self.service.spawn(old.close(CLOSE_REPLACED, "replaced"))
             if media == "kept":
                 self._offer_again(live, pid)
+            self.service.speakers.greet(live, pid)
         log.info("meeting %s: %s resumed (media %s)", live.id, pid, media)
         return live, pid
 

@@ -47,6 +47,7 @@ from control.meetings.media import Media
 from control.meetings.observers import MeetingObserver, Observers
 from control.meetings.publishing import Publishing
 from control.meetings.resuming import CLOSE_REPLACED, RESTART_WAIT, Resuming, ready
+from control.meetings.speaker import ActiveSpeakers
 from control.meetings.visibility import NOBODY, Viewer
 from control.services import auth
 from control.services.context import Context
@@ -109,6 +110,8 @@ class MeetingService:
         self.restorer: Restore | None = None
         self.closing = False
         registry.add_listener(self.failover.on_registry_event)
+        self.speakers = ActiveSpeakers(self)
+        registry.add_listener(self.speakers.on_registry_event)
 
     def add_observer(self, observer: MeetingObserver) -> None:
         """Chat, attendance and other layers hear about joins, departures, sources and chat here."""
@@ -168,6 +171,7 @@ class MeetingService:
 
     def _forget(self, live: LiveMeeting) -> None:
         self.live.pop(live.id, None)
+        self.speakers.forget(live.id)
         if self._by_room.get(live.room_id) == live.id:
             del self._by_room[live.room_id]
 
@@ -299,6 +303,7 @@ class MeetingService:
                     lambda viewer: frames.ParticipantJoined(participant=frames.participant(live, me, viewer)).wire(),
                     exclude=pid,
                 )
+                self.speakers.greet(live, pid)
             if me.waiting:
                 self.observers.participant_waiting(live.info(), pid, identity.person, identity.name)
             else:
