@@ -17,14 +17,19 @@ abs-send-time, transport-cc: `loadgen --extensions 1`), and there are three rows
 
 Both blocks are 16 bytes, so every copy has the input's size and the sink checks it as usual.
 Printed: output packets/s and CPU time per forwarded packet per row; per case the ratios
-rewrite / plain engine and rewrite / C. The last line is the headline: CPU time per forwarded packet,
-rewrite / plain engine, at fan-out 10 with 1200-byte packets.
+rewrite / plain engine and rewrite / C. Then the fast path alone, in this process, without syscalls
+(`engine._testing.route_batch(..., send=False)`: parse, look up, rewrite, queue, per copy): CPU time
+per copy, rewrite / plain, interleaved rounds, median, which the machine's other load barely moves.
+The last line is the headline: CPU time per forwarded packet, rewrite / plain engine, at fan-out 10
+with 1200-byte packets.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
+import time
 
 from bench.harness import Forwarder, Run, add_arguments, c_forwarder, fmt, print_results, python_forwarder, ratio
 
@@ -56,6 +61,53 @@ FORWARDERS: dict[str, Forwarder] = {
         ),
     )
 }
+
+
+BROWSER_VIDEO_BLOCK = bytes([0xBE, 0xDE, 0, 3, 0x40, ord("0"), 0x22, 1, 2, 3, 0x31, 0, 9, 0, 0, 0])
+"""What `loadgen --extensions 1` writes: mid "0" (id 4), abs-send-time (id 2), transport-cc (id 3)."""
+
+
+def fast_path(fanout: int, size: int, rounds: int = 15, repeat: int = 200) -> dict:
+    """CPU ns per copy of the fast path alone, plain and rewriting, and their ratio (median round)."""
+    from engine import Engine, _testing
+
+    host, port = "127.0.0.1", 40000  # the injected source: nothing is ever sent (send=False)
+    header = bytes([0x90, 96]) + bytes(6) + (1111).to_bytes(4, "big")
+    batch = [header[:2] + i.to_bytes(2, "big") + header[4:] + BROWSER_VIDEO_BLOCK + bytes(size - 28) for i in range(64)]
+    engines = {}
+    for name, rewrite in (("plain", False), ("rewrite", True)):
+        engine = Engine(host="127.0.0.1", port=0)
+        router = engine.create_router()
+        publisher = router.create_plain_transport(remote=(host, port))
+        if rewrite:
+            publisher.set_header_extensions(mid=4, abs_send_time=2, transport_cc=3)
+        producer = publisher.produce(kind="video", ssrc=1111, payload_type=96)
+        for i in range(fanout):
+            subscriber = router.create_plain_transport(remote=("127.0.0.1", 41000 + i))
+            if rewrite:
+                subscriber.set_header_extensions(mid=1, abs_send_time=2, transport_cc=3)
+            subscriber.consume(producer, mid=str(i))
+        engines[name] = engine
+    times: dict[str, list[float]] = {"plain": [], "rewrite": []}
+    try:
+        for _ in range(rounds):
+            for name, engine in engines.items():
+                start = time.process_time()
+                _testing.route_batch(engine._core, batch, host, port, repeat, False)
+                times[name].append((time.process_time() - start) / (len(batch) * repeat * fanout) * 1e9)
+        rewritten = engines["rewrite"].stats()["ext_rewritten"]
+    finally:
+        for engine in engines.values():
+            engine.close()
+    plain, rewrite = statistics.median(times["plain"]), statistics.median(times["rewrite"])
+    return {
+        "fanout": fanout,
+        "size": size,
+        "plain_ns_per_copy": plain,
+        "rewrite_ns_per_copy": rewrite,
+        "rewrite_over_plain": rewrite / plain,
+        "copies_rewritten": rewritten,
+    }
 
 
 def ratios(results: list[dict], cases: list[tuple[int, int]]) -> list[dict]:
@@ -111,8 +163,15 @@ def main(argv: list[str] | None = None) -> int:
     results = run.measure()
     case_ratios = ratios(results, run.cases)
     print_tables(results, case_ratios)
+    alone = fast_path(*HEADLINE_CASE, rounds=3 if args.quick else 15)
+    print(
+        f"fast path alone (fan-out {alone['fanout']}, {alone['size']} B, no syscalls): CPU ns per copy plain "
+        f"{alone['plain_ns_per_copy']:.0f}, rewrite {alone['rewrite_ns_per_copy']:.0f}, rewrite / plain = "
+        f"{alone['rewrite_over_plain']:.2f}"
+    )
     line, head = headline(case_ratios)
-    run.finish("extension_rewrite", argv, results, {"ratios": case_ratios, "headline": head}, args.json)
+    extra = {"ratios": case_ratios, "fast_path": alone, "headline": head}
+    run.finish("extension_rewrite", argv, results, extra, args.json)
     print(line, flush=True)
     return 1 if any("error" in r or r.get("failed_rounds") for r in results) else 0
 

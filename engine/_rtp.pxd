@@ -1,7 +1,7 @@
 # The C contract of the fast path's packet views. Implemented in packet.pxi (included by _rtp.pyx).
 from libc.stdint cimport uint8_t, uint16_t, uint32_t
 
-from engine.includes.consts cimport Drop, Kind, Feedback, EXT_KIND_COUNT, EXT_VALUE_MAX, LEVEL_RING
+from engine.includes.consts cimport Drop, Kind, Feedback, EXT_KIND_COUNT, EXT_VALUE_MAX, EXT_BLOCK_MAX, LEVEL_RING
 
 
 # RFC constants of the packet views, and extension_next's results (EXT_END, EXT_MALFORMED).
@@ -74,6 +74,12 @@ cdef struct ExtScan:
     ExtElement elements[EXT_KIND_COUNT]   # the first element of each forwardable kind, in packet order
     uint8_t count
     int audio_level           # the RFC 6464 byte, or -1 when absent
+    # the elements as last written (MID aside), for the next consumer whose transport has the same ids
+    uint8_t cached
+    uint8_t cache_ids[EXT_KIND_COUNT]     # the target's ids, its MID's 0 for a consumer without one
+    uint8_t body_two_byte
+    uint8_t body_length
+    uint8_t body[EXT_BLOCK_MAX]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -328,9 +334,9 @@ cdef void tx_flush(State* st) noexcept nogil
 cdef int addr_from_python(sockaddr_in6* out, str host, int port) except -1
 # Header extensions by meaning (extensions.pxi): read once per packet, written per consumer.
 cdef void ext_scan(const RtpView* v, const Transport* source, ExtScan* scan, EngineCounters* counts) noexcept nogil
-cdef size_t ext_write(uint8_t* out, const RtpView* v, const ExtScan* scan, const Transport* target,
+cdef size_t ext_write(uint8_t* out, const RtpView* v, ExtScan* scan, const Transport* target,
                       const uint8_t* mid, uint8_t mid_length) noexcept nogil
-cdef size_t write_rewritten_head(uint8_t* buf, const RtpView* v, const ExtScan* scan,
+cdef size_t write_rewritten_head(uint8_t* buf, const RtpView* v, ExtScan* scan,
                                  const Consumer* c) noexcept nogil
 cdef void transport_set_extension(Transport* t, uint8_t kind, uint8_t ext_id) noexcept nogil
 

@@ -4,7 +4,7 @@
 Split into included files, one concept each; this module only stitches them together.
 """
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int64_t
-from libc.string cimport memcpy, memset
+from libc.string cimport memcmp, memcpy, memset
 from engine.includes.consts cimport *
 from engine.includes.sockets cimport sockaddr_in6
 

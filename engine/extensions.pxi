@@ -24,6 +24,7 @@ cdef void ext_scan(const RtpView* v, const Transport* source, ExtScan* scan, Eng
     cdef uint32_t seen = 0
     scan.count = 0
     scan.audio_level = -1
+    scan.cached = 0
     if v.ext_length == 0:
         return
     form = extension_form(v.ext_profile)
@@ -53,38 +54,47 @@ cdef void ext_scan(const RtpView* v, const Transport* source, ExtScan* scan, Eng
         scan.count = i + 1
 
 
-cdef size_t ext_write(uint8_t* out, const RtpView* v, const ExtScan* scan, const Transport* target,
+cdef size_t ext_write(uint8_t* out, const RtpView* v, ExtScan* scan, const Transport* target,
                       const uint8_t* mid, uint8_t mid_length) noexcept nogil:
+    return ext_write_block(out, v, scan, target, mid, mid_length)
+
+
+cdef inline size_t ext_write_block(uint8_t* out, const RtpView* v, ExtScan* scan, const Transport* target,
+                                   const uint8_t* mid, uint8_t mid_length) noexcept nogil:
     """Writes the extension block (its 4-byte header included) for a subscriber on `target`, with
-    `mid` as sdes:mid; returns its size, 0 when nothing is to be sent (no block, X bit cleared)."""
-    cdef uint8_t i, ext_id, n
-    cdef bint two_byte = False
-    cdef size_t pos = 4, words
-    cdef uint8_t mid_id = target.ext_ids[EXT_KIND_MID] if mid_length else 0
-    cdef int elements = 0
-    if mid_id:
-        elements = 1
-        two_byte = mid_id > 14
-    for i in range(scan.count):
-        ext_id = target.ext_ids[scan.elements[i].kind]
-        if ext_id:
-            elements += 1
-            if ext_id > 14:
-                two_byte = True
-    if elements == 0:
+    `mid` as sdes:mid; returns its size, 0 when nothing is to be sent (no block, X bit cleared).
+
+    Subscribers' transports usually share their ids (those of our offer): the elements written for
+    one are kept in `scan` and copied for the next with the same ids, only the MID written anew."""
+    cdef uint8_t i, ext_id
+    cdef uint8_t key[EXT_KIND_COUNT]
+    cdef size_t pos = 4
+    memcpy(key, target.ext_ids, EXT_KIND_COUNT)
+    key[EXT_KIND_MID] = key[EXT_KIND_MID] if mid_length else 0
+    if not scan.cached or memcmp(key, scan.cache_ids, EXT_KIND_COUNT) != 0:
+        memcpy(scan.cache_ids, key, EXT_KIND_COUNT)
+        scan.cached = 1
+        scan.body_two_byte = key[EXT_KIND_MID] > 14
+        for i in range(scan.count):
+            if key[scan.elements[i].kind] > 14:
+                scan.body_two_byte = 1
+        scan.body_length = 0
+        for i in range(scan.count):
+            ext_id = key[scan.elements[i].kind]
+            if ext_id:
+                scan.body_length += ext_put(scan.body + scan.body_length, scan.body_two_byte, ext_id,
+                                            v.data + scan.elements[i].offset, scan.elements[i].length)
+    if key[EXT_KIND_MID]:
+        pos += ext_put(out + pos, scan.body_two_byte, key[EXT_KIND_MID], mid, mid_length)
+    elif scan.body_length == 0:
         return 0
-    if mid_id:
-        pos += ext_put(out + pos, two_byte, mid_id, mid, mid_length)
-    for i in range(scan.count):
-        ext_id = target.ext_ids[scan.elements[i].kind]
-        if ext_id:
-            pos += ext_put(out + pos, two_byte, ext_id, v.data + scan.elements[i].offset, scan.elements[i].length)
+    memcpy(out + pos, scan.body, scan.body_length)
+    pos += scan.body_length
     while pos & 3:
         out[pos] = 0
         pos += 1
-    words = (pos - 4) >> 2
-    store16(out, EXT_TWO_BYTE_PROFILE if two_byte else EXT_ONE_BYTE_PROFILE)
-    store16(out + 2, <uint16_t>words)
+    store16(out, EXT_TWO_BYTE_PROFILE if scan.body_two_byte else EXT_ONE_BYTE_PROFILE)
+    store16(out + 2, <uint16_t>((pos - 4) >> 2))
     return pos
 
 
@@ -121,26 +131,30 @@ cdef void transport_set_extension(Transport* t, uint8_t kind, uint8_t ext_id) no
 
 # ---- sending a packet with its consumer's extensions ---------------------------------------
 
-cdef size_t write_rewritten_head(uint8_t* buf, const RtpView* v, const ExtScan* scan,
+cdef size_t write_rewritten_head(uint8_t* buf, const RtpView* v, ExtScan* scan,
                                  const Consumer* c) noexcept nogil:
+    return rewritten_head(buf, v, scan, c)
+
+
+cdef inline size_t rewritten_head(uint8_t* buf, const RtpView* v, ExtScan* scan, const Consumer* c) noexcept nogil:
     """After the fixed header already in `buf`: the CSRCs and the consumer's extension block, and
     the X bit to match; returns the header's size (where the payload goes)."""
     cdef size_t csrc = 4 * <size_t>v.csrc_count
     cdef size_t ext
     memcpy(buf + RTP_HEADER_SIZE, v.data + RTP_HEADER_SIZE, csrc)
-    ext = ext_write(buf + RTP_HEADER_SIZE + csrc, v, scan, c.transport, c.mid, c.mid_length)
+    ext = ext_write_block(buf + RTP_HEADER_SIZE + csrc, v, scan, c.transport, c.mid, c.mid_length)
     buf[0] = (v.data[0] & 0xEF) | (0x10 if ext else 0)
     return RTP_HEADER_SIZE + csrc + ext
 
 
-cdef void send_rtp_rewritten(State* st, Producer* p, Consumer* c, const RtpView* v, const ExtScan* scan,
+cdef inline void send_rtp_rewritten(State* st, Producer* p, Consumer* c, const RtpView* v, ExtScan* scan,
                              uint16_t seq, uint32_t ts) noexcept nogil:
     cdef int slot = tx_reserve(st)
     cdef uint8_t* buf = tx_buffer(st, slot)
     cdef Transport* t = c.transport
     cdef size_t head, body = v.length - v.payload_offset
     write_rtp_header(buf, v, c, seq, ts)
-    head = write_rewritten_head(buf, v, scan, c)
+    head = rewritten_head(buf, v, scan, c)
     c.packets_sent += 1
     c.octets_sent += v.payload_length
     st.engine.ext_rewritten += 1
@@ -155,7 +169,7 @@ cdef void send_rtp_rewritten(State* st, Producer* p, Consumer* c, const RtpView*
     tx_commit(st, t, 2 if body else 1, &c.counters, &p.counters)
 
 
-cdef void send_rtx_rewritten(State* st, Producer* p, Consumer* c, const RtpView* v, const ExtScan* scan,
+cdef void send_rtx_rewritten(State* st, Producer* p, Consumer* c, const RtpView* v, ExtScan* scan,
                              uint16_t osn) noexcept nogil:
     # the header is rebuilt with the consumer's extensions, then written as for any RTX packet
     cdef int slot = tx_reserve(st)
