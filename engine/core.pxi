@@ -197,7 +197,7 @@ cdef class Core:
         these ids only, each consumer its own MID (extensions.pxi)."""
         cdef Transport* t = self._transport(tid)
         cdef uint8_t[6] ids = [mid, rid, repaired_rid, abs_send_time, audio_level, transport_cc]
-        cdef int i
+        cdef int i, j
         for i in range(6):
             for j in range(i):
                 if ids[i] and ids[i] == ids[j]:
