@@ -1,13 +1,18 @@
 """The engine under test as a forwarder process, built only through its public API (docs/engine-api.md).
 
     python -m bench.engine_forwarder --source PORT --dest PORT,PORT,... [--max-seconds S] [--srtp PROFILE]
+        [--rewrite-extensions]
 
 One Engine on 127.0.0.1 with one router: a plain transport whose remote is the publisher
 (127.0.0.1:--source) producing one video track (SSRC 1111, the load generator's), and one plain
 transport per destination, each consuming that producer. With --srtp (RFC 5764 profile number: 7 GCM,
 1 SHA1-80, 2 SHA1-32) every transport is SRTP, keyed with the benchmark's fixed keys (bench/srtp.py):
 the publisher's remote key is the load generator's, subscriber i's local key the one the benchmark
-decrypts the sink's samples with. Prints "port N" once the forwarding table is
+decrypts the sink's samples with. With --rewrite-extensions every transport is told its header
+extension ids as a browser meeting's would be (the publisher's: mid 4, abs-send-time 2, transport-cc 3,
+as bench.loadgen --extensions 1 writes them; each subscriber's: our offer's, mid 1, abs-send-time 2,
+transport-cc 3) and each consumer its own MID, so every copy is rewritten (engine/extensions.pxi).
+Prints "port N" once the forwarding table is
 in force, and engine.stats() as one JSON line when stopped (SIGTERM, SIGINT or --max-seconds), with
 "loop_lag_ms": how late a 5 ms asyncio timer fired (at most, on average) while the fast path forwarded:
 how long timers, control-plane updates and signals waited for the loop.
@@ -48,6 +53,8 @@ async def main(args: argparse.Namespace) -> None:
     producer = publisher.produce(
         kind="video", ssrc=INPUT_SSRC, payload_type=96, app_data={"source": "camera"}, clock_rate=90000
     )
+    if args.rewrite_extensions:
+        publisher.set_header_extensions(mid=4, abs_send_time=2, transport_cc=3)
     if args.srtp is not None:
         publisher.set_srtp(
             args.srtp, srtp.key_salt("engine-to-publisher", 0, args.srtp), srtp.key_salt("publisher", 0, args.srtp)
@@ -61,7 +68,9 @@ async def main(args: argparse.Namespace) -> None:
                 srtp.key_salt("subscriber", index, args.srtp),
                 srtp.key_salt("subscriber-to-engine", index, args.srtp),
             )
-        consumers.append(subscriber.consume(producer))
+        if args.rewrite_extensions:
+            subscriber.set_header_extensions(mid=1, abs_send_time=2, transport_cc=3)
+        consumers.append(subscriber.consume(producer, mid=str(index)))
     await engine.wait_version(engine.version)
     lags: list[float] = []
     probe = asyncio.create_task(probe_loop_lag(lags))
@@ -92,5 +101,8 @@ if __name__ == "__main__":
     parser.add_argument("--max-seconds", type=float, default=60.0)
     parser.add_argument(
         "--srtp", type=int, choices=sorted(srtp.PROFILES), help="SRTP profile of every transport (default: plain RTP)"
+    )
+    parser.add_argument(
+        "--rewrite-extensions", action="store_true", help="rewrite header extensions per consumer (see above)"
     )
     asyncio.run(main(parser.parse_args()))

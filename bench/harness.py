@@ -80,6 +80,8 @@ class Forwarder:
     """SRTP profile (RFC 5764 numbering) of both sides, or None for plain RTP. With a profile the
     generator protects with srtp.key_salt("publisher", 0, profile) and the forwarder must protect the
     copy for destination i with srtp.key_salt("subscriber", i, profile) (bench/srtp.py)."""
+    loadgen_args: tuple[str, ...] = ()
+    """More arguments for the load generator of this row (e.g. ("--extensions", "1"))."""
     startup_timeout: float = 30.0
     default: bool = True
     """Run without --forwarders; diagnostic rows are run only when named."""
@@ -251,10 +253,10 @@ def run_case(forwarder: Forwarder, fanout: int, size: int, settings: Settings, b
         counters = mmap.mmap(page.fileno(), _COUNTERS.size)
         dump = Path(page.name + ".samples")
         try:
-            loadgen_args, sink_args, wire_size = [], [], size
+            loadgen_args, sink_args, wire_size = list(forwarder.loadgen_args), [], size
             if forwarder.srtp is not None:
                 wire_size = size + srtp.PROFILES[forwarder.srtp].tag_length
-                loadgen_args = [
+                loadgen_args += [
                     "--srtp",
                     str(forwarder.srtp),
                     "--libsrtp",

@@ -279,7 +279,9 @@ class ConnectWebRtcTransport(Operation):
 
 @dataclass(frozen=True)
 class SetHeaderExtensions(Operation):
-    """The RTP header extension ids the transport's publisher uses (to learn SSRCs by MID/RID)."""
+    """The RTP header extension ids negotiated with the transport's peer, one id space both ways:
+    read in what it sends (MID/RID learn SSRCs, audio-level feeds the dominant speaker), written in
+    what it receives (each consumer's MID, and these ids only; other extensions are dropped)."""
 
     name = "set_header_extensions"
     tier = TRANSPORT
@@ -287,6 +289,18 @@ class SetHeaderExtensions(Operation):
     mid: int | None = _field(_optional(_EXT), default=None)
     rid: int | None = _field(_optional(_EXT), default=None)
     repaired_rid: int | None = _field(_optional(_EXT), default=None)
+    abs_send_time: int | None = _field(_optional(_EXT), default=None)
+    audio_level: int | None = _field(_optional(_EXT), default=None)
+    transport_cc: int | None = _field(_optional(_EXT), default=None)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        ids = [
+            i
+            for i in (self.mid, self.rid, self.repaired_rid, self.abs_send_time, self.audio_level, self.transport_cc)
+            if i is not None
+        ]
+        require(len(ids) == len(set(ids)), "set_header_extensions: an id names one extension only")
 
 
 @dataclass(frozen=True)
@@ -373,6 +387,9 @@ class Consume(Create):
     rtx_ssrc: int | None = _field(_optional(_U32), default=None)
     """The RTX stream's SSRC; None: allocated by the engine when the producer has RTX."""
     rtx_payload_type: int | None = _field(_optional(_PT), default=None)
+    mid: str | None = _field(_optional(_text(16)), default=None)
+    """The subscriber's m-section for this consumer: its packets carry it as sdes:mid (where the
+    transport's header extensions name an id for it)."""
 
     def parents(self) -> tuple[tuple[str, str], ...]:
         return ((self.transport_id, TRANSPORT), (self.producer_id, PRODUCER))

@@ -1,7 +1,7 @@
 # The C contract of the fast path's packet views. Implemented in packet.pxi (included by _rtp.pyx).
 from libc.stdint cimport uint8_t, uint16_t, uint32_t
 
-from engine.includes.consts cimport Drop, Kind, Feedback
+from engine.includes.consts cimport Drop, Kind, Feedback, EXT_KIND_COUNT, EXT_VALUE_MAX, EXT_BLOCK_MAX, LEVEL_RING
 
 
 # RFC constants of the packet views, and extension_next's results (EXT_END, EXT_MALFORMED).
@@ -64,6 +64,24 @@ cdef int extension_next(const uint8_t* block, size_t size, bint one_byte, size_t
 cdef int extension_form(uint16_t profile) noexcept nogil
 
 
+# Header extensions of one packet, by meaning (extensions.pxi): read once, written per consumer.
+cdef struct ExtElement:
+    uint8_t kind              # ExtKind
+    uint8_t length            # 1..EXT_VALUE_MAX
+    uint16_t offset           # of the value, from the packet's first byte
+
+cdef struct ExtScan:
+    ExtElement elements[EXT_KIND_COUNT]   # the first element of each forwardable kind, in packet order
+    uint8_t count
+    int audio_level           # the RFC 6464 byte, or -1 when absent
+    # the elements as last written (MID aside), for the next consumer whose transport has the same ids
+    uint8_t cached
+    uint8_t cache_ids[EXT_KIND_COUNT]     # the target's ids, its MID's 0 for a consumer without one
+    uint8_t body_two_byte
+    uint8_t body_length
+    uint8_t body[EXT_BLOCK_MAX]
+
+
 # ---------------------------------------------------------------------------------------------
 # Engine core: forwarding table, batched I/O, RTCP relay (table.pxi, io.pxi, forward.pxi, ...).
 # Everything below is plain C data touched with the GIL released; Core is its Python handle.
@@ -117,6 +135,9 @@ cdef struct Transport:
     uint8_t rid_ext
     uint8_t rrid_ext
     uint8_t learn             # unknown SSRCs are queued for Python (LearnRing) instead of only dropped
+    uint8_t ext_told          # told its extension ids: packets to it carry its ids only (extensions.pxi)
+    uint8_t ext_ids[EXT_KIND_COUNT]   # ExtKind -> the RFC 8285 id negotiated with this peer (0: none)
+    uint8_t ext_kinds[256]    # RFC 8285 id -> ExtKind, for the packets this peer sends
     Counters counters
 
 
@@ -144,6 +165,9 @@ cdef struct Producer:
     uint32_t rtx_ssrc         # RFC 4588 retransmission stream, in by_rtx when has_rtx
     uint8_t has_rtx
     uint64_t rtx_in                   # RTX packets received for this producer
+    uint8_t levels[LEVEL_RING]        # RFC 6464 bytes (V bit, -dBov) of the last audio packets, a ring
+    uint64_t levels_written           # levels read from packets so far (the ring's write position)
+    uint64_t levels_taken             # ... handed to Python (Core.take_levels)
     Counters counters
 
 
@@ -178,6 +202,8 @@ cdef struct Consumer:
     uint16_t rtx_seq          # the next RTX sequence number to send (contiguous, our own space)
     uint64_t rtx_sent         # RTX packets queued for sending
     uint64_t rtx_unmapped     # RTX whose original is outside this consumer's stream: not sent
+    uint8_t mid[EXT_VALUE_MAX]  # the subscriber's m-section for this consumer, written as sdes:mid
+    uint8_t mid_length        # 0: none
     Counters counters
 
 
@@ -213,6 +239,11 @@ cdef struct EngineCounters:   # engine-wide, besides the Counters every level ha
     uint64_t rtx_in                  # RTX packets from a producer's RTX SSRC (open gate)
     uint64_t rtx_sent                # ... rewritten and queued for a consumer
     uint64_t rtx_unmapped            # ... not sent: the original is outside the consumer's stream
+    uint64_t ext_rewritten           # packets sent with the extensions rewritten for their consumer
+    uint64_t ext_unmapped            # elements not forwarded: an id its publisher's transport was not told
+    uint64_t ext_oversize            # elements not forwarded: a known extension with no value or over 16 bytes
+    uint64_t ext_foreign             # extension blocks not forwarded: a profile other than RFC 8285's
+    uint64_t audio_levels            # RFC 6464 audio levels read into producers' rings
 
 
 cdef struct SendQueue:        # one sendmmsg batch; flushed when full and after every receive batch
@@ -301,6 +332,13 @@ cdef void handle_datagram(State* st, uint8_t* data, size_t length, int truncated
                           const sockaddr_in6* addr) noexcept nogil
 cdef void tx_flush(State* st) noexcept nogil
 cdef int addr_from_python(sockaddr_in6* out, str host, int port) except -1
+# Header extensions by meaning (extensions.pxi): read once per packet, written per consumer.
+cdef void ext_scan(const RtpView* v, const Transport* source, ExtScan* scan, EngineCounters* counts) noexcept nogil
+cdef size_t ext_write(uint8_t* out, const RtpView* v, ExtScan* scan, const Transport* target,
+                      const uint8_t* mid, uint8_t mid_length) noexcept nogil
+cdef size_t write_rewritten_head(uint8_t* buf, const RtpView* v, ExtScan* scan,
+                                 const Consumer* c) noexcept nogil
+cdef void transport_set_extension(Transport* t, uint8_t kind, uint8_t ext_id) noexcept nogil
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
 Split into included files, one concept each; this module only stitches them together.
 """
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int64_t
-from libc.string cimport memcpy, memset
+from libc.string cimport memcmp, memcpy, memset
 from engine.includes.consts cimport *
 from engine.includes.sockets cimport sockaddr_in6
 
@@ -13,6 +13,7 @@ include "counters.pxi"      # counters and drop reasons by name
 include "table.pxi"         # hash tables and counted allocation
 include "io.pxi"            # recvmmsg / sendmmsg batches, slow-path ring
 include "rewrite.pxi"       # a consumer's SSRC, payload type, sequence and timestamp spaces
+include "extensions.pxi"    # header extensions rewritten per consumer; audio levels read
 include "learn.pxi"         # unknown SSRCs with MID/RID extension values, queued for Python
 include "forward.pxi"       # per-datagram path: classify, look up, forward RTP
 include "rtcp_relay.pxi"    # SR rewrite, PLI/FIR/NACK relay, keyframe requests

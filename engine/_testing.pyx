@@ -7,8 +7,8 @@ fast path's internals through its C contract, engine/_rtp.pxd, so engine._rtp it
 test hook.
 """
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t
-from libc.stdlib cimport malloc, free
-from libc.string cimport memcpy
+from libc.stdlib cimport calloc, malloc, free
+from libc.string cimport memcpy, memset
 import array
 
 from engine.includes.consts cimport *
@@ -18,7 +18,8 @@ from engine.includes.srtp cimport (
     SRTP_PROFILE_AES128_CM_SHA1_80, SRTP_REPLAY_WINDOW, SRTP_TRAILER_ROOM, SrtpContext,
 )
 from engine._rtp cimport (
-    EXT_ID_RESERVED, RTP_HEADER_SIZE, Core, RtcpView, RtpView, State, addr_from_python, classify,
+    EXT_ID_RESERVED, RTP_HEADER_SIZE, Consumer, Core, EngineCounters, ExtScan, RtcpView, RtpView, State,
+    Transport, addr_from_python, classify, ext_scan, transport_set_extension, write_rewritten_head,
     extension_form, extension_next, handle_datagram, monotonic_ms, rtcp_split, rtp_extension, rtp_parse,
     srtp_context_counts, srtp_context_delete, srtp_context_new, srtp_context_remove_ssrc,
     srtp_key_salt_length, srtp_rtcp_protect, srtp_rtcp_unprotect, srtp_rtp_protect, srtp_rtp_unprotect,
@@ -164,6 +165,64 @@ def parse_batch(list datagrams, int rounds=1):
                 else:
                     dropped += 1
     return rtp_ok, rtcp_ok, dropped
+
+
+# ---- header extensions rewritten per consumer (extensions.pxi) -----------------------------------
+
+EXT_KIND_NAMES = ("mid", "rid", "repaired_rid", "abs_send_time", "audio_level", "transport_cc")
+
+
+cdef int _set_ids(Transport* t, dict ids) except -1:
+    cdef int kind
+    for name, value in ids.items():
+        kind = EXT_KIND_NAMES.index(name) + 1
+        transport_set_extension(t, <uint8_t>kind, <uint8_t>value)
+    return 0
+
+
+def rewrite_extensions(bytes data, dict source_ids, dict target_ids, bytes mid=None):
+    """What the fast path sends a consumer for `data` (its fixed header kept): the publisher's
+    transport negotiated `source_ids`, the subscriber's `target_ids` ({"mid": 1, "audio_level": 4,
+    ...}), the consumer's `mid`. Returns (packet, audio level or None, counters), or the drop
+    reason's name when rtp_parse refuses the packet."""
+    cdef uint8_t* copy = _exact_copy(data)
+    cdef uint8_t out[SEND_SLOT_SIZE]
+    cdef RtpView view
+    cdef ExtScan scan
+    cdef EngineCounters counts
+    cdef Transport* source = <Transport*>calloc(1, sizeof(Transport))
+    cdef Transport* target = <Transport*>calloc(1, sizeof(Transport))
+    cdef Consumer* consumer = <Consumer*>calloc(1, sizeof(Consumer))
+    cdef Drop reason
+    cdef size_t head, body
+    try:
+        if source == NULL or target == NULL or consumer == NULL:
+            raise MemoryError()
+        if mid is not None and not 0 < len(mid) <= EXT_VALUE_MAX:
+            raise ValueError("mid is 1 to 16 bytes")
+        _set_ids(source, source_ids)
+        _set_ids(target, target_ids)
+        consumer.transport = target
+        if mid:
+            memcpy(consumer.mid, <const char*>mid, len(mid))
+            consumer.mid_length = <uint8_t>len(mid)
+        reason = rtp_parse(copy, len(data), &view)
+        if reason != DROP_NONE:
+            return DROP_REASONS[reason]
+        memset(&counts, 0, sizeof(counts))
+        ext_scan(&view, source, &scan, &counts)
+        memcpy(out, copy, RTP_HEADER_SIZE)
+        head = write_rewritten_head(out, &view, &scan, consumer)
+        body = view.length - view.payload_offset
+        memcpy(out + head, copy + view.payload_offset, body)
+        counters = {"unmapped": counts.ext_unmapped, "oversize": counts.ext_oversize, "foreign": counts.ext_foreign}
+        level = scan.audio_level if scan.audio_level >= 0 else None
+        return (<const char*>out)[:head + body], level, counters
+    finally:
+        free(copy)
+        free(source)
+        free(target)
+        free(consumer)
 
 
 # ---- datagrams into a Core without its socket (forward.pxi, io.pxi) ----------------------------

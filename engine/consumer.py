@@ -35,6 +35,8 @@ class Consumer(Gated):
         #: the consumer's own RTX stream (RFC 4588), when its producer has one at consume()
         self.rtx_ssrc: int | None = None
         self.rtx_payload_type: int | None = None
+        #: the subscriber's m-section, written as sdes:mid (engine/extensions.pxi)
+        self.mid: str | None = None
 
     def _set_gate(self, paused: bool) -> None:
         self.engine._core.set_consumer_paused(self.id, paused)

@@ -189,10 +189,28 @@ cdef class Core:
                     break
         t.has_remote = 0
 
-    def set_transport_extensions(self, uint32_t tid, uint8_t mid=0, uint8_t rid=0, uint8_t repaired_rid=0):
-        """RFC 8285 ids of the MID, RID and repaired-RID extensions the peer sends (0: not used);
-        with any of them, RTP with an unknown SSRC is queued for SSRC learning (learn.pxi)."""
+    def set_transport_extensions(self, uint32_t tid, uint8_t mid=0, uint8_t rid=0, uint8_t repaired_rid=0,
+                                 uint8_t abs_send_time=0, uint8_t audio_level=0, uint8_t transport_cc=0):
+        """RFC 8285 ids negotiated with the peer (0: not used), one id space for both directions.
+        Packets it sends are read by them: MID, RID and repaired RID learn unknown SSRCs
+        (learn.pxi), audio-level fills audio producers' level rings. Packets sent to it carry
+        these ids only, each consumer its own MID (extensions.pxi)."""
         cdef Transport* t = self._transport(tid)
+        cdef uint8_t[6] ids = [mid, rid, repaired_rid, abs_send_time, audio_level, transport_cc]
+        cdef int i, j
+        for i in range(6):
+            for j in range(i):
+                if ids[i] and ids[i] == ids[j]:
+                    raise ValueError(f"extension id {ids[i]} is given twice")
+        memset(t.ext_ids, 0, sizeof(t.ext_ids))
+        memset(t.ext_kinds, 0, sizeof(t.ext_kinds))
+        transport_set_extension(t, EXT_KIND_MID, mid)
+        transport_set_extension(t, EXT_KIND_RID, rid)
+        transport_set_extension(t, EXT_KIND_RRID, repaired_rid)
+        transport_set_extension(t, EXT_KIND_ABS_SEND_TIME, abs_send_time)
+        transport_set_extension(t, EXT_KIND_AUDIO_LEVEL, audio_level)
+        transport_set_extension(t, EXT_KIND_TRANSPORT_CC, transport_cc)
+        t.ext_told = 1
         t.mid_ext = mid
         t.rid_ext = rid
         t.rrid_ext = repaired_rid
@@ -357,6 +375,18 @@ cdef class Core:
         """Sends a PLI to the publisher now (merged with one sent in the last few ms): True if sent."""
         return self._keyframe(self._producer(pid))
 
+    def take_levels(self, uint32_t pid):
+        """The RFC 6464 bytes (V bit, then -dBov) read from the producer's packets since the last
+        call, oldest first: at most LEVEL_RING, the most recent when more came."""
+        cdef Producer* p = self._producer(pid)
+        cdef uint64_t start = p.levels_taken
+        cdef uint64_t i
+        if p.levels_written - start > LEVEL_RING:
+            start = p.levels_written - LEVEL_RING
+        out = bytes([p.levels[i % LEVEL_RING] for i in range(start, p.levels_written)])
+        p.levels_taken = p.levels_written
+        return out
+
     def remove_producer(self, uint32_t pid):
         """Removes the producer; its consumers stay, detached (they send nothing until switched)."""
         cdef State* st = self._open()
@@ -414,9 +444,10 @@ cdef class Core:
 
     def add_consumer(self, uint32_t cid, uint32_t tid, uint32_t pid, uint32_t ssrc,
                      uint8_t payload_type, bint paused=False, object rtx_ssrc=None,
-                     object rtx_payload_type=None):
+                     object rtx_payload_type=None, bytes mid=None):
         """A consumer; with `rtx_ssrc` it also sends the producer's retransmissions (RFC 4588) on
-        that SSRC, with `rtx_payload_type` (None: the publisher's RTX payload type)."""
+        that SSRC, with `rtx_payload_type` (None: the publisher's RTX payload type). `mid`: the
+        subscriber's m-section for it, written as sdes:mid where its transport negotiated one."""
         cdef State* st = self._open()
         cdef Transport* t = self._transport(tid)
         cdef Producer* p = self._producer(pid)
@@ -436,6 +467,8 @@ cdef class Core:
                 raise ValueError(f"SSRC {rtx_ssrc} is already consumed on transport {tid}")
         if rtx_payload_type is not None and not 0 <= rtx_payload_type <= 127:
             raise ValueError(f"payload type out of range: {rtx_payload_type}")
+        if mid is not None and not 0 < len(mid) <= EXT_VALUE_MAX:
+            raise ValueError(f"a consumer's mid is 1 to {EXT_VALUE_MAX} bytes")
         c = <Consumer*>mem_alloc(st, sizeof(Consumer))
         if c == NULL:
             raise MemoryError()
@@ -445,6 +478,9 @@ cdef class Core:
         c.ssrc = ssrc
         c.payload_type = payload_type
         c.paused = paused
+        if mid is not None:
+            memcpy(c.mid, <const char*>mid, len(mid))
+            c.mid_length = <uint8_t>len(mid)
         if rtx_ssrc is not None:
             c.has_rtx = 1
             c.rtx_ssrc = rtx_ssrc
@@ -527,6 +563,7 @@ cdef class Core:
             sender_reports=p.sender_reports,
             rtx_ssrc=p.rtx_ssrc if p.has_rtx else None,
             rtx_in=p.rtx_in,
+            audio_levels=p.levels_written,
         )
         return out
 
@@ -545,6 +582,7 @@ cdef class Core:
             rtx_ssrc=c.rtx_ssrc if c.has_rtx else None,
             rtx_sent=c.rtx_sent,
             rtx_unmapped=c.rtx_unmapped,
+            mid=(<const char*>c.mid)[:c.mid_length].decode("ascii", "replace") if c.mid_length else None,
         )
         return out
 

@@ -22,6 +22,7 @@ from engine._rtp import Core
 from engine.errors import ClosedError
 from engine.events import EngineEvent
 from engine.router import Router
+from engine.speaker import FRAME
 from engine.transport import Address, Transport
 from engine.webrtc.transport import WebRtcDriver
 
@@ -60,6 +61,10 @@ def _ipv6_literal(host: str) -> str:
 
 def _unmap(host: str) -> str:
     return host[7:] if host.startswith("::ffff:") and "." in host else host
+
+
+SPEAKER_TICK = 10 * FRAME
+"""Seconds between two dominant-speaker decisions (engine/speaker.py)."""
 
 
 class Engine:
@@ -114,6 +119,8 @@ class Engine:
         self.on_event: EventHandler | None = None
         self._announced_hosts = list(announced_hosts) if announced_hosts else None
         self._webrtc: WebRtcDriver | None = None  # created with the first WebRTC transport
+        self._speaker_timer: asyncio.TimerHandle | None = None
+        self._speaker_at = 0.0
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -124,12 +131,16 @@ class Engine:
             return
         self._loop = asyncio.get_running_loop()
         self._loop.add_reader(self._sock.fileno(), self._on_readable)
+        self._speaker_at = self._loop.time()
+        self._speaker_timer = self._loop.call_later(SPEAKER_TICK, self._speaker_tick)
 
     def close(self) -> None:
         if self.closed:
             return
         for router in list(self.routers.values()):
             router._close()
+        if self._speaker_timer is not None:
+            self._speaker_timer.cancel()
         if self._loop is not None and not self._loop.is_closed():
             self._loop.remove_reader(self._sock.fileno())
         self._core.close()
@@ -186,6 +197,18 @@ class Engine:
                 except Exception:
                     logger.exception("SSRC learning failed")
             learned = core.pop_learned()
+
+    def _speaker_tick(self) -> None:
+        """Every SPEAKER_TICK: each router's dominant speaker from the audio levels read since."""
+        assert self._loop is not None
+        now = self._loop.time()
+        elapsed, self._speaker_at = now - self._speaker_at, now
+        for router in list(self.routers.values()):
+            try:
+                router._decide_speaker(now, elapsed)
+            except Exception:
+                logger.exception("dominant speaker decision failed")
+        self._speaker_timer = self._loop.call_later(SPEAKER_TICK, self._speaker_tick)
 
     def _transports(self) -> dict[int, Transport]:
         return {t.id: t for r in self.routers.values() for t in r.transports.values()}

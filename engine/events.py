@@ -40,4 +40,13 @@ class ProducerSsrcLearned:
     """True when it is the SSRC of the producer's retransmissions (repaired-rid or RTX payload type)."""
 
 
-EngineEvent = TransportStateChanged | TransportRemoteChanged | ProducerSsrcLearned
+@dataclass(frozen=True)
+class DominantSpeakerChanged:
+    """Another audio producer of a router became its dominant speaker (engine/speaker.py)."""
+
+    router_id: int
+    producer_id: int | None
+    """None: nobody speaks (silence, or the speaker's producer closed or was paused)."""
+
+
+EngineEvent = TransportStateChanged | TransportRemoteChanged | ProducerSsrcLearned | DominantSpeakerChanged

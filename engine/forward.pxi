@@ -59,6 +59,8 @@ cdef void forward_rtp(State* st, Transport* t, const uint8_t* data, size_t lengt
     cdef uint32_t i
     cdef uint16_t seq
     cdef uint32_t ts
+    cdef ExtScan scan
+    cdef bint scanned = False
     cdef Drop reason = rtp_parse(data, length, &v)
     if reason != DROP_NONE:
         drop(st, &t.counters, NULL, reason)
@@ -79,13 +81,25 @@ cdef void forward_rtp(State* st, Transport* t, const uint8_t* data, size_t lengt
         drop(st, &t.counters, &p.counters, DROP_PRODUCER_GATED)
         return
     st.engine.rtp_routed += 1
+    if not p.video and p.transport.ext_ids[EXT_KIND_AUDIO_LEVEL]:
+        ext_scan(&v, p.transport, &scan, &st.engine)
+        scanned = True
+        if scan.audio_level >= 0:
+            level_record(p, <uint8_t>scan.audio_level)
+            st.engine.audio_levels += 1
     for i in range(p.consumer_count):
         c = p.consumers[i]
         if c.paused or not c.transport.has_remote:
             c.gated += 1
             continue
         if consumer_map(c, &v, st.now_ms, &seq, &ts):
-            send_rtp(st, p, c, &v, seq, ts)
+            if c.transport.ext_told:
+                if not scanned:
+                    ext_scan(&v, p.transport, &scan, &st.engine)
+                    scanned = True
+                send_rtp_rewritten(st, p, c, &v, &scan, seq, ts)
+            else:
+                send_rtp(st, p, c, &v, seq, ts)
 
 
 cdef inline void send_rtp(State* st, Producer* p, Consumer* c, const RtpView* v,
@@ -115,6 +129,8 @@ cdef void forward_rtx(State* st, Transport* t, Producer* p, const RtpView* v, si
     cdef Consumer* c
     cdef uint32_t i
     cdef uint16_t osn, seq
+    cdef ExtScan scan
+    cdef bint scanned = False
     count_in(&p.counters, length)
     if p.paused:
         drop(st, &t.counters, &p.counters, DROP_PRODUCER_GATED)
@@ -135,7 +151,13 @@ cdef void forward_rtx(State* st, Transport* t, Producer* p, const RtpView* v, si
             c.rtx_unmapped += 1
             st.engine.rtx_unmapped += 1
             continue
-        send_rtx(st, p, c, v, seq)
+        if c.transport.ext_told:
+            if not scanned:
+                ext_scan(v, p.transport, &scan, &st.engine)
+                scanned = True
+            send_rtx_rewritten(st, p, c, v, &scan, seq)
+        else:
+            send_rtx(st, p, c, v, seq)
 
 
 cdef inline void send_rtx(State* st, Producer* p, Consumer* c, const RtpView* v, uint16_t osn) noexcept nogil:

@@ -50,6 +50,11 @@ class Producer(Gated):
     def _set_gate(self, paused: bool) -> None:
         self.engine._core.set_producer_paused(self.id, paused)
 
+    def take_levels(self) -> bytes:
+        """RFC 6464 audio-level bytes read from its packets since the last call (oldest first)."""
+        self._check()
+        return self.engine._core.take_levels(self.id)
+
     def request_keyframe(self) -> bool:
         """Sends a PLI to the publisher (merged with one sent a few ms ago): True if sent."""
         self._check()

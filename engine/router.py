@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from engine.errors import EngineError
+from engine.events import DominantSpeakerChanged
 from engine.gate import Closable
+from engine.speaker import DominantSpeaker
 from engine.transport import Address, Transport
 from engine.webrtc.dtls import SrtpProfile
 from engine.webrtc.transport import WebRtcTransport
@@ -22,6 +24,27 @@ class Router(Closable):
     def __init__(self, engine: Engine, router_id: int) -> None:
         super().__init__(engine, router_id, engine)
         self.transports: dict[int, Transport] = {}
+        self.speaker = DominantSpeaker()
+        """Who of the router's audio producers speaks (engine.speaker): decided every engine tick."""
+
+    def _decide_speaker(self, now: float, elapsed: float) -> None:
+        """Feeds the open audio producers' levels to the detector; reports a new dominant speaker.
+        A closed gate (muted, revoked) makes a producer no candidate; the levels it sent before are
+        dropped."""
+        detector, before = self.speaker, self.speaker.dominant
+        open_ids: set[object] = set()
+        for transport in self.transports.values():
+            for producer in transport.producers.values():
+                if producer.kind != "audio":
+                    continue
+                levels = self.engine._core.take_levels(producer.id)
+                if not producer.paused:
+                    open_ids.add(producer.id)
+                    detector.feed(producer.id, levels, elapsed)
+        detector.keep_only(open_ids)
+        after = detector.decide(now)
+        if after != before:
+            self.engine._emit(DominantSpeakerChanged(self.id, after if isinstance(after, int) else None))
 
     def create_plain_transport(self, remote: Address, *, pipe: bool = False) -> Transport:
         """Plain RTP/RTCP to and from a fixed remote address, no encryption. `pipe`: to another

@@ -86,16 +86,36 @@ class Transport(Closable):
         return producer
 
     def set_header_extensions(
-        self, mid: int | None = None, rid: int | None = None, repaired_rid: int | None = None
+        self,
+        mid: int | None = None,
+        rid: int | None = None,
+        repaired_rid: int | None = None,
+        *,
+        abs_send_time: int | None = None,
+        audio_level: int | None = None,
+        transport_cc: int | None = None,
     ) -> None:
-        """RFC 8285 ids (from the SDP) of the MID, RID and repaired-RID extensions the peer sends;
-        with them, producers announced without SSRC learn theirs from the first packets."""
+        """RFC 8285 ids negotiated with the peer (from the SDP; one id space both ways). Read in what
+        it sends: MID and RID let producers announced without SSRC learn theirs, audio-level feeds
+        the router's dominant speaker. Written in what it receives: once told, every packet sent to
+        it carries these ids only (its consumer's MID as sdes:mid, the publisher's abs-send-time,
+        audio-level and transport-cc under this peer's ids; any other extension is dropped)."""
         self._check()
-        ids = {"mid": mid, "rid": rid, "repaired_rid": repaired_rid}
+        ids = {
+            "mid": mid,
+            "rid": rid,
+            "repaired_rid": repaired_rid,
+            "abs_send_time": abs_send_time,
+            "audio_level": audio_level,
+            "transport_cc": transport_cc,
+        }
         for name, value in ids.items():
             if value is not None and not 1 <= value <= 255:
                 raise ValueError(f"{name} extension id out of range: {value}")
-        self.engine._core.set_transport_extensions(self.id, mid or 0, rid or 0, repaired_rid or 0)
+        try:
+            self.engine._core.set_transport_extensions(self.id, *(value or 0 for value in ids.values()))
+        except ValueError as error:
+            raise EngineError(str(error)) from None
         self.header_extensions = {k: v for k, v in ids.items() if v is not None}
         self.engine._applied()
 
@@ -154,10 +174,13 @@ class Transport(Closable):
         *,
         rtx_ssrc: int | None = None,
         rtx_payload_type: int | None = None,
+        mid: str | None = None,
     ) -> Consumer:
         """An outgoing copy of `producer` to this transport, with its own SSRC (allocated unless given).
         When the producer has RTX (an RTX SSRC or payload type), the consumer gets its own RTX stream
-        too: `rtx_ssrc` allocated unless given, `rtx_payload_type` the producer's unless given."""
+        too: `rtx_ssrc` allocated unless given, `rtx_payload_type` the producer's unless given.
+        `mid`: the subscriber's m-section for it, sent as sdes:mid once the transport's header
+        extensions are set (set_header_extensions)."""
         self._check()
         producer._check()
         if not self.shares_router(producer):
@@ -179,9 +202,18 @@ class Transport(Closable):
         if ssrc in in_use or rtx_ssrc in in_use or ssrc == rtx_ssrc:
             raise EngineError(f"SSRC {ssrc} or RTX SSRC {rtx_ssrc} already sent on transport {self.id}")
         consumer = Consumer(self, next(engine._ids), producer, ssrc, payload_type)
+        consumer.mid = mid
         try:
             engine._core.add_consumer(
-                consumer.id, self.id, producer.id, ssrc, payload_type, paused, rtx_ssrc, rtx_payload_type
+                consumer.id,
+                self.id,
+                producer.id,
+                ssrc,
+                payload_type,
+                paused,
+                rtx_ssrc,
+                rtx_payload_type,
+                mid.encode() if mid is not None else None,
             )
         except (ValueError, OverflowError) as error:
             raise EngineError(str(error)) from None

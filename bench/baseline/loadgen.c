@@ -1,12 +1,14 @@
 /* The load generator: one RTP publisher sending as fast as the forwarder under test can forward.
  *
  *   loadgen --size BYTES --fanout N --counters PATH [--window W] [--burst B] [--max-seconds S]
- *           [--srtp PROFILE --key HEX --libsrtp PATH]
+ *           [--srtp PROFILE --key HEX --libsrtp PATH] [--extensions 1]
  *
  * Binds 127.0.0.1:0 and prints "port N" (the forwarder must accept that source), then reads
  * "HOST PORT" (the forwarder) from stdin and sends RTP datagrams of --size bytes (SSRC INPUT_SSRC,
  * payload type 96, sequence +1 and timestamp +3000 per packet, byte j of the packet = j & 0xff from
- * byte 12 on) with sendmmsg, --burst at most per call.
+ * byte 12 on) with sendmmsg, --burst at most per call. With --extensions 1 the packets carry the
+ * header extensions a browser's video does (RFC 8285 one-byte form, 16 bytes of the --size: sdes:mid
+ * "0" as id 4, abs-send-time as id 2, transport-cc as id 3), for the engine's rewrite benchmark.
  *
  * With --srtp it protects every packet just before sending it (SRTP, libsrtp profile PROFILE, master
  * key ‖ salt --key in hex), so the index only grows, however long the run: the forwarder's replay
@@ -172,6 +174,11 @@ int main(int argc, char **argv) {
     template[1] = 96;
     put_be32(template + 8, INPUT_SSRC);
     for (long j = 12; j < size; j++) template[j] = (uint8_t)j;
+    if (arg_long(argc, argv, "--extensions", 0) && size >= 28) {
+        static const uint8_t block[16] = {0xBE, 0xDE, 0, 3, 0x40, '0', 0x22, 1, 2, 3, 0x31, 0, 9, 0, 0, 0};
+        template[0] |= 0x10;
+        memcpy(template + 12, block, sizeof block);
+    }
     for (int i = 0; i < MAX_BURST; i++) {
         memcpy(buf[i], template, (size_t)size);
         iov[i] = (struct iovec){.iov_base = buf[i], .iov_len = (size_t)size};

@@ -20,6 +20,9 @@ Series (all per `worker`; counters are the worker's since it started):
     podium_engine_drops_total{reason}                 counter fast-path drops by engine reason (engine DROP_NAMES)
     podium_engine_slow_path_drops_total{reason}       counter slow-path refusals (contract.stats.SLOW_DROPS)
     podium_engine_srtp_failures_total                 counter SRTP/SRTCP refused by libsrtp (the srtp_auth drops)
+    podium_engine_header_extensions_total{outcome}    counter copies with extensions rewritten per consumer
+                                                              (rewritten), elements not forwarded (unmapped,
+                                                              oversize), foreign blocks not forwarded (foreign)
     podium_engine_slow_queue_depth{queue}             gauge   entries waiting at the report, by kind: stun,
                                                               dtls, unknown_source (one shared ring), ssrc_learning
     podium_engine_slow_queued_total{queue}            counter
@@ -63,6 +66,10 @@ LOST_KEPT = 64
 
 PACKET_KINDS = {"rtp": "rtp_in", "rtcp": "rtcp_in", "stun": "stun_in", "dtls": "dtls_in"}
 PACKET_KINDS["unknown_source"] = "unknown_source_in"
+
+
+EXTENSION_OUTCOMES = ("rewritten", "unmapped", "oversize", "foreign")
+"""The header extension counters of the engine's report (`ext_<outcome>`, engine/extensions.pxi)."""
 
 
 @dataclass
@@ -171,6 +178,13 @@ class EngineCollector:
             "SRTP/SRTCP packets libsrtp refused (forged, tampered, replayed, malformed): the srtp_auth drops.",
             labels=w,
         )
+        extensions = CounterMetricFamily(
+            "podium_engine_header_extensions",
+            "Header extensions rewritten per consumer: copies rewritten, and what was not forwarded (elements "
+            "of ids the publisher's transport was not told: unmapped; empty or over 16 bytes: oversize; blocks "
+            "of a profile other than RFC 8285's: foreign).",
+            labels=[*w, "outcome"],
+        )
         depth = GaugeMetricFamily(
             "podium_engine_slow_queue_depth",
             "Entries waiting for the slow path when the worker reported, by kind: stun, dtls, unknown_source "
@@ -209,6 +223,9 @@ class EngineCollector:
             for reason, count in sorted(report.slow_drops.items()):
                 slow_drops.add_metric([worker_id, reason], count)
             srtp.add_metric(labels, report.drops.get("srtp_auth", 0))
+            for outcome in EXTENSION_OUTCOMES:
+                count = report.engine.get(f"ext_{outcome}", 0)
+                extensions.add_metric([worker_id, outcome], count if isinstance(count, int) else 0)
             for name in sorted(set(QUEUES) | set(report.queues)):
                 queue = report.queues.get(name)
                 if queue is None:
@@ -218,7 +235,7 @@ class EngineCollector:
                 overflow.add_metric([worker_id, name], queue.overflow)
             reports.add_metric(labels, seen.reports)
             received.add_metric(labels, seen.received)
-        yield from (datagrams_in, bytes_in, packets_in, datagrams_out, bytes_out, drops, slow_drops, srtp)
+        yield from (datagrams_in, bytes_in, packets_in, datagrams_out, bytes_out, drops, slow_drops, srtp, extensions)
         yield from (depth, queued, overflow, reports, received)
 
     def _registry(self) -> Iterator[Metric]:

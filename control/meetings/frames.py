@@ -220,6 +220,13 @@ class Notice(OutFrame):
     message: str
 
 
+class ActiveSpeaker(OutFrame):
+    """Who speaks now (control.meetings.speaker): a participant id, or None (nobody)."""
+
+    type: Literal["active-speaker"] = "active-speaker"
+    participant: str | None
+
+
 class Disconnected(OutFrame):
     type: Literal["disconnected"] = "disconnected"
     reason: str

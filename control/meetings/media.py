@@ -116,6 +116,8 @@ class Peer:
     sub_transport: str | None = None
     sub_ice: tuple[str, str] = field(default_factory=lambda: (secrets.token_hex(4), secrets.token_hex(12)))
     sub_ops: tuple[Op, ...] = ()  # the subscribe transport's create (and, once answered, connect)
+    sub_extensions_op: Op | None = None
+    """The ids the engine writes in what it sends the subscriber: those offered, then those agreed."""
     sub_connected: bool = False
     ssrcs: SsrcAllocator = field(default_factory=SsrcAllocator)
     """SSRCs of the consumers on the subscribe transport (control.meetings.ssrc)."""
@@ -263,14 +265,10 @@ class Media:
             for name, value in vars(produce.header_extensions).items():
                 if value is not None:
                     ids.setdefault(name, value)
-        merged = HeaderExtensionIds(**{**{k: v for k, v in vars(peer.extensions).items() if v is not None}, **ids})
+        merged = _distinct({**{k: v for k, v in vars(peer.extensions).items() if v is not None}, **ids})
         if merged != peer.extensions:
             peer.extensions = merged
-            out.append(
-                ops.SetHeaderExtensions(
-                    peer.pub_transport, mid=merged.mid, rid=merged.rid, repaired_rid=merged.repaired_rid
-                )
-            )
+            out.append(_extensions_op(peer.pub_transport, merged))
             peer.extensions_op = out[-1]
         created = []
         for produce, source in produces:
@@ -337,35 +335,30 @@ class Media:
             )
             for s in peer.subscriptions
         ]
-        extensions = self._publisher_extensions(records, peer)
-        sdp = build_subscriber_offer(
-            descriptions, self.local(peer.sub_ice, peer.worker), version=peer.offer_version, extensions=extensions
-        )
+        sdp = build_subscriber_offer(descriptions, self.local(peer.sub_ice, peer.worker), version=peer.offer_version)
         peer.pending_offer = (peer.offer_version, sdp)
         peer.pending_inactive = frozenset(s.mid for s in peer.subscriptions if not s.active)
         return draft.records(), (peer.offer_version, sdp, list(peer.subscriptions))
 
-    @staticmethod
-    def _publisher_extensions(records: MediaRecords, peer: Peer) -> HeaderExtensionIds:
-        """The engine forwards header extensions unchanged: offer the publishers' ids (the first
-        publisher's; browsers and aiortc use the same ids for every sender of a kind)."""
-        for s in peer.subscriptions:
-            publisher = records.peers.get(s.publisher)
-            if publisher is not None and publisher.extensions.mid is not None:
-                e = publisher.extensions
-                return HeaderExtensionIds(
-                    mid=e.mid, abs_send_time=e.abs_send_time, audio_level=e.audio_level, transport_cc=e.transport_cc
-                )
-        return SUBSCRIBER_EXTENSIONS
-
     def answered(
-        self, records: MediaRecords, pid: str, connect: ConnectWebRtcTransport
+        self,
+        records: MediaRecords,
+        pid: str,
+        connect: ConnectWebRtcTransport,
+        extensions: HeaderExtensionIds = SUBSCRIBER_EXTENSIONS,
     ) -> tuple[list[Op], MediaRecords]:
-        """The subscriber answered its pending offer: connect the transport the first time, and free
-        the slots the offer had inactive."""
+        """The subscriber answered its pending offer: connect the transport the first time, free
+        the slots the offer had inactive, and have the engine write only the header extensions
+        the answer agreed to (`extensions`)."""
         draft = self._draft(records)
         peer = draft.peer(pid)
         peer.pending_offer = None
+        out: list[Op] = []
+        if peer.sub_transport is not None:
+            agreed = _extensions_op(peer.sub_transport, _distinct(vars(extensions)))
+            if agreed != peer.sub_extensions_op:
+                peer.sub_extensions_op = agreed
+                out.append(agreed)
         if peer.pending_inactive:
             peer.subscriptions = [
                 replace(s, released=True) if not s.active and s.mid in peer.pending_inactive else s
@@ -373,10 +366,10 @@ class Media:
             ]
             peer.pending_inactive = frozenset()
         if peer.sub_connected or peer.sub_transport is None:
-            return [], draft.records()
+            return out, draft.records()
         peer.sub_connected = True
-        out = [_connect_op(peer.sub_transport, connect)]
-        peer.sub_ops += tuple(out)
+        out.append(_connect_op(peer.sub_transport, connect))
+        peer.sub_ops += (out[-1],)
         return out, draft.records()
 
     # -- a resumed participant whose peer connections are gone --
@@ -483,6 +476,9 @@ class Media:
             sub.sub_transport = f"{sub.pid}.sub"
             out.append(ops.CreateWebRtcTransport(sub.sub_transport, self.router_id, *sub.sub_ice))
             sub.sub_ops = tuple(out)
+            # until it answers, packets carry the ids its offer will carry (an answer keeps or drops them)
+            out.append(_extensions_op(sub.sub_transport, SUBSCRIBER_EXTENSIONS))
+            sub.sub_extensions_op = out[-1]
         kind = publication.kind or KIND[publication.source].value
         # a freed slot of the kind keeps its mid; the SSRCs are new (Chromium does not receive again
         # on a video SSRC the m-section had before it went inactive)
@@ -495,7 +491,9 @@ class Media:
         n = sub.next_id()
         consumer_id = f"{sub.pid}.c{n}"
         out.append(
-            ops.Consume(consumer_id, sub.sub_transport, publication.producer_id, ssrc, paused=False, rtx_ssrc=rtx_ssrc)
+            ops.Consume(
+                consumer_id, sub.sub_transport, publication.producer_id, ssrc, paused=False, rtx_ssrc=rtx_ssrc, mid=mid
+            )
         )
         subscription = Subscription(
             consumer_id,
@@ -537,6 +535,8 @@ class Media:
             if peer.extensions_op is not None:
                 transports.append(peer.extensions_op)
             transports += peer.sub_ops
+            if peer.sub_extensions_op is not None:
+                transports.append(peer.sub_extensions_op)
             producers += [replace(p.create, paused=p.paused) for p in peer.publications.values()]
             consumers += [replace(s.create, paused=s.paused) for s in peer.subscriptions if s.active]
         return [ops.CreateRouter(self.router_id), *transports, *producers, *consumers]
@@ -555,6 +555,27 @@ class Media:
         from control.meetings import pipes
 
         return pipes.split(self.router_id, self.worker_id, batch, before, after)
+
+
+def _distinct(ids: Mapping[str, int | None]) -> HeaderExtensionIds:
+    """The ids, each kept only for the first extension that names it (an id names one extension)."""
+    kept: dict[str, int] = {}
+    for name, value in ids.items():
+        if value is not None and value not in kept.values():
+            kept[name] = value
+    return HeaderExtensionIds(**kept)
+
+
+def _extensions_op(transport_id: str, ids: HeaderExtensionIds) -> Op:
+    return ops.SetHeaderExtensions(
+        transport_id,
+        mid=ids.mid,
+        rid=ids.rid,
+        repaired_rid=ids.repaired_rid,
+        abs_send_time=ids.abs_send_time,
+        audio_level=ids.audio_level,
+        transport_cc=ids.transport_cc,
+    )
 
 
 def _connect_op(transport_id: str, connect: ConnectWebRtcTransport) -> Op:

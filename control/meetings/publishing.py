@@ -119,5 +119,5 @@ class Publishing:
                 answer = parse_subscriber_answer(sdp, peer.pending_offer[1])
             except SdpError as error:
                 raise MeetingError(str(error), code="sdp") from None
-            ops, records = live.media.answered(live.media.records, pid, answer.connect)
+            ops, records = live.media.answered(live.media.records, pid, answer.connect, answer.agreed_extensions())
             await self.commits.commit(live, live.state, (), actor=pid, records=records, ops=ops)

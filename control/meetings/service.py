@@ -53,6 +53,7 @@ from control.meetings.publishing import Publishing
 from control.meetings.remote_control import RemoteControl
 from control.meetings.resuming import CLOSE_REPLACED, RESTART_WAIT, Resuming, ready
 from control.meetings.settings_requests import SettingsRequests
+from control.meetings.speaker import ActiveSpeakers
 from control.meetings.visibility import NOBODY, Viewer
 from control.meetings.whiteboard import Whiteboards
 from control.replicas.ownership import Sole
@@ -136,6 +137,8 @@ class MeetingService:
         for tool in (self.whiteboards, self.settings_requests, self.remote_control):
             self.observers.add(tool)
         registry.add_listener(self.failover.on_registry_event)
+        self.speakers = ActiveSpeakers(self)
+        registry.add_listener(self.speakers.on_registry_event)
 
     def add_observer(self, observer: MeetingObserver) -> None:
         """Chat, attendance and other layers hear about joins, departures, sources and chat here."""
@@ -222,6 +225,7 @@ class MeetingService:
 
     def _forget(self, live: LiveMeeting) -> None:
         self.live.pop(live.id, None)
+        self.speakers.forget(live.id)
         if self._by_room.get(live.room_id) == live.id:
             del self._by_room[live.room_id]
 
@@ -403,6 +407,7 @@ class MeetingService:
                     lambda viewer: frames.ParticipantJoined(participant=frames.participant(live, me, viewer)).wire(),
                     exclude=pid,
                 )
+                self.speakers.greet(live, pid)
             if me.waiting:
                 self.observers.participant_waiting(live.info(), pid, identity.person, identity.name)
             else:

@@ -72,3 +72,20 @@ cdef enum:
 cdef enum:
     LEARN_QUEUE_SIZE = 64          # records waiting for Python; more are counted and dropped
     LEARN_VALUE_MAX = 32           # longest MID/RID value kept (longer ones are treated as absent)
+
+# Header extensions rewritten per consumer (extensions.pxi): the extensions the engine knows by
+# meaning. A transport maps its peer's RFC 8285 ids to these, and these to the ids it writes.
+cdef enum:  # ExtKind
+    EXT_KIND_NONE = 0          # an id the transport was not told of: dropped from forwarded packets
+    EXT_KIND_MID = 1           # urn:ietf:params:rtp-hdrext:sdes:mid (each consumer writes its own)
+    EXT_KIND_RID = 2           # sdes:rtp-stream-id (the publisher's layer name: never forwarded)
+    EXT_KIND_RRID = 3          # sdes:repaired-rtp-stream-id (likewise)
+    EXT_KIND_ABS_SEND_TIME = 4
+    EXT_KIND_AUDIO_LEVEL = 5   # RFC 6464 ssrc-audio-level (also read into the producer's levels)
+    EXT_KIND_TRANSPORT_CC = 6
+    EXT_KIND_COUNT
+
+cdef enum:
+    EXT_VALUE_MAX = 16         # longest value of a known extension forwarded (the one-byte form's limit)
+    EXT_BLOCK_MAX = 4 + EXT_KIND_COUNT * (2 + EXT_VALUE_MAX)  # largest extension block a consumer writes
+    LEVEL_RING = 64            # audio levels kept per audio producer for the slow path (~1.3 s at 20 ms)

@@ -24,7 +24,7 @@ from contract.framing import ProtocolError
 from contract.ops import parse_batch
 from contract.stats import SLOW_DROPS, Queue, Stats
 from engine import ClosedError, Consumer, Engine, Producer, Router, Transport
-from engine.events import ProducerSsrcLearned, TransportRemoteChanged, TransportStateChanged
+from engine.events import DominantSpeakerChanged, ProducerSsrcLearned, TransportRemoteChanged, TransportStateChanged
 from engine.worker.executor import TableExecutor
 
 logger = logging.getLogger(__name__)
@@ -45,6 +45,7 @@ EVENT_NAMES: dict[type, str] = {
     TransportStateChanged: "transport_state_changed",
     TransportRemoteChanged: "transport_remote_changed",
     ProducerSsrcLearned: "producer_ssrc_learned",
+    DominantSpeakerChanged: "dominant_speaker_changed",
 }
 """Each engine event's name on the wire."""
 

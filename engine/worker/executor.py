@@ -254,7 +254,14 @@ def _(op: ConnectWebRtcTransport, executor: TableExecutor) -> tuple[Operation, R
 
 @_run.register
 def _(op: SetHeaderExtensions, executor: TableExecutor) -> tuple[Operation, Result]:
-    executor.objects[op.id].set_header_extensions(mid=op.mid, rid=op.rid, repaired_rid=op.repaired_rid)
+    executor.objects[op.id].set_header_extensions(
+        mid=op.mid,
+        rid=op.rid,
+        repaired_rid=op.repaired_rid,
+        abs_send_time=op.abs_send_time,
+        audio_level=op.audio_level,
+        transport_cc=op.transport_cc,
+    )
     return op, acks.ok()
 
 
@@ -285,6 +292,7 @@ def _(op: Consume, executor: TableExecutor) -> tuple[Operation, Result]:
         paused=op.paused,
         rtx_ssrc=op.rtx_ssrc,
         rtx_payload_type=op.rtx_payload_type,
+        mid=op.mid,
     )
     executor._bind(op.id, consumer)
     if op.rtx_ssrc is None and consumer.rtx_ssrc is not None:

@@ -22,6 +22,7 @@ def test_parse_fills_defaults() -> None:
         "paused": False,
         "rtx_ssrc": None,
         "rtx_payload_type": None,
+        "mid": None,
     }
 
 
@@ -33,10 +34,12 @@ def test_parse_fills_defaults() -> None:
         ops.CreateWebRtcTransport("w", "r", "ufrag", "pwd"),
         ops.ConnectWebRtcTransport("w", "server", (("sha-256", "AB"),), remote_ice_ufrag="u"),
         ops.SetHeaderExtensions("w", mid=1, rid=2),
+        ops.SetHeaderExtensions("w", mid=1, abs_send_time=2, audio_level=3, transport_cc=4),
         ops.Produce(
             "p", "t", "video", 96, app_data={"source": "screen"}, mid="0", rid="h", rtx_ssrc=9, rtx_payload_type=97
         ),
         ops.Consume("c", "t", "p", 5, paused=True, rtx_ssrc=6),
+        ops.Consume("c", "t", "p", 5, mid="3"),
         ops.PauseProducer("p"),
         ops.ResumeConsumer("c"),
         ops.SwitchConsumer("c", "p2"),
@@ -136,6 +139,14 @@ def test_produce_carries_opaque_app_data() -> None:
         (
             {"op": "connect_webrtc_transport", "id": "t", "dtls_role": "auto", "remote_fingerprints": [["a", "b"]]},
             "dtls_role must be one of server, client",
+        ),
+        (
+            {"op": "set_header_extensions", "id": "t", "mid": 1, "audio_level": 1},
+            "set_header_extensions: an id names one extension only",
+        ),
+        (
+            {"op": "consume", "id": "c", "transport_id": "t", "producer_id": "p", "ssrc": 1, "mid": "x" * 17},
+            "consume: mid must be a non-empty string of at most 16 characters",
         ),
     ],
 )

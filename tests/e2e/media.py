@@ -59,17 +59,19 @@ class NumberedVideoTrack(VideoStreamTrack):
 
 
 class ToneAudioTrack(AudioStreamTrack):
-    """A sine at `frequency` Hz, 48 kHz mono, in 20 ms frames."""
+    """A sine at `frequency` Hz, 48 kHz mono, in 20 ms frames; `amplitude` (of full scale) may change
+    while it plays (aiortc writes each frame's level in the RFC 6464 audio-level extension)."""
 
-    def __init__(self, frequency: float) -> None:
+    def __init__(self, frequency: float, amplitude: float = 0.5) -> None:
         super().__init__()
         self.frequency = frequency
+        self.amplitude = amplitude
         self._samples = 0
 
     async def recv(self) -> av.AudioFrame:
         await super().recv()  # paces at real time (and keeps the base class's clock)
         t = (self._samples + np.arange(SAMPLES)) / SAMPLE_RATE
-        wave = (0.5 * 32767 * np.sin(2 * np.pi * self.frequency * t)).astype(np.int16)
+        wave = (self.amplitude * 32767 * np.sin(2 * np.pi * self.frequency * t)).astype(np.int16)
         frame = av.AudioFrame.from_ndarray(wave.reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = SAMPLE_RATE
         frame.pts = self._samples

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 from control.meetings.sdp.codecs import (
     SUPPORTED_EXTENSIONS,
-    URI_MID,
     URI_REPAIRED_RID,
     URI_RID,
     CodecParameters,
@@ -44,6 +43,7 @@ from control.meetings.sdp.transport import (
 )
 
 #: The ids we offer to subscribers; the answerer must keep them or drop the extension (RFC 8285).
+#: The engine writes them in every packet it sends to the subscriber, whatever ids each publisher used.
 SUBSCRIBER_EXTENSIONS = HeaderExtensionIds(mid=1, abs_send_time=2, transport_cc=3, audio_level=4)
 
 
@@ -73,13 +73,21 @@ class SubscriberAnswer:
     header_extensions: dict[str, HeaderExtensionIds]
     """Per accepted mid, the extension ids the subscriber agreed to."""
 
+    def agreed_extensions(self) -> HeaderExtensionIds:
+        """The ids the subscriber's transport agreed to, over every accepted section (BUNDLE: one id
+        space per transport, and the answer keeps our ids or drops the extension)."""
+        ids: dict[str, int] = {}
+        for section in self.header_extensions.values():
+            for name, value in vars(section).items():
+                if value is not None:
+                    ids.setdefault(name, value)
+        return HeaderExtensionIds(**ids)
+
 
 def _subscriber_extensions(kind: str, ids: HeaderExtensionIds) -> list[HeaderExtension]:
-    # No sdes:mid: the engine forwards header extensions unchanged, so a forwarded packet carries the
-    # MID it had on its publisher's connection, which names another m-section here. A receiver that
-    # demultiplexes by MID before SSRC (Chromium) would route it to the wrong track; without the
-    # extension it demultiplexes by the SSRC this offer announces per consumer.
-    excluded = (URI_MID, URI_RID, URI_REPAIRED_RID)
+    # sdes:mid: the engine writes each consumer's own m-section (engine/extensions.pxi). No RID: a
+    # subscriber receives one stream per m-section.
+    excluded = (URI_RID, URI_REPAIRED_RID)
     allowed = [uri for uri in SUPPORTED_EXTENSIONS[kind] if uri not in excluded]
     return sorted((HeaderExtension(i, uri) for uri, i in ids.items() if uri in allowed), key=lambda e: e.id)
 

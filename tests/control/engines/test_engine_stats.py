@@ -18,6 +18,7 @@ def report(n: int) -> Stats:
         drops={"unknown_kind": n, "srtp_auth": 2 * n, "slow_queue_full": 0},
         slow_drops={"untrusted_media": 3 * n},
         queues={"stun": Queue(0, 4 * n, 0), "ssrc_learning": Queue(1, n, 0)},
+        engine={"ext_rewritten": 7 * n, "ext_unmapped": n, "ext_foreign": "?"},
     )
 
 
@@ -54,6 +55,11 @@ def test_a_lost_worker_keeps_its_series_marked_lost() -> None:
     assert series[("podium_engine_drops_total", (("reason", "srtp_auth"), ("worker", "w1")))] == 4
     assert series[("podium_engine_slow_path_drops_total", (("reason", "untrusted_media"), ("worker", "w1")))] == 6
     assert series[("podium_engine_srtp_failures_total", w1)] == 4
+    outcome = "podium_engine_header_extensions_total"
+    assert series[(outcome, (("outcome", "rewritten"), ("worker", "w1")))] == 14
+    assert series[(outcome, (("outcome", "unmapped"), ("worker", "w1")))] == 2
+    assert series[(outcome, (("outcome", "oversize"), ("worker", "w1")))] == 0
+    assert series[(outcome, (("outcome", "foreign"), ("worker", "w1")))] == 0  # not a count: read as none
     assert series[("podium_engine_slow_queued_total", (("queue", "stun"), ("worker", "w1")))] == 8
     assert series[("podium_engine_slow_queue_depth", (("queue", "ssrc_learning"), ("worker", "w1")))] == 1
     assert series[("podium_engine_stats_reports_total", w1)] == 2

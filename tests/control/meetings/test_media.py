@@ -3,10 +3,12 @@
 import copy
 from dataclasses import replace
 
+from contract.ops import Consume, SetHeaderExtensions
 from control.domain.meeting_state import MeetingState, Participant, RoomFeatures
 from control.domain.roles import ALL_CAPABILITIES, Capability, Role, Source
 from control.meetings.media import Media, MediaRecords
 from control.meetings.sdp import (
+    URI_MID,
     CodecParameters,
     ConnectWebRtcTransport,
     Encoding,
@@ -45,7 +47,11 @@ def test_producer_gate_and_consumers_follow_the_plan() -> None:
     assert ops[-1].paused is True and ops[-1].app_data == {"source": "microphone"}
     # the source is off: the producer stays gated, but b may receive it, so a consumer exists
     ops, records = media.reconcile(records, state)
-    assert names(ops) == [("create_webrtc_transport", "b.sub"), ("consume", "b.c1")]
+    assert names(ops) == [
+        ("create_webrtc_transport", "b.sub"),
+        ("set_header_extensions", "b.sub"),
+        ("consume", "b.c1"),
+    ]
     # turned on: only the producer gate opens
     on = state.put(replace(state.get("a"), sources_on=frozenset({Source.MICROPHONE})))
     ops, records = media.reconcile(records, on)
@@ -95,10 +101,11 @@ def test_the_table_builds_what_the_records_hold() -> None:
         ("connect_webrtc_transport", "a.pub"),
         ("set_header_extensions", "a.pub"),
         ("create_webrtc_transport", "b.sub"),
+        ("set_header_extensions", "b.sub"),
         ("produce", "a.microphone.1"),
         ("consume", "b.c1"),
     ]
-    assert table[5].paused is False and table[6] == more[-1]
+    assert table[6].paused is False and table[7] == more[-1]
     assert media.table(MediaRecords()) == []
 
 
@@ -114,6 +121,40 @@ def test_subscribe_offer_once_per_change() -> None:
     ops, records = media.answered(records, "b", CONNECT)
     assert [op.name for op in ops] == ["connect_webrtc_transport"]
     assert media.answered(records, "b", CONNECT)[0] == []
+
+
+def test_publishers_keep_their_ids_and_subscribers_get_ours_with_their_own_mid() -> None:
+    """Issue 14: a Chromium publisher and an aiortc one number their extensions differently; each
+    publish transport tells the engine its own ids, each subscribe transport the ids of our offer
+    (then those its answer agreed to), and each consumer its m-section."""
+    media = Media("m", "w", [("sha-256", "BB")], [("127.0.0.1", 4000)])
+    state = MeetingState(RoomFeatures(), (person("a", role=Role.ORGANIZER), person("b"), person("c")))
+    chromium = HeaderExtensionIds(mid=4, abs_send_time=2, audio_level=1, transport_cc=3)
+    aiortc = HeaderExtensionIds(mid=1, audio_level=2)
+    mic = Produce("0", "audio", (OPUS,), (Encoding(ssrc=1000),), chromium)
+    ops, records, _ = media.publish(MediaRecords(), "a", CONNECT, [(mic, Source.MICROPHONE)])
+    assert ops[3] == SetHeaderExtensions("a.pub", mid=4, abs_send_time=2, audio_level=1, transport_cc=3)
+    mic = Produce("0", "audio", (OPUS,), (Encoding(ssrc=1001),), aiortc)
+    ops, records, _ = media.publish(records, "b", CONNECT, [(mic, Source.MICROPHONE)])
+    assert ops[2] == SetHeaderExtensions("b.pub", mid=1, audio_level=2)
+    ops, records = media.reconcile(records, state)
+    offered = SetHeaderExtensions("c.sub", mid=1, abs_send_time=2, transport_cc=3, audio_level=4)
+    assert offered in ops
+    assert [(op.id, op.mid) for op in ops if isinstance(op, Consume) and op.transport_id == "c.sub"] == [
+        ("c.c1", "0"),
+        ("c.c2", "1"),
+    ]
+    records, offer = offer_of(media, records, "c")
+    assert all(m.extension_id(URI_MID) == 1 for m in offer.media)
+    # the answer dropped transport-cc: the engine writes what was agreed only
+    agreed = HeaderExtensionIds(mid=1, abs_send_time=2, audio_level=4)
+    ops, records = media.answered(records, "c", CONNECT, agreed)
+    assert ops[0] == SetHeaderExtensions("c.sub", mid=1, abs_send_time=2, audio_level=4)
+    assert ops[0] in media.table(records) and offered not in media.table(records)
+    _, records = media.reconcile(records, state.drop("a"))
+    records, _ = offer_of(media, records, "c")
+    ops, records = media.answered(records, "c", CONNECT, agreed)
+    assert ops == []  # the same ids: nothing to tell
 
 
 VP8 = CodecParameters(96, "video/VP8", 90000, None, (), ("nack", "nack pli"), rtx_payload_type=97)

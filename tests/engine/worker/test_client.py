@@ -9,7 +9,7 @@ import pytest
 
 from contract.ops import Batch
 from engine import Engine, Router
-from engine.events import ProducerSsrcLearned, TransportStateChanged
+from engine.events import DominantSpeakerChanged, ProducerSsrcLearned, TransportStateChanged
 from engine.worker.client import EVENT_NAMES, EngineChannel
 
 webrtc = pytest.mark.skipif(not hasattr(Router, "create_webrtc_transport"), reason="engine without WebRTC")
@@ -49,4 +49,12 @@ async def test_engine_events_name_objects_by_control_id(engine: Engine) -> None:
         "producer_id": None,
         "ssrc": 99,
         "rtx": False,
+    }
+    router_id = channel.executor.objects["r1"].id
+    engine.on_event(DominantSpeakerChanged(router_id, None))  # nobody speaks: null on the wire
+    assert json.loads(outbox.get_nowait()) == {
+        "type": "event",
+        "event": "dominant_speaker_changed",
+        "router_id": "r1",
+        "producer_id": None,
     }

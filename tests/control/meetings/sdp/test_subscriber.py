@@ -11,6 +11,7 @@ from sdp_offers import LOCAL, no_stun_servers
 from control.meetings.sdp import (
     URI_ABS_SEND_TIME,
     URI_AUDIO_LEVEL,
+    URI_MID,
     URI_TRANSPORT_CC,
     CodecParameters,
     ConnectWebRtcTransport,
@@ -49,9 +50,9 @@ def test_subscriber_offer_contents():
     assert video.ssrc_groups == [SsrcGroup("FID", [2222, 3333])]
     assert video.ssrc_attribute(3333, "cname") == "alice"
     assert audio.msid == ["stream-alice mic-alice"]
-    # no sdes:mid: forwarded packets carry their publisher's MID, so subscribers demultiplex by SSRC
-    assert [e.uri for e in audio.extmaps] == [URI_ABS_SEND_TIME, URI_TRANSPORT_CC, URI_AUDIO_LEVEL]
-    assert [e.uri for e in video.extmaps] == [URI_ABS_SEND_TIME, URI_TRANSPORT_CC]
+    # sdes:mid: the engine writes each consumer's own; never RID (one stream per section)
+    assert [e.uri for e in audio.extmaps] == [URI_MID, URI_ABS_SEND_TIME, URI_TRANSPORT_CC, URI_AUDIO_LEVEL]
+    assert [e.uri for e in video.extmaps] == [URI_MID, URI_ABS_SEND_TIME, URI_TRANSPORT_CC]
     assert (closed.port, closed.direction, closed.mid) == (audio.port, "inactive", "2")
     assert closed.port != 0 and closed.candidates == audio.candidates
     assert (closed.ice_ufrag, closed.ice_pwd, closed.fingerprints) == (
@@ -140,9 +141,13 @@ async def test_aiortc_answers_subscriber_offer():
         )
         assert [f[0] for f in result.connect.remote_fingerprints][:1] == ["sha-256"]
         assert result.accepted == ("0", "1") and result.rejected == ("2",)
-        assert result.header_extensions["0"].mid is None  # not offered: subscribers demux by SSRC
+        assert result.header_extensions["0"].mid == 1  # our ids, kept: the engine writes them
         assert result.header_extensions["0"].audio_level == 4
         assert result.header_extensions["1"].abs_send_time == 2
+        # aiortc knows no transport-cc for audio: the engine is told what the transport agreed to
+        agreed = result.agreed_extensions()
+        assert (agreed.mid, agreed.audio_level, agreed.abs_send_time) == (1, 4, 2)
+        assert agreed.rid is None and agreed.repaired_rid is None
         kinds = [t.kind for t in pc.getTransceivers()]
         assert kinds == ["audio", "video", "video"]
         answered = SessionDescription.parse(answer.sdp)
