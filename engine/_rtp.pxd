@@ -62,6 +62,10 @@ cdef int extension_next(const uint8_t* block, size_t size, bint one_byte, size_t
                         uint8_t* ext_id, const uint8_t** value) noexcept nogil
 # 1: one-byte form, 2: two-byte form, 0: an extension profile that is not RFC 8285.
 cdef int extension_form(uint16_t profile) noexcept nogil
+# Generic NACK (feedback.pxi): the sequence numbers a NACK part reports lost (at most `capacity`),
+# and lost sequence numbers written as FCI entries (bytes written, at most `capacity`).
+cdef int nack_lost(const RtcpView* part, uint16_t* out, int capacity) noexcept nogil
+cdef int nack_pack(const uint16_t* lost, int count, uint8_t* out, int capacity) noexcept nogil
 
 
 # ---------------------------------------------------------------------------------------------
@@ -71,6 +75,7 @@ cdef int extension_form(uint16_t profile) noexcept nogil
 from libc.stdint cimport uint64_t, int64_t
 from posix.uio cimport iovec
 from engine.includes.consts cimport DROP_COUNT, BATCH_SIZE, SEND_SLOTS, SLOW_QUEUE_SIZE, LEARN_QUEUE_SIZE, LEARN_VALUE_MAX
+from engine.includes.consts cimport MAX_DATAGRAM, REPAIR_PENDING
 from engine.includes.sockets cimport sockaddr_in6, mmsghdr
 
 
@@ -123,6 +128,22 @@ cdef struct Transport:
 cdef struct Consumer
 
 
+cdef struct CacheEntry:       # one cached packet of a producer (repair.pxi), as the publisher sent it
+    uint64_t stored_ms        # when it was stored; 0: empty
+    uint64_t asked_ms         # when `asked_seq`, missing here, was last asked of the publisher
+    uint16_t seq
+    uint16_t asked_seq
+    uint16_t length
+    uint8_t data[MAX_DATAGRAM]
+
+
+cdef struct RepairCounters:   # loss repair (repair.pxi), per consumer
+    uint64_t nacks_rate_limited     # sequence numbers asked beyond the consumer's NACK budget
+    uint64_t cache_hits             # ... answered from the producer's cache
+    uint64_t cache_misses           # ... not in the cache (asked of the publisher, at most once per interval)
+    uint64_t repairs_sent           # retransmissions sent to this consumer (from the cache or the publisher)
+
+
 cdef struct Producer:
     uint32_t id
     Transport* transport      # borrowed from the id table (a transport outlives its producers)
@@ -144,6 +165,8 @@ cdef struct Producer:
     uint32_t rtx_ssrc         # RFC 4588 retransmission stream, in by_rtx when has_rtx
     uint8_t has_rtx
     uint64_t rtx_in                   # RTX packets received for this producer
+    uint8_t rtx_payload_type          # as last received from the publisher (RTX_PT_KEEP: none yet)
+    CacheEntry* cache                 # CACHE_SLOTS entries, owned here; NULL for audio (repair.pxi)
     Counters counters
 
 
@@ -178,6 +201,11 @@ cdef struct Consumer:
     uint16_t rtx_seq          # the next RTX sequence number to send (contiguous, our own space)
     uint64_t rtx_sent         # RTX packets queued for sending
     uint64_t rtx_unmapped     # RTX whose original is outside this consumer's stream: not sent
+    uint64_t nack_window_ms   # start of the current NACK rate-limit window (repair.pxi)
+    uint32_t nack_window_count  # sequence numbers asked within it
+    uint16_t pending_seq[REPAIR_PENDING]  # publisher sequence numbers this consumer awaits (repair.pxi)
+    uint64_t pending_ms[REPAIR_PENDING]   # when each was asked; 0: free
+    RepairCounters repair
     Counters counters
 
 
@@ -213,6 +241,12 @@ cdef struct EngineCounters:   # engine-wide, besides the Counters every level ha
     uint64_t rtx_in                  # RTX packets from a producer's RTX SSRC (open gate)
     uint64_t rtx_sent                # ... rewritten and queued for a consumer
     uint64_t rtx_unmapped            # ... not sent: the original is outside the consumer's stream
+    uint64_t nack_cache_hits         # NACKed packets answered from a producer's cache (repair.pxi)
+    uint64_t nack_cache_misses       # ... not in it: asked of the publisher
+    uint64_t nack_rate_limited       # ... beyond the consumer's NACK budget: ignored
+    uint64_t nack_unmapped           # ... outside the consumer's current mapping: ignored
+    uint64_t repairs_sent            # retransmissions sent to subscribers (cache or publisher RTX)
+    uint64_t rtx_unrequested         # publisher RTX no consumer awaited: cached, not forwarded
 
 
 cdef struct SendQueue:        # one sendmmsg batch; flushed when full and after every receive batch

@@ -16,6 +16,8 @@ include "rewrite.pxi"       # a consumer's SSRC, payload type, sequence and time
 include "learn.pxi"         # unknown SSRCs with MID/RID extension values, queued for Python
 include "forward.pxi"       # per-datagram path: classify, look up, forward RTP
 include "rtcp_relay.pxi"    # SR rewrite, PLI/FIR/NACK relay, keyframe requests
+include "feedback.pxi"      # NACK FCI read and written
+include "repair.pxi"        # loss repair: per-producer packet cache, NACK answered, RTX to who asked
 include "address.pxi"       # (host, port) <-> sockaddr_in6, IPv4-mapped on the dual-stack socket
 include "core.pxi"          # Core: the Python handle, table operations, stats
 include "srtp.pxi"          # SRTP/SRTCP through libsrtp (pylibsrtp): SrtpContext, transport hooks

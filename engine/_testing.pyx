@@ -24,6 +24,7 @@ from engine._rtp cimport (
     srtp_key_salt_length, srtp_rtcp_protect, srtp_rtcp_unprotect, srtp_rtp_protect, srtp_rtp_unprotect,
     srtp_transport_protect, srtp_transport_unprotect, tx_flush,
 )
+from engine._rtp cimport nack_lost as _nack_lost, nack_pack as _nack_pack
 from engine._rtp import DROP_REASONS, FEEDBACK_NAMES, KIND_NAMES
 
 
@@ -130,6 +131,39 @@ def inspect_rtcp(bytes data, int max_parts=MAX_RTCP_PARTS):
         return result
     finally:
         free(copy)
+
+
+def nack_lost(bytes data):
+    """The sequence numbers the NACK in `data` (one RTCP packet) reports lost (feedback.pxi), or
+    the drop reason's name when rtcp_split rejects it, or "not_nack"."""
+    cdef RtcpView parts[1]
+    cdef int count = 0, n, i
+    cdef uint16_t lost[MAX_NACK_LOST]
+    cdef Drop reason
+    cdef uint8_t* copy = _exact_copy(data)
+    try:
+        reason = rtcp_split(copy, len(data), parts, 1, &count)
+        if reason != DROP_NONE:
+            return DROP_REASONS[reason]
+        if parts[0].feedback != FB_NACK:
+            return "not_nack"
+        n = _nack_lost(&parts[0], lost, MAX_NACK_LOST)
+        return [lost[i] for i in range(n)]
+    finally:
+        free(copy)
+
+
+def nack_pack(list lost, int capacity=1024):
+    """`lost` (sequence numbers) written as NACK FCI entries (feedback.pxi), at most `capacity` bytes."""
+    cdef uint16_t seqs[MAX_NACK_LOST]
+    cdef uint8_t out[1024]
+    cdef int n = len(lost), i, written
+    if n > MAX_NACK_LOST or not 0 <= capacity <= 1024:
+        raise ValueError("too many sequence numbers or capacity out of range")
+    for i in range(n):
+        seqs[i] = lost[i]
+    written = _nack_pack(seqs, n, out, capacity)
+    return (<const char*>out)[:written]
 
 
 def parse_batch(list datagrams, int rounds=1):

@@ -280,12 +280,17 @@ cdef class Core:
         p.payload_type = payload_type
         p.video = video
         p.clock_rate = clock_rate
-        if table_put(st, &st.by_id, &kid, p) < 0:
+        p.rtx_payload_type = RTX_PT_KEEP
+        if video:
+            p.cache = <CacheEntry*>mem_alloc(st, CACHE_SLOTS * sizeof(CacheEntry))   # owned by p
+        if (video and p.cache == NULL) or table_put(st, &st.by_id, &kid, p) < 0:
+            mem_free(st, p.cache)
             mem_free(st, p)
             st.live_producers -= 1
             raise MemoryError()
         if has_ssrc and table_put(st, &st.by_media, &kmedia, p) < 0:
             table_del(&st.by_id, &kid)
+            mem_free(st, p.cache)
             mem_free(st, p)
             st.live_producers -= 1
             raise MemoryError()
@@ -374,6 +379,7 @@ cdef class Core:
             table_del(&st.by_rtx, &k)
         k = id_key(TAG_PRODUCER, pid)
         table_del(&st.by_id, &k)
+        mem_free(st, p.cache)
         mem_free(st, p)
         st.live_producers -= 1
 
@@ -545,6 +551,7 @@ cdef class Core:
             rtx_ssrc=c.rtx_ssrc if c.has_rtx else None,
             rtx_sent=c.rtx_sent,
             rtx_unmapped=c.rtx_unmapped,
+            **c.repair,
         )
         return out
 

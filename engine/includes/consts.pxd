@@ -72,3 +72,15 @@ cdef enum:
 cdef enum:
     LEARN_QUEUE_SIZE = 64          # records waiting for Python; more are counted and dropped
     LEARN_VALUE_MAX = 32           # longest MID/RID value kept (longer ones are treated as absent)
+
+# Loss repair (repair.pxi): each video producer keeps its last packets; a subscriber's NACK is
+# answered from them, and only what they miss is asked of the publisher.
+cdef enum:
+    CACHE_SLOTS = 512              # packets cached per video producer (a power of two): ~1 s at 4 Mbit/s
+    CACHE_MAX_AGE_MS = 1000        # an older cached packet is not sent again (the subscriber gave up on it)
+    NACK_RELAY_INTERVAL_MS = 100   # a packet missing from the cache is asked of the publisher once per interval
+    NACK_WINDOW_MS = 250           # per-consumer NACK rate limit: at most NACK_WINDOW_LIMIT packets asked
+    NACK_WINDOW_LIMIT = 50         # ... per window (200/s: 5 % loss of a 4 Mbit/s stream is ~20/s)
+    REPAIR_PENDING = 32            # packets one consumer awaits from the publisher (its RTX goes only there)
+    REPAIR_PENDING_MS = 1000       # ... for at most this long
+    MAX_NACK_LOST = 512            # sequence numbers read from one NACK (32 FCI entries of 16 + 1)
