@@ -1,8 +1,8 @@
 """Loss repair end to end: `podium serve` in a network namespace of its own, an aiortc publisher
 and subscriber on this side of the veth pair, and 5 % random loss (tc netem, or nftables where the
-kernel lacks netem: netns.random_loss) on what the server sends to the subscriber's port only. The subscriber's NACKs are answered from the engine's cache
-(the worker's counters show cache hits), the publisher is hardly asked, and the video keeps
-decoding: frames arrive in every second of the run."""
+kernel lacks netem: netns.random_loss) on what the server sends to the subscriber's port only. The
+subscriber's NACKs are answered from the engine's cache (the worker's counters show cache hits), the
+publisher is hardly asked, and the video keeps decoding: frames arrive in every second of the run."""
 
 from __future__ import annotations
 
