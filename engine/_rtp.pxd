@@ -1,7 +1,7 @@
 # The C contract of the fast path's packet views. Implemented in packet.pxi (included by _rtp.pyx).
 from libc.stdint cimport uint8_t, uint16_t, uint32_t
 
-from engine.includes.consts cimport Drop, Kind, Feedback
+from engine.includes.consts cimport Drop, Kind, Feedback, Codec
 
 
 # RFC constants of the packet views, and extension_next's results (EXT_END, EXT_MALFORMED).
@@ -66,6 +66,8 @@ cdef int extension_form(uint16_t profile) noexcept nogil
 # and lost sequence numbers written as FCI entries (bytes written, at most `capacity`).
 cdef int nack_lost(const RtcpView* part, uint16_t* out, int capacity) noexcept nogil
 cdef int nack_pack(const uint16_t* lost, int count, uint8_t* out, int capacity) noexcept nogil
+# Whether an RTP payload begins a keyframe of `codec` (keyframe.pxi).
+cdef bint keyframe_start(const uint8_t* payload, size_t length, Codec codec) noexcept nogil
 
 
 # ---------------------------------------------------------------------------------------------
@@ -167,6 +169,7 @@ cdef struct Producer:
     uint64_t rtx_in                   # RTX packets received for this producer
     uint8_t rtx_payload_type          # as last received from the publisher (RTX_PT_KEEP: none yet)
     CacheEntry* cache                 # CACHE_SLOTS entries, owned here; NULL for audio (repair.pxi)
+    uint8_t codec                     # Codec: where its keyframes start (keyframe.pxi)
     Counters counters
 
 
@@ -206,6 +209,9 @@ cdef struct Consumer:
     uint16_t pending_seq[REPAIR_PENDING]  # publisher sequence numbers this consumer awaits (repair.pxi)
     uint64_t pending_ms[REPAIR_PENDING]   # when each was asked; 0: free
     RepairCounters repair
+    Producer* pending         # borrowed: the layer it switches to at that layer's next keyframe
+                              # (simulcast.pxi); it is in that producer's consumer array meanwhile
+    uint64_t layer_switches   # switches done at a keyframe
     Counters counters
 
 
@@ -247,6 +253,7 @@ cdef struct EngineCounters:   # engine-wide, besides the Counters every level ha
     uint64_t nack_unmapped           # ... outside the consumer's current mapping: ignored
     uint64_t repairs_sent            # retransmissions sent to subscribers (cache or publisher RTX)
     uint64_t rtx_unrequested         # publisher RTX no consumer awaited: cached, not forwarded
+    uint64_t layer_switches          # consumers switched to another layer at its keyframe (simulcast.pxi)
 
 
 cdef struct SendQueue:        # one sendmmsg batch; flushed when full and after every receive batch
@@ -322,7 +329,9 @@ cdef class Core:
     cdef void _flush(self) noexcept
     cdef bint _keyframe(self, Producer* p) noexcept
     cdef int _attach(self, Producer* p, Consumer* c) except -1
+    cdef int _append(self, Producer* p, Consumer* c) except -1
     cdef void _detach(self, Consumer* c) noexcept
+    cdef void _cancel_pending(self, Consumer* c) noexcept
     cdef void _clear_srtp(self, Transport* t) noexcept
     cdef void _forget_addresses(self, Transport* t) noexcept
 

@@ -24,8 +24,8 @@ from engine._rtp cimport (
     srtp_key_salt_length, srtp_rtcp_protect, srtp_rtcp_unprotect, srtp_rtp_protect, srtp_rtp_unprotect,
     srtp_transport_protect, srtp_transport_unprotect, tx_flush,
 )
-from engine._rtp cimport nack_lost as _nack_lost, nack_pack as _nack_pack
-from engine._rtp import DROP_REASONS, FEEDBACK_NAMES, KIND_NAMES
+from engine._rtp cimport nack_lost as _nack_lost, nack_pack as _nack_pack, keyframe_start as _keyframe_start
+from engine._rtp import CODEC_NAMES, DROP_REASONS, FEEDBACK_NAMES, KIND_NAMES
 
 
 # ---- packet views (packet.pxi) --------------------------------------------------------------
@@ -149,6 +149,17 @@ def nack_lost(bytes data):
             return "not_nack"
         n = _nack_lost(&parts[0], lost, MAX_NACK_LOST)
         return [lost[i] for i in range(n)]
+    finally:
+        free(copy)
+
+
+def keyframe_start(str codec, bytes payload):
+    """Whether `payload` (an RTP payload of `codec`, one of CODEC_NAMES) begins a keyframe
+    (keyframe.pxi), read from a private copy of exactly len(payload) bytes."""
+    cdef int index = CODEC_NAMES.index(codec)
+    cdef uint8_t* copy = _exact_copy(payload)
+    try:
+        return bool(_keyframe_start(copy, len(payload), <Codec>index))
     finally:
         free(copy)
 

@@ -83,6 +83,8 @@ cdef void forward_rtp(State* st, Transport* t, const uint8_t* data, size_t lengt
         cache_store(p, &v, st.now_ms)
     for i in range(p.consumer_count):
         c = p.consumers[i]
+        if c.producer != p and not consumer_layer_ready(st, p, c, &v):
+            continue              # pending on this layer, fed from another until its keyframe
         if c.paused or not c.transport.has_remote:
             c.gated += 1
             continue

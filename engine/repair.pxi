@@ -187,7 +187,7 @@ cdef void repair_from_publisher(State* st, Transport* t, Producer* p, const RtpV
             cache_store(p, &rebuilt, st.now_ms)
     for i in range(p.consumer_count):
         c = p.consumers[i]
-        if not pending_take(c, osn, st.now_ms):
+        if c.producer != p or not pending_take(c, osn, st.now_ms):
             continue
         taken = True
         if c.paused or not c.transport.has_remote:

@@ -68,8 +68,8 @@ cdef void relay_sender_report(State* st, Transport* t, const RtcpView* part) noe
         return
     for i in range(p.consumer_count):
         c = p.consumers[i]
-        # only a consumer with a settled timestamp space has a mapping to report
-        if c.paused or c.resync or not c.started or not c.transport.has_remote:
+        # only a consumer with a settled timestamp space has a mapping to report (of this layer)
+        if c.producer != p or c.paused or c.resync or not c.started or not c.transport.has_remote:
             continue
         slot = tx_reserve(st)
         buf = tx_buffer(st, slot)

@@ -84,3 +84,11 @@ cdef enum:
     REPAIR_PENDING = 32            # packets one consumer awaits from the publisher (its RTX goes only there)
     REPAIR_PENDING_MS = 1000       # ... for at most this long
     MAX_NACK_LOST = 512            # sequence numbers read from one NACK (32 FCI entries of 16 + 1)
+
+# Simulcast (keyframe.pxi, simulcast.pxi): the codec of a video producer, for telling where a
+# keyframe starts; a consumer switches layer only there.
+cdef enum Codec:
+    CODEC_OTHER = 0                # no keyframe detection: a layer switch happens at the next packet
+    CODEC_VP8 = 1                  # RFC 7741
+    CODEC_VP9 = 2                  # RFC 9628
+    CODEC_H264 = 3                 # RFC 6184
