@@ -91,6 +91,14 @@ class SetSource(_Frame):
     on: bool
 
 
+class View(_Frame):
+    type: Literal["view"]
+    consumer_id: Id
+    width: Annotated[int, Field(ge=0, le=100_000)]
+    height: Annotated[int, Field(ge=0, le=100_000)]
+    """The tile's size in device pixels; 0 x 0: not shown (the consumer pauses)."""
+
+
 class Moderate(_Frame):
     type: Literal["moderate"]
     action: Action
@@ -116,11 +124,22 @@ class Ping(_Frame):
 
 
 ClientFrame = Annotated[
-    Join | Publish | SubscribeAnswer | CloseProducer | SetSource | Moderate | Chat | Leave | Ping,
+    Join | Publish | SubscribeAnswer | CloseProducer | SetSource | View | Moderate | Chat | Leave | Ping,
     Field(discriminator="type"),
 ]
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(ClientFrame)
-TYPES = ("join", "publish", "subscribe-answer", "close-producer", "set-source", "moderate", "chat", "leave", "ping")
+TYPES = (
+    "join",
+    "publish",
+    "subscribe-answer",
+    "close-producer",
+    "set-source",
+    "view",
+    "moderate",
+    "chat",
+    "leave",
+    "ping",
+)
 
 
 class FrameError(Exception):
@@ -332,6 +351,9 @@ class Session:
         elif isinstance(frame, SetSource):
             action = Action.TURN_ON_SOURCE if frame.on else Action.TURN_OFF_SOURCE
             await service.act(live, pid, Command(action, source=frame.source))
+            self.send(frames.Ok(ref=frame.ref).wire())
+        elif isinstance(frame, View):
+            await service.view(live, pid, frame.consumer_id, frame.width, frame.height)
             self.send(frames.Ok(ref=frame.ref).wire())
         elif isinstance(frame, Moderate):
             started = time.perf_counter()
