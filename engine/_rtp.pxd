@@ -254,6 +254,7 @@ cdef struct EngineCounters:   # engine-wide, besides the Counters every level ha
     uint64_t repairs_sent            # retransmissions sent to subscribers (cache or publisher RTX)
     uint64_t rtx_unrequested         # publisher RTX no consumer awaited: cached, not forwarded
     uint64_t layer_switches          # consumers switched to another layer at its keyframe (simulcast.pxi)
+    uint64_t remb_sent               # REMB sent to publishers (remb.pxi)
 
 
 cdef struct SendQueue:        # one sendmmsg batch; flushed when full and after every receive batch

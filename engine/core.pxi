@@ -363,6 +363,21 @@ cdef class Core:
         self._flush()
         return sent
 
+    def send_remb(self, uint32_t tid, uint64_t bitrate, list ssrcs):
+        """Sends a REMB of `bitrate` bit/s for `ssrcs` (at most 16) to the transport's peer now;
+        False when it has no address yet (remb.pxi)."""
+        cdef uint32_t values[MAX_REMB_SSRCS]
+        cdef int i, count = len(ssrcs)
+        cdef Transport* t = self._transport(tid)
+        cdef bint sent
+        if count > MAX_REMB_SSRCS:
+            raise ValueError(f"a REMB names at most {MAX_REMB_SSRCS} SSRCs")
+        for i in range(count):
+            values[i] = ssrcs[i]
+        sent = send_remb(self.st, t, bitrate, values, count)
+        self._flush()
+        return sent
+
     def request_keyframe(self, uint32_t pid):
         """Sends a PLI to the publisher now (merged with one sent in the last few ms): True if sent."""
         return self._keyframe(self._producer(pid))

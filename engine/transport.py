@@ -21,6 +21,8 @@ class Transport(Closable):
     in engine.webrtc.transport, learns its remote from ICE)."""
 
     noun = "transport"
+    announces_bitrate = False
+    """Whether the engine tells this transport's peer by REMB at what bitrate to publish (WebRTC)."""
 
     def __init__(self, router: Router, transport_id: int, remote: Address | None) -> None:
         super().__init__(router.engine, transport_id, router)

@@ -84,6 +84,7 @@ cdef enum:
     REPAIR_PENDING = 32            # packets one consumer awaits from the publisher (its RTX goes only there)
     REPAIR_PENDING_MS = 1000       # ... for at most this long
     MAX_NACK_LOST = 512            # sequence numbers read from one NACK (32 FCI entries of 16 + 1)
+    MAX_REMB_SSRCS = 16            # SSRCs one REMB to a publisher names (remb.pxi)
 
 # Simulcast (keyframe.pxi, simulcast.pxi): the codec of a video producer, for telling where a
 # keyframe starts; a consumer switches layer only there.
