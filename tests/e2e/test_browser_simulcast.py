@@ -1,4 +1,4 @@
-"""Simulcast with real browsers: a Chromium publisher sends its camera in three layers; of two
+"""Simulcast with real browsers: a Chromium publisher sends its camera in simulcast layers; of two
 Chromium subscribers, one shows it in a small tile (and reports so: the `view` frame) and receives
 the lowest layer, the other shows it large and receives the highest (frame width from getStats);
 resizing the tiles swaps them, and frames keep decoding across the switches (each at a keyframe)."""
@@ -124,9 +124,10 @@ def test_each_subscriber_gets_the_layer_its_tile_needs(media_server, browser) ->
     sign_in(lou, *people[1][::2])
     join(sam, room["id"])
     join(lou, room["id"])
-    # the publisher sends three layers (RIDs q, h, f)
+    # the publisher sends its camera in layers (the fake camera's 640x480: RIDs h and f; from 540
+    # lines q too)
     offer = ada.evaluate("() => window.podiumMeeting.media.pub.localDescription.sdp")
-    assert "a=simulcast:send q;h;f" in offer
+    assert "a=simulcast:send h;f" in offer or "a=simulcast:send q;h;f" in offer
 
     show_tile(sam, ada_id, 160, 90)
     show_tile(lou, ada_id, 1280, 720)

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 
 import { SETTLE_MS, shownSize, watchShown } from "../../control/web/lib/views.js";
-import { Media, SIMULCAST_ENCODINGS } from "../../control/web/lib/media.js";
+import { Media, SIMULCAST_ENCODINGS, simulcastEncodings } from "../../control/web/lib/media.js";
 
 test("the shown size is in device pixels, and 0 x 0 when hidden", () => {
   assert.deepEqual(shownSize({ width: 320, height: 180 }, true, true, 2), [640, 360]);
@@ -56,21 +56,31 @@ test("changes are reported once settled, and only when the size changed", () => 
   assert.ok(SETTLE_MS > 0);
 });
 
-test("video is published in three simulcast layers, lowest first; audio in one stream", async () => {
+test("the layers follow the picture's height, lowest first", () => {
+  assert.deepEqual(simulcastEncodings(720).map((e) => [e.rid, e.scaleResolutionDownBy]), [["q", 4], ["h", 2], ["f", 1]]);
+  assert.deepEqual(simulcastEncodings(1080).map((e) => e.rid), ["q", "h", "f"]);
+  assert.deepEqual(simulcastEncodings(480).map((e) => [e.rid, e.scaleResolutionDownBy]), [["h", 2], ["f", 1]]);
+  assert.deepEqual(simulcastEncodings(269), []);
+  simulcastEncodings(720)[0].rid = "x"; // copies: the table stays as it is
+  assert.equal(SIMULCAST_ENCODINGS[0].rid, "q");
+});
+
+test("video is published in simulcast layers, audio and small pictures in one stream", async () => {
   const added = [];
   const media = new Media({ request: async () => ({ sdp: "v=0", producers: [] }), emit: () => {} });
   globalThis.MediaStream ??= class { constructor(tracks) { this.tracks = tracks; } };
   media.pub = { addTransceiver: (track, init) => { added.push([track.kind, init.sendEncodings]); return {}; } };
-  media._addSender({ kind: "video" });
+  const video = (height) => ({ kind: "video", getSettings: () => ({ height }) });
+  media._addSender(video(720));
   media._addSender({ kind: "audio" });
+  media._addSender(video(180));
   assert.deepEqual(added[0][1].map((e) => e.rid), ["q", "h", "f"]);
-  assert.deepEqual(added[0][1].map((e) => e.scaleResolutionDownBy), [4, 2, 1]);
   assert.equal(added[1][1], undefined);
-  assert.equal(SIMULCAST_ENCODINGS.length, 3);
+  assert.equal(added[2][1], undefined);
   // a browser that refuses sendEncodings gets one stream
   const plain = new Media({ request: async () => ({}), emit: () => {} });
   plain.pub = { addTransceiver: (track, init) => { if (init.sendEncodings) throw new Error("no"); return { init }; } };
-  assert.equal(plain._addSender({ kind: "video" }).init.sendEncodings, undefined);
+  assert.equal(plain._addSender(video(720)).init.sendEncodings, undefined);
 });
 
 test("view frames name the consumer and are sent only when the size changed", async () => {

@@ -2,7 +2,6 @@
 // with the microphone and camera on. The tracks captured here are the ones the meeting then publishes.
 
 import { fill, h } from "../lib/dom.js";
-import { cameraConstraints } from "../lib/media.js";
 
 const SOURCES = { microphone: "audioinput", camera: "videoinput" };
 const NAMES = { microphone: "Microphone", camera: "Camera" };
@@ -50,7 +49,7 @@ export function preJoin(container) {
     const constraints = select.value ? { deviceId: { exact: select.value } } : true;
     const old = state[source].track;
     try {
-      const stream = await navigator.mediaDevices.getUserMedia(source === "camera" ? { video: cameraConstraints(constraints) } : { audio: constraints });
+      const stream = await navigator.mediaDevices.getUserMedia(source === "camera" ? { video: constraints } : { audio: constraints });
       state[source].track = stream.getTracks()[0];
     } catch {
       state[source].track = null;

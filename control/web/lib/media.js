@@ -8,21 +8,12 @@
 
 import { MeetingError } from "./signaling.js";
 
-/** What a camera is asked for: 720p where it can, so that its three simulcast layers (1/4, 1/2, 1) are
- * all worth sending. */
-export const CAMERA_CONSTRAINTS = { width: { ideal: 1280 }, height: { ideal: 720 } };
-
-/** Camera constraints: CAMERA_CONSTRAINTS with the given ones (`true`: none more). */
-export function cameraConstraints(constraints = true) {
-  return constraints === true ? { ...CAMERA_CONSTRAINTS } : { ...CAMERA_CONSTRAINTS, ...constraints };
-}
-
 /** Acquire a local track for a source: the microphone and camera from getUserMedia, the screen from
  * getDisplayMedia. */
 export async function captureTrack(source, constraints = true) {
   try {
     if (source === "microphone") return (await navigator.mediaDevices.getUserMedia({ audio: constraints })).getAudioTracks()[0];
-    if (source === "camera") return (await navigator.mediaDevices.getUserMedia({ video: cameraConstraints(constraints) })).getVideoTracks()[0];
+    if (source === "camera") return (await navigator.mediaDevices.getUserMedia({ video: constraints })).getVideoTracks()[0];
     if (source === "screen") return (await navigator.mediaDevices.getDisplayMedia({ video: constraints, audio: false })).getVideoTracks()[0];
   } catch (error) {
     throw new MeetingError("media", `${source}: ${error.message || error.name}`);
@@ -36,13 +27,21 @@ export async function captureTrack(source, constraints = true) {
  *   "local"        {source, track, on}: a local source was published, turned on or off, or unpublished
  *   "error"        a MeetingError from answering a subscribe offer */
 /** The simulcast layers a camera or screen share is published with, lowest first (the server takes
- * the first as the lowest: docs/signaling.md, "Simulcast"). The browser drops the layers a small
- * picture has no room for. */
+ * the first as the lowest: docs/signaling.md, "Simulcast"). */
 export const SIMULCAST_ENCODINGS = [
   { rid: "q", scaleResolutionDownBy: 4, maxBitrate: 150_000 },
   { rid: "h", scaleResolutionDownBy: 2, maxBitrate: 500_000 },
   { rid: "f", scaleResolutionDownBy: 1, maxBitrate: 2_500_000 },
 ];
+
+/** The layers worth sending of a picture `height` pixels tall, lowest first: three from 540 lines,
+ * two (half and full) from 270, else none (one plain stream). Chromium sends no more than that for
+ * such a picture: a layer asked for beyond it would be negotiated and never sent, and a subscriber
+ * switched to it would wait for it in vain. */
+export function simulcastEncodings(height) {
+  const count = height >= 540 ? 3 : height >= 270 ? 2 : 0;
+  return SIMULCAST_ENCODINGS.slice(SIMULCAST_ENCODINGS.length - count).map((e) => ({ ...e }));
+}
 
 export class Media {
   constructor({ rtcConfiguration = {}, request, emit, joined = () => true, onConnectionState = () => {}, simulcast = true }) {
@@ -148,9 +147,10 @@ export class Media {
   /** A send-only transceiver for `media`: video in simulcast layers where the browser can. */
   _addSender(media) {
     const init = { direction: "sendonly", streams: [new MediaStream([media])] };
-    if (this.simulcast && media.kind === "video") {
+    const encodings = this.simulcast && media.kind === "video" ? simulcastEncodings(media.getSettings?.().height || 0) : [];
+    if (encodings.length > 1) {
       try {
-        return this.pub.addTransceiver(media, { ...init, sendEncodings: SIMULCAST_ENCODINGS.map((e) => ({ ...e })) });
+        return this.pub.addTransceiver(media, { ...init, sendEncodings: encodings });
       } catch {
         // a browser without simulcast: one stream
       }
