@@ -79,7 +79,7 @@ cdef void forward_rtp(State* st, Transport* t, const uint8_t* data, size_t lengt
         drop(st, &t.counters, &p.counters, DROP_PRODUCER_GATED)
         return
     st.engine.rtp_routed += 1
-    if p.cache != NULL:
+    if p.cache != NULL and p.consumer_count:   # nobody to repair for: no copy
         cache_store(p, &v, st.now_ms)
     for i in range(p.consumer_count):
         c = p.consumers[i]
