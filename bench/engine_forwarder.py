@@ -1,7 +1,7 @@
 """The engine under test as a forwarder process, built only through its public API (docs/engine-api.md).
 
     python -m bench.engine_forwarder --source PORT --dest PORT,PORT,... [--max-seconds S] [--srtp PROFILE]
-        [--rewrite-extensions]
+        [--rewrite-extensions] [--simulcast]
 
 One Engine on 127.0.0.1 with one router: a plain transport whose remote is the publisher
 (127.0.0.1:--source) producing one video track (SSRC 1111, the load generator's), and one plain
@@ -12,7 +12,11 @@ decrypts the sink's samples with. With --rewrite-extensions every transport is t
 extension ids as a browser meeting's would be (the publisher's: mid 4, abs-send-time 2, transport-cc 3,
 as bench.loadgen --extensions 1 writes them; each subscriber's: our offer's, mid 1, abs-send-time 2,
 transport-cc 3) and each consumer its own MID, so every copy is rewritten (engine/extensions.pxi).
-Prints "port N" once the forwarding table is
+With --simulcast the track is a simulcast one: three layer producers
+(codec VP9, whose descriptor the load generator's payload bytes happen to open as a keyframe), the
+load on the top one; every consumer starts on the silent lowest layer and is switched to the top one
+at its keyframe (engine/simulcast.pxi), so it forwards the top layer like a subscriber that shows the
+track large. Prints "port N" once the forwarding table is
 in force, and engine.stats() as one JSON line when stopped (SIGTERM, SIGINT or --max-seconds), with
 "loop_lag_ms": how late a 5 ms asyncio timer fired (at most, on average) while the fast path forwarded:
 how long timers, control-plane updates and signals waited for the loop.
@@ -50,11 +54,18 @@ async def main(args: argparse.Namespace) -> None:
     await engine.start()
     router = engine.create_router()
     publisher = router.create_plain_transport(remote=("127.0.0.1", args.source))
+    codec = "vp9" if args.simulcast else None
     producer = publisher.produce(
-        kind="video", ssrc=INPUT_SSRC, payload_type=96, app_data={"source": "camera"}, clock_rate=90000
+        kind="video", ssrc=INPUT_SSRC, payload_type=96, app_data={"source": "camera"}, clock_rate=90000, codec=codec
     )
     if args.rewrite_extensions:
         publisher.set_header_extensions(mid=4, abs_send_time=2, transport_cc=3)
+    lowest = producer
+    if args.simulcast:  # two lower layers, silent (the load generator sends the top one)
+        lowest, _ = (
+            publisher.produce(kind="video", ssrc=INPUT_SSRC + n, payload_type=96, clock_rate=90000, codec=codec)
+            for n in (1, 2)
+        )
     if args.srtp is not None:
         publisher.set_srtp(
             args.srtp, srtp.key_salt("engine-to-publisher", 0, args.srtp), srtp.key_salt("publisher", 0, args.srtp)
@@ -70,7 +81,10 @@ async def main(args: argparse.Namespace) -> None:
             )
         if args.rewrite_extensions:
             subscriber.set_header_extensions(mid=1, abs_send_time=2, transport_cc=3)
-        consumers.append(subscriber.consume(producer, mid=str(index)))
+        consumer = subscriber.consume(lowest, mid=str(index))
+        if lowest is not producer:
+            consumer.switch(producer, at_keyframe=True)
+        consumers.append(consumer)
     await engine.wait_version(engine.version)
     lags: list[float] = []
     probe = asyncio.create_task(probe_loop_lag(lags))
@@ -105,4 +119,5 @@ if __name__ == "__main__":
     parser.add_argument(
         "--rewrite-extensions", action="store_true", help="rewrite header extensions per consumer (see above)"
     )
+    parser.add_argument("--simulcast", action="store_true", help="a three-layer simulcast track (see above)")
     asyncio.run(main(parser.parse_args()))

@@ -51,6 +51,12 @@ FORWARDERS: dict[str, Forwarder] = {
             python_forwarder("bench.engine_forwarder"),
         ),
         Forwarder(
+            "simulcast",
+            "Podium engine, the track in three simulcast layers, consumers switched to the top one "
+            "(bench/engine_forwarder.py --simulcast)",
+            python_forwarder("bench.engine_forwarder", "--simulcast"),
+        ),
+        Forwarder(
             "c-engsock",
             "diagnostic: the C baseline on the engine's socket setup (dual-stack AF_INET6, registered in epoll)",
             c_forwarder("--ipv6", "--epoll"),
@@ -64,12 +70,18 @@ def ratios(results: list[dict], cases: list[tuple[int, int]]) -> list[dict]:
     by_key = {(r["forwarder"], r["fanout"], r["size"]): r for r in results if "error" not in r}
     out = []
     for fanout, size in cases:
-        engine, c, python = (by_key.get((name, fanout, size), {}) for name in ("engine", "c", "python"))
+        engine, c, python, simulcast = (
+            by_key.get((name, fanout, size), {}) for name in ("engine", "c", "python", "simulcast")
+        )
         out.append(
             {
                 "fanout": fanout,
                 "size": size,
                 "engine_over_c_pps": ratio(engine.get("output_pps"), c.get("output_pps")),
+                "simulcast_over_c_pps": ratio(simulcast.get("output_pps"), c.get("output_pps")),
+                "simulcast_over_engine_cpu_per_packet": ratio(
+                    simulcast.get("cpu_ns_per_packet"), engine.get("cpu_ns_per_packet")
+                ),
                 "engine_over_python_pps": ratio(engine.get("output_pps"), python.get("output_pps")),
                 "engine_over_c_cpu_per_packet": ratio(engine.get("cpu_ns_per_packet"), c.get("cpu_ns_per_packet")),
                 "engine_over_python_cpu_per_packet": ratio(
@@ -84,13 +96,14 @@ def print_tables(results: list[dict], case_ratios: list[dict]) -> None:
     print_results(results)
     print(
         f"{'fan-out':>7} {'size':>5} {'engine/C pps':>12} {'engine/Py pps':>13} "
-        f"{'engine/C CPU/pkt':>16} {'engine/Py CPU/pkt':>17}"
+        f"{'engine/C CPU/pkt':>16} {'engine/Py CPU/pkt':>17} {'simulcast/C pps':>15} {'simulcast/engine CPU/pkt':>24}"
     )
     for r in case_ratios:
         print(
             f"{r['fanout']:>7} {r['size']:>5} {fmt(r['engine_over_c_pps'], '>12.2f')} "
             f"{fmt(r['engine_over_python_pps'], '>13.2f')} {fmt(r['engine_over_c_cpu_per_packet'], '>16.2f')} "
-            f"{fmt(r['engine_over_python_cpu_per_packet'], '>17.2f')}"
+            f"{fmt(r['engine_over_python_cpu_per_packet'], '>17.2f')} {fmt(r.get('simulcast_over_c_pps'), '>15.2f')} "
+            f"{fmt(r.get('simulcast_over_engine_cpu_per_packet'), '>24.2f')}"
         )
     print()
 
@@ -112,6 +125,12 @@ def headline(case_ratios: list[dict], results: list[dict]) -> tuple[str, dict]:
     verdict = "meets" if value >= TARGET else "below"
     cpu = pick["engine_over_c_cpu_per_packet"]
     line = f"headline: {text}{value:.2f} ({verdict} the {TARGET} target; CPU time per packet engine/C = {cpu:.2f})"
+    simulcast = pick.get("simulcast_over_c_pps")
+    if simulcast is not None:
+        line += (
+            f"; simulcast/C output pps = {simulcast:.2f}, simulcast/plain engine CPU per packet = "
+            f"{fmt(pick.get('simulcast_over_engine_cpu_per_packet'), '.2f')}"
+        )
     return line, {
         "name": text.strip(" ="),
         "value": value,

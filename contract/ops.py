@@ -120,6 +120,8 @@ def _optional(check: Check) -> Check:
     return optional
 
 
+CODECS = ("vp8", "vp9", "h264")
+"""Video codecs whose keyframes the engine tells apart (Produce.codec)."""
 _U32 = _int(1, 0xFFFFFFFF)
 _PT = _int(0, 127)
 _EXT = _int(1, 255)
@@ -330,6 +332,9 @@ class Produce(Create):
     paused: bool = _field(_bool, default=False)
     rtx_ssrc: int | None = _field(_optional(_U32), default=None)
     rtx_payload_type: int | None = _field(_optional(_PT), default=None)
+    codec: str | None = _field(_optional(_choice(*CODECS)), default=None)
+    """The video codec, where the engine tells its keyframes apart (a simulcast layer switches
+    there); None: the engine does not look (a switch takes effect at the next packet)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -423,6 +428,9 @@ class SwitchConsumer(Operation):
     tier = CONSUMER
 
     producer_id: str = _field(_id)
+    at_keyframe: bool = _field(_bool, default=False)
+    """A simulcast layer switch: the consumer keeps forwarding its current producer until the new
+    one's next keyframe (which the engine asks for)."""
 
 
 OPERATIONS: dict[str, type[Operation]] = {

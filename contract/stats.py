@@ -13,7 +13,8 @@ snapshot; the control plane keeps the last one per worker and exports it (`GET /
      "drops": {"unknown_kind": n, "srtp_auth": n, ...},        fast path, by engine drop reason
      "slow_drops": {"untrusted_media": n, ...},                 slow path refusals, by reason
      "queues": {"stun": {"depth": d, "queued": n, "overflow": n}, "dtls": {...},
-                "unknown_source": {...}, "ssrc_learning": {...}}}
+                "unknown_source": {...}, "ssrc_learning": {...}},
+     "repair": {"nack_cache_hits": n, ...}}                     loss repair, by REPAIR name
 
 Every field but "type" may be missing (a worker of an earlier release sends "engine" and "table"
 only); a missing one reads as empty.
@@ -55,6 +56,20 @@ QUEUES = ("stun", "dtls", "unknown_source", "ssrc_learning")
 addresses no transport owns (the three share one bounded ring of datagrams), and unknown SSRCs to
 learn (a ring of their own)."""
 
+REPAIR = (
+    "nack_cache_hits",
+    "nack_cache_misses",
+    "nack_rate_limited",
+    "nack_unmapped",
+    "nacks_relayed",
+    "repairs_sent",
+    "rtx_unrequested",
+)
+"""Loss repair at the engine: packets subscribers NACKed that were answered from a producer's cache,
+missed by it (asked of the publisher), refused by the consumer's NACK rate limit, or outside the
+consumer's stream; NACK packets sent to publishers; retransmissions sent to subscribers; publisher
+retransmissions nobody awaited (cached, not forwarded)."""
+
 MAX_NAMES = 64
 """Names per mapping a report may carry."""
 
@@ -89,6 +104,8 @@ class Stats:
     """Slow-path refusals by SLOW_DROPS name."""
     queues: dict[str, Queue] = field(default_factory=dict)
     """By QUEUES name."""
+    repair: dict[str, int] = field(default_factory=dict)
+    """Loss repair counts by REPAIR name."""
 
     def to_wire(self) -> dict[str, Any]:
         return {
@@ -99,6 +116,7 @@ class Stats:
             "drops": self.drops,
             "slow_drops": self.slow_drops,
             "queues": {name: queue.to_wire() for name, queue in self.queues.items()},
+            "repair": self.repair,
         }
 
 
@@ -137,4 +155,5 @@ def parse_stats(message: dict[str, Any]) -> Stats:
         drops=_counts(message.get("drops"), "drops"),
         slow_drops=_counts(message.get("slow_drops"), "slow_drops"),
         queues={str(name): _queue(value, str(name)) for name, value in queues.items()},
+        repair=_counts(message.get("repair"), "repair"),
     )

@@ -95,6 +95,14 @@ class SetSource(_Frame):
     on: bool
 
 
+class View(_Frame):
+    type: Literal["view"]
+    consumer_id: Id
+    width: Annotated[int, Field(ge=0, le=100_000)]
+    height: Annotated[int, Field(ge=0, le=100_000)]
+    """The tile's size in device pixels; 0 x 0: not shown (the consumer pauses)."""
+
+
 class Moderate(_Frame):
     type: Literal["moderate"]
     action: Action
@@ -125,6 +133,7 @@ ClientFrame = Annotated[
     | SubscribeAnswer
     | CloseProducer
     | SetSource
+    | View
     | Moderate
     | Chat
     | Leave
@@ -146,6 +155,7 @@ TYPES = (
     "subscribe-answer",
     "close-producer",
     "set-source",
+    "view",
     "moderate",
     "chat",
     "leave",
@@ -366,6 +376,9 @@ class Session:
         elif isinstance(frame, SetSource):
             action = Action.TURN_ON_SOURCE if frame.on else Action.TURN_OFF_SOURCE
             await service.act(live, pid, Command(action, source=frame.source))
+            self.send(frames.Ok(ref=frame.ref).wire())
+        elif isinstance(frame, View):
+            await service.view(live, pid, frame.consumer_id, frame.width, frame.height)
             self.send(frames.Ok(ref=frame.ref).wire())
         elif isinstance(frame, Moderate):
             started = time.perf_counter()

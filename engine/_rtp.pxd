@@ -1,7 +1,7 @@
 # The C contract of the fast path's packet views. Implemented in packet.pxi (included by _rtp.pyx).
 from libc.stdint cimport uint8_t, uint16_t, uint32_t
 
-from engine.includes.consts cimport Drop, Kind, Feedback, EXT_KIND_COUNT, EXT_VALUE_MAX, EXT_BLOCK_MAX, LEVEL_RING
+from engine.includes.consts cimport Drop, Kind, Feedback, Codec, EXT_KIND_COUNT, EXT_VALUE_MAX, EXT_BLOCK_MAX, LEVEL_RING
 
 
 # RFC constants of the packet views, and extension_next's results (EXT_END, EXT_MALFORMED).
@@ -62,6 +62,12 @@ cdef int extension_next(const uint8_t* block, size_t size, bint one_byte, size_t
                         uint8_t* ext_id, const uint8_t** value) noexcept nogil
 # 1: one-byte form, 2: two-byte form, 0: an extension profile that is not RFC 8285.
 cdef int extension_form(uint16_t profile) noexcept nogil
+# Generic NACK (feedback.pxi): the sequence numbers a NACK part reports lost (at most `capacity`),
+# and lost sequence numbers written as FCI entries (bytes written, at most `capacity`).
+cdef int nack_lost(const RtcpView* part, uint16_t* out, int capacity) noexcept nogil
+cdef int nack_pack(const uint16_t* lost, int count, uint8_t* out, int capacity) noexcept nogil
+# Whether an RTP payload begins a keyframe of `codec` (keyframe.pxi).
+cdef bint keyframe_start(const uint8_t* payload, size_t length, Codec codec) noexcept nogil
 
 
 # Header extensions of one packet, by meaning (extensions.pxi): read once, written per consumer.
@@ -89,6 +95,7 @@ cdef struct ExtScan:
 from libc.stdint cimport uint64_t, int64_t
 from posix.uio cimport iovec
 from engine.includes.consts cimport DROP_COUNT, BATCH_SIZE, SEND_SLOTS, SLOW_QUEUE_SIZE, LEARN_QUEUE_SIZE, LEARN_VALUE_MAX
+from engine.includes.consts cimport MAX_DATAGRAM, REPAIR_PENDING
 from engine.includes.sockets cimport sockaddr_in6, mmsghdr
 
 
@@ -144,6 +151,22 @@ cdef struct Transport:
 cdef struct Consumer
 
 
+cdef struct CacheEntry:       # one cached packet of a producer (repair.pxi), as the publisher sent it
+    uint64_t stored_ms        # when it was stored; 0: empty
+    uint64_t asked_ms         # when `asked_seq`, missing here, was last asked of the publisher
+    uint16_t seq
+    uint16_t asked_seq
+    uint16_t length
+    uint8_t data[MAX_DATAGRAM]
+
+
+cdef struct RepairCounters:   # loss repair (repair.pxi), per consumer
+    uint64_t nacks_rate_limited     # sequence numbers asked beyond the consumer's NACK budget
+    uint64_t cache_hits             # ... answered from the producer's cache
+    uint64_t cache_misses           # ... not in the cache (asked of the publisher, at most once per interval)
+    uint64_t repairs_sent           # retransmissions sent to this consumer (from the cache or the publisher)
+
+
 cdef struct Producer:
     uint32_t id
     Transport* transport      # borrowed from the id table (a transport outlives its producers)
@@ -168,6 +191,9 @@ cdef struct Producer:
     uint8_t levels[LEVEL_RING]        # RFC 6464 bytes (V bit, -dBov) of the last audio packets, a ring
     uint64_t levels_written           # levels read from packets so far (the ring's write position)
     uint64_t levels_taken             # ... handed to Python (Core.take_levels)
+    uint8_t rtx_payload_type          # as last received from the publisher (RTX_PT_KEEP: none yet)
+    CacheEntry* cache                 # CACHE_SLOTS entries, owned here; NULL for audio (repair.pxi)
+    uint8_t codec                     # Codec: where its keyframes start (keyframe.pxi)
     Counters counters
 
 
@@ -204,6 +230,14 @@ cdef struct Consumer:
     uint64_t rtx_unmapped     # RTX whose original is outside this consumer's stream: not sent
     uint8_t mid[EXT_VALUE_MAX]  # the subscriber's m-section for this consumer, written as sdes:mid
     uint8_t mid_length        # 0: none
+    uint64_t nack_window_ms   # start of the current NACK rate-limit window (repair.pxi)
+    uint32_t nack_window_count  # sequence numbers asked within it
+    uint16_t pending_seq[REPAIR_PENDING]  # publisher sequence numbers this consumer awaits (repair.pxi)
+    uint64_t pending_ms[REPAIR_PENDING]   # when each was asked; 0: free
+    RepairCounters repair
+    Producer* pending         # borrowed: the layer it switches to at that layer's next keyframe
+                              # (simulcast.pxi); it is in that producer's consumer array meanwhile
+    uint64_t layer_switches   # switches done at a keyframe
     Counters counters
 
 
@@ -244,6 +278,14 @@ cdef struct EngineCounters:   # engine-wide, besides the Counters every level ha
     uint64_t ext_oversize            # elements not forwarded: a known extension with no value or over 16 bytes
     uint64_t ext_foreign             # extension blocks not forwarded: a profile other than RFC 8285's
     uint64_t audio_levels            # RFC 6464 audio levels read into producers' rings
+    uint64_t nack_cache_hits         # NACKed packets answered from a producer's cache (repair.pxi)
+    uint64_t nack_cache_misses       # ... not in it: asked of the publisher
+    uint64_t nack_rate_limited       # ... beyond the consumer's NACK budget: ignored
+    uint64_t nack_unmapped           # ... outside the consumer's current mapping: ignored
+    uint64_t repairs_sent            # retransmissions sent to subscribers (cache or publisher RTX)
+    uint64_t rtx_unrequested         # publisher RTX no consumer awaited: cached, not forwarded
+    uint64_t layer_switches          # consumers switched to another layer at its keyframe (simulcast.pxi)
+    uint64_t remb_sent               # REMB sent to publishers (remb.pxi)
 
 
 cdef struct SendQueue:        # one sendmmsg batch; flushed when full and after every receive batch
@@ -319,7 +361,9 @@ cdef class Core:
     cdef void _flush(self) noexcept
     cdef bint _keyframe(self, Producer* p) noexcept
     cdef int _attach(self, Producer* p, Consumer* c) except -1
+    cdef int _append(self, Producer* p, Consumer* c) except -1
     cdef void _detach(self, Consumer* c) noexcept
+    cdef void _cancel_pending(self, Consumer* c) noexcept
     cdef void _clear_srtp(self, Transport* t) noexcept
     cdef void _forget_addresses(self, Transport* t) noexcept
 

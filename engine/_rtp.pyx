@@ -17,6 +17,11 @@ include "extensions.pxi"    # header extensions rewritten per consumer; audio le
 include "learn.pxi"         # unknown SSRCs with MID/RID extension values, queued for Python
 include "forward.pxi"       # per-datagram path: classify, look up, forward RTP
 include "rtcp_relay.pxi"    # SR rewrite, PLI/FIR/NACK relay, keyframe requests
+include "feedback.pxi"      # NACK FCI read and written
+include "repair.pxi"        # loss repair: per-producer packet cache, NACK answered, RTX to who asked
+include "keyframe.pxi"      # where a keyframe starts (VP8, VP9, H.264 payload headers)
+include "simulcast.pxi"     # a consumer's switch to another layer at that layer's keyframe
+include "remb.pxi"          # REMB to publishers: the bitrate they may send at
 include "address.pxi"       # (host, port) <-> sockaddr_in6, IPv4-mapped on the dual-stack socket
 include "core.pxi"          # Core: the Python handle, table operations, stats
 include "srtp.pxi"          # SRTP/SRTCP through libsrtp (pylibsrtp): SrtpContext, transport hooks

@@ -25,7 +25,8 @@ from engine._rtp cimport (
     srtp_key_salt_length, srtp_rtcp_protect, srtp_rtcp_unprotect, srtp_rtp_protect, srtp_rtp_unprotect,
     srtp_transport_protect, srtp_transport_unprotect, tx_flush,
 )
-from engine._rtp import DROP_REASONS, FEEDBACK_NAMES, KIND_NAMES
+from engine._rtp cimport nack_lost as _nack_lost, nack_pack as _nack_pack, keyframe_start as _keyframe_start
+from engine._rtp import CODEC_NAMES, DROP_REASONS, FEEDBACK_NAMES, KIND_NAMES
 
 
 # ---- packet views (packet.pxi) --------------------------------------------------------------
@@ -131,6 +132,50 @@ def inspect_rtcp(bytes data, int max_parts=MAX_RTCP_PARTS):
         return result
     finally:
         free(copy)
+
+
+def nack_lost(bytes data):
+    """The sequence numbers the NACK in `data` (one RTCP packet) reports lost (feedback.pxi), or
+    the drop reason's name when rtcp_split rejects it, or "not_nack"."""
+    cdef RtcpView parts[1]
+    cdef int count = 0, n, i
+    cdef uint16_t lost[MAX_NACK_LOST]
+    cdef Drop reason
+    cdef uint8_t* copy = _exact_copy(data)
+    try:
+        reason = rtcp_split(copy, len(data), parts, 1, &count)
+        if reason != DROP_NONE:
+            return DROP_REASONS[reason]
+        if parts[0].feedback != FB_NACK:
+            return "not_nack"
+        n = _nack_lost(&parts[0], lost, MAX_NACK_LOST)
+        return [lost[i] for i in range(n)]
+    finally:
+        free(copy)
+
+
+def keyframe_start(str codec, bytes payload):
+    """Whether `payload` (an RTP payload of `codec`, one of CODEC_NAMES) begins a keyframe
+    (keyframe.pxi), read from a private copy of exactly len(payload) bytes."""
+    cdef int index = CODEC_NAMES.index(codec)
+    cdef uint8_t* copy = _exact_copy(payload)
+    try:
+        return bool(_keyframe_start(copy, len(payload), <Codec>index))
+    finally:
+        free(copy)
+
+
+def nack_pack(list lost, int capacity=1024):
+    """`lost` (sequence numbers) written as NACK FCI entries (feedback.pxi), at most `capacity` bytes."""
+    cdef uint16_t seqs[MAX_NACK_LOST]
+    cdef uint8_t out[1024]
+    cdef int n = len(lost), i, written
+    if n > MAX_NACK_LOST or not 0 <= capacity <= 1024:
+        raise ValueError("too many sequence numbers or capacity out of range")
+    for i in range(n):
+        seqs[i] = lost[i]
+    written = _nack_pack(seqs, n, out, capacity)
+    return (<const char*>out)[:written]
 
 
 def parse_batch(list datagrams, int rounds=1):

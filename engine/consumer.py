@@ -41,16 +41,19 @@ class Consumer(Gated):
     def _set_gate(self, paused: bool) -> None:
         self.engine._core.set_consumer_paused(self.id, paused)
 
-    def switch(self, producer: Producer) -> None:
+    def switch(self, producer: Producer, *, at_keyframe: bool = False) -> None:
         """Feeds this consumer from another producer of the same kind and router; the subscriber
-        sees one stream (same SSRC, contiguous sequence numbers, timestamps never going back)."""
+        sees one stream (same SSRC, contiguous sequence numbers, timestamps never going back). With
+        `at_keyframe` (a simulcast layer) the switch happens at that producer's next keyframe (asked
+        for now); until then the consumer forwards its current producer. It belongs to the new
+        producer at once: closing that one closes it."""
         self._check()
         producer._check()
         if producer.kind != self.kind:
             raise EngineError(f"cannot switch a {self.kind} consumer to a {producer.kind} producer")
         if not self.transport.shares_router(producer):
             raise EngineError("a consumer must be in its producer's router")
-        self.engine._core.switch_consumer(self.id, producer.id)
+        self.engine._core.switch_consumer(self.id, producer.id, at_keyframe)
         self.producer.consumers.pop(self.id, None)
         producer.consumers[self.id] = self
         self.producer = producer

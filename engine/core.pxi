@@ -272,8 +272,9 @@ cdef class Core:
     # ---- producers --------------------------------------------------------------------------
 
     def add_producer(self, uint32_t pid, uint32_t tid, object ssrc, uint8_t payload_type,
-                     bint video, uint32_t clock_rate):
-        """A producer; `ssrc` None: not known yet (set_producer_ssrc once learned)."""
+                     bint video, uint32_t clock_rate, str codec="other"):
+        """A producer; `ssrc` None: not known yet (set_producer_ssrc once learned). `codec` (one of
+        CODEC_NAMES) tells where its keyframes start, for simulcast layer switches."""
         cdef State* st = self._open()
         cdef Transport* t = self._transport(tid)
         cdef Key kid = id_key(TAG_PRODUCER, pid)
@@ -283,6 +284,8 @@ cdef class Core:
         cdef Producer* p
         if payload_type > 127:
             raise ValueError(f"payload type out of range: {payload_type}")
+        if codec not in CODEC_NAMES:
+            raise ValueError(f"codec must be one of {CODEC_NAMES}, not {codec!r}")
         if table_get(&st.by_id, &kid) != NULL:
             raise ValueError(f"producer {pid} exists")
         if has_ssrc and (table_get(&st.by_media, &kmedia) != NULL or table_get(&st.by_rtx, &kmedia) != NULL):
@@ -298,12 +301,18 @@ cdef class Core:
         p.payload_type = payload_type
         p.video = video
         p.clock_rate = clock_rate
-        if table_put(st, &st.by_id, &kid, p) < 0:
+        p.rtx_payload_type = RTX_PT_KEEP
+        p.codec = CODEC_NAMES.index(codec)
+        if video:
+            p.cache = <CacheEntry*>mem_alloc(st, CACHE_SLOTS * sizeof(CacheEntry))   # owned by p
+        if (video and p.cache == NULL) or table_put(st, &st.by_id, &kid, p) < 0:
+            mem_free(st, p.cache)
             mem_free(st, p)
             st.live_producers -= 1
             raise MemoryError()
         if has_ssrc and table_put(st, &st.by_media, &kmedia, p) < 0:
             table_del(&st.by_id, &kid)
+            mem_free(st, p.cache)
             mem_free(st, p)
             st.live_producers -= 1
             raise MemoryError()
@@ -359,7 +368,8 @@ cdef class Core:
         p.paused = paused
         if not paused:
             for i in range(p.consumer_count):
-                p.consumers[i].resync = 1
+                if p.consumers[i].producer == p:     # not those pending on this layer
+                    p.consumers[i].resync = 1
             if p.video:
                 requested = self._keyframe(p)
         return requested
@@ -368,6 +378,21 @@ cdef class Core:
         cdef bint sent
         self.st.now_ms = monotonic_ms()
         sent = request_keyframe(self.st, p, False, True)
+        self._flush()
+        return sent
+
+    def send_remb(self, uint32_t tid, uint64_t bitrate, list ssrcs):
+        """Sends a REMB of `bitrate` bit/s for `ssrcs` (at most 16) to the transport's peer now;
+        False when it has no address yet (remb.pxi)."""
+        cdef uint32_t values[MAX_REMB_SSRCS]
+        cdef int i, count = len(ssrcs)
+        cdef Transport* t = self._transport(tid)
+        cdef bint sent
+        if count > MAX_REMB_SSRCS:
+            raise ValueError(f"a REMB names at most {MAX_REMB_SSRCS} SSRCs")
+        for i in range(count):
+            values[i] = ssrcs[i]
+        sent = send_remb(self.st, t, bitrate, values, count)
         self._flush()
         return sent
 
@@ -394,7 +419,10 @@ cdef class Core:
         cdef Key k
         cdef uint32_t i
         for i in range(p.consumer_count):
-            p.consumers[i].producer = NULL
+            if p.consumers[i].producer == p:
+                p.consumers[i].producer = NULL
+            else:
+                p.consumers[i].pending = NULL    # it keeps its current layer
         mem_free(st, p.consumers)
         if p.has_ssrc:
             k = media_key(p.transport.id, p.ssrc)
@@ -404,10 +432,20 @@ cdef class Core:
             table_del(&st.by_rtx, &k)
         k = id_key(TAG_PRODUCER, pid)
         table_del(&st.by_id, &k)
+        mem_free(st, p.cache)
         mem_free(st, p)
         st.live_producers -= 1
 
     cdef int _attach(self, Producer* p, Consumer* c) except -1:
+        self._append(p, c)
+        c.producer = p
+        c.clock_rate = p.clock_rate
+        consumer_reset_map(c, p.payload_type)
+        c.resync = 1
+        return 0
+
+    cdef int _append(self, Producer* p, Consumer* c) except -1:
+        """Puts `c` in the producer's consumer array (grown as needed)."""
         cdef Consumer** grown
         cdef uint32_t capacity
         if p.consumer_count == p.consumer_capacity:
@@ -422,23 +460,17 @@ cdef class Core:
             p.consumer_capacity = capacity
         p.consumers[p.consumer_count] = c
         p.consumer_count += 1
-        c.producer = p
-        c.clock_rate = p.clock_rate
-        consumer_reset_map(c, p.payload_type)
-        c.resync = 1
         return 0
 
     cdef void _detach(self, Consumer* c) noexcept:
-        cdef Producer* p = c.producer
-        cdef uint32_t i
-        if p == NULL:
-            return
-        for i in range(p.consumer_count):
-            if p.consumers[i] == c:
-                p.consumer_count -= 1
-                p.consumers[i] = p.consumers[p.consumer_count]   # order does not matter
-                break
+        if c.producer != NULL:
+            producer_forget(c.producer, c)
         c.producer = NULL
+
+    cdef void _cancel_pending(self, Consumer* c) noexcept:
+        if c.pending != NULL:
+            producer_forget(c.pending, c)
+        c.pending = NULL
 
     # ---- consumers --------------------------------------------------------------------------
 
@@ -511,14 +543,25 @@ cdef class Core:
                 return self._keyframe(c.producer)
         return False
 
-    def switch_consumer(self, uint32_t cid, uint32_t pid):
-        """Feeds the consumer from another producer, continuing its sequence and timestamps."""
+    def switch_consumer(self, uint32_t cid, uint32_t pid, bint at_keyframe=False):
+        """Feeds the consumer from another producer, continuing its sequence and timestamps: at
+        once, or (`at_keyframe`, a simulcast layer) from that producer's next keyframe on, the
+        consumer forwarding its current producer until then (simulcast.pxi)."""
         cdef Consumer* c = self._consumer(cid)
         cdef Producer* p = self._producer(pid)
         if c.producer == p:
+            self._cancel_pending(c)
             return
-        self._detach(c)
-        self._attach(p, c)
+        if at_keyframe:
+            if c.pending == p:
+                return
+            self._append(p, c)
+            self._cancel_pending(c)
+            c.pending = p
+        else:
+            self._cancel_pending(c)
+            self._detach(c)
+            self._attach(p, c)
         if not c.paused and p.video and not p.paused:
             self._keyframe(p)
 
@@ -526,6 +569,7 @@ cdef class Core:
         cdef State* st = self._open()
         cdef Consumer* c = self._consumer(cid)
         cdef Key k
+        self._cancel_pending(c)
         self._detach(c)
         k = media_key(c.transport.id, c.ssrc)
         table_del(&st.by_consumer, &k)
@@ -564,6 +608,7 @@ cdef class Core:
             rtx_ssrc=p.rtx_ssrc if p.has_rtx else None,
             rtx_in=p.rtx_in,
             audio_levels=p.levels_written,
+            codec=CODEC_NAMES[p.codec],
         )
         return out
 
@@ -583,6 +628,9 @@ cdef class Core:
             rtx_sent=c.rtx_sent,
             rtx_unmapped=c.rtx_unmapped,
             mid=(<const char*>c.mid)[:c.mid_length].decode("ascii", "replace") if c.mid_length else None,
+            **c.repair,
+            pending_producer=c.pending.id if c.pending != NULL else None,
+            layer_switches=c.layer_switches,
         )
         return out
 

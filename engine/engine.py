@@ -59,6 +59,13 @@ def _ipv6_literal(host: str) -> str:
     return "::ffff:" + host
 
 
+PUBLISHER_BITRATE = 4_000_000
+"""bit/s announced to publishers by REMB: a camera's three simulcast layers (2.5 Mbit/s at most on
+the web client's top layer, 3.15 in all) fit."""
+REMB_INTERVAL = 0.5
+MAX_REMB_SSRCS = 16
+
+
 def _unmap(host: str) -> str:
     return host[7:] if host.startswith("::ffff:") and "." in host else host
 
@@ -78,6 +85,7 @@ class Engine:
         keyframe_interval: float = 0.5,
         on_slow_datagram: SlowDatagramHandler | None = None,
         announced_hosts: list[str] | None = None,
+        publisher_bitrate: int = PUBLISHER_BITRATE,
     ) -> None:
         sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
         try:
@@ -121,6 +129,10 @@ class Engine:
         self._webrtc: WebRtcDriver | None = None  # created with the first WebRTC transport
         self._speaker_timer: asyncio.TimerHandle | None = None
         self._speaker_at = 0.0
+        #: the bitrate announced to publishers (REMB, every REMB_INTERVAL seconds, for their video
+        #: SSRCs): until the engine estimates their links, what lets a browser send all its layers
+        self.publisher_bitrate = publisher_bitrate
+        self._remb_timer: asyncio.TimerHandle | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -133,6 +145,20 @@ class Engine:
         self._loop.add_reader(self._sock.fileno(), self._on_readable)
         self._speaker_at = self._loop.time()
         self._speaker_timer = self._loop.call_later(SPEAKER_TICK, self._speaker_tick)
+        self._remb_timer = self._loop.call_later(REMB_INTERVAL, self._announce_bitrate)
+
+    def _announce_bitrate(self) -> None:
+        """A REMB to every WebRTC transport that publishes video with known SSRCs (engine/remb.pxi);
+        plain RTP peers (gateways, benchmarks) send at their own fixed rate."""
+        if self.closed or self._loop is None:
+            return
+        for transport in self._transports().values():
+            if not transport.announces_bitrate:
+                continue
+            ssrcs = [p.ssrc for p in transport.producers.values() if p.kind == "video" and p.ssrc is not None]
+            if ssrcs and not transport.closed:
+                self._core.send_remb(transport.id, self.publisher_bitrate, ssrcs[:MAX_REMB_SSRCS])
+        self._remb_timer = self._loop.call_later(REMB_INTERVAL, self._announce_bitrate)
 
     def close(self) -> None:
         if self.closed:
@@ -141,6 +167,8 @@ class Engine:
             router._close()
         if self._speaker_timer is not None:
             self._speaker_timer.cancel()
+        if self._remb_timer is not None:
+            self._remb_timer.cancel()
         if self._loop is not None and not self._loop.is_closed():
             self._loop.remove_reader(self._sock.fileno())
         self._core.close()

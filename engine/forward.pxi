@@ -87,8 +87,12 @@ cdef void forward_rtp(State* st, Transport* t, const uint8_t* data, size_t lengt
         if scan.audio_level >= 0:
             level_record(p, <uint8_t>scan.audio_level)
             st.engine.audio_levels += 1
+    if p.cache != NULL and p.consumer_count:   # nobody to repair for: no copy
+        cache_store(p, &v, st.now_ms)
     for i in range(p.consumer_count):
         c = p.consumers[i]
+        if c.producer != p and not consumer_layer_ready(st, p, c, &v):
+            continue              # pending on this layer, fed from another until its keyframe
         if c.paused or not c.transport.has_remote:
             c.gated += 1
             continue
@@ -124,13 +128,8 @@ cdef inline void send_rtp(State* st, Producer* p, Consumer* c, const RtpView* v,
 
 
 cdef void forward_rtx(State* st, Transport* t, Producer* p, const RtpView* v, size_t length) noexcept nogil:
-    """A retransmission (RFC 4588) on the producer's RTX SSRC, to each consumer with an RTX stream
-    whose mapping covers the original packet; the gates apply as to media."""
-    cdef Consumer* c
-    cdef uint32_t i
-    cdef uint16_t osn, seq
-    cdef ExtScan scan
-    cdef bint scanned = False
+    """A retransmission (RFC 4588) on the producer's RTX SSRC: to the consumers that asked for it
+    (repair.pxi); the gates apply as to media."""
     count_in(&p.counters, length)
     if p.paused:
         drop(st, &t.counters, &p.counters, DROP_PRODUCER_GATED)
@@ -138,34 +137,7 @@ cdef void forward_rtx(State* st, Transport* t, Producer* p, const RtpView* v, si
     if v.payload_length < 2:
         drop(st, &t.counters, &p.counters, DROP_RTX_TRUNCATED)
         return
-    osn = load16(v.data + v.payload_offset)
     st.engine.rtp_routed += 1
     st.engine.rtx_in += 1
     p.rtx_in += 1
-    for i in range(p.consumer_count):
-        c = p.consumers[i]
-        if c.paused or not c.transport.has_remote:
-            c.gated += 1
-            continue
-        if not c.has_rtx or not consumer_map_original(c, osn, &seq):
-            c.rtx_unmapped += 1
-            st.engine.rtx_unmapped += 1
-            continue
-        if c.transport.ext_told:
-            if not scanned:
-                ext_scan(v, p.transport, &scan, &st.engine)
-                scanned = True
-            send_rtx_rewritten(st, p, c, v, &scan, seq)
-        else:
-            send_rtx(st, p, c, v, seq)
-
-
-cdef inline void send_rtx(State* st, Producer* p, Consumer* c, const RtpView* v, uint16_t osn) noexcept nogil:
-    # the OSN lies past the header: copy the whole packet (RTX is rare) and rewrite it in the slot
-    cdef int slot = tx_reserve(st)
-    cdef uint8_t* buf = tx_buffer(st, slot)
-    memcpy(buf, v.data, v.length)
-    write_rtx_header(buf, v, c, osn)
-    c.rtx_sent += 1
-    st.engine.rtx_sent += 1
-    tx_send_copy(st, c.transport, slot, v.length, 0, &c.counters, &p.counters)
+    repair_from_publisher(st, t, p, v)

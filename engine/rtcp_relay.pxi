@@ -1,9 +1,10 @@
 # RTCP at the engine (RFC 3550, RFC 4585, RFC 5104). The engine is the RTP endpoint of each leg:
 # - SR from a producer: rewritten per consumer (SSRC, RTP timestamp through the consumer's
 #   offset, the consumer's own packet and octet counts) and sent to each subscriber;
-# - PLI/FIR/NACK from a subscriber about a consumer SSRC: rewritten to the producer's SSRC (NACK
-#   sequence numbers mapped back through the consumer's offset) and sent to the publisher, with
-#   PLI/FIR limited to one per producer per keyframe interval (KEYFRAME_INTERVAL_MS by default),
+# - NACK from a subscriber: answered from the producer's packet cache, misses asked of the
+#   publisher (repair.pxi);
+# - PLI/FIR from a subscriber about a consumer SSRC: rewritten to the producer's SSRC and sent to
+#   the publisher, limited to one per producer per keyframe interval (KEYFRAME_INTERVAL_MS by default),
 #   since every subscriber asks for the same keyframe. The engine's own requests (a gate opens, a
 #   consumer starts or switches) are only merged within KEYFRAME_COALESCE_MS: the keyframe an
 #   older request produced may have been dropped by the gate or sent before the consumer existed;
@@ -31,7 +32,7 @@ cdef void relay_rtcp(State* st, Transport* t, const uint8_t* data, size_t length
         elif part.feedback == FB_FIR:
             relay_fir(st, t, part)
         elif part.feedback == FB_NACK:
-            relay_nack(st, t, part)
+            repair_nack(st, t, part)
         elif part.feedback == FB_REMB:
             st.engine.remb_terminated += 1
         elif part.feedback == FB_TWCC:
@@ -67,8 +68,8 @@ cdef void relay_sender_report(State* st, Transport* t, const RtcpView* part) noe
         return
     for i in range(p.consumer_count):
         c = p.consumers[i]
-        # only a consumer with a settled timestamp space has a mapping to report
-        if c.paused or c.resync or not c.started or not c.transport.has_remote:
+        # only a consumer with a settled timestamp space has a mapping to report (of this layer)
+        if c.producer != p or c.paused or c.resync or not c.started or not c.transport.has_remote:
             continue
         slot = tx_reserve(st)
         buf = tx_buffer(st, slot)
@@ -147,41 +148,3 @@ cdef void relay_fir(State* st, Transport* t, const RtcpView* part) noexcept nogi
         offset += 8
     if not found:
         st.engine.rtcp_other_terminated += 1
-
-
-cdef void relay_nack(State* st, Transport* t, const RtcpView* part) noexcept nogil:
-    cdef Consumer* c = consumer_by_ssrc(st, t, part.media_ssrc)
-    cdef Producer* p
-    cdef int offset = 12
-    cdef int out = 12
-    cdef int end = content_length(part)
-    cdef int slot
-    cdef uint8_t* buf
-    cdef uint16_t pid
-    if c == NULL or c.producer == NULL or c.resync or not c.started:
-        st.engine.rtcp_other_terminated += 1
-        return
-    p = c.producer
-    if not p.transport.has_remote or not p.has_ssrc:
-        return
-    c.nacks_in += 1
-    slot = tx_reserve(st)
-    buf = tx_buffer(st, slot)
-    while offset + 4 <= end and out + 4 <= SEND_SLOT_SIZE:
-        pid = load16(part.data + offset)
-        # sequence numbers from before the last resync belong to another mapping: not ours to ask
-        if c.since_resync >= STALE_WINDOW or <int16_t>(pid - c.resync_seq) >= 0:
-            store16(buf + out, <uint16_t>(pid - c.seq_offset))
-            memcpy(buf + out + 2, part.data + offset + 2, 2)   # BLP is relative: unchanged
-            out += 4
-        offset += 4
-    if out == 12:
-        return
-    buf[0] = 0x80 | 1                         # FMT 1: generic NACK
-    buf[1] = RTCP_RTPFB
-    store16(buf + 2, <uint16_t>(out // 4 - 1))
-    store32(buf + 4, st.rtcp_ssrc)
-    store32(buf + 8, p.ssrc)
-    p.nacks += 1
-    st.engine.nack_relayed += 1
-    tx_send_copy(st, p.transport, slot, out, 1, NULL, NULL)

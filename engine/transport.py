@@ -21,6 +21,8 @@ class Transport(Closable):
     in engine.webrtc.transport, learns its remote from ICE)."""
 
     noun = "transport"
+    announces_bitrate = False
+    """Whether the engine tells this transport's peer by REMB at what bitrate to publish (WebRTC)."""
 
     def __init__(self, router: Router, transport_id: int, remote: Address | None, *, pipe: bool = False) -> None:
         super().__init__(router.engine, transport_id, router)
@@ -48,10 +50,12 @@ class Transport(Closable):
         rid: str | None = None,
         rtx_ssrc: int | None = None,
         rtx_payload_type: int | None = None,
+        codec: str | None = None,
     ) -> Producer:
         """An incoming track: RTP from this transport with this SSRC. With ssrc None the SSRC is
         learned from the first packet whose MID (and RID, when given) header extension names this
-        producer (set_header_extensions gives their ids)."""
+        producer (set_header_extensions gives their ids). `codec` ("vp8", "vp9", "h264"): where its
+        keyframes start, for consumers switching to it at one (Consumer.switch(at_keyframe=True))."""
         self._check()
         if payload_type is None:
             raise ValueError("payload_type is required")
@@ -68,7 +72,9 @@ class Transport(Closable):
         producer.mid, producer.rid = mid, rid
         producer.rtx_ssrc, producer.rtx_payload_type = rtx_ssrc, rtx_payload_type
         try:
-            engine._core.add_producer(producer.id, self.id, ssrc, payload_type, kind == "video", clock_rate)
+            engine._core.add_producer(
+                producer.id, self.id, ssrc, payload_type, kind == "video", clock_rate, codec or "other"
+            )
             if rtx_ssrc is not None:
                 try:
                     engine._core.set_producer_rtx(producer.id, rtx_ssrc)

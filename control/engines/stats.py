@@ -27,6 +27,11 @@ Series (all per `worker`; counters are the worker's since it started):
                                                               dtls, unknown_source (one shared ring), ssrc_learning
     podium_engine_slow_queued_total{queue}            counter
     podium_engine_slow_queue_overflow_total{queue}    counter refused: the queue was full
+    podium_engine_nacked_packets_total{result}        counter packets subscribers NACKed: cache_hit, cache_miss
+                                                              (asked of the publisher), rate_limited, unmapped
+    podium_engine_nacks_relayed_total                 counter NACK packets sent to publishers
+    podium_engine_repairs_sent_total                  counter retransmissions sent to subscribers
+    podium_engine_rtx_unrequested_total               counter publisher RTX nobody awaited (cached only)
     podium_engine_stats_reports_total                 counter reports received by this control plane
     podium_engine_stats_timestamp_seconds             gauge   when the last one came (Unix time)
     podium_engine_objects{type}                       gauge   routers, transports, producers, consumers
@@ -66,6 +71,12 @@ LOST_KEPT = 64
 
 PACKET_KINDS = {"rtp": "rtp_in", "rtcp": "rtcp_in", "stun": "stun_in", "dtls": "dtls_in"}
 PACKET_KINDS["unknown_source"] = "unknown_source_in"
+NACK_RESULTS = {
+    "cache_hit": "nack_cache_hits",
+    "cache_miss": "nack_cache_misses",
+    "rate_limited": "nack_rate_limited",
+    "unmapped": "nack_unmapped",
+}
 
 
 EXTENSION_OUTCOMES = ("rewritten", "unmapped", "oversize", "foreign")
@@ -199,6 +210,23 @@ class EngineCollector:
             "Entries refused because the slow-path queue was full, by kind.",
             labels=[*w, "queue"],
         )
+        nacked = CounterMetricFamily(
+            "podium_engine_nacked_packets",
+            "Packets subscribers NACKed, by result: cache_hit (sent again from the producer's cache), "
+            "cache_miss (asked of the publisher), rate_limited, unmapped (not in the consumer's stream).",
+            labels=[*w, "result"],
+        )
+        relayed = CounterMetricFamily(
+            "podium_engine_nacks_relayed", "NACK packets sent to publishers (what the cache missed).", labels=w
+        )
+        repairs = CounterMetricFamily(
+            "podium_engine_repairs_sent", "Retransmissions sent to subscribers (cache or publisher RTX).", labels=w
+        )
+        unrequested = CounterMetricFamily(
+            "podium_engine_rtx_unrequested",
+            "Publisher retransmissions no subscriber awaited: cached, not forwarded.",
+            labels=w,
+        )
         reports = CounterMetricFamily(
             "podium_engine_stats_reports", "Stats reports received from the worker by this control plane.", labels=w
         )
@@ -233,10 +261,16 @@ class EngineCollector:
                 depth.add_metric([worker_id, name], queue.depth)
                 queued.add_metric([worker_id, name], queue.queued)
                 overflow.add_metric([worker_id, name], queue.overflow)
+            repair = report.repair
+            for result, name in NACK_RESULTS.items():
+                nacked.add_metric([worker_id, result], repair.get(name, 0))
+            relayed.add_metric(labels, repair.get("nacks_relayed", 0))
+            repairs.add_metric(labels, repair.get("repairs_sent", 0))
+            unrequested.add_metric(labels, repair.get("rtx_unrequested", 0))
             reports.add_metric(labels, seen.reports)
             received.add_metric(labels, seen.received)
         yield from (datagrams_in, bytes_in, packets_in, datagrams_out, bytes_out, drops, slow_drops, srtp, extensions)
-        yield from (depth, queued, overflow, reports, received)
+        yield from (depth, queued, overflow, nacked, relayed, repairs, unrequested, reports, received)
 
     def _registry(self) -> Iterator[Metric]:
         registry = self.registry

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from contract import ops
+from control.domain.layers import MAX_LAYERS, choose_layer
 from control.domain.meeting_state import MeetingState, media_plan
 from control.domain.roles import KIND, Source
 from control.meetings.sdp import (
@@ -39,6 +40,7 @@ from control.meetings.sdp import (
     CodecParameters,
     ConnectWebRtcTransport,
     ConsumerDescription,
+    Encoding,
     HeaderExtensionIds,
     Produce,
     TransportParameters,
@@ -72,6 +74,14 @@ class Publication:
     """The `produce` operation that made it (its gate as created: closed)."""
     paused: bool = True
     """The producer gate as the engine holds it (True: closed)."""
+    layer_creates: tuple[Op, ...] = ()
+    """A simulcast track's other layers (`produce` operations, lowest first after `producer_id`,
+    which is its lowest layer): one engine producer per layer."""
+
+    @property
+    def layer_ids(self) -> tuple[str, ...]:
+        """The engine producers of its layers, lowest first (one without simulcast)."""
+        return (self.producer_id, *(op.id for op in self.layer_creates))
 
 
 @dataclass(frozen=True)
@@ -98,6 +108,10 @@ class Subscription:
     released: bool = False
     """Inactive, and the subscriber answered an offer saying so: the slot may take a new consumer
     (the receiver went through inactive, so it starts afresh for the next one)."""
+    layer: int = 0
+    """The simulcast layer it forwards (0: lowest); `create` names that layer's producer."""
+    hidden: bool = False
+    """The subscriber does not show it (control.domain.layers): paused whatever the plan allows."""
 
 
 @dataclass
@@ -273,25 +287,18 @@ class Media:
         created = []
         for produce, source in produces:
             codec = produce.codecs[0]
-            encoding = produce.encodings[0] if produce.encodings else None
             producer_id = f"{pid}.{source}.{peer.next_id()}"
-            out.append(
-                ops.Produce(
-                    producer_id,
-                    peer.pub_transport,
-                    produce.kind,
-                    codec.payload_type,
-                    app_data={"source": str(source)},
-                    ssrc=encoding.ssrc if encoding else None,
-                    mid=produce.mid,
-                    rid=encoding.rid if encoding else None,
-                    clock_rate=codec.clock_rate,
-                    paused=True,
-                    rtx_ssrc=encoding.rtx_ssrc if encoding else None,
-                    rtx_payload_type=codec.rtx_payload_type if encoding and encoding.rtx_ssrc else None,
-                )
+            encodings = produce.encodings or (None,)
+            if produce.kind != "video":
+                encodings = encodings[:1]
+            layers = [
+                _produce_op(f"{producer_id}.l{n}" if n else producer_id, peer.pub_transport, produce, source, encoding)
+                for n, encoding in enumerate(encodings[:MAX_LAYERS])
+            ]
+            out += layers
+            publication = Publication(
+                producer_id, source, produce.kind, produce.mid, codec, create=layers[0], layer_creates=tuple(layers[1:])
             )
-            publication = Publication(producer_id, source, produce.kind, produce.mid, codec, create=out[-1])
             peer.publications[source] = publication
             created.append(publication)
         return out, draft.records(), created
@@ -303,7 +310,7 @@ class Media:
         draft = self._draft(records)
         publication = draft.peer(pid).publications.pop(source)
         self._deactivate(draft, lambda s: s.producer_id == publication.producer_id)
-        return [ops.CloseProducer(publication.producer_id)], draft.records()
+        return [ops.CloseProducer(layer) for layer in publication.layer_ids], draft.records()
 
     # -- subscribing --
 
@@ -445,8 +452,9 @@ class Media:
                 want_open = plan.is_open(pid, publication.source)
                 if want_open == publication.paused:
                     draft.peer(pid).publications[source] = replace(publication, paused=not want_open)
-                    (opens if want_open else closes).append(
-                        (ops.ResumeProducer if want_open else ops.PauseProducer)(publication.producer_id)
+                    (opens if want_open else closes).extend(
+                        (ops.ResumeProducer if want_open else ops.PauseProducer)(layer)
+                        for layer in publication.layer_ids
                     )
         publishers = [
             (pid, publication) for pid in list(draft.peers) for publication in draft.peers[pid].publications.values()
@@ -460,10 +468,11 @@ class Media:
                 index = existing.get(publication.producer_id)
                 if index is not None:
                     current = draft.peers[sub_id].subscriptions[index]
-                    if current.paused == allowed:
-                        draft.peer(sub_id).subscriptions[index] = replace(current, paused=not allowed)
-                        (opens if allowed else closes).append(
-                            (ops.ResumeConsumer if allowed else ops.PauseConsumer)(current.consumer_id)
+                    paused = not allowed or current.hidden
+                    if current.paused != paused:
+                        draft.peer(sub_id).subscriptions[index] = replace(current, paused=paused)
+                        (closes if paused else opens).append(
+                            (ops.PauseConsumer if paused else ops.ResumeConsumer)(current.consumer_id)
                         )
                 elif allowed:
                     opens += self._consume(draft.peer(sub_id), pub_id, publication)
@@ -490,9 +499,16 @@ class Media:
         rtx_ssrc = sub.ssrcs.allocate() if publication.codec.rtx_payload_type is not None else None
         n = sub.next_id()
         consumer_id = f"{sub.pid}.c{n}"
+        layer = len(publication.layer_ids) - 1  # the top layer until the subscriber's view says otherwise
         out.append(
             ops.Consume(
-                consumer_id, sub.sub_transport, publication.producer_id, ssrc, paused=False, rtx_ssrc=rtx_ssrc, mid=mid
+                consumer_id,
+                sub.sub_transport,
+                publication.layer_ids[layer],
+                ssrc,
+                paused=False,
+                rtx_ssrc=rtx_ssrc,
+                mid=mid,
             )
         )
         subscription = Subscription(
@@ -507,6 +523,7 @@ class Media:
             paused=False,
             create=out[-1],
             rtx_ssrc=rtx_ssrc,
+            layer=layer,
         )
         if slot == len(sub.subscriptions):
             sub.subscriptions.append(subscription)
@@ -514,6 +531,46 @@ class Media:
             sub.subscriptions[slot] = subscription
         sub.dirty = True
         return out
+
+    # -- what a subscriber shows --
+
+    def view(
+        self, records: MediaRecords, state: MeetingState, pid: str, consumer_id: str, width: int, height: int
+    ) -> tuple[list[Op], MediaRecords]:
+        """The subscriber shows consumer `consumer_id` at `width` x `height` device pixels (0: not
+        at all): the layer control.domain.layers chooses, switched at its next keyframe, and the
+        consumer paused while hidden. No operation when nothing changes."""
+        peer = records.peers.get(pid)
+        index = next(
+            (i for i, s in enumerate(peer.subscriptions if peer else ()) if s.consumer_id == consumer_id and s.active),
+            None,
+        )
+        if peer is None or index is None:
+            raise KeyError(consumer_id)
+        current = peer.subscriptions[index]
+        publisher = records.peers.get(current.publisher)
+        publication = publisher.publications.get(current.source) if publisher else None
+        if publication is None or publication.producer_id != current.producer_id:
+            return [], records  # its producer is going away: an offer will say so
+        layers = publication.layer_ids
+        chosen = choose_layer(len(layers), current.source, width, height)
+        hidden = chosen is None
+        layer = current.layer if chosen is None else chosen
+        paused = hidden or not media_plan(state).may_receive(current.publisher, current.source, pid)
+        out: list[Op] = []
+        updated = replace(current, hidden=hidden, layer=layer, paused=paused)
+        if paused and not current.paused:
+            out.append(ops.PauseConsumer(consumer_id))
+        if layer != current.layer:
+            out.append(ops.SwitchConsumer(consumer_id, layers[layer], at_keyframe=True))
+            updated = replace(updated, create=replace(current.create, producer_id=layers[layer]))
+        if not paused and current.paused:
+            out.append(ops.ResumeConsumer(consumer_id))
+        if updated == current:
+            return [], records
+        draft = _Draft(records)
+        draft.peer(pid).subscriptions[index] = updated
+        return out, draft.records()
 
     # -- the table --
 
@@ -537,7 +594,11 @@ class Media:
             transports += peer.sub_ops
             if peer.sub_extensions_op is not None:
                 transports.append(peer.sub_extensions_op)
-            producers += [replace(p.create, paused=p.paused) for p in peer.publications.values()]
+            producers += [
+                replace(create, paused=p.paused)
+                for p in peer.publications.values()
+                for create in (p.create, *p.layer_creates)
+            ]
             consumers += [replace(s.create, paused=s.paused) for s in peer.subscriptions if s.active]
         return [ops.CreateRouter(self.router_id), *transports, *producers, *consumers]
 
@@ -576,6 +637,31 @@ def _extensions_op(transport_id: str, ids: HeaderExtensionIds) -> Op:
         audio_level=ids.audio_level,
         transport_cc=ids.transport_cc,
     )
+
+
+def _produce_op(producer_id: str, transport_id: str, produce: Produce, source: Source, encoding: Encoding | None) -> Op:
+    """One engine producer of a track: the track itself, or one simulcast layer (by SSRC or RID)."""
+    codec = produce.codecs[0]
+    rtx = encoding is not None and (encoding.rtx_ssrc is not None or encoding.rid is not None)
+    return ops.Produce(
+        producer_id,
+        transport_id,
+        produce.kind,
+        codec.payload_type,
+        app_data={"source": str(source)},
+        ssrc=encoding.ssrc if encoding else None,
+        mid=produce.mid,
+        rid=encoding.rid if encoding else None,
+        clock_rate=codec.clock_rate,
+        paused=True,
+        rtx_ssrc=encoding.rtx_ssrc if encoding else None,
+        rtx_payload_type=codec.rtx_payload_type if rtx else None,
+        codec=KEYFRAME_CODECS.get(codec.mime_type.lower()),
+    )
+
+
+KEYFRAME_CODECS = {"video/vp8": "vp8", "video/vp9": "vp9", "video/h264": "h264"}
+"""Codecs whose keyframes the engine finds (a simulcast layer switches there)."""
 
 
 def _connect_op(transport_id: str, connect: ConnectWebRtcTransport) -> Op:

@@ -600,6 +600,9 @@ class MeetingService:
     async def subscribe_answer(self, live: LiveMeeting, pid: str, version: int, sdp: str) -> None:
         await self.publishing.subscribe_answer(live, pid, version, sdp)
 
+    async def view(self, live: LiveMeeting, pid: str, consumer_id: str, width: int, height: int) -> None:
+        await self.publishing.view(live, pid, consumer_id, width, height)
+
     # ---- chat ----------------------------------------------------------------------------------
 
     async def chat(self, live: LiveMeeting, pid: str, text: str, to: str | None) -> None:

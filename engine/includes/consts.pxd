@@ -89,3 +89,24 @@ cdef enum:
     EXT_VALUE_MAX = 16         # longest value of a known extension forwarded (the one-byte form's limit)
     EXT_BLOCK_MAX = 4 + EXT_KIND_COUNT * (2 + EXT_VALUE_MAX)  # largest extension block a consumer writes
     LEVEL_RING = 64            # audio levels kept per audio producer for the slow path (~1.3 s at 20 ms)
+
+# Loss repair (repair.pxi): each video producer keeps its last packets; a subscriber's NACK is
+# answered from them, and only what they miss is asked of the publisher.
+cdef enum:
+    CACHE_SLOTS = 512              # packets cached per video producer (a power of two): ~1 s at 4 Mbit/s
+    CACHE_MAX_AGE_MS = 1000        # an older cached packet is not sent again (the subscriber gave up on it)
+    NACK_RELAY_INTERVAL_MS = 100   # a packet missing from the cache is asked of the publisher once per interval
+    NACK_WINDOW_MS = 250           # per-consumer NACK rate limit: at most NACK_WINDOW_LIMIT packets asked
+    NACK_WINDOW_LIMIT = 50         # ... per window (200/s: 5 % loss of a 4 Mbit/s stream is ~20/s)
+    REPAIR_PENDING = 32            # packets one consumer awaits from the publisher (its RTX goes only there)
+    REPAIR_PENDING_MS = 1000       # ... for at most this long
+    MAX_NACK_LOST = 512            # sequence numbers read from one NACK (32 FCI entries of 16 + 1)
+    MAX_REMB_SSRCS = 16            # SSRCs one REMB to a publisher names (remb.pxi)
+
+# Simulcast (keyframe.pxi, simulcast.pxi): the codec of a video producer, for telling where a
+# keyframe starts; a consumer switches layer only there.
+cdef enum Codec:
+    CODEC_OTHER = 0                # no keyframe detection: a layer switch happens at the next packet
+    CODEC_VP8 = 1                  # RFC 7741
+    CODEC_VP9 = 2                  # RFC 9628
+    CODEC_H264 = 3                 # RFC 6184

@@ -139,6 +139,8 @@ class WebRtcDriver:
 class WebRtcTransport(Transport):
     """A peer's ICE-lite + DTLS-SRTP connection on the worker's UDP port (one BUNDLE transport)."""
 
+    announces_bitrate = True
+
     def __init__(
         self,
         router: Router,

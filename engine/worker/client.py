@@ -22,7 +22,7 @@ from contract import framing, handshake
 from contract.acks import Ack
 from contract.framing import ProtocolError
 from contract.ops import parse_batch
-from contract.stats import SLOW_DROPS, Queue, Stats
+from contract.stats import REPAIR, SLOW_DROPS, Queue, Stats
 from engine import ClosedError, Consumer, Engine, Producer, Router, Transport
 from engine.events import DominantSpeakerChanged, ProducerSsrcLearned, TransportRemoteChanged, TransportStateChanged
 from engine.worker.executor import TableExecutor
@@ -304,7 +304,9 @@ def report(engine: dict[str, Any], table: dict[str, int]) -> Stats:
     queues["ssrc_learning"] = Queue(
         count(engine, "ssrc_learn_pending"), count(engine, "ssrc_learn_queued"), count(engine, "ssrc_learn_overflow")
     )
-    return Stats(engine, table, traffic, drops, slow_drops, queues)
+    repair = {name: count(engine, name) for name in REPAIR if name != "nacks_relayed"}
+    repair["nacks_relayed"] = count(engine, "nack_relayed")
+    return Stats(engine, table, traffic, drops, slow_drops, queues, repair)
 
 
 __all__ = ["AuthenticationFailed", "ClosedError", "EngineChannel", "default_worker_id"]

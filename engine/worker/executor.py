@@ -278,6 +278,7 @@ def _(op: Produce, executor: TableExecutor) -> tuple[Operation, Result]:
         rid=op.rid,
         rtx_ssrc=op.rtx_ssrc,
         rtx_payload_type=op.rtx_payload_type,
+        codec=op.codec,
     )
     executor._bind(op.id, producer)
     return op, acks.ok()
@@ -320,7 +321,7 @@ def _(op: SetGate, executor: TableExecutor) -> tuple[Operation, Result]:
 
 @_run.register
 def _(op: SwitchConsumer, executor: TableExecutor) -> tuple[Operation, Result]:
-    executor.objects[op.id].switch(executor.objects[op.producer_id])
+    executor.objects[op.id].switch(executor.objects[op.producer_id], at_keyframe=op.at_keyframe)
     return op, acks.ok()
 
 

@@ -25,7 +25,7 @@ def test_quick_run_writes_figures_for_every_forwarder(tmp_path: Path) -> None:
 
     report = json.loads(out.read_text())
     rows = {row["forwarder"]: row for row in report["results"]}
-    assert set(rows) == {"c", "python", "engine"}
+    assert set(rows) == {"c", "python", "engine", "simulcast"}
     for name, row in rows.items():
         assert "error" not in row, f"{name}: {row.get('error')}"
         assert (row["fanout"], row["size"]) == (10, 1200)
@@ -34,4 +34,5 @@ def test_quick_run_writes_figures_for_every_forwarder(tmp_path: Path) -> None:
         assert row["bad_packets"] == 0, name  # every datagram the sink got was a rewritten 1200-byte RTP packet
     (ratios,) = report["ratios"]
     assert ratios["engine_over_c_pps"] > 0 and ratios["engine_over_python_pps"] > 0
+    assert ratios["simulcast_over_c_pps"] > 0 and ratios["simulcast_over_engine_cpu_per_packet"] > 0
     assert report["headline"]["value"] == ratios["engine_over_c_pps"]

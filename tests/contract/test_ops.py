@@ -38,11 +38,13 @@ def test_parse_fills_defaults() -> None:
         ops.Produce(
             "p", "t", "video", 96, app_data={"source": "screen"}, mid="0", rid="h", rtx_ssrc=9, rtx_payload_type=97
         ),
+        ops.Produce("p", "t", "video", 96, mid="0", rid="q", codec="vp8"),
         ops.Consume("c", "t", "p", 5, paused=True, rtx_ssrc=6),
         ops.Consume("c", "t", "p", 5, mid="3"),
         ops.PauseProducer("p"),
         ops.ResumeConsumer("c"),
         ops.SwitchConsumer("c", "p2"),
+        ops.SwitchConsumer("c", "p2", at_keyframe=True),
         ops.RequestKeyframe("p"),
         ops.CloseRouter("r"),
         ops.CloseConsumer("c"),
@@ -91,6 +93,19 @@ def test_produce_carries_opaque_app_data() -> None:
             {"op": "produce", "id": "p", "transport_id": "t", "kind": "audio", "payload_type": 96},
             "produce: needs an ssrc, or a mid or rid to learn it by",
         ),
+        (
+            {
+                "op": "produce",
+                "id": "p",
+                "transport_id": "t",
+                "kind": "video",
+                "ssrc": 1,
+                "payload_type": 96,
+                "codec": "av2",
+            },
+            "produce: codec must be one of vp8, vp9, h264",
+        ),
+        ({"op": "switch_consumer", "id": "c", "producer_id": "p", "at_keyframe": 1}, "must be true or false"),
         (
             {"op": "produce", "id": "p", "transport_id": "t", "kind": "audio", "ssrc": 0, "payload_type": 96},
             "produce: ssrc must be an integer in [1, 4294967295]",

@@ -16,6 +16,7 @@ def report() -> Stats:
         drops={"unknown_kind": 2, "srtp_auth": 1},
         slow_drops={"untrusted_media": 4},
         queues={"stun": Queue(0, 5, 1), "ssrc_learning": Queue(1, 2, 0)},
+        repair={"nack_cache_hits": 9, "nacks_relayed": 1},
     )
 
 
@@ -26,7 +27,7 @@ def test_round_trip() -> None:
 def test_a_report_of_an_earlier_worker_reads_as_empty_counts() -> None:
     stats = parse_stats({"type": "stats", "engine": {"version": 1}, "table": {"routers": 0}})
     assert stats.engine == {"version": 1} and stats.table == {"routers": 0}
-    assert stats.traffic == stats.drops == stats.slow_drops == {} and stats.queues == {}
+    assert stats.traffic == stats.drops == stats.slow_drops == stats.repair == {} and stats.queues == {}
 
 
 @pytest.mark.parametrize(
@@ -39,6 +40,7 @@ def test_a_report_of_an_earlier_worker_reads_as_empty_counts() -> None:
         ("traffic", {"": 1}, "stats traffic has a bad name"),
         ("traffic", {f"n{i}": 1 for i in range(65)}, "stats traffic must be an object"),
         ("queues", [], "stats queues must be an object"),
+        ("repair", {"nack_cache_hits": -1}, "stats repair.nack_cache_hits must be a non-negative integer"),
         ("queues", {"stun": {"depth": "x"}}, "stats queues.stun.depth must be a non-negative integer"),
     ],
 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 
@@ -24,6 +24,8 @@ class Namespace:
     peer6: str
     public: str | None = None
     """The NAT's public address (`nat=True`), translated to `address`."""
+    device: str = ""
+    """Its end of the veth pair (inside the namespace): where a test shapes what leaves it."""
 
     @property
     def exec(self) -> tuple[str, ...]:
@@ -62,6 +64,7 @@ def namespace(*, nat: bool = False) -> Iterator[Namespace]:
         f"10.213.{octet}.1",
         f"fd00:213:{block:x}::1",
         f"10.214.{octet}.2" if nat else None,
+        inside,
     )
     _ip("netns", "add", name)
     try:
@@ -93,3 +96,51 @@ def namespace(*, nat: bool = False) -> Iterator[Namespace]:
         with contextlib.suppress(subprocess.SubprocessError):
             _ip("link", "del", outside)  # takes its peer with it
         _ip("netns", "del", name)
+
+
+@contextlib.contextmanager
+def random_loss(ns: Namespace, port: int, percent: int) -> Iterator[Callable[[], int]]:
+    """Drops `percent` % of the UDP datagrams the namespace sends to `port`, at random; every other
+    flow passes. With tc netem (a prio band and a u32 filter on the destination port) where the
+    kernel has it, else an nftables rule (`numgen random`) with the same effect. Yields a function
+    giving the datagrams dropped so far."""
+    tc = [*ns.exec, "tc"]
+    netem = [
+        [*tc, "qdisc", "add", "dev", ns.device, "root", "handle", "1:", "prio"],
+        [*tc, "qdisc", "add", "dev", ns.device, "parent", "1:3", "handle", "30:", "netem", "loss", f"{percent}%"],
+        [*tc, "filter", "add", "dev", ns.device, "protocol", "ip", "parent", "1:0", "prio", "3", "u32",
+         "match", "ip", "protocol", "17", "0xff", "match", "ip", "dport", str(port), "0xffff", "flowid", "1:3"],
+    ]  # fmt: skip
+    try:
+        for command in netem:
+            subprocess.run(command, check=True, capture_output=True, timeout=10)
+    except subprocess.CalledProcessError:  # no sch_netem / sch_prio in this kernel
+        subprocess.run([*tc, "qdisc", "del", "dev", ns.device, "root"], capture_output=True, timeout=10)
+        rules = (
+            "table ip podium_loss {\n  chain out {\n    type filter hook output priority 0;\n"
+            f"    udp dport {port} numgen random mod 100 < {percent} counter drop\n  }}\n}}\n"
+        )
+        subprocess.run([*ns.exec, "nft", "-f", "-"], input=rules, text=True, check=True, timeout=10)
+        try:
+            yield lambda: _nft_dropped(ns)
+        finally:
+            subprocess.run([*ns.exec, "nft", "delete", "table", "ip", "podium_loss"], capture_output=True, timeout=10)
+        return
+    try:
+        yield lambda: _netem_dropped(ns)
+    finally:
+        subprocess.run([*tc, "qdisc", "del", "dev", ns.device, "root"], capture_output=True, timeout=10)
+
+
+def _netem_dropped(ns: Namespace) -> int:
+    listing = subprocess.run(
+        [*ns.exec, "tc", "-s", "qdisc", "show", "dev", ns.device], check=True, capture_output=True, text=True
+    ).stdout
+    return int(listing[listing.index("qdisc netem") :].split("dropped ")[1].split(",")[0])
+
+
+def _nft_dropped(ns: Namespace) -> int:
+    listing = subprocess.run(
+        [*ns.exec, "nft", "list", "table", "ip", "podium_loss"], check=True, capture_output=True, text=True
+    ).stdout
+    return int(listing.split("counter packets ")[1].split()[0])

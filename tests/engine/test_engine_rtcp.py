@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import struct
 
+import pytest
 from engine_wire import fir, nack, pli, remb, rr, rtp, sdes_cname, split_rtcp, sr
 
 from engine import Engine, _testing
+from engine.rtp import RtcpRemb, parse_rtcp
 
 
 async def setup_call(engine: Engine, peers, kind: str = "video"):
@@ -124,3 +126,23 @@ async def test_feedback_in_a_compound_and_unknown_ssrc(engine: Engine, peers) ->
     assert struct.unpack("!I", packet[8:12])[0] == producer.ssrc
     stats = engine.stats()
     assert stats["rr_terminated"] == 1 and stats["pli_relayed"] == 1 and stats["rtcp_other_terminated"] == 1
+
+
+async def test_remb_to_a_publisher(engine, peers) -> None:
+    """The REMB the engine announces to publishers (remb.pxi): bitrate and SSRCs as the reference
+    parser reads them, mantissa and exponent included."""
+    router = engine.create_router()
+    pub = peers()
+    transport = router.create_plain_transport(remote=pub.address)
+    assert not transport.announces_bitrate
+    for bitrate, ssrcs in ((4_000_000, [0x10, 0x20, 0x30]), (250_000, [7]), (0x3FFFF, [1])):
+        assert engine._core.send_remb(transport.id, bitrate, ssrcs)
+        (data,) = await pub.receive(1)
+        (remb,) = parse_rtcp(data)
+        assert isinstance(remb, RtcpRemb) and remb.ssrcs == ssrcs
+        assert remb.bitrate <= bitrate and remb.bitrate > bitrate * 0.99
+    assert engine.stats()["remb_sent"] == 3
+    with pytest.raises(ValueError):
+        engine._core.send_remb(transport.id, 1, list(range(17)))
+    engine._core.set_transport_remote(transport.id, None)
+    assert not engine._core.send_remb(transport.id, 1, [1])  # no address: nothing to send to

@@ -1,4 +1,5 @@
-"""RTX (RFC 4588) through the engine: a publisher's retransmissions reach each subscriber on the
+"""RTX (RFC 4588) through the engine: a publisher's retransmissions reach the subscriber that asked
+for them (its NACK relayed because the engine's cache missed: audio producers have no cache) on the
 consumer's own RTX SSRC, payload type and sequence space, with the original sequence number (OSN)
 mapped to the number that subscriber saw."""
 
@@ -14,6 +15,7 @@ from pylibsrtp import Policy, Session
 
 from contract.ops import Batch
 from engine import Engine, EngineError
+from engine.rtp.rtcp import RtcpNack
 from engine.worker.executor import TableExecutor
 
 MEDIA_SSRC, RTX_SSRC = 0x1234, 0x5678
@@ -27,6 +29,16 @@ def rtx(seq: int, ts: int, osn: int, ssrc: int = RTX_SSRC, pt: int = RTX_PT, pay
 
 def osn_of(payload: bytes) -> int:
     return struct.unpack("!H", payload[:2])[0]
+
+
+async def ask(sub, pub, consumer, seqs: list[int]) -> list[int]:
+    """The subscriber NACKs `seqs` (its own numbering); the publisher's numbers the engine asks for."""
+    sub.send(nack(sender=0xCAFE, media=consumer.ssrc, items=[(s, 0) for s in seqs]))
+    (packet,) = await pub.receive(1)
+    ((packet_type, fmt, body),) = split_rtcp(packet)
+    assert (packet_type, fmt) == (205, 1)
+    items = [struct.unpack("!HH", body[i : i + 4]) for i in range(12, len(body), 4)]
+    return RtcpNack(items=items).lost()
 
 
 async def setup_call(engine: Engine, peers, rtx_payload_type: int | None = None):
@@ -64,6 +76,7 @@ async def test_rtx_is_rewritten_to_the_consumer_stream(engine: Engine, peers) ->
         pub.send(rtp(2000 + i, 100_000 + i * 960, MEDIA_SSRC))
     media = await sub.receive_rtp(5)
     assert [p.seq for p in media] == [1005, 1006, 1007, 1008, 1009]
+    assert await ask(sub, pub, consumer, [1006, 1008, 1009]) == [2001, 2003, 2004]
     for i, osn in enumerate((2001, 2003, 2004)):
         pub.send(rtx(500 + i, 100_000 + (osn - 2000) * 960, osn))
     out = await sub.receive_rtp(3)
@@ -117,17 +130,21 @@ async def test_rtx_for_a_packet_the_consumer_never_got_is_dropped(engine: Engine
         pub.send(rtp(10 + i, i * 960, MEDIA_SSRC))
     media = await sub.receive_rtp(3)
     assert [p.seq for p in media] == [13, 14, 15]  # contiguous across the gate
+    # the subscriber's 2 (before the consumer's start), 11 and 12 (sent before the gate closed) and
+    # 16 (not sent yet) are in no mapping: not asked; its 14 is the publisher's 17
+    assert await ask(sub, pub, consumer, [2, 11, 12, 14, 16]) == [17]
+    assert engine.stats()["nack_unmapped"] == 4
     # 5 (before the consumer's start), 11 (sent before the gate closed), 14 (while gated),
-    # 30 (not sent yet): none is in the consumer's current mapping
+    # 30 (not sent yet): nobody asked for them
     for n, osn in enumerate((5, 11, 14, 30)):
         pub.send(rtx(100 + n, 0, osn))
-    pub.send(rtx(104, 7 * 960, 17))  # the publisher's 17 is the subscriber's 14
+    pub.send(rtx(104, 7 * 960, 17))
     (out,) = await sub.receive_rtp(1)
     assert osn_of(out.payload) == 14 and out.ssrc == consumer.rtx_ssrc
     assert await sub.receive() == []
     stats = consumer.stats()
-    assert stats["rtx_unmapped"] == 4 and stats["rtx_sent"] == 1
-    assert engine.stats()["rtx_unmapped"] == 4
+    assert stats["rtx_sent"] == 1 and stats["cache_misses"] == 1
+    assert engine.stats()["rtx_unrequested"] == 4
 
 
 async def test_gates_apply_to_rtx(engine: Engine, peers) -> None:
@@ -135,6 +152,7 @@ async def test_gates_apply_to_rtx(engine: Engine, peers) -> None:
     for i in range(3):
         pub.send(rtp(10 + i, i * 960, MEDIA_SSRC))
     await sub.receive_rtp(3)
+    assert await ask(sub, pub, consumer, [11]) == [11]
     producer.pause()
     pub.send(rtx(1, 0, 11))
     await asyncio.sleep(0.05)
@@ -176,6 +194,7 @@ async def test_rtx_ssrc_set_later_and_conflicts(engine: Engine, peers) -> None:
         engine._core.set_producer_ssrc(producer.id, RTX_SSRC)
     pub.send(rtp(10, 0, MEDIA_SSRC))
     await sub.receive_rtp(1)
+    assert await ask(sub, pub, consumer, [10]) == [10]
     pub.send(rtx(1, 0, 10))
     (out,) = await sub.receive_rtp(1)
     assert out.ssrc == consumer.rtx_ssrc and osn_of(out.payload) == 10
@@ -195,6 +214,7 @@ async def test_learned_rtx_ssrc_is_forwarded(engine: Engine, peers) -> None:
     assert producer.rtx_ssrc == RTX_SSRC and producer.stats()["rtx_ssrc"] == RTX_SSRC
     pub.send(rtp(10, 0, MEDIA_SSRC))
     await sub.receive_rtp(1)
+    assert await ask(sub, pub, consumer, [10]) == [10]
     pub.send(rtx(1, 0, 10))
     (out,) = await sub.receive_rtp(1)
     assert out.ssrc == consumer.rtx_ssrc and osn_of(out.payload) == 10
@@ -203,21 +223,29 @@ async def test_learned_rtx_ssrc_is_forwarded(engine: Engine, peers) -> None:
 async def test_rtx_to_an_srtp_subscriber_is_protected(engine: Engine, peers) -> None:
     router = engine.create_router()
     pub, sub = peers(), peers()
-    engine_to_sub = os.urandom(30)
+    engine_to_sub, sub_to_engine = os.urandom(30), os.urandom(30)
     producer = router.create_plain_transport(remote=pub.address).produce(
         kind="audio", ssrc=MEDIA_SSRC, payload_type=MEDIA_PT, rtx_ssrc=RTX_SSRC, rtx_payload_type=RTX_PT
     )
     sub_t = router.create_plain_transport(remote=sub.address)
-    sub_t.set_srtp(1, local_key_salt=engine_to_sub, remote_key_salt=os.urandom(30))
+    sub_t.set_srtp(1, local_key_salt=engine_to_sub, remote_key_salt=sub_to_engine)
     consumer = sub_t.consume(producer)
     sub_rx = Session(
         policy=Policy(
             key=engine_to_sub, ssrc_type=Policy.SSRC_ANY_INBOUND, srtp_profile=Policy.SRTP_PROFILE_AES128_CM_SHA1_80
         )
     )
+    sub_tx = Session(
+        policy=Policy(
+            key=sub_to_engine, ssrc_type=Policy.SSRC_ANY_OUTBOUND, srtp_profile=Policy.SRTP_PROFILE_AES128_CM_SHA1_80
+        )
+    )
     pub.send(rtp(10, 0, MEDIA_SSRC))
+    (first,) = await sub.receive(1)
+    sub.send(sub_tx.protect_rtcp(nack(sender=0xCAFE, media=consumer.ssrc, items=[(10, 0)])))
+    await pub.receive(1)
     pub.send(rtx(1, 0, 10))
-    out = [parse_rtp(sub_rx.unprotect(data)) for data in await sub.receive(2)]
+    out = [parse_rtp(sub_rx.unprotect(data)) for data in [first, *await sub.receive(1)]]
     assert [p.ssrc for p in out] == [consumer.ssrc, consumer.rtx_ssrc]
     assert osn_of(out[1].payload) == 10 and out[1].payload[2:] == b"\x01" * 100
 

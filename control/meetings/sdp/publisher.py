@@ -8,10 +8,11 @@ SSRC (a=ssrc-group:SIM).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from control.meetings.sdp.codecs import (
     SUPPORTED_EXTENSIONS,
+    URI_TRANSPORT_CC,
     CodecParameters,
     HeaderExtensionIds,
     codec_parameters,
@@ -36,6 +37,11 @@ from control.meetings.sdp.transport import (
     transport_attributes,
     transport_section,
 )
+
+NOT_FROM_PUBLISHERS = ("transport-cc", URI_TRANSPORT_CC)
+"""Not negotiated with publishers: the engine sends them no transport-wide feedback (yet), and a
+browser that negotiated it and gets none holds its send rate at the minimum (its congestion window
+never drains). Without it the browser follows the REMB the engine announces (engine/remb.pxi)."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +131,7 @@ def answer_offer(
         if media.mid is None:
             raise SdpError("a media section has no a=mid (Unified Plan requires one)")
         codecs = negotiate_codecs(media) if media.kind in ("audio", "video") else []
+        codecs = [replace(c, feedback=[f for f in c.feedback if f not in NOT_FROM_PUBLISHERS]) for c in codecs]
         usable = (
             media.port != 0
             and media.protocol.endswith("SAVPF")
@@ -151,7 +158,7 @@ def answer_offer(
         section.extmap_allow_mixed = media.extmap_allow_mixed
         section.codecs = codecs
         section.formats = [str(c.payload_type) for c in codecs]
-        supported_uris = SUPPORTED_EXTENSIONS[media.kind]
+        supported_uris = [uri for uri in SUPPORTED_EXTENSIONS[media.kind] if uri not in NOT_FROM_PUBLISHERS]
         section.extmaps = [HeaderExtension(e.id, e.uri) for e in media.extmaps if e.uri in supported_uris]
         if media.direction in (None, "sendrecv", "sendonly"):
             section.direction = "recvonly"

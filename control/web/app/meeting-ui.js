@@ -4,6 +4,7 @@
 import { Meeting, MeetingError, CAPABILITY } from "../lib/meeting.js";
 import { isShown, labelOf, mayChat, needsFloor, organizerPresent, personOf } from "../lib/room-state.js";
 import { act, fill, h, say, showError } from "../lib/dom.js";
+import { watchShown } from "../lib/views.js";
 import { createStage, initials } from "./meeting-stage.js";
 import { chime } from "./chime.js";
 
@@ -123,6 +124,8 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
     listDevices();
   }
   const tiles = stage.tiles;
+  /** mid → stops watching how its remote video is shown (lib/views.js) */
+  const watching = new Map();
   const tileFor = (pid, source) => stage.tileFor(pid, source);
   const dropTile = (pid, source) => stage.dropTile(pid, source);
   const labelTiles = () => stage.sync();
@@ -138,9 +141,14 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
       video.srcObject = detail.stream;
       video.play().catch(() => {});
       labelTiles();
+      // how big it is shown picks its simulcast layer (and pauses it while not shown)
+      watching.get(detail.mid)?.();
+      watching.set(detail.mid, watchShown(video, (width, height) => meeting.view(detail.mid, width, height)));
     }
   });
   meeting.addEventListener("track-ended", ({ detail }) => {
+    watching.get(detail.mid)?.();
+    watching.delete(detail.mid);
     sounds.querySelector(`audio[data-mid="${detail.mid}"]`)?.remove();
     if (detail.source === "screen") dropTile(detail.participantId, "screen");
   });

@@ -26,8 +26,28 @@ export async function captureTrack(source, constraints = true) {
  *   "track-ended"  {participantId, source, mid}
  *   "local"        {source, track, on}: a local source was published, turned on or off, or unpublished
  *   "error"        a MeetingError from answering a subscribe offer */
+/** The simulcast layers a camera or screen share is published with, lowest first (the server takes
+ * the first as the lowest: docs/signaling.md, "Simulcast"). */
+export const SIMULCAST_ENCODINGS = [
+  { rid: "q", scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+  { rid: "h", scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+  { rid: "f", scaleResolutionDownBy: 1, maxBitrate: 2_500_000 },
+];
+
+/** The layers worth sending of a picture `height` pixels tall, lowest first: three from 540 lines,
+ * two (half and full) from 270, else none (one plain stream). Chromium sends no more than that for
+ * such a picture: a layer asked for beyond it would be negotiated and never sent, and a subscriber
+ * switched to it would wait for it in vain. */
+export function simulcastEncodings(height) {
+  const count = height >= 540 ? 3 : height >= 270 ? 2 : 0;
+  return SIMULCAST_ENCODINGS.slice(SIMULCAST_ENCODINGS.length - count).map((e) => ({ ...e }));
+}
+
 export class Media {
-  constructor({ rtcConfiguration = {}, request, emit, joined = () => true, onConnectionState = () => {} }) {
+  constructor({ rtcConfiguration = {}, request, emit, joined = () => true, onConnectionState = () => {}, simulcast = true }) {
+    this.simulcast = simulcast;
+    /** mid → the last [width, height] sent in a `view` frame */
+    this._views = new Map();
     this.rtcConfiguration = { iceServers: [], bundlePolicy: "max-bundle", rtcpMuxPolicy: "require", ...rtcConfiguration };
     this._request = request;
     this._emit = emit;
@@ -106,7 +126,7 @@ export class Media {
       }
       if (source === "screen" && "contentHint" in media) media.contentHint = "detail";
       if (!this.pub) this.pub = this._newPeerConnection("publish");
-      const transceiver = this.pub.addTransceiver(media, { direction: "sendonly", streams: [new MediaStream([media])] });
+      const transceiver = this._addSender(media);
       const entry = { source, track: media, transceiver, on };
       media.enabled = on;
       this.local.set(source, entry);
@@ -122,6 +142,20 @@ export class Media {
       this._emit("local", { source, track: media, on });
       return entry;
     });
+  }
+
+  /** A send-only transceiver for `media`: video in simulcast layers where the browser can. */
+  _addSender(media) {
+    const init = { direction: "sendonly", streams: [new MediaStream([media])] };
+    const encodings = this.simulcast && media.kind === "video" ? simulcastEncodings(media.getSettings?.().height || 0) : [];
+    if (encodings.length > 1) {
+      try {
+        return this.pub.addTransceiver(media, { ...init, sendEncodings: encodings });
+      } catch {
+        // a browser without simulcast: one stream
+      }
+    }
+    return this.pub.addTransceiver(media, init);
   }
 
   async _negotiatePublish(muted) {
@@ -215,8 +249,24 @@ export class Media {
       track: event.track, stream, mid });
   }
 
+  /** Report how the remote track of `mid` is shown: its tile's size in device pixels, 0 x 0 when not
+   * shown (a `view` frame, only when it changed); the server picks its simulcast layer, or pauses it. */
+  async view(mid, width, height) {
+    const remote = this.remote.get(mid);
+    if (!remote) return;
+    const last = this._views.get(mid);
+    if (last && last[0] === width && last[1] === height && last[2] === remote.consumer.consumer_id) return;
+    this._views.set(mid, [width, height, remote.consumer.consumer_id]);
+    try {
+      await this._request({ type: "view", consumer_id: remote.consumer.consumer_id, width, height });
+    } catch {
+      this._views.delete(mid); // said again at the next change
+    }
+  }
+
   _drop(mid) {
     const { consumer } = this.remote.get(mid);
+    this._views.delete(mid);
     this.remote.delete(mid);
     this._emit("track-ended", { participantId: consumer.participant_id, source: consumer.source, mid });
   }

@@ -328,6 +328,12 @@ export class Meeting extends EventTarget {
   // -- chat, moderation, leaving ---------------------------------------------------------------
 
   /** Send a chat message to everyone, or to one participant with `to`. */
+  /** How the remote track of `mid` is shown (lib/views.js): its tile's size in device pixels, 0 x 0
+   * when not shown. The server picks its simulcast layer from that, or pauses it. */
+  view(mid, width, height) {
+    return this.media.view(mid, width, height);
+  }
+
   chat(text, { to = null } = {}) {
     return this.signaling.request(to ? { type: "chat", text, to } : { type: "chat", text });
   }

@@ -19,6 +19,7 @@ def report(n: int) -> Stats:
         slow_drops={"untrusted_media": 3 * n},
         queues={"stun": Queue(0, 4 * n, 0), "ssrc_learning": Queue(1, n, 0)},
         engine={"ext_rewritten": 7 * n, "ext_unmapped": n, "ext_foreign": "?"},
+        repair={"nack_cache_hits": 7 * n, "nack_cache_misses": n, "nacks_relayed": n, "repairs_sent": 8 * n},
     )
 
 
@@ -62,6 +63,11 @@ def test_a_lost_worker_keeps_its_series_marked_lost() -> None:
     assert series[(outcome, (("outcome", "foreign"), ("worker", "w1")))] == 0  # not a count: read as none
     assert series[("podium_engine_slow_queued_total", (("queue", "stun"), ("worker", "w1")))] == 8
     assert series[("podium_engine_slow_queue_depth", (("queue", "ssrc_learning"), ("worker", "w1")))] == 1
+    assert series[("podium_engine_nacked_packets_total", (("result", "cache_hit"), ("worker", "w1")))] == 14
+    assert series[("podium_engine_nacked_packets_total", (("result", "cache_miss"), ("worker", "w1")))] == 2
+    assert series[("podium_engine_nacked_packets_total", (("result", "rate_limited"), ("worker", "w1")))] == 0
+    assert series[("podium_engine_nacks_relayed_total", w1)] == 2
+    assert series[("podium_engine_repairs_sent_total", w1)] == 16
     assert series[("podium_engine_stats_reports_total", w1)] == 2
     assert series[("podium_engine_stats_timestamp_seconds", w1)] == 1000.0
 

@@ -4,7 +4,7 @@ import pytest
 
 from control.errors import Unauthenticated
 from control.meetings.errors import MeetingError, engine_unavailable
-from control.signaling import CLOSE_TRY_AGAIN, FrameError, Join, Moderate, Publish, _join_refusal_code, parse
+from control.signaling import CLOSE_TRY_AGAIN, FrameError, Join, Moderate, Publish, View, _join_refusal_code, parse
 
 
 @pytest.mark.parametrize(
@@ -23,6 +23,10 @@ from control.signaling import CLOSE_TRY_AGAIN, FrameError, Join, Moderate, Publi
         ('{"type": "join", "token": "t", "room_id": "r", "resume": ""}', "invalid"),
         ('{"type": "join", "token": "t", "room_id": "r", "keep_media": "yes"}', "invalid"),
         ('{"type": "ping", "ref": "' + "x" * 65 + '"}', "invalid"),
+        ('{"type": "view", "consumer_id": "c1", "width": -1, "height": 10}', "invalid"),
+        ('{"type": "view", "consumer_id": "c1", "width": 10}', "invalid"),
+        ('{"type": "view", "consumer_id": "", "width": 10, "height": 10}', "invalid"),
+        ('{"type": "view", "consumer_id": "c1", "width": 1.5, "height": 10}', "invalid"),
     ],
 )
 def test_malformed_frames(raw, code) -> None:
@@ -42,6 +46,8 @@ def test_valid_frames() -> None:
     assert isinstance(frame, Publish) and frame.sources["0"] == "screen-audio"
     moderate = parse('{"type": "moderate", "action": "remove_for_period", "target": "p1", "seconds": 60}')
     assert isinstance(moderate, Moderate) and moderate.seconds == 60
+    view = parse('{"type": "view", "consumer_id": "b.c1", "width": 0, "height": 0, "ref": "9"}')
+    assert isinstance(view, View) and (view.consumer_id, view.width, view.height) == ("b.c1", 0, 0)
 
 
 def test_join_may_resume() -> None:

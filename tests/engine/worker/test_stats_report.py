@@ -8,7 +8,7 @@ import socket
 
 from engine_wire import rtp, stun_binding_request
 
-from contract.stats import QUEUES, SLOW_DROPS, Queue, parse_stats
+from contract.stats import QUEUES, REPAIR, SLOW_DROPS, Queue, parse_stats
 from engine import Engine
 from engine.worker.client import report
 
@@ -43,6 +43,7 @@ async def test_report_accounts_for_every_datagram(engine: Engine, peers) -> None
 
     wire = parse_stats(stats.to_wire())
     assert wire == stats and set(wire.queues) == set(QUEUES) and set(wire.slow_drops) == set(SLOW_DROPS)
+    assert set(wire.repair) == set(REPAIR) and not any(wire.repair.values())
     traffic, drops = stats.traffic, stats.drops
     assert "none" not in drops
     assert traffic["datagrams_in"] == len(sent)

@@ -11,7 +11,6 @@ from control.meetings.sdp import (
     URI_ABS_SEND_TIME,
     URI_AUDIO_LEVEL,
     URI_MID,
-    URI_TRANSPORT_CC,
     Candidate,
     CodecParameters,
     ConnectWebRtcTransport,
@@ -56,12 +55,11 @@ def test_chrome_simulcast_offer_operations():
         mid="0",
         kind="audio",
         codecs=(
-            CodecParameters(
-                111, "audio/opus", 48000, 2, (("minptime", "10"), ("useinbandfec", "1")), ("transport-cc",)
-            ),
+            # transport-cc is not negotiated with publishers (publisher.NOT_FROM_PUBLISHERS)
+            CodecParameters(111, "audio/opus", 48000, 2, (("minptime", "10"), ("useinbandfec", "1")), ()),
         ),
         encodings=(Encoding(ssrc=3735928559),),
-        header_extensions=HeaderExtensionIds(mid=4, abs_send_time=2, audio_level=1, transport_cc=3),
+        header_extensions=HeaderExtensionIds(mid=4, abs_send_time=2, audio_level=1),
         cname="p0Hq8mVf3tZy1c2L",
         stream_id="5c4e9f3a-7d7b-4e0e-9f1c-2b8d7a6c5e41",
         track_id="1f0ad2e2-5b36-4d0b-9a57-3c1f2b6a9d10",
@@ -69,9 +67,7 @@ def test_chrome_simulcast_offer_operations():
     assert video.mid == "1" and video.kind == "video"
     # Browsers' simulcast: RIDs, no SSRCs; the engine learns them from the RID extension.
     assert video.encodings == (Encoding(rid="q"), Encoding(rid="h"), Encoding(rid="f"))
-    assert video.header_extensions == HeaderExtensionIds(
-        mid=4, rid=10, repaired_rid=11, abs_send_time=2, transport_cc=3
-    )
+    assert video.header_extensions == HeaderExtensionIds(mid=4, rid=10, repaired_rid=11, abs_send_time=2)
     assert video.cname is None and video.track_id == "9d3c1b7e-2a4f-4c8e-b6d5-0e1f2a3b4c5d"
     by_pt = {(c.payload_type, c.mime_type, c.rtx_payload_type) for c in video.codecs}
     assert by_pt == {
@@ -86,7 +82,7 @@ def test_chrome_simulcast_offer_operations():
     }
     assert [c.payload_type for c in video.codecs][:2] == [96, 98]  # the sender's order
     vp8 = video.codecs[0]
-    assert vp8.rtcp_feedback == ("goog-remb", "transport-cc", "ccm fir", "nack", "nack pli")
+    assert vp8.rtcp_feedback == ("goog-remb", "ccm fir", "nack", "nack pli")
 
 
 def test_chrome_simulcast_answer():
@@ -105,8 +101,8 @@ def test_chrome_simulcast_answer():
         assert media.end_of_candidates
         assert (media.port, media.connection) == (40000, "IN IP4 127.0.0.1")
     assert audio.formats == ["111"]
-    assert [e.uri for e in audio.extmaps] == [URI_AUDIO_LEVEL, URI_ABS_SEND_TIME, URI_TRANSPORT_CC, URI_MID]
-    assert [e.id for e in video.extmaps] == [2, 3, 4, 10, 11]  # no toffset, orientation, timing...
+    assert [e.uri for e in audio.extmaps] == [URI_AUDIO_LEVEL, URI_ABS_SEND_TIME, URI_MID]  # no transport-cc
+    assert [e.id for e in video.extmaps] == [2, 4, 10, 11]  # no toffset, orientation, timing, transport-cc...
     assert video.formats == [
         "96",
         "97",

@@ -1,0 +1,48 @@
+"""Simulcast layer choice (control.domain.layers): every source and layer count over tile sizes."""
+
+import pytest
+
+from control.domain.layers import LAYER_SLACK, MAX_LAYERS, choose_layer, layer_heights
+from control.domain.roles import Source
+
+
+def test_layer_heights_halve_below_the_top() -> None:
+    assert layer_heights(3) == (180, 360, 720)
+    assert layer_heights(2) == (360, 720)
+    assert layer_heights(1) == (720,)
+    for bad in (0, 4):
+        with pytest.raises(ValueError, match="1 to 3 layers"):
+            layer_heights(bad)
+
+
+@pytest.mark.parametrize(
+    ("height", "layer"),
+    [(1, 0), (180, 0), (225, 0), (226, 1), (450, 1), (451, 2), (720, 2), (2160, 2)],
+)
+def test_a_camera_gets_the_lowest_layer_tall_enough(height: int, layer: int) -> None:
+    assert choose_layer(3, Source.CAMERA, 16 * height // 9 or 1, height) == layer
+
+
+@pytest.mark.parametrize("source", list(Source))
+@pytest.mark.parametrize("layers", range(1, MAX_LAYERS + 1))
+def test_every_size_gets_a_layer_that_exists_and_grows_with_the_tile(source: Source, layers: int) -> None:
+    chosen = [choose_layer(layers, source, 640, h) for h in range(1, 1500, 7)]
+    assert all(c is not None and 0 <= c < layers for c in chosen)
+    assert chosen == sorted(chosen)  # never a lower layer for a taller tile
+    heights = layer_heights(layers)
+    for h in range(1, 1500, 7):
+        layer = choose_layer(layers, source, 640, h)
+        assert layer is not None
+        if source != Source.SCREEN and layer < layers - 1:
+            assert heights[layer] * LAYER_SLACK >= h  # tall enough
+            assert layer == 0 or heights[layer - 1] * LAYER_SLACK < h  # and the lowest such
+
+
+@pytest.mark.parametrize("source", list(Source))
+@pytest.mark.parametrize(("width", "height"), [(0, 0), (0, 300), (300, 0), (-1, 200)])
+def test_a_tile_not_shown_gets_no_layer(source: Source, width: int, height: int) -> None:
+    assert choose_layer(3, source, width, height) is None
+
+
+def test_a_shown_screen_share_gets_its_top_layer() -> None:
+    assert [choose_layer(n, Source.SCREEN, 160, 90) for n in (1, 2, 3)] == [0, 1, 2]

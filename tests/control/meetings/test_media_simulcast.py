@@ -1,0 +1,119 @@
+"""Simulcast in the media reconciler: one engine producer per layer, a consumer on the layer the
+subscriber's view of it chooses (control.domain.layers), switched at a keyframe, paused while hidden;
+every layer gated, closed and rebuilt together."""
+
+from dataclasses import replace
+
+import pytest
+
+from contract.table import Table
+from control.domain.meeting_state import MeetingState, Participant, RoomFeatures
+from control.domain.roles import ALL_CAPABILITIES, Role, Source
+from control.meetings.media import Media, MediaRecords
+from control.meetings.sdp import CodecParameters, ConnectWebRtcTransport, Encoding, HeaderExtensionIds, Produce
+
+CONNECT = ConnectWebRtcTransport("server", (("sha-256", "AA"),), "u", "p")
+VP8 = CodecParameters(96, "video/VP8", 90000, rtx_payload_type=97)
+EXTENSIONS = HeaderExtensionIds(mid=4, rid=10, repaired_rid=11)
+
+
+def person(pid: str, **kw) -> Participant:
+    return Participant(pid, "u:" + pid, True, capabilities=ALL_CAPABILITIES, **kw)
+
+
+def camera(*rids: str) -> Produce:
+    return Produce("0", "video", (VP8,), tuple(Encoding(rid=r) for r in rids), EXTENSIONS)
+
+
+def names(ops) -> list[tuple[str, ...]]:
+    return [(op.name, op.id) + ((op.producer_id,) if op.name in ("consume", "switch_consumer") else ()) for op in ops]
+
+
+def meeting(source: Source = Source.CAMERA, rids=("q", "h", "f")):
+    media = Media("m", "w", [("sha-256", "BB")], [("127.0.0.1", 4000)])
+    state = MeetingState(
+        RoomFeatures(), (person("a", role=Role.ORGANIZER, sources_on=frozenset({source})), person("b"))
+    )
+    ops, records, (publication,) = media.publish(MediaRecords(), "a", CONNECT, [(camera(*rids), source)])
+    return media, state, ops, records, publication
+
+
+def test_each_layer_is_a_producer_and_a_consumer_starts_on_the_top_one() -> None:
+    media, state, ops, records, publication = meeting()
+    produces = [op for op in ops if op.name == "produce"]
+    assert [(op.id, op.rid, op.mid, op.codec, op.rtx_payload_type) for op in produces] == [
+        ("a.camera.1", "q", "0", "vp8", 97),
+        ("a.camera.1.l1", "h", "0", "vp8", 97),
+        ("a.camera.1.l2", "f", "0", "vp8", 97),
+    ]
+    assert publication.layer_ids == ("a.camera.1", "a.camera.1.l1", "a.camera.1.l2")
+    ops, records = media.reconcile(records, state)
+    assert names(ops) == [
+        *[("resume_producer", layer) for layer in publication.layer_ids],
+        ("create_webrtc_transport", "b.sub"),
+        ("consume", "b.c1", "a.camera.1.l2"),
+    ]
+    # the table holds every layer, and builds (the contract's checks pass)
+    table = Table.from_ops(media.table(records))
+    assert {"a.camera.1", "a.camera.1.l1", "a.camera.1.l2", "b.c1"} <= set(table.objects)
+
+
+def test_the_view_chooses_the_layer_and_hides() -> None:
+    media, state, _, records, publication = meeting()
+    _, records = media.reconcile(records, state)
+    ops, small = media.view(records, state, "b", "b.c1", 320, 180)
+    assert names(ops) == [("switch_consumer", "b.c1", "a.camera.1")]
+    assert ops[0].at_keyframe is True
+    (sub,) = small.peers["b"].subscriptions
+    assert sub.layer == 0 and sub.create.producer_id == "a.camera.1"
+    assert media.view(small, state, "b", "b.c1", 320, 180) == ([], small)  # nothing changes
+    ops, hidden = media.view(small, state, "b", "b.c1", 0, 0)
+    assert names(ops) == [("pause_consumer", "b.c1")]
+    # the plan keeps a hidden consumer paused
+    assert media.reconcile(hidden, state)[0] == []
+    ops, shown = media.view(hidden, state, "b", "b.c1", 1280, 720)
+    assert names(ops) == [("switch_consumer", "b.c1", "a.camera.1.l2"), ("resume_consumer", "b.c1")]
+    assert next(op for op in media.table(shown) if op.name == "consume").producer_id == "a.camera.1.l2"
+
+
+def test_a_consumer_the_plan_closes_stays_paused_when_shown() -> None:
+    media, state, _, records, _ = meeting()
+    _, records = media.reconcile(records, state)
+    waiting = state.put(replace(state.get("b"), waiting=True))
+    _, records = media.reconcile(records, waiting)
+    ops, records = media.view(records, waiting, "b", "b.c1", 320, 180)
+    assert names(ops) == [("switch_consumer", "b.c1", "a.camera.1")]
+    assert records.peers["b"].subscriptions[0].paused is True
+
+
+def test_a_screen_share_keeps_its_top_layer() -> None:
+    media, state, _, records, _ = meeting(Source.SCREEN)
+    _, records = media.reconcile(records, state)
+    ops, _ = media.view(records, state, "b", "b.c1", 160, 90)
+    assert ops == []
+
+
+def test_gates_and_close_cover_every_layer() -> None:
+    media, state, _, records, publication = meeting(rids=("l", "h"))
+    _, records = media.reconcile(records, state)
+    off = state.put(replace(state.get("a"), sources_on=frozenset()))
+    ops, records = media.reconcile(records, off)
+    assert names(ops) == [("pause_producer", "a.camera.1"), ("pause_producer", "a.camera.1.l1")]
+    ops, records = media.close_producer(records, "a", Source.CAMERA)
+    assert names(ops) == [("close_producer", "a.camera.1"), ("close_producer", "a.camera.1.l1")]
+
+
+def test_unknown_consumers_are_refused() -> None:
+    media, state, _, records, _ = meeting()
+    _, records = media.reconcile(records, state)
+    with pytest.raises(KeyError):
+        media.view(records, state, "b", "b.c9", 10, 10)
+    with pytest.raises(KeyError):
+        media.view(records, state, "zed", "b.c1", 10, 10)
+
+
+def test_audio_and_single_encodings_have_one_layer() -> None:
+    media, state, ops, records, publication = meeting(rids=())
+    assert publication.layer_ids == ("a.camera.1",)
+    _, records = media.reconcile(records, state)
+    assert media.view(records, state, "b", "b.c1", 100, 100) == ([], records)
