@@ -568,7 +568,7 @@ class Media:
             out.append(ops.ResumeConsumer(consumer_id))
         if updated == current:
             return [], records
-        draft = _Draft(records)
+        draft = self._draft(records)
         draft.peer(pid).subscriptions[index] = updated
         return out, draft.records()
 

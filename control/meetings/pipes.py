@@ -39,7 +39,7 @@ class Pipe:
     """One producer piped from its worker to another."""
 
     producer_id: str
-    """The origin producer."""
+    """The origin producer (one layer of a simulcast publication: each layer has its pipe)."""
     origin: str
     worker: str
     """Where its subscribers are."""
@@ -65,7 +65,7 @@ class Pipe:
         """(the consumer on `origin`, the producer on `worker`), the producer gated `paused`."""
         ssrc, rtx_ssrc = self.ssrcs(router_id)
         p = self.publication
-        create = p.create
+        create = next(op for op in (p.create, *p.layer_creates) if op.id == self.producer_id)
         assert isinstance(create, ops.Produce)
         consumer = ops.Consume(
             self.consumer(router_id), pipe_transport(self.worker), self.producer_id, ssrc, rtx_ssrc=rtx_ssrc
@@ -78,6 +78,7 @@ class Pipe:
             app_data=dict(create.app_data),
             ssrc=ssrc,
             clock_rate=create.clock_rate,
+            codec=create.codec,  # where its keyframes start, for layer switches on `worker`
             paused=paused,
             rtx_ssrc=rtx_ssrc,
             rtx_payload_type=p.codec.rtx_payload_type if rtx_ssrc is not None else None,
@@ -107,7 +108,9 @@ def needed(records: MediaRecords, home: str) -> dict[tuple[str, str], Pipe]:
             origin = worker_of(publisher, home)
             publication = next((p for p in publisher.publications.values() if p.producer_id == s.producer_id), None)
             if origin != worker and publication is not None:
-                out.setdefault((s.producer_id, worker), Pipe(s.producer_id, origin, worker, publication))
+                # every layer: a switch on `worker` then finds its target piped and keyframes flowing
+                for layer in publication.layer_ids:
+                    out.setdefault((layer, worker), Pipe(layer, origin, worker, publication))
     return out
 
 
@@ -146,8 +149,9 @@ class _Owners:
                     if t:
                         self.worker.setdefault(t, w)
                 for p in peer.publications.values():
-                    self.worker.setdefault(p.producer_id, w)
-                    self.publication.setdefault(p.producer_id, p)
+                    for layer in p.layer_ids:
+                        self.worker.setdefault(layer, w)
+                        self.publication.setdefault(layer, p)
                 for s in peer.subscriptions:
                     self.worker.setdefault(s.consumer_id, w)
 
@@ -192,10 +196,11 @@ def split(
                 out.setdefault(worker, []).append(op)
             continue
         worker = owners.of(op)
-        if isinstance(op, ops.Consume):
-            origin = owners.worker.get(op.producer_id, home)
+        if isinstance(op, ops.Consume | ops.SwitchConsumer):
+            target = op.producer_id
+            origin = owners.worker.get(target, home)
             if origin != worker:
-                pipe = Pipe(op.producer_id, origin, worker, owners.publication[op.producer_id])
+                pipe = Pipe(target, origin, worker, owners.publication[target])
                 op = replace(op, producer_id=pipe.producer(router_id))
         to(worker).append(op)
         if isinstance(op, ops.PauseProducer | ops.ResumeProducer):
@@ -216,7 +221,7 @@ def split(
 def _paused(records: MediaRecords, pipe: Pipe) -> bool:
     for peer in records.peers.values():
         for p in peer.publications.values():
-            if p.producer_id == pipe.producer_id:
+            if pipe.producer_id in p.layer_ids:
                 return p.paused
     return True
 
@@ -245,14 +250,21 @@ def table(
         if peer.extensions_op is not None:
             transports.append(peer.extensions_op)
         transports += peer.sub_ops
-        producers += [replace(p.create, paused=p.paused) for p in peer.publications.values()]
+        if peer.sub_extensions_op is not None:
+            transports.append(peer.sub_extensions_op)
+        producers += [
+            replace(create, paused=p.paused)
+            for p in peer.publications.values()
+            for create in (p.create, *p.layer_creates)
+        ]
         for s in peer.subscriptions:
             if not s.active:
                 continue
             consume = replace(s.create, paused=s.paused)
-            origin = owners.worker.get(s.producer_id, home)
+            layer = consume.producer_id  # the layer it forwards (a simulcast track's), else its producer
+            origin = owners.worker.get(layer, home)
             if origin != worker:
-                consume = replace(consume, producer_id=pipes[(s.producer_id, worker)].producer(router_id))
+                consume = replace(consume, producer_id=pipes[(layer, worker)].producer(router_id))
             consumers.append(consume)
     peers_of_pipes: set[str] = set()
     for pipe in mine:

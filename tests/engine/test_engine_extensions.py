@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from engine_wire import nack
 
 from engine import Engine, EngineError
 from engine.events import DominantSpeakerChanged
@@ -56,6 +57,8 @@ async def test_each_consumer_gets_its_subscribers_ids_and_mid(engine: Engine, pe
 
 
 async def test_retransmissions_are_rewritten_too(engine: Engine, peers) -> None:
+    """A NACKed packet answered from the cache, and one the cache missed that the publisher sends
+    again on its RTX stream, both reach the asker with its own ids and MID."""
     router = engine.create_router()
     publisher, subscriber = peers(), peers()
     pub = router.create_plain_transport(remote=publisher.address)
@@ -69,13 +72,22 @@ async def test_retransmissions_are_rewritten_too(engine: Engine, peers) -> None:
     media = RtpPacket(96, False, 500, 9000, 2222, extension_profile=0xBEDE, extensions=[(4, b"0"), (2, b"abc")])
     media.payload = b"\x10" * 30
     publisher.send(serialize_rtp(media))
-    rtx = RtpPacket(97, False, 7, 9000, 3333, extension_profile=0xBEDE, extensions=[(2, b"xyz"), (4, b"0")])
-    rtx.payload = (500).to_bytes(2, "big") + b"\x10" * 30
-    publisher.send(serialize_rtp(rtx))
-    first, second = (parse_rtp(d) for d in await subscriber.receive(2))
+    media.sequence = 502  # 501 is lost on the way in
+    publisher.send(serialize_rtp(media))
+    first, _ = (parse_rtp(d) for d in await subscriber.receive(2))
     assert first.extensions == [(1, b"1"), (3, b"abc")] and first.ssrc == consumer.ssrc
-    assert second.ssrc == consumer.rtx_ssrc and second.extensions == [(1, b"1"), (3, b"xyz")]
-    assert second.payload == (first.sequence).to_bytes(2, "big") + b"\x10" * 30  # OSN in the consumer's space
+    # from the cache: the original packet's extensions, written with the subscriber's ids
+    subscriber.send(nack(sender=0xA, media=consumer.ssrc, items=[(first.sequence, 0b1)]))  # 500 and 501
+    (cached,) = (parse_rtp(d) for d in await subscriber.receive(1))
+    assert cached.ssrc == consumer.rtx_ssrc and cached.extensions == [(1, b"1"), (3, b"abc")]
+    assert cached.payload == first.sequence.to_bytes(2, "big") + b"\x10" * 30  # OSN in the consumer's space
+    # the miss (501) was asked of the publisher; its RTX reaches the asker, rewritten
+    rtx = RtpPacket(97, False, 7, 9000, 3333, extension_profile=0xBEDE, extensions=[(2, b"xyz"), (4, b"0")])
+    rtx.payload = (501).to_bytes(2, "big") + b"\x10" * 30
+    publisher.send(serialize_rtp(rtx))
+    (repaired,) = (parse_rtp(d) for d in await subscriber.receive(1))
+    assert repaired.ssrc == consumer.rtx_ssrc and repaired.extensions == [(1, b"1"), (3, b"xyz")]
+    assert repaired.payload[:2] == ((first.sequence + 1) & 0xFFFF).to_bytes(2, "big")
 
 
 async def test_an_id_given_twice_and_a_long_mid_are_refused(engine: Engine) -> None:

@@ -51,6 +51,7 @@ def test_each_layer_is_a_producer_and_a_consumer_starts_on_the_top_one() -> None
     assert names(ops) == [
         *[("resume_producer", layer) for layer in publication.layer_ids],
         ("create_webrtc_transport", "b.sub"),
+        ("set_header_extensions", "b.sub"),  # the ids the offer proposes (docs/engine-api.md)
         ("consume", "b.c1", "a.camera.1.l2"),
     ]
     # the table holds every layer, and builds (the contract's checks pass)

@@ -80,8 +80,10 @@ def test_a_meeting_on_two_workers_pipes_what_each_side_receives() -> None:
         ("create_router", "m"),
         ("produce", pipe_producer),  # one pipe for both subscribers on w2
         ("create_webrtc_transport", "b.sub"),
+        ("set_header_extensions", "b.sub"),
         ("consume", "b.c1"),
         ("create_webrtc_transport", "c.sub"),
+        ("set_header_extensions", "c.sub"),
         ("consume", "c.c1"),
     ]
     assert {op.producer_id for op in shares["w2"] if isinstance(op, ops.Consume)} == {pipe_producer}
