@@ -112,6 +112,8 @@ class Recorder:
         """Decrypted RTP without our payload (there should be none)."""
         self.transports: list[Any] = []
         """The hooked DTLS transports (their SRTP profiles are reported)."""
+        self.receivers: list[tuple[int, Any]] = []
+        """(receiver, DTLS transport) as hooked (the compiled sender reads these sockets itself)."""
 
     def hook(self, receiver: int, dtls: Any) -> None:
         """Count what arrives on this DTLS transport instead of letting aiortc route it."""
@@ -121,6 +123,7 @@ class Recorder:
 
         dtls._handle_rtp_data = handle_rtp_data
         self.transports.append(dtls)
+        self.receivers.append((receiver, dtls))
 
     def received(self, receiver: int, data: bytes) -> None:
         first = data[0]

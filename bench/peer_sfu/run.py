@@ -27,77 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from .janus_server import JanusServer
-from .loads import Load, PodiumRooms, PodiumServer, Shape, free_port, open_janus, open_podium
-from .media import PROFILES, Sender, force_srtp_profile, negotiated_profile, use_address
+from .loads import PodiumRooms, PodiumServer, Shape, free_port, open_janus, open_podium
+from .measure import measure_compiled, measure_python, rss_kib
+from .media import PROFILES, force_srtp_profile, negotiated_profile, use_address
 from .media_address import INTERFACE, media_address
-
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-DRAIN = 0.5
-"""Seconds to wait after the last packet before counting what arrived (for loss)."""
-
-
-def cpu_seconds(pid: int | str) -> float:
-    """utime + stime of a process, all its threads (/proc/<pid>/stat)."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-
-async def measure(load: Load, pids: dict[str, int], seconds: float, video_bitrate: int) -> dict[str, Any]:
-    """Sends for a warm-up, waits until every stream flows, then measures for `seconds`."""
-    sender = Sender(load.streams, video_bitrate)
-    task = asyncio.ensure_future(sender.run())
-    try:
-        try:
-            await load.wait_flowing()
-        except TimeoutError:
-            raise RuntimeError(f"streams not flowing: {load.missing()[:10]} ...") from None
-        await asyncio.sleep(1.0)
-        sent0 = [s.sent for s in load.streams]
-        cpu0 = {name: cpu_seconds(pid) for name, pid in pids.items()}
-        counts0 = dict(load.recorder.counts)
-        own0, got0, late0, ticks0, t0 = (
-            cpu_seconds("self"),
-            load.recorder.total(),
-            sender.late_ticks,
-            sender.ticks,
-            time.monotonic(),
-        )
-        await asyncio.sleep(seconds)
-        t1 = time.monotonic()
-        cpu1 = {name: cpu_seconds(pid) for name, pid in pids.items()}
-        got1, own1 = load.recorder.total(), cpu_seconds("self")
-        flowing = sum(1 for pair in load.shape.pairs() if load.recorder.counts.get(pair, 0) > counts0.get(pair, 0))
-        sent1 = [s.sent for s in load.streams]
-        late = sender.late_ticks - late0
-        ticks = sender.ticks - ticks0
-    finally:
-        sender.running = False
-        await task
-    await asyncio.sleep(DRAIN)
-    got2 = load.recorder.total()
-    wall = t1 - t0
-    expected = sum((b - a) * load.shape.receivers(s.publisher) for s, a, b in zip(load.streams, sent0, sent1))
-    sfu_cpu = cpu1["sfu"] - cpu0["sfu"]
-    sent_pps = sum(b - a for a, b in zip(sent0, sent1)) / wall
-    return {
-        "seconds": wall,
-        "streams_flowing": flowing,
-        "input_pps": sent_pps,
-        "target_input_pps": sender.target_pps(),
-        "output_pps": (got1 - got0) / wall,
-        "target_output_pps": sender.target_pps() * (load.shape.size - 1),
-        "loss": max(0.0, 1 - (got2 - got0) / expected) if expected else None,
-        "sfu_cpu_s": sfu_cpu,
-        "sfu_cpu_share": sfu_cpu / wall,
-        "other_cpu_s": {name: cpu1[name] - cpu0[name] for name in pids if name != "sfu"},
-        "packets_per_cpu_s": (got1 - got0) / sfu_cpu if sfu_cpu > 0 else None,
-        "generator_cpu_share": (own1 - own0) / wall,
-        "generator_late_ticks": late,
-        "generator_bound": sent_pps < 0.95 * sender.target_pps() or late > ticks // 50,
-        "foreign_packets": load.recorder.foreign,
-        "send_errors": sum(s.errors for s in load.streams),
-    }
 
 
 async def run_level(
@@ -110,13 +43,23 @@ async def run_level(
     level: int,
 ) -> dict[str, Any]:
     if sfu == "podium":
-        load = await open_podium(podium, rooms, shape)
         pids = {"sfu": podium.local_worker_pid(), "control_plane": podium.process.pid}
     else:
-        load = await open_janus(janus.url, shape, first_room=1000 * (level + 1))
         pids = {"sfu": janus.pid}
+    rss_before = {name: rss_kib(pid) for name, pid in pids.items()}
+    if sfu == "podium":
+        load = await open_podium(podium, rooms, shape)
+    else:
+        load = await open_janus(janus.url, shape, first_room=1000 * (level + 1))
     try:
+        measure = measure_compiled if args.generator == "compiled" else measure_python
         row = await measure(load, pids, args.seconds, args.video_kbps * 1000)
+        row["rss_kib_before"] = rss_before
+        if "rss_kib" in row:
+            participants = shape.rooms * shape.size
+            row["rss_kib_per_participant"] = {
+                name: (row["rss_kib"][name] - rss_before[name]) / participants for name in pids
+            }
         transports = [s.dtls for s in load.streams] + load.recorder.transports
         row["srtp_profiles"] = sorted({negotiated_profile(dtls) for dtls in transports})
     finally:
@@ -269,6 +212,12 @@ def main(argv: list[str] | None = None) -> int:
         "--srtp", default="SRTP_AEAD_AES_128_GCM", choices=sorted(PROFILES), help="SRTP profile forced on both"
     )
     parser.add_argument("--sfu", default="podium,janus", help="which SFUs (default both)")
+    parser.add_argument(
+        "--generator",
+        default="compiled",
+        choices=("compiled", "python"),
+        help="media from the C program over aiortc's sockets (default) or from this Python process through aiortc",
+    )
     parser.add_argument("--janus-port", type=int, default=0, help="Janus's HTTP API port (default: a free one)")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--plot", type=Path)
