@@ -111,9 +111,7 @@ class CompiledMedia:
             stolen.append((protocol.transport, fd))
         if len(profiles) != 1:
             raise RuntimeError(f"transports negotiated different SRTP profiles: {profiles}")
-        relay, _ = await loop.create_datagram_endpoint(
-            lambda: _Relay(protocols), local_addr=("127.0.0.1", 0)
-        )
+        relay, _ = await loop.create_datagram_endpoint(lambda: _Relay(protocols), local_addr=("127.0.0.1", 0))
         process = await asyncio.create_subprocess_exec(
             str(binary),
             "--libsrtp",

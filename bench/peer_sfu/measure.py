@@ -168,7 +168,9 @@ async def measure_compiled(load: Load, pids: dict[str, int], seconds: float, vid
         "generator_cpu_share": (gen1 - gen0) / wall,
         "driver_cpu_share": (own1 - own0) / wall,
         "generator_late_ticks": late,
-        "generator_bound": sum(sent) / wall < 0.95 * target or late > 0,
+        # late ticks alone are the scheduler's on a shared machine (the generator skips, never bursts):
+        # bound means it sent too little, or it needed a core
+        "generator_bound": sum(sent) / wall < 0.97 * target or (gen1 - gen0) / wall > 0.8,
         "foreign_packets": s2["foreign"],
         "auth_failures": s2["auth_failures"],
         "relayed": s2["relayed"] - s0["relayed"],
