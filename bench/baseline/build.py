@@ -1,4 +1,4 @@
-"""Compiles the benchmark's C programs (forwarder, load generator, sink, meeting media) into bench/baseline/build/.
+"""Compiles the benchmark's C programs (forwarder, load generators, sink, meeting media) into bench/baseline/build/.
 
 Each benchmark calls build() first: a program is recompiled only when its source or a shared header is newer
 than the binary, so every run measures the code in the working tree.
@@ -13,7 +13,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 BUILD_DIR = HERE / "build"
-PROGRAMS = ("forwarder", "loadgen", "sink", "meeting_media")
+PROGRAMS = ("forwarder", "loadgen", "sink", "meeting_media", "pacer")
 CFLAGS = ("-O2", "-Wall", "-Wextra")
 # loadgen and meeting_media dlopen pylibsrtp's extension (srtp_dl.h) and export the one CPython data
 # symbol it needs
