@@ -25,6 +25,18 @@ LATENCY_BUCKETS = 10000
 """As sink.c writes them: 10 µs buckets, the last one holds the rest."""
 
 
+def cpu_ns(pid: int) -> int:
+    """Nanoseconds on CPU of all a process's threads (/proc/PID/task/*/schedstat): exact, where
+    /proc/PID/stat counts 10 ms ticks (too coarse for a light load over a few seconds)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass  # a thread that just ended
+    return total
+
+
 def percentiles(histogram: list[int], quantiles: tuple[float, ...] = (0.5, 0.99)) -> list[float | None]:
     """Milliseconds (bucket upper edges) at each quantile of a sink.c latency histogram."""
     total = sum(histogram)
@@ -121,12 +133,16 @@ def run_paced(
             os.kill(sink.pid, signal.SIGUSR1)  # the sink's latency histogram starts now
             timed = True
             before = _sample(counters, process, pacer, sink, forwarder_cpus)
+            on_cpu = cpu_ns(process.pid)
             time.sleep(window)
             after = _sample(counters, process, pacer, sink, forwarder_cpus)
+            on_cpu = cpu_ns(process.pid) - on_cpu
             for child in (sink, pacer, process):
                 if child.process.poll() is not None:
                     raise RuntimeError(f"{' '.join(child.argv[:3])} exited during the measurement" + child.error_tail())
             result.update(_figures(before, after, port, dests))
+            output = after["sink_packets"] - before["sink_packets"]
+            result["cpu_ns_per_packet_exact"] = on_cpu / output if output else None
             result["offered_output_pps"] = rate * subscribers / publishers
         except Exception as error:
             result["error"] = str(error)

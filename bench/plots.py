@@ -18,6 +18,7 @@ def _pyplot() -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
+    matplotlib.rcParams["axes.titlesize"] = 9
     import matplotlib.pyplot as plt
 
     return plt
@@ -48,8 +49,8 @@ def _footer(fig: Any, report: dict[str, Any]) -> None:
 
 def plot_throughput(report: dict[str, Any], path: Path) -> None:
     plt = _pyplot()
-    fig, axes = plt.subplots(2, 2, figsize=(11, 7.5))
-    (out_ax, cpu_ax), (fwd_pps_ax, fwd_cpu_ax) = axes
+    fig, axes = plt.subplots(3, 2, figsize=(11, 11))
+    (out_ax, cpu_ax), (fwd_pps_ax, fwd_cpu_ax), (paced_ax, scale_ax) = axes
     for _part, result in _peer_parts(report):
         for sfu, (label, style) in SFU_STYLE.items():
             x, y = _rows(result, sfu, "output_pps")
@@ -90,6 +91,38 @@ def plot_throughput(report: dict[str, Any], path: Path) -> None:
             ax.set_xlabel("fan-out × packet size (one publisher, 127.0.0.1)")
         ax_pps.set(title="forwarder at full load: throughput", ylabel="output packets/s")
         ax_cpu.set(title="forwarder at full load: CPU per packet", ylabel="CPU ns per forwarded packet")
+    paced = report.get("parts", {}).get("engine_latency", {}).get("result")
+    if paced:
+        for name, label, style in (("engine", "Podium engine", "o-"), ("c", "C baseline", "s--")):
+            rows = [lv[name] for lv in paced["levels"] if lv[name].get("cpu_ns_per_packet_exact")]
+            paced_ax.plot(
+                [r["output_pps"] for r in rows],
+                [r["cpu_ns_per_packet_exact"] for r in rows],
+                style,
+                color=FORWARDER_COLOURS["engine" if name == "engine" else "c"],
+                label=label,
+            )
+        paced_ax.set(
+            title=f"paced load, fan-out {paced['fanout']}: CPU per packet",
+            xlabel="output packets/s (30/70/90 % of the engine's capacity)",
+            ylabel="CPU ns per forwarded packet",
+        )
+    scale = report.get("parts", {}).get("meeting_scale", {}).get("result")
+    if scale:
+        rows = [r for r in scale["levels"] if r.get("cpu_ns_per_packet_exact")]
+        scale_ax.plot(
+            [r["meetings"] for r in rows],
+            [r["cpu_ns_per_packet_exact"] for r in rows],
+            "o-",
+            color=FORWARDER_COLOURS["engine"],
+            label=f"Podium engine, {scale['rate']:,.0f} input packets/s in all",
+        )
+        scale_ax.set_xscale("log")
+        scale_ax.set(
+            title="concurrent meetings (1 publisher + 2 subscribers each)",
+            xlabel="meetings in one engine",
+            ylabel="CPU ns per forwarded packet",
+        )
     for ax in axes.flat:
         ax.grid(alpha=0.3)
         ax.set_ylim(bottom=0)
@@ -103,18 +136,37 @@ def plot_throughput(report: dict[str, Any], path: Path) -> None:
 
 def plot_latency(report: dict[str, Any], path: Path) -> None:
     plt = _pyplot()
-    fig, (sfu_ax, join_ax) = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, (sfu_ax, engine_ax, join_ax) = plt.subplots(1, 3, figsize=(15, 4.4))
     for _part, result in _peer_parts(report):
         for sfu, (label, style) in SFU_STYLE.items():
             for key, alpha in (("latency_ms_p50", 1.0), ("latency_ms_p99", 0.5)):
                 x, y = _rows(result, sfu, key)
                 if x:
                     sfu_ax.plot(x, y, style, alpha=alpha, label=f"{label} {key[-3:]} ({_profile(result)})")
+    sfu_ax.set_yscale("log")
     sfu_ax.set(
         title="one-way latency through the SFU (sender → SFU → receiver)",
         xlabel="offered output packets/s",
-        ylabel="ms",
+        ylabel="ms (log)",
     )
+    paced = report.get("parts", {}).get("engine_latency", {}).get("result")
+    if paced:
+        for name, label, colour in (("engine", "Podium engine", "tab:blue"), ("c", "C baseline", "tab:green")):
+            for key, style in (("latency_ms_p50", "o-"), ("latency_ms_p99", "o:")):
+                rows = [(lv["load"], lv[name].get(key)) for lv in paced["levels"] if lv[name].get(key) is not None]
+                engine_ax.plot(
+                    [100 * load for load, _ in rows],
+                    [v for _, v in rows],
+                    style,
+                    color=colour,
+                    label=f"{label} {key[-3:]}",
+                )
+        engine_ax.set_yscale("log")
+        engine_ax.set(
+            title=f"one-way latency, fan-out {paced['fanout']}, paced",
+            xlabel="load, % of the engine's capacity in this run",
+            ylabel="ms (log)",
+        )
     join = report.get("parts", {}).get("browser_join", {}).get("result")
     if join and join["join_to_first_frame_ms"]["values"]:
         values = sorted(join["join_to_first_frame_ms"]["values"])
@@ -125,9 +177,10 @@ def plot_latency(report: dict[str, Any], path: Path) -> None:
             xlabel="percentile of joins",
             ylabel="ms",
         )
-    for ax in (sfu_ax, join_ax):
+    for ax in (sfu_ax, engine_ax, join_ax):
         ax.grid(alpha=0.3)
-        ax.set_ylim(bottom=0)
+        if ax.get_yscale() == "linear":
+            ax.set_ylim(bottom=0)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7)
     fig.tight_layout(rect=(0, 0.05, 1, 1))

@@ -67,6 +67,20 @@ PARTS: dict[str, Part] = {
             needs_root=True,
         ),
         Part(
+            "engine_latency",
+            "one-way latency of the engine and the C forwarder at 30/70/90 % of the engine's capacity",
+            "bench.engine_latency",
+            (),
+            ("--quick",),
+        ),
+        Part(
+            "meeting_scale",
+            "engine CPU per forwarded packet from 1 to 1,000 concurrent meetings",
+            "bench.meeting_scale",
+            (),
+            ("--quick",),
+        ),
+        Part(
             "browser_join",
             "join -> first decoded remote frame in headless Chromium",
             "bench.browser_join",

@@ -27,6 +27,15 @@ def peer_top_level(result: dict[str, Any]) -> dict[str, Any] | None:
 def _ratio_headline(part: str, result: dict[str, Any]) -> list[Headline]:
     head = result.get("headline") or {}
     value, target = head.get("value"), head.get("target")
+    if "goal" in head:  # a figure with a unit or a spread: bench.engine_latency, bench.meeting_scale
+        unit = head.get("unit", "")
+        if value is None:
+            shown = "n/a"
+        elif unit == "ms":
+            shown = f"{value:.3f} ms"
+        else:
+            shown = f"{100 * value:.1f} %"
+        return [Headline(part, head["name"], shown, head["goal"], head.get("met"))]
     return [
         Headline(
             part,
