@@ -1,4 +1,5 @@
-"""Synthetic meeting media for both SFUs: what the aiortc peers send and how receivers count it.
+"""Synthetic meeting media for both SFUs: what the aiortc peers send and how receivers count it (with
+--generator python; the compiled sender, compiled_media.py, sends the same payload plus a send time).
 
 aiortc negotiates the tracks (real ICE, DTLS-SRTP) but its encoders never run: the tracks yield no
 frame, and the benchmark sends numbered RTP itself on each negotiated SSRC, protected by the SRTP
