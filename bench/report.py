@@ -71,6 +71,37 @@ def _memory_table(result: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _latency_table(result: dict[str, Any]) -> list[str]:
+    lines = [
+        "| load | input pps | engine CPU | engine p50 / p99, ms | C forwarder p50 / p99, ms "
+        "| added by the engine p50 / p99, ms |",
+        "|---|---|---|---|---|---|",
+    ]
+    for lv in result["levels"]:
+        e, c = lv["engine"], lv["c"]
+        lines.append(
+            f"| {100 * lv['load']:.0f} % | {_num(lv['input_pps'])} | {_num(e.get('forwarder_cpu_percent'), '.0f')} % "
+            f"| {_num(e.get('latency_ms_p50'), '.3f')} / {_num(e.get('latency_ms_p99'), '.3f')} "
+            f"| {_num(c.get('latency_ms_p50'), '.3f')} / {_num(c.get('latency_ms_p99'), '.3f')} "
+            f"| {_num(lv['added_ms']['p50'], '.3f')} / {_num(lv['added_ms']['p99'], '.3f')} |"
+        )
+    return lines
+
+
+def _scale_table(result: dict[str, Any]) -> list[str]:
+    lines = [
+        "| meetings | output pps | engine CPU | CPU ns per forwarded packet | latency p50 / p99, ms |",
+        "|---|---|---|---|---|",
+    ]
+    for r in result["levels"]:
+        lines.append(
+            f"| {r['meetings']:,} | {_num(r.get('output_pps'))} | {_num(r.get('forwarder_cpu_percent'), '.1f')} % "
+            f"| {_num(r.get('cpu_ns_per_packet_exact'))} "
+            f"| {_num(r.get('latency_ms_p50'), '.2f')} / {_num(r.get('latency_ms_p99'), '.2f')} |"
+        )
+    return lines
+
+
 def render(report: dict[str, Any], plots: str) -> str:
     machine = report["machine"]
     command = f"python -m bench {report.get('arguments', '')}".strip()
@@ -93,6 +124,23 @@ def render(report: dict[str, Any], plots: str) -> str:
         out.append(f"| {row.part} | {row.figure} | **{row.value}** | {row.goal}{verdict} | `{command_of}` |")
     for record in parts.values():
         result = record.get("result") or {}
+        if result.get("benchmark") == "engine_latency":
+            capacity = result["capacity"]
+            out += [
+                "",
+                f"`{record['command']}` (fan-out {result['fanout']}, {result['size']} B; capacity in this run "
+                f"{capacity['output_pps']:,.0f} output packets/s, the engine at {capacity['cpu_percent']:.0f} % "
+                "of its core):",
+                "",
+                *_latency_table(result),
+            ]
+        if result.get("benchmark") == "meeting_scale":
+            out += [
+                "",
+                f"`{record['command']}` ({result['rate']:,.0f} input packets/s in all, fan-out 2 per meeting):",
+                "",
+                *_scale_table(result),
+            ]
         if result.get("benchmark") != "peer_sfu":
             continue
         out += [
