@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         "parts": {},
     }
     started = time.monotonic()
+    args.json.parent.mkdir(parents=True, exist_ok=True)
     for i, name in enumerate(names):
         part = PARTS[name]
         print(f"[{i + 1}/{len(names)}] {name}: {' '.join(part.argv(args.quick))}", flush=True)
@@ -69,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         report["parts"][name] = record
         status = "ok" if record.get("returncode") == 0 else record.get("error") or f"exit {record['returncode']}"
         print(f"[{i + 1}/{len(names)}] {name}: {status}, {record['seconds']:.0f} s", flush=True)
+        args.json.write_text(json.dumps(report, indent=2) + "\n")  # after each part: a later failure loses nothing
     report["seconds"] = round(time.monotonic() - started, 1)
     report["machine"]["load_average_after"] = os.getloadavg()
     args.json.write_text(json.dumps(report, indent=2) + "\n")
