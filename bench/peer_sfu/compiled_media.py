@@ -25,7 +25,7 @@ from aiortc import rtcdtlstransport
 from bench import srtp
 from bench.baseline.build import build
 
-from .media import AUDIO, Stream
+from .media import Stream
 
 _RELAY_HEADER = struct.Struct(">I4sH")
 GENERATOR_NICE = -10
@@ -177,10 +177,6 @@ class CompiledMedia:
         for transport, fd in self.stolen:  # aiortc reads its sockets again (for a clean close)
             if not transport.is_closing():
                 loop._add_reader(fd, transport._read_ready)  # type: ignore[attr-defined]
-
-    def target_pps(self, frame_packets: int) -> float:
-        audio = sum(1 for s in self.streams if s.kind == AUDIO)
-        return audio * 50 + (len(self.streams) - audio) * 25 * frame_packets
 
 
 def latency_percentiles(histogram: dict[int, int], quantiles: tuple[float, ...] = (0.5, 0.99)) -> list[float | None]:
