@@ -34,6 +34,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=Path("bench-results.json"), help="the report to write")
     parser.add_argument("--plots", type=Path, default=Path("bench-plots"), help="folder for the PNG plots")
     parser.add_argument("--timeout", type=float, default=PART_TIMEOUT, help="seconds one part may take")
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help="keep the other parts of an existing --json report and replace only the parts run now",
+    )
     parser.add_argument("--list", action="store_true", help="list the parts and exit")
     args = parser.parse_args(argv)
     if args.list:
@@ -53,6 +58,11 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine(),
         "parts": {},
     }
+    if args.update and args.json.exists():
+        previous = json.loads(args.json.read_text())
+        report["parts"] = {name: record for name, record in previous["parts"].items() if name not in names}
+        report["updated_parts"] = names
+        report["arguments"] = previous.get("arguments", "")  # the command of the run kept; each part has its own
     started = time.monotonic()
     args.json.parent.mkdir(parents=True, exist_ok=True)
     for i, name in enumerate(names):
@@ -71,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         status = "ok" if record.get("returncode") == 0 else record.get("error") or f"exit {record['returncode']}"
         print(f"[{i + 1}/{len(names)}] {name}: {status}, {record['seconds']:.0f} s", flush=True)
         args.json.write_text(json.dumps(report, indent=2) + "\n")  # after each part: a later failure loses nothing
-    report["seconds"] = round(time.monotonic() - started, 1)
+    report["seconds"] = round(sum(r.get("seconds", 0) for r in report["parts"].values()), 1)
+    report["parts"] = {name: report["parts"][name] for name in PARTS if name in report["parts"]}
     report["machine"]["load_average_after"] = os.getloadavg()
     args.json.write_text(json.dumps(report, indent=2) + "\n")
     written = plot_all(report, args.plots)
@@ -81,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         f"machine: {describe_machine(report['machine'])}; load average {report['machine']['load_average'][0]:.2f} "
         f"before, {report['machine']['load_average_after'][0]:.2f} after (shared machine: figures are noisy)"
     )
-    print(f"{report['seconds']:.0f} s; JSON {args.json}; plots {', '.join(str(p) for p in written)}")
+    print(f"{time.monotonic() - started:.0f} s; JSON {args.json}; plots {', '.join(str(p) for p in written)}")
     failed = [n for n, r in report["parts"].items() if r.get("returncode") != 0]
     return 1 if failed else 0
 

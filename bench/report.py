@@ -112,7 +112,13 @@ def render(report: dict[str, Any], plots: str) -> str:
         f"{describe_machine(machine)}; load average {machine['load_average'][0]:.1f} before and "
         f"{machine.get('load_average_after', [float('nan')])[0]:.1f} after. The machine's 2 cores were shared "
         "with other engineers' builds and test runs: every figure is noisy, the ratios (measured in the same "
-        "run) less than the absolute ones.",
+        "run) less than the absolute ones."
+        + (
+            f" Parts {', '.join(report['updated_parts'])} were run again afterwards "
+            f"(`python -m bench {' '.join(report['updated_parts'])} --update`, same machine; the commands below)."
+            if report.get("updated_parts")
+            else ""
+        ),
         "",
         "| part | figure | value | goal | command |",
         "|---|---|---|---|---|",

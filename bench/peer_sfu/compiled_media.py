@@ -30,6 +30,8 @@ from .media import Stream
 _RELAY_HEADER = struct.Struct(">I4sH")
 GENERATOR_NICE = -10
 STATS_LIMIT = 1 << 24
+STATS_TIMEOUT = 30.0
+"""Seconds to wait for a stats line (a heavily loaded machine can starve this process for seconds)."""
 """Bytes of one stats line the driver accepts (latency buckets and per-pair counts)."""
 
 
@@ -155,7 +157,7 @@ class CompiledMedia:
         assert self.process.stdin is not None and self.process.stdout is not None
         self.process.stdin.write(b"stats\n")
         await self.process.stdin.drain()
-        async with asyncio.timeout(10):
+        async with asyncio.timeout(STATS_TIMEOUT):
             raw = json.loads(await self.process.stdout.readline())
         raw["received"] = {(r, p, k): n for r, p, k, n in raw["received"]}
         raw["latency_10us"] = dict((b, n) for b, n in raw["latency_10us"])

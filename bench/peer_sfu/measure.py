@@ -135,7 +135,10 @@ async def measure_compiled(load: Load, pids: dict[str, int], seconds: float, vid
         s2 = await media.stats()
     finally:
         await media.stop()
-    wall = t1 - t0
+    # rates over the C program's own interval between the two snapshots: on a loaded machine this
+    # process may read a snapshot late, and its clock would stretch the window
+    wall = (s1["now_ns"] - s0["now_ns"]) / 1e9
+    cpu_wall = t1 - t0
     sent = [b - a for a, b in zip(s0["sent"], s1["sent"])]
     sent_all = [b - a for a, b in zip(s0["sent"], s2["sent"])]
     expected = sum(n * load.shape.receivers(s.publisher) for s, n in zip(load.streams, sent_all))
@@ -161,16 +164,16 @@ async def measure_compiled(load: Load, pids: dict[str, int], seconds: float, vid
         "latency_ms_p50": p50,
         "latency_ms_p99": p99,
         "sfu_cpu_s": sfu_cpu,
-        "sfu_cpu_share": sfu_cpu / wall,
+        "sfu_cpu_share": sfu_cpu / cpu_wall,
         "other_cpu_s": {name: cpu1[name] - cpu0[name] for name in pids if name != "sfu"},
         "rss_kib": rss,
         "packets_per_cpu_s": got_window / sfu_cpu if sfu_cpu > 0 else None,
-        "generator_cpu_share": (gen1 - gen0) / wall,
-        "driver_cpu_share": (own1 - own0) / wall,
+        "generator_cpu_share": (gen1 - gen0) / cpu_wall,
+        "driver_cpu_share": (own1 - own0) / cpu_wall,
         "generator_late_ticks": late,
         # late ticks alone are the scheduler's on a shared machine (the generator skips, never bursts):
         # bound means it sent too little, or it needed a core
-        "generator_bound": sum(sent) / wall < 0.97 * target or (gen1 - gen0) / wall > 0.8,
+        "generator_bound": sum(sent) / wall < 0.97 * target or (gen1 - gen0) / cpu_wall > 0.8,
         "foreign_packets": s2["foreign"],
         "auth_failures": s2["auth_failures"],
         "relayed": s2["relayed"] - s0["relayed"],

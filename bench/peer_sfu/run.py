@@ -89,7 +89,7 @@ def summarize(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         by = {r["sfu"]: r for r in rows if r["rooms"] == rooms}
         p, j = by.get("podium"), by.get("janus")
         ratio = None
-        if p and j and p["packets_per_cpu_s"] and j["packets_per_cpu_s"]:
+        if p and j and p.get("packets_per_cpu_s") and j.get("packets_per_cpu_s"):
             ratio = p["packets_per_cpu_s"] / j["packets_per_cpu_s"]
         levels.append({"rooms": rooms, "podium": p, "janus": j, "ratio": ratio})
     return levels
@@ -143,7 +143,7 @@ def plot(levels: list[dict[str, Any]], path: Path, title: str) -> None:
 
     fig, ax = plt.subplots(figsize=(7, 4.2))
     for sfu, style in (("podium", "o-"), ("janus", "s--")):
-        rows = [lv[sfu] for lv in levels if lv[sfu] and lv[sfu]["packets_per_cpu_s"]]
+        rows = [lv[sfu] for lv in levels if lv[sfu] and lv[sfu].get("packets_per_cpu_s")]
         if not rows:
             continue
         label = "Podium (engine worker)" if sfu == "podium" else "Janus VideoRoom"
@@ -196,7 +196,20 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                         f"{shape.publishers} publishers + {shape.subscribers} subscribers ...",
                         flush=True,
                     )
-                    rows.append(await run_level(sfu, shape, args, podium, rooms, janus, level))
+                    try:
+                        rows.append(await run_level(sfu, shape, args, podium, rooms, janus, level))
+                    except Exception as error:  # one failed level (a starved machine) keeps the others
+                        print(f"  {sfu} at {shape.rooms} rooms failed: {error!r}", flush=True)
+                        rows.append(
+                            {
+                                "sfu": sfu,
+                                "rooms": shape.rooms,
+                                "publishers": shape.publishers,
+                                "subscribers": shape.subscribers,
+                                "streams": len(shape.pairs()),
+                                "error": repr(error),
+                            }
+                        )
         finally:
             podium.stop()
             if janus is not None:
@@ -250,4 +263,4 @@ def main(argv: list[str] | None = None) -> int:
         )
     if args.plot:
         plot(result["levels"], args.plot, f"{command}\n({args.srtp}, load average {load_average[0]:.1f})")
-    return 0
+    return 1 if any("error" in row for row in result["rows"]) else 0
