@@ -55,7 +55,18 @@ def plot_throughput(report: dict[str, Any], path: Path) -> None:
         for sfu, (label, style) in SFU_STYLE.items():
             x, y = _rows(result, sfu, "output_pps")
             if x:
-                out_ax.plot(x, y, style, label=f"{label} ({_profile(result)})")
+                (line,) = out_ax.plot(x, y, style, label=f"{label} ({_profile(result)})")
+                bound = [r for r in result["rows"] if r["sfu"] == sfu and r.get("generator_bound")]
+                if bound:  # rings: the generator did not send the level's full load
+                    out_ax.plot(
+                        [r["target_output_pps"] for r in bound],
+                        [r["output_pps"] for r in bound],
+                        "o",
+                        markersize=12,
+                        markerfacecolor="none",
+                        color=line.get_color(),
+                        label=f"{label}: generator below target",
+                    )
             x, per = _rows(result, sfu, "packets_per_cpu_s")
             if x:
                 cpu_ax.plot(x, [1e6 / v for v in per], style, label=f"{label} ({_profile(result)})")
@@ -87,7 +98,7 @@ def plot_throughput(report: dict[str, Any], path: Path) -> None:
                 xs, [by.get(c, {}).get("cpu_ns_per_packet") or 0 for c in cases], width, label=name_shown, color=colour
             )
         for ax in (ax_pps, ax_cpu):
-            ax.set_xticks(range(len(cases)), labels)
+            ax.set_xticks(range(len(cases)), labels, fontsize=7)
             ax.set_xlabel("fan-out × packet size (one publisher, 127.0.0.1)")
         ax_pps.set(title="forwarder at full load: throughput", ylabel="output packets/s")
         ax_cpu.set(title="forwarder at full load: CPU per packet", ylabel="CPU ns per forwarded packet")
@@ -224,6 +235,20 @@ def plot_memory(report: dict[str, Any], path: Path) -> None:
 PLOTS = {"throughput.png": plot_throughput, "latency.png": plot_latency, "memory.png": plot_memory}
 
 
+def main(argv: list[str] | None = None) -> int:
+    """python -m bench.plots REPORT.json FOLDER: draws the plots again from a report."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("report", type=Path)
+    parser.add_argument("folder", type=Path)
+    args = parser.parse_args(argv)
+    for path in plot_all(json.loads(args.report.read_text()), args.folder):
+        print(path)
+    return 0
+
+
 def plot_all(report: dict[str, Any], folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written = []
@@ -231,3 +256,7 @@ def plot_all(report: dict[str, Any], folder: Path) -> list[Path]:
         draw(report, folder / name)
         written.append(folder / name)
     return written
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
