@@ -62,7 +62,9 @@ def main(argv: list[str] | None = None) -> int:
         previous = json.loads(args.json.read_text())
         report["parts"] = {name: record for name, record in previous["parts"].items() if name not in names}
         report["updated_parts"] = names
-        report["arguments"] = previous.get("arguments", "")  # the command of the run kept; each part has its own
+        # the first run's command, start and machine are kept; each part records its own
+        report.update({key: previous[key] for key in ("arguments", "started", "machine") if key in previous})
+        report["updated"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     started = time.monotonic()
     args.json.parent.mkdir(parents=True, exist_ok=True)
     for i, name in enumerate(names):
@@ -83,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps(report, indent=2) + "\n")  # after each part: a later failure loses nothing
     report["seconds"] = round(sum(r.get("seconds", 0) for r in report["parts"].values()), 1)
     report["parts"] = {name: report["parts"][name] for name in PARTS if name in report["parts"]}
-    report["machine"]["load_average_after"] = os.getloadavg()
+    report["machine"].setdefault("load_average_after", os.getloadavg())
     args.json.write_text(json.dumps(report, indent=2) + "\n")
     written = plot_all(report, args.plots)
     print()

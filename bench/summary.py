@@ -17,6 +17,11 @@ class Headline:
     """None: no goal, or not measured."""
 
 
+def _ms(value: float) -> str:
+    """A latency percentile; the histograms end at 100 ms (their last bucket holds the rest)."""
+    return ">= 100" if value >= 100.0 else f"{value:.2f}"
+
+
 def peer_top_level(result: dict[str, Any]) -> dict[str, Any] | None:
     """The highest load level where both SFUs ran and the generator kept up (else the highest one run)."""
     levels = [lv for lv in result.get("levels", []) if lv.get("ratio") is not None]
@@ -32,7 +37,7 @@ def _ratio_headline(part: str, result: dict[str, Any]) -> list[Headline]:
         if value is None:
             shown = "n/a"
         elif unit == "ms":
-            shown = f"{value:.3f} ms"
+            shown = f"{_ms(value)} ms"
         else:
             shown = f"{100 * value:.1f} %"
         return [Headline(part, head["name"], shown, head["goal"], head.get("met"))]
@@ -74,8 +79,8 @@ def _peer_headlines(part: str, result: dict[str, Any]) -> list[Headline]:
             Headline(
                 part,
                 "one-way latency through the SFU p50/p99 (Podium; Janus)",
-                f"{p['latency_ms_p50']:.2f}/{p['latency_ms_p99']:.2f} ms; "
-                f"{j['latency_ms_p50']:.2f}/{j['latency_ms_p99']:.2f} ms",
+                f"{_ms(p['latency_ms_p50'])}/{_ms(p['latency_ms_p99'])} ms; "
+                f"{_ms(j['latency_ms_p50'])}/{_ms(j['latency_ms_p99'])} ms",
                 "",
                 None,
             )
