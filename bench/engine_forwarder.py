@@ -5,7 +5,9 @@
 
 One Engine on 127.0.0.1 with one router: a plain transport whose remote is the publisher
 (127.0.0.1:--source) producing one video track (SSRC 1111, the load generator's), and one plain
-transport per destination, each consuming that producer. With --srtp (RFC 5764 profile number: 7 GCM,
+transport per destination, each consuming that producer. With several --source ports (bench.meeting_scale),
+one router per source, a meeting each: publisher i's producer has SSRC 1111 + i (bench/baseline/pacer.c)
+and the destinations are split evenly among them, in order. With --srtp (RFC 5764 profile number: 7 GCM,
 1 SHA1-80, 2 SHA1-32) every transport is SRTP, keyed with the benchmark's fixed keys (bench/srtp.py):
 the publisher's remote key is the load generator's, subscriber i's local key the one the benchmark
 decrypts the sink's samples with. With --rewrite-extensions every transport is told its header
@@ -52,39 +54,59 @@ async def main(args: argparse.Namespace) -> None:
 
     engine = Engine(host="127.0.0.1", port=args.port)
     await engine.start()
-    router = engine.create_router()
-    publisher = router.create_plain_transport(remote=("127.0.0.1", args.source))
+    sources = [int(p) for p in str(args.source).split(",")]
+    dests = [int(p) for p in args.dest.split(",")]
+    if len(dests) % len(sources):
+        raise SystemExit("--dest must hold the same number of subscribers for every --source")
+    per_meeting = len(dests) // len(sources)
     codec = "vp9" if args.simulcast else None
-    producer = publisher.produce(
-        kind="video", ssrc=INPUT_SSRC, payload_type=96, app_data={"source": "camera"}, clock_rate=90000, codec=codec
-    )
-    if args.rewrite_extensions:
-        publisher.set_header_extensions(mid=4, abs_send_time=2, transport_cc=3)
-    lowest = producer
-    if args.simulcast:  # two lower layers, silent (the load generator sends the top one)
-        lowest, _ = (
-            publisher.produce(kind="video", ssrc=INPUT_SSRC + n, payload_type=96, clock_rate=90000, codec=codec)
-            for n in (1, 2)
-        )
-    if args.srtp is not None:
-        publisher.set_srtp(
-            args.srtp, srtp.key_salt("engine-to-publisher", 0, args.srtp), srtp.key_salt("publisher", 0, args.srtp)
-        )
-    consumers = []
-    for index, port in enumerate(int(p) for p in args.dest.split(",")):
-        subscriber = router.create_plain_transport(remote=("127.0.0.1", port))
-        if args.srtp is not None:
-            subscriber.set_srtp(
-                args.srtp,
-                srtp.key_salt("subscriber", index, args.srtp),
-                srtp.key_salt("subscriber-to-engine", index, args.srtp),
-            )
+    producers, consumers, publishers = [], [], []
+    for meeting, source in enumerate(sources):  # one router per meeting, as the control plane makes them
+        router = engine.create_router()
+        publisher = router.create_plain_transport(remote=("127.0.0.1", source))
         if args.rewrite_extensions:
-            subscriber.set_header_extensions(mid=1, abs_send_time=2, transport_cc=3)
-        consumer = subscriber.consume(lowest, mid=str(index))
-        if lowest is not producer:
-            consumer.switch(producer, at_keyframe=True)
-        consumers.append(consumer)
+            publisher.set_header_extensions(mid=4, abs_send_time=2, transport_cc=3)
+        producer = publisher.produce(
+            kind="video",
+            ssrc=INPUT_SSRC + meeting,
+            payload_type=96,
+            app_data={"source": "camera"},
+            clock_rate=90000,
+            codec=codec,
+        )
+        if args.srtp is not None:
+            publisher.set_srtp(
+                args.srtp, srtp.key_salt("engine-to-publisher", 0, args.srtp), srtp.key_salt("publisher", 0, args.srtp)
+            )
+        lowest = producer
+        if args.simulcast:  # two lower layers, silent (the load generator sends the top one)
+            lowest, _ = (
+                publisher.produce(
+                    kind="video",
+                    ssrc=INPUT_SSRC + meeting + 0x10000 * n,
+                    payload_type=96,
+                    clock_rate=90000,
+                    codec=codec,
+                )
+                for n in (1, 2)
+            )
+        for index in range(meeting * per_meeting, (meeting + 1) * per_meeting):
+            subscriber = router.create_plain_transport(remote=("127.0.0.1", dests[index]))
+            if args.srtp is not None:
+                subscriber.set_srtp(
+                    args.srtp,
+                    srtp.key_salt("subscriber", index, args.srtp),
+                    srtp.key_salt("subscriber-to-engine", index, args.srtp),
+                )
+            if args.rewrite_extensions:
+                subscriber.set_header_extensions(mid=1, abs_send_time=2, transport_cc=3)
+            consumer = subscriber.consume(lowest, mid=str(index))
+            if lowest is not producer:
+                consumer.switch(producer, at_keyframe=True)
+            consumers.append(consumer)
+        producers.append(producer)
+        publishers.append(publisher)
+    producer, publisher = producers[0], publishers[0]
     await engine.wait_version(engine.version)
     lags: list[float] = []
     probe = asyncio.create_task(probe_loop_lag(lags))
@@ -109,8 +131,16 @@ async def main(args: argparse.Namespace) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--source", type=int, required=True, help="the publisher's UDP port on 127.0.0.1")
-    parser.add_argument("--dest", required=True, help="subscribers' UDP ports on 127.0.0.1, comma-separated")
+    parser.add_argument(
+        "--source",
+        required=True,
+        help="the publisher's UDP port on 127.0.0.1; several, comma-separated: one meeting (router) each",
+    )
+    parser.add_argument(
+        "--dest",
+        required=True,
+        help="subscribers' UDP ports on 127.0.0.1, comma-separated (with several sources: split evenly, in order)",
+    )
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--max-seconds", type=float, default=60.0)
     parser.add_argument(

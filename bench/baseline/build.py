@@ -1,6 +1,6 @@
-"""Compiles the benchmark's C programs (forwarder, load generator, sink) into bench/baseline/build/.
+"""Compiles the benchmark's C programs (forwarder, load generators, sink, meeting media) into bench/baseline/build/.
 
-Each benchmark calls build() first: a program is recompiled only when its source or common.h is newer
+Each benchmark calls build() first: a program is recompiled only when its source or a shared header is newer
 than the binary, so every run measures the code in the working tree.
 """
 
@@ -13,10 +13,12 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 BUILD_DIR = HERE / "build"
-PROGRAMS = ("forwarder", "loadgen", "sink")
+PROGRAMS = ("forwarder", "loadgen", "sink", "meeting_media", "pacer")
 CFLAGS = ("-O2", "-Wall", "-Wextra")
-# loadgen dlopens pylibsrtp's extension for --srtp and exports the one CPython data symbol it needs
-LINK_FLAGS = {"loadgen": ("-rdynamic", "-ldl")}
+# loadgen and meeting_media dlopen pylibsrtp's extension (srtp_dl.h) and export the one CPython data
+# symbol it needs
+LINK_FLAGS = {"loadgen": ("-rdynamic", "-ldl"), "meeting_media": ("-rdynamic", "-ldl")}
+HEADERS = ("common.h", "srtp_dl.h")
 
 
 def build(force: bool = False) -> dict[str, Path]:
@@ -25,12 +27,13 @@ def build(force: bool = False) -> dict[str, Path]:
     if compiler is None:
         raise RuntimeError("no C compiler: the benchmark's baselines need gcc (or $CC)")
     BUILD_DIR.mkdir(parents=True, exist_ok=True)
-    header = HERE / "common.h"
     binaries = {}
     for name in PROGRAMS:
         source = HERE / f"{name}.c"
         binary = BUILD_DIR / name
-        newest = max(source.stat().st_mtime, header.stat().st_mtime, Path(__file__).stat().st_mtime)
+        newest = max(
+            source.stat().st_mtime, Path(__file__).stat().st_mtime, *((HERE / h).stat().st_mtime for h in HEADERS)
+        )
         if force or not binary.exists() or binary.stat().st_mtime < newest:
             partial = BUILD_DIR / f".{name}.{os.getpid()}"
             result = subprocess.run(

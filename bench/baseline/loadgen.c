@@ -13,7 +13,7 @@
  * With --srtp it protects every packet just before sending it (SRTP, libsrtp profile PROFILE, master
  * key ‖ salt --key in hex), so the index only grows, however long the run: the forwarder's replay
  * window never sees a packet twice. libsrtp is the copy the engine uses, inside pylibsrtp's cffi
- * extension (--libsrtp: its path), reached with dlopen/dlsym; see load_libsrtp().
+ * extension (--libsrtp: its path), reached with dlopen/dlsym (srtp_dl.h).
  *
  * Closed loop, so that neither the generator nor drops waste the CPU the forwarder needs: at most
  * --window input datagrams are in flight, where in flight = sent - (received by the sink / fanout).
@@ -23,113 +23,19 @@
  */
 #include "common.h"
 
-#include <dlfcn.h>
 #include <sys/uio.h>
+
+#include "srtp_dl.h"
 
 #define MAX_BURST 256
 #define STALL_NS 200000000ull
 
 #define MAX_PACKET 1500
-#define SRTP_MAX_TRAILER 16 /* GCM's tag: the longest of the profiles used, no MKI */
 
 static uint8_t buf[MAX_BURST][MAX_PACKET + SRTP_MAX_TRAILER];
 static uint8_t template[MAX_PACKET]; /* the payload every packet starts from (SRTP encrypts in place) */
 
-/* --- libsrtp 2.x, declared here as engine/includes/srtp.pxd declares it --------------------------
- * pylibsrtp's extension module exports libsrtp's functions (nm -D shows srtp_create, srtp_protect...).
- * It is a Python extension, so it references a few CPython symbols: the functions are bound lazily
- * and never called, but one data symbol, _Py_NoneStruct, must resolve when it is loaded: this program
- * defines a placeholder and exports it (linked with -rdynamic, see build.py). */
-__attribute__((visibility("default"))) void *_Py_NoneStruct[2];
-
-typedef struct {
-    uint32_t cipher_type;
-    int cipher_key_len;
-    uint32_t auth_type;
-    int auth_key_len;
-    int auth_tag_len;
-    int sec_serv;
-} srtp_crypto_policy_t;
-
-typedef struct srtp_policy {
-    struct { int type; uint32_t value; } ssrc;
-    srtp_crypto_policy_t rtp;
-    srtp_crypto_policy_t rtcp;
-    unsigned char *key;
-    void **keys;
-    unsigned long num_master_keys;
-    void *deprecated_ekt;
-    unsigned long window_size;
-    int allow_repeat_tx;
-    int *enc_xtn_hdr;
-    int enc_xtn_hdr_count;
-    struct srtp_policy *next;
-} srtp_policy_t;
-_Static_assert(sizeof(srtp_policy_t) == 128, "srtp_policy_t of libsrtp 2.x on LP64");
-
-#define SSRC_ANY_OUTBOUND 3
-typedef int (*srtp_init_f)(void);
-typedef int (*srtp_create_f)(void **session, const srtp_policy_t *policy);
-typedef int (*srtp_protect_f)(void *session, void *rtp, int *len);
-typedef int (*srtp_policy_f)(srtp_crypto_policy_t *policy, int profile);
-
 static void *srtp_session;
-static srtp_protect_f srtp_protect;
-
-static void *symbol(void *library, const char *name) {
-    void *f = dlsym(library, name);
-    if (!f) {
-        fprintf(stderr, "loadgen: %s not found in the libsrtp library: %s\n", name, dlerror());
-        exit(2);
-    }
-    return f;
-}
-
-static int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/* An outbound session (any SSRC) of `profile` keyed with master key ‖ salt `key_hex`. */
-static void load_libsrtp(const char *path, int profile, const char *key_hex) {
-    static unsigned char key[64];
-    size_t n = strlen(key_hex) / 2;
-    if (n == 0 || n > sizeof key || strlen(key_hex) % 2) {
-        fprintf(stderr, "loadgen: --key must be 1..64 bytes in hex\n");
-        exit(2);
-    }
-    for (size_t i = 0; i < n; i++) {
-        int hi = hex_value(key_hex[2 * i]), lo = hex_value(key_hex[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            fprintf(stderr, "loadgen: --key is not hex\n");
-            exit(2);
-        }
-        key[i] = (unsigned char)(hi << 4 | lo);
-    }
-    void *library = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
-    if (!library) {
-        fprintf(stderr, "loadgen: dlopen: %s\n", dlerror());
-        exit(2);
-    }
-    srtp_policy_t policy;
-    memset(&policy, 0, sizeof policy);
-    int status = ((srtp_init_f)symbol(library, "srtp_init"))();
-    if (!status) status = ((srtp_policy_f)symbol(library, "srtp_crypto_policy_set_from_profile_for_rtp"))(
-        &policy.rtp, profile);
-    if (!status) status = ((srtp_policy_f)symbol(library, "srtp_crypto_policy_set_from_profile_for_rtcp"))(
-        &policy.rtcp, profile);
-    if (!status && policy.rtp.auth_tag_len > SRTP_MAX_TRAILER) status = -1;
-    policy.ssrc.type = SSRC_ANY_OUTBOUND;
-    policy.key = key;
-    if (!status) status = ((srtp_create_f)symbol(library, "srtp_create"))(&srtp_session, &policy);
-    if (status) {
-        fprintf(stderr, "loadgen: libsrtp refused profile %d (status %d)\n", profile, status);
-        exit(2);
-    }
-    srtp_protect = (srtp_protect_f)symbol(library, "srtp_protect");
-}
 
 static struct iovec iov[MAX_BURST];
 static struct mmsghdr msg[MAX_BURST];
@@ -154,7 +60,8 @@ int main(int argc, char **argv) {
             fprintf(stderr, "loadgen: --srtp needs --libsrtp PATH and --key HEX\n");
             return 2;
         }
-        load_libsrtp(library, (int)profile, key);
+        srtp_dl_load(library);
+        srtp_session = srtp_dl_session((int)profile, key, SSRC_ANY_OUTBOUND);
     }
 
     int fd = udp_socket_bound(0, 0);
@@ -222,7 +129,7 @@ int main(int argc, char **argv) {
                  * unsent are never sent: the next ones take new sequence numbers (a gap, not a replay) */
                 int len = (int)size;
                 memcpy(buf[i] + 12, template + 12, (size_t)size - 12);
-                if (srtp_protect(srtp_session, buf[i], &len)) {
+                if (srtp_dl.protect(srtp_session, buf[i], &len)) {
                     fprintf(stderr, "loadgen: srtp_protect failed\n");
                     return 2;
                 }

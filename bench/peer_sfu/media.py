@@ -1,4 +1,5 @@
-"""Synthetic meeting media for both SFUs: what the aiortc peers send and how receivers count it.
+"""Synthetic meeting media for both SFUs: what the aiortc peers send and how receivers count it (with
+--generator python; the compiled sender, compiled_media.py, sends the same payload plus a send time).
 
 aiortc negotiates the tracks (real ICE, DTLS-SRTP) but its encoders never run: the tracks yield no
 frame, and the benchmark sends numbered RTP itself on each negotiated SSRC, protected by the SRTP
@@ -112,6 +113,8 @@ class Recorder:
         """Decrypted RTP without our payload (there should be none)."""
         self.transports: list[Any] = []
         """The hooked DTLS transports (their SRTP profiles are reported)."""
+        self.receivers: list[tuple[int, Any]] = []
+        """(receiver, DTLS transport) as hooked (the compiled sender reads these sockets itself)."""
 
     def hook(self, receiver: int, dtls: Any) -> None:
         """Count what arrives on this DTLS transport instead of letting aiortc route it."""
@@ -121,6 +124,7 @@ class Recorder:
 
         dtls._handle_rtp_data = handle_rtp_data
         self.transports.append(dtls)
+        self.receivers.append((receiver, dtls))
 
     def received(self, receiver: int, data: bytes) -> None:
         first = data[0]

@@ -1,7 +1,8 @@
 """The Podium-vs-Janus benchmark runs end to end at one small load level: a smoke test, not a speed
 test (figures are not asserted). What it checks is what it observed: through each SFU every
-subscriber received every publisher's audio and video during the measurement, with the one SRTP
-profile forced on both, so a broken Janus driver cannot make Podium look good."""
+subscriber received every publisher's audio and video during the measurement (sent and counted by
+the compiled sender over the sockets aiortc keyed), with the one SRTP profile forced on both, so a
+broken Janus driver cannot make Podium look good."""
 
 import json
 import subprocess
@@ -24,7 +25,7 @@ def test_both_sfus_forward_every_stream(tmp_path: Path) -> None:
             "--rooms",
             "1",
             "--seconds",
-            "2",
+            "1",
             "--srtp",
             "SRTP_AES128_CM_SHA1_80",
             "--json",
@@ -49,6 +50,12 @@ def test_both_sfus_forward_every_stream(tmp_path: Path) -> None:
         assert row["output_pps"] > 0 and row["sfu_cpu_s"] >= 0, (sfu, row)
         assert row["foreign_packets"] == 0 and row["send_errors"] == 0, (sfu, row)
         assert row["srtp_profiles"] == ["SRTP_AES128_CM_SHA1_80"], (sfu, row)
+        # the compiled sender sent the media; every packet it received authenticated and was ours
+        assert row["generator"] == "compiled" and row["auth_failures"] == 0, (sfu, row)
+        assert 0 < row["latency_ms_p50"] <= row["latency_ms_p99"], (sfu, row)
+        # STUN, DTLS and SRTCP on the subscribers' sockets went back to aiortc through the relay
+        assert row["relayed"] > 0, (sfu, row)
+        assert row["rss_kib"]["sfu"] > 0 and "sfu" in row["rss_kib_per_participant"], (sfu, row)
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # the benchmark removed what it created
     assert subprocess.run(["ip", "link", "show", "pdmbench0"], capture_output=True).returncode != 0

@@ -1,0 +1,94 @@
+"""CPU time per forwarded packet from 1 to 1,000 concurrent meetings in one engine.
+
+    python -m bench.meeting_scale [--quick] [--json PATH] [--meetings 1,10,100,1000] [--rate 5000]
+
+Each meeting is a router of its own with one publisher and two subscribers (plain RTP transports,
+bench/engine_forwarder.py with one source per meeting); the paced generator (bench/baseline/pacer.c)
+sends --rate packets/s in total, round-robin over the meetings' publishers, whatever their number,
+so only the number of meetings (routers, transports, SSRCs the engine looks up) changes between levels.
+The engine runs pinned alone on the last CPU (bench/paced.py). CPU time per forwarded packet is the
+engine's time on CPU over the window (schedstat, ns) over the packets the sink received. Goal: flat
+within 10 % (the largest over the smallest, from 1 to 1,000 meetings)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.baseline.build import build
+from bench.forwarding import FORWARDERS
+from bench.harness import fmt
+from bench.paced import run_paced
+
+SUBSCRIBERS = 2
+GOAL_SPREAD = 0.10
+
+
+def measure(levels: list[int], rate: float, size: int, window: float, warmup: float) -> dict[str, Any]:
+    binaries = build()
+    engine = FORWARDERS["engine"]
+    rows = []
+    for meetings in levels:
+        row = run_paced(engine, meetings, meetings * SUBSCRIBERS, size, rate, warmup, window, binaries)
+        row["meetings"] = meetings
+        rows.append(row)
+        status = row.get("error") or (
+            f"{row['output_pps']:,.0f} out pps, engine CPU {row['forwarder_cpu_percent']:.0f} %, "
+            f"{fmt(row.get('cpu_ns_per_packet_exact'), ',.0f')} ns per packet, started in {row['startup_seconds']} s"
+        )
+        print(f"  {meetings:>5} meetings: {status}", flush=True)
+    per_packet = [r["cpu_ns_per_packet_exact"] for r in rows if r.get("cpu_ns_per_packet_exact")]
+    spread = max(per_packet) / min(per_packet) - 1 if len(per_packet) > 1 else None
+    return {"rate": rate, "size": size, "subscribers_per_meeting": SUBSCRIBERS, "levels": rows, "spread": spread}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1, 100 meetings, short windows (CI smoke run)")
+    parser.add_argument("--meetings", help="levels, comma-separated (default 1,10,100,1000; quick 1,100)")
+    parser.add_argument("--rate", type=float, default=5000, help="input packets/s in total, at every level")
+    parser.add_argument("--size", type=int, default=1200)
+    parser.add_argument("--window", type=float, help="seconds measured per level (default 5, quick 1)")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    levels = [int(x) for x in (args.meetings or ("1,100" if args.quick else "1,10,100,1000")).split(",")]
+    started = time.time()
+    result = measure(levels, args.rate, args.size, args.window or (1.0 if args.quick else 5.0), 1.0)
+    print(
+        f"{'meetings':>8} {'out pps':>9} {'engine CPU':>10} {'ns/packet':>10} {'loss':>6} {'p50 ms':>7} {'p99 ms':>7}"
+    )
+    for r in result["levels"]:
+        offered = r.get("offered_output_pps") or 0
+        loss = 1 - r["output_pps"] / offered if offered and "output_pps" in r else None
+        print(
+            f"{r['meetings']:>8} {fmt(r.get('output_pps'), ',.0f'):>9} "
+            f"{fmt(r.get('forwarder_cpu_percent'), '.1f'):>9}% "
+            f"{fmt(r.get('cpu_ns_per_packet_exact'), ',.0f'):>10} {fmt(loss and 100 * loss, '.1f'):>5}% "
+            f"{fmt(r.get('latency_ms_p50'), '.2f'):>7} {fmt(r.get('latency_ms_p99'), '.2f'):>7}"
+        )
+    spread = result["spread"]
+    head = {
+        "name": f"CPU per forwarded packet, largest / smallest - 1, {levels[0]} to {levels[-1]} meetings",
+        "value": spread,
+        "goal": f"<= {100 * GOAL_SPREAD:.0f} %",
+        "met": None if spread is None else spread <= GOAL_SPREAD,
+    }
+    print(
+        f"headline: {head['name']}: {fmt(spread and 100 * spread, '.1f')} % (goal {head['goal']}); "
+        f"{time.time() - started:.0f} s"
+    )
+    if args.json:
+        command = " ".join(["python", "-m", "bench.meeting_scale", *(argv if argv is not None else sys.argv[1:])])
+        args.json.write_text(
+            json.dumps({"benchmark": "meeting_scale", "command": command, **result, "headline": head}, indent=2)
+        )
+    errors = [r for r in result["levels"] if "error" in r]
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
