@@ -21,6 +21,7 @@ from starlette.types import Scope
 from control import api, engines, metrics, operator, signaling
 from control.engines.stats import EngineCollector, WorkerStats
 from control.errors import ApiError, Conflict, RateLimited
+from control.files import storage
 from control.meetings.metrics import MeetingCollector
 from control.meetings.service import MeetingService
 from control.ratelimit import RateLimiter
@@ -28,10 +29,13 @@ from control.security import turn
 from control.services.attendance import AttendanceObserver
 from control.services.chat import ChatObserver
 from control.services.context import Context
+from control.services.files import FileService
 from control.settings import Settings
 from control.store import migrate
 from control.store.db import create_engine, create_sessionmaker
 from control.store.repositories.instance import get_or_create
+from control.webhooks.dispatcher import Dispatcher
+from control.webhooks.events import WebhookObserver
 
 log = logging.getLogger("podium.control")
 
@@ -134,8 +138,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # attendance first: the chat observer reads person keys and names from attendance rows
             meetings.add_observer(AttendanceObserver(context))
             meetings.add_observer(ChatObserver(context))
+            dispatcher = Dispatcher(sessionmaker, settings.webhooks, token_key)  # signed deliveries to add-ins
+            meetings.add_observer(WebhookObserver(context, dispatcher.wake))
             app.state.meetings = meetings  # live meetings (control.meetings)
+            app.state.files = FileService(
+                storage.open_storage(settings.files, settings.data_dir), settings.files, meetings, dispatcher.wake
+            )
             await meetings.restore(settings.engine_grace)  # those a previous process left running
+            dispatcher.start()  # after the restore: deliveries a previous process owed are sent now
             stats = WorkerStats()  # the workers' last reports, for GET /metrics
             registry.add_listener(stats.on_event)
             collectors = [EngineCollector(registry, stats), MeetingCollector(meetings)]
@@ -152,6 +162,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 for collector in collectors:
                     app_metrics.remove(collector)
                 await meetings.close()
+                await dispatcher.close()
+                await app.state.files.close()
                 await registry.close()
         finally:
             await engine.dispose()

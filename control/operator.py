@@ -53,6 +53,9 @@ class CompanyUpdateIn(Input):
     max_rooms: int | None = Field(None, ge=1, le=1_000_000)
     max_users: int | None = Field(None, ge=1, le=1_000_000)
     max_participants: int | None = Field(None, ge=1, le=1_000_000)
+    max_storage_bytes: int | None = Field(
+        None, ge=0, le=2**50, description="bytes its shared files and conference materials may hold together"
+    )
     suspended: bool | None = Field(
         None, description="true: its users cannot sign in or use tokens and its meetings end; false: lifted"
     )
@@ -66,6 +69,7 @@ class CompanyOut(BaseModel):
     max_rooms: int
     max_users: int
     max_participants: int
+    max_storage_bytes: int
     rooms: int
     users: int
     online: int
@@ -81,6 +85,7 @@ def _out(s: operator.CompanyStatus) -> dict[str, Any]:
         max_rooms=c.max_rooms,
         max_users=c.max_users,
         max_participants=c.max_participants,
+        max_storage_bytes=c.max_storage_bytes,
         rooms=s.rooms,
         users=s.users,
         online=s.online,

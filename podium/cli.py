@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
-from podium import network
+from podium import file_options, network
 
 if TYPE_CHECKING:
     from control.security.turn import TurnSettings
@@ -281,6 +281,7 @@ def _parser() -> argparse.ArgumentParser:
         "loopback or a network only the scraper reaches, e.g. 127.0.0.1:9464",
     )
     _limit_options(serve)
+    file_options.add_options(serve)
     _database_options(serve)
 
     bootstrap = commands.add_parser("bootstrap", help="create a company and its first administrator")
@@ -627,6 +628,7 @@ async def _serve(args: argparse.Namespace, limits: "Limits", reach: Reach) -> No
     from control.settings import Settings
 
     engine_secret = args.engine_secret or secrets.token_urlsafe(32)
+    files, webhooks = file_options.settings_from(args)
     settings = Settings(
         data_dir=args.data_dir,
         database_url=args.database_url,
@@ -638,6 +640,8 @@ async def _serve(args: argparse.Namespace, limits: "Limits", reach: Reach) -> No
         operator_token=args.operator_token,
         limits=limits,
         turn=reach.turn,
+        files=files,
+        webhooks=webhooks,
     )
     try:
         sockets = network.listen_sockets(reach.binds, args.port)

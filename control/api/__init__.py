@@ -14,11 +14,13 @@ from control.api import (
     chat,
     company,
     departments,
+    files,
     group_links,
     invitations,
     meetings,
     rooms,
     users,
+    webhooks,
 )
 from control.api.endpoint import API_PREFIX, Endpoint, to_routes
 from control.api.openapi import document
@@ -39,7 +41,9 @@ ENDPOINTS: list[Endpoint] = [
         invitations,
         bans,
         addins,
+        webhooks,
         group_links,
+        files,
     )
     for e in module.endpoints.endpoints
 ]

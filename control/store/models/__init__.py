@@ -21,7 +21,9 @@ from control.store.models.live_meeting import LiveMeetingRow, LivePeerRow
 from control.store.models.meeting import Meeting
 from control.store.models.removal import RoomRemoval
 from control.store.models.room import Room, RoomAccess
+from control.store.models.shared_file import SharedFile
 from control.store.models.user import User, UserPermission
+from control.store.models.webhook_delivery import WebhookDelivery
 
 __all__ = [
     "AddIn",
@@ -43,6 +45,8 @@ __all__ = [
     "Room",
     "RoomAccess",
     "RoomRemoval",
+    "SharedFile",
     "User",
     "UserPermission",
+    "WebhookDelivery",
 ]

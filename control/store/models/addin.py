@@ -28,5 +28,8 @@ class AddIn(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     secret_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     """The shared secret's digest; None: no secret."""
+    signing_secret: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    """A webhook's Standard Webhooks secret (whsec_<base64>), which signing needs (a digest cannot key an
+    HMAC), sealed (control.security.sealing); never returned after it is issued. None: nothing is sent."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
