@@ -155,9 +155,13 @@ class FileService:
     async def _budget(self, ctx: Context, company_id: str) -> Budget:
         company = await ctx.session.get(Company, company_id)
         assert company is not None
-        used = await SharedFiles(ctx.session, company_id).used_bytes()
+        budget = Budget(
+            self.settings.max_file_bytes,
+            company.max_storage_bytes,
+            await SharedFiles(ctx.session, company_id).used_bytes(),
+        )
         await ctx.session.rollback()  # no transaction stays open while the body streams in
-        return Budget(self.settings.max_file_bytes, company.max_storage_bytes, used)
+        return budget
 
     async def _receive(
         self,
@@ -318,18 +322,19 @@ class FileService:
         if room is None:
             raise NotFound(f"room {room_id} not found")
         live = self.meetings.meeting_of_room(room_id)
+        company_id, participants_may_add = room.company_id, room.participants_add_materials
 
         def allowed() -> None:
             current = self.meetings.meeting_of_room(room_id)
             if not may_add_material(
                 moderates=caller.moderates_room or caller.moderating(current),
-                participants_may_add=room.participants_add_materials,
+                participants_may_add=participants_may_add,
                 has_access=caller.identity.registered or bool(caller.present(current)),
             ):
                 raise Forbidden("only the room's moderators add materials to it", code="materials_moderators_only")
 
         allowed()
-        budget = await self._budget(ctx, room.company_id)
+        budget = await self._budget(ctx, company_id)
         received = await self._receive(budget, content_type, declared, stream, allowed)
         present = caller.present(live)
         row = SharedFile(
@@ -340,7 +345,7 @@ class FileService:
             uploader_participant=present[0] if present else None,
             uploader_name=caller.identity.name[:200],
         )
-        row = await self._keep(ctx, room.company_id, budget, received, row, allowed, caller.identity.user_id)
+        row = await self._keep(ctx, company_id, budget, received, row, allowed, caller.identity.user_id)
         live = self.meetings.meeting_of_room(room_id)
         if live is not None:
             frame = MaterialAdded(file=info(row), by_name=row.uploader_name, at=iso(row.created_at.timestamp()))
@@ -377,6 +382,7 @@ class FileService:
         caller, row = await self._file(ctx, token, file_id)
         if not may_read(facts(row), await self._reader_of(ctx, caller, row)):
             raise Forbidden("this file was not shared with you", code="not_allowed")
+        ctx.session.expunge(row)  # read as it is now; no transaction stays open while the bytes stream out
         await ctx.session.rollback()
         return row, self.storage.read(row.storage_key)
 
