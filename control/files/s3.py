@@ -57,8 +57,9 @@ class S3Storage:
             response = await s3.get_object(Bucket=self.settings.bucket, Key=self._key(key))
         except s3.exceptions.NoSuchKey:
             raise MissingFile(key) from None
-        async with response["Body"] as body:
-            while chunk := await body.read(CHUNK):
+        body = response["Body"]
+        async with body:  # releases the connection, read to the end or not
+            async for chunk in body.iter_chunks(CHUNK):
                 yield chunk
 
     async def delete(self, key: str) -> None:
