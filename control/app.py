@@ -140,6 +140,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             meetings.add_observer(ChatObserver(context))
             dispatcher = Dispatcher(sessionmaker, settings.webhooks, token_key)  # signed deliveries to add-ins
             meetings.add_observer(WebhookObserver(context, dispatcher.wake))
+            app.state.webhooks = dispatcher  # the webhook deliveries' sender (control.webhooks)
             app.state.meetings = meetings  # live meetings (control.meetings)
             app.state.files = FileService(
                 storage.open_storage(settings.files, settings.data_dir), settings.files, meetings, dispatcher.wake

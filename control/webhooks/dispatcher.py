@@ -51,6 +51,7 @@ class Dispatcher:
         settings: WebhookSettings,
         token_key: str,
         clock: Callable[[], datetime] = _now,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.sessions = sessions
         self.settings = settings
@@ -60,7 +61,9 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._sending: set[asyncio.Task[None]] = set()
-        self._client = httpx.AsyncClient(timeout=settings.timeout, follow_redirects=False, trust_env=False)
+        self._client = httpx.AsyncClient(
+            timeout=settings.timeout, follow_redirects=False, trust_env=False, transport=transport
+        )
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="webhook-dispatcher")
@@ -70,14 +73,22 @@ class Dispatcher:
         self._wake.set()
 
     async def close(self) -> None:
+        """Stop sending (what is owed stays in the queue); closing again does nothing."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+            self._task = None
         for task in list(self._sending):
             task.cancel()
         await asyncio.gather(*self._sending, return_exceptions=True)
         await self._client.aclose()
+
+    async def run_once(self) -> int:
+        """Claim what is due and send it, waiting for the answers; how many were sent (for tests)."""
+        claimed = await self._claim(self.settings.concurrency)
+        await asyncio.gather(*(self._attempt(d) for d in claimed))
+        return len(claimed)
 
     async def _run(self) -> None:
         while True:
