@@ -230,3 +230,31 @@ async def test_conference_materials(podium, api, people) -> None:
     await alice.wait_event("material-removed", lambda f: f["file_id"] == allowed.json()["id"])
     listed = await api.call("GET", f"/rooms/{room['id']}/materials", token=alice_token)
     assert [m["id"] for m in listed["items"]] == [material["id"]]
+
+
+async def test_guests_share_files_only_with_the_right(podium, api, people) -> None:
+    room = await api.create_room("Guests")
+    organizer = await Participant.join(podium, api.token, room["id"])
+    people.append(organizer)
+    path = f"/meetings/{organizer.joined['meeting_id']}/files"
+    with_files = await api.invite_guest(room["id"], "Gus", rights=["microphone", "chat", "files"])
+    without = await api.invite_guest(room["id"], "Gwen")  # the default rights: microphone, camera, chat
+    gus_token = (await api.redeem(with_files["invitation"], "b" * 32))["guest_token"]
+    gwen_token = (await api.redeem(without["invitation"], "c" * 32))["guest_token"]
+    gus = await Participant.join(podium, gus_token, room["id"])
+    gwen = await Participant.join(podium, gwen_token, room["id"])
+    people += [gus, gwen]
+
+    shared = await upload(
+        podium, path, gus_token, "photo.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, participant=gus.id
+    )
+    assert shared.status_code == 201, shared.text
+    assert shared.json()["content_type"] == "image/png" and shared.json()["uploader"].startswith("g:")
+    frame = await gwen.wait_event("file", lambda f: f["file"]["id"] == shared.json()["id"])
+    assert (await download(podium, frame["file"]["url"], gwen_token)).status_code == 200
+    refused = await upload(podium, path, gwen_token, "x.txt", b"hi", participant=gwen.id)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "permission_missing"
+    # a guest token of this room reads nothing of another room
+    other = await api.create_room("Elsewhere")
+    elsewhere = await upload(podium, f"/rooms/{other['id']}/materials", api.token, "a.txt", b"agenda")
+    assert (await download(podium, elsewhere.json()["url"], gus_token)).status_code == 404
