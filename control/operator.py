@@ -164,7 +164,10 @@ async def update_company(request: Request, ctx: Context, meetings: MeetingServic
 async def delete_company(request: Request, ctx: Context, meetings: MeetingService) -> Response:
     company = await operator.get_company(ctx, request.path_params["company_id"])
     await closing.end_company_meetings(meetings, company.id)
+    files = request.app.state.files
+    keys = await files.owned_keys(ctx, company.id)
     await operator.delete_company(ctx, company.id)
+    await files.purge(keys)  # its shared files' bytes, once their rows are gone
     return Response(status_code=204)
 
 

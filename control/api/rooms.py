@@ -196,8 +196,12 @@ async def delete_room(call: Call) -> None:
     """Delete a room
 
     Needs Administrate rooms, or organizing the room (403 `room_administration_required` otherwise). Its access
-    rights, guest invitations, group links and the records of its past meetings go with it."""
+    rights, guest invitations, group links, conference materials and shared files, and the records of its past
+    meetings go with it."""
+    files = call.request.app.state.files
+    keys = await files.owned_keys(call.ctx, call.principal.company_id, call.path.room_id)
     await rooms.delete_room(call.ctx, call.principal, call.path.room_id)
+    await files.purge(keys)
 
 
 @endpoints.get(

@@ -15,6 +15,7 @@ Keeping a file writes its row, its audit entry (`file.uploaded`) and its webhook
 
 import asyncio
 import contextlib
+import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
@@ -52,6 +53,8 @@ from control.store.repositories.shared_files import SharedFiles
 from control.webhooks.queue import enqueue
 
 __all__ = ["CONTENT_PATH", "FileService", "content_url"]
+
+log = logging.getLogger("podium.files")
 
 CONTENT_PATH = "/api/v1/files/{file_id}/content"
 
@@ -401,6 +404,18 @@ class FileService:
         live = self.meetings.meeting_of_room(room_id)
         if live is not None and purpose == Purpose.MATERIAL.value:
             live.broadcast(MaterialRemoved(file_id=file_id).wire())
+
+    async def owned_keys(self, ctx: Context, company_id: str, room_id: str | None = None) -> list[str]:
+        """The storage keys a room's (or a company's) deletion orphans: read before it, `purge`d after."""
+        return await SharedFiles(ctx.session, company_id).keys(room_id)
+
+    async def purge(self, keys: list[str]) -> None:
+        """Remove the bytes of files whose rows are gone (a failure is logged: the bytes stay, unlisted)."""
+        for key in keys:
+            try:
+                await self.storage.delete(key)
+            except Exception:
+                log.exception("could not remove stored file %s", key)
 
     async def close(self) -> None:
         await self.storage.close()

@@ -13,7 +13,7 @@ import pytest
 from meeting_fixtures import api, people, serve  # noqa: F401
 from podium_client import Api, ApiError, Participant, PodiumServer
 
-pytestmark = pytest.mark.timeout(90)
+pytestmark = pytest.mark.timeout(240)
 
 OPERATOR_TOKEN = "operator-" + secrets.token_hex(8)
 MAX_FILE = 1024 * 1024
@@ -258,3 +258,7 @@ async def test_guests_share_files_only_with_the_right(podium, api, people) -> No
     other = await api.create_room("Elsewhere")
     elsewhere = await upload(podium, f"/rooms/{other['id']}/materials", api.token, "a.txt", b"agenda")
     assert (await download(podium, elsewhere.json()["url"], gus_token)).status_code == 404
+    # deleting the room deletes its materials, bytes included
+    before = stored(podium)
+    await api.call("DELETE", f"/rooms/{other['id']}")
+    assert len(stored(podium)) == len(before) - 1

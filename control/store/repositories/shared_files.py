@@ -58,3 +58,10 @@ class SharedFiles(TenantRepository):
                 .order_by(SharedFile.created_at, SharedFile.id)
             )
         )
+
+    async def keys(self, room_id: str | None = None) -> list[str]:
+        """The storage keys of the company's files (of one room): what deleting it leaves to remove."""
+        query = select(SharedFile.storage_key).where(SharedFile.company_id == self.company_id)
+        if room_id is not None:
+            query = query.where(SharedFile.room_id == room_id)
+        return list(await self.session.scalars(query))
