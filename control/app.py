@@ -139,7 +139,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             meetings.add_observer(AttendanceObserver(context))
             meetings.add_observer(ChatObserver(context))
             dispatcher = Dispatcher(sessionmaker, settings.webhooks, token_key)  # signed deliveries to add-ins
-            meetings.add_observer(WebhookObserver(context, dispatcher.wake))
+            webhook_events = WebhookObserver(context, dispatcher.wake)
+            meetings.add_observer(webhook_events)
             app.state.webhooks = dispatcher  # the webhook deliveries' sender (control.webhooks)
             app.state.meetings = meetings  # live meetings (control.meetings)
             app.state.files = FileService(
@@ -163,6 +164,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 for collector in collectors:
                     app_metrics.remove(collector)
                 await meetings.close()
+                await webhook_events.close()  # the meeting events still in hand go into the queue
                 await dispatcher.close()
                 await app.state.files.close()
                 await registry.close()
