@@ -24,6 +24,7 @@ from starlette.types import Scope
 from control import api, engines, metrics, operator, remote_input, signaling
 from control.engines.stats import EngineCollector, WorkerStats
 from control.errors import ApiError, Conflict, RateLimited
+from control.files import storage
 from control.meetings.errors import MeetingElsewhere
 from control.meetings.metrics import MeetingCollector
 from control.meetings.service import MeetingService
@@ -35,10 +36,13 @@ from control.security import principals, turn
 from control.services.attendance import AttendanceObserver
 from control.services.chat import ChatObserver
 from control.services.context import Context
+from control.services.files import FileService
 from control.settings import Settings
 from control.store import migrate
 from control.store.db import create_engine, create_sessionmaker
 from control.store.repositories.instance import get_or_create
+from control.webhooks.dispatcher import Dispatcher
+from control.webhooks.events import WebhookObserver
 
 log = logging.getLogger("podium.control")
 
@@ -180,12 +184,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # attendance first: the chat observer reads person keys and names from attendance rows
             meetings.add_observer(AttendanceObserver(context))
             meetings.add_observer(ChatObserver(context))
+            dispatcher = Dispatcher(sessionmaker, settings.webhooks, token_key)  # signed deliveries to add-ins
+            webhook_events = WebhookObserver(context, dispatcher.wake)
+            meetings.add_observer(webhook_events)
+            app.state.webhooks = dispatcher  # the webhook deliveries' sender (control.webhooks)
             app.state.meetings = meetings  # live meetings (control.meetings)
+            app.state.files = FileService(
+                storage.open_storage(settings.files, settings.data_dir), settings.files, meetings, dispatcher.wake
+            )
             if notifications is not None:  # principals changed, and notices, by any replica
                 notifications.handlers[notices.CHANNEL] = lambda payload: notice_actions.received(meetings, payload)
                 await notifications.start()
             await meetings.restore(settings.engine_grace)  # those a previous process left running
             await ownership.start()
+            dispatcher.start()  # after the restore: deliveries a previous process owed are sent now
             stats = WorkerStats()  # the workers' last reports, for GET /metrics
             registry.add_listener(stats.on_event)
             collectors = [EngineCollector(registry, stats), MeetingCollector(meetings)]
@@ -205,6 +217,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     app_metrics.remove(collector)
                 await ownership.close()  # first: the clients resuming elsewhere are not sent back here
                 await meetings.close()
+                await webhook_events.close()  # the meeting events still in hand go into the queue
+                await dispatcher.close()
+                await app.state.files.close()
                 await registry.close()
                 if notifications is not None:
                     await notifications.close()

@@ -54,6 +54,9 @@ class CompanyUpdateIn(Input):
     max_rooms: int | None = Field(None, ge=1, le=1_000_000)
     max_users: int | None = Field(None, ge=1, le=1_000_000)
     max_participants: int | None = Field(None, ge=1, le=1_000_000)
+    max_storage_bytes: int | None = Field(
+        None, ge=0, le=2**50, description="bytes its shared files and conference materials may hold together"
+    )
     suspended: bool | None = Field(
         None, description="true: its users cannot sign in or use tokens and its meetings end; false: lifted"
     )
@@ -67,6 +70,7 @@ class CompanyOut(BaseModel):
     max_rooms: int
     max_users: int
     max_participants: int
+    max_storage_bytes: int
     rooms: int
     users: int
     online: int
@@ -82,6 +86,7 @@ def _out(s: operator.CompanyStatus) -> dict[str, Any]:
         max_rooms=c.max_rooms,
         max_users=c.max_users,
         max_participants=c.max_participants,
+        max_storage_bytes=c.max_storage_bytes,
         rooms=s.rooms,
         users=s.users,
         online=s.online,
@@ -161,8 +166,11 @@ async def update_company(request: Request, ctx: Context, meetings: MeetingServic
 async def delete_company(request: Request, ctx: Context, meetings: MeetingService) -> Response:
     company = await operator.get_company(ctx, request.path_params["company_id"])
     await closing.end_company_meetings(meetings, company.id)
+    files = request.app.state.files
+    keys = await files.owned_keys(ctx, company.id)
     await operator.delete_company(ctx, company.id)
     await meetings.ownership.tell(Notice.END_COMPANY, company.id)  # and on the other replicas
+    await files.purge(keys)  # its shared files' bytes, once their rows are gone
     return Response(status_code=204)
 
 

@@ -1,11 +1,13 @@
 """Configuration of one control-plane process."""
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 
+from control.files.settings import FileSettings
 from control.security.turn import TurnSettings
 from control.store.db import sqlite_url
+from control.webhooks.settings import WebhookSettings
 
 RATE_NAMES = ("login", "refresh", "invitation", "join", "frames")
 """The rate limits by name (`podium serve --rate-limit NAME=RATE`): see `Limits`."""
@@ -114,6 +116,11 @@ class Settings:
     `joined` frame (`podium serve --turn-url/--turn-secret`); None: no TURN."""
     webtransport: WebTransportSettings | None = None
     """Where WebTransport sessions carry signaling besides the WebSocket; None: not served."""
+
+    files: FileSettings = field(default_factory=FileSettings)
+    """Shared files and conference materials: directory, size limit, S3 bucket (control.files)."""
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)
+    """Webhook deliveries to add-ins: private addresses, backoff, timeout (control.webhooks)."""
 
     def resolved_database_url(self) -> str:
         return self.database_url or sqlite_url(self.data_dir)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
-from podium import network
+from podium import file_options, network
 
 if TYPE_CHECKING:
     from control.security.turn import TurnSettings
@@ -331,6 +331,7 @@ def _parser() -> argparse.ArgumentParser:
         f"over the meetings of one that died (or {LEASE_TTL_ENV}; default 6); PostgreSQL only",
     )
     _limit_options(serve)
+    file_options.add_options(serve)
     _database_options(serve)
 
     bootstrap = commands.add_parser("bootstrap", help="create a company and its first administrator")
@@ -686,6 +687,7 @@ async def _serve(args: argparse.Namespace, limits: "Limits", reach: Reach) -> No
     port = sockets[0].getsockname()[1]
     urls = network.browser_urls(reach.binds, reach.announce, port, reach.tls)
     engine_secret = args.engine_secret or secrets.token_urlsafe(32)
+    files, webhooks = file_options.settings_from(args)
     settings = Settings(
         data_dir=args.data_dir,
         database_url=args.database_url,
@@ -704,6 +706,8 @@ async def _serve(args: argparse.Namespace, limits: "Limits", reach: Reach) -> No
         webtransport=WebTransportSettings(reach.binds[0], args.webtransport_port, args.tls_cert, args.tls_key)
         if args.webtransport_port is not None
         else None,
+        files=files,
+        webhooks=webhooks,
     )
     app = create_app(settings)
     config = uvicorn.Config(

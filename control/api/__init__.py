@@ -14,11 +14,13 @@ from control.api import (
     chat,
     company,
     departments,
+    files,
     group_links,
     invitations,
     meetings,
     rooms,
     users,
+    webhooks,
     whiteboard,
 )
 from control.api.endpoint import API_PREFIX, Endpoint, to_routes
@@ -40,8 +42,10 @@ ENDPOINTS: list[Endpoint] = [
         invitations,
         bans,
         addins,
+        webhooks,
         group_links,
         whiteboard,
+        files,
     )
     for e in module.endpoints.endpoints
 ]

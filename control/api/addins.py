@@ -1,6 +1,6 @@
 """Add-ins, the company's registry of integrations: /add-ins/… (Manage company settings).
 
-Podium stores add-ins and calls none of them (control.services.addins)."""
+Enabled webhooks with a secret receive signed deliveries (control.webhooks); links are only stored."""
 
 from datetime import datetime
 from typing import Annotated
@@ -65,7 +65,9 @@ class AddInIn(Input):
     )
 
     name: Name = Field(description="unique in the company")
-    kind: Kind = Field(description="webhook: an endpoint of another system; link: a web page, for people")
+    kind: Kind = Field(
+        description="webhook: an endpoint of another system, sent signed events; link: a web page, for people"
+    )
     url: HttpUrl = Field(description="absolute http(s) URL with a host, without user:password@")
     enabled: bool = True
     secret: bool = Field(False, description="issue a shared secret, returned once in the response")
@@ -121,8 +123,8 @@ async def create_add_in(call: Call) -> NewAddInOut:
 
     A name unique in the company (409 `add_in_name_taken`), a kind (`webhook` or `link`), an http(s) URL and whether
     it is enabled (Manage company settings, else 403 `permission_required`). With `"secret": true` a shared secret
-    is generated and returned once. A company holds at most 100 add-ins (409 `quota_exceeded`). Podium calls no
-    add-in's URL (see "Add-ins" in `docs/control-api.md`)."""
+    is generated and returned once (a webhook's in the Standard Webhooks form `whsec_…`: it signs the deliveries). A
+    company holds at most 100 add-ins (409 `quota_exceeded`). See "Add-ins" and "Webhooks" in `docs/control-api.md`."""
     b: AddInIn = call.body
     new = await addins.create(
         call.ctx, call.principal, name=b.name, kind=b.kind, url=b.url, enabled=b.enabled, with_secret=b.secret

@@ -26,6 +26,9 @@ class RoomOut(BaseModel):
     participants_may_start: bool = Field(
         description="people without moderator rights enter while no moderator is present (otherwise they wait for one)"
     )
+    participants_add_materials: bool = Field(
+        False, description="participants (not only moderators) attach conference materials"
+    )
     max_participants: int
     role: Role | None = Field(description="the caller's default role in the room, if any")
     created_at: datetime
@@ -59,6 +62,9 @@ class RoomIn(Input):
         description="people without moderator rights enter while no moderator is present; "
         "false: they wait for a moderator",
     )
+    participants_add_materials: bool = Field(
+        False, description="participants (not only moderators) attach conference materials"
+    )
     max_participants: int | None = Field(
         None, ge=1, le=MAX_PARTICIPANTS, description="default and ceiling: the company's quota"
     )
@@ -74,6 +80,7 @@ class RoomUpdateIn(Input):
     chat: bool | None = None
     screen_share: bool | None = None
     participants_may_start: bool | None = None
+    participants_add_materials: bool | None = None
     max_participants: int | None = Field(None, ge=1, le=MAX_PARTICIPANTS)
 
 
@@ -132,6 +139,7 @@ def out(view: rooms.RoomView, call: Call | None = None) -> RoomOut:
         chat=r.chat,
         screen_share=r.screen_share,
         participants_may_start=r.participants_may_start,
+        participants_add_materials=r.participants_add_materials,
         max_participants=r.max_participants,
         role=view.role,
         created_at=r.created_at,
@@ -188,8 +196,12 @@ async def delete_room(call: Call) -> None:
     """Delete a room
 
     Needs Administrate rooms, or organizing the room (403 `room_administration_required` otherwise). Its access
-    rights, guest invitations, group links and the records of its past meetings go with it."""
+    rights, guest invitations, group links, conference materials and shared files, and the records of its past
+    meetings go with it."""
+    files = call.request.app.state.files
+    keys = await files.owned_keys(call.ctx, call.principal.company_id, call.path.room_id)
     await rooms.delete_room(call.ctx, call.principal, call.path.room_id)
+    await files.purge(keys)
 
 
 @endpoints.get(

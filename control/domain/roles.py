@@ -2,7 +2,7 @@
 
 Pure data and total functions, no I/O. A *role* is what a person is in one running meeting
 (organizer, moderator, participant); a *capability* is what they may do with their media and chat
-(microphone, camera, screen share, chat); a *source* is one kind of producer the engine forwards
+(microphone, camera, screen share, chat, files); a *source* is one kind of producer the engine forwards
 (microphone, camera, screen, screen audio — the same words as the engine's `source=` argument).
 
 Ranking is total: ORGANIZER > MODERATOR > PARTICIPANT. The organizer is also a moderator.
@@ -61,6 +61,8 @@ class Capability(StrEnum):
     """Send chat messages (to everyone or one-to-one); receiving is never restricted."""
     WHITEBOARD = "whiteboard"
     """Draw on the meeting's whiteboard (control.domain.whiteboard); seeing it is never restricted."""
+    FILES = "files"
+    """Share files in chat (to everyone or one-to-one); downloading what one may see is never restricted."""
 
 
 ALL_CAPABILITIES: frozenset[Capability] = frozenset(Capability)

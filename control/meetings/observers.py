@@ -27,6 +27,15 @@ class MeetingInfo:
 class MeetingObserver:
     """One method per event; each does nothing unless overridden."""
 
+    async def meeting_started(self, meeting: MeetingInfo) -> None:
+        """A meeting opened (before its opener's `participant_joined` or `participant_waiting`)."""
+
+    async def moderated(
+        self, meeting: MeetingInfo, actor: str, action: str, target: str | None, detail: dict[str, Any]
+    ) -> None:
+        """A moderation command was carried out (`action`: control.domain.moderation.Action values;
+        `detail`: its source, capability, person or seconds, where given)."""
+
     async def participant_joined(self, meeting: MeetingInfo, participant_id: str, person: str, name: str) -> None:
         """Someone entered the meeting itself. `person`: u:<user id> or g:<invitation id>. An arrival
         into the waiting room is `participant_waiting` (with person and name) instead."""
@@ -88,6 +97,14 @@ class Observers:
         return iter(self._observers)
 
     # -- notifications (queued) --
+
+    def meeting_started(self, meeting: MeetingInfo) -> None:
+        self._queue("meeting_started", lambda o: o.meeting_started(meeting))
+
+    def moderated(
+        self, meeting: MeetingInfo, actor: str, action: str, target: str | None, detail: dict[str, Any]
+    ) -> None:
+        self._queue("moderated", lambda o: o.moderated(meeting, actor, action, target, detail))
 
     def participant_joined(self, meeting: MeetingInfo, participant_id: str, person: str, name: str) -> None:
         self._queue("participant_joined", lambda o: o.participant_joined(meeting, participant_id, person, name))

@@ -408,6 +408,8 @@ class MeetingService:
                     exclude=pid,
                 )
                 self.speakers.greet(live, pid)
+            if opened:
+                self.observers.meeting_started(live.info())
             if me.waiting:
                 self.observers.participant_waiting(live.info(), pid, identity.person, identity.name)
             else:
@@ -487,6 +489,7 @@ class MeetingService:
             version = await self.commits.commit(
                 live, decision.state, decision.effects, actor=actor, action=command, started=started
             )
+            self.observers.moderated(live.info(), actor, str(command.action), command.target, _detail(command))
         self.action_latency.observe(time.perf_counter() - started)
         return version
 
@@ -678,3 +681,9 @@ class MeetingService:
         presence count."""
         live = self.meeting_of_room(room_id)
         return listed_count(live.state) if live is not None else 0
+
+
+def _detail(command: Command) -> dict[str, Any]:
+    """What a moderation command named beside its target, for the `moderated` hook."""
+    named = {"source": command.source, "capability": command.capability, "person": command.person}
+    return {k: v for k, v in {**named, "seconds": command.seconds}.items() if v is not None}

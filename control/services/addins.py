@@ -1,12 +1,15 @@
 """Add-ins: the company's registry of integrations (Manage company settings).
 
-A registry, not a runtime: Podium stores what was configured and never calls an add-in's URL. In
-particular it does not deliver events to "webhook" add-ins: their shared secret is stored as a
-SHA-256 digest, which cannot key a signature, and delivery from the audit transaction would need a
-queue, retries and an outbound-address policy that do not exist yet (docs/control-api.md, "Add-ins").
+Podium calls the URL of enabled "webhook" add-ins that hold a secret: signed event deliveries
+following the Standard Webhooks specification (control.webhooks; docs/control-api.md, "Webhooks"). A
+webhook's secret is issued in that specification's form (`whsec_<base64>`) and kept sealed
+(control.security.sealing), since signing needs it (a digest cannot key an HMAC); its digest is kept
+too, as for every secret. "link" add-ins are only stored.
 """
 
+import base64
 import hashlib
+import secrets as random
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -14,7 +17,7 @@ from urllib.parse import urlsplit
 
 from control.domain.permissions import Permission
 from control.errors import Conflict, NotFound
-from control.security import secrets
+from control.security import sealing, secrets
 from control.services.context import Context, record, require
 from control.store.models import AddIn
 from control.store.repositories import Page
@@ -27,7 +30,7 @@ MAX_ADD_INS = 100
 
 class Kind(StrEnum):
     WEBHOOK = "webhook"
-    """An endpoint of another system meant to receive Podium's events (not delivered yet: stored only)."""
+    """An endpoint of another system that receives Podium's events, signed (Standard Webhooks)."""
     LINK = "link"
     """A web page of another system, for people (e.g. a booking page or a help desk)."""
 
@@ -53,6 +56,24 @@ def snapshot(a: AddIn) -> dict[str, Any]:
     }
 
 
+WEBHOOK_SECRET_PREFIX = "whsec_"
+
+
+def new_webhook_secret() -> str:
+    """A Standard Webhooks signing secret: whsec_ and 32 random bytes in base64."""
+    return WEBHOOK_SECRET_PREFIX + base64.b64encode(random.token_bytes(32)).decode()
+
+
+def _issue(ctx: Context, add_in: AddIn, kind: str) -> str:
+    """A new secret for the add-in: a signing secret for a webhook (kept sealed, as signing needs it), an
+    opaque one for a link."""
+    webhook = kind == Kind.WEBHOOK.value
+    secret = new_webhook_secret() if webhook else secrets.new_secret()
+    add_in.secret_hash = secrets.digest(secret)
+    add_in.signing_secret = sealing.seal(ctx.token_key, secret) if webhook else None
+    return secret
+
+
 async def _unique_name(repo: AddIns, name: str, add_in_id: str | None = None) -> None:
     existing = await repo.by_name(name)
     if existing is not None and existing.id != add_in_id:
@@ -67,19 +88,10 @@ async def create(
     await _unique_name(repo, name)
     if await repo.count() >= MAX_ADD_INS:
         raise Conflict(f"a company holds at most {MAX_ADD_INS} add-ins", code="quota_exceeded")
-    secret = secrets.new_secret() if with_secret else None
     now = ctx.now()
-    add_in = await repo.add(
-        AddIn(
-            name=name,
-            kind=kind.value,
-            url=url,
-            enabled=enabled,
-            secret_hash=secrets.digest(secret) if secret else None,
-            created_at=now,
-            updated_at=now,
-        )
-    )
+    add_in = AddIn(name=name, kind=kind.value, url=url, enabled=enabled, created_at=now, updated_at=now)
+    secret = _issue(ctx, add_in, kind.value) if with_secret else None
+    add_in = await repo.add(add_in)
     await record(ctx, principal, "add_in.created", "add_in", add_in.id, after=snapshot(add_in))
     await ctx.session.commit()
     return NewSecret(add_in, secret)
@@ -138,8 +150,9 @@ async def set_secret(ctx: Context, principal: Principal, add_in_id: str, *, new:
         await ctx.session.commit()
         return NewSecret(add_in, None)
     before = snapshot(add_in)
-    secret = secrets.new_secret() if new else None
-    add_in.secret_hash = secrets.digest(secret) if secret else None
+    secret = _issue(ctx, add_in, add_in.kind) if new else None
+    if secret is None:
+        add_in.secret_hash = add_in.signing_secret = None
     add_in.updated_at = ctx.now()
     await record(
         ctx,

@@ -33,7 +33,12 @@ class CompanyStatus:
 
 
 def _quotas(c: Company) -> dict[str, Any]:
-    return {"max_rooms": c.max_rooms, "max_users": c.max_users, "max_participants": c.max_participants}
+    return {
+        "max_rooms": c.max_rooms,
+        "max_users": c.max_users,
+        "max_participants": c.max_participants,
+        "max_storage_bytes": c.max_storage_bytes,
+    }
 
 
 def _state(c: Company) -> dict[str, Any]:
@@ -71,13 +76,13 @@ async def create_company(
 
 
 async def update_company(ctx: Context, company_id: str, changes: dict[str, Any]) -> Company:
-    """Rename, set quotas (`max_rooms`, `max_users`, `max_participants`) or suspend (`suspended`).
+    """Rename, set quotas (`max_rooms`, `max_users`, `max_participants`, `max_storage_bytes`) or suspend (`suspended`).
 
     Quotas bound what is added from now on: lowering one below the current usage removes nothing.
     Suspension is the caller's to carry out in running meetings (`control.meetings.closing`)."""
     company = await get_company(ctx, company_id)
     before = _state(company)
-    for field in ("name", "max_rooms", "max_users", "max_participants"):
+    for field in ("name", "max_rooms", "max_users", "max_participants", "max_storage_bytes"):
         if changes.get(field) is not None:
             setattr(company, field, changes[field])
     if changes.get("suspended") is not None:

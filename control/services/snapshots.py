@@ -31,5 +31,6 @@ def room(r: Room) -> dict[str, Any]:
         "chat": r.chat,
         "screen_share": r.screen_share,
         "participants_may_start": r.participants_may_start,
+        "participants_add_materials": r.participants_add_materials,
         "max_participants": r.max_participants,
     }

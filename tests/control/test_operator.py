@@ -86,6 +86,7 @@ async def test_create_set_quotas_and_list(app, client) -> None:
         "max_rooms": 3,
         "max_users": 5,
         "max_participants": 10,
+        "max_storage_bytes": 1 << 30,
         "rooms": 0,
         "users": 1,
         "online": 0,
@@ -99,6 +100,8 @@ async def test_create_set_quotas_and_list(app, client) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     changed = await client.patch(f"{BASE}/{company['id']}", headers=OPERATOR, json={"max_participants": 4})
     assert changed.status_code == 200 and changed.json()["max_participants"] == 4
+    storage = await client.patch(f"{BASE}/{company['id']}", headers=OPERATOR, json={"max_storage_bytes": 5000})
+    assert storage.status_code == 200 and storage.json()["max_storage_bytes"] == 5000
     seen = (await client.get(f"{V1}/company", headers=headers)).json()
     assert seen["quotas"]["max_participants"] == 4
     listed = (await client.get(BASE, headers=OPERATOR)).json()["items"]

@@ -226,7 +226,7 @@ def test_stage_control_bar_placeholders_spotlight_knock_and_confirmations(media_
     row = ada.locator(f'#people li[data-participant-id="{bob_id}"]')
     expect(row.get_by_role("button")).to_have_count(1)  # only the menu button while it is closed
     row.get_by_role("button", name="Actions for Bob Builder").click()
-    expect(row.get_by_role("switch")).to_have_count(4)
+    expect(row.get_by_role("switch")).to_have_count(5)  # microphone, camera, screen sharing, chat, files
     expect(row.get_by_role("switch", name="Microphone permission of Bob Builder")).to_have_attribute(
         "aria-checked", "true"
     )

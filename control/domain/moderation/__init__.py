@@ -72,6 +72,7 @@ from control.domain.moderation.commands import (
 )
 from control.domain.moderation.decisions import (
     check_chat,
+    check_files,
     check_produce,
     decide,
     may_act,
@@ -117,6 +118,7 @@ __all__ = [
     "WaitingChanged",
     "arrival",
     "check_chat",
+    "check_files",
     "check_produce",
     "choose_successor",
     "decide",

@@ -425,6 +425,22 @@ def check_chat(state: MeetingState, sender_id: str, recipient_id: str | None = N
     return Ok()
 
 
+def check_files(state: MeetingState, sender_id: str, recipient_id: str | None = None) -> Ok | Refused:
+    """Whether `sender_id` may share a file in chat, to everyone (recipient None) or to one participant.
+
+    A shared file is a chat message with an attachment: the chat rule applies (`check_chat`), and the
+    sender must also hold the files capability.
+    """
+    checked = check_chat(state, sender_id, recipient_id)
+    if isinstance(checked, Refused):
+        return checked
+    sender = state.get(sender_id)
+    assert sender is not None
+    if not sender.holds(Capability.FILES):
+        return Refused(Code.PERMISSION_MISSING, f"sharing files is disabled for {sender_id}")
+    return Ok()
+
+
 def _capability(command: Command) -> Capability:
     """The capability granted or revoked: chat for the chat aliases, else the command's."""
     if command.action in CHAT_ALIASES:

@@ -22,7 +22,9 @@ from control.store.models.meeting import Meeting
 from control.store.models.meeting_lease import MeetingLease
 from control.store.models.removal import RoomRemoval
 from control.store.models.room import Room, RoomAccess
+from control.store.models.shared_file import SharedFile
 from control.store.models.user import User, UserPermission
+from control.store.models.webhook_delivery import WebhookDelivery
 from control.store.models.whiteboard import WhiteboardOpRow
 
 __all__ = [
@@ -46,7 +48,9 @@ __all__ = [
     "Room",
     "RoomAccess",
     "RoomRemoval",
+    "SharedFile",
     "User",
     "UserPermission",
     "WhiteboardOpRow",
+    "WebhookDelivery",
 ]

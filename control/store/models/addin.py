@@ -1,5 +1,5 @@
-"""Company add-ins (migration 0004). Only the SHA-256 of a secret is stored
-(control.security.secrets), as for API keys."""
+"""Company add-ins (migrations 0004, 0008). The SHA-256 of a secret is stored (control.security.secrets),
+as for API keys; a webhook's signing secret also sealed (control.security.sealing), as signing needs it."""
 
 from datetime import datetime
 
@@ -14,7 +14,8 @@ URL = String(2000)
 class AddIn(Base):
     """A company-level integration, registered by holders of Manage company settings.
 
-    A registry entry only: Podium calls nothing at `url` (see docs/control-api.md, "Add-ins").
+    Enabled webhooks with a signing secret receive signed deliveries at `url` (docs/control-api.md,
+    "Webhooks"); links are only stored.
     """
 
     __tablename__ = "add_ins"
@@ -28,5 +29,8 @@ class AddIn(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     secret_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     """The shared secret's digest; None: no secret."""
+    signing_secret: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    """A webhook's Standard Webhooks secret (whsec_<base64>), which signing needs (a digest cannot key an
+    HMAC), sealed (control.security.sealing); never returned after it is issued. None: nothing is sent."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

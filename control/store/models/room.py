@@ -21,6 +21,8 @@ class Room(Base):
     participants_may_start: Mapped[bool] = mapped_column(Boolean, default=False)
     """People without moderator rights enter while no moderator is present (else they wait for one)."""
     max_participants: Mapped[int] = mapped_column(Integer)
+    participants_add_materials: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Participants (not only moderators) attach conference materials to the room."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

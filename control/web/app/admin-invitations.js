@@ -3,7 +3,7 @@
 
 import { act, field, fill, formValues, formatTime, h, say } from "../lib/dom.js";
 
-const RIGHTS = [["microphone", "Microphone"], ["camera", "Camera"], ["screen_share", "Screen sharing"], ["chat", "Chat"]];
+const RIGHTS = [["microphone", "Microphone"], ["camera", "Camera"], ["screen_share", "Screen sharing"], ["chat", "Chat"], ["files", "Sharing files"]];
 
 /** The link a guest opens: the secret stays in the fragment, which browsers never send to servers. */
 export function guestLink(secret) {
@@ -43,7 +43,7 @@ export async function render(root, { podium }) {
     h("label", {}, "Guest's name", h("input", { type: "text", name: "invitee_name", required: true, maxlength: 200 })),
     h("fieldset", {}, h("legend", {}, "Rights in the meeting"),
       RIGHTS.map(([value, text]) => h("label", { class: "check" },
-        h("input", { type: "checkbox", name: "right_" + value, checked: value !== "screen_share" }), text))),
+        h("input", { type: "checkbox", name: "right_" + value, checked: value !== "screen_share" && value !== "files" }), text))),
     h("label", {}, "Valid from (optional)", h("input", { type: "datetime-local", name: "not_before" })),
     h("label", {}, "Valid until (optional; default: 24 hours)", h("input", { type: "datetime-local", name: "not_after" })),
     h("button", { type: "submit", class: "primary" }, "Create invitation link"));

@@ -31,6 +31,8 @@ function roomFields(room, departments, maxParticipants) {
     check("screen_share", "Participants may share their screen", room ? room.screen_share : true),
     check("participants_may_start", "Participants may start the meeting (otherwise they wait for a moderator)",
       room ? room.participants_may_start : false),
+    check("participants_add_materials", "Participants may add conference materials",
+      room ? room.participants_add_materials : false),
     h("label", {}, "Maximum participants", h("input", { type: "number", name: "max_participants", min: 1,
       max: maxParticipants || 100000, value: room ? room.max_participants : "" })),
   ];
@@ -39,7 +41,8 @@ function roomFields(room, departments, maxParticipants) {
 function roomBody(form) {
   const v = formValues(form);
   const body = { name: v.name, department_id: v.department_id, hidden: v.hidden, waiting_room: v.waiting_room,
-    chat: v.chat, screen_share: v.screen_share, participants_may_start: v.participants_may_start };
+    chat: v.chat, screen_share: v.screen_share, participants_may_start: v.participants_may_start,
+    participants_add_materials: v.participants_add_materials };
   if (v.max_participants !== null) body.max_participants = Number(v.max_participants);
   return body;
 }
@@ -112,7 +115,8 @@ export async function render(root, { podium }) {
       h("th", { scope: "row" }, room.name),
       h("td", {}, name[room.department_id] || "—"),
       h("td", {}, [room.hidden && "hidden", room.waiting_room && "waiting room", room.chat && "chat",
-        room.screen_share && "screen sharing", room.participants_may_start && "participants may start"]
+        room.screen_share && "screen sharing", room.participants_may_start && "participants may start",
+        room.participants_add_materials && "participants add materials"]
         .filter(Boolean).join(", ")),
       h("td", {}, String(room.max_participants)),
       h("td", {}, h("button", { type: "button", "aria-label": "Edit " + room.name,

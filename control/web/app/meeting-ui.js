@@ -7,9 +7,10 @@ import { act, fill, h, say, showError } from "../lib/dom.js";
 import { watchShown } from "../lib/views.js";
 import { createStage, initials } from "./meeting-stage.js";
 import { chime } from "./chime.js";
+import { attachFiles } from "./meeting-files.js";
 
 const SOURCES = [["microphone", "Microphone"], ["camera", "Camera"], ["screen", "Share screen"]];
-const PERMISSIONS = [["microphone", "Microphone"], ["camera", "Camera"], ["screen_share", "Screen sharing"], ["chat", "Chat"]];
+const PERMISSIONS = [["microphone", "Microphone"], ["camera", "Camera"], ["screen_share", "Screen sharing"], ["chat", "Chat"], ["files", "Files"]];
 const DISCONNECT = {
   left: "You left the meeting.",
   handed_over: "You handed the meeting over and left.",
@@ -476,6 +477,7 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
   meeting.addEventListener("participants", renderAll);
 
   // -- chat ------------------------------------------------------------------------------------
+  attachFiles(meeting, { chatLog, chatForm, chatTo, label, panelBody: panels.chat.querySelector(".panel-body") });
   meeting.addEventListener("chat", ({ detail }) => {
     // from_name and to_name come as the server lets this viewer see them (a label without Show all usernames)
     const from = detail.from === meeting.participantId ? "You" : (detail.from_name || label(meeting.participants.get(detail.from)));

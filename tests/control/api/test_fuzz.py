@@ -70,6 +70,7 @@ def admin_headers(fuzz_target) -> dict[str, str]:
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 
+@pytest.mark.timeout(600)  # every operation of the API in one test: it grows with the API
 @schema.parametrize()
 @settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_no_server_error_and_responses_conform(case, admin_headers):

@@ -28,6 +28,7 @@ async def test_create_with_features_and_defaults(world, client):
         "chat": False,
         "screen_share": False,
         "participants_may_start": False,
+        "participants_add_materials": False,
         "max_participants": 40,
         "role": "organizer",
         "online": 0,

@@ -29,6 +29,11 @@ async def test_a_lost_worker_moves_the_meeting_and_clients_reconnect(meetings, w
         await asyncio.sleep(0.01)
     assert organizer.of("reconnect") == [{"type": "reconnect", "reason": "worker_lost"}]
     assert live.media.worker_id == "w2" and live.media.peers == {}
+    for _ in range(200):  # recorded after the clients are told (other tasks may hold the database a moment)
+        async with world.context() as ctx:
+            if (await ctx.session.get(Meeting, live.id)).worker_id == "w2":
+                break
+        await asyncio.sleep(0.01)
     async with world.context() as ctx:
         assert (await ctx.session.get(Meeting, live.id)).worker_id == "w2"
 

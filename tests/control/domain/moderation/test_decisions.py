@@ -37,6 +37,7 @@ from control.domain.moderation import (
     Command,
     PermissionChanged,
     check_chat,
+    check_files,
     check_produce,
     decide,
     join,
@@ -304,6 +305,30 @@ def test_chat():
     assert isinstance(check_chat(room, "m2", "p1"), Ok)
     room = allowed(decide(room, "m2", Command(Action.ENABLE_CHAT_ROOM), T0)).state
     assert isinstance(check_chat(room, "p1"), Ok)
+
+
+def test_files_need_the_chat_rule_and_the_files_capability():
+    state = standard()
+    assert isinstance(check_files(state, "p1"), Ok)
+    assert isinstance(check_files(state, "p1", "p2"), Ok)
+    refused(check_files(state, "w1"), Code.ACTOR_WAITING)
+    refused(check_files(state, "p1", "w1"), Code.TARGET_WAITING)
+    refused(check_files(state, "p1", "nobody"), Code.UNKNOWN_PARTICIPANT)
+    refused(check_files(state, "nobody"), Code.UNKNOWN_PARTICIPANT)
+    revoked = allowed(decide(state, "m1", Command(Action.REVOKE_PERMISSION, "p1", capability=Capability.FILES), T0))
+    assert PermissionChanged("p1", Capability.FILES, False) in revoked.effects
+    refused(check_files(revoked.state, "p1"), Code.PERMISSION_MISSING)
+    assert isinstance(check_chat(revoked.state, "p1"), Ok)  # chat is a right of its own
+    no_chat = allowed(decide(state, "m1", Command(Action.DISABLE_CHAT_PARTICIPANT, "p1"), T0)).state
+    refused(check_files(no_chat, "p1"), Code.PERMISSION_MISSING)
+    room = allowed(decide(state, "m2", Command(Action.DISABLE_CHAT_ROOM), T0)).state
+    refused(check_files(room, "p1"), Code.CHAT_DISABLED)
+    assert isinstance(check_files(room, "m2", "p1"), Ok)
+    back = allowed(decide(revoked.state, "m1", Command(Action.GRANT_PERMISSION, "p1", capability=Capability.FILES), T0))
+    assert isinstance(check_files(back.state, "p1"), Ok)
+    refused(
+        decide(state, "p2", Command(Action.REVOKE_PERMISSION, "p1", capability=Capability.FILES), T0), Code.ROLE_TOO_LOW
+    )
 
 
 def test_produce():
