@@ -27,8 +27,18 @@ SRTP_PROFILE = 7
 PIPES_ROUTER = "pipes"
 """The router holding a worker's pipe transports (shared by every meeting on it)."""
 
+PIPE_EXTENSIONS = {"abs_send_time": 2, "transport_cc": 3, "audio_level": 4}
+"""The header extension ids on every pipe (no MID: a pipe's producers are known by SSRC). Each
+publisher's ids are rewritten to these at the origin, and these to each subscriber's on the far
+worker, so that publishers with different ids share one pipe (engine/extensions.pxi)."""
+
 _PIPE = "pipe>"
 _WILDCARDS = frozenset({"0.0.0.0", "::", ""})
+
+
+def pipe_extensions(peer_worker: str) -> ops.SetHeaderExtensions:
+    """The operation that tells a worker's pipe transport to `peer_worker` the pipes' extension ids."""
+    return ops.SetHeaderExtensions(pipe_transport(peer_worker), **PIPE_EXTENSIONS)
 
 
 def pipe_transport(peer_worker: str) -> str:
@@ -87,7 +97,7 @@ class PipeMesh:
                 made = None
                 if pipe_transport(peer) not in have:
                     made = self.transport_op(worker, peer)
-                    batch.append(made)
+                    batch += [made, pipe_extensions(peer)]
                 if batch:
                     await self.registry.apply(worker, batch)
                 if made is not None:

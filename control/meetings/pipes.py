@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from contract import ops
-from control.engines.mesh import PIPES_ROUTER, pipe_transport
+from control.engines.mesh import PIPES_ROUTER, pipe_extensions, pipe_transport
 from control.meetings.media import MediaRecords, Op, Peer, Publication
 
 if TYPE_CHECKING:
@@ -278,6 +278,6 @@ def table(
     shared: list[Op] = []
     if peers_of_pipes:
         shared.append(ops.CreateRouter(PIPES_ROUTER))
-        shared += [transport(worker, p) for p in sorted(peers_of_pipes)]
+        shared += [op for p in sorted(peers_of_pipes) for op in (transport(worker, p), pipe_extensions(p))]
     routers = [ops.CreateRouter(router_id)] if has_router else []
     return [*routers, *shared, *transports, *producers, *consumers]

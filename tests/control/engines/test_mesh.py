@@ -7,7 +7,7 @@ from typing import Any
 
 from contract import ops
 from control.engines import WorkerInfo
-from control.engines.mesh import PIPES_ROUTER, PipeMesh, pairs, pipe_address, pipe_transport
+from control.engines.mesh import PIPE_EXTENSIONS, PIPES_ROUTER, PipeMesh, pairs, pipe_address, pipe_transport
 
 
 class Registry:
@@ -37,15 +37,17 @@ async def test_pipes_on_one_host_are_plain_and_made_once() -> None:
     await mesh.ensure({("a", "b")})
     await mesh.ensure({("b", "a")})
     assert [w for w, _ in registry.batches] == ["a", "b"]
-    made = {w: batch[-1] for w, batch in registry.batches}
+    made = {w: batch[-2] for w, batch in registry.batches}
     assert made["a"] == ops.CreatePlainTransport(pipe_transport("b"), PIPES_ROUTER, ("10.0.0.1", 4000), pipe=True)
+    # the pipes' own header extension ids, whoever publishes through them
+    assert registry.batches[0][1][-1] == ops.SetHeaderExtensions(pipe_transport("b"), **PIPE_EXTENSIONS)
     assert made["a"].srtp_profile is None and registry.batches[0][1][0] == ops.CreateRouter(PIPES_ROUTER)
 
 
 async def test_pipes_between_hosts_are_srtp_with_a_key_per_direction() -> None:
     registry = Registry({"a": "10.0.0.1", "b": "10.0.0.2"})
     await PipeMesh(registry).ensure({("a", "b")})  # type: ignore[arg-type]
-    a, b = registry.tables["a"][-1], registry.tables["b"][-1]
+    a, b = registry.tables["a"][-2], registry.tables["b"][-2]
     assert isinstance(a, ops.CreatePlainTransport) and isinstance(b, ops.CreatePlainTransport)
     assert a.remote == ("10.0.0.2", 4000) and b.remote == ("10.0.0.1", 4000)  # a wildcard bind: the candidate
     assert a.srtp_profile == b.srtp_profile == 7
@@ -56,10 +58,10 @@ async def test_pipes_between_hosts_are_srtp_with_a_key_per_direction() -> None:
 async def test_a_new_control_plane_keys_the_missing_end_as_the_other_end_holds() -> None:
     registry = Registry({"a": "10.0.0.1", "b": "10.0.0.2"})
     await PipeMesh(registry).ensure({("a", "b")})  # type: ignore[arg-type]
-    held = registry.tables["a"][-1]
+    held = registry.tables["a"][-2]
     registry.tables["b"] = []  # b's end is gone (its table emptied); a's stayed
     await PipeMesh(registry, srtp_always=True).ensure({("a", "b")})  # type: ignore[arg-type]
-    again = registry.tables["b"][-1]
+    again = registry.tables["b"][-2]
     assert isinstance(held, ops.CreatePlainTransport) and isinstance(again, ops.CreatePlainTransport)
     assert again.srtp_remote_key == held.srtp_local_key and again.srtp_local_key == held.srtp_remote_key
 
