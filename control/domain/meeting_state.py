@@ -91,6 +91,11 @@ class Code(StrEnum):
     """The person was removed for a period that has not ended."""
     EXCLUDED = "excluded"
     """The person was excluded from this meeting."""
+    # recording
+    ALREADY_RECORDING = "already_recording"
+    """A recording of the meeting is running: stop it before starting another."""
+    NOT_RECORDING = "not_recording"
+    """No recording of the meeting is running."""
     # invitations
     INVITEE_NAME_REQUIRED = "invitee_name_required"
     """Invitations are personalized: they name one invitee."""
@@ -212,6 +217,9 @@ class MeetingState:
     """Person keys excluded from this meeting (they may join later meetings)."""
     ended: bool = False
     """The meeting is over."""
+    recording: bool = False
+    """A recording runs: the worker sends every producer to the recorder, everyone sees the
+    indicator (control.domain.moderation: start_recording, stop_recording)."""
 
     # queries
 
