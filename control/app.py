@@ -24,6 +24,7 @@ from control.errors import ApiError, Conflict, RateLimited
 from control.meetings.metrics import MeetingCollector
 from control.meetings.service import MeetingService
 from control.ratelimit import RateLimiter
+from control.recording.library import RecordingLibrary
 from control.security import turn
 from control.services.attendance import AttendanceObserver
 from control.services.chat import ChatObserver
@@ -134,6 +135,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 ice_servers=lambda pid: turn.ice_servers(settings.turn, pid, time.time()),
                 worker_capacity=settings.worker_capacity,
                 pipe_srtp=settings.pipe_srtp,
+                recordings=RecordingLibrary(settings.resolved_recordings_dir()),
+                storage_quota=settings.storage_quota_bytes,
             )
             # attendance first: the chat observer reads person keys and names from attendance rows
             meetings.add_observer(AttendanceObserver(context))

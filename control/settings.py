@@ -89,9 +89,19 @@ class Settings:
     """HOST:PORT of a listener of its own serving GET /metrics without a token (`podium serve
     --metrics-address`, PODIUM_METRICS_ADDRESS): bind it to loopback or a private network."""
 
+    recordings_dir: Path | None = None
+    """Where meeting recordings are written, one directory per company and recording (`podium serve
+    --recordings-dir`, PODIUM_RECORDINGS_DIR); None: `<data dir>/recordings`."""
+    storage_quota_bytes: int | None = None
+    """Bytes of recordings a company may keep (`podium serve --storage-quota`); None: no limit. The
+    per-company storage quota replaces it (control.recording.library.storage_quota)."""
+
     turn: TurnSettings | None = None
     """TURN servers and their shared secret: each participant gets short-lived credentials in its
     `joined` frame (`podium serve --turn-url/--turn-secret`); None: no TURN."""
+
+    def resolved_recordings_dir(self) -> Path:
+        return self.recordings_dir if self.recordings_dir is not None else self.data_dir / "recordings"
 
     def resolved_database_url(self) -> str:
         return self.database_url or sqlite_url(self.data_dir)

@@ -15,9 +15,11 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -34,6 +36,7 @@ from control.domain.meeting_state import (
     listed_count,
 )
 from control.domain.moderation import Action, Command, Disconnect, Reason
+from control.domain.moderation.commands import RECORD_ACTIONS
 from control.domain.roles import Capability, Source
 from control.domain.rooms import has_access, rights_in_room
 from control.engines import EngineChannelError, EngineRegistry
@@ -50,8 +53,10 @@ from control.meetings.media import Endpoint, Media, MediaRecords, Peer
 from control.meetings.observers import MeetingObserver, Observers
 from control.meetings.pipes import worker_of, workers
 from control.meetings.publishing import Publishing
+from control.meetings.recordings import Recordings
 from control.meetings.resuming import CLOSE_REPLACED, RESTART_WAIT, Resuming, ready
 from control.meetings.visibility import NOBODY, Viewer
+from control.recording.library import RecordingLibrary
 from control.services import auth
 from control.services.context import Context
 from control.store.models import Meeting, Room
@@ -83,6 +88,8 @@ class MeetingService:
         ice_servers: Callable[[str], list[dict[str, Any]]] = lambda participant_id: [],
         worker_capacity: int | None = None,
         pipe_srtp: bool = False,
+        recordings: RecordingLibrary | None = None,
+        storage_quota: int | None = None,
     ) -> None:
         self.context = context
         self.registry = registry
@@ -117,6 +124,11 @@ class MeetingService:
         self.failover = Failover(self)
         self.restorer: Restore | None = None
         self.closing = False
+        self.recordings = Recordings(
+            recordings or RecordingLibrary(Path(tempfile.gettempdir()) / "podium-recordings"),
+            storage_quota,
+            self._decide_and_commit,
+        )
         registry.add_listener(self.failover.on_registry_event)
 
     def add_observer(self, observer: MeetingObserver) -> None:
@@ -138,6 +150,7 @@ class MeetingService:
         self.closing = True
         if self.restorer is not None:
             self.restorer.close()
+        self.recordings.close_all(list(self.live.values()))
         for live in list(self.live.values()):
             for link in list(live.links.values()):
                 with contextlib.suppress(Exception):
@@ -173,9 +186,14 @@ class MeetingService:
         """Resume the meetings a previous process left running (control.meetings.durable.restore):
         each waits up to `grace` for its worker, then its people have the resume grace to come back."""
         self.restorer = Restore(self, grace)
-        return await self.restorer.load()
+        restored = await self.restorer.load()
+        for live in restored:
+            self.recordings.interrupted(live)
+        return restored
 
     def _forget(self, live: LiveMeeting) -> None:
+        if live.recording is not None:
+            self.recordings.finish(live, "meeting_ended")
         self.live.pop(live.id, None)
         if self._by_room.get(live.room_id) == live.id:
             del self._by_room[live.room_id]
@@ -410,6 +428,14 @@ class MeetingService:
         """Decide and carry out one command; returns the engine version that enforces it (None
         when no engine operation was needed). Raises MeetingError when policy or the engine refuses."""
         started = started if started is not None else time.perf_counter()
+        if command.action in RECORD_ACTIONS:  # the recorder is started before, finalised after
+            return await self.recordings.act(live, actor, command, started)
+        return await self._decide_and_commit(live, actor, command, started)
+
+    async def _decide_and_commit(
+        self, live: LiveMeeting, actor: str, command: Command, started: float | None
+    ) -> int | None:
+        started = started if started is not None else time.perf_counter()
         async with live.lock:
             decision = moderation.decide(live.state, actor, command, self.clock())
             if isinstance(decision, Refused):
@@ -593,6 +619,7 @@ class MeetingService:
             "workers": workers(live.media.records, live.media.worker_id),
             "presenter_mode": state.presenter_mode,
             "chat_enabled": state.chat_enabled,
+            "recording": state.recording,
             "participants": [
                 frames.participant(live, p, viewer).model_dump()
                 for p in state.participants
