@@ -17,6 +17,7 @@ from control.api import (
     group_links,
     invitations,
     meetings,
+    recordings,
     rooms,
     users,
 )
@@ -36,6 +37,7 @@ ENDPOINTS: list[Endpoint] = [
         attendance,
         chat,
         meetings,
+        recordings,
         invitations,
         bans,
         addins,
