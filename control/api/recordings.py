@@ -40,6 +40,9 @@ class RecordingOut(BaseModel):
     state: str = Field(description="recording, stopped, meeting_ended or interrupted (a control-plane restart)")
     started_by: dict[str, Any] = Field(description="participant_id and user_id of the moderator who started it")
     stopped_by: str | None = None
+    counters: dict[str, int] = Field(
+        default_factory=dict, description="the recorder's datagrams, and those dropped by reason"
+    )
     bytes: int = Field(description="what its files take, counted against the company's storage quota")
     files: list[dict[str, Any]] = Field(
         description="name, kind, participant_id, source (`mixed` for the mixed audio), offset and duration in "

@@ -3,9 +3,11 @@ meeting's consumers to, demultiplexed by SSRC into one WebM file per track plus 
 
 It runs as a task of the control plane's loop (datagram callbacks, no thread). Which SSRC is which
 track the service knows (the consumers it made on the recorder's transport): `resolve` is asked for
-an SSRC the first time it is seen; an SSRC it does not know is dropped and counted (an RTX stream,
-a consumer not yet acked). `close()` finalises every file (trailers and cues written) and returns
-the manifest of what was recorded."""
+an SSRC until it knows it. The worker may send a new consumer's first packets (the keyframe a video
+file starts with) before the control plane has swapped in the records naming it, so the packets of
+an SSRC not known yet wait (up to `PENDING` of them) and are written once it is; those of an SSRC
+never known (an RTX stream) are dropped and counted. `close()` finalises every file (trailers and
+cues written) and returns the manifest of what was recorded."""
 
 from __future__ import annotations
 
@@ -20,6 +22,9 @@ from control.recording.rtp import Unwrapper, parse
 from control.recording.tracks import Track, TrackFile, Vp8Assembler
 
 MIXED = "mixed"
+PENDING = 512
+"""Packets kept per SSRC not known yet (a few seconds of video)."""
+PENDING_SSRCS = 32
 MANIFEST = "manifest.json"
 
 
@@ -44,6 +49,7 @@ class Recorder(asyncio.DatagramProtocol):
         self._started = 0.0
         self._mixer: Mixer | None = None
         self._ignored: set[int] = set()
+        self._pending: dict[int, list[bytes]] = {}
 
     async def start(self, host: str = "127.0.0.1") -> tuple[str, int]:
         """Bind on `host` (loopback: the worker on this host sends to it); the address bound."""
@@ -66,7 +72,29 @@ class Recorder(asyncio.DatagramProtocol):
         if entry is None:
             entry = self._new_input(packet.ssrc)
             if entry is None:
+                self._wait(packet.ssrc, data)
                 return
+            for earlier in self._pending.pop(packet.ssrc, []):
+                self._write(entry, earlier)
+        self._write(entry, data)
+
+    def _wait(self, ssrc: int, data: bytes) -> None:
+        if ssrc in self._ignored:
+            return
+        waiting = self._pending.get(ssrc)
+        if waiting is None:
+            if len(self._pending) >= PENDING_SSRCS:
+                self.counters["unknown_ssrc"] += 1
+                return
+            waiting = self._pending[ssrc] = []
+        if len(waiting) >= PENDING:
+            self.counters["unknown_ssrc"] += 1
+            waiting.pop(0)
+        waiting.append(data)
+
+    def _write(self, entry: _Input, data: bytes) -> None:
+        packet = parse(data)
+        assert packet is not None  # parsed once already
         if entry.assembler is not None:
             frame = entry.assembler.push(packet)
             if frame is not None:
@@ -79,13 +107,15 @@ class Recorder(asyncio.DatagramProtocol):
 
     def _new_input(self, ssrc: int) -> _Input | None:
         if ssrc in self._ignored:
-            self.counters["unknown_ssrc"] += 1
+            self.counters["unsupported"] += 1
             return None
         track = self.resolve(ssrc)
-        if track is None or track.codec not in ("vp8", "opus"):
-            self.counters["unknown_ssrc" if track is None else "unsupported"] += 1
-            if track is not None:
-                self._ignored.add(ssrc)
+        if track is None:
+            return None
+        if track.codec not in ("vp8", "opus"):
+            self.counters["unsupported"] += 1
+            self._ignored.add(ssrc)
+            self._pending.pop(ssrc, None)
             return None
         offset = asyncio.get_running_loop().time() - self._started
         entry = _Input(track, TrackFile(track, self.directory, offset), int(offset * RATE))
@@ -97,6 +127,8 @@ class Recorder(asyncio.DatagramProtocol):
         if self._transport is not None:
             self._transport.close()
             self._transport = None
+        self.counters["unknown_ssrc"] += sum(len(waiting) for waiting in self._pending.values())
+        self._pending.clear()
         tracks = []
         for entry in self.inputs.values():
             entry.file.close()
