@@ -5,6 +5,7 @@
 
 import { isShown, personOf } from "../lib/room-state.js";
 import { h } from "../lib/dom.js";
+import { mountRecording } from "./recording.js";
 
 /** Up to two letters for an avatar: "Bob Builder" → "BB", "Participant 3" → "P3". */
 export function initials(name) {
@@ -165,6 +166,7 @@ export function createStage(meeting, label) {
     video.style.height = `${Math.floor(video.videoHeight * scale)}px`;
   }
   new ResizeObserver(layout).observe(element);
+  mountRecording(meeting, element);
 
   // -- who speaks: a ring on the camera tile while the received (or one's own sent) audio is loud ----
   const SPEAKING_LEVEL = 0.02; // audioLevel, 0..1 (RTCInboundRtpStreamStats / media-source)
