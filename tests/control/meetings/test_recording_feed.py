@@ -5,6 +5,8 @@ recording's description say who did what; participants are refused and nothing i
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from meeting_fakes import Socket, audio_offer
 from sqlalchemy import select
@@ -127,3 +129,46 @@ async def test_the_meeting_ending_finalises_the_recording(scene) -> None:  # typ
     recording_id = live.recording.id
     await service.act(live, o, Command(Action.END_MEETING))
     assert service.recordings.library.get(live.company_id, recording_id)["state"] == "meeting_ended"
+
+
+async def test_a_restart_finalises_the_files_and_the_restored_meeting_is_not_recorded(scene, world) -> None:  # type: ignore[no-untyped-def]
+    """The process stopping finalises the recording (state interrupted); the next process restores the
+    meeting without the recording, and the worker's table without the feed to the recorder."""
+    from meeting_fakes import FakeRegistry
+
+    from contract.table import Table
+    from control.engines import WorkerConnected
+    from control.meetings.service import MeetingService
+
+    meetings, live, (o, _), _ = scene
+    service = meetings.service
+    await service.act(live, o, START)
+    recording_id = live.recording.id
+    table_recorded = live.media.table(live.media.records)
+    assert any(op.id == f"{live.id}.rec" for op in table_recorded)
+    service.recordings.close_all([live])  # what MeetingService.close does first
+    assert service.recordings.library.get(live.company_id, recording_id)["state"] == "interrupted"
+
+    registry = FakeRegistry()
+    again_service = MeetingService(
+        world.app.state.context,
+        registry,  # type: ignore[arg-type]
+        resume_grace=30.0,
+        recordings=service.recordings.library,
+    )
+    await again_service.restore(5.0)
+    try:
+        again = again_service.meeting(live.id)
+        assert again is not None and not again.state.recording and again.recording is None
+        assert again.media.records.recorder is None
+        registry.emit(WorkerConnected("w1", True, False))
+        for _ in range(200):
+            if again.ready.is_set():
+                break
+            await asyncio.sleep(0.01)
+        [(_, replaced)] = registry.replaced
+        assert Table.from_ops(replaced) == Table.from_ops([op for op in table_recorded if ".rec" not in op.id])
+        description = again_service.recordings.library.get(live.company_id, recording_id)
+        assert description["state"] == "interrupted" and description["ended_at"] is not None
+    finally:
+        await again_service.close()
