@@ -3,7 +3,7 @@ recorder over a plain transport on loopback), the files fetched over REST and de
 
 Alice publishes a camera whose frames show their number and a 440 Hz microphone, Bob a 1000 Hz
 microphone. Bob (a participant) may not record; the organizer starts, everyone is told, a late
-joiner sees the indicator, the organizer stops. Then: the camera's file holds increasing frame
+joiner sees the indicator, Bob's microphone is revoked half-way, the organizer stops. Then: the camera's file holds increasing frame
 numbers over about the recorded time, each microphone's file its tone, the mix both; the recording
 is listed, downloaded and deleted over the API."""
 
@@ -92,6 +92,9 @@ async def test_a_recorded_meeting_decodes_back(podium: PodiumServer, api: Api, p
     carol = await Participant.join(podium, carol_token, room["id"])
     people.append(carol)
     assert carol.joined["recording"] is True
+    # Bob's microphone revoked half-way: it stops contributing to its file and to the mix
+    await organizer.moderate("revoke_permission", target=bob.id, capability="microphone")
+    revoked = asyncio.get_running_loop().time() - started
     await asyncio.sleep(RECORD_SECONDS / 2)
 
     await organizer.moderate("stop_recording")
@@ -122,11 +125,11 @@ async def test_a_recorded_meeting_decodes_back(podium: PodiumServer, api: Api, p
     assert recorded - 2.0 < span < recorded + 0.5, (span, recorded, description["files"], description.get("counters"))
     assert len(camera) > 0.5 * 30 * span  # a loaded machine's aiortc sends fewer than 30 per second
 
-    for pid, frequency in ((alice.id, 440), (bob.id, 1000)):
+    for pid, frequency, until in ((alice.id, 440, recorded), (bob.id, 1000, revoked)):
         audio = decode(await download(files[(pid, "microphone")]["name"]), "audio")
         assert abs(dominant_frequency(audio) - frequency) < 10
         seconds = sum(f.samples for f in audio) / audio[0].sample_rate
-        assert recorded - 2.0 < seconds < recorded + 0.5, (seconds, recorded)
+        assert until - 2.0 < seconds < until + 0.5, (pid, seconds, until, recorded)
 
     mixed = decode(await download("mixed.webm"), "audio")
     assert peak_ratio(mixed, 440) > 30 and peak_ratio(mixed, 1000) > 30

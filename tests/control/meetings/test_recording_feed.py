@@ -172,3 +172,21 @@ async def test_a_restart_finalises_the_files_and_the_restored_meeting_is_not_rec
         assert description["state"] == "interrupted" and description["ended_at"] is not None
     finally:
         await again_service.close()
+
+
+async def test_a_used_up_storage_quota_refuses_to_start(scene) -> None:  # type: ignore[no-untyped-def]
+    meetings, live, (o, _), _ = scene
+    service, registry = meetings.service, meetings.registry
+    library = service.recordings.library
+    old = library.directory(live.company_id, "r" + "0" * 16)
+    old.mkdir(parents=True)
+    (old / "mixed.webm").write_bytes(b"x" * 100)
+    service.recordings.quota = 100
+    batches = len(registry.batches)
+    with pytest.raises(MeetingError) as refused:
+        await service.act(live, o, START)
+    assert (refused.value.code, refused.value.status) == ("storage_quota", 409)
+    assert len(registry.batches) == batches and live.recording is None and not live.state.recording
+    service.recordings.quota = 101
+    await service.act(live, o, START)
+    assert live.state.recording
