@@ -3,9 +3,10 @@ recorder over a plain transport on loopback), the files fetched over REST and de
 
 Alice publishes a camera whose frames show their number and a 440 Hz microphone, Bob a 1000 Hz
 microphone. Bob (a participant) may not record; the organizer starts, everyone is told, a late
-joiner sees the indicator, Bob's microphone is revoked half-way, the organizer stops. Then: the camera's file holds increasing frame
-numbers over about the recorded time, each microphone's file its tone, the mix both; the recording
-is listed, downloaded and deleted over the API."""
+joiner sees the indicator, Bob's microphone is revoked half-way, the organizer stops. Then: the
+camera's file holds increasing frame numbers over about the recorded time, each microphone's file
+its tone (Bob's until the revoke), the mix both; the recording is listed, downloaded and deleted
+over the API."""
 
 from __future__ import annotations
 
