@@ -125,6 +125,9 @@ class RecorderFeed:
     """Its `create_plain_transport`."""
     consumers: tuple[RecorderConsumer, ...] = ()
     counter: int = 0
+    epoch: str = ""
+    """Random, per feed: the consumers' SSRCs are drawn from it, so a feed made again (the meeting
+    moved to another worker while recorded) never reuses an SSRC the recorder already knows."""
 
     @property
     def transport_id(self) -> str:
@@ -232,8 +235,9 @@ class Media:
         self.endpoint: Callable[[str], Endpoint] | None = None
         """Another worker's certificate and addresses (the service asks the registry)."""
         self.recorder_address: tuple[str, int] | None = None
-        """The recorder's loopback socket, set by control.meetings.recordings before the change that
-        starts a recording: where the worker's plain transport to the recorder sends."""
+        """The recorder's loopback socket while the meeting is recorded (control.meetings.recordings
+        sets it before the change that starts a recording, clears it when the recording ends): where
+        the worker's plain transport to the recorder sends (after a move, on the new worker too)."""
         self.pipe_transport: Callable[[str, str], Op] | None = None
         """(worker, peer worker) → the operation making that worker's pipe transport to the peer
         (control.engines.mesh.PipeMesh.transport_op)."""
@@ -523,7 +527,7 @@ class Media:
         if feed is None:
             assert self.recorder_address is not None
             transport = ops.CreatePlainTransport(f"{self.router_id}.rec", self.router_id, self.recorder_address)
-            feed = RecorderFeed(transport)
+            feed = RecorderFeed(transport, epoch=secrets.token_hex(8))
             opens.append(transport)
         publishers = {
             publication.producer_id: (pid, publication)
@@ -539,7 +543,8 @@ class Media:
                 continue
             counter += 1
             consumer_id = f"{feed.transport_id}.{counter}"
-            ssrc = int.from_bytes(hashlib.sha256(consumer_id.encode()).digest()[:4], "big") or 1
+            digest = hashlib.sha256(f"{feed.epoch}/{consumer_id}".encode()).digest()
+            ssrc = int.from_bytes(digest[:4], "big") or 1
             create = ops.Consume(consumer_id, feed.transport_id, producer_id, ssrc)
             opens.append(create)
             if publication.kind == "video":
@@ -549,7 +554,7 @@ class Media:
                     consumer_id, producer_id, pid, publication.source, publication.kind, publication.codec, ssrc, create
                 )
             )
-        draft.recorder = RecorderFeed(feed.transport, tuple(consumers), counter)
+        draft.recorder = RecorderFeed(feed.transport, tuple(consumers), counter, feed.epoch)
         return [], opens
 
     def _consume(self, sub: Peer, publisher: str, publication: Publication) -> list[Op]:

@@ -122,9 +122,8 @@ class Recordings:
                 active.recorder.close()
             shutil.rmtree(directory, ignore_errors=True)
             live.recording = None
-            raise
-        finally:
             live.media.recorder_address = None
+            raise
 
     @staticmethod
     def _track(live: LiveMeeting, ssrc: int) -> Any:
@@ -152,6 +151,7 @@ class Recordings:
         """Stop the recorder, finalise its files and describe them (`state`: stopped, meeting_ended,
         interrupted)."""
         active, live.recording = live.recording, None
+        live.media.recorder_address = None
         if active is None:
             return None
         manifest = active.recorder.close() if active.recorder is not None else {"tracks": [], "mixed": None}

@@ -62,6 +62,10 @@ class TrackFile:
         self._time_base = fractions.Fraction(1, track.clock_rate)
 
     def _open(self, width: int = 0, height: int = 0) -> None:
+        stem, n = self.path.stem, 1
+        while self.path.exists():  # the same track name again (a meeting moved while recorded)
+            n += 1
+            self.path = self.path.with_name(f"{stem}-{n}.webm")
         self._container = av.open(str(self.path), "w", format="webm")
         if self.track.codec == "vp8":
             stream = self._container.add_stream("libvpx", rate=30)

@@ -190,3 +190,28 @@ async def test_a_used_up_storage_quota_refuses_to_start(scene) -> None:  # type:
     service.recordings.quota = 101
     await service.act(live, o, START)
     assert live.state.recording
+
+
+async def test_a_meeting_moved_while_recorded_feeds_the_same_recorder_from_its_new_worker(scene) -> None:  # type: ignore[no-untyped-def]
+    from control.engines import WorkerLost
+
+    meetings, live, (o, o_socket), _ = scene
+    service, registry = meetings.service, meetings.registry
+    await service.act(live, o, START)
+    first = live.media.records.recorder
+    address = live.media.recorder_address
+    registry.live = ["w2"]
+    registry.emit(WorkerLost("w1", [live.id], []))
+    for _ in range(100):
+        if o_socket.of("reconnect"):
+            break
+        await asyncio.sleep(0.01)
+    assert live.media.worker_id == "w2" and live.state.recording and live.media.recorder_address == address
+    await service.publish(live, o, audio_offer(1111), {"0": MIC}, frozenset())
+    worker, ops = registry.batches[-1]
+    transport = next(op for op in ops if op.name == "create_plain_transport")
+    consume = next(op for op in ops if op.name == "consume" and op.transport_id == transport.id)
+    assert worker == "w2" and transport.remote == address
+    assert consume.ssrc not in {c.ssrc for c in first.consumers}  # a new feed: SSRCs the recorder never saw
+    await service.act(live, o, STOP)
+    assert live.media.recorder_address is None
