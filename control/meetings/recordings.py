@@ -98,7 +98,7 @@ class Recordings:
         except ImportError as missing:  # PyAV, aiortc or numpy not installed: pip install podium[recording]
             raise recording_unavailable(f"recording needs the 'recording' extra: {missing}") from None
         recording_id = "r" + secrets.token_hex(8)
-        description = {
+        description: dict[str, Any] = {
             "id": recording_id,
             "company_id": live.company_id,
             "room_id": live.room_id,
@@ -155,7 +155,7 @@ class Recordings:
         if active is None:
             return None
         manifest = active.recorder.close() if active.recorder is not None else {"tracks": [], "mixed": None}
-        description = active.description
+        description: dict[str, Any] = active.description
         description["ended_at"] = _now()
         description["state"] = state
         description["stopped_by"] = by

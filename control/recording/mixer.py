@@ -33,7 +33,7 @@ class Mixer:
 
     def add(self, ssrc: int, data: bytes, position: int) -> None:
         """Decode one Opus packet of track `ssrc` whose first sample is at `position`."""
-        decoder = self._decoders.get(ssrc)
+        decoder: Any = self._decoders.get(ssrc)
         if decoder is None:
             decoder = self._decoders[ssrc] = av.CodecContext.create("opus", "r")
         try:
