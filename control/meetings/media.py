@@ -515,8 +515,9 @@ class Media:
         """The recorder's feed following `state.recording`: its transport made when recording starts
         (to `recorder_address`), a consumer for every producer that has none (a video one asked for
         a keyframe, the first thing a file needs), closed when recording stops. A consumer whose
-        producer closed went with it in the engine, and is forgotten here. Producers of the meeting's
-        first worker only: a spanning meeting's other workers are not piped to the recorder."""
+        producer closed went with it in the engine, and is forgotten here. The feed is on the
+        meeting's first worker: a spanning meeting's producers on other workers are piped there
+        (control.meetings.pipes)."""
         feed = draft.recorder
         if not state.recording or (feed is None and self.recorder_address is None):
             if feed is None:
@@ -532,7 +533,6 @@ class Media:
         publishers = {
             publication.producer_id: (pid, publication)
             for pid, peer in draft.peers.items()
-            if peer.worker is None
             for publication in peer.publications.values()
         }
         consumers = [c for c in feed.consumers if c.producer_id in publishers]
@@ -606,10 +606,7 @@ class Media:
         if self.spans(records):
             from control.meetings import pipes
 
-            shared = pipes.table(
-                self.router_id, self.worker_id, records, worker or self.worker_id, self._pipe_transport
-            )
-            return shared + (self._feed_table(records) if worker in (None, self.worker_id) else [])
+            return pipes.table(self.router_id, self.worker_id, records, worker or self.worker_id, self._pipe_transport)
         if not records.router_created or worker not in (None, self.worker_id):
             return []
         transports: list[Op] = []

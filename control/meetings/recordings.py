@@ -7,8 +7,9 @@ stops).
 change: policy decides, the worker acks the feed to the recorder (control.meetings.media: a plain
 transport to the recorder's loopback socket, a consumer per producer), the meeting's documents and
 the audit entry are written, then everyone gets `recording-changed`. The recorder (control.recording)
-runs in this process; a worker on another host cannot reach its loopback socket, so meetings are
-recorded on this host's workers only.
+runs in this process; a worker on another host cannot reach its loopback socket, so a meeting is
+recorded when its first worker is on this host (the other workers of a spanning meeting pipe their
+producers to that one).
 
 A control-plane restart finalises the files cleanly: `close_all` stops each recorder as the process
 stops (trailers and cues written, the description says `interrupted`); the restored meeting is not
