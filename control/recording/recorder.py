@@ -44,7 +44,7 @@ class Recorder(asyncio.DatagramProtocol):
         self.directory = directory
         self.resolve = resolve
         self.inputs: dict[int, _Input] = {}
-        self.counters = {"datagrams": 0, "malformed": 0, "unknown_ssrc": 0, "unsupported": 0}
+        self.counters = {"datagrams": 0, "rtcp": 0, "malformed": 0, "unknown_ssrc": 0, "unsupported": 0}
         self._transport: asyncio.DatagramTransport | None = None
         self._started = 0.0
         self._mixer: Mixer | None = None
@@ -66,7 +66,8 @@ class Recorder(asyncio.DatagramProtocol):
         self.counters["datagrams"] += 1
         packet = parse(data)
         if packet is None:
-            self.counters["malformed"] += 1
+            rtcp = len(data) >= 2 and 72 <= data[1] & 0x7F <= 76  # the worker's sender reports
+            self.counters["rtcp" if rtcp else "malformed"] += 1
             return
         entry = self.inputs.get(packet.ssrc)
         if entry is None:
@@ -144,6 +145,7 @@ class Recorder(asyncio.DatagramProtocol):
                         "offset": round(entry.file.offset, 3),
                         "duration": round(entry.file.duration, 3),
                         "frames": entry.file.frames,
+                        "dropped": entry.file.dropped + (entry.assembler.incomplete if entry.assembler else 0),
                     }
                 )
         mixed = None

@@ -59,6 +59,7 @@ class TrackFile:
         self._container: Any = None
         self._stream: Any = None
         self._clock = Unwrapper()
+        self._last_pts = -1
         self._time_base = fractions.Fraction(1, track.clock_rate)
 
     def _open(self, width: int = 0, height: int = 0) -> None:
@@ -84,8 +85,8 @@ class TrackFile:
                 return
             self._open(*size)
         pts = self._clock(timestamp)
-        if pts < 0:
-            self.dropped += 1
+        if pts < 0 or pts <= self._last_pts:  # before the first, or late (reordered, repeated): the muxer
+            self.dropped += 1  # takes only increasing timestamps
             return
         packet = av.Packet(data)
         packet.stream = self._stream
@@ -93,7 +94,12 @@ class TrackFile:
         packet.time_base = self._time_base
         if keyframe:
             packet.is_keyframe = True
-        self._container.mux(packet)
+        try:
+            self._container.mux(packet)
+        except av.FFmpegError:
+            self.dropped += 1
+            return
+        self._last_pts = pts
         self.frames += 1
         self.duration = max(self.duration, float(pts * self._time_base))
 

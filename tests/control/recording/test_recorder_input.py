@@ -69,3 +69,21 @@ async def test_a_video_file_starts_at_a_keyframe(tmp_path) -> None:
 def test_timestamps_unwrap() -> None:
     clock = Unwrapper()
     assert [clock(t) for t in (2**32 - 10, 2**32 - 5, 3, 1)] == [0, 5, 13, 11]
+
+
+async def test_late_and_repeated_frames_are_dropped_and_counted(tmp_path) -> None:
+    recorder = Recorder(tmp_path, lambda ssrc: TRACK)
+    await recorder.start()
+    packets = frames(10)
+    late = packets[-1]
+    for data in packets[:-1]:
+        recorder.datagram_received(data, ("127.0.0.1", 1))
+    for data in packets[:-1][-3:]:  # a repeated tail (a retransmitted frame): older than the newest
+        recorder.datagram_received(data, ("127.0.0.1", 1))
+    recorder.datagram_received(late, ("127.0.0.1", 1))
+    recorder.datagram_received(bytes([0x80, 200]) + bytes(26), ("127.0.0.1", 1))  # RTCP: counted apart
+    manifest = recorder.close()
+    [track] = manifest["tracks"]
+    assert track["dropped"] >= 1 and manifest["counters"]["rtcp"] == 1
+    with av.open(str(tmp_path / track["file"])) as container:
+        assert len(list(container.decode(video=0))) == track["frames"]
