@@ -101,8 +101,8 @@ class Recorder(asyncio.DatagramProtocol):
             if frame is not None:
                 entry.file.write(frame[0], packet.timestamp, frame[1], frame[2])
             return
-        entry.file.write(packet.payload, packet.timestamp, True)
-        if self._mixer is not None:
+        written = entry.file.write(packet.payload, packet.timestamp, True)
+        if written and self._mixer is not None:  # a repeated packet is mixed once
             position = entry.start_sample + entry.clock(packet.timestamp) * RATE // entry.track.clock_rate
             self._mixer.add(packet.ssrc, packet.payload, position)
 

@@ -77,17 +77,17 @@ class TrackFile:
         stream.time_base = self._time_base
         self._stream = stream
 
-    def write(self, data: bytes, timestamp: int, keyframe: bool, size: tuple[int, int] = (0, 0)) -> None:
-        """Mux one frame (RTP `timestamp`); video waits for its first keyframe."""
+    def write(self, data: bytes, timestamp: int, keyframe: bool, size: tuple[int, int] = (0, 0)) -> bool:
+        """Mux one frame (RTP `timestamp`); video waits for its first keyframe. Whether it was written."""
         if self._container is None:
             if self.track.kind == "video" and not keyframe:
                 self.dropped += 1
-                return
+                return False
             self._open(*size)
         pts = self._clock(timestamp)
         if pts < 0 or pts <= self._last_pts:  # before the first, or late (reordered, repeated): the muxer
             self.dropped += 1  # takes only increasing timestamps
-            return
+            return False
         packet = av.Packet(data)
         packet.stream = self._stream
         packet.pts = packet.dts = pts
@@ -98,10 +98,11 @@ class TrackFile:
             self._container.mux(packet)
         except av.FFmpegError:
             self.dropped += 1
-            return
+            return False
         self._last_pts = pts
         self.frames += 1
         self.duration = max(self.duration, float(pts * self._time_base))
+        return True
 
     def close(self) -> None:
         if self._container is not None:
