@@ -20,6 +20,7 @@ from typing import Any
 from control.recording.mixer import RATE, Mixer
 from control.recording.rtp import Unwrapper, parse
 from control.recording.tracks import Track, TrackFile, Vp8Assembler
+from control.recording.vp9 import Vp9Assembler
 
 MIXED = "mixed"
 PENDING = 512
@@ -34,7 +35,9 @@ class _Input:
     def __init__(self, track: Track, file: TrackFile, start_sample: int) -> None:
         self.track = track
         self.file = file
-        self.assembler = Vp8Assembler() if track.codec == "vp8" else None
+        self.assembler: Vp8Assembler | Vp9Assembler | None = (
+            Vp8Assembler() if track.codec == "vp8" else Vp9Assembler() if track.codec == "vp9" else None
+        )
         self.start_sample = start_sample
         self.clock = Unwrapper()
 
@@ -113,7 +116,7 @@ class Recorder(asyncio.DatagramProtocol):
         track = self.resolve(ssrc)
         if track is None:
             return None
-        if track.codec not in ("vp8", "opus"):
+        if track.codec not in ("vp8", "vp9", "opus"):
             self.counters["unsupported"] += 1
             self._ignored.add(ssrc)
             self._pending.pop(ssrc, None)

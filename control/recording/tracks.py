@@ -1,6 +1,7 @@
 """One WebM file per recorded track: RTP depacketized and muxed as it came, never re-encoded.
 
-VP8 (RFC 7741) frames are assembled from their packets (aiortc's payload descriptor parser) and
+VP8 (RFC 7741) frames are assembled from their packets (aiortc's payload descriptor parser), VP9 in
+control.recording.vp9, and
 muxed from the first keyframe on; Opus (RFC 7587) packets are one frame each. Every track's file
 starts at 0; where it starts in the recording is its `offset` (seconds), in the manifest."""
 
@@ -30,7 +31,7 @@ class Track:
     source: str
     kind: str
     codec: str
-    """``vp8`` or ``opus`` (what can be muxed into WebM without re-encoding)."""
+    """``vp8``, ``vp9`` or ``opus`` (what can be muxed into WebM without re-encoding)."""
     clock_rate: int
     channels: int = 2
 
@@ -68,8 +69,8 @@ class TrackFile:
             n += 1
             self.path = self.path.with_name(f"{stem}-{n}.webm")
         self._container = av.open(str(self.path), "w", format="webm")
-        if self.track.codec == "vp8":
-            stream = self._container.add_stream("libvpx", rate=30)
+        if self.track.kind == "video":
+            stream = self._container.add_stream("libvpx-vp9" if self.track.codec == "vp9" else "libvpx", rate=30)
             stream.width, stream.height = width, height
         else:
             stream = self._container.add_stream("libopus", rate=48000)
