@@ -1,8 +1,8 @@
 """One WebM file per recorded track: RTP depacketized and muxed as it came, never re-encoded.
 
-VP8 (RFC 7741) frames are assembled from their packets (aiortc's payload descriptor parser), VP9 in
-control.recording.vp9, and
-muxed from the first keyframe on; Opus (RFC 7587) packets are one frame each. Every track's file
+VP8 (RFC 7741) frames are assembled from their packets (aiortc's payload descriptor parser), VP9
+ones in control.recording.vp9, and muxed from the first keyframe on; Opus (RFC 7587) packets are one
+frame each. Every track's file
 starts at 0; where it starts in the recording is its `offset` (seconds), in the manifest."""
 
 from __future__ import annotations
