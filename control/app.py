@@ -29,6 +29,7 @@ from control.meetings.errors import MeetingElsewhere
 from control.meetings.metrics import MeetingCollector
 from control.meetings.service import MeetingService
 from control.ratelimit import RateLimiter
+from control.recording.library import RecordingLibrary
 from control.replicas import notice_actions, notices
 from control.replicas.invalidation import Notifications
 from control.replicas.ownership import Replica, Sole
@@ -180,6 +181,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 ownership=ownership,
                 worker_capacity=settings.worker_capacity,
                 pipe_srtp=settings.pipe_srtp,
+                recordings=RecordingLibrary(settings.resolved_recordings_dir()),
+                storage_quota=settings.storage_quota_bytes,
             )
             # attendance first: the chat observer reads person keys and names from attendance rows
             meetings.add_observer(AttendanceObserver(context))

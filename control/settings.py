@@ -110,6 +110,12 @@ class Settings:
     """Seconds a replica's lease of a meeting holds without renewal (renewed every third of it): how
     soon another replica takes the meetings of one that died (`podium serve --lease-ttl`,
     PODIUM_LEASE_TTL). PostgreSQL only."""
+    recordings_dir: Path | None = None
+    """Where meeting recordings are written, one directory per company and recording (`podium serve
+    --recordings-dir`, PODIUM_RECORDINGS_DIR); None: `<data dir>/recordings`."""
+    storage_quota_bytes: int | None = None
+    """Bytes of recordings a company may keep (`podium serve --storage-quota`); None: no limit. The
+    per-company storage quota replaces it (control.recording.library.storage_quota)."""
 
     turn: TurnSettings | None = None
     """TURN servers and their shared secret: each participant gets short-lived credentials in its
@@ -121,6 +127,9 @@ class Settings:
     """Shared files and conference materials: directory, size limit, S3 bucket (control.files)."""
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     """Webhook deliveries to add-ins: private addresses, backoff, timeout (control.webhooks)."""
+
+    def resolved_recordings_dir(self) -> Path:
+        return self.recordings_dir if self.recordings_dir is not None else self.data_dir / "recordings"
 
     def resolved_database_url(self) -> str:
         return self.database_url or sqlite_url(self.data_dir)

@@ -290,6 +290,19 @@ def _parser() -> argparse.ArgumentParser:
         f"(or {PIPE_SRTP_ENV}); the control plane makes the keys",
     )
     serve.add_argument(
+        "--recordings-dir",
+        type=Path,
+        default=os.environ.get("PODIUM_RECORDINGS_DIR"),
+        help="where meeting recordings are written (or PODIUM_RECORDINGS_DIR; default <data dir>/recordings)",
+    )
+    serve.add_argument(
+        "--storage-quota",
+        type=int,
+        default=None,
+        metavar="BYTES",
+        help="bytes of recordings each company may keep (default: no limit)",
+    )
+    serve.add_argument(
         "--resume-grace",
         type=float,
         default=float(os.environ.get(RESUME_GRACE_ENV, 20.0)),
@@ -696,6 +709,8 @@ async def _serve(args: argparse.Namespace, limits: "Limits", reach: Reach) -> No
         worker_capacity=args.worker_capacity,
         pipe_srtp=args.pipe_srtp == "always",
         resume_grace=args.resume_grace,
+        recordings_dir=Path(args.recordings_dir) if args.recordings_dir else None,
+        storage_quota_bytes=args.storage_quota,
         metrics_token=args.metrics_token or metrics_token_file(args.data_dir),
         metrics_address=args.metrics_address,
         operator_token=args.operator_token,

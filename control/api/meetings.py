@@ -41,6 +41,7 @@ class MeetingOut(BaseModel):
     )
     presenter_mode: bool
     chat_enabled: bool
+    recording: bool = Field(False, description="a recording of the meeting runs")
     participants: list[dict[str, Any]] = Field(
         description="participant objects, as in docs/signaling.md (names by the rule Show all usernames)"
     )

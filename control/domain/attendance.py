@@ -53,6 +53,10 @@ class EventKind(StrEnum):
     """A source stopped."""
     ROLE = "role"
     """The connection's role is now `role`."""
+    RECORDING_ON = "recording_on"
+    """This connection (a moderator) started recording the meeting; presence and media unchanged."""
+    RECORDING_OFF = "recording_off"
+    """This connection stopped the recording."""
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,11 @@ class Code(StrEnum):
     """A settings request or remote-control session that is not pending or running for the caller."""
     ALREADY_CONTROLLED = "already_controlled"
     """The participant's screen is already under (or offered for) another moderator's control."""
+    # recording
+    ALREADY_RECORDING = "already_recording"
+    """A recording of the meeting is running: stop it before starting another."""
+    NOT_RECORDING = "not_recording"
+    """No recording of the meeting is running."""
     # invitations
     INVITEE_NAME_REQUIRED = "invitee_name_required"
     """Invitations are personalized: they name one invitee."""
@@ -227,6 +232,9 @@ class MeetingState:
     """Person keys excluded from this meeting (they may join later meetings)."""
     ended: bool = False
     """The meeting is over."""
+    recording: bool = False
+    """A recording runs: the worker sends every producer to the recorder, everyone sees the
+    indicator (control.domain.moderation: start_recording, stop_recording)."""
 
     # queries
 

@@ -38,6 +38,7 @@ from control.domain.moderation import (
     MeetingEnded,
     PermissionChanged,
     Reason,
+    RecordingChanged,
     RevokeTokens,
     RoleChanged,
     RoomChanged,
@@ -327,6 +328,8 @@ class Commits:
             "engine_worker": live.media.worker_id,
             "engine_version": version,
         }
+        if command.action in (Action.START_RECORDING, Action.STOP_RECORDING) and live.recording is not None:
+            after["recording_id"] = live.recording.id
         for name in ("source", "capability", "seconds"):
             value = getattr(command, name)
             if value is not None:
@@ -391,6 +394,13 @@ class Commits:
                 live.broadcast(
                     frames.RoomChanged(presenter_mode=effect.presenter_mode, chat_enabled=effect.chat_enabled).wire()
                 )
+            elif isinstance(effect, RecordingChanged):
+                # everyone connected, the waiting room too: whoever is in the meeting may be recorded
+                recording = live.recording.id if live.recording is not None else None
+                frame = frames.RecordingChanged(recording=effect.recording, by=actor, recording_id=recording).wire()
+                for pid in list(live.links):
+                    live.send(pid, frame)
+                self.observers.recording_changed(info, actor, effect.recording)
             elif isinstance(effect, WaitingChanged):
                 p = state.get(effect.participant)
                 if p is None:

@@ -93,7 +93,9 @@ class Failover:
             live.republish = {
                 pid: set(peer.publications) for pid, peer in live.media.peers.items() if peer.publications
             } | live.republish
+            recorder = live.media.recorder_address
             live.media = service.media(live.id, worker_id)
+            live.media.recorder_address = recorder  # recorded: the new worker feeds the same recorder
             live.stranded = False
             frame = frames.Reconnect(reason="worker_lost").wire()
             for pid in list(live.links):

@@ -98,6 +98,8 @@ class Joined(OutFrame):
     participants: list[ParticipantView]
     presenter_mode: bool
     chat_enabled: bool
+    recording: bool = False
+    """A recording of the meeting runs (the indicator everyone sees)."""
     names_visible: bool
     waiting: list[ParticipantView]
     features: Features
@@ -140,6 +142,7 @@ class Admitted(OutFrame):
     participants: list[ParticipantView]
     presenter_mode: bool
     chat_enabled: bool
+    recording: bool = False
 
 
 class SentBack(OutFrame):
@@ -185,6 +188,15 @@ class RoomChanged(OutFrame):
     type: Literal["room-changed"] = "room-changed"
     presenter_mode: bool
     chat_enabled: bool
+
+
+class RecordingChanged(OutFrame):
+    """To everyone, the waiting room included: recording started or stopped (`by`: the moderator)."""
+
+    type: Literal["recording-changed"] = "recording-changed"
+    recording: bool
+    by: str | None
+    recording_id: str | None = None
 
 
 class ParticipantHidden(OutFrame):
@@ -331,6 +343,7 @@ def admitted(live: LiveMeeting, me: Participant) -> Admitted:
         participants=[participant(live, p, viewer) for p in state.admitted() if listed(p, me)] if me.admitted else [],
         presenter_mode=state.presenter_mode,
         chat_enabled=state.chat_enabled,
+        recording=state.recording,
     )
 
 
@@ -354,6 +367,7 @@ def joined(
         participants=room.participants,
         presenter_mode=room.presenter_mode,
         chat_enabled=room.chat_enabled,
+        recording=state.recording,
         names_visible=viewer.names,
         waiting=[participant(live, p, viewer) for p in state.waiting()] if me.role.moderates else [],
         features=Features(

@@ -75,6 +75,10 @@ class LiveMeeting:
     restoring: bool = False
     """Restored after a control-plane restart and waiting for its worker: to be reconciled with
     the table the worker still holds, or moved when the worker is a new process or stays away."""
+    recording: Any = None
+    """The running recording (control.meetings.recordings.ActiveRecording), None when not recorded."""
+    interrupted_recording: dict[str, Any] | None = None
+    """Restored: the recording the previous process stopped when it shut down (its document)."""
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     """Set once the meeting can take changes (at once, unless it is restoring)."""
 

@@ -21,11 +21,13 @@ the new records in only once the worker acked them; on a refusal it keeps the ol
 `table(records)` is what the worker must hold for them (its resync). Nothing here awaits.
 
 Engine object ids: the router is the meeting id; transports are ``<pid>.pub`` / ``<pid>.sub``;
-producers ``<pid>.<source>.<n>``; consumers ``<subscriber>.c<n>``.
+producers ``<pid>.<source>.<n>``; consumers ``<subscriber>.c<n>``; while the meeting is recorded,
+the plain transport to the recorder is ``<router>.rec`` and its consumers ``<router>.rec.<n>``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -114,6 +116,41 @@ class Subscription:
     """The subscriber does not show it (control.domain.layers): paused whatever the plan allows."""
 
 
+@dataclass(frozen=True)
+class RecorderConsumer:
+    """One producer sent to the recorder: the recorder names the track by the consumer's SSRC."""
+
+    consumer_id: str
+    producer_id: str
+    publisher: str
+    source: Source
+    kind: str
+    codec: CodecParameters
+    ssrc: int
+    create: Op
+
+
+@dataclass(frozen=True)
+class RecorderFeed:
+    """While the meeting is recorded: the plain transport whose remote is the recorder's loopback
+    socket, and one consumer on it per producer of the meeting's first worker."""
+
+    transport: Op
+    """Its `create_plain_transport`."""
+    consumers: tuple[RecorderConsumer, ...] = ()
+    counter: int = 0
+    epoch: str = ""
+    """Random, per feed: the consumers' SSRCs are drawn from it, so a feed made again (the meeting
+    moved to another worker while recorded) never reuses an SSRC the recorder already knows."""
+
+    @property
+    def transport_id(self) -> str:
+        return self.transport.id
+
+    def track(self, ssrc: int) -> RecorderConsumer | None:
+        return next((c for c in self.consumers if c.ssrc == ssrc), None)
+
+
 @dataclass
 class Peer:
     """A participant's engine objects. Shared between records: change only a copy (`_Draft.peer`)."""
@@ -163,6 +200,8 @@ class MediaRecords:
     router_created: bool = False
     workers: frozenset[str] = frozenset()
     """The other workers holding the meeting's router (it spans them: control.meetings.pipes)."""
+    recorder: RecorderFeed | None = None
+    """The feed to the recorder while the meeting is recorded (`MeetingState.recording`)."""
 
 
 class _Draft:
@@ -173,6 +212,7 @@ class _Draft:
         self.peers: dict[str, Peer] = dict(records.peers)
         self.router_created = records.router_created
         self.workers = records.workers
+        self.recorder = records.recorder
         self._place = place
         self._copied: set[str] = set()
 
@@ -189,7 +229,7 @@ class _Draft:
         return self.peers.pop(pid, None)
 
     def records(self) -> MediaRecords:
-        return MediaRecords(MappingProxyType(self.peers), self.router_created, self.workers)
+        return MediaRecords(MappingProxyType(self.peers), self.router_created, self.workers, self.recorder)
 
 
 class Media:
@@ -210,6 +250,10 @@ class Media:
         None: on this worker, the meeting's first."""
         self.endpoint: Callable[[str], Endpoint] | None = None
         """Another worker's certificate and addresses (the service asks the registry)."""
+        self.recorder_address: tuple[str, int] | None = None
+        """The recorder's loopback socket while the meeting is recorded (control.meetings.recordings
+        sets it before the change that starts a recording, clears it when the recording ends): where
+        the worker's plain transport to the recorder sends (after a move, on the new worker too)."""
         self.pipe_transport: Callable[[str, str], Op] | None = None
         """(worker, peer worker) → the operation making that worker's pipe transport to the peer
         (control.engines.mesh.PipeMesh.transport_op)."""
@@ -476,8 +520,57 @@ class Media:
                         )
                 elif allowed:
                     opens += self._consume(draft.peer(sub_id), pub_id, publication)
+        feed_closes, feed_opens = self._feed(draft, state)
+        closes += feed_closes
+        opens += feed_opens
         out = self._router(draft) + closes + opens if (closes or opens) else closes + opens
         return out, draft.records()
+
+    def _feed(self, draft: _Draft, state: MeetingState) -> tuple[list[Op], list[Op]]:
+        """The recorder's feed following `state.recording`: its transport made when recording starts
+        (to `recorder_address`), a consumer for every producer that has none (a video one asked for
+        a keyframe, the first thing a file needs), closed when recording stops. A consumer whose
+        producer closed went with it in the engine, and is forgotten here. The feed is on the
+        meeting's first worker: a spanning meeting's producers on other workers are piped there
+        (control.meetings.pipes)."""
+        feed = draft.recorder
+        if not state.recording or (feed is None and self.recorder_address is None):
+            if feed is None:
+                return [], []
+            draft.recorder = None
+            return [ops.CloseTransport(feed.transport_id)], []
+        opens: list[Op] = []
+        if feed is None:
+            assert self.recorder_address is not None
+            transport = ops.CreatePlainTransport(f"{self.router_id}.rec", self.router_id, self.recorder_address)
+            feed = RecorderFeed(transport, epoch=secrets.token_hex(8))
+            opens.append(transport)
+        publishers = {
+            publication.producer_id: (pid, publication)
+            for pid, peer in draft.peers.items()
+            for publication in peer.publications.values()
+        }
+        consumers = [c for c in feed.consumers if c.producer_id in publishers]
+        fed = {c.producer_id for c in consumers}
+        counter = feed.counter
+        for producer_id, (pid, publication) in publishers.items():
+            if producer_id in fed:
+                continue
+            counter += 1
+            consumer_id = f"{feed.transport_id}.{counter}"
+            digest = hashlib.sha256(f"{feed.epoch}/{consumer_id}".encode()).digest()
+            ssrc = int.from_bytes(digest[:4], "big") or 1
+            create = ops.Consume(consumer_id, feed.transport_id, producer_id, ssrc)
+            opens.append(create)
+            if publication.kind == "video":
+                opens.append(ops.RequestKeyframe(producer_id))
+            consumers.append(
+                RecorderConsumer(
+                    consumer_id, producer_id, pid, publication.source, publication.kind, publication.codec, ssrc, create
+                )
+            )
+        draft.recorder = RecorderFeed(feed.transport, tuple(consumers), counter, feed.epoch)
+        return [], opens
 
     def _consume(self, sub: Peer, publisher: str, publication: Publication) -> list[Op]:
         out: list[Op] = []
@@ -600,7 +693,16 @@ class Media:
                 for create in (p.create, *p.layer_creates)
             ]
             consumers += [replace(s.create, paused=s.paused) for s in peer.subscriptions if s.active]
-        return [ops.CreateRouter(self.router_id), *transports, *producers, *consumers]
+        return [ops.CreateRouter(self.router_id), *transports, *producers, *consumers, *self._feed_table(records)]
+
+    @staticmethod
+    def _feed_table(records: MediaRecords) -> list[Op]:
+        """The recorder's transport and the consumers whose producer the records still hold."""
+        feed = records.recorder
+        if feed is None:
+            return []
+        producers = {p.producer_id for peer in records.peers.values() for p in peer.publications.values()}
+        return [feed.transport, *(c.create for c in feed.consumers if c.producer_id in producers)]
 
     def spans(self, records: MediaRecords) -> bool:
         """Whether the meeting's participants are on more than one worker (or were)."""

@@ -62,6 +62,9 @@ class MeetingObserver:
     async def meeting_ended(self, meeting: MeetingInfo, reason: str) -> None:
         """The meeting is over."""
 
+    async def recording_changed(self, meeting: MeetingInfo, participant_id: str, recording: bool) -> None:
+        """`participant_id` started or stopped recording the meeting."""
+
     async def chat_message(
         self, meeting: MeetingInfo, sender_id: str, sender_name: str, to: str | None, text: str
     ) -> dict[str, Any] | None:
@@ -128,6 +131,9 @@ class Observers:
 
     def meeting_ended(self, meeting: MeetingInfo, reason: str) -> None:
         self._queue("meeting_ended", lambda o: o.meeting_ended(meeting, reason))
+
+    def recording_changed(self, meeting: MeetingInfo, participant_id: str, recording: bool) -> None:
+        self._queue("recording_changed", lambda o: o.recording_changed(meeting, participant_id, recording))
 
     # -- the chat hook (awaited) --
 

@@ -111,6 +111,16 @@ def needed(records: MediaRecords, home: str) -> dict[tuple[str, str], Pipe]:
                 # every layer: a switch on `worker` then finds its target piped and keyframes flowing
                 for layer in publication.layer_ids:
                     out.setdefault((layer, worker), Pipe(layer, origin, worker, publication))
+    feed = records.recorder
+    for c in feed.consumers if feed is not None else ():
+        # the recorder's feed is on the first worker: producers of the others are piped there
+        publisher = peers.get(c.publisher)
+        if publisher is None:
+            continue
+        origin = worker_of(publisher, home)
+        publication = next((p for p in publisher.publications.values() if p.producer_id == c.producer_id), None)
+        if origin != home and publication is not None:
+            out.setdefault((c.producer_id, home), Pipe(c.producer_id, origin, home, publication))
     return out
 
 
@@ -279,5 +289,16 @@ def table(
     if peers_of_pipes:
         shared.append(ops.CreateRouter(PIPES_ROUTER))
         shared += [op for p in sorted(peers_of_pipes) for op in (transport(worker, p), pipe_extensions(p))]
+    feed = records.recorder
+    if worker == home and feed is not None:
+        transports.append(feed.transport)
+        for c in feed.consumers:
+            origin = owners.worker.get(c.producer_id)
+            if origin is None:
+                continue  # its producer closed, and the consumer with it
+            consume = c.create
+            if origin != home:
+                consume = replace(consume, producer_id=pipes[(c.producer_id, home)].producer(router_id))
+            consumers.append(consume)
     routers = [ops.CreateRouter(router_id)] if has_router else []
     return [*routers, *shared, *transports, *producers, *consumers]

@@ -15,9 +15,11 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -34,6 +36,7 @@ from control.domain.meeting_state import (
     listed_count,
 )
 from control.domain.moderation import Action, Command, Disconnect, Reason
+from control.domain.moderation.commands import RECORD_ACTIONS
 from control.domain.roles import Capability, Source
 from control.domain.rooms import has_access, rights_in_room
 from control.engines import EngineChannelError, EngineRegistry
@@ -50,12 +53,14 @@ from control.meetings.media import Endpoint, Media, MediaRecords, Peer
 from control.meetings.observers import MeetingObserver, Observers
 from control.meetings.pipes import worker_of, workers
 from control.meetings.publishing import Publishing
+from control.meetings.recordings import Recordings
 from control.meetings.remote_control import RemoteControl
 from control.meetings.resuming import CLOSE_REPLACED, RESTART_WAIT, Resuming, ready
 from control.meetings.settings_requests import SettingsRequests
 from control.meetings.speaker import ActiveSpeakers
 from control.meetings.visibility import NOBODY, Viewer
 from control.meetings.whiteboard import Whiteboards
+from control.recording.library import RecordingLibrary
 from control.replicas.ownership import Sole
 from control.services import auth
 from control.services.context import Context
@@ -89,6 +94,8 @@ class MeetingService:
         ownership: Sole | None = None,
         worker_capacity: int | None = None,
         pipe_srtp: bool = False,
+        recordings: RecordingLibrary | None = None,
+        storage_quota: int | None = None,
     ) -> None:
         self.context = context
         self.registry = registry
@@ -136,6 +143,11 @@ class MeetingService:
         self.remote_control = RemoteControl(context, self.live.get)
         for tool in (self.whiteboards, self.settings_requests, self.remote_control):
             self.observers.add(tool)
+        self.recordings = Recordings(
+            recordings or RecordingLibrary(Path(tempfile.gettempdir()) / "podium-recordings"),
+            storage_quota,
+            self._decide_and_commit,
+        )
         registry.add_listener(self.failover.on_registry_event)
         self.speakers = ActiveSpeakers(self)
         registry.add_listener(self.speakers.on_registry_event)
@@ -159,6 +171,7 @@ class MeetingService:
         self.closing = True
         if self.restorer is not None:
             self.restorer.close()
+        self.recordings.close_all(list(self.live.values()))
         for live in list(self.live.values()):
             for link in list(live.links.values()):
                 with contextlib.suppress(Exception):
@@ -194,7 +207,10 @@ class MeetingService:
         """Resume the meetings a previous process left running (control.meetings.durable.restore):
         each waits up to `grace` for its worker, then its people have the resume grace to come back."""
         self.restorer = Restore(self, grace)
-        return await self.restorer.load(self.ownership.claim)
+        restored = await self.restorer.load(self.ownership.claim)
+        for live in restored:
+            self.recordings.interrupted(live)
+        return restored
 
     def rooms(self) -> list[str]:
         """The rooms whose meeting runs here."""
@@ -224,6 +240,8 @@ class MeetingService:
                     self.spawn(Commits._resynced(live.media.worker_id, ack))
 
     def _forget(self, live: LiveMeeting) -> None:
+        if live.recording is not None:
+            self.recordings.finish(live, "meeting_ended")
         self.live.pop(live.id, None)
         self.speakers.forget(live.id)
         if self._by_room.get(live.room_id) == live.id:
@@ -482,6 +500,14 @@ class MeetingService:
         """Decide and carry out one command; returns the engine version that enforces it (None
         when no engine operation was needed). Raises MeetingError when policy or the engine refuses."""
         started = started if started is not None else time.perf_counter()
+        if command.action in RECORD_ACTIONS:  # the recorder is started before, finalised after
+            return await self.recordings.act(live, actor, command, started)
+        return await self._decide_and_commit(live, actor, command, started)
+
+    async def _decide_and_commit(
+        self, live: LiveMeeting, actor: str, command: Command, started: float | None
+    ) -> int | None:
+        started = started if started is not None else time.perf_counter()
         async with live.lock:
             decision = moderation.decide(live.state, actor, command, self.clock())
             if isinstance(decision, Refused):
@@ -669,6 +695,7 @@ class MeetingService:
             "workers": workers(live.media.records, live.media.worker_id),
             "presenter_mode": state.presenter_mode,
             "chat_enabled": state.chat_enabled,
+            "recording": state.recording,
             "participants": [
                 frames.participant(live, p, viewer).model_dump()
                 for p in state.participants

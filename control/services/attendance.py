@@ -375,6 +375,9 @@ class AttendanceObserver(MeetingObserver):
             meeting, participant_id, EventKind.SOURCE_ON if on else EventKind.SOURCE_OFF, source=Source(source)
         )
 
+    async def recording_changed(self, meeting: Any, participant_id: str, recording: bool) -> None:
+        await self._record(meeting, participant_id, EventKind.RECORDING_ON if recording else EventKind.RECORDING_OFF)
+
     async def meeting_ended(self, meeting: Any, reason: str) -> None:
         """Everyone still present leaves now."""
         async with self.context() as ctx:

@@ -90,6 +90,12 @@ class Action(StrEnum):
     """Two-way microphone and camera between this moderator and one waiting person only."""
     END_VISIT = "end_visit"
     """End one's own visit; the moderator's microphone and camera go off."""
+    # recording
+    START_RECORDING = "start_recording"
+    """Record the meeting (every track, and the audio mixed): the `record` right, which the
+    organizer and moderators hold and participants never do."""
+    STOP_RECORDING = "stop_recording"
+    """Stop the running recording; its files are finalised and listed."""
 
 
 SELF_ONLY = frozenset({Action.TURN_ON_SOURCE, Action.LEAVE})
@@ -107,9 +113,15 @@ ROOM_ACTIONS = frozenset(
         Action.END_MEETING,
         Action.UNBAN,
         Action.END_VISIT,
+        Action.START_RECORDING,
+        Action.STOP_RECORDING,
     }
 )
 """Actions without a target participant."""
+
+RECORD_ACTIONS = frozenset({Action.START_RECORDING, Action.STOP_RECORDING})
+"""Actions of the `record` right: role-derived, held by the organizer and moderators
+(`may_act`: participants are refused with role_too_low)."""
 
 FLOOR_ACTIONS = frozenset({Action.GIVE_FLOOR, Action.TAKE_FLOOR})
 """Moderators act on lower roles or on themselves."""
@@ -270,6 +282,13 @@ class RoomChanged:
 
 
 @dataclass(frozen=True)
+class RecordingChanged:
+    """Tell everyone that recording started or stopped (the indicator)."""
+
+    recording: bool
+
+
+@dataclass(frozen=True)
 class RevokeTokens:
     """Keep this person out of the room: the removal goes on the room's list, which every entry path
     checks (login token, invitation link, reconnect); a guest's tokens and invitation, which are for
@@ -321,6 +340,7 @@ Notice = (
     | VisitChanged
     | RoomChanged
     | HiddenChanged
+    | RecordingChanged
 )
 Effect = GateChange | Notice | RevokeTokens | Disconnect | SuccessorChosen | MeetingEnded
 
@@ -349,6 +369,8 @@ def _notices(old: MeetingState, new: MeetingState) -> list[Notice]:
     notices: list[Notice] = []
     if (old.presenter_mode, old.chat_enabled) != (new.presenter_mode, new.chat_enabled):
         notices.append(RoomChanged(new.presenter_mode, new.chat_enabled))
+    if old.recording != new.recording:
+        notices.append(RecordingChanged(new.recording))
     for after in new.participants:
         before = old.get(after.id)
         if before is None:

@@ -286,6 +286,17 @@ def _chat_room(
     return replace(state, chat_enabled=command.action is Action.ENABLE_CHAT_ROOM), []
 
 
+def _recording(
+    state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float
+) -> Result:
+    start = command.action is Action.START_RECORDING
+    if start and state.recording:
+        return Refused(Code.ALREADY_RECORDING, "the meeting is being recorded already"), []
+    if not start and not state.recording:
+        return Refused(Code.NOT_RECORDING, "the meeting is not being recorded"), []
+    return replace(state, recording=start), []
+
+
 def _end_meeting(
     state: MeetingState, actor: Participant, target: Participant | None, command: Command, now: float
 ) -> Result:
@@ -364,6 +375,8 @@ _HANDLERS = {
     Action.DISABLE_CHAT_ROOM: _chat_room,
     Action.ENABLE_CHAT_ROOM: _chat_room,
     Action.END_MEETING: _end_meeting,
+    Action.START_RECORDING: _recording,
+    Action.STOP_RECORDING: _recording,
     Action.GIVE_FLOOR: _floor,
     Action.TAKE_FLOOR: _floor,
     Action.HIDE: _hide,

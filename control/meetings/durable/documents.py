@@ -12,7 +12,7 @@ transports still exist. The peer documents are the media records (control.meetin
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -82,7 +82,9 @@ def meeting_document(
             "candidates": [list(c) for c in media.candidates],
             "router_created": records.router_created,
             "workers": sorted(records.workers),
+            "recorder": codec.encode(records.recorder),
         },
+        "recording": live.recording.document() if live.recording is not None else None,
     }
 
 
@@ -123,7 +125,14 @@ def live_meeting(meeting_id: str, document: dict[str, Any], peers: Mapping[str, 
     media.records = MediaRecords(
         MappingProxyType(restored), bool(m["router_created"]), frozenset(str(w) for w in m.get("workers", ()))
     )
+    interrupted = document.get("recording")
+    if state.recording:
+        # the recorder ran in the previous process, which finalised its files as it stopped: the
+        # restored meeting is not recorded (its feed closes with the restore's resync) and the
+        # recording is listed as ended (control.meetings.recordings.Recordings.interrupted)
+        state = replace(state, recording=False)
     live = LiveMeeting(meeting_id, str(document["room_id"]), str(document["company_id"]), state, media)
+    live.interrupted_recording = interrupted if isinstance(interrupted, dict) else None
     for pid, who in document["people"].items():
         live.names[pid] = str(who["name"])
         live.users[pid] = who["user_id"]

@@ -70,6 +70,7 @@ class Restore:
         for live in taken:
             worker = next((w for w in self.service.registry.workers() if w.worker_id == live.media.worker_id), None)
             log.warning("meeting %s of room %s taken over from another replica", live.id, room_id)
+            self.service.recordings.interrupted(live)  # the dead replica's recording ended with it
             if worker is None or not worker.connected or not self.worker_connected(worker.worker_id):
                 self._move(live)
         return taken[0] if taken else None

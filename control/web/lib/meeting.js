@@ -153,6 +153,7 @@ export class Meeting extends EventTarget {
   /** What every `joined` (the first, and each resume's) brings for later: the resume token, and the
    * ICE servers (fresh TURN credentials) for the peer connections made from now on. */
   _remember(joined) {
+    this.joined = joined; // the last `joined` (app/recording.js reads the indicator's state from it)
     if (joined.resume_token) this.resumeTokens.save(this.roomId, joined.resume_token);
     this.media.useIceServers(joined.ice_servers);
   }

@@ -12,6 +12,7 @@ from meeting_fakes import FakeRegistry
 
 from control.meetings.observers import MeetingObserver
 from control.meetings.service import MeetingService
+from control.recording.library import RecordingLibrary
 
 V1 = "/api/v1"
 
@@ -65,7 +66,7 @@ class Setup:
 
 
 @pytest.fixture
-async def meetings(world, client):  # type: ignore[no-untyped-def]
+async def meetings(world, client, tmp_path):  # type: ignore[no-untyped-def]
     admin = await world.company()
     ann = await world.user(admin, name="Ann")
     ben = await world.user(admin, name="Ben")
@@ -78,7 +79,11 @@ async def meetings(world, client):  # type: ignore[no-untyped-def]
         )
         assert response.status_code == 204
     registry = FakeRegistry()
-    service = MeetingService(world.app.state.context, registry)  # type: ignore[arg-type]
+    service = MeetingService(
+        world.app.state.context,
+        registry,  # type: ignore[arg-type]
+        recordings=RecordingLibrary(tmp_path / "recordings"),
+    )
     recorder = Recorder()
     service.add_observer(recorder)
     yield Setup(service, registry, recorder, admin, ann, room, ben)

@@ -208,6 +208,12 @@ COMMANDS: dict[Action, tuple[Prepare, str, Callable[[Scene], Command]]] = {
         lambda s: Command(Action.HAND_OVER, target=s.a),
     ),
     Action.END_VISIT: (sent_back_and_visited, "o", lambda s: Command(Action.END_VISIT, target=s.a)),
+    Action.START_RECORDING: (nothing, "o", lambda s: Command(Action.START_RECORDING)),
+    Action.STOP_RECORDING: (
+        act("o", lambda s: Command(Action.START_RECORDING)),
+        "o",
+        lambda s: Command(Action.STOP_RECORDING),
+    ),
 }
 """Every command that changes what the engine forwards in this scene."""
 

@@ -230,6 +230,8 @@ def expected_state_refusal(state, actor, target, action):
             return Code.TARGET_WAITING
         if action is Action.HAND_OVER and not t.registered:
             return Code.GUEST_CANNOT_ORGANIZE
+    if action is Action.STOP_RECORDING and not state.recording:
+        return Code.NOT_RECORDING
     return None
 
 
