@@ -65,6 +65,9 @@ class MeetingObserver:
     async def recording_changed(self, meeting: MeetingInfo, participant_id: str, recording: bool) -> None:
         """`participant_id` started or stopped recording the meeting."""
 
+    async def recording_ready(self, meeting: MeetingInfo, description: dict[str, Any]) -> None:
+        """A recording's files are final and listed (`description`: control.recording.library)."""
+
     async def chat_message(
         self, meeting: MeetingInfo, sender_id: str, sender_name: str, to: str | None, text: str
     ) -> dict[str, Any] | None:
@@ -134,6 +137,9 @@ class Observers:
 
     def recording_changed(self, meeting: MeetingInfo, participant_id: str, recording: bool) -> None:
         self._queue("recording_changed", lambda o: o.recording_changed(meeting, participant_id, recording))
+
+    def recording_ready(self, meeting: MeetingInfo, description: dict[str, Any]) -> None:
+        self._queue("recording_ready", lambda o: o.recording_ready(meeting, description))
 
     # -- the chat hook (awaited) --
 

@@ -65,15 +65,15 @@ class ActiveRecording:
         return {"id": self.id, "started_at": self.description["started_at"]}
 
 
-def recording_ready(description: dict[str, Any]) -> None:
-    """A recording's files are final and listed. The one call site for a 'recording ready'
-    notification (webhooks hook in here)."""
-    log.info("recording %s ready: %d bytes", description["id"], description.get("bytes", 0))
+Ready = Callable[[LiveMeeting, dict[str, Any]], None]
+"""Told when a recording's files are final and listed (the meeting observers' `recording_ready`:
+the `recording.ready` webhook)."""
 
 
 class Recordings:
-    def __init__(self, library: RecordingLibrary, quota: int | None, act: Act) -> None:
+    def __init__(self, library: RecordingLibrary, quota: int | None, act: Act, ready: Ready | None = None) -> None:
         self.library = library
+        self._ready = ready
         self.quota = quota
         self._act = act
 
@@ -177,7 +177,9 @@ class Recordings:
         description["files"] = files
         description["counters"] = manifest.get("counters", {})
         self.library.write(description)
-        recording_ready(description)
+        log.info("recording %s ready: %d bytes", description["id"], description.get("bytes", 0))
+        if self._ready is not None:
+            self._ready(live, dict(description))
         return description
 
     def close_all(self, meetings: list[LiveMeeting]) -> None:

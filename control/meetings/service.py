@@ -147,6 +147,7 @@ class MeetingService:
             recordings or RecordingLibrary(Path(tempfile.gettempdir()) / "podium-recordings"),
             storage_quota,
             self._decide_and_commit,
+            lambda live, description: self.observers.recording_ready(live.info(), description),
         )
         registry.add_listener(self.failover.on_registry_event)
         self.speakers = ActiveSpeakers(self)

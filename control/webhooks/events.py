@@ -79,6 +79,17 @@ class WebhookObserver(MeetingObserver):
     async def meeting_ended(self, meeting: MeetingInfo, reason: str) -> None:
         self._queue(meeting, EventType.MEETING_ENDED, reason=reason)
 
+    async def recording_ready(self, meeting: MeetingInfo, description: dict[str, Any]) -> None:
+        files = [{"name": f["name"], "kind": f["kind"], "source": f["source"]} for f in description.get("files", [])]
+        self._queue(
+            meeting,
+            EventType.RECORDING_READY,
+            recording_id=description["id"],
+            state=description.get("state"),
+            bytes=description.get("bytes", 0),
+            files=files,
+        )
+
     async def participant_joined(self, meeting: MeetingInfo, participant_id: str, person: str, name: str) -> None:
         self._queue(meeting, EventType.PARTICIPANT_JOINED, participant_id=participant_id, person=person, name=name)
 

@@ -205,3 +205,33 @@ async def test_deliveries_go_only_to_enabled_webhooks_with_a_secret(tmp_path, mo
     finally:
         podium.stop()
         receiver.stop()
+
+
+async def test_a_finished_recording_is_announced(tmp_path, monkeypatch) -> None:
+    """`recording.ready` once the files of a stopped recording are final, naming the recording."""
+    loopback_only(monkeypatch)
+    receiver = Receiver()
+    receiver.start()
+    podium = PodiumServer.start(tmp_path / "podium", options=(*OPTIONS, "--recordings-dir", str(tmp_path / "rec")))
+    try:
+        api = Api(podium.url)
+        await api.login_admin()
+        created = await api.call(
+            "POST", "/add-ins", {"name": "Receiver", "kind": "webhook", "url": receiver.url, "secret": True}
+        )
+        room = await api.create_room("Recorded")
+        organizer = await Participant.join(podium, api.token, room["id"])
+        try:
+            await organizer.moderate("start_recording")
+            started = await organizer.wait_event("recording-changed", lambda f: f.get("recording") is True)
+            await organizer.moderate("stop_recording")
+            await organizer.wait_event("recording-changed", lambda f: f.get("recording") is False)
+        finally:
+            await organizer.close()
+        events = await wait_for_events(receiver, created["secret"], {"recording.ready": 1})
+        (ready,) = [e for e in events if e["type"] == "recording.ready"]
+        assert ready["data"]["recording_id"] == started["recording_id"]
+        assert ready["data"]["meeting_id"] == organizer.joined["meeting_id"] and ready["data"]["state"] == "stopped"
+    finally:
+        podium.stop()
+        receiver.stop()

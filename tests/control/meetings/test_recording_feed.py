@@ -14,6 +14,7 @@ from sqlalchemy import select
 from control.domain.moderation import Action, Command
 from control.domain.roles import Source
 from control.meetings.errors import MeetingError
+from control.meetings.observers import MeetingObserver
 from control.store.models import AuditEvent
 
 MIC = Source.MICROPHONE
@@ -129,6 +130,29 @@ async def test_the_meeting_ending_finalises_the_recording(scene) -> None:  # typ
     recording_id = live.recording.id
     await service.act(live, o, Command(Action.END_MEETING))
     assert service.recordings.library.get(live.company_id, recording_id)["state"] == "meeting_ended"
+
+
+async def test_observers_are_told_when_the_files_are_ready(scene) -> None:  # type: ignore[no-untyped-def]
+    """The `recording.ready` webhook's source: one notification per finalised recording, after stop."""
+    meetings, live, (o, _), _ = scene
+    service = meetings.service
+    told: list[tuple[str, dict]] = []
+
+    class Listener(MeetingObserver):
+        async def recording_ready(self, meeting, description) -> None:  # type: ignore[no-untyped-def]
+            told.append((meeting.meeting_id, description))
+
+    service.observers.add(Listener())
+    await service.act(live, o, START)
+    recording_id = live.recording.id
+    await asyncio.sleep(0.05)
+    assert told == []  # running: nothing is ready
+    await service.act(live, o, STOP)
+    for _ in range(100):
+        if told:
+            break
+        await asyncio.sleep(0.01)
+    assert [(m, d["id"], d["state"]) for m, d in told] == [(live.id, recording_id, "stopped")]
 
 
 async def test_a_restart_finalises_the_files_and_the_restored_meeting_is_not_recorded(scene, world) -> None:  # type: ignore[no-untyped-def]
