@@ -114,6 +114,12 @@ class Publishing:
         """The participant shows one of its consumers at this size (0 x 0: not at all): its
         simulcast layer and its pause follow (control.domain.layers), once the engine acked them."""
         async with live.lock:
+            me = live.state.get(pid)
+            if me is None or not me.admitted:
+                # a waiting person's tiles are a moderator's visit at most: their layers stay as
+                # made (a view committed then left the consumers of the admission that follows
+                # paused: test_browser_meeting's guest); the page reports again once admitted
+                return
             try:
                 ops, records = live.media.view(live.media.records, live.state, pid, consumer_id, width, height)
             except KeyError:

@@ -183,7 +183,7 @@ def test_three_browsers_meet_and_a_revoked_microphone_stops_at_the_engine(media_
     rejoin = bob.evaluate(
         """async (room) => {
         const { Meeting } = await import('/lib/meeting.js');
-        const token = JSON.parse(sessionStorage.getItem('podium.tokens')).access_token;
+        const token = JSON.parse(localStorage.getItem('podium.tokens')).access_token;
         const m = new Meeting({ token, roomId: room });
         return m.join().then(() => 'joined', (e) => e.code);
     }""",
