@@ -71,7 +71,8 @@ def overlapping_tools(page: Any) -> list[tuple[str, str]]:
         const pairs = [];
         for (const [name, a] of boxes('.wb-tools button, .wb-tools select, .wb-tools input')) {
             for (const [other, b] of stage) {
-                if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) pairs.push([name, other]);
+                const apart = a.right <= b.left || b.right <= a.left || a.bottom <= b.top || b.bottom <= a.top;
+                if (!apart) pairs.push([name, other]);
             }
         }
         return pairs;
