@@ -119,6 +119,7 @@ def test_stage_control_bar_placeholders_spotlight_knock_and_confirmations(media_
     phone.wait_for_selector("body[data-joined=true]")
     bob_id = phone.evaluate("() => window.podiumMeeting.participantId")
     expect(phone.locator("#waiting-notice")).to_be_visible()
+    expect(phone.locator("#whiteboard-toggle")).to_be_hidden()  # the meeting's board is not for the waiting room
     knock = ada.locator("#knock")
     expect(knock).to_be_visible()
     expect(knock).to_have_attribute("role", "alert")
@@ -142,6 +143,7 @@ def test_stage_control_bar_placeholders_spotlight_knock_and_confirmations(media_
         state = phone.locator(f"#{source}-button").get_attribute("data-state")
         expect(status).to_contain_text(f"your {source} is {state}", ignore_case=True)
     expect(phone.locator("#camera-button")).to_have_attribute("data-state", "off")
+    expect(phone.locator("#whiteboard-toggle")).to_be_visible()
     assert_controls_in_view(phone)
 
     # a camera that is off shows the name and an avatar, not a frozen frame or a black box
