@@ -274,3 +274,37 @@ def test_stage_control_bar_placeholders_spotlight_knock_and_confirmations(media_
     for page in (ada, phone):
         assert page.errors == []
         page.context.close()
+
+
+def test_a_long_name_stays_inside_its_camera_off_tile_on_a_phone(media_server, browser):
+    admin = media_server.admin
+    room = admin.call("POST", "/rooms", {"name": "Long names"})
+    people = (("cat@acme.example", "Catherine Longname-Worthington"), ("dan@acme.example", "Dan"))
+    for email, name in people:
+        user = admin.new_user(email, name, "a password", ["show_all_usernames"])
+        admin.call("PUT", f"/rooms/{room['id']}/access/{user.user_id}", {"role": "participant"})
+    pages = []  # three people: the phone's stage lays two of the tiles side by side, narrow
+    for email, password in ((ADMIN_EMAIL, ADMIN_PASSWORD), *((email, "a password") for email, _ in people)):
+        page = page_at(browser, media_server.url, PHONE)
+        sign_in(page, email, password)
+        page.goto(f"/meeting.html?room={room['id']}")
+        page.get_by_label("Join with my camera on").uncheck()
+        page.get_by_role("button", name="Join the meeting").click()
+        page.wait_for_selector("body[data-joined=true]")
+        pages.append(page)
+    ada = pages[0]
+    expect(ada.locator('figure[data-video="off"] .placeholder-name')).to_have_count(3)
+    expect(ada.locator(".placeholder-name").filter(has_text="Catherine Longname-Worthington")).to_be_visible()
+    # each line of each name (the text itself, not its box) keeps clear of its tile's edges
+    cramped = ada.evaluate("""() => [...document.querySelectorAll('figure[data-video="off"]')].flatMap((tile) => {
+        const t = tile.getBoundingClientRect();
+        const range = document.createRange();
+        range.selectNodeContents(tile.querySelector('.placeholder-name'));
+        return [...range.getClientRects()].filter((line) => line.left < t.left + 4 || line.right > t.right - 4)
+            .map((line) => [tile.getAttribute('aria-label'), line.left, line.right, t.left, t.right]);
+    })""")
+    assert cramped == []
+    screenshot(ada, "stage-phone-long-name")
+    for page in pages:
+        page.locator("#leave-button").click()
+        assert page.errors == []
