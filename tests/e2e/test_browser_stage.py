@@ -281,6 +281,16 @@ def test_stage_control_bar_placeholders_spotlight_knock_and_confirmations(media_
     phone.wait_for_selector("body[data-joined=true]")
     expect(phone.locator("#waiting-notice")).to_be_visible()  # the room has a waiting room: he knocks again
     expect(ada.locator("#knock")).to_contain_text("Bob Builder is waiting to be let in.")
+    # the organizer ends the meeting: the message takes the focus (screen readers read it), without a
+    # keyboard focus ring drawn around plain text
+    ada.once("dialog", lambda dialog: dialog.accept())
+    open_panel(ada, "moderation")
+    ada.get_by_role("button", name="End the meeting for everyone").click()
+    message = phone.locator("#ended-message")
+    expect(message).to_have_text("The meeting has ended.")
+    expect(message).to_be_focused()
+    assert message.evaluate("(e) => getComputedStyle(e).outlineStyle") == "none"
+    screenshot(phone, "stage-phone-ended")
     for page in (ada, phone):
         assert page.errors == []
         page.context.close()
