@@ -69,6 +69,18 @@ def test_share_download_materials_and_a_revoked_files_permission(media_server, b
     expect(line).to_contain_text("shared")
     assert downloaded(ada, line.get_by_role("button", name="Download notes.txt")) == notes.read_bytes()
 
+    # a file over the server's limit (100 MB by default) is refused in words that name the limit, and the
+    # picker is empty again (it showed the refused file's name as if chosen, and the same file could not be retried)
+    huge = tmp_path / "recording.mp4"
+    with huge.open("wb") as sparse:
+        sparse.truncate(101 * 1024 * 1024)
+    bob.locator("#chat-file").set_input_files(str(huge))
+    expect(bob.get_by_role("alert").filter(has_text="too large")).to_have_text(
+        "This file is too large: a shared file may hold at most 100 MB."
+    )
+    assert bob.locator("#chat-file").evaluate("(input) => input.files.length") == 0
+    expect(ada.locator("#chat-log li.file")).to_have_count(1)  # nothing reached the others
+
     # the moderator revokes Bob's files permission: his picker is disabled at once, with the reason
     open_panel(ada, "people")
     ada.get_by_role("button", name="Actions for Bob Files").click()

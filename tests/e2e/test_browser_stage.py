@@ -119,6 +119,7 @@ def test_stage_control_bar_placeholders_spotlight_knock_and_confirmations(media_
     phone.wait_for_selector("body[data-joined=true]")
     bob_id = phone.evaluate("() => window.podiumMeeting.participantId")
     expect(phone.locator("#waiting-notice")).to_be_visible()
+    expect(phone.locator("#whiteboard-toggle")).to_be_hidden()  # the meeting's board is not for the waiting room
     knock = ada.locator("#knock")
     expect(knock).to_be_visible()
     expect(knock).to_have_attribute("role", "alert")
@@ -142,6 +143,7 @@ def test_stage_control_bar_placeholders_spotlight_knock_and_confirmations(media_
         state = phone.locator(f"#{source}-button").get_attribute("data-state")
         expect(status).to_contain_text(f"your {source} is {state}", ignore_case=True)
     expect(phone.locator("#camera-button")).to_have_attribute("data-state", "off")
+    expect(phone.locator("#whiteboard-toggle")).to_be_visible()
     assert_controls_in_view(phone)
 
     # a camera that is off shows the name and an avatar, not a frozen frame or a black box
@@ -254,7 +256,10 @@ def test_stage_control_bar_placeholders_spotlight_knock_and_confirmations(media_
     # a moderator mutes Bob: he is told in plain words
     phone.locator("#microphone-button").click()
     expect(phone.locator("#microphone-button")).to_have_attribute("data-state", "on")
-    # who speaks gets a ring, from the level of the audio received (the fake microphone beeps)
+    # who speaks gets a ring (the fake microphone beeps): the server names one speaker at a time, and Ada's own
+    # beep may hold that place, so she turns her microphone off and Bob is the only voice
+    ada.locator("#microphone-button").click()
+    expect(ada.locator("#microphone-button")).to_have_attribute("data-state", "off")
     expect(tile(ada, bob_id)).to_have_attribute("data-speaking", "true", timeout=15_000)
     screenshot_sizes(ada, "stage", "speaking")
     # speaker view: the latest other speaker takes the spotlight; grid view again gives it back
@@ -269,6 +274,57 @@ def test_stage_control_bar_placeholders_spotlight_knock_and_confirmations(media_
     phone.locator("#leave-button").click()
     expect(phone.locator("#ended")).to_be_visible()
     expect(phone.locator("#meeting-app")).to_be_hidden()
+    # one who left may come back from where they are: the pre-join check, then the meeting again
+    screenshot(phone, "stage-phone-left")
+    phone.get_by_role("button", name="Join again").click()
+    phone.get_by_role("button", name="Join the meeting").click()
+    phone.wait_for_selector("body[data-joined=true]")
+    expect(phone.locator("#waiting-notice")).to_be_visible()  # the room has a waiting room: he knocks again
+    expect(ada.locator("#knock")).to_contain_text("Bob Builder is waiting to be let in.")
+    # the organizer ends the meeting: the message takes the focus (screen readers read it), without a
+    # keyboard focus ring drawn around plain text
+    ada.once("dialog", lambda dialog: dialog.accept())
+    open_panel(ada, "moderation")
+    ada.get_by_role("button", name="End the meeting for everyone").click()
+    message = phone.locator("#ended-message")
+    expect(message).to_have_text("The meeting has ended.")
+    expect(message).to_be_focused()
+    assert message.evaluate("(e) => getComputedStyle(e).outlineStyle") == "none"
+    screenshot(phone, "stage-phone-ended")
     for page in (ada, phone):
         assert page.errors == []
         page.context.close()
+
+
+def test_a_long_name_stays_inside_its_camera_off_tile_on_a_phone(media_server, browser):
+    admin = media_server.admin
+    room = admin.call("POST", "/rooms", {"name": "Long names"})
+    people = (("cat@acme.example", "Catherine Longname-Worthington"), ("dan@acme.example", "Dan"))
+    for email, name in people:
+        user = admin.new_user(email, name, "a password", ["show_all_usernames"])
+        admin.call("PUT", f"/rooms/{room['id']}/access/{user.user_id}", {"role": "participant"})
+    pages = []  # three people: the phone's stage lays two of the tiles side by side, narrow
+    for email, password in ((ADMIN_EMAIL, ADMIN_PASSWORD), *((email, "a password") for email, _ in people)):
+        page = page_at(browser, media_server.url, PHONE)
+        sign_in(page, email, password)
+        page.goto(f"/meeting.html?room={room['id']}")
+        page.get_by_label("Join with my camera on").uncheck()
+        page.get_by_role("button", name="Join the meeting").click()
+        page.wait_for_selector("body[data-joined=true]")
+        pages.append(page)
+    ada = pages[0]
+    expect(ada.locator('figure[data-video="off"] .placeholder-name')).to_have_count(3)
+    expect(ada.locator(".placeholder-name").filter(has_text="Catherine Longname-Worthington")).to_be_visible()
+    # each line of each name (the text itself, not its box) keeps clear of its tile's edges
+    cramped = ada.evaluate("""() => [...document.querySelectorAll('figure[data-video="off"]')].flatMap((tile) => {
+        const t = tile.getBoundingClientRect();
+        const range = document.createRange();
+        range.selectNodeContents(tile.querySelector('.placeholder-name'));
+        return [...range.getClientRects()].filter((line) => line.left < t.left + 4 || line.right > t.right - 4)
+            .map((line) => [tile.getAttribute('aria-label'), line.left, line.right, t.left, t.right]);
+    })""")
+    assert cramped == []
+    screenshot(ada, "stage-phone-long-name")
+    for page in pages:
+        page.locator("#leave-button").click()
+        assert page.errors == []

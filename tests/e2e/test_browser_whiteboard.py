@@ -14,6 +14,7 @@ from browser_fixtures import (  # noqa: F401 - pytest fixtures, used by name
     UI_TIMEOUT_MS,
     browser,
     media_server,
+    open_panel,
     screenshot,
     sign_in,
 )
@@ -60,6 +61,24 @@ def drag(page: Any, points: list[tuple[float, float]]) -> None:
     page.mouse.up()
 
 
+def overlapping_tools(page: Any) -> list[tuple[str, str]]:
+    """Pairs (whiteboard control, stage tool) whose boxes overlap: a stage tool covering a drawing tool."""
+    return page.evaluate("""() => {
+        const boxes = (selector) => [...document.querySelectorAll(selector)]
+            .filter((e) => e.offsetParent !== null)
+            .map((e) => [e.id || e.textContent.trim() || e.tagName, e.getBoundingClientRect()]);
+        const stage = boxes('#stage-tools button, #stage-tools summary');
+        const pairs = [];
+        for (const [name, a] of boxes('.wb-tools button, .wb-tools select, .wb-tools input')) {
+            for (const [other, b] of stage) {
+                const apart = a.right <= b.left || b.right <= a.left || a.bottom <= b.top || b.bottom <= a.top;
+                if (!apart) pairs.push([name, other]);
+            }
+        }
+        return pairs;
+    }""")
+
+
 def test_whiteboard_revocation_settings_request_and_remote_control(media_server, browser):
     admin = media_server.admin
     room = admin.call("POST", "/rooms", {"name": "Board room", "screen_share": True})
@@ -89,6 +108,12 @@ def test_whiteboard_revocation_settings_request_and_remote_control(media_server,
     bobs.locator("#whiteboard-text").press("Enter")
     expect(ada.locator("#whiteboard-canvas")).to_have_attribute("data-ops", "3")
     screenshot(ada, "whiteboard-laptop-drawing")
+    # with a side panel open the stage narrows: the drawing tools wrap clear of the stage's own tools
+    assert overlapping_tools(ada) == []
+    open_panel(ada, "chat")
+    assert overlapping_tools(ada) == []
+    screenshot(ada, "whiteboard-laptop-with-chat")
+    ada.locator("#chat-toggle").click()
     bobs.get_by_role("button", name="Undo").click()
     expect(ada.locator("#whiteboard-canvas")).to_have_attribute("data-ops", "4")
     assert board_pixel(ada, 400, 250)[:3] == [0x1A, 0x73, 0xE8]  # Ada's line stays

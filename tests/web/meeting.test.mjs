@@ -171,3 +171,18 @@ test("another tab took the participant over: close 4011 ends the session, not re
   assert.equal(closed[1].code, 4011);
   assert.equal(closed[1].disconnect.reason, "joined_elsewhere");
 });
+
+test("leave resolves when the server closes the connection, not on the fallback timer", async () => {
+  const { meeting, ws, events } = await joinedMeeting();
+  events.length = 0;
+  let left = false;
+  const leaving = meeting.leave().then(() => { left = true; });
+  assert.equal(ws.sent.at(-1).type, "leave");
+  ws.deliver({ type: "disconnected", reason: "left", until: null });
+  ws.serverClose(1000);
+  await tick();
+  assert.equal(left, true); // it waited for the 3 s fallback: the ended reconnect machine swallowed the close
+  assert.equal(meeting.state, "closed");
+  assert.equal(events.filter((e) => Array.isArray(e) && e[0] === "closed").length, 1);
+  await leaving;
+});

@@ -48,3 +48,11 @@ test("every code the server documents has a sentence", () => {
   const missing = codes.filter((code) => !Object.hasOwn(SENTENCES, code));
   assert.deepEqual(missing, []);
 });
+
+test("a file over the size limit or the company's quota says so, with the limit, not 'too large to send'", () => {
+  const large = new ApiError(413, "file_too_large", "a file may hold at most 104857600 bytes");
+  assert.equal(describeError(large), "This file is too large: a shared file may hold at most 100 MB.");
+  assert.equal(describeError(new ApiError(413, "file_too_large", "over the limit")), SENTENCES.file_too_large);
+  const quota = new ApiError(409, "storage_quota_exceeded", "the company's storage quota of 10 bytes is reached (2 bytes left)");
+  assert.equal(describeError(quota), SENTENCES.storage_quota_exceeded);
+});

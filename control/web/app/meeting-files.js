@@ -32,9 +32,9 @@ export function attachFiles(meeting, { chatLog, chatForm, chatTo, label, panelBo
     const file = picker.files[0];
     if (!file) return;
     const to = chatTo.value || null;
-    const shared = await act(picker, () => files.share(meeting.meetingId, meeting.participantId, file, { to }),
+    await act(picker, () => files.share(meeting.meetingId, meeting.participantId, file, { to }),
       (item) => `You shared ${item.name}.`);
-    if (shared !== undefined) picker.value = "";
+    picker.value = ""; // shared or refused (the reason is shown): the picker is ready for the next or the same file
   });
   materialPicker.addEventListener("change", async () => {
     const file = materialPicker.files[0];

@@ -55,8 +55,10 @@ async function main() {
       document.getElementById("ended").hidden = false;
       const text = document.getElementById("ended-message");
       text.textContent = message;
-      // the meeting went on in another tab: this one may take it back
-      document.getElementById("join-here").hidden = reason !== "joined_elsewhere" && reason !== "replaced";
+      // the meeting went on in another tab: this one may take it back; one who left may come back
+      const again = document.getElementById("join-here");
+      again.hidden = !["joined_elsewhere", "replaced", "left"].includes(reason);
+      again.textContent = reason === "left" ? "Join again" : "Use the meeting in this tab";
       text.focus();
     },
   });

@@ -20,6 +20,8 @@ export function mountStageTools(meeting, element, label) {
   // the whiteboard takes the stage while it is open (the tiles stay, hidden: their media keeps flowing)
   element.addEventListener("whiteboard-layout", ({ detail }) => { element.dataset.board = detail.open ? "open" : "closed"; });
   mountModeratorRequests(meeting, bar, label);
+  // the whiteboard's tools keep clear of this bar, whose width depends on who is looking (a moderator's is wider)
+  new ResizeObserver(() => element.style.setProperty("--stage-tools-width", `${bar.offsetWidth}px`)).observe(bar);
   mountConsentPrompts(meeting, element, label);
   return { whiteboard };
 }

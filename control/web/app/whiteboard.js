@@ -35,7 +35,7 @@ export function createWhiteboard(meeting) {
   const frame = h("div", { class: "wb-frame" }, canvas, textInput);
   const element = h("section", { class: "whiteboard", id: "whiteboard", "aria-label": "Whiteboard", hidden: true },
     tools, frame, note);
-  const toggle = h("button", { type: "button", id: "whiteboard-toggle", class: "stage-tool", "aria-pressed": "false",
+  const toggle = h("button", { type: "button", id: "whiteboard-toggle", class: "stage-tool", "aria-pressed": "false", hidden: true,
     onclick: () => (element.hidden ? open() : close()) }, "Whiteboard");
 
   function choose(name) {
@@ -80,8 +80,12 @@ export function createWhiteboard(meeting) {
   for (const type of ["admitted", "reconnected"]) meeting.addEventListener(type, () => { synced = false; sync(); });
   meeting.addEventListener("participants", () => { rights(); if (!synced) sync(); });
 
-  /** The tools follow the person's right (revocable live) and role (clear: moderators). */
+  /** The tools follow the person's right (revocable live), role (clear: moderators) and admission. */
   function rights() {
+    // the board belongs to the meeting: hidden (and closed) in the waiting room, shown once admitted
+    const waiting = !meeting.self || meeting.self.waiting;
+    toggle.hidden = waiting;
+    if (waiting && !element.hidden) close();
     const may = meeting.can("whiteboard");
     for (const control of [...toolButtons, color, width, undo]) control.disabled = !may;
     clear.hidden = !meeting.moderates;

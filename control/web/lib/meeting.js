@@ -162,7 +162,8 @@ export class Meeting extends EventTarget {
 
   _socketClosed(code, reason) {
     if (code === CLOSE_ELSEWHERE && this.state === "connecting") return; // join() follows the redirect
-    if (this.state !== "joined") {
+    // not joined, or leaving (leave() ended the reconnect machine, which then ignores a close): over at once
+    if (this.state !== "joined" || this.reconnect.state === "ended") {
       this._closed(code, reason);
       return;
     }

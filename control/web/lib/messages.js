@@ -44,6 +44,8 @@ export const SENTENCES = {
   malformed_json: "The request could not be read. Reload the page and try again.",
   bad_content_length: "The request could not be read. Reload the page and try again.",
   body_too_large: "This is too large to send.",
+  file_too_large: "This file is larger than this server accepts.",
+  storage_quota_exceeded: "Your company's storage for shared files is full. Ask your administrator to remove old files or raise the limit.",
   rate_limited: "Too many tries in a short time. Wait a minute, then try again.",
   internal_error: "Something went wrong on the server. Try again; if it keeps happening, tell your administrator.",
   network_error: "The server cannot be reached. Check your connection and try again.",
@@ -147,6 +149,11 @@ export function sentenceFor(error) {
   if (code === "validation_failed" || (error.status === 422 && Array.isArray(error.details) && error.details.length)) {
     const fields = Array.isArray(error.details) ? error.details.map(fieldSentence) : [];
     return fields.length ? `Please check what you entered: ${fields.join("; ")}.` : SENTENCES.validation_failed;
+  }
+  if (code === "file_too_large") {
+    // the server names its limit in bytes ("a file may hold at most N bytes"): say it in megabytes
+    const limit = /at most (\d+) bytes/.exec(String(error.message || ""));
+    if (limit) return `This file is too large: a shared file may hold at most ${Math.max(1, Math.round(Number(limit[1]) / 1048576))} MB.`;
   }
   if (code && Object.hasOwn(SENTENCES, code)) return SENTENCES[code];
   if (typeof error.status === "number") return BY_STATUS[error.status] || (error.status >= 500 ? SENTENCES.internal_error : SENTENCES.bad_request);
