@@ -43,6 +43,7 @@ from control.errors import Unauthenticated
 from control.meetings import entry, frames, guests, visibility
 from control.meetings.commit import Commits
 from control.meetings.durable.restore import Restore
+from control.meetings.encodings import PublisherLayers
 from control.meetings.errors import MeetingError, engine_unavailable, refused
 from control.meetings.failover import Failover
 from control.meetings.live import Identity, Link, LiveMeeting
@@ -138,6 +139,8 @@ class MeetingService:
             self.observers.add(tool)
         registry.add_listener(self.failover.on_registry_event)
         self.speakers = ActiveSpeakers(self)
+        self.publisher_layers = PublisherLayers(clock)
+        self.commits.media_changed = self.publisher_layers.changed
         registry.add_listener(self.speakers.on_registry_event)
 
     def add_observer(self, observer: MeetingObserver) -> None:
@@ -226,6 +229,7 @@ class MeetingService:
     def _forget(self, live: LiveMeeting) -> None:
         self.live.pop(live.id, None)
         self.speakers.forget(live.id)
+        self.publisher_layers.forget(live.id)
         if self._by_room.get(live.room_id) == live.id:
             del self._by_room[live.room_id]
 
