@@ -608,7 +608,7 @@ class MeetingService:
         await self.publishing.subscribe_answer(live, pid, version, sdp)
 
     async def view(self, live: LiveMeeting, pid: str, consumer_id: str, width: int, height: int) -> None:
-        await self.publishing.view(live, pid, consumer_id, width, height)
+        await self.publishing.view(live, pid, consumer_id, width, height, self.speakers.current.get(live.id))
 
     # ---- chat ----------------------------------------------------------------------------------
 
