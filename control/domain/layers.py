@@ -8,8 +8,9 @@ little smaller is fine: the browser scales up by less than LAYER_SLACK), the top
 is. A tile the subscriber does not show (hidden, or no height) gets no layer: its consumer is paused.
 
 Priority (`priority`): a screen share is text to read, so a shown one always gets its top layer;
-then the active speaker's camera, the face everyone watches: one layer above what its tile calls
-for; other cameras follow the size of their tile. (Once the engine estimates each subscriber's
+then the active speaker's camera, the face everyone watches: the lowest layer at least as tall as its
+tile, without the slack (never scaled up; a thumbnail stays on the lowest layer); other cameras
+follow the size of their tile, with the slack. (Once the engine estimates each subscriber's
 bandwidth, the same order will decide who is lowered first under the budget: screen shares last,
 then the speaker.)
 """
@@ -40,7 +41,7 @@ class Priority(IntEnum):
     SCREEN = 0
     """A shared screen: its top layer whenever shown."""
     SPEAKER = 1
-    """The active speaker's camera: a layer above its tile's size."""
+    """The active speaker's camera: a layer at least as tall as its tile (no slack)."""
     SIZE = 2
     """Any other video: the size of its tile."""
 
@@ -61,5 +62,5 @@ def choose_layer(layers: int, source: Source, width: int, height: int, speaking:
     rank = priority(source, speaking)
     if rank == Priority.SCREEN:
         return layers - 1
-    by_size = next((k for k, h in enumerate(heights) if h * LAYER_SLACK >= height), layers - 1)
-    return min(by_size + 1, layers - 1) if rank == Priority.SPEAKER else by_size
+    slack = 1.0 if rank == Priority.SPEAKER else LAYER_SLACK
+    return next((k for k, h in enumerate(heights) if h * slack >= height), layers - 1)

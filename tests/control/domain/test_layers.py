@@ -62,16 +62,38 @@ def test_priority_is_screen_then_the_speakers_camera_then_size(source: Source, s
     assert Priority.SCREEN < Priority.SPEAKER < Priority.SIZE
 
 
+@pytest.mark.parametrize(
+    ("height", "plain", "speaking"),
+    [
+        (90, 0, 0),
+        (180, 0, 0),
+        (181, 0, 1),
+        (225, 0, 1),
+        (226, 1, 1),
+        (360, 1, 1),
+        (361, 1, 2),
+        (450, 1, 2),
+        (451, 2, 2),
+    ],
+)
+def test_the_speakers_camera_is_never_scaled_up(height: int, plain: int, speaking: int) -> None:
+    assert choose_layer(3, Source.CAMERA, 16 * height // 9, height) == plain
+    assert choose_layer(3, Source.CAMERA, 16 * height // 9, height, speaking=True) == speaking
+
+
 @pytest.mark.parametrize("source", list(Source))
 @pytest.mark.parametrize("layers", range(1, MAX_LAYERS + 1))
-def test_the_speakers_camera_gets_one_layer_above_its_tile(source: Source, layers: int) -> None:
+def test_speaking_raises_only_a_camera_and_by_at_most_one_layer(source: Source, layers: int) -> None:
+    heights = layer_heights(layers)
     for h in [*range(-1, 1500, 7), 0]:
         for w in (0, 640):
             plain = choose_layer(layers, source, w, h)
             spoken = choose_layer(layers, source, w, h, speaking=True)
-            if plain is None:
-                assert spoken is None  # hidden stays hidden
+            if plain is None or spoken is None:
+                assert plain is None and spoken is None  # hidden stays hidden
             elif source == Source.CAMERA:
-                assert spoken == min(plain + 1, layers - 1)
+                assert plain <= spoken <= plain + 1
+                assert spoken == layers - 1 or heights[spoken] >= h  # tall enough: not scaled up
+                assert spoken == 0 or heights[spoken - 1] < h  # and the lowest such
             else:
                 assert spoken == plain  # a screen share is already on top; other sources follow size
