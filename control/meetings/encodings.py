@@ -64,6 +64,16 @@ class PublisherLayers:
         self.demands[live.id] = demands
         self._schedule(live, now)
 
+    def greet(self, live: LiveMeeting, pid: str) -> None:
+        """A publisher resumed with its media kept: told again what its tracks encode, as frames sent
+        while it had no socket were lost (a track still on every layer is not told)."""
+        demands = self.demands.get(live.id, {})
+        peer = live.media.peers.get(pid)
+        for publication in peer.publications.values() if peer is not None else ():
+            demand = demands.get((pid, publication.producer_id))
+            if demand is not None and demand.told != frozenset(range(demand.layers)):
+                live.send(pid, frames.Layers(source=str(publication.source), active=sorted(demand.told)).wire())
+
     def _schedule(self, live: LiveMeeting, now: float) -> None:
         timer = self.timers.pop(live.id, None)
         if timer is not None:

@@ -91,8 +91,15 @@ async def test_layers_follow_the_consumers_views() -> None:
     view(live, "b", "b.c1", 1280, 720)
     layers.changed(live)
     assert sent[-1] == {"type": "layers", "source": "camera", "active": [0, 2]}
+    # a resumed publisher (frames sent while it had no socket were lost) is told again
+    layers.greet(live, "a")
+    assert sent[-1] == sent[-2]
+    layers.greet(live, "b")  # publishes nothing
+    assert len(sent) == 5
     layers.forget("m")
     assert "m" not in layers.timers and "m" not in layers.demands
+    layers.greet(live, "a")  # a meeting forgotten: nothing
+    assert len(sent) == 5
 
 
 async def test_tracks_without_simulcast_are_never_told() -> None:
@@ -103,7 +110,18 @@ async def test_tracks_without_simulcast_are_never_told() -> None:
     layers.changed(live)
     clock.now += 2 * HOLD_S
     layers.changed(live)
+    layers.greet(live, "a")
     assert sent == [] and "m" not in layers.timers
+
+
+async def test_a_greeted_publisher_on_every_layer_is_not_told() -> None:
+    live, sent = meeting()
+    layers = PublisherLayers(Clock())
+    consume(live)
+    layers.changed(live)
+    layers.greet(live, "a")
+    assert sent == []
+    layers.forget("m")
 
 
 async def test_the_hold_timer_decides_again(monkeypatch: pytest.MonkeyPatch) -> None:
