@@ -7,12 +7,17 @@ resolution of the next (scaleResolutionDownBy 4, 2, 1 of a camera's 720 lines: a
 little smaller is fine: the browser scales up by less than LAYER_SLACK), the top layer when none
 is. A tile the subscriber does not show (hidden, or no height) gets no layer: its consumer is paused.
 
-Priority: a screen share is text to read, so a shown one always gets its top layer; cameras follow
-the size of their tile. (Once the engine estimates each subscriber's bandwidth, priority will decide
-who is lowered first under the budget: screen shares last.)
+Priority (`priority`): a screen share is text to read, so a shown one always gets its top layer;
+then the active speaker's camera, the face everyone watches: the lowest layer at least as tall as its
+tile, without the slack (never scaled up; a thumbnail stays on the lowest layer); other cameras
+follow the size of their tile, with the slack. (Once the engine estimates each subscriber's
+bandwidth, the same order will decide who is lowered first under the budget: screen shares last,
+then the speaker.)
 """
 
 from __future__ import annotations
+
+from enum import IntEnum
 
 from control.domain.roles import Source
 
@@ -30,14 +35,32 @@ def layer_heights(layers: int) -> tuple[int, ...]:
     return tuple(TOP_LAYER_HEIGHT >> (layers - 1 - k) for k in range(layers))
 
 
-def choose_layer(layers: int, source: Source, width: int, height: int) -> int | None:
-    """The layer (0: lowest) for a tile of `width` x `height` device pixels; None: not shown."""
+class Priority(IntEnum):
+    """Who keeps quality first, highest first."""
+
+    SCREEN = 0
+    """A shared screen: its top layer whenever shown."""
+    SPEAKER = 1
+    """The active speaker's camera: a layer at least as tall as its tile (no slack)."""
+    SIZE = 2
+    """Any other video: the size of its tile."""
+
+
+def priority(source: Source, speaking: bool) -> Priority:
+    """The priority of a video of `source`; `speaking`: its publisher is the active speaker."""
+    if source == Source.SCREEN:
+        return Priority.SCREEN
+    return Priority.SPEAKER if speaking and source == Source.CAMERA else Priority.SIZE
+
+
+def choose_layer(layers: int, source: Source, width: int, height: int, speaking: bool = False) -> int | None:
+    """The layer (0: lowest) for a tile of `width` x `height` device pixels; None: not shown.
+    `speaking`: the track's publisher is the meeting's active speaker."""
     heights = layer_heights(layers)
     if width <= 0 or height <= 0:
         return None
-    if source == Source.SCREEN:
+    rank = priority(source, speaking)
+    if rank == Priority.SCREEN:
         return layers - 1
-    for layer, layer_height in enumerate(heights):
-        if layer_height * LAYER_SLACK >= height:
-            return layer
-    return layers - 1
+    slack = 1.0 if rank == Priority.SPEAKER else LAYER_SLACK
+    return next((k for k, h in enumerate(heights) if h * slack >= height), layers - 1)

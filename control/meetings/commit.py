@@ -90,6 +90,8 @@ class Commits:
         self.lease_lost: Callable[[LiveMeeting], Awaitable[None]] | None = None
         """Stops a meeting here whose lease another replica holds (the service's `drop`)."""
         self.mesh = PipeMesh(registry)
+        self.media_changed: Callable[[LiveMeeting], None] | None = None
+        """Runs after every committed change of a meeting's media records (the publishers' layers)."""
 
     async def commit(
         self,
@@ -138,6 +140,8 @@ class Commits:
         if accepted is not None:
             accepted()
         self._tell(live, old, effects, actor)
+        if self.media_changed is not None:
+            self.media_changed(live)
         for pid, offer in offers:
             live.send(pid, frames.subscribe_offer(*offer).wire())
         self.waiting_update(live)

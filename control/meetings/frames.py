@@ -239,6 +239,15 @@ class ActiveSpeaker(OutFrame):
     participant: str | None
 
 
+class Layers(OutFrame):
+    """The simulcast layers of one of the recipient's tracks that somebody consumes
+    (control.meetings.encodings): indices into its encodings, lowest first; the others may stop."""
+
+    type: Literal["layers"] = "layers"
+    source: str
+    active: list[int]
+
+
 class Disconnected(OutFrame):
     type: Literal["disconnected"] = "disconnected"
     reason: str

@@ -114,6 +114,9 @@ class Subscription:
     """The simulcast layer it forwards (0: lowest); `create` names that layer's producer."""
     hidden: bool = False
     """The subscriber does not show it (control.domain.layers): paused whatever the plan allows."""
+    size: tuple[int, int] | None = None
+    """The tile size of its subscriber's last `view` (None: none yet), to choose again when the
+    active speaker changes."""
 
 
 @dataclass(frozen=True)
@@ -628,11 +631,19 @@ class Media:
     # -- what a subscriber shows --
 
     def view(
-        self, records: MediaRecords, state: MeetingState, pid: str, consumer_id: str, width: int, height: int
+        self,
+        records: MediaRecords,
+        state: MeetingState,
+        pid: str,
+        consumer_id: str,
+        width: int,
+        height: int,
+        speaker: str | None = None,
     ) -> tuple[list[Op], MediaRecords]:
         """The subscriber shows consumer `consumer_id` at `width` x `height` device pixels (0: not
-        at all): the layer control.domain.layers chooses, switched at its next keyframe, and the
-        consumer paused while hidden. No operation when nothing changes."""
+        at all): the layer control.domain.layers chooses (`speaker`: the meeting's active speaker,
+        whose camera comes first), switched at its next keyframe, and the consumer paused while
+        hidden. No operation when nothing changes."""
         peer = records.peers.get(pid)
         index = next(
             (i for i, s in enumerate(peer.subscriptions if peer else ()) if s.consumer_id == consumer_id and s.active),
@@ -646,12 +657,14 @@ class Media:
         if publication is None or publication.producer_id != current.producer_id:
             return [], records  # its producer is going away: an offer will say so
         layers = publication.layer_ids
-        chosen = choose_layer(len(layers), current.source, width, height)
+        speaking = speaker is not None and current.publisher == speaker
+        chosen = choose_layer(len(layers), current.source, width, height, speaking)
         hidden = chosen is None
         layer = current.layer if chosen is None else chosen
         paused = hidden or not media_plan(state).may_receive(current.publisher, current.source, pid)
         out: list[Op] = []
-        updated = replace(current, hidden=hidden, layer=layer, paused=paused)
+        size = (width, height) if len(layers) > 1 else None  # kept only where a speaker could change it
+        updated = replace(current, hidden=hidden, layer=layer, paused=paused, size=size)
         if paused and not current.paused:
             out.append(ops.PauseConsumer(consumer_id))
         if layer != current.layer:
@@ -664,6 +677,23 @@ class Media:
         draft = self._draft(records)
         draft.peer(pid).subscriptions[index] = updated
         return out, draft.records()
+
+    def speaking(
+        self, records: MediaRecords, state: MeetingState, speaker: str | None
+    ) -> tuple[list[Op], MediaRecords]:
+        """The active speaker is now `speaker`: every shown camera's layer chosen again from the size
+        its subscriber last reported (the new speaker's goes up, the one before's back down)."""
+        shown = [
+            (pid, s.consumer_id, s.size)
+            for pid, peer in records.peers.items()
+            for s in peer.subscriptions
+            if s.active and s.source == Source.CAMERA and s.size is not None
+        ]
+        out: list[Op] = []
+        for pid, consumer_id, (width, height) in shown:
+            more, records = self.view(records, state, pid, consumer_id, width, height, speaker)
+            out += more
+        return out, records
 
     # -- the table --
 

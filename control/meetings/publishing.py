@@ -110,9 +110,12 @@ class Publishing:
             await self.commits.commit(live, live.state, (), actor=pid, records=records, ops=ops)
             announce(live, pid, "track-unpublished", [source])
 
-    async def view(self, live: LiveMeeting, pid: str, consumer_id: str, width: int, height: int) -> None:
+    async def view(
+        self, live: LiveMeeting, pid: str, consumer_id: str, width: int, height: int, speaker: str | None = None
+    ) -> None:
         """The participant shows one of its consumers at this size (0 x 0: not at all): its
-        simulcast layer and its pause follow (control.domain.layers), once the engine acked them."""
+        simulcast layer and its pause follow (control.domain.layers; `speaker`: the active speaker),
+        once the engine acked them."""
         async with live.lock:
             me = live.state.get(pid)
             if me is None or not me.admitted:
@@ -121,11 +124,18 @@ class Publishing:
                 # paused: test_browser_meeting's guest); the page reports again once admitted
                 return
             try:
-                ops, records = live.media.view(live.media.records, live.state, pid, consumer_id, width, height)
+                ops, records = live.media.view(live.media.records, live.state, pid, consumer_id, width, height, speaker)
             except KeyError:
                 raise MeetingError(f"no consumer {consumer_id!r} of yours is active", code="invalid") from None
             if records is not live.media.records:
                 await self.commits.commit(live, live.state, (), actor=pid, records=records, ops=ops)
+
+    async def speaking(self, live: LiveMeeting, speaker: str | None) -> None:
+        """The active speaker changed: cameras' layers follow (control.domain.layers priority)."""
+        async with live.lock:
+            ops, records = live.media.speaking(live.media.records, live.state, speaker)
+            if records is not live.media.records:
+                await self.commits.commit(live, live.state, (), actor="", records=records, ops=ops)
 
     async def subscribe_answer(self, live: LiveMeeting, pid: str, version: int, sdp: str) -> None:
         async with live.lock:

@@ -154,6 +154,7 @@ class Resuming:
                 self.service.spawn(old.close(code, reason))
             if media == "kept":
                 self._offer_again(live, pid)
+                self.service.publisher_layers.greet(live, pid)
             self.service.speakers.greet(live, pid)
         log.info("meeting %s: %s %s (media %s)", live.id, pid, "taken over" if elsewhere else "resumed", media)
         return live, pid

@@ -46,6 +46,7 @@ from control.errors import Unauthenticated
 from control.meetings import entry, frames, guests, visibility
 from control.meetings.commit import Commits
 from control.meetings.durable.restore import Restore
+from control.meetings.encodings import PublisherLayers
 from control.meetings.errors import MeetingError, engine_unavailable, refused
 from control.meetings.failover import Failover
 from control.meetings.live import Identity, Link, LiveMeeting
@@ -151,6 +152,8 @@ class MeetingService:
         )
         registry.add_listener(self.failover.on_registry_event)
         self.speakers = ActiveSpeakers(self)
+        self.publisher_layers = PublisherLayers(clock)
+        self.commits.media_changed = self.publisher_layers.changed
         registry.add_listener(self.speakers.on_registry_event)
 
     def add_observer(self, observer: MeetingObserver) -> None:
@@ -245,6 +248,7 @@ class MeetingService:
             self.recordings.finish(live, "meeting_ended")
         self.live.pop(live.id, None)
         self.speakers.forget(live.id)
+        self.publisher_layers.forget(live.id)
         if self._by_room.get(live.room_id) == live.id:
             del self._by_room[live.room_id]
 
@@ -631,7 +635,7 @@ class MeetingService:
         await self.publishing.subscribe_answer(live, pid, version, sdp)
 
     async def view(self, live: LiveMeeting, pid: str, consumer_id: str, width: int, height: int) -> None:
-        await self.publishing.view(live, pid, consumer_id, width, height)
+        await self.publishing.view(live, pid, consumer_id, width, height, self.speakers.current.get(live.id))
 
     # ---- chat ----------------------------------------------------------------------------------
 

@@ -5,11 +5,14 @@ RFC 6464 audio levels of the router's open audio producers), told to the meeting
 The engine names a producer; this module names its participant, and only for a microphone whose
 gate the control plane holds open: a muted or revoked microphone (its gate closed, so the engine
 has no levels of it either) and other audio (a shared screen's) never make anyone the speaker. A
-hidden speaker is told as null to those who do not see them listed.
+hidden speaker is told as null to those who do not see them listed. A change of speaker also chooses
+the cameras' simulcast layers again (control.domain.layers: the speaker's camera comes first after
+screen shares).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from control.domain.meeting_state import listed
@@ -17,10 +20,13 @@ from control.domain.roles import Source
 from control.engines import EngineEvent
 from control.engines.events import RegistryEvent
 from control.meetings import frames
+from control.meetings.errors import MeetingError
 from control.meetings.live import LiveMeeting
 
 if TYPE_CHECKING:
     from control.meetings.service import MeetingService
+
+log = logging.getLogger("podium.meetings")
 
 EVENT = "dominant_speaker_changed"
 """The engine event's name on the channel (engine.worker.client.EVENT_NAMES)."""
@@ -66,6 +72,14 @@ class ActiveSpeakers:
         self.current[live.id] = speaker
         for p in live.state.admitted():
             live.send(p.id, frame(live, speaker, p.id))
+        self.service.spawn(self._relayer(live, speaker))
+
+    async def _relayer(self, live: LiveMeeting, speaker: str | None) -> None:
+        """The cameras' simulcast layers follow the new speaker (control.domain.layers priority)."""
+        try:
+            await self.service.publishing.speaking(live, speaker)
+        except MeetingError as error:  # the engine refused or the meeting went: the layers stay
+            log.info("meeting %s: layers for the speaker not changed: %s", live.id, error)
 
     def greet(self, live: LiveMeeting, pid: str) -> None:
         """Tells an arrival (or a resumed client) who speaks now, if anyone does."""

@@ -43,9 +43,27 @@ export function simulcastEncodings(height) {
   return SIMULCAST_ENCODINGS.slice(SIMULCAST_ENCODINGS.length - count).map((e) => ({ ...e }));
 }
 
+/** Set `encodings[i].active` of RTCRtpSendParameters to whether `i` is in `active`; true when that
+ * changed anything. A sender of one encoding (no simulcast) is left alone. */
+export function activateLayers(parameters, active) {
+  const encodings = parameters.encodings || [];
+  if (encodings.length < 2) return false;
+  const on = new Set(active);
+  let changed = false;
+  encodings.forEach((encoding, i) => {
+    const want = on.has(i);
+    if (encoding.active !== want) {
+      encoding.active = want;
+      changed = true;
+    }
+  });
+  return changed;
+}
+
 export class Media {
   constructor({ rtcConfiguration = {}, request, emit, joined = () => true, onConnectionState = () => {}, simulcast = true }) {
     this.simulcast = simulcast;
+    this._layering = Promise.resolve();
     /** mid → the last [width, height] sent in a `view` frame */
     this._views = new Map();
     this.rtcConfiguration = { iceServers: [], bundlePolicy: "max-bundle", rtcpMuxPolicy: "require", ...rtcConfiguration };
@@ -156,6 +174,24 @@ export class Media {
       }
     }
     return this.pub.addTransceiver(media, init);
+  }
+
+  /** The server's `layers` frame (docs/signaling.md): encode only the simulcast layers of `source`
+   * that somebody consumes (indices into its encodings, lowest first), stop the others. Calls run one
+   * after another: a sender takes one setParameters at a time, each on fresh parameters. */
+  setLayers(source, active) {
+    const run = async () => {
+      const entry = this.local.get(source);
+      const sender = entry?.transceiver.sender;
+      if (!sender?.getParameters || !sender.setParameters) return false;
+      const parameters = sender.getParameters();
+      if (!activateLayers(parameters, active)) return false;
+      await sender.setParameters(parameters);
+      return true;
+    };
+    const result = this._layering.then(run, run);
+    this._layering = result.catch(() => {});
+    return result;
   }
 
   async _negotiatePublish(muted) {

@@ -286,6 +286,9 @@ export class Meeting extends EventTarget {
           for (const [source, capability] of Object.entries(CAPABILITY)) if (capability === frame.capability) this.media.setLocal(source, false);
         }
         break;
+      case "layers":
+        this.media.setLayers(frame.source, frame.active).catch(() => {}); // best effort: the layers keep encoding
+        break;
       case "reconnect":
         this.media.reconnect().catch((error) => this._emit("error", new MeetingError("reconnect", String(error.message || error))));
         break;

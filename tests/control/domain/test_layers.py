@@ -2,7 +2,7 @@
 
 import pytest
 
-from control.domain.layers import LAYER_SLACK, MAX_LAYERS, choose_layer, layer_heights
+from control.domain.layers import LAYER_SLACK, MAX_LAYERS, Priority, choose_layer, layer_heights, priority
 from control.domain.roles import Source
 
 
@@ -46,3 +46,54 @@ def test_a_tile_not_shown_gets_no_layer(source: Source, width: int, height: int)
 
 def test_a_shown_screen_share_gets_its_top_layer() -> None:
     assert [choose_layer(n, Source.SCREEN, 160, 90) for n in (1, 2, 3)] == [0, 1, 2]
+
+
+@pytest.mark.parametrize("source", list(Source))
+@pytest.mark.parametrize("speaking", [False, True])
+def test_priority_is_screen_then_the_speakers_camera_then_size(source: Source, speaking: bool) -> None:
+    expected = (
+        Priority.SCREEN
+        if source == Source.SCREEN
+        else Priority.SPEAKER
+        if speaking and source == Source.CAMERA
+        else Priority.SIZE
+    )
+    assert priority(source, speaking) == expected
+    assert Priority.SCREEN < Priority.SPEAKER < Priority.SIZE
+
+
+@pytest.mark.parametrize(
+    ("height", "plain", "speaking"),
+    [
+        (90, 0, 0),
+        (180, 0, 0),
+        (181, 0, 1),
+        (225, 0, 1),
+        (226, 1, 1),
+        (360, 1, 1),
+        (361, 1, 2),
+        (450, 1, 2),
+        (451, 2, 2),
+    ],
+)
+def test_the_speakers_camera_is_never_scaled_up(height: int, plain: int, speaking: int) -> None:
+    assert choose_layer(3, Source.CAMERA, 16 * height // 9, height) == plain
+    assert choose_layer(3, Source.CAMERA, 16 * height // 9, height, speaking=True) == speaking
+
+
+@pytest.mark.parametrize("source", list(Source))
+@pytest.mark.parametrize("layers", range(1, MAX_LAYERS + 1))
+def test_speaking_raises_only_a_camera_and_by_at_most_one_layer(source: Source, layers: int) -> None:
+    heights = layer_heights(layers)
+    for h in [*range(-1, 1500, 7), 0]:
+        for w in (0, 640):
+            plain = choose_layer(layers, source, w, h)
+            spoken = choose_layer(layers, source, w, h, speaking=True)
+            if plain is None or spoken is None:
+                assert plain is None and spoken is None  # hidden stays hidden
+            elif source == Source.CAMERA:
+                assert plain <= spoken <= plain + 1
+                assert spoken == layers - 1 or heights[spoken] >= h  # tall enough: not scaled up
+                assert spoken == 0 or heights[spoken - 1] < h  # and the lowest such
+            else:
+                assert spoken == plain  # a screen share is already on top; other sources follow size

@@ -11,6 +11,7 @@ from typing import Any
 from control.domain.meeting_state import MeetingState, Participant, RoomFeatures
 from control.domain.roles import ALL_CAPABILITIES, Role, Source
 from control.engines import EngineEvent
+from control.meetings.errors import MeetingError
 from control.meetings.live import Link, LiveMeeting
 from control.meetings.media import Media, MediaRecords
 from control.meetings.sdp import CodecParameters, ConnectWebRtcTransport, Encoding, HeaderExtensionIds, Produce
@@ -44,7 +45,8 @@ def meeting() -> tuple[LiveMeeting, dict[str, list[dict[str, Any]]], ActiveSpeak
             return None
 
         live.links[p.id] = Link(sent[p.id].append, close)
-    service = SimpleNamespace(live={"m": live})
+    # a change of speaker chooses the cameras' layers again (tested in test_media_simulcast): not here
+    service = SimpleNamespace(live={"m": live}, spawn=lambda coroutine: coroutine.close())
     return live, sent, ActiveSpeakers(service)  # type: ignore[arg-type]
 
 
@@ -109,3 +111,29 @@ def test_a_hidden_speaker_is_null_to_those_who_do_not_see_them_and_arrivals_are_
     speakers.forget("m")
     speakers.greet(live, "c")
     assert len(sent["c"]) == 1
+
+
+async def test_a_change_of_speaker_chooses_the_cameras_layers_again() -> None:
+    live, _, speakers = meeting()
+    open_microphones(live)
+    told: list[str | None] = []
+    spawned: list[Any] = []
+
+    async def speaking(live_: LiveMeeting, speaker: str | None) -> None:
+        told.append(speaker)
+
+    async def refused(live_: LiveMeeting, speaker: str | None) -> None:
+        raise MeetingError("the engine refused")
+
+    speakers.service = SimpleNamespace(  # type: ignore[assignment]
+        live={"m": live}, spawn=spawned.append, publishing=SimpleNamespace(speaking=speaking)
+    )
+    speakers.on_registry_event(changed("a.microphone.1"))
+    speakers.on_registry_event(changed("a.microphone.1"))  # no change: nothing to choose again
+    speakers.on_registry_event(changed(None))
+    for coroutine in spawned:
+        await coroutine
+    assert told == ["a", None]
+    speakers.service.publishing.speaking = refused  # type: ignore[attr-defined]
+    speakers.on_registry_event(changed("b.microphone.1"))
+    await spawned[-1]  # logged, not raised: the layers stay

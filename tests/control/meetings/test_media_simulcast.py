@@ -118,3 +118,31 @@ def test_audio_and_single_encodings_have_one_layer() -> None:
     assert publication.layer_ids == ("a.camera.1",)
     _, records = media.reconcile(records, state)
     assert media.view(records, state, "b", "b.c1", 100, 100) == ([], records)
+
+
+def test_the_active_speakers_camera_is_not_scaled_up_and_goes_back() -> None:
+    media, state, _, records, _ = meeting()
+    _, records = media.reconcile(records, state)
+    assert media.speaking(records, state, "a") == ([], records)  # no view yet: the top layer stays
+    _, records = media.view(records, state, "b", "b.c1", 320, 200)
+    assert records.peers["b"].subscriptions[0].size == (320, 200)
+    ops, spoken = media.speaking(records, state, "a")
+    assert names(ops) == [("switch_consumer", "b.c1", "a.camera.1.l1")]
+    assert spoken.peers["b"].subscriptions[0].layer == 1
+    assert media.speaking(spoken, state, "a") == ([], spoken)  # said again: nothing
+    # a view while "a" speaks keeps the priority
+    ops, _ = media.view(spoken, state, "b", "b.c1", 320, 200, speaker="a")
+    assert ops == []
+    ops, quiet = media.speaking(spoken, state, None)
+    assert names(ops) == [("switch_consumer", "b.c1", "a.camera.1")]
+    # a hidden tile stays paused whoever speaks
+    _, hidden = media.view(quiet, state, "b", "b.c1", 0, 0)
+    ops, _ = media.speaking(hidden, state, "a")
+    assert ops == []
+
+
+def test_a_screen_share_is_not_raised_by_speaking() -> None:
+    media, state, _, records, _ = meeting(Source.SCREEN)
+    _, records = media.reconcile(records, state)
+    _, records = media.view(records, state, "b", "b.c1", 160, 90)
+    assert media.speaking(records, state, "a") == ([], records)
