@@ -83,18 +83,43 @@ export function certificateHashes(hexDigests) {
   return hexDigests.map((hex) => ({ algorithm: "sha-256", value: Uint8Array.from(hex.match(/../g), (b) => parseInt(b, 16)) }));
 }
 
-/** {url, WebSocketImpl} for a Meeting: WebTransport when the browser has it, the page knows where, and a
- * session opens within a few seconds; the WebSocket otherwise. */
-export async function chooseTransport({ webTransportUrl = null, serverCertificateHashes = null, base = globalThis.location } = {}) {
-  const fallback = { url: signalingUrl(base), WebSocketImpl: globalThis.WebSocket, kind: "websocket" };
+/** {url, WebSocketImpl, kind} for a Meeting's signaling: WebTransport when the browser has it, the server
+ * offers it (`webTransportUrl`, with `serverCertificateHashes` for a development certificate) and a
+ * session opens within a few seconds; the WebSocket (`websocketUrl`, `WebSocketImpl`) otherwise: no
+ * WebTransport, a timeout, a refusal or a certificate the browser does not accept. */
+export async function chooseTransport({ webTransportUrl = null, serverCertificateHashes = null, base = globalThis.location,
+  websocketUrl = null, WebSocketImpl = globalThis.WebSocket, timeoutMs = CONNECT_TIMEOUT_MS } = {}) {
+  const fallback = { url: websocketUrl || signalingUrl(base), WebSocketImpl, kind: "websocket" };
   if (!webTransportUrl || typeof globalThis.WebTransport !== "function") return fallback;
   const options = serverCertificateHashes ? { serverCertificateHashes } : {};
+  let timer;
   try {
     const probe = new WebTransport(webTransportUrl, options);
-    await Promise.race([probe.ready, new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), CONNECT_TIMEOUT_MS))]);
-    probe.close();
+    probe.closed?.catch?.(() => {}); // a refused session rejects `closed` too
+    const late = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error("timeout")), timeoutMs); });
+    try {
+      await Promise.race([probe.ready, late]);
+    } finally {
+      try { probe.close(); } catch { /* never opened */ }
+    }
     return { url: webTransportUrl, WebSocketImpl: webTransportImpl(options), kind: "webtransport" };
   } catch {
     return fallback;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** What the server offers (GET /signaling/transports, docs/signaling.md "WebTransport") as a Meeting's
+ * `webTransport` option: {url, certificateHashes} (hex SHA-256 digests), or null where it serves none or
+ * cannot be asked. */
+export async function offeredWebTransport({ fetchImpl = globalThis.fetch, base = globalThis.location } = {}) {
+  try {
+    const response = await fetchImpl(new URL("/signaling/transports", base.href || `${base.protocol}//${base.host}/`));
+    if (!response.ok) return null;
+    const { webtransport } = await response.json();
+    return webtransport ? { url: webtransport.url, certificateHashes: webtransport.certificate_hashes || [] } : null;
+  } catch {
+    return null;
   }
 }
