@@ -40,6 +40,9 @@ class FakeWebTransport {
     this.ready = mode === "open" ? Promise.resolve() : mode === "refuse" ? Promise.reject(new Error("refused")) : new Promise(() => {});
     this.ready.catch(() => {});
     this.closed = new Promise(() => {});
+    this.datagramsSent = [];
+    const datagramsSent = this.datagramsSent;
+    this.datagrams = { writable: new WritableStream({ write: (chunk) => { datagramsSent.push(JSON.parse(new TextDecoder().decode(chunk))); } }) };
   }
   async createBidirectionalStream() {
     const sent = this.sent;
@@ -141,6 +144,34 @@ test("a resume tries WebTransport again, and falls back to the WebSocket when it
   assert.deepEqual(events, ["reconnecting", "reconnected"]);
   assert.equal(m.transport, "websocket");
   finish(m);
+});
+
+test("frames that may be lost go as datagrams over WebTransport, and as frames over the WebSocket", async () => {
+  const move = { type: "control-event", session_id: "s1", event: { kind: "pointermove", x: 0.5, y: 0.5 } };
+  reset("open");
+  const m = meeting();
+  const joining = m.join();
+  await until(() => FakeWebTransport.all.at(-1)?.sent.length === 1);
+  const session = FakeWebTransport.all.at(-1);
+  session.deliver(joinedFrame(session.sent[0].ref));
+  await joining;
+  m.sendUnordered(move);
+  m.sendUnordered({ ...move, event: { ...move.event, key: "x".repeat(1300) } }); // over the limit: on the stream
+  await until(() => session.sent.length === 2);
+  assert.deepEqual(session.datagramsSent, [move]);
+  assert.equal(session.sent[1].event.key.length, 1300);
+  finish(m);
+
+  reset("refuse");
+  const w = meeting();
+  const joiningWs = w.join();
+  await until(() => FakeWebSocket.all.at(-1)?.sent.length === 1);
+  const ws = FakeWebSocket.all.at(-1);
+  ws.deliver(joinedFrame(ws.sent[0].ref));
+  await joiningWs;
+  w.sendUnordered(move);
+  assert.deepEqual({ ...ws.sent[1], ref: undefined }, { ...move, ref: undefined });
+  finish(w);
 });
 
 test("the server's offer, read from /signaling/transports", async () => {

@@ -177,6 +177,12 @@ export class Meeting extends EventTarget {
     return this.signaling;
   }
 
+  /** Send a frame that may be lost or reordered (a remote-control pointer move): as a datagram over
+   * WebTransport, else as an ordinary frame whose answer nobody waits for. */
+  sendUnordered(frame) {
+    if (!this.signaling.sendDatagram(frame)) this.signaling.request(frame).catch(() => {});
+  }
+
   /** `token` may be a function (e.g. `() => podium.accessToken()`, which refreshes an expiring access
    * token): a resume an hour into the meeting needs a token that is still valid. */
   async _token() {

@@ -10,6 +10,8 @@ import { signalingUrl } from "./signaling.js";
 
 const CONNECTING = 0, OPEN = 1, CLOSED = 3;
 const CONNECT_TIMEOUT_MS = 5000;
+/** The server's limit for one datagram frame (control/webtransport.py MAX_DATAGRAM). */
+const MAX_DATAGRAM_BYTES = 1200;
 
 /** A WebSocket-like connection (readyState, onopen, onmessage, onclose, send, close) over WebTransport.
  * `options` are WebTransport's (e.g. serverCertificateHashes for a development certificate). */
@@ -28,6 +30,7 @@ export class WebTransportSocket {
     await this._transport.ready;
     const stream = await this._transport.createBidirectionalStream();
     this._writer = stream.writable.getWriter();
+    this._datagrams = this._transport.datagrams?.writable?.getWriter?.() || null;
     this._encoder = new TextEncoder();
     this.readyState = OPEN;
     this.onopen({});
@@ -64,6 +67,16 @@ export class WebTransportSocket {
   send(text) {
     if (this.readyState !== OPEN) throw new Error("not open");
     this._writer.write(this._encoder.encode(`${text}\n`)).catch(() => {});
+  }
+
+  /** Send a frame's text as one datagram (unordered, may be lost); false where that cannot be done (no
+   * datagrams, not open, over the server's limit), so the caller sends it on the stream instead. */
+  sendDatagram(text) {
+    if (this.readyState !== OPEN || !this._datagrams) return false;
+    const bytes = this._encoder.encode(text);
+    if (bytes.length > MAX_DATAGRAM_BYTES) return false;
+    this._datagrams.write(bytes).catch(() => {});
+    return true;
   }
 
   close() {
