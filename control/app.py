@@ -21,7 +21,7 @@ from starlette.routing import BaseRoute, Match, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from control import api, engines, metrics, operator, remote_input, signaling
+from control import api, engines, metrics, operator, remote_input, signaling, transports
 from control.engines.stats import EngineCollector, WorkerStats
 from control.errors import ApiError, Conflict, RateLimited
 from control.files import storage
@@ -236,6 +236,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *engines.routes(),
             *metrics.routes(),
             *signaling.routes(),
+            *transports.routes(),
             *remote_input.routes(),
         ]
     )
@@ -254,4 +255,5 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.metrics = app_metrics
     app.state.metrics_token = settings.metrics_token
     app.state.operator_token = settings.operator_token
+    app.state.webtransport = settings.webtransport
     return app

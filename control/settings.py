@@ -60,6 +60,9 @@ class WebTransportSettings:
     port: int
     cert: Path
     key: Path
+    certificate_sha256: str | None = None
+    """A development certificate's hex SHA-256 digest, published for `serverCertificateHashes`
+    (control.dev_certificate); None for a certificate browsers trust by its authority."""
 
 
 @dataclass(frozen=True)

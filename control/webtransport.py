@@ -27,7 +27,7 @@ from typing import Any
 
 from aioquic.asyncio import QuicConnectionProtocol, serve
 from aioquic.h3.connection import H3_ALPN, H3Connection
-from aioquic.h3.events import H3Event, HeadersReceived, WebTransportStreamDataReceived
+from aioquic.h3.events import DatagramReceived, H3Event, HeadersReceived, WebTransportStreamDataReceived
 from aioquic.quic.configuration import QuicConfiguration
 from aioquic.quic.events import ConnectionTerminated, ProtocolNegotiated, QuicEvent, StreamReset
 
@@ -38,6 +38,11 @@ SETTINGS_WEBTRANSPORT_MAX_SESSIONS = 0xC671706A
 """The current drafts' setting (browsers that speak them look for it beside ENABLE_WEBTRANSPORT)."""
 MAX_SESSIONS = 4
 MAX_LINE_FACTOR = 4
+MAX_DATAGRAM = 1200
+"""The most bytes of one datagram frame: what fits one QUIC packet on any path."""
+DATAGRAM_TYPES = frozenset({"control-event"})
+"""Frames a client may send as datagrams (unordered, may be lost): remote-control pointer input. What
+must be ordered and kept (whiteboard operations) goes on the stream."""
 """A frame's line may hold at most this many bytes per character of the frame limit (UTF-8)."""
 
 
@@ -61,6 +66,8 @@ class StreamSocket:
         self._buffer = b""
         self._incoming: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.closed = False
+        self.dropped_datagrams = 0
+        """Datagrams dropped: oversize, not JSON, not a frame allowed as a datagram, or with a `ref`."""
 
     # -- from the connection --
 
@@ -79,6 +86,17 @@ class StreamSocket:
             self._incoming.put_nowait({"type": "websocket.receive", "bytes": b"oversized"})  # refused by Session
         if ended:
             self.gone()
+
+    def datagram(self, data: bytes) -> None:
+        """One datagram frame: handled as a frame of the stream, so through the same checks (consent,
+        rate limits); dropped and counted unless it is a small JSON frame of DATAGRAM_TYPES without a
+        `ref` (nothing answers a datagram)."""
+        text = None if self.closed or self.stream_id is None else _datagram_frame(data)
+        if text is None:
+            self.dropped_datagrams += 1
+            log.debug("datagram dropped (%d so far on this session)", self.dropped_datagrams)
+            return
+        self._incoming.put_nowait({"type": "websocket.receive", "text": text})
 
     def gone(self) -> None:
         if not self.closed:
@@ -101,6 +119,19 @@ class StreamSocket:
             self.protocol.write(self.stream_id, record.encode() + b"\n", end=True)
             self.protocol.end_session(self.session_id)
         self.gone()
+
+
+def _datagram_frame(data: bytes) -> str | None:
+    """The datagram's text if it may be handled as a frame, else None."""
+    if len(data) > MAX_DATAGRAM:
+        return None
+    try:
+        text = data.decode("utf-8")
+        frame = json.loads(text)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return None
+    allowed = isinstance(frame, dict) and frame.get("type") in DATAGRAM_TYPES and "ref" not in frame
+    return text if allowed else None
 
 
 class _Protocol(QuicConnectionProtocol):
@@ -144,6 +175,10 @@ class _Protocol(QuicConnectionProtocol):
             socket = StreamSocket(self, event.stream_id, Peer(str(address[0]), int(address[1])), self._max_line)
             self._sockets[event.stream_id] = socket
             self._open_session(socket)
+        elif isinstance(event, DatagramReceived):
+            socket = self._sockets.get(event.stream_id)
+            if socket is not None:
+                socket.datagram(event.data)
         elif isinstance(event, WebTransportStreamDataReceived):
             socket = self._sockets.get(event.session_id)
             if socket is not None:

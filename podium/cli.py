@@ -23,7 +23,7 @@ from podium import file_options, network
 
 if TYPE_CHECKING:
     from control.security.turn import TurnSettings
-    from control.settings import Limits
+    from control.settings import Limits, WebTransportSettings
 
 log = logging.getLogger("podium")
 
@@ -259,7 +259,13 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         metavar="PORT",
         help="also carry signaling over WebTransport (HTTP/3) on this UDP port of the first --bind address; "
-        "needs --tls-cert and --tls-key",
+        "needs --tls-cert and --tls-key, or --dev-certificate",
+    )
+    serve.add_argument(
+        "--dev-certificate",
+        action="store_true",
+        help="serve WebTransport on a new self-signed certificate (ECDSA P-256, 13 days) that browsers trust "
+        "by its published SHA-256 hash (serverCertificateHashes): for development, never production",
     )
     _turn_options(serve)
     serve.add_argument(
@@ -637,8 +643,14 @@ def _reach(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Reach:
                 ipaddress.ip_network(proxy, strict=False)
             except ValueError:
                 parser.error(f"--forwarded-allow-ips: {proxy!r} is not an address or a network")
-    if args.webtransport_port is not None and (args.tls_cert is None or not 0 < args.webtransport_port < 65536):
-        parser.error("--webtransport-port needs --tls-cert and --tls-key (QUIC is always encrypted), and a port")
+    if args.dev_certificate and args.webtransport_port is None:
+        parser.error("--dev-certificate is for --webtransport-port")
+    certified = args.tls_cert is not None or args.dev_certificate
+    if args.webtransport_port is not None and (not certified or not 0 < args.webtransport_port < 65536):
+        parser.error(
+            "--webtransport-port needs --tls-cert and --tls-key or --dev-certificate (QUIC is always encrypted), "
+            "and a port"
+        )
     if args.workers < 1:
         parser.error("--workers must be at least 1")
     if not 0 <= args.media_port <= 65535 - args.workers:
@@ -671,6 +683,23 @@ def _turn(parser: argparse.ArgumentParser, args: argparse.Namespace) -> "TurnSet
         parser.error(f"TURN: {error}")
 
 
+def _webtransport_settings(args: argparse.Namespace, reach: Reach) -> "WebTransportSettings | None":
+    """WebTransport on the TLS certificate, or on a new development certificate published by its hash."""
+    from control.settings import WebTransportSettings
+
+    if args.webtransport_port is None:
+        return None
+    host, port = reach.binds[0], args.webtransport_port
+    if not args.dev_certificate:
+        return WebTransportSettings(host, port, args.tls_cert, args.tls_key)
+    from control import dev_certificate
+
+    names = [h for h in ["localhost", "127.0.0.1", "::1", *reach.binds, *reach.announce] if h not in network.WILDCARDS]
+    made = dev_certificate.make(Path(args.data_dir) / "dev-certificate", names)
+    log.warning("WebTransport on a development certificate, SHA-256 %s (browsers trust it by this hash)", made.sha256)
+    return WebTransportSettings(host, port, made.cert, made.key, certificate_sha256=made.sha256)
+
+
 def _warn_exposure(reach: Reach) -> None:
     exposed = network.exposed(reach.binds)
     if exposed and not reach.tls:
@@ -690,7 +719,7 @@ def local_worker_id(index: int) -> str:
 async def _serve(args: argparse.Namespace, limits: "Limits", reach: Reach) -> None:
     from contract.framing import MAX_FRAME_BYTES
     from control.app import create_app
-    from control.settings import Settings, WebTransportSettings
+    from control.settings import Settings
 
     try:
         sockets = network.listen_sockets(reach.binds, args.port)
@@ -718,9 +747,7 @@ async def _serve(args: argparse.Namespace, limits: "Limits", reach: Reach) -> No
         turn=reach.turn,
         public_url=args.public_url or urls[0],
         lease_ttl=args.lease_ttl,
-        webtransport=WebTransportSettings(reach.binds[0], args.webtransport_port, args.tls_cert, args.tls_key)
-        if args.webtransport_port is not None
-        else None,
+        webtransport=_webtransport_settings(args, reach),
         files=files,
         webhooks=webhooks,
     )

@@ -236,6 +236,11 @@ def test_serve_refuses_webtransport_without_tls():
     assert result.returncode == 2 and "--webtransport-port needs --tls-cert and --tls-key" in result.stderr
 
 
+def test_serve_refuses_dev_certificate_without_webtransport():
+    result = podium("serve", "--dev-certificate")
+    assert result.returncode == 2 and "--dev-certificate is for --webtransport-port" in result.stderr
+
+
 def test_serve_spanning_options():
     from podium import cli
 

@@ -104,3 +104,57 @@ def _browser(base_url: str, wt_port: int, digest: str, token: str, room_id: str)
             return result
         finally:
             browser.close()
+
+
+async def test_meeting_page_picks_webtransport_and_falls_back(tmp_path, monkeypatch) -> None:
+    """The web client's meeting page, on a server started with `--dev-certificate`: it reads the offer at
+    /signaling/transports and joins over WebTransport; with the offered address unreachable (a UDP port
+    nothing listens on) the same page joins over the WebSocket."""
+    loopback_only(monkeypatch)
+    wt_port = free_port()
+    options = ("--webtransport-port", str(wt_port), "--dev-certificate")
+    podium = PodiumServer.start(tmp_path / "podium", options=options)
+    try:
+        api = Api(podium.url)
+        await api.login_admin()
+        room = await api.create_room("Picks its transport")
+        transports = await asyncio.to_thread(_meeting_pages, podium.url, room["id"], free_port())
+        assert transports == ["webtransport", "websocket"]
+    finally:
+        podium.stop()
+
+
+def _meeting_pages(base_url: str, room_id: str, closed_port: int) -> list[str]:
+    """The administrator joins on the meeting page twice: as offered, then with the offer pointing at
+    `closed_port`; what each page's Meeting connected over."""
+    from browser_fixtures import sign_in
+    from playwright.sync_api import sync_playwright
+    from podium_client import ADMIN_EMAIL, ADMIN_PASSWORD, COMPANY
+
+    args = [a for a in CHROMIUM_ARGS if a != "--disable-quic"]
+    transports = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
+        try:
+            for unreachable in (False, True):
+                context = browser.new_context(base_url=base_url)
+                context.set_default_timeout(UI_TIMEOUT_MS)
+                page = context.new_page()
+                if unreachable:
+
+                    def offer_closed_port(route):  # type: ignore[no-untyped-def]
+                        offered = route.fetch().json()
+                        url = offered["webtransport"]["url"]
+                        offered["webtransport"]["url"] = url.replace(url.split(":")[2].split("/")[0], str(closed_port))
+                        route.fulfill(json=offered)
+
+                    page.route("**/signaling/transports", offer_closed_port)
+                sign_in(page, ADMIN_EMAIL, ADMIN_PASSWORD, COMPANY)
+                page.goto(f"/meeting.html?room={room_id}")
+                page.get_by_role("button", name="Join the meeting").click()
+                page.wait_for_selector("body[data-joined=true]", timeout=30_000)
+                transports.append(page.evaluate("() => window.podiumMeeting.transport"))
+                context.close()
+        finally:
+            browser.close()
+    return transports

@@ -2,6 +2,7 @@
 // media buttons that show the permission state, chat, participant list, and the moderator panel.
 
 import { Meeting, MeetingError, CAPABILITY } from "../lib/meeting.js";
+import { offeredWebTransport } from "../lib/webtransport.js";
 import { isShown, labelOf, mayChat, needsFloor, organizerPresent, personOf } from "../lib/room-state.js";
 import { act, fill, h, say, showError } from "../lib/dom.js";
 import { watchShown } from "../lib/views.js";
@@ -29,7 +30,9 @@ const DISCONNECT = {
  * download, the room's bans). `onEnd(message)`: called when the session ends. Resolves to the Meeting once
  * joined. `start`: the pre-join choices ({microphone, camera}: {on, track}; app/prejoin.js). */
 export async function runMeeting(root, { token, roomId, podium = null, onEnd = () => {}, publish = true, start = null }) {
-  const meeting = new Meeting({ token, roomId }); // `token` may be a function that refreshes it
+  // signaling over WebTransport where the server offers it and the browser can, else the WebSocket
+  const webTransport = await offeredWebTransport();
+  const meeting = new Meeting({ token, roomId, webTransport }); // `token` may be a function that refreshes it
   window.podiumMeeting = meeting; // for integrators' debugging and the end-to-end tests
   const label = (p) => labelOf(meeting.room, p);
 

@@ -101,7 +101,8 @@ export function mountModeratorRequests(meeting, host, label) {
     };
     const modifiers = (e) => ["alt", "ctrl", "meta", "shift"].filter((m) => e[`${m}Key`]);
     const handlers = {
-      pointermove: (e) => { const now = performance.now(); if (now - lastMove >= MOVE_INTERVAL_MS) { lastMove = now; send({ kind: "pointermove", ...at(e) }); } },
+      // moves may be lost or late (datagrams over WebTransport); presses, wheel and keys stay ordered
+      pointermove: (e) => { const now = performance.now(); if (now - lastMove >= MOVE_INTERVAL_MS) { lastMove = now; meeting.sendUnordered({ type: "control-event", session_id: sid, event: { kind: "pointermove", ...at(e) } }); } },
       pointerdown: (e) => { tile.focus(); send({ kind: "pointerdown", ...at(e), button: e.button }); },
       pointerup: (e) => send({ kind: "pointerup", ...at(e), button: e.button }),
       wheel: (e) => { e.preventDefault(); send({ kind: "wheel", ...at(e), dx: e.deltaX, dy: e.deltaY }); },

@@ -17,6 +17,7 @@
 import { MeetingError, Signaling, signalingUrl } from "./signaling.js";
 import { CAPABILITY, can, initialState, moderates, reduce, selfOf } from "./room-state.js";
 import { Media } from "./media.js";
+import { certificateHashes, chooseTransport } from "./webtransport.js";
 import { CLOSE_ELSEWHERE, MAX_REDIRECTS, ReconnectMachine, ResumeTokens, nextUrl } from "./reconnect.js";
 
 export { MeetingError, PROTOCOL_PATH, signalingUrl } from "./signaling.js";
@@ -44,8 +45,13 @@ const NOT_ROOM_EVENTS = new Set(["chat", "notice", "disconnected", "meeting-ende
  *                   if any); not sent for a connection that is being resumed */
 export class Meeting extends EventTarget {
   constructor({ token, roomId, url = signalingUrl(), rtcConfiguration = {}, WebSocketImpl = globalThis.WebSocket,
-    resumeTokens = new ResumeTokens(), reconnect = new ReconnectMachine(), timers = globalThis } = {}) {
+    webTransport = null, resumeTokens = new ResumeTokens(), reconnect = new ReconnectMachine(), timers = globalThis } = {}) {
     super();
+    /** What the server offers besides the WebSocket (lib/webtransport.js `offeredWebTransport`): {url,
+     * certificateHashes}; each connection tries it first and falls back to the WebSocket. */
+    this.webTransport = webTransport;
+    /** "websocket" or "webtransport": what the current connection runs on */
+    this.transport = "websocket";
     this.token = token;
     this.roomId = roomId;
     this.url = url;
@@ -70,8 +76,8 @@ export class Meeting extends EventTarget {
   }
 
   /** A signaling socket whose close counts only while it is the current one. */
-  _newSignaling() {
-    const signaling = new Signaling({ url: this.url, WebSocketImpl: this.WebSocketImpl,
+  _newSignaling(url = this.url, WebSocketImpl = this.WebSocketImpl) {
+    const signaling = new Signaling({ url, WebSocketImpl,
       onFrame: (frame, reply) => this._onFrame(frame, reply),
       onError: (error) => this._emit("error", error),
       onClose: (code, reason) => { if (signaling === this.signaling) this._socketClosed(code, reason); } });
@@ -119,7 +125,7 @@ export class Meeting extends EventTarget {
     let joined;
     for (let redirects = 0; ; redirects += 1) {
       try {
-        await this.signaling.connect();
+        await this._connect();
         const resume = this.resumeTokens.load(this.roomId);
         const frame = { type: "join", token: await this._token(), room_id: this.roomId };
         if (resume) Object.assign(frame, { resume, keep_media: false }); // a new page has no peer connections
@@ -142,6 +148,39 @@ export class Meeting extends EventTarget {
     this._remember(joined);
     this.signaling.startPing();
     return joined;
+  }
+
+  /** Open a new current signaling socket: over WebTransport where the home server offers it and it
+   * opens, else (no WebTransport in the browser, timeout, refused, an unaccepted certificate) over the
+   * WebSocket. A replica the Meeting was redirected to is reached by its WebSocket. A WebTransport try
+   * that fails is not the current socket yet, so its close ends nothing. */
+  async _connect() {
+    if (this.webTransport && this.url === this.homeUrl) {
+      const hashes = this.webTransport.certificateHashes || [];
+      const choice = await chooseTransport({ webTransportUrl: this.webTransport.url, websocketUrl: this.url,
+        WebSocketImpl: this.WebSocketImpl, serverCertificateHashes: hashes.length ? certificateHashes(hashes) : null });
+      if (choice.kind === "webtransport") {
+        const attempt = this._newSignaling(choice.url, choice.WebSocketImpl);
+        try {
+          await attempt.connect();
+          this.signaling = attempt;
+          this.transport = "webtransport";
+          return attempt;
+        } catch {
+          attempt.close(1000, "falling back to the WebSocket");
+        }
+      }
+    }
+    this.signaling = this._newSignaling();
+    this.transport = "websocket";
+    await this.signaling.connect();
+    return this.signaling;
+  }
+
+  /** Send a frame that may be lost or reordered (a remote-control pointer move): as a datagram over
+   * WebTransport, else as an ordinary frame whose answer nobody waits for. */
+  sendUnordered(frame) {
+    if (!this.signaling.sendDatagram(frame)) this.signaling.request(frame).catch(() => {});
   }
 
   /** `token` may be a function (e.g. `() => podium.accessToken()`, which refreshes an expiring access
@@ -199,10 +238,9 @@ export class Meeting extends EventTarget {
   async _resume() {
     if (this.state !== "joined" || this.connection !== "reconnecting") return;
     const keepMedia = this.media.intact();
-    const signaling = this._newSignaling();
-    this.signaling = signaling;
+    let signaling = null;
     try {
-      await signaling.connect();
+      signaling = await this._connect();
       const frame = { type: "join", token: await this._token(), room_id: this.roomId, keep_media: keepMedia };
       const resume = this.resumeTokens.load(this.roomId);
       if (resume) frame.resume = resume;
@@ -210,6 +248,7 @@ export class Meeting extends EventTarget {
       await signaling.request(frame);
     } catch (error) {
       this._resuming = false;
+      signaling = signaling || this.signaling; // the WebSocket that did not open
       if (signaling === this.signaling) signaling.close(4000, "retrying");
       const code = error instanceof MeetingError ? error.code : "closed";
       this.url = nextUrl(this.homeUrl, this.url, code, error.url);

@@ -67,6 +67,13 @@ export class Signaling {
     return String(this._nextRef++);
   }
 
+  /** Send a frame without a ref as a datagram where the connection has them (WebTransport); false
+   * otherwise. For frames that may be lost or reordered (docs/signaling.md, "Datagrams"). */
+  sendDatagram(frame) {
+    const ws = this._ws;
+    return Boolean(ws && ws.readyState === OPEN && typeof ws.sendDatagram === "function" && ws.sendDatagram(JSON.stringify(frame)));
+  }
+
   /** Send a frame as it is; throws MeetingError "closed" when the socket is not open. */
   send(frame) {
     if (!this._ws || this._ws.readyState !== OPEN) throw new MeetingError("closed", "not connected to the meeting");

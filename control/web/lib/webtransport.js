@@ -10,6 +10,8 @@ import { signalingUrl } from "./signaling.js";
 
 const CONNECTING = 0, OPEN = 1, CLOSED = 3;
 const CONNECT_TIMEOUT_MS = 5000;
+/** The server's limit for one datagram frame (control/webtransport.py MAX_DATAGRAM). */
+const MAX_DATAGRAM_BYTES = 1200;
 
 /** A WebSocket-like connection (readyState, onopen, onmessage, onclose, send, close) over WebTransport.
  * `options` are WebTransport's (e.g. serverCertificateHashes for a development certificate). */
@@ -28,6 +30,7 @@ export class WebTransportSocket {
     await this._transport.ready;
     const stream = await this._transport.createBidirectionalStream();
     this._writer = stream.writable.getWriter();
+    this._datagrams = this._transport.datagrams?.writable?.getWriter?.() || null;
     this._encoder = new TextEncoder();
     this.readyState = OPEN;
     this.onopen({});
@@ -66,6 +69,16 @@ export class WebTransportSocket {
     this._writer.write(this._encoder.encode(`${text}\n`)).catch(() => {});
   }
 
+  /** Send a frame's text as one datagram (unordered, may be lost); false where that cannot be done (no
+   * datagrams, not open, over the server's limit), so the caller sends it on the stream instead. */
+  sendDatagram(text) {
+    if (this.readyState !== OPEN || !this._datagrams) return false;
+    const bytes = this._encoder.encode(text);
+    if (bytes.length > MAX_DATAGRAM_BYTES) return false;
+    this._datagrams.write(bytes).catch(() => {});
+    return true;
+  }
+
   close() {
     if (this.readyState === CLOSED) return;
     try { this._transport.close({ closeCode: 0, reason: "bye" }); } catch { /* already gone */ }
@@ -83,18 +96,43 @@ export function certificateHashes(hexDigests) {
   return hexDigests.map((hex) => ({ algorithm: "sha-256", value: Uint8Array.from(hex.match(/../g), (b) => parseInt(b, 16)) }));
 }
 
-/** {url, WebSocketImpl} for a Meeting: WebTransport when the browser has it, the page knows where, and a
- * session opens within a few seconds; the WebSocket otherwise. */
-export async function chooseTransport({ webTransportUrl = null, serverCertificateHashes = null, base = globalThis.location } = {}) {
-  const fallback = { url: signalingUrl(base), WebSocketImpl: globalThis.WebSocket, kind: "websocket" };
+/** {url, WebSocketImpl, kind} for a Meeting's signaling: WebTransport when the browser has it, the server
+ * offers it (`webTransportUrl`, with `serverCertificateHashes` for a development certificate) and a
+ * session opens within a few seconds; the WebSocket (`websocketUrl`, `WebSocketImpl`) otherwise: no
+ * WebTransport, a timeout, a refusal or a certificate the browser does not accept. */
+export async function chooseTransport({ webTransportUrl = null, serverCertificateHashes = null, base = globalThis.location,
+  websocketUrl = null, WebSocketImpl = globalThis.WebSocket, timeoutMs = CONNECT_TIMEOUT_MS } = {}) {
+  const fallback = { url: websocketUrl || signalingUrl(base), WebSocketImpl, kind: "websocket" };
   if (!webTransportUrl || typeof globalThis.WebTransport !== "function") return fallback;
   const options = serverCertificateHashes ? { serverCertificateHashes } : {};
+  let timer;
   try {
     const probe = new WebTransport(webTransportUrl, options);
-    await Promise.race([probe.ready, new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), CONNECT_TIMEOUT_MS))]);
-    probe.close();
+    probe.closed?.catch?.(() => {}); // a refused session rejects `closed` too
+    const late = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error("timeout")), timeoutMs); });
+    try {
+      await Promise.race([probe.ready, late]);
+    } finally {
+      try { probe.close(); } catch { /* never opened */ }
+    }
     return { url: webTransportUrl, WebSocketImpl: webTransportImpl(options), kind: "webtransport" };
   } catch {
     return fallback;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** What the server offers (GET /signaling/transports, docs/signaling.md "WebTransport") as a Meeting's
+ * `webTransport` option: {url, certificateHashes} (hex SHA-256 digests), or null where it serves none or
+ * cannot be asked. */
+export async function offeredWebTransport({ fetchImpl = globalThis.fetch, base = globalThis.location } = {}) {
+  try {
+    const response = await fetchImpl(new URL("/signaling/transports", base.href || `${base.protocol}//${base.host}/`));
+    if (!response.ok) return null;
+    const { webtransport } = await response.json();
+    return webtransport ? { url: webtransport.url, certificateHashes: webtransport.certificate_hashes || [] } : null;
+  } catch {
+    return null;
   }
 }
