@@ -50,6 +50,14 @@ def test_record_button_and_indicator(media_server, browser):
     for page in (ada, bobs):
         expect(page.locator("#recording-indicator")).to_be_hidden()
 
+    # Ada's camera decodes at Bob's before the recording starts, so its keyframe is not what a loaded
+    # machine makes the recording wait for
+    bobs.wait_for_function(
+        """async () => (await window.podiumMeeting.receiverStats()).some(
+            (r) => r.kind === "video" && r.framesDecoded > 0)""",
+        timeout=30000,
+        polling=250,
+    )
     record.click()
     for page in (ada, bobs):
         expect(page.locator("#recording-indicator")).to_be_visible()
@@ -57,7 +65,7 @@ def test_record_button_and_indicator(media_server, browser):
     expect(record).to_have_text("Stop recording")
     expect(record).to_have_attribute("aria-pressed", "true")
     assert_accessible(ada, "recording")
-    ada.wait_for_timeout(3000)
+    ada.wait_for_timeout(5000)
 
     record.click()
     for page in (ada, bobs):

@@ -7,7 +7,6 @@ import { isShown, personOf } from "../lib/room-state.js";
 import { h } from "../lib/dom.js";
 import { ActiveSpeaker } from "../lib/active-speaker.js";
 import { mountStageTools } from "./stage-tools.js";
-import { mountRecording } from "./recording.js";
 
 /** Up to two letters for an avatar: "Bob Builder" → "BB", "Participant 3" → "P3". */
 export function initials(name) {
@@ -170,7 +169,6 @@ export function createStage(meeting, label) {
     video.style.height = `${Math.floor(video.videoHeight * scale)}px`;
   }
   new ResizeObserver(layout).observe(element);
-  mountRecording(meeting, element);
 
   // -- who speaks: a ring on the camera tile, from the server's active-speaker events once they come, and
   // until then from the audio level of what is received (and of one's own microphone) -----------------

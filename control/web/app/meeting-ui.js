@@ -7,6 +7,7 @@ import { isShown, labelOf, mayChat, needsFloor, organizerPresent, personOf } fro
 import { act, fill, h, say, showError } from "../lib/dom.js";
 import { watchShown } from "../lib/views.js";
 import { createStage, initials } from "./meeting-stage.js";
+import { mountRecording } from "./recording.js";
 import { chime } from "./chime.js";
 import { attachFiles } from "./meeting-files.js";
 
@@ -181,6 +182,9 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
   panelButtons.moderation.hidden = true;
   const leave = h("button", { type: "button", class: "danger leave", id: "leave-button", onclick: () => act(leave, () => meeting.leave()) }, "Leave");
   controls.append(blur, layoutButton, h("span", { class: "divider", "aria-hidden": "true" }), ...Object.values(panelButtons), leave);
+  // in the control bar, not over the stage, where it covered the tiles' pin buttons
+  mountRecording(meeting, controls);
+  controls.prepend(controls.lastChild);
 
   // keyboard shortcuts, as in the meeting apps people know: Ctrl+D microphone, Ctrl+E camera
   const SHORTCUTS = { d: "microphone", e: "camera" };
