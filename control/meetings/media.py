@@ -189,6 +189,15 @@ class Peer:
         self.counter += 1
         return self.counter
 
+    def transport_table(self) -> list[Op]:
+        """Its transports as a worker's table holds them: each made, then told its extension ids."""
+        told = (self.pub_ops, (self.extensions_op,), self.sub_ops, (self.sub_extensions_op,))
+        return [op for ops_ in told for op in ops_ if op is not None]
+
+    def producer_table(self) -> list[Op]:
+        """Its producers (every simulcast layer) with their gates as the engine holds them."""
+        return [replace(c, paused=p.paused) for p in self.publications.values() for c in (p.create, *p.layer_creates)]
+
     def copy(self) -> Peer:
         return replace(
             self, publications=dict(self.publications), subscriptions=list(self.subscriptions), ssrcs=self.ssrcs.copy()
@@ -711,17 +720,8 @@ class Media:
         producers: list[Op] = []
         consumers: list[Op] = []
         for peer in records.peers.values():
-            transports += peer.pub_ops
-            if peer.extensions_op is not None:
-                transports.append(peer.extensions_op)
-            transports += peer.sub_ops
-            if peer.sub_extensions_op is not None:
-                transports.append(peer.sub_extensions_op)
-            producers += [
-                replace(create, paused=p.paused)
-                for p in peer.publications.values()
-                for create in (p.create, *p.layer_creates)
-            ]
+            transports += peer.transport_table()
+            producers += peer.producer_table()
             consumers += [replace(s.create, paused=s.paused) for s in peer.subscriptions if s.active]
         return [ops.CreateRouter(self.router_id), *transports, *producers, *consumers, *self._feed_table(records)]
 

@@ -256,17 +256,8 @@ def table(
     consumers: list[Op] = []
     peers_ = [peer for peer in records.peers.values() if worker_of(peer, home) == worker]
     for peer in peers_:
-        transports += peer.pub_ops
-        if peer.extensions_op is not None:
-            transports.append(peer.extensions_op)
-        transports += peer.sub_ops
-        if peer.sub_extensions_op is not None:
-            transports.append(peer.sub_extensions_op)
-        producers += [
-            replace(create, paused=p.paused)
-            for p in peer.publications.values()
-            for create in (p.create, *p.layer_creates)
-        ]
+        transports += peer.transport_table()
+        producers += peer.producer_table()
         for s in peer.subscriptions:
             if not s.active:
                 continue
