@@ -42,6 +42,7 @@ class PublisherLayers:
         before = self.demands.get(live.id, {})
         demands: dict[Track, LayerDemand] = {}
         peers = live.media.peers
+        feed = live.media.records.recorder
         for pid, peer in peers.items():
             for publication in peer.publications.values():
                 layers = len(publication.layer_ids)
@@ -54,6 +55,8 @@ class PublisherLayers:
                     for s in other.subscriptions
                     if s.active and s.producer_id == publication.producer_id
                 ]
+                if feed is not None and any(c.producer_id == publication.producer_id for c in feed.consumers):
+                    consumers.append(Consuming(layers - 1, True))  # the recorder's: the top layer
                 demand = before.get(track) or LayerDemand.published(layers, now)
                 demand = update(demand, wanted_layers(consumers), now)
                 active = to_tell(demand, now)

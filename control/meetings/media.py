@@ -132,6 +132,13 @@ class RecorderConsumer:
     ssrc: int
     create: Op
 
+    @property
+    def engine_producer(self) -> str:
+        """The engine producer it forwards: a simulcast track's top layer (the recording's quality;
+        control.meetings.encodings keeps it encoded while recorded), else the track's one producer."""
+        assert isinstance(self.create, ops.Consume)
+        return self.create.producer_id
+
 
 @dataclass(frozen=True)
 class RecorderFeed:
@@ -572,10 +579,11 @@ class Media:
             consumer_id = f"{feed.transport_id}.{counter}"
             digest = hashlib.sha256(f"{feed.epoch}/{consumer_id}".encode()).digest()
             ssrc = int.from_bytes(digest[:4], "big") or 1
-            create = ops.Consume(consumer_id, feed.transport_id, producer_id, ssrc)
+            top = publication.layer_ids[-1]
+            create = ops.Consume(consumer_id, feed.transport_id, top, ssrc)
             opens.append(create)
             if publication.kind == "video":
-                opens.append(ops.RequestKeyframe(producer_id))
+                opens.append(ops.RequestKeyframe(top))
             consumers.append(
                 RecorderConsumer(
                     consumer_id, producer_id, pid, publication.source, publication.kind, publication.codec, ssrc, create

@@ -120,7 +120,8 @@ def needed(records: MediaRecords, home: str) -> dict[tuple[str, str], Pipe]:
         origin = worker_of(publisher, home)
         publication = next((p for p in publisher.publications.values() if p.producer_id == c.producer_id), None)
         if origin != home and publication is not None:
-            out.setdefault((c.producer_id, home), Pipe(c.producer_id, origin, home, publication))
+            layer = c.engine_producer
+            out.setdefault((layer, home), Pipe(layer, origin, home, publication))
     return out
 
 
@@ -284,12 +285,12 @@ def table(
     if worker == home and feed is not None:
         transports.append(feed.transport)
         for c in feed.consumers:
-            origin = owners.worker.get(c.producer_id)
+            origin = owners.worker.get(c.engine_producer)
             if origin is None:
                 continue  # its producer closed, and the consumer with it
             consume = c.create
             if origin != home:
-                consume = replace(consume, producer_id=pipes[(c.producer_id, home)].producer(router_id))
+                consume = replace(consume, producer_id=pipes[(c.engine_producer, home)].producer(router_id))
             consumers.append(consume)
     routers = [ops.CreateRouter(router_id)] if has_router else []
     return [*routers, *shared, *transports, *producers, *consumers]

@@ -5,6 +5,7 @@ waits on it, turned off a hold after the last consumer left it."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -135,4 +136,37 @@ async def test_the_hold_timer_decides_again(monkeypatch: pytest.MonkeyPatch) -> 
     for _ in range(5):
         await asyncio.sleep(0)
     assert len(calls) >= 2
+    layers.forget("m")
+
+
+async def test_a_recorded_track_keeps_its_top_layer_which_the_recorder_consumes() -> None:
+    """The recorder records a simulcast camera's top layer: it stays encoded while recorded, even with
+    every subscriber on a small tile (before, the recorder took the lowest layer, which the publisher
+    stops encoding once nobody shows it, and the recording had no camera file)."""
+    live, sent = meeting()
+    clock = Clock()
+    layers = PublisherLayers(clock)
+    consume(live)
+    view(live, "b", "b.c1", 320, 180)
+    view(live, "c", "c.c1", 320, 180)
+    live.state = replace(live.state, recording=True)
+    live.media.recorder_address = ("127.0.0.1", 9)
+    ops_, live.media.records = live.media.reconcile(live.media.records, live.state)
+    [feed_consumer] = live.media.records.recorder.consumers  # type: ignore[union-attr]
+    [camera] = live.media.peers["a"].publications.values()
+    assert feed_consumer.engine_producer == camera.layer_ids[-1]
+    assert [op.to_wire() for op in ops_ if op.name == "request_keyframe"] == [
+        {"op": "request_keyframe", "id": camera.layer_ids[-1]}
+    ]
+    layers.changed(live)
+    clock.now += HOLD_S
+    layers.changed(live)
+    assert sent[-1] == {"type": "layers", "source": "camera", "active": [0, 2]}
+    # the recording stops: nobody wants the top layer any more
+    live.state = replace(live.state, recording=False)
+    _, live.media.records = live.media.reconcile(live.media.records, live.state)
+    layers.changed(live)
+    clock.now += HOLD_S
+    layers.changed(live)
+    assert sent[-1] == {"type": "layers", "source": "camera", "active": [0]}
     layers.forget("m")
