@@ -199,15 +199,15 @@ class _Protocol(QuicConnectionProtocol):
             self.transmit()
             address = self._quic._network_paths[0].addr if self._quic._network_paths else ("unknown", 0)
             peer = Peer(str(address[0]), int(address[1]))
-            socket = StreamSocket(self, event.stream_id, peer, self._max_line, self._dropped)
-            self._sockets[event.stream_id] = socket
-            self._open_session(socket)
+            opened = StreamSocket(self, event.stream_id, peer, self._max_line, self._dropped)
+            self._sockets[event.stream_id] = opened
+            self._open_session(opened)
         elif isinstance(event, DatagramReceived):
             socket = self._sockets.get(event.stream_id)
             if socket is not None:
                 socket.datagram(event.data)
             elif self._dropped is not None:
-                self._dropped(DropReason.UNKNOWN_SESSION)
+                self._dropped(DropReason.UNKNOWN_SESSION)  # for no session of this connection
         elif isinstance(event, WebTransportStreamDataReceived):
             socket = self._sockets.get(event.session_id)
             if socket is not None:
