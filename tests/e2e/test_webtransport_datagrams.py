@@ -180,7 +180,9 @@ async def test_whiteboard_previews_reach_those_who_draw_over_webtransport(tmp_pa
                 )
             dave = await Participant.join(podium, people["dave"], room["id"])  # over a WebSocket
             stack.push_async_callback(dave.close)
-            (bob, bob_client), (carol, carol_client), (erin, erin_client) = (joined[n] for n in ("bob", "carol", "erin"))
+            (bob, bob_client), (carol, carol_client), (erin, erin_client) = (
+                joined[n] for n in ("bob", "carol", "erin")
+            )
             for person in (bob, carol, dave):  # Erin stays in the waiting room
                 await organizer.moderate("admit", target=person.id)
             await organizer.moderate("revoke_permission", target=carol.id, capability="whiteboard")
@@ -192,7 +194,7 @@ async def test_whiteboard_previews_reach_those_who_draw_over_webtransport(tmp_pa
                            "color": "#1a73e8", "width": 4, "points": [[10, 10], [20, 25], [40, 30]]}  # fmt: skip
             # the committed stroke: ordered, stored, on the stream to everyone admitted
             stroke = {"kind": "stroke", "color": "#1a73e8", "width": 4, "points": [[10, 10], [20, 25], [40, 30]]}
-            op = (await organizer.request({"type": "whiteboard", "op": stroke}))
+            op = await organizer.request({"type": "whiteboard", "op": stroke})
             for person in (bob, carol, dave):
                 await person.wait_event("whiteboard-op", lambda f: f["op"]["author"] == organizer.id)
             assert op["type"] == "ok"

@@ -131,7 +131,9 @@ async def joined_over_webtransport(
     podium: PodiumServer, port: int, token: str, room_id: str
 ) -> AsyncIterator[tuple[Participant, WebTransportClient]]:
     """An aiortc participant whose signaling runs over a WebTransport session to `port`, joined."""
-    async with connect("127.0.0.1", port, configuration=client_configuration(), create_protocol=WebTransportClient) as c:
+    async with connect(
+        "127.0.0.1", port, configuration=client_configuration(), create_protocol=WebTransportClient
+    ) as c:
         assert isinstance(c, WebTransportClient)
         await c.open(f"127.0.0.1:{port}")
         participant = Participant(podium, StreamWs(c))
