@@ -316,6 +316,9 @@ class Session:
         if live is None or pid is None or live.links.get(pid) is not self.link:
             self._drop(DropReason.UNKNOWN_SESSION)
             return
+        if self.limiter.wait("frames", self.key):  # the connection's frame rate counts datagrams too
+            self._drop(DropReason.RATE_LIMITED)
+            return
         try:
             if isinstance(datagram, PointerDatagram):
                 frame = datagram.frame
