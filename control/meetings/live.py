@@ -121,13 +121,13 @@ class LiveMeeting:
 
     def send_datagram(self, pid: str, frame: dict[str, Any], *, fallback: bool = True) -> None:
         """A frame that may be lost or reordered: as a datagram where the participant's connection has
-        them (WebTransport), else as a frame (`fallback`) or not at all."""
+        them (WebTransport), else (no datagrams, or a client that takes none) as a frame with
+        `fallback`, or not at all."""
         link = self.links.get(pid)
         if link is None:
             return
-        if link.datagram is not None:
-            link.datagram(frame)
-        elif fallback:
+        sent = link.datagram is not None and link.datagram(frame)
+        if not sent and fallback:
             link.send(frame)
 
     def broadcast(self, frame: dict[str, Any], *, exclude: str | None = None, also: tuple[str, ...] = ()) -> None:
