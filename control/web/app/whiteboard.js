@@ -43,7 +43,7 @@ export function createWhiteboard(meeting) {
   const textInput = h("input", { type: "text", class: "wb-text", id: "whiteboard-text", maxlength: 500, hidden: true,
     "aria-label": "Text to place on the whiteboard" });
   const overlay = h("canvas", { width: WIDTH, height: HEIGHT, id: "whiteboard-preview", class: "wb-preview",
-    "aria-hidden": "true", dataset: { previews: "0", points: "0" } });
+    "aria-hidden": "true", hidden: true, dataset: { previews: "0", points: "0" } });
   const overlayContext = overlay.getContext("2d");
   const frame = h("div", { class: "wb-frame" }, canvas, overlay, textInput);
   const element = h("section", { class: "whiteboard", id: "whiteboard", "aria-label": "Whiteboard", hidden: true },
@@ -193,6 +193,7 @@ export function createWhiteboard(meeting) {
     overlayContext.clearRect(0, 0, WIDTH, HEIGHT);
     overlayContext.globalAlpha = 0.6;
     for (const preview of previews.values()) drawItem(preview, overlayContext);
+    overlay.hidden = previews.size === 0;
     overlay.dataset.previews = String(previews.size);
     overlay.dataset.points = String([...previews.values()].reduce((sum, p) => sum + p.points.length, 0));
   }
