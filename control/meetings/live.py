@@ -24,6 +24,9 @@ class Link:
 
     send: Send
     close: Close
+    datagram: Callable[[dict[str, Any]], bool] | None = None
+    """Send a frame as one datagram (False where it cannot go); None: the connection has no datagrams
+    (a WebSocket)."""
 
 
 @dataclass
@@ -114,6 +117,17 @@ class LiveMeeting:
     def send(self, pid: str, frame: dict[str, Any]) -> None:
         link = self.links.get(pid)
         if link is not None:
+            link.send(frame)
+
+    def send_datagram(self, pid: str, frame: dict[str, Any], *, fallback: bool = True) -> None:
+        """A frame that may be lost or reordered: as a datagram where the participant's connection has
+        them (WebTransport), else (no datagrams, or a client that takes none) as a frame with
+        `fallback`, or not at all."""
+        link = self.links.get(pid)
+        if link is None:
+            return
+        sent = link.datagram is not None and link.datagram(frame)
+        if not sent and fallback:
             link.send(frame)
 
     def broadcast(self, frame: dict[str, Any], *, exclude: str | None = None, also: tuple[str, ...] = ()) -> None:

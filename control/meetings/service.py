@@ -61,6 +61,7 @@ from control.meetings.settings_requests import SettingsRequests
 from control.meetings.speaker import ActiveSpeakers
 from control.meetings.visibility import NOBODY, Viewer
 from control.meetings.whiteboard import Whiteboards
+from control.meetings.whiteboard_previews import WhiteboardPreviews
 from control.recording.library import RecordingLibrary
 from control.replicas.ownership import Sole
 from control.services import auth
@@ -142,7 +143,8 @@ class MeetingService:
         self.whiteboards = Whiteboards(context, clock)
         self.settings_requests = SettingsRequests(context)
         self.remote_control = RemoteControl(context, self.live.get)
-        for tool in (self.whiteboards, self.settings_requests, self.remote_control):
+        self.whiteboard_previews = WhiteboardPreviews(clock)
+        for tool in (self.whiteboards, self.whiteboard_previews, self.settings_requests, self.remote_control):
             self.observers.add(tool)
         self.recordings = Recordings(
             recordings or RecordingLibrary(Path(tempfile.gettempdir()) / "podium-recordings"),
