@@ -26,6 +26,8 @@ class Namespace:
     """The NAT's public address (`nat=True`), translated to `address`."""
     device: str = ""
     """Its end of the veth pair (inside the namespace): where a test shapes what leaves it."""
+    host_device: str = ""
+    """This namespace's end of the pair: where a test shapes what goes to the namespace."""
 
     @property
     def exec(self) -> tuple[str, ...]:
@@ -65,6 +67,7 @@ def namespace(*, nat: bool = False) -> Iterator[Namespace]:
         f"fd00:213:{block:x}::1",
         f"10.214.{octet}.2" if nat else None,
         inside,
+        outside,
     )
     _ip("netns", "add", name)
     try:
@@ -144,3 +147,61 @@ def _nft_dropped(ns: Namespace) -> int:
         [*ns.exec, "nft", "list", "table", "ip", "podium_loss"], check=True, capture_output=True, text=True
     ).stdout
     return int(listing.split("counter packets ")[1].split()[0])
+
+
+@dataclass
+class RateLimit:
+    """A cap on what goes to a namespace (`rate_limit`), and how it is applied."""
+
+    ns: Namespace
+    kbit: int
+    how: str
+    """"tbf" (tc's token bucket on this side's end of the pair) or "nftables" (a `limit rate` rule)."""
+    on: bool = True
+
+    def lift(self) -> None:
+        """Removes the cap now (idempotent): the link is as fast as the machine again."""
+        if not self.on:
+            return
+        self.on = False
+        if self.how == "tbf":
+            subprocess.run(["tc", "qdisc", "del", "dev", self.ns.host_device, "root"], capture_output=True, timeout=10)
+        else:
+            subprocess.run(
+                [*self.ns.exec, "nft", "delete", "table", "netdev", "podium_cap"], capture_output=True, timeout=10
+            )
+
+
+@contextlib.contextmanager
+def rate_limit(ns: Namespace, kbit: int, *, how: str = "tbf") -> Iterator[RateLimit]:
+    """Caps what this namespace sends to `ns` (what a server here sends to a client there) at `kbit`
+    kbit/s; what `ns` sends back is not capped. With tc's token bucket (tbf: a 4 kB burst and at most
+    100 ms queued, beyond that packets are dropped, as at a real bottleneck) on the egress of this
+    side's end of the pair where the kernel has it (it lacks netem), else an nftables rule on the
+    ingress of the namespace's end dropping what exceeds the rate (no queue, and looser: up to 1.3
+    times the rate gets through a tenfold overload; a drop on this side's output would fail the
+    sender's sendmsg with EPERM, which no real link does). Removed on exit, whatever happens (`lift`
+    removes it before)."""
+    assert ns.host_device, "a namespace made by namespace()"
+    cap = RateLimit(ns, kbit, how)
+    if how == "tbf":
+        added = subprocess.run(
+            ["tc", "qdisc", "add", "dev", ns.host_device, "root", "tbf",
+             "rate", f"{kbit}kbit", "burst", "4kb", "latency", "100ms"],
+            capture_output=True, timeout=10,
+        )  # fmt: skip
+        if added.returncode != 0:  # no sch_tbf in this kernel
+            cap.how = "nftables"
+    if cap.how == "nftables":
+        rules = (
+            "table netdev podium_cap {\n  chain in {\n"
+            f'    type filter hook ingress device "{ns.device}" priority 0;\n'
+            f"    limit rate over {kbit * 1000 // 8} bytes/second burst 4096 bytes drop\n  }}\n}}\n"
+        )
+        subprocess.run(
+            [*ns.exec, "nft", "-f", "-"], input=rules, text=True, check=True, capture_output=True, timeout=10
+        )
+    try:
+        yield cap
+    finally:
+        cap.lift()
