@@ -142,7 +142,8 @@ def _wait_answering(url: str, process: subprocess.Popen[bytes], log_path: Path) 
         time.sleep(0.1)
 
 
-def start_server(engine: bool) -> Iterator[Server]:
+def start_server(engine: bool, binds: tuple[str, ...] = ("127.0.0.1",)) -> Iterator[Server]:
+    """`podium serve` listening on `binds` (its URL: the first), its workers announcing them."""
     data_dir = Path(tempfile.mkdtemp(prefix="podium-web-"))
     log_path = data_dir / "serve.log"
     # no per-address rate limits: every page of the suite signs in and joins from 127.0.0.1
@@ -179,8 +180,7 @@ def start_server(engine: bool) -> Iterator[Server]:
         "-m",
         "podium.cli",
         "serve",
-        "--bind",
-        "127.0.0.1",
+        *(option for host in binds for option in ("--bind", host)),
         "--workers",
         "1",
         "--port",
@@ -192,7 +192,7 @@ def start_server(engine: bool) -> Iterator[Server]:
         command.append("--no-engine")
     with open(log_path, "wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://{binds[0]}:{port}"
     server: Server | None = None
     try:
         _wait_answering(url, process, log_path)
