@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from engine._rtp import Core
+from engine.bandwidth import BANDWIDTH_TICK
 from engine.errors import ClosedError
 from engine.events import EngineEvent
 from engine.router import Router
@@ -129,6 +130,8 @@ class Engine:
         self._webrtc: WebRtcDriver | None = None  # created with the first WebRTC transport
         self._speaker_timer: asyncio.TimerHandle | None = None
         self._speaker_at = 0.0
+        self._bandwidth_timer: asyncio.TimerHandle | None = None
+        self._bandwidth_at = 0.0
         #: the bitrate announced to publishers (REMB, every REMB_INTERVAL seconds, for their video
         #: SSRCs): until the engine estimates their links, what lets a browser send all its layers
         self.publisher_bitrate = publisher_bitrate
@@ -146,6 +149,8 @@ class Engine:
         self._speaker_at = self._loop.time()
         self._speaker_timer = self._loop.call_later(SPEAKER_TICK, self._speaker_tick)
         self._remb_timer = self._loop.call_later(REMB_INTERVAL, self._announce_bitrate)
+        self._bandwidth_at = self._loop.time()
+        self._bandwidth_timer = self._loop.call_later(BANDWIDTH_TICK, self._bandwidth_tick)
 
     def _announce_bitrate(self) -> None:
         """A REMB to every WebRTC transport that publishes video with known SSRCs (engine/remb.pxi);
@@ -169,6 +174,8 @@ class Engine:
             self._speaker_timer.cancel()
         if self._remb_timer is not None:
             self._remb_timer.cancel()
+        if self._bandwidth_timer is not None:
+            self._bandwidth_timer.cancel()
         if self._loop is not None and not self._loop.is_closed():
             self._loop.remove_reader(self._sock.fileno())
         self._core.close()
@@ -237,6 +244,18 @@ class Engine:
             except Exception:
                 logger.exception("dominant speaker decision failed")
         self._speaker_timer = self._loop.call_later(SPEAKER_TICK, self._speaker_tick)
+
+    def _bandwidth_tick(self) -> None:
+        """Every BANDWIDTH_TICK: each router's bitrates and estimates that moved (engine/bandwidth.py)."""
+        assert self._loop is not None
+        now = self._loop.time()
+        elapsed, self._bandwidth_at = now - self._bandwidth_at, now
+        for router in list(self.routers.values()):
+            try:
+                router._report_bandwidth(elapsed)
+            except Exception:
+                logger.exception("bandwidth report failed")
+        self._bandwidth_timer = self._loop.call_later(BANDWIDTH_TICK, self._bandwidth_tick)
 
     def _transports(self) -> dict[int, Transport]:
         return {t.id: t for r in self.routers.values() for t in r.transports.values()}

@@ -49,4 +49,29 @@ class DominantSpeakerChanged:
     """None: nobody speaks (silence, or the speaker's producer closed or was paused)."""
 
 
-EngineEvent = TransportStateChanged | TransportRemoteChanged | ProducerSsrcLearned | DominantSpeakerChanged
+@dataclass(frozen=True)
+class ProducerBitrateChanged:
+    """A video producer's measured bitrate moved (engine/bandwidth.py)."""
+
+    router_id: int
+    producer_id: int
+    bitrate_bps: int
+
+
+@dataclass(frozen=True)
+class TransportEstimateChanged:
+    """The bandwidth a transport estimates toward its peer moved (engine/bandwidth.py)."""
+
+    router_id: int
+    transport_id: int
+    estimate_bps: int
+
+
+EngineEvent = (
+    TransportStateChanged
+    | TransportRemoteChanged
+    | ProducerSsrcLearned
+    | DominantSpeakerChanged
+    | ProducerBitrateChanged
+    | TransportEstimateChanged
+)

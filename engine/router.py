@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from engine.bandwidth import BandwidthReports
 from engine.errors import EngineError
-from engine.events import DominantSpeakerChanged
+from engine.events import DominantSpeakerChanged, ProducerBitrateChanged, TransportEstimateChanged
 from engine.gate import Closable
 from engine.speaker import DominantSpeaker
 from engine.transport import Address, Transport
@@ -24,6 +25,8 @@ class Router(Closable):
     def __init__(self, engine: Engine, router_id: int) -> None:
         super().__init__(engine, router_id, engine)
         self.transports: dict[int, Transport] = {}
+        self.bandwidth = BandwidthReports()
+        """What this router last told of its producers' bitrates and transports' estimates."""
         self.speaker = DominantSpeaker()
         """Who of the router's audio producers speaks (engine.speaker): decided every engine tick."""
 
@@ -45,6 +48,29 @@ class Router(Closable):
         after = detector.decide(now)
         if after != before:
             self.engine._emit(DominantSpeakerChanged(self.id, after if isinstance(after, int) else None))
+
+    def _report_bandwidth(self, elapsed: float) -> None:
+        """Every BANDWIDTH_TICK: the video producers' bitrates and the transports' estimates that
+        moved (engine/bandwidth.py), as events. A transport that has heard no feedback yet (its
+        estimate is the start value) has none to tell."""
+        core = self.engine._core
+        transports = [t for t in self.transports.values() if not t.closed]
+        videos = [
+            (p.id, core.producer_stats(p.id)["bytes_in"])
+            for t in transports
+            for p in t.producers.values()
+            if p.kind == "video" and not p.closed
+        ]
+        for producer, bitrate in self.bandwidth.producers(videos, elapsed):
+            self.engine._emit(ProducerBitrateChanged(self.id, producer, bitrate))
+        estimates = []
+        for t in transports:
+            if not t.pipe and t.consumers:
+                stats = core.transport_stats(t.id)
+                known = stats.get("estimate_source", "none") != "none"
+                estimates.append((t.id, int(stats.get("estimate_bps", 0)) if known else 0))
+        for transport, estimate in self.bandwidth.transports(estimates):
+            self.engine._emit(TransportEstimateChanged(self.id, transport, estimate))
 
     def create_plain_transport(self, remote: Address, *, pipe: bool = False) -> Transport:
         """Plain RTP/RTCP to and from a fixed remote address, no encryption. `pipe`: to another

@@ -137,6 +137,29 @@ class Publishing:
             if records is not live.media.records:
                 await self.commits.commit(live, live.state, (), actor="", records=records, ops=ops)
 
+    async def budget(
+        self, live: LiveMeeting, caps: Callable[[LiveMeeting], dict[str, int]], speaker: str | None
+    ) -> None:
+        """The layer caps the subscribers' bandwidth allows (`caps`: control.meetings.bandwidth, read
+        under the meeting's lock): the consumers whose cap changed choose their layer again (or
+        pause), once the engine acked it; the caps are kept only if it did."""
+        async with live.lock:
+            before = live.media.caps
+            after = caps(live)
+            changed = {c for c in before.keys() | after.keys() if before.get(c) != after.get(c)}
+            if not changed:
+                return
+            live.media.caps = after
+            try:
+                ops, records = live.media.choose_again(
+                    live.media.records, live.state, speaker, lambda s: s.consumer_id in changed
+                )
+                if records is not live.media.records:
+                    await self.commits.commit(live, live.state, (), actor="", records=records, ops=ops)
+            except BaseException:
+                live.media.caps = before
+                raise
+
     async def subscribe_answer(self, live: LiveMeeting, pid: str, version: int, sdp: str) -> None:
         async with live.lock:
             peer = live.media.peers.get(pid)

@@ -44,6 +44,7 @@ from control.engines.mesh import pipe_address
 from control.engines.placement import spill
 from control.errors import Unauthenticated
 from control.meetings import entry, frames, guests, visibility
+from control.meetings.bandwidth import SubscriberBandwidth
 from control.meetings.commit import Commits
 from control.meetings.durable.restore import Restore
 from control.meetings.encodings import PublisherLayers
@@ -157,6 +158,8 @@ class MeetingService:
         self.publisher_layers = PublisherLayers(clock)
         self.commits.media_changed = self.publisher_layers.changed
         registry.add_listener(self.speakers.on_registry_event)
+        self.bandwidth = SubscriberBandwidth(self)
+        registry.add_listener(self.bandwidth.on_registry_event)
 
     def add_observer(self, observer: MeetingObserver) -> None:
         """Chat, attendance and other layers hear about joins, departures, sources and chat here."""
@@ -250,6 +253,7 @@ class MeetingService:
             self.recordings.finish(live, "meeting_ended")
         self.live.pop(live.id, None)
         self.speakers.forget(live.id)
+        self.bandwidth.forget(live.id)
         self.publisher_layers.forget(live.id)
         if self._by_room.get(live.room_id) == live.id:
             del self._by_room[live.room_id]

@@ -24,7 +24,14 @@ from contract.framing import ProtocolError
 from contract.ops import parse_batch
 from contract.stats import REPAIR, SLOW_DROPS, Queue, Stats
 from engine import ClosedError, Consumer, Engine, Producer, Router, Transport
-from engine.events import DominantSpeakerChanged, ProducerSsrcLearned, TransportRemoteChanged, TransportStateChanged
+from engine.events import (
+    DominantSpeakerChanged,
+    ProducerBitrateChanged,
+    ProducerSsrcLearned,
+    TransportEstimateChanged,
+    TransportRemoteChanged,
+    TransportStateChanged,
+)
 from engine.worker.executor import TableExecutor
 
 logger = logging.getLogger(__name__)
@@ -46,6 +53,8 @@ EVENT_NAMES: dict[type, str] = {
     TransportRemoteChanged: "transport_remote_changed",
     ProducerSsrcLearned: "producer_ssrc_learned",
     DominantSpeakerChanged: "dominant_speaker_changed",
+    ProducerBitrateChanged: "producer_bitrate_changed",
+    TransportEstimateChanged: "transport_estimate_changed",
 }
 """Each engine event's name on the wire."""
 
