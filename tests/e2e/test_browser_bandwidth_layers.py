@@ -33,7 +33,7 @@ from browser_fixtures import (
 )
 from link_probe import received_kbit
 from netns import Namespace, namespace, rate_limit
-from test_browser_simulcast import inbound, join, outbound, show_tile, wait_until
+from test_browser_simulcast import join, show_tile, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
@@ -106,16 +106,6 @@ def check_shaping(ns: Namespace) -> None:
     assert lifted > 5 * CAP_KBIT, f"{lifted:.0f} kbit/s once the cap is lifted"
 
 
-def layer(page: Any, publisher_page: Any, publisher: str) -> str | None:
-    """The RID of the publisher's layer the page decodes now: the one it sends at the frame width
-    the page receives (None: no frame yet, or a width no layer has now). Chromium may scale its
-    layers down (CPU or bandwidth): what it sends right now is the reference."""
-    width = inbound(page, publisher)["width"]
-    sent = {row["rid"]: row["width"] for row in outbound(publisher_page) if row["width"]}
-    matching = [rid for rid, sent_width in sent.items() if sent_width == width]
-    return matching[0] if width and len(matching) == 1 else None
-
-
 def join_watching(page: Any, room_id: str) -> None:
     """Joins with the microphone and camera off (a subscriber only)."""
     page.goto(f"/meeting.html?room={room_id}")
@@ -124,22 +114,70 @@ def join_watching(page: Any, room_id: str) -> None:
     join(page, room_id)
 
 
+RECEIVED = """async (publisher) => {
+    for (const r of window.podiumMeeting.media.remote.values()) {
+        if (r.consumer.participant_id !== publisher || r.consumer.source !== 'camera') continue;
+        let found = {};
+        (await r.receiver.getStats()).forEach((s) => { if (s.type === 'inbound-rtp') found = s; });
+        return {width: found.frameWidth || 0, decoded: found.framesDecoded || 0, frozen: found.freezeCount || 0,
+                kbytes: Math.round((found.bytesReceived || 0) / 1000), lost: found.packetsLost || 0};
+    }
+    return {width: 0, decoded: 0, frozen: 0, kbytes: 0, lost: 0};
+}"""
+"""What a subscriber receives of the publisher's camera (its inbound-rtp)."""
+
+SENT = """async () => {
+    const rows = {};
+    const entry = window.podiumMeeting.media.local.get('camera');
+    (entry ? await entry.transceiver.sender.getStats() : new Map()).forEach((s) => {
+        if (s.type === 'outbound-rtp') rows[s.rid] = {width: s.frameWidth || 0, active: s.active,
+            bytes: (s.bytesSent || 0) + (s.headerBytesSent || 0)};
+    });
+    return rows;
+}"""
+"""What the publisher sends of its camera, by RID (its outbound-rtp: headers and padding counted)."""
+
+
 class Timeline:
-    """What the two subscribers receive, sampled while the test waits: the story a failure tells."""
+    """The publisher's layers and what the two subscribers receive, sampled while the test waits:
+    the story an assertion tells when it fails (and the test prints when it passes)."""
 
     def __init__(self, publisher_page: Any, publisher: str, pages: dict[str, Any]) -> None:
         self.publisher_page, self.publisher, self.pages = publisher_page, publisher, pages
         self.start = time.monotonic()
         self.rows: list[str] = []
+        self.sent: dict[str, dict[str, Any]] = {}
+        self.sent_at = self.start
+
+    def note(self, what: str) -> None:
+        self.rows.append(f"{time.monotonic() - self.start:5.1f} s {what}")
 
     def sample(self) -> dict[str, str | None]:
-        layers = {name: layer(page, self.publisher_page, self.publisher) for name, page in self.pages.items()}
-        seen = {name: inbound(page, self.publisher) for name, page in self.pages.items()}
-        described = (
-            f"{name} {layers[name]} {got['width']}px decoded {got['decoded']} frozen {got['frozen']}"
-            for name, got in seen.items()
+        """Each subscriber's layer now: the RID the publisher sends at the frame width it receives
+        (None: no frame yet, or a width of no layer now). Chromium may scale its layers down (CPU or
+        bandwidth): what it sends right now is the reference. A paused consumer keeps its last
+        frame's width: `decoding` tells whether frames still come."""
+        seen = {name: page.evaluate(RECEIVED, self.publisher) for name, page in self.pages.items()}
+        now, sent = time.monotonic(), self.publisher_page.evaluate(SENT)
+        layers: dict[str, str | None] = {}
+        for name, got in seen.items():
+            matching = [rid for rid, row in sent.items() if row["width"] and row["width"] == got["width"]]
+            layers[name] = matching[0] if len(matching) == 1 else None
+        rates = " ".join(
+            f"{rid} {(row['bytes'] - self.sent[rid]['bytes']) * 8 / (now - self.sent_at) / 1000:.0f}"
+            + ("" if row["active"] else " (off)")
+            for rid, row in sorted(sent.items())
+            if rid in self.sent
         )
-        self.rows.append(f"{time.monotonic() - self.start:5.1f} s " + "; ".join(described))
+        self.sent, self.sent_at = sent, now
+        self.note(
+            "; ".join(
+                f"{name} {layers[name]} {got['width']} px, decoded {got['decoded']}, frozen {got['frozen']},"
+                f" {got['kbytes']} kB, lost {got['lost']}"
+                for name, got in seen.items()
+            )
+            + f"; sent kbit/s {rates}"
+        )
         return layers
 
     def until(self, what: str, check: Any, timeout: float) -> float:
@@ -149,17 +187,16 @@ class Timeline:
         try:
             wait_until(lambda: check(self.sample()), timeout, what=what)
         except AssertionError as error:
-            sent = [(row["rid"], row["width"], row["active"]) for row in outbound(self.publisher_page)]
-            raise AssertionError(f"{error}\nsent now (rid, width, active): {sent}\n" + "\n".join(self.rows)) from None
+            raise AssertionError(f"{error}:\n" + "\n".join(self.rows)) from None
         return time.monotonic() - started
 
     def decoding(self, name: str, frames: int = 20, timeout: float = 10.0) -> None:
         """`name` decodes `frames` more frames of the publisher's camera."""
         page = self.pages[name]
-        before = inbound(page, self.publisher)["decoded"]
+        before = page.evaluate(RECEIVED, self.publisher)["decoded"]
         self.until(
             f"{name} decoding {frames} frames after {before}",
-            lambda _: inbound(page, self.publisher)["decoded"] >= before + frames,
+            lambda _: page.evaluate(RECEIVED, self.publisher)["decoded"] >= before + frames,
             timeout,
         )
 
@@ -194,14 +231,12 @@ def test_a_capped_subscriber_falls_to_the_lowest_layer_and_climbs_back(far, far_
     timeline.decoding("Cal")
 
     with rate_limit(far, CAP_KBIT) as cap:
-        timeline.rows.append(f"{time.monotonic() - timeline.start:5.1f} s capped at {CAP_KBIT} kbit/s ({cap.how})")
-        down = timeline.until(
-            "Cal on the lowest layer under the cap", lambda layers: layers["Cal"] == "q", SWITCH_DOWN_S
-        )
+        timeline.note(f"capped at {CAP_KBIT} kbit/s ({cap.how})")
+        down = timeline.until("Cal on the lowest layer", lambda layers: layers["Cal"] == "q", SWITCH_DOWN_S)
         timeline.decoding("Cal")
-        assert timeline.sample()["Una"] == "f", "Una, not capped, left the top layer:\n" + "\n".join(timeline.rows)
+        timeline.until("Una on the top layer while Cal is capped", lambda layers: layers["Una"] == "f", 10)
         cap.lift()
-        timeline.rows.append(f"{time.monotonic() - timeline.start:5.1f} s cap lifted")
+        timeline.note("cap lifted")
         up = timeline.until("Cal back on the top layer", lambda layers: layers["Cal"] == "f", SWITCH_UP_S)
     timeline.decoding("Cal")
     timeline.decoding("Una")
