@@ -92,10 +92,10 @@ cdef struct ExtScan:
 # Engine core: forwarding table, batched I/O, RTCP relay (table.pxi, io.pxi, forward.pxi, ...).
 # Everything below is plain C data touched with the GIL released; Core is its Python handle.
 # ---------------------------------------------------------------------------------------------
-from libc.stdint cimport uint64_t, int64_t
+from libc.stdint cimport uint64_t, int64_t, int32_t
 from posix.uio cimport iovec
 from engine.includes.consts cimport DROP_COUNT, BATCH_SIZE, SEND_SLOTS, SLOW_QUEUE_SIZE, LEARN_QUEUE_SIZE, LEARN_VALUE_MAX
-from engine.includes.consts cimport MAX_DATAGRAM, REPAIR_PENDING
+from engine.includes.consts cimport MAX_DATAGRAM, REPAIR_PENDING, TWCC_HISTORY, TREND_WINDOW, ACKED_RING
 from engine.includes.sockets cimport sockaddr_in6, mmsghdr
 
 
@@ -130,6 +130,81 @@ cdef struct Table:            # open addressing, linear probing, backward-shift 
 ctypedef Drop (*crypto_fn)(void* ctx, uint8_t* data, int* length, int rtcp) noexcept nogil
 
 
+# Transport-wide congestion control (twcc.pxi, estimator.pxi): per subscriber transport.
+cdef struct TwccSent:         # one packet sent on a transport, by its transport-wide sequence number
+    uint64_t send_us          # 0: empty
+    uint16_t seq
+    uint16_t size             # bytes of RTP (header, extensions, payload)
+
+
+cdef struct TwccHistory:      # what a transport sent, for reading its peer's feedback; owned by it
+    TwccSent sent[TWCC_HISTORY]   # indexed by seq & (TWCC_HISTORY - 1)
+
+
+cdef struct TwccFeedback:     # one transport-cc feedback's header (twcc_parse)
+    uint16_t base_seq
+    uint16_t status_count
+    int32_t reference_time    # in 64 ms units, 24-bit signed
+    uint8_t feedback_count
+
+
+cdef struct Estimator:        # one transport's bandwidth estimate (estimator.pxi); plain numbers only
+    uint64_t estimate_bps     # what the transport may carry: min(delay, loss, REMB) by what is fresh
+    uint64_t delay_bps        # the AIMD rate controller's rate (delay-based)
+    uint64_t loss_bps         # the loss-based bound
+    uint64_t remb_bps         # the subscriber's last REMB (0: none)
+    uint64_t remb_us
+    uint64_t twcc_us          # when transport-cc feedback was last applied (0: never)
+    uint64_t loss_changed_us  # when the loss-based bound last decreased
+    uint64_t loss_us          # when loss was last applied
+    uint32_t loss_lost        # packets reported lost since loss was last applied, and in all
+    uint32_t loss_total
+    # the send-time group being filled, and the last complete one
+    int64_t group_first_send_us
+    int64_t group_send_us     # of its last packet
+    int64_t group_arrival_us  # likewise
+    int64_t prev_send_us
+    int64_t prev_arrival_us
+    uint8_t has_group
+    uint8_t has_prev
+    # trendline filter (accumulated delay, smoothed, least-squares slope over TREND_WINDOW)
+    double accumulated_ms
+    double smoothed_ms
+    double window_x[TREND_WINDOW]
+    double window_y[TREND_WINDOW]
+    uint32_t window_count
+    int64_t first_arrival_us
+    uint32_t deltas
+    # overuse detector with adaptive threshold
+    double trend
+    double previous_trend
+    double threshold_ms
+    double overuse_ms
+    uint32_t overuse_count
+    int64_t threshold_us      # when the threshold last adapted
+    uint8_t signal            # BandwidthUsage
+    # AIMD rate controller
+    uint8_t rate_state        # RateState
+    uint64_t rate_changed_us
+    uint64_t decrease_us      # when the rate last decreased
+    double link_bps           # average acknowledged rate at overuse (-1: unknown), its variance
+    double link_var
+    # acknowledged bitrate: the last received packets by arrival time
+    int64_t acked_arrival_us[ACKED_RING]
+    uint16_t acked_size[ACKED_RING]
+    uint32_t acked_written
+    uint64_t acked_bps
+    # counters
+    uint64_t feedbacks        # transport-cc feedback applied
+    uint64_t malformed        # ... dropped as malformed
+    uint64_t packets_acked    # packets it reported received
+    uint64_t packets_lost     # ... reported not received
+    uint64_t unknown_seq      # ... naming a packet not in the history
+    uint64_t remb_in          # REMB from the subscriber
+    uint64_t rr_loss_reports  # receiver reports whose fraction lost was applied (no fresh TWCC)
+    uint64_t overuses         # overuse signals
+
+
 cdef struct Transport:
     uint32_t id
     uint32_t router_id
@@ -145,6 +220,10 @@ cdef struct Transport:
     uint8_t ext_told          # told its extension ids: packets to it carry its ids only (extensions.pxi)
     uint8_t ext_ids[EXT_KIND_COUNT]   # ExtKind -> the RFC 8285 id negotiated with this peer (0: none)
     uint8_t ext_kinds[256]    # RFC 8285 id -> ExtKind, for the packets this peer sends
+    TwccHistory* twcc         # owned here; allocated once transport-cc is negotiated (twcc.pxi)
+    uint16_t twcc_seq         # the next transport-wide sequence number to send
+    uint64_t pacing_bps       # the rate a pacer may send to this peer at: from the estimate
+    Estimator est
     Counters counters
 
 
@@ -286,6 +365,9 @@ cdef struct EngineCounters:   # engine-wide, besides the Counters every level ha
     uint64_t rtx_unrequested         # publisher RTX no consumer awaited: cached, not forwarded
     uint64_t layer_switches          # consumers switched to another layer at its keyframe (simulcast.pxi)
     uint64_t remb_sent               # REMB sent to publishers (remb.pxi)
+    uint64_t twcc_seq_written        # packets sent with their transport's own transport-wide number
+    uint64_t twcc_feedback           # transport-cc feedback applied to a transport's estimate
+    uint64_t twcc_malformed          # ... dropped: malformed (twcc_parse), counted per transport too
 
 
 cdef struct SendQueue:        # one sendmmsg batch; flushed when full and after every receive batch
@@ -325,6 +407,7 @@ cdef struct LearnRing:        # bounded queue of LearnRecords for Python (Core.p
 cdef struct State:
     int fd
     uint64_t now_ms           # monotonic clock, read once per receive batch
+    uint64_t now_us           # the same reading in microseconds (transport-cc send times)
     uint32_t rtcp_ssrc        # sender SSRC of the RTCP the engine generates
     uint64_t keyframe_interval_ms
     Table by_addr             # remote address -> Transport*
@@ -379,10 +462,19 @@ cdef int addr_from_python(sockaddr_in6* out, str host, int port) except -1
 # Header extensions by meaning (extensions.pxi): read once per packet, written per consumer.
 cdef void ext_scan(const RtpView* v, const Transport* source, ExtScan* scan, EngineCounters* counts) noexcept nogil
 cdef size_t ext_write(uint8_t* out, const RtpView* v, ExtScan* scan, const Transport* target,
-                      const uint8_t* mid, uint8_t mid_length) noexcept nogil
+                      const uint8_t* mid, uint8_t mid_length, int twcc_seq) noexcept nogil
 cdef size_t write_rewritten_head(uint8_t* buf, const RtpView* v, ExtScan* scan,
-                                 const Consumer* c) noexcept nogil
+                                 const Consumer* c, uint64_t now_us) noexcept nogil
 cdef void transport_set_extension(Transport* t, uint8_t kind, uint8_t ext_id) noexcept nogil
+# Transport-wide congestion control (twcc.pxi, estimator.pxi): the feedback parser, and the estimator
+# driven with plain numbers (the test extension's simulated links).
+cdef int twcc_parse(const uint8_t* fci, size_t size, TwccFeedback* fb, uint16_t* seqs,
+                    int64_t* arrivals_us, int capacity) noexcept nogil
+cdef void estimator_init(Estimator* e) noexcept nogil
+cdef void estimator_feedback(Estimator* e, const TwccHistory* history, const uint16_t* seqs,
+                             const int64_t* arrivals_us, int count, uint64_t now_us) noexcept nogil
+cdef void estimator_remb(Estimator* e, uint64_t bitrate, uint64_t now_us) noexcept nogil
+cdef void estimator_receiver_loss(Estimator* e, uint8_t fraction_lost, uint64_t now_us) noexcept nogil
 
 
 # ---------------------------------------------------------------------------------------------

@@ -3,8 +3,8 @@
 
 Split into included files, one concept each; this module only stitches them together.
 """
-from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int64_t
-from libc.string cimport memcmp, memcpy, memset
+from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int16_t, int32_t, int64_t
+from libc.string cimport memcmp, memcpy, memmove, memset
 from engine.includes.consts cimport *
 from engine.includes.sockets cimport sockaddr_in6
 
@@ -22,6 +22,8 @@ include "repair.pxi"        # loss repair: per-producer packet cache, NACK answe
 include "keyframe.pxi"      # where a keyframe starts (VP8, VP9, H.264 payload headers)
 include "simulcast.pxi"     # a consumer's switch to another layer at that layer's keyframe
 include "remb.pxi"          # REMB to publishers: the bitrate they may send at
+include "twcc.pxi"          # transport-wide numbers per subscriber transport, its send history, feedback read
+include "estimator.pxi"     # a subscriber transport's bandwidth estimate (delay, loss; REMB and RR fallbacks)
 include "address.pxi"       # (host, port) <-> sockaddr_in6, IPv4-mapped on the dual-stack socket
 include "core.pxi"          # Core: the Python handle, table operations, stats
 include "srtp.pxi"          # SRTP/SRTCP through libsrtp (pylibsrtp): SrtpContext, transport hooks

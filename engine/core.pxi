@@ -15,7 +15,8 @@ cdef class Core:
         st.fd = fd
         st.rtcp_ssrc = rtcp_ssrc
         st.keyframe_interval_ms = keyframe_interval_ms
-        st.now_ms = monotonic_ms()
+        st.now_us = monotonic_us()
+        st.now_ms = st.now_us // 1000
         st.rx_buffers = <uint8_t*>mem_alloc(st, BATCH_SIZE * MAX_DATAGRAM)
         st.tx.buffers = <uint8_t*>mem_alloc(st, SEND_SLOTS * SEND_SLOT_SIZE)
         st.slow.buffers = <uint8_t*>mem_alloc(st, SLOW_QUEUE_SIZE * MAX_DATAGRAM)
@@ -117,6 +118,8 @@ cdef class Core:
         st.live_transports += 1
         t.id = tid
         t.router_id = router_id
+        estimator_init(&t.est)
+        t.pacing_bps = t.est.estimate_bps
         try:
             self._put(&st.by_id, &k, t)
             if host is not None:
@@ -210,6 +213,12 @@ cdef class Core:
         transport_set_extension(t, EXT_KIND_ABS_SEND_TIME, abs_send_time)
         transport_set_extension(t, EXT_KIND_AUDIO_LEVEL, audio_level)
         transport_set_extension(t, EXT_KIND_TRANSPORT_CC, transport_cc)
+        if transport_cc and t.twcc == NULL:
+            # its first transport-wide number is unpredictable, as RTP's are (RFC 3550 5.1)
+            t.twcc = <TwccHistory*>mem_alloc(self.st, sizeof(TwccHistory))   # owned by t
+            if t.twcc == NULL:
+                raise MemoryError()
+            t.twcc_seq = <uint16_t>mix64(tid ^ <uint64_t>self.st.now_us)
         t.ext_told = 1
         t.mid_ext = mid
         t.rid_ext = rid
@@ -266,6 +275,7 @@ cdef class Core:
         k = id_key(TAG_TRANSPORT, tid)
         table_del(&st.by_id, &k)
         self._clear_srtp(t)
+        mem_free(st, t.twcc)
         mem_free(st, t)
         st.live_transports -= 1
 
@@ -377,6 +387,7 @@ cdef class Core:
     cdef bint _keyframe(self, Producer* p) noexcept:
         cdef bint sent
         self.st.now_ms = monotonic_ms()
+        self.st.now_us = self.st.now_ms * 1000
         sent = request_keyframe(self.st, p, False, True)
         self._flush()
         return sent
@@ -592,7 +603,29 @@ cdef class Core:
         return out
 
     def transport_stats(self, uint32_t tid):
-        return counters_dict(&self._transport(tid).counters)
+        """The transport's counters and its bandwidth estimate toward the peer (estimator.pxi)."""
+        cdef Transport* t = self._transport(tid)
+        cdef Estimator* e = &t.est
+        out = counters_dict(&t.counters)
+        out.update(
+            estimate_bps=e.estimate_bps,
+            delay_bps=e.delay_bps,
+            loss_bps=e.loss_bps,
+            remb_bps=e.remb_bps,
+            acked_bps=e.acked_bps,
+            pacing_bps=t.pacing_bps,
+            bandwidth_usage=USAGE_NAMES[e.signal],
+            twcc=t.twcc != NULL,
+            twcc_feedback=e.feedbacks,
+            twcc_malformed=e.malformed,
+            twcc_packets_acked=e.packets_acked,
+            twcc_packets_lost=e.packets_lost,
+            twcc_unknown_seq=e.unknown_seq,
+            remb_in=e.remb_in,
+            rr_loss_reports=e.rr_loss_reports,
+            overuses=e.overuses,
+        )
+        return out
 
     def producer_stats(self, uint32_t pid):
         cdef Producer* p = self._producer(pid)

@@ -204,6 +204,7 @@ cdef int drain(State* st) noexcept nogil:
                 st.engine.recv_errors += 1
             break
         now_us = monotonic_us()
+        st.now_us = now_us
         st.now_ms = now_us // 1000
         for i in range(n):
             handle_datagram(st, st.rx_buffers + i * MAX_DATAGRAM, st.rx_msgs[i].msg_len,

@@ -110,3 +110,34 @@ cdef enum Codec:
     CODEC_VP8 = 1                  # RFC 7741
     CODEC_VP9 = 2                  # RFC 9628
     CODEC_H264 = 3                 # RFC 6184
+
+# Transport-wide congestion control toward subscribers (twcc.pxi): each subscriber transport that
+# negotiated transport-cc numbers every packet sent to it in its own sequence, keeps what it sent,
+# and reads the subscriber's feedback (draft-holmer-rmcat-transport-wide-cc-extensions-01).
+cdef enum:
+    TWCC_HISTORY = 4096            # packets sent remembered per transport (a power of two): ~1.6 s at 30 Mbit/s
+    TWCC_HISTORY_MAX_AGE_US = 2000000  # an older entry is not matched to feedback
+    TWCC_FEEDBACK_MAX = 1024       # packets one feedback may report on; a bigger one is malformed
+    TWCC_DELTA_UNIT_US = 250       # receive delta unit
+    TWCC_REFERENCE_UNIT_US = 64000 # reference time unit
+
+# twcc_parse's results below zero: why a feedback is malformed (TWCC_ERRORS names them).
+cdef enum TwccError:
+    TWCC_EMPTY = -1                # packet status count 0
+    TWCC_TOO_MANY = -2             # more than TWCC_FEEDBACK_MAX packets
+    TWCC_TRUNCATED_CHUNKS = -3     # the status chunks run past the packet
+    TWCC_RESERVED_SYMBOL = -4      # a two-bit symbol 3 (reserved)
+    TWCC_TRUNCATED_DELTAS = -5     # the receive deltas run past the packet
+
+# The bandwidth estimator of a subscriber transport (estimator.pxi), in the spirit of
+# draft-ietf-rmcat-gcc-02: delay-based (trendline over inter-group delay variation, adaptive
+# threshold, AIMD) and loss-based; REMB and receiver-report loss when no transport-cc feedback comes.
+cdef enum:
+    ESTIMATE_START_BPS = 1000000
+    ESTIMATE_MIN_BPS = 50000
+    ESTIMATE_MAX_BPS = 50000000
+    GROUP_SPAN_US = 5000           # packets sent within 5 ms form one group
+    TREND_WINDOW = 20              # delay samples in the trendline's regression
+    ACKED_RING = 512               # received packets kept for the acknowledged bitrate
+    ACKED_WINDOW_US = 500000       # ... over this much arrival time
+    TWCC_STALE_US = 2000000        # no transport-cc feedback this long: REMB and RR loss lead

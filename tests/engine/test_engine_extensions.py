@@ -45,7 +45,10 @@ async def test_each_consumer_gets_its_subscribers_ids_and_mid(engine: Engine, pe
     assert [p.extensions for p in got] == [[(1, b"0"), (2, bytes([20 + i]))] for i in range(10)]
     assert [p.payload for p in got] == [parse_rtp(d).payload for d in sent] and {p.ssrc for p in got} == {c1.ssrc}
     got = [parse_rtp(d) for d in await offered.receive(10)]
-    assert got[3].extensions == [(1, b"5"), (4, bytes([23])), (2, b"\x01\x02\x03"), (3, (103).to_bytes(2, "big"))]
+    assert got[3].extensions[:3] == [(1, b"5"), (4, bytes([23])), (2, b"\x01\x02\x03")]
+    # transport-cc: the subscriber transport's own numbers, consecutive, never the publisher's
+    numbers = [int.from_bytes(p.extensions[3][1], "big") for p in got if p.extensions[3][0] == 3]
+    assert numbers == [(numbers[0] + i) & 0xFFFF for i in range(10)]
     assert {p.ssrc for p in got} == {c2.ssrc}
     raw = await plain.receive(10)
     assert [parse_rtp(d).extensions for d in raw] == [parse_rtp(d).extensions for d in sent]
