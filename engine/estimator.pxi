@@ -55,6 +55,17 @@ cdef void estimator_init(Estimator* e) noexcept nogil:
     e.link_bps = -1.0
 
 
+cdef inline uint64_t elapsed_us(uint64_t since_us, uint64_t now_us) noexcept nogil:
+    """Time from `since_us` to `now_us`; 0 when the clocks of two reports cross."""
+    return now_us - since_us if now_us > since_us else 0
+
+
+cdef inline double elapsed_s(uint64_t since_us, uint64_t now_us) noexcept nogil:
+    """Likewise in seconds, at most one: a step of the controllers never spans a longer silence."""
+    cdef double dt = elapsed_us(since_us, now_us) / 1e6
+    return dt if dt < 1.0 else 1.0
+
+
 cdef inline uint64_t clamp_bps(double bps) noexcept nogil:
     if bps < ESTIMATE_MIN_BPS:
         return ESTIMATE_MIN_BPS
@@ -89,7 +100,7 @@ cdef void estimator_detect(Estimator* e, double send_delta_ms, int64_t now_us) n
         e.signal = USAGE_NORMAL
     e.previous_trend = trend
     magnitude = fabs(trend)
-    if e.threshold_us == 0:
+    if e.threshold_us == 0 or now_us < e.threshold_us:
         e.threshold_us = now_us
     if magnitude > e.threshold_ms + 15.0:     # a spike (a reroute, a burst) must not drag it up
         e.threshold_us = now_us
@@ -208,9 +219,7 @@ cdef void estimator_rate(Estimator* e, uint64_t now_us) noexcept nogil:
         e.rate_state = RATE_INCREASE
     if e.rate_changed_us == 0:
         e.rate_changed_us = now_us
-    dt_s = (now_us - e.rate_changed_us) / 1e6
-    if dt_s > 1.0:
-        dt_s = 1.0
+    dt_s = elapsed_s(e.rate_changed_us, now_us)
     if e.rate_state == RATE_INCREASE:
         if e.link_bps >= 0:
             deviation = sqrt(e.link_var * e.link_bps)
@@ -225,7 +234,7 @@ cdef void estimator_rate(Estimator* e, uint64_t now_us) noexcept nogil:
             rate = cap if cap > e.delay_bps else e.delay_bps
         e.rate_changed_us = now_us
     elif e.rate_state == RATE_DECREASE:
-        if e.decrease_us == 0 or now_us - e.decrease_us >= DECREASE_INTERVAL_US:
+        if e.decrease_us == 0 or elapsed_us(e.decrease_us, now_us) >= DECREASE_INTERVAL_US:
             if acked > 0:
                 if e.link_bps >= 0 and acked < e.link_bps - 3 * sqrt(e.link_var * e.link_bps):
                     e.link_bps = -1.0           # far less than the link carried: it changed
@@ -258,21 +267,24 @@ cdef void estimator_loss(Estimator* e, double fraction, uint64_t now_us) noexcep
     cdef double dt_s
     if e.loss_us == 0:
         e.loss_us = now_us
-    dt_s = (now_us - e.loss_us) / 1e6
-    if dt_s > 1.0:
-        dt_s = 1.0
+    dt_s = elapsed_s(e.loss_us, now_us)
     e.loss_us = now_us
     if fraction > 0.10:
-        if e.loss_changed_us == 0 or now_us - e.loss_changed_us >= LOSS_DECREASE_INTERVAL_US:
+        if e.loss_changed_us == 0 or elapsed_us(e.loss_changed_us, now_us) >= LOSS_DECREASE_INTERVAL_US:
             e.loss_bps = clamp_bps(e.estimate_bps * (1.0 - 0.5 * fraction))
             e.loss_changed_us = now_us
     elif fraction < 0.02:
         e.loss_bps = clamp_bps(e.loss_bps * (1.0 + 0.08 * dt_s) + 1000 * dt_s)
 
 
+cdef inline bint fresh(uint64_t at_us, uint64_t now_us) noexcept nogil:
+    """Whether something that happened at `at_us` (0: never) is at most TWCC_STALE_US old."""
+    return at_us != 0 and (now_us <= at_us or now_us - at_us <= TWCC_STALE_US)
+
+
 cdef void estimator_combine(Estimator* e, uint64_t now_us) noexcept nogil:
-    cdef bint twcc_fresh = e.twcc_us != 0 and now_us - e.twcc_us <= TWCC_STALE_US
-    cdef bint remb_fresh = e.remb_bps != 0 and now_us - e.remb_us <= TWCC_STALE_US
+    cdef bint twcc_fresh = fresh(e.twcc_us, now_us)
+    cdef bint remb_fresh = e.remb_bps != 0 and fresh(e.remb_us, now_us)
     cdef uint64_t rate = e.delay_bps if twcc_fresh or not remb_fresh else e.remb_bps
     if e.loss_bps < rate:
         rate = e.loss_bps
@@ -290,7 +302,8 @@ cdef void estimator_feedback(Estimator* e, const TwccHistory* history, const uin
     cdef uint32_t lost = 0, received = 0
     for i in range(count):
         sent = &history.sent[seqs[i] & (TWCC_HISTORY - 1)]
-        if sent.send_us == 0 or sent.seq != seqs[i] or now_us - sent.send_us > TWCC_HISTORY_MAX_AGE_US:
+        if (sent.send_us == 0 or sent.seq != seqs[i]
+                or (now_us > sent.send_us and now_us - sent.send_us > TWCC_HISTORY_MAX_AGE_US)):
             e.unknown_seq += 1
             continue
         if arrivals_us[i] == TWCC_LOST:
@@ -325,7 +338,7 @@ cdef void estimator_remb(Estimator* e, uint64_t bitrate, uint64_t now_us) noexce
 cdef void estimator_receiver_loss(Estimator* e, uint8_t fraction_lost, uint64_t now_us) noexcept nogil:
     """An RR's fraction lost (of 256) about what the engine sent: the loss bound's input while no
     transport-cc feedback is fresh (transport-cc counts loss itself, per packet)."""
-    if e.twcc_us != 0 and now_us - e.twcc_us <= TWCC_STALE_US:
+    if fresh(e.twcc_us, now_us):
         return
     e.rr_loss_reports += 1
     estimator_loss(e, fraction_lost / 256.0, now_us)

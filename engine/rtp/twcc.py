@@ -95,9 +95,9 @@ def _symbol(delta: int | None) -> int:
 def serialize_twcc(base_seq: int, arrivals_us: list[int | None], feedback_count: int = 0) -> bytes:
     """The FCI reporting packets base_seq, base_seq + 1, ... arrived at `arrivals_us` (None: not
     received), padded to 32 bits. Arrival times are rounded down to 250 us, the reference time to
-    64 ms below the first arrival; deltas must fit two signed bytes (about +-8 s)."""
+    64 ms at or below the first arrival; each delta must fit two signed bytes (about +-8 s)."""
     received = [a for a in arrivals_us if a is not None]
-    reference = (min(received) // REFERENCE_UNIT_US) if received else 0
+    reference = (received[0] // REFERENCE_UNIT_US) if received else 0
     at = reference * REFERENCE_UNIT_US // DELTA_UNIT_US
     deltas: list[int | None] = []
     for arrival in arrivals_us:
