@@ -70,9 +70,9 @@ def test_malformed_feedback_is_refused_for_the_same_reason(fci: bytes, reason: s
     assert engine_reads(fci) == reason == reference_reads(fci)
 
 
-arrivals = st.lists(
-    st.one_of(st.none(), st.integers(-2_000_000, 8_000_000)), min_size=1, max_size=120
-).filter(lambda values: any(v is not None for v in values))
+arrivals = st.lists(st.one_of(st.none(), st.integers(-2_000_000, 8_000_000)), min_size=1, max_size=120).filter(
+    lambda values: any(v is not None for v in values)
+)
 
 
 def ordered(values: list[int | None]) -> list[int | None]:
