@@ -105,7 +105,9 @@ class Transport(Closable):
         it sends: MID and RID let producers announced without SSRC learn theirs, audio-level feeds
         the router's dominant speaker. Written in what it receives: once told, every packet sent to
         it carries these ids only (its consumer's MID as sdes:mid, the publisher's abs-send-time,
-        audio-level and transport-cc under this peer's ids; any other extension is dropped)."""
+        audio-level under this peer's ids, and with transport-cc this transport's own transport-wide
+        sequence number, which its feedback is read against: stats()["estimate_bps"]; any other
+        extension is dropped)."""
         self._check()
         ids = {
             "mid": mid,
