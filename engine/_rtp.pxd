@@ -464,7 +464,7 @@ cdef void ext_scan(const RtpView* v, const Transport* source, ExtScan* scan, Eng
 cdef size_t ext_write(uint8_t* out, const RtpView* v, ExtScan* scan, const Transport* target,
                       const uint8_t* mid, uint8_t mid_length, int twcc_seq) noexcept nogil
 cdef size_t write_rewritten_head(uint8_t* buf, const RtpView* v, ExtScan* scan,
-                                 const Consumer* c, uint64_t now_us) noexcept nogil
+                                 const Consumer* c, uint64_t now_us, EngineCounters* counts) noexcept nogil
 cdef void transport_set_extension(Transport* t, uint8_t kind, uint8_t ext_id) noexcept nogil
 # Transport-wide congestion control (twcc.pxi, estimator.pxi): the feedback parser, and the estimator
 # driven with plain numbers (the test extension's simulated links).

@@ -264,7 +264,7 @@ def rewrite_extensions(bytes data, dict source_ids, dict target_ids, bytes mid=N
         memset(&counts, 0, sizeof(counts))
         ext_scan(&view, source, &scan, &counts)
         memcpy(out, copy, RTP_HEADER_SIZE)
-        head = write_rewritten_head(out, &view, &scan, consumer, 1)
+        head = write_rewritten_head(out, &view, &scan, consumer, 1, &counts)
         body = view.length - view.payload_offset
         memcpy(out + head, copy + view.payload_offset, body)
         counters = {"unmapped": counts.ext_unmapped, "oversize": counts.ext_oversize, "foreign": counts.ext_foreign}

@@ -140,12 +140,12 @@ cdef void transport_set_extension(Transport* t, uint8_t kind, uint8_t ext_id) no
 # ---- sending a packet with its consumer's extensions ---------------------------------------
 
 cdef size_t write_rewritten_head(uint8_t* buf, const RtpView* v, ExtScan* scan,
-                                 const Consumer* c, uint64_t now_us) noexcept nogil:
-    return rewritten_head(buf, v, scan, c, now_us)
+                                 const Consumer* c, uint64_t now_us, EngineCounters* counts) noexcept nogil:
+    return rewritten_head(buf, v, scan, c, now_us, counts)
 
 
 cdef inline size_t rewritten_head(uint8_t* buf, const RtpView* v, ExtScan* scan, const Consumer* c,
-                                  uint64_t now_us) noexcept nogil:
+                                  uint64_t now_us, EngineCounters* counts) noexcept nogil:
     """After the fixed header already in `buf`: the CSRCs and the consumer's extension block, and
     the X bit to match; returns the header's size (where the payload goes). A transport with
     transport-cc gets its next transport-wide number, remembered as sent now (twcc.pxi), with the
@@ -161,6 +161,7 @@ cdef inline size_t rewritten_head(uint8_t* buf, const RtpView* v, ExtScan* scan,
     head = RTP_HEADER_SIZE + csrc + ext
     if numbered:
         twcc_take_seq(t, <uint16_t>(head + v.length - v.payload_offset), now_us)
+        counts.twcc_seq_written += 1
     return head
 
 
@@ -171,7 +172,7 @@ cdef inline void send_rtp_rewritten(State* st, Producer* p, Consumer* c, const R
     cdef Transport* t = c.transport
     cdef size_t head, body = v.length - v.payload_offset
     write_rtp_header(buf, v, c, seq, ts)
-    head = rewritten_head(buf, v, scan, c, st.now_us)
+    head = rewritten_head(buf, v, scan, c, st.now_us, &st.engine)
     c.packets_sent += 1
     c.octets_sent += v.payload_length
     st.engine.ext_rewritten += 1
@@ -193,7 +194,7 @@ cdef void send_rtx_rewritten(State* st, Producer* p, Consumer* c, const RtpView*
     cdef uint8_t* buf = tx_buffer(st, slot)
     cdef size_t head, body = v.length - v.payload_offset
     cdef RtpView moved = v[0]
-    head = write_rewritten_head(buf, v, scan, c, st.now_us)
+    head = write_rewritten_head(buf, v, scan, c, st.now_us, &st.engine)
     memcpy(buf + head, v.data + v.payload_offset, body)
     moved.payload_offset = <uint16_t>head
     write_rtx_header(buf, &moved, c, osn)

@@ -32,6 +32,11 @@ Series (all per `worker`; counters are the worker's since it started):
     podium_engine_nacks_relayed_total                 counter NACK packets sent to publishers
     podium_engine_repairs_sent_total                  counter retransmissions sent to subscribers
     podium_engine_rtx_unrequested_total               counter publisher RTX nobody awaited (cached only)
+    podium_engine_transport_cc_numbered_total         counter packets sent with their subscriber transport's
+                                                              own transport-wide sequence number
+    podium_engine_congestion_feedback_total{kind}     counter what subscribers said of their links:
+                                                              twcc (applied), twcc_malformed (dropped),
+                                                              remb, receiver_report
     podium_engine_stats_reports_total                 counter reports received by this control plane
     podium_engine_stats_timestamp_seconds             gauge   when the last one came (Unix time)
     podium_engine_objects{type}                       gauge   routers, transports, producers, consumers
@@ -79,6 +84,14 @@ NACK_RESULTS = {
 }
 
 
+CONGESTION_FEEDBACK = {
+    "twcc": "twcc_feedback",
+    "twcc_malformed": "twcc_malformed",
+    "remb": "remb_terminated",
+    "receiver_report": "rr_terminated",
+}
+"""podium_engine_congestion_feedback_total's kinds → contract.stats.CONGESTION names."""
+
 EXTENSION_OUTCOMES = ("rewritten", "unmapped", "oversize", "foreign")
 """The header extension counters of the engine's report (`ext_<outcome>`, engine/extensions.pxi)."""
 
@@ -122,6 +135,15 @@ class WorkerStats:
 
     def get(self, worker_id: str) -> Seen | None:
         return self.workers.get(worker_id)
+
+    def transport_estimate(self, transport_id: str) -> dict[str, int] | None:
+        """The engine's last reported bandwidth estimate toward the peer of `transport_id` (its
+        `estimate_bps`, `pacing_bps` and feedback counts, contract.stats.TRANSPORT_ESTIMATE), from
+        the report of a worker that is not lost; None when none reported it."""
+        for seen in self.workers.values():
+            if seen.state != LOST and seen.stats is not None and transport_id in seen.stats.transports:
+                return seen.stats.transports[transport_id]
+        return None
 
 
 class EngineCollector:
@@ -227,6 +249,17 @@ class EngineCollector:
             "Publisher retransmissions no subscriber awaited: cached, not forwarded.",
             labels=w,
         )
+        numbered = CounterMetricFamily(
+            "podium_engine_transport_cc_numbered",
+            "Packets sent with their subscriber transport's own transport-wide sequence number.",
+            labels=w,
+        )
+        congestion = CounterMetricFamily(
+            "podium_engine_congestion_feedback",
+            "Feedback subscribers sent about their links, by kind: twcc (transport-cc applied to an estimate), "
+            "twcc_malformed (dropped), remb, receiver_report.",
+            labels=[*w, "kind"],
+        )
         reports = CounterMetricFamily(
             "podium_engine_stats_reports", "Stats reports received from the worker by this control plane.", labels=w
         )
@@ -267,10 +300,14 @@ class EngineCollector:
             relayed.add_metric(labels, repair.get("nacks_relayed", 0))
             repairs.add_metric(labels, repair.get("repairs_sent", 0))
             unrequested.add_metric(labels, repair.get("rtx_unrequested", 0))
+            numbered.add_metric(labels, report.congestion.get("twcc_seq_written", 0))
+            for kind, name in CONGESTION_FEEDBACK.items():
+                congestion.add_metric([worker_id, kind], report.congestion.get(name, 0))
             reports.add_metric(labels, seen.reports)
             received.add_metric(labels, seen.received)
         yield from (datagrams_in, bytes_in, packets_in, datagrams_out, bytes_out, drops, slow_drops, srtp, extensions)
-        yield from (depth, queued, overflow, nacked, relayed, repairs, unrequested, reports, received)
+        yield from (depth, queued, overflow, nacked, relayed, repairs, unrequested, numbered, congestion)
+        yield from (reports, received)
 
     def _registry(self) -> Iterator[Metric]:
         registry = self.registry

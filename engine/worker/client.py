@@ -22,7 +22,7 @@ from contract import framing, handshake
 from contract.acks import Ack
 from contract.framing import ProtocolError
 from contract.ops import parse_batch
-from contract.stats import REPAIR, SLOW_DROPS, Queue, Stats
+from contract.stats import CONGESTION, REPAIR, SLOW_DROPS, TRANSPORT_ESTIMATE, Queue, Stats
 from engine import ClosedError, Consumer, Engine, Producer, Router, Transport
 from engine.events import DominantSpeakerChanged, ProducerSsrcLearned, TransportRemoteChanged, TransportStateChanged
 from engine.worker.executor import TableExecutor
@@ -244,8 +244,17 @@ class EngineChannel:
 
     async def _stats(self, outbox: asyncio.Queue[str]) -> None:
         while True:
-            outbox.put_nowait(framing.encode(report(self.engine.stats(), self.executor.table.counts()).to_wire()))
+            stats = report(self.engine.stats(), self.executor.table.counts(), self._transport_estimates())
+            outbox.put_nowait(framing.encode(stats.to_wire()))
             await asyncio.sleep(self.stats_interval)
+
+    def _transport_estimates(self) -> dict[str, dict[str, Any]]:
+        """Control transport id → its transport's stats, for the report's estimates."""
+        out: dict[str, dict[str, Any]] = {}
+        for oid, obj in self.executor.objects.items():
+            if isinstance(obj, Transport) and not obj.closed:
+                out[oid] = obj.stats()
+        return out
 
     def _on_engine_event(self, event: object) -> None:
         """engine.on_event: forwards the event with engine objects named by their control ids."""
@@ -272,8 +281,9 @@ class EngineChannel:
         outbox.put_nowait(framing.encode(message))
 
 
-def report(engine: dict[str, Any], table: dict[str, int]) -> Stats:
-    """The stats frame (contract.stats) for one engine.stats() snapshot."""
+def report(engine: dict[str, Any], table: dict[str, int], transports: dict[str, dict[str, Any]] | None = None) -> Stats:
+    """The stats frame (contract.stats) for one engine.stats() snapshot, with each transport's
+    bandwidth estimate from `transports` (control id → transport.stats())."""
 
     def count(mapping: dict[str, Any], name: str) -> int:
         value = mapping.get(name, 0)
@@ -306,7 +316,11 @@ def report(engine: dict[str, Any], table: dict[str, int]) -> Stats:
     )
     repair = {name: count(engine, name) for name in REPAIR if name != "nacks_relayed"}
     repair["nacks_relayed"] = count(engine, "nack_relayed")
-    return Stats(engine, table, traffic, drops, slow_drops, queues, repair)
+    congestion = {name: count(engine, name) for name in CONGESTION}
+    estimates = {
+        tid: {name: count(stats, name) for name in TRANSPORT_ESTIMATE} for tid, stats in (transports or {}).items()
+    }
+    return Stats(engine, table, traffic, drops, slow_drops, queues, repair, congestion, estimates)
 
 
 __all__ = ["AuthenticationFailed", "ClosedError", "EngineChannel", "default_worker_id"]

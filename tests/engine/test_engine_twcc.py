@@ -58,6 +58,7 @@ async def test_one_sequence_per_subscriber_transport_and_its_feedback_moves_the_
     subscriber.send(nack(sender=0xA, media=video.ssrc, items=[(first_video.sequence, 0)]))
     (repair,) = await subscriber.receive(1)
     assert twcc_number(repair) == (numbers[-1] + 1) & 0xFFFF
+    assert engine.stats()["twcc_seq_written"] == 21
     before = sub.stats()
     assert before["twcc"] and before["estimate_bps"] == before["pacing_bps"] > 0
     # the subscriber reports all 21 received, 1 ms apart: the estimate is read, counted

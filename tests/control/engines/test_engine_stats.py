@@ -20,6 +20,8 @@ def report(n: int) -> Stats:
         queues={"stun": Queue(0, 4 * n, 0), "ssrc_learning": Queue(1, n, 0)},
         engine={"ext_rewritten": 7 * n, "ext_unmapped": n, "ext_foreign": "?"},
         repair={"nack_cache_hits": 7 * n, "nack_cache_misses": n, "nacks_relayed": n, "repairs_sent": 8 * n},
+        congestion={"twcc_seq_written": 9 * n, "twcc_feedback": 3 * n, "twcc_malformed": n, "remb_terminated": n},
+        transports={"t1": {"estimate_bps": 100_000 * n, "pacing_bps": 100_000 * n}},
     )
 
 
@@ -68,6 +70,11 @@ def test_a_lost_worker_keeps_its_series_marked_lost() -> None:
     assert series[("podium_engine_nacked_packets_total", (("result", "rate_limited"), ("worker", "w1")))] == 0
     assert series[("podium_engine_nacks_relayed_total", w1)] == 2
     assert series[("podium_engine_repairs_sent_total", w1)] == 16
+    assert series[("podium_engine_transport_cc_numbered_total", w1)] == 18
+    congestion = "podium_engine_congestion_feedback_total"
+    assert series[(congestion, (("kind", "twcc"), ("worker", "w1")))] == 6
+    assert series[(congestion, (("kind", "twcc_malformed"), ("worker", "w1")))] == 2
+    assert series[(congestion, (("kind", "receiver_report"), ("worker", "w1")))] == 0
     assert series[("podium_engine_stats_reports_total", w1)] == 2
     assert series[("podium_engine_stats_timestamp_seconds", w1)] == 1000.0
 
@@ -88,3 +95,15 @@ def test_only_the_most_recently_lost_are_kept() -> None:
     assert series[("podium_engine_workers", (("state", "lost"),))] == 2
     kept = {dict(labels)["worker"] for name, labels in series if name == "podium_engine_datagrams_received_total"}
     assert kept == {"w2", "w3"}
+
+
+def test_a_transports_estimate_is_read_from_its_workers_last_report() -> None:
+    stats = WorkerStats(clock=lambda: 1000.0)
+    stats.on_event(WorkerConnected("w1", True, False))
+    assert stats.transport_estimate("t1") is None
+    stats.on_event(StatsReported("w1", report(1)))
+    stats.on_event(StatsReported("w1", report(3)))
+    assert stats.transport_estimate("t1") == {"estimate_bps": 300_000, "pacing_bps": 300_000}
+    assert stats.transport_estimate("t2") is None
+    stats.on_event(WorkerLost("w1", ["r1"], ["t1"]))
+    assert stats.transport_estimate("t1") is None  # a lost worker's last word is no estimate
