@@ -82,6 +82,9 @@ class Forwarder:
     copy for destination i with srtp.key_salt("subscriber", i, profile) (bench/srtp.py)."""
     loadgen_args: tuple[str, ...] = ()
     """More arguments for the load generator of this row (e.g. ("--extensions", "1"))."""
+    size_change: int = 0
+    """Bytes each copy gains (or loses) on the way, for the sink's size check: a row whose forwarder
+    writes a header extension block of another size than the load generator's."""
     startup_timeout: float = 30.0
     default: bool = True
     """Run without --forwarders; diagnostic rows are run only when named."""
@@ -253,9 +256,9 @@ def run_case(forwarder: Forwarder, fanout: int, size: int, settings: Settings, b
         counters = mmap.mmap(page.fileno(), _COUNTERS.size)
         dump = Path(page.name + ".samples")
         try:
-            loadgen_args, sink_args, wire_size = list(forwarder.loadgen_args), [], size
+            loadgen_args, sink_args, wire_size = list(forwarder.loadgen_args), [], size + forwarder.size_change
             if forwarder.srtp is not None:
-                wire_size = size + srtp.PROFILES[forwarder.srtp].tag_length
+                wire_size += srtp.PROFILES[forwarder.srtp].tag_length
                 loadgen_args += [
                     "--srtp",
                     str(forwarder.srtp),
