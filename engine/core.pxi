@@ -614,6 +614,7 @@ cdef class Core:
             remb_bps=e.remb_bps,
             acked_bps=e.acked_bps,
             pacing_bps=t.pacing_bps,
+            estimate_source=ESTIMATE_SOURCES[estimator_source(e, monotonic_us())],
             bandwidth_usage=USAGE_NAMES[e.signal],
             twcc=t.twcc != NULL,
             twcc_feedback=e.feedbacks,

@@ -282,6 +282,21 @@ cdef inline bint fresh(uint64_t at_us, uint64_t now_us) noexcept nogil:
     return at_us != 0 and (now_us <= at_us or now_us - at_us <= TWCC_STALE_US)
 
 
+cdef int estimator_source(const Estimator* e, uint64_t now_us) noexcept nogil:
+    """What the estimate now rests on (ESTIMATE_SOURCES): transport-cc, REMB, receiver-report loss
+    alone, or nothing yet (the start value)."""
+    if fresh(e.twcc_us, now_us):
+        return 1
+    if e.remb_bps != 0 and fresh(e.remb_us, now_us):
+        return 2
+    if e.rr_loss_reports:
+        return 3
+    return 0
+
+
+ESTIMATE_SOURCES = ("none", "transport-cc", "remb", "receiver-report")
+
+
 cdef void estimator_combine(Estimator* e, uint64_t now_us) noexcept nogil:
     cdef bint twcc_fresh = fresh(e.twcc_us, now_us)
     cdef bint remb_fresh = e.remb_bps != 0 and fresh(e.remb_us, now_us)

@@ -115,7 +115,8 @@ cdef enum Codec:
 # negotiated transport-cc numbers every packet sent to it in its own sequence, keeps what it sent,
 # and reads the subscriber's feedback (draft-holmer-rmcat-transport-wide-cc-extensions-01).
 cdef enum:
-    TWCC_HISTORY = 4096            # packets sent remembered per transport (a power of two): ~1.6 s at 30 Mbit/s
+    TWCC_HISTORY = 2048            # packets sent remembered per transport (a power of two; 32 KiB):
+                                   # ~1 s at 20 Mbit/s of 1200-byte packets, feedback comes every 50-100 ms
     TWCC_HISTORY_MAX_AGE_US = 2000000  # an older entry is not matched to feedback
     TWCC_FEEDBACK_MAX = 1024       # packets one feedback may report on; a bigger one is malformed
     TWCC_DELTA_UNIT_US = 250       # receive delta unit

@@ -61,6 +61,7 @@ async def test_one_sequence_per_subscriber_transport_and_its_feedback_moves_the_
     assert engine.stats()["twcc_seq_written"] == 21
     before = sub.stats()
     assert before["twcc"] and before["estimate_bps"] == before["pacing_bps"] > 0
+    assert before["estimate_source"] == "none"  # the start value: no feedback yet
     # the subscriber reports all 21 received, 1 ms apart: the estimate is read, counted
     fci = serialize_twcc(numbers[0], [10_000_000 + 1000 * i for i in range(21)])
     subscriber.send(feedback(0xA, fci))
@@ -68,6 +69,7 @@ async def test_one_sequence_per_subscriber_transport_and_its_feedback_moves_the_
     stats = sub.stats()
     assert stats["twcc_feedback"] == 1 and stats["twcc_packets_acked"] == 21 and stats["twcc_unknown_seq"] == 0
     assert engine.stats()["twcc_feedback"] == 1 and engine.stats()["twcc_terminated"] == 1
+    assert stats["estimate_source"] == "transport-cc"
     # feedback naming packets never sent is not matched; a malformed one is dropped and counted
     subscriber.send(feedback(0xA, serialize_twcc((numbers[0] + 30000) & 0xFFFF, [1000, 2000])))
     subscriber.send(feedback(0xA, struct.pack("!HH", numbers[0], 0) + bytes(8)))  # status count 0
@@ -86,6 +88,7 @@ async def test_without_transport_cc_no_number_is_written_and_remb_and_rr_loss_le
     subscriber.send(remb(0xA, 3, 100_000, [video.ssrc]))  # 800 kbit/s
     await asyncio.sleep(0.05)
     assert sub.stats()["estimate_bps"] == 800_000 and sub.stats()["remb_in"] == 1
+    assert sub.stats()["estimate_source"] == "remb"
     subscriber.send(rr_lost(0xA, video.ssrc, 64))  # 25 % lost
     subscriber.send(rr_lost(0xA, 0xDEAD, 255))  # about a source that is not ours: not read
     await asyncio.sleep(0.05)
