@@ -6,6 +6,9 @@ transport-cc. Deterministic: a simulated clock, no timing of the machine."""
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from bench.link_model import Bottleneck, LinkRun, converge_time_us
 from engine import _testing
 from engine.rtp.twcc import serialize_twcc
@@ -73,3 +76,46 @@ def test_with_fresh_transport_cc_a_remb_is_only_a_ceiling_and_rr_loss_is_not_cou
     assert run.estimator.estimate_bps == 200_000
     run.estimator.receiver_loss(128, run.now_us)
     assert run.estimator.stats()["rr_loss_reports"] == 0
+
+
+events = st.lists(
+    st.one_of(
+        st.tuples(st.just("sent"), st.integers(0, 1500), st.integers(0, 50_000)),
+        st.tuples(
+            st.just("feedback"),
+            st.lists(st.one_of(st.none(), st.integers(-3_000_000, 3_000_000)), min_size=1, max_size=40),
+            st.integers(0, 200_000),
+        ),
+        st.tuples(st.just("raw"), st.binary(max_size=80), st.integers(0, 200_000)),
+        st.tuples(st.just("remb"), st.integers(0, 2**64 - 1), st.integers(0, 3_000_000)),
+        st.tuples(st.just("rr"), st.integers(0, 255), st.integers(0, 3_000_000)),
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(events, st.integers(0, 0xFFFF))
+def test_any_feedback_keeps_the_estimate_a_bounded_number(script, first_seq: int) -> None:
+    """Random sends, feedback (arrival times in any order, lost packets, bytes that are no feedback),
+    REMB and RR loss, at any pace: the estimate stays within its bounds and the counts add up."""
+    estimator = _testing.TwccEstimator(first_seq)
+    now, sent = S, []
+    for kind, value, step in script:
+        now += step
+        if kind == "sent":
+            sent.append(estimator.sent(value, now))
+        elif kind == "feedback":
+            base = sent[0] if sent else first_seq
+            estimator.feedback(serialize_twcc(base, [None if v is None else now + v for v in value]), now)
+        elif kind == "raw":
+            estimator.feedback(value, now)
+        elif kind == "remb":
+            estimator.remb(value, now)
+        else:
+            estimator.receiver_loss(value, now)
+        stats = estimator.stats()
+        assert 50_000 <= stats["estimate_bps"] <= 50_000_000
+        assert 50_000 <= stats["delay_bps"] <= 50_000_000 and 50_000 <= stats["loss_bps"] <= 50_000_000
+        assert stats["threshold_ms"] == stats["threshold_ms"]  # not NaN
+        assert 6.0 <= stats["threshold_ms"] <= 600.0
