@@ -18,11 +18,11 @@ import socket
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from contract.speaker import FRAME
 from engine._rtp import Core
 from engine.errors import ClosedError
 from engine.events import EngineEvent
 from engine.router import Router
-from engine.speaker import FRAME
 from engine.transport import Address, Transport
 from engine.webrtc.transport import WebRtcDriver
 
@@ -71,7 +71,7 @@ def _unmap(host: str) -> str:
 
 
 SPEAKER_TICK = 10 * FRAME
-"""Seconds between two dominant-speaker decisions (engine/speaker.py)."""
+"""Seconds between two dominant-speaker decisions (contract/speaker.py)."""
 
 
 class Engine:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from contract.speaker import DominantSpeaker
 from engine.errors import EngineError
-from engine.events import DominantSpeakerChanged
+from engine.events import AudioLevels, DominantSpeakerChanged
 from engine.gate import Closable
-from engine.speaker import DominantSpeaker
 from engine.transport import Address, Transport
 from engine.webrtc.dtls import SrtpProfile
 from engine.webrtc.transport import WebRtcTransport
@@ -25,15 +25,35 @@ class Router(Closable):
         super().__init__(engine, router_id, engine)
         self.transports: dict[int, Transport] = {}
         self.speaker = DominantSpeaker()
-        """Who of the router's audio producers speaks (engine.speaker): decided every engine tick."""
+        """Who of the router's audio producers speaks (contract.speaker): decided every engine tick."""
+        self._reported = False
+        """Whether the last tick reported levels (AudioLevels): the next reports their end."""
+        self._spanned = False
+
+    def _spans(self) -> bool:
+        """Whether some of the router's media crosses a pipe (its meeting spans workers): a consumer
+        on a pipe transport of one of its producers, or one of its consumers of a piped producer."""
+        for transport in self.transports.values():
+            if any(c.producer.transport.pipe for c in transport.consumers.values()):
+                return True
+            for producer in transport.producers.values():
+                if any(c.transport.pipe for c in producer.consumers.values()):
+                    return True
+        return False
 
     def _decide_speaker(self, now: float, elapsed: float) -> None:
         """Feeds the open audio producers' levels to the detector; reports a new dominant speaker.
         A closed gate (muted, revoked) makes a producer no candidate; the levels it sent before are
-        dropped."""
+        dropped. While the meeting spans workers the levels are reported too (AudioLevels: the
+        control plane decides among every worker's), and when it stops spanning the router's own
+        decision is reported again."""
         detector, before = self.speaker, self.speaker.dominant
+        spans = self._spans()
         open_ids: set[object] = set()
+        reported: list[tuple[int, str]] = []
         for transport in self.transports.values():
+            if transport.pipe:
+                continue  # copies of other workers' producers: their origin reports them
             for producer in transport.producers.values():
                 if producer.kind != "audio":
                     continue
@@ -41,10 +61,15 @@ class Router(Closable):
                 if not producer.paused:
                     open_ids.add(producer.id)
                     detector.feed(producer.id, levels, elapsed)
+                    reported.append((producer.id, levels.hex()))
+        if spans and (reported or self._reported):
+            self.engine._emit(AudioLevels(self.id, elapsed, tuple(reported)))
+        self._reported = spans and bool(reported)
         detector.keep_only(open_ids)
         after = detector.decide(now)
-        if after != before:
+        if after != before or (self._spanned and not spans):
             self.engine._emit(DominantSpeakerChanged(self.id, after if isinstance(after, int) else None))
+        self._spanned = spans
 
     def create_plain_transport(self, remote: Address, *, pipe: bool = False) -> Transport:
         """Plain RTP/RTCP to and from a fixed remote address, no encryption. `pipe`: to another
