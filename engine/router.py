@@ -27,7 +27,7 @@ class Router(Closable):
         self.speaker = DominantSpeaker()
         """Who of the router's audio producers speaks (contract.speaker): decided every engine tick."""
         self._reported = False
-        """Whether the last tick reported levels (AudioLevels): the next reports their end."""
+        """Whether the last tick reported levels (AudioLevels): the next one says when they end."""
         self._spanned = False
 
     def _spans(self) -> bool:
@@ -62,8 +62,8 @@ class Router(Closable):
                     open_ids.add(producer.id)
                     detector.feed(producer.id, levels, elapsed)
                     reported.append((producer.id, levels.hex()))
-        if spans and (reported or self._reported):
-            self.engine._emit(AudioLevels(self.id, elapsed, tuple(reported)))
+        if (spans and reported) or self._reported:  # an empty report ends the reports
+            self.engine._emit(AudioLevels(self.id, elapsed, tuple(reported) if spans else ()))
         self._reported = spans and bool(reported)
         detector.keep_only(open_ids)
         after = detector.decide(now)

@@ -52,13 +52,12 @@ def speaker_of(live: LiveMeeting, producer_id: object) -> str | None:
     return None
 
 
-def origin_microphones(live: LiveMeeting, worker: str) -> set[str]:
-    """The open microphones whose publisher is on `worker`: the producers it is the origin of."""
+def open_microphones(live: LiveMeeting) -> dict[str, str]:
+    """Every open microphone of the meeting → the worker it is published to (its origin)."""
     home = live.media.worker_id
     return {
-        publication.producer_id
+        publication.producer_id: peer.worker or home
         for peer in live.media.peers.values()
-        if (peer.worker or home) == worker
         for publication in peer.publications.values()
         if publication.source == Source.MICROPHONE and not publication.paused
     }
@@ -87,14 +86,20 @@ class MeetingSpeaker:
         self._reported: dict[str, set[str]] = {}
         """worker → the producers its last report fed."""
 
-    def report(self, worker: str, levels: Mapping[str, bytes], elapsed: float, now: float) -> object | None:
+    def report(
+        self, worker: str, levels: Mapping[str, bytes], elapsed: float, now: float, candidates: set[str]
+    ) -> object | None:
         """One worker's levels over `elapsed` seconds, of the producers it is the origin of (those
-        it no longer reports are no candidates): the meeting's dominant producer after them."""
+        it no longer reports are no candidates, nor any producer not in `candidates`, such as those
+        of a worker lost): the meeting's dominant producer after them."""
         for producer, produced in levels.items():
             self.detector.feed(producer, produced, elapsed)
         for producer in self._reported.get(worker, set()) - levels.keys():
             self.detector.remove(producer)
         self._reported[worker] = set(levels)
+        self.detector.keep_only(candidates)
+        for reported in self._reported.values():
+            reported &= candidates
         return self.detector.decide(now)
 
 
@@ -137,11 +142,10 @@ class ActiveSpeakers:
         if levels is None or not isinstance(elapsed, (int, float)) or not 0 <= elapsed <= 10:
             log.warning("meeting %s: malformed audio levels from %s dropped", live.id, event.worker_id)
             return
-        own = origin_microphones(live, event.worker_id)
+        microphones = open_microphones(live)
+        own = {p: v for p, v in levels.items() if microphones.get(p) == event.worker_id}
         detector = self.spanning.setdefault(live.id, MeetingSpeaker())
-        dominant = detector.report(
-            event.worker_id, {p: v for p, v in levels.items() if p in own}, elapsed, self.clock()
-        )
+        dominant = detector.report(event.worker_id, own, elapsed, self.clock(), set(microphones))
         self.tell(live, speaker_of(live, dominant))
 
     def tell(self, live: LiveMeeting, speaker: str | None) -> None:

@@ -185,9 +185,9 @@ async def test_a_router_whose_media_crosses_a_pipe_reports_its_own_producers_lev
     to_other.close()
     router.transports[next(iter(router.transports))].consume(piped_in)
     assert [e.router_id for e in await decide({1: 10, 2: 70})] == [router.id]
-    # back on one worker: the router's own decision is told again, and the reports stop
+    # back on one worker: an empty report ends the reports, and the router's own decision is told again
     for consumer in list(piped_in.consumers.values()):
         consumer.close()
-    await decide({1: 10, 2: 70})
+    assert await decide({1: 10, 2: 70}) == [AudioLevels(router.id, 0.2, ())]
     assert DominantSpeakerChanged(router.id, router.speaker.dominant) in events
     assert await decide({1: 10, 2: 70}) == []

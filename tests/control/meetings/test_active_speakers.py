@@ -199,6 +199,27 @@ def test_only_a_workers_own_open_microphones_count_never_a_piped_copy() -> None:
     assert told(sent["a"]) == ["b", None]
 
 
+def test_a_microphone_no_longer_open_or_of_a_worker_gone_is_no_candidate_even_unreported() -> None:
+    live, sent, speakers = meeting()
+    open_microphones(live)
+    spanning(live)
+    a, b = "a.microphone.1", "b.microphone.1"
+    for _ in range(5):
+        speakers.on_registry_event(levels("w2", {b: 10}))
+        speakers.on_registry_event(levels("w1", {a: 80}))
+    assert told(sent["a"]) == ["b"]
+    # b's microphone closes (muted) and w2 says nothing more (lost, say): the next report from w1
+    # drops b, whose last levels would otherwise keep it the speaker
+    peers = dict(live.media.records.peers)
+    mic = peers["b"].publications[Source.MICROPHONE]
+    peers["b"] = replace(
+        peers["b"], publications={**peers["b"].publications, Source.MICROPHONE: replace(mic, paused=True)}
+    )
+    live.media.records = replace(live.media.records, peers=peers)
+    speakers.on_registry_event(levels("w1", {a: 80}))
+    assert told(sent["a"]) == ["b", None]
+
+
 def test_malformed_levels_are_dropped_and_a_meeting_back_on_one_worker_follows_its_worker() -> None:
     live, sent, speakers = meeting()
     open_microphones(live)
