@@ -231,12 +231,27 @@ class Engine:
         assert self._loop is not None
         now = self._loop.time()
         elapsed, self._speaker_at = now - self._speaker_at, now
+        spanning = self._spanning_routers()
         for router in list(self.routers.values()):
             try:
-                router._decide_speaker(now, elapsed)
+                router._decide_speaker(now, elapsed, router.id in spanning)
             except Exception:
                 logger.exception("dominant speaker decision failed")
         self._speaker_timer = self._loop.call_later(SPEAKER_TICK, self._speaker_tick)
+
+    def _spanning_routers(self) -> set[int]:
+        """The routers some of whose media crosses a pipe (their meetings span workers): a pipe
+        transport consumes one of their producers, or one of their consumers forwards a piped
+        producer. Found from the pipe transports, so a worker without pipes pays nothing."""
+        out: set[int] = set()
+        for router in self.routers.values():
+            for transport in router.transports.values():
+                if not transport.pipe:
+                    continue
+                out.update(c.producer.transport.router.id for c in transport.consumers.values())
+                for producer in transport.producers.values():
+                    out.update(c.transport.router.id for c in producer.consumers.values())
+        return out
 
     def _transports(self) -> dict[int, Transport]:
         return {t.id: t for r in self.routers.values() for t in r.transports.values()}

@@ -30,25 +30,15 @@ class Router(Closable):
         """Whether the last tick reported levels (AudioLevels): the next one says when they end."""
         self._spanned = False
 
-    def _spans(self) -> bool:
-        """Whether some of the router's media crosses a pipe (its meeting spans workers): a consumer
-        on a pipe transport of one of its producers, or one of its consumers of a piped producer."""
-        for transport in self.transports.values():
-            if any(c.producer.transport.pipe for c in transport.consumers.values()):
-                return True
-            for producer in transport.producers.values():
-                if any(c.transport.pipe for c in producer.consumers.values()):
-                    return True
-        return False
-
-    def _decide_speaker(self, now: float, elapsed: float) -> None:
+    def _decide_speaker(self, now: float, elapsed: float, spans: bool | None = None) -> None:
         """Feeds the open audio producers' levels to the detector; reports a new dominant speaker.
         A closed gate (muted, revoked) makes a producer no candidate; the levels it sent before are
-        dropped. While the meeting spans workers the levels are reported too (AudioLevels: the
-        control plane decides among every worker's), and when it stops spanning the router's own
-        decision is reported again."""
+        dropped. While the meeting spans workers (`spans`; None: found out) the levels are reported
+        too (AudioLevels: the control plane decides among every worker's), and when it stops
+        spanning the router's own decision is reported again."""
         detector, before = self.speaker, self.speaker.dominant
-        spans = self._spans()
+        if spans is None:
+            spans = self.id in self.engine._spanning_routers()
         open_ids: set[object] = set()
         reported: list[tuple[int, str]] = []
         for transport in self.transports.values():
