@@ -117,16 +117,28 @@ class Publishing:
             announce(live, pid, "track-unpublished", [source])
 
     async def view(
-        self, live: LiveMeeting, pid: str, consumer_id: str, width: int, height: int, speaker: str | None = None
+        self,
+        live: LiveMeeting,
+        pid: str,
+        consumer_id: str,
+        width: int,
+        height: int,
+        speaker: str | None = None,
+        *,
+        waited: bool = False,
     ) -> None:
         """The participant shows one of its consumers at this size (0 x 0: not at all): its
         simulcast layer and its pause follow (control.domain.layers; `speaker`: the active speaker),
         once the engine acked them. Waiting in the waiting room too: the consumers of a visit follow,
         and the plan keeps what the view says when it admits. A view of a consumer the participant
-        will get, or one the engine did not take, waits (control.domain.pending_views)."""
+        will get, or one the engine did not take, waits (control.domain.pending_views); `waited`:
+        such a view, applied only while it is still the latest one of its consumer."""
         async with live.lock:
             if live.state.get(pid) is None:
                 raise MeetingError("you are not in this meeting", code="invalid")
+            waiting = live.pending_views.get(pid)
+            if waited and (waiting is None or waiting.sizes.get(consumer_id) != (width, height)):
+                return  # a newer view took effect, or this one already did
             try:
                 ops, records = live.media.view(live.media.records, live.state, pid, consumer_id, width, height, speaker)
             except KeyError:
@@ -135,8 +147,7 @@ class Publishing:
                     raise MeetingError(f"no consumer {consumer_id!r} of yours is active", code="invalid") from None
                 self._wait(live, pid, consumer_id, (width, height))  # applied once it exists
                 return
-            waiting = live.pending_views.get(pid)
-            if waiting is not None:  # this view is newer than any waiting one
+            if waiting is not None:  # this view is newer than any waiting one, or is the one waiting
                 live.pending_views[pid] = pending_views.settled(waiting, consumer_id)
             if records is not live.media.records:
                 try:
@@ -153,7 +164,8 @@ class Publishing:
 
     def due_views(self, live: LiveMeeting) -> list[tuple[str, str, tuple[int, int]]]:
         """After a change: the waiting views whose consumer can take them now, as (participant,
-        consumer, size), taken out of those waiting (those of participants gone are dropped)."""
+        consumer, size); they wait until applied. Those whose consumer came and went, and those of
+        participants gone, are dropped."""
         out = []
         for pid, waiting in list(live.pending_views.items()):
             peer = live.media.peers.get(pid)
@@ -162,9 +174,10 @@ class Publishing:
                 continue
             now, rest = pending_views.due(waiting, (s.consumer_id for s in peer.subscriptions if s.active))
             out += [(pid, consumer_id, size) for consumer_id, size in now]
-            if rest.sizes:
-                live.pending_views[pid] = rest
-            else:
+            for consumer_id in [c for c in rest.sizes if not pending_views.may_wait(pid, c, peer.counter)]:
+                waiting = pending_views.settled(waiting, consumer_id)
+            live.pending_views[pid] = waiting
+            if not waiting.sizes:
                 del live.pending_views[pid]
         return out
 
@@ -174,7 +187,7 @@ class Publishing:
         """Applies waiting views that became due, one commit each (a refused one waits again)."""
         for pid, consumer_id, (width, height) in views:
             try:
-                await self.view(live, pid, consumer_id, width, height, speaker())
+                await self.view(live, pid, consumer_id, width, height, speaker(), waited=True)
             except MeetingError as error:
                 log.info("meeting %s: %s's waiting view of %s not applied: %s", live.id, pid, consumer_id, error)
 

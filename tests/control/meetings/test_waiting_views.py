@@ -15,6 +15,7 @@ import pytest
 from meeting_fakes import Socket
 
 from control.domain.moderation import Action, Command
+from control.domain.pending_views import PendingViews, want
 from control.domain.roles import Source
 from control.meetings.errors import MeetingError
 
@@ -70,6 +71,15 @@ async def test_a_view_sent_before_its_consumer_exists_takes_effect_when_it_does(
     assert (camera.layer, camera.paused, camera.size) == (1, False, (640, 360))
     assert consumer_ops(meetings, since, camera.consumer_id) == ["consume", "switch_consumer"]
     assert a not in live.pending_views
+
+    # a waiting view that became due but was overtaken by a newer one is not applied
+    await service.view(live, a, camera.consumer_id, 1280, 720)
+    await service.publishing.apply_views(live, [(a, camera.consumer_id, (640, 360))], lambda: None)
+    assert subscription(live, a, CAMERA).layer == 2
+    # a view that waited for a consumer which came and went (given, now inactive) is dropped
+    live.pending_views[a] = want(PendingViews(), f"{a}.c1", (1, 1))
+    await service.close_producer(live, o, MIC)
+    assert service.publishing.due_views(live) == [] and a not in live.pending_views
 
 
 async def test_a_view_of_what_is_not_a_future_consumer_of_yours_is_refused(meetings) -> None:
