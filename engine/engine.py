@@ -18,12 +18,12 @@ import socket
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from contract.speaker import FRAME
 from engine._rtp import Core
 from engine.bandwidth import BANDWIDTH_TICK
 from engine.errors import ClosedError
 from engine.events import EngineEvent
 from engine.router import Router
-from engine.speaker import FRAME
 from engine.transport import Address, Transport
 from engine.webrtc.transport import WebRtcDriver
 
@@ -72,7 +72,7 @@ def _unmap(host: str) -> str:
 
 
 SPEAKER_TICK = 10 * FRAME
-"""Seconds between two dominant-speaker decisions (engine/speaker.py)."""
+"""Seconds between two dominant-speaker decisions (contract/speaker.py)."""
 
 
 class Engine:
@@ -238,9 +238,10 @@ class Engine:
         assert self._loop is not None
         now = self._loop.time()
         elapsed, self._speaker_at = now - self._speaker_at, now
+        spanning = self._spanning_routers()
         for router in list(self.routers.values()):
             try:
-                router._decide_speaker(now, elapsed)
+                router._decide_speaker(now, elapsed, router.id in spanning)
             except Exception:
                 logger.exception("dominant speaker decision failed")
         self._speaker_timer = self._loop.call_later(SPEAKER_TICK, self._speaker_tick)
@@ -256,6 +257,20 @@ class Engine:
             except Exception:
                 logger.exception("bandwidth report failed")
         self._bandwidth_timer = self._loop.call_later(BANDWIDTH_TICK, self._bandwidth_tick)
+
+    def _spanning_routers(self) -> set[int]:
+        """The routers some of whose media crosses a pipe (their meetings span workers): a pipe
+        transport consumes one of their producers, or one of their consumers forwards a piped
+        producer. Found from the pipe transports, so a worker without pipes pays nothing."""
+        out: set[int] = set()
+        for router in self.routers.values():
+            for transport in router.transports.values():
+                if not transport.pipe:
+                    continue
+                out.update(c.producer.transport.router.id for c in transport.consumers.values())
+                for producer in transport.producers.values():
+                    out.update(c.transport.router.id for c in producer.consumers.values())
+        return out
 
     def _transports(self) -> dict[int, Transport]:
         return {t.id: t for r in self.routers.values() for t in r.transports.values()}
