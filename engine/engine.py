@@ -72,6 +72,8 @@ def _unmap(host: str) -> str:
 
 SPEAKER_TICK = 10 * FRAME
 """Seconds between two dominant-speaker decisions (engine/speaker.py)."""
+PACE_TICK = 0.002
+"""Seconds between two releases of paced video while a transport holds any (engine/pace.pxi)."""
 
 
 class Engine:
@@ -133,6 +135,7 @@ class Engine:
         #: SSRCs): until the engine estimates their links, what lets a browser send all its layers
         self.publisher_bitrate = publisher_bitrate
         self._remb_timer: asyncio.TimerHandle | None = None
+        self._pace_timer: asyncio.TimerHandle | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -169,6 +172,8 @@ class Engine:
             self._speaker_timer.cancel()
         if self._remb_timer is not None:
             self._remb_timer.cancel()
+        if self._pace_timer is not None:
+            self._pace_timer.cancel()
         if self._loop is not None and not self._loop.is_closed():
             self._loop.remove_reader(self._sock.fileno())
         self._core.close()
@@ -197,6 +202,8 @@ class Engine:
     def _on_readable(self) -> None:
         core = self._core
         core.drain()
+        if core.paced_pending:
+            self._pace_soon()
         item = core.pop_slow()
         while item is not None:
             self.slow_datagrams += 1
@@ -225,6 +232,19 @@ class Engine:
                 except Exception:
                     logger.exception("SSRC learning failed")
             learned = core.pop_learned()
+
+    def _pace_soon(self) -> None:
+        """Starts the pace timer unless it runs (or nothing is held)."""
+        if self._pace_timer is None and self._loop is not None and not self.closed and self._core.paced_pending:
+            self._pace_timer = self._loop.call_later(PACE_TICK, self._pace)
+
+    def _pace(self) -> None:
+        """Every PACE_TICK while paced transports hold video: what their buckets allow goes."""
+        self._pace_timer = None
+        if self.closed:
+            return
+        self._core.pace()
+        self._pace_soon()
 
     def _speaker_tick(self) -> None:
         """Every SPEAKER_TICK: each router's dominant speaker from the audio levels read since."""
