@@ -1,7 +1,7 @@
 """The engine under test as a forwarder process, built only through its public API (docs/engine-api.md).
 
     python -m bench.engine_forwarder --source PORT --dest PORT,PORT,... [--max-seconds S] [--srtp PROFILE]
-        [--rewrite-extensions] [--simulcast]
+        [--rewrite-extensions] [--simulcast] [--no-gso]
 
 One Engine on 127.0.0.1 with one router: a plain transport whose remote is the publisher
 (127.0.0.1:--source) producing one video track (SSRC 1111, the load generator's), and one plain
@@ -52,7 +52,7 @@ async def main(args: argparse.Namespace) -> None:
     for signo in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signo, stop.set)
 
-    engine = Engine(host="127.0.0.1", port=args.port)
+    engine = Engine(host="127.0.0.1", port=args.port, gso=args.gso)
     await engine.start()
     sources = [int(p) for p in str(args.source).split(",")]
     dests = [int(p) for p in args.dest.split(",")]
@@ -150,4 +150,5 @@ if __name__ == "__main__":
         "--rewrite-extensions", action="store_true", help="rewrite header extensions per consumer (see above)"
     )
     parser.add_argument("--simulcast", action="store_true", help="a three-layer simulcast track (see above)")
+    parser.add_argument("--no-gso", dest="gso", action="store_false", help="send without UDP GSO (engine/gso.pxi)")
     asyncio.run(main(parser.parse_args()))

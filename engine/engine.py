@@ -88,6 +88,7 @@ class Engine:
         on_slow_datagram: SlowDatagramHandler | None = None,
         announced_hosts: list[str] | None = None,
         publisher_bitrate: int = PUBLISHER_BITRATE,
+        gso: bool = True,
     ) -> None:
         sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
         try:
@@ -105,6 +106,9 @@ class Engine:
         self._sock = sock
         self._rtcp_ssrc = random.randint(1, 0xFFFFFFFF)
         self._core = Core(sock.fileno(), self._rtcp_ssrc, int(keyframe_interval * 1000))
+        #: whether a peer's runs of equal-size datagrams go as one UDP GSO message (engine/gso.pxi):
+        #: where the kernel has UDP_SEGMENT, unless Engine(gso=False)
+        self.gso = self._core.set_gso(gso)
         self._ids = itertools.count(1)
         self._ssrcs: collections.Counter[int] = collections.Counter()
         """SSRCs in use by producers and consumers, counted: the same explicit SSRC may stand on
