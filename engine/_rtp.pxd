@@ -167,6 +167,8 @@ cdef struct Transport:
     # pacing (pace.pxi): a token bucket over the video sent to this peer; audio, RTCP and
     # retransmissions go first but spend from it too
     uint64_t pacing_bps       # 0: unpaced (the bandwidth estimate sets it; Core.set_transport_pacing)
+    uint8_t pace_explicit     # pacing_bps was set by Core.set_transport_pacing: a REMB leaves it
+    uint64_t remb_bps         # the last REMB this peer sent (a subscriber's estimate of its link), 0: none
     int64_t pace_credit       # bit-microseconds (bytes * 8 * 10^6 / rate): spent per datagram
     uint64_t pace_at_us       # when pace_credit was last refilled (State.now_us)
     PaceQueue* pace           # owned; NULL until the first packet is held
@@ -380,6 +382,7 @@ cdef struct State:
     uint8_t clock_frozen      # tests: now_* are set by the test (engine._testing.set_clock), not read
     Transport* paced          # transports holding packets (pace.pxi), linked by pace_next
     uint32_t paced_count      # packets they hold in all
+    uint8_t pace_from_remb    # a subscriber's REMB paces its transport (PACE_REMB_PERCENT of it)
     uint32_t rtcp_ssrc        # sender SSRC of the RTCP the engine generates
     uint64_t keyframe_interval_ms
     Table by_addr             # remote address -> Transport*

@@ -74,6 +74,12 @@ cdef class Core:
         cdef Transport* t = self._transport(tid)
         clock_read(st)
         pace_set_rate(st, t, bps)
+        t.pace_explicit = 1
+
+    def set_pace_from_remb(self, bint enabled):
+        """Whether a subscriber's REMB paces its transport's video (remb.pxi) where no explicit
+        rate was set."""
+        self._open().pace_from_remb = enabled
 
     def pace(self):
         """Sends the held packets that are due (the loop's pace timer); returns how many are still
@@ -635,6 +641,7 @@ cdef class Core:
         out = counters_dict(&t.counters)
         out.update(
             pacing_bps=t.pacing_bps,
+            remb_bps=t.remb_bps,
             paced_pending=t.pace.count if t.pace != NULL else 0,
             **t.pacing,
             gso_refused=bool(t.gso_refused),

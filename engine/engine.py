@@ -89,6 +89,7 @@ class Engine:
         announced_hosts: list[str] | None = None,
         publisher_bitrate: int = PUBLISHER_BITRATE,
         gso: bool = True,
+        pace_from_remb: bool = False,
     ) -> None:
         sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
         try:
@@ -109,6 +110,10 @@ class Engine:
         #: whether a peer's runs of equal-size datagrams go as one UDP GSO message (engine/gso.pxi):
         #: where the kernel has UDP_SEGMENT, unless Engine(gso=False)
         self.gso = self._core.set_gso(gso)
+        #: a subscriber's REMB paces the video sent to it at 2.5 times that rate (engine/pace.pxi),
+        #: unless transport.set_pacing() set a rate
+        self.pace_from_remb = pace_from_remb
+        self._core.set_pace_from_remb(pace_from_remb)
         self._ids = itertools.count(1)
         self._ssrcs: collections.Counter[int] = collections.Counter()
         """SSRCs in use by producers and consumers, counted: the same explicit SSRC may stand on

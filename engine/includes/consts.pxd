@@ -78,6 +78,7 @@ cdef enum:
     PACE_QUEUE_SLOTS = 256         # packets one paced transport holds (a keyframe); more are dropped
     PACE_BURST_US = 5000           # a paced transport may send this long a stretch of its rate at once
     PACE_MIN_BURST = 3000          # ... and at least this many bytes (two full datagrams)
+    PACE_REMB_PERCENT = 250        # pacing from a subscriber's REMB: this share of it (libwebrtc's 2.5)
 
 # SSRC learning (learn.pxi): unknown SSRCs on a transport with MID/RID extension ids, for Python.
 cdef enum:

@@ -10,11 +10,12 @@ paced transport releases video at is measured in simulated time, not by the wall
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import socket
 
 import pytest
-from engine_wire import Peer, is_rtcp, parse_rtp, rtp
+from engine_wire import Peer, is_rtcp, parse_rtp, remb, rtp
 
 from engine import Engine, EngineError, _testing
 
@@ -273,3 +274,45 @@ def test_pacing_rate_must_not_be_negative(engine: Engine) -> None:
     transport = engine.create_router().create_plain_transport(remote=("127.0.0.1", 9))
     with pytest.raises(EngineError):
         transport.set_pacing(-1)
+
+
+async def wait_for(predicate, timeout: float = 1.0) -> bool:
+    for _ in range(int(timeout / 0.005)):
+        if predicate():
+            return True
+        await asyncio.sleep(0.005)
+    return predicate()
+
+
+async def test_a_subscribers_remb_is_kept_and_paces_only_when_asked(peers) -> None:
+    eng = Engine(host="127.0.0.1", port=0, pace_from_remb=True)
+    await eng.start()
+    try:
+        router = eng.create_router()
+        publisher, sub, explicit = Peer(eng.address), Peer(eng.address), Peer(eng.address)
+        video = router.create_plain_transport(remote=publisher.address).produce(kind="video", ssrc=5, payload_type=96)
+        by_remb = router.create_plain_transport(remote=sub.address)
+        by_remb.consume(video, ssrc=55)
+        fixed = router.create_plain_transport(remote=explicit.address)
+        fixed.consume(video, ssrc=56)
+        fixed.set_pacing(500_000)
+        sub.send(remb(55, 4, 62_500, [55]))  # 62,500 << 4 = 1 Mbit/s
+        explicit.send(remb(56, 4, 62_500, [56]))
+        assert await wait_for(lambda: by_remb.stats()["remb_bps"] == 1_000_000)
+        assert by_remb.stats()["pacing_bps"] == 2_500_000
+        assert await wait_for(lambda: fixed.stats()["remb_bps"] == 1_000_000)
+        assert fixed.stats()["pacing_bps"] == 500_000  # an explicit rate stays
+        for peer in (publisher, sub, explicit):
+            peer.close()
+    finally:
+        eng.close()
+    assert eng.allocations()["blocks"] == 0
+
+
+async def test_without_pace_from_remb_a_remb_only_is_kept(engine: Engine, peers) -> None:
+    _, subs, _ = setup_fanout(engine, peers, 1)
+    transports = next(iter(engine.routers.values())).transports
+    sub_transport = next(t for t in transports.values() if t.consumers)
+    subs[0].send(remb(9, 0, 200_000, [9]))
+    assert await wait_for(lambda: sub_transport.stats()["remb_bps"] == 200_000)
+    assert sub_transport.stats()["pacing_bps"] == 0
