@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import socket
 
 import pytest
 from engine_wire import Peer, is_rtcp, parse_rtp, remb, rtp
+from pylibsrtp import Policy, Session
 
 from engine import Engine, EngineError, _testing
 
@@ -132,6 +134,30 @@ async def test_without_gso_the_queue_is_sent_as_before(engine: Engine, peers) ->
     got = [[d for d in await s.receive(len(sent)) if not is_rtcp(d)] for s in subs]
     assert_received_whole(sent, got)
     assert engine.stats()["gso_sends"] == 0 and engine.stats()["gso"] is False
+
+
+async def test_srtp_copies_go_in_runs_and_decrypt_in_order(engine: Engine, peers, clock) -> None:
+    # AEAD_AES_128_GCM subscribers: equal plaintexts give equal protected sizes, so a run is one
+    # message; the paced one's held copies are protected before they wait, and decrypt in order
+    gcm = Policy.SRTP_PROFILE_AEAD_AES_128_GCM
+    router = engine.create_router()
+    publisher = peers()
+    video = router.create_plain_transport(remote=publisher.address).produce(kind="video", ssrc=5, payload_type=96)
+    subs, keys, transports = [peers() for _ in range(3)], [os.urandom(28) for _ in range(3)], []
+    for sub, key in zip(subs, keys, strict=True):
+        transport = router.create_plain_transport(remote=sub.address)
+        transport.set_srtp(7, local_key_salt=key, remote_key_salt=os.urandom(28))
+        transport.consume(video)
+        transports.append(transport)
+    transports[2].set_pacing(RATE)
+    sent = [rtp(300 + i, 90 * i, 5, payload=bytes([i]) * 988) for i in range(24)]
+    _testing.route_batch(engine._core, sent, *publisher.address)
+    release_all(engine, clock)
+    for sub, key in zip(subs, keys, strict=True):
+        rx = Session(policy=Policy(key=key, ssrc_type=Policy.SSRC_ANY_INBOUND, srtp_profile=gcm))
+        got = [rx.unprotect(d) for d in drain(sub)]
+        assert_received_whole(sent, [got])
+    assert engine.stats()["gso_sends"] >= 2 and transports[2].stats()["released"] == 24 - 3000 // 1016
 
 
 # ---- pacing ---------------------------------------------------------------------------------------
