@@ -32,16 +32,17 @@ cdef int gso_build(State* st) noexcept nogil:
     cdef int i, j, v, runs, iovlen
     cdef uint16_t segment, length
     cdef size_t size
-    cdef bint alone
+    cdef bint alone, refused
     cdef msghdr* m
     cdef msghdr* src
     for i in range(n):
         if not st.tx.first[i]:
             continue
-        alone = st.tx.dest[i].gso_refused
+        refused = st.tx.dest[i].gso_refused
         j = i
         while j != -1:                        # one run per turn of this loop
             segment = st.tx.lengths[j]
+            alone = refused or segment > GSO_MAX_SEGMENT
             m = &st.tx.out[k].msg_hdr
             src = &st.tx.msgs[j].msg_hdr
             m.msg_name = src.msg_name

@@ -74,6 +74,8 @@ cdef enum:
 cdef enum:
     GSO_MAX_SEGMENTS = 64          # the kernel's UDP_MAX_SEGMENTS: datagrams in one GSO message
     GSO_MAX_BYTES = 65000          # bytes in one GSO message: its UDP datagram stays under 64 KiB
+    GSO_MAX_SEGMENT = 1452         # larger datagrams go alone: a segment must fit the path MTU (1500
+                                   # less IPv6 and UDP headers), or the kernel refuses the message
     GSO_CONTROL_WORDS = 3          # 8-byte words of one UDP_SEGMENT cmsg: CMSG_SPACE(sizeof(uint16_t))
     PACE_QUEUE_SLOTS = 256         # packets one paced transport holds (a keyframe); more are dropped
     PACE_BURST_US = 5000           # a paced transport may send this long a stretch of its rate at once

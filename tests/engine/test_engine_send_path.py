@@ -110,6 +110,15 @@ async def test_gso_interleaves_destinations_and_keeps_each_peers_order(engine: E
     assert engine.stats()["gso_sends"] > 0
 
 
+async def test_datagrams_over_a_path_mtu_go_alone(engine: Engine, peers) -> None:
+    publisher, subs, _ = setup_fanout(engine, peers, 2)
+    sent = [rtp(i, 0, 5, payload=bytes([i]) * 1468) for i in range(6)]  # 1480 B: over 1452
+    _testing.route_batch(engine._core, sent, *publisher.address)
+    got = [[d for d in await s.receive(len(sent)) if not is_rtcp(d)] for s in subs]
+    assert_received_whole(sent, got)
+    assert engine.stats()["gso_sends"] == 0 and engine.stats()["gso_fallbacks"] == 0
+
+
 async def test_refused_gso_falls_back_to_one_datagram_at_a_time(engine: Engine, peers) -> None:
     publisher, subs, _ = setup_fanout(engine, peers, 3)
     core = engine._core
