@@ -433,6 +433,7 @@ cdef uint64_t monotonic_ms() noexcept nogil
 cdef void handle_datagram(State* st, uint8_t* data, size_t length, int truncated,
                           const sockaddr_in6* addr) noexcept nogil
 cdef void tx_flush(State* st) noexcept nogil
+cdef void tx_discard(State* st) noexcept nogil
 cdef void clock_read(State* st) noexcept nogil
 cdef void pace_release(State* st) noexcept nogil
 cdef int addr_from_python(sockaddr_in6* out, str host, int port) except -1

@@ -23,7 +23,7 @@ from engine._rtp cimport (
     extension_form, extension_next, handle_datagram, monotonic_ms, rtcp_split, rtp_extension, rtp_parse,
     srtp_context_counts, srtp_context_delete, srtp_context_new, srtp_context_remove_ssrc,
     srtp_key_salt_length, srtp_rtcp_protect, srtp_rtcp_unprotect, srtp_rtp_protect, srtp_rtp_unprotect,
-    srtp_transport_protect, srtp_transport_unprotect, tx_flush, clock_read,
+    srtp_transport_protect, srtp_transport_unprotect, tx_flush, tx_discard, clock_read,
 )
 from engine._rtp cimport nack_lost as _nack_lost, nack_pack as _nack_pack, keyframe_start as _keyframe_start
 from engine._rtp import CODEC_NAMES, DROP_REASONS, FEEDBACK_NAMES, KIND_NAMES
@@ -315,7 +315,7 @@ def route_batch(Core core, list datagrams, str host, int port, int rounds=1, bin
             for i in range(n):
                 handle_datagram(st, st.rx_buffers + i * MAX_DATAGRAM, lengths[i], 0, &addr)
                 if not send:
-                    st.tx.count = 0
+                    tx_discard(st)
             if send:
                 tx_flush(st)
     if not send and st.engine.send_calls != send_calls:

@@ -351,3 +351,12 @@ async def test_without_pace_from_remb_a_remb_only_is_kept(engine: Engine, peers)
     subs[0].send(remb(9, 0, 200_000, [9]))
     assert await wait_for(lambda: sub_transport.stats()["remb_bps"] == 200_000)
     assert sub_transport.stats()["pacing_bps"] == 0
+
+
+async def test_copies_discarded_by_the_routing_hook_leave_no_chain_behind(engine: Engine, peers) -> None:
+    publisher, subs, _ = setup_fanout(engine, peers, 2)
+    _testing.route_batch(engine._core, [rtp(1, 0, 5)], *publisher.address, 1, False)
+    sent = [rtp(2 + i, 0, 5) for i in range(4)]
+    _testing.route_batch(engine._core, sent, *publisher.address)
+    got = [[d for d in await s.receive(len(sent)) if not is_rtcp(d)] for s in subs]
+    assert_received_whole(sent, got)
