@@ -3,6 +3,8 @@
 # message that the kernel segments. At fan-out N a receive batch of B packets queues N chains of B
 # copies each, interleaved; sent by destination, every chain is a few messages instead of B.
 # Datagrams to different peers may leave in another order than queued; to one peer, never.
+from engine.includes.sockets cimport EIO, EINVAL, SOL_UDP, UDP_SEGMENT, cmsghdr, getsockopt, sendmsg, socklen_t
+from engine.includes.sockets cimport CMSG_DATA, CMSG_FIRSTHDR, CMSG_LEN, CMSG_SPACE
 
 
 cdef int gso_supported(int fd) noexcept nogil:

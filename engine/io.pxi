@@ -4,8 +4,6 @@ from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
 from engine.includes.sockets cimport (
     errno, EAGAIN, EINTR, MSG_DONTWAIT, MSG_TRUNC, recvmmsg, sendmmsg, msghdr,
 )
-from engine.includes.sockets cimport EIO, EINVAL, SOL_UDP, UDP_SEGMENT, cmsghdr, getsockopt, sendmsg, socklen_t
-from engine.includes.sockets cimport CMSG_DATA, CMSG_FIRSTHDR, CMSG_LEN, CMSG_SPACE
 
 
 cdef uint64_t monotonic_ms() noexcept nogil:
