@@ -71,6 +71,13 @@ FORWARDERS: dict[str, Forwarder] = {
             default=False,
         ),
         Forwarder(
+            "engine-paced",
+            "diagnostic: the engine, plain RTP, every subscriber paced at 10 Gbit/s (the bucket's cost: "
+            "nothing is held)",
+            python_forwarder("bench.engine_forwarder", "--pacing", str(10_000_000_000)),
+            default=False,
+        ),
+        Forwarder(
             "engine-gcm-nogso",
             "diagnostic: the engine, SRTP AEAD_AES_128_GCM, without UDP GSO",
             python_forwarder("bench.engine_forwarder", "--srtp", str(srtp.GCM), "--no-gso"),
