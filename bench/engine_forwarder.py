@@ -1,7 +1,7 @@
 """The engine under test as a forwarder process, built only through its public API (docs/engine-api.md).
 
     python -m bench.engine_forwarder --source PORT --dest PORT,PORT,... [--max-seconds S] [--srtp PROFILE]
-        [--rewrite-extensions [--no-transport-cc]] [--simulcast]
+        [--rewrite-extensions [--no-transport-cc]] [--simulcast] [--no-gso] [--pacing BPS]
 
 One Engine on 127.0.0.1 with one router: a plain transport whose remote is the publisher
 (127.0.0.1:--source) producing one video track (SSRC 1111, the load generator's), and one plain
@@ -55,7 +55,7 @@ async def main(args: argparse.Namespace) -> None:
     for signo in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signo, stop.set)
 
-    engine = Engine(host="127.0.0.1", port=args.port)
+    engine = Engine(host="127.0.0.1", port=args.port, gso=args.gso)
     await engine.start()
     sources = [int(p) for p in str(args.source).split(",")]
     dests = [int(p) for p in args.dest.split(",")]
@@ -105,6 +105,8 @@ async def main(args: argparse.Namespace) -> None:
                 subscriber.set_header_extensions(
                     mid=1, abs_send_time=2, transport_cc=None if args.no_transport_cc else 3
                 )
+            if args.pacing:
+                subscriber.set_pacing(args.pacing)
             consumer = subscriber.consume(lowest, mid=str(index))
             if lowest is not producer:
                 consumer.switch(producer, at_keyframe=True)
@@ -158,4 +160,8 @@ if __name__ == "__main__":
         "--no-transport-cc", action="store_true", help="with --rewrite-extensions: subscribers without transport-cc"
     )
     parser.add_argument("--simulcast", action="store_true", help="a three-layer simulcast track (see above)")
+    parser.add_argument("--no-gso", dest="gso", action="store_false", help="send without UDP GSO (engine/gso.pxi)")
+    parser.add_argument(
+        "--pacing", type=int, default=0, help="pace every subscriber's video at this many bit/s (engine/pace.pxi)"
+    )
     asyncio.run(main(parser.parse_args()))

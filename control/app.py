@@ -140,7 +140,8 @@ def _webtransport(app: Starlette, settings: Settings, meetings: MeetingService) 
         task.add_done_callback(sessions.discard)
 
     wt = settings.webtransport
-    return webtransport.serving(wt.host, wt.port, wt.cert, wt.key, open_session, settings.limits.max_frame)
+    dropped = app.state.metrics.datagram_dropped  # podium_webtransport_datagrams_dropped_total{reason}
+    return webtransport.serving(wt.host, wt.port, wt.cert, wt.key, open_session, settings.limits.max_frame, dropped)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

@@ -2,8 +2,9 @@
 
 Each application owns one `Metrics`: its own CollectorRegistry (never the process-wide default, so
 that tests and several applications in one process do not share series), the HTTP request latency by
-route template, the open signaling connections, and the collectors other layers add (the engine
-workers' counters, the live meetings) that read their values when Prometheus scrapes.
+route template, the open signaling connections, the WebTransport datagrams dropped by reason, and the
+collectors other layers add (the engine workers' counters, the live meetings) that read their values
+when Prometheus scrapes.
 
 `/metrics` is not public: it answers only a request carrying `Authorization: Bearer <token>` with
 the metrics token of the settings (`podium serve` keeps one in `<data dir>/metrics-token`, mode 0600,
@@ -21,7 +22,7 @@ import socket
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 
-from prometheus_client import CollectorRegistry, Gauge, disable_created_metrics
+from prometheus_client import CollectorRegistry, Counter, Gauge, disable_created_metrics
 from prometheus_client import Histogram as _Histogram
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
@@ -30,6 +31,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from control.domain.datagrams import DropReason
 
 disable_created_metrics()  # no *_created series next to every counter and histogram (process-wide)
 
@@ -70,6 +73,17 @@ class Metrics:
             "Open participant WebSockets (/signaling/v1).",
             registry=self.registry,
         )
+        self.datagrams_dropped = Counter(
+            "podium_webtransport_datagrams_dropped",
+            "WebTransport datagrams dropped (in, or not relayed), by reason (control.domain.datagrams.DropReason).",
+            ["reason"],
+            registry=self.registry,
+        )
+        for reason in DropReason:  # every reason's series exists from the start, at 0
+            self.datagrams_dropped.labels(str(reason))
+
+    def datagram_dropped(self, reason: DropReason) -> None:
+        self.datagrams_dropped.labels(str(reason)).inc()
 
     def add(self, collector: Collector) -> None:
         """A collector whose `collect()` reads its values at scrape time."""

@@ -23,10 +23,12 @@ from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from control import bounds, signaling_tools
+from control.domain.datagrams import DropReason
 from control.domain.moderation import Action, Command
 from control.domain.roles import Capability, Source
 from control.errors import ApiError
 from control.meetings import frames
+from control.meetings.datagram_wire import Datagram, PointerDatagram, encode
 from control.meetings.errors import MeetingElsewhere
 from control.meetings.live import Link, LiveMeeting
 from control.meetings.service import CLOSE_REPLACED, MeetingService
@@ -270,13 +272,16 @@ class Session:
             except (TimeoutError, asyncio.CancelledError):
                 writer.cancel()
 
-    async def _receive(self) -> str | bytes | None:
+    async def _receive(self) -> str | bytes | Datagram | None:
         try:
             message = await self.ws.receive()
         except (RuntimeError, WebSocketDisconnect):
             return None
         if message["type"] == "websocket.disconnect":
             return None
+        if message["type"] == "webtransport.datagram":  # control.webtransport: decoded, not stale
+            datagram: Datagram = message["datagram"]
+            return datagram
         text = message.get("text")
         return text if text is not None else (message.get("bytes") or b"")
 
@@ -287,7 +292,9 @@ class Session:
                     raw = await self._receive()
                     if raw is None:
                         return
-                    if not await self._handle(raw):
+                    if not isinstance(raw, str | bytes):
+                        self._drop(DropReason.UNKNOWN_SESSION)  # a datagram before the join
+                    elif not await self._handle(raw):
                         return
         except TimeoutError:
             self.error("join_timeout", f"no join within {JOIN_TIMEOUT:g} s", None)
@@ -297,8 +304,45 @@ class Session:
             raw = await self._receive()
             if raw is None:
                 return
-            if not await self._handle(raw):
+            if not isinstance(raw, str | bytes):
+                await self._datagram(raw)
+            elif not await self._handle(raw):
                 return
+
+    async def _datagram(self, datagram: Datagram) -> None:
+        """One datagram (WebTransport): through the rules of its kind; what they refuse is dropped
+        and counted, never answered."""
+        live, pid = self.live, self.pid
+        if live is None or pid is None or live.links.get(pid) is not self.link:
+            self._drop(DropReason.UNKNOWN_SESSION)
+            return
+        if self.limiter.wait("frames", self.key):  # the connection's frame rate counts datagrams too
+            self._drop(DropReason.RATE_LIMITED)
+            return
+        try:
+            if isinstance(datagram, PointerDatagram):
+                frame = datagram.frame
+                await self.service.remote_control.event(live, pid, frame.session_id, frame.event, datagram=True)
+                return
+            dropped = self.service.whiteboard_previews.relay(live, pid, datagram)
+        except ApiError as error:
+            dropped = DropReason.RATE_LIMITED if error.code == "rate_limited" else DropReason.NOT_PERMITTED
+        except Exception:
+            log.exception("signaling: a %s datagram failed", datagram.kind)
+            return
+        if dropped is not None:
+            self._drop(dropped)
+
+    def _drop(self, reason: DropReason) -> None:
+        """Count a dropped datagram (only a WebTransport socket has datagrams, and counts them)."""
+        drop = getattr(self.ws, "drop", None)
+        if drop is not None:
+            drop(reason)
+
+    def _send_datagram(self, frame: dict[str, Any]) -> bool:
+        """Send a frame as one datagram (the link's `datagram`, WebTransport only)."""
+        send = getattr(self.ws, "send_datagram", None)
+        return send is not None and not self.closed and bool(send(encode(frame)))
 
     async def _handle(self, raw: str | bytes) -> bool:
         """Handles one frame; False when the session must end."""
@@ -351,7 +395,8 @@ class Session:
                 self.error("rate_limited", self.limiter.refusal("join", wait), frame.ref, retry_after=wait)
                 await self.close(CLOSE_RATE, f"too many joins; retry in {wait} s")
                 return False
-            link = Link(self._send_with_ref(frame.ref), self.close)
+            datagram = self._send_datagram if hasattr(self.ws, "send_datagram") else None
+            link = Link(self._send_with_ref(frame.ref), self.close, datagram)
             self.live, self.pid = await service.join(
                 frame.token, frame.room_id, link, resume=frame.resume, keep_media=frame.keep_media
             )

@@ -9,6 +9,11 @@ frame), both ways. When the server closes the session it first writes
 `{"type": "close", "code": ..., "reason": ...}` (the WebSocket's close code and reason), then ends the
 stream and the session.
 
+Datagrams of the session carry what may be lost or reordered (docs/signaling.md, "Datagrams"):
+remote-control pointer moves and whiteboard previews, both ways. Each is decoded here
+(control.meetings.datagram_wire), stale ones dropped by their number, and the rest handed to the
+`Session` in order with the frames; every drop is counted by reason.
+
 The protocol driver is a thin shell over aioquic's HTTP/3 connection: `QuicConnectionProtocol` feeds it
 QUIC events, `H3Connection` turns them into HTTP/3 and WebTransport events, and each accepted session
 gets a `StreamSocket`, which speaks to `Session` as Starlette's WebSocket does.
@@ -17,6 +22,7 @@ gets a `StreamSocket`, which speaks to `Session` as Starlette's WebSocket does.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import logging
@@ -31,6 +37,9 @@ from aioquic.h3.events import DatagramReceived, H3Event, HeadersReceived, WebTra
 from aioquic.quic.configuration import QuicConfiguration
 from aioquic.quic.events import ConnectionTerminated, ProtocolNegotiated, QuicEvent, StreamReset
 
+from control.domain.datagrams import MAX_DATAGRAM, DropReason, LastNumbers
+from control.meetings import datagram_wire
+
 log = logging.getLogger("podium.webtransport")
 
 PATH = b"/signaling/v1"
@@ -38,12 +47,9 @@ SETTINGS_WEBTRANSPORT_MAX_SESSIONS = 0xC671706A
 """The current drafts' setting (browsers that speak them look for it beside ENABLE_WEBTRANSPORT)."""
 MAX_SESSIONS = 4
 MAX_LINE_FACTOR = 4
-MAX_DATAGRAM = 1200
-"""The most bytes of one datagram frame: what fits one QUIC packet on any path."""
-DATAGRAM_TYPES = frozenset({"control-event"})
-"""Frames a client may send as datagrams (unordered, may be lost): remote-control pointer input. What
-must be ordered and kept (whiteboard operations) goes on the stream."""
 """A frame's line may hold at most this many bytes per character of the frame limit (UTF-8)."""
+Dropped = Callable[[DropReason], None]
+"""Counts one dropped datagram (control.metrics: podium_webtransport_datagrams_dropped_total)."""
 
 
 @dataclass(frozen=True)
@@ -54,9 +60,12 @@ class Peer:
 
 class StreamSocket:
     """One WebTransport session's signaling stream, as `control.signaling.Session` uses a WebSocket:
-    `receive()`, `send_text()`, `close()`, `client`."""
+    `receive()`, `send_text()`, `close()`, `client`; and its datagrams: `receive()` yields them too
+    (`webtransport.datagram` messages), `send_datagram()` sends one, `drop()` counts one dropped."""
 
-    def __init__(self, protocol: _Protocol, session_id: int, peer: Peer, max_line: int) -> None:
+    def __init__(
+        self, protocol: _Protocol, session_id: int, peer: Peer, max_line: int, dropped: Dropped | None = None
+    ) -> None:
         self.protocol = protocol
         self.session_id = session_id
         self.client = peer
@@ -66,8 +75,11 @@ class StreamSocket:
         self._buffer = b""
         self._incoming: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.closed = False
-        self.dropped_datagrams = 0
-        """Datagrams dropped: oversize, not JSON, not a frame allowed as a datagram, or with a `ref`."""
+        self.numbers = LastNumbers()
+        """The greatest `n` accepted per datagram type: what is not above it is stale."""
+        self.dropped: collections.Counter[DropReason] = collections.Counter()
+        """Datagrams dropped on this session, by reason (in or out)."""
+        self._count_drop = dropped
 
     # -- from the connection --
 
@@ -88,15 +100,25 @@ class StreamSocket:
             self.gone()
 
     def datagram(self, data: bytes) -> None:
-        """One datagram frame: handled as a frame of the stream, so through the same checks (consent,
-        rate limits); dropped and counted unless it is a small JSON frame of DATAGRAM_TYPES without a
-        `ref` (nothing answers a datagram)."""
-        text = None if self.closed or self.stream_id is None else _datagram_frame(data)
-        if text is None:
-            self.dropped_datagrams += 1
-            log.debug("datagram dropped (%d so far on this session)", self.dropped_datagrams)
+        """One datagram: decoded (control.meetings.datagram_wire) and, unless stale, handed to the
+        signaling Session with the frames (it applies the rules of its kind); dropped and counted
+        otherwise. Nothing answers a datagram."""
+        if self.closed or self.stream_id is None:
+            self.drop(DropReason.UNKNOWN_SESSION)  # no signaling stream yet: nobody it speaks for
             return
-        self._incoming.put_nowait({"type": "websocket.receive", "text": text})
+        decoded = datagram_wire.decode(data)
+        if isinstance(decoded, DropReason):
+            self.drop(decoded)
+        elif not self.numbers.admit(decoded.kind, decoded.n):
+            self.drop(DropReason.STALE)
+        else:
+            self._incoming.put_nowait({"type": "webtransport.datagram", "datagram": decoded})
+
+    def drop(self, reason: DropReason) -> None:
+        self.dropped[reason] += 1
+        if self._count_drop is not None:
+            self._count_drop(reason)
+        log.debug("datagram dropped: %s (%d so far on this session)", reason, self.dropped.total())
 
     def gone(self) -> None:
         if not self.closed:
@@ -113,6 +135,15 @@ class StreamSocket:
             raise ConnectionError("the WebTransport session is gone")
         self.protocol.write(self.stream_id, text.encode() + b"\n")
 
+    def send_datagram(self, data: bytes) -> bool:
+        """Send one datagram to the client; False (and counted when too big) where it cannot go."""
+        if len(data) > MAX_DATAGRAM:
+            self.drop(DropReason.TOO_BIG)
+            return False
+        if self.closed or self.protocol.terminated:
+            return False
+        return self.protocol.datagram(self.session_id, data)
+
     async def close(self, code: int = 1000, reason: str = "") -> None:
         if self.stream_id is not None and not self.protocol.terminated:
             record = json.dumps({"type": "close", "code": code, "reason": reason}, separators=(",", ":"))
@@ -121,27 +152,22 @@ class StreamSocket:
         self.gone()
 
 
-def _datagram_frame(data: bytes) -> str | None:
-    """The datagram's text if it may be handled as a frame, else None."""
-    if len(data) > MAX_DATAGRAM:
-        return None
-    try:
-        text = data.decode("utf-8")
-        frame = json.loads(text)
-    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
-        return None
-    allowed = isinstance(frame, dict) and frame.get("type") in DATAGRAM_TYPES and "ref" not in frame
-    return text if allowed else None
-
-
 class _Protocol(QuicConnectionProtocol):
     """One QUIC connection: HTTP/3 with WebTransport; sessions to PATH become signaling sessions."""
 
-    def __init__(self, *args: Any, open_session: Callable[[StreamSocket], Any], max_line: int, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        open_session: Callable[[StreamSocket], Any],
+        max_line: int,
+        dropped: Dropped | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self._http: H3Connection | None = None
         self._open_session = open_session
         self._max_line = max_line
+        self._dropped = dropped
         self._sockets: dict[int, StreamSocket] = {}
         self.terminated = False
 
@@ -172,13 +198,16 @@ class _Protocol(QuicConnectionProtocol):
             )
             self.transmit()
             address = self._quic._network_paths[0].addr if self._quic._network_paths else ("unknown", 0)
-            socket = StreamSocket(self, event.stream_id, Peer(str(address[0]), int(address[1])), self._max_line)
-            self._sockets[event.stream_id] = socket
-            self._open_session(socket)
+            peer = Peer(str(address[0]), int(address[1]))
+            opened = StreamSocket(self, event.stream_id, peer, self._max_line, self._dropped)
+            self._sockets[event.stream_id] = opened
+            self._open_session(opened)
         elif isinstance(event, DatagramReceived):
             socket = self._sockets.get(event.stream_id)
             if socket is not None:
                 socket.datagram(event.data)
+            elif self._dropped is not None:
+                self._dropped(DropReason.UNKNOWN_SESSION)  # for no session of this connection
         elif isinstance(event, WebTransportStreamDataReceived):
             socket = self._sockets.get(event.session_id)
             if socket is not None:
@@ -187,6 +216,14 @@ class _Protocol(QuicConnectionProtocol):
     def write(self, stream_id: int, data: bytes, end: bool = False) -> None:
         self._quic.send_stream_data(stream_id, data, end_stream=end)
         self.transmit()
+
+    def datagram(self, session_id: int, data: bytes) -> bool:
+        """Send a datagram on the session; False where the client takes none (it did not offer them)."""
+        if self._http is None or self._quic._remote_max_datagram_frame_size is None:
+            return False
+        self._http.send_datagram(session_id, data)
+        self.transmit()
+        return True
 
     def end_session(self, session_id: int) -> None:
         """End the session's CONNECT stream: the session is closed."""
@@ -207,16 +244,23 @@ class _WebTransportH3(H3Connection):
 
 @contextlib.asynccontextmanager
 async def serving(
-    host: str, port: int, cert: Path, key: Path, open_session: Callable[[StreamSocket], Any], max_frame: int
+    host: str,
+    port: int,
+    cert: Path,
+    key: Path,
+    open_session: Callable[[StreamSocket], Any],
+    max_frame: int,
+    dropped: Dropped | None = None,
 ) -> AsyncIterator[None]:
     """Accept WebTransport sessions on UDP `host`:`port` while the context is open; `open_session` runs
-    each session's signaling (it is called with the session's socket and must not block)."""
+    each session's signaling (it is called with the session's socket and must not block); `dropped`
+    counts each datagram dropped."""
     configuration = QuicConfiguration(alpn_protocols=H3_ALPN, is_client=False, max_datagram_frame_size=65536)
     configuration.load_cert_chain(cert, key)
     max_line = max_frame * MAX_LINE_FACTOR
 
     def protocol(*args: Any, **kwargs: Any) -> _Protocol:
-        return _Protocol(*args, open_session=open_session, max_line=max_line, **kwargs)
+        return _Protocol(*args, open_session=open_session, max_line=max_line, dropped=dropped, **kwargs)
 
     server = await serve(host, port, configuration=configuration, create_protocol=protocol)
     log.info("WebTransport (HTTP/3) signaling on udp %s port %d", host, port)

@@ -95,7 +95,8 @@ cdef struct ExtScan:
 from libc.stdint cimport uint64_t, int64_t, int32_t
 from posix.uio cimport iovec
 from engine.includes.consts cimport DROP_COUNT, BATCH_SIZE, SEND_SLOTS, SLOW_QUEUE_SIZE, LEARN_QUEUE_SIZE, LEARN_VALUE_MAX
-from engine.includes.consts cimport MAX_DATAGRAM, REPAIR_PENDING, TWCC_HISTORY, TREND_WINDOW, ACKED_RING
+from engine.includes.consts cimport MAX_DATAGRAM, REPAIR_PENDING, SEND_SLOT_SIZE, PACE_QUEUE_SLOTS, GSO_CONTROL_WORDS
+from engine.includes.consts cimport TWCC_HISTORY, TREND_WINDOW, ACKED_RING
 from engine.includes.sockets cimport sockaddr_in6, mmsghdr
 
 
@@ -203,6 +204,23 @@ cdef struct Estimator:        # one transport's bandwidth estimate (estimator.px
     uint64_t remb_in          # REMB from the subscriber
     uint64_t rr_loss_reports  # receiver reports whose fraction lost was applied (no fresh TWCC)
     uint64_t overuses         # overuse signals
+cdef struct PacedPacket:      # a datagram a paced transport holds back (pace.pxi), protected if SRTP
+    Counters* consumer        # borrowed; NULLed if the consumer goes first (pace_forget_counters)
+    Counters* producer        # likewise
+    uint16_t length
+    uint8_t data[SEND_SLOT_SIZE]
+
+
+cdef struct PaceQueue:        # a ring of held datagrams, in the order they were queued
+    int head
+    int count
+    PacedPacket packets[PACE_QUEUE_SLOTS]
+
+
+cdef struct PaceCounters:     # per paced transport (pace.pxi)
+    uint64_t held             # video packets queued behind the token bucket
+    uint64_t released         # ... sent since (the rest: waiting, or dropped with the transport)
+    uint64_t overflow         # ... dropped: the queue was full (drops: pace_queue_full)
 
 
 cdef struct Transport:
@@ -220,10 +238,24 @@ cdef struct Transport:
     uint8_t ext_told          # told its extension ids: packets to it carry its ids only (extensions.pxi)
     uint8_t ext_ids[EXT_KIND_COUNT]   # ExtKind -> the RFC 8285 id negotiated with this peer (0: none)
     uint8_t ext_kinds[256]    # RFC 8285 id -> ExtKind, for the packets this peer sends
+    # pacing (pace.pxi): a token bucket over the video sent to this peer; audio, RTCP and
+    # retransmissions go first but spend from it too
+    uint64_t pacing_bps       # 0: unpaced (the bandwidth estimate sets it; Core.set_transport_pacing)
+    uint8_t pace_explicit     # pacing_bps was set by Core.set_transport_pacing: a REMB leaves it
+    uint64_t remb_bps         # the last REMB this peer sent (a subscriber's estimate of its link), 0: none
+    int64_t pace_credit       # bit-microseconds (bytes * 8 * 10^6 / rate): spent per datagram
+    uint64_t pace_at_us       # when pace_credit was last refilled (State.now_us)
+    PaceQueue* pace           # owned; NULL until the first packet is held
+    Transport* pace_next      # State.paced list: transports holding packets (pace_listed)
+    uint8_t pace_listed
+    PaceCounters pacing
+    # the send queue (io.pxi, gso.pxi): this transport's datagrams in the current flush, chained
+    uint32_t tx_generation    # SendQueue.generation when tx_tail was written
+    int tx_tail               # its last datagram queued in that flush
     TwccHistory* twcc         # owned here; allocated once transport-cc is negotiated (twcc.pxi)
     uint16_t twcc_seq         # the next transport-wide sequence number to send
-    uint64_t pacing_bps       # the rate a pacer may send to this peer at: from the estimate
-    Estimator est
+    Estimator est             # the bandwidth estimate toward this peer (estimator.pxi)
+    uint8_t gso_refused       # the kernel refused a GSO send to this peer: sent one by one since
     Counters counters
 
 
@@ -368,14 +400,33 @@ cdef struct EngineCounters:   # engine-wide, besides the Counters every level ha
     uint64_t twcc_seq_written        # packets sent with their transport's own transport-wide number
     uint64_t twcc_feedback           # transport-cc feedback applied to a transport's estimate
     uint64_t twcc_malformed          # ... dropped: malformed (twcc_parse), counted per transport too
+    uint64_t gso_sends               # messages sent with UDP_SEGMENT (gso.pxi): several datagrams each
+    uint64_t gso_datagrams           # ... the datagrams they carried
+    uint64_t gso_fallbacks           # GSO messages the kernel refused, sent again one datagram at a time
+    uint64_t paced_held              # video packets held by a transport's pacer (pace.pxi)
+    uint64_t paced_released          # ... released on a later tick
+    uint64_t pace_overflow           # ... dropped: its queue was full (drops: pace_queue_full)
 
 
-cdef struct SendQueue:        # one sendmmsg batch; flushed when full and after every receive batch
+cdef struct SendQueue:        # datagrams to send; flushed when full and after every receive batch
     uint8_t* buffers          # owned: SEND_SLOTS * SEND_SLOT_SIZE
     mmsghdr msgs[SEND_SLOTS]
     iovec iov[SEND_SLOTS * 2] # [header copy, payload borrowed from the receive buffer] or [whole copy]
     Counters* credit[SEND_SLOTS * 3]  # borrowed: who is credited (or charged) for each datagram
+    uint16_t lengths[SEND_SLOTS]
+    Transport* dest[SEND_SLOTS]       # borrowed: a transport outlives the flush of what it queued
+    int next[SEND_SLOTS]      # the same transport's next datagram in this flush; -1: its last
+    uint8_t first[SEND_SLOTS] # 1: the first datagram of its transport in this flush
     int count
+    uint32_t generation       # flushes so far, from 1 (Transport.tx_generation)
+    int gso                   # UDP_SEGMENT is used (the kernel has it; Core.set_gso)
+    # one flush's messages as gso.pxi builds them: each one datagram, or a run with UDP_SEGMENT
+    mmsghdr out[SEND_SLOTS]
+    iovec out_iov[SEND_SLOTS * 2]
+    uint64_t control[SEND_SLOTS * GSO_CONTROL_WORDS]  # each message's cmsg, 8-byte aligned
+    int order[SEND_SLOTS]     # queue indices in the order sent
+    int out_first[SEND_SLOTS] # message -> its first datagram in `order`
+    int out_count[SEND_SLOTS] # ... and how many it carries
 
 
 cdef struct SlowRing:         # bounded queue of datagrams for the Python slow path
@@ -407,7 +458,11 @@ cdef struct LearnRing:        # bounded queue of LearnRecords for Python (Core.p
 cdef struct State:
     int fd
     uint64_t now_ms           # monotonic clock, read once per receive batch
-    uint64_t now_us           # the same reading in microseconds (transport-cc send times)
+    uint64_t now_us           # the same reading in microseconds (pacing, transport-cc send times)
+    uint8_t clock_frozen      # tests: now_* are set by the test (engine._testing.set_clock), not read
+    Transport* paced          # transports holding packets (pace.pxi), linked by pace_next
+    uint32_t paced_count      # packets they hold in all
+    uint8_t pace_from_remb    # a subscriber's REMB paces its transport (PACE_REMB_PERCENT of it)
     uint32_t rtcp_ssrc        # sender SSRC of the RTCP the engine generates
     uint64_t keyframe_interval_ms
     Table by_addr             # remote address -> Transport*
@@ -458,6 +513,9 @@ cdef uint64_t monotonic_ms() noexcept nogil
 cdef void handle_datagram(State* st, uint8_t* data, size_t length, int truncated,
                           const sockaddr_in6* addr) noexcept nogil
 cdef void tx_flush(State* st) noexcept nogil
+cdef void tx_discard(State* st) noexcept nogil
+cdef void clock_read(State* st) noexcept nogil
+cdef void pace_release(State* st) noexcept nogil
 cdef int addr_from_python(sockaddr_in6* out, str host, int port) except -1
 # Header extensions by meaning (extensions.pxi): read once per packet, written per consumer.
 cdef void ext_scan(const RtpView* v, const Transport* source, ExtScan* scan, EngineCounters* counts) noexcept nogil

@@ -12,6 +12,8 @@ include "packet.pxi"        # packet views: classify, rtp_parse, rtp_extension, 
 include "counters.pxi"      # counters and drop reasons by name
 include "table.pxi"         # hash tables and counted allocation
 include "io.pxi"            # recvmmsg / sendmmsg batches, slow-path ring
+include "gso.pxi"           # UDP GSO: a peer's equal-size datagrams as one message
+include "pace.pxi"          # a token bucket per transport over the video sent to it
 include "rewrite.pxi"       # a consumer's SSRC, payload type, sequence and timestamp spaces
 include "extensions.pxi"    # header extensions rewritten per consumer; audio levels read
 include "learn.pxi"         # unknown SSRCs with MID/RID extension values, queued for Python

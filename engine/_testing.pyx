@@ -24,7 +24,7 @@ from engine._rtp cimport (
     extension_form, extension_next, handle_datagram, monotonic_ms, rtcp_split, rtp_extension, rtp_parse,
     srtp_context_counts, srtp_context_delete, srtp_context_new, srtp_context_remove_ssrc,
     srtp_key_salt_length, srtp_rtcp_protect, srtp_rtcp_unprotect, srtp_rtp_protect, srtp_rtp_unprotect,
-    srtp_transport_protect, srtp_transport_unprotect, tx_flush,
+    srtp_transport_protect, srtp_transport_unprotect, tx_flush, tx_discard, clock_read,
 )
 from engine._rtp cimport nack_lost as _nack_lost, nack_pack as _nack_pack, keyframe_start as _keyframe_start
 from engine._rtp import CODEC_NAMES, DROP_REASONS, FEEDBACK_NAMES, KIND_NAMES, TWCC_ERRORS, USAGE_NAMES
@@ -290,8 +290,7 @@ def inject(Core core, const uint8_t[:] data, str host, int port):
     if length > 0:
         memcpy(st.rx_buffers, &data[0], length if length <= MAX_DATAGRAM else MAX_DATAGRAM)
     with nogil:
-        st.now_ms = monotonic_ms()
-        st.now_us = st.now_ms * 1000
+        clock_read(st)
         handle_datagram(st, st.rx_buffers, length if length <= MAX_DATAGRAM else MAX_DATAGRAM,
                         length > MAX_DATAGRAM, &addr)
         tx_flush(st)
@@ -321,17 +320,29 @@ def route_batch(Core core, list datagrams, str host, int port, int rounds=1, bin
         memcpy(st.rx_buffers + i * MAX_DATAGRAM, <const char*>data, lengths[i])
     with nogil:
         for r in range(rounds):
-            st.now_ms = monotonic_ms()
-            st.now_us = st.now_ms * 1000
+            clock_read(st)
             for i in range(n):
                 handle_datagram(st, st.rx_buffers + i * MAX_DATAGRAM, lengths[i], 0, &addr)
                 if not send:
-                    st.tx.count = 0
+                    tx_discard(st)
             if send:
                 tx_flush(st)
     if not send and st.engine.send_calls != send_calls:
         raise RuntimeError(f"a datagram fanned out to more than {SEND_SLOTS} copies: the send queue was flushed")
     return n * rounds
+
+
+def set_clock(Core core, object now_us):
+    """Freezes the core's clock at `now_us` microseconds (pacing tests advance it by hand); None
+    gives it back to the monotonic clock."""
+    cdef State* st = core._open()
+    if now_us is None:
+        st.clock_frozen = 0
+        clock_read(st)
+        return
+    st.clock_frozen = 1
+    st.now_us = now_us
+    st.now_ms = st.now_us // 1000
 
 
 def keyframe_interval_ms(Core core):

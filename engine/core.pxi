@@ -15,8 +15,9 @@ cdef class Core:
         st.fd = fd
         st.rtcp_ssrc = rtcp_ssrc
         st.keyframe_interval_ms = keyframe_interval_ms
-        st.now_us = monotonic_us()
-        st.now_ms = st.now_us // 1000
+        clock_read(st)
+        st.tx.generation = 1
+        st.tx.gso = gso_supported(fd)
         st.rx_buffers = <uint8_t*>mem_alloc(st, BATCH_SIZE * MAX_DATAGRAM)
         st.tx.buffers = <uint8_t*>mem_alloc(st, SEND_SLOTS * SEND_SLOT_SIZE)
         st.slow.buffers = <uint8_t*>mem_alloc(st, SLOW_QUEUE_SIZE * MAX_DATAGRAM)
@@ -63,6 +64,44 @@ cdef class Core:
         st.slow.head = (i + 1) % SLOW_QUEUE_SIZE
         st.slow.count -= 1
         return data, addr
+
+    # ---- the send path: pacing, GSO (pace.pxi, gso.pxi) ---------------------------------------
+
+    def set_transport_pacing(self, uint32_t tid, uint64_t bps):
+        """Paces the video sent to the transport's peer at `bps` bit/s (0: unpaced, what it holds
+        goes at the next pace())."""
+        cdef State* st = self._open()
+        cdef Transport* t = self._transport(tid)
+        clock_read(st)
+        pace_set_rate(st, t, bps)
+        t.pace_explicit = 1
+
+    def set_pace_from_remb(self, bint enabled):
+        """Whether a subscriber's REMB paces its transport's video (remb.pxi) where no explicit
+        rate was set."""
+        self._open().pace_from_remb = enabled
+
+    def pace(self):
+        """Sends the held packets that are due (the loop's pace timer); returns how many are still
+        held, by all transports."""
+        cdef State* st = self._open()
+        with nogil:
+            clock_read(st)
+            if st.paced != NULL:
+                pace_release(st)
+        return st.paced_count
+
+    @property
+    def paced_pending(self):
+        """Packets the paced transports hold: while any, the loop calls pace() every tick."""
+        return self._open().paced_count
+
+    def set_gso(self, bint enabled):
+        """Turns UDP GSO on (where the kernel has it) or off; returns whether it is on."""
+        cdef State* st = self._open()
+        tx_flush(st)
+        st.tx.gso = enabled and gso_supported(st.fd)
+        return bool(st.tx.gso)
 
     def pop_learned(self):
         """The oldest unknown-SSRC record (learn.pxi) as (transport id, ssrc, payload type, mid,
@@ -119,7 +158,6 @@ cdef class Core:
         t.id = tid
         t.router_id = router_id
         estimator_init(&t.est)
-        t.pacing_bps = t.est.estimate_bps
         try:
             self._put(&st.by_id, &k, t)
             if host is not None:
@@ -272,6 +310,7 @@ cdef class Core:
         for i in producers:
             self.remove_producer(i)
         self._forget_addresses(t)
+        pace_discard(st, t)
         k = id_key(TAG_TRANSPORT, tid)
         table_del(&st.by_id, &k)
         self._clear_srtp(t)
@@ -386,8 +425,7 @@ cdef class Core:
 
     cdef bint _keyframe(self, Producer* p) noexcept:
         cdef bint sent
-        self.st.now_ms = monotonic_ms()
-        self.st.now_us = self.st.now_ms * 1000
+        clock_read(self.st)
         sent = request_keyframe(self.st, p, False, True)
         self._flush()
         return sent
@@ -443,6 +481,7 @@ cdef class Core:
             table_del(&st.by_rtx, &k)
         k = id_key(TAG_PRODUCER, pid)
         table_del(&st.by_id, &k)
+        pace_forget_counters(st, &p.counters)
         mem_free(st, p.cache)
         mem_free(st, p)
         st.live_producers -= 1
@@ -586,6 +625,7 @@ cdef class Core:
         table_del(&st.by_consumer, &k)
         k = id_key(TAG_CONSUMER, cid)
         table_del(&st.by_id, &k)
+        pace_forget_counters(st, &c.counters)
         mem_free(st, c)
         st.live_consumers -= 1
 
@@ -600,21 +640,28 @@ cdef class Core:
         out["transports"] = st.live_transports
         out["producers"] = st.live_producers
         out["consumers"] = st.live_consumers
+        out["paced_pending"] = st.paced_count
+        out["gso"] = bool(st.tx.gso)
         return out
 
     def transport_stats(self, uint32_t tid):
-        """The transport's counters and its bandwidth estimate toward the peer (estimator.pxi)."""
+        """The transport's counters, its pacer's, and its bandwidth estimate toward the peer
+        (estimator.pxi): estimate_bps and what it rests on (estimate_source)."""
         cdef Transport* t = self._transport(tid)
         cdef Estimator* e = &t.est
+        cdef uint64_t now_us = self.st.now_us if self.st.clock_frozen else monotonic_us()
         out = counters_dict(&t.counters)
         out.update(
+            pacing_bps=t.pacing_bps,
+            remb_bps=t.remb_bps,
+            paced_pending=t.pace.count if t.pace != NULL else 0,
+            **t.pacing,
+            gso_refused=bool(t.gso_refused),
             estimate_bps=e.estimate_bps,
             delay_bps=e.delay_bps,
             loss_bps=e.loss_bps,
-            remb_bps=e.remb_bps,
             acked_bps=e.acked_bps,
-            pacing_bps=t.pacing_bps,
-            estimate_source=ESTIMATE_SOURCES[estimator_source(e, monotonic_us())],
+            estimate_source=ESTIMATE_SOURCES[estimator_source(e, now_us)],
             bandwidth_usage=USAGE_NAMES[e.signal],
             twcc=t.twcc != NULL,
             twcc_feedback=e.feedbacks,

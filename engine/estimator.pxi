@@ -362,15 +362,19 @@ cdef void estimator_receiver_loss(Estimator* e, uint8_t fraction_lost, uint64_t 
 
 # ---- what subscribers say: REMB and receiver reports (rtcp_relay.pxi) -------------------------
 
+cdef inline void estimate_paces(State* st, Transport* t) noexcept nogil:
+    """With pace_from_remb, the estimate paces the transport's video (PACE_REMB_PERCENT of it, as a
+    REMB alone would: a fresh REMB bounds the estimate), unless Core.set_transport_pacing set a
+    rate. A browser that sends transport-cc feedback sends no REMB: the estimate stands for it."""
+    if st.pace_from_remb and not t.pace_explicit and t.est.estimate_bps:
+        pace_set_rate(st, t, t.est.estimate_bps * PACE_REMB_PERCENT // 100)
+
+
 cdef void estimate_from_remb(State* st, Transport* t, const RtcpView* part) noexcept nogil:
-    """A subscriber's REMB (draft-alvestrand-rmcat-remb): 6-bit exponent, 18-bit mantissa."""
-    cdef uint8_t exponent = part.data[17] >> 2
-    cdef uint64_t mantissa = ((<uint64_t>part.data[17] & 3) << 16) | load16(part.data + 18)
-    cdef uint64_t bitrate = ESTIMATE_MAX_BPS
-    if exponent < 46 and (mantissa << exponent) < ESTIMATE_MAX_BPS:
-        bitrate = mantissa << exponent
-    estimator_remb(&t.est, bitrate, st.now_us)
-    t.pacing_bps = t.est.estimate_bps
+    """A subscriber's REMB (draft-alvestrand-rmcat-remb; remb.pxi reads it into t.remb_bps)."""
+    cdef uint64_t bitrate = remb_bitrate(part)
+    estimator_remb(&t.est, bitrate if bitrate < ESTIMATE_MAX_BPS else ESTIMATE_MAX_BPS, st.now_us)
+    estimate_paces(st, t)
 
 
 cdef void estimate_from_receiver_report(State* st, Transport* t, const RtcpView* part,
@@ -386,4 +390,4 @@ cdef void estimate_from_receiver_report(State* st, Transport* t, const RtcpView*
             worst = block[4]
     if worst >= 0:
         estimator_receiver_loss(&t.est, <uint8_t>worst, st.now_us)
-        t.pacing_bps = t.est.estimate_bps
+        estimate_paces(st, t)

@@ -178,13 +178,13 @@ cdef inline void send_rtp_rewritten(State* st, Producer* p, Consumer* c, const R
     st.engine.ext_rewritten += 1
     if t.protect != NULL:
         memcpy(buf + head, v.data + v.payload_offset, body)
-        tx_send_copy(st, t, slot, <int>(head + body), 0, &c.counters, &p.counters)
+        tx_send_copy(st, t, slot, <int>(head + body), 0, &c.counters, &p.counters, p.video)
         return
     st.tx.iov[2 * slot].iov_base = buf
     st.tx.iov[2 * slot].iov_len = head
     st.tx.iov[2 * slot + 1].iov_base = <void*>(v.data + v.payload_offset)
     st.tx.iov[2 * slot + 1].iov_len = body
-    tx_commit(st, t, 2 if body else 1, &c.counters, &p.counters)
+    tx_commit(st, t, 2 if body else 1, &c.counters, &p.counters, p.video)
 
 
 cdef void send_rtx_rewritten(State* st, Producer* p, Consumer* c, const RtpView* v, ExtScan* scan,

@@ -39,6 +39,7 @@ cdef void relay_rtcp(State* st, Transport* t, const uint8_t* data, size_t length
             repair_nack(st, t, part)
         elif part.feedback == FB_REMB:
             st.engine.remb_terminated += 1
+            remb_received(st, t, part)
             estimate_from_remb(st, t, part)
         elif part.feedback == FB_TWCC:
             st.engine.twcc_terminated += 1

@@ -244,6 +244,16 @@ class Transport(Closable):
             raise EngineError(str(error)) from None
         self.engine._applied()
 
+    def set_pacing(self, bps: int) -> None:
+        """Paces the video sent to this transport's peer at `bps` bit/s (engine/pace.pxi): a burst,
+        such as a keyframe after a switch to a higher layer, leaves at that rate with a few
+        milliseconds' burst; audio, RTCP and retransmissions go first. 0: unpaced (the default)."""
+        self._check()
+        if bps < 0:
+            raise EngineError(f"pacing rate must be 0 or more bit/s, not {bps}")
+        self.engine._core.set_transport_pacing(self.id, bps)
+        self.engine._pace_soon()
+
     def stats(self) -> dict[str, Any]:
         self._check()
         return self.engine._core.transport_stats(self.id)

@@ -123,5 +123,5 @@ cdef void twcc_feedback(State* st, Transport* t, const RtcpView* part) noexcept 
         st.engine.twcc_malformed += 1
         return
     estimator_feedback(&t.est, t.twcc, seqs, arrivals, n, st.now_us)
-    t.pacing_bps = t.est.estimate_bps
+    estimate_paces(st, t)
     st.engine.twcc_feedback += 1

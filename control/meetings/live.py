@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from control.domain.meeting_state import MeetingState, Participant, listed
+from control.domain.pending_views import PendingViews
 from control.domain.roles import Capability, Role, Source
 from control.meetings.media import Media, Peer
 from control.meetings.observers import MeetingInfo
@@ -24,6 +25,9 @@ class Link:
 
     send: Send
     close: Close
+    datagram: Callable[[dict[str, Any]], bool] | None = None
+    """Send a frame as one datagram (False where it cannot go); None: the connection has no datagrams
+    (a WebSocket)."""
 
 
 @dataclass
@@ -69,6 +73,9 @@ class LiveMeeting:
     republish: dict[str, set[Source]] = field(default_factory=dict)
     """After a move to another worker: the sources each participant published before, whose
     on/off state their next `publish` keeps (it neither turns them on nor honours `muted`)."""
+    pending_views: dict[str, PendingViews] = field(default_factory=dict)
+    """participant id → its `view`s that wait for their consumer, or for an engine that takes them
+    (control.domain.pending_views): applied after a later change (Publishing.apply_pending)."""
     saved_peers: dict[str, Peer] | None = None
     """The media records' peers as last written to the database (control.meetings.durable): a
     change rewrites only the peers that are not these very objects. None: nothing written yet."""
@@ -114,6 +121,17 @@ class LiveMeeting:
     def send(self, pid: str, frame: dict[str, Any]) -> None:
         link = self.links.get(pid)
         if link is not None:
+            link.send(frame)
+
+    def send_datagram(self, pid: str, frame: dict[str, Any], *, fallback: bool = True) -> None:
+        """A frame that may be lost or reordered: as a datagram where the participant's connection has
+        them (WebTransport), else (no datagrams, or a client that takes none) as a frame with
+        `fallback`, or not at all."""
+        link = self.links.get(pid)
+        if link is None:
+            return
+        sent = link.datagram is not None and link.datagram(frame)
+        if not sent and fallback:
             link.send(frame)
 
     def broadcast(self, frame: dict[str, Any], *, exclude: str | None = None, also: tuple[str, ...] = ()) -> None:

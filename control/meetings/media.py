@@ -273,6 +273,10 @@ class Media:
         """The recorder's loopback socket while the meeting is recorded (control.meetings.recordings
         sets it before the change that starts a recording, clears it when the recording ends): where
         the worker's plain transport to the recorder sends (after a move, on the new worker too)."""
+        self.caps: dict[str, int] = {}
+        """consumer → the highest layer the bandwidth estimated toward its subscriber allows
+        (control.meetings.bandwidth; -1: none, the consumer paused). Not durable: after a restart the
+        next estimates set it again."""
         self.pipe_transport: Callable[[str, str], Op] | None = None
         """(worker, peer worker) → the operation making that worker's pipe transport to the peer
         (control.engines.mesh.PipeMesh.transport_op)."""
@@ -677,10 +681,14 @@ class Media:
         speaking = speaker is not None and current.publisher == speaker
         chosen = choose_layer(len(layers), current.source, width, height, speaking)
         hidden = chosen is None
+        cap = self.caps.get(consumer_id)
+        if chosen is not None and cap is not None:
+            chosen = min(chosen, max(cap, 0))
         layer = current.layer if chosen is None else chosen
-        paused = hidden or not media_plan(state).may_receive(current.publisher, current.source, pid)
+        starved = cap is not None and cap < 0  # not even the lowest layer fits the subscriber's link
+        paused = hidden or starved or not media_plan(state).may_receive(current.publisher, current.source, pid)
         out: list[Op] = []
-        size = (width, height) if len(layers) > 1 else None  # kept only where a speaker could change it
+        size = (width, height)  # to choose again when the speaker or the bandwidth changes
         updated = replace(current, hidden=hidden, layer=layer, paused=paused, size=size)
         if paused and not current.paused:
             out.append(ops.PauseConsumer(consumer_id))
@@ -700,11 +708,22 @@ class Media:
     ) -> tuple[list[Op], MediaRecords]:
         """The active speaker is now `speaker`: every shown camera's layer chosen again from the size
         its subscriber last reported (the new speaker's goes up, the one before's back down)."""
+        return self.choose_again(records, state, speaker, lambda s: s.source == Source.CAMERA)
+
+    def choose_again(
+        self,
+        records: MediaRecords,
+        state: MeetingState,
+        speaker: str | None,
+        which: Callable[[Subscription], bool],
+    ) -> tuple[list[Op], MediaRecords]:
+        """The layer and pause of every active subscription `which` selects chosen again from the
+        size its subscriber last reported (after a change of speaker or of `caps`)."""
         shown = [
             (pid, s.consumer_id, s.size)
             for pid, peer in records.peers.items()
             for s in peer.subscriptions
-            if s.active and s.source == Source.CAMERA and s.size is not None
+            if s.active and s.size is not None and which(s)
         ]
         out: list[Op] = []
         for pid, consumer_id, (width, height) in shown:

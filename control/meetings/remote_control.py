@@ -94,8 +94,10 @@ class RemoteControl(MeetingObserver):
         live.send(pid, started.model_copy(update={"helper_token": token}).wire())
         await audit_trail.record(self.context, live, pid, "remote_control.started", {"session": sid, "by": moderator})
 
-    async def event(self, live: LiveMeeting, pid: str, sid: str, event: InputEvent) -> int:
-        """Relay one input event to the controlled participant (`control-input`); returns its seq."""
+    async def event(self, live: LiveMeeting, pid: str, sid: str, event: InputEvent, *, datagram: bool = False) -> int:
+        """Relay one input event to the controlled participant (`control-input`); returns its seq. An
+        event that came as a datagram goes on as one where the participant's connection has them
+        (WebTransport; a late one is dropped by its seq there), else as a frame."""
         sessions = self._of(live)
         session = sessions.get(sid)
         if session is not None and (reason := consent.control_lapse(live.state, session)) is not None:
@@ -115,7 +117,10 @@ class RemoteControl(MeetingObserver):
         sessions[sid] = replace(session, next_seq=seq + 1)
         self._relayed[sid] = seq
         frame = ControlInput(session_id=sid, seq=seq, event=event.model_dump(exclude_defaults=True)).wire()
-        live.send(session.target, frame)
+        if datagram:
+            live.send_datagram(session.target, frame)
+        else:
+            live.send(session.target, frame)
         for send in self._helpers.get(sid, []):
             send(frame)
         return seq

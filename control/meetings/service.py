@@ -44,6 +44,7 @@ from control.engines.mesh import pipe_address
 from control.engines.placement import spill
 from control.errors import Unauthenticated
 from control.meetings import entry, frames, guests, visibility
+from control.meetings.bandwidth import SubscriberBandwidth
 from control.meetings.commit import Commits
 from control.meetings.durable.restore import Restore
 from control.meetings.encodings import PublisherLayers
@@ -61,6 +62,7 @@ from control.meetings.settings_requests import SettingsRequests
 from control.meetings.speaker import ActiveSpeakers
 from control.meetings.visibility import NOBODY, Viewer
 from control.meetings.whiteboard import Whiteboards
+from control.meetings.whiteboard_previews import WhiteboardPreviews
 from control.recording.library import RecordingLibrary
 from control.replicas.ownership import Sole
 from control.services import auth
@@ -142,7 +144,8 @@ class MeetingService:
         self.whiteboards = Whiteboards(context, clock)
         self.settings_requests = SettingsRequests(context)
         self.remote_control = RemoteControl(context, self.live.get)
-        for tool in (self.whiteboards, self.settings_requests, self.remote_control):
+        self.whiteboard_previews = WhiteboardPreviews(clock)
+        for tool in (self.whiteboards, self.whiteboard_previews, self.settings_requests, self.remote_control):
             self.observers.add(tool)
         self.recordings = Recordings(
             recordings or RecordingLibrary(Path(tempfile.gettempdir()) / "podium-recordings"),
@@ -153,8 +156,18 @@ class MeetingService:
         registry.add_listener(self.failover.on_registry_event)
         self.speakers = ActiveSpeakers(self)
         self.publisher_layers = PublisherLayers(clock)
-        self.commits.media_changed = self.publisher_layers.changed
+        self.commits.media_changed = self._media_changed
         registry.add_listener(self.speakers.on_registry_event)
+        self.bandwidth = SubscriberBandwidth(self)
+        registry.add_listener(self.bandwidth.on_registry_event)
+
+    def _media_changed(self, live: LiveMeeting) -> None:
+        """After every committed media change: the publishers' layers, and the views that waited for
+        it (a consumer made, an engine answering again)."""
+        self.publisher_layers.changed(live)
+        views = self.publishing.due_views(live)
+        if views:
+            self.spawn(self.publishing.apply_views(live, views, lambda: self.speakers.current.get(live.id)))
 
     def add_observer(self, observer: MeetingObserver) -> None:
         """Chat, attendance and other layers hear about joins, departures, sources and chat here."""
@@ -248,6 +261,7 @@ class MeetingService:
             self.recordings.finish(live, "meeting_ended")
         self.live.pop(live.id, None)
         self.speakers.forget(live.id)
+        self.bandwidth.forget(live.id)
         self.publisher_layers.forget(live.id)
         if self._by_room.get(live.room_id) == live.id:
             del self._by_room[live.room_id]

@@ -36,6 +36,7 @@ cdef enum Drop:
     DROP_SRTP_AUTH             # SRTP/SRTCP authentication or replay check failed
     DROP_SEND_FAILED           # sendmmsg refused the datagram
     DROP_RTX_TRUNCATED         # RTX packet without the 2-byte original sequence number (RFC 4588)
+    DROP_PACE_QUEUE_FULL       # a paced transport's queue was full (pace.pxi)
     DROP_COUNT
 
 # RTCP packet types (RFC 3550, RFC 4585) and the feedback a view is classified as.
@@ -60,13 +61,26 @@ cdef enum Feedback:
 
 # Engine core (forwarding table, send queue, RTCP relay). Added by the fast-path owner.
 cdef enum:
-    SEND_SLOTS = 64                # outgoing datagrams per sendmmsg call
+    SEND_SLOTS = 1024              # outgoing datagrams per flush (a receive batch at fan-out 16; UIO_MAXIOV)
     SEND_SLOT_SIZE = 1664          # MAX_DATAGRAM + room for an SRTP/SRTCP trailer (tag + MKI)
     TABLE_MIN_CAPACITY = 64        # slots of a fresh hash table (a power of two)
     KEYFRAME_INTERVAL_MS = 500     # default: at most one relayed PLI/FIR per producer per interval
     KEYFRAME_COALESCE_MS = 20      # gate opening/switch: requests this close together are merged
     STALE_WINDOW = 0x4000          # packets after a resync during which older input is "stale"
     RTX_PT_KEEP = 0xFF             # Consumer.rtx_payload_type: send the publisher's RTX payload type
+
+# The send path (io.pxi, gso.pxi, pace.pxi): UDP GSO for runs of equal-size datagrams to one peer,
+# and a token bucket per paced transport.
+cdef enum:
+    GSO_MAX_SEGMENTS = 64          # the kernel's UDP_MAX_SEGMENTS: datagrams in one GSO message
+    GSO_MAX_BYTES = 65000          # bytes in one GSO message: its UDP datagram stays under 64 KiB
+    GSO_MAX_SEGMENT = 1452         # larger datagrams go alone: a segment must fit the path MTU (1500
+                                   # less IPv6 and UDP headers), or the kernel refuses the message
+    GSO_CONTROL_WORDS = 3          # 8-byte words of one UDP_SEGMENT cmsg: CMSG_SPACE(sizeof(uint16_t))
+    PACE_QUEUE_SLOTS = 256         # packets one paced transport holds (a keyframe); more are dropped
+    PACE_BURST_US = 5000           # a paced transport may send this long a stretch of its rate at once
+    PACE_MIN_BURST = 3000          # ... and at least this many bytes (two full datagrams)
+    PACE_REMB_PERCENT = 250        # pacing from a subscriber's REMB: this share of it (libwebrtc's 2.5)
 
 # SSRC learning (learn.pxi): unknown SSRCs on a transport with MID/RID extension ids, for Python.
 cdef enum:

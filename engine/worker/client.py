@@ -24,7 +24,15 @@ from contract.framing import ProtocolError
 from contract.ops import parse_batch
 from contract.stats import CONGESTION, REPAIR, SLOW_DROPS, TRANSPORT_ESTIMATE, Queue, Stats
 from engine import ClosedError, Consumer, Engine, Producer, Router, Transport
-from engine.events import DominantSpeakerChanged, ProducerSsrcLearned, TransportRemoteChanged, TransportStateChanged
+from engine.events import (
+    AudioLevels,
+    DominantSpeakerChanged,
+    ProducerBitrateChanged,
+    ProducerSsrcLearned,
+    TransportEstimateChanged,
+    TransportRemoteChanged,
+    TransportStateChanged,
+)
 from engine.worker.executor import TableExecutor
 
 logger = logging.getLogger(__name__)
@@ -46,6 +54,9 @@ EVENT_NAMES: dict[type, str] = {
     TransportRemoteChanged: "transport_remote_changed",
     ProducerSsrcLearned: "producer_ssrc_learned",
     DominantSpeakerChanged: "dominant_speaker_changed",
+    ProducerBitrateChanged: "producer_bitrate_changed",
+    TransportEstimateChanged: "transport_estimate_changed",
+    AudioLevels: "audio_levels",
 }
 """Each engine event's name on the wire."""
 
@@ -270,7 +281,10 @@ class EngineChannel:
         names = [f.name for f in dataclasses.fields(event)] if dataclasses.is_dataclass(event) else list(vars(event))
         for name in names:
             raw = getattr(event, name)
-            if name.endswith("_id") and isinstance(raw, int):
+            if name == "levels":  # AudioLevels: (producer, levels) pairs, of the control plane's producers
+                pairs = [(self.executor.id_of(pid), levels) for pid, levels in raw]
+                message[name] = [[oid, levels] for oid, levels in pairs if oid is not None]
+            elif name.endswith("_id") and isinstance(raw, int):
                 message[name] = self.executor.id_of(raw)  # the control plane's id (None: not ours)
             elif isinstance(raw, (Router, Transport, Producer, Consumer)):
                 message[f"{name}_id"] = self.executor.id_of(raw.id)

@@ -1,5 +1,6 @@
 """GET /metrics of the application: only for the bearer of the metrics token, each application with
-its own registry, HTTP latency by route template, signaling connections."""
+its own registry, HTTP latency by route template, signaling connections, WebTransport datagrams
+dropped by reason."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
 from control.app import create_app
+from control.domain.datagrams import DropReason
 from control.metrics import parse_address
 from control.settings import Settings
 
@@ -113,3 +115,14 @@ def test_a_metrics_address_is_host_and_port() -> None:
     for bad in ("9464", "host:", ":9464", "host:99999", "host:x"):
         with pytest.raises(ValueError, match="HOST:PORT"):
             parse_address(bad)
+
+
+async def test_dropped_datagrams_are_counted_by_reason(app, client) -> None:
+    name = "podium_webtransport_datagrams_dropped_total"
+    assert samples(await scrape(app, client), name) == {(("reason", str(r)),): 0.0 for r in DropReason}
+    app.state.metrics.datagram_dropped(DropReason.STALE)
+    app.state.metrics.datagram_dropped(DropReason.STALE)
+    app.state.metrics.datagram_dropped(DropReason.TOO_BIG)
+    got = samples(await scrape(app, client), name)
+    assert got[(("reason", "stale"),)] == 2.0 and got[(("reason", "too_big"),)] == 1.0
+    assert sum(got.values()) == 3.0

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import struct
 
-from engine_wire import RTCP_RR, RTCP_RTPFB, nack, remb, rtp
+from engine_wire import RTCP_RR, RTCP_RTPFB, Peer, nack, remb, rtp
 
 from engine import Engine
 from engine.rtp import parse_rtp
@@ -60,7 +60,7 @@ async def test_one_sequence_per_subscriber_transport_and_its_feedback_moves_the_
     assert twcc_number(repair) == (numbers[-1] + 1) & 0xFFFF
     assert engine.stats()["twcc_seq_written"] == 21
     before = sub.stats()
-    assert before["twcc"] and before["estimate_bps"] == before["pacing_bps"] > 0
+    assert before["twcc"] and before["estimate_bps"] > 0 and before["pacing_bps"] == 0  # unpaced by default
     assert before["estimate_source"] == "none"  # the start value: no feedback yet
     # the subscriber reports all 21 received, 1 ms apart: the estimate is read, counted
     fci = serialize_twcc(numbers[0], [10_000_000 + 1000 * i for i in range(21)])
@@ -94,3 +94,28 @@ async def test_without_transport_cc_no_number_is_written_and_remb_and_rr_loss_le
     await asyncio.sleep(0.05)
     stats = sub.stats()
     assert stats["rr_loss_reports"] == 1 and stats["estimate_bps"] == int(800_000 * (1 - 0.5 * 64 / 256))
+
+
+async def test_with_pace_from_remb_the_estimate_paces_the_subscriber() -> None:
+    """A browser that sends transport-cc feedback sends no REMB: its estimate paces it instead."""
+    engine = Engine(host="127.0.0.1", port=0, pace_from_remb=True)
+    await engine.start()
+    made: list[Peer] = []
+
+    def peers() -> Peer:
+        made.append(Peer(engine.address, "127.0.0.1"))
+        return made[-1]
+
+    try:
+        publisher, subscriber, sub, _ = await setup(engine, peers)
+        for i in range(10):
+            publisher.send(rtp(100 + i, 3000 * i, 2222))
+        numbers = [twcc_number(d) for d in await subscriber.receive(10)]
+        subscriber.send(feedback(0xA, serialize_twcc(numbers[0], [10_000_000 + 1000 * i for i in range(10)])))
+        await asyncio.sleep(0.05)
+        stats = sub.stats()
+        assert stats["twcc_feedback"] == 1 and stats["pacing_bps"] == stats["estimate_bps"] * 250 // 100
+    finally:
+        for peer in made:
+            peer.close()
+        engine.close()

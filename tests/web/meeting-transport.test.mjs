@@ -42,7 +42,10 @@ class FakeWebTransport {
     this.closed = new Promise(() => {});
     this.datagramsSent = [];
     const datagramsSent = this.datagramsSent;
-    this.datagrams = { writable: new WritableStream({ write: (chunk) => { datagramsSent.push(JSON.parse(new TextDecoder().decode(chunk))); } }) };
+    let pushDatagram;
+    this.datagrams = { writable: new WritableStream({ write: (chunk) => { datagramsSent.push(JSON.parse(new TextDecoder().decode(chunk))); } }),
+      readable: new ReadableStream({ start: (controller) => { pushDatagram = controller; } }) };
+    this.deliverDatagram = (frame) => pushDatagram.enqueue(new TextEncoder().encode(JSON.stringify(frame)));
   }
   async createBidirectionalStream() {
     const sent = this.sent;
@@ -158,7 +161,12 @@ test("frames that may be lost go as datagrams over WebTransport, and as frames o
   m.sendUnordered(move);
   m.sendUnordered({ ...move, event: { ...move.event, key: "x".repeat(1300) } }); // over the limit: on the stream
   await until(() => session.sent.length === 2);
-  assert.deepEqual(session.datagramsSent, [move]);
+  m.sendUnordered(move);
+  assert.ok(m.sendDatagram({ type: "whiteboard-preview", stroke: 1, color: "#000000", width: 4, points: [[1, 1]] }));
+  await until(() => session.datagramsSent.length === 3);
+  assert.deepEqual(session.datagramsSent.map((d) => [d.type, d.n]), // numbered, so the server drops late ones
+    [["control-event", 1], ["control-event", 2], ["whiteboard-preview", 3]]);
+  assert.deepEqual({ ...session.datagramsSent[0], n: undefined }, { ...move, n: undefined });
   assert.equal(session.sent[1].event.key.length, 1300);
   finish(m);
 
@@ -171,7 +179,43 @@ test("frames that may be lost go as datagrams over WebTransport, and as frames o
   await joiningWs;
   w.sendUnordered(move);
   assert.deepEqual({ ...ws.sent[1], ref: undefined }, { ...move, ref: undefined });
+  assert.equal(w.datagrams, false);
+  assert.equal(w.sendDatagram({ type: "whiteboard-preview" }), false); // previews only as datagrams: none here
+  assert.equal(ws.sent.length, 2);
   finish(w);
+});
+
+test("datagrams from the server are emitted unless late: control-input by seq, previews by author's n", async () => {
+  reset("open");
+  const m = meeting();
+  const joining = m.join();
+  await until(() => FakeWebTransport.all.at(-1)?.sent.length === 1);
+  const session = FakeWebTransport.all.at(-1);
+  session.deliver(joinedFrame(session.sent[0].ref));
+  await joining;
+  assert.equal(m.datagrams, true);
+  const inputs = [], previews = [];
+  m.addEventListener("control-input", ({ detail }) => inputs.push(detail.seq));
+  m.addEventListener("whiteboard-preview", ({ detail }) => previews.push(`${detail.author}:${detail.n}`));
+  const input = (seq, kind = "pointermove") => ({ type: "control-input", session_id: "s1", seq, event: { kind, x: 0.1, y: 0.1 } });
+  const preview = (author, n) => ({ type: "whiteboard-preview", author, n, stroke: 1, color: "#000000", width: 4, points: [[1, 1]] });
+  session.deliverDatagram(input(1));
+  session.deliverDatagram(input(3));
+  session.deliverDatagram(input(2)); // late: dropped
+  session.deliverDatagram(input(3)); // duplicated: dropped
+  session.deliverDatagram(preview("p2", 5));
+  session.deliverDatagram(preview("p3", 2)); // another author's numbers
+  session.deliverDatagram(preview("p2", 4)); // late
+  session.deliverDatagram({ type: "chat", text: "not a datagram type" });
+  session.deliverDatagram(input(5));
+  await until(() => inputs.length === 3);
+  session.deliver(input(4, "pointerdown")); // on the stream: ordered, always shown
+  session.deliverDatagram(input(5)); // duplicated
+  session.deliverDatagram(input(6));
+  await until(() => inputs.length === 5);
+  assert.deepEqual(inputs, [1, 3, 5, 4, 6]);
+  assert.deepEqual(previews, ["p2:5", "p3:2"]);
+  finish(m);
 });
 
 test("the server's offer, read from /signaling/transports", async () => {

@@ -3,6 +3,11 @@
 // operation (docs/signaling.md, "Whiteboard"); the board drawn is the fold of lib/whiteboard-board.js over
 // what the server sent, so every participant sees the same board. Drawing needs the `whiteboard`
 // permission, which a moderator may revoke at any moment: the tools then disable themselves.
+//
+// Over WebTransport the stroke being drawn is previewed live: while the pen is down the client sends
+// the stroke so far as datagrams (`whiteboard-preview`, thinned to PREVIEW_POINTS, at most every
+// PREVIEW_INTERVAL_MS), and shows others' previews on an overlay canvas above the board, each until
+// its author's committed stroke arrives (or PREVIEW_TTL_MS pass without news: a lost end).
 
 import { h } from "../lib/dom.js";
 import { Board, HEIGHT, WIDTH, clamp, strokesOf, topmostAt } from "../lib/whiteboard-board.js";
@@ -11,13 +16,18 @@ const TOOLS = [["pen", "Pen"], ["line", "Line"], ["arrow", "Arrow"], ["rect", "R
   ["text", "Text"], ["erase", "Eraser"]];
 const WIDTHS = [2, 4, 8, 16];
 const TEXT_SIZE = 32;
+/** The most points of one preview (control/domain/datagrams.py MAX_PREVIEW_POINTS). */
+const PREVIEW_POINTS = 80;
+/** At most 20 previews a second (the server drops what passes 30). */
+const PREVIEW_INTERVAL_MS = 50;
+const PREVIEW_TTL_MS = 1500;
 
 /** The whiteboard of `meeting`: {element, toggle, open(), close(), board}. */
 export function createWhiteboard(meeting) {
   const board = new Board();
   const canvas = h("canvas", { width: WIDTH, height: HEIGHT, id: "whiteboard-canvas", class: "whiteboard-canvas",
     role: "img", "aria-label": "Whiteboard", tabindex: "0" });
-  const context = canvas.getContext("2d");
+  const mainContext = canvas.getContext("2d");
   let tool = "pen";
   let drag = null; // {points} (pen) or {from, to} (shapes) while the pointer is down
   const toolButtons = TOOLS.map(([name, title]) => h("button", { type: "button", class: "wb-tool", dataset: { tool: name },
@@ -32,7 +42,10 @@ export function createWhiteboard(meeting) {
     toolButtons, color, width, undo, clear);
   const textInput = h("input", { type: "text", class: "wb-text", id: "whiteboard-text", maxlength: 500, hidden: true,
     "aria-label": "Text to place on the whiteboard" });
-  const frame = h("div", { class: "wb-frame" }, canvas, textInput);
+  const overlay = h("canvas", { width: WIDTH, height: HEIGHT, id: "whiteboard-preview", class: "wb-preview",
+    "aria-hidden": "true", hidden: true, dataset: { previews: "0", points: "0" } });
+  const overlayContext = overlay.getContext("2d");
+  const frame = h("div", { class: "wb-frame" }, canvas, overlay, textInput);
   const element = h("section", { class: "whiteboard", id: "whiteboard", "aria-label": "Whiteboard", hidden: true },
     tools, frame, note);
   const toggle = h("button", { type: "button", id: "whiteboard-toggle", class: "stage-tool", "aria-pressed": "false", hidden: true,
@@ -75,8 +88,9 @@ export function createWhiteboard(meeting) {
     for (const op of ops) changed = board.apply(op) || changed;
     if (changed) draw();
   }
-  meeting.addEventListener("whiteboard-op", ({ detail }) => take([detail.op]));
-  meeting.addEventListener("whiteboard-ops", ({ detail }) => take(detail.ops));
+  meeting.addEventListener("whiteboard-op", ({ detail }) => { committed([detail.op]); take([detail.op]); });
+  meeting.addEventListener("whiteboard-ops", ({ detail }) => { committed(detail.ops); take(detail.ops); });
+  meeting.addEventListener("whiteboard-preview", ({ detail }) => previewed(detail));
   for (const type of ["admitted", "reconnected"]) meeting.addEventListener(type, () => { synced = false; sync(); });
   meeting.addEventListener("participants", () => { rights(); if (!synced) sync(); });
 
@@ -98,7 +112,7 @@ export function createWhiteboard(meeting) {
 
   // -- drawing ------------------------------------------------------------------------------------
 
-  function drawItem(op) {
+  function drawItem(op, context = mainContext) {
     context.strokeStyle = context.fillStyle = op.color;
     context.lineWidth = op.width || 1;
     context.lineCap = context.lineJoin = "round";
@@ -135,11 +149,77 @@ export function createWhiteboard(meeting) {
   }
 
   function draw() {
+    const context = mainContext;
     context.fillStyle = "#ffffff";
     context.fillRect(0, 0, WIDTH, HEIGHT);
     for (const op of board.visible().values()) drawItem(op);
     if (drag) drawItem(preview());
     canvas.dataset.ops = String(board.last);
+  }
+
+  // -- others' previews (datagrams) ---------------------------------------------------------------
+
+  const previews = new Map(); // author → {stroke, color, width, points, timer}
+  const ended = new Map(); // author → the stroke number whose preview their committed stroke replaced
+
+  function previewed(detail) {
+    if (detail.author === meeting.participantId || ended.get(detail.author) === detail.stroke) return; // late
+    clearTimeout(previews.get(detail.author)?.timer);
+    const timer = setTimeout(() => dropPreview(detail.author), PREVIEW_TTL_MS);
+    previews.set(detail.author, { ...detail, kind: "stroke", timer });
+    drawPreviews();
+  }
+
+  /** The real strokes arrived: their authors' previews go. */
+  function committed(ops) {
+    for (const op of ops) {
+      const shown = op.kind === "stroke" && previews.get(op.author);
+      if (!shown) continue;
+      ended.set(op.author, shown.stroke);
+      dropPreview(op.author);
+    }
+  }
+
+  function dropPreview(author) {
+    clearTimeout(previews.get(author)?.timer);
+    if (previews.delete(author)) drawPreviews();
+  }
+
+  function drawPreviews() {
+    // over the board canvas exactly (it is centred and scaled within the frame)
+    const box = canvas.getBoundingClientRect(), base = frame.getBoundingClientRect();
+    Object.assign(overlay.style, { left: `${box.left - base.left}px`, top: `${box.top - base.top}px`,
+      width: `${box.width}px`, height: `${box.height}px` });
+    overlayContext.clearRect(0, 0, WIDTH, HEIGHT);
+    overlayContext.globalAlpha = 0.6;
+    for (const preview of previews.values()) drawItem(preview, overlayContext);
+    overlay.hidden = previews.size === 0;
+    overlay.dataset.previews = String(previews.size);
+    overlay.dataset.points = String([...previews.values()].reduce((sum, p) => sum + p.points.length, 0));
+  }
+
+  // -- one's own preview, sent ------------------------------------------------------------------
+
+  let strokeNumber = 0;
+  let previewSentAt = -Infinity;
+
+  /** The stroke so far as a datagram, at most every PREVIEW_INTERVAL_MS (unless `now`); only over
+   * WebTransport (a preview is worth nothing late, so never on the WebSocket). */
+  function sendPreview(now = false) {
+    if (!drag || tool !== "pen" || !meeting.datagrams) return;
+    const at = performance.now();
+    if (!now && at - previewSentAt < PREVIEW_INTERVAL_MS) return;
+    previewSentAt = at;
+    meeting.sendDatagram({ type: "whiteboard-preview", stroke: strokeNumber, ...style(), points: thinned(drag.points) });
+  }
+
+  /** At most PREVIEW_POINTS whole-number points along the stroke, its first and last among them. */
+  function thinned(points) {
+    const step = Math.max(1, (points.length - 1) / (PREVIEW_POINTS - 1));
+    const picked = [];
+    for (let i = 0; i < points.length - 1 && picked.length < PREVIEW_POINTS - 1; i += step) picked.push(points[Math.floor(i)]);
+    picked.push(points[points.length - 1]);
+    return picked.map(([x, y]) => [Math.round(x), Math.round(y)]);
   }
 
   function boardPoint(event) {
@@ -170,6 +250,10 @@ export function createWhiteboard(meeting) {
     }
     canvas.setPointerCapture(event.pointerId);
     drag = tool === "pen" ? { points: [point] } : { from: point, to: point };
+    if (tool === "pen") {
+      strokeNumber += 1;
+      sendPreview(true);
+    }
   });
   canvas.addEventListener("pointermove", (event) => {
     if (!drag) return;
@@ -177,6 +261,7 @@ export function createWhiteboard(meeting) {
     if (tool === "pen") drag.points.push(point);
     else drag.to = point;
     draw();
+    sendPreview();
   });
   const finish = () => {
     if (!drag) return;
@@ -224,5 +309,5 @@ export function createWhiteboard(meeting) {
   }
 
   draw();
-  return { element, toggle, open, close, board };
+  return { element, toggle, open, close, board, previews };
 }

@@ -69,6 +69,8 @@ export class Meeting extends EventTarget {
     this._timers = timers;
     this._check = null;
     this._resuming = false;
+    /** "input:<session>" / "preview:<author>" → the greatest number seen (datagrams' freshness) */
+    this._latest = new Map();
     this.signaling = this._newSignaling();
     this.media = new Media({ rtcConfiguration, request: (frame) => this.signaling.request(frame),
       emit: (type, detail) => this._emit(type, detail), joined: () => this.state === "joined",
@@ -78,7 +80,7 @@ export class Meeting extends EventTarget {
   /** A signaling socket whose close counts only while it is the current one. */
   _newSignaling(url = this.url, WebSocketImpl = this.WebSocketImpl) {
     const signaling = new Signaling({ url, WebSocketImpl,
-      onFrame: (frame, reply) => this._onFrame(frame, reply),
+      onFrame: (frame, reply, datagram) => (datagram ? this._onDatagram(frame) : this._onFrame(frame, reply)),
       onError: (error) => this._emit("error", error),
       onClose: (code, reason) => { if (signaling === this.signaling) this._socketClosed(code, reason); } });
     return signaling;
@@ -182,6 +184,15 @@ export class Meeting extends EventTarget {
   sendUnordered(frame) {
     if (!this.signaling.sendDatagram(frame)) this.signaling.request(frame).catch(() => {});
   }
+
+  /** Send a frame only as a datagram (a whiteboard preview: worth nothing late); false where the
+   * connection has none (the WebSocket). */
+  sendDatagram(frame) {
+    return this.signaling.sendDatagram(frame);
+  }
+
+  /** Whether this meeting's connection carries datagrams (WebTransport). */
+  get datagrams() { return this.signaling.datagrams; }
 
   /** `token` may be a function (e.g. `() => podium.accessToken()`, which refreshes an expiring access
    * token): a resume an hour into the meeting needs a token that is still valid. */
@@ -298,7 +309,25 @@ export class Meeting extends EventTarget {
 
   // -- server frames: the room through the reducer, then media, then events ----------------------
 
+  /** A frame that came as a datagram (docs/signaling.md, "Datagrams"): emitted unless a later one of
+   * its stream came first (`control-input` by its session's `seq`, `whiteboard-preview` by its
+   * author's `n`); it never changes the room. */
+  _onDatagram(frame) {
+    const key = frame.type === "control-input" ? `input:${frame.session_id}` :
+      frame.type === "whiteboard-preview" ? `preview:${frame.author}` : null;
+    const number = frame.type === "control-input" ? frame.seq : frame.n;
+    if (key === null || !Number.isInteger(number)) return;
+    if (number <= (this._latest.get(key) ?? 0)) return; // late, or duplicated
+    this._latest.set(key, number);
+    this._emit(frame.type, frame);
+  }
+
   _onFrame(frame, reply) {
+    if (frame.type === "joined") this._latest.clear(); // a new connection: numbers may start again
+    if (frame.type === "control-input") { // ordered: always shown, and what came before it is late
+      const key = `input:${frame.session_id}`;
+      this._latest.set(key, Math.max(this._latest.get(key) ?? 0, frame.seq));
+    }
     const before = this.room;
     this.room = reduce(before, frame);
     if (reply) {

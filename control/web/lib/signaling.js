@@ -25,8 +25,9 @@ export function signalingUrl(base = globalThis.location) {
 }
 
 /** One WebSocket to the signaling endpoint. Callbacks:
- *   onFrame(frame, reply)  every frame but `error`; `reply` when it answers a pending request of ours,
- *                          which is resolved with it right after
+ *   onFrame(frame, reply, datagram)  every frame but `error`; `reply` when it answers a pending request
+ *                          of ours, which is resolved with it right after; `datagram` when it came as
+ *                          one (WebTransport: it may be late, or lost)
  *   onError(error)         a MeetingError from an error frame that answers no pending request
  *   onClose(code, reason)  once, when the socket closed or close() was called */
 export class Signaling {
@@ -41,6 +42,7 @@ export class Signaling {
     this._pending = new Map();
     this._nextRef = 1;
     this._ping = null;
+    this._datagramNumber = 0;
   }
 
   /** Open the socket; resolves once open, rejects with MeetingError "closed" when it closes first. */
@@ -53,7 +55,7 @@ export class Signaling {
         opened = true;
         resolve();
       };
-      ws.onmessage = (event) => this.receive(event.data);
+      ws.onmessage = (event) => this.receive(event.data, Boolean(event.datagram));
       ws.onerror = () => {};
       ws.onclose = (event) => {
         this._finish(event.code, event.reason);
@@ -67,11 +69,20 @@ export class Signaling {
     return String(this._nextRef++);
   }
 
-  /** Send a frame without a ref as a datagram where the connection has them (WebTransport); false
-   * otherwise. For frames that may be lost or reordered (docs/signaling.md, "Datagrams"). */
-  sendDatagram(frame) {
+  /** Whether the connection carries datagrams (WebTransport). */
+  get datagrams() {
     const ws = this._ws;
-    return Boolean(ws && ws.readyState === OPEN && typeof ws.sendDatagram === "function" && ws.sendDatagram(JSON.stringify(frame)));
+    return Boolean(ws && ws.readyState === OPEN && typeof ws.sendDatagram === "function");
+  }
+
+  /** Send a frame without a ref as a datagram where the connection has them (WebTransport); false
+   * otherwise. For frames that may be lost or reordered (docs/signaling.md, "Datagrams"): each gets
+   * `n`, one more than the last, so the server drops a late or duplicated one. */
+  sendDatagram(frame) {
+    if (!this.datagrams) return false;
+    const sent = this._ws.sendDatagram(JSON.stringify({ ...frame, n: this._datagramNumber + 1 }));
+    if (sent) this._datagramNumber += 1;
+    return Boolean(sent);
   }
 
   /** Send a frame as it is; throws MeetingError "closed" when the socket is not open. */
@@ -106,8 +117,8 @@ export class Signaling {
     this._ping = setInterval(() => this.request({ type: "ping" }).catch(() => {}), interval);
   }
 
-  /** One received text frame; what is not a JSON object with a string type is ignored. */
-  receive(data) {
+  /** One received text frame (or datagram); what is not a JSON object with a string type is ignored. */
+  receive(data, datagram = false) {
     let frame;
     try {
       frame = JSON.parse(data);
@@ -115,6 +126,10 @@ export class Signaling {
       return;
     }
     if (!frame || typeof frame.type !== "string") return;
+    if (datagram) {
+      this.onFrame(frame, false, true); // nothing answers a datagram, nor does it answer anything
+      return;
+    }
     const pending = frame.ref != null ? this._pending.get(frame.ref) : null;
     if (frame.type === "error") {
       const error = new MeetingError(frame.code, frame.message);
@@ -128,7 +143,7 @@ export class Signaling {
       return;
     }
     const reply = Boolean(pending && REPLIES.has(frame.type));
-    this.onFrame(frame, reply);
+    this.onFrame(frame, reply, false);
     if (reply) {
       this._settle(frame.ref, pending);
       pending.resolve(frame);

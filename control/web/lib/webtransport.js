@@ -2,6 +2,7 @@
 // bidirectional stream of a WebTransport session, one JSON frame per line, so lib/signaling.js carries
 // the same frames over either. `chooseTransport` picks WebTransport where the browser has it and the page
 // knows the server's WebTransport address, and the WebSocket otherwise (or when WebTransport fails).
+// Datagrams go both ways: `sendDatagram(text)`, and `onmessage` events marked `datagram: true`.
 //
 //   const { url, WebSocketImpl } = await chooseTransport({ webTransportUrl, serverCertificateHashes });
 //   new Meeting({ token, roomId, url, WebSocketImpl });
@@ -35,6 +36,7 @@ export class WebTransportSocket {
     this.readyState = OPEN;
     this.onopen({});
     this._transport.closed.then(() => this._closed(), () => this._closed(1006, "WebTransport session lost"));
+    this._readDatagrams();
     const reader = stream.readable.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = "";
     for (;;) {
@@ -49,6 +51,22 @@ export class WebTransportSocket {
       }
     }
     this._closed();
+  }
+
+  /** The server's datagrams (docs/signaling.md, "Datagrams"), each one frame: to `onmessage` with
+   * `datagram: true`, as they come (a late or lost one is the receiver's business). */
+  async _readDatagrams() {
+    const readable = this._transport.datagrams?.readable;
+    if (!readable) return;
+    const reader = readable.getReader();
+    const decoder = new TextDecoder();
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done || this.readyState === CLOSED) return;
+        this.onmessage({ data: decoder.decode(value), datagram: true });
+      }
+    } catch { /* the session ended */ }
   }
 
   _line(line) {

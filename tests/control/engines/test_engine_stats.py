@@ -18,7 +18,17 @@ def report(n: int) -> Stats:
         drops={"unknown_kind": n, "srtp_auth": 2 * n, "slow_queue_full": 0},
         slow_drops={"untrusted_media": 3 * n},
         queues={"stun": Queue(0, 4 * n, 0), "ssrc_learning": Queue(1, n, 0)},
-        engine={"ext_rewritten": 7 * n, "ext_unmapped": n, "ext_foreign": "?"},
+        engine={
+            "ext_rewritten": 7 * n,
+            "ext_unmapped": n,
+            "ext_foreign": "?",
+            "gso_sends": 3 * n,
+            "gso_datagrams": 90 * n,
+            "gso_fallbacks": True,
+            "paced_held": 5 * n,
+            "paced_released": 4 * n,
+            "pace_overflow": n,
+        },
         repair={"nack_cache_hits": 7 * n, "nack_cache_misses": n, "nacks_relayed": n, "repairs_sent": 8 * n},
         congestion={"twcc_seq_written": 9 * n, "twcc_feedback": 3 * n, "twcc_malformed": n, "remb_terminated": n},
         transports={"t1": {"estimate_bps": 100_000 * n, "pacing_bps": 100_000 * n}},
@@ -63,6 +73,14 @@ def test_a_lost_worker_keeps_its_series_marked_lost() -> None:
     assert series[(outcome, (("outcome", "unmapped"), ("worker", "w1")))] == 2
     assert series[(outcome, (("outcome", "oversize"), ("worker", "w1")))] == 0
     assert series[(outcome, (("outcome", "foreign"), ("worker", "w1")))] == 0  # not a count: read as none
+    gso = "podium_engine_gso_messages_total"
+    assert series[(gso, (("result", "sent"), ("worker", "w1")))] == 6
+    assert series[(gso, (("result", "refused"), ("worker", "w1")))] == 0  # not a count: read as none
+    assert series[("podium_engine_gso_datagrams_total", w1)] == 180
+    paced = "podium_engine_paced_packets_total"
+    assert series[(paced, (("outcome", "held"), ("worker", "w1")))] == 10
+    assert series[(paced, (("outcome", "released"), ("worker", "w1")))] == 8
+    assert series[(paced, (("outcome", "overflow"), ("worker", "w1")))] == 2
     assert series[("podium_engine_slow_queued_total", (("queue", "stun"), ("worker", "w1")))] == 8
     assert series[("podium_engine_slow_queue_depth", (("queue", "ssrc_learning"), ("worker", "w1")))] == 1
     assert series[("podium_engine_nacked_packets_total", (("result", "cache_hit"), ("worker", "w1")))] == 14

@@ -117,7 +117,10 @@ def test_audio_and_single_encodings_have_one_layer() -> None:
     media, state, ops, records, publication = meeting(rids=())
     assert publication.layer_ids == ("a.camera.1",)
     _, records = media.reconcile(records, state)
-    assert media.view(records, state, "b", "b.c1", 100, 100) == ([], records)
+    ops, viewed = media.view(records, state, "b", "b.c1", 100, 100)
+    assert ops == []  # one layer: nothing to switch (the size is kept for the bandwidth budget)
+    assert viewed.peers["b"].subscriptions[0].size == (100, 100)
+    assert viewed.peers["b"].subscriptions[0].layer == 0
 
 
 def test_the_active_speakers_camera_is_not_scaled_up_and_goes_back() -> None:
