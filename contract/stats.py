@@ -88,7 +88,8 @@ TRANSPORT_ESTIMATE = (
 )
 """Per transport (the control plane's transport id), what the engine estimates it may carry toward
 its peer: `estimate_bps` (bit/s, from transport-cc feedback, else the peer's REMB, bounded by the
-loss it reports), the rate a pacer may send at, and the feedback that estimate was made from."""
+loss it reports), the rate its video is paced at (0: unpaced), and the feedback the estimate was
+made from."""
 
 MAX_NAMES = 64
 """Names per mapping a report may carry."""
