@@ -154,7 +154,10 @@ async def test_a_consumer_asks_for_its_keyframe_once_its_transport_can_be_sent_t
     router = engine.create_router()
     pub, sub, other = peers(), peers(), peers()
     producer = router.create_plain_transport(remote=pub.address).produce(kind="video", ssrc=0x1234, payload_type=96)
-    shown, hidden = router.create_plain_transport(remote=sub.address), router.create_plain_transport(remote=other.address)
+    shown, hidden = (
+        router.create_plain_transport(remote=sub.address),
+        router.create_plain_transport(remote=other.address),
+    )
     for transport in (shown, hidden):
         engine._core.set_transport_addresses(transport.id, None, [])
     shown.consume(producer)
