@@ -455,8 +455,8 @@ def add_arguments(parser: argparse.ArgumentParser, forwarders: dict[str, Forward
     parser.add_argument(
         "--rounds", type=int, help="measure every row this often, interleaved; report the median (default 3, quick 1)"
     )
-    parser.add_argument("--warmup", type=float, help="seconds before each window (default 0.7, quick 0.3)")
-    parser.add_argument("--window", type=float, help="seconds measured per row (default 1.5, quick 1.0)")
+    parser.add_argument("--warmup", type=float, help="seconds before each window (default 0.7, quick 0.2)")
+    parser.add_argument("--window", type=float, help="seconds measured per row (default 1.5, quick 0.5)")
     parser.add_argument(
         "--credit",
         type=int,
@@ -495,8 +495,8 @@ class Run:
         if unknown:
             parser.error(f"unknown forwarders {unknown}; known: {', '.join(forwarders)}")
         settings = Settings(
-            warmup=args.warmup if args.warmup is not None else (0.3 if args.quick else 0.7),
-            window=args.window if args.window is not None else (1.0 if args.quick else 1.5),
+            warmup=args.warmup if args.warmup is not None else (0.2 if args.quick else 0.7),
+            window=args.window if args.window is not None else (0.5 if args.quick else 1.5),
             credit=args.credit,
             burst=args.burst,
             pin=args.pin,

@@ -504,6 +504,7 @@ cdef class Core:
     cdef void _cancel_pending(self, Consumer* c) noexcept
     cdef void _clear_srtp(self, Transport* t) noexcept
     cdef void _forget_addresses(self, Transport* t) noexcept
+    cdef void _reached(self, Transport* t) noexcept
 
 
 # Module-level functions the test extension (engine/_testing.pyx) reaches through this contract:

@@ -177,6 +177,7 @@ cdef class Core:
             k = addr_key(&addr)
             if table_get(&st.by_addr, &k) not in (NULL, <void*>t):
                 raise ValueError(f"address {(host, port)} belongs to another transport")
+        cdef bint reached = not t.has_remote and host is not None
         if t.has_remote:
             k = addr_key(&t.remote)
             table_del(&st.by_addr, &k)
@@ -186,6 +187,8 @@ cdef class Core:
             self._put(&st.by_addr, &k, t)
             t.remote = addr
             t.has_remote = 1
+        if reached:
+            self._reached(t)
 
     def set_transport_addresses(self, uint32_t tid, tuple remote, list aliases):
         """Replaces every address of the transport: datagrams from `remote` or any of `aliases`
@@ -197,6 +200,7 @@ cdef class Core:
         cdef Key k
         cdef list keys = []
         cdef void* owner
+        cdef bint reached = not t.has_remote and remote is not None
         for host, port in ([remote] if remote is not None else []) + aliases:
             addr_from_python(&addr, host, port)
             k = addr_key(&addr)
@@ -212,6 +216,35 @@ cdef class Core:
         if remote is not None:
             addr_from_python(&t.remote, remote[0], remote[1])
             t.has_remote = 1
+        if reached:
+            self._reached(t)
+
+    cdef void _reached(self, Transport* t) noexcept:
+        # The transport can be sent to from now on (a WebRTC peer once DTLS keyed SRTP): each open
+        # video consumer asks its publisher for a keyframe now. One asked when the consumer was made
+        # could not reach the subscriber, and the subscriber's own PLI would wait out the relay's
+        # keyframe interval: its first decoded frame would come that much later.
+        cdef State* st = self.st
+        cdef uint32_t i
+        cdef Consumer* c
+        cdef Producer* sources[2]
+        cdef int j
+        cdef bint asked = False
+        st.now_ms = monotonic_ms()
+        for i in range(st.by_id.capacity):
+            if not st.by_id.slots[i].used or st.by_id.slots[i].key.c != TAG_CONSUMER:
+                continue
+            c = <Consumer*>st.by_id.slots[i].value
+            if c.transport != t or c.paused:
+                continue
+            sources[0] = c.producer
+            sources[1] = c.pending            # a layer switch waiting for that layer's keyframe
+            for j in range(2):
+                if sources[j] != NULL and sources[j].video and not sources[j].paused:
+                    if request_keyframe(st, sources[j], False, True):
+                        asked = True
+        if asked:
+            self._flush()
 
     cdef void _forget_addresses(self, Transport* t) noexcept:
         # by_addr entries pointing at t (its remote and its aliases); table ops are rare, so a
@@ -578,7 +611,7 @@ cdef class Core:
             mem_free(st, c)
             st.live_consumers -= 1
             raise
-        if not paused and p.video and not p.paused:
+        if not paused and p.video and not p.paused and t.has_remote:   # else once it has (_reached)
             self._keyframe(p)
 
     def set_consumer_paused(self, uint32_t cid, bint paused):
@@ -589,7 +622,7 @@ cdef class Core:
         c.paused = paused
         if not paused:
             c.resync = 1
-            if c.producer != NULL and c.producer.video and not c.producer.paused:
+            if c.producer != NULL and c.producer.video and not c.producer.paused and c.transport.has_remote:
                 return self._keyframe(c.producer)
         return False
 
