@@ -3,7 +3,7 @@
     python -m bench [PART ...] [--quick] [--json PATH] [--plots DIR] [--list]
 
 Runs each part (bench/suite.py: forwarding, srtp_forwarding, peer_sfu, peer_sfu_sha1, engine_latency,
-meeting_scale, browser_join)
+estimator_convergence, meeting_scale, browser_join)
 as its own process, its progress shown as it goes; writes one JSON (--json, default
 bench-results.json) holding every part's figures, the command of each and the machine; draws PNG plots
 into --plots (default bench-plots/: throughput.png, latency.png, memory.png) and prints a summary table

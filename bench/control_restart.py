@@ -139,7 +139,8 @@ async def run(args: argparse.Namespace, tmp: Path) -> Result:
                 baseline = await fresh_join(server, api, fresh_users, f"Fresh {n}", False)
                 server, stop, back, gap, media = await restart(server, people, tokens, room["id"], args)
                 api = Api(server.url)
-                await api.login_admin()
+                if n + 1 < args.restarts:  # the next fresh join's room (a login: an Argon2 verification)
+                    await api.login_admin()
                 result.rounds.append(Round(baseline, stop, back, gap, media))
                 print(
                     f"restart {n + 1}/{args.restarts}: stop {stop * 1000:.0f} ms, back {back * 1000:.0f} ms "

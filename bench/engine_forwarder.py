@@ -1,7 +1,7 @@
 """The engine under test as a forwarder process, built only through its public API (docs/engine-api.md).
 
     python -m bench.engine_forwarder --source PORT --dest PORT,PORT,... [--max-seconds S] [--srtp PROFILE]
-        [--rewrite-extensions] [--simulcast]
+        [--rewrite-extensions [--no-transport-cc]] [--simulcast] [--no-gso] [--pacing BPS]
 
 One Engine on 127.0.0.1 with one router: a plain transport whose remote is the publisher
 (127.0.0.1:--source) producing one video track (SSRC 1111, the load generator's), and one plain
@@ -13,7 +13,10 @@ the publisher's remote key is the load generator's, subscriber i's local key the
 decrypts the sink's samples with. With --rewrite-extensions every transport is told its header
 extension ids as a browser meeting's would be (the publisher's: mid 4, abs-send-time 2, transport-cc 3,
 as bench.loadgen --extensions 1 writes them; each subscriber's: our offer's, mid 1, abs-send-time 2,
-transport-cc 3) and each consumer its own MID, so every copy is rewritten (engine/extensions.pxi).
+transport-cc 3) and each consumer its own MID, so every copy is rewritten (engine/extensions.pxi), and
+each subscriber transport numbers every packet it is sent with its own transport-wide sequence number
+into its send history (engine/twcc.pxi); --no-transport-cc leaves transport-cc out of the subscribers'
+ids: the same rewrite without that numbering.
 With --simulcast the track is a simulcast one: three layer producers
 (codec VP9, whose descriptor the load generator's payload bytes happen to open as a keyframe), the
 load on the top one; every consumer starts on the silent lowest layer and is switched to the top one
@@ -52,7 +55,7 @@ async def main(args: argparse.Namespace) -> None:
     for signo in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signo, stop.set)
 
-    engine = Engine(host="127.0.0.1", port=args.port)
+    engine = Engine(host="127.0.0.1", port=args.port, gso=args.gso)
     await engine.start()
     sources = [int(p) for p in str(args.source).split(",")]
     dests = [int(p) for p in args.dest.split(",")]
@@ -99,7 +102,11 @@ async def main(args: argparse.Namespace) -> None:
                     srtp.key_salt("subscriber-to-engine", index, args.srtp),
                 )
             if args.rewrite_extensions:
-                subscriber.set_header_extensions(mid=1, abs_send_time=2, transport_cc=3)
+                subscriber.set_header_extensions(
+                    mid=1, abs_send_time=2, transport_cc=None if args.no_transport_cc else 3
+                )
+            if args.pacing:
+                subscriber.set_pacing(args.pacing)
             consumer = subscriber.consume(lowest, mid=str(index))
             if lowest is not producer:
                 consumer.switch(producer, at_keyframe=True)
@@ -149,5 +156,12 @@ if __name__ == "__main__":
     parser.add_argument(
         "--rewrite-extensions", action="store_true", help="rewrite header extensions per consumer (see above)"
     )
+    parser.add_argument(
+        "--no-transport-cc", action="store_true", help="with --rewrite-extensions: subscribers without transport-cc"
+    )
     parser.add_argument("--simulcast", action="store_true", help="a three-layer simulcast track (see above)")
+    parser.add_argument("--no-gso", dest="gso", action="store_false", help="send without UDP GSO (engine/gso.pxi)")
+    parser.add_argument(
+        "--pacing", type=int, default=0, help="pace every subscriber's video at this many bit/s (engine/pace.pxi)"
+    )
     asyncio.run(main(parser.parse_args()))

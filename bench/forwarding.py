@@ -2,7 +2,10 @@
 
     python -m bench.forwarding [--quick] [--json PATH] [--cases 10x1200,...] [--forwarders c,python,engine]
 
-One publisher, fan-out 1, 10 and 50, 100-byte and 1200-byte RTP packets, on 127.0.0.1. For every case
+One publisher, fan-out 1, 10 and 50, 100-byte and 1200-byte RTP packets, on 127.0.0.1. The engine
+runs as plain forwarding, simulcast, and simulcast with the extensions rewritten per consumer with and
+without transport-cc (each subscriber transport numbering its packets into its send history: the
+per-packet cost of bandwidth estimation, as a ratio "transport-cc on/off"). For every case
 and forwarder it starts three processes: the sink (C, N subscriber sockets), the forwarder under test
 and the load generator (C, one publisher), lets them run a warm-up, then measures a fixed window
 (bench/harness.py: how, and the columns that check the forwarder was the bottleneck):
@@ -30,7 +33,7 @@ import sys
 from bench.harness import Forwarder, Run, add_arguments, c_forwarder, fmt, print_results, python_forwarder, ratio
 
 HEADLINE_CASE = (10, 1200)
-TARGET = 0.8
+TARGET = 1.1
 ALL_CASES = [(fanout, size) for fanout in (1, 10, 50) for size in (100, 1200)]
 QUICK_CASES = [HEADLINE_CASE]
 
@@ -57,6 +60,21 @@ FORWARDERS: dict[str, Forwarder] = {
             python_forwarder("bench.engine_forwarder", "--simulcast"),
         ),
         Forwarder(
+            "simulcast-ext",
+            "Podium engine, simulcast, extensions rewritten per consumer, subscribers without transport-cc "
+            "(bench/engine_forwarder.py --simulcast --rewrite-extensions --no-transport-cc)",
+            python_forwarder("bench.engine_forwarder", "--simulcast", "--rewrite-extensions", "--no-transport-cc"),
+            loadgen_args=("--extensions", "1"),
+            size_change=-4,  # the publisher's 16-byte block (mid, abs-send-time, transport-cc) less transport-cc
+        ),
+        Forwarder(
+            "simulcast-twcc",
+            "Podium engine, simulcast, extensions rewritten and each subscriber transport numbering its packets "
+            "for transport-cc into its send history (bench/engine_forwarder.py --simulcast --rewrite-extensions)",
+            python_forwarder("bench.engine_forwarder", "--simulcast", "--rewrite-extensions"),
+            loadgen_args=("--extensions", "1"),
+        ),
+        Forwarder(
             "c-engsock",
             "diagnostic: the C baseline on the engine's socket setup (dual-stack AF_INET6, registered in epoll)",
             c_forwarder("--ipv6", "--epoll"),
@@ -70,8 +88,9 @@ def ratios(results: list[dict], cases: list[tuple[int, int]]) -> list[dict]:
     by_key = {(r["forwarder"], r["fanout"], r["size"]): r for r in results if "error" not in r}
     out = []
     for fanout, size in cases:
-        engine, c, python, simulcast = (
-            by_key.get((name, fanout, size), {}) for name in ("engine", "c", "python", "simulcast")
+        engine, c, python, simulcast, ext, twcc = (
+            by_key.get((name, fanout, size), {})
+            for name in ("engine", "c", "python", "simulcast", "simulcast-ext", "simulcast-twcc")
         )
         out.append(
             {
@@ -81,6 +100,11 @@ def ratios(results: list[dict], cases: list[tuple[int, int]]) -> list[dict]:
                 "simulcast_over_c_pps": ratio(simulcast.get("output_pps"), c.get("output_pps")),
                 "simulcast_over_engine_cpu_per_packet": ratio(
                     simulcast.get("cpu_ns_per_packet"), engine.get("cpu_ns_per_packet")
+                ),
+                "twcc_over_c_pps": ratio(twcc.get("output_pps"), c.get("output_pps")),
+                "twcc_over_ext_cpu_per_packet": ratio(twcc.get("cpu_ns_per_packet"), ext.get("cpu_ns_per_packet")),
+                "twcc_over_engine_cpu_per_packet": ratio(
+                    twcc.get("cpu_ns_per_packet"), engine.get("cpu_ns_per_packet")
                 ),
                 "engine_over_python_pps": ratio(engine.get("output_pps"), python.get("output_pps")),
                 "engine_over_c_cpu_per_packet": ratio(engine.get("cpu_ns_per_packet"), c.get("cpu_ns_per_packet")),
@@ -104,6 +128,16 @@ def print_tables(results: list[dict], case_ratios: list[dict]) -> None:
             f"{fmt(r['engine_over_python_pps'], '>13.2f')} {fmt(r['engine_over_c_cpu_per_packet'], '>16.2f')} "
             f"{fmt(r['engine_over_python_cpu_per_packet'], '>17.2f')} {fmt(r.get('simulcast_over_c_pps'), '>15.2f')} "
             f"{fmt(r.get('simulcast_over_engine_cpu_per_packet'), '>24.2f')}"
+        )
+    print(
+        f"{'fan-out':>7} {'size':>5} {'simulcast+twcc/C pps':>20} {'twcc on/off CPU/pkt':>19} "
+        f"{'simulcast+twcc/plain engine CPU/pkt':>35}"
+    )
+    for r in case_ratios:
+        print(
+            f"{r['fanout']:>7} {r['size']:>5} {fmt(r.get('twcc_over_c_pps'), '>20.2f')} "
+            f"{fmt(r.get('twcc_over_ext_cpu_per_packet'), '>19.2f')} "
+            f"{fmt(r.get('twcc_over_engine_cpu_per_packet'), '>35.2f')}"
         )
     print()
 
@@ -130,6 +164,13 @@ def headline(case_ratios: list[dict], results: list[dict]) -> tuple[str, dict]:
         line += (
             f"; simulcast/C output pps = {simulcast:.2f}, simulcast/plain engine CPU per packet = "
             f"{fmt(pick.get('simulcast_over_engine_cpu_per_packet'), '.2f')}"
+        )
+    twcc = pick.get("twcc_over_c_pps")
+    if twcc is not None:
+        line += (
+            f"; simulcast with transport-cc numbering/C output pps = {twcc:.2f}, CPU per packet transport-cc "
+            f"on/off = {fmt(pick.get('twcc_over_ext_cpu_per_packet'), '.2f')}, vs plain engine = "
+            f"{fmt(pick.get('twcc_over_engine_cpu_per_packet'), '.2f')}"
         )
     return line, {
         "name": text.strip(" ="),

@@ -74,6 +74,13 @@ PARTS: dict[str, Part] = {
             ("--quick",),
         ),
         Part(
+            "estimator_convergence",
+            "a subscriber transport's bandwidth estimate after 2 Mbit/s <-> 300 kbit/s steps (simulated link)",
+            "bench.estimator_convergence",
+            (),
+            ("--quick",),
+        ),
+        Part(
             "meeting_scale",
             "engine CPU per forwarded packet from 1 to 1,000 concurrent meetings",
             "bench.meeting_scale",

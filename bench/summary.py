@@ -115,6 +115,24 @@ def _join_headlines(part: str, result: dict[str, Any]) -> list[Headline]:
     ]
 
 
+def _estimator_headlines(part: str, result: dict[str, Any]) -> list[Headline]:
+    rows = []
+    for key, name in (("down", "2 Mbit/s -> 300 kbit/s"), ("up", "300 kbit/s -> 2 Mbit/s")):
+        row = result.get(key) or {}
+        value = "n/a" if row.get("p50_s") is None else f"{row['p50_s']:.2f}/{row['p99_s']:.2f} s"
+        rows.append(
+            Headline(
+                part,
+                f"estimate converged after a step {name}, p50/p99 "
+                f"({row.get('converged', 0)}/{row.get('steps', 0)} steps)",
+                value,
+                "",
+                None,
+            )
+        )
+    return rows
+
+
 def headlines(report: dict[str, Any]) -> list[Headline]:
     rows: list[Headline] = []
     for name, record in report.get("parts", {}).items():
@@ -127,6 +145,8 @@ def headlines(report: dict[str, Any]) -> list[Headline]:
             rows += _peer_headlines(name, result)
         elif kind == "browser_join":
             rows += _join_headlines(name, result)
+        elif kind == "estimator_convergence":
+            rows += _estimator_headlines(name, result)
         else:
             rows += _ratio_headline(name, result)
     return rows

@@ -14,7 +14,9 @@ snapshot; the control plane keeps the last one per worker and exports it (`GET /
      "slow_drops": {"untrusted_media": n, ...},                 slow path refusals, by reason
      "queues": {"stun": {"depth": d, "queued": n, "overflow": n}, "dtls": {...},
                 "unknown_source": {...}, "ssrc_learning": {...}},
-     "repair": {"nack_cache_hits": n, ...}}                     loss repair, by REPAIR name
+     "repair": {"nack_cache_hits": n, ...},                    loss repair, by REPAIR name
+     "congestion": {"twcc_feedback": n, ...},                  bandwidth estimation, by CONGESTION name
+     "transports": {"<transport id>": {"estimate_bps": n, ...}}}  per transport, by TRANSPORT_ESTIMATE name
 
 Every field but "type" may be missing (a worker of an earlier release sends "engine" and "table"
 only); a missing one reads as empty.
@@ -70,8 +72,30 @@ missed by it (asked of the publisher), refused by the consumer's NACK rate limit
 consumer's stream; NACK packets sent to publishers; retransmissions sent to subscribers; publisher
 retransmissions nobody awaited (cached, not forwarded)."""
 
+CONGESTION = ("twcc_seq_written", "twcc_feedback", "twcc_malformed", "remb_terminated", "rr_terminated")
+"""Bandwidth estimation toward subscribers, engine-wide: packets sent with their transport's own
+transport-wide sequence number, transport-cc feedback applied to an estimate, feedback dropped as
+malformed, REMB and receiver reports read (their transports' fallbacks without transport-cc)."""
+
+TRANSPORT_ESTIMATE = (
+    "estimate_bps",
+    "pacing_bps",
+    "twcc_feedback",
+    "twcc_malformed",
+    "twcc_packets_lost",
+    "remb_in",
+    "rr_loss_reports",
+)
+"""Per transport (the control plane's transport id), what the engine estimates it may carry toward
+its peer: `estimate_bps` (bit/s, from transport-cc feedback, else the peer's REMB, bounded by the
+loss it reports), the rate its video is paced at (0: unpaced), and the feedback the estimate was
+made from."""
+
 MAX_NAMES = 64
 """Names per mapping a report may carry."""
+
+MAX_TRANSPORTS = 4096
+"""Transports one report may carry estimates for."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +130,10 @@ class Stats:
     """By QUEUES name."""
     repair: dict[str, int] = field(default_factory=dict)
     """Loss repair counts by REPAIR name."""
+    congestion: dict[str, int] = field(default_factory=dict)
+    """Bandwidth estimation counts by CONGESTION name."""
+    transports: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Control transport id → its estimate and feedback counts, by TRANSPORT_ESTIMATE name."""
 
     def to_wire(self) -> dict[str, Any]:
         return {
@@ -117,6 +145,8 @@ class Stats:
             "slow_drops": self.slow_drops,
             "queues": {name: queue.to_wire() for name, queue in self.queues.items()},
             "repair": self.repair,
+            "congestion": self.congestion,
+            "transports": self.transports,
         }
 
 
@@ -139,6 +169,18 @@ def _queue(value: object, name: str) -> Queue:
     return Queue(counts.get("depth", 0), counts.get("queued", 0), counts.get("overflow", 0))
 
 
+def _transports(value: object) -> dict[str, dict[str, int]]:
+    if value is None:
+        return {}
+    require(isinstance(value, dict) and len(value) <= MAX_TRANSPORTS, "stats transports must be an object")
+    assert isinstance(value, dict)
+    out: dict[str, dict[str, int]] = {}
+    for tid, counts in value.items():
+        require(isinstance(tid, str) and 0 < len(tid) <= 256, "stats transports has a bad transport id")
+        out[tid] = _counts(counts, f"transports.{tid}")
+    return out
+
+
 def parse_stats(message: dict[str, Any]) -> Stats:
     """A {"type": "stats"} frame; ProtocolError when a field has the wrong shape."""
     require(message.get("type") == STATS, "expected a stats frame")
@@ -156,4 +198,6 @@ def parse_stats(message: dict[str, Any]) -> Stats:
         slow_drops=_counts(message.get("slow_drops"), "slow_drops"),
         queues={str(name): _queue(value, str(name)) for name, value in queues.items()},
         repair=_counts(message.get("repair"), "repair"),
+        congestion=_counts(message.get("congestion"), "congestion"),
+        transports=_transports(message.get("transports")),
     )

@@ -92,10 +92,11 @@ cdef struct ExtScan:
 # Engine core: forwarding table, batched I/O, RTCP relay (table.pxi, io.pxi, forward.pxi, ...).
 # Everything below is plain C data touched with the GIL released; Core is its Python handle.
 # ---------------------------------------------------------------------------------------------
-from libc.stdint cimport uint64_t, int64_t
+from libc.stdint cimport uint64_t, int64_t, int32_t
 from posix.uio cimport iovec
 from engine.includes.consts cimport DROP_COUNT, BATCH_SIZE, SEND_SLOTS, SLOW_QUEUE_SIZE, LEARN_QUEUE_SIZE, LEARN_VALUE_MAX
-from engine.includes.consts cimport MAX_DATAGRAM, REPAIR_PENDING
+from engine.includes.consts cimport MAX_DATAGRAM, REPAIR_PENDING, SEND_SLOT_SIZE, PACE_QUEUE_SLOTS, GSO_CONTROL_WORDS
+from engine.includes.consts cimport TWCC_HISTORY, TREND_WINDOW, ACKED_RING
 from engine.includes.sockets cimport sockaddr_in6, mmsghdr
 
 
@@ -130,6 +131,98 @@ cdef struct Table:            # open addressing, linear probing, backward-shift 
 ctypedef Drop (*crypto_fn)(void* ctx, uint8_t* data, int* length, int rtcp) noexcept nogil
 
 
+# Transport-wide congestion control (twcc.pxi, estimator.pxi): per subscriber transport.
+cdef struct TwccSent:         # one packet sent on a transport, by its transport-wide sequence number
+    uint64_t send_us          # 0: empty
+    uint16_t seq
+    uint16_t size             # bytes of RTP (header, extensions, payload)
+
+
+cdef struct TwccHistory:      # what a transport sent, for reading its peer's feedback; owned by it
+    TwccSent sent[TWCC_HISTORY]   # indexed by seq & (TWCC_HISTORY - 1)
+
+
+cdef struct TwccFeedback:     # one transport-cc feedback's header (twcc_parse)
+    uint16_t base_seq
+    uint16_t status_count
+    int32_t reference_time    # in 64 ms units, 24-bit signed
+    uint8_t feedback_count
+
+
+cdef struct Estimator:        # one transport's bandwidth estimate (estimator.pxi); plain numbers only
+    uint64_t estimate_bps     # what the transport may carry: min(delay, loss, REMB) by what is fresh
+    uint64_t delay_bps        # the AIMD rate controller's rate (delay-based)
+    uint64_t loss_bps         # the loss-based bound
+    uint64_t remb_bps         # the subscriber's last REMB (0: none)
+    uint64_t remb_us
+    uint64_t twcc_us          # when transport-cc feedback was last applied (0: never)
+    uint64_t loss_changed_us  # when the loss-based bound last decreased
+    uint64_t loss_us          # when loss was last applied
+    uint32_t loss_lost        # packets reported lost since loss was last applied, and in all
+    uint32_t loss_total
+    # the send-time group being filled, and the last complete one
+    int64_t group_first_send_us
+    int64_t group_send_us     # of its last packet
+    int64_t group_arrival_us  # likewise
+    int64_t prev_send_us
+    int64_t prev_arrival_us
+    uint8_t has_group
+    uint8_t has_prev
+    # trendline filter (accumulated delay, smoothed, least-squares slope over TREND_WINDOW)
+    double accumulated_ms
+    double smoothed_ms
+    double window_x[TREND_WINDOW]
+    double window_y[TREND_WINDOW]
+    uint32_t window_count
+    int64_t first_arrival_us
+    uint32_t deltas
+    # overuse detector with adaptive threshold
+    double trend
+    double previous_trend
+    double threshold_ms
+    double overuse_ms
+    uint32_t overuse_count
+    int64_t threshold_us      # when the threshold last adapted
+    uint8_t signal            # BandwidthUsage
+    # AIMD rate controller
+    uint8_t rate_state        # RateState
+    uint64_t rate_changed_us
+    uint64_t decrease_us      # when the rate last decreased
+    double link_bps           # average acknowledged rate at overuse (-1: unknown), its variance
+    double link_var
+    # acknowledged bitrate: the last received packets by arrival time
+    int64_t acked_arrival_us[ACKED_RING]
+    uint16_t acked_size[ACKED_RING]
+    uint32_t acked_written
+    uint64_t acked_bps
+    # counters
+    uint64_t feedbacks        # transport-cc feedback applied
+    uint64_t malformed        # ... dropped as malformed
+    uint64_t packets_acked    # packets it reported received
+    uint64_t packets_lost     # ... reported not received
+    uint64_t unknown_seq      # ... naming a packet not in the history
+    uint64_t remb_in          # REMB from the subscriber
+    uint64_t rr_loss_reports  # receiver reports whose fraction lost was applied (no fresh TWCC)
+    uint64_t overuses         # overuse signals
+cdef struct PacedPacket:      # a datagram a paced transport holds back (pace.pxi), protected if SRTP
+    Counters* consumer        # borrowed; NULLed if the consumer goes first (pace_forget_counters)
+    Counters* producer        # likewise
+    uint16_t length
+    uint8_t data[SEND_SLOT_SIZE]
+
+
+cdef struct PaceQueue:        # a ring of held datagrams, in the order they were queued
+    int head
+    int count
+    PacedPacket packets[PACE_QUEUE_SLOTS]
+
+
+cdef struct PaceCounters:     # per paced transport (pace.pxi)
+    uint64_t held             # video packets queued behind the token bucket
+    uint64_t released         # ... sent since (the rest: waiting, or dropped with the transport)
+    uint64_t overflow         # ... dropped: the queue was full (drops: pace_queue_full)
+
+
 cdef struct Transport:
     uint32_t id
     uint32_t router_id
@@ -145,6 +238,24 @@ cdef struct Transport:
     uint8_t ext_told          # told its extension ids: packets to it carry its ids only (extensions.pxi)
     uint8_t ext_ids[EXT_KIND_COUNT]   # ExtKind -> the RFC 8285 id negotiated with this peer (0: none)
     uint8_t ext_kinds[256]    # RFC 8285 id -> ExtKind, for the packets this peer sends
+    # pacing (pace.pxi): a token bucket over the video sent to this peer; audio, RTCP and
+    # retransmissions go first but spend from it too
+    uint64_t pacing_bps       # 0: unpaced (the bandwidth estimate sets it; Core.set_transport_pacing)
+    uint8_t pace_explicit     # pacing_bps was set by Core.set_transport_pacing: a REMB leaves it
+    uint64_t remb_bps         # the last REMB this peer sent (a subscriber's estimate of its link), 0: none
+    int64_t pace_credit       # bit-microseconds (bytes * 8 * 10^6 / rate): spent per datagram
+    uint64_t pace_at_us       # when pace_credit was last refilled (State.now_us)
+    PaceQueue* pace           # owned; NULL until the first packet is held
+    Transport* pace_next      # State.paced list: transports holding packets (pace_listed)
+    uint8_t pace_listed
+    PaceCounters pacing
+    # the send queue (io.pxi, gso.pxi): this transport's datagrams in the current flush, chained
+    uint32_t tx_generation    # SendQueue.generation when tx_tail was written
+    int tx_tail               # its last datagram queued in that flush
+    TwccHistory* twcc         # owned here; allocated once transport-cc is negotiated (twcc.pxi)
+    uint16_t twcc_seq         # the next transport-wide sequence number to send
+    Estimator est             # the bandwidth estimate toward this peer (estimator.pxi)
+    uint8_t gso_refused       # the kernel refused a GSO send to this peer: sent one by one since
     Counters counters
 
 
@@ -286,14 +397,36 @@ cdef struct EngineCounters:   # engine-wide, besides the Counters every level ha
     uint64_t rtx_unrequested         # publisher RTX no consumer awaited: cached, not forwarded
     uint64_t layer_switches          # consumers switched to another layer at its keyframe (simulcast.pxi)
     uint64_t remb_sent               # REMB sent to publishers (remb.pxi)
+    uint64_t twcc_seq_written        # packets sent with their transport's own transport-wide number
+    uint64_t twcc_feedback           # transport-cc feedback applied to a transport's estimate
+    uint64_t twcc_malformed          # ... dropped: malformed (twcc_parse), counted per transport too
+    uint64_t gso_sends               # messages sent with UDP_SEGMENT (gso.pxi): several datagrams each
+    uint64_t gso_datagrams           # ... the datagrams they carried
+    uint64_t gso_fallbacks           # GSO messages the kernel refused, sent again one datagram at a time
+    uint64_t paced_held              # video packets held by a transport's pacer (pace.pxi)
+    uint64_t paced_released          # ... released on a later tick
+    uint64_t pace_overflow           # ... dropped: its queue was full (drops: pace_queue_full)
 
 
-cdef struct SendQueue:        # one sendmmsg batch; flushed when full and after every receive batch
+cdef struct SendQueue:        # datagrams to send; flushed when full and after every receive batch
     uint8_t* buffers          # owned: SEND_SLOTS * SEND_SLOT_SIZE
     mmsghdr msgs[SEND_SLOTS]
     iovec iov[SEND_SLOTS * 2] # [header copy, payload borrowed from the receive buffer] or [whole copy]
     Counters* credit[SEND_SLOTS * 3]  # borrowed: who is credited (or charged) for each datagram
+    uint16_t lengths[SEND_SLOTS]
+    Transport* dest[SEND_SLOTS]       # borrowed: a transport outlives the flush of what it queued
+    int next[SEND_SLOTS]      # the same transport's next datagram in this flush; -1: its last
+    uint8_t first[SEND_SLOTS] # 1: the first datagram of its transport in this flush
     int count
+    uint32_t generation       # flushes so far, from 1 (Transport.tx_generation)
+    int gso                   # UDP_SEGMENT is used (the kernel has it; Core.set_gso)
+    # one flush's messages as gso.pxi builds them: each one datagram, or a run with UDP_SEGMENT
+    mmsghdr out[SEND_SLOTS]
+    iovec out_iov[SEND_SLOTS * 2]
+    uint64_t control[SEND_SLOTS * GSO_CONTROL_WORDS]  # each message's cmsg, 8-byte aligned
+    int order[SEND_SLOTS]     # queue indices in the order sent
+    int out_first[SEND_SLOTS] # message -> its first datagram in `order`
+    int out_count[SEND_SLOTS] # ... and how many it carries
 
 
 cdef struct SlowRing:         # bounded queue of datagrams for the Python slow path
@@ -325,6 +458,11 @@ cdef struct LearnRing:        # bounded queue of LearnRecords for Python (Core.p
 cdef struct State:
     int fd
     uint64_t now_ms           # monotonic clock, read once per receive batch
+    uint64_t now_us           # the same reading in microseconds (pacing, transport-cc send times)
+    uint8_t clock_frozen      # tests: now_* are set by the test (engine._testing.set_clock), not read
+    Transport* paced          # transports holding packets (pace.pxi), linked by pace_next
+    uint32_t paced_count      # packets they hold in all
+    uint8_t pace_from_remb    # a subscriber's REMB paces its transport (PACE_REMB_PERCENT of it)
     uint32_t rtcp_ssrc        # sender SSRC of the RTCP the engine generates
     uint64_t keyframe_interval_ms
     Table by_addr             # remote address -> Transport*
@@ -366,6 +504,7 @@ cdef class Core:
     cdef void _cancel_pending(self, Consumer* c) noexcept
     cdef void _clear_srtp(self, Transport* t) noexcept
     cdef void _forget_addresses(self, Transport* t) noexcept
+    cdef void _reached(self, Transport* t) noexcept
 
 
 # Module-level functions the test extension (engine/_testing.pyx) reaches through this contract:
@@ -375,14 +514,26 @@ cdef uint64_t monotonic_ms() noexcept nogil
 cdef void handle_datagram(State* st, uint8_t* data, size_t length, int truncated,
                           const sockaddr_in6* addr) noexcept nogil
 cdef void tx_flush(State* st) noexcept nogil
+cdef void tx_discard(State* st) noexcept nogil
+cdef void clock_read(State* st) noexcept nogil
+cdef void pace_release(State* st) noexcept nogil
 cdef int addr_from_python(sockaddr_in6* out, str host, int port) except -1
 # Header extensions by meaning (extensions.pxi): read once per packet, written per consumer.
 cdef void ext_scan(const RtpView* v, const Transport* source, ExtScan* scan, EngineCounters* counts) noexcept nogil
 cdef size_t ext_write(uint8_t* out, const RtpView* v, ExtScan* scan, const Transport* target,
-                      const uint8_t* mid, uint8_t mid_length) noexcept nogil
+                      const uint8_t* mid, uint8_t mid_length, int twcc_seq) noexcept nogil
 cdef size_t write_rewritten_head(uint8_t* buf, const RtpView* v, ExtScan* scan,
-                                 const Consumer* c) noexcept nogil
+                                 const Consumer* c, uint64_t now_us, EngineCounters* counts) noexcept nogil
 cdef void transport_set_extension(Transport* t, uint8_t kind, uint8_t ext_id) noexcept nogil
+# Transport-wide congestion control (twcc.pxi, estimator.pxi): the feedback parser, and the estimator
+# driven with plain numbers (the test extension's simulated links).
+cdef int twcc_parse(const uint8_t* fci, size_t size, TwccFeedback* fb, uint16_t* seqs,
+                    int64_t* arrivals_us, int capacity) noexcept nogil
+cdef void estimator_init(Estimator* e) noexcept nogil
+cdef void estimator_feedback(Estimator* e, const TwccHistory* history, const uint16_t* seqs,
+                             const int64_t* arrivals_us, int count, uint64_t now_us) noexcept nogil
+cdef void estimator_remb(Estimator* e, uint64_t bitrate, uint64_t now_us) noexcept nogil
+cdef void estimator_receiver_loss(Estimator* e, uint8_t fraction_lost, uint64_t now_us) noexcept nogil
 
 
 # ---------------------------------------------------------------------------------------------

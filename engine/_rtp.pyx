@@ -3,8 +3,8 @@
 
 Split into included files, one concept each; this module only stitches them together.
 """
-from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int64_t
-from libc.string cimport memcmp, memcpy, memset
+from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int16_t, int32_t, int64_t
+from libc.string cimport memcmp, memcpy, memmove, memset
 from engine.includes.consts cimport *
 from engine.includes.sockets cimport sockaddr_in6
 
@@ -12,6 +12,8 @@ include "packet.pxi"        # packet views: classify, rtp_parse, rtp_extension, 
 include "counters.pxi"      # counters and drop reasons by name
 include "table.pxi"         # hash tables and counted allocation
 include "io.pxi"            # recvmmsg / sendmmsg batches, slow-path ring
+include "gso.pxi"           # UDP GSO: a peer's equal-size datagrams as one message
+include "pace.pxi"          # a token bucket per transport over the video sent to it
 include "rewrite.pxi"       # a consumer's SSRC, payload type, sequence and timestamp spaces
 include "extensions.pxi"    # header extensions rewritten per consumer; audio levels read
 include "learn.pxi"         # unknown SSRCs with MID/RID extension values, queued for Python
@@ -22,6 +24,8 @@ include "repair.pxi"        # loss repair: per-producer packet cache, NACK answe
 include "keyframe.pxi"      # where a keyframe starts (VP8, VP9, H.264 payload headers)
 include "simulcast.pxi"     # a consumer's switch to another layer at that layer's keyframe
 include "remb.pxi"          # REMB to publishers: the bitrate they may send at
+include "twcc.pxi"          # transport-wide numbers per subscriber transport, its send history, feedback read
+include "estimator.pxi"     # a subscriber transport's bandwidth estimate (delay, loss; REMB and RR fallbacks)
 include "address.pxi"       # (host, port) <-> sockaddr_in6, IPv4-mapped on the dual-stack socket
 include "core.pxi"          # Core: the Python handle, table operations, stats
 include "srtp.pxi"          # SRTP/SRTCP through libsrtp (pylibsrtp): SrtpContext, transport hooks

@@ -6,7 +6,7 @@ driven with bytes: for the tests and the benchmarks, never imported by the engin
 fast path's internals through its C contract, engine/_rtp.pxd, so engine._rtp itself exposes no
 test hook.
 """
-from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t
+from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int64_t, INT64_MIN
 from libc.stdlib cimport calloc, malloc, free
 from libc.string cimport memcpy, memset
 import array
@@ -19,14 +19,15 @@ from engine.includes.srtp cimport (
 )
 from engine._rtp cimport (
     EXT_ID_RESERVED, RTP_HEADER_SIZE, Consumer, Core, EngineCounters, ExtScan, RtcpView, RtpView, State,
-    Transport, addr_from_python, classify, ext_scan, transport_set_extension, write_rewritten_head,
+    Transport, TwccFeedback, TwccHistory, TwccSent, Estimator, twcc_parse, estimator_init,
+    estimator_feedback, estimator_remb, estimator_receiver_loss, addr_from_python, classify, ext_scan, transport_set_extension, write_rewritten_head,
     extension_form, extension_next, handle_datagram, monotonic_ms, rtcp_split, rtp_extension, rtp_parse,
     srtp_context_counts, srtp_context_delete, srtp_context_new, srtp_context_remove_ssrc,
     srtp_key_salt_length, srtp_rtcp_protect, srtp_rtcp_unprotect, srtp_rtp_protect, srtp_rtp_unprotect,
-    srtp_transport_protect, srtp_transport_unprotect, tx_flush,
+    srtp_transport_protect, srtp_transport_unprotect, tx_flush, tx_discard, clock_read,
 )
 from engine._rtp cimport nack_lost as _nack_lost, nack_pack as _nack_pack, keyframe_start as _keyframe_start
-from engine._rtp import CODEC_NAMES, DROP_REASONS, FEEDBACK_NAMES, KIND_NAMES
+from engine._rtp import CODEC_NAMES, DROP_REASONS, FEEDBACK_NAMES, KIND_NAMES, TWCC_ERRORS, USAGE_NAMES
 
 
 # ---- packet views (packet.pxi) --------------------------------------------------------------
@@ -225,10 +226,11 @@ cdef int _set_ids(Transport* t, dict ids) except -1:
     return 0
 
 
-def rewrite_extensions(bytes data, dict source_ids, dict target_ids, bytes mid=None):
+def rewrite_extensions(bytes data, dict source_ids, dict target_ids, bytes mid=None, object twcc_seq=None):
     """What the fast path sends a consumer for `data` (its fixed header kept): the publisher's
     transport negotiated `source_ids`, the subscriber's `target_ids` ({"mid": 1, "audio_level": 4,
-    ...}), the consumer's `mid`. Returns (packet, audio level or None, counters), or the drop
+    ...}), the consumer's `mid`; `twcc_seq`: the subscriber transport's next transport-wide number
+    (None: it keeps no send history). Returns (packet, audio level or None, counters), or the drop
     reason's name when rtp_parse refuses the packet."""
     cdef uint8_t* copy = _exact_copy(data)
     cdef uint8_t out[SEND_SLOT_SIZE]
@@ -248,6 +250,11 @@ def rewrite_extensions(bytes data, dict source_ids, dict target_ids, bytes mid=N
         _set_ids(source, source_ids)
         _set_ids(target, target_ids)
         consumer.transport = target
+        if twcc_seq is not None:
+            target.twcc = <TwccHistory*>calloc(1, sizeof(TwccHistory))
+            if target.twcc == NULL:
+                raise MemoryError()
+            target.twcc_seq = <uint16_t>twcc_seq
         if mid:
             memcpy(consumer.mid, <const char*>mid, len(mid))
             consumer.mid_length = <uint8_t>len(mid)
@@ -257,7 +264,7 @@ def rewrite_extensions(bytes data, dict source_ids, dict target_ids, bytes mid=N
         memset(&counts, 0, sizeof(counts))
         ext_scan(&view, source, &scan, &counts)
         memcpy(out, copy, RTP_HEADER_SIZE)
-        head = write_rewritten_head(out, &view, &scan, consumer)
+        head = write_rewritten_head(out, &view, &scan, consumer, 1, &counts)
         body = view.length - view.payload_offset
         memcpy(out + head, copy + view.payload_offset, body)
         counters = {"unmapped": counts.ext_unmapped, "oversize": counts.ext_oversize, "foreign": counts.ext_foreign}
@@ -266,6 +273,8 @@ def rewrite_extensions(bytes data, dict source_ids, dict target_ids, bytes mid=N
     finally:
         free(copy)
         free(source)
+        if target != NULL:
+            free(target.twcc)
         free(target)
         free(consumer)
 
@@ -281,7 +290,7 @@ def inject(Core core, const uint8_t[:] data, str host, int port):
     if length > 0:
         memcpy(st.rx_buffers, &data[0], length if length <= MAX_DATAGRAM else MAX_DATAGRAM)
     with nogil:
-        st.now_ms = monotonic_ms()
+        clock_read(st)
         handle_datagram(st, st.rx_buffers, length if length <= MAX_DATAGRAM else MAX_DATAGRAM,
                         length > MAX_DATAGRAM, &addr)
         tx_flush(st)
@@ -311,16 +320,29 @@ def route_batch(Core core, list datagrams, str host, int port, int rounds=1, bin
         memcpy(st.rx_buffers + i * MAX_DATAGRAM, <const char*>data, lengths[i])
     with nogil:
         for r in range(rounds):
-            st.now_ms = monotonic_ms()
+            clock_read(st)
             for i in range(n):
                 handle_datagram(st, st.rx_buffers + i * MAX_DATAGRAM, lengths[i], 0, &addr)
                 if not send:
-                    st.tx.count = 0
+                    tx_discard(st)
             if send:
                 tx_flush(st)
     if not send and st.engine.send_calls != send_calls:
         raise RuntimeError(f"a datagram fanned out to more than {SEND_SLOTS} copies: the send queue was flushed")
     return n * rounds
+
+
+def set_clock(Core core, object now_us):
+    """Freezes the core's clock at `now_us` microseconds (pacing tests advance it by hand); None
+    gives it back to the monotonic clock."""
+    cdef State* st = core._open()
+    if now_us is None:
+        st.clock_frozen = 0
+        clock_read(st)
+        return
+    st.clock_frozen = 1
+    st.now_us = now_us
+    st.now_ms = st.now_us // 1000
 
 
 def keyframe_interval_ms(Core core):
@@ -479,3 +501,89 @@ cdef class SrtpSession:
             if srtp_rtp_unprotect(self.ctx, self.buffer, &length) == DROP_NONE:
                 passed += 1
         return passed
+
+
+# ---- transport-wide congestion control (twcc.pxi, estimator.pxi) ---------------------------------
+
+def twcc_feedback(bytes fci, int capacity=TWCC_FEEDBACK_MAX):
+    """The transport-cc FCI `fci` (what follows the 12-byte RTPFB header) as twcc_parse reads it,
+    from a private copy of exactly len(fci) bytes: (base sequence number, reference time, feedback
+    count, [(sequence number, arrival us or None)]), or the error's name (TWCC_ERRORS)."""
+    cdef TwccFeedback fb
+    cdef uint16_t seqs[TWCC_FEEDBACK_MAX]
+    cdef int64_t arrivals[TWCC_FEEDBACK_MAX]
+    cdef int n, i
+    cdef uint8_t* copy
+    if not 0 <= capacity <= TWCC_FEEDBACK_MAX:
+        raise ValueError(f"capacity must be within 0..{TWCC_FEEDBACK_MAX}")
+    copy = _exact_copy(fci)
+    try:
+        n = twcc_parse(copy, len(fci), &fb, seqs, arrivals, capacity)
+        if n < 0:
+            return TWCC_ERRORS[-n]
+        packets = [(seqs[i], None if arrivals[i] == INT64_MIN else arrivals[i]) for i in range(n)]
+        return fb.base_seq, fb.reference_time, fb.feedback_count, packets
+    finally:
+        free(copy)
+
+
+cdef class TwccEstimator:
+    """One subscriber transport's send history and estimator, driven by a test or a benchmark with
+    its own clock: `sent` numbers a packet as the engine does when it sends one, `feedback` applies
+    a transport-cc FCI (the bytes the subscriber would send), `remb` and `receiver_loss` the
+    fallbacks. The same C functions as the engine's, so a simulated link drives the real thing."""
+    cdef TwccHistory* history
+    cdef Estimator est
+    cdef uint16_t next_seq
+
+    def __cinit__(self, uint16_t first_seq=0):
+        self.history = <TwccHistory*>calloc(1, sizeof(TwccHistory))
+        if self.history == NULL:
+            raise MemoryError()
+        estimator_init(&self.est)
+        self.next_seq = first_seq
+
+    def __dealloc__(self):
+        free(self.history)
+
+    def sent(self, uint16_t size, uint64_t now_us):
+        """Numbers a packet of `size` bytes sent at `now_us`: its transport-wide sequence number."""
+        cdef uint16_t seq = self.next_seq
+        cdef TwccSent* e = &self.history.sent[seq & (TWCC_HISTORY - 1)]
+        self.next_seq = <uint16_t>(seq + 1)
+        e.send_us = now_us if now_us else 1
+        e.seq = seq
+        e.size = size
+        return seq
+
+    def feedback(self, bytes fci, uint64_t now_us):
+        """Applies one feedback FCI at `now_us`; False when it is malformed (counted)."""
+        cdef TwccFeedback fb
+        cdef uint16_t seqs[TWCC_FEEDBACK_MAX]
+        cdef int64_t arrivals[TWCC_FEEDBACK_MAX]
+        cdef int n = twcc_parse(<const uint8_t*>fci, len(fci), &fb, seqs, arrivals, TWCC_FEEDBACK_MAX)
+        if n < 0:
+            self.est.malformed += 1
+            return False
+        estimator_feedback(&self.est, self.history, seqs, arrivals, n, now_us)
+        return True
+
+    def remb(self, uint64_t bitrate, uint64_t now_us):
+        estimator_remb(&self.est, bitrate, now_us)
+
+    def receiver_loss(self, uint8_t fraction_lost, uint64_t now_us):
+        estimator_receiver_loss(&self.est, fraction_lost, now_us)
+
+    @property
+    def estimate_bps(self):
+        return self.est.estimate_bps
+
+    def stats(self):
+        cdef Estimator* e = &self.est
+        return {
+            "estimate_bps": e.estimate_bps, "delay_bps": e.delay_bps, "loss_bps": e.loss_bps,
+            "acked_bps": e.acked_bps, "remb_bps": e.remb_bps, "usage": USAGE_NAMES[e.signal],
+            "threshold_ms": e.threshold_ms, "trend": e.trend, "feedbacks": e.feedbacks,
+            "malformed": e.malformed, "packets_acked": e.packets_acked, "packets_lost": e.packets_lost,
+            "unknown_seq": e.unknown_seq, "overuses": e.overuses, "rr_loss_reports": e.rr_loss_reports,
+        }

@@ -15,7 +15,9 @@ cdef class Core:
         st.fd = fd
         st.rtcp_ssrc = rtcp_ssrc
         st.keyframe_interval_ms = keyframe_interval_ms
-        st.now_ms = monotonic_ms()
+        clock_read(st)
+        st.tx.generation = 1
+        st.tx.gso = gso_supported(fd)
         st.rx_buffers = <uint8_t*>mem_alloc(st, BATCH_SIZE * MAX_DATAGRAM)
         st.tx.buffers = <uint8_t*>mem_alloc(st, SEND_SLOTS * SEND_SLOT_SIZE)
         st.slow.buffers = <uint8_t*>mem_alloc(st, SLOW_QUEUE_SIZE * MAX_DATAGRAM)
@@ -62,6 +64,44 @@ cdef class Core:
         st.slow.head = (i + 1) % SLOW_QUEUE_SIZE
         st.slow.count -= 1
         return data, addr
+
+    # ---- the send path: pacing, GSO (pace.pxi, gso.pxi) ---------------------------------------
+
+    def set_transport_pacing(self, uint32_t tid, uint64_t bps):
+        """Paces the video sent to the transport's peer at `bps` bit/s (0: unpaced, what it holds
+        goes at the next pace())."""
+        cdef State* st = self._open()
+        cdef Transport* t = self._transport(tid)
+        clock_read(st)
+        pace_set_rate(st, t, bps)
+        t.pace_explicit = 1
+
+    def set_pace_from_remb(self, bint enabled):
+        """Whether a subscriber's REMB paces its transport's video (remb.pxi) where no explicit
+        rate was set."""
+        self._open().pace_from_remb = enabled
+
+    def pace(self):
+        """Sends the held packets that are due (the loop's pace timer); returns how many are still
+        held, by all transports."""
+        cdef State* st = self._open()
+        with nogil:
+            clock_read(st)
+            if st.paced != NULL:
+                pace_release(st)
+        return st.paced_count
+
+    @property
+    def paced_pending(self):
+        """Packets the paced transports hold: while any, the loop calls pace() every tick."""
+        return self._open().paced_count
+
+    def set_gso(self, bint enabled):
+        """Turns UDP GSO on (where the kernel has it) or off; returns whether it is on."""
+        cdef State* st = self._open()
+        tx_flush(st)
+        st.tx.gso = enabled and gso_supported(st.fd)
+        return bool(st.tx.gso)
 
     def pop_learned(self):
         """The oldest unknown-SSRC record (learn.pxi) as (transport id, ssrc, payload type, mid,
@@ -117,6 +157,7 @@ cdef class Core:
         st.live_transports += 1
         t.id = tid
         t.router_id = router_id
+        estimator_init(&t.est)
         try:
             self._put(&st.by_id, &k, t)
             if host is not None:
@@ -136,6 +177,7 @@ cdef class Core:
             k = addr_key(&addr)
             if table_get(&st.by_addr, &k) not in (NULL, <void*>t):
                 raise ValueError(f"address {(host, port)} belongs to another transport")
+        cdef bint reached = not t.has_remote and host is not None
         if t.has_remote:
             k = addr_key(&t.remote)
             table_del(&st.by_addr, &k)
@@ -145,6 +187,8 @@ cdef class Core:
             self._put(&st.by_addr, &k, t)
             t.remote = addr
             t.has_remote = 1
+        if reached:
+            self._reached(t)
 
     def set_transport_addresses(self, uint32_t tid, tuple remote, list aliases):
         """Replaces every address of the transport: datagrams from `remote` or any of `aliases`
@@ -156,6 +200,7 @@ cdef class Core:
         cdef Key k
         cdef list keys = []
         cdef void* owner
+        cdef bint reached = not t.has_remote and remote is not None
         for host, port in ([remote] if remote is not None else []) + aliases:
             addr_from_python(&addr, host, port)
             k = addr_key(&addr)
@@ -171,6 +216,35 @@ cdef class Core:
         if remote is not None:
             addr_from_python(&t.remote, remote[0], remote[1])
             t.has_remote = 1
+        if reached:
+            self._reached(t)
+
+    cdef void _reached(self, Transport* t) noexcept:
+        # The transport can be sent to from now on (a WebRTC peer once DTLS keyed SRTP): each open
+        # video consumer asks its publisher for a keyframe now. One asked when the consumer was made
+        # could not reach the subscriber, and the subscriber's own PLI would wait out the relay's
+        # keyframe interval: its first decoded frame would come that much later.
+        cdef State* st = self.st
+        cdef uint32_t i
+        cdef Consumer* c
+        cdef Producer* sources[2]
+        cdef int j
+        cdef bint asked = False
+        st.now_ms = monotonic_ms()
+        for i in range(st.by_id.capacity):
+            if not st.by_id.slots[i].used or st.by_id.slots[i].key.c != TAG_CONSUMER:
+                continue
+            c = <Consumer*>st.by_id.slots[i].value
+            if c.transport != t or c.paused:
+                continue
+            sources[0] = c.producer
+            sources[1] = c.pending            # a layer switch waiting for that layer's keyframe
+            for j in range(2):
+                if sources[j] != NULL and sources[j].video and not sources[j].paused:
+                    if request_keyframe(st, sources[j], False, True):
+                        asked = True
+        if asked:
+            self._flush()
 
     cdef void _forget_addresses(self, Transport* t) noexcept:
         # by_addr entries pointing at t (its remote and its aliases); table ops are rare, so a
@@ -210,6 +284,12 @@ cdef class Core:
         transport_set_extension(t, EXT_KIND_ABS_SEND_TIME, abs_send_time)
         transport_set_extension(t, EXT_KIND_AUDIO_LEVEL, audio_level)
         transport_set_extension(t, EXT_KIND_TRANSPORT_CC, transport_cc)
+        if transport_cc and t.twcc == NULL:
+            # its first transport-wide number is unpredictable, as RTP's are (RFC 3550 5.1)
+            t.twcc = <TwccHistory*>mem_alloc(self.st, sizeof(TwccHistory))   # owned by t
+            if t.twcc == NULL:
+                raise MemoryError()
+            t.twcc_seq = <uint16_t>mix64(tid ^ <uint64_t>self.st.now_us)
         t.ext_told = 1
         t.mid_ext = mid
         t.rid_ext = rid
@@ -263,9 +343,11 @@ cdef class Core:
         for i in producers:
             self.remove_producer(i)
         self._forget_addresses(t)
+        pace_discard(st, t)
         k = id_key(TAG_TRANSPORT, tid)
         table_del(&st.by_id, &k)
         self._clear_srtp(t)
+        mem_free(st, t.twcc)
         mem_free(st, t)
         st.live_transports -= 1
 
@@ -376,7 +458,7 @@ cdef class Core:
 
     cdef bint _keyframe(self, Producer* p) noexcept:
         cdef bint sent
-        self.st.now_ms = monotonic_ms()
+        clock_read(self.st)
         sent = request_keyframe(self.st, p, False, True)
         self._flush()
         return sent
@@ -432,6 +514,7 @@ cdef class Core:
             table_del(&st.by_rtx, &k)
         k = id_key(TAG_PRODUCER, pid)
         table_del(&st.by_id, &k)
+        pace_forget_counters(st, &p.counters)
         mem_free(st, p.cache)
         mem_free(st, p)
         st.live_producers -= 1
@@ -528,7 +611,7 @@ cdef class Core:
             mem_free(st, c)
             st.live_consumers -= 1
             raise
-        if not paused and p.video and not p.paused:
+        if not paused and p.video and not p.paused and t.has_remote:   # else once it has (_reached)
             self._keyframe(p)
 
     def set_consumer_paused(self, uint32_t cid, bint paused):
@@ -539,7 +622,7 @@ cdef class Core:
         c.paused = paused
         if not paused:
             c.resync = 1
-            if c.producer != NULL and c.producer.video and not c.producer.paused:
+            if c.producer != NULL and c.producer.video and not c.producer.paused and c.transport.has_remote:
                 return self._keyframe(c.producer)
         return False
 
@@ -575,6 +658,7 @@ cdef class Core:
         table_del(&st.by_consumer, &k)
         k = id_key(TAG_CONSUMER, cid)
         table_del(&st.by_id, &k)
+        pace_forget_counters(st, &c.counters)
         mem_free(st, c)
         st.live_consumers -= 1
 
@@ -589,10 +673,40 @@ cdef class Core:
         out["transports"] = st.live_transports
         out["producers"] = st.live_producers
         out["consumers"] = st.live_consumers
+        out["paced_pending"] = st.paced_count
+        out["gso"] = bool(st.tx.gso)
         return out
 
     def transport_stats(self, uint32_t tid):
-        return counters_dict(&self._transport(tid).counters)
+        """The transport's counters, its pacer's, and its bandwidth estimate toward the peer
+        (estimator.pxi): estimate_bps and what it rests on (estimate_source)."""
+        cdef Transport* t = self._transport(tid)
+        cdef Estimator* e = &t.est
+        cdef uint64_t now_us = self.st.now_us if self.st.clock_frozen else monotonic_us()
+        out = counters_dict(&t.counters)
+        out.update(
+            pacing_bps=t.pacing_bps,
+            remb_bps=t.remb_bps,
+            paced_pending=t.pace.count if t.pace != NULL else 0,
+            **t.pacing,
+            gso_refused=bool(t.gso_refused),
+            estimate_bps=e.estimate_bps,
+            delay_bps=e.delay_bps,
+            loss_bps=e.loss_bps,
+            acked_bps=e.acked_bps,
+            estimate_source=ESTIMATE_SOURCES[estimator_source(e, now_us)],
+            bandwidth_usage=USAGE_NAMES[e.signal],
+            twcc=t.twcc != NULL,
+            twcc_feedback=e.feedbacks,
+            twcc_malformed=e.malformed,
+            twcc_packets_acked=e.packets_acked,
+            twcc_packets_lost=e.packets_lost,
+            twcc_unknown_seq=e.unknown_seq,
+            remb_in=e.remb_in,
+            rr_loss_reports=e.rr_loss_reports,
+            overuses=e.overuses,
+        )
+        return out
 
     def producer_stats(self, uint32_t pid):
         cdef Producer* p = self._producer(pid)

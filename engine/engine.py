@@ -18,12 +18,12 @@ import socket
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from contract.speaker import FRAME
 from engine._rtp import Core
 from engine.bandwidth import BANDWIDTH_TICK
 from engine.errors import ClosedError
 from engine.events import EngineEvent
 from engine.router import Router
-from engine.speaker import FRAME
 from engine.transport import Address, Transport
 from engine.webrtc.transport import WebRtcDriver
 
@@ -72,7 +72,9 @@ def _unmap(host: str) -> str:
 
 
 SPEAKER_TICK = 10 * FRAME
-"""Seconds between two dominant-speaker decisions (engine/speaker.py)."""
+"""Seconds between two dominant-speaker decisions (contract/speaker.py)."""
+PACE_TICK = 0.002
+"""Seconds between two releases of paced video while a transport holds any (engine/pace.pxi)."""
 
 
 class Engine:
@@ -87,6 +89,8 @@ class Engine:
         on_slow_datagram: SlowDatagramHandler | None = None,
         announced_hosts: list[str] | None = None,
         publisher_bitrate: int = PUBLISHER_BITRATE,
+        gso: bool = True,
+        pace_from_remb: bool = False,
     ) -> None:
         sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
         try:
@@ -104,6 +108,13 @@ class Engine:
         self._sock = sock
         self._rtcp_ssrc = random.randint(1, 0xFFFFFFFF)
         self._core = Core(sock.fileno(), self._rtcp_ssrc, int(keyframe_interval * 1000))
+        #: whether a peer's runs of equal-size datagrams go as one UDP GSO message (engine/gso.pxi):
+        #: where the kernel has UDP_SEGMENT, unless Engine(gso=False)
+        self.gso = self._core.set_gso(gso)
+        #: a subscriber's REMB paces the video sent to it at 2.5 times that rate (engine/pace.pxi),
+        #: unless transport.set_pacing() set a rate
+        self.pace_from_remb = pace_from_remb
+        self._core.set_pace_from_remb(pace_from_remb)
         self._ids = itertools.count(1)
         self._ssrcs: collections.Counter[int] = collections.Counter()
         """SSRCs in use by producers and consumers, counted: the same explicit SSRC may stand on
@@ -136,6 +147,7 @@ class Engine:
         #: SSRCs): until the engine estimates their links, what lets a browser send all its layers
         self.publisher_bitrate = publisher_bitrate
         self._remb_timer: asyncio.TimerHandle | None = None
+        self._pace_timer: asyncio.TimerHandle | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -176,6 +188,8 @@ class Engine:
             self._remb_timer.cancel()
         if self._bandwidth_timer is not None:
             self._bandwidth_timer.cancel()
+        if self._pace_timer is not None:
+            self._pace_timer.cancel()
         if self._loop is not None and not self._loop.is_closed():
             self._loop.remove_reader(self._sock.fileno())
         self._core.close()
@@ -204,6 +218,8 @@ class Engine:
     def _on_readable(self) -> None:
         core = self._core
         core.drain()
+        if core.paced_pending:
+            self._pace_soon()
         item = core.pop_slow()
         while item is not None:
             self.slow_datagrams += 1
@@ -233,14 +249,28 @@ class Engine:
                     logger.exception("SSRC learning failed")
             learned = core.pop_learned()
 
+    def _pace_soon(self) -> None:
+        """Starts the pace timer unless it runs (or nothing is held)."""
+        if self._pace_timer is None and self._loop is not None and not self.closed and self._core.paced_pending:
+            self._pace_timer = self._loop.call_later(PACE_TICK, self._pace)
+
+    def _pace(self) -> None:
+        """Every PACE_TICK while paced transports hold video: what their buckets allow goes."""
+        self._pace_timer = None
+        if self.closed:
+            return
+        self._core.pace()
+        self._pace_soon()
+
     def _speaker_tick(self) -> None:
         """Every SPEAKER_TICK: each router's dominant speaker from the audio levels read since."""
         assert self._loop is not None
         now = self._loop.time()
         elapsed, self._speaker_at = now - self._speaker_at, now
+        spanning = self._spanning_routers()
         for router in list(self.routers.values()):
             try:
-                router._decide_speaker(now, elapsed)
+                router._decide_speaker(now, elapsed, router.id in spanning)
             except Exception:
                 logger.exception("dominant speaker decision failed")
         self._speaker_timer = self._loop.call_later(SPEAKER_TICK, self._speaker_tick)
@@ -256,6 +286,20 @@ class Engine:
             except Exception:
                 logger.exception("bandwidth report failed")
         self._bandwidth_timer = self._loop.call_later(BANDWIDTH_TICK, self._bandwidth_tick)
+
+    def _spanning_routers(self) -> set[int]:
+        """The routers some of whose media crosses a pipe (their meetings span workers): a pipe
+        transport consumes one of their producers, or one of their consumers forwards a piped
+        producer. Found from the pipe transports, so a worker without pipes pays nothing."""
+        out: set[int] = set()
+        for router in self.routers.values():
+            for transport in router.transports.values():
+                if not transport.pipe:
+                    continue
+                out.update(c.producer.transport.router.id for c in transport.consumers.values())
+                for producer in transport.producers.values():
+                    out.update(c.transport.router.id for c in producer.consumers.values())
+        return out
 
     def _transports(self) -> dict[int, Transport]:
         return {t.id: t for r in self.routers.values() for t in r.transports.values()}

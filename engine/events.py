@@ -42,7 +42,7 @@ class ProducerSsrcLearned:
 
 @dataclass(frozen=True)
 class DominantSpeakerChanged:
-    """Another audio producer of a router became its dominant speaker (engine/speaker.py)."""
+    """Another audio producer of a router became its dominant speaker (contract/speaker.py)."""
 
     router_id: int
     producer_id: int | None
@@ -67,11 +67,25 @@ class TransportEstimateChanged:
     estimate_bps: int
 
 
+@dataclass(frozen=True)
+class AudioLevels:
+    """What a router's open audio producers sent over the last speaker tick, reported while its
+    meeting spans workers (some of its media crosses a pipe): there the control plane decides the
+    meeting's speaker from every worker's report of the producers it is the origin of."""
+
+    router_id: int
+    elapsed: float
+    """Seconds the levels cover (frames missing from them were silent)."""
+    levels: tuple[tuple[int, str], ...]
+    """(producer id, its RFC 6464 level bytes as hex, oldest first), for every open audio producer."""
+
+
 EngineEvent = (
     TransportStateChanged
     | TransportRemoteChanged
     | ProducerSsrcLearned
     | DominantSpeakerChanged
+    | AudioLevels
     | ProducerBitrateChanged
     | TransportEstimateChanged
 )

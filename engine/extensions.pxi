@@ -39,8 +39,10 @@ cdef void ext_scan(const RtpView* v, const Transport* source, ExtScan* scan, Eng
         if kind == EXT_KIND_NONE:
             counts.ext_unmapped += 1
             continue
-        if kind == EXT_KIND_MID or kind == EXT_KIND_RID or kind == EXT_KIND_RRID or seen & (1u << kind):
-            continue                   # the consumer writes its own MID; a repeated id is not forwarded
+        if (kind == EXT_KIND_MID or kind == EXT_KIND_RID or kind == EXT_KIND_RRID
+                or kind == EXT_KIND_TRANSPORT_CC or seen & (1u << kind)):
+            continue                   # the consumer writes its own MID, its transport its own
+                                       # transport-wide number; a repeated id is not forwarded
         if n == 0 or n > EXT_VALUE_MAX:
             counts.ext_oversize += 1
             continue
@@ -55,26 +57,29 @@ cdef void ext_scan(const RtpView* v, const Transport* source, ExtScan* scan, Eng
 
 
 cdef size_t ext_write(uint8_t* out, const RtpView* v, ExtScan* scan, const Transport* target,
-                      const uint8_t* mid, uint8_t mid_length) noexcept nogil:
-    return ext_write_block(out, v, scan, target, mid, mid_length)
+                      const uint8_t* mid, uint8_t mid_length, int twcc_seq) noexcept nogil:
+    return ext_write_block(out, v, scan, target, mid, mid_length, twcc_seq)
 
 
 cdef inline size_t ext_write_block(uint8_t* out, const RtpView* v, ExtScan* scan, const Transport* target,
-                                   const uint8_t* mid, uint8_t mid_length) noexcept nogil:
+                                   const uint8_t* mid, uint8_t mid_length, int twcc_seq) noexcept nogil:
     """Writes the extension block (its 4-byte header included) for a subscriber on `target`, with
-    `mid` as sdes:mid; returns its size, 0 when nothing is to be sent (no block, X bit cleared).
+    `mid` as sdes:mid and `twcc_seq` (-1: none) as its transport-wide sequence number, last;
+    returns its size, 0 when nothing is to be sent (no block, X bit cleared).
 
     Subscribers' transports usually share their ids (those of our offer): the elements written for
     one are kept in `scan` and copied for the next with the same ids, only the MID written anew."""
     cdef uint8_t i, ext_id
     cdef uint8_t key[EXT_KIND_COUNT]
     cdef size_t pos = 4
+    cdef uint8_t seq_bytes[2]
     memcpy(key, target.ext_ids, EXT_KIND_COUNT)
     key[EXT_KIND_MID] = key[EXT_KIND_MID] if mid_length else 0
+    key[EXT_KIND_TRANSPORT_CC] = key[EXT_KIND_TRANSPORT_CC] if twcc_seq >= 0 else 0
     if not scan.cached or memcmp(key, scan.cache_ids, EXT_KIND_COUNT) != 0:
         memcpy(scan.cache_ids, key, EXT_KIND_COUNT)
         scan.cached = 1
-        scan.body_two_byte = key[EXT_KIND_MID] > 14
+        scan.body_two_byte = key[EXT_KIND_MID] > 14 or key[EXT_KIND_TRANSPORT_CC] > 14
         for i in range(scan.count):
             if key[scan.elements[i].kind] > 14:
                 scan.body_two_byte = 1
@@ -86,10 +91,13 @@ cdef inline size_t ext_write_block(uint8_t* out, const RtpView* v, ExtScan* scan
                                             v.data + scan.elements[i].offset, scan.elements[i].length)
     if key[EXT_KIND_MID]:
         pos += ext_put(out + pos, scan.body_two_byte, key[EXT_KIND_MID], mid, mid_length)
-    elif scan.body_length == 0:
+    elif scan.body_length == 0 and not key[EXT_KIND_TRANSPORT_CC]:
         return 0
     memcpy(out + pos, scan.body, scan.body_length)
     pos += scan.body_length
+    if key[EXT_KIND_TRANSPORT_CC]:
+        store16(seq_bytes, <uint16_t>twcc_seq)
+        pos += ext_put(out + pos, scan.body_two_byte, key[EXT_KIND_TRANSPORT_CC], seq_bytes, 2)
     while pos & 3:
         out[pos] = 0
         pos += 1
@@ -132,19 +140,29 @@ cdef void transport_set_extension(Transport* t, uint8_t kind, uint8_t ext_id) no
 # ---- sending a packet with its consumer's extensions ---------------------------------------
 
 cdef size_t write_rewritten_head(uint8_t* buf, const RtpView* v, ExtScan* scan,
-                                 const Consumer* c) noexcept nogil:
-    return rewritten_head(buf, v, scan, c)
+                                 const Consumer* c, uint64_t now_us, EngineCounters* counts) noexcept nogil:
+    return rewritten_head(buf, v, scan, c, now_us, counts)
 
 
-cdef inline size_t rewritten_head(uint8_t* buf, const RtpView* v, ExtScan* scan, const Consumer* c) noexcept nogil:
+cdef inline size_t rewritten_head(uint8_t* buf, const RtpView* v, ExtScan* scan, const Consumer* c,
+                                  uint64_t now_us, EngineCounters* counts) noexcept nogil:
     """After the fixed header already in `buf`: the CSRCs and the consumer's extension block, and
-    the X bit to match; returns the header's size (where the payload goes)."""
+    the X bit to match; returns the header's size (where the payload goes). A transport with
+    transport-cc gets its next transport-wide number, remembered as sent now (twcc.pxi), with the
+    packet's size as it leaves (a retransmission's 2-byte OSN aside)."""
     cdef size_t csrc = 4 * <size_t>v.csrc_count
-    cdef size_t ext
+    cdef size_t ext, head
+    cdef Transport* t = c.transport
+    cdef bint numbered = t.twcc != NULL and t.ext_ids[EXT_KIND_TRANSPORT_CC] != 0
     memcpy(buf + RTP_HEADER_SIZE, v.data + RTP_HEADER_SIZE, csrc)
-    ext = ext_write_block(buf + RTP_HEADER_SIZE + csrc, v, scan, c.transport, c.mid, c.mid_length)
+    ext = ext_write_block(buf + RTP_HEADER_SIZE + csrc, v, scan, t, c.mid, c.mid_length,
+                          t.twcc_seq if numbered else -1)
     buf[0] = (v.data[0] & 0xEF) | (0x10 if ext else 0)
-    return RTP_HEADER_SIZE + csrc + ext
+    head = RTP_HEADER_SIZE + csrc + ext
+    if numbered:
+        twcc_take_seq(t, <uint16_t>(head + v.length - v.payload_offset), now_us)
+        counts.twcc_seq_written += 1
+    return head
 
 
 cdef inline void send_rtp_rewritten(State* st, Producer* p, Consumer* c, const RtpView* v, ExtScan* scan,
@@ -154,19 +172,19 @@ cdef inline void send_rtp_rewritten(State* st, Producer* p, Consumer* c, const R
     cdef Transport* t = c.transport
     cdef size_t head, body = v.length - v.payload_offset
     write_rtp_header(buf, v, c, seq, ts)
-    head = rewritten_head(buf, v, scan, c)
+    head = rewritten_head(buf, v, scan, c, st.now_us, &st.engine)
     c.packets_sent += 1
     c.octets_sent += v.payload_length
     st.engine.ext_rewritten += 1
     if t.protect != NULL:
         memcpy(buf + head, v.data + v.payload_offset, body)
-        tx_send_copy(st, t, slot, <int>(head + body), 0, &c.counters, &p.counters)
+        tx_send_copy(st, t, slot, <int>(head + body), 0, &c.counters, &p.counters, p.video)
         return
     st.tx.iov[2 * slot].iov_base = buf
     st.tx.iov[2 * slot].iov_len = head
     st.tx.iov[2 * slot + 1].iov_base = <void*>(v.data + v.payload_offset)
     st.tx.iov[2 * slot + 1].iov_len = body
-    tx_commit(st, t, 2 if body else 1, &c.counters, &p.counters)
+    tx_commit(st, t, 2 if body else 1, &c.counters, &p.counters, p.video)
 
 
 cdef void send_rtx_rewritten(State* st, Producer* p, Consumer* c, const RtpView* v, ExtScan* scan,
@@ -176,7 +194,7 @@ cdef void send_rtx_rewritten(State* st, Producer* p, Consumer* c, const RtpView*
     cdef uint8_t* buf = tx_buffer(st, slot)
     cdef size_t head, body = v.length - v.payload_offset
     cdef RtpView moved = v[0]
-    head = write_rewritten_head(buf, v, scan, c)
+    head = write_rewritten_head(buf, v, scan, c, st.now_us, &st.engine)
     memcpy(buf + head, v.data + v.payload_offset, body)
     moved.payload_offset = <uint16_t>head
     write_rtx_header(buf, &moved, c, osn)

@@ -117,14 +117,14 @@ cdef inline void send_rtp(State* st, Producer* p, Consumer* c, const RtpView* v,
     if t.protect != NULL:
         # SRTP needs the whole packet in one buffer of its own to encrypt in place
         memcpy(buf + 12, v.data + 12, v.length - 12)
-        tx_send_copy(st, t, slot, v.length, 0, &c.counters, &p.counters)
+        tx_send_copy(st, t, slot, v.length, 0, &c.counters, &p.counters, p.video)
         return
     # plain RTP: the rewritten header from the slot, the rest borrowed from the receive buffer
     st.tx.iov[2 * slot].iov_base = buf
     st.tx.iov[2 * slot].iov_len = 12
     st.tx.iov[2 * slot + 1].iov_base = <void*>(v.data + 12)
     st.tx.iov[2 * slot + 1].iov_len = v.length - 12
-    tx_commit(st, t, 2 if v.length > 12 else 1, &c.counters, &p.counters)
+    tx_commit(st, t, 2 if v.length > 12 else 1, &c.counters, &p.counters, p.video)
 
 
 cdef void forward_rtx(State* st, Transport* t, Producer* p, const RtpView* v, size_t length) noexcept nogil:

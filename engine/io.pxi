@@ -64,11 +64,19 @@ cdef inline int tx_reserve(State* st) noexcept nogil:
     return st.tx.count
 
 
-cdef inline void tx_commit(State* st, Transport* t, int iovlen, Counters* a, Counters* b) noexcept nogil:
-    # the iovecs of slot `count` are filled by the caller; the address is borrowed from the
-    # transport, which cannot be freed before the queue is flushed (same drain or same op)
+cdef inline void tx_commit(State* st, Transport* t, int iovlen, Counters* a, Counters* b,
+                           bint paced) noexcept nogil:
+    """Queues send slot `count`, whose iovecs the caller filled, to the transport's peer. A `paced`
+    datagram (video media) may be held back by the transport's pacer instead (pace.pxi)."""
     cdef int i = st.tx.count
     cdef msghdr* m = &st.tx.msgs[i].msg_hdr
+    cdef size_t length = st.tx.iov[2 * i].iov_len
+    if iovlen == 2:
+        length += st.tx.iov[2 * i + 1].iov_len
+    if t.pacing_bps != 0 and not pace_admit(st, t, i, iovlen, length, a, b, paced):
+        return                                # held (or dropped) by the pacer: the slot stays free
+    # the address is borrowed from the transport, which cannot be freed before the queue is
+    # flushed (same drain or same op)
     m.msg_name = &t.remote
     m.msg_namelen = sizeof(sockaddr_in6)
     m.msg_iov = &st.tx.iov[2 * i]
@@ -79,11 +87,22 @@ cdef inline void tx_commit(State* st, Transport* t, int iovlen, Counters* a, Cou
     st.tx.credit[3 * i] = &t.counters
     st.tx.credit[3 * i + 1] = a
     st.tx.credit[3 * i + 2] = b
+    st.tx.lengths[i] = <uint16_t>length
+    st.tx.dest[i] = t
+    # chain it after the transport's previous datagram of this flush (gso.pxi groups the chains)
+    st.tx.next[i] = -1
+    if t.tx_generation == st.tx.generation:
+        st.tx.next[t.tx_tail] = i
+        st.tx.first[i] = 0
+    else:
+        t.tx_generation = st.tx.generation
+        st.tx.first[i] = 1
+    t.tx_tail = i
     st.tx.count = i + 1
 
 
 cdef void tx_send_copy(State* st, Transport* t, int slot, int length, int rtcp,
-                       Counters* a, Counters* b) noexcept nogil:
+                       Counters* a, Counters* b, bint paced=False) noexcept nogil:
     """Queues `length` bytes already written into send slot `slot`, encrypting for SRTP peers."""
     cdef uint8_t* buf = tx_buffer(st, slot)
     if t.protect != NULL and t.protect(t.crypto, buf, &length, rtcp) != DROP_NONE:
@@ -91,13 +110,13 @@ cdef void tx_send_copy(State* st, Transport* t, int slot, int length, int rtcp,
         return
     st.tx.iov[2 * slot].iov_base = buf
     st.tx.iov[2 * slot].iov_len = length
-    tx_commit(st, t, 1, a, b)
+    tx_commit(st, t, 1, a, b, paced)
 
 
 cdef inline void tx_credit(State* st, int i, bint sent) noexcept nogil:
     cdef Counters* c
     cdef int k
-    cdef size_t length = st.tx.msgs[i].msg_len
+    cdef size_t length = st.tx.lengths[i]
     if sent:
         st.counters.packets_out += 1
         st.counters.bytes_out += length
@@ -115,6 +134,26 @@ cdef inline void tx_credit(State* st, int i, bint sent) noexcept nogil:
 
 
 cdef void tx_flush(State* st) noexcept nogil:
+    """Sends the queue: with GSO, each transport's runs of equal-size datagrams as one message each
+    (gso.pxi); without, one message per datagram in queue order."""
+    if st.tx.count == 0:
+        return
+    if st.tx.gso:
+        gso_flush(st)
+    else:
+        tx_send_each(st)
+    st.tx.count = 0
+    st.tx.generation += 1
+
+
+cdef void tx_discard(State* st) noexcept nogil:
+    """Forgets the queue unsent and uncounted (benchmark hooks): a new flush generation, so that no
+    transport's chain points into it."""
+    st.tx.count = 0
+    st.tx.generation += 1
+
+
+cdef void tx_send_each(State* st) noexcept nogil:
     # never blocks: on EAGAIN the rest of the batch is dropped and counted
     cdef int n = st.tx.count
     cdef int sent = 0
@@ -132,14 +171,19 @@ cdef void tx_flush(State* st) noexcept nogil:
             continue
         if err == EAGAIN:                     # == EWOULDBLOCK on Linux
             for i in range(sent, n):
-                st.tx.msgs[i].msg_len = 0
                 tx_credit(st, i, False)
             break
         # this datagram was refused (unreachable address, ...): skip it, send the rest
-        st.tx.msgs[sent].msg_len = 0
         tx_credit(st, sent, False)
         sent += 1
-    st.tx.count = 0
+
+
+cdef void clock_read(State* st) noexcept nogil:
+    """Reads the monotonic clock into now_us and now_ms, unless a test froze them."""
+    if st.clock_frozen:
+        return
+    st.now_us = monotonic_us()
+    st.now_ms = st.now_us // 1000
 
 
 # ---- slow path ring ------------------------------------------------------------------------
@@ -180,7 +224,6 @@ cdef int drain(State* st) noexcept nogil:
     """
     cdef int total = 0
     cdef int batch, i, n, want
-    cdef uint64_t now_us
     cdef uint64_t start_us = monotonic_us()
     cdef uint64_t sends_at_start = sends_so_far(st)
     cdef uint64_t sent = 0
@@ -203,8 +246,9 @@ cdef int drain(State* st) noexcept nogil:
             if n < 0 and errno != EAGAIN and errno != EINTR:
                 st.engine.recv_errors += 1
             break
-        now_us = monotonic_us()
-        st.now_ms = now_us // 1000
+        clock_read(st)
+        if st.paced != NULL:
+            pace_release(st)               # due video first: it was queued before this batch
         for i in range(n):
             handle_datagram(st, st.rx_buffers + i * MAX_DATAGRAM, st.rx_msgs[i].msg_len,
                             st.rx_msgs[i].msg_hdr.msg_flags & MSG_TRUNC, &st.rx_addrs[i])

@@ -46,6 +46,7 @@ DROP_REASONS = (
     "srtp_auth",
     "send_failed",
     "rtx_truncated",
+    "pace_queue_full",
 )
 KIND_NAMES = ("unknown", "stun", "dtls", "rtp", "rtcp")
 FEEDBACK_NAMES = ("none", "nack", "twcc", "pli", "fir", "remb", "other")

@@ -30,3 +30,20 @@ cdef bint send_remb(State* st, Transport* t, uint64_t bitrate, const uint32_t* s
     tx_send_copy(st, t, slot, 20 + 4 * count, 1, NULL, NULL)
     st.engine.remb_sent += 1
     return True
+
+
+cdef uint64_t remb_bitrate(const RtcpView* part) noexcept nogil:
+    """The bitrate of a REMB part (rtcp_split checked it holds at least 20 bytes)."""
+    cdef uint8_t exponent = part.data[17] >> 2
+    cdef uint64_t mantissa = (<uint64_t>(part.data[17] & 0x03) << 16) | load16(part.data + 18)
+    if exponent > 45:                     # 18 + 45 bits: beyond any link, and no overflow
+        exponent = 45
+    return mantissa << exponent
+
+
+cdef void remb_received(State* st, Transport* t, const RtcpView* part) noexcept nogil:
+    """A peer's REMB (a subscriber's estimate of its downlink): kept, and with pace_from_remb the
+    rate its video is paced at, unless Core.set_transport_pacing set one."""
+    t.remb_bps = remb_bitrate(part)
+    if st.pace_from_remb and not t.pace_explicit and t.remb_bps:
+        pace_set_rate(st, t, t.remb_bps * PACE_REMB_PERCENT // 100)

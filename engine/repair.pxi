@@ -91,7 +91,7 @@ cdef bint send_repair(State* st, Producer* p, Consumer* c, const uint8_t* data, 
     if c.transport.ext_told:
         ext_scan(&v, p.transport, &scan, &st.engine)
         write_rtp_header(buf, &v, c, mapped, ts)
-        header = rewritten_head(buf, &v, &scan, c)
+        header = rewritten_head(buf, &v, &scan, c, st.now_us, &st.engine)
         st.engine.ext_rewritten += 1
     else:
         header = v.payload_offset

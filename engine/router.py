@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from contract.speaker import DominantSpeaker
 from engine.bandwidth import BandwidthReports
 from engine.errors import EngineError
-from engine.events import DominantSpeakerChanged, ProducerBitrateChanged, TransportEstimateChanged
+from engine.events import AudioLevels, DominantSpeakerChanged, ProducerBitrateChanged, TransportEstimateChanged
 from engine.gate import Closable
-from engine.speaker import DominantSpeaker
 from engine.transport import Address, Transport
 from engine.webrtc.dtls import SrtpProfile
 from engine.webrtc.transport import WebRtcTransport
@@ -28,15 +28,25 @@ class Router(Closable):
         self.bandwidth = BandwidthReports()
         """What this router last told of its producers' bitrates and transports' estimates."""
         self.speaker = DominantSpeaker()
-        """Who of the router's audio producers speaks (engine.speaker): decided every engine tick."""
+        """Who of the router's audio producers speaks (contract.speaker): decided every engine tick."""
+        self._reported = False
+        """Whether the last tick reported levels (AudioLevels): the next one says when they end."""
+        self._spanned = False
 
-    def _decide_speaker(self, now: float, elapsed: float) -> None:
+    def _decide_speaker(self, now: float, elapsed: float, spans: bool | None = None) -> None:
         """Feeds the open audio producers' levels to the detector; reports a new dominant speaker.
         A closed gate (muted, revoked) makes a producer no candidate; the levels it sent before are
-        dropped."""
+        dropped. While the meeting spans workers (`spans`; None: found out) the levels are reported
+        too (AudioLevels: the control plane decides among every worker's), and when it stops
+        spanning the router's own decision is reported again."""
         detector, before = self.speaker, self.speaker.dominant
+        if spans is None:
+            spans = self.id in self.engine._spanning_routers()
         open_ids: set[object] = set()
+        reported: list[tuple[int, str]] = []
         for transport in self.transports.values():
+            if transport.pipe:
+                continue  # copies of other workers' producers: their origin reports them
             for producer in transport.producers.values():
                 if producer.kind != "audio":
                     continue
@@ -44,10 +54,15 @@ class Router(Closable):
                 if not producer.paused:
                     open_ids.add(producer.id)
                     detector.feed(producer.id, levels, elapsed)
+                    reported.append((producer.id, levels.hex()))
+        if (spans and reported) or self._reported:  # an empty report ends the reports
+            self.engine._emit(AudioLevels(self.id, elapsed, tuple(reported) if spans else ()))
+        self._reported = spans and bool(reported)
         detector.keep_only(open_ids)
         after = detector.decide(now)
-        if after != before:
+        if after != before or (self._spanned and not spans):
             self.engine._emit(DominantSpeakerChanged(self.id, after if isinstance(after, int) else None))
+        self._spanned = spans
 
     def _report_bandwidth(self, elapsed: float) -> None:
         """Every BANDWIDTH_TICK: the video producers' bitrates and the transports' estimates that

@@ -8,7 +8,9 @@
 #   since every subscriber asks for the same keyframe. The engine's own requests (a gate opens, a
 #   consumer starts or switches) are only merged within KEYFRAME_COALESCE_MS: the keyframe an
 #   older request produced may have been dropped by the gate or sent before the consumer existed;
-# - RR, REMB, TWCC, SDES, BYE, APP, XR: terminated here and counted.
+# - RR, REMB, TWCC from a subscriber: terminated here, counted, and read into its transport's
+#   bandwidth estimate (twcc.pxi, estimator.pxi; RR and SR report blocks about its consumers only);
+# - SDES, BYE, APP, XR: terminated here and counted.
 
 
 cdef void relay_rtcp(State* st, Transport* t, const uint8_t* data, size_t length) noexcept nogil:
@@ -25,8 +27,10 @@ cdef void relay_rtcp(State* st, Transport* t, const uint8_t* data, size_t length
         part = &parts[i]
         if part.packet_type == RTCP_SR:
             relay_sender_report(st, t, part)
+            estimate_from_receiver_report(st, t, part, 28)
         elif part.packet_type == RTCP_RR:
             st.engine.rr_terminated += 1
+            estimate_from_receiver_report(st, t, part, 8)
         elif part.feedback == FB_PLI:
             relay_pli(st, t, part)
         elif part.feedback == FB_FIR:
@@ -35,8 +39,11 @@ cdef void relay_rtcp(State* st, Transport* t, const uint8_t* data, size_t length
             repair_nack(st, t, part)
         elif part.feedback == FB_REMB:
             st.engine.remb_terminated += 1
+            remb_received(st, t, part)
+            estimate_from_remb(st, t, part)
         elif part.feedback == FB_TWCC:
             st.engine.twcc_terminated += 1
+            twcc_feedback(st, t, part)
         else:
             st.engine.rtcp_other_terminated += 1
 

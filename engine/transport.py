@@ -105,7 +105,9 @@ class Transport(Closable):
         it sends: MID and RID let producers announced without SSRC learn theirs, audio-level feeds
         the router's dominant speaker. Written in what it receives: once told, every packet sent to
         it carries these ids only (its consumer's MID as sdes:mid, the publisher's abs-send-time,
-        audio-level and transport-cc under this peer's ids; any other extension is dropped)."""
+        audio-level under this peer's ids, and with transport-cc this transport's own transport-wide
+        sequence number, which its feedback is read against: stats()["estimate_bps"]; any other
+        extension is dropped)."""
         self._check()
         ids = {
             "mid": mid,
@@ -241,6 +243,16 @@ class Transport(Closable):
         except ValueError as error:
             raise EngineError(str(error)) from None
         self.engine._applied()
+
+    def set_pacing(self, bps: int) -> None:
+        """Paces the video sent to this transport's peer at `bps` bit/s (engine/pace.pxi): a burst,
+        such as a keyframe after a switch to a higher layer, leaves at that rate with a few
+        milliseconds' burst; audio, RTCP and retransmissions go first. 0: unpaced (the default)."""
+        self._check()
+        if bps < 0:
+            raise EngineError(f"pacing rate must be 0 or more bit/s, not {bps}")
+        self.engine._core.set_transport_pacing(self.id, bps)
+        self.engine._pace_soon()
 
     def stats(self) -> dict[str, Any]:
         self._check()

@@ -179,12 +179,18 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     with media_address() as address, tempfile.TemporaryDirectory(prefix="peer-sfu-") as folder:
         use_address(address)
-        podium = await asyncio.to_thread(PodiumServer.start, Path(folder) / "podium", options=("--media-bind", address))
-        janus = None
+        # both servers start side by side (each mostly waits for its process to answer)
+        started: tuple[Any, ...] = await asyncio.gather(
+            asyncio.to_thread(PodiumServer.start, Path(folder) / "podium", options=("--media-bind", address)),
+            asyncio.to_thread(JanusServer.start, Path(folder) / "janus", args.janus_port or free_port(), INTERFACE),
+            return_exceptions=True,
+        )
+        podium_started, janus_started = started
+        podium: PodiumServer | None = None if isinstance(podium_started, BaseException) else podium_started
+        janus: JanusServer | None = None if isinstance(janus_started, BaseException) else janus_started
         try:
-            janus = await asyncio.to_thread(
-                JanusServer.start, Path(folder) / "janus", args.janus_port or free_port(), INTERFACE
-            )
+            if podium is None or janus is None:
+                raise next(s for s in (podium_started, janus_started) if isinstance(s, BaseException))
             rooms = await PodiumRooms.prepare(podium, people)
             for level, shape in enumerate(shapes):
                 order = ("podium", "janus") if level % 2 == 0 else ("janus", "podium")
@@ -211,7 +217,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                             }
                         )
         finally:
-            podium.stop()
+            if podium is not None:
+                podium.stop()
             if janus is not None:
                 janus.stop()
     levels = summarize(rows)

@@ -23,6 +23,11 @@ Series (all per `worker`; counters are the worker's since it started):
     podium_engine_header_extensions_total{outcome}    counter copies with extensions rewritten per consumer
                                                               (rewritten), elements not forwarded (unmapped,
                                                               oversize), foreign blocks not forwarded (foreign)
+    podium_engine_gso_messages_total{result}          counter UDP GSO messages (engine/gso.pxi): sent, refused
+                                                              (sent again one datagram at a time)
+    podium_engine_gso_datagrams_total                 counter datagrams those sent messages carried
+    podium_engine_paced_packets_total{outcome}        counter video held by a transport's pacer (held), sent
+                                                              later (released), dropped on a full queue (overflow)
     podium_engine_slow_queue_depth{queue}             gauge   entries waiting at the report, by kind: stun,
                                                               dtls, unknown_source (one shared ring), ssrc_learning
     podium_engine_slow_queued_total{queue}            counter
@@ -32,6 +37,11 @@ Series (all per `worker`; counters are the worker's since it started):
     podium_engine_nacks_relayed_total                 counter NACK packets sent to publishers
     podium_engine_repairs_sent_total                  counter retransmissions sent to subscribers
     podium_engine_rtx_unrequested_total               counter publisher RTX nobody awaited (cached only)
+    podium_engine_transport_cc_numbered_total         counter packets sent with their subscriber transport's
+                                                              own transport-wide sequence number
+    podium_engine_congestion_feedback_total{kind}     counter what subscribers said of their links:
+                                                              twcc (applied), twcc_malformed (dropped),
+                                                              remb, receiver_report
     podium_engine_stats_reports_total                 counter reports received by this control plane
     podium_engine_stats_timestamp_seconds             gauge   when the last one came (Unix time)
     podium_engine_objects{type}                       gauge   routers, transports, producers, consumers
@@ -79,7 +89,19 @@ NACK_RESULTS = {
 }
 
 
+CONGESTION_FEEDBACK = {
+    "twcc": "twcc_feedback",
+    "twcc_malformed": "twcc_malformed",
+    "remb": "remb_terminated",
+    "receiver_report": "rr_terminated",
+}
+"""podium_engine_congestion_feedback_total's kinds → contract.stats.CONGESTION names."""
+
 EXTENSION_OUTCOMES = ("rewritten", "unmapped", "oversize", "foreign")
+GSO_RESULTS = {"sent": "gso_sends", "refused": "gso_fallbacks"}
+"""The GSO message counters of the engine's report, by result (engine/gso.pxi)."""
+PACING_OUTCOMES = {"held": "paced_held", "released": "paced_released", "overflow": "pace_overflow"}
+"""The pacing counters of the engine's report, by outcome (engine/pace.pxi)."""
 """The header extension counters of the engine's report (`ext_<outcome>`, engine/extensions.pxi)."""
 
 
@@ -122,6 +144,15 @@ class WorkerStats:
 
     def get(self, worker_id: str) -> Seen | None:
         return self.workers.get(worker_id)
+
+    def transport_estimate(self, transport_id: str) -> dict[str, int] | None:
+        """The engine's last reported bandwidth estimate toward the peer of `transport_id` (its
+        `estimate_bps`, `pacing_bps` and feedback counts, contract.stats.TRANSPORT_ESTIMATE), from
+        the report of a worker that is not lost; None when none reported it."""
+        for seen in self.workers.values():
+            if seen.state != LOST and seen.stats is not None and transport_id in seen.stats.transports:
+                return seen.stats.transports[transport_id]
+        return None
 
 
 class EngineCollector:
@@ -196,6 +227,21 @@ class EngineCollector:
             "of a profile other than RFC 8285's: foreign).",
             labels=[*w, "outcome"],
         )
+        gso = CounterMetricFamily(
+            "podium_engine_gso_messages",
+            "UDP GSO messages (a subscriber's run of equal-size datagrams in one send): sent, or refused by "
+            "the kernel and sent again one datagram at a time.",
+            labels=[*w, "result"],
+        )
+        gso_datagrams = CounterMetricFamily(
+            "podium_engine_gso_datagrams", "Datagrams the sent UDP GSO messages carried.", labels=w
+        )
+        paced = CounterMetricFamily(
+            "podium_engine_paced_packets",
+            "Video packets a transport's pacer held (held), sent on a later tick (released), or dropped "
+            "because its queue was full (overflow).",
+            labels=[*w, "outcome"],
+        )
         depth = GaugeMetricFamily(
             "podium_engine_slow_queue_depth",
             "Entries waiting for the slow path when the worker reported, by kind: stun, dtls, unknown_source "
@@ -227,6 +273,17 @@ class EngineCollector:
             "Publisher retransmissions no subscriber awaited: cached, not forwarded.",
             labels=w,
         )
+        numbered = CounterMetricFamily(
+            "podium_engine_transport_cc_numbered",
+            "Packets sent with their subscriber transport's own transport-wide sequence number.",
+            labels=w,
+        )
+        congestion = CounterMetricFamily(
+            "podium_engine_congestion_feedback",
+            "Feedback subscribers sent about their links, by kind: twcc (transport-cc applied to an estimate), "
+            "twcc_malformed (dropped), remb, receiver_report.",
+            labels=[*w, "kind"],
+        )
         reports = CounterMetricFamily(
             "podium_engine_stats_reports", "Stats reports received from the worker by this control plane.", labels=w
         )
@@ -254,6 +311,11 @@ class EngineCollector:
             for outcome in EXTENSION_OUTCOMES:
                 count = report.engine.get(f"ext_{outcome}", 0)
                 extensions.add_metric([worker_id, outcome], count if isinstance(count, int) else 0)
+            for result, name in GSO_RESULTS.items():
+                gso.add_metric([worker_id, result], _count(report.engine.get(name)))
+            gso_datagrams.add_metric(labels, _count(report.engine.get("gso_datagrams")))
+            for outcome, name in PACING_OUTCOMES.items():
+                paced.add_metric([worker_id, outcome], _count(report.engine.get(name)))
             for name in sorted(set(QUEUES) | set(report.queues)):
                 queue = report.queues.get(name)
                 if queue is None:
@@ -267,10 +329,15 @@ class EngineCollector:
             relayed.add_metric(labels, repair.get("nacks_relayed", 0))
             repairs.add_metric(labels, repair.get("repairs_sent", 0))
             unrequested.add_metric(labels, repair.get("rtx_unrequested", 0))
+            numbered.add_metric(labels, report.congestion.get("twcc_seq_written", 0))
+            for kind, name in CONGESTION_FEEDBACK.items():
+                congestion.add_metric([worker_id, kind], report.congestion.get(name, 0))
             reports.add_metric(labels, seen.reports)
             received.add_metric(labels, seen.received)
         yield from (datagrams_in, bytes_in, packets_in, datagrams_out, bytes_out, drops, slow_drops, srtp, extensions)
-        yield from (depth, queued, overflow, nacked, relayed, repairs, unrequested, reports, received)
+        yield from (gso, gso_datagrams, paced)
+        yield from (depth, queued, overflow, nacked, relayed, repairs, unrequested, numbered, congestion)
+        yield from (reports, received)
 
     def _registry(self) -> Iterator[Metric]:
         registry = self.registry
@@ -307,3 +374,8 @@ class EngineCollector:
             ),
         ):
             yield CounterMetricFamily(name, help_text, value=value)
+
+
+def _count(value: object) -> int:
+    """A counter of the engine's free-form report: an int, else 0 (a worker of an earlier release)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from control.domain.meeting_state import MeetingState, Participant, listed
+from control.domain.pending_views import PendingViews
 from control.domain.roles import Capability, Role, Source
 from control.meetings.media import Media, Peer
 from control.meetings.observers import MeetingInfo
@@ -72,6 +73,9 @@ class LiveMeeting:
     republish: dict[str, set[Source]] = field(default_factory=dict)
     """After a move to another worker: the sources each participant published before, whose
     on/off state their next `publish` keeps (it neither turns them on nor honours `muted`)."""
+    pending_views: dict[str, PendingViews] = field(default_factory=dict)
+    """participant id → its `view`s that wait for their consumer, or for an engine that takes them
+    (control.domain.pending_views): applied after a later change (Publishing.apply_pending)."""
     saved_peers: dict[str, Peer] | None = None
     """The media records' peers as last written to the database (control.meetings.durable): a
     change rewrites only the peers that are not these very objects. None: nothing written yet."""

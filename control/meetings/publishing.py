@@ -5,10 +5,11 @@ participant's new producers or connections, so it too takes effect only once the
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
-from control.domain import moderation
+from control.domain import moderation, pending_views
 from control.domain.meeting_state import Refused
 from control.domain.moderation import Action, Command
 from control.domain.roles import KIND, Source
@@ -23,6 +24,11 @@ from control.meetings.sdp import (
     answer_offer,
     parse_subscriber_answer,
 )
+
+log = logging.getLogger("podium.meetings")
+
+ENGINE_FAILURES = frozenset({"engine_refused", "engine_timeout", "engine_unavailable", "store_unavailable"})
+"""Why a change did not happen that says nothing of the change itself: a view waits and is tried again."""
 
 
 def kind(source: Source) -> str:
@@ -111,24 +117,79 @@ class Publishing:
             announce(live, pid, "track-unpublished", [source])
 
     async def view(
-        self, live: LiveMeeting, pid: str, consumer_id: str, width: int, height: int, speaker: str | None = None
+        self,
+        live: LiveMeeting,
+        pid: str,
+        consumer_id: str,
+        width: int,
+        height: int,
+        speaker: str | None = None,
+        *,
+        waited: bool = False,
     ) -> None:
         """The participant shows one of its consumers at this size (0 x 0: not at all): its
         simulcast layer and its pause follow (control.domain.layers; `speaker`: the active speaker),
-        once the engine acked them."""
+        once the engine acked them. Waiting in the waiting room too: the consumers of a visit follow,
+        and the plan keeps what the view says when it admits. A view of a consumer the participant
+        will get, or one the engine did not take, waits (control.domain.pending_views); `waited`:
+        such a view, applied only while it is still the latest one of its consumer."""
         async with live.lock:
-            me = live.state.get(pid)
-            if me is None or not me.admitted:
-                # a waiting person's tiles are a moderator's visit at most: their layers stay as
-                # made (a view committed then left the consumers of the admission that follows
-                # paused: test_browser_meeting's guest); the page reports again once admitted
-                return
+            if live.state.get(pid) is None:
+                raise MeetingError("you are not in this meeting", code="invalid")
+            waiting = live.pending_views.get(pid)
+            if waited and (waiting is None or waiting.sizes.get(consumer_id) != (width, height)):
+                return  # a newer view took effect, or this one already did
             try:
                 ops, records = live.media.view(live.media.records, live.state, pid, consumer_id, width, height, speaker)
             except KeyError:
-                raise MeetingError(f"no consumer {consumer_id!r} of yours is active", code="invalid") from None
+                peer = live.media.peers.get(pid)
+                if not pending_views.may_wait(pid, consumer_id, peer.counter if peer is not None else 0):
+                    raise MeetingError(f"no consumer {consumer_id!r} of yours is active", code="invalid") from None
+                self._wait(live, pid, consumer_id, (width, height))  # applied once it exists
+                return
+            if waiting is not None:  # this view is newer than any waiting one, or is the one waiting
+                live.pending_views[pid] = pending_views.settled(waiting, consumer_id)
             if records is not live.media.records:
-                await self.commits.commit(live, live.state, (), actor=pid, records=records, ops=ops)
+                try:
+                    await self.commits.commit(live, live.state, (), actor=pid, records=records, ops=ops)
+                except MeetingError as error:
+                    if error.code in ENGINE_FAILURES:
+                        self._wait(live, pid, consumer_id, (width, height))  # tried again after the next change
+                    raise
+
+    @staticmethod
+    def _wait(live: LiveMeeting, pid: str, consumer_id: str, size: tuple[int, int]) -> None:
+        waiting = live.pending_views.get(pid, pending_views.PendingViews())
+        live.pending_views[pid] = pending_views.want(waiting, consumer_id, size)
+
+    def due_views(self, live: LiveMeeting) -> list[tuple[str, str, tuple[int, int]]]:
+        """After a change: the waiting views whose consumer can take them now, as (participant,
+        consumer, size); they wait until applied. Those whose consumer came and went, and those of
+        participants gone, are dropped."""
+        out = []
+        for pid, waiting in list(live.pending_views.items()):
+            peer = live.media.peers.get(pid)
+            if peer is None or live.state.get(pid) is None:
+                del live.pending_views[pid]
+                continue
+            now, rest = pending_views.due(waiting, (s.consumer_id for s in peer.subscriptions if s.active))
+            out += [(pid, consumer_id, size) for consumer_id, size in now]
+            for consumer_id in [c for c in rest.sizes if not pending_views.may_wait(pid, c, peer.counter)]:
+                waiting = pending_views.settled(waiting, consumer_id)
+            live.pending_views[pid] = waiting
+            if not waiting.sizes:
+                del live.pending_views[pid]
+        return out
+
+    async def apply_views(
+        self, live: LiveMeeting, views: list[tuple[str, str, tuple[int, int]]], speaker: Callable[[], str | None]
+    ) -> None:
+        """Applies waiting views that became due, one commit each (a refused one waits again)."""
+        for pid, consumer_id, (width, height) in views:
+            try:
+                await self.view(live, pid, consumer_id, width, height, speaker(), waited=True)
+            except MeetingError as error:
+                log.info("meeting %s: %s's waiting view of %s not applied: %s", live.id, pid, consumer_id, error)
 
     async def speaking(self, live: LiveMeeting, speaker: str | None) -> None:
         """The active speaker changed: cameras' layers follow (control.domain.layers priority)."""

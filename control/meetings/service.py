@@ -156,10 +156,18 @@ class MeetingService:
         registry.add_listener(self.failover.on_registry_event)
         self.speakers = ActiveSpeakers(self)
         self.publisher_layers = PublisherLayers(clock)
-        self.commits.media_changed = self.publisher_layers.changed
+        self.commits.media_changed = self._media_changed
         registry.add_listener(self.speakers.on_registry_event)
         self.bandwidth = SubscriberBandwidth(self)
         registry.add_listener(self.bandwidth.on_registry_event)
+
+    def _media_changed(self, live: LiveMeeting) -> None:
+        """After every committed media change: the publishers' layers, and the views that waited for
+        it (a consumer made, an engine answering again)."""
+        self.publisher_layers.changed(live)
+        views = self.publishing.due_views(live)
+        if views:
+            self.spawn(self.publishing.apply_views(live, views, lambda: self.speakers.current.get(live.id)))
 
     def add_observer(self, observer: MeetingObserver) -> None:
         """Chat, attendance and other layers hear about joins, departures, sources and chat here."""

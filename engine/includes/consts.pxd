@@ -36,6 +36,7 @@ cdef enum Drop:
     DROP_SRTP_AUTH             # SRTP/SRTCP authentication or replay check failed
     DROP_SEND_FAILED           # sendmmsg refused the datagram
     DROP_RTX_TRUNCATED         # RTX packet without the 2-byte original sequence number (RFC 4588)
+    DROP_PACE_QUEUE_FULL       # a paced transport's queue was full (pace.pxi)
     DROP_COUNT
 
 # RTCP packet types (RFC 3550, RFC 4585) and the feedback a view is classified as.
@@ -60,13 +61,26 @@ cdef enum Feedback:
 
 # Engine core (forwarding table, send queue, RTCP relay). Added by the fast-path owner.
 cdef enum:
-    SEND_SLOTS = 64                # outgoing datagrams per sendmmsg call
+    SEND_SLOTS = 1024              # outgoing datagrams per flush (a receive batch at fan-out 16; UIO_MAXIOV)
     SEND_SLOT_SIZE = 1664          # MAX_DATAGRAM + room for an SRTP/SRTCP trailer (tag + MKI)
     TABLE_MIN_CAPACITY = 64        # slots of a fresh hash table (a power of two)
     KEYFRAME_INTERVAL_MS = 500     # default: at most one relayed PLI/FIR per producer per interval
     KEYFRAME_COALESCE_MS = 20      # gate opening/switch: requests this close together are merged
     STALE_WINDOW = 0x4000          # packets after a resync during which older input is "stale"
     RTX_PT_KEEP = 0xFF             # Consumer.rtx_payload_type: send the publisher's RTX payload type
+
+# The send path (io.pxi, gso.pxi, pace.pxi): UDP GSO for runs of equal-size datagrams to one peer,
+# and a token bucket per paced transport.
+cdef enum:
+    GSO_MAX_SEGMENTS = 64          # the kernel's UDP_MAX_SEGMENTS: datagrams in one GSO message
+    GSO_MAX_BYTES = 65000          # bytes in one GSO message: its UDP datagram stays under 64 KiB
+    GSO_MAX_SEGMENT = 1452         # larger datagrams go alone: a segment must fit the path MTU (1500
+                                   # less IPv6 and UDP headers), or the kernel refuses the message
+    GSO_CONTROL_WORDS = 3          # 8-byte words of one UDP_SEGMENT cmsg: CMSG_SPACE(sizeof(uint16_t))
+    PACE_QUEUE_SLOTS = 256         # packets one paced transport holds (a keyframe); more are dropped
+    PACE_BURST_US = 5000           # a paced transport may send this long a stretch of its rate at once
+    PACE_MIN_BURST = 3000          # ... and at least this many bytes (two full datagrams)
+    PACE_REMB_PERCENT = 250        # pacing from a subscriber's REMB: this share of it (libwebrtc's 2.5)
 
 # SSRC learning (learn.pxi): unknown SSRCs on a transport with MID/RID extension ids, for Python.
 cdef enum:
@@ -110,3 +124,35 @@ cdef enum Codec:
     CODEC_VP8 = 1                  # RFC 7741
     CODEC_VP9 = 2                  # RFC 9628
     CODEC_H264 = 3                 # RFC 6184
+
+# Transport-wide congestion control toward subscribers (twcc.pxi): each subscriber transport that
+# negotiated transport-cc numbers every packet sent to it in its own sequence, keeps what it sent,
+# and reads the subscriber's feedback (draft-holmer-rmcat-transport-wide-cc-extensions-01).
+cdef enum:
+    TWCC_HISTORY = 2048            # packets sent remembered per transport (a power of two; 32 KiB):
+                                   # ~1 s at 20 Mbit/s of 1200-byte packets, feedback comes every 50-100 ms
+    TWCC_HISTORY_MAX_AGE_US = 2000000  # an older entry is not matched to feedback
+    TWCC_FEEDBACK_MAX = 1024       # packets one feedback may report on; a bigger one is malformed
+    TWCC_DELTA_UNIT_US = 250       # receive delta unit
+    TWCC_REFERENCE_UNIT_US = 64000 # reference time unit
+
+# twcc_parse's results below zero: why a feedback is malformed (TWCC_ERRORS names them).
+cdef enum TwccError:
+    TWCC_EMPTY = -1                # packet status count 0
+    TWCC_TOO_MANY = -2             # more than TWCC_FEEDBACK_MAX packets
+    TWCC_TRUNCATED_CHUNKS = -3     # the status chunks run past the packet
+    TWCC_RESERVED_SYMBOL = -4      # a two-bit symbol 3 (reserved)
+    TWCC_TRUNCATED_DELTAS = -5     # the receive deltas run past the packet
+
+# The bandwidth estimator of a subscriber transport (estimator.pxi), in the spirit of
+# draft-ietf-rmcat-gcc-02: delay-based (trendline over inter-group delay variation, adaptive
+# threshold, AIMD) and loss-based; REMB and receiver-report loss when no transport-cc feedback comes.
+cdef enum:
+    ESTIMATE_START_BPS = 1000000
+    ESTIMATE_MIN_BPS = 50000
+    ESTIMATE_MAX_BPS = 50000000
+    GROUP_SPAN_US = 5000           # packets sent within 5 ms form one group
+    TREND_WINDOW = 20              # delay samples in the trendline's regression
+    ACKED_RING = 512               # received packets kept for the acknowledged bitrate
+    ACKED_WINDOW_US = 500000       # ... over this much arrival time
+    TWCC_STALE_US = 2000000        # no transport-cc feedback this long: REMB and RR loss lead

@@ -9,6 +9,8 @@ cdef extern from "<errno.h>" nogil:
         EAGAIN
         EWOULDBLOCK
         EINTR
+        EIO
+        EINVAL
 
 
 cdef extern from "<sys/socket.h>" nogil:
@@ -37,8 +39,20 @@ cdef extern from "<sys/socket.h>" nogil:
         MSG_DONTWAIT
         MSG_TRUNC
 
+    struct cmsghdr:
+        size_t cmsg_len
+        int cmsg_level
+        int cmsg_type
+
+    size_t CMSG_SPACE(size_t length)
+    size_t CMSG_LEN(size_t length)
+    cmsghdr* CMSG_FIRSTHDR(msghdr* msg)
+    unsigned char* CMSG_DATA(cmsghdr* cmsg)
+
     int recvmmsg(int fd, mmsghdr* msgvec, unsigned int vlen, int flags, void* timeout)
     int sendmmsg(int fd, mmsghdr* msgvec, unsigned int vlen, int flags)
+    ssize_t sendmsg(int fd, const msghdr* msg, int flags)
+    int getsockopt(int fd, int level, int name, void* value, socklen_t* length)
     ssize_t sendto(int fd, const void* buf, size_t length, int flags,
                    const sockaddr* dest, socklen_t dest_len)
 
@@ -58,3 +72,10 @@ cdef extern from "<netinet/in.h>" nogil:
     uint16_t ntohs(uint16_t)
     uint32_t htonl(uint32_t)
     uint32_t ntohl(uint32_t)
+
+
+# UDP generic segmentation offload (Linux 4.18, <linux/udp.h>): one sendmsg carries several equal-size
+# datagrams to one destination; the kernel (or the NIC) cuts them apart.
+cdef enum:
+    SOL_UDP = 17
+    UDP_SEGMENT = 103

@@ -2,7 +2,9 @@
 
 A publisher's packet names its extensions by the ids its transport negotiated (`source_ids`); the
 packet a subscriber gets names them by the ids the subscriber's transport negotiated
-(`target_ids`), carries the consumer's own sdes:mid, and nothing else: elements of an id the source
+(`target_ids`), carries the consumer's own sdes:mid and, last, its transport's own transport-wide
+sequence number (the publisher's never passes: a subscriber transport numbers what it is sent, across
+all its consumers), and nothing else: elements of an id the source
 was not told of are unmapped, RID and repaired RID are never forwarded, a known extension's element
 with no value or one over 16 bytes is oversize, a repeated extension keeps its first element, and a
 block of a profile other than RFC 8285's is foreign. The block is the one-byte form unless an id over
@@ -18,7 +20,7 @@ from engine.rtp.packet import RtpPacket, _extension_form
 
 KINDS = ("mid", "rid", "repaired_rid", "abs_send_time", "audio_level", "transport_cc")
 """The extensions the engine knows by meaning (consts.pxd ExtKind, in order)."""
-NOT_FORWARDED = ("mid", "rid", "repaired_rid")
+NOT_FORWARDED = ("mid", "rid", "repaired_rid", "transport_cc")
 VALUE_MAX = 16
 
 
@@ -72,14 +74,23 @@ def scan(packet: RtpPacket, source_ids: dict[str, int]) -> Scan:
     return out
 
 
-def rewrite(packet: RtpPacket, source_ids: dict[str, int], target_ids: dict[str, int], mid: bytes | None) -> RtpPacket:
-    """The packet as a consumer with `mid` on a transport with `target_ids` gets it."""
+def rewrite(
+    packet: RtpPacket,
+    source_ids: dict[str, int],
+    target_ids: dict[str, int],
+    mid: bytes | None,
+    twcc_seq: int | None = None,
+) -> RtpPacket:
+    """The packet as a consumer with `mid` on a transport with `target_ids` gets it, numbered
+    `twcc_seq` by that transport (None: it keeps no transport-wide numbering)."""
     found = scan(packet, source_ids)
     target = {name: i for i, name in _by_id(target_ids).items()}
     elements: list[tuple[int, bytes]] = []
     if mid and target.get("mid"):
         elements.append((target["mid"], mid))
     elements += [(target[name], value) for name, value in found.elements if target.get(name)]
+    if twcc_seq is not None and target.get("transport_cc"):
+        elements.append((target["transport_cc"], (twcc_seq & 0xFFFF).to_bytes(2, "big")))
     if not elements:
         return replace(packet, extension_profile=None, extensions=[], extension_data=b"")
     two_byte = any(ext_id > 14 for ext_id, _ in elements)

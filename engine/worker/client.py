@@ -22,9 +22,10 @@ from contract import framing, handshake
 from contract.acks import Ack
 from contract.framing import ProtocolError
 from contract.ops import parse_batch
-from contract.stats import REPAIR, SLOW_DROPS, Queue, Stats
+from contract.stats import CONGESTION, REPAIR, SLOW_DROPS, TRANSPORT_ESTIMATE, Queue, Stats
 from engine import ClosedError, Consumer, Engine, Producer, Router, Transport
 from engine.events import (
+    AudioLevels,
     DominantSpeakerChanged,
     ProducerBitrateChanged,
     ProducerSsrcLearned,
@@ -55,6 +56,7 @@ EVENT_NAMES: dict[type, str] = {
     DominantSpeakerChanged: "dominant_speaker_changed",
     ProducerBitrateChanged: "producer_bitrate_changed",
     TransportEstimateChanged: "transport_estimate_changed",
+    AudioLevels: "audio_levels",
 }
 """Each engine event's name on the wire."""
 
@@ -253,8 +255,17 @@ class EngineChannel:
 
     async def _stats(self, outbox: asyncio.Queue[str]) -> None:
         while True:
-            outbox.put_nowait(framing.encode(report(self.engine.stats(), self.executor.table.counts()).to_wire()))
+            stats = report(self.engine.stats(), self.executor.table.counts(), self._transport_estimates())
+            outbox.put_nowait(framing.encode(stats.to_wire()))
             await asyncio.sleep(self.stats_interval)
+
+    def _transport_estimates(self) -> dict[str, dict[str, Any]]:
+        """Control transport id → its transport's stats, for the report's estimates."""
+        out: dict[str, dict[str, Any]] = {}
+        for oid, obj in self.executor.objects.items():
+            if isinstance(obj, Transport) and not obj.closed:
+                out[oid] = obj.stats()
+        return out
 
     def _on_engine_event(self, event: object) -> None:
         """engine.on_event: forwards the event with engine objects named by their control ids."""
@@ -270,7 +281,10 @@ class EngineChannel:
         names = [f.name for f in dataclasses.fields(event)] if dataclasses.is_dataclass(event) else list(vars(event))
         for name in names:
             raw = getattr(event, name)
-            if name.endswith("_id") and isinstance(raw, int):
+            if name == "levels":  # AudioLevels: (producer, levels) pairs, of the control plane's producers
+                pairs = [(self.executor.id_of(pid), levels) for pid, levels in raw]
+                message[name] = [[oid, levels] for oid, levels in pairs if oid is not None]
+            elif name.endswith("_id") and isinstance(raw, int):
                 message[name] = self.executor.id_of(raw)  # the control plane's id (None: not ours)
             elif isinstance(raw, (Router, Transport, Producer, Consumer)):
                 message[f"{name}_id"] = self.executor.id_of(raw.id)
@@ -281,8 +295,9 @@ class EngineChannel:
         outbox.put_nowait(framing.encode(message))
 
 
-def report(engine: dict[str, Any], table: dict[str, int]) -> Stats:
-    """The stats frame (contract.stats) for one engine.stats() snapshot."""
+def report(engine: dict[str, Any], table: dict[str, int], transports: dict[str, dict[str, Any]] | None = None) -> Stats:
+    """The stats frame (contract.stats) for one engine.stats() snapshot, with each transport's
+    bandwidth estimate from `transports` (control id → transport.stats())."""
 
     def count(mapping: dict[str, Any], name: str) -> int:
         value = mapping.get(name, 0)
@@ -315,7 +330,11 @@ def report(engine: dict[str, Any], table: dict[str, int]) -> Stats:
     )
     repair = {name: count(engine, name) for name in REPAIR if name != "nacks_relayed"}
     repair["nacks_relayed"] = count(engine, "nack_relayed")
-    return Stats(engine, table, traffic, drops, slow_drops, queues, repair)
+    congestion = {name: count(engine, name) for name in CONGESTION}
+    estimates = {
+        tid: {name: count(stats, name) for name in TRANSPORT_ESTIMATE} for tid, stats in (transports or {}).items()
+    }
+    return Stats(engine, table, traffic, drops, slow_drops, queues, repair, congestion, estimates)
 
 
 __all__ = ["AuthenticationFailed", "ClosedError", "EngineChannel", "default_worker_id"]

@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 def test_a_short_run_measures_revocations_quiet_and_under_hostile_load(tmp_path: Path) -> None:
     out = tmp_path / "hostile.json"
     result = subprocess.run(
-        [sys.executable, "-m", "bench.hostile_input", "--revocations", "5", "--copies", "1", "--json", str(out)],
+        [sys.executable, "-m", "bench.hostile_input", "--revocations", "3", "--copies", "1", "--json", str(out)],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -27,7 +27,7 @@ def test_a_short_run_measures_revocations_quiet_and_under_hostile_load(tmp_path:
     report = json.loads(out.read_text())
     for name in ("quiet", "paced", "flood"):
         figures = report[name]
-        assert figures["n"] == 5 and figures["failed"] == [], name
+        assert figures["n"] == 3 and figures["failed"] == [], name
         assert 0 < figures["p50"] <= figures["p99"] <= figures["max"], (name, figures)
     assert report["ratios"]["paced_p50_over_quiet"] > 0 and report["ratios"]["flood_p99_over_quiet"] > 0
     for name in ("paced", "flood"):

@@ -24,7 +24,7 @@ def test_percentile_interpolates_between_ranks() -> None:
 def test_two_kills_are_recovered_from(tmp_path: Path) -> None:
     out = tmp_path / "restart.json"
     result = subprocess.run(
-        [sys.executable, "-m", "bench.worker_restart", "--kills", "2", "--json", str(out)],
+        [sys.executable, "-m", "bench.worker_restart", "--kills", "2", "--quick", "--json", str(out)],
         cwd=REPO,
         capture_output=True,
         text=True,

@@ -17,6 +17,8 @@ def report() -> Stats:
         slow_drops={"untrusted_media": 4},
         queues={"stun": Queue(0, 5, 1), "ssrc_learning": Queue(1, 2, 0)},
         repair={"nack_cache_hits": 9, "nacks_relayed": 1},
+        congestion={"twcc_feedback": 4, "twcc_malformed": 1},
+        transports={"t1": {"estimate_bps": 300_000, "pacing_bps": 300_000, "twcc_feedback": 4}},
     )
 
 
@@ -28,6 +30,7 @@ def test_a_report_of_an_earlier_worker_reads_as_empty_counts() -> None:
     stats = parse_stats({"type": "stats", "engine": {"version": 1}, "table": {"routers": 0}})
     assert stats.engine == {"version": 1} and stats.table == {"routers": 0}
     assert stats.traffic == stats.drops == stats.slow_drops == stats.repair == {} and stats.queues == {}
+    assert stats.congestion == {} and stats.transports == {}
 
 
 @pytest.mark.parametrize(
@@ -42,6 +45,10 @@ def test_a_report_of_an_earlier_worker_reads_as_empty_counts() -> None:
         ("queues", [], "stats queues must be an object"),
         ("repair", {"nack_cache_hits": -1}, "stats repair.nack_cache_hits must be a non-negative integer"),
         ("queues", {"stun": {"depth": "x"}}, "stats queues.stun.depth must be a non-negative integer"),
+        ("transports", [], "stats transports must be an object"),
+        ("transports", {"": {}}, "stats transports has a bad transport id"),
+        ("transports", {"t1": {"estimate_bps": -1}}, "stats transports.t1.estimate_bps must be a non-negative"),
+        ("congestion", {"twcc_feedback": "x"}, "stats congestion.twcc_feedback must be a non-negative integer"),
     ],
 )
 def test_refuses_malformed_fields(field: str, value: object, message: str) -> None:

@@ -247,6 +247,13 @@ def test_a_guest_opens_an_invitation_waits_and_is_admitted(media_server, browser
         lambda: received(ada, gus_id).get("camera", {}).get("framesDecoded", 0) > 3,
         what=lambda: f"the waiting guest's camera at the visiting moderator: {diagnose(ada)}",
     )
+    # and the guest sees the moderator: its tile is shown (a tile left hidden reports 0 x 0, which
+    # pauses the moderator's camera to it)
+    expect(gus.locator(f'figure[data-participant-id="{ada_id}"][data-source="camera"]')).to_be_visible()
+    wait_until(
+        lambda: received(gus, ada_id).get("camera", {}).get("framesDecoded", 0) > 3,
+        what=lambda: f"the visiting moderator's camera at the waiting guest: {diagnose(gus)}",
+    )
     screenshot(ada, "meeting-waiting-room")
     ada.get_by_role("button", name="End visit with Gustav G.").click()
     expect(ada.get_by_role("button", name="Visit Gustav G.")).to_be_visible()
@@ -267,8 +274,15 @@ def test_a_guest_opens_an_invitation_waits_and_is_admitted(media_server, browser
         lambda: received(ada, gus_id).get("camera", {}).get("framesDecoded", 0) > 5,
         what=lambda: f"the guest's camera at the moderator: {diagnose(ada)}",
     )
+    # the visit's end turned Ada's camera off (what the guest saw is not carried into the meeting):
+    # she turns it on, and the admitted guest sees it (frames decoded since, not those of the visit)
+    ada_camera = ada.get_by_role("button", name=re.compile("^Camera"))
+    expect(ada_camera).to_have_attribute("data-state", "off")
+    before = received(gus, ada_id).get("camera", {}).get("framesDecoded", 0)
+    ada_camera.click()
+    expect(ada_camera).to_have_attribute("data-state", "on")
     wait_until(
-        lambda: received(gus, ada_id).get("camera", {}).get("framesDecoded", 0) > 5,
+        lambda: received(gus, ada_id).get("camera", {}).get("framesDecoded", 0) > before + 5,
         what=lambda: f"the moderator's camera at the guest: {diagnose(gus)}",
     )
     screenshot(gus, "guest-admitted")

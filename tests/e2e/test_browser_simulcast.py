@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import httpx
 import pytest
 from browser_fixtures import (  # noqa: F401 - pytest fixtures, used by name
     ADMIN_EMAIL,
@@ -145,3 +146,20 @@ def test_each_subscriber_gets_the_layer_its_tile_needs(media_server, browser) ->
         before = inbound(page, ada_id)["decoded"]
         wait_until(lambda p=page, b=before: inbound(p, ada_id)["decoded"] > b + 20, what="frames after the switch")
     assert not ada.errors and not sam.errors and not lou.errors
+    # the subscribers' browsers send transport-cc feedback about what the engine numbered for them,
+    # read into their transports' bandwidth estimates (the stats report's, every 5 s: /metrics), and
+    # none of it is malformed
+    wait_until(lambda: congestion_feedback(media_server).get("twcc", 0) > 0, what="transport-cc feedback")
+    assert congestion_feedback(media_server).get("twcc_malformed", 0) == 0
+
+
+def congestion_feedback(server) -> dict[str, float]:
+    """podium_engine_congestion_feedback_total by kind, summed over workers."""
+    token = (server.data_dir / "metrics-token").read_text().strip()
+    metrics = httpx.get(f"{server.url}/metrics", headers={"Authorization": f"Bearer {token}"}, verify=False, timeout=5)
+    out: dict[str, float] = {}
+    for line in metrics.text.splitlines():
+        if line.startswith("podium_engine_congestion_feedback_total{"):
+            kind = line.split('kind="', 1)[1].split('"', 1)[0]
+            out[kind] = out.get(kind, 0.0) + float(line.rsplit(" ", 1)[1])
+    return out

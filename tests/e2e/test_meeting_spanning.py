@@ -2,12 +2,14 @@
 participant spills onto the second worker, producers are piped between the workers (plain RTP, as
 on one host, and SRTP with the control plane's keys, as between hosts: `--pipe-srtp always`), and
 every aiortc participant decodes every other; a revoke stops the source at every subscriber on both
-workers; a worker of the pair killed recovers."""
+workers; a worker of the pair killed recovers; the meeting has one active speaker, the louder of two
+publishers on different workers."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
 import signal
 import time
@@ -16,6 +18,7 @@ import pytest
 from harness import loopback_only
 from media import NumberedVideoTrack, ToneAudioTrack
 from podium_client import Api, Participant, PodiumServer, free_port
+from test_meeting_active_speaker import FOLLOWS, LOUD, QUIET, speaker_is
 
 pytestmark = pytest.mark.timeout(150)
 
@@ -169,6 +172,54 @@ async def test_a_worker_of_the_pair_killed_recovers(podium, monkeypatch) -> None
         for p in people[:3]:
             assert await p.frames_grow(late.id, "microphone", timeout=20)
             assert await late.frames_grow(p.id, "microphone", timeout=20)
+    finally:
+        for p in people:
+            with contextlib.suppress(Exception):
+                await p.close()
+
+
+async def test_the_active_speaker_of_a_spanning_meeting_is_the_louder_whichever_worker_it_is_on(
+    podium, monkeypatch
+) -> None:
+    """alice on the meeting's first worker, bob spilled onto the second: each worker reports the
+    levels of its own publishers, and one speaker is told to everyone (test_meeting_active_speaker:
+    the loudness values and the bounded time), once per change."""
+    loopback_only(monkeypatch)
+    api = Api(podium.url)
+    await api.login_admin()
+    people: list[Participant] = []
+    try:
+        room = await api.create_room("Spanning speakers")
+        people.append(await Participant.join(podium, api.token, room["id"]))
+        for name in ("alice", "bob"):
+            user_id, token = await api.create_user(name)
+            await api.grant(room["id"], user_id)
+            people.append(await Participant.join(podium, token, room["id"]))
+        organizer, alice, bob = people
+        meeting = await api.call("GET", f"/meetings/{organizer.joined['meeting_id']}")
+        assert sorted(meeting["workers"]) == ["local", "local-2"]  # bob spilled
+        alice_tone, bob_tone = ToneAudioTrack(440, QUIET), ToneAudioTrack(660, LOUD)
+        await alice.publish(microphone=alice_tone)
+        await bob.publish(microphone=bob_tone)
+        assert await organizer.frames_grow(alice.id, "microphone", timeout=20)
+        assert await organizer.frames_grow(bob.id, "microphone", timeout=20)
+
+        # bob, on the second worker, is louder: everyone is told
+        for p in people:
+            await p.wait_event("active-speaker", speaker_is(bob.id), timeout=FOLLOWS)
+        # the loudness swaps: alice, on the first worker, takes over
+        since = {p: len(p.events) for p in people}
+        alice_tone.amplitude, bob_tone.amplitude = LOUD, QUIET
+        for p in people:
+            await p.wait_event("active-speaker", speaker_is(alice.id), timeout=FOLLOWS, since=since[p])
+        # and back
+        since = {p: len(p.events) for p in people}
+        alice_tone.amplitude, bob_tone.amplitude = QUIET, LOUD
+        for p in people:
+            await p.wait_event("active-speaker", speaker_is(bob.id), timeout=FOLLOWS, since=since[p])
+        for p in people:  # one frame per change, never the same twice in a row
+            told = [f["participant"] for f in p.events if f.get("type") == "active-speaker"]
+            assert all(x != y for x, y in itertools.pairwise(told)), told
     finally:
         for p in people:
             with contextlib.suppress(Exception):

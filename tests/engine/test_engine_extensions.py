@@ -1,6 +1,7 @@
 """Loopback: each consumer's packets carry its subscriber's extension ids and its own MID, whatever
 ids the publisher used; audio levels reach the producer's ring; the router's dominant speaker
-follows the louder publisher, and a paused producer is never it."""
+follows the louder publisher, and a paused producer is never it; a router whose media crosses a pipe
+reports its own producers' levels (AudioLevels) for the meeting-wide decision."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from engine_wire import nack
 
 from engine import Engine, EngineError
-from engine.events import DominantSpeakerChanged
+from engine.events import AudioLevels, DominantSpeakerChanged
 from engine.rtp import RtpPacket, parse_rtp, serialize_rtp
 
 CHROMIUM_AUDIO = {"audio_level": 1, "abs_send_time": 2, "transport_cc": 3, "mid": 4}
@@ -45,7 +46,10 @@ async def test_each_consumer_gets_its_subscribers_ids_and_mid(engine: Engine, pe
     assert [p.extensions for p in got] == [[(1, b"0"), (2, bytes([20 + i]))] for i in range(10)]
     assert [p.payload for p in got] == [parse_rtp(d).payload for d in sent] and {p.ssrc for p in got} == {c1.ssrc}
     got = [parse_rtp(d) for d in await offered.receive(10)]
-    assert got[3].extensions == [(1, b"5"), (4, bytes([23])), (2, b"\x01\x02\x03"), (3, (103).to_bytes(2, "big"))]
+    assert got[3].extensions[:3] == [(1, b"5"), (4, bytes([23])), (2, b"\x01\x02\x03")]
+    # transport-cc: the subscriber transport's own numbers, consecutive, never the publisher's
+    numbers = [int.from_bytes(p.extensions[3][1], "big") for p in got if p.extensions[3][0] == 3]
+    assert numbers == [(numbers[0] + i) & 0xFFFF for i in range(10)]
     assert {p.ssrc for p in got} == {c2.ssrc}
     raw = await plain.receive(10)
     assert [parse_rtp(d).extensions for d in raw] == [parse_rtp(d).extensions for d in sent]
@@ -142,3 +146,51 @@ async def test_the_dominant_speaker_follows_the_louder_and_never_a_paused_produc
         loud.id,
         None,
     ]
+
+
+async def test_a_router_whose_media_crosses_a_pipe_reports_its_own_producers_levels(engine: Engine, peers) -> None:
+    engine._speaker_timer.cancel()  # the test decides when the router decides
+    events: list[object] = []
+    engine.on_event = events.append
+    router, pipes = engine.create_router(), engine.create_router()
+    a, b, other_worker = peers(), peers(), peers()
+    producers = []
+    for peer, ssrc in ((a, 1), (b, 2)):
+        t = router.create_plain_transport(remote=peer.address)
+        t.set_header_extensions(**CHROMIUM_AUDIO)
+        producers.append(t.produce(kind="audio", ssrc=ssrc, payload_type=111))
+    loud, quiet = producers
+    pipe = pipes.create_plain_transport(remote=other_worker.address, pipe=True)
+    piped_in = pipe.produce(kind="audio", ssrc=77, payload_type=111)  # another worker's producer
+
+    seq = iter(range(1000))
+
+    async def decide(levels: dict[int, int]) -> list[AudioLevels]:
+        """One packet of each publisher at these levels, then a tick: the levels reported."""
+        del events[:]
+        n = next(seq)
+        for peer, ssrc in ((a, 1), (b, 2)):
+            peer.send(audio(n, levels[ssrc], ssrc=ssrc))
+        await asyncio.sleep(0.05)
+        for r in (router, pipes):
+            r._decide_speaker(0.0, 0.2)
+        return [e for e in events if isinstance(e, AudioLevels)]
+
+    # on one worker: no report
+    assert await decide({1: 10, 2: 70}) == []
+    # a pipe consumes its producer (the meeting spans): its own open producers' levels, every tick
+    to_other = pipe.consume(loud)
+    assert await decide({1: 10, 2: 70}) == [AudioLevels(router.id, 0.2, ((loud.id, "0a"), (quiet.id, "46")))]
+    quiet.pause()  # a closed gate: not reported
+    assert await decide({1: 12, 2: 70}) == [AudioLevels(router.id, 0.2, ((loud.id, "0c"),))]
+    quiet.resume()
+    # spanning the other way only (a consumer of a piped producer): still reported
+    to_other.close()
+    router.transports[next(iter(router.transports))].consume(piped_in)
+    assert [e.router_id for e in await decide({1: 10, 2: 70})] == [router.id]
+    # back on one worker: an empty report ends the reports, and the router's own decision is told again
+    for consumer in list(piped_in.consumers.values()):
+        consumer.close()
+    assert await decide({1: 10, 2: 70}) == [AudioLevels(router.id, 0.2, ())]
+    assert DominantSpeakerChanged(router.id, router.speaker.dominant) in events
+    assert await decide({1: 10, 2: 70}) == []

@@ -4,6 +4,7 @@ accounted for (routed RTP + handled RTCP + slow path + drops by reason)."""
 from __future__ import annotations
 
 import socket
+import struct
 from collections.abc import Iterator
 
 import pytest
@@ -12,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import Engine, _testing
+from engine.rtp.twcc import serialize_twcc
 
 PUB_SSRC, OTHER_SSRC = 0x1111, 0x2222
 
@@ -27,6 +29,8 @@ class Rig:
         router = self.engine.create_router()
         pub = router.create_plain_transport(remote=self.pub_addr)
         sub = router.create_plain_transport(remote=self.sub_addr)
+        sub.set_header_extensions(mid=1, transport_cc=3)  # numbered, so its feedback is read
+        self.subscriber = sub
         video = pub.produce(kind="video", ssrc=PUB_SSRC, payload_type=96)
         audio = pub.produce(kind="audio", ssrc=OTHER_SSRC, payload_type=111)
         self.consumer = sub.consume(video, ssrc=0xC0)
@@ -53,6 +57,10 @@ def rig() -> Iterator[Rig]:
     assert r.engine.allocations()["blocks"] == 0
 
 
+def twcc(fci: bytes) -> bytes:
+    return struct.pack("!BBHII", 0x8F, 205, 2 + len(fci) // 4, 0xCAFE, 0) + fci
+
+
 SEEDS = [
     rtp(1, 1, PUB_SSRC),
     rtp(65535, 0xFFFFFFFF, OTHER_SSRC, pt=111, payload=b""),
@@ -64,6 +72,8 @@ SEEDS = [
     fir(0xCAFE, 0xC0, 1),
     nack(0xCAFE, 0xC0, [(1, 0xFFFF), (2, 0)]),
     remb(0xCAFE, 1, 1000, [0xC0]),
+    twcc(serialize_twcc(0, [1000, None, 3000, 70_000, 60_000] + [None] * 20 + [90_000])),
+    twcc(serialize_twcc(65530, [5_000_000 + 250 * i for i in range(40)], 9)),
     stun_binding_request(),
     bytes([23, 0xFE, 0xFD]) + b"\x00" * 20,
 ]
@@ -108,3 +118,13 @@ def test_oversize_injected_datagram_is_counted(rig: Rig) -> None:
     before = rig.engine.stats()["drops"]["oversize"]
     rig.feed(rtp(1, 1, PUB_SSRC, payload=b"x" * 3000), 0)
     assert rig.engine.stats()["drops"]["oversize"] == before + 1
+
+
+def test_subscriber_feedback_is_read_and_malformed_feedback_counted(rig: Rig) -> None:
+    before = rig.subscriber.stats()
+    rig.feed(twcc(serialize_twcc(0, [1000, 2000])), 1)
+    rig.feed(twcc(struct.pack("!HH", 0, 5) + b"\x00\x00\x00\x00" + struct.pack("!H", 0x6005) + bytes(2)), 1)
+    after = rig.subscriber.stats()
+    assert after["twcc_feedback"] == before["twcc_feedback"] + 1
+    assert after["twcc_malformed"] == before["twcc_malformed"] + 1
+    assert 50_000 <= after["estimate_bps"] <= 50_000_000

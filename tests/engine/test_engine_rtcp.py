@@ -146,3 +146,33 @@ async def test_remb_to_a_publisher(engine, peers) -> None:
         engine._core.send_remb(transport.id, 1, list(range(17)))
     engine._core.set_transport_remote(transport.id, None)
     assert not engine._core.send_remb(transport.id, 1, [1])  # no address: nothing to send to
+
+
+async def test_a_consumer_asks_for_its_keyframe_once_its_transport_can_be_sent_to(engine: Engine, peers) -> None:
+    # A WebRTC subscriber is sent to only once DTLS keyed SRTP, after its consumers were made: a
+    # keyframe asked for earlier could not reach it; one asked for as the transport gets its address can.
+    router = engine.create_router()
+    pub, sub, other = peers(), peers(), peers()
+    producer = router.create_plain_transport(remote=pub.address).produce(kind="video", ssrc=0x1234, payload_type=96)
+    shown, hidden = (
+        router.create_plain_transport(remote=sub.address),
+        router.create_plain_transport(remote=other.address),
+    )
+    for transport in (shown, hidden):
+        engine._core.set_transport_addresses(transport.id, None, [])
+    shown.consume(producer)
+    hidden.consume(producer, paused=True)
+    await asyncio.sleep(0.03)
+    assert await pub.receive() == []  # nothing asked while the subscriber is out of reach
+    engine._core.set_transport_addresses(hidden.id, other.address, [])
+    await asyncio.sleep(0.03)
+    assert await pub.receive() == []  # a paused consumer wants no keyframe yet
+    engine._core.set_transport_addresses(shown.id, sub.address, [])
+    (packet,) = await pub.receive(1)
+    ((packet_type, fmt, body),) = split_rtcp(packet)
+    assert (packet_type, fmt) == (206, 1) and struct.unpack("!I", body[8:12])[0] == producer.ssrc
+    # a transport already reachable whose addresses change (ICE trusts another pair) asks nothing more
+    engine._core.set_transport_addresses(shown.id, sub.address, [("127.0.0.1", 9)])
+    await asyncio.sleep(0.03)
+    assert await pub.receive() == []
+    assert producer.stats()["keyframe_requests"] == 1

@@ -34,8 +34,8 @@ def chromium_audio_packet(level: int = 0x8A, mid: bytes = b"0") -> bytes:
     return serialize_rtp(packet)
 
 
-def rewrite(data: bytes, source: dict[str, int], target: dict[str, int], mid: bytes | None):
-    result = _testing.rewrite_extensions(data, source, target, mid)
+def rewrite(data: bytes, source: dict[str, int], target: dict[str, int], mid: bytes | None, twcc_seq=None):
+    result = _testing.rewrite_extensions(data, source, target, mid, twcc_seq)
     assert not isinstance(result, str), result
     return result
 
@@ -48,9 +48,12 @@ def test_chromium_ids_become_the_subscribers_ids_with_its_own_mid() -> None:
     assert packet.extensions == [(1, b"3"), (2, b"\x8a")]
     assert packet.payload == b"\xaa" * 40 and (packet.sequence, packet.ssrc) == (7, 0x1234)
     assert level == 0x8A and counters == {"unmapped": 0, "oversize": 0, "foreign": 0}
-    # our offer's ids: everything the publisher sent that we know, in its order, after the MID
+    # our offer's ids: everything the publisher sent that we know, in its order, after the MID; the
+    # publisher's transport-wide number never passes, the subscriber transport writes its own last
     out, _, _ = rewrite(chromium_audio_packet(), CHROMIUM_AUDIO, OFFERED, b"12")
-    assert parse_rtp(out).extensions == [(1, b"12"), (4, b"\x8a"), (2, b"\x01\x02\x03"), (3, b"\x00\x09")]
+    assert parse_rtp(out).extensions == [(1, b"12"), (4, b"\x8a"), (2, b"\x01\x02\x03")]
+    out, _, _ = rewrite(chromium_audio_packet(), CHROMIUM_AUDIO, OFFERED, b"12", twcc_seq=0x1234)
+    assert parse_rtp(out).extensions == [(1, b"12"), (4, b"\x8a"), (2, b"\x01\x02\x03"), (3, b"\x12\x34")]
 
 
 def test_unknown_extensions_are_dropped_and_counted_and_nothing_left_clears_the_x_bit() -> None:
@@ -72,7 +75,8 @@ def test_ids_over_14_take_the_two_byte_form_and_long_values_are_not_forwarded() 
     out, level, counters = rewrite(
         serialize_rtp(two_byte), {"abs_send_time": 200, "transport_cc": 201, "audio_level": 5}, OFFERED, None
     )
-    assert parse_rtp(out).extensions == [(4, b"\x7f")] and level == 0x7F and counters["oversize"] == 2
+    # transport-cc is the subscriber transport's own, whatever the publisher's element holds
+    assert parse_rtp(out).extensions == [(4, b"\x7f")] and level == 0x7F and counters["oversize"] == 1
 
 
 def test_malformed_blocks_are_refused_before_any_rewrite() -> None:
@@ -132,13 +136,16 @@ def id_maps(max_id: int):
 mids = st.one_of(st.none(), st.binary(min_size=1, max_size=16))
 
 
+twcc_seqs = st.one_of(st.none(), st.integers(0, 0xFFFF))
+
+
 @FUZZ
-@given(packets(), id_maps(255), st.one_of(id_maps(14), id_maps(255)), mids)
-def test_rewrite_matches_the_reference(packet: RtpPacket, source, target, mid) -> None:
+@given(packets(), id_maps(255), st.one_of(id_maps(14), id_maps(255)), mids, twcc_seqs)
+def test_rewrite_matches_the_reference(packet: RtpPacket, source, target, mid, twcc_seq) -> None:
     data = serialize_rtp(packet)
-    out, level, counters = rewrite(data, source, target, mid)
+    out, level, counters = rewrite(data, source, target, mid, twcc_seq)
     parsed = parse_rtp(data)
-    expected = reference.rewrite(parsed, source, target, mid)
+    expected = reference.rewrite(parsed, source, target, mid, twcc_seq)
     assert out == serialize_rtp(expected)
     scan = reference.scan(parsed, source)
     assert level == scan.audio_level

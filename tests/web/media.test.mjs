@@ -113,3 +113,26 @@ test("media is intact for a resume only with every peer connection connected and
   await step;
   assert.equal(media.intact(), true);
 });
+
+test("a publish offer waits until the answer to a subscribe offer received meanwhile is sent", async () => {
+  const sent = [];
+  let acknowledge;
+  const media = new Media({
+    // the server acknowledges a subscribe answer only later; a publish is answered at once
+    request: (frame) => {
+      sent.push(frame.type);
+      if (frame.type === "subscribe-answer") return new Promise((resolve) => { acknowledge = resolve; });
+      return Promise.resolve({ type: "publish-answer", sdp: "v=0 answer", producers: [] });
+    },
+    emit: () => {},
+  });
+  media._newPeerConnection = () => new FakePeerConnection();
+  media.pub = Object.assign(new FakePeerConnection(), { createOffer: async () => ({ type: "offer", sdp: "v=0 offer" }) });
+  const publishing = media._negotiatePublish([]); // making its offer when the subscribe offer comes
+  media.offer(offer(1, [consumer("0", "bob", "camera")]));
+  await publishing;
+  // the answer went out first, and the publish did not wait for its acknowledgement
+  assert.deepEqual(sent, ["subscribe-answer", "publish"]);
+  acknowledge({ type: "ok" });
+  await settle(media);
+});

@@ -216,6 +216,24 @@ test("visit-started and visit-ended set the moderator's visit", () => {
   assert.equal(isShown(state, "p9"), false);
 });
 
+test("the visited person shows its visitor while waiting, until the visit ends or it is admitted", () => {
+  const you = person("p1", { waiting: true });
+  let state = reduce(initialState(), joined({ you, participants: [] }));
+  assert.equal(isShown(state, "p7"), false);
+  state = checkedReduce(state, { type: "visit-started", moderator_id: "p7", participant_id: "p1" });
+  assert.equal(state.visitedBy, "p7");
+  assert.equal(isShown(state, "p7"), true);
+  assert.equal(isShown(state, "p8"), false);
+  assert.equal(reduce(state, { type: "visit-started", moderator_id: "p7", participant_id: "p1" }), state);
+  state = checkedReduce(state, { type: "visit-ended", moderator_id: "p7", participant_id: "p1" });
+  assert.equal(state.visitedBy, null);
+  assert.equal(isShown(state, "p7"), false);
+  state = checkedReduce(state, { type: "visit-started", moderator_id: "p7", participant_id: "p1" });
+  state = checkedReduce(state, { type: "admitted", participants: [person("p7")], presenter_mode: false, chat_enabled: true });
+  assert.equal(state.visitedBy, null);
+  assert.equal(isShown(state, "p7"), true); // admitted: shown as everyone is
+});
+
 test("a waiting participant's own changes reach `self`", () => {
   const you = person("p1", { waiting: true });
   let state = reduce(initialState(), joined({ you, participants: [] }));

@@ -20,6 +20,7 @@ from control.meetings.sdp.codecs import (
     SUPPORTED_EXTENSIONS,
     URI_REPAIRED_RID,
     URI_RID,
+    URI_TRANSPORT_CC,
     CodecParameters,
     HeaderExtensionIds,
 )
@@ -92,6 +93,14 @@ def _subscriber_extensions(kind: str, ids: HeaderExtensionIds) -> list[HeaderExt
     return sorted((HeaderExtension(i, uri) for uri, i in ids.items() if uri in allowed), key=lambda e: e.id)
 
 
+def _subscriber_feedback(feedback: tuple[str, ...], numbered: bool) -> list[str]:
+    # transport-cc toward a subscriber: the engine numbers what it sends there and reads the
+    # browser's feedback into that transport's bandwidth estimate (engine/twcc.pxi); a browser sends
+    # that feedback only for codecs offered with it. (Publishers are not offered it: publisher.py.)
+    out = [fb for fb in feedback if fb != "transport-cc"]
+    return [*out, "transport-cc"] if numbered else out
+
+
 def build_subscriber_offer(
     consumers: list[ConsumerDescription],
     local: TransportParameters,
@@ -115,6 +124,7 @@ def build_subscriber_offer(
         transport_section(section, local, "actpass")
         section.rtcp_rsize = True
         section.extmaps = _subscriber_extensions(consumer.kind, extensions)
+        numbered = any(e.uri == URI_TRANSPORT_CC for e in section.extmaps)
         if not consumer.active:
             section.direction = "inactive"
             section.codecs = [RtpCodec(codec.payload_type, name, codec.clock_rate, codec.channels)]
@@ -130,7 +140,7 @@ def build_subscriber_offer(
                 codec.clock_rate,
                 codec.channels,
                 dict(codec.parameters),
-                list(codec.rtcp_feedback),
+                _subscriber_feedback(codec.rtcp_feedback, numbered),
             )
         ]
         ssrcs = [consumer.ssrc]  # the caller's: the offer announces them, never chooses them

@@ -2,6 +2,7 @@
 
 import { podium, startPage } from "./shell.js";
 import { runMeeting } from "./meeting-ui.js";
+import { offeredWebTransport } from "../lib/webtransport.js";
 import { say, showError } from "../lib/dom.js";
 import { ResumeTokens } from "../lib/reconnect.js";
 import { preJoin } from "./prejoin.js";
@@ -32,6 +33,10 @@ async function main() {
     return;
   }
   document.getElementById("join-here").addEventListener("click", () => location.reload());
+  // asked at once, side by side: joining then waits for none of them
+  const offered = offeredWebTransport();
+  const company = podium.get("/company");
+  company.catch(() => {}); // a failure shows where it is awaited
   let room;
   try {
     room = await podium.get("/rooms/" + encodeURIComponent(roomId));
@@ -43,12 +48,12 @@ async function main() {
   document.title = `${room.name} · Podium`;
   // a reload that resumes goes straight back in, with what was on before
   const resuming = Boolean(new ResumeTokens().load(roomId));
-  const start = resuming ? null : await readyToJoin((await podium.get("/company")).privacy_notice);
+  const start = resuming ? null : await readyToJoin((await company).privacy_notice);
   say("Joining…");
   const root = document.getElementById("meeting-root");
   const meeting = await runMeeting(root, {
     token: () => podium.accessToken(), // refreshed when it is about to expire: a resume much later needs a valid one
-    roomId, podium, start,
+    roomId, podium, start, offered,
     onEnd(message, reason) {
       say(""); // "You are in the meeting." no more
       root.hidden = true;

@@ -29,12 +29,18 @@ const DISCONNECT = {
 /** Run a meeting in `root`. `token`: an access token or a guest token. Which names show is the server's
  * decision (the `joined` frame's `names_visible`). `podium`: the REST client (registered users: attendance
  * download, the room's bans). `onEnd(message)`: called when the session ends. Resolves to the Meeting once
- * joined. `start`: the pre-join choices ({microphone, camera}: {on, track}; app/prejoin.js). */
-export async function runMeeting(root, { token, roomId, podium = null, onEnd = () => {}, publish = true, start = null }) {
+ * joined. `start`: the pre-join choices ({microphone, camera}: {on, track}; app/prejoin.js). `offered`: the
+ * promise of lib/webtransport.js offeredWebTransport(), asked before the pre-join check so that joining
+ * does not wait for it. */
+export async function runMeeting(root, { token, roomId, podium = null, onEnd = () => {}, publish = true, start = null,
+  offered = offeredWebTransport() }) {
   // signaling over WebTransport where the server offers it and the browser can, else the WebSocket
-  const webTransport = await offeredWebTransport();
+  const webTransport = await offered;
   const meeting = new Meeting({ token, roomId, webTransport }); // `token` may be a function that refreshes it
   window.podiumMeeting = meeting; // for integrators' debugging and the end-to-end tests
+  // the connection opens while the view is built below: no frame is handled before that is done (it
+  // runs in this task), so every listener is in place for the first one
+  const joining = meeting.join();
   const label = (p) => labelOf(meeting.room, p);
 
   const waitingNotice = h("p", { id: "waiting-notice", class: "banner", role: "status", hidden: true },
@@ -572,6 +578,9 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
   async function startMedia() {
     if (mediaStarted) return;
     mediaStarted = true;
+    // the frames that came with `joined` (the subscribe offer of the others' media) are handled first,
+    // so that their answer goes out before our publish offers (lib/media.js)
+    await new Promise((resolve) => setTimeout(resolve, 0));
     for (const source of ["microphone", "camera"]) {
       const chosen = start && start[source];
       if (!meeting.can(CAPABILITY[source])) {
@@ -590,7 +599,7 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
 
   let entered = false;
   try {
-    const joined = await meeting.join();
+    const joined = await joining;
     // a reload that resumed keeps what was on; a second tab that took the participant over (after its own
     // pre-join check) turns on what that check chose
     if (joined.resumed && meeting.resumeSent) resumedSwitches = joined.you.sources_on;

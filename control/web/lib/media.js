@@ -82,6 +82,8 @@ export class Media {
     this.sub = null;
     this._publishing = Promise.resolve();
     this._subscribing = Promise.resolve();
+    /** settles once the answer to the last subscribe offer was sent (or could not be) */
+    this._answerSent = Promise.resolve();
     /** bumped by `reconnect`: a subscribe offer queued before it is for a connection that is gone */
     this._generation = 0;
     this._onConnectionState = onConnectionState;
@@ -198,6 +200,9 @@ export class Media {
     const pc = this.pub;
     const offer = await pc.createOffer();
     await pc.setLocalDescription(offer);
+    // The answer to a subscribe offer received by now goes out first: remote media waits on it, and the
+    // server takes one change at a time, in arrival order (a publish behind it is a moment later).
+    await this._answerSent;
     const sources = {};
     for (const entry of this.local.values()) {
       if (entry.transceiver.mid !== null && !entry.transceiver.stopped) sources[entry.transceiver.mid] = entry.source;
@@ -246,15 +251,18 @@ export class Media {
   /** Answer a `subscribe-offer`, after the ones before it; a failure is emitted as "error". */
   offer(frame) {
     const generation = this._generation;
+    let sent;
+    this._answerSent = new Promise((resolve) => { sent = resolve; });
     this._subscribing = this._subscribing.then(() => {
-      if (generation === this._generation) return this._answer(frame);
+      if (generation === this._generation) return this._answer(frame, sent);
     }).catch((error) => {
       if (generation !== this._generation) return; // the connection it was for is gone
       this._emit("error", error instanceof MeetingError ? error : new MeetingError("sdp", String(error.message || error)));
-    });
+    }).finally(sent);
   }
 
-  async _answer(frame) {
+  /** `sent()` is called once the answer is on its way, before the server acknowledges it. */
+  async _answer(frame, sent = () => {}) {
     if (!this.sub) {
       this.sub = this._newPeerConnection("subscribe");
       this.sub.ontrack = (event) => this._onTrack(event);
@@ -269,7 +277,9 @@ export class Media {
     await this.sub.setRemoteDescription({ type: "offer", sdp: frame.sdp });
     const answer = await this.sub.createAnswer();
     await this.sub.setLocalDescription(answer);
-    await this._request({ type: "subscribe-answer", sdp: this.sub.localDescription.sdp, version: frame.version });
+    const acknowledged = this._request({ type: "subscribe-answer", sdp: this.sub.localDescription.sdp, version: frame.version });
+    sent();
+    await acknowledged;
     for (const consumer of frame.consumers) {
       if (!consumer.active && this.remote.has(consumer.mid)) this._drop(consumer.mid);
     }

@@ -13,7 +13,7 @@ export const CAPABILITY = { microphone: "microphone", camera: "camera", screen: 
  * server shows this participant others' names ("Show all usernames"), else they come as `name: null`
  * with a `label` such as "Participant 3"; `waitingFor`: why one waits, from `joined` ("moderator": nobody
  * who moderates is there yet; "admission"), null once admitted; `disconnect`: the `disconnected` frame,
- * once received. */
+ * once received; `visitedBy`: the moderator visiting oneself while one waits (null: nobody). */
 export function initialState() {
   return {
     meetingId: null,
@@ -26,6 +26,7 @@ export function initialState() {
     features: {},
     namesVisible: false,
     waitingFor: null,
+    visitedBy: null,
     disconnect: null,
   };
 }
@@ -39,7 +40,8 @@ export function reduce(state, frame) {
         namesVisible: Boolean(frame.names_visible), waiting: frame.waiting || [], features: frame.features || {},
         waitingFor: frame.waiting_for || null }, frame);
     case "admitted":
-      return withRoom({ ...state, self: state.self && { ...state.self, waiting: false }, waitingFor: null }, frame);
+      return withRoom({ ...state, self: state.self && { ...state.self, waiting: false }, waitingFor: null, visitedBy: null },
+        frame);
     case "sent-back":
       return { ...state, self: state.self && { ...state.self, waiting: true, floor: false }, participants: new Map() };
     case "participant-joined":
@@ -69,9 +71,13 @@ export function reduce(state, frame) {
     case "participant-hidden": // to moderators and the person; the others get participant-left/-joined
       return update(state, frame.participant_id, (p) => field(p, "hidden", frame.hidden));
     case "visit-started":
-      return update(state, frame.moderator_id, (p) => field(p, "visiting", frame.participant_id));
-    case "visit-ended":
-      return update(state, frame.moderator_id, (p) => field(p, "visiting", null));
+    case "visit-ended": {
+      const visiting = frame.type === "visit-started" ? frame.participant_id : null;
+      const next = update(state, frame.moderator_id, (p) => field(p, "visiting", visiting));
+      // the visited person: whose media to show while waiting (a waiting person knows nobody else)
+      if (frame.participant_id !== state.participantId) return next;
+      return field(next, "visitedBy", visiting === null ? null : frame.moderator_id);
+    }
     case "room-changed":
       if (state.presenterMode === frame.presenter_mode && state.chatEnabled === frame.chat_enabled) return state;
       return { ...state, presenterMode: frame.presenter_mode, chatEnabled: frame.chat_enabled };
@@ -140,9 +146,11 @@ export function personOf(state, pid) {
     || state.waiting.find((w) => w.id === pid) || null;
 }
 
-/** Whether someone's media is to be shown: oneself, the admitted, and the person one visits. */
+/** Whether someone's media is to be shown: oneself, the admitted, the person one visits, and the
+ * moderator visiting oneself in the waiting room. */
 export function isShown(state, pid) {
-  return pid === state.participantId || state.participants.has(pid) || selfOf(state)?.visiting === pid;
+  return pid === state.participantId || state.participants.has(pid) || selfOf(state)?.visiting === pid
+    || (pid !== null && state.visitedBy === pid);
 }
 
 /** A small label for someone. The server applies "Show all usernames": without it, others come with

@@ -18,8 +18,20 @@ def report(n: int) -> Stats:
         drops={"unknown_kind": n, "srtp_auth": 2 * n, "slow_queue_full": 0},
         slow_drops={"untrusted_media": 3 * n},
         queues={"stun": Queue(0, 4 * n, 0), "ssrc_learning": Queue(1, n, 0)},
-        engine={"ext_rewritten": 7 * n, "ext_unmapped": n, "ext_foreign": "?"},
+        engine={
+            "ext_rewritten": 7 * n,
+            "ext_unmapped": n,
+            "ext_foreign": "?",
+            "gso_sends": 3 * n,
+            "gso_datagrams": 90 * n,
+            "gso_fallbacks": True,
+            "paced_held": 5 * n,
+            "paced_released": 4 * n,
+            "pace_overflow": n,
+        },
         repair={"nack_cache_hits": 7 * n, "nack_cache_misses": n, "nacks_relayed": n, "repairs_sent": 8 * n},
+        congestion={"twcc_seq_written": 9 * n, "twcc_feedback": 3 * n, "twcc_malformed": n, "remb_terminated": n},
+        transports={"t1": {"estimate_bps": 100_000 * n, "pacing_bps": 100_000 * n}},
     )
 
 
@@ -61,6 +73,14 @@ def test_a_lost_worker_keeps_its_series_marked_lost() -> None:
     assert series[(outcome, (("outcome", "unmapped"), ("worker", "w1")))] == 2
     assert series[(outcome, (("outcome", "oversize"), ("worker", "w1")))] == 0
     assert series[(outcome, (("outcome", "foreign"), ("worker", "w1")))] == 0  # not a count: read as none
+    gso = "podium_engine_gso_messages_total"
+    assert series[(gso, (("result", "sent"), ("worker", "w1")))] == 6
+    assert series[(gso, (("result", "refused"), ("worker", "w1")))] == 0  # not a count: read as none
+    assert series[("podium_engine_gso_datagrams_total", w1)] == 180
+    paced = "podium_engine_paced_packets_total"
+    assert series[(paced, (("outcome", "held"), ("worker", "w1")))] == 10
+    assert series[(paced, (("outcome", "released"), ("worker", "w1")))] == 8
+    assert series[(paced, (("outcome", "overflow"), ("worker", "w1")))] == 2
     assert series[("podium_engine_slow_queued_total", (("queue", "stun"), ("worker", "w1")))] == 8
     assert series[("podium_engine_slow_queue_depth", (("queue", "ssrc_learning"), ("worker", "w1")))] == 1
     assert series[("podium_engine_nacked_packets_total", (("result", "cache_hit"), ("worker", "w1")))] == 14
@@ -68,6 +88,11 @@ def test_a_lost_worker_keeps_its_series_marked_lost() -> None:
     assert series[("podium_engine_nacked_packets_total", (("result", "rate_limited"), ("worker", "w1")))] == 0
     assert series[("podium_engine_nacks_relayed_total", w1)] == 2
     assert series[("podium_engine_repairs_sent_total", w1)] == 16
+    assert series[("podium_engine_transport_cc_numbered_total", w1)] == 18
+    congestion = "podium_engine_congestion_feedback_total"
+    assert series[(congestion, (("kind", "twcc"), ("worker", "w1")))] == 6
+    assert series[(congestion, (("kind", "twcc_malformed"), ("worker", "w1")))] == 2
+    assert series[(congestion, (("kind", "receiver_report"), ("worker", "w1")))] == 0
     assert series[("podium_engine_stats_reports_total", w1)] == 2
     assert series[("podium_engine_stats_timestamp_seconds", w1)] == 1000.0
 
@@ -88,3 +113,15 @@ def test_only_the_most_recently_lost_are_kept() -> None:
     assert series[("podium_engine_workers", (("state", "lost"),))] == 2
     kept = {dict(labels)["worker"] for name, labels in series if name == "podium_engine_datagrams_received_total"}
     assert kept == {"w2", "w3"}
+
+
+def test_a_transports_estimate_is_read_from_its_workers_last_report() -> None:
+    stats = WorkerStats(clock=lambda: 1000.0)
+    stats.on_event(WorkerConnected("w1", True, False))
+    assert stats.transport_estimate("t1") is None
+    stats.on_event(StatsReported("w1", report(1)))
+    stats.on_event(StatsReported("w1", report(3)))
+    assert stats.transport_estimate("t1") == {"estimate_bps": 300_000, "pacing_bps": 300_000}
+    assert stats.transport_estimate("t2") is None
+    stats.on_event(WorkerLost("w1", ["r1"], ["t1"]))
+    assert stats.transport_estimate("t1") is None  # a lost worker's last word is no estimate

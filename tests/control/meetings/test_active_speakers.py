@@ -1,6 +1,7 @@
 """Active speaker: the engine's dominant producer becomes an `active-speaker` frame naming its
 participant, only for an open microphone, sent once per change, null to those a hidden speaker is
-not listed for."""
+not listed for; in a meeting spanning workers, one speaker decided from every worker's levels of the
+producers it is the origin of, the workers' own decisions ignored."""
 
 from __future__ import annotations
 
@@ -137,3 +138,105 @@ async def test_a_change_of_speaker_chooses_the_cameras_layers_again() -> None:
     speakers.service.publishing.speaking = refused  # type: ignore[attr-defined]
     speakers.on_registry_event(changed("b.microphone.1"))
     await spawned[-1]  # logged, not raised: the layers stay
+
+
+def spanning(live: LiveMeeting) -> None:
+    """b's objects are on the second worker, w2: the meeting spans w1 and w2."""
+    records = live.media.records
+    peers = dict(records.peers)
+    peers["b"] = replace(peers["b"], worker="w2")
+    live.media.records = replace(records, peers=peers, workers=frozenset({"w2"}))
+
+
+def levels(worker: str, levels: dict[str, int], router: str = "m") -> EngineEvent:
+    """A worker's 200 ms report: ten packets of each producer at that RFC 6464 level."""
+    wire = [[producer, bytes([level] * 10).hex()] for producer, level in levels.items()]
+    data = {"event": "audio_levels", "router_id": router, "elapsed": 0.2, "levels": wire}
+    return EngineEvent(worker, "audio_levels", data)
+
+
+def told(sent: list[dict[str, Any]]) -> list[str | None]:
+    return [frame["participant"] for frame in sent]
+
+
+def test_a_spanning_meeting_has_one_speaker_from_every_workers_origin_levels() -> None:
+    live, sent, speakers = meeting()
+    open_microphones(live)
+    spanning(live)
+    a, b = "a.microphone.1", "b.microphone.1"
+    for _ in range(5):  # a on w1 quiet, b on w2 loud
+        speakers.on_registry_event(levels("w1", {a: 80}))
+        speakers.on_registry_event(levels("w2", {b: 10}))
+    assert told(sent["a"]) == ["b"] and told(sent["b"]) == ["b"]
+    # the workers' own decisions are ignored while the meeting spans
+    speakers.on_registry_event(changed(a))
+    assert told(sent["a"]) == ["b"]
+    # the levels swap: a takes over, told once
+    for _ in range(10):
+        speakers.on_registry_event(levels("w1", {a: 10}))
+        speakers.on_registry_event(levels("w2", {b: 80}))
+    assert told(sent["a"]) == ["b", "a"] and told(sent["b"]) == ["b", "a"]
+
+
+def test_only_a_workers_own_open_microphones_count_never_a_piped_copy() -> None:
+    live, sent, speakers = meeting()
+    open_microphones(live)
+    spanning(live)
+    a, b = "a.microphone.1", "b.microphone.1"
+    for _ in range(10):
+        # w1 claims b's levels (a copy of b piped to it, say), loud; and a screen's audio: ignored
+        speakers.on_registry_event(levels("w1", {a: 80, b: 5, "a.screen-audio.2": 5}))
+        speakers.on_registry_event(levels("w2", {b: 80}))
+        speakers.on_registry_event(levels("w3", {a: 5}))  # a worker the meeting is not on
+        speakers.on_registry_event(levels("w1", {a: 80}, router="other"))
+    assert sent["a"] == []
+    # b's worker stops reporting b (its microphone's gate closed): b is no candidate any more
+    for _ in range(5):
+        speakers.on_registry_event(levels("w2", {b: 5}))
+    assert told(sent["a"]) == ["b"]
+    speakers.on_registry_event(levels("w2", {}))
+    speakers.on_registry_event(levels("w1", {a: 80}))
+    assert told(sent["a"]) == ["b", None]
+
+
+def test_a_microphone_no_longer_open_or_of_a_worker_gone_is_no_candidate_even_unreported() -> None:
+    live, sent, speakers = meeting()
+    open_microphones(live)
+    spanning(live)
+    a, b = "a.microphone.1", "b.microphone.1"
+    for _ in range(5):
+        speakers.on_registry_event(levels("w2", {b: 10}))
+        speakers.on_registry_event(levels("w1", {a: 80}))
+    assert told(sent["a"]) == ["b"]
+    # b's microphone closes (muted) and w2 says nothing more (lost, say): the next report from w1
+    # drops b, whose last levels would otherwise keep it the speaker
+    peers = dict(live.media.records.peers)
+    mic = peers["b"].publications[Source.MICROPHONE]
+    peers["b"] = replace(
+        peers["b"], publications={**peers["b"].publications, Source.MICROPHONE: replace(mic, paused=True)}
+    )
+    live.media.records = replace(live.media.records, peers=peers)
+    speakers.on_registry_event(levels("w1", {a: 80}))
+    assert told(sent["a"]) == ["b", None]
+
+
+def test_malformed_levels_are_dropped_and_a_meeting_back_on_one_worker_follows_its_worker() -> None:
+    live, sent, speakers = meeting()
+    open_microphones(live)
+    spanning(live)
+    for bad in ("ab", [["b.microphone.1"]], [["b.microphone.1", "zz"]], [[1, "00"]]):
+        event = levels("w2", {})
+        event.data["levels"] = bad
+        speakers.on_registry_event(event)
+    event = levels("w2", {"b.microphone.1": 5})
+    event.data["elapsed"] = "0.2"
+    speakers.on_registry_event(event)
+    assert sent["a"] == [] and "m" not in speakers.spanning
+    speakers.on_registry_event(levels("w2", {"b.microphone.1": 5}))
+    assert told(sent["a"]) == ["b"] and "m" in speakers.spanning
+    # b leaves w2: the meeting is on one worker again, whose decisions count
+    live.media.records = replace(live.media.records, workers=frozenset())
+    speakers.on_registry_event(changed("a.microphone.1"))
+    assert told(sent["a"]) == ["b", "a"] and "m" not in speakers.spanning
+    speakers.on_registry_event(levels("w1", {"b.microphone.1": 5}))  # a late report: ignored
+    assert "m" not in speakers.spanning

@@ -9,7 +9,7 @@ import pytest
 
 from contract.ops import Batch
 from engine import Engine, Router
-from engine.events import DominantSpeakerChanged, ProducerSsrcLearned, TransportStateChanged
+from engine.events import AudioLevels, DominantSpeakerChanged, ProducerSsrcLearned, TransportStateChanged
 from engine.worker.client import EVENT_NAMES, EngineChannel
 
 webrtc = pytest.mark.skipif(not hasattr(Router, "create_webrtc_transport"), reason="engine without WebRTC")
@@ -57,4 +57,15 @@ async def test_engine_events_name_objects_by_control_id(engine: Engine) -> None:
         "event": "dominant_speaker_changed",
         "router_id": "r1",
         "producer_id": None,
+    }
+    produce = {"op": "produce", "id": "mic", "transport_id": "w", "kind": "audio", "payload_type": 111, "ssrc": 1}
+    channel.executor.apply_batch(Batch("e1", 2, False, [produce]))
+    mic = channel.executor.objects["mic"].id
+    engine.on_event(AudioLevels(router_id, 0.2, ((mic, "0a0b"), (12345, "0c"))))  # producers by control id
+    assert json.loads(outbox.get_nowait()) == {
+        "type": "event",
+        "event": "audio_levels",
+        "router_id": "r1",
+        "elapsed": 0.2,
+        "levels": [["mic", "0a0b"]],  # those the control plane did not create left out
     }

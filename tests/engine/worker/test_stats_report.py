@@ -8,7 +8,7 @@ import socket
 
 from engine_wire import rtp, stun_binding_request
 
-from contract.stats import QUEUES, REPAIR, SLOW_DROPS, Queue, parse_stats
+from contract.stats import CONGESTION, QUEUES, REPAIR, SLOW_DROPS, TRANSPORT_ESTIMATE, Queue, parse_stats
 from engine import Engine
 from engine.worker.client import report
 
@@ -44,6 +44,7 @@ async def test_report_accounts_for_every_datagram(engine: Engine, peers) -> None
     wire = parse_stats(stats.to_wire())
     assert wire == stats and set(wire.queues) == set(QUEUES) and set(wire.slow_drops) == set(SLOW_DROPS)
     assert set(wire.repair) == set(REPAIR) and not any(wire.repair.values())
+    assert set(wire.congestion) == set(CONGESTION) and wire.transports == {}
     traffic, drops = stats.traffic, stats.drops
     assert "none" not in drops
     assert traffic["datagrams_in"] == len(sent)
@@ -79,3 +80,12 @@ async def test_overflow_is_counted_by_kind(engine: Engine, peers) -> None:
     assert stats.queues["unknown_source"] == Queue(depth=0, queued=0, overflow=50)
     assert stats.drops["slow_queue_full"] == 94 + 50
     assert stats.slow_drops["unhandled"] == 256
+
+
+async def test_report_carries_each_transports_estimate(engine: Engine, peers) -> None:
+    router = engine.create_router()
+    transport = router.create_plain_transport(remote=peers().address)
+    transport.set_header_extensions(mid=1, transport_cc=3)
+    wire = parse_stats(report(engine.stats(), {"transports": 1}, {"t1": transport.stats()}).to_wire())
+    assert set(wire.transports["t1"]) == set(TRANSPORT_ESTIMATE)
+    assert wire.transports["t1"]["estimate_bps"] == transport.stats()["estimate_bps"] > 0

@@ -53,6 +53,8 @@ def test_subscriber_offer_contents():
     # sdes:mid: the engine writes each consumer's own; never RID (one stream per section)
     assert [e.uri for e in audio.extmaps] == [URI_MID, URI_ABS_SEND_TIME, URI_TRANSPORT_CC, URI_AUDIO_LEVEL]
     assert [e.uri for e in video.extmaps] == [URI_MID, URI_ABS_SEND_TIME, URI_TRANSPORT_CC]
+    # transport-cc feedback asked of the browser for every codec: the engine estimates this link
+    assert "transport-cc" in video.codec(101).feedback and "transport-cc" in audio.codec(100).feedback
     assert (closed.port, closed.direction, closed.mid) == (audio.port, "inactive", "2")
     assert closed.port != 0 and closed.candidates == audio.candidates
     assert (closed.ice_ufrag, closed.ice_pwd, closed.fingerprints) == (

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 FRAME = 0.02
@@ -99,7 +100,7 @@ class DominantSpeaker:
         """The producer closed, or its gate did: it is no candidate until fed again."""
         self._speakers.pop(producer, None)
 
-    def keep_only(self, producers: set[object]) -> None:
+    def keep_only(self, producers: AbstractSet[object]) -> None:
         """Forgets every producer not in `producers`."""
         for producer in [p for p in self._speakers if p not in producers]:
             del self._speakers[producer]

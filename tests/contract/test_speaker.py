@@ -1,10 +1,10 @@
-"""The dominant speaker decision (engine/speaker.py), sans-I/O: fed RFC 6464 levels per 200 ms tick."""
+"""The dominant speaker decision (contract/speaker.py), sans-I/O: fed RFC 6464 levels per 200 ms tick."""
 
 from __future__ import annotations
 
 import pytest
 
-from engine.speaker import (
+from contract.speaker import (
     LONG_BLOCKS,
     MEDIUM_FRAMES,
     RATES,
