@@ -131,11 +131,12 @@ SENT = """async () => {
     const entry = window.podiumMeeting.media.local.get('camera');
     (entry ? await entry.transceiver.sender.getStats() : new Map()).forEach((s) => {
         if (s.type === 'outbound-rtp') rows[s.rid] = {width: s.frameWidth || 0, active: s.active,
-            bytes: (s.bytesSent || 0) + (s.headerBytesSent || 0)};
+            media: (s.bytesSent || 0) - (s.retransmittedBytesSent || 0), other: s.headerBytesSent || 0};
     });
     return rows;
 }"""
-"""What the publisher sends of its camera, by RID (its outbound-rtp: headers and padding counted)."""
+"""What the publisher sends of its camera, by RID (its outbound-rtp): media (payload, not
+retransmitted) and the rest (headers and padding)."""
 
 
 class Timeline:
@@ -163,9 +164,12 @@ class Timeline:
         for name, got in seen.items():
             matching = [rid for rid, row in sent.items() if row["width"] and row["width"] == got["width"]]
             layers[name] = matching[0] if len(matching) == 1 else None
+
+        def rate(rid: str, field: str) -> str:
+            return f"{(sent[rid][field] - self.sent[rid][field]) * 8 / (now - self.sent_at) / 1000:.0f}"
+
         rates = " ".join(
-            f"{rid} {(row['bytes'] - self.sent[rid]['bytes']) * 8 / (now - self.sent_at) / 1000:.0f}"
-            + ("" if row["active"] else " (off)")
+            f"{rid} {rate(rid, 'media')}+{rate(rid, 'other')}" + ("" if row["active"] else " (off)")
             for rid, row in sorted(sent.items())
             if rid in self.sent
         )
@@ -176,7 +180,7 @@ class Timeline:
                 f" {got['kbytes']} kB, lost {got['lost']}"
                 for name, got in seen.items()
             )
-            + f"; sent kbit/s {rates}"
+            + f"; sent kbit/s (media+headers and padding) {rates}"
         )
         return layers
 
