@@ -107,11 +107,15 @@ def check_shaping(ns: Namespace) -> None:
 
 
 def join_watching(page: Any, room_id: str) -> None:
-    """Joins with the microphone and camera off (a subscriber only)."""
+    """Joins with the microphone and camera off (a subscriber only: nothing of its own to budget for
+    beside the publisher's camera and microphone)."""
     page.goto(f"/meeting.html?room={room_id}")
     for source in ("microphone", "camera"):
         page.locator(f"#prejoin-{source}").uncheck(timeout=60_000)
-    join(page, room_id)
+    page.get_by_role("button", name="Join the meeting").click(timeout=60_000)
+    page.wait_for_selector("body[data-joined=true]", timeout=60_000)
+    on = page.evaluate("() => [...window.podiumMeeting.media.local.values()].filter((e) => e.on).map((e) => e.source)")
+    assert on == [], f"joined with {on} on"
 
 
 RECEIVED = """async (publisher) => {
