@@ -40,7 +40,14 @@ def test_the_suite_runs_a_named_part_and_the_report_rewrites_only_its_section(tm
     assert part["command"] == "python -m bench.forwarding --quick" and part["returncode"] == 0
     figures = part["result"]
     assert figures["benchmark"] == "forwarding"
-    assert {r["forwarder"] for r in figures["results"]} == {"c", "python", "engine", "simulcast"}
+    assert {r["forwarder"] for r in figures["results"]} == {
+        "c",
+        "python",
+        "engine",
+        "simulcast",
+        "simulcast-ext",
+        "simulcast-twcc",
+    }
     assert "value" in figures["headline"]
     for name in ("throughput.png", "latency.png", "memory.png"):
         assert (plots / name).read_bytes()[:8] == PNG, name
