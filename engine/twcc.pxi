@@ -97,15 +97,16 @@ cdef int twcc_parse(const uint8_t* fci, size_t size, TwccFeedback* fb, uint16_t*
     return count
 
 
-cdef inline uint16_t twcc_take_seq(Transport* t, uint16_t size, uint64_t now_us) noexcept nogil:
+cdef inline uint16_t twcc_take_seq(Transport* t, uint16_t size, uint64_t now_us, bint padding) noexcept nogil:
     """The next transport-wide sequence number of `t` (which has a history), remembered as sent
-    now with `size` bytes."""
+    now with `size` bytes, in the probe cluster being sent if any (`padding`: a probe's packet)."""
     cdef uint16_t seq = t.twcc_seq
     cdef TwccSent* e = &t.twcc.sent[seq & (TWCC_HISTORY - 1)]
     t.twcc_seq = <uint16_t>(seq + 1)
     e.send_us = now_us if now_us else 1
     e.seq = seq
     e.size = size
+    e.cluster = probe_count_sent(&t.est, size, padding) if t.est.probe_sending else 0
     return seq
 
 
@@ -115,6 +116,7 @@ cdef void twcc_feedback(State* st, Transport* t, const RtcpView* part) noexcept 
     cdef uint16_t seqs[TWCC_FEEDBACK_MAX]
     cdef int64_t arrivals[TWCC_FEEDBACK_MAX]
     cdef int n
+    cdef uint64_t target
     if t.twcc == NULL:                 # it was never sent transport-wide numbers: nothing to match
         return
     n = twcc_parse(part.data + 12, content_length(part) - 12, &fb, seqs, arrivals, TWCC_FEEDBACK_MAX)
@@ -123,5 +125,8 @@ cdef void twcc_feedback(State* st, Transport* t, const RtcpView* part) noexcept 
         st.engine.twcc_malformed += 1
         return
     estimator_feedback(&t.est, t.twcc, seqs, arrivals, n, st.now_us)
+    target = probe_wanted(&t.est, st.now_us)
+    if target and not probe_start(st, t, target):
+        t.est.probe_next_us = st.now_us + PROBE_BACKOFF_US     # none can carry it: ask again later
     estimate_paces(st, t)
     st.engine.twcc_feedback += 1
