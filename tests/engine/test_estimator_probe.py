@@ -90,7 +90,7 @@ def test_a_cluster_reported_lost_raises_nothing() -> None:
     now = S
     estimator.probe(2_000_000, now)
     first = None
-    for tick in range(16):
+    for _ in range(16):
         while estimator.probe_owed(now) > 0:
             seq = estimator.sent(275, now, True)
             first = seq if first is None else first
