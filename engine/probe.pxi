@@ -8,7 +8,7 @@
 # cluster's id; once feedback has reported them, the cluster's received rate is compared with its
 # sent rate (the bytes between the first and the last packet of each span): received at 90 % of the
 # sent rate or more, the link carried it all (the result is the lower of the two); less, the link
-# was the bottleneck (95 % of the received rate). A result 10 % above the estimate, without overuse,
+# was the bottleneck (95 % of the received rate). A result 5 % above the estimate, without overuse,
 # becomes the delay-based rate and the loss bound at least (and the link capacity the AIMD
 # controller remembered is forgotten).
 #
@@ -138,7 +138,7 @@ cdef void probe_judge(Estimator* e, uint64_t now_us) noexcept nogil:
         e.probe_backoff_us = PROBE_BACKOFF_US
     result = probe_rate(e)
     e.probe_result_bps = result
-    if result > e.estimate_bps * 1.1 and e.signal != USAGE_OVER:
+    if result * 100 > e.estimate_bps * PROBE_RAISE_PERCENT and e.signal != USAGE_OVER:
         if result > e.delay_bps:
             e.delay_bps = result
         if result > e.loss_bps:

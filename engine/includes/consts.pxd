@@ -172,3 +172,4 @@ cdef enum:
     PROBE_BACKOFF_MAX_US = 30000000  # ... up to 30 s; the estimate dropping starts it again
     PROBE_CEILING_BPS = 10000000   # an automatic probe asks at most this much
     PROBE_LIMITED_PERCENT = 70     # application-limited: sending less than this share of the delay-based rate
+    PROBE_RAISE_PERCENT = 105      # a cluster's result raises the estimate from this share of it up
