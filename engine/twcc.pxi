@@ -127,6 +127,6 @@ cdef void twcc_feedback(State* st, Transport* t, const RtcpView* part) noexcept 
     estimator_feedback(&t.est, t.twcc, seqs, arrivals, n, st.now_us)
     target = probe_wanted(&t.est, st.now_us)
     if target and not probe_start(st, t, target):
-        t.est.probe_next_us = st.now_us + PROBE_BACKOFF_US     # none can carry it: ask again later
+        probe_wait(&t.est, st.now_us, False)     # none can carry it: ask again later, less often
     estimate_paces(st, t)
     st.engine.twcc_feedback += 1

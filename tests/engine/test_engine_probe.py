@@ -15,7 +15,7 @@ import pytest
 from engine_wire import RTCP_RTPFB, rtp
 from pylibsrtp import Policy, Session
 
-from engine import Engine, EngineError
+from engine import Engine, EngineError, _testing
 from engine.rtp import parse_rtp
 from engine.rtp.twcc import serialize_twcc
 
@@ -106,3 +106,45 @@ async def test_a_transport_closed_while_probing_leaves_no_probe(engine: Engine, 
     sub.close()
     assert engine._core.probing == 0
     await asyncio.sleep(0.1)  # the pace timer ticks with nothing to probe
+
+
+async def test_an_application_limited_subscriber_is_probed_automatically(engine: Engine, peers) -> None:
+    """Media far below the estimate (the 1 Mbit/s start value), all reported received as sent: the
+    first feedback schedules a probe 0.5 s on, a feedback after that starts it, and its padding
+    arrives on the pace timer's ticks. The engine's clock is frozen and advanced by hand."""
+    router = engine.create_router()
+    publisher, subscriber = peers(), peers()
+    video = router.create_plain_transport(remote=publisher.address).produce(
+        kind="video", ssrc=MEDIA_SSRC, payload_type=MEDIA_PT, rtx_ssrc=RTX_SSRC, rtx_payload_type=RTX_PT
+    )
+    sub = router.create_plain_transport(remote=subscriber.address)
+    sub.set_header_extensions(mid=1, transport_cc=TWCC_ID)
+    consumer = sub.consume(video, mid="0")
+    await asyncio.sleep(0.05)
+    await publisher.receive()  # the keyframe request
+    now = 100_000_000
+    seq = 0
+    for _ in range(2):
+        numbers, arrivals = [], []
+        for _ in range(20):  # 20 packets 20 ms apart: about 50 kbit/s
+            _testing.set_clock(engine._core, now)
+            publisher.send(rtp(seq, 3000 * seq, MEDIA_SSRC, pt=MEDIA_PT))
+            numbers += [twcc_number(parse_rtp(d)) for d in await subscriber.receive(1)]
+            arrivals.append(now + 30_000)
+            seq += 1
+            now += 20_000
+        _testing.set_clock(engine._core, now)
+        subscriber.send(feedback(0xA, serialize_twcc(numbers[0], arrivals)))
+        await asyncio.sleep(0.05)
+        now += 200_000
+    stats = sub.stats()
+    assert stats["twcc_feedback"] == 2 and stats["bandwidth_usage"] == "normal"
+    assert stats["probes_started"] == 1 and stats["probing"] and engine._core.probing == 1
+    for _ in range(20):  # the cluster's ticks
+        now += 5_000
+        _testing.set_clock(engine._core, now)
+        await asyncio.sleep(0.005)
+    padding = [parse_rtp(d) for d in await subscriber.receive(timeout=1.0, quiet=0.1)]
+    assert padding and {p.ssrc for p in padding} == {consumer.rtx_ssrc}
+    assert sub.stats()["probe_packets"] == len(padding) == engine.stats()["probe_packets"]
+    assert engine._core.probing == 0  # sent: awaiting its feedback
