@@ -198,6 +198,7 @@ cdef struct Estimator:        # one transport's bandwidth estimate (estimator.px
     uint64_t sent_last_us     # packets, the bytes before the last one, the last one's size
     uint64_t sent_window_bytes
     uint16_t sent_last_size
+    uint16_t sent_last_seq
     # acknowledged bitrate: the last received packets by arrival time
     int64_t acked_arrival_us[ACKED_RING]
     uint16_t acked_size[ACKED_RING]

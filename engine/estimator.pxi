@@ -210,7 +210,7 @@ cdef void acked_update(Estimator* e) noexcept nogil:
 
 cdef inline void sent_add(Estimator* e, const TwccSent* sent) noexcept nogil:
     """A reported packet (received or not) into the sent-rate window, in send order."""
-    if sent.send_us <= e.sent_last_us:
+    if e.sent_first_us != 0 and <int16_t>(sent.seq - e.sent_last_seq) <= 0:
         return                                # reported again, or reordered: counted once
     if e.sent_first_us == 0:
         e.sent_first_us = sent.send_us
@@ -218,6 +218,7 @@ cdef inline void sent_add(Estimator* e, const TwccSent* sent) noexcept nogil:
         e.sent_window_bytes += e.sent_last_size
     e.sent_last_us = sent.send_us
     e.sent_last_size = sent.size
+    e.sent_last_seq = sent.seq
 
 
 cdef inline void sent_update(Estimator* e) noexcept nogil:

@@ -99,9 +99,9 @@ cdef void probe_observe(Estimator* e, const TwccSent* sent, int64_t arrival_us) 
 
 cdef uint64_t probe_rate(const Estimator* e) noexcept nogil:
     """The cluster's result (bit/s), 0 when it cannot be judged: too few packets received (or under
-    80 % of those reported), or no span to measure."""
+    80 % of those it numbered), or no span to measure; at most twice its target."""
     cdef double send_s, arrival_s, sent_bps, received_bps
-    if e.probe_received < PROBE_MIN_PACKETS or e.probe_received * 5 < e.probe_reported * 4:
+    if e.probe_received < PROBE_MIN_PACKETS or e.probe_received * 5 < e.probe_numbered * 4:
         return 0
     send_s = (e.probe_last_send_us - e.probe_first_send_us) / 1e6
     arrival_s = (e.probe_last_arrival_us - e.probe_first_arrival_us) / 1e6
@@ -110,8 +110,12 @@ cdef uint64_t probe_rate(const Estimator* e) noexcept nogil:
     sent_bps = (e.probe_bytes_sent - e.probe_last_send_size) * 8 / send_s
     received_bps = (e.probe_bytes_received - e.probe_first_arrival_size) * 8 / arrival_s
     if received_bps < 0.9 * sent_bps:
-        return clamp_bps(0.95 * received_bps)
-    return clamp_bps(sent_bps if sent_bps < received_bps else received_bps)
+        received_bps *= 0.95
+    elif sent_bps < received_bps:
+        received_bps = sent_bps
+    if received_bps > 2.0 * e.probe_target_bps:
+        received_bps = 2.0 * e.probe_target_bps    # packets bunched in one burst: no more than asked
+    return clamp_bps(received_bps)
 
 
 cdef inline void probe_wait(Estimator* e, uint64_t now_us, bint raised) noexcept nogil:

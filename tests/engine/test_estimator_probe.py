@@ -140,3 +140,19 @@ def test_any_probe_and_feedback_keep_the_estimate_bounded(script) -> None:
         assert 50_000 <= stats["estimate_bps"] <= 50_000_000
         assert stats["probes_raised"] + stats["probes_failed"] <= stats["probes_started"]
         assert stats["probe_bytes"] == 275 * stats["probe_packets"]
+
+
+def test_the_sent_rate_counts_packets_that_share_a_send_time() -> None:
+    """The engine numbers a batch's packets at one clock reading: each counts toward the sent rate
+    that tells an application-limited transport (the sent rate, not the acknowledged one)."""
+    estimator = _testing.TwccEstimator()
+    now = S
+    for _ in range(3):
+        seqs, arrivals = [], []
+        for _ in range(10):  # every 40 ms a burst of five 1000-byte packets: 1 Mbit/s
+            for _ in range(5):
+                seqs.append(estimator.sent(1000, now))
+                arrivals.append(now + 20_000)
+            now += 40_000
+        estimator.feedback(serialize_twcc(seqs[0], arrivals), now)
+    assert 0.9 * 1_000_000 <= estimator.stats()["sent_bps"] <= 1.1 * 1_000_000
