@@ -189,11 +189,13 @@ cdef inline uint8_t probe_rtx_payload_type(const Consumer* c) noexcept nogil:
     return c.rtx_payload_type if c.rtx_payload_type != RTX_PT_KEEP else c.producer.rtx_payload_type
 
 
-cdef inline bint probe_carrier(const Consumer* c) noexcept nogil:
-    """Whether `c`'s RTX stream can carry padding: it has one, with a payload type, and has sent
-    video (its last timestamp is the padding's)."""
-    return (c.has_rtx and c.started and c.producer != NULL and c.producer.video
-            and probe_rtx_payload_type(c) != RTX_PT_KEEP)
+cdef inline bint probe_carrier(const State* st, const Consumer* c) noexcept nogil:
+    """Whether `c`'s RTX stream can carry padding: it has one, with a payload type, and forwards
+    video now (open, a packet within PROBE_CARRIER_IDLE_MS: the subscriber has a stream for it;
+    its last timestamp is the padding's)."""
+    return (c.has_rtx and c.started and not c.paused and c.producer != NULL and c.producer.video
+            and probe_rtx_payload_type(c) != RTX_PT_KEEP
+            and st.now_ms <= c.last_sent_ms + PROBE_CARRIER_IDLE_MS)
 
 
 cdef Consumer* probe_consumer(State* st, Transport* t) noexcept nogil:
@@ -201,12 +203,12 @@ cdef Consumer* probe_consumer(State* st, Transport* t) noexcept nogil:
     else the first found (a scan of the consumer table, once per cluster at most); NULL: none."""
     cdef Consumer* c = consumer_by_ssrc(st, t, t.probe_ssrc) if t.probe_ssrc else NULL
     cdef uint32_t i
-    if c != NULL and probe_carrier(c):
+    if c != NULL and probe_carrier(st, c):
         return c
     for i in range(st.by_consumer.capacity):
         if st.by_consumer.slots[i].used:
             c = <Consumer*>st.by_consumer.slots[i].value
-            if c.transport == t and probe_carrier(c):
+            if c.transport == t and probe_carrier(st, c):
                 t.probe_ssrc = c.ssrc
                 return c
     t.probe_ssrc = 0

@@ -173,3 +173,4 @@ cdef enum:
     PROBE_CEILING_BPS = 10000000   # an automatic probe asks at most this much
     PROBE_LIMITED_PERCENT = 70     # application-limited: sending less than this share of the delay-based rate
     PROBE_RAISE_PERCENT = 105      # a cluster's result raises the estimate from this share of it up
+    PROBE_CARRIER_IDLE_MS = 1000   # a consumer that forwarded nothing this long carries no probe
