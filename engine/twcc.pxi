@@ -116,7 +116,7 @@ cdef void twcc_feedback(State* st, Transport* t, const RtcpView* part) noexcept 
     cdef uint16_t seqs[TWCC_FEEDBACK_MAX]
     cdef int64_t arrivals[TWCC_FEEDBACK_MAX]
     cdef int n
-    cdef uint64_t target
+    cdef uint64_t target, raised
     if t.twcc == NULL:                 # it was never sent transport-wide numbers: nothing to match
         return
     n = twcc_parse(part.data + 12, content_length(part) - 12, &fb, seqs, arrivals, TWCC_FEEDBACK_MAX)
@@ -124,7 +124,9 @@ cdef void twcc_feedback(State* st, Transport* t, const RtcpView* part) noexcept 
         t.est.malformed += 1
         st.engine.twcc_malformed += 1
         return
+    raised = t.est.probes_raised
     estimator_feedback(&t.est, t.twcc, seqs, arrivals, n, st.now_us)
+    st.engine.probes_raised += t.est.probes_raised - raised      # a probe judged on this feedback
     target = probe_wanted(&t.est, st.now_us)
     if target and not probe_start(st, t, target):
         probe_wait(&t.est, st.now_us, False)     # none can carry it: ask again later, less often
