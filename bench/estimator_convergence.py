@@ -11,6 +11,13 @@ the step until the estimate is at or below 1.25 x 300 kbit/s (down), at or above
 (up). Prints p50 and p99 of each direction over the steps, and the mean estimate over the last
 5 s of each level as a share of the capacity. Simulated time: the figures do not depend on the
 machine, only on the estimator.
+
+Then the same upward step for a subscriber held to a 200 kbit/s layer (application-limited: the
+estimate cannot run past 1.5 x what it acknowledges): the link at 300 kbit/s with the sender at the
+estimate for a settling period (20 s plus a shift per run, so that the step falls at --steps
+different moments), then the sender capped at 200 kbit/s for 2 s, then the link at 2 Mbit/s for
+--hold seconds; time until the estimate is at or above 0.75 x 2 Mbit/s, without and with bandwidth
+probes (engine/probe.pxi: padding clusters the sender adds, as the engine would), in the same run.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from bench.link_model import Bottleneck, LinkRun, converge_time_us
 
 HIGH_BPS = 2_000_000
 LOW_BPS = 300_000
+LAYER_BPS = 200_000
 S = 1_000_000
 
 
@@ -58,17 +66,6 @@ def measure(steps: int, hold_s: float) -> dict:
             times.append(None if took is None else took / S)
             shares.append(run.mean_estimate(run.now_us - 5 * S) / capacity)
     stats = run.estimator.stats()
-
-    def summary(times: list[float | None]) -> dict:
-        done = [t for t in times if t is not None]
-        return {
-            "steps": len(times),
-            "converged": len(done),
-            "p50_s": round(percentile(done, 0.5), 3) if done else None,
-            "p99_s": round(percentile(done, 0.99), 3) if done else None,
-            "max_s": round(max(done), 3) if done else None,
-        }
-
     return {
         "down": summary(down),
         "up": summary(up),
@@ -77,6 +74,38 @@ def measure(steps: int, hold_s: float) -> dict:
         "overuses": stats["overuses"],
         "packets_lost": stats["packets_lost"],
         "packets_acked": stats["packets_acked"],
+    }
+
+
+def measure_held(steps: int, hold_s: float, probing: bool) -> dict:
+    """The upward step of a subscriber held to the low layer, `steps` times at shifted moments."""
+    times: list[float | None] = []
+    probes = raised = 0
+    for k in range(steps):
+        link = Bottleneck(LOW_BPS)
+        run = LinkRun(link, probing=probing)
+        run.run(20 * S + k * 370_000)
+        run.app_limit_bps = LAYER_BPS
+        run.run(2 * S)
+        link.capacity_bps = HIGH_BPS
+        start = run.now_us
+        run.run(int(hold_s * S))
+        took = converge_time_us(run.samples, start, 0.75 * HIGH_BPS, float("inf"))
+        times.append(None if took is None else took / S)
+        stats = run.estimator.stats()
+        probes += stats["probes_started"]
+        raised += stats["probes_raised"]
+    return {**summary(times), "probes_started": probes, "probes_raised": raised}
+
+
+def summary(times: list[float | None]) -> dict:
+    done = [t for t in times if t is not None]
+    return {
+        "steps": len(times),
+        "converged": len(done),
+        "p50_s": round(percentile(done, 0.5), 3) if done else None,
+        "p99_s": round(percentile(done, 0.99), 3) if done else None,
+        "max_s": round(max(done), 3) if done else None,
     }
 
 
@@ -91,7 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     hold = args.hold or (30.0 if args.quick else 40.0)
     began = time.perf_counter()
     result = measure(steps, hold)
-    result.update(steps=steps, hold_s=hold, high_bps=HIGH_BPS, low_bps=LOW_BPS)
+    result["held_up"] = measure_held(steps, hold, probing=False)
+    result["held_up_probing"] = measure_held(steps, hold, probing=True)
+    result.update(steps=steps, hold_s=hold, high_bps=HIGH_BPS, low_bps=LOW_BPS, layer_bps=LAYER_BPS)
     down, up = result["down"], result["up"]
     print(f"link steps {HIGH_BPS / 1e6:g} Mbit/s <-> {LOW_BPS / 1e3:g} kbit/s, {steps} each way, {hold:g} s held")
     print(f"{'step':>20} {'converged':>9} {'p50 s':>7} {'p99 s':>7} {'max s':>7} {'settled/capacity':>16}")
@@ -103,16 +134,27 @@ def main(argv: list[str] | None = None) -> int:
             f"{name:>20} {row['converged']:>4}/{row['steps']:<4} {row['p50_s'] or float('nan'):>7.2f} "
             f"{row['p99_s'] or float('nan'):>7.2f} {row['max_s'] or float('nan'):>7.2f} {result[share]:>16.2f}"
         )
+    held, probed = result["held_up"], result["held_up_probing"]
+    for name, row in (("held, no probes", held), ("held, probes", probed)):
+        print(
+            f"{name:>20} {row['converged']:>4}/{row['steps']:<4} {row['p50_s'] or float('nan'):>7.2f} "
+            f"{row['p99_s'] or float('nan'):>7.2f} {row['max_s'] or float('nan'):>7.2f} "
+            f"(300 kbit/s -> 2 Mbit/s sending a {LAYER_BPS / 1e3:g} kbit/s layer; "
+            f"probes {row['probes_started']}, raised {row['probes_raised']})"
+        )
     print(
         f"headline: estimator convergence after a step, p50/p99: down {down['p50_s']}/{down['p99_s']} s, "
-        f"up {up['p50_s']}/{up['p99_s']} s (simulated time; {time.perf_counter() - began:.1f} s to run)",
+        f"up {up['p50_s']}/{up['p99_s']} s; up held to a {LAYER_BPS / 1e3:g} kbit/s layer: "
+        f"{held['converged']}/{held['steps']} without probes, with probes p50/p99 "
+        f"{probed['p50_s']}/{probed['p99_s']} s (simulated time; {time.perf_counter() - began:.1f} s to run)",
         flush=True,
     )
     if args.json:
         args.json.write_text(
             json.dumps({"benchmark": "estimator_convergence", "argv": argv or sys.argv[1:], **result}, indent=2)
         )
-    return 0 if down["converged"] == down["steps"] and up["converged"] == up["steps"] else 1
+    converged = all(row["converged"] == row["steps"] for row in (down, up, probed))
+    return 0 if converged else 1
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from engine import _testing
 from engine.rtp.twcc import serialize_twcc
 
 PACKET_SIZE = 1200
+PADDING_PACKET_SIZE = 275  # a probe's padding-only packet: header, transport-cc, 255 bytes of padding
 TICK_US = 5_000
 FEEDBACK_US = 50_000
 
@@ -48,15 +49,24 @@ class Bottleneck:
 
 @dataclass
 class LinkRun:
-    """The estimator and a link, run tick by tick; `samples` holds (time us, estimate bps)."""
+    """The estimator and a link, run tick by tick; `samples` holds (time us, estimate bps).
+
+    The sender sends at the estimate, or at `app_limit_bps` when that is lower (a subscriber held
+    to a low layer: application-limited); with `probing` the estimator starts probes as the engine
+    does and the sender adds the padding they owe."""
 
     link: Bottleneck
-    estimator: _testing.TwccEstimator = field(default_factory=_testing.TwccEstimator)
+    probing: bool = False
+    app_limit_bps: float = float("inf")
+    estimator: _testing.TwccEstimator = field(init=False)
     now_us: int = 1_000_000
     samples: list[tuple[int, int]] = field(default_factory=list)
     _budget_bits: float = 0.0
     _in_flight: list[tuple[int, int | None]] = field(default_factory=list)  # (seq, arrival) unreported
     _feedback_count: int = 0
+
+    def __post_init__(self) -> None:
+        self.estimator = _testing.TwccEstimator(probing=self.probing)
 
     def run(self, duration_us: int) -> None:
         end = self.now_us + duration_us
@@ -68,12 +78,17 @@ class LinkRun:
             self.samples.append((self.now_us, self.estimator.estimate_bps))
 
     def _send(self) -> None:
-        self._budget_bits += self.estimator.estimate_bps * TICK_US / 1e6
+        self._budget_bits += min(self.estimator.estimate_bps, self.app_limit_bps) * TICK_US / 1e6
         while self._budget_bits >= PACKET_SIZE * 8:
             self._budget_bits -= PACKET_SIZE * 8
             seq = self.estimator.sent(PACKET_SIZE, self.now_us)
             self._in_flight.append((seq, self.link.carry(self.now_us, PACKET_SIZE)))
         self._budget_bits = min(self._budget_bits, PACKET_SIZE * 8 * 4)  # no burst after a pause
+        owed = self.estimator.probe_owed(self.now_us)
+        while owed > 0:
+            seq = self.estimator.sent(PADDING_PACKET_SIZE, self.now_us, True)
+            self._in_flight.append((seq, self.link.carry(self.now_us, PADDING_PACKET_SIZE)))
+            owed -= PADDING_PACKET_SIZE
 
     def _feedback(self) -> None:
         """Reports every packet up to the last that arrived by now: received or lost."""

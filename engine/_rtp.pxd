@@ -136,6 +136,7 @@ cdef struct TwccSent:         # one packet sent on a transport, by its transport
     uint64_t send_us          # 0: empty
     uint16_t seq
     uint16_t size             # bytes of RTP (header, extensions, payload)
+    uint16_t cluster          # the probe cluster it was sent in (probe.pxi); 0: none
 
 
 cdef struct TwccHistory:      # what a transport sent, for reading its peer's feedback; owned by it
@@ -190,6 +191,14 @@ cdef struct Estimator:        # one transport's bandwidth estimate (estimator.px
     uint64_t decrease_us      # when the rate last decreased
     double link_bps           # average acknowledged rate at overuse (-1: unknown), its variance
     double link_var
+    uint8_t rate_capped       # the last increase was held to 1.5 x acknowledged (probe.pxi's cue)
+    uint64_t sent_bps         # what the transport sends (probe clusters aside), from the packets
+                              # feedback reports on: far below the delay-based rate, it is application-limited
+    uint64_t sent_first_us    # the window it is measured over: send times of its first and last
+    uint64_t sent_last_us     # packets, the bytes before the last one, the last one's size
+    uint64_t sent_window_bytes
+    uint16_t sent_last_size
+    uint16_t sent_last_seq
     # acknowledged bitrate: the last received packets by arrival time
     int64_t acked_arrival_us[ACKED_RING]
     uint16_t acked_size[ACKED_RING]
@@ -204,6 +213,33 @@ cdef struct Estimator:        # one transport's bandwidth estimate (estimator.px
     uint64_t remb_in          # REMB from the subscriber
     uint64_t rr_loss_reports  # receiver reports whose fraction lost was applied (no fresh TWCC)
     uint64_t overuses         # overuse signals
+    # bandwidth probing (probe.pxi): the cluster being sent or judged, the schedule, counters
+    uint16_t probe_cluster    # the current or last cluster's id (from 1)
+    uint8_t probe_sending     # packets numbered now belong to it
+    uint8_t probe_judging     # it was sent; its feedback is awaited
+    uint64_t probe_target_bps
+    uint64_t probe_start_us
+    uint64_t probe_sent_bits  # of the cluster so far, media included (what the padding tops up)
+    uint32_t probe_numbered   # packets numbered in the cluster
+    uint32_t probe_reported   # ... that feedback has reported on, received or not
+    uint32_t probe_received
+    int64_t probe_first_send_us       # the cluster's packets as feedback reports them: send span,
+    int64_t probe_last_send_us        # arrival span, bytes; the last sent and the first arrived
+    int64_t probe_first_arrival_us    # are not counted in their rates (intervals between packets)
+    int64_t probe_last_arrival_us
+    uint64_t probe_bytes_sent
+    uint64_t probe_bytes_received
+    uint16_t probe_last_send_size
+    uint16_t probe_first_arrival_size
+    uint64_t probe_next_us    # when an automatic probe may start (0: not scheduled yet)
+    uint64_t probe_backoff_us # the wait after the next probe that finds nothing
+    uint64_t probe_quiet_us   # until then an estimate drop is the probe's doing, not the link's
+    uint64_t probe_result_bps # the last cluster's measured rate (0: none or not judged)
+    uint64_t probes_started
+    uint64_t probe_packets    # padding packets sent for probes
+    uint64_t probe_bytes
+    uint64_t probes_raised    # clusters that raised the estimate
+    uint64_t probes_failed    # ... that did not (no more capacity, too few packets received)
 cdef struct PacedPacket:      # a datagram a paced transport holds back (pace.pxi), protected if SRTP
     Counters* consumer        # borrowed; NULLed if the consumer goes first (pace_forget_counters)
     Counters* producer        # likewise
@@ -256,6 +292,9 @@ cdef struct Transport:
     uint16_t twcc_seq         # the next transport-wide sequence number to send
     Estimator est             # the bandwidth estimate toward this peer (estimator.pxi)
     uint8_t gso_refused       # the kernel refused a GSO send to this peer: sent one by one since
+    uint32_t probe_ssrc       # the consumer whose RTX stream carries probe padding (probe.pxi)
+    Transport* probe_next     # State.probing list: transports sending a probe cluster
+    uint8_t probe_listed
     Counters counters
 
 
@@ -406,6 +445,11 @@ cdef struct EngineCounters:   # engine-wide, besides the Counters every level ha
     uint64_t paced_held              # video packets held by a transport's pacer (pace.pxi)
     uint64_t paced_released          # ... released on a later tick
     uint64_t pace_overflow           # ... dropped: its queue was full (drops: pace_queue_full)
+    uint64_t probes_started          # probe clusters started on subscriber transports (probe.pxi)
+    uint64_t probe_packets           # ... padding packets sent for them
+    uint64_t probe_bytes             # ... their bytes
+    uint64_t probes_raised           # ... clusters that raised their transport's estimate
+    uint64_t probe_unavailable       # probes not started: no transport-cc, or no consumer with RTX
 
 
 cdef struct SendQueue:        # datagrams to send; flushed when full and after every receive batch
@@ -463,6 +507,8 @@ cdef struct State:
     Transport* paced          # transports holding packets (pace.pxi), linked by pace_next
     uint32_t paced_count      # packets they hold in all
     uint8_t pace_from_remb    # a subscriber's REMB paces its transport (PACE_REMB_PERCENT of it)
+    Transport* probing        # transports sending a probe cluster (probe.pxi), linked by probe_next
+    uint32_t probing_count
     uint32_t rtcp_ssrc        # sender SSRC of the RTCP the engine generates
     uint64_t keyframe_interval_ms
     Table by_addr             # remote address -> Transport*
@@ -534,6 +580,12 @@ cdef void estimator_feedback(Estimator* e, const TwccHistory* history, const uin
                              const int64_t* arrivals_us, int count, uint64_t now_us) noexcept nogil
 cdef void estimator_remb(Estimator* e, uint64_t bitrate, uint64_t now_us) noexcept nogil
 cdef void estimator_receiver_loss(Estimator* e, uint8_t fraction_lost, uint64_t now_us) noexcept nogil
+# Bandwidth probing (probe.pxi), the estimator's side: a cluster started, the bytes it still owes
+# at `now_us`, a packet counted into it, whether an automatic probe is due (its target, 0: none).
+cdef void probe_begin(Estimator* e, uint64_t target_bps, uint64_t now_us) noexcept nogil
+cdef int64_t probe_owed(Estimator* e, uint64_t now_us) noexcept nogil
+cdef uint16_t probe_count_sent(Estimator* e, uint16_t size, bint padding) noexcept nogil
+cdef uint64_t probe_wanted(Estimator* e, uint64_t now_us) noexcept nogil
 
 
 # ---------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ include "simulcast.pxi"     # a consumer's switch to another layer at that layer
 include "remb.pxi"          # REMB to publishers: the bitrate they may send at
 include "twcc.pxi"          # transport-wide numbers per subscriber transport, its send history, feedback read
 include "estimator.pxi"     # a subscriber transport's bandwidth estimate (delay, loss; REMB and RR fallbacks)
+include "probe.pxi"         # bandwidth probes: padding clusters that let a held-down estimate rise
 include "address.pxi"       # (host, port) <-> sockaddr_in6, IPv4-mapped on the dual-stack socket
 include "core.pxi"          # Core: the Python handle, table operations, stats
 include "srtp.pxi"          # SRTP/SRTCP through libsrtp (pylibsrtp): SrtpContext, transport hooks

@@ -20,7 +20,7 @@ from engine.includes.srtp cimport (
 from engine._rtp cimport (
     EXT_ID_RESERVED, RTP_HEADER_SIZE, Consumer, Core, EngineCounters, ExtScan, RtcpView, RtpView, State,
     Transport, TwccFeedback, TwccHistory, TwccSent, Estimator, twcc_parse, estimator_init,
-    estimator_feedback, estimator_remb, estimator_receiver_loss, addr_from_python, classify, ext_scan, transport_set_extension, write_rewritten_head,
+    estimator_feedback, estimator_remb, estimator_receiver_loss, probe_begin, probe_owed, probe_count_sent, probe_wanted, addr_from_python, classify, ext_scan, transport_set_extension, write_rewritten_head,
     extension_form, extension_next, handle_datagram, monotonic_ms, rtcp_split, rtp_extension, rtp_parse,
     srtp_context_counts, srtp_context_delete, srtp_context_new, srtp_context_remove_ssrc,
     srtp_key_salt_length, srtp_rtcp_protect, srtp_rtcp_unprotect, srtp_rtp_protect, srtp_rtp_unprotect,
@@ -535,26 +535,40 @@ cdef class TwccEstimator:
     cdef TwccHistory* history
     cdef Estimator est
     cdef uint16_t next_seq
+    cdef bint probing
 
-    def __cinit__(self, uint16_t first_seq=0):
+    def __cinit__(self, uint16_t first_seq=0, bint probing=False):
+        """`probing`: automatic probes start as the engine starts them (the sender must send what
+        `probe_owed` says, as padding)."""
         self.history = <TwccHistory*>calloc(1, sizeof(TwccHistory))
         if self.history == NULL:
             raise MemoryError()
         estimator_init(&self.est)
         self.next_seq = first_seq
+        self.probing = probing
 
     def __dealloc__(self):
         free(self.history)
 
-    def sent(self, uint16_t size, uint64_t now_us):
-        """Numbers a packet of `size` bytes sent at `now_us`: its transport-wide sequence number."""
+    def sent(self, uint16_t size, uint64_t now_us, bint padding=False):
+        """Numbers a packet of `size` bytes sent at `now_us` (`padding`: a probe's): its
+        transport-wide sequence number."""
         cdef uint16_t seq = self.next_seq
         cdef TwccSent* e = &self.history.sent[seq & (TWCC_HISTORY - 1)]
         self.next_seq = <uint16_t>(seq + 1)
         e.send_us = now_us if now_us else 1
         e.seq = seq
         e.size = size
+        e.cluster = probe_count_sent(&self.est, size, padding)
         return seq
+
+    def probe(self, uint64_t target_bps, uint64_t now_us):
+        """Starts a probe cluster at `target_bps` (Core.probe_transport's estimator side)."""
+        probe_begin(&self.est, target_bps, now_us)
+
+    def probe_owed(self, uint64_t now_us):
+        """Bytes of padding the probe being sent owes at `now_us` (0: none, or it ended)."""
+        return probe_owed(&self.est, now_us)
 
     def feedback(self, bytes fci, uint64_t now_us):
         """Applies one feedback FCI at `now_us`; False when it is malformed (counted)."""
@@ -566,6 +580,8 @@ cdef class TwccEstimator:
             self.est.malformed += 1
             return False
         estimator_feedback(&self.est, self.history, seqs, arrivals, n, now_us)
+        if self.probing and probe_wanted(&self.est, now_us):
+            probe_begin(&self.est, probe_wanted(&self.est, now_us), now_us)
         return True
 
     def remb(self, uint64_t bitrate, uint64_t now_us):
@@ -586,4 +602,10 @@ cdef class TwccEstimator:
             "threshold_ms": e.threshold_ms, "trend": e.trend, "feedbacks": e.feedbacks,
             "malformed": e.malformed, "packets_acked": e.packets_acked, "packets_lost": e.packets_lost,
             "unknown_seq": e.unknown_seq, "overuses": e.overuses, "rr_loss_reports": e.rr_loss_reports,
+            "sent_bps": e.sent_bps, "rate_capped": bool(e.rate_capped),
+            "probing": bool(e.probe_sending or e.probe_judging), "probes_started": e.probes_started,
+            "probe_packets": e.probe_packets, "probe_bytes": e.probe_bytes,
+            "probes_raised": e.probes_raised, "probes_failed": e.probes_failed,
+            "probe_result_bps": e.probe_result_bps, "probe_next_us": e.probe_next_us,
+            "probe_backoff_us": e.probe_backoff_us,
         }

@@ -89,7 +89,27 @@ cdef class Core:
             clock_read(st)
             if st.paced != NULL:
                 pace_release(st)
+            if st.probing != NULL:
+                probe_send_due(st)
+                tx_flush(st)
         return st.paced_count
+
+    @property
+    def probing(self):
+        """Transports sending a probe cluster: while any, the loop calls pace() every tick."""
+        return self._open().probing_count
+
+    def probe_transport(self, uint32_t tid, uint64_t target_bps):
+        """Starts a bandwidth probe toward the transport's peer (probe.pxi): padding on one of its
+        consumers' RTX streams lifts its sent rate to `target_bps` for a short cluster, and the
+        feedback about it may raise its estimate. False (counted, probe_unavailable) when it has
+        no transport-cc numbering or no consumer with RTX that has sent video."""
+        cdef State* st = self._open()
+        cdef Transport* t = self._transport(tid)
+        if target_bps == 0:
+            raise ValueError("probe target must be above 0 bit/s")
+        clock_read(st)
+        return probe_start(st, t, target_bps)
 
     @property
     def paced_pending(self):
@@ -344,6 +364,7 @@ cdef class Core:
             self.remove_producer(i)
         self._forget_addresses(t)
         pace_discard(st, t)
+        probe_unlist(st, t)
         k = id_key(TAG_TRANSPORT, tid)
         table_del(&st.by_id, &k)
         self._clear_srtp(t)
@@ -694,6 +715,7 @@ cdef class Core:
             delay_bps=e.delay_bps,
             loss_bps=e.loss_bps,
             acked_bps=e.acked_bps,
+            sent_bps=e.sent_bps,
             estimate_source=ESTIMATE_SOURCES[estimator_source(e, now_us)],
             bandwidth_usage=USAGE_NAMES[e.signal],
             twcc=t.twcc != NULL,
@@ -705,6 +727,13 @@ cdef class Core:
             remb_in=e.remb_in,
             rr_loss_reports=e.rr_loss_reports,
             overuses=e.overuses,
+            probing=bool(e.probe_sending or e.probe_judging),
+            probes_started=e.probes_started,
+            probe_packets=e.probe_packets,
+            probe_bytes=e.probe_bytes,
+            probes_raised=e.probes_raised,
+            probes_failed=e.probes_failed,
+            probe_result_bps=e.probe_result_bps,
         )
         return out
 

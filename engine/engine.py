@@ -218,7 +218,7 @@ class Engine:
     def _on_readable(self) -> None:
         core = self._core
         core.drain()
-        if core.paced_pending:
+        if core.paced_pending or core.probing:
             self._pace_soon()
         item = core.pop_slow()
         while item is not None:
@@ -250,12 +250,19 @@ class Engine:
             learned = core.pop_learned()
 
     def _pace_soon(self) -> None:
-        """Starts the pace timer unless it runs (or nothing is held)."""
-        if self._pace_timer is None and self._loop is not None and not self.closed and self._core.paced_pending:
+        """Starts the pace timer unless it runs (or nothing is held and no probe is sent)."""
+        core = self._core
+        if (
+            self._pace_timer is None
+            and self._loop is not None
+            and not self.closed
+            and (core.paced_pending or core.probing)
+        ):
             self._pace_timer = self._loop.call_later(PACE_TICK, self._pace)
 
     def _pace(self) -> None:
-        """Every PACE_TICK while paced transports hold video: what their buckets allow goes."""
+        """Every PACE_TICK while paced transports hold video or probes are sent: what their buckets
+        allow goes, and the probes' padding due (engine/probe.pxi)."""
         self._pace_timer = None
         if self.closed:
             return

@@ -44,6 +44,7 @@ cdef double RESPONSE_TIME_MS = 200.0     # assumed round trip plus 100 ms, for t
 cdef double PACKET_BITS = 1200.0 * 8.0
 cdef uint32_t LOSS_MIN_PACKETS = 20
 cdef uint64_t LOSS_DECREASE_INTERVAL_US = 300000
+cdef uint64_t SENT_WINDOW_US = 250000        # the sent bitrate is measured over this much send time
 
 
 cdef void estimator_init(Estimator* e) noexcept nogil:
@@ -207,6 +208,29 @@ cdef void acked_update(Estimator* e) noexcept nogil:
         e.acked_bps = <uint64_t>(bytes_in * 8 * 1000000.0 / (last - first))
 
 
+cdef inline void sent_add(Estimator* e, const TwccSent* sent) noexcept nogil:
+    """A reported packet (received or not) into the sent-rate window, in send order."""
+    if e.sent_first_us != 0 and <int16_t>(sent.seq - e.sent_last_seq) <= 0:
+        return                                # reported again, or reordered: counted once
+    if e.sent_first_us == 0:
+        e.sent_first_us = sent.send_us
+    else:
+        e.sent_window_bytes += e.sent_last_size
+    e.sent_last_us = sent.send_us
+    e.sent_last_size = sent.size
+    e.sent_last_seq = sent.seq
+
+
+cdef inline void sent_update(Estimator* e) noexcept nogil:
+    """The sent bitrate once the window spans SENT_WINDOW_US of send time; the next one starts
+    at its last packet."""
+    if e.sent_first_us == 0 or e.sent_last_us < e.sent_first_us + SENT_WINDOW_US:
+        return
+    e.sent_bps = <uint64_t>(e.sent_window_bytes * 8 * 1e6 / (e.sent_last_us - e.sent_first_us))
+    e.sent_first_us = e.sent_last_us
+    e.sent_window_bytes = 0
+
+
 # ---- AIMD rate controller ----------------------------------------------------------------------
 
 cdef void estimator_rate(Estimator* e, uint64_t now_us) noexcept nogil:
@@ -230,7 +254,8 @@ cdef void estimator_rate(Estimator* e, uint64_t now_us) noexcept nogil:
         else:
             rate *= pow(1.08, dt_s)
         cap = 1.5 * acked + 10000
-        if acked > 0 and rate > cap:
+        e.rate_capped = acked > 0 and rate > cap    # what is sent holds it down: a probe may tell more
+        if e.rate_capped:
             rate = cap if cap > e.delay_bps else e.delay_bps
         e.rate_changed_us = now_us
     elif e.rate_state == RATE_DECREASE:
@@ -315,12 +340,19 @@ cdef void estimator_feedback(Estimator* e, const TwccHistory* history, const uin
     cdef int i
     cdef const TwccSent* sent
     cdef uint32_t lost = 0, received = 0
+    cdef uint64_t before_bps = e.estimate_bps
+    cdef bint judging = e.probe_sending or e.probe_judging
     for i in range(count):
         sent = &history.sent[seqs[i] & (TWCC_HISTORY - 1)]
         if (sent.send_us == 0 or sent.seq != seqs[i]
                 or (now_us > sent.send_us and now_us - sent.send_us > TWCC_HISTORY_MAX_AGE_US)):
             e.unknown_seq += 1
             continue
+        if sent.cluster != 0:
+            if judging and sent.cluster == e.probe_cluster:
+                probe_observe(e, sent, arrivals_us[i])
+        else:
+            sent_add(e, sent)
         if arrivals_us[i] == TWCC_LOST:
             lost += 1
             continue
@@ -333,6 +365,7 @@ cdef void estimator_feedback(Estimator* e, const TwccHistory* history, const uin
     if received + lost == 0:
         return
     e.twcc_us = now_us if now_us else 1
+    sent_update(e)
     acked_update(e)
     estimator_rate(e, now_us)
     e.loss_lost += lost
@@ -341,6 +374,7 @@ cdef void estimator_feedback(Estimator* e, const TwccHistory* history, const uin
         estimator_loss(e, <double>e.loss_lost / e.loss_total, now_us)
         e.loss_lost = e.loss_total = 0
     estimator_combine(e, now_us)
+    probe_after_feedback(e, before_bps, now_us)
 
 
 cdef void estimator_remb(Estimator* e, uint64_t bitrate, uint64_t now_us) noexcept nogil:

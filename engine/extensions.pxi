@@ -160,7 +160,7 @@ cdef inline size_t rewritten_head(uint8_t* buf, const RtpView* v, ExtScan* scan,
     buf[0] = (v.data[0] & 0xEF) | (0x10 if ext else 0)
     head = RTP_HEADER_SIZE + csrc + ext
     if numbered:
-        twcc_take_seq(t, <uint16_t>(head + v.length - v.payload_offset), now_us)
+        twcc_take_seq(t, <uint16_t>(head + v.length - v.payload_offset), now_us, False)
         counts.twcc_seq_written += 1
     return head
 

@@ -252,6 +252,8 @@ cdef int drain(State* st) noexcept nogil:
         for i in range(n):
             handle_datagram(st, st.rx_buffers + i * MAX_DATAGRAM, st.rx_msgs[i].msg_len,
                             st.rx_msgs[i].msg_hdr.msg_flags & MSG_TRUNC, &st.rx_addrs[i])
+        if st.probing != NULL:
+            probe_send_due(st)             # probe padding due at this batch's clock (probe.pxi)
         # flush before the next recvmmsg: queued RTP borrows its payload from rx_buffers
         tx_flush(st)
         total += n

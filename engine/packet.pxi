@@ -11,8 +11,9 @@
 #   DROP_TRUNCATED_EXTENSION  the extension header or the extension block runs past the end
 #   DROP_BAD_EXTENSION        an RFC 8285 element with id 15, a one-byte element with id 0 and a
 #                             non-zero length, or an element running past the extension block
-#   DROP_BAD_PADDING          padding count 0 or longer than what it pads; in RTCP also a count
-#                             that is not a multiple of 4, or padding on a part other than the last
+#   DROP_BAD_PADDING          padding count 0 or longer than what it pads; in RTCP also padding
+#                             on a part other than the last (a count that is not a multiple of 4 is
+#                             read: libwebrtc pads transport-cc feedback to 32 bits with 1 to 3 bytes)
 #   DROP_RTCP_BAD_LENGTH      a part's length field runs past the datagram, the lengths do not add
 #                             up to the datagram, or a PLI that is not exactly 12 bytes
 #   DROP_RTCP_TRUNCATED       a part shorter than its type requires: SR < 28 + 24*RC,
@@ -313,7 +314,7 @@ cdef Drop rtcp_split(const uint8_t* data, size_t length, RtcpView* parts, int ma
             if size != remaining:
                 return DROP_BAD_PADDING
             padding = p[size - 1]
-            if padding == 0 or padding % 4 != 0 or padding > size - RTCP_HEADER_SIZE:
+            if padding == 0 or padding > size - RTCP_HEADER_SIZE:
                 return DROP_BAD_PADDING
             content = size - padding
         if n >= max_parts:

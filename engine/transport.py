@@ -254,6 +254,18 @@ class Transport(Closable):
         self.engine._core.set_transport_pacing(self.id, bps)
         self.engine._pace_soon()
 
+    def probe(self, target_bps: int) -> bool:
+        """Asks the engine to probe this subscriber's link at `target_bps` (engine/probe.pxi): for a
+        short cluster, padding on one of its consumers' RTX streams lifts what it is sent to that
+        rate, and the transport-cc feedback about it may raise its estimate. False when it cannot
+        (no transport-cc negotiated, no consumer with RTX that has sent video yet)."""
+        self._check()
+        if target_bps <= 0:
+            raise EngineError(f"probe target must be above 0 bit/s, not {target_bps}")
+        started = bool(self.engine._core.probe_transport(self.id, target_bps))
+        self.engine._pace_soon()
+        return started
+
     def stats(self) -> dict[str, Any]:
         self._check()
         return self.engine._core.transport_stats(self.id)

@@ -97,15 +97,16 @@ cdef int twcc_parse(const uint8_t* fci, size_t size, TwccFeedback* fb, uint16_t*
     return count
 
 
-cdef inline uint16_t twcc_take_seq(Transport* t, uint16_t size, uint64_t now_us) noexcept nogil:
+cdef inline uint16_t twcc_take_seq(Transport* t, uint16_t size, uint64_t now_us, bint padding) noexcept nogil:
     """The next transport-wide sequence number of `t` (which has a history), remembered as sent
-    now with `size` bytes."""
+    now with `size` bytes, in the probe cluster being sent if any (`padding`: a probe's packet)."""
     cdef uint16_t seq = t.twcc_seq
     cdef TwccSent* e = &t.twcc.sent[seq & (TWCC_HISTORY - 1)]
     t.twcc_seq = <uint16_t>(seq + 1)
     e.send_us = now_us if now_us else 1
     e.seq = seq
     e.size = size
+    e.cluster = probe_count_sent(&t.est, size, padding) if t.est.probe_sending else 0
     return seq
 
 
@@ -115,6 +116,7 @@ cdef void twcc_feedback(State* st, Transport* t, const RtcpView* part) noexcept 
     cdef uint16_t seqs[TWCC_FEEDBACK_MAX]
     cdef int64_t arrivals[TWCC_FEEDBACK_MAX]
     cdef int n
+    cdef uint64_t target, raised
     if t.twcc == NULL:                 # it was never sent transport-wide numbers: nothing to match
         return
     n = twcc_parse(part.data + 12, content_length(part) - 12, &fb, seqs, arrivals, TWCC_FEEDBACK_MAX)
@@ -122,6 +124,11 @@ cdef void twcc_feedback(State* st, Transport* t, const RtcpView* part) noexcept 
         t.est.malformed += 1
         st.engine.twcc_malformed += 1
         return
+    raised = t.est.probes_raised
     estimator_feedback(&t.est, t.twcc, seqs, arrivals, n, st.now_us)
+    st.engine.probes_raised += t.est.probes_raised - raised      # a probe judged on this feedback
+    target = probe_wanted(&t.est, st.now_us)
+    if target and not probe_start(st, t, target):
+        probe_wait(&t.est, st.now_us, False)     # none can carry it: ask again later, less often
     estimate_paces(st, t)
     st.engine.twcc_feedback += 1

@@ -28,6 +28,10 @@ Series (all per `worker`; counters are the worker's since it started):
     podium_engine_gso_datagrams_total                 counter datagrams those sent messages carried
     podium_engine_paced_packets_total{outcome}        counter video held by a transport's pacer (held), sent
                                                               later (released), dropped on a full queue (overflow)
+    podium_engine_probes_total{outcome}               counter bandwidth probes toward subscribers (engine/probe.pxi):
+                                                              started, raised (the estimate), unavailable
+                                                              (no transport-cc or no consumer with RTX)
+    podium_engine_probe_bytes_total                   counter padding bytes the probes sent
     podium_engine_slow_queue_depth{queue}             gauge   entries waiting at the report, by kind: stun,
                                                               dtls, unknown_source (one shared ring), ssrc_learning
     podium_engine_slow_queued_total{queue}            counter
@@ -102,6 +106,8 @@ GSO_RESULTS = {"sent": "gso_sends", "refused": "gso_fallbacks"}
 """The GSO message counters of the engine's report, by result (engine/gso.pxi)."""
 PACING_OUTCOMES = {"held": "paced_held", "released": "paced_released", "overflow": "pace_overflow"}
 """The pacing counters of the engine's report, by outcome (engine/pace.pxi)."""
+PROBE_OUTCOMES = {"started": "probes_started", "raised": "probes_raised", "unavailable": "probe_unavailable"}
+"""The bandwidth probe counters of the engine's report, by outcome (engine/probe.pxi)."""
 """The header extension counters of the engine's report (`ext_<outcome>`, engine/extensions.pxi)."""
 
 
@@ -242,6 +248,15 @@ class EngineCollector:
             "because its queue was full (overflow).",
             labels=[*w, "outcome"],
         )
+        probes = CounterMetricFamily(
+            "podium_engine_probes",
+            "Bandwidth probes toward subscribers: started, raised (their transport's estimate), or "
+            "unavailable (no transport-cc, or no consumer with RTX to carry the padding).",
+            labels=[*w, "outcome"],
+        )
+        probe_bytes = CounterMetricFamily(
+            "podium_engine_probe_bytes", "Padding bytes the bandwidth probes sent to subscribers.", labels=w
+        )
         depth = GaugeMetricFamily(
             "podium_engine_slow_queue_depth",
             "Entries waiting for the slow path when the worker reported, by kind: stun, dtls, unknown_source "
@@ -316,6 +331,9 @@ class EngineCollector:
             gso_datagrams.add_metric(labels, _count(report.engine.get("gso_datagrams")))
             for outcome, name in PACING_OUTCOMES.items():
                 paced.add_metric([worker_id, outcome], _count(report.engine.get(name)))
+            for outcome, name in PROBE_OUTCOMES.items():
+                probes.add_metric([worker_id, outcome], _count(report.engine.get(name)))
+            probe_bytes.add_metric(labels, _count(report.engine.get("probe_bytes")))
             for name in sorted(set(QUEUES) | set(report.queues)):
                 queue = report.queues.get(name)
                 if queue is None:
@@ -335,7 +353,7 @@ class EngineCollector:
             reports.add_metric(labels, seen.reports)
             received.add_metric(labels, seen.received)
         yield from (datagrams_in, bytes_in, packets_in, datagrams_out, bytes_out, drops, slow_drops, srtp, extensions)
-        yield from (gso, gso_datagrams, paced)
+        yield from (gso, gso_datagrams, paced, probes, probe_bytes)
         yield from (depth, queued, overflow, nacked, relayed, repairs, unrequested, numbered, congestion)
         yield from (reports, received)
 

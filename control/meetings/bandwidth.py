@@ -22,7 +22,7 @@ from control.engines import EngineEvent
 from control.engines.events import RegistryEvent
 from control.meetings.errors import MeetingError
 from control.meetings.live import LiveMeeting
-from control.meetings.media import Peer
+from control.meetings.media_records import Peer
 
 if TYPE_CHECKING:
     from control.meetings.service import MeetingService

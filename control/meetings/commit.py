@@ -53,7 +53,7 @@ from control.meetings import frames
 from control.meetings.durable import documents
 from control.meetings.errors import MeetingError, engine_refused, engine_timeout, engine_unavailable, store_unavailable
 from control.meetings.live import Identity, LiveMeeting
-from control.meetings.media import MediaRecords, Op
+from control.meetings.media_records import MediaRecords, Op
 from control.meetings.observers import Observers
 from control.meetings.pipes import media_workers, prefix
 from control.replicas.ownership import LeaseLost, Sole

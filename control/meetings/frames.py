@@ -17,7 +17,7 @@ from control.domain.meeting_state import Participant, listed
 from control.domain.moderation import waiting_for_moderator
 from control.meetings import visibility
 from control.meetings.live import LiveMeeting
-from control.meetings.media import Publication, Subscription
+from control.meetings.media_records import Publication, Subscription
 from control.meetings.visibility import Viewer
 
 MediaOnResume = Literal["kept", "renew", "wait"]

@@ -10,7 +10,8 @@ from typing import Any
 from control.domain.meeting_state import MeetingState, Participant, listed
 from control.domain.pending_views import PendingViews
 from control.domain.roles import Capability, Role, Source
-from control.meetings.media import Media, Peer
+from control.meetings.media import Media
+from control.meetings.media_records import Peer
 from control.meetings.observers import MeetingInfo
 from control.meetings.visibility import NOBODY, Viewer
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from contract import ops
 from control.engines.mesh import PIPES_ROUTER, pipe_extensions, pipe_transport
-from control.meetings.media import MediaRecords, Op, Peer, Publication
+from control.meetings.media_records import MediaRecords, Op, Peer, Publication
 
 if TYPE_CHECKING:
     from control.meetings.live import LiveMeeting

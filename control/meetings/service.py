@@ -51,7 +51,8 @@ from control.meetings.encodings import PublisherLayers
 from control.meetings.errors import MeetingError, engine_unavailable, refused
 from control.meetings.failover import Failover
 from control.meetings.live import Identity, Link, LiveMeeting
-from control.meetings.media import Endpoint, Media, MediaRecords, Peer
+from control.meetings.media import Media
+from control.meetings.media_records import Endpoint, MediaRecords, Peer
 from control.meetings.observers import MeetingObserver, Observers
 from control.meetings.pipes import worker_of, workers
 from control.meetings.publishing import Publishing

@@ -156,3 +156,21 @@ cdef enum:
     ACKED_RING = 512               # received packets kept for the acknowledged bitrate
     ACKED_WINDOW_US = 500000       # ... over this much arrival time
     TWCC_STALE_US = 2000000        # no transport-cc feedback this long: REMB and RR loss lead
+
+# Bandwidth probing (probe.pxi): a subscriber transport whose estimate is held down by what it sends
+# (the 1.5 x acknowledged cap) is sent padding on a consumer's RTX stream for a short cluster, at a
+# target rate; the cluster's received rate, read from transport-cc feedback, may raise the estimate.
+cdef enum:
+    PROBE_DURATION_US = 60000      # a cluster is sent over this long, in bursts of the engine's ticks
+    PROBE_MIN_PACKETS = 5          # ... and is judged on at least this many received packets
+    PROBE_PADDING = 255            # padding bytes per probe packet (RFC 3550: the count is one byte)
+    PROBE_BURST_PACKETS = 64       # probe packets sent at most per tick and transport
+    PROBE_RESULT_WAIT_US = 1000000 # a cluster's feedback awaited this long after it ends, then judged
+    PROBE_FIRST_US = 500000        # the first probe: this long after transport-cc feedback starts
+    PROBE_AGAIN_US = 500000        # the next probe after one that raised the estimate
+    PROBE_BACKOFF_US = 2000000     # after one that found no more: 2 s, doubling ...
+    PROBE_BACKOFF_MAX_US = 30000000  # ... up to 30 s; the estimate dropping starts it again
+    PROBE_CEILING_BPS = 10000000   # an automatic probe asks at most this much
+    PROBE_LIMITED_PERCENT = 70     # application-limited: sending less than this share of the delay-based rate
+    PROBE_RAISE_PERCENT = 105      # a cluster's result raises the estimate from this share of it up
+    PROBE_CARRIER_IDLE_MS = 1000   # a consumer that forwarded nothing this long carries no probe

@@ -558,8 +558,7 @@ def parse_rtcp(data: bytes, max_parts: int | None = None) -> list[RtcpAny]:
             count = data[pos + size - 1]
             if count == 0:
                 raise ParseError("bad_padding", "RTCP packet has a padding count of 0")
-            if count % 4:
-                raise ParseError("bad_padding", f"RTCP padding of {count} bytes is not a multiple of 4")
+            # RFC 3550 says a multiple of 4, but libwebrtc pads transport-cc feedback with 1 to 3 bytes
             if count > size - RTCP_HEADER_SIZE:
                 raise ParseError("bad_padding", "RTCP packet has padding longer than its body")
             content = size - count

@@ -151,15 +151,30 @@ def test_each_subscriber_gets_the_layer_its_tile_needs(media_server, browser) ->
     # none of it is malformed
     wait_until(lambda: congestion_feedback(media_server).get("twcc", 0) > 0, what="transport-cc feedback")
     assert congestion_feedback(media_server).get("twcc_malformed", 0) == 0
+    # the subscribers are sent less than their estimates allow: the engine probes them with RTX
+    # padding, and Chromium's feedback about the padding raises their estimates (engine/probe.pxi)
+    wait_until(
+        lambda: probes(media_server).get("raised", 0) > 0, what=lambda: f"a probe raising: {probes(media_server)}"
+    )
+
+
+def probes(server) -> dict[str, float]:
+    """podium_engine_probes_total by outcome, summed over workers."""
+    return engine_series(server, "podium_engine_probes_total", "outcome")
 
 
 def congestion_feedback(server) -> dict[str, float]:
     """podium_engine_congestion_feedback_total by kind, summed over workers."""
+    return engine_series(server, "podium_engine_congestion_feedback_total", "kind")
+
+
+def engine_series(server, name: str, label: str) -> dict[str, float]:
+    """A labelled /metrics series of the engines, by that label's value, summed over workers."""
     token = (server.data_dir / "metrics-token").read_text().strip()
     metrics = httpx.get(f"{server.url}/metrics", headers={"Authorization": f"Bearer {token}"}, verify=False, timeout=5)
     out: dict[str, float] = {}
     for line in metrics.text.splitlines():
-        if line.startswith("podium_engine_congestion_feedback_total{"):
-            kind = line.split('kind="', 1)[1].split('"', 1)[0]
-            out[kind] = out.get(kind, 0.0) + float(line.rsplit(" ", 1)[1])
+        if line.startswith(name + "{"):
+            value = line.split(f'{label}="', 1)[1].split('"', 1)[0]
+            out[value] = out.get(value, 0.0) + float(line.rsplit(" ", 1)[1])
     return out

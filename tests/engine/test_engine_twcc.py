@@ -119,3 +119,19 @@ async def test_with_pace_from_remb_the_estimate_paces_the_subscriber() -> None:
         for peer in made:
             peer.close()
         engine.close()
+
+
+async def test_feedback_padded_as_libwebrtc_pads_it_is_applied(engine: Engine, peers) -> None:
+    """libwebrtc pads a transport-cc feedback to 32 bits with 1 to 3 bytes, the count in the last
+    (not the multiple of 4 RFC 3550 asks for): it is read, not dropped as bad_padding."""
+    publisher, subscriber, sub, _ = await setup(engine, peers)
+    for i in range(3):
+        publisher.send(rtp(100 + i, 3000 * i, 2222))
+    numbers = [twcc_number(d) for d in await subscriber.receive(3)]
+    fci = serialize_twcc(numbers[0], [10_000_000 + 1000 * i for i in range(3)])[:13]  # 8 + chunk + 3 deltas
+    packet = struct.pack("!BBHII", 0xA0 | 15, RTCP_RTPFB, 2 + 16 // 4, 0xA, 0) + fci + b"\x00\x00\x03"
+    subscriber.send(packet)
+    await asyncio.sleep(0.05)
+    stats = sub.stats()
+    assert stats["twcc_feedback"] == 1 and stats["twcc_packets_acked"] == 3
+    assert stats["drops"]["bad_padding"] == 0

@@ -19,7 +19,7 @@ from typing import Any
 from contract.ops import Operation, parse_op
 from control.domain.meeting_state import MeetingState, Participant, Removal, RoomFeatures
 from control.domain.roles import Capability, Role, Source
-from control.meetings.media import Peer, Publication, RecorderConsumer, RecorderFeed, Subscription
+from control.meetings.media_records import Peer, Publication, RecorderConsumer, RecorderFeed, Subscription
 from control.meetings.sdp import CodecParameters, HeaderExtensionIds
 from control.meetings.ssrc import SsrcAllocator
 

@@ -6,7 +6,7 @@ the waiting room, the floor, presenter mode, the chat switch, exclusions, visits
 participant is (name, user, what they may see, their number, their guest session), the sources
 to keep switched as they were when published again, and the worker with its DTLS fingerprints:
 a restarted control plane tells by them whether the worker it finds is the same process, whose
-transports still exist. The peer documents are the media records (control.meetings.media.Peer).
+transports still exist. The peer documents are the media records (control.meetings.media_records.Peer).
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from control.domain.meeting_state import MeetingState
 from control.domain.roles import Source
 from control.meetings.durable import codec
 from control.meetings.live import Identity, LiveMeeting
-from control.meetings.media import Media, MediaRecords, Peer
+from control.meetings.media import Media
+from control.meetings.media_records import MediaRecords, Peer
 from control.meetings.visibility import Viewer
 
 VERSION = 1

@@ -32,4 +32,4 @@ class LivePeerRow(Base):
     )
     participant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
-    """A control.meetings.media.Peer, encoded."""
+    """A control.meetings.media_records.Peer, encoded."""

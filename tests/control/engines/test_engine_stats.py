@@ -28,6 +28,9 @@ def report(n: int) -> Stats:
             "paced_held": 5 * n,
             "paced_released": 4 * n,
             "pace_overflow": n,
+            "probes_started": 3 * n,
+            "probes_raised": n,
+            "probe_bytes": 2750 * n,
         },
         repair={"nack_cache_hits": 7 * n, "nack_cache_misses": n, "nacks_relayed": n, "repairs_sent": 8 * n},
         congestion={"twcc_seq_written": 9 * n, "twcc_feedback": 3 * n, "twcc_malformed": n, "remb_terminated": n},
@@ -81,6 +84,11 @@ def test_a_lost_worker_keeps_its_series_marked_lost() -> None:
     assert series[(paced, (("outcome", "held"), ("worker", "w1")))] == 10
     assert series[(paced, (("outcome", "released"), ("worker", "w1")))] == 8
     assert series[(paced, (("outcome", "overflow"), ("worker", "w1")))] == 2
+    probes = "podium_engine_probes_total"
+    assert series[(probes, (("outcome", "started"), ("worker", "w1")))] == 6
+    assert series[(probes, (("outcome", "raised"), ("worker", "w1")))] == 2
+    assert series[(probes, (("outcome", "unavailable"), ("worker", "w1")))] == 0  # absent: none
+    assert series[("podium_engine_probe_bytes_total", w1)] == 5500
     assert series[("podium_engine_slow_queued_total", (("queue", "stun"), ("worker", "w1")))] == 8
     assert series[("podium_engine_slow_queue_depth", (("queue", "ssrc_learning"), ("worker", "w1")))] == 1
     assert series[("podium_engine_nacked_packets_total", (("result", "cache_hit"), ("worker", "w1")))] == 14

@@ -14,7 +14,8 @@ from control.domain.roles import ALL_CAPABILITIES, Role, Source
 from control.engines import EngineEvent
 from control.meetings.errors import MeetingError
 from control.meetings.live import Link, LiveMeeting
-from control.meetings.media import Media, MediaRecords
+from control.meetings.media import Media
+from control.meetings.media_records import MediaRecords
 from control.meetings.sdp import CodecParameters, ConnectWebRtcTransport, Encoding, HeaderExtensionIds, Produce
 from control.meetings.speaker import ActiveSpeakers
 

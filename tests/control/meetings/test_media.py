@@ -6,7 +6,8 @@ from dataclasses import replace
 from contract.ops import Consume, SetHeaderExtensions
 from control.domain.meeting_state import MeetingState, Participant, RoomFeatures
 from control.domain.roles import ALL_CAPABILITIES, Capability, Role, Source
-from control.meetings.media import Media, MediaRecords
+from control.meetings.media import Media
+from control.meetings.media_records import MediaRecords
 from control.meetings.sdp import (
     URI_MID,
     CodecParameters,

@@ -9,7 +9,8 @@ import pytest
 from contract.table import Table
 from control.domain.meeting_state import MeetingState, Participant, RoomFeatures
 from control.domain.roles import ALL_CAPABILITIES, Role, Source
-from control.meetings.media import Media, MediaRecords
+from control.meetings.media import Media
+from control.meetings.media_records import MediaRecords
 from control.meetings.sdp import CodecParameters, ConnectWebRtcTransport, Encoding, HeaderExtensionIds, Produce
 
 CONNECT = ConnectWebRtcTransport("server", (("sha-256", "AA"),), "u", "p")

@@ -12,7 +12,8 @@ from control.domain.roles import ALL_CAPABILITIES, Capability, Role, Source
 from control.engines.mesh import PIPES_ROUTER, pipe_transport
 from control.meetings.durable import documents
 from control.meetings.live import LiveMeeting
-from control.meetings.media import Endpoint, Media, MediaRecords
+from control.meetings.media import Media
+from control.meetings.media_records import Endpoint, MediaRecords
 from control.meetings.pipes import needed, prefix
 
 ADDRESS = {"w1": ("127.0.0.1", 4001), "w2": ("127.0.0.1", 4002)}

@@ -15,7 +15,8 @@ from control.domain.meeting_state import MeetingState, Participant, RoomFeatures
 from control.domain.roles import ALL_CAPABILITIES, Role, Source
 from control.meetings.encodings import PublisherLayers
 from control.meetings.live import Link, LiveMeeting
-from control.meetings.media import Media, MediaRecords
+from control.meetings.media import Media
+from control.meetings.media_records import MediaRecords
 from control.meetings.sdp import CodecParameters, ConnectWebRtcTransport, Encoding, HeaderExtensionIds, Produce
 
 CONNECT = ConnectWebRtcTransport("server", (("sha-256", "AA"),), "u", "p")

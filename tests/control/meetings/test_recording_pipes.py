@@ -11,7 +11,7 @@ from test_pipes import Workers, names, spanning_media
 from contract import ops
 from control.domain.meeting_state import MeetingState, RoomFeatures
 from control.domain.roles import Role, Source
-from control.meetings.media import MediaRecords
+from control.meetings.media_records import MediaRecords
 from control.meetings.pipes import needed, prefix
 
 RECORDER = ("127.0.0.1", 45000)

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from control.domain.meeting_state import MeetingState, Participant, RoomFeatures
 from control.domain.roles import ALL_CAPABILITIES, Role, Source
-from control.meetings.media import Media, MediaRecords
+from control.meetings.media import Media
+from control.meetings.media_records import MediaRecords
 from control.meetings.sdp import (
     CodecParameters,
     ConnectWebRtcTransport,

@@ -11,7 +11,8 @@ from control.domain.roles import ALL_CAPABILITIES, Role, Source
 from control.engines import EngineEvent
 from control.meetings.bandwidth import BITRATE, ESTIMATE, SubscriberBandwidth
 from control.meetings.live import LiveMeeting
-from control.meetings.media import Media, MediaRecords
+from control.meetings.media import Media
+from control.meetings.media_records import MediaRecords
 from control.meetings.sdp import CodecParameters, ConnectWebRtcTransport, Encoding, HeaderExtensionIds, Produce
 
 CONNECT = ConnectWebRtcTransport("server", (("sha-256", "AA"),), "u", "p")

@@ -1,0 +1,151 @@
+"""Loopback: a bandwidth probe toward a subscriber transport (engine/probe.pxi). The subscriber,
+which negotiated transport-cc and SRTP, receives padding-only packets on its video consumer's RTX
+stream, each with the next transport-wide number after the media's and decryptable with its key;
+the probe counters move in the transport's and the engine's stats, and the feedback about the
+padding is matched like any packet's. Without transport-cc, or without a consumer with RTX, no probe
+starts (counted)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import struct
+
+import pytest
+from engine_wire import RTCP_RTPFB, rtp
+from pylibsrtp import Policy, Session
+
+from engine import Engine, EngineError, _testing
+from engine.rtp import parse_rtp
+from engine.rtp.twcc import serialize_twcc
+
+PROFILE = 1  # AES128_CM_SHA1_80
+TWCC_ID = 3
+MEDIA_SSRC, RTX_SSRC, MEDIA_PT, RTX_PT = 0x2222, 0x2223, 96, 97
+
+
+def feedback(sender: int, fci: bytes) -> bytes:
+    return struct.pack("!BBHII", 0x80 | 15, RTCP_RTPFB, 2 + len(fci) // 4, sender, 0) + fci
+
+
+def twcc_number(packet) -> int:
+    (value,) = [v for i, v in packet.extensions if i == TWCC_ID]
+    return int.from_bytes(value, "big")
+
+
+async def setup(engine: Engine, peers, *, transport_cc: int | None = TWCC_ID, rtx: bool = True):
+    router = engine.create_router()
+    publisher, subscriber = peers(), peers()
+    pub = router.create_plain_transport(remote=publisher.address)
+    video = pub.produce(
+        kind="video",
+        ssrc=MEDIA_SSRC,
+        payload_type=MEDIA_PT,
+        **({"rtx_ssrc": RTX_SSRC, "rtx_payload_type": RTX_PT} if rtx else {}),
+    )
+    sub = router.create_plain_transport(remote=subscriber.address)
+    sub.set_header_extensions(mid=1, transport_cc=transport_cc)
+    key, subscriber_key = os.urandom(30), os.urandom(30)
+    sub.set_srtp(PROFILE, local_key_salt=key, remote_key_salt=subscriber_key)
+    consumer = sub.consume(video, mid="0")
+    await asyncio.sleep(0.05)
+    await publisher.receive()  # the keyframe request
+    receiver = Session(policy=Policy(key=key, ssrc_type=Policy.SSRC_ANY_INBOUND, srtp_profile=PROFILE))
+    sender = Session(policy=Policy(key=subscriber_key, ssrc_type=Policy.SSRC_ANY_OUTBOUND, srtp_profile=PROFILE))
+    for i in range(5):
+        publisher.send(rtp(100 + i, 3000 * i, MEDIA_SSRC, pt=MEDIA_PT))
+    media = [parse_rtp(receiver.unprotect(d)) for d in await subscriber.receive(5)]
+    return subscriber, sub, consumer, (receiver, sender), media
+
+
+async def test_a_probe_sends_numbered_encrypted_padding_on_the_rtx_stream(engine: Engine, peers) -> None:
+    subscriber, sub, consumer, (receiver, sender), media = await setup(engine, peers)
+    assert sub.stats()["probes_started"] == 0 and not engine._core.probing
+    assert sub.probe(2_000_000)
+    assert engine.stats()["probes_started"] == 1 and sub.stats()["probing"]
+    plain = [receiver.unprotect(d) for d in await subscriber.receive(timeout=1.0, quiet=0.2)]
+    got = [parse_rtp(d) for d in plain]
+    assert len(got) >= 10  # 2 Mbit/s over the cluster, 255 bytes of padding each
+    assert {p.ssrc for p in got} == {consumer.rtx_ssrc} and {p.payload_type for p in got} == {RTX_PT}
+    assert all(p.payload == b"" and len(p.padding) == 255 and p.padding[-1] == 255 for p in got)
+    assert [p.sequence for p in got] == [(got[0].sequence + i) & 0xFFFF for i in range(len(got))]
+    assert all(p.timestamp == media[-1].timestamp and p.extension(1) == b"0" for p in got)
+    numbers = [twcc_number(p) for p in media + got]
+    assert numbers == [(numbers[0] + i) & 0xFFFF for i in range(len(numbers))]  # after the media's
+    stats = sub.stats()
+    assert not stats["probing"] or stats["probes_started"] == 1
+    assert stats["probe_packets"] == len(got) and stats["probe_bytes"] == sum(map(len, plain))
+    engine_stats = engine.stats()
+    assert engine_stats["probe_packets"] == len(got) and engine_stats["probe_bytes"] == stats["probe_bytes"]
+    assert engine_stats["twcc_seq_written"] == len(numbers)
+    # the subscriber reports them all received: matched like media, none unknown
+    arrivals = [10_000_000 + 500 * i for i in range(len(numbers))]
+    subscriber.send(sender.protect_rtcp(feedback(0xA, serialize_twcc(numbers[0], arrivals))))
+    await asyncio.sleep(0.05)
+    stats = sub.stats()
+    assert stats["twcc_packets_acked"] == len(numbers) and stats["twcc_unknown_seq"] == 0
+    assert stats["probes_raised"] == 1 and not stats["probing"]  # received faster than sent: all came through
+    assert stats["estimate_bps"] == stats["probe_result_bps"] >= 1_500_000
+    assert engine.stats()["probes_raised"] == stats["probes_raised"] and engine._core.probing == 0
+
+
+async def test_no_probe_without_transport_cc_or_without_rtx(engine: Engine, peers) -> None:
+    _, no_twcc, *_ = await setup(engine, peers, transport_cc=None)
+    assert not no_twcc.probe(1_000_000)
+    _, no_rtx, *_ = await setup(engine, peers, rtx=False)
+    assert not no_rtx.probe(1_000_000)
+    assert engine.stats()["probe_unavailable"] == 2 and engine.stats()["probes_started"] == 0
+    assert no_rtx.stats()["probes_started"] == 0
+    with pytest.raises(EngineError):
+        no_rtx.probe(0)
+
+
+async def test_a_transport_closed_while_probing_leaves_no_probe(engine: Engine, peers) -> None:
+    _, sub, *_ = await setup(engine, peers)
+    assert sub.probe(5_000_000)
+    assert engine._core.probing == 1
+    sub.close()
+    assert engine._core.probing == 0
+    await asyncio.sleep(0.1)  # the pace timer ticks with nothing to probe
+
+
+async def test_an_application_limited_subscriber_is_probed_automatically(engine: Engine, peers) -> None:
+    """Media far below the estimate (the 1 Mbit/s start value), all reported received as sent: the
+    first feedback schedules a probe 0.5 s on, a feedback after that starts it, and its padding
+    arrives on the pace timer's ticks. The engine's clock is frozen and advanced by hand."""
+    router = engine.create_router()
+    publisher, subscriber = peers(), peers()
+    video = router.create_plain_transport(remote=publisher.address).produce(
+        kind="video", ssrc=MEDIA_SSRC, payload_type=MEDIA_PT, rtx_ssrc=RTX_SSRC, rtx_payload_type=RTX_PT
+    )
+    sub = router.create_plain_transport(remote=subscriber.address)
+    sub.set_header_extensions(mid=1, transport_cc=TWCC_ID)
+    consumer = sub.consume(video, mid="0")
+    await asyncio.sleep(0.05)
+    await publisher.receive()  # the keyframe request
+    now = 100_000_000
+    seq = 0
+    for _ in range(2):
+        numbers, arrivals = [], []
+        for _ in range(20):  # 20 packets 20 ms apart: about 50 kbit/s
+            _testing.set_clock(engine._core, now)
+            publisher.send(rtp(seq, 3000 * seq, MEDIA_SSRC, pt=MEDIA_PT))
+            numbers += [twcc_number(parse_rtp(d)) for d in await subscriber.receive(1)]
+            arrivals.append(now + 30_000)
+            seq += 1
+            now += 20_000
+        _testing.set_clock(engine._core, now)
+        subscriber.send(feedback(0xA, serialize_twcc(numbers[0], arrivals)))
+        await asyncio.sleep(0.05)
+        now += 200_000
+    stats = sub.stats()
+    assert stats["twcc_feedback"] == 2 and stats["bandwidth_usage"] == "normal"
+    assert stats["probes_started"] == 1 and stats["probing"] and engine._core.probing == 1
+    for _ in range(20):  # the cluster's ticks
+        now += 5_000
+        _testing.set_clock(engine._core, now)
+        await asyncio.sleep(0.005)
+    padding = [parse_rtp(d) for d in await subscriber.receive(timeout=1.0, quiet=0.1)]
+    assert padding and {p.ssrc for p in padding} == {consumer.rtx_ssrc}
+    assert sub.stats()["probe_packets"] == len(padding) == engine.stats()["probe_packets"]
+    assert engine._core.probing == 0  # sent: awaiting its feedback
