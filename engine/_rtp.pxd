@@ -338,6 +338,8 @@ cdef struct Producer:
     uint32_t rtx_ssrc         # RFC 4588 retransmission stream, in by_rtx when has_rtx
     uint8_t has_rtx
     uint64_t rtx_in                   # RTX packets received for this producer
+    uint64_t media_bytes              # datagram bytes of its media packets with a payload (gate open):
+                                      # its bitrate as sent, without padding or retransmissions
     uint8_t levels[LEVEL_RING]        # RFC 6464 bytes (V bit, -dBov) of the last audio packets, a ring
     uint64_t levels_written           # levels read from packets so far (the ring's write position)
     uint64_t levels_taken             # ... handed to Python (Core.take_levels)

@@ -750,6 +750,7 @@ cdef class Core:
             sender_reports=p.sender_reports,
             rtx_ssrc=p.rtx_ssrc if p.has_rtx else None,
             rtx_in=p.rtx_in,
+            media_bytes_in=p.media_bytes,
             audio_levels=p.levels_written,
             codec=CODEC_NAMES[p.codec],
         )

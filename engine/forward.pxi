@@ -81,6 +81,8 @@ cdef void forward_rtp(State* st, Transport* t, const uint8_t* data, size_t lengt
         drop(st, &t.counters, &p.counters, DROP_PRODUCER_GATED)
         return
     st.engine.rtp_routed += 1
+    if v.payload_length:               # padding-only packets probe the publisher's link, not media
+        p.media_bytes += length
     if not p.video and p.transport.ext_ids[EXT_KIND_AUDIO_LEVEL]:
         ext_scan(&v, p.transport, &scan, &st.engine)
         scanned = True

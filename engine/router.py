@@ -71,7 +71,7 @@ class Router(Closable):
         core = self.engine._core
         transports = [t for t in self.transports.values() if not t.closed]
         videos = [
-            (p.id, core.producer_stats(p.id)["bytes_in"])
+            (p.id, core.producer_stats(p.id)["media_bytes_in"])
             for t in transports
             for p in t.producers.values()
             if p.kind == "video" and not p.closed

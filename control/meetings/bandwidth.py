@@ -93,11 +93,11 @@ class SubscriberBandwidth:
         for s in peer.subscriptions:
             if not s.active:
                 continue
-            if s.kind == "audio":
-                audio += 0 if s.paused else 1
-                continue
             publisher = live.media.peers.get(s.publisher)
             publication = publisher.publications.get(s.source) if publisher else None
+            if s.kind == "audio":  # a muted microphone's gate is closed at its producer: it costs nothing
+                audio += 0 if s.paused or publication is None or publication.paused else 1
+                continue
             if publication is None or s.size is None or not plan.may_receive(s.publisher, s.source, peer.pid):
                 continue  # no tile yet, or not allowed: nothing is forwarded it would budget for
             layers = publication.layer_ids

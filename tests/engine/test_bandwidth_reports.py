@@ -1,6 +1,6 @@
 """What the engine tells about bandwidth (engine/bandwidth.py): video producers' bitrates and
 transports' estimates, each only when it moved by more than CHANGE; and, end to end on loopback, a
-producer's bitrate measured from the packets it sent."""
+producer's bitrate measured from the media packets it sent."""
 
 from __future__ import annotations
 
@@ -54,9 +54,11 @@ async def test_a_video_producers_bitrate_is_reported_from_what_it_received(engin
         peer.send(
             serialize_rtp(RtpPacket(payload_type=96, sequence=seq, timestamp=seq * 3000, ssrc=4242, payload=payload))
         )
+    for seq in range(100, 110):  # padding-only packets (a publisher probing its link): not media
+        peer.send(serialize_rtp(RtpPacket(payload_type=96, sequence=seq, timestamp=0, ssrc=4242, payload=b"")))
     for _ in range(50):
         await asyncio.sleep(0.01)
-        if engine._core.producer_stats(producer.id)["packets_in"] == 100:
+        if engine._core.producer_stats(producer.id)["packets_in"] == 110:
             break
     router._report_bandwidth(1.0)
     [event] = [e for e in events if isinstance(e, ProducerBitrateChanged)]
