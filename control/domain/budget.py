@@ -5,11 +5,13 @@ videos' priorities.
 Each video asks for a layer (control.domain.layers: the size of its tile). Of the estimate, HEADROOM
 is spent (an estimate is noisy and the subscriber's audio, RTCP and retransmissions need room), audio
 first (AUDIO_BPS per audio track). Then, in priority order (screen shares, the active speaker's
-camera, other videos, each group largest tile first), every video gets its lowest layer while the
-budget lasts; a video whose lowest layer no longer fits is paused, and so is every video after it (a
-later, cheaper one never overtakes a higher priority). What is left raises the videos towards the
-layer each asked for: the screen shares as far as the budget goes, then the speaker's camera, then the
-others, one layer at a time round robin within each of those classes. A layer costs its measured bitrate, or its
+camera, other videos, each group largest tile first), every video gets its lowest layer, whatever
+the estimate: a video is never paused for bandwidth. An estimate is at its least reliable when it is
+lowest (a loaded host delays feedback as a congested link would), a paused video is gone for the
+subscriber, and a lowest layer costs little (a paced worker, `--pacing`, drops video and never audio
+on a link that cannot carry even those). What is left raises the videos towards the layer each asked
+for: the screen shares as far as the budget goes, then the speaker's camera, then the others, one
+layer at a time round robin within each of those classes. A layer costs its measured bitrate, or its
 nominal one (NOMINAL_BPS) while the engine has not measured it.
 
 A video keeps the layer it has when the budget would raise it by less than RAISE_MARGIN of the
@@ -47,7 +49,7 @@ class Video:
     area: int = 0
     """Its tile's size in device pixels: among equal priorities, the larger is served first."""
     current: int | None = None
-    """The layer it forwards now (None: paused or new), for RAISE_MARGIN."""
+    """The layer it forwards now (None: not yet, or hidden), for RAISE_MARGIN."""
 
     def __post_init__(self) -> None:
         if not 1 <= len(self.bitrates) <= len(NOMINAL_BPS):
@@ -65,17 +67,11 @@ def order(videos: Sequence[Video]) -> list[Video]:
     return sorted(videos, key=lambda v: (v.priority, -v.area, v.consumer))
 
 
-def fit(estimate: int, videos: Sequence[Video], audio_tracks: int = 0) -> Mapping[str, int | None]:
-    """consumer → the layer it may forward within `estimate` bit/s (None: paused for bandwidth)."""
-    budget = int(estimate * HEADROOM) - audio_tracks * AUDIO_BPS
+def fit(estimate: int, videos: Sequence[Video], audio_tracks: int = 0) -> Mapping[str, int]:
+    """consumer → the layer it may forward within `estimate` bit/s (at least its lowest)."""
     ranked = order(videos)
-    chosen: dict[str, int | None] = {v.consumer: None for v in ranked}
-    for video in ranked:
-        price = cost(video, 0)
-        if price > budget:
-            break
-        budget -= price
-        chosen[video.consumer] = 0
+    chosen = {v.consumer: 0 for v in ranked}
+    budget = int(estimate * HEADROOM) - audio_tracks * AUDIO_BPS - sum(cost(v, 0) for v in ranked)
     for rank in Priority:  # a class is raised as far as it goes before the next is
         same = [v for v in ranked if v.priority == rank]
         raised = True
@@ -83,7 +79,7 @@ def fit(estimate: int, videos: Sequence[Video], audio_tracks: int = 0) -> Mappin
             raised = False
             for video in same:
                 layer = chosen[video.consumer]
-                if layer is None or layer >= min(video.asked, len(video.bitrates) - 1):
+                if layer >= min(video.asked, len(video.bitrates) - 1):
                     continue
                 step = cost(video, layer + 1) - cost(video, layer)
                 margin = 0 if video.current is not None and video.current > layer else int(step * RAISE_MARGIN)

@@ -1,8 +1,8 @@
 """The layers each subscriber's link allows: the engine's bandwidth estimate toward every subscriber
 transport (transport-wide congestion control, engine/estimator.pxi) and the measured bitrate of
 every video layer arrive as engine events; control.domain.budget turns them into a cap per consumer
-(`Media.caps`), and the consumers whose cap changed choose their layer again (or pause, when not even
-the lowest fits), committed like any view once the engine acked it.
+(`Media.caps`), and the consumers whose cap changed choose their layer again (never below the lowest:
+control.domain.budget says why), committed like any view once the engine acked it.
 
 A subscriber without an estimate yet (just joined, or its client sends no feedback) has no caps: its
 tiles' sizes alone decide. Decisions are made at most once per engine tick per meeting: the events of
@@ -75,7 +75,7 @@ class SubscriberBandwidth:
             log.info("meeting %s: layers for the bandwidth not changed: %s", live.id, error)
 
     def caps(self, live: LiveMeeting) -> dict[str, int]:
-        """consumer → its cap (-1: paused), for every subscriber of `live` with an estimate."""
+        """consumer → its cap, for every subscriber of `live` with an estimate."""
         estimates = self.estimates.get(live.id, {})
         out: dict[str, int] = {}
         for peer in live.media.peers.values():
@@ -115,7 +115,7 @@ class SubscriberBandwidth:
                     current=None if s.paused else s.layer,
                 )
             )
-        return {consumer: -1 if layer is None else layer for consumer, layer in fit(estimate, videos, audio).items()}
+        return dict(fit(estimate, videos, audio))
 
     def forget(self, meeting_id: str) -> None:
         self.estimates.pop(meeting_id, None)

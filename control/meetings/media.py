@@ -109,7 +109,7 @@ class Media:
         the worker's plain transport to the recorder sends (after a move, on the new worker too)."""
         self.caps: dict[str, int] = {}
         """consumer → the highest layer the bandwidth estimated toward its subscriber allows
-        (control.meetings.bandwidth; -1: none, the consumer paused). Not durable: after a restart the
+        (control.meetings.bandwidth). Not durable: after a restart the
         next estimates set it again."""
         self.pipe_transport: Callable[[str, str], Op] | None = None
         """(worker, peer worker) → the operation making that worker's pipe transport to the peer
@@ -517,10 +517,9 @@ class Media:
         hidden = chosen is None
         cap = self.caps.get(consumer_id)
         if chosen is not None and cap is not None:
-            chosen = min(chosen, max(cap, 0))
+            chosen = min(chosen, cap)
         layer = current.layer if chosen is None else chosen
-        starved = cap is not None and cap < 0  # not even the lowest layer fits the subscriber's link
-        paused = hidden or starved or not media_plan(state).may_receive(current.publisher, current.source, pid)
+        paused = hidden or not media_plan(state).may_receive(current.publisher, current.source, pid)
         out: list[Op] = []
         size = (width, height)  # to choose again when the speaker or the bandwidth changes
         updated = replace(current, hidden=hidden, layer=layer, paused=paused, size=size)
