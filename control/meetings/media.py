@@ -25,8 +25,6 @@ The records themselves, and the engine object ids they use, are control.meetings
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from types import MappingProxyType
@@ -35,14 +33,13 @@ from contract import ops
 from control.domain.layers import MAX_LAYERS, choose_layer
 from control.domain.meeting_state import MeetingState, media_plan
 from control.domain.roles import KIND, Source
+from control.meetings import recorder_feed
 from control.meetings.media_records import (
     Endpoint,
     MediaRecords,
     Op,
     Peer,
     Publication,
-    RecorderConsumer,
-    RecorderFeed,
     Subscription,
 )
 from control.meetings.sdp import (
@@ -377,58 +374,13 @@ class Media:
                         )
                 elif allowed:
                     opens += self._consume(draft.peer(sub_id), pub_id, publication)
-        feed_closes, feed_opens = self._feed(draft, state)
+        feed_closes, feed_opens, draft.recorder = recorder_feed.follow(
+            draft.recorder, draft.peers, state.recording, self.router_id, self.recorder_address
+        )
         closes += feed_closes
         opens += feed_opens
         out = self._router(draft) + closes + opens if (closes or opens) else closes + opens
         return out, draft.records()
-
-    def _feed(self, draft: _Draft, state: MeetingState) -> tuple[list[Op], list[Op]]:
-        """The recorder's feed following `state.recording`: its transport made when recording starts
-        (to `recorder_address`), a consumer for every producer that has none (a video one asked for
-        a keyframe, the first thing a file needs), closed when recording stops. A consumer whose
-        producer closed went with it in the engine, and is forgotten here. The feed is on the
-        meeting's first worker: a spanning meeting's producers on other workers are piped there
-        (control.meetings.pipes)."""
-        feed = draft.recorder
-        if not state.recording or (feed is None and self.recorder_address is None):
-            if feed is None:
-                return [], []
-            draft.recorder = None
-            return [ops.CloseTransport(feed.transport_id)], []
-        opens: list[Op] = []
-        if feed is None:
-            assert self.recorder_address is not None
-            transport = ops.CreatePlainTransport(f"{self.router_id}.rec", self.router_id, self.recorder_address)
-            feed = RecorderFeed(transport, epoch=secrets.token_hex(8))
-            opens.append(transport)
-        publishers = {
-            publication.producer_id: (pid, publication)
-            for pid, peer in draft.peers.items()
-            for publication in peer.publications.values()
-        }
-        consumers = [c for c in feed.consumers if c.producer_id in publishers]
-        fed = {c.producer_id for c in consumers}
-        counter = feed.counter
-        for producer_id, (pid, publication) in publishers.items():
-            if producer_id in fed:
-                continue
-            counter += 1
-            consumer_id = f"{feed.transport_id}.{counter}"
-            digest = hashlib.sha256(f"{feed.epoch}/{consumer_id}".encode()).digest()
-            ssrc = int.from_bytes(digest[:4], "big") or 1
-            top = publication.layer_ids[-1]
-            create = ops.Consume(consumer_id, feed.transport_id, top, ssrc)
-            opens.append(create)
-            if publication.kind == "video":
-                opens.append(ops.RequestKeyframe(top))
-            consumers.append(
-                RecorderConsumer(
-                    consumer_id, producer_id, pid, publication.source, publication.kind, publication.codec, ssrc, create
-                )
-            )
-        draft.recorder = RecorderFeed(feed.transport, tuple(consumers), counter, feed.epoch)
-        return [], opens
 
     def _consume(self, sub: Peer, publisher: str, publication: Publication) -> list[Op]:
         out: list[Op] = []
@@ -583,16 +535,7 @@ class Media:
             transports += peer.transport_table()
             producers += peer.producer_table()
             consumers += [replace(s.create, paused=s.paused) for s in peer.subscriptions if s.active]
-        return [ops.CreateRouter(self.router_id), *transports, *producers, *consumers, *self._feed_table(records)]
-
-    @staticmethod
-    def _feed_table(records: MediaRecords) -> list[Op]:
-        """The recorder's transport and the consumers whose producer the records still hold."""
-        feed = records.recorder
-        if feed is None:
-            return []
-        producers = {p.producer_id for peer in records.peers.values() for p in peer.publications.values()}
-        return [feed.transport, *(c.create for c in feed.consumers if c.producer_id in producers)]
+        return [ops.CreateRouter(self.router_id), *transports, *producers, *consumers, *recorder_feed.table(records)]
 
     def spans(self, records: MediaRecords) -> bool:
         """Whether the meeting's participants are on more than one worker (or were)."""
