@@ -25,14 +25,12 @@ from typing import Any
 
 from control import metrics
 from control.domain import moderation
-from control.domain.chat import text_problem
 from control.domain.meeting_state import (
     USER_PREFIX,
     Code,
     MeetingState,
     Refused,
     Removal,
-    iso,
     listed_count,
 )
 from control.domain.moderation import Action, Command, Disconnect, Reason
@@ -43,7 +41,7 @@ from control.engines import EngineChannelError, EngineRegistry
 from control.engines.mesh import pipe_address
 from control.engines.placement import spill
 from control.errors import Unauthenticated
-from control.meetings import entry, frames, guests, visibility
+from control.meetings import chat, entry, frames, guests, visibility
 from control.meetings.bandwidth import SubscriberBandwidth
 from control.meetings.commit import Commits
 from control.meetings.durable.restore import Restore
@@ -655,48 +653,8 @@ class MeetingService:
     # ---- chat ----------------------------------------------------------------------------------
 
     async def chat(self, live: LiveMeeting, pid: str, text: str, to: str | None) -> None:
-        async with live.lock:
-            checked = moderation.check_chat(live.state, pid, to)
-            if isinstance(checked, Refused):
-                raise refused(checked)
-            problem = text_problem(text)
-            if problem is not None:  # refused before anyone sees it, as it could not be stored
-                error = MeetingError(problem, code="invalid_chat_text")
-                error.status = 422
-                raise error
-            message = await self.observers.chat_message(live.info(), pid, live.names.get(pid, ""), to, text)
-            if message is None:
-                message = {
-                    "id": secrets.token_hex(8),
-                    "from": pid,
-                    "from_name": live.names.get(pid, ""),
-                    "to": to,
-                    "to_name": live.names.get(to) if to else None,
-                    "text": text,
-                    "at": iso(self.clock()),
-                }
-            frame = frames.ChatMessage(**message)
-            targets = {p.id for p in live.state.admitted()} if to is None else {pid, to}
-            for target in targets:
-                viewer = live.viewer(target)
-                live.send(
-                    target,
-                    frame.model_copy(
-                        update={
-                            "from_name": self._chat_name(live, pid, frame.from_name, viewer),
-                            "to_name": self._chat_name(live, to, frame.to_name, viewer),
-                        }
-                    ).wire(),
-                )
-
-    @staticmethod
-    def _chat_name(live: LiveMeeting, pid: str | None, stored: str | None, viewer: Viewer) -> str | None:
-        if pid is None:
-            return None
-        p = live.state.get(pid)
-        if visibility.shown(viewer, p.person if p else None, "") is not None:
-            return stored
-        return visibility.label(live.numbers.get(pid, 0))
+        """A chat message from `pid`, to everyone or to `to` (control.meetings.chat)."""
+        await chat.send(live, pid, text, to, self.observers, self.clock)
 
     # ---- views ---------------------------------------------------------------------------------
 

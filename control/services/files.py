@@ -40,6 +40,7 @@ from control.errors import ApiError, Conflict, Forbidden, NotFound, TooLarge
 from control.files.settings import FileSettings
 from control.files.storage import Storage, new_key
 from control.files.upload import Received, receive
+from control.meetings.chat import name_for
 from control.meetings.errors import MeetingError, refused
 from control.meetings.file_frames import FileInfo, FileShared, MaterialAdded, MaterialRemoved
 from control.meetings.live import Identity, LiveMeeting
@@ -286,8 +287,8 @@ class FileService:
             viewer = live.viewer(target)
             named = frame.model_copy(
                 update={
-                    "from_name": MeetingService._chat_name(live, participant_id, frame.from_name, viewer),
-                    "to_name": MeetingService._chat_name(live, to, frame.to_name, viewer),
+                    "from_name": name_for(live, participant_id, frame.from_name, viewer),
+                    "to_name": name_for(live, to, frame.to_name, viewer),
                 }
             )
             live.send(target, named.wire())
