@@ -35,19 +35,18 @@ from control.domain.meeting_state import (
 )
 from control.domain.moderation import Action, Command, Disconnect, Reason
 from control.domain.moderation.commands import RECORD_ACTIONS
-from control.domain.roles import Capability, Source
-from control.domain.rooms import has_access, rights_in_room
+from control.domain.roles import Source
 from control.engines import EngineChannelError, EngineRegistry
 from control.engines.mesh import pipe_address
 from control.engines.placement import spill
-from control.errors import Unauthenticated
-from control.meetings import chat, entry, frames, guests, visibility
+from control.meetings import chat, entry, frames
 from control.meetings.bandwidth import SubscriberBandwidth
 from control.meetings.commit import Commits
 from control.meetings.durable.restore import Restore
 from control.meetings.encodings import PublisherLayers
 from control.meetings.errors import MeetingError, engine_unavailable, refused
 from control.meetings.failover import Failover
+from control.meetings.identity import identify_token
 from control.meetings.live import Identity, Link, LiveMeeting
 from control.meetings.media import Media
 from control.meetings.media_records import Endpoint, MediaRecords, Peer
@@ -58,18 +57,16 @@ from control.meetings.recordings import Recordings
 from control.meetings.remote_control import RemoteControl
 from control.meetings.resuming import CLOSE_REPLACED, RESTART_WAIT, Resuming, ready
 from control.meetings.settings_requests import SettingsRequests
+from control.meetings.snapshot import snapshot as meeting_snapshot
 from control.meetings.speaker import ActiveSpeakers
-from control.meetings.visibility import NOBODY, Viewer
+from control.meetings.visibility import Viewer
 from control.meetings.whiteboard import Whiteboards
 from control.meetings.whiteboard_previews import WhiteboardPreviews
 from control.recording.library import RecordingLibrary
 from control.replicas.ownership import Sole
-from control.services import auth
 from control.services.context import Context
 from control.store.models import Meeting, Room
 from control.store.repositories.meetings import MeetingStore
-from control.store.repositories.rooms import Rooms
-from control.store.repositories.users import Users
 from control.types import Principal
 
 log = logging.getLogger("podium.meetings")
@@ -302,54 +299,10 @@ class MeetingService:
     # ---- identity ------------------------------------------------------------------------------
 
     async def identify(self, token: str, room_id: str) -> tuple[Identity, Room]:
-        """The person behind a join token, with the room; MeetingError/Unauthenticated otherwise."""
+        """The person behind a join token, with the room (control.meetings.identity)."""
         async with self.context() as ctx:
             self._token_key = ctx.token_key
-            if guests.looks_like_guest_token(token):
-                claims = guests.verify(ctx.token_key, token)
-                store = MeetingStore(ctx.session)
-                session = await store.guest_session(claims.session_id)
-                if session is None or session.revoked_at is not None or session.expires_at <= ctx.now():
-                    raise Unauthenticated("guest token revoked or expired", code="invalid_token")
-                invitation = await store.invitation(session.invitation_id)
-                if invitation is None or invitation.revoked_at is not None:
-                    raise Unauthenticated("guest token revoked", code="invalid_token")
-                if invitation.room_id != room_id:
-                    raise MeetingError("this invitation is for another room", code="no_access")
-                room = await ctx.session.get(Room, room_id)
-                if room is None:
-                    raise MeetingError("room not found", code="no_access")
-                rights = frozenset(Capability(r) for r in invitation.rights)
-                # the name the guest entered at redemption (signed into the token); the person key
-                # stays the invitation's invitee key, for bans, removals and the audit log
-                return Identity(
-                    invitation.invitee_key,
-                    claims.name or invitation.invitee_name,
-                    False,
-                    room.company_id,
-                    rights=rights,
-                    guest_session=session.id,
-                ), room
-            principal = await auth.authenticate(ctx, token)
-            if principal.api_key_id is not None:
-                raise MeetingError("join with a user's access token, not an API key", code="no_access")
-            rooms = Rooms(ctx.session, principal.company_id)
-            room = await rooms.get(room_id)
-            role = await rooms.role(room_id, principal.user_id) if room else None
-            if room is None or not has_access(principal.permissions, role):
-                raise MeetingError("no access to this room", code="no_access")
-            role = rights_in_room(principal.permissions, role)
-            user = await Users(ctx.session, principal.company_id).get(principal.user_id)
-            assert user is not None
-            return Identity(
-                USER_PREFIX + user.id,
-                user.name,
-                True,
-                principal.company_id,
-                user_id=user.id,
-                room_role=role,
-                names_visible=visibility.viewer(principal.permissions).names,
-            ), room
+            return await identify_token(ctx, token, room_id)
 
     # ---- joining -------------------------------------------------------------------------------
 
@@ -659,27 +612,8 @@ class MeetingService:
     # ---- views ---------------------------------------------------------------------------------
 
     def snapshot(self, live: LiveMeeting, caller: Principal | Viewer | None = None) -> dict[str, Any]:
-        """The meeting as the REST API shows it to `caller` (names by the rule "Show all usernames";
-        without a caller, no names)."""
-        state = live.state
-        sees_hidden = isinstance(caller, Principal) and visibility.sees_hidden(state, caller)
-        if isinstance(caller, Principal):
-            caller = visibility.viewer(caller.permissions, USER_PREFIX + caller.user_id)
-        viewer = caller or NOBODY
-        return {
-            "id": live.id,
-            "room_id": live.room_id,
-            "worker_id": live.media.worker_id,
-            "workers": workers(live.media.records, live.media.worker_id),
-            "presenter_mode": state.presenter_mode,
-            "chat_enabled": state.chat_enabled,
-            "recording": state.recording,
-            "participants": [
-                frames.participant(live, p, viewer).model_dump()
-                for p in state.participants
-                if not p.hidden or sees_hidden
-            ],
-        }
+        """The meeting as the REST API shows it to `caller` (control.meetings.snapshot)."""
+        return meeting_snapshot(live, caller)
 
     def online(self, room_id: str) -> int:
         """How many are in the room's running meeting (the waiting room and hidden people excluded): a
