@@ -57,7 +57,12 @@ class Video:
 
 
 def cost(video: Video, layer: int) -> int:
-    """What forwarding `layer` of `video` costs, in bit/s."""
+    """What forwarding `layer` of `video` costs, in bit/s: never less than a layer below it (a layer
+    measured low while the one below is unmeasured, or measured high, must not make a raise free)."""
+    return max(_raw_cost(video, k) for k in range(layer + 1))
+
+
+def _raw_cost(video: Video, layer: int) -> int:
     measured = video.bitrates[layer]
     return measured if measured > 0 else NOMINAL_BPS[len(NOMINAL_BPS) - len(video.bitrates) + layer]
 

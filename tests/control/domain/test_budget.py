@@ -106,3 +106,10 @@ def test_every_video_gets_its_lowest_layer_raises_fit_and_none_is_left_affordabl
         step = cost(v, layer + 1) - cost(v, layer)
         margin = 0 if v.current is not None and v.current > layer else int(step * RAISE_MARGIN)
         assert step + margin > left
+
+
+def test_a_layer_never_costs_less_than_the_one_below() -> None:
+    """Found by the property test: a measured top layer cheaper than an unmeasured middle one made a
+    raise give budget back, and a video served earlier was left below what it could afford."""
+    odd = Video("a", Priority.SIZE, 2, (1_500_000, 0, 100_000))
+    assert [cost(odd, k) for k in range(3)] == [1_500_000, 1_500_000, 1_500_000]
