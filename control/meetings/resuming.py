@@ -146,7 +146,7 @@ class Resuming:
                 else:
                     live.republish[pid] = republish
                 raise
-            self.service._cancel_grace(live, pid)
+            self.service.graces.cancel(live, pid)
             announce(live, pid, "track-unpublished", [p.source for p in closed])
             if old is not None and old is not link:
                 reason, code = (elsewhere, CLOSE_JOINED_ELSEWHERE) if elsewhere else ("replaced", CLOSE_REPLACED)
@@ -162,7 +162,7 @@ class Resuming:
     def _media(self, live: LiveMeeting, pid: str, keep_media: bool) -> frames.MediaOnResume:
         if live.stranded:
             return "wait"
-        if not keep_media or self.service._media_at_drop.get((live.id, pid), live.media) is not live.media:
+        if not keep_media or self.service.graces.media_at_drop.get((live.id, pid), live.media) is not live.media:
             return "renew"  # no peer connections, or they name a worker the meeting moved away from
         try:  # the participant's own worker (a meeting may span several)
             self.service.registry.worker(worker_of(live.media.peers.get(pid), live.media.worker_id))

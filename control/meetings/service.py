@@ -46,6 +46,7 @@ from control.meetings.durable.restore import Restore
 from control.meetings.encodings import PublisherLayers
 from control.meetings.errors import MeetingError, engine_unavailable, refused
 from control.meetings.failover import Failover
+from control.meetings.graces import ResumeGraces
 from control.meetings.identity import identify_token
 from control.meetings.live import Identity, Link, LiveMeeting
 from control.meetings.media import Media
@@ -73,8 +74,6 @@ log = logging.getLogger("podium.meetings")
 
 CLOSE_RESTARTING = 1012
 """The close code of every participant's socket when the control plane stops: reconnect and resume."""
-LEAVE_RETRIES = (1.0, 2.0, 5.0, 10.0, 30.0)
-"""Seconds between tries of a departure the engine did not apply (control.meetings.commit)."""
 
 __all__ = ["CLOSE_REPLACED", "Identity", "Link", "LiveMeeting", "MeetingError", "MeetingService", "refused"]
 
@@ -99,14 +98,9 @@ class MeetingService:
         self.context = context
         self.registry = registry
         self.clock = clock
-        self.resume_grace = resume_grace
+        self.graces = ResumeGraces(self, resume_grace)
         """Seconds a participant whose socket closed without `leave` stays, resumable, before they
-        leave; None: `Settings.resume_grace`, read from the context when first needed."""
-        self._graces: dict[tuple[str, str], asyncio.Task[None]] = {}
-        """(meeting id, participant id) → the departure that ends their resume grace."""
-        self._media_at_drop: dict[tuple[str, str], Media] = {}
-        """(meeting id, participant id) → the meeting's media when their socket dropped: if the meeting
-        moved to another worker since, they missed its `reconnect`, and their media cannot be kept."""
+        leave (`resume_grace`; None: `Settings.resume_grace`)."""
         self._token_key: str | None = None
         """The control plane's token key (signs resume tokens), cached from the first context."""
         self.ice_servers = ice_servers
@@ -199,10 +193,12 @@ class MeetingService:
             await asyncio.wait(tasks, timeout=1)
         self.observers.close()
 
-    def spawn(self, coro: Awaitable[Any]) -> None:
+    def spawn(self, coro: Awaitable[Any]) -> asyncio.Future[Any]:
+        """Runs `coro` beside the caller; it is cancelled when the service closes."""
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     def meeting(self, meeting_id: str) -> LiveMeeting | None:
         return self.live.get(meeting_id)
@@ -241,8 +237,7 @@ class MeetingService:
             if self.live.get(live.id) is not live:
                 return
             self._forget(live)
-            for pid in [pid for (meeting_id, pid) in self._graces if meeting_id == live.id]:
-                self._cancel_grace(live, pid)
+            self.graces.cancel_meeting(live)
             for link in list(live.links.values()):
                 with contextlib.suppress(Exception):
                     await link.close(CLOSE_RESTARTING, "the meeting moved to another replica")
@@ -500,7 +495,7 @@ class MeetingService:
         async with live.lock:
             if unless_resumed and pid in live.links:
                 return
-            self._cancel_grace(live, pid)
+            self.graces.cancel(live, pid)
             if live.state.get(pid) is None:
                 live.links.pop(pid, None)
                 return
@@ -519,62 +514,9 @@ class MeetingService:
         self.absent(live, pid, link, media=media)
 
     def absent(self, live: LiveMeeting, pid: str, link: Link | None = None, *, media: Media | None = None) -> None:
-        """The participant's socket closed without `leave` (`link`: that socket; a socket that was
-        replaced by a resumed one is ignored), or is gone with a previous control plane. They stay,
-        their media flowing, for the resume grace: a join with their resume token attaches a new
-        socket to them; if none comes in time they leave (reason `left`). While the engine does not
-        apply the departure they stay in the meeting's state, and it is tried again. `media`: the
-        meeting's media their peer connections were made for (default: the current one)."""
-        if self.closing or (link is not None and live.links.get(pid) is not link):
-            return
-        live.links.pop(pid, None)
-        if live.state.get(pid) is None:
-            return
-        self._cancel_grace(live, pid)
-        self._media_at_drop[(live.id, pid)] = media or live.media
-        task = asyncio.ensure_future(self._leave_after_grace(live, pid))
-        self._graces[(live.id, pid)] = task
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    def _cancel_grace(self, live: LiveMeeting, pid: str) -> None:
-        self._media_at_drop.pop((live.id, pid), None)
-        task = self._graces.pop((live.id, pid), None)
-        if task is not None and task is not asyncio.current_task():
-            task.cancel()
-
-    async def _grace(self) -> float:
-        if self.resume_grace is None:
-            async with self.context() as ctx:
-                self.resume_grace = ctx.settings.resume_grace
-        return self.resume_grace
-
-    async def _leave_after_grace(self, live: LiveMeeting, pid: str) -> None:
-        key = (live.id, pid)
-        try:
-            await asyncio.sleep(await self._grace())
-            if self._graces.get(key) is asyncio.current_task():
-                del self._graces[key]
-            if self.live.get(live.id) is not live:
-                return
-            try:
-                await self.leave(live, pid, unless_resumed=True)
-            except MeetingError as error:
-                log.warning("meeting %s: %s could not leave yet (%s); trying again", live.id, pid, error.code)
-                await self._leave_later(live, pid)
-        finally:
-            if self.live.get(live.id) is not live or live.state.get(pid) is None:
-                self._media_at_drop.pop(key, None)
-
-    async def _leave_later(self, live: LiveMeeting, pid: str) -> None:
-        for delay in LEAVE_RETRIES:
-            await asyncio.sleep(delay)
-            if self.live.get(live.id) is not live or pid in live.links:
-                return
-            with contextlib.suppress(MeetingError):
-                await self.leave(live, pid, unless_resumed=True)
-                return
-        log.error("meeting %s: %s could not leave: the engine refused every time", live.id, pid)
+        """The participant's socket closed without `leave`: they stay for the resume grace
+        (control.meetings.graces)."""
+        self.graces.start(live, pid, link, media=media)
 
     def actor_for_user(self, live: LiveMeeting, user_id: str, participant_id: str | None = None) -> str:
         """The participant a REST caller acts as: the given one if it is theirs, else their first."""

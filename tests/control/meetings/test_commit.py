@@ -117,8 +117,8 @@ async def test_leave(scene: Scene, mode: str) -> None:
 async def test_a_closed_socket_leaves_once_the_engine_applies_it(scene: Scene, monkeypatch) -> None:
     """The departure of a participant whose socket closed (after the resume grace) is tried again
     until the engine applies it."""
-    monkeypatch.setattr("control.meetings.service.LEAVE_RETRIES", (0.2, 0.2))
-    scene.service.resume_grace = 0.0
+    monkeypatch.setattr("control.meetings.graces.LEAVE_RETRIES", (0.2, 0.2))
+    scene.service.graces.seconds = 0.0
     await scene.fails("refuse", lambda: scene.service.leave(scene.live, scene.a))
     scene.registry.fail = "refuse"
     batches = len(scene.registry.batches)

@@ -142,7 +142,7 @@ async def test_the_old_socket_is_replaced(meetings) -> None:
     # the old socket's end does not start a grace for the resumed participant
     old_link = scene.a_socket.link()
     await scene.service.disconnected(scene.live, pid, old_link)
-    assert pid in scene.live.links and scene.service._graces == {}
+    assert pid in scene.live.links and scene.service.graces.running == {}
 
 
 async def test_a_stale_or_foreign_token_joins_a_new_participant(meetings) -> None:
@@ -185,7 +185,7 @@ async def test_a_second_tab_takes_the_participant_over(meetings) -> None:
     assert changed[-1]["on"] is False
     # the old socket's end starts no grace
     await service.disconnected(live, pid, scene.a_socket.link())
-    assert pid in live.links and service._graces == {}
+    assert pid in live.links and service.graces.running == {}
 
 
 async def test_a_stranded_meeting_resumes_with_media_waiting(meetings) -> None:
@@ -197,7 +197,7 @@ async def test_a_stranded_meeting_resumes_with_media_waiting(meetings) -> None:
 
 async def test_the_grace_runs_out_and_the_ghost_leaves(meetings) -> None:
     scene = await call(meetings)
-    scene.service.resume_grace = 0.05
+    scene.service.graces.seconds = 0.05
     await scene.service.disconnected(scene.live, scene.a)
     assert scene.live.state.get(scene.a) is not None
     left = await wait_for(lambda: scene.o_socket.of("participant-left"))
@@ -207,7 +207,7 @@ async def test_the_grace_runs_out_and_the_ghost_leaves(meetings) -> None:
 
 async def test_a_resume_within_the_grace_cancels_the_departure(meetings) -> None:
     scene = await call(meetings)
-    scene.service.resume_grace = 0.2
+    scene.service.graces.seconds = 0.2
     await scene.service.disconnected(scene.live, scene.a)
     await scene.resume(keep_media=True)
     await asyncio.sleep(0.4)
