@@ -37,9 +37,9 @@ round's figures are kept ("rounds") so that a benchmark can also form a ratio pe
 measured a few seconds apart, and report the median of those (paired_ratio). On a shared machine a
 row's packets/s follow the share of its CPU the scheduler gives the forwarder, which moves from one
 window to the next far more than the forwarders differ: with other sessions' test runs on the machine
-the forwarder, always runnable, got 30-80 % of its CPU (Linux shares a CPU fairly between sessions,
+the forwarder, always runnable, got 1-83 % of its CPU (Linux shares a CPU fairly between sessions,
 sched_autogroup, so a lower nice value does not buy it back), and a single round's ratio of two rows
-ranged 0.3 to 8.
+ranged 0.3 to 63.
 """
 
 from __future__ import annotations

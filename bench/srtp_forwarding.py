@@ -27,8 +27,8 @@ with 1200-byte packets (target 0.85, issue 14: the send path with GSO beats the 
 
 Every ratio is the median over rounds of that round's ratio (harness.paired_ratio: the rows of one
 round run back to back), 5 rounds by default: on a 2-core machine shared with other work the forwarder
-got 20-80 % of its CPU in one 1.5 s window ("waited": the rest), so one round's GCM/C ratio ranged
-0.34 to 8.1 where the median of five stayed within 1.16-2.12 over eight runs; each round's GCM/C
+got 1-83 % of its CPU in one 1.5 s window ("waited": the rest), so one round's GCM/C ratio ranged
+0.34 to 63 where the median of five stayed within 1.01-2.18 over thirteen runs; each round's GCM/C
 ratio is printed with the headline. "by CPU" ratios compare CPU time per forwarded packet instead (C's over
 the row's: the pps ratio if each had its CPU to itself), "by CPU+irq" with the softirq time of the
 forwarder's CPU added (the loopback delivery of what it sent, which the kernel does not charge to it).
