@@ -7,7 +7,9 @@ this module; each adds only its ratios and headline. How a case is measured:
 - output packets/s: datagrams the sink received per second (all N sockets);
 - CPU time per forwarded packet: the forwarder process's user + system time over the window (from
   /proc/PID/stat), divided by those datagrams. On loopback the kernel delivers each datagram into the
-  receiving socket in the sender's context, so this includes the delivery to the sink's sockets.
+  receiving socket on the sender's CPU, but a kernel that accounts softirq time apart (most do) charges
+  that delivery to the CPU's softirq, not to the process: "irq ns/pkt" is the softirq time of the
+  forwarder's CPU per forwarded packet (pinned runs only), mostly that delivery.
 
 Keeping the forwarder the bottleneck on a 2-core machine: the forwarder is pinned alone on the last
 CPU, the generator and the sink share the others. Both are C (a Python generator or sink would be
@@ -15,10 +17,13 @@ slower than the forwarders they measure): the sink reads only the 12-byte header
 the generator sends with sendmmsg, closed-loop: at most --credit input packets in flight, counted
 against what the sink received, so it never floods the forwarder's socket and sleeps while the
 forwarder works. Columns that check it: "fwd CPU" (near 100 % of a core when the forwarder is the
-bottleneck), "others" (CPU time other processes took on the forwarder's CPU: background noise, which
-lowers packets/s but hardly CPU time per packet), "in drops" (datagrams the forwarder's socket
-dropped), "resyncs" (credit windows the generator gave up as lost) and "bad" (datagrams at the sink
-that were not a rewritten copy of the expected length).
+bottleneck and has its CPU to itself), "waited" (time the forwarder was runnable but another process
+had its CPU, from schedstat: fwd CPU + waited near 100 % says it always had work, so it was the
+bottleneck, and how much of its CPU the scheduler gave to others), "others" (CPU time other processes
+took on the forwarder's CPU, softirq aside: background noise, which lowers packets/s but hardly CPU
+time per packet), "in drops" (datagrams the forwarder's socket dropped), "resyncs" (credit windows
+the generator gave up as lost) and "bad" (datagrams at the sink that were not a rewritten copy of the
+expected length).
 
 A row with SRTP (Forwarder.srtp) runs the same way with protected packets end to end: the generator
 protects every packet on the fly with the publisher's key (libsrtp from pylibsrtp's extension, see
@@ -26,8 +31,15 @@ bench/baseline/loadgen.c), the sink expects the protected length (payload + tag)
 datagrams of each socket whole to a file, which bench/srtp.py then unprotects with pylibsrtp under
 that subscriber's key: the row's "srtp_check".
 
-Every row runs --rounds times, rows interleaved, so that background load hits all forwarders alike;
-the figures are those of each row's median round.
+Every row runs --rounds times, rows interleaved (their order reversed every other round), so that
+background load hits all forwarders alike; the figures are those of each row's median round, and each
+round's figures are kept ("rounds") so that a benchmark can also form a ratio per round, between rows
+measured a few seconds apart, and report the median of those (paired_ratio). On a shared machine a
+row's packets/s follow the share of its CPU the scheduler gives the forwarder, which moves from one
+window to the next far more than the forwarders differ: with other sessions' test runs on the machine
+the forwarder, always runnable, got 1-83 % of its CPU (Linux shares a CPU fairly between sessions,
+sched_autogroup, so a lower nice value does not buy it back), and a single round's ratio of two rows
+ranged 0.3 to 63.
 """
 
 from __future__ import annotations
@@ -202,6 +214,19 @@ def _cpu_seconds(pid: int) -> tuple[float, float]:
     return int(fields[11]) / CLOCK_TICKS, int(fields[12]) / CLOCK_TICKS
 
 
+def _waited_seconds(pid: int) -> float | None:
+    """Seconds a process's threads were runnable but waiting for a CPU (/proc/PID/task/*/schedstat);
+    None where the kernel keeps no schedstat."""
+    total = 0
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/schedstat") as f:
+                total += int(f.read().split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+    return total / 1e9
+
+
 def _udp_sockets() -> dict[int, tuple[int, int]]:
     """{local port on 127.0.0.1 or any: (receive queue bytes, drops)} from /proc/net/udp{,6}."""
     sockets = {}
@@ -231,6 +256,19 @@ def _cpu_busy(cpus: set[int] | None) -> float:
                 ticks = [int(v) for v in values]
                 busy += sum(ticks[:8]) - ticks[3] - ticks[4]  # all but idle and iowait (guest is in user)
     return busy / CLOCK_TICKS
+
+
+def _cpu_softirq(cpus: set[int]) -> float:
+    """Seconds the given CPUs spent in softirq (network delivery on loopback), from /proc/stat."""
+    ticks = 0
+    with open("/proc/stat") as f:
+        for line in f:
+            name, *values = line.split()
+            if not name.startswith("cpu"):
+                break
+            if name[3:] and int(name[3:]) in cpus:
+                ticks += int(values[6])
+    return ticks / CLOCK_TICKS
 
 
 def cpus(pin: bool) -> tuple[set[int] | None, set[int] | None]:
@@ -341,10 +379,12 @@ def _sample(counters: mmap.mmap, forwarder: Child, loadgen: Child, sink: Child, 
     sample = dict(zip(_COUNTER_NAMES, _COUNTERS.unpack(counters[: _COUNTERS.size])))
     sample["time"] = time.monotonic()
     sample["fwd_user"], sample["fwd_sys"] = _cpu_seconds(forwarder.pid)
+    sample["fwd_waited"] = _waited_seconds(forwarder.pid)
     sample["gen_cpu"] = sum(_cpu_seconds(loadgen.pid))
     sample["sink_cpu"] = sum(_cpu_seconds(sink.pid))
     sample["udp"] = _udp_sockets()
     sample["cpu_busy"] = _cpu_busy(cpus) if cpus else None
+    sample["softirq"] = _cpu_softirq(cpus) if cpus else None
     return sample
 
 
@@ -362,13 +402,31 @@ def _figures(before: dict, after: dict, port: int, dests: list[int]) -> dict:
         "output_pps": output / elapsed,
         "input_pps": (after["gen_packets"] - before["gen_packets"]) / elapsed,
         "cpu_ns_per_packet": (user + system) / output * 1e9 if output else None,
+        # softirq time on the forwarder's CPU (its own, pinned): mostly the loopback delivery of what it sent
+        "softirq_ns_per_packet": None
+        if after["softirq"] is None or not output
+        else (after["softirq"] - before["softirq"]) / output * 1e9,
+        # both: what each forwarded packet cost the forwarder's CPU, its delivery included
+        "cpu_irq_ns_per_packet": None
+        if after["softirq"] is None or not output
+        else (user + system + after["softirq"] - before["softirq"]) / output * 1e9,
         "forwarder_cpu_percent": 100 * (user + system) / elapsed,
         "forwarder_user_percent": 100 * user / elapsed,
         "forwarder_sys_percent": 100 * system / elapsed,
+        # runnable but not running: the CPU the forwarder wanted and other processes had (fwd CPU + this
+        # near 100 %: the forwarder always had work, and was the bottleneck)
+        "forwarder_waited_percent": None
+        if after["fwd_waited"] is None or before["fwd_waited"] is None
+        else 100 * (after["fwd_waited"] - before["fwd_waited"]) / elapsed,
         # Time other processes took on the forwarder's CPU (its own CPU when pinned): background noise.
         "other_cpu_percent_on_forwarder_cpu": None
         if after["cpu_busy"] is None
-        else max(0.0, 100 * (after["cpu_busy"] - before["cpu_busy"] - user - system) / elapsed),
+        else max(
+            0.0,
+            100
+            * (after["cpu_busy"] - before["cpu_busy"] - user - system - (after["softirq"] - before["softirq"]))
+            / elapsed,
+        ),
         "loadgen_cpu_percent": 100 * (after["gen_cpu"] - before["gen_cpu"]) / elapsed,
         "sink_cpu_percent": 100 * (after["sink_cpu"] - before["sink_cpu"]) / elapsed,
         "bad_packets": after["sink_bad"] - before["sink_bad"],
@@ -387,18 +445,58 @@ def _last_json(text: str) -> dict | None:
     return None
 
 
+ROUND_FIGURES = (
+    "output_pps",
+    "cpu_ns_per_packet",
+    "softirq_ns_per_packet",
+    "cpu_irq_ns_per_packet",
+    "forwarder_cpu_percent",
+    "forwarder_waited_percent",
+    "other_cpu_percent_on_forwarder_cpu",
+)
+
+
 def median_row(rows: list[dict]) -> dict:
     """The round with the median output packets/s (all its figures), with every round's pps and every
-    failed round's error kept."""
+    failed round's error kept, and "rounds": each good round's main figures by round number (0-based)."""
     good = [r for r in rows if "error" not in r]
     failed = [r["error"] for r in rows if "error" in r]
     if not good:
         return rows[-1]
     row = dict(sorted(good, key=lambda r: r["output_pps"])[(len(good) - 1) // 2])
     row["rounds_output_pps"] = [round(r["output_pps"]) for r in good]
+    row["rounds"] = [
+        {"round": i, **{k: r.get(k) for k in ROUND_FIGURES}} for i, r in enumerate(rows) if "error" not in r
+    ]
     if failed:
         row["failed_rounds"] = failed
     return row
+
+
+def median(values: list[float]) -> float | None:
+    """The median (the mean of the middle two for an even count); None for no values."""
+    ordered = sorted(values)
+    n = len(ordered)
+    if not n:
+        return None
+    return ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
+
+
+def paired_ratios(a: dict, b: dict, key: str = "output_pps", inverse: bool = False) -> list[float]:
+    """a's figure over b's (b's over a's with inverse, for costs), one per round both measured."""
+    b_rounds = {r["round"]: r.get(key) for r in b.get("rounds", [])}
+    out = []
+    for r in a.get("rounds", []):
+        x, y = r.get(key), b_rounds.get(r["round"])
+        value = ratio(y, x) if inverse else ratio(x, y)
+        if value is not None:
+            out.append(value)
+    return out
+
+
+def paired_ratio(a: dict, b: dict, key: str = "output_pps", inverse: bool = False) -> float | None:
+    """The median over rounds of a's figure over b's in the same round (paired_ratios)."""
+    return median(paired_ratios(a, b, key, inverse))
 
 
 def ratio(a: float | None, b: float | None) -> float | None:
@@ -415,7 +513,8 @@ def print_results(results: list[dict]) -> None:
     print()
     print(
         f"{'fan-out':>7} {'size':>5} {'forwarder':<{width}} {'out pps':>11} {'CPU ns/pkt':>10} {'fwd CPU':>8} "
-        f"{'(usr/sys)':>10} {'others':>6} {'gen+sink':>8} {'in drops':>8} {'resyncs':>7} {'bad':>4}"
+        f"{'(usr/sys)':>10} {'waited':>6} {'irq ns/pkt':>10} {'others':>6} {'gen+sink':>8} {'in drops':>8} "
+        f"{'resyncs':>7} {'bad':>4}"
     )
     for r in results:
         head = f"{r['fanout']:>7} {r['size']:>5} {r['forwarder']:<{width}}"
@@ -427,6 +526,8 @@ def print_results(results: list[dict]) -> None:
             f"{head} {r['output_pps']:>11,.0f} {fmt(r['cpu_ns_per_packet'], '>10,.0f')} "
             f"{r['forwarder_cpu_percent']:>7.0f}% "
             f"{r['forwarder_user_percent']:>4.0f}/{r['forwarder_sys_percent']:<4.0f}% "
+            f"{fmt(r.get('forwarder_waited_percent'), '>5.0f')}% "
+            f"{fmt(r.get('softirq_ns_per_packet'), '>10,.0f')} "
             f"{fmt(r['other_cpu_percent_on_forwarder_cpu'], '>5.0f')}% "
             f"{r['loadgen_cpu_percent'] + r['sink_cpu_percent']:>7.0f}% "
             f"{r['input_drops']:>8} {r['loadgen_resyncs']:>7} {r['bad_packets']:>4}{note}"
@@ -442,7 +543,9 @@ def parse_cases(text: str) -> list[tuple[int, int]]:
     return cases
 
 
-def add_arguments(parser: argparse.ArgumentParser, forwarders: dict[str, Forwarder], default_cases: str) -> None:
+def add_arguments(
+    parser: argparse.ArgumentParser, forwarders: dict[str, Forwarder], default_cases: str, default_rounds: int = 3
+) -> None:
     """The options every forwarding benchmark takes."""
     parser.add_argument("--quick", action="store_true", help="smoke run: fan-out 10 x 1200 B, short windows")
     parser.add_argument("--json", metavar="PATH", help="write every figure there")
@@ -453,7 +556,9 @@ def add_arguments(parser: argparse.ArgumentParser, forwarders: dict[str, Forward
         help=f"comma-separated rows to run, of: {', '.join(forwarders)}",
     )
     parser.add_argument(
-        "--rounds", type=int, help="measure every row this often, interleaved; report the median (default 3, quick 1)"
+        "--rounds",
+        type=int,
+        help=f"measure every row this often, interleaved; report the median (default {default_rounds}, quick 1)",
     )
     parser.add_argument("--warmup", type=float, help="seconds before each window (default 0.7, quick 0.2)")
     parser.add_argument("--window", type=float, help="seconds measured per row (default 1.5, quick 0.5)")
@@ -489,6 +594,7 @@ class Run:
         forwarders: dict[str, Forwarder],
         all_cases: list[tuple[int, int]],
         quick_cases: list[tuple[int, int]],
+        default_rounds: int = 3,
     ) -> Run:
         names = [n.strip() for n in args.forwarders.split(",") if n.strip()]
         unknown = [n for n in names if n not in forwarders]
@@ -505,13 +611,14 @@ class Run:
             title,
             args.cases or (quick_cases if args.quick else all_cases),
             names,
-            args.rounds or (1 if args.quick else 3),
+            args.rounds or (1 if args.quick else default_rounds),
             settings,
             forwarders,
         )
 
     def measure(self) -> list[dict]:
-        """Every row of every case, --rounds times interleaved; the median round of each row."""
+        """Every row of every case, --rounds times interleaved (the order reversed every other round, so
+        that no row always follows the same one); the median round of each row."""
         binaries = build()
         self.started = time.time()
         self.load_before = os.getloadavg()
@@ -529,7 +636,8 @@ class Run:
         rows: dict[tuple[str, int, int], list[dict]] = {}
         for round_ in range(self.rounds):
             for fanout, size in self.cases:
-                for name in self.names:  # interleaved, so background load hits every row alike
+                order = self.names if round_ % 2 == 0 else self.names[::-1]
+                for name in order:  # interleaved, so background load hits every row alike
                     row = run_case(self.forwarders[name], fanout, size, self.settings, binaries)
                     rows.setdefault((name, fanout, size), []).append(row)
                     status = (

@@ -24,6 +24,14 @@ Sizes are RTP packet bytes before the tag (1200 B is 1216 B on the wire with GCM
 Printed: output packets/s and CPU time per forwarded packet per row; per case the ratios SRTP/C and
 SRTP/plain engine. The last line is the headline: engine SRTP-GCM / C output packets/s at fan-out 10
 with 1200-byte packets (target 0.85, issue 14: the send path with GSO beats the naive C forwarder).
+
+Every ratio is the median over rounds of that round's ratio (harness.paired_ratio: the rows of one
+round run back to back), 5 rounds by default: on a 2-core machine shared with other work the forwarder
+got 1-83 % of its CPU in one 1.5 s window ("waited": the rest), so one round's GCM/C ratio ranged
+0.34 to 63 where the median of five stayed within 1.01-2.18 over thirteen runs; each round's GCM/C
+ratio is printed with the headline. "by CPU" ratios compare CPU time per forwarded packet instead (C's over
+the row's: the pps ratio if each had its CPU to itself), "by CPU+irq" with the softirq time of the
+forwarder's CPU added (the loopback delivery of what it sent, which the kernel does not charge to it).
 """
 
 from __future__ import annotations
@@ -32,10 +40,21 @@ import argparse
 import sys
 
 from bench import srtp
-from bench.harness import Forwarder, Run, add_arguments, c_forwarder, fmt, print_results, python_forwarder, ratio
+from bench.harness import (
+    Forwarder,
+    Run,
+    add_arguments,
+    c_forwarder,
+    fmt,
+    paired_ratio,
+    paired_ratios,
+    print_results,
+    python_forwarder,
+)
 
 HEADLINE_CASE = (10, 1200)
 TARGET = 0.85
+ROUNDS = 5
 ALL_CASES = [(1, 1200), (10, 1200), (50, 1200), (10, 100)]
 QUICK_CASES = [HEADLINE_CASE]
 
@@ -95,24 +114,28 @@ def ratios(results: list[dict], cases: list[tuple[int, int]]) -> list[dict]:
         c, plain, gcm, sha80 = (
             by_key.get((name, fanout, size), {}) for name in ("c", "engine", "engine-gcm", "engine-sha80")
         )
+        cpu, cpu_irq = "cpu_ns_per_packet", "cpu_irq_ns_per_packet"
         out.append(
             {
                 "fanout": fanout,
                 "size": size,
-                "gcm_over_c_pps": ratio(gcm.get("output_pps"), c.get("output_pps")),
-                "sha80_over_c_pps": ratio(sha80.get("output_pps"), c.get("output_pps")),
-                "engine_over_c_pps": ratio(plain.get("output_pps"), c.get("output_pps")),
-                "gcm_over_engine_pps": ratio(gcm.get("output_pps"), plain.get("output_pps")),
-                "sha80_over_engine_pps": ratio(sha80.get("output_pps"), plain.get("output_pps")),
+                # each: the median over rounds of the ratio within a round
+                "gcm_over_c_pps": paired_ratio(gcm, c),
+                "gcm_over_c_pps_rounds": [round(x, 3) for x in paired_ratios(gcm, c)],
+                "sha80_over_c_pps": paired_ratio(sha80, c),
+                "engine_over_c_pps": paired_ratio(plain, c),
+                "gcm_over_engine_pps": paired_ratio(gcm, plain),
+                "sha80_over_engine_pps": paired_ratio(sha80, plain),
                 # CPU time per packet, C over SRTP: the pps ratio if both had the whole core; steadier than
                 # the pps ratios when other processes take the forwarder's CPU ("others")
-                "gcm_over_c_by_cpu": ratio(c.get("cpu_ns_per_packet"), gcm.get("cpu_ns_per_packet")),
-                "engine_over_c_by_cpu": ratio(c.get("cpu_ns_per_packet"), plain.get("cpu_ns_per_packet")),
-                "sha80_over_c_by_cpu": ratio(c.get("cpu_ns_per_packet"), sha80.get("cpu_ns_per_packet")),
-                "gcm_over_engine_cpu_per_packet": ratio(gcm.get("cpu_ns_per_packet"), plain.get("cpu_ns_per_packet")),
-                "sha80_over_engine_cpu_per_packet": ratio(
-                    sha80.get("cpu_ns_per_packet"), plain.get("cpu_ns_per_packet")
-                ),
+                "gcm_over_c_by_cpu": paired_ratio(gcm, c, cpu, inverse=True),
+                "engine_over_c_by_cpu": paired_ratio(plain, c, cpu, inverse=True),
+                "sha80_over_c_by_cpu": paired_ratio(sha80, c, cpu, inverse=True),
+                # ... with the softirq time of the forwarder's CPU: the delivery of what it sent
+                "gcm_over_c_by_cpu_irq": paired_ratio(gcm, c, cpu_irq, inverse=True),
+                "engine_over_c_by_cpu_irq": paired_ratio(plain, c, cpu_irq, inverse=True),
+                "gcm_over_engine_cpu_per_packet": paired_ratio(gcm, plain, cpu),
+                "sha80_over_engine_cpu_per_packet": paired_ratio(sha80, plain, cpu),
             }
         )
     return out
@@ -145,7 +168,7 @@ def print_tables(results: list[dict], case_ratios: list[dict]) -> None:
     print(
         f"{'fan-out':>7} {'size':>5} {'GCM/C pps':>9} {'SHA80/C pps':>11} {'plain/C pps':>11} "
         f"{'GCM/plain pps':>13} {'SHA80/plain pps':>15} {'GCM/plain CPU/pkt':>17} {'SHA80/plain CPU/pkt':>19} "
-        f"{'GCM/C by CPU':>12} {'SHA80/C by CPU':>14} {'plain/C by CPU':>14}"
+        f"{'GCM/C by CPU':>12} {'SHA80/C by CPU':>14} {'plain/C by CPU':>14} {'GCM/C by CPU+irq':>16}"
     )
     for r in case_ratios:
         print(
@@ -154,9 +177,13 @@ def print_tables(results: list[dict], case_ratios: list[dict]) -> None:
             f"{fmt(r['gcm_over_engine_pps'], '>13.2f')} {fmt(r['sha80_over_engine_pps'], '>15.2f')} "
             f"{fmt(r['gcm_over_engine_cpu_per_packet'], '>17.2f')} "
             f"{fmt(r['sha80_over_engine_cpu_per_packet'], '>19.2f')} {fmt(r['gcm_over_c_by_cpu'], '>12.2f')} "
-            f"{fmt(r['sha80_over_c_by_cpu'], '>14.2f')} {fmt(r['engine_over_c_by_cpu'], '>14.2f')}"
+            f"{fmt(r['sha80_over_c_by_cpu'], '>14.2f')} {fmt(r['engine_over_c_by_cpu'], '>14.2f')} "
+            f"{fmt(r['gcm_over_c_by_cpu_irq'], '>16.2f')}"
         )
-    print("(X/C by CPU: C's CPU time per packet over X's, the pps ratio if each had its core to itself)")
+    print(
+        "(each ratio the median over rounds of the ratio within a round; X/C by CPU: C's CPU time per packet "
+        "over X's, the pps ratio if each had its core to itself; +irq: with the softirq time of its CPU)"
+    )
     print()
 
 
@@ -176,10 +203,12 @@ def headline(case_ratios: list[dict], results: list[dict]) -> tuple[str, dict]:
         reason = failed[0]["error"].splitlines()[0] if failed else "not measured"
         return f"headline: {text}n/a ({reason})", {"name": name, "value": None, "target": TARGET}
     verdict = "met" if value >= TARGET else "not met"
+    rounds = " ".join(f"{x:.2f}" for x in pick["gcm_over_c_pps_rounds"])
     line = (
-        f"headline: {text}{value:.2f} (target {TARGET}: {verdict}; SRTP-SHA1-80/C = "
+        f"headline: {text}{value:.2f} (median of rounds {rounds}; target {TARGET}: {verdict}; SRTP-SHA1-80/C = "
         f"{fmt(pick['sha80_over_c_pps'], '.2f')}, SRTP-GCM/plain engine = {fmt(pick['gcm_over_engine_pps'], '.2f')}; "
-        f"by CPU time per packet SRTP-GCM/C = {fmt(pick['gcm_over_c_by_cpu'], '.2f')})"
+        f"by CPU time per packet SRTP-GCM/C = {fmt(pick['gcm_over_c_by_cpu'], '.2f')}, with softirq "
+        f"{fmt(pick['gcm_over_c_by_cpu_irq'], '.2f')})"
     )
     return line, {
         "name": name,
@@ -187,17 +216,21 @@ def headline(case_ratios: list[dict], results: list[dict]) -> tuple[str, dict]:
         "target": TARGET,
         "fanout": pick["fanout"],
         "size": pick["size"],
+        "rounds": pick["gcm_over_c_pps_rounds"],
         "sha80_over_c_pps": pick["sha80_over_c_pps"],
         "gcm_over_engine_pps": pick["gcm_over_engine_pps"],
         "gcm_over_c_by_cpu": pick["gcm_over_c_by_cpu"],
+        "gcm_over_c_by_cpu_irq": pick["gcm_over_c_by_cpu_irq"],
     }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_arguments(parser, FORWARDERS, "1,10,50 x 1200 and 10 x 100")
+    add_arguments(parser, FORWARDERS, "1,10,50 x 1200 and 10 x 100", default_rounds=ROUNDS)
     args = parser.parse_args(argv)
-    run = Run.from_arguments("SRTP forwarding benchmark", parser, args, FORWARDERS, ALL_CASES, QUICK_CASES)
+    run = Run.from_arguments(
+        "SRTP forwarding benchmark", parser, args, FORWARDERS, ALL_CASES, QUICK_CASES, default_rounds=ROUNDS
+    )
     results = run.measure()
     case_ratios = ratios(results, run.cases)
     print_tables(results, case_ratios)

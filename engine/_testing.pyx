@@ -15,7 +15,7 @@ from engine.includes.consts cimport *
 from engine.includes.sockets cimport sockaddr_in6
 from engine.includes.srtp cimport (
     SRTCP_TRAILER_ROOM, SRTP_PROFILE_AEAD_AES_128_GCM, SRTP_PROFILE_AES128_CM_SHA1_32,
-    SRTP_PROFILE_AES128_CM_SHA1_80, SRTP_REPLAY_WINDOW, SRTP_TRAILER_ROOM, SrtpContext,
+    SRTP_PROFILE_AES128_CM_SHA1_80, SRTP_REPLAY_WINDOW, SRTP_RESEND_WINDOW, SRTP_TRAILER_ROOM, SrtpContext,
 )
 from engine._rtp cimport (
     EXT_ID_RESERVED, RTP_HEADER_SIZE, Consumer, Core, EngineCounters, ExtScan, RtcpView, RtpView, State,
@@ -369,6 +369,8 @@ def srtp_constants():
         "SRTP_TRAILER_ROOM": SRTP_TRAILER_ROOM,
         "SRTCP_TRAILER_ROOM": SRTCP_TRAILER_ROOM,
         "SRTP_REPLAY_WINDOW": SRTP_REPLAY_WINDOW,
+        "SRTP_RESEND_WINDOW": SRTP_RESEND_WINDOW,
+        "CACHE_SLOTS": CACHE_SLOTS,
         "MAX_DATAGRAM": MAX_DATAGRAM,
     }
 

@@ -8,7 +8,8 @@
 #
 # One SrtpContext per transport: decrypt once per incoming packet (inbound session, the remote key,
 # any SSRC, replay window on), encrypt once per consumer copy (outbound session, the local key, any
-# SSRC, repeated sequence numbers allowed so that retransmissions can be sent again).
+# SSRC, repeated sequence numbers allowed so that retransmissions can be sent again, as far back as
+# the repair cache reaches).
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uintptr_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset
@@ -60,6 +61,7 @@ cdef int srtp_context_init(SrtpContext* ctx, int profile, const uint8_t* local_k
 
     policy.ssrc.type = SSRC_ANY_OUTBOUND
     policy.key = <unsigned char*>local_key_salt
+    policy.window_size = SRTP_RESEND_WINDOW
     policy.allow_repeat_tx = 1          # a NACKed packet is protected again with the same index
     status = srtp_lib.create(&ctx.outbound, &policy)
     if status != SRTP_ERR_OK:
@@ -264,6 +266,9 @@ cdef int _srtp_load() except -1:
     if SEND_SLOT_SIZE < MAX_DATAGRAM + SRTCP_TRAILER_ROOM:
         raise ImportError(f"SEND_SLOT_SIZE {SEND_SLOT_SIZE} leaves no room for an SRTCP trailer after "
                           f"a {MAX_DATAGRAM}-byte datagram")
+    if SRTP_RESEND_WINDOW < CACHE_SLOTS:
+        raise ImportError(f"SRTP_RESEND_WINDOW {SRTP_RESEND_WINDOW} is shorter than the repair cache's "
+                          f"{CACHE_SLOTS} packets: a NACK answered from the cache could not be protected")
     _srtp_check_layout()
     srtp_lib.create = <srtp_create_f>_srtp_function(
         "srtp_create", ("struct srtp_ctx_t_ * *", "struct srtp_policy_t *"))

@@ -32,6 +32,10 @@ cdef enum:
     SRTCP_TRAILER_ROOM = 20    # srtp_protect_rtcp: E flag + SRTCP index (4) and auth tag
     SRTP_MAX_KEY_SALT = 30     # master key + master salt, longest of the supported profiles
     SRTP_REPLAY_WINDOW = 1024  # inbound SRTP replay window, in packets (libsrtp's default is 128)
+    # Outbound: a packet protected again (a NACK answered from the repair cache without RTX) must be
+    # within this many of the newest its SSRC sent. libsrtp shifts this bitmask once per packet it
+    # protects (a 1024-bit one cost ~10 % of a 1200-byte GCM protect), so it is as small as the cache.
+    SRTP_RESEND_WINDOW = 512
 
 ctypedef int srtp_err_status_t
 ctypedef int srtp_profile_t

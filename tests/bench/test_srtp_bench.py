@@ -53,6 +53,15 @@ def test_quick_run_writes_figures_and_the_sink_samples_decrypt(tmp_path: Path) -
         assert ratios[key] > 0, key
     assert report["headline"]["value"] == ratios["gcm_over_c_pps"]
     assert report["headline"]["target"] == 0.85
+    # one round (--quick): the median of the per-round ratios is that round's, the ratio of the rows
+    assert ratios["gcm_over_c_pps_rounds"] == [round(ratios["gcm_over_c_pps"], 3)]
+    assert ratios["gcm_over_c_pps"] == rows["engine-gcm"]["output_pps"] / rows["c"]["output_pps"]
+    assert f"(median of rounds {ratios['gcm_over_c_pps_rounds'][0]:.2f};" in last
+    for name, row in rows.items():
+        assert [r["round"] for r in row["rounds"]] == [0], name
+        assert row["rounds"][0]["output_pps"] == row["output_pps"], name
+        if row["other_cpu_percent_on_forwarder_cpu"] is not None:  # pinned: the forwarder's CPU's softirq
+            assert row["softirq_ns_per_packet"] >= 0 and row["cpu_irq_ns_per_packet"] >= row["cpu_ns_per_packet"]
 
 
 def test_samples_under_another_key_do_not_pass(tmp_path: Path) -> None:

@@ -337,6 +337,25 @@ def test_retransmission_is_protected_again_identically(profile):
 
 
 @PROFILES
+def test_packets_the_repair_cache_holds_are_protected_again(profile):
+    # a NACK answered without RTX sends a cached packet again under its own index: the outbound
+    # window reaches as far back as the cache (CACHE_SLOTS packets of a producer), not further
+    assert C["SRTP_RESEND_WINDOW"] >= C["CACHE_SLOTS"]
+    pair = Pair(profile)
+    window = C["SRTP_RESEND_WINDOW"]
+    newest = 3000
+    sent = {sequence: pair.ours.protect(rtp_packet(sequence)) for sequence in range(1, newest + 1)}
+    for sequence in (newest, newest - 1, newest - C["CACHE_SLOTS"] + 1, newest - window + 1):
+        again = pair.ours.protect(rtp_packet(sequence))
+        assert again == sent[sequence], sequence  # same index, same keystream, same tag
+    # they decrypt at the peer (in order: its replay window is libsrtp's default 128)
+    for sequence in sorted({newest - window + 1, newest - C["CACHE_SLOTS"] + 1, newest}):
+        assert pair.peer_rx.unprotect(sent[sequence][1]) == rtp_packet(sequence)
+    assert pair.ours.protect(rtp_packet(newest - window - 500)) == (DROP_SRTP_AUTH, None)  # older: refused
+    assert pair.ours.protect(rtp_packet(newest + 1))[0] == DROP_NONE  # and the stream goes on
+
+
+@PROFILES
 def test_removed_ssrc_starts_over(profile):
     pair = Pair(profile)
     protected = pair.peer_tx.protect(rtp_packet(7, ssrc=99))
