@@ -34,6 +34,12 @@ from bench.harness import Forwarder, Run, add_arguments, c_forwarder, fmt, print
 
 HEADLINE_CASE = (10, 1200)
 TARGET = 1.1
+PACED_BPS = 1_000_000_000
+"""The paced forwarder's rate per subscriber: above what one is sent here, as a subscriber's pacing
+rate (2.5 times its estimate) is above what its layers need; the pacer holds bursts only."""
+HELD_BPS = 100_000_000
+"""The holding forwarder's: a 5 ms burst is 52 datagrams of 1200 bytes, less than a receive batch of
+64, so copies of every batch are held and released on the pace timer."""
 ALL_CASES = [(fanout, size) for fanout in (1, 10, 50) for size in (100, 1200)]
 QUICK_CASES = [HEADLINE_CASE]
 
@@ -75,6 +81,27 @@ FORWARDERS: dict[str, Forwarder] = {
             loadgen_args=("--extensions", "1"),
         ),
         Forwarder(
+            "simulcast-twcc-paced",
+            f"simulcast-twcc with each subscriber transport paced at {PACED_BPS // 1_000_000} Mbit/s, above what "
+            "it is sent: the bucket pays for every datagram and holds only bursts past 5 ms of the rate "
+            "(engine/pace.pxi; bench/engine_forwarder.py --simulcast --rewrite-extensions --pacing)",
+            python_forwarder(
+                "bench.engine_forwarder", "--simulcast", "--rewrite-extensions", "--pacing", str(PACED_BPS)
+            ),
+            loadgen_args=("--extensions", "1"),
+        ),
+        Forwarder(
+            "simulcast-twcc-held",
+            f"simulcast-twcc paced at {HELD_BPS // 1_000_000} Mbit/s per subscriber, below what it could be sent: "
+            "copies of every receive batch are held, numbered as they leave on the pace timer (output capped by "
+            "the rate; bench/engine_forwarder.py --simulcast --rewrite-extensions --pacing)",
+            python_forwarder(
+                "bench.engine_forwarder", "--simulcast", "--rewrite-extensions", "--pacing", str(HELD_BPS)
+            ),
+            loadgen_args=("--extensions", "1"),
+            default=False,
+        ),
+        Forwarder(
             "c-engsock",
             "diagnostic: the C baseline on the engine's socket setup (dual-stack AF_INET6, registered in epoll)",
             c_forwarder("--ipv6", "--epoll"),
@@ -88,9 +115,18 @@ def ratios(results: list[dict], cases: list[tuple[int, int]]) -> list[dict]:
     by_key = {(r["forwarder"], r["fanout"], r["size"]): r for r in results if "error" not in r}
     out = []
     for fanout, size in cases:
-        engine, c, python, simulcast, ext, twcc = (
+        engine, c, python, simulcast, ext, twcc, paced, held = (
             by_key.get((name, fanout, size), {})
-            for name in ("engine", "c", "python", "simulcast", "simulcast-ext", "simulcast-twcc")
+            for name in (
+                "engine",
+                "c",
+                "python",
+                "simulcast",
+                "simulcast-ext",
+                "simulcast-twcc",
+                "simulcast-twcc-paced",
+                "simulcast-twcc-held",
+            )
         )
         out.append(
             {
@@ -102,6 +138,9 @@ def ratios(results: list[dict], cases: list[tuple[int, int]]) -> list[dict]:
                     simulcast.get("cpu_ns_per_packet"), engine.get("cpu_ns_per_packet")
                 ),
                 "twcc_over_c_pps": ratio(twcc.get("output_pps"), c.get("output_pps")),
+                "paced_over_twcc_pps": ratio(paced.get("output_pps"), twcc.get("output_pps")),
+                "paced_over_twcc_cpu_per_packet": ratio(paced.get("cpu_ns_per_packet"), twcc.get("cpu_ns_per_packet")),
+                "held_over_twcc_cpu_per_packet": ratio(held.get("cpu_ns_per_packet"), twcc.get("cpu_ns_per_packet")),
                 "twcc_over_ext_cpu_per_packet": ratio(twcc.get("cpu_ns_per_packet"), ext.get("cpu_ns_per_packet")),
                 "twcc_over_engine_cpu_per_packet": ratio(
                     twcc.get("cpu_ns_per_packet"), engine.get("cpu_ns_per_packet")
@@ -131,13 +170,16 @@ def print_tables(results: list[dict], case_ratios: list[dict]) -> None:
         )
     print(
         f"{'fan-out':>7} {'size':>5} {'simulcast+twcc/C pps':>20} {'twcc on/off CPU/pkt':>19} "
-        f"{'simulcast+twcc/plain engine CPU/pkt':>35}"
+        f"{'simulcast+twcc/plain engine CPU/pkt':>35} {'paced/unpaced pps':>17} {'paced/unpaced CPU/pkt':>21} "
+        f"{'held/unpaced CPU/pkt':>20}"
     )
     for r in case_ratios:
         print(
             f"{r['fanout']:>7} {r['size']:>5} {fmt(r.get('twcc_over_c_pps'), '>20.2f')} "
             f"{fmt(r.get('twcc_over_ext_cpu_per_packet'), '>19.2f')} "
-            f"{fmt(r.get('twcc_over_engine_cpu_per_packet'), '>35.2f')}"
+            f"{fmt(r.get('twcc_over_engine_cpu_per_packet'), '>35.2f')} "
+            f"{fmt(r.get('paced_over_twcc_pps'), '>17.2f')} {fmt(r.get('paced_over_twcc_cpu_per_packet'), '>21.2f')} "
+            f"{fmt(r.get('held_over_twcc_cpu_per_packet'), '>20.2f')}"
         )
     print()
 
@@ -171,6 +213,12 @@ def headline(case_ratios: list[dict], results: list[dict]) -> tuple[str, dict]:
             f"; simulcast with transport-cc numbering/C output pps = {twcc:.2f}, CPU per packet transport-cc "
             f"on/off = {fmt(pick.get('twcc_over_ext_cpu_per_packet'), '.2f')}, vs plain engine = "
             f"{fmt(pick.get('twcc_over_engine_cpu_per_packet'), '.2f')}"
+        )
+    paced = pick.get("paced_over_twcc_cpu_per_packet")
+    if paced is not None:
+        line += (
+            f"; paced/unpaced (simulcast-twcc) CPU per packet = {paced:.2f}, output pps = "
+            f"{fmt(pick.get('paced_over_twcc_pps'), '.2f')}"
         )
     return line, {
         "name": text.strip(" ="),

@@ -235,28 +235,33 @@ cdef struct Estimator:        # one transport's bandwidth estimate (estimator.px
     uint64_t probe_backoff_us # the wait after the next probe that finds nothing
     uint64_t probe_quiet_us   # until then an estimate drop is the probe's doing, not the link's
     uint64_t probe_result_bps # the last cluster's measured rate (0: none or not judged)
+    uint64_t probe_drop_from_bps  # the estimate before its last large drop, probed back once (0: none)
+    uint64_t probe_drop_us    # ... when it dropped
     uint64_t probes_started
     uint64_t probe_packets    # padding packets sent for probes
     uint64_t probe_bytes
     uint64_t probes_raised    # clusters that raised the estimate
     uint64_t probes_failed    # ... that did not (no more capacity, too few packets received)
-cdef struct PacedPacket:      # a datagram a paced transport holds back (pace.pxi), protected if SRTP
+cdef struct PacedPacket:      # a datagram a paced transport holds back (pace.pxi), not yet numbered nor protected
     Counters* consumer        # borrowed; NULLed if the consumer goes first (pace_forget_counters)
     Counters* producer        # likewise
     uint16_t length
+    uint16_t twcc_at          # offset of its transport-wide number, written as it leaves (0: none)
+    uint8_t protect           # SRTP-protected as it leaves
     uint8_t data[SEND_SLOT_SIZE]
 
 
 cdef struct PaceQueue:        # a ring of held datagrams, in the order they were queued
     int head
     int count
+    int64_t cost              # of the packets held, in the bucket's units (pace_cost)
     PacedPacket packets[PACE_QUEUE_SLOTS]
 
 
 cdef struct PaceCounters:     # per paced transport (pace.pxi)
     uint64_t held             # video packets queued behind the token bucket
     uint64_t released         # ... sent since (the rest: waiting, or dropped with the transport)
-    uint64_t overflow         # ... dropped: the queue was full (drops: pace_queue_full)
+    uint64_t early            # ... sent ahead of the bucket: the queue was past its bound (never dropped)
 
 
 cdef struct Transport:
@@ -274,7 +279,7 @@ cdef struct Transport:
     uint8_t ext_told          # told its extension ids: packets to it carry its ids only (extensions.pxi)
     uint8_t ext_ids[EXT_KIND_COUNT]   # ExtKind -> the RFC 8285 id negotiated with this peer (0: none)
     uint8_t ext_kinds[256]    # RFC 8285 id -> ExtKind, for the packets this peer sends
-    # pacing (pace.pxi): a token bucket over the video sent to this peer; audio, RTCP and
+    # pacing (pace.pxi): a token bucket over the video sent to this peer; audio, RTCP, probes and
     # retransmissions go first but spend from it too
     uint64_t pacing_bps       # 0: unpaced (the bandwidth estimate sets it; Core.set_transport_pacing)
     uint8_t pace_explicit     # pacing_bps was set by Core.set_transport_pacing: a REMB leaves it
@@ -446,7 +451,7 @@ cdef struct EngineCounters:   # engine-wide, besides the Counters every level ha
     uint64_t gso_fallbacks           # GSO messages the kernel refused, sent again one datagram at a time
     uint64_t paced_held              # video packets held by a transport's pacer (pace.pxi)
     uint64_t paced_released          # ... released on a later tick
-    uint64_t pace_overflow           # ... dropped: its queue was full (drops: pace_queue_full)
+    uint64_t pace_early              # ... sent ahead of its bucket: the queue was past its bound
     uint64_t probes_started          # probe clusters started on subscriber transports (probe.pxi)
     uint64_t probe_packets           # ... padding packets sent for them
     uint64_t probe_bytes             # ... their bytes
@@ -571,7 +576,7 @@ cdef void ext_scan(const RtpView* v, const Transport* source, ExtScan* scan, Eng
 cdef size_t ext_write(uint8_t* out, const RtpView* v, ExtScan* scan, const Transport* target,
                       const uint8_t* mid, uint8_t mid_length, int twcc_seq) noexcept nogil
 cdef size_t write_rewritten_head(uint8_t* buf, const RtpView* v, ExtScan* scan,
-                                 const Consumer* c, uint64_t now_us, EngineCounters* counts) noexcept nogil
+                                 const Consumer* c, uint16_t* twcc_at) noexcept nogil
 cdef void transport_set_extension(Transport* t, uint8_t kind, uint8_t ext_id) noexcept nogil
 # Transport-wide congestion control (twcc.pxi, estimator.pxi): the feedback parser, and the estimator
 # driven with plain numbers (the test extension's simulated links).

@@ -242,6 +242,7 @@ def rewrite_extensions(bytes data, dict source_ids, dict target_ids, bytes mid=N
     cdef Consumer* consumer = <Consumer*>calloc(1, sizeof(Consumer))
     cdef Drop reason
     cdef size_t head, body
+    cdef uint16_t twcc_at
     try:
         if source == NULL or target == NULL or consumer == NULL:
             raise MemoryError()
@@ -264,7 +265,7 @@ def rewrite_extensions(bytes data, dict source_ids, dict target_ids, bytes mid=N
         memset(&counts, 0, sizeof(counts))
         ext_scan(&view, source, &scan, &counts)
         memcpy(out, copy, RTP_HEADER_SIZE)
-        head = write_rewritten_head(out, &view, &scan, consumer, 1, &counts)
+        head = write_rewritten_head(out, &view, &scan, consumer, &twcc_at)
         body = view.length - view.payload_offset
         memcpy(out + head, copy + view.payload_offset, body)
         counters = {"unmapped": counts.ext_unmapped, "oversize": counts.ext_oversize, "foreign": counts.ext_foreign}
@@ -578,12 +579,14 @@ cdef class TwccEstimator:
         cdef uint16_t seqs[TWCC_FEEDBACK_MAX]
         cdef int64_t arrivals[TWCC_FEEDBACK_MAX]
         cdef int n = twcc_parse(<const uint8_t*>fci, len(fci), &fb, seqs, arrivals, TWCC_FEEDBACK_MAX)
+        cdef uint64_t target
         if n < 0:
             self.est.malformed += 1
             return False
         estimator_feedback(&self.est, self.history, seqs, arrivals, n, now_us)
-        if self.probing and probe_wanted(&self.est, now_us):
-            probe_begin(&self.est, probe_wanted(&self.est, now_us), now_us)
+        target = probe_wanted(&self.est, now_us) if self.probing else 0
+        if target:
+            probe_begin(&self.est, target, now_us)
         return True
 
     def remb(self, uint64_t bitrate, uint64_t now_us):

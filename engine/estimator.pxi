@@ -397,11 +397,12 @@ cdef void estimator_receiver_loss(Estimator* e, uint8_t fraction_lost, uint64_t 
 # ---- what subscribers say: REMB and receiver reports (rtcp_relay.pxi) -------------------------
 
 cdef inline void estimate_paces(State* st, Transport* t) noexcept nogil:
-    """With pace_from_remb, the estimate paces the transport's video (PACE_REMB_PERCENT of it, as a
-    REMB alone would: a fresh REMB bounds the estimate), unless Core.set_transport_pacing set a
-    rate. A browser that sends transport-cc feedback sends no REMB: the estimate stands for it."""
+    """With pace_from_remb, the estimate paces the transport's video (pace_rate_from: 2.5 times it,
+    as a REMB alone would: a fresh REMB bounds the estimate), unless Core.set_transport_pacing set a
+    rate. A browser that sends transport-cc feedback sends no REMB: the estimate stands for it.
+    Until the peer says anything (feedback, REMB, a receiver report) its video is not paced."""
     if st.pace_from_remb and not t.pace_explicit and t.est.estimate_bps:
-        pace_set_rate(st, t, t.est.estimate_bps * PACE_REMB_PERCENT // 100)
+        pace_set_rate(st, t, pace_rate_from(t.est.estimate_bps))
 
 
 cdef void estimate_from_remb(State* st, Transport* t, const RtcpView* part) noexcept nogil:

@@ -58,14 +58,16 @@ cdef void ext_scan(const RtpView* v, const Transport* source, ExtScan* scan, Eng
 
 cdef size_t ext_write(uint8_t* out, const RtpView* v, ExtScan* scan, const Transport* target,
                       const uint8_t* mid, uint8_t mid_length, int twcc_seq) noexcept nogil:
-    return ext_write_block(out, v, scan, target, mid, mid_length, twcc_seq)
+    return ext_write_block(out, v, scan, target, mid, mid_length, twcc_seq, NULL)
 
 
 cdef inline size_t ext_write_block(uint8_t* out, const RtpView* v, ExtScan* scan, const Transport* target,
-                                   const uint8_t* mid, uint8_t mid_length, int twcc_seq) noexcept nogil:
+                                   const uint8_t* mid, uint8_t mid_length, int twcc_seq,
+                                   uint16_t* twcc_at) noexcept nogil:
     """Writes the extension block (its 4-byte header included) for a subscriber on `target`, with
-    `mid` as sdes:mid and `twcc_seq` (-1: none) as its transport-wide sequence number, last;
-    returns its size, 0 when nothing is to be sent (no block, X bit cleared).
+    `mid` as sdes:mid and `twcc_seq` (-1: none) as its transport-wide sequence number, last (its
+    offset in the block into `twcc_at` unless NULL); returns its size, 0 when nothing is to be sent
+    (no block, X bit cleared).
 
     Subscribers' transports usually share their ids (those of our offer): the elements written for
     one are kept in `scan` and copied for the next with the same ids, only the MID written anew."""
@@ -97,6 +99,8 @@ cdef inline size_t ext_write_block(uint8_t* out, const RtpView* v, ExtScan* scan
     pos += scan.body_length
     if key[EXT_KIND_TRANSPORT_CC]:
         store16(seq_bytes, <uint16_t>twcc_seq)
+        if twcc_at != NULL:
+            twcc_at[0] = <uint16_t>(pos + (2 if scan.body_two_byte else 1))
         pos += ext_put(out + pos, scan.body_two_byte, key[EXT_KIND_TRANSPORT_CC], seq_bytes, 2)
     while pos & 3:
         out[pos] = 0
@@ -140,29 +144,28 @@ cdef void transport_set_extension(Transport* t, uint8_t kind, uint8_t ext_id) no
 # ---- sending a packet with its consumer's extensions ---------------------------------------
 
 cdef size_t write_rewritten_head(uint8_t* buf, const RtpView* v, ExtScan* scan,
-                                 const Consumer* c, uint64_t now_us, EngineCounters* counts) noexcept nogil:
-    return rewritten_head(buf, v, scan, c, now_us, counts)
+                                 const Consumer* c, uint16_t* twcc_at) noexcept nogil:
+    return rewritten_head(buf, v, scan, c, twcc_at)
 
 
 cdef inline size_t rewritten_head(uint8_t* buf, const RtpView* v, ExtScan* scan, const Consumer* c,
-                                  uint64_t now_us, EngineCounters* counts) noexcept nogil:
+                                  uint16_t* twcc_at) noexcept nogil:
     """After the fixed header already in `buf`: the CSRCs and the consumer's extension block, and
     the X bit to match; returns the header's size (where the payload goes). A transport with
-    transport-cc gets its next transport-wide number, remembered as sent now (twcc.pxi), with the
-    packet's size as it leaves (a retransmission's 2-byte OSN aside)."""
+    transport-cc gets room for its transport-wide number, at `twcc_at` (else 0): the send path
+    numbers the packet as it leaves (tx_number), after the pacer held it if it did."""
     cdef size_t csrc = 4 * <size_t>v.csrc_count
-    cdef size_t ext, head
+    cdef size_t ext
     cdef Transport* t = c.transport
     cdef bint numbered = t.twcc != NULL and t.ext_ids[EXT_KIND_TRANSPORT_CC] != 0
+    twcc_at[0] = 0
     memcpy(buf + RTP_HEADER_SIZE, v.data + RTP_HEADER_SIZE, csrc)
     ext = ext_write_block(buf + RTP_HEADER_SIZE + csrc, v, scan, t, c.mid, c.mid_length,
-                          t.twcc_seq if numbered else -1)
+                          t.twcc_seq if numbered else -1, twcc_at)
     buf[0] = (v.data[0] & 0xEF) | (0x10 if ext else 0)
-    head = RTP_HEADER_SIZE + csrc + ext
-    if numbered:
-        twcc_take_seq(t, <uint16_t>(head + v.length - v.payload_offset), now_us, False)
-        counts.twcc_seq_written += 1
-    return head
+    if twcc_at[0]:
+        twcc_at[0] += <uint16_t>(RTP_HEADER_SIZE + csrc)
+    return RTP_HEADER_SIZE + csrc + ext
 
 
 cdef inline void send_rtp_rewritten(State* st, Producer* p, Consumer* c, const RtpView* v, ExtScan* scan,
@@ -171,20 +174,21 @@ cdef inline void send_rtp_rewritten(State* st, Producer* p, Consumer* c, const R
     cdef uint8_t* buf = tx_buffer(st, slot)
     cdef Transport* t = c.transport
     cdef size_t head, body = v.length - v.payload_offset
+    cdef uint16_t twcc_at
     write_rtp_header(buf, v, c, seq, ts)
-    head = rewritten_head(buf, v, scan, c, st.now_us, &st.engine)
+    head = rewritten_head(buf, v, scan, c, &twcc_at)
     c.packets_sent += 1
     c.octets_sent += v.payload_length
     st.engine.ext_rewritten += 1
     if t.protect != NULL:
         memcpy(buf + head, v.data + v.payload_offset, body)
-        tx_send_copy(st, t, slot, <int>(head + body), 0, &c.counters, &p.counters, p.video)
+        tx_send_copy(st, t, slot, <int>(head + body), 0, &c.counters, &p.counters, p.video, twcc_at)
         return
     st.tx.iov[2 * slot].iov_base = buf
     st.tx.iov[2 * slot].iov_len = head
     st.tx.iov[2 * slot + 1].iov_base = <void*>(v.data + v.payload_offset)
     st.tx.iov[2 * slot + 1].iov_len = body
-    tx_commit(st, t, 2 if body else 1, &c.counters, &p.counters, p.video)
+    tx_send_media(st, t, slot, 2 if body else 1, &c.counters, &p.counters, p.video, twcc_at)
 
 
 cdef void send_rtx_rewritten(State* st, Producer* p, Consumer* c, const RtpView* v, ExtScan* scan,
@@ -194,11 +198,12 @@ cdef void send_rtx_rewritten(State* st, Producer* p, Consumer* c, const RtpView*
     cdef uint8_t* buf = tx_buffer(st, slot)
     cdef size_t head, body = v.length - v.payload_offset
     cdef RtpView moved = v[0]
-    head = write_rewritten_head(buf, v, scan, c, st.now_us, &st.engine)
+    cdef uint16_t twcc_at
+    head = rewritten_head(buf, v, scan, c, &twcc_at)
     memcpy(buf + head, v.data + v.payload_offset, body)
     moved.payload_offset = <uint16_t>head
     write_rtx_header(buf, &moved, c, osn)
     c.rtx_sent += 1
     st.engine.rtx_sent += 1
     st.engine.ext_rewritten += 1
-    tx_send_copy(st, c.transport, slot, <int>(head + body), 0, &c.counters, &p.counters)
+    tx_send_copy(st, c.transport, slot, <int>(head + body), 0, &c.counters, &p.counters, False, twcc_at)

@@ -126,7 +126,7 @@ cdef inline void send_rtp(State* st, Producer* p, Consumer* c, const RtpView* v,
     st.tx.iov[2 * slot].iov_len = 12
     st.tx.iov[2 * slot + 1].iov_base = <void*>(v.data + 12)
     st.tx.iov[2 * slot + 1].iov_len = v.length - 12
-    tx_commit(st, t, 2 if v.length > 12 else 1, &c.counters, &p.counters, p.video)
+    tx_send_media(st, t, slot, 2 if v.length > 12 else 1, &c.counters, &p.counters, p.video, 0)
 
 
 cdef void forward_rtx(State* st, Transport* t, Producer* p, const RtpView* v, size_t length) noexcept nogil:

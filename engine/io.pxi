@@ -64,17 +64,44 @@ cdef inline int tx_reserve(State* st) noexcept nogil:
     return st.tx.count
 
 
-cdef inline void tx_commit(State* st, Transport* t, int iovlen, Counters* a, Counters* b,
-                           bint paced) noexcept nogil:
-    """Queues send slot `count`, whose iovecs the caller filled, to the transport's peer. A `paced`
-    datagram (video media) may be held back by the transport's pacer instead (pace.pxi)."""
+cdef inline size_t tx_length(State* st, int slot, int iovlen) noexcept nogil:
+    cdef size_t length = st.tx.iov[2 * slot].iov_len
+    if iovlen == 2:
+        length += st.tx.iov[2 * slot + 1].iov_len
+    return length
+
+
+cdef inline void tx_number(State* st, Transport* t, uint8_t* data, uint16_t twcc_at,
+                           size_t length) noexcept nogil:
+    """Writes the transport's next transport-wide number at `twcc_at` of a datagram leaving now,
+    and remembers it as sent now (twcc.pxi): numbers follow the order datagrams leave in, held
+    video included, so the peer's feedback reports none lost that was only waiting."""
+    store16(data + twcc_at, t.twcc_seq)
+    twcc_take_seq(t, <uint16_t>length, st.now_us, False)
+    st.engine.twcc_seq_written += 1
+
+
+cdef inline void tx_send_media(State* st, Transport* t, int slot, int iovlen, Counters* a, Counters* b,
+                               bint paced, uint16_t twcc_at) noexcept nogil:
+    """Queues send slot `slot` (plain RTP, whose iovecs the caller filled; its transport-wide number,
+    if any, at `twcc_at` of the first): a `paced` datagram (video) may be held by the transport's
+    pacer instead (pace.pxi), and numbered when it leaves."""
+    cdef size_t length = tx_length(st, slot, iovlen)
+    if paced and t.pacing_bps != 0 and not pace_admit(st, t, slot, iovlen, length, twcc_at, False, a, b):
+        return                                # held by the pacer: the slot stays free
+    if twcc_at:
+        tx_number(st, t, <uint8_t*>st.tx.iov[2 * slot].iov_base, twcc_at, length)
+    tx_commit(st, t, iovlen, a, b)
+
+
+cdef inline void tx_commit(State* st, Transport* t, int iovlen, Counters* a, Counters* b) noexcept nogil:
+    """Queues send slot `count`, whose iovecs the caller filled (numbered and protected), to the
+    transport's peer; a paced transport's bucket pays for it (pace.pxi)."""
     cdef int i = st.tx.count
     cdef msghdr* m = &st.tx.msgs[i].msg_hdr
-    cdef size_t length = st.tx.iov[2 * i].iov_len
-    if iovlen == 2:
-        length += st.tx.iov[2 * i + 1].iov_len
-    if t.pacing_bps != 0 and not pace_admit(st, t, i, iovlen, length, a, b, paced):
-        return                                # held (or dropped) by the pacer: the slot stays free
+    cdef size_t length = tx_length(st, i, iovlen)
+    if t.pacing_bps != 0:
+        pace_spend(st, t, length)
     # the address is borrowed from the transport, which cannot be freed before the queue is
     # flushed (same drain or same op)
     m.msg_name = &t.remote
@@ -102,15 +129,22 @@ cdef inline void tx_commit(State* st, Transport* t, int iovlen, Counters* a, Cou
 
 
 cdef void tx_send_copy(State* st, Transport* t, int slot, int length, int rtcp,
-                       Counters* a, Counters* b, bint paced=False) noexcept nogil:
-    """Queues `length` bytes already written into send slot `slot`, encrypting for SRTP peers."""
+                       Counters* a, Counters* b, bint paced=False, uint16_t twcc_at=0) noexcept nogil:
+    """Queues `length` bytes already written into send slot `slot` (its transport-wide number, if
+    any, at `twcc_at`), numbered then encrypted for SRTP peers as it leaves: a `paced` datagram
+    (video) may be held by the transport's pacer first (pace.pxi)."""
     cdef uint8_t* buf = tx_buffer(st, slot)
+    st.tx.iov[2 * slot].iov_base = buf
+    st.tx.iov[2 * slot].iov_len = length
+    if paced and t.pacing_bps != 0 and not pace_admit(st, t, slot, 1, length, twcc_at, t.protect != NULL, a, b):
+        return                                # held by the pacer: the slot stays free
+    if twcc_at:
+        tx_number(st, t, buf, twcc_at, length)
     if t.protect != NULL and t.protect(t.crypto, buf, &length, rtcp) != DROP_NONE:
         drop(st, &t.counters, a, DROP_SEND_FAILED)
         return
-    st.tx.iov[2 * slot].iov_base = buf
     st.tx.iov[2 * slot].iov_len = length
-    tx_commit(st, t, 1, a, b, paced)
+    tx_commit(st, t, 1, a, b)
 
 
 cdef inline void tx_credit(State* st, int i, bint sent) noexcept nogil:

@@ -2,37 +2,60 @@
 # after a layer switch up, a repaired gap) leaves at the transport's rate instead of at once.
 #
 # The bucket holds credit in bit-microseconds (bytes * 8 * 10^6 over the rate: no division per
-# packet), refilled at pacing_bps from State.now_us and capped at PACE_BURST_US of the rate. A video
-# datagram is sent when the transport holds nothing and the credit covers it; otherwise it is copied
-# (whole, protected if SRTP) into the transport's PaceQueue and released on a later tick, in order:
-# at the start of every receive batch and on the loop's pace timer (Core.pace). Audio, RTCP and
+# packet), refilled at pacing_bps from State.now_us. An idle transport's credit is capped at
+# PACE_BURST_US of the rate; one that holds packets keeps all it earns, so a late tick of the loop's
+# timer sends what was due then instead of losing the time. A video datagram is sent when the
+# transport holds nothing and the credit covers it; otherwise it is copied, whole and not yet
+# numbered nor protected, into the transport's PaceQueue and released in order on a later tick: at
+# the start of every receive batch and on the loop's pace timer (Core.pace), which runs while
+# anything is held. It takes its transport-wide number (twcc.pxi) and its SRTP protection as it
+# leaves, so the numbers follow the order of departure and feedback counts no held packet lost.
+#
+# The queue is bounded in time: past PACE_QUEUE_US of the rate (or PACE_QUEUE_SLOTS packets) its
+# oldest packets are sent early (counted: early) rather than dropped, since a frame missing a packet
+# is not decoded and a switch up would wait for the next keyframe. Audio, RTCP, probes and
 # retransmissions bypass the queue and spend credit too (down to one burst of debt), so they take
-# video's share instead of adding to it. A full queue drops the new packet (pace_queue_full).
+# video's share instead of adding to it.
 
 
-cdef inline int64_t pace_cost(const Transport* t, size_t length) noexcept nogil:
+cdef inline int64_t pace_cost(size_t length) noexcept nogil:
     return <int64_t>length * 8000000
 
 
 cdef inline int64_t pace_burst(const Transport* t) noexcept nogil:
     cdef int64_t burst = <int64_t>t.pacing_bps * PACE_BURST_US
-    cdef int64_t floor = <int64_t>PACE_MIN_BURST * 8000000
+    cdef int64_t floor = pace_cost(PACE_MIN_BURST)
     return burst if burst > floor else floor
+
+
+cdef inline bint pace_holding(const Transport* t) noexcept nogil:
+    return t.pace != NULL and t.pace.count != 0
+
+
+cdef inline void pace_cap(Transport* t) noexcept nogil:
+    """An idle transport saves at most one burst."""
+    cdef int64_t burst = pace_burst(t)
+    if t.pace_credit > burst and not pace_holding(t):
+        t.pace_credit = burst
 
 
 cdef inline void pace_refill(State* st, Transport* t) noexcept nogil:
     cdef uint64_t elapsed
-    cdef int64_t burst
     if st.now_us <= t.pace_at_us:
         return
     elapsed = st.now_us - t.pace_at_us
-    if elapsed > 1000000:                 # anything over a second refills the whole burst anyway
+    if elapsed > 1000000:                 # a stall of over a second is not made up for
         elapsed = 1000000
     t.pace_at_us = st.now_us
     t.pace_credit += <int64_t>(elapsed * t.pacing_bps)
-    burst = pace_burst(t)
-    if t.pace_credit > burst:
-        t.pace_credit = burst
+    pace_cap(t)
+
+
+cdef inline uint64_t pace_rate_from(uint64_t estimate_bps) noexcept nogil:
+    """The pacing rate for a peer's estimate (its REMB, or the engine's estimate toward it):
+    PACE_REMB_PERCENT of it, never below PACE_MIN_BPS."""
+    cdef uint64_t rate = estimate_bps * PACE_REMB_PERCENT // 100
+    return rate if rate > PACE_MIN_BPS else PACE_MIN_BPS
 
 
 cdef void pace_set_rate(State* st, Transport* t, uint64_t bps) noexcept nogil:
@@ -46,37 +69,43 @@ cdef void pace_set_rate(State* st, Transport* t, uint64_t bps) noexcept nogil:
     t.pacing_bps = bps
 
 
-cdef bint pace_admit(State* st, Transport* t, int slot, int iovlen, size_t length,
-                     Counters* consumer, Counters* producer, bint paced) noexcept nogil:
-    """Whether send slot `slot` goes out now. False: the pacer held a copy (or dropped it)."""
-    cdef int64_t cost = pace_cost(t, length)
+cdef inline void pace_spend(State* st, Transport* t, size_t length) noexcept nogil:
+    """A datagram leaves for a paced transport's peer: its credit pays, down to one burst of debt."""
+    cdef int64_t debt = -pace_burst(t)
+    pace_refill(st, t)
+    t.pace_credit -= pace_cost(length)
+    if t.pace_credit < debt:
+        t.pace_credit = debt
+
+
+cdef bint pace_admit(State* st, Transport* t, int slot, int iovlen, size_t length, uint16_t twcc_at,
+                     bint protect, Counters* consumer, Counters* producer) noexcept nogil:
+    """Whether video send slot `slot` (not yet numbered nor protected) goes out now. False: the
+    pacer holds a copy, which leaves numbered at `twcc_at` (0: not numbered), and SRTP-protected if
+    `protect`."""
+    cdef int64_t cost = pace_cost(length)
     cdef PaceQueue* q = t.pace
     cdef PacedPacket* e
     pace_refill(st, t)
-    if not paced:
-        t.pace_credit -= cost
-        if t.pace_credit < -pace_burst(t):
-            t.pace_credit = -pace_burst(t)
-        return True
     if (q == NULL or q.count == 0) and t.pace_credit >= cost:
-        t.pace_credit -= cost
         return True
     if q == NULL:
         q = t.pace = <PaceQueue*>mem_alloc(st, sizeof(PaceQueue))
-    if q == NULL or q.count == PACE_QUEUE_SLOTS:
-        t.pacing.overflow += 1
-        st.engine.pace_overflow += 1
-        drop(st, &t.counters, consumer, DROP_PACE_QUEUE_FULL)
-        return False
+        if q == NULL:
+            return True                   # no memory to hold it: it goes unpaced
+    # the ring has room: pace_bound leaves it below PACE_QUEUE_SLOTS packets
     e = &q.packets[(q.head + q.count) % PACE_QUEUE_SLOTS]
     memcpy(e.data, st.tx.iov[2 * slot].iov_base, st.tx.iov[2 * slot].iov_len)
     if iovlen == 2:
         memcpy(e.data + st.tx.iov[2 * slot].iov_len, st.tx.iov[2 * slot + 1].iov_base,
                st.tx.iov[2 * slot + 1].iov_len)
     e.length = <uint16_t>length
+    e.twcc_at = twcc_at
+    e.protect = protect
     e.consumer = consumer
     e.producer = producer
     q.count += 1
+    q.cost += cost
     st.paced_count += 1
     t.pacing.held += 1
     st.engine.paced_held += 1
@@ -84,7 +113,49 @@ cdef bint pace_admit(State* st, Transport* t, int slot, int iovlen, size_t lengt
         t.pace_listed = 1
         t.pace_next = st.paced
         st.paced = t
+    pace_bound(st, t, q)
     return False
+
+
+cdef void pace_bound(State* st, Transport* t, PaceQueue* q) noexcept nogil:
+    """Past PACE_QUEUE_US of the rate, or with its ring full, the queue sends its oldest packets
+    now, ahead of the bucket, and flushes (the send queue borrows them)."""
+    cdef int64_t bound = <int64_t>t.pacing_bps * PACE_QUEUE_US
+    cdef int early = 0
+    while q.count and (q.count >= PACE_QUEUE_SLOTS or q.cost - t.pace_credit > bound):
+        pace_send_head(st, t, q)
+        early += 1
+    if early:
+        t.pacing.early += early
+        st.engine.pace_early += early
+        if q.count == 0:
+            pace_unlist(st, t)
+        tx_flush(st)
+
+
+cdef void pace_send_head(State* st, Transport* t, PaceQueue* q) noexcept nogil:
+    """The oldest held packet leaves: numbered, protected, queued to send (its bucket pays)."""
+    cdef PacedPacket* e = &q.packets[q.head]
+    cdef int length = e.length
+    cdef int slot
+    q.head = (q.head + 1) % PACE_QUEUE_SLOTS
+    q.count -= 1
+    q.cost -= pace_cost(e.length)
+    st.paced_count -= 1
+    t.pacing.released += 1
+    st.engine.paced_released += 1
+    if not t.has_remote:
+        drop(st, &t.counters, e.consumer, DROP_SEND_FAILED)
+        return
+    if e.twcc_at:
+        tx_number(st, t, e.data, e.twcc_at, e.length)
+    if e.protect and t.protect != NULL and t.protect(t.crypto, e.data, &length, 0) != DROP_NONE:
+        drop(st, &t.counters, e.consumer, DROP_SEND_FAILED)
+        return
+    slot = tx_reserve(st)
+    st.tx.iov[2 * slot].iov_base = e.data
+    st.tx.iov[2 * slot].iov_len = length
+    tx_commit(st, t, 1, e.consumer, e.producer)
 
 
 cdef void pace_unlist(State* st, Transport* t) noexcept nogil:
@@ -104,32 +175,17 @@ cdef void pace_release(State* st) noexcept nogil:
     cdef Transport* t = st.paced
     cdef Transport* after
     cdef PaceQueue* q
-    cdef PacedPacket* e
-    cdef int64_t cost
-    cdef int slot
     while t != NULL:
         after = t.pace_next
         q = t.pace
         pace_refill(st, t)
         while q.count:
-            e = &q.packets[q.head]
-            cost = pace_cost(t, e.length)
-            if t.pacing_bps != 0 and t.pace_credit < cost:
+            if t.pacing_bps != 0 and t.pace_credit < pace_cost(q.packets[q.head].length):
                 break                         # (tx_commit spends the credit)
-            q.head = (q.head + 1) % PACE_QUEUE_SLOTS
-            q.count -= 1
-            st.paced_count -= 1
-            t.pacing.released += 1
-            st.engine.paced_released += 1
-            if not t.has_remote:
-                drop(st, &t.counters, e.consumer, DROP_SEND_FAILED)
-                continue
-            slot = tx_reserve(st)
-            st.tx.iov[2 * slot].iov_base = e.data
-            st.tx.iov[2 * slot].iov_len = e.length
-            tx_commit(st, t, 1, e.consumer, e.producer, False)
+            pace_send_head(st, t, q)
         if q.count == 0:
             pace_unlist(st, t)
+            pace_cap(t)
         t = after
     tx_flush(st)
 

@@ -47,7 +47,6 @@ DROP_REASONS = (
     "srtp_auth",
     "send_failed",
     "rtx_truncated",
-    "pace_queue_full",
 )
 KIND_NAMES = ("unknown", "stun", "dtls", "rtp", "rtcp")
 FEEDBACK_NAMES = ("none", "nack", "twcc", "pli", "fir", "remb", "other")

@@ -162,12 +162,19 @@ cdef void probe_after_feedback(Estimator* e, uint64_t before_bps, uint64_t now_u
     if e.estimate_bps < before_bps * 0.95 and now_us >= e.probe_quiet_us and not e.probe_sending:
         e.probe_backoff_us = PROBE_BACKOFF_US
         e.probe_next_us = now_us + PROBE_BACKOFF_US
+        if e.estimate_bps * 100 < before_bps * PROBE_DROP_PERCENT and (
+                before_bps > e.probe_drop_from_bps or elapsed_us(e.probe_drop_us, now_us) >= PROBE_DROP_WINDOW_US):
+            e.probe_drop_from_bps = before_bps    # the highest of a run of drops
+            e.probe_drop_us = now_us
 
 
 cdef uint64_t probe_wanted(Estimator* e, uint64_t now_us) noexcept nogil:
     """The target of an automatic probe due now, 0 when none is: one is sent or judged, the
     transport-cc feedback is not fresh, it is too early, the detector is not normal, the rate is not
-    held down by what the transport sends, or the estimate is at the ceiling already."""
+    held down by what the transport sends, or the estimate is at the ceiling already. After a large
+    drop (one overuse on a short dip of what was acknowledged can take a high estimate to its
+    floor), one probe toward the estimate before it, whatever is sent: what is sent then is held
+    down by the dropped estimate itself, so the drop would otherwise be climbed back at 8 %/s."""
     cdef uint64_t target
     if e.probe_sending or e.probe_judging or not fresh(e.twcc_us, now_us):
         return 0
@@ -175,7 +182,16 @@ cdef uint64_t probe_wanted(Estimator* e, uint64_t now_us) noexcept nogil:
         e.probe_next_us = now_us + PROBE_FIRST_US
         e.probe_backoff_us = PROBE_BACKOFF_US
         return 0
-    if now_us < e.probe_next_us or e.signal != USAGE_NORMAL or not e.rate_capped:
+    if now_us < e.probe_next_us or e.signal != USAGE_NORMAL:
+        return 0
+    if e.probe_drop_from_bps and elapsed_us(e.probe_drop_us, now_us) < PROBE_DROP_WINDOW_US:
+        target = e.probe_drop_from_bps * PROBE_DROP_TARGET_PERCENT // 100
+        e.probe_drop_from_bps = 0
+        target = target if target < PROBE_CEILING_BPS else PROBE_CEILING_BPS
+        if target > e.estimate_bps:
+            return target
+    e.probe_drop_from_bps = 0
+    if not e.rate_capped:
         return 0
     if e.sent_bps * 100 > e.delay_bps * PROBE_LIMITED_PERCENT:
         return 0                          # it sends what it may: the cap is the link's doing
@@ -267,7 +283,7 @@ cdef int probe_send_padding(State* st, Transport* t, Consumer* c) noexcept nogil
     store16(buf + 2, c.rtx_seq)
     store32(buf + 4, c.last_ts)
     store32(buf + 8, c.rtx_ssrc)
-    ext = ext_write_block(buf + RTP_HEADER_SIZE, &none, &scan, t, c.mid, c.mid_length, t.twcc_seq)
+    ext = ext_write_block(buf + RTP_HEADER_SIZE, &none, &scan, t, c.mid, c.mid_length, t.twcc_seq, NULL)
     if ext:
         buf[0] |= 0x10
     head = RTP_HEADER_SIZE + ext

@@ -46,4 +46,4 @@ cdef void remb_received(State* st, Transport* t, const RtcpView* part) noexcept 
     rate its video is paced at, unless Core.set_transport_pacing set one."""
     t.remb_bps = remb_bitrate(part)
     if st.pace_from_remb and not t.pace_explicit and t.remb_bps:
-        pace_set_rate(st, t, t.remb_bps * PACE_REMB_PERCENT // 100)
+        pace_set_rate(st, t, pace_rate_from(t.remb_bps))

@@ -81,6 +81,7 @@ cdef bint send_repair(State* st, Producer* p, Consumer* c, const uint8_t* data, 
     cdef uint8_t* buf
     cdef uint8_t pt
     cdef uint32_t ts
+    cdef uint16_t twcc_at = 0
     if rtp_parse(data, length, &v) != DROP_NONE or not consumer_map_original(c, v.sequence, &mapped):
         return False
     slot = tx_reserve(st)
@@ -91,7 +92,7 @@ cdef bint send_repair(State* st, Producer* p, Consumer* c, const uint8_t* data, 
     if c.transport.ext_told:
         ext_scan(&v, p.transport, &scan, &st.engine)
         write_rtp_header(buf, &v, c, mapped, ts)
-        header = rewritten_head(buf, &v, &scan, c, st.now_us, &st.engine)
+        header = rewritten_head(buf, &v, &scan, c, &twcc_at)
         st.engine.ext_rewritten += 1
     else:
         header = v.payload_offset
@@ -114,7 +115,7 @@ cdef bint send_repair(State* st, Producer* p, Consumer* c, const uint8_t* data, 
         sent = header + body
     c.repair.repairs_sent += 1
     st.engine.repairs_sent += 1
-    tx_send_copy(st, c.transport, slot, <int>sent, 0, &c.counters, &p.counters)
+    tx_send_copy(st, c.transport, slot, <int>sent, 0, &c.counters, &p.counters, False, twcc_at)
     return True
 
 

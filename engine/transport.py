@@ -247,7 +247,9 @@ class Transport(Closable):
     def set_pacing(self, bps: int) -> None:
         """Paces the video sent to this transport's peer at `bps` bit/s (engine/pace.pxi): a burst,
         such as a keyframe after a switch to a higher layer, leaves at that rate with a few
-        milliseconds' burst; audio, RTCP and retransmissions go first. 0: unpaced (the default)."""
+        milliseconds' burst (past 300 ms of the rate the oldest held video goes early, never
+        dropped); audio, RTCP and retransmissions go first. 0: unpaced (the default of an Engine;
+        a worker paces by its estimate unless --no-pacing)."""
         self._check()
         if bps < 0:
             raise EngineError(f"pacing rate must be 0 or more bit/s, not {bps}")

@@ -27,7 +27,7 @@ Series (all per `worker`; counters are the worker's since it started):
                                                               (sent again one datagram at a time)
     podium_engine_gso_datagrams_total                 counter datagrams those sent messages carried
     podium_engine_paced_packets_total{outcome}        counter video held by a transport's pacer (held), sent
-                                                              later (released), dropped on a full queue (overflow)
+                                                              later (released), early past the queue's bound (early)
     podium_engine_probes_total{outcome}               counter bandwidth probes toward subscribers (engine/probe.pxi):
                                                               started, raised (the estimate), unavailable
                                                               (no transport-cc or no consumer with RTX)
@@ -104,7 +104,7 @@ CONGESTION_FEEDBACK = {
 EXTENSION_OUTCOMES = ("rewritten", "unmapped", "oversize", "foreign")
 GSO_RESULTS = {"sent": "gso_sends", "refused": "gso_fallbacks"}
 """The GSO message counters of the engine's report, by result (engine/gso.pxi)."""
-PACING_OUTCOMES = {"held": "paced_held", "released": "paced_released", "overflow": "pace_overflow"}
+PACING_OUTCOMES = {"held": "paced_held", "released": "paced_released", "early": "pace_early"}
 """The pacing counters of the engine's report, by outcome (engine/pace.pxi)."""
 PROBE_OUTCOMES = {"started": "probes_started", "raised": "probes_raised", "unavailable": "probe_unavailable"}
 """The bandwidth probe counters of the engine's report, by outcome (engine/probe.pxi)."""
@@ -244,8 +244,8 @@ class EngineCollector:
         )
         paced = CounterMetricFamily(
             "podium_engine_paced_packets",
-            "Video packets a transport's pacer held (held), sent on a later tick (released), or dropped "
-            "because its queue was full (overflow).",
+            "Video packets a transport's pacer held (held), sent on a later tick (released), or sent "
+            "ahead of its rate because its queue was past its bound (early).",
             labels=[*w, "outcome"],
         )
         probes = CounterMetricFamily(

@@ -36,7 +36,6 @@ cdef enum Drop:
     DROP_SRTP_AUTH             # SRTP/SRTCP authentication or replay check failed
     DROP_SEND_FAILED           # sendmmsg refused the datagram
     DROP_RTX_TRUNCATED         # RTX packet without the 2-byte original sequence number (RFC 4588)
-    DROP_PACE_QUEUE_FULL       # a paced transport's queue was full (pace.pxi)
     DROP_COUNT
 
 # RTCP packet types (RFC 3550, RFC 4585) and the feedback a view is classified as.
@@ -77,10 +76,12 @@ cdef enum:
     GSO_MAX_SEGMENT = 1452         # larger datagrams go alone: a segment must fit the path MTU (1500
                                    # less IPv6 and UDP headers), or the kernel refuses the message
     GSO_CONTROL_WORDS = 3          # 8-byte words of one UDP_SEGMENT cmsg: CMSG_SPACE(sizeof(uint16_t))
-    PACE_QUEUE_SLOTS = 256         # packets one paced transport holds (a keyframe); more are dropped
-    PACE_BURST_US = 5000           # a paced transport may send this long a stretch of its rate at once
+    PACE_QUEUE_SLOTS = 256         # packets one paced transport holds at most: past it the oldest goes early
+    PACE_QUEUE_US = 300000         # ... and at most this long a stretch of its rate (likewise)
+    PACE_BURST_US = 5000           # an idle paced transport may send this long a stretch of its rate at once
     PACE_MIN_BURST = 3000          # ... and at least this many bytes (two full datagrams)
-    PACE_REMB_PERCENT = 250        # pacing from a subscriber's REMB: this share of it (libwebrtc's 2.5)
+    PACE_REMB_PERCENT = 250        # pacing from a subscriber's estimate: this share of it (libwebrtc's 2.5)
+    PACE_MIN_BPS = 400000          # ... and never less: the estimate is least reliable when lowest
 
 # SSRC learning (learn.pxi): unknown SSRCs on a transport with MID/RID extension ids, for Python.
 cdef enum:
@@ -174,3 +175,6 @@ cdef enum:
     PROBE_LIMITED_PERCENT = 70     # application-limited: sending less than this share of the delay-based rate
     PROBE_RAISE_PERCENT = 105      # a cluster's result raises the estimate from this share of it up
     PROBE_CARRIER_IDLE_MS = 1000   # a consumer that forwarded nothing this long carries no probe
+    PROBE_DROP_PERCENT = 66        # an estimate below this share of the one before it dropped largely:
+    PROBE_DROP_TARGET_PERCENT = 85 # ... probed at this share of that one, whatever is sent,
+    PROBE_DROP_WINDOW_US = 5000000 # ... within this long (libwebrtc's probe after a large drop)

@@ -71,9 +71,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reconnect-max", type=float, default=5.0, help="longest pause between reconnections")
     parser.add_argument(
         "--pacing",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
+        default=True,
         help="pace each subscriber's video at 2.5 times the bandwidth the engine estimates toward it, so a "
-        "layer switch up does not burst (default: sent as it comes)",
+        "layer switch up does not burst (default: on; --no-pacing sends it as it comes)",
     )
     parser.add_argument("--log-level", default="WARNING")
 
@@ -102,10 +103,10 @@ def resolve_secret(args: argparse.Namespace) -> str | None:
 
 def engine_options(args: argparse.Namespace | None) -> dict[str, Any]:
     """The Engine's keyword arguments the command line sets: the announced hosts, and pacing
-    (--pacing: engine/pace.pxi, at 2.5 times each subscriber's estimate)."""
+    (on unless --no-pacing: engine/pace.pxi, at 2.5 times each subscriber's estimate)."""
     return {
         "announced_hosts": getattr(args, "announce", None) or None,
-        "pace_from_remb": bool(getattr(args, "pacing", False)),
+        "pace_from_remb": bool(getattr(args, "pacing", True)),
     }
 
 

@@ -156,3 +156,23 @@ def test_the_sent_rate_counts_packets_that_share_a_send_time() -> None:
             now += 40_000
         estimator.feedback(serialize_twcc(seqs[0], arrivals), now)
     assert 0.9 * 1_000_000 <= estimator.stats()["sent_bps"] <= 1.1 * 1_000_000
+
+
+def test_a_large_drop_is_probed_back_though_what_is_sent_follows_the_dropped_estimate() -> None:
+    # one overuse on a short dip of what was acknowledged takes a high estimate near its floor; the
+    # sender then sends what the dropped estimate allows (a subscriber's layers follow it), which
+    # looks like a link-limited sender: without the probe after a large drop the estimate climbed
+    # back at 8 %/s (a paced Chromium subscriber stayed on its lowest layer in the browser tests)
+    link = Bottleneck(3_000_000)
+    run = LinkRun(link, probing=True)
+    run.run(20 * S)
+    high = run.estimator.estimate_bps
+    assert high > 2_000_000 and run.estimator.stats()["probes_started"] == 0
+    link.capacity_bps, run.app_limit_bps = 150_000, 300_000
+    run.run(S // 2)
+    link.capacity_bps = 3_000_000
+    run.run(S)
+    assert run.estimator.estimate_bps < 0.66 * high / 10  # dropped largely
+    run.run(3 * S)
+    stats = run.estimator.stats()
+    assert stats["estimate_bps"] >= 0.5 * high and stats["probes_raised"] >= 1

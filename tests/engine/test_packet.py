@@ -63,7 +63,7 @@ def agree_rtcp(data):
 def test_drop_reason_names_follow_the_enum():
     assert _rtp.DROP_REASONS[0] == "none"
     assert _rtp.DROP_REASONS[1] == "unknown_kind"
-    assert _rtp.DROP_REASONS[-1] == "pace_queue_full"
+    assert _rtp.DROP_REASONS[-1] == "rtx_truncated"
     assert len(set(_rtp.DROP_REASONS)) == len(_rtp.DROP_REASONS)
     assert _rtp.KIND_NAMES == ("unknown", "stun", "dtls", "rtp", "rtcp")
     assert _rtp.FEEDBACK_NAMES == ("none", "nack", "twcc", "pli", "fir", "remb", "other")

@@ -27,7 +27,7 @@ def report(n: int) -> Stats:
             "gso_fallbacks": True,
             "paced_held": 5 * n,
             "paced_released": 4 * n,
-            "pace_overflow": n,
+            "pace_early": n,
             "probes_started": 3 * n,
             "probes_raised": n,
             "probe_bytes": 2750 * n,
@@ -83,7 +83,7 @@ def test_a_lost_worker_keeps_its_series_marked_lost() -> None:
     paced = "podium_engine_paced_packets_total"
     assert series[(paced, (("outcome", "held"), ("worker", "w1")))] == 10
     assert series[(paced, (("outcome", "released"), ("worker", "w1")))] == 8
-    assert series[(paced, (("outcome", "overflow"), ("worker", "w1")))] == 2
+    assert series[(paced, (("outcome", "early"), ("worker", "w1")))] == 2
     probes = "podium_engine_probes_total"
     assert series[(probes, (("outcome", "started"), ("worker", "w1")))] == 6
     assert series[(probes, (("outcome", "raised"), ("worker", "w1")))] == 2
