@@ -290,8 +290,11 @@ def test_stage_control_bar_placeholders_spotlight_knock_and_confirmations(media_
     # his tile says so where Ada sees it: the stage's tools (top right) do not cover the flag (found trying issue 14)
     flag = tile(ada, bob_id).locator(".flags")
     expect(flag).to_have_text("muted")
-    on_top = ada.evaluate("""(pid) => { const f = document.querySelector(`figure[data-participant-id="${pid}"] .flags`);
-        const r = f.getBoundingClientRect(); return f.contains(document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2)); }""", bob_id)
+    on_top = ada.evaluate(
+        """(pid) => { const f = document.querySelector(`figure[data-participant-id="${pid}"] .flags`);
+        const r = f.getBoundingClientRect(); return f.contains(document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2)); }""",
+        bob_id,
+    )
     assert on_top, "the muted flag is covered"
 
     phone.locator("#leave-button").click()
