@@ -292,7 +292,8 @@ def test_stage_control_bar_placeholders_spotlight_knock_and_confirmations(media_
     expect(flag).to_have_text("muted")
     on_top = ada.evaluate(
         """(pid) => { const f = document.querySelector(`figure[data-participant-id="${pid}"] .flags`);
-        const r = f.getBoundingClientRect(); return f.contains(document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2)); }""",
+        const r = f.getBoundingClientRect();
+        return f.contains(document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2)); }""",
         bob_id,
     )
     assert on_top, "the muted flag is covered"
