@@ -3,9 +3,11 @@ subscriber shows the track at and the track's source.
 
 A simulcast publisher (the web client) sends up to three layers, lowest first, each half the
 resolution of the next (scaleResolutionDownBy 4, 2, 1 of a camera's 720 lines: about 180, 360 and
-720). A tile gets the lowest layer at least as tall as the tile's height in device pixels (a
-little smaller is fine: the browser scales up by less than LAYER_SLACK), the top layer when none
-is. A tile the subscriber does not show (hidden, or no height) gets no layer: its consumer is paused.
+720). It sends three only from 540 lines: two layers are a smaller picture's (a 640x480 camera's 240
+and 480), so their heights are nominally those. A tile gets the lowest layer at least as
+tall as the tile's height in device pixels (a little smaller is fine: the browser scales up by less
+than LAYER_SLACK), the top layer when none is. A tile the subscriber does not show (hidden, or no
+height) gets no layer: its consumer is paused.
 
 Priority (`priority`): a screen share is text to read, so a shown one always gets its top layer;
 then the active speaker's camera, the face everyone watches: the lowest layer at least as tall as its
@@ -23,6 +25,9 @@ from control.domain.roles import Source
 
 TOP_LAYER_HEIGHT = 720
 """Nominal height of a camera's top layer, in pixels; each layer below has half the one above."""
+TWO_LAYER_TOP_HEIGHT = 480
+"""Nominal top height of a two-layer camera: the web client sends two layers of a picture under 540
+lines (lib/media.js), typically 640x480; taken as 720, a 300-450 px tile would get its 240 lines."""
 LAYER_SLACK = 1.25
 """A layer serves a tile up to this much taller than itself."""
 MAX_LAYERS = 3
@@ -32,7 +37,8 @@ def layer_heights(layers: int) -> tuple[int, ...]:
     """Nominal heights of `layers` layers, lowest first."""
     if not 1 <= layers <= MAX_LAYERS:
         raise ValueError(f"a track has 1 to {MAX_LAYERS} layers, not {layers}")
-    return tuple(TOP_LAYER_HEIGHT >> (layers - 1 - k) for k in range(layers))
+    top = TWO_LAYER_TOP_HEIGHT if layers == 2 else TOP_LAYER_HEIGHT
+    return tuple(top >> (layers - 1 - k) for k in range(layers))
 
 
 class Priority(IntEnum):

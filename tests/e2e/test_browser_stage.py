@@ -6,6 +6,7 @@ destructive moderation asking first."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from browser_fixtures import (  # noqa: F401 - pytest fixtures, used by name
     screenshot_sizes,
     sign_in,
 )
+from PIL import Image
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(150)]
@@ -72,6 +74,16 @@ def assert_controls_in_view(page: Any) -> None:
 
 def tile(page: Any, pid: str, source: str = "camera") -> Any:
     return page.locator(f'figure[data-participant-id="{pid}"][data-source="{source}"]')
+
+
+RING = (0x22, 0xC5, 0x5E)  # style.css: .tile[data-speaking=true]
+
+
+def edge_pixels(page: Any, pid: str) -> list[tuple[int, int, int]]:
+    """The colours just inside the left, right and bottom edges of a camera tile, as drawn."""
+    picture = Image.open(io.BytesIO(tile(page, pid).screenshot())).convert("RGB")
+    w, h = picture.size
+    return [picture.getpixel((1, h // 2)), picture.getpixel((w - 2, h // 2)), picture.getpixel((w // 2, h - 2))]
 
 
 def test_stage_control_bar_placeholders_spotlight_knock_and_confirmations(media_server, browser):
@@ -261,6 +273,11 @@ def test_stage_control_bar_placeholders_spotlight_knock_and_confirmations(media_
     ada.locator("#microphone-button").click()
     expect(ada.locator("#microphone-button")).to_have_attribute("data-state", "off")
     expect(tile(ada, bob_id)).to_have_attribute("data-speaking", "true", timeout=15_000)
+    # and the ring is drawn over his video, not under it (found trying issue 14: an inset shadow the video hid)
+    phone.locator("#camera-button").click()
+    expect(tile(ada, bob_id)).to_have_attribute("data-video", "on", timeout=20_000)
+    ring = edge_pixels(ada, bob_id)
+    assert all(max(abs(c - r) for c, r in zip(pixel, RING, strict=True)) < 40 for pixel in ring), ring
     screenshot_sizes(ada, "stage", "speaking")
     # speaker view: the latest other speaker takes the spotlight; grid view again gives it back
     ada.get_by_role("button", name="Speaker view").click()
@@ -270,6 +287,16 @@ def test_stage_control_bar_placeholders_spotlight_knock_and_confirmations(media_
     expect(ada.locator("#spotlight figure")).to_have_count(0)
     person_action(ada, "Bob Builder", "Mute")
     expect(phone.locator("#status")).to_have_text("A moderator turned your microphone off.")
+    # his tile says so where Ada sees it: the stage's tools (top right) do not cover the flag (found trying issue 14)
+    flag = tile(ada, bob_id).locator(".flags")
+    expect(flag).to_have_text("muted")
+    on_top = ada.evaluate(
+        """(pid) => { const f = document.querySelector(`figure[data-participant-id="${pid}"] .flags`);
+        const r = f.getBoundingClientRect();
+        return f.contains(document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2)); }""",
+        bob_id,
+    )
+    assert on_top, "the muted flag is covered"
 
     phone.locator("#leave-button").click()
     expect(phone.locator("#ended")).to_be_visible()

@@ -8,7 +8,7 @@ from control.domain.roles import Source
 
 def test_layer_heights_halve_below_the_top() -> None:
     assert layer_heights(3) == (180, 360, 720)
-    assert layer_heights(2) == (360, 720)
+    assert layer_heights(2) == (240, 480)  # two layers: the web client's picture under 540 lines
     assert layer_heights(1) == (720,)
     for bad in (0, 4):
         with pytest.raises(ValueError, match="1 to 3 layers"):
@@ -21,6 +21,13 @@ def test_layer_heights_halve_below_the_top() -> None:
 )
 def test_a_camera_gets_the_lowest_layer_tall_enough(height: int, layer: int) -> None:
     assert choose_layer(3, Source.CAMERA, 16 * height // 9 or 1, height) == layer
+
+
+@pytest.mark.parametrize(("height", "layer"), [(128, 0), (240, 0), (300, 0), (301, 1), (384, 1), (720, 1)])
+def test_a_two_layer_camera_is_a_picture_under_540_lines(height: int, layer: int) -> None:
+    # the web client sends two layers (h, f) of a 640x480 camera: 240 and 480 lines, so a 628x384 grid
+    # tile needs the top one (found trying issue 14: it got 320x240, scaled up 1.6 times)
+    assert choose_layer(2, Source.CAMERA, 16 * height // 9, height) == layer
 
 
 @pytest.mark.parametrize("source", list(Source))
