@@ -58,6 +58,16 @@ async def setup(engine: Engine, peers, *, transport_cc: int | None = TWCC_ID, rt
     return subscriber, sub, consumer, (receiver, sender), media
 
 
+async def handled(transport, counter: str, within: float = 2.0) -> dict:
+    """The transport's stats once `counter` moved (the engine reads a datagram on its loop's next turn,
+    which a loaded machine may delay well past a fixed sleep)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not transport.stats()[counter] and loop.time() < deadline:
+        await asyncio.sleep(0.01)
+    return transport.stats()
+
+
 async def test_a_probe_sends_numbered_encrypted_padding_on_the_rtx_stream(engine: Engine, peers) -> None:
     subscriber, sub, consumer, (receiver, sender), media = await setup(engine, peers)
     assert sub.stats()["probes_started"] == 0 and not engine._core.probing
@@ -81,8 +91,7 @@ async def test_a_probe_sends_numbered_encrypted_padding_on_the_rtx_stream(engine
     # the subscriber reports them all received: matched like media, none unknown
     arrivals = [10_000_000 + 500 * i for i in range(len(numbers))]
     subscriber.send(sender.protect_rtcp(feedback(0xA, serialize_twcc(numbers[0], arrivals))))
-    await asyncio.sleep(0.05)
-    stats = sub.stats()
+    stats = await handled(sub, "twcc_packets_acked")
     assert stats["twcc_packets_acked"] == len(numbers) and stats["twcc_unknown_seq"] == 0
     assert stats["probes_raised"] == 1 and not stats["probing"]  # received faster than sent: all came through
     assert stats["estimate_bps"] == stats["probe_result_bps"] >= 1_500_000
