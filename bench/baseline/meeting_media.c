@@ -1,8 +1,8 @@
 /* The peer benchmark's media, compiled: every publisher's audio and video sent at meeting rates, and
  * what every subscriber receives counted and timed, over the UDP sockets of peer connections that
  * aiortc opened and keyed (real ICE and DTLS-SRTP; bench/peer_sfu/compiled_media.py drives this).
- * The receiving side answers as a browser would: transport-wide congestion control feedback and
- * generic NACKs, SRTCP-protected (rtcp_feedback.h).
+ * The receiving side answers as a browser would: transport-wide congestion control feedback,
+ * receiver reports and generic NACKs, SRTCP-protected (rtcp_feedback.h).
  *
  *   meeting_media --libsrtp PATH --profile N --relay PORT [--drop-per-mille D] [--max-seconds S]
  *
@@ -26,20 +26,17 @@
  * and skipped, never caught up in a burst.
  *
  * Payload: for video a VP8 payload descriptor (RFC 7741, as Chromium writes it: X, S on a frame's
- * first packet, I with a 15-bit picture id), on a
- * frame's first packet the VP8 payload header (a keyframe's with its start code and size, as both
- * SFUs read them), then MAGIC, publisher (u32), kind (u8: 0 audio, 1 video), layer (u8), the stream's
- * packet counter (u64) and the send time (u64, CLOCK_MONOTONIC ns), zero padding: the receiving side
- * reads the one-way latency through the SFU from it (same host, same clock), which layer arrived, and
- * (from the counter) whether a packet is a repair of one it missed or a duplicate.
+ * first packet, I with a 15-bit picture id), on a frame's first packet the VP8 payload header (a
+ * keyframe's with its start code and size, as both SFUs read them), then MAGIC, publisher (u32), kind
+ * (u8: 0 audio, 1 video), layer (u8), the stream's packet counter (u64), the send time (u64,
+ * CLOCK_MONOTONIC ns), zero padding: the receiver reads the one-way latency (same host, same clock),
+ * the layer, and from the counter whether a packet repairs one it missed or is a duplicate.
  *
- * Receiving: each subscriber records every packet's transport-wide sequence number and arrival, and
+ * Receiving: each subscriber records every packet's transport-wide sequence number and arrival and
  * every FEEDBACK_NS sends one transport-cc feedback about them, every REPORT_NS a receiver report
- * (RFC 3550) about each stream it receives; a gap in an RTP stream's sequence
- * numbers of a video stream is asked again at once with a generic NACK (as browsers, which NACK
- * video only). --drop-per-mille D discards that share of the first copies of video packets on arrival
- * (as a lossy network would), so both SFUs' retransmission paths run; loss is then what stayed
- * missing after repair.
+ * about each stream; a gap in a video stream's sequence numbers is NACKed at once (browsers NACK
+ * video only). --drop-per-mille D discards that share of first copies of video packets on arrival,
+ * as a lossy link would, so both SFUs' repair paths run; loss is what stayed missing after repair.
  *
  * A subscriber socket carries more than RTP: STUN (consent checks), DTLS and SRTCP must still reach
  * aiortc, so everything that is not RTP is relayed whole to 127.0.0.1:--relay with a header (slot u32,
@@ -53,6 +50,7 @@
 #include <sys/uio.h>
 
 #include "rtcp_feedback.h"
+#include "seen_window.h"
 #include "srtp_dl.h"
 
 #define MAX_STREAMS 4096
@@ -79,7 +77,6 @@
 #define VP8_KEY 10   /* a keyframe's VP8 payload header: frame tag, start code, width, height */
 #define VP8_DELTA 3  /* an interframe's: frame tag */
 #define VP8_DESCRIPTOR 4
-#define SEEN_WINDOW 1024 /* counters remembered per (receiver, publisher, slot), for repairs */
 #define MAX_TRACKED 64   /* RTP streams per receiver whose sequence numbers are followed (NACKs) */
 #define MAX_NACK_GAP 200 /* a bigger jump is a restart, not a loss */
 
@@ -101,15 +98,9 @@ struct stream {
 };
 
 struct tracked { /* an RTP stream arriving at a receiver: the highest sequence number seen, its last SR */
-    uint32_t ssrc;
+    uint32_t ssrc, last_sr; /* last_sr: middle 32 bits of the last sender report's NTP time (0: none yet) */
     uint16_t max_seq;
-    uint32_t last_sr;    /* middle 32 bits of the last sender report's NTP time (0: none yet) */
     uint64_t last_sr_ns; /* when that report arrived */
-};
-
-struct seen { /* a receiver's view of one (publisher, slot): which counters arrived */
-    uint64_t max;  /* highest counter + 1 (0: none yet) */
-    uint64_t bits[SEEN_WINDOW / 64];
 };
 
 struct receiver {
@@ -118,15 +109,12 @@ struct receiver {
     void *srtp, *srtcp;    /* owned here: inbound session (RTP), outbound session (feedback) */
     int twcc_id;           /* 0: the SFU numbers nothing here */
     uint32_t feedback_ssrc, media_ssrc;
-    struct sockaddr_in sfu; /* where its RTP comes from: feedback goes there */
-    int have_sfu;
-    int64_t twcc_last;     /* last unwrapped transport-wide sequence number */
-    int twcc_started;
+    struct sockaddr_in sfu; /* where its RTP comes from: feedback goes there (once have_sfu) */
+    int have_sfu, twcc_started, n_arrivals, n_tracked;
+    int64_t twcc_last; /* last unwrapped transport-wide sequence number */
     struct twcc_arrival arrivals[TWCC_MAX_ARRIVALS];
-    int n_arrivals;
     uint8_t feedback_count;
     struct tracked tracked[MAX_TRACKED];
-    int n_tracked;
 };
 
 static struct stream streams[MAX_STREAMS];
@@ -136,9 +124,9 @@ static uint32_t n_publishers; /* highest publisher index + 1 */
 static uint64_t *counts;      /* [receiver slot][publisher][SLOTS]: packets, repairs included */
 static struct seen *seen;     /* [receiver slot][publisher][SLOTS] */
 static uint64_t latency[LATENCY_BUCKETS];
-static uint64_t ticks, late, foreign, auth_failures, relayed, relay_errors;
-static uint64_t twcc_feedbacks, twcc_reported, nacks_sent, nacked_packets, repaired, duplicates, dropped;
-static uint64_t feedback_errors, padding, reports_sent, sender_reports;
+static uint64_t ticks, late, foreign, auth_failures, relayed, relay_errors, feedback_errors, padding;
+static uint64_t twcc_feedbacks, twcc_reported, nacks_sent, nacked_packets, repaired, duplicates, dropped, reports_sent,
+    sender_reports;
 static long drop_per_mille;
 static int paused; /* "pause": stop sending, keep receiving (so what was sent can still arrive) */
 
@@ -260,20 +248,10 @@ static void send_reports(struct receiver *r) {
     if (!r->have_sfu) return;
     for (int i = 0; i < r->n_tracked; i++) {
         struct tracked *t = &r->tracked[i];
-        uint8_t *p = feedback;
-        memset(p, 0, 32);
-        p[0] = 0x81;
-        p[1] = 201;
-        put_be16(p + 2, 7);
-        put_be32(p + 4, r->feedback_ssrc);
-        put_be32(p + 8, t->ssrc); /* no loss or jitter claimed */
-        put_be32(p + 16, t->max_seq);
-        uint64_t held_ns = now_ns() - t->last_sr_ns;
-        if (t->last_sr) { /* the round trip: LSR, and the delay since in 1/65536 s, less REPORTED_RTT_NS */
-            held_ns = held_ns > REPORTED_RTT_NS ? held_ns - REPORTED_RTT_NS : 0;
-            put_be32(p + 24, t->last_sr);
-            put_be32(p + 28, (uint32_t)(held_ns * 65536 / 1000000000ull));
-        }
+        uint64_t held_ns = now_ns() - t->last_sr_ns; /* the delay since its last SR, less REPORTED_RTT_NS */
+        held_ns = held_ns > REPORTED_RTT_NS ? held_ns - REPORTED_RTT_NS : 0;
+        report_build(feedback, r->feedback_ssrc, t->ssrc, t->max_seq, t->last_sr,
+                     t->last_sr ? (uint32_t)(held_ns * 65536 / 1000000000ull) : 0);
         send_feedback(r, 32);
         reports_sent++;
     }
@@ -308,40 +286,6 @@ static void on_tick(void) {
 static int is_rtp(const uint8_t *p, ssize_t len) {
     /* RFC 7983: 128..191 is RTP or RTCP; RTCP packet types 192..223 (RFC 5761) */
     return len >= 12 && p[0] >= 128 && p[0] < 192 && !(p[1] >= 192 && p[1] <= 223);
-}
-
-/* The transport-wide sequence number in the packet's one-byte header extensions, or -1. */
-static int twcc_seq(const uint8_t *p, int len, int id) {
-    int offset = 12 + 4 * (p[0] & 0x0f);
-    if (!id || !(p[0] & 0x10) || len < offset + 4 || get_be16(p + offset) != 0xBEDE) return -1;
-    int end = offset + 4 + 4 * get_be16(p + offset + 2);
-    if (end > len) return -1;
-    for (int at = offset + 4; at < end;) {
-        if (p[at] == 0) { at++; continue; } /* padding */
-        int element = p[at] >> 4, size = (p[at] & 0x0f) + 1;
-        if (element == 15) return -1;
-        if (element == id && size == 2 && at + 3 <= end) return get_be16(p + at + 1);
-        at += 1 + size;
-    }
-    return -1;
-}
-
-/* Marks `counter` seen in s; returns 0 for a new packet in order, 1 for a repair (an older one that
- * was missing), -1 for a duplicate. */
-static int see(struct seen *s, uint64_t counter) {
-    if (counter + 1 > s->max) {
-        uint64_t from = counter >= SEEN_WINDOW && s->max < counter - SEEN_WINDOW ? counter - SEEN_WINDOW : s->max;
-        for (uint64_t c = from; c < counter; c++) /* the skipped ones: unseen */
-            s->bits[(c % SEEN_WINDOW) / 64] &= ~(1ull << (c % 64));
-        s->max = counter + 1;
-        s->bits[(counter % SEEN_WINDOW) / 64] |= 1ull << (counter % 64);
-        return 0;
-    }
-    if (counter + SEEN_WINDOW < s->max) return -1; /* too old to tell: not counted */
-    uint64_t bit = 1ull << (counter % 64), *word = &s->bits[(counter % SEEN_WINDOW) / 64];
-    if (*word & bit) return -1;
-    *word |= bit;
-    return 1;
 }
 
 /* Follows the RTP stream's sequence numbers at receiver r (for its receiver reports); with `nack`, a
@@ -554,8 +498,7 @@ static void read_setup(int profile) {
                 if (s->frame_packet_size < 12 + VP8_DESCRIPTOR + VP8_KEY + BODY)
                     s->frame_packet_size = 12 + VP8_DESCRIPTOR + VP8_KEY + BODY;
             }
-            int sndbuf = 4 << 20;
-            setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf);
+            setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &(int){4 << 20}, sizeof(int));
             if (index + 1 > n_publishers) n_publishers = index + 1;
         } else if (sscanf(line, "recv %d %u %159s %159s %d", &fd, &index, key, key2, &twcc_id) == 5) {
             if (n_receivers == MAX_RECEIVERS || twcc_id < 0 || twcc_id > 14) goto bad;
@@ -566,8 +509,7 @@ static void read_setup(int profile) {
             r->srtcp = srtp_dl_session(profile, key2, SSRC_ANY_OUTBOUND);
             r->twcc_id = twcc_id;
             r->feedback_ssrc = 0x50000000u + index; /* an SSRC of its own: aiortc's RTCP keeps its SRTCP index */
-            int rcvbuf = 4 << 20;
-            setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf);
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &(int){4 << 20}, sizeof(int));
         } else {
             goto bad;
         }

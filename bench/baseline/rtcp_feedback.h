@@ -1,7 +1,8 @@
 /* What a subscriber sends back to an SFU, built in plain C for bench/baseline/meeting_media.c:
  * transport-wide congestion control feedback (draft-holmer-rmcat-transport-wide-cc-extensions-01,
  * RTPFB FMT 15) about the packets that arrived, and generic NACKs (RFC 4585, RTPFB FMT 1) for
- * sequence-number gaps. Both unprotected here; the caller SRTCP-protects and sends them.
+ * sequence-number gaps, receiver reports (RFC 3550); and where an RTP packet carries its transport-
+ * wide sequence number. Unprotected here; the caller SRTCP-protects and sends them.
  *
  * Transport-wide feedback as Chromium writes it, kept simple: only two-bit status vector chunks
  * (seven symbols each: 0 not received, 1 small delta, 2 large or negative delta), receive deltas in
@@ -21,6 +22,7 @@ struct twcc_arrival {
 };
 
 static inline void fb_put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static inline uint16_t fb_get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 static inline void fb_put32(uint8_t *p, uint32_t v) {
     p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
 }
@@ -111,6 +113,39 @@ static int nack_build(uint8_t *out, uint32_t sender_ssrc, uint32_t media_ssrc, u
     fb_put32(out + 4, sender_ssrc);
     fb_put32(out + 8, media_ssrc);
     return length;
+}
+
+/* A receiver report (RFC 3550) with one report block about `ssrc`: no loss or jitter claimed, its
+ * highest sequence number, LSR and DLSR (1/65536 s) for the sender's round-trip time. Into `out` (at
+ * least 32 bytes); returns its length. */
+static int report_build(uint8_t *out, uint32_t sender_ssrc, uint32_t ssrc, uint16_t max_seq, uint32_t lsr,
+                        uint32_t dlsr) {
+    memset(out, 0, 32);
+    out[0] = 0x81;
+    out[1] = 201;
+    fb_put16(out + 2, 7);
+    fb_put32(out + 4, sender_ssrc);
+    fb_put32(out + 8, ssrc);
+    fb_put32(out + 16, max_seq);
+    fb_put32(out + 24, lsr);
+    fb_put32(out + 28, dlsr);
+    return 32;
+}
+
+/* The transport-wide sequence number in the packet's one-byte header extensions, or -1. */
+static int twcc_seq(const uint8_t *p, int len, int id) {
+    int offset = 12 + 4 * (p[0] & 0x0f);
+    if (!id || !(p[0] & 0x10) || len < offset + 4 || fb_get16(p + offset) != 0xBEDE) return -1;
+    int end = offset + 4 + 4 * fb_get16(p + offset + 2);
+    if (end > len) return -1;
+    for (int at = offset + 4; at < end;) {
+        if (p[at] == 0) { at++; continue; } /* padding */
+        int element = p[at] >> 4, size = (p[at] & 0x0f) + 1;
+        if (element == 15) return -1;
+        if (element == id && size == 2 && at + 3 <= end) return fb_get16(p + at + 1);
+        at += 1 + size;
+    }
+    return -1;
 }
 
 #endif

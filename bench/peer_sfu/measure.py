@@ -111,10 +111,15 @@ def _delta(after: dict[Any, int], before: dict[Any, int]) -> dict[Any, int]:
 
 
 async def measure_compiled(
-    load: Load, pids: dict[str, int], seconds: float, video_bitrate: int, drop_per_mille: int = 0
+    load: Load,
+    pids: dict[str, int],
+    seconds: float,
+    video_bitrate: int,
+    drop_per_mille: int = 0,
+    warmup: float = 1.0,
 ) -> dict[str, Any]:
-    """Starts the compiled sender, waits until every stream flows, warms up a second, measures for
-    `seconds`, then stops sending and counts what arrived by DRAIN seconds later."""
+    """Starts the compiled sender, waits until every stream flows, warms up for `warmup` seconds,
+    measures for `seconds`, then stops sending and counts what arrived by DRAIN seconds later."""
     await wait_receivers_connected(load)
     media = await CompiledMedia.start(load.streams, load.recorder.receivers, video_bitrate, drop_per_mille)
     pairs = load.shape.pairs()
@@ -125,7 +130,7 @@ async def measure_compiled(
                 if all(stats["received"].get(pair, 0) >= 3 for pair in pairs):
                     break
                 await asyncio.sleep(0.05)
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(warmup)
         s0, t0 = await media.stats(), time.monotonic()
         cpu0 = {name: cpu_seconds(pid) for name, pid in pids.items()}
         gen0, own0 = cpu_seconds(media.pid), cpu_seconds("self")

@@ -1,8 +1,9 @@
 """What Podium's engine made of the subscribers' feedback during a level, from `GET /metrics`: the
 transport-cc feedback its estimators applied (and dropped as malformed), the packets it numbered
 for it, the NACKed packets (answered from its cache or asked of the publisher), the repairs it sent,
-and its bandwidth probes. The workers report every few seconds, so a reading waits for a report made
-after the level's media stopped."""
+its bandwidth probes, what its fast path dropped (by reason) and its datagrams in and out. The
+workers report every few seconds, so a reading waits for a report made after the level's media
+stopped."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ SERIES = {
     "podium_engine_nacked_packets_total": "result",
     "podium_engine_repairs_sent_total": None,
     "podium_engine_probes_total": "outcome",
+    "podium_engine_drops_total": "reason",
+    "podium_engine_datagrams_sent_total": None,
+    "podium_engine_datagrams_received_total": None,
 }
 REPORT_WAIT = 7.0
 """Seconds to wait for a worker's next stats report (workers report every 5 s)."""

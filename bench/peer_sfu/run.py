@@ -36,6 +36,7 @@ from .loads import PodiumRooms, PodiumServer, Shape, free_port, open_janus, open
 from .measure import measure_compiled, measure_python, rss_kib
 from .media import PROFILES, force_srtp_profile, negotiated_profile, use_address
 from .media_address import INTERFACE, media_address
+from .socket_drops import socket_drops
 
 
 async def run_level(
@@ -53,13 +54,17 @@ async def run_level(
         pids = {"sfu": janus.pid}
     rss_before = {name: rss_kib(pid) for name, pid in pids.items()}
     engine_before = await podium_feedback.read(podium) if sfu == "podium" else {}
+    # the receivers' sockets are this process's (the compiled sender reads them through inherited fds)
+    drops_before = {"sfu": socket_drops(pids["sfu"]), "receivers": socket_drops("self")}
     if sfu == "podium":
         load = await open_podium(podium, rooms, shape, args.simulcast)
     else:
         load = await open_janus(janus.url, shape, first_room=1000 * (level + 1), simulcast=args.simulcast)
     try:
         if args.generator == "compiled":
-            row = await measure_compiled(load, pids, args.seconds, args.video_kbps * 1000, args.drop_per_mille)
+            row = await measure_compiled(
+                load, pids, args.seconds, args.video_kbps * 1000, args.drop_per_mille, args.warmup
+            )
         else:
             row = await measure_python(load, pids, args.seconds, args.video_kbps * 1000)
         if sfu == "podium":  # what its engine made of the subscribers' feedback over the level
@@ -67,6 +72,10 @@ async def run_level(
                 await podium_feedback.read(podium, after=time.time()), engine_before
             )
         row["rss_kib_before"] = rss_before
+        row["socket_drops"] = {
+            "sfu": socket_drops(pids["sfu"]) - drops_before["sfu"],
+            "receivers": socket_drops("self") - drops_before["receivers"],
+        }
         if "rss_kib" in row:
             participants = shape.rooms * shape.size
             row["rss_kib_per_participant"] = {
@@ -243,6 +252,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--srtp", default="SRTP_AEAD_AES_128_GCM", choices=sorted(PROFILES), help="SRTP profile forced on both"
     )
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=1.0,
+        help="seconds of media before the window (compiled generator): Podium probes each subscriber's link "
+        "in its first seconds (engine/probe.pxi), then backs off; a longer warm-up measures the steady state",
+    )
     parser.add_argument("--sfu", default="podium,janus", help="which SFUs (default both)")
     parser.add_argument(
         "--generator",
@@ -287,6 +303,7 @@ def main(argv: list[str] | None = None) -> int:
                     "srtp": args.srtp,
                     "simulcast": args.simulcast,
                     "drop_per_mille": args.drop_per_mille if args.generator == "compiled" else 0,
+                    "warmup": args.warmup if args.generator == "compiled" else 1.0,
                     "load_average": load_average,
                     **result,
                 },
