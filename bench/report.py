@@ -57,6 +57,12 @@ def _peer_table(result: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _load(result: dict[str, Any]) -> str:
+    """ ", load average N" of the machine at the end of a peer run, when it was recorded."""
+    load = result.get("load_average")
+    return f", load average {load[0]:.1f}" if load else ""
+
+
 def _like_for_like_table(result: dict[str, Any]) -> list[str]:
     """Per level, what made the comparison like for like: the layer each subscriber received of the
     simulcast cameras, the receivers' NACKed packets each SFU repaired, and what Podium's engine made
@@ -65,8 +71,8 @@ def _like_for_like_table(result: dict[str, Any]) -> list[str]:
     if not rows:
         return []
     lines = [
-        "| rooms | (subscriber, camera) pairs on the top layer (Podium / Janus) | NACKed packets repaired "
-        "(Podium / Janus) | Podium: transport-cc feedback applied | Podium: probe padding per media packet |",
+        "| rooms | (subscriber, camera) pairs on the top layer (Podium / Janus) | repairs received / first copies "
+        "discarded (Podium / Janus) | Podium: transport-cc feedback applied | Podium: probe padding per media packet |",
         "|---|---|---|---|---|",
     ]
     for rooms in sorted({r["rooms"] for r in rows}):
@@ -202,7 +208,7 @@ def render(report: dict[str, Any], plots: str) -> str:
         out += [
             "",
             f"`{record['command']}` ({result.get('srtp', '')} forced on both, compiled sender, "
-            f"{record['seconds']:.0f} s):",
+            f"{record['seconds']:.0f} s{_load(result)}):",
             "",
             *_peer_table(result),
         ]
