@@ -72,8 +72,9 @@ def _like_for_like_table(result: dict[str, Any]) -> list[str]:
         return []
     lines = [
         "| rooms | (subscriber, camera) pairs on the top layer (Podium / Janus) | repairs received / first copies "
-        "discarded (Podium / Janus) | Podium: transport-cc feedback applied | Podium: probe padding per media packet |",
-        "|---|---|---|---|---|",
+        "discarded (Podium / Janus) | receivers' socket drops (Podium / Janus) | Podium: transport-cc feedback "
+        "applied | Podium: probe padding per media packet |",
+        "|---|---|---|---|---|---|",
     ]
     for rooms in sorted({r["rooms"] for r in rows}):
         by = {r["sfu"]: r for r in rows if r["rooms"] == rooms}
@@ -87,11 +88,14 @@ def _like_for_like_table(result: dict[str, Any]) -> list[str]:
             fb = row.get("feedback") or {}
             return f"{fb['repaired']}/{fb['dropped']}" if fb else "-"
 
+        def drops(row: dict[str, Any]) -> str:
+            return _num((row.get("socket_drops") or {}).get("receivers"))
+
         engine = p.get("engine_feedback") or {}
         media = (p.get("output_pps") or 0) * (p.get("seconds") or 0)
         padding = (p.get("feedback") or {}).get("padding")
         lines.append(
-            f"| {rooms} | {top(p)} / {top(j)} | {repaired(p)} / {repaired(j)} "
+            f"| {rooms} | {top(p)} / {top(j)} | {repaired(p)} / {repaired(j)} | {drops(p)} / {drops(j)} "
             f"| {_num(engine.get('congestion_feedback_total:twcc'))} "
             f"(malformed {_num(engine.get('congestion_feedback_total:twcc_malformed'))}) "
             f"| {_num(padding / media if padding is not None and media else None, '.2f')} |"
