@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from . import podium_feedback
+from .compiled_media import nominated
 from .janus_server import JanusServer
 from .loads import PodiumRooms, PodiumServer, Shape, free_port, open_janus, open_podium
 from .measure import measure_compiled, measure_python, rss_kib
@@ -54,8 +55,9 @@ async def run_level(
         pids = {"sfu": janus.pid}
     rss_before = {name: rss_kib(pid) for name, pid in pids.items()}
     engine_before = await podium_feedback.read(podium) if sfu == "podium" else {}
-    # the receivers' sockets are this process's (the compiled sender reads them through inherited fds)
-    drops_before = {"sfu": socket_drops(pids["sfu"]), "receivers": socket_drops("self")}
+    # the subscribers' sockets are this process's (the compiled sender reads them through inherited fds),
+    # made with the level (their counters start at 0); the others: the publishers' and the relay's
+    drops_before = {"sfu": socket_drops(pids["sfu"]), "driver": socket_drops("self")}
     if sfu == "podium":
         load = await open_podium(podium, rooms, shape, args.simulcast)
     else:
@@ -72,9 +74,14 @@ async def run_level(
                 await podium_feedback.read(podium, after=time.time()), engine_before
             )
         row["rss_kib_before"] = rss_before
+        subscribers = socket_drops(
+            "self",
+            {nominated(dtls)[0].transport.get_extra_info("socket").fileno() for _, dtls, _ in load.recorder.receivers},
+        )
         row["socket_drops"] = {
             "sfu": socket_drops(pids["sfu"]) - drops_before["sfu"],
-            "receivers": socket_drops("self") - drops_before["receivers"],
+            "receivers": subscribers,
+            "publishers_and_relay": socket_drops("self") - drops_before["driver"] - subscribers,
         }
         if "rss_kib" in row:
             participants = shape.rooms * shape.size

@@ -9,10 +9,12 @@ import contextlib
 import os
 
 
-def _inodes(pid: int | str) -> set[str]:
+def _inodes(pid: int | str, fds: set[int] | None = None) -> set[str]:
     inodes = set()
     with contextlib.suppress(OSError):
         for fd in os.listdir(f"/proc/{pid}/fd"):
+            if fds is not None and int(fd) not in fds:
+                continue
             with contextlib.suppress(OSError):
                 target = os.readlink(f"/proc/{pid}/fd/{fd}")
                 if target.startswith("socket:["):
@@ -20,9 +22,10 @@ def _inodes(pid: int | str) -> set[str]:
     return inodes
 
 
-def socket_drops(pid: int | str) -> int:
-    """Receive-buffer drops summed over the process's UDP sockets (0 when it is gone)."""
-    inodes = _inodes(pid)
+def socket_drops(pid: int | str, fds: set[int] | None = None) -> int:
+    """Receive-buffer drops summed over the process's UDP sockets, or those of its file descriptors
+    `fds` (0 when it is gone)."""
+    inodes = _inodes(pid, fds)
     total = 0
     for table in ("udp", "udp6"):
         with contextlib.suppress(OSError), open(f"/proc/{pid}/net/{table}") as f:
