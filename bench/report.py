@@ -72,7 +72,8 @@ def _like_for_like_table(result: dict[str, Any]) -> list[str]:
         return []
     lines = [
         "| rooms | (subscriber, camera) pairs on the top layer (Podium / Janus) | repairs received / first copies "
-        "discarded (Podium / Janus) | receivers' socket drops (Podium / Janus) | Podium: transport-cc feedback "
+        "discarded (Podium / Janus) | socket drops: subscribers'; publishers' and relay (Podium / Janus) "
+        "| Podium: transport-cc feedback "
         "applied | Podium: probe padding per media packet |",
         "|---|---|---|---|---|---|",
     ]
@@ -89,7 +90,8 @@ def _like_for_like_table(result: dict[str, Any]) -> list[str]:
             return f"{fb['repaired']}/{fb['dropped']}" if fb else "-"
 
         def drops(row: dict[str, Any]) -> str:
-            return _num((row.get("socket_drops") or {}).get("receivers"))
+            found = row.get("socket_drops") or {}
+            return f"{_num(found.get('receivers'))}; {_num(found.get('publishers_and_relay'))}"
 
         engine = p.get("engine_feedback") or {}
         media = (p.get("output_pps") or 0) * (p.get("seconds") or 0)
