@@ -57,6 +57,54 @@ def _peer_table(result: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _load(result: dict[str, Any]) -> str:
+    """ ", load average N" of the machine at the end of a peer run, when it was recorded."""
+    load = result.get("load_average")
+    return f", load average {load[0]:.1f}" if load else ""
+
+
+def _like_for_like_table(result: dict[str, Any]) -> list[str]:
+    """Per level, what made the comparison like for like: the layer each subscriber received of the
+    simulcast cameras, the receivers' NACKed packets each SFU repaired, and what Podium's engine made
+    of the transport-wide feedback (and the padding its probes sent)."""
+    rows = [r for r in result["rows"] if r.get("feedback")]
+    if not rows:
+        return []
+    lines = [
+        "| rooms | (subscriber, camera) pairs on the top layer (Podium / Janus) | repairs received / first copies "
+        "discarded (Podium / Janus) | socket drops: subscribers'; publishers' and relay (Podium / Janus) "
+        "| Podium: transport-cc feedback "
+        "applied | Podium: probe padding per media packet |",
+        "|---|---|---|---|---|---|",
+    ]
+    for rooms in sorted({r["rooms"] for r in rows}):
+        by = {r["sfu"]: r for r in rows if r["rooms"] == rooms}
+        p, j = by.get("podium") or {}, by.get("janus") or {}
+
+        def top(row: dict[str, Any]) -> str:
+            pairs = row.get("video_pairs_by_layer") or {}
+            return f"{pairs.get('2', 0)}/{sum(pairs.values())}" if pairs else "-"
+
+        def repaired(row: dict[str, Any]) -> str:
+            fb = row.get("feedback") or {}
+            return f"{fb['repaired']}/{fb['dropped']}" if fb else "-"
+
+        def drops(row: dict[str, Any]) -> str:
+            found = row.get("socket_drops") or {}
+            return f"{_num(found.get('receivers'))}; {_num(found.get('publishers_and_relay'))}"
+
+        engine = p.get("engine_feedback") or {}
+        media = (p.get("output_pps") or 0) * (p.get("seconds") or 0)
+        padding = (p.get("feedback") or {}).get("padding")
+        lines.append(
+            f"| {rooms} | {top(p)} / {top(j)} | {repaired(p)} / {repaired(j)} | {drops(p)} / {drops(j)} "
+            f"| {_num(engine.get('congestion_feedback_total:twcc'))} "
+            f"(malformed {_num(engine.get('congestion_feedback_total:twcc_malformed'))}) "
+            f"| {_num(padding / media if padding is not None and media else None, '.2f')} |"
+        )
+    return lines
+
+
 def _memory_table(result: dict[str, Any]) -> list[str]:
     rows = [r for r in result["rows"] if r.get("rss_kib_per_participant")]
     if not rows:
@@ -166,10 +214,19 @@ def render(report: dict[str, Any], plots: str) -> str:
         out += [
             "",
             f"`{record['command']}` ({result.get('srtp', '')} forced on both, compiled sender, "
-            f"{record['seconds']:.0f} s):",
+            f"{record['seconds']:.0f} s{_load(result)}):",
             "",
             *_peer_table(result),
         ]
+        like = _like_for_like_table(result)
+        if like:
+            out += [
+                "",
+                "Like for like (three simulcast layers per camera, transport-wide feedback, receiver reports and "
+                "NACKs from every subscriber, the receivers discarding first copies at --drop-per-mille):",
+                "",
+                *like,
+            ]
         memory = _memory_table(result)
         if memory:
             out += ["", "Resident memory per participant (growth while the level's meetings ran):", "", *memory]

@@ -18,7 +18,7 @@ CFLAGS = ("-O2", "-Wall", "-Wextra")
 # loadgen and meeting_media dlopen pylibsrtp's extension (srtp_dl.h) and export the one CPython data
 # symbol it needs
 LINK_FLAGS = {"loadgen": ("-rdynamic", "-ldl"), "meeting_media": ("-rdynamic", "-ldl")}
-HEADERS = ("common.h", "srtp_dl.h")
+HEADERS = ("common.h", "srtp_dl.h", "rtcp_feedback.h", "seen_window.h")
 
 
 def build(force: bool = False) -> dict[str, Path]:

@@ -49,7 +49,7 @@ static struct {
     void *library;
     srtp_create_f create;
     srtp_policy_f rtp_policy, rtcp_policy;
-    srtp_crypt_f protect, unprotect;
+    srtp_crypt_f protect, unprotect, protect_rtcp, unprotect_rtcp;
 } srtp_dl;
 
 static void *srtp_symbol(const char *name) {
@@ -73,6 +73,8 @@ static void srtp_dl_load(const char *path) {
     srtp_dl.rtcp_policy = (srtp_policy_f)srtp_symbol("srtp_crypto_policy_set_from_profile_for_rtcp");
     srtp_dl.protect = (srtp_crypt_f)srtp_symbol("srtp_protect");
     srtp_dl.unprotect = (srtp_crypt_f)srtp_symbol("srtp_unprotect");
+    srtp_dl.protect_rtcp = (srtp_crypt_f)srtp_symbol("srtp_protect_rtcp");
+    srtp_dl.unprotect_rtcp = (srtp_crypt_f)srtp_symbol("srtp_unprotect_rtcp");
     if (((srtp_init_f)srtp_symbol("srtp_init"))()) {
         fprintf(stderr, "srtp_init failed\n");
         exit(2);

@@ -25,6 +25,7 @@ from aiortc import rtcdtlstransport
 from bench import srtp
 from bench.baseline.build import build
 
+from .browser_sdp import transport_cc_id
 from .media import Stream
 
 _RELAY_HEADER = struct.Struct(">I4sH")
@@ -86,9 +87,15 @@ class CompiledMedia:
 
     @classmethod
     async def start(
-        cls, streams: list[Stream], receivers: list[tuple[int, Any]], video_bitrate: int, max_seconds: int = 600
+        cls,
+        streams: list[Stream],
+        receivers: list[tuple[int, Any, Any]],
+        video_bitrate: int,
+        drop_per_mille: int = 0,
+        max_seconds: int = 600,
     ) -> CompiledMedia:
-        """Starts sending every stream's media; `receivers`: (participant index, connected DTLS transport)."""
+        """Starts sending every stream's media; `receivers`: (participant index, connected DTLS
+        transport, its peer connection); `drop_per_mille`: first copies discarded on arrival."""
         binary = (await asyncio.to_thread(build))["meeting_media"]
         loop = asyncio.get_running_loop()
         protocols = []
@@ -102,17 +109,19 @@ class CompiledMedia:
             fd = protocol.transport.get_extra_info("socket").fileno()
             fds.add(fd)
             lines.append(
-                f"send {fd} {ip} {port} {stream.ssrc} {stream.payload_type} {stream.kind} {stream.publisher} {tx.hex()}"
+                f"send {fd} {ip} {port} {stream.ssrc} {stream.payload_type} {stream.kind} {stream.publisher} "
+                f"{stream.layer} {video_bitrate // stream.share} {tx.hex()}"
             )
         stolen = []
-        for index, dtls in receivers:
+        for index, dtls, pc in receivers:
             protocol, _ = nominated(dtls)
-            profile, _, rx = srtp_keys(dtls)
+            profile, tx, rx = srtp_keys(dtls)
             profiles.add(profile)
             fd = protocol.transport.get_extra_info("socket").fileno()
             fds.add(fd)
             protocols.append(protocol)
-            lines.append(f"recv {fd} {index} {rx.hex()}")
+            twcc = transport_cc_id(pc.remoteDescription.sdp) if pc.remoteDescription else 0
+            lines.append(f"recv {fd} {index} {rx.hex()} {tx.hex()} {twcc}")
             stolen.append((protocol.transport, fd))
         if len(profiles) != 1:
             raise RuntimeError(f"transports negotiated different SRTP profiles: {profiles}")
@@ -125,8 +134,8 @@ class CompiledMedia:
             str(profiles.pop()),
             "--relay",
             str(relay.get_extra_info("sockname")[1]),
-            "--video-bps",
-            str(video_bitrate),
+            "--drop-per-mille",
+            str(drop_per_mille),
             "--max-seconds",
             str(max_seconds),
             stdin=asyncio.subprocess.PIPE,
@@ -140,7 +149,7 @@ class CompiledMedia:
             os.setpriority(os.PRIO_PROCESS, process.pid, GENERATOR_NICE)
         for _, fd in stolen:
             loop._remove_reader(fd)  # type: ignore[attr-defined]  # the C program reads it now
-        media = cls(process, relay, streams, [index for index, _ in receivers], stolen)
+        media = cls(process, relay, streams, [index for index, _, _ in receivers], stolen)
         assert process.stdin is not None and process.stdout is not None
         process.stdin.write(("\n".join(lines) + "\nstart\n").encode())
         await process.stdin.drain()
@@ -153,13 +162,18 @@ class CompiledMedia:
 
     async def stats(self) -> dict[str, Any]:
         """Cumulative counters: sent and send_errors per stream (in `streams` order), received as
-        {(receiver, publisher, kind): packets}, latency as {10 µs bucket: packets}, ticks, late, ..."""
+        {(receiver, publisher, kind): packets}, layers as {(receiver, publisher, layer): video packets},
+        latency as {10 µs bucket: packets}, ticks, late, twcc_feedbacks, nacks_sent, repaired, ..."""
         assert self.process.stdin is not None and self.process.stdout is not None
         self.process.stdin.write(b"stats\n")
         await self.process.stdin.drain()
         async with asyncio.timeout(STATS_TIMEOUT):
             raw = json.loads(await self.process.stdout.readline())
-        raw["received"] = {(r, p, k): n for r, p, k, n in raw["received"]}
+        received: dict[tuple[int, int, int], int] = {}
+        for r, p, k, _, n in raw["received"]:
+            received[(r, p, k)] = received.get((r, p, k), 0) + n
+        raw["layers"] = {(r, p, layer): n for r, p, k, layer, n in raw["received"] if k == 1}
+        raw["received"] = received
         raw["latency_10us"] = dict((b, n) for b, n in raw["latency_10us"])
         return raw
 

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
+from .browser_sdp import LAYER_SHARES, accept_transport_cc, simulcast_offer
 from .media import AUDIO, VIDEO, Recorder, SilentTrack, Stream
 
 PLUGIN = "janus.plugin.videoroom"
@@ -130,8 +131,9 @@ class JanusPeer:
     async def open(cls, index: int, http: httpx.AsyncClient, url: str) -> JanusPeer:
         return cls(index, await JanusSession.create(http, url))
 
-    async def publish(self, room: int) -> list[Stream]:
-        """Joins as publisher with feed id = index + 1 and publishes; returns its two streams."""
+    async def publish(self, room: int, simulcast: bool = True) -> list[Stream]:
+        """Joins as publisher with feed id = index + 1 and publishes (its video in simulcast layers
+        unless `simulcast` is False: browser_sdp); returns its streams."""
         handle = await self.session.attach()
         await self.session.message(
             handle, {"request": "join", "ptype": "publisher", "room": room, "id": self.index + 1}
@@ -141,23 +143,13 @@ class JanusPeer:
         for kind in ("audio", "video"):
             pc.addTransceiver(SilentTrack(kind), direction="sendonly")
         await pc.setLocalDescription(await pc.createOffer())
+        offer, layers = simulcast_offer(pc.localDescription.sdp) if simulcast else (pc.localDescription.sdp, None)
         event = await self.session.message(
-            handle,
-            {"request": "publish", "audio": True, "video": True},
-            {"type": "offer", "sdp": pc.localDescription.sdp},
+            handle, {"request": "publish", "audio": True, "video": True}, {"type": "offer", "sdp": offer}
         )
         await pc.setRemoteDescription(RTCSessionDescription(event["jsep"]["sdp"], "answer"))
         await wait_connected(pc)
-        return [
-            Stream(
-                self.index,
-                AUDIO if t.kind == "audio" else VIDEO,
-                t.sender.transport,
-                t.sender._ssrc,
-                t._codecs[0].payloadType,
-            )
-            for t in pc.getTransceivers()
-        ]
+        return published_streams(self.index, pc, layers.ssrcs if layers else None)
 
     async def subscribe(self, room: int, feeds: list[int], recorder: Recorder) -> None:
         """Subscribes to the audio and video of these publishers (their indexes)."""
@@ -173,12 +165,12 @@ class JanusPeer:
         )
         pc = RTCPeerConnection()
         self.pcs.append(pc)
-        await pc.setRemoteDescription(RTCSessionDescription(event["jsep"]["sdp"], "offer"))
+        offer = event["jsep"]["sdp"]
+        await pc.setRemoteDescription(RTCSessionDescription(offer, "offer"))
         await pc.setLocalDescription(await pc.createAnswer())
-        recorder.hook(self.index, pc.getTransceivers()[0].receiver.transport)
-        await self.session.message(
-            handle, {"request": "start", "room": room}, {"type": "answer", "sdp": pc.localDescription.sdp}
-        )
+        recorder.hook(self.index, pc.getTransceivers()[0].receiver.transport, pc)
+        answer = accept_transport_cc(pc.localDescription.sdp, offer)
+        await self.session.message(handle, {"request": "start", "room": room}, {"type": "answer", "sdp": answer})
         await wait_connected(pc)
 
     async def close(self) -> None:
@@ -186,3 +178,31 @@ class JanusPeer:
             with contextlib.suppress(Exception):
                 await pc.close()
         await self.session.destroy()
+
+
+def published_streams(publisher: int, pc: RTCPeerConnection, layers: tuple[int, ...] | None) -> list[Stream]:
+    """The streams a connected publisher sends: its audio, and its video as one stream or as simulcast
+    layers (their SSRCs, lowest first; the top one forwarded)."""
+    streams = []
+    for t in pc.getTransceivers():
+        payload_type = t._codecs[0].payloadType
+        if t.kind == "audio":
+            streams.append(Stream(publisher, AUDIO, t.sender.transport, t.sender._ssrc, payload_type))
+        elif layers is None:
+            streams.append(Stream(publisher, VIDEO, t.sender.transport, t.sender._ssrc, payload_type))
+        else:
+            top = len(layers) - 1
+            streams += [
+                Stream(
+                    publisher,
+                    VIDEO,
+                    t.sender.transport,
+                    ssrc,
+                    payload_type,
+                    layer=i,
+                    share=LAYER_SHARES[i],
+                    forwarded=i == top,
+                )
+                for i, ssrc in enumerate(layers)
+            ]
+    return streams

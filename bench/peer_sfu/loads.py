@@ -13,7 +13,8 @@ from typing import Any
 
 import httpx
 
-from .janus_videoroom import JanusPeer, create_room
+from .browser_sdp import accept_transport_cc, simulcast_offer
+from .janus_videoroom import JanusPeer, create_room, published_streams
 from .media import AUDIO, VIDEO, Recorder, SilentTrack, Stream
 
 REPO = Path(__file__).resolve().parents[2]
@@ -79,7 +80,7 @@ class Load:
             await asyncio.gather(*(close() for close in self.closers), return_exceptions=True)
 
 
-async def open_janus(url: str, shape: Shape, first_room: int) -> Load:
+async def open_janus(url: str, shape: Shape, first_room: int, simulcast: bool = True) -> Load:
     load = Load(shape)
     http = httpx.AsyncClient(limits=httpx.Limits(max_connections=None, max_keepalive_connections=None))
     peers: list[JanusPeer] = []
@@ -92,7 +93,7 @@ async def open_janus(url: str, shape: Shape, first_room: int) -> Load:
         load.closers[:0] = [p.close for p in opened]
         await create_room(opened[0].session, room_id, shape.publishers)
         for peer in opened[: shape.publishers]:
-            load.streams += await peer.publish(room_id)
+            load.streams += await peer.publish(room_id, simulcast)
         publishers = members[: shape.publishers]
         await asyncio.gather(
             *(peer.subscribe(room_id, [p for p in publishers if p != peer.index], load.recorder) for peer in opened)
@@ -128,14 +129,33 @@ class PodiumRooms:
         return self.rooms[index]
 
 
-async def open_podium(server: PodiumServer, rooms: PodiumRooms, shape: Shape) -> Load:
+def _browser_like(simulcast: bool, layers: dict[str, tuple[int, ...]]) -> Any:
+    """A Participant.sdp_to_server that says what a browser would (browser_sdp): simulcast in a publish
+    offer (the layers' SSRCs kept in `layers`), transport-cc accepted in a subscribe answer."""
+
+    def to_server(sdp: str, offer: str | None) -> str:
+        if offer is not None:
+            return accept_transport_cc(sdp, offer)
+        if not simulcast:
+            return sdp
+        munged, chosen = simulcast_offer(sdp)
+        layers["video"] = chosen.ssrcs
+        return munged
+
+    return to_server
+
+
+async def open_podium(server: PodiumServer, rooms: PodiumRooms, shape: Shape, simulcast: bool = True) -> Load:
     load = Load(shape)
     for room in range(shape.rooms):
         room_id = await rooms.room(room)
         members = shape.members(room)
         joined = [await Participant.join(server, rooms.tokens[k], room_id) for k in range(len(members))]
+        layers: list[dict[str, tuple[int, ...]]] = [{} for _ in joined]
+        for participant, chosen in zip(joined, layers):
+            participant.sdp_to_server = _browser_like(simulcast, chosen)
         load.closers[:0] = [p.close for p in joined]
-        for index, participant in zip(members[: shape.publishers], joined):
+        for index, participant, chosen in zip(members[: shape.publishers], joined, layers):
             tracks = [SilentTrack("audio"), SilentTrack("video")]
             load.closers.extend(_stopper(track) for track in tracks)
             await participant.publish(microphone=tracks[0], camera=tracks[1])
@@ -143,16 +163,7 @@ async def open_podium(server: PodiumServer, rooms: PodiumRooms, shape: Shape) ->
             async with asyncio.timeout(FLOW_TIMEOUT):
                 while pc.connectionState != "connected":
                     await asyncio.sleep(0.02)
-            load.streams += [
-                Stream(
-                    index,
-                    AUDIO if t.kind == "audio" else VIDEO,
-                    t.sender.transport,
-                    t.sender._ssrc,
-                    t._codecs[0].payloadType,
-                )
-                for t in pc.getTransceivers()
-            ]
+            load.streams += published_streams(index, pc, chosen.get("video"))
         load.closers.append(_hook_subscribers(load.recorder, dict(zip(members, joined))))
     return load
 
@@ -174,7 +185,7 @@ def _hook_subscribers(recorder: Recorder, participants: dict[int, Participant]) 
             for index, participant in participants.items():
                 transceivers = participant.pc_sub.getTransceivers()
                 if index not in hooked and transceivers:
-                    recorder.hook(index, transceivers[0].receiver.transport)
+                    recorder.hook(index, transceivers[0].receiver.transport, participant.pc_sub)
                     hooked.add(index)
             await asyncio.sleep(0.02)
 

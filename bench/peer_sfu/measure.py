@@ -14,7 +14,7 @@ from typing import Any
 
 from .compiled_media import CompiledMedia, latency_percentiles
 from .loads import Load
-from .media import AUDIO, FRAME_RATE, Sender
+from .media import AUDIO, AUDIO_RATE, FRAME_RATE, MAX_PAYLOAD, VIDEO, Sender, Stream
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 DRAIN = 0.5
@@ -62,7 +62,9 @@ async def measure_python(load: Load, pids: dict[str, int], seconds: float, video
     await asyncio.sleep(DRAIN)
     got2 = load.recorder.total()
     wall = t1 - t0
-    expected = sum((b - a) * load.shape.receivers(s.publisher) for s, a, b in zip(load.streams, sent0, sent1))
+    expected = sum(
+        (b - a) * load.shape.receivers(s.publisher) for s, a, b in zip(load.streams, sent0, sent1) if s.forwarded
+    )
     sfu_cpu = cpu1["sfu"] - cpu0["sfu"]
     sent_pps = sum(b - a for a, b in zip(sent0, sent1)) / wall
     return {
@@ -71,7 +73,7 @@ async def measure_python(load: Load, pids: dict[str, int], seconds: float, video
         "input_pps": sent_pps,
         "target_input_pps": sender.target_pps(),
         "output_pps": (got1 - got0) / wall,
-        "target_output_pps": sender.target_pps() * (load.shape.size - 1),
+        "target_output_pps": sender.target_forwarded_pps() * (load.shape.size - 1),
         "loss": max(0.0, 1 - (got2 - got0) / expected) if expected else None,
         "sfu_cpu_s": sfu_cpu,
         "sfu_cpu_share": sfu_cpu / wall,
@@ -99,7 +101,7 @@ async def wait_receivers_connected(load: Load, timeout: float = 30.0) -> None:
     expected = load.shape.rooms * load.shape.size
     async with asyncio.timeout(timeout):
         while len(load.recorder.receivers) < expected or any(
-            dtls.state != "connected" for _, dtls in load.recorder.receivers
+            dtls.state != "connected" for _, dtls, _ in load.recorder.receivers
         ):
             await asyncio.sleep(0.02)
 
@@ -108,11 +110,18 @@ def _delta(after: dict[Any, int], before: dict[Any, int]) -> dict[Any, int]:
     return {k: v - before.get(k, 0) for k, v in after.items() if v - before.get(k, 0)}
 
 
-async def measure_compiled(load: Load, pids: dict[str, int], seconds: float, video_bitrate: int) -> dict[str, Any]:
-    """Starts the compiled sender, waits until every stream flows, warms up a second, measures for
-    `seconds`, then stops sending and counts what arrived by DRAIN seconds later."""
+async def measure_compiled(
+    load: Load,
+    pids: dict[str, int],
+    seconds: float,
+    video_bitrate: int,
+    drop_per_mille: int = 0,
+    warmup: float = 1.0,
+) -> dict[str, Any]:
+    """Starts the compiled sender, waits until every stream flows, warms up for `warmup` seconds,
+    measures for `seconds`, then stops sending and counts what arrived by DRAIN seconds later."""
     await wait_receivers_connected(load)
-    media = await CompiledMedia.start(load.streams, load.recorder.receivers, video_bitrate)
+    media = await CompiledMedia.start(load.streams, load.recorder.receivers, video_bitrate, drop_per_mille)
     pairs = load.shape.pairs()
     try:
         async with asyncio.timeout(30):
@@ -121,7 +130,7 @@ async def measure_compiled(load: Load, pids: dict[str, int], seconds: float, vid
                 if all(stats["received"].get(pair, 0) >= 3 for pair in pairs):
                     break
                 await asyncio.sleep(0.05)
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(warmup)
         s0, t0 = await media.stats(), time.monotonic()
         cpu0 = {name: cpu_seconds(pid) for name, pid in pids.items()}
         gen0, own0 = cpu_seconds(media.pid), cpu_seconds("self")
@@ -141,15 +150,15 @@ async def measure_compiled(load: Load, pids: dict[str, int], seconds: float, vid
     cpu_wall = t1 - t0
     sent = [b - a for a, b in zip(s0["sent"], s1["sent"])]
     sent_all = [b - a for a, b in zip(s0["sent"], s2["sent"])]
-    expected = sum(n * load.shape.receivers(s.publisher) for s, n in zip(load.streams, sent_all))
+    layers = _delta(s2["layers"], s0["layers"])
+    received_layers = _received_layers(layers)
+    expected = _expected(load, sent_all, received_layers)
     got_window = sum(_delta(s1["received"], s0["received"]).values())
     got_all = sum(_delta(s2["received"], s0["received"]).values())
     flowing = sum(1 for pair in pairs if s1["received"].get(pair, 0) > s0["received"].get(pair, 0))
     sfu_cpu = cpu1["sfu"] - cpu0["sfu"]
-    frame = max(1, video_bitrate // 8 // FRAME_RATE)
-    frame_packets = -(-frame // 1100)
-    audio = sum(1 for s in load.streams if s.kind == AUDIO)
-    target = audio * 50 + (len(load.streams) - audio) * FRAME_RATE * frame_packets
+    target = sum(_target_pps(s, video_bitrate) for s in load.streams)
+    forwarded = sum(_target_pps(s, video_bitrate) for s in load.streams if s.forwarded)
     late = s1["late"] - s0["late"]
     p50, p99 = latency_percentiles(_delta(s2["latency_10us"], s0["latency_10us"]))
     return {
@@ -159,7 +168,7 @@ async def measure_compiled(load: Load, pids: dict[str, int], seconds: float, vid
         "input_pps": sum(sent) / wall,
         "target_input_pps": target,
         "output_pps": got_window / wall,
-        "target_output_pps": target * (load.shape.size - 1),
+        "target_output_pps": forwarded * (load.shape.size - 1),
         "loss": max(0.0, 1 - got_all / expected) if expected else None,
         "latency_ms_p50": p50,
         "latency_ms_p99": p99,
@@ -178,4 +187,63 @@ async def measure_compiled(load: Load, pids: dict[str, int], seconds: float, vid
         "auth_failures": s2["auth_failures"],
         "relayed": s2["relayed"] - s0["relayed"],
         "send_errors": sum(s2["send_errors"]),
+        "simulcast_layers_sent": len({s.layer for s in load.streams if s.kind == VIDEO}),
+        # which layer each subscriber received of each camera (video packets per layer, 0 lowest)
+        "layers_received": {
+            str(layer): sum(n for (_, _, lr), n in layers.items() if lr == layer)
+            for layer in sorted(received_layers.values())
+        },
+        "video_pairs_by_layer": {
+            str(layer): sum(1 for v in received_layers.values() if v == layer)
+            for layer in set(received_layers.values())
+        },
+        # what the receivers said back (meeting_media.c): transport-wide feedback and NACKs
+        "feedback": {
+            name: s2[name] - s0[name]
+            for name in (
+                "twcc_feedbacks",
+                "twcc_reported",
+                "nacks_sent",
+                "nacked_packets",
+                "repaired",
+                "duplicates",
+                "dropped",
+                "padding",
+                "feedback_errors",
+                "reports_sent",
+                "sender_reports",
+            )
+        },
     }
+
+
+def _target_pps(stream: Stream, video_bitrate: int) -> float:
+    """Packets/s the generator sends on the stream (meeting_media.c's packetization)."""
+    if stream.kind == AUDIO:
+        return AUDIO_RATE
+    frame = max(1, video_bitrate // stream.share // 8 // FRAME_RATE)
+    return FRAME_RATE * -(-frame // MAX_PAYLOAD)
+
+
+def _received_layers(layers: dict[tuple[int, int, int], int]) -> dict[tuple[int, int], int]:
+    """(receiver, publisher) → the video layer it received most packets of."""
+    best: dict[tuple[int, int], tuple[int, int]] = {}
+    for (receiver, publisher, layer), n in layers.items():
+        if n > best.get((receiver, publisher), (-1, 0))[0]:
+            best[(receiver, publisher)] = (n, layer)
+    return {pair: layer for pair, (_, layer) in best.items()}
+
+
+def _expected(load: Load, sent: list[int], received_layers: dict[tuple[int, int], int]) -> int:
+    """Packets the subscribers should have received of what was sent: every audio packet, and of each
+    camera the layer each subscriber received (the top one where it received none)."""
+    by_layer = {(s.publisher, s.kind, s.layer): n for s, n in zip(load.streams, sent)}
+    top = {s.publisher: s.layer for s in load.streams if s.kind == VIDEO and s.forwarded}
+    expected = 0
+    for receiver, publisher, kind in load.shape.pairs():
+        if kind == AUDIO:
+            expected += by_layer.get((publisher, AUDIO, 0), 0)
+        else:
+            layer = received_layers.get((receiver, publisher), top.get(publisher, 0))
+            expected += by_layer.get((publisher, VIDEO, layer), 0)
+    return expected

@@ -78,6 +78,12 @@ class Stream:
     dtls: Any
     ssrc: int
     payload_type: int
+    layer: int = 0
+    """A simulcast layer's index, lowest first (0 for audio and a single-layer video)."""
+    share: int = 1
+    """A video stream sends the video bitrate divided by this (a lower simulcast layer: more than 1)."""
+    forwarded: bool = True
+    """Whether the subscribers are to receive it (a simulcast camera's top layer; audio)."""
     seq: int = 0
     timestamp: int = 0
     sent: int = 0
@@ -113,10 +119,11 @@ class Recorder:
         """Decrypted RTP without our payload (there should be none)."""
         self.transports: list[Any] = []
         """The hooked DTLS transports (their SRTP profiles are reported)."""
-        self.receivers: list[tuple[int, Any]] = []
-        """(receiver, DTLS transport) as hooked (the compiled sender reads these sockets itself)."""
+        self.receivers: list[tuple[int, Any, Any]] = []
+        """(receiver, DTLS transport, peer connection) as hooked (the compiled sender reads these
+        sockets itself, and reads the transport-cc extension id from the SFU's offer)."""
 
-    def hook(self, receiver: int, dtls: Any) -> None:
+    def hook(self, receiver: int, dtls: Any, pc: Any) -> None:
         """Count what arrives on this DTLS transport instead of letting aiortc route it."""
 
         async def handle_rtp_data(data: bytes, arrival_time_ms: int) -> None:
@@ -124,7 +131,7 @@ class Recorder:
 
         dtls._handle_rtp_data = handle_rtp_data
         self.transports.append(dtls)
-        self.receivers.append((receiver, dtls))
+        self.receivers.append((receiver, dtls, pc))
 
     def received(self, receiver: int, data: bytes) -> None:
         first = data[0]
@@ -154,21 +161,32 @@ class Sender:
     """Ticks that started more than one tick late: the generator could not keep up."""
     ticks: int = 0
 
-    def video_packets(self) -> list[int]:
-        """Sizes of one video frame's packets."""
-        frame = max(1, self.video_bitrate // 8 // FRAME_RATE)
+    def video_packets(self, bitrate: int) -> list[int]:
+        """Sizes of one video frame's packets at that bitrate."""
+        frame = max(1, bitrate // 8 // FRAME_RATE)
         count = -(-frame // MAX_PAYLOAD)
         return [frame // count + 12] * count
 
     def target_pps(self) -> float:
         audio = sum(1 for s in self.streams if s.kind == AUDIO) * AUDIO_RATE
-        video = sum(1 for s in self.streams if s.kind == VIDEO) * FRAME_RATE * len(self.video_packets())
+        video = sum(
+            FRAME_RATE * len(self.video_packets(self.video_bitrate // s.share)) for s in self.streams if s.kind == VIDEO
+        )
+        return audio + video
+
+    def target_forwarded_pps(self) -> float:
+        """Of target_pps, what the subscribers are to receive (audio, each camera's top layer)."""
+        audio = sum(1 for s in self.streams if s.kind == AUDIO) * AUDIO_RATE
+        video = sum(
+            FRAME_RATE * len(self.video_packets(self.video_bitrate))
+            for s in self.streams
+            if s.kind == VIDEO and s.forwarded
+        )
         return audio + video
 
     async def run(self) -> None:
         tick = 1 / AUDIO_RATE
         frame_every = AUDIO_RATE // FRAME_RATE
-        sizes = self.video_packets()
         next_at = time.monotonic()
         while self.running:
             sends = []
@@ -176,6 +194,7 @@ class Sender:
                 if stream.kind == AUDIO:
                     sends.append(stream.send(stream.packet(AUDIO_SIZE, False, 960)))
                 elif self.ticks % frame_every == 0:
+                    sizes = self.video_packets(self.video_bitrate // stream.share)
                     for i, size in enumerate(sizes):
                         step = 90000 // FRAME_RATE if i == 0 else 0
                         sends.append(stream.send(stream.packet(size, i == len(sizes) - 1, step)))

@@ -30,11 +30,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from . import podium_feedback
+from .compiled_media import nominated
 from .janus_server import JanusServer
 from .loads import PodiumRooms, PodiumServer, Shape, free_port, open_janus, open_podium
 from .measure import measure_compiled, measure_python, rss_kib
 from .media import PROFILES, force_srtp_profile, negotiated_profile, use_address
 from .media_address import INTERFACE, media_address
+from .socket_drops import socket_drops
 
 
 async def run_level(
@@ -51,14 +54,35 @@ async def run_level(
     else:
         pids = {"sfu": janus.pid}
     rss_before = {name: rss_kib(pid) for name, pid in pids.items()}
+    engine_before = await podium_feedback.read(podium) if sfu == "podium" else {}
+    # the subscribers' sockets are this process's (the compiled sender reads them through inherited fds),
+    # made with the level (their counters start at 0); the others: the publishers' and the relay's
+    drops_before = {"sfu": socket_drops(pids["sfu"]), "driver": socket_drops("self")}
     if sfu == "podium":
-        load = await open_podium(podium, rooms, shape)
+        load = await open_podium(podium, rooms, shape, args.simulcast)
     else:
-        load = await open_janus(janus.url, shape, first_room=1000 * (level + 1))
+        load = await open_janus(janus.url, shape, first_room=1000 * (level + 1), simulcast=args.simulcast)
     try:
-        measure = measure_compiled if args.generator == "compiled" else measure_python
-        row = await measure(load, pids, args.seconds, args.video_kbps * 1000)
+        if args.generator == "compiled":
+            row = await measure_compiled(
+                load, pids, args.seconds, args.video_kbps * 1000, args.drop_per_mille, args.warmup
+            )
+        else:
+            row = await measure_python(load, pids, args.seconds, args.video_kbps * 1000)
+        if sfu == "podium":  # what its engine made of the subscribers' feedback over the level
+            row["engine_feedback"] = podium_feedback.delta(
+                await podium_feedback.read(podium, after=time.time()), engine_before
+            )
         row["rss_kib_before"] = rss_before
+        subscribers = socket_drops(
+            "self",
+            {nominated(dtls)[0].transport.get_extra_info("socket").fileno() for _, dtls, _ in load.recorder.receivers},
+        )
+        row["socket_drops"] = {
+            "sfu": socket_drops(pids["sfu"]) - drops_before["sfu"],
+            "receivers": subscribers,
+            "publishers_and_relay": socket_drops("self") - drops_before["driver"] - subscribers,
+        }
         if "rss_kib" in row:
             participants = shape.rooms * shape.size
             row["rss_kib_per_participant"] = {
@@ -235,6 +259,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--srtp", default="SRTP_AEAD_AES_128_GCM", choices=sorted(PROFILES), help="SRTP profile forced on both"
     )
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=1.0,
+        help="seconds of media before the window (compiled generator): Podium probes each subscriber's link "
+        "in its first seconds (engine/probe.pxi), then backs off; a longer warm-up measures the steady state",
+    )
     parser.add_argument("--sfu", default="podium,janus", help="which SFUs (default both)")
     parser.add_argument(
         "--generator",
@@ -242,16 +273,31 @@ def main(argv: list[str] | None = None) -> int:
         choices=("compiled", "python"),
         help="media from the C program over aiortc's sockets (default) or from this Python process through aiortc",
     )
+    parser.add_argument(
+        "--no-simulcast",
+        dest="simulcast",
+        action="store_false",
+        help="one video stream per camera (default: three simulcast layers, the subscribers receive the top one)",
+    )
+    parser.add_argument(
+        "--drop-per-mille",
+        type=int,
+        default=5,
+        help="first copies of media packets the receivers discard on arrival, per mille, as a lossy network "
+        "would: both SFUs must repair them after the receivers' NACKs (default 5; compiled generator only)",
+    )
     parser.add_argument("--janus-port", type=int, default=0, help="Janus's HTTP API port (default: a free one)")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--plot", type=Path)
     args = parser.parse_args(argv)
+    if args.generator == "python" and args.simulcast:
+        parser.error("simulcast needs the compiled generator (--generator compiled) or --no-simulcast")
     started = time.time()
     result = asyncio.run(run(args))
     print_table(result["levels"])
     load_average = os.getloadavg()
     print(
-        f"SRTP profile: {', '.join(sorted({p for r in result['rows'] for p in r['srtp_profiles']}))}; "
+        f"SRTP profile: {', '.join(sorted({p for r in result['rows'] for p in r.get('srtp_profiles', [])}))}; "
         f"load average {load_average[0]:.2f}; {time.time() - started:.0f} s"
     )
     command = " ".join(["python", "-m", "bench.peer_sfu", *(argv if argv is not None else sys.argv[1:])])
@@ -262,6 +308,9 @@ def main(argv: list[str] | None = None) -> int:
                     "benchmark": "peer_sfu",
                     "command": command,
                     "srtp": args.srtp,
+                    "simulcast": args.simulcast,
+                    "drop_per_mille": args.drop_per_mille if args.generator == "compiled" else 0,
+                    "warmup": args.warmup if args.generator == "compiled" else 1.0,
                     "load_average": load_average,
                     **result,
                 },

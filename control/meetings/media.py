@@ -190,7 +190,14 @@ class Media:
             if produce.kind != "video":
                 encodings = encodings[:1]
             layers = [
-                _produce_op(f"{producer_id}.l{n}" if n else producer_id, peer.pub_transport, produce, source, encoding)
+                _produce_op(
+                    f"{producer_id}.l{n}" if n else producer_id,
+                    peer.pub_transport,
+                    produce,
+                    source,
+                    encoding,
+                    by_mid=len(encodings) == 1 or encoding is None or encoding.ssrc is None,
+                )
                 for n, encoding in enumerate(encodings[:MAX_LAYERS])
             ]
             out += layers
@@ -574,8 +581,13 @@ def _extensions_op(transport_id: str, ids: HeaderExtensionIds) -> Op:
     )
 
 
-def _produce_op(producer_id: str, transport_id: str, produce: Produce, source: Source, encoding: Encoding | None) -> Op:
-    """One engine producer of a track: the track itself, or one simulcast layer (by SSRC or RID)."""
+def _produce_op(
+    producer_id: str, transport_id: str, produce: Produce, source: Source, encoding: Encoding | None, by_mid: bool
+) -> Op:
+    """One engine producer of a track: the track itself, or one simulcast layer (by SSRC or RID).
+    `by_mid`: the producer is known by the track's MID too. Not the layers of a simulcast by SSRC
+    (a=ssrc-group:SIM): their SSRCs name them, and they share one MID without a RID, which the engine
+    refuses for a second producer (it would not know which of them an unknown SSRC is)."""
     codec = produce.codecs[0]
     rtx = encoding is not None and (encoding.rtx_ssrc is not None or encoding.rid is not None)
     return ops.Produce(
@@ -585,7 +597,7 @@ def _produce_op(producer_id: str, transport_id: str, produce: Produce, source: S
         codec.payload_type,
         app_data={"source": str(source)},
         ssrc=encoding.ssrc if encoding else None,
-        mid=produce.mid,
+        mid=produce.mid if by_mid else None,
         rid=encoding.rid if encoding else None,
         clock_rate=codec.clock_rate,
         paused=True,

@@ -2,7 +2,9 @@
 test (figures are not asserted). What it checks is what it observed: through each SFU every
 subscriber received every publisher's audio and video during the measurement (sent and counted by
 the compiled sender over the sockets aiortc keyed), with the one SRTP profile forced on both, so a
-broken Janus driver cannot make Podium look good."""
+broken Janus driver cannot make Podium look good; and that the comparison is like for like: each
+camera sent three simulcast layers and every subscriber received the top one, the receivers' transport-
+wide feedback reached Podium's estimators, and both SFUs repaired the packets the receivers NACKed."""
 
 import json
 import subprocess
@@ -25,7 +27,9 @@ def test_both_sfus_forward_every_stream(tmp_path: Path) -> None:
             "--rooms",
             "1",
             "--seconds",
-            "1",
+            "2",
+            "--drop-per-mille",
+            "50",
             "--srtp",
             "SRTP_AES128_CM_SHA1_80",
             "--json",
@@ -56,6 +60,18 @@ def test_both_sfus_forward_every_stream(tmp_path: Path) -> None:
         # STUN, DTLS and SRTCP on the subscribers' sockets went back to aiortc through the relay
         assert row["relayed"] > 0, (sfu, row)
         assert row["rss_kib"]["sfu"] > 0 and "sfu" in row["rss_kib_per_participant"], (sfu, row)
+        # simulcast: three layers sent per camera; each of the 6 (subscriber, camera) pairs got the top one
+        assert row["simulcast_layers_sent"] == 3 and row["video_pairs_by_layer"] == {"2": 6}, (sfu, row)
+        # the receivers answered as browsers do, and the NACKed packets came back
+        feedback = row["feedback"]
+        assert feedback["twcc_feedbacks"] > 0 and feedback["reports_sent"] > 0, (sfu, feedback)
+        assert feedback["feedback_errors"] == 0 and feedback["duplicates"] == 0, (sfu, feedback)
+        assert feedback["dropped"] > 0 and feedback["nacks_sent"] > 0 and feedback["repaired"] > 0, (sfu, feedback)
+    # Podium numbered what it sent and fed its estimators with the transport-cc feedback
+    engine = rows["podium"]["engine_feedback"]
+    assert engine["transport_cc_numbered_total"] > 0, engine
+    assert engine["congestion_feedback_total:twcc"] > 0 and engine["congestion_feedback_total:twcc_malformed"] == 0
+    assert engine["nacked_packets_total:cache_hit"] > 0 and engine["repairs_sent_total"] > 0, engine
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # the benchmark removed what it created
     assert subprocess.run(["ip", "link", "show", "pdmbench0"], capture_output=True).returncode != 0

@@ -450,6 +450,10 @@ class Participant:
         self.sdp_from_server: Callable[[str], str] = lambda sdp: sdp
         """What the peer connections are given of each SDP the server sends: a test may rewrite the
         worker's candidate there to steer this participant's media through a relay of its own."""
+        self.sdp_to_server: Callable[[str, str | None], str] = lambda sdp, offer: sdp
+        """What the server is sent of each local SDP (a publish offer: `offer` None; a subscribe answer:
+        `offer` is the server's offer it answers): a benchmark may add what a browser would say there
+        and aiortc does not (simulcast layers, transport-cc)."""
 
     # -- connecting --
 
@@ -656,7 +660,12 @@ class Participant:
                 sources[transceiver.mid] = self._published_sources[transceiver.mid]
         pc = self.pc_pub
         reply = await self.request(
-            {"type": "publish", "sdp": pc.localDescription.sdp, "sources": sources, "muted": list(muted)}
+            {
+                "type": "publish",
+                "sdp": self.sdp_to_server(pc.localDescription.sdp, None),
+                "sources": sources,
+                "muted": list(muted),
+            }
         )
         self._published_sources = {**self._published_sources, **sources}
         self.published.update(tracks)
@@ -686,7 +695,11 @@ class Participant:
             _follow_ssrcs(pc, frame["sdp"])
             with contextlib.suppress(SignalingError, TimeoutError):
                 await self.request(
-                    {"type": "subscribe-answer", "version": frame["version"], "sdp": pc.localDescription.sdp}
+                    {
+                        "type": "subscribe-answer",
+                        "version": frame["version"],
+                        "sdp": self.sdp_to_server(pc.localDescription.sdp, frame["sdp"]),
+                    }
                 )
 
     def _reconnect(self) -> None:
