@@ -34,6 +34,7 @@ from control.domain.layers import MAX_LAYERS, choose_layer
 from control.domain.meeting_state import MeetingState, media_plan
 from control.domain.roles import KIND, Source
 from control.meetings import recorder_feed
+from control.meetings.media_ops import connect_op, distinct_ids, extensions_op, produce_op
 from control.meetings.media_records import (
     Endpoint,
     MediaRecords,
@@ -46,7 +47,6 @@ from control.meetings.sdp import (
     SUBSCRIBER_EXTENSIONS,
     ConnectWebRtcTransport,
     ConsumerDescription,
-    Encoding,
     HeaderExtensionIds,
     Produce,
     TransportParameters,
@@ -170,17 +170,17 @@ class Media:
             assert connect is not None
             peer.pub_transport = f"{pid}.pub"
             out.append(ops.CreateWebRtcTransport(peer.pub_transport, self.router_id, *peer.pub_ice))
-            out.append(_connect_op(peer.pub_transport, connect))
+            out.append(connect_op(peer.pub_transport, connect))
             peer.pub_ops = tuple(out[-2:])
         ids: dict[str, int] = {}
         for produce, _ in produces:
             for name, value in vars(produce.header_extensions).items():
                 if value is not None:
                     ids.setdefault(name, value)
-        merged = _distinct({**{k: v for k, v in vars(peer.extensions).items() if v is not None}, **ids})
+        merged = distinct_ids({**{k: v for k, v in vars(peer.extensions).items() if v is not None}, **ids})
         if merged != peer.extensions:
             peer.extensions = merged
-            out.append(_extensions_op(peer.pub_transport, merged))
+            out.append(extensions_op(peer.pub_transport, merged))
             peer.extensions_op = out[-1]
         created = []
         for produce, source in produces:
@@ -190,7 +190,7 @@ class Media:
             if produce.kind != "video":
                 encodings = encodings[:1]
             layers = [
-                _produce_op(
+                produce_op(
                     f"{producer_id}.l{n}" if n else producer_id,
                     peer.pub_transport,
                     produce,
@@ -267,7 +267,7 @@ class Media:
         peer.pending_offer = None
         out: list[Op] = []
         if peer.sub_transport is not None:
-            agreed = _extensions_op(peer.sub_transport, _distinct(vars(extensions)))
+            agreed = extensions_op(peer.sub_transport, distinct_ids(vars(extensions)))
             if agreed != peer.sub_extensions_op:
                 peer.sub_extensions_op = agreed
                 out.append(agreed)
@@ -280,7 +280,7 @@ class Media:
         if peer.sub_connected or peer.sub_transport is None:
             return out, draft.records()
         peer.sub_connected = True
-        out.append(_connect_op(peer.sub_transport, connect))
+        out.append(connect_op(peer.sub_transport, connect))
         peer.sub_ops += (out[-1],)
         return out, draft.records()
 
@@ -396,7 +396,7 @@ class Media:
             out.append(ops.CreateWebRtcTransport(sub.sub_transport, self.router_id, *sub.sub_ice))
             sub.sub_ops = tuple(out)
             # until it answers, packets carry the ids its offer will carry (an answer keeps or drops them)
-            out.append(_extensions_op(sub.sub_transport, SUBSCRIBER_EXTENSIONS))
+            out.append(extensions_op(sub.sub_transport, SUBSCRIBER_EXTENSIONS))
             sub.sub_extensions_op = out[-1]
         kind = publication.kind or KIND[publication.source].value
         # a freed slot of the kind keeps its mid; the SSRCs are new (Chromium does not receive again
@@ -558,64 +558,3 @@ class Media:
         from control.meetings import pipes
 
         return pipes.split(self.router_id, self.worker_id, batch, before, after)
-
-
-def _distinct(ids: Mapping[str, int | None]) -> HeaderExtensionIds:
-    """The ids, each kept only for the first extension that names it (an id names one extension)."""
-    kept: dict[str, int] = {}
-    for name, value in ids.items():
-        if value is not None and value not in kept.values():
-            kept[name] = value
-    return HeaderExtensionIds(**kept)
-
-
-def _extensions_op(transport_id: str, ids: HeaderExtensionIds) -> Op:
-    return ops.SetHeaderExtensions(
-        transport_id,
-        mid=ids.mid,
-        rid=ids.rid,
-        repaired_rid=ids.repaired_rid,
-        abs_send_time=ids.abs_send_time,
-        audio_level=ids.audio_level,
-        transport_cc=ids.transport_cc,
-    )
-
-
-def _produce_op(
-    producer_id: str, transport_id: str, produce: Produce, source: Source, encoding: Encoding | None, by_mid: bool
-) -> Op:
-    """One engine producer of a track: the track itself, or one simulcast layer (by SSRC or RID).
-    `by_mid`: the producer is known by the track's MID too. Not the layers of a simulcast by SSRC
-    (a=ssrc-group:SIM): their SSRCs name them, and they share one MID without a RID, which the engine
-    refuses for a second producer (it would not know which of them an unknown SSRC is)."""
-    codec = produce.codecs[0]
-    rtx = encoding is not None and (encoding.rtx_ssrc is not None or encoding.rid is not None)
-    return ops.Produce(
-        producer_id,
-        transport_id,
-        produce.kind,
-        codec.payload_type,
-        app_data={"source": str(source)},
-        ssrc=encoding.ssrc if encoding else None,
-        mid=produce.mid if by_mid else None,
-        rid=encoding.rid if encoding else None,
-        clock_rate=codec.clock_rate,
-        paused=True,
-        rtx_ssrc=encoding.rtx_ssrc if encoding else None,
-        rtx_payload_type=codec.rtx_payload_type if rtx else None,
-        codec=KEYFRAME_CODECS.get(codec.mime_type.lower()),
-    )
-
-
-KEYFRAME_CODECS = {"video/vp8": "vp8", "video/vp9": "vp9", "video/h264": "h264"}
-"""Codecs whose keyframes the engine finds (a simulcast layer switches there)."""
-
-
-def _connect_op(transport_id: str, connect: ConnectWebRtcTransport) -> Op:
-    return ops.ConnectWebRtcTransport(
-        transport_id,
-        connect.dtls_role,
-        tuple(tuple(f) for f in connect.remote_fingerprints),
-        remote_ice_ufrag=connect.remote_ice_ufrag or None,
-        remote_ice_pwd=connect.remote_ice_pwd or None,
-    )
