@@ -335,6 +335,9 @@ class Produce(Create):
     codec: str | None = _field(_optional(_choice(*CODECS)), default=None)
     """The video codec, where the engine tells its keyframes apart (a simulcast layer switches
     there); None: the engine does not look (a switch takes effect at the next packet)."""
+    below_top: bool = _field(_bool, default=False)
+    """A simulcast layer with a higher layer in its track: a subscriber forwarded it could receive
+    more with more bandwidth, so the engine probes that subscriber's link (engine/probe.pxi)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -351,6 +351,8 @@ cdef struct Producer:
     uint8_t rtx_payload_type          # as last received from the publisher (RTX_PT_KEEP: none yet)
     CacheEntry* cache                 # CACHE_SLOTS entries, owned here; NULL for audio (repair.pxi)
     uint8_t codec                     # Codec: where its keyframes start (keyframe.pxi)
+    uint8_t below_top                 # a simulcast layer under its track's top layer: a consumer
+                                      # forwarded it could get more with more bandwidth (probe.pxi)
     Counters counters
 
 
@@ -592,7 +594,7 @@ cdef void estimator_receiver_loss(Estimator* e, uint8_t fraction_lost, uint64_t 
 cdef void probe_begin(Estimator* e, uint64_t target_bps, uint64_t now_us) noexcept nogil
 cdef int64_t probe_owed(Estimator* e, uint64_t now_us) noexcept nogil
 cdef uint16_t probe_count_sent(Estimator* e, uint16_t size, bint padding) noexcept nogil
-cdef uint64_t probe_wanted(Estimator* e, uint64_t now_us) noexcept nogil
+cdef uint64_t probe_wanted(Estimator* e, uint64_t now_us, bint* for_cap) noexcept nogil
 
 
 # ---------------------------------------------------------------------------------------------

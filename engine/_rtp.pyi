@@ -43,7 +43,15 @@ class Core:
     def set_gso(self, enabled: bool) -> bool: ...
     def remove_transport(self, tid: int) -> None: ...
     def add_producer(
-        self, pid: int, tid: int, ssrc: int | None, payload_type: int, video: bool, clock_rate: int
+        self,
+        pid: int,
+        tid: int,
+        ssrc: int | None,
+        payload_type: int,
+        video: bool,
+        clock_rate: int,
+        codec: str = "other",
+        below_top: bool = False,
     ) -> None: ...
     def set_producer_ssrc(self, pid: int, ssrc: int) -> None: ...
     def set_producer_rtx(self, pid: int, rtx_ssrc: int | None) -> None: ...

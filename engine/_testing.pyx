@@ -580,11 +580,12 @@ cdef class TwccEstimator:
         cdef int64_t arrivals[TWCC_FEEDBACK_MAX]
         cdef int n = twcc_parse(<const uint8_t*>fci, len(fci), &fb, seqs, arrivals, TWCC_FEEDBACK_MAX)
         cdef uint64_t target
+        cdef bint for_cap
         if n < 0:
             self.est.malformed += 1
             return False
         estimator_feedback(&self.est, self.history, seqs, arrivals, n, now_us)
-        target = probe_wanted(&self.est, now_us) if self.probing else 0
+        target = probe_wanted(&self.est, now_us, &for_cap) if self.probing else 0
         if target:
             probe_begin(&self.est, target, now_us)
         return True

@@ -375,9 +375,10 @@ cdef class Core:
     # ---- producers --------------------------------------------------------------------------
 
     def add_producer(self, uint32_t pid, uint32_t tid, object ssrc, uint8_t payload_type,
-                     bint video, uint32_t clock_rate, str codec="other"):
+                     bint video, uint32_t clock_rate, str codec="other", bint below_top=False):
         """A producer; `ssrc` None: not known yet (set_producer_ssrc once learned). `codec` (one of
-        CODEC_NAMES) tells where its keyframes start, for simulcast layer switches."""
+        CODEC_NAMES) tells where its keyframes start, for simulcast layer switches. `below_top`: a
+        simulcast layer with a higher one in its track (its subscribers' bandwidth is probed)."""
         cdef State* st = self._open()
         cdef Transport* t = self._transport(tid)
         cdef Key kid = id_key(TAG_PRODUCER, pid)
@@ -406,6 +407,7 @@ cdef class Core:
         p.clock_rate = clock_rate
         p.rtx_payload_type = RTX_PT_KEEP
         p.codec = CODEC_NAMES.index(codec)
+        p.below_top = below_top
         if video:
             p.cache = <CacheEntry*>mem_alloc(st, CACHE_SLOTS * sizeof(CacheEntry))   # owned by p
         if (video and p.cache == NULL) or table_put(st, &st.by_id, &kid, p) < 0:

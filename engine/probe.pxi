@@ -14,11 +14,14 @@
 #
 # When: automatically while the 1.5 x acknowledged cap holds the rate controller and the delay
 # detector is normal and the transport sends under PROBE_LIMITED_PERCENT of the delay-based rate
-# (application-limited), first PROBE_FIRST_US after transport-cc feedback starts, then again
-# PROBE_AGAIN_US after a probe that raised the estimate, or after a wait doubling from
-# PROBE_BACKOFF_US to PROBE_BACKOFF_MAX_US after one that did not; an estimate drop not caused by a
-# probe starts the wait again from PROBE_BACKOFF_US. Target: twice the estimate, at most
-# PROBE_CEILING_BPS. Core.probe_transport (Transport.probe) starts one at any target.
+# (application-limited), and more bandwidth could change what the subscriber receives: one of its
+# video consumers forwards, or switches to, a simulcast layer under its track's top layer
+# (probe_due; a subscriber with every top layer would only climb to the ceiling with padding).
+# First PROBE_FIRST_US after transport-cc feedback starts, then again PROBE_AGAIN_US after a probe
+# that raised the estimate, or after a wait doubling from PROBE_BACKOFF_US to PROBE_BACKOFF_MAX_US
+# after one that did not; an estimate drop not caused by a probe starts the wait again from
+# PROBE_BACKOFF_US, and a large one gets one probe back toward the estimate before it, whatever the
+# layers. Target: twice the estimate, at most PROBE_CEILING_BPS. Core.probe_transport (Transport.probe) starts one at any target.
 
 
 # ---- the estimator's side: plain numbers, a test's clock or the engine's -----------------------
@@ -168,14 +171,17 @@ cdef void probe_after_feedback(Estimator* e, uint64_t before_bps, uint64_t now_u
             e.probe_drop_us = now_us
 
 
-cdef uint64_t probe_wanted(Estimator* e, uint64_t now_us) noexcept nogil:
+cdef uint64_t probe_wanted(Estimator* e, uint64_t now_us, bint* for_cap) noexcept nogil:
     """The target of an automatic probe due now, 0 when none is: one is sent or judged, the
     transport-cc feedback is not fresh, it is too early, the detector is not normal, the rate is not
-    held down by what the transport sends, or the estimate is at the ceiling already. After a large
-    drop (one overuse on a short dip of what was acknowledged can take a high estimate to its
-    floor), one probe toward the estimate before it, whatever is sent: what is sent then is held
-    down by the dropped estimate itself, so the drop would otherwise be climbed back at 8 %/s."""
+    held down by what the transport sends, or the estimate is at the ceiling already. `for_cap` is
+    set when the target is the one for the 1.5 x acknowledged cap (the engine sends that one only
+    while more bandwidth could raise a layer: probe_due). After a large drop (one overuse on a
+    short dip of what was acknowledged can take a high estimate to its floor), one probe toward the
+    estimate before it, whatever is sent: what is sent then is held down by the dropped estimate
+    itself, so the drop would otherwise be climbed back at 8 %/s."""
     cdef uint64_t target
+    for_cap[0] = 0
     if e.probe_sending or e.probe_judging or not fresh(e.twcc_us, now_us):
         return 0
     if e.probe_next_us == 0:
@@ -196,6 +202,7 @@ cdef uint64_t probe_wanted(Estimator* e, uint64_t now_us) noexcept nogil:
     if e.sent_bps * 100 > e.delay_bps * PROBE_LIMITED_PERCENT:
         return 0                          # it sends what it may: the cap is the link's doing
     target = 2 * e.estimate_bps if 2 * e.estimate_bps < PROBE_CEILING_BPS else PROBE_CEILING_BPS
+    for_cap[0] = target > e.estimate_bps
     return target if target > e.estimate_bps else 0
 
 
@@ -229,6 +236,36 @@ cdef Consumer* probe_consumer(State* st, Transport* t) noexcept nogil:
                 return c
     t.probe_ssrc = 0
     return NULL
+
+
+cdef bint probe_could_raise(State* st, Transport* t) noexcept nogil:
+    """Whether more bandwidth could raise what `t`'s peer receives: one of its open video consumers
+    forwards, or switches to, a simulcast layer under its track's top layer (Producer.below_top; a
+    scan of the consumer table, at most once per PROBE_AGAIN_US). Not a track without layers, nor
+    one on its top layer: the subscriber has all the publisher sends."""
+    cdef Consumer* c
+    cdef uint32_t i
+    for i in range(st.by_consumer.capacity):
+        if st.by_consumer.slots[i].used:
+            c = <Consumer*>st.by_consumer.slots[i].value
+            if c.transport == t and not c.paused and c.producer != NULL and c.producer.video and (
+                    c.producer.below_top or (c.pending != NULL and c.pending.below_top)):
+                return True
+    return False
+
+
+cdef uint64_t probe_due(State* st, Transport* t) noexcept nogil:
+    """The target of an automatic probe toward `t` due now (probe_wanted), 0: none. The one for the
+    1.5 x cap only while more bandwidth could raise a layer (probe_could_raise): a subscriber that
+    has the top layer of every track would have its estimate climbed to PROBE_CEILING_BPS with
+    padding for nothing. Declined, it is asked again PROBE_AGAIN_US later (a layer switched down
+    meanwhile gets its probe then)."""
+    cdef bint for_cap
+    cdef uint64_t target = probe_wanted(&t.est, st.now_us, &for_cap)
+    if target and for_cap and not probe_could_raise(st, t):
+        t.est.probe_next_us = st.now_us + PROBE_AGAIN_US
+        return 0
+    return target
 
 
 cdef inline void probe_list(State* st, Transport* t) noexcept nogil:

@@ -51,11 +51,14 @@ class Transport(Closable):
         rtx_ssrc: int | None = None,
         rtx_payload_type: int | None = None,
         codec: str | None = None,
+        below_top: bool = False,
     ) -> Producer:
         """An incoming track: RTP from this transport with this SSRC. With ssrc None the SSRC is
         learned from the first packet whose MID (and RID, when given) header extension names this
         producer (set_header_extensions gives their ids). `codec` ("vp8", "vp9", "h264"): where its
-        keyframes start, for consumers switching to it at one (Consumer.switch(at_keyframe=True))."""
+        keyframes start, for consumers switching to it at one (Consumer.switch(at_keyframe=True)).
+        `below_top`: a simulcast layer with a higher layer in its track: a subscriber forwarded it
+        could receive more with more bandwidth, so its estimate is probed (engine/probe.pxi)."""
         self._check()
         if payload_type is None:
             raise ValueError("payload_type is required")
@@ -73,7 +76,7 @@ class Transport(Closable):
         producer.rtx_ssrc, producer.rtx_payload_type = rtx_ssrc, rtx_payload_type
         try:
             engine._core.add_producer(
-                producer.id, self.id, ssrc, payload_type, kind == "video", clock_rate, codec or "other"
+                producer.id, self.id, ssrc, payload_type, kind == "video", clock_rate, codec or "other", below_top
             )
             if rtx_ssrc is not None:
                 try:

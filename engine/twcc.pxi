@@ -127,7 +127,7 @@ cdef void twcc_feedback(State* st, Transport* t, const RtcpView* part) noexcept 
     raised = t.est.probes_raised
     estimator_feedback(&t.est, t.twcc, seqs, arrivals, n, st.now_us)
     st.engine.probes_raised += t.est.probes_raised - raised      # a probe judged on this feedback
-    target = probe_wanted(&t.est, st.now_us)
+    target = probe_due(st, t)
     if target and not probe_start(st, t, target):
         probe_wait(&t.est, st.now_us, False)     # none can carry it: ask again later, less often
     estimate_paces(st, t)

@@ -197,6 +197,7 @@ class Media:
                     source,
                     encoding,
                     by_mid=len(encodings) == 1 or encoding is None or encoding.ssrc is None,
+                    below_top=n < len(encodings[:MAX_LAYERS]) - 1,
                 )
                 for n, encoding in enumerate(encodings[:MAX_LAYERS])
             ]

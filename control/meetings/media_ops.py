@@ -34,9 +34,16 @@ def extensions_op(transport_id: str, ids: HeaderExtensionIds) -> Op:
 
 
 def produce_op(
-    producer_id: str, transport_id: str, produce: Produce, source: Source, encoding: Encoding | None, by_mid: bool
+    producer_id: str,
+    transport_id: str,
+    produce: Produce,
+    source: Source,
+    encoding: Encoding | None,
+    by_mid: bool,
+    below_top: bool = False,
 ) -> Op:
     """One engine producer of a track: the track itself, or one simulcast layer (by SSRC or RID).
+    `below_top`: a layer with a higher one (its subscribers' bandwidth is probed).
     `by_mid`: the producer is known by the track's MID too. Not the layers of a simulcast by SSRC
     (a=ssrc-group:SIM): their SSRCs name them, and they share one MID without a RID, which the engine
     refuses for a second producer (it would not know which of them an unknown SSRC is)."""
@@ -56,6 +63,7 @@ def produce_op(
         rtx_ssrc=encoding.rtx_ssrc if encoding else None,
         rtx_payload_type=codec.rtx_payload_type if rtx else None,
         codec=KEYFRAME_CODECS.get(codec.mime_type.lower()),
+        below_top=below_top,
     )
 
 

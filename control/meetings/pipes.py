@@ -79,6 +79,7 @@ class Pipe:
             ssrc=ssrc,
             clock_rate=create.clock_rate,
             codec=create.codec,  # where its keyframes start, for layer switches on `worker`
+            below_top=create.below_top,  # its subscribers on `worker` are probed as on `origin`
             paused=paused,
             rtx_ssrc=rtx_ssrc,
             rtx_payload_type=p.codec.rtx_payload_type if rtx_ssrc is not None else None,

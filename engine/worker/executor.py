@@ -279,6 +279,7 @@ def _(op: Produce, executor: TableExecutor) -> tuple[Operation, Result]:
         rtx_ssrc=op.rtx_ssrc,
         rtx_payload_type=op.rtx_payload_type,
         codec=op.codec,
+        below_top=op.below_top,
     )
     executor._bind(op.id, producer)
     return op, acks.ok()

@@ -118,37 +118,76 @@ async def test_a_transport_closed_while_probing_leaves_no_probe(engine: Engine, 
     await asyncio.sleep(0.1)  # the pace timer ticks with nothing to probe
 
 
-async def test_an_application_limited_subscriber_is_probed_automatically(engine: Engine, peers) -> None:
-    """Media far below the estimate (the 1 Mbit/s start value), all reported received as sent: the
-    first feedback schedules a probe 0.5 s on, a feedback after that starts it, and its padding
-    arrives on the pace timer's ticks. The engine's clock is frozen and advanced by hand."""
+LOW_SSRC, LOW_RTX_SSRC = 0x3333, 0x3334
+
+
+async def application_limited(engine: Engine, peers, layer: str):
+    """A subscriber of one video track, its media far below the estimate (the 1 Mbit/s start
+    value) and all reported received as sent: two feedbacks 0.5 s apart, time enough for an
+    automatic probe to be due. `layer`: "only" (no simulcast), "top" (the upper of two layers),
+    "low" (the lower one), "switching" (on the top layer, switching to the lower one at its next
+    keyframe). The engine's clock is frozen and advanced by hand. (subscriber, its transport, its
+    consumer, the engine's clock)."""
     router = engine.create_router()
     publisher, subscriber = peers(), peers()
-    video = router.create_plain_transport(remote=publisher.address).produce(
-        kind="video", ssrc=MEDIA_SSRC, payload_type=MEDIA_PT, rtx_ssrc=RTX_SSRC, rtx_payload_type=RTX_PT
+    pub = router.create_plain_transport(remote=publisher.address)
+    top = pub.produce(kind="video", ssrc=MEDIA_SSRC, payload_type=MEDIA_PT, rtx_ssrc=RTX_SSRC, rtx_payload_type=RTX_PT)
+    low = pub.produce(
+        kind="video",
+        ssrc=LOW_SSRC,
+        payload_type=MEDIA_PT,
+        rtx_ssrc=LOW_RTX_SSRC,
+        rtx_payload_type=RTX_PT,
+        below_top=layer != "only",
     )
     sub = router.create_plain_transport(remote=subscriber.address)
     sub.set_header_extensions(mid=1, transport_cc=TWCC_ID)
-    consumer = sub.consume(video, mid="0")
+    consumer = sub.consume(low if layer == "low" else top, mid="0")
     await asyncio.sleep(0.05)
     await publisher.receive()  # the keyframe request
+    if layer == "switching":
+        consumer.switch(low, at_keyframe=True)  # the lower layer never sends: the switch waits
+    ssrc = LOW_SSRC if layer == "low" else MEDIA_SSRC
     now = 100_000_000
     seq = 0
     for _ in range(2):
         numbers, arrivals = [], []
         for _ in range(20):  # 20 packets 20 ms apart: about 50 kbit/s
             _testing.set_clock(engine._core, now)
-            publisher.send(rtp(seq, 3000 * seq, MEDIA_SSRC, pt=MEDIA_PT))
+            publisher.send(rtp(seq, 3000 * seq, ssrc, pt=MEDIA_PT))
             numbers += [twcc_number(parse_rtp(d)) for d in await subscriber.receive(1)]
             arrivals.append(now + 30_000)
             seq += 1
             now += 20_000
         _testing.set_clock(engine._core, now)
         subscriber.send(feedback(0xA, serialize_twcc(numbers[0], arrivals)))
+        await handled(sub, "twcc_feedback")
         await asyncio.sleep(0.05)
         now += 200_000
+    assert sub.stats()["twcc_feedback"] == 2 and sub.stats()["bandwidth_usage"] == "normal"
+    return subscriber, sub, consumer, now
+
+
+@pytest.mark.parametrize("layer", ["only", "top"])
+async def test_a_subscriber_with_the_top_layer_is_not_probed(engine: Engine, peers, layer: str) -> None:
+    """More bandwidth would bring it nothing more: no padding, however far under its estimate."""
+    subscriber, sub, _, now = await application_limited(engine, peers, layer)
+    assert sub.stats()["probes_started"] == 0 and engine.stats()["probes_started"] == 0
+    assert not engine._core.probing and sub.stats()["estimate_bps"] > 0
+
+
+async def test_a_subscriber_switching_to_a_lower_layer_is_probed(engine: Engine, peers) -> None:
+    """Its target layer is under the top: a higher estimate could raise it again."""
+    _, sub, _, _ = await application_limited(engine, peers, "switching")
+    assert sub.stats()["probes_started"] == 1 and engine.stats()["probes_started"] == 1
+
+
+async def test_an_application_limited_subscriber_is_probed_automatically(engine: Engine, peers) -> None:
+    """On a layer under its track's top one, media far below the estimate: the first feedback
+    schedules a probe 0.5 s on, a feedback after that starts it, and its padding arrives on the pace
+    timer's ticks."""
+    subscriber, sub, consumer, now = await application_limited(engine, peers, "low")
     stats = sub.stats()
-    assert stats["twcc_feedback"] == 2 and stats["bandwidth_usage"] == "normal"
     assert stats["probes_started"] == 1 and stats["probing"] and engine._core.probing == 1
     for _ in range(20):  # the cluster's ticks
         now += 5_000

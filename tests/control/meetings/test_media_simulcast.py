@@ -42,10 +42,10 @@ def meeting(source: Source = Source.CAMERA, rids=("q", "h", "f")):
 def test_each_layer_is_a_producer_and_a_consumer_starts_on_the_top_one() -> None:
     media, state, ops, records, publication = meeting()
     produces = [op for op in ops if op.name == "produce"]
-    assert [(op.id, op.rid, op.mid, op.codec, op.rtx_payload_type) for op in produces] == [
-        ("a.camera.1", "q", "0", "vp8", 97),
-        ("a.camera.1.l1", "h", "0", "vp8", 97),
-        ("a.camera.1.l2", "f", "0", "vp8", 97),
+    assert [(op.id, op.rid, op.mid, op.codec, op.rtx_payload_type, op.below_top) for op in produces] == [
+        ("a.camera.1", "q", "0", "vp8", 97, True),  # a higher layer exists: its subscribers are probed
+        ("a.camera.1.l1", "h", "0", "vp8", 97, True),
+        ("a.camera.1.l2", "f", "0", "vp8", 97, False),
     ]
     assert publication.layer_ids == ("a.camera.1", "a.camera.1.l1", "a.camera.1.l2")
     ops, records = media.reconcile(records, state)
@@ -117,6 +117,7 @@ def test_unknown_consumers_are_refused() -> None:
 def test_audio_and_single_encodings_have_one_layer() -> None:
     media, state, ops, records, publication = meeting(rids=())
     assert publication.layer_ids == ("a.camera.1",)
+    assert [op.below_top for op in ops if op.name == "produce"] == [False]  # its top: never probed for
     _, records = media.reconcile(records, state)
     ops, viewed = media.view(records, state, "b", "b.c1", 100, 100)
     assert ops == []  # one layer: nothing to switch (the size is kept for the bandwidth budget)

@@ -15,7 +15,9 @@ from control.meetings.live import LiveMeeting
 from control.meetings.media import Media
 from control.meetings.media_records import Endpoint, MediaRecords
 from control.meetings.pipes import needed, prefix
+from control.meetings.sdp import CodecParameters, Encoding, HeaderExtensionIds, Produce
 
+VP8 = CodecParameters(96, "video/VP8", 90000, rtx_payload_type=97)
 ADDRESS = {"w1": ("127.0.0.1", 4001), "w2": ("127.0.0.1", 4002)}
 
 
@@ -189,3 +191,20 @@ def test_the_participants_of_a_lost_worker_are_placed_again() -> None:
     assert ("close_producer", f"{prefix('m')}{b_mic.producer_id}") in names(shares["w1"])
     assert ("create_webrtc_transport", "b.sub") in names(shares["w1"])  # b subscribes again, on w1
     assert all(op.name.startswith("close_") for op in shares.get("w2", []))
+
+
+def test_a_piped_simulcast_layer_keeps_whether_a_higher_layer_exists() -> None:
+    """The engine on the subscribers' worker probes their bandwidth only for a layer under its
+    track's top one (engine/probe.pxi): each pipe producer says so as its origin's layer does."""
+    media, workers = spanning_media(), Workers()
+    state = MeetingState(
+        RoomFeatures(), (person("a", role=Role.ORGANIZER, sources_on=frozenset({Source.CAMERA})), person("b"))
+    )
+    camera = Produce("1", "video", (VP8,), tuple(Encoding(rid=r) for r in ("q", "h", "f")), HeaderExtensionIds(mid=4))
+    batch, records, (publication,) = media.publish(MediaRecords(), "a", CONNECT, [(camera, Source.CAMERA)])
+    _, records = workers.apply(media, batch, MediaRecords(), records)
+    batch, after = media.reconcile(records, state)
+    shares, _ = workers.apply(media, batch, records, after)
+    piped = {op.id: op.below_top for op in shares["w2"] if isinstance(op, ops.Produce)}
+    layers = publication.layer_ids
+    assert piped == {f"{prefix('m')}{layer}": layer != layers[-1] for layer in layers}
