@@ -283,6 +283,13 @@ def test_stage_control_bar_placeholders_spotlight_knock_and_confirmations(media_
     ada.get_by_role("button", name="Speaker view").click()
     expect(ada.locator(f'#spotlight figure[data-participant-id="{bob_id}"]')).to_have_count(1)
     screenshot_sizes(ada, "stage", "speaker-view")
+    # the stage's tools sit above the filmstrip, not over its first tile (found trying issue 14)
+    covered = ada.evaluate(
+        """() => { const t = document.querySelector(".stage-tools").getBoundingClientRect();
+        return [...document.querySelectorAll("#stage .grid figure")].map((f) => f.getBoundingClientRect())
+            .filter((r) => r.left < t.right && t.left < r.right && r.top < t.bottom && t.top < r.bottom).length; }"""
+    )
+    assert covered == 0, "the stage's tools cover a tile of the filmstrip"
     ada.get_by_role("button", name="Speaker view").click()
     expect(ada.locator("#spotlight figure")).to_have_count(0)
     person_action(ada, "Bob Builder", "Mute")
