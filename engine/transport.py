@@ -87,6 +87,8 @@ class Transport(Closable):
             raise EngineError(str(error)) from None
         producer.paused = paused
         self.producers[producer.id] = producer
+        if kind == "audio":
+            self.router.audio_producers += 1
         engine._claim_ssrcs(ssrc, rtx_ssrc)
         engine._applied()
         return producer
