@@ -120,14 +120,18 @@ def plot_throughput(report: dict[str, Any], path: Path) -> None:
         )
     scale = report.get("parts", {}).get("meeting_scale", {}).get("result")
     if scale:
-        rows = [r for r in scale["levels"] if r.get("cpu_ns_per_packet_exact")]
-        scale_ax.plot(
-            [r["meetings"] for r in rows],
-            [r["cpu_ns_per_packet_exact"] for r in rows],
-            "o-",
-            color=FORWARDER_COLOURS["engine"],
-            label=f"Podium engine, {scale['rate']:,.0f} input packets/s in all",
-        )
+        for variant, style in (("gso", "o-"), ("no-gso", "s--")):
+            rows = [
+                r for r in scale["levels"] if r.get("cpu_ns_per_packet_exact") and r.get("variant", "gso") == variant
+            ]
+            if rows:
+                scale_ax.plot(
+                    [r["meetings"] for r in rows],
+                    [r["cpu_ns_per_packet_exact"] for r in rows],
+                    style,
+                    color=FORWARDER_COLOURS["engine"],
+                    label=f"Podium engine ({variant}), {scale['rate']:,.0f} input packets/s in all",
+                )
         scale_ax.set_xscale("log")
         scale_ax.set(
             title="concurrent meetings (1 publisher + 2 subscribers each)",

@@ -104,12 +104,13 @@ def _added(engine: dict[str, Any], c: dict[str, Any], q: str) -> str:
 
 def _scale_table(result: dict[str, Any]) -> list[str]:
     lines = [
-        "| meetings | output pps | engine CPU | CPU ns per forwarded packet | latency p50 / p99, ms |",
-        "|---|---|---|---|---|",
+        "| meetings | sends | output pps | engine CPU | CPU ns per forwarded packet | latency p50 / p99, ms |",
+        "|---|---|---|---|---|---|",
     ]
     for r in result["levels"]:
         lines.append(
-            f"| {r['meetings']:,} | {_num(r.get('output_pps'))} | {_num(r.get('forwarder_cpu_percent'), '.1f')} % "
+            f"| {r['meetings']:,} | {r.get('variant', 'gso')} | {_num(r.get('output_pps'))} "
+            f"| {_num(r.get('forwarder_cpu_percent'), '.1f')} % "
             f"| {_num(r.get('cpu_ns_per_packet_exact'))} "
             f"| {_ms(r.get('latency_ms_p50'), '.2f')} / {_ms(r.get('latency_ms_p99'), '.2f')} |"
         )

@@ -123,6 +123,9 @@ class Engine:
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self.routers: dict[int, Router] = {}
+        self._pipes: set[Transport] = set()
+        """The open pipe transports (Router.create_plain_transport(pipe=True)): the speaker tick asks
+        which routers they span, and a worker of a thousand meetings without pipes asks nothing."""
         self.closed = False
         #: called as on_slow_datagram(data, (host, port)) for STUN, DTLS and datagrams from
         #: addresses no transport owns; when None they are only counted (slow_datagrams)
@@ -276,6 +279,8 @@ class Engine:
         elapsed, self._speaker_at = now - self._speaker_at, now
         spanning = self._spanning_routers()
         for router in list(self.routers.values()):
+            if router.speaker_quiet and not router.audio_producers and router.id not in spanning:
+                continue  # nothing to feed, report or undo (Router.speaker_quiet)
             try:
                 router._decide_speaker(now, elapsed, router.id in spanning)
             except Exception:
@@ -299,13 +304,10 @@ class Engine:
         transport consumes one of their producers, or one of their consumers forwards a piped
         producer. Found from the pipe transports, so a worker without pipes pays nothing."""
         out: set[int] = set()
-        for router in self.routers.values():
-            for transport in router.transports.values():
-                if not transport.pipe:
-                    continue
-                out.update(c.producer.transport.router.id for c in transport.consumers.values())
-                for producer in transport.producers.values():
-                    out.update(c.transport.router.id for c in producer.consumers.values())
+        for transport in self._pipes:
+            out.update(c.producer.transport.router.id for c in transport.consumers.values())
+            for producer in transport.producers.values():
+                out.update(c.transport.router.id for c in producer.consumers.values())
         return out
 
     def _transports(self) -> dict[int, Transport]:

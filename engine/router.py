@@ -33,8 +33,12 @@ class Router(Closable):
         """Whether the last tick reported levels (AudioLevels): the next one says when they end."""
         self._spanned = False
         self.audio_producers = 0
-        """Open audio producers on the router's transports (Transport.produce, Producer._forget):
-        a router with none and nothing to undo skips the speaker tick."""
+        """Open audio producers on the router's transports (Transport.produce, Producer._forget)."""
+        self.speaker_quiet = True
+        """After the last decision: no audio producer, no levels reported, nobody speaking, not
+        spanning workers. Such a router without audio producers and still not spanning has nothing
+        to feed, report or undo: the engine's speaker tick skips it (a worker's thousand meetings
+        without microphones took 1.5 ms a tick)."""
 
     def _decide_speaker(self, now: float, elapsed: float, spans: bool | None = None) -> None:
         """Feeds the open audio producers' levels to the detector; reports a new dominant speaker.
@@ -45,11 +49,6 @@ class Router(Closable):
         detector, before = self.speaker, self.speaker.dominant
         if spans is None:
             spans = self.id in self.engine._spanning_routers()
-        if not self.audio_producers and not self._reported and before is None and not detector.candidates():
-            # nothing to feed, report or undo (a meeting without microphones; a worker's thousand
-            # such meetings took 1.5 ms a tick)
-            self._spanned = spans
-            return
         open_ids: set[object] = set()
         reported: list[tuple[int, str]] = []
         for transport in self.transports.values():
@@ -71,23 +70,33 @@ class Router(Closable):
         if after != before or (self._spanned and not spans):
             self.engine._emit(DominantSpeakerChanged(self.id, after if isinstance(after, int) else None))
         self._spanned = spans
+        self.speaker_quiet = (
+            not self.audio_producers
+            and not self._reported
+            and after is None
+            and not detector.candidates()
+            and not spans
+        )
 
     def _report_bandwidth(self, elapsed: float) -> None:
         """Every BANDWIDTH_TICK: the video producers' bitrates and the transports' estimates that
         moved (engine/bandwidth.py), as events. A transport that has heard no feedback yet (its
         estimate is the start value) has none to tell."""
+        # one pass, one field each (not the stats dicts): a worker's 1,000 meetings took 15 ms of
+        # every second with them, and blocked the loop as long
         core = self.engine._core
-        transports = [t for t in self.transports.values() if not t.closed]
-        # one field each, not the stats dicts: a worker's 1,000 meetings took 15 ms per tick with them
-        videos = [
-            (p.id, core.media_bytes(p.id))
-            for t in transports
-            for p in t.producers.values()
-            if p.kind == "video" and not p.closed
-        ]
+        videos: list[tuple[int, int]] = []
+        estimates: list[tuple[int, int]] = []
+        for t in self.transports.values():
+            if t.closed:
+                continue
+            for p in t.producers.values():
+                if p.kind == "video" and not p.closed:
+                    videos.append((p.id, core.media_bytes(p.id)))
+            if t.consumers and not t.pipe:
+                estimates.append((t.id, core.known_estimate(t.id)))
         for producer, bitrate in self.bandwidth.producers(videos, elapsed):
             self.engine._emit(ProducerBitrateChanged(self.id, producer, bitrate))
-        estimates = [(t.id, core.known_estimate(t.id)) for t in transports if not t.pipe and t.consumers]
         for transport, estimate in self.bandwidth.transports(estimates):
             self.engine._emit(TransportEstimateChanged(self.id, transport, estimate))
 
@@ -105,6 +114,8 @@ class Router(Closable):
         except ValueError as error:
             raise EngineError(str(error)) from None
         self.transports[transport.id] = transport
+        if pipe:
+            engine._pipes.add(transport)
         engine._applied()
         return transport
 

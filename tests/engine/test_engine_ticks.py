@@ -41,14 +41,27 @@ async def test_a_router_without_audio_skips_the_speaker_tick_but_still_undoes_a_
     engine.on_event = events.append
     quiet = engine.create_router()
     quiet.create_plain_transport(remote=("127.0.0.1", 9)).produce(kind="video", ssrc=5, payload_type=96)
-    quiet._decide_speaker(0.0, 0.2)
-    assert events == [] and quiet.speaker.dominant is None
+    decided: list[int] = []
+    original = type(quiet)._decide_speaker
+
+    def counting(router, now, elapsed, spans=None):  # type: ignore[no-untyped-def]
+        decided.append(router.id)
+        original(router, now, elapsed, spans)
+
+    type(quiet)._decide_speaker = counting  # type: ignore[method-assign]
+    try:
+        engine._speaker_tick()
+        engine._speaker_timer.cancel()
+    finally:
+        type(quiet)._decide_speaker = original  # type: ignore[method-assign]
+    assert decided == [] and events == [] and quiet.speaker_quiet
 
     router = engine.create_router()
     peer = peers()
     transport = router.create_plain_transport(remote=peer.address)
     transport.set_header_extensions(audio_level=1)
     mic = transport.produce(kind="audio", ssrc=1, payload_type=111)
+    assert router.audio_producers == 1  # the tick asks it, quiet or not
     for tick in range(5):
         for i in range(10):
             peer.send(audio(tick * 10 + i, 10, ssrc=1))
@@ -58,7 +71,8 @@ async def test_a_router_without_audio_skips_the_speaker_tick_but_still_undoes_a_
     mic.close()  # the last audio producer: the next tick still runs, and tells that nobody speaks
     router._decide_speaker(0.0, 0.2)
     assert router.speaker.dominant is None and events[-1] == DominantSpeakerChanged(router.id, None)
-    router._decide_speaker(0.0, 0.2)  # now nothing to undo
+    assert router.speaker_quiet  # now nothing to undo: the next ticks skip it
+    router._decide_speaker(0.0, 0.2)
     assert events[-1] == DominantSpeakerChanged(router.id, None) and len(events) == 2
 
 
