@@ -1,7 +1,8 @@
 """The engine under test as a forwarder process, built only through its public API (docs/engine-api.md).
 
     python -m bench.engine_forwarder --source PORT --dest PORT,PORT,... [--max-seconds S] [--srtp PROFILE]
-        [--rewrite-extensions [--no-transport-cc]] [--simulcast] [--no-gso] [--pacing BPS]
+        [--rewrite-extensions [--no-transport-cc]] [--simulcast] [--no-gso] [--pacing BPS] [--lag-probe S]
+        [--flush-sends N]
 
 One Engine on 127.0.0.1 with one router: a plain transport whose remote is the publisher
 (127.0.0.1:--source) producing one video track (SSRC 1111, the load generator's), and one plain
@@ -37,7 +38,7 @@ import json
 import signal
 
 from bench import srtp
-from engine import Engine
+from engine import Engine, _testing
 
 INPUT_SSRC = 1111
 PROBE_INTERVAL = 0.005
@@ -58,6 +59,8 @@ async def main(args: argparse.Namespace) -> None:
         loop.add_signal_handler(signo, stop.set)
 
     engine = Engine(host="127.0.0.1", port=args.port, gso=args.gso)
+    if args.flush_sends is not None:
+        _testing.set_flush_sends(engine._core, args.flush_sends)
     await engine.start()
     sources = [int(p) for p in str(args.source).split(",")]
     dests = [int(p) for p in args.dest.split(",")]
@@ -168,6 +171,12 @@ if __name__ == "__main__":
         type=float,
         default=PROBE_INTERVAL,
         help="seconds between two loop-lag probes (0: none, loop_lag_ms stays 0)",
+    )
+    parser.add_argument(
+        "--flush-sends",
+        type=int,
+        help="copies queued that flush the send queue mid-batch (engine/io.pxi; default the engine's "
+        "FLUSH_SENDS; 0: only after each receive batch, as before issue 16)",
     )
     parser.add_argument("--no-gso", dest="gso", action="store_false", help="send without UDP GSO (engine/gso.pxi)")
     parser.add_argument(

@@ -104,7 +104,8 @@ def plot_throughput(report: dict[str, Any], path: Path) -> None:
         ax_cpu.set(title="forwarder at full load: CPU per packet", ylabel="CPU ns per forwarded packet")
     paced = report.get("parts", {}).get("engine_latency", {}).get("result")
     if paced:
-        for name, label, style in (("engine", "Podium engine", "o-"), ("c", "C baseline", "s--")):
+        baseline = paced.get("baseline", "c")
+        for name, label, style in (("engine", "Podium engine", "o-"), (baseline, f"C baseline ({baseline})", "s--")):
             rows = [lv[name] for lv in paced["levels"] if lv[name].get("cpu_ns_per_packet_exact")]
             paced_ax.plot(
                 [r["output_pps"] for r in rows],
@@ -166,7 +167,11 @@ def plot_latency(report: dict[str, Any], path: Path) -> None:
     )
     paced = report.get("parts", {}).get("engine_latency", {}).get("result")
     if paced:
-        for name, label, colour in (("engine", "Podium engine", "tab:blue"), ("c", "C baseline", "tab:green")):
+        baseline = paced.get("baseline", "c")
+        for name, label, colour in (
+            ("engine", "Podium engine", "tab:blue"),
+            (baseline, f"C baseline ({baseline})", "tab:green"),
+        ):
             for key, style in (("latency_ms_p50", "o-"), ("latency_ms_p99", "o:")):
                 rows = [(lv["load"], lv[name].get(key)) for lv in paced["levels"] if lv[name].get(key) is not None]
                 engine_ax.plot(

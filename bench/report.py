@@ -79,12 +79,13 @@ def _memory_table(result: dict[str, Any]) -> list[str]:
 
 def _latency_table(result: dict[str, Any]) -> list[str]:
     lines = [
-        "| load | input pps | engine CPU | engine p50 / p99, ms | C forwarder p50 / p99, ms "
+        "| load | input pps | engine CPU | engine p50 / p99, ms | C forwarder (GSO) p50 / p99, ms "
         "| added by the engine p50 / p99, ms |",
         "|---|---|---|---|---|---|",
     ]
+    baseline = result.get("baseline", "c")
     for lv in result["levels"]:
-        e, c = lv["engine"], lv["c"]
+        e, c = lv["engine"], lv[baseline]
         lines.append(
             f"| {100 * lv['load']:.0f} % | {_num(lv['input_pps'])} | {_num(e.get('forwarder_cpu_percent'), '.0f')} % "
             f"| {_ms(e.get('latency_ms_p50'), '.3f')} / {_ms(e.get('latency_ms_p99'), '.3f')} "

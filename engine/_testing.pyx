@@ -332,6 +332,17 @@ def route_batch(Core core, list datagrams, str host, int port, int rounds=1, bin
     return n * rounds
 
 
+def set_flush_sends(Core core, int copies):
+    """How many queued copies make the receive loop flush mid-batch (io.pxi drain; FLUSH_SENDS by
+    default); 0: only after each receive batch, as before. Returns the previous value."""
+    cdef State* st = core._open()
+    cdef int before = st.tx.flush_at
+    if copies < 0 or copies > SEND_SLOTS:
+        raise ValueError(f"0 to {SEND_SLOTS} copies")
+    st.tx.flush_at = copies
+    return before
+
+
 def set_clock(Core core, object now_us):
     """Freezes the core's clock at `now_us` microseconds (pacing tests advance it by hand); None
     gives it back to the monotonic clock."""

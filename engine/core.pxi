@@ -18,6 +18,7 @@ cdef class Core:
         clock_read(st)
         st.tx.generation = 1
         st.tx.gso = gso_supported(fd)
+        st.tx.flush_at = FLUSH_SENDS
         st.rx_buffers = <uint8_t*>mem_alloc(st, BATCH_SIZE * MAX_DATAGRAM)
         st.tx.buffers = <uint8_t*>mem_alloc(st, SEND_SLOTS * SEND_SLOT_SIZE)
         st.slow.buffers = <uint8_t*>mem_alloc(st, SLOW_QUEUE_SIZE * MAX_DATAGRAM)
