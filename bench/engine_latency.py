@@ -2,6 +2,7 @@
 sending as the engine does (UDP GSO) as the same-run baseline.
 
     python -m bench.engine_latency [--quick] [--json PATH] [--loads 0.3,0.7,0.9] [--fanout 10] [--size 1200]
+        [--rows engine,engine-batch,c-gso]
 
 First each forwarder's capacity on one core: the forwarding benchmark's closed-loop case (bench/harness.py,
 the forwarder pinned alone on the last CPU, as fast as it forwards) gives the output packets/s it reached
@@ -18,6 +19,9 @@ Then, at each fraction of the engine's capacity, each forwarder in turn forwards
   the engine's capacity on this machine, so at the engine's 70 % it is overloaded and its latency is its
   queue, not a baseline; with GSO it sends as the engine does, with nothing else: the pipeline's floor
   (generator, kernel, sink) at the same load.
+
+The engine rows run without the forwarder's loop-lag probe: its Python wake-ups every 5 ms are the
+benchmark's, not the engine's, and the C rows have none.
 
 Printed per load: p50/p99 one-way latency of each, and the engine's difference over c-gso, the latency
 the engine adds over a minimal forwarder. A baseline whose capacity is below a load is marked so. Goal:
@@ -40,11 +44,16 @@ from bench.paced import run_paced
 GOAL_P99_MS = 1.0
 GOAL_LOAD = 0.7
 ROWS: dict[str, Forwarder] = {
-    "engine": FORWARDERS["engine"],
+    "engine": Forwarder(
+        "engine",
+        "Podium engine, plain RTP transports (bench/engine_forwarder.py --lag-probe 0)",
+        python_forwarder("bench.engine_forwarder", "--lag-probe", "0"),
+    ),
     "engine-batch": Forwarder(
         "engine-batch",
-        "Podium engine flushing only after each receive batch (bench/engine_forwarder.py --flush-sends 0)",
-        python_forwarder("bench.engine_forwarder", "--flush-sends", "0"),
+        "Podium engine flushing only after each receive batch (bench/engine_forwarder.py --lag-probe 0 "
+        "--flush-sends 0)",
+        python_forwarder("bench.engine_forwarder", "--lag-probe", "0", "--flush-sends", "0"),
     ),
     "c-gso": FORWARDERS["c-gso"],
     "c": FORWARDERS["c"],

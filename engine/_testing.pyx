@@ -325,6 +325,8 @@ def route_batch(Core core, list datagrams, str host, int port, int rounds=1, bin
                 handle_datagram(st, st.rx_buffers + i * MAX_DATAGRAM, lengths[i], 0, &addr)
                 if not send:
                     tx_discard(st)
+                elif st.tx.flush_at and st.tx.count >= st.tx.flush_at:
+                    tx_flush(st)              # as the receive loop does (io.pxi drain)
             if send:
                 tx_flush(st)
     if not send and st.engine.send_calls != send_calls:

@@ -73,9 +73,24 @@ async def test_without_gso_the_bounded_flushes_send_every_copy_once(engine: Engi
 
 
 def test_the_bound_is_flush_sends_by_default_and_checked(engine: Engine) -> None:
-    assert _testing.set_flush_sends(engine._core, 64) == 128  # FLUSH_SENDS
-    assert _testing.set_flush_sends(engine._core, 128) == 64
+    assert _testing.set_flush_sends(engine._core, 64) == 256  # FLUSH_SENDS
+    assert _testing.set_flush_sends(engine._core, 256) == 64
     with pytest.raises(ValueError, match="0 to 1024 copies"):
         _testing.set_flush_sends(engine._core, 1025)
     with pytest.raises(ValueError):
         _testing.set_flush_sends(engine._core, -1)
+
+
+async def test_the_routing_hook_flushes_as_the_receive_loop_does(engine: Engine, peers) -> None:  # type: ignore[no-untyped-def]
+    assert engine._core.set_gso(True)
+    publisher, subscribers = fanout(engine, peers)
+    _testing.set_flush_sends(engine._core, 32)
+    sent = [rtp(100 + i, 3000 * i, 5, payload=bytes([i]) * 1000) for i in range(BATCH)]
+    before = engine.stats()
+    _testing.route_batch(engine._core, sent, *publisher.address)
+    for s in subscribers:
+        got = [d for d in await s.receive(BATCH) if not is_rtcp(d)]
+        assert [g[12:] for g in got] == [d[12:] for d in sent]
+    after = engine.stats()
+    assert after["send_calls"] - before["send_calls"] == BATCH // 4
+    assert after["packets_out"] - before["packets_out"] == BATCH * FANOUT
