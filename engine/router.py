@@ -27,6 +27,10 @@ class Router(Closable):
         self.transports: dict[int, Transport] = {}
         self.bandwidth = BandwidthReports()
         """What this router last told of its producers' bitrates and transports' estimates."""
+        self.bandwidth_slice = 0
+        """Which of the engine's bandwidth ticks reports this router (Engine.create_router sets it)."""
+        self.bandwidth_at: float | None = None
+        """Loop time of its last bandwidth report (None: none yet)."""
         self.speaker = DominantSpeaker()
         """Who of the router's audio producers speaks (contract.speaker): decided every engine tick."""
         self._reported = False

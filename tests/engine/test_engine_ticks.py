@@ -1,6 +1,7 @@
 """The engine's periodic work per router (the speaker and bandwidth ticks) costs a meeting with
-nothing to do nothing, and reads the same figures as the stats it no longer builds: a worker with a
-thousand meetings spent 15 ms of every second in the bandwidth tick, and blocked the loop as long."""
+nothing to do nothing, reads the same figures as the stats it no longer builds, and the bandwidth tick
+takes the routers a slice at a time: a worker with a thousand meetings spent 15 ms of every second in
+the bandwidth tick, and blocked the loop as long."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import asyncio
 from engine_wire import rtp
 
 from engine import Engine
+from engine.engine import BANDWIDTH_SLICES
 from engine.events import DominantSpeakerChanged
 from engine.rtp import RtpPacket, serialize_rtp
 
@@ -92,3 +94,23 @@ async def test_the_bandwidth_ticks_figures_are_the_stats_fields(engine: Engine, 
     assert engine._core.media_bytes(producer.id) == producer.stats()["media_bytes_in"] > 0
     stats = subscriber.stats()
     assert stats["estimate_source"] == "none" and engine._core.known_estimate(subscriber.id) == 0
+
+
+async def test_the_bandwidth_tick_reports_a_slice_of_the_routers_each_once_a_period(engine: Engine) -> None:
+    engine._bandwidth_timer.cancel()  # the test ticks by hand
+    routers = [engine.create_router() for _ in range(2 * BANDWIDTH_SLICES + 3)]
+    slices = [r.bandwidth_slice for r in routers]
+    assert slices == [i % BANDWIDTH_SLICES for i in range(len(routers))]  # round-robin: even slices
+    reported: list[tuple[int, float]] = []
+    for r in routers:
+        r._report_bandwidth = lambda elapsed, r=r: reported.append((r.id, elapsed))  # type: ignore[method-assign]
+    for _ in range(BANDWIDTH_SLICES):  # one period: every router once, a first sight (elapsed 0)
+        engine._bandwidth_tick()
+        engine._bandwidth_timer.cancel()
+    assert sorted(rid for rid, _ in reported) == sorted(r.id for r in routers)
+    assert {elapsed for _, elapsed in reported} == {0.0}
+    reported.clear()
+    first = [r for r in routers if r.bandwidth_slice == 0]
+    engine._bandwidth_tick()  # the next period's first slice: over the time since its last report
+    engine._bandwidth_timer.cancel()
+    assert [rid for rid, _ in reported] == [r.id for r in first] and all(e > 0 for _, e in reported)
