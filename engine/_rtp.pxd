@@ -455,7 +455,7 @@ cdef struct EngineCounters:   # engine-wide, besides the Counters every level ha
     uint64_t probe_unavailable       # probes not started: no transport-cc, or no consumer with RTX
 
 
-cdef struct SendQueue:        # datagrams to send; flushed when full and after every receive batch
+cdef struct SendQueue:        # datagrams to send; flushed when full, at flush_at and after every receive batch
     uint8_t* buffers          # owned: SEND_SLOTS * SEND_SLOT_SIZE
     mmsghdr msgs[SEND_SLOTS]
     iovec iov[SEND_SLOTS * 2] # [header copy, payload borrowed from the receive buffer] or [whole copy]
