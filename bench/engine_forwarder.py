@@ -1,7 +1,8 @@
 """The engine under test as a forwarder process, built only through its public API (docs/engine-api.md).
 
     python -m bench.engine_forwarder --source PORT --dest PORT,PORT,... [--max-seconds S] [--srtp PROFILE]
-        [--rewrite-extensions [--no-transport-cc]] [--simulcast] [--no-gso] [--pacing BPS]
+        [--rewrite-extensions [--no-transport-cc]] [--simulcast] [--no-gso] [--pacing BPS] [--lag-probe S]
+        [--flush-sends N]
 
 One Engine on 127.0.0.1 with one router: a plain transport whose remote is the publisher
 (127.0.0.1:--source) producing one video track (SSRC 1111, the load generator's), and one plain
@@ -24,7 +25,9 @@ at its keyframe (engine/simulcast.pxi), so it forwards the top layer like a subs
 track large. Prints "port N" once the forwarding table is
 in force, and engine.stats() as one JSON line when stopped (SIGTERM, SIGINT or --max-seconds), with
 "loop_lag_ms": how late a 5 ms asyncio timer fired (at most, on average) while the fast path forwarded:
-how long timers, control-plane updates and signals waited for the loop.
+how long timers, control-plane updates and signals waited for the loop (--lag-probe 0: not measured;
+the probe's own wake-ups, 200 a second, cost ~25 ms of CPU a second, which bench.meeting_scale must
+not count as the engine's).
 """
 
 from __future__ import annotations
@@ -35,18 +38,18 @@ import json
 import signal
 
 from bench import srtp
-from engine import Engine
+from engine import Engine, _testing
 
 INPUT_SSRC = 1111
 PROBE_INTERVAL = 0.005
 
 
-async def probe_loop_lag(lags: list[float]) -> None:
+async def probe_loop_lag(lags: list[float], interval: float = PROBE_INTERVAL) -> None:
     loop = asyncio.get_running_loop()
     while True:
         start = loop.time()
-        await asyncio.sleep(PROBE_INTERVAL)
-        lags.append(loop.time() - start - PROBE_INTERVAL)
+        await asyncio.sleep(interval)
+        lags.append(loop.time() - start - interval)
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -56,6 +59,8 @@ async def main(args: argparse.Namespace) -> None:
         loop.add_signal_handler(signo, stop.set)
 
     engine = Engine(host="127.0.0.1", port=args.port, gso=args.gso)
+    if args.flush_sends is not None:
+        _testing.set_flush_sends(engine._core, args.flush_sends)
     await engine.start()
     sources = [int(p) for p in str(args.source).split(",")]
     dests = [int(p) for p in args.dest.split(",")]
@@ -116,14 +121,15 @@ async def main(args: argparse.Namespace) -> None:
     producer, publisher = producers[0], publishers[0]
     await engine.wait_version(engine.version)
     lags: list[float] = []
-    probe = asyncio.create_task(probe_loop_lag(lags))
+    probe = asyncio.create_task(probe_loop_lag(lags, args.lag_probe)) if args.lag_probe > 0 else None
     print(f"port {engine.address[1]}", flush=True)
 
     try:
         await asyncio.wait_for(stop.wait(), args.max_seconds)
     except TimeoutError:
         pass
-    probe.cancel()
+    if probe is not None:
+        probe.cancel()
     stats = {
         "engine": engine.stats(),
         "producer": producer.stats(),
@@ -160,6 +166,18 @@ if __name__ == "__main__":
         "--no-transport-cc", action="store_true", help="with --rewrite-extensions: subscribers without transport-cc"
     )
     parser.add_argument("--simulcast", action="store_true", help="a three-layer simulcast track (see above)")
+    parser.add_argument(
+        "--lag-probe",
+        type=float,
+        default=PROBE_INTERVAL,
+        help="seconds between two loop-lag probes (0: none, loop_lag_ms stays 0)",
+    )
+    parser.add_argument(
+        "--flush-sends",
+        type=int,
+        help="copies queued that flush the send queue mid-batch (engine/io.pxi; default the engine's "
+        "FLUSH_SENDS; 0: only after each receive batch, as before issue 16)",
+    )
     parser.add_argument("--no-gso", dest="gso", action="store_false", help="send without UDP GSO (engine/gso.pxi)")
     parser.add_argument(
         "--pacing", type=int, default=0, help="pace every subscriber's video at this many bit/s (engine/pace.pxi)"

@@ -102,6 +102,13 @@ FORWARDERS: dict[str, Forwarder] = {
             default=False,
         ),
         Forwarder(
+            "c-gso",
+            "diagnostic: the C baseline sending each destination's copies of a receive batch as UDP GSO runs "
+            "(bench/baseline/forwarder.c --gso), as the engine sends by default",
+            c_forwarder("--gso"),
+            default=False,
+        ),
+        Forwarder(
             "c-engsock",
             "diagnostic: the C baseline on the engine's socket setup (dual-stack AF_INET6, registered in epoll)",
             c_forwarder("--ipv6", "--epoll"),

@@ -104,7 +104,8 @@ def plot_throughput(report: dict[str, Any], path: Path) -> None:
         ax_cpu.set(title="forwarder at full load: CPU per packet", ylabel="CPU ns per forwarded packet")
     paced = report.get("parts", {}).get("engine_latency", {}).get("result")
     if paced:
-        for name, label, style in (("engine", "Podium engine", "o-"), ("c", "C baseline", "s--")):
+        baseline = paced.get("baseline", "c")
+        for name, label, style in (("engine", "Podium engine", "o-"), (baseline, f"C baseline ({baseline})", "s--")):
             rows = [lv[name] for lv in paced["levels"] if lv[name].get("cpu_ns_per_packet_exact")]
             paced_ax.plot(
                 [r["output_pps"] for r in rows],
@@ -120,14 +121,18 @@ def plot_throughput(report: dict[str, Any], path: Path) -> None:
         )
     scale = report.get("parts", {}).get("meeting_scale", {}).get("result")
     if scale:
-        rows = [r for r in scale["levels"] if r.get("cpu_ns_per_packet_exact")]
-        scale_ax.plot(
-            [r["meetings"] for r in rows],
-            [r["cpu_ns_per_packet_exact"] for r in rows],
-            "o-",
-            color=FORWARDER_COLOURS["engine"],
-            label=f"Podium engine, {scale['rate']:,.0f} input packets/s in all",
-        )
+        for variant, style in (("gso", "o-"), ("no-gso", "s--")):
+            rows = [
+                r for r in scale["levels"] if r.get("cpu_ns_per_packet_exact") and r.get("variant", "gso") == variant
+            ]
+            if rows:
+                scale_ax.plot(
+                    [r["meetings"] for r in rows],
+                    [r["cpu_ns_per_packet_exact"] for r in rows],
+                    style,
+                    color=FORWARDER_COLOURS["engine"],
+                    label=f"Podium engine ({variant}), {scale['rate']:,.0f} input packets/s in all",
+                )
         scale_ax.set_xscale("log")
         scale_ax.set(
             title="concurrent meetings (1 publisher + 2 subscribers each)",
@@ -162,7 +167,11 @@ def plot_latency(report: dict[str, Any], path: Path) -> None:
     )
     paced = report.get("parts", {}).get("engine_latency", {}).get("result")
     if paced:
-        for name, label, colour in (("engine", "Podium engine", "tab:blue"), ("c", "C baseline", "tab:green")):
+        baseline = paced.get("baseline", "c")
+        for name, label, colour in (
+            ("engine", "Podium engine", "tab:blue"),
+            (baseline, f"C baseline ({baseline})", "tab:green"),
+        ):
             for key, style in (("latency_ms_p50", "o-"), ("latency_ms_p99", "o:")):
                 rows = [(lv["load"], lv[name].get(key)) for lv in paced["levels"] if lv[name].get(key) is not None]
                 engine_ax.plot(

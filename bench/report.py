@@ -127,12 +127,13 @@ def _memory_table(result: dict[str, Any]) -> list[str]:
 
 def _latency_table(result: dict[str, Any]) -> list[str]:
     lines = [
-        "| load | input pps | engine CPU | engine p50 / p99, ms | C forwarder p50 / p99, ms "
+        "| load | input pps | engine CPU | engine p50 / p99, ms | C forwarder (GSO) p50 / p99, ms "
         "| added by the engine p50 / p99, ms |",
         "|---|---|---|---|---|---|",
     ]
+    baseline = result.get("baseline", "c")
     for lv in result["levels"]:
-        e, c = lv["engine"], lv["c"]
+        e, c = lv["engine"], lv[baseline]
         lines.append(
             f"| {100 * lv['load']:.0f} % | {_num(lv['input_pps'])} | {_num(e.get('forwarder_cpu_percent'), '.0f')} % "
             f"| {_ms(e.get('latency_ms_p50'), '.3f')} / {_ms(e.get('latency_ms_p99'), '.3f')} "
@@ -152,12 +153,13 @@ def _added(engine: dict[str, Any], c: dict[str, Any], q: str) -> str:
 
 def _scale_table(result: dict[str, Any]) -> list[str]:
     lines = [
-        "| meetings | output pps | engine CPU | CPU ns per forwarded packet | latency p50 / p99, ms |",
-        "|---|---|---|---|---|",
+        "| meetings | sends | output pps | engine CPU | CPU ns per forwarded packet | latency p50 / p99, ms |",
+        "|---|---|---|---|---|---|",
     ]
     for r in result["levels"]:
         lines.append(
-            f"| {r['meetings']:,} | {_num(r.get('output_pps'))} | {_num(r.get('forwarder_cpu_percent'), '.1f')} % "
+            f"| {r['meetings']:,} | {r.get('variant', 'gso')} | {_num(r.get('output_pps'))} "
+            f"| {_num(r.get('forwarder_cpu_percent'), '.1f')} % "
             f"| {_num(r.get('cpu_ns_per_packet_exact'))} "
             f"| {_ms(r.get('latency_ms_p50'), '.2f')} / {_ms(r.get('latency_ms_p99'), '.2f')} |"
         )

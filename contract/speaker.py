@@ -100,6 +100,10 @@ class DominantSpeaker:
         """The producer closed, or its gate did: it is no candidate until fed again."""
         self._speakers.pop(producer, None)
 
+    def candidates(self) -> int:
+        """How many producers were fed and not forgotten since."""
+        return len(self._speakers)
+
     def keep_only(self, producers: AbstractSet[object]) -> None:
         """Forgets every producer not in `producers`."""
         for producer in [p for p in self._speakers if p not in producers]:

@@ -96,6 +96,7 @@ from libc.stdint cimport uint64_t, int64_t, int32_t
 from posix.uio cimport iovec
 from engine.includes.consts cimport DROP_COUNT, BATCH_SIZE, SEND_SLOTS, SLOW_QUEUE_SIZE, LEARN_QUEUE_SIZE, LEARN_VALUE_MAX
 from engine.includes.consts cimport MAX_DATAGRAM, REPAIR_PENDING, SEND_SLOT_SIZE, PACE_QUEUE_SLOTS, GSO_CONTROL_WORDS
+from engine.includes.consts cimport FLUSH_SENDS
 from engine.includes.consts cimport TWCC_HISTORY, TREND_WINDOW, ACKED_RING
 from engine.includes.sockets cimport sockaddr_in6, mmsghdr
 
@@ -461,7 +462,7 @@ cdef struct EngineCounters:   # engine-wide, besides the Counters every level ha
     uint64_t probe_unavailable       # probes not started: no transport-cc, or no consumer with RTX
 
 
-cdef struct SendQueue:        # datagrams to send; flushed when full and after every receive batch
+cdef struct SendQueue:        # datagrams to send; flushed when full, at flush_at and after every receive batch
     uint8_t* buffers          # owned: SEND_SLOTS * SEND_SLOT_SIZE
     mmsghdr msgs[SEND_SLOTS]
     iovec iov[SEND_SLOTS * 2] # [header copy, payload borrowed from the receive buffer] or [whole copy]
@@ -473,6 +474,8 @@ cdef struct SendQueue:        # datagrams to send; flushed when full and after e
     int count
     uint32_t generation       # flushes so far, from 1 (Transport.tx_generation)
     int gso                   # UDP_SEGMENT is used (the kernel has it; Core.set_gso)
+    int flush_at              # the receive loop flushes once this many are queued (FLUSH_SENDS; 0: only
+                              # after each receive batch, the benchmarks' before; _testing.set_flush_sends)
     # one flush's messages as gso.pxi builds them: each one datagram, or a run with UDP_SEGMENT
     mmsghdr out[SEND_SLOTS]
     iovec out_iov[SEND_SLOTS * 2]

@@ -326,11 +326,24 @@ def route_batch(Core core, list datagrams, str host, int port, int rounds=1, bin
                 handle_datagram(st, st.rx_buffers + i * MAX_DATAGRAM, lengths[i], 0, &addr)
                 if not send:
                     tx_discard(st)
+                elif st.tx.flush_at and st.tx.count >= st.tx.flush_at:
+                    tx_flush(st)              # as the receive loop does (io.pxi drain)
             if send:
                 tx_flush(st)
     if not send and st.engine.send_calls != send_calls:
         raise RuntimeError(f"a datagram fanned out to more than {SEND_SLOTS} copies: the send queue was flushed")
     return n * rounds
+
+
+def set_flush_sends(Core core, int copies):
+    """How many queued copies make the receive loop flush mid-batch (io.pxi drain; FLUSH_SENDS by
+    default); 0: only after each receive batch, as before. Returns the previous value."""
+    cdef State* st = core._open()
+    cdef int before = st.tx.flush_at
+    if copies < 0 or copies > SEND_SLOTS:
+        raise ValueError(f"0 to {SEND_SLOTS} copies")
+    st.tx.flush_at = copies
+    return before
 
 
 def set_clock(Core core, object now_us):

@@ -50,6 +50,8 @@ class BandwidthReports:
             if moved(self._told_rates.get(producer), round(rate)):
                 self._told_rates[producer] = round(rate)
                 out.append((producer, round(rate)))
+        if len(self._bytes) == len(alive):
+            return out  # every producer known was seen (the common case: no set to build)
         for gone in self._bytes.keys() - alive:
             self._bytes.pop(gone, None)
             self._rates.pop(gone, None)
@@ -65,6 +67,7 @@ class BandwidthReports:
             if estimate > 0 and moved(self._told_estimates.get(transport), estimate):
                 self._told_estimates[transport] = estimate
                 out.append((transport, estimate))
-        for gone in self._told_estimates.keys() - alive:
-            del self._told_estimates[gone]
+        if self._told_estimates:  # none told (plain transports, no feedback yet): nothing to forget
+            for gone in self._told_estimates.keys() - alive:
+                del self._told_estimates[gone]
         return out

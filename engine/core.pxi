@@ -18,6 +18,7 @@ cdef class Core:
         clock_read(st)
         st.tx.generation = 1
         st.tx.gso = gso_supported(fd)
+        st.tx.flush_at = FLUSH_SENDS
         st.rx_buffers = <uint8_t*>mem_alloc(st, BATCH_SIZE * MAX_DATAGRAM)
         st.tx.buffers = <uint8_t*>mem_alloc(st, SEND_SLOTS * SEND_SLOT_SIZE)
         st.slow.buffers = <uint8_t*>mem_alloc(st, SLOW_QUEUE_SIZE * MAX_DATAGRAM)
@@ -757,6 +758,18 @@ cdef class Core:
             codec=CODEC_NAMES[p.codec],
         )
         return out
+
+    def media_bytes(self, uint32_t pid):
+        """The producer's media_bytes_in alone: the bandwidth tick reads it for every video
+        producer each second, where producer_stats would build a whole dict."""
+        return self._producer(pid).media_bytes
+
+    def known_estimate(self, uint32_t tid):
+        """The transport's estimate_bps, or 0 while it rests on nothing (estimate_source "none"):
+        transport_stats' two fields the bandwidth tick needs, without its dict."""
+        cdef Transport* t = self._transport(tid)
+        cdef uint64_t now_us = self.st.now_us if self.st.clock_frozen else monotonic_us()
+        return t.est.estimate_bps if estimator_source(&t.est, now_us) != 0 else 0
 
     def consumer_stats(self, uint32_t cid):
         cdef Consumer* c = self._consumer(cid)

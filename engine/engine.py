@@ -73,6 +73,8 @@ def _unmap(host: str) -> str:
 
 SPEAKER_TICK = 10 * FRAME
 """Seconds between two dominant-speaker decisions (contract/speaker.py)."""
+BANDWIDTH_SLICES = 10
+"""The bandwidth tick reports this share of the routers at a time (Engine._bandwidth_tick)."""
 PACE_TICK = 0.002
 """Seconds between two releases of paced video while a transport holds any (engine/pace.pxi)."""
 
@@ -123,6 +125,9 @@ class Engine:
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self.routers: dict[int, Router] = {}
+        self._pipes: set[Transport] = set()
+        """The open pipe transports (Router.create_plain_transport(pipe=True)): the speaker tick asks
+        which routers they span, and a worker of a thousand meetings without pipes asks nothing."""
         self.closed = False
         #: called as on_slow_datagram(data, (host, port)) for STUN, DTLS and datagrams from
         #: addresses no transport owns; when None they are only counted (slow_datagrams)
@@ -142,7 +147,9 @@ class Engine:
         self._speaker_timer: asyncio.TimerHandle | None = None
         self._speaker_at = 0.0
         self._bandwidth_timer: asyncio.TimerHandle | None = None
-        self._bandwidth_at = 0.0
+        self._bandwidth_part = 0
+        """The slice of routers (Router.bandwidth_slice) the next bandwidth tick reports."""
+        self._routers_made = 0
         #: the bitrate announced to publishers (REMB, every REMB_INTERVAL seconds, for their video
         #: SSRCs): until the engine estimates their links, what lets a browser send all its layers
         self.publisher_bitrate = publisher_bitrate
@@ -161,17 +168,15 @@ class Engine:
         self._speaker_at = self._loop.time()
         self._speaker_timer = self._loop.call_later(SPEAKER_TICK, self._speaker_tick)
         self._remb_timer = self._loop.call_later(REMB_INTERVAL, self._announce_bitrate)
-        self._bandwidth_at = self._loop.time()
-        self._bandwidth_timer = self._loop.call_later(BANDWIDTH_TICK, self._bandwidth_tick)
+        self._bandwidth_timer = self._loop.call_later(BANDWIDTH_TICK / BANDWIDTH_SLICES, self._bandwidth_tick)
 
     def _announce_bitrate(self) -> None:
         """A REMB to every WebRTC transport that publishes video with known SSRCs (engine/remb.pxi);
         plain RTP peers (gateways, benchmarks) send at their own fixed rate."""
         if self.closed or self._loop is None:
             return
-        for transport in self._transports().values():
-            if not transport.announces_bitrate:
-                continue
+        # the routers' own dicts, not _transports()' new one: 3,000 entries twice a second otherwise
+        for transport in [t for r in self.routers.values() for t in r.transports.values() if t.announces_bitrate]:
             ssrcs = [p.ssrc for p in transport.producers.values() if p.kind == "video" and p.ssrc is not None]
             if ssrcs and not transport.closed:
                 self._core.send_remb(transport.id, self.publisher_bitrate, ssrcs[:MAX_REMB_SSRCS])
@@ -276,6 +281,8 @@ class Engine:
         elapsed, self._speaker_at = now - self._speaker_at, now
         spanning = self._spanning_routers()
         for router in list(self.routers.values()):
+            if router.speaker_quiet and not router.audio_producers and router.id not in spanning:
+                continue  # nothing to feed, report or undo (Router.speaker_quiet)
             try:
                 router._decide_speaker(now, elapsed, router.id in spanning)
             except Exception:
@@ -283,29 +290,31 @@ class Engine:
         self._speaker_timer = self._loop.call_later(SPEAKER_TICK, self._speaker_tick)
 
     def _bandwidth_tick(self) -> None:
-        """Every BANDWIDTH_TICK: each router's bitrates and estimates that moved (engine/bandwidth.py)."""
+        """Every BANDWIDTH_TICK / BANDWIDTH_SLICES: the bitrates and estimates that moved
+        (engine/bandwidth.py) of one slice of the routers, each over the time since its last report.
+        Each router reports once per BANDWIDTH_TICK, and the loop never stops for all of them at once
+        (a worker's 1,000 meetings held it ~5 ms, forwarding nothing)."""
         assert self._loop is not None
         now = self._loop.time()
-        elapsed, self._bandwidth_at = now - self._bandwidth_at, now
-        for router in list(self.routers.values()):
+        part, self._bandwidth_part = self._bandwidth_part, (self._bandwidth_part + 1) % BANDWIDTH_SLICES
+        for router in [r for r in self.routers.values() if r.bandwidth_slice == part]:
+            elapsed = now - router.bandwidth_at if router.bandwidth_at is not None else 0.0  # 0: a first sight
+            router.bandwidth_at = now
             try:
                 router._report_bandwidth(elapsed)
             except Exception:
                 logger.exception("bandwidth report failed")
-        self._bandwidth_timer = self._loop.call_later(BANDWIDTH_TICK, self._bandwidth_tick)
+        self._bandwidth_timer = self._loop.call_later(BANDWIDTH_TICK / BANDWIDTH_SLICES, self._bandwidth_tick)
 
     def _spanning_routers(self) -> set[int]:
         """The routers some of whose media crosses a pipe (their meetings span workers): a pipe
         transport consumes one of their producers, or one of their consumers forwards a piped
         producer. Found from the pipe transports, so a worker without pipes pays nothing."""
         out: set[int] = set()
-        for router in self.routers.values():
-            for transport in router.transports.values():
-                if not transport.pipe:
-                    continue
-                out.update(c.producer.transport.router.id for c in transport.consumers.values())
-                for producer in transport.producers.values():
-                    out.update(c.transport.router.id for c in producer.consumers.values())
+        for transport in self._pipes:
+            out.update(c.producer.transport.router.id for c in transport.consumers.values())
+            for producer in transport.producers.values():
+                out.update(c.transport.router.id for c in producer.consumers.values())
         return out
 
     def _transports(self) -> dict[int, Transport]:
@@ -384,6 +393,8 @@ class Engine:
     def create_router(self) -> Router:
         self._check()
         router = Router(self, next(self._ids))
+        router.bandwidth_slice = self._routers_made % BANDWIDTH_SLICES  # round-robin: even slices
+        self._routers_made += 1
         self.routers[router.id] = router
         self._applied()
         return router

@@ -248,6 +248,11 @@ cdef int drain(State* st) noexcept nogil:
     """Receives and handles datagrams until the socket is empty or this drain's budget is spent;
     returns the number of datagrams read.
 
+    Within a batch the send queue is flushed whenever it holds tx.flush_at copies (FLUSH_SENDS): one
+    way latency is bounded by that much sending, not by a whole batch's (64 datagrams x fan-out),
+    while each destination still gets runs of several copies for GSO. Per destination the order stays
+    the order received: flushes go one after the other.
+
     The budget keeps the loop responsive under heavy fan-out (one datagram in, up to one copy per
     consumer out): MAX_BATCHES_PER_DRAIN receive batches, DRAIN_SEND_BUDGET datagrams sent and, once
     anything was sent, DRAIN_TIME_BUDGET_US microseconds, whichever is spent first. The clock is read
@@ -286,6 +291,9 @@ cdef int drain(State* st) noexcept nogil:
         for i in range(n):
             handle_datagram(st, st.rx_buffers + i * MAX_DATAGRAM, st.rx_msgs[i].msg_len,
                             st.rx_msgs[i].msg_hdr.msg_flags & MSG_TRUNC, &st.rx_addrs[i])
+            if st.tx.flush_at and st.tx.count >= st.tx.flush_at:
+                # the copies queued so far leave now, not after the whole batch's (at fan-out 10: 640)
+                tx_flush(st)
         if st.probing != NULL:
             probe_send_due(st)             # probe padding due at this batch's clock (probe.pxi)
         # flush before the next recvmmsg: queued RTP borrows its payload from rx_buffers

@@ -72,4 +72,5 @@ class Producer(Gated):
 
     def _forget(self) -> None:
         self.engine._release_ssrcs(self.ssrc, self.rtx_ssrc)
-        self.transport.producers.pop(self.id, None)
+        if self.transport.producers.pop(self.id, None) is not None and self.kind == "audio":
+            self.transport.router.audio_producers -= 1

@@ -90,6 +90,8 @@ class Transport(Closable):
             raise EngineError(str(error)) from None
         producer.paused = paused
         self.producers[producer.id] = producer
+        if kind == "audio":
+            self.router.audio_producers += 1
         engine._claim_ssrcs(ssrc, rtx_ssrc)
         engine._applied()
         return producer
@@ -283,3 +285,4 @@ class Transport(Closable):
 
     def _forget(self) -> None:
         self.router.transports.pop(self.id, None)
+        self.engine._pipes.discard(self)
