@@ -207,8 +207,8 @@ class RtcpApp(_Rtcp):
         return self.subtype
 
     def body(self) -> bytes:
-        if len(self.name) != 4 or len(self.data) % 4:
-            raise ValueError("RTCP APP needs a 4-byte name and data in 32-bit words")
+        if len(self.name) != 4:
+            raise ValueError("RTCP APP needs a 4-byte name")
         return struct.pack("!I", self.ssrc) + self.name + self.data
 
 
@@ -270,8 +270,6 @@ class RtcpTransportFeedback(_Rtcp):
         return self.fci[7]
 
     def body(self) -> bytes:
-        if len(self.fci) % 4:
-            raise ValueError("RTCP TWCC FCI must be in 32-bit words")
         return struct.pack("!II", self.ssrc, self.media_ssrc) + self.fci
 
 
@@ -370,8 +368,6 @@ class RtcpFeedback(_Rtcp):
         return self.fmt
 
     def body(self) -> bytes:
-        if len(self.fci) % 4:
-            raise ValueError("RTCP feedback FCI must be in 32-bit words")
         return struct.pack("!II", self.ssrc, self.media_ssrc) + self.fci
 
 
@@ -393,8 +389,6 @@ class RtcpPacket(_Rtcp):
         return struct.unpack_from("!I", self.data)[0] if len(self.data) >= 4 else 0
 
     def body(self) -> bytes:
-        if len(self.data) % 4:
-            raise ValueError("RTCP packet body must be in 32-bit words")
         return self.data
 
 
@@ -486,7 +480,8 @@ def _parse_feedback(data: bytes, packet_type: int, fmt: int) -> RtcpAny:
 
 
 def _parse_one(data: bytes) -> RtcpAny:
-    """One RTCP packet without its padding: `data` is a whole number of 32-bit words."""
+    """One RTCP packet without its padding: `data` is a whole number of 32-bit words, or ends mid-word
+    where padding of 1 to 3 bytes (libwebrtc's) fills the last word."""
     count = data[0] & 0x1F
     packet_type = data[1]
     size = len(data)
@@ -582,9 +577,10 @@ def serialize_rtcp(packets: list[RtcpAny] | RtcpAny) -> bytes:
         count = packet.count
         if not 0 <= count <= MAX_COUNT:
             raise ValueError(f"RTCP {type(packet).__name__} count {count} does not fit in 5 bits")
-        if len(body) % 4:
-            raise ValueError(f"RTCP {type(packet).__name__} body is not in 32-bit words")
-        _check_padding(packet.padding, "RTCP", multiple_of_4=True)
+        # each packet in whole words: its body, or (as libwebrtc pads) its body and padding that fills it
+        if (len(body) + len(packet.padding)) % 4:
+            raise ValueError(f"RTCP {type(packet).__name__} body and padding are not in 32-bit words")
+        _check_padding(packet.padding, "RTCP", multiple_of_4=False)
         if packet.padding and i != len(packets) - 1:
             raise ValueError("RTCP padding is only allowed on the last packet of a compound")
         size = RTCP_HEADER_SIZE + len(body) + len(packet.padding)

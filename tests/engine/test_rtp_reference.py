@@ -180,6 +180,17 @@ def test_rtcp_padding_round_trip():
     assert data[8] & 0x20 and parse_rtcp(data) == packets
 
 
+def test_rtcp_byte_padding_round_trips_and_fills_the_last_word():
+    # libwebrtc pads transport-cc feedback with 1 to 3 bytes: the body ends mid-word, the padding fills it
+    # (found by the mutation fuzz: its parity view re-serialized such a packet and was refused)
+    data = serialize_rtcp([RtcpReceiverReport(1), RtcpPacket(207, 0, bytes(11), padding=b"\x01")])
+    assert len(data) == 8 + 16 and data[8] & 0x20
+    parsed = parse_rtcp(data)
+    assert parsed[1].data == bytes(11) and parsed[1].padding == b"\x01" and serialize_rtcp(parsed) == data
+    with pytest.raises(ValueError, match="32-bit words"):
+        serialize_rtcp(RtcpPacket(207, 0, bytes(11), padding=b"\x02\x02"))
+
+
 def test_serialize_rtcp_refuses():
     with pytest.raises(ValueError, match="only allowed on the last packet"):
         serialize_rtcp([RtcpPli(1, 2, padding=bytes(3) + b"\x04"), RtcpPli(1, 2)])
