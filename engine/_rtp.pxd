@@ -553,6 +553,7 @@ cdef class Core:
     cdef Transport* _transport(self, uint32_t tid) except NULL
     cdef Producer* _producer(self, uint32_t pid) except NULL
     cdef Consumer* _consumer(self, uint32_t cid) except NULL
+    cdef uint64_t _now_us(self)
     cdef int _put(self, Table* t, Key* k, void* value) except -1
     cdef void _flush(self) noexcept
     cdef bint _keyframe(self, Producer* p) noexcept

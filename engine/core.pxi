@@ -689,75 +689,15 @@ cdef class Core:
     # ---- stats ------------------------------------------------------------------------------
 
     def stats(self):
-        cdef State* st = self.st
-        out = counters_dict(&st.counters)
-        out.update(st.engine)
-        out["input_drops"] = input_drops(&st.counters)
-        out["slow_pending"] = st.slow.count
-        out["transports"] = st.live_transports
-        out["producers"] = st.live_producers
-        out["consumers"] = st.live_consumers
-        out["paced_pending"] = st.paced_count
-        out["gso"] = bool(st.tx.gso)
-        return out
+        return engine_stats(self.st)
 
     def transport_stats(self, uint32_t tid):
         """The transport's counters, its pacer's, and its bandwidth estimate toward the peer
         (estimator.pxi): estimate_bps and what it rests on (estimate_source)."""
-        cdef Transport* t = self._transport(tid)
-        cdef Estimator* e = &t.est
-        cdef uint64_t now_us = self.st.now_us if self.st.clock_frozen else monotonic_us()
-        out = counters_dict(&t.counters)
-        out.update(
-            pacing_bps=t.pacing_bps,
-            remb_bps=t.remb_bps,
-            paced_pending=t.pace.count if t.pace != NULL else 0,
-            **t.pacing,
-            gso_refused=bool(t.gso_refused),
-            estimate_bps=e.estimate_bps,
-            delay_bps=e.delay_bps,
-            loss_bps=e.loss_bps,
-            acked_bps=e.acked_bps,
-            sent_bps=e.sent_bps,
-            estimate_source=ESTIMATE_SOURCES[estimator_source(e, now_us)],
-            bandwidth_usage=USAGE_NAMES[e.signal],
-            twcc=t.twcc != NULL,
-            twcc_feedback=e.feedbacks,
-            twcc_malformed=e.malformed,
-            twcc_packets_acked=e.packets_acked,
-            twcc_packets_lost=e.packets_lost,
-            twcc_unknown_seq=e.unknown_seq,
-            remb_in=e.remb_in,
-            rr_loss_reports=e.rr_loss_reports,
-            overuses=e.overuses,
-            probing=bool(e.probe_sending or e.probe_judging),
-            probes_started=e.probes_started,
-            probe_packets=e.probe_packets,
-            probe_bytes=e.probe_bytes,
-            probes_raised=e.probes_raised,
-            probes_failed=e.probes_failed,
-            probe_result_bps=e.probe_result_bps,
-        )
-        return out
+        return transport_stats_of(self._transport(tid), self._now_us())
 
     def producer_stats(self, uint32_t pid):
-        cdef Producer* p = self._producer(pid)
-        out = counters_dict(&p.counters)
-        out.update(
-            ssrc=p.ssrc if p.has_ssrc else None,
-            consumers=p.consumer_count,
-            paused=bool(p.paused),
-            keyframe_requests=p.keyframe_requests,
-            keyframe_rate_limited=p.keyframe_rate_limited,
-            nacks=p.nacks,
-            sender_reports=p.sender_reports,
-            rtx_ssrc=p.rtx_ssrc if p.has_rtx else None,
-            rtx_in=p.rtx_in,
-            media_bytes_in=p.media_bytes,
-            audio_levels=p.levels_written,
-            codec=CODEC_NAMES[p.codec],
-        )
-        return out
+        return producer_stats_of(self._producer(pid))
 
     def media_bytes(self, uint32_t pid):
         """The producer's media_bytes_in alone: the bandwidth tick reads it for every video
@@ -768,30 +708,13 @@ cdef class Core:
         """The transport's estimate_bps, or 0 while it rests on nothing (estimate_source "none"):
         transport_stats' two fields the bandwidth tick needs, without its dict."""
         cdef Transport* t = self._transport(tid)
-        cdef uint64_t now_us = self.st.now_us if self.st.clock_frozen else monotonic_us()
-        return t.est.estimate_bps if estimator_source(&t.est, now_us) != 0 else 0
+        return t.est.estimate_bps if estimator_source(&t.est, self._now_us()) != 0 else 0
 
     def consumer_stats(self, uint32_t cid):
-        cdef Consumer* c = self._consumer(cid)
-        out = counters_dict(&c.counters)
-        out.update(
-            paused=bool(c.paused),
-            gated=c.gated,
-            stale=c.stale,
-            sender_reports=c.sender_reports,
-            keyframe_requests_in=c.keyframe_requests_in,
-            nacks_in=c.nacks_in,
-            last_seq=c.last_seq,
-            last_ts=c.last_ts,
-            rtx_ssrc=c.rtx_ssrc if c.has_rtx else None,
-            rtx_sent=c.rtx_sent,
-            rtx_unmapped=c.rtx_unmapped,
-            mid=(<const char*>c.mid)[:c.mid_length].decode("ascii", "replace") if c.mid_length else None,
-            **c.repair,
-            pending_producer=c.pending.id if c.pending != NULL else None,
-            layer_switches=c.layer_switches,
-        )
-        return out
+        return consumer_stats_of(self._consumer(cid))
+
+    cdef uint64_t _now_us(self):
+        return self.st.now_us if self.st.clock_frozen else monotonic_us()
 
     def allocations(self):
         """Live C allocations: all zero once the core is closed (the resource check)."""
