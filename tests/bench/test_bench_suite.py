@@ -47,6 +47,7 @@ def test_the_suite_runs_a_named_part_and_the_report_rewrites_only_its_section(tm
         "simulcast",
         "simulcast-ext",
         "simulcast-twcc",
+        "simulcast-twcc-paced",
     }
     assert "value" in figures["headline"]
     for name in ("throughput.png", "latency.png", "memory.png"):

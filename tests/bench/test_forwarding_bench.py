@@ -25,7 +25,15 @@ def test_quick_run_writes_figures_for_every_forwarder(tmp_path: Path) -> None:
 
     report = json.loads(out.read_text())
     rows = {row["forwarder"]: row for row in report["results"]}
-    assert set(rows) == {"c", "python", "engine", "simulcast", "simulcast-ext", "simulcast-twcc"}
+    assert set(rows) == {
+        "c",
+        "python",
+        "engine",
+        "simulcast",
+        "simulcast-ext",
+        "simulcast-twcc",
+        "simulcast-twcc-paced",
+    }
     for name, row in rows.items():
         assert "error" not in row, f"{name}: {row.get('error')}"
         assert (row["fanout"], row["size"]) == (10, 1200)

@@ -43,7 +43,7 @@ async def connect(engine: Engine, router, certificate, role: str = "server", pro
     transport = router.create_webrtc_transport(srtp_profiles=profiles)
     peer = WebRtcPeer(engine.address, certificate)
     ufrag, pwd = transport.ice_parameters
-    assert await peer.check(ufrag, pwd) is not None
+    assert await peer.check(ufrag, pwd, timeout=5.0) is not None
     transport.connect(role, certificate.fingerprints(), PEER_UFRAG)
     await peer.handshake("client" if role == "server" else "server", engine.dtls_fingerprints)
     await until(lambda: transport.state == "connected")
@@ -127,7 +127,7 @@ async def test_fingerprint_mismatch_gets_no_keys_and_no_media(engine, certificat
     producer = transport.produce("audio", SSRC, 111)
     peer = WebRtcPeer(engine.address, certificate)
     ufrag, pwd = transport.ice_parameters
-    assert await peer.check(ufrag, pwd) is not None
+    assert await peer.check(ufrag, pwd, timeout=5.0) is not None
     transport.connect("server", DtlsCertificate.generate().fingerprints())  # not the peer's
     await peer.handshake("client", engine.dtls_fingerprints)
     await until(lambda: transport.state == "failed")
@@ -147,7 +147,7 @@ async def test_consent_expiry_and_rebinding(engine, certificate, events) -> None
     # the subscriber's NAT rebinds: same keys, new address, a nominating check from there
     moved = WebRtcPeer(engine.address, certificate)
     moved.rx = sub.rx
-    assert await moved.check(ufrag, pwd) is not None
+    assert await moved.check(ufrag, pwd, timeout=5.0) is not None
     assert sub_t.remote == moved.address
     pub.send_rtp(rtp(1, 0, SSRC, pt=111))
     assert len(await moved.receive_rtp(1)) == 1
@@ -165,7 +165,7 @@ async def test_consent_expiry_and_rebinding(engine, certificate, events) -> None
     await asyncio.sleep(0.05)
     assert engine.stats()["webrtc"]["untrusted_media"] == 1
     # a fresh check brings it back
-    assert await moved.check(ufrag, pwd) is not None
+    assert await moved.check(ufrag, pwd, timeout=5.0) is not None
     assert sub_t.state == "connected"
     pub.send_rtp(rtp(3, 1920, SSRC, pt=111))
     assert len(await moved.receive_rtp(1)) == 1

@@ -43,8 +43,9 @@ class WebRtcPeer(Peer):
         # a handshake flight can pause longer than plain media: wait a little longer for quiet
         return await super().receive(count, timeout, quiet)
 
-    async def check(self, ufrag: str, pwd: str, nominate: bool = True) -> stun.Message | None:
-        """One ICE connectivity check; the engine's answer, or None when it stays silent."""
+    async def check(self, ufrag: str, pwd: str, nominate: bool = True, timeout: float = 0.5) -> stun.Message | None:
+        """One ICE connectivity check; the engine's answer, or None when it stays silent for `timeout`
+        seconds (a check expected to be answered may wait longer: a loaded host is slow, not silent)."""
         request = stun.Message(message_method=stun.Method.BINDING, message_class=stun.Class.REQUEST)
         request.attributes["USERNAME"] = f"{ufrag}:{PEER_UFRAG}"
         request.attributes["PRIORITY"] = 1853824767
@@ -53,7 +54,7 @@ class WebRtcPeer(Peer):
             request.attributes["USE-CANDIDATE"] = None
         request.add_message_integrity(pwd.encode())
         self.send(bytes(request))
-        for data in await self.receive(1, timeout=0.5):
+        for data in await self.receive(1, timeout=timeout):
             response = stun.parse_message(data)
             if response.transaction_id == request.transaction_id:
                 return response
