@@ -17,24 +17,13 @@ import socket
 
 import pytest
 from engine_wire import Peer, is_rtcp, parse_rtp, remb, rtp
+from pace_wire import drain
 from pylibsrtp import Policy, Session
 
 from engine import Engine, EngineError, _testing
 
 SO_NO_CHECK = 11
 """<asm-generic/socket.h>: no UDP checksum on send, which the kernel refuses to segment (EINVAL)."""
-
-
-def drain(peer: Peer) -> list[bytes]:
-    """The RTP datagrams waiting in the peer's socket now (RTCP, such as keyframe requests, left out)."""
-    out = []
-    while True:
-        try:
-            data = peer.sock.recv(4096)
-        except BlockingIOError:
-            return out
-        if not is_rtcp(data):
-            out.append(data)
 
 
 def expected_copy(sent: bytes, got: bytes) -> bool:
