@@ -249,6 +249,7 @@ cdef struct PacedPacket:      # a datagram a paced transport holds back (pace.px
     uint16_t length
     uint16_t twcc_at          # offset of its transport-wide number, written as it leaves (0: none)
     uint8_t protect           # SRTP-protected as it leaves
+    uint64_t held_us          # State.now_us when it was held: it leaves within PACE_QUEUE_US of it
     uint8_t data[SEND_SLOT_SIZE]
 
 
@@ -285,6 +286,12 @@ cdef struct Transport:
     uint64_t pacing_bps       # 0: unpaced (the bandwidth estimate sets it; Core.set_transport_pacing)
     uint8_t pace_explicit     # pacing_bps was set by Core.set_transport_pacing: a REMB leaves it
     uint64_t remb_bps         # the last REMB this peer sent (a subscriber's estimate of its link), 0: none
+    uint64_t pace_rate_bps    # the bucket's rate: pacing_bps, or more where the peer is sent more (pace_demand)
+    uint64_t pace_demand_bps  # what this peer was offered (sent, and held) in both of the last two windows
+    uint64_t pace_window_bps  # ... in the last one alone
+    uint64_t pace_window_us   # when the current demand window began (0: not yet)
+    int64_t pace_window_sent  # in it: the cost of what left (pace_cost units)
+    int64_t pace_window_held  # the queue's cost when it began
     int64_t pace_credit       # bit-microseconds (bytes * 8 * 10^6 / rate): spent per datagram
     uint64_t pace_at_us       # when pace_credit was last refilled (State.now_us)
     PaceQueue* pace           # owned; NULL until the first packet is held

@@ -2,7 +2,7 @@
 # after a layer switch up, a repaired gap) leaves at the transport's rate instead of at once.
 #
 # The bucket holds credit in bit-microseconds (bytes * 8 * 10^6 over the rate: no division per
-# packet), refilled at pacing_bps from State.now_us. An idle transport's credit is capped at
+# packet), refilled at pace_rate_bps from State.now_us. An idle transport's credit is capped at
 # PACE_BURST_US of the rate; one that holds packets keeps all it earns, so a late tick of the loop's
 # timer sends what was due then instead of losing the time. A video datagram is sent when the
 # transport holds nothing and the credit covers it; otherwise it is copied, whole and not yet
@@ -11,11 +11,19 @@
 # anything is held. It takes its transport-wide number (twcc.pxi) and its SRTP protection as it
 # leaves, so the numbers follow the order of departure and feedback counts no held packet lost.
 #
-# The queue is bounded in time: past PACE_QUEUE_US of the rate (or PACE_QUEUE_SLOTS packets) its
-# oldest packets are sent early (counted: early) rather than dropped, since a frame missing a packet
-# is not decoded and a switch up would wait for the next keyframe. Audio, RTCP, probes and
-# retransmissions bypass the queue and spend credit too (down to one burst of debt), so they take
-# video's share instead of adding to it.
+# The rate is pacing_bps (2.5 times the estimate toward the peer, or what Core.set_transport_pacing
+# set), raised to PACE_DEMAND_PERCENT of what the peer was offered (sent, plus the growth of the
+# queue) in each of the last two windows of PACE_DEMAND_US: a rate sustained that long, not one
+# keyframe's burst, which is what pacing spreads. An SFU cannot make a forwarded stream smaller than it
+# arrives (choosing a lower layer is the allocation's job): a bucket slower than what it is offered
+# only delays every packet more, without bound. An estimate that stands on little (a receiver's
+# REMB about a few tiny frames) must not turn pacing into a growing delay.
+#
+# The queue is bounded: past PACE_QUEUE_US of the rate (or PACE_QUEUE_SLOTS packets) its oldest
+# packets are sent early (counted: early) rather than dropped, since a frame missing a packet is
+# not decoded and a switch up would wait for the next keyframe; and no packet is held longer than
+# PACE_QUEUE_US. Audio, RTCP, probes and retransmissions bypass the queue and spend credit too
+# (down to one burst of debt), so they take video's share instead of adding to it.
 
 
 cdef inline int64_t pace_cost(size_t length) noexcept nogil:
@@ -23,7 +31,7 @@ cdef inline int64_t pace_cost(size_t length) noexcept nogil:
 
 
 cdef inline int64_t pace_burst(const Transport* t) noexcept nogil:
-    cdef int64_t burst = <int64_t>t.pacing_bps * PACE_BURST_US
+    cdef int64_t burst = <int64_t>t.pace_rate_bps * PACE_BURST_US
     cdef int64_t floor = pace_cost(PACE_MIN_BURST)
     return burst if burst > floor else floor
 
@@ -47,8 +55,39 @@ cdef inline void pace_refill(State* st, Transport* t) noexcept nogil:
     if elapsed > 1000000:                 # a stall of over a second is not made up for
         elapsed = 1000000
     t.pace_at_us = st.now_us
-    t.pace_credit += <int64_t>(elapsed * t.pacing_bps)
+    t.pace_credit += <int64_t>(elapsed * t.pace_rate_bps)
+    pace_measure(st, t)
     pace_cap(t)
+
+
+cdef inline uint64_t pace_rate_of(const Transport* t) noexcept nogil:
+    cdef uint64_t demand = t.pace_demand_bps * PACE_DEMAND_PERCENT // 100
+    return demand if demand > t.pacing_bps else t.pacing_bps
+
+
+cdef inline int64_t pace_held_cost(const Transport* t) noexcept nogil:
+    return t.pace.cost if t.pace != NULL else 0
+
+
+cdef void pace_measure(State* st, Transport* t) noexcept nogil:
+    """Closes a demand window once it spans PACE_DEMAND_US: what the peer was offered in it is
+    what left plus what the queue grew by (both in pace_cost units, bits * 10^6, over microseconds:
+    bit/s). The demand is the lesser of it and the window's before, and the bucket's rate follows
+    (pace_rate_of)."""
+    cdef uint64_t elapsed = st.now_us - t.pace_window_us
+    cdef int64_t held = pace_held_cost(t)
+    cdef int64_t offered
+    cdef uint64_t window_bps
+    if elapsed < PACE_DEMAND_US:
+        return
+    offered = t.pace_window_sent + held - t.pace_window_held
+    window_bps = <uint64_t>(offered // <int64_t>elapsed) if offered > 0 else 0
+    t.pace_demand_bps = window_bps if window_bps < t.pace_window_bps else t.pace_window_bps
+    t.pace_window_bps = window_bps
+    t.pace_window_us = st.now_us
+    t.pace_window_sent = 0
+    t.pace_window_held = held
+    t.pace_rate_bps = pace_rate_of(t)
 
 
 cdef inline uint64_t pace_rate_from(uint64_t estimate_bps) noexcept nogil:
@@ -60,13 +99,17 @@ cdef inline uint64_t pace_rate_from(uint64_t estimate_bps) noexcept nogil:
 
 cdef void pace_set_rate(State* st, Transport* t, uint64_t bps) noexcept nogil:
     """A new rate; 0 unpaces the transport and sends whatever it holds at the next release."""
-    if t.pacing_bps == 0 and bps != 0:    # a fresh bucket starts full
-        t.pacing_bps = bps
-        t.pace_at_us = st.now_us
+    if t.pacing_bps == 0 and bps != 0:    # a fresh bucket starts full, and measures afresh
+        t.pacing_bps = t.pace_rate_bps = bps
+        t.pace_demand_bps = t.pace_window_bps = 0
+        t.pace_at_us = t.pace_window_us = st.now_us
+        t.pace_window_sent = 0
+        t.pace_window_held = pace_held_cost(t)
         t.pace_credit = pace_burst(t)
         return
     pace_refill(st, t)
     t.pacing_bps = bps
+    t.pace_rate_bps = pace_rate_of(t) if bps != 0 else 0
 
 
 cdef inline void pace_spend(State* st, Transport* t, size_t length) noexcept nogil:
@@ -74,6 +117,7 @@ cdef inline void pace_spend(State* st, Transport* t, size_t length) noexcept nog
     cdef int64_t debt = -pace_burst(t)
     pace_refill(st, t)
     t.pace_credit -= pace_cost(length)
+    t.pace_window_sent += pace_cost(length)
     if t.pace_credit < debt:
         t.pace_credit = debt
 
@@ -102,6 +146,7 @@ cdef bint pace_admit(State* st, Transport* t, int slot, int iovlen, size_t lengt
     e.length = <uint16_t>length
     e.twcc_at = twcc_at
     e.protect = protect
+    e.held_us = st.now_us
     e.consumer = consumer
     e.producer = producer
     q.count += 1
@@ -120,17 +165,21 @@ cdef bint pace_admit(State* st, Transport* t, int slot, int iovlen, size_t lengt
 cdef void pace_bound(State* st, Transport* t, PaceQueue* q) noexcept nogil:
     """Past PACE_QUEUE_US of the rate, or with its ring full, the queue sends its oldest packets
     now, ahead of the bucket, and flushes (the send queue borrows them)."""
-    cdef int64_t bound = <int64_t>t.pacing_bps * PACE_QUEUE_US
+    cdef int64_t bound = <int64_t>t.pace_rate_bps * PACE_QUEUE_US
     cdef int early = 0
     while q.count and (q.count >= PACE_QUEUE_SLOTS or q.cost - t.pace_credit > bound):
         pace_send_head(st, t, q)
         early += 1
     if early:
-        t.pacing.early += early
-        st.engine.pace_early += early
+        pace_count_early(st, t, early)
         if q.count == 0:
             pace_unlist(st, t)
         tx_flush(st)
+
+
+cdef inline void pace_count_early(State* st, Transport* t, int early) noexcept nogil:
+    t.pacing.early += early
+    st.engine.pace_early += early
 
 
 cdef void pace_send_head(State* st, Transport* t, PaceQueue* q) noexcept nogil:
@@ -170,18 +219,23 @@ cdef void pace_unlist(State* st, Transport* t) noexcept nogil:
 
 
 cdef void pace_release(State* st) noexcept nogil:
-    """Sends what the paced transports' credit now covers (all of it for an unpaced one), then
-    flushes: the send queue borrows the held datagrams, which a later hold may overwrite."""
+    """Sends what the paced transports' credit now covers (all of it for an unpaced one), and any
+    packet held PACE_QUEUE_US already (early), then flushes: the send queue borrows the held
+    datagrams, which a later hold may overwrite."""
     cdef Transport* t = st.paced
     cdef Transport* after
     cdef PaceQueue* q
+    cdef PacedPacket* e
     while t != NULL:
         after = t.pace_next
         q = t.pace
         pace_refill(st, t)
         while q.count:
-            if t.pacing_bps != 0 and t.pace_credit < pace_cost(q.packets[q.head].length):
-                break                         # (tx_commit spends the credit)
+            e = &q.packets[q.head]
+            if t.pacing_bps != 0 and t.pace_credit < pace_cost(e.length):
+                if st.now_us - e.held_us < PACE_QUEUE_US:
+                    break                     # (tx_commit spends the credit)
+                pace_count_early(st, t, 1)
             pace_send_head(st, t, q)
         if q.count == 0:
             pace_unlist(st, t)

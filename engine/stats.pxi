@@ -20,6 +20,8 @@ cdef dict transport_stats_of(Transport* t, uint64_t now_us):
     out = counters_dict(&t.counters)
     out.update(
         pacing_bps=t.pacing_bps,
+        pacing_rate_bps=t.pace_rate_bps,
+        pace_demand_bps=t.pace_demand_bps,
         remb_bps=t.remb_bps,
         paced_pending=t.pace.count if t.pace != NULL else 0,
         **t.pacing,

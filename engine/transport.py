@@ -254,7 +254,7 @@ class Transport(Closable):
         such as a keyframe after a switch to a higher layer, leaves at that rate with a few
         milliseconds' burst (past 300 ms of the rate the oldest held video goes early, never
         dropped); audio, RTCP and retransmissions go first. 0: unpaced (the default of an Engine;
-        a worker paces by its estimate when started with --pacing)."""
+        a worker paces by its estimate unless --no-pacing)."""
         self._check()
         if bps < 0:
             raise EngineError(f"pacing rate must be 0 or more bit/s, not {bps}")

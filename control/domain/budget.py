@@ -8,8 +8,8 @@ first (AUDIO_BPS per audio track). Then, in priority order (screen shares, the a
 camera, other videos, each group largest tile first), every video gets its lowest layer, whatever
 the estimate: a video is never paused for bandwidth. An estimate is at its least reliable when it is
 lowest (a loaded host delays feedback as a congested link would), a paused video is gone for the
-subscriber, and a lowest layer costs little (a paced worker, `--pacing`, drops video and never audio
-on a link that cannot carry even those). What is left raises the videos towards the layer each asked
+subscriber, and a lowest layer costs little (the worker's pacer spreads its bursts, and never holds
+audio). What is left raises the videos towards the layer each asked
 for: the screen shares as far as the budget goes, then the speaker's camera, then the others, one
 layer at a time round robin within each of those classes. A layer costs its measured bitrate, or its
 nominal one (NOMINAL_BPS) while the engine has not measured it.

@@ -80,7 +80,9 @@ cdef enum:
                                    # less IPv6 and UDP headers), or the kernel refuses the message
     GSO_CONTROL_WORDS = 3          # 8-byte words of one UDP_SEGMENT cmsg: CMSG_SPACE(sizeof(uint16_t))
     PACE_QUEUE_SLOTS = 256         # packets one paced transport holds at most: past it the oldest goes early
-    PACE_QUEUE_US = 300000         # ... and at most this long a stretch of its rate (likewise)
+    PACE_QUEUE_US = 300000         # ... and at most this long a stretch of its rate, nor a packet this long (likewise)
+    PACE_DEMAND_US = 200000        # the window over which what a paced peer is offered is measured
+    PACE_DEMAND_PERCENT = 125      # the bucket runs at least this share of that offered rate
     PACE_BURST_US = 5000           # an idle paced transport may send this long a stretch of its rate at once
     PACE_MIN_BURST = 3000          # ... and at least this many bytes (two full datagrams)
     PACE_REMB_PERCENT = 250        # pacing from a subscriber's estimate: this share of it (libwebrtc's 2.5)

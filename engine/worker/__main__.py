@@ -72,9 +72,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--pacing",
         action=argparse.BooleanOptionalAction,
-        default=False,
+        default=True,
         help="pace each subscriber's video at 2.5 times the bandwidth the engine estimates toward it, so a "
-        "layer switch up does not burst (default: off, see README's send-path section)",
+        "layer switch up does not burst (default: on; --no-pacing sends it as it comes)",
     )
     parser.add_argument("--log-level", default="WARNING")
 
@@ -103,10 +103,10 @@ def resolve_secret(args: argparse.Namespace) -> str | None:
 
 def engine_options(args: argparse.Namespace | None) -> dict[str, Any]:
     """The Engine's keyword arguments the command line sets: the announced hosts, and pacing
-    (with --pacing: engine/pace.pxi, at 2.5 times each subscriber's estimate)."""
+    (on unless --no-pacing: engine/pace.pxi, at 2.5 times each subscriber's estimate)."""
     return {
         "announced_hosts": getattr(args, "announce", None) or None,
-        "pace_from_remb": bool(getattr(args, "pacing", False)),
+        "pace_from_remb": bool(getattr(args, "pacing", True)),
     }
 
 

@@ -182,6 +182,72 @@ async def test_a_queue_past_its_bound_sends_early_and_drops_nothing(engine: Engi
     assert not any(transport.stats()["drops"].values()) and transport.stats()["packets_out"] == 100
 
 
+# ---- a peer offered more than its rate: the churn example with aiortc subscribers ------------
+# Five cameras and five microphones to a subscriber whose estimate stood on a REMB about tiny
+# frames: paced at the 400 kbit/s floor while its audio alone took more than that, its held video
+# never earned credit and waited seconds (the queue's bound is in bytes of the rate, and tiny
+# frames never reached it).
+
+SLOW_RATE = 400_000
+"""bit/s: the floor (PACE_MIN_BPS), 50 bytes per simulated millisecond."""
+
+
+def offered(step: int, audio: int) -> list[bytes]:
+    """Simulated millisecond `step` * 5 of a peer offered an `audio`-byte audio packet every 5 ms
+    (300 bytes: 480 kbit/s, above the rate alone) and a 200-byte video packet every 25 ms."""
+    out = [rtp(1000 + step, 240 * step, 1111, pt=111, payload=bytes(audio - 12))]
+    if step % 5 == 0:
+        out.append(rtp(100 + step // 5, 3000 * step, 2222, payload=bytes([step // 5 & 0xFF]) * 188))
+    return out
+
+
+def video_delays(
+    clock: Clock, engine: Engine, publisher: Peer, subscriber: Peer, steps: int, audio: int = 300
+) -> list[float]:
+    """Offers `steps` of 5 ms (pace timer ticks between receive batches): each video packet's
+    delay in the engine, in simulated ms, in the order they were offered."""
+    offered_at: dict[int, int] = {}
+    delays: dict[int, float] = {}
+    for step in range(steps):
+        clock.advance(5)
+        clock.release()
+        for data in drain(subscriber):
+            if parse_rtp(data).payload_type == 96:
+                seq = parse_rtp(data).sequence
+                delays[seq] = (clock.now_us - offered_at[seq]) / 1000
+        batch = offered(step, audio)
+        for data in batch:
+            if parse_rtp(data).payload_type == 96:
+                offered_at[parse_rtp(data).sequence] = clock.now_us
+        route(engine, publisher, batch)
+    return [delays.get(seq, float("inf")) for seq in sorted(offered_at)]
+
+
+async def test_a_peer_offered_more_than_its_rate_is_paced_at_what_it_is_offered(engine: Engine, peers, clock) -> None:
+    publisher, subscriber, transport = await twcc_subscriber(engine, peers, rate=SLOW_RATE)
+    delays = video_delays(clock, engine, publisher, subscriber, 400)  # 2 s
+    stats = transport.stats()
+    assert stats["pacing_bps"] == SLOW_RATE
+    # the demand (two windows of 200 ms) raised the bucket's rate above what is offered
+    assert 1.2 * 520_000 < stats["pacing_rate_bps"] < 1.3 * 600_000, stats["pacing_rate_bps"]
+    assert max(delays) <= 300  # PACE_QUEUE_US, even before the rate followed
+    assert max(delays[len(delays) // 2 :]) <= 10, delays  # then a tick or two
+    assert not any(stats["drops"].values()) and stats["held"] == stats["released"]
+
+
+async def test_no_packet_is_held_longer_than_the_queue_bound(engine: Engine, peers, clock) -> None:
+    # the demand follows within two windows (400 ms); until it does, a held packet leaves after
+    # 300 ms at most (early), however few the bytes it and the queue hold. Audio of 1.6 Mbit/s
+    # spends the fresh bucket's burst within 20 ms.
+    publisher, subscriber, transport = await twcc_subscriber(engine, peers, rate=SLOW_RATE)
+    delays = video_delays(clock, engine, publisher, subscriber, 78, audio=1000)  # 390 ms
+    stats = transport.stats()
+    assert stats["pacing_rate_bps"] == SLOW_RATE
+    assert stats["early"] >= 1 and engine.stats()["pace_early"] == stats["early"]
+    waited = [d for d in delays if d != float("inf")]
+    assert waited and 295 <= max(waited) <= 300, delays
+
+
 async def test_the_estimate_paces_at_two_and_a_half_times_it_with_a_floor(peers) -> None:
     eng = Engine(host="127.0.0.1", port=0, pace_from_remb=True)
     await eng.start()
