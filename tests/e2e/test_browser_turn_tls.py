@@ -34,14 +34,17 @@ JOIN_AND_PUBLISH = """async ({ token, roomId }) => {
   return joined;
 }"""
 
+# The pair each transport has selected. Not "nominated and succeeded": Chromium puts the
+# selected pair back in progress while a consent check is in flight, so that filter can
+# briefly match nothing on a connection that is carrying media.
 SELECTED_CANDIDATE_TYPES = """async (which) => {
   const pc = window.meeting.media[which];
   if (!pc) return [];
   const stats = [...(await pc.getStats()).values()];
   const byId = new Map(stats.map((s) => [s.id, s]));
   return stats
-    .filter((s) => s.type === "candidate-pair" && s.nominated && s.state === "succeeded")
-    .map((pair) => byId.get(pair.localCandidateId).candidateType);
+    .filter((s) => s.type === "transport" && s.selectedCandidatePairId)
+    .map((transport) => byId.get(byId.get(transport.selectedCandidatePairId).localCandidateId).candidateType);
 }"""
 
 
