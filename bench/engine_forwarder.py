@@ -37,6 +37,8 @@ import asyncio
 import json
 import signal
 
+import uvloop
+
 from bench import srtp
 from engine import Engine, _testing
 
@@ -182,4 +184,13 @@ if __name__ == "__main__":
     parser.add_argument(
         "--pacing", type=int, default=0, help="pace every subscriber's video at this many bit/s (engine/pace.pxi)"
     )
-    asyncio.run(main(parser.parse_args()))
+    parser.add_argument(
+        "--asyncio-loop",
+        action="store_true",
+        help="run on asyncio's own event loop instead of uvloop, which the engine worker runs on",
+    )
+    args = parser.parse_args()
+    if args.asyncio_loop:
+        asyncio.run(main(args))
+    else:
+        uvloop.run(main(args))

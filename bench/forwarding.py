@@ -56,8 +56,14 @@ FORWARDERS: dict[str, Forwarder] = {
         ),
         Forwarder(
             "engine",
-            "Podium engine, plain RTP transports (bench/engine_forwarder.py)",
+            "Podium engine, plain RTP transports, on uvloop as the worker runs (bench/engine_forwarder.py)",
             python_forwarder("bench.engine_forwarder"),
+        ),
+        Forwarder(
+            "engine-asyncio",
+            "diagnostic: the engine row on asyncio's own event loop (bench/engine_forwarder.py --asyncio-loop)",
+            python_forwarder("bench.engine_forwarder", "--asyncio-loop"),
+            default=False,
         ),
         Forwarder(
             "simulcast",

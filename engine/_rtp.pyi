@@ -6,13 +6,16 @@ DROP_NAMES: tuple[str, ...]
 DROP_REASONS: tuple[str, ...]
 KIND_NAMES: tuple[str, ...]
 FEEDBACK_NAMES: tuple[str, ...]
+WORK_SLOW: int
+WORK_LEARNED: int
+WORK_TIMED: int
 
 class Core:
     """The fast path bound to one non-blocking AF_INET6 UDP socket (its fd)."""
 
     version: int
     def __init__(self, fd: int, rtcp_ssrc: int = 1, keyframe_interval_ms: int = 500) -> None: ...
-    def drain(self) -> int: ...
+    def drain(self) -> int: ...  # WORK_* flags
     def pop_slow(self) -> tuple[bytes, tuple[str, int]] | None: ...
     def pop_learned(self) -> tuple[int, int, int, str | None, str | None, str | None] | None: ...
     def set_version(self, version: int) -> None: ...

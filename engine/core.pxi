@@ -3,6 +3,10 @@
 # pointers, and the id table is the single owner of every Transport, Producer and Consumer.
 from libc.stdlib cimport calloc, free
 
+WORK_SLOW = DRAIN_SLOW
+WORK_LEARNED = DRAIN_LEARNED
+WORK_TIMED = DRAIN_TIMED
+
 
 cdef class Core:
     """The fast path bound to one UDP socket (a non-blocking AF_INET6 datagram socket's fd)."""
@@ -46,12 +50,19 @@ cdef class Core:
     # ---- the loop's reader ------------------------------------------------------------------
 
     def drain(self):
-        """Drains the socket (GIL released); returns the number of datagrams read."""
+        """Drains the socket (GIL released); returns what is left for the loop as WORK_* flags,
+        0 when the datagrams read were all forwarded or dropped in C."""
         cdef State* st = self._open()
-        cdef int n
+        cdef int work = 0
         with nogil:
-            n = drain(st)
-        return n
+            drain(st)
+        if st.slow.count:
+            work |= DRAIN_SLOW
+        if st.learn.count:
+            work |= DRAIN_LEARNED
+        if st.paced_count or st.probing_count:
+            work |= DRAIN_TIMED
+        return work
 
     def pop_slow(self):
         """The oldest datagram queued for the slow path as (bytes, (host, port)), or None."""

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from contract.speaker import FRAME
-from engine._rtp import Core
+from engine._rtp import WORK_LEARNED, WORK_SLOW, WORK_TIMED, Core
 from engine.bandwidth import BANDWIDTH_TICK
 from engine.errors import ClosedError
 from engine.events import EngineEvent
@@ -221,10 +221,19 @@ class Engine:
     # ---- the loop's reader -----------------------------------------------------------------
 
     def _on_readable(self) -> None:
+        # One call into C per wake-up; media-only wake-ups (nearly all of them) end here.
+        work = self._core.drain()
+        if work:
+            if work & WORK_TIMED:
+                self._pace_soon()
+            if work & WORK_SLOW:
+                self._pop_slow()
+            if work & WORK_LEARNED:
+                self._pop_learned()
+
+    def _pop_slow(self) -> None:
+        """STUN, DTLS and datagrams from unknown sources, to the WebRTC side or the handler."""
         core = self._core
-        core.drain()
-        if core.paced_pending or core.probing:
-            self._pace_soon()
         item = core.pop_slow()
         while item is not None:
             self.slow_datagrams += 1
@@ -242,6 +251,10 @@ class Engine:
             elif webrtc is None:
                 self.slow_unhandled += 1
             item = core.pop_slow()
+
+    def _pop_learned(self) -> None:
+        """Unknown SSRCs that carried a MID or RID: their transport maps them (simulcast, RTX)."""
+        core = self._core
         learned = core.pop_learned()
         while learned is not None:
             self.ssrc_learn_popped += 1

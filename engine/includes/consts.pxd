@@ -9,6 +9,13 @@ cdef enum:
     SLOW_QUEUE_SIZE = 256      # STUN/DTLS/unknown-source datagrams waiting for Python
     MAX_RTCP_PARTS = 32        # packets in one RTCP compound
 
+# What a drain left for the loop's Python side, as flags: one call per wake-up, and on most
+# wake-ups (media only) nothing more.
+cdef enum DrainWork:
+    DRAIN_SLOW = 1             # datagrams queued for the slow path (pop_slow)
+    DRAIN_LEARNED = 2          # unknown-SSRC records queued (pop_learned)
+    DRAIN_TIMED = 4            # held packets or a probe cluster: the pace timer must run
+
 # What a datagram is, by its first byte (RFC 7983) and, for RTP/RTCP, its second (RFC 5761).
 cdef enum Kind:
     KIND_UNKNOWN = 0

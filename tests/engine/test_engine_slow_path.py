@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import struct
 
 from engine_wire import rtp, stun_binding_request
 
 from engine import Engine
+from engine._rtp import WORK_LEARNED, WORK_SLOW, WORK_TIMED
 
 
 def accounted(stats: dict) -> int:
@@ -93,3 +95,43 @@ async def test_failing_slow_handler_does_not_stop_forwarding(engine: Engine, pee
     await asyncio.sleep(0.02)
     pub.send(rtp(1, 1, 2, pt=111))
     assert len(await sub.receive(1)) == 1
+
+
+def with_mid(seq: int, ssrc: int, mid: bytes, pt: int = 96) -> bytes:
+    """RTP with one one-byte header extension, id 1: the MID (RFC 8285, padded to 4 bytes)."""
+    element = bytes([0x10 | (len(mid) - 1)]) + mid
+    element += b"\x00" * (-len(element) % 4)
+    return struct.pack("!BBHIIHH", 0x90, pt, seq, 0, ssrc, 0xBEDE, len(element) // 4) + element + b"\x01" * 60
+
+
+async def test_a_drain_tells_the_loop_what_it_left_for_python(engine: Engine, peers) -> None:
+    """Core.drain()'s WORK_* flags: 0 when every datagram was forwarded in C (the loop's reader then
+    makes no other call), otherwise exactly the queues that hold something. No await sits between a
+    send and the drain, so the loop's own reader cannot take the datagram first (loopback delivers
+    it before sendto returns)."""
+    core = engine._core
+    router = engine.create_router()
+    pub, sub, stranger = peers(), peers(), peers()
+    transport = router.create_plain_transport(remote=pub.address)
+    transport.set_header_extensions(mid=1)
+    producer = transport.produce(kind="video", ssrc=7, payload_type=96, mid="0")
+    subscriber = router.create_plain_transport(remote=sub.address)
+    subscriber.consume(producer)
+
+    pub.send(rtp(1, 0, 7))
+    assert core.drain() == 0
+    assert len(await sub.receive_rtp(1)) == 1
+
+    stranger.send(stun_binding_request())
+    assert core.drain() == WORK_SLOW
+    assert core.pop_slow() is not None and core.drain() == 0
+
+    pub.send(with_mid(1, 8, b"0"))
+    assert core.drain() == WORK_LEARNED
+    assert core.pop_learned()[:2] == (transport.id, 8) and core.drain() == 0
+
+    core.set_transport_pacing(subscriber.id, 1_000_000)  # 20 kB is over its burst, under its queue bound
+    for seq in range(2, 22):
+        pub.send(rtp(seq, 0, 7, payload=b"\x01" * 1100))
+    assert core.drain() == WORK_TIMED
+    assert core.paced_pending > 0
