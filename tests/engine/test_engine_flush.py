@@ -1,7 +1,7 @@
-"""The receive loop flushes the send queue every FLUSH_SENDS queued copies, mid-batch (engine/io.pxi
-drain): a receive batch of 40 datagrams at fan-out 10 goes out in flushes of a few datagrams' copies,
-not as one flush of 400, and every subscriber still gets every copy, whole and in order, and the
-counters count each once.
+"""The receive loop flushes the send queue every FLUSH_SENDS queued copies, mid-batch, when the read
+emptied the socket (engine/io.pxi drain): a receive batch of 40 datagrams at fan-out 10 goes out in
+flushes of a few datagrams' copies, not as one flush of 400, while a full read (a backlog) goes in one;
+every subscriber still gets every copy, whole and in order, and the counters count each once.
 
 The datagrams are sent before the test yields to the loop, so the engine reads them in one receive batch.
 """
@@ -94,3 +94,25 @@ async def test_the_routing_hook_flushes_as_the_receive_loop_does(engine: Engine,
     after = engine.stats()
     assert after["send_calls"] - before["send_calls"] == BATCH // 4
     assert after["packets_out"] - before["packets_out"] == BATCH * FANOUT
+
+
+async def test_a_full_read_is_a_backlog_and_leaves_in_one_flush(engine: Engine, peers) -> None:  # type: ignore[no-untyped-def]
+    # 100 datagrams waiting: the first read takes a full batch of 64 (a backlog, whose copies go in
+    # one flush, GSO runs of 64: splitting them made a backlog at 70 % of a core's load never clear);
+    # the drain's send budget ends it. The next read takes the other 36 and empties the socket, so
+    # those flush every 4 datagrams' copies again.
+    assert engine._core.set_gso(True)
+    publisher, subscribers = fanout(engine, peers)
+    _testing.set_flush_sends(engine._core, 32)
+    sent = [rtp(100 + i, 3000 * i, 5, payload=bytes([i % 256]) * 1000) for i in range(100)]
+    before = engine.stats()
+    for data in sent:  # no await in between: all wait in the socket
+        publisher.send(data)
+    for s in subscribers:
+        got = [d for d in await s.receive(100) if not is_rtcp(d)]
+        assert [g[12:] for g in got] == [d[12:] for d in sent]
+    after = engine.stats()
+    assert after["drains"] - before["drains"] == 2 and after["recv_calls"] - before["recv_calls"] == 2
+    assert after["send_calls"] - before["send_calls"] == 1 + 36 // 4
+    assert after["gso_sends"] - before["gso_sends"] == FANOUT + (36 // 4) * FANOUT
+    assert after["gso_datagrams"] - before["gso_datagrams"] == 100 * FANOUT
