@@ -1,23 +1,26 @@
 """CPU time per forwarded packet from 1 to 1,000 concurrent meetings in one engine.
 
     python -m bench.meeting_scale [--quick] [--json PATH] [--meetings 1,10,100,1000] [--rate 5000]
-        [--variants gso,no-gso] [--rounds N]
+        [--frame 5] [--variants gso,no-gso] [--rounds N]
 
 Each meeting is a router of its own with one publisher and two subscribers (plain RTP transports,
 bench/engine_forwarder.py with one source per meeting); the paced generator (bench/baseline/pacer.c)
 sends --rate packets/s in total, round-robin over the meetings' publishers, whatever their number,
-so only the number of meetings (routers, transports, SSRCs the engine looks up) changes between levels.
+--frame packets in a row from each (a video frame's packets, back to back: a 1.4 Mbit/s camera at
+30 frames/s sends ~5 of 1,200 B), so only the number of meetings (routers, transports, SSRCs the
+engine looks up) changes between levels.
 The engine runs pinned alone on the last CPU (bench/paced.py), without the forwarder's loop-lag probe
 (its 200 wake-ups a second cost ~25 ms of CPU a second, 2.5 us per packet at every level). CPU time per
 forwarded packet is the engine's time on CPU over the window (schedstat, ns) over the packets the sink
 received. Goal: flat within 10 % (the largest over the smallest, from 1 to 1,000 meetings).
 
-Each level runs twice: with UDP GSO (the engine's default) and without (--no-gso). The load makes GSO
-flatter one meeting than a real one: the generator's 1 ms ticks bring ~5 packets of the one publisher
-into each receive batch, whose copies to each subscriber leave as one GSO message, while from 10
-meetings on they come from 5 publishers and nothing coalesces (a real publisher's packets come in
-frames, which coalesce at any number of meetings). Without GSO every copy is a datagram of its own at
-every level: that spread is the engine's own cost of more meetings (tables, cache, periodic work)."""
+Each level runs twice: with UDP GSO (the engine's default) and without (--no-gso). With --frame 1 (one
+packet per publisher in turn, the load before 2026-12-07) GSO flattered one meeting: the 1 ms ticks
+brought ~5 packets of the one publisher into each receive batch, coalesced into one message per
+subscriber, while from 10 meetings on they came from 5 publishers and nothing coalesced. With frames,
+a receive batch holds one publisher's frame at every level, as a real one does. Without GSO every copy
+is a datagram of its own at every level: that spread is the engine's own cost of more meetings
+(tables, cache, periodic work)."""
 
 from __future__ import annotations
 
@@ -62,7 +65,14 @@ def per_drain(row: dict[str, Any]) -> float | None:
 
 
 def measure(
-    levels: list[int], variants: list[str], rate: float, size: int, window: float, warmup: float, rounds: int = 1
+    levels: list[int],
+    variants: list[str],
+    rate: float,
+    size: int,
+    window: float,
+    warmup: float,
+    rounds: int = 1,
+    frame: int = 1,
 ) -> dict[str, Any]:
     """Every (level, variant) `rounds` times, the rounds one after the other over all levels (so that a
     busy spell of the shared machine hits every level alike); each keeps its round of median CPU per
@@ -73,7 +83,9 @@ def measure(
         for meetings in levels:
             for variant in variants:
                 forwarder = VARIANTS[variant]
-                row = run_paced(forwarder, meetings, meetings * SUBSCRIBERS, size, rate, warmup, window, binaries)
+                row = run_paced(
+                    forwarder, meetings, meetings * SUBSCRIBERS, size, rate, warmup, window, binaries, frame=frame
+                )
                 row["meetings"], row["variant"] = meetings, variant
                 runs.setdefault((meetings, variant), []).append(row)
                 status = row.get("error") or (
@@ -94,6 +106,7 @@ def measure(
     return {
         "rate": rate,
         "size": size,
+        "frame": frame,
         "subscribers_per_meeting": SUBSCRIBERS,
         "rounds": rounds,
         "levels": rows,
@@ -108,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--meetings", help="levels, comma-separated (default 1,10,100,1000; quick 1,100)")
     parser.add_argument("--rate", type=float, default=5000, help="input packets/s in total, at every level")
     parser.add_argument("--size", type=int, default=1200)
+    parser.add_argument(
+        "--frame", type=int, default=5, help="packets each publisher sends in a row, a frame (1: one per turn)"
+    )
     parser.add_argument("--window", type=float, help="seconds measured per level (default 5, quick 1)")
     parser.add_argument(
         "--variants", default="gso,no-gso", help="engine sends, comma-separated: gso, no-gso (headline: the first)"
@@ -122,8 +138,17 @@ def main(argv: list[str] | None = None) -> int:
     if not variants or any(v not in VARIANTS for v in variants):
         parser.error(f"--variants: some of {', '.join(VARIANTS)}")
     started = time.time()
+    if args.frame < 1:
+        parser.error("--frame: 1 or more packets")
     result = measure(
-        levels, variants, args.rate, args.size, args.window or (1.0 if args.quick else 5.0), 1.0, max(1, args.rounds)
+        levels,
+        variants,
+        args.rate,
+        args.size,
+        args.window or (1.0 if args.quick else 5.0),
+        1.0,
+        max(1, args.rounds),
+        args.frame,
     )
     print(
         f"{'meetings':>8} {'sends':>6} {'out pps':>9} {'engine CPU':>10} {'ns/packet':>10} {'loss':>6} "

@@ -64,6 +64,7 @@ def run_paced(
     window: float,
     binaries: dict[str, Path],
     pin: bool = True,
+    frame: int = 1,
 ) -> dict[str, Any]:
     """`publishers` meetings (sources) whose `subscribers` sink sockets are split evenly among them,
     `rate` input packets/s in total; returns the harness's figures plus latency percentiles (or an "error")."""
@@ -93,6 +94,8 @@ def run_paced(
                     str(int(rate)),
                     "--sources",
                     str(publishers),
+                    "--frame",
+                    str(frame),
                     "--counters",
                     page.name,
                     "--max-seconds",

@@ -126,6 +126,11 @@ class Engine:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.routers: dict[int, Router] = {}
         self._pipes: set[Transport] = set()
+        self._announcing: set[Transport] = set()
+        """The open WebRTC transports (Transport.announces_bitrate): the REMB timer's, so that it does
+        not walk every router's transports twice a second."""
+        self._slices: list[dict[int, Router]] = [{} for _ in range(BANDWIDTH_SLICES)]
+        """The routers by Router.bandwidth_slice: a bandwidth tick takes its slice as it is."""
         """The open pipe transports (Router.create_plain_transport(pipe=True)): the speaker tick asks
         which routers they span, and a worker of a thousand meetings without pipes asks nothing."""
         self.closed = False
@@ -175,8 +180,7 @@ class Engine:
         plain RTP peers (gateways, benchmarks) send at their own fixed rate."""
         if self.closed or self._loop is None:
             return
-        # the routers' own dicts, not _transports()' new one: 3,000 entries twice a second otherwise
-        for transport in [t for r in self.routers.values() for t in r.transports.values() if t.announces_bitrate]:
+        for transport in list(self._announcing):
             ssrcs = [p.ssrc for p in transport.producers.values() if p.kind == "video" and p.ssrc is not None]
             if ssrcs and not transport.closed:
                 self._core.send_remb(transport.id, self.publisher_bitrate, ssrcs[:MAX_REMB_SSRCS])
@@ -310,7 +314,7 @@ class Engine:
         assert self._loop is not None
         now = self._loop.time()
         part, self._bandwidth_part = self._bandwidth_part, (self._bandwidth_part + 1) % BANDWIDTH_SLICES
-        for router in [r for r in self.routers.values() if r.bandwidth_slice == part]:
+        for router in list(self._slices[part].values()):
             elapsed = now - router.bandwidth_at if router.bandwidth_at is not None else 0.0  # 0: a first sight
             router.bandwidth_at = now
             try:
@@ -409,6 +413,7 @@ class Engine:
         router.bandwidth_slice = self._routers_made % BANDWIDTH_SLICES  # round-robin: even slices
         self._routers_made += 1
         self.routers[router.id] = router
+        self._slices[router.bandwidth_slice][router.id] = router
         self._applied()
         return router
 

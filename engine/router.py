@@ -141,6 +141,7 @@ class Router(Closable):
             engine._core.remove_transport(transport.id)
             raise
         self.transports[transport.id] = transport
+        engine._announcing.add(transport)
         engine._applied()
         return transport
 
@@ -149,3 +150,4 @@ class Router(Closable):
 
     def _forget(self) -> None:
         self.engine.routers.pop(self.id, None)
+        self.engine._slices[self.bandwidth_slice].pop(self.id, None)

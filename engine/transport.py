@@ -286,3 +286,4 @@ class Transport(Closable):
     def _forget(self) -> None:
         self.router.transports.pop(self.id, None)
         self.engine._pipes.discard(self)
+        self.engine._announcing.discard(self)

@@ -114,3 +114,47 @@ async def test_the_bandwidth_tick_reports_a_slice_of_the_routers_each_once_a_per
     engine._bandwidth_tick()  # the next period's first slice: over the time since its last report
     engine._bandwidth_timer.cancel()
     assert [rid for rid, _ in reported] == [r.id for r in first] and all(e > 0 for _, e in reported)
+    # a closed router leaves its slice: the next period reports every other router once, and not it
+    reported.clear()
+    first[0].close()
+    for _ in range(BANDWIDTH_SLICES):
+        engine._bandwidth_tick()
+        engine._bandwidth_timer.cancel()
+    assert sorted(rid for rid, _ in reported) == sorted(r.id for r in routers if r is not first[0])
+
+
+class RembSpy:
+    """The core, with the REMBs it is asked to send recorded instead of sent."""
+
+    def __init__(self, core) -> None:  # type: ignore[no-untyped-def]
+        self._core = core
+        self.sent: list[tuple[int, int, list[int]]] = []
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self._core, name)
+
+    def send_remb(self, tid: int, bitrate: int, ssrcs: list[int]) -> bool:
+        self.sent.append((tid, bitrate, ssrcs))
+        return True
+
+
+async def test_the_remb_timer_announces_to_the_open_webrtc_transports_that_publish_video(
+    engine: Engine, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    engine._remb_timer.cancel()  # the test ticks by hand
+    router = engine.create_router()
+    camera = router.create_webrtc_transport()
+    camera.produce(kind="video", ssrc=0x10, payload_type=96)
+    microphone = router.create_webrtc_transport()
+    microphone.produce(kind="audio", ssrc=0x20, payload_type=111)
+    router.create_plain_transport(remote=("127.0.0.1", 40310)).produce(kind="video", ssrc=0x30, payload_type=96)
+    spy = RembSpy(engine._core)
+    monkeypatch.setattr(engine, "_core", spy)
+    engine._announce_bitrate()
+    engine._remb_timer.cancel()
+    assert spy.sent == [(camera.id, engine.publisher_bitrate, [0x10])]
+    spy.sent.clear()
+    camera.close()
+    engine._announce_bitrate()
+    engine._remb_timer.cancel()
+    assert spy.sent == [] and engine._announcing == {microphone}
