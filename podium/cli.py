@@ -432,6 +432,16 @@ async def _pump(stream: asyncio.StreamReader, prefix: str) -> None:
         log.info("%s%s", prefix, line.decode(errors="replace").rstrip())
 
 
+def import_root(module: str) -> str | None:
+    """The directory this process imports `module`'s top-level package (or module) from, if any."""
+    spec = importlib.util.find_spec(module.partition(".")[0])
+    if spec is None:
+        return None
+    if spec.submodule_search_locations:
+        return str(Path(next(iter(spec.submodule_search_locations))).parent)
+    return str(Path(spec.origin).parent) if spec.origin else None
+
+
 class EngineWorker:
     """A local engine worker subprocess, supervised: started before the control plane serves,
     started again whenever it exits (at once the first time, then with a growing delay while it
@@ -480,9 +490,23 @@ class EngineWorker:
         await self._spawn()
         self._supervisor = asyncio.create_task(self._supervise())
 
+    def _environment(self) -> dict[str, str]:
+        """The worker's environment: the engine channel's secret, and the module's location first on
+        its path. The worker then imports the engine this process found (installed, or a checkout
+        built in place), never one that happens to lie in the working directory: `python -m` would
+        put that first (hence `-P`), and a source checkout's engine/ has no compiled fast path."""
+        env = dict(os.environ)
+        root = import_root(self.module)
+        if root is not None:
+            env["PYTHONPATH"] = os.pathsep.join([root, *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])])
+        if self.secret:
+            env[ENGINE_SECRET_ENV] = self.secret
+        return env
+
     async def _spawn(self) -> None:
         self.process = process = await asyncio.create_subprocess_exec(
             sys.executable,
+            "-P",
             "-m",
             self.module,
             "--host",
@@ -493,7 +517,7 @@ class EngineWorker:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             preexec_fn=_die_with_parent,
-            env={**os.environ, ENGINE_SECRET_ENV: self.secret} if self.secret else None,
+            env=self._environment(),
         )
         assert process.stdout is not None and process.stderr is not None
         self._pumps = [p for p in self._pumps if not p.done()]
@@ -501,12 +525,20 @@ class EngineWorker:
         try:
             line = await asyncio.wait_for(process.stdout.readline(), WORKER_START_TIMEOUT)
         except TimeoutError:
-            line = b""
-        if not line:
             log.error("%s (pid %d) printed no address within %.0f s", self.name, process.pid, WORKER_START_TIMEOUT)
         else:
-            self.address = line.decode(errors="replace").strip()
-            log.info("%s (pid %d) listening on %s", self.name, process.pid, self.address)
+            if line:
+                self.address = line.decode(errors="replace").strip()
+                log.info("%s (pid %d) listening on %s", self.name, process.pid, self.address)
+            else:  # its output ended before the address: it is exiting (its stderr, logged, says why)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(process.wait(), WORKER_START_TIMEOUT)
+                log.error(
+                    "%s (pid %d) exited with status %s before it printed its address",
+                    self.name,
+                    process.pid,
+                    process.returncode,
+                )
         self._pumps.append(asyncio.create_task(_pump(process.stdout, f"{self.name}: ")))
 
     async def _supervise(self) -> None:

@@ -64,3 +64,37 @@ async def test_a_worker_that_dies_is_reported_and_started_again(module: str) -> 
         await worker.stop()
     # stopping it is no crash: not reported, not restarted
     assert worker.process.returncode == 0 and len(exits) == 2 and worker.restarts == 2
+
+
+async def test_the_worker_imports_what_serve_found_not_the_working_directory(
+    module: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `pip install . && podium serve` in a checkout: `python -m engine.worker` put the working
+    # directory first and imported the checkout's engine/, which has no compiled fast path, and
+    # every worker died at once. Here a decoy of the same name waits in the working directory.
+    decoy = tmp_path / "checkout"
+    decoy.mkdir()
+    (decoy / f"{module}.py").write_text("print('decoy 1', flush=True)\nimport time\ntime.sleep(30)\n")
+    monkeypatch.chdir(decoy)
+    worker = cli.EngineWorker(module=module)
+    await worker.start()
+    try:
+        assert worker.address == "127.0.0.1 4242"
+    finally:
+        await worker.stop()
+
+
+async def test_a_worker_that_exits_at_start_is_reported_with_its_status(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "failing_worker.py").write_text("import sys\nsys.exit(3)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    worker = cli.EngineWorker(module="failing_worker")
+    with caplog.at_level("ERROR", logger="podium"):
+        await worker.start()
+        await worker.stop()
+    assert worker.address is None
+    assert worker.process is not None
+    pid = worker.process.pid
+    assert f"engine worker (pid {pid}) exited with status 3 before it printed its address" in caplog.text
+    assert "printed no address within" not in caplog.text
