@@ -33,6 +33,12 @@ PHONE = {"width": 390, "height": 844}
 BOB = ("bob@acme.example", "Bob Builder", "bob password")
 
 
+COVERED_TILES = """() => { const t = document.querySelector(".stage-tools").getBoundingClientRect();
+    return [...document.querySelectorAll("#stage .grid figure")].map((f) => f.getBoundingClientRect())
+        .filter((r) => r.left < t.right && t.left < r.right && r.top < t.bottom && t.top < r.bottom).length; }"""
+"""How many of the stage's tiles the stage's tools (top right) lie over."""
+
+
 def page_at(browser: Any, base_url: str, viewport: dict[str, int]) -> Any:
     context = browser.new_context(base_url=base_url, viewport=viewport)
     context.set_default_timeout(UI_TIMEOUT_MS)
@@ -284,14 +290,11 @@ def test_stage_control_bar_placeholders_spotlight_knock_and_confirmations(media_
     expect(ada.locator(f'#spotlight figure[data-participant-id="{bob_id}"]')).to_have_count(1)
     screenshot_sizes(ada, "stage", "speaker-view")
     # the stage's tools sit above the filmstrip, not over its first tile (found trying issue 14)
-    covered = ada.evaluate(
-        """() => { const t = document.querySelector(".stage-tools").getBoundingClientRect();
-        return [...document.querySelectorAll("#stage .grid figure")].map((f) => f.getBoundingClientRect())
-            .filter((r) => r.left < t.right && t.left < r.right && r.top < t.bottom && t.top < r.bottom).length; }"""
-    )
-    assert covered == 0, "the stage's tools cover a tile of the filmstrip"
+    assert ada.evaluate(COVERED_TILES) == 0, "the stage's tools cover a tile of the filmstrip"
     ada.get_by_role("button", name="Speaker view").click()
     expect(ada.locator("#spotlight figure")).to_have_count(0)
+    # nor over the grid's top-right tile (found by a fresh-clone trial: Whiteboard, Ask a participant)
+    assert ada.evaluate(COVERED_TILES) == 0, "the stage's tools cover a tile of the grid"
     person_action(ada, "Bob Builder", "Mute")
     expect(phone.locator("#status")).to_have_text("A moderator turned your microphone off.")
     # his tile says so where Ada sees it: the stage's tools (top right) do not cover the flag (found trying issue 14)
