@@ -961,6 +961,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic's INFO is a dozen lines of plugin and dialect set-up at every start, no news to an operator
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     if args.command == "serve":
         asyncio.run(_serve(args, _limits(parser, args), _reach(parser, args)))
         return 0
