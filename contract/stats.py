@@ -66,11 +66,13 @@ REPAIR = (
     "nacks_relayed",
     "repairs_sent",
     "rtx_unrequested",
+    "rtx_padding",
 )
 """Loss repair at the engine: packets subscribers NACKed that were answered from a producer's cache,
 missed by it (asked of the publisher), refused by the consumer's NACK rate limit, or outside the
 consumer's stream; NACK packets sent to publishers; retransmissions sent to subscribers; publisher
-retransmissions nobody awaited (cached, not forwarded)."""
+retransmissions nobody awaited (cached, not forwarded); padding-only packets publishers sent on their
+RTX streams, their bandwidth probes (ended at the engine, not drops)."""
 
 CONGESTION = ("twcc_seq_written", "twcc_feedback", "twcc_malformed", "remb_terminated", "rr_terminated")
 """Bandwidth estimation toward subscribers, engine-wide: packets sent with their transport's own

@@ -451,6 +451,7 @@ cdef struct EngineCounters:   # engine-wide, besides the Counters every level ha
     uint64_t nack_unmapped           # ... outside the consumer's current mapping: ignored
     uint64_t repairs_sent            # retransmissions sent to subscribers (cache or publisher RTX)
     uint64_t rtx_unrequested         # publisher RTX no consumer awaited: cached, not forwarded
+    uint64_t rtx_padding             # padding-only packets on a publisher's RTX SSRC (its bandwidth probes)
     uint64_t layer_switches          # consumers switched to another layer at its keyframe (simulcast.pxi)
     uint64_t remb_sent               # REMB sent to publishers (remb.pxi)
     uint64_t twcc_seq_written        # packets sent with their transport's own transport-wide number

@@ -136,6 +136,12 @@ cdef void forward_rtx(State* st, Transport* t, Producer* p, const RtpView* v, si
     if p.paused:
         drop(st, &t.counters, &p.counters, DROP_PRODUCER_GATED)
         return
+    if v.payload_length == 0 and v.padding_length != 0:
+        # padding only: the publisher probing its bandwidth (libwebrtc pads on the RTX stream), no
+        # retransmission and no malformed packet; it ends here, as the engine answers for the link
+        st.engine.rtp_routed += 1
+        st.engine.rtx_padding += 1
+        return
     if v.payload_length < 2:
         drop(st, &t.counters, &p.counters, DROP_RTX_TRUNCATED)
         return

@@ -41,6 +41,8 @@ Series (all per `worker`; counters are the worker's since it started):
     podium_engine_nacks_relayed_total                 counter NACK packets sent to publishers
     podium_engine_repairs_sent_total                  counter retransmissions sent to subscribers
     podium_engine_rtx_unrequested_total               counter publisher RTX nobody awaited (cached only)
+    podium_engine_rtx_padding_total                   counter padding-only packets on publishers' RTX streams
+                                                              (their bandwidth probes): ended, not drops
     podium_engine_transport_cc_numbered_total         counter packets sent with their subscriber transport's
                                                               own transport-wide sequence number
     podium_engine_congestion_feedback_total{kind}     counter what subscribers said of their links:
@@ -288,6 +290,11 @@ class EngineCollector:
             "Publisher retransmissions no subscriber awaited: cached, not forwarded.",
             labels=w,
         )
+        padding = CounterMetricFamily(
+            "podium_engine_rtx_padding",
+            "Padding-only packets on publishers' RTX streams (their bandwidth probes): ended here, not drops.",
+            labels=w,
+        )
         numbered = CounterMetricFamily(
             "podium_engine_transport_cc_numbered",
             "Packets sent with their subscriber transport's own transport-wide sequence number.",
@@ -347,6 +354,7 @@ class EngineCollector:
             relayed.add_metric(labels, repair.get("nacks_relayed", 0))
             repairs.add_metric(labels, repair.get("repairs_sent", 0))
             unrequested.add_metric(labels, repair.get("rtx_unrequested", 0))
+            padding.add_metric(labels, repair.get("rtx_padding", 0))
             numbered.add_metric(labels, report.congestion.get("twcc_seq_written", 0))
             for kind, name in CONGESTION_FEEDBACK.items():
                 congestion.add_metric([worker_id, kind], report.congestion.get(name, 0))
@@ -354,7 +362,7 @@ class EngineCollector:
             received.add_metric(labels, seen.received)
         yield from (datagrams_in, bytes_in, packets_in, datagrams_out, bytes_out, drops, slow_drops, srtp, extensions)
         yield from (gso, gso_datagrams, paced, probes, probe_bytes)
-        yield from (depth, queued, overflow, nacked, relayed, repairs, unrequested, numbered, congestion)
+        yield from (depth, queued, overflow, nacked, relayed, repairs, unrequested, padding, numbered, congestion)
         yield from (reports, received)
 
     def _registry(self) -> Iterator[Metric]:

@@ -294,3 +294,22 @@ async def test_consumer_ssrcs_are_unique_per_transport_including_rtx(engine):
         with pytest.raises(EngineError, match=r"already sent|RTX SSRC"):
             subscriber.consume(producer, ssrc=ssrc, rtx_ssrc=rtx_ssrc)
     assert first.rtx_ssrc == 7001 and len(subscriber.consumers) == 1
+
+
+async def test_padding_only_rtx_is_a_probe_not_a_drop(engine: Engine, peers) -> None:
+    # Chromium pads its RTX stream to probe its bandwidth: a trial's /metrics counted 60 of them as
+    # rtx_truncated drops. They end at the engine, counted as padding, and reach no subscriber.
+    pub, sub, producer, consumer = await setup_call(engine, peers)
+    pub.send(rtp(10, 0, MEDIA_SSRC))
+    await sub.receive_rtp(1)
+    padding = bytes([0xA0]) + rtp(1, 0, RTX_SSRC, pt=RTX_PT, payload=b"")[1:] + bytes(223) + bytes([224])
+    for _ in range(3):
+        pub.send(padding)
+    assert await sub.receive() == []
+    stats = engine.stats()
+    assert stats["rtx_padding"] == 3 and stats["rtx_in"] == 0 and consumer.stats()["rtx_sent"] == 0
+    assert sum(producer.stats()["drops"].values()) == 0 and stats["input_drops"] == 0
+    assert (
+        stats["datagrams_in"]
+        == stats["rtp_routed"] + stats["rtcp_handled"] + stats["slow_queued"] + stats["input_drops"]
+    )

@@ -32,7 +32,13 @@ def report(n: int) -> Stats:
             "probes_raised": n,
             "probe_bytes": 2750 * n,
         },
-        repair={"nack_cache_hits": 7 * n, "nack_cache_misses": n, "nacks_relayed": n, "repairs_sent": 8 * n},
+        repair={
+            "nack_cache_hits": 7 * n,
+            "nack_cache_misses": n,
+            "nacks_relayed": n,
+            "repairs_sent": 8 * n,
+            "rtx_padding": 5 * n,
+        },
         congestion={"twcc_seq_written": 9 * n, "twcc_feedback": 3 * n, "twcc_malformed": n, "remb_terminated": n},
         transports={"t1": {"estimate_bps": 100_000 * n, "pacing_bps": 100_000 * n}},
     )
@@ -96,6 +102,7 @@ def test_a_lost_worker_keeps_its_series_marked_lost() -> None:
     assert series[("podium_engine_nacked_packets_total", (("result", "rate_limited"), ("worker", "w1")))] == 0
     assert series[("podium_engine_nacks_relayed_total", w1)] == 2
     assert series[("podium_engine_repairs_sent_total", w1)] == 16
+    assert series[("podium_engine_rtx_padding_total", w1)] == 10
     assert series[("podium_engine_transport_cc_numbered_total", w1)] == 18
     congestion = "podium_engine_congestion_feedback_total"
     assert series[(congestion, (("kind", "twcc"), ("worker", "w1")))] == 6
