@@ -126,13 +126,13 @@ class Engine:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.routers: dict[int, Router] = {}
         self._pipes: set[Transport] = set()
+        """The open pipe transports (Router.create_plain_transport(pipe=True)): the speaker tick asks
+        which routers they span, and a worker of a thousand meetings without pipes asks nothing."""
         self._announcing: set[Transport] = set()
         """The open WebRTC transports (Transport.announces_bitrate): the REMB timer's, so that it does
         not walk every router's transports twice a second."""
         self._slices: list[dict[int, Router]] = [{} for _ in range(BANDWIDTH_SLICES)]
         """The routers by Router.bandwidth_slice: a bandwidth tick takes its slice as it is."""
-        """The open pipe transports (Router.create_plain_transport(pipe=True)): the speaker tick asks
-        which routers they span, and a worker of a thousand meetings without pipes asks nothing."""
         self.closed = False
         #: called as on_slow_datagram(data, (host, port)) for STUN, DTLS and datagrams from
         #: addresses no transport owns; when None they are only counted (slow_datagrams)

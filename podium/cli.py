@@ -10,6 +10,7 @@ import os
 import re
 import secrets
 import signal
+import site
 import socket
 import sys
 from collections.abc import Callable, Iterator
@@ -497,7 +498,8 @@ class EngineWorker:
         put that first (hence `-P`), and a source checkout's engine/ has no compiled fast path."""
         env = dict(os.environ)
         root = import_root(self.module)
-        if root is not None:
+        # an installed engine needs nothing: site-packages is on every path, after the standard library
+        if root is not None and root not in (*site.getsitepackages(), site.getusersitepackages()):
             env["PYTHONPATH"] = os.pathsep.join([root, *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])])
         if self.secret:
             env[ENGINE_SECRET_ENV] = self.secret
