@@ -19,8 +19,11 @@ packet per publisher in turn, the load before 2026-12-07) GSO flattered one meet
 brought ~5 packets of the one publisher into each receive batch, coalesced into one message per
 subscriber, while from 10 meetings on they came from 5 publishers and nothing coalesced. With frames,
 a receive batch holds one publisher's frame at every level, as a real one does. Without GSO every copy
-is a datagram of its own at every level: that spread is the engine's own cost of more meetings
-(tables, cache, periodic work)."""
+is a datagram of its own at every level. The C baseline (c-gso: bench/baseline/forwarder.c --gso, a
+meeting per source) runs each level too: on one host, sending into more of the sink's sockets costs
+the sender's CPU as well (loopback delivers in the sending call), so the spread of the engine's CPU
+per packet over the baseline's at the same level is the engine's own cost of more meetings (tables,
+cache, periodic work)."""
 
 from __future__ import annotations
 
@@ -32,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.baseline.build import build
-from bench.harness import Forwarder, fmt, python_forwarder
+from bench.harness import Forwarder, c_forwarder, fmt, python_forwarder
 from bench.paced import run_paced
 
 SUBSCRIBERS = 2
@@ -48,13 +51,32 @@ VARIANTS = {
         "Podium engine, plain RTP, one datagram per copy (bench/engine_forwarder.py --lag-probe 0 --no-gso)",
         python_forwarder("bench.engine_forwarder", "--lag-probe", "0", "--no-gso"),
     ),
+    "c-gso": Forwarder(
+        "c-gso",
+        "C baseline, a meeting per source, each consumer's copies as UDP GSO runs (bench/baseline/forwarder.c --gso): "
+        "what the generator, loopback and the sink's sockets cost at each level, with no engine",
+        c_forwarder("--gso"),
+    ),
 }
+BASELINE = "c-gso"
 
 
 def spread(rows: list[dict[str, Any]]) -> float | None:
     """The largest CPU per packet over the smallest, less 1."""
     per_packet = [r["cpu_ns_per_packet_exact"] for r in rows if r.get("cpu_ns_per_packet_exact")]
     return max(per_packet) / min(per_packet) - 1 if len(per_packet) > 1 else None
+
+
+def relative_spread(rows: list[dict[str, Any]], variant: str) -> float | None:
+    """The spread of the variant's CPU per packet over the C baseline's at the same level: what more
+    meetings cost the engine beyond what they cost the rig (loopback into more sockets, the sink)."""
+    base = {r["meetings"]: r.get("cpu_ns_per_packet_exact") for r in rows if r["variant"] == BASELINE}
+    ratios = [
+        r["cpu_ns_per_packet_exact"] / base[r["meetings"]]
+        for r in rows
+        if r["variant"] == variant and r.get("cpu_ns_per_packet_exact") and base.get(r["meetings"])
+    ]
+    return max(ratios) / min(ratios) - 1 if len(ratios) > 1 else None
 
 
 def per_drain(row: dict[str, Any]) -> float | None:
@@ -103,6 +125,7 @@ def measure(
         row["rounds_ns_per_packet"] = [r.get("cpu_ns_per_packet_exact") for r in tries]
         rows.append(row)
     spreads = {v: spread([r for r in rows if r["variant"] == v]) for v in variants}
+    relative = {v: relative_spread(rows, v) for v in variants if v != BASELINE and BASELINE in variants}
     return {
         "rate": rate,
         "size": size,
@@ -112,6 +135,7 @@ def measure(
         "levels": rows,
         "spread": spreads[variants[0]],
         "spreads": spreads,
+        "spreads_over_baseline": relative,
     }
 
 
@@ -126,7 +150,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--window", type=float, help="seconds measured per level (default 5, quick 1)")
     parser.add_argument(
-        "--variants", default="gso,no-gso", help="engine sends, comma-separated: gso, no-gso (headline: the first)"
+        "--variants",
+        default="gso,no-gso,c-gso",
+        help="forwarders, comma-separated: gso, no-gso (the engine's sends), c-gso (the C baseline); "
+        "headline: the first",
     )
     parser.add_argument(
         "--rounds", type=int, default=1, help="runs of every level; each reports its median CPU per packet"
@@ -151,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         args.frame,
     )
     print(
-        f"{'meetings':>8} {'sends':>6} {'out pps':>9} {'engine CPU':>10} {'ns/packet':>10} {'loss':>6} "
+        f"{'meetings':>8} {'sends':>6} {'out pps':>9} {'CPU':>10} {'ns/packet':>10} {'loss':>6} "
         f"{'p50 ms':>7} {'p99 ms':>7} {'in/drain':>8}"
     )
     for r in result["levels"]:
@@ -172,8 +199,12 @@ def main(argv: list[str] | None = None) -> int:
         "goal": f"<= {100 * GOAL_SPREAD:.0f} %",
         "met": None if spread is None else spread <= GOAL_SPREAD,
         "spreads": result["spreads"],
+        "spreads_over_baseline": result["spreads_over_baseline"],
     }
     others = "".join(f"; {v}: {fmt(s and 100 * s, '.1f')} %" for v, s in result["spreads"].items() if v != variants[0])
+    others += "".join(
+        f"; {v} over {BASELINE}: {fmt(s and 100 * s, '.1f')} %" for v, s in result["spreads_over_baseline"].items()
+    )
     print(
         f"headline: {head['name']}: {fmt(spread and 100 * spread, '.1f')} % (goal {head['goal']}){others}; "
         f"{time.time() - started:.0f} s"

@@ -121,7 +121,11 @@ def plot_throughput(report: dict[str, Any], path: Path) -> None:
         )
     scale = report.get("parts", {}).get("meeting_scale", {}).get("result")
     if scale:
-        for variant, style in (("gso", "o-"), ("no-gso", "s--")):
+        for variant, style, colour, name in (
+            ("gso", "o-", FORWARDER_COLOURS["engine"], "Podium engine (gso)"),
+            ("no-gso", "s--", FORWARDER_COLOURS["engine"], "Podium engine (no-gso)"),
+            ("c-gso", "^:", FORWARDER_COLOURS["c"], "C baseline (gso)"),
+        ):
             rows = [
                 r for r in scale["levels"] if r.get("cpu_ns_per_packet_exact") and r.get("variant", "gso") == variant
             ]
@@ -130,8 +134,8 @@ def plot_throughput(report: dict[str, Any], path: Path) -> None:
                     [r["meetings"] for r in rows],
                     [r["cpu_ns_per_packet_exact"] for r in rows],
                     style,
-                    color=FORWARDER_COLOURS["engine"],
-                    label=f"Podium engine ({variant}), {scale['rate']:,.0f} input packets/s in all",
+                    color=colour,
+                    label=f"{name}, {scale['rate']:,.0f} input packets/s in all",
                 )
         scale_ax.set_xscale("log")
         scale_ax.set(

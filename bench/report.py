@@ -153,7 +153,7 @@ def _added(engine: dict[str, Any], c: dict[str, Any], q: str) -> str:
 
 def _scale_table(result: dict[str, Any]) -> list[str]:
     lines = [
-        "| meetings | sends | output pps | engine CPU | CPU ns per forwarded packet | latency p50 / p99, ms |",
+        "| meetings | forwarder | output pps | CPU | CPU ns per forwarded packet | latency p50 / p99, ms |",
         "|---|---|---|---|---|---|",
     ]
     for r in result["levels"]:

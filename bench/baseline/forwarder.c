@@ -1,10 +1,12 @@
 /* The physical-limit baseline: a minimal RTP fan-out forwarder, recvmmsg -> fan-out -> sendmmsg.
  *
- *   forwarder --source PORT --dest PORT,PORT,... [--port 0] [--max-seconds 60] [--ipv6] [--epoll]
+ *   forwarder --source PORT[,PORT...] --dest PORT,PORT,... [--port 0] [--max-seconds 60] [--ipv6] [--epoll]
  *
  * One UDP socket on 127.0.0.1 (4 MiB buffers, like the engine's). It drains the socket in batches of BATCH datagrams; each datagram must
  * come from 127.0.0.1:--source, be RTP version 2 with a complete header and carry INPUT_SSRC (the one
- * producer), else it is dropped and counted. For each destination (a consumer) it writes a rewritten
+ * producer), else it is dropped and counted. With several sources, each is a meeting of its own (as
+ * bench/engine_forwarder.py makes them): source i's packets carry INPUT_SSRC + i and go to its share
+ * of the destinations, split evenly in order, found by the source's port in a table. For each destination (a consumer) it writes a rewritten
  * 12-byte fixed header (the consumer's own SSRC, sequence and timestamp offsets) and sends that header
  * plus the unchanged rest of the datagram (CSRCs, extensions, payload: gathered from the receive
  * buffer, not copied) with sendmmsg, up to UIO_MAXIOV messages per call.
@@ -32,7 +34,8 @@
 #define BATCH 64            /* datagrams per recvmmsg, like the engine's BATCH_SIZE */
 #define MAX_DATAGRAM 1500
 #define MAX_OUT 1024        /* messages per sendmmsg (UIO_MAXIOV) */
-#define MAX_DESTS 1024
+#define MAX_DESTS 4096
+#define MAX_SOURCES 4096
 #define SOCKET_BUFFER_BYTES (4 << 20) /* receive and send buffers, as the engine asks for */
 
 union address {
@@ -49,6 +52,12 @@ struct consumer {
 
 static struct consumer consumers[MAX_DESTS];
 static int n_consumers;
+
+/* the meetings: source i's port, and its consumers [first_consumer[i], first_consumer[i + 1]) */
+static uint16_t source_ports[MAX_SOURCES];
+static int first_consumer[MAX_SOURCES + 1];
+static int n_sources;
+static int16_t meeting_of_port[65536]; /* source port -> meeting, -1: none */
 
 static uint8_t in_buf[BATCH][MAX_DATAGRAM];
 static struct iovec in_iov[BATCH];
@@ -72,6 +81,8 @@ static uint8_t copy_hdr[MAX_DESTS][BATCH][12];
 static struct iovec copy_iov[MAX_DESTS][2 * BATCH];
 static uint16_t copy_len[MAX_DESTS][BATCH];
 static int copies[MAX_DESTS];
+static int touched[MAX_DESTS]; /* consumers with copies queued in this batch, in first-copy order */
+static int n_touched;
 static uint64_t gso_control[MAX_OUT][3]; /* one UDP_SEGMENT cmsg per message: CMSG_SPACE(2) = 24 B */
 static int msg_segments[MAX_OUT];        /* datagrams message i carries */
 static uint64_t gso_messages;
@@ -117,11 +128,12 @@ static void write_header(uint8_t *h, const struct consumer *k, const uint8_t *p,
     put_be32(h + 8, k->ssrc);
 }
 
-/* --gso: queues one copy per consumer; flush_gso sends them after the batch */
-static void forward_gso(const uint8_t *p, size_t len) {
+/* --gso: queues one copy per consumer of the meeting; flush_gso sends them after the batch */
+static void forward_gso(int meeting, const uint8_t *p, size_t len) {
     uint16_t seq = get_be16(p + 2);
     uint32_t ts = get_be32(p + 4);
-    for (int c = 0; c < n_consumers; c++) {
+    for (int c = first_consumer[meeting]; c < first_consumer[meeting + 1]; c++) {
+        if (copies[c] == 0) touched[n_touched++] = c;
         int k = copies[c]++;
         write_header(copy_hdr[c][k], &consumers[c], p, seq, ts);
         copy_iov[c][2 * k] = (struct iovec){.iov_base = copy_hdr[c][k], .iov_len = 12};
@@ -154,7 +166,8 @@ static void queue_run(int fd, int c, int first, int count) {
 
 /* each consumer's copies as runs: equal sizes (a shorter one ends its run), GSO_SEGMENTS, GSO_BYTES */
 static void flush_gso(int fd) {
-    for (int c = 0; c < n_consumers; c++) {
+    for (int t = 0; t < n_touched; t++) {
+        int c = touched[t];
         int first = 0;
         while (first < copies[c]) {
             int count = 1;
@@ -169,13 +182,14 @@ static void flush_gso(int fd) {
         }
         copies[c] = 0;
     }
+    n_touched = 0;
     if (n_out) flush(fd);
 }
 
-static void forward(int fd, const uint8_t *p, size_t len) {
+static void forward(int fd, int meeting, const uint8_t *p, size_t len) {
     uint16_t seq = get_be16(p + 2);
     uint32_t ts = get_be32(p + 4);
-    for (int c = 0; c < n_consumers; c++) {
+    for (int c = first_consumer[meeting]; c < first_consumer[meeting + 1]; c++) {
         const struct consumer *k = &consumers[c];
         uint8_t *h = out_hdr[n_out];
         write_header(h, k, p, seq, ts);
@@ -231,11 +245,37 @@ static uint16_t bound_port(int fd) {
     return ntohs(ipv6 ? a.v6.sin6_port : a.v4.sin_port);
 }
 
+/* "P1,P2,..." into out (at most max); returns how many */
+static int port_list(const char *s, uint16_t *out, int max) {
+    int n = 0;
+    while (s && *s && n < max) {
+        out[n++] = (uint16_t)strtol(s, NULL, 10);
+        s = strchr(s, ',');
+        if (s) s++;
+    }
+    return n;
+}
+
+/* the source a datagram came from (127.0.0.1 and one of the sources' ports), or -1 */
+static int meeting_of(const union address *a, socklen_t len) {
+    if (len != addr_len) return -1;
+    uint16_t port;
+    if (ipv6) {
+        static const uint8_t mapped_loopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1};
+        if (a->v6.sin6_family != AF_INET6 || memcmp(&a->v6.sin6_addr, mapped_loopback, 16) != 0) return -1;
+        port = ntohs(a->v6.sin6_port);
+    } else {
+        if (a->v4.sin_family != AF_INET || a->v4.sin_addr.s_addr != htonl(INADDR_LOOPBACK)) return -1;
+        port = ntohs(a->v4.sin_port);
+    }
+    return meeting_of_port[port];
+}
+
 int main(int argc, char **argv) {
-    uint16_t source_port = (uint16_t)arg_long(argc, argv, "--source", 0);
+    n_sources = port_list(arg_str(argc, argv, "--source", NULL), source_ports, MAX_SOURCES);
     const char *dests = arg_str(argc, argv, "--dest", NULL);
-    if (!source_port || !dests) {
-        fprintf(stderr, "usage: forwarder --source PORT --dest PORT,PORT,... [--port P] [--max-seconds S]\n");
+    if (!n_sources || !dests) {
+        fprintf(stderr, "usage: forwarder --source PORT[,PORT...] --dest PORT,PORT,... [--port P] [--max-seconds S]\n");
         return 2;
     }
     bound_lifetime((unsigned)arg_long(argc, argv, "--max-seconds", 60));
@@ -254,6 +294,16 @@ int main(int argc, char **argv) {
         if (!comma) break;
         s = comma + 1;
     }
+    if (n_consumers < n_sources) {
+        fprintf(stderr, "forwarder: fewer destinations than sources\n");
+        return 2;
+    }
+    memset(meeting_of_port, 0xff, sizeof meeting_of_port);
+    for (int i = 0; i < n_sources; i++) {
+        meeting_of_port[source_ports[i]] = (int16_t)i;
+        first_consumer[i] = i * (n_consumers / n_sources);
+    }
+    first_consumer[n_sources] = n_sources * (n_consumers / n_sources);
 
     int fd = open_socket((uint16_t)arg_long(argc, argv, "--port", 0));
     if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &(int){SOCKET_BUFFER_BYTES}, sizeof(int)) < 0) die("SO_SNDBUF");
@@ -271,7 +321,6 @@ int main(int argc, char **argv) {
     printf("port %u\n", bound_port(fd));
     fflush(stdout);
 
-    union address source = loopback_address(source_port);
     while (!stopping) {
         int n = recvmmsg(fd, in_msg, BATCH, MSG_DONTWAIT, NULL);
         if (n <= 0) {
@@ -289,16 +338,17 @@ int main(int argc, char **argv) {
         for (int i = 0; i < n; i++) {
             const uint8_t *p = in_buf[i];
             size_t len = in_msg[i].msg_len;
-            if (in_msg[i].msg_hdr.msg_namelen != addr_len || memcmp(&in_addr[i], &source, addr_len) != 0) {
+            int meeting = meeting_of(&in_addr[i], in_msg[i].msg_hdr.msg_namelen);
+            if (meeting < 0) {
                 dropped_source++;
             } else if (len > MAX_DATAGRAM || rtp_header_length(p, len) == 0) {
                 dropped_parse++;
-            } else if (get_be32(p + 8) != INPUT_SSRC) {
+            } else if (get_be32(p + 8) != INPUT_SSRC + (uint32_t)meeting) {
                 dropped_ssrc++;
             } else if (gso) {
-                forward_gso(p, len);
+                forward_gso(meeting, p, len);
             } else {
-                forward(fd, p, len);
+                forward(fd, meeting, p, len);
             }
             in_msg[i].msg_hdr.msg_namelen = addr_len;
         }
