@@ -137,7 +137,7 @@ def out(row) -> InvitationOut:  # type: ignore[no-untyped-def]
     body=InvitationIn,
     response=IssuedOut,
     status=201,
-    errors=(403, 404),
+    errors=(403, 404, 409),
 )
 async def issue_invitation(call: Call) -> IssuedOut:
     """Create a guest invitation
@@ -145,9 +145,9 @@ async def issue_invitation(call: Call) -> IssuedOut:
     A personalized link for one guest without an account: `invitee_name`, the `rights` the guest gets in the meeting
     (microphone, camera, screen share, chat; only rights the issuer holds in the room, else 403 `rights_not_held`),
     and a validity window (`not_before`, default now; `not_after`, default 24 hours later; one that ends before it
-    starts is 403 `invalid_window`). Anyone with access to the room may invite (403 `no_access` otherwise). The
-    answer carries the secret (`invitation`) once: the guest opens `/join.html#invitation=<secret>`, or an
-    application redeems it at `POST /invitation-redemptions`."""
+    starts is 403 `invalid_window`, one that has ended already 409 `expiry_in_past`). Anyone with access to the room
+    may invite (403 `no_access` otherwise). The answer carries the secret (`invitation`) once: the guest opens
+    `/join.html#invitation=<secret>`, or an application redeems it at `POST /invitation-redemptions`."""
     b: InvitationIn = call.body
     row, secret = await invitations.issue(
         call.ctx, call.principal, call.path.room_id, b.invitee_name, frozenset(b.rights), b.not_before, b.not_after

@@ -16,6 +16,7 @@ An invitation is
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from control.domain.meeting_state import Code, Ok, Refused, Removal, entry_refusal
 from control.domain.roles import Capability
@@ -67,13 +68,17 @@ def issue(
     rights: Iterable[Capability],
     not_before: float,
     not_after: float,
+    now: float,
 ) -> Invitation | Refused:
-    """A new invitation, or why it cannot be issued (unnamed invitee, empty window, rights not held)."""
+    """A new invitation at `now`, or why it cannot be issued (unnamed invitee, empty window, a window
+    that has ended already, rights not held)."""
     name = invitee_name.strip()
     if not name or not invitee:
         return Refused(Code.INVITEE_NAME_REQUIRED, "an invitation names its invitee")
     if not not_before < not_after:
         return Refused(Code.INVALID_WINDOW, "an invitation's window must end after it starts")
+    if not_after <= now:
+        return Refused(Code.EXPIRY_IN_PAST, "an invitation's window must not have ended already")
     rights = frozenset(rights)
     checked = check_issue(issuer_rights, rights)
     if isinstance(checked, Refused):
@@ -105,12 +110,17 @@ def check_redeem(
     if invitation.revoked:
         return Refused(Code.REVOKED, "this invitation was revoked")
     if now < invitation.not_before:
-        return Refused(Code.NOT_YET_VALID, f"this invitation is valid from {invitation.not_before:.0f}")
+        return Refused(Code.NOT_YET_VALID, f"this invitation is valid from {instant(invitation.not_before)}")
     if now >= invitation.not_after:
-        return Refused(Code.EXPIRED, f"this invitation expired at {invitation.not_after:.0f}")
+        return Refused(Code.EXPIRED, f"this invitation expired at {instant(invitation.not_after)}")
     if invitation.browser is not None and invitation.browser != browser:
         return Refused(Code.ALREADY_USED_ELSEWHERE, "this invitation was already used in another browser")
     return Ok()
+
+
+def instant(seconds: float) -> str:
+    """A Unix time as the API writes instants: ISO 8601, UTC, to the second ("2026-12-07T14:00:00Z")."""
+    return datetime.fromtimestamp(int(seconds), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def redeem(

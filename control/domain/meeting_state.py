@@ -116,6 +116,8 @@ class Code(StrEnum):
     """Invitations are personalized: they name one invitee."""
     INVALID_WINDOW = "invalid_window"
     """An invitation's window must end after it starts."""
+    EXPIRY_IN_PAST = "expiry_in_past"
+    """An invitation's window must not have ended already (as a group link's expiry)."""
     RIGHTS_NOT_HELD = "rights_not_held"
     """An invitation is issued only with rights the issuer holds."""
     REVOKED = "revoked"

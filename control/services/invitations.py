@@ -57,6 +57,7 @@ async def issue(
         rights=rights,
         not_before=start.timestamp(),
         not_after=end.timestamp(),
+        now=ctx.now().timestamp(),
     )
     if isinstance(decided, Refused):
         raise refused(decided)

@@ -162,6 +162,31 @@ def test_three_browsers_meet_and_a_revoked_microphone_stops_at_the_engine(media_
         expect(share).to_have_attribute("data-state", "off")
         expect(ada.locator(f'figure[data-participant-id="{cleo_id}"][data-source="screen"]')).to_have_count(0)
 
+    # a share the moderator stops by taking the permission away: once it is back, one click shares again
+    # (found by a fresh-clone trial: that click only cleared the stopped share, and said "Screen sharing on.")
+    share.click()
+    expect(share).to_have_attribute("data-state", "on")
+    screen_permission = ada.get_by_role("switch", name="Screen sharing permission of Cleo Chat")
+    for state in ("revoked", "off"):
+        open_panel(ada, "people")
+        if not screen_permission.is_visible():
+            ada.get_by_role("button", name="Actions for Cleo Chat").click()
+        screen_permission.click()
+        expect(share).to_have_attribute("data-state", state)
+        # the stopped share is not shown (no frozen frame, no empty spotlight)
+        expect(ada.locator(f'figure[data-participant-id="{cleo_id}"][data-source="screen"]')).to_be_hidden()
+        expect(ada.locator("#spotlight figure")).to_have_count(0)
+    before = received(ada, cleo_id).get("screen", {}).get("framesDecoded", 0)
+    share.click()
+    expect(share).to_have_attribute("data-state", "on")
+    expect(cleo.locator("#status")).to_have_text("Screen sharing on.")
+    wait_until(
+        lambda: received(ada, cleo_id).get("screen", {}).get("framesDecoded", 0) > before + 3,
+        what=lambda: f"Cleo's screen at Ada after the permission came back: {diagnose(ada)}",
+    )
+    share.click()
+    expect(share).to_have_attribute("data-state", "off")
+
     # a refusal is shown as the server words it: Bob cannot turn on a microphone he may not use
     assert (
         bob.evaluate("""() => window.podiumMeeting.setSource('microphone', true).then(() => 'ok', (e) => e.code)""")

@@ -104,6 +104,12 @@ def test_a_moderator_mutes_all_gives_the_floor_bans_unbans_and_hands_over(media_
     expect(ada.locator("#bans-list")).to_contain_text("Bob Builder")
     assert [b["person"] for b in admin.call("GET", f"/rooms/{room['id']}/bans")["items"]] == [f"u:{bob.user_id}"]
     screenshot(ada, "moderation-banned")
+    # while banned, joining again is refused, and only the refusal is shown (a fresh-clone trial saw a
+    # stale "Joining…" under it)
+    bob_page.goto(f"/meeting.html?room={room['id']}")
+    bob_page.get_by_role("button", name="Join the meeting").click()
+    expect(bob_page.locator("#error")).to_have_text("You were banned from this room.")
+    expect(bob_page.locator("#status")).to_have_text("")
     open_panel(ada, "moderation")
     ada.get_by_role("button", name="Unban Bob Builder").click()
     expect(ada.locator("#bans-list")).to_contain_text("Nobody is banned.")

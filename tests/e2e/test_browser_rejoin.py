@@ -9,7 +9,15 @@ import re
 from typing import Any
 
 import pytest
-from browser_fixtures import ADMIN_EMAIL, ADMIN_PASSWORD, browser, media_server, new_page, sign_in  # noqa: F401
+from browser_fixtures import (  # noqa: F401
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    browser,
+    media_server,
+    new_page,
+    open_panel,
+    sign_in,
+)
 from playwright.sync_api import expect
 from test_browser_meeting import diagnose, join, pid_of, received, wait_until
 
@@ -59,6 +67,13 @@ def everyone_receives_everyone(pages: dict[str, Any], step: str) -> None:
         for sender_id in pages:
             if sender_id != receiver_id:
                 assert_receives(receiver, sender_id, f"after {step}: {sender_id} → {receiver_id}")
+
+
+def say(page: Any, text: str) -> None:
+    """A chat message to everyone, from the page's chat panel."""
+    open_panel(page, "chat")
+    page.get_by_label("Message", exact=True).fill(text)
+    page.get_by_role("button", name="Send", exact=True).click()
 
 
 def leave(page: Any) -> None:
@@ -125,10 +140,21 @@ def test_three_windows_reload_leave_rejoin_and_a_closed_tab(media_server, browse
     def refresh() -> dict[str, Any]:
         return {pid_of(page): page for page in pages.values()}
 
+    # what was said before a reload is in the chat after it, once each and in order (found by a
+    # fresh-clone trial: a reloaded page's chat was empty)
+    said = ["Before the reload, 1", "Before the reload, 2"]
+    for text in said:
+        say(ada, text)
+        expect(bob.locator("#chat-log")).to_contain_text(text)
+
     bob.reload()  # the second to join holds the first m-sections of the third's offer
     bob.wait_for_selector("body[data-joined=true]")
     pages = refresh()
     everyone_receives_everyone(pages, "Bert's reload")
+    expect(bob.locator("#chat-log li")).to_have_text([re.compile(re.escape(t)) for t in said])
+    said.append("After the reload")
+    say(ada, said[-1])
+    expect(bob.locator("#chat-log li")).to_have_text([re.compile(re.escape(t)) for t in said])
 
     leave(cleo)
     cleo_id = join(cleo, room["id"])

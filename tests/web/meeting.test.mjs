@@ -186,3 +186,30 @@ test("leave resolves when the server closes the connection, not on the fallback 
   assert.equal(events.filter((e) => Array.isArray(e) && e[0] === "closed").length, 1);
   await leaving;
 });
+
+test("chatHistory reads every page of the stored chat, as live chat events", async () => {
+  const { meeting } = await joinedMeeting();
+  const stored = (id, recipient = null) => ({ id, meeting_id: "m1", sent_at: `2026-12-07T13:00:0${id % 10}Z`, text: `m${id}`,
+    sender: { person: "u2", participant: "p2", name: "Bob" }, recipient });
+  const asked = [];
+  const fetchImpl = async (url, { headers }) => {
+    asked.push([url, headers.Authorization]);
+    const after = Number(new URL(url, "http://podium.test").searchParams.get("after_id") || 0);
+    // 205 messages: a full page of 200, then the last 5 (one of them private to p1)
+    const items = [];
+    for (let id = after + 1; id <= Math.min(after + 200, 205); id += 1) {
+      items.push(stored(id, id === 203 ? { person: "u1", participant: "p1", name: "Ada" } : null));
+    }
+    return { ok: true, status: 200, json: async () => ({ items, total: 205, offset: 0, limit: 200 }) };
+  };
+  const messages = await meeting.chatHistory({ fetchImpl });
+  assert.deepEqual(asked, [
+    ["/api/v1/meetings/m1/chat?limit=200", "Bearer t"],
+    ["/api/v1/meetings/m1/chat?limit=200&after_id=200", "Bearer t"],
+  ]);
+  assert.deepEqual(messages.map((m) => m.id), Array.from({ length: 205 }, (_, i) => i + 1));
+  assert.deepEqual(messages[0], { id: 1, from: "p2", from_name: "Bob", to: null, to_name: null, text: "m1", at: "2026-12-07T13:00:01Z" });
+  assert.deepEqual([messages[202].to, messages[202].to_name], ["p1", "Ada"]);
+  await assert.rejects(meeting.chatHistory({ fetchImpl: async () => ({ ok: false, status: 403 }) }), { code: "chat_history" });
+  meeting.close();
+});

@@ -56,3 +56,10 @@ test("a file over the size limit or the company's quota says so, with the limit,
   const quota = new ApiError(409, "storage_quota_exceeded", "the company's storage quota of 10 bytes is reached (2 bytes left)");
   assert.equal(describeError(quota), SENTENCES.storage_quota_exceeded);
 });
+
+test("an invitation not valid yet says when it opens, in local time", () => {
+  const early = new ApiError(403, "not_yet_valid", "this invitation is valid from 2026-12-08T10:32:01Z");
+  const opens = new Date("2026-12-08T10:32:01Z").toLocaleString();
+  assert.equal(describeError(early), `This invitation is not valid yet: it opens on ${opens}. Come back then.`);
+  assert.equal(describeError(new ApiError(403, "not_yet_valid", "not yet")), SENTENCES.not_yet_valid);
+});

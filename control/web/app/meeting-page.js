@@ -66,6 +66,9 @@ async function main() {
       again.textContent = reason === "left" ? "Join again" : "Use the meeting in this tab";
       text.focus();
     },
+  }).catch((error) => {
+    say(""); // "Joining…" no more: the refusal (#error) says what happened
+    throw error;
   });
   say(meeting.self && meeting.self.waiting ? "You are in the waiting room." : "You are in the meeting.");
   document.body.dataset.joined = "true";

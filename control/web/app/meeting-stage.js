@@ -72,7 +72,8 @@ export function createStage(meeting, label) {
   function place() {
     if (pinned && !tiles.has(pinned)) pinned = null;
     const others = [...tiles.values()].filter((e) => e.source === "camera" && e.pid !== meeting.participantId && !e.tile.hidden);
-    const chosen = tiles.get(pinned) || [...tiles.values()].find((e) => e.source === "screen")
+    const pin = tiles.get(pinned);
+    const chosen = (pin && shareShown(pin) ? pin : null) || [...tiles.values()].find((e) => e.source === "screen" && shareShown(e))
       || (mode === "speaker" ? tiles.get(`${speaker}:camera`) || others[0] : null);
     for (const entry of tiles.values()) {
       const home = entry === chosen ? spotlight : grid;
@@ -113,12 +114,18 @@ export function createStage(meeting, label) {
     return Boolean(p && p.sources_on.includes(source));
   }
 
+  /** A camera tile shows with the camera off (a placeholder); a screen share turned off (its permission
+   * taken away) is not shown at all, and gives up the spotlight, until it is on again. */
+  function shareShown(entry) {
+    return entry.source !== "screen" || sourceOn(entry.pid, "screen");
+  }
+
   function render(entry) {
     const { tile, video, name, flags, avatar, placeholderName, pid, source } = entry;
     const p = personOf(meeting.room, pid); // a waiting person during a visit too
     const who = label(p);
     const named = meeting.namesVisible || pid === meeting.participantId;
-    tile.hidden = !isShown(meeting.room, pid); // a waiting person's tile shows only during a visit
+    tile.hidden = !isShown(meeting.room, pid) || !shareShown(entry); // a waiting person's tile shows only during a visit
     name.textContent = source === "screen" ? `Screen of ${who}` : who;
     name.hidden = !named; // without Show all usernames: only a count, in the participant list
     tile.setAttribute("aria-label", named ? name.textContent : source === "screen" ? "A screen share" : "A participant");

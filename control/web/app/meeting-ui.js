@@ -21,6 +21,8 @@ const DISCONNECT = {
   excluded: "A moderator removed you from this meeting.",
   removed: "A moderator removed you from this room",
   banned: "A moderator banned you from this room.",
+  revoked: "Your invitation was withdrawn, so you are no longer in the meeting.",
+  company_suspended: "This organisation's account was suspended, so the meeting ended for you.",
   meeting_ended: "The meeting has ended.",
   empty: "The meeting has ended: nobody remained.",
   replaced: "You joined this meeting from another tab or window, so it was closed here.",
@@ -245,8 +247,10 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
     const on = Boolean(entry && entry.on && self && self.sources_on.includes(source));
     await act(button, async () => {
       if (source === "screen") {
+        if (on) return meeting.unpublish("screen");
+        // a share a moderator stopped (the permission taken away) is cleared first: one click shares anew
         if (entry) await meeting.unpublish("screen");
-        else await meeting.publishScreen();
+        await meeting.publishScreen();
         return;
       }
       if (!entry) await meeting.publish(source);
@@ -386,14 +390,30 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
 
   // -- chat ------------------------------------------------------------------------------------
   attachFiles(meeting, { chatLog, chatForm, chatTo, label, panelBody: panels.chat.querySelector(".panel-body") });
-  meeting.addEventListener("chat", ({ detail }) => {
+  const shownChat = new Map(); // message id -> its line: the history and live messages meet without repeats, in order
+  function showChat(message) {
+    if (shownChat.has(message.id)) return;
     // from_name and to_name come as the server lets this viewer see them (a label without Show all usernames)
-    const from = detail.from === meeting.participantId ? "You" : (detail.from_name || label(meeting.participants.get(detail.from)));
-    const to = detail.to ? (detail.to === meeting.participantId ? "to you" : `to ${detail.to_name || label(meeting.participants.get(detail.to))}`) : null;
-    chatLog.append(h("li", { class: detail.to ? "private" : null },
-      h("strong", {}, from), to ? h("span", { class: "muted" }, ` (privately ${to})`) : null, ": ", detail.text));
+    const from = message.from === meeting.participantId ? "You" : (message.from_name || label(meeting.participants.get(message.from)));
+    const to = message.to ? (message.to === meeting.participantId ? "to you" : `to ${message.to_name || label(meeting.participants.get(message.to))}`) : null;
+    const line = h("li", { class: message.to ? "private" : null, dataset: { messageId: String(message.id) } },
+      h("strong", {}, from), to ? h("span", { class: "muted" }, ` (privately ${to})`) : null, ": ", message.text);
+    const later = [...shownChat].find(([id]) => id > message.id);
+    if (later) chatLog.insertBefore(line, later[1]);
+    else chatLog.append(line);
+    shownChat.set(message.id, line);
     chatLog.scrollTop = chatLog.scrollHeight;
-  });
+  }
+  meeting.addEventListener("chat", ({ detail }) => showChat(detail));
+  /** What was said while this page was not there to hear it (a reload, a dropped connection): the
+   * history is a convenience, so a failure to read it costs only a console line. */
+  async function loadChatHistory() {
+    try {
+      for (const message of await meeting.chatHistory()) showChat(message);
+    } catch (error) {
+      console.warn("chat history:", error.message || error);
+    }
+  }
   chatForm.addEventListener("submit", async (event) => {
     event.preventDefault();
     const text = chatText.value.trim();
@@ -409,6 +429,7 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
   meeting.addEventListener("admitted", () => {
     admittedAt = Date.now();
     say(`A moderator let you in. ${whatIsOn()}`);
+    loadChatHistory();
     chime(660);
     if (publish) startMedia();
   });
@@ -442,6 +463,7 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
     }
     renderAll();
     say(detail.resumed ? "Reconnected." : "Reconnected: you joined the meeting again.");
+    if (!meeting.self?.waiting) loadChatHistory();
   });
   meeting.addEventListener("closed", ({ detail }) => {
     reconnecting.hidden = true;
@@ -508,6 +530,7 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
   entered = true;
   document.body.dataset.connection = "connected";
   renderAll();
+  if (!meeting.self?.waiting) loadChatHistory();
   // also in the waiting room: nothing is forwarded there, except to a moderator who visits
   if (publish) await startMedia();
   return meeting;

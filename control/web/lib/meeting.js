@@ -12,6 +12,7 @@
 //   await meeting.setSource("microphone", false);            // mute
 //   await meeting.moderate("revoke_permission", { target, capability: "microphone" });
 //   await meeting.chat("hello");                              // everyone; { to: participantId } for one
+//   const said = await meeting.chatHistory();                 // what was said before (a reload), as `chat` events
 //   await meeting.leave();
 
 import { MeetingError, Signaling, signalingUrl } from "./signaling.js";
@@ -19,6 +20,7 @@ import { CAPABILITY, can, initialState, moderates, reduce, selfOf } from "./room
 import { Media } from "./media.js";
 import { certificateHashes, chooseTransport } from "./webtransport.js";
 import { CLOSE_ELSEWHERE, MAX_REDIRECTS, ReconnectMachine, ResumeTokens, nextUrl } from "./reconnect.js";
+import { API_PREFIX } from "./podium.js";
 
 export { MeetingError, PROTOCOL_PATH, signalingUrl } from "./signaling.js";
 export { CAPABILITY, KIND } from "./room-state.js";
@@ -26,6 +28,8 @@ export { captureTrack } from "./media.js";
 export { DELIBERATE_CLOSES, ResumeTokens } from "./reconnect.js";
 
 const LEAVE_GRACE_MS = 3000;
+/** Chat messages per request of chatHistory() (the REST API's largest page). */
+const CHAT_PAGE = 200;
 /** Server events after which the room cannot have changed: no "participants" event is looked for. */
 const NOT_ROOM_EVENTS = new Set(["chat", "notice", "disconnected", "meeting-ended", "reconnect"]);
 
@@ -409,6 +413,27 @@ export class Meeting extends EventTarget {
 
   chat(text, { to = null } = {}) {
     return this.signaling.request(to ? { type: "chat", text, to } : { type: "chat", text });
+  }
+
+  /** The meeting's stored chat as this participant may see it, oldest first, in the shape of the live
+   * `chat` events (`GET /api/v1/meetings/{id}/chat`, a page of CHAT_PAGE at a time): what a reload, or a
+   * connection that was down, did not see live. */
+  async chatHistory({ fetchImpl = globalThis.fetch.bind(globalThis) } = {}) {
+    const messages = [];
+    for (let after = null; ;) {
+      const query = new URLSearchParams({ limit: String(CHAT_PAGE) });
+      if (after !== null) query.set("after_id", String(after));
+      const response = await fetchImpl(`${API_PREFIX}/meetings/${encodeURIComponent(this.meetingId)}/chat?${query}`,
+        { headers: { Accept: "application/json", Authorization: `Bearer ${await this._token()}` } });
+      if (!response.ok) throw new MeetingError("chat_history", `the chat history could not be read (HTTP ${response.status})`);
+      const { items } = await response.json();
+      for (const m of items) {
+        messages.push({ id: m.id, from: m.sender.participant, from_name: m.sender.name, to: m.recipient ? m.recipient.participant : null,
+          to_name: m.recipient ? m.recipient.name : null, text: m.text, at: m.sent_at });
+      }
+      if (items.length < CHAT_PAGE) return messages;
+      after = items[items.length - 1].id;
+    }
   }
 
   /** A moderation action (docs/signaling.md): resolves once the engine enforces it. */

@@ -84,7 +84,7 @@ export const SENTENCES = {
   chat_disabled: "Chat is turned off in this room.",
   invalid_chat_text: "This message cannot be sent: it is empty or too long.",
   revoked: "This invitation was revoked. Ask for a new one.",
-  not_yet_valid: "This invitation is not valid yet. Come back at the time it gives.",
+  not_yet_valid: "This invitation is not valid yet. Ask whoever sent it when it opens.",
   expired: "This invitation has expired. Ask for a new one.",
   already_used_elsewhere: "This invitation was opened in another browser already. Open it there, or ask for a new one.",
   invitee_name_required: "An invitation needs the name of the person invited.",
@@ -154,6 +154,11 @@ export function sentenceFor(error) {
     // the server names its limit in bytes ("a file may hold at most N bytes"): say it in megabytes
     const limit = /at most (\d+) bytes/.exec(String(error.message || ""));
     if (limit) return `This file is too large: a shared file may hold at most ${Math.max(1, Math.round(Number(limit[1]) / 1048576))} MB.`;
+  }
+  if (code === "not_yet_valid") {
+    // the server gives the window's start ("valid from 2026-12-07T14:00:00Z"): say it in local time
+    const from = /valid from (\d{4}-\d\d-\d\dT[\d:]+Z)/.exec(String(error.message || ""));
+    if (from) return `This invitation is not valid yet: it opens on ${new Date(from[1]).toLocaleString()}. Come back then.`;
   }
   if (code && Object.hasOwn(SENTENCES, code)) return SENTENCES[code];
   if (typeof error.status === "number") return BY_STATUS[error.status] || (error.status >= 500 ? SENTENCES.internal_error : SENTENCES.bad_request);

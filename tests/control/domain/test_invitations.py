@@ -19,6 +19,7 @@ def invitation(**kw) -> Invitation:
         rights={Capability.MICROPHONE, Capability.CHAT},
         not_before=START,
         not_after=END,
+        now=START,
     )
     fields.update(kw)
     result = issue(**fields)
@@ -51,6 +52,14 @@ def test_window_must_not_be_empty():
     assert code(issue(**_fields(not_before=END, not_after=START))) is Code.INVALID_WINDOW
 
 
+def test_window_must_not_have_ended():
+    # a fresh-clone trial issued one whose whole window lay in the past (201), where a group link's
+    # expiry in the past is refused (409 expiry_in_past)
+    assert code(issue(**_fields(now=END))) is Code.EXPIRY_IN_PAST
+    assert code(issue(**_fields(now=END + 3600))) is Code.EXPIRY_IN_PAST
+    assert isinstance(issue(**_fields(now=END - 1)), Invitation)  # ends later: issued, not yet valid or valid
+
+
 def test_issued_only_with_rights_the_issuer_holds():
     refused = issue(**_fields(issuer_rights={Capability.CHAT}, rights={Capability.CHAT, Capability.CAMERA}))
     assert code(refused) is Code.RIGHTS_NOT_HELD and "camera" in refused.message
@@ -75,6 +84,7 @@ def _fields(**kw):
         rights=set(),
         not_before=START,
         not_after=END,
+        now=START,
     )
     fields.update(kw)
     return fields
@@ -89,6 +99,13 @@ def test_valid_only_inside_the_window():
     assert isinstance(check_redeem(inv, START, "b1"), Ok)
     assert isinstance(check_redeem(inv, END - 0.001, "b1"), Ok)
     assert code(check_redeem(inv, END, "b1")) is Code.EXPIRED
+
+
+def test_refusals_give_the_window_as_instants():
+    # the guest page shows when an invitation opens; it read raw Unix seconds ("valid from 1796649121")
+    inv = invitation(not_before=1_796_649_121.0, not_after=1_796_652_721.0, now=1_796_649_121.0)
+    assert check_redeem(inv, 1_796_649_120.0, "b1").message == "this invitation is valid from 2026-12-07T13:12:01Z"
+    assert check_redeem(inv, 1_796_652_721.0, "b1").message == "this invitation expired at 2026-12-07T14:12:01Z"
 
 
 def test_single_use_and_bound_to_the_redeeming_browser():

@@ -216,3 +216,16 @@ async def test_a_hidden_participant_is_listed_to_moderators_only(setup, world, c
     await service.leave(live, interpreter)
     assert late_socket.of("participant-left")[-1]["participant_id"] == interpreter
     assert p is not None and late is not None
+
+
+async def test_an_invitation_whose_window_has_ended_is_not_issued(setup, client) -> None:  # type: ignore[no-untyped-def]
+    # a fresh-clone trial issued one (201), where a group link expiring in the past is refused
+    _, admin = setup
+    room = await make_room(client, admin)
+    window = {"not_before": "2001-01-01T00:00:00Z", "not_after": "2001-01-02T00:00:00Z"}
+    past = await client.post(
+        f"{V1}/rooms/{room['id']}/invitations", headers=admin.headers, json={"invitee_name": "Gus", **window}
+    )
+    assert past.status_code == 409 and past.json()["error"]["code"] == "expiry_in_past", past.text
+    listed = await client.get(f"{V1}/rooms/{room['id']}/invitations", headers=admin.headers)
+    assert listed.json()["items"] == []
