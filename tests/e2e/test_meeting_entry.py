@@ -27,13 +27,21 @@ async def test_invitations_are_personal_windowed_single_browser_and_revocable(po
     early = await api.invite_guest(
         room["id"], "Early", not_before=iso(timedelta(hours=1)), not_after=iso(timedelta(hours=2))
     )
+    with pytest.raises(ApiError) as refused:  # a window that has ended already is not issued
+        await api.invite_guest(
+            room["id"], "Late", not_before=iso(-timedelta(hours=2)), not_after=iso(-timedelta(hours=1))
+        )
+    assert refused.value.status == 409 and refused.value.code == "expiry_in_past"
     late = await api.invite_guest(
-        room["id"], "Late", not_before=iso(-timedelta(hours=2)), not_after=iso(-timedelta(hours=1))
+        room["id"], "Late", not_before=iso(-timedelta(hours=1)), not_after=iso(timedelta(seconds=1))
     )
-    for invitation, code in ((early, "not_yet_valid"), (late, "expired")):
-        with pytest.raises(ApiError) as refused:
-            await api.redeem(invitation["invitation"], browser())
-        assert refused.value.code == code
+    with pytest.raises(ApiError) as refused:
+        await api.redeem(early["invitation"], browser())
+    assert refused.value.code == "not_yet_valid"
+    await asyncio.sleep(1.5)  # until the window of `late` has ended
+    with pytest.raises(ApiError) as refused:
+        await api.redeem(late["invitation"], browser())
+    assert refused.value.code == "expired"
     with pytest.raises(ApiError) as refused:
         await api.invite_guest(room["id"], "   ")
     assert refused.value.status == 422
