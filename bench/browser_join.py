@@ -42,7 +42,9 @@ _TIME_JOIN = """async (button) => {
             try {
                 const rows = await meeting.receiverStats();
                 if (rows.some((row) => row.source === "camera" && row.framesDecoded > 0)) {
-                    return { frame: performance.now() - started, joined: joined ?? performance.now() - started };
+                    // one clock reading: a frame decoded before the page said it joined counts as joined then
+                    const now = performance.now() - started;
+                    return { frame: now, joined: joined ?? now };
                 }
             } catch (error) { /* not connected yet */ }
         }
