@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from control.domain.meeting_state import Participant, listed
 from control.domain.moderation import waiting_for_moderator
+from control.domain.moderation.authority import may_take_seat
 from control.meetings import visibility
 from control.meetings.live import LiveMeeting
 from control.meetings.media_records import Publication, Subscription
@@ -59,6 +60,9 @@ class ParticipantView(BaseModel):
     tracks: list[str]
     hidden: bool = False
     """Unlisted: shown only to moderators and to themselves."""
+    may_organize: bool = False
+    """A registered person holding moderator or organizer rights for the room: one who may take the
+    organizer seat (`hand_over`), whatever their role in the meeting now."""
 
 
 class Features(BaseModel):
@@ -341,6 +345,7 @@ def participant(live: LiveMeeting, p: Participant, viewer: Viewer) -> Participan
         visiting=p.visiting,
         tracks=sorted(str(s) for s in peer.publications) if peer else [],
         hidden=p.hidden,
+        may_organize=p.registered and may_take_seat(p.rights),
     )
 
 

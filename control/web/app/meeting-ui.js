@@ -330,7 +330,8 @@ export async function runMeeting(root, { token, roomId, podium = null, onEnd = (
         : ["Give the floor", "give_floor", {}, `${who} has the floor.`],
       p.role === "participant" ? ["Make moderator", "appoint_moderator", {}, `${who} is a moderator.`]
         : p.role === "moderator" && self.role === "organizer" ? ["Revoke moderator", "revoke_moderator", {}, `${who} is a participant again.`] : null,
-      self.role === "organizer" && p.role === "moderator" && p.registered ? ["Hand over", "hand_over", {}, `You handed the meeting to ${who}.`] : null,
+      // only to one who may take the seat (rights for the room): the server refuses anyone else
+      self.role === "organizer" && p.role === "moderator" && p.may_organize ? ["Hand over", "hand_over", {}, `You handed the meeting to ${who}.`] : null,
       meeting.features.waiting_room ? ["Send to waiting room", "send_back", {}, `${who} is back in the waiting room.`] : null,
       p.hidden ? ["Show to everyone", "unhide", {}, `${who} is listed for everyone again.`]
         : ["Hide from the list", "hide", {}, `${who} is hidden: only moderators see them listed.`],

@@ -218,6 +218,31 @@ async def test_a_hidden_participant_is_listed_to_moderators_only(setup, world, c
     assert p is not None and late is not None
 
 
+async def test_the_room_shows_who_may_take_the_organizer_seat(setup, world, client) -> None:  # type: ignore[no-untyped-def]
+    # a fresh-clone trial found "Hand over" offered for a moderator appointed in the meeting without
+    # rights for the room, which the server always refuses: the client now reads may_organize
+    service, admin = setup
+    mo = await world.user(admin, name="Mo")
+    pat = await world.user(admin, name="Pat")
+    room = await make_room(client, admin)
+    await grant(client, admin, room, mo, "moderator")
+    await grant(client, admin, room, pat, "participant")
+    owner_socket, guest_socket = Socket(), Socket()
+    live, owner = await service.join(admin.token, room["id"], owner_socket.link())
+    _, m = await service.join(mo.token, room["id"], Socket().link())
+    _, p = await service.join(pat.token, room["id"], Socket().link())
+    await service.act(live, owner, Command(Action.APPOINT_MODERATOR, p))
+    _, g = await service.join(await guest_token(client, admin, room), room["id"], guest_socket.link())
+    assert owner_socket.of("joined")[0]["you"]["may_organize"] is True
+    seen = {q["id"]: (q["role"], q["may_organize"]) for q in guest_socket.of("joined")[0]["participants"]}
+    assert seen == {
+        owner: ("organizer", True),
+        m: ("moderator", True),
+        p: ("moderator", False),  # appointed in the meeting, participant rights for the room
+        g: ("participant", False),  # a guest
+    }
+
+
 async def test_an_invitation_whose_window_has_ended_is_not_issued(setup, client) -> None:  # type: ignore[no-untyped-def]
     # a fresh-clone trial issued one (201), where a group link expiring in the past is refused
     _, admin = setup
