@@ -102,6 +102,13 @@ static inline const char *arg_str(int argc, char **argv, const char *name, const
     return fallback;
 }
 
+/* Whether the flag "--name" is on the command line. */
+static inline int has_flag(int argc, char **argv, const char *name) {
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], name) == 0) return 1;
+    return 0;
+}
+
 static inline long arg_long(int argc, char **argv, const char *name, long fallback) {
     const char *s = arg_str(argc, argv, name, NULL);
     return s ? strtol(s, NULL, 10) : fallback;

@@ -219,12 +219,6 @@ static union address loopback_address(uint16_t port) {
     return a;
 }
 
-static int has_flag(int argc, char **argv, const char *name) {
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], name) == 0) return 1;
-    return 0;
-}
-
 static int open_socket(uint16_t port) {
     if (!ipv6) return udp_socket_bound(port, SOCKET_BUFFER_BYTES);
     int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK, 0);

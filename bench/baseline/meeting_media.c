@@ -4,7 +4,7 @@
  * The receiving side answers as a browser would: transport-wide congestion control feedback,
  * receiver reports and generic NACKs, SRTCP-protected (rtcp_feedback.h).
  *
- *   meeting_media --libsrtp PATH --profile N --relay PORT [--drop-per-mille D] [--max-seconds S]
+ *   meeting_media --libsrtp PATH --profile N --relay PORT [--drop-per-mille D] [--max-seconds S] [--wake]
  *
  * Then on stdin, one line per stream and socket, and "start":
  *   send FD IP PORT SSRC PT KIND PUBLISHER LAYER BPS KEYHEX
@@ -32,7 +32,15 @@
  * CLOCK_MONOTONIC ns), zero padding: the receiver reads the one-way latency (same host, same clock),
  * the layer, and from the counter whether a packet repairs one it missed or is a duplicate.
  *
- * Receiving: each subscriber records every packet's transport-wide sequence number and arrival and
+ * Receiving happens on the 1 ms tick, after sending: every subscriber socket is read then, and each
+ * packet's arrival is the kernel's receive timestamp (SO_TIMESTAMPNS), not the time it was read. A
+ * socket nobody waits on costs its sender nothing to wake: with the sockets in epoll (--wake, the
+ * earlier way), every delivery woke this process, and on one host the kernel charges that wake-up
+ * (and the preemption it causes) to the SFU whose sendmmsg delivered the packet. A real subscriber
+ * is on another host, where its wake-ups are its own; reading on the tick keeps them out of either
+ * SFU's CPU (bench/peer_sfu/run.py: --receive).
+ *
+ * Each subscriber records every packet's transport-wide sequence number and arrival and
  * every FEEDBACK_NS sends one transport-cc feedback about them, every REPORT_NS a receiver report
  * about each stream; a gap in a video stream's sequence numbers is NACKed at once (browsers NACK
  * video only). --drop-per-mille D discards that share of first copies of video packets on arrival,
@@ -124,6 +132,7 @@ static uint32_t n_publishers; /* highest publisher index + 1 */
 static uint64_t *counts;      /* [receiver slot][publisher][SLOTS]: packets, repairs included */
 static struct seen *seen;     /* [receiver slot][publisher][SLOTS] */
 static uint64_t latency[LATENCY_BUCKETS];
+static uint64_t kernel_stamped, read_stamped; /* datagrams whose arrival is the kernel's stamp, or the read */
 static uint64_t ticks, late, foreign, auth_failures, relayed, relay_errors, feedback_errors, padding;
 static uint64_t twcc_feedbacks, twcc_reported, nacks_sent, nacked_packets, repaired, duplicates, dropped, reports_sent,
     sender_reports;
@@ -138,6 +147,8 @@ static uint8_t in[BATCH][2048 + RELAY_HEADER];
 static struct iovec in_iov[BATCH];
 static struct sockaddr_in in_from[BATCH];
 static struct mmsghdr in_msg[BATCH];
+static uint8_t in_control[BATCH][CMSG_SPACE(sizeof(struct timespec))];
+static int64_t realtime_offset_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC, read every tick */
 
 static uint8_t feedback[20 + 3 * TWCC_MAX_ARRIVALS + SRTP_MAX_TRAILER + 8];
 
@@ -255,6 +266,12 @@ static void send_reports(struct receiver *r) {
         send_feedback(r, 32);
         reports_sent++;
     }
+}
+
+static int64_t realtime_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
 }
 
 static void on_tick(void) {
@@ -389,15 +406,36 @@ static void note_sender_reports(struct receiver *r, const uint8_t *packet, int l
     }
 }
 
+/* The datagram's arrival on CLOCK_MONOTONIC: the kernel's receive timestamp (CLOCK_REALTIME), else
+ * `read_at`, the time it was read. */
+static uint64_t arrival_ns(struct msghdr *m, uint64_t read_at) {
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+            struct timespec ts;
+            memcpy(&ts, CMSG_DATA(c), sizeof ts);
+            int64_t at = (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec - realtime_offset_ns;
+            kernel_stamped++;
+            return at > 0 && (uint64_t)at <= read_at ? (uint64_t)at : read_at; /* never after the read */
+        }
+    }
+    read_stamped++;
+    return read_at;
+}
+
 static void on_readable(int slot) {
     struct receiver *r = &receivers[slot];
     for (;;) {
+        for (int i = 0; i < BATCH; i++) {
+            in_msg[i].msg_hdr.msg_namelen = sizeof in_from[i];
+            in_msg[i].msg_hdr.msg_controllen = sizeof in_control[i];
+        }
         int n = recvmmsg(r->fd, in_msg, BATCH, MSG_DONTWAIT, NULL);
         if (n <= 0) return;
-        uint64_t now = now_ns();
+        uint64_t read_at = now_ns();
         for (int i = 0; i < n; i++) {
             uint8_t *p = in[i] + RELAY_HEADER;
             int len = (int)in_msg[i].msg_len;
+            uint64_t now = arrival_ns(&in_msg[i].msg_hdr, read_at);
             if (is_rtp(p, len)) {
                 if (!r->have_sfu) {
                     r->sfu = in_from[i];
@@ -425,14 +463,16 @@ static void print_stats(void) {
     printf("{\"now_ns\": %llu, \"ticks\": %llu, \"late\": %llu, \"foreign\": %llu, \"auth_failures\": %llu, "
            "\"relayed\": %llu, \"relay_errors\": %llu, \"twcc_feedbacks\": %llu, \"twcc_reported\": %llu, "
            "\"nacks_sent\": %llu, \"nacked_packets\": %llu, \"repaired\": %llu, \"duplicates\": %llu, "
-           "\"dropped\": %llu, \"feedback_errors\": %llu, \"padding\": %llu, \"reports_sent\": %llu, \"sender_reports\": %llu",
+           "\"dropped\": %llu, \"feedback_errors\": %llu, \"padding\": %llu, \"reports_sent\": %llu, \"sender_reports\": %llu, "
+           "\"kernel_stamped\": %llu, \"read_stamped\": %llu",
            (unsigned long long)now_ns(), (unsigned long long)ticks, (unsigned long long)late,
            (unsigned long long)foreign, (unsigned long long)auth_failures, (unsigned long long)relayed,
            (unsigned long long)relay_errors, (unsigned long long)twcc_feedbacks, (unsigned long long)twcc_reported,
            (unsigned long long)nacks_sent, (unsigned long long)nacked_packets, (unsigned long long)repaired,
            (unsigned long long)duplicates, (unsigned long long)dropped, (unsigned long long)feedback_errors,
            (unsigned long long)padding, (unsigned long long)reports_sent,
-           (unsigned long long)sender_reports);
+           (unsigned long long)sender_reports, (unsigned long long)kernel_stamped,
+           (unsigned long long)read_stamped);
     printf(", \"sent\": [");
     for (int i = 0; i < n_streams; i++) printf(i ? ", %llu" : "%llu", (unsigned long long)streams[i].sent);
     printf("], \"send_errors\": [");
@@ -510,6 +550,7 @@ static void read_setup(int profile) {
             r->twcc_id = twcc_id;
             r->feedback_ssrc = 0x50000000u + index; /* an SSRC of its own: aiortc's RTCP keeps its SRTCP index */
             setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &(int){4 << 20}, sizeof(int));
+            if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &(int){1}, sizeof(int)) < 0) die("SO_TIMESTAMPNS");
         } else {
             goto bad;
         }
@@ -526,7 +567,7 @@ int main(int argc, char **argv) {
     long relay_port = arg_long(argc, argv, "--relay", 0);
     drop_per_mille = arg_long(argc, argv, "--drop-per-mille", 0);
     if (!library || !profile || relay_port <= 0 || relay_port > 65535 || drop_per_mille < 0 || drop_per_mille > 500) {
-        fprintf(stderr, "usage: meeting_media --libsrtp PATH --profile N --relay PORT [--drop-per-mille D]\n");
+        fprintf(stderr, "usage: meeting_media --libsrtp PATH --profile N --relay PORT [--drop-per-mille D] [--wake]\n");
         return 2;
     }
     bound_lifetime((unsigned)arg_long(argc, argv, "--max-seconds", 600));
@@ -539,8 +580,12 @@ int main(int argc, char **argv) {
     }
     for (int i = 0; i < BATCH; i++) {
         in_iov[i] = (struct iovec){.iov_base = in[i] + RELAY_HEADER, .iov_len = 2048};
-        in_msg[i].msg_hdr = (struct msghdr){
-            .msg_name = &in_from[i], .msg_namelen = sizeof in_from[i], .msg_iov = &in_iov[i], .msg_iovlen = 1};
+        in_msg[i].msg_hdr = (struct msghdr){.msg_name = &in_from[i],
+                                            .msg_namelen = sizeof in_from[i],
+                                            .msg_iov = &in_iov[i],
+                                            .msg_iovlen = 1,
+                                            .msg_control = in_control[i],
+                                            .msg_controllen = sizeof in_control[i]};
     }
     relay_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
     if (relay_fd < 0) die("socket");
@@ -562,11 +607,13 @@ int main(int argc, char **argv) {
     if (epoll_ctl(ep, EPOLL_CTL_ADD, timer, &ev) < 0) die("epoll_ctl timer");
     ev.data.u32 = 1;
     if (epoll_ctl(ep, EPOLL_CTL_ADD, STDIN_FILENO, &ev) < 0) die("epoll_ctl stdin");
-    for (int i = 0; i < n_receivers; i++) {
+    int wake = has_flag(argc, argv, "--wake"); /* the receivers in epoll: every delivery wakes us */
+    for (int i = 0; wake && i < n_receivers; i++) {
         ev.data.u32 = 2 + (uint32_t)i;
         if (epoll_ctl(ep, EPOLL_CTL_ADD, receivers[i].fd, &ev) < 0) die("epoll_ctl receiver");
     }
     uint64_t start = now_ns();
+    realtime_offset_ns = realtime_ns() - (int64_t)start;
     for (int i = 0; i < n_streams; i++) { /* staggered phases, spread evenly */
         uint64_t period = streams[i].kind == AUDIO ? AUDIO_PERIOD_NS : VIDEO_PERIOD_NS;
         streams[i].next_ns = start + period * (uint64_t)i / (uint64_t)(n_streams ? n_streams : 1);
@@ -582,7 +629,10 @@ int main(int argc, char **argv) {
             uint32_t what = events[i].data.u32;
             if (what == 0) {
                 uint64_t expirations;
-                if (read(timer, &expirations, sizeof expirations) > 0) on_tick();
+                if (read(timer, &expirations, sizeof expirations) <= 0) continue;
+                realtime_offset_ns = realtime_ns() - (int64_t)now_ns();
+                on_tick();
+                for (int slot = 0; !wake && slot < n_receivers; slot++) on_readable(slot);
             } else if (what == 1) {
                 ssize_t got = read(STDIN_FILENO, command, sizeof command - 1);
                 if (got <= 0) return 0; /* the driver is gone */

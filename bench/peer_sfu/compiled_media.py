@@ -31,6 +31,8 @@ from .media import Stream
 _RELAY_HEADER = struct.Struct(">I4sH")
 GENERATOR_NICE = -10
 STATS_LIMIT = 1 << 24
+RECEIVE_MODES = ("tick", "wake")
+"""How the C program reads the subscribers' sockets (meeting_media.c: the tick, or --wake)."""
 STATS_TIMEOUT = 30.0
 """Seconds to wait for a stats line (a heavily loaded machine can starve this process for seconds)."""
 """Bytes of one stats line the driver accepts (latency buckets and per-pair counts)."""
@@ -93,9 +95,14 @@ class CompiledMedia:
         video_bitrate: int,
         drop_per_mille: int = 0,
         max_seconds: int = 600,
+        receive: str = "tick",
     ) -> CompiledMedia:
         """Starts sending every stream's media; `receivers`: (participant index, connected DTLS
-        transport, its peer connection); `drop_per_mille`: first copies discarded on arrival."""
+        transport, its peer connection); `drop_per_mille`: first copies discarded on arrival;
+        `receive`: "tick" reads the subscribers' sockets on the sender's 1 ms tick, "wake" waits on
+        them in epoll (each delivery then wakes the C program, at the sending SFU's expense)."""
+        if receive not in RECEIVE_MODES:
+            raise ValueError(f"receive must be one of {RECEIVE_MODES}, not {receive!r}")
         binary = (await asyncio.to_thread(build))["meeting_media"]
         loop = asyncio.get_running_loop()
         protocols = []
@@ -138,6 +145,7 @@ class CompiledMedia:
             str(drop_per_mille),
             "--max-seconds",
             str(max_seconds),
+            *(["--wake"] if receive == "wake" else []),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             pass_fds=sorted(fds),

@@ -117,11 +117,14 @@ async def measure_compiled(
     video_bitrate: int,
     drop_per_mille: int = 0,
     warmup: float = 1.0,
+    receive: str = "tick",
 ) -> dict[str, Any]:
     """Starts the compiled sender, waits until every stream flows, warms up for `warmup` seconds,
     measures for `seconds`, then stops sending and counts what arrived by DRAIN seconds later."""
     await wait_receivers_connected(load)
-    media = await CompiledMedia.start(load.streams, load.recorder.receivers, video_bitrate, drop_per_mille)
+    media = await CompiledMedia.start(
+        load.streams, load.recorder.receivers, video_bitrate, drop_per_mille, receive=receive
+    )
     pairs = load.shape.pairs()
     try:
         async with asyncio.timeout(30):
@@ -186,6 +189,8 @@ async def measure_compiled(
         "foreign_packets": s2["foreign"],
         "auth_failures": s2["auth_failures"],
         "relayed": s2["relayed"] - s0["relayed"],
+        # arrivals timed by the kernel's receive timestamp, or by when the generator read them
+        "arrival_stamps": {"kernel": s2["kernel_stamped"], "read": s2["read_stamped"]},
         "send_errors": sum(s2["send_errors"]),
         "simulcast_layers_sent": len({s.layer for s in load.streams if s.kind == VIDEO}),
         # which layer each subscriber received of each camera (video packets per layer, 0 lowest)

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from . import podium_feedback
-from .compiled_media import nominated
+from .compiled_media import RECEIVE_MODES, nominated
 from .janus_server import JanusServer
 from .loads import PodiumRooms, PodiumServer, Shape, free_port, open_janus, open_podium
 from .measure import measure_compiled, measure_python, rss_kib
@@ -65,7 +65,7 @@ async def run_level(
     try:
         if args.generator == "compiled":
             row = await measure_compiled(
-                load, pids, args.seconds, args.video_kbps * 1000, args.drop_per_mille, args.warmup
+                load, pids, args.seconds, args.video_kbps * 1000, args.drop_per_mille, args.warmup, args.receive
             )
         else:
             row = await measure_python(load, pids, args.seconds, args.video_kbps * 1000)
@@ -286,6 +286,14 @@ def main(argv: list[str] | None = None) -> int:
         help="first copies of media packets the receivers discard on arrival, per mille, as a lossy network "
         "would: both SFUs must repair them after the receivers' NACKs (default 5; compiled generator only)",
     )
+    parser.add_argument(
+        "--receive",
+        default="tick",
+        choices=RECEIVE_MODES,
+        help="how the compiled generator reads the subscribers' sockets: on its 1 ms tick, with the kernel's "
+        "arrival timestamps (default), or woken by each delivery (wake), which on one host the kernel charges "
+        "to the sending SFU's CPU",
+    )
     parser.add_argument("--janus-port", type=int, default=0, help="Janus's HTTP API port (default: a free one)")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--plot", type=Path)
@@ -311,6 +319,7 @@ def main(argv: list[str] | None = None) -> int:
                     "simulcast": args.simulcast,
                     "drop_per_mille": args.drop_per_mille if args.generator == "compiled" else 0,
                     "warmup": args.warmup if args.generator == "compiled" else 1.0,
+                    "receive": args.receive if args.generator == "compiled" else "python",
                     "load_average": load_average,
                     **result,
                 },

@@ -57,6 +57,8 @@ def test_both_sfus_forward_every_stream(tmp_path: Path) -> None:
         # the compiled sender sent the media; every packet it received authenticated and was ours
         assert row["generator"] == "compiled" and row["auth_failures"] == 0, (sfu, row)
         assert 0 < row["latency_ms_p50"] <= row["latency_ms_p99"], (sfu, row)
+        # read on the sender's tick, each arrival timed by the kernel's receive timestamp
+        assert row["arrival_stamps"]["kernel"] > 0 and row["arrival_stamps"]["read"] == 0, (sfu, row)
         # STUN, DTLS and SRTCP on the subscribers' sockets went back to aiortc through the relay
         assert row["relayed"] > 0, (sfu, row)
         assert row["rss_kib"]["sfu"] > 0 and "sfu" in row["rss_kib_per_participant"], (sfu, row)
@@ -72,6 +74,7 @@ def test_both_sfus_forward_every_stream(tmp_path: Path) -> None:
     assert engine["transport_cc_numbered_total"] > 0, engine
     assert engine["congestion_feedback_total:twcc"] > 0 and engine["congestion_feedback_total:twcc_malformed"] == 0
     assert engine["nacked_packets_total:cache_hit"] > 0 and engine["repairs_sent_total"] > 0, engine
+    assert report["receive"] == "tick"
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # the benchmark removed what it created
     assert subprocess.run(["ip", "link", "show", "pdmbench0"], capture_output=True).returncode != 0
