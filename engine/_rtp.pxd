@@ -308,6 +308,10 @@ cdef struct Transport:
     uint32_t probe_ssrc       # the consumer whose RTX stream carries probe padding (probe.pxi)
     Transport* probe_next     # State.probing list: transports sending a probe cluster
     uint8_t probe_listed
+    # the bandwidth tick (bitrates.pxi)
+    uint8_t pipe              # to another worker: its estimate is not told
+    uint32_t bw_pass          # the last pass that found a consumer on it
+    uint64_t bw_told          # the estimate last told (0: none)
     Counters counters
 
 
@@ -361,6 +365,12 @@ cdef struct Producer:
     uint8_t codec                     # Codec: where its keyframes start (keyframe.pxi)
     uint8_t below_top                 # a simulcast layer under its track's top layer: a consumer
                                       # forwarded it could get more with more bandwidth (probe.pxi)
+    # the bandwidth tick (bitrates.pxi): its bitrate from media_bytes between two passes
+    uint8_t bw_flags          # BW_SAMPLED, BW_RATED, BW_TOLD
+    uint64_t bw_bytes         # media_bytes at the last pass
+    uint64_t bw_at_us         # ... when it was taken
+    double bw_rate            # bit/s, smoothed (BW_RATED)
+    uint64_t bw_told          # the bitrate last told (BW_TOLD)
     Counters counters
 
 
@@ -529,6 +539,7 @@ cdef struct State:
     uint8_t pace_from_remb    # a subscriber's REMB paces its transport (PACE_REMB_PERCENT of it)
     Transport* probing        # transports sending a probe cluster (probe.pxi), linked by probe_next
     uint32_t probing_count
+    uint32_t bw_pass          # bandwidth tick passes so far (bitrates.pxi)
     uint32_t rtcp_ssrc        # sender SSRC of the RTCP the engine generates
     uint64_t keyframe_interval_ms
     Table by_addr             # remote address -> Transport*

@@ -28,6 +28,7 @@ include "twcc.pxi"          # transport-wide numbers per subscriber transport, i
 include "estimator.pxi"     # a subscriber transport's bandwidth estimate (delay, loss; REMB and RR fallbacks)
 include "probe.pxi"         # bandwidth probes: padding clusters that let a held-down estimate rise
 include "address.pxi"       # (host, port) <-> sockaddr_in6, IPv4-mapped on the dual-stack socket
+include "bitrates.pxi"      # the bandwidth tick: video bitrates and transport estimates that moved
 include "stats.pxi"         # the engine's, a transport's, a producer's and a consumer's stats dicts
 include "core.pxi"          # Core: the Python handle, table operations
 include "srtp.pxi"          # SRTP/SRTCP through libsrtp (pylibsrtp): SrtpContext, transport hooks

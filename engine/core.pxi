@@ -177,7 +177,8 @@ cdef class Core:
 
     # ---- transports -------------------------------------------------------------------------
 
-    def add_transport(self, uint32_t tid, uint32_t router_id, str host=None, int port=0):
+    def add_transport(self, uint32_t tid, uint32_t router_id, str host=None, int port=0, bint pipe=False):
+        """`pipe`: to another worker (its estimate is not reported by the bandwidth tick)."""
         cdef State* st = self._open()
         cdef Key k = id_key(TAG_TRANSPORT, tid)
         cdef Transport* t
@@ -189,6 +190,7 @@ cdef class Core:
         st.live_transports += 1
         t.id = tid
         t.router_id = router_id
+        t.pipe = pipe
         estimator_init(&t.est)
         try:
             self._put(&st.by_id, &k, t)
@@ -710,16 +712,11 @@ cdef class Core:
     def producer_stats(self, uint32_t pid):
         return producer_stats_of(self._producer(pid))
 
-    def media_bytes(self, uint32_t pid):
-        """The producer's media_bytes_in alone: the bandwidth tick reads it for every video
-        producer each second, where producer_stats would build a whole dict."""
-        return self._producer(pid).media_bytes
-
-    def known_estimate(self, uint32_t tid):
-        """The transport's estimate_bps, or 0 while it rests on nothing (estimate_source "none"):
-        transport_stats' two fields the bandwidth tick needs, without its dict."""
-        cdef Transport* t = self._transport(tid)
-        return t.est.estimate_bps if estimator_source(&t.est, self._now_us()) != 0 else 0
+    def bandwidth_report(self):
+        """The bandwidth tick (bitrates.pxi): ([(router id, producer id, bit/s)], [(router id,
+        transport id, bit/s)]), the video bitrates and subscriber estimates that moved since told."""
+        cdef State* st = self._open()
+        return bw_report(st, self._now_us())
 
     def consumer_stats(self, uint32_t cid):
         return consumer_stats_of(self._consumer(cid))

@@ -51,7 +51,7 @@ class DominantSpeakerChanged:
 
 @dataclass(frozen=True)
 class ProducerBitrateChanged:
-    """A video producer's measured bitrate moved (engine/bandwidth.py)."""
+    """A video producer's measured bitrate moved (engine/bitrates.pxi)."""
 
     router_id: int
     producer_id: int
@@ -60,7 +60,7 @@ class ProducerBitrateChanged:
 
 @dataclass(frozen=True)
 class TransportEstimateChanged:
-    """The bandwidth a transport estimates toward its peer moved (engine/bandwidth.py)."""
+    """The bandwidth a transport estimates toward its peer moved (engine/bitrates.pxi)."""
 
     router_id: int
     transport_id: int

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from contract.speaker import DominantSpeaker
-from engine.bandwidth import BandwidthReports
 from engine.errors import EngineError
-from engine.events import AudioLevels, DominantSpeakerChanged, ProducerBitrateChanged, TransportEstimateChanged
+from engine.events import AudioLevels, DominantSpeakerChanged
 from engine.gate import Closable
 from engine.transport import Address, Transport
 from engine.webrtc.dtls import SrtpProfile
@@ -25,12 +24,6 @@ class Router(Closable):
     def __init__(self, engine: Engine, router_id: int) -> None:
         super().__init__(engine, router_id, engine)
         self.transports: dict[int, Transport] = {}
-        self.bandwidth = BandwidthReports()
-        """What this router last told of its producers' bitrates and transports' estimates."""
-        self.bandwidth_slice = 0
-        """Which of the engine's bandwidth ticks reports this router (Engine.create_router sets it)."""
-        self.bandwidth_at: float | None = None
-        """Loop time of its last bandwidth report (None: none yet)."""
         self.speaker = DominantSpeaker()
         """Who of the router's audio producers speaks (contract.speaker): decided every engine tick."""
         self._reported = False
@@ -82,28 +75,6 @@ class Router(Closable):
             and not spans
         )
 
-    def _report_bandwidth(self, elapsed: float) -> None:
-        """Every BANDWIDTH_TICK: the video producers' bitrates and the transports' estimates that
-        moved (engine/bandwidth.py), as events. A transport that has heard no feedback yet (its
-        estimate is the start value) has none to tell."""
-        # one pass, one field each (not the stats dicts): a worker's 1,000 meetings took 15 ms of
-        # every second with them, and blocked the loop as long
-        core = self.engine._core
-        videos: list[tuple[int, int]] = []
-        estimates: list[tuple[int, int]] = []
-        for t in self.transports.values():
-            if t.closed:
-                continue
-            for p in t.producers.values():
-                if p.kind == "video" and not p.closed:
-                    videos.append((p.id, core.media_bytes(p.id)))
-            if t.consumers and not t.pipe:
-                estimates.append((t.id, core.known_estimate(t.id)))
-        for producer, bitrate in self.bandwidth.producers(videos, elapsed):
-            self.engine._emit(ProducerBitrateChanged(self.id, producer, bitrate))
-        for transport, estimate in self.bandwidth.transports(estimates):
-            self.engine._emit(TransportEstimateChanged(self.id, transport, estimate))
-
     def create_plain_transport(self, remote: Address, *, pipe: bool = False) -> Transport:
         """Plain RTP/RTCP to and from a fixed remote address, no encryption. `pipe`: to another
         worker, carrying the producers of every router both share (its address is the other
@@ -114,7 +85,7 @@ class Router(Closable):
         host, port = remote
         transport = Transport(self, next(engine._ids), (host, int(port)), pipe=pipe)
         try:
-            engine._core.add_transport(transport.id, self.id, host, int(port))
+            engine._core.add_transport(transport.id, self.id, host, int(port), pipe=pipe)
         except ValueError as error:
             raise EngineError(str(error)) from None
         self.transports[transport.id] = transport
@@ -150,4 +121,3 @@ class Router(Closable):
 
     def _forget(self) -> None:
         self.engine.routers.pop(self.id, None)
-        self.engine._slices[self.bandwidth_slice].pop(self.id, None)

@@ -158,6 +158,14 @@ cdef enum TwccError:
     TWCC_RESERVED_SYMBOL = -4      # a two-bit symbol 3 (reserved)
     TWCC_TRUNCATED_DELTAS = -5     # the receive deltas run past the packet
 
+# The bandwidth tick (bitrates.pxi): what moved since it was last told.
+cdef enum:
+    BW_CHANGE_PERCENT = 10         # a relative change worth telling the control plane
+    BW_SAMPLED = 1                 # Producer.bw_flags: media_bytes taken at least once
+    BW_RATED = 2                   # ... a bitrate measured
+    BW_TOLD = 4                    # ... a bitrate told
+    BW_SMOOTHING_PERCENT = 50      # weight of the newest interval in a bitrate (keyframes make single seconds jumpy)
+
 # The bandwidth estimator of a subscriber transport (estimator.pxi), in the spirit of
 # draft-ietf-rmcat-gcc-02: delay-based (trendline over inter-group delay variation, adaptive
 # threshold, AIMD) and loss-based; REMB and receiver-report loss when no transport-cc feedback comes.

@@ -1,54 +1,154 @@
-"""What the engine tells about bandwidth (engine/bandwidth.py): video producers' bitrates and
-transports' estimates, each only when it moved by more than CHANGE; and, end to end on loopback, a
-producer's bitrate measured from the media packets it sent."""
+"""What the engine tells about bandwidth (engine/bitrates.pxi), in one pass in C per tick: video
+producers' bitrates and subscriber transports' estimates, each only when it moved by more than
+BW_CHANGE_PERCENT (10 %) since it was last told; and, end to end on loopback, a producer's bitrate
+measured from the media packets it sent. The clock is frozen so that each pass's interval is exact."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
+from collections.abc import Callable
 
-from engine import Engine
-from engine.bandwidth import CHANGE, BandwidthReports, moved
-from engine.events import ProducerBitrateChanged
+from engine_wire import remb, rtp
+
+from engine import Engine, _testing
+from engine.events import ProducerBitrateChanged, TransportEstimateChanged
 from engine.rtp import RtpPacket, serialize_rtp
 
-
-def test_a_bitrate_is_told_from_the_second_sight_on_and_again_only_when_it_moved() -> None:
-    reports = BandwidthReports()
-    assert reports.producers([(1, 1_000)], 1.0) == []  # a first sight: no rate yet
-    assert reports.producers([(1, 126_000)], 1.0) == [(1, 1_000_000)]  # 125 kB in a second
-    assert reports.producers([(1, 251_000)], 1.0) == []  # the same rate
-    # half the rate for a second: smoothed to 750 kbit/s, which moved by more than CHANGE
-    assert reports.producers([(1, 313_500)], 1.0) == [(1, 750_000)]
-    assert reports.producers([(1, 10)], 1.0) == []  # a counter that went back: no rate from it
-    assert reports.producers([], 1.0) == []  # gone: forgotten
-    assert reports.producers([(1, 500)], 1.0) == []  # seen again: a first sight
+PUBLISHER = ("127.0.0.1", 5004)
+SUBSCRIBER = ("127.0.0.1", 5006)
+SECOND = 1_000_000
 
 
-def test_an_estimate_is_told_when_known_and_moved() -> None:
-    reports = BandwidthReports()
-    assert reports.transports([(7, 0)]) == []  # no feedback yet
-    assert reports.transports([(7, 300_000)]) == [(7, 300_000)]
-    assert reports.transports([(7, 320_000)]) == []
-    assert reports.transports([(7, 2_000_000)]) == [(7, 2_000_000)]
-    assert reports.transports([]) == []
-    assert reports.transports([(7, 2_000_000)]) == [(7, 2_000_000)]  # forgotten, so told again
+def sender(engine: Engine, ssrc: int) -> Callable[[int], None]:
+    """Injects n media packets of 1,250 bytes (10,000 bits each) from the publisher's address."""
+    numbers = itertools.count()
+
+    def send(n: int) -> None:
+        for _ in range(n):
+            seq = next(numbers)
+            _testing.inject(engine._core, rtp(seq, seq * 3000, ssrc, payload=bytes(1238)), *PUBLISHER)
+
+    return send
 
 
-def test_moved_is_relative() -> None:
-    assert moved(None, 0)
-    assert not moved(1000, round(1000 * (1 + CHANGE)))
-    assert moved(1000, round(1000 * (1 + 2 * CHANGE)))
+async def test_a_bitrate_is_told_from_the_second_pass_on_and_again_only_when_it_moved(engine: Engine) -> None:
+    engine._bandwidth_timer.cancel()  # the test passes by hand
+    core = engine._core
+    router = engine.create_router()
+    transport = router.create_plain_transport(remote=PUBLISHER)
+    camera = transport.produce(kind="video", ssrc=4242, payload_type=96)
+    transport.produce(kind="audio", ssrc=4243, payload_type=111)  # never reported
+    send = sender(engine, 4242)
+    _testing.set_clock(core, 10 * SECOND)
+    send(1)
+    assert core.bandwidth_report() == ([], [])  # a first sample: no rate yet
+    _testing.set_clock(core, 11 * SECOND)
+    send(100)
+    assert core.bandwidth_report() == ([(router.id, camera.id, 1_000_000)], [])
+    _testing.set_clock(core, 12 * SECOND)
+    send(100)
+    assert core.bandwidth_report() == ([], [])  # the same rate
+    _testing.set_clock(core, 13 * SECOND)
+    send(50)  # half the rate for a second: smoothed to 750 kbit/s, which moved by more than 10 %
+    assert core.bandwidth_report() == ([(router.id, camera.id, 750_000)], [])
+    _testing.set_clock(core, 13 * SECOND + SECOND // 2)
+    send(40)  # 800 kbit/s over half a second: smoothed to 775 kbit/s, within 10 % of what was told
+    assert core.bandwidth_report() == ([], [])
+    assert core.bandwidth_report() == ([], [])  # the clock did not advance: no rate
+    _testing.set_clock(core, 14 * SECOND + SECOND // 2)
+    assert core.bandwidth_report() == ([(router.id, camera.id, 387_500)], [])  # silent for a second
+    # a producer closed and made again starts over: a first sample
+    camera.close()
+    again = transport.produce(kind="video", ssrc=4242, payload_type=96)
+    send(10)
+    assert core.bandwidth_report() == ([], [])
+    _testing.set_clock(core, 15 * SECOND + SECOND // 2)
+    send(10)
+    assert core.bandwidth_report() == ([(router.id, again.id, 100_000)], [])
+
+
+async def test_an_estimate_is_told_when_known_and_moved_and_only_for_a_transport_that_consumes(
+    engine: Engine,
+) -> None:
+    engine._bandwidth_timer.cancel()
+    core = engine._core
+    _testing.set_clock(core, 10 * SECOND)
+    router = engine.create_router()
+    camera = router.create_plain_transport(remote=PUBLISHER).produce(kind="video", ssrc=4242, payload_type=96)
+    subscriber = router.create_plain_transport(remote=SUBSCRIBER)
+    pipe = router.create_plain_transport(remote=("127.0.0.1", 5008), pipe=True)
+
+    def estimates() -> list[tuple[int, int, int]]:
+        return core.bandwidth_report()[1]
+
+    def told(bitrate_exp: int, mantissa: int, at: tuple[str, int] = SUBSCRIBER) -> None:
+        """A REMB from `at`: what its receiver estimates (mantissa << exp bit/s)."""
+        _testing.inject(core, remb(0x50000001, bitrate_exp, mantissa, [1]), *at)
+
+    told(1, 150_000)  # 300 kbit/s, but the transport consumes nothing yet
+    assert estimates() == []
+    consumer = subscriber.consume(camera)
+    pipe.consume(camera)
+    told(1, 150_000, ("127.0.0.1", 5008))  # a pipe's estimate is never told
+    assert subscriber.stats()["estimate_source"] == "remb" and pipe.stats()["estimate_source"] == "remb"
+    assert estimates() == [(router.id, subscriber.id, 300_000)]
+    told(1, 160_000)  # 320 kbit/s: within 10 %
+    assert estimates() == []
+    told(3, 250_000)  # 2 Mbit/s
+    [(_, _, two)] = estimates()
+    assert two == subscriber.stats()["estimate_bps"] > 320_000
+    assert estimates() == []
+    consumer.close()  # no consumer: what was told is forgotten, and told again once it consumes
+    assert estimates() == []
+    subscriber.consume(camera)
+    assert estimates() == [(router.id, subscriber.id, two)]
+
+
+async def test_one_pass_reports_every_routers_moves_and_nothing_for_steady_media(engine: Engine) -> None:
+    engine._bandwidth_timer.cancel()
+    core = engine._core
+    events: list[object] = []
+    engine.on_event = events.append
+    _testing.set_clock(core, 10 * SECOND)
+    meetings = []
+    for i in range(50):
+        router = engine.create_router()
+        address = ("127.0.0.1", 6000 + i)
+        camera = router.create_plain_transport(remote=address).produce(kind="video", ssrc=100 + i, payload_type=96)
+        meetings.append((router, camera, address))
+
+    def send_second() -> None:
+        for _, camera, address in meetings:
+            for seq in range(10):
+                _testing.inject(core, rtp(seq, 0, camera.ssrc, payload=bytes(1238)), *address)
+
+    send_second()
+    engine._bandwidth_tick()
+    engine._bandwidth_timer.cancel()
+    assert events == []  # first samples
+    for second in (11, 12, 13):
+        _testing.set_clock(core, second * SECOND)
+        send_second()
+        engine._bandwidth_tick()
+        engine._bandwidth_timer.cancel()
+    # each meeting told once, by the one pass after its first second; steady since: nothing
+    assert sorted(events, key=lambda e: e.router_id) == [  # type: ignore[attr-defined]
+        ProducerBitrateChanged(router.id, camera.id, 100_000) for router, camera, _ in meetings
+    ]
 
 
 async def test_a_video_producers_bitrate_is_reported_from_what_it_received(engine: Engine, peers) -> None:  # type: ignore[no-untyped-def]
-    engine._bandwidth_timer.cancel()  # the test decides when the router reports
+    engine._bandwidth_timer.cancel()  # the test decides when the engine reports
     events: list[object] = []
     engine.on_event = events.append
     router = engine.create_router()
     peer = peers()
     transport = router.create_plain_transport(remote=peer.address)
     producer = transport.produce(kind="video", ssrc=4242, payload_type=96)
-    router._report_bandwidth(1.0)  # a first sight
+    _testing.set_clock(engine._core, 10 * SECOND)
+    engine._bandwidth_tick()  # a first sample
+    engine._bandwidth_timer.cancel()
     payload = bytes(1000)
     for seq in range(100):  # 100 packets of 1,012 bytes
         peer.send(
@@ -60,7 +160,9 @@ async def test_a_video_producers_bitrate_is_reported_from_what_it_received(engin
         await asyncio.sleep(0.01)
         if engine._core.producer_stats(producer.id)["packets_in"] == 110:
             break
-    router._report_bandwidth(1.0)
-    [event] = [e for e in events if isinstance(e, ProducerBitrateChanged)]
-    assert event.router_id == router.id and event.producer_id == producer.id
-    assert event.bitrate_bps == 100 * 1012 * 8
+    _testing.set_clock(engine._core, 11 * SECOND)
+    engine._bandwidth_tick()
+    engine._bandwidth_timer.cancel()
+    assert events == [ProducerBitrateChanged(router.id, producer.id, 100 * 1012 * 8)]
+    assert producer.stats()["media_bytes_in"] == 100 * 1012
+    assert not any(isinstance(e, TransportEstimateChanged) for e in events)

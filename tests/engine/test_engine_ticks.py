@@ -1,16 +1,11 @@
-"""The engine's periodic work per router (the speaker and bandwidth ticks) costs a meeting with
-nothing to do nothing, reads the same figures as the stats it no longer builds, and the bandwidth tick
-takes the routers a slice at a time: a worker with a thousand meetings spent 15 ms of every second in
-the bandwidth tick, and blocked the loop as long."""
+"""The engine's periodic work per router (the speaker tick, REMB announcements) costs a meeting with
+nothing to do nothing. The bandwidth tick is one pass in C (tests/engine/test_bandwidth_reports.py)."""
 
 from __future__ import annotations
 
 import asyncio
 
-from engine_wire import rtp
-
 from engine import Engine
-from engine.engine import BANDWIDTH_SLICES
 from engine.events import DominantSpeakerChanged
 from engine.rtp import RtpPacket, serialize_rtp
 
@@ -76,51 +71,6 @@ async def test_a_router_without_audio_skips_the_speaker_tick_but_still_undoes_a_
     assert router.speaker_quiet  # now nothing to undo: the next ticks skip it
     router._decide_speaker(0.0, 0.2)
     assert events[-1] == DominantSpeakerChanged(router.id, None) and len(events) == 2
-
-
-async def test_the_bandwidth_ticks_figures_are_the_stats_fields(engine: Engine, peers) -> None:  # type: ignore[no-untyped-def]
-    router = engine.create_router()
-    peer = peers()
-    publisher = router.create_plain_transport(remote=peer.address)
-    producer = publisher.produce(kind="video", ssrc=4242, payload_type=96)
-    subscriber = router.create_plain_transport(remote=("127.0.0.1", 9))
-    subscriber.consume(producer)
-    for seq in range(5):
-        peer.send(rtp(seq, seq * 3000, 4242))
-    for _ in range(50):
-        if engine._core.media_bytes(producer.id):
-            break
-        await asyncio.sleep(0.01)
-    assert engine._core.media_bytes(producer.id) == producer.stats()["media_bytes_in"] > 0
-    stats = subscriber.stats()
-    assert stats["estimate_source"] == "none" and engine._core.known_estimate(subscriber.id) == 0
-
-
-async def test_the_bandwidth_tick_reports_a_slice_of_the_routers_each_once_a_period(engine: Engine) -> None:
-    engine._bandwidth_timer.cancel()  # the test ticks by hand
-    routers = [engine.create_router() for _ in range(2 * BANDWIDTH_SLICES + 3)]
-    slices = [r.bandwidth_slice for r in routers]
-    assert slices == [i % BANDWIDTH_SLICES for i in range(len(routers))]  # round-robin: even slices
-    reported: list[tuple[int, float]] = []
-    for r in routers:
-        r._report_bandwidth = lambda elapsed, r=r: reported.append((r.id, elapsed))  # type: ignore[method-assign]
-    for _ in range(BANDWIDTH_SLICES):  # one period: every router once, a first sight (elapsed 0)
-        engine._bandwidth_tick()
-        engine._bandwidth_timer.cancel()
-    assert sorted(rid for rid, _ in reported) == sorted(r.id for r in routers)
-    assert {elapsed for _, elapsed in reported} == {0.0}
-    reported.clear()
-    first = [r for r in routers if r.bandwidth_slice == 0]
-    engine._bandwidth_tick()  # the next period's first slice: over the time since its last report
-    engine._bandwidth_timer.cancel()
-    assert [rid for rid, _ in reported] == [r.id for r in first] and all(e > 0 for _, e in reported)
-    # a closed router leaves its slice: the next period reports every other router once, and not it
-    reported.clear()
-    first[0].close()
-    for _ in range(BANDWIDTH_SLICES):
-        engine._bandwidth_tick()
-        engine._bandwidth_timer.cancel()
-    assert sorted(rid for rid, _ in reported) == sorted(r.id for r in routers if r is not first[0])
 
 
 class RembSpy:
