@@ -50,6 +50,28 @@ static inline uint64_t now_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* CLOCK_REALTIME in ns: the clock of the kernel's receive timestamps (SO_TIMESTAMPNS). */
+static inline int64_t realtime_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+/* A datagram's arrival on CLOCK_MONOTONIC from the kernel's receive timestamp, when the socket has
+ * SO_TIMESTAMPNS on and `m` was read with room for its control message: `offset_ns` is CLOCK_REALTIME
+ * - CLOCK_MONOTONIC read near the receive, and the result is never after `read_at`, when it was read.
+ * 0 when the message carries no timestamp. */
+static inline uint64_t kernel_arrival_ns(struct msghdr *m, int64_t offset_ns, uint64_t read_at) {
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS) continue;
+        struct timespec ts;
+        memcpy(&ts, CMSG_DATA(c), sizeof ts);
+        int64_t at = (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec - offset_ns;
+        return at > 0 && (uint64_t)at <= read_at ? (uint64_t)at : read_at;
+    }
+    return 0;
+}
+
 static inline void die(const char *what) {
     perror(what);
     exit(2);

@@ -268,12 +268,6 @@ static void send_reports(struct receiver *r) {
     }
 }
 
-static int64_t realtime_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
-}
-
 static void on_tick(void) {
     uint64_t now = now_ns();
     static uint64_t next_feedback_ns, next_report_ns;
@@ -406,17 +400,12 @@ static void note_sender_reports(struct receiver *r, const uint8_t *packet, int l
     }
 }
 
-/* The datagram's arrival on CLOCK_MONOTONIC: the kernel's receive timestamp (CLOCK_REALTIME), else
- * `read_at`, the time it was read. */
+/* The datagram's arrival: the kernel's receive timestamp, else `read_at`, the time it was read. */
 static uint64_t arrival_ns(struct msghdr *m, uint64_t read_at) {
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
-            struct timespec ts;
-            memcpy(&ts, CMSG_DATA(c), sizeof ts);
-            int64_t at = (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec - realtime_offset_ns;
-            kernel_stamped++;
-            return at > 0 && (uint64_t)at <= read_at ? (uint64_t)at : read_at; /* never after the read */
-        }
+    uint64_t at = kernel_arrival_ns(m, realtime_offset_ns, read_at);
+    if (at) {
+        kernel_stamped++;
+        return at;
     }
     read_stamped++;
     return read_at;

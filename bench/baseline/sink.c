@@ -17,6 +17,9 @@
  * --latency: from the first SIGUSR1 on (the measured window's start), the send time in payload bytes
  * 12..19 of every datagram (pacer.c) gives its one-way latency, kept in a histogram of 10 us buckets up
  * to 100 ms (the last holds the rest), written to PATH on exit as LATENCY_BUCKETS little-endian u64.
+ * A datagram's arrival is the kernel's receive timestamp (SO_TIMESTAMPNS): when the forwarder's send
+ * put it in the socket (on loopback, within that send), not when this process, sharing the machine's
+ * cores with the forwarder and the pacer, got round to reading it.
  */
 #include "common.h"
 
@@ -39,6 +42,7 @@ static volatile sig_atomic_t timing = 0; /* --latency: set by SIGUSR1 */
 static void on_start_timing(int signo) { (void)signo; timing = 1; }
 static struct iovec iov[BATCH];
 static struct mmsghdr msg[BATCH];
+static uint8_t control[BATCH][CMSG_SPACE(sizeof(struct timespec))]; /* --latency: receive timestamps */
 static uint8_t whole[BATCH][2048];       /* --dump: datagrams read whole */
 static struct iovec whole_iov[BATCH];
 static struct mmsghdr whole_msg[BATCH];
@@ -72,6 +76,8 @@ int main(int argc, char **argv) {
     printf("ports ");
     for (long i = 0; i < n; i++) {
         int fd = udp_socket_bound(0, 4 << 20);
+        if (latency_path && setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &(int){1}, sizeof(int)) < 0)
+            die("SO_TIMESTAMPNS");
         struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)i << 32 | (uint32_t)fd};
         if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) die("epoll_ctl");
         printf(i ? ",%u" : "%u", local_port(fd));
@@ -84,9 +90,9 @@ int main(int argc, char **argv) {
     long to_dump = dump ? dump_count * (n < DUMP_SOCKETS ? n : DUMP_SOCKETS) : 0;
     for (int i = 0; i < BATCH; i++) {
         iov[i] = (struct iovec){.iov_base = hdr[i], .iov_len = HEAD};
-        msg[i].msg_hdr = (struct msghdr){.msg_iov = &iov[i], .msg_iovlen = 1};
+        msg[i].msg_hdr = (struct msghdr){.msg_iov = &iov[i], .msg_iovlen = 1, .msg_control = control[i]};
         whole_iov[i] = (struct iovec){.iov_base = whole[i], .iov_len = sizeof whole[i]};
-        whole_msg[i].msg_hdr = (struct msghdr){.msg_iov = &whole_iov[i], .msg_iovlen = 1};
+        whole_msg[i].msg_hdr = (struct msghdr){.msg_iov = &whole_iov[i], .msg_iovlen = 1, .msg_control = control[i]};
     }
     uint64_t packets = 0, bytes = 0, bad = 0;
     struct epoll_event events[64];
@@ -97,9 +103,12 @@ int main(int argc, char **argv) {
             long index = (long)(events[e].data.u64 >> 32);
             long want = to_dump && index < DUMP_SOCKETS ? dump_count - dumped[index] : 0;
             struct mmsghdr *m = want > 0 ? whole_msg : msg;
-            int r = recvmmsg(fd, m, want > 0 ? (unsigned)want : BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
+            unsigned count = want > 0 ? (unsigned)want : BATCH;
+            for (unsigned i = 0; i < count; i++) m[i].msg_hdr.msg_controllen = latency_path ? sizeof control[i] : 0;
+            int r = recvmmsg(fd, m, count, MSG_DONTWAIT | MSG_TRUNC, NULL);
             if (r <= 0) continue;
-            uint64_t now = timing ? now_ns() : 0;
+            uint64_t read_at = timing ? now_ns() : 0;
+            int64_t offset = timing ? realtime_ns() - (int64_t)read_at : 0;
             for (int i = 0; i < r; i++) {
                 unsigned len = m[i].msg_len;
                 const uint8_t *h = want > 0 ? whole[i] : hdr[i];
@@ -107,6 +116,8 @@ int main(int argc, char **argv) {
                 if ((size && len != (unsigned)size) || (h[0] >> 6) != 2 || get_be32(h + 8) == INPUT_SSRC) bad++;
                 if (timing && len >= HEAD) {
                     uint64_t sent = (uint64_t)get_be32(h + 12) << 32 | get_be32(h + 16);
+                    uint64_t now = kernel_arrival_ns(&m[i].msg_hdr, offset, read_at);
+                    if (!now) now = read_at;
                     if (sent <= now) {
                         uint64_t bucket = (now - sent) / LATENCY_BUCKET_NS;
                         latency[bucket < LATENCY_BUCKETS ? bucket : LATENCY_BUCKETS - 1]++;
