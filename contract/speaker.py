@@ -18,10 +18,9 @@ muted or revoked producer (its gate closed: the fast path records no level) is n
 
 from __future__ import annotations
 
+import functools
 import math
-from collections import deque
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
 
 FRAME = 0.02
 """Seconds of audio per level (one packet): frames missing in a tick (DTX, loss) count as silence."""
@@ -55,26 +54,61 @@ def steps(level: int) -> int:
     return max(0, min(STEPS, (SILENCE_LEVEL - (level & 0x7F)) // STEP_DB))
 
 
-@dataclass
+WINDOW = MEDIUM_FRAMES * LONG_BLOCKS
+"""Frames a speaker's history keeps: the long window."""
+_STEPS = bytes(steps(level) for level in range(256))
+"""bytes.translate table: RFC 6464 bytes to their steps, a whole tick's levels in one C call."""
+_ACTIVE = bytes(int(step >= STEP_THRESHOLD) for step in range(256))
+"""bytes.translate table: steps to 1 for an active frame, else 0."""
+
+
+@functools.cache
+def _score(active: int, total: int, rate: float) -> float:
+    return score(active, total, rate)  # a few dozen distinct arguments, asked every tick
+
+
 class _Speaker:
-    frames: deque[int] = field(default_factory=lambda: deque(maxlen=MEDIUM_FRAMES * LONG_BLOCKS))
-    """Steps of each frame, newest last."""
+    """One producer's recent frames, as steps (bytes, newest last, at most WINDOW), and the counts
+    they give, kept until the next feed: a tick asks them once per producer and again per challenge."""
+
+    __slots__ = ("_counts", "frames")
+
+    def __init__(self) -> None:
+        self.frames = bytearray()
+        self._counts: tuple[int, int, int] | None = None
+
+    def feed(self, frame_steps: bytes, missing: int) -> None:
+        """`missing` silent frames (DTX, loss), then frames of `frame_steps`."""
+        frames = self.frames
+        if missing > 0:
+            frames += bytes(min(missing, WINDOW))
+        frames += frame_steps
+        if len(frames) > WINDOW:
+            del frames[: len(frames) - WINDOW]
+        self._counts = None
 
     def counts(self) -> tuple[int, int, int]:
-        frames = list(self.frames)
-        immediate = frames[-1] if frames else 0
-        blocks = [frames[max(0, end - MEDIUM_FRAMES) : end] for end in range(len(frames), 0, -MEDIUM_FRAMES)]
-        active = [sum(1 for s in block if s >= STEP_THRESHOLD) for block in blocks]
-        medium = active[0] if active else 0
-        long = sum(1 for a in active if a >= MEDIUM_THRESHOLD)
-        return immediate, medium, long
+        if self._counts is None:
+            self._counts = self._count()
+        return self._counts
+
+    def _count(self) -> tuple[int, int, int]:
+        frames = self.frames
+        if not frames:
+            return 0, 0, 0
+        immediate = frames[-1]
+        if max(frames) < STEP_THRESHOLD:  # nothing active in the window: most microphones, most ticks
+            return immediate, 0, 0
+        active = frames.translate(_ACTIVE)
+        blocks = [active[max(0, end - MEDIUM_FRAMES) : end].count(1) for end in range(len(active), 0, -MEDIUM_FRAMES)]
+        return immediate, blocks[0], sum(1 for a in blocks if a >= MEDIUM_THRESHOLD)
 
     def scores(self) -> tuple[float, float, float]:
         immediate, medium, long = self.counts()
         return (
-            score(immediate, STEPS, RATES[0]),
-            score(medium, MEDIUM_FRAMES, RATES[1]),
-            score(long, LONG_BLOCKS, RATES[2]),
+            _score(immediate, STEPS, RATES[0]),
+            _score(medium, MEDIUM_FRAMES, RATES[1]),
+            _score(long, LONG_BLOCKS, RATES[2]),
         )
 
     def active(self) -> bool:
@@ -91,10 +125,10 @@ class DominantSpeaker:
 
     def feed(self, producer: object, levels: bytes, elapsed: float) -> None:
         """The levels a producer sent over the last `elapsed` seconds (oldest first)."""
-        speaker = self._speakers.setdefault(producer, _Speaker())
-        missing = round(elapsed / FRAME) - len(levels)
-        speaker.frames.extend([0] * max(0, min(missing, MEDIUM_FRAMES * LONG_BLOCKS)))
-        speaker.frames.extend(steps(level) for level in levels)
+        speaker = self._speakers.get(producer)
+        if speaker is None:
+            speaker = self._speakers[producer] = _Speaker()
+        speaker.feed(levels.translate(_STEPS), round(elapsed / FRAME) - len(levels))
 
     def remove(self, producer: object) -> None:
         """The producer closed, or its gate did: it is no candidate until fed again."""

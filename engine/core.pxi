@@ -525,11 +525,13 @@ cdef class Core:
         cdef Producer* p = self._producer(pid)
         cdef uint64_t start = p.levels_taken
         cdef uint64_t i
+        cdef uint8_t out[LEVEL_RING]
         if p.levels_written - start > LEVEL_RING:
             start = p.levels_written - LEVEL_RING
-        out = bytes([p.levels[i % LEVEL_RING] for i in range(start, p.levels_written)])
+        for i in range(start, p.levels_written):
+            out[i - start] = p.levels[i % LEVEL_RING]
         p.levels_taken = p.levels_written
-        return out
+        return (<char*>out)[:p.levels_written - start]
 
     def remove_producer(self, uint32_t pid):
         """Removes the producer; its consumers stay, detached (they send nothing until switched)."""

@@ -58,9 +58,10 @@ class Router(Closable):
                 if not producer.paused:
                     open_ids.add(producer.id)
                     detector.feed(producer.id, levels, elapsed)
-                    reported.append((producer.id, levels.hex()))
-        if (spans and reported) or self._reported:  # an empty report ends the reports
-            self.engine._emit(AudioLevels(self.id, elapsed, tuple(reported) if spans else ()))
+                    if spans:
+                        reported.append((producer.id, levels.hex()))
+        if reported or self._reported:  # an empty report ends the reports
+            self.engine._emit(AudioLevels(self.id, elapsed, tuple(reported)))
         self._reported = spans and bool(reported)
         detector.keep_only(open_ids)
         after = detector.decide(now)

@@ -1,7 +1,9 @@
 """What Podium's engine made of the subscribers' feedback during a level, from `GET /metrics`: the
 transport-cc feedback its estimators applied (and dropped as malformed), the packets it numbered
 for it, the NACKed packets (answered from its cache or asked of the publisher), the repairs it sent,
-its bandwidth probes, what its fast path dropped (by reason) and its datagrams in and out. The
+its bandwidth probes, the video its pacers held (and released, or sent early), its UDP GSO messages and the datagrams they
+carried, what its fast path
+dropped (by reason) and its datagrams in and out. The
 workers report every few seconds, so a reading waits for a report made after the level's media
 stopped."""
 
@@ -20,6 +22,9 @@ SERIES = {
     "podium_engine_drops_total": "reason",
     "podium_engine_datagrams_sent_total": None,
     "podium_engine_datagrams_received_total": None,
+    "podium_engine_paced_packets_total": "outcome",
+    "podium_engine_gso_messages_total": "result",
+    "podium_engine_gso_datagrams_total": None,
 }
 REPORT_WAIT = 7.0
 """Seconds to wait for a worker's next stats report (workers report every 5 s)."""
