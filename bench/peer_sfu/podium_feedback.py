@@ -1,10 +1,9 @@
 """What Podium's engine made of the subscribers' feedback during a level, from `GET /metrics`: the
 transport-cc feedback its estimators applied (and dropped as malformed), the packets it numbered
 for it, the NACKed packets (answered from its cache or asked of the publisher), the repairs it sent,
-its bandwidth probes, the video its pacers held (and released, or sent early), its UDP GSO messages and the datagrams they
-carried, what its fast path
-dropped (by reason) and its datagrams in and out. The
-workers report every few seconds, so a reading waits for a report made after the level's media
+its bandwidth probes, the video its pacers held (and released, or sent early), its UDP GSO messages
+and the datagrams they carried, what its fast path dropped (by reason) and its datagrams in and out.
+The workers report every few seconds, so a reading waits for a report made after the level's media
 stopped."""
 
 from __future__ import annotations
