@@ -62,16 +62,14 @@ async def test_loss_on_a_subscriber_link_is_repaired_by_the_engine(tmp_path, mon
             before = repair_counts(server.metrics())
 
             with random_loss(ns, local_port(subscriber), LOSS) as dropped_so_far:
-                seconds_with_frames = 0
+                windows: list[tuple[bool, int]] = []  # (a frame came within the second, frames decoded by its end)
                 for _ in range(10):
                     start = time.monotonic()
-                    if await subscriber.frames_grow(publisher.id, "camera", by=1, timeout=1.0):
-                        seconds_with_frames += 1
+                    grew = await subscriber.frames_grow(publisher.id, "camera", by=1, timeout=1.0)
                     await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - start)))
+                    windows.append((grew, subscriber.count(publisher.id, "camera")))
                 dropped = dropped_so_far()
             assert dropped > 0, "nothing dropped: the filter missed the subscriber's port"
-            # decoding never froze: frames in every window of the run
-            assert seconds_with_frames == 10
 
             # the worker reports every 5 s: wait for a report that covers the run
             deadline = time.monotonic() + 15
@@ -86,6 +84,9 @@ async def test_loss_on_a_subscriber_link_is_repaired_by_the_engine(tmp_path, mon
             repairs = after.get("podium_engine_repairs_sent_total", 0) - before.get(
                 "podium_engine_repairs_sent_total", 0
             )
+            # decoding never froze: frames in every window of the run (the counters say what the
+            # engine did meanwhile, should a window stay empty)
+            assert all(grew for grew, _ in windows), (windows, dropped, hits, repairs, relayed)
             assert hits > 0 and repairs >= hits
             # the publisher's link lost nothing: what reaches it is the rare miss, not every NACK
             assert relayed <= max(2, hits // 10), (hits, relayed)
