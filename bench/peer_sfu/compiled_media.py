@@ -31,11 +31,11 @@ from .media import Stream
 _RELAY_HEADER = struct.Struct(">I4sH")
 GENERATOR_NICE = -10
 STATS_LIMIT = 1 << 24
-RECEIVE_MODES = ("tick", "wake")
-"""How the C program reads the subscribers' sockets (meeting_media.c: the tick, or --wake)."""
+"""Bytes of one stats line the driver accepts (latency buckets and per-pair counts)."""
 STATS_TIMEOUT = 30.0
 """Seconds to wait for a stats line (a heavily loaded machine can starve this process for seconds)."""
-"""Bytes of one stats line the driver accepts (latency buckets and per-pair counts)."""
+RECEIVE_MODES = ("tick", "wake")
+"""How the C program reads the subscribers' sockets (meeting_media.c: the tick, or --wake)."""
 
 
 def srtp_keys(dtls: Any) -> tuple[int, bytes, bytes]:
