@@ -19,7 +19,9 @@ cdef inline bint bw_moved(uint64_t told, uint64_t now) noexcept nogil:
 cdef bint bw_sample_producer(Producer* p, uint64_t now_us, uint64_t* told) noexcept nogil:
     """Takes the producer's media bytes at `now_us`; True, with its bitrate (bit/s) in `told`, when
     that moved since told. A first sample, a clock that did not advance or a counter that went back
-    gives no bitrate: the next pass does. The bitrate is smoothed (BW_SMOOTHING_PERCENT)."""
+    gives no bitrate: the next pass does. The bitrate is smoothed (BW_SMOOTHING_PERCENT), except to
+    0: a pass without media tells at once that the producer fell silent (control.domain.layers
+    forwards a simulcast layer still sent instead)."""
     cdef uint64_t last = p.bw_bytes
     cdef uint64_t last_us = p.bw_at_us
     cdef uint64_t total = p.media_bytes
@@ -32,7 +34,9 @@ cdef bint bw_sample_producer(Producer* p, uint64_t now_us, uint64_t* told) noexc
     if not sampled or now_us <= last_us or total < last:
         return False
     fresh = <double>(total - last) * 8.0 * 1e6 / <double>(now_us - last_us)
-    if p.bw_flags & BW_RATED:
+    if fresh == 0.0:
+        rate = 0.0                        # silent (a layer its browser stopped): told at once, unsmoothed
+    elif p.bw_flags & BW_RATED:
         rate = (BW_SMOOTHING_PERCENT * fresh + (100 - BW_SMOOTHING_PERCENT) * p.bw_rate) / 100.0
     else:
         rate = fresh

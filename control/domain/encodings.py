@@ -3,12 +3,13 @@ forward, and when the publisher is told (docs/signaling.md, `layers`).
 
 A layer is wanted while any consumer that is shown (not paused, not hidden) forwards it or is
 switching to it (a consumer's `layer` is its target from the moment its switch is sent: the engine
-forwards the old layer until the target's keyframe). A wanted layer is turned on at once, so a switch
-up finds it encoding; a layer nobody wants stays on for HOLD_S more before it is turned off: the
-consumers switching away from it still forward it until the lower layer's keyframe, and a tile
-resized back and forth keeps its layers instead of flooding the publisher with `layers` frames
-(turning off happens at most once per HOLD_S for a layer; turning on at most once per layer in that
-time, as it then stays on).
+forwards the old layer until the target's keyframe), or would forward it were it sent (a layer the
+browser stopped, control.domain.layers.sent_layer: asked for, so that it comes back). A wanted
+layer is turned on at once, so a switch up finds it encoding; a layer nobody wants stays on for
+HOLD_S more before it is turned off: the consumers switching away from it still forward it until the
+lower layer's keyframe, and a tile resized back and forth keeps its layers instead of flooding the
+publisher with `layers` frames (turning off happens at most once per HOLD_S for a layer; turning on
+at most once per layer in that time, as it then stays on).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ class Consuming:
     """One consumer of a simulcast track, as the policy needs it."""
 
     layer: int
-    """The layer it forwards or is switching to (0: lowest)."""
+    """The layer it forwards, is switching to, or wants (0: lowest); a consumer may count twice."""
     shown: bool
     """False while it is paused (hidden by its subscriber, or not allowed): it forwards nothing."""
 

@@ -15,10 +15,15 @@ tile, without the slack (never scaled up; a thumbnail stays on the lowest layer)
 follow the size of their tile, with the slack. (Once the engine estimates each subscriber's
 bandwidth, the same order will decide who is lowered first under the budget: screen shares last,
 then the speaker.)
+
+A publisher's browser may stop sending a layer by itself (Chromium does when its bandwidth estimate
+or its CPU cannot carry them all) while the server still asks for it: `sent_layer` forwards the
+nearest layer still sent instead, so that a subscriber never waits on a silent one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import IntEnum
 
 from control.domain.roles import Source
@@ -70,3 +75,19 @@ def choose_layer(layers: int, source: Source, width: int, height: int, speaking:
         return layers - 1
     slack = 1.0 if rank == Priority.SPEAKER else LAYER_SLACK
     return next((k for k, h in enumerate(heights) if h * slack >= height), layers - 1)
+
+
+def sent_layer(layer: int, silent: Sequence[bool], current: int) -> int:
+    """The layer to forward instead of `layer` while the publisher sends only some (`silent[k]`:
+    layer k carries no media now): `layer` when it is sent; else the highest sent below it (a smaller
+    picture rather than none); else the lowest sent above it. When none is sent (a camera turned off,
+    or layers stopping one after the other), `current` stays: nothing better to switch to."""
+    if not 0 <= layer < len(silent):
+        raise ValueError(f"layer {layer} of {len(silent)}")
+    if not silent[layer]:
+        return layer
+    below = [k for k in range(layer) if not silent[k]]
+    if below:
+        return below[-1]
+    above = [k for k in range(layer + 1, len(silent)) if not silent[k]]
+    return above[0] if above else current

@@ -2,7 +2,9 @@
 transport (transport-wide congestion control, engine/estimator.pxi) and the measured bitrate of
 every video layer arrive as engine events; control.domain.budget turns them into a cap per consumer
 (`Media.caps`), and the consumers whose cap changed choose their layer again (never below the lowest:
-control.domain.budget says why), committed like any view once the engine acked it.
+control.domain.budget says why), committed like any view once the engine acked it. A layer measured
+at 0 bit/s is silent (`Media.silent`): its publisher's browser stopped it, and the consumers of its
+track forward the nearest layer still sent (control.domain.layers.sent_layer) until it is back.
 
 A subscriber without an estimate yet (just joined, or its client sends no feedback) has no caps: its
 tiles' sizes alone decide. Decisions are made at most once per engine tick per meeting: the events of
@@ -70,9 +72,16 @@ class SubscriberBandwidth:
         await asyncio.sleep(0)  # the rest of the tick's events first
         self._deciding.discard(live.id)
         try:
-            await self.service.publishing.budget(live, self.caps, self.service.speakers.current.get(live.id))
+            await self.service.publishing.budget(
+                live, self.caps, self.silent(live.id), self.service.speakers.current.get(live.id)
+            )
         except MeetingError as error:  # the engine refused or the meeting went: the layers stay
             log.info("meeting %s: layers for the bandwidth not changed: %s", live.id, error)
+
+    def silent(self, meeting_id: str) -> frozenset[str]:
+        """The meeting's video producers last measured at 0 bit/s: simulcast layers their browser
+        stopped sending (or turned off when nobody wanted them)."""
+        return frozenset(name for name, bps in self.bitrates.get(meeting_id, {}).items() if bps == 0)
 
     def caps(self, live: LiveMeeting) -> dict[str, int]:
         """consumer → its cap, for every subscriber of `live` with an estimate."""
@@ -112,7 +121,7 @@ class SubscriberBandwidth:
                     asked,
                     tuple(bitrates.get(layer, 0) for layer in layers),
                     area=s.size[0] * s.size[1],
-                    current=None if s.paused else s.layer,
+                    current=None if s.paused else s.wanted_layer,
                 )
             )
         return dict(fit(estimate, videos, audio))

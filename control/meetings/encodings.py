@@ -49,11 +49,14 @@ class PublisherLayers:
                 if layers < 2:
                     continue
                 track = (pid, publication.producer_id)
+                # a consumer forwarding a layer in place of a silent one wants both: the one it
+                # forwards stays on, the silent one is still asked for (control.domain.layers)
                 consumers = [
-                    Consuming(s.layer, not s.paused)
+                    Consuming(layer, not s.paused)
                     for other in peers.values()
                     for s in other.subscriptions
                     if s.active and s.producer_id == publication.producer_id
+                    for layer in {s.layer, s.wanted_layer}
                 ]
                 if feed is not None and any(c.producer_id == publication.producer_id for c in feed.consumers):
                     consumers.append(Consuming(layers - 1, True))  # the recorder's: the top layer

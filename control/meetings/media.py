@@ -25,12 +25,12 @@ The records themselves, and the engine object ids they use, are control.meetings
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from types import MappingProxyType
 
 from contract import ops
-from control.domain.layers import MAX_LAYERS, choose_layer
+from control.domain.layers import MAX_LAYERS, choose_layer, sent_layer
 from control.domain.meeting_state import MeetingState, media_plan
 from control.domain.roles import KIND, Source
 from control.meetings import recorder_feed
@@ -108,6 +108,10 @@ class Media:
         """consumer → the highest layer the bandwidth estimated toward its subscriber allows
         (control.meetings.bandwidth). Not durable: after a restart the
         next estimates set it again."""
+        self.silent: frozenset[str] = frozenset()
+        """Simulcast layers (producer ids) whose publisher sends nothing now, as the engine's bitrate
+        pass told (control.meetings.bandwidth): a consumer forwards a layer still sent instead
+        (control.domain.layers.sent_layer). Not durable either."""
         self.pipe_transport: Callable[[str, str], Op] | None = None
         """(worker, peer worker) → the operation making that worker's pipe transport to the peer
         (control.engines.mesh.PipeMesh.transport_op)."""
@@ -410,7 +414,8 @@ class Media:
         rtx_ssrc = sub.ssrcs.allocate() if publication.codec.rtx_payload_type is not None else None
         n = sub.next_id()
         consumer_id = f"{sub.pid}.c{n}"
-        layer = len(publication.layer_ids) - 1  # the top layer until the subscriber's view says otherwise
+        top = len(publication.layer_ids) - 1  # the top layer until the subscriber's view says otherwise
+        layer = sent_layer(top, self._silent(publication.layer_ids), top)
         out.append(
             ops.Consume(
                 consumer_id,
@@ -435,6 +440,7 @@ class Media:
             create=out[-1],
             rtx_ssrc=rtx_ssrc,
             layer=layer,
+            wants=None if layer == top else top,
         )
         if slot == len(sub.subscriptions):
             sub.subscriptions.append(subscription)
@@ -457,7 +463,8 @@ class Media:
     ) -> tuple[list[Op], MediaRecords]:
         """The subscriber shows consumer `consumer_id` at `width` x `height` device pixels (0: not
         at all): the layer control.domain.layers chooses (`speaker`: the meeting's active speaker,
-        whose camera comes first), switched at its next keyframe, and the consumer paused while
+        whose camera comes first) within its bandwidth cap, or the nearest one sent while the
+        publisher does not send that, switched at its next keyframe, and the consumer paused while
         hidden. No operation when nothing changes."""
         peer = records.peers.get(pid)
         index = next(
@@ -478,11 +485,16 @@ class Media:
         cap = self.caps.get(consumer_id)
         if chosen is not None and cap is not None:
             chosen = min(chosen, cap)
-        layer = current.layer if chosen is None else chosen
+        if chosen is None:  # hidden: paused, its layers left as they are
+            wanted, layer = current.wanted_layer, current.layer
+        else:
+            wanted = chosen
+            layer = sent_layer(wanted, self._silent(layers), current.layer)
         paused = hidden or not media_plan(state).may_receive(current.publisher, current.source, pid)
         out: list[Op] = []
-        size = (width, height)  # to choose again when the speaker or the bandwidth changes
-        updated = replace(current, hidden=hidden, layer=layer, paused=paused, size=size)
+        size = (width, height)  # to choose again when the speaker, the bandwidth or the layers sent change
+        wants = None if layer == wanted else wanted
+        updated = replace(current, hidden=hidden, layer=layer, wants=wants, paused=paused, size=size)
         if paused and not current.paused:
             out.append(ops.PauseConsumer(consumer_id))
         if layer != current.layer:
@@ -495,6 +507,9 @@ class Media:
         draft = self._draft(records)
         draft.peer(pid).subscriptions[index] = updated
         return out, draft.records()
+
+    def _silent(self, layers: Sequence[str]) -> tuple[bool, ...]:
+        return tuple(layer in self.silent for layer in layers)
 
     def speaking(
         self, records: MediaRecords, state: MeetingState, speaker: str | None

@@ -81,11 +81,20 @@ class Subscription:
     (the receiver went through inactive, so it starts afresh for the next one)."""
     layer: int = 0
     """The simulcast layer it forwards (0: lowest); `create` names that layer's producer."""
+    wants: int | None = None
+    """The layer its tile and bandwidth ask for, when the publisher does not send that one now and
+    `layer` is the one forwarded instead (control.domain.layers.sent_layer); None: `layer` itself.
+    The publisher is still asked to encode it (control.domain.encodings)."""
     hidden: bool = False
     """The subscriber does not show it (control.domain.layers): paused whatever the plan allows."""
     size: tuple[int, int] | None = None
     """The tile size of its subscriber's last `view` (None: none yet), to choose again when the
     active speaker changes."""
+
+    @property
+    def wanted_layer(self) -> int:
+        """The layer its subscriber should get: `wants`, else `layer`."""
+        return self.layer if self.wants is None else self.wants
 
 
 @dataclass(frozen=True)

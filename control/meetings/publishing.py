@@ -199,26 +199,42 @@ class Publishing:
                 await self.commits.commit(live, live.state, (), actor="", records=records, ops=ops)
 
     async def budget(
-        self, live: LiveMeeting, caps: Callable[[LiveMeeting], dict[str, int]], speaker: str | None
+        self,
+        live: LiveMeeting,
+        caps: Callable[[LiveMeeting], dict[str, int]],
+        silent: frozenset[str],
+        speaker: str | None,
     ) -> None:
         """The layer caps the subscribers' bandwidth allows (`caps`: control.meetings.bandwidth, read
-        under the meeting's lock): the consumers whose cap changed choose their layer again (or
-        pause), once the engine acked it; the caps are kept only if it did."""
+        under the meeting's lock) and the simulcast layers whose publisher sends nothing now
+        (`silent`): the consumers whose cap changed, or of a track one of whose layers fell silent or
+        came back, choose their layer again (or pause), once the engine acked it; the caps and the
+        silence are kept only if it did."""
         async with live.lock:
-            before = live.media.caps
+            before, was_silent = live.media.caps, live.media.silent
             after = caps(live)
             changed = {c for c in before.keys() | after.keys() if before.get(c) != after.get(c)}
-            if not changed:
+            toggled = was_silent ^ silent
+            tracks = {
+                (pid, source)
+                for pid, peer in live.media.peers.items()
+                for source, publication in peer.publications.items()
+                if toggled.intersection(publication.layer_ids)
+            }
+            if not changed and not tracks:
                 return
-            live.media.caps = after
+            live.media.caps, live.media.silent = after, silent
             try:
                 ops, records = live.media.choose_again(
-                    live.media.records, live.state, speaker, lambda s: s.consumer_id in changed
+                    live.media.records,
+                    live.state,
+                    speaker,
+                    lambda s: s.consumer_id in changed or (s.publisher, s.source) in tracks,
                 )
                 if records is not live.media.records:
                     await self.commits.commit(live, live.state, (), actor="", records=records, ops=ops)
             except BaseException:
-                live.media.caps = before
+                live.media.caps, live.media.silent = before, was_silent
                 raise
 
     async def subscribe_answer(self, live: LiveMeeting, pid: str, version: int, sdp: str) -> None:

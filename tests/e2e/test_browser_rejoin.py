@@ -5,6 +5,7 @@ Chromium's subscribe connection went `failed` for good)."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -35,6 +36,31 @@ def offered_sdp(page: Any) -> str:
     )
 
 
+def compact_diagnosis(page: Any) -> str:
+    """Short enough to survive a CI log's truncation: the connections, then per received stream its
+    counters, then the offer's m-sections (mid, direction, SSRCs) rather than the whole SDP."""
+    state = json.loads(diagnose(page))
+    rows = [
+        f"{r['participantId']}/{r['source']} mid {r['mid']}: {r['packetsReceived']} packets, "
+        f"{r['framesDecoded']} frames, {r['totalSamplesReceived']} samples"
+        for r in state["received"]
+    ]
+    sections = []
+    for section in offered_sdp(page).split("\r\nm=")[1:]:
+        mid = re.search(r"^a=mid:(\S+)", section, re.M)
+        direction = re.search(r"^a=(sendonly|recvonly|sendrecv|inactive)", section, re.M)
+        ssrcs = sorted(set(re.findall(r"^a=ssrc:(\d+)", section, re.M)))
+        sections.append(
+            f"{section.split(' ', 1)[0]} mid {mid and mid[1]} {direction and direction[1]} ssrc {','.join(ssrcs)}"
+        )
+    return (
+        f"pub {state['pub']}, sub {state['sub']}, error {state['error']!r}\n  "
+        + "\n  ".join(rows)
+        + "\n  offer: "
+        + "; ".join(sections)
+    )
+
+
 def assert_receives(receiver: Any, sender_id: str, what: str) -> None:
     """The receiver decodes more of the sender's camera and gets more of its microphone, now (growth
     from a sample taken here: counters of a reused receiver may start from anything), and its
@@ -58,7 +84,7 @@ def assert_receives(receiver: Any, sender_id: str, what: str) -> None:
             return False
         return now[0] >= first[0][0] + 5 and now[1] >= first[0][1] + 4800
 
-    wait_until(grows, timeout=25, what=lambda: f"{what}: {diagnose(receiver)}\n{offered_sdp(receiver)}")
+    wait_until(grows, timeout=25, what=lambda: f"{what}: {compact_diagnosis(receiver)}")
     assert sub_state(receiver) == "connected", diagnose(receiver)
 
 

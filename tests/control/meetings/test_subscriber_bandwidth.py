@@ -105,3 +105,22 @@ async def test_without_an_estimate_the_tile_alone_decides_and_bad_events_are_ign
     assert bandwidth.caps(live) == {}
     for coroutine in spawned:
         coroutine.close()
+
+
+async def test_a_layer_measured_at_zero_is_silent_until_it_is_sent_again() -> None:
+    live, bandwidth, spawned = meeting()
+    for producer, bps in zip(LAYERS, (150_000, 500_000, 1_500_000)):
+        bandwidth.on_registry_event(bitrate(producer, bps))
+    assert bandwidth.silent("m") == frozenset()
+    bandwidth.on_registry_event(bitrate(LAYERS[2], 0))  # the publisher's browser stopped its top layer
+    assert bandwidth.silent("m") == {LAYERS[2]} and bandwidth.silent("other") == frozenset()
+    live.media.silent = bandwidth.silent("m")
+    apply(live, bandwidth)
+    assert layer(live, "b") == (1, False) and layer(live, "c") == (1, False)
+    assert {s.wanted_layer for p in "bc" for s in live.media.peers[p].subscriptions if s.kind == "video"} == {2}
+    bandwidth.on_registry_event(bitrate(LAYERS[2], 900_000))
+    live.media.silent = bandwidth.silent("m")
+    apply(live, bandwidth)
+    assert layer(live, "b") == (2, False) and layer(live, "c") == (2, False)
+    for coroutine in spawned:
+        coroutine.close()
