@@ -1,7 +1,7 @@
 # The bandwidth tick in one pass over the id table (Core.bandwidth_report): every video producer's
 # bitrate, measured from the media bytes it received since the last pass, and every subscriber
 # transport's estimate (estimator.pxi), each returned only when it moved by more than
-# BW_CHANGE_PERCENT since it was last told. The control plane's budget (control.domain.budget) turns
+# BW_CHANGE_PERCENT since it was last told; a producer also when it fell silent or came back. The control plane's budget (control.domain.budget) turns
 # them into the layer each subscriber gets; telling it every wobble would only churn layers.
 #
 # In C because the tick is per meeting: a worker's 1,000 meetings spent 9 to 11 ms of every second
@@ -18,14 +18,16 @@ cdef inline bint bw_moved(uint64_t told, uint64_t now) noexcept nogil:
 
 cdef bint bw_sample_producer(Producer* p, uint64_t now_us, uint64_t* told) noexcept nogil:
     """Takes the producer's media bytes at `now_us`; True, with its bitrate (bit/s) in `told`, when
-    that moved since told. A first sample, a clock that did not advance or a counter that went back
-    gives no bitrate: the next pass does. The bitrate is smoothed (BW_SMOOTHING_PERCENT), except to
-    0: a pass without media tells at once that the producer fell silent (control.domain.layers
-    forwards a simulcast layer still sent instead)."""
+    that moved since told, or the producer fell silent (no media bytes since the last pass: a
+    simulcast layer its browser stopped, or was told to stop) or came back (p.bw_flags & BW_SILENT
+    says which was told). A first sample, a clock that did not advance or a counter that went back
+    gives no bitrate: the next pass does. The bitrate is smoothed (BW_SMOOTHING_PERCENT): a silent
+    layer's decays, as its cost to the budget (control.domain.budget) only the bitrate tells."""
     cdef uint64_t last = p.bw_bytes
     cdef uint64_t last_us = p.bw_at_us
     cdef uint64_t total = p.media_bytes
     cdef bint sampled = p.bw_flags & BW_SAMPLED
+    cdef bint silent
     cdef double fresh, rate
     cdef uint64_t rounded
     p.bw_bytes = total
@@ -33,20 +35,24 @@ cdef bint bw_sample_producer(Producer* p, uint64_t now_us, uint64_t* told) noexc
     p.bw_flags |= BW_SAMPLED
     if not sampled or now_us <= last_us or total < last:
         return False
+    silent = total == last
     fresh = <double>(total - last) * 8.0 * 1e6 / <double>(now_us - last_us)
-    if fresh == 0.0:
-        rate = 0.0                        # silent (a layer its browser stopped): told at once, unsmoothed
-    elif p.bw_flags & BW_RATED:
+    if p.bw_flags & BW_RATED:
         rate = (BW_SMOOTHING_PERCENT * fresh + (100 - BW_SMOOTHING_PERCENT) * p.bw_rate) / 100.0
     else:
         rate = fresh
     p.bw_rate = rate
     p.bw_flags |= BW_RATED
     rounded = <uint64_t>(rate + 0.5)
-    if p.bw_flags & BW_TOLD and not bw_moved(p.bw_told, rounded):
+    if (p.bw_flags & BW_TOLD and not bw_moved(p.bw_told, rounded)
+            and silent == <bint>(p.bw_flags & BW_SILENT)):
         return False
     p.bw_told = rounded
     p.bw_flags |= BW_TOLD
+    if silent:
+        p.bw_flags |= BW_SILENT
+    else:
+        p.bw_flags &= ~BW_SILENT
     told[0] = rounded
     return True
 
@@ -78,7 +84,8 @@ cdef void bw_mark_consumed(State* st) noexcept nogil:
 
 
 cdef tuple bw_report(State* st, uint64_t now_us):
-    """One pass: ([(router id, producer id, bit/s)], [(router id, transport id, bit/s)]) of what moved."""
+    """One pass: ([(router id, producer id, bit/s, silent)], [(router id, transport id, bit/s)]) of
+    what moved."""
     cdef list bitrates = []
     cdef list estimates = []
     cdef uint32_t i
@@ -94,7 +101,7 @@ cdef tuple bw_report(State* st, uint64_t now_us):
         if slot.key.c == TAG_PRODUCER:
             p = <Producer*>slot.value
             if p.video and bw_sample_producer(p, now_us, &told):
-                bitrates.append((p.transport.router_id, p.id, told))
+                bitrates.append((p.transport.router_id, p.id, told, bool(p.bw_flags & BW_SILENT)))
         elif slot.key.c == TAG_TRANSPORT:
             t = <Transport*>slot.value
             if t.bw_pass != st.bw_pass or t.pipe:

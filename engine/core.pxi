@@ -715,8 +715,9 @@ cdef class Core:
         return producer_stats_of(self._producer(pid))
 
     def bandwidth_report(self):
-        """The bandwidth tick (bitrates.pxi): ([(router id, producer id, bit/s)], [(router id,
-        transport id, bit/s)]), the video bitrates and subscriber estimates that moved since told."""
+        """The bandwidth tick (bitrates.pxi): ([(router id, producer id, bit/s, silent)], [(router id,
+        transport id, bit/s)]), the video bitrates and subscriber estimates that moved since told (a
+        producer also when it fell silent or came back)."""
         cdef State* st = self._open()
         return bw_report(st, self._now_us())
 

@@ -51,11 +51,13 @@ class DominantSpeakerChanged:
 
 @dataclass(frozen=True)
 class ProducerBitrateChanged:
-    """A video producer's measured bitrate moved (engine/bitrates.pxi)."""
+    """A video producer's measured bitrate moved, or it fell silent or came back (engine/bitrates.pxi)."""
 
     router_id: int
     producer_id: int
     bitrate_bps: int
+    silent: bool = False
+    """No media since the last pass: a simulcast layer its browser stopped (or was told to stop)."""
 
 
 @dataclass(frozen=True)

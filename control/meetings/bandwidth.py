@@ -2,9 +2,10 @@
 transport (transport-wide congestion control, engine/estimator.pxi) and the measured bitrate of
 every video layer arrive as engine events; control.domain.budget turns them into a cap per consumer
 (`Media.caps`), and the consumers whose cap changed choose their layer again (never below the lowest:
-control.domain.budget says why), committed like any view once the engine acked it. A layer measured
-at 0 bit/s is silent (`Media.silent`): its publisher's browser stopped it, and the consumers of its
-track forward the nearest layer still sent (control.domain.layers.sent_layer) until it is back.
+control.domain.budget says why), committed like any view once the engine acked it. A layer the
+engine tells silent (no media in its last pass: `Media.silent`) was stopped by its publisher's
+browser, and the consumers of its track forward the nearest layer still sent
+(control.domain.layers.sent_layer) until it is back.
 
 A subscriber without an estimate yet (just joined, or its client sends no feedback) has no caps: its
 tiles' sizes alone decide. Decisions are made at most once per engine tick per meeting: the events of
@@ -46,6 +47,8 @@ class SubscriberBandwidth:
         """meeting id → transport id → its estimate, bit/s."""
         self.bitrates: dict[str, dict[str, int]] = {}
         """meeting id → producer id → its measured bitrate, bit/s."""
+        self.quiet: dict[str, set[str]] = {}
+        """meeting id → its video producers the engine last told silent (no media in its last pass)."""
         self._deciding: set[str] = set()
 
     def on_registry_event(self, event: RegistryEvent) -> None:
@@ -64,6 +67,12 @@ class SubscriberBandwidth:
             log.info("meeting %s: %s event ignored: %r", live.id, event.event, event.data)
             return
         into[name] = value
+        if event.event == BITRATE:
+            quiet = self.quiet.setdefault(live.id, set())
+            if event.data.get("silent") is True:
+                quiet.add(name)
+            else:
+                quiet.discard(name)
         if live.id not in self._deciding:
             self._deciding.add(live.id)
             self.service.spawn(self._decide(live))
@@ -79,9 +88,9 @@ class SubscriberBandwidth:
             log.info("meeting %s: layers for the bandwidth not changed: %s", live.id, error)
 
     def silent(self, meeting_id: str) -> frozenset[str]:
-        """The meeting's video producers last measured at 0 bit/s: simulcast layers their browser
-        stopped sending (or turned off when nobody wanted them)."""
-        return frozenset(name for name, bps in self.bitrates.get(meeting_id, {}).items() if bps == 0)
+        """The meeting's video producers the engine last told silent: simulcast layers their browser
+        stopped sending (or was told to stop, as nobody wanted them)."""
+        return frozenset(self.quiet.get(meeting_id, ()))
 
     def caps(self, live: LiveMeeting) -> dict[str, int]:
         """consumer → its cap, for every subscriber of `live` with an estimate."""
@@ -129,3 +138,4 @@ class SubscriberBandwidth:
     def forget(self, meeting_id: str) -> None:
         self.estimates.pop(meeting_id, None)
         self.bitrates.pop(meeting_id, None)
+        self.quiet.pop(meeting_id, None)

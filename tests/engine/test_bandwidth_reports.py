@@ -1,6 +1,7 @@
 """What the engine tells about bandwidth (engine/bitrates.pxi), in one pass in C per tick: video
 producers' bitrates and subscriber transports' estimates, each only when it moved by more than
-BW_CHANGE_PERCENT (10 %) since it was last told; and, end to end on loopback, a producer's bitrate
+BW_CHANGE_PERCENT (10 %) since it was last told (a producer also when it fell silent or came
+back); and, end to end on loopback, a producer's bitrate
 measured from the media packets it sent. The clock is frozen so that each pass's interval is exact."""
 
 from __future__ import annotations
@@ -45,33 +46,33 @@ async def test_a_bitrate_is_told_from_the_second_pass_on_and_again_only_when_it_
     assert core.bandwidth_report() == ([], [])  # a first sample: no rate yet
     _testing.set_clock(core, 11 * SECOND)
     send(100)
-    assert core.bandwidth_report() == ([(router.id, camera.id, 1_000_000)], [])
+    assert core.bandwidth_report() == ([(router.id, camera.id, 1_000_000, False)], [])
     _testing.set_clock(core, 12 * SECOND)
     send(100)
     assert core.bandwidth_report() == ([], [])  # the same rate
     _testing.set_clock(core, 13 * SECOND)
     send(50)  # half the rate for a second: smoothed to 750 kbit/s, which moved by more than 10 %
-    assert core.bandwidth_report() == ([(router.id, camera.id, 750_000)], [])
+    assert core.bandwidth_report() == ([(router.id, camera.id, 750_000, False)], [])
     _testing.set_clock(core, 13 * SECOND + SECOND // 2)
     send(40)  # 800 kbit/s over half a second: smoothed to 775 kbit/s, within 10 % of what was told
     assert core.bandwidth_report() == ([], [])
     assert core.bandwidth_report() == ([], [])  # the clock did not advance: no rate
     _testing.set_clock(core, 14 * SECOND + SECOND // 2)
-    # silent for a second: told at once, not smoothed (a simulcast layer its browser stopped)
-    assert core.bandwidth_report() == ([(router.id, camera.id, 0)], [])
-    _testing.set_clock(core, 15 * SECOND)
-    assert core.bandwidth_report() == ([], [])  # still silent: nothing new to tell
+    # silent for a second: told so at once (a simulcast layer its browser stopped), the bitrate decaying
+    assert core.bandwidth_report() == ([(router.id, camera.id, 387_500, True)], [])
     _testing.set_clock(core, 15 * SECOND + SECOND // 2)
-    send(50)  # back at 1 Mbit/s: smoothed from 0, told because it moved
-    assert core.bandwidth_report() == ([(router.id, camera.id, 500_000)], [])
+    assert core.bandwidth_report() == ([(router.id, camera.id, 193_750, True)], [])  # still silent, halved
+    _testing.set_clock(core, 16 * SECOND + SECOND // 2)
+    send(19)  # media again, at about the bitrate told: told all the same, as no longer silent
+    assert core.bandwidth_report() == ([(router.id, camera.id, 191_875, False)], [])
     # a producer closed and made again starts over: a first sample
     camera.close()
     again = transport.produce(kind="video", ssrc=4242, payload_type=96)
     send(10)
     assert core.bandwidth_report() == ([], [])
-    _testing.set_clock(core, 16 * SECOND + SECOND // 2)
+    _testing.set_clock(core, 17 * SECOND + SECOND // 2)
     send(10)
-    assert core.bandwidth_report() == ([(router.id, again.id, 100_000)], [])
+    assert core.bandwidth_report() == ([(router.id, again.id, 100_000, False)], [])
 
 
 async def test_an_estimate_is_told_when_known_and_moved_and_only_for_a_transport_that_consumes(

@@ -48,8 +48,9 @@ def estimate(transport: str, bps: object, router: str = "m") -> EngineEvent:
     return EngineEvent("w", ESTIMATE, data)
 
 
-def bitrate(producer: str, bps: int) -> EngineEvent:
-    return EngineEvent("w", BITRATE, {"router_id": "m", "producer_id": producer, "bitrate_bps": bps})
+def bitrate(producer: str, bps: int, silent: bool = False) -> EngineEvent:
+    data = {"router_id": "m", "producer_id": producer, "bitrate_bps": bps, "silent": silent}
+    return EngineEvent("w", BITRATE, data)
 
 
 def video(live: LiveMeeting, pid: str) -> str:
@@ -107,12 +108,12 @@ async def test_without_an_estimate_the_tile_alone_decides_and_bad_events_are_ign
         coroutine.close()
 
 
-async def test_a_layer_measured_at_zero_is_silent_until_it_is_sent_again() -> None:
+async def test_a_layer_told_silent_is_not_forwarded_until_it_is_sent_again() -> None:
     live, bandwidth, spawned = meeting()
     for producer, bps in zip(LAYERS, (150_000, 500_000, 1_500_000)):
         bandwidth.on_registry_event(bitrate(producer, bps))
     assert bandwidth.silent("m") == frozenset()
-    bandwidth.on_registry_event(bitrate(LAYERS[2], 0))  # the publisher's browser stopped its top layer
+    bandwidth.on_registry_event(bitrate(LAYERS[2], 750_000, silent=True))  # its browser stopped the top layer
     assert bandwidth.silent("m") == {LAYERS[2]} and bandwidth.silent("other") == frozenset()
     live.media.silent = bandwidth.silent("m")
     apply(live, bandwidth)
