@@ -1,8 +1,9 @@
 # The bandwidth tick in one pass over the id table (Core.bandwidth_report): every video producer's
 # bitrate, measured from the media bytes it received since the last pass, and every subscriber
 # transport's estimate (estimator.pxi), each returned only when it moved by more than
-# BW_CHANGE_PERCENT since it was last told; a producer also when it fell silent or came back. The control plane's budget (control.domain.budget) turns
-# them into the layer each subscriber gets; telling it every wobble would only churn layers.
+# BW_CHANGE_PERCENT since it was last told; a producer also when it fell silent (two passes without
+# media) or came back. The control plane's budget (control.domain.budget) turns them into the layer
+# each subscriber gets; telling it every wobble would only churn layers.
 #
 # In C because the tick is per meeting: a worker's 1,000 meetings spent 9 to 11 ms of every second
 # in Python reading these fields one call at a time, and a meeting with steady media has nothing to
@@ -18,8 +19,9 @@ cdef inline bint bw_moved(uint64_t told, uint64_t now) noexcept nogil:
 
 cdef bint bw_sample_producer(Producer* p, uint64_t now_us, uint64_t* told) noexcept nogil:
     """Takes the producer's media bytes at `now_us`; True, with its bitrate (bit/s) in `told`, when
-    that moved since told, or the producer fell silent (no media bytes since the last pass: a
-    simulcast layer its browser stopped, or was told to stop) or came back (p.bw_flags & BW_SILENT
+    that moved since told, or the producer fell silent (no media bytes in two passes running: a
+    simulcast layer its browser stopped, or was told to stop; one pass could be a loaded publisher's
+    slow second, and each switch away and back costs keyframes) or came back (p.bw_flags & BW_SILENT
     says which was told). A first sample, a clock that did not advance or a counter that went back
     gives no bitrate: the next pass does. The bitrate is smoothed (BW_SMOOTHING_PERCENT): a silent
     layer's decays, as its cost to the budget (control.domain.budget) only the bitrate tells."""
@@ -35,7 +37,12 @@ cdef bint bw_sample_producer(Producer* p, uint64_t now_us, uint64_t* told) noexc
     p.bw_flags |= BW_SAMPLED
     if not sampled or now_us <= last_us or total < last:
         return False
-    silent = total == last
+    if total == last:
+        silent = p.bw_flags & BW_QUIET    # the pass before had nothing either
+        p.bw_flags |= BW_QUIET
+    else:
+        silent = False
+        p.bw_flags &= ~BW_QUIET
     fresh = <double>(total - last) * 8.0 * 1e6 / <double>(now_us - last_us)
     if p.bw_flags & BW_RATED:
         rate = (BW_SMOOTHING_PERCENT * fresh + (100 - BW_SMOOTHING_PERCENT) * p.bw_rate) / 100.0

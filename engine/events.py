@@ -57,7 +57,7 @@ class ProducerBitrateChanged:
     producer_id: int
     bitrate_bps: int
     silent: bool = False
-    """No media since the last pass: a simulcast layer its browser stopped (or was told to stop)."""
+    """No media in the last two passes: a simulcast layer its browser stopped (or was told to stop)."""
 
 
 @dataclass(frozen=True)

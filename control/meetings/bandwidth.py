@@ -3,7 +3,7 @@ transport (transport-wide congestion control, engine/estimator.pxi) and the meas
 every video layer arrive as engine events; control.domain.budget turns them into a cap per consumer
 (`Media.caps`), and the consumers whose cap changed choose their layer again (never below the lowest:
 control.domain.budget says why), committed like any view once the engine acked it. A layer the
-engine tells silent (no media in its last pass: `Media.silent`) was stopped by its publisher's
+engine tells silent (no media in two passes running: `Media.silent`) was stopped by its publisher's
 browser, and the consumers of its track forward the nearest layer still sent
 (control.domain.layers.sent_layer) until it is back.
 
@@ -48,7 +48,7 @@ class SubscriberBandwidth:
         self.bitrates: dict[str, dict[str, int]] = {}
         """meeting id → producer id → its measured bitrate, bit/s."""
         self.quiet: dict[str, set[str]] = {}
-        """meeting id → its video producers the engine last told silent (no media in its last pass)."""
+        """meeting id → its video producers the engine last told silent (no media in two passes)."""
         self._deciding: set[str] = set()
 
     def on_registry_event(self, event: RegistryEvent) -> None:

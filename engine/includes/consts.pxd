@@ -164,7 +164,8 @@ cdef enum:
     BW_SAMPLED = 1                 # Producer.bw_flags: media_bytes taken at least once
     BW_RATED = 2                   # ... a bitrate measured
     BW_TOLD = 4                    # ... a bitrate told
-    BW_SILENT = 8                  # ... told silent: no media bytes in the last pass
+    BW_SILENT = 8                  # ... told silent: no media bytes in two passes running
+    BW_QUIET = 16                  # ... no media bytes in the last pass
     BW_SMOOTHING_PERCENT = 50      # weight of the newest interval in a bitrate (keyframes make single seconds jumpy)
 
 # The bandwidth estimator of a subscriber transport (estimator.pxi), in the spirit of
