@@ -114,14 +114,20 @@ def test_three_browsers_meet_and_a_revoked_microphone_stops_at_the_engine(media_
     expect(button).to_be_focused()
     expect(bob.get_by_role("status")).to_contain_text("took away the microphone permission")
 
-    # the others' received audio from Bob stops; his camera keeps coming
+    # the others' received audio from Bob stops; his camera keeps coming (at least 1.5 s watched, and
+    # until 5 more frames came: a loaded machine's Chromium may encode a few frames a second)
     for receiver in (ada, cleo):
         time.sleep(0.5)  # packets in flight when the gate closed
         before = received(receiver, bob_id)
         time.sleep(1.5)
+        wait_until(
+            lambda r=receiver, b=before: (
+                received(r, bob_id)["camera"]["framesDecoded"] > b["camera"]["framesDecoded"] + 5
+            ),
+            what=lambda r=receiver, b=before: f"Bob's camera goes on: {b} then {received(r, bob_id)}",
+        )
         after = received(receiver, bob_id)
         assert after["microphone"]["packetsReceived"] == before["microphone"]["packetsReceived"], (before, after)
-        assert after["camera"]["framesDecoded"] > before["camera"]["framesDecoded"] + 5, (before, after)
     # and Cleo's audio still reaches Ada
     before = received(ada, cleo_id)["microphone"]["packetsReceived"]
     wait_until(lambda: received(ada, cleo_id)["microphone"]["packetsReceived"] > before + 20, what="Cleo's audio")
