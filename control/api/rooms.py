@@ -8,6 +8,8 @@ from control.api.endpoint import Call, EndpointGroup
 from control.api.schemas import Id, Input, Name, Page, PageQuery, Search, example
 from control.domain.roles import Role
 from control.domain.rooms import presence_visible
+from control.meetings import closing
+from control.replicas.notices import Notice
 from control.services import history, rooms
 
 endpoints = EndpointGroup(tag="rooms")
@@ -197,10 +199,16 @@ async def delete_room(call: Call) -> None:
 
     Needs Administrate rooms, or organizing the room (403 `room_administration_required` otherwise). Its access
     rights, guest invitations, group links, conference materials and shared files, and the records of its past
-    meetings go with it."""
+    meetings go with it. A meeting running in it ends first, for everyone (`disconnected` with the reason
+    `room_deleted`)."""
+    room_id = call.path.room_id
+    meetings = call.request.app.state.meetings
+    await rooms.may_delete_room(call.ctx, call.principal, room_id)
+    await closing.end_room_meetings(meetings, room_id)  # its attendance is recorded while the room exists
     files = call.request.app.state.files
-    keys = await files.owned_keys(call.ctx, call.principal.company_id, call.path.room_id)
-    await rooms.delete_room(call.ctx, call.principal, call.path.room_id)
+    keys = await files.owned_keys(call.ctx, call.principal.company_id, room_id)
+    await rooms.delete_room(call.ctx, call.principal, room_id)
+    await meetings.ownership.tell(Notice.END_ROOM, room_id)  # a meeting another replica runs
     await files.purge(keys)
 
 

@@ -22,5 +22,7 @@ def received(service: MeetingService, text: str) -> None:
     kind, subject = notice
     if kind is Notice.END_COMPANY:
         service.spawn(closing.end_company_meetings(service, subject))
+    elif kind is Notice.END_ROOM:
+        service.spawn(closing.end_room_meetings(service, subject))
     else:
         service.spawn(invitations.disconnect_guest(service, subject))

@@ -1,6 +1,7 @@
 """What a change made through one replica asks of the meetings every replica runs, sent through
 PostgreSQL notifications (channel `podium_meetings`): end a company's meetings (the instance
-operator suspended or deleted it), disconnect the guest of a revoked invitation.
+operator suspended or deleted it), end a deleted room's meeting, disconnect the guest of a revoked
+invitation.
 
 The replica that handled the call acts on its own meetings at once, then notifies (after its
 transaction committed); every replica, itself included, acts on receipt. Both actions are
@@ -22,6 +23,8 @@ class Notice(StrEnum):
     """`id`: a company suspended or deleted: its running meetings end."""
     REVOKED_INVITATION = "revoked_invitation"
     """`id`: a guest invitation revoked: its guest leaves the running meeting."""
+    END_ROOM = "end_room"
+    """`id`: a room deleted: its running meeting ends."""
 
 
 def payload(kind: Notice, subject: str) -> str:

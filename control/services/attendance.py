@@ -38,12 +38,14 @@ at the meeting's end (meetings.ended_at), or at the moment of the request while 
 
 import csv
 import io
-from collections.abc import Callable, Sequence
-from contextlib import AbstractAsyncContextManager
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from control.domain import attendance as tracking
@@ -59,6 +61,8 @@ from control.store.repositories.attendance import AttendanceEvents
 from control.store.repositories.meetings import MeetingStore
 from control.store.repositories.rooms import Rooms
 from control.types import Principal
+
+log = logging.getLogger("podium.attendance")
 
 __all__ = [
     "CSV_COLUMNS",
@@ -348,10 +352,31 @@ class AttendanceObserver(MeetingObserver):
             if person is None:
                 known = await recorder.identity(meeting.meeting_id, participant)
                 person = known[0] if known is not None else participant
-            await recorder.record(
-                meeting.meeting_id, person, name, event, ctx.now(), participant=participant, source=source, role=role
-            )
+            async with self._writing(ctx, meeting):
+                await recorder.record(
+                    meeting.meeting_id,
+                    person,
+                    name,
+                    event,
+                    ctx.now(),
+                    participant=participant,
+                    source=source,
+                    role=role,
+                )
+
+    @staticmethod
+    @asynccontextmanager
+    async def _writing(ctx: Context, meeting: Any) -> AsyncIterator[None]:
+        """Records, then commits; a meeting whose records went with its deleted room (ended through
+        another replica after the deletion: control.meetings.closing) has nothing to record into."""
+        try:
+            yield
             await ctx.session.commit()
+        except IntegrityError:
+            await ctx.session.rollback()
+            if await ctx.session.get(Meeting, meeting.meeting_id) is not None:
+                raise
+            log.info("attendance of meeting %s not recorded: its room was deleted", meeting.meeting_id)
 
     async def participant_joined(self, meeting: Any, participant_id: str, person: str, name: str) -> None:
         await self._record(meeting, participant_id, EventKind.JOINED, person=person, name=name)
@@ -386,6 +411,6 @@ class AttendanceObserver(MeetingObserver):
             tracker = tracking.Tracker()
             for event in sorted(await recorder.events(meeting.meeting_id), key=lambda e: e.at):
                 tracker.apply(event)
-            for participant, person in tracker.connections():
-                await recorder.record(meeting.meeting_id, person, "", EventKind.LEFT, now, participant=participant)
-            await ctx.session.commit()
+            async with self._writing(ctx, meeting):
+                for participant, person in tracker.connections():
+                    await recorder.record(meeting.meeting_id, person, "", EventKind.LEFT, now, participant=participant)

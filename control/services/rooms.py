@@ -191,6 +191,12 @@ async def update_room(ctx: Context, principal: Principal, room_id: str, changes:
     return view
 
 
+async def may_delete_room(ctx: Context, principal: Principal, room_id: str) -> None:
+    """Raises what delete_room would for this principal and room (404, 403): checked before the
+    room's running meeting is ended for its deletion."""
+    await _administered_room(ctx, principal, room_id)
+
+
 async def delete_room(ctx: Context, principal: Principal, room_id: str) -> None:
     rooms, view = await _administered_room(ctx, principal, room_id)
     await record(ctx, principal, "room.deleted", "room", view.room.id, before=snapshots.room(view.room))

@@ -193,6 +193,8 @@ class Reason(StrEnum):
     """A guest's invitation was revoked (the service disconnects them; no policy decides it)."""
     COMPANY_SUSPENDED = "company_suspended"
     """The instance operator suspended or deleted the company (the service ends its meetings)."""
+    ROOM_DELETED = "room_deleted"
+    """The meeting's room was deleted (the service ends its meeting first)."""
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ const DISCONNECT = {
   banned: "A moderator banned you from this room.",
   revoked: "Your invitation was withdrawn, so you are no longer in the meeting.",
   company_suspended: "This organisation's account was suspended, so the meeting ended for you.",
+  room_deleted: "This room was deleted, so the meeting ended.",
   meeting_ended: "The meeting has ended.",
   empty: "The meeting has ended: nobody remained.",
   replaced: "You joined this meeting from another tab or window, so it was closed here.",
