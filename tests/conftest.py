@@ -20,14 +20,15 @@ PG_USER = "postgres"
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """For `--dist loadgroup` (scripts/test.sh): each test file is a group of its own, as with
-    loadfile (its module fixtures stay in one process), except the files that drive Chromium, which
-    form one group and so run one after another. Two multi-window meetings side by side on two
-    cores starved each other's encoders: the CI's red runs saw a top layer sent at 320 px, frames
-    stalled for seconds, a page that took 20 s to run its scripts."""
+    loadfile (its module fixtures stay in one process), except the files marked `chromium_media`
+    (Chromium meetings whose assertions need media to flow in time), which form one group and so
+    run one after another. Two such meetings side by side on two cores starved each other's
+    encoders: the CI's red runs saw a top layer sent at 320 px, a camera without a frame for 1.5 s,
+    a page that fetched its scripts and then ran none for 20 s."""
     for item in items:
         module = item.nodeid.split("::", 1)[0]
-        chromium = item.get_closest_marker("browser") is not None or Path(module).name.startswith("test_browser_")
-        item.add_marker(pytest.mark.xdist_group("chromium" if chromium else module))
+        media = item.get_closest_marker("chromium_media") is not None
+        item.add_marker(pytest.mark.xdist_group("chromium_media" if media else module))
 
 
 @dataclass(frozen=True)

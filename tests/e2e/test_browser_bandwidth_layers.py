@@ -35,7 +35,7 @@ from link_probe import received_kbit
 from netns import Namespace, namespace, rate_limit
 from test_browser_simulcast import join, show_tile, wait_until
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.browser, pytest.mark.chromium_media, pytest.mark.timeout(180)]
 
 CAP_KBIT = 300
 SWITCH_DOWN_S = 15.0

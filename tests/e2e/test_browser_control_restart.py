@@ -14,7 +14,7 @@ from test_browser_meeting import join, pid_of, received, wait_until
 from test_browser_rejoin import assert_receives
 from test_browser_resume import both_ways
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.browser, pytest.mark.chromium_media, pytest.mark.timeout(180)]
 
 
 def camera_grows(receiver: Any, sender_id: str, what: str) -> None:

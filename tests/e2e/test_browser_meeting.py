@@ -21,7 +21,7 @@ from browser_fixtures import (  # noqa: F401 - pytest fixtures, used by name
 )
 from playwright.sync_api import expect
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(150)]
+pytestmark = [pytest.mark.browser, pytest.mark.chromium_media, pytest.mark.timeout(150)]
 
 STATS = "() => window.podiumMeeting.receiverStats()"
 

@@ -18,7 +18,7 @@ from browser_fixtures import (  # noqa: F401 - pytest fixtures, used by name
 )
 from test_browser_simulcast import inbound, join, outbound, show_tile, wait_until
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.browser, pytest.mark.chromium_media, pytest.mark.timeout(180)]
 
 ACTIVE = """() => {
     const entry = window.podiumMeeting.media.local.get('camera');

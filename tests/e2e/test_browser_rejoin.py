@@ -22,7 +22,7 @@ from browser_fixtures import (  # noqa: F401
 from playwright.sync_api import expect
 from test_browser_meeting import diagnose, join, pid_of, received, wait_until
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.browser, pytest.mark.chromium_media, pytest.mark.timeout(180)]
 
 
 def sub_state(page: Any) -> str | None:

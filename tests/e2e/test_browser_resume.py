@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from test_browser_meeting import join, pid_of
 from test_browser_rejoin import assert_receives
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.browser, pytest.mark.chromium_media, pytest.mark.timeout(180)]
 
 
 def both_ways(ada: Any, ada_id: str, bob: Any, bob_id: str, step: str) -> None:

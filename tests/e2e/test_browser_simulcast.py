@@ -21,7 +21,7 @@ from browser_fixtures import (  # noqa: F401 - pytest fixtures, used by name
     sign_in,
 )
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.browser, pytest.mark.chromium_media, pytest.mark.timeout(180)]
 
 INBOUND = """async (publisher) => {
     const m = window.podiumMeeting;

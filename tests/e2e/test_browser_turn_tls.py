@@ -22,7 +22,7 @@ from media import ToneAudioTrack
 from playwright.async_api import async_playwright
 from podium_client import Api, Participant, PodiumServer
 
-pytestmark = pytest.mark.timeout(150)
+pytestmark = [pytest.mark.browser, pytest.mark.chromium_media, pytest.mark.timeout(150)]
 
 JOIN_AND_PUBLISH = """async ({ token, roomId }) => {
   const { Meeting } = await import("/lib/meeting.js");

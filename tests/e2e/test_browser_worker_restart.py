@@ -13,7 +13,7 @@ import pytest
 from browser_fixtures import ADMIN_EMAIL, ADMIN_PASSWORD, browser, media_server, new_page, sign_in  # noqa: F401
 from test_browser_meeting import diagnose, join, media_flows, wait_until
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(150)]
+pytestmark = [pytest.mark.browser, pytest.mark.chromium_media, pytest.mark.timeout(150)]
 
 
 def worker_pid(serve_pid: int) -> int:

@@ -44,7 +44,11 @@ BLOCKED = 3.0  # how long a media port stays blocked (at least: as long as the c
 BLOCK_MAX = 30.0  # a block lifts itself after this, whatever happens to the test (steps lift it sooner)
 TOKEN_AGE = 600.0  # access tokens live 15 minutes: sign in again after 10
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(240 + 30 * EXAMPLES)]  # Chromium in some examples
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.chromium_media,
+    pytest.mark.timeout(240 + 30 * EXAMPLES),
+]  # Chromium in some examples
 
 Step = tuple[str, int, str]
 

@@ -18,7 +18,7 @@ from harness import loopback_only
 from meeting_fixtures import podium  # noqa: F401
 from test_meeting_churn import Scenario, run, scratch, users  # noqa: F401
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.browser, pytest.mark.chromium_media, pytest.mark.timeout(120)]
 
 
 def test_chromium_and_aiortc_publishers_reach_a_third_person(podium, users, scratch) -> None:
