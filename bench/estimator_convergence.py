@@ -18,6 +18,12 @@ estimate for a settling period (20 s plus a shift per run, so that the step fall
 different moments), then the sender capped at 200 kbit/s for 2 s, then the link at 2 Mbit/s for
 --hold seconds; time until the estimate is at or above 0.75 x 2 Mbit/s, without and with bandwidth
 probes (engine/probe.pxi: padding clusters the sender adds, as the engine would), in the same run.
+
+Last, the start of a subscriber that joins a meeting of several cameras: the control plane's budget
+gives it layers that fill its starting estimate (1 Mbit/s), so it sends at the estimate from the
+first packet (never application-limited); on links from 3 to 8 Mbit/s (--steps of them), the time
+until the estimate is at or above 0.75 x the link, without and with probes (start-up probes, sent
+whatever the transport sends until one finds nothing more).
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from bench.link_model import Bottleneck, LinkRun, converge_time_us
 HIGH_BPS = 2_000_000
 LOW_BPS = 300_000
 LAYER_BPS = 200_000
+START_LOW_BPS, START_HIGH_BPS = 3_000_000, 8_000_000
 S = 1_000_000
 
 
@@ -98,6 +105,23 @@ def measure_held(steps: int, hold_s: float, probing: bool) -> dict:
     return {**summary(times), "probes_started": probes, "probes_raised": raised}
 
 
+def measure_start(steps: int, hold_s: float, probing: bool) -> dict:
+    """A sender at its estimate from the start, on `steps` links from START_LOW_BPS to START_HIGH_BPS."""
+    times: list[float | None] = []
+    probes = raised = 0
+    for k in range(steps):
+        capacity = START_LOW_BPS + (START_HIGH_BPS - START_LOW_BPS) * k / max(steps - 1, 1)
+        run = LinkRun(Bottleneck(capacity), probing=probing)
+        start = run.now_us
+        run.run(int(hold_s * S))
+        took = converge_time_us(run.samples, start, 0.75 * capacity, float("inf"))
+        times.append(None if took is None else took / S)
+        stats = run.estimator.stats()
+        probes += stats["probes_started"]
+        raised += stats["probes_raised"]
+    return {**summary(times), "probes_started": probes, "probes_raised": raised}
+
+
 def summary(times: list[float | None]) -> dict:
     done = [t for t in times if t is not None]
     return {
@@ -122,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     result = measure(steps, hold)
     result["held_up"] = measure_held(steps, hold, probing=False)
     result["held_up_probing"] = measure_held(steps, hold, probing=True)
+    result["start"] = measure_start(steps, hold, probing=False)
+    result["start_probing"] = measure_start(steps, hold, probing=True)
     result.update(steps=steps, hold_s=hold, high_bps=HIGH_BPS, low_bps=LOW_BPS, layer_bps=LAYER_BPS)
     down, up = result["down"], result["up"]
     print(f"link steps {HIGH_BPS / 1e6:g} Mbit/s <-> {LOW_BPS / 1e3:g} kbit/s, {steps} each way, {hold:g} s held")
@@ -142,18 +168,28 @@ def main(argv: list[str] | None = None) -> int:
             f"(300 kbit/s -> 2 Mbit/s sending a {LAYER_BPS / 1e3:g} kbit/s layer; "
             f"probes {row['probes_started']}, raised {row['probes_raised']})"
         )
+    start, started = result["start"], result["start_probing"]
+    for name, row in (("start, no probes", start), ("start, probes", started)):
+        print(
+            f"{name:>20} {row['converged']:>4}/{row['steps']:<4} {row['p50_s'] or float('nan'):>7.2f} "
+            f"{row['p99_s'] or float('nan'):>7.2f} {row['max_s'] or float('nan'):>7.2f} "
+            f"(1 Mbit/s start on {START_LOW_BPS / 1e6:g}-{START_HIGH_BPS / 1e6:g} Mbit/s links, sending at the "
+            f"estimate; probes {row['probes_started']}, raised {row['probes_raised']})"
+        )
     print(
         f"headline: estimator convergence after a step, p50/p99: down {down['p50_s']}/{down['p99_s']} s, "
         f"up {up['p50_s']}/{up['p99_s']} s; up held to a {LAYER_BPS / 1e3:g} kbit/s layer: "
         f"{held['converged']}/{held['steps']} without probes, with probes p50/p99 "
-        f"{probed['p50_s']}/{probed['p99_s']} s (simulated time; {time.perf_counter() - began:.1f} s to run)",
+        f"{probed['p50_s']}/{probed['p99_s']} s; start at the estimate: without probes p50/p99 "
+        f"{start['p50_s']}/{start['p99_s']} s, with {started['p50_s']}/{started['p99_s']} s "
+        f"(simulated time; {time.perf_counter() - began:.1f} s to run)",
         flush=True,
     )
     if args.json:
         args.json.write_text(
             json.dumps({"benchmark": "estimator_convergence", "argv": argv or sys.argv[1:], **result}, indent=2)
         )
-    converged = all(row["converged"] == row["steps"] for row in (down, up, probed))
+    converged = all(row["converged"] == row["steps"] for row in (down, up, probed, started))
     return 0 if converged else 1
 
 

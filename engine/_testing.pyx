@@ -479,5 +479,5 @@ cdef class TwccEstimator:
             "probe_packets": e.probe_packets, "probe_bytes": e.probe_bytes,
             "probes_raised": e.probes_raised, "probes_failed": e.probes_failed,
             "probe_result_bps": e.probe_result_bps, "probe_next_us": e.probe_next_us,
-            "probe_backoff_us": e.probe_backoff_us,
+            "probe_backoff_us": e.probe_backoff_us, "probe_settled": bool(e.probe_settled),
         }

@@ -21,7 +21,9 @@
 # that raised the estimate, or after a wait doubling from PROBE_BACKOFF_US to PROBE_BACKOFF_MAX_US
 # after one that did not; an estimate drop not caused by a probe starts the wait again from
 # PROBE_BACKOFF_US, and a large one gets one probe back toward the estimate before it, whatever the
-# layers. Target: twice the estimate, at most PROBE_CEILING_BPS. Core.probe_transport (Transport.probe) starts one at any target.
+# layers. Until one probe has found nothing more, the transport is probed whatever it sends (its
+# start: the budget fills a starting estimate, which is a guess). Target: twice the estimate, at
+# most PROBE_CEILING_BPS. Core.probe_transport (Transport.probe) starts one at any target.
 
 
 # ---- the estimator's side: plain numbers, a test's clock or the engine's -----------------------
@@ -156,6 +158,7 @@ cdef void probe_judge(Estimator* e, uint64_t now_us) noexcept nogil:
         probe_wait(e, now_us, True)       # there may be more
     else:
         e.probes_failed += 1
+        e.probe_settled = 1               # the link's limit is found: start-up probing is over
         probe_wait(e, now_us, False)
 
 
@@ -179,7 +182,11 @@ cdef uint64_t probe_wanted(Estimator* e, uint64_t now_us, bint* for_cap) noexcep
     while more bandwidth could raise a layer: probe_due). After a large drop (one overuse on a
     short dip of what was acknowledged can take a high estimate to its floor), one probe toward the
     estimate before it, whatever is sent: what is sent then is held down by the dropped estimate
-    itself, so the drop would otherwise be climbed back at 8 %/s."""
+    itself, so the drop would otherwise be climbed back at 8 %/s. Until a probe has found nothing
+    more (Estimator.probe_settled), whatever is sent: a subscriber joining a meeting of several
+    cameras is given, by the control plane's budget, layers that fill its starting estimate, so it
+    would never look application-limited and its estimate would climb past that guess only at the
+    rate controller's pace (libwebrtc probes at a call's start for the same reason)."""
     cdef uint64_t target
     for_cap[0] = 0
     if e.probe_sending or e.probe_judging or not fresh(e.twcc_us, now_us):
@@ -197,11 +204,12 @@ cdef uint64_t probe_wanted(Estimator* e, uint64_t now_us, bint* for_cap) noexcep
         if target > e.estimate_bps:
             return target
     e.probe_drop_from_bps = 0
-    if not e.rate_capped:
-        return 0
-    if e.sent_bps * 100 > e.delay_bps * PROBE_LIMITED_PERCENT:
-        return 0                          # it sends what it may: the cap is the link's doing
     target = 2 * e.estimate_bps if 2 * e.estimate_bps < PROBE_CEILING_BPS else PROBE_CEILING_BPS
+    if e.probe_settled:
+        if not e.rate_capped:
+            return 0
+        if e.sent_bps * 100 > e.delay_bps * PROBE_LIMITED_PERCENT:
+            return 0                      # it sends what it may: the cap is the link's doing
     for_cap[0] = target > e.estimate_bps
     return target if target > e.estimate_bps else 0
 

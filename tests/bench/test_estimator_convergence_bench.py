@@ -30,3 +30,8 @@ def test_quick_run_writes_convergence_percentiles(tmp_path: Path) -> None:
         assert row["converged"] == row["steps"] == 2
         assert 0 < row["p50_s"] <= row["p99_s"] <= row["max_s"]
     assert 0.5 < report["settled_share_low"] < 1.5 and 0.5 < report["settled_share_high"] < 1.5
+    # a subscriber sending at its starting estimate: its start-up probes find the link sooner than
+    # the rate controller alone (simulated time: the same figures on any machine)
+    start, started = report["start"], report["start_probing"]
+    assert started["converged"] == start["converged"] == 2 and started["probes_raised"] >= 2
+    assert started["max_s"] < start["max_s"] and start["probes_started"] == 0

@@ -43,6 +43,25 @@ def test_an_application_limited_sender_whose_link_widened_is_probed_past_its_cap
     assert probed["probe_bytes"] == probed["probe_packets"] * 275
 
 
+def test_a_sender_filling_its_starting_estimate_is_probed_up_until_a_probe_finds_the_link() -> None:
+    """A subscriber joining a meeting of several cameras: the budget gives it layers that fill its
+    starting estimate, so it never looks application-limited; its start-up probes climb anyway, to
+    the link, and the first that finds nothing more ends them."""
+    results = {}
+    for probing in (False, True):
+        run = LinkRun(Bottleneck(6_000_000), probing=probing)
+        run.run(3 * S)
+        results[probing] = run.estimator.stats()
+        if probing:
+            run.run(10 * S)
+            settled = run.estimator.stats()
+    without, probed = results[False], results[True]
+    assert without["estimate_bps"] < 1_500_000 and without["probes_started"] == 0
+    assert probed["estimate_bps"] >= 4_000_000 and probed["probes_raised"] >= 2
+    assert settled["probe_settled"] and settled["probes_failed"] >= 1
+    assert 4_000_000 <= settled["estimate_bps"] <= 7_000_000
+
+
 def test_on_a_link_that_carries_no_more_probes_raise_nothing_and_back_off() -> None:
     _, run = held_to_the_low_layer(probing=True)
     before = run.estimator.stats()
@@ -166,8 +185,8 @@ def test_a_large_drop_is_probed_back_though_what_is_sent_follows_the_dropped_est
     link = Bottleneck(3_000_000)
     run = LinkRun(link, probing=True)
     run.run(20 * S)
-    high = run.estimator.estimate_bps
-    assert high > 2_000_000 and run.estimator.stats()["probes_started"] == 0
+    high, before = run.estimator.estimate_bps, run.estimator.stats()
+    assert high > 2_000_000 and before["probe_settled"]  # start-up probes found the link: over
     link.capacity_bps, run.app_limit_bps = 150_000, 300_000
     run.run(S // 2)
     link.capacity_bps = 3_000_000
@@ -175,4 +194,4 @@ def test_a_large_drop_is_probed_back_though_what_is_sent_follows_the_dropped_est
     assert run.estimator.estimate_bps < 0.66 * high / 10  # dropped largely
     run.run(3 * S)
     stats = run.estimator.stats()
-    assert stats["estimate_bps"] >= 0.5 * high and stats["probes_raised"] >= 1
+    assert stats["estimate_bps"] >= 0.5 * high and stats["probes_raised"] > before["probes_raised"]
