@@ -38,7 +38,7 @@ cdef bint bw_sample_producer(Producer* p, uint64_t now_us, uint64_t* told) noexc
     if not sampled or now_us <= last_us or total < last:
         return False
     if total == last:
-        silent = p.bw_flags & BW_QUIET    # the pass before had nothing either
+        silent = (p.bw_flags & BW_QUIET) != 0    # the pass before had nothing either
         p.bw_flags |= BW_QUIET
     else:
         silent = False
@@ -52,7 +52,7 @@ cdef bint bw_sample_producer(Producer* p, uint64_t now_us, uint64_t* told) noexc
     p.bw_flags |= BW_RATED
     rounded = <uint64_t>(rate + 0.5)
     if (p.bw_flags & BW_TOLD and not bw_moved(p.bw_told, rounded)
-            and silent == <bint>(p.bw_flags & BW_SILENT)):
+            and silent == ((p.bw_flags & BW_SILENT) != 0)):
         return False
     p.bw_told = rounded
     p.bw_flags |= BW_TOLD
@@ -116,3 +116,20 @@ cdef tuple bw_report(State* st, uint64_t now_us):
             elif bw_sample_transport(t, now_us, &told):
                 estimates.append((t.router_id, t.id, told))
     return bitrates, estimates
+
+
+cdef void bw_retell(State* st) noexcept nogil:
+    """Forgets what was told: the next pass tells every video producer's bitrate (and whether it is
+    silent) and every consumed transport's estimate, moved or not. For a control plane that has just
+    connected (again, or a new one after a restart): it holds none of what was told before, events
+    are not kept while disconnected, and a steady meeting would otherwise tell it nothing."""
+    cdef uint32_t i
+    cdef Slot* slot
+    for i in range(st.by_id.capacity):
+        slot = &st.by_id.slots[i]
+        if not slot.used:
+            continue
+        if slot.key.c == TAG_PRODUCER:
+            (<Producer*>slot.value).bw_flags &= ~BW_TOLD
+        elif slot.key.c == TAG_TRANSPORT:
+            (<Transport*>slot.value).bw_told = 0

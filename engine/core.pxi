@@ -721,6 +721,10 @@ cdef class Core:
         cdef State* st = self._open()
         return bw_report(st, self._now_us())
 
+    def bandwidth_retell(self):
+        """The next bandwidth_report tells everything, moved or not (bitrates.pxi bw_retell)."""
+        bw_retell(self._open())
+
     def consumer_stats(self, uint32_t cid):
         return consumer_stats_of(self._consumer(cid))
 

@@ -312,6 +312,12 @@ class Engine:
             self._emit(TransportEstimateChanged(router_id, transport_id, estimate))
         self._bandwidth_timer = self._loop.call_later(BANDWIDTH_TICK, self._bandwidth_tick)
 
+    def retell_bandwidth(self) -> None:
+        """The next bandwidth tick tells every video bitrate (silent or not) and every subscriber
+        estimate, moved or not: for a control plane that has just connected, which holds none of
+        what was told before (engine/bitrates.pxi bw_retell)."""
+        self._core.bandwidth_retell()
+
     def _spanning_routers(self) -> set[int]:
         """The routers some of whose media crosses a pipe (their meetings span workers): a pipe
         transport consumes one of their producers, or one of their consumers forwards a piped

@@ -169,6 +169,9 @@ class EngineChannel:
             await self._handshake(ws)
             outbox: asyncio.Queue[str] = asyncio.Queue()
             self._outbox = outbox
+            # what was told before is not this control plane's (a restarted one knows nothing, and
+            # events are not kept while disconnected): the next bandwidth tick tells it all
+            self.engine.retell_bandwidth()
             self.sessions += 1
             self._failures = 0
             self.connected.set()

@@ -76,6 +76,31 @@ async def test_a_bitrate_is_told_from_the_second_pass_on_and_again_only_when_it_
     assert core.bandwidth_report() == ([(router.id, again.id, 100_000, False)], [])
 
 
+async def test_after_a_retell_the_next_pass_tells_every_bitrate_and_silence_moved_or_not(engine: Engine) -> None:
+    engine._bandwidth_timer.cancel()  # the test passes by hand
+    core = engine._core
+    router = engine.create_router()
+    transport = router.create_plain_transport(remote=PUBLISHER)
+    camera = transport.produce(kind="video", ssrc=4242, payload_type=96)
+    layer = transport.produce(kind="video", ssrc=4244, payload_type=96)  # a layer never sent
+    send = sender(engine, 4242)
+    told = []
+    for second in range(10, 16):
+        _testing.set_clock(core, second * SECOND)
+        send(100)
+        told.append(core.bandwidth_report())
+    assert any((router.id, layer.id, 0, True) in bitrates for bitrates, _ in told)
+    assert told[-1] == told[-2] == ([], [])  # steady, and the silent layer told so once, not every pass
+    engine.retell_bandwidth()  # a control plane connected: it knows none of that
+    _testing.set_clock(core, 16 * SECOND)
+    send(100)
+    bitrates, _ = core.bandwidth_report()
+    assert sorted(bitrates) == sorted([(router.id, camera.id, 1_000_000, False), (router.id, layer.id, 0, True)])
+    _testing.set_clock(core, 17 * SECOND)
+    send(100)
+    assert core.bandwidth_report() == ([], [])  # told once
+
+
 async def test_an_estimate_is_told_when_known_and_moved_and_only_for_a_transport_that_consumes(
     engine: Engine,
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -18,12 +19,13 @@ from engine_channel_support import (
     free_port,
     media_flows,
     pub_sub_ops,
+    rtp,
 )
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from contract import acks, framing, handshake, ops
-from control.engines import OpsRefused, WorkerLost, WorkerLostError
+from control.engines import EngineEvent, OpsRefused, WorkerLost, WorkerLostError
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -172,6 +174,61 @@ async def test_control_restart_keeps_media_and_the_table(control: ControlServer,
     await registry.replace_table("w1", [ops.CreateRouter("r2")])
     assert registry.worker("w1").counts == {"routers": 1, "transports": 0, "producers": 0, "consumers": 0}
     assert not await media_flows(pub, sub, worker.address, ssrc, timeout=0.3)
+
+
+async def test_a_control_plane_that_connects_is_told_every_steady_bitrate(
+    control: ControlServer, worker_factory, peers
+) -> None:
+    """A bitrate is told only when it moves, and events are not kept while the channel is down: a
+    restarted control plane would never hear of a camera that sends steadily. Each connection is
+    told every video bitrate once (engine/bitrates.pxi bw_retell)."""
+    worker = worker_factory()
+    await control.registry.wait_for_worker("w1", timeout=10)
+    pub = peers()
+    camera = [
+        ops.CreateRouter("r1"),
+        ops.CreatePlainTransport("r1/pub", "r1", pub.address),
+        ops.Produce("r1/cam", "r1/pub", "video", 96, ssrc=2222),
+    ]
+    await control.registry.apply("w1", camera)
+    told: list[tuple[float, int]] = []
+
+    def listen(event: object) -> None:
+        if isinstance(event, EngineEvent) and event.event == "producer_bitrate_changed":
+            if event.data.get("producer_id") == "r1/cam":
+                told.append((time.monotonic(), event.data["bitrate_bps"]))
+
+    async def steady() -> None:  # 100 packets of 1,000 bytes a second, caught up to the clock
+        sent, began = 0, time.monotonic()
+        while True:
+            while sent < (time.monotonic() - began) * 100:
+                pub.send(rtp(sent, 2222, pt=96, payload=bytes(988)), worker.address)
+                sent += 1
+            await asyncio.sleep(0.005)
+
+    control.registry.add_listener(listen)
+    sender = asyncio.create_task(steady())
+    try:
+        await wait_for(lambda: told, 6)
+        await asyncio.sleep(3)
+        quiet_since = time.monotonic() - 2
+        assert not [at for at, _ in told if at > quiet_since], told  # steady: nothing more told
+        await control.stop()
+        await control.start()
+        told.clear()
+        control.registry.add_listener(listen)
+        await control.registry.wait_for_worker("w1", timeout=10)
+        await wait_for(lambda: told, 4)
+        assert 700_000 < told[0][1] < 900_000, told
+    finally:
+        sender.cancel()
+
+
+async def wait_for(check, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.05)
 
 
 async def test_a_lost_worker_is_reported_with_its_transports(control: ControlServer, worker_factory, peers) -> None:
