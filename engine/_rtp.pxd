@@ -238,7 +238,8 @@ cdef struct Estimator:        # one transport's bandwidth estimate (estimator.px
     uint64_t probe_result_bps # the last cluster's measured rate (0: none or not judged)
     uint64_t probe_drop_from_bps  # the estimate before its last large drop, probed back once (0: none)
     uint64_t probe_drop_us    # ... when it dropped
-    uint8_t probe_settled     # an automatic probe found no more: start-up probing is over (probe_wanted)
+    uint8_t probe_finding     # the cluster is an automatic one at twice the estimate (probe_due): its result may settle
+    uint8_t probe_settled     # such a cluster, measured, raised nothing: start-up probing is over (probe_wanted)
     uint64_t probes_started
     uint64_t probe_packets    # padding packets sent for probes
     uint64_t probe_bytes

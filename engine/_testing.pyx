@@ -454,6 +454,7 @@ cdef class TwccEstimator:
         target = probe_wanted(&self.est, now_us, &for_cap) if self.probing else 0
         if target:
             probe_begin(&self.est, target, now_us)
+            self.est.probe_finding = for_cap
         return True
 
     def remb(self, uint64_t bitrate, uint64_t now_us):

@@ -2,8 +2,9 @@
 # bitrate, measured from the media bytes it received since the last pass, and every subscriber
 # transport's estimate (estimator.pxi), each returned only when it moved by more than
 # BW_CHANGE_PERCENT since it was last told; a producer also when it fell silent (two passes without
-# media) or came back. The control plane's budget (control.domain.budget) turns them into the layer
-# each subscriber gets; telling it every wobble would only churn layers.
+# media) or came back; after bw_retell (a control plane connected) all of them once. The control
+# plane's budget (control.domain.budget) turns them into the layer each subscriber gets; telling it
+# every wobble would only churn layers.
 #
 # In C because the tick is per meeting: a worker's 1,000 meetings spent 9 to 11 ms of every second
 # in Python reading these fields one call at a time, and a meeting with steady media has nothing to

@@ -21,8 +21,10 @@
 # that raised the estimate, or after a wait doubling from PROBE_BACKOFF_US to PROBE_BACKOFF_MAX_US
 # after one that did not; an estimate drop not caused by a probe starts the wait again from
 # PROBE_BACKOFF_US, and a large one gets one probe back toward the estimate before it, whatever the
-# layers. Until one probe has found nothing more, the transport is probed whatever it sends (its
-# start: the budget fills a starting estimate, which is a guess). Target: twice the estimate, at
+# layers. Until an automatic probe at twice the estimate has been measured raising nothing, the
+# transport is probed whatever it sends, still only while more bandwidth could raise a layer (its
+# start: the budget fills a starting estimate, which is a guess; a requested probe, or one judged
+# on too few packets, found nothing about the link and does not end it). Target: twice the estimate, at
 # most PROBE_CEILING_BPS. Core.probe_transport (Transport.probe) starts one at any target.
 
 
@@ -31,6 +33,7 @@
 cdef void probe_begin(Estimator* e, uint64_t target_bps, uint64_t now_us) noexcept nogil:
     """Starts a cluster at `target_bps` (a cluster still sent or judged is dropped unjudged)."""
     e.probe_cluster = <uint16_t>(e.probe_cluster + 1) if e.probe_cluster != 0xFFFF else 1
+    e.probe_finding = 0                   # the caller says when it is an automatic one (probe_due)
     e.probe_sending = 1
     e.probe_judging = 0
     e.probe_target_bps = clamp_bps(<double>target_bps)
@@ -158,7 +161,8 @@ cdef void probe_judge(Estimator* e, uint64_t now_us) noexcept nogil:
         probe_wait(e, now_us, True)       # there may be more
     else:
         e.probes_failed += 1
-        e.probe_settled = 1               # the link's limit is found: start-up probing is over
+        if e.probe_finding and result:    # measured, and no more than the estimate: start-up is over
+            e.probe_settled = 1           # (not a requested probe's, nor one too few packets judged)
         probe_wait(e, now_us, False)
 
 
@@ -182,8 +186,8 @@ cdef uint64_t probe_wanted(Estimator* e, uint64_t now_us, bint* for_cap) noexcep
     while more bandwidth could raise a layer: probe_due). After a large drop (one overuse on a
     short dip of what was acknowledged can take a high estimate to its floor), one probe toward the
     estimate before it, whatever is sent: what is sent then is held down by the dropped estimate
-    itself, so the drop would otherwise be climbed back at 8 %/s. Until a probe has found nothing
-    more (Estimator.probe_settled), whatever is sent: a subscriber joining a meeting of several
+    itself, so the drop would otherwise be climbed back at 8 %/s. Until an automatic probe at twice
+    the estimate has been measured raising nothing (Estimator.probe_settled), whatever is sent: a subscriber joining a meeting of several
     cameras is given, by the control plane's budget, layers that fill its starting estimate, so it
     would never look application-limited and its estimate would climb past that guess only at the
     rate controller's pace (libwebrtc probes at a call's start for the same reason)."""
@@ -262,15 +266,14 @@ cdef bint probe_could_raise(State* st, Transport* t) noexcept nogil:
     return False
 
 
-cdef uint64_t probe_due(State* st, Transport* t) noexcept nogil:
-    """The target of an automatic probe toward `t` due now (probe_wanted), 0: none. The one for the
-    1.5 x cap only while more bandwidth could raise a layer (probe_could_raise): a subscriber that
-    has the top layer of every track would have its estimate climbed to PROBE_CEILING_BPS with
-    padding for nothing. Declined, it is asked again PROBE_AGAIN_US later (a layer switched down
-    meanwhile gets its probe then)."""
-    cdef bint for_cap
-    cdef uint64_t target = probe_wanted(&t.est, st.now_us, &for_cap)
-    if target and for_cap and not probe_could_raise(st, t):
+cdef uint64_t probe_due(State* st, Transport* t, bint* finding) noexcept nogil:
+    """The target of an automatic probe toward `t` due now (probe_wanted), 0: none. The one at
+    twice the estimate (`finding`: its result may end start-up) only while more bandwidth could
+    raise a layer (probe_could_raise): a subscriber that has the top layer of every track would
+    have its estimate climbed to PROBE_CEILING_BPS with padding for nothing. Declined, it is asked
+    again PROBE_AGAIN_US later (a layer switched down meanwhile gets its probe then)."""
+    cdef uint64_t target = probe_wanted(&t.est, st.now_us, finding)
+    if target and finding[0] and not probe_could_raise(st, t):
         t.est.probe_next_us = st.now_us + PROBE_AGAIN_US
         return 0
     return target

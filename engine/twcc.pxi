@@ -117,6 +117,7 @@ cdef void twcc_feedback(State* st, Transport* t, const RtcpView* part) noexcept 
     cdef int64_t arrivals[TWCC_FEEDBACK_MAX]
     cdef int n
     cdef uint64_t target, raised
+    cdef bint finding = False
     if t.twcc == NULL:                 # it was never sent transport-wide numbers: nothing to match
         return
     n = twcc_parse(part.data + 12, content_length(part) - 12, &fb, seqs, arrivals, TWCC_FEEDBACK_MAX)
@@ -127,8 +128,11 @@ cdef void twcc_feedback(State* st, Transport* t, const RtcpView* part) noexcept 
     raised = t.est.probes_raised
     estimator_feedback(&t.est, t.twcc, seqs, arrivals, n, st.now_us)
     st.engine.probes_raised += t.est.probes_raised - raised      # a probe judged on this feedback
-    target = probe_due(st, t)
-    if target and not probe_start(st, t, target):
-        probe_wait(&t.est, st.now_us, False)     # none can carry it: ask again later, less often
+    target = probe_due(st, t, &finding)
+    if target:
+        if probe_start(st, t, target):
+            t.est.probe_finding = finding
+        else:
+            probe_wait(&t.est, st.now_us, False)     # none can carry it: ask again later, less often
     estimate_paces(st, t)
     st.engine.twcc_feedback += 1

@@ -76,6 +76,9 @@ class TableExecutor:
         """Applies one batch in order and returns one result per operation; never raises."""
         if batch.sync:
             results = self._sync(batch.ops)
+            # a control plane that made the table over (after its restart, or taking a meeting over
+            # from another replica) knows nothing of what the bandwidth tick told before
+            self.engine.retell_bandwidth()
         else:
             results = [self.apply_raw(raw) for raw in batch.ops]
         self.epoch, self.version = batch.epoch, batch.version

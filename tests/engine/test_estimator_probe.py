@@ -60,6 +60,20 @@ def test_a_sender_filling_its_starting_estimate_is_probed_up_until_a_probe_finds
     assert probed["estimate_bps"] >= 4_000_000 and probed["probes_raised"] >= 2
     assert settled["probe_settled"] and settled["probes_failed"] >= 1
     assert 4_000_000 <= settled["estimate_bps"] <= 7_000_000
+    run.run(30 * S)  # settled, sending at the estimate: not application-limited, so no more probes
+    assert run.estimator.stats()["probes_started"] == settled["probes_started"]
+
+
+def test_a_requested_probe_that_raises_nothing_does_not_end_start_up() -> None:
+    # Transport.probe at a target under the estimate can never raise it: it found nothing about
+    # the link, so the start-up probes still climb to it
+    run = LinkRun(Bottleneck(6_000_000), probing=True)
+    run.estimator.probe(300_000, run.now_us)
+    run.run(S // 2)
+    early = run.estimator.stats()
+    assert early["probes_failed"] == 1 and not early["probe_settled"]
+    run.run(5 * S)  # its failure waits the backoff's 2 s first
+    assert run.estimator.stats()["estimate_bps"] >= 4_000_000
 
 
 def test_on_a_link_that_carries_no_more_probes_raise_nothing_and_back_off() -> None:

@@ -241,3 +241,30 @@ async def test_webrtc_operations(engine: Engine) -> None:
         assert all(r["ok"] for r in other.apply_batch(Batch("e1", 4, True, wire(executor.table.dump()))))
         assert other.objects["w"].ice_parameters == ("ufrag123", "p" * 24)
         assert other.table == executor.table
+
+
+async def test_a_sync_batch_has_the_next_bandwidth_tick_tell_everything_again(engine: Engine) -> None:
+    """A sync makes the table over for a control plane that holds none of what was told before
+    (restarted, or taking a meeting over from another replica): a camera's steady bitrate, or
+    the silence of a layer, is told again once, unmoved."""
+    from engine import _testing
+
+    engine._bandwidth_timer.cancel()  # the test passes by hand
+    core = engine._core
+    executor = TableExecutor(engine)
+    camera = [
+        {"op": "create_router", "id": "r1"},
+        {"op": "create_plain_transport", "id": "pub", "router_id": "r1", "remote": ["127.0.0.1", 5004]},
+        {"op": "produce", "id": "cam", "transport_id": "pub", "kind": "video", "ssrc": 4242, "payload_type": 96},
+    ]
+    assert all(r["ok"] for r in executor.apply_batch(Batch("e1", 1, False, camera)))
+    for second in range(10, 14):  # never sent: silent from the third pass, told once
+        _testing.set_clock(core, second * 1_000_000)
+        told = core.bandwidth_report()
+    assert told == ([], [])
+    executor.apply_batch(Batch("e2", 1, False, [{"op": "create_router", "id": "r2"}]))  # not a sync
+    _testing.set_clock(core, 14 * 1_000_000)
+    assert core.bandwidth_report() == ([], [])
+    executor.apply_batch(Batch("e2", 2, True, camera))
+    _testing.set_clock(core, 15 * 1_000_000)
+    assert core.bandwidth_report() == ([(executor.objects["r1"].id, executor.objects["cam"].id, 0, True)], [])
