@@ -121,13 +121,14 @@ async def test_a_transport_closed_while_probing_leaves_no_probe(engine: Engine, 
 LOW_SSRC, LOW_RTX_SSRC = 0x3333, 0x3334
 
 
-async def application_limited(engine: Engine, peers, layer: str):
+async def application_limited(engine: Engine, peers, layer: str, *, filling: bool = False):
     """A subscriber of one video track, its media far below the estimate (the 1 Mbit/s start
     value) and all reported received as sent: two feedbacks 0.5 s apart, time enough for an
     automatic probe to be due. `layer`: "only" (no simulcast), "top" (the upper of two layers),
     "low" (the lower one), "switching" (on the top layer, switching to the lower one at its next
-    keyframe). The engine's clock is frozen and advanced by hand. (subscriber, its transport, its
-    consumer, the engine's clock)."""
+    keyframe). `filling`: media at about the estimate instead (not application-limited). The
+    engine's clock is frozen and advanced by hand. (subscriber, its transport, its consumer, the
+    engine's clock)."""
     router = engine.create_router()
     publisher, subscriber = peers(), peers()
     pub = router.create_plain_transport(remote=publisher.address)
@@ -152,12 +153,14 @@ async def application_limited(engine: Engine, peers, layer: str):
     seq = 0
     for _ in range(2):
         numbers, arrivals = [], []
-        for _ in range(20):  # 20 packets 20 ms apart: about 50 kbit/s
+        for _ in range(20):  # 20 packets 20 ms apart: about 50 kbit/s (filling: three, 1,500 kbit/s)
             _testing.set_clock(engine._core, now)
-            publisher.send(rtp(seq, 3000 * seq, ssrc, pt=MEDIA_PT))
-            numbers += [twcc_number(parse_rtp(d)) for d in await subscriber.receive(1)]
-            arrivals.append(now + 30_000)
-            seq += 1
+            for _ in range(3 if filling else 1):
+                payload = bytes(1238) if filling else b"\x01" * 100
+                publisher.send(rtp(seq, 3000 * seq, ssrc, pt=MEDIA_PT, payload=payload))
+                numbers += [twcc_number(parse_rtp(d)) for d in await subscriber.receive(1)]
+                arrivals.append(now + 30_000)
+                seq += 1
             now += 20_000
         _testing.set_clock(engine._core, now)
         subscriber.send(feedback(0xA, serialize_twcc(numbers[0], arrivals)))
@@ -180,6 +183,19 @@ async def test_a_subscriber_switching_to_a_lower_layer_is_probed(engine: Engine,
     """Its target layer is under the top: a higher estimate could raise it again."""
     _, sub, _, _ = await application_limited(engine, peers, "switching")
     assert sub.stats()["probes_started"] == 1 and engine.stats()["probes_started"] == 1
+
+
+@pytest.mark.parametrize("layer", ["low", "top"])
+async def test_a_subscriber_sent_its_whole_starting_estimate_is_probed_while_a_layer_could_rise(
+    engine: Engine, peers, layer: str
+) -> None:
+    """A late joiner whose layers the budget made fill its starting estimate: not application-
+    limited, yet probed (start-up, until a probe at twice the estimate finds nothing more), on a
+    layer under the top only."""
+    _, sub, _, _ = await application_limited(engine, peers, layer, filling=True)
+    stats = sub.stats()
+    assert stats["sent_bps"] > 0.7 * stats["estimate_bps"], stats  # not application-limited
+    assert stats["probes_started"] == (1 if layer == "low" else 0)
 
 
 async def test_an_application_limited_subscriber_is_probed_automatically(engine: Engine, peers) -> None:
