@@ -86,8 +86,7 @@ def measure(steps: int, hold_s: float) -> dict:
 
 def measure_held(steps: int, hold_s: float, probing: bool) -> dict:
     """The upward step of a subscriber held to the low layer, `steps` times at shifted moments."""
-    times: list[float | None] = []
-    probes = raised = 0
+    runs = []
     for k in range(steps):
         link = Bottleneck(LOW_BPS)
         run = LinkRun(link, probing=probing)
@@ -95,31 +94,35 @@ def measure_held(steps: int, hold_s: float, probing: bool) -> dict:
         run.app_limit_bps = LAYER_BPS
         run.run(2 * S)
         link.capacity_bps = HIGH_BPS
-        start = run.now_us
-        run.run(int(hold_s * S))
-        took = converge_time_us(run.samples, start, 0.75 * HIGH_BPS, float("inf"))
-        times.append(None if took is None else took / S)
-        stats = run.estimator.stats()
-        probes += stats["probes_started"]
-        raised += stats["probes_raised"]
-    return {**summary(times), "probes_started": probes, "probes_raised": raised}
+        runs.append(finished(run, hold_s, 0.75 * HIGH_BPS))
+    return probed_summary(runs)
 
 
 def measure_start(steps: int, hold_s: float, probing: bool) -> dict:
     """A sender at its estimate from the start, on `steps` links from START_LOW_BPS to START_HIGH_BPS."""
-    times: list[float | None] = []
-    probes = raised = 0
+    runs = []
     for k in range(steps):
         capacity = START_LOW_BPS + (START_HIGH_BPS - START_LOW_BPS) * k / max(steps - 1, 1)
-        run = LinkRun(Bottleneck(capacity), probing=probing)
-        start = run.now_us
-        run.run(int(hold_s * S))
-        took = converge_time_us(run.samples, start, 0.75 * capacity, float("inf"))
-        times.append(None if took is None else took / S)
-        stats = run.estimator.stats()
-        probes += stats["probes_started"]
-        raised += stats["probes_raised"]
-    return {**summary(times), "probes_started": probes, "probes_raised": raised}
+        runs.append(finished(LinkRun(Bottleneck(capacity), probing=probing), hold_s, 0.75 * capacity))
+    return probed_summary(runs)
+
+
+def finished(run: LinkRun, hold_s: float, reach_bps: float) -> tuple[float | None, dict]:
+    """Runs `run` on for `hold_s`: the seconds until its estimate reached `reach_bps` (None: never),
+    and its estimator's stats at the end."""
+    start = run.now_us
+    run.run(int(hold_s * S))
+    took = converge_time_us(run.samples, start, reach_bps, float("inf"))
+    return None if took is None else took / S, run.estimator.stats()
+
+
+def probed_summary(runs: list[tuple[float | None, dict]]) -> dict:
+    """summary() of the runs' times, with the probes they started and those that raised."""
+    return {
+        **summary([took for took, _ in runs]),
+        "probes_started": sum(stats["probes_started"] for _, stats in runs),
+        "probes_raised": sum(stats["probes_raised"] for _, stats in runs),
+    }
 
 
 def summary(times: list[float | None]) -> dict:
@@ -161,20 +164,21 @@ def main(argv: list[str] | None = None) -> int:
             f"{row['p99_s'] or float('nan'):>7.2f} {row['max_s'] or float('nan'):>7.2f} {result[share]:>16.2f}"
         )
     held, probed = result["held_up"], result["held_up_probing"]
-    for name, row in (("held, no probes", held), ("held, probes", probed)):
-        print(
-            f"{name:>20} {row['converged']:>4}/{row['steps']:<4} {row['p50_s'] or float('nan'):>7.2f} "
-            f"{row['p99_s'] or float('nan'):>7.2f} {row['max_s'] or float('nan'):>7.2f} "
-            f"(300 kbit/s -> 2 Mbit/s sending a {LAYER_BPS / 1e3:g} kbit/s layer; "
-            f"probes {row['probes_started']}, raised {row['probes_raised']})"
-        )
     start, started = result["start"], result["start_probing"]
-    for name, row in (("start, no probes", start), ("start, probes", started)):
+    held_what = f"300 kbit/s -> 2 Mbit/s sending a {LAYER_BPS / 1e3:g} kbit/s layer"
+    start_what = (
+        f"1 Mbit/s start on {START_LOW_BPS / 1e6:g}-{START_HIGH_BPS / 1e6:g} Mbit/s links, sending at the estimate"
+    )
+    for name, row, what in (
+        ("held, no probes", held, held_what),
+        ("held, probes", probed, held_what),
+        ("start, no probes", start, start_what),
+        ("start, probes", started, start_what),
+    ):
         print(
             f"{name:>20} {row['converged']:>4}/{row['steps']:<4} {row['p50_s'] or float('nan'):>7.2f} "
             f"{row['p99_s'] or float('nan'):>7.2f} {row['max_s'] or float('nan'):>7.2f} "
-            f"(1 Mbit/s start on {START_LOW_BPS / 1e6:g}-{START_HIGH_BPS / 1e6:g} Mbit/s links, sending at the "
-            f"estimate; probes {row['probes_started']}, raised {row['probes_raised']})"
+            f"({what}; probes {row['probes_started']}, raised {row['probes_raised']})"
         )
     print(
         f"headline: estimator convergence after a step, p50/p99: down {down['p50_s']}/{down['p99_s']} s, "

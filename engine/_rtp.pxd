@@ -575,16 +575,9 @@ cdef class Core:
     cdef Producer* _producer(self, uint32_t pid) except NULL
     cdef Consumer* _consumer(self, uint32_t cid) except NULL
     cdef uint64_t _now_us(self)
-    cdef int _put(self, Table* t, Key* k, void* value) except -1
     cdef void _flush(self) noexcept
     cdef bint _keyframe(self, Producer* p) noexcept
-    cdef int _attach(self, Producer* p, Consumer* c) except -1
-    cdef int _append(self, Producer* p, Consumer* c) except -1
-    cdef void _detach(self, Consumer* c) noexcept
-    cdef void _cancel_pending(self, Consumer* c) noexcept
     cdef void _clear_srtp(self, Transport* t) noexcept
-    cdef void _forget_addresses(self, Transport* t) noexcept
-    cdef void _reached(self, Transport* t) noexcept
 
 
 # Module-level functions the test extension (engine/_testing.pyx) reaches through this contract:

@@ -30,5 +30,7 @@ include "probe.pxi"         # bandwidth probes: padding clusters that let a held
 include "address.pxi"       # (host, port) <-> sockaddr_in6, IPv4-mapped on the dual-stack socket
 include "bitrates.pxi"      # the bandwidth tick: video bitrates and transport estimates that moved
 include "stats.pxi"         # the engine's, a transport's, a producer's and a consumer's stats dicts
+include "transport_addresses.pxi"  # a transport's addresses, and what reaching it first starts
+include "links.pxi"         # a consumer made, attached to the producers that feed it, detached
 include "core.pxi"          # Core: the Python handle, table operations
 include "srtp.pxi"          # SRTP/SRTCP through libsrtp (pylibsrtp): SrtpContext, transport hooks

@@ -166,11 +166,6 @@ cdef class Core:
             raise KeyError(f"no consumer {cid}")
         return c
 
-    cdef int _put(self, Table* t, Key* k, void* value) except -1:
-        if table_put(self.st, t, k, value) < 0:
-            raise MemoryError()
-        return 0
-
     cdef void _flush(self) noexcept:
         # a table operation may queue RTCP (keyframe requests): send it now
         tx_flush(self.st)
@@ -193,7 +188,7 @@ cdef class Core:
         t.pipe = pipe
         estimator_init(&t.est)
         try:
-            self._put(&st.by_id, &k, t)
+            table_put_or_raise(st, &st.by_id, &k, t)
             if host is not None:
                 self.set_transport_remote(tid, host, port)
         except BaseException:
@@ -202,100 +197,13 @@ cdef class Core:
 
     def set_transport_remote(self, uint32_t tid, str host, int port=0):
         """Where the peer is (None: unknown yet); its datagrams are recognised by this address."""
-        cdef State* st = self._open()
-        cdef Transport* t = self._transport(tid)
-        cdef sockaddr_in6 addr
-        cdef Key k
-        if host is not None:
-            addr_from_python(&addr, host, port)
-            k = addr_key(&addr)
-            if table_get(&st.by_addr, &k) not in (NULL, <void*>t):
-                raise ValueError(f"address {(host, port)} belongs to another transport")
-        cdef bint reached = not t.has_remote and host is not None
-        if t.has_remote:
-            k = addr_key(&t.remote)
-            table_del(&st.by_addr, &k)
-            t.has_remote = 0
-        if host is not None:
-            k = addr_key(&addr)
-            self._put(&st.by_addr, &k, t)
-            t.remote = addr
-            t.has_remote = 1
-        if reached:
-            self._reached(t)
+        transport_set_remote(self._open(), self._transport(tid), host, port)
 
     def set_transport_addresses(self, uint32_t tid, tuple remote, list aliases):
         """Replaces every address of the transport: datagrams from `remote` or any of `aliases`
         ((host, port) tuples) are its own, and it sends to `remote` (None: sends nothing). ICE
         trusts several addresses of one peer at once; only the nominated one is sent to."""
-        cdef State* st = self._open()
-        cdef Transport* t = self._transport(tid)
-        cdef sockaddr_in6 addr
-        cdef Key k
-        cdef list keys = []
-        cdef void* owner
-        cdef bint reached = not t.has_remote and remote is not None
-        for host, port in ([remote] if remote is not None else []) + aliases:
-            addr_from_python(&addr, host, port)
-            k = addr_key(&addr)
-            owner = table_get(&st.by_addr, &k)
-            if owner != NULL and owner != <void*>t:
-                raise ValueError(f"address {(host, port)} belongs to another transport")
-            keys.append((host, port))
-        self._forget_addresses(t)
-        for host, port in keys:
-            addr_from_python(&addr, host, port)
-            k = addr_key(&addr)
-            self._put(&st.by_addr, &k, t)
-        if remote is not None:
-            addr_from_python(&t.remote, remote[0], remote[1])
-            t.has_remote = 1
-        if reached:
-            self._reached(t)
-
-    cdef void _reached(self, Transport* t) noexcept:
-        # The transport can be sent to from now on (a WebRTC peer once DTLS keyed SRTP): each open
-        # video consumer asks its publisher for a keyframe now. One asked when the consumer was made
-        # could not reach the subscriber, and the subscriber's own PLI would wait out the relay's
-        # keyframe interval: its first decoded frame would come that much later.
-        cdef State* st = self.st
-        cdef uint32_t i
-        cdef Consumer* c
-        cdef Producer* sources[2]
-        cdef int j
-        cdef bint asked = False
-        st.now_ms = monotonic_ms()
-        for i in range(st.by_id.capacity):
-            if not st.by_id.slots[i].used or st.by_id.slots[i].key.c != TAG_CONSUMER:
-                continue
-            c = <Consumer*>st.by_id.slots[i].value
-            if c.transport != t or c.paused:
-                continue
-            sources[0] = c.producer
-            sources[1] = c.pending            # a layer switch waiting for that layer's keyframe
-            for j in range(2):
-                if sources[j] != NULL and sources[j].video and not sources[j].paused:
-                    if request_keyframe(st, sources[j], False, True):
-                        asked = True
-        if asked:
-            self._flush()
-
-    cdef void _forget_addresses(self, Transport* t) noexcept:
-        # by_addr entries pointing at t (its remote and its aliases); table ops are rare, so a
-        # scan per entry is cheaper than keeping a list per transport
-        cdef State* st = self.st
-        cdef uint32_t i
-        cdef Key k
-        cdef bint found = True
-        while found:
-            found = False
-            for i in range(st.by_addr.capacity):
-                if st.by_addr.slots[i].used and st.by_addr.slots[i].value == <void*>t:
-                    k = st.by_addr.slots[i].key
-                    table_del(&st.by_addr, &k)
-                    found = True
-                    break
-        t.has_remote = 0
+        transport_set_addresses(self._open(), self._transport(tid), remote, aliases)
 
     def set_transport_extensions(self, uint32_t tid, uint8_t mid=0, uint8_t rid=0, uint8_t repaired_rid=0,
                                  uint8_t abs_send_time=0, uint8_t audio_level=0, uint8_t transport_cc=0):
@@ -303,32 +211,8 @@ cdef class Core:
         Packets it sends are read by them: MID, RID and repaired RID learn unknown SSRCs
         (learn.pxi), audio-level fills audio producers' level rings. Packets sent to it carry
         these ids only, each consumer its own MID (extensions.pxi)."""
-        cdef Transport* t = self._transport(tid)
-        cdef uint8_t[6] ids = [mid, rid, repaired_rid, abs_send_time, audio_level, transport_cc]
-        cdef int i, j
-        for i in range(6):
-            for j in range(i):
-                if ids[i] and ids[i] == ids[j]:
-                    raise ValueError(f"extension id {ids[i]} is given twice")
-        memset(t.ext_ids, 0, sizeof(t.ext_ids))
-        memset(t.ext_kinds, 0, sizeof(t.ext_kinds))
-        transport_set_extension(t, EXT_KIND_MID, mid)
-        transport_set_extension(t, EXT_KIND_RID, rid)
-        transport_set_extension(t, EXT_KIND_RRID, repaired_rid)
-        transport_set_extension(t, EXT_KIND_ABS_SEND_TIME, abs_send_time)
-        transport_set_extension(t, EXT_KIND_AUDIO_LEVEL, audio_level)
-        transport_set_extension(t, EXT_KIND_TRANSPORT_CC, transport_cc)
-        if transport_cc and t.twcc == NULL:
-            # its first transport-wide number is unpredictable, as RTP's are (RFC 3550 5.1)
-            t.twcc = <TwccHistory*>mem_alloc(self.st, sizeof(TwccHistory))   # owned by t
-            if t.twcc == NULL:
-                raise MemoryError()
-            t.twcc_seq = <uint16_t>mix64(tid ^ <uint64_t>self.st.now_us)
-        t.ext_told = 1
-        t.mid_ext = mid
-        t.rid_ext = rid
-        t.rrid_ext = repaired_rid
-        t.learn = mid != 0 or rid != 0 or repaired_rid != 0
+        transport_set_extensions(self._open(), self._transport(tid), mid, rid, repaired_rid,
+                                 abs_send_time, audio_level, transport_cc)
 
     def set_transport_srtp(self, uint32_t tid, int profile, bytes local_key_salt, bytes remote_key_salt):
         """Encrypts this transport's traffic from now on: SRTP/SRTCP with `profile` (RFC 5764
@@ -376,7 +260,7 @@ cdef class Core:
             self.remove_consumer(i)
         for i in producers:
             self.remove_producer(i)
-        self._forget_addresses(t)
+        transport_forget_addresses(self.st, t)
         pace_discard(st, t)
         probe_unlist(st, t)
         k = id_key(TAG_TRANSPORT, tid)
@@ -447,7 +331,7 @@ cdef class Core:
             raise ValueError(f"SSRC {ssrc} is already produced on transport {p.transport.id}")
         if p.has_ssrc and p.ssrc == ssrc:
             return
-        self._put(&st.by_media, &k, p)
+        table_put_or_raise(st, &st.by_media, &k, p)
         if p.has_ssrc:
             k = media_key(p.transport.id, p.ssrc)
             table_del(&st.by_media, &k)
@@ -470,7 +354,7 @@ cdef class Core:
                 raise ValueError(f"SSRC {rtx_ssrc} is already produced on transport {p.transport.id}")
             if p.has_rtx and p.rtx_ssrc == value:
                 return
-            self._put(&st.by_rtx, &k, p)
+            table_put_or_raise(st, &st.by_rtx, &k, p)
         if p.has_rtx:
             k = media_key(p.transport.id, p.rtx_ssrc)
             table_del(&st.by_rtx, &k)
@@ -558,42 +442,6 @@ cdef class Core:
         mem_free(st, p)
         st.live_producers -= 1
 
-    cdef int _attach(self, Producer* p, Consumer* c) except -1:
-        self._append(p, c)
-        c.producer = p
-        c.clock_rate = p.clock_rate
-        consumer_reset_map(c, p.payload_type)
-        c.resync = 1
-        return 0
-
-    cdef int _append(self, Producer* p, Consumer* c) except -1:
-        """Puts `c` in the producer's consumer array (grown as needed)."""
-        cdef Consumer** grown
-        cdef uint32_t capacity
-        if p.consumer_count == p.consumer_capacity:
-            capacity = p.consumer_capacity * 2 if p.consumer_capacity else 4
-            grown = <Consumer**>mem_alloc(self.st, capacity * sizeof(Consumer*))
-            if grown == NULL:
-                raise MemoryError()
-            if p.consumer_count:
-                memcpy(grown, p.consumers, p.consumer_count * sizeof(Consumer*))
-            mem_free(self.st, p.consumers)
-            p.consumers = grown
-            p.consumer_capacity = capacity
-        p.consumers[p.consumer_count] = c
-        p.consumer_count += 1
-        return 0
-
-    cdef void _detach(self, Consumer* c) noexcept:
-        if c.producer != NULL:
-            producer_forget(c.producer, c)
-        c.producer = NULL
-
-    cdef void _cancel_pending(self, Consumer* c) noexcept:
-        if c.pending != NULL:
-            producer_forget(c.pending, c)
-        c.pending = NULL
-
     # ---- consumers --------------------------------------------------------------------------
 
     def add_consumer(self, uint32_t cid, uint32_t tid, uint32_t pid, uint32_t ssrc,
@@ -602,55 +450,10 @@ cdef class Core:
         """A consumer; with `rtx_ssrc` it also sends the producer's retransmissions (RFC 4588) on
         that SSRC, with `rtx_payload_type` (None: the publisher's RTX payload type). `mid`: the
         subscriber's m-section for it, written as sdes:mid where its transport negotiated one."""
-        cdef State* st = self._open()
         cdef Transport* t = self._transport(tid)
         cdef Producer* p = self._producer(pid)
-        cdef Key kid = id_key(TAG_CONSUMER, cid)
-        cdef Key kssrc = media_key(tid, ssrc)
-        cdef Key krtx
-        cdef Consumer* c
-        if payload_type > 127:
-            raise ValueError(f"payload type out of range: {payload_type}")
-        if table_get(&st.by_id, &kid) != NULL:
-            raise ValueError(f"consumer {cid} exists")
-        if table_get(&st.by_consumer, &kssrc) != NULL:
-            raise ValueError(f"SSRC {ssrc} is already consumed on transport {tid}")
-        if rtx_ssrc is not None:
-            krtx = media_key(tid, rtx_ssrc)
-            if rtx_ssrc == ssrc or table_get(&st.by_consumer, &krtx) != NULL:
-                raise ValueError(f"SSRC {rtx_ssrc} is already consumed on transport {tid}")
-        if rtx_payload_type is not None and not 0 <= rtx_payload_type <= 127:
-            raise ValueError(f"payload type out of range: {rtx_payload_type}")
-        if mid is not None and not 0 < len(mid) <= EXT_VALUE_MAX:
-            raise ValueError(f"a consumer's mid is 1 to {EXT_VALUE_MAX} bytes")
-        c = <Consumer*>mem_alloc(st, sizeof(Consumer))
-        if c == NULL:
-            raise MemoryError()
-        st.live_consumers += 1
-        c.id = cid
-        c.transport = t
-        c.ssrc = ssrc
-        c.payload_type = payload_type
-        c.paused = paused
-        if mid is not None:
-            memcpy(c.mid, <const char*>mid, len(mid))
-            c.mid_length = <uint8_t>len(mid)
-        if rtx_ssrc is not None:
-            c.has_rtx = 1
-            c.rtx_ssrc = rtx_ssrc
-            c.rtx_payload_type = RTX_PT_KEEP if rtx_payload_type is None else rtx_payload_type
-            c.rtx_seq = <uint16_t>mix64(c.rtx_ssrc)   # an unpredictable start (RFC 3550 5.1)
-        try:
-            self._put(&st.by_id, &kid, c)
-            self._put(&st.by_consumer, &kssrc, c)
-            self._attach(p, c)
-        except BaseException:
-            table_del(&st.by_consumer, &kssrc)
-            table_del(&st.by_id, &kid)
-            mem_free(st, c)
-            st.live_consumers -= 1
-            raise
-        if not paused and p.video and not p.paused and t.has_remote:   # else once it has (_reached)
+        consumer_new(self._open(), t, p, cid, ssrc, payload_type, paused, rtx_ssrc, rtx_payload_type, mid)
+        if not paused and p.video and not p.paused and t.has_remote:   # else once it has (transport_reached)
             self._keyframe(p)
 
     def set_consumer_paused(self, uint32_t cid, bint paused):
@@ -672,18 +475,18 @@ cdef class Core:
         cdef Consumer* c = self._consumer(cid)
         cdef Producer* p = self._producer(pid)
         if c.producer == p:
-            self._cancel_pending(c)
+            consumer_cancel_pending(c)
             return
         if at_keyframe:
             if c.pending == p:
                 return
-            self._append(p, c)
-            self._cancel_pending(c)
+            producer_append(self.st, p, c)
+            consumer_cancel_pending(c)
             c.pending = p
         else:
-            self._cancel_pending(c)
-            self._detach(c)
-            self._attach(p, c)
+            consumer_cancel_pending(c)
+            consumer_detach(c)
+            consumer_attach(self.st, p, c)
         if not c.paused and p.video and not p.paused:
             self._keyframe(p)
 
@@ -691,8 +494,8 @@ cdef class Core:
         cdef State* st = self._open()
         cdef Consumer* c = self._consumer(cid)
         cdef Key k
-        self._cancel_pending(c)
-        self._detach(c)
+        consumer_cancel_pending(c)
+        consumer_detach(c)
         k = media_key(c.transport.id, c.ssrc)
         table_del(&st.by_consumer, &k)
         k = id_key(TAG_CONSUMER, cid)

@@ -141,6 +141,39 @@ cdef void transport_set_extension(Transport* t, uint8_t kind, uint8_t ext_id) no
         t.ext_kinds[ext_id] = kind
 
 
+cdef int transport_set_extensions(State* st, Transport* t, uint8_t mid, uint8_t rid, uint8_t repaired_rid,
+                                  uint8_t abs_send_time, uint8_t audio_level, uint8_t transport_cc) except -1:
+    """The RFC 8285 ids negotiated with the peer (0: not used; Core.set_transport_extensions): all
+    of them at once, an id given twice refused; transport-cc gives the transport its history of
+    transport-wide numbers (twcc.pxi)."""
+    cdef uint8_t[6] ids = [mid, rid, repaired_rid, abs_send_time, audio_level, transport_cc]
+    cdef int i, j
+    for i in range(6):
+        for j in range(i):
+            if ids[i] and ids[i] == ids[j]:
+                raise ValueError(f"extension id {ids[i]} is given twice")
+    memset(t.ext_ids, 0, sizeof(t.ext_ids))
+    memset(t.ext_kinds, 0, sizeof(t.ext_kinds))
+    transport_set_extension(t, EXT_KIND_MID, mid)
+    transport_set_extension(t, EXT_KIND_RID, rid)
+    transport_set_extension(t, EXT_KIND_RRID, repaired_rid)
+    transport_set_extension(t, EXT_KIND_ABS_SEND_TIME, abs_send_time)
+    transport_set_extension(t, EXT_KIND_AUDIO_LEVEL, audio_level)
+    transport_set_extension(t, EXT_KIND_TRANSPORT_CC, transport_cc)
+    if transport_cc and t.twcc == NULL:
+        # its first transport-wide number is unpredictable, as RTP's are (RFC 3550 5.1)
+        t.twcc = <TwccHistory*>mem_alloc(st, sizeof(TwccHistory))   # owned by t
+        if t.twcc == NULL:
+            raise MemoryError()
+        t.twcc_seq = <uint16_t>mix64(t.id ^ <uint64_t>st.now_us)
+    t.ext_told = 1
+    t.mid_ext = mid
+    t.rid_ext = rid
+    t.rrid_ext = repaired_rid
+    t.learn = mid != 0 or rid != 0 or repaired_rid != 0
+    return 0
+
+
 # ---- sending a packet with its consumer's extensions ---------------------------------------
 
 cdef size_t write_rewritten_head(uint8_t* buf, const RtpView* v, ExtScan* scan,

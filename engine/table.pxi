@@ -127,6 +127,13 @@ cdef int table_put(State* st, Table* t, const Key* k, void* value) noexcept nogi
     return 0
 
 
+cdef int table_put_or_raise(State* st, Table* t, const Key* k, void* value) except -1:
+    """table_put for a table operation: MemoryError when the table cannot grow."""
+    if table_put(st, t, k, value) < 0:
+        raise MemoryError()
+    return 0
+
+
 cdef void table_del(Table* t, const Key* k) noexcept nogil:
     # backward-shift deletion keeps probe chains intact without tombstones
     cdef uint32_t mask = t.capacity - 1

@@ -33,12 +33,17 @@ def sender(engine: Engine, ssrc: int) -> Callable[[int], None]:
     return send
 
 
-async def test_a_bitrate_is_told_from_the_second_pass_on_and_again_only_when_it_moved(engine: Engine) -> None:
-    engine._bandwidth_timer.cancel()  # the test passes by hand
-    core = engine._core
+def publishing_a_camera(engine: Engine):
+    """(core, router, the publisher's transport, its camera producer, SSRC 4242), the bandwidth
+    tick stopped: the test passes by hand."""
+    engine._bandwidth_timer.cancel()
     router = engine.create_router()
     transport = router.create_plain_transport(remote=PUBLISHER)
-    camera = transport.produce(kind="video", ssrc=4242, payload_type=96)
+    return engine._core, router, transport, transport.produce(kind="video", ssrc=4242, payload_type=96)
+
+
+async def test_a_bitrate_is_told_from_the_second_pass_on_and_again_only_when_it_moved(engine: Engine) -> None:
+    core, router, transport, camera = publishing_a_camera(engine)
     transport.produce(kind="audio", ssrc=4243, payload_type=111)  # never reported
     send = sender(engine, 4242)
     _testing.set_clock(core, 10 * SECOND)
@@ -77,11 +82,7 @@ async def test_a_bitrate_is_told_from_the_second_pass_on_and_again_only_when_it_
 
 
 async def test_after_a_retell_the_next_pass_tells_every_bitrate_and_silence_moved_or_not(engine: Engine) -> None:
-    engine._bandwidth_timer.cancel()  # the test passes by hand
-    core = engine._core
-    router = engine.create_router()
-    transport = router.create_plain_transport(remote=PUBLISHER)
-    camera = transport.produce(kind="video", ssrc=4242, payload_type=96)
+    core, router, transport, camera = publishing_a_camera(engine)
     layer = transport.produce(kind="video", ssrc=4244, payload_type=96)  # a layer never sent
     send = sender(engine, 4242)
     told = []
